@@ -1,0 +1,534 @@
+// Package local runs strata's self-managed PostgreSQL cluster: the `type:
+// local` target. It finds the machine's PostgreSQL server binaries, creates a
+// private cluster on first use (in <project>/.strata/postgres, or a reachable
+// fallback when strata runs as root and the server account cannot enter the
+// project), and starts, stops and describes it. The server listens on a unix
+// socket only. When strata runs as root the server runs as the unprivileged
+// `postgres` account, since PostgreSQL refuses root.
+//
+// It manages the server process and nothing inside it: it never runs a
+// model's SQL and never prints.
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Cluster is one local PostgreSQL cluster. Its methods may be called from
+// several goroutines and processes at once: Start and Stop serialize on a
+// lock file.
+type Cluster struct {
+	root      string   // holds data/, server.log, lock; owned by the server account
+	socketDir string   // root/run, or a short directory under /tmp
+	binDir    string   // initdb, pg_ctl, postgres
+	acct      *account // nil: the server runs as the current user
+	settings  []setting
+
+	// shared: root is the fallback location in a directory every user can
+	// write to, so it must be created with care.
+	shared bool
+	// record, when set, is the file naming root that Start writes so later
+	// commands find a cluster living outside the project.
+	record string
+}
+
+type setting struct{ name, value string }
+
+// Status describes a cluster.
+type Status struct {
+	Initialized bool   // the data directory holds a cluster
+	Running     bool   // a server process for it is alive
+	PID         int    // the server's process id when Running
+	DataDir     string // the PostgreSQL data directory
+	SocketDir   string // the directory of the server's unix socket
+	LogFile     string // the server log
+}
+
+// Option configures a Cluster.
+type Option func(*Cluster)
+
+// WithBinDir uses the server binaries in dir instead of FindBinDir's choice.
+func WithBinDir(dir string) Option { return func(c *Cluster) { c.binDir = dir } }
+
+// WithSetting sets a server parameter in postgresql.conf when the cluster is
+// initialized, after (so overriding) the defaults. It has no effect on a
+// cluster that already exists.
+func WithSetting(name, value string) Option {
+	return func(c *Cluster) { c.settings = append(c.settings, setting{name, value}) }
+}
+
+// devSettings make a development cluster fast while keeping committed data
+// safe across an operating system crash (fsync stays on); a crash may lose
+// the last few transactions (synchronous_commit=off). wal_level=minimal with
+// no WAL senders lets COPY into a table created in the same transaction skip
+// the WAL.
+var devSettings = []setting{
+	{"synchronous_commit", "off"},
+	{"wal_level", "minimal"},
+	{"max_wal_senders", "0"},
+	{"shared_buffers", "256MB"},
+	{"max_connections", "100"},
+}
+
+// New returns the cluster of the project in projectDir. It lives in
+// <projectDir>/.strata/postgres unless strata runs as root and the server
+// account cannot enter the project directory; then it lives in
+// /var/tmp/strata-<hash of the project path>, recorded in
+// .strata/postgres-location by Start so that later commands find it.
+func New(projectDir string, opts ...Option) (*Cluster, error) {
+	abs, err := filepath.Abs(projectDir)
+	if err != nil {
+		return nil, fmt.Errorf("local postgres: %w", err)
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	stateDir := filepath.Join(abs, ".strata")
+	record := filepath.Join(stateDir, locationFile)
+	root := filepath.Join(stateDir, "postgres")
+	recorded := false
+	if b, err := os.ReadFile(record); err == nil {
+		if p := strings.TrimSpace(string(b)); filepath.IsAbs(p) {
+			root, recorded = p, true
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("local postgres: %w", err)
+	}
+	if !recorded && checkEnterable(stateDir, acct) != nil {
+		root = fallbackRoot(abs)
+	}
+	c, err := newCluster(root, acct, opts)
+	if err != nil {
+		return nil, err
+	}
+	if root != filepath.Join(stateDir, "postgres") {
+		c.shared = true
+		if !recorded {
+			c.record = record
+		}
+	}
+	return c, nil
+}
+
+// NewAt returns the cluster rooted at root, used as given: its data directory
+// is root/data. When strata runs as root the server account must be able to
+// enter root's parent directories, or Start fails and says so.
+func NewAt(root string, opts ...Option) (*Cluster, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("local postgres: %w", err)
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	return newCluster(abs, acct, opts)
+}
+
+func newCluster(root string, acct *account, opts []Option) (*Cluster, error) {
+	c := &Cluster{root: root, socketDir: socketDirFor(root), acct: acct}
+	c.settings = append(c.settings, devSettings...)
+	for _, o := range opts {
+		o(c)
+	}
+	if c.binDir == "" {
+		dir, err := FindBinDir()
+		if err != nil {
+			return nil, err
+		}
+		c.binDir = dir
+	} else if missing := missingBinaries(c.binDir); missing != "" {
+		return nil, fmt.Errorf("%w: %s not found in %s", ErrNoBinaries, missing, c.binDir)
+	}
+	return c, nil
+}
+
+// BinDir is the directory of the server binaries the cluster uses.
+func (c *Cluster) BinDir() string { return c.binDir }
+
+// Root is the directory holding the cluster's data directory and log.
+func (c *Cluster) Root() string { return c.root }
+
+func (c *Cluster) dataDir() string { return filepath.Join(c.root, "data") }
+func (c *Cluster) logFile() string { return filepath.Join(c.root, "server.log") }
+
+// URL is a connection string for database postgres as user postgres over the
+// cluster's unix socket, understood by pgx and psql.
+func (c *Cluster) URL() string { return c.URLFor("postgres") }
+
+// URLFor is like URL for database dbname.
+func (c *Cluster) URLFor(dbname string) string {
+	// Slashes may stay literal in a query; everything else is escaped, and a
+	// space as %20 since pgx does not read "+" as a space.
+	host := url.QueryEscape(c.socketDir)
+	host = strings.NewReplacer("%2F", "/", "+", "%20").Replace(host)
+	return "postgres://postgres@/" + url.PathEscape(dbname) + "?host=" + host + "&port=" + strconv.Itoa(port)
+}
+
+// Status describes the cluster without changing it.
+func (c *Cluster) Status(ctx context.Context) (Status, error) {
+	st := Status{DataDir: c.dataDir(), SocketDir: c.socketDir, LogFile: c.logFile()}
+	if _, err := os.Stat(filepath.Join(st.DataDir, "PG_VERSION")); err == nil {
+		st.Initialized = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return st, fmt.Errorf("local postgres: %w", err)
+	}
+	pid, err := readPID(filepath.Join(st.DataDir, "postmaster.pid"))
+	if err != nil {
+		return st, fmt.Errorf("local postgres: %w", err)
+	}
+	if pid > 0 && processAlive(pid) {
+		st.Running, st.PID = true, pid
+	}
+	return st, ctx.Err()
+}
+
+// readPID returns the pid in a postmaster.pid file, or 0 if there is none.
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		// Being written right now, or garbage: treat as no server.
+		return 0, nil
+	}
+	return pid, nil
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Start creates the cluster if it does not exist, starts its server if it is
+// not running, and returns once the server accepts connections. It is safe to
+// call when the server already runs, and from several processes at once.
+func (c *Cluster) Start(ctx context.Context) error {
+	if err := c.prepareRoot(); err != nil {
+		return err
+	}
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Initialized {
+		if err := c.initdb(ctx); err != nil {
+			return err
+		}
+	}
+	if err := c.prepareSocketDir(); err != nil {
+		return err
+	}
+	if err := c.writeConnectionConf(); err != nil {
+		return err
+	}
+	if !st.Running {
+		out, err := c.run(ctx, "pg_ctl", "start", "-w", "-t", "120", "-s",
+			"-D", c.dataDir(), "-l", c.logFile())
+		if err != nil {
+			return c.startError(fmt.Sprintf("pg_ctl start failed: %v%s", err, indentOutput(out)))
+		}
+	}
+	if err := c.waitReady(ctx); err != nil {
+		return c.startError(fmt.Sprintf("the server does not accept connections on %s: %v", c.socketDir, err))
+	}
+	return nil
+}
+
+// Stop stops the server (fast shutdown: open sessions are ended). Stopping a
+// cluster that is not running, or does not exist, is not an error.
+func (c *Cluster) Stop(ctx context.Context) error {
+	if _, err := os.Stat(c.root); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := c.Status(ctx)
+	if err != nil || !st.Running {
+		return err
+	}
+	out, err := c.run(ctx, "pg_ctl", "stop", "-w", "-t", "120", "-s", "-m", "fast", "-D", c.dataDir())
+	if err != nil {
+		if st, _ := c.Status(ctx); !st.Running {
+			return nil
+		}
+		return fmt.Errorf("local postgres: stop the server in %s: %v%s", c.dataDir(), err, indentOutput(out))
+	}
+	return nil
+}
+
+// prepareRoot creates the cluster's root directory, owned by the server
+// account, and checks that account can reach it.
+func (c *Cluster) prepareRoot() error {
+	parent := filepath.Dir(c.root)
+	if c.shared {
+		if err := ensurePrivateDir(c.root, c.acct); err != nil {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+		if c.record != "" {
+			if err := os.MkdirAll(filepath.Dir(c.record), 0o755); err != nil {
+				return fmt.Errorf("local postgres: %w", err)
+			}
+			if err := os.WriteFile(c.record, []byte(c.root+"\n"), 0o644); err != nil {
+				return fmt.Errorf("local postgres: record the cluster location: %w", err)
+			}
+		}
+	} else {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+		if err := os.Mkdir(c.root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+		if err := chownTo(c.root, c.acct); err != nil {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+	}
+	if err := checkEnterable(c.root, c.acct); err != nil {
+		return fmt.Errorf("local postgres: %w: the server runs as %s because strata runs as root; let it in (e.g. `chmod o+x` on that directory) or put the project elsewhere", err, c.acct.name)
+	}
+	return nil
+}
+
+// prepareSocketDir creates the socket directory, owned by the server account.
+func (c *Cluster) prepareSocketDir() error {
+	if filepath.Dir(c.socketDir) == c.root {
+		if err := os.Mkdir(c.socketDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+		if err := chownTo(c.socketDir, c.acct); err != nil {
+			return fmt.Errorf("local postgres: %w", err)
+		}
+		return nil
+	}
+	// A short directory under /tmp, because root/run is too long a path for
+	// a unix socket.
+	if err := ensurePrivateDir(c.socketDir, c.acct); err != nil {
+		return fmt.Errorf("local postgres: socket directory (the cluster path %s is too long for a unix socket): %w", c.root, err)
+	}
+	return nil
+}
+
+// initdb creates the cluster in a temporary directory and renames it into
+// place, so an interrupted initdb never leaves a half-made data directory.
+func (c *Cluster) initdb(ctx context.Context) error {
+	data := c.dataDir()
+	if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
+		return fmt.Errorf("local postgres: %s exists but holds no PostgreSQL cluster (no PG_VERSION): move it away or remove it", data)
+	}
+	tmp := filepath.Join(c.root, "data.initdb")
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	out, err := c.run(ctx, "initdb", "-D", tmp, "--username=postgres", "--auth=trust",
+		"--encoding=UTF8", "--locale=C", "--no-sync")
+	if err != nil {
+		return fmt.Errorf("local postgres: initdb failed: %v%s", err, indentOutput(out))
+	}
+	var conf bytes.Buffer
+	conf.WriteString("\n# Added by strata for a fast development cluster.\n")
+	for _, s := range c.settings {
+		fmt.Fprintf(&conf, "%s = %s\n", s.name, quoteConf(s.value))
+	}
+	conf.WriteString("# Socket directory, port and listen addresses, rewritten at every start.\ninclude_if_exists = 'strata.conf'\n")
+	f, err := os.OpenFile(filepath.Join(tmp, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	_, err = f.Write(conf.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("local postgres: write postgresql.conf: %w", err)
+	}
+	_ = os.Remove(data) // an empty leftover directory
+	if err := os.Rename(tmp, data); err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	return nil
+}
+
+// writeConnectionConf writes strata.conf, which postgresql.conf includes: the
+// settings that depend on where the cluster is. It is rewritten at every start
+// so a moved project still gets a socket it can reach.
+func (c *Cluster) writeConnectionConf() error {
+	conf := "# Written by strata at every start; edit postgresql.conf instead.\n" +
+		"listen_addresses = ''\n" +
+		"port = " + strconv.Itoa(port) + "\n" +
+		"unix_socket_directories = " + quoteConf(c.socketDir) + "\n"
+	path := filepath.Join(c.dataDir(), "strata.conf")
+	if b, err := os.ReadFile(path); err == nil && string(b) == conf {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	return chownTo(path, c.acct)
+}
+
+// quoteConf quotes a postgresql.conf value.
+func quoteConf(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+}
+
+// waitReady connects until the server answers, ctx ends, or a minute passes.
+func (c *Cluster) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cfg, err := pgconn.ParseConfig(c.URL())
+	if err != nil {
+		return err
+	}
+	for {
+		conn, err := pgconn.ConnectConfig(ctx, cfg)
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startError is a start failure with the end of the server log, which is
+// where PostgreSQL says why.
+func (c *Cluster) startError(msg string) error {
+	tail := logTail(c.logFile(), 20)
+	if tail == "" {
+		return fmt.Errorf("local postgres: %s (the server log %s is empty)", msg, c.logFile())
+	}
+	return fmt.Errorf("local postgres: %s\nlast lines of %s:\n%s", msg, c.logFile(), tail)
+}
+
+// logTail returns the last n lines of the file at path, indented.
+func logTail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const max = 16 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		if _, err := f.Seek(st.Size()-max, io.SeekStart); err != nil {
+			return ""
+		}
+	}
+	b, _ := io.ReadAll(f)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+func indentOutput(out []byte) string {
+	s := strings.TrimSpace(string(out))
+	if s == "" {
+		return ""
+	}
+	return ":\n  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// run runs a server program as the server account and returns its combined
+// output.
+func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, prog), args...)
+	cmd.Dir = c.root // the current directory may be closed to the server account
+	cmd.Env = serverEnv(os.Environ(), c.acct)
+	cmd.WaitDelay = 5 * time.Second
+	if c.acct != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{
+			Uid: c.acct.uid, Gid: c.acct.gid, Groups: c.acct.groups,
+		}}
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+// serverEnv is env without the PG* variables meant for clients (PGDATA,
+// PGPORT, PGHOST... would redirect the server programs), and with the
+// server account's HOME and USER.
+func serverEnv(env []string, acct *account) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "PG") {
+			continue
+		}
+		if acct != nil && (name == "HOME" || name == "USER" || name == "LOGNAME") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	if acct != nil {
+		out = append(out, "HOME="+acct.home, "USER="+acct.name, "LOGNAME="+acct.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lock takes the cluster's lock file, waiting until ctx ends. Locks taken
+// with flock belong to the open file, so it serializes goroutines of one
+// process as well as processes, and dies with its holder.
+func (c *Cluster) lock(ctx context.Context) (unlock func(), err error) {
+	path := filepath.Join(c.root, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("local postgres: open lock file: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("local postgres: lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("local postgres: waiting for the lock %s (another strata is starting or stopping this cluster): %w", path, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package local_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/local"
+)
+
+// reachableDir is a temporary directory the server account can enter: as
+// root, t.TempDir and its parent are 0700, closed to the postgres account.
+func reachableDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// startCluster starts c and stops it when the test ends (before its
+// directories are removed).
+func startCluster(t *testing.T, c *local.Cluster) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Stop(context.Background()); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+}
+
+func selectOne(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "select 1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("select 1: %d, %v", n, err)
+	}
+}
+
+func TestStartStopStatus(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(reachableDir(t), "pg")
+	c, err := local.NewAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil || st.Initialized || st.Running {
+		t.Fatalf("status before start = %+v, %v; want neither initialized nor running", st, err)
+	}
+	if st.DataDir != filepath.Join(root, "data") || st.SocketDir != filepath.Join(root, "run") {
+		t.Errorf("status dirs = %q, %q", st.DataDir, st.SocketDir)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Errorf("stop before the cluster exists: %v", err)
+	}
+
+	startCluster(t, c)
+	st, err = c.Status(ctx)
+	if err != nil || !st.Initialized || !st.Running || st.PID <= 0 {
+		t.Fatalf("status after start = %+v, %v", st, err)
+	}
+	selectOne(t, c.URL())
+
+	// Starting a running cluster changes nothing.
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	if st2, _ := c.Status(ctx); st2.PID != st.PID {
+		t.Errorf("second start replaced the server: pid %d -> %d", st.PID, st2.PID)
+	}
+
+	// The speed settings are in force.
+	conn, err := pgx.Connect(ctx, c.URLFor("template1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"wal_level": "minimal", "synchronous_commit": "off", "listen_addresses": "",
+		"shared_buffers": "256MB", "server_encoding": "UTF8", "lc_collate": "C",
+	} {
+		var got string
+		if err := conn.QueryRow(ctx, "select current_setting($1)", name).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	conn.Close(ctx)
+
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	st, err = c.Status(ctx)
+	if err != nil || !st.Initialized || st.Running {
+		t.Fatalf("status after stop = %+v, %v", st, err)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Errorf("stop a stopped cluster: %v", err)
+	}
+
+	// A new Cluster value for the same root restarts the existing cluster.
+	c2, err := local.NewAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCluster(t, c2)
+	selectOne(t, c2.URL())
+}
+
+func TestConcurrentStart(t *testing.T) {
+	root := filepath.Join(reachableDir(t), "pg")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	clusters := make([]*local.Cluster, len(errs))
+	for i := range clusters {
+		c, err := local.NewAt(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clusters[i] = c
+	}
+	t.Cleanup(func() { clusters[0].Stop(context.Background()) })
+	for i, c := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.Start(context.Background())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("start %d: %v", i, err)
+		}
+	}
+	selectOne(t, clusters[1].URL())
+}
+
+func TestLongPathUsesShortSocketDir(t *testing.T) {
+	root := filepath.Join(reachableDir(t), strings.Repeat("long-directory-name-", 6), "pg")
+	c, err := local.NewAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Status(context.Background())
+	if !strings.HasPrefix(st.SocketDir, "/tmp/strata-s-") {
+		t.Fatalf("socket dir = %q, want a short one under /tmp", st.SocketDir)
+	}
+	t.Cleanup(func() { os.RemoveAll(st.SocketDir) })
+	startCluster(t, c)
+	selectOne(t, c.URL())
+}
+
+func TestStartFailureShowsServerLog(t *testing.T) {
+	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"), local.WithSetting("shared_buffers", "lots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = c.Start(ctx)
+	if err == nil {
+		c.Stop(ctx)
+		t.Fatal("start with a bad setting succeeded")
+	}
+	for _, want := range []string{"local postgres: pg_ctl start failed", "last lines of", `parameter "shared_buffers"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestProjectCluster(t *testing.T) {
+	ctx := context.Background()
+	project := t.TempDir()
+	c, err := local.New(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if strings.HasPrefix(c.Root(), "/var/tmp/") {
+			os.RemoveAll(c.Root())
+		}
+	})
+	// As root, t.TempDir is 0700 and so closed to the server account.
+	if os.Geteuid() == 0 {
+		if !strings.HasPrefix(c.Root(), "/var/tmp/strata-") {
+			t.Fatalf("root = %q, want the fallback under /var/tmp", c.Root())
+		}
+	} else if c.Root() != filepath.Join(project, ".strata", "postgres") {
+		t.Fatalf("root = %q, want .strata/postgres in the project", c.Root())
+	}
+	startCluster(t, c)
+	selectOne(t, c.URL())
+
+	// Later commands find the same cluster, even once the project became
+	// reachable.
+	if err := os.Chmod(project, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := local.New(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Root() != c.Root() || c2.URL() != c.URL() {
+		t.Errorf("second New: root %q url %q, want %q %q", c2.Root(), c2.URL(), c.Root(), c.URL())
+	}
+	st, err := c2.Status(ctx)
+	if err != nil || !st.Running {
+		t.Errorf("status via a second New = %+v, %v", st, err)
+	}
+	if os.Geteuid() == 0 {
+		b, err := os.ReadFile(filepath.Join(project, ".strata", "postgres-location"))
+		if err != nil || strings.TrimSpace(string(b)) != c.Root() {
+			t.Errorf(".strata/postgres-location = %q, %v; want %s", b, err, c.Root())
+		}
+	}
+}
+
+func TestReachableProjectStaysInProject(t *testing.T) {
+	project := reachableDir(t)
+	c, err := local.New(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(project, ".strata", "postgres"); c.Root() != want {
+		t.Fatalf("root = %q, want %q", c.Root(), want)
+	}
+	startCluster(t, c)
+	selectOne(t, c.URL())
+}
+
+func TestUnreachableRootSaysWhy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs the server as another account")
+	}
+	closed := t.TempDir() // 0700, owned by root
+	c, err := local.NewAt(filepath.Join(closed, "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Start(context.Background())
+	if err == nil {
+		c.Stop(context.Background())
+		t.Fatal("start succeeded in a directory the postgres account cannot enter")
+	}
+	if want := "postgres account cannot enter " + filepath.Dir(closed) + " "; !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v\nwant it to contain %q", err, want)
+	}
+}
