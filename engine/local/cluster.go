@@ -217,9 +217,20 @@ func readPID(path string) (int, error) {
 	return pid, nil
 }
 
+// processAlive reports whether pid is a live PostgreSQL server process. After
+// a crash or a reboot (common in containers) postmaster.pid may name a pid
+// that now belongs to some other program; /proc tells them apart.
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return true // no /proc: trust the signal check
+	}
+	name := strings.TrimSpace(string(comm))
+	return name == "postgres" || name == "postmaster"
 }
 
 // Start creates the cluster if it does not exist, starts its server if it is
@@ -251,6 +262,14 @@ func (c *Cluster) Start(ctx context.Context) error {
 		return err
 	}
 	if !st.Running {
+		// A postmaster.pid left by a crash names a dead or foreign process;
+		// the server would refuse to start if that pid is alive.
+		pidFile := filepath.Join(c.dataDir(), "postmaster.pid")
+		if pid, _ := readPID(pidFile); pid > 0 {
+			if err := os.Remove(pidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("local postgres: remove stale %s: %w", pidFile, err)
+			}
+		}
 		out, err := c.run(ctx, "pg_ctl", "start", "-w", "-t", "120", "-s",
 			"-D", c.dataDir(), "-l", c.logFile())
 		if err != nil {

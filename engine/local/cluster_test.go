@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -267,4 +268,30 @@ func TestUnreachableRootSaysWhy(t *testing.T) {
 	if want := "postgres account cannot enter " + filepath.Dir(closed) + " "; !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %v\nwant it to contain %q", err, want)
 	}
+}
+
+func TestStartAfterCrashWithForeignPID(t *testing.T) {
+	ctx := context.Background()
+	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCluster(t, c)
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// As after a reboot: postmaster.pid names a live process that is not
+	// PostgreSQL (this test binary).
+	st, _ := c.Status(ctx)
+	pidFile := filepath.Join(st.DataDir, "postmaster.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"+st.DataDir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c.Status(ctx); st.Running {
+		t.Fatalf("status with a foreign pid says running: %+v", st)
+	}
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("start after a crash: %v", err)
+	}
+	selectOne(t, c.URL())
 }
