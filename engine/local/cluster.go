@@ -324,8 +324,16 @@ func (c *Cluster) prepareRoot() error {
 			}
 		}
 	} else {
+		_, statErr := os.Stat(parent)
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return fmt.Errorf("local postgres: %w", err)
+		}
+		if errors.Is(statErr, os.ErrNotExist) && c.acct != nil {
+			// We made it (a project's .strata, say); a strict umask must
+			// not close it to the server account.
+			if err := os.Chmod(parent, 0o755); err != nil {
+				return fmt.Errorf("local postgres: %w", err)
+			}
 		}
 		if err := os.Mkdir(c.root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("local postgres: %w", err)
