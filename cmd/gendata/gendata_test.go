@@ -499,3 +499,37 @@ func sameSet(a, b []string) bool {
 }
 
 func head(s []string) []string { return s[:min(len(s), 8)] }
+
+// TestDirtCountsAtScale1 pins the documented counts of the base export:
+// each kind of dirt is max(1, round(n * rate)) rows, n being the file's
+// distinct keys (for order items: the number of orders, one line each).
+func TestDirtCountsAtScale1(t *testing.T) {
+	dir := generate(t, gen.Config{Seed: 42, Scale: 1, Day: 1})
+	dirty := readDirty(t, dir)
+	want := map[string]map[string]int{
+		gen.FileCustomers: {"duplicate": 5, "segment_case_whitespace": 5, "email_upper_case": 4, "null_email": 3, "malformed_email": 4},
+		gen.FileProducts:  {"duplicate": 1, "category_case_whitespace": 2, "null_price": 1, "non_positive_price": 1},
+		gen.FileOrders:    {"duplicate": 24, "status_case_whitespace": 24, "null_customer_id": 12, "unknown_customer_id": 12, "negative_shipping_cost": 12},
+		gen.FileItems:     {"duplicate": 48, "unknown_product_id": 36, "non_positive_quantity": 36, "non_positive_unit_price": 30},
+		gen.FileClicks: {"duplicate": 150, "event_type_case_whitespace": 113, "device_case_whitespace": 75,
+			"null_event_type": 75, "null_event_timestamp": 38, "unknown_product_id": 75},
+		gen.FileCampaigns: {"channel_case_whitespace": 1},
+	}
+	for name, kinds := range want {
+		got := map[string]int{}
+		for _, k := range dirty.Files[name].Kinds {
+			got[k.Kind] = k.Count
+			if k.Count != len(k.IDs) {
+				t.Errorf("%s %s: count %d, %d ids", name, k.Kind, k.Count, len(k.IDs))
+			}
+		}
+		for k, n := range kinds {
+			if got[k] != n {
+				t.Errorf("%s %s: %d rows, want %d", name, k, got[k], n)
+			}
+		}
+		if len(got) != len(kinds) {
+			t.Errorf("%s: kinds %v, want %v", name, got, kinds)
+		}
+	}
+}
