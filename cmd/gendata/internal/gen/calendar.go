@@ -46,10 +46,10 @@ var weekdayFactor = [7]float64{ // indexed by time.Weekday, Sunday first
 func demand(d time.Time, camps []campaign) float64 {
 	w := monthFactor[d.Month()] * weekdayFactor[d.Weekday()]
 	switch {
-	case d.Month() == time.November && d.Weekday() == time.Friday && d.Day() >= 22 && d.Day() <= 28:
-		w *= 2.6 // Black Friday
-	case d.Month() == time.December && d.Weekday() == time.Monday && d.Day() <= 4 && d.Day() >= 1 && d.AddDate(0, 0, -3).Month() == time.November:
-		w *= 2.2 // Cyber Monday
+	case isBlackFriday(d):
+		w *= 2.6
+	case d.Weekday() == time.Monday && isBlackFriday(d.AddDate(0, 0, -3)): // Cyber Monday
+		w *= 2.2
 	case d.Month() == time.December && d.Day() == 25:
 		w *= 0.45
 	case d.Month() == time.December && d.Day() >= 26:
@@ -102,4 +102,9 @@ func allocate(total int, weights []float64) []int {
 var hourWeights = []float64{
 	0.6, 0.35, 0.2, 0.15, 0.15, 0.25, 0.5, 1.0, 1.5, 1.9, 2.1, 2.3,
 	2.6, 2.4, 2.2, 2.1, 2.1, 2.3, 2.7, 3.1, 3.3, 3.0, 2.2, 1.2,
+}
+
+// isBlackFriday: the day after the fourth Thursday of November.
+func isBlackFriday(d time.Time) bool {
+	return d.Month() == time.November && d.Weekday() == time.Friday && d.Day() >= 23 && d.Day() <= 29
 }
