@@ -1,0 +1,174 @@
+// Package postgres is strata's only door to the database: a pgx pool,
+// transactions, catalog queries, the atomic swap of a relation with its
+// dependent views, and PostgreSQL errors turned into messages that point
+// at the user's SQL. It decides nothing about what to build.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Adapter holds the connection pool of one target.
+type Adapter struct {
+	Pool *pgxpool.Pool
+}
+
+// Connect opens a pool of at most conns connections and checks that the server answers.
+func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("bad connection settings: %w", err)
+	}
+	if conns < 1 {
+		conns = 1
+	}
+	cfg.MaxConns = int32(conns)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "strata"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), err)
+	}
+	return &Adapter{Pool: pool}, nil
+}
+
+func describeTarget(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("database %q as %q on %s", c.Database, c.User, c.Host)
+}
+
+// Close closes the pool.
+func (a *Adapter) Close() { a.Pool.Close() }
+
+// Rel names a relation.
+type Rel struct{ Schema, Name string }
+
+// Q quotes the relation.
+func (r Rel) Q() string { return pgx.Identifier{r.Schema, r.Name}.Sanitize() }
+
+func (r Rel) String() string { return r.Schema + "." + r.Name }
+
+// Querier is what catalog helpers need: a pool, a connection or a transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+var (
+	_ Querier = (*pgxpool.Pool)(nil)
+	_ Querier = (pgx.Tx)(nil)
+	_ Querier = (*pgx.Conn)(nil)
+)
+
+// RelKind returns the kind of an existing relation: "table", "view",
+// "materialized_view", "partitioned_table", or "" when it does not exist.
+func RelKind(ctx context.Context, q Querier, r Rel) (string, error) {
+	var k string
+	err := q.QueryRow(ctx, `select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`, r.Schema, r.Name).Scan(&k)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch k {
+	case "r":
+		return "table", nil
+	case "v":
+		return "view", nil
+	case "m":
+		return "materialized_view", nil
+	case "p":
+		return "partitioned_table", nil
+	case "f":
+		return "foreign_table", nil
+	}
+	return "other", nil
+}
+
+// Column is a column of a relation in the catalog.
+type Column struct {
+	Name string
+	Type string
+}
+
+// Columns lists a relation's columns in order, with their types as format_type prints them.
+func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
+	rows, err := q.Query(ctx, `select a.attname, format_type(a.atttypid, a.atttypmod)
+		from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`, r.Schema, r.Name)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Column, error) {
+		var c Column
+		err := row.Scan(&c.Name, &c.Type)
+		return c, err
+	})
+}
+
+// Error is a database error placed in the SQL that caused it.
+type Error struct {
+	PG   *pgconn.PgError
+	Line int // 1-based line in the SQL the user can read (compiled file), 0 if unknown
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.PG }
+
+// Explain turns err into a message naming the database's text, its detail
+// and hint, and the line in body at which PostgreSQL placed the error; body
+// starts at bodyOffset (in characters) inside stmt.
+func Explain(err error, stmt string, bodyOffset int) error {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return err
+	}
+	msg := pg.Message
+	if pg.Detail != "" {
+		msg += " (" + pg.Detail + ")"
+	}
+	if pg.Hint != "" {
+		msg += "; hint: " + pg.Hint
+	}
+	line := 0
+	if pg.Position > 0 {
+		runes := []rune(stmt)
+		pos := int(pg.Position) - 1
+		if pos >= bodyOffset && pos <= len(runes) {
+			line = 1 + strings.Count(string(runes[bodyOffset:pos]), "\n")
+		}
+	}
+	return &Error{PG: pg, Line: line, Msg: fmt.Sprintf("%s [SQLSTATE %s]", msg, pg.Code)}
+}
+
+// Transient reports whether err is worth retrying: a lost connection, a
+// serialization failure or a deadlock.
+func Transient(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "40001", "40P01", "57P01", "08000", "08003", "08006", "08001", "08004":
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}

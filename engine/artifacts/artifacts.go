@@ -1,0 +1,215 @@
+// Package artifacts defines the files strata writes to target/ for other
+// tools and for later runs: manifest.json, run_results.json and junit.xml.
+// It holds types and their encoding only and imports nothing else from the
+// engine, so readers of the files can depend on it alone.
+package artifacts
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ManifestVersion changes when the shape of manifest.json does.
+const ManifestVersion = 1
+
+// Manifest is target/manifest.json: every node of the project as it was compiled.
+type Manifest struct {
+	Version  int                 `json:"version"`
+	Project  string              `json:"project"`
+	Target   string              `json:"target"`
+	Nodes    map[string]*Node    `json:"nodes"`
+	Macros   map[string]*Macro   `json:"macros"`
+	Parents  map[string][]string `json:"parent_map"`
+	Children map[string][]string `json:"child_map"`
+	Vars     map[string]string   `json:"vars,omitempty"`
+	Extra    map[string]any      `json:"extra,omitempty"`
+	Sources  map[string]*Node    `json:"sources"`
+	Exposure map[string]*Node    `json:"exposures"`
+}
+
+// Node is one model, seed, test, source or exposure.
+type Node struct {
+	ID           string            `json:"unique_id"`
+	ResourceType string            `json:"resource_type"`
+	Name         string            `json:"name"`
+	Path         string            `json:"original_file_path"`
+	Line         int               `json:"line,omitempty"`
+	Schema       string            `json:"schema,omitempty"`
+	Relation     string            `json:"relation_name,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	Config       json.RawMessage   `json:"config,omitempty"`
+	DependsOn    DependsOn         `json:"depends_on"`
+	Checksum     string            `json:"checksum"`
+	ConfigSum    string            `json:"config_checksum"`
+	Vars         map[string]string `json:"vars_read,omitempty"`     // name -> sha256 of the value read
+	EnvVars      map[string]string `json:"env_vars_read,omitempty"` // name -> sha256 of the value read
+	Columns      []Column          `json:"columns,omitempty"`
+	Tags         []string          `json:"tags,omitempty"`
+	Compiled     string            `json:"compiled_path,omitempty"`
+	Test         *TestMeta         `json:"test_metadata,omitempty"`
+	Raw          string            `json:"raw_code,omitempty"`
+	CompiledCode string            `json:"compiled_code,omitempty"`
+}
+
+// DependsOn lists a node's parents and the macros it uses.
+type DependsOn struct {
+	Nodes  []string `json:"nodes"`
+	Macros []string `json:"macros"`
+}
+
+// Column is a documented column.
+type Column struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	DataType    string `json:"data_type,omitempty"`
+}
+
+// TestMeta says what a test checks.
+type TestMeta struct {
+	Kind     string         `json:"name"`
+	Column   string         `json:"column_name,omitempty"`
+	Args     map[string]any `json:"kwargs,omitempty"`
+	Attached string         `json:"attached_node,omitempty"`
+}
+
+// Macro is one macro.
+type Macro struct {
+	Name     string `json:"name"`
+	Path     string `json:"original_file_path"`
+	Checksum string `json:"checksum"`
+}
+
+// RunResults is target/run_results.json.
+type RunResults struct {
+	Command     string   `json:"command"`
+	Args        []string `json:"args"`
+	StartedAt   string   `json:"started_at"`
+	ElapsedTime float64  `json:"elapsed_time"`
+	Target      string   `json:"target"`
+	Results     []Result `json:"results"`
+	Summary     Summary  `json:"summary"`
+}
+
+// Result is the outcome of one node.
+type Result struct {
+	ID            string  `json:"unique_id"`
+	ResourceType  string  `json:"resource_type"`
+	Status        string  `json:"status"`
+	Message       string  `json:"message,omitempty"`
+	AdapterResp   string  `json:"adapter_response,omitempty"`
+	Rows          int64   `json:"rows_affected"`
+	Failures      *int64  `json:"failures,omitempty"`
+	StartedAt     string  `json:"started_at,omitempty"`
+	ExecutionTime float64 `json:"execution_time"`
+	Compiled      string  `json:"compiled_path,omitempty"`
+	Executed      string  `json:"executed_path,omitempty"`
+	Relation      string  `json:"relation_name,omitempty"`
+	Attempts      int     `json:"attempts,omitempty"`
+}
+
+// Summary counts results by outcome.
+type Summary struct {
+	Pass  int `json:"pass"`
+	Warn  int `json:"warn"`
+	Error int `json:"error"`
+	Skip  int `json:"skip"`
+}
+
+// WriteJSON writes v as indented JSON to path, through a temporary file so a reader never sees half of it.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadManifest reads a manifest.json.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// ReadRunResults reads a run_results.json.
+func ReadRunResults(path string) (*RunResults, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r RunResults
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// JUnit is target/junit.xml.
+type JUnit struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     float64      `xml:"time,attr"`
+	Suites   []JUnitSuite `xml:"testsuite"`
+}
+
+// JUnitSuite groups the test cases of one run.
+type JUnitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []JUnitCase `xml:"testcase"`
+}
+
+// JUnitCase is one data test.
+type JUnitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *JUnitMessage `xml:"failure,omitempty"`
+	Error     *JUnitMessage `xml:"error,omitempty"`
+	Skipped   *JUnitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// JUnitMessage is a failure, error or skip.
+type JUnitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes j as XML to path.
+func WriteJUnit(path string, j *JUnit) error {
+	b, err := xml.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append([]byte(xml.Header), append(b, '\n')...))
+}

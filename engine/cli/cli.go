@@ -1,0 +1,373 @@
+// Package cli is strata's command line: one pflag.FlagSet per command, the
+// loading of a project into a graph, the connection to the target, and the
+// only place that prints. Main returns the exit code instead of exiting.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/compile"
+	"strata/engine/diag"
+	"strata/engine/graph"
+	"strata/engine/manifest"
+	"strata/engine/project"
+	"strata/engine/template"
+)
+
+// Exit codes of SPEC 7.
+const (
+	ExitOK        = 0
+	ExitFailed    = 1
+	ExitBadInput  = 2
+	ExitCancelled = 130
+)
+
+// Version is strata's version, printed by --version.
+var Version = "0.1.0"
+
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, a *app, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"seed", "load seeds/*.csv into their tables", cmdSeed},
+		{"run", "build the selected models", cmdRun},
+		{"test", "run the selected data tests", cmdTest},
+		{"build", "seeds, models and tests together, in graph order", cmdBuild},
+		{"compile", "render everything to target/compiled/ (no database)", cmdCompile},
+		{"validate", "check everything that needs no database; all problems at once", cmdValidate},
+		{"ls", "list selected resources", cmdLs},
+		{"retry", "rerun what failed or was skipped in the last run", cmdRetry},
+		{"debug", "check the project and the connection", cmdDebug},
+		{"db", "manage the local PostgreSQL cluster: start, stop, status, url, psql", cmdDB},
+		{"clean", "remove target/", cmdClean},
+	}
+}
+
+// app is what every command shares: where to print and the global flags.
+type app struct {
+	stdout, stderr io.Writer
+	projectDir     string
+	target         string
+	logFormat      string
+	noColor        bool
+}
+
+// Main runs strata with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "strata: internal error (please report it): %v\n", p)
+			code = ExitFailed
+		}
+	}()
+	a := &app{stdout: stdout, stderr: stderr, projectDir: ".", logFormat: "text"}
+	// Global flags may come before the command.
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		switch arg := args[i]; {
+		case arg == "-h" || arg == "--help":
+			a.usage(stdout)
+			return ExitOK
+		case arg == "--version":
+			fmt.Fprintln(stdout, "strata", Version)
+			return ExitOK
+		case arg == "--no-color":
+			a.noColor = true
+		case arg == "--project-dir" || arg == "--target" || arg == "--log-format":
+			if i+1 >= len(args) {
+				fmt.Fprintf(stderr, "strata: %s needs a value\n", arg)
+				return ExitBadInput
+			}
+			a.setGlobal(arg[2:], args[i+1])
+			i++
+		case strings.HasPrefix(arg, "--project-dir=") || strings.HasPrefix(arg, "--target=") || strings.HasPrefix(arg, "--log-format="):
+			k, v, _ := strings.Cut(arg[2:], "=")
+			a.setGlobal(k, v)
+		default:
+			fmt.Fprintf(stderr, "strata: unknown flag %s before the command\n", arg)
+			a.usage(stderr)
+			return ExitBadInput
+		}
+		i++
+	}
+	if i >= len(args) {
+		a.usage(stderr)
+		return ExitBadInput
+	}
+	name, rest := args[i], args[i+1:]
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+		if c.name == name {
+			return c.run(ctx, a, rest)
+		}
+	}
+	if name == "docs" {
+		fmt.Fprintln(stderr, "strata: docs is not built yet in this version")
+		return ExitBadInput
+	}
+	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
+	a.usage(stderr)
+	return ExitBadInput
+}
+
+func (a *app) setGlobal(k, v string) {
+	switch k {
+	case "project-dir":
+		a.projectDir = v
+	case "target":
+		a.target = v
+	case "log-format":
+		a.logFormat = v
+	}
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: strata [--project-dir DIR] [--target NAME] COMMAND [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nRun 'strata COMMAND --help' for a command's flags.")
+}
+
+// flags is the set of flags a command accepts; global flags are accepted after the command too.
+type flags struct {
+	fs          *pflag.FlagSet
+	selects     []string
+	excludes    []string
+	fullRefresh bool
+	fullSCD2    bool
+	threads     int
+	vars        string
+	failFast    bool
+	empty       bool
+	state       string
+	output      string
+	noWait      bool
+	port        int
+}
+
+func (a *app) newFlags(name string, withSelect bool) *flags {
+	f := &flags{fs: pflag.NewFlagSet(name, pflag.ContinueOnError)}
+	f.fs.SetOutput(a.stderr)
+	f.fs.StringVar(&a.projectDir, "project-dir", a.projectDir, "the project's folder")
+	f.fs.StringVar(&a.target, "target", a.target, "the target to use (default: project.yaml's target:, or STRATA_TARGET)")
+	f.fs.StringVar(&a.logFormat, "log-format", a.logFormat, "text or json")
+	f.fs.BoolVar(&a.noColor, "no-color", a.noColor, "no colours in the output")
+	f.fs.StringVar(&f.vars, "vars", "", "YAML mapping of vars that override project.yaml's, e.g. 'start_date: 2024-01-01'")
+	if withSelect {
+		f.fs.StringArrayVarP(&f.selects, "select", "s", nil, "nodes to include (see SPEC 7)")
+		f.fs.StringArrayVar(&f.excludes, "exclude", nil, "nodes to leave out")
+		f.fs.StringVar(&f.state, "state", "", "folder with an earlier manifest.json / run_results.json, for state: and result: selectors")
+	}
+	return f
+}
+
+func (f *flags) addRunFlags() {
+	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "rebuild incremental models and reload unchanged seeds")
+	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, destroying their history")
+	f.fs.IntVar(&f.threads, "threads", 0, "how many nodes to build at once (default: the target's threads)")
+	f.fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failure")
+	f.fs.BoolVar(&f.empty, "empty", false, "build every model with zero rows (checks all SQL quickly)")
+	f.fs.BoolVar(&f.noWait, "no-wait", false, "fail instead of waiting when another run holds the target")
+}
+
+// parse parses args; it returns an exit code to return when parsing ended the command.
+func (a *app) parse(f *flags, args []string) (int, bool) {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitOK, true
+		}
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", f.fs.Name(), err)
+		return ExitBadInput, true
+	}
+	if a.logFormat != "text" && a.logFormat != "json" {
+		fmt.Fprintf(a.stderr, "strata: --log-format must be text or json, got %q\n", a.logFormat)
+		return ExitBadInput, true
+	}
+	return 0, false
+}
+
+// loaded is a project read, assembled, graphed and compiled.
+type loaded struct {
+	dir      string
+	proj     *project.Project
+	target   *project.Target
+	man      *manifest.Manifest
+	gr       *graph.Graph
+	comp     *compile.Compiler
+	compiled map[string]compile.Result
+	vars     map[string]any
+}
+
+// load reads the project and compiles every node. Problems are printed; ok=false means exit 2.
+func (a *app) load(f *flags) (*loaded, diag.List, bool) {
+	var diags diag.List
+	dir, err := filepath.Abs(a.projectDir)
+	if err != nil {
+		diags.Errorf(diag.Pos{}, "--project-dir: %v", err)
+		return nil, diags, false
+	}
+	proj, d := project.Load(os.DirFS(dir))
+	diags = append(diags, d...)
+	if proj == nil {
+		return nil, diags, false
+	}
+	vars := map[string]any{}
+	for k, v := range proj.Vars {
+		vars[k] = v
+	}
+	if f != nil && f.vars != "" {
+		var over map[string]any
+		if err := yaml.Unmarshal([]byte(f.vars), &over); err != nil {
+			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
+		}
+		for k, v := range over {
+			vars[k] = v
+		}
+	}
+	tgt, err := a.resolveTarget(proj, vars)
+	if err != nil {
+		diags.Add(diag.Pos{File: "project.yaml"}, err)
+	}
+	mt := manifest.Target{Name: "dev", Type: "local"}
+	if tgt != nil {
+		mt = manifest.Target{Name: tgt.Name, Type: tgt.Type, Schema: tgt.Schema, SchemaPrefix: tgt.SchemaPrefix}
+	}
+	man, d := manifest.Build(proj, mt)
+	diags = append(diags, d...)
+	gr, d := graph.New(man)
+	diags = append(diags, d...)
+	l := &loaded{dir: dir, proj: proj, target: tgt, man: man, gr: gr, vars: vars, compiled: map[string]compile.Result{}}
+	l.comp = &compile.Compiler{M: man, Vars: vars, LookupEnv: os.LookupEnv, RunStartedAt: time.Now().UTC().Format(time.RFC3339)}
+	if !diags.HasErrors() {
+		for _, id := range man.Sorted() {
+			n := man.Nodes[id]
+			if n.Kind != manifest.Model && n.Kind != manifest.Test {
+				continue
+			}
+			res, err := l.comp.Node(n, compile.Options{})
+			if err != nil {
+				diags.Add(n.Pos, err)
+				continue
+			}
+			l.compiled[id] = res
+		}
+		for _, hooks := range [][]project.Hook{proj.OnRunStart, proj.OnRunEnd} {
+			for _, h := range hooks {
+				if _, err := l.comp.Hook(h.Pos.String(), h.SQL, ""); err != nil {
+					diags.Add(h.Pos, err)
+				}
+			}
+		}
+	}
+	diags.Sort()
+	return l, diags, !diags.HasErrors()
+}
+
+// printDiags prints problems; errors first sorted by position.
+func (a *app) printDiags(diags diag.List) {
+	for _, d := range diags {
+		fmt.Fprintln(a.stderr, d.Error())
+	}
+	n := 0
+	for _, d := range diags {
+		if d.Severity == diag.Error {
+			n++
+		}
+	}
+	if n > 0 {
+		fmt.Fprintf(a.stderr, "%d problem%s found; nothing was run\n", n, plural(n))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// resolveTarget picks the target (--target, STRATA_TARGET, project.yaml's target:, or the built-in local one)
+// and renders its settings.
+func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.Target, error) {
+	name := a.target
+	if name == "" {
+		name = os.Getenv("STRATA_TARGET")
+	}
+	if name == "" {
+		name = p.DefaultTarget
+	}
+	if len(p.Targets) == 0 {
+		if name != "" && name != "dev" {
+			return nil, fmt.Errorf("target %q is not defined (project.yaml has no targets:)", name)
+		}
+		return &project.Target{Name: "dev", Type: "local", Schema: "public", Threads: 4}, nil
+	}
+	if name == "" {
+		if len(p.Targets) == 1 {
+			for n := range p.Targets {
+				name = n
+			}
+		} else {
+			names := make([]string, 0, len(p.Targets))
+			for n := range p.Targets {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, fmt.Errorf("no target chosen: set target: in project.yaml or pass --target (one of %s)", strings.Join(names, ", "))
+		}
+	}
+	t, ok := p.Targets[name]
+	if !ok {
+		names := make([]string, 0, len(p.Targets))
+		for n := range p.Targets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("target %q is not defined (expected one of %s)%s", name, strings.Join(names, ", "), diag.DidYouMean(name, names))
+	}
+	out := *t
+	set, _ := template.ParseMacros(nil)
+	for _, s := range []*string{&out.URL, &out.Host, &out.Port, &out.User, &out.Password, &out.DBName, &out.Schema, &out.SchemaPrefix} {
+		if !strings.Contains(*s, "{{") {
+			continue
+		}
+		tp, d := set.Parse("project.yaml", *s)
+		if err := d.Err(); err != nil {
+			return nil, err
+		}
+		v, _, err := tp.Render(template.Env{Vars: vars, LookupEnv: os.LookupEnv}, nil)
+		if err != nil {
+			if dg, ok := err.(diag.Diagnostic); ok {
+				dg.Pos = t.Pos
+				return nil, fmt.Errorf("target %s: %s", name, dg.Msg)
+			}
+			return nil, fmt.Errorf("target %s: %v", name, err)
+		}
+		*s = v
+	}
+	if out.Schema == "" {
+		out.Schema = "public"
+	}
+	if out.Threads == 0 {
+		out.Threads = 4
+	}
+	return &out, nil
+}

@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+
+	"strata/engine/compile"
+	"strata/engine/local"
+	"strata/engine/manifest"
+)
+
+func cmdCompile(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("compile", true)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	l, diags, ok := a.load(f)
+	a.printDiags(diags)
+	if !ok {
+		return ExitBadInput
+	}
+	st, err := a.loadState(l, f.state)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "strata compile:", err)
+		return ExitBadInput
+	}
+	selected, err := l.gr.Select(f.selects, f.excludes, st)
+	if err != nil {
+		fmt.Fprintln(a.stderr, err)
+		return ExitBadInput
+	}
+	targetDir := filepath.Join(l.dir, "target")
+	n := 0
+	for _, id := range l.man.Sorted() {
+		res, ok := l.compiled[id]
+		if !ok || !selected[id] {
+			continue
+		}
+		if _, err := compile.Write(filepath.Join(targetDir, "compiled"), l.man.Nodes[id], res.SQL); err != nil {
+			fmt.Fprintf(a.stderr, "strata compile: %v\n", err)
+			return ExitFailed
+		}
+		n++
+	}
+	if err := a.writeManifest(l, targetDir); err != nil {
+		fmt.Fprintf(a.stderr, "strata compile: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintf(a.stdout, "Compiled %d node%s to target/compiled/ and wrote target/manifest.json\n", n, plural(n))
+	return ExitOK
+}
+
+func cmdValidate(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("validate", true)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	l, diags, ok := a.load(f)
+	if ok && (len(f.selects) > 0 || len(f.excludes) > 0) {
+		st, err := a.loadState(l, f.state)
+		if err == nil {
+			_, err = l.gr.Select(f.selects, f.excludes, st)
+		}
+		if err != nil {
+			fmt.Fprintln(a.stderr, err)
+			return ExitBadInput
+		}
+	}
+	for _, d := range diags {
+		fmt.Fprintln(a.stderr, d.Error())
+	}
+	if !ok {
+		n := 0
+		for _, d := range diags {
+			if d.Severity == 0 {
+				n++
+			}
+		}
+		fmt.Fprintf(a.stderr, "%d problem%s found\n", n, plural(n))
+		return ExitBadInput
+	}
+	counts := map[manifest.Kind]int{}
+	for _, n := range l.man.Nodes {
+		counts[n.Kind]++
+	}
+	fmt.Fprintf(a.stdout, "OK: %d models, %d seeds, %d tests, %d sources, %d exposures, %d macros\n",
+		counts[manifest.Model], counts[manifest.Seed], counts[manifest.Test], counts[manifest.Source], counts[manifest.Exposure], len(l.man.Macros.Names()))
+	return ExitOK
+}
+
+func cmdLs(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("ls", true)
+	var resourceTypes []string
+	f.fs.StringVarP(&f.output, "output", "o", "name", "name, path or json")
+	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only these kinds (model, seed, test, source, exposure)")
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	if f.output != "name" && f.output != "path" && f.output != "json" {
+		fmt.Fprintf(a.stderr, "strata ls: --output must be name, path or json, got %q\n", f.output)
+		return ExitBadInput
+	}
+	l, diags, ok := a.load(f)
+	a.printDiags(diags)
+	if !ok {
+		return ExitBadInput
+	}
+	st, err := a.loadState(l, f.state)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "strata ls:", err)
+		return ExitBadInput
+	}
+	selected, err := l.gr.Select(f.selects, f.excludes, st)
+	if err != nil {
+		fmt.Fprintln(a.stderr, err)
+		return ExitBadInput
+	}
+	kinds := map[string]bool{}
+	for _, k := range resourceTypes {
+		kinds[k] = true
+	}
+	ids := make([]string, 0, len(selected))
+	for id := range selected {
+		if len(kinds) == 0 || kinds[string(l.man.Nodes[id].Kind)] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		n := l.man.Nodes[id]
+		switch f.output {
+		case "name":
+			fmt.Fprintln(a.stdout, n.Name)
+		case "path":
+			fmt.Fprintln(a.stdout, n.Path)
+		case "json":
+			b, _ := json.Marshal(nodeArtifact(l, n))
+			fmt.Fprintln(a.stdout, string(b))
+		}
+	}
+	return ExitOK
+}
+
+func cmdDebug(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("debug", false)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	l, diags, ok := a.load(f)
+	a.printDiags(diags)
+	if !ok {
+		return ExitBadInput
+	}
+	fmt.Fprintf(a.stdout, "project: %s (%s), %d nodes\n", l.proj.Name, l.dir, len(l.man.Nodes))
+	fmt.Fprintf(a.stdout, "target:  %s (type %s, schema %s, %d threads)\n", l.target.Name, l.target.Type, l.target.Schema, l.target.Threads)
+	db, err := a.connect(ctx, l, 1)
+	if err != nil {
+		fmt.Fprintf(a.stdout, "connection: FAILED: %v\n", err)
+		return ExitFailed
+	}
+	defer db.Close()
+	var version string
+	if err := db.Pool.QueryRow(ctx, "select version()").Scan(&version); err != nil {
+		fmt.Fprintf(a.stdout, "connection: FAILED: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintf(a.stdout, "connection: OK (%s)\n", version)
+	return ExitOK
+}
+
+func cmdClean(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("clean", false)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	dir, _ := filepath.Abs(a.projectDir)
+	if err := os.RemoveAll(filepath.Join(dir, "target")); err != nil {
+		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintln(a.stdout, "Removed target/")
+	return ExitOK
+}
+
+func cmdDB(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("db", false)
+	f.fs.SetInterspersed(false)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	if f.fs.NArg() == 0 {
+		fmt.Fprintln(a.stderr, "usage: strata db start|stop|status|url|psql [psql arguments]")
+		return ExitBadInput
+	}
+	dir, _ := filepath.Abs(a.projectDir)
+	c, err := local.New(dir)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata db: %v\n", err)
+		return ExitFailed
+	}
+	switch sub := f.fs.Arg(0); sub {
+	case "start":
+		if err := c.Start(ctx); err != nil {
+			fmt.Fprintf(a.stderr, "strata db start: %v\n", err)
+			return ExitFailed
+		}
+		st, _ := c.Status(ctx)
+		fmt.Fprintf(a.stdout, "PostgreSQL is running (pid %d), data in %s, socket in %s\n", st.PID, st.DataDir, st.SocketDir)
+	case "stop":
+		if err := c.Stop(ctx); err != nil {
+			fmt.Fprintf(a.stderr, "strata db stop: %v\n", err)
+			return ExitFailed
+		}
+		fmt.Fprintln(a.stdout, "PostgreSQL is stopped")
+	case "status":
+		st, err := c.Status(ctx)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "strata db status: %v\n", err)
+			return ExitFailed
+		}
+		switch {
+		case st.Running:
+			fmt.Fprintf(a.stdout, "running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s\n", st.PID, st.DataDir, st.SocketDir, st.LogFile, c.URL())
+		case st.Initialized:
+			fmt.Fprintf(a.stdout, "stopped\ndata: %s\n", st.DataDir)
+			return 3
+		default:
+			fmt.Fprintln(a.stdout, "not created yet (strata creates it on first use, or run: strata db start)")
+			return 3
+		}
+	case "url":
+		fmt.Fprintln(a.stdout, c.URL())
+	case "psql":
+		if err := c.Start(ctx); err != nil {
+			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
+			return ExitFailed
+		}
+		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), append([]string{c.URL()}, f.fs.Args()[1:]...)...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				return ee.ExitCode()
+			}
+			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
+			return ExitFailed
+		}
+	default:
+		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url or psql)\n", sub)
+		return ExitBadInput
+	}
+	return ExitOK
+}

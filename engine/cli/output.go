@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/engine/manifest"
+	"strata/engine/run"
+)
+
+// printer writes one whole line per event, safe for concurrent workers, to the
+// terminal and to target/strata.log.
+type printer struct {
+	mu     sync.Mutex
+	out    io.Writer
+	log    io.Writer
+	json   bool
+	color  bool
+	man    *manifest.Manifest
+	counts map[run.Status]int
+	lastPr map[string]time.Time
+}
+
+func (a *app) newPrinter(m *manifest.Manifest, logFile io.Writer) *printer {
+	return &printer{out: a.stdout, log: logFile, json: a.logFormat == "json", color: !a.noColor && isTerminal(a.stdout), man: m,
+		counts: map[run.Status]int{}, lastPr: map[string]time.Time{}}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+func (p *printer) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.write(s)
+}
+
+func (p *printer) write(s string) {
+	stamp := time.Now().Format("15:04:05")
+	fmt.Fprintf(p.out, "%s  %s\n", stamp, s)
+	if p.log != nil {
+		fmt.Fprintf(p.log, "%s  %s\n", stamp, stripColor(s))
+	}
+}
+
+func stripColor(s string) string {
+	for _, c := range []string{"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"} {
+		s = strings.ReplaceAll(s, c, "")
+	}
+	return s
+}
+
+func (p *printer) event(v map[string]any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v["ts"] = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(v)
+	fmt.Fprintln(p.out, string(b))
+	if p.log != nil {
+		fmt.Fprintln(p.log, string(b))
+	}
+}
+
+// describe names a node as the output shows it: "table model warehouse.dim_time".
+func (p *printer) describe(n *manifest.Node) string {
+	switch n.Kind {
+	case manifest.Model:
+		return n.Config.Materialized + " model " + n.Relation.String()
+	case manifest.Seed:
+		return "seed " + n.Relation.String()
+	case manifest.Test:
+		return "test " + n.Name
+	}
+	return string(n.Kind) + " " + n.Name
+}
+
+const width = 72
+
+func dots(s string) string {
+	if len(s) >= width {
+		return s + " "
+	}
+	return s + " " + strings.Repeat(".", width-len(s)) + " "
+}
+
+func (p *printer) start(id string, i, total int) {
+	n := p.man.Nodes[id]
+	if p.json {
+		p.event(map[string]any{"event": "start", "node": id, "index": i, "total": total})
+		return
+	}
+	p.line(dots(fmt.Sprintf("%d of %d START %s", i, total, p.describe(n))) + "[RUN]")
+}
+
+func (p *printer) paint(s, color string) string {
+	if !p.color {
+		return s
+	}
+	return color + s + "\x1b[0m"
+}
+
+func (p *printer) end(r run.Result, i, total int) {
+	n := p.man.Nodes[r.ID]
+	p.mu.Lock()
+	p.counts[r.Status]++
+	p.mu.Unlock()
+	if p.json {
+		ev := map[string]any{"event": "end", "node": r.ID, "index": i, "total": total, "status": r.Status,
+			"message": r.Message, "response": r.Response, "rows": r.Rows, "seconds": r.Duration.Seconds()}
+		if n.Kind == manifest.Test {
+			ev["failures"] = r.Failures
+		}
+		p.event(ev)
+		return
+	}
+	secs := fmt.Sprintf("%.2fs", r.Duration.Seconds())
+	var head, tail string
+	switch r.Status {
+	case run.Success:
+		verb := "created"
+		if n.Kind == manifest.Seed {
+			verb = "loaded"
+		}
+		head = p.paint("OK", "\x1b[32m") + " " + verb + " " + p.describe(n)
+		tail = "[" + r.Response + " in " + secs + "]"
+	case run.Pass:
+		head = p.paint("PASS", "\x1b[32m") + " " + n.Name
+		tail = "[PASS in " + secs + "]"
+	case run.Warn:
+		head = p.paint(fmt.Sprintf("WARN %d", r.Failures), "\x1b[33m") + " " + n.Name
+		tail = "[WARN " + fmt.Sprint(r.Failures) + " in " + secs + "]"
+	case run.Fail:
+		head = p.paint(fmt.Sprintf("FAIL %d", r.Failures), "\x1b[31m") + " " + n.Name
+		tail = "[FAIL " + fmt.Sprint(r.Failures) + " in " + secs + "]"
+	case run.Error:
+		head = p.paint("ERROR", "\x1b[31m") + " " + p.describe(n)
+		tail = "[ERROR in " + secs + "]"
+	case run.Skipped:
+		head = p.paint("SKIP", "\x1b[33m") + " " + p.describe(n)
+		tail = "[SKIP]"
+	}
+	lines := dots(fmt.Sprintf("%d of %d %s", i, total, head)) + tail
+	if r.Message != "" && r.Status != run.Success && r.Status != run.Pass {
+		where := n.Path
+		if n.Kind == manifest.Model {
+			where = n.Path
+		}
+		msg := r.Message
+		if r.Status == run.Error {
+			msg = where + ": " + msg
+		}
+		for _, l := range strings.Split(msg, "\n") {
+			lines += "\n          " + l
+		}
+	}
+	p.line(lines)
+}
+
+// progress reports a long seed load at most every two seconds.
+func (p *printer) progress(id string, done, total int64) {
+	p.mu.Lock()
+	last := p.lastPr[id]
+	if time.Since(last) < 2*time.Second || done == total {
+		p.mu.Unlock()
+		return
+	}
+	p.lastPr[id] = time.Now()
+	p.mu.Unlock()
+	n := p.man.Nodes[id]
+	pct := 0.0
+	if total > 0 {
+		pct = 100 * float64(done) / float64(total)
+	}
+	if p.json {
+		p.event(map[string]any{"event": "progress", "node": id, "bytes": done, "total": total})
+		return
+	}
+	p.line(fmt.Sprintf("        ... %s %.0f%% (%.1f of %.1f MB)", n.Name, pct, float64(done)/1e6, float64(total)/1e6))
+}
+
+func (p *printer) summary(elapsed time.Duration, total int) {
+	pass := p.counts[run.Success] + p.counts[run.Pass]
+	errs := p.counts[run.Error] + p.counts[run.Fail]
+	if p.json {
+		p.event(map[string]any{"event": "summary", "pass": pass, "warn": p.counts[run.Warn], "error": errs, "skip": p.counts[run.Skipped], "seconds": elapsed.Seconds()})
+		return
+	}
+	p.line(fmt.Sprintf("Finished %d node%s in %.2fs.", total, plural(total), elapsed.Seconds()))
+	p.line(fmt.Sprintf("PASS=%d WARN=%d ERROR=%d SKIP=%d", pass, p.counts[run.Warn], errs, p.counts[run.Skipped]))
+}

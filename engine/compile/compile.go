@@ -1,0 +1,289 @@
+// Package compile turns nodes into their final SQL: models and singular
+// tests rendered from their templates (ephemeral models inlined as CTEs),
+// generic tests from datatest. It needs no database; whether a model is
+// incremental this run is told to it by the caller.
+package compile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"strata/engine/datatest"
+	"strata/engine/diag"
+	"strata/engine/manifest"
+	"strata/engine/template"
+)
+
+// Compiler renders nodes of one manifest.
+type Compiler struct {
+	M            *manifest.Manifest
+	Vars         map[string]any
+	LookupEnv    func(string) (string, bool)
+	RunStartedAt string
+}
+
+// Result is a rendered node.
+type Result struct {
+	SQL   string
+	Reads template.Reads
+}
+
+// Options change a render: whether the model's table exists and is built incrementally.
+type Options struct {
+	IsIncremental bool
+}
+
+func (c *Compiler) targetMap() map[string]any {
+	t := c.M.Target
+	return map[string]any{"name": t.Name, "schema_prefix": t.SchemaPrefix, "type": t.Type, "schema": t.Schema}
+}
+
+type ephemerals struct {
+	names []string
+	sql   map[string]string
+	busy  map[string]bool
+}
+
+// Node renders any node that has SQL: a model, a singular or generic test.
+func (c *Compiler) Node(n *manifest.Node, opt Options) (Result, error) {
+	switch {
+	case n.Kind == manifest.Model || (n.Kind == manifest.Test && n.Template != nil):
+		return c.model(n, opt)
+	case n.Kind == manifest.Test:
+		return c.genericTest(n)
+	}
+	return Result{}, fmt.Errorf("%s %s has no SQL", n.Kind, n.Name)
+}
+
+func (c *Compiler) model(n *manifest.Node, opt Options) (Result, error) {
+	eph := &ephemerals{sql: map[string]string{}, busy: map[string]bool{}}
+	reads := template.Reads{}
+	body, err := c.render(n, opt, eph, &reads)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SQL: withCTEs(body, eph), Reads: reads}, nil
+}
+
+func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads *template.Reads) (string, error) {
+	if n.Template == nil {
+		return "", fmt.Errorf("%s could not be parsed", n.Path)
+	}
+	env := template.Env{
+		Ref: func(name string) (string, error) {
+			dep, ok := c.M.Lookup(name)
+			if !ok {
+				return "", fmt.Errorf("no model or seed is called %q%s", name, diag.DidYouMean(name, c.M.Names()))
+			}
+			if dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
+				return c.ephemeral(dep, eph, reads)
+			}
+			return dep.Relation.Quoted(), nil
+		},
+		Source: func(src, table string) (string, error) {
+			s, ok := c.M.SourceNode(src, table)
+			if !ok {
+				return "", fmt.Errorf("source %q %q is not defined", src, table)
+			}
+			return s.Relation.Quoted(), nil
+		},
+		This:          n.Relation.Quoted(),
+		IsIncremental: opt.IsIncremental,
+		Vars:          c.Vars,
+		LookupEnv:     c.LookupEnv,
+		Target:        c.targetMap(),
+		RunStartedAt:  c.RunStartedAt,
+		Caller:        n.Path,
+	}
+	if env.LookupEnv == nil {
+		env.LookupEnv = os.LookupEnv
+	}
+	sql, r, err := n.Template.Render(env, nil)
+	merge(reads, r)
+	return sql, err
+}
+
+func merge(dst *template.Reads, src template.Reads) {
+	for k, v := range src.Vars {
+		if dst.Vars == nil {
+			dst.Vars = map[string]string{}
+		}
+		dst.Vars[k] = v
+	}
+	for k, v := range src.EnvVars {
+		if dst.EnvVars == nil {
+			dst.EnvVars = map[string]string{}
+		}
+		dst.EnvVars[k] = v
+	}
+}
+
+// EphemeralName is the CTE name an ephemeral model is inlined as.
+func EphemeralName(name string) string { return template.Ident("__strata_ephemeral_" + name) }
+
+func (c *Compiler) ephemeral(dep *manifest.Node, eph *ephemerals, reads *template.Reads) (string, error) {
+	name := EphemeralName(dep.Name)
+	if _, done := eph.sql[name]; done {
+		return name, nil
+	}
+	if eph.busy[name] {
+		return "", fmt.Errorf("ephemeral model %s refers to itself", dep.Name)
+	}
+	eph.busy[name] = true
+	body, err := c.render(dep, Options{}, eph, reads)
+	if err != nil {
+		return "", err
+	}
+	eph.sql[name] = body
+	eph.names = append(eph.names, name)
+	return name, nil
+}
+
+// withCTEs puts the ephemeral models in front of body, merging with a WITH body already has.
+func withCTEs(body string, eph *ephemerals) string {
+	if len(eph.names) == 0 {
+		return body
+	}
+	var defs []string
+	for _, n := range eph.names {
+		defs = append(defs, fmt.Sprintf("%s as (\n%s\n)", n, strings.TrimSpace(stripTrailingSemicolon(eph.sql[n]))))
+	}
+	ctes := strings.Join(defs, ",\n")
+	start := skipSpaceAndComments(body)
+	rest := body[start:]
+	if hasKeyword(rest, "with") {
+		after := rest[4:]
+		i := skipSpaceAndComments(after)
+		if hasKeyword(after[i:], "recursive") {
+			return body[:start] + "with recursive " + ctes + ",\n" + after[i+len("recursive"):]
+		}
+		return body[:start] + "with " + ctes + ",\n" + after
+	}
+	return body[:start] + "with " + ctes + "\n" + rest
+}
+
+func stripTrailingSemicolon(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ";")
+}
+
+func hasKeyword(s, kw string) bool {
+	if len(s) < len(kw) || !strings.EqualFold(s[:len(kw)], kw) {
+		return false
+	}
+	if len(s) == len(kw) {
+		return true
+	}
+	r := rune(s[len(kw)])
+	return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
+}
+
+// skipSpaceAndComments returns the offset of the first byte of s that is not space or a SQL comment.
+func skipSpaceAndComments(s string) int {
+	i := 0
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r':
+			i++
+		case strings.HasPrefix(s[i:], "--"):
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 1
+		case strings.HasPrefix(s[i:], "/*"):
+			j := strings.Index(s[i+2:], "*/")
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 4
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
+	ti := n.TestInfo
+	on := c.M.Nodes[ti.Attached]
+	if on == nil {
+		return Result{}, fmt.Errorf("test %s: the node it tests is not in the project", n.Name)
+	}
+	rel := on.Relation.Quoted()
+	if on.Kind == manifest.Model && on.Config.Materialized == "ephemeral" {
+		return Result{}, fmt.Errorf("test %s: ephemeral model %s has no relation to test", n.Name, on.Name)
+	}
+	resolve := func(name string) (string, error) {
+		dep, ok := c.M.Lookup(name)
+		if !ok {
+			return "", fmt.Errorf("no model or seed is called %q", name)
+		}
+		return dep.Relation.Quoted(), nil
+	}
+	if _, builtin := builtinKinds[ti.Kind]; builtin {
+		sql, err := datatest.SQL(datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve})
+		return Result{SQL: sql}, err
+	}
+	// A custom generic test: the macro test_<kind>.
+	macro := "test_" + ti.Kind
+	if n.Config.Where != "" {
+		rel = fmt.Sprintf("(select * from %s where %s) as strata_filtered", rel, n.Config.Where)
+	}
+	tp, diags := c.M.Macros.Parse(n.Path+"#"+n.Name, fmt.Sprintf("{{ include %q . }}", macro))
+	if err := diags.Err(); err != nil {
+		return Result{}, err
+	}
+	env := template.Env{Ref: resolve, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: n.Path, This: rel}
+	if env.LookupEnv == nil {
+		env.LookupEnv = os.LookupEnv
+	}
+	sql, reads, err := tp.Render(env, datatest.CustomData(rel, ti.Column, ti.Args))
+	return Result{SQL: sql, Reads: reads}, err
+}
+
+var builtinKinds = map[string]bool{"not_null": true, "unique": true, "accepted_values": true, "relationships": true,
+	"accepted_range": true, "expression_is_true": true, "unique_combination": true, "equal_row_count": true,
+	"row_count": true, "not_empty": true, "recency": true, "freshness": true}
+
+// Hook renders an on-run-start/on-run-end or pre/post hook.
+func (c *Compiler) Hook(name, sql string, this string) (string, error) {
+	set := c.M.Macros
+	tp, diags := set.Parse(name, sql)
+	if err := diags.Err(); err != nil {
+		return "", err
+	}
+	env := template.Env{
+		Ref: func(n string) (string, error) {
+			dep, ok := c.M.Lookup(n)
+			if !ok {
+				return "", fmt.Errorf("no model or seed is called %q", n)
+			}
+			return dep.Relation.Quoted(), nil
+		},
+		This: this, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
+	}
+	if env.LookupEnv == nil {
+		env.LookupEnv = os.LookupEnv
+	}
+	out, _, err := tp.Render(env, nil)
+	return out, err
+}
+
+// Write saves sql under dir (target/compiled or target/run) at the node's path.
+func Write(dir string, n *manifest.Node, sql string) (string, error) {
+	rel := n.Path
+	if n.Kind == manifest.Test && n.Template == nil {
+		rel = filepath.Join(filepath.Dir(n.Path), n.Name+".sql")
+	}
+	if rel == "" {
+		rel = n.Name + ".sql"
+	}
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", err
+	}
+	return p, os.WriteFile(p, []byte(sql), 0o644)
+}

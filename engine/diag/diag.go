@@ -1,0 +1,182 @@
+// Package diag holds positions in the user's files and the diagnostics that
+// point at them, rendered one way everywhere: "path:line:col: message".
+// It knows nothing of YAML, templates or databases.
+package diag
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Pos is a place in a project file. Line and Col are 1-based; zero means unknown.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return ""
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Severity tells whether a diagnostic stops the command.
+type Severity int
+
+const (
+	Error Severity = iota
+	Warning
+)
+
+// Diagnostic is one problem found in the user's project.
+type Diagnostic struct {
+	Pos      Pos
+	Severity Severity
+	Msg      string
+}
+
+func (d Diagnostic) Error() string {
+	prefix := ""
+	if d.Severity == Warning {
+		prefix = "warning: "
+	}
+	if s := d.Pos.String(); s != "" {
+		return s + ": " + prefix + d.Msg
+	}
+	return prefix + d.Msg
+}
+
+// List collects the diagnostics of a phase, so that all problems are reported at once.
+type List []Diagnostic
+
+// Errorf adds an error at pos.
+func (l *List) Errorf(pos Pos, format string, args ...any) {
+	*l = append(*l, Diagnostic{Pos: pos, Severity: Error, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Warnf adds a warning at pos.
+func (l *List) Warnf(pos Pos, format string, args ...any) {
+	*l = append(*l, Diagnostic{Pos: pos, Severity: Warning, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Add appends err: a Diagnostic or List keeps its positions; any other error is placed at pos.
+func (l *List) Add(pos Pos, err error) {
+	if err == nil {
+		return
+	}
+	var dl List
+	if errors.As(err, &dl) {
+		*l = append(*l, dl...)
+		return
+	}
+	var d Diagnostic
+	if errors.As(err, &d) {
+		*l = append(*l, d)
+		return
+	}
+	l.Errorf(pos, "%s", err.Error())
+}
+
+// HasErrors reports whether any diagnostic is an error.
+func (l List) HasErrors() bool {
+	for _, d := range l {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Sort orders diagnostics by file, line, column and message, dropping exact repeats.
+func (l *List) Sort() {
+	s := *l
+	sort.SliceStable(s, func(i, j int) bool {
+		a, b := s[i], s[j]
+		if a.Pos.File != b.Pos.File {
+			return a.Pos.File < b.Pos.File
+		}
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line < b.Pos.Line
+		}
+		if a.Pos.Col != b.Pos.Col {
+			return a.Pos.Col < b.Pos.Col
+		}
+		return a.Msg < b.Msg
+	})
+	out := s[:0]
+	for i, d := range s {
+		if i > 0 && d == s[i-1] {
+			continue
+		}
+		out = append(out, d)
+	}
+	*l = out
+}
+
+// Err returns the list as an error when it holds at least one error, else nil.
+func (l List) Err() error {
+	if !l.HasErrors() {
+		return nil
+	}
+	return l
+}
+
+func (l List) Error() string {
+	var b strings.Builder
+	for i, d := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(d.Error())
+	}
+	return b.String()
+}
+
+// Suggest returns the candidate closest to s by edit distance, or "" when none is close.
+func Suggest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := distance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// DidYouMean renders a suggestion suffix for an unknown name, or "" when none is close.
+func DidYouMean(s string, candidates []string) string {
+	if c := Suggest(s, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

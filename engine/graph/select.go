@@ -1,0 +1,314 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"strata/engine/diag"
+	"strata/engine/manifest"
+)
+
+// State answers state: and result: selectors from an earlier run's artifacts.
+type State interface {
+	Modified(n *manifest.Node) bool
+	New(n *manifest.Node) bool
+	Result(id string) (status string, ok bool)
+}
+
+// Methods are the selector methods of SPEC 7.
+var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type"}
+
+var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?)(\+(\d*))?$`)
+
+// Select returns the ids chosen by the select and exclude expressions. Empty
+// select means everything. Tests follow the nodes they test. Bad selectors are
+// errors (exit 2); a selector that matches nothing is fine.
+func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, error) {
+	var errs diag.List
+	chosen := map[string]bool{}
+	if len(fields(selects)) == 0 {
+		for id := range gr.M.Nodes {
+			chosen[id] = true
+		}
+	} else {
+		for _, f := range fields(selects) {
+			set, err := gr.intersection(f, st)
+			if err != nil {
+				errs.Errorf(diag.Pos{}, "--select %s: %v", f, err)
+				continue
+			}
+			for id := range set {
+				chosen[id] = true
+			}
+		}
+		gr.addTests(chosen)
+	}
+	excluded := map[string]bool{}
+	for _, f := range fields(excludes) {
+		set, err := gr.intersection(f, st)
+		if err != nil {
+			errs.Errorf(diag.Pos{}, "--exclude %s: %v", f, err)
+			continue
+		}
+		for id := range set {
+			excluded[id] = true
+		}
+	}
+	gr.addTests(excluded)
+	for id := range excluded {
+		delete(chosen, id)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return chosen, nil
+}
+
+// addTests adds the tests whose tested node is in set.
+func (gr *Graph) addTests(set map[string]bool) {
+	for id, n := range gr.M.Nodes {
+		if n.Kind != manifest.Test || set[id] || n.TestInfo == nil {
+			continue
+		}
+		if n.TestInfo.Attached != "" {
+			if set[n.TestInfo.Attached] {
+				set[id] = true
+			}
+			continue
+		}
+		all := len(n.DependsOn) > 0
+		for _, p := range n.DependsOn {
+			all = all && set[p]
+		}
+		if all {
+			set[id] = true
+		}
+	}
+}
+
+func fields(args []string) []string {
+	var out []string
+	for _, a := range args {
+		out = append(out, strings.Fields(a)...)
+	}
+	return out
+}
+
+func (gr *Graph) intersection(expr string, st State) (map[string]bool, error) {
+	var result map[string]bool
+	for _, part := range strings.Split(expr, ",") {
+		set, err := gr.one(part, st)
+		if err != nil {
+			return nil, err
+		}
+		if result == nil {
+			result = set
+			continue
+		}
+		for id := range result {
+			if !set[id] {
+				delete(result, id)
+			}
+		}
+	}
+	return result, nil
+}
+
+func (gr *Graph) one(sel string, st State) (map[string]bool, error) {
+	m := selRe.FindStringSubmatch(sel)
+	if m == nil || sel == "" {
+		return nil, fmt.Errorf("%q is not a selector (expected name, +name, name+, 2+name, @name, or method:value)", sel)
+	}
+	at, hasUp, up, body, hasDown, down := m[1] == "@", m[2] != "", m[3], m[4], m[5] != "", m[6]
+	if at && (hasUp || hasDown) {
+		return nil, fmt.Errorf("%q: @ cannot be combined with +", sel)
+	}
+	base, err := gr.match(body, st)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for id := range base {
+		out[id] = true
+	}
+	depth := func(s string) int {
+		if s == "" {
+			return -1
+		}
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	for id := range base {
+		if hasUp {
+			for _, a := range gr.Ancestors(id, depth(up)) {
+				out[a] = true
+			}
+		}
+		if hasDown || at {
+			for _, d := range gr.Descendants(id, depth(down)) {
+				out[d] = true
+				if at {
+					for _, a := range gr.Ancestors(d, -1) {
+						out[a] = true
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func (gr *Graph) match(body string, st State) (map[string]bool, error) {
+	out := map[string]bool{}
+	method, value, hasMethod := strings.Cut(body, ":")
+	if !hasMethod {
+		for id, n := range gr.M.Nodes {
+			if n.Kind == manifest.Source {
+				continue
+			}
+			if ok, _ := path.Match(body, n.Name); ok {
+				out[id] = true
+			}
+		}
+		return out, nil
+	}
+	if value == "" {
+		return nil, fmt.Errorf("%q has no value after the colon", body)
+	}
+	cfgKey := ""
+	if strings.HasPrefix(method, "config.") {
+		cfgKey = strings.TrimPrefix(method, "config.")
+		method = "config"
+	}
+	switch method {
+	case "tag":
+		for id, n := range gr.M.Nodes {
+			for _, t := range n.Config.Tags {
+				if ok, _ := path.Match(value, t); ok {
+					out[id] = true
+				}
+			}
+		}
+	case "path":
+		p := strings.TrimSuffix(path.Clean(value), "/")
+		for id, n := range gr.M.Nodes {
+			if n.Path == p || strings.HasPrefix(n.Path, p+"/") {
+				out[id] = true
+			}
+		}
+	case "config":
+		if cfgKey == "" {
+			return nil, fmt.Errorf("%q: write config.<key>:<value>, such as config.materialized:incremental", body)
+		}
+		for id, n := range gr.M.Nodes {
+			if n.Kind == manifest.Source || n.Kind == manifest.Exposure {
+				continue
+			}
+			if configMatches(n, cfgKey, value) {
+				out[id] = true
+			}
+		}
+	case "resource_type":
+		kinds := []string{"model", "seed", "test", "source", "exposure"}
+		if !contains(kinds, value) {
+			return nil, fmt.Errorf("resource_type %q is not known (expected model, seed, test, source or exposure)%s", value, diag.DidYouMean(value, kinds))
+		}
+		for id, n := range gr.M.Nodes {
+			if string(n.Kind) == value {
+				out[id] = true
+			}
+		}
+	case "exposure":
+		for id, n := range gr.M.Nodes {
+			if ok, _ := path.Match(value, n.Name); ok && n.Kind == manifest.Exposure {
+				out[id] = true
+			}
+		}
+	case "source":
+		for id, n := range gr.M.Nodes {
+			if n.Kind != manifest.Source {
+				continue
+			}
+			if n.Source.Name == value || n.Name == value {
+				out[id] = true
+			}
+		}
+	case "test_type":
+		for id, n := range gr.M.Nodes {
+			if n.Kind != manifest.Test {
+				continue
+			}
+			singular := n.TestInfo.Kind == "singular"
+			if (value == "singular") == singular && (value == "singular" || value == "generic") {
+				out[id] = true
+			}
+		}
+	case "state":
+		if st == nil {
+			return nil, fmt.Errorf("state:%s needs --state DIR (a folder holding an earlier manifest.json)", value)
+		}
+		if value != "modified" && value != "new" {
+			return nil, fmt.Errorf("state:%s is not known (expected state:modified or state:new)", value)
+		}
+		for id, n := range gr.M.Nodes {
+			if (value == "modified" && st.Modified(n)) || (value == "new" && st.New(n)) {
+				out[id] = true
+			}
+		}
+	case "result":
+		if st == nil {
+			return nil, fmt.Errorf("result:%s needs --state DIR (a folder holding an earlier run_results.json)", value)
+		}
+		statuses := []string{"success", "error", "fail", "warn", "skipped", "pass"}
+		if !contains(statuses, value) {
+			return nil, fmt.Errorf("result:%s is not known (expected one of %s)%s", value, strings.Join(statuses, ", "), diag.DidYouMean(value, statuses))
+		}
+		for id := range gr.M.Nodes {
+			if s, ok := st.Result(id); ok && s == value {
+				out[id] = true
+			}
+		}
+	default:
+		return nil, fmt.Errorf("selector method %q is not known (expected one of %s)%s", method, strings.Join(Methods, ", "), diag.DidYouMean(method, Methods))
+	}
+	return out, nil
+}
+
+func configMatches(n *manifest.Node, key, value string) bool {
+	b, err := json.Marshal(n.Config)
+	if err != nil {
+		return false
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	switch v := m[key].(type) {
+	case string:
+		return v == value
+	case bool:
+		return strconv.FormatBool(v) == value
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64) == value
+	case []any:
+		for _, x := range v {
+			if fmt.Sprint(x) == value {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,374 @@
+// Package manifest assembles a loaded project into nodes — models, seeds,
+// tests, sources and exposures — each with a unique id, its resolved config
+// (SPEC 2 precedence), its relation in the database and its dependencies.
+// It parses templates but renders nothing and touches no database.
+package manifest
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"strata/engine/diag"
+	"strata/engine/project"
+	"strata/engine/template"
+)
+
+// Kind is a node's resource type, in the user's words.
+type Kind string
+
+const (
+	Model    Kind = "model"
+	Seed     Kind = "seed"
+	Test     Kind = "test"
+	Source   Kind = "source"
+	Exposure Kind = "exposure"
+)
+
+// Relation is a table or view in the database.
+type Relation struct {
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+}
+
+// Quoted renders the relation as a quoted, schema-qualified name.
+func (r Relation) Quoted() string {
+	return template.Ident(r.Schema) + "." + template.Ident(r.Name)
+}
+
+func (r Relation) String() string { return r.Schema + "." + r.Name }
+
+// Node is one resource of the project.
+type Node struct {
+	ID          string
+	Kind        Kind
+	Name        string
+	Path        string // file that defines it, relative to the project
+	Pos         diag.Pos
+	Description string
+	Config      project.Config
+	ConfigPos   map[string]diag.Pos
+	Relation    Relation
+	DependsOn   []string // ids, sorted
+	Checksum    string
+	Columns     []*project.Column
+	Macros      []string // macros used (models, tests)
+
+	Template *template.Template // models, singular tests
+	Model    *project.Model
+	Seed     *project.Seed
+	Source   *project.Source
+	Table    *project.SourceTable
+	Exposure *project.Exposure
+	TestInfo *TestInfo
+}
+
+// TestInfo describes what a test node checks.
+type TestInfo struct {
+	Kind     string // generic test name, or "singular"
+	Args     map[string]any
+	ArgPos   map[string]diag.Pos
+	Column   string // "" for model-level tests
+	Attached string // id of the node the test belongs to ("" for a singular test that refs nothing)
+}
+
+// Target is what the manifest needs to know of the active target.
+type Target struct {
+	Name         string
+	Type         string
+	Schema       string
+	SchemaPrefix string
+}
+
+// Manifest is the assembled project.
+type Manifest struct {
+	Project *project.Project
+	Target  Target
+	Macros  *template.Set
+	Nodes   map[string]*Node
+	// byName finds models and seeds by name.
+	byName map[string]*Node
+}
+
+// Lookup returns the model or seed called name.
+func (m *Manifest) Lookup(name string) (*Node, bool) {
+	n, ok := m.byName[name]
+	return n, ok
+}
+
+// SourceNode returns the node of a source table.
+func (m *Manifest) SourceNode(src, table string) (*Node, bool) {
+	n, ok := m.Nodes[m.SourceID(src, table)]
+	return n, ok
+}
+
+// SourceID is the unique id of a source table.
+func (m *Manifest) SourceID(src, table string) string {
+	return "source." + m.Project.Name + "." + src + "." + table
+}
+
+// Sorted returns the ids of all nodes, sorted.
+func (m *Manifest) Sorted() []string {
+	ids := make([]string, 0, len(m.Nodes))
+	for id := range m.Nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Names returns the names of models and seeds, for suggestions.
+func (m *Manifest) Names() []string {
+	out := make([]string, 0, len(m.byName))
+	for n := range m.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Build assembles the manifest. All problems are returned; the manifest is usable
+// for what had none.
+func Build(p *project.Project, t Target) (*Manifest, diag.List) {
+	var diags diag.List
+	if t.Schema == "" {
+		t.Schema = "public"
+	}
+	var mfiles []template.MacroFile
+	for _, f := range p.Macros {
+		mfiles = append(mfiles, template.MacroFile{Path: f.Path, Text: f.Text})
+	}
+	set, d := template.ParseMacros(mfiles)
+	diags = append(diags, d...)
+	m := &Manifest{Project: p, Target: t, Macros: set, Nodes: map[string]*Node{}, byName: map[string]*Node{}}
+	macroSum := map[string]string{}
+	for _, f := range p.Macros {
+		macroSum[f.Path] = f.Checksum
+	}
+
+	for _, s := range p.Seeds {
+		n := &Node{ID: "seed." + p.Name + "." + s.Name, Kind: Seed, Name: s.Name, Path: s.Path, Pos: diag.Pos{File: s.Path}, Seed: s, Checksum: s.Checksum}
+		layers := []project.Layer{p.SeedConfig}
+		if s.Doc != nil {
+			layers = append(layers, s.Doc.Config)
+			n.Description, n.Columns = s.Doc.Description, s.Doc.Columns
+		}
+		n.Config, n.ConfigPos = resolve(layers, &diags)
+		n.Relation = m.relation(n)
+		m.add(n)
+	}
+	for _, md := range p.Models {
+		n := &Node{ID: "model." + p.Name + "." + md.Name, Kind: Model, Name: md.Name, Path: md.Path, Pos: diag.Pos{File: md.Path, Line: 1, Col: 1}, Model: md, Checksum: md.Checksum}
+		tp, d := set.Parse(md.Path, md.SQL)
+		diags = append(diags, d...)
+		n.Template = tp
+		layers := folderLayers(p, md.Path)
+		if md.Doc != nil {
+			layers = append(layers, md.Doc.Config)
+			n.Description, n.Columns = md.Doc.Description, md.Doc.Columns
+		}
+		if tp != nil {
+			inFile := project.Layer{}
+			for _, c := range tp.Config {
+				if !contains(project.ModelConfigKeys, c.Key) {
+					diags.Errorf(c.Pos, "unknown config key %q%s", c.Key, diag.DidYouMean(c.Key, project.ModelConfigKeys))
+					continue
+				}
+				inFile[c.Key] = project.Value{V: c.Value, Pos: c.Pos}
+			}
+			layers = append(layers, inFile)
+			n.Macros = tp.Macros
+		}
+		n.Config, n.ConfigPos = resolve(layers, &diags)
+		n.Relation = m.relation(n)
+		m.add(n)
+	}
+	for _, src := range p.Sources {
+		for _, tb := range src.Tables {
+			n := &Node{ID: m.SourceID(src.Name, tb.Name), Kind: Source, Name: src.Name + "." + tb.Name, Pos: tb.Pos, Path: tb.Pos.File,
+				Source: src, Table: tb, Description: tb.Description, Columns: tb.Columns,
+				Relation: Relation{Schema: src.Schema, Name: tb.Identifier}}
+			n.Config.Enabled = true
+			m.Nodes[n.ID] = n
+		}
+	}
+
+	// Dependencies of models.
+	for _, n := range m.modelsSorted() {
+		if n.Template == nil {
+			continue
+		}
+		n.DependsOn = m.deps(n.Template, &diags)
+		n.Checksum = withMacros(n.Checksum, n.Macros, set, macroSum)
+	}
+	m.buildTests(&diags)
+	m.buildExposures(&diags)
+	// Disabled nodes: drop them and anything that needs them is an error.
+	for _, id := range m.Sorted() {
+		n := m.Nodes[id]
+		if n.Config.Enabled || n.Kind == Source || n.Kind == Exposure {
+			continue
+		}
+		delete(m.Nodes, id)
+		if n.Kind != Test {
+			delete(m.byName, n.Name)
+		}
+	}
+	for _, id := range m.Sorted() {
+		n := m.Nodes[id]
+		for _, dep := range n.DependsOn {
+			if _, ok := m.Nodes[dep]; !ok && n.Kind != Test {
+				diags.Errorf(n.Pos, "%s %s depends on %s, which is disabled", n.Kind, n.Name, dep)
+			} else if !ok {
+				delete(m.Nodes, id)
+				break
+			}
+		}
+	}
+	diags.Sort()
+	return m, diags
+}
+
+func withMacros(sum string, macros []string, set *template.Set, macroSum map[string]string) string {
+	if len(macros) == 0 {
+		return sum
+	}
+	var b strings.Builder
+	b.WriteString(sum)
+	for _, name := range macros {
+		b.WriteString("|" + name + "=" + macroSum[set.File(name)])
+	}
+	return project.Checksum([]byte(b.String()))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manifest) add(n *Node) {
+	m.Nodes[n.ID] = n
+	if n.Kind == Model || n.Kind == Seed {
+		m.byName[n.Name] = n
+	}
+}
+
+func (m *Manifest) modelsSorted() []*Node {
+	var out []*Node
+	for _, id := range m.Sorted() {
+		if n := m.Nodes[id]; n.Kind == Model {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// relation places a model or seed: schema_prefix + (config schema or the target's), alias or name.
+func (m *Manifest) relation(n *Node) Relation {
+	schema := n.Config.Schema
+	if schema == "" {
+		schema = m.Target.Schema
+	}
+	name := n.Name
+	if n.Config.Alias != "" {
+		name = n.Config.Alias
+	}
+	return Relation{Schema: m.Target.SchemaPrefix + schema, Name: name}
+}
+
+// deps resolves a template's refs and sources to node ids, reporting unknown ones.
+func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
+	set := map[string]bool{}
+	for _, r := range tp.Refs {
+		name := r.Args[0]
+		dep, ok := m.byName[name]
+		if !ok {
+			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s", name, name, diag.DidYouMean(name, m.Names()))
+			continue
+		}
+		set[dep.ID] = true
+	}
+	for _, s := range tp.Sources {
+		id := m.SourceID(s.Args[0], s.Args[1])
+		if _, ok := m.Nodes[id]; !ok {
+			var known []string
+			for _, src := range m.Project.Sources {
+				for _, t := range src.Tables {
+					known = append(known, src.Name+"."+t.Name)
+				}
+			}
+			want := s.Args[0] + "." + s.Args[1]
+			diags.Errorf(s.Pos, "source %q %q is not defined (expected it under sources: in a models/**/*.yml file)%s", s.Args[0], s.Args[1], diag.DidYouMean(want, known))
+			continue
+		}
+		set[id] = true
+	}
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// folderLayers returns the folder defaults that apply to a model file, shallowest first.
+func folderLayers(p *project.Project, file string) []project.Layer {
+	dir := strings.TrimPrefix(path.Dir(file), "models")
+	dir = strings.TrimPrefix(dir, "/")
+	type fl struct {
+		depth int
+		layer project.Layer
+	}
+	var hits []fl
+	for folder, layer := range p.Folders {
+		if folder == "." {
+			hits = append(hits, fl{0, layer})
+			continue
+		}
+		if dir == folder || strings.HasPrefix(dir, folder+"/") {
+			hits = append(hits, fl{strings.Count(folder, "/") + 1, layer})
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].depth < hits[j].depth })
+	out := make([]project.Layer, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, h.layer)
+	}
+	return out
+}
+
+// resolve applies layers in order (lowest precedence first) over the built-in defaults.
+func resolve(layers []project.Layer, diags *diag.List) (project.Config, map[string]diag.Pos) {
+	c := project.Config{Materialized: "view", Enabled: true}
+	pos := map[string]diag.Pos{}
+	for _, l := range layers {
+		keys := make([]string, 0, len(l))
+		for k := range l {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := l[k]
+			if err := c.Apply(k, v.V); err != nil {
+				diags.Errorf(v.Pos, "%s: %v", k, err)
+				continue
+			}
+			pos[k] = v.Pos
+		}
+	}
+	return c, pos
+}
+
+// ResolveConfig exposes the precedence rule for tests of it.
+func ResolveConfig(layers ...project.Layer) (project.Config, diag.List) {
+	var d diag.List
+	c, _ := resolve(layers, &d)
+	return c, d
+}
+
+func (m *Manifest) String() string { return fmt.Sprintf("manifest of %d nodes", len(m.Nodes)) }

@@ -1,0 +1,269 @@
+package manifest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"strata/engine/diag"
+	"strata/engine/project"
+)
+
+// buildTests turns YAML tests (on models, seeds, sources and their columns) and
+// tests/**/*.sql into test nodes.
+func (m *Manifest) buildTests(diags *diag.List) {
+	type owner struct {
+		node *Node
+		doc  []*project.TestSpec
+		cols []*project.Column
+	}
+	var owners []owner
+	for _, id := range m.Sorted() {
+		n := m.Nodes[id]
+		switch n.Kind {
+		case Model:
+			if n.Model.Doc != nil {
+				owners = append(owners, owner{n, n.Model.Doc.Tests, n.Model.Doc.Columns})
+			}
+		case Seed:
+			if n.Seed.Doc != nil {
+				owners = append(owners, owner{n, n.Seed.Doc.Tests, n.Seed.Doc.Columns})
+			}
+		case Source:
+			owners = append(owners, owner{n, n.Table.Tests, n.Table.Columns})
+			if f := n.Table.Freshness; f != nil {
+				spec := &project.TestSpec{Kind: "freshness", Pos: f.Pos, Config: project.Layer{},
+					Args: map[string]any{"field": n.Table.LoadedAtField, "warn_after": f.WarnAfter, "error_after": f.ErrorAfter}}
+				m.addTest(n, "", spec, diags)
+			}
+		}
+	}
+	for _, o := range owners {
+		for _, t := range o.doc {
+			m.addTest(o.node, "", t, diags)
+		}
+		for _, c := range o.cols {
+			for _, t := range c.Tests {
+				m.addTest(o.node, c.Name, t, diags)
+			}
+		}
+	}
+	for _, st := range m.Project.Singular {
+		n := &Node{ID: "test." + m.Project.Name + "." + st.Name, Kind: Test, Name: st.Name, Path: st.Path, Pos: diag.Pos{File: st.Path, Line: 1, Col: 1}, Checksum: st.Checksum}
+		if prev, dup := m.Nodes[n.ID]; dup {
+			diags.Errorf(n.Pos, "test name %q is used twice: %s and %s", st.Name, prev.Pos, st.Path)
+			continue
+		}
+		tp, d := m.Macros.Parse(st.Path, st.SQL)
+		*diags = append(*diags, d...)
+		if tp == nil {
+			continue
+		}
+		n.Template = tp
+		n.Macros = tp.Macros
+		for _, c := range tp.Config {
+			if !contains(project.TestConfigKeys, c.Key) {
+				diags.Errorf(c.Pos, "unknown config key %q for a test%s", c.Key, diag.DidYouMean(c.Key, project.TestConfigKeys))
+			}
+		}
+		layer := project.Layer{}
+		for _, c := range tp.Config {
+			if contains(project.TestConfigKeys, c.Key) {
+				layer[c.Key] = project.Value{V: c.Value, Pos: c.Pos}
+			}
+		}
+		n.Config, n.ConfigPos = resolve([]project.Layer{layer}, diags)
+		n.Config.Materialized = ""
+		if n.Config.Severity == "" {
+			n.Config.Severity = "error"
+		}
+		n.DependsOn = m.deps(tp, diags)
+		n.TestInfo = &TestInfo{Kind: "singular"}
+		if len(n.DependsOn) == 1 {
+			n.TestInfo.Attached = n.DependsOn[0]
+		}
+		m.Nodes[n.ID] = n
+	}
+}
+
+func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diags *diag.List) {
+	_, builtin := project.GenericTests[spec.Kind]
+	if !builtin && spec.Kind != "freshness" {
+		macro := "test_" + spec.Kind
+		if m.Macros.File(macro) == "" {
+			known := make([]string, 0, len(project.GenericTests))
+			for k := range project.GenericTests {
+				known = append(known, k)
+			}
+			for _, name := range m.Macros.Names() {
+				if strings.HasPrefix(name, "test_") {
+					known = append(known, strings.TrimPrefix(name, "test_"))
+				}
+			}
+			sort.Strings(known)
+			diags.Errorf(spec.Pos, "unknown test %q (expected a built-in test or a macro named %q)%s", spec.Kind, macro, diag.DidYouMean(spec.Kind, known))
+			return
+		}
+	}
+	base := spec.Kind + "_" + strings.ReplaceAll(on.Name, ".", "_")
+	if column != "" {
+		base += "_" + column
+	}
+	if v, ok := spec.Config["name"]; ok {
+		base, _ = v.V.(string)
+	}
+	id := "test." + m.Project.Name + "." + base
+	if _, dup := m.Nodes[id]; dup {
+		sum := project.Checksum([]byte(fmt.Sprintf("%v|%v|%v", spec.Args, spec.Pos, column)))[:8]
+		base += "_" + sum
+		id = "test." + m.Project.Name + "." + base
+	}
+	n := &Node{ID: id, Kind: Test, Name: base, Path: spec.Pos.File, Pos: spec.Pos,
+		TestInfo: &TestInfo{Kind: spec.Kind, Args: spec.Args, ArgPos: spec.ArgPos, Column: column, Attached: on.ID}}
+	n.Config, n.ConfigPos = resolve([]project.Layer{spec.Config}, diags)
+	n.Config.Materialized = ""
+	if n.Config.Severity == "" {
+		n.Config.Severity = "error"
+	}
+	deps := map[string]bool{on.ID: true}
+	for _, arg := range []string{"to"} {
+		v, ok := spec.Args[arg]
+		if !ok {
+			continue
+		}
+		name, _ := v.(string)
+		target, ok := m.byName[name]
+		if !ok {
+			pos := spec.ArgPos[arg]
+			diags.Errorf(pos, "test %s: %s: no model or seed is called %q%s", spec.Kind, arg, name, diag.DidYouMean(name, m.Names()))
+			return
+		}
+		deps[target.ID] = true
+	}
+	if err := checkArgs(spec); err != nil {
+		diags.Errorf(spec.Pos, "test %s: %v", spec.Kind, err)
+		return
+	}
+	for d := range deps {
+		n.DependsOn = append(n.DependsOn, d)
+	}
+	sort.Strings(n.DependsOn)
+	n.Checksum = project.Checksum([]byte(fmt.Sprintf("%s|%s|%v|%v", spec.Kind, column, spec.Args, n.Config)))
+	m.Nodes[id] = n
+}
+
+// checkArgs checks the types of a built-in test's arguments.
+func checkArgs(spec *project.TestSpec) error {
+	a := spec.Args
+	isStr := func(k string) error {
+		if v, ok := a[k]; ok {
+			if _, ok := v.(string); !ok {
+				return fmt.Errorf("%s must be a string", k)
+			}
+		}
+		return nil
+	}
+	isNum := func(k string) error {
+		if v, ok := a[k]; ok {
+			switch v.(type) {
+			case int, int64, float64, string:
+				return nil
+			}
+			return fmt.Errorf("%s must be a number", k)
+		}
+		return nil
+	}
+	switch spec.Kind {
+	case "accepted_values":
+		vals, ok := a["values"].([]any)
+		if !ok || len(vals) == 0 {
+			return fmt.Errorf("values must be a non-empty list")
+		}
+		for _, v := range vals {
+			switch v.(type) {
+			case map[string]any, []any, nil:
+				return fmt.Errorf("values must be plain values, got %v", v)
+			}
+		}
+	case "relationships":
+		if err := isStr("to"); err != nil {
+			return err
+		}
+		return isStr("field")
+	case "accepted_range":
+		if _, ok := a["min"]; !ok {
+			if _, ok := a["max"]; !ok {
+				return fmt.Errorf("needs min, max or both")
+			}
+		}
+		if err := isNum("min"); err != nil {
+			return err
+		}
+		if err := isNum("max"); err != nil {
+			return err
+		}
+		if v, ok := a["inclusive"]; ok {
+			if _, ok := v.(bool); !ok {
+				return fmt.Errorf("inclusive must be true or false")
+			}
+		}
+	case "expression_is_true":
+		return isStr("expression")
+	case "unique_combination":
+		cols, ok := a["columns"].([]any)
+		if !ok || len(cols) == 0 {
+			return fmt.Errorf("columns must be a non-empty list of column names")
+		}
+		for _, c := range cols {
+			if _, ok := c.(string); !ok {
+				return fmt.Errorf("columns must be a list of column names")
+			}
+		}
+	case "row_count":
+		if err := isNum("min"); err != nil {
+			return err
+		}
+		return isNum("max")
+	case "recency":
+		if err := isStr("field"); err != nil {
+			return err
+		}
+		s, _ := a["max_age"].(string)
+		if _, err := project.ParseDuration(s); err != nil {
+			return fmt.Errorf("max_age: %v", err)
+		}
+	}
+	return nil
+}
+
+func (m *Manifest) buildExposures(diags *diag.List) {
+	for _, e := range m.Project.Exposures {
+		n := &Node{ID: "exposure." + m.Project.Name + "." + e.Name, Kind: Exposure, Name: e.Name, Pos: e.Pos, Path: e.Pos.File, Exposure: e, Description: e.Description}
+		n.Config.Enabled = true
+		deps := map[string]bool{}
+		for _, name := range e.DependsOn {
+			t, ok := m.byName[name]
+			if !ok {
+				diags.Errorf(e.Pos, "exposure %s depends on %q, which is not a model or seed%s", e.Name, name, diag.DidYouMean(name, m.Names()))
+				continue
+			}
+			deps[t.ID] = true
+		}
+		for _, c := range e.Charts {
+			if c.Model == "" {
+				continue
+			}
+			t, ok := m.byName[c.Model]
+			if !ok {
+				diags.Errorf(c.Pos, "chart %q uses model %q, which does not exist%s", c.Title, c.Model, diag.DidYouMean(c.Model, m.Names()))
+				continue
+			}
+			deps[t.ID] = true
+		}
+		for d := range deps {
+			n.DependsOn = append(n.DependsOn, d)
+		}
+		sort.Strings(n.DependsOn)
+		m.Nodes[n.ID] = n
+	}
+}

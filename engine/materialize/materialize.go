@@ -1,0 +1,148 @@
+// Package materialize turns a model's compiled SQL and config into the
+// statements that build it. It is pure: it quotes every name it is given and
+// executes nothing; the runner sends the statements through the adapter.
+package materialize
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/project"
+)
+
+// Rel names a relation.
+type Rel struct{ Schema, Name string }
+
+// Q quotes the relation.
+func (r Rel) Q() string { return pgx.Identifier{r.Schema, r.Name}.Sanitize() }
+
+// Step is one statement. Body is the offset in SQL (in characters) where the
+// model's compiled SQL starts, or -1, so database errors can point into it.
+type Step struct {
+	SQL  string
+	Body int
+}
+
+// TempName is the name a relation is built under before it is swapped in.
+// It stays within PostgreSQL's 63-byte identifiers.
+func TempName(name string) string {
+	const suffix = "__strata_new"
+	if len(name)+len(suffix) > 63 {
+		name = name[:63-len(suffix)]
+	}
+	return name + suffix
+}
+
+// Body wraps compiled SQL for --empty: the same columns, no rows.
+func Body(sql string, empty bool) string {
+	sql = strings.TrimRight(strings.TrimSpace(sql), ";")
+	if empty {
+		return "select * from (\n" + sql + "\n) as strata_empty limit 0"
+	}
+	return sql
+}
+
+// CreateTableAs builds rel from body.
+func CreateTableAs(rel Rel, body string) Step {
+	prefix := "create table " + rel.Q() + " as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// CreateView builds a view.
+func CreateView(rel Rel, body string) Step {
+	prefix := "create view " + rel.Q() + " as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// CreateMaterializedView builds a materialized view.
+func CreateMaterializedView(rel Rel, body string) Step {
+	prefix := "create materialized view " + rel.Q() + " as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// DropIfExists removes a leftover relation of any kind.
+func DropIfExists(rel Rel, kind string) Step {
+	kw := map[string]string{"view": "view", "materialized_view": "materialized view"}[kind]
+	if kw == "" {
+		kw = "table"
+	}
+	return Step{SQL: fmt.Sprintf("drop %s if exists %s cascade", kw, rel.Q()), Body: -1}
+}
+
+// CreateSchema makes sure a schema exists.
+func CreateSchema(schema string) Step {
+	return Step{SQL: "create schema if not exists " + pgx.Identifier{schema}.Sanitize(), Body: -1}
+}
+
+// Indexes creates the configured indexes on rel, named deterministically after their columns.
+func Indexes(rel Rel, finalName string, idx []project.Index) []Step {
+	var out []Step
+	for _, ix := range idx {
+		cols := make([]string, len(ix.Columns))
+		for i, c := range ix.Columns {
+			cols[i] = pgx.Identifier{c}.Sanitize()
+		}
+		name := finalName + "__" + strings.Join(ix.Columns, "_") + "_idx"
+		if ix.Unique {
+			name = finalName + "__" + strings.Join(ix.Columns, "_") + "_uidx"
+		}
+		if len(name) > 63 {
+			name = name[:55] + fmt.Sprintf("%08x", hash(name))[:8]
+		}
+		u := ""
+		if ix.Unique {
+			u = "unique "
+		}
+		using := ""
+		if ix.Type != "" {
+			using = " using " + ix.Type
+		}
+		out = append(out, Step{SQL: fmt.Sprintf("create %sindex %s on %s%s (%s)", u, pgx.Identifier{name}.Sanitize(), rel.Q(), using, strings.Join(cols, ", ")), Body: -1})
+	}
+	return out
+}
+
+func hash(s string) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// Grants grants the configured privileges on a freshly built relation.
+func Grants(rel Rel, grants map[string][]string) []Step {
+	privs := make([]string, 0, len(grants))
+	for p := range grants {
+		privs = append(privs, p)
+	}
+	sort.Strings(privs)
+	var out []Step
+	for _, p := range privs {
+		for _, role := range grants[p] {
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", p, rel.Q(), pgx.Identifier{role}.Sanitize()), Body: -1})
+		}
+	}
+	return out
+}
+
+// Comment records the model's description on the relation.
+func Comment(rel Rel, kind, text string) Step {
+	kw := map[string]string{"view": "view", "materialized_view": "materialized view"}[kind]
+	if kw == "" {
+		kw = "table"
+	}
+	return Step{SQL: fmt.Sprintf("comment on %s %s is %s", kw, rel.Q(), quoteLiteral(text)), Body: -1}
+}
+
+func quoteLiteral(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	if strings.Contains(s, `\`) {
+		return "E'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}

@@ -1,0 +1,422 @@
+package project
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/diag"
+)
+
+type docIndex struct {
+	models    map[string]*Model
+	seeds     map[string]*Seed
+	sources   map[string]*Source
+	exposures map[string]*Exposure
+	docPath   map[string]string // "model:x" -> where its YAML entry is
+}
+
+var docFileKeys = []string{"version", "models", "seeds", "sources", "exposures"}
+var modelDocKeys = []string{"name", "description", "config", "columns", "tests", "data_tests"}
+var columnKeys = []string{"name", "description", "data_type", "tests", "data_tests"}
+var sourceKeys = []string{"name", "schema", "description", "tables", "loaded_at_field", "freshness"}
+var sourceTableKeys = []string{"name", "identifier", "description", "loaded_at_field", "freshness", "columns", "tests", "data_tests"}
+var exposureKeys = []string{"name", "type", "label", "description", "owner", "url", "depends_on", "charts"}
+var chartKeys = []string{"title", "type", "model", "query", "x", "y", "value", "fields", "limit"}
+
+// GenericTests are the built-in generic tests and their arguments (required ones first, then optional).
+var GenericTests = map[string]struct{ Required, Optional []string }{
+	"not_null":           {},
+	"unique":             {},
+	"not_empty":          {},
+	"accepted_values":    {Required: []string{"values"}, Optional: []string{"quote"}},
+	"relationships":      {Required: []string{"to", "field"}},
+	"accepted_range":     {Optional: []string{"min", "max", "inclusive"}},
+	"expression_is_true": {Required: []string{"expression"}},
+	"unique_combination": {Required: []string{"columns"}},
+	"equal_row_count":    {Required: []string{"to"}},
+	"row_count":          {Optional: []string{"min", "max"}},
+	"recency":            {Required: []string{"field", "max_age"}},
+}
+
+func (p *Project) readDocFile(file string, data []byte, idx *docIndex, diags *diag.List) {
+	d := &decoder{file: file, diags: diags}
+	root := parseYAML(file, data, diags)
+	if root == nil {
+		return
+	}
+	f := d.mapping(root, file, docFileKeys...)
+	if n, ok := f["models"]; ok {
+		for _, item := range d.list(n.value, "models") {
+			p.readResourceDoc(d, item, "model", idx)
+		}
+	}
+	if n, ok := f["seeds"]; ok {
+		for _, item := range d.list(n.value, "seeds") {
+			p.readResourceDoc(d, item, "seed", idx)
+		}
+	}
+	if n, ok := f["sources"]; ok {
+		for _, item := range d.list(n.value, "sources") {
+			p.readSource(d, item, idx)
+		}
+	}
+	if n, ok := f["exposures"]; ok {
+		for _, item := range d.list(n.value, "exposures") {
+			p.readExposure(d, item, idx)
+		}
+	}
+}
+
+func (p *Project) readResourceDoc(d *decoder, item *yaml.Node, kind string, idx *docIndex) {
+	f := d.mapping(item, kind, modelDocKeys...)
+	nameF, ok := f["name"]
+	if !ok {
+		if item.Kind == yaml.MappingNode {
+			d.errorf(item, "%s entry has no name: (expected name: <%s name>)", kind, kind)
+		}
+		return
+	}
+	name := d.str(nameF.value, "name")
+	allowed := ModelConfigKeys
+	var target **Doc
+	switch kind {
+	case "model":
+		m, ok := idx.models[name]
+		if !ok {
+			d.errorf(nameF.value, "model %q is described here but there is no models/**/%s.sql%s", name, name, diag.DidYouMean(name, sortedKeys(idx.models)))
+			return
+		}
+		target = &m.Doc
+	case "seed":
+		s, ok := idx.seeds[name]
+		if !ok {
+			d.errorf(nameF.value, "seed %q is described here but there is no seeds/%s.csv%s", name, name, diag.DidYouMean(name, sortedKeys(idx.seeds)))
+			return
+		}
+		target = &s.Doc
+		allowed = SeedConfigKeys
+	}
+	key := kind + ":" + name
+	if prev, dup := idx.docPath[key]; dup {
+		d.errorf(nameF.value, "%s %q is described twice: here and at %s", kind, name, prev)
+		return
+	}
+	idx.docPath[key] = d.pos(nameF.value).String()
+	doc := &Doc{Pos: d.pos(nameF.value), Config: Layer{}}
+	if x, ok := f["description"]; ok {
+		doc.Description = d.str(x.value, "description")
+	}
+	if x, ok := f["config"]; ok {
+		doc.Config = d.layer(x.value, kind+" config", allowed)
+	}
+	doc.Columns = d.columns(f)
+	doc.Tests = d.tests(f, false)
+	*target = doc
+}
+
+func (d *decoder) columns(f map[string]field) []*Column {
+	x, ok := f["columns"]
+	if !ok {
+		return nil
+	}
+	var out []*Column
+	seen := map[string]int{}
+	for _, cn := range d.list(x.value, "columns") {
+		cf := d.mapping(cn, "column", columnKeys...)
+		nf, ok := cf["name"]
+		if !ok {
+			if cn.Kind == yaml.MappingNode {
+				d.errorf(cn, "column entry has no name:")
+			}
+			continue
+		}
+		c := &Column{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
+		if line, dup := seen[c.Name]; dup {
+			d.errorf(nf.value, "column %q is described twice (first at line %d)", c.Name, line)
+			continue
+		}
+		seen[c.Name] = nf.value.Line
+		if v, ok := cf["description"]; ok {
+			c.Description = d.str(v.value, "description")
+		}
+		if v, ok := cf["data_type"]; ok {
+			c.DataType = d.str(v.value, "data_type")
+			if c.DataType != "" && !columnTypeRe.MatchString(c.DataType) {
+				d.errorf(v.value, "data_type %q is not a PostgreSQL type name (expected e.g. numeric(12,2), date, text)", c.DataType)
+			}
+		}
+		c.Tests = d.tests(cf, true)
+		out = append(out, c)
+	}
+	return out
+}
+
+// tests reads a tests: (or data_tests:) list: each item a test name, or {name: {args and config}}.
+func (d *decoder) tests(f map[string]field, onColumn bool) []*TestSpec {
+	var out []*TestSpec
+	for _, key := range []string{"tests", "data_tests"} {
+		x, ok := f[key]
+		if !ok {
+			continue
+		}
+		for _, tn := range d.list(x.value, key) {
+			if t := d.test(tn, onColumn); t != nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
+	t := &TestSpec{Args: map[string]any{}, ArgPos: map[string]diag.Pos{}, Config: Layer{}, Pos: d.pos(n)}
+	var argsNode *yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		t.Kind = n.Value
+	case yaml.MappingNode:
+		if len(n.Content) != 2 {
+			d.errorf(n, "a test must be a name or a mapping with one key, the test's name (got %d keys)", len(n.Content)/2)
+			return nil
+		}
+		t.Kind = n.Content[0].Value
+		argsNode = resolve(n.Content[1])
+	default:
+		d.errorf(n, "a test must be a name or a mapping, got %s", kindName(n))
+		return nil
+	}
+	spec, builtin := GenericTests[t.Kind]
+	var allowed []string
+	if builtin {
+		allowed = append(append(append(allowed, spec.Required...), spec.Optional...), TestConfigKeys...)
+		allowed = append(allowed, "config")
+	}
+	for k, fv := range d.mapping(argsNode, "test "+t.Kind, allowed...) {
+		if k == "config" {
+			for ck, cv := range d.layer(fv.value, "test config", TestConfigKeys) {
+				t.Config[ck] = cv
+			}
+			continue
+		}
+		if contains(TestConfigKeys, k) && (builtin || !isArgName(k)) {
+			v := d.value(fv.value)
+			var probe Config
+			if err := probe.Apply(k, v); err != nil {
+				d.errorf(fv.value, "%s: %v", k, err)
+				continue
+			}
+			t.Config[k] = Value{V: v, Pos: d.pos(fv.value)}
+			continue
+		}
+		t.Args[k] = d.value(fv.value)
+		t.ArgPos[k] = d.pos(fv.value)
+	}
+	if builtin {
+		for _, r := range spec.Required {
+			if _, ok := t.Args[r]; !ok {
+				d.errorf(n, "test %s needs the argument %q", t.Kind, r)
+			}
+		}
+		needsColumn := t.Kind == "not_null" || t.Kind == "unique" || t.Kind == "accepted_values" || t.Kind == "relationships" || t.Kind == "accepted_range"
+		if needsColumn && !onColumn {
+			d.errorf(n, "test %s belongs under a column's tests: (it checks one column)", t.Kind)
+		}
+		if t.Kind == "accepted_values" {
+			if l, ok := t.Args["values"].([]any); !ok || len(l) == 0 {
+				if _, present := t.Args["values"]; present {
+					d.errorf(n, "accepted_values: values must be a non-empty list")
+				}
+			}
+		}
+	}
+	return t
+}
+
+// isArgName reports whether a custom test may use k as an argument rather than config.
+func isArgName(k string) bool { return k == "name" }
+
+func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
+	f := d.mapping(item, "source", sourceKeys...)
+	nf, ok := f["name"]
+	if !ok {
+		if item.Kind == yaml.MappingNode {
+			d.errorf(item, "source entry has no name:")
+		}
+		return
+	}
+	s := &Source{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
+	if prev, dup := idx.sources[s.Name]; dup {
+		d.errorf(nf.value, "source %q is defined twice: here and at %s", s.Name, prev.Pos)
+		return
+	}
+	idx.sources[s.Name] = s
+	s.Schema = s.Name
+	if x, ok := f["schema"]; ok {
+		s.Schema = d.str(x.value, "schema")
+	}
+	if x, ok := f["description"]; ok {
+		s.Description = d.str(x.value, "description")
+	}
+	var loaded string
+	if x, ok := f["loaded_at_field"]; ok {
+		loaded = d.str(x.value, "loaded_at_field")
+	}
+	var fresh *Freshness
+	if x, ok := f["freshness"]; ok {
+		fresh = d.freshness(x.value)
+	}
+	seen := map[string]bool{}
+	if x, ok := f["tables"]; ok {
+		for _, tn := range d.list(x.value, "tables") {
+			tf := d.mapping(tn, "source table", sourceTableKeys...)
+			tnf, ok := tf["name"]
+			if !ok {
+				if tn.Kind == yaml.MappingNode {
+					d.errorf(tn, "source table entry has no name:")
+				}
+				continue
+			}
+			t := &SourceTable{Name: d.str(tnf.value, "name"), Pos: d.pos(tnf.value), LoadedAtField: loaded, Freshness: fresh}
+			if seen[t.Name] {
+				d.errorf(tnf.value, "table %q is listed twice in source %q", t.Name, s.Name)
+				continue
+			}
+			seen[t.Name] = true
+			t.Identifier = t.Name
+			if v, ok := tf["identifier"]; ok {
+				t.Identifier = d.str(v.value, "identifier")
+			}
+			if v, ok := tf["description"]; ok {
+				t.Description = d.str(v.value, "description")
+			}
+			if v, ok := tf["loaded_at_field"]; ok {
+				t.LoadedAtField = d.str(v.value, "loaded_at_field")
+			}
+			if v, ok := tf["freshness"]; ok {
+				t.Freshness = d.freshness(v.value)
+			}
+			if t.Freshness != nil && t.LoadedAtField == "" {
+				d.errorf(tnf.value, "source table %s.%s has freshness but no loaded_at_field", s.Name, t.Name)
+			}
+			t.Columns = d.columns(tf)
+			t.Tests = d.tests(tf, false)
+			s.Tables = append(s.Tables, t)
+		}
+	}
+	p.Sources = append(p.Sources, s)
+}
+
+func (d *decoder) freshness(n *yaml.Node) *Freshness {
+	f := d.mapping(n, "freshness", "warn_after", "error_after")
+	fr := &Freshness{Pos: d.pos(n)}
+	for k, dst := range map[string]*string{"warn_after": &fr.WarnAfter, "error_after": &fr.ErrorAfter} {
+		if x, ok := f[k]; ok {
+			*dst = d.str(x.value, k)
+			if _, err := ParseDuration(*dst); err != nil {
+				d.errorf(x.value, "%s: %v", k, err)
+			}
+		}
+	}
+	return fr
+}
+
+func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
+	f := d.mapping(item, "exposure", exposureKeys...)
+	nf, ok := f["name"]
+	if !ok {
+		if item.Kind == yaml.MappingNode {
+			d.errorf(item, "exposure entry has no name:")
+		}
+		return
+	}
+	e := &Exposure{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
+	if prev, dup := idx.exposures[e.Name]; dup {
+		d.errorf(nf.value, "exposure %q is defined twice: here and at %s", e.Name, prev.Pos)
+		return
+	}
+	idx.exposures[e.Name] = e
+	types := []string{"dashboard", "notebook", "analysis", "ml", "application"}
+	if x, ok := f["type"]; ok {
+		e.Type = d.str(x.value, "type")
+		if !contains(types, e.Type) {
+			d.errorf(x.value, "exposure type %q is not known (expected one of dashboard, notebook, analysis, ml, application)%s", e.Type, diag.DidYouMean(e.Type, types))
+		}
+	} else {
+		d.errorf(nf.value, "exposure %q has no type: (expected dashboard, notebook, analysis, ml or application)", e.Name)
+	}
+	for k, dst := range map[string]*string{"label": &e.Label, "description": &e.Description, "url": &e.URL} {
+		if x, ok := f[k]; ok {
+			*dst = d.str(x.value, k)
+		}
+	}
+	if x, ok := f["owner"]; ok {
+		of := d.mapping(x.value, "owner", "name", "email")
+		if v, ok := of["name"]; ok {
+			e.OwnerName = d.str(v.value, "name")
+		}
+		if v, ok := of["email"]; ok {
+			e.OwnerEmail = d.str(v.value, "email")
+		}
+	}
+	if x, ok := f["depends_on"]; ok {
+		e.DependsOn = d.strList(x.value, "depends_on")
+	}
+	if x, ok := f["charts"]; ok {
+		for _, cn := range d.list(x.value, "charts") {
+			cf := d.mapping(cn, "chart", chartKeys...)
+			c := Chart{Pos: d.pos(cn)}
+			for k, dst := range map[string]*string{"title": &c.Title, "type": &c.Type, "model": &c.Model, "query": &c.Query, "x": &c.X, "value": &c.Value} {
+				if v, ok := cf[k]; ok {
+					*dst = d.str(v.value, k)
+				}
+			}
+			if v, ok := cf["y"]; ok {
+				c.Y = d.strList(v.value, "y")
+			}
+			if v, ok := cf["fields"]; ok {
+				c.Fields = d.strList(v.value, "fields")
+			}
+			if v, ok := cf["limit"]; ok {
+				c.Limit = d.integer(v.value, "limit")
+			}
+			d.checkChart(cn, &c)
+			e.Charts = append(e.Charts, c)
+		}
+	}
+	p.Exposures = append(p.Exposures, e)
+}
+
+func (d *decoder) checkChart(n *yaml.Node, c *Chart) {
+	types := []string{"kpi", "line", "bar", "table"}
+	if !contains(types, c.Type) {
+		d.errorf(n, "chart %q: type %q is not known (expected kpi, line, bar or table)%s", c.Title, c.Type, diag.DidYouMean(c.Type, types))
+	}
+	if (c.Model == "") == (c.Query == "") {
+		d.errorf(n, "chart %q needs exactly one of model: or query:", c.Title)
+	}
+	switch c.Type {
+	case "kpi":
+		if c.Value == "" {
+			d.errorf(n, "chart %q (kpi) needs value: (the column to show)", c.Title)
+		}
+	case "line", "bar":
+		if c.X == "" || len(c.Y) == 0 {
+			d.errorf(n, "chart %q (%s) needs x: and y:", c.Title, c.Type)
+		}
+	}
+}
+
+// ParseDuration reads durations such as 30m, 24h, 7d.
+func ParseDuration(s string) (secs int64, err error) {
+	var n int64
+	var unit string
+	if _, err := fmt.Sscanf(s, "%d%s", &n, &unit); err != nil || n < 0 {
+		return 0, fmt.Errorf("expected a duration such as 30m, 24h or 7d, got %q", s)
+	}
+	mult := map[string]int64{"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("expected a duration such as 30m, 24h or 7d, got %q", s)
+	}
+	return n * mult, nil
+}

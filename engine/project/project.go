@@ -1,0 +1,416 @@
+// Package project reads a strata project — project.yaml, models, seeds,
+// macros, singular tests and the YAML that describes them — into typed
+// values that remember where each came from. It renders nothing and touches
+// no database.
+package project
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/diag"
+)
+
+// Project is everything read from a project directory.
+type Project struct {
+	Name          string
+	Vars          map[string]any
+	DefaultTarget string
+	Targets       map[string]*Target
+	// Folders holds the folder defaults of project.yaml's models: key, by folder relative to models/ ("." = all).
+	Folders    map[string]Layer
+	SeedConfig Layer
+	OnRunStart []Hook
+	OnRunEnd   []Hook
+
+	Models    []*Model
+	Seeds     []*Seed
+	Sources   []*Source
+	Macros    []*MacroFile
+	Singular  []*SingularTest
+	Exposures []*Exposure
+}
+
+// Hook is one SQL statement of on-run-start/on-run-end.
+type Hook struct {
+	SQL string
+	Pos diag.Pos
+}
+
+// Target is one entry of targets: in project.yaml; string fields may hold templates (env_var).
+type Target struct {
+	Name         string
+	Type         string
+	Threads      int
+	URL          string
+	Host         string
+	Port         string
+	User         string
+	Password     string
+	DBName       string
+	Schema       string
+	SchemaPrefix string
+	Pos          diag.Pos
+}
+
+// Model is one models/**/*.sql file and its YAML entry.
+type Model struct {
+	Name     string
+	Path     string // relative to the project, e.g. models/staging/stg_orders.sql
+	SQL      string
+	Checksum string
+	Doc      *Doc
+}
+
+// Seed is one seeds/**/*.csv(.gz) file and its YAML entry.
+type Seed struct {
+	Name     string
+	Path     string
+	Doc      *Doc
+	Checksum string
+}
+
+// Doc is what YAML says about a model or seed.
+type Doc struct {
+	Description string
+	Config      Layer
+	Columns     []*Column
+	Tests       []*TestSpec
+	Pos         diag.Pos
+}
+
+// Column is a documented column.
+type Column struct {
+	Name        string
+	Description string
+	DataType    string
+	Tests       []*TestSpec
+	Pos         diag.Pos
+}
+
+// TestSpec is one generic test as written in YAML: its kind, arguments and test config.
+type TestSpec struct {
+	Kind   string
+	Args   map[string]any
+	ArgPos map[string]diag.Pos
+	Config Layer
+	Pos    diag.Pos
+}
+
+// Source is a group of tables that strata reads but does not build.
+type Source struct {
+	Name        string
+	Schema      string
+	Description string
+	Tables      []*SourceTable
+	Pos         diag.Pos
+}
+
+// SourceTable is one table of a source.
+type SourceTable struct {
+	Name          string
+	Identifier    string
+	Description   string
+	LoadedAtField string
+	Freshness     *Freshness
+	Columns       []*Column
+	Tests         []*TestSpec
+	Pos           diag.Pos
+}
+
+// Freshness bounds the age of a source's newest row.
+type Freshness struct {
+	WarnAfter  string
+	ErrorAfter string
+	Pos        diag.Pos
+}
+
+// MacroFile is one macros/**/*.sql file with its {{ define }} blocks.
+type MacroFile struct {
+	Path     string
+	Text     string
+	Checksum string
+}
+
+// SingularTest is one tests/**/*.sql file: a query returning failing rows.
+type SingularTest struct {
+	Name     string
+	Path     string
+	SQL      string
+	Checksum string
+}
+
+// Exposure is a consumer of models, such as a dashboard.
+type Exposure struct {
+	Name        string
+	Type        string
+	Label       string
+	Description string
+	OwnerName   string
+	OwnerEmail  string
+	URL         string
+	DependsOn   []string
+	Charts      []Chart
+	Pos         diag.Pos
+}
+
+// Chart is one chart of a dashboard exposure.
+type Chart struct {
+	Title  string
+	Type   string
+	Model  string
+	Query  string
+	X      string
+	Y      []string
+	Value  string
+	Fields []string
+	Limit  int
+	Pos    diag.Pos
+}
+
+var nameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Checksum is the hex sha256 of data.
+func Checksum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Load reads the project in fsys. It returns all problems found, sorted by position;
+// the project is nil only when project.yaml itself cannot be read.
+func Load(fsys fs.FS) (*Project, diag.List) {
+	var diags diag.List
+	data, err := fs.ReadFile(fsys, "project.yaml")
+	if err != nil {
+		diags.Errorf(diag.Pos{File: "project.yaml"}, "cannot read project.yaml: %v (is this a strata project? use --project-dir)", unwrapPathErr(err))
+		return nil, diags
+	}
+	p := &Project{Vars: map[string]any{}, Targets: map[string]*Target{}, Folders: map[string]Layer{}, SeedConfig: Layer{}}
+	p.readProjectFile(data, &diags)
+
+	var ymls []string
+	seedFiles := map[string]string{} // name -> path
+	_ = fs.WalkDir(fsys, ".", func(p0 string, d fs.DirEntry, err error) error {
+		if err != nil {
+			diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
+			return nil
+		}
+		if d.IsDir() {
+			base := d.Name()
+			if p0 != "." && (strings.HasPrefix(base, ".") || base == "target" || base == "node_modules" || base == "testdata") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		top, _, _ := strings.Cut(p0, "/")
+		ext := path.Ext(p0)
+		switch {
+		case top == "models" && ext == ".sql":
+			b, err := fs.ReadFile(fsys, p0)
+			if err != nil {
+				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
+				return nil
+			}
+			p.Models = append(p.Models, &Model{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0, SQL: string(b), Checksum: Checksum(b)})
+		case (top == "models" || top == "seeds") && (ext == ".yml" || ext == ".yaml"):
+			ymls = append(ymls, p0)
+		case top == "seeds" && (strings.HasSuffix(p0, ".csv") || strings.HasSuffix(p0, ".csv.gz")):
+			name := strings.TrimSuffix(strings.TrimSuffix(path.Base(p0), ".gz"), ".csv")
+			if prev, dup := seedFiles[name]; dup {
+				diags.Errorf(diag.Pos{File: p0}, "seed %q is defined twice: %s and %s", name, prev, p0)
+				return nil
+			}
+			seedFiles[name] = p0
+			p.Seeds = append(p.Seeds, &Seed{Name: name, Path: p0})
+		case top == "macros" && ext == ".sql":
+			b, err := fs.ReadFile(fsys, p0)
+			if err != nil {
+				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
+				return nil
+			}
+			p.Macros = append(p.Macros, &MacroFile{Path: p0, Text: string(b), Checksum: Checksum(b)})
+		case top == "tests" && ext == ".sql":
+			b, err := fs.ReadFile(fsys, p0)
+			if err != nil {
+				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
+				return nil
+			}
+			p.Singular = append(p.Singular, &SingularTest{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0, SQL: string(b), Checksum: Checksum(b)})
+		}
+		return nil
+	})
+
+	// Names: unique across models and seeds, valid identifiers-to-be.
+	owner := map[string]string{}
+	for _, m := range p.Models {
+		if prev, dup := owner[m.Name]; dup {
+			diags.Errorf(diag.Pos{File: m.Path, Line: 1, Col: 1}, "model name %q is used twice: %s and %s (names must be unique across models and seeds)", m.Name, prev, m.Path)
+		}
+		owner[m.Name] = m.Path
+	}
+	for _, s := range p.Seeds {
+		if prev, dup := owner[s.Name]; dup {
+			diags.Errorf(diag.Pos{File: s.Path}, "seed name %q clashes with %s (names must be unique across models and seeds)", s.Name, prev)
+		}
+		owner[s.Name] = s.Path
+	}
+
+	docs := &docIndex{models: map[string]*Model{}, seeds: map[string]*Seed{}, sources: map[string]*Source{}, exposures: map[string]*Exposure{}, docPath: map[string]string{}}
+	for _, m := range p.Models {
+		docs.models[m.Name] = m
+	}
+	for _, s := range p.Seeds {
+		docs.seeds[s.Name] = s
+	}
+	sort.Strings(ymls)
+	for _, y := range ymls {
+		b, err := fs.ReadFile(fsys, y)
+		if err != nil {
+			diags.Errorf(diag.Pos{File: y}, "cannot read: %v", unwrapPathErr(err))
+			continue
+		}
+		p.readDocFile(y, b, docs, &diags)
+	}
+	// Folder defaults must name folders that exist.
+	for folder, layer := range p.Folders {
+		if folder == "." {
+			continue
+		}
+		found := false
+		for _, m := range p.Models {
+			if strings.HasPrefix(m.Path, "models/"+folder+"/") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			pos := diag.Pos{File: "project.yaml"}
+			for _, v := range layer {
+				pos = v.Pos
+				break
+			}
+			diags.Warnf(pos, "models: folder %q has no models (expected a folder under models/)", folder)
+		}
+	}
+	diags.Sort()
+	return p, diags
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end"}
+var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix"}
+
+func (p *Project) readProjectFile(data []byte, diags *diag.List) {
+	d := &decoder{file: "project.yaml", diags: diags}
+	root := parseYAML("project.yaml", data, diags)
+	if root == nil {
+		if !diags.HasErrors() {
+			diags.Errorf(diag.Pos{File: "project.yaml", Line: 1, Col: 1}, "project.yaml is empty (expected at least name:)")
+		}
+		return
+	}
+	f := d.mapping(root, "project.yaml", projectKeys...)
+	if n, ok := f["name"]; ok {
+		p.Name = d.str(n.value, "name")
+		if p.Name != "" && !nameRe.MatchString(p.Name) {
+			d.errorf(n.value, "name %q must match [a-z_][a-z0-9_]*", p.Name)
+		}
+	} else if root.Kind == yaml.MappingNode {
+		d.errorf(root, "project.yaml has no name: (expected name: <project name>)")
+	}
+	if n, ok := f["vars"]; ok {
+		for _, kv := range d.pairs(n.value, "vars") {
+			p.Vars[kv.key.Value] = d.value(kv.value)
+		}
+	}
+	if n, ok := f["target"]; ok {
+		p.DefaultTarget = d.str(n.value, "target")
+	}
+	if n, ok := f["targets"]; ok {
+		for _, kv := range d.pairs(n.value, "targets") {
+			t := &Target{Name: kv.key.Value, Pos: d.pos(kv.key)}
+			tf := d.mapping(kv.value, "target "+t.Name, targetKeys...)
+			if x, ok := tf["type"]; ok {
+				t.Type = d.str(x.value, "type")
+				if t.Type != "local" && t.Type != "postgres" {
+					d.errorf(x.value, "target type %q is not known (expected local or postgres)%s", t.Type, diag.DidYouMean(t.Type, []string{"local", "postgres"}))
+				}
+			} else {
+				d.errorf(kv.key, "target %q has no type: (expected local or postgres)", t.Name)
+			}
+			if x, ok := tf["threads"]; ok {
+				t.Threads = d.integer(x.value, "threads")
+				if t.Threads < 1 {
+					d.errorf(x.value, "threads must be at least 1")
+				}
+			}
+			for k, dst := range map[string]*string{"url": &t.URL, "host": &t.Host, "port": &t.Port, "user": &t.User, "password": &t.Password, "dbname": &t.DBName, "schema": &t.Schema, "schema_prefix": &t.SchemaPrefix} {
+				if x, ok := tf[k]; ok {
+					*dst = d.str(x.value, k)
+				}
+			}
+			p.Targets[t.Name] = t
+		}
+	}
+	if n, ok := f["models"]; ok {
+		for _, kv := range d.pairs(n.value, "models") {
+			folder := strings.Trim(path.Clean(kv.key.Value), "/")
+			p.Folders[folder] = d.layer(kv.value, "models: "+kv.key.Value, ModelConfigKeys)
+		}
+	}
+	if n, ok := f["seeds"]; ok {
+		p.SeedConfig = d.layer(n.value, "seeds", SeedConfigKeys)
+	}
+	for _, k := range []string{"on-run-start", "on-run-end"} {
+		n, ok := f[k]
+		if !ok {
+			continue
+		}
+		var hooks []Hook
+		nodes := d.list(n.value, k)
+		if nn := resolve(n.value); nn != nil && nn.Kind == yaml.ScalarNode && nn.Tag != "!!null" {
+			nodes = []*yaml.Node{nn}
+		}
+		for _, h := range nodes {
+			hooks = append(hooks, Hook{SQL: d.str(h, k), Pos: d.pos(h)})
+		}
+		if k == "on-run-start" {
+			p.OnRunStart = hooks
+		} else {
+			p.OnRunEnd = hooks
+		}
+	}
+	if p.DefaultTarget != "" && len(p.Targets) > 0 {
+		if _, ok := p.Targets[p.DefaultTarget]; !ok {
+			d.errorf(f["target"].value, "target %q is not defined under targets:%s", p.DefaultTarget, diag.DidYouMean(p.DefaultTarget, sortedKeys(p.Targets)))
+		}
+	}
+}
+
+// layer reads a config mapping, checking each key and its value's type.
+func (d *decoder) layer(n *yaml.Node, what string, allowed []string) Layer {
+	out := Layer{}
+	for k, fv := range d.mapping(n, what, allowed...) {
+		v := d.value(fv.value)
+		var probe Config
+		if err := probe.Apply(k, v); err != nil {
+			d.errorf(fv.value, "%s: %v", k, err)
+			continue
+		}
+		out[k] = Value{V: v, Pos: d.pos(fv.value)}
+	}
+	return out
+}

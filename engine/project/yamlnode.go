@@ -1,0 +1,268 @@
+package project
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/diag"
+)
+
+// decoder walks yaml.Nodes of one file, reporting every problem with its position.
+type decoder struct {
+	file  string
+	diags *diag.List
+}
+
+func (d *decoder) pos(n *yaml.Node) diag.Pos {
+	if n == nil {
+		return diag.Pos{File: d.file}
+	}
+	return diag.Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.diags.Errorf(d.pos(n), format, args...)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
+}
+
+// resolve follows aliases.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+type field struct {
+	key   *yaml.Node
+	value *yaml.Node
+}
+
+// mapping checks that n is a mapping whose keys are all in allowed, and returns its fields by key.
+// Unknown and duplicated keys are reported; what is known is still returned.
+func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[string]field {
+	n = resolve(n)
+	out := map[string]field{}
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return out
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a mapping, got %s", what, kindName(n))
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, "%s: keys must be plain names", what)
+			continue
+		}
+		if allowed != nil && !contains(allowed, k.Value) {
+			d.errorf(k, "unknown key %q in %s%s", k.Value, what, diag.DidYouMean(k.Value, allowed))
+			continue
+		}
+		if prev, dup := out[k.Value]; dup {
+			d.errorf(k, "key %q appears twice in %s (first at line %d)", k.Value, what, prev.key.Line)
+			continue
+		}
+		out[k.Value] = field{key: k, value: v}
+	}
+	return out
+}
+
+// pairs returns the fields of a mapping in file order (for maps whose keys are user names).
+func (d *decoder) pairs(n *yaml.Node, what string) []field {
+	n = resolve(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a mapping, got %s", what, kindName(n))
+		return nil
+	}
+	var out []field
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if line, dup := seen[k.Value]; dup {
+			d.errorf(k, "key %q appears twice in %s (first at line %d)", k.Value, what, line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		out = append(out, field{key: k, value: resolve(n.Content[i+1])})
+	}
+	return out
+}
+
+func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
+	n = resolve(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "%s must be a list, got %s", what, kindName(n))
+		return nil
+	}
+	out := make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = resolve(c)
+	}
+	return out
+}
+
+func (d *decoder) str(n *yaml.Node, what string) string {
+	n = resolve(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, "%s must be a string, got %s", what, kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (d *decoder) strList(n *yaml.Node, what string) []string {
+	n = resolve(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, c := range d.list(n, what) {
+		out = append(out, d.str(c, what+" item"))
+	}
+	return out
+}
+
+func (d *decoder) boolean(n *yaml.Node, what string) bool {
+	n = resolve(n)
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
+		return b
+	}
+	d.errorf(n, "%s must be true or false, got %s", what, kindName(n))
+	return false
+}
+
+func (d *decoder) integer(n *yaml.Node, what string) int {
+	n = resolve(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		i, err := strconv.Atoi(n.Value)
+		if err == nil {
+			return i
+		}
+	}
+	d.errorf(n, "%s must be a whole number, got %s", what, kindName(n))
+	return 0
+}
+
+// value converts a node to plain Go values (string, bool, int, float64, []any, map[string]any).
+func (d *decoder) value(n *yaml.Node) any {
+	var v any
+	if n == nil {
+		return nil
+	}
+	if err := n.Decode(&v); err != nil {
+		d.errorf(n, "%v", err)
+		return nil
+	}
+	return normalize(v)
+}
+
+// normalize turns map[any]any (never produced by yaml.v3, but by callers) into map[string]any.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = normalize(x)
+		}
+		return t
+	case []any:
+		for i, x := range t {
+			t[i] = normalize(x)
+		}
+		return t
+	}
+	return v
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// parseYAML parses one file into its document node, reporting a syntax error with its line.
+func parseYAML(file string, data []byte, diags *diag.List) *yaml.Node {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		diags.Errorf(yamlErrPos(file, err), "invalid YAML: %s", yamlErrMsg(err))
+		return nil
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// yamlErrPos digs the line out of yaml.v3's "yaml: line N: ..." messages.
+func yamlErrPos(file string, err error) diag.Pos {
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		rest := msg[i+5:]
+		j := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+		if j > 0 {
+			if line, e := strconv.Atoi(rest[:j]); e == nil {
+				return diag.Pos{File: file, Line: line}
+			}
+		}
+	}
+	return diag.Pos{File: file}
+}
+
+func yamlErrMsg(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if i := strings.Index(msg, "line "); i == 0 {
+		if j := strings.Index(msg, ": "); j > 0 {
+			msg = msg[j+2:]
+		}
+	}
+	if strings.HasPrefix(msg, "unmarshal errors:") {
+		msg = strings.TrimSpace(strings.TrimPrefix(msg, "unmarshal errors:"))
+	}
+	return msg
+}

@@ -1,0 +1,430 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/seed"
+)
+
+// Executor builds seeds and models and runs tests.
+type Executor struct {
+	DB          *postgres.Adapter
+	M           *manifest.Manifest
+	C           *compile.Compiler
+	ProjectDir  string
+	TargetDir   string
+	FullRefresh bool
+	Empty       bool
+	// Progress reports long seed loads.
+	Progress func(id string, done, total int64)
+
+	schemas sync.Map
+}
+
+// Exec runs one node.
+func (e *Executor) Exec(ctx context.Context, id string) Result {
+	n := e.M.Nodes[id]
+	switch n.Kind {
+	case manifest.Seed:
+		return e.seed(ctx, n)
+	case manifest.Model:
+		return e.retrying(ctx, n, e.model)
+	case manifest.Test:
+		return e.test(ctx, n)
+	}
+	return Result{Status: Success, Message: "nothing to do"}
+}
+
+func (e *Executor) retrying(ctx context.Context, n *manifest.Node, f func(context.Context, *manifest.Node) Result) Result {
+	backoff := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		r := f(ctx, n)
+		r.Attempts = attempt
+		if r.Status != Error || attempt > n.Config.Retries || !r.transient || ctx.Err() != nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func rel(r manifest.Relation) materialize.Rel { return materialize.Rel{Schema: r.Schema, Name: r.Name} }
+func prel(r manifest.Relation) postgres.Rel   { return postgres.Rel{Schema: r.Schema, Name: r.Name} }
+
+func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
+	if _, ok := e.schemas.Load(schema); ok {
+		return nil
+	}
+	if _, err := e.DB.Pool.Exec(ctx, materialize.CreateSchema(schema).SQL); err != nil {
+		// Two workers creating one schema at once may collide; the schema then exists.
+		var kind string
+		if e.DB.Pool.QueryRow(ctx, "select 'x' from pg_namespace where nspname = $1", schema).Scan(&kind) != nil {
+			return fmt.Errorf("creating schema %s: %w", schema, err)
+		}
+	}
+	e.schemas.Store(schema, true)
+	return nil
+}
+
+func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
+	start := time.Now()
+	r := Result{Started: start, Relation: n.Relation.String()}
+	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
+		return fail(r, err)
+	}
+	conn, err := e.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return fail(r, err)
+	}
+	defer conn.Release()
+	var delim rune
+	if d := n.Config.Delimiter; d != "" {
+		delim = []rune(d)[0]
+	}
+	opts := seed.Options{Path: n.Path, Delimiter: delim, ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
+	if e.Progress != nil {
+		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
+	}
+	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
+	if err != nil {
+		return fail(r, err)
+	}
+	r.Rows = res.Rows
+	r.Status = Success
+	if res.Skipped {
+		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"
+	} else {
+		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
+		if err := e.afterBuild(ctx, nil, n, "table"); err != nil {
+			return fail(r, err)
+		}
+	}
+	r.Duration = time.Since(start)
+	return r
+}
+
+func fail(r Result, err error) Result {
+	r.Status = Error
+	r.Message = err.Error()
+	r.transient = postgres.Transient(err)
+	return r
+}
+
+// writeSQL saves the compiled and the executed SQL of a node.
+func (e *Executor) writeSQL(n *manifest.Node, compiled string, executed []string) (string, string) {
+	if e.TargetDir == "" {
+		return "", ""
+	}
+	cp, _ := compile.Write(filepath.Join(e.TargetDir, "compiled"), n, compiled)
+	ep, _ := compile.Write(filepath.Join(e.TargetDir, "run"), n, strings.Join(executed, ";\n\n")+";\n")
+	return e.rel(cp), e.rel(ep)
+}
+
+func (e *Executor) rel(p string) string {
+	if r, err := filepath.Rel(e.ProjectDir, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
+	start := time.Now()
+	r := Result{Started: start, Relation: n.Relation.String()}
+	mat := n.Config.Materialized
+	if mat == "ephemeral" {
+		res, err := e.C.Node(n, compile.Options{})
+		if err != nil {
+			return fail(r, err)
+		}
+		r.Compiled, _ = e.writeSQL(n, res.SQL, nil)
+		r.Status, r.Response = Success, "ephemeral, inlined where used"
+		return r
+	}
+	res, err := e.C.Node(n, compile.Options{})
+	if err != nil {
+		return fail(r, err)
+	}
+	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
+		return fail(r, err)
+	}
+	body := materialize.Body(res.SQL, e.Empty)
+	target := rel(n.Relation)
+	tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
+	var build materialize.Step
+	kind := "table"
+	switch mat {
+	case "view":
+		build, kind = materialize.CreateView(tmp, body), "view"
+	case "table":
+		build = materialize.CreateTableAs(tmp, body)
+	case "materialized_view":
+		build, kind = materialize.CreateMaterializedView(tmp, body), "materialized_view"
+	default:
+		return fail(r, fmt.Errorf("materialized: %s is not built yet by this version of strata (use view or table)", mat))
+	}
+	var executed []string
+	var tag string
+	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+		for _, h := range n.Config.PreHook {
+			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
+			if err != nil {
+				return err
+			}
+			executed = append(executed, sql)
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("pre_hook: %w", postgres.Explain(err, sql, 0))
+			}
+		}
+		for _, k := range []string{"table", "view", "materialized_view"} {
+			if kk, _ := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); kk == k {
+				drop := materialize.DropIfExists(tmp, k)
+				executed = append(executed, drop.SQL)
+				if _, err := tx.Exec(ctx, drop.SQL); err != nil {
+					return err
+				}
+			}
+		}
+		executed = append(executed, build.SQL)
+		ct, err := tx.Exec(ctx, build.SQL)
+		if err != nil {
+			return e.sqlError(n, err, build)
+		}
+		tag = ct.String()
+		if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind); err != nil {
+			return err
+		}
+		executed = append(executed, "-- swapped "+tmp.Q()+" into place as "+target.Q())
+		return e.afterBuild(ctx, tx, n, kind)
+	})
+	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
+	if err != nil {
+		return fail(r, err)
+	}
+	r.Status = Success
+	r.Response = tag
+	if strings.HasPrefix(tag, "SELECT ") {
+		r.Rows, _ = strconv.ParseInt(strings.TrimPrefix(tag, "SELECT "), 10, 64)
+	}
+	r.Duration = time.Since(start)
+	return r
+}
+
+// afterBuild adds indexes, grants, comment and post-hooks to a freshly built relation.
+func (e *Executor) afterBuild(ctx context.Context, tx pgx.Tx, n *manifest.Node, kind string) error {
+	var steps []materialize.Step
+	target := rel(n.Relation)
+	if kind != "view" {
+		steps = append(steps, materialize.Indexes(target, target.Name, n.Config.Indexes)...)
+	}
+	steps = append(steps, materialize.Grants(target, n.Config.Grants)...)
+	if n.Description != "" {
+		steps = append(steps, materialize.Comment(target, kind, n.Description))
+	}
+	for _, h := range n.Config.PostHook {
+		sql, err := e.C.Hook(n.Path+" post_hook", h, n.Relation.Quoted())
+		if err != nil {
+			return err
+		}
+		steps = append(steps, materialize.Step{SQL: sql, Body: -1})
+	}
+	for _, s := range steps {
+		var err error
+		if tx != nil {
+			_, err = tx.Exec(ctx, s.SQL)
+		} else {
+			_, err = e.DB.Pool.Exec(ctx, s.SQL)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// sqlError names the model and places a database error in its compiled file.
+func (e *Executor) sqlError(n *manifest.Node, err error, step materialize.Step) error {
+	ex := postgres.Explain(err, step.SQL, max(step.Body, 0))
+	var pe *postgres.Error
+	if errors.As(ex, &pe) && pe.Line > 0 && step.Body >= 0 {
+		return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(filepath.Join("target", "compiled", n.Path)))
+	}
+	return ex
+}
+
+// test runs a data test: counts its failing rows, compares with the thresholds.
+func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
+	start := time.Now()
+	r := Result{Started: start}
+	res, err := e.C.Node(n, compile.Options{})
+	if err != nil {
+		return fail(r, err)
+	}
+	sql := strings.TrimRight(strings.TrimSpace(res.SQL), ";")
+	if n.Config.Limit > 0 {
+		sql = fmt.Sprintf("select * from (\n%s\n) as strata_limited limit %d", sql, n.Config.Limit)
+	}
+	var executed []string
+	count := fmt.Sprintf("select count(*) from (\n%s\n) as strata_failures", sql)
+	var failures int64
+	if n.Config.StoreFailures {
+		audit := materialize.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: truncName(n.Name)}
+		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
+			return fail(r, err)
+		}
+		stmts := []string{"drop table if exists " + audit.Q(), "create table " + audit.Q() + " as\n" + sql}
+		executed = append(executed, stmts...)
+		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+			for _, s := range stmts {
+				if _, err := tx.Exec(ctx, s); err != nil {
+					return postgres.Explain(err, s, 0)
+				}
+			}
+			return tx.QueryRow(ctx, "select count(*) from "+audit.Q()).Scan(&failures)
+		})
+		r.Relation = audit.Schema + "." + audit.Name
+	} else {
+		executed = append(executed, count)
+		err = e.DB.Pool.QueryRow(ctx, count).Scan(&failures)
+		if err != nil {
+			err = postgres.Explain(err, count, 0)
+		}
+	}
+	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
+	if err != nil {
+		return fail(r, err)
+	}
+	r.Failures = failures
+	r.Duration = time.Since(start)
+	r.Status = Pass
+	errorIf, warnIf := n.Config.ErrorIf, n.Config.WarnIf
+	if errorIf == "" {
+		errorIf = "!=0"
+	}
+	if warnIf == "" {
+		warnIf = "!=0"
+	}
+	level := ""
+	if n.TestInfo != nil && n.TestInfo.Kind == "freshness" && failures > 0 {
+		var lv string
+		if err := e.DB.Pool.QueryRow(ctx, "select level from ("+sql+") as f limit 1").Scan(&lv); err == nil {
+			level = lv
+		}
+	}
+	switch {
+	case level == "warn":
+		r.Status = Warn
+	case n.Config.Severity != "warn" && compare(failures, errorIf):
+		r.Status = Fail
+	case compare(failures, warnIf):
+		r.Status = Warn
+	}
+	if r.Status != Pass {
+		where := r.Compiled
+		if r.Relation != "" {
+			where = r.Relation
+		}
+		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
+		if sample := e.sample(ctx, n, sql); sample != "" {
+			r.Message += "; e.g. " + sample
+		}
+	}
+	return r
+}
+
+func plural(n int64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// sample shows a few offending values for the tests where they help most.
+func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) string {
+	if n.TestInfo == nil {
+		return ""
+	}
+	col := map[string]string{"accepted_values": "value_field", "relationships": "from_field", "unique": "unique_field"}[n.TestInfo.Kind]
+	if col == "" {
+		return ""
+	}
+	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgx.Identifier{col}.Sanitize(), sql))
+	if err != nil {
+		return ""
+	}
+	vals, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, v := range vals {
+		if v == nil {
+			out = append(out, "NULL")
+		} else {
+			out = append(out, strconv.Quote(*v))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func truncName(s string) string {
+	if len(s) > 63 {
+		return s[:63]
+	}
+	return s
+}
+
+// compare evaluates a threshold like ">10" or "!=0" against n.
+func compare(n int64, cond string) bool {
+	cond = strings.ReplaceAll(cond, " ", "")
+	for _, op := range []string{"!=", "<>", ">=", "<=", "==", "=", ">", "<"} {
+		if !strings.HasPrefix(cond, op) {
+			continue
+		}
+		v, err := strconv.ParseInt(cond[len(op):], 10, 64)
+		if err != nil {
+			return n != 0
+		}
+		switch op {
+		case "!=", "<>":
+			return n != v
+		case ">=":
+			return n >= v
+		case "<=":
+			return n <= v
+		case "==", "=":
+			return n == v
+		case ">":
+			return n > v
+		case "<":
+			return n < v
+		}
+	}
+	return n != 0
+}
+
+var _ = os.Getenv

@@ -1,0 +1,212 @@
+// Package run executes selected nodes against a target: a parallel walker
+// over the graph (a node starts as soon as its parents are done, a failure
+// skips only its descendants) and the executors that build seeds and
+// models and run tests through the adapter. It never prints; it reports
+// through the callbacks it is given.
+package run
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Status is the outcome of one node.
+type Status string
+
+const (
+	Success Status = "success"
+	Error   Status = "error"
+	Skipped Status = "skipped"
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Warn    Status = "warn"
+)
+
+// Blocks reports whether a node with this status keeps its descendants from running.
+func (s Status) Blocks() bool { return s == Error || s == Fail || s == Skipped }
+
+// Result is what happened to one node.
+type Result struct {
+	ID        string
+	Status    Status
+	Message   string
+	Response  string // e.g. "SELECT 412", "COPY 2500"
+	Rows      int64
+	Failures  int64 // failing rows of a test
+	Started   time.Time
+	Duration  time.Duration
+	Compiled  string // path of the compiled SQL
+	Executed  string // path of the executed SQL
+	Relation  string
+	Attempts  int
+	Skippable bool // skipped because a parent failed (as opposed to never selected)
+	transient bool
+}
+
+// Walk runs the nodes of Order, respecting Parents, Threads at a time.
+type Walk struct {
+	Order    []string
+	Parents  func(id string) []string // only ids in Order count
+	Threads  int
+	FailFast bool
+	Exec     func(ctx context.Context, id string) Result
+	OnStart  func(id string, index, total int)
+	OnEnd    func(r Result, index, total int)
+}
+
+type readyHeap []int
+
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *readyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Run walks the graph and returns one result per node, in Order.
+func (w *Walk) Run(ctx context.Context) []Result {
+	n := len(w.Order)
+	pos := make(map[string]int, n)
+	for i, id := range w.Order {
+		pos[id] = i
+	}
+	indeg := make([]int, n)
+	children := make([][]int, n)
+	for i, id := range w.Order {
+		for _, p := range w.Parents(id) {
+			if j, ok := pos[p]; ok {
+				indeg[i]++
+				children[j] = append(children[j], i)
+			}
+		}
+	}
+	threads := max(w.Threads, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	results := make([]Result, n)
+	blockedBy := make([]string, n) // the failed ancestor that skips a node
+	ready := &readyHeap{}
+	for i := range n {
+		if indeg[i] == 0 {
+			heap.Push(ready, i)
+		}
+	}
+	type done struct {
+		i int
+		r Result
+	}
+	doneCh := make(chan done)
+	running, finished, started := 0, 0, 0
+	stopping := false
+	var mu sync.Mutex // guards the callbacks' index counter
+	next := 0
+
+	finish := func(i int, r Result) {
+		results[i] = r
+		finished++
+		for _, c := range children[i] {
+			if r.Status.Blocks() && blockedBy[c] == "" {
+				if r.Status == Skipped && blockedBy[i] != "" {
+					blockedBy[c] = blockedBy[i]
+				} else {
+					blockedBy[c] = w.Order[i]
+				}
+			}
+			indeg[c]--
+			if indeg[c] == 0 {
+				heap.Push(ready, c)
+			}
+		}
+	}
+	for finished < n {
+		for ready.Len() > 0 && (running < threads || blockedBy[(*ready)[0]] != "" || stopping) {
+			i := heap.Pop(ready).(int)
+			id := w.Order[i]
+			if blockedBy[i] != "" || stopping {
+				msg := "skipped because " + blockedBy[i] + " failed"
+				if blockedBy[i] == "" {
+					msg = "skipped: the run was stopped"
+					if ctx.Err() == nil {
+						msg = "skipped: --fail-fast after an error"
+					}
+				}
+				r := Result{ID: id, Status: Skipped, Message: msg, Skippable: true}
+				mu.Lock()
+				next++
+				idx := next
+				mu.Unlock()
+				if w.OnEnd != nil {
+					w.OnEnd(r, idx, n)
+				}
+				finish(i, r)
+				continue
+			}
+			running++
+			started++
+			mu.Lock()
+			next++
+			idx := next
+			mu.Unlock()
+			if w.OnStart != nil {
+				w.OnStart(id, idx, n)
+			}
+			go func(i, idx int) {
+				r := w.safeExec(ctx, w.Order[i])
+				if w.OnEnd != nil {
+					w.OnEnd(r, idx, n)
+				}
+				doneCh <- done{i, r}
+			}(i, idx)
+		}
+		if finished == n {
+			break
+		}
+		if running == 0 && ready.Len() == 0 {
+			break // cannot happen in a DAG; guards against a bad Parents function
+		}
+		d := <-doneCh
+		running--
+		finish(d.i, d.r)
+		if (d.r.Status == Error || (w.FailFast && d.r.Status == Fail)) && w.FailFast {
+			stopping = true
+			cancel()
+		}
+		if ctx.Err() != nil {
+			stopping = true
+		}
+	}
+	for i := range results {
+		if results[i].ID == "" {
+			results[i] = Result{ID: w.Order[i], Status: Skipped, Message: "not reached"}
+		}
+	}
+	return results
+}
+
+func (w *Walk) safeExec(ctx context.Context, id string) (r Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			r = Result{ID: id, Status: Error, Started: start, Duration: time.Since(start),
+				Message: fmt.Sprintf("internal error (please report): %v\n%s", p, debug.Stack())}
+		}
+	}()
+	r = w.Exec(ctx, id)
+	r.ID = id
+	if r.Started.IsZero() {
+		r.Started = start
+	}
+	if r.Duration == 0 {
+		r.Duration = time.Since(start)
+	}
+	return r
+}

@@ -1,0 +1,548 @@
+// Package template renders strata's SQL templates: Go text/template with
+// sprig's hermetic functions, strata's own functions and the project's
+// macros. It finds a template's dependencies statically from the parse tree.
+// It knows nothing of the database and never reads the environment except
+// through the Env given to it.
+package template
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+
+	"github.com/Masterminds/sprig/v3"
+
+	"strata/engine/diag"
+)
+
+// Names of strata's own template functions.
+var strataFuncs = []string{"ref", "source", "this", "is_incremental", "config", "var", "env_var", "target", "include", "ident", "literal", "run_started_at"}
+
+func placeholderFuncs() template.FuncMap {
+	fm := sprig.HermeticTxtFuncMap()
+	for _, name := range strataFuncs {
+		fm[name] = func(args ...any) (any, error) { return "", errors.New("not available here") }
+	}
+	fm["ident"] = Ident
+	fm["literal"] = Literal
+	return fm
+}
+
+// Set is the parsed macros of a project: every {{ define }} block of macros/**/*.sql.
+type Set struct {
+	base *template.Template
+	// file of each macro, for messages and checksums.
+	files map[string]string
+}
+
+// MacroFile is the input of ParseMacros.
+type MacroFile struct {
+	Path string
+	Text string
+}
+
+// ParseMacros parses the macro files. A name defined twice is an error naming both files.
+func ParseMacros(files []MacroFile) (*Set, diag.List) {
+	var diags diag.List
+	s := &Set{base: template.New("").Funcs(placeholderFuncs()).Option("missingkey=error"), files: map[string]string{}}
+	for _, f := range files {
+		t, err := template.New(f.Path).Funcs(placeholderFuncs()).Parse(f.Text)
+		if err != nil {
+			diags.Add(diag.Pos{File: f.Path}, templateError(err, ""))
+			continue
+		}
+		for _, def := range t.Templates() {
+			name := def.Name()
+			if name == f.Path {
+				continue
+			}
+			if prev, dup := s.files[name]; dup {
+				diags.Errorf(diag.Pos{File: f.Path, Line: defineLine(f.Text, name)}, "macro %q is defined twice: %s and %s", name, prev, f.Path)
+				continue
+			}
+			s.files[name] = f.Path
+			if _, err := s.base.AddParseTree(name, def.Tree); err != nil {
+				diags.Errorf(diag.Pos{File: f.Path}, "%v", err)
+			}
+		}
+	}
+	return s, diags
+}
+
+func defineLine(text, name string) int {
+	re := regexp.MustCompile(`\{\{-?\s*define\s+"` + regexp.QuoteMeta(name) + `"`)
+	loc := re.FindStringIndex(text)
+	if loc == nil {
+		return 0
+	}
+	return 1 + strings.Count(text[:loc[0]], "\n")
+}
+
+// File returns the file that defines macro name, or "".
+func (s *Set) File(name string) string { return s.files[name] }
+
+// Names returns the defined macro names, sorted.
+func (s *Set) Names() []string {
+	out := make([]string, 0, len(s.files))
+	for n := range s.files {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Call is a constant-argument call of ref or source found in a template.
+type Call struct {
+	Args []string
+	Pos  diag.Pos
+}
+
+// ConfigCall is one key/value set by {{ config ... }}.
+type ConfigCall struct {
+	Key   string
+	Value any
+	Pos   diag.Pos
+}
+
+// Template is one parsed model, test or hook, with what it statically uses.
+type Template struct {
+	Path    string
+	tmpl    *template.Template
+	set     *Set
+	Refs    []Call
+	Sources []Call
+	Config  []ConfigCall
+	Macros  []string // macros it includes, directly or through other macros, sorted
+}
+
+// Parse parses text (the file at path) against the macro set and extracts its
+// refs, sources, config and macros. Every problem is returned, with positions.
+func (s *Set) Parse(path, text string) (*Template, diag.List) {
+	var diags diag.List
+	root, err := s.base.Clone()
+	if err != nil {
+		diags.Errorf(diag.Pos{File: path}, "%v", err)
+		return nil, diags
+	}
+	t, err := root.New(path).Parse(text)
+	if err != nil {
+		diags.Add(diag.Pos{File: path}, templateError(err, ""))
+		return nil, diags
+	}
+	tp := &Template{Path: path, tmpl: t, set: s}
+	w := &walker{t: tp, text: text, diags: &diags, seen: map[string]bool{}}
+	if t.Tree != nil {
+		w.walk(t.Tree.Root, t.Tree, path)
+	}
+	sort.Strings(tp.Macros)
+	return tp, diags
+}
+
+type walker struct {
+	t     *Template
+	text  string
+	diags *diag.List
+	seen  map[string]bool // macros already walked
+}
+
+func (w *walker) pos(tree *parse.Tree, n parse.Node, file string) diag.Pos {
+	if tree == nil {
+		return diag.Pos{File: file}
+	}
+	_, loc := lineCol(tree, n)
+	line, col := loc[0], loc[1]
+	return diag.Pos{File: file, Line: line, Col: col}
+}
+
+func lineCol(tree *parse.Tree, n parse.Node) (string, [2]int) {
+	loc, _ := tree.ErrorContext(n)
+	// loc is "name:line:col"
+	parts := strings.Split(loc, ":")
+	var lc [2]int
+	if len(parts) >= 3 {
+		lc[0], _ = strconv.Atoi(parts[len(parts)-2])
+		lc[1], _ = strconv.Atoi(parts[len(parts)-1])
+	}
+	return loc, lc
+}
+
+func (w *walker) walk(n parse.Node, tree *parse.Tree, file string) {
+	switch n := n.(type) {
+	case nil:
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			w.walk(c, tree, file)
+		}
+	case *parse.ActionNode:
+		w.walk(n.Pipe, tree, file)
+	case *parse.IfNode:
+		w.walkBranch(&n.BranchNode, tree, file)
+	case *parse.RangeNode:
+		w.walkBranch(&n.BranchNode, tree, file)
+	case *parse.WithNode:
+		w.walkBranch(&n.BranchNode, tree, file)
+	case *parse.TemplateNode:
+		w.walk(n.Pipe, tree, file)
+		w.macro(n.Name, tree, n, file)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for i, c := range n.Cmds {
+			var piped *parse.CommandNode
+			if i > 0 {
+				piped = n.Cmds[i-1]
+			}
+			w.command(c, piped, tree, file)
+		}
+	}
+}
+
+func (w *walker) walkBranch(b *parse.BranchNode, tree *parse.Tree, file string) {
+	w.walk(b.Pipe, tree, file)
+	w.walk(b.List, tree, file)
+	w.walk(b.ElseList, tree, file)
+}
+
+func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string) {
+	mt := w.t.tmpl.Lookup(name)
+	if mt == nil || mt.Tree == nil {
+		w.diags.Errorf(w.pos(tree, at, file), "macro %q is not defined (expected a {{ define %q }} block in macros/)%s", name, name, diag.DidYouMean(name, w.t.set.Names()))
+		return
+	}
+	if w.seen[name] {
+		return
+	}
+	w.seen[name] = true
+	w.t.Macros = append(w.t.Macros, name)
+	w.walk(mt.Tree.Root, mt.Tree, w.t.set.File(name))
+}
+
+// constArgs returns the string arguments of a call, or ok=false if one is not a constant string.
+func constArgs(args []parse.Node, piped *parse.CommandNode) ([]string, bool) {
+	var out []string
+	for _, a := range args {
+		s, ok := a.(*parse.StringNode)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s.Text)
+	}
+	if piped != nil {
+		if len(piped.Args) != 1 {
+			return nil, false
+		}
+		s, ok := piped.Args[0].(*parse.StringNode)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s.Text)
+	}
+	return out, true
+}
+
+func (w *walker) command(c *parse.CommandNode, piped *parse.CommandNode, tree *parse.Tree, file string) {
+	for _, a := range c.Args {
+		if p, ok := a.(*parse.PipeNode); ok {
+			w.walk(p, tree, file)
+		}
+	}
+	if len(c.Args) == 0 {
+		return
+	}
+	id, ok := c.Args[0].(*parse.IdentifierNode)
+	if !ok {
+		return
+	}
+	pos := w.pos(tree, c, file)
+	switch id.Ident {
+	case "ref":
+		args, ok := constArgs(c.Args[1:], piped)
+		if !ok {
+			w.diags.Errorf(pos, "the argument of ref must be a constant string such as ref \"stg_orders\" (strata finds dependencies without running the template)")
+			return
+		}
+		if len(args) != 1 {
+			w.diags.Errorf(pos, "ref takes one model or seed name, got %d arguments", len(args))
+			return
+		}
+		w.t.Refs = append(w.t.Refs, Call{Args: args, Pos: pos})
+	case "source":
+		args, ok := constArgs(c.Args[1:], piped)
+		if !ok {
+			w.diags.Errorf(pos, "the arguments of source must be constant strings such as source \"crm\" \"accounts\"")
+			return
+		}
+		if len(args) != 2 {
+			w.diags.Errorf(pos, "source takes a source name and a table name, got %d arguments", len(args))
+			return
+		}
+		w.t.Sources = append(w.t.Sources, Call{Args: args, Pos: pos})
+	case "include":
+		if len(c.Args) < 2 {
+			if piped == nil {
+				w.diags.Errorf(pos, "include needs the name of a macro")
+			}
+			return
+		}
+		s, ok := c.Args[1].(*parse.StringNode)
+		if !ok {
+			w.diags.Errorf(pos, "the macro name given to include must be a constant string")
+			return
+		}
+		w.macro(s.Text, tree, c, file)
+	case "config":
+		if file != w.t.Path {
+			w.diags.Errorf(pos, "config can only be called in the model's own file, not in a macro")
+			return
+		}
+		args := c.Args[1:]
+		if len(args)%2 != 0 || piped != nil {
+			w.diags.Errorf(pos, "config takes key/value pairs, such as config \"materialized\" \"table\"")
+			return
+		}
+		for i := 0; i < len(args); i += 2 {
+			k, ok := args[i].(*parse.StringNode)
+			if !ok {
+				w.diags.Errorf(pos, "config keys must be constant strings")
+				continue
+			}
+			v, err := constValue(args[i+1])
+			if err != nil {
+				w.diags.Errorf(pos, "config %q: %v", k.Text, err)
+				continue
+			}
+			w.t.Config = append(w.t.Config, ConfigCall{Key: k.Text, Value: v, Pos: pos})
+		}
+	}
+}
+
+// constValue evaluates a constant config value: strings, numbers, bools, and list/dict of those.
+func constValue(n parse.Node) (any, error) {
+	switch n := n.(type) {
+	case *parse.StringNode:
+		return n.Text, nil
+	case *parse.BoolNode:
+		return n.True, nil
+	case *parse.NumberNode:
+		if n.IsInt {
+			return int(n.Int64), nil
+		}
+		return n.Float64, nil
+	case *parse.PipeNode:
+		if len(n.Cmds) == 1 && len(n.Decl) == 0 {
+			c := n.Cmds[0]
+			if id, ok := c.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "list" || id.Ident == "dict") {
+				var vals []any
+				for _, a := range c.Args[1:] {
+					v, err := constValue(a)
+					if err != nil {
+						return nil, err
+					}
+					vals = append(vals, v)
+				}
+				if id.Ident == "list" {
+					if vals == nil {
+						vals = []any{}
+					}
+					return vals, nil
+				}
+				if len(vals)%2 != 0 {
+					return nil, errors.New("dict needs key/value pairs")
+				}
+				m := map[string]any{}
+				for i := 0; i < len(vals); i += 2 {
+					k, ok := vals[i].(string)
+					if !ok {
+						return nil, errors.New("dict keys must be strings")
+					}
+					m[k] = vals[i+1]
+				}
+				return m, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("values must be constants (strings, numbers, true/false, list ..., dict ...), got %s", n)
+}
+
+// Env is what a render may see: callbacks for the functions that depend on the project and the run.
+type Env struct {
+	Ref           func(name string) (string, error)
+	Source        func(src, table string) (string, error)
+	This          string
+	IsIncremental bool
+	Vars          map[string]any
+	LookupEnv     func(string) (string, bool)
+	Target        map[string]any
+	RunStartedAt  string
+	// Caller names the model (or test) being rendered, for errors inside macros.
+	Caller string
+}
+
+// Reads records the vars and environment variables a render read, with their values.
+type Reads struct {
+	Vars    map[string]string
+	EnvVars map[string]string
+}
+
+// Render executes the template with env and data as dot.
+func (t *Template) Render(env Env, data any) (string, Reads, error) {
+	reads := Reads{}
+	clone, err := t.tmpl.Clone()
+	if err != nil {
+		return "", reads, err
+	}
+	clone.Funcs(env.funcs(clone, &reads))
+	var buf bytes.Buffer
+	if err := clone.Execute(&buf, data); err != nil {
+		return "", reads, templateError(err, env.Caller)
+	}
+	return buf.String(), reads, nil
+}
+
+func (env Env) funcs(t *template.Template, reads *Reads) template.FuncMap {
+	return template.FuncMap{
+		"ref": func(name string) (string, error) {
+			if env.Ref == nil {
+				return "", errors.New("ref is not available here")
+			}
+			return env.Ref(name)
+		},
+		"source": func(src, table string) (string, error) {
+			if env.Source == nil {
+				return "", errors.New("source is not available here")
+			}
+			return env.Source(src, table)
+		},
+		"this":           func() string { return env.This },
+		"is_incremental": func() bool { return env.IsIncremental },
+		"config":         func(args ...any) string { return "" },
+		"var": func(name string, def ...any) (any, error) {
+			if v, ok := env.Vars[name]; ok {
+				recordRead(&reads.Vars, name, fmt.Sprint(v))
+				return v, nil
+			}
+			if len(def) > 0 {
+				recordRead(&reads.Vars, name, "default:"+fmt.Sprint(def[0]))
+				return def[0], nil
+			}
+			return nil, fmt.Errorf("var %q is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var %q <default>)", name, name)
+		},
+		"env_var": func(name string, def ...string) (string, error) {
+			if env.LookupEnv != nil {
+				if v, ok := env.LookupEnv(name); ok {
+					recordRead(&reads.EnvVars, name, v)
+					return v, nil
+				}
+			}
+			if len(def) > 0 {
+				recordRead(&reads.EnvVars, name, "default:"+def[0])
+				return def[0], nil
+			}
+			return "", fmt.Errorf("environment variable %s is not set (set it, or give a default: env_var %q <default>)", name, name)
+		},
+		"target":         func() map[string]any { return env.Target },
+		"run_started_at": func() string { return env.RunStartedAt },
+		"include": func(name string, args ...any) (string, error) {
+			m := t.Lookup(name)
+			if m == nil {
+				return "", fmt.Errorf("macro %q is not defined", name)
+			}
+			var dot any
+			switch len(args) {
+			case 0:
+			case 1:
+				dot = args[0]
+			default:
+				dot = args
+			}
+			var buf bytes.Buffer
+			if err := m.Execute(&buf, dot); err != nil {
+				return "", err
+			}
+			return buf.String(), nil
+		},
+	}
+}
+
+func recordRead(m *map[string]string, k, v string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
+}
+
+// Ident quotes s as a PostgreSQL identifier.
+func Ident(s string) string {
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), `"`, `""`) + `"`
+}
+
+// Literal quotes s as a PostgreSQL string literal that means the same whatever
+// standard_conforming_strings is: an E” literal when s holds a backslash.
+func Literal(v any) string {
+	s := fmt.Sprint(v)
+	s = strings.ReplaceAll(s, "\x00", "")
+	if strings.Contains(s, `\`) {
+		return `E'` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `'`, `''`) + `'`
+	}
+	return `'` + strings.ReplaceAll(s, `'`, `''`) + `'`
+}
+
+var (
+	tmplErrRe = regexp.MustCompile(`^template: ([^:]+):(\d+)(?::(\d+))?: (.*)$`)
+	execRe    = regexp.MustCompile(`^executing "([^"]*)" at <([^>]*)>: (.*)$`)
+)
+
+// templateError turns a text/template error into a diagnostic with file, line and column.
+// Errors raised inside a macro name the model that called it.
+func templateError(err error, caller string) error {
+	msg := err.Error()
+	// Wrapped template errors (from include) nest: use the innermost position.
+	for {
+		i := strings.LastIndex(msg, "template: ")
+		if i <= 0 {
+			break
+		}
+		msg = msg[i:]
+	}
+	m := tmplErrRe.FindStringSubmatch(msg)
+	if m == nil {
+		return diag.Diagnostic{Msg: strings.TrimPrefix(msg, "template: ")}
+	}
+	line, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[3])
+	text := m[4]
+	inMacro := ""
+	if e := execRe.FindStringSubmatch(text); e != nil {
+		text = e[3]
+		text = strings.TrimPrefix(text, "error calling "+firstWord(e[2])+": ")
+		if e[1] != m[1] {
+			inMacro = e[1]
+		}
+	}
+	if !strings.HasPrefix(m[1], "models/") && caller != "" || inMacro != "" {
+		if caller != "" {
+			text += " (in macro " + strconv.Quote(inMacro) + ", called from " + caller + ")"
+			if inMacro == "" {
+				text = strings.Replace(text, `(in macro "", `, "(", 1)
+			}
+		}
+	}
+	return diag.Diagnostic{Pos: diag.Pos{File: m[1], Line: line, Col: col}, Msg: text}
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " ."); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
