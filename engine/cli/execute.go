@@ -241,13 +241,30 @@ func (a *app) buildParents(l *loaded, subset map[string]bool) func(string) []str
 		out := append([]string(nil), ps...)
 		for _, p := range ps {
 			for _, t := range testsOf[p] {
-				if l.man.Nodes[t].Config.Severity != "warn" {
+				if l.man.Nodes[t].Config.Severity != "warn" && !needs(l, t, id) {
 					out = append(out, t)
 				}
 			}
 		}
 		return out
 	}
+}
+
+// needs reports whether test t reads node id or something built from it
+// (a relationships test pointing at a child of the tested model); such a
+// test cannot run before id, so id does not wait for it.
+func needs(l *loaded, t, id string) bool {
+	for _, d := range l.man.Nodes[t].DependsOn {
+		if d == id {
+			return true
+		}
+		for _, a := range l.gr.Ancestors(d, -1) {
+			if a == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // connect opens the target: the local cluster (started on demand) or a PostgreSQL URL.

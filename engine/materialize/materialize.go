@@ -77,20 +77,25 @@ func CreateSchema(schema string) Step {
 	return Step{SQL: "create schema if not exists " + pgx.Identifier{schema}.Sanitize(), Body: -1}
 }
 
-// Indexes creates the configured indexes on rel, named deterministically after their columns.
-func Indexes(rel Rel, finalName string, idx []project.Index) []Step {
+// IndexName is the name of an index over cols on a relation called base.
+func IndexName(base string, ix project.Index) string {
+	name := base + "__" + strings.Join(ix.Columns, "_") + "_idx"
+	if ix.Unique {
+		name = base + "__" + strings.Join(ix.Columns, "_") + "_uidx"
+	}
+	if len(name) > 63 {
+		name = name[:54] + fmt.Sprintf("_%08x", hash(name))
+	}
+	return name
+}
+
+// Indexes creates the configured indexes on rel, named after base and their columns.
+func Indexes(rel Rel, base string, idx []project.Index) []Step {
 	var out []Step
 	for _, ix := range idx {
 		cols := make([]string, len(ix.Columns))
 		for i, c := range ix.Columns {
 			cols[i] = pgx.Identifier{c}.Sanitize()
-		}
-		name := finalName + "__" + strings.Join(ix.Columns, "_") + "_idx"
-		if ix.Unique {
-			name = finalName + "__" + strings.Join(ix.Columns, "_") + "_uidx"
-		}
-		if len(name) > 63 {
-			name = name[:55] + fmt.Sprintf("%08x", hash(name))[:8]
 		}
 		u := ""
 		if ix.Unique {
@@ -100,7 +105,17 @@ func Indexes(rel Rel, finalName string, idx []project.Index) []Step {
 		if ix.Type != "" {
 			using = " using " + ix.Type
 		}
-		out = append(out, Step{SQL: fmt.Sprintf("create %sindex %s on %s%s (%s)", u, pgx.Identifier{name}.Sanitize(), rel.Q(), using, strings.Join(cols, ", ")), Body: -1})
+		out = append(out, Step{SQL: fmt.Sprintf("create %sindex if not exists %s on %s%s (%s)", u, pgx.Identifier{IndexName(base, ix)}.Sanitize(), rel.Q(), using, strings.Join(cols, ", ")), Body: -1})
+	}
+	return out
+}
+
+// RenameIndexes gives the indexes built on a temporary relation the names of the final one.
+func RenameIndexes(schema, fromBase, toBase string, idx []project.Index) []Step {
+	var out []Step
+	for _, ix := range idx {
+		out = append(out, Step{SQL: fmt.Sprintf("alter index %s rename to %s",
+			pgx.Identifier{schema, IndexName(fromBase, ix)}.Sanitize(), pgx.Identifier{IndexName(toBase, ix)}.Sanitize()), Body: -1})
 	}
 	return out
 }

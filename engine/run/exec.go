@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -113,7 +112,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
-		if err := e.afterBuild(ctx, nil, n, "table"); err != nil {
+		if err := e.afterBuild(ctx, conn.Conn(), n, "table"); err != nil {
 			return fail(r, err)
 		}
 	}
@@ -182,24 +181,33 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	}
 	var executed []string
 	var tag string
+	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+		executed = append(executed, s.SQL)
+		if _, err := q.Exec(ctx, s.SQL); err != nil {
+			if s.Body >= 0 {
+				return e.sqlError(n, err, s)
+			}
+			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		}
+		return nil
+	}
+	// First transaction: build the new relation under a temporary name, complete
+	// with indexes, grants, comment and statistics. Readers still see the old one.
 	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
 		for _, h := range n.Config.PreHook {
 			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
 			if err != nil {
 				return err
 			}
-			executed = append(executed, sql)
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("pre_hook: %w", postgres.Explain(err, sql, 0))
+			if err := exec(ctx, tx, materialize.Step{SQL: sql, Body: -1}); err != nil {
+				return fmt.Errorf("pre_hook: %w", err)
 			}
 		}
-		for _, k := range []string{"table", "view", "materialized_view"} {
-			if kk, _ := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); kk == k {
-				drop := materialize.DropIfExists(tmp, k)
-				executed = append(executed, drop.SQL)
-				if _, err := tx.Exec(ctx, drop.SQL); err != nil {
-					return err
-				}
+		if k, err := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); err != nil {
+			return err
+		} else if k != "" {
+			if err := exec(ctx, tx, materialize.DropIfExists(tmp, k)); err != nil {
+				return err
 			}
 		}
 		executed = append(executed, build.SQL)
@@ -208,12 +216,37 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 			return e.sqlError(n, err, build)
 		}
 		tag = ct.String()
-		if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind); err != nil {
-			return err
+		for _, s := range e.prepare(n, tmp, kind) {
+			if err := exec(ctx, tx, s); err != nil {
+				return err
+			}
 		}
-		executed = append(executed, "-- swapped "+tmp.Q()+" into place as "+target.Q())
-		return e.afterBuild(ctx, tx, n, kind)
+		return nil
 	})
+	if err == nil {
+		// Second transaction, short: swap it in. Swaps are serialized so two of them
+		// never rewrite the same dependent view at once.
+		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"); err != nil {
+				return err
+			}
+			if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind); err != nil {
+				return err
+			}
+			executed = append(executed, "-- swapped "+tmp.Q()+" into place as "+target.Q())
+			if kind != "view" {
+				for _, s := range materialize.RenameIndexes(target.Schema, tmp.Name, target.Name, n.Config.Indexes) {
+					if err := exec(ctx, tx, s); err != nil {
+						return err
+					}
+				}
+			}
+			return e.postHooks(ctx, tx, n, exec)
+		})
+		if err != nil {
+			_, _ = e.DB.Pool.Exec(context.WithoutCancel(ctx), materialize.DropIfExists(tmp, kind).SQL)
+		}
+	}
 	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
 	if err != nil {
 		return fail(r, err)
@@ -227,36 +260,50 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	return r
 }
 
-// afterBuild adds indexes, grants, comment and post-hooks to a freshly built relation.
-func (e *Executor) afterBuild(ctx context.Context, tx pgx.Tx, n *manifest.Node, kind string) error {
+// prepare returns the statements that complete a freshly built relation on
+// (the temporary one, or a seed's table): indexes, statistics, grants, comment.
+func (e *Executor) prepare(n *manifest.Node, on materialize.Rel, kind string) []materialize.Step {
 	var steps []materialize.Step
-	target := rel(n.Relation)
 	if kind != "view" {
-		steps = append(steps, materialize.Indexes(target, target.Name, n.Config.Indexes)...)
+		steps = append(steps, materialize.Indexes(on, on.Name, n.Config.Indexes)...)
+		// Fresh tables have no statistics; without them the planner guesses, and
+		// the tests and models that read them can be orders of magnitude slower.
+		steps = append(steps, materialize.Step{SQL: "analyze " + on.Q(), Body: -1})
 	}
-	steps = append(steps, materialize.Grants(target, n.Config.Grants)...)
+	steps = append(steps, materialize.Grants(on, n.Config.Grants)...)
 	if n.Description != "" {
-		steps = append(steps, materialize.Comment(target, kind, n.Description))
+		steps = append(steps, materialize.Comment(on, kind, n.Description))
 	}
+	return steps
+}
+
+func (e *Executor) postHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
 	for _, h := range n.Config.PostHook {
 		sql, err := e.C.Hook(n.Path+" post_hook", h, n.Relation.Quoted())
 		if err != nil {
 			return err
 		}
-		steps = append(steps, materialize.Step{SQL: sql, Body: -1})
-	}
-	for _, s := range steps {
-		var err error
-		if tx != nil {
-			_, err = tx.Exec(ctx, s.SQL)
-		} else {
-			_, err = e.DB.Pool.Exec(ctx, s.SQL)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		if err := exec(ctx, q, materialize.Step{SQL: sql, Body: -1}); err != nil {
+			return fmt.Errorf("post_hook: %w", err)
 		}
 	}
 	return nil
+}
+
+// afterBuild completes a seed's table after it was loaded.
+func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manifest.Node, kind string) error {
+	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+		if _, err := q.Exec(ctx, s.SQL); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		}
+		return nil
+	}
+	for _, s := range e.prepare(n, rel(n.Relation), kind) {
+		if err := exec(ctx, q, s); err != nil {
+			return err
+		}
+	}
+	return e.postHooks(ctx, q, n, exec)
 }
 
 func firstLine(s string) string {
@@ -427,4 +474,3 @@ func compare(n int64, cond string) bool {
 	return n != 0
 }
 
-var _ = os.Getenv

@@ -186,7 +186,10 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	}
 	for i := range results {
 		if results[i].ID == "" {
-			results[i] = Result{ID: w.Order[i], Status: Skipped, Message: "not reached"}
+			results[i] = Result{ID: w.Order[i], Status: Error, Message: "not reached: its dependencies never finished (a cycle between nodes and their tests?)"}
+			if w.OnEnd != nil {
+				w.OnEnd(results[i], n, n)
+			}
 		}
 	}
 	return results
