@@ -1,0 +1,42 @@
+# strata: build the engine, run the example pipeline, test everything.
+GO      ?= go
+STRATA  := bin/strata
+SEEDS   := seeds/raw_customers.csv seeds/raw_products.csv seeds/raw_orders.csv seeds/raw_order_items.csv \
+           seeds/raw_clickstream.csv seeds/raw_marketing_campaigns.csv seeds/raw_inventory.csv
+
+.PHONY: all build run data test test-short bench fmt vet clean
+
+all: build
+
+build: $(STRATA)
+
+$(STRATA): $(shell find cmd engine -name '*.go' -not -name '*_test.go') go.mod go.sum
+	$(GO) build -o $(STRATA) ./cmd/strata
+
+# The example data: generated once, deterministically (delete seeds/*.csv to regenerate).
+data: $(SEEDS)
+
+$(SEEDS) &:
+	$(GO) run ./cmd/gendata --out seeds
+
+# Build strata, generate the data, start the local PostgreSQL and build the whole pipeline.
+run: build data
+	$(STRATA) build
+
+# gofmt, go vet, and every test, including the integration tests against a real PostgreSQL.
+test: fmt vet
+	$(GO) test -count=1 -timeout 45m ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Benchmarks (not tests): the figures quoted in BENCHMARKS.md and the closing notes.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+clean:
+	rm -rf bin target
