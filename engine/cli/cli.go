@@ -118,8 +118,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 		}
 	}
 	if name == "docs" {
-		fmt.Fprintln(stderr, "strata: docs is not built yet in this version")
-		return ExitBadInput
+		return cmdDocs(ctx, a, rest)
 	}
 	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
 	a.usage(stderr)

@@ -157,6 +157,9 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 		r.Status, r.Response = Success, "ephemeral, inlined where used"
 		return r
 	}
+	if mat == "scd2" {
+		return e.scd2(ctx, n, r)
+	}
 	res, err := e.C.Node(n, compile.Options{})
 	if err != nil {
 		return fail(r, err)
@@ -473,4 +476,3 @@ func compare(n int64, cond string) bool {
 	}
 	return n != 0
 }
-

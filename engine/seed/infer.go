@@ -1,0 +1,498 @@
+package seed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"strata/engine/diag"
+)
+
+// The SQL types that inference produces.
+const (
+	TypeBigint      = "bigint"
+	TypeNumeric     = "numeric"
+	TypeBoolean     = "boolean"
+	TypeDate        = "date"
+	TypeTimestamp   = "timestamp"
+	TypeTimestamptz = "timestamptz"
+	TypeText        = "text"
+)
+
+// Kinds a value can be read as. A column keeps the intersection of the kinds
+// of its non-empty values and takes the first type in this order that is left.
+const (
+	kInt  uint8 = 1 << iota // bigint; also numeric
+	kNum                    // numeric
+	kBool                   // boolean
+	kDate                   // date; also timestamp
+	kTS                     // timestamp without zone
+	kTSTZ                   // timestamp with a zone
+	kAll  = kInt | kNum | kBool | kDate | kTS | kTSTZ
+)
+
+// checksumVersion changes whenever inference or loading changes what ends up
+// in the table, so that seeds loaded by an older strata are reloaded.
+const checksumVersion = "strata-seed-v1"
+
+// maxIdentLen is PostgreSQL's limit on identifier length (NAMEDATALEN-1);
+// longer names are silently truncated by the server, so we refuse them.
+const maxIdentLen = 63
+
+func typeOf(mask uint8, seen bool) string {
+	switch {
+	case !seen:
+		return TypeText
+	case mask&kInt != 0:
+		return TypeBigint
+	case mask&kNum != 0:
+		return TypeNumeric
+	case mask&kBool != 0:
+		return TypeBoolean
+	case mask&kDate != 0:
+		return TypeDate
+	case mask&kTS != 0:
+		return TypeTimestamp
+	case mask&kTSTZ != 0:
+		return TypeTimestamptz
+	}
+	return TypeText
+}
+
+// Options configure how a seed is read and loaded.
+type Options struct {
+	// Path names the file in messages, relative to the project.
+	Path string
+	// Delimiter separates fields; zero means ','. It must be one ASCII
+	// character other than '"', '\r' and '\n'.
+	Delimiter rune
+	// ColumnTypes overrides inference for the named columns; the value is a
+	// SQL type such as "varchar(20)" or "numeric(12, 2)".
+	ColumnTypes map[string]string
+	// FullRefresh reloads the seed even when it is unchanged.
+	FullRefresh bool
+	// Progress, when set, is called during the COPY with the bytes of the
+	// file sent so far and the file's size, at most about every 500ms and
+	// once at the end.
+	Progress func(done, total int64)
+}
+
+// Column is a column of a seed's table.
+type Column struct {
+	Name string
+	Type string
+}
+
+// Schema is what inference found in a CSV file.
+type Schema struct {
+	Columns []Column
+	// Rows counts the data rows, without the header.
+	Rows int64
+	// Checksum identifies the file's contents together with the options
+	// that change how it is loaded: "sha256:<hex>".
+	Checksum string
+}
+
+// typePattern is what column_types may contain: words, optional
+// parenthesized numbers ("numeric(12, 2)", "timestamp(3) with time zone")
+// and array brackets. Nothing that can end the type or start a new clause.
+var typePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(?: +[A-Za-z_][A-Za-z0-9_.]*| *\( *[0-9]+(?: *, *-?[0-9]+)* *\))*(?: *\[[0-9]*\])*$`)
+
+// delimiterByte validates opts.Delimiter.
+func delimiterByte(d rune) (byte, error) {
+	switch {
+	case d == 0:
+		return ',', nil
+	case d >= utf8.RuneSelf || d == '"' || d == '\r' || d == '\n':
+		return 0, fmt.Errorf("delimiter %q is not allowed (expected one ASCII character other than a quote or a line break)", d)
+	}
+	return byte(d), nil
+}
+
+// Infer reads a whole CSV file once, streaming, and returns the table it
+// will load into. It checks every row, so a file that Infer accepts loads
+// with COPY without CSV errors. r is the uncompressed CSV.
+func Infer(r io.Reader, opts Options) (Schema, error) {
+	return infer(context.Background(), r, opts)
+}
+
+func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
+	delim, err := delimiterByte(opts.Delimiter)
+	if err != nil {
+		return Schema{}, err
+	}
+	h := sha256.New()
+	s := newScanner(ctx, r, h, opts.Path, delim)
+
+	if err := s.next(); err == io.EOF {
+		return Schema{}, diag.Diagnostic{Pos: diag.Pos{File: opts.Path}, Msg: "the file is empty (expected a header row with the column names)"}
+	} else if err != nil {
+		return Schema{}, err
+	}
+	cols, err := header(s)
+	if err != nil {
+		return Schema{}, err
+	}
+	n := len(cols)
+	masks := make([]uint8, n)
+	seen := make([]bool, n)
+	for i := range masks {
+		masks[i] = kAll
+	}
+	var rows int64
+	for {
+		err := s.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Schema{}, err
+		}
+		fields := s.fields
+		if len(fields) != n {
+			return Schema{}, fieldCountError(s, n)
+		}
+		rows++
+		buf := s.buf
+		for j, f := range fields {
+			m := masks[j]
+			if m == 0 {
+				continue // already text
+			}
+			if f.start == f.end {
+				if f.quoted {
+					// "" is an empty string to COPY, not NULL: only text holds it.
+					masks[j] = 0
+				}
+				continue
+			}
+			seen[j] = true
+			masks[j] = classify(buf[f.start:f.end], m)
+		}
+	}
+	for j := range cols {
+		cols[j].Type = typeOf(masks[j], seen[j])
+	}
+	if err := applyColumnTypes(cols, opts); err != nil {
+		return Schema{}, err
+	}
+	writeConfig(h, delim, opts.ColumnTypes)
+	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// header reads the column names from the first record.
+func header(s *scanner) ([]Column, error) {
+	cols := make([]Column, len(s.fields))
+	first := make(map[string]int, len(s.fields))
+	for j, f := range s.fields {
+		name := s.value(f)
+		at := f.start
+		if f.quoted {
+			at--
+		}
+		line, col := s.posOf(at)
+		switch {
+		case name == "":
+			return nil, s.errorAt(line, col, "column %d has no name (every column needs a name in the header row)", j+1)
+		case strings.IndexByte(name, 0) >= 0:
+			return nil, s.errorAt(line, col, "column name %q contains a NUL byte", name)
+		case !utf8.ValidString(name):
+			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8", name)
+		case len(name) > maxIdentLen:
+			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), maxIdentLen)
+		}
+		if k, dup := first[name]; dup {
+			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d)", name, k+1)
+		}
+		first[name] = j
+		cols[j] = Column{Name: name}
+	}
+	return cols, nil
+}
+
+func fieldCountError(s *scanner, want int) error {
+	fs := s.fields
+	if len(fs) == 1 && fs[0].start == fs[0].end && !fs[0].quoted {
+		return s.errorAt(s.recLine, 0, "blank line (expected %d fields like the header; remove the line)", want)
+	}
+	if len(fs) > want {
+		line, col := s.posOf(fs[want].start - btoi(fs[want].quoted))
+		return s.errorAt(line, col, "row has %d fields, the header has %d", len(fs), want)
+	}
+	return s.errorAt(s.recLine, 0, "row has %d fields, the header has %d", len(fs), want)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// applyColumnTypes puts the configured column_types over inferred types.
+func applyColumnTypes(cols []Column, opts Options) error {
+	if len(opts.ColumnTypes) == 0 {
+		return nil
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	keys := sortedKeys(opts.ColumnTypes)
+	for _, name := range keys {
+		typ := strings.TrimSpace(opts.ColumnTypes[name])
+		if !typePattern.MatchString(typ) {
+			return fmt.Errorf("column_types: type %q of column %q is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")", opts.ColumnTypes[name], name)
+		}
+		i := slices.Index(names, name)
+		if i < 0 {
+			return fmt.Errorf("column_types: column %q is not in the header of %s%s", name, opts.Path, diag.DidYouMean(name, names))
+		}
+		cols[i].Type = typ
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// writeConfig adds to the checksum what, besides the file, decides what the
+// table holds.
+func writeConfig(h io.Writer, delim byte, types map[string]string) {
+	fmt.Fprintf(h, "\x00%s\x00delimiter=%q", checksumVersion, delim)
+	for _, k := range sortedKeys(types) {
+		fmt.Fprintf(h, "\x00column_types[%q]=%q", k, strings.TrimSpace(types[k]))
+	}
+}
+
+// classify narrows mask to the kinds that value can be read as. value is
+// not empty. The checks are byte comparisons: this runs for every cell.
+func classify(v []byte, mask uint8) uint8 {
+	c := v[0]
+	switch {
+	case c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.':
+		var k uint8
+		if mask&(kInt|kNum) != 0 {
+			k = numberKind(v)
+		}
+		if mask&(kDate|kTS|kTSTZ) != 0 && len(v) >= 10 && v[4] == '-' {
+			k |= timeKind(v)
+		}
+		return mask & k
+	case mask&kBool != 0 && isBool(v):
+		return mask & kBool
+	}
+	return 0
+}
+
+func isDigit(c byte) bool { return c-'0' < 10 }
+
+// numberKind reads an integer (kInt|kNum) or a decimal number (kNum). A
+// leading zero before more digits ("01234", "007.5") is an identifier, not a
+// number: zip codes and account numbers keep their zeros as text.
+func numberKind(v []byte) uint8 {
+	i := 0
+	if v[0] == '-' || v[0] == '+' {
+		i++
+	}
+	ds := i
+	for i < len(v) && isDigit(v[i]) {
+		i++
+	}
+	intDigits := i - ds
+	if intDigits > 1 && v[ds] == '0' {
+		return 0
+	}
+	if i == len(v) {
+		switch {
+		case intDigits == 0:
+			return 0
+		case fitsInt64(v[ds:], v[0] == '-'):
+			return kInt | kNum
+		case len(v) <= 1000:
+			return kNum
+		}
+		return 0
+	}
+	frac := 0
+	if v[i] == '.' {
+		i++
+		fs := i
+		for i < len(v) && isDigit(v[i]) {
+			i++
+		}
+		frac = i - fs
+	}
+	if intDigits+frac == 0 {
+		return 0
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '-' || v[i] == '+') {
+			i++
+		}
+		es, exp := i, 0
+		for i < len(v) && isDigit(v[i]) && i-es < 5 {
+			exp = exp*10 + int(v[i]-'0')
+			i++
+		}
+		// PostgreSQL's numeric input refuses exponents beyond ±1000.
+		if i == es || exp > 1000 {
+			return 0
+		}
+	}
+	if i != len(v) || len(v) > 1000 {
+		return 0
+	}
+	return kNum
+}
+
+func fitsInt64(digits []byte, neg bool) bool {
+	const maxInt, minInt = "9223372036854775807", "9223372036854775808"
+	switch {
+	case len(digits) < len(maxInt):
+		return true
+	case len(digits) > len(maxInt):
+		return false
+	case neg:
+		return string(digits) <= minInt
+	}
+	return string(digits) <= maxInt
+}
+
+// isBool accepts true/false, t/f and yes/no in any case. Not 1/0 (those are
+// numbers) and not y/n or on/off (too often one-letter codes or words).
+func isBool(v []byte) bool {
+	switch len(v) {
+	case 1:
+		c := v[0] | 0x20
+		return c == 't' || c == 'f'
+	case 2:
+		return v[0]|0x20 == 'n' && v[1]|0x20 == 'o'
+	case 3:
+		return v[0]|0x20 == 'y' && v[1]|0x20 == 'e' && v[2]|0x20 == 's'
+	case 4:
+		return v[0]|0x20 == 't' && v[1]|0x20 == 'r' && v[2]|0x20 == 'u' && v[3]|0x20 == 'e'
+	case 5:
+		return v[0]|0x20 == 'f' && v[1]|0x20 == 'a' && v[2]|0x20 == 'l' && v[3]|0x20 == 's' && v[4]|0x20 == 'e'
+	}
+	return false
+}
+
+// timeKind reads an ISO date "YYYY-MM-DD" (kDate|kTS: a date is also a
+// valid timestamp) or timestamp "YYYY-MM-DD[ T]HH:MM[:SS[.frac]][zone]" with
+// zone "Z", "±HH", "±HHMM" or "±HH:MM" (kTSTZ with a zone, kTS without).
+// Values are range-checked so that a column typed date or timestamp loads.
+func timeKind(v []byte) uint8 {
+	if len(v) < 10 || v[4] != '-' || v[7] != '-' {
+		return 0
+	}
+	y, ok1 := num(v[0:4])
+	m, ok2 := num(v[5:7])
+	d, ok3 := num(v[8:10])
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0
+	}
+	if len(v) == 10 {
+		return kDate | kTS
+	}
+	if v[10] != ' ' && v[10] != 'T' || len(v) < 16 || v[13] != ':' {
+		return 0
+	}
+	hh, ok1 := num(v[11:13])
+	mm, ok2 := num(v[14:16])
+	if !ok1 || !ok2 || hh > 23 || mm > 59 {
+		return 0
+	}
+	i := 16
+	if i < len(v) && v[i] == ':' {
+		ss, ok := num(v[i+1 : min(i+3, len(v))])
+		if !ok || i+3 > len(v) || ss > 59 {
+			return 0
+		}
+		i += 3
+		if i < len(v) && v[i] == '.' {
+			i++
+			fs := i
+			for i < len(v) && isDigit(v[i]) {
+				i++
+			}
+			if i == fs || i-fs > 9 {
+				return 0
+			}
+		}
+	}
+	if i == len(v) {
+		return kTS
+	}
+	switch v[i] {
+	case 'Z', 'z':
+		if i+1 == len(v) {
+			return kTSTZ
+		}
+		return 0
+	case '+', '-':
+	default:
+		return 0
+	}
+	z := v[i+1:]
+	var zh, zm int
+	var ok bool
+	switch len(z) {
+	case 2:
+		zh, ok = num(z)
+	case 4:
+		zh, ok = num(z[:2])
+		if ok {
+			zm, ok = num(z[2:])
+		}
+	case 5:
+		zh, ok = num(z[:2])
+		if ok && z[2] == ':' {
+			zm, ok = num(z[3:])
+		} else {
+			ok = false
+		}
+	}
+	if !ok || zh > 15 || zm > 59 {
+		return 0
+	}
+	return kTSTZ
+}
+
+// num reads a fixed-width unsigned decimal.
+func num(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(b) > 0
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

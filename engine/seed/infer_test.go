@@ -1,0 +1,203 @@
+package seed
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"strata/engine/diag"
+)
+
+func types(s Schema) string {
+	var b strings.Builder
+	for i, c := range s.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s", c.Name, c.Type)
+	}
+	return b.String()
+}
+
+func TestInferTypes(t *testing.T) {
+	tests := []struct {
+		name string
+		csv  string
+		opts Options
+		want string
+		rows int64
+	}{
+		{"bigint", "a\n1\n-2\n+3\n0\n-0\n9223372036854775807\n-9223372036854775808\n", Options{}, "a bigint", 7},
+		{"int64 overflow is numeric", "a\n1\n9223372036854775808\n", Options{}, "a numeric", 2},
+		{"negative overflow is numeric", "a\n-9223372036854775809\n", Options{}, "a numeric", 1},
+		{"leading zero is text", "zip\n01234\n12345\n", Options{}, "zip text", 2},
+		{"negative leading zero is text", "a\n-01\n", Options{}, "a text", 1},
+		{"leading zero decimal is text", "a\n007.5\n", Options{}, "a text", 1},
+		{"zero point five", "a\n0.5\n", Options{}, "a numeric", 1},
+		{"numeric", "a\n1\n1.5\n-.5\n5.\n1e3\n2.5E-7\n+1.0\n", Options{}, "a numeric", 7},
+		{"huge exponent is text", "a\n1e1001\n", Options{}, "a text", 1},
+		{"bare sign or dot is text", "a\n-\n", Options{}, "a text", 1},
+		{"dot is text", "a\n.\n", Options{}, "a text", 1},
+		{"nan is text", "a\nNaN\n", Options{}, "a text", 1},
+		{"underscore is text", "a\n1_000\n", Options{}, "a text", 1},
+		{"space is text", "a\n 1\n", Options{}, "a text", 1},
+		{"boolean", "a\ntrue\nFALSE\nt\nF\nyes\nNo\n", Options{}, "a boolean", 6},
+		{"y/n is text", "a\ny\nn\n", Options{}, "a text", 2},
+		{"1/0 is bigint", "a\n1\n0\n", Options{}, "a bigint", 2},
+		{"bool and int is text", "a\ntrue\n1\n", Options{}, "a text", 2},
+		{"date", "d\n2024-01-02\n2024-02-29\n0001-12-31\n", Options{}, "d date", 3},
+		{"not a leap year", "d\n2023-02-29\n", Options{}, "d text", 1},
+		{"bad month", "d\n2024-13-01\n", Options{}, "d text", 1},
+		{"year zero", "d\n0000-01-01\n", Options{}, "d text", 1},
+		{"short date is text", "d\n2024-1-2\n", Options{}, "d text", 1},
+		{"timestamp", "t\n2024-01-02 03:04:05\n2024-01-02T03:04\n2024-01-02 23:59:59.123456\n", Options{}, "t timestamp", 3},
+		{"date and timestamp", "t\n2024-01-02\n2024-01-02 03:04:05\n", Options{}, "t timestamp", 2},
+		{"timestamptz", "t\n2024-01-02 03:04:05Z\n2024-01-02T03:04:05+02\n2024-01-02 03:04:05.5-05:30\n2024-01-02 03:04+0100\n", Options{}, "t timestamptz", 4},
+		{"zone and no zone is text", "t\n2024-01-02 03:04:05Z\n2024-01-02 03:04:05\n", Options{}, "t text", 2},
+		{"date and timestamptz is text", "t\n2024-01-02\n2024-01-02 03:04:05Z\n", Options{}, "t text", 2},
+		{"hour 24 is text", "t\n2024-01-02 24:00:00\n", Options{}, "t text", 1},
+		{"bad zone is text", "t\n2024-01-02 03:04:05+1\n", Options{}, "t text", 1},
+		{"text", "a\nhello\n", Options{}, "a text", 1},
+		{"all empty is text", "a,b\n,1\n,2\n", Options{}, "a text, b bigint", 2},
+		{"no rows is text", "a,b\n", Options{}, "a text, b text", 0},
+		{"empty is null", "a\n1\n\n2\n", Options{}, "a bigint", 3},
+		{"quoted empty is an empty string", "a,b\n1,\"\"\n2,3\n", Options{}, "a bigint, b text", 2},
+		{"quoted number", "a\n\"12\"\n", Options{}, "a bigint", 1},
+		{"quoted with quote", "a\n\"1\"\"2\"\n", Options{}, "a text", 1},
+		{"no final newline", "a,b\n1,x", Options{}, "a bigint, b text", 1},
+		{"crlf", "a,b\r\n1,2024-01-01\r\n2,2024-01-02\r\n", Options{}, "a bigint, b date", 2},
+		{"quoted newline", "a,b\n\"x\ny\",1\n\"p\r\nq\",2\n", Options{}, "a text, b bigint", 2},
+		{"non-ascii header", "größe,名前,\"a b\"\n1,x,2\n", Options{}, "größe bigint, 名前 text, a b bigint", 1},
+		{"bom", "\xef\xbb\xbfid,x\n1,2\n", Options{}, "id bigint, x bigint", 1},
+		{"delimiter", "a;b\n1,5;x\n", Options{Delimiter: ';'}, "a text, b text", 1},
+		{"tab delimiter", "a\tb\n1\t2.5\n", Options{Delimiter: '\t'}, "a bigint, b numeric", 1},
+		{"override", "a,b\n1,2\n", Options{ColumnTypes: map[string]string{"a": "numeric(12, 2)", "b": " varchar(20) "}}, "a numeric(12, 2), b varchar(20)", 1},
+		{"override array and zone", "a\n1\n", Options{ColumnTypes: map[string]string{"a": "timestamp(3) with time zone[]"}}, "a timestamp(3) with time zone[]", 1},
+		{"escaped quote value", "a\n\"he said \"\"hi\"\"\"\n", Options{}, "a text", 1},
+		{"backslash dot quoted", "a\n\"\\.\"\n", Options{}, "a text", 1},
+		{"single column null row", "a\n1\n\n", Options{}, "a bigint", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// One byte at a time too: records across buffer refills.
+			for _, r := range []func(string) *strings.Reader{strings.NewReader} {
+				s, err := Infer(r(tt.csv), tt.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := types(s); got != tt.want {
+					t.Errorf("types = %q, want %q", got, tt.want)
+				}
+				if s.Rows != tt.rows {
+					t.Errorf("rows = %d, want %d", s.Rows, tt.rows)
+				}
+			}
+			s, err := Infer(iotest.OneByteReader(strings.NewReader(tt.csv)), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := types(s); got != tt.want {
+				t.Errorf("one byte reads: types = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInferErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		csv  string
+		opts Options
+		want string
+	}{
+		{"empty file", "", Options{}, "seeds/x.csv: the file is empty (expected a header row with the column names)"},
+		{"too many fields", "a,b\n1,2\n3,4,5\n", Options{}, "seeds/x.csv:3:5: row has 3 fields, the header has 2"},
+		{"too few fields", "a,b\n1,2\n3\n", Options{}, "seeds/x.csv:3: row has 1 fields, the header has 2"},
+		{"after quoted newline", "a,b\n\"x\ny\",1\n\"p\nq\nr\",2,3\n4,5\n", Options{}, "seeds/x.csv:6:6: row has 3 fields, the header has 2"},
+		{"blank line", "a,b\n1,2\n\n3,4\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line)"},
+		{"bare quote", "a,b\n1,x\"y\n", Options{}, "seeds/x.csv:2:4: bare \" in an unquoted field (quote the whole field and write the quote twice: \"\")"},
+		{"text after quote", "a,b\n1,\"x\"y\n", Options{}, "seeds/x.csv:2:6: unexpected 'y' after a closing quote (expected the delimiter or the end of the line)"},
+		{"unterminated quote", "a,b\n1,2\n3,\"x\ny\n", Options{}, "seeds/x.csv:3:3: quoted field is not closed before the end of the file (a quote inside a quoted field is written twice: \"\")"},
+		{"bare cr", "a,b\n1,x\ry\n", Options{}, "seeds/x.csv:2:4: carriage return outside quotes (end lines with \\n or \\r\\n, or quote the field)"},
+		{"mixed endings", "a,b\r\n1,2\r\n3,4\n", Options{}, "seeds/x.csv:3: line ends with \\n but the first line ends with \\r\\n (COPY needs one style of line ending in a file)"},
+		{"end of data marker", "a\nx\n\\.\ny\n", Options{}, "seeds/x.csv:3: a line that is only \\. ends COPY data in PostgreSQL (quote it: \"\\.\")"},
+		{"end of data marker in quotes", "a\nx\n\"q\n\\.\nz\"\n", Options{}, "seeds/x.csv:4: a line that is only \\. ends COPY data in PostgreSQL (change or remove that line)"},
+		{"duplicate header", "id,name,id\n1,2,3\n", Options{}, "seeds/x.csv:1:9: duplicate column name \"id\" (also column 1)"},
+		{"duplicate non-ascii header", "größe,\"größe\"\n", Options{}, "seeds/x.csv:1:7: duplicate column name \"größe\" (also column 1)"},
+		{"empty header", "id,,x\n1,2,3\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
+		{"empty quoted header", "id,\"\"\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
+		{"long header", "id," + strings.Repeat("x", 64) + "\n", Options{}, "seeds/x.csv:1:4: column name \"" + strings.Repeat("x", 64) + "\" is 64 bytes long (PostgreSQL allows at most 63)"},
+		{"bad delimiter", "a\n", Options{Delimiter: '"'}, "delimiter '\"' is not allowed (expected one ASCII character other than a quote or a line break)"},
+		{"non-ascii delimiter", "a\n", Options{Delimiter: '§'}, "delimiter '§' is not allowed (expected one ASCII character other than a quote or a line break)"},
+		{"override unknown column", "id,name\n", Options{ColumnTypes: map[string]string{"nmae": "text"}}, "column_types: column \"nmae\" is not in the header of seeds/x.csv (did you mean \"name\"?)"},
+		{"override injection", "id\n", Options{ColumnTypes: map[string]string{"id": "int); drop table x; --"}}, "column_types: type \"int); drop table x; --\" of column \"id\" is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")"},
+		{"override extra column", "id\n", Options{ColumnTypes: map[string]string{"id": "int, evil int"}}, "column_types: type \"int, evil int\" of column \"id\" is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Path = "seeds/x.csv"
+			for _, one := range []bool{false, true} {
+				var r = strings.NewReader(tt.csv)
+				var err error
+				if one {
+					_, err = Infer(iotest.OneByteReader(r), tt.opts)
+				} else {
+					_, err = Infer(r, tt.opts)
+				}
+				if err == nil {
+					t.Fatalf("no error, want %q", tt.want)
+				}
+				if err.Error() != tt.want {
+					t.Errorf("error (one byte reads: %v)\n got %q\nwant %q", one, err.Error(), tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestInferErrorIsDiagnostic(t *testing.T) {
+	_, err := Infer(strings.NewReader("a,b\n1\n"), Options{Path: "seeds/x.csv"})
+	var d diag.Diagnostic
+	if !errors.As(err, &d) || d.Pos != (diag.Pos{File: "seeds/x.csv", Line: 2}) {
+		t.Fatalf("err = %#v, want a diagnostic at seeds/x.csv:2", err)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	sum := func(csv string, opts Options) string {
+		s, err := Infer(strings.NewReader(csv), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Checksum
+	}
+	base := sum("a,b\n1,2\n", Options{})
+	if !strings.HasPrefix(base, "sha256:") || len(base) != len("sha256:")+64 {
+		t.Fatalf("checksum %q", base)
+	}
+	if sum("a,b\n1,2\n", Options{Path: "elsewhere.csv", FullRefresh: true}) != base {
+		t.Error("path or full refresh changed the checksum")
+	}
+	for name, other := range map[string]string{
+		"content":      sum("a,b\n1,3\n", Options{}),
+		"delimiter":    sum("a,b\n1,2\n", Options{Delimiter: ';'}),
+		"column_types": sum("a,b\n1,2\n", Options{ColumnTypes: map[string]string{"a": "text"}}),
+	} {
+		if other == base {
+			t.Errorf("changing the %s kept the checksum", name)
+		}
+	}
+}
+
+func TestTmpTableName(t *testing.T) {
+	long := strings.Repeat("é", 31) + "x" // 63 bytes
+	got := tmpTableName(long)
+	if len(got) > maxIdentLen || !strings.HasSuffix(got, tmpSuffix) || !strings.HasPrefix(got, strings.Repeat("é", 25)) {
+		t.Errorf("tmpTableName = %q (%d bytes)", got, len(got))
+	}
+	if got := tmpTableName("orders"); got != "orders__strata_new" {
+		t.Errorf("tmpTableName(orders) = %q", got)
+	}
+}

@@ -1,0 +1,503 @@
+// Package seed loads a seed, a CSV file (optionally gzipped), into a
+// PostgreSQL table: one streaming pass infers the column types and checks
+// every row, a second streams the file to COPY. The table is replaced
+// atomically, and a seed whose file and config are unchanged is skipped.
+//
+// It never holds a whole file in memory and never pastes a name from the file
+// into SQL unquoted. It does not read project configuration or print: the
+// caller passes Options and receives errors whose messages name the file and
+// line.
+package seed
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"strata/engine/diag"
+)
+
+// commentPrefix starts the table comment that records which file and config
+// a seed's table was loaded from.
+const commentPrefix = "strata seed "
+
+// tmpSuffix names the table a seed is loaded into before it replaces the old one.
+const tmpSuffix = "__strata_new"
+
+// progressEvery is the least time between two Progress calls.
+const progressEvery = 500 * time.Millisecond
+
+// Result tells what Load did.
+type Result struct {
+	// Rows is the number of data rows in the file (loaded, or already there
+	// when Skipped).
+	Rows int64
+	// Skipped is true when the table already held this file with this config.
+	Skipped bool
+	// Columns are the table's columns, in file order.
+	Columns []Column
+}
+
+// ViewDependsError reports that a seed's table cannot be replaced because
+// views depend on it and the seed's columns changed.
+type ViewDependsError struct {
+	Seed  string
+	Table string   // schema.table
+	Views []string // schema.view
+}
+
+func (e *ViewDependsError) Error() string {
+	return fmt.Sprintf("seed %q: cannot replace table %s: its columns changed and view %s depends on it (drop the view, or keep the columns and their types as they were)",
+		e.Seed, e.Table, strings.Join(e.Views, ", "))
+}
+
+// Load loads the CSV file (".csv" or ".csv.gz") into schema.table.
+//
+// The whole load is one transaction. Normally a new table is created under
+// a temporary name, filled with COPY, and renamed over the old one, which is
+// dropped: readers see the old rows or the new ones, and a failure leaves the
+// old table as it was. Because the table is created in the transaction that
+// fills it, COPY writes no WAL when the server runs with wal_level=minimal.
+//
+// Views depending on the old table would be dropped with it, so when there
+// are any, the old table is kept: if the new columns are identical (names,
+// order and types) it is truncated and refilled in the same transaction;
+// otherwise Load fails with a *ViewDependsError.
+//
+// The table's comment records the checksum of the file and the options that
+// affect loading; when it matches and opts.FullRefresh is false, nothing is
+// loaded and Result.Skipped is true.
+func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts Options) (Result, error) {
+	if opts.Path == "" {
+		opts.Path = file
+	}
+	name := seedName(opts.Path)
+	if err := checkIdent("schema", schema); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	if err := checkIdent("table", table); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	delim, err := delimiterByte(opts.Delimiter)
+	if err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+
+	// Pass 1: infer and check, before the database is touched.
+	sc, err := inferFile(ctx, file, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Rows: sc.Rows, Columns: sc.Columns}
+	comment := commentPrefix + sc.Checksum
+
+	if err := ensureSchema(ctx, conn, schema); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+
+	target := pgx.Identifier{schema, table}.Sanitize()
+	qualified := schema + "." + table
+	// Two loads of one seed wait for each other instead of interleaving renames.
+	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", "strata seed "+qualified); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	old, err := lookupTable(ctx, tx, schema, table)
+	if err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	if old.exists && old.kind != "r" {
+		return Result{}, fmt.Errorf("seed %q: %s exists and is not a table (drop it or give the seed another name)", name, qualified)
+	}
+	if old.exists && old.comment == comment && !opts.FullRefresh {
+		res.Skipped = true
+		return res, nil
+	}
+
+	tmpName := tmpTableName(table)
+	tmp := pgx.Identifier{schema, tmpName}.Sanitize()
+	var defs strings.Builder
+	for i, c := range sc.Columns {
+		if i > 0 {
+			defs.WriteString(", ")
+		}
+		defs.WriteString(pgx.Identifier{c.Name}.Sanitize())
+		defs.WriteByte(' ')
+		defs.WriteString(c.Type)
+	}
+	if _, err := tx.Exec(ctx, "create table "+tmp+" ("+defs.String()+")"); err != nil {
+		return Result{}, fmt.Errorf("seed %q: creating table %s: %w", name, qualified, err)
+	}
+
+	into := tmp
+	if old.exists {
+		views, err := dependentViews(ctx, tx, old.oid)
+		if err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
+		if len(views) > 0 {
+			same, err := sameColumns(ctx, tx, old.oid, schema, tmpName)
+			if err != nil {
+				return Result{}, fmt.Errorf("seed %q: %w", name, err)
+			}
+			if !same {
+				return Result{}, &ViewDependsError{Seed: name, Table: qualified, Views: views}
+			}
+			if _, err := tx.Exec(ctx, "drop table "+tmp+"; truncate table "+target); err != nil {
+				return Result{}, fmt.Errorf("seed %q: %w", name, err)
+			}
+			into = target
+		}
+	}
+
+	// Pass 2: stream the file to COPY.
+	n, err := copyFile(ctx, conn, into, file, sc, delim, opts)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			if located := locateCopyError(ctx, pgErr, file, sc, opts); located != nil {
+				return Result{}, fmt.Errorf("seed %q: %w", name, located)
+			}
+		}
+		return Result{}, fmt.Errorf("seed %q: loading %s: %w", name, opts.Path, err)
+	}
+	if n != sc.Rows {
+		return Result{}, fmt.Errorf("seed %q: COPY loaded %d rows, but %s has %d (the file changed while it was loaded; run again)", name, n, opts.Path, sc.Rows)
+	}
+
+	var stmts []string
+	if into == tmp {
+		if old.exists {
+			stmts = append(stmts, "drop table "+target)
+		}
+		stmts = append(stmts, "alter table "+tmp+" rename to "+pgx.Identifier{table}.Sanitize())
+	}
+	stmts = append(stmts, "comment on table "+target+" is "+quoteLiteral(comment))
+	if _, err := tx.Exec(ctx, strings.Join(stmts, "; ")); err != nil {
+		return Result{}, fmt.Errorf("seed %q: replacing %s: %w", name, qualified, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+	return res, nil
+}
+
+// seedName is the seed's name as users know it: the file's base name.
+func seedName(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".csv.gz", ".csv"} {
+		if strings.HasSuffix(base, ext) {
+			return strings.TrimSuffix(base, ext)
+		}
+	}
+	return base
+}
+
+func checkIdent(what, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%s name is empty", what)
+	case len(s) > maxIdentLen:
+		return fmt.Errorf("%s name %q is longer than %d bytes", what, s, maxIdentLen)
+	case strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s):
+		return fmt.Errorf("%s name %q is not valid", what, s)
+	}
+	return nil
+}
+
+// tmpTableName is table with tmpSuffix, shortened to fit an identifier.
+func tmpTableName(table string) string {
+	keep := maxIdentLen - len(tmpSuffix)
+	if len(table) > keep {
+		for keep > 0 && !utf8.RuneStart(table[keep]) {
+			keep--
+		}
+		table = table[:keep]
+	}
+	return table + tmpSuffix
+}
+
+// openFile opens a seed file, decompressing ".gz" files. raw counts the
+// bytes read from the file itself.
+func openFile(file string, raw io.Writer) (io.Reader, func() error, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r io.Reader = f
+	if raw != nil {
+		r = io.TeeReader(f, raw)
+	}
+	if !strings.HasSuffix(file, ".gz") {
+		return r, f.Close, nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 256<<10))
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: not a gzip file: %w", file, err)
+	}
+	return zr, func() error { zr.Close(); return f.Close() }, nil
+}
+
+func inferFile(ctx context.Context, file string, opts Options) (Schema, error) {
+	r, closeFile, err := openFile(file, nil)
+	if err != nil {
+		return Schema{}, fmt.Errorf("seed %q: %w", seedName(opts.Path), err)
+	}
+	defer closeFile()
+	sc, err := infer(ctx, r, opts)
+	if err != nil {
+		var d diag.Diagnostic
+		if errors.As(err, &d) {
+			return Schema{}, err
+		}
+		return Schema{}, fmt.Errorf("seed %q: reading %s: %w", seedName(opts.Path), opts.Path, err)
+	}
+	return sc, nil
+}
+
+// ensureSchema creates the schema unless it exists, outside the load's
+// transaction: a concurrent "create schema if not exists" can fail with a
+// unique violation, which is harmless here.
+func ensureSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, "select exists (select from pg_namespace where nspname = $1)", schema).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err := conn.Exec(ctx, "create schema if not exists "+pgx.Identifier{schema}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P06") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+type tableInfo struct {
+	exists  bool
+	oid     uint32
+	kind    string
+	comment string
+}
+
+func lookupTable(ctx context.Context, tx pgx.Tx, schema, table string) (tableInfo, error) {
+	var t tableInfo
+	var comment *string
+	err := tx.QueryRow(ctx, `
+		select c.oid, c.relkind::text, obj_description(c.oid, 'pg_class')
+		from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = $1 and c.relname = $2`, schema, table).Scan(&t.oid, &t.kind, &comment)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tableInfo{}, nil
+	}
+	if err != nil {
+		return tableInfo{}, err
+	}
+	t.exists = true
+	if comment != nil {
+		t.comment = *comment
+	}
+	return t, nil
+}
+
+// dependentViews lists the views and materialized views whose rules read the table.
+func dependentViews(ctx context.Context, tx pgx.Tx, oid uint32) ([]string, error) {
+	rows, err := tx.Query(ctx, `
+		select distinct format('%s.%s', n.nspname, v.relname)
+		from pg_depend d
+		join pg_rewrite r on r.oid = d.objid
+		join pg_class v on v.oid = r.ev_class
+		join pg_namespace n on n.oid = v.relnamespace
+		where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
+		  and d.refobjid = $1 and v.oid <> $1
+		order by 1`, oid)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// sameColumns compares the columns of the old table with the new one, as
+// the server spells the types, so "varchar(20)" equals "character varying(20)".
+func sameColumns(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string) (bool, error) {
+	var same bool
+	err := tx.QueryRow(ctx, `
+		with cols as (
+			select a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) as typ
+			from pg_attribute a
+			where a.attnum > 0 and not a.attisdropped
+		), o as (
+			select row_number() over (order by attnum) as i, attname, typ from cols where attrelid = $1
+		), t as (
+			select row_number() over (order by attnum) as i, attname, typ from cols
+			where attrelid = (select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			                  where n.nspname = $2 and c.relname = $3)
+		)
+		select not exists (
+			select from o full join t using (i)
+			where o.attname is distinct from t.attname or o.typ is distinct from t.typ)`, old, schema, tmp).Scan(&same)
+	return same, err
+}
+
+// copyFile streams the file to COPY into the table named by into (quoted).
+// It hashes what it sends and fails if that differs from what inference read.
+func copyFile(ctx context.Context, conn *pgx.Conn, into, file string, sc Schema, delim byte, opts Options) (int64, error) {
+	var total int64
+	if st, err := os.Stat(file); err == nil {
+		total = st.Size()
+	}
+	counter := &progress{fn: opts.Progress, total: total}
+	r, closeFile, err := openFile(file, counter)
+	if err != nil {
+		return 0, err
+	}
+	defer closeFile()
+	h := sha256.New()
+	r = io.TeeReader(r, h)
+
+	var cols strings.Builder
+	for i, c := range sc.Columns {
+		if i > 0 {
+			cols.WriteString(", ")
+		}
+		cols.WriteString(pgx.Identifier{c.Name}.Sanitize())
+	}
+	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, header true, delimiter %s)", into, cols.String(), quoteLiteral(string(delim)))
+	tag, err := conn.PgConn().CopyFrom(ctx, r, sql)
+	if err != nil {
+		return 0, err
+	}
+	counter.finish()
+	if sum := checksumOf(h, delim, opts.ColumnTypes); sum != sc.Checksum {
+		return 0, errors.New("the file changed while it was loaded (run again)")
+	}
+	return tag.RowsAffected(), nil
+}
+
+func checksumOf(h hash.Hash, delim byte, types map[string]string) string {
+	writeConfig(h, delim, types)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// progress counts the bytes read from the file and reports them, throttled.
+type progress struct {
+	fn          func(done, total int64)
+	done, total int64
+	last        time.Time
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if p.fn != nil {
+		if now := time.Now(); now.Sub(p.last) >= progressEvery {
+			p.last = now
+			p.fn(p.done, p.total)
+		}
+	}
+	return len(b), nil
+}
+
+func (p *progress) finish() {
+	if p.fn != nil {
+		p.fn(p.done, max(p.total, p.done))
+	}
+}
+
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// copyContext matches the CONTEXT of a COPY error, e.g.
+// `COPY t, line 3, column amount: "x"`. COPY counts physical lines, header
+// included, and names the line on which the record ends.
+var copyContext = regexp.MustCompile(`^COPY .+?, line ([0-9]+)(, column .*)?`)
+
+// locateCopyError turns a COPY error into a diagnostic at the line and column
+// of the value it names, or returns nil when it names none.
+func locateCopyError(ctx context.Context, pgErr *pgconn.PgError, file string, sc Schema, opts Options) error {
+	m := copyContext.FindStringSubmatch(pgErr.Where)
+	if m == nil {
+		return nil
+	}
+	endLine, err := strconv.Atoi(m[1])
+	if err != nil || endLine < 1 {
+		return nil
+	}
+	col, colName := -1, ""
+	for i, c := range sc.Columns {
+		if strings.HasPrefix(m[2], ", column "+c.Name+": ") && len(c.Name) > len(colName) {
+			col, colName = i, c.Name
+		}
+	}
+	line, pos := recordPos(ctx, file, opts, endLine, col)
+	if line == 0 {
+		return nil
+	}
+	msg := pgErr.Message
+	if col >= 0 {
+		msg = fmt.Sprintf("column %q: %s", colName, msg)
+	}
+	return &copyError{Diagnostic: diag.Diagnostic{Pos: diag.Pos{File: opts.Path, Line: line, Col: pos}, Msg: msg}, pg: pgErr}
+}
+
+// copyError is a database error during COPY, placed in the CSV file.
+type copyError struct {
+	diag.Diagnostic
+	pg *pgconn.PgError
+}
+
+func (e *copyError) Unwrap() []error { return []error{e.Diagnostic, e.pg} }
+
+// recordPos reads the file again to find the record that ends on endLine,
+// and returns where it starts, or where its field col starts when col >= 0;
+// 0 if there is no such record.
+func recordPos(ctx context.Context, file string, opts Options, endLine, col int) (line, pos int) {
+	delim, err := delimiterByte(opts.Delimiter)
+	if err != nil {
+		return 0, 0
+	}
+	r, closeFile, err := openFile(file, nil)
+	if err != nil {
+		return 0, 0
+	}
+	defer closeFile()
+	s := newScanner(ctx, r, nil, opts.Path, delim)
+	for s.next() == nil {
+		last := s.fields[len(s.fields)-1]
+		if end, _ := s.posOf(last.end); end < endLine {
+			continue
+		}
+		if col < 0 || col >= len(s.fields) {
+			return s.recLine, 0
+		}
+		f := s.fields[col]
+		return s.posOf(f.start - btoi(f.quoted))
+	}
+	return 0, 0
+}

@@ -1,0 +1,296 @@
+package seed
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/diag"
+	"strata/engine/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func connect(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func writeFile(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// dump renders a query's rows as "a|b" lines, NULL as "<null>".
+func dump(t *testing.T, conn *pgx.Conn, sql string) string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			if v == nil {
+				parts[i] = "<null>"
+			} else {
+				parts[i] = fmt.Sprint(v)
+			}
+		}
+		lines = append(lines, strings.Join(parts, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func columnsOf(t *testing.T, conn *pgx.Conn, schema, table string) string {
+	t.Helper()
+	return dump(t, conn, fmt.Sprintf(`select attname, format_type(atttypid, atttypmod) from pg_attribute
+		where attrelid = '%s'::regclass and attnum > 0 and not attisdropped order by attnum`,
+		pgx.Identifier{schema, table}.Sanitize()))
+}
+
+func TestLoad(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	file := writeFile(t, "orders.csv", "id,\"Order Code\",amount,paid,day,at,note\r\n"+
+		"1,01234,1.50,true,2024-01-02,2024-01-02 03:04:05,\"multi\r\nline\"\r\n"+
+		"2,,2,F,,2024-01-02T03:04:05.5,\"\"\r\n"+
+		"3,9,,,2024-02-29,,plain\r\n")
+	opts := Options{Path: "seeds/orders.csv"}
+	res, err := Load(ctx, conn, "raw", "orders", file, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped || res.Rows != 3 {
+		t.Fatalf("result = %+v", res)
+	}
+	if got, want := columnsOf(t, conn, "raw", "orders"), "id|bigint\nOrder Code|text\namount|numeric\npaid|boolean\nday|date\nat|timestamp without time zone\nnote|text"; got != want {
+		t.Errorf("columns:\n%s\nwant:\n%s", got, want)
+	}
+	got := dump(t, conn, `select id, "Order Code", amount::text, paid, day::text, at::text, note, note = '' from raw.orders order by id`)
+	want := "1|01234|1.50|true|2024-01-02|2024-01-02 03:04:05|multi\r\nline|false\n" +
+		"2|<null>|2|false|<null>|2024-01-02 03:04:05.5|<empty>|true\n" +
+		"3|9|<null>|<null>|2024-02-29|<null>|plain|false"
+	if got != strings.Replace(want, "<empty>", "", 1) {
+		t.Errorf("rows:\n%q\nwant:\n%q", got, want)
+	}
+	if c := dump(t, conn, `select obj_description('raw.orders'::regclass, 'pg_class')`); c != "strata seed "+mustInfer(t, file, opts).Checksum {
+		t.Errorf("comment = %q", c)
+	}
+
+	// Unchanged: skipped, unless full refresh.
+	res, err = Load(ctx, conn, "raw", "orders", file, opts)
+	if err != nil || !res.Skipped || res.Rows != 3 {
+		t.Fatalf("second load: %+v, %v", res, err)
+	}
+	opts.FullRefresh = true
+	res, err = Load(ctx, conn, "raw", "orders", file, opts)
+	if err != nil || res.Skipped {
+		t.Fatalf("full refresh: %+v, %v", res, err)
+	}
+
+	// Changed config: reloaded with the new type.
+	opts = Options{Path: "seeds/orders.csv", ColumnTypes: map[string]string{"amount": "numeric(10,3)", "id": "int"}}
+	res, err = Load(ctx, conn, "raw", "orders", file, opts)
+	if err != nil || res.Skipped {
+		t.Fatalf("new column_types: %+v, %v", res, err)
+	}
+	if got := dump(t, conn, `select id, amount::text from raw.orders where id = 1`); got != "1|1.500" {
+		t.Errorf("after column_types: %q", got)
+	}
+	if got := columnsOf(t, conn, "raw", "orders"); !strings.HasPrefix(got, "id|integer\nOrder Code|text\namount|numeric(10,3)") {
+		t.Errorf("columns after column_types:\n%s", got)
+	}
+}
+
+func mustInfer(t *testing.T, file string, opts Options) Schema {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := Infer(f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestLoadBadRowKeepsTable(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	good := writeFile(t, "x.csv", "id,name\n1,a\n2,b\n")
+	if _, err := Load(ctx, conn, "public", "x", good, Options{Path: "seeds/x.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	const before = "1|a\n2|b"
+
+	// A CSV error, found before the database is touched.
+	bad := writeFile(t, "x.csv", "id,name\n1,\"a\nb\"\n2,b,c\n")
+	_, err := Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv"})
+	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2" {
+		t.Errorf("err = %v", err)
+	}
+	if got := dump(t, conn, "select * from x order by id"); got != before {
+		t.Errorf("table changed: %q", got)
+	}
+
+	// A database error during COPY, placed on the physical line of its row.
+	bad = writeFile(t, "x.csv", "id,name\n1,\"a\nb\"\n99999,b\n")
+	_, err = Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv", ColumnTypes: map[string]string{"id": "smallint"}})
+	want := `seed "x": seeds/x.csv:4:1: column "id": value "99999" is out of range for type smallint`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	var d diag.Diagnostic
+	if !errors.As(err, &d) || d.Pos.Line != 4 {
+		t.Errorf("not a diagnostic at line 4: %#v", err)
+	}
+	if got := dump(t, conn, "select * from x order by id"); got != before {
+		t.Errorf("table changed: %q", got)
+	}
+	// The value's own line and column, in a record spanning lines.
+	bad = writeFile(t, "x.csv", "name,id\n\"a\nb\",1\n\"x\ny\",99999\n")
+	_, err = Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv", ColumnTypes: map[string]string{"id": "smallint"}})
+	want = `seed "x": seeds/x.csv:5:4: column "id": value "99999" is out of range for type smallint`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if got := dump(t, conn, "select count(*) from pg_class where relname like 'x\\_\\_%'"); got != "0" {
+		t.Errorf("temporary table left behind: %s", got)
+	}
+}
+
+func TestLoadGzipDelimiterAndNames(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	path := filepath.Join(t.TempDir(), "people.csv.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	fmt.Fprint(zw, "\"Weird \"\"Name\"\"\";größe;select\n1;2,5;x\n2;3;\"a;b\"\n")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	var calls []int64
+	var size int64
+	opts := Options{Path: "seeds/people.csv.gz", Delimiter: ';', Progress: func(done, total int64) { calls = append(calls, done); size = total }}
+	res, err := Load(ctx, conn, "My Schema", "people", path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 2 || len(res.Columns) != 3 || res.Columns[0].Name != `Weird "Name"` {
+		t.Errorf("result = %+v", res)
+	}
+	if got := dump(t, conn, `select "Weird ""Name""", "größe", "select" from "My Schema".people order by 1`); got != "1|2,5|x\n2|3|a;b" {
+		t.Errorf("rows = %q", got)
+	}
+	st, _ := os.Stat(path)
+	if len(calls) == 0 || calls[len(calls)-1] != st.Size() || size != st.Size() {
+		t.Errorf("progress calls %v of %d, want the last to be the file size %d", calls, size, st.Size())
+	}
+}
+
+func TestLoadDependentView(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	opts := Options{Path: "seeds/c.csv"}
+	if _, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name\n1,a\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "create view public.v as select * from raw.c"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Same columns: the table is truncated and refilled, the view stays.
+	if _, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name\n2,b\n3,c\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, conn, "select * from public.v order by id"); got != "2|b\n3|c" {
+		t.Errorf("view reads %q", got)
+	}
+
+	// Changed columns: refused, table and view as they were.
+	_, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name\nx,b\n"), opts)
+	var ve *ViewDependsError
+	if !errors.As(err, &ve) || err.Error() != `seed "c": cannot replace table raw.c: its columns changed and view public.v depends on it (drop the view, or keep the columns and their types as they were)` {
+		t.Fatalf("err = %v", err)
+	}
+	if got := dump(t, conn, "select * from public.v order by id"); got != "2|b\n3|c" {
+		t.Errorf("view reads %q", got)
+	}
+}
+
+func TestLoadNotATable(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	if _, err := conn.Exec(ctx, "create view s as select 1 as id"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(ctx, conn, "public", "s", writeFile(t, "s.csv", "id\n1\n"), Options{Path: "seeds/s.csv"})
+	if err == nil || err.Error() != `seed "s": public.s exists and is not a table (drop it or give the seed another name)` {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestLoadSkipsWAL checks that COPY into the table created in its own
+// transaction writes (almost) no WAL on a wal_level=minimal server.
+func TestLoadSkipsWAL(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	var b strings.Builder
+	b.WriteString("id,payload\n")
+	for i := range 50000 {
+		fmt.Fprintf(&b, "%d,%s\n", i, strings.Repeat("x", 100))
+	}
+	file := writeFile(t, "w.csv", b.String())
+	lsn := func() (n int64) {
+		if err := conn.QueryRow(ctx, "select pg_current_wal_insert_lsn() - '0/0'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	start := lsn()
+	if _, err := Load(ctx, conn, "public", "w", file, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	wal := lsn() - start
+	var size int64
+	if err := conn.QueryRow(ctx, "select pg_relation_size('w')").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if wal > size/10 {
+		t.Errorf("loading a %d-byte table wrote %d bytes of WAL", size, wal)
+	}
+}
