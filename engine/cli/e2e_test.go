@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/internal/pgtest"
+)
+
+// writeProject lays out a project in a fresh folder; a project.yaml that does
+// not name targets gets one pointing at url.
+func writeProject(t *testing.T, url string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if name == "project.yaml" && url != "" && !strings.Contains(body, "targets:") {
+			body += "\ntarget: t\ntargets:\n  t: {type: postgres, url: '" + url + "', threads: 4}\n"
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// strata runs the CLI on dir and returns the exit code and everything printed.
+func strata(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), append([]string{"--project-dir", dir, "--no-color"}, args...), &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+func queryInt(t *testing.T, url, sql string) int64 {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+var shopFiles = map[string]string{
+	"project.yaml": `name: mini
+models:
+  staging: {materialized: view, schema: staging}
+  marts: {materialized: table, schema: marts}
+seeds: {schema: raw}
+`,
+	"seeds/raw_orders.csv":          "order_id,customer,amount,ordered_on,code\n1,ann,10.50,2024-01-01,007\n2,bob,5,2024-01-01,010\n3,ann,7.25,2024-01-02,\n",
+	"models/staging/stg_orders.sql": `select order_id, upper(customer) as customer, amount, ordered_on, code from {{ ref "raw_orders" }}`,
+	"models/marts/daily.sql":        `select ordered_on, sum(amount) as revenue, count(*) as orders from {{ ref "stg_orders" }} group by ordered_on`,
+	"models/schema.yml": `models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        tests: [unique, not_null]
+      - name: customer
+        tests:
+          - accepted_values: {values: [ANN, BOB]}
+  - name: daily
+    columns:
+      - name: ordered_on
+        tests: [unique, not_null]
+`,
+}
+
+func TestBuildEndToEnd(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, shopFiles)
+	code, out := strata(t, dir, "build")
+	if code != 0 {
+		t.Fatalf("build exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"OK loaded seed raw.raw_orders",
+		"OK created view model staging.stg_orders",
+		"OK created table model marts.daily",
+		"PASS unique_stg_orders_order_id",
+		"PASS=8 WARN=0 ERROR=0 SKIP=0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := queryInt(t, url, "select count(*) from marts.daily"); got != 2 {
+		t.Errorf("marts.daily has %d rows, want 2", got)
+	}
+	// Type inference: a leading-zero code stays text, so '007' survives.
+	if got := queryInt(t, url, "select count(*) from raw.raw_orders where code = '007'"); got != 1 {
+		t.Errorf("code 007 was not kept as text")
+	}
+	// A second build also succeeds (the seed is unchanged and skipped; models are swapped).
+	code, out = strata(t, dir, "build")
+	if code != 0 || !strings.Contains(out, "unchanged") {
+		t.Fatalf("second build exited %d:\n%s", code, out)
+	}
+	for _, f := range []string{"manifest.json", "run_results.json", "junit.xml", "strata.log", "compiled/models/marts/daily.sql", "run/models/marts/daily.sql"} {
+		if _, err := os.Stat(filepath.Join(dir, "target", f)); err != nil {
+			t.Errorf("target/%s: %v", f, err)
+		}
+	}
+}
+
+func TestSQLErrorFailsOnlyItsDescendants(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: broken\nmodels:\n  '.': {materialized: table}\n",
+		"models/bad.sql":   "select 1 as id,\n  no_such_column as x\nfrom (select 1) as t",
+		"models/child.sql": `select * from {{ ref "bad" }}`,
+		"models/good.sql":  "select 42 as answer",
+		"models/good2.sql": `select answer + 1 as answer from {{ ref "good" }}`,
+	})
+	code, out := strata(t, dir, "run")
+	if code != 1 {
+		t.Fatalf("run exited %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"ERROR table model public.bad",
+		`column "no_such_column" does not exist`,
+		"at line 2 of target/compiled/models/bad.sql",
+		"SKIP table model public.child",
+		"skipped because model.broken.bad failed",
+		"OK created table model public.good ",
+		"OK created table model public.good2",
+		"PASS=2 WARN=0 ERROR=1 SKIP=1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := queryInt(t, url, "select answer from public.good2"); got != 43 {
+		t.Errorf("good2 = %d", got)
+	}
+}
+
+func TestMalformedCSVKeepsTheOldTable(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: seeds\n",
+		"seeds/people.csv": "id,name\n1,ann\n2,bob\n",
+	})
+	if code, out := strata(t, dir, "seed"); code != 0 {
+		t.Fatalf("first seed exited %d:\n%s", code, out)
+	}
+	bad := "id,name\n1,ann\n2,bob\n3,carl,extra\n4,dan\n"
+	if err := os.WriteFile(filepath.Join(dir, "seeds", "people.csv"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := strata(t, dir, "seed")
+	if code != 1 {
+		t.Fatalf("seed of a malformed CSV exited %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "seeds/people.csv:4") {
+		t.Errorf("the error does not name the file and line:\n%s", out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.people"); got != 2 {
+		t.Errorf("people has %d rows after the failed load, want the old 2", got)
+	}
+}
+
+func TestProjectErrorsExit2BeforeAnythingRuns(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": "name: cyc\n",
+		"models/a.sql": `select * from {{ ref "b" }}`,
+		"models/b.sql": `select * from {{ ref "a" }}`,
+		"models/c.sql": `select * from {{ ref "nope" }}`,
+	})
+	code, out := strata(t, dir, "run")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, out)
+	}
+	for _, want := range []string{"dependency cycle: a -> b -> a", `models/c.sql:1:17: ref "nope": no model or seed is called "nope"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
