@@ -117,7 +117,28 @@ func delimiterByte(d rune) (byte, error) {
 
 // Infer reads a whole CSV file once, streaming, and returns the table it
 // will load into. It checks every row, so a file that Infer accepts loads
-// with COPY without CSV errors. r is the uncompressed CSV.
+// with COPY without CSV errors. r is the uncompressed CSV; the checksum
+// covers its bytes (so a re-compressed .csv.gz with the same content is
+// unchanged) and the delimiter and column_types.
+//
+// A column's type is the narrowest that every non-empty value in it fits:
+//
+//   - bigint: integers within int64 ("-12", "+3"); a leading zero before
+//     more digits ("01234", "-07") makes the column text, since such values
+//     are codes whose zeros matter. Larger integers are numeric.
+//   - numeric: decimals ("1.5", ".5", "5.", "2e-3"); not NaN or Infinity.
+//   - boolean: true/false, t/f, yes/no, in any case; not 1/0 or y/n.
+//   - date: "YYYY-MM-DD", a real calendar date from year 1.
+//   - timestamp: "YYYY-MM-DD HH:MM[:SS[.fraction]]", with ' ' or 'T';
+//     dates mixed in are fine (they mean midnight).
+//   - timestamptz: the same with a zone ("Z", "+02", "+0530", "-05:30") on
+//     every value; zoned and unzoned (or date) values together make text,
+//     since the unzoned ones would depend on the server's time zone.
+//   - text: anything else, and columns with no non-empty value.
+//
+// An empty unquoted field is NULL (COPY's csv rule). A quoted empty field
+// ("") is an empty string, which only text can hold, so it makes its
+// column text. Options.ColumnTypes replaces the inferred type of a column.
 func Infer(r io.Reader, opts Options) (Schema, error) {
 	return infer(context.Background(), r, opts)
 }

@@ -1,0 +1,130 @@
+package seed
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/internal/pgtest"
+	"strata/engine/local"
+)
+
+// writeBenchCSV writes rows of 8 columns of mixed types: bigint, text with
+// leading zeros, numeric, boolean, date, timestamp, text (some quoted, some
+// with the delimiter inside) and a bigint with NULLs.
+func writeBenchCSV(tb testing.TB, rows int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "bench.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"alice", "bob", "carol", `"dave, jr."`, "erin", `"frank ""the tank"""`, "grace", "heidi"}
+	fmt.Fprintln(w, "id,code,amount,active,day,created_at,name,qty")
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range rows {
+		t := base.Add(time.Duration(rng.Int64N(int64(4 * 365 * 24 * time.Hour))))
+		qty := ""
+		if rng.IntN(10) != 0 {
+			qty = fmt.Sprint(rng.IntN(1000))
+		}
+		fmt.Fprintf(w, "%d,%06d,%d.%02d,%t,%s,%s,%s,%s\n",
+			i+1, rng.IntN(1000000), rng.IntN(100000), rng.IntN(100), rng.IntN(2) == 0,
+			t.Format("2006-01-02"), t.Format("2006-01-02 15:04:05"), names[rng.IntN(len(names))], qty)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func BenchmarkInfer1M(b *testing.B) {
+	path := writeBenchCSV(b, 1_000_000)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Infer(f, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+// BenchmarkLoad1M compares Load with psql's \copy of the same file into the
+// same table on the same server, and reports the ratio (the target is at
+// most 1.25). Each iteration runs several rounds, alternating the loaders,
+// and keeps each one's fastest time.
+func BenchmarkLoad1M(b *testing.B) {
+	ctx := context.Background()
+	path := writeBenchCSV(b, 1_000_000)
+	url := pgtest.DB(b)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	bin, err := local.FindBinDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	psql := func(cmds ...string) time.Duration {
+		args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url}
+		for _, c := range cmds {
+			args = append(args, "-c", c)
+		}
+		start := time.Now()
+		if out, err := exec.Command(filepath.Join(bin, "psql"), args...).CombinedOutput(); err != nil {
+			b.Fatalf("psql: %v\n%s", err, out)
+		}
+		return time.Since(start)
+	}
+	opts := Options{Path: "seeds/bench.csv", FullRefresh: true}
+	if _, err := Load(ctx, conn, "public", "bench", path, opts); err != nil {
+		b.Fatal(err)
+	}
+	copyCmd := fmt.Sprintf(`\copy bench from '%s' csv header`, path)
+	b.ResetTimer()
+	for b.Loop() {
+		var ours, plain, inTx []time.Duration
+		for range 3 {
+			start := time.Now()
+			if _, err := Load(ctx, conn, "public", "bench", path, opts); err != nil {
+				b.Fatal(err)
+			}
+			ours = append(ours, time.Since(start))
+
+			// psql -c "\copy ..." into the existing, emptied table.
+			psql("truncate bench")
+			plain = append(plain, psql(copyCmd))
+
+			// The same in one transaction with the truncate, which also
+			// skips WAL: the fairest comparison.
+			inTx = append(inTx, psql("begin", "truncate bench", copyCmd, "commit"))
+		}
+		o, p, t := slices.Min(ours), slices.Min(plain), slices.Min(inTx)
+		b.ReportMetric(o.Seconds(), "load-s")
+		b.ReportMetric(p.Seconds(), "psql-copy-s")
+		b.ReportMetric(t.Seconds(), "psql-truncate-copy-s")
+		b.ReportMetric(o.Seconds()/p.Seconds(), "ratio")
+		b.ReportMetric(o.Seconds()/t.Seconds(), "ratio-vs-truncate")
+	}
+}
