@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 
@@ -35,10 +36,17 @@ func placeholderFuncs() template.FuncMap {
 }
 
 // Set is the parsed macros of a project: every {{ define }} block of macros/**/*.sql.
+// A Set may be used by several goroutines at once.
 type Set struct {
 	base *template.Template
 	// file of each macro, for messages and checksums.
 	files map[string]string
+	// parseFuncs holds the names a template may call, for parse.Parse.
+	parseFuncs map[string]any
+	// renderers are namespaces holding the macros and strata's functions, reused
+	// across renders: cloning a namespace (and its ~200 sprig functions) per
+	// model is what made large projects slow.
+	renderers sync.Pool
 }
 
 // MacroFile is the input of ParseMacros.
@@ -47,27 +55,39 @@ type MacroFile struct {
 	Text string
 }
 
+var builtinNames = []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"}
+
 // ParseMacros parses the macro files. A name defined twice is an error naming both files.
 func ParseMacros(files []MacroFile) (*Set, diag.List) {
 	var diags diag.List
-	s := &Set{base: template.New("").Funcs(placeholderFuncs()).Option("missingkey=error"), files: map[string]string{}}
+	s := &Set{base: template.New("").Funcs(placeholderFuncs()).Option("missingkey=error"), files: map[string]string{}, parseFuncs: map[string]any{}}
+	for name := range placeholderFuncs() {
+		s.parseFuncs[name] = true
+	}
+	for _, name := range builtinNames {
+		s.parseFuncs[name] = true
+	}
 	for _, f := range files {
-		t, err := template.New(f.Path).Funcs(placeholderFuncs()).Parse(f.Text)
+		trees, err := parse.Parse(f.Path, f.Text, "", "", s.parseFuncs)
 		if err != nil {
 			diags.Add(diag.Pos{File: f.Path}, templateError(err, ""))
 			continue
 		}
-		for _, def := range t.Templates() {
-			name := def.Name()
+		names := make([]string, 0, len(trees))
+		for name := range trees {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
 			if name == f.Path {
 				continue
 			}
 			if prev, dup := s.files[name]; dup {
-				diags.Errorf(diag.Pos{File: f.Path, Line: defineLine(f.Text, name)}, "macro %q is defined twice: %s and %s", name, prev, f.Path)
+				diags.Errorf(diag.Pos{File: f.Path, Line: defineLine(f.Text, name), Col: 1}, "macro %q is defined twice: %s and %s", name, prev, f.Path)
 				continue
 			}
 			s.files[name] = f.Path
-			if _, err := s.base.AddParseTree(name, def.Tree); err != nil {
+			if _, err := s.base.AddParseTree(name, trees[name]); err != nil {
 				diags.Errorf(diag.Pos{File: f.Path}, "%v", err)
 			}
 		}
@@ -113,7 +133,7 @@ type ConfigCall struct {
 // Template is one parsed model, test or hook, with what it statically uses.
 type Template struct {
 	Path    string
-	tmpl    *template.Template
+	trees   map[string]*parse.Tree // the file's own tree (at Path) and its {{ define }} blocks
 	set     *Set
 	Refs    []Call
 	Sources []Call
@@ -121,25 +141,35 @@ type Template struct {
 	Macros  []string // macros it includes, directly or through other macros, sorted
 }
 
+// lookup finds a template the file may call: its own {{ define }} blocks first, then the macros.
+func (t *Template) lookup(name string) *parse.Tree {
+	if tr, ok := t.trees[name]; ok {
+		return tr
+	}
+	if m := t.set.base.Lookup(name); m != nil {
+		return m.Tree
+	}
+	return nil
+}
+
 // Parse parses text (the file at path) against the macro set and extracts its
 // refs, sources, config and macros. Every problem is returned, with positions.
 func (s *Set) Parse(path, text string) (*Template, diag.List) {
 	var diags diag.List
-	root, err := s.base.Clone()
-	if err != nil {
-		diags.Errorf(diag.Pos{File: path}, "%v", err)
-		return nil, diags
-	}
-	t, err := root.New(path).Parse(text)
+	trees, err := parse.Parse(path, text, "", "", s.parseFuncs)
 	if err != nil {
 		diags.Add(diag.Pos{File: path}, templateError(err, ""))
 		return nil, diags
 	}
-	tp := &Template{Path: path, tmpl: t, set: s}
-	w := &walker{t: tp, text: text, diags: &diags, seen: map[string]bool{}}
-	if t.Tree != nil {
-		w.walk(t.Tree.Root, t.Tree, path)
+	if trees[path] == nil {
+		// A file of nothing but {{ define }} blocks renders as "".
+		tr := parse.New(path)
+		tr.Root = &parse.ListNode{NodeType: parse.NodeList}
+		trees[path] = tr
 	}
+	tp := &Template{Path: path, trees: trees, set: s}
+	w := &walker{t: tp, text: text, diags: &diags, seen: map[string]bool{}}
+	w.walk(trees[path].Root, trees[path], path)
 	sort.Strings(tp.Macros)
 	return tp, diags
 }
@@ -214,8 +244,8 @@ func (w *walker) walkBranch(b *parse.BranchNode, tree *parse.Tree, file string) 
 }
 
 func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string) {
-	mt := w.t.tmpl.Lookup(name)
-	if mt == nil || mt.Tree == nil {
+	mt := w.t.lookup(name)
+	if mt == nil {
 		w.diags.Errorf(w.pos(tree, at, file), "macro %q is not defined (expected a {{ define %q }} block in macros/)%s", name, name, diag.DidYouMean(name, w.t.set.Names()))
 		return
 	}
@@ -223,8 +253,13 @@ func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string
 		return
 	}
 	w.seen[name] = true
-	w.t.Macros = append(w.t.Macros, name)
-	w.walk(mt.Tree.Root, mt.Tree, w.t.set.File(name))
+	mfile := w.t.set.File(name)
+	if _, own := w.t.trees[name]; own {
+		mfile = w.t.Path
+	} else {
+		w.t.Macros = append(w.t.Macros, name)
+	}
+	w.walk(mt.Root, mt, mfile)
 }
 
 // constArgs returns the string arguments of a call, or ok=false if one is not a constant string.
@@ -394,66 +429,108 @@ type Reads struct {
 	EnvVars map[string]string
 }
 
+// renderer is a namespace with the macros and strata's functions bound to
+// whatever env is set on it; one goroutine uses it at a time.
+type renderer struct {
+	t     *template.Template
+	env   Env
+	reads *Reads
+}
+
+func (s *Set) newRenderer() (*renderer, error) {
+	clone, err := s.base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{t: clone}
+	clone.Funcs(r.funcs())
+	return r, nil
+}
+
 // Render executes the template with env and data as dot.
 func (t *Template) Render(env Env, data any) (string, Reads, error) {
 	reads := Reads{}
-	clone, err := t.tmpl.Clone()
-	if err != nil {
-		return "", reads, err
+	var r *renderer
+	if len(t.trees) == 1 {
+		r, _ = t.set.renderers.Get().(*renderer)
 	}
-	clone.Funcs(env.funcs(clone, &reads))
+	if r == nil {
+		var err error
+		if r, err = t.set.newRenderer(); err != nil {
+			return "", reads, err
+		}
+	}
+	r.env, r.reads = env, &reads
+	var tmpl *template.Template
+	for name, tree := range t.trees {
+		nt, err := r.t.AddParseTree(name, tree)
+		if err != nil {
+			return "", reads, err
+		}
+		if name == t.Path {
+			tmpl = nt
+		}
+	}
+	tmpl.Option("missingkey=error")
 	var buf bytes.Buffer
-	if err := clone.Execute(&buf, data); err != nil {
+	err := tmpl.Execute(&buf, data)
+	r.env, r.reads = Env{}, nil
+	if len(t.trees) == 1 {
+		// Only files without their own {{ define }} blocks share renderers, so a
+		// model's blocks never shadow the macros of another model's render.
+		t.set.renderers.Put(r)
+	}
+	if err != nil {
 		return "", reads, templateError(err, env.Caller)
 	}
 	return buf.String(), reads, nil
 }
 
-func (env Env) funcs(t *template.Template, reads *Reads) template.FuncMap {
+func (r *renderer) funcs() template.FuncMap {
 	return template.FuncMap{
 		"ref": func(name string) (string, error) {
-			if env.Ref == nil {
+			if r.env.Ref == nil {
 				return "", errors.New("ref is not available here")
 			}
-			return env.Ref(name)
+			return r.env.Ref(name)
 		},
 		"source": func(src, table string) (string, error) {
-			if env.Source == nil {
+			if r.env.Source == nil {
 				return "", errors.New("source is not available here")
 			}
-			return env.Source(src, table)
+			return r.env.Source(src, table)
 		},
-		"this":           func() string { return env.This },
-		"is_incremental": func() bool { return env.IsIncremental },
+		"this":           func() string { return r.env.This },
+		"is_incremental": func() bool { return r.env.IsIncremental },
 		"config":         func(args ...any) string { return "" },
 		"var": func(name string, def ...any) (any, error) {
-			if v, ok := env.Vars[name]; ok {
-				recordRead(&reads.Vars, name, fmt.Sprint(v))
+			if v, ok := r.env.Vars[name]; ok {
+				recordRead(&r.reads.Vars, name, fmt.Sprint(v))
 				return v, nil
 			}
 			if len(def) > 0 {
-				recordRead(&reads.Vars, name, "default:"+fmt.Sprint(def[0]))
+				recordRead(&r.reads.Vars, name, "default:"+fmt.Sprint(def[0]))
 				return def[0], nil
 			}
 			return nil, fmt.Errorf("var %q is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var %q <default>)", name, name)
 		},
 		"env_var": func(name string, def ...string) (string, error) {
-			if env.LookupEnv != nil {
-				if v, ok := env.LookupEnv(name); ok {
-					recordRead(&reads.EnvVars, name, v)
+			if r.env.LookupEnv != nil {
+				if v, ok := r.env.LookupEnv(name); ok {
+					recordRead(&r.reads.EnvVars, name, v)
 					return v, nil
 				}
 			}
 			if len(def) > 0 {
-				recordRead(&reads.EnvVars, name, "default:"+def[0])
+				recordRead(&r.reads.EnvVars, name, "default:"+def[0])
 				return def[0], nil
 			}
 			return "", fmt.Errorf("environment variable %s is not set (set it, or give a default: env_var %q <default>)", name, name)
 		},
-		"target":         func() map[string]any { return env.Target },
-		"run_started_at": func() string { return env.RunStartedAt },
+		"target":         func() map[string]any { return r.env.Target },
+		"run_started_at": func() string { return r.env.RunStartedAt },
 		"include": func(name string, args ...any) (string, error) {
-			m := t.Lookup(name)
+			m := r.t.Lookup(name)
 			if m == nil {
 				return "", fmt.Errorf("macro %q is not defined", name)
 			}
