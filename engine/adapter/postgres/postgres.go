@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -34,6 +35,17 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	}
 	cfg.MaxConns = int32(conns)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "strata"
+	// A cancelled context (Ctrl-C, SIGTERM, --fail-fast) sends a cancel request,
+	// so the statement stops on the server and its transaction rolls back, rather
+	// than only closing the socket and leaving the server busy.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 5 * time.Second}
+	}
+	// If strata itself is killed, the server notices the lost client within a
+	// second and rolls back, releasing the target's lock.
+	if _, ok := cfg.ConnConfig.RuntimeParams["client_connection_check_interval"]; !ok {
+		cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "1000"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
@@ -107,11 +119,12 @@ type Column struct {
 	Type string
 }
 
-// Columns lists a relation's columns in order, with their types as format_type prints them.
+// Columns lists a relation's columns in order, with their types as
+// format_type prints them. Schema pg_temp names the session's temporary schema.
 func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
 	rows, err := q.Query(ctx, `select a.attname, format_type(a.atttypid, a.atttypmod)
-		from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-		where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`, r.Schema, r.Name)
+		from pg_attribute a
+		where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`, r.Q())
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +133,54 @@ func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
 		err := row.Scan(&c.Name, &c.Type)
 		return c, err
 	})
+}
+
+// ResultColumns describes the columns a query would return, without running it.
+func ResultColumns(ctx context.Context, tx pgx.Tx, sql string) ([]Column, error) {
+	sd, err := tx.Conn().PgConn().Prepare(ctx, "", sql, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Column, len(sd.Fields))
+	for i, f := range sd.Fields {
+		out[i].Name = f.Name
+		if err := tx.QueryRow(ctx, "select format_type($1::oid, $2::int)", f.DataTypeOID, f.TypeModifier).Scan(&out[i].Type); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Privileges lists the privileges held on r by roles other than its owner,
+// as (PRIVILEGE, role) pairs; role "-" is PUBLIC.
+func Privileges(ctx context.Context, q Querier, r Rel) ([][2]string, error) {
+	rows, err := q.Query(ctx, `select a.privilege_type, case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end
+		from pg_class c, aclexplode(c.relacl) a
+		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 2, 1`, r.Q())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+		var g [2]string
+		err := row.Scan(&g[0], &g[1])
+		return g, err
+	})
+}
+
+// HasUniqueIndex reports whether r has a unique index on plain columns and
+// without a predicate, which REFRESH MATERIALIZED VIEW CONCURRENTLY needs.
+func HasUniqueIndex(ctx context.Context, q Querier, r Rel) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `select exists (select from pg_index i where i.indrelid = to_regclass($1)
+		and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null)`, r.Q()).Scan(&ok)
+	return ok, err
+}
+
+// ViewDef returns the normalized definition of a view or materialized view.
+func ViewDef(ctx context.Context, q Querier, r Rel) (string, error) {
+	var def string
+	err := q.QueryRow(ctx, `select pg_get_viewdef(to_regclass($1))`, r.Q()).Scan(&def)
+	return def, err
 }
 
 // Error is a database error placed in the SQL that caused it.

@@ -1,0 +1,422 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/artifacts"
+	"strata/engine/internal/pgtest"
+)
+
+// must runs strata and fails the test unless it exits with want.
+func must(t *testing.T, want int, dir string, args ...string) string {
+	t.Helper()
+	code, out := strata(t, dir, args...)
+	if code != want {
+		t.Fatalf("strata %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out)
+	}
+	return out
+}
+
+func queryText(t *testing.T, url, sql string) string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var s *string
+	if err := conn.QueryRow(context.Background(), sql).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	if s == nil {
+		return "<null>"
+	}
+	return *s
+}
+
+func execSQL(t *testing.T, url string, sqls ...string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, s := range sqls {
+		if _, err := conn.Exec(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func writeFile(t *testing.T, dir, name, body string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunnerIncrementalStrategies(t *testing.T) {
+	url := pgtest.DB(t)
+	model := `select g as k1, g % 2 as k2, 'v{{ var "ver" }}' as v from generate_series(1, {{ var "n" }}) g
+{{ if is_incremental }}where g > (select max(k1) - 2 from {{ this }}){{ end }}`
+	for _, tc := range []struct {
+		strategy string
+		rows     int64 // after the second run
+		v2       int64 // rows of the second version
+	}{
+		{"append", 10, 5},
+		{"merge", 8, 5},
+		{"delete+insert", 8, 5},
+	} {
+		name := strings.ReplaceAll(tc.strategy, "+", "_")
+		dir := writeProject(t, url, map[string]string{
+			"project.yaml":              "name: inc\nvars: {n: 5, ver: 1}\n",
+			"models/m_" + name + ".sql": model,
+			"models/schema.yml": `models:
+  - name: m_` + name + `
+    config: {materialized: incremental, incremental_strategy: ` + tc.strategy + `, unique_key: [k1, k2]}
+`,
+		})
+		must(t, 0, dir, "run")
+		rel := "public.m_" + name
+		if got := queryInt(t, url, "select count(*) from "+rel); got != 5 {
+			t.Fatalf("%s: first run: %d rows, want 5", tc.strategy, got)
+		}
+		must(t, 0, dir, "run", "--vars", "{n: 8, ver: 2}")
+		if got := queryInt(t, url, "select count(*) from "+rel); got != tc.rows {
+			t.Errorf("%s: second run: %d rows, want %d", tc.strategy, got, tc.rows)
+		}
+		if got := queryInt(t, url, "select count(*) from "+rel+" where v = 'v2'"); got != tc.v2 {
+			t.Errorf("%s: second run: %d rows of version 2, want %d", tc.strategy, got, tc.v2)
+		}
+		run, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "m_"+name+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"create temporary table", "analyze \"m_" + name + "__strata_stage\""} {
+			if !strings.Contains(string(run), want) {
+				t.Errorf("%s: executed SQL lacks %q:\n%s", tc.strategy, want, run)
+			}
+		}
+		if tc.strategy != "append" && !strings.Contains(string(run), `create index on "m_`+name+`__strata_stage" ("k1", "k2")`) {
+			t.Errorf("%s: the staged rows are not indexed on the unique key:\n%s", tc.strategy, run)
+		}
+		if tc.strategy == "merge" && !strings.Contains(string(run), "merge into") {
+			t.Errorf("merge does not use MERGE:\n%s", run)
+		}
+		must(t, 0, dir, "run", "--full-refresh", "--vars", "{n: 8, ver: 3}")
+		if got := queryInt(t, url, "select count(*) from "+rel+" where v = 'v3'"); got != 8 {
+			t.Errorf("%s: --full-refresh: %d rows of version 3, want 8", tc.strategy, got)
+		}
+	}
+}
+
+func TestRunnerIncrementalNeedsUniqueKey(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: inc\n",
+		"models/m.sql":      `select 1 as id`,
+		"models/schema.yml": "models:\n  - name: m\n    config: {materialized: incremental, incremental_strategy: merge}\n",
+	})
+	must(t, 0, dir, "run")
+	out := must(t, 1, dir, "run")
+	if !strings.Contains(out, "needs a unique_key") {
+		t.Errorf("no clear message:\n%s", out)
+	}
+}
+
+func TestRunnerOnSchemaChange(t *testing.T) {
+	url := pgtest.DB(t)
+	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`
+	for _, tc := range []struct {
+		mode string
+		code int
+		cols string
+		rows int64
+	}{
+		{"ignore", 0, "id,a,n", 2},
+		{"fail", 1, "id,a,n", 1},
+		{"append_new_columns", 0, "id,a,n,b", 2},
+		{"sync_all_columns", 0, "id,n,b", 2},
+	} {
+		dir := writeProject(t, url, map[string]string{
+			"project.yaml":               "name: osc\nvars: {v: 1}\n",
+			"models/" + tc.mode + ".sql": model,
+			"models/schema.yml":          "models:\n  - name: " + tc.mode + "\n    config: {materialized: incremental, on_schema_change: " + tc.mode + "}\n",
+		})
+		must(t, 0, dir, "run")
+		out := must(t, tc.code, dir, "run", "--vars", "v: 2")
+		if tc.mode == "fail" && !(strings.Contains(out, "new column b text") && strings.Contains(out, "column a is gone") && strings.Contains(out, "column n changed from integer to bigint")) {
+			t.Errorf("fail: message does not name the changes:\n%s", out)
+		}
+		cols := queryText(t, url, "select string_agg(attname, ',' order by attnum) from pg_attribute where attrelid = 'public."+tc.mode+"'::regclass and attnum > 0 and not attisdropped")
+		if cols != tc.cols {
+			t.Errorf("%s: columns %s, want %s", tc.mode, cols, tc.cols)
+		}
+		if got := queryInt(t, url, "select count(*) from public."+tc.mode); got != tc.rows {
+			t.Errorf("%s: %d rows, want %d", tc.mode, got, tc.rows)
+		}
+	}
+	if got := queryText(t, url, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'public.sync_all_columns'::regclass and attname = 'n'"); got != "bigint" {
+		t.Errorf("sync_all_columns: n is %s, want bigint", got)
+	}
+}
+
+func TestRunnerPartitionBy(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: part\nvars: {until: '2024-03-10'}\n",
+		"models/events.sql": `select d::date as day, 1 as x from generate_series('2024-01-15'::date, '{{ var "until" }}'::date, interval '1 day') d
+{{ if is_incremental }}where d > (select max(day) from {{ this }}){{ end }}`,
+		"models/yearly.sql": `select d::timestamp as at from generate_series('2023-06-01'::date, '2024-02-01'::date, interval '1 month') d union all select null`,
+		"models/schema.yml": `models:
+  - name: events
+    config: {materialized: incremental, partition_by: {column: day, granularity: month}, indexes: [{columns: [day]}]}
+  - name: yearly
+    config: {materialized: table, partition_by: {column: at, granularity: year}}
+`,
+	})
+	parts := func(rel string) string {
+		return queryText(t, url, "select string_agg(c.relname, ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = '"+rel+"'::regclass")
+	}
+	must(t, 0, dir, "run")
+	if got := parts("public.events"); got != "events_p202401,events_p202402,events_p202403" {
+		t.Errorf("events partitions: %s", got)
+	}
+	if got := parts("public.yearly"); got != "yearly_p2023,yearly_p2024,yearly_pdefault" {
+		t.Errorf("yearly partitions: %s", got)
+	}
+	if k := queryText(t, url, "select relkind::text from pg_class where oid = 'public.events'::regclass"); k != "p" {
+		t.Errorf("events is relkind %s, want p (partitioned)", k)
+	}
+	must(t, 0, dir, "run", "--vars", "until: '2024-05-02'")
+	if got := parts("public.events"); got != "events_p202401,events_p202402,events_p202403,events_p202404,events_p202405" {
+		t.Errorf("events partitions after an incremental load: %s", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.events"); got != 109 {
+		t.Errorf("events: %d rows, want 109", got)
+	}
+	// A rebuild keeps the partition names.
+	must(t, 0, dir, "run", "--full-refresh")
+	if got := parts("public.yearly"); got != "yearly_p2023,yearly_p2024,yearly_pdefault" {
+		t.Errorf("yearly partitions after a rebuild: %s", got)
+	}
+}
+
+func TestRunnerMaterializedView(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create table public.src as select g as id from generate_series(1, 3) g")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":        "name: mv\nvars: {k: 1}\n",
+		"models/mv_u.sql":     `select id, id * {{ var "k" }} as twice from public.src`,
+		"models/mv_plain.sql": `select id from public.src`,
+		"models/schema.yml": `models:
+  - name: mv_u
+    config: {materialized: materialized_view, indexes: [{columns: [id], unique: true}]}
+  - name: mv_plain
+    config: {materialized: materialized_view}
+`,
+	})
+	must(t, 0, dir, "run")
+	execSQL(t, url, "insert into public.src values (4)")
+	must(t, 0, dir, "run")
+	res := runResults(t, dir)
+	if got := res["model.mv.mv_u"].AdapterResp; got != "REFRESH MATERIALIZED VIEW CONCURRENTLY" {
+		t.Errorf("mv_u: %q, want a concurrent refresh", got)
+	}
+	if got := res["model.mv.mv_plain"].AdapterResp; got != "REFRESH MATERIALIZED VIEW" {
+		t.Errorf("mv_plain: %q, want a refresh", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.mv_u"); got != 4 {
+		t.Errorf("mv_u: %d rows after the refresh, want 4", got)
+	}
+	must(t, 0, dir, "run", "--vars", "k: 2")
+	if got := runResults(t, dir)["model.mv.mv_u"].AdapterResp; got != "SELECT 4" {
+		t.Errorf("mv_u with a new definition: %q, want a rebuild", got)
+	}
+	if got := queryInt(t, url, "select sum(twice) from public.mv_u"); got != 20 {
+		t.Errorf("mv_u: sum %d, want 20", got)
+	}
+}
+
+func createRoles(t *testing.T, url string, roles ...string) {
+	for _, r := range roles {
+		execSQL(t, url, "do $$ begin create role "+r+"; exception when duplicate_object then null; end $$")
+	}
+}
+
+func TestRunnerGrantsRevokeWhatConfigNoLongerGrants(t *testing.T) {
+	url := pgtest.DB(t)
+	createRoles(t, url, "runner_reader_a", "runner_reader_b")
+	yml := func(roles string) string {
+		return `models:
+  - name: inc
+    config: {materialized: incremental, grants: {select: [` + roles + `]}}
+  - name: tbl
+    config: {materialized: table, grants: {select: [` + roles + `]}}
+`
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: gr\n",
+		"models/inc.sql":    "select 1 as id",
+		"models/tbl.sql":    "select 1 as id",
+		"models/schema.yml": yml("runner_reader_a, runner_reader_b"),
+	})
+	must(t, 0, dir, "run")
+	for _, rel := range []string{"public.inc", "public.tbl"} {
+		if got := queryText(t, url, "select has_table_privilege('runner_reader_b', '"+rel+"', 'select')::text"); got != "true" {
+			t.Errorf("%s: runner_reader_b cannot select after the grant", rel)
+		}
+	}
+	writeFile(t, dir, "models/schema.yml", yml("runner_reader_a"))
+	must(t, 0, dir, "run")
+	for _, rel := range []string{"public.inc", "public.tbl"} {
+		if got := queryText(t, url, "select has_table_privilege('runner_reader_b', '"+rel+"', 'select')::text"); got != "false" {
+			t.Errorf("%s: runner_reader_b can still select after config stopped granting it", rel)
+		}
+		if got := queryText(t, url, "select has_table_privilege('runner_reader_a', '"+rel+"', 'select')::text"); got != "true" {
+			t.Errorf("%s: runner_reader_a lost its grant", rel)
+		}
+	}
+}
+
+func TestRunnerHooks(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": `name: hk
+on-run-start: ['create table if not exists public.log (what text)', "insert into public.log values ('start')"]
+on-run-end: ["insert into public.log values ('end')"]
+`,
+		"models/m.sql": "select 1 as id",
+		"models/schema.yml": `models:
+  - name: m
+    config:
+      materialized: table
+      pre_hook: ["insert into public.log values ('pre')"]
+      post_hook: ["insert into public.log select 'post ' || count(*) from {{ this }}"]
+`,
+	})
+	must(t, 0, dir, "run")
+	if got := queryText(t, url, "select string_agg(what, ',' order by ctid) from public.log"); got != "start,pre,post 1,end" {
+		t.Errorf("hooks ran as %s", got)
+	}
+}
+
+func TestRunnerContract(t *testing.T) {
+	url := pgtest.DB(t)
+	yml := func(idType string) string {
+		return `models:
+  - name: c
+    config: {materialized: table, contract: true}
+    columns:
+      - {name: id, data_type: ` + idType + `}
+      - {name: name, data_type: varchar(20)}
+`
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: ct\nvars: {n: 1}\n",
+		"models/c.sql":      `select {{ var "n" }}::int as id, 'x'::varchar(20) as name`,
+		"models/schema.yml": yml("int"),
+	})
+	must(t, 0, dir, "run")
+	writeFile(t, dir, "models/schema.yml", yml("bigint"))
+	out := must(t, 1, dir, "run", "--vars", "n: 2")
+	if !strings.Contains(out, "column id is integer, declared bigint") {
+		t.Errorf("the mismatch is not named:\n%s", out)
+	}
+	if got := queryInt(t, url, "select id from public.c"); got != 1 {
+		t.Errorf("the old table changed: id %d", got)
+	}
+	writeFile(t, dir, "models/schema.yml", yml("integer"))
+	must(t, 0, dir, "run", "--vars", "n: 2")
+}
+
+func TestRunnerRetriesTransientErrors(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create sequence public.attempts")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rt\n",
+		"models/m.sql": "select 1 as id",
+		"models/schema.yml": `models:
+  - name: m
+    config:
+      materialized: table
+      retries: 2
+      pre_hook: ["do $$ begin if nextval('public.attempts') < 2 then raise exception 'simulated' using errcode = '40001'; end if; end $$"]
+`,
+	})
+	must(t, 0, dir, "run")
+	if got := runResults(t, dir)["model.rt.m"].Attempts; got != 2 {
+		t.Errorf("attempts %d, want 2", got)
+	}
+}
+
+func TestRunnerEmpty(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: em\n",
+		"models/a.sql":      "select g as id from generate_series(1, 10) g",
+		"models/b.sql":      `select * from {{ ref "a" }}`,
+		"models/schema.yml": "models:\n  - name: a\n    config: {materialized: table}\n  - name: b\n    config: {materialized: incremental}\n",
+	})
+	must(t, 0, dir, "run", "--empty")
+	if got := queryInt(t, url, "select (select count(*) from public.a) + (select count(*) from public.b)"); got != 0 {
+		t.Errorf("--empty built %d rows", got)
+	}
+}
+
+func TestRunnerRetryAndArtifacts(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rr\nvars: {bad: true}\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
+		"models/b.sql": `select * from {{ ref "a" }}`,
+		"models/c.sql": `select 1 as id`,
+	})
+	must(t, 1, dir, "run")
+	res := runResults(t, dir)
+	if res["model.rr.a"].Status != "error" || res["model.rr.b"].Status != "skipped" || res["model.rr.c"].Status != "success" {
+		t.Fatalf("statuses: %+v", res)
+	}
+	if !strings.Contains(res["model.rr.a"].Message, "division by zero") {
+		t.Errorf("message: %s", res["model.rr.a"].Message)
+	}
+	for _, f := range []string{"target/run/models/a.sql", "target/run/models/c.sql", "target/compiled/models/c.sql", "target/run_results.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	out := must(t, 0, dir, "retry", "--vars", "bad: false")
+	res = runResults(t, dir)
+	if len(res) != 2 || res["model.rr.a"].Status != "success" || res["model.rr.b"].Status != "success" {
+		t.Errorf("retry reran %+v\n%s", res, out)
+	}
+	out = must(t, 0, dir, "retry")
+	if !strings.Contains(out, "Nothing to retry") {
+		t.Errorf("second retry:\n%s", out)
+	}
+}
+
+// runResults reads target/run_results.json, keyed by node id.
+func runResults(t *testing.T, dir string) map[string]artifacts.Result {
+	t.Helper()
+	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]artifacts.Result{}
+	for _, r := range rr.Results {
+		out[r.ID] = r
+	}
+	return out
+}

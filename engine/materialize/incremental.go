@@ -1,0 +1,319 @@
+package materialize
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/project"
+)
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+func idents(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = ident(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// StageName is the temporary table that holds an incremental model's new rows.
+func StageName(name string) string {
+	const suffix = "__strata_stage"
+	if len(name)+len(suffix) > 63 {
+		name = name[:63-len(suffix)]
+	}
+	return name + suffix
+}
+
+// Stage holds a model's new rows in a temporary table dropped at commit, so
+// the delete or merge that follows reads an indexed, analyzed relation
+// instead of re-running the model's query.
+func Stage(stage, body string) Step {
+	prefix := "create temporary table " + ident(stage) + " on commit drop as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// StageIndex indexes the staged rows on the unique key and gathers their statistics.
+func StageIndex(stage string, key []string) []Step {
+	var out []Step
+	if len(key) > 0 {
+		out = append(out, Step{SQL: fmt.Sprintf("create index on %s (%s)", ident(stage), idents(key)), Body: -1})
+	}
+	return append(out, Step{SQL: "analyze " + ident(stage), Body: -1})
+}
+
+// Strategy resolves the incremental strategy: merge when a unique key is
+// given and none is configured, append otherwise.
+func Strategy(c project.Config) (string, error) {
+	s := c.IncrementalStrategy
+	if s == "" {
+		if len(c.UniqueKey) > 0 {
+			return "merge", nil
+		}
+		return "append", nil
+	}
+	switch s {
+	case "append":
+		return s, nil
+	case "merge", "delete+insert":
+		if len(c.UniqueKey) == 0 {
+			return "", fmt.Errorf("incremental_strategy: %s needs a unique_key (one column or a list of them)", s)
+		}
+		return s, nil
+	}
+	return "", fmt.Errorf("incremental_strategy: %q is not one of append, merge, delete+insert", s)
+}
+
+// Incremental applies the staged rows to target with the strategy. cols are
+// the columns to write (present in both), key the unique key.
+func Incremental(strategy string, target Rel, stage string, cols, key []string) []Step {
+	list := idents(cols)
+	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s", target.Q(), list, list, ident(stage)), Body: -1}
+	on := make([]string, len(key))
+	for i, k := range key {
+		on[i] = fmt.Sprintf("t.%s = s.%s", ident(k), ident(k))
+	}
+	switch strategy {
+	case "delete+insert":
+		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Q(), ident(stage), strings.Join(on, " and ")), Body: -1}
+		return []Step{del, insert}
+	case "merge":
+		isKey := map[string]bool{}
+		for _, k := range key {
+			isKey[k] = true
+		}
+		var set, vals []string
+		for _, c := range cols {
+			vals = append(vals, "s."+ident(c))
+			if !isKey[c] {
+				set = append(set, fmt.Sprintf("%s = s.%s", ident(c), ident(c)))
+			}
+		}
+		matched := "when matched then do nothing"
+		if len(set) > 0 {
+			matched = "when matched then update set " + strings.Join(set, ", ")
+		}
+		return []Step{{SQL: fmt.Sprintf("merge into %s as t\nusing %s as s\non %s\n%s\nwhen not matched then insert (%s) values (%s)",
+			target.Q(), ident(stage), strings.Join(on, " and "), matched, list, strings.Join(vals, ", ")), Body: -1}}
+	}
+	return []Step{insert}
+}
+
+// Column is a column and its type as PostgreSQL's format_type prints it.
+type Column struct{ Name, Type string }
+
+// SchemaChange compares the columns of an incremental model's table (old)
+// with those of its new rows (new) and returns the statements on_schema_change
+// asks for, and the columns to write. mode fail returns an error naming every
+// difference; ignore writes only the columns both have.
+func SchemaChange(mode string, target Rel, old, new []Column) ([]Step, []string, error) {
+	oldT := map[string]string{}
+	for _, c := range old {
+		oldT[c.Name] = c.Type
+	}
+	newT := map[string]string{}
+	for _, c := range new {
+		newT[c.Name] = c.Type
+	}
+	var added, removed, changed []string
+	for _, c := range new {
+		t, ok := oldT[c.Name]
+		switch {
+		case !ok:
+			added = append(added, c.Name)
+		case t != c.Type:
+			changed = append(changed, c.Name)
+		}
+	}
+	for _, c := range old {
+		if _, ok := newT[c.Name]; !ok {
+			removed = append(removed, c.Name)
+		}
+	}
+	var common []string
+	for _, c := range new {
+		if _, ok := oldT[c.Name]; ok {
+			common = append(common, c.Name)
+		}
+	}
+	if len(added)+len(removed)+len(changed) == 0 {
+		return nil, common, nil
+	}
+	switch mode {
+	case "", "ignore":
+		return nil, common, nil
+	case "fail":
+		var parts []string
+		for _, c := range added {
+			parts = append(parts, fmt.Sprintf("new column %s %s", c, newT[c]))
+		}
+		for _, c := range removed {
+			parts = append(parts, fmt.Sprintf("column %s is gone", c))
+		}
+		for _, c := range changed {
+			parts = append(parts, fmt.Sprintf("column %s changed from %s to %s", c, oldT[c], newT[c]))
+		}
+		return nil, nil, fmt.Errorf("on_schema_change: fail: the model's columns changed (%s); run with --full-refresh or set on_schema_change", strings.Join(parts, "; "))
+	case "append_new_columns", "sync_all_columns":
+		var steps []Step
+		for _, c := range added {
+			steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s add column %s %s", target.Q(), ident(c), newT[c]), Body: -1})
+		}
+		cols := append(common, added...)
+		if mode == "sync_all_columns" {
+			for _, c := range removed {
+				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s drop column %s", target.Q(), ident(c)), Body: -1})
+			}
+			for _, c := range changed {
+				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s alter column %s type %s using %s::%s", target.Q(), ident(c), newT[c], ident(c), newT[c]), Body: -1})
+			}
+		}
+		return steps, cols, nil
+	}
+	return nil, nil, fmt.Errorf("on_schema_change: %q is not one of ignore, fail, append_new_columns, sync_all_columns", mode)
+}
+
+// Partition is one range partition: its name suffix and bounds.
+type Partition struct{ Suffix, From, To string }
+
+var granularities = map[string]string{"day": "YYYYMMDD", "month": "YYYYMM", "year": "YYYY"}
+
+// PartitionPeriods is the query listing the periods present in rel's column,
+// one row per partition: suffix, lower bound, upper bound (as text).
+func PartitionPeriods(rel string, p project.PartitionBy) (string, error) {
+	g := p.Granularity
+	if g == "" {
+		g = "month"
+	}
+	f, ok := granularities[g]
+	if !ok {
+		return "", fmt.Errorf("partition_by: granularity %q is not one of day, month, year", g)
+	}
+	col := ident(p.Column)
+	return fmt.Sprintf(`select distinct to_char(date_trunc('%[1]s', %[2]s), '%[3]s'),
+  to_char(date_trunc('%[1]s', %[2]s), 'YYYY-MM-DD'), to_char(date_trunc('%[1]s', %[2]s) + interval '1 %[1]s', 'YYYY-MM-DD')
+from %[4]s where %[2]s is not null
+union all
+select 'default', null, null where exists (select from %[4]s where %[2]s is null)
+order by 1`, g, col, f, rel), nil
+}
+
+// PartitionName is the name of a partition of the relation called base.
+func PartitionName(base, suffix string) string {
+	name := base + "_p" + suffix
+	if len(name) > 63 {
+		name = base[:63-len(suffix)-11] + fmt.Sprintf("_%08x", hash(base)) + "_p" + suffix
+	}
+	return name
+}
+
+// CreatePartitioned creates rel with the columns of like, range-partitioned on the column.
+func CreatePartitioned(rel Rel, like string, p project.PartitionBy) Step {
+	return Step{SQL: fmt.Sprintf("create table %s (like %s) partition by range (%s)", rel.Q(), like, ident(p.Column)), Body: -1}
+}
+
+// CreatePartitions creates the partitions of parent (named after base) that do not exist yet.
+func CreatePartitions(parent Rel, base string, parts []Partition) []Step {
+	var out []Step
+	for _, p := range parts {
+		name := pgx.Identifier{parent.Schema, PartitionName(base, p.Suffix)}.Sanitize()
+		bounds := "default"
+		if p.Suffix != "default" {
+			bounds = fmt.Sprintf("for values from (%s) to (%s)", quoteLiteral(p.From), quoteLiteral(p.To))
+		}
+		out = append(out, Step{SQL: fmt.Sprintf("create table if not exists %s partition of %s %s", name, parent.Q(), bounds), Body: -1})
+	}
+	return out
+}
+
+// InsertAll copies every row of from into rel.
+func InsertAll(rel Rel, from string) Step {
+	return Step{SQL: fmt.Sprintf("insert into %s select * from %s", rel.Q(), from), Body: -1}
+}
+
+var typeRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$`)
+
+// ContractProbe is a statement whose result columns have the declared types
+// of a contract, so PostgreSQL itself resolves names like int or varchar(20).
+func ContractProbe(cols []*project.Column) (string, error) {
+	var sel []string
+	for _, c := range cols {
+		if c.DataType == "" {
+			continue
+		}
+		if !typeRe.MatchString(strings.TrimSpace(c.DataType)) {
+			return "", fmt.Errorf("contract: column %s: data_type %q is not a type name (expected e.g. bigint, numeric(12,2), text[])", c.Name, c.DataType)
+		}
+		sel = append(sel, fmt.Sprintf("null::%s as %s", strings.TrimSpace(c.DataType), ident(c.Name)))
+	}
+	if len(sel) == 0 {
+		return "", nil
+	}
+	return "select " + strings.Join(sel, ", "), nil
+}
+
+// GrantSet is the set of privileges on a relation, as "PRIVILEGE role" pairs.
+type GrantSet map[[2]string]bool
+
+// SyncGrants grants what config asks for and is missing, and revokes what is
+// held (by roles other than the owner) that config no longer grants.
+func SyncGrants(rel Rel, want map[string][]string, have [][2]string) []Step {
+	w := GrantSet{}
+	for p, roles := range want {
+		for _, r := range roles {
+			w[[2]string{strings.ToUpper(p), r}] = true
+		}
+	}
+	h := GrantSet{}
+	for _, g := range have {
+		h[[2]string{strings.ToUpper(g[0]), g[1]}] = true
+	}
+	var out []Step
+	for _, g := range sortedKeys(h) {
+		if !w[g] {
+			out = append(out, Step{SQL: fmt.Sprintf("revoke %s on %s from %s", strings.ToLower(g[0]), rel.Q(), grantee(g[1])), Body: -1})
+		}
+	}
+	for _, g := range sortedKeys(w) {
+		if !h[g] {
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g[0]), rel.Q(), grantee(g[1])), Body: -1})
+		}
+	}
+	return out
+}
+
+func grantee(r string) string {
+	if r == "-" || strings.EqualFold(r, "public") {
+		return "public"
+	}
+	return ident(r)
+}
+
+func sortedKeys(s GrantSet) [][2]string {
+	out := make([][2]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i][1] != out[j][1] {
+			return out[i][1] < out[j][1]
+		}
+		return out[i][0] < out[j][0]
+	})
+	return out
+}
+
+// RefreshMaterializedView refreshes a materialized view in place;
+// concurrently (readers keep reading) when it has a unique index.
+func RefreshMaterializedView(rel Rel, concurrently bool) Step {
+	c := ""
+	if concurrently {
+		c = "concurrently "
+	}
+	return Step{SQL: "refresh materialized view " + c + rel.Q(), Body: -1}
+}
