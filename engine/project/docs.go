@@ -199,7 +199,7 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 			}
 			continue
 		}
-		if contains(TestConfigKeys, k) && (builtin || !isArgName(k)) {
+		if contains(TestConfigKeys, k) {
 			v := d.value(fv.value)
 			var probe Config
 			if err := probe.Apply(k, v); err != nil {
@@ -232,9 +232,6 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 	}
 	return t
 }
-
-// isArgName reports whether a custom test may use k as an argument rather than config.
-func isArgName(k string) bool { return k == "name" }
 
 func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 	f := d.mapping(item, "source", sourceKeys...)

@@ -1,0 +1,290 @@
+package cli
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/engine/artifacts"
+	"strata/engine/internal/pgtest"
+)
+
+func results(t *testing.T, dir string) map[string]artifacts.Result {
+	t.Helper()
+	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]artifacts.Result{}
+	for _, r := range rr.Results {
+		out[strings.TrimPrefix(r.ID, "test.dq.")] = r
+	}
+	return out
+}
+
+const dqSeed = "id,name,amount,kind,parent_id,created_at\n" +
+	"1,ann,10,a,,2024-01-01 00:00:00\n" +
+	"2,bob,20,b,1,2024-01-02 00:00:00\n" +
+	"3,,30,c,1,2024-01-03 00:00:00\n" +
+	"3,dup,-5,it's;\\x,9,2024-01-04 00:00:00\n"
+
+// Every generic test once passing and once failing, with the failing row counts pinned.
+func TestEveryGenericTestPassesAndFails(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":             "name: dq\n",
+		"seeds/rows.csv":           dqSeed,
+		"seeds/other.csv":          "id\n1\n2\n3\n4\n",
+		"macros/tests.sql":         `{{ define "test_is_even" }}select * from {{ .relation }} where {{ ident .column }} % 2 <> 0{{ end }}`,
+		"tests/no_big_amounts.sql": `select * from {{ ref "rows" }} where amount > {{ var "max_amount" 25 }}`,
+		"seeds/seeds.yml": `seeds:
+  - name: rows
+    tests:
+      - unique_combination: {columns: [id, name], name: pass_unique_combination}
+      - unique_combination: {columns: [id], name: fail_unique_combination}
+      - equal_row_count: {to: other, name: pass_equal_row_count}
+      - row_count: {min: 1, max: 4, name: pass_row_count}
+      - row_count: {min: 5, name: fail_row_count}
+      - not_empty: {name: pass_not_empty}
+      - recency: {field: created_at, max_age: 100000d, name: pass_recency}
+      - recency: {field: created_at, max_age: 1d, name: fail_recency}
+      - expression_is_true: {expression: "amount <> 0", name: pass_expression}
+      - expression_is_true: {expression: "amount > 0", name: fail_expression}
+    columns:
+      - name: id
+        tests:
+          - not_null: {name: pass_not_null}
+          - unique: {name: fail_unique}
+          - relationships: {to: other, field: id, name: pass_relationships}
+          - is_even: {name: fail_custom}
+      - name: name
+        tests:
+          - not_null: {name: fail_not_null}
+          - accepted_values: {values: [ann, bob, dup], name: pass_accepted_values}
+          - accepted_values: {values: [ann], name: fail_accepted_values}
+      - name: kind
+        tests:
+          - accepted_values: {values: [a, b, c, "it's;\\x"], name: pass_quoted_values}
+      - name: parent_id
+        tests:
+          - relationships: {to: other, field: id, name: fail_relationships}
+      - name: amount
+        tests:
+          - accepted_range: {min: -5, max: 30, name: pass_range}
+          - accepted_range: {min: 0, inclusive: false, name: fail_range}
+  - name: other
+`,
+	})
+	code, out := strata(t, dir, "build")
+	if code != 1 {
+		t.Fatalf("build exited %d, want 1 (some tests fail on purpose):\n%s", code, out)
+	}
+	res := results(t, dir)
+	fails := map[string]int64{
+		"fail_unique_combination": 1, "fail_row_count": 1, "fail_recency": 1, "fail_expression": 1,
+		"fail_unique": 1, "fail_custom": 3, "fail_not_null": 1, "fail_accepted_values": 2,
+		"fail_relationships": 1, "fail_range": 1, "no_big_amounts": 1,
+	}
+	seen := 0
+	for name, r := range res {
+		if r.ResourceType != "test" {
+			continue
+		}
+		seen++
+		want, shouldFail := fails[name]
+		switch {
+		case shouldFail && (r.Status != "fail" || r.Failures == nil || *r.Failures != want):
+			t.Errorf("%s: status %s, failures %v; want fail with %d rows (%s)", name, r.Status, deref(r.Failures), want, r.Message)
+		case !shouldFail && r.Status != "pass":
+			t.Errorf("%s: status %s (%s), want pass", name, r.Status, r.Message)
+		}
+	}
+	if seen != 22 {
+		t.Errorf("%d tests ran, want 22:\n%s", seen, out)
+	}
+	// Failures show a few offending values.
+	if !strings.Contains(res["fail_accepted_values"].Message, `"bob"`) || !strings.Contains(res["fail_relationships"].Message, `"9"`) {
+		t.Errorf("failure messages lack sample values: %q / %q", res["fail_accepted_values"].Message, res["fail_relationships"].Message)
+	}
+	// junit.xml: one testcase per test, failures with their row counts.
+	var j artifacts.JUnit
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.Tests != 22 || j.Failures != len(fails) {
+		t.Errorf("junit: %d tests, %d failures; want 22, %d", j.Tests, j.Failures, len(fails))
+	}
+	if !strings.Contains(string(b), `message="3 failing rows"`) {
+		t.Errorf("junit.xml lacks a failure with its row count:\n%s", b)
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// The acceptance scenario of issue 5: an error test and a warn test fail; fixing the error leaves the warning.
+func TestErrorAndWarningSeverity(t *testing.T) {
+	url := pgtest.DB(t)
+	yml := `seeds:
+  - name: people
+    columns:
+      - name: email
+        tests:
+          - not_null
+          - unique: {severity: warn}
+`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: dq\n",
+		"seeds/people.csv": "id,email\n1,a@x\n2,a@x\n3,\n",
+		"seeds/people.yml": yml,
+	})
+	if code, out := strata(t, dir, "seed"); code != 0 {
+		t.Fatalf("seed: %d\n%s", code, out)
+	}
+	code, out := strata(t, dir, "test")
+	if code != 1 {
+		t.Fatalf("test exited %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"FAIL 1 not_null_people_email", "WARN 1 unique_people_email", "PASS=0 WARN=1 ERROR=1 SKIP=0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "seeds", "people.csv"), []byte("id,email\n1,a@x\n2,a@x\n3,c@x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := strata(t, dir, "seed"); code != 0 {
+		t.Fatalf("seed: %d\n%s", code, out)
+	}
+	code, out = strata(t, dir, "test")
+	if code != 0 || !strings.Contains(out, "WARN 1 unique_people_email") || !strings.Contains(out, "PASS=1 WARN=1 ERROR=0 SKIP=0") {
+		t.Fatalf("after the fix: exit %d, want 0 with the warning still shown:\n%s", code, out)
+	}
+}
+
+// Test config keys: warn_if/error_if thresholds, where, limit, store_failures.
+func TestTestConfigKeys(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dq\n",
+		"seeds/n.csv":  "v,grp\n1,a\n2,a\n3,b\n4,b\n5,b\n",
+		"seeds/n.yml": `seeds:
+  - name: n
+    columns:
+      - name: v
+        tests:
+          - accepted_range: {max: 1, name: thresholds_warn, warn_if: ">2", error_if: ">10"}
+          - accepted_range: {max: 1, name: thresholds_error, error_if: ">=4"}
+          - accepted_range: {max: 1, name: thresholds_pass, warn_if: ">4", error_if: ">4"}
+          - accepted_range: {max: 1, name: filtered, where: "grp = 'a'"}
+          - accepted_range: {max: 1, name: limited, limit: 2}
+          - accepted_range: {max: 1, name: stored, store_failures: true}
+`,
+	})
+	code, out := strata(t, dir, "build")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	res := results(t, dir)
+	check := func(name, status string, failures int64) {
+		t.Helper()
+		r := res[name]
+		if r.Status != status || r.Failures == nil || *r.Failures != failures {
+			t.Errorf("%s: %s with %v failures, want %s with %d (%s)", name, r.Status, deref(r.Failures), status, failures, r.Message)
+		}
+	}
+	check("thresholds_warn", "warn", 4)
+	check("thresholds_error", "fail", 4)
+	check("thresholds_pass", "pass", 4)
+	check("filtered", "fail", 1)
+	check("limited", "fail", 2)
+	check("stored", "fail", 4)
+	if !strings.Contains(res["stored"].Message, "audit.stored") {
+		t.Errorf("store_failures does not name its table: %s", res["stored"].Message)
+	}
+	if got := queryInt(t, url, "select count(*) from audit.stored"); got != 4 {
+		t.Errorf("audit.stored holds %d rows, want 4", got)
+	}
+}
+
+// build: a failing error test skips what depends on the tested node; a failing warning never does.
+func TestBuildSkipsAfterFailingErrorTest(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":         "name: dq\nmodels:\n  '.': {materialized: table}\n",
+		"models/base.sql":      "select 1 as id union all select 1",
+		"models/child.sql":     `select * from {{ ref "base" }}`,
+		"models/grandkid.sql":  `select * from {{ ref "child" }}`,
+		"models/other.sql":     "select 2 as id union all select 2",
+		"models/other_kid.sql": `select * from {{ ref "other" }}`,
+		"models/schema.yml": `models:
+  - name: base
+    columns: [{name: id, tests: [unique]}]
+  - name: other
+    columns: [{name: id, tests: [{unique: {severity: warn}}]}]
+`,
+	})
+	code, out := strata(t, dir, "build")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	res := results(t, dir)
+	for id, want := range map[string]string{
+		"model.dq.base": "success", "unique_base_id": "fail", "model.dq.child": "skipped", "model.dq.grandkid": "skipped",
+		"model.dq.other": "success", "unique_other_id": "warn", "model.dq.other_kid": "success",
+	} {
+		if got := res[id].Status; got != want {
+			t.Errorf("%s: %s, want %s", id, got, want)
+		}
+	}
+	if msg := res["model.dq.child"].Message; !strings.Contains(msg, "unique_base_id") {
+		t.Errorf("the skip does not give its reason: %q", msg)
+	}
+	if !strings.Contains(out, "SKIP table model public.child") {
+		t.Errorf("no SKIP line:\n%s", out)
+	}
+	// --select: a test is selected with the model it tests.
+	code, out = strata(t, dir, "test", "--select", "other")
+	if code != 0 || !strings.Contains(out, "WARN 1 unique_other_id") || strings.Contains(out, "unique_base_id") {
+		t.Errorf("test --select other: exit %d:\n%s", code, out)
+	}
+	var rr artifacts.RunResults
+	b, _ := os.ReadFile(filepath.Join(dir, "target", "run_results.json"))
+	if err := json.Unmarshal(b, &rr); err != nil || len(rr.Results) != 1 {
+		t.Errorf("run_results after test --select other: %v, %d results", err, len(rr.Results))
+	}
+}
+
+// Source freshness is checked as a test.
+func TestSourceFreshness(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dq\non-run-start:\n  - create schema if not exists crm\n  - create table if not exists crm.accounts as select now() - interval '30 hours' as updated_at\n  - create table if not exists crm.stale as select now() - interval '10 days' as updated_at\n",
+		"models/src.yml": `sources:
+  - name: crm
+    freshness: {warn_after: 24h, error_after: 72h}
+    loaded_at_field: updated_at
+    tables: [{name: accounts}, {name: stale}]
+`,
+		"models/uses.sql": `select * from {{ source "crm" "accounts" }}`,
+	})
+	code, out := strata(t, dir, "build")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	res := results(t, dir)
+	if res["freshness_crm_accounts"].Status != "warn" || res["freshness_crm_stale"].Status != "fail" {
+		t.Errorf("freshness: accounts %s, stale %s; want warn, fail\n%s", res["freshness_crm_accounts"].Status, res["freshness_crm_stale"].Status, out)
+	}
+}
