@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"strata/engine/compile"
 	"strata/engine/local"
@@ -35,22 +36,55 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	targetDir := filepath.Join(l.dir, "target")
-	n := 0
+	var ids []string
 	for _, id := range l.man.Sorted() {
-		res, ok := l.compiled[id]
-		if !ok || !selected[id] {
-			continue
+		if _, ok := l.compiled[id]; ok && selected[id] {
+			ids = append(ids, id)
 		}
-		if _, err := compile.Write(filepath.Join(targetDir, "compiled"), l.man.Nodes[id], res.SQL); err != nil {
-			fmt.Fprintf(a.stderr, "strata compile: %v\n", err)
-			return ExitFailed
-		}
-		n++
 	}
-	if err := a.writeManifest(l, targetDir); err != nil {
-		fmt.Fprintf(a.stderr, "strata compile: %v\n", err)
+	// Writing thousands of small files is bound by the file system's latency,
+	// not the CPU: write them from a few goroutines, and the manifest meanwhile.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan string)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				if _, err := compile.Write(filepath.Join(targetDir, "compiled"), l.man.Nodes[id], l.compiled[id].SQL); err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.writeManifest(l, targetDir); err != nil {
+			fail(err)
+		}
+	}()
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		fmt.Fprintf(a.stderr, "strata compile: %v\n", firstErr)
 		return ExitFailed
 	}
+	n := len(ids)
 	fmt.Fprintf(a.stdout, "Compiled %d node%s to target/compiled/ and wrote target/manifest.json\n", n, plural(n))
 	return ExitOK
 }
