@@ -17,6 +17,11 @@ import (
 // not name targets gets one pointing at url.
 func writeProject(t *testing.T, url string, files map[string]string) string {
 	t.Helper()
+	return writeProjectB(t, url, files)
+}
+
+func writeProjectB(t testing.TB, url string, files map[string]string) string {
+	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {
 		if name == "project.yaml" && url != "" && !strings.Contains(body, "targets:") {
@@ -35,6 +40,11 @@ func writeProject(t *testing.T, url string, files map[string]string) string {
 
 // strata runs the CLI on dir and returns the exit code and everything printed.
 func strata(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	return strataB(t, dir, args...)
+}
+
+func strataB(t testing.TB, dir string, args ...string) (int, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := Main(context.Background(), append([]string{"--project-dir", dir, "--no-color"}, args...), &out, &errOut)
