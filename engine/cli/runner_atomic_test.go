@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/internal/pgtest"
+)
+
+// TestRunnerReadersNeverSeeAMissingTable rebuilds a table 20 times while a
+// reader queries it (and a view on it) in a loop: every query must succeed.
+func TestRunnerReadersNeverSeeAMissingTable(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rd\nmodels: {'.': {materialized: table}}\n",
+		"models/t.sql": "select g as id from generate_series(1, 2000) g",
+		"models/v.sql": "{{ config \"materialized\" \"view\" }}select count(*) as n from {{ ref \"t\" }}",
+	})
+	must(t, 0, dir, "run")
+	ctx, stop := context.WithCancel(context.Background())
+	var queries, failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for _, q := range []string{"select count(*) from public.t", "select n from public.v"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := pgx.Connect(context.Background(), url)
+			if err != nil {
+				firstErr.Store(err.Error())
+				failures.Add(1)
+				return
+			}
+			defer conn.Close(context.Background())
+			for ctx.Err() == nil {
+				var n int64
+				if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, q+": "+err.Error())
+				} else if n != 2000 {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, q+": saw a half-built table")
+				}
+				queries.Add(1)
+			}
+		}()
+	}
+	for range 20 {
+		must(t, 0, dir, "run")
+	}
+	stop()
+	wg.Wait()
+	if failures.Load() > 0 {
+		t.Fatalf("%d of %d reads failed; first: %v", failures.Load(), queries.Load(), firstErr.Load())
+	}
+	if queries.Load() < 20 {
+		t.Fatalf("only %d reads ran", queries.Load())
+	}
+}
+
+// TestRunnerHandMadeViewsSurviveARebuild: views a user made by hand on a
+// model (a chain of them) are recreated with their owner, grants and comments.
+func TestRunnerHandMadeViewsSurviveARebuild(t *testing.T) {
+	url := pgtest.DB(t)
+	createRoles(t, url, "runner_owner", "runner_viewer")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: hv\nvars: {k: 1}\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql":   `select g as id, 'n' || g as name, g * {{ var "k" }} as amount from generate_series(1, 3) g`,
+		"models/mv.sql":  "{{ config \"materialized\" \"view\" }}select id from {{ ref \"m\" }}",
+		"models/top.sql": `select sum(amount) as total from {{ ref "m" }}`,
+		"models/schema.yml": "models:\n  - name: m\n    config: {grants: {select: [runner_owner]}}\n",
+	})
+	must(t, 0, dir, "run")
+	execSQL(t, url,
+		"create view public.hv1 as select id, name from public.m",
+		"create view public.hv2 as select h.id, h.name, m.amount from public.hv1 h join public.m using (id)",
+		"alter view public.hv1 owner to runner_owner",
+		"grant select on public.hv2 to runner_viewer",
+		"comment on view public.hv1 is 'made by hand'",
+		"comment on column public.hv2.name is 'the name'",
+	)
+	must(t, 0, dir, "run", "--select", "m", "--vars", "k: 2")
+	if got := queryText(t, url, "select pg_get_userbyid(relowner)::text from pg_class where oid = 'public.hv1'::regclass"); got != "runner_owner" {
+		t.Errorf("hv1 owner %s", got)
+	}
+	if got := queryText(t, url, "select obj_description('public.hv1'::regclass, 'pg_class')"); got != "made by hand" {
+		t.Errorf("hv1 comment %q", got)
+	}
+	if got := queryText(t, url, "select col_description('public.hv2'::regclass, 2)"); got != "the name" {
+		t.Errorf("hv2 column comment %q", got)
+	}
+	if got := queryText(t, url, "select has_table_privilege('runner_viewer', 'public.hv2', 'select')::text"); got != "true" {
+		t.Errorf("hv2 lost its grant")
+	}
+	if got := queryInt(t, url, "select sum(amount) from public.hv2"); got != 12 {
+		t.Errorf("hv2 reads %d, want the new data (12)", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.mv"); got != 3 {
+		t.Errorf("managed view mv reads %d rows", got)
+	}
+
+	// The new version lacks a column hv1 uses: the swap refuses, naming both,
+	// and nothing changes.
+	writeFile(t, dir, "models/m.sql", `select g as id, g * 3 as amount from generate_series(1, 3) g`)
+	out := must(t, 1, dir, "run", "--select", "m")
+	if !strings.Contains(out, "public.hv1") || !strings.Contains(out, `"name"`) && !strings.Contains(out, "name does not exist") {
+		t.Errorf("the refusal does not name the view and the column:\n%s", out)
+	}
+	if got := queryInt(t, url, "select sum(amount) from public.m"); got != 12 {
+		t.Errorf("the old table changed: sum %d", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.hv2"); got != 3 {
+		t.Errorf("hv2 reads %d rows after the refusal", got)
+	}
+	if got := queryText(t, url, "select coalesce(to_regclass('public.m__strata_new')::text, 'none')"); got != "none" {
+		t.Errorf("left behind %s", got)
+	}
+}
+
+// waitForSleep waits until a strata session runs pg_sleep.
+func waitForSleep(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and state = 'active' and query like '%pg_sleep%' and pid <> pg_backend_pid()") > 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("strata never started the slow model")
+}
+
+func sleepingProject(t *testing.T, url string) string {
+	return writeProject(t, url, map[string]string{
+		"project.yaml": "name: sl\nvars: {sleep: 0, v: 1}\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql": `select {{ var "v" }} as v, (select 1 from pg_sleep({{ var "sleep" }})) as slept`,
+	})
+}
+
+// TestRunnerCancelStopsServerStatements: a cancelled run (Ctrl-C) exits 130
+// at once, the statement stops on the server, and the old table is intact.
+func TestRunnerCancelStopsServerStatements(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := sleepingProject(t, url)
+	must(t, 0, dir, "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		waitForSleep(t, url)
+		cancel()
+	}()
+	var out bytes.Buffer
+	start := time.Now()
+	code := Main(ctx, []string{"--project-dir", dir, "run", "--vars", "{sleep: 60, v: 2}"}, &out, &out)
+	if code != ExitCancelled {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitCancelled, out.String())
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("cancelling took %s", d)
+	}
+	if n := queryInt(t, url, "select count(*) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()"); n != 0 {
+		t.Errorf("%d statements still run on the server", n)
+	}
+	if got := queryInt(t, url, "select v from public.m"); got != 1 {
+		t.Errorf("the old table changed: v = %d", got)
+	}
+	if got := queryText(t, url, "select coalesce(to_regclass('public.m__strata_new')::text, 'none')"); got != "none" {
+		t.Errorf("left behind %s", got)
+	}
+}
+
+// TestRunnerTargetLock: a second run on a target waits for the first, or fails with --no-wait.
+func TestRunnerTargetLock(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: lk\n",
+		"models/m.sql": "select 1 as id",
+	})
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "select pg_advisory_lock(hashtextextended('strata:lk', 0))"); err != nil {
+		t.Fatal(err)
+	}
+	out := must(t, 1, dir, "run", "--no-wait")
+	if !strings.Contains(out, "another strata run holds target t") {
+		t.Errorf("--no-wait:\n%s", out)
+	}
+	type res struct {
+		code int
+		out  string
+	}
+	done := make(chan res, 1)
+	go func() {
+		var b bytes.Buffer
+		code := Main(context.Background(), []string{"--project-dir", dir, "run"}, &b, &b)
+		done <- res{code, b.String()}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("the second run did not wait: exit %d\n%s", r.code, r.out)
+	case <-time.After(time.Second):
+	}
+	if _, err := conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended('strata:lk', 0))"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.code != 0 || !strings.Contains(r.out, "Waiting for another strata run") {
+			t.Fatalf("exit %d\n%s", r.code, r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting run never finished")
+	}
+}
+
+// TestRunnerSIGKILLDuringABuild kills the strata binary in the middle of a
+// table build: the old table stays intact and the next run succeeds.
+func TestRunnerSIGKILLDuringABuild(t *testing.T) {
+	url := pgtest.DB(t)
+	bin := filepath.Join(t.TempDir(), "strata")
+	if out, err := exec.Command("go", "build", "-o", bin, "strata/cmd/strata").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := sleepingProject(t, url)
+	must(t, 0, dir, "run")
+	cmd := exec.Command(bin, "--project-dir", dir, "run", "--vars", "{sleep: 60, v: 2}")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForSleep(t, url)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if got := queryInt(t, url, "select v from public.m"); got != 1 {
+		t.Errorf("the old table changed: v = %d", got)
+	}
+	start := time.Now()
+	must(t, 0, dir, "run", "--vars", "{sleep: 0, v: 3}")
+	if got := queryInt(t, url, "select v from public.m"); got != 3 {
+		t.Errorf("the next run did not build: v = %d", got)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the next run waited %s for the killed one", d)
+	}
+}
