@@ -73,10 +73,10 @@ func TestRunnerHandMadeViewsSurviveARebuild(t *testing.T) {
 	url := pgtest.DB(t)
 	createRoles(t, url, "runner_owner", "runner_viewer")
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml":   "name: hv\nvars: {k: 1}\nmodels: {'.': {materialized: table}}\n",
-		"models/m.sql":   `select g as id, 'n' || g as name, g * {{ var "k" }} as amount from generate_series(1, 3) g`,
-		"models/mv.sql":  "{{ config \"materialized\" \"view\" }}select id from {{ ref \"m\" }}",
-		"models/top.sql": `select sum(amount) as total from {{ ref "m" }}`,
+		"project.yaml":      "name: hv\nvars: {k: 1}\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql":      `select g as id, 'n' || g as name, g * {{ var "k" }} as amount from generate_series(1, 3) g`,
+		"models/mv.sql":     "{{ config \"materialized\" \"view\" }}select id from {{ ref \"m\" }}",
+		"models/top.sql":    `select sum(amount) as total from {{ ref "m" }}`,
 		"models/schema.yml": "models:\n  - name: m\n    config: {grants: {select: [runner_owner]}}\n",
 	})
 	must(t, 0, dir, "run")
