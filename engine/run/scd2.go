@@ -3,11 +3,376 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
 	"strata/engine/manifest"
+	"strata/engine/materialize"
 )
 
-// scd2 builds a slowly changing dimension (SPEC 4).
+// scd2 builds a slowly changing dimension (SPEC 4) in one transaction: the
+// model's query is staged into a temporary table indexed on the unique key and
+// checked (no NULL, no duplicate key) before the dimension is touched; the
+// first build makes every row current; later builds close the current version
+// of changed and deleted keys and insert new versions, set-based. An advisory
+// lock keeps two runs of one dimension from interleaving. The change times are
+// described on materialize.SCD2.
 func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result {
-	return fail(r, errors.New("materialized: scd2 is not built yet by this version of strata"))
+	res, err := e.C.Node(n, compile.Options{})
+	if err != nil {
+		return fail(r, err)
+	}
+	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
+		return fail(r, err)
+	}
+	runTS := time.Now().UTC()
+	if e.C.RunStartedAt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, e.C.RunStartedAt); err == nil {
+			runTS = t
+		}
+	}
+	d := scd2Spec(n, runTS)
+	body := materialize.Body(res.SQL, e.Empty)
+	var executed []string
+	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) (int64, error) {
+		executed = append(executed, s.SQL)
+		tag, err := q.Exec(ctx, s.SQL)
+		if err != nil {
+			if s.Body >= 0 {
+				return 0, e.sqlError(n, err, s)
+			}
+			return 0, fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		}
+		return tag.RowsAffected(), nil
+	}
+	var response string
+	var rows int64
+	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+		if _, err := exec(ctx, tx, d.Lock()); err != nil {
+			return err
+		}
+		for _, h := range n.Config.PreHook {
+			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
+			if err != nil {
+				return err
+			}
+			if _, err := exec(ctx, tx, materialize.Step{SQL: sql, Body: -1}); err != nil {
+				return fmt.Errorf("pre_hook: %w", err)
+			}
+		}
+		staged, err := exec(ctx, tx, d.Stage(body))
+		if err != nil {
+			return err
+		}
+		var tempSchema string
+		if err := tx.QueryRow(ctx, "select nspname from pg_namespace where oid = pg_my_temp_schema()").Scan(&tempSchema); err != nil {
+			return err
+		}
+		src, err := postgres.Columns(ctx, tx, postgres.Rel{Schema: tempSchema, Name: d.Source.Name})
+		if err != nil {
+			return err
+		}
+		for _, c := range src {
+			d.Columns = append(d.Columns, c.Name)
+		}
+		if err := checkSCD2Source(d, n.Config.CheckCols); err != nil {
+			return err
+		}
+		for _, s := range d.StageIndex() {
+			if _, err := exec(ctx, tx, s); err != nil {
+				return err
+			}
+		}
+		if err := e.scd2Guards(ctx, tx, d, &executed); err != nil {
+			return err
+		}
+		kind, err := postgres.RelKind(ctx, tx, prel(n.Relation))
+		if err != nil {
+			return err
+		}
+		if kind == "" || e.FullRefresh {
+			if err := e.scd2Create(ctx, tx, n, d, kind, exec); err != nil {
+				return err
+			}
+			rows = staged
+			response = fmt.Sprintf("SCD2 %d new", staged)
+			if e.FullRefresh && kind != "" {
+				response += " (rebuilt: history dropped)"
+			}
+		} else {
+			if kind != "table" {
+				return fmt.Errorf("%s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", n.Relation, strings.ReplaceAll(kind, "_", " "))
+			}
+			if e.Empty {
+				response = "SCD2 unchanged (--empty)"
+				return e.postHooks(ctx, tx, n, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+					_, err := exec(ctx, q, s)
+					return err
+				})
+			}
+			var stats scd2Stats
+			if stats, err = e.scd2Update(ctx, tx, n, d, src, exec); err != nil {
+				return err
+			}
+			rows = stats.inserted + stats.markers
+			response = fmt.Sprintf("SCD2 %d new, %d changed, %d deleted", stats.inserted-stats.closed, stats.closed, stats.deleted)
+		}
+		return e.postHooks(ctx, tx, n, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+			_, err := exec(ctx, q, s)
+			return err
+		})
+	})
+	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
+	if err != nil {
+		return fail(r, err)
+	}
+	r.Status = Success
+	r.Response = response
+	r.Rows = rows
+	r.Duration = time.Since(r.Started)
+	return r
+}
+
+// scd2Spec resolves an scd2 model's config, with its defaults.
+func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
+	c := n.Config
+	d := &materialize.SCD2{
+		Target:       rel(n.Relation),
+		Source:       materialize.Rel{Schema: "pg_temp", Name: "strata_scd2_source"},
+		Keys:         c.UniqueKey,
+		UpdatedAt:    c.UpdatedAt,
+		HardDeletes:  c.HardDeletes,
+		ValidFrom:    "valid_from",
+		ValidTo:      "valid_to",
+		IsCurrent:    "is_current",
+		SurrogateKey: n.Name + "_key",
+		RunStartedAt: runTS,
+	}
+	if c.Strategy == "check" {
+		d.UpdatedAt = ""
+	}
+	if d.HardDeletes == "" {
+		d.HardDeletes = "ignore"
+	}
+	if sc := c.SCD2Columns; sc != nil {
+		for _, p := range []struct {
+			dst *string
+			v   string
+		}{{&d.ValidFrom, sc.ValidFrom}, {&d.ValidTo, sc.ValidTo}, {&d.IsCurrent, sc.IsCurrent}, {&d.SurrogateKey, sc.SurrogateKey}} {
+			if p.v != "" {
+				*p.dst = p.v
+			}
+		}
+	}
+	return d
+}
+
+// checkSCD2Source checks the columns the config names against the model's query.
+func checkSCD2Source(d *materialize.SCD2, checkCols []string) error {
+	has := func(c string) bool { return slices.Contains(d.Columns, c) }
+	var errs []string
+	if len(d.Keys) == 0 {
+		errs = append(errs, "an scd2 model needs unique_key (the column or columns that identify a row of the source)")
+	}
+	for _, k := range d.Keys {
+		if !has(k) {
+			errs = append(errs, fmt.Sprintf("unique_key column %q is not a column of the model's query", k))
+		}
+	}
+	if d.UpdatedAt != "" && !has(d.UpdatedAt) {
+		errs = append(errs, fmt.Sprintf("updated_at column %q is not a column of the model's query", d.UpdatedAt))
+	}
+	for _, c := range checkCols {
+		if c != "all" && !has(c) {
+			errs = append(errs, fmt.Sprintf("check_cols column %q is not a column of the model's query", c))
+		}
+	}
+	for _, b := range d.Bookkeeping() {
+		if has(b) {
+			errs = append(errs, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; ") + fmt.Sprintf(" (the query has: %s)", strings.Join(d.Columns, ", ")))
+	}
+	return nil
+}
+
+// scd2Guards refuses a source whose unique key has a NULL or a duplicate,
+// before the dimension is touched.
+func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, executed *[]string) error {
+	q := d.NullKeys()
+	*executed = append(*executed, q)
+	var nulls int64
+	if err := tx.QueryRow(ctx, q).Scan(&nulls); err != nil {
+		return postgres.Explain(err, q, 0)
+	}
+	if nulls > 0 {
+		return fmt.Errorf("unique_key (%s) is NULL in %d row%s of the source; the dimension was not changed", strings.Join(d.Keys, ", "), nulls, plural(nulls))
+	}
+	q = d.DuplicateKey()
+	*executed = append(*executed, q)
+	vals := make([]any, len(d.Keys)+1)
+	texts := make([]*string, len(d.Keys))
+	for i := range texts {
+		vals[i] = &texts[i]
+	}
+	var count int64
+	vals[len(d.Keys)] = &count
+	err := tx.QueryRow(ctx, q).Scan(vals...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return postgres.Explain(err, q, 0)
+	}
+	parts := make([]string, len(d.Keys))
+	for i, k := range d.Keys {
+		parts[i] = k + "=" + *texts[i]
+	}
+	return fmt.Errorf("unique_key is not unique in the source: %s appears %d times; the dimension was not changed", strings.Join(parts, ", "), count)
+}
+
+type stepExec func(context.Context, postgres.Querier, materialize.Step) (int64, error)
+
+// scd2Create builds the dimension from scratch: on the first build, or on an
+// allowed --full-refresh, under a temporary name swapped in so the views that
+// depend on the dimension are kept.
+func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2, kind string, exec stepExec) error {
+	target := d.Target
+	if kind == "" {
+		if _, err := exec(ctx, tx, d.Create(target)); err != nil {
+			return err
+		}
+	} else {
+		tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
+		if _, err := exec(ctx, tx, materialize.DropIfExists(tmp, "table")); err != nil {
+			return err
+		}
+		if _, err := exec(ctx, tx, d.Create(tmp)); err != nil {
+			return err
+		}
+		if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), "table"); err != nil {
+			return err
+		}
+	}
+	steps := d.Indexes()
+	steps = append(steps, scd2Finish(n, target)...)
+	for _, s := range steps {
+		if _, err := exec(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type scd2Stats struct{ inserted, closed, deleted, markers int64 }
+
+// scd2Update applies one later build to an existing dimension.
+func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2, src []postgres.Column, exec stepExec) (scd2Stats, error) {
+	var st scd2Stats
+	if _, err := exec(ctx, tx, d.LockTable()); err != nil {
+		return st, err
+	}
+	dim, err := postgres.Columns(ctx, tx, prel(n.Relation))
+	if err != nil {
+		return st, err
+	}
+	have := map[string]bool{}
+	for _, c := range dim {
+		have[c.Name] = true
+	}
+	for _, b := range []string{d.SurrogateKey, d.ValidFrom, d.ValidTo, d.IsCurrent} {
+		if !have[b] {
+			return st, fmt.Errorf("%s has no column %q, so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history", n.Relation, b)
+		}
+	}
+	// A column new in the source is added; the versions before it get NULL.
+	for _, c := range src {
+		if !have[c.Name] {
+			if _, err := exec(ctx, tx, d.AddColumn(c.Name, c.Type)); err != nil {
+				return st, err
+			}
+			dim = append(dim, c)
+			have[c.Name] = true
+		}
+	}
+	if d.HardDeletes == "new_record" && !have[materialize.IsDeletedColumn] {
+		if _, err := exec(ctx, tx, d.AddIsDeleted()); err != nil {
+			return st, err
+		}
+	}
+	book := d.Bookkeeping()
+	book = append(book, materialize.IsDeletedColumn)
+	for _, c := range dim {
+		if !slices.Contains(book, c.Name) {
+			d.Carry = append(d.Carry, c.Name)
+		}
+	}
+	d.Compare = nil
+	if cc := n.Config.CheckCols; len(cc) > 0 && !slices.Contains(cc, "all") {
+		d.Compare = cc
+	} else {
+		for _, c := range d.Columns {
+			if !slices.Contains(d.Keys, c) {
+				d.Compare = append(d.Compare, c)
+			}
+		}
+	}
+	if st.inserted, err = exec(ctx, tx, d.Changes()); err != nil {
+		return st, err
+	}
+	if st.closed, err = exec(ctx, tx, d.Close()); err != nil {
+		return st, err
+	}
+	if _, err = exec(ctx, tx, d.Insert()); err != nil {
+		return st, err
+	}
+	if d.HardDeletes != "ignore" {
+		if err := e.scd2Deletes(ctx, tx, d, &st, exec); err != nil {
+			return st, err
+		}
+	}
+	for _, s := range scd2Finish(n, d.Target) {
+		if _, err := exec(ctx, tx, s); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// scd2Deletes closes the current versions of keys gone from the source
+// (invalidate) and, for new_record, adds a current deletion marker.
+func (e *Executor) scd2Deletes(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, st *scd2Stats, exec stepExec) error {
+	var err error
+	if st.deleted, err = exec(ctx, tx, d.Deleted()); err != nil {
+		return err
+	}
+	if _, err = exec(ctx, tx, d.CloseDeleted()); err != nil {
+		return err
+	}
+	if d.HardDeletes == "new_record" {
+		if st.markers, err = exec(ctx, tx, d.InsertDeleted()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scd2Finish completes the dimension after a build: the configured indexes,
+// statistics (downstream models read it right away), grants and comment.
+func scd2Finish(n *manifest.Node, target materialize.Rel) []materialize.Step {
+	steps := materialize.Indexes(target, target.Name, n.Config.Indexes)
+	steps = append(steps, materialize.Step{SQL: "analyze " + target.Q(), Body: -1})
+	steps = append(steps, materialize.Grants(target, n.Config.Grants)...)
+	if n.Description != "" {
+		steps = append(steps, materialize.Comment(target, "table", n.Description))
+	}
+	return steps
 }

@@ -1,0 +1,304 @@
+package materialize
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SCD2 describes one build of a slowly changing dimension (SPEC 4) and
+// generates its statements. The runner stages the model's query into a
+// temporary table (Source), checks it, and then applies the set-based
+// statements below in one transaction.
+//
+// Versions are half-open intervals [valid_from, valid_to); the current version
+// of a key has valid_to NULL and is_current true. The change time of a version
+// is, per row:
+//
+//   - strategy timestamp: the row's updated_at (the run's start time when it is
+//     NULL, or for a key deleted from the source, which has no updated_at);
+//   - strategy check: the run's start time (run_started_at).
+//
+// A key coming back after a deletion starts at its updated_at if that is
+// later than the deletion, else at the run's start time. A change time is
+// never earlier than a microsecond after the start of the version it closes,
+// so intervals never overlap or run backwards and surrogate keys stay unique,
+// even when two runs start within the same second.
+type SCD2 struct {
+	Target Rel
+	Source Rel // the staged source (a temporary table)
+	// Keys are the unique_key columns; Columns all the source's columns, in
+	// order; Compare the columns whose change makes a new version (strategy
+	// check: check_cols, or every non-key column of both source and dimension).
+	Keys, Columns, Compare []string
+	// Carry are the dimension's own columns (not bookkeeping) that a deletion
+	// marker copies from the version it closes: every column, including those
+	// the source no longer has.
+	Carry     []string
+	UpdatedAt string // strategy timestamp: the updated_at column; "" for check
+	// HardDeletes is ignore, invalidate or new_record.
+	HardDeletes  string
+	ValidFrom    string
+	ValidTo      string
+	IsCurrent    string
+	SurrogateKey string
+	// IsDeleted names the flag of deletion markers (hard_deletes: new_record only).
+	IsDeleted string
+	// RunStartedAt is the change time of check strategy and of deletions.
+	RunStartedAt time.Time
+}
+
+// IsDeletedColumn is the flag a deletion marker carries under hard_deletes: new_record.
+const IsDeletedColumn = "is_deleted"
+
+// Bookkeeping lists the columns strata maintains, which the source must not have.
+func (s *SCD2) Bookkeeping() []string {
+	out := []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent}
+	if s.HardDeletes == "new_record" {
+		out = append(out, IsDeletedColumn)
+	}
+	return out
+}
+
+func id(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func qualified(alias string, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = alias + "." + id(c)
+	}
+	return out
+}
+
+func joinIDs(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = id(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (s *SCD2) runTS() string {
+	return quoteLiteral(s.RunStartedAt.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
+}
+
+// keyMatch joins a to b on the unique key.
+func (s *SCD2) keyMatch(a, b string) string {
+	var parts []string
+	for _, k := range s.Keys {
+		parts = append(parts, fmt.Sprintf("%s.%s = %s.%s", a, id(k), b, id(k)))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// surrogate is the surrogate key of the version of the key in alias starting at at:
+// stable (it is stored, never recomputed) and unique across versions, since a
+// key's versions start at different times.
+func (s *SCD2) surrogate(alias, at string) string {
+	return fmt.Sprintf("md5(row(%s)::text || '|' || extract(epoch from %s)::text)", strings.Join(qualified(alias, s.Keys), ", "), at)
+}
+
+// when is the change time of a source row in alias.
+func (s *SCD2) when(alias string) string {
+	if s.UpdatedAt == "" {
+		return s.runTS()
+	}
+	return fmt.Sprintf("coalesce(%s.%s::timestamptz, %s)", alias, id(s.UpdatedAt), s.runTS())
+}
+
+// Stage copies the model's query into the temporary Source table, dropped at commit.
+func (s *SCD2) Stage(body string) Step {
+	prefix := "create temporary table " + id(s.Source.Name) + " on commit drop as\nselect * from (\n"
+	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
+}
+
+// StageIndex indexes the staged source on the unique key and gathers its
+// statistics, so the joins below are planned on real numbers.
+func (s *SCD2) StageIndex() []Step {
+	return []Step{
+		{SQL: fmt.Sprintf("create index on %s (%s)", s.Source.Q(), joinIDs(s.Keys)), Body: -1},
+		{SQL: "analyze " + s.Source.Q(), Body: -1},
+	}
+}
+
+// NullKeys counts the source rows with a NULL in the unique key.
+func (s *SCD2) NullKeys() string {
+	var conds []string
+	for _, k := range s.Keys {
+		conds = append(conds, id(k)+" is null")
+	}
+	return fmt.Sprintf("select count(*) from %s where %s", s.Source.Q(), strings.Join(conds, " or "))
+}
+
+// DuplicateKey returns the most duplicated unique key of the source, as text,
+// then its count; no row when the key is unique.
+func (s *SCD2) DuplicateKey() string {
+	var texts []string
+	for _, k := range s.Keys {
+		texts = append(texts, id(k)+"::text")
+	}
+	return fmt.Sprintf("select %s, count(*) from %s group by %s having count(*) > 1 order by count(*) desc, %s limit 1",
+		strings.Join(texts, ", "), s.Source.Q(), joinIDs(s.Keys), joinIDs(s.Keys))
+}
+
+// Lock serializes the builds of one dimension; it holds until the transaction ends.
+func (s *SCD2) Lock() Step {
+	return Step{SQL: fmt.Sprintf("select pg_advisory_xact_lock(hashtextextended(%s, 0))", quoteLiteral("strata:scd2:"+s.Target.Schema+"."+s.Target.Name)), Body: -1}
+}
+
+// LockTable keeps other writers out of the dimension until commit; readers go on.
+func (s *SCD2) LockTable() Step {
+	return Step{SQL: "lock table " + s.Target.Q() + " in share row exclusive mode", Body: -1}
+}
+
+// Create builds the dimension from the staged source on its first build (into
+// rel, the target or a temporary name): every row is current.
+func (s *SCD2) Create(rel Rel) Step {
+	at := s.when("s")
+	cols := []string{s.surrogate("s", at) + " as " + id(s.SurrogateKey)}
+	cols = append(cols, qualified("s", s.Columns)...)
+	cols = append(cols,
+		at+" as "+id(s.ValidFrom),
+		"null::timestamptz as "+id(s.ValidTo),
+		"true as "+id(s.IsCurrent))
+	if s.HardDeletes == "new_record" {
+		cols = append(cols, "false as "+id(IsDeletedColumn))
+	}
+	return Step{SQL: fmt.Sprintf("create table %s as\nselect %s\nfrom %s as s", rel.Q(), strings.Join(cols, ",\n  "), s.Source.Q()), Body: -1}
+}
+
+func shortName(base, suffix string) string {
+	name := base + suffix
+	if len(name) > 63 {
+		name = base[:54-len(suffix)] + fmt.Sprintf("_%08x", hash(name)) + suffix
+	}
+	return name
+}
+
+// Indexes are the dimension's own indexes: one current version per key
+// (unique, partial), unique surrogate keys, and the key's history.
+func (s *SCD2) Indexes() []Step {
+	t := s.Target
+	keys := joinIDs(s.Keys)
+	return []Step{
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s) where %s", id(shortName(t.Name, "__scd2_current_uidx")), t.Q(), keys, id(s.IsCurrent)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", id(shortName(t.Name, "__scd2_key_uidx")), t.Q(), id(s.SurrogateKey)), Body: -1},
+		{SQL: fmt.Sprintf("create index %s on %s (%s, %s)", id(shortName(t.Name, "__scd2_history_idx")), t.Q(), keys, id(s.ValidFrom)), Body: -1},
+	}
+}
+
+// AddColumn adds a column the source gained; the existing versions get NULL.
+func (s *SCD2) AddColumn(name, typ string) Step {
+	return Step{SQL: fmt.Sprintf("alter table %s add column %s %s", s.Target.Q(), id(name), typ), Body: -1}
+}
+
+// AddIsDeleted adds the deletion flag to a dimension switched to hard_deletes: new_record.
+func (s *SCD2) AddIsDeleted() Step {
+	return Step{SQL: fmt.Sprintf("alter table %s add column %s boolean not null default false", s.Target.Q(), id(IsDeletedColumn)), Body: -1}
+}
+
+// changesTable holds the source rows that start a new version.
+const changesTable = "strata_scd2_changes"
+
+// deletedTable holds the current versions whose key left the source.
+const deletedTable = "strata_scd2_deleted"
+
+func (s *SCD2) changed() string {
+	if s.UpdatedAt != "" {
+		u := id(s.UpdatedAt)
+		return fmt.Sprintf("(s.%s > d.%s or (d.%s is null and s.%s is not null))", u, u, u, u)
+	}
+	if len(s.Compare) == 0 {
+		return "false"
+	}
+	// Row comparison with IS DISTINCT FROM: NULL to NULL is no change.
+	return fmt.Sprintf("row(%s) is distinct from row(%s)", strings.Join(qualified("s", s.Compare), ", "), strings.Join(qualified("d", s.Compare), ", "))
+}
+
+// Changes collects the source rows that need a new version: new keys, keys
+// coming back after a deletion, changed keys; with the surrogate key of the
+// version they close (NULL for new keys) and their change time.
+func (s *SCD2) Changes() Step {
+	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", id(s.ValidFrom))}
+	// A key back after a deletion starts at its updated_at if that is later
+	// than the deletion, else when this run saw it come back.
+	switch s.HardDeletes {
+	case "invalidate":
+		at = append(at, fmt.Sprintf("case when d.%s is null then (select case when max(h.%s) >= %s then %s end from %s as h where %s) end",
+			id(s.SurrogateKey), id(s.ValidTo), s.when("s"), s.runTS(), s.Target.Q(), s.keyMatch("h", "s")))
+	case "new_record":
+		at = append(at, fmt.Sprintf("case when d.%s and d.%s >= %s then %s end", id(IsDeletedColumn), id(s.ValidFrom), s.when("s"), s.runTS()))
+	}
+	where := []string{"d." + id(s.SurrogateKey) + " is null"}
+	if s.HardDeletes == "new_record" {
+		where = append(where, "d."+id(IsDeletedColumn))
+	}
+	where = append(where, s.changed())
+	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
+select s.*, d.%s as strata_closes, greatest(%s) as strata_at
+from %s as s
+left join %s as d on %s and d.%s
+where %s`,
+		id(changesTable), id(s.SurrogateKey), strings.Join(at, ", "),
+		s.Source.Q(), s.Target.Q(), s.keyMatch("d", "s"), id(s.IsCurrent),
+		strings.Join(where, "\n   or ")), Body: -1}
+}
+
+// Close ends the versions replaced by Changes.
+func (s *SCD2) Close() Step {
+	return s.closeFrom(changesTable)
+}
+
+func (s *SCD2) closeFrom(table string) Step {
+	return Step{SQL: fmt.Sprintf("update %s as d set %s = c.strata_at, %s = false\nfrom %s as c\nwhere d.%s = c.strata_closes",
+		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(table), id(s.SurrogateKey)), Body: -1}
+}
+
+// Insert adds the new current versions collected by Changes.
+func (s *SCD2) Insert() Step {
+	cols := append([]string{s.SurrogateKey}, s.Columns...)
+	cols = append(cols, s.ValidFrom, s.ValidTo, s.IsCurrent)
+	vals := []string{s.surrogate("c", "c.strata_at")}
+	vals = append(vals, qualified("c", s.Columns)...)
+	vals = append(vals, "c.strata_at", "null", "true")
+	if s.HardDeletes == "new_record" {
+		cols = append(cols, IsDeletedColumn)
+		vals = append(vals, "false")
+	}
+	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as c",
+		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable)), Body: -1}
+}
+
+// Deleted collects the current versions whose key is no longer in the source
+// (hard_deletes invalidate and new_record), with their deletion time.
+func (s *SCD2) Deleted() Step {
+	cond := "d." + id(s.IsCurrent)
+	if s.HardDeletes == "new_record" {
+		cond += " and not d." + id(IsDeletedColumn)
+	}
+	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
+select d.%s as strata_closes, greatest(%s, d.%s + interval '1 microsecond') as strata_at
+from %s as d
+where %s
+  and not exists (select from %s as s where %s)`,
+		id(deletedTable), id(s.SurrogateKey), s.runTS(), id(s.ValidFrom),
+		s.Target.Q(), cond, s.Source.Q(), s.keyMatch("s", "d")), Body: -1}
+}
+
+// CloseDeleted ends the versions collected by Deleted.
+func (s *SCD2) CloseDeleted() Step { return s.closeFrom(deletedTable) }
+
+// InsertDeleted adds, under hard_deletes: new_record, a current deletion
+// marker for each key collected by Deleted: the closed version's values with
+// is_deleted true. Run after CloseDeleted.
+func (s *SCD2) InsertDeleted() Step {
+	cols := append([]string{s.SurrogateKey}, s.Carry...)
+	cols = append(cols, s.ValidFrom, s.ValidTo, s.IsCurrent, IsDeletedColumn)
+	vals := []string{s.surrogate("d", "x.strata_at")}
+	vals = append(vals, qualified("d", s.Carry)...)
+	vals = append(vals, "x.strata_at", "null", "true", "true")
+	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as x\njoin %s as d on d.%s = x.strata_closes",
+		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(deletedTable), s.Target.Q(), id(s.SurrogateKey)), Body: -1}
+}
