@@ -1,0 +1,195 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// dag is a test graph: node -> parents, with Order in a topological order.
+type dag struct {
+	order   []string
+	parents map[string][]string
+}
+
+func newDAG(edges string) dag {
+	d := dag{parents: map[string][]string{}}
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			d.order = append(d.order, n)
+		}
+	}
+	for _, e := range strings.Fields(edges) {
+		p, c, ok := strings.Cut(e, ">")
+		if !ok {
+			add(e)
+			continue
+		}
+		add(p)
+		add(c)
+		d.parents[c] = append(d.parents[c], p)
+	}
+	return d
+}
+
+func (d dag) walk(threads int, failFast bool, exec func(ctx context.Context, id string) Result) map[string]Result {
+	w := &Walk{Order: d.order, Parents: func(id string) []string { return d.parents[id] }, Threads: threads, FailFast: failFast, Exec: exec}
+	out := map[string]Result{}
+	for _, r := range w.Run(context.Background()) {
+		out[r.ID] = r
+	}
+	return out
+}
+
+func TestRunnerWalkFailureSkipsOnlyDescendants(t *testing.T) {
+	d := newDAG("a>b b>c a>d x>y x>z c>z")
+	for i := range 50 {
+		res := d.walk(1+i%4, false, func(ctx context.Context, id string) Result {
+			if id == "a" {
+				return Result{Status: Error, Message: "boom"}
+			}
+			return Result{Status: Success}
+		})
+		want := map[string]Status{"a": Error, "b": Skipped, "c": Skipped, "d": Skipped, "x": Success, "y": Success, "z": Skipped}
+		for id, s := range want {
+			if res[id].Status != s {
+				t.Fatalf("run %d: %s is %s, want %s (%s)", i, id, res[id].Status, s, res[id].Message)
+			}
+		}
+		if m := res["c"].Message; m != "skipped because a failed" {
+			t.Fatalf("c: %q", m)
+		}
+		if m := res["z"].Message; m != "skipped because a failed" {
+			t.Fatalf("z: %q", m)
+		}
+	}
+}
+
+func TestRunnerWalkFailFast(t *testing.T) {
+	d := newDAG("a slow a>b c d e")
+	for i := range 20 {
+		var slowCancelled atomic.Bool
+		res := d.walk(2, true, func(ctx context.Context, id string) Result {
+			switch id {
+			case "a":
+				return Result{Status: Error, Message: "boom"}
+			case "slow":
+				select {
+				case <-ctx.Done():
+					slowCancelled.Store(true)
+					return Result{Status: Error, Message: "cancelled"}
+				case <-time.After(10 * time.Second):
+					return Result{Status: Success}
+				}
+			}
+			return Result{Status: Success}
+		})
+		if !slowCancelled.Load() {
+			t.Fatalf("run %d: the running node was not cancelled", i)
+		}
+		for _, id := range []string{"b", "c", "d", "e"} {
+			if res[id].Status != Skipped {
+				t.Fatalf("run %d: %s is %s after --fail-fast", i, id, res[id].Status)
+			}
+		}
+	}
+}
+
+func TestRunnerWalkPanicBecomesAnError(t *testing.T) {
+	d := newDAG("a>b c")
+	res := d.walk(2, false, func(ctx context.Context, id string) Result {
+		if id == "a" {
+			panic("kaboom")
+		}
+		return Result{Status: Success}
+	})
+	if res["a"].Status != Error || !strings.Contains(res["a"].Message, "kaboom") {
+		t.Fatalf("a: %s %q", res["a"].Status, res["a"].Message)
+	}
+	if res["b"].Status != Skipped || res["c"].Status != Success {
+		t.Fatalf("b %s, c %s", res["b"].Status, res["c"].Status)
+	}
+}
+
+// TestRunnerWalkStartsNodesWhenTheirParentsAreDone: c needs only b, so it
+// runs while a (on the same level as b) is still running. A level-by-level
+// walker would wait for a, which waits for c: the test would time out.
+func TestRunnerWalkStartsNodesWhenTheirParentsAreDone(t *testing.T) {
+	d := newDAG("a b b>c a>e c>e")
+	for i := range 50 {
+		cStarted := make(chan struct{})
+		var once sync.Once
+		res := d.walk(2, false, func(ctx context.Context, id string) Result {
+			switch id {
+			case "a":
+				select {
+				case <-cStarted:
+					return Result{Status: Success}
+				case <-time.After(5 * time.Second):
+					return Result{Status: Error, Message: "c did not start while a was running"}
+				}
+			case "c":
+				once.Do(func() { close(cStarted) })
+			}
+			return Result{Status: Success}
+		})
+		for _, id := range d.order {
+			if res[id].Status != Success {
+				t.Fatalf("run %d: %s: %s %s", i, id, res[id].Status, res[id].Message)
+			}
+		}
+	}
+}
+
+func TestRunnerWalkRespectsThreadsAndOrder(t *testing.T) {
+	var edges []string
+	for i := range 40 {
+		edges = append(edges, fmt.Sprintf("root>n%d", i), fmt.Sprintf("n%d>leaf", i))
+	}
+	d := newDAG(strings.Join(edges, " "))
+	for _, threads := range []int{1, 3, 8} {
+		var running, peak atomic.Int64
+		var mu sync.Mutex
+		done := map[string]bool{}
+		res := d.walk(threads, false, func(ctx context.Context, id string) Result {
+			mu.Lock()
+			for _, p := range d.parents[id] {
+				if !done[p] {
+					mu.Unlock()
+					return Result{Status: Error, Message: "started before its parent " + p}
+				}
+			}
+			mu.Unlock()
+			n := running.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+			running.Add(-1)
+			mu.Lock()
+			done[id] = true
+			mu.Unlock()
+			return Result{Status: Success}
+		})
+		for id, r := range res {
+			if r.Status != Success {
+				t.Fatalf("threads %d: %s: %s", threads, id, r.Message)
+			}
+		}
+		if peak.Load() > int64(threads) {
+			t.Errorf("threads %d: %d nodes ran at once", threads, peak.Load())
+		}
+		if threads == 8 && peak.Load() < 2 {
+			t.Errorf("threads 8: never ran two nodes at once")
+		}
+	}
+}
