@@ -1,0 +1,99 @@
+package materialize
+
+import (
+	"strings"
+	"testing"
+
+	"strata/engine/project"
+)
+
+func TestRunnerIncrementalSQL(t *testing.T) {
+	target := Rel{Schema: "wh", Name: "fact"}
+	cols, key := []string{"k1", "k2", "v"}, []string{"k1", "k2"}
+	got := Incremental("merge", target, "fact__strata_stage", cols, key)
+	want := `merge into "wh"."fact" as t
+using "fact__strata_stage" as s
+on t."k1" = s."k1" and t."k2" = s."k2"
+when matched then update set "v" = s."v"
+when not matched then insert ("k1", "k2", "v") values (s."k1", s."k2", s."v")`
+	if len(got) != 1 || got[0].SQL != want {
+		t.Errorf("merge:\n%s\nwant\n%s", got[0].SQL, want)
+	}
+	got = Incremental("delete+insert", target, "st", cols, key)
+	if len(got) != 2 || !strings.HasPrefix(got[0].SQL, `delete from "wh"."fact" as t`) || !strings.HasPrefix(got[1].SQL, `insert into "wh"."fact" ("k1", "k2", "v")`) {
+		t.Errorf("delete+insert: %v", got)
+	}
+	got = Incremental("merge", target, "st", []string{"k1", "k2"}, key)
+	if !strings.Contains(got[0].SQL, "when matched then do nothing") {
+		t.Errorf("merge with only key columns: %s", got[0].SQL)
+	}
+}
+
+func TestRunnerStrategy(t *testing.T) {
+	for _, tc := range []struct {
+		strategy string
+		key      []string
+		want     string
+		err      string
+	}{
+		{"", nil, "append", ""},
+		{"", []string{"id"}, "merge", ""},
+		{"delete+insert", []string{"id"}, "delete+insert", ""},
+		{"merge", nil, "", "incremental_strategy: merge needs a unique_key (one column or a list of them)"},
+		{"upsert", nil, "", `incremental_strategy: "upsert" is not one of append, merge, delete+insert`},
+	} {
+		got, err := Strategy(project.Config{IncrementalStrategy: tc.strategy, UniqueKey: tc.key})
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%q %v: %q, %v", tc.strategy, tc.key, got, err)
+		}
+	}
+}
+
+func TestRunnerSchemaChange(t *testing.T) {
+	old := []Column{{"id", "integer"}, {"a", "text"}}
+	new := []Column{{"id", "bigint"}, {"b", "text"}}
+	target := Rel{Schema: "s", Name: "t"}
+	_, cols, err := SchemaChange("ignore", target, old, new)
+	if err != nil || strings.Join(cols, ",") != "id" {
+		t.Errorf("ignore: %v %v", cols, err)
+	}
+	_, _, err = SchemaChange("fail", target, old, new)
+	if err == nil || err.Error() != "on_schema_change: fail: the model's columns changed (new column b text; column a is gone; column id changed from integer to bigint); run with --full-refresh or set on_schema_change" {
+		t.Errorf("fail: %v", err)
+	}
+	steps, cols, _ := SchemaChange("sync_all_columns", target, old, new)
+	var sqls []string
+	for _, s := range steps {
+		sqls = append(sqls, s.SQL)
+	}
+	want := `alter table "s"."t" add column "b" text|alter table "s"."t" drop column "a"|alter table "s"."t" alter column "id" type bigint using "id"::bigint`
+	if strings.Join(sqls, "|") != want || strings.Join(cols, ",") != "id,b" {
+		t.Errorf("sync_all_columns: %v %v", sqls, cols)
+	}
+}
+
+func TestRunnerSyncGrants(t *testing.T) {
+	steps := SyncGrants(Rel{Schema: "s", Name: "t"}, map[string][]string{"select": {"a"}}, [][2]string{{"SELECT", "b"}, {"SELECT", "a"}, {"UPDATE", "a"}})
+	var sqls []string
+	for _, s := range steps {
+		sqls = append(sqls, s.SQL)
+	}
+	want := `revoke update on "s"."t" from "a"|revoke select on "s"."t" from "b"`
+	if strings.Join(sqls, "|") != want {
+		t.Errorf("got %v", sqls)
+	}
+}
+
+func TestRunnerPartitionNameAndContract(t *testing.T) {
+	long := strings.Repeat("x", 60)
+	if n := PartitionName(long, "20240101"); len(n) != 63 || !strings.HasSuffix(n, "_p20240101") {
+		t.Errorf("long partition name %q (%d)", n, len(n))
+	}
+	if _, err := ContractProbe([]*project.Column{{Name: "a", DataType: "int; drop table x"}}); err == nil {
+		t.Error("a data_type with SQL in it was accepted")
+	}
+	q, err := ContractProbe([]*project.Column{{Name: "a", DataType: "numeric(12, 2)"}, {Name: "b", DataType: "text[]"}})
+	if err != nil || q != `select null::numeric(12, 2) as "a", null::text[] as "b"` {
+		t.Errorf("%q %v", q, err)
+	}
+}
