@@ -1,0 +1,457 @@
+package docs_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/artifacts"
+	"strata/engine/cli"
+	"strata/engine/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// repoRoot is the folder holding go.mod: the example project.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatal("go.mod not found above the test's folder")
+		}
+		dir = up
+	}
+}
+
+// exampleProject copies the example project into a temporary folder with small
+// generated data and a postgres target at url.
+func exampleProject(t *testing.T, url string) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	for _, sub := range []string{"models", "macros", "tests"} {
+		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join(root, sub))); err != nil && !os.IsNotExist(err) {
+			t.Fatalf("copy %s: %v", sub, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "seeds"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ymls, _ := filepath.Glob(filepath.Join(root, "seeds", "*.yml"))
+	for _, y := range ymls {
+		b, err := os.ReadFile(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "seeds", filepath.Base(y)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "run", "./cmd/gendata", "--out", filepath.Join(dir, "seeds"), "--scale", "0.05", "-q")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gendata: %v\n%s", err, out)
+	}
+	// project.yaml with the example's settings and one postgres target.
+	b, err := os.ReadFile(filepath.Join(root, "project.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Content[0]
+	var tgt yaml.Node
+	if err := yaml.Unmarshal([]byte(fmt.Sprintf("{test: {type: postgres, url: %q, threads: 4}}", url)), &tgt); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		switch m.Content[i].Value {
+		case "target":
+			m.Content[i+1].Value = "test"
+		case "targets":
+			m.Content[i+1] = tgt.Content[0]
+		}
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "project.yaml"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func strata(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := cli.Main(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("strata %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// chromium returns Debian's chromium, installing it when missing.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	cmd := exec.Command("bash", filepath.Join(repoRoot(t), "scripts", "install-chromium.sh"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium is missing and scripts/install-chromium.sh failed: %v\n%s", err, out)
+	}
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium still missing after installing it: %v", err)
+	}
+	return p
+}
+
+// browser runs headless chromium, one process per page, the way the machine notes prescribe.
+type browser struct {
+	t   *testing.T
+	bin string
+}
+
+var consoleRe = regexp.MustCompile(`:CONSOLE[^\]]*\] (.*)`)
+
+func (b *browser) run(url string, extra ...string) (stdout string, console []string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + b.t.TempDir(), "--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000"}, extra...)
+	args = append(args, url)
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, b.bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		b.t.Fatalf("chromium %s: %v\n%s", url, err, errb.String())
+	}
+	for _, m := range consoleRe.FindAllStringSubmatch(errb.String(), -1) {
+		console = append(console, m[1])
+	}
+	return out.String(), console
+}
+
+// page loads url, checks that nothing went wrong on it, and returns its DOM after the scripts ran.
+func (b *browser) page(url string) string {
+	b.t.Helper()
+	dom, console := b.run(url, "--dump-dom")
+	if len(console) > 0 {
+		b.t.Errorf("%s: console messages:\n  %s", url, strings.Join(console, "\n  "))
+	}
+	if m := regexp.MustCompile(`<html[^>]*data-errors="([^"]*)"`).FindStringSubmatch(dom); m == nil {
+		b.t.Errorf("%s: the page's error harness did not run (assets/harness.js not loaded?)", url)
+	} else if e := html.UnescapeString(m[1]); e != "[]" {
+		b.t.Errorf("%s: errors on the page: %s", url, e)
+	}
+	if !strings.Contains(dom, `data-loaded="1"`) {
+		b.t.Errorf("%s: the page did not finish loading", url)
+	}
+	return dom
+}
+
+func (b *browser) screenshot(url, file string, w, h int) {
+	b.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	b.run(url, fmt.Sprintf("--window-size=%d,%d", w, h), "--screenshot="+file, "--hide-scrollbars")
+	if st, err := os.Stat(file); err != nil || st.Size() < 1000 {
+		b.t.Errorf("screenshot %s was not written: %v", file, err)
+	}
+}
+
+func attrs(dom, re string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(dom, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while strata docs serve writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func textRows(t *testing.T, conn *pgx.Conn, sql string) [][]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql, pgx.QueryResultFormats{pgx.TextFormatCode})
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		var row []string
+		for _, v := range rows.RawValues() {
+			row = append(row, string(v))
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSiteInChromium builds the example project on a real PostgreSQL, generates
+// the docs site and drives it in headless Chromium.
+func TestSiteInChromium(t *testing.T) {
+	bin := chromium(t)
+	url := pgtest.DB(t)
+	dir := exampleProject(t, url)
+	strata(t, "--project-dir", dir, "build")
+	out, errOut := strata(t, "--project-dir", dir, "docs", "generate")
+	if !strings.Contains(out, "target/docs/index.html") || errOut != "" {
+		t.Errorf("docs generate said:\n%s%s", out, errOut)
+	}
+	site := filepath.Join(dir, "target", "docs")
+	shots := filepath.Join(repoRoot(t), "target", "docs-screenshots")
+	_ = bin
+	man, err := artifacts.ReadManifest(filepath.Join(dir, "target", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, set := range []map[string]*artifacts.Node{man.Nodes, man.Sources, man.Exposure} {
+		for id := range set {
+			want = append(want, id)
+		}
+	}
+	sort.Strings(want)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+
+	t.Run("index over strata docs serve", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		ctx, cancel := context.WithCancel(context.Background())
+		var stdout, stderr lockedBuffer
+		done := make(chan int)
+		go func() {
+			done <- cli.Main(ctx, []string{"--project-dir", dir, "docs", "serve", "--port", "0"}, &stdout, &stderr)
+		}()
+		defer func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("docs serve: exit %d: %s", code, stderr.String())
+			}
+		}()
+		var base string
+		for i := 0; i < 100 && base == ""; i++ {
+			if m := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(stdout.String()); m != "" {
+				base = m
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if base == "" {
+			t.Fatalf("docs serve printed no address: %s%s", stdout.String(), stderr.String())
+		}
+		resp, err := http.Get(base + "assets/lineage.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET assets/lineage.js: %s", resp.Status)
+		}
+		dom := b.page(base + "index.html")
+		got := attrs(dom, `<g class="n[^"]*" data-i="\d+" data-id="([^"]+)"`)
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("lineage shows %d nodes, the project has %d:\nshown: %v\nwant:  %v", len(got), len(want), got, want)
+		}
+		b.screenshot(base+"index.html", filepath.Join(shots, "lineage.png"), 1600, 1000)
+	})
+
+	t.Run("lineage filter agrees with strata ls", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		for _, sel := range []string{"+exposure:executive_summary", "stg_orders+1", "tag:analytics,resource_type:model", "@dim_products"} {
+			lsOut, _ := strata(t, "--project-dir", dir, "ls", "-s", sel)
+			want := strings.Fields(lsOut)
+			sort.Strings(want)
+			u := "file://" + filepath.ToSlash(site) + "/index.html#select=" + strings.NewReplacer("+", "%2B", ",", "%2C", ":", "%3A", "@", "%40").Replace(sel)
+			dom := b.page(u)
+			ids := attrs(dom, `<g class="n[^"]*" data-i="\d+" data-id="([^"]+)"`)
+			var got []string
+			for _, id := range ids {
+				got = append(got, name(man, id))
+			}
+			sort.Strings(got)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("select %s: lineage shows %v\nstrata ls gives %v", sel, got, want)
+			}
+		}
+		b.screenshot("file://"+filepath.ToSlash(site)+"/index.html#select=%2Bfact_orders%2B&tests=0", filepath.Join(shots, "lineage-focus-fact_orders.png"), 1600, 1000)
+	})
+
+	t.Run("model page", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		u := "file://" + filepath.ToSlash(site) + "/nodes/model.shop.fact_orders.html"
+		dom := b.page(u)
+		wantCols := textRows(t, conn, `select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+			where a.attrelid = 'warehouse.fact_orders'::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`)
+		gotCols := regexp.MustCompile(`<tr data-column="([^"]+)"[^>]*><td><code>[^<]*</code></td><td class="type" data-from="database">([^<]*)</td>`).FindAllStringSubmatch(dom, -1)
+		if len(gotCols) != len(wantCols) {
+			t.Fatalf("fact_orders page shows %d columns from the database, the table has %d", len(gotCols), len(wantCols))
+		}
+		for i, c := range wantCols {
+			if gotCols[i][1] != c[0] || html.UnescapeString(gotCols[i][2]) != c[1] {
+				t.Errorf("column %d: page shows %s %s, database has %s %s", i, gotCols[i][1], gotCols[i][2], c[0], c[1])
+			}
+		}
+		rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := 0
+		for _, r := range rr.Results {
+			if n := man.Nodes[r.ID]; n != nil && n.Test != nil && n.Test.Attached == "model.shop.fact_orders" {
+				tests++
+				m := regexp.MustCompile(`<tr data-test="` + regexp.QuoteMeta(r.ID) + `">.*?<span class="status [a-z]+">([a-z ]+)</span>`).FindStringSubmatch(dom)
+				if m == nil || m[1] != r.Status {
+					t.Errorf("test %s: page shows %v, last run says %s", r.ID, m, r.Status)
+				}
+			}
+		}
+		if tests == 0 {
+			t.Error("fact_orders has no tests in the last run")
+		}
+		var rows string
+		for _, r := range rr.Results {
+			if r.ID == "model.shop.fact_orders" {
+				rows = fmt.Sprint(r.Rows)
+			}
+		}
+		if !strings.Contains(dom, `<td class="rows">`+rows+`</td>`) {
+			t.Errorf("page does not show the last run's rows (%s)", rows)
+		}
+		for _, s := range []string{`id="compiled"`, `id="template"`, `id="config"`, `"materialized": "table"`} {
+			if !strings.Contains(dom, s) {
+				t.Errorf("page lacks %s", s)
+			}
+		}
+		b.screenshot(u, filepath.Join(shots, "model-fact_orders.png"), 1400, 1800)
+	})
+
+	t.Run("dashboards", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		page := func(name string) string {
+			u := "file://" + filepath.ToSlash(site) + "/dashboards/" + name + ".html"
+			dom := b.page(u)
+			b.screenshot(u, filepath.Join(shots, "dashboard-"+name+".png"), 1400, 1600)
+			if strings.Contains(dom, "chart-error") {
+				t.Errorf("%s: a chart has no data:\n%s", name, regexp.MustCompile(`<p class="chart-error">[^<]*`).FindAllString(dom, -1))
+			}
+			return dom
+		}
+		// chart returns the part of the page that draws the chart titled title.
+		chart := func(dom, title string) string {
+			i := strings.Index(dom, `data-title="`+title+`"`)
+			if i < 0 {
+				t.Fatalf("no chart %q on the page", title)
+			}
+			j := strings.Index(dom[i:], "</figure>")
+			return dom[i : i+j]
+		}
+		series := func(sql string) []string {
+			var out []string
+			for _, r := range textRows(t, conn, sql) {
+				out = append(out, strings.Join(r, "="))
+			}
+			return out
+		}
+		points := func(fig, mark string) []string {
+			var out []string
+			for _, m := range regexp.MustCompile(`<`+mark+` [^>]*data-x="([^"]*)" data-y="([^"]*)"`).FindAllStringSubmatch(fig, -1) {
+				out = append(out, html.UnescapeString(m[1])+"="+html.UnescapeString(m[2]))
+			}
+			return out
+		}
+		same := func(what string, got, want []string) {
+			if len(want) == 0 {
+				t.Errorf("%s: the database has no rows to compare with", what)
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("%s:\npage:     %v\ndatabase: %v", what, got, want)
+			}
+		}
+
+		dom := page("executive_summary")
+		kpis := textRows(t, conn, `select total_revenue, total_orders from analytics.executive_kpis`)
+		for i, title := range []string{"Revenue", "Orders"} {
+			got := attrs(chart(dom, title), `class="kpi-value" data-value="([^"]*)"`)
+			if len(got) != 1 || got[0] != kpis[0][i] {
+				t.Errorf("KPI %s: page shows %v, analytics.executive_kpis has %s", title, got, kpis[0][i])
+			}
+		}
+		same("Revenue by day", points(chart(dom, "Revenue by day"), "circle"), series(`select order_day, revenue from analytics.daily_sales order by order_day`))
+		same("Revenue by month", points(chart(dom, "Revenue by month"), "rect"), series(`select month, revenue from analytics.monthly_sales order by month`))
+
+		dom = page("product_performance")
+		var got []string
+		for _, row := range regexp.MustCompile(`(?s)<g class="tr" data-row="\d+">(.*?)</g>`).FindAllStringSubmatch(chart(dom, "Top products by revenue"), -1) {
+			got = append(got, strings.Join(attrs(row[1], `data-value="([^"]*)"`), "="))
+		}
+		same("Top products by revenue", got, series(`select product_name, category, revenue, profit_margin from public.product_performance limit 10`))
+
+		dom = page("customer_analytics")
+		same("Customers by churn risk", points(chart(dom, "Customers by churn risk"), "rect"), series(`select churn_risk, count(*) from analytics.customer_metrics group by 1 order by 1`))
+	})
+}
+
+// name is what strata ls prints for a node.
+func name(m *artifacts.Manifest, id string) string {
+	for _, set := range []map[string]*artifacts.Node{m.Nodes, m.Sources, m.Exposure} {
+		if n, ok := set[id]; ok {
+			return n.Name
+		}
+	}
+	return id
+}
