@@ -242,7 +242,7 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		}
 	}
 	tgt, err := a.resolveTarget(proj, vars)
-	if err != nil {
+	if err != nil && !errors.Is(err, errReported) {
 		diags.Add(diag.Pos{File: "project.yaml"}, err)
 	}
 	mt := manifest.Target{Name: "dev", Type: "local"}
@@ -255,10 +255,22 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 	diags = append(diags, d...)
 	l := &loaded{dir: dir, proj: proj, target: tgt, man: man, gr: gr, vars: vars, compiled: map[string]compile.Result{}}
 	l.comp = &compile.Compiler{M: man, Vars: vars, LookupEnv: os.LookupEnv, RunStartedAt: time.Now().UTC().Format(time.RFC3339)}
-	if !diags.HasErrors() {
+	// Render every node whose files had no problem so far, so that one run
+	// reports a render error (an undefined var) beside a missing ref elsewhere.
+	// Files with problems are not rendered: their errors would only repeat.
+	bad := map[string]bool{}
+	for _, d := range diags {
+		if d.Severity == diag.Error {
+			bad[d.Pos.File] = true
+		}
+	}
+	if man != nil {
 		for _, id := range man.Sorted() {
 			n := man.Nodes[id]
 			if n.Kind != manifest.Model && n.Kind != manifest.Test {
+				continue
+			}
+			if bad[n.Path] || n.Kind == manifest.Model && n.Template == nil || !depsOK(man, n) {
 				continue
 			}
 			res, err := l.comp.Node(n, compile.Options{})
@@ -270,6 +282,9 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		}
 		for _, hooks := range [][]project.Hook{proj.OnRunStart, proj.OnRunEnd} {
 			for _, h := range hooks {
+				if bad[h.Pos.File] {
+					continue
+				}
 				if _, err := l.comp.Hook(h.Pos.String(), h.SQL, ""); err != nil {
 					diags.Add(h.Pos, err)
 				}
@@ -278,6 +293,17 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 	}
 	diags.Sort()
 	return l, diags, !diags.HasErrors()
+}
+
+// depsOK reports whether every node n depends on is in the manifest and, for
+// ephemeral models that get inlined, itself renderable.
+func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
+	for _, dep := range n.DependsOn {
+		if _, ok := man.Nodes[dep]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // printDiags prints problems; errors first sorted by position.
@@ -303,15 +329,18 @@ func plural(n int) string {
 	return "s"
 }
 
+// errReported is an error already reported with a position by an earlier phase.
+var errReported = errors.New("already reported")
+
 // resolveTarget picks the target (--target, STRATA_TARGET, project.yaml's target:, or the built-in local one)
 // and renders its settings.
 func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.Target, error) {
-	name := a.target
+	name, from := a.target, "--target"
 	if name == "" {
-		name = os.Getenv("STRATA_TARGET")
+		name, from = os.Getenv("STRATA_TARGET"), "STRATA_TARGET"
 	}
 	if name == "" {
-		name = p.DefaultTarget
+		name, from = p.DefaultTarget, ""
 	}
 	if len(p.Targets) == 0 {
 		if name != "" && name != "dev" {
@@ -335,12 +364,15 @@ func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.T
 	}
 	t, ok := p.Targets[name]
 	if !ok {
+		if from == "" {
+			return nil, errReported // the loader points at project.yaml's target:
+		}
 		names := make([]string, 0, len(p.Targets))
 		for n := range p.Targets {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("target %q is not defined (expected one of %s)%s", name, strings.Join(names, ", "), diag.DidYouMean(name, names))
+		return nil, diag.Diagnostic{Msg: fmt.Sprintf("%s %s: target %q is not defined in project.yaml (expected one of %s)%s", from, name, name, strings.Join(names, ", "), diag.DidYouMean(name, names))}
 	}
 	out := *t
 	set, _ := template.ParseMacros(nil)

@@ -111,7 +111,9 @@ type state struct {
 
 var _ graph.State = (*state)(nil)
 
-func (a *app) loadState(l *loaded, dir string) (*state, error) {
+// loadState returns a nil State (not a nil *state) without --state, so that
+// selection can tell that state: and result: have nothing to compare with.
+func (a *app) loadState(l *loaded, dir string) (graph.State, error) {
 	if dir == "" {
 		return nil, nil
 	}

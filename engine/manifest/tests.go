@@ -175,6 +175,9 @@ func checkArgs(spec *project.TestSpec) error {
 	}
 	switch spec.Kind {
 	case "accepted_values":
+		if _, present := a["values"]; !present {
+			return nil // reported by the loader as a missing argument
+		}
 		vals, ok := a["values"].([]any)
 		if !ok || len(vals) == 0 {
 			return fmt.Errorf("values must be a non-empty list")

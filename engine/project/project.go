@@ -352,8 +352,9 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 				d.errorf(kv.key, "target %q has no type: (expected local or postgres)", t.Name)
 			}
 			if x, ok := tf["threads"]; ok {
+				before := len(*d.diags)
 				t.Threads = d.integer(x.value, "threads")
-				if t.Threads < 1 {
+				if len(*d.diags) == before && t.Threads < 1 {
 					d.errorf(x.value, "threads must be at least 1")
 				}
 			}

@@ -614,7 +614,26 @@ func templateError(err error, caller string) error {
 			}
 		}
 	}
-	return diag.Diagnostic{Pos: diag.Pos{File: m[1], Line: line, Col: col}, Msg: text}
+	return diag.Diagnostic{Pos: diag.Pos{File: m[1], Line: line, Col: col}, Msg: explain(text)}
+}
+
+var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
+
+// explain adds what was expected to text/template's terser parse errors.
+func explain(msg string) string {
+	if m := undefinedFuncRe.FindStringSubmatch(msg); m != nil {
+		names := append([]string(nil), builtinNames...)
+		for name := range placeholderFuncs() {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return msg + " (expected one of strata's functions such as ref, source, var, include, or a sprig function)" + diag.DidYouMean(m[1], names)
+	}
+	switch msg {
+	case "unexpected EOF":
+		return "unexpected end of file (an {{ if }}, {{ range }}, {{ with }} or {{ define }} has no {{ end }})"
+	}
+	return msg
 }
 
 func firstWord(s string) string {

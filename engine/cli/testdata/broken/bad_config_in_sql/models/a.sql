@@ -1,0 +1,2 @@
+{{ config "materialized" "tabel" }}
+select 1

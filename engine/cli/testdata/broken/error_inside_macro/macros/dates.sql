@@ -1,0 +1,2 @@
+{{/* dates */}}
+{{ define "since" }}d >= {{ var "start_date" | literal }}{{ end }}

@@ -1,0 +1,2 @@
+{{ config "schema" (var "s") }}
+select 1

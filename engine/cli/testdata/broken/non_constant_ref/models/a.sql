@@ -1,0 +1,1 @@
+{{ $n := "b1" }}select * from {{ ref $n }}

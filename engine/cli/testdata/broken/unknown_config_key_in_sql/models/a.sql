@@ -1,0 +1,2 @@
+{{ config "materialised" "table" }}
+select 1

@@ -1,0 +1,1 @@
+{{ define "cents" }}round({{ . }} * 100){{ end }}

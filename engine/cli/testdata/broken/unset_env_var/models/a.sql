@@ -1,0 +1,1 @@
+select {{ env_var "STRATA_CORPUS_NEVER_SET" | literal }} as x
