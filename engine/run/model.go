@@ -16,6 +16,9 @@ import (
 	"strata/engine/materialize"
 )
 
+// swapLock serializes swaps, so two of them never rewrite the same dependent view at once.
+const swapLock = "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"
+
 // builder builds one model and records every statement it sends, for target/run/.
 type builder struct {
 	e        *Executor
@@ -46,7 +49,6 @@ func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...material
 	return nil
 }
 
-func (b *builder) note(s string) { b.executed = append(b.executed, "-- "+s) }
 
 func (b *builder) hooks(ctx context.Context, q postgres.Querier, which string, hooks []string) error {
 	for _, h := range hooks {
@@ -199,7 +201,9 @@ func (b *builder) replace(ctx context.Context, body, mat string) error {
 		switch kind {
 		case "view":
 			b.response = "CREATE VIEW"
-			return b.run(ctx, tx, materialize.CreateView(tmp, body))
+			if err := b.run(ctx, tx, materialize.CreateView(tmp, body)); err != nil {
+				return err
+			}
 		case "materialized_view":
 			rows, err := b.exec(ctx, tx, materialize.CreateMaterializedView(tmp, body))
 			b.rows, b.response = rows, "SELECT "+strconv.FormatInt(rows, 10)
@@ -242,13 +246,13 @@ func (b *builder) replace(ctx context.Context, body, mat string) error {
 	// Second transaction, short: swap it in. Swaps are serialized so two of them
 	// never rewrite the same dependent view at once.
 	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"); err != nil {
+		b.executed = append(b.executed, swapLock)
+		if _, err := tx.Exec(ctx, swapLock); err != nil {
 			return err
 		}
-		if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind); err != nil {
+		if err := postgres.SwapLogged(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind, func(s string) { b.executed = append(b.executed, s) }); err != nil {
 			return err
 		}
-		b.note("swapped " + tmp.Q() + " into place as " + target.Q())
 		if kind != "view" {
 			if err := b.run(ctx, tx, materialize.RenameIndexes(target.Schema, tmp.Name, target.Name, n.Config.Indexes)...); err != nil {
 				return err
