@@ -49,7 +49,6 @@ func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...material
 	return nil
 }
 
-
 func (b *builder) hooks(ctx context.Context, q postgres.Querier, which string, hooks []string) error {
 	for _, h := range hooks {
 		sql, err := b.e.C.Hook(b.n.Path+" "+which, h, b.n.Relation.Quoted())

@@ -180,6 +180,19 @@ func kindKeyword(kind string) string {
 // managed lists dependents strata rebuilds itself later; they are still recreated
 // here so that nothing is ever missing.
 func Swap(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string) error {
+	return SwapLogged(ctx, tx, target, tmp, tmpKind, nil)
+}
+
+// SwapLogged is Swap that reports every statement it executes to log, so the
+// caller can record them (target/run/).
+func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string, log func(string)) error {
+	exec := func(sql string) error {
+		if log != nil {
+			log(sql)
+		}
+		_, err := tx.Exec(ctx, sql)
+		return err
+	}
 	oldKind, err := RelKind(ctx, tx, target)
 	if err != nil {
 		return err
@@ -191,20 +204,20 @@ func Swap(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string) error
 			return fmt.Errorf("reading the views that depend on %s: %w", target, err)
 		}
 		for i := len(deps) - 1; i >= 0; i-- {
-			if _, err := tx.Exec(ctx, deps[i].DropStatement()); err != nil {
+			if err := exec(deps[i].DropStatement()); err != nil {
 				return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("drop %s %s", kindKeyword(oldKind), target.Q())); err != nil {
+		if err := exec(fmt.Sprintf("drop %s %s", kindKeyword(oldKind), target.Q())); err != nil {
 			return fmt.Errorf("dropping the old %s: %w", target, err)
 		}
 	}
-	if _, err := tx.Exec(ctx, fmt.Sprintf("alter %s %s rename to %s", kindKeyword(tmpKind), tmp.Q(), pgx.Identifier{target.Name}.Sanitize())); err != nil {
+	if err := exec(fmt.Sprintf("alter %s %s rename to %s", kindKeyword(tmpKind), tmp.Q(), pgx.Identifier{target.Name}.Sanitize())); err != nil {
 		return fmt.Errorf("renaming %s into place: %w", tmp, err)
 	}
 	for _, d := range deps {
 		for _, stmt := range d.Statements() {
-			if _, err := tx.Exec(ctx, stmt); err != nil {
+			if err := exec(stmt); err != nil {
 				return &DependentError{View: d.Rel, Target: target, Err: err}
 			}
 		}
