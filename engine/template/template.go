@@ -198,6 +198,7 @@ func lineCol(tree *parse.Tree, n parse.Node) (string, [2]int) {
 	if len(parts) >= 3 {
 		lc[0], _ = strconv.Atoi(parts[len(parts)-2])
 		lc[1], _ = strconv.Atoi(parts[len(parts)-1])
+		lc[1]++ // text/template counts bytes from 0; positions are 1-based
 	}
 	return loc, lc
 }
@@ -597,6 +598,9 @@ func templateError(err error, caller string) error {
 	}
 	line, _ := strconv.Atoi(m[2])
 	col, _ := strconv.Atoi(m[3])
+	if m[3] != "" {
+		col++ // text/template counts bytes from 0; positions are 1-based
+	}
 	text := m[4]
 	inMacro := ""
 	if e := execRe.FindStringSubmatch(text); e != nil {

@@ -1,0 +1,186 @@
+package template
+
+import (
+	"strings"
+	"testing"
+)
+
+func testSet(t *testing.T) *Set {
+	t.Helper()
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: "{{/* macros */}}\n" +
+		`{{ define "cents" }}round({{ . }} * 100){{ end }}` + "\n" +
+		`{{ define "from_orders" }}select * from {{ ref "orders" }}{{ end }}` + "\n" +
+		`{{ define "bad_var" }}{{ var "nope" }}{{ end }}` + "\n"}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return set
+}
+
+func testEnv() Env {
+	return Env{
+		Ref:           func(name string) (string, error) { return `"s".` + Ident(name), nil },
+		Source:        func(s, tb string) (string, error) { return Ident(s) + "." + Ident(tb), nil },
+		This:          `"s"."me"`,
+		IsIncremental: true,
+		Vars:          map[string]any{"start": "2024-01-01", "n": 3},
+		LookupEnv: func(k string) (string, bool) {
+			if k == "HOME_REGION" {
+				return "eu", true
+			}
+			return "", false
+		},
+		Target:       map[string]any{"name": "dev", "schema_prefix": "x_", "type": "local"},
+		RunStartedAt: "2024-05-01T10:00:00Z",
+		Caller:       "models/me.sql",
+	}
+}
+
+// TestFunctions renders every function of SPEC 3 and a sample of sprig.
+func TestFunctions(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{`{{ ref "orders" }}`, `"s"."orders"`},
+		{`{{ source "crm" "accounts" }}`, `"crm"."accounts"`},
+		{`{{ this }}`, `"s"."me"`},
+		{`{{ if is_incremental }}inc{{ else }}full{{ end }}`, `inc`},
+		{`{{ config "materialized" "table" }}x`, `x`},
+		{`{{ var "start" }}`, `2024-01-01`},
+		{`{{ var "missing" "dflt" }}`, `dflt`},
+		{`{{ add (var "n") 1 }}`, `4`},
+		{`{{ env_var "HOME_REGION" }}`, `eu`},
+		{`{{ env_var "UNSET_THING" "none" }}`, `none`},
+		{`{{ target.name }} {{ target.schema_prefix }} {{ target.type }}`, `dev x_ local`},
+		{`{{ include "cents" "amount" }}`, `round(amount * 100)`},
+		{`{{ include "cents" "amount" | upper }}`, `ROUND(AMOUNT * 100)`},
+		{`{{ include "from_orders" }}`, `select * from "s"."orders"`},
+		{`{{ run_started_at }}`, `2024-05-01T10:00:00Z`},
+		{`{{ ident "Order" }}`, `"Order"`},
+		{`{{ literal "x" }}`, `'x'`},
+		{`{{ var "start" | literal }}`, `'2024-01-01'`},
+		// sprig, hermetic part
+		{`{{ "a,b" | splitList "," | join "|" }}`, `a|b`},
+		{`{{ list 1 2 3 | len }}`, `3`},
+		{`{{ dict "k" "v" | toJson }}`, `{"k":"v"}`},
+		{`{{ "Hello" | lower | trimSuffix "o" }}`, `hell`},
+		{`{{ default "d" "" }}`, `d`},
+		{`{{ sha256sum "a" | trunc 8 }}`, `ca978112`},
+		{`{{ range $i, $c := list "a" "b" }}{{ if $i }}, {{ end }}{{ ident $c }}{{ end }}`, `"a", "b"`},
+	}
+	set := testSet(t)
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := set.Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, _, err := tp.Render(testEnv(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHermetic: sprig's clock, randomness and environment are not available.
+func TestHermetic(t *testing.T) {
+	for _, fn := range []string{"now", "date", "randAlpha", "uuidv4", "env", "expandenv", "getHostByName"} {
+		t.Run(fn, func(t *testing.T) {
+			_, diags := testSet(t).Parse("models/me.sql", "{{ "+fn+" }}")
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), `function "`+fn+`" not defined`) {
+				t.Errorf("%s is available: %v", fn, diags)
+			}
+		})
+	}
+}
+
+func TestStaticAnalysis(t *testing.T) {
+	tests := []struct {
+		name, text string
+		refs       []string
+		macros     []string
+		errs       string
+	}{
+		{name: "ref inside if counts", text: `{{ if is_incremental }}{{ ref "a" }}{{ else }}{{ ref "b" }}{{ end }}`, refs: []string{"a", "b"}},
+		{name: "ref inside range and with", text: `{{ range list 1 }}{{ ref "a" }}{{ end }}{{ with 1 }}{{ ref "b" }}{{ end }}`, refs: []string{"a", "b"}},
+		{name: "piped constant ref", text: `{{ "a" | ref }}`, refs: []string{"a"}},
+		{name: "ref inside a macro", text: `{{ include "from_orders" }}`, refs: []string{"orders"}, macros: []string{"from_orders"}},
+		{name: "non-constant ref", text: `{{ $x := "a" }}{{ ref $x }}`, errs: `models/me.sql:1:19: the argument of ref must be a constant string such as ref "stg_orders" (strata finds dependencies without running the template)`},
+		{name: "ref of a var", text: `{{ ref (var "m") }}`, errs: `models/me.sql:1:4: the argument of ref must be a constant string such as ref "stg_orders" (strata finds dependencies without running the template)`},
+		{name: "unknown macro", text: "select\n{{ include \"cent\" 1 }}", errs: `models/me.sql:2:4: macro "cent" is not defined (expected a {{ define "cent" }} block in macros/) (did you mean "cents"?)`},
+		{name: "syntax error", text: "select\n{{ ref \"a\" ", errs: `models/me.sql:2: unclosed action`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
+			if tc.errs != "" {
+				if diags.Error() != tc.errs {
+					t.Errorf("errors:\n got %s\nwant %s", diags.Error(), tc.errs)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			var refs []string
+			for _, r := range tp.Refs {
+				refs = append(refs, r.Args[0])
+			}
+			if strings.Join(refs, ",") != strings.Join(tc.refs, ",") || strings.Join(tp.Macros, ",") != strings.Join(tc.macros, ",") {
+				t.Errorf("refs %v macros %v, want %v %v", refs, tp.Macros, tc.refs, tc.macros)
+			}
+		})
+	}
+}
+
+// TestErrorInMacro: the message names the macro's file and line and the calling model.
+func TestErrorInMacro(t *testing.T) {
+	tp, diags := testSet(t).Parse("models/me.sql", "select\n{{ include \"bad_var\" }}")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, _, err := tp.Render(testEnv(), nil)
+	want := `macros/m.sql:4:26: var "nope" is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var "nope" <default>) (in macro "bad_var", called from models/me.sql)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+func TestReadsAreRecorded(t *testing.T) {
+	tp, _ := testSet(t).Parse("models/me.sql", `{{ var "start" }}{{ var "x" 1 }}{{ env_var "HOME_REGION" }}`)
+	_, reads, err := tp.Render(testEnv(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads.Vars["start"] != "2024-01-01" || reads.Vars["x"] != "default:1" || reads.EnvVars["HOME_REGION"] != "eu" {
+		t.Errorf("reads = %+v", reads)
+	}
+}
+
+func TestQuoting(t *testing.T) {
+	tests := []struct{ in, ident, literal string }{
+		{`orders`, `"orders"`, `'orders'`},
+		{`Order Items`, `"Order Items"`, `'Order Items'`},
+		{`a"b`, `"a""b"`, `'a"b'`},
+		{`it's`, `"it's"`, `'it''s'`},
+		{`''`, `"''"`, `''''''`},
+		{`C:\dir`, `"C:\dir"`, `E'C:\\dir'`},
+		{`\'`, `"\'"`, `E'\\'''`},
+		{`café ☕ 日本`, `"café ☕ 日本"`, `'café ☕ 日本'`},
+		{"nul\x00byte", `"nulbyte"`, `'nulbyte'`},
+		{"line\nbreak", "\"line\nbreak\"", "'line\nbreak'"},
+		{``, `""`, `''`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := Ident(tc.in); got != tc.ident {
+				t.Errorf("Ident(%q) = %s, want %s", tc.in, got, tc.ident)
+			}
+			if got := Literal(tc.in); got != tc.literal {
+				t.Errorf("Literal(%q) = %s, want %s", tc.in, got, tc.literal)
+			}
+		})
+	}
+}
