@@ -410,13 +410,18 @@ func TestRunnerRetryAndArtifacts(t *testing.T) {
 // runResults reads target/run_results.json, keyed by node id.
 func runResults(t *testing.T, dir string) map[string]artifacts.Result {
 	t.Helper()
+	out := map[string]artifacts.Result{}
+	for _, r := range runResultsOf(t, dir) {
+		out[r.ID] = r
+	}
+	return out
+}
+
+func runResultsOf(t testing.TB, dir string) []artifacts.Result {
+	t.Helper()
 	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]artifacts.Result{}
-	for _, r := range rr.Results {
-		out[r.ID] = r
-	}
-	return out
+	return rr.Results
 }
