@@ -1,0 +1,85 @@
+package compile
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"strata/engine/manifest"
+	"strata/engine/project"
+)
+
+func compileModel(t *testing.T, files map[string]string, model string) string {
+	t.Helper()
+	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
+	for k, v := range files {
+		fsys[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	p, diags := project.Load(fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	n, ok := m.Lookup(model)
+	if !ok {
+		t.Fatalf("no model %s", model)
+	}
+	c := &Compiler{M: m, LookupEnv: func(string) (string, bool) { return "", false }}
+	res, err := c.Node(n, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.SQL
+}
+
+// TestEphemeral: ephemeral models are inlined as CTEs, chains of them in
+// dependency order, merged into a WITH (or WITH RECURSIVE) the model has.
+func TestEphemeral(t *testing.T) {
+	eph := func(sql string) string { return `{{ config "materialized" "ephemeral" }}` + sql }
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{
+			name:  "one ephemeral",
+			files: map[string]string{"models/e.sql": eph("select 1 as id;\n"), "models/m.sql": `select * from {{ ref "e" }}`},
+			want:  "with \"__strata_ephemeral_e\" as (\nselect 1 as id\n)\nselect * from \"__strata_ephemeral_e\"",
+		},
+		{
+			name: "a chain: e2 refs e1, both inlined, e1 first",
+			files: map[string]string{"models/e1.sql": eph("select 1 as id"), "models/e2.sql": eph(`select * from {{ ref "e1" }}`),
+				"models/m.sql": `select * from {{ ref "e2" }}`},
+			want: "with \"__strata_ephemeral_e1\" as (\nselect 1 as id\n),\n\"__strata_ephemeral_e2\" as (\nselect * from \"__strata_ephemeral_e1\"\n)\nselect * from \"__strata_ephemeral_e2\"",
+		},
+		{
+			name:  "merged into an existing WITH",
+			files: map[string]string{"models/e.sql": eph("select 1 as id"), "models/m.sql": "-- note\nWITH x as (select * from {{ ref \"e\" }}) select * from x"},
+			want:  "-- note\nwith \"__strata_ephemeral_e\" as (\nselect 1 as id\n),\n x as (select * from \"__strata_ephemeral_e\") select * from x",
+		},
+		{
+			name:  "merged into WITH RECURSIVE",
+			files: map[string]string{"models/e.sql": eph("select 1 as id"), "models/m.sql": "with recursive r(n) as (select id from {{ ref \"e\" }} union all select n+1 from r where n < 3) select * from r"},
+			want:  "with recursive \"__strata_ephemeral_e\" as (\nselect 1 as id\n),\n r(n) as (select id from \"__strata_ephemeral_e\" union all select n+1 from r where n < 3) select * from r",
+		},
+		{
+			name:  "a table is referenced, not inlined",
+			files: map[string]string{"models/t.sql": "select 1", "models/m.sql": `select * from {{ ref "t" }}`},
+			want:  `select * from "s"."t"`,
+		},
+		{
+			name:  "the same ephemeral twice is inlined once",
+			files: map[string]string{"models/e.sql": eph("select 1 as id"), "models/m.sql": `select * from {{ ref "e" }} a join {{ ref "e" }} b using (id)`},
+			want:  "with \"__strata_ephemeral_e\" as (\nselect 1 as id\n)\nselect * from \"__strata_ephemeral_e\" a join \"__strata_ephemeral_e\" b using (id)",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := compileModel(t, tc.files, "m"); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
