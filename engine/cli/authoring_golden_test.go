@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"strata/engine/artifacts"
+)
+
+// exampleProject copies the repository's example project (project.yaml,
+// models/, macros/, tests/, seeds/*.yml) into a temporary folder. Seeds get
+// header-only CSV files: compiling needs their names, not their rows.
+func exampleProject(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	copyFile := func(rel string) {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("project.yaml")
+	for _, top := range []string{"models", "macros", "tests", "seeds"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if os.IsNotExist(err) {
+					return nil
+				}
+				return err
+			}
+			ext := filepath.Ext(p)
+			if d.IsDir() || (top == "seeds" && ext != ".yml" && ext != ".yaml") {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			copyFile(rel)
+			if top == "seeds" {
+				b, _ := os.ReadFile(p)
+				for _, m := range regexp.MustCompile(`(?m)^  - name: ([a-z_0-9]+)`).FindAllSubmatch(b, -1) {
+					if err := os.WriteFile(filepath.Join(dir, "seeds", string(m[1])+".csv"), []byte("id\n"), 0o644); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runCLI(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), args, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("strata %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// TestCompileExampleGolden compiles the example project and compares every
+// file of target/compiled/ with testdata/golden/compiled/ (-update rewrites them).
+func TestCompileExampleGolden(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	t.Setenv("DATABASE_URL", "")
+	dir := exampleProject(t)
+	runCLI(t, "--project-dir", dir, "validate")
+	runCLI(t, "--project-dir", dir, "compile")
+	got := readTree(t, filepath.Join(dir, "target", "compiled"))
+	goldenDir := filepath.Join("testdata", "golden", "compiled")
+	if *update {
+		if err := os.RemoveAll(goldenDir); err != nil {
+			t.Fatal(err)
+		}
+		for rel, text := range got {
+			p := filepath.Join(goldenDir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	want := readTree(t, goldenDir)
+	for rel, text := range want {
+		if got[rel] != text {
+			t.Errorf("target/compiled/%s differs from %s/%s (go test ./engine/cli -run Golden -update)\n--- got\n%s\n--- want\n%s", rel, goldenDir, rel, got[rel], text)
+		}
+	}
+	for rel := range got {
+		if _, ok := want[rel]; !ok {
+			t.Errorf("target/compiled/%s has no golden file", rel)
+		}
+	}
+	if len(got) < 100 {
+		t.Errorf("only %d compiled files", len(got))
+	}
+
+	// manifest.json has the documented shape (docs/manifest.md).
+	m, err := artifacts.ReadManifest(filepath.Join(dir, "target", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := m.Nodes["model.shop.fact_orders"]
+	if n == nil || n.Path != "models/warehouse/fact_orders.sql" || len(n.Checksum) != 64 || len(n.DependsOn.Nodes) == 0 ||
+		n.Compiled != "target/compiled/models/warehouse/fact_orders.sql" || len(n.Config) == 0 || n.Raw == "" || n.CompiledCode == "" {
+		t.Errorf("manifest node of fact_orders is incomplete: %+v", n)
+	}
+	if len(m.Macros) == 0 || len(m.Parents) == 0 || len(m.Children) == 0 {
+		t.Errorf("manifest lacks macros or parent/child maps")
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLsOutputs: ls prints names, paths or one JSON object per line.
+func TestLsOutputs(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := exampleProject(t)
+	names, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "+fact_orders", "--resource-type", "model", "--output", "name")
+	if want := "dim_customers\ndim_products\nfact_order_items\nfact_orders\nstg_customers\nstg_order_items\nstg_orders\nstg_products\n"; names != want {
+		t.Errorf("ls --output name:\n%s\nwant:\n%s", names, want)
+	}
+	paths, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "fact_orders", "--resource-type", "model", "--output", "path")
+	if paths != "models/warehouse/fact_orders.sql\n" {
+		t.Errorf("ls --output path: %q", paths)
+	}
+	js, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "tag:staging", "--output", "json")
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	if len(lines) < 7 {
+		t.Fatalf("ls --output json: %d lines", len(lines))
+	}
+	for _, line := range lines {
+		var n artifacts.Node
+		if err := json.Unmarshal([]byte(line), &n); err != nil || n.ID == "" || n.ResourceType == "" || n.Path == "" {
+			t.Errorf("ls --output json line %q: %v", line, err)
+		}
+	}
+}

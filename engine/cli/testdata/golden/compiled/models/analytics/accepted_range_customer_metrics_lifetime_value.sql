@@ -1,0 +1,1 @@
+select * from "analytics"."customer_metrics" where "lifetime_value" is not null and not ("lifetime_value" >= 0)

@@ -1,0 +1,1 @@
+select * from "analytics"."daily_sales" where "revenue" is not null and not ("revenue" >= 0)

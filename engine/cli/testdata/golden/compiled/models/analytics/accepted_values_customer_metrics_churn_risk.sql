@@ -1,0 +1,1 @@
+select "churn_risk" as value_field, count(*) as n_records from "analytics"."customer_metrics" where "churn_risk" is not null and "churn_risk" not in ('never_ordered', 'low', 'medium', 'high') group by "churn_risk"

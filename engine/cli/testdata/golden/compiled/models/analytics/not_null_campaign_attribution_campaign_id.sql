@@ -1,0 +1,1 @@
+select * from "analytics"."campaign_attribution" where "campaign_id" is null

@@ -1,0 +1,1 @@
+select * from "analytics"."customer_metrics" where "customer_id" is null

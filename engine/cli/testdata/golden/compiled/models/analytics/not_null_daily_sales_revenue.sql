@@ -1,0 +1,1 @@
+select * from "analytics"."daily_sales" where "revenue" is null

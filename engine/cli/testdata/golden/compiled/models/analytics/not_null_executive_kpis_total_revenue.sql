@@ -1,0 +1,1 @@
+select * from "analytics"."executive_kpis" where "total_revenue" is null

@@ -1,0 +1,1 @@
+select * from "analytics"."monthly_sales" where "month" is null

@@ -1,0 +1,1 @@
+select * from "analytics"."product_performance" where "product_id" is null

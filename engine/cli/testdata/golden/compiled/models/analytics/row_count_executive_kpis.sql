@@ -1,0 +1,1 @@
+select * from (select count(*) as row_count from "analytics"."executive_kpis") as counts where row_count < 1 or row_count > 1

@@ -1,0 +1,1 @@
+select "order_day" as unique_field, count(*) as n_records from "analytics"."daily_sales" where "order_day" is not null group by "order_day" having count(*) > 1

@@ -1,0 +1,1 @@
+select * from "staging"."stg_order_items" where "unit_price" is not null and not ("unit_price" > 0)

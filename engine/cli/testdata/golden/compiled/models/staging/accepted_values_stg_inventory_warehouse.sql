@@ -1,0 +1,1 @@
+select "warehouse" as value_field, count(*) as n_records from "staging"."stg_inventory" where "warehouse" is not null and "warehouse" not in ('WH-EAST', 'WH-CENTRAL', 'WH-WEST') group by "warehouse"

@@ -1,0 +1,1 @@
+select * from "staging"."stg_clickstream" where "event_type" is null

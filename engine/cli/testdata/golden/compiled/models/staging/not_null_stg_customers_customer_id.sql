@@ -1,0 +1,1 @@
+select * from "staging"."stg_customers" where "customer_id" is null

@@ -1,0 +1,1 @@
+select * from "staging"."stg_customers" where "segment" is null

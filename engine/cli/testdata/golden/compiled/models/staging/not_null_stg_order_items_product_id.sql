@@ -1,0 +1,1 @@
+select * from "staging"."stg_order_items" where "product_id" is null

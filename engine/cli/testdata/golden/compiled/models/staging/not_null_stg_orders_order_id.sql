@@ -1,0 +1,1 @@
+select * from "staging"."stg_orders" where "order_id" is null

@@ -1,0 +1,1 @@
+select * from "staging"."stg_products" where "price" is null

@@ -1,0 +1,1 @@
+select * from "staging"."stg_products" where "product_id" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_products" where "price" is not null and not ("price" > 0)

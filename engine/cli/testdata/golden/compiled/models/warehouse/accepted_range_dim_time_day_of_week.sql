@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_time" where "day_of_week" is not null and not ("day_of_week" >= 1 and "day_of_week" <= 7)

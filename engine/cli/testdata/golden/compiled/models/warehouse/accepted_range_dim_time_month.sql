@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_time" where "month" is not null and not ("month" >= 1 and "month" <= 12)

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_time" where "quarter" is not null and not ("quarter" >= 1 and "quarter" <= 4)

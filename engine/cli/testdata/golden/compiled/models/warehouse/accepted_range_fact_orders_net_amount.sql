@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_orders" where "net_amount" is not null and not ("net_amount" >= 0)

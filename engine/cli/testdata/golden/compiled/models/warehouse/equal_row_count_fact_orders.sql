@@ -1,0 +1,1 @@
+select * from (select (select count(*) from "warehouse"."fact_orders") as row_count, (select count(*) from "staging"."stg_orders") as other_row_count) as counts where row_count <> other_row_count

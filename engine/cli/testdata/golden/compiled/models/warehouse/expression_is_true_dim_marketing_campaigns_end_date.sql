@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_marketing_campaigns" where not coalesce(("end_date" >= start_date), false)

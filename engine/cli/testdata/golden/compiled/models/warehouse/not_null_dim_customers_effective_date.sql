@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_customers" where "effective_date" is null

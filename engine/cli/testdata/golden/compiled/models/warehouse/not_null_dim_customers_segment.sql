@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_customers" where "segment" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_marketing_campaigns" where "campaign_id" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_products" where "category" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_products" where "product_key" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."dim_time" where "date_key" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_clickstream" where "event_id" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_inventory" where "product_key" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_order_items" where "product_key" is null

@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_orders" where "customer_key" is null

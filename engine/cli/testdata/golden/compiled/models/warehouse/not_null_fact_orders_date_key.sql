@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_orders" where "date_key" is null

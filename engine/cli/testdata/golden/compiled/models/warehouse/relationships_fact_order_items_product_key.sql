@@ -1,0 +1,1 @@
+select child."product_key" as from_field, count(*) as n_records from "warehouse"."fact_order_items" as child where child."product_key" is not null and not exists (select 1 from "warehouse"."dim_products" as parent where parent."product_key" = child."product_key") group by child."product_key"

@@ -1,0 +1,1 @@
+select child."campaign_id" as from_field, count(*) as n_records from "warehouse"."fact_orders" as child where child."campaign_id" is not null and not exists (select 1 from "warehouse"."dim_marketing_campaigns" as parent where parent."campaign_id" = child."campaign_id") group by child."campaign_id"

@@ -1,0 +1,1 @@
+select child."customer_key" as from_field, count(*) as n_records from "warehouse"."fact_orders" as child where child."customer_key" is not null and not exists (select 1 from "warehouse"."dim_customers" as parent where parent."customer_key" = child."customer_key") group by child."customer_key"

@@ -1,0 +1,1 @@
+select "date_day" as unique_field, count(*) as n_records from "warehouse"."dim_time" where "date_day" is not null group by "date_day" having count(*) > 1

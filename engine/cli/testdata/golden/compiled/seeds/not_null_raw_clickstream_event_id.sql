@@ -1,0 +1,1 @@
+select * from "raw"."raw_clickstream" where "event_id" is null

@@ -1,0 +1,1 @@
+select * from "raw"."raw_marketing_campaigns" where "campaign_id" is null

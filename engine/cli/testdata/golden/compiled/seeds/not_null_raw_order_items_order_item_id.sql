@@ -1,0 +1,1 @@
+select * from "raw"."raw_order_items" where "order_item_id" is null

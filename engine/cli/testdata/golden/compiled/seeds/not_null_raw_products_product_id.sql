@@ -1,0 +1,1 @@
+select * from "raw"."raw_products" where "product_id" is null
