@@ -142,10 +142,6 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	set, d := template.ParseMacros(mfiles)
 	diags = append(diags, d...)
 	m := &Manifest{Project: p, Target: t, Macros: set, Nodes: map[string]*Node{}, byName: map[string]*Node{}}
-	macroSum := map[string]string{}
-	for _, f := range p.Macros {
-		macroSum[f.Path] = f.Checksum
-	}
 
 	for _, s := range p.Seeds {
 		n := &Node{ID: "seed." + p.Name + "." + s.Name, Kind: Seed, Name: s.Name, Path: s.Path, Pos: diag.Pos{File: s.Path}, Seed: s, Checksum: s.Checksum}
@@ -200,7 +196,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			continue
 		}
 		n.DependsOn = m.deps(n.Template, &diags)
-		n.Checksum = withMacros(n.Checksum, n.Macros, set, macroSum)
+		n.Checksum = withMacros(n.Checksum, n.Macros, set)
 	}
 	m.buildTests(&diags)
 	m.buildExposures(&diags)
@@ -230,14 +226,15 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	return m, diags
 }
 
-func withMacros(sum string, macros []string, set *template.Set, macroSum map[string]string) string {
+// withMacros folds the definitions of the macros a node uses into its checksum.
+func withMacros(sum string, macros []string, set *template.Set) string {
 	if len(macros) == 0 {
 		return sum
 	}
 	var b strings.Builder
 	b.WriteString(sum)
 	for _, name := range macros {
-		b.WriteString("|" + name + "=" + macroSum[set.File(name)])
+		b.WriteString("|" + name + "=" + project.Checksum([]byte(set.Source(name))))
 	}
 	return project.Checksum([]byte(b.String()))
 }

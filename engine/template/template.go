@@ -104,6 +104,17 @@ func defineLine(text, name string) int {
 	return 1 + strings.Count(text[:loc[0]], "\n")
 }
 
+// Source returns macro name's definition in canonical form, so that a
+// checksum of it changes when the macro does and not when a neighbour in the
+// same file does.
+func (s *Set) Source(name string) string {
+	m := s.base.Lookup(name)
+	if m == nil || m.Tree == nil || m.Tree.Root == nil {
+		return ""
+	}
+	return m.Tree.Root.String()
+}
+
 // File returns the file that defines macro name, or "".
 func (s *Set) File(name string) string { return s.files[name] }
 
