@@ -195,7 +195,7 @@ func TestProjectErrorsExit2BeforeAnythingRuns(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2:\n%s", code, out)
 	}
-	for _, want := range []string{"dependency cycle: a -> b -> a", `models/c.sql:1:17: ref "nope": no model or seed is called "nope"`} {
+	for _, want := range []string{"dependency cycle: a -> b -> a", `models/c.sql:1:18: ref "nope": no model or seed is called "nope"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
