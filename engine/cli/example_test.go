@@ -31,9 +31,9 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// exampleProject copies the example project's files (not its data or state) into a
+// pipelineProject copies the example project's files (not its data or state) into a
 // fresh folder and generates its seeds at the given scale.
-func exampleProject(t testing.TB, scale string, day int) string {
+func pipelineProject(t testing.TB, scale string, day int) string {
 	t.Helper()
 	root := repoRoot(t)
 	dir := t.TempDir()
@@ -306,7 +306,7 @@ func queryRows(t *testing.T, url, sql string) [][]string {
 // it against figures computed from the CSVs alone.
 func TestExamplePipeline(t *testing.T) {
 	url := pgtest.DB(t)
-	dir := exampleProject(t, "0.2", 1)
+	dir := pipelineProject(t, "0.2", 1)
 	t.Setenv("DATABASE_URL", url)
 	code, out := strata(t, dir, "--target", "prod", "build")
 	if code != 0 {
