@@ -1,12 +1,17 @@
--- One row per website event.
+-- One row per website event, with the customer and product versions valid at the event.
+-- Incremental: each run adds the events newer than the newest loaded.
 select
     e.event_id,
     e.session_id,
     e.event_timestamp,
     e.event_timestamp::date as event_day,
     {{ include "date_key" "e.event_timestamp::date" }} as date_key,
-    c.customer_key,
-    p.product_key,
+    case when e.customer_id is not null then
+        {{ include "version_at" (dict "dim" (ref "dim_customers") "key" "customer_key" "id" "customer_id" "value" "e.customer_id" "at" "e.event_timestamp") }}
+    end as customer_key,
+    case when e.product_id is not null then
+        {{ include "version_at" (dict "dim" (ref "dim_products") "key" "product_key" "id" "product_id" "value" "e.product_id" "at" "e.event_timestamp") }}
+    end as product_key,
     e.customer_id,
     e.product_id,
     e.event_type,
@@ -15,5 +20,6 @@ select
     e.campaign_id,
     e.page_url
 from {{ ref "stg_clickstream" }} as e
-left join {{ ref "dim_customers" }} as c on c.customer_id = e.customer_id and c.is_current
-left join {{ ref "dim_products" }} as p on p.product_id = e.product_id and p.is_current
+{{- if is_incremental }}
+where e.event_timestamp > (select coalesce(max(event_timestamp), timestamp '1900-01-01') from {{ this }})
+{{- end }}

@@ -1,13 +1,20 @@
--- Stock levels per snapshot, product and warehouse, valued at cost.
+-- Stock levels per snapshot, product and warehouse, valued at the unit cost of the product version
+-- valid on the snapshot date.
+with stock as (
+    select
+        s.*,
+        {{ include "version_at" (dict "dim" (ref "dim_products") "key" "product_key" "id" "product_id" "value" "s.product_id" "at" "s.snapshot_date") }} as product_key
+    from {{ ref "stg_inventory" }} as s
+)
 select
     s.snapshot_date,
     {{ include "date_key" "s.snapshot_date" }} as date_key,
-    p.product_key,
+    s.product_key,
     s.product_id,
     s.warehouse,
     s.quantity_on_hand,
     s.reorder_point,
     s.quantity_on_hand <= s.reorder_point as below_reorder_point,
     (s.quantity_on_hand * p.cost)::numeric(14, 2) as inventory_value
-from {{ ref "stg_inventory" }} as s
-join {{ ref "dim_products" }} as p on p.product_id = s.product_id and p.is_current
+from stock as s
+join {{ ref "dim_products" }} as p on p.product_key = s.product_key
