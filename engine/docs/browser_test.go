@@ -117,7 +117,7 @@ func strata(t *testing.T, args ...string) (string, string) {
 }
 
 // chromium returns Debian's chromium, installing it when missing.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
@@ -135,7 +135,7 @@ func chromium(t *testing.T) string {
 
 // browser runs headless chromium, one process per page, the way the machine notes prescribe.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	bin string
 }
 

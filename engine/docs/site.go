@@ -20,7 +20,12 @@ type site struct {
 	pages   []*node // models, seeds and sources: the nodes with a page of their own
 	tests   map[string][]*node
 	exposed map[string][]*Dashboard // node id -> dashboards that use it
+	counts  map[string]int          // nodes by resource type
+	chrome  map[string]*chrome      // root -> the parts of a page that only depend on the folder
 }
+
+// chrome is the header and footer shared by the pages of one folder.
+type chrome struct{ Top, Bottom template.HTML }
 
 type node struct {
 	*artifacts.Node
@@ -139,19 +144,41 @@ type pageData struct {
 	Counts             map[string]int
 	LastRun            string
 	Body               any
+	Chrome             *chrome
 }
 
 func (s *site) pageData(title, root string, body any) *pageData {
-	counts := map[string]int{}
-	for _, n := range s.nodes {
-		counts[n.ResourceType]++
+	if s.counts == nil {
+		s.counts = map[string]int{}
+		for _, n := range s.nodes {
+			s.counts[n.ResourceType]++
+		}
 	}
+	counts := s.counts
 	last := ""
 	if r := s.in.Results; r != nil {
 		last = fmt.Sprintf("%s at %s: %d pass, %d warn, %d error, %d skipped", r.Command, shortTime(r.StartedAt), r.Summary.Pass, r.Summary.Warn, r.Summary.Error, r.Summary.Skip)
 	}
-	return &pageData{Title: title, Root: root, Project: s.in.Manifest.Project, Target: s.in.Manifest.Target,
+	p := &pageData{Title: title, Root: root, Project: s.in.Manifest.Project, Target: s.in.Manifest.Target,
 		Generated: s.in.GeneratedAt, Offline: s.in.Offline, Dashboards: s.in.Dashboards, Counts: counts, LastRun: last, Body: body}
+	if s.chrome == nil {
+		s.chrome = map[string]*chrome{}
+	}
+	if c, ok := s.chrome[root]; ok {
+		p.Chrome = c
+		return p
+	}
+	c := &chrome{}
+	var b strings.Builder
+	if err := s.tmpl.ExecuteTemplate(&b, "top", p); err == nil {
+		c.Top = template.HTML(b.String())
+	}
+	b.Reset()
+	if err := s.tmpl.ExecuteTemplate(&b, "bottom", p); err == nil {
+		c.Bottom = template.HTML(b.String())
+	}
+	s.chrome[root], p.Chrome = c, c
+	return p
 }
 
 func shortTime(t string) string {
