@@ -10,7 +10,7 @@ import (
 
 // SCD2 describes one build of a slowly changing dimension (SPEC 4) and
 // generates its statements. The runner stages the model's query into a
-// temporary table (Source), checks it, and then applies the set-based
+// table (Source), checks it, and then applies the set-based
 // statements below in one transaction.
 //
 // Versions are half-open intervals [valid_from, valid_to); the current version
@@ -108,20 +108,27 @@ func (s *SCD2) when(alias string) string {
 	return fmt.Sprintf("coalesce(%s.%s::timestamptz, %s)", alias, id(s.UpdatedAt), s.runTS())
 }
 
-// Stage copies the model's query into the temporary Source table, dropped at commit.
+// SCD2Stage is the staging table of a dimension: an unlogged table beside it,
+// created and dropped inside the build's transaction, so nobody else ever sees
+// it and a failed build leaves nothing behind. Not a temporary table: those
+// live in small per-session buffers and cannot be read by parallel workers.
+func SCD2Stage(target Rel) Rel {
+	return Rel{Schema: target.Schema, Name: shortName(target.Name, "__strata_src")}
+}
+
+// Stage copies the model's query into the Source table.
 func (s *SCD2) Stage(body string) Step {
-	prefix := "create temporary table " + id(s.Source.Name) + " on commit drop as\nselect * from (\n"
+	prefix := "create unlogged table " + s.Source.Q() + " as\nselect * from (\n"
 	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
 }
 
-// StageIndex indexes the staged source on the unique key and gathers its
-// statistics, so the joins below are planned on real numbers.
-func (s *SCD2) StageIndex() []Step {
-	return []Step{
-		{SQL: fmt.Sprintf("create index on %s (%s)", s.Source.Q(), joinIDs(s.Keys)), Body: -1},
-		{SQL: "analyze " + s.Source.Q(), Body: -1},
-	}
-}
+// AnalyzeStage gathers the staged source's statistics, so the join below is
+// planned on real numbers. (An index on the key would not be used: the join
+// hashes both sides.)
+func (s *SCD2) AnalyzeStage() Step { return Step{SQL: "analyze " + s.Source.Q(), Body: -1} }
+
+// DropStage removes the Source table at the end of a successful build.
+func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Q(), Body: -1} }
 
 // NullKeys counts the source rows with a NULL in the unique key.
 func (s *SCD2) NullKeys() string {
@@ -202,9 +209,6 @@ func (s *SCD2) AddIsDeleted() Step {
 // changesTable holds the source rows that start a new version.
 const changesTable = "strata_scd2_changes"
 
-// deletedTable holds the current versions whose key left the source.
-const deletedTable = "strata_scd2_deleted"
-
 func (s *SCD2) changed() string {
 	if s.UpdatedAt != "" {
 		u := id(s.UpdatedAt)
@@ -217,9 +221,12 @@ func (s *SCD2) changed() string {
 	return fmt.Sprintf("row(%s) is distinct from row(%s)", strings.Join(qualified("s", s.Compare), ", "), strings.Join(qualified("d", s.Compare), ", "))
 }
 
-// Changes collects the source rows that need a new version: new keys, keys
-// coming back after a deletion, changed keys; with the surrogate key of the
-// version they close (NULL for new keys) and their change time.
+// Changes collects, in one pass over the source and the current versions,
+// what this build changes: source rows that need a new version (new keys,
+// keys coming back after a deletion, changed keys) and, unless hard_deletes
+// is ignore, current versions whose key left the source (strata_gone); each
+// with the surrogate key of the version it closes (NULL for new keys) and its
+// change time.
 func (s *SCD2) Changes() Step {
 	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", id(s.ValidFrom))}
 	// A key back after a deletion starts at its updated_at if that is later
@@ -231,29 +238,43 @@ func (s *SCD2) Changes() Step {
 	case "new_record":
 		at = append(at, fmt.Sprintf("case when d.%s and d.%s >= %s then %s end", id(IsDeletedColumn), id(s.ValidFrom), s.when("s"), s.runTS()))
 	}
-	where := []string{"d." + id(s.SurrogateKey) + " is null"}
+	// The unique key has no NULL in the source, so a NULL key means no source row.
+	gone := "s." + id(s.Keys[0]) + " is null"
+	changed := []string{"d." + id(s.SurrogateKey) + " is null"}
 	if s.HardDeletes == "new_record" {
-		where = append(where, "d."+id(IsDeletedColumn))
+		changed = append(changed, "d."+id(IsDeletedColumn))
 	}
-	where = append(where, s.changed())
+	changed = append(changed, s.changed())
+	join, where := "left join", fmt.Sprintf("(%s)", strings.Join(changed, " or "))
+	if s.HardDeletes != "ignore" {
+		join = "full join"
+		del := gone
+		if s.HardDeletes == "new_record" {
+			del += " and not d." + id(IsDeletedColumn)
+		}
+		where = fmt.Sprintf("(%s)\n   or (not %s and %s)", del, gone, where)
+	}
 	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
-select s.*, d.%s as strata_closes, greatest(%s) as strata_at
+select s.*, d.%s as strata_closes, greatest(%s) as strata_at, %s as strata_gone
 from %s as s
-left join %s as d on %s and d.%s
+%s (select * from %s where %s) as d on %s
 where %s`,
-		id(changesTable), id(s.SurrogateKey), strings.Join(at, ", "),
-		s.Source.Q(), s.Target.Q(), s.keyMatch("d", "s"), id(s.IsCurrent),
-		strings.Join(where, "\n   or ")), Body: -1}
+		id(changesTable), id(s.SurrogateKey), strings.Join(at, ", "), gone,
+		s.Source.Q(), join, s.Target.Q(), id(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
 }
 
-// Close ends the versions replaced by Changes.
+// AnalyzeChanges gives the planner the size of the change set.
+func (s *SCD2) AnalyzeChanges() Step { return Step{SQL: "analyze " + id(changesTable), Body: -1} }
+
+// CountGone counts the keys Changes found deleted from the source.
+func (s *SCD2) CountGone() string {
+	return "select count(*) from " + id(changesTable) + " where strata_gone"
+}
+
+// Close ends the versions replaced or deleted, as collected by Changes.
 func (s *SCD2) Close() Step {
-	return s.closeFrom(changesTable)
-}
-
-func (s *SCD2) closeFrom(table string) Step {
 	return Step{SQL: fmt.Sprintf("update %s as d set %s = c.strata_at, %s = false\nfrom %s as c\nwhere d.%s = c.strata_closes",
-		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(table), id(s.SurrogateKey)), Body: -1}
+		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(changesTable), id(s.SurrogateKey)), Body: -1}
 }
 
 // Insert adds the new current versions collected by Changes.
@@ -267,38 +288,19 @@ func (s *SCD2) Insert() Step {
 		cols = append(cols, IsDeletedColumn)
 		vals = append(vals, "false")
 	}
-	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as c",
+	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as c\nwhere not c.strata_gone",
 		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable)), Body: -1}
 }
 
-// Deleted collects the current versions whose key is no longer in the source
-// (hard_deletes invalidate and new_record), with their deletion time.
-func (s *SCD2) Deleted() Step {
-	cond := "d." + id(s.IsCurrent)
-	if s.HardDeletes == "new_record" {
-		cond += " and not d." + id(IsDeletedColumn)
-	}
-	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
-select d.%s as strata_closes, greatest(%s, d.%s + interval '1 microsecond') as strata_at
-from %s as d
-where %s
-  and not exists (select from %s as s where %s)`,
-		id(deletedTable), id(s.SurrogateKey), s.runTS(), id(s.ValidFrom),
-		s.Target.Q(), cond, s.Source.Q(), s.keyMatch("s", "d")), Body: -1}
-}
-
-// CloseDeleted ends the versions collected by Deleted.
-func (s *SCD2) CloseDeleted() Step { return s.closeFrom(deletedTable) }
-
 // InsertDeleted adds, under hard_deletes: new_record, a current deletion
-// marker for each key collected by Deleted: the closed version's values with
-// is_deleted true. Run after CloseDeleted.
+// marker for each key Changes found deleted: the closed version's values with
+// is_deleted true. Run after Close.
 func (s *SCD2) InsertDeleted() Step {
 	cols := append([]string{s.SurrogateKey}, s.Carry...)
 	cols = append(cols, s.ValidFrom, s.ValidTo, s.IsCurrent, IsDeletedColumn)
 	vals := []string{s.surrogate("d", "x.strata_at")}
 	vals = append(vals, qualified("d", s.Carry)...)
 	vals = append(vals, "x.strata_at", "null", "true", "true")
-	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as x\njoin %s as d on d.%s = x.strata_closes",
-		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(deletedTable), s.Target.Q(), id(s.SurrogateKey)), Body: -1}
+	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as x\njoin %s as d on d.%s = x.strata_closes\nwhere x.strata_gone",
+		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable), s.Target.Q(), id(s.SurrogateKey)), Body: -1}
 }

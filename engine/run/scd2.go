@@ -17,8 +17,8 @@ import (
 )
 
 // scd2 builds a slowly changing dimension (SPEC 4) in one transaction: the
-// model's query is staged into a temporary table indexed on the unique key and
-// checked (no NULL, no duplicate key) before the dimension is touched; the
+// model's query is staged into an unlogged table (dropped before commit),
+// analyzed and checked (no NULL, no duplicate key) before the dimension is touched; the
 // first build makes every row current; later builds close the current version
 // of changed and deleted keys and insert new versions, set-based. An advisory
 // lock keeps two runs of one dimension from interleaving. The change times are
@@ -57,6 +57,11 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if _, err := exec(ctx, tx, d.Lock()); err != nil {
 			return err
 		}
+		// The key checks and the one join of a later build hash the whole source
+		// and dimension; give them the memory not to spill, for this transaction only.
+		if _, err := exec(ctx, tx, materialize.Step{SQL: "set local work_mem = '256MB'", Body: -1}); err != nil {
+			return err
+		}
 		for _, h := range n.Config.PreHook {
 			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
 			if err != nil {
@@ -70,11 +75,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err != nil {
 			return err
 		}
-		var tempSchema string
-		if err := tx.QueryRow(ctx, "select nspname from pg_namespace where oid = pg_my_temp_schema()").Scan(&tempSchema); err != nil {
-			return err
-		}
-		src, err := postgres.Columns(ctx, tx, postgres.Rel{Schema: tempSchema, Name: d.Source.Name})
+		src, err := postgres.Columns(ctx, tx, prel(manifest.Relation(d.Source)))
 		if err != nil {
 			return err
 		}
@@ -84,10 +85,8 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err := checkSCD2Source(d, n.Config.CheckCols); err != nil {
 			return err
 		}
-		for _, s := range d.StageIndex() {
-			if _, err := exec(ctx, tx, s); err != nil {
-				return err
-			}
+		if _, err := exec(ctx, tx, d.AnalyzeStage()); err != nil {
+			return err
 		}
 		if err := e.scd2Guards(ctx, tx, d, &executed); err != nil {
 			return err
@@ -110,18 +109,19 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 				return fmt.Errorf("%s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", n.Relation, strings.ReplaceAll(kind, "_", " "))
 			}
 			if e.Empty {
+				// The query was checked against the database; an empty source must not delete every key.
 				response = "SCD2 unchanged (--empty)"
-				return e.postHooks(ctx, tx, n, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
-					_, err := exec(ctx, q, s)
+			} else {
+				stats, err := e.scd2Update(ctx, tx, n, d, src, exec, &executed)
+				if err != nil {
 					return err
-				})
+				}
+				rows = stats.inserted + stats.markers
+				response = fmt.Sprintf("SCD2 %d new, %d changed, %d deleted", stats.inserted-stats.closed, stats.closed, stats.deleted)
 			}
-			var stats scd2Stats
-			if stats, err = e.scd2Update(ctx, tx, n, d, src, exec); err != nil {
-				return err
-			}
-			rows = stats.inserted + stats.markers
-			response = fmt.Sprintf("SCD2 %d new, %d changed, %d deleted", stats.inserted-stats.closed, stats.closed, stats.deleted)
+		}
+		if _, err := exec(ctx, tx, d.DropStage()); err != nil {
+			return err
 		}
 		return e.postHooks(ctx, tx, n, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
 			_, err := exec(ctx, q, s)
@@ -144,7 +144,7 @@ func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
 	c := n.Config
 	d := &materialize.SCD2{
 		Target:       rel(n.Relation),
-		Source:       materialize.Rel{Schema: "pg_temp", Name: "strata_scd2_source"},
+		Source:       materialize.SCD2Stage(rel(n.Relation)),
 		Keys:         c.UniqueKey,
 		UpdatedAt:    c.UpdatedAt,
 		HardDeletes:  c.HardDeletes,
@@ -263,7 +263,7 @@ func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 		}
 	}
 	steps := d.Indexes()
-	steps = append(steps, scd2Finish(n, target)...)
+	steps = append(steps, scd2Finish(n, target, true)...)
 	for _, s := range steps {
 		if _, err := exec(ctx, tx, s); err != nil {
 			return err
@@ -275,7 +275,7 @@ func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 type scd2Stats struct{ inserted, closed, deleted, markers int64 }
 
 // scd2Update applies one later build to an existing dimension.
-func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2, src []postgres.Column, exec stepExec) (scd2Stats, error) {
+func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2, src []postgres.Column, exec stepExec, executed *[]string) (scd2Stats, error) {
 	var st scd2Stats
 	if _, err := exec(ctx, tx, d.LockTable()); err != nil {
 		return st, err
@@ -328,18 +328,30 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	if st.inserted, err = exec(ctx, tx, d.Changes()); err != nil {
 		return st, err
 	}
-	if st.closed, err = exec(ctx, tx, d.Close()); err != nil {
-		return st, err
-	}
-	if _, err = exec(ctx, tx, d.Insert()); err != nil {
+	if _, err = exec(ctx, tx, d.AnalyzeChanges()); err != nil {
 		return st, err
 	}
 	if d.HardDeletes != "ignore" {
-		if err := e.scd2Deletes(ctx, tx, d, &st, exec); err != nil {
+		q := d.CountGone()
+		*executed = append(*executed, q)
+		if err := tx.QueryRow(ctx, q).Scan(&st.deleted); err != nil {
+			return st, postgres.Explain(err, q, 0)
+		}
+		st.inserted -= st.deleted
+	}
+	if st.closed, err = exec(ctx, tx, d.Close()); err != nil {
+		return st, err
+	}
+	st.closed -= st.deleted
+	if _, err = exec(ctx, tx, d.Insert()); err != nil {
+		return st, err
+	}
+	if d.HardDeletes == "new_record" {
+		if st.markers, err = exec(ctx, tx, d.InsertDeleted()); err != nil {
 			return st, err
 		}
 	}
-	for _, s := range scd2Finish(n, d.Target) {
+	for _, s := range scd2Finish(n, d.Target, false) {
 		if _, err := exec(ctx, tx, s); err != nil {
 			return st, err
 		}
@@ -347,29 +359,15 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	return st, nil
 }
 
-// scd2Deletes closes the current versions of keys gone from the source
-// (invalidate) and, for new_record, adds a current deletion marker.
-func (e *Executor) scd2Deletes(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, st *scd2Stats, exec stepExec) error {
-	var err error
-	if st.deleted, err = exec(ctx, tx, d.Deleted()); err != nil {
-		return err
-	}
-	if _, err = exec(ctx, tx, d.CloseDeleted()); err != nil {
-		return err
-	}
-	if d.HardDeletes == "new_record" {
-		if st.markers, err = exec(ctx, tx, d.InsertDeleted()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // scd2Finish completes the dimension after a build: the configured indexes,
-// statistics (downstream models read it right away), grants and comment.
-func scd2Finish(n *manifest.Node, target materialize.Rel) []materialize.Step {
+// grants and comment, and after the first build statistics (downstream models
+// read it right away; later builds change too little to need them before
+// autovacuum comes).
+func scd2Finish(n *manifest.Node, target materialize.Rel, first bool) []materialize.Step {
 	steps := materialize.Indexes(target, target.Name, n.Config.Indexes)
-	steps = append(steps, materialize.Step{SQL: "analyze " + target.Q(), Body: -1})
+	if first {
+		steps = append(steps, materialize.Step{SQL: "analyze " + target.Q(), Body: -1})
+	}
 	steps = append(steps, materialize.Grants(target, n.Config.Grants)...)
 	if n.Description != "" {
 		steps = append(steps, materialize.Comment(target, "table", n.Description))

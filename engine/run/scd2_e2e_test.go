@@ -80,7 +80,7 @@ func execSQL(t *testing.T, url, sql string) {
 }
 
 // scd2Project writes a project with one scd2 model, dim_c, over raw.customers.
-func scd2Project(t *testing.T, url, config string) string {
+func scd2Project(t testing.TB, url, config string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
