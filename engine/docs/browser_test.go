@@ -3,6 +3,7 @@ package docs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -372,7 +373,11 @@ func TestSiteInChromium(t *testing.T) {
 		if !strings.Contains(dom, `<td class="rows">`+rows+`</td>`) {
 			t.Errorf("page does not show the last run's rows (%s)", rows)
 		}
-		for _, s := range []string{`id="compiled"`, `id="template"`, `id="config"`, `"materialized": "table"`} {
+		var cfg struct{ Materialized string }
+		if err := json.Unmarshal(man.Nodes["model.shop.fact_orders"].Config, &cfg); err != nil || cfg.Materialized == "" {
+			t.Fatalf("fact_orders has no materialization in the manifest: %v", err)
+		}
+		for _, s := range []string{`id="compiled"`, `id="template"`, `id="config"`, `"materialized": "` + cfg.Materialized + `"`, `mat-` + cfg.Materialized} {
 			if !strings.Contains(dom, s) {
 				t.Errorf("page lacks %s", s)
 			}

@@ -250,9 +250,15 @@ func Generate(dir string, in *Input) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
+	// Files are overwritten in place and only stale ones removed afterwards: on a
+	// real disk, unlinking and recreating thousands of pages costs more than writing them.
+	stale := map[string]bool{}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			stale[p] = true
+		}
+		return nil
+	})
 	for _, sub := range []string{"assets", "nodes", "dashboards"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
@@ -331,6 +337,19 @@ func Generate(dir string, in *Input) (*Summary, error) {
 	wg.Wait()
 	if first != nil {
 		return nil, first
+	}
+	delete(stale, filepath.Join(dir, "assets", "graph.js"))
+	for _, j := range jobs {
+		delete(stale, filepath.Join(dir, j.path))
+	}
+	_ = fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
+		delete(stale, filepath.Join(dir, "assets", p))
+		return nil
+	})
+	for p := range stale {
+		if err := os.Remove(p); err != nil {
+			return nil, err
+		}
 	}
 	return &Summary{Pages: len(jobs), Nodes: len(s.nodes), Dashboards: len(s.in.Dashboards), Index: filepath.Join(dir, "index.html")}, nil
 }
