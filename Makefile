@@ -2,7 +2,8 @@
 GO      ?= go
 STRATA  := bin/strata
 SEEDS   := seeds/raw_customers.csv seeds/raw_products.csv seeds/raw_orders.csv seeds/raw_order_items.csv \
-           seeds/raw_clickstream.csv seeds/raw_marketing_campaigns.csv seeds/raw_inventory.csv
+           seeds/raw_clickstream.csv seeds/raw_marketing_campaigns.csv seeds/raw_inventory.csv \
+           seeds/generator_dirt.csv
 
 .PHONY: all build run data test test-short bench fmt vet clean
 

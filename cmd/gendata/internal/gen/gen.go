@@ -15,6 +15,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
 // Base volumes at scale 1: distinct keys per file, before duplicate rows.
@@ -38,6 +40,7 @@ const (
 	FileInventory = "raw_inventory.csv"
 	FileDirty     = "dirty_rows.json"
 	FileManifest  = "manifest.json"
+	FileDirtSeed  = "generator_dirt.csv"
 )
 
 // Config selects one export.
@@ -273,6 +276,9 @@ func Generate(ctx context.Context, dir string, cfg Config) (*Manifest, error) {
 	if err := writeJSON(filepath.Join(dir, FileDirty), dirty); err != nil {
 		return nil, err
 	}
+	if err := writeDirtSeed(filepath.Join(dir, FileDirtSeed), dirty); err != nil {
+		return nil, err
+	}
 	if err := writeJSON(filepath.Join(dir, FileManifest), m); err != nil {
 		return nil, err
 	}
@@ -286,6 +292,27 @@ var dirtyNotes = []string{
 	"nothing clean refers to a dropped row: dropped orders have no order items, dropped customers and products are never referenced by orders, items, clicks or inventory.",
 	"foreign keys are checked against the same day's snapshot files: an id that is not in raw_customers / raw_products (after dropping) is unknown.",
 	"all other values are clean: emails are lower case, categorical values are in their canonical spelling, prices and quantities are positive.",
+}
+
+// writeDirtSeed writes the per-file dirt counts as a small seed, so the
+// project's own data tests can check that staging dropped exactly these rows.
+func writeDirtSeed(path string, d *DirtyRows) error {
+	names := make([]string, 0, len(d.Files))
+	for n := range d.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("seed_name,raw_rows,distinct_keys,dedupe_rows,fix_rows,drop_rows,rows_after_staging\n")
+	for _, n := range names {
+		f := d.Files[n]
+		fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%d,%d\n", strings.TrimSuffix(n, ".csv"), f.Rows, f.DistinctKeys, len(f.Dedupe), len(f.Fix), len(f.Drop), f.RowsAfterStaging)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func writeJSON(path string, v any) error {
