@@ -179,13 +179,18 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string, kinds ...
 		return ExitFailed
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(order), plural(len(order)), threads, plural(threads), l.target.Name))
-	ex := &run.Executor{DB: db, M: l.man, C: l.comp, ProjectDir: l.dir, TargetDir: targetDir, FullRefresh: f.fullRefresh, Empty: f.empty, Progress: p.progress}
+	compiled := make(map[string]string, len(l.compiled))
+	for id, res := range l.compiled {
+		compiled[id] = res.SQL
+	}
+	ex := &run.Executor{DB: db, M: l.man, C: l.comp, Compiled: compiled, ProjectDir: l.dir, TargetDir: targetDir, FullRefresh: f.fullRefresh, Empty: f.empty, Progress: p.progress}
 	parents := func(id string) []string { return l.gr.Parents(id) }
 	if want[manifest.Test] && len(kinds) > 1 {
 		parents = a.buildParents(l, subset)
 	}
 	w := &run.Walk{Order: order, Parents: parents, Threads: threads, FailFast: f.failFast, Exec: ex.Exec, OnStart: p.start, OnEnd: p.end}
 	results := w.Run(ctx)
+	ex.Flush()
 	cancelled := ctx.Err() != nil
 	if !cancelled {
 		if err := a.hooks(ctx, db, l, "on-run-end", p); err != nil {

@@ -161,3 +161,42 @@ func quoteLiteral(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// CreateOrReplaceView builds a view, or redefines an existing one in place:
+// one atomic statement that keeps the views depending on it, its owner, its
+// grants and its comments. PostgreSQL refuses it (SQLSTATE 42P16) when the new
+// query drops, renames or retypes a column, and (42809) when the relation is
+// not a view; the view is then built under a temporary name and swapped in.
+func CreateOrReplaceView(rel Rel, body string) Step {
+	prefix := "create or replace view " + rel.Q() + " as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// Uncomment removes the description of a relation.
+func Uncomment(rel Rel, kind string) Step {
+	return Step{SQL: fmt.Sprintf("comment on %s %s is null", keyword(kind), rel.Q()), Body: -1}
+}
+
+// Drop drops a relation without cascade: if anything depends on it, PostgreSQL
+// refuses (SQLSTATE 2BP01) rather than drop someone's view.
+func Drop(rel Rel, kind string) Step {
+	return Step{SQL: fmt.Sprintf("drop %s %s", keyword(kind), rel.Q()), Body: -1}
+}
+
+// RenameTo renames rel, a relation of kind, to name (in its schema).
+func RenameTo(rel Rel, kind, name string) Step {
+	return Step{SQL: fmt.Sprintf("alter %s %s rename to %s", keyword(kind), rel.Q(), pgx.Identifier{name}.Sanitize()), Body: -1}
+}
+
+// keyword is the SQL keyword for a relation kind in alter, drop and comment.
+func keyword(kind string) string {
+	switch kind {
+	case "view":
+		return "view"
+	case "materialized_view":
+		return "materialized view"
+	case "foreign_table":
+		return "foreign table"
+	}
+	return "table"
+}

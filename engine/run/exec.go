@@ -30,8 +30,14 @@ type Executor struct {
 	Empty       bool
 	// Progress reports long seed loads.
 	Progress func(id string, done, total int64)
+	// Compiled is the SQL of each node as rendered when the project was loaded
+	// (is_incremental false); it is reused rather than rendered again.
+	Compiled map[string]string
 
 	schemas sync.Map
+	catMu   sync.Mutex
+	cat     *catalog
+	files   files
 }
 
 // Exec runs one node.
@@ -127,15 +133,32 @@ func fail(r Result, err error) Result {
 	return r
 }
 
-// writeSQL saves the compiled and the executed SQL of a node.
+// render returns a node's SQL: the SQL compiled at load time unless the
+// model is built incrementally, which renders it again with is_incremental.
+func (e *Executor) render(n *manifest.Node, incremental bool) (string, error) {
+	if sql, ok := e.Compiled[n.ID]; ok && !incremental {
+		return sql, nil
+	}
+	res, err := e.C.Node(n, compile.Options{IsIncremental: incremental})
+	return res.SQL, err
+}
+
+// writeSQL saves the compiled and the executed SQL of a node (in the
+// background: Flush waits for them) and returns their paths.
 func (e *Executor) writeSQL(n *manifest.Node, compiled string, executed []string) (string, string) {
 	if e.TargetDir == "" {
 		return "", ""
 	}
-	cp, _ := compile.Write(filepath.Join(e.TargetDir, "compiled"), n, compiled)
-	ep, _ := compile.Write(filepath.Join(e.TargetDir, "run"), n, strings.Join(executed, ";\n\n")+";\n")
+	cp := compile.Path(filepath.Join(e.TargetDir, "compiled"), n)
+	ep := compile.Path(filepath.Join(e.TargetDir, "run"), n)
+	e.files.write(cp, compiled)
+	e.files.write(ep, strings.Join(executed, ";\n\n")+";\n")
 	return e.rel(cp), e.rel(ep)
 }
+
+// Flush waits until the SQL files of the nodes run so far are written. Call
+// it once, after the last node.
+func (e *Executor) Flush() { e.files.flush() }
 
 func (e *Executor) rel(p string) string {
 	if r, err := filepath.Rel(e.ProjectDir, p); err == nil && !strings.HasPrefix(r, "..") {
@@ -165,11 +188,11 @@ func (e *Executor) sqlError(n *manifest.Node, err error, step materialize.Step) 
 func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	start := time.Now()
 	r := Result{Started: start}
-	res, err := e.C.Node(n, compile.Options{})
+	compiled, err := e.render(n, false)
 	if err != nil {
 		return fail(r, err)
 	}
-	sql := strings.TrimRight(strings.TrimSpace(res.SQL), ";")
+	sql := strings.TrimRight(strings.TrimSpace(compiled), ";")
 	if n.Config.Limit > 0 {
 		sql = fmt.Sprintf("select * from (\n%s\n) as strata_limited limit %d", sql, n.Config.Limit)
 	}
@@ -199,7 +222,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 			err = postgres.Explain(err, count, 0)
 		}
 	}
-	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
+	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)
 	if err != nil {
 		return fail(r, err)
 	}

@@ -4,25 +4,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
-	"strata/engine/compile"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 )
 
-// swapLock serializes swaps, so two of them never rewrite the same dependent view at once.
-const swapLock = "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"
+// The swap lock keeps a swap that rewrites dependent views from racing with
+// anything else that writes those views. A swap that recreates dependents
+// holds it exclusively: it reads the dependents only once it holds the lock,
+// so no other swap and no view build changes them in between (otherwise it
+// could recreate a view from a definition just replaced). A view build holds
+// it shared, so view builds never wait for each other. A swap of a relation
+// without dependents takes no lock at all: it touches only its own relation
+// and its temporary twin, which nothing else in the run writes.
+//
+// No deadlock: the lock is always the first statement of its transaction, so
+// a transaction waiting for it holds nothing anyone else waits for; an
+// exclusive holder waits only for table locks held by transactions that do
+// not wait for the swap lock (readers, builds under temporary names, swaps
+// without dependents).
+const (
+	swapLock     = "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"
+	swapLockView = "select pg_advisory_xact_lock_shared(hashtextextended('strata:swap', 0))"
+)
 
 // builder builds one model and records every statement it sends, for target/run/.
 type builder struct {
 	e        *Executor
 	n        *manifest.Node
+	cat      *catalog
 	executed []string
 	rows     int64
 	response string
@@ -32,12 +50,46 @@ func (b *builder) exec(ctx context.Context, q postgres.Querier, s materialize.St
 	b.executed = append(b.executed, s.SQL)
 	ct, err := q.Exec(ctx, s.SQL)
 	if err != nil {
-		if s.Body >= 0 {
-			return 0, b.e.sqlError(b.n, err, s)
-		}
-		return 0, fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+		return 0, b.stepError(s, err)
 	}
 	return ct.RowsAffected(), nil
+}
+
+// stepError names what failed: the model's SQL placed in its compiled file,
+// or the first line of a statement strata wrote.
+func (b *builder) stepError(s materialize.Step, err error) error {
+	if s.Body >= 0 {
+		return b.e.sqlError(b.n, err, s)
+	}
+	return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+}
+
+// batch sends steps in one round trip, as one transaction (see
+// postgres.ExecBatch). failed is the index of the step that failed, or -1.
+func (b *builder) batch(ctx context.Context, steps []materialize.Step) (tags []pgconn.CommandTag, failed int, err error) {
+	stmts := make([]string, len(steps))
+	for i, s := range steps {
+		stmts[i] = s.SQL
+	}
+	b.executed = append(b.executed, stmts...)
+	conn, err := b.e.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, -1, err
+	}
+	defer conn.Release()
+	tags, err = postgres.ExecBatch(ctx, conn.Conn().PgConn(), stmts)
+	var be *postgres.BatchError
+	if errors.As(err, &be) {
+		return tags, be.Index, b.stepError(steps[be.Index], be.Err)
+	}
+	return tags, -1, err
+}
+
+// rollback replaces, in the record of executed statements, the statements
+// from mark on (a transaction that was rolled back) with a note, so target/run/
+// still replays to what strata built.
+func (b *builder) rollback(mark int, why string) {
+	b.executed = append(b.executed[:mark], "-- rolled back: "+strings.ReplaceAll(why, "\n", " ")+"\n-- then:")
 }
 
 func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...materialize.Step) error {
@@ -67,11 +119,11 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	r := Result{Started: start, Relation: n.Relation.String()}
 	mat := n.Config.Materialized
 	if mat == "ephemeral" {
-		res, err := e.C.Node(n, compile.Options{})
+		sql, err := e.render(n, false)
 		if err != nil {
 			return fail(r, err)
 		}
-		r.Compiled, _ = e.writeSQL(n, res.SQL, nil)
+		r.Compiled, _ = e.writeSQL(n, sql, nil)
 		r.Status, r.Response = Success, "ephemeral, inlined where used"
 		return r
 	}
@@ -86,37 +138,312 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
 		return fail(r, err)
 	}
-	existing, err := postgres.RelKind(ctx, e.DB.Pool, prel(n.Relation))
+	cat, err := e.catalog(ctx)
 	if err != nil {
 		return fail(r, err)
+	}
+	target := prel(n.Relation)
+	state := cat.get(target)
+	existing := state.Kind
+	if mat == "incremental" || mat == "materialized_view" || !state.known {
+		// Whether to build incrementally or refresh is decided on what is
+		// there now, not on what was there when the run started.
+		if existing, err = postgres.RelKind(ctx, e.DB.Pool, target); err != nil {
+			return fail(r, err)
+		}
 	}
 	incremental := mat == "incremental" && !e.FullRefresh && (existing == "table" || existing == "partitioned_table")
-	res, err := e.C.Node(n, compile.Options{IsIncremental: incremental})
+	sql, err := e.render(n, incremental)
 	if err != nil {
 		return fail(r, err)
 	}
-	body := materialize.Body(res.SQL, e.Empty)
-	b := &builder{e: e, n: n}
+	body := materialize.Body(sql, e.Empty)
+	b := &builder{e: e, n: n, cat: cat}
+	kind := mat
 	switch {
 	case incremental:
+		kind = existing
 		err = b.incremental(ctx, body)
 	case mat == "materialized_view" && existing == "materialized_view" && !e.FullRefresh:
 		var done bool
 		if done, err = b.refresh(ctx, body); err == nil && !done {
-			err = b.replace(ctx, body, mat)
+			kind, err = b.replace(ctx, body, mat)
+		}
+	case mat == "view" && (existing == "" || existing == "view"):
+		var done bool
+		if done, err = b.view(ctx, body, state); err == nil && !done {
+			kind, err = b.replace(ctx, body, mat)
 		}
 	default:
-		err = b.replace(ctx, body, mat)
+		kind, err = b.replace(ctx, body, mat)
 	}
-	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, b.executed)
+	r.Compiled, r.Executed = e.writeSQL(n, sql, b.executed)
 	if err != nil {
 		return fail(r, err)
+	}
+	cat.built(target, kind)
+	if kind == "view" || kind == "materialized_view" {
+		for _, id := range n.DependsOn {
+			if p := e.M.Nodes[id]; p != nil && p.Relation.Name != "" {
+				cat.readBy(prel(p.Relation))
+			}
+		}
 	}
 	r.Status = Success
 	r.Rows = b.rows
 	r.Response = b.response
 	r.Duration = time.Since(start)
 	return r
+}
+
+// inPlace reports whether PostgreSQL refused create or replace view because
+// the view cannot be redefined in place: a column would be dropped, renamed
+// or retyped (42P16), or the relation is not a view (42809).
+func inPlace(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "42P16" || pg.Code == "42809")
+}
+
+// view builds a view in place with create or replace view, which is atomic
+// and leaves the views that depend on it, its owner, grants and comments
+// alone. Usually that is one round trip: the lock, the view, the grants to
+// change and the comment, as one multi-statement transaction. done=false: the
+// view cannot be redefined in place, nothing changed, build and swap instead.
+func (b *builder) view(ctx context.Context, body string, state relState) (done bool, err error) {
+	n := b.n
+	target := rel(n.Relation)
+	create := materialize.CreateOrReplaceView(target, body)
+	lock := materialize.Step{SQL: swapLockView, Body: -1}
+	b.response = "CREATE VIEW"
+	mark := len(b.executed)
+	fast := state.known && (state.exists || !b.cat.defaultPrivileges) &&
+		len(n.Config.PreHook) == 0 && len(n.Config.PostHook) == 0 && !n.Config.Contract
+	if fast {
+		steps := append([]materialize.Step{lock, create}, materialize.SyncGrants(target, n.Config.Grants, state.Privileges)...)
+		steps = append(steps, b.comment(target, "view", state)...)
+		_, failed, err := b.batch(ctx, steps)
+		if failed == 1 && inPlace(err) {
+			b.rollback(mark, err.Error())
+			return false, nil
+		}
+		return err == nil, err
+	}
+	var again bool
+	err = pgx.BeginFunc(ctx, b.e.DB.Pool, func(tx pgx.Tx) error {
+		if err := b.run(ctx, tx, lock); err != nil {
+			return err
+		}
+		if err := b.hooks(ctx, tx, "pre_hook", n.Config.PreHook); err != nil {
+			return err
+		}
+		if err := b.contract(ctx, tx, body); err != nil {
+			return err
+		}
+		if err := b.run(ctx, tx, create); err != nil {
+			again = inPlace(err)
+			if again {
+				b.rollback(mark, err.Error())
+			}
+			return err
+		}
+		steps, err := b.e.grantsAndComment(ctx, tx, n, target, "view")
+		if err != nil {
+			return err
+		}
+		if n.Description == "" && (state.Comment != nil || !state.known) {
+			steps = append(steps, materialize.Uncomment(target, "view"))
+		}
+		if err := b.run(ctx, tx, steps...); err != nil {
+			return err
+		}
+		return b.hooks(ctx, tx, "post_hook", n.Config.PostHook)
+	})
+	if again {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// comment sets, removes or leaves the description of a relation as it was.
+func (b *builder) comment(on materialize.Rel, kind string, state relState) []materialize.Step {
+	d := b.n.Description
+	switch {
+	case d != "" && (state.Comment == nil || *state.Comment != d):
+		return []materialize.Step{materialize.Comment(on, kind, d)}
+	case d == "" && state.Comment != nil:
+		return []materialize.Step{materialize.Uncomment(on, kind)}
+	}
+	return nil
+}
+
+// replace builds the model under a temporary name and swaps it in. It
+// returns the kind of relation built.
+func (b *builder) replace(ctx context.Context, body, mat string) (string, error) {
+	n, e := b.n, b.e
+	target := rel(n.Relation)
+	tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
+	kind := map[string]string{"view": "view", "materialized_view": "materialized_view"}[mat]
+	if kind == "" {
+		kind = "table"
+	}
+	pb := n.Config.PartitionBy
+	if kind == "table" && pb != nil && pb.Column != "" {
+		kind = "partitioned_table"
+	}
+	leftover := b.cat.get(prel(manifest.Relation(tmp)))
+	var parts []materialize.Partition
+	var err error
+	// First transaction: build the new relation under a temporary name, complete
+	// with indexes, grants, comment and statistics. Readers still see the old one.
+	if leftover.known && !b.cat.defaultPrivileges && kind != "partitioned_table" &&
+		len(n.Config.PreHook) == 0 && !n.Config.Contract {
+		// One round trip: a fresh relation has no privileges to revoke.
+		var steps []materialize.Step
+		if leftover.exists {
+			steps = append(steps, materialize.DropIfExists(tmp, leftover.Kind))
+		}
+		at := len(steps)
+		switch kind {
+		case "view":
+			steps = append(steps, materialize.CreateView(tmp, body))
+		case "materialized_view":
+			steps = append(steps, materialize.CreateMaterializedView(tmp, body))
+		default:
+			steps = append(steps, materialize.CreateTableAs(tmp, body))
+		}
+		steps = append(steps, e.completion(n, tmp, kind)...)
+		steps = append(steps, materialize.SyncGrants(tmp, n.Config.Grants, nil)...)
+		if n.Description != "" {
+			steps = append(steps, materialize.Comment(tmp, kind, n.Description))
+		}
+		var tags []pgconn.CommandTag
+		tags, _, err = b.batch(ctx, steps)
+		if len(tags) > at && kind != "view" {
+			b.rows = tags[at].RowsAffected()
+		}
+	} else {
+		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+			if err := b.hooks(ctx, tx, "pre_hook", n.Config.PreHook); err != nil {
+				return err
+			}
+			if err := b.contract(ctx, tx, body); err != nil {
+				return err
+			}
+			if k, err := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); err != nil {
+				return err
+			} else if k != "" {
+				if err := b.run(ctx, tx, materialize.DropIfExists(tmp, k)); err != nil {
+					return err
+				}
+			}
+			switch kind {
+			case "view":
+				if err := b.run(ctx, tx, materialize.CreateView(tmp, body)); err != nil {
+					return err
+				}
+			case "materialized_view":
+				rows, err := b.exec(ctx, tx, materialize.CreateMaterializedView(tmp, body))
+				b.rows = rows
+				if err != nil {
+					return err
+				}
+			case "partitioned_table":
+				stage := materialize.StageName(target.Name)
+				if err := b.run(ctx, tx, materialize.Stage(stage, body)); err != nil {
+					return err
+				}
+				if err := b.run(ctx, tx, materialize.CreatePartitioned(tmp, pgx.Identifier{stage}.Sanitize(), *pb)); err != nil {
+					return err
+				}
+				var err error
+				if parts, err = b.partitions(ctx, tx, stage, tmp, tmp.Name); err != nil {
+					return err
+				}
+				rows, err := b.exec(ctx, tx, materialize.InsertAll(tmp, pgx.Identifier{stage}.Sanitize()))
+				if err != nil {
+					return err
+				}
+				b.rows = rows
+			default:
+				rows, err := b.exec(ctx, tx, materialize.CreateTableAs(tmp, body))
+				if err != nil {
+					return err
+				}
+				b.rows = rows
+			}
+			steps, err := e.prepare(ctx, tx, n, tmp, kind)
+			if err != nil {
+				return err
+			}
+			return b.run(ctx, tx, steps...)
+		})
+	}
+	if kind == "view" {
+		b.response = "CREATE VIEW"
+	} else {
+		b.response = "SELECT " + strconv.FormatInt(b.rows, 10)
+	}
+	tmpRel := prel(manifest.Relation(tmp))
+	if err != nil {
+		b.cat.set(tmpRel, relState{}) // rolled back: a leftover, if any, is still there
+		return kind, err
+	}
+	b.cat.gone(tmpRel) // renamed into place, or dropped if the swap fails
+	// The renames that follow the swap: indexes and partitions take the final names.
+	var renames []materialize.Step
+	if kind != "view" {
+		renames = materialize.RenameIndexes(target.Schema, tmp.Name, target.Name, n.Config.Indexes)
+	}
+	for _, p := range parts {
+		renames = append(renames, materialize.RenameTo(
+			materialize.Rel{Schema: target.Schema, Name: materialize.PartitionName(tmp.Name, p.Suffix)},
+			"table", materialize.PartitionName(target.Name, p.Suffix)))
+	}
+	// Second transaction, short: swap it in. Without dependents (as the
+	// catalog says) that is one round trip and takes no lock; the drop has no
+	// cascade, so a dependent the catalog did not know about makes PostgreSQL
+	// refuse, and the swap is done again the careful way.
+	old := b.cat.get(prel(n.Relation))
+	if old.known && !old.HasDependents && len(n.Config.PostHook) == 0 {
+		var steps []materialize.Step
+		if old.exists {
+			steps = append(steps, materialize.Drop(target, old.Kind))
+		}
+		steps = append(steps, materialize.RenameTo(tmp, kind, target.Name))
+		steps = append(steps, renames...)
+		mark := len(b.executed)
+		_, failed, err := b.batch(ctx, steps)
+		if err == nil {
+			return kind, nil
+		}
+		var pg *pgconn.PgError
+		if failed > 1 || !errors.As(err, &pg) || !slices.Contains([]string{"2BP01", "42P01", "42809", "42P07"}, pg.Code) {
+			b.dropTemp(ctx, tmp, kind)
+			return kind, err
+		}
+		b.rollback(mark, err.Error())
+	}
+	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+		if err := b.run(ctx, tx, materialize.Step{SQL: swapLock, Body: -1}); err != nil {
+			return err
+		}
+		if err := postgres.SwapLogged(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind, func(s string) { b.executed = append(b.executed, s) }); err != nil {
+			return err
+		}
+		if err := b.run(ctx, tx, renames...); err != nil {
+			return err
+		}
+		return b.hooks(ctx, tx, "post_hook", n.Config.PostHook)
+	})
+	if err != nil {
+		b.dropTemp(ctx, tmp, kind)
+	}
+	return kind, err
+}
+
+// dropTemp removes the relation built under a temporary name after a failed swap.
+func (b *builder) dropTemp(ctx context.Context, tmp materialize.Rel, kind string) {
+	_, _ = b.e.DB.Pool.Exec(context.WithoutCancel(ctx), materialize.DropIfExists(tmp, kind).SQL)
 }
 
 // contract checks, before any data moves, that the model's query returns
@@ -165,112 +492,6 @@ func (b *builder) contract(ctx context.Context, tx pgx.Tx, body string) error {
 		return fmt.Errorf("contract violated, nothing was built: %s", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// replace builds the model under a temporary name and swaps it in.
-func (b *builder) replace(ctx context.Context, body, mat string) error {
-	n, e := b.n, b.e
-	target := rel(n.Relation)
-	tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
-	kind := map[string]string{"view": "view", "materialized_view": "materialized_view"}[mat]
-	if kind == "" {
-		kind = "table"
-	}
-	pb := n.Config.PartitionBy
-	if kind == "table" && pb != nil && pb.Column != "" {
-		kind = "partitioned_table"
-	}
-	var parts []materialize.Partition
-	// First transaction: build the new relation under a temporary name, complete
-	// with indexes, grants, comment and statistics. Readers still see the old one.
-	err := pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		if err := b.hooks(ctx, tx, "pre_hook", n.Config.PreHook); err != nil {
-			return err
-		}
-		if err := b.contract(ctx, tx, body); err != nil {
-			return err
-		}
-		if k, err := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); err != nil {
-			return err
-		} else if k != "" {
-			if err := b.run(ctx, tx, materialize.DropIfExists(tmp, k)); err != nil {
-				return err
-			}
-		}
-		switch kind {
-		case "view":
-			b.response = "CREATE VIEW"
-			if err := b.run(ctx, tx, materialize.CreateView(tmp, body)); err != nil {
-				return err
-			}
-		case "materialized_view":
-			rows, err := b.exec(ctx, tx, materialize.CreateMaterializedView(tmp, body))
-			b.rows, b.response = rows, "SELECT "+strconv.FormatInt(rows, 10)
-			if err != nil {
-				return err
-			}
-		case "partitioned_table":
-			stage := materialize.StageName(target.Name)
-			if err := b.run(ctx, tx, materialize.Stage(stage, body)); err != nil {
-				return err
-			}
-			if err := b.run(ctx, tx, materialize.CreatePartitioned(tmp, pgx.Identifier{stage}.Sanitize(), *pb)); err != nil {
-				return err
-			}
-			var err error
-			if parts, err = b.partitions(ctx, tx, stage, tmp, tmp.Name); err != nil {
-				return err
-			}
-			rows, err := b.exec(ctx, tx, materialize.InsertAll(tmp, pgx.Identifier{stage}.Sanitize()))
-			if err != nil {
-				return err
-			}
-			b.rows, b.response = rows, "SELECT "+strconv.FormatInt(rows, 10)
-		default:
-			rows, err := b.exec(ctx, tx, materialize.CreateTableAs(tmp, body))
-			if err != nil {
-				return err
-			}
-			b.rows, b.response = rows, "SELECT "+strconv.FormatInt(rows, 10)
-		}
-		steps, err := e.prepare(ctx, tx, n, tmp, kind)
-		if err != nil {
-			return err
-		}
-		return b.run(ctx, tx, steps...)
-	})
-	if err != nil {
-		return err
-	}
-	// Second transaction, short: swap it in. Swaps are serialized so two of them
-	// never rewrite the same dependent view at once.
-	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		b.executed = append(b.executed, swapLock)
-		if _, err := tx.Exec(ctx, swapLock); err != nil {
-			return err
-		}
-		if err := postgres.SwapLogged(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind, func(s string) { b.executed = append(b.executed, s) }); err != nil {
-			return err
-		}
-		if kind != "view" {
-			if err := b.run(ctx, tx, materialize.RenameIndexes(target.Schema, tmp.Name, target.Name, n.Config.Indexes)...); err != nil {
-				return err
-			}
-		}
-		for _, p := range parts {
-			s := materialize.Step{SQL: fmt.Sprintf("alter table %s rename to %s",
-				pgx.Identifier{target.Schema, materialize.PartitionName(tmp.Name, p.Suffix)}.Sanitize(),
-				pgx.Identifier{materialize.PartitionName(target.Name, p.Suffix)}.Sanitize()), Body: -1}
-			if err := b.run(ctx, tx, s); err != nil {
-				return err
-			}
-		}
-		return b.hooks(ctx, tx, "post_hook", n.Config.PostHook)
-	})
-	if err != nil {
-		_, _ = e.DB.Pool.Exec(context.WithoutCancel(ctx), materialize.DropIfExists(tmp, kind).SQL)
-	}
-	return err
 }
 
 // partitions creates the partitions of parent (named after base) for the
@@ -450,16 +671,21 @@ func mcols(cols []postgres.Column) []materialize.Column {
 	return out
 }
 
+// completion is what a freshly built relation needs besides grants and
+// comment: its indexes and, for data, statistics.
+func (e *Executor) completion(n *manifest.Node, on materialize.Rel, kind string) []materialize.Step {
+	if kind == "view" {
+		return nil
+	}
+	// Fresh tables have no statistics; without them the planner guesses, and
+	// the tests and models that read them can be orders of magnitude slower.
+	return append(materialize.Indexes(on, on.Name, n.Config.Indexes), materialize.Step{SQL: "analyze " + on.Q(), Body: -1})
+}
+
 // prepare returns the statements that complete a freshly built relation
 // (the temporary one, or a seed's table): indexes, statistics, grants, comment.
 func (e *Executor) prepare(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string) ([]materialize.Step, error) {
-	var steps []materialize.Step
-	if kind != "view" {
-		steps = append(steps, materialize.Indexes(on, on.Name, n.Config.Indexes)...)
-		// Fresh tables have no statistics; without them the planner guesses, and
-		// the tests and models that read them can be orders of magnitude slower.
-		steps = append(steps, materialize.Step{SQL: "analyze " + on.Q(), Body: -1})
-	}
+	steps := e.completion(n, on, kind)
 	more, err := e.grantsAndComment(ctx, q, n, on, kind)
 	return append(steps, more...), err
 }

@@ -1,0 +1,54 @@
+package run
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// files writes target/compiled/ and target/run/ in the background, one file
+// at a time, so that building the next model does not wait for the file
+// system (creating a file can cost more than a statement's round trip).
+type files struct {
+	once sync.Once
+	jobs chan fileJob
+	done sync.WaitGroup
+	dirs map[string]bool // touched by the writer goroutine only
+}
+
+type fileJob struct{ path, text string }
+
+func (f *files) write(path, text string) {
+	f.once.Do(func() {
+		f.jobs = make(chan fileJob, 1024)
+		f.dirs = map[string]bool{}
+		f.done.Add(1)
+		go f.loop()
+	})
+	f.jobs <- fileJob{path, text}
+}
+
+func (f *files) loop() {
+	defer f.done.Done()
+	for j := range f.jobs {
+		dir := filepath.Dir(j.path)
+		if !f.dirs[dir] {
+			if os.MkdirAll(dir, 0o755) != nil {
+				continue
+			}
+			f.dirs[dir] = true
+		}
+		// Like target/compiled/ at compile time, these files are a record:
+		// a file that cannot be written does not fail the model.
+		_ = os.WriteFile(j.path, []byte(j.text), 0o644)
+	}
+}
+
+// flush waits until every file is written; the files are not written after it.
+func (f *files) flush() {
+	f.once.Do(func() {})
+	if f.jobs != nil {
+		close(f.jobs)
+		f.done.Wait()
+	}
+}
