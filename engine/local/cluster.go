@@ -83,6 +83,11 @@ var devSettings = []setting{
 	{"max_wal_senders", "0"},
 	{"shared_buffers", "256MB"},
 	{"max_connections", "100"},
+	// Analytical queries sort and hash far more than PostgreSQL's 4MB default
+	// expects; with it, deduplicating a staging view of a million rows spills
+	// to disk. A few threads times 64MB fits any development machine.
+	{"work_mem", "64MB"},
+	{"maintenance_work_mem", "256MB"},
 }
 
 // New returns the cluster of the project in projectDir. It lives in

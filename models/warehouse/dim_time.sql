@@ -1,11 +1,11 @@
--- Date dimension, generated from the dates that actually occur in orders and clickstream.
+-- Date dimension, generated from the dates that actually occur in the order and clickstream facts.
 with dates as (
-    select distinct order_day as date_day from {{ ref "stg_orders" }}
+    select distinct order_day as date_day from {{ ref "fact_orders" }}
     union
-    select distinct event_timestamp::date from {{ ref "stg_clickstream" }}
+    select distinct event_day from {{ ref "fact_clickstream" }}
 )
 select
-    (extract(year from date_day) * 10000 + extract(month from date_day) * 100 + extract(day from date_day))::integer as date_key,
+    {{ include "date_key" "date_day" }} as date_key,
     date_day,
     extract(isodow from date_day)::integer as day_of_week,
     trim(to_char(date_day, 'Day')) as day_name,

@@ -1,7 +1,6 @@
--- Customer dimension. One current version per customer for now; the history of changes
--- (SCD type 2 with materialized: scd2) replaces this table when scd2 models land.
+-- Customer dimension with history (SCD type 2): a new version whenever the source's updated_at moves,
+-- the old one closed; customers that vanish from the export are closed too (see warehouse.yml).
 select
-    md5('customer|' || customer_id::text || '|' || updated_at::text) as customer_key,
     customer_id,
     first_name,
     last_name,
@@ -12,8 +11,5 @@ select
     country,
     segment,
     signup_date,
-    updated_at,
-    updated_at as effective_date,
-    null::timestamp as expiry_date,
-    true as is_current
+    updated_at
 from "staging"."stg_customers"

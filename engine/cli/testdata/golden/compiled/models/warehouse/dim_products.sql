@@ -1,6 +1,6 @@
--- Product dimension. One current version per product for now (see dim_customers).
+-- Product dimension with history (SCD type 2): a price change makes a new version from its updated_at;
+-- products deleted from the catalogue export are closed (see warehouse.yml).
 select
-    md5('product|' || product_id::text || '|' || updated_at::text) as product_key,
     product_id,
     product_name,
     category,
@@ -9,8 +9,5 @@ select
     price,
     cost,
     is_active,
-    updated_at,
-    updated_at as effective_date,
-    null::timestamp as expiry_date,
-    true as is_current
+    updated_at
 from "staging"."stg_products"

@@ -1,8 +1,8 @@
--- Date dimension, generated from the dates that actually occur in orders and clickstream.
+-- Date dimension, generated from the dates that actually occur in the order and clickstream facts.
 with dates as (
-    select distinct order_day as date_day from "staging"."stg_orders"
+    select distinct order_day as date_day from "warehouse"."fact_orders"
     union
-    select distinct event_timestamp::date from "staging"."stg_clickstream"
+    select distinct event_day from "warehouse"."fact_clickstream"
 )
 select
     (extract(year from date_day) * 10000 + extract(month from date_day) * 100 + extract(day from date_day))::integer as date_key,

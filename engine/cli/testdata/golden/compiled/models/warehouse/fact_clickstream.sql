@@ -1,12 +1,27 @@
--- One row per website event.
+-- One row per website event, with the customer and product versions valid at the event.
+-- Incremental: each run adds the events newer than the newest loaded.
 select
     e.event_id,
     e.session_id,
     e.event_timestamp,
     e.event_timestamp::date as event_day,
     (extract(year from e.event_timestamp::date) * 10000 + extract(month from e.event_timestamp::date) * 100 + extract(day from e.event_timestamp::date))::integer as date_key,
-    c.customer_key,
-    p.product_key,
+    case when e.customer_id is not null then
+        (select d."customer_key" from "warehouse"."dim_customers" as d
+  where d."customer_id" = e.customer_id
+  order by (d.effective_date <= e.event_timestamp) desc,
+           case when d.effective_date <= e.event_timestamp then d.effective_date end desc,
+           d.effective_date
+  limit 1)
+    end as customer_key,
+    case when e.product_id is not null then
+        (select d."product_key" from "warehouse"."dim_products" as d
+  where d."product_id" = e.product_id
+  order by (d.effective_date <= e.event_timestamp) desc,
+           case when d.effective_date <= e.event_timestamp then d.effective_date end desc,
+           d.effective_date
+  limit 1)
+    end as product_key,
     e.customer_id,
     e.product_id,
     e.event_type,
@@ -15,5 +30,3 @@ select
     e.campaign_id,
     e.page_url
 from "staging"."stg_clickstream" as e
-left join "warehouse"."dim_customers" as c on c.customer_id = e.customer_id and c.is_current
-left join "warehouse"."dim_products" as p on p.product_id = e.product_id and p.is_current

@@ -1,23 +1,34 @@
--- One row per order, with its customer version, campaign, and amounts summed from its lines.
-with lines as (
+-- One row per order, with the customer version valid when it was placed, its campaign,
+-- and amounts summed from its lines. Incremental: each run adds the orders newer than the newest loaded.
+with new_orders as (
+    select *
+    from "staging"."stg_orders" as o
+),
+lines as (
     select
-        order_id,
+        i.order_id,
         count(*) as item_count,
-        sum(quantity) as units,
-        sum(gross_amount) as gross_amount,
-        sum(discount) as discount_amount,
-        sum(net_amount) as net_amount,
-        sum(cost_amount) as cost_amount,
-        sum(profit_amount) as profit_amount
-    from "warehouse"."fact_order_items"
-    group by order_id
+        sum(i.quantity) as units,
+        sum(i.gross_amount) as gross_amount,
+        sum(i.discount) as discount_amount,
+        sum(i.net_amount) as net_amount,
+        sum(i.cost_amount) as cost_amount,
+        sum(i.profit_amount) as profit_amount
+    from "warehouse"."fact_order_items" as i
+    where i.order_id in (select order_id from new_orders)
+    group by i.order_id
 )
 select
     o.order_id,
     o.order_date,
     o.order_day,
     (extract(year from o.order_day) * 10000 + extract(month from o.order_day) * 100 + extract(day from o.order_day))::integer as date_key,
-    c.customer_key,
+    (select d."customer_key" from "warehouse"."dim_customers" as d
+  where d."customer_id" = o.customer_id
+  order by (d.effective_date <= o.order_date) desc,
+           case when d.effective_date <= o.order_date then d.effective_date end desc,
+           d.effective_date
+  limit 1) as customer_key,
     o.customer_id,
     o.campaign_id,
     o.status,
@@ -32,6 +43,5 @@ select
     coalesce(l.net_amount, 0) + o.shipping_cost as total_amount,
     coalesce(l.cost_amount, 0) as cost_amount,
     coalesce(l.profit_amount, 0) as profit_amount
-from "staging"."stg_orders" as o
-join "warehouse"."dim_customers" as c on c.customer_id = o.customer_id and c.is_current
+from new_orders as o
 left join lines as l on l.order_id = o.order_id

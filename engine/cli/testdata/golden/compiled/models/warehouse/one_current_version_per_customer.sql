@@ -1,0 +1,1 @@
+select "customer_id" as unique_field, count(*) as n_records from (select * from "warehouse"."dim_customers" where is_current) as strata_filtered where "customer_id" is not null group by "customer_id" having count(*) > 1

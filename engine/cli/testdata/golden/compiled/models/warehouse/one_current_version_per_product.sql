@@ -1,0 +1,1 @@
+select "product_id" as unique_field, count(*) as n_records from (select * from "warehouse"."dim_products" where is_current) as strata_filtered where "product_id" is not null group by "product_id" having count(*) > 1

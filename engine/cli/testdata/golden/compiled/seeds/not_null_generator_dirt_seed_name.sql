@@ -1,0 +1,1 @@
+select * from "raw"."generator_dirt" where "seed_name" is null

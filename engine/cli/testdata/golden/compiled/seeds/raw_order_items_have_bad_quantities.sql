@@ -1,0 +1,1 @@
+select * from "raw"."raw_order_items" where "quantity" is not null and not ("quantity" > 0)

@@ -1,0 +1,1 @@
+select * from "raw"."raw_products" where "price" is not null and not ("price" > 0)

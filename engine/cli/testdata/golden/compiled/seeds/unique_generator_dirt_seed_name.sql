@@ -1,0 +1,1 @@
+select "seed_name" as unique_field, count(*) as n_records from "raw"."generator_dirt" where "seed_name" is not null group by "seed_name" having count(*) > 1
