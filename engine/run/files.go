@@ -20,7 +20,7 @@ type fileJob struct{ path, text string }
 
 func (f *files) write(path, text string) {
 	f.once.Do(func() {
-		f.jobs = make(chan fileJob, 1024)
+		f.jobs = make(chan fileJob, 8192)
 		f.dirs = map[string]bool{}
 		f.done.Add(1)
 		go f.loop()
