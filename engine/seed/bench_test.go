@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -29,11 +30,22 @@ func writeBenchCSV(tb testing.TB, rows int) string {
 		tb.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(1, 2))
-	names := []string{"alice", "bob", "carol", `"dave, jr."`, "erin", `"frank ""the tank"""`, "grace", "heidi"}
 	fmt.Fprintln(w, "id,code,amount,active,day,created_at,name,qty")
+	writeBenchRows(w, rand.New(rand.NewPCG(1, 2)), 0, rows)
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// writeBenchRows writes rows with ids from+1 to from+n for writeBenchCSV.
+func writeBenchRows(w io.Writer, rng *rand.Rand, from, n int) {
+	names := []string{"alice", "bob", "carol", `"dave, jr."`, "erin", `"frank ""the tank"""`, "grace", "heidi"}
 	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range rows {
+	for i := from; i < from+n; i++ {
 		t := base.Add(time.Duration(rng.Int64N(int64(4 * 365 * 24 * time.Hour))))
 		qty := ""
 		if rng.IntN(10) != 0 {
@@ -43,13 +55,6 @@ func writeBenchCSV(tb testing.TB, rows int) string {
 			i+1, rng.IntN(1000000), rng.IntN(100000), rng.IntN(100), rng.IntN(2) == 0,
 			t.Format("2006-01-02"), t.Format("2006-01-02 15:04:05"), names[rng.IntN(len(names))], qty)
 	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return path
 }
 
 func BenchmarkInfer1M(b *testing.B) {
@@ -126,5 +131,66 @@ func BenchmarkLoad1M(b *testing.B) {
 		b.ReportMetric(t.Seconds(), "psql-truncate-copy-s")
 		b.ReportMetric(o.Seconds()/p.Seconds(), "ratio")
 		b.ReportMetric(o.Seconds()/t.Seconds(), "ratio-vs-truncate")
+	}
+}
+
+// BenchmarkAppend1M appends 2,000 rows to a seed of 1,000,000 rows, the
+// daily growth of a history file, and compares that with a full reload of
+// the same file. Each iteration appends several times and keeps the fastest.
+func BenchmarkAppend1M(b *testing.B) {
+	ctx := context.Background()
+	path := writeBenchCSV(b, 1_000_000)
+	conn, err := pgx.Connect(ctx, pgtest.DB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	opts := Options{Path: "seeds/bench.csv"}
+	if _, err := Load(ctx, conn, "public", "bench", path, opts); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows := 1_000_000
+	grow := func(n int) {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		writeBenchRows(w, rng, rows, n)
+		rows += n
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		var appends, fulls []time.Duration
+		for range 3 {
+			grow(2000)
+			start := time.Now()
+			res, err := Load(ctx, conn, "public", "bench", path, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			appends = append(appends, time.Since(start))
+			if !res.Appended || res.AppendedRows != 2000 || res.Rows != int64(rows) {
+				b.Fatalf("not an append of 2000 rows: %+v", res)
+			}
+		}
+		for range 2 {
+			start := time.Now()
+			if _, err := Load(ctx, conn, "public", "bench", path, Options{Path: opts.Path, FullRefresh: true}); err != nil {
+				b.Fatal(err)
+			}
+			fulls = append(fulls, time.Since(start))
+		}
+		a, f := slices.Min(appends), slices.Min(fulls)
+		b.ReportMetric(float64(a.Microseconds())/1000, "append-ms")
+		b.ReportMetric(float64(f.Microseconds())/1000, "full-ms")
+		b.ReportMetric(f.Seconds()/a.Seconds(), "speedup")
 	}
 }

@@ -78,8 +78,8 @@ type Options struct {
 	// FullRefresh reloads the seed even when it is unchanged.
 	FullRefresh bool
 	// Progress, when set, is called during the COPY with the bytes of the
-	// file sent so far and the file's size, at most about every 500ms and
-	// once at the end.
+	// file sent so far and the file's size (of an append: the bytes
+	// appended, uncompressed), at most about every 500ms and once at the end.
 	Progress func(done, total int64)
 }
 
@@ -97,6 +97,20 @@ type Schema struct {
 	// Checksum identifies the file's contents together with the options
 	// that change how it is loaded: "sha256:<hex>".
 	Checksum string
+
+	state fileState
+}
+
+// fileState is what a later load needs to continue after the end of this
+// file when rows were appended to it: where it ended and what its values
+// allowed each column to be.
+type fileState struct {
+	bytes int64   // length of the (uncompressed) file
+	line  int     // physical line on which a next record would start
+	eol   int     // line ending style, eolUnknown if no line ended
+	open  bool    // the last record is not followed by a line break
+	kinds []uint8 // per column: the kinds every non-empty value can be read as
+	seen  []bool  // per column: whether any value was non-empty
 }
 
 // typePattern is what column_types may contain: words, optional
@@ -160,24 +174,42 @@ func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
 	if err != nil {
 		return Schema{}, err
 	}
-	n := len(cols)
-	masks := make([]uint8, n)
-	seen := make([]bool, n)
+	masks := make([]uint8, len(cols))
+	seen := make([]bool, len(cols))
 	for i := range masks {
 		masks[i] = kAll
 	}
+	rows, err := scanRows(s, masks, seen)
+	if err != nil {
+		return Schema{}, err
+	}
+	for j := range cols {
+		cols[j].Type = typeOf(masks[j], seen[j])
+	}
+	if err := applyColumnTypes(cols, opts); err != nil {
+		return Schema{}, err
+	}
+	writeConfig(h, delim, opts.ColumnTypes)
+	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)), state: s.state(masks, seen)}, nil
+}
+
+// scanRows reads the remaining records of s, checks that each has
+// len(masks) fields, and narrows masks and seen by their values. It returns
+// the number of records read.
+func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
+	n := len(masks)
 	var rows int64
 	for {
 		err := s.next()
 		if err == io.EOF {
-			break
+			return rows, nil
 		}
 		if err != nil {
-			return Schema{}, err
+			return rows, err
 		}
 		fields := s.fields
 		if len(fields) != n {
-			return Schema{}, fieldCountError(s, n)
+			return rows, fieldCountError(s, n)
 		}
 		rows++
 		buf := s.buf
@@ -197,14 +229,6 @@ func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
 			masks[j] = classify(buf[f.start:f.end], m)
 		}
 	}
-	for j := range cols {
-		cols[j].Type = typeOf(masks[j], seen[j])
-	}
-	if err := applyColumnTypes(cols, opts); err != nil {
-		return Schema{}, err
-	}
-	writeConfig(h, delim, opts.ColumnTypes)
-	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // header reads the column names from the first record.

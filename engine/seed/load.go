@@ -1,7 +1,8 @@
 // Package seed loads a seed, a CSV file (optionally gzipped), into a
 // PostgreSQL table: one streaming pass infers the column types and checks
 // every row, a second streams the file to COPY. The table is replaced
-// atomically, and a seed whose file and config are unchanged is skipped.
+// atomically, a seed whose file and config are unchanged is skipped, and
+// rows appended to the file are appended to the table.
 //
 // It never holds a whole file in memory and never pastes a name from the file
 // into SQL unquoted. It does not read project configuration or print: the
@@ -52,6 +53,11 @@ type Result struct {
 	Skipped bool
 	// Columns are the table's columns, in file order.
 	Columns []Column
+	// Appended is true when the file continued the one the table was
+	// loaded from and only its new rows were copied into the table.
+	Appended bool
+	// AppendedRows counts the rows appended.
+	AppendedRows int64
 }
 
 // ViewDependsError reports that a seed's table cannot be replaced because
@@ -83,6 +89,11 @@ func (e *ViewDependsError) Error() string {
 // The table's comment records the checksum of the file and the options that
 // affect loading; when it matches and opts.FullRefresh is false, nothing is
 // loaded and Result.Skipped is true.
+//
+// When the file is the one the table was loaded from with rows added at the
+// end, the column types over the whole file are unchanged, and so is the
+// config, only the added rows are read and copied into the existing table,
+// in one transaction, and Result.Appended is true (see append.go).
 func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts Options) (Result, error) {
 	if opts.Path == "" {
 		opts.Path = file
@@ -99,13 +110,25 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 
+	if !opts.FullRefresh {
+		plan, err := planAppend(ctx, conn, schema, table, file, delim, opts)
+		if err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
+		if plan != nil {
+			if res, done, err := loadAppend(ctx, conn, schema, table, file, plan, delim, opts); done {
+				return res, err
+			}
+		}
+	}
+
 	// Pass 1: infer and check, before the database is touched.
 	sc, err := inferFile(ctx, file, opts)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Rows: sc.Rows, Columns: sc.Columns}
-	comment := commentPrefix + sc.Checksum
+	comment := encodeComment(sc)
 
 	if err := ensureSchema(ctx, conn, schema); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
@@ -130,8 +153,18 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	if old.exists && old.kind != "r" {
 		return Result{}, fmt.Errorf("seed %q: %s exists and is not a table (drop it or give the seed another name)", name, qualified)
 	}
-	if old.exists && old.comment == comment && !opts.FullRefresh {
+	if rec, ok := parseComment(old.comment); ok && old.exists && rec.Checksum == sc.Checksum && !opts.FullRefresh {
 		res.Skipped = true
+		if old.comment == comment {
+			return res, nil
+		}
+		// Loaded by an older strata: record what a later append needs.
+		if _, err := tx.Exec(ctx, "comment on table "+target+" is "+quoteLiteral(comment)); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
 		return res, nil
 	}
 
@@ -176,7 +209,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
-			if located := locateCopyError(ctx, pgErr, file, sc, opts); located != nil {
+			if located := locateCopyError(ctx, pgErr, file, sc, opts, 0); located != nil {
 				return Result{}, fmt.Errorf("seed %q: %w", name, located)
 			}
 		}
@@ -439,8 +472,9 @@ func quoteLiteral(s string) string {
 var copyContext = regexp.MustCompile(`^COPY .+?, line ([0-9]+)(, column .*)?`)
 
 // locateCopyError turns a COPY error into a diagnostic at the line and column
-// of the value it names, or returns nil when it names none.
-func locateCopyError(ctx context.Context, pgErr *pgconn.PgError, file string, sc Schema, opts Options) error {
+// of the value it names, or returns nil when it names none. COPY's line 1
+// is the file's line 1+lineBase.
+func locateCopyError(ctx context.Context, pgErr *pgconn.PgError, file string, sc Schema, opts Options, lineBase int) error {
 	m := copyContext.FindStringSubmatch(pgErr.Where)
 	if m == nil {
 		return nil
@@ -449,6 +483,7 @@ func locateCopyError(ctx context.Context, pgErr *pgconn.PgError, file string, sc
 	if err != nil || endLine < 1 {
 		return nil
 	}
+	endLine += lineBase
 	col, colName := -1, ""
 	for i, c := range sc.Columns {
 		if strings.HasPrefix(m[2], ", column "+c.Name+": ") && len(c.Name) > len(colName) {

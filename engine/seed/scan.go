@@ -69,6 +69,8 @@ type scanner struct {
 	end     int // end of the valid input in buf
 	eof     bool
 	started bool
+	read    int64 // bytes read from r
+	last    byte  // the last byte read from r
 
 	line     int // physical line at which the next record starts
 	recLine  int // physical line at which the current record starts
@@ -129,6 +131,8 @@ func (s *scanner) fill() error {
 				s.hash.Write(s.buf[s.end : s.end+n])
 			}
 			s.end += n
+			s.read += int64(n)
+			s.last = s.buf[s.end-1]
 		}
 		if err == io.EOF {
 			s.eof = true
@@ -310,4 +314,9 @@ func (s *scanner) value(f field) string {
 		return string(bytes.ReplaceAll(v, []byte(`""`), []byte(`"`)))
 	}
 	return string(v)
+}
+
+// state is the fileState after the last record.
+func (s *scanner) state(kinds []uint8, seen []bool) fileState {
+	return fileState{bytes: s.read, line: s.line, eol: s.eol, open: s.read > 0 && s.last != '\n', kinds: kinds, seen: seen}
 }
