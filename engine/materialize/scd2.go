@@ -1,7 +1,9 @@
 package materialize
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +62,62 @@ func (s *SCD2) Bookkeeping() []string {
 		out = append(out, IsDeletedColumn)
 	}
 	return out
+}
+
+// CheckSource checks the columns the config names (unique_key, updated_at,
+// check_cols) against the source's Columns, and that the source has none of
+// the bookkeeping columns; all the problems in one error.
+func (s *SCD2) CheckSource(checkCols []string) error {
+	has := func(c string) bool { return slices.Contains(s.Columns, c) }
+	var errs []string
+	if len(s.Keys) == 0 {
+		errs = append(errs, "an scd2 model needs unique_key (the column or columns that identify a row of the source)")
+	}
+	for _, k := range s.Keys {
+		if !has(k) {
+			errs = append(errs, fmt.Sprintf("unique_key column %q is not a column of the model's query", k))
+		}
+	}
+	if s.UpdatedAt != "" && !has(s.UpdatedAt) {
+		errs = append(errs, fmt.Sprintf("updated_at column %q is not a column of the model's query", s.UpdatedAt))
+	}
+	for _, c := range checkCols {
+		if c != "all" && !has(c) {
+			errs = append(errs, fmt.Sprintf("check_cols column %q is not a column of the model's query", c))
+		}
+	}
+	for _, b := range s.Bookkeeping() {
+		if has(b) {
+			errs = append(errs, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; ") + fmt.Sprintf(" (the query has: %s)", strings.Join(s.Columns, ", ")))
+	}
+	return nil
+}
+
+// NullKeyError says that n rows of the source have a NULL in the unique key.
+func (s *SCD2) NullKeyError(n int64) error {
+	rows := "rows"
+	if n == 1 {
+		rows = "row"
+	}
+	return fmt.Errorf("unique_key (%s) is NULL in %d %s of the source; the dimension was not changed", strings.Join(s.Keys, ", "), n, rows)
+}
+
+// DuplicateKeyError names a duplicated unique key (its values as text, as
+// DuplicateKey returns them) and how often it appears.
+func (s *SCD2) DuplicateKeyError(values []*string, n int64) error {
+	parts := make([]string, len(s.Keys))
+	for i, k := range s.Keys {
+		v := "NULL"
+		if i < len(values) && values[i] != nil {
+			v = *values[i]
+		}
+		parts[i] = k + "=" + v
+	}
+	return fmt.Errorf("unique_key is not unique in the source: %s appears %d times; the dimension was not changed", strings.Join(parts, ", "), n)
 }
 
 func id(name string) string { return pgx.Identifier{name}.Sanitize() }
@@ -122,15 +180,21 @@ func (s *SCD2) Stage(body string) Step {
 	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
 }
 
-// AnalyzeStage gathers the staged source's statistics, so the join below is
-// planned on real numbers. (An index on the key would not be used: the join
-// hashes both sides.)
-func (s *SCD2) AnalyzeStage() Step { return Step{SQL: "analyze " + s.Source.Q(), Body: -1} }
+// KeyConstraint makes the unique key the staged source's primary key: one
+// sort checks that the key has no NULL and no duplicate (failing with
+// not_null_violation or unique_violation, so the runner can name the rows
+// with NullKeys and DuplicateKey), and building the index gives the planner
+// the staged row count without an ANALYZE.
+func (s *SCD2) KeyConstraint() Step {
+	return Step{SQL: fmt.Sprintf("alter table %s add constraint %s primary key (%s)",
+		s.Source.Q(), id(shortName(s.Source.Name, "_pkey")), joinIDs(s.Keys)), Body: -1}
+}
 
 // DropStage removes the Source table at the end of a successful build.
 func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Q(), Body: -1} }
 
-// NullKeys counts the source rows with a NULL in the unique key.
+// NullKeys counts the source rows with a NULL in the unique key; run only
+// when KeyConstraint failed, to say why.
 func (s *SCD2) NullKeys() string {
 	var conds []string
 	for _, k := range s.Keys {
@@ -140,7 +204,8 @@ func (s *SCD2) NullKeys() string {
 }
 
 // DuplicateKey returns the most duplicated unique key of the source, as text,
-// then its count; no row when the key is unique.
+// then its count; no row when the key is unique. Run only when KeyConstraint
+// failed, to say why.
 func (s *SCD2) DuplicateKey() string {
 	var texts []string
 	for _, k := range s.Keys {
@@ -225,8 +290,10 @@ func (s *SCD2) changed() string {
 // what this build changes: source rows that need a new version (new keys,
 // keys coming back after a deletion, changed keys) and, unless hard_deletes
 // is ignore, current versions whose key left the source (strata_gone); each
-// with the surrogate key of the version it closes (NULL for new keys) and its
-// change time.
+// with the surrogate key and the row (ctid) of the version it closes (NULL for
+// new keys) and its change time. The row stays put until Close: the
+// dimension is locked against other writers (LockTable) and nothing else
+// updates it before.
 func (s *SCD2) Changes() Step {
 	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", id(s.ValidFrom))}
 	// A key back after a deletion starts at its updated_at if that is later
@@ -255,9 +322,9 @@ func (s *SCD2) Changes() Step {
 		where = fmt.Sprintf("(%s)\n   or (not %s and %s)", del, gone, where)
 	}
 	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
-select s.*, d.%s as strata_closes, greatest(%s) as strata_at, %s as strata_gone
+select s.*, d.%s as strata_closes, d.strata_row, greatest(%s) as strata_at, %s as strata_gone
 from %s as s
-%s (select * from %s where %s) as d on %s
+%s (select ctid as strata_row, * from %s where %s) as d on %s
 where %s`,
 		id(changesTable), id(s.SurrogateKey), strings.Join(at, ", "), gone,
 		s.Source.Q(), join, s.Target.Q(), id(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
@@ -271,10 +338,15 @@ func (s *SCD2) CountGone() string {
 	return "select count(*) from " + id(changesTable) + " where strata_gone"
 }
 
-// Close ends the versions replaced or deleted, as collected by Changes.
+// Close ends the versions replaced or deleted, as collected by Changes. It
+// finds them by row (a TID scan of the few rows that change) rather than
+// joining the whole dimension on the surrogate key.
 func (s *SCD2) Close() Step {
-	return Step{SQL: fmt.Sprintf("update %s as d set %s = c.strata_at, %s = false\nfrom %s as c\nwhere d.%s = c.strata_closes",
-		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(changesTable), id(s.SurrogateKey)), Body: -1}
+	return Step{SQL: fmt.Sprintf(`update %s as d set %s = c.strata_at, %s = false
+from %s as c
+where d.ctid = any(array(select strata_row from %s where strata_row is not null))
+  and d.ctid = c.strata_row`,
+		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(changesTable), id(changesTable)), Body: -1}
 }
 
 // Insert adds the new current versions collected by Changes.
@@ -301,6 +373,14 @@ func (s *SCD2) InsertDeleted() Step {
 	vals := []string{s.surrogate("d", "x.strata_at")}
 	vals = append(vals, qualified("d", s.Carry)...)
 	vals = append(vals, "x.strata_at", "null", "true", "true")
-	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as x\njoin %s as d on d.%s = x.strata_closes\nwhere x.strata_gone",
-		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable), s.Target.Q(), id(s.SurrogateKey)), Body: -1}
+	// The closed versions moved when Close updated them: find them through
+	// the surrogate key's index, not by joining the whole dimension.
+	sk := id(s.SurrogateKey)
+	return Step{SQL: fmt.Sprintf(`insert into %s (%s)
+select %s
+from %s as x
+join %s as d on d.%s = x.strata_closes
+where x.strata_gone
+  and d.%s = any(array(select strata_closes from %s where strata_gone))`,
+		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable), s.Target.Q(), sk, sk, id(changesTable)), Body: -1}
 }

@@ -9,22 +9,23 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
-	"strata/engine/compile"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 )
 
 // scd2 builds a slowly changing dimension (SPEC 4) in one transaction: the
-// model's query is staged into an unlogged table (dropped before commit),
-// analyzed and checked (no NULL, no duplicate key) before the dimension is touched; the
+// model's query is staged into an unlogged table (dropped before commit), and
+// its unique key made the staged table's primary key, which checks it (no
+// NULL, no duplicate key) before the dimension is touched; the
 // first build makes every row current; later builds close the current version
 // of changed and deleted keys and insert new versions, set-based. An advisory
 // lock keeps two runs of one dimension from interleaving. The change times are
 // described on materialize.SCD2.
 func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result {
-	res, err := e.C.Node(n, compile.Options{})
+	compiled, err := e.render(n, false)
 	if err != nil {
 		return fail(r, err)
 	}
@@ -38,7 +39,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		}
 	}
 	d := scd2Spec(n, runTS)
-	body := materialize.Body(res.SQL, e.Empty)
+	body := materialize.Body(compiled, e.Empty)
 	var executed []string
 	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) (int64, error) {
 		executed = append(executed, s.SQL)
@@ -57,10 +58,12 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if _, err := exec(ctx, tx, d.Lock()); err != nil {
 			return err
 		}
-		// The key checks and the one join of a later build hash the whole source
-		// and dimension; give them the memory not to spill, for this transaction only.
-		if _, err := exec(ctx, tx, materialize.Step{SQL: "set local work_mem = '256MB'", Body: -1}); err != nil {
-			return err
+		// The key check sorts the whole source and the one join of a later build
+		// hashes it; give them the memory not to spill, for this transaction only.
+		for _, q := range []string{"set local work_mem = '256MB'", "set local maintenance_work_mem = '256MB'"} {
+			if _, err := exec(ctx, tx, materialize.Step{SQL: q, Body: -1}); err != nil {
+				return err
+			}
 		}
 		for _, h := range n.Config.PreHook {
 			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
@@ -82,13 +85,10 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		for _, c := range src {
 			d.Columns = append(d.Columns, c.Name)
 		}
-		if err := checkSCD2Source(d, n.Config.CheckCols); err != nil {
+		if err := d.CheckSource(n.Config.CheckCols); err != nil {
 			return err
 		}
-		if _, err := exec(ctx, tx, d.AnalyzeStage()); err != nil {
-			return err
-		}
-		if err := e.scd2Guards(ctx, tx, d, &executed); err != nil {
+		if err := e.scd2CheckKeys(ctx, tx, d, exec, &executed); err != nil {
 			return err
 		}
 		kind, err := postgres.RelKind(ctx, tx, prel(n.Relation))
@@ -128,7 +128,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			return err
 		})
 	})
-	r.Compiled, r.Executed = e.writeSQL(n, res.SQL, executed)
+	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)
 	if err != nil {
 		return fail(r, err)
 	}
@@ -173,39 +173,32 @@ func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
 	return d
 }
 
-// checkSCD2Source checks the columns the config names against the model's query.
-func checkSCD2Source(d *materialize.SCD2, checkCols []string) error {
-	has := func(c string) bool { return slices.Contains(d.Columns, c) }
-	var errs []string
-	if len(d.Keys) == 0 {
-		errs = append(errs, "an scd2 model needs unique_key (the column or columns that identify a row of the source)")
+// scd2CheckKeys refuses a source whose unique key has a NULL or a duplicate,
+// before the dimension is touched. The primary key on the staged source
+// checks both in one sort; only when it fails do the slower queries of
+// scd2Guards run, to count the NULLs or name a duplicated key.
+func (e *Executor) scd2CheckKeys(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, exec stepExec, executed *[]string) error {
+	const sp = "savepoint strata_scd2_keys"
+	if _, err := exec(ctx, tx, materialize.Step{SQL: sp, Body: -1}); err != nil {
+		return err
 	}
-	for _, k := range d.Keys {
-		if !has(k) {
-			errs = append(errs, fmt.Sprintf("unique_key column %q is not a column of the model's query", k))
-		}
+	_, kerr := exec(ctx, tx, d.KeyConstraint())
+	var pg *pgconn.PgError
+	// not_null_violation or unique_violation: the key is bad, say where.
+	if kerr == nil || !errors.As(kerr, &pg) || (pg.Code != "23502" && pg.Code != "23505") {
+		return kerr
 	}
-	if d.UpdatedAt != "" && !has(d.UpdatedAt) {
-		errs = append(errs, fmt.Sprintf("updated_at column %q is not a column of the model's query", d.UpdatedAt))
+	if _, err := exec(ctx, tx, materialize.Step{SQL: "rollback to " + sp, Body: -1}); err != nil {
+		return err
 	}
-	for _, c := range checkCols {
-		if c != "all" && !has(c) {
-			errs = append(errs, fmt.Sprintf("check_cols column %q is not a column of the model's query", c))
-		}
+	if err := e.scd2Guards(ctx, tx, d, executed); err != nil {
+		return err
 	}
-	for _, b := range d.Bookkeeping() {
-		if has(b) {
-			errs = append(errs, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
-		}
-	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; ") + fmt.Sprintf(" (the query has: %s)", strings.Join(d.Columns, ", ")))
-	}
-	return nil
+	return kerr // the guards found nothing: say what the database said
 }
 
-// scd2Guards refuses a source whose unique key has a NULL or a duplicate,
-// before the dimension is touched.
+// scd2Guards counts the NULLs in the source's unique key, or names its most
+// duplicated value.
 func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, executed *[]string) error {
 	q := d.NullKeys()
 	*executed = append(*executed, q)
@@ -214,7 +207,7 @@ func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD
 		return postgres.Explain(err, q, 0)
 	}
 	if nulls > 0 {
-		return fmt.Errorf("unique_key (%s) is NULL in %d row%s of the source; the dimension was not changed", strings.Join(d.Keys, ", "), nulls, plural(nulls))
+		return d.NullKeyError(nulls)
 	}
 	q = d.DuplicateKey()
 	*executed = append(*executed, q)
@@ -232,11 +225,7 @@ func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD
 	if err != nil {
 		return postgres.Explain(err, q, 0)
 	}
-	parts := make([]string, len(d.Keys))
-	for i, k := range d.Keys {
-		parts[i] = k + "=" + *texts[i]
-	}
-	return fmt.Errorf("unique_key is not unique in the source: %s appears %d times; the dimension was not changed", strings.Join(parts, ", "), count)
+	return d.DuplicateKeyError(texts, count)
 }
 
 type stepExec func(context.Context, postgres.Querier, materialize.Step) (int64, error)
@@ -262,9 +251,11 @@ func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			return err
 		}
 	}
-	steps := d.Indexes()
-	steps = append(steps, scd2Finish(n, target, true)...)
-	for _, s := range steps {
+	more, err := e.scd2Finish(ctx, tx, n, target, true)
+	if err != nil {
+		return err
+	}
+	for _, s := range append(d.Indexes(), more...) {
 		if _, err := exec(ctx, tx, s); err != nil {
 			return err
 		}
@@ -351,7 +342,11 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			return st, err
 		}
 	}
-	for _, s := range scd2Finish(n, d.Target, false) {
+	more, err := e.scd2Finish(ctx, tx, n, d.Target, false)
+	if err != nil {
+		return st, err
+	}
+	for _, s := range more {
 		if _, err := exec(ctx, tx, s); err != nil {
 			return st, err
 		}
@@ -360,17 +355,15 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 }
 
 // scd2Finish completes the dimension after a build: the configured indexes,
-// grants and comment, and after the first build statistics (downstream models
-// read it right away; later builds change too little to need them before
-// autovacuum comes).
-func scd2Finish(n *manifest.Node, target materialize.Rel, first bool) []materialize.Step {
+// after the first build statistics (downstream models read it right away;
+// later builds change too little to need them before autovacuum comes), and
+// grants and comment kept in sync with the config like any other model's
+// (what the config no longer grants is revoked).
+func (e *Executor) scd2Finish(ctx context.Context, tx pgx.Tx, n *manifest.Node, target materialize.Rel, first bool) ([]materialize.Step, error) {
 	steps := materialize.Indexes(target, target.Name, n.Config.Indexes)
 	if first {
 		steps = append(steps, materialize.Step{SQL: "analyze " + target.Q(), Body: -1})
 	}
-	steps = append(steps, materialize.Grants(target, n.Config.Grants)...)
-	if n.Description != "" {
-		steps = append(steps, materialize.Comment(target, "table", n.Description))
-	}
-	return steps
+	more, err := e.grantsAndComment(ctx, tx, n, target, "table")
+	return append(steps, more...), err
 }

@@ -2,6 +2,9 @@ package run_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -13,8 +16,14 @@ import (
 
 // BenchmarkSCD2Update: a 1,000,000-row dimension (check strategy on all
 // columns, hard_deletes invalidate, so deletions are looked for too) whose
-// source changed 1% of its rows, against a plain create table as select of the
-// same 1,000,000 rows. Reports both times and their ratio (target: under 5).
+// source changed 1% of its rows, against a create table as select of the same
+// 1,000,000 rows, timed two ways so that both sides pay the same overhead.
+// Statements: the scd2 node's execution time from run_results.json (its
+// transaction, without the CLI loading the project) against the bare CTAS
+// statement (scd2-ms/op, ctas-ms/op, ratio; the issue's target is a ratio
+// under 5). End to end: `strata run` of the scd2 model against `strata run`
+// of a table model selecting the same rows, which adds analyze and the swap
+// (scd2-run-ms/op, table-run-ms/op, run-ratio).
 //
 //	go test -run '^$' -bench SCD2 -benchtime 1x ./engine/run
 func BenchmarkSCD2Update(b *testing.B) {
@@ -31,30 +40,43 @@ func BenchmarkSCD2Update(b *testing.B) {
 		from generate_series(1, `+itoa(rows)+`) as g;
 		analyze raw.customers`)
 	dir := scd2Project(b, url, "      materialized: scd2\n      unique_key: id\n      strategy: check\n      hard_deletes: invalidate\n")
-	if code, out := runStrata(dir, "run"); code != 0 {
+	writeFile(b, filepath.Join(dir, "models", "table_c.sql"), "select * from raw.customers\n")
+	appendFile(b, filepath.Join(dir, "models", "schema.yml"), "  - name: table_c\n    config:\n      materialized: table\n")
+	if code, out := runStrata(dir, "run", "--select", "dim_c"); code != 0 {
 		b.Fatalf("first build: exit %d\n%s", code, out)
 	}
-	var scd2, ctas time.Duration
+	var scd2, ctas, scd2Run, tableRun time.Duration
+	settle := func() {
+		for _, q := range []string{"vacuum analyze raw.customers", "checkpoint"} {
+			mustExec(b, conn, q)
+		}
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		// 1% of the rows change (a different 1% each time).
 		mustExec(b, conn, "update raw.customers set city = city || '+', updated_at = updated_at + interval '1 day' where id % 100 = "+itoa(i%100))
-		for _, q := range []string{"drop table if exists public.ctas", "vacuum analyze raw.customers", "checkpoint"} {
-			mustExec(b, conn, q)
-		}
+		mustExec(b, conn, "drop table if exists public.ctas")
+		settle()
 		start := time.Now()
 		mustExec(b, conn, "create table public.ctas as select * from raw.customers")
 		ctas += time.Since(start)
-		mustExec(b, conn, "checkpoint")
+		settle()
+		start = time.Now()
+		if code, out := runStrata(dir, "run", "--select", "table_c"); code != 0 {
+			b.Fatalf("table model: exit %d\n%s", code, out)
+		}
+		tableRun += time.Since(start)
+		settle()
 		b.StartTimer()
 		start = time.Now()
-		code, out := runStrata(dir, "run")
-		scd2 += time.Since(start)
+		code, out := runStrata(dir, "run", "--select", "dim_c")
+		scd2Run += time.Since(start)
 		b.StopTimer()
 		if code != 0 {
 			b.Fatalf("exit %d\n%s", code, out)
 		}
+		scd2 += nodeTime(b, dir, "model.s2.dim_c")
 	}
 	var total, current int64
 	if err := conn.QueryRow(ctx, "select count(*), count(*) filter (where is_current) from public.dim_c").Scan(&total, &current); err != nil {
@@ -63,9 +85,57 @@ func BenchmarkSCD2Update(b *testing.B) {
 	if want := int64(rows + rows/100*b.N); total != want || current != rows {
 		b.Fatalf("the dimension has %d versions, %d current; want %d and %d", total, current, want, rows)
 	}
-	b.ReportMetric(float64(scd2.Milliseconds())/float64(b.N), "scd2-ms/op")
-	b.ReportMetric(float64(ctas.Milliseconds())/float64(b.N), "ctas-ms/op")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(scd2), "scd2-ms/op")
+	b.ReportMetric(ms(ctas), "ctas-ms/op")
 	b.ReportMetric(float64(scd2)/float64(ctas), "ratio")
+	b.ReportMetric(ms(scd2Run), "scd2-run-ms/op")
+	b.ReportMetric(ms(tableRun), "table-run-ms/op")
+	b.ReportMetric(float64(scd2Run)/float64(tableRun), "run-ratio")
+}
+
+// nodeTime reads a node's execution time from the last run's run_results.json.
+func nodeTime(tb testing.TB, dir, id string) time.Duration {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var rr struct {
+		Results []struct {
+			ID            string  `json:"unique_id"`
+			ExecutionTime float64 `json:"execution_time"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(data, &rr); err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range rr.Results {
+		if r.ID == id {
+			return time.Duration(r.ExecutionTime * float64(time.Second))
+		}
+	}
+	tb.Fatalf("run_results.json has no %s", id)
+	return 0
+}
+
+func writeFile(tb testing.TB, path, body string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func appendFile(tb testing.TB, path, body string) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(body); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -438,3 +438,59 @@ func TestSCD2ConcurrentRuns(t *testing.T) {
 		t.Errorf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Grants on a dimension follow the config like any other model's: a later
+// build grants what is new and revokes what the config no longer grants,
+// including a grant made by hand; the full refresh that rebuilds it too.
+func TestSCD2Grants(t *testing.T) {
+	url := pgtest.DB(t)
+	for _, r := range []string{"scd2_reader_a", "scd2_reader_b", "scd2_reader_c"} {
+		execSQL(t, url, "do $$ begin create role "+r+"; exception when duplicate_object then null; end $$")
+	}
+	config := func(roles string) string {
+		return "      materialized: scd2\n      unique_key: [tenant, id]\n      strategy: check\n      grants: {select: [" + roles + "]}\n"
+	}
+	dir := scd2Project(t, url, config("scd2_reader_a"))
+	privileges := func() string {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var got string
+		if err := conn.QueryRow(context.Background(), `select coalesce(string_agg(grantee || ':' || privilege_type, ',' order by grantee, privilege_type), '')
+			from information_schema.role_table_grants where table_schema = 'public' and table_name = 'dim_c' and grantee like 'scd2_reader_%'`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	setConfig := func(roles string) {
+		if err := os.WriteFile(filepath.Join(dir, "models", "schema.yml"), []byte("models:\n  - name: dim_c\n    config:\n"+config(roles)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, step := range []struct {
+		day    int
+		roles  string
+		byHand string
+		args   []string
+		want   string
+	}{
+		{day: 1, roles: "scd2_reader_a", args: []string{"run"}, want: "scd2_reader_a:SELECT"},
+		{day: 2, roles: "scd2_reader_b", byHand: "grant update on public.dim_c to scd2_reader_c", args: []string{"run"}, want: "scd2_reader_b:SELECT"},
+		{day: 3, roles: "scd2_reader_a, scd2_reader_b", args: []string{"run"}, want: "scd2_reader_a:SELECT,scd2_reader_b:SELECT"},
+		{day: 4, roles: "scd2_reader_c", byHand: "grant insert on public.dim_c to scd2_reader_a", args: []string{"run", "--full-refresh", "--full-refresh-scd2"}, want: "scd2_reader_c:SELECT"},
+	} {
+		setConfig(step.roles)
+		execSQL(t, url, daySQL(step.day))
+		if step.byHand != "" {
+			execSQL(t, url, step.byHand)
+		}
+		if code, out := runStrata(dir, step.args...); code != 0 {
+			t.Fatalf("step %d: exit %d\n%s", i, code, out)
+		}
+		if got := privileges(); got != step.want {
+			t.Errorf("step %d (day %d, grants %s): privileges %q, want %q", i, step.day, step.roles, got, step.want)
+		}
+	}
+}
