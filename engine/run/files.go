@@ -39,7 +39,12 @@ func (f *files) loop() {
 			f.dirs[dir] = true
 		}
 		// Like target/compiled/ at compile time, these files are a record:
-		// a file that cannot be written does not fail the model.
+		// a file that cannot be written does not fail the model. A file that
+		// already holds the text is left alone: reading a small file costs a
+		// fraction of rewriting it, and reruns mostly write what is there.
+		if unchanged(j.path, j.text) {
+			continue
+		}
 		_ = os.WriteFile(j.path, []byte(j.text), 0o644)
 	}
 }
@@ -51,4 +56,14 @@ func (f *files) flush() {
 		close(f.jobs)
 		f.done.Wait()
 	}
+}
+
+// unchanged reports whether the file at path holds exactly text.
+func unchanged(path, text string) bool {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != int64(len(text)) {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	return err == nil && string(b) == text
 }
