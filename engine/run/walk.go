@@ -9,7 +9,6 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -200,7 +199,7 @@ func (w *Walk) safeExec(ctx context.Context, id string) (r Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			r = Result{ID: id, Status: Error, Started: start, Duration: time.Since(start),
-				Message: fmt.Sprintf("internal error (please report): %v\n%s", p, debug.Stack())}
+				Message: fmt.Sprintf("internal error (please report it): %v", p)}
 		}
 	}()
 	r = w.Exec(ctx, id)
