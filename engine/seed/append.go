@@ -22,28 +22,29 @@ import (
 //
 // History files grow by appending rows: yesterday's file is a byte prefix of
 // today's. Reading and COPYing the whole file again to add a few rows would
-// cost as much as the first load, so the table's comment records, besides
-// the checksum, where the file ended and what each column's values allowed
-// it to be (comment format v2, see record). The next load reads the recorded
-// length of the new file into the checksum first; when that prefix has the
-// recorded checksum (so it is the old file, loaded with the same config),
-// only the rest is scanned, starting from the recorded kinds, which gives
-// exactly the types inference over the whole file would give. When they
-// equal the table's, just the new rows are COPYed into the existing table,
-// and the comment is updated, in one transaction. Anything else (a changed
-// prefix, a shorter file, a type change, a CSV error, a table changed
-// meanwhile) falls back to the full load, which also reports errors.
+// cost as much as the first load, so the seed's record (the comment on the
+// table's row type, see commentPrefix) holds, besides the checksum, where
+// the file ended and what each column's values allowed it to be (format v2,
+// see record). The next load reads the recorded length of the new file into
+// the checksum first; when that prefix has the recorded checksum (so it is
+// the old file, loaded with the same config), only the rest is scanned,
+// starting from the recorded kinds, which gives exactly the types inference
+// over the whole file would give. When they equal the table's, just the new
+// rows are COPYed into the existing table, and the record is updated, in one
+// transaction. Anything else (a changed prefix, a shorter file, a type
+// change, a CSV error, a table changed meanwhile) falls back to the full
+// load, which also reports errors.
 //
 // The old file may end without a line break after its last row. Its end is
 // then not the end of a record in the new file unless a line break follows
 // at once (else the last value itself was extended): the append starts
 // after that line break, or not at all.
 
-// commentV2 starts a table comment in format v2: JSON after the prefix.
+// commentV2 starts a record in format v2: JSON after the prefix.
 // Version 1 was commentPrefix followed by the checksum alone.
 const commentV2 = commentPrefix + "v2 "
 
-// record is what the table comment says about the loaded file.
+// record is what the record says about the loaded file.
 type record struct {
 	// Checksum covers the file's bytes and the config (Schema.Checksum).
 	Checksum string `json:"checksum"`
@@ -70,7 +71,7 @@ type recordColumn struct {
 
 var eolNames = map[int]string{eolUnknown: "", eolLF: "lf", eolCRLF: "crlf"}
 
-// encodeComment is the table comment recording sc.
+// encodeComment is the record of sc.
 func encodeComment(sc Schema) string {
 	st := sc.state
 	rec := record{Checksum: sc.Checksum, Bytes: st.bytes, Rows: sc.Rows, Line: st.line, EOL: eolNames[st.eol], Open: st.open}
@@ -129,7 +130,7 @@ func eolOf(name string) int {
 // appendPlan is what the first pass found in a file that continues the one
 // the table was loaded from.
 type appendPlan struct {
-	comment   string // the table's comment the plan is based on
+	comment   string // the record the plan is based on
 	unchanged bool   // the file is the old one
 	sc        Schema // the whole new file
 	tailOff   int64  // offset (uncompressed) of the first byte to COPY
@@ -138,19 +139,20 @@ type appendPlan struct {
 	prefix    hash.Hash // the checksum's state after tailOff bytes
 }
 
-// planAppend reads the table's comment and, when the file continues the
+// planAppend reads the table's record and, when the file continues the
 // recorded one, scans the rest. It returns nil when the file must be loaded
 // in full; an error only when ctx is done.
 func planAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string, delim byte, opts Options) (*appendPlan, error) {
-	var comment *string
+	var typeComment, tableComment *string
 	err := conn.QueryRow(ctx, `
-		select obj_description(c.oid, 'pg_class')
+		select `+recordColumns+`
 		from pg_class c join pg_namespace n on n.oid = c.relnamespace
-		where n.nspname = $1 and c.relname = $2 and c.relkind = 'r'`, schema, table).Scan(&comment)
-	if err != nil || comment == nil {
+		where n.nspname = $1 and c.relname = $2 and c.relkind = 'r'`, schema, table).Scan(&typeComment, &tableComment)
+	if err != nil {
 		return nil, ctx.Err()
 	}
-	return continues(ctx, *comment, file, delim, opts)
+	comment, _ := recordOf(typeComment, tableComment)
+	return continues(ctx, comment, file, delim, opts)
 }
 
 // continues is planAppend for a table whose comment is given.
@@ -281,7 +283,7 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 	if n != p.tailRows {
 		return Result{}, true, fmt.Errorf("seed %q: COPY appended %d rows, but %s has %d new ones (the file changed while it was loaded; run again)", name, n, opts.Path, p.tailRows)
 	}
-	if _, err := tx.Exec(ctx, "comment on table "+target+" is "+quoteLiteral(encodeComment(p.sc))); err != nil {
+	if _, err := tx.Exec(ctx, recordStmt(target, encodeComment(p.sc), old.legacy)); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

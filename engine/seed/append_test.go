@@ -421,7 +421,7 @@ func TestLoadAppendCopiesOnlyNewRows(t *testing.T) {
 		t.Errorf("count, sum = %s", n)
 	}
 	want, _ := inferString(t, b.String(), Options{})
-	if c := dump(t, conn, "select obj_description('hist'::regclass, 'pg_class')"); c != encodeComment(want) {
+	if c := dump(t, conn, "select obj_description('hist'::regtype, 'pg_type')"); c != encodeComment(want) {
 		t.Errorf("comment = %q\nwant %q", c, encodeComment(want))
 	}
 }
@@ -482,9 +482,8 @@ func TestLoadAppendErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 
-	// Rows deleted by someone else are not brought back by an append, but
-	// a comment changed by someone else means a full load.
-	if _, err := conn.Exec(ctx, "comment on table x is 'mine'"); err != nil {
+	// A record changed by someone else means a full load.
+	if _, err := conn.Exec(ctx, "comment on type x is 'mine'"); err != nil {
 		t.Fatal(err)
 	}
 	if res := s.mustLoad("name,id\n\"a\nb\",1\n\"c\nd\",2\n", opts); res.Appended || res.Skipped || res.Rows != 2 {
@@ -501,7 +500,7 @@ func TestLoadUpgradesV1Comment(t *testing.T) {
 	const content = "id\n1\n"
 	s.mustLoad(content, Options{})
 	sc, _ := inferString(t, content, Options{})
-	if _, err := conn.Exec(ctx, "comment on table old is "+quoteLiteral(commentPrefix+sc.Checksum)); err != nil {
+	if _, err := conn.Exec(ctx, "comment on type old is null; comment on table old is "+quoteLiteral(commentPrefix+sc.Checksum)); err != nil {
 		t.Fatal(err)
 	}
 	oid := s.oid()
@@ -511,7 +510,32 @@ func TestLoadUpgradesV1Comment(t *testing.T) {
 	if s.oid() != oid {
 		t.Error("replaced")
 	}
+	if c := dump(t, conn, "select obj_description('old'::regclass, 'pg_class')"); c != "<null>" {
+		t.Errorf("the v1 record was left in the table's comment: %q", c)
+	}
 	if res := s.mustLoad(content+"2\n", Options{}); !res.Appended {
 		t.Errorf("not appended: %+v", res)
+	}
+}
+
+// TestLoadKeepsDescription: the runner sets the table's comment to the
+// seed's description after each load; the record is elsewhere, so the next
+// load still skips or appends, and leaves the description alone.
+func TestLoadKeepsDescription(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	s := newSeedTable(t, conn, "described", ".csv")
+	s.mustLoad("id\n1\n", Options{})
+	if _, err := conn.Exec(ctx, "comment on table described is 'Order history.'"); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.mustLoad("id\n1\n", Options{}); !res.Skipped {
+		t.Errorf("not skipped: %+v", res)
+	}
+	if res := s.mustLoad("id\n1\n2\n", Options{}); !res.Appended {
+		t.Errorf("not appended: %+v", res)
+	}
+	if c := dump(t, conn, "select obj_description('described'::regclass, 'pg_class')"); c != "Order history." {
+		t.Errorf("description = %q", c)
 	}
 }

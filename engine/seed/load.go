@@ -34,8 +34,12 @@ import (
 	"strata/engine/diag"
 )
 
-// commentPrefix starts the table comment that records which file and config
-// a seed's table was loaded from.
+// commentPrefix starts the comment that records which file and config a
+// seed's table was loaded from. It is the comment on the table's row type,
+// not on the table: the table's comment is the seed's description, which
+// the runner sets after every load. (strata's format v1 used the table's
+// comment; such a record is still read, and replaced when the seed is next
+// loaded.)
 const commentPrefix = "strata seed "
 
 // tmpSuffix names the table a seed is loaded into before it replaces the old one.
@@ -86,9 +90,9 @@ func (e *ViewDependsError) Error() string {
 // order and types) it is truncated and refilled in the same transaction;
 // otherwise Load fails with a *ViewDependsError.
 //
-// The table's comment records the checksum of the file and the options that
-// affect loading; when it matches and opts.FullRefresh is false, nothing is
-// loaded and Result.Skipped is true.
+// A comment on the table's row type records the checksum of the file and
+// the options that affect loading; when it matches and opts.FullRefresh is
+// false, nothing is loaded and Result.Skipped is true.
 //
 // When the file is the one the table was loaded from with rows added at the
 // end, the column types over the whole file are unchanged, and so is the
@@ -159,7 +163,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 			return res, nil
 		}
 		// Loaded by an older strata: record what a later append needs.
-		if _, err := tx.Exec(ctx, "comment on table "+target+" is "+quoteLiteral(comment)); err != nil {
+		if _, err := tx.Exec(ctx, recordStmt(target, comment, old.legacy)); err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -226,7 +230,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		}
 		stmts = append(stmts, "alter table "+tmp+" rename to "+pgx.Identifier{table}.Sanitize())
 	}
-	stmts = append(stmts, "comment on table "+target+" is "+quoteLiteral(comment))
+	stmts = append(stmts, recordStmt(target, comment, old.legacy && into == target))
 	if _, err := tx.Exec(ctx, strings.Join(stmts, "; ")); err != nil {
 		return Result{}, fmt.Errorf("seed %q: replacing %s: %w", name, qualified, err)
 	}
@@ -336,16 +340,42 @@ type tableInfo struct {
 	exists  bool
 	oid     uint32
 	kind    string
-	comment string
+	comment string // the record: the row type's comment, or a v1 record
+	legacy  bool   // the record is a v1 one in the table's comment
+}
+
+// recordColumns selects, from pg_class c, the comments that may hold a
+// seed's record: the row type's and the table's.
+const recordColumns = "obj_description(c.reltype, 'pg_type'), obj_description(c.oid, 'pg_class')"
+
+// recordOf picks the record from the comments selected by recordColumns.
+func recordOf(typeComment, tableComment *string) (comment string, legacy bool) {
+	switch {
+	case typeComment != nil:
+		return *typeComment, false
+	case tableComment != nil && strings.HasPrefix(*tableComment, commentPrefix+"sha256:"):
+		return *tableComment, true
+	}
+	return "", false
+}
+
+// recordStmt writes comment as the record of the table named by target
+// (quoted), and removes a v1 record from the table's comment.
+func recordStmt(target, comment string, legacy bool) string {
+	stmt := "comment on type " + target + " is " + quoteLiteral(comment)
+	if legacy {
+		stmt += "; comment on table " + target + " is null"
+	}
+	return stmt
 }
 
 func lookupTable(ctx context.Context, tx pgx.Tx, schema, table string) (tableInfo, error) {
 	var t tableInfo
-	var comment *string
+	var typeComment, tableComment *string
 	err := tx.QueryRow(ctx, `
-		select c.oid, c.relkind::text, obj_description(c.oid, 'pg_class')
+		select c.oid, c.relkind::text, `+recordColumns+`
 		from pg_class c join pg_namespace n on n.oid = c.relnamespace
-		where n.nspname = $1 and c.relname = $2`, schema, table).Scan(&t.oid, &t.kind, &comment)
+		where n.nspname = $1 and c.relname = $2`, schema, table).Scan(&t.oid, &t.kind, &typeComment, &tableComment)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tableInfo{}, nil
 	}
@@ -353,9 +383,7 @@ func lookupTable(ctx context.Context, tx pgx.Tx, schema, table string) (tableInf
 		return tableInfo{}, err
 	}
 	t.exists = true
-	if comment != nil {
-		t.comment = *comment
-	}
+	t.comment, t.legacy = recordOf(typeComment, tableComment)
 	return t, nil
 }
 

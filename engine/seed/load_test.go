@@ -100,7 +100,7 @@ func TestLoad(t *testing.T) {
 	if got != strings.Replace(want, "<empty>", "", 1) {
 		t.Errorf("rows:\n%q\nwant:\n%q", got, want)
 	}
-	if c := dump(t, conn, `select obj_description('raw.orders'::regclass, 'pg_class')`); c != encodeComment(mustInfer(t, file, opts)) {
+	if c := dump(t, conn, `select obj_description('raw.orders'::regtype, 'pg_type')`); c != encodeComment(mustInfer(t, file, opts)) {
 		t.Errorf("comment = %q", c)
 	}
 
