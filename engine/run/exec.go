@@ -118,6 +118,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
+		if res.Appended {
+			r.Response = "APPEND " + strconv.FormatInt(res.AppendedRows, 10)
+		}
 		if err := e.afterBuild(ctx, conn.Conn(), n, "table"); err != nil {
 			return fail(r, err)
 		}
