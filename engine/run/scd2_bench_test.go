@@ -23,9 +23,11 @@ import (
 // statement (scd2-ms/op, ctas-ms/op, ratio; the issue's target is a ratio
 // under 5). End to end: `strata run` of the scd2 model against `strata run`
 // of a table model selecting the same rows, which adds analyze and the swap
-// (scd2-run-ms/op, table-run-ms/op, run-ratio).
+// (scd2-run-ms/op, table-run-ms/op, run-ratio). min-ratio compares the
+// fastest node time with the fastest CTAS, which with a few iterations
+// (-benchtime 5x) filters out what other processes on the machine cost.
 //
-//	go test -run '^$' -bench SCD2 -benchtime 1x ./engine/run
+//	go test -run '^$' -bench SCD2 -benchtime 5x ./engine/run
 func BenchmarkSCD2Update(b *testing.B) {
 	const rows = 1_000_000
 	url := pgtest.DB(b)
@@ -46,6 +48,14 @@ func BenchmarkSCD2Update(b *testing.B) {
 		b.Fatalf("first build: exit %d\n%s", code, out)
 	}
 	var scd2, ctas, scd2Run, tableRun time.Duration
+	// The fastest of the iterations too: on a busy machine the least disturbed
+	// run of each side is the fairest comparison.
+	var minSCD2, minCTAS time.Duration
+	least := func(m *time.Duration, d time.Duration) {
+		if *m == 0 || d < *m {
+			*m = d
+		}
+	}
 	settle := func() {
 		for _, q := range []string{"vacuum analyze raw.customers", "checkpoint"} {
 			mustExec(b, conn, q)
@@ -61,6 +71,7 @@ func BenchmarkSCD2Update(b *testing.B) {
 		start := time.Now()
 		mustExec(b, conn, "create table public.ctas as select * from raw.customers")
 		ctas += time.Since(start)
+		least(&minCTAS, time.Since(start))
 		settle()
 		start = time.Now()
 		if code, out := runStrata(dir, "run", "--select", "table_c"); code != 0 {
@@ -76,7 +87,9 @@ func BenchmarkSCD2Update(b *testing.B) {
 		if code != 0 {
 			b.Fatalf("exit %d\n%s", code, out)
 		}
-		scd2 += nodeTime(b, dir, "model.s2.dim_c")
+		node := nodeTime(b, dir, "model.s2.dim_c")
+		scd2 += node
+		least(&minSCD2, node)
 	}
 	var total, current int64
 	if err := conn.QueryRow(ctx, "select count(*), count(*) filter (where is_current) from public.dim_c").Scan(&total, &current); err != nil {
@@ -92,6 +105,7 @@ func BenchmarkSCD2Update(b *testing.B) {
 	b.ReportMetric(ms(scd2Run), "scd2-run-ms/op")
 	b.ReportMetric(ms(tableRun), "table-run-ms/op")
 	b.ReportMetric(float64(scd2Run)/float64(tableRun), "run-ratio")
+	b.ReportMetric(float64(minSCD2)/float64(minCTAS), "min-ratio")
 }
 
 // nodeTime reads a node's execution time from the last run's run_results.json.
