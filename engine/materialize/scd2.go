@@ -180,21 +180,21 @@ func (s *SCD2) Stage(body string) Step {
 	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
 }
 
-// KeyConstraint makes the unique key the staged source's primary key: one
-// sort checks that the key has no NULL and no duplicate (failing with
-// not_null_violation or unique_violation, so the runner can name the rows
-// with NullKeys and DuplicateKey), and building the index gives the planner
-// the staged row count without an ANALYZE.
-func (s *SCD2) KeyConstraint() Step {
-	return Step{SQL: fmt.Sprintf("alter table %s add constraint %s primary key (%s)",
-		s.Source.Q(), id(shortName(s.Source.Name, "_pkey")), joinIDs(s.Keys)), Body: -1}
+// KeyIndex indexes the staged source on its unique key: one sort checks
+// that the key has no duplicate (failing with unique_violation, so the runner
+// can name one with DuplicateKey), lets NullKeys find NULLs through the index
+// instead of reading the table, and gives the planner the staged row count
+// without an ANALYZE.
+func (s *SCD2) KeyIndex() Step {
+	return Step{SQL: fmt.Sprintf("create unique index %s on %s (%s)",
+		id(shortName(s.Source.Name, "_key")), s.Source.Q(), joinIDs(s.Keys)), Body: -1}
 }
 
 // DropStage removes the Source table at the end of a successful build.
 func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Q(), Body: -1} }
 
-// NullKeys counts the source rows with a NULL in the unique key; run only
-// when KeyConstraint failed, to say why.
+// NullKeys counts the source rows with a NULL in the unique key (which a
+// unique index lets through), after KeyIndex.
 func (s *SCD2) NullKeys() string {
 	var conds []string
 	for _, k := range s.Keys {
@@ -204,7 +204,7 @@ func (s *SCD2) NullKeys() string {
 }
 
 // DuplicateKey returns the most duplicated unique key of the source, as text,
-// then its count; no row when the key is unique. Run only when KeyConstraint
+// then its count; no row when the key is unique. Run only when KeyIndex
 // failed, to say why.
 func (s *SCD2) DuplicateKey() string {
 	var texts []string

@@ -95,7 +95,7 @@ func TestSCD2Statements(t *testing.T) {
 select * from (
 select 1
 ) as strata_source`},
-		{"KeyConstraint", d.KeyConstraint(), -1, `alter table "wh"."dim_customer__strata_src" add constraint "dim_customer__strata_src_pkey" primary key ("tenant", "id")`},
+		{"KeyIndex", d.KeyIndex(), -1, `create unique index "dim_customer__strata_src_key" on "wh"."dim_customer__strata_src" ("tenant", "id")`},
 		{"DropStage", d.DropStage(), -1, `drop table "wh"."dim_customer__strata_src"`},
 		{"Lock", d.Lock(), -1, `select pg_advisory_xact_lock(hashtextextended('strata:scd2:wh.dim_customer', 0))`},
 		{"LockTable", d.LockTable(), -1, `lock table "wh"."dim_customer" in share row exclusive mode`},
@@ -188,8 +188,8 @@ func TestSCD2Names(t *testing.T) {
 	target := Rel{Schema: "Wh", Name: `dim "ü"`}
 	d := &SCD2{Target: target, Source: SCD2Stage(target), Keys: []string{`Kü"d`}, IsCurrent: "is_current", SurrogateKey: "sk", ValidFrom: "valid_from",
 		RunStartedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}
-	if got, want := d.KeyConstraint().SQL, `alter table "Wh"."dim ""ü""__strata_src" add constraint "dim ""ü""__strata_src_pkey" primary key ("Kü""d")`; got != want {
-		t.Errorf("KeyConstraint: got\n%s\nwant\n%s", got, want)
+	if got, want := d.KeyIndex().SQL, `create unique index "dim ""ü""__strata_src_key" on "Wh"."dim ""ü""__strata_src" ("Kü""d")`; got != want {
+		t.Errorf("KeyIndex: got\n%s\nwant\n%s", got, want)
 	}
 	if got, want := d.Lock().SQL, `select pg_advisory_xact_lock(hashtextextended('strata:scd2:Wh.dim "ü"', 0))`; got != want {
 		t.Errorf("Lock: got\n%s\nwant\n%s", got, want)
@@ -199,7 +199,7 @@ func TestSCD2Names(t *testing.T) {
 	}
 	long := Rel{Schema: "s", Name: strings.Repeat("d", 63)}
 	d = &SCD2{Target: long, Source: SCD2Stage(long), Keys: []string{"id"}, IsCurrent: "c", SurrogateKey: "k", ValidFrom: "f"}
-	names := []string{d.Source.Name, shortName(d.Source.Name, "_pkey")}
+	names := []string{d.Source.Name, shortName(d.Source.Name, "_key")}
 	for _, s := range d.Indexes() {
 		_, after, _ := strings.Cut(s.SQL, " index ")
 		name, _, _ := strings.Cut(after, " on ")

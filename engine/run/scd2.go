@@ -17,10 +17,10 @@ import (
 )
 
 // scd2 builds a slowly changing dimension (SPEC 4) in one transaction: the
-// model's query is staged into an unlogged table (dropped before commit), and
-// its unique key made the staged table's primary key, which checks it (no
-// NULL, no duplicate key) before the dimension is touched; the
-// first build makes every row current; later builds close the current version
+// model's query is staged into an unlogged table (dropped before commit) and
+// indexed on its unique key, which checks the key (no NULL, no duplicate)
+// before the dimension is touched; the first build makes every row current;
+// later builds close the current version
 // of changed and deleted keys and insert new versions, set-based. An advisory
 // lock keeps two runs of one dimension from interleaving. The change times are
 // described on materialize.SCD2.
@@ -174,32 +174,34 @@ func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
 }
 
 // scd2CheckKeys refuses a source whose unique key has a NULL or a duplicate,
-// before the dimension is touched. The primary key on the staged source
-// checks both in one sort; only when it fails do the slower queries of
-// scd2Guards run, to count the NULLs or name a duplicated key.
+// before the dimension is touched. A unique index on the staged source
+// checks for duplicates in one sort, and NULLs are then found through it;
+// only when the index fails does the slower query of scd2Guards run, to
+// name a duplicated key.
 func (e *Executor) scd2CheckKeys(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, exec stepExec, executed *[]string) error {
 	const sp = "savepoint strata_scd2_keys"
 	if _, err := exec(ctx, tx, materialize.Step{SQL: sp, Body: -1}); err != nil {
 		return err
 	}
-	_, kerr := exec(ctx, tx, d.KeyConstraint())
+	_, kerr := exec(ctx, tx, d.KeyIndex())
 	var pg *pgconn.PgError
-	// not_null_violation or unique_violation: the key is bad, say where.
-	if kerr == nil || !errors.As(kerr, &pg) || (pg.Code != "23502" && pg.Code != "23505") {
+	if kerr != nil && (!errors.As(kerr, &pg) || pg.Code != "23505") { // unique_violation
 		return kerr
 	}
-	if _, err := exec(ctx, tx, materialize.Step{SQL: "rollback to " + sp, Body: -1}); err != nil {
-		return err
+	if kerr != nil {
+		if _, err := exec(ctx, tx, materialize.Step{SQL: "rollback to " + sp, Body: -1}); err != nil {
+			return err
+		}
 	}
-	if err := e.scd2Guards(ctx, tx, d, executed); err != nil {
+	if err := e.scd2Guards(ctx, tx, d, kerr != nil, executed); err != nil {
 		return err
 	}
 	return kerr // the guards found nothing: say what the database said
 }
 
-// scd2Guards counts the NULLs in the source's unique key, or names its most
-// duplicated value.
-func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, executed *[]string) error {
+// scd2Guards counts the NULLs in the source's unique key and, when
+// duplicates were found, names the most duplicated value.
+func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, duplicates bool, executed *[]string) error {
 	q := d.NullKeys()
 	*executed = append(*executed, q)
 	var nulls int64
@@ -208,6 +210,9 @@ func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD
 	}
 	if nulls > 0 {
 		return d.NullKeyError(nulls)
+	}
+	if !duplicates {
+		return nil
 	}
 	q = d.DuplicateKey()
 	*executed = append(*executed, q)
