@@ -4,37 +4,37 @@
 with actual as (
     select 'raw_customers' as seed_name,
            (select count(*) from {{ ref "raw_customers" }}) as raw_rows,
-           (select count(distinct customer_id) from {{ ref "raw_customers" }}) as distinct_keys,
+           (select count(*) from (select distinct customer_id from {{ ref "raw_customers" }}) as k) as distinct_keys,
            (select count(*) from {{ ref "stg_customers" }}) as rows_after_staging
     union all
     select 'raw_products',
            (select count(*) from {{ ref "raw_products" }}),
-           (select count(distinct product_id) from {{ ref "raw_products" }}),
+           (select count(*) from (select distinct product_id from {{ ref "raw_products" }}) as k),
            (select count(*) from {{ ref "stg_products" }})
     union all
     select 'raw_orders',
            (select count(*) from {{ ref "raw_orders" }}),
-           (select count(distinct order_id) from {{ ref "raw_orders" }}),
+           (select count(*) from (select distinct order_id from {{ ref "raw_orders" }}) as k),
            (select count(*) from {{ ref "stg_orders" }})
     union all
     select 'raw_order_items',
            (select count(*) from {{ ref "raw_order_items" }}),
-           (select count(distinct order_item_id) from {{ ref "raw_order_items" }}),
+           (select count(*) from (select distinct order_item_id from {{ ref "raw_order_items" }}) as k),
            (select count(*) from {{ ref "stg_order_items" }})
     union all
     select 'raw_clickstream',
            (select count(*) from {{ ref "raw_clickstream" }}),
-           (select count(distinct event_id) from {{ ref "raw_clickstream" }}),
+           (select count(*) from (select distinct event_id from {{ ref "raw_clickstream" }}) as k),
            (select count(*) from {{ ref "stg_clickstream" }})
     union all
     select 'raw_marketing_campaigns',
            (select count(*) from {{ ref "raw_marketing_campaigns" }}),
-           (select count(distinct campaign_id) from {{ ref "raw_marketing_campaigns" }}),
+           (select count(*) from (select distinct campaign_id from {{ ref "raw_marketing_campaigns" }}) as k),
            (select count(*) from {{ ref "stg_marketing_campaigns" }})
     union all
     select 'raw_inventory',
            (select count(*) from {{ ref "raw_inventory" }}),
-           (select count(distinct (snapshot_date, product_id, upper(trim(warehouse)))) from {{ ref "raw_inventory" }}),
+           (select count(*) from (select distinct (snapshot_date, product_id, upper(trim(warehouse))) from {{ ref "raw_inventory" }}) as k),
            (select count(*) from {{ ref "stg_inventory" }})
 )
 select

@@ -1,5 +1,5 @@
 -- One row per website event, with the customer and product versions valid at the event.
--- Incremental: each run adds the events newer than the newest loaded.
+-- Incremental: events are append-only with increasing ids; each run adds the events after the last id loaded.
 select
     e.event_id,
     e.session_id,
@@ -21,5 +21,5 @@ select
     e.page_url
 from {{ ref "stg_clickstream" }} as e
 {{- if is_incremental }}
-where e.event_timestamp > (select coalesce(max(event_timestamp), timestamp '1900-01-01') from {{ this }})
+where e.event_id > (select coalesce(max(event_id), 0) from {{ this }})
 {{- end }}

@@ -1,6 +1,6 @@
 -- One row per order line, with the product and customer versions valid when the order was placed
 -- and the derived amounts: gross, net of discount, cost (at that version's unit cost) and profit.
--- Incremental: each run adds the lines of orders newer than the newest already loaded.
+-- Incremental: order lines are append-only with increasing ids; each run adds the lines after the last id loaded.
 with lines as (
     select
         i.order_item_id,
@@ -18,7 +18,7 @@ with lines as (
     from {{ ref "stg_order_items" }} as i
     join {{ ref "stg_orders" }} as o on o.order_id = i.order_id
     {{- if is_incremental }}
-    where o.order_date > (select coalesce(max(order_date), timestamp '1900-01-01') from {{ this }})
+    where i.order_item_id > (select coalesce(max(order_item_id), 0) from {{ this }})
     {{- end }}
 )
 select

@@ -1,10 +1,12 @@
 -- One row per order, with the customer version valid when it was placed, its campaign,
--- and amounts summed from its lines. Incremental: each run adds the orders newer than the newest loaded.
+-- and amounts summed from its lines. Incremental: the order history is append-only with increasing ids,
+-- so each run adds the orders after the last id loaded (a filter on the key of staging's dedupe, which
+-- PostgreSQL pushes down to an index scan of the raw seed).
 with new_orders as (
     select *
     from {{ ref "stg_orders" }} as o
     {{- if is_incremental }}
-    where o.order_date > (select coalesce(max(order_date), timestamp '1900-01-01') from {{ this }})
+    where o.order_id > (select coalesce(max(order_id), 0) from {{ this }})
     {{- end }}
 ),
 lines as (

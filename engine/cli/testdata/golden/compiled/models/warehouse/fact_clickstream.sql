@@ -1,5 +1,5 @@
 -- One row per website event, with the customer and product versions valid at the event.
--- Incremental: each run adds the events newer than the newest loaded.
+-- Incremental: events are append-only with increasing ids; each run adds the events after the last id loaded.
 select
     e.event_id,
     e.session_id,

@@ -1,6 +1,6 @@
 -- One row per order line, with the product and customer versions valid when the order was placed
 -- and the derived amounts: gross, net of discount, cost (at that version's unit cost) and profit.
--- Incremental: each run adds the lines of orders newer than the newest already loaded.
+-- Incremental: order lines are append-only with increasing ids; each run adds the lines after the last id loaded.
 with lines as (
     select
         i.order_item_id,

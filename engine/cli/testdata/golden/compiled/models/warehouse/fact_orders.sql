@@ -1,5 +1,7 @@
 -- One row per order, with the customer version valid when it was placed, its campaign,
--- and amounts summed from its lines. Incremental: each run adds the orders newer than the newest loaded.
+-- and amounts summed from its lines. Incremental: the order history is append-only with increasing ids,
+-- so each run adds the orders after the last id loaded (a filter on the key of staging's dedupe, which
+-- PostgreSQL pushes down to an index scan of the raw seed).
 with new_orders as (
     select *
     from "staging"."stg_orders" as o
