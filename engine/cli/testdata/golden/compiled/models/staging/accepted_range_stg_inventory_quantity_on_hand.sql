@@ -1,1 +1,0 @@
-select * from "staging"."stg_inventory" where "quantity_on_hand" is not null and not ("quantity_on_hand" >= 0)

@@ -1,1 +1,0 @@
-select * from "staging"."stg_order_items" where "quantity" is not null and not ("quantity" > 0)

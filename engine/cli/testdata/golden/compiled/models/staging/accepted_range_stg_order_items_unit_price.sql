@@ -1,1 +1,0 @@
-select * from "staging"."stg_order_items" where "unit_price" is not null and not ("unit_price" > 0)

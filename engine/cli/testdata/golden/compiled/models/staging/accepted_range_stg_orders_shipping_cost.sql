@@ -1,1 +1,0 @@
-select * from "staging"."stg_orders" where "shipping_cost" is not null and not ("shipping_cost" >= 0)

@@ -1,1 +1,0 @@
-select * from "staging"."stg_products" where "price" is not null and not ("price" > 0)

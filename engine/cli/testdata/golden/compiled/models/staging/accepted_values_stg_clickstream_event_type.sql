@@ -1,1 +1,0 @@
-select "event_type" as value_field, count(*) as n_records from "staging"."stg_clickstream" where "event_type" is not null and "event_type" not in ('page_view', 'product_view', 'add_to_cart', 'checkout', 'purchase') group by "event_type"

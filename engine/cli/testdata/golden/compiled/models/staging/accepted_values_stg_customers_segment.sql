@@ -1,1 +1,0 @@
-select "segment" as value_field, count(*) as n_records from "staging"."stg_customers" where "segment" is not null and "segment" not in ('Consumer', 'Corporate', 'Home Office') group by "segment"

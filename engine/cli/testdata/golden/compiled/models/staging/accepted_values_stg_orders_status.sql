@@ -1,1 +1,0 @@
-select "status" as value_field, count(*) as n_records from "staging"."stg_orders" where "status" is not null and "status" not in ('placed', 'shipped', 'delivered', 'returned', 'cancelled') group by "status"

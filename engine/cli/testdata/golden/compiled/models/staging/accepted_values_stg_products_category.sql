@@ -1,1 +1,0 @@
-select "category" as value_field, count(*) as n_records from "staging"."stg_products" where "category" is not null and "category" not in ('Electronics', 'Home & Kitchen', 'Clothing', 'Sports & Outdoors', 'Books', 'Beauty') group by "category"

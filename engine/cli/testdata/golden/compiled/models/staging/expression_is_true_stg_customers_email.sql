@@ -1,1 +1,0 @@
-select * from "staging"."stg_customers" where not coalesce(("email" ~ '^[^@ ]+@[^@ ]+\.[^@ ]+$'), false)

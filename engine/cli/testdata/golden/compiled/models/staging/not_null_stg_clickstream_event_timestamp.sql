@@ -1,1 +1,0 @@
-select * from "staging"."stg_clickstream" where "event_timestamp" is null

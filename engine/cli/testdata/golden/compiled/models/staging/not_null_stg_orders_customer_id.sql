@@ -1,1 +1,0 @@
-select * from "staging"."stg_orders" where "customer_id" is null

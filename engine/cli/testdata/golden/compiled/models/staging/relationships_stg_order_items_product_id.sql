@@ -1,1 +1,0 @@
-select child."product_id" as from_field, count(*) as n_records from "staging"."stg_order_items" as child where child."product_id" is not null and not exists (select 1 from "staging"."stg_products" as parent where parent."product_id" = child."product_id") group by child."product_id"

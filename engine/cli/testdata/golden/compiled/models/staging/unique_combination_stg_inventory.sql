@@ -1,1 +1,0 @@
-select "snapshot_date", "product_id", "warehouse", count(*) as n_records from "staging"."stg_inventory" group by "snapshot_date", "product_id", "warehouse" having count(*) > 1

@@ -1,1 +1,0 @@
-select "snapshot_date", "product_id", "warehouse", count(*) as n_records from "warehouse"."fact_inventory" group by "snapshot_date", "product_id", "warehouse" having count(*) > 1

@@ -1,1 +1,0 @@
-select "product_key" as unique_field, count(*) as n_records from "warehouse"."dim_products" where "product_key" is not null group by "product_key" having count(*) > 1

@@ -1,1 +1,0 @@
-select "date_key" as unique_field, count(*) as n_records from "warehouse"."dim_time" where "date_key" is not null group by "date_key" having count(*) > 1
