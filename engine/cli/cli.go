@@ -10,8 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -265,6 +267,7 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		}
 	}
 	if man != nil {
+		var todo []*manifest.Node
 		for _, id := range man.Sorted() {
 			n := man.Nodes[id]
 			if n.Kind != manifest.Model && n.Kind != manifest.Test {
@@ -273,12 +276,34 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 			if bad[n.Path] || n.Kind == manifest.Model && n.Template == nil || !depsOK(man, n) {
 				continue
 			}
-			res, err := l.comp.Node(n, compile.Options{})
-			if err != nil {
-				diags.Add(n.Pos, err)
+			todo = append(todo, n)
+		}
+		// Rendering is independent per node and templates render concurrently,
+		// so the nodes are shared out to one goroutine per CPU; results keep
+		// the sorted order.
+		type rendered struct {
+			res compile.Result
+			err error
+		}
+		out := make([]rendered, len(todo))
+		var wg sync.WaitGroup
+		workers := max(1, min(runtime.GOMAXPROCS(0), len(todo)/64))
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(todo); i += workers {
+					out[i].res, out[i].err = l.comp.Node(todo[i], compile.Options{})
+				}
+			}()
+		}
+		wg.Wait()
+		for i, n := range todo {
+			if out[i].err != nil {
+				diags.Add(n.Pos, out[i].err)
 				continue
 			}
-			l.compiled[id] = res
+			l.compiled[n.ID] = out[i].res
 		}
 		for _, hooks := range [][]project.Hook{proj.OnRunStart, proj.OnRunEnd} {
 			for _, h := range hooks {

@@ -109,3 +109,17 @@ func BenchmarkDocsGenerate5000(b *testing.B) {
 		})
 	}
 }
+
+// TestGenerateDocsBenchProject writes the 5,000-model benchmark project to
+// $STRATA_DOCS_BENCH_DIR, for timing the binary by hand
+// (strata --project-dir DIR docs generate --offline).
+func TestGenerateDocsBenchProject(t *testing.T) {
+	out := os.Getenv("STRATA_DOCS_BENCH_DIR")
+	if out == "" {
+		t.Skip("set STRATA_DOCS_BENCH_DIR to write the 5,000-model docs benchmark project there")
+	}
+	dir := bigProject(t, 5000, "{type: postgres, url: 'postgres://nobody@127.0.0.1:1/none'}")
+	if err := os.CopyFS(out, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+}

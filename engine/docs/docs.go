@@ -318,7 +318,8 @@ func Generate(dir string, in *Input) (*Summary, error) {
 				buf.Reset()
 				err := s.tmpl.ExecuteTemplate(&buf, j.tmpl, j.data)
 				if err == nil {
-					err = os.WriteFile(filepath.Join(dir, j.path), buf.Bytes(), 0o644)
+					// In place and only when changed: fewer system calls than os.WriteFile.
+					_, err = artifacts.WriteIfChanged(filepath.Join(dir, j.path), buf.String())
 				}
 				if err != nil {
 					mu.Lock()

@@ -6,6 +6,7 @@ package graph
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,7 +19,6 @@ import (
 // Graph is the DAG of a manifest. Edges go from a node to the nodes that depend on it.
 type Graph struct {
 	M        *manifest.Manifest
-	g        dgraph.Graph[string, string]
 	parents  map[string][]string
 	children map[string][]string
 }
@@ -26,18 +26,12 @@ type Graph struct {
 // New builds the graph and reports cycles as errors that print the cycle.
 func New(m *manifest.Manifest) (*Graph, diag.List) {
 	var diags diag.List
-	gr := &Graph{M: m, g: dgraph.New(dgraph.StringHash, dgraph.Directed()), parents: map[string][]string{}, children: map[string][]string{}}
+	gr := &Graph{M: m, parents: map[string][]string{}, children: map[string][]string{}}
 	ids := m.Sorted()
 	for _, id := range ids {
-		_ = gr.g.AddVertex(id)
-	}
-	for _, id := range ids {
 		for _, dep := range m.Nodes[id].DependsOn {
-			if _, ok := m.Nodes[dep]; !ok {
-				continue
-			}
-			if err := gr.g.AddEdge(dep, id); err != nil {
-				continue // the same edge twice
+			if _, ok := m.Nodes[dep]; !ok || slices.Contains(gr.parents[id], dep) {
+				continue // unknown (reported by the manifest), or the same edge twice
 			}
 			gr.parents[id] = append(gr.parents[id], dep)
 			gr.children[dep] = append(gr.children[dep], id)
@@ -54,7 +48,24 @@ func New(m *manifest.Manifest) (*Graph, diag.List) {
 			}
 		}
 	}
-	sccs, err := dgraph.StronglyConnectedComponents(gr.g)
+	// Every cycle lies among the nodes a topological sort cannot place, so
+	// only those go into the (much slower) strongly connected components
+	// search; a project without cycles, the usual case, skips it.
+	rest := gr.unordered()
+	if len(rest) == 0 {
+		diags.Sort()
+		return gr, diags
+	}
+	g := dgraph.New(dgraph.StringHash, dgraph.Directed())
+	for _, id := range rest {
+		_ = g.AddVertex(id)
+	}
+	for _, id := range rest {
+		for _, c := range gr.children[id] {
+			_ = g.AddEdge(id, c) // an edge to a node outside rest fails, and cannot be on a cycle
+		}
+	}
+	sccs, err := dgraph.StronglyConnectedComponents(g)
 	if err != nil {
 		diags.Errorf(diag.Pos{}, "cannot check the graph for cycles: %v", err)
 		return gr, diags
@@ -74,6 +85,36 @@ func New(m *manifest.Manifest) (*Graph, diag.List) {
 	}
 	diags.Sort()
 	return gr, diags
+}
+
+// unordered returns the nodes a topological sort cannot place: those on a
+// cycle and those downstream of one, sorted.
+func (gr *Graph) unordered() []string {
+	indeg := make(map[string]int, len(gr.M.Nodes))
+	var ready []string
+	for id := range gr.M.Nodes {
+		indeg[id] = len(gr.parents[id])
+		if indeg[id] == 0 {
+			ready = append(ready, id)
+		}
+	}
+	for len(ready) > 0 {
+		id := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		delete(indeg, id)
+		for _, c := range gr.children[id] {
+			indeg[c]--
+			if indeg[c] == 0 {
+				ready = append(ready, c)
+			}
+		}
+	}
+	out := make([]string, 0, len(indeg))
+	for id := range indeg {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // cycleIn finds one cycle through the smallest id of a strongly connected component.

@@ -7,6 +7,7 @@ package manifest
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -89,6 +90,8 @@ type Manifest struct {
 	Nodes   map[string]*Node
 	// byName finds models and seeds by name.
 	byName map[string]*Node
+	// sorted caches Sorted once Build is done: callers ask for it in loops.
+	sorted []string
 }
 
 // Lookup returns the model or seed called name.
@@ -110,6 +113,9 @@ func (m *Manifest) SourceID(src, table string) string {
 
 // Sorted returns the ids of all nodes, sorted.
 func (m *Manifest) Sorted() []string {
+	if m.sorted != nil && len(m.sorted) == len(m.Nodes) {
+		return slices.Clone(m.sorted)
+	}
 	ids := make([]string, 0, len(m.Nodes))
 	for id := range m.Nodes {
 		ids = append(ids, id)
@@ -222,6 +228,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			}
 		}
 	}
+	m.sorted = m.Sorted()
 	diags.Sort()
 	return m, diags
 }

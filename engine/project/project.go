@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -183,6 +184,40 @@ func Checksum(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// readModels reads the models' SQL files from a few goroutines (a big project
+// has thousands, and reading each is mostly waiting on system calls) and
+// returns the models that could be read, in their order.
+func readModels(fsys fs.FS, models []*Model, diags *diag.List) []*Model {
+	errs := make([]error, len(models))
+	var wg sync.WaitGroup
+	workers := max(1, min(4, len(models)/64))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(models); i += workers {
+				m := models[i]
+				b, err := fs.ReadFile(fsys, m.Path)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				m.SQL, m.Checksum = string(b), Checksum(b)
+			}
+		}()
+	}
+	wg.Wait()
+	out := models[:0]
+	for i, m := range models {
+		if errs[i] != nil {
+			diags.Errorf(diag.Pos{File: m.Path}, "cannot read: %v", unwrapPathErr(errs[i]))
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // Load reads the project in fsys. It returns all problems found, sorted by position;
 // the project is nil only when project.yaml itself cannot be read.
 func Load(fsys fs.FS) (*Project, diag.List) {
@@ -213,12 +248,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		ext := path.Ext(p0)
 		switch {
 		case top == "models" && ext == ".sql":
-			b, err := fs.ReadFile(fsys, p0)
-			if err != nil {
-				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
-				return nil
-			}
-			p.Models = append(p.Models, &Model{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0, SQL: string(b), Checksum: Checksum(b)})
+			p.Models = append(p.Models, &Model{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0})
 		case (top == "models" || top == "seeds") && (ext == ".yml" || ext == ".yaml"):
 			ymls = append(ymls, p0)
 		case top == "seeds" && (strings.HasSuffix(p0, ".csv") || strings.HasSuffix(p0, ".csv.gz")):
@@ -246,6 +276,8 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		}
 		return nil
 	})
+
+	p.Models = readModels(fsys, p.Models, &diags)
 
 	// Names: unique across models and seeds, valid identifiers-to-be.
 	owner := map[string]string{}

@@ -1,0 +1,48 @@
+package artifacts
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
+	first := []File{
+		{p("a/x.sql"), "select 1"},
+		{p("a/y.sql"), "select 22"},
+		{p("b/c/z.sql"), "select 333"},
+		{p("b/empty.sql"), ""},
+	}
+	n, err := WriteFiles(first, 2)
+	if err != nil || n != 3 { // an empty file is created but has nothing written
+		t.Fatalf("first write: %d files, %v (want 3, nil)", n, err)
+	}
+	second := []File{
+		{p("a/x.sql"), "select 1"},               // unchanged
+		{p("a/y.sql"), "select 23"},              // same size, other text
+		{p("b/c/z.sql"), "select 4"},             // shorter
+		{p("b/empty.sql"), "select 55555555555"}, // longer
+		{p("d/new.sql"), "select 'new'"},         // new folder
+	}
+	if b, err := os.Stat(p("b/empty.sql")); err != nil || b.Size() != 0 {
+		t.Fatalf("b/empty.sql: %v", err)
+	}
+	n, err = WriteFiles(second, 3)
+	if err != nil || n != 4 {
+		t.Fatalf("second write: %d files, %v (want 4, nil)", n, err)
+	}
+	for _, f := range second {
+		b, err := os.ReadFile(f.Path)
+		if err != nil || string(b) != f.Text {
+			t.Errorf("%s holds %q, %v (want %q)", f.Path, b, err, f.Text)
+		}
+	}
+	if n, err := WriteFiles(second, 1); err != nil || n != 0 {
+		t.Errorf("third write: %d files, %v (want 0: nothing changed)", n, err)
+	}
+	if _, err := WriteFiles([]File{{p("a"), "x"}}, 1); err == nil {
+		t.Errorf("writing over a folder: no error")
+	}
+}

@@ -1,0 +1,85 @@
+//go:build unix
+
+package artifacts
+
+import "syscall"
+
+// writeInPlace writes text to path with as few system calls as it takes:
+// open, fstat and then either read (the file already holds text) or write.
+// os.WriteFile would add five more per file (it registers every file with
+// the poller), which counts when a compile writes tens of thousands.
+func writeInPlace(path, text string, buf *[]byte) (bool, error) {
+	fd, err := retry(func() (int, error) {
+		return syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	})
+	if err == syscall.EACCES || err == syscall.EPERM {
+		return false, errFallback
+	}
+	if err != nil {
+		return false, err
+	}
+	changed, err := writeFD(fd, text, buf)
+	if cerr := syscall.Close(fd); err == nil && changed && cerr != nil && cerr != syscall.EINTR {
+		err = cerr
+	}
+	return changed, err
+}
+
+func writeFD(fd int, text string, buf *[]byte) (bool, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return false, err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return false, errFallback
+	}
+	if st.Size == int64(len(text)) {
+		if len(text) == 0 {
+			return false, nil
+		}
+		if cap(*buf) < len(text) {
+			*buf = make([]byte, len(text))
+		}
+		b := (*buf)[:len(text)]
+		n := 0
+		for n < len(b) {
+			m, err := syscall.Pread(fd, b[n:], int64(n))
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || m == 0 {
+				break
+			}
+			n += m
+		}
+		if n == len(b) && string(b) == text {
+			return false, nil
+		}
+	}
+	data := []byte(text)
+	for off := 0; off < len(data); {
+		m, err := syscall.Pwrite(fd, data[off:], int64(off))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return true, err
+		}
+		off += m
+	}
+	if st.Size > int64(len(text)) {
+		if _, err := retry(func() (int, error) { return 0, syscall.Ftruncate(fd, int64(len(text))) }); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+func retry(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
