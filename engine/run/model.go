@@ -562,9 +562,10 @@ func (b *builder) incremental(ctx context.Context, body string) error {
 		if err := b.run(ctx, tx, steps...); err != nil {
 			return err
 		}
+		var parts []materialize.Partition
 		if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" {
 			if k, _ := postgres.RelKind(ctx, tx, prel(n.Relation)); k == "partitioned_table" {
-				if _, err := b.partitions(ctx, tx, stage, target, target.Name); err != nil {
+				if parts, err = b.partitions(ctx, tx, stage, target, target.Name); err != nil {
 					return err
 				}
 			}
@@ -586,7 +587,11 @@ func (b *builder) incremental(ctx context.Context, body string) error {
 		}
 		b.rows = rows
 		b.response = fmt.Sprintf("%s %d", strings.ToUpper(strategy), rows)
-		steps, err = e.finish(ctx, tx, n, target, "table")
+		analyze, err := incrementalAnalyze(ctx, tx, target, parts, rows)
+		if err != nil {
+			return err
+		}
+		steps, err = e.finishWith(ctx, tx, n, target, "table", analyze)
 		if err != nil {
 			return err
 		}
@@ -693,10 +698,40 @@ func (e *Executor) prepare(ctx context.Context, q postgres.Querier, n *manifest.
 // finish completes a relation changed in place (an incremental table, a
 // refreshed materialized view): missing indexes, statistics, grants, comment.
 func (e *Executor) finish(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string) ([]materialize.Step, error) {
+	return e.finishWith(ctx, q, n, on, kind, []materialize.Rel{on})
+}
+
+// finishWith is finish analyzing only the given relations.
+func (e *Executor) finishWith(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string, analyze []materialize.Rel) ([]materialize.Step, error) {
 	steps := materialize.Indexes(on, on.Name, n.Config.Indexes)
-	steps = append(steps, materialize.Step{SQL: "analyze " + on.Q(), Body: -1})
+	for _, r := range analyze {
+		steps = append(steps, materialize.Step{SQL: "analyze " + r.Q(), Body: -1})
+	}
 	more, err := e.grantsAndComment(ctx, q, n, on, kind)
 	return append(steps, more...), err
+}
+
+// incrementalAnalyze picks what to analyze after an incremental load of rows
+// into target. Analyzing a large table samples all of it (over a second for
+// a few hundred thousand rows, every run); like autovacuum, strata analyzes
+// the whole table only once the load changed a tenth of it, and otherwise
+// only the partitions the load wrote to (autovacuum never analyzes a
+// partitioned table's parent).
+func incrementalAnalyze(ctx context.Context, q postgres.Querier, target materialize.Rel, parts []materialize.Partition, rows int64) ([]materialize.Rel, error) {
+	var estimate float64
+	err := q.QueryRow(ctx, `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 from pg_class c
+		where c.oid = $1::regclass or c.oid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`, target.Q()).Scan(&estimate)
+	if err != nil {
+		return nil, err
+	}
+	if float64(rows)*10 >= estimate {
+		return []materialize.Rel{target}, nil
+	}
+	var out []materialize.Rel
+	for _, p := range parts {
+		out = append(out, materialize.Rel{Schema: target.Schema, Name: materialize.PartitionName(target.Name, p.Suffix)})
+	}
+	return out, nil
 }
 
 // grantsAndComment grants what config grants, revokes what it no longer
