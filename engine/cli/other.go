@@ -15,25 +15,35 @@ import (
 	"strata/engine/manifest"
 )
 
+// loadSelection loads the project and applies --select, --exclude and --state.
+// When ok is false the command ends with code; the problems were printed.
+func (a *app) loadSelection(f *flags, cmd string) (l *loaded, selected map[string]bool, code int, ok bool) {
+	l, diags, ok := a.load(f)
+	a.printDiags(diags)
+	if !ok {
+		return nil, nil, ExitBadInput, false
+	}
+	st, err := a.loadState(l, f.state)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		return nil, nil, ExitBadInput, false
+	}
+	selected, err = l.gr.Select(f.selects, f.excludes, st)
+	if err != nil {
+		fmt.Fprintln(a.stderr, err)
+		return nil, nil, ExitBadInput, false
+	}
+	return l, selected, 0, true
+}
+
 func cmdCompile(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("compile", true)
 	if code, done := a.parse(f, args); done {
 		return code
 	}
-	l, diags, ok := a.load(f)
-	a.printDiags(diags)
+	l, selected, code, ok := a.loadSelection(f, "compile")
 	if !ok {
-		return ExitBadInput
-	}
-	st, err := a.loadState(l, f.state)
-	if err != nil {
-		fmt.Fprintln(a.stderr, "strata compile:", err)
-		return ExitBadInput
-	}
-	selected, err := l.gr.Select(f.selects, f.excludes, st)
-	if err != nil {
-		fmt.Fprintln(a.stderr, err)
-		return ExitBadInput
+		return code
 	}
 	targetDir := filepath.Join(l.dir, "target")
 	var ids []string
@@ -50,7 +60,7 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 	}
 	manifestErr := make(chan error, 1)
 	go func() { manifestErr <- a.writeManifest(l, targetDir) }()
-	_, err = artifacts.WriteFiles(files, compileWriters)
+	_, err := artifacts.WriteFiles(files, compileWriters)
 	if merr := <-manifestErr; err == nil {
 		err = merr
 	}
@@ -118,20 +128,9 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata ls: --output must be name, path or json, got %q\n", f.output)
 		return ExitBadInput
 	}
-	l, diags, ok := a.load(f)
-	a.printDiags(diags)
+	l, selected, code, ok := a.loadSelection(f, "ls")
 	if !ok {
-		return ExitBadInput
-	}
-	st, err := a.loadState(l, f.state)
-	if err != nil {
-		fmt.Fprintln(a.stderr, "strata ls:", err)
-		return ExitBadInput
-	}
-	selected, err := l.gr.Select(f.selects, f.excludes, st)
-	if err != nil {
-		fmt.Fprintln(a.stderr, err)
-		return ExitBadInput
+		return code
 	}
 	kinds := map[string]bool{}
 	for _, k := range resourceTypes {
