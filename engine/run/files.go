@@ -1,69 +1,72 @@
 package run
 
 import (
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"strata/engine/artifacts"
 )
 
-// files writes target/compiled/ and target/run/ in the background, one file
-// at a time, so that building the next model does not wait for the file
-// system (creating a file can cost more than a statement's round trip).
+// fileWriters is how many goroutines write target/compiled/ and target/run/.
+// Creating a file is mostly kernel time, which on a busy file system can cost
+// more than the statement's round trip (ext4 scans past recently deleted
+// inodes on every creation); two writers keep up with a single-threaded run
+// on two cores without taking the CPU the run itself needs.
+const fileWriters = 2
+
+// files writes target/compiled/ and target/run/ in the background, so that
+// building the next model does not wait for the file system. A path always
+// goes to the same writer, so a file written twice (a retried model) ends up
+// with the text written last.
 type files struct {
 	once sync.Once
-	jobs chan fileJob
+	jobs [fileWriters]chan fileJob
 	done sync.WaitGroup
-	dirs map[string]bool // touched by the writer goroutine only
 }
 
 type fileJob struct{ path, text string }
 
 func (f *files) write(path, text string) {
 	f.once.Do(func() {
-		f.jobs = make(chan fileJob, 8192)
-		f.dirs = map[string]bool{}
-		f.done.Add(1)
-		go f.loop()
+		for i := range f.jobs {
+			f.jobs[i] = make(chan fileJob, 4096)
+			f.done.Add(1)
+			go f.loop(f.jobs[i])
+		}
 	})
-	f.jobs <- fileJob{path, text}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(path))
+	f.jobs[h.Sum32()%fileWriters] <- fileJob{path, text}
 }
 
-func (f *files) loop() {
+func (f *files) loop(jobs <-chan fileJob) {
 	defer f.done.Done()
-	for j := range f.jobs {
+	dirs := map[string]bool{}
+	for j := range jobs {
 		dir := filepath.Dir(j.path)
-		if !f.dirs[dir] {
+		if !dirs[dir] {
 			if os.MkdirAll(dir, 0o755) != nil {
 				continue
 			}
-			f.dirs[dir] = true
+			dirs[dir] = true
 		}
 		// Like target/compiled/ at compile time, these files are a record:
 		// a file that cannot be written does not fail the model. A file that
-		// already holds the text is left alone: reading a small file costs a
-		// fraction of rewriting it, and reruns mostly write what is there.
-		if unchanged(j.path, j.text) {
-			continue
-		}
-		_ = os.WriteFile(j.path, []byte(j.text), 0o644)
+		// already holds the text is left alone (reruns mostly write what is
+		// there); the write takes open, fstat and a read or a write.
+		_, _ = artifacts.WriteIfChanged(j.path, j.text)
 	}
 }
 
 // flush waits until every file is written; the files are not written after it.
 func (f *files) flush() {
 	f.once.Do(func() {})
-	if f.jobs != nil {
-		close(f.jobs)
+	if f.jobs[0] != nil {
+		for _, c := range f.jobs {
+			close(c)
+		}
 		f.done.Wait()
 	}
-}
-
-// unchanged reports whether the file at path holds exactly text.
-func unchanged(path, text string) bool {
-	st, err := os.Stat(path)
-	if err != nil || st.Size() != int64(len(text)) {
-		return false
-	}
-	b, err := os.ReadFile(path)
-	return err == nil && string(b) == text
 }
