@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
 	"strata/engine/docs"
 	"strata/engine/local"
@@ -70,6 +71,15 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	if !ok {
 		return ExitBadInput
 	}
+	// Connect while the manifest is assembled: the two don't depend on each other.
+	var conn chan docsConn
+	if !offline {
+		conn = make(chan docsConn, 1)
+		go func() {
+			ad, reason := a.docsConnect(ctx, l)
+			conn <- docsConn{ad, reason}
+		}()
+	}
 	targetDir := filepath.Join(l.dir, "target")
 	in := &docs.Input{Manifest: a.manifestArtifact(l), GeneratedAt: started.UTC().Format("2006-01-02 15:04:05 UTC")}
 	if rr, err := artifacts.ReadRunResults(filepath.Join(targetDir, "run_results.json")); err == nil {
@@ -81,7 +91,7 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 
 	if offline {
 		in.Offline = "--offline"
-	} else if reason := a.docsFetch(ctx, l, in); reason != "" {
+	} else if reason := docsFetch(ctx, <-conn, in); reason != "" {
 		in.Offline = reason
 		fmt.Fprintf(a.stderr, "strata docs: the database was not read (%s); column types come from YAML and dashboards have no data\n", reason)
 	}
@@ -135,30 +145,45 @@ func docsDashboards(l *loaded) []*docs.Dashboard {
 	return out
 }
 
-// docsFetch reads the catalog and the dashboards' data; it returns why it could not, or "".
-func (a *app) docsFetch(ctx context.Context, l *loaded, in *docs.Input) string {
+// docsConn is a connection to the target for docs, or why there is none.
+type docsConn struct {
+	ad     *postgres.Adapter
+	reason string
+}
+
+// docsConnect connects to the target; it returns why it could not, or "".
+func (a *app) docsConnect(ctx context.Context, l *loaded) (*postgres.Adapter, string) {
 	if l.target.Type == "local" {
 		// Don't create a cluster just to document a project that was never built.
 		c, err := local.New(l.dir)
 		if err != nil {
-			return err.Error()
+			return nil, err.Error()
 		}
 		st, err := c.Status(ctx)
 		if err != nil {
-			return err.Error()
+			return nil, err.Error()
 		}
 		if !st.Initialized {
-			return "the local PostgreSQL has not been created yet; run strata build first"
+			return nil, "the local PostgreSQL has not been created yet; run strata build first"
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	ad, err := a.connect(cctx, l, 2)
+	ad, err := a.connect(cctx, l, docs.FetchConns)
 	if err != nil {
-		return err.Error()
+		return nil, err.Error()
 	}
-	defer ad.Close()
-	if err := docs.Fetch(ctx, poolQuerier{ad.Pool}, in); err != nil {
+	return ad, ""
+}
+
+// docsFetch reads the catalog and the dashboards' data over c and closes it; it
+// returns why it could not, or "".
+func docsFetch(ctx context.Context, c docsConn, in *docs.Input) string {
+	if c.reason != "" {
+		return c.reason
+	}
+	defer c.ad.Close()
+	if err := docs.Fetch(ctx, poolQuerier{c.ad.Pool}, in); err != nil {
 		return err.Error()
 	}
 	return ""

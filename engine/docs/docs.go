@@ -81,18 +81,73 @@ type Table struct {
 }
 
 // Querier runs a query and returns the column names and every value in its
-// text form (nil for NULL). The CLI implements it over the target's pool.
+// text form (nil for NULL). Fetch calls it from several goroutines at once.
+// The CLI implements it over the target's pool.
 type Querier interface {
 	QueryText(ctx context.Context, sql string, args ...any) (cols []string, rows [][]*string, err error)
 }
 
+// FetchConns is how many queries Fetch runs at once; the caller's pool should allow as many.
+const FetchConns = 4
+
 // Fetch reads the database catalog for every model, seed and source relation and
 // each chart's data. A chart whose query fails keeps the error in Chart.Err; only a
-// failure of the catalog query itself is returned.
+// failure of the catalog query itself is returned. The catalog query and the
+// charts' queries run concurrently, at most FetchConns at a time.
 func Fetch(ctx context.Context, q Querier, in *Input) error {
+	var (
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, FetchConns)
+		cat    map[string][]Column
+		catErr error
+	)
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f()
+		}()
+	}
+	run(func() { cat, catErr = fetchCatalog(ctx, q, in.Manifest) })
+	before := map[*Chart]string{}
+	for _, d := range in.Dashboards {
+		for _, c := range d.Charts {
+			before[c] = c.Err
+			sql, err := ChartSQL(c)
+			if err != nil {
+				c.Err = err.Error()
+				continue
+			}
+			run(func() {
+				cols, rows, err := q.QueryText(ctx, sql)
+				if err != nil {
+					c.Err = err.Error()
+					return
+				}
+				c.Data = &Table{Columns: cols, Rows: rows}
+			})
+		}
+	}
+	wg.Wait()
+	if catErr != nil {
+		// Without the catalog the site is offline: charts show no data either.
+		for c, e := range before {
+			c.Data, c.Err = nil, e
+		}
+		return catErr
+	}
+	in.Catalog = cat
+	return nil
+}
+
+// fetchCatalog reads the columns of every relation in the project's schemas in one query
+// and returns them by node id.
+func fetchCatalog(ctx context.Context, q Querier, m *artifacts.Manifest) (map[string][]Column, error) {
 	schemas := map[string]bool{}
 	byRel := map[[2]string][]string{}
-	for _, n := range allNodes(in.Manifest) {
+	for _, n := range allNodes(m) {
 		if n.Relation == "" || n.Schema == "" {
 			continue
 		}
@@ -108,40 +163,26 @@ func Fetch(ctx context.Context, q Querier, in *Input) error {
 		list = append(list, s)
 	}
 	sort.Strings(list)
-	in.Catalog = map[string][]Column{}
-	if len(list) > 0 {
-		_, rows, err := q.QueryText(ctx, `select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
-			from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-			where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f') and a.attnum > 0 and not a.attisdropped
-			order by n.nspname, c.relname, a.attnum`, list)
-		if err != nil {
-			return fmt.Errorf("reading the catalog: %w", err)
+	cat := map[string][]Column{}
+	if len(list) == 0 {
+		return cat, nil
+	}
+	_, rows, err := q.QueryText(ctx, `select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+		from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f') and a.attnum > 0 and not a.attisdropped
+		order by n.nspname, c.relname, a.attnum`, list)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
+	for _, r := range rows {
+		if len(r) < 4 || r[0] == nil || r[1] == nil || r[2] == nil || r[3] == nil {
+			continue
 		}
-		for _, r := range rows {
-			if len(r) < 4 || r[0] == nil || r[1] == nil || r[2] == nil || r[3] == nil {
-				continue
-			}
-			for _, id := range byRel[[2]string{*r[0], *r[1]}] {
-				in.Catalog[id] = append(in.Catalog[id], Column{Name: *r[2], Type: *r[3]})
-			}
+		for _, id := range byRel[[2]string{*r[0], *r[1]}] {
+			cat[id] = append(cat[id], Column{Name: *r[2], Type: *r[3]})
 		}
 	}
-	for _, d := range in.Dashboards {
-		for _, c := range d.Charts {
-			sql, err := ChartSQL(c)
-			if err != nil {
-				c.Err = err.Error()
-				continue
-			}
-			cols, rows, err := q.QueryText(ctx, sql)
-			if err != nil {
-				c.Err = err.Error()
-				continue
-			}
-			c.Data = &Table{Columns: cols, Rows: rows}
-		}
-	}
-	return nil
+	return cat, nil
 }
 
 // maxChartRows bounds what a chart reads, so a chart over a big table stays a chart.
