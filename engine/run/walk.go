@@ -9,7 +9,6 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -104,10 +103,12 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		r Result
 	}
 	doneCh := make(chan done)
-	running, finished, started := 0, 0, 0
+	running, finished := 0, 0
 	stopping := false
-	var mu sync.Mutex // guards the callbacks' index counter
+	// index numbers nodes in the order they start or are skipped ("3 of 27");
+	// only this loop calls it.
 	next := 0
+	index := func() int { next++; return next }
 
 	finish := func(i int, r Result) {
 		results[i] = r
@@ -139,22 +140,14 @@ func (w *Walk) Run(ctx context.Context) []Result {
 					}
 				}
 				r := Result{ID: id, Status: Skipped, Message: msg, Skippable: true}
-				mu.Lock()
-				next++
-				idx := next
-				mu.Unlock()
 				if w.OnEnd != nil {
-					w.OnEnd(r, idx, n)
+					w.OnEnd(r, index(), n)
 				}
 				finish(i, r)
 				continue
 			}
 			running++
-			started++
-			mu.Lock()
-			next++
-			idx := next
-			mu.Unlock()
+			idx := index()
 			if w.OnStart != nil {
 				w.OnStart(id, idx, n)
 			}
