@@ -54,6 +54,7 @@ func commands() []command {
 		{"validate", "check everything that needs no database; all problems at once", cmdValidate},
 		{"ls", "list selected resources", cmdLs},
 		{"retry", "rerun what failed or was skipped in the last run", cmdRetry},
+		{"docs", "an offline site: docs generate | docs serve [--port N]", cmdDocs},
 		{"debug", "check the project and the connection", cmdDebug},
 		{"db", "manage the local PostgreSQL cluster: start, stop, status, url, psql", cmdDB},
 		{"clean", "remove target/", cmdClean},
@@ -118,9 +119,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 		if c.name == name {
 			return c.run(ctx, a, rest)
 		}
-	}
-	if name == "docs" {
-		return cmdDocs(ctx, a, rest)
 	}
 	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
 	a.usage(stderr)
