@@ -321,20 +321,7 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			}
 		}
 	}
-	// The one join of source and current versions merges both in key order
-	// through the indexes they already have (the staged key's unique index,
-	// the current versions' partial one) instead of hashing either side:
-	// ~0.73 s instead of ~1.3 s on 1,000,000 keys (BenchmarkSCD2Update). A
-	// parallel hash left join plus an anti join for the deletions (PostgreSQL
-	// 15 cannot run a full hash join in parallel) took ~0.87 s + ~0.74 s. For
-	// this statement only: the later ones join a few rows.
-	if _, err := exec(ctx, tx, materialize.Step{SQL: "set local enable_hashjoin = off", Body: -1}); err != nil {
-		return st, err
-	}
 	if st.inserted, err = exec(ctx, tx, d.Changes()); err != nil {
-		return st, err
-	}
-	if _, err := exec(ctx, tx, materialize.Step{SQL: "reset enable_hashjoin", Body: -1}); err != nil {
 		return st, err
 	}
 	if _, err = exec(ctx, tx, d.AnalyzeChanges()); err != nil {
