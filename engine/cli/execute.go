@@ -102,20 +102,9 @@ func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string, 
 
 func (a *app) executeParsed(ctx context.Context, f *flags, cmd string, kinds ...manifest.Kind) int {
 	started := time.Now()
-	l, diags, ok := a.load(f)
-	a.printDiags(diags)
+	l, selected, code, ok := a.loadSelection(f, cmd)
 	if !ok {
-		return ExitBadInput
-	}
-	st, err := a.loadState(l, f.state)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
-		return ExitBadInput
-	}
-	selected, err := l.gr.Select(f.selects, f.excludes, st)
-	if err != nil {
-		fmt.Fprintln(a.stderr, err)
-		return ExitBadInput
+		return code
 	}
 	want := map[manifest.Kind]bool{}
 	for _, k := range kinds {
