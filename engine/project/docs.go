@@ -24,6 +24,16 @@ var sourceTableKeys = []string{"name", "identifier", "description", "loaded_at_f
 var exposureKeys = []string{"name", "type", "label", "description", "owner", "url", "depends_on", "charts"}
 var chartKeys = []string{"title", "type", "model", "query", "x", "y", "value", "fields", "limit"}
 
+// named returns an entry's name field. An entry without one is reported
+// (unless it is not a mapping at all, which was reported already).
+func (d *decoder) named(f map[string]field, item *yaml.Node, format string, args ...any) (field, bool) {
+	nf, ok := f["name"]
+	if !ok && item.Kind == yaml.MappingNode {
+		d.errorf(item, format, args...)
+	}
+	return nf, ok
+}
+
 // GenericTests are the built-in generic tests and their arguments (required ones first, then optional).
 var GenericTests = map[string]struct{ Required, Optional []string }{
 	"not_null":           {},
@@ -70,11 +80,8 @@ func (p *Project) readDocFile(file string, data []byte, idx *docIndex, diags *di
 
 func (p *Project) readResourceDoc(d *decoder, item *yaml.Node, kind string, idx *docIndex) {
 	f := d.mapping(item, kind, modelDocKeys...)
-	nameF, ok := f["name"]
+	nameF, ok := d.named(f, item, "%s entry has no name: (expected name: <%s name>)", kind, kind)
 	if !ok {
-		if item.Kind == yaml.MappingNode {
-			d.errorf(item, "%s entry has no name: (expected name: <%s name>)", kind, kind)
-		}
 		return
 	}
 	name := d.str(nameF.value, "name")
@@ -124,11 +131,8 @@ func (d *decoder) columns(f map[string]field) []*Column {
 	seen := map[string]int{}
 	for _, cn := range d.list(x.value, "columns") {
 		cf := d.mapping(cn, "column", columnKeys...)
-		nf, ok := cf["name"]
+		nf, ok := d.named(cf, cn, "column entry has no name:")
 		if !ok {
-			if cn.Kind == yaml.MappingNode {
-				d.errorf(cn, "column entry has no name:")
-			}
 			continue
 		}
 		c := &Column{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
@@ -235,11 +239,8 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 
 func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 	f := d.mapping(item, "source", sourceKeys...)
-	nf, ok := f["name"]
+	nf, ok := d.named(f, item, "source entry has no name:")
 	if !ok {
-		if item.Kind == yaml.MappingNode {
-			d.errorf(item, "source entry has no name:")
-		}
 		return
 	}
 	s := &Source{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
@@ -267,11 +268,8 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 	if x, ok := f["tables"]; ok {
 		for _, tn := range d.list(x.value, "tables") {
 			tf := d.mapping(tn, "source table", sourceTableKeys...)
-			tnf, ok := tf["name"]
+			tnf, ok := d.named(tf, tn, "source table entry has no name:")
 			if !ok {
-				if tn.Kind == yaml.MappingNode {
-					d.errorf(tn, "source table entry has no name:")
-				}
 				continue
 			}
 			t := &SourceTable{Name: d.str(tnf.value, "name"), Pos: d.pos(tnf.value), LoadedAtField: loaded, Freshness: fresh}
@@ -320,11 +318,8 @@ func (d *decoder) freshness(n *yaml.Node) *Freshness {
 
 func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 	f := d.mapping(item, "exposure", exposureKeys...)
-	nf, ok := f["name"]
+	nf, ok := d.named(f, item, "exposure entry has no name:")
 	if !ok {
-		if item.Kind == yaml.MappingNode {
-			d.errorf(item, "exposure entry has no name:")
-		}
 		return
 	}
 	e := &Exposure{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
