@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strata/engine/internal/benchdir"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ func genProject(tb testing.TB, dir string, n int) {
 }
 
 func benchCommand(b *testing.B, cmd string) {
-	dir := b.TempDir()
+	dir := benchdir.New(b)
 	genProject(b, dir, 10000)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
 )
 
@@ -36,7 +37,7 @@ func repoRoot(t testing.TB) string {
 func pipelineProject(t testing.TB, scale string, day int) string {
 	t.Helper()
 	root := repoRoot(t)
-	dir := t.TempDir()
+	dir := benchdir.New(t)
 	for _, p := range []string{"project.yaml", "models", "macros", "tests", "seeds/seeds.yml"} {
 		src := filepath.Join(root, p)
 		if _, err := os.Stat(src); os.IsNotExist(err) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
 	"strata/engine/local"
 )
@@ -29,7 +30,7 @@ func viewProject(b *testing.B, url, shape string) string {
 }
 
 func runnerBenchProject(b *testing.B, url string, files map[string]string) string {
-	dir := b.TempDir()
+	dir := benchdir.New(b)
 	for name, body := range files {
 		if name == "project.yaml" {
 			body += "\ntarget: t\ntargets:\n  t: {type: postgres, url: '" + url + "', threads: 4}\n"
@@ -71,7 +72,7 @@ func replay(b *testing.B, dir, url string) time.Duration {
 		all.Write(sql)
 		all.WriteString("\n")
 	}
-	file := filepath.Join(b.TempDir(), "all.sql")
+	file := filepath.Join(benchdir.New(b), "all.sql")
 	if err := os.WriteFile(file, []byte(all.String()), 0o644); err != nil {
 		b.Fatal(err)
 	}

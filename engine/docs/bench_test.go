@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"strata/engine/cli"
+	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
 )
 
@@ -20,7 +21,7 @@ import (
 // one to three models of the layer before it, each with two column tests.
 func bigProject(tb testing.TB, n int, target string) string {
 	tb.Helper()
-	dir := tb.TempDir()
+	dir := benchdir.New(tb)
 	const per = 500
 	files := map[string]string{
 		"project.yaml": "name: big\ntarget: t\ntargets:\n  t: " + target + "\nmodels:\n  '.': {materialized: view, schema: big}\n",

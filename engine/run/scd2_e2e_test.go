@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/cli"
+	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
 )
 
@@ -82,7 +83,7 @@ func execSQL(t *testing.T, url, sql string) {
 // scd2Project writes a project with one scd2 model, dim_c, over raw.customers.
 func scd2Project(t testing.TB, url, config string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := benchdir.New(t)
 	files := map[string]string{
 		"project.yaml":      "name: s2\ntarget: t\ntargets:\n  t: {type: postgres, url: '" + url + "', threads: 2}\n",
 		"models/dim_c.sql":  "select * from raw.customers\n",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
 	"strata/engine/local"
 )
@@ -24,7 +25,7 @@ import (
 // with the delimiter inside) and a bigint with NULLs.
 func writeBenchCSV(tb testing.TB, rows int) string {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "bench.csv")
+	path := filepath.Join(benchdir.New(tb), "bench.csv")
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
