@@ -39,11 +39,12 @@ vet:
 # Their projects go to a fresh folder under .bench/ and stay there (make clean
 # removes them): removing thousands of files slows down every file created near
 # them for minutes afterwards on a journal-less ext4, which would skew the next
-# benchmark (see engine/internal/benchdir). BENCH=regexp picks benchmarks.
+# benchmark (see engine/internal/benchdir). -p 1: go does not compile the next
+# package's tests while a benchmark runs. BENCH=regexp picks benchmarks.
 BENCH ?= .
 bench:
 	@dir=$(CURDIR)/.bench/run-$$(date +%Y%m%d-%H%M%S); mkdir -p $$dir; \
-	STRATA_BENCH_DIR=$$dir $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m ./...; rc=$$?; \
+	STRATA_BENCH_DIR=$$dir $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m ./...; rc=$$?; \
 	echo "benchmark projects kept in $$dir ($$(du -sh $$dir | cut -f1)); make clean removes .bench/"; exit $$rc
 
 clean:
