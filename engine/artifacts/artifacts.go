@@ -119,9 +119,9 @@ type Summary struct {
 }
 
 // WriteJSON writes v as compact JSON to path (as dbt does: the manifest of a
-// 10,000-model project is 40% smaller and encodes twice as fast as indented;
-// `jq .` shows it indented), through a temporary file so a reader never sees
-// half of it.
+// 10,000-model project is a quarter smaller, 28 MB instead of 37 MB, and
+// encodes in half the time; `jq .` shows it indented), through a temporary
+// file so a reader never sees half of it.
 func WriteJSON(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {

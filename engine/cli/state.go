@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"strata/engine/artifacts"
 	"strata/engine/graph"
+	"strata/engine/internal/par"
 	"strata/engine/manifest"
 	"strata/engine/project"
 	"strata/engine/run"
@@ -73,9 +75,15 @@ func (a *app) manifestArtifact(l *loaded) *artifacts.Manifest {
 	am := &artifacts.Manifest{Version: artifacts.ManifestVersion, Project: l.proj.Name, Target: l.target.Name,
 		Nodes: map[string]*artifacts.Node{}, Sources: map[string]*artifacts.Node{}, Exposure: map[string]*artifacts.Node{},
 		Macros: map[string]*artifacts.Macro{}, Parents: map[string][]string{}, Children: map[string][]string{}}
-	for _, id := range l.man.Sorted() {
-		n := l.man.Nodes[id]
-		an := nodeArtifact(l, n)
+	// Building a node's entry (its config encoded and hashed) is most of the
+	// cost for a big project, and independent per node.
+	ids := l.man.Sorted()
+	ans := make([]*artifacts.Node, len(ids))
+	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
+		ans[i] = nodeArtifact(l, l.man.Nodes[ids[i]])
+	})
+	for i, id := range ids {
+		n, an := l.man.Nodes[id], ans[i]
 		switch n.Kind {
 		case manifest.Source:
 			am.Sources[id] = an

@@ -7,11 +7,13 @@ package manifest
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
 	"strata/engine/diag"
+	"strata/engine/internal/par"
 	"strata/engine/project"
 	"strata/engine/template"
 )
@@ -134,6 +136,22 @@ func (m *Manifest) Names() []string {
 	return out
 }
 
+// parsedModel is a model's template as parsed, or why it is not.
+type parsedModel struct {
+	tp    *template.Template
+	diags diag.List
+}
+
+// parseModels parses the models' templates from a few goroutines (a Set is
+// only read while parsing); Build uses the results in the models' order.
+func parseModels(set *template.Set, models []*project.Model) []parsedModel {
+	out := make([]parsedModel, len(models))
+	par.For(len(models), min(runtime.GOMAXPROCS(0), len(models)/64), func(i int) {
+		out[i].tp, out[i].diags = set.Parse(models[i].Path, models[i].SQL)
+	})
+	return out
+}
+
 // Build assembles the manifest. All problems are returned; the manifest is usable
 // for what had none.
 func Build(p *project.Project, t Target) (*Manifest, diag.List) {
@@ -160,10 +178,11 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		n.Relation = m.relation(n)
 		m.add(n)
 	}
-	for _, md := range p.Models {
+	parsed := parseModels(set, p.Models)
+	for i, md := range p.Models {
 		n := &Node{ID: "model." + p.Name + "." + md.Name, Kind: Model, Name: md.Name, Path: md.Path, Pos: diag.Pos{File: md.Path, Line: 1, Col: 1}, Model: md, Checksum: md.Checksum}
-		tp, d := set.Parse(md.Path, md.SQL)
-		diags = append(diags, d...)
+		tp := parsed[i].tp
+		diags = append(diags, parsed[i].diags...)
 		n.Template = tp
 		layers := folderLayers(p, md.Path)
 		if md.Doc != nil {

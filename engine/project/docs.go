@@ -49,9 +49,8 @@ var GenericTests = map[string]struct{ Required, Optional []string }{
 	"recency":            {Required: []string{"field", "max_age"}},
 }
 
-func (p *Project) readDocFile(file string, data []byte, idx *docIndex, diags *diag.List) {
+func (p *Project) readDocFile(file string, root *yaml.Node, idx *docIndex, diags *diag.List) {
 	d := &decoder{file: file, diags: diags}
-	root := parseYAML(file, data, diags)
 	if root == nil {
 		return
 	}

@@ -10,13 +10,14 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 
 	"strata/engine/diag"
+	"strata/engine/internal/par"
 )
 
 // Project is everything read from a project directory.
@@ -189,24 +190,15 @@ func Checksum(data []byte) string {
 // returns the models that could be read, in their order.
 func readModels(fsys fs.FS, models []*Model, diags *diag.List) []*Model {
 	errs := make([]error, len(models))
-	var wg sync.WaitGroup
-	workers := max(1, min(4, len(models)/64))
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(models); i += workers {
-				m := models[i]
-				b, err := fs.ReadFile(fsys, m.Path)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				m.SQL, m.Checksum = string(b), Checksum(b)
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(len(models), min(4, len(models)/64), func(i int) {
+		m := models[i]
+		b, err := fs.ReadFile(fsys, m.Path)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		m.SQL, m.Checksum = string(b), Checksum(b)
+	})
 	out := models[:0]
 	for i, m := range models {
 		if errs[i] != nil {
@@ -215,6 +207,29 @@ func readModels(fsys fs.FS, models []*Model, diags *diag.List) []*Model {
 		}
 		out = append(out, m)
 	}
+	return out
+}
+
+// parsedYAML is one YAML file parsed, or the problems that kept it from parsing.
+type parsedYAML struct {
+	root  *yaml.Node
+	diags diag.List
+}
+
+// parseYAMLFiles reads and parses the YAML files of a project from a few
+// goroutines (parsing is most of the cost of loading a big project's YAML);
+// what they declare is then applied in order, so diagnostics and "defined
+// twice" messages do not depend on the scheduling.
+func parseYAMLFiles(fsys fs.FS, files []string) []parsedYAML {
+	out := make([]parsedYAML, len(files))
+	par.For(len(files), min(runtime.GOMAXPROCS(0), len(files)/4), func(i int) {
+		b, err := fs.ReadFile(fsys, files[i])
+		if err != nil {
+			out[i].diags.Errorf(diag.Pos{File: files[i]}, "cannot read: %v", unwrapPathErr(err))
+			return
+		}
+		out[i].root = parseYAML(files[i], b, &out[i].diags)
+	})
 	return out
 }
 
@@ -302,13 +317,9 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		docs.seeds[s.Name] = s
 	}
 	sort.Strings(ymls)
-	for _, y := range ymls {
-		b, err := fs.ReadFile(fsys, y)
-		if err != nil {
-			diags.Errorf(diag.Pos{File: y}, "cannot read: %v", unwrapPathErr(err))
-			continue
-		}
-		p.readDocFile(y, b, docs, &diags)
+	for i, doc := range parseYAMLFiles(fsys, ymls) {
+		diags = append(diags, doc.diags...)
+		p.readDocFile(ymls[i], doc.root, docs, &diags)
 	}
 	// Folder defaults must name folders that exist.
 	for folder, layer := range p.Folders {
