@@ -120,7 +120,8 @@ where d.ctid = any(array(select strata_row from "strata_scd2_changes" where stra
 		{"Insert", d.Insert(), -1, `insert into "wh"."dim_customer" ("customer_key", "tenant", "id", "name", "updated_at", "valid_from", "valid_to", "is_current", "is_deleted")
 select md5(row(c."tenant", c."id")::text || '|' || extract(epoch from c.strata_at)::text), c."tenant", c."id", c."name", c."updated_at", c.strata_at, null, true, false
 from "strata_scd2_changes" as c
-where not c.strata_gone`},
+where not c.strata_gone
+order by c."tenant", c."id"`},
 		{"InsertDeleted", d.InsertDeleted(), -1, `insert into "wh"."dim_customer" ("customer_key", "tenant", "id", "name", "updated_at", "old", "valid_from", "valid_to", "is_current", "is_deleted")
 select md5(row(d."tenant", d."id")::text || '|' || extract(epoch from x.strata_at)::text), d."tenant", d."id", d."name", d."updated_at", d."old", x.strata_at, null, true, true
 from "strata_scd2_changes" as x
@@ -157,7 +158,8 @@ from "wh"."dim_customer__strata_src" as s`},
 		{"Insert", d.Insert().SQL, `insert into "wh"."dim_customer" ("customer_key", "tenant", "id", "name", "updated_at", "valid_from", "valid_to", "is_current")
 select md5(row(c."tenant", c."id")::text || '|' || extract(epoch from c.strata_at)::text), c."tenant", c."id", c."name", c."updated_at", c.strata_at, null, true
 from "strata_scd2_changes" as c
-where not c.strata_gone`},
+where not c.strata_gone
+order by c."tenant", c."id"`},
 		{"Bookkeeping", strings.Join(d.Bookkeeping(), ","), "customer_key,valid_from,valid_to,is_current"},
 		{"Bookkeeping new_record", strings.Join(scd2Fixture("check", "new_record").Bookkeeping(), ","), "customer_key,valid_from,valid_to,is_current,is_deleted"},
 		{"NullKeys", d.NullKeys(), `select count(*) from "wh"."dim_customer__strata_src" where "tenant" is null or "id" is null`},
