@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -22,6 +21,7 @@ import (
 	"strata/engine/compile"
 	"strata/engine/diag"
 	"strata/engine/graph"
+	"strata/engine/internal/par"
 	"strata/engine/manifest"
 	"strata/engine/project"
 	"strata/engine/template"
@@ -284,18 +284,9 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 			err error
 		}
 		out := make([]rendered, len(todo))
-		var wg sync.WaitGroup
-		workers := max(1, min(runtime.GOMAXPROCS(0), len(todo)/64))
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(todo); i += workers {
-					out[i].res, out[i].err = l.comp.Node(todo[i], compile.Options{})
-				}
-			}()
-		}
-		wg.Wait()
+		par.For(len(todo), min(runtime.GOMAXPROCS(0), len(todo)/64), func(i int) {
+			out[i].res, out[i].err = l.comp.Node(todo[i], compile.Options{})
+		})
 		for i, n := range todo {
 			if out[i].err != nil {
 				diags.Add(n.Pos, out[i].err)
