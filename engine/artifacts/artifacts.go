@@ -142,29 +142,21 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // ReadManifest reads a manifest.json.
-func ReadManifest(path string) (*Manifest, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &m, nil
-}
+func ReadManifest(path string) (*Manifest, error) { return readJSON[Manifest](path) }
 
 // ReadRunResults reads a run_results.json.
-func ReadRunResults(path string) (*RunResults, error) {
+func ReadRunResults(path string) (*RunResults, error) { return readJSON[RunResults](path) }
+
+func readJSON[T any](path string) (*T, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r RunResults
-	if err := json.Unmarshal(b, &r); err != nil {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &r, nil
+	return &v, nil
 }
 
 // JUnit is target/junit.xml.
