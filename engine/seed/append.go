@@ -303,26 +303,8 @@ func copyTail(ctx context.Context, conn *pgx.Conn, into, file string, p *appendP
 	}
 	defer closeFile()
 	counter := &progress{fn: opts.Progress, total: p.sc.state.bytes - p.tailOff}
-	h := p.prefix
-	r = io.TeeReader(io.TeeReader(r, h), counter)
-
-	var cols strings.Builder
-	for i, c := range p.sc.Columns {
-		if i > 0 {
-			cols.WriteString(", ")
-		}
-		cols.WriteString(pgx.Identifier{c.Name}.Sanitize())
-	}
-	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, delimiter %s)", into, cols.String(), quoteLiteral(string(delim)))
-	tag, err := conn.PgConn().CopyFrom(ctx, r, sql)
-	if err != nil {
-		return 0, err
-	}
-	counter.finish()
-	if sum := checksumOf(h, delim, opts.ColumnTypes); sum != p.sc.Checksum {
-		return 0, errors.New("the file changed while it was loaded (run again)")
-	}
-	return tag.RowsAffected(), nil
+	r = io.TeeReader(io.TeeReader(r, p.prefix), counter)
+	return copyIn(ctx, conn, r, into, p.sc.Columns, "", delim, counter, p.prefix, opts.ColumnTypes, p.sc.Checksum)
 }
 
 // openAt opens a seed file like openFile, positioned off bytes into its

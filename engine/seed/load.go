@@ -440,22 +440,25 @@ func copyFile(ctx context.Context, conn *pgx.Conn, into, file string, sc Schema,
 	}
 	defer closeFile()
 	h := sha256.New()
-	r = io.TeeReader(r, h)
+	return copyIn(ctx, conn, io.TeeReader(r, h), into, sc.Columns, "header true, ", delim, counter, h, opts.ColumnTypes, sc.Checksum)
+}
 
-	var cols strings.Builder
-	for i, c := range sc.Columns {
-		if i > 0 {
-			cols.WriteString(", ")
-		}
-		cols.WriteString(pgx.Identifier{c.Name}.Sanitize())
+// copyIn runs COPY of the CSV in r into the table named by into (quoted), with
+// the columns cols (options: extra COPY options, such as a header), and then
+// checks that h, which r fed, still gives the checksum want: the file did not
+// change between inference and load.
+func copyIn(ctx context.Context, conn *pgx.Conn, r io.Reader, into string, cols []Column, options string, delim byte, counter *progress, h hash.Hash, types map[string]string, want string) (int64, error) {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = pgx.Identifier{c.Name}.Sanitize()
 	}
-	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, header true, delimiter %s)", into, cols.String(), quoteLiteral(string(delim)))
+	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, %sdelimiter %s)", into, strings.Join(names, ", "), options, quoteLiteral(string(delim)))
 	tag, err := conn.PgConn().CopyFrom(ctx, r, sql)
 	if err != nil {
 		return 0, err
 	}
 	counter.finish()
-	if sum := checksumOf(h, delim, opts.ColumnTypes); sum != sc.Checksum {
+	if checksumOf(h, delim, types) != want {
 		return 0, errors.New("the file changed while it was loaded (run again)")
 	}
 	return tag.RowsAffected(), nil
