@@ -46,3 +46,21 @@ func TestWriteFiles(t *testing.T) {
 		t.Errorf("writing over a folder: no error")
 	}
 }
+
+// In a folder WriteFiles creates, files are created without being read first;
+// one that appears meanwhile (here: the same path twice) is compared and
+// rewritten like any existing file.
+func TestWriteFilesFreshFolder(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "new", "x.sql")
+	n, err := WriteFiles([]File{{p, "select 1"}, {p, "select 2"}, {filepath.Join(dir, "new", "y.sql"), "select 3"}}, 1)
+	if err != nil || n != 3 {
+		t.Fatalf("WriteFiles: %d files, %v (want 3, nil)", n, err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "select 2" {
+		t.Errorf("x.sql holds %q, %v (want the later text)", b, err)
+	}
+	if _, err := WriteFiles([]File{{filepath.Join(dir, "new", "y.sql", "z.sql"), "x"}}, 1); err == nil {
+		t.Errorf("writing below a file: no error")
+	}
+}

@@ -56,16 +56,8 @@ func writeFD(fd int, text string, buf *[]byte) (bool, error) {
 			return false, nil
 		}
 	}
-	data := []byte(text)
-	for off := 0; off < len(data); {
-		m, err := syscall.Pwrite(fd, data[off:], int64(off))
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return true, err
-		}
-		off += m
+	if err := pwriteAll(fd, []byte(text)); err != nil {
+		return true, err
 	}
 	if st.Size > int64(len(text)) {
 		if _, err := retry(func() (int, error) { return 0, syscall.Ftruncate(fd, int64(len(text))) }); err != nil {
@@ -73,6 +65,21 @@ func writeFD(fd int, text string, buf *[]byte) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// pwriteAll writes data at the start of the file fd.
+func pwriteAll(fd int, data []byte) error {
+	for off := 0; off < len(data); {
+		m, err := syscall.Pwrite(fd, data[off:], int64(off))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		off += m
+	}
+	return nil
 }
 
 func retry(f func() (int, error)) (int, error) {

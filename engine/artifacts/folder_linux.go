@@ -1,0 +1,75 @@
+package artifacts
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// folder is an open directory that WriteFiles creates files in by name
+// (openat), sparing the kernel a walk of the whole path for each file.
+type folder struct {
+	path  string
+	fd    int
+	fresh bool // WriteFiles created it, so every file written into it is new
+}
+
+func openFolder(path string, fresh bool) (*folder, error) {
+	fd, err := retry(func() (int, error) {
+		return syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &folder{path: path, fd: fd, fresh: fresh}, nil
+}
+
+func (f *folder) close() { _ = syscall.Close(f.fd) }
+
+// write writes text to the file name in f unless it already holds exactly
+// text, and reports whether it wrote.
+func (f *folder) write(name, text string, buf *[]byte) (bool, error) {
+	full := filepath.Join(f.path, name)
+	if f.fresh {
+		// A new file in a new folder: nothing to compare with.
+		fd, err := retry(func() (int, error) {
+			return syscall.Openat(f.fd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+		})
+		switch {
+		case err == nil:
+			werr := pwriteAll(fd, []byte(text))
+			if cerr := syscall.Close(fd); werr == nil && cerr != nil && cerr != syscall.EINTR {
+				werr = cerr
+			}
+			if werr != nil {
+				return true, &fs.PathError{Op: "write", Path: full, Err: werr}
+			}
+			return len(text) > 0, nil // as for other files: an empty one has nothing written
+		case err != syscall.EEXIST:
+			return false, &fs.PathError{Op: "create", Path: full, Err: err}
+		}
+		// Created by someone else in the meantime: compare it like any other.
+	}
+	fd, err := retry(func() (int, error) {
+		return syscall.Openat(f.fd, name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	})
+	if err == syscall.EACCES || err == syscall.EPERM {
+		// Not writable in place (say, read-only): replace it the ordinary way.
+		return true, os.WriteFile(full, []byte(text), 0o644)
+	}
+	if err != nil {
+		return false, &fs.PathError{Op: "open", Path: full, Err: err}
+	}
+	changed, err := writeFD(fd, text, buf)
+	if cerr := syscall.Close(fd); err == nil && changed && cerr != nil && cerr != syscall.EINTR {
+		err = cerr
+	}
+	if err == errFallback {
+		return true, os.WriteFile(full, []byte(text), 0o644)
+	}
+	if err != nil {
+		return changed, &fs.PathError{Op: "write", Path: full, Err: err}
+	}
+	return changed, nil
+}
