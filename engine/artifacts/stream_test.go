@@ -1,0 +1,56 @@
+package artifacts
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// WriteJSON streams a struct's maps and slices; the file must hold exactly
+// what json.Marshal makes of the same value, for every shape the artifacts
+// have: empty and nil maps and slices, omitempty fields, raw config, strings
+// that JSON escapes, nested values of any type.
+func TestWriteJSONMatchesMarshal(t *testing.T) {
+	cfg := json.RawMessage(`{"materialized": "table", "tags": ["<a&b>"]}`)
+	node := func(id string) *Node {
+		return &Node{ID: id, ResourceType: "model", Name: "m", Path: "models/m.sql", Line: 3, Config: cfg,
+			DependsOn: DependsOn{Nodes: []string{"model.p.a"}, Macros: []string{}}, Checksum: "abc",
+			Vars: map[string]string{"z": "1", "a": "2"}, Columns: []Column{{Name: "id", Description: "é \u2028 \"quoted\""}},
+			Test:         &TestMeta{Kind: "accepted_values", Args: map[string]any{"values": []any{"a", 1.5, nil, true}}},
+			CompiledCode: "select '<script>' as \"x\"\n\tfrom t"}
+	}
+	values := map[string]any{
+		"manifest": &Manifest{Version: 1, Project: "p", Target: "dev",
+			Nodes:   map[string]*Node{"model.p.b": node("model.p.b"), "model.p.a": node("model.p.a"), "model.p.é": {ID: "x"}},
+			Macros:  map[string]*Macro{"m": {Name: "m"}},
+			Parents: map[string][]string{"a": {}, "b": nil, "c": {"a", "b"}}, Children: map[string][]string{},
+			Extra: map[string]any{"k": map[string]any{"y": 1, "x": []string{"&"}}}},
+		"empty manifest": Manifest{},
+		"run results":    &RunResults{Command: "run", Args: []string{"--select", "a<b"}, Results: []Result{{ID: "x", Status: "pass"}, {ID: "y"}}},
+		"no results":     &RunResults{Results: []Result{}},
+		"not a struct":   map[string]int{"b": 2, "a": 1},
+	}
+	dir := t.TempDir()
+	for name, v := range values {
+		path := filepath.Join(dir, "out.json")
+		if err := WriteJSON(path, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want = append(want, '\n'); !bytes.Equal(got, want) {
+			t.Errorf("%s: WriteJSON wrote\n%s\njson.Marshal makes\n%s", name, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.json.tmp")); !os.IsNotExist(err) {
+		t.Errorf("the temporary file is left behind: %v", err)
+	}
+}
