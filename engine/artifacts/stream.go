@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // WriteJSON writes v as compact JSON to path (as dbt does: the manifest of a
@@ -60,6 +62,7 @@ func writeAtomicWith(path string, write func(*bufio.Writer) error) error {
 type valueEncoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+	app []byte // for jsonAppenders
 }
 
 func newValueEncoder() *valueEncoder {
@@ -69,6 +72,14 @@ func newValueEncoder() *valueEncoder {
 }
 
 func (e *valueEncoder) write(w io.Writer, v any) error {
+	if a, ok := v.(jsonAppender); ok {
+		var err error
+		if e.app, err = a.appendJSON(e.app[:0]); err != nil {
+			return err
+		}
+		_, err = w.Write(e.app)
+		return err
+	}
 	e.buf.Reset()
 	if err := e.enc.Encode(v); err != nil {
 		return err
@@ -128,24 +139,26 @@ func encodeStreaming(w *bufio.Writer, v reflect.Value) error {
 }
 
 func streamMap(w *bufio.Writer, e *valueEncoder, m reflect.Value) error {
-	keys := make([]string, 0, m.Len())
-	vals := make(map[string]reflect.Value, m.Len())
-	for it := m.MapRange(); it.Next(); {
-		k := it.Key().String()
-		keys = append(keys, k)
-		vals[k] = it.Value()
+	type entry struct {
+		key string
+		val reflect.Value
 	}
-	slices.Sort(keys) // as encoding/json orders map keys
+	entries := make([]entry, 0, m.Len())
+	for it := m.MapRange(); it.Next(); {
+		entries = append(entries, entry{it.Key().String(), it.Value()})
+	}
+	// As encoding/json orders map keys.
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 	w.WriteByte('{')
-	for i, k := range keys {
+	for i, en := range entries {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		if err := e.write(w, k); err != nil {
+		if err := e.write(w, en.key); err != nil {
 			return err
 		}
 		w.WriteByte(':')
-		if err := e.write(w, vals[k].Interface()); err != nil {
+		if err := e.write(w, en.val.Interface()); err != nil {
 			return err
 		}
 	}
@@ -187,4 +200,212 @@ func isEmptyValue(v reflect.Value) bool {
 		return v.IsZero()
 	}
 	return false
+}
+
+// jsonAppender is implemented by the artifact types that are written many
+// thousands of times (the manifest's nodes): appendJSON adds exactly the
+// bytes json.Marshal would make, without reflection.
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, error)
+}
+
+// appendJSONString appends s as encoding/json quotes a string (HTML
+// characters, U+2028 and U+2029 escaped; invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendStrings appends a []string as json.Marshal does (nil is null).
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendStringMap appends a map[string]string with its keys sorted.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendRaw appends raw JSON as json.Marshal writes a json.RawMessage:
+// validated, compacted, HTML characters escaped.
+func appendRaw(b []byte, raw []byte) ([]byte, error) {
+	var c bytes.Buffer
+	if err := json.Compact(&c, raw); err != nil {
+		return b, err
+	}
+	var h bytes.Buffer
+	json.HTMLEscape(&h, c.Bytes())
+	return append(b, h.Bytes()...), nil
+}
+
+// field appends the key of a field of an object, after a comma unless it is the first.
+func field(b []byte, key string) []byte {
+	if b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
+}
+
+func (n *Node) appendJSON(b []byte) ([]byte, error) {
+	if n == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '{')
+	b = appendJSONString(field(b, "unique_id"), n.ID)
+	b = appendJSONString(field(b, "resource_type"), n.ResourceType)
+	b = appendJSONString(field(b, "name"), n.Name)
+	b = appendJSONString(field(b, "original_file_path"), n.Path)
+	if n.Line != 0 {
+		b = strconv.AppendInt(field(b, "line"), int64(n.Line), 10)
+	}
+	if n.Schema != "" {
+		b = appendJSONString(field(b, "schema"), n.Schema)
+	}
+	if n.Relation != "" {
+		b = appendJSONString(field(b, "relation_name"), n.Relation)
+	}
+	if n.Description != "" {
+		b = appendJSONString(field(b, "description"), n.Description)
+	}
+	if len(n.Config) > 0 {
+		var err error
+		if b, err = appendRaw(field(b, "config"), n.Config); err != nil {
+			return b, err
+		}
+	}
+	b = append(field(b, "depends_on"), '{')
+	b = appendStrings(field(b, "nodes"), n.DependsOn.Nodes)
+	b = appendStrings(field(b, "macros"), n.DependsOn.Macros)
+	b = append(b, '}')
+	b = appendJSONString(field(b, "checksum"), n.Checksum)
+	b = appendJSONString(field(b, "config_checksum"), n.ConfigSum)
+	if len(n.Vars) > 0 {
+		b = appendStringMap(field(b, "vars_read"), n.Vars)
+	}
+	if len(n.EnvVars) > 0 {
+		b = appendStringMap(field(b, "env_vars_read"), n.EnvVars)
+	}
+	if len(n.Columns) > 0 {
+		b = append(field(b, "columns"), '[')
+		for i, c := range n.Columns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(field(append(b, '{'), "name"), c.Name)
+			if c.Description != "" {
+				b = appendJSONString(field(b, "description"), c.Description)
+			}
+			if c.DataType != "" {
+				b = appendJSONString(field(b, "data_type"), c.DataType)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(n.Tags) > 0 {
+		b = appendStrings(field(b, "tags"), n.Tags)
+	}
+	if n.Compiled != "" {
+		b = appendJSONString(field(b, "compiled_path"), n.Compiled)
+	}
+	if t := n.Test; t != nil {
+		b = appendJSONString(field(append(field(b, "test_metadata"), '{'), "name"), t.Kind)
+		if t.Column != "" {
+			b = appendJSONString(field(b, "column_name"), t.Column)
+		}
+		if len(t.Args) > 0 {
+			args, err := json.Marshal(t.Args)
+			if err != nil {
+				return b, err
+			}
+			b = append(field(b, "kwargs"), args...)
+		}
+		if t.Attached != "" {
+			b = appendJSONString(field(b, "attached_node"), t.Attached)
+		}
+		b = append(b, '}')
+	}
+	if n.Raw != "" {
+		b = appendJSONString(field(b, "raw_code"), n.Raw)
+	}
+	if n.CompiledCode != "" {
+		b = appendJSONString(field(b, "compiled_code"), n.CompiledCode)
+	}
+	return append(b, '}'), nil
 }

@@ -23,7 +23,9 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 	}
 	values := map[string]any{
 		"manifest": &Manifest{Version: 1, Project: "p", Target: "dev",
-			Nodes:   map[string]*Node{"model.p.b": node("model.p.b"), "model.p.a": node("model.p.a"), "model.p.é": {ID: "x"}},
+			Nodes: map[string]*Node{"model.p.b": node("model.p.b"), "model.p.a": node("model.p.a"), "model.p.é": {ID: "x"}, "nil": nil,
+				"spaced config": {Config: json.RawMessage(" { \"a\" : [ 1 , \"<\u2028>\" ] } "), Columns: []Column{}, Tags: []string{},
+					DependsOn: DependsOn{Nodes: []string{}}, Test: &TestMeta{Kind: "t"}, Vars: map[string]string{}}},
 			Macros:  map[string]*Macro{"m": {Name: "m"}},
 			Parents: map[string][]string{"a": {}, "b": nil, "c": {"a", "b"}}, Children: map[string][]string{},
 			Extra: map[string]any{"k": map[string]any{"y": 1, "x": []string{"&"}}}},
@@ -52,5 +54,34 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.json.tmp")); !os.IsNotExist(err) {
 		t.Errorf("the temporary file is left behind: %v", err)
+	}
+}
+
+// appendJSONString must quote every string exactly as json.Marshal does.
+func TestAppendJSONString(t *testing.T) {
+	cases := []string{"", "plain", "<a href=\"x\">&amp;</a>", "tab\tnl\ncr\rbs\bff\f\x00\x1f\x7f", "é ü 日本 🙂",
+		"\u2028\u2029", "bad \xff\xfe utf8 \xe2\x82", "back\\slash 'single'"}
+	for i := range 256 {
+		cases = append(cases, string([]byte{byte(i)}), "a"+string(rune(i))+"z")
+	}
+	for _, s := range cases {
+		checkQuoted(t, s)
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "<&>", "\u2028", "\xff", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkQuoted)
+}
+
+func checkQuoted(t *testing.T, s string) {
+	want, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+		t.Errorf("appendJSONString(%q) = %s, json.Marshal makes %s", s, got, want)
 	}
 }
