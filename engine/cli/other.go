@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"strata/engine/artifacts"
 	"strata/engine/compile"
+	"strata/engine/internal/par"
 	"strata/engine/local"
 	"strata/engine/manifest"
 )
@@ -46,20 +48,22 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 		return code
 	}
 	targetDir := filepath.Join(l.dir, "target")
+	// The manifest is encoded while the compiled files are listed and created:
+	// the files cost the kernel, the manifest the CPU. (Any --state manifest
+	// was read by loadSelection.)
+	manifestErr := make(chan error, 1)
+	go func() { manifestErr <- a.writeManifest(l, targetDir) }()
 	var ids []string
 	for _, id := range l.man.Sorted() {
 		if _, ok := l.compiled[id]; ok && selected[id] {
 			ids = append(ids, id)
 		}
 	}
-	// The compiled files and the manifest are written at the same time: the
-	// files cost the kernel (creating them), the manifest costs the CPU (encoding it).
+	compiledDir := filepath.Join(targetDir, "compiled")
 	files := make([]artifacts.File, len(ids))
-	for i, id := range ids {
-		files[i] = artifacts.File{Path: compile.Path(filepath.Join(targetDir, "compiled"), l.man.Nodes[id]), Text: l.compiled[id].SQL}
-	}
-	manifestErr := make(chan error, 1)
-	go func() { manifestErr <- a.writeManifest(l, targetDir) }()
+	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
+		files[i] = artifacts.File{Path: compile.Path(compiledDir, l.man.Nodes[ids[i]]), Text: l.compiled[ids[i]].SQL}
+	})
 	_, err := artifacts.WriteFiles(files, compileWriters)
 	if merr := <-manifestErr; err == nil {
 		err = merr

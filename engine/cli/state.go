@@ -72,12 +72,12 @@ func hashValues(m map[string]string) map[string]string {
 }
 
 func (a *app) manifestArtifact(l *loaded) *artifacts.Manifest {
+	ids := l.man.Sorted()
 	am := &artifacts.Manifest{Version: artifacts.ManifestVersion, Project: l.proj.Name, Target: l.target.Name,
-		Nodes: map[string]*artifacts.Node{}, Sources: map[string]*artifacts.Node{}, Exposure: map[string]*artifacts.Node{},
-		Macros: map[string]*artifacts.Macro{}, Parents: map[string][]string{}, Children: map[string][]string{}}
+		Nodes: make(map[string]*artifacts.Node, len(ids)), Sources: map[string]*artifacts.Node{}, Exposure: map[string]*artifacts.Node{},
+		Macros: map[string]*artifacts.Macro{}, Parents: make(map[string][]string, len(ids)), Children: make(map[string][]string, len(ids))}
 	// Building a node's entry (its config encoded and hashed) is most of the
 	// cost for a big project, and independent per node.
-	ids := l.man.Sorted()
 	ans := make([]*artifacts.Node, len(ids))
 	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
 		ans[i] = nodeArtifact(l, l.man.Nodes[ids[i]])

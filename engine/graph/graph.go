@@ -26,8 +26,8 @@ type Graph struct {
 // New builds the graph and reports cycles as errors that print the cycle.
 func New(m *manifest.Manifest) (*Graph, diag.List) {
 	var diags diag.List
-	gr := &Graph{M: m, parents: map[string][]string{}, children: map[string][]string{}}
 	ids := m.Sorted()
+	gr := &Graph{M: m, parents: make(map[string][]string, len(ids)), children: make(map[string][]string, len(ids))}
 	for _, id := range ids {
 		for _, dep := range m.Nodes[id].DependsOn {
 			if _, ok := m.Nodes[dep]; !ok || slices.Contains(gr.parents[id], dep) {

@@ -226,7 +226,8 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	m.buildTests(&diags)
 	m.buildExposures(&diags)
 	// Disabled nodes: drop them and anything that needs them is an error.
-	for _, id := range m.Sorted() {
+	ids := m.Sorted()
+	for _, id := range ids {
 		n := m.Nodes[id]
 		if n.Config.Enabled || n.Kind == Source || n.Kind == Exposure {
 			continue
@@ -236,8 +237,11 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			delete(m.byName, n.Name)
 		}
 	}
-	for _, id := range m.Sorted() {
-		n := m.Nodes[id]
+	for _, id := range ids {
+		n, ok := m.Nodes[id]
+		if !ok {
+			continue // disabled
+		}
 		for _, dep := range n.DependsOn {
 			if _, ok := m.Nodes[dep]; !ok && n.Kind != Test {
 				diags.Errorf(n.Pos, "%s %s depends on %s, which is disabled", n.Kind, n.Name, dep)
@@ -247,7 +251,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			}
 		}
 	}
-	m.sorted = m.Sorted()
+	m.sorted = slices.DeleteFunc(ids, func(id string) bool { _, ok := m.Nodes[id]; return !ok })
 	diags.Sort()
 	return m, diags
 }

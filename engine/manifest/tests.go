@@ -2,10 +2,12 @@ package manifest
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
 	"strata/engine/diag"
+	"strata/engine/internal/par"
 	"strata/engine/project"
 )
 
@@ -18,6 +20,15 @@ func (m *Manifest) buildTests(diags *diag.List) {
 		cols []*project.Column
 	}
 	var owners []owner
+	// A generic test's checksum hashes its arguments and config as fmt
+	// prints them, which costs more than building the node: done for all
+	// of them at the end, on every core.
+	var added []addedTest
+	add := func(on *Node, column string, spec *project.TestSpec) {
+		if n := m.addTest(on, column, spec, diags); n != nil {
+			added = append(added, addedTest{n, spec, column})
+		}
+	}
 	for _, id := range m.Sorted() {
 		n := m.Nodes[id]
 		switch n.Kind {
@@ -34,20 +45,24 @@ func (m *Manifest) buildTests(diags *diag.List) {
 			if f := n.Table.Freshness; f != nil {
 				spec := &project.TestSpec{Kind: "freshness", Pos: f.Pos, Config: project.Layer{},
 					Args: map[string]any{"field": n.Table.LoadedAtField, "warn_after": f.WarnAfter, "error_after": f.ErrorAfter}}
-				m.addTest(n, "", spec, diags)
+				add(n, "", spec)
 			}
 		}
 	}
 	for _, o := range owners {
 		for _, t := range o.doc {
-			m.addTest(o.node, "", t, diags)
+			add(o.node, "", t)
 		}
 		for _, c := range o.cols {
 			for _, t := range c.Tests {
-				m.addTest(o.node, c.Name, t, diags)
+				add(o.node, c.Name, t)
 			}
 		}
 	}
+	par.For(len(added), min(runtime.GOMAXPROCS(0), len(added)/256), func(i int) {
+		a := added[i]
+		a.node.Checksum = project.Checksum([]byte(fmt.Sprintf("%s|%s|%v|%v", a.spec.Kind, a.column, a.spec.Args, a.node.Config)))
+	})
 	for _, st := range m.Project.Singular {
 		n := &Node{ID: "test." + m.Project.Name + "." + st.Name, Kind: Test, Name: st.Name, Path: st.Path, Pos: diag.Pos{File: st.Path, Line: 1, Col: 1}, Checksum: st.Checksum}
 		if prev, dup := m.Nodes[n.ID]; dup {
@@ -86,7 +101,16 @@ func (m *Manifest) buildTests(diags *diag.List) {
 	}
 }
 
-func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diags *diag.List) {
+// addedTest is a generic test node waiting for its checksum.
+type addedTest struct {
+	node   *Node
+	spec   *project.TestSpec
+	column string
+}
+
+// addTest adds the node of a generic test (without its checksum: see
+// buildTests) and returns it; nil when the test has a problem, reported in diags.
+func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diags *diag.List) *Node {
 	_, builtin := project.GenericTests[spec.Kind]
 	if !builtin && spec.Kind != "freshness" {
 		macro := "test_" + spec.Kind
@@ -102,7 +126,7 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			}
 			sort.Strings(known)
 			diags.Errorf(spec.Pos, "unknown test %q (expected a built-in test or a macro named %q)%s", spec.Kind, macro, diag.DidYouMean(spec.Kind, known))
-			return
+			return nil
 		}
 	}
 	base := spec.Kind + "_" + strings.ReplaceAll(on.Name, ".", "_")
@@ -136,20 +160,20 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 		if !ok {
 			pos := spec.ArgPos[arg]
 			diags.Errorf(pos, "test %s: %s: no model or seed is called %q%s", spec.Kind, arg, name, diag.DidYouMean(name, m.Names()))
-			return
+			return nil
 		}
 		deps[target.ID] = true
 	}
 	if err := checkArgs(spec); err != nil {
 		diags.Errorf(spec.Pos, "test %s: %v", spec.Kind, err)
-		return
+		return nil
 	}
 	for d := range deps {
 		n.DependsOn = append(n.DependsOn, d)
 	}
 	sort.Strings(n.DependsOn)
-	n.Checksum = project.Checksum([]byte(fmt.Sprintf("%s|%s|%v|%v", spec.Kind, column, spec.Args, n.Config)))
 	m.Nodes[id] = n
+	return n
 }
 
 // checkArgs checks the types of a built-in test's arguments.
