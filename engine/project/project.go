@@ -7,6 +7,7 @@ package project
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"path"
 	"regexp"
@@ -247,7 +248,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 
 	var ymls []string
 	seedFiles := map[string]string{} // name -> path
-	_ = fs.WalkDir(fsys, ".", func(p0 string, d fs.DirEntry, err error) error {
+	visit := func(p0 string, d fs.DirEntry, err error) error {
 		if err != nil {
 			diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
 			return nil
@@ -290,7 +291,16 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 			p.Singular = append(p.Singular, &SingularTest{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0, SQL: string(b), Checksum: Checksum(b)})
 		}
 		return nil
-	})
+	}
+	// Only the project's own folders are read: the rest of the directory (a
+	// Go module, docs, old target folders) is none of strata's business and
+	// can be large. In name order, as one walk of the whole tree would be.
+	for _, root := range []string{"macros", "models", "seeds", "tests"} {
+		if _, err := fs.Stat(fsys, root); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		_ = fs.WalkDir(fsys, root, visit)
+	}
 
 	p.Models = readModels(fsys, p.Models, &diags)
 
