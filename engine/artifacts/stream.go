@@ -72,9 +72,17 @@ func newValueEncoder() *valueEncoder {
 }
 
 func (e *valueEncoder) write(w io.Writer, v any) error {
-	if a, ok := v.(jsonAppender); ok {
+	// The values a manifest has tens of thousands of, without reflection.
+	switch v := v.(type) {
+	case string:
+		_, err := w.Write(appendJSONString(e.app[:0], v))
+		return err
+	case []string:
+		_, err := w.Write(appendStrings(e.app[:0], v))
+		return err
+	case jsonAppender:
 		var err error
-		if e.app, err = a.appendJSON(e.app[:0]); err != nil {
+		if e.app, err = v.appendJSON(e.app[:0]); err != nil {
 			return err
 		}
 		_, err = w.Write(e.app)
@@ -139,26 +147,22 @@ func encodeStreaming(w *bufio.Writer, v reflect.Value) error {
 }
 
 func streamMap(w *bufio.Writer, e *valueEncoder, m reflect.Value) error {
-	type entry struct {
-		key string
-		val reflect.Value
-	}
-	entries := make([]entry, 0, m.Len())
+	keys := make([]string, 0, m.Len())
 	for it := m.MapRange(); it.Next(); {
-		entries = append(entries, entry{it.Key().String(), it.Value()})
+		keys = append(keys, it.Key().String())
 	}
-	// As encoding/json orders map keys.
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	slices.Sort(keys) // as encoding/json orders map keys
+	kt := m.Type().Key()
 	w.WriteByte('{')
-	for i, en := range entries {
+	for i, k := range keys {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		if err := e.write(w, en.key); err != nil {
+		if err := e.write(w, k); err != nil {
 			return err
 		}
 		w.WriteByte(':')
-		if err := e.write(w, en.val.Interface()); err != nil {
+		if err := e.write(w, m.MapIndex(reflect.ValueOf(k).Convert(kt)).Interface()); err != nil {
 			return err
 		}
 	}
