@@ -49,21 +49,84 @@ var GenericTests = map[string]struct{ Required, Optional []string }{
 	"recency":            {Required: []string{"field", "max_age"}},
 }
 
-func (p *Project) readDocFile(file string, root *yaml.Node, idx *docIndex, diags *diag.List) {
+// resourceDoc is a models: or seeds: entry of a YAML file, decoded but not
+// yet attached to its model or seed. Decoding is most of the work of reading
+// a project's YAML and needs nothing but the entry, so decodeResourceDocs
+// runs on every core; attaching (the name looked up, a second entry for the
+// same name refused) is done in file order by readDocFile.
+type resourceDoc struct {
+	kind     string
+	nameNode *yaml.Node // nil: the entry has no name (reported in head)
+	name     string
+	doc      *Doc
+	// head are the problems of the entry itself, always reported; body those
+	// of its description, config, columns and tests, reported only when the
+	// entry is attached.
+	head, body diag.List
+}
+
+// decodeResourceDocs decodes the models: and seeds: entries of a YAML file,
+// in order. Problems with the file's own keys are left to readDocFile.
+func decodeResourceDocs(file string, root *yaml.Node) []*resourceDoc {
+	if root == nil {
+		return nil
+	}
+	var ignored diag.List
+	d := &decoder{file: file, diags: &ignored}
+	f := d.mapping(root, file, docFileKeys...)
+	var out []*resourceDoc
+	for _, kind := range []string{"model", "seed"} {
+		if n, ok := f[kind+"s"]; ok {
+			for _, item := range d.list(n.value, kind+"s") {
+				out = append(out, decodeResourceDoc(file, item, kind))
+			}
+		}
+	}
+	return out
+}
+
+func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
+	r := &resourceDoc{kind: kind}
+	d := &decoder{file: file, diags: &r.head}
+	f := d.mapping(item, kind, modelDocKeys...)
+	nameF, ok := d.named(f, item, "%s entry has no name: (expected name: <%s name>)", kind, kind)
+	if !ok {
+		return r
+	}
+	r.name, r.nameNode = d.str(nameF.value, "name"), nameF.value
+	allowed := ModelConfigKeys
+	if kind == "seed" {
+		allowed = SeedConfigKeys
+	}
+	b := &decoder{file: file, diags: &r.body}
+	doc := &Doc{Pos: b.pos(nameF.value), Config: Layer{}}
+	if x, ok := f["description"]; ok {
+		doc.Description = b.str(x.value, "description")
+	}
+	if x, ok := f["config"]; ok {
+		doc.Config = b.layer(x.value, kind+" config", allowed)
+	}
+	doc.Columns = b.columns(f)
+	doc.Tests = b.tests(f, false)
+	r.doc = doc
+	return r
+}
+
+// readDocFile reads a YAML file of models/ or seeds/: its models: and seeds:
+// entries as decodeResourceDocs decoded them (docs), the rest from root.
+func (p *Project) readDocFile(file string, root *yaml.Node, docs []*resourceDoc, idx *docIndex, diags *diag.List) {
 	d := &decoder{file: file, diags: diags}
 	if root == nil {
 		return
 	}
 	f := d.mapping(root, file, docFileKeys...)
-	if n, ok := f["models"]; ok {
-		for _, item := range d.list(n.value, "models") {
-			p.readResourceDoc(d, item, "model", idx)
+	for _, kind := range []string{"model", "seed"} {
+		if n, ok := f[kind+"s"]; ok {
+			d.list(n.value, kind+"s") // reports a section that is not a list
 		}
 	}
-	if n, ok := f["seeds"]; ok {
-		for _, item := range d.list(n.value, "seeds") {
-			p.readResourceDoc(d, item, "seed", idx)
-		}
+	for _, r := range docs {
+		p.attachResourceDoc(d, r, idx)
 	}
 	if n, ok := f["sources"]; ok {
 		for _, item := range d.list(n.value, "sources") {
@@ -77,48 +140,37 @@ func (p *Project) readDocFile(file string, root *yaml.Node, idx *docIndex, diags
 	}
 }
 
-func (p *Project) readResourceDoc(d *decoder, item *yaml.Node, kind string, idx *docIndex) {
-	f := d.mapping(item, kind, modelDocKeys...)
-	nameF, ok := d.named(f, item, "%s entry has no name: (expected name: <%s name>)", kind, kind)
-	if !ok {
+func (p *Project) attachResourceDoc(d *decoder, r *resourceDoc, idx *docIndex) {
+	*d.diags = append(*d.diags, r.head...)
+	if r.nameNode == nil {
 		return
 	}
-	name := d.str(nameF.value, "name")
-	allowed := ModelConfigKeys
+	name, kind := r.name, r.kind
 	var target **Doc
 	switch kind {
 	case "model":
 		m, ok := idx.models[name]
 		if !ok {
-			d.errorf(nameF.value, "model %q is described here but there is no models/**/%s.sql%s", name, name, diag.DidYouMean(name, sortedKeys(idx.models)))
+			d.errorf(r.nameNode, "model %q is described here but there is no models/**/%s.sql%s", name, name, diag.DidYouMean(name, sortedKeys(idx.models)))
 			return
 		}
 		target = &m.Doc
 	case "seed":
 		s, ok := idx.seeds[name]
 		if !ok {
-			d.errorf(nameF.value, "seed %q is described here but there is no seeds/%s.csv%s", name, name, diag.DidYouMean(name, sortedKeys(idx.seeds)))
+			d.errorf(r.nameNode, "seed %q is described here but there is no seeds/%s.csv%s", name, name, diag.DidYouMean(name, sortedKeys(idx.seeds)))
 			return
 		}
 		target = &s.Doc
-		allowed = SeedConfigKeys
 	}
 	key := kind + ":" + name
 	if prev, dup := idx.docPath[key]; dup {
-		d.errorf(nameF.value, "%s %q is described twice: here and at %s", kind, name, prev)
+		d.errorf(r.nameNode, "%s %q is described twice: here and at %s", kind, name, prev)
 		return
 	}
-	idx.docPath[key] = d.pos(nameF.value).String()
-	doc := &Doc{Pos: d.pos(nameF.value), Config: Layer{}}
-	if x, ok := f["description"]; ok {
-		doc.Description = d.str(x.value, "description")
-	}
-	if x, ok := f["config"]; ok {
-		doc.Config = d.layer(x.value, kind+" config", allowed)
-	}
-	doc.Columns = d.columns(f)
-	doc.Tests = d.tests(f, false)
-	*target = doc
+	idx.docPath[key] = d.pos(r.nameNode).String()
+	*d.diags = append(*d.diags, r.body...)
+	*target = r.doc
 }
 
 func (d *decoder) columns(f map[string]field) []*Column {
