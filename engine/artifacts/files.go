@@ -46,13 +46,14 @@ func WriteFiles(files []File, workers int) (int, error) {
 			f.close()
 		}
 	}()
-	for _, d := range dirs {
+	maxOpen := maxOpenFolders()
+	for i, d := range dirs {
 		_, err := os.Lstat(d)
 		fresh := errors.Is(err, fs.ErrNotExist)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return 0, err
 		}
-		f, err := openFolder(d, fresh)
+		f, err := openFolder(d, fresh, i < maxOpen)
 		if err != nil {
 			return 0, err
 		}
