@@ -117,6 +117,12 @@ func WriteIfChanged(path, text string) (bool, error) {
 
 func writeIfChanged(path, text string, buf *[]byte) (bool, error) {
 	changed, err := writeInPlace(path, text, buf)
+	return settle(path, text, changed, err)
+}
+
+// settle finishes a write in place of path: a file that cannot be written in
+// place (errFallback) is replaced the ordinary way, and an error names the file.
+func settle(path, text string, changed bool, err error) (bool, error) {
 	if errors.Is(err, errFallback) {
 		// A file writeInPlace cannot handle (say, not readable): replace it the ordinary way.
 		return true, os.WriteFile(path, []byte(text), 0o644)

@@ -9,9 +9,15 @@ import "syscall"
 // os.WriteFile would add five more per file (it registers every file with
 // the poller), which counts when a compile writes tens of thousands.
 func writeInPlace(path, text string, buf *[]byte) (bool, error) {
-	fd, err := retry(func() (int, error) {
+	return writeOpened(func() (int, error) {
 		return syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
-	})
+	}, text, buf)
+}
+
+// writeOpened is writeInPlace of the file that open opens (read-write,
+// created if missing).
+func writeOpened(open func() (int, error), text string, buf *[]byte) (bool, error) {
+	fd, err := retry(open)
 	if err == syscall.EACCES || err == syscall.EPERM {
 		return false, errFallback
 	}

@@ -2,7 +2,6 @@ package artifacts
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"syscall"
 )
@@ -75,25 +74,8 @@ func (f *folder) write(name, text string, buf *[]byte) (bool, error) {
 		}
 		// Created by someone else in the meantime: compare it like any other.
 	}
-	fd, err := retry(func() (int, error) {
+	changed, err := writeOpened(func() (int, error) {
 		return syscall.Openat(f.fd, name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
-	})
-	if err == syscall.EACCES || err == syscall.EPERM {
-		// Not writable in place (say, read-only): replace it the ordinary way.
-		return true, os.WriteFile(full, []byte(text), 0o644)
-	}
-	if err != nil {
-		return false, &fs.PathError{Op: "open", Path: full, Err: err}
-	}
-	changed, err := writeFD(fd, text, buf)
-	if cerr := syscall.Close(fd); err == nil && changed && cerr != nil && cerr != syscall.EINTR {
-		err = cerr
-	}
-	if err == errFallback {
-		return true, os.WriteFile(full, []byte(text), 0o644)
-	}
-	if err != nil {
-		return changed, &fs.PathError{Op: "write", Path: full, Err: err}
-	}
-	return changed, nil
+	}, text, buf)
+	return settle(full, text, changed, err)
 }
