@@ -51,7 +51,7 @@ var GenericTests = map[string]struct{ Required, Optional []string }{
 
 // resourceDoc is a models: or seeds: entry of a YAML file, decoded but not
 // yet attached to its model or seed. Decoding is most of the work of reading
-// a project's YAML and needs nothing but the entry, so decodeResourceDocs
+// a project's YAML and needs nothing but the entry, so decodeDocFile
 // runs on every core; attaching (the name looked up, a second entry for the
 // same name refused) is done in file order by readDocFile.
 type resourceDoc struct {
@@ -65,24 +65,33 @@ type resourceDoc struct {
 	head, body diag.List
 }
 
-// decodeResourceDocs decodes the models: and seeds: entries of a YAML file,
-// in order. Problems with the file's own keys are left to readDocFile.
-func decodeResourceDocs(file string, root *yaml.Node) []*resourceDoc {
+// docFile is a YAML file of models/ or seeds/ as decodeDocFile left it:
+// its keys, the problems with them and its models: and seeds: sections, and
+// those sections' entries decoded.
+type docFile struct {
+	file      string
+	fields    map[string]field
+	diags     diag.List
+	resources []*resourceDoc
+}
+
+// decodeDocFile decodes the part of a YAML file that needs nothing but the
+// file: its keys and its models: and seeds: entries, in order.
+func decodeDocFile(file string, root *yaml.Node) *docFile {
+	df := &docFile{file: file}
 	if root == nil {
-		return nil
+		return df
 	}
-	var ignored diag.List
-	d := &decoder{file: file, diags: &ignored}
-	f := d.mapping(root, file, docFileKeys...)
-	var out []*resourceDoc
+	d := &decoder{file: file, diags: &df.diags}
+	df.fields = d.mapping(root, file, docFileKeys...)
 	for _, kind := range []string{"model", "seed"} {
-		if n, ok := f[kind+"s"]; ok {
+		if n, ok := df.fields[kind+"s"]; ok {
 			for _, item := range d.list(n.value, kind+"s") {
-				out = append(out, decodeResourceDoc(file, item, kind))
+				df.resources = append(df.resources, decodeResourceDoc(file, item, kind))
 			}
 		}
 	}
-	return out
+	return df
 }
 
 func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
@@ -112,28 +121,20 @@ func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
 	return r
 }
 
-// readDocFile reads a YAML file of models/ or seeds/: its models: and seeds:
-// entries as decodeResourceDocs decoded them (docs), the rest from root.
-func (p *Project) readDocFile(file string, root *yaml.Node, docs []*resourceDoc, idx *docIndex, diags *diag.List) {
-	d := &decoder{file: file, diags: diags}
-	if root == nil {
-		return
-	}
-	f := d.mapping(root, file, docFileKeys...)
-	for _, kind := range []string{"model", "seed"} {
-		if n, ok := f[kind+"s"]; ok {
-			d.list(n.value, kind+"s") // reports a section that is not a list
-		}
-	}
-	for _, r := range docs {
+// readDocFile finishes reading a YAML file that decodeDocFile decoded:
+// attaches its models: and seeds: entries, reads its sources and exposures.
+func (p *Project) readDocFile(df *docFile, idx *docIndex, diags *diag.List) {
+	*diags = append(*diags, df.diags...)
+	d := &decoder{file: df.file, diags: diags}
+	for _, r := range df.resources {
 		p.attachResourceDoc(d, r, idx)
 	}
-	if n, ok := f["sources"]; ok {
+	if n, ok := df.fields["sources"]; ok {
 		for _, item := range d.list(n.value, "sources") {
 			p.readSource(d, item, idx)
 		}
 	}
-	if n, ok := f["exposures"]; ok {
+	if n, ok := df.fields["exposures"]; ok {
 		for _, item := range d.list(n.value, "exposures") {
 			p.readExposure(d, item, idx)
 		}

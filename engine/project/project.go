@@ -328,13 +328,13 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 	}
 	sort.Strings(ymls)
 	parsed := parseYAMLFiles(fsys, ymls)
-	decoded := make([][]*resourceDoc, len(parsed))
+	decoded := make([]*docFile, len(parsed))
 	par.For(len(parsed), min(runtime.GOMAXPROCS(0), len(parsed)/4), func(i int) {
-		decoded[i] = decodeResourceDocs(ymls[i], parsed[i].root)
+		decoded[i] = decodeDocFile(ymls[i], parsed[i].root)
 	})
 	for i, doc := range parsed {
 		diags = append(diags, doc.diags...)
-		p.readDocFile(ymls[i], doc.root, decoded[i], docs, &diags)
+		p.readDocFile(decoded[i], docs, &diags)
 	}
 	// Folder defaults must name folders that exist.
 	for folder, layer := range p.Folders {
