@@ -134,7 +134,11 @@ func start(ctx context.Context) error {
 		if err := os.Chmod(dir, 0o755); err != nil {
 			return err
 		}
-		cluster, err = local.NewAt(filepath.Join(dir, "pg"), harnessSettings()...)
+		var opts []local.Option
+		for _, kv := range harnessSettings(os.Getenv(DurableEnv) == "1") {
+			opts = append(opts, local.WithSetting(kv[0], kv[1]))
+		}
+		cluster, err = local.NewAt(filepath.Join(dir, "pg"), opts...)
 		if err != nil {
 			return err
 		}
@@ -147,14 +151,22 @@ func start(ctx context.Context) error {
 	return startErr
 }
 
+// DurableEnv, when set to 1, keeps the durability of the development
+// cluster (fsync and full-page writes on) in the harness server, for
+// benchmarks that compare write paths as a real server runs them.
+const DurableEnv = "STRATA_PGTEST_DURABLE"
+
 // harnessSettings trade durability for speed: a test server's data dies
-// with it anyway.
-func harnessSettings() []local.Option {
-	return []local.Option{
-		local.WithSetting("fsync", "off"),
-		local.WithSetting("full_page_writes", "off"),
-		local.WithSetting("max_connections", "200"),
-		local.WithSetting("shared_buffers", "128MB"),
+// with it anyway. When durable, only the connection limit changes.
+func harnessSettings(durable bool) [][2]string {
+	if durable {
+		return [][2]string{{"max_connections", "200"}}
+	}
+	return [][2]string{
+		{"fsync", "off"},
+		{"full_page_writes", "off"},
+		{"max_connections", "200"},
+		{"shared_buffers", "128MB"},
 	}
 }
 

@@ -74,10 +74,34 @@ func TestDBParallel(t *testing.T) {
 
 func TestHarnessSettings(t *testing.T) {
 	conn := connect(t, DB(t))
-	for name, want := range map[string]string{"fsync": "off", "full_page_writes": "off", "wal_level": "minimal"} {
+	want := map[string]string{"fsync": "off", "full_page_writes": "off", "wal_level": "minimal", "max_connections": "200"}
+	if os.Getenv(DurableEnv) == "1" {
+		want["fsync"], want["full_page_writes"] = "on", "on"
+	}
+	for name, want := range want {
 		var got string
 		if err := conn.QueryRow(context.Background(), "select current_setting($1)", name).Scan(&got); err != nil || got != want {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}
+
+// TestDurableSettings: under DurableEnv the harness keeps fsync and
+// full-page writes, as the development cluster has them.
+func TestDurableSettings(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		got := map[string]string{}
+		for _, kv := range harnessSettings(durable) {
+			got[kv[0]] = kv[1]
+		}
+		if _, off := got["fsync"]; off == durable {
+			t.Errorf("durable=%v: fsync setting present=%v", durable, off)
+		}
+		if _, off := got["full_page_writes"]; off == durable {
+			t.Errorf("durable=%v: full_page_writes setting present=%v", durable, off)
+		}
+		if got["max_connections"] != "200" {
+			t.Errorf("durable=%v: max_connections = %q, want 200", durable, got["max_connections"])
 		}
 	}
 }
