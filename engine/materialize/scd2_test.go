@@ -1,6 +1,7 @@
 package materialize
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,37 @@ where (s."tenant" is null and not d."is_deleted")
 				t.Errorf("got (body %d)\n%s\nwant\n%s", got.Body, got.SQL, tc.want)
 			}
 		})
+	}
+}
+
+// TestSCD2ParallelChanges: only the left join of hard_deletes ignore is
+// let run in parallel, and the setting is put back after it.
+func TestSCD2ParallelChanges(t *testing.T) {
+	for _, tc := range []struct {
+		hardDeletes   string
+		before, after []string
+	}{
+		{"ignore", []string{"set local parallel_tuple_cost = 0"}, []string{"set local parallel_tuple_cost to default"}},
+		{"invalidate", nil, nil},
+		{"new_record", nil, nil},
+	} {
+		before, after := scd2Fixture("check", tc.hardDeletes).ParallelChanges()
+		for _, side := range []struct {
+			name string
+			got  []Step
+			want []string
+		}{{"before", before, tc.before}, {"after", after, tc.after}} {
+			var got []string
+			for _, s := range side.got {
+				if s.Body != -1 {
+					t.Errorf("%s %s: %q has body %d, want -1", tc.hardDeletes, side.name, s.SQL, s.Body)
+				}
+				got = append(got, s.SQL)
+			}
+			if !slices.Equal(got, side.want) {
+				t.Errorf("%s %s: got %q, want %q", tc.hardDeletes, side.name, got, side.want)
+			}
+		}
 	}
 }
 

@@ -235,6 +235,16 @@ func (e *Executor) scd2Guards(ctx context.Context, tx pgx.Tx, d *materialize.SCD
 
 type stepExec func(context.Context, postgres.Querier, materialize.Step) (int64, error)
 
+// all runs steps in order and stops at the first error.
+func (exec stepExec) all(ctx context.Context, q postgres.Querier, steps []materialize.Step) error {
+	for _, s := range steps {
+		if _, err := exec(ctx, q, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scd2Create builds the dimension from scratch: on the first build, or on an
 // allowed --full-refresh, under a temporary name swapped in so the views that
 // depend on the dimension are kept.
@@ -260,12 +270,7 @@ func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	if err != nil {
 		return err
 	}
-	for _, s := range append(d.Indexes(), more...) {
-		if _, err := exec(ctx, tx, s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return exec.all(ctx, tx, append(d.Indexes(), more...))
 }
 
 type scd2Stats struct{ inserted, closed, deleted, markers int64 }
@@ -321,7 +326,14 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			}
 		}
 	}
+	before, after := d.ParallelChanges()
+	if err := exec.all(ctx, tx, before); err != nil {
+		return st, err
+	}
 	if st.inserted, err = exec(ctx, tx, d.Changes()); err != nil {
+		return st, err
+	}
+	if err := exec.all(ctx, tx, after); err != nil {
 		return st, err
 	}
 	if _, err = exec(ctx, tx, d.AnalyzeChanges()); err != nil {
@@ -351,12 +363,7 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	if err != nil {
 		return st, err
 	}
-	for _, s := range more {
-		if _, err := exec(ctx, tx, s); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
+	return st, exec.all(ctx, tx, more)
 }
 
 // scd2Finish completes the dimension after a build: the configured indexes,
