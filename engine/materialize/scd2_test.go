@@ -82,13 +82,16 @@ where (s."tenant" is null and not d."is_deleted")
 }
 
 // TestSCD2ParallelChanges: only the left join of hard_deletes ignore is
-// let run in parallel, and the setting is put back after it.
+// let run in parallel, and the setting is put back after it (checked
+// against the database by TestSCD2KeepsParallelSetting).
 func TestSCD2ParallelChanges(t *testing.T) {
 	for _, tc := range []struct {
 		hardDeletes   string
 		before, after []string
 	}{
-		{"ignore", []string{"set local parallel_tuple_cost = 0"}, []string{"set local parallel_tuple_cost to default"}},
+		{"ignore",
+			[]string{"select set_config('strata.parallel_tuple_cost', current_setting('parallel_tuple_cost'), true), set_config('parallel_tuple_cost', '0', true)"},
+			[]string{"select set_config('parallel_tuple_cost', current_setting('strata.parallel_tuple_cost'), true)"}},
 		{"invalidate", nil, nil},
 		{"new_record", nil, nil},
 	} {

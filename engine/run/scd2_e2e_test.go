@@ -495,3 +495,35 @@ func TestSCD2Grants(t *testing.T) {
 		}
 	}
 }
+
+// The parallel join of hard_deletes ignore changes a planner setting for
+// one statement only: what a pre-hook set for the build is in force again
+// for the post-hook, which fails the build otherwise.
+func TestSCD2KeepsParallelSetting(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, `      materialized: scd2
+      unique_key: [tenant, id]
+      strategy: check
+      hard_deletes: ignore
+      pre_hook: ["set local parallel_tuple_cost = 0.25"]
+      post_hook: ["do $$ begin if current_setting('parallel_tuple_cost') <> '0.25' then raise exception 'parallel_tuple_cost is %', current_setting('parallel_tuple_cost'); end if; end $$"]
+`)
+	for day := 1; day <= 2; day++ {
+		execSQL(t, url, daySQL(day))
+		if code, out := runStrata(dir, "run"); code != 0 {
+			t.Fatalf("day %d: exit %d\n%s", day, code, out)
+		}
+	}
+	// The build did change the setting around its join, so the post-hook's
+	// check was not trivially true.
+	run := filepath.Join(dir, "target", "run", "models", "dim_c.sql")
+	data, err := os.ReadFile(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"set_config('parallel_tuple_cost', '0', true)", "set_config('parallel_tuple_cost', current_setting('strata.parallel_tuple_cost'), true)"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s does not have %q:\n%s", run, want, data)
+		}
+	}
+}
