@@ -35,6 +35,10 @@ type SCD2 struct {
 	// order; Compare the columns whose change makes a new version (strategy
 	// check: check_cols, or every non-key column of both source and dimension).
 	Keys, Columns, Compare []string
+	// ByText are the Compare columns the database has no equality for
+	// between source and dimension (json, xml, the geometric types, or a type
+	// that changed): they are compared by their text.
+	ByText []string
 	// Carry are the dimension's own columns (not bookkeeping) that a deletion
 	// marker copies from the version it closes: every column, including those
 	// the source no longer has.
@@ -292,8 +296,30 @@ func (s *SCD2) changed() string {
 	if len(s.Compare) == 0 {
 		return "false"
 	}
-	// Row comparison with IS DISTINCT FROM: NULL to NULL is no change.
-	return fmt.Sprintf("row(%s) is distinct from row(%s)", strings.Join(qualified("s", s.Compare), ", "), strings.Join(qualified("d", s.Compare), ", "))
+	return s.distinct(s.Compare)
+}
+
+// distinct compares cols of s and d as a row with IS DISTINCT FROM, so that
+// NULL to NULL is no change; the ByText columns as text.
+func (s *SCD2) distinct(cols []string) string {
+	side := func(alias string) string {
+		q := qualified(alias, cols)
+		for i, c := range cols {
+			if slices.Contains(s.ByText, c) {
+				q[i] += "::text"
+			}
+		}
+		return strings.Join(q, ", ")
+	}
+	return fmt.Sprintf("row(%s) is distinct from row(%s)", side("s"), side("d"))
+}
+
+// CompareProbe plans, without reading a row, the comparison of cols between
+// the staged source and the dimension: it fails when the database has no
+// equality for one of them (SQLSTATE 42883), which the runner then compares
+// by text (ByText).
+func (s *SCD2) CompareProbe(cols []string) string {
+	return fmt.Sprintf("select %s from %s as s, %s as d where false", s.distinct(cols), s.Source.Q(), s.Target.Q())
 }
 
 // Changes collects, in one pass over the source and the current versions,

@@ -81,6 +81,22 @@ where (s."tenant" is null and not d."is_deleted")
 	}
 }
 
+// TestSCD2ByText: columns without an equality are compared as text, on both
+// sides, in the change test and in the probe that finds them.
+func TestSCD2ByText(t *testing.T) {
+	d := scd2Fixture("check", "ignore")
+	d.ByText = []string{"name"}
+	if got, want := d.changed(), `row(s."name"::text, s."updated_at") is distinct from row(d."name"::text, d."updated_at")`; got != want {
+		t.Errorf("changed:\n got %s\nwant %s", got, want)
+	}
+	if got, want := d.CompareProbe([]string{"updated_at"}), `select row(s."updated_at") is distinct from row(d."updated_at") from "wh"."dim_customer__strata_src" as s, "wh"."dim_customer" as d where false`; got != want {
+		t.Errorf("probe:\n got %s\nwant %s", got, want)
+	}
+	if got, want := d.CompareProbe(d.Compare), `select row(s."name"::text, s."updated_at") is distinct from row(d."name"::text, d."updated_at") from "wh"."dim_customer__strata_src" as s, "wh"."dim_customer" as d where false`; got != want {
+		t.Errorf("probe:\n got %s\nwant %s", got, want)
+	}
+}
+
 // TestSCD2ParallelChanges: only the left join of hard_deletes ignore is
 // let run in parallel, and the setting is put back after it (checked
 // against the database by TestSCD2KeepsParallelSetting).

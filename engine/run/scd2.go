@@ -326,6 +326,11 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			}
 		}
 	}
+	if d.UpdatedAt == "" && len(d.Compare) > 0 {
+		if d.ByText, err = scd2ByText(ctx, tx, d, exec); err != nil {
+			return st, err
+		}
+	}
 	before, after := d.ParallelChanges()
 	if err := exec.all(ctx, tx, before); err != nil {
 		return st, err
@@ -364,6 +369,43 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 		return st, err
 	}
 	return st, exec.all(ctx, tx, more)
+}
+
+// scd2ByText finds the compared columns the database has no equality for
+// between source and dimension: one probe of them all, planned without
+// reading a row, and only when it fails one per column, each under a
+// savepoint, since a failed statement aborts the transaction.
+func scd2ByText(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, exec stepExec) ([]string, error) {
+	const sp = "savepoint strata_scd2_compare"
+	noEquality := func(cols []string) (bool, error) {
+		if _, err := exec(ctx, tx, materialize.Step{SQL: sp, Body: -1}); err != nil {
+			return false, err
+		}
+		_, perr := exec(ctx, tx, materialize.Step{SQL: d.CompareProbe(cols), Body: -1})
+		var pg *pgconn.PgError
+		if perr != nil && (!errors.As(perr, &pg) || pg.Code != "42883") { // undefined_function
+			return false, perr
+		}
+		undo := []materialize.Step{{SQL: "release " + sp, Body: -1}}
+		if perr != nil {
+			undo = append([]materialize.Step{{SQL: "rollback to " + sp, Body: -1}}, undo...)
+		}
+		return perr != nil, exec.all(ctx, tx, undo)
+	}
+	if failed, err := noEquality(d.Compare); err != nil || !failed {
+		return nil, err
+	}
+	var byText []string
+	for _, c := range d.Compare {
+		failed, err := noEquality([]string{c})
+		if err != nil {
+			return nil, err
+		}
+		if failed {
+			byText = append(byText, c)
+		}
+	}
+	return byText, nil
 }
 
 // scd2Finish completes the dimension after a build: the configured indexes,

@@ -527,3 +527,48 @@ func TestSCD2KeepsParallelSetting(t *testing.T) {
 		}
 	}
 }
+
+// Columns of a type without an equality (json, point) are compared by their
+// text: an unchanged value makes no version, a changed one does, and NULL to
+// NULL is no change.
+func TestSCD2ComparesWithoutEquality(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, "      materialized: scd2\n      unique_key: [tenant, id]\n      strategy: check\n")
+	days := []string{
+		`('a', 1, '{"x": 1}', point(1, 2), 'Ann'), ('a', 2, null, null, 'Bob')`,
+		`('a', 1, '{"x": 1}', point(1, 2), 'Ann'), ('a', 2, null, null, 'Bob')`,
+		`('a', 1, '{"x": 2}', point(1, 2), 'Ann'), ('a', 2, null, point(0, 0), 'Bob')`,
+		`('a', 1, '{"x": 2}', point(1, 2), 'Anna'), ('a', 2, '[]', point(0, 0), 'Bob')`,
+	}
+	for i, rows := range days {
+		execSQL(t, url, "create schema if not exists raw; drop table if exists raw.customers; create table raw.customers (tenant text, id int, doc json, spot point, name text); insert into raw.customers values "+rows)
+		if code, out := runStrata(dir, "run"); code != 0 {
+			t.Fatalf("day %d: exit %d\n%s", i+1, code, out)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `select id || ' ' || coalesce(doc::text, '-') || ' ' || coalesce(spot::text, '-') || ' ' || name || ' ' || is_current::text
+		from public.dim_c order by id, valid_from`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`1 {"x": 1} (1,2) Ann false`,
+		`1 {"x": 2} (1,2) Ann false`,
+		`1 {"x": 2} (1,2) Anna true`,
+		`2 - - Bob false`,
+		`2 - (0,0) Bob false`,
+		`2 [] (0,0) Bob true`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
