@@ -52,6 +52,11 @@ type SCD2 struct {
 	SurrogateKey string
 	// IsDeleted names the flag of deletion markers (hard_deletes: new_record only).
 	IsDeleted string
+	// Markers says the dimension has the deletion flag: it is built under
+	// hard_deletes new_record, or was before. In every mode a current marker
+	// stands for a deleted key (one back in the source gets a new version),
+	// and new versions set the flag false.
+	Markers bool
 	// RunStartedAt is the change time of check strategy and of deletions.
 	RunStartedAt time.Time
 }
@@ -62,11 +67,15 @@ const IsDeletedColumn = "is_deleted"
 // Bookkeeping lists the columns strata maintains, which the source must not have.
 func (s *SCD2) Bookkeeping() []string {
 	out := []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent}
-	if s.HardDeletes == "new_record" {
+	if s.HardDeletes == "new_record" || s.Markers {
 		out = append(out, IsDeletedColumn)
 	}
 	return out
 }
+
+// workColumns are the columns Changes adds to the source's in its work
+// table, which the source therefore must not have.
+var workColumns = []string{"strata_closes", "strata_row", "strata_at", "strata_gone"}
 
 // CheckSource checks the columns the config names (unique_key, updated_at,
 // check_cols) against the source's Columns, and that the source has none of
@@ -93,6 +102,11 @@ func (s *SCD2) CheckSource(checkCols []string) error {
 	for _, b := range s.Bookkeeping() {
 		if has(b) {
 			errs = append(errs, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
+		}
+	}
+	for _, w := range workColumns {
+		if has(w) {
+			errs = append(errs, fmt.Sprintf("the model's query has a column %q, a name strata uses while it builds an scd2 dimension; rename it", w))
 		}
 	}
 	if len(errs) > 0 {
@@ -271,9 +285,13 @@ func (s *SCD2) Indexes() []Step {
 	t := s.Target
 	return []Step{
 		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", id(shortName(t.Name, "__scd2_key_uidx")), t.Q(), id(s.SurrogateKey)), Body: -1},
-		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", id(shortName(t.Name, "__scd2_history_uidx")), t.Q(), joinIDs(s.Keys), id(s.ValidFrom)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", id(s.HistoryIndex()), t.Q(), joinIDs(s.Keys), id(s.ValidFrom)), Body: -1},
 	}
 }
+
+// HistoryIndex names the index on (unique key, valid_from), which also
+// records the key the dimension was built with.
+func (s *SCD2) HistoryIndex() string { return shortName(s.Target.Name, "__scd2_history_uidx") }
 
 // AddColumn adds a column the source gained; the existing versions get NULL.
 func (s *SCD2) AddColumn(name, typ string) Step {
@@ -332,28 +350,32 @@ func (s *SCD2) CompareProbe(cols []string) string {
 // updates it before.
 func (s *SCD2) Changes() Step {
 	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", id(s.ValidFrom))}
-	// A key back after a deletion starts at its updated_at if that is later
-	// than the deletion, else when this run saw it come back.
-	switch s.HardDeletes {
-	case "invalidate":
-		at = append(at, fmt.Sprintf("case when d.%s is null then (select case when max(h.%s) >= %s then %s end from %s as h where %s) end",
-			id(s.SurrogateKey), id(s.ValidTo), s.when("s"), s.runTS(), s.Target.Q(), s.keyMatch("h", "s")))
-	case "new_record":
-		at = append(at, fmt.Sprintf("case when d.%s and d.%s >= %s then %s end", id(IsDeletedColumn), id(s.ValidFrom), s.when("s"), s.runTS()))
+	// A key with no current version may be back after a deletion (under
+	// invalidate, in this mode or an earlier one): it starts at its
+	// updated_at if that is later than the deletion, else when this run saw
+	// it come back, and never before the deletion's end: the run's start time
+	// has whole seconds and is taken before the lock, so it can be earlier.
+	at = append(at, fmt.Sprintf("case when d.%s is null then (select case when max(h.%s) >= %s then greatest(%s, max(h.%s) + interval '1 microsecond') end from %s as h where %s) end",
+		id(s.SurrogateKey), id(s.ValidTo), s.when("s"), s.runTS(), id(s.ValidTo), s.Target.Q(), s.keyMatch("h", "s")))
+	marker := "d." + id(IsDeletedColumn) + " is true" // NULL in rows from before the flag was kept in every mode
+	if s.Markers {
+		// Back after a deletion marker: the marker's start plus a
+		// microsecond at least (above), or this run's start.
+		at = append(at, fmt.Sprintf("case when %s and d.%s >= %s then %s end", marker, id(s.ValidFrom), s.when("s"), s.runTS()))
 	}
 	// The unique key has no NULL in the source, so a NULL key means no source row.
 	gone := "s." + id(s.Keys[0]) + " is null"
 	changed := []string{"d." + id(s.SurrogateKey) + " is null"}
-	if s.HardDeletes == "new_record" {
-		changed = append(changed, "d."+id(IsDeletedColumn))
+	if s.Markers {
+		changed = append(changed, marker)
 	}
 	changed = append(changed, s.changed())
 	join, where := "left join", fmt.Sprintf("(%s)", strings.Join(changed, " or "))
 	if s.HardDeletes != "ignore" {
 		join = "full join"
 		del := gone
-		if s.HardDeletes == "new_record" {
-			del += " and not d." + id(IsDeletedColumn)
+		if s.Markers {
+			del += " and not (" + marker + ")"
 		}
 		where = fmt.Sprintf("(%s)\n   or (not %s and %s)", del, gone, where)
 	}
@@ -409,7 +431,7 @@ func (s *SCD2) Insert() Step {
 	vals := []string{s.surrogate("c", "c.strata_at")}
 	vals = append(vals, qualified("c", s.Columns)...)
 	vals = append(vals, "c.strata_at", "null", "true")
-	if s.HardDeletes == "new_record" {
+	if s.Markers {
 		cols = append(cols, IsDeletedColumn)
 		vals = append(vals, "false")
 	}

@@ -1,6 +1,7 @@
 package materialize
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,7 @@ func scd2Fixture(strategy, hardDeletes string) *SCD2 {
 	if strategy == "timestamp" {
 		d.UpdatedAt = "updated_at"
 	}
+	d.Markers = hardDeletes == "new_record"
 	return d
 }
 
@@ -35,45 +37,55 @@ func scd2Fixture(strategy, hardDeletes string) *SCD2 {
 // changes, for both strategies and every hard_deletes mode.
 func TestSCD2Changes(t *testing.T) {
 	for _, tc := range []struct {
-		strategy, hardDeletes, want string
+		strategy, hardDeletes string
+		markers               bool
+		want                  string
 	}{
-		{"check", "ignore", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond') as strata_at, s."tenant" is null as strata_gone
+		{"check", "ignore", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= '2024-01-02T03:04:05Z'::timestamptz then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 left join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
 where (d."customer_key" is null or row(s."name", s."updated_at") is distinct from row(d."name", d."updated_at"))`},
-		{"check", "invalidate", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= '2024-01-02T03:04:05Z'::timestamptz then '2024-01-02T03:04:05Z'::timestamptz end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
+		{"check", "invalidate", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= '2024-01-02T03:04:05Z'::timestamptz then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 full join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
 where (s."tenant" is null)
    or (not s."tenant" is null and (d."customer_key" is null or row(s."name", s."updated_at") is distinct from row(d."name", d."updated_at")))`},
-		{"check", "new_record", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."is_deleted" and d."valid_from" >= '2024-01-02T03:04:05Z'::timestamptz then '2024-01-02T03:04:05Z'::timestamptz end) as strata_at, s."tenant" is null as strata_gone
+		{"check", "new_record", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= '2024-01-02T03:04:05Z'::timestamptz then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end, case when d."is_deleted" is true and d."valid_from" >= '2024-01-02T03:04:05Z'::timestamptz then '2024-01-02T03:04:05Z'::timestamptz end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 full join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
-where (s."tenant" is null and not d."is_deleted")
-   or (not s."tenant" is null and (d."customer_key" is null or d."is_deleted" or row(s."name", s."updated_at") is distinct from row(d."name", d."updated_at")))`},
-		{"timestamp", "ignore", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond') as strata_at, s."tenant" is null as strata_gone
+where (s."tenant" is null and not (d."is_deleted" is true))
+   or (not s."tenant" is null and (d."customer_key" is null or d."is_deleted" is true or row(s."name", s."updated_at") is distinct from row(d."name", d."updated_at")))`},
+		{"timestamp", "ignore", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 left join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
 where (d."customer_key" is null or (s."updated_at" > d."updated_at" or (d."updated_at" is null and s."updated_at" is not null)))`},
-		{"timestamp", "invalidate", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then '2024-01-02T03:04:05Z'::timestamptz end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
+		{"timestamp", "invalidate", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 full join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
 where (s."tenant" is null)
    or (not s."tenant" is null and (d."customer_key" is null or (s."updated_at" > d."updated_at" or (d."updated_at" is null and s."updated_at" is not null))))`},
-		{"timestamp", "new_record", `create temporary table "strata_scd2_changes" on commit drop as
-select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond', case when d."is_deleted" and d."valid_from" >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then '2024-01-02T03:04:05Z'::timestamptz end) as strata_at, s."tenant" is null as strata_gone
+		{"timestamp", "new_record", false, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest(coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz), d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end, case when d."is_deleted" is true and d."valid_from" >= coalesce(s."updated_at"::timestamptz, '2024-01-02T03:04:05Z'::timestamptz) then '2024-01-02T03:04:05Z'::timestamptz end) as strata_at, s."tenant" is null as strata_gone
 from "wh"."dim_customer__strata_src" as s
 full join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
-where (s."tenant" is null and not d."is_deleted")
-   or (not s."tenant" is null and (d."customer_key" is null or d."is_deleted" or (s."updated_at" > d."updated_at" or (d."updated_at" is null and s."updated_at" is not null))))`},
+where (s."tenant" is null and not (d."is_deleted" is true))
+   or (not s."tenant" is null and (d."customer_key" is null or d."is_deleted" is true or (s."updated_at" > d."updated_at" or (d."updated_at" is null and s."updated_at" is not null))))`},
+		// A dimension once built under new_record keeps its markers meaning deleted.
+		{"check", "ignore", true, `create temporary table "strata_scd2_changes" on commit drop as
+select s.*, d."customer_key" as strata_closes, d.strata_row, greatest('2024-01-02T03:04:05Z'::timestamptz, d."valid_from" + interval '1 microsecond', case when d."customer_key" is null then (select case when max(h."valid_to") >= '2024-01-02T03:04:05Z'::timestamptz then greatest('2024-01-02T03:04:05Z'::timestamptz, max(h."valid_to") + interval '1 microsecond') end from "wh"."dim_customer" as h where h."tenant" = s."tenant" and h."id" = s."id") end, case when d."is_deleted" is true and d."valid_from" >= '2024-01-02T03:04:05Z'::timestamptz then '2024-01-02T03:04:05Z'::timestamptz end) as strata_at, s."tenant" is null as strata_gone
+from "wh"."dim_customer__strata_src" as s
+left join (select ctid as strata_row, * from "wh"."dim_customer" where "is_current") as d on d."tenant" = s."tenant" and d."id" = s."id"
+where (d."customer_key" is null or d."is_deleted" is true or row(s."name", s."updated_at") is distinct from row(d."name", d."updated_at"))`},
 	} {
-		t.Run(tc.strategy+"/"+tc.hardDeletes, func(t *testing.T) {
-			got := scd2Fixture(tc.strategy, tc.hardDeletes).Changes()
+		t.Run(fmt.Sprintf("%s/%s/markers=%v", tc.strategy, tc.hardDeletes, tc.markers), func(t *testing.T) {
+			d := scd2Fixture(tc.strategy, tc.hardDeletes)
+			d.Markers = d.Markers || tc.markers
+			got := d.Changes()
 			if got.SQL != tc.want || got.Body != -1 {
 				t.Errorf("got (body %d)\n%s\nwant\n%s", got.Body, got.SQL, tc.want)
 			}
@@ -296,6 +308,17 @@ func TestSCD2Errors(t *testing.T) {
 			d.Columns = append(d.Columns, "is_deleted")
 			return d
 		}(), nil, ""},
+		{"is_deleted once the dimension has markers", func() *SCD2 {
+			d := scd2Fixture("check", "invalidate")
+			d.Markers = true
+			d.Columns = append(d.Columns, "is_deleted")
+			return d
+		}(), nil, `the model's query has a column "is_deleted", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns (the query has: tenant, id, name, updated_at, is_deleted)`},
+		{"names of the work table", func() *SCD2 {
+			d := scd2Fixture("check", "ignore")
+			d.Columns = append(d.Columns, "strata_gone", "strata_row")
+			return d
+		}(), nil, `the model's query has a column "strata_row", a name strata uses while it builds an scd2 dimension; rename it; the model's query has a column "strata_gone", a name strata uses while it builds an scd2 dimension; rename it (the query has: tenant, id, name, updated_at, strata_gone, strata_row)`},
 	} {
 		err := tc.d.CheckSource(tc.checkCols)
 		got := ""

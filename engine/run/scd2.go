@@ -285,29 +285,42 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	if err != nil {
 		return st, err
 	}
-	have := map[string]bool{}
+	have := map[string]string{} // column: type
 	for _, c := range dim {
-		have[c.Name] = true
+		have[c.Name] = c.Type
 	}
 	for _, b := range []string{d.SurrogateKey, d.ValidFrom, d.ValidTo, d.IsCurrent} {
-		if !have[b] {
+		if _, ok := have[b]; !ok {
 			return st, fmt.Errorf("%s has no column %q, so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history", n.Relation, b)
 		}
 	}
+	if _, d.Markers = have[materialize.IsDeletedColumn]; d.Markers {
+		// The flag is bookkeeping now, whatever the mode.
+		if err := d.CheckSource(n.Config.CheckCols); err != nil {
+			return st, err
+		}
+	}
+	if err := scd2SameKey(ctx, tx, n, d); err != nil {
+		return st, err
+	}
+	if err := scd2SameTypes(n, src, have); err != nil {
+		return st, err
+	}
 	// A column new in the source is added; the versions before it get NULL.
 	for _, c := range src {
-		if !have[c.Name] {
+		if _, ok := have[c.Name]; !ok {
 			if _, err := exec(ctx, tx, d.AddColumn(c.Name, c.Type)); err != nil {
 				return st, err
 			}
 			dim = append(dim, c)
-			have[c.Name] = true
+			have[c.Name] = c.Type
 		}
 	}
-	if d.HardDeletes == "new_record" && !have[materialize.IsDeletedColumn] {
+	if d.HardDeletes == "new_record" && !d.Markers {
 		if _, err := exec(ctx, tx, d.AddIsDeleted()); err != nil {
 			return st, err
 		}
+		d.Markers = true
 	}
 	book := d.Bookkeeping()
 	book = append(book, materialize.IsDeletedColumn)
@@ -369,6 +382,45 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 		return st, err
 	}
 	return st, exec.all(ctx, tx, more)
+}
+
+// scd2SameKey refuses a unique_key other than the one the dimension was
+// built with, which its history index records: with another key every
+// entity would get a second current version. A dimension without that
+// index (dropped by hand) is not checked.
+func scd2SameKey(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2) error {
+	built, err := postgres.IndexColumns(ctx, tx, postgres.Rel{Schema: d.Target.Schema, Name: d.HistoryIndex()})
+	if err != nil || len(built) == 0 {
+		return err
+	}
+	want := append(slices.Clone(d.Keys), d.ValidFrom)
+	if slices.Equal(built, want) {
+		return nil
+	}
+	was := built
+	if len(was) > 0 && was[len(was)-1] == d.ValidFrom {
+		was = was[:len(was)-1]
+	}
+	return fmt.Errorf("%s was built with unique_key (%s) but the config now says (%s); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history",
+		n.Relation, strings.Join(was, ", "), strings.Join(d.Keys, ", "))
+}
+
+// scd2SameTypes refuses source columns whose type differs from the
+// dimension's, all of them in one error: their values would be cast into
+// the old type (losing precision, or failing), and then differ from the
+// source again at every build.
+func scd2SameTypes(n *manifest.Node, src []postgres.Column, dim map[string]string) error {
+	var changed []string
+	for _, c := range src {
+		if t, ok := dim[c.Name]; ok && t != c.Type {
+			changed = append(changed, fmt.Sprintf("%q is %s in the dimension but %s in the model's query", c.Name, t, c.Type))
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("column types changed since %s was built: %s. Cast them in the model to the dimension's types, change the dimension's columns (alter table ... alter column ... type ...), or rebuild it with --full-refresh --full-refresh-scd2, which drops its history",
+		n.Relation, strings.Join(changed, "; "))
 }
 
 // scd2ByText finds the compared columns the database has no equality for

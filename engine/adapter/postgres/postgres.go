@@ -135,6 +135,21 @@ func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
 	})
 }
 
+// IndexColumns lists the columns of index r in key order; none when there
+// is no such index. An expression in the index reads as "".
+func IndexColumns(ctx context.Context, q Querier, r Rel) ([]string, error) {
+	rows, err := q.Query(ctx, `select coalesce(a.attname, '')
+		from pg_index i
+		cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+		left join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+		where i.indexrelid = to_regclass($1)
+		order by k.ord`, r.Q())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // ResultColumns describes the columns a query would return, without running it.
 func ResultColumns(ctx context.Context, tx pgx.Tx, sql string) ([]Column, error) {
 	sd, err := tx.Conn().PgConn().Prepare(ctx, "", sql, nil)

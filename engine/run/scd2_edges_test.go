@@ -1,0 +1,189 @@
+package run_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/internal/pgtest"
+)
+
+// scd2Steps drives one dimension, dim_c over raw.customers (id int, v text,
+// updated_at timestamptz), through steps: each sets the config, changes the
+// source, runs, and says what the run must print. After every step the
+// history must be sound (checkHistory).
+type scd2Step struct {
+	config string // the model's config; "" keeps the previous one
+	sql    string // run against the database before the build
+	code   int    // strata's exit code
+	out    string // in strata's output
+}
+
+func runSCD2Steps(t *testing.T, url, dir string, steps []scd2Step) {
+	t.Helper()
+	for i, s := range steps {
+		if s.config != "" {
+			body := "models:\n  - name: dim_c\n    config:\n" + s.config
+			if err := os.WriteFile(filepath.Join(dir, "models", "schema.yml"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s.sql != "" {
+			execSQL(t, url, s.sql)
+		}
+		code, out := runStrata(dir, "run")
+		if code != s.code || !strings.Contains(out, s.out) {
+			t.Fatalf("step %d: exit %d, want %d and %q in:\n%s", i+1, code, s.code, s.out, out)
+		}
+		checkHistory(t, url)
+	}
+}
+
+// checkHistory fails the test when a key's versions overlap, run
+// backwards, or are not exactly one current at the end, or when a
+// surrogate key repeats.
+func checkHistory(t *testing.T, url string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var bad, dupKeys, twoCurrent int
+	err = conn.QueryRow(context.Background(), `select
+		(select count(*) from (
+			select valid_from, valid_to, is_current, lead(valid_from) over (partition by id order by valid_from) as next_from
+			from public.dim_c) v
+		 where (valid_to is not null and valid_to <= valid_from)
+		    or (next_from is not null and (valid_to is null or valid_to > next_from))
+		    or (is_current <> (valid_to is null))),
+		(select count(*) - count(distinct dim_c_key) from public.dim_c),
+		(select count(*) from (select id from public.dim_c where is_current group by id having count(*) > 1) c)`).Scan(&bad, &dupKeys, &twoCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad+dupKeys+twoCurrent > 0 {
+		t.Fatalf("unsound history (%d bad versions, %d repeated surrogate keys, %d keys with two current versions):\n%s",
+			bad, dupKeys, twoCurrent, strings.Join(dimRows(t, url), "\n"))
+	}
+}
+
+func dimRows(t *testing.T, url string) []string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `select concat_ws(' ', id, v, updated_at, valid_from, coalesce(valid_to::text, '-'), is_current, to_jsonb(d)->>'is_deleted')
+		from public.dim_c as d order by id, valid_from`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+const scd2Source = "create schema if not exists raw; drop table if exists raw.customers; create table raw.customers (id int, v text, updated_at timestamptz); "
+
+// A key back after a deletion never starts before the deletion ended,
+// whatever its updated_at and however close together the builds.
+func TestSCD2ReturnAfterDeletion(t *testing.T) {
+	const ts = "      materialized: scd2\n      unique_key: id\n      strategy: timestamp\n      updated_at: updated_at\n      hard_deletes: invalidate\n"
+	t.Run("updated_at in the future", func(t *testing.T) {
+		url := pgtest.DB(t)
+		dir := scd2Project(t, url, ts)
+		runSCD2Steps(t, url, dir, []scd2Step{
+			{sql: scd2Source + "insert into raw.customers values (1, 'a', '2030-01-01')", out: "SCD2 1 new"},
+			{sql: "delete from raw.customers", out: "1 deleted"},
+			// Before, this version started where the first did: a repeated surrogate key.
+			{sql: "insert into raw.customers values (1, 'a', '2030-01-01')", out: "SCD2 1 new"},
+			{sql: "delete from raw.customers", out: "1 deleted"},
+			// Before, this one started in 2029, inside the deleted version.
+			{sql: "insert into raw.customers values (1, 'a', '2029-06-01')", out: "SCD2 1 new"},
+		})
+		if got := len(dimRows(t, url)); got != 3 {
+			t.Errorf("%d versions, want 3:\n%s", got, strings.Join(dimRows(t, url), "\n"))
+		}
+	})
+	t.Run("check strategy within one second", func(t *testing.T) {
+		url := pgtest.DB(t)
+		dir := scd2Project(t, url, "      materialized: scd2\n      unique_key: id\n      strategy: check\n      hard_deletes: invalidate\n")
+		// The run's start time has whole seconds: start just after one
+		// begins, so that the four builds (about 0.1 s each) share it.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
+		runSCD2Steps(t, url, dir, []scd2Step{
+			{sql: scd2Source + "insert into raw.customers values (1, 'a', null), (2, 'b', null)", out: "SCD2 2 new"},
+			{sql: "delete from raw.customers where id = 2", out: "1 deleted"},
+			{sql: "insert into raw.customers values (2, 'b', null)", out: "SCD2 1 new"},
+			{sql: "update raw.customers set v = 'c' where id = 2", out: "1 changed"},
+		})
+	})
+}
+
+// Switching hard_deletes between builds keeps the history sound: a
+// deletion marker stays a deletion in every mode, rows written in any mode
+// carry the flag once the dimension has it, and a key deleted under
+// invalidate comes back after its deletion in every mode.
+func TestSCD2SwitchHardDeletes(t *testing.T) {
+	mode := func(m string) string {
+		return "      materialized: scd2\n      unique_key: id\n      strategy: timestamp\n      updated_at: updated_at\n      hard_deletes: " + m + "\n"
+	}
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, mode("new_record"))
+	runSCD2Steps(t, url, dir, []scd2Step{
+		{sql: scd2Source + "insert into raw.customers values (1, 'a', '2024-01-01'), (2, 'b', '2024-01-01')", out: "SCD2 2 new"},
+		{sql: "delete from raw.customers where id = 2", out: "1 deleted"},
+		// Back under ignore: the marker is closed and a live version starts.
+		{config: mode("ignore"), sql: "insert into raw.customers values (2, 'b', '2024-01-01'), (3, 'c', '2024-01-01')", out: "SCD2 1 new, 1 changed"},
+		// Key 3 came in under ignore; under new_record its deletion is seen.
+		{config: mode("new_record"), sql: "delete from raw.customers where id = 3", out: "1 deleted"},
+		// Under invalidate, key 1 is closed without a marker ...
+		{config: mode("invalidate"), sql: "delete from raw.customers where id = 1", out: "1 deleted"},
+		// ... and comes back, under new_record, after its deletion although
+		// its updated_at is older.
+		{config: mode("new_record"), sql: "insert into raw.customers values (1, 'a', '2024-02-01')", out: "SCD2 1 new"},
+	})
+	var current string
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(context.Background(), `select string_agg(id || ':' || is_deleted, ' ' order by id) from public.dim_c where is_current`).Scan(&current); err != nil {
+		t.Fatal(err)
+	}
+	if want := "1:false 2:false 3:true"; current != want {
+		t.Errorf("current versions %s, want %s:\n%s", current, want, strings.Join(dimRows(t, url), "\n"))
+	}
+}
+
+// A source column whose type changed, and a unique_key other than the one
+// the dimension was built with, are refused before the dimension changes.
+func TestSCD2RefusesChangedShape(t *testing.T) {
+	const cfg = "      materialized: scd2\n      unique_key: id\n      strategy: check\n"
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, cfg)
+	runSCD2Steps(t, url, dir, []scd2Step{
+		{sql: scd2Source + "alter table raw.customers add column amt numeric(10,2); insert into raw.customers values (1, 'a', null, 1.23)", out: "SCD2 1 new"},
+	})
+	before := strings.Join(dimRows(t, url), "\n")
+	runSCD2Steps(t, url, dir, []scd2Step{
+		{sql: "alter table raw.customers alter amt type numeric(10,4), alter v type varchar(5); update raw.customers set amt = 1.2345", code: 1,
+			out: `column types changed since public.dim_c was built: "v" is text in the dimension but character varying(5) in the model's query; "amt" is numeric(10,2) in the dimension but numeric(10,4) in the model's query. Cast them in the model`},
+		{config: strings.Replace(cfg, "unique_key: id", "unique_key: [v, id]", 1),
+			sql: "alter table raw.customers alter amt type numeric(10,2), alter v type text", code: 1,
+			out: "public.dim_c was built with unique_key (id) but the config now says (v, id); with another key every entity would get a second current version"},
+	})
+	if after := strings.Join(dimRows(t, url), "\n"); after != before {
+		t.Errorf("the dimension changed:\n%s\nwas:\n%s", after, before)
+	}
+}
