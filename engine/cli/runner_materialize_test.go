@@ -121,6 +121,8 @@ func TestRunnerIncrementalStrategies(t *testing.T) {
 	}
 }
 
+// A merge without a unique key is refused before anything runs (it used to
+// pass the first build and fail the second).
 func TestRunnerIncrementalNeedsUniqueKey(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -128,9 +130,8 @@ func TestRunnerIncrementalNeedsUniqueKey(t *testing.T) {
 		"models/m.sql":      `select 1 as id`,
 		"models/schema.yml": "models:\n  - name: m\n    config: {materialized: incremental, incremental_strategy: merge}\n",
 	})
-	must(t, 0, dir, "run")
-	out := must(t, 1, dir, "run")
-	if !strings.Contains(out, "needs a unique_key") {
+	out := must(t, 2, dir, "run")
+	if !strings.Contains(out, "models/schema.yml:3:63: incremental_strategy: merge needs a unique_key") || !strings.Contains(out, "nothing was run") {
 		t.Errorf("no clear message:\n%s", out)
 	}
 }

@@ -202,6 +202,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			n.Macros = tp.Macros
 		}
 		n.Config, n.ConfigPos = resolve(layers, &diags)
+		checkModelConfig(n, &diags)
 		n.Relation = m.relation(n)
 		m.add(n)
 	}
