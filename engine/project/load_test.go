@@ -2,6 +2,7 @@ package project
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -58,5 +59,61 @@ func TestLoadReadsOnlyProjectFolders(t *testing.T) {
 	}
 	if len(p.Seeds) != 1 || len(p.Macros) != 1 || len(p.Singular) != 1 {
 		t.Errorf("%d seeds, %d macro files, %d singular tests; want 1 of each", len(p.Seeds), len(p.Macros), len(p.Singular))
+	}
+}
+
+// YAML merge keys work as in dbt projects: merged keys fill in what the
+// mapping does not set itself; a single hook needs no list; a second
+// document in a file is an error, not ignored.
+func TestLoadYAMLForms(t *testing.T) {
+	for _, tc := range []struct {
+		name, project, schema string
+		check                 func(*testing.T, *Project)
+		errs                  string
+	}{
+		{name: "merge keys",
+			project: "name: shop\nmodels:\n  staging: &defaults {materialized: table, schema: s, tags: [a]}\n  marts:\n    <<: *defaults\n    schema: m\n",
+			check: func(t *testing.T, p *Project) {
+				l := p.Folders["marts"]
+				if l["schema"].V != "m" || l["materialized"].V != "table" {
+					t.Errorf("marts = %v, want schema m (its own) and materialized table (merged)", l)
+				}
+			}},
+		{name: "merge of a list of mappings, the first wins",
+			project: "name: shop\nmodels:\n  marts: {<<: [{materialized: view, schema: one}, {schema: two, tags: [t]}]}\n",
+			check: func(t *testing.T, p *Project) {
+				l := p.Folders["marts"]
+				if l["schema"].V != "one" || l["materialized"].V != "view" || l["tags"].V == nil {
+					t.Errorf("marts = %v, want schema one, materialized view and the tags", l)
+				}
+			}},
+		{name: "merge of a scalar",
+			project: "name: shop\nmodels:\n  marts: {<<: 3}\n",
+			errs:    `project.yaml:3:11: << merges a mapping or a list of mappings, got "3"`},
+		{name: "one hook as a string",
+			project: "name: shop\non-run-end: select 1\n",
+			check: func(t *testing.T, p *Project) {
+				if len(p.OnRunEnd) != 1 || p.OnRunEnd[0].SQL != "select 1" {
+					t.Errorf("on-run-end = %v, want [select 1]", p.OnRunEnd)
+				}
+			}},
+		{name: "second document",
+			project: "name: shop\n",
+			schema:  "models:\n  - name: a\n---\nmodels:\n  - name: nope\n",
+			errs:    "models/schema.yml:3:1: a second YAML document (after ---): a file here holds one; move it to a file of its own"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"project.yaml": {Data: []byte(tc.project)}, "models/a.sql": {Data: []byte("select 1")}}
+			if tc.schema != "" {
+				fsys["models/schema.yml"] = &fstest.MapFile{Data: []byte(tc.schema)}
+			}
+			p, diags := Load(fsys)
+			if got := diags.Error(); !strings.Contains(got, tc.errs) || (tc.errs == "" && diags.HasErrors()) {
+				t.Fatalf("diagnostics:\n%s\nwant %q", got, tc.errs)
+			}
+			if tc.check != nil {
+				tc.check(t, p)
+			}
+		})
 	}
 }

@@ -439,9 +439,11 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			continue
 		}
 		var hooks []Hook
-		nodes := d.list(n.value, k)
+		var nodes []*yaml.Node
 		if nn := resolve(n.value); nn != nil && nn.Kind == yaml.ScalarNode && nn.Tag != "!!null" {
-			nodes = []*yaml.Node{nn}
+			nodes = []*yaml.Node{nn} // one statement needs no list
+		} else {
+			nodes = d.list(n.value, k)
 		}
 		for _, h := range nodes {
 			hooks = append(hooks, Hook{SQL: d.str(h, k), Pos: d.pos(h)})

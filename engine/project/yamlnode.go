@@ -1,7 +1,10 @@
 package project
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,8 +73,8 @@ func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[stri
 		d.errorf(n, "%s must be a mapping, got %s", what, kindName(n))
 		return out
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+	for _, kv := range d.entries(n, 0) {
+		k, v := kv[0], resolve(kv[1])
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(k, "%s: keys must be plain names", what)
 			continue
@@ -101,14 +104,61 @@ func (d *decoder) pairs(n *yaml.Node, what string) []field {
 	}
 	var out []field
 	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
+	for _, kv := range d.entries(n, 0) {
+		k := kv[0]
 		if line, dup := seen[k.Value]; dup {
 			d.errorf(k, "key %q appears twice in %s (first at line %d)", k.Value, what, line)
 			continue
 		}
 		seen[k.Value] = k.Line
-		out = append(out, field{key: k, value: resolve(n.Content[i+1])})
+		out = append(out, field{key: k, value: resolve(kv[1])})
+	}
+	return out
+}
+
+// entries lists the key and value nodes of mapping n with YAML merge keys
+// (`<<: *defaults`, or a list of such) expanded, as dbt projects use them: a
+// key written in the mapping wins over a merged one, and among merged
+// mappings the first wins. Merged keys keep their own positions.
+func (d *decoder) entries(n *yaml.Node, depth int) [][2]*yaml.Node {
+	var own, merged [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Tag != "!!merge" {
+			own = append(own, [2]*yaml.Node{k, v})
+			continue
+		}
+		srcs := []*yaml.Node{v}
+		if r := resolve(v); r != nil && r.Kind == yaml.SequenceNode {
+			srcs = r.Content
+		}
+		for _, src := range srcs {
+			src = resolve(src)
+			switch {
+			case src == nil:
+				d.errorf(k, "<< merges a mapping or a list of mappings, got nothing")
+			case src.Kind != yaml.MappingNode:
+				d.errorf(k, "<< merges a mapping or a list of mappings, got %s", kindName(src))
+			case depth >= 32:
+				d.errorf(k, "<< merges nested more than 32 deep")
+			default:
+				merged = append(merged, d.entries(src, depth+1)...)
+			}
+		}
+	}
+	if len(merged) == 0 {
+		return own
+	}
+	have := map[string]bool{}
+	for _, kv := range own {
+		have[kv[0].Value] = true
+	}
+	out := own
+	for _, kv := range merged {
+		if !have[kv[0].Value] {
+			have[kv[0].Value] = true
+			out = append(out, kv)
+		}
 	}
 	return out
 }
@@ -227,11 +277,23 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 }
 
 // parseYAML parses one file into its document node, reporting a syntax error with its line.
+// A file holds one document: a second one (after ---) is an error rather
+// than silently ignored.
 func parseYAML(file string, data []byte, diags *diag.List) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		diags.Errorf(yamlErrPos(file, err), "invalid YAML: %s", yamlErrMsg(err))
 		return nil
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column}, "a second YAML document (after ---): a file here holds one; move it to a file of its own")
+	} else if !errors.Is(err, io.EOF) {
+		diags.Errorf(yamlErrPos(file, err), "invalid YAML: %s", yamlErrMsg(err))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil
