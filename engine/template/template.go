@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -25,13 +26,36 @@ import (
 // Names of strata's own template functions.
 var strataFuncs = []string{"ref", "source", "this", "is_incremental", "config", "var", "env_var", "target", "include", "ident", "literal", "run_started_at"}
 
-func placeholderFuncs() template.FuncMap {
+// impureSprigFuncs are the sprig functions that sprig.HermeticTxtFuncMap still
+// has although they read the clock, randomness or the environment (the time
+// zone), so the same project would not always compile to the same SQL (SPEC 3).
+var impureSprigFuncs = []string{
+	// clock
+	"ago", "durationRound",
+	// the local time zone, i.e. the environment
+	"toDate", "mustToDate",
+	// randomness
+	"randInt", "shuffle", "bcrypt", "htpasswd", "encryptAES", "genPrivateKey",
+	"genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
+	"genSignedCert", "genSignedCertWithKey",
+}
+
+// hermeticSprig is sprig's hermetic function map without impureSprigFuncs.
+func hermeticSprig() template.FuncMap {
 	fm := sprig.HermeticTxtFuncMap()
+	for _, name := range impureSprigFuncs {
+		delete(fm, name)
+	}
+	return fm
+}
+
+func placeholderFuncs() template.FuncMap {
+	fm := hermeticSprig()
 	for _, name := range strataFuncs {
 		fm[name] = func(args ...any) (any, error) { return "", errors.New("not available here") }
 	}
-	fm["ident"] = Ident
-	fm["literal"] = Literal
+	fm["ident"] = identFunc
+	fm["literal"] = literalFunc
 	return fm
 }
 
@@ -447,7 +471,15 @@ type renderer struct {
 	t     *template.Template
 	env   Env
 	reads *Reads
+	// includes is the chain of macros being included, innermost last. include
+	// runs a macro with its own Execute, so text/template's depth limit never
+	// sees a macro that includes itself: this chain bounds it instead.
+	includes []string
 }
+
+// maxIncludeDepth is how deeply include may nest before a render fails; no
+// sensible project comes close, a macro that includes itself reaches it fast.
+const maxIncludeDepth = 100
 
 func (s *Set) newRenderer() (*renderer, error) {
 	clone, err := s.base.Clone()
@@ -472,7 +504,7 @@ func (t *Template) Render(env Env, data any) (string, Reads, error) {
 			return "", reads, err
 		}
 	}
-	r.env, r.reads = env, &reads
+	r.env, r.reads, r.includes = env, &reads, r.includes[:0]
 	var tmpl *template.Template
 	for name, tree := range t.trees {
 		nt, err := r.t.AddParseTree(name, tree)
@@ -546,6 +578,11 @@ func (r *renderer) funcs() template.FuncMap {
 			if m == nil {
 				return "", fmt.Errorf("macro %q is not defined", name)
 			}
+			if len(r.includes) >= maxIncludeDepth {
+				return "", fmt.Errorf("macro %q is included more than %d levels deep (does it include itself? %s)", name, maxIncludeDepth, includeChain(r.includes, name))
+			}
+			r.includes = append(r.includes, name)
+			defer func() { r.includes = r.includes[:len(r.includes)-1] }()
 			var dot any
 			switch len(args) {
 			case 0:
@@ -570,6 +607,70 @@ func recordRead(m *map[string]string, k, v string) {
 	(*m)[k] = v
 }
 
+// includeChain shows the start of an include chain that went too deep, as
+// a -> b -> a -> ..., short enough to read.
+func includeChain(chain []string, next string) string {
+	const shown = 6
+	all := append(append([]string(nil), chain...), next)
+	if len(all) <= shown {
+		return strings.Join(all, " -> ")
+	}
+	return strings.Join(all[:shown], " -> ") + " -> ..."
+}
+
+// identFunc is the template function ident: unlike Ident it refuses what
+// PostgreSQL would reject later, at run time, so validate reports it.
+func identFunc(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("ident needs a non-empty name (PostgreSQL has no zero-length identifiers)")
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", fmt.Errorf("ident %q contains a NUL byte, which PostgreSQL identifiers cannot hold", s)
+	}
+	return Ident(s), nil
+}
+
+// literalFunc is the template function literal. nil is SQL null; a list is a
+// parenthesized list of literals, for "x in {{ literal (list "a" "b") }}";
+// maps and nested lists have no SQL literal and are errors, as is a NUL byte,
+// which PostgreSQL text cannot hold.
+func literalFunc(v any) (string, error) {
+	rv := reflect.ValueOf(v)
+	switch {
+	case v == nil:
+		return "null", nil
+	case rv.Kind() == reflect.Map:
+		return "", fmt.Errorf("literal cannot quote a map (%v): give it a string, number, boolean or list", v)
+	case isList(rv):
+		if rv.Len() == 0 {
+			return "", errors.New("literal of an empty list: SQL has no empty list \"()\" (guard it with {{ if }})")
+		}
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			el := rv.Index(i).Interface()
+			if el != nil && (isList(reflect.ValueOf(el)) || reflect.ValueOf(el).Kind() == reflect.Map) {
+				return "", fmt.Errorf("literal of a list: element %d (%v) is not a string, number or boolean", i+1, el)
+			}
+			p, err := literalFunc(el)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = p
+		}
+		return "(" + strings.Join(parts, ", ") + ")", nil
+	}
+	if s := fmt.Sprint(v); strings.ContainsRune(s, 0) {
+		return "", fmt.Errorf("literal %q contains a NUL byte, which PostgreSQL text cannot hold", s)
+	}
+	return Literal(v), nil
+}
+
+// isList reports whether v is a slice or array other than []byte (which prints as text).
+func isList(v reflect.Value) bool {
+	k := v.Kind()
+	return (k == reflect.Slice || k == reflect.Array) && v.Type().Elem().Kind() != reflect.Uint8
+}
+
 // Ident quotes s as a PostgreSQL identifier.
 func Ident(s string) string {
 	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), `"`, `""`) + `"`
@@ -578,6 +679,9 @@ func Ident(s string) string {
 // Literal quotes s as a PostgreSQL string literal that means the same whatever
 // standard_conforming_strings is: an E” literal when s holds a backslash.
 func Literal(v any) string {
+	if v == nil {
+		return "null"
+	}
 	s := fmt.Sprint(v)
 	s = strings.ReplaceAll(s, "\x00", "")
 	if strings.Contains(s, `\`) {

@@ -86,7 +86,9 @@ func TestFunctions(t *testing.T) {
 
 // TestHermetic: sprig's clock, randomness and environment are not available.
 func TestHermetic(t *testing.T) {
-	for _, fn := range []string{"now", "date", "randAlpha", "uuidv4", "env", "expandenv", "getHostByName"} {
+	fns := []string{"now", "date", "randAlpha", "uuidv4", "env", "expandenv", "getHostByName"}
+	fns = append(fns, impureSprigFuncs...)
+	for _, fn := range fns {
 		t.Run(fn, func(t *testing.T) {
 			_, diags := testSet(t).Parse("models/me.sql", "{{ "+fn+" }}")
 			if !diags.HasErrors() || !strings.Contains(diags.Error(), `function "`+fn+`" not defined`) {
@@ -180,6 +182,81 @@ func TestQuoting(t *testing.T) {
 			}
 			if got := Literal(tc.in); got != tc.literal {
 				t.Errorf("Literal(%q) = %s, want %s", tc.in, got, tc.literal)
+			}
+		})
+	}
+}
+
+// TestIncludeItself: a macro that includes itself is an error naming the macro
+// chain, its file and the calling model, not a Go stack overflow.
+func TestIncludeItself(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/r.sql", Text: `{{ define "r" }}x{{ include "r" . }}{{ end }}` + "\n" +
+		`{{ define "a" }}{{ include "b" }}{{ end }}{{ define "b" }}{{ include "a" }}{{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tests := []struct{ text, want string }{
+		{`select {{ include "r" }}`, `macros/r.sql:1:21: macro "r" is included more than 100 levels deep (does it include itself? r -> r -> r -> r -> r -> r -> ...) (in macro "r", called from models/me.sql)`},
+		{`select {{ include "a" }}`, `macros/r.sql:2:62: macro "a" is included more than 100 levels deep (does it include itself? a -> b -> a -> b -> a -> b -> ...) (in macro "b", called from models/me.sql)`},
+	}
+	for _, tc := range tests {
+		tp, diags := set.Parse("models/me.sql", tc.text)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		// Twice: the renderer is reused, and its include chain must start empty.
+		for i := 0; i < 2; i++ {
+			_, _, err := tp.Render(testEnv(), nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("render %d of %s:\n got %v\nwant %s", i, tc.text, err, tc.want)
+			}
+		}
+	}
+}
+
+// TestDeepIncludeIsFine: nesting below the limit still renders.
+func TestDeepIncludeIsFine(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/n.sql", Text: `{{ define "n" }}{{ if gt . 0 }}{{ include "n" (sub . 1) }}{{ else }}done{{ end }}{{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tp, _ := set.Parse("models/me.sql", `{{ include "n" 99 }}`)
+	got, _, err := tp.Render(testEnv(), nil)
+	if err != nil || got != "done" {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
+
+// TestQuotingFunctions: ident and literal in templates refuse what PostgreSQL
+// would reject at run time, and literal of nil and lists is SQL, not Go.
+func TestQuotingFunctions(t *testing.T) {
+	tests := []struct{ text, want, err string }{
+		{text: `{{ literal nil }}`, want: `null`},
+		{text: `{{ literal (list "a" "b's") }}`, want: `('a', 'b''s')`},
+		{text: `{{ literal (list 1 nil) }}`, want: `('1', null)`},
+		{text: `{{ literal 2 }}`, want: `'2'`},
+		{text: `{{ literal (list) }}`, err: `models/me.sql:1:4: literal of an empty list: SQL has no empty list "()" (guard it with {{ if }})`},
+		{text: `{{ literal (list (list 1)) }}`, err: `models/me.sql:1:4: literal of a list: element 1 ([1]) is not a string, number or boolean`},
+		{text: `{{ literal (dict "a" 1) }}`, err: `models/me.sql:1:4: literal cannot quote a map (map[a:1]): give it a string, number, boolean or list`},
+		{text: `{{ literal "a\x00b" }}`, err: `models/me.sql:1:4: literal "a\x00b" contains a NUL byte, which PostgreSQL text cannot hold`},
+		{text: `{{ ident "" }}`, err: `models/me.sql:1:4: ident needs a non-empty name (PostgreSQL has no zero-length identifiers)`},
+		{text: `{{ ident "a\x00b" }}`, err: `models/me.sql:1:4: ident "a\x00b" contains a NUL byte, which PostgreSQL identifiers cannot hold`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, _, err := tp.Render(testEnv(), nil)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("got %q, %v\nwant error %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v, want %q", got, err, tc.want)
 			}
 		})
 	}
