@@ -65,6 +65,11 @@ func TestEphemeral(t *testing.T) {
 			want:  "with recursive \"__strata_ephemeral_e\" as (\nselect 1 as id\n),\n r(n) as (select id from \"__strata_ephemeral_e\" union all select n+1 from r where n < 3) select * from r",
 		},
 		{
+			name:  "an ephemeral ending in a semicolon and a comment",
+			files: map[string]string{"models/e.sql": eph("select 1 as id; -- trailing comment\n"), "models/m.sql": `select * from {{ ref "e" }}`},
+			want:  "with \"__strata_ephemeral_e\" as (\nselect 1 as id -- trailing comment\n)\nselect * from \"__strata_ephemeral_e\"",
+		},
+		{
 			name:  "a table is referenced, not inlined",
 			files: map[string]string{"models/t.sql": "select 1", "models/m.sql": `select * from {{ ref "t" }}`},
 			want:  `select * from "s"."t"`,
@@ -81,5 +86,36 @@ func TestEphemeral(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStripTrailingSemicolon: only the semicolons ending the statement go,
+// whatever comments follow them; quoted ones and earlier ones stay.
+func TestStripTrailingSemicolon(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"select 1", "select 1"},
+		{"select 1;", "select 1"},
+		{"select 1;;\n", "select 1"},
+		{"select 1; -- trailing comment", "select 1 -- trailing comment"},
+		{"select 1;\r\n-- a\r\n-- b\r\n", "select 1\r\n-- a\r\n-- b"},
+		{"select 1 /* x */ ; /* y; */", "select 1 /* x */  /* y; */"},
+		{"select ';'", "select ';'"},
+		{"select ';' ;", "select ';'"},
+		{"select 'it''s;'", "select 'it''s;'"},
+		{`select E'\\;' ;`, `select E'\\;'`},
+		{`select E'\' ; ' ;`, `select E'\' ; '`},
+		{`select E'\';'`, `select E'\';'`},
+		{`select ";" from t;`, `select ";" from t`},
+		{"select $$;$$", "select $$;$$"},
+		{"select $f$ ; $f$; -- é", "select $f$ ; $f$ -- é"},
+		{"select 1; select 2", "select 1; select 2"},
+		{"select 1 -- no; semicolon", "select 1 -- no; semicolon"},
+		{"select 1 -- c\n; -- d", "select 1 -- c\n -- d"},
+		{"select 'unterminated;", "select 'unterminated;"},
+	}
+	for _, tc := range tests {
+		if got := stripTrailingSemicolon(tc.in); got != tc.want {
+			t.Errorf("stripTrailingSemicolon(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
