@@ -70,6 +70,11 @@ func TestEphemeral(t *testing.T) {
 			want:  "with \"__strata_ephemeral_e\" as (\nselect 1 as id -- trailing comment\n)\nselect * from \"__strata_ephemeral_e\"",
 		},
 		{
+			name:  "files starting with a UTF-8 BOM",
+			files: map[string]string{"models/e.sql": "\ufeff" + eph("select 1 as id"), "models/m.sql": "\ufeffwith x as (select * from {{ ref \"e\" }}) select * from x"},
+			want:  "with \"__strata_ephemeral_e\" as (\nselect 1 as id\n),\n x as (select * from \"__strata_ephemeral_e\") select * from x",
+		},
+		{
 			name:  "a table is referenced, not inlined",
 			files: map[string]string{"models/t.sql": "select 1", "models/m.sql": `select * from {{ ref "t" }}`},
 			want:  `select * from "s"."t"`,

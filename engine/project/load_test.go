@@ -117,3 +117,39 @@ func TestLoadYAMLForms(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadStripsBOM: a UTF-8 byte order mark at the start of a model, macro
+// or singular test is not part of its SQL (PostgreSQL rejects it); one
+// elsewhere in the file is text like any other.
+func TestLoadStripsBOM(t *testing.T) {
+	const bom = "\ufeff"
+	fsys := fstest.MapFS{
+		"project.yaml": {Data: []byte("name: shop\n")},
+		"models/a.sql": {Data: []byte(bom + "select 1\r\n")},
+		"models/b.sql": {Data: []byte("select '" + bom + "'")},
+		"macros/m.sql": {Data: []byte(bom + `{{ define "m" }}1{{ end }}`)},
+		"tests/t.sql":  {Data: []byte(bom + "select 1 where false")},
+	}
+	p, diags := Load(fsys)
+	if p == nil || diags.HasErrors() {
+		t.Fatalf("Load: %v", diags)
+	}
+	got := map[string]string{p.Macros[0].Path: p.Macros[0].Text, p.Singular[0].Path: p.Singular[0].SQL}
+	for _, m := range p.Models {
+		got[m.Path] = m.SQL
+	}
+	want := map[string]string{
+		"models/a.sql": "select 1\r\n",
+		"models/b.sql": "select '" + bom + "'",
+		"macros/m.sql": `{{ define "m" }}1{{ end }}`,
+		"tests/t.sql":  "select 1 where false",
+	}
+	for path, w := range want {
+		if got[path] != w {
+			t.Errorf("%s: got %q, want %q", path, got[path], w)
+		}
+	}
+	if p.Models[0].Checksum != Checksum([]byte("select 1\r\n")) {
+		t.Errorf("checksum of models/a.sql is not that of its text without the BOM")
+	}
+}

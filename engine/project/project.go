@@ -5,6 +5,7 @@
 package project
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -186,6 +187,14 @@ func Checksum(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// stripBOM drops the UTF-8 byte order mark some Windows editors put at the
+// start of a file: PostgreSQL would read it as part of the first word, and
+// it would hide a leading "with" from the ephemeral-CTE merge. It is one
+// character before line 1, so lines and columns stay right without it.
+func stripBOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("\ufeff"))
+}
+
 // readModels reads the models' SQL files from a few goroutines (a big project
 // has thousands, and reading each is mostly waiting on system calls) and
 // returns the models that could be read, in their order.
@@ -198,6 +207,7 @@ func readModels(fsys fs.FS, models []*Model, diags *diag.List) []*Model {
 			errs[i] = err
 			return
 		}
+		b = stripBOM(b)
 		m.SQL, m.Checksum = string(b), Checksum(b)
 	})
 	out := models[:0]
@@ -281,6 +291,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
 				return nil
 			}
+			b = stripBOM(b)
 			p.Macros = append(p.Macros, &MacroFile{Path: p0, Text: string(b), Checksum: Checksum(b)})
 		case top == "tests" && ext == ".sql":
 			b, err := fs.ReadFile(fsys, p0)
@@ -288,6 +299,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
 				return nil
 			}
+			b = stripBOM(b)
 			p.Singular = append(p.Singular, &SingularTest{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0, SQL: string(b), Checksum: Checksum(b)})
 		}
 		return nil
