@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"gopkg.in/yaml.v3"
 
 	"strata/engine/compile"
 	"strata/engine/diag"
@@ -233,8 +232,8 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		vars[k] = v
 	}
 	if f != nil && f.vars != "" {
-		var over map[string]any
-		if err := yaml.Unmarshal([]byte(f.vars), &over); err != nil {
+		over, err := project.DecodeVars(f.vars)
+		if err != nil {
 			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
 		}
 		for k, v := range over {

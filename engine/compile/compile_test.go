@@ -124,3 +124,30 @@ func TestStripTrailingSemicolon(t *testing.T) {
 		}
 	}
 }
+
+// TestVarsRenderAsWritten: vars from project.yaml render as the user wrote
+// them (dbt's way), not as Go formats a time.Time, a float, nil or a map.
+func TestVarsRenderAsWritten(t *testing.T) {
+	fsys := fstest.MapFS{
+		"project.yaml": {Data: []byte("name: p\nvars:\n  d: 2024-01-01\n  f: 1.0\n  z: null\n  m: {a: 1, d: 2024-01-02}\n  l: [x, 2.50]\n")},
+		"models/m.sql": {Data: []byte(`select {{ var "d" }} | {{ var "f" }} | {{ var "z" }} | {{ var "m" }} | {{ var "l" }} | {{ (var "m").d }} | {{ addf (var "f") 1 }} | {{ var "d" | literal }}`)},
+	}
+	p, diags := project.Load(fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	n, _ := m.Lookup("m")
+	c := &Compiler{M: m, Vars: p.Vars, LookupEnv: func(string) (string, bool) { return "", false }}
+	res, err := c.Node(n, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `select 2024-01-01 | 1.0 |  | {"a":1,"d":"2024-01-02"} | ["x",2.50] | 2024-01-02 | 2 | '2024-01-01'`
+	if res.SQL != want {
+		t.Errorf("got  %s\nwant %s", res.SQL, want)
+	}
+}

@@ -403,7 +403,11 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	}
 	if n, ok := f["vars"]; ok {
 		for _, kv := range d.pairs(n.value, "vars") {
-			p.Vars[kv.key.Value] = d.value(kv.value)
+			v, err := VarValue(kv.value)
+			if err != nil {
+				d.errorf(kv.value, "var %s: %v", kv.key.Value, err)
+			}
+			p.Vars[kv.key.Value] = v
 		}
 	}
 	if n, ok := f["target"]; ok {

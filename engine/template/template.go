@@ -549,12 +549,14 @@ func (r *renderer) funcs() template.FuncMap {
 		"config":         func(args ...any) string { return "" },
 		"var": func(name string, def ...any) (any, error) {
 			if v, ok := r.env.Vars[name]; ok {
+				v = asVar(v)
 				recordRead(&r.reads.Vars, name, fmt.Sprint(v))
 				return v, nil
 			}
 			if len(def) > 0 {
-				recordRead(&r.reads.Vars, name, "default:"+fmt.Sprint(def[0]))
-				return def[0], nil
+				d := asVar(def[0])
+				recordRead(&r.reads.Vars, name, "default:"+fmt.Sprint(d))
+				return d, nil
 			}
 			return nil, fmt.Errorf("var %q is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var %q <default>)", name, name)
 		},
