@@ -279,14 +279,19 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		// so the nodes are shared out to one goroutine per CPU; results keep
 		// the sorted order.
 		type rendered struct {
-			res compile.Result
-			err error
+			res   compile.Result
+			err   error
+			hooks diag.List
 		}
 		out := make([]rendered, len(todo))
 		par.For(len(todo), min(runtime.GOMAXPROCS(0), len(todo)/64), func(i int) {
 			out[i].res, out[i].err = l.comp.Node(todo[i], compile.Options{})
+			if todo[i].Kind == manifest.Model {
+				out[i].hooks = l.comp.CheckHooks(todo[i])
+			}
 		})
 		for i, n := range todo {
+			diags = append(diags, out[i].hooks...)
 			if out[i].err != nil {
 				diags.Add(n.Pos, out[i].err)
 				continue

@@ -345,6 +345,36 @@ func (c *Compiler) Hook(name, sql string, this string) (string, error) {
 	return out, err
 }
 
+// CheckHooks renders a model's pre_hook and post_hook as a run does (the
+// same template names, the same this), so that validate and compile report
+// their errors instead of the run. An error in a hook's own text is placed
+// where the hook is configured, in the model's file or YAML.
+func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
+	var diags diag.List
+	for _, h := range []struct {
+		key  string
+		sqls []string
+	}{{"pre_hook", n.Config.PreHook}, {"post_hook", n.Config.PostHook}} {
+		pos, ok := n.ConfigPos[h.key]
+		if !ok {
+			pos = n.Pos
+		}
+		name := n.Path + " " + h.key
+		for i, sql := range h.sqls {
+			_, err := c.Hook(name, sql, n.Relation.Quoted())
+			var found diag.List
+			found.Add(pos, err)
+			for _, d := range found {
+				if d.Pos.File == name {
+					d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of model %s: %s (at %s of the hook)", h.key, i+1, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
+				}
+				diags = append(diags, d)
+			}
+		}
+	}
+	return diags
+}
+
 // Write saves sql under dir (target/compiled or target/run) at the node's path.
 func Write(dir string, n *manifest.Node, sql string) (string, error) {
 	rel := n.Path

@@ -151,3 +151,33 @@ func TestVarsRenderAsWritten(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", res.SQL, want)
 	}
 }
+
+// TestCheckHooks: a model's hooks are rendered as a run renders them, and an
+// error in one is placed where the hook is configured.
+func TestCheckHooks(t *testing.T) {
+	fsys := fstest.MapFS{
+		"project.yaml":  {Data: []byte("name: p\n")},
+		"models/ok.sql": {Data: []byte(`{{ config "pre_hook" "delete from {{ this }}" "post_hook" (list "analyze {{ this }}" "select * from {{ ref \"ok\" }}") }}select 1`)},
+		"models/bad.sql": {Data: []byte("-- a hook that refers to nothing\n" +
+			`{{ config "post_hook" (list "select 1" "select * from {{ ref \"nope\" }}") }}select 1`)},
+	}
+	p, diags := project.Load(fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	c := &Compiler{M: m, LookupEnv: func(string) (string, bool) { return "", false }}
+	tests := []struct{ model, want string }{
+		{"ok", ""},
+		{"bad", `models/bad.sql:2:4: post_hook 2 of model bad: no model or seed is called "nope" (at 1:18 of the hook)`},
+	}
+	for _, tc := range tests {
+		n, _ := m.Lookup(tc.model)
+		if got := c.CheckHooks(n); got.Error() != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.model, got.Error(), tc.want)
+		}
+	}
+}

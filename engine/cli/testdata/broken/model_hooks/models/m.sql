@@ -1,0 +1,2 @@
+{{ config "materialized" "table" "pre_hook" "select * from {{ ref \"nope\" }}" }}
+select 1
