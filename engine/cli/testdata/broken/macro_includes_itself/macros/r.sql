@@ -1,0 +1,1 @@
+{{ define "r" }}x{{ include "r" . }}{{ end }}
