@@ -24,10 +24,7 @@ func idents(cols []string) string {
 // StageName is the temporary table that holds an incremental model's new rows.
 func StageName(name string) string {
 	const suffix = "__strata_stage"
-	if len(name)+len(suffix) > 63 {
-		name = name[:63-len(suffix)]
-	}
-	return name + suffix
+	return CutName(name, MaxIdent-len(suffix)) + suffix
 }
 
 // Stage holds a model's new rows in a temporary table dropped at commit, so
@@ -207,7 +204,7 @@ order by 1`, g, col, f, rel), nil
 func PartitionName(base, suffix string) string {
 	name := base + "_p" + suffix
 	if len(name) > 63 {
-		name = base[:63-len(suffix)-11] + fmt.Sprintf("_%08x", hash(base)) + "_p" + suffix
+		name = CutName(base, MaxIdent-len(suffix)-11) + fmt.Sprintf("_%08x", hash(base)) + "_p" + suffix
 	}
 	return name
 }

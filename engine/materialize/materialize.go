@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,10 +31,37 @@ type Step struct {
 // It stays within PostgreSQL's 63-byte identifiers.
 func TempName(name string) string {
 	const suffix = "__strata_new"
-	if len(name)+len(suffix) > 63 {
-		name = name[:63-len(suffix)]
+	return CutName(name, MaxIdent-len(suffix)) + suffix
+}
+
+// MaxIdent is the longest identifier PostgreSQL keeps, in bytes; it silently
+// truncates longer ones, so two long names can end up naming one relation.
+const MaxIdent = 63
+
+// CutName returns the longest prefix of name of at most n bytes that ends on
+// a character boundary: an identifier cut inside a UTF-8 character is
+// rejected by the server ("invalid byte sequence for encoding UTF8").
+func CutName(name string, n int) string {
+	if n <= 0 {
+		return ""
 	}
-	return name + suffix
+	if len(name) <= n {
+		return name
+	}
+	for n > 0 && !utf8.RuneStart(name[n]) {
+		n--
+	}
+	return name[:n]
+}
+
+// FitName returns name if it fits in an identifier, else its first bytes and
+// a hash of the whole: two long names that share their first 63 bytes must
+// not become the same relation.
+func FitName(name string) string {
+	if len(name) <= MaxIdent {
+		return name
+	}
+	return CutName(name, MaxIdent-9) + fmt.Sprintf("_%08x", hash(name))
 }
 
 // Body wraps compiled SQL for --empty: the same columns, no rows.
@@ -83,10 +111,7 @@ func IndexName(base string, ix project.Index) string {
 	if ix.Unique {
 		name = base + "__" + strings.Join(ix.Columns, "_") + "_uidx"
 	}
-	if len(name) > 63 {
-		name = name[:54] + fmt.Sprintf("_%08x", hash(name))
-	}
-	return name
+	return FitName(name)
 }
 
 // Indexes creates the configured indexes on rel, named after base and their columns.

@@ -270,7 +270,7 @@ func (s *SCD2) Create(rel Rel) Step {
 func shortName(base, suffix string) string {
 	name := base + suffix
 	if len(name) > 63 {
-		name = base[:54-len(suffix)] + fmt.Sprintf("_%08x", hash(name)) + suffix
+		name = CutName(base, MaxIdent-9-len(suffix)) + fmt.Sprintf("_%08x", hash(name)) + suffix
 	}
 	return name
 }
