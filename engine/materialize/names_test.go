@@ -25,6 +25,10 @@ func TestNamesCutOnCharacterBoundary(t *testing.T) {
 		{"shortName src", shortName(e30, "__strata_src")},
 		{"shortName history", shortName(e30, "__scd2_history_uidx")},
 		{"FitName", FitName(e40)},
+		// An odd prefix moves every cut to the other byte of a character.
+		{"IndexName odd", IndexName("x"+e30, project.Index{Columns: []string{"id"}})},
+		{"PartitionName odd", PartitionName("x"+e30, "20240101")},
+		{"FitName odd", FitName("x" + e40)},
 	}
 	for _, c := range cases {
 		if !utf8.ValidString(c.got) {
