@@ -2,6 +2,8 @@ package project
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -22,6 +24,11 @@ var columnKeys = []string{"name", "description", "data_type", "tests", "data_tes
 var sourceKeys = []string{"name", "schema", "description", "tables", "loaded_at_field", "freshness"}
 var sourceTableKeys = []string{"name", "identifier", "description", "loaded_at_field", "freshness", "columns", "tests", "data_tests"}
 var exposureKeys = []string{"name", "type", "label", "description", "owner", "url", "depends_on", "charts"}
+
+// exposureNameRe is dbt's rule for exposure names: the name is part of an id
+// and of a selector (exposure:name).
+var exposureNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
 var chartKeys = []string{"title", "type", "model", "query", "x", "y", "value", "fields", "limit"}
 
 // named returns an entry's name field. An entry without one is reported
@@ -296,6 +303,7 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 		return
 	}
 	s := &Source{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
+	d.checkSourceName(nf.value, "source", s.Name)
 	if prev, dup := idx.sources[s.Name]; dup {
 		d.errorf(nf.value, "source %q is defined twice: here and at %s", s.Name, prev.Pos)
 		return
@@ -325,6 +333,7 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 				continue
 			}
 			t := &SourceTable{Name: d.str(tnf.value, "name"), Pos: d.pos(tnf.value), LoadedAtField: loaded, Freshness: fresh}
+			d.checkSourceName(tnf.value, "source table", t.Name)
 			if seen[t.Name] {
 				d.errorf(tnf.value, "table %q is listed twice in source %q", t.Name, s.Name)
 				continue
@@ -333,6 +342,9 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 			t.Identifier = t.Name
 			if v, ok := tf["identifier"]; ok {
 				t.Identifier = d.str(v.value, "identifier")
+				if t.Identifier == "" {
+					d.errorf(v.value, "identifier of source table %s.%s is empty (expected the table's name in the database)", s.Name, t.Name)
+				}
 			}
 			if v, ok := tf["description"]; ok {
 				t.Description = d.str(v.value, "description")
@@ -352,6 +364,18 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 		}
 	}
 	p.Sources = append(p.Sources, s)
+}
+
+// checkSourceName refuses a source or source table name that is empty or
+// holds a dot: a source table's id joins the two with dots, so source "a.b"
+// with table "c" and source "a" with table "b.c" would share one id.
+func (d *decoder) checkSourceName(n *yaml.Node, what, name string) {
+	switch {
+	case name == "":
+		d.errorf(n, "%s name is empty", what)
+	case strings.Contains(name, "."):
+		d.errorf(n, "%s name %q contains a dot (expected a name without dots; to read a table with dots in its name, set identifier:)", what, name)
+	}
 }
 
 func (d *decoder) freshness(n *yaml.Node) *Freshness {
@@ -375,6 +399,9 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 		return
 	}
 	e := &Exposure{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value)}
+	if !exposureNameRe.MatchString(e.Name) {
+		d.errorf(nf.value, "exposure name %q must contain only letters, digits and underscores", e.Name)
+	}
 	if prev, dup := idx.exposures[e.Name]; dup {
 		d.errorf(nf.value, "exposure %q is defined twice: here and at %s", e.Name, prev.Pos)
 		return

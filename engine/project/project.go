@@ -274,7 +274,12 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		ext := path.Ext(p0)
 		switch {
 		case top == "models" && ext == ".sql":
-			p.Models = append(p.Models, &Model{Name: strings.TrimSuffix(path.Base(p0), ext), Path: p0})
+			name := strings.TrimSuffix(path.Base(p0), ext)
+			if name == "" {
+				diags.Errorf(diag.Pos{File: p0, Line: 1, Col: 1}, "model file %s has no name (expected models/<name>.sql)", p0)
+				return nil
+			}
+			p.Models = append(p.Models, &Model{Name: name, Path: p0})
 		case (top == "models" || top == "seeds") && (ext == ".yml" || ext == ".yaml"):
 			ymls = append(ymls, p0)
 		case top == "seeds" && (strings.HasSuffix(p0, ".csv") || strings.HasSuffix(p0, ".csv.gz")):
@@ -395,7 +400,8 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	f := d.mapping(root, "project.yaml", projectKeys...)
 	if n, ok := f["name"]; ok {
 		p.Name = d.str(n.value, "name")
-		if p.Name != "" && !nameRe.MatchString(p.Name) {
+		// An empty name would give every node an id such as "model..x".
+		if !nameRe.MatchString(p.Name) {
 			d.errorf(n.value, "name %q must match [a-z_][a-z0-9_]*", p.Name)
 		}
 	} else if root.Kind == yaml.MappingNode {
