@@ -253,6 +253,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		}
 	}
 	m.sorted = slices.DeleteFunc(ids, func(id string) bool { _, ok := m.Nodes[id]; return !ok })
+	m.checkRelations(&diags)
 	diags.Sort()
 	return m, diags
 }

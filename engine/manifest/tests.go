@@ -129,12 +129,17 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			return nil
 		}
 	}
-	base := spec.Kind + "_" + strings.ReplaceAll(on.Name, ".", "_")
+	base := spec.Kind + "_" + on.Name
 	if column != "" {
 		base += "_" + column
 	}
+	base = safeTestName(base)
 	if v, ok := spec.Config["name"]; ok {
 		base, _ = v.V.(string)
+		if err := checkTestName(base); err != nil {
+			diags.Errorf(v.Pos, "%v", err)
+			return nil
+		}
 	}
 	id := "test." + m.Project.Name + "." + base
 	if _, dup := m.Nodes[id]; dup {
@@ -174,6 +179,30 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 	sort.Strings(n.DependsOn)
 	m.Nodes[id] = n
 	return n
+}
+
+// safeTestName makes a test name derived from model and column names a safe
+// file name (compile writes the test to <name>.sql): as dbt does, every
+// character but ASCII letters, digits and _ becomes _.
+func safeTestName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// checkTestName refuses a test name: that is not a file of its own
+// under target/compiled (compile writes the test to <name>.sql).
+func checkTestName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("test name is empty (expected a name for the test's file)")
+	case name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00"):
+		return fmt.Errorf("test name %q is not a file name (expected no /, \\, NUL, and not . or ..)", name)
+	}
+	return nil
 }
 
 // checkArgs checks the types of a built-in test's arguments.

@@ -1,0 +1,111 @@
+package manifest
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"strata/engine/diag"
+)
+
+// maxIdent is the longest identifier PostgreSQL keeps, in bytes: it cuts
+// longer ones silently, so two long names can name one relation.
+const maxIdent = 63
+
+// reservedInfix marks strata's own relations (a model's build under
+// X__strata_new, an incremental stage, an scd2 source): building X drops its
+// leftovers with cascade, so a model or seed may not use such a name.
+const reservedInfix = "__strata_"
+
+// checkRelations reports the relations that models and seeds cannot build:
+// names PostgreSQL would cut, names strata reserves, and two nodes building
+// one relation (the last would silently replace the other's data).
+func (m *Manifest) checkRelations(diags *diag.List) {
+	builders := map[Relation]*Node{}
+	for _, id := range m.sorted {
+		n := m.Nodes[id]
+		if !buildsRelation(n) {
+			continue
+		}
+		checkRelationNames(n, diags)
+		// Compared as PostgreSQL will see them: exactly (strata quotes every
+		// name), after its cut to 63 bytes.
+		key := Relation{Schema: cutIdent(n.Relation.Schema), Name: cutIdent(n.Relation.Name)}
+		if prev, dup := builders[key]; dup {
+			diags.Errorf(clashPos(prev, n), "%s %s (%s) and %s %s (%s) both build the relation %s (expected each model and seed to build its own: set a different alias or schema)",
+				prev.Kind, prev.Name, prev.Path, n.Kind, n.Name, n.Path, key.Quoted())
+			continue
+		}
+		builders[key] = n
+	}
+}
+
+// buildsRelation says whether n is a model or seed with a relation of its
+// own; an ephemeral model is a CTE inside its users.
+func buildsRelation(n *Node) bool {
+	return n.Kind == Seed || (n.Kind == Model && n.Config.Materialized != "ephemeral")
+}
+
+// checkRelationNames reports the names of n's relation that PostgreSQL would
+// cut or that strata reserves.
+func checkRelationNames(n *Node, diags *diag.List) {
+	r := n.Relation
+	if len(r.Name) > maxIdent {
+		diags.Errorf(namePos(n), "%s %s: relation name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter file name or alias)", n.Kind, n.Name, r.Name, len(r.Name), maxIdent)
+	}
+	if len(r.Schema) > maxIdent {
+		diags.Errorf(schemaPos(n), "%s %s: schema name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter schema or schema_prefix)", n.Kind, n.Name, r.Schema, len(r.Schema), maxIdent)
+	}
+	if strings.Contains(r.Name, reservedInfix) {
+		diags.Errorf(namePos(n), "%s %s: relation name %q contains %q, which strata reserves for its own relations (expected another file name or alias)", n.Kind, n.Name, r.Name, reservedInfix)
+	}
+	if key := n.Name + "_key"; n.Config.Materialized == "scd2" && len(key) > maxIdent && !hasSurrogateKey(n) {
+		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), maxIdent)
+	}
+}
+
+func hasSurrogateKey(n *Node) bool {
+	return n.Config.SCD2Columns != nil && n.Config.SCD2Columns.SurrogateKey != ""
+}
+
+// clashPos is where to report that a and b build one relation: at the alias
+// or schema that moved one of them there, else at b.
+func clashPos(a, b *Node) diag.Pos {
+	for _, n := range []*Node{b, a} {
+		if n.Config.Alias != "" {
+			return namePos(n)
+		}
+		if n.Config.Schema != "" {
+			return schemaPos(n)
+		}
+	}
+	return b.Pos
+}
+
+// namePos is where the name of n's relation is set: its alias, or its file.
+func namePos(n *Node) diag.Pos {
+	if p, ok := n.ConfigPos["alias"]; ok && n.Config.Alias != "" {
+		return p
+	}
+	return n.Pos
+}
+
+// schemaPos is where the schema of n's relation is set, or its file.
+func schemaPos(n *Node) diag.Pos {
+	if p, ok := n.ConfigPos["schema"]; ok && n.Config.Schema != "" {
+		return p
+	}
+	return n.Pos
+}
+
+// cutIdent is s as PostgreSQL keeps it: at most 63 bytes, cut on a
+// character boundary.
+func cutIdent(s string) string {
+	if len(s) <= maxIdent {
+		return s
+	}
+	n := maxIdent
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
