@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -61,10 +62,15 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 	}
 	compiledDir := filepath.Join(targetDir, "compiled")
 	files := make([]artifacts.File, len(ids))
+	pathErrs := make([]error, len(ids))
 	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
-		files[i] = artifacts.File{Path: compile.Path(compiledDir, l.man.Nodes[ids[i]]), Text: l.compiled[ids[i]].SQL}
+		p, err := compile.Path(compiledDir, l.man.Nodes[ids[i]])
+		files[i], pathErrs[i] = artifacts.File{Path: p, Text: l.compiled[ids[i]].SQL}, err
 	})
-	_, err := artifacts.WriteFiles(files, compileWriters)
+	err := errors.Join(pathErrs...)
+	if err == nil {
+		_, err = artifacts.WriteFiles(files, compileWriters)
+	}
 	if merr := <-manifestErr; err == nil {
 		err = merr
 	}

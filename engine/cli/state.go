@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"strata/engine/artifacts"
+	"strata/engine/compile"
 	"strata/engine/graph"
 	"strata/engine/internal/par"
 	"strata/engine/manifest"
@@ -40,16 +41,19 @@ func nodeArtifact(l *loaded, n *manifest.Node) *artifacts.Node {
 		an.CompiledCode = res.SQL
 		an.Vars = hashValues(res.Reads.Vars)
 		an.EnvVars = hashValues(res.Reads.EnvVars)
-		an.Compiled = filepath.ToSlash(filepath.Join("target", "compiled", compiledPath(n)))
+		an.Compiled = compiledPath(n)
 	}
 	return an
 }
 
+// compiledPath is the node's file under target/compiled, or "" for a path
+// that would leave it (compile refuses to write that file).
 func compiledPath(n *manifest.Node) string {
-	if n.Kind == manifest.Test && n.Template == nil {
-		return filepath.Join(filepath.Dir(n.Path), n.Name+".sql")
+	rel, err := compile.RelPath(n)
+	if err != nil {
+		return ""
 	}
-	return n.Path
+	return filepath.ToSlash(filepath.Join("target", "compiled", rel))
 }
 
 func nonNil(s []string) []string {

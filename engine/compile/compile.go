@@ -377,14 +377,10 @@ func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
 
 // Write saves sql under dir (target/compiled or target/run) at the node's path.
 func Write(dir string, n *manifest.Node, sql string) (string, error) {
-	rel := n.Path
-	if n.Kind == manifest.Test && n.Template == nil {
-		rel = filepath.Join(filepath.Dir(n.Path), n.Name+".sql")
+	p, err := Path(dir, n)
+	if err != nil {
+		return "", err
 	}
-	if rel == "" {
-		rel = n.Name + ".sql"
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return "", err
 	}

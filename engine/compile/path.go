@@ -1,13 +1,18 @@
 package compile
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 
 	"strata/engine/manifest"
 )
 
-// Path is where Write puts a node's SQL under dir, without writing it.
-func Path(dir string, n *manifest.Node) string {
+// RelPath is where a node's SQL goes, relative to target/compiled (or
+// target/run). A path that would leave that folder is an error: test names
+// are checked when the manifest is built, this keeps a name that slipped
+// through from writing anywhere else on disk.
+func RelPath(n *manifest.Node) (string, error) {
 	rel := n.Path
 	if n.Kind == manifest.Test && n.Template == nil {
 		rel = filepath.Join(filepath.Dir(n.Path), n.Name+".sql")
@@ -15,5 +20,19 @@ func Path(dir string, n *manifest.Node) string {
 	if rel == "" {
 		rel = n.Name + ".sql"
 	}
-	return filepath.Join(dir, filepath.FromSlash(rel))
+	rel = filepath.Clean(filepath.FromSlash(rel))
+	up := ".." + string(filepath.Separator)
+	if filepath.IsAbs(rel) || rel == "." || rel == ".." || strings.HasPrefix(rel, up) || strings.ContainsRune(rel, 0) {
+		return "", fmt.Errorf("%s %s: its compiled file %q would be outside target/compiled", n.Kind, n.Name, rel)
+	}
+	return rel, nil
+}
+
+// Path is where Write puts a node's SQL under dir, without writing it.
+func Path(dir string, n *manifest.Node) (string, error) {
+	rel, err := RelPath(n)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, rel), nil
 }

@@ -152,8 +152,11 @@ func (e *Executor) writeSQL(n *manifest.Node, compiled string, executed []string
 	if e.TargetDir == "" {
 		return "", ""
 	}
-	cp := compile.Path(filepath.Join(e.TargetDir, "compiled"), n)
-	ep := compile.Path(filepath.Join(e.TargetDir, "run"), n)
+	cp, err := compile.Path(filepath.Join(e.TargetDir, "compiled"), n)
+	if err != nil {
+		return "", "" // a path outside target/: validate reports the name
+	}
+	ep, _ := compile.Path(filepath.Join(e.TargetDir, "run"), n)
 	e.files.write(cp, compiled)
 	e.files.write(ep, strings.Join(executed, ";\n\n")+";\n")
 	return e.rel(cp), e.rel(ep)
