@@ -1,0 +1,2 @@
+{{ config "alias" "parents" "materialized" "table" }}
+select 1 as id
