@@ -151,3 +151,13 @@ func TestTestNamesAreFileNames(t *testing.T) {
 		}
 	}
 }
+
+// A model and a seed of one name are reported once, by the loader.
+func TestSameNameIsNoSecondClash(t *testing.T) {
+	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")},
+		"models/x.sql": {Data: []byte(sel1)}, "seeds/x.csv": {Data: []byte("id\n1\n")}}
+	p, _ := project.Load(fsys)
+	if _, diags := Build(p, Target{Name: "dev", Type: "local", Schema: "tgt"}); len(diags) != 0 {
+		t.Errorf("Build: %v", diags)
+	}
+}

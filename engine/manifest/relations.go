@@ -30,7 +30,9 @@ func (m *Manifest) checkRelations(diags *diag.List) {
 		// Compared as PostgreSQL will see them: exactly (strata quotes every
 		// name), after its cut to 63 bytes.
 		key := Relation{Schema: cutIdent(n.Relation.Schema), Name: cutIdent(n.Relation.Name)}
-		if prev, dup := builders[key]; dup {
+		if prev, dup := builders[key]; dup && prev.Name == n.Name {
+			continue // reported by the loader: names are unique across models and seeds
+		} else if dup {
 			diags.Errorf(clashPos(prev, n), "%s %s (%s) and %s %s (%s) both build the relation %s (expected each model and seed to build its own: set a different alias or schema)",
 				prev.Kind, prev.Name, prev.Path, n.Kind, n.Name, n.Path, key.Quoted())
 			continue
