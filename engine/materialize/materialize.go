@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -64,11 +65,14 @@ func FitName(name string) string {
 	return CutName(name, MaxIdent-9) + fmt.Sprintf("_%08x", hash(name))
 }
 
-// Body wraps compiled SQL for --empty: the same columns, no rows.
+// Body wraps compiled SQL for --empty: the same columns, no rows. Leading
+// lines are kept and the --empty wrapper adds none in front, so that a line
+// in the body is the same line in target/compiled/ (database errors are
+// placed by counting lines from the body's start).
 func Body(sql string, empty bool) string {
-	sql = strings.TrimRight(strings.TrimSpace(sql), ";")
+	sql = strings.TrimRight(strings.TrimRightFunc(sql, unicode.IsSpace), ";")
 	if empty {
-		return "select * from (\n" + sql + "\n) as strata_empty limit 0"
+		return "select * from (" + sql + "\n) as strata_empty limit 0"
 	}
 	return sql
 }
