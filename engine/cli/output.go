@@ -152,19 +152,28 @@ func (p *printer) end(r run.Result, i, total int) {
 	}
 	lines := dots(fmt.Sprintf("%d of %d %s", i, total, head)) + tail
 	if r.Message != "" && r.Status != run.Success && r.Status != run.Pass {
-		where := n.Path
-		if n.Kind == manifest.Model {
-			where = n.Path
-		}
-		msg := r.Message
-		if r.Status == run.Error {
-			msg = where + ": " + msg
-		}
-		for _, l := range strings.Split(msg, "\n") {
+		for _, l := range strings.Split(message(n, r), "\n") {
 			lines += "\n          " + l
 		}
 	}
 	p.line(lines)
+}
+
+// message is a node's result message as printed: an error names the file it
+// comes from, and for a generic test, declared in a YAML file among others,
+// the line of its declaration.
+func message(n *manifest.Node, r run.Result) string {
+	if r.Status != run.Error || r.Message == "" {
+		return r.Message
+	}
+	where := n.Path
+	if n.Kind == manifest.Test && n.Template == nil && n.Pos.Line > 0 {
+		where = fmt.Sprintf("%s:%d", n.Path, n.Pos.Line)
+	}
+	if where == "" {
+		return r.Message
+	}
+	return where + ": " + r.Message
 }
 
 // progress reports a long seed load at most every two seconds.

@@ -185,9 +185,16 @@ func (e *Executor) sqlError(n *manifest.Node, err error, step materialize.Step) 
 	ex := postgres.Explain(err, step.SQL, max(step.Body, 0))
 	var pe *postgres.Error
 	if errors.As(ex, &pe) && pe.Line > 0 && step.Body >= 0 {
-		return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(filepath.Join("target", "compiled", n.Path)))
+		return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(compile.Path(filepath.Join("target", "compiled"), n)))
 	}
 	return ex
+}
+
+// testStatement puts a test's compiled SQL into a statement as prefix + body
+// + suffix and returns the step with the body's offset, so that an error
+// names the line of the test's compiled file.
+func testStatement(prefix, body, suffix string) materialize.Step {
+	return materialize.Step{SQL: prefix + body + suffix, Body: len([]rune(prefix))}
 }
 
 // test runs a data test: counts its failing rows, compares with the thresholds.
@@ -198,34 +205,38 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	sql := strings.TrimRight(strings.TrimSpace(compiled), ";")
+	// The compiled SQL keeps its leading lines and the wrappers put it on
+	// their first line, so an error's line is the compiled file's line.
+	sql := materialize.Body(compiled, false)
 	if n.Config.Limit > 0 {
-		sql = fmt.Sprintf("select * from (\n%s\n) as strata_limited limit %d", sql, n.Config.Limit)
+		sql = testStatement("select * from (", sql, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit)).SQL
 	}
 	var executed []string
-	count := fmt.Sprintf("select count(*) from (\n%s\n) as strata_failures", sql)
+	count := testStatement("select count(*) from (", sql, "\n) as strata_failures")
 	var failures int64
 	if n.Config.StoreFailures {
 		audit := materialize.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: truncName(n.Name)}
 		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
 			return fail(r, err)
 		}
-		stmts := []string{"drop table if exists " + audit.Q(), "create table " + audit.Q() + " as\n" + sql}
-		executed = append(executed, stmts...)
+		stmts := []materialize.Step{{SQL: "drop table if exists " + audit.Q(), Body: -1}, testStatement("create table "+audit.Q()+" as ", sql, "")}
+		for _, s := range stmts {
+			executed = append(executed, s.SQL)
+		}
 		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
 			for _, s := range stmts {
-				if _, err := tx.Exec(ctx, s); err != nil {
-					return postgres.Explain(err, s, 0)
+				if _, err := tx.Exec(ctx, s.SQL); err != nil {
+					return e.sqlError(n, err, s)
 				}
 			}
 			return tx.QueryRow(ctx, "select count(*) from "+audit.Q()).Scan(&failures)
 		})
 		r.Relation = audit.Schema + "." + audit.Name
 	} else {
-		executed = append(executed, count)
-		err = e.DB.Pool.QueryRow(ctx, count).Scan(&failures)
+		executed = append(executed, count.SQL)
+		err = e.DB.Pool.QueryRow(ctx, count.SQL).Scan(&failures)
 		if err != nil {
-			err = postgres.Explain(err, count, 0)
+			err = e.sqlError(n, err, count)
 		}
 	}
 	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)
