@@ -193,3 +193,48 @@ func TestRunnerWalkRespectsThreadsAndOrder(t *testing.T) {
 		}
 	}
 }
+
+// Under --fail-fast a node skipped after the failure passes that failure on
+// to its children; it did not fail itself.
+func TestRunnerWalkFailFastSkipMessages(t *testing.T) {
+	d := newDAG("inc1 inc1>child t1 t1>t2 t2>t3")
+	for _, threads := range []int{1, 2} {
+		res := d.walk(threads, true, func(ctx context.Context, id string) Result {
+			if id == "inc1" {
+				return Result{Status: Error, Message: "boom"}
+			}
+			if threads == 1 {
+				return Result{Status: Success}
+			}
+			<-ctx.Done() // t1 runs beside inc1 and is cancelled with it
+			return Result{Status: Error, Message: "cancelled"}
+		})
+		want := map[string]string{
+			"child": "skipped because inc1 failed",
+			"t2":    "skipped: --fail-fast after an error in inc1",
+			"t3":    "skipped: --fail-fast after an error in inc1",
+		}
+		if threads == 1 {
+			want["t1"] = "skipped: --fail-fast after an error in inc1"
+		}
+		for id, msg := range want {
+			if res[id].Status != Skipped || res[id].Message != msg {
+				t.Errorf("threads %d: %s is %s %q, want skipped %q", threads, id, res[id].Status, res[id].Message, msg)
+			}
+		}
+	}
+}
+
+func TestRunnerWalkSkipMessage(t *testing.T) {
+	cases := []struct{ ancestor, failedFast, want string }{
+		{"model.p.a", "", "skipped because model.p.a failed"},
+		{"model.p.a", "model.p.b", "skipped because model.p.a failed"},
+		{"", "model.p.b", "skipped: --fail-fast after an error in model.p.b"},
+		{"", "", "skipped: the run was stopped"},
+	}
+	for _, c := range cases {
+		if got := skipMessage(c.ancestor, c.failedFast); got != c.want {
+			t.Errorf("skipMessage(%q, %q) = %q, want %q", c.ancestor, c.failedFast, got, c.want)
+		}
+	}
+}

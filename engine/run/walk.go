@@ -105,6 +105,7 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	doneCh := make(chan done)
 	running, finished := 0, 0
 	stopping := false
+	failedFast := "" // the node whose failure stopped the run under --fail-fast
 	// index numbers nodes in the order they start or are skipped ("3 of 27");
 	// only this loop calls it.
 	next := 0
@@ -113,13 +114,17 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	finish := func(i int, r Result) {
 		results[i] = r
 		finished++
+		// A node the walker skipped passes on its own cause (a failed
+		// ancestor, or none when the run was stopping), never itself: it
+		// did not fail. Nor does a node that ends after --fail-fast
+		// cancelled it: its children are skipped for the first failure.
+		cause := w.Order[i]
+		if (r.Status == Skipped && r.Skippable) || failedFast != "" {
+			cause = blockedBy[i]
+		}
 		for _, c := range children[i] {
 			if r.Status.Blocks() && blockedBy[c] == "" {
-				if r.Status == Skipped && blockedBy[i] != "" {
-					blockedBy[c] = blockedBy[i]
-				} else {
-					blockedBy[c] = w.Order[i]
-				}
+				blockedBy[c] = cause
 			}
 			indeg[c]--
 			if indeg[c] == 0 {
@@ -132,14 +137,7 @@ func (w *Walk) Run(ctx context.Context) []Result {
 			i := heap.Pop(ready).(int)
 			id := w.Order[i]
 			if blockedBy[i] != "" || stopping {
-				msg := "skipped because " + blockedBy[i] + " failed"
-				if blockedBy[i] == "" {
-					msg = "skipped: the run was stopped"
-					if ctx.Err() == nil {
-						msg = "skipped: --fail-fast after an error"
-					}
-				}
-				r := Result{ID: id, Status: Skipped, Message: msg, Skippable: true}
+				r := Result{ID: id, Status: Skipped, Message: skipMessage(blockedBy[i], failedFast), Skippable: true}
 				if w.OnEnd != nil {
 					w.OnEnd(r, index(), n)
 				}
@@ -168,8 +166,9 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		d := <-doneCh
 		running--
 		finish(d.i, d.r)
-		if (d.r.Status == Error || (w.FailFast && d.r.Status == Fail)) && w.FailFast {
+		if w.FailFast && (d.r.Status == Error || d.r.Status == Fail) && !stopping {
 			stopping = true
+			failedFast = w.Order[d.i]
 			cancel()
 		}
 		if ctx.Err() != nil {
@@ -185,6 +184,18 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		}
 	}
 	return results
+}
+
+// skipMessage says why the walker skipped a node: a failed ancestor, else
+// --fail-fast after the failure of failedFast, else a cancelled run.
+func skipMessage(failedAncestor, failedFast string) string {
+	switch {
+	case failedAncestor != "":
+		return "skipped because " + failedAncestor + " failed"
+	case failedFast != "":
+		return "skipped: --fail-fast after an error in " + failedFast
+	}
+	return "skipped: the run was stopped"
 }
 
 func (w *Walk) safeExec(ctx context.Context, id string) (r Result) {
