@@ -199,6 +199,11 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 		fmt.Fprintf(a.stderr, "strata: --log-format must be text or json, got %q\n", a.logFormat)
 		return ExitBadInput, true
 	}
+	// 0 is the flag's "not given" default, so only a given value is checked.
+	if f.fs.Changed("threads") && f.threads < 1 {
+		fmt.Fprintf(a.stderr, "strata %s: --threads must be at least 1, got %d\n", f.fs.Name(), f.threads)
+		return ExitBadInput, true
+	}
 	return 0, false
 }
 
