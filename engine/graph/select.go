@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"strata/engine/diag"
 	"strata/engine/manifest"
@@ -29,13 +30,17 @@ var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?)(\+(\d*))?$`)
 // errors (exit 2); a selector that matches nothing is fine.
 func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, error) {
 	var errs diag.List
+	selFields, err := gr.fields("--select", selects)
+	errs.Add(diag.Pos{}, err)
+	excFields, err := gr.fields("--exclude", excludes)
+	errs.Add(diag.Pos{}, err)
 	chosen := map[string]bool{}
-	if len(fields(selects)) == 0 {
+	if len(selFields) == 0 {
 		for id := range gr.M.Nodes {
 			chosen[id] = true
 		}
 	} else {
-		for _, f := range fields(selects) {
+		for _, f := range selFields {
 			set, err := gr.intersection(f, st)
 			if err != nil {
 				errs.Errorf(diag.Pos{}, "--select %s: %v", f, err)
@@ -48,7 +53,7 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 		gr.addTests(chosen)
 	}
 	excluded := map[string]bool{}
-	for _, f := range fields(excludes) {
+	for _, f := range excFields {
 		set, err := gr.intersection(f, st)
 		if err != nil {
 			errs.Errorf(diag.Pos{}, "--exclude %s: %v", f, err)
@@ -90,12 +95,68 @@ func (gr *Graph) addTests(set map[string]bool) {
 	}
 }
 
-func fields(args []string) []string {
+// fields splits selector arguments on spaces (a union). Names may hold
+// spaces (a model file "with space.sql", a test on a CSV column "Na me"), so
+// an argument that is exactly a node's name selects that node, and a part in
+// double or single quotes is one selector: -s "with space" and
+// -s '"with space"+' both work.
+func (gr *Graph) fields(flag string, args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
-		out = append(out, strings.Fields(a)...)
+		if name := strings.TrimSpace(a); strings.ContainsAny(name, " \t") && gr.hasName(name) {
+			out = append(out, name)
+			continue
+		}
+		parts, err := splitQuoted(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %v", flag, a, err)
+		}
+		out = append(out, parts...)
 	}
-	return out
+	return out, nil
+}
+
+func (gr *Graph) hasName(name string) bool {
+	for _, n := range gr.M.Nodes {
+		if n.Name == name && n.Kind != manifest.Source {
+			return true
+		}
+	}
+	return false
+}
+
+// splitQuoted splits s on white space outside quotes and drops the quotes.
+func splitQuoted(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	inField := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inField = r, true
+		case unicode.IsSpace(r):
+			if inField {
+				out = append(out, cur.String())
+				cur.Reset()
+				inField = false
+			}
+		default:
+			cur.WriteRune(r)
+			inField = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("the quote %c is not closed (expected a closing %c)", quote, quote)
+	}
+	if inField {
+		out = append(out, cur.String())
+	}
+	return out, nil
 }
 
 func (gr *Graph) intersection(expr string, st State) (map[string]bool, error) {
@@ -126,6 +187,11 @@ func (gr *Graph) one(sel string, st State) (map[string]bool, error) {
 	at, hasUp, up, body, hasDown, down := m[1] == "@", m[2] != "", m[3], m[4], m[5] != "", m[6]
 	if at && (hasUp || hasDown) {
 		return nil, fmt.Errorf("%q: @ cannot be combined with +", sel)
+	}
+	if hasUp != hasDown && isDigits(body) && !gr.hasName(body) {
+		// "2+" parses as a node named 2 and its descendants; without such a
+		// node it is a depth that lost its name.
+		return nil, fmt.Errorf("%q has a depth but no name (expected 2+name or name+2)", sel)
 	}
 	base, err := gr.match(body, st)
 	if err != nil {
@@ -276,6 +342,15 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 		return nil, fmt.Errorf("selector method %q is not known (expected one of %s)%s", method, strings.Join(Methods, ", "), diag.DidYouMean(method, Methods))
 	}
 	return out, nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func configMatches(n *manifest.Node, key, value string) bool {

@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"strata/engine/manifest"
+	"strata/engine/project"
+)
+
+// spaceGraph has names with spaces, as a model file and a CSV column give them.
+func spaceGraph(t *testing.T) *Graph {
+	t.Helper()
+	fsys := fstest.MapFS{
+		"project.yaml":          {Data: []byte("name: p\n")},
+		"models/with space.sql": {Data: []byte(`select 1 as "Na me"`)},
+		"models/with.sql":       {Data: []byte(`select * from {{ ref "with space" }}`)},
+		"models/space.sql":      {Data: []byte(`select 1 as id`)},
+		"models/schema.yml":     {Data: []byte("models:\n  - name: with space\n    columns:\n      - name: Na me\n        tests: [not_null]\n")},
+	}
+	p, diags := project.Load(fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local"})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	gr, diags := New(m)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return gr
+}
+
+func TestSelectNamesWithSpaces(t *testing.T) {
+	gr := spaceGraph(t)
+	const test = "test:not_null_with space_Na me"
+	tests := []struct{ sel, want string }{
+		{"with space", test + " with space"},
+		{" with space ", test + " with space"},
+		{`"with space"+`, test + " with with space"},
+		{`'with space' space`, "space " + test + " with space"},
+		{`"not_null_with space_Na me"`, test},
+		{"with space,with", "with"}, // not a name: the union of "with" and "space,with"
+		{"space with", "space with"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sel, func(t *testing.T) {
+			got, err := gr.Select([]string{tc.sel}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := names(gr, got); g != tc.want {
+				t.Errorf("--select %q\n got: %s\nwant: %s", tc.sel, g, tc.want)
+			}
+		})
+	}
+}
+
+func TestSelectDepthWithoutName(t *testing.T) {
+	gr := selectionGraph(t)
+	tests := []struct{ sel, want string }{
+		{"2+", `--select 2+: "2+" has a depth but no name (expected 2+name or name+2)`},
+		{"+3", `--select +3: "+3" has a depth but no name (expected 2+name or name+2)`},
+		{"2+1", `--select 2+1: "2+1" has a depth but no name (expected 2+name or name+2)`},
+		{`"top1`, `--select "top1: the quote " is not closed (expected a closing ")`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sel, func(t *testing.T) {
+			_, err := gr.Select([]string{tc.sel}, nil, nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got  %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
