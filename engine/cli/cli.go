@@ -159,6 +159,12 @@ type flags struct {
 	output      string
 	noWait      bool
 	port        int
+	// retryIDs, set by retry, selects exactly these nodes instead of
+	// --select: ids need no parsing, and names may hold spaces.
+	retryIDs []string
+	// retryHooks, set by retry, runs the hooks even when no node is
+	// selected, because the last run's on-run-end hook failed.
+	retryHooks bool
 }
 
 func (a *app) newFlags(name string, withSelect bool) *flags {

@@ -55,13 +55,21 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", unwrapPath(err))
 		return ExitBadInput
 	}
-	var again []string
+	// Like dbt, the hooks run around every run, a retry too; a failed
+	// on-run-end hook is retried by running the hooks even when no node
+	// failed.
+	f.retryIDs = []string{}
 	for _, r := range prev.Results {
-		if r.Status == "error" || r.Status == "fail" || r.Status == "skipped" {
-			again = append(again, nameOf(r.ID))
+		if r.Status != "error" && r.Status != "fail" && r.Status != "skipped" {
+			continue
 		}
+		if r.ID == onRunEndID {
+			f.retryHooks = true
+			continue
+		}
+		f.retryIDs = append(f.retryIDs, r.ID)
 	}
-	if len(again) == 0 {
+	if len(f.retryIDs) == 0 && !f.retryHooks {
 		fmt.Fprintln(a.stdout, "Nothing to retry: the last run had no failures or skips.")
 		return ExitOK
 	}
@@ -69,17 +77,11 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 	if kinds == nil {
 		kinds = []manifest.Kind{manifest.Seed, manifest.Model, manifest.Test}
 	}
-	f.selects = []string{strings.Join(again, " ")}
 	return a.executeParsed(ctx, f, prev.Command, kinds...)
 }
 
-func nameOf(id string) string {
-	parts := strings.SplitN(id, ".", 3)
-	if len(parts) == 3 {
-		return parts[2]
-	}
-	return id
-}
+// onRunEndID stands for the on-run-end hooks in run_results.json.
+const onRunEndID = "on-run-end"
 
 func unwrapPath(err error) error {
 	var pe *os.PathError
@@ -140,7 +142,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string, kinds ...
 		fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
 	}
 	p := a.newPrinter(l.man, logWriter(logFile))
-	if len(order) == 0 {
+	if len(order) == 0 && !f.retryHooks {
 		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
 		return ExitOK
 	}
@@ -167,6 +169,9 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string, kinds ...
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return ExitFailed
 	}
+	if f.retryHooks {
+		p.line("Running the on-run-end hooks again: they failed in the last run")
+	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(order), plural(len(order)), threads, plural(threads), l.target.Name))
 	compiled := make(map[string]string, len(l.compiled))
 	for id, res := range l.compiled {
@@ -184,7 +189,8 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string, kinds ...
 	if !cancelled {
 		if err := a.hooks(ctx, db, l, "on-run-end", p); err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
-			results = append(results, run.Result{ID: "on-run-end", Status: run.Error, Message: err.Error()})
+			results = append(results, run.Result{ID: onRunEndID, Status: run.Error, Message: err.Error()})
+			p.hookFailed("on-run-end", err)
 		}
 	}
 	a.writeResults(l, targetDir, cmd, started, results)

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,4 +68,78 @@ func TestDataTestSQLErrorHasLine(t *testing.T) {
 	}
 	mustContain(t, out, `tests/sing.sql: column "nosuch" does not exist`, "(at line 5 of target/compiled/tests/sing.sql)",
 		`tests/stored.sql: column "nosuch2" does not exist`, "(at line 3 of target/compiled/tests/stored.sql)")
+}
+
+// Retry selects the failed and skipped nodes by id, so names with spaces (a
+// model file, a test on a CSV column) are all rerun.
+func TestRetryNamesWithSpaces(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":          "name: p1\nmodels:\n  '.': {materialized: table}\n",
+		"models/with space.sql": `select nosuch as "Na me"`,
+		"models/child.sql":      `select * from {{ ref "with space" }}`,
+		"models/ok.sql":         "select 1 as id",
+		"models/m.yml":          "models:\n  - name: with space\n    columns:\n      - name: Na me\n        tests: [not_null]\n",
+	})
+	if code, out := strata(t, dir, "build"); code != 1 {
+		t.Fatalf("build exited %d, want 1:\n%s", code, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "with space.sql"), []byte(`select 1 as "Na me"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := strata(t, dir, "retry")
+	if code != 0 {
+		t.Fatalf("retry exited %d, want 0:\n%s", code, out)
+	}
+	mustContain(t, out, "Running 3 nodes", "PASS=3 WARN=0 ERROR=0 SKIP=0")
+	res := results(t, dir)
+	for _, id := range []string{"model.p1.with space", "model.p1.child"} {
+		if res[id].Status != "success" {
+			t.Errorf("%s: %q after retry", id, res[id].Status)
+		}
+	}
+	if got := queryInt(t, url, `select count(*) from public.child`); got != 1 {
+		t.Errorf("child has %d rows", got)
+	}
+	code, out = strata(t, dir, "run", "-s", "with space")
+	if code != 0 {
+		t.Fatalf("run -s 'with space' exited %d:\n%s", code, out)
+	}
+	mustContain(t, out, "Running 1 node", "OK created table model public.with space ")
+}
+
+// A failed on-run-end hook counts in the summary, and retry runs it again.
+func TestOnRunEndFailureIsCountedAndRetried(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: p6\non-run-end: ['select 1/0']\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": "select 2 as id",
+	})
+	code, out := strata(t, dir, "run")
+	if code != 1 {
+		t.Fatalf("run exited %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "on-run-end hook failed", "PASS=2 WARN=0 ERROR=1 SKIP=0")
+	code, out = strata(t, dir, "retry")
+	if code != 1 {
+		t.Fatalf("retry of a failing hook exited %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "Running the on-run-end hooks again", "Running 0 nodes", "ERROR=1")
+	yaml := filepath.Join(dir, "project.yaml")
+	b, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(yaml, bytes.Replace(b, []byte("select 1/0"), []byte("select 1"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out = strata(t, dir, "retry")
+	if code != 0 {
+		t.Fatalf("retry of a fixed hook exited %d, want 0:\n%s", code, out)
+	}
+	mustContain(t, out, "Ran 1 on-run-end hook", "ERROR=0")
+	if code, out = strata(t, dir, "retry"); code != 0 || !strings.Contains(out, "Nothing to retry") {
+		t.Errorf("third retry exited %d:\n%s", code, out)
+	}
 }

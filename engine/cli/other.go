@@ -26,6 +26,9 @@ func (a *app) loadSelection(f *flags, cmd string) (l *loaded, selected map[strin
 	if !ok {
 		return nil, nil, ExitBadInput, false
 	}
+	if f.retryIDs != nil {
+		return l, knownIDs(l, f.retryIDs), 0, true
+	}
 	st, err := a.loadState(l, f.state)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
@@ -37,6 +40,18 @@ func (a *app) loadSelection(f *flags, cmd string) (l *loaded, selected map[strin
 		return nil, nil, ExitBadInput, false
 	}
 	return l, selected, 0, true
+}
+
+// knownIDs is the set of ids that are still nodes of the project; a node
+// removed since the last run has nothing left to retry.
+func knownIDs(l *loaded, ids []string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := l.man.Nodes[id]; ok {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 func cmdCompile(ctx context.Context, a *app, args []string) int {

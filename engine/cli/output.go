@@ -198,6 +198,17 @@ func (p *printer) progress(id string, done, total int64) {
 	p.line(fmt.Sprintf("        ... %s %.0f%% (%.1f of %.1f MB)", n.Name, pct, float64(done)/1e6, float64(total)/1e6))
 }
 
+// hookFailed counts a failed hook as an error in the summary, so that the
+// summary agrees with the exit code; the error itself went to stderr.
+func (p *printer) hookFailed(which string, err error) {
+	p.mu.Lock()
+	p.counts[run.Error]++
+	p.mu.Unlock()
+	if p.json {
+		p.event(map[string]any{"event": "hook", "hook": which, "status": run.Error, "message": err.Error()})
+	}
+}
+
 func (p *printer) summary(elapsed time.Duration, total int) {
 	pass := p.counts[run.Success] + p.counts[run.Pass]
 	errs := p.counts[run.Error] + p.counts[run.Fail]
