@@ -40,7 +40,13 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
+// line prints a message that belongs to no node; under --log-format json it
+// is an event like the others, so that every line of stdout is JSON.
 func (p *printer) line(s string) {
+	if p.json {
+		p.event(map[string]any{"event": "log", "message": s})
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.write(s)
@@ -116,8 +122,8 @@ func (p *printer) end(r run.Result, i, total int) {
 	p.counts[r.Status]++
 	p.mu.Unlock()
 	if p.json {
-		ev := map[string]any{"event": "end", "node": r.ID, "index": i, "total": total, "status": r.Status,
-			"message": r.Message, "response": r.Response, "rows": r.Rows, "seconds": r.Duration.Seconds()}
+		ev := map[string]any{"event": "end", "node": r.ID, "path": n.Path, "index": i, "total": total, "status": r.Status,
+			"message": message(n, r), "response": r.Response, "rows": r.Rows, "seconds": r.Duration.Seconds()}
 		if n.Kind == manifest.Test {
 			ev["failures"] = r.Failures
 		}
