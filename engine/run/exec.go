@@ -185,7 +185,10 @@ func (e *Executor) sqlError(n *manifest.Node, err error, step materialize.Step) 
 	ex := postgres.Explain(err, step.SQL, max(step.Body, 0))
 	var pe *postgres.Error
 	if errors.As(ex, &pe) && pe.Line > 0 && step.Body >= 0 {
-		return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(compile.Path(filepath.Join("target", "compiled"), n)))
+		if path, perr := compile.Path(filepath.Join("target", "compiled"), n); perr == nil {
+			return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(path))
+		}
+		return fmt.Errorf("%s (at line %d of its compiled SQL)", pe.Msg, pe.Line)
 	}
 	return ex
 }
