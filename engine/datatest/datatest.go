@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"strata/engine/template"
 )
@@ -43,9 +44,19 @@ func SQL(s Spec) (string, error) {
 		if !ok || len(vals) == 0 {
 			return "", fmt.Errorf("accepted_values needs a non-empty list of values")
 		}
+		// dbt quotes accepted values unless quote: false: a number written
+		// in YAML must still compare with a text column.
+		quote := true
+		if q, ok := s.Args["quote"].(bool); ok {
+			quote = q
+		}
 		lits := make([]string, len(vals))
 		for i, v := range vals {
-			lits[i] = literalOf(v)
+			if quote {
+				lits[i] = template.Literal(textOf(v))
+			} else {
+				lits[i] = literalOf(v)
+			}
 		}
 		return fmt.Sprintf("select %s as value_field, count(*) as n_records from %s where %s is not null and %s not in (%s) group by %s", col, rel, col, col, strings.Join(lits, ", "), col), nil
 	case "relationships":
@@ -176,18 +187,29 @@ func (s Spec) toAndField() (string, string, error) {
 	return to, field, nil
 }
 
-// literalOf renders a YAML value as SQL: numbers and booleans as they are, all else quoted.
+// literalOf renders a YAML value as SQL: numbers and booleans as they are,
+// all else (strings, dates, timestamps) as a quoted literal of textOf.
 func literalOf(v any) string {
-	switch t := v.(type) {
-	case int, int64, float64:
-		return fmt.Sprint(t)
-	case bool:
-		if t {
-			return "true"
-		}
-		return "false"
+	switch v.(type) {
+	case int, int64, float64, bool:
+		return textOf(v)
 	}
-	return template.Literal(fmt.Sprint(v))
+	return template.Literal(textOf(v))
+}
+
+// textOf is a YAML value as the text PostgreSQL reads: an unquoted YAML date
+// (decoded as a time.Time at midnight UTC) as its date, a timestamp in
+// RFC 3339, since Go's default format is not one PostgreSQL parses.
+func textOf(v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	h, m, sec := t.Clock()
+	if t.Location() == time.UTC && h == 0 && m == 0 && sec == 0 && t.Nanosecond() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339Nano)
 }
 
 // interval turns 24h / 30m / 7d into a PostgreSQL interval string.

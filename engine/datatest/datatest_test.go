@@ -3,12 +3,17 @@ package datatest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func resolve(name string) (string, error) { return `"public"."` + name + `"`, nil }
 
 func TestSQL(t *testing.T) {
 	rel := `"s"."m"`
+	// YAML decodes unquoted dates and timestamps to time.Time.
+	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	stamp := time.Date(2024, 6, 1, 10, 30, 0, 0, time.UTC)
+	zoned := time.Date(2024, 6, 1, 10, 30, 0, 0, time.FixedZone("", 2*3600))
 	cases := []struct {
 		name string
 		spec Spec
@@ -18,14 +23,22 @@ func TestSQL(t *testing.T) {
 			`select * from "s"."m" where "id" is null`},
 		{"unique", Spec{Kind: "unique", Relation: rel, Column: "id"},
 			`select "id" as unique_field, count(*) as n_records from "s"."m" where "id" is not null group by "id" having count(*) > 1`},
-		{"accepted_values quotes every value", Spec{Kind: "accepted_values", Relation: rel, Column: "k", Args: map[string]any{"values": []any{"a", "it's; drop", `back\slash`, 3, true}}},
-			`select "k" as value_field, count(*) as n_records from "s"."m" where "k" is not null and "k" not in ('a', 'it''s; drop', E'back\\slash', 3, true) group by "k"`},
+		{"accepted_values quotes every value", Spec{Kind: "accepted_values", Relation: rel, Column: "k", Args: map[string]any{"values": []any{"a", "it's; drop", `back\slash`, 3, 1.5, true}}},
+			`select "k" as value_field, count(*) as n_records from "s"."m" where "k" is not null and "k" not in ('a', 'it''s; drop', E'back\\slash', '3', '1.5', 'true') group by "k"`},
+		{"accepted_values dates as dates", Spec{Kind: "accepted_values", Relation: rel, Column: "d", Args: map[string]any{"values": []any{day, stamp, zoned}}},
+			`select "d" as value_field, count(*) as n_records from "s"."m" where "d" is not null and "d" not in ('2024-01-01', '2024-06-01T10:30:00Z', '2024-06-01T10:30:00+02:00') group by "d"`},
+		{"accepted_values quote false", Spec{Kind: "accepted_values", Relation: rel, Column: "k", Args: map[string]any{"values": []any{1, 2.5, false, "x", day}, "quote": false}},
+			`select "k" as value_field, count(*) as n_records from "s"."m" where "k" is not null and "k" not in (1, 2.5, false, 'x', '2024-01-01') group by "k"`},
+		{"accepted_values quote true", Spec{Kind: "accepted_values", Relation: rel, Column: "k", Args: map[string]any{"values": []any{1}, "quote": true}},
+			`select "k" as value_field, count(*) as n_records from "s"."m" where "k" is not null and "k" not in ('1') group by "k"`},
 		{"relationships", Spec{Kind: "relationships", Relation: rel, Column: "pid", Args: map[string]any{"to": "p", "field": "id"}, Resolve: resolve},
 			`select child."pid" as from_field, count(*) as n_records from "s"."m" as child where child."pid" is not null and not exists (select 1 from "public"."p" as parent where parent."id" = child."pid") group by child."pid"`},
 		{"accepted_range exclusive", Spec{Kind: "accepted_range", Relation: rel, Column: "v", Args: map[string]any{"min": 0, "inclusive": false}},
 			`select * from "s"."m" where "v" is not null and not ("v" > 0)`},
 		{"accepted_range both", Spec{Kind: "accepted_range", Relation: rel, Column: "d", Args: map[string]any{"min": "2024-01-01", "max": 9}},
 			`select * from "s"."m" where "d" is not null and not ("d" >= '2024-01-01' and "d" <= 9)`},
+		{"accepted_range dates", Spec{Kind: "accepted_range", Relation: rel, Column: "d", Args: map[string]any{"min": day, "max": stamp}},
+			`select * from "s"."m" where "d" is not null and not ("d" >= '2024-01-01' and "d" <= '2024-06-01T10:30:00Z')`},
 		{"expression on a column", Spec{Kind: "expression_is_true", Relation: rel, Column: "v", Args: map[string]any{"expression": "> 0"}},
 			`select * from "s"."m" where not coalesce(("v" > 0), false)`},
 		{"unique_combination", Spec{Kind: "unique_combination", Relation: rel, Args: map[string]any{"columns": []any{"a", `b"c`}}},

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"strata/engine/diag"
 	"strata/engine/internal/par"
@@ -226,8 +227,25 @@ func checkArgs(spec *project.TestSpec) error {
 		}
 		return nil
 	}
+	// A bound of accepted_range may be a date, a timestamp or a string as
+	// well as a number: it is compared with a column of that type.
+	isBound := func(k string) error {
+		if v, ok := a[k]; ok {
+			switch v.(type) {
+			case int, int64, float64, string, time.Time:
+				return nil
+			}
+			return fmt.Errorf("%s must be a number, a date, a timestamp or a string, got %v", k, v)
+		}
+		return nil
+	}
 	switch spec.Kind {
 	case "accepted_values":
+		if v, ok := a["quote"]; ok {
+			if _, ok := v.(bool); !ok {
+				return fmt.Errorf("quote must be true or false")
+			}
+		}
 		if _, present := a["values"]; !present {
 			return nil // reported by the loader as a missing argument
 		}
@@ -252,10 +270,10 @@ func checkArgs(spec *project.TestSpec) error {
 				return fmt.Errorf("needs min, max or both")
 			}
 		}
-		if err := isNum("min"); err != nil {
+		if err := isBound("min"); err != nil {
 			return err
 		}
-		if err := isNum("max"); err != nil {
+		if err := isBound("max"); err != nil {
 			return err
 		}
 		if v, ok := a["inclusive"]; ok {
