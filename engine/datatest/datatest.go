@@ -93,7 +93,10 @@ func SQL(s Spec) (string, error) {
 		if s.Column != "" {
 			expr = col + " " + expr
 		}
-		return fmt.Sprintf("select * from %s where not coalesce((%s), false)", rel, expr), nil
+		// As in dbt, a row whose expression is NULL passes: "not (NULL)" is
+		// NULL, which where filters out. Add "is true" or a coalesce to the
+		// expression to fail such rows.
+		return fmt.Sprintf("select * from %s where not (%s)", rel, expr), nil
 	case "unique_combination":
 		raw, _ := s.Args["columns"].([]any)
 		if len(raw) == 0 {

@@ -1,1 +1,1 @@
-select * from "warehouse"."dim_customers" where not coalesce((expiry_date is null or expiry_date > effective_date), false)
+select * from "warehouse"."dim_customers" where not (expiry_date is null or expiry_date > effective_date)

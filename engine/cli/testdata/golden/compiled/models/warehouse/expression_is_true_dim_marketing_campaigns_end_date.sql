@@ -1,1 +1,1 @@
-select * from "warehouse"."dim_marketing_campaigns" where not coalesce(("end_date" >= start_date), false)
+select * from "warehouse"."dim_marketing_campaigns" where not ("end_date" >= start_date)
