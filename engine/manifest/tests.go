@@ -25,8 +25,10 @@ func (m *Manifest) buildTests(diags *diag.List) {
 	// prints them, which costs more than building the node: done for all
 	// of them at the end, on every core.
 	var added []addedTest
+	macrosOf := map[string][]string{} // custom test kind -> the macros it uses
 	add := func(on *Node, column string, spec *project.TestSpec) {
 		if n := m.addTest(on, column, spec, diags); n != nil {
+			n.Macros = m.customTestMacros(spec.Kind, macrosOf)
 			added = append(added, addedTest{n, spec, column})
 		}
 	}
@@ -62,7 +64,8 @@ func (m *Manifest) buildTests(diags *diag.List) {
 	}
 	par.For(len(added), min(runtime.GOMAXPROCS(0), len(added)/256), func(i int) {
 		a := added[i]
-		a.node.Checksum = project.Checksum([]byte(fmt.Sprintf("%s|%s|%v|%v", a.spec.Kind, a.column, a.spec.Args, a.node.Config)))
+		sum := project.Checksum([]byte(fmt.Sprintf("%s|%s|%v|%v", a.spec.Kind, a.column, a.spec.Args, a.node.Config)))
+		a.node.Checksum = withMacros(sum, a.node.Macros, m.Macros)
 	})
 	for _, st := range m.Project.Singular {
 		n := &Node{ID: "test." + m.Project.Name + "." + st.Name, Kind: Test, Name: st.Name, Path: st.Path, Pos: diag.Pos{File: st.Path, Line: 1, Col: 1}, Checksum: st.Checksum}
@@ -77,6 +80,8 @@ func (m *Manifest) buildTests(diags *diag.List) {
 		}
 		n.Template = tp
 		n.Macros = tp.Macros
+		// A macro the test includes changes its SQL: state:modified must see it.
+		n.Checksum = withMacros(n.Checksum, n.Macros, m.Macros)
 		for _, c := range tp.Config {
 			if !contains(project.TestConfigKeys, c.Key) {
 				diags.Errorf(c.Pos, "unknown config key %q for a test%s", c.Key, diag.DidYouMean(c.Key, project.TestConfigKeys))
@@ -100,6 +105,28 @@ func (m *Manifest) buildTests(diags *diag.List) {
 		}
 		m.Nodes[n.ID] = n
 	}
+}
+
+// customTestMacros returns the macros a custom generic test uses: its
+// test_<kind> macro and those it includes, so that a change to any of them
+// counts in the test's checksum. Built-in tests use none. cache keeps the
+// answer per kind: a project may have thousands of tests of one kind.
+func (m *Manifest) customTestMacros(kind string, cache map[string][]string) []string {
+	if _, builtin := project.GenericTests[kind]; builtin || kind == "freshness" {
+		return nil
+	}
+	if macros, ok := cache[kind]; ok {
+		return macros
+	}
+	// Parsed as compile renders it (under a name no macro has); a problem in
+	// the macro is reported when the test is compiled.
+	tp, _ := m.Macros.Parse("generic test "+kind, fmt.Sprintf("{{ include %q . }}", "test_"+kind))
+	var macros []string
+	if tp != nil {
+		macros = tp.Macros
+	}
+	cache[kind] = macros
+	return macros
 }
 
 // addedTest is a generic test node waiting for its checksum.

@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -54,5 +56,43 @@ func TestTestArgumentTypes(t *testing.T) {
 				t.Errorf("got problem %q, want %q (all: %v)", got, c.want, diags)
 			}
 		})
+	}
+}
+
+// TestTestsRecordTheirMacros: a custom generic test records test_<name> and
+// the macros it includes, a singular test the macros it includes, and a
+// change to one of them changes the test's checksum (state:modified).
+func TestTestsRecordTheirMacros(t *testing.T) {
+	files := func(helper string) map[string]string {
+		return map[string]string{
+			"macros/tests.sql": `{{ define "test_positive" }}select * from {{ .relation }} where {{ include "bad_value" .column }}{{ end }}` +
+				`{{ define "bad_value" }}{{ ident . }} <= ` + helper + `{{ end }}{{ define "unused" }}1{{ end }}`,
+			"models/m.sql":    "select 1 as v",
+			"models/m.yml":    "models:\n  - name: m\n    columns:\n      - name: v\n        tests: [positive, not_null]\n",
+			"tests/check.sql": `select * from {{ ref "m" }} where {{ include "bad_value" "v" }}`,
+		}
+	}
+	before := build(t, files("0"))
+	after := build(t, files("-1"))
+	cases := []struct {
+		id     string
+		macros []string
+	}{
+		{"test.p.positive_m_v", []string{"bad_value", "test_positive"}},
+		{"test.p.check", []string{"bad_value"}},
+		{"test.p.not_null_m_v", nil},
+	}
+	for _, c := range cases {
+		b, a := before.Nodes[c.id], after.Nodes[c.id]
+		if b == nil || a == nil {
+			t.Fatalf("no node %s among %s", c.id, strings.Join(before.Sorted(), ", "))
+		}
+		if !reflect.DeepEqual(b.Macros, c.macros) {
+			t.Errorf("%s: macros = %q, want %q", c.id, b.Macros, c.macros)
+		}
+		changed := b.Checksum != a.Checksum
+		if want := len(c.macros) > 0; changed != want {
+			t.Errorf("%s: checksum changed = %v after a macro it uses changed, want %v", c.id, changed, want)
+		}
 	}
 }
