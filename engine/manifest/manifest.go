@@ -175,6 +175,9 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			n.Description, n.Columns = s.Doc.Description, s.Doc.Columns
 		}
 		n.Config, n.ConfigPos = resolve(layers, &diags)
+		// A seed is loaded, not built as a view: as in dbt, its materialized
+		// is "seed", so config.materialized:view does not select it.
+		n.Config.Materialized = "seed"
 		n.Relation = m.relation(n)
 		m.add(n)
 	}

@@ -59,6 +59,23 @@ func TestTestArgumentTypes(t *testing.T) {
 	}
 }
 
+// TestSeedsAreMaterializedSeed: as in dbt, so that config.materialized:view
+// selects views and not every seed.
+func TestSeedsAreMaterializedSeed(t *testing.T) {
+	m := build(t, map[string]string{
+		"seeds/s.csv":  "id\n1\n",
+		"seeds/s.yml":  "seeds:\n  - name: s\n    config: {schema: raw}\n",
+		"models/m.sql": "select 1",
+	})
+	s, _ := m.Lookup("s")
+	if s.Config.Materialized != "seed" {
+		t.Errorf("seed materialized = %q, want seed", s.Config.Materialized)
+	}
+	if md, _ := m.Lookup("m"); md.Config.Materialized != "view" {
+		t.Errorf("model materialized = %q, want view", md.Config.Materialized)
+	}
+}
+
 // TestTestsRecordTheirMacros: a custom generic test records test_<name> and
 // the macros it includes, a singular test the macros it includes, and a
 // change to one of them changes the test's checksum (state:modified).
