@@ -76,6 +76,17 @@ func TestSeedsAreMaterializedSeed(t *testing.T) {
 	}
 }
 
+// TestSeedChecksumIsTheFileHash: a seed's checksum is the sha256 of its
+// file, so that state:modified sees a changed CSV.
+func TestSeedChecksumIsTheFileHash(t *testing.T) {
+	const csv = "id,name\n1,ann\n"
+	m := build(t, map[string]string{"seeds/s.csv": csv})
+	s, _ := m.Lookup("s")
+	if want := project.Checksum([]byte(csv)); s.Checksum != want {
+		t.Errorf("seed checksum = %q, want %q", s.Checksum, want)
+	}
+}
+
 // TestTestsRecordTheirMacros: a custom generic test records test_<name> and
 // the macros it includes, a singular test the macros it includes, and a
 // change to one of them changes the test's checksum (state:modified).

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -221,6 +222,35 @@ func readModels(fsys fs.FS, models []*Model, diags *diag.List) []*Model {
 	return out
 }
 
+// checksumSeeds sets each seed's checksum, the sha256 of its file's bytes, so
+// that state:modified sees a changed CSV. A seed file can be large: it is
+// hashed as it is read, never held in memory, and a few files at once.
+func checksumSeeds(fsys fs.FS, seeds []*Seed, diags *diag.List) {
+	errs := make([]error, len(seeds))
+	par.For(len(seeds), min(4, len(seeds)), func(i int) {
+		seeds[i].Checksum, errs[i] = checksumFile(fsys, seeds[i].Path)
+	})
+	for i, s := range seeds {
+		if errs[i] != nil {
+			diags.Errorf(diag.Pos{File: s.Path}, "cannot read: %v", unwrapPathErr(errs[i]))
+		}
+	}
+}
+
+// checksumFile is the hex sha256 of a file's bytes, as Checksum gives.
+func checksumFile(fsys fs.FS, name string) (string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // parsedYAML is one YAML file parsed, or the problems that kept it from parsing.
 type parsedYAML struct {
 	root  *yaml.Node
@@ -320,6 +350,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 	}
 
 	p.Models = readModels(fsys, p.Models, &diags)
+	checksumSeeds(fsys, p.Seeds, &diags)
 
 	// Names: unique across models and seeds, valid identifiers-to-be.
 	owner := map[string]string{}
