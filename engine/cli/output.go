@@ -176,7 +176,9 @@ func message(n *manifest.Node, r run.Result) string {
 	if n.Kind == manifest.Test && n.Template == nil && n.Pos.Line > 0 {
 		where = fmt.Sprintf("%s:%d", n.Path, n.Pos.Line)
 	}
-	if where == "" {
+	// A message placed in the node's file (a bad CSV row) already starts
+	// with its path.
+	if where == "" || strings.HasPrefix(r.Message, n.Path+":") {
 		return r.Message
 	}
 	return where + ": " + r.Message

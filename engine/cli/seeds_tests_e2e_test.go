@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/engine/internal/pgtest"
+)
+
+// TestStateModifiedSeedsAndTests: a changed CSV makes its seed modified, and
+// a changed macro makes the tests that use it modified (a custom generic
+// test's test_<name> and what it includes, a singular test's includes).
+func TestStateModifiedSeedsAndTests(t *testing.T) {
+	base := map[string]string{
+		"project.yaml": "name: p\n",
+		"seeds/s.csv":  "id\n1\n",
+		"macros/m.sql": `{{ define "test_small" }}select * from {{ .relation }} where {{ include "too_big" .column }}{{ end }}` +
+			`{{ define "too_big" }}{{ ident . }} > 10{{ end }}{{ define "spare" }}1{{ end }}`,
+		"models/a.sql":      "select 1 as id",
+		"models/schema.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests: [small, not_null]\n",
+		"tests/big.sql":     `select * from {{ ref "a" }} where {{ include "too_big" "id" }}`,
+	}
+	tests := []struct {
+		name   string
+		change map[string]string
+		want   string
+	}{
+		{name: "nothing changed", want: ""},
+		{name: "the seed's CSV", change: map[string]string{"seeds/s.csv": "id\n1\n2\n"}, want: "s"},
+		{name: "a macro the tests include", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "> 10", "> 20", 1)}, want: "big small_a_id"},
+		{name: "a generic test's own macro", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "select *", "select id", 1)}, want: "small_a_id"},
+		{name: "a macro nobody uses", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "}}1{{", "}}2{{", 1)}, want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("STRATA_TARGET", "")
+			dir, state := t.TempDir(), t.TempDir()
+			writeFiles(t, dir, base)
+			runCLI(t, "--project-dir", dir, "compile")
+			b, err := os.ReadFile(filepath.Join(dir, "target", "manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFiles(t, state, map[string]string{"manifest.json": string(b)})
+			writeFiles(t, dir, tc.change)
+			out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "state:modified", "--state", state)
+			if got := strings.Join(strings.Fields(out), " "); got != tc.want {
+				t.Errorf("state:modified = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMaterializedViewSelectsNoSeed: a seed's materialized is seed, as in dbt.
+func TestMaterializedViewSelectsNoSeed(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"project.yaml": "name: p\n", "seeds/s.csv": "id\n1\n", "models/v.sql": "select 1 as id"})
+	for sel, want := range map[string]string{"config.materialized:view": "v", "config.materialized:seed": "s"} {
+		out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", sel)
+		if got := strings.Join(strings.Fields(out), " "); got != want {
+			t.Errorf("ls -s %s = %q, want %q", sel, got, want)
+		}
+	}
+}
+
+// TestSeedCSVErrorNamesItsPositionOnce: the error of a bad row is
+// "path:line:col: what", not prefixed with the path a second time.
+func TestSeedCSVErrorNamesItsPositionOnce(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: se\n", "seeds/toomany.csv": "a,b\n1,2\n3,4,5\n"})
+	code, out := strata(t, dir, "seed")
+	if code != 1 {
+		t.Fatalf("seed exited %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "\n          seeds/toomany.csv:3:5: row has 3 fields, the header has 2") || strings.Contains(out, "seeds/toomany.csv: seeds/toomany.csv") {
+		t.Errorf("the error should name its position once:\n%s", out)
+	}
+}
+
+// TestAcceptedValuesAndExpressionAsDbt: accepted values are quoted (numbers
+// compare with a text column, YAML dates with a date column), quote: false
+// leaves numbers for a numeric column, accepted_range takes a date bound, and
+// expression_is_true lets a row whose expression is NULL pass.
+func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: av\n",
+		"seeds/r.csv":  "code,n,d\n1,1,2024-01-01\n2,,2024-06-01\n",
+		"seeds/r.yml": `seeds:
+  - name: r
+    config: {column_types: {code: text}}
+    columns:
+      - name: code
+        tests: [{accepted_values: {values: [1, 2]}}]
+      - name: n
+        tests:
+          - accepted_values: {values: [1, 2], quote: false}
+          - expression_is_true: {expression: "> 0"}
+      - name: d
+        tests:
+          - accepted_values: {values: [2024-01-01, 2024-06-01]}
+          - accepted_range: {min: 2023-01-01, max: 2024-12-31}
+`,
+	})
+	if code, out := strata(t, dir, "validate"); code != 0 {
+		t.Fatalf("validate exited %d:\n%s", code, out)
+	}
+	code, out := strata(t, dir, "build")
+	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 ERROR=0 SKIP=0") {
+		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
+	}
+}
