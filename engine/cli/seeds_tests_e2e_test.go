@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
 )
@@ -63,6 +66,46 @@ func TestMaterializedViewSelectsNoSeed(t *testing.T) {
 		if got := strings.Join(strings.Fields(out), " "); got != want {
 			t.Errorf("ls -s %s = %q, want %q", sel, got, want)
 		}
+	}
+}
+
+// TestSeedGrantsAndDescriptionWhenUnchanged: grants and the description are
+// applied on every seed run, also when the CSV is unchanged: after a grant
+// failed (its role was missing) and when they are added to a loaded seed.
+func TestSeedGrantsAndDescriptionWhenUnchanged(t *testing.T) {
+	url := pgtest.DB(t)
+	const role = "strata_seed_grant_reader"
+	exec := func(sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("drop role if exists " + role)
+	t.Cleanup(func() { exec("drop owned by " + role + "; drop role " + role) })
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sg\n", "seeds/s.csv": "id\n1\n"})
+	if code, out := strata(t, dir, "seed"); code != 0 {
+		t.Fatalf("seed exited %d:\n%s", code, out)
+	}
+	writeFiles(t, dir, map[string]string{"seeds/s.yml": "seeds:\n  - name: s\n    description: One row.\n    config: {grants: {select: [" + role + "]}}\n"})
+	if code, out := strata(t, dir, "seed"); code != 1 || !strings.Contains(out, "does not exist") {
+		t.Fatalf("seed granting to a missing role exited %d, want 1:\n%s", code, out)
+	}
+	exec("create role " + role)
+	code, out := strata(t, dir, "seed")
+	if code != 0 || !strings.Contains(out, "unchanged") {
+		t.Fatalf("seed exited %d, want 0 with the seed unchanged:\n%s", code, out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.s where has_table_privilege('"+role+"', 'public.s', 'select')"); got != 1 {
+		t.Errorf("%s cannot select from the unchanged seed", role)
+	}
+	if got := queryRows(t, url, "select coalesce(obj_description('public.s'::regclass, 'pg_class'), '')"); len(got) != 1 || got[0][0] != "One row." {
+		t.Errorf("the unchanged seed's comment is %v, want One row.", got)
 	}
 }
 

@@ -113,18 +113,23 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		return fail(r, err)
 	}
 	r.Rows = res.Rows
-	r.Status = Success
 	if res.Skipped {
 		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"
+		// The data is kept, but the config may have changed (or a grant
+		// failed last time): grants, description and post_hook are applied
+		// on every run, as for models.
+		err = e.afterBuild(ctx, conn.Conn(), n, "table", false)
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
 		if res.Appended {
 			r.Response = "APPEND " + strconv.FormatInt(res.AppendedRows, 10)
 		}
-		if err := e.afterBuild(ctx, conn.Conn(), n, "table"); err != nil {
-			return fail(r, err)
-		}
+		err = e.afterBuild(ctx, conn.Conn(), n, "table", true)
 	}
+	if err != nil {
+		return fail(r, err)
+	}
+	r.Status = Success
 	r.Duration = time.Since(start)
 	return r
 }

@@ -762,15 +762,24 @@ func (e *Executor) postHooks(ctx context.Context, q postgres.Querier, n *manifes
 	return nil
 }
 
-// afterBuild completes a seed's table after it was loaded.
-func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manifest.Node, kind string) error {
+// afterBuild completes a seed's table after it was loaded or, when its data
+// was kept (loaded false), applies what may have changed since: indexes,
+// grants, comment and post_hook.
+func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manifest.Node, kind string, loaded bool) error {
 	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
 		if _, err := q.Exec(ctx, s.SQL); err != nil {
 			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
 		}
 		return nil
 	}
-	steps, err := e.prepare(ctx, q, n, rel(n.Relation), kind)
+	var steps []materialize.Step
+	var err error
+	if loaded {
+		steps, err = e.prepare(ctx, q, n, rel(n.Relation), kind)
+	} else {
+		// Unchanged rows need no new statistics.
+		steps, err = e.finishWith(ctx, q, n, rel(n.Relation), kind, nil)
+	}
 	if err != nil {
 		return err
 	}
