@@ -69,6 +69,59 @@ func TestMaterializedViewSelectsNoSeed(t *testing.T) {
 	}
 }
 
+// TestSeedHooksRunOnEveryLoad: a seed's pre_hook runs before the load (the
+// table does not exist yet on the first one), its post_hook after, and both
+// run again when the seed is unchanged, as for models.
+func TestSeedHooksRunOnEveryLoad(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sh\n",
+		"seeds/s.csv":  "id\n1\n2\n",
+		"seeds/s.yml": `seeds:
+  - name: s
+    config:
+      pre_hook:
+        - create table if not exists public.hook_log (i serial, what text, n bigint)
+        - insert into public.hook_log (what, n) select 'pre', count(*) from pg_class where oid = to_regclass('public.s')
+      post_hook: ["insert into public.hook_log (what, n) select 'post', count(*) from {{ this }}"]
+`,
+	})
+	for i := 0; i < 2; i++ {
+		if code, out := strata(t, dir, "seed"); code != 0 {
+			t.Fatalf("seed %d exited %d:\n%s", i+1, code, out)
+		}
+	}
+	got := queryRows(t, url, "select what || ' ' || n from public.hook_log order by i")
+	var log []string
+	for _, r := range got {
+		log = append(log, r[0])
+	}
+	if want := "pre 0, post 2, pre 1, post 2"; strings.Join(log, ", ") != want {
+		t.Errorf("hook log = %q, want %q", strings.Join(log, ", "), want)
+	}
+}
+
+// TestSeedPreHookFailureKeepsTheTable: the pre_hook runs in the load's
+// transaction, so when it fails the old rows stay.
+func TestSeedPreHookFailureKeepsTheTable(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sf\n", "seeds/s.csv": "id\n1\n2\n"})
+	if code, out := strata(t, dir, "seed"); code != 0 {
+		t.Fatalf("seed exited %d:\n%s", code, out)
+	}
+	writeFiles(t, dir, map[string]string{
+		"seeds/s.csv": "id\n1\n2\n3\n4\n5\n",
+		"seeds/s.yml": "seeds:\n  - name: s\n    config: {pre_hook: ['delete from {{ this }}', 'select 1/0']}\n",
+	})
+	code, out := strata(t, dir, "seed")
+	if code != 1 || !strings.Contains(out, "pre_hook: select 1/0") || !strings.Contains(out, "division by zero") {
+		t.Fatalf("seed with a failing pre_hook exited %d, want 1 and the hook's error:\n%s", code, out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.s"); got != 2 {
+		t.Errorf("s has %d rows after the failed pre_hook, want the old 2", got)
+	}
+}
+
 // TestSeedGrantsAndDescriptionWhenUnchanged: grants and the description are
 // applied on every seed run, also when the CSV is unchanged: after a grant
 // failed (its role was missing) and when they are added to a loaded seed.

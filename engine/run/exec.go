@@ -108,6 +108,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if e.Progress != nil {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}
+	if len(n.Config.PreHook) > 0 {
+		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error { return e.seedPreHooks(ctx, tx, n) }
+	}
 	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
 	if err != nil {
 		return fail(r, err)
@@ -116,9 +119,14 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if res.Skipped {
 		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"
 		// The data is kept, but the config may have changed (or a grant
-		// failed last time): grants, description and post_hook are applied
-		// on every run, as for models.
-		err = e.afterBuild(ctx, conn.Conn(), n, "table", false)
+		// failed last time): hooks, grants and description are applied on
+		// every run, as for models, in one transaction.
+		err = pgx.BeginFunc(ctx, conn.Conn(), func(tx pgx.Tx) error {
+			if err := e.seedPreHooks(ctx, tx, n); err != nil {
+				return err
+			}
+			return e.afterBuild(ctx, tx, n, "table", false)
+		})
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
 		if res.Appended {
@@ -132,6 +140,20 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	r.Status = Success
 	r.Duration = time.Since(start)
 	return r
+}
+
+// seedPreHooks runs a seed's pre_hook statements on q.
+func (e *Executor) seedPreHooks(ctx context.Context, q postgres.Querier, n *manifest.Node) error {
+	for _, h := range n.Config.PreHook {
+		sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
+		if err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("pre_hook: %s: %w", firstLine(sql), postgres.Explain(err, sql, 0))
+		}
+	}
+	return nil
 }
 
 func fail(r Result, err error) Result {

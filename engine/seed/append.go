@@ -269,6 +269,9 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 		res.Skipped = true
 		return res, true, nil
 	}
+	if err := beforeLoad(ctx, tx, opts); err != nil {
+		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
+	}
 
 	n, err := copyTail(ctx, conn, target, file, p, delim, opts)
 	if err != nil {

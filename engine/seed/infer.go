@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"strata/engine/diag"
 )
 
@@ -81,6 +83,10 @@ type Options struct {
 	// file sent so far and the file's size (of an append: the bytes
 	// appended, uncompressed), at most about every 500ms and once at the end.
 	Progress func(done, total int64)
+	// BeforeLoad, when set, runs in the load's transaction before the table
+	// is changed (a seed's pre_hook), so that a failure leaves the table as
+	// it was. It is not called when the seed is skipped.
+	BeforeLoad func(ctx context.Context, tx pgx.Tx) error
 }
 
 // Column is a column of a seed's table.

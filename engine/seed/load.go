@@ -172,6 +172,10 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return res, nil
 	}
 
+	if err := beforeLoad(ctx, tx, opts); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+
 	tmpName := tmpTableName(table)
 	tmp := pgx.Identifier{schema, tmpName}.Sanitize()
 	var defs strings.Builder
@@ -238,6 +242,14 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	return res, nil
+}
+
+// beforeLoad runs opts.BeforeLoad, if any, in the load's transaction.
+func beforeLoad(ctx context.Context, tx pgx.Tx, opts Options) error {
+	if opts.BeforeLoad == nil {
+		return nil
+	}
+	return opts.BeforeLoad(ctx, tx)
 }
 
 // seedName is the seed's name as users know it: the file's base name.

@@ -294,3 +294,40 @@ func TestLoadSkipsWAL(t *testing.T) {
 		t.Errorf("loading a %d-byte table wrote %d bytes of WAL", size, wal)
 	}
 }
+
+// TestBeforeLoad: BeforeLoad (a seed's pre_hook) runs in the transaction of
+// a full load and of an append, before the table changes, and not when the
+// seed is skipped; when it fails, the table is as it was.
+func TestBeforeLoad(t *testing.T) {
+	conn := connect(t)
+	s := newSeedTable(t, conn, "hooked", ".csv")
+	var calls []string
+	opts := Options{BeforeLoad: func(ctx context.Context, tx pgx.Tx) error {
+		var rows int64
+		err := tx.QueryRow(ctx, "select count(*) from pg_class where oid = to_regclass('public.hooked')").Scan(&rows)
+		if err == nil && rows == 1 {
+			err = tx.QueryRow(ctx, "select count(*) from public.hooked").Scan(&rows)
+		}
+		calls = append(calls, fmt.Sprint(rows))
+		return err
+	}}
+	s.mustLoad("id\n1\n2\n", opts)    // full load: no table yet
+	s.mustLoad("id\n1\n2\n", opts)    // skipped
+	s.mustLoad("id\n1\n2\n3\n", opts) // append: the old 2 rows
+	s.mustLoad("id,x\n1,a\n", opts)   // full load over 3 rows
+	if got, want := strings.Join(calls, " "), "0 2 3"; got != want {
+		t.Errorf("BeforeLoad saw rows %q, want %q (one call per load, none when skipped)", got, want)
+	}
+	opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "delete from public.hooked"); err != nil {
+			return err
+		}
+		return errors.New("hook failed")
+	}
+	if _, err := s.load("id,x\n1,a\n2,b\n", opts); err == nil || err.Error() != `seed "hooked": hook failed` {
+		t.Fatalf("load with a failing BeforeLoad: got %v", err)
+	}
+	if got := dump(t, conn, "select count(*) from public.hooked"); got != "1" {
+		t.Errorf("after a failed BeforeLoad the table has %s rows, want the old 1", got)
+	}
+}
