@@ -11,15 +11,7 @@ import (
 // buildDiags loads and builds a project and returns every diagnostic, rendered.
 func buildDiags(t *testing.T, files map[string]string) []string {
 	t.Helper()
-	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
-	for k, v := range files {
-		fsys[k] = &fstest.MapFile{Data: []byte(v)}
-	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	_, diags = Build(p, Target{Name: "dev", Type: "local", Schema: "tgt"})
+	_, diags := buildWithDiags(t, files)
 	out := make([]string, len(diags))
 	for i, d := range diags {
 		out[i] = d.Error()

@@ -10,9 +10,9 @@ import (
 	"strata/engine/project"
 )
 
-// buildDiags loads and builds a project of the given files and returns the
-// manifest with every problem found.
-func buildDiags(t *testing.T, files map[string]string) (*Manifest, diag.List) {
+// buildWithDiags loads and builds a project of the given files and returns
+// the manifest with every problem found.
+func buildWithDiags(t *testing.T, files map[string]string) (*Manifest, diag.List) {
 	t.Helper()
 	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
 	for k, v := range files {
@@ -44,7 +44,7 @@ func TestTestArgumentTypes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, diags := buildDiags(t, map[string]string{
+			_, diags := buildWithDiags(t, map[string]string{
 				"models/m.sql": "select 1 as v",
 				"models/m.yml": "models:\n  - name: m\n    columns:\n      - name: v\n        tests:\n          - " + c.test + "\n",
 			})
