@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
 )
@@ -128,17 +125,7 @@ func TestSeedPreHookFailureKeepsTheTable(t *testing.T) {
 func TestSeedGrantsAndDescriptionWhenUnchanged(t *testing.T) {
 	url := pgtest.DB(t)
 	const role = "strata_seed_grant_reader"
-	exec := func(sql string) {
-		t.Helper()
-		conn, err := pgx.Connect(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	exec := func(sql string) { t.Helper(); execSQL(t, url, sql) }
 	exec("drop role if exists " + role)
 	t.Cleanup(func() { exec("drop owned by " + role + "; drop role " + role) })
 	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sg\n", "seeds/s.csv": "id\n1\n"})

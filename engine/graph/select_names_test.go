@@ -3,9 +3,6 @@ package graph
 import (
 	"testing"
 	"testing/fstest"
-
-	"strata/engine/manifest"
-	"strata/engine/project"
 )
 
 // spaceGraph has names with spaces, as a model file and a CSV column give them.
@@ -18,19 +15,7 @@ func spaceGraph(t *testing.T) *Graph {
 		"models/space.sql":      {Data: []byte(`select 1 as id`)},
 		"models/schema.yml":     {Data: []byte("models:\n  - name: with space\n    columns:\n      - name: Na me\n        tests: [not_null]\n")},
 	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	gr, diags := New(m)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return gr
+	return graphOf(t, fsys)
 }
 
 func TestSelectNamesWithSpaces(t *testing.T) {

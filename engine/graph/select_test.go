@@ -29,6 +29,13 @@ func selectionGraph(t *testing.T) *Graph {
 		"models/marts/leaf.sql":    {Data: []byte(`select * from {{ ref "top2" }}`)},
 		"models/schema.yml":        {Data: []byte("models:\n  - name: mid\n    columns:\n      - name: id\n        tests: [not_null]\nexposures:\n  - name: dash\n    type: dashboard\n    depends_on: [top1]\n")},
 	}
+	return graphOf(t, fsys)
+}
+
+// graphOf loads and builds the project in fsys and its graph; any problem
+// fails the test.
+func graphOf(t *testing.T, fsys fstest.MapFS) *Graph {
+	t.Helper()
 	p, diags := project.Load(fsys)
 	if diags.HasErrors() {
 		t.Fatal(diags)

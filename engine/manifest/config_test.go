@@ -3,23 +3,12 @@ package manifest
 import (
 	"reflect"
 	"testing"
-	"testing/fstest"
-
-	"strata/engine/project"
 )
 
 // build loads a project of the given files (project.yaml defaults to a bare one).
 func build(t *testing.T, files map[string]string) *Manifest {
 	t.Helper()
-	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
-	for k, v := range files {
-		fsys[k] = &fstest.MapFile{Data: []byte(v)}
-	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := Build(p, Target{Name: "dev", Type: "local", Schema: "tgt"})
+	m, diags := buildWithDiags(t, files)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
