@@ -289,16 +289,27 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	if on.Kind == manifest.Model && on.Config.Materialized == "ephemeral" {
 		return Result{}, fmt.Errorf("test %s: ephemeral model %s has no relation to test", n.Name, on.Name)
 	}
+	// A model named in an argument (relationships' to:, a ref in a custom
+	// test) that is ephemeral has no relation: it is inlined as a CTE in
+	// front of the test's query, as in a model.
+	eph := &ephemerals{sql: map[string]string{}, busy: map[string]bool{}}
+	reads := template.Reads{}
 	resolve := func(name string) (string, error) {
 		dep, ok := c.M.Lookup(name)
 		if !ok {
 			return "", fmt.Errorf("no model or seed is called %q", name)
 		}
+		if dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
+			return c.ephemeral(dep, eph, &reads)
+		}
 		return dep.Relation.Quoted(), nil
 	}
 	if _, builtin := builtinKinds[ti.Kind]; builtin {
 		sql, err := datatest.SQL(datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve})
-		return Result{SQL: sql}, err
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{SQL: withCTEs(sql, eph), Reads: reads}, nil
 	}
 	// A custom generic test: the macro test_<kind>.
 	macro := "test_" + ti.Kind
@@ -313,8 +324,12 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv
 	}
-	sql, reads, err := tp.Render(env, datatest.CustomData(rel, ti.Column, ti.Args))
-	return Result{SQL: sql, Reads: reads}, err
+	sql, r, err := tp.Render(env, datatest.CustomData(rel, ti.Column, ti.Args))
+	merge(&reads, r)
+	if err != nil {
+		return Result{SQL: sql, Reads: reads}, err
+	}
+	return Result{SQL: withCTEs(sql, eph), Reads: reads}, nil
 }
 
 var builtinKinds = map[string]bool{"not_null": true, "unique": true, "accepted_values": true, "relationships": true,
