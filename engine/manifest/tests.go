@@ -26,7 +26,12 @@ func (m *Manifest) buildTests(diags *diag.List) {
 	// of them at the end, on every core.
 	var added []addedTest
 	macrosOf := map[string][]string{} // custom test kind -> the macros it uses
+	// custom test kind -> the arguments its macro reads
+	readsOf := map[string]macroReads{}
 	add := func(on *Node, column string, spec *project.TestSpec) {
+		if !m.customArgsRead(spec, readsOf, diags) {
+			return
+		}
 		if n := m.addTest(on, column, spec, diags); n != nil {
 			n.Macros = m.customTestMacros(spec.Kind, macrosOf)
 			added = append(added, addedTest{n, spec, column})
@@ -127,6 +132,64 @@ func (m *Manifest) customTestMacros(kind string, cache map[string][]string) []st
 	}
 	cache[kind] = macros
 	return macros
+}
+
+// macroReads is what a custom generic test's macro reads from its data.
+type macroReads struct {
+	fields map[string]bool
+	known  bool
+}
+
+// customArgsRead reports an argument of a custom generic test that its
+// macro test_<kind> never reads: the macro would silently ignore it, and it
+// is almost surely a typo of a config key (serverity: warn) or of an
+// argument. It returns false when it reported one. A macro that uses its
+// data whole (range over it, pass it on) might read anything: no check.
+func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macroReads, diags *diag.List) bool {
+	if _, builtin := project.GenericTests[spec.Kind]; builtin || spec.Kind == "freshness" {
+		return true
+	}
+	reads, ok := cache[spec.Kind]
+	if !ok {
+		reads.fields, reads.known = m.Macros.DataFields("test_" + spec.Kind)
+		cache[spec.Kind] = reads
+	}
+	if !reads.known {
+		return true
+	}
+	var read []string // the arguments it reads, not the data strata gives every test
+	for f := range reads.fields {
+		if !contains(customTestData, f) {
+			read = append(read, f)
+		}
+	}
+	sort.Strings(read)
+	candidates := append(append([]string{}, project.TestConfigKeys...), read...)
+	ok = true
+	for _, k := range sortedArgs(spec.Args) {
+		if reads.fields[k] {
+			continue
+		}
+		expected := "a test config key (" + strings.Join(project.TestConfigKeys, ", ") + ")"
+		if len(read) > 0 {
+			expected += " or an argument it reads (" + strings.Join(read, ", ") + ")"
+		}
+		diags.Errorf(spec.ArgPos[k], "test %s: argument %q is not read by macro test_%s (expected %s)%s", spec.Kind, k, spec.Kind, expected, diag.DidYouMean(k, candidates))
+		ok = false
+	}
+	return ok
+}
+
+// customTestData are the names every custom generic test macro gets (datatest.CustomData).
+var customTestData = []string{"relation", "column", "column_name", "model"}
+
+func sortedArgs(args map[string]any) []string {
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // addedTest is a generic test node waiting for its checksum.
