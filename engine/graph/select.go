@@ -23,7 +23,12 @@ type State interface {
 // Methods are the selector methods of SPEC 7.
 var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type"}
 
-var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?)(\+(\d*))?$`)
+// selRe splits a selector into @, a leading depth+, the body and a trailing
+// +depth. A + inside a method's value belongs to the value
+// (config.incremental_strategy:delete+insert); a + at the start or end of
+// the selector, with or without a depth, is always a graph operator, so a
+// value cannot end in + or +digits.
+var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?(?::[^@]*?[^+@])?)(\+(\d*))?$`)
 
 // Select returns the ids chosen by the select and exclude expressions. Empty
 // select means everything. Tests follow the nodes they test. Bad selectors are
@@ -304,12 +309,17 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 			}
 		}
 	case "test_type":
+		// dbt's older names: data tests are singular, schema tests generic.
+		kind, ok := map[string]string{"singular": "singular", "generic": "generic", "data": "singular", "schema": "generic"}[value]
+		if !ok {
+			types := []string{"singular", "generic", "data", "schema"}
+			return nil, fmt.Errorf("test_type %q is not known (expected singular or generic; data and schema are their dbt aliases)%s", value, diag.DidYouMean(value, types))
+		}
 		for id, n := range gr.M.Nodes {
 			if n.Kind != manifest.Test {
 				continue
 			}
-			singular := n.TestInfo.Kind == "singular"
-			if (value == "singular") == singular && (value == "singular" || value == "generic") {
+			if singular := n.TestInfo.Kind == "singular"; singular == (kind == "singular") {
 				out[id] = true
 			}
 		}
