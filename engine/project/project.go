@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"runtime"
@@ -288,10 +289,20 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 
 	var ymls []string
 	seedFiles := map[string]string{} // name -> path
-	visit := func(p0 string, d fs.DirEntry, err error) error {
+	// visit calls itself to walk the folders that symlinks lead to.
+	var visit fs.WalkDirFunc
+	visit = func(p0 string, d fs.DirEntry, err error) error {
 		if err != nil {
 			diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if isDir, follow := linkedDir(fsys, p0, &diags); isDir {
+				if follow {
+					_ = fs.WalkDir(fsys, p0, visit)
+				}
+				return nil
+			}
 		}
 		if d.IsDir() {
 			base := d.Name()
@@ -407,6 +418,27 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 	}
 	diags.Sort()
 	return p, diags
+}
+
+// linkedDir reports whether the symlink p leads to a folder and whether to
+// read that folder as if it were at p: fs.WalkDir does not follow links, and
+// a shared folder of models linked into models/ would silently be missing.
+// A link to a folder it is in would be read forever: it is an error, and
+// not followed.
+func linkedDir(fsys fs.FS, p string, diags *diag.List) (isDir, follow bool) {
+	info, err := fs.Stat(fsys, p)
+	if err != nil || !info.IsDir() {
+		return false, false // a link to a file is read as the file; a broken one as before
+	}
+	for up := path.Dir(p); ; up = path.Dir(up) {
+		if above, err := fs.Stat(fsys, up); err == nil && os.SameFile(info, above) {
+			diags.Errorf(diag.Pos{File: p}, "symlink %s leads to %s, a folder it is in, so reading it would never end (expected a link to a folder outside it)", p, up)
+			return true, false
+		}
+		if up == "." {
+			return true, true
+		}
+	}
 }
 
 func unwrapPathErr(err error) error {
