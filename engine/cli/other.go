@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 
 	"strata/engine/artifacts"
 	"strata/engine/compile"
+	"strata/engine/diag"
 	"strata/engine/internal/par"
 	"strata/engine/local"
 	"strata/engine/manifest"
@@ -153,6 +156,12 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata ls: --output must be name, path or json, got %q\n", f.output)
 		return ExitBadInput
 	}
+	for _, k := range resourceTypes {
+		if !slices.Contains(lsResourceTypes, k) {
+			fmt.Fprintf(a.stderr, "strata ls: --resource-type %q is not known (expected one of %s)%s\n", k, strings.Join(lsResourceTypes, ", "), diag.DidYouMean(k, lsResourceTypes))
+			return ExitBadInput
+		}
+	}
 	l, selected, code, ok := a.loadSelection(f, "ls")
 	if !ok {
 		return code
@@ -172,6 +181,12 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		n := l.man.Nodes[id]
 		switch f.output {
 		case "name":
+			// An exposure may share a model's name: it prints as the
+			// selector that picks it alone.
+			if n.Kind == manifest.Exposure {
+				fmt.Fprintln(a.stdout, "exposure:"+n.Name)
+				continue
+			}
 			fmt.Fprintln(a.stdout, n.Name)
 		case "path":
 			fmt.Fprintln(a.stdout, n.Path)
@@ -182,6 +197,9 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	}
 	return ExitOK
 }
+
+// lsResourceTypes are the kinds ls --resource-type accepts.
+var lsResourceTypes = []string{string(manifest.Model), string(manifest.Seed), string(manifest.Test), string(manifest.Source), string(manifest.Exposure)}
 
 func cmdDebug(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("debug", false)
