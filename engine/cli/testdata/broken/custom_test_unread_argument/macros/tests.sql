@@ -1,0 +1,1 @@
+{{ define "test_positive" }}select * from {{ .relation }} where {{ ident .column }} < {{ .min_value }}{{ end }}
