@@ -108,6 +108,15 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if e.Progress != nil {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}
+	// A seed whose columns changed recreates the views that read it, as a
+	// model swap does, so it holds the swap lock too. The lock is not the
+	// first statement of the load's transaction, but all it holds then is
+	// the seed's own advisory lock, its temporary table and what its
+	// pre_hook took: no other swap waits for those.
+	opts.BeforeSwap = func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, swapLock)
+		return err
+	}
 	if len(n.Config.PreHook) > 0 {
 		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error { return e.seedPreHooks(ctx, tx, n) }
 	}

@@ -87,6 +87,11 @@ type Options struct {
 	// is changed (a seed's pre_hook), so that a failure leaves the table as
 	// it was. It is not called when the seed is skipped.
 	BeforeLoad func(ctx context.Context, tx pgx.Tx) error
+	// BeforeSwap, when set, runs in the load's transaction just before a
+	// table whose columns changed replaces one that views depend on, which
+	// drops and recreates those views: the runner takes its swap lock there,
+	// so that nothing else rewrites those views meanwhile.
+	BeforeSwap func(ctx context.Context, tx pgx.Tx) error
 }
 
 // Column is a column of a seed's table.

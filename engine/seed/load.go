@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 )
 
@@ -64,19 +65,6 @@ type Result struct {
 	AppendedRows int64
 }
 
-// ViewDependsError reports that a seed's table cannot be replaced because
-// views depend on it and the seed's columns changed.
-type ViewDependsError struct {
-	Seed  string
-	Table string   // schema.table
-	Views []string // schema.view
-}
-
-func (e *ViewDependsError) Error() string {
-	return fmt.Sprintf("seed %q: cannot replace table %s: its columns changed and view %s depends on it (drop the view, or keep the columns and their types as they were)",
-		e.Seed, e.Table, strings.Join(e.Views, ", "))
-}
-
 // Load loads the CSV file (".csv" or ".csv.gz") into schema.table.
 //
 // The whole load is one transaction. Normally a new table is created under
@@ -85,10 +73,12 @@ func (e *ViewDependsError) Error() string {
 // old table as it was. Because the table is created in the transaction that
 // fills it, COPY writes no WAL when the server runs with wal_level=minimal.
 //
-// Views depending on the old table would be dropped with it, so when there
-// are any, the old table is kept: if the new columns are identical (names,
-// order and types) it is truncated and refilled in the same transaction;
-// otherwise Load fails with a *ViewDependsError.
+// Views depending on the old table would be dropped with it. When there
+// are any and the new columns are identical (names, order and types), the
+// old table is kept, truncated and refilled in the same transaction;
+// otherwise the views are recreated from their definitions on the new table
+// in the same transaction (postgres.Swap), and if one of them no longer
+// compiles, Load fails naming it and nothing changes.
 //
 // A comment on the table's row type records the checksum of the file and
 // the options that affect loading; when it matches and opts.FullRefresh is
@@ -192,23 +182,24 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	}
 
 	into := tmp
+	hasViews := false
 	if old.exists {
-		views, err := dependentViews(ctx, tx, old.oid)
+		hasViews, err = hasDependentViews(ctx, tx, old.oid)
 		if err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
-		if len(views) > 0 {
+		if hasViews {
 			same, err := sameColumns(ctx, tx, old.oid, schema, tmpName)
 			if err != nil {
 				return Result{}, fmt.Errorf("seed %q: %w", name, err)
 			}
-			if !same {
-				return Result{}, &ViewDependsError{Seed: name, Table: qualified, Views: views}
+			// Refilling in place leaves the views alone, their owners and grants included.
+			if same {
+				if _, err := tx.Exec(ctx, "drop table "+tmp+"; truncate table "+target); err != nil {
+					return Result{}, fmt.Errorf("seed %q: %w", name, err)
+				}
+				into = target
 			}
-			if _, err := tx.Exec(ctx, "drop table "+tmp+"; truncate table "+target); err != nil {
-				return Result{}, fmt.Errorf("seed %q: %w", name, err)
-			}
-			into = target
 		}
 	}
 
@@ -227,21 +218,38 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: COPY loaded %d rows, but %s has %d (the file changed while it was loaded; run again)", name, n, opts.Path, sc.Rows)
 	}
 
-	var stmts []string
 	if into == tmp {
-		if old.exists {
-			stmts = append(stmts, "drop table "+target)
+		if err := replaceTable(ctx, tx, postgres.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
-		stmts = append(stmts, "alter table "+tmp+" rename to "+pgx.Identifier{table}.Sanitize())
 	}
-	stmts = append(stmts, recordStmt(target, comment, old.legacy && into == target))
-	if _, err := tx.Exec(ctx, strings.Join(stmts, "; ")); err != nil {
+	if _, err := tx.Exec(ctx, recordStmt(target, comment, old.legacy && into == target)); err != nil {
 		return Result{}, fmt.Errorf("seed %q: replacing %s: %w", name, qualified, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	return res, nil
+}
+
+// replaceTable renames the table tmpName, filled, over target, with
+// postgres.Swap, which recreates the views that depend on the old table (and
+// names the one that cannot be, leaving the rollback to the caller). When
+// views depend on it, opts.BeforeSwap runs first.
+func replaceTable(ctx context.Context, tx pgx.Tx, target postgres.Rel, tmpName string, hasViews bool, opts Options) error {
+	if hasViews && opts.BeforeSwap != nil {
+		if err := opts.BeforeSwap(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := postgres.Swap(ctx, tx, target, postgres.Rel{Schema: target.Schema, Name: tmpName}, "table"); err != nil {
+		var de *postgres.DependentError
+		if errors.As(err, &de) {
+			return err
+		}
+		return fmt.Errorf("replacing %s: %w", target, err)
+	}
+	return nil
 }
 
 // beforeLoad runs opts.BeforeLoad, if any, in the load's transaction.
@@ -399,21 +407,16 @@ func lookupTable(ctx context.Context, tx pgx.Tx, schema, table string) (tableInf
 	return t, nil
 }
 
-// dependentViews lists the views and materialized views whose rules read the table.
-func dependentViews(ctx context.Context, tx pgx.Tx, oid uint32) ([]string, error) {
-	rows, err := tx.Query(ctx, `
-		select distinct format('%s.%s', n.nspname, v.relname)
-		from pg_depend d
-		join pg_rewrite r on r.oid = d.objid
-		join pg_class v on v.oid = r.ev_class
-		join pg_namespace n on n.oid = v.relnamespace
-		where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
-		  and d.refobjid = $1 and v.oid <> $1
-		order by 1`, oid)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+// hasDependentViews tells whether views or materialized views read the table.
+func hasDependentViews(ctx context.Context, tx pgx.Tx, oid uint32) (bool, error) {
+	var has bool
+	err := tx.QueryRow(ctx, `
+		select exists (
+			select from pg_depend d
+			join pg_rewrite r on r.oid = d.objid
+			where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
+			  and d.refobjid = $1 and r.ev_class <> $1)`, oid).Scan(&has)
+	return has, err
 }
 
 // sameColumns compares the columns of the old table with the new one, as

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/internal/pgtest"
 )
@@ -225,11 +226,15 @@ func TestLoadGzipDelimiterAndNames(t *testing.T) {
 func TestLoadDependentView(t *testing.T) {
 	ctx := context.Background()
 	conn := connect(t)
-	opts := Options{Path: "seeds/c.csv"}
+	swaps := 0
+	opts := Options{Path: "seeds/c.csv", BeforeSwap: func(context.Context, pgx.Tx) error { swaps++; return nil }}
 	if _, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name\n1,a\n"), opts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "create view public.v as select * from raw.c"); err != nil {
+	if swaps != 0 {
+		t.Errorf("BeforeSwap called %d times without dependent views", swaps)
+	}
+	if _, err := conn.Exec(ctx, "create view public.v as select * from raw.c; comment on view public.v is 'kept'"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -240,15 +245,46 @@ func TestLoadDependentView(t *testing.T) {
 	if got := dump(t, conn, "select * from public.v order by id"); got != "2|b\n3|c" {
 		t.Errorf("view reads %q", got)
 	}
+	if swaps != 0 {
+		t.Errorf("BeforeSwap called %d times for a refill in place", swaps)
+	}
 
-	// Changed columns: refused, table and view as they were.
-	_, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name\nx,b\n"), opts)
-	var ve *ViewDependsError
-	if !errors.As(err, &ve) || err.Error() != `seed "c": cannot replace table raw.c: its columns changed and view public.v depends on it (drop the view, or keep the columns and their types as they were)` {
+	// A column added: the table is replaced and the view recreated on it.
+	if _, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name,extra\n4,d,x\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, conn, "select * from public.v order by id"); got != "4|d" {
+		t.Errorf("view reads %q", got)
+	}
+	if got := dump(t, conn, "select obj_description('public.v'::regclass, 'pg_class')"); got != "kept" {
+		t.Errorf("view comment %q", got)
+	}
+	if swaps != 1 {
+		t.Errorf("BeforeSwap called %d times, want 1", swaps)
+	}
+
+	// A type changed by inference: the view now reads text.
+	if _, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,name,extra\nx5,e,y\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, conn, "select id, pg_typeof(id)::text from public.v"); got != "x5|text" {
+		t.Errorf("view reads %q", got)
+	}
+
+	// A column the view selects is gone: refused, table and view as they were.
+	_, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,extra\n6,z\n"), opts)
+	var de *postgres.DependentError
+	if !errors.As(err, &de) || de.View.String() != "public.v" || !strings.HasPrefix(err.Error(), `seed "c": refusing to replace raw.c: view public.v depends on it and cannot be recreated on the new version (`) {
 		t.Fatalf("err = %v", err)
 	}
-	if got := dump(t, conn, "select * from public.v order by id"); got != "2|b\n3|c" {
+	if got := dump(t, conn, "select * from public.v"); got != "x5|e" {
 		t.Errorf("view reads %q", got)
+	}
+	if got := dump(t, conn, "select * from raw.c"); got != "x5|e|y" {
+		t.Errorf("table holds %q", got)
+	}
+	if got := dump(t, conn, "select count(*) from pg_class where relname = 'c__strata_new'"); got != "0" {
+		t.Errorf("%s temporary tables left", got)
 	}
 }
 
