@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"strata/engine/diag"
 )
@@ -93,6 +94,34 @@ var (
 	columnTypeRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$`)
 )
 
+// seedColumnTypeRe is what a seed's column_types may contain: words (dotted
+// for a schema), numbers in parentheses ("numeric(12, 2)", "timestamp(3)
+// with time zone") and array brackets. Nothing that can end the type or start
+// a new clause: the type is pasted into the seed's create table.
+var seedColumnTypeRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(?: +[A-Za-z_][A-Za-z0-9_.]*| *\( *[0-9]+(?: *, *-?[0-9]+)* *\))*(?: *\[[0-9]*\])*$`)
+
+// CheckSeedColumnType checks a type in a seed's column_types. Both validate
+// and the seed loader call it, so that validate rejects exactly what a load
+// would.
+func CheckSeedColumnType(typ string) error {
+	if !seedColumnTypeRe.MatchString(strings.TrimSpace(typ)) {
+		return fmt.Errorf("%q is not a PostgreSQL type name strata accepts (expected words, numbers in parentheses and [], like numeric(12, 2), varchar(20) or timestamp(3) with time zone)", typ)
+	}
+	return nil
+}
+
+// CheckSeedDelimiter checks a seed's delimiter. COPY takes a one-byte
+// delimiter other than a line break or the quote, and the seed scanner
+// reads bytes. Both validate and the seed loader call it, so that validate
+// rejects exactly what a load would.
+func CheckSeedDelimiter(d string) error {
+	r, size := utf8.DecodeRuneInString(d)
+	if size != len(d) || r == 0 || r >= utf8.RuneSelf || r == '"' || r == '\r' || r == '\n' {
+		return fmt.Errorf("delimiter %q is not allowed (expected one ASCII character other than a quote or a line break)", d)
+	}
+	return nil
+}
+
 // Apply sets key to v in c, checking its type. The error says what was expected.
 func (c *Config) Apply(key string, v any) error {
 	var err error
@@ -152,8 +181,8 @@ func (c *Config) Apply(key string, v any) error {
 		c.ColumnTypes, err = asColumnTypes(v)
 	case "delimiter":
 		c.Delimiter, err = asString(v)
-		if err == nil && len([]rune(c.Delimiter)) != 1 {
-			err = fmt.Errorf("expected a single character, got %q", c.Delimiter)
+		if err == nil {
+			err = CheckSeedDelimiter(c.Delimiter)
 		}
 	case "severity":
 		c.Severity, err = oneOf(v, []string{"error", "warn"})
@@ -365,8 +394,8 @@ func asColumnTypes(v any) (map[string]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		if !columnTypeRe.MatchString(s) {
-			return nil, fmt.Errorf("%s: %q is not a PostgreSQL type name (expected e.g. numeric(12,2), date, text)", k, s)
+		if err := CheckSeedColumnType(s); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 		out[k] = s
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/diag"
+	"strata/engine/project"
 )
 
 // The SQL types that inference produces.
@@ -71,11 +71,13 @@ func typeOf(mask uint8, seen bool) string {
 type Options struct {
 	// Path names the file in messages, relative to the project.
 	Path string
-	// Delimiter separates fields; zero means ','. It must be one ASCII
-	// character other than '"', '\r' and '\n'.
+	// Delimiter separates fields; zero means ','. It must pass
+	// project.CheckSeedDelimiter: one ASCII character other than '"', '\r'
+	// and '\n'.
 	Delimiter rune
 	// ColumnTypes overrides inference for the named columns; the value is a
-	// SQL type such as "varchar(20)" or "numeric(12, 2)".
+	// SQL type such as "varchar(20)" or "numeric(12, 2)" that passes
+	// project.CheckSeedColumnType.
 	ColumnTypes map[string]string
 	// FullRefresh reloads the seed even when it is unchanged.
 	FullRefresh bool
@@ -124,18 +126,13 @@ type fileState struct {
 	seen  []bool  // per column: whether any value was non-empty
 }
 
-// typePattern is what column_types may contain: words, optional
-// parenthesized numbers ("numeric(12, 2)", "timestamp(3) with time zone")
-// and array brackets. Nothing that can end the type or start a new clause.
-var typePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(?: +[A-Za-z_][A-Za-z0-9_.]*| *\( *[0-9]+(?: *, *-?[0-9]+)* *\))*(?: *\[[0-9]*\])*$`)
-
-// delimiterByte validates opts.Delimiter.
+// delimiterByte validates opts.Delimiter, by the rule validate applies.
 func delimiterByte(d rune) (byte, error) {
-	switch {
-	case d == 0:
+	if d == 0 {
 		return ',', nil
-	case d >= utf8.RuneSelf || d == '"' || d == '\r' || d == '\n':
-		return 0, fmt.Errorf("delimiter %q is not allowed (expected one ASCII character other than a quote or a line break)", d)
+	}
+	if err := project.CheckSeedDelimiter(string(d)); err != nil {
+		return 0, err
 	}
 	return byte(d), nil
 }
@@ -303,8 +300,8 @@ func applyColumnTypes(cols []Column, opts Options) error {
 	keys := sortedKeys(opts.ColumnTypes)
 	for _, name := range keys {
 		typ := strings.TrimSpace(opts.ColumnTypes[name])
-		if !typePattern.MatchString(typ) {
-			return fmt.Errorf("column_types: type %q of column %q is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")", opts.ColumnTypes[name], name)
+		if err := project.CheckSeedColumnType(typ); err != nil {
+			return fmt.Errorf("column_types: column %q: %w", name, err)
 		}
 		i := slices.Index(names, name)
 		if i < 0 {

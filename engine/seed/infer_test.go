@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"strata/engine/diag"
+	"strata/engine/project"
 )
 
 func types(s Schema) string {
@@ -129,11 +130,11 @@ func TestInferErrors(t *testing.T) {
 		{"empty header", "id,,x\n1,2,3\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
 		{"empty quoted header", "id,\"\"\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
 		{"long header", "id," + strings.Repeat("x", 64) + "\n", Options{}, "seeds/x.csv:1:4: column name \"" + strings.Repeat("x", 64) + "\" is 64 bytes long (PostgreSQL allows at most 63)"},
-		{"bad delimiter", "a\n", Options{Delimiter: '"'}, "delimiter '\"' is not allowed (expected one ASCII character other than a quote or a line break)"},
-		{"non-ascii delimiter", "a\n", Options{Delimiter: '§'}, "delimiter '§' is not allowed (expected one ASCII character other than a quote or a line break)"},
+		{"bad delimiter", "a\n", Options{Delimiter: '"'}, "delimiter \"\\\"\" is not allowed (expected one ASCII character other than a quote or a line break)"},
+		{"non-ascii delimiter", "a\n", Options{Delimiter: '§'}, "delimiter \"§\" is not allowed (expected one ASCII character other than a quote or a line break)"},
 		{"override unknown column", "id,name\n", Options{ColumnTypes: map[string]string{"nmae": "text"}}, "column_types: column \"nmae\" is not in the header of seeds/x.csv (did you mean \"name\"?)"},
-		{"override injection", "id\n", Options{ColumnTypes: map[string]string{"id": "int); drop table x; --"}}, "column_types: type \"int); drop table x; --\" of column \"id\" is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")"},
-		{"override extra column", "id\n", Options{ColumnTypes: map[string]string{"id": "int, evil int"}}, "column_types: type \"int, evil int\" of column \"id\" is not a SQL type strata accepts (expected words, numbers in parentheses and [], like \"numeric(12, 2)\" or \"varchar(20)\")"},
+		{"override injection", "id\n", Options{ColumnTypes: map[string]string{"id": "int); drop table x; --"}}, "column_types: column \"id\": \"int); drop table x; --\" is not a PostgreSQL type name strata accepts (expected words, numbers in parentheses and [], like numeric(12, 2), varchar(20) or timestamp(3) with time zone)"},
+		{"override extra column", "id\n", Options{ColumnTypes: map[string]string{"id": "int, evil int"}}, "column_types: column \"id\": \"int, evil int\" is not a PostgreSQL type name strata accepts (expected words, numbers in parentheses and [], like numeric(12, 2), varchar(20) or timestamp(3) with time zone)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,5 +200,31 @@ func TestTmpTableName(t *testing.T) {
 	}
 	if got := tmpTableName("orders"); got != "orders__strata_new" {
 		t.Errorf("tmpTableName(orders) = %q", got)
+	}
+}
+
+// TestConfigChecksMatchTheLoader: validate (project.Config.Apply) accepts a
+// delimiter or a column type exactly when Infer does. (A NUL delimiter is
+// not among them: Options reads it as "not set", and validate rejects it.)
+func TestConfigChecksMatchTheLoader(t *testing.T) {
+	for _, d := range []string{",", ";", "|", "\t", " ", "\"", "\r", "\n", "é", "§", "\x7f"} {
+		var c project.Config
+		validateErr := c.Apply("delimiter", d)
+		_, loadErr := Infer(strings.NewReader("a\n1\n"), Options{Path: "seeds/x.csv", Delimiter: []rune(d)[0]})
+		if (validateErr == nil) != (loadErr == nil) {
+			t.Errorf("delimiter %q: validate says %v, the loader %v", d, validateErr, loadErr)
+		}
+	}
+	for _, typ := range []string{
+		"text", "int", "numeric(12, 2)", "numeric(12,2)", "varchar(20)", "timestamp(3) with time zone",
+		"double precision", "text[]", "int[3]", "public.my_type", " date ", "numeric(5, -2)",
+		"int); drop table x; --", "int, evil int", "", "1int", "text -- x", "varchar(n)", "größe",
+	} {
+		var c project.Config
+		validateErr := c.Apply("column_types", map[string]any{"a": typ})
+		_, loadErr := Infer(strings.NewReader("a\n1\n"), Options{Path: "seeds/x.csv", ColumnTypes: map[string]string{"a": typ}})
+		if (validateErr == nil) != (loadErr == nil) {
+			t.Errorf("column type %q: validate says %v, the loader %v", typ, validateErr, loadErr)
+		}
 	}
 }
