@@ -65,6 +65,9 @@ type Set struct {
 	base *template.Template
 	// file of each macro, for messages and checksums.
 	files map[string]string
+	// texts holds each macro file's text, to turn text/template's byte
+	// offsets into columns in characters.
+	texts map[string]string
 	// parseFuncs holds the names a template may call, for parse.Parse.
 	parseFuncs map[string]any
 	// renderers are namespaces holding the macros and strata's functions, reused
@@ -84,7 +87,7 @@ var builtinNames = []string{"and", "call", "html", "index", "slice", "js", "len"
 // ParseMacros parses the macro files. A name defined twice is an error naming both files.
 func ParseMacros(files []MacroFile) (*Set, diag.List) {
 	var diags diag.List
-	s := &Set{base: template.New("").Funcs(placeholderFuncs()).Option("missingkey=error"), files: map[string]string{}, parseFuncs: map[string]any{}}
+	s := &Set{base: template.New("").Funcs(placeholderFuncs()).Option("missingkey=error"), files: map[string]string{}, texts: map[string]string{}, parseFuncs: map[string]any{}}
 	for name := range placeholderFuncs() {
 		s.parseFuncs[name] = true
 	}
@@ -92,9 +95,10 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 		s.parseFuncs[name] = true
 	}
 	for _, f := range files {
+		s.texts[f.Path] = f.Text
 		trees, err := parse.Parse(f.Path, f.Text, "", "", s.parseFuncs)
 		if err != nil {
-			diags.Add(diag.Pos{File: f.Path}, templateError(err, ""))
+			diags.Add(diag.Pos{File: f.Path}, templateError(err, "", s.source))
 			continue
 		}
 		names := make([]string, 0, len(trees))
@@ -168,6 +172,8 @@ type ConfigCall struct {
 // Template is one parsed model, test or hook, with what it statically uses.
 type Template struct {
 	Path    string
+	text    string
+	at      Origin                 // where text is in the file at Path
 	trees   map[string]*parse.Tree // the file's own tree (at Path) and its {{ define }} blocks
 	set     *Set
 	Refs    []Call
@@ -190,10 +196,17 @@ func (t *Template) lookup(name string) *parse.Tree {
 // Parse parses text (the file at path) against the macro set and extracts its
 // refs, sources, config and macros. Every problem is returned, with positions.
 func (s *Set) Parse(path, text string) (*Template, diag.List) {
+	return s.ParseAt(path, Origin{}, text)
+}
+
+// ParseAt is Parse for a text that is part of the file at path, such as a
+// hook in project.yaml: positions in errors are placed by at.
+func (s *Set) ParseAt(path string, at Origin, text string) (*Template, diag.List) {
 	var diags diag.List
 	trees, err := parse.Parse(path, text, "", "", s.parseFuncs)
 	if err != nil {
-		diags.Add(diag.Pos{File: path}, templateError(err, ""))
+		own := func(string) (string, Origin) { return text, at }
+		diags.Add(diag.Pos{File: path}, templateError(err, "", own))
 		return nil, diags
 	}
 	if trees[path] == nil {
@@ -202,7 +215,7 @@ func (s *Set) Parse(path, text string) (*Template, diag.List) {
 		tr.Root = &parse.ListNode{NodeType: parse.NodeList}
 		trees[path] = tr
 	}
-	tp := &Template{Path: path, trees: trees, set: s}
+	tp := &Template{Path: path, text: text, at: at, trees: trees, set: s}
 	w := &walker{t: tp, text: text, diags: &diags, seen: map[string]bool{}}
 	w.walk(trees[path].Root, trees[path], path)
 	sort.Strings(tp.Macros)
@@ -220,23 +233,38 @@ func (w *walker) pos(tree *parse.Tree, n parse.Node, file string) diag.Pos {
 	if tree == nil {
 		return diag.Pos{File: file}
 	}
-	_, loc := lineCol(tree, n)
-	line, col := loc[0], loc[1]
-	return diag.Pos{File: file, Line: line, Col: col}
+	line, byteCol := lineCol(tree, n)
+	text, at := w.t.source(file)
+	return at.place(file, text, line, byteCol)
 }
 
-func lineCol(tree *parse.Tree, n parse.Node) (string, [2]int) {
+// lineCol returns the line (1-based) of n and its byte offset in that line (from 0).
+func lineCol(tree *parse.Tree, n parse.Node) (int, int) {
 	loc, _ := tree.ErrorContext(n)
 	// loc is "name:line:col"
 	parts := strings.Split(loc, ":")
-	var lc [2]int
-	if len(parts) >= 3 {
-		lc[0], _ = strconv.Atoi(parts[len(parts)-2])
-		lc[1], _ = strconv.Atoi(parts[len(parts)-1])
-		lc[1]++ // text/template counts bytes from 0; positions are 1-based
+	if len(parts) < 3 {
+		return 0, -1
 	}
-	return loc, lc
+	line, _ := strconv.Atoi(parts[len(parts)-2])
+	byteCol, _ := strconv.Atoi(parts[len(parts)-1])
+	return line, byteCol
 }
+
+// sourceOf returns the text of a template file and where that text is in
+// the user's file, to place the positions text/template reports (a line and
+// a byte offset in it).
+type sourceOf func(file string) (string, Origin)
+
+// source is the sourceOf of a render: the template's own text, or a macro file.
+func (t *Template) source(file string) (string, Origin) {
+	if file == t.Path {
+		return t.text, t.at
+	}
+	return t.set.source(file)
+}
+
+func (s *Set) source(file string) (string, Origin) { return s.texts[file], Origin{} }
 
 func (w *walker) walk(n parse.Node, tree *parse.Tree, file string) {
 	switch n := n.(type) {
@@ -525,7 +553,7 @@ func (t *Template) Render(env Env, data any) (string, Reads, error) {
 		t.set.renderers.Put(r)
 	}
 	if err != nil {
-		return "", reads, templateError(err, env.Caller)
+		return "", reads, templateError(err, env.Caller, t.source)
 	}
 	return buf.String(), reads, nil
 }
@@ -697,9 +725,10 @@ var (
 	execRe    = regexp.MustCompile(`^executing "([^"]*)" at <([^>]*)>: (.*)$`)
 )
 
-// templateError turns a text/template error into a diagnostic with file, line and column.
-// Errors raised inside a macro name the model that called it.
-func templateError(err error, caller string) error {
+// templateError turns a text/template error into a diagnostic with file, line
+// and column in characters. Errors raised inside a macro name the model that
+// called it.
+func templateError(err error, caller string, source sourceOf) error {
 	msg := err.Error()
 	// Wrapped template errors (from include) nest: use the innermost position.
 	for {
@@ -713,12 +742,23 @@ func templateError(err error, caller string) error {
 	if m == nil {
 		return diag.Diagnostic{Msg: strings.TrimPrefix(msg, "template: ")}
 	}
+	src, at := source(m[1])
 	line, _ := strconv.Atoi(m[2])
-	col, _ := strconv.Atoi(m[3])
-	if m[3] != "" {
-		col++ // text/template counts bytes from 0; positions are 1-based
-	}
 	text := m[4]
+	byteCol := -1
+	switch u := unclosedRe.FindStringSubmatch(text); {
+	case m[3] != "":
+		byteCol, _ = strconv.Atoi(m[3])
+	case u != nil:
+		// Point at the "{{" left open rather than where the file ended.
+		if u[1] != "" {
+			line, _ = strconv.Atoi(u[1])
+		}
+		text, byteCol = "unclosed action (expected }})", unclosedCol(src, line)
+	default:
+		// A parse error has a line only: find its action on that line.
+		byteCol = parseErrCol(src, line, text)
+	}
 	inMacro := ""
 	if e := execRe.FindStringSubmatch(text); e != nil {
 		text = e[3]
@@ -727,7 +767,8 @@ func templateError(err error, caller string) error {
 			inMacro = e[1]
 		}
 	}
-	if !strings.HasPrefix(m[1], "models/") && caller != "" || inMacro != "" {
+	// An error in the caller's own text (a hook in project.yaml) needs no "called from".
+	if !strings.HasPrefix(m[1], "models/") && caller != "" && m[1] != caller || inMacro != "" {
 		if caller != "" {
 			text += " (in macro " + strconv.Quote(inMacro) + ", called from " + caller + ")"
 			if inMacro == "" {
@@ -735,7 +776,7 @@ func templateError(err error, caller string) error {
 			}
 		}
 	}
-	return diag.Diagnostic{Pos: diag.Pos{File: m[1], Line: line, Col: col}, Msg: explain(text)}
+	return diag.Diagnostic{Pos: at.place(m[1], src, line, byteCol), Msg: explain(text)}
 }
 
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)

@@ -112,7 +112,7 @@ func TestStaticAnalysis(t *testing.T) {
 		{name: "non-constant ref", text: `{{ $x := "a" }}{{ ref $x }}`, errs: `models/me.sql:1:19: the argument of ref must be a constant string such as ref "stg_orders" (strata finds dependencies without running the template)`},
 		{name: "ref of a var", text: `{{ ref (var "m") }}`, errs: `models/me.sql:1:4: the argument of ref must be a constant string such as ref "stg_orders" (strata finds dependencies without running the template)`},
 		{name: "unknown macro", text: "select\n{{ include \"cent\" 1 }}", errs: `models/me.sql:2:4: macro "cent" is not defined (expected a {{ define "cent" }} block in macros/) (did you mean "cents"?)`},
-		{name: "syntax error", text: "select\n{{ ref \"a\" ", errs: `models/me.sql:2: unclosed action`},
+		{name: "syntax error", text: "select\n{{ ref \"a\" ", errs: `models/me.sql:2:1: unclosed action (expected }})`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

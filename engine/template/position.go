@@ -1,0 +1,130 @@
+package template
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"strata/engine/diag"
+)
+
+// Origin places a template's text in its file when the text is only part of
+// the file, such as a hook or a target setting in project.yaml, so that an
+// error inside the text points at the file. The zero Origin means the text is
+// the whole file.
+type Origin struct {
+	// Line and Col are where the text's first character is (1-based).
+	Line, Col int
+	// Indent is the number of columns before the text on each later line
+	// (a YAML block scalar's indentation).
+	Indent int
+	// Fixed says the text is not a verbatim copy of the file (a folded or
+	// escaped YAML string), so no offset inside it can be mapped back: every
+	// position is placed at Line:Col.
+	Fixed bool
+}
+
+// place turns a position inside text (line 1-based, byteCol the byte offset
+// in that line from 0, or -1 when unknown) into a position in file, counting
+// columns in characters as the user's editor and YAML positions do.
+func (o Origin) place(file, text string, line, byteCol int) diag.Pos {
+	if o.Fixed {
+		return diag.Pos{File: file, Line: o.Line, Col: o.Col}
+	}
+	col := 0
+	if byteCol >= 0 {
+		col = charCol(lineOf(text, line), byteCol)
+	}
+	if o.Line == 0 || line == 0 {
+		return diag.Pos{File: file, Line: line, Col: col}
+	}
+	if line == 1 {
+		if col > 0 {
+			col += o.Col - 1
+		}
+		return diag.Pos{File: file, Line: o.Line, Col: col}
+	}
+	if col > 0 {
+		col += o.Indent
+	}
+	return diag.Pos{File: file, Line: o.Line + line - 1, Col: col}
+}
+
+// lineOf returns line n (1-based) of text without its line break, or "".
+func lineOf(text string, n int) string {
+	for i := 1; i < n; i++ {
+		j := strings.IndexByte(text, '\n')
+		if j < 0 {
+			return ""
+		}
+		text = text[j+1:]
+	}
+	if j := strings.IndexByte(text, '\n'); j >= 0 {
+		text = text[:j]
+	}
+	return strings.TrimSuffix(text, "\r")
+}
+
+// charCol turns a byte offset from 0 in line into a 1-based column in
+// characters. An offset past the line (whose text is unknown) is kept in bytes.
+func charCol(line string, byteCol int) int {
+	if byteCol > len(line) {
+		return byteCol + 1
+	}
+	return utf8.RuneCountInString(line[:byteCol]) + 1
+}
+
+var (
+	quotedRe  = regexp.MustCompile(`"([^"]+)"`)
+	keywordRe = regexp.MustCompile(`(?:for |\{\{)(\w+)\}?\}?$`)
+)
+
+// parseErrCol finds the action a text/template parse error is about, since
+// the parser reports only a line: the action on that line holding the token
+// the message quotes (a function name, a keyword), else the line's first
+// action. It returns the byte offset of the action's "{{" in the line, or -1.
+func parseErrCol(text string, line int, msg string) int {
+	s := lineOf(text, line)
+	needle := ""
+	if m := quotedRe.FindStringSubmatch(msg); m != nil {
+		needle = m[1]
+	} else if m := keywordRe.FindStringSubmatch(msg); m != nil {
+		needle = m[1]
+	}
+	first := -1
+	for off := 0; ; {
+		i := strings.Index(s[off:], "{{")
+		if i < 0 {
+			break
+		}
+		start := off + i
+		end := len(s)
+		if j := strings.Index(s[start+2:], "}}"); j >= 0 {
+			end = start + 2 + j
+		}
+		if first < 0 {
+			first = start
+		}
+		if needle != "" && strings.Contains(s[start+2:end], needle) {
+			return start
+		}
+		off = end
+	}
+	return first
+}
+
+// unclosedRe matches text/template's "unclosed action", which names the line
+// the action started on ("started at <file>:<line>") when it is not the
+// line where the file ended: the start is where the user has to look.
+var unclosedRe = regexp.MustCompile(`^unclosed action(?: started at .*:(\d+))?$`)
+
+// unclosedCol returns the byte offset in line of the "{{" that the last "}}"
+// of the line does not close, or -1.
+func unclosedCol(text string, line int) int {
+	s := lineOf(text, line)
+	from := strings.LastIndex(s, "}}") + 1 // 0 when there is none
+	if i := strings.Index(s[from:], "{{"); i >= 0 {
+		return from + i
+	}
+	return -1
+}
