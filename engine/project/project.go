@@ -22,6 +22,7 @@ import (
 
 	"strata/engine/diag"
 	"strata/engine/internal/par"
+	"strata/engine/template"
 )
 
 // Project is everything read from a project directory.
@@ -42,12 +43,17 @@ type Project struct {
 	Macros    []*MacroFile
 	Singular  []*SingularTest
 	Exposures []*Exposure
+
+	// DefaultTargetPos is where target: is, for errors about the chosen target.
+	DefaultTargetPos diag.Pos
 }
 
 // Hook is one SQL statement of on-run-start/on-run-end.
 type Hook struct {
 	SQL string
 	Pos diag.Pos
+	// Text is where SQL is in project.yaml, to place template errors inside it.
+	Text template.Origin
 }
 
 // Target is one entry of targets: in project.yaml; string fields may hold templates (env_var).
@@ -64,6 +70,9 @@ type Target struct {
 	Schema       string
 	SchemaPrefix string
 	Pos          diag.Pos
+	// Origins holds where each string setting (url, host, ...) is in
+	// project.yaml, to place template errors inside it.
+	Origins map[string]template.Origin
 }
 
 // Model is one models/**/*.sql file and its YAML entry.
@@ -453,6 +462,7 @@ var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "pas
 
 func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	d := &decoder{file: "project.yaml", diags: diags}
+	lines := fileLines(data)
 	root := parseYAML("project.yaml", data, diags)
 	if root == nil {
 		if !diags.HasErrors() {
@@ -481,10 +491,11 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	}
 	if n, ok := f["target"]; ok {
 		p.DefaultTarget = d.str(n.value, "target")
+		p.DefaultTargetPos = d.pos(n.value)
 	}
 	if n, ok := f["targets"]; ok {
 		for _, kv := range d.pairs(n.value, "targets") {
-			t := &Target{Name: kv.key.Value, Pos: d.pos(kv.key)}
+			t := &Target{Name: kv.key.Value, Pos: d.pos(kv.key), Origins: map[string]template.Origin{}}
 			tf := d.mapping(kv.value, "target "+t.Name, targetKeys...)
 			if x, ok := tf["type"]; ok {
 				t.Type = d.str(x.value, "type")
@@ -504,6 +515,7 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			for k, dst := range map[string]*string{"url": &t.URL, "host": &t.Host, "port": &t.Port, "user": &t.User, "password": &t.Password, "dbname": &t.DBName, "schema": &t.Schema, "schema_prefix": &t.SchemaPrefix} {
 				if x, ok := tf[k]; ok {
 					*dst = d.str(x.value, k)
+					t.Origins[k] = textOrigin(lines, x.value)
 				}
 			}
 			p.Targets[t.Name] = t
@@ -531,7 +543,7 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			nodes = d.list(n.value, k)
 		}
 		for _, h := range nodes {
-			hooks = append(hooks, Hook{SQL: d.str(h, k), Pos: d.pos(h)})
+			hooks = append(hooks, Hook{SQL: d.str(h, k), Pos: d.pos(h), Text: textOrigin(lines, h)})
 		}
 		if k == "on-run-start" {
 			p.OnRunStart = hooks
