@@ -314,7 +314,7 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 				if bad[h.Pos.File] {
 					continue
 				}
-				if _, err := l.comp.Hook(h.Pos.String(), h.SQL, ""); err != nil {
+				if _, err := l.comp.HookAt(h.Pos.File, h.Text, h.SQL, ""); err != nil {
 					diags.Add(h.Pos, err)
 				}
 			}
@@ -361,6 +361,20 @@ func plural(n int) string {
 // errReported is an error already reported with a position by an earlier phase.
 var errReported = errors.New("already reported")
 
+// targetError names target t in err, a problem in one of its settings,
+// keeping the positions err has.
+func targetError(t *project.Target, err error) error {
+	if err == nil {
+		return nil
+	}
+	var found diag.List
+	found.Add(t.Pos, err)
+	for i := range found {
+		found[i].Msg = fmt.Sprintf("target %s: %s", t.Name, found[i].Msg)
+	}
+	return found
+}
+
 // resolveTarget picks the target (--target, STRATA_TARGET, project.yaml's target:, or the built-in local one)
 // and renders its settings.
 func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.Target, error) {
@@ -371,9 +385,14 @@ func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.T
 	if name == "" {
 		name, from = p.DefaultTarget, ""
 	}
+	// A target chosen in project.yaml is reported at its target: key.
+	at := diag.Pos{File: "project.yaml"}
+	if from == "" && p.DefaultTargetPos.File != "" {
+		at = p.DefaultTargetPos
+	}
 	if len(p.Targets) == 0 {
 		if name != "" && name != "dev" {
-			return nil, fmt.Errorf("target %q is not defined (project.yaml has no targets:)", name)
+			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("target %q is not defined (project.yaml has no targets:)", name)}
 		}
 		return &project.Target{Name: "dev", Type: "local", Schema: "public", Threads: 4}, nil
 	}
@@ -388,7 +407,7 @@ func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.T
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, fmt.Errorf("no target chosen: set target: in project.yaml or pass --target (one of %s)", strings.Join(names, ", "))
+			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("no target chosen: set target: in project.yaml or pass --target (one of %s)", strings.Join(names, ", "))}
 		}
 	}
 	t, ok := p.Targets[name]
@@ -405,23 +424,24 @@ func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.T
 	}
 	out := *t
 	set, _ := template.ParseMacros(nil)
-	for _, s := range []*string{&out.URL, &out.Host, &out.Port, &out.User, &out.Password, &out.DBName, &out.Schema, &out.SchemaPrefix} {
-		if !strings.Contains(*s, "{{") {
+	var problems diag.List // of every setting, so validate reports them all
+	for _, f := range []struct {
+		key string
+		s   *string
+	}{{"url", &out.URL}, {"host", &out.Host}, {"port", &out.Port}, {"user", &out.User}, {"password", &out.Password}, {"dbname", &out.DBName}, {"schema", &out.Schema}, {"schema_prefix", &out.SchemaPrefix}} {
+		if !strings.Contains(*f.s, "{{") {
 			continue
 		}
-		tp, d := set.Parse("project.yaml", *s)
-		if err := d.Err(); err != nil {
-			return nil, err
+		// Errors point into project.yaml, at the setting's own text.
+		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
+		var err error
+		if err = d.Err(); err == nil {
+			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: os.LookupEnv}, nil)
 		}
-		v, _, err := tp.Render(template.Env{Vars: vars, LookupEnv: os.LookupEnv}, nil)
-		if err != nil {
-			if dg, ok := err.(diag.Diagnostic); ok {
-				dg.Pos = t.Pos
-				return nil, fmt.Errorf("target %s: %s", name, dg.Msg)
-			}
-			return nil, fmt.Errorf("target %s: %v", name, err)
-		}
-		*s = v
+		problems.Add(t.Pos, targetError(t, err))
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
 	}
 	if out.Schema == "" {
 		out.Schema = "public"

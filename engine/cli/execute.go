@@ -340,9 +340,9 @@ func (a *app) hooks(ctx context.Context, db *postgres.Adapter, l *loaded, which 
 		hooks = l.proj.OnRunEnd
 	}
 	for _, h := range hooks {
-		sql, err := l.comp.Hook(h.Pos.String(), h.SQL, "")
+		sql, err := l.comp.HookAt(h.Pos.File, h.Text, h.SQL, "")
 		if err != nil {
-			return fmt.Errorf("%s: %v", h.Pos, err)
+			return err // placed in project.yaml already
 		}
 		if _, err := db.Pool.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("%s: %s hook failed: %v", h.Pos, which, postgres.Explain(err, sql, 0))

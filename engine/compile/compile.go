@@ -338,8 +338,15 @@ var builtinKinds = map[string]bool{"not_null": true, "unique": true, "accepted_v
 
 // Hook renders an on-run-start/on-run-end or pre/post hook.
 func (c *Compiler) Hook(name, sql string, this string) (string, error) {
+	return c.HookAt(name, template.Origin{}, sql, this)
+}
+
+// HookAt renders a hook whose SQL is part of file at, such as an
+// on-run-start/on-run-end hook in project.yaml, so that its errors point
+// into the file.
+func (c *Compiler) HookAt(name string, at template.Origin, sql string, this string) (string, error) {
 	set := c.M.Macros
-	tp, diags := set.Parse(name, sql)
+	tp, diags := set.ParseAt(name, at, sql)
 	if err := diags.Err(); err != nil {
 		return "", err
 	}
