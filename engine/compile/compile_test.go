@@ -160,6 +160,7 @@ func TestCheckHooks(t *testing.T) {
 		"models/ok.sql": {Data: []byte(`{{ config "pre_hook" "delete from {{ this }}" "post_hook" (list "analyze {{ this }}" "select * from {{ ref \"ok\" }}") }}select 1`)},
 		"models/bad.sql": {Data: []byte("-- a hook that refers to nothing\n" +
 			`{{ config "post_hook" (list "select 1" "select * from {{ ref \"nope\" }}") }}select 1`)},
+		"models/uni.sql": {Data: []byte(`{{ config "post_hook" (list "select 'é', {{ var \"nope\" }}" "select {{ if }}") }}select 1`)},
 	}
 	p, diags := project.Load(fsys)
 	if diags.HasErrors() {
@@ -173,6 +174,9 @@ func TestCheckHooks(t *testing.T) {
 	tests := []struct{ model, want string }{
 		{"ok", ""},
 		{"bad", `models/bad.sql:2:4: post_hook 2 of model bad: no model or seed is called "nope" (at 1:18 of the hook)`},
+		// columns in characters, and a column for a parse error
+		{"uni", `models/uni.sql:1:4: post_hook 1 of model uni: var "nope" is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var "nope" <default>) (at 1:16 of the hook)` + "\n" +
+			`models/uni.sql:1:4: post_hook 2 of model uni: missing value for if (at 1:8 of the hook)`},
 	}
 	for _, tc := range tests {
 		n, _ := m.Lookup(tc.model)
