@@ -44,7 +44,8 @@ func New(m *manifest.Manifest) (*Graph, diag.List) {
 	for _, id := range ids {
 		for _, p := range gr.parents[id] {
 			if p == id {
-				diags.Errorf(m.Nodes[id].Pos, "cycle: %s -> %s (a model cannot ref itself; use {{ this }})", m.Nodes[id].Name, m.Nodes[id].Name)
+				n := m.Nodes[id]
+				diags.Errorf(n.RefPos(n.Name), "cycle: %s -> %s (a model cannot ref itself; use {{ this }})", m.Nodes[id].Name, m.Nodes[id].Name)
 			}
 		}
 	}

@@ -231,11 +231,13 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	m.buildExposures(&diags)
 	// Disabled nodes: drop them and anything that needs them is an error.
 	ids := m.Sorted()
+	disabled := map[string]*Node{}
 	for _, id := range ids {
 		n := m.Nodes[id]
 		if n.Config.Enabled || n.Kind == Source || n.Kind == Exposure {
 			continue
 		}
+		disabled[id] = n
 		delete(m.Nodes, id)
 		if n.Kind != Test {
 			delete(m.byName, n.Name)
@@ -248,7 +250,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		}
 		for _, dep := range n.DependsOn {
 			if _, ok := m.Nodes[dep]; !ok && n.Kind != Test {
-				diags.Errorf(n.Pos, "%s %s depends on %s, which is disabled", n.Kind, n.Name, dep)
+				diags = append(diags, disabledDep(n, dep, disabled[dep]))
 			} else if !ok {
 				delete(m.Nodes, id)
 				break

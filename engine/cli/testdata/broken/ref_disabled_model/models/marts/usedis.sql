@@ -1,0 +1,3 @@
+-- café
+select é.id
+from {{ ref "dis" }} as é
