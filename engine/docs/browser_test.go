@@ -452,8 +452,12 @@ func TestSiteInChromium(t *testing.T) {
 }
 
 // name is what strata ls prints for a node.
+// name is how `strata ls` prints the node id: exposures as exposure:<name>.
 func name(m *artifacts.Manifest, id string) string {
-	for _, set := range []map[string]*artifacts.Node{m.Nodes, m.Sources, m.Exposure} {
+	if n, ok := m.Exposure[id]; ok {
+		return "exposure:" + n.Name
+	}
+	for _, set := range []map[string]*artifacts.Node{m.Nodes, m.Sources} {
 		if n, ok := set[id]; ok {
 			return n.Name
 		}
