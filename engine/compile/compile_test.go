@@ -126,11 +126,12 @@ func TestStripTrailingSemicolon(t *testing.T) {
 }
 
 // TestVarsRenderAsWritten: vars from project.yaml render as the user wrote
-// them (dbt's way), not as Go formats a time.Time, a float, nil or a map.
+// them (dbt's way), not as Go formats a time.Time, a float, nil or a map; a
+// float var still compares and computes as a number.
 func TestVarsRenderAsWritten(t *testing.T) {
 	fsys := fstest.MapFS{
 		"project.yaml": {Data: []byte("name: p\nvars:\n  d: 2024-01-01\n  f: 1.0\n  z: null\n  m: {a: 1, d: 2024-01-02}\n  l: [x, 2.50]\n")},
-		"models/m.sql": {Data: []byte(`select {{ var "d" }} | {{ var "f" }} | {{ var "z" }} | {{ var "m" }} | {{ var "l" }} | {{ (var "m").d }} | {{ addf (var "f") 1 }} | {{ var "d" | literal }}`)},
+		"models/m.sql": {Data: []byte(`select {{ var "d" }} | {{ var "f" }} | {{ var "z" }} | {{ var "m" }} | {{ var "l" }} | {{ (var "m").d }} | {{ addf (var "f") 1 }} | {{ var "d" | literal }} | {{ if gt (var "f") 0.5 }}gt{{ end }} {{ if eq (var "f") 1.0 }}eq{{ end }}`)},
 	}
 	p, diags := project.Load(fsys)
 	if diags.HasErrors() {
@@ -146,7 +147,7 @@ func TestVarsRenderAsWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `select 2024-01-01 | 1.0 |  | {"a":1,"d":"2024-01-02"} | ["x",2.50] | 2024-01-02 | 2 | '2024-01-01'`
+	want := `select 2024-01-01 | 1.0 |  | {"a":1,"d":"2024-01-02"} | ["x",2.5] | 2024-01-02 | 2 | '2024-01-01' | gt eq`
 	if res.SQL != want {
 		t.Errorf("got  %s\nwant %s", res.SQL, want)
 	}

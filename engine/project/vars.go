@@ -1,19 +1,37 @@
 package project
 
 import (
-	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
+// Float is a float var: a float64 to templates, so that gt, eq and sprig's
+// arithmetic compare and compute with it, printed as a decimal with a point
+// (1.0 stays a numeric literal in SQL rather than becoming the integer 1).
+type Float float64
+
+// Float64 lets sprig's arithmetic (spf13/cast) read a Float as the number it is.
+func (f Float) Float64() float64 { return float64(f) }
+
+func (f Float) String() string {
+	s := strconv.FormatFloat(float64(f), 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
 // VarValue converts the YAML value of a var (from project.yaml's vars: or
 // --vars) to what templates see, keeping what the user wrote where Go's
 // decoding would not: a date or timestamp stays its text (2024-01-01, not a
-// time.Time printed as "2024-01-01 00:00:00 +0000 UTC"), a float keeps its
-// digits (1.0, not 1) as a json.Number that sprig's arithmetic still reads,
-// and null is the empty string rather than Go's "<no value>". Mappings and
-// lists hold values converted the same way.
+// time.Time printed as "2024-01-01 00:00:00 +0000 UTC"), a float is a Float
+// (printed 1.0, not 1; .inf and .nan stay their text), and null is the empty
+// string rather than Go's "<no value>". Mappings and lists hold values
+// converted the same way.
 func VarValue(n *yaml.Node) (any, error) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return VarValue(n.Alias)
@@ -50,10 +68,11 @@ func VarValue(n *yaml.Node) (any, error) {
 		case "!!timestamp":
 			return n.Value, nil
 		case "!!float":
-			if json.Valid([]byte(n.Value)) {
-				return json.Number(n.Value), nil
+			var f float64
+			if err := n.Decode(&f); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return n.Value, nil // no SQL number: kept as written
 			}
-			return n.Value, nil // .inf, .nan, +1.5: not JSON numbers, kept as written
+			return Float(f), nil
 		}
 	}
 	var v any
