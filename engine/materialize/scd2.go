@@ -50,8 +50,6 @@ type SCD2 struct {
 	ValidTo      string
 	IsCurrent    string
 	SurrogateKey string
-	// IsDeleted names the flag of deletion markers (hard_deletes: new_record only).
-	IsDeleted string
 	// Markers says the dimension has the deletion flag: it is built under
 	// hard_deletes new_record, or was before. In every mode a current marker
 	// stands for a deleted key (one back in the source gets a new version),
@@ -67,7 +65,7 @@ const IsDeletedColumn = "is_deleted"
 // Bookkeeping lists the columns strata maintains, which the source must not have.
 func (s *SCD2) Bookkeeping() []string {
 	out := []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent}
-	if s.HardDeletes == "new_record" || s.Markers {
+	if s.HardDeletes == "new_record" {
 		out = append(out, IsDeletedColumn)
 	}
 	return out

@@ -308,12 +308,6 @@ func TestSCD2Errors(t *testing.T) {
 			d.Columns = append(d.Columns, "is_deleted")
 			return d
 		}(), nil, ""},
-		{"is_deleted once the dimension has markers", func() *SCD2 {
-			d := scd2Fixture("check", "invalidate")
-			d.Markers = true
-			d.Columns = append(d.Columns, "is_deleted")
-			return d
-		}(), nil, `the model's query has a column "is_deleted", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns (the query has: tenant, id, name, updated_at, is_deleted)`},
 		{"names of the work table", func() *SCD2 {
 			d := scd2Fixture("check", "ignore")
 			d.Columns = append(d.Columns, "strata_gone", "strata_row")

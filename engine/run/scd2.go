@@ -294,12 +294,11 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			return st, fmt.Errorf("%s has no column %q, so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history", n.Relation, b)
 		}
 	}
-	if _, d.Markers = have[materialize.IsDeletedColumn]; d.Markers {
-		// The flag is bookkeeping now, whatever the mode.
-		if err := d.CheckSource(n.Config.CheckCols); err != nil {
-			return st, err
-		}
-	}
+	// The dimension's is_deleted is strata's deletion flag unless the model's
+	// query has a column of that name (which hard_deletes new_record refuses):
+	// then it is the user's.
+	_, flag := have[materialize.IsDeletedColumn]
+	d.Markers = flag && !slices.Contains(d.Columns, materialize.IsDeletedColumn)
 	if err := scd2SameKey(ctx, tx, n, d); err != nil {
 		return st, err
 	}

@@ -187,3 +187,17 @@ func TestSCD2RefusesChangedShape(t *testing.T) {
 		t.Errorf("the dimension changed:\n%s\nwas:\n%s", after, before)
 	}
 }
+
+// A column of the model's own named is_deleted stays the user's under
+// hard_deletes ignore and invalidate: later builds work, and a row with
+// is_deleted true is a row like any other, not a deletion marker.
+func TestSCD2UserColumnIsDeleted(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, "      materialized: scd2\n      unique_key: id\n      strategy: check\n      hard_deletes: invalidate\n")
+	const src = "create schema if not exists raw; drop table if exists raw.customers; create table raw.customers (id int, v text, updated_at timestamptz, is_deleted boolean); "
+	runSCD2Steps(t, url, dir, []scd2Step{
+		{sql: src + "insert into raw.customers values (1, 'a', null, false), (2, 'b', null, true)", out: "SCD2 2 new"},
+		{sql: "update raw.customers set v = 'c' where id = 2", out: "SCD2 0 new, 1 changed, 0 deleted"},
+		{sql: "delete from raw.customers where id = 1", out: "SCD2 0 new, 0 changed, 1 deleted"},
+	})
+}
