@@ -94,37 +94,6 @@ func TestEphemeral(t *testing.T) {
 	}
 }
 
-// TestStripTrailingSemicolon: only the semicolons ending the statement go,
-// whatever comments follow them; quoted ones and earlier ones stay.
-func TestStripTrailingSemicolon(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"select 1", "select 1"},
-		{"select 1;", "select 1"},
-		{"select 1;;\n", "select 1"},
-		{"select 1; -- trailing comment", "select 1 -- trailing comment"},
-		{"select 1;\r\n-- a\r\n-- b\r\n", "select 1\r\n-- a\r\n-- b"},
-		{"select 1 /* x */ ; /* y; */", "select 1 /* x */  /* y; */"},
-		{"select ';'", "select ';'"},
-		{"select ';' ;", "select ';'"},
-		{"select 'it''s;'", "select 'it''s;'"},
-		{`select E'\\;' ;`, `select E'\\;'`},
-		{`select E'\' ; ' ;`, `select E'\' ; '`},
-		{`select E'\';'`, `select E'\';'`},
-		{`select ";" from t;`, `select ";" from t`},
-		{"select $$;$$", "select $$;$$"},
-		{"select $f$ ; $f$; -- é", "select $f$ ; $f$ -- é"},
-		{"select 1; select 2", "select 1; select 2"},
-		{"select 1 -- no; semicolon", "select 1 -- no; semicolon"},
-		{"select 1 -- c\n; -- d", "select 1 -- c\n -- d"},
-		{"select 'unterminated;", "select 'unterminated;"},
-	}
-	for _, tc := range tests {
-		if got := stripTrailingSemicolon(tc.in); got != tc.want {
-			t.Errorf("stripTrailingSemicolon(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestVarsRenderAsWritten: vars from project.yaml render as the user wrote
 // them (dbt's way), not as Go formats a time.Time, a float, nil or a map; a
 // float var still compares and computes as a number.

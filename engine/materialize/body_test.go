@@ -24,8 +24,10 @@ func TestBodyKeepsLines(t *testing.T) {
 			"select * from (\n\n\n\nselect 1 as id,\n  nosuchcol as x\n) as strata_empty limit 0"},
 		{"leading comment", "-- c\nselect nosuchcol;\n", "-- c\nselect nosuchcol",
 			"select * from (-- c\nselect nosuchcol\n) as strata_empty limit 0"},
-		{"crlf", "\r\n\r\nselect nosuchcol ; \r\n", "\r\n\r\nselect nosuchcol ",
-			"select * from (\r\n\r\nselect nosuchcol \n) as strata_empty limit 0"},
+		{"crlf", "\r\n\r\nselect nosuchcol ; \r\n", "\r\n\r\nselect nosuchcol",
+			"select * from (\r\n\r\nselect nosuchcol\n) as strata_empty limit 0"},
+		{"a comment after the semicolon", "select 1; -- note\n", "select 1 -- note",
+			"select * from (select 1 -- note\n) as strata_empty limit 0"},
 		{"non-ascii", "  \n-- é\nselect 'ü', nosuchcol", "  \n-- é\nselect 'ü', nosuchcol",
 			"select * from (  \n-- é\nselect 'ü', nosuchcol\n) as strata_empty limit 0"},
 	}

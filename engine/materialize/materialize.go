@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -70,7 +69,7 @@ func FitName(name string) string {
 // in the body is the same line in target/compiled/ (database errors are
 // placed by counting lines from the body's start).
 func Body(sql string, empty bool) string {
-	sql = strings.TrimRight(strings.TrimRightFunc(sql, unicode.IsSpace), ";")
+	sql = TrimStatementEnd(sql)
 	if empty {
 		return "select * from (" + sql + "\n) as strata_empty limit 0"
 	}
