@@ -25,10 +25,20 @@ type Spec struct {
 
 // SQL renders the query returning the failing rows of a built-in test.
 func SQL(s Spec) (string, error) {
-	rel := s.Relation
-	if s.Where != "" {
-		rel = fmt.Sprintf("(select * from %s where %s) as strata_filtered", s.Relation, s.Where)
+	// from is the relation under test, filtered by the test's where, as it
+	// goes after FROM, under alias if one is given.
+	from := func(alias string) string {
+		switch {
+		case s.Where != "" && alias == "":
+			alias = "strata_filtered"
+		case s.Where == "" && alias == "":
+			return s.Relation
+		case s.Where == "":
+			return s.Relation + " as " + alias
+		}
+		return fmt.Sprintf("(select * from %s where %s) as %s", s.Relation, s.Where, alias)
 	}
+	rel := from("")
 	col := template.Ident(s.Column)
 	needCol := map[string]bool{"not_null": true, "unique": true, "accepted_values": true, "relationships": true, "accepted_range": true}
 	if needCol[s.Kind] && s.Column == "" {
@@ -64,7 +74,7 @@ func SQL(s Spec) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s as child where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, rel, col, to, template.Ident(field), col, col), nil
+		return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, from("child"), col, to, template.Ident(field), col, col), nil
 	case "accepted_range":
 		var conds []string
 		inclusive := true

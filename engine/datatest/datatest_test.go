@@ -53,6 +53,8 @@ func TestSQL(t *testing.T) {
 			`select max("at") as most_recent from "s"."m" having max("at") is null or max("at") < now() - interval '24 hours'`},
 		{"where filters the relation", Spec{Kind: "not_null", Relation: rel, Column: "id", Where: "kind = 'x'"},
 			`select * from (select * from "s"."m" where kind = 'x') as strata_filtered where "id" is null`},
+		{"where filters the child of relationships", Spec{Kind: "relationships", Relation: rel, Column: "pid", Args: map[string]any{"to": "p", "field": "id"}, Resolve: resolve, Where: "pid > 0"},
+			`select child."pid" as from_field, count(*) as n_records from (select * from "s"."m" where pid > 0) as child where child."pid" is not null and not exists (select 1 from "public"."p" as parent where parent."id" = child."pid") group by child."pid"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

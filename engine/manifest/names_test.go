@@ -124,6 +124,7 @@ func TestTestNamesAreFileNames(t *testing.T) {
 		{"backslash", `name: 'a\b'`, `models/m.yml:4:46: test name "a\\b" is not a file name (expected no /, \, NUL, and not . or ..)`},
 		{"dot dot", `name: ".."`, `models/m.yml:4:46: test name ".." is not a file name (expected no /, \, NUL, and not . or ..)`},
 		{"NUL", `name: "a\0b"`, `models/m.yml:4:46: test name "a\x00b" is not a file name (expected no /, \, NUL, and not . or ..)`},
+		{"too long", `name: "` + strings.Repeat("a", 201) + `"`, `models/m.yml:4:46: test name is 201 bytes long (expected at most 200, so that its file name fits)`},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
@@ -141,6 +142,19 @@ func TestTestNamesAreFileNames(t *testing.T) {
 		if _, ok := m.Nodes[id]; !ok {
 			t.Errorf("no test %s among %v", id, m.Sorted())
 		}
+	}
+	// Derived from long names: cut to fit, kept apart by a hash.
+	long := strings.Repeat("c", 150)
+	yml = "models:\n  - name: m\n    columns:\n      - {name: " + long + "1, tests: [not_null]}\n      - {name: " + long + "2, tests: [not_null]}\n"
+	m = build(t, map[string]string{"models/m.sql": sel1, "models/m.yml": yml})
+	var names []string
+	for _, n := range m.Nodes {
+		if n.Kind == Test {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) != 2 || names[0] == names[1] || len(names[0]) > maxTestName || len(names[1]) > maxTestName {
+		t.Errorf("tests of two long columns: %q, want two names of at most %d bytes", names, maxTestName)
 	}
 }
 

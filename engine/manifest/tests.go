@@ -225,6 +225,10 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 		base += "_" + column
 	}
 	base = safeTestName(base)
+	if len(base) > maxTestName {
+		// Long model and column names: cut, and keep them apart by a hash.
+		base = base[:maxTestName-9] + "_" + project.Checksum([]byte(base))[:8]
+	}
 	if v, ok := spec.Config["name"]; ok {
 		base, _ = v.V.(string)
 		if err := checkTestName(base); err != nil {
@@ -284,6 +288,11 @@ func safeTestName(name string) string {
 	}, name)
 }
 
+// maxTestName is the longest test name in bytes: its file, <name>.sql with
+// perhaps a suffix that keeps two tests of one name apart, must fit the 255
+// bytes file systems allow.
+const maxTestName = 200
+
 // checkTestName refuses a test name: that is not a file of its own
 // under target/compiled (compile writes the test to <name>.sql).
 func checkTestName(name string) error {
@@ -292,6 +301,8 @@ func checkTestName(name string) error {
 		return fmt.Errorf("test name is empty (expected a name for the test's file)")
 	case name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00"):
 		return fmt.Errorf("test name %q is not a file name (expected no /, \\, NUL, and not . or ..)", name)
+	case len(name) > maxTestName:
+		return fmt.Errorf("test name is %d bytes long (expected at most %d, so that its file name fits)", len(name), maxTestName)
 	}
 	return nil
 }

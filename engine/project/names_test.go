@@ -30,6 +30,8 @@ func TestLoadRejectsBadNames(t *testing.T) {
 			`models/s.yml:3:21: source table name is empty`},
 		{"empty identifier", map[string]string{"models/s.yml": "sources:\n  - name: a\n    tables: [{name: c, identifier: \"\"}]\n"},
 			`models/s.yml:3:36: identifier of source table a.c is empty (expected the table's name in the database)`},
+		{"empty seed name", map[string]string{"seeds/.csv": "id\n1\n"},
+			`seeds/.csv: seed file seeds/.csv has no name (expected seeds/<name>.csv)`},
 		{"bad exposure name", map[string]string{"models/e.yml": "exposures:\n  - name: \"bad name!\"\n    type: dashboard\n"},
 			`models/e.yml:2:11: exposure name "bad name!" must contain only letters, digits and underscores`},
 	}

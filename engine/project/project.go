@@ -334,6 +334,10 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 			ymls = append(ymls, p0)
 		case top == "seeds" && (strings.HasSuffix(p0, ".csv") || strings.HasSuffix(p0, ".csv.gz")):
 			name := strings.TrimSuffix(strings.TrimSuffix(path.Base(p0), ".gz"), ".csv")
+			if name == "" {
+				diags.Errorf(diag.Pos{File: p0}, "seed file %s has no name (expected seeds/<name>.csv)", p0)
+				return nil
+			}
 			if prev, dup := seedFiles[name]; dup {
 				diags.Errorf(diag.Pos{File: p0}, "seed %q is defined twice: %s and %s", name, prev, p0)
 				return nil
