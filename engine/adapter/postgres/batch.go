@@ -52,17 +52,21 @@ func ExecBatch(ctx context.Context, c *pgconn.PgConn, stmts []string) ([]pgconn.
 	i := min(len(tags), len(stmts)-1)
 	var pg *pgconn.PgError
 	if errors.As(failed, &pg) && pg.Position > 0 {
-		// Position counts characters from the start of the whole query text.
+		// Position counts characters from the start of the whole query
+		// text. It also names the statement: a syntax error fails the whole
+		// text before any statement runs, so the count of completed ones
+		// would blame the first.
 		start := 0
-		for _, s := range stmts[:i] {
-			start += utf8.RuneCountInString(s) + 2 // ";\n"
+		for k, s := range stmts {
+			n := utf8.RuneCountInString(s) + 2 // ";\n"
+			if int(pg.Position) <= start+n || k == len(stmts)-1 {
+				i = k
+				break
+			}
+			start += n
 		}
 		local := *pg
-		if int(local.Position) > start {
-			local.Position -= int32(start)
-		} else {
-			local.Position = 0
-		}
+		local.Position -= int32(start)
 		failed = &local
 	}
 	return tags, &BatchError{Index: i, Err: failed}

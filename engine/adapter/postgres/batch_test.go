@@ -54,6 +54,16 @@ func TestExecBatch(t *testing.T) {
 		t.Errorf("%d rows (err %v): the statements before the failure were not rolled back", n, err)
 	}
 
+	// A syntax error fails the whole text before anything runs: the
+	// position, not the count of completed statements, names the statement.
+	_, err = postgres.ExecBatch(ctx, pg, []string{"select 'é'", "select 1 as id\nfrom (select 1) x\nwhere ;", "select 2"})
+	if !errors.As(err, &be) || be.Index != 1 {
+		t.Fatalf("err %v, want a failure of statement 2", err)
+	}
+	if e := postgres.Explain(be.Err, "select 1 as id\nfrom (select 1) x\nwhere ;", 0); e.(*postgres.Error).Line != 3 {
+		t.Errorf("line %d, want 3", e.(*postgres.Error).Line)
+	}
+
 	// An error without a position (no such role) is still placed.
 	_, err = postgres.ExecBatch(ctx, pg, []string{"select 1", "grant select on t to no_such_role"})
 	if !errors.As(err, &be) || be.Index != 1 {
