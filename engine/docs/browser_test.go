@@ -451,7 +451,6 @@ func TestSiteInChromium(t *testing.T) {
 	})
 }
 
-// name is what strata ls prints for a node.
 // name is how `strata ls` prints the node id: exposures as exposure:<name>.
 func name(m *artifacts.Manifest, id string) string {
 	if n, ok := m.Exposure[id]; ok {

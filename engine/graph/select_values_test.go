@@ -3,9 +3,6 @@ package graph
 import (
 	"testing"
 	"testing/fstest"
-
-	"strata/engine/manifest"
-	"strata/engine/project"
 )
 
 // valuesGraph: inc (incremental, delete+insert) -> after; a generic and a
@@ -19,19 +16,7 @@ func valuesGraph(t *testing.T) *Graph {
 		"models/m.yml":     {Data: []byte("models:\n  - name: inc\n    columns:\n      - name: id\n        tests: [not_null]\n")},
 		"tests/few.sql":    {Data: []byte(`select * from {{ ref "inc" }} where id < 0`)},
 	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	gr, diags := New(m)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return gr
+	return graphOf(t, fsys)
 }
 
 // TestSelectPlusInValueAndTestTypes: a + inside a method's value is part of

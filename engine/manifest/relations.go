@@ -2,14 +2,10 @@ package manifest
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"strata/engine/diag"
+	"strata/engine/materialize"
 )
-
-// maxIdent is the longest identifier PostgreSQL keeps, in bytes: it cuts
-// longer ones silently, so two long names can name one relation.
-const maxIdent = 63
 
 // reservedInfix marks strata's own relations (a model's build under
 // X__strata_new, an incremental stage, an scd2 source): building X drops its
@@ -29,7 +25,7 @@ func (m *Manifest) checkRelations(diags *diag.List) {
 		checkRelationNames(n, diags)
 		// Compared as PostgreSQL will see them: exactly (strata quotes every
 		// name), after its cut to 63 bytes.
-		key := Relation{Schema: cutIdent(n.Relation.Schema), Name: cutIdent(n.Relation.Name)}
+		key := Relation{Schema: materialize.CutName(n.Relation.Schema, materialize.MaxIdent), Name: materialize.CutName(n.Relation.Name, materialize.MaxIdent)}
 		if prev, dup := builders[key]; dup && prev.Name == n.Name {
 			continue // reported by the loader: names are unique across models and seeds
 		} else if dup {
@@ -51,17 +47,17 @@ func buildsRelation(n *Node) bool {
 // cut or that strata reserves.
 func checkRelationNames(n *Node, diags *diag.List) {
 	r := n.Relation
-	if len(r.Name) > maxIdent {
-		diags.Errorf(namePos(n), "%s %s: relation name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter file name or alias)", n.Kind, n.Name, r.Name, len(r.Name), maxIdent)
+	if len(r.Name) > materialize.MaxIdent {
+		diags.Errorf(namePos(n), "%s %s: relation name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter file name or alias)", n.Kind, n.Name, r.Name, len(r.Name), materialize.MaxIdent)
 	}
-	if len(r.Schema) > maxIdent {
-		diags.Errorf(schemaPos(n), "%s %s: schema name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter schema or schema_prefix)", n.Kind, n.Name, r.Schema, len(r.Schema), maxIdent)
+	if len(r.Schema) > materialize.MaxIdent {
+		diags.Errorf(schemaPos(n), "%s %s: schema name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter schema or schema_prefix)", n.Kind, n.Name, r.Schema, len(r.Schema), materialize.MaxIdent)
 	}
 	if strings.Contains(r.Name, reservedInfix) {
 		diags.Errorf(namePos(n), "%s %s: relation name %q contains %q, which strata reserves for its own relations (expected another file name or alias)", n.Kind, n.Name, r.Name, reservedInfix)
 	}
-	if key := n.Name + "_key"; n.Config.Materialized == "scd2" && len(key) > maxIdent && !hasSurrogateKey(n) {
-		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), maxIdent)
+	if key := materialize.DefaultSurrogateKey(n.Name); n.Config.Materialized == "scd2" && len(key) > materialize.MaxIdent && !hasSurrogateKey(n) {
+		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), materialize.MaxIdent)
 	}
 }
 
@@ -97,17 +93,4 @@ func schemaPos(n *Node) diag.Pos {
 		return p
 	}
 	return n.Pos
-}
-
-// cutIdent is s as PostgreSQL keeps it: at most 63 bytes, cut on a
-// character boundary.
-func cutIdent(s string) string {
-	if len(s) <= maxIdent {
-		return s
-	}
-	n := maxIdent
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

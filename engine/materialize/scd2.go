@@ -59,6 +59,10 @@ type SCD2 struct {
 	RunStartedAt time.Time
 }
 
+// DefaultSurrogateKey names the surrogate key column of an scd2 model that
+// does not name it with scd2_columns.
+func DefaultSurrogateKey(model string) string { return model + "_key" }
+
 // IsDeletedColumn is the flag a deletion marker carries under hard_deletes: new_record.
 const IsDeletedColumn = "is_deleted"
 

@@ -254,7 +254,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	count := testStatement("select count(*) from (", sql, "\n) as strata_failures")
 	var failures int64
 	if n.Config.StoreFailures {
-		audit := materialize.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: truncName(n.Name)}
+		audit := materialize.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
 		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
 			return fail(r, err)
 		}
@@ -355,9 +355,9 @@ func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) str
 	return strings.Join(out, ", ")
 }
 
-// truncName is the audit table of a test: hashed when too long, so two tests
+// auditName is the audit table of a test: hashed when too long, so two tests
 // whose names share their first 63 bytes keep separate tables.
-func truncName(s string) string { return materialize.FitName(s) }
+func auditName(s string) string { return materialize.FitName(s) }
 
 // compare evaluates a threshold like ">10" or "!=0" against n.
 func compare(n int64, cond string) bool {

@@ -8,7 +8,7 @@ import (
 
 // The audit table of a store_failures test: at most 63 bytes, valid UTF-8,
 // and distinct for two tests whose names share their first 63 bytes.
-func TestTruncName(t *testing.T) {
+func TestAuditName(t *testing.T) {
 	long := strings.Repeat("t", 63)
 	cases := []struct {
 		name string
@@ -20,16 +20,16 @@ func TestTruncName(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, c := range cases {
-		got := truncName(c.name)
+		got := auditName(c.name)
 		if len(got) > 63 || !utf8.ValidString(got) {
-			t.Errorf("truncName(%q) = %q: not a valid 63-byte identifier", c.name, got)
+			t.Errorf("auditName(%q) = %q: not a valid 63-byte identifier", c.name, got)
 		}
 		if prev, dup := seen[got]; dup {
-			t.Errorf("truncName(%q) = truncName(%q) = %q", c.name, prev, got)
+			t.Errorf("auditName(%q) = auditName(%q) = %q", c.name, prev, got)
 		}
 		seen[got] = c.name
 	}
-	if got := truncName("not_null_orders_id"); got != "not_null_orders_id" {
+	if got := auditName("not_null_orders_id"); got != "not_null_orders_id" {
 		t.Errorf("a short name changed: %q", got)
 	}
 }

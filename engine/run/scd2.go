@@ -151,7 +151,7 @@ func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
 		ValidFrom:    "valid_from",
 		ValidTo:      "valid_to",
 		IsCurrent:    "is_current",
-		SurrogateKey: n.Name + "_key",
+		SurrogateKey: materialize.DefaultSurrogateKey(n.Name),
 		RunStartedAt: runTS,
 	}
 	if c.Strategy == "check" {

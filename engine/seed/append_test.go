@@ -4,12 +4,13 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // writeSeed writes content to dir/name, gzipped when name ends in ".gz".

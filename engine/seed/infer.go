@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/diag"
+	"strata/engine/materialize"
 	"strata/engine/project"
 )
 
@@ -43,10 +44,6 @@ const (
 // in the table, so that seeds loaded by an older strata are reloaded.
 const checksumVersion = "strata-seed-v1"
 
-// maxIdentLen is PostgreSQL's limit on identifier length (NAMEDATALEN-1);
-// longer names are silently truncated by the server, so we refuse them.
-const maxIdentLen = 63
-
 func typeOf(mask uint8, seen bool) string {
 	switch {
 	case !seen:
@@ -72,8 +69,7 @@ type Options struct {
 	// Path names the file in messages, relative to the project.
 	Path string
 	// Delimiter separates fields; zero means ','. It must pass
-	// project.CheckSeedDelimiter: one ASCII character other than '"', '\r'
-	// and '\n'.
+	// project.CheckSeedDelimiter.
 	Delimiter rune
 	// ColumnTypes overrides inference for the named columns; the value is a
 	// SQL type such as "varchar(20)" or "numeric(12, 2)" that passes
@@ -257,8 +253,8 @@ func header(s *scanner) ([]Column, error) {
 			return nil, s.errorAt(line, col, "column name %q contains a NUL byte", name)
 		case !utf8.ValidString(name):
 			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8", name)
-		case len(name) > maxIdentLen:
-			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), maxIdentLen)
+		case len(name) > materialize.MaxIdent:
+			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), materialize.MaxIdent)
 		}
 		if k, dup := first[name]; dup {
 			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d)", name, k+1)

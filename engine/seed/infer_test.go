@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"strata/engine/diag"
+	"strata/engine/materialize"
 	"strata/engine/project"
 )
 
@@ -195,7 +196,7 @@ func TestChecksum(t *testing.T) {
 func TestTmpTableName(t *testing.T) {
 	long := strings.Repeat("é", 31) + "x" // 63 bytes
 	got := tmpTableName(long)
-	if len(got) > maxIdentLen || !strings.HasSuffix(got, tmpSuffix) || !strings.HasPrefix(got, strings.Repeat("é", 25)) {
+	if len(got) > materialize.MaxIdent || !strings.HasSuffix(got, tmpSuffix) || !strings.HasPrefix(got, strings.Repeat("é", 25)) {
 		t.Errorf("tmpTableName = %q (%d bytes)", got, len(got))
 	}
 	if got := tmpTableName("orders"); got != "orders__strata_new" {

@@ -33,6 +33,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
+	"strata/engine/materialize"
 )
 
 // commentPrefix starts the comment that records which file and config a
@@ -275,8 +276,8 @@ func checkIdent(what, s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("%s name is empty", what)
-	case len(s) > maxIdentLen:
-		return fmt.Errorf("%s name %q is longer than %d bytes", what, s, maxIdentLen)
+	case len(s) > materialize.MaxIdent:
+		return fmt.Errorf("%s name %q is longer than %d bytes", what, s, materialize.MaxIdent)
 	case strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s):
 		return fmt.Errorf("%s name %q is not valid", what, s)
 	}
@@ -285,14 +286,7 @@ func checkIdent(what, s string) error {
 
 // tmpTableName is table with tmpSuffix, shortened to fit an identifier.
 func tmpTableName(table string) string {
-	keep := maxIdentLen - len(tmpSuffix)
-	if len(table) > keep {
-		for keep > 0 && !utf8.RuneStart(table[keep]) {
-			keep--
-		}
-		table = table[:keep]
-	}
-	return table + tmpSuffix
+	return materialize.CutName(table, materialize.MaxIdent-len(tmpSuffix)) + tmpSuffix
 }
 
 // openFile opens a seed file, decompressing ".gz" files. raw counts the

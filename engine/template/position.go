@@ -35,8 +35,11 @@ func (o Origin) place(file, text string, line, byteCol int) diag.Pos {
 	if byteCol >= 0 {
 		col = charCol(lineOf(text, line), byteCol)
 	}
-	if o.Line == 0 || line == 0 {
+	if o.Line == 0 {
 		return diag.Pos{File: file, Line: line, Col: col}
+	}
+	if line == 0 { // somewhere in the text: its start
+		return diag.Pos{File: file, Line: o.Line, Col: o.Col}
 	}
 	if line == 1 {
 		if col > 0 {

@@ -70,3 +70,15 @@ func TestRefPositionCountsCharacters(t *testing.T) {
 		t.Fatalf("refs %+v, want one at models/x.sql:2:14", tp.Refs)
 	}
 }
+
+// A position with no line inside a text placed in a file is the text's
+// start, not line 0 of the file.
+func TestPlaceWithoutLine(t *testing.T) {
+	o := Origin{Line: 7, Col: 5, Indent: 4}
+	if got := o.place("project.yaml", "select 1", 0, -1); got.Line != 7 || got.Col != 5 {
+		t.Errorf("place without a line = %d:%d, want 7:5", got.Line, got.Col)
+	}
+	if got := (Origin{}).place("m.sql", "select 1", 0, -1); got.Line != 0 {
+		t.Errorf("without an origin, a position without a line stays without one: %d", got.Line)
+	}
+}
