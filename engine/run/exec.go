@@ -109,16 +109,23 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}
 	// A seed whose columns changed recreates the views that read it, as a
-	// model swap does, so it holds the swap lock too. The lock is not the
-	// first statement of the load's transaction, but all it holds then is
-	// the seed's own advisory lock, its temporary table and what its
-	// pre_hook took: no other swap waits for those.
-	opts.BeforeSwap = func(ctx context.Context, tx pgx.Tx) error {
+	// model swap does, so it holds the swap lock too. Without a pre_hook the
+	// lock is not the first statement of the load's transaction, but all it
+	// holds then is the seed's own advisory lock and its temporary table: no
+	// other swap waits for those. A pre_hook may lock what a swap needs, so
+	// the lock comes before it (taking it again later is free).
+	swap := func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, swapLock)
 		return err
 	}
+	opts.BeforeSwap = swap
 	if len(n.Config.PreHook) > 0 {
-		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error { return e.seedPreHooks(ctx, tx, n) }
+		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error {
+			if err := swap(ctx, tx); err != nil {
+				return err
+			}
+			return e.seedPreHooks(ctx, tx, n)
+		}
 	}
 	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
 	if err != nil {
