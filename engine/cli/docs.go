@@ -108,7 +108,7 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 		return ExitFailed
 	}
 	rel, _ := filepath.Rel(l.dir, sum.Index)
-	fmt.Fprintf(a.stdout, "Wrote %s: %d nodes, %d dashboards, %d pages in %.2fs\n", rel, sum.Nodes, sum.Dashboards, sum.Pages, time.Since(started).Seconds())
+	a.say("Wrote %s: %d nodes, %d dashboards, %d pages in %.2fs", rel, sum.Nodes, sum.Dashboards, sum.Pages, time.Since(started).Seconds())
 	return ExitOK
 }
 
@@ -227,7 +227,7 @@ func (a *app) docsServe(ctx context.Context, dir string, port int) int {
 		return ExitBadInput
 	}
 	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(a.stdout, "Serving %s on http://%s/ (Ctrl-C to stop)\n", dir, ln.Addr())
+	a.say("Serving %s on http://%s/ (Ctrl-C to stop)", dir, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -70,12 +70,7 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		f.retryIDs = append(f.retryIDs, r.ID)
 	}
 	if len(f.retryIDs) == 0 && !f.retryHooks {
-		msg := "Nothing to retry: the last run had no failures or skips."
-		if a.logFormat == "json" {
-			a.newPrinter(nil, nil).line(msg)
-		} else {
-			fmt.Fprintln(a.stdout, msg)
-		}
+		a.say("Nothing to retry: the last run had no failures or skips.")
 		return ExitOK
 	}
 	kinds := map[string][]manifest.Kind{"seed": {manifest.Seed}, "run": {manifest.Model}, "test": {manifest.Test}}[prev.Command]

@@ -97,7 +97,7 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 		return ExitFailed
 	}
 	n := len(ids)
-	fmt.Fprintf(a.stdout, "Compiled %d node%s to target/compiled/ and wrote target/manifest.json\n", n, plural(n))
+	a.say("Compiled %d node%s to target/compiled/ and wrote target/manifest.json", n, plural(n))
 	return ExitOK
 }
 
@@ -139,7 +139,7 @@ func cmdValidate(ctx context.Context, a *app, args []string) int {
 	for _, n := range l.man.Nodes {
 		counts[n.Kind]++
 	}
-	fmt.Fprintf(a.stdout, "OK: %d models, %d seeds, %d tests, %d sources, %d exposures, %d macros\n",
+	a.say("OK: %d models, %d seeds, %d tests, %d sources, %d exposures, %d macros",
 		counts[manifest.Model], counts[manifest.Seed], counts[manifest.Test], counts[manifest.Source], counts[manifest.Exposure], len(l.man.Macros.Names()))
 	return ExitOK
 }
@@ -177,6 +177,8 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		}
 	}
 	sort.Strings(ids)
+	// ls prints data, not log messages: its lines are what a script reads,
+	// whatever --log-format says; a script that wants JSON asks --output json.
 	for _, id := range ids {
 		n := l.man.Nodes[id]
 		switch f.output {
@@ -211,20 +213,20 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	if !ok {
 		return ExitBadInput
 	}
-	fmt.Fprintf(a.stdout, "project: %s (%s), %d nodes\n", l.proj.Name, l.dir, len(l.man.Nodes))
-	fmt.Fprintf(a.stdout, "target:  %s (type %s, schema %s, %d threads)\n", l.target.Name, l.target.Type, l.target.Schema, l.target.Threads)
+	a.say("project: %s (%s), %d nodes", l.proj.Name, l.dir, len(l.man.Nodes))
+	a.say("target:  %s (type %s, schema %s, %d threads)", l.target.Name, l.target.Type, l.target.Schema, l.target.Threads)
 	db, err := a.connect(ctx, l, 1)
 	if err != nil {
-		fmt.Fprintf(a.stdout, "connection: FAILED: %v\n", err)
+		a.say("connection: FAILED: %v", err)
 		return ExitFailed
 	}
 	defer db.Close()
 	var version string
 	if err := db.Pool.QueryRow(ctx, "select version()").Scan(&version); err != nil {
-		fmt.Fprintf(a.stdout, "connection: FAILED: %v\n", err)
+		a.say("connection: FAILED: %v", err)
 		return ExitFailed
 	}
-	fmt.Fprintf(a.stdout, "connection: OK (%s)\n", version)
+	a.say("connection: OK (%s)", version)
 	return ExitOK
 }
 
@@ -238,7 +240,7 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
 		return ExitFailed
 	}
-	fmt.Fprintln(a.stdout, "Removed target/")
+	a.say("Removed target/")
 	return ExitOK
 }
 
@@ -265,13 +267,13 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			return ExitFailed
 		}
 		st, _ := c.Status(ctx)
-		fmt.Fprintf(a.stdout, "PostgreSQL is running (pid %d), data in %s, socket in %s\n", st.PID, st.DataDir, st.SocketDir)
+		a.say("PostgreSQL is running (pid %d), data in %s, socket in %s", st.PID, st.DataDir, st.SocketDir)
 	case "stop":
 		if err := c.Stop(ctx); err != nil {
 			fmt.Fprintf(a.stderr, "strata db stop: %v\n", err)
 			return ExitFailed
 		}
-		fmt.Fprintln(a.stdout, "PostgreSQL is stopped")
+		a.say("PostgreSQL is stopped")
 	case "status":
 		st, err := c.Status(ctx)
 		if err != nil {
@@ -280,15 +282,17 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		}
 		switch {
 		case st.Running:
-			fmt.Fprintf(a.stdout, "running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s\n", st.PID, st.DataDir, st.SocketDir, st.LogFile, c.URL())
+			a.say("running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s", st.PID, st.DataDir, st.SocketDir, st.LogFile, c.URL())
 		case st.Initialized:
-			fmt.Fprintf(a.stdout, "stopped\ndata: %s\n", st.DataDir)
+			a.say("stopped\ndata: %s", st.DataDir)
 			return 3
 		default:
-			fmt.Fprintln(a.stdout, "not created yet (strata creates it on first use, or run: strata db start)")
+			a.say("not created yet (strata creates it on first use, or run: strata db start)")
 			return 3
 		}
 	case "url":
+		// The URL is data for a script (psql "$(strata db url)"), like ls's
+		// output: it stays bare under --log-format json.
 		fmt.Fprintln(a.stdout, c.URL())
 	case "psql":
 		if err := c.Start(ctx); err != nil {

@@ -52,6 +52,21 @@ func (p *printer) line(s string) {
 	p.write(s)
 }
 
+// say prints a command's message on stdout: as it is under --log-format
+// text, and under json one "log" event per line, as the run commands print
+// theirs, so that every line of stdout is JSON whatever the command.
+func (a *app) say(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if a.logFormat != "json" {
+		fmt.Fprintln(a.stdout, msg)
+		return
+	}
+	p := a.newPrinter(nil, nil)
+	for _, l := range strings.Split(msg, "\n") {
+		p.line(l)
+	}
+}
+
 func (p *printer) write(s string) {
 	stamp := time.Now().Format("15:04:05")
 	fmt.Fprintf(p.out, "%s  %s\n", stamp, s)
