@@ -649,8 +649,17 @@ func includeChain(chain []string, next string) string {
 }
 
 // identFunc is the template function ident: unlike Ident it refuses what
-// PostgreSQL would reject later, at run time, so validate reports it.
-func identFunc(s string) (string, error) {
+// PostgreSQL would reject later, at run time, so validate reports it. It takes
+// any value so that a var of the wrong kind gets an error in the user's words
+// rather than text/template's Go types.
+func identFunc(v any) (string, error) {
+	if _, null := v.(VarNull); null {
+		return "", errors.New("ident of a null var: ident needs a non-empty name (a string)")
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("ident needs a name, a string; got %s", describeValue(v))
+	}
 	if s == "" {
 		return "", errors.New("ident needs a non-empty name (PostgreSQL has no zero-length identifiers)")
 	}
@@ -660,7 +669,25 @@ func identFunc(s string) (string, error) {
 	return Ident(s), nil
 }
 
-// literalFunc is the template function literal. nil is SQL null; a list is a
+// describeValue names the kind of v as a user knows it from YAML, with its value.
+func describeValue(v any) string {
+	rv := reflect.ValueOf(v)
+	switch {
+	case v == nil:
+		return "nil"
+	case rv.Kind() == reflect.Map:
+		return fmt.Sprintf("a map (%v)", v)
+	case isList(rv):
+		return fmt.Sprintf("a list (%v)", v)
+	case rv.Kind() == reflect.Bool:
+		return fmt.Sprintf("a boolean (%v)", v)
+	case rv.CanInt() || rv.CanUint() || rv.CanFloat():
+		return fmt.Sprintf("a number (%v)", v)
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// literalFunc is the template function literal. nil and a null var are SQL null; a list is a
 // parenthesized list of literals, for "x in {{ literal (list "a" "b") }}";
 // maps and nested lists have no SQL literal and are errors, as is a NUL byte,
 // which PostgreSQL text cannot hold.
@@ -709,7 +736,7 @@ func Ident(s string) string {
 // Literal quotes s as a PostgreSQL string literal that means the same whatever
 // standard_conforming_strings is: an E” literal when s holds a backslash.
 func Literal(v any) string {
-	if v == nil {
+	if _, null := v.(VarNull); v == nil || null {
 		return "null"
 	}
 	s := fmt.Sprint(v)

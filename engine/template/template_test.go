@@ -227,6 +227,46 @@ func TestDeepIncludeIsFine(t *testing.T) {
 	}
 }
 
+// TestNullAndListVars: a null var prints empty and is false, as before, but
+// literal makes it SQL null; ident of a var that is no string says so in the
+// user's words, not Go's.
+func TestNullAndListVars(t *testing.T) {
+	tests := []struct{ text, want, err string }{
+		{text: `[{{ var "nul" }}]`, want: `[]`},
+		{text: `{{ literal (var "nul") }}`, want: `null`},
+		{text: `{{ var "nul" | literal }}`, want: `null`},
+		{text: `{{ literal (var "l") }}`, want: `('a', null)`},
+		{text: `{{ if var "nul" }}yes{{ else }}no{{ end }}`, want: `no`},
+		{text: `{{ default "d" (var "nul") }}`, want: `d`},
+		{text: `{{ if eq (var "nul") "" }}empty{{ end }}`, want: `empty`},
+		{text: `{{ ident (var "s") }}`, want: `"x"`},
+		{text: `{{ ident (var "l") }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a list (["a",""])`},
+		{text: `{{ ident (var "nul") }}`, err: `models/me.sql:1:4: ident of a null var: ident needs a non-empty name (a string)`},
+		{text: `{{ ident 5 }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a number (5)`},
+		{text: `{{ ident (var "m") }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a map ({"k":true})`},
+	}
+	env := testEnv()
+	env.Vars = map[string]any{"nul": VarNull(""), "l": []any{"a", VarNull("")}, "s": "x", "m": map[string]any{"k": true}}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, _, err := tp.Render(env, nil)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("got %q, %v\nwant error %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v, want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
 // TestQuotingFunctions: ident and literal in templates refuse what PostgreSQL
 // would reject at run time, and literal of nil and lists is SQL, not Go.
 func TestQuotingFunctions(t *testing.T) {
