@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
+	"sort"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"strata/engine/artifacts"
 )
@@ -54,8 +56,8 @@ func exampleProject(t *testing.T) string {
 			copyFile(rel)
 			if top == "seeds" {
 				b, _ := os.ReadFile(p)
-				for _, m := range regexp.MustCompile(`(?m)^  - name: ([a-z_0-9]+)`).FindAllSubmatch(b, -1) {
-					if err := os.WriteFile(filepath.Join(dir, "seeds", string(m[1])+".csv"), []byte("id\n"), 0o644); err != nil {
+				for _, s := range seedHeaders(t, b) {
+					if err := os.WriteFile(filepath.Join(dir, "seeds", s.name+".csv"), []byte(s.header+"\n"), 0o644); err != nil {
 						return err
 					}
 				}
@@ -67,6 +69,35 @@ func exampleProject(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// seedHeaders lists the seeds of a seeds YAML file with a header for each:
+// id and the columns of its column_types, which validate checks the header for.
+func seedHeaders(t *testing.T, yml []byte) []struct{ name, header string } {
+	t.Helper()
+	var doc struct {
+		Seeds []struct {
+			Name   string
+			Config struct {
+				ColumnTypes map[string]string `yaml:"column_types"`
+			}
+		}
+	}
+	if err := yaml.Unmarshal(yml, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []struct{ name, header string }
+	for _, s := range doc.Seeds {
+		cols := []string{"id"}
+		for c := range s.Config.ColumnTypes {
+			if c != "id" {
+				cols = append(cols, c)
+			}
+		}
+		sort.Strings(cols[1:])
+		out = append(out, struct{ name, header string }{s.Name, strings.Join(cols, ",")})
+	}
+	return out
 }
 
 func runCLI(t *testing.T, args ...string) (string, string) {

@@ -275,6 +275,7 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		}
 	}
 	if man != nil {
+		diags = append(diags, checkSeedHeaders(dir, man, bad)...)
 		var todo []*manifest.Node
 		for _, id := range man.Sorted() {
 			n := man.Nodes[id]

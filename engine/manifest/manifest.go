@@ -376,7 +376,9 @@ func folderLayers(p *project.Project, file string) []project.Layer {
 	return out
 }
 
-// resolve applies layers in order (lowest precedence first) over the built-in defaults.
+// resolve applies layers in order (lowest precedence first) over the built-in
+// defaults. The positions are of each key, and "key.sub" of each key of a
+// mapping value (column_types.amount) as the layers wrote them.
 func resolve(layers []project.Layer, diags *diag.List) (project.Config, map[string]diag.Pos) {
 	c := project.Config{Materialized: "view", Enabled: true}
 	pos := map[string]diag.Pos{}
@@ -393,6 +395,9 @@ func resolve(layers []project.Layer, diags *diag.List) (project.Config, map[stri
 				continue
 			}
 			pos[k] = v.Pos
+			for sub, p := range v.Keys {
+				pos[k+"."+sub] = p
+			}
 		}
 	}
 	return c, pos

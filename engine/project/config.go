@@ -14,6 +14,9 @@ import (
 type Value struct {
 	V   any
 	Pos diag.Pos
+	// Keys holds where each key of a mapping value is (a column of
+	// column_types), so that a problem with one key points at it.
+	Keys map[string]diag.Pos
 }
 
 // Layer is the config set at one level (built-ins, folder, YAML, SQL file).

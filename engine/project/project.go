@@ -572,7 +572,22 @@ func (d *decoder) layer(n *yaml.Node, what string, allowed []string) Layer {
 			d.errorf(fv.value, "%s: %v", k, err)
 			continue
 		}
-		out[k] = Value{V: v, Pos: d.pos(fv.value)}
+		out[k] = Value{V: v, Pos: d.pos(fv.value), Keys: d.keyPositions(fv.value)}
+	}
+	return out
+}
+
+// keyPositions is where each key of the mapping n is; nil if n is no mapping.
+func (d *decoder) keyPositions(n *yaml.Node) map[string]diag.Pos {
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := make(map[string]diag.Pos, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out[n.Content[i].Value] = d.pos(n.Content[i])
 	}
 	return out
 }

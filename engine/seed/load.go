@@ -311,6 +311,37 @@ func openFile(file string, raw io.Writer) (io.Reader, func() error, error) {
 	return zr, func() error { zr.Close(); return f.Close() }, nil
 }
 
+// Header reads only the header row of the seed file at file (of a .csv.gz,
+// only as much as it takes to decompress that row), so that validate can
+// check column_types against the column names without reading the data.
+// opts.Path names the file in errors; opts.Delimiter separates the names.
+func Header(ctx context.Context, file string, opts Options) ([]string, error) {
+	delim, err := delimiterByte(opts.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	r, closeFile, err := openFile(file, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	s := newScanner(ctx, r, nil, opts.Path, delim)
+	if err := s.next(); err == io.EOF {
+		return nil, diag.Diagnostic{Pos: diag.Pos{File: opts.Path}, Msg: "the file is empty (expected a header row with the column names)"}
+	} else if err != nil {
+		return nil, err
+	}
+	cols, err := header(s)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
 func inferFile(ctx context.Context, file string, opts Options) (Schema, error) {
 	r, closeFile, err := openFile(file, nil)
 	if err != nil {

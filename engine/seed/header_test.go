@@ -1,0 +1,58 @@
+package seed
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestHeader: Header reads the column names of the first row only, with the
+// seed's delimiter, from .csv and .csv.gz, and refuses a header that the
+// load would refuse.
+func TestHeader(t *testing.T) {
+	tests := []struct {
+		name, text string
+		delim      rune
+		want       []string
+		err        string
+	}{
+		{name: "a.csv", text: "id,amount,name\n1,2,x\n", want: []string{"id", "amount", "name"}},
+		{name: "crlf.csv", text: "id,\"Größe\"\r\n1,2\r\n", want: []string{"id", "Größe"}},
+		{name: "semi.csv", text: "id;amt\n1;2\n", delim: ';', want: []string{"id", "amt"}},
+		{name: "bad-rows.csv", text: "id\n1,2,3\n\"unclosed\n", want: []string{"id"}},
+		{name: "g.csv.gz", text: "a,b\n1,2\n", want: []string{"a", "b"}},
+		{name: "empty.csv", text: "", err: "seeds/empty.csv: the file is empty (expected a header row with the column names)"},
+		{name: "dup.csv", text: "a,a\n", err: `seeds/dup.csv:1:3: duplicate column name "a" (also column 1)`},
+	}
+	dir := t.TempDir()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.text)
+			if filepath.Ext(tc.name) == ".gz" {
+				var b bytes.Buffer
+				zw := gzip.NewWriter(&b)
+				zw.Write(data)
+				zw.Close()
+				data = b.Bytes()
+			}
+			file := filepath.Join(dir, tc.name)
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Header(context.Background(), file, Options{Path: "seeds/" + tc.name, Delimiter: tc.delim})
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("got %q, %v; want error %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
