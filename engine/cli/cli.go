@@ -251,9 +251,13 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 			vars[k] = v
 		}
 	}
+	// A target setting that fails to render is reported, but it does not
+	// make project.yaml a file with problems: the hooks there render without
+	// the target, and validate reports their errors in the same run.
+	var targetDiags diag.List
 	tgt, err := a.resolveTarget(proj, vars)
 	if err != nil && !errors.Is(err, errReported) {
-		diags.Add(diag.Pos{File: "project.yaml"}, err)
+		targetDiags.Add(diag.Pos{File: "project.yaml"}, err)
 	}
 	mt := manifest.Target{Name: "dev", Type: "local"}
 	if tgt != nil {
@@ -274,6 +278,7 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 			bad[d.Pos.File] = true
 		}
 	}
+	diags = append(diags, targetDiags...)
 	if man != nil {
 		diags = append(diags, checkSeedHeaders(dir, man, bad)...)
 		var todo []*manifest.Node

@@ -51,3 +51,29 @@ func TestValidateSeedColumnTypesAgainstHeader(t *testing.T) {
 		`seeds/s.yml:13:22: column_types: column "nam" is not in the header of seeds/g.csv.gz (expected one of id, amount, name) (did you mean "name"?)`,
 		"3 problems found")
 }
+
+// A target setting that fails to render does not hide the errors of the
+// on-run-start and on-run-end hooks: validate reports them all in one run.
+func TestValidateReportsHooksBesideTargetError(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": `name: pt
+on-run-start:
+  - "select {{ var \"nope1\" }}"
+on-run-end:
+  - "select {{ var \"nope2\" }}"
+target: t
+targets:
+  t: {type: postgres, url: '{{ env_var "STRATA_TEST_UNSET_VAR" }}'}
+`,
+		"models/m.sql": "select 1 as id",
+	})
+	code, out := strata(t, dir, "validate")
+	if code != 2 {
+		t.Fatalf("validate exited %d, want 2:\n%s", code, out)
+	}
+	mustContain(t, out,
+		`project.yaml:3:5: var "nope1" is not defined`,
+		`project.yaml:5:5: var "nope2" is not defined`,
+		`project.yaml:8:32: target t: environment variable STRATA_TEST_UNSET_VAR is not set`,
+		"3 problems found")
+}
