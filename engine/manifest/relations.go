@@ -13,8 +13,9 @@ import (
 const reservedInfix = "__strata_"
 
 // checkRelations reports the relations that models and seeds cannot build:
-// names PostgreSQL would cut, names strata reserves, and two nodes building
-// one relation (the last would silently replace the other's data).
+// names PostgreSQL would cut, names strata reserves, two nodes building
+// one relation (the last would silently replace the other's data), and a
+// relation named like an index or partition strata derives from another node.
 func (m *Manifest) checkRelations(diags *diag.List) {
 	builders := map[Relation]*Node{}
 	for _, id := range m.sorted {
@@ -35,6 +36,106 @@ func (m *Manifest) checkRelations(diags *diag.List) {
 		}
 		builders[key] = n
 	}
+	m.checkDerivedClashes(builders, diags)
+}
+
+// derived is a relation strata creates beside a node's own: an index or a
+// partition, named after the node's relation.
+type derived struct {
+	node *Node
+	what string // "index" or "partition"
+}
+
+// checkDerivedClashes reports a model or seed whose relation has the name of
+// an index or partition that strata creates for another node in the same
+// schema: PostgreSQL keeps tables and indexes in one namespace per schema,
+// so one of the two would fail to build at run time.
+func (m *Manifest) checkDerivedClashes(builders map[Relation]*Node, diags *diag.List) {
+	made := map[Relation]derived{}
+	partitioned := map[Relation]*Node{}
+	for _, id := range m.sorted {
+		n := m.Nodes[id]
+		if !buildsRelation(n) {
+			continue
+		}
+		schema := materialize.CutName(n.Relation.Schema, materialize.MaxIdent)
+		for _, name := range indexNames(n) {
+			if key := (Relation{Schema: schema, Name: name}); made[key].node == nil {
+				made[key] = derived{n, "index"}
+			}
+		}
+		if isPartitioned(n) {
+			partitioned[Relation{Schema: schema, Name: n.Relation.Name}] = n
+		}
+	}
+	for _, id := range m.sorted {
+		n := m.Nodes[id]
+		if !buildsRelation(n) {
+			continue
+		}
+		key := Relation{Schema: materialize.CutName(n.Relation.Schema, materialize.MaxIdent), Name: materialize.CutName(n.Relation.Name, materialize.MaxIdent)}
+		if builders[key] != n {
+			continue // its clash with the node that builds the same relation is reported
+		}
+		d, ok := made[key]
+		if !ok {
+			d, ok = partitionOwner(partitioned, key)
+		}
+		if ok && d.node != n {
+			diags.Errorf(namePos(n), "%s %s (%s) builds the relation %s, which is the name of the %s strata creates for %s %s (%s) (expected another name: set an alias for one of them)",
+				n.Kind, n.Name, n.Path, key.Quoted(), d.what, d.node.Kind, d.node.Name, d.node.Path)
+		}
+	}
+}
+
+// indexNames are the indexes strata creates on n's relation: those of its
+// indexes: config (a view has none) and an scd2 model's own two.
+func indexNames(n *Node) []string {
+	var out []string
+	if n.Config.Materialized != "view" {
+		for _, ix := range n.Config.Indexes {
+			out = append(out, materialize.IndexName(n.Relation.Name, ix))
+		}
+	}
+	if n.Kind == Model && n.Config.Materialized == "scd2" {
+		d := &materialize.SCD2{Target: materialize.Rel{Schema: n.Relation.Schema, Name: n.Relation.Name}}
+		out = append(out, d.SurrogateKeyIndex(), d.HistoryIndex())
+	}
+	return out
+}
+
+// isPartitioned says whether n is built as a partitioned table.
+func isPartitioned(n *Node) bool {
+	pb := n.Config.PartitionBy
+	return n.Kind == Model && pb != nil && pb.Column != "" && (n.Config.Materialized == "table" || n.Config.Materialized == "incremental")
+}
+
+// periodDigits is how many digits a partition's period has, by granularity:
+// the to_char formats of materialize.PartitionPeriods (month by default).
+var periodDigits = map[string]int{"day": 8, "month": 6, "year": 4, "": 6}
+
+// partitionOwner finds the partitioned node that would name one of its
+// partitions like rel: <base>_p<period> or <base>_pdefault, as
+// materialize.PartitionName derives them.
+func partitionOwner(partitioned map[Relation]*Node, rel Relation) (derived, bool) {
+	name := rel.Name
+	end := len(name)
+	for end > 0 && name[end-1] >= '0' && name[end-1] <= '9' {
+		end--
+	}
+	suffix := name[end:]
+	if strings.HasSuffix(name, "_pdefault") {
+		end, suffix = len(name)-len("default"), "default"
+	}
+	base, ok := strings.CutSuffix(name[:end], "_p")
+	if !ok {
+		return derived{}, false
+	}
+	p := partitioned[Relation{Schema: rel.Schema, Name: base}]
+	if p == nil || suffix != "default" && len(suffix) != periodDigits[p.Config.PartitionBy.Granularity] {
+		return derived{}, false
+	}
+	return derived{p, "partition"}, materialize.PartitionName(p.Relation.Name, suffix) == name
 }
 
 // buildsRelation says whether n is a model or seed with a relation of its

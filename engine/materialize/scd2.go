@@ -286,7 +286,7 @@ func shortName(base, suffix string) string {
 func (s *SCD2) Indexes() []Step {
 	t := s.Target
 	return []Step{
-		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", id(shortName(t.Name, "__scd2_key_uidx")), t.Q(), id(s.SurrogateKey)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", id(s.SurrogateKeyIndex()), t.Q(), id(s.SurrogateKey)), Body: -1},
 		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", id(s.HistoryIndex()), t.Q(), joinIDs(s.Keys), id(s.ValidFrom)), Body: -1},
 	}
 }
@@ -294,6 +294,9 @@ func (s *SCD2) Indexes() []Step {
 // HistoryIndex names the index on (unique key, valid_from), which also
 // records the key the dimension was built with.
 func (s *SCD2) HistoryIndex() string { return shortName(s.Target.Name, "__scd2_history_uidx") }
+
+// SurrogateKeyIndex names the dimension's unique index on the surrogate key.
+func (s *SCD2) SurrogateKeyIndex() string { return shortName(s.Target.Name, "__scd2_key_uidx") }
 
 // AddColumn adds a column the source gained; the existing versions get NULL.
 func (s *SCD2) AddColumn(name, typ string) Step {
