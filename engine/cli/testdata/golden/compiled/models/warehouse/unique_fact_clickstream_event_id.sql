@@ -1,0 +1,1 @@
+select "event_id" as unique_field, count(*) as n_records from "warehouse"."fact_clickstream" where "event_id" is not null group by "event_id" having count(*) > 1
