@@ -1,8 +1,18 @@
--- Date dimension, generated from the dates that actually occur in the order and clickstream facts.
+-- Date dimension, generated from the dates that actually occur in the source tables: order days,
+-- clickstream days, inventory snapshots, campaign start and end days, and customer signup days
+-- (every version of the customer dimension, so a customer who left still has their signup day).
 with dates as (
-    select distinct order_day as date_day from {{ ref "fact_orders" }}
+    select order_day as date_day from {{ ref "fact_orders" }}
     union
-    select distinct event_day from {{ ref "fact_clickstream" }}
+    select event_day from {{ ref "fact_clickstream" }}
+    union
+    select snapshot_date from {{ ref "fact_inventory" }}
+    union
+    select start_date from {{ ref "dim_marketing_campaigns" }}
+    union
+    select end_date from {{ ref "dim_marketing_campaigns" }}
+    union
+    select signup_date from {{ ref "dim_customers" }}
 )
 select
     {{ include "date_key" "date_day" }} as date_key,
@@ -16,3 +26,4 @@ select
     extract(year from date_day)::integer as year,
     extract(isodow from date_day) in (6, 7) as is_weekend
 from dates
+where date_day is not null

@@ -1,0 +1,1 @@
+select child."signup_date" as from_field, count(*) as n_records from "warehouse"."dim_customers" as child where child."signup_date" is not null and not exists (select 1 from "warehouse"."dim_time" as parent where parent."date_day" = child."signup_date") group by child."signup_date"

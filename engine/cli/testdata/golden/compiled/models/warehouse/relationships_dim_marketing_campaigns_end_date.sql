@@ -1,0 +1,1 @@
+select child."end_date" as from_field, count(*) as n_records from "warehouse"."dim_marketing_campaigns" as child where child."end_date" is not null and not exists (select 1 from "warehouse"."dim_time" as parent where parent."date_day" = child."end_date") group by child."end_date"

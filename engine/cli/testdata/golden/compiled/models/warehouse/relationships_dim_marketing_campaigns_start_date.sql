@@ -1,0 +1,1 @@
+select child."start_date" as from_field, count(*) as n_records from "warehouse"."dim_marketing_campaigns" as child where child."start_date" is not null and not exists (select 1 from "warehouse"."dim_time" as parent where parent."date_day" = child."start_date") group by child."start_date"

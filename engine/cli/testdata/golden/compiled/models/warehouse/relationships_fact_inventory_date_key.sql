@@ -1,0 +1,1 @@
+select child."date_key" as from_field, count(*) as n_records from "warehouse"."fact_inventory" as child where child."date_key" is not null and not exists (select 1 from "warehouse"."dim_time" as parent where parent."date_key" = child."date_key") group by child."date_key"
