@@ -190,6 +190,7 @@ func computeExpected(t *testing.T, dir string) expected {
 		day      string
 		sale     bool
 		net      int64
+		lines    int
 	}
 	byID := map[string]*order{}
 	for _, o := range orders {
@@ -205,6 +206,7 @@ func computeExpected(t *testing.T, dir string) expected {
 		q, _ := strconv.ParseInt(it["quantity"], 10, 64)
 		net := q*cents(it["unit_price"]) - cents(it["discount"])
 		o.net += net
+		o.lines++
 		if o.sale {
 			e.productRevenue[it["product_id"]] += net
 		}
@@ -216,6 +218,9 @@ func computeExpected(t *testing.T, dir string) expected {
 	}
 	per := map[string]*cust{}
 	for _, o := range byID {
+		if o.lines == 0 {
+			continue // staging dropped every line: the analytics do not count the order (macro has_lines)
+		}
 		if o.day > asOf {
 			asOf = o.day
 		}

@@ -1,7 +1,8 @@
 -- One row per current customer: lifetime value, order count, average order value, recency and churn risk.
 -- Recency is measured from the newest order in the data (not the wall clock), so the same data gives the same result.
+-- Orders left without any valid line by staging are not orders here.
 with as_of as (
-    select max(order_day) as as_of_day from {{ ref "fact_orders" }}
+    select max(order_day) as as_of_day from {{ ref "fact_orders" }} as o where {{ include "has_lines" "o" }}
 ),
 per_customer as (
     select
@@ -11,6 +12,7 @@ per_customer as (
         min(order_day) as first_order_day,
         max(order_day) as last_order_day
     from {{ ref "fact_orders" }} as o
+    where {{ include "has_lines" "o" }}
     group by customer_id
 )
 select

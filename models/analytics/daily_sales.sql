@@ -1,5 +1,5 @@
 -- Sales per day. Revenue is the net amount (after line discounts, before shipping) of orders
--- that were not cancelled or returned.
+-- that were not cancelled or returned. Orders left without any valid line by staging are not counted.
 select
     o.order_day,
     t.day_name,
@@ -14,4 +14,5 @@ select
     count(*) filter (where o.status = 'returned') as returned_orders
 from {{ ref "fact_orders" }} as o
 join {{ ref "dim_time" }} as t on t.date_key = o.date_key
+where {{ include "has_lines" "o" }}
 group by o.order_day, t.day_name, t.is_weekend

@@ -1,5 +1,6 @@
 -- Simplified attribution, as the architecture doc says: an order counts for every campaign whose
--- window (start_date to end_date, inclusive) contains its order day.
+-- window (start_date to end_date, inclusive) contains its order day. Orders left without any valid line
+-- by staging are not counted.
 select
     c.campaign_id,
     c.campaign_name,
@@ -12,5 +13,5 @@ select
     coalesce(sum(o.net_amount) filter (where (o.status not in ('cancelled', 'returned'))), 0)::numeric(14, 2) as attributed_revenue,
     round(coalesce(sum(o.net_amount) filter (where (o.status not in ('cancelled', 'returned'))), 0) / nullif(c.budget, 0), 4) as revenue_per_budget
 from "warehouse"."dim_marketing_campaigns" as c
-left join "warehouse"."fact_orders" as o on o.order_day between c.start_date and c.end_date
+left join "warehouse"."fact_orders" as o on o.order_day between c.start_date and c.end_date and (o.item_count > 0)
 group by c.campaign_id, c.campaign_name, c.channel, c.start_date, c.end_date, c.budget
