@@ -1,0 +1,1 @@
+select * from "analytics"."customer_acquisition" where "conversion_rate" is not null and not ("conversion_rate" >= 0 and "conversion_rate" <= 1)

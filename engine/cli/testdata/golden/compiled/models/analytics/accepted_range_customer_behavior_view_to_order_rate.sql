@@ -1,0 +1,1 @@
+select * from "analytics"."customer_behavior" where "view_to_order_rate" is not null and not ("view_to_order_rate" >= 0 and "view_to_order_rate" <= 1)

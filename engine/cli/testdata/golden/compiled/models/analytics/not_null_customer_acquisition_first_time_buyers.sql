@@ -1,0 +1,1 @@
+select * from "analytics"."customer_acquisition" where "first_time_buyers" is null

@@ -1,0 +1,1 @@
+select * from "analytics"."customer_acquisition" where "new_customers" is null

@@ -1,0 +1,1 @@
+select * from "analytics"."customer_behavior" where "month" is null

@@ -1,0 +1,1 @@
+select "month" as unique_field, count(*) as n_records from "analytics"."customer_behavior" where "month" is not null group by "month" having count(*) > 1
