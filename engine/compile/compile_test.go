@@ -8,12 +8,11 @@ import (
 	"strata/engine/project"
 )
 
-func compileModel(t *testing.T, files map[string]string, model string) string {
+// compilerFor loads and builds the project in fsys and returns its
+// manifest and a compiler for it (with the project's vars, no environment);
+// any problem fails the test.
+func compilerFor(t *testing.T, fsys fstest.MapFS) (*manifest.Manifest, *Compiler) {
 	t.Helper()
-	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
-	for k, v := range files {
-		fsys[k] = &fstest.MapFile{Data: []byte(v)}
-	}
 	p, diags := project.Load(fsys)
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -22,11 +21,20 @@ func compileModel(t *testing.T, files map[string]string, model string) string {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
+	return m, &Compiler{M: m, Vars: p.Vars, LookupEnv: func(string) (string, bool) { return "", false }}
+}
+
+func compileModel(t *testing.T, files map[string]string, model string) string {
+	t.Helper()
+	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")}}
+	for k, v := range files {
+		fsys[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	m, c := compilerFor(t, fsys)
 	n, ok := m.Lookup(model)
 	if !ok {
 		t.Fatalf("no model %s", model)
 	}
-	c := &Compiler{M: m, LookupEnv: func(string) (string, bool) { return "", false }}
 	res, err := c.Node(n, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -102,16 +110,8 @@ func TestVarsRenderAsWritten(t *testing.T) {
 		"project.yaml": {Data: []byte("name: p\nvars:\n  d: 2024-01-01\n  f: 1.0\n  z: null\n  m: {a: 1, d: 2024-01-02}\n  l: [x, 2.50]\n")},
 		"models/m.sql": {Data: []byte(`select {{ var "d" }} | {{ var "f" }} | {{ var "z" }} | {{ var "m" }} | {{ var "l" }} | {{ (var "m").d }} | {{ addf (var "f") 1 }} | {{ var "d" | literal }} | {{ if gt (var "f") 0.5 }}gt{{ end }} {{ if eq (var "f") 1.0 }}eq{{ end }}`)},
 	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	m, c := compilerFor(t, fsys)
 	n, _ := m.Lookup("m")
-	c := &Compiler{M: m, Vars: p.Vars, LookupEnv: func(string) (string, bool) { return "", false }}
 	res, err := c.Node(n, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,15 +132,7 @@ func TestCheckHooks(t *testing.T) {
 			`{{ config "post_hook" (list "select 1" "select * from {{ ref \"nope\" }}") }}select 1`)},
 		"models/uni.sql": {Data: []byte(`{{ config "post_hook" (list "select 'é', {{ var \"nope\" }}" "select {{ if }}") }}select 1`)},
 	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	c := &Compiler{M: m, LookupEnv: func(string) (string, bool) { return "", false }}
+	m, c := compilerFor(t, fsys)
 	tests := []struct{ model, want string }{
 		{"ok", ""},
 		{"bad", `models/bad.sql:2:4: post_hook 2 of model bad: no model or seed is called "nope" (at 1:18 of the hook)`},

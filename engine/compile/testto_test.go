@@ -3,9 +3,6 @@ package compile
 import (
 	"testing"
 	"testing/fstest"
-
-	"strata/engine/manifest"
-	"strata/engine/project"
 )
 
 // TestGenericTestToEphemeral: a test whose to: names an ephemeral model
@@ -20,15 +17,7 @@ func TestGenericTestToEphemeral(t *testing.T) {
 			"    columns:\n      - name: id\n        tests:\n          - relationships: {to: e1, field: id}\n" +
 			"          - relationships: {to: m, field: id, name: to_a_table}\n")},
 	}
-	p, diags := project.Load(fsys)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	m, diags := manifest.Build(p, manifest.Target{Name: "dev", Type: "local", Schema: "s"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	c := &Compiler{M: m, LookupEnv: func(string) (string, bool) { return "", false }}
+	m, c := compilerFor(t, fsys)
 	e1 := "\"__strata_ephemeral_e1\" as (\nselect 1 as id\n)"
 	e2 := "\"__strata_ephemeral_e2\" as (\nselect * from \"__strata_ephemeral_e1\"\n)"
 	tests := []struct{ id, want string }{

@@ -30,6 +30,12 @@ func TestSelectNamesWithSpaces(t *testing.T) {
 		{"with space,with", "with"}, // not a name: the union of "with" and "space,with"
 		{"space with", "space with"},
 	}
+	checkSelections(t, gr, tests)
+}
+
+// checkSelections runs each selector alone and compares the names selected.
+func checkSelections(t *testing.T, gr *Graph, tests []struct{ sel, want string }) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.sel, func(t *testing.T) {
 			got, err := gr.Select([]string{tc.sel}, nil, nil)

@@ -39,17 +39,7 @@ func TestSelectPlusInValueAndTestTypes(t *testing.T) {
 		{"test_type:generic", "test:not_null_inc_id"},
 		{"test_type:schema", "test:not_null_inc_id"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.sel, func(t *testing.T) {
-			got, err := gr.Select([]string{tc.sel}, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g := names(gr, got); g != tc.want {
-				t.Errorf("--select %q\n got: %s\nwant: %s", tc.sel, g, tc.want)
-			}
-		})
-	}
+	checkSelections(t, gr, cases)
 	errs := []struct{ sel, want string }{
 		{"test_type:dat", `--select test_type:dat: test_type "dat" is not known (expected singular or generic; data and schema are their dbt aliases) (did you mean "data"?)`},
 		{"test_type:unit", `--select test_type:unit: test_type "unit" is not known (expected singular or generic; data and schema are their dbt aliases)`},
