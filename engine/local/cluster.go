@@ -203,7 +203,7 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return st, fmt.Errorf("local postgres: %w", err)
 	}
-	if pid > 0 && processAlive(pid) {
+	if pid > 0 && processAlive(pid, st.DataDir) {
 		st.Running, st.PID = true, pid
 	}
 	return st, ctx.Err()
@@ -227,20 +227,90 @@ func readPID(path string) (int, error) {
 	return pid, nil
 }
 
-// processAlive reports whether pid is a live PostgreSQL server process. After
-// a crash or a reboot (common in containers) postmaster.pid may name a pid
-// that now belongs to some other program; /proc tells them apart.
-func processAlive(pid int) bool {
+// processAlive reports whether pid is a live PostgreSQL server serving
+// dataDir. After a crash or a reboot (common in containers) postmaster.pid
+// may name a pid that now belongs to some other program, or to the server of
+// another cluster; /proc tells them apart.
+func processAlive(pid int, dataDir string) bool {
 	err := syscall.Kill(pid, 0)
 	if err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return servesDataDir("/proc", pid, dataDir)
+}
+
+// servesDataDir reports whether process pid, as described by the procfs
+// mounted at proc, is a PostgreSQL server of dataDir. Without procfs it
+// trusts the caller's signal check.
+func servesDataDir(proc string, pid int, dataDir string) bool {
+	dir := filepath.Join(proc, strconv.Itoa(pid))
+	comm, err := os.ReadFile(filepath.Join(dir, "comm"))
 	if err != nil {
 		return true // no /proc: trust the signal check
 	}
-	name := strings.TrimSpace(string(comm))
-	return name == "postgres" || name == "postmaster"
+	if name := strings.TrimSpace(string(comm)); name != "postgres" && name != "postmaster" {
+		return false
+	}
+	// A killed postmaster stays a zombie until its new parent reaps it,
+	// which PID 1 may do only seconds later; signal 0 still reaches it.
+	if isZombie(dir) {
+		return false
+	}
+	want := resolveDir(dataDir)
+	// The postmaster's working directory is its data directory. Reading it
+	// needs the process's owner or root, which strata is whenever it started
+	// the server; otherwise the command line (pg_ctl passes -D) says.
+	if cwd, err := os.Readlink(filepath.Join(dir, "cwd")); err == nil {
+		return filepath.Clean(cwd) == want
+	}
+	if d, ok := cmdlineDataDir(filepath.Join(dir, "cmdline")); ok {
+		return resolveDir(d) == want
+	}
+	return false
+}
+
+// isZombie reports whether the process whose procfs directory is dir has
+// exited (state Z or X in its stat file).
+func isZombie(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return false
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	return len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X")
+}
+
+// cmdlineDataDir returns the value of -D in the NUL-separated command line
+// in the file at path.
+func cmdlineDataDir(path string) (string, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	for i, a := range args {
+		if a == "-D" && i+1 < len(args) {
+			return args[i+1], true
+		}
+		if v, ok := strings.CutPrefix(a, "-D"); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// resolveDir is dir with symlinks resolved, as /proc shows a working
+// directory, or just cleaned if it cannot be resolved.
+func resolveDir(dir string) string {
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		return r
+	}
+	return filepath.Clean(dir)
 }
 
 // Start creates the cluster if it does not exist, starts its server if it is
@@ -272,12 +342,15 @@ func (c *Cluster) Start(ctx context.Context) error {
 		return err
 	}
 	if !st.Running {
-		// A postmaster.pid left by a crash names a dead or foreign process;
-		// the server would refuse to start if that pid is alive.
-		pidFile := filepath.Join(c.dataDir(), "postmaster.pid")
-		if pid, _ := readPID(pidFile); pid > 0 {
-			if err := os.Remove(pidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("local postgres: remove stale %s: %w", pidFile, err)
+		// A postmaster.pid left by a crash names a dead or foreign process,
+		// or is empty or garbage; the server would refuse to start if that
+		// pid is alive (a zombie counts) or the file unreadable. We hold the
+		// lock, so no other strata is starting this server.
+		// The socket's lock file, in this cluster's own socket directory,
+		// names the same pid and blocks the start the same way.
+		for _, f := range []string{filepath.Join(c.dataDir(), "postmaster.pid"), filepath.Join(c.socketDir, socketName+".lock")} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("local postgres: remove stale %s: %w", f, err)
 			}
 		}
 		out, err := c.run(ctx, "pg_ctl", "start", "-w", "-t", "120", "-s",
@@ -287,6 +360,10 @@ func (c *Cluster) Start(ctx context.Context) error {
 		}
 	}
 	if err := c.waitReady(ctx); err != nil {
+		if errors.Is(err, errNotRunning) {
+			// The server log holds only the old server's last words.
+			return fmt.Errorf("local postgres: %w", err)
+		}
 		return c.startError(fmt.Sprintf("the server does not accept connections on %s: %v", c.socketDir, err))
 	}
 	return nil
@@ -440,7 +517,11 @@ func quoteConf(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 }
 
-// waitReady connects until the server answers, ctx ends, or a minute passes.
+// errNotRunning means the server went away while strata waited for it.
+var errNotRunning = errors.New("the server is not running (it may have been killed); run `strata db start`")
+
+// waitReady connects until the server answers, ctx ends, a minute passes, or
+// the server process is gone.
 func (c *Cluster) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -452,6 +533,10 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		conn, err := pgconn.ConnectConfig(ctx, cfg)
 		if err == nil {
 			return conn.Close(ctx)
+		}
+		// No process will ever answer: say so now rather than after a minute.
+		if st, serr := c.Status(ctx); serr == nil && !st.Running {
+			return errNotRunning
 		}
 		select {
 		case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,4 +295,112 @@ func TestStartAfterCrashWithForeignPID(t *testing.T) {
 		t.Fatalf("start after a crash: %v", err)
 	}
 	selectOne(t, c.URL())
+}
+
+// waitGone waits until pid has exited: it is a zombie or no longer exists.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	stat := "/proc/" + strconv.Itoa(pid) + "/stat"
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i:]), ") Z") {
+			return
+		}
+	}
+	t.Fatalf("pid %d did not exit after kill -9", pid)
+}
+
+func TestStalePIDOfAnotherCluster(t *testing.T) {
+	ctx := context.Background()
+	a, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCluster(t, a)
+	startCluster(t, b)
+	if err := b.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stA, _ := a.Status(ctx)
+	stB, _ := b.Status(ctx)
+	// As after a crash of b: its postmaster.pid names a pid that now belongs
+	// to the server of another project.
+	pidFile := filepath.Join(stB.DataDir, "postmaster.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(stA.PID)+"\n"+stB.DataDir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.Status(ctx); st.Running {
+		t.Fatalf("status names the other cluster's server as running: %+v", st)
+	}
+	if err := b.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if st, _ := a.Status(ctx); !st.Running || st.PID != stA.PID {
+		t.Fatalf("stopping one cluster stopped the other: %+v", st)
+	}
+	selectOne(t, a.URL())
+	startCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := b.Start(startCtx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	selectOne(t, b.URL())
+	if st, _ := b.Status(ctx); !st.Running || st.PID == stA.PID {
+		t.Errorf("status after start = %+v, want its own server (not pid %d)", st, stA.PID)
+	}
+}
+
+func TestStartAfterKill9(t *testing.T) {
+	ctx := context.Background()
+	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCluster(t, c)
+	st, _ := c.Status(ctx)
+	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, st.PID)
+	if st, _ := c.Status(ctx); st.Running {
+		t.Errorf("status after kill -9 says running: %+v", st)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := c.Start(startCtx); err != nil {
+		t.Fatalf("start after kill -9: %v", err)
+	}
+	selectOne(t, c.URL())
+}
+
+func TestStartWithEmptyPIDFile(t *testing.T) {
+	ctx := context.Background()
+	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCluster(t, c)
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Status(ctx)
+	for _, content := range []string{"", "garbage\n"} {
+		if err := os.WriteFile(filepath.Join(st.DataDir, "postmaster.pid"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(ctx); err != nil {
+			t.Fatalf("start with postmaster.pid %q: %v", content, err)
+		}
+		selectOne(t, c.URL())
+		if err := c.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

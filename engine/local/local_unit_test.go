@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -226,5 +228,69 @@ func TestLogTail(t *testing.T) {
 	}
 	if logTail(filepath.Join(t.TempDir(), "missing"), 5) != "" {
 		t.Errorf("logTail of a missing file should be empty")
+	}
+}
+
+func TestServesDataDir(t *testing.T) {
+	data := t.TempDir()
+	other := t.TempDir()
+	const alive, zombie = "42 (postgres) S 1 42 42 0", "42 (postgres) Z 1 42 42 0"
+	cmdline := func(dir string) string { return "/usr/lib/postgresql/15/bin/postgres\x00-D\x00" + dir + "\x00" }
+	tests := []struct {
+		name                string
+		comm, stat, cmdline string
+		cwd                 string // symlink target; "" for none (unreadable)
+		want                bool
+	}{
+		{"own server", "postgres\n", alive, cmdline(data), data, true},
+		{"another cluster's server", "postgres\n", alive, cmdline(other), other, false},
+		{"not postgres", "bash\n", "42 (bash) S 1", "bash\x00", data, false},
+		{"zombie", "postgres\n", zombie, "", "", false},
+		{"cwd unreadable, -D says own", "postgres\n", alive, cmdline(data), "", true},
+		{"cwd unreadable, -D says other", "postgres\n", alive, cmdline(other), "", false},
+		{"cwd unreadable, -Dvalue form", "postgres\n", alive, "postgres\x00-D" + data + "\x00", "", true},
+		{"cwd unreadable, no -D", "postgres\n", alive, "postgres\x00", "", false},
+		{"comm with parentheses", "postgres\n", "42 (a) Z (b) S 1", cmdline(data), data, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proc := t.TempDir()
+			dir := filepath.Join(proc, "42")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, content := range map[string]string{"comm": tt.comm, "stat": tt.stat, "cmdline": tt.cmdline} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.cwd != "" {
+				if err := os.Symlink(tt.cwd, filepath.Join(dir, "cwd")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := servesDataDir(proc, 42, data); got != tt.want {
+				t.Errorf("servesDataDir = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// Without procfs the signal check is all there is.
+	if !servesDataDir(filepath.Join(t.TempDir(), "none"), 42, data) {
+		t.Errorf("servesDataDir without procfs = false, want true")
+	}
+}
+
+func TestWaitReadyServerGone(t *testing.T) {
+	// No server: no postmaster.pid, nothing listening on the socket.
+	root := t.TempDir()
+	c := &Cluster{root: root, socketDir: filepath.Join(root, "run")}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.waitReady(ctx)
+	if !errors.Is(err, errNotRunning) {
+		t.Fatalf("waitReady = %v, want %v", err, errNotRunning)
+	}
+	if want := "the server is not running (it may have been killed); run `strata db start`"; err.Error() != want {
+		t.Errorf("waitReady = %q, want %q", err, want)
 	}
 }
