@@ -45,6 +45,8 @@ type Cluster struct {
 	// record, when set, is the file naming root that Start writes so later
 	// commands find a cluster living outside the project.
 	record string
+	// project is the project path written into record.
+	project string
 }
 
 type setting struct{ name, value string }
@@ -114,7 +116,7 @@ func New(projectDir string, opts ...Option) (*Cluster, error) {
 	root := filepath.Join(stateDir, "postgres")
 	recorded := false
 	if b, err := os.ReadFile(record); err == nil {
-		if p := strings.TrimSpace(string(b)); filepath.IsAbs(p) {
+		if p, ok := recordedRoot(string(b), abs); ok {
 			root, recorded = p, true
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -130,10 +132,27 @@ func New(projectDir string, opts ...Option) (*Cluster, error) {
 	if root != filepath.Join(stateDir, "postgres") {
 		c.shared = true
 		if !recorded {
-			c.record = record
+			c.record, c.project = record, abs
 		}
 	}
 	return c, nil
+}
+
+// recordedRoot returns the cluster root in a postgres-location record, unless
+// the record was written for another project: a copied project must not
+// share the original's cluster. The record is the root on its first line and
+// the project path on the second; records written before the path was added
+// have only the root and hold for any project.
+func recordedRoot(content, projectDir string) (string, bool) {
+	lines := strings.Split(strings.TrimSpace(content), "\n")
+	root := strings.TrimSpace(lines[0])
+	if !filepath.IsAbs(root) {
+		return "", false
+	}
+	if len(lines) > 1 && strings.TrimSpace(lines[1]) != projectDir {
+		return "", false
+	}
+	return root, true
 }
 
 // NewAt returns the cluster rooted at root, used as given: its data directory
@@ -406,7 +425,7 @@ func (c *Cluster) prepareRoot() error {
 			if err := os.MkdirAll(filepath.Dir(c.record), 0o755); err != nil {
 				return fmt.Errorf("local postgres: %w", err)
 			}
-			if err := os.WriteFile(c.record, []byte(c.root+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(c.record, []byte(c.root+"\n"+c.project+"\n"), 0o644); err != nil {
 				return fmt.Errorf("local postgres: record the cluster location: %w", err)
 			}
 		}

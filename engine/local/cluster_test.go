@@ -233,8 +233,8 @@ func TestProjectCluster(t *testing.T) {
 	}
 	if os.Geteuid() == 0 {
 		b, err := os.ReadFile(filepath.Join(project, ".strata", "postgres-location"))
-		if err != nil || strings.TrimSpace(string(b)) != c.Root() {
-			t.Errorf(".strata/postgres-location = %q, %v; want %s", b, err, c.Root())
+		if want := c.Root() + "\n" + project + "\n"; err != nil || string(b) != want {
+			t.Errorf(".strata/postgres-location = %q, %v; want %q", b, err, want)
 		}
 	}
 }
@@ -402,5 +402,45 @@ func TestStartWithEmptyPIDFile(t *testing.T) {
 		if err := c.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestCopiedProjectGetsItsOwnCluster(t *testing.T) {
+	original, cp := t.TempDir(), t.TempDir()
+	theirs := "/var/tmp/strata-original0000"
+	tests := []struct {
+		name, record string
+		shares       bool
+	}{
+		{"record of the original", theirs + "\n" + original + "\n", false},
+		{"record of this project", theirs + "\n" + cp + "\n", true},
+		{"old record without a path", theirs + "\n", true},
+		{"old record with CRLF", theirs + "\r\n", true},
+	}
+	// Where the copy's cluster lives when it has no record at all.
+	fresh, err := local.New(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.MkdirAll(filepath.Join(cp, ".strata"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(cp, ".strata", "postgres-location"), []byte(tt.record), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := local.New(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fresh.Root()
+			if tt.shares {
+				want = theirs
+			}
+			if c.Root() != want {
+				t.Errorf("root = %q, want %q", c.Root(), want)
+			}
+		})
 	}
 }
