@@ -19,6 +19,7 @@ import (
 	"strata/engine/internal/par"
 	"strata/engine/local"
 	"strata/engine/manifest"
+	"strata/engine/project"
 )
 
 // loadSelection loads the project and applies --select, --exclude and --state.
@@ -236,7 +237,20 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 		return code
 	}
 	dir, _ := filepath.Abs(a.projectDir)
-	if err := os.RemoveAll(filepath.Join(dir, "target")); err != nil {
+	// Only a strata project's target/ is ours to remove: a --project-dir
+	// pointing elsewhere must not cost that folder its target/. A project
+	// with problems may still be cleaned, so only an unreadable project.yaml
+	// stops it.
+	if proj, diags := project.Load(os.DirFS(dir)); proj == nil {
+		a.printDiags(diags)
+		return ExitBadInput
+	}
+	target := filepath.Join(dir, "target")
+	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+		a.say("Nothing to remove: there is no target/")
+		return ExitOK
+	}
+	if err := os.RemoveAll(target); err != nil {
 		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
 		return ExitFailed
 	}
