@@ -533,3 +533,25 @@ func TestDirtCountsAtScale1(t *testing.T) {
 		}
 	}
 }
+
+func TestCLIBadFlagsSayWhy(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "gendata: unknown flag: --bogus\n"},
+		{[]string{"--seed", "-1"}, `gendata: invalid argument "-1" for "--seed" flag: must be a non-negative integer` + "\n"},
+		{[]string{"--scale", "abc"}, `gendata: invalid argument "abc" for "--scale" flag: must be a number` + "\n"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append(tt.args, "--out", t.TempDir()), &out, &errb)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tt.args, code)
+		}
+		got := errb.String()
+		if !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "usage: gendata [--out DIR]") {
+			t.Errorf("%v: stderr\n%s\nwant it to start with %q and show the usage", tt.args, got, tt.want)
+		}
+	}
+}

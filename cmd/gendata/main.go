@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		// ContinueOnError leaves the reporting to us.
+		fmt.Fprintf(stderr, "gendata: %v\n", err)
+		fs.Usage()
 		return 2
 	}
 	if fs.NArg() > 0 {
