@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -410,5 +411,8 @@ func parseTemplates() (*template.Template, error) {
 		"lower":  strings.ToLower,
 		"join":   strings.Join,
 		"status": statusClass,
+		// A page's file name is the raw id or name; in an href it must be
+		// escaped, which html/template does not do for "#", "?" and "%".
+		"pathEscape": url.PathEscape,
 	}).ParseFS(embedded, "templates/*.html")
 }

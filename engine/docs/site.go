@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -249,6 +250,9 @@ type nodePage struct {
 	LastRunAt         string
 }
 
+// link is the link to the page of node id from a node page. Pages are named
+// by the raw id; the href escapes it, as a "#", "?" or "%" in an id would
+// otherwise end or garble the path.
 func (s *site) link(id string) link {
 	n, ok := s.byID[id]
 	if !ok {
@@ -260,12 +264,12 @@ func (s *site) link(id string) link {
 	}
 	switch n.ResourceType {
 	case "model", "seed", "source":
-		l.Href = n.ID + ".html"
+		l.Href = url.PathEscape(n.ID) + ".html"
 	case "exposure":
-		l.Href = "../dashboards/" + n.Name + ".html"
+		l.Href = "../dashboards/" + url.PathEscape(n.Name) + ".html"
 	case "test":
 		if n.Test != nil && n.Test.Attached != "" {
-			l.Href = n.Test.Attached + ".html#tests"
+			l.Href = url.PathEscape(n.Test.Attached) + ".html#tests"
 		}
 	}
 	return l
@@ -333,7 +337,7 @@ func (s *site) nodePage(n *node) *nodePage {
 		p.Children = append(p.Children, s.link(id))
 	}
 	for _, d := range s.exposed[n.ID] {
-		p.Dashboards = append(p.Dashboards, link{Href: "../dashboards/" + d.Name + ".html", Name: d.label(), Kind: "exposure"})
+		p.Dashboards = append(p.Dashboards, link{Href: "../dashboards/" + url.PathEscape(d.Name) + ".html", Name: d.label(), Kind: "exposure"})
 	}
 	if len(n.Config) > 0 {
 		var v any

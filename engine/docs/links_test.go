@@ -1,0 +1,76 @@
+package docs_test
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"strata/engine/artifacts"
+	"strata/engine/docs"
+)
+
+// Every link between pages must lead to a page that was written, whatever
+// characters the ids and names hold: "#", "?" and "%" end or garble a path
+// unless escaped.
+func TestLinksReachPagesOfOddNames(t *testing.T) {
+	ids := []string{"model.p.a#b", "model.p.q?x", "model.p.pct%41", "model.p.sp ace", "model.p.plain"}
+	nodes := map[string]*artifacts.Node{}
+	for _, id := range ids {
+		nodes[id] = &artifacts.Node{ID: id, ResourceType: "model", Name: strings.TrimPrefix(id, "model.p.")}
+	}
+	nodes["test.p.t"] = &artifacts.Node{ID: "test.p.t", ResourceType: "test", Name: "t", Test: &artifacts.TestMeta{Attached: "model.p.q?x"}}
+	in := &docs.Input{
+		Manifest: &artifacts.Manifest{
+			Nodes:    nodes,
+			Parents:  map[string][]string{"model.p.plain": ids[:4], "test.p.t": {"model.p.q?x"}},
+			Children: map[string][]string{"model.p.a#b": {"model.p.plain"}, "model.p.q?x": {"model.p.plain", "test.p.t"}, "model.p.pct%41": {"model.p.plain"}, "model.p.sp ace": {"model.p.plain"}},
+		},
+		Dashboards: []*docs.Dashboard{{ID: "exposure.p.d#1", Name: "d#1", DependsOn: []string{"model.p.a#b", "test.p.t"}}},
+		Offline:    "test",
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	href := regexp.MustCompile(`href="([^"]*)"`)
+	checked := map[string]bool{}
+	err := filepath.WalkDir(dir, func(page string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(page, ".html") {
+			return err
+		}
+		b, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		for _, m := range href.FindAllStringSubmatch(string(b), -1) {
+			raw := strings.ReplaceAll(m[1], "&amp;", "&")
+			u, err := url.Parse(raw)
+			if err != nil {
+				t.Errorf("%s: href %q: %v", page, raw, err)
+				continue
+			}
+			if u.Scheme != "" || u.Path == "" || !strings.HasSuffix(u.Path, ".html") {
+				continue // data:, mailto:, #fragments, assets
+			}
+			// A browser reads the path unescaped, relative to the page.
+			target := filepath.Join(filepath.Dir(page), filepath.FromSlash(u.Path))
+			checked[strings.TrimPrefix(target, dir)] = true
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s: href %q leads to no page: %v", strings.TrimPrefix(page, dir), raw, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The links of interest were there to check.
+	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/dashboards/d#1.html"} {
+		if !checked[want] {
+			t.Errorf("no link to %s was found", want)
+		}
+	}
+}
