@@ -271,16 +271,24 @@ func TestUnreachableRootSaysWhy(t *testing.T) {
 	}
 }
 
-func TestStartAfterCrashWithForeignPID(t *testing.T) {
-	ctx := context.Background()
+// stoppedCluster is a cluster that was created, started and stopped, as a
+// project's is between runs.
+func stoppedCluster(t *testing.T) *local.Cluster {
+	t.Helper()
 	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	startCluster(t, c)
-	if err := c.Stop(ctx); err != nil {
+	if err := c.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestStartAfterCrashWithForeignPID(t *testing.T) {
+	ctx := context.Background()
+	c := stoppedCluster(t)
 	// As after a reboot: postmaster.pid names a live process that is not
 	// PostgreSQL (this test binary).
 	st, _ := c.Status(ctx)
@@ -382,14 +390,7 @@ func TestStartAfterKill9(t *testing.T) {
 
 func TestStartWithEmptyPIDFile(t *testing.T) {
 	ctx := context.Background()
-	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	startCluster(t, c)
-	if err := c.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := stoppedCluster(t)
 	st, _ := c.Status(ctx)
 	for _, content := range []string{"", "garbage\n"} {
 		if err := os.WriteFile(filepath.Join(st.DataDir, "postmaster.pid"), []byte(content), 0o600); err != nil {
