@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"strata/engine/template"
 )
 
 // Float is a float var: a float64 to templates, so that gt, eq and sprig's
@@ -32,8 +30,8 @@ func (f Float) String() string {
 // decoding would not: a date or timestamp stays its text (2024-01-01, not a
 // time.Time printed as "2024-01-01 00:00:00 +0000 UTC"), a float is a Float
 // (printed 1.0, not 1; .inf and .nan stay their text), and null is the empty
-// string rather than Go's "<no value>" (a template.VarNull, which literal
-// renders as SQL null). Mappings and lists hold values converted the same way.
+// string rather than Go's "<no value>" (so string functions take it; literal
+// renders it as ”). Mappings and lists hold values converted the same way.
 func VarValue(n *yaml.Node) (any, error) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return VarValue(n.Alias)
@@ -66,7 +64,7 @@ func VarValue(n *yaml.Node) (any, error) {
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
 		case "!!null":
-			return template.VarNull(""), nil
+			return "", nil
 		case "!!timestamp":
 			return n.Value, nil
 		case "!!float":

@@ -653,9 +653,6 @@ func includeChain(chain []string, next string) string {
 // any value so that a var of the wrong kind gets an error in the user's words
 // rather than text/template's Go types.
 func identFunc(v any) (string, error) {
-	if _, null := v.(VarNull); null {
-		return "", errors.New("ident of a null var: ident needs a non-empty name (a string)")
-	}
 	s, ok := v.(string)
 	if !ok {
 		return "", fmt.Errorf("ident needs a name, a string; got %s", describeValue(v))
@@ -736,7 +733,7 @@ func Ident(s string) string {
 // Literal quotes s as a PostgreSQL string literal that means the same whatever
 // standard_conforming_strings is: an E” literal when s holds a backslash.
 func Literal(v any) string {
-	if _, null := v.(VarNull); v == nil || null {
+	if v == nil {
 		return "null"
 	}
 	s := fmt.Sprint(v)

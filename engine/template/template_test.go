@@ -227,26 +227,25 @@ func TestDeepIncludeIsFine(t *testing.T) {
 	}
 }
 
-// TestNullAndListVars: a null var prints empty and is false, as before, but
-// literal makes it SQL null; ident of a var that is no string says so in the
-// user's words, not Go's.
+// TestNullAndListVars: a null var is the empty string, so it prints empty,
+// is false, and string functions take it; ident of a var that is no string
+// says so in the user's words, not Go's.
 func TestNullAndListVars(t *testing.T) {
 	tests := []struct{ text, want, err string }{
 		{text: `[{{ var "nul" }}]`, want: `[]`},
-		{text: `{{ literal (var "nul") }}`, want: `null`},
-		{text: `{{ var "nul" | literal }}`, want: `null`},
-		{text: `{{ literal (var "l") }}`, want: `('a', null)`},
+		{text: `{{ var "nul" | upper }}|{{ trim (var "nul") }}|{{ hasPrefix "x" (var "nul") }}`, want: `||false`},
+		{text: `{{ literal (var "l") }}`, want: `('a', '')`},
 		{text: `{{ if var "nul" }}yes{{ else }}no{{ end }}`, want: `no`},
 		{text: `{{ default "d" (var "nul") }}`, want: `d`},
 		{text: `{{ if eq (var "nul") "" }}empty{{ end }}`, want: `empty`},
 		{text: `{{ ident (var "s") }}`, want: `"x"`},
 		{text: `{{ ident (var "l") }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a list (["a",""])`},
-		{text: `{{ ident (var "nul") }}`, err: `models/me.sql:1:4: ident of a null var: ident needs a non-empty name (a string)`},
+		{text: `{{ ident (var "nul") }}`, err: `models/me.sql:1:4: ident needs a non-empty name (PostgreSQL has no zero-length identifiers)`},
 		{text: `{{ ident 5 }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a number (5)`},
 		{text: `{{ ident (var "m") }}`, err: `models/me.sql:1:4: ident needs a name, a string; got a map ({"k":true})`},
 	}
 	env := testEnv()
-	env.Vars = map[string]any{"nul": VarNull(""), "l": []any{"a", VarNull("")}, "s": "x", "m": map[string]any{"k": true}}
+	env.Vars = map[string]any{"nul": "", "l": []any{"a", ""}, "s": "x", "m": map[string]any{"k": true}}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {
 			tp, diags := testSet(t).Parse("models/me.sql", tc.text)

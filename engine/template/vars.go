@@ -17,13 +17,6 @@ type VarList []any
 
 func (l VarList) String() string { return toJSON(l, []any(l)) }
 
-// VarNull is a null var (vars: {n: null}). It prints as the empty string and
-// is false to {{ if }} and empty to sprig's default, as null vars always were,
-// but literal renders it as SQL null, which is what the user wrote. A string
-// kind rather than a struct keeps it false: text/template holds every struct
-// true. Its only value is VarNull("").
-type VarNull string
-
 // toJSON renders v as JSON, or as plain (the same value without the String
 // method, which would recurse) with Go's formatting if v holds something JSON
 // cannot encode, which no YAML value is.
