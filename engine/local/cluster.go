@@ -142,17 +142,32 @@ func New(projectDir string, opts ...Option) (*Cluster, error) {
 // the record was written for another project: a copied project must not
 // share the original's cluster. The record is the root on its first line and
 // the project path on the second; records written before the path was added
-// have only the root and hold for any project.
+// have only the root and hold for any project. A record of another path still
+// holds when that path is this project's folder reached another way (a
+// symlink) or no longer exists (the project was moved): only a folder that
+// still exists elsewhere makes this one a copy.
 func recordedRoot(content, projectDir string) (string, bool) {
 	lines := strings.Split(strings.TrimSpace(content), "\n")
 	root := strings.TrimSpace(lines[0])
 	if !filepath.IsAbs(root) {
 		return "", false
 	}
-	if len(lines) > 1 && strings.TrimSpace(lines[1]) != projectDir {
-		return "", false
+	if len(lines) > 1 {
+		if rec := strings.TrimSpace(lines[1]); rec != projectDir && isOtherFolder(rec, projectDir) {
+			return "", false
+		}
 	}
 	return root, true
+}
+
+// isOtherFolder says whether folder a exists and is not folder b.
+func isOtherFolder(a, b string) bool {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	ib, err := os.Stat(b)
+	return err != nil || !os.SameFile(ia, ib)
 }
 
 // NewAt returns the cluster rooted at root, used as given: its data directory
@@ -259,8 +274,9 @@ func processAlive(pid int, dataDir string) bool {
 }
 
 // servesDataDir reports whether process pid, as described by the procfs
-// mounted at proc, is a PostgreSQL server of dataDir. Without procfs it
-// trusts the caller's signal check.
+// mounted at proc, is a PostgreSQL server of dataDir: it is not when it is
+// no postgres, is a zombie, or serves another directory. Without procfs, or
+// when its directory cannot be read, it trusts the caller's signal check.
 func servesDataDir(proc string, pid int, dataDir string) bool {
 	dir := filepath.Join(proc, strconv.Itoa(pid))
 	comm, err := os.ReadFile(filepath.Join(dir, "comm"))
@@ -285,7 +301,11 @@ func servesDataDir(proc string, pid int, dataDir string) bool {
 	if d, ok := cmdlineDataDir(filepath.Join(dir, "cmdline")); ok {
 		return resolveDir(d) == want
 	}
-	return false
+	// A live postgres whose directory cannot be told (started with PGDATA,
+	// or /proc hidden): taken for this cluster's, since treating it as gone
+	// would remove the pid and socket lock files that keep a second server
+	// off this data directory.
+	return true
 }
 
 // isZombie reports whether the process whose procfs directory is dir has

@@ -408,6 +408,10 @@ func TestStartWithEmptyPIDFile(t *testing.T) {
 
 func TestCopiedProjectGetsItsOwnCluster(t *testing.T) {
 	original, cp := t.TempDir(), t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(cp, link); err != nil {
+		t.Fatal(err)
+	}
 	theirs := "/var/tmp/strata-original0000"
 	tests := []struct {
 		name, record string
@@ -415,6 +419,8 @@ func TestCopiedProjectGetsItsOwnCluster(t *testing.T) {
 	}{
 		{"record of the original", theirs + "\n" + original + "\n", false},
 		{"record of this project", theirs + "\n" + cp + "\n", true},
+		{"record of this project through a symlink", theirs + "\n" + link + "\n", true},
+		{"record of a folder that is gone: the project moved", theirs + "\n" + filepath.Join(original, "gone") + "\n", true},
 		{"old record without a path", theirs + "\n", true},
 		{"old record with CRLF", theirs + "\r\n", true},
 	}

@@ -249,7 +249,7 @@ func TestServesDataDir(t *testing.T) {
 		{"cwd unreadable, -D says own", "postgres\n", alive, cmdline(data), "", true},
 		{"cwd unreadable, -D says other", "postgres\n", alive, cmdline(other), "", false},
 		{"cwd unreadable, -Dvalue form", "postgres\n", alive, "postgres\x00-D" + data + "\x00", "", true},
-		{"cwd unreadable, no -D", "postgres\n", alive, "postgres\x00", "", false},
+		{"cwd unreadable, no -D: cannot tell, so taken as ours", "postgres\n", alive, "postgres\x00", "", true},
 		{"comm with parentheses", "postgres\n", "42 (a) Z (b) S 1", cmdline(data), data, true},
 	}
 	for _, tt := range tests {
