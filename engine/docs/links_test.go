@@ -16,7 +16,7 @@ import (
 // characters the ids and names hold: "#", "?" and "%" end or garble a path
 // unless escaped.
 func TestLinksReachPagesOfOddNames(t *testing.T) {
-	ids := []string{"model.p.a#b", "model.p.q?x", "model.p.pct%41", "model.p.sp ace", "model.p.plain"}
+	ids := []string{"model.p.a#b", "model.p.q?x", "model.p.pct%41", "model.p.sp ace", "model.p.c:d", "model.p.plain"}
 	nodes := map[string]*artifacts.Node{}
 	for _, id := range ids {
 		nodes[id] = &artifacts.Node{ID: id, ResourceType: "model", Name: strings.TrimPrefix(id, "model.p.")}
@@ -25,8 +25,8 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 	in := &docs.Input{
 		Manifest: &artifacts.Manifest{
 			Nodes:    nodes,
-			Parents:  map[string][]string{"model.p.plain": ids[:4], "test.p.t": {"model.p.q?x"}},
-			Children: map[string][]string{"model.p.a#b": {"model.p.plain"}, "model.p.q?x": {"model.p.plain", "test.p.t"}, "model.p.pct%41": {"model.p.plain"}, "model.p.sp ace": {"model.p.plain"}},
+			Parents:  map[string][]string{"model.p.plain": ids[:5], "test.p.t": {"model.p.q?x"}},
+			Children: map[string][]string{"model.p.a#b": {"model.p.plain"}, "model.p.q?x": {"model.p.plain", "test.p.t"}, "model.p.pct%41": {"model.p.plain"}, "model.p.sp ace": {"model.p.plain"}, "model.p.c:d": {"model.p.plain"}},
 		},
 		Dashboards: []*docs.Dashboard{{ID: "exposure.p.d#1", Name: "d#1", DependsOn: []string{"model.p.a#b", "test.p.t"}}},
 		Offline:    "test",
@@ -47,13 +47,25 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 		}
 		for _, m := range href.FindAllStringSubmatch(string(b), -1) {
 			raw := strings.ReplaceAll(m[1], "&amp;", "&")
+			if raw == "#ZgotmplZ" { // html/template's mark for a URL it found unsafe
+				t.Errorf("%s: a link was replaced by #ZgotmplZ", strings.TrimPrefix(page, dir))
+				continue
+			}
 			u, err := url.Parse(raw)
 			if err != nil {
 				t.Errorf("%s: href %q: %v", page, raw, err)
 				continue
 			}
-			if u.Scheme != "" || u.Path == "" || !strings.HasSuffix(u.Path, ".html") {
-				continue // data:, mailto:, #fragments, assets
+			switch u.Scheme {
+			case "data", "mailto", "http", "https":
+				continue
+			case "":
+			default: // a link that reads as a scheme ("model.p.c:d.html") leads nowhere
+				t.Errorf("%s: href %q reads as a URL of scheme %q", strings.TrimPrefix(page, dir), raw, u.Scheme)
+				continue
+			}
+			if u.Path == "" || !strings.HasSuffix(u.Path, ".html") {
+				continue // #fragments, assets
 			}
 			// A browser reads the path unescaped, relative to the page.
 			target := filepath.Join(filepath.Dir(page), filepath.FromSlash(u.Path))
@@ -68,7 +80,7 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The links of interest were there to check.
-	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/dashboards/d#1.html"} {
+	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/nodes/model.p.c:d.html", "/dashboards/d#1.html"} {
 		if !checked[want] {
 			t.Errorf("no link to %s was found", want)
 		}

@@ -264,12 +264,13 @@ func (s *site) link(id string) link {
 	}
 	switch n.ResourceType {
 	case "model", "seed", "source":
-		l.Href = url.PathEscape(n.ID) + ".html"
+		// "./" first: an id holding ":" would otherwise read as a URL scheme.
+		l.Href = "./" + url.PathEscape(n.ID) + ".html"
 	case "exposure":
 		l.Href = "../dashboards/" + url.PathEscape(n.Name) + ".html"
 	case "test":
 		if n.Test != nil && n.Test.Attached != "" {
-			l.Href = url.PathEscape(n.Test.Attached) + ".html#tests"
+			l.Href = "./" + url.PathEscape(n.Test.Attached) + ".html#tests"
 		}
 	}
 	return l
