@@ -252,8 +252,9 @@ func (a *app) load(f *flags) (*loaded, diag.List, bool) {
 		}
 	}
 	// A target setting that fails to render is reported, but it does not
-	// make project.yaml a file with problems: the hooks there render without
-	// the target, and validate reports their errors in the same run.
+	// make project.yaml a file with problems: the hooks there still render
+	// (with a placeholder target), and validate reports their errors in the
+	// same run.
 	var targetDiags diag.List
 	tgt, err := a.resolveTarget(proj, vars)
 	if err != nil && !errors.Is(err, errReported) {

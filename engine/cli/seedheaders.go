@@ -27,11 +27,7 @@ func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) d
 		if n.Kind != manifest.Seed || len(n.Config.ColumnTypes) == 0 || bad[n.Path] {
 			continue
 		}
-		var delim rune
-		if d := n.Config.Delimiter; d != "" {
-			delim = []rune(d)[0]
-		}
-		names, err := seed.Header(ctx, filepath.Join(dir, filepath.FromSlash(n.Path)), seed.Options{Path: n.Path, Delimiter: delim})
+		names, err := seed.Header(ctx, filepath.Join(dir, filepath.FromSlash(n.Path)), seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter()})
 		if err != nil {
 			continue
 		}

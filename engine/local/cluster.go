@@ -385,6 +385,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 		// or is empty or garbage; the server would refuse to start if that
 		// pid is alive (a zombie counts) or the file unreadable. We hold the
 		// lock, so no other strata is starting this server.
+		//
 		// The socket's lock file, in this cluster's own socket directory,
 		// names the same pid and blocks the start the same way.
 		for _, f := range []string{filepath.Join(c.dataDir(), "postmaster.pid"), filepath.Join(c.socketDir, socketName+".lock")} {

@@ -113,6 +113,15 @@ func CheckSeedColumnType(typ string) error {
 	return nil
 }
 
+// SeedDelimiter is the rune of a seed's delimiter config; 0 (the loader's
+// ',') when none is set.
+func (c Config) SeedDelimiter() rune {
+	for _, r := range c.Delimiter {
+		return r
+	}
+	return 0
+}
+
 // CheckSeedDelimiter checks a seed's delimiter. COPY takes a one-byte
 // delimiter other than a line break or the quote, and the seed scanner
 // reads bytes. Both validate and the seed loader call it, so that validate

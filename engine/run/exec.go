@@ -100,11 +100,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		return fail(r, err)
 	}
 	defer conn.Release()
-	var delim rune
-	if d := n.Config.Delimiter; d != "" {
-		delim = []rune(d)[0]
-	}
-	opts := seed.Options{Path: n.Path, Delimiter: delim, ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
+	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
 	if e.Progress != nil {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}
