@@ -58,14 +58,7 @@ func TestStateModified(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("STRATA_TARGET", "")
 			os.Unsetenv("STRATA_STATE_TEST")
-			dir, state := t.TempDir(), t.TempDir()
-			writeFiles(t, dir, base)
-			runCLI(t, "--project-dir", dir, "compile")
-			b, err := os.ReadFile(filepath.Join(dir, "target", "manifest.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			writeFiles(t, state, map[string]string{"manifest.json": string(b)})
+			dir, state := compiledState(t, base)
 			writeFiles(t, dir, tc.change)
 			if tc.env != "" {
 				t.Setenv("STRATA_STATE_TEST", tc.env)
@@ -97,4 +90,20 @@ func TestResultSelector(t *testing.T) {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
+}
+
+// compiledState writes the project files into a new folder and compiles it,
+// and keeps that manifest in a second folder, as a --state for later
+// selections after the test changes the project.
+func compiledState(t *testing.T, files map[string]string) (dir, state string) {
+	t.Helper()
+	dir, state = t.TempDir(), t.TempDir()
+	writeFiles(t, dir, files)
+	runCLI(t, "--project-dir", dir, "compile")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, state, map[string]string{"manifest.json": string(b)})
+	return dir, state
 }

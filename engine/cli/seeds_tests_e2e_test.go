@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,14 +34,7 @@ func TestStateModifiedSeedsAndTests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("STRATA_TARGET", "")
-			dir, state := t.TempDir(), t.TempDir()
-			writeFiles(t, dir, base)
-			runCLI(t, "--project-dir", dir, "compile")
-			b, err := os.ReadFile(filepath.Join(dir, "target", "manifest.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			writeFiles(t, state, map[string]string{"manifest.json": string(b)})
+			dir, state := compiledState(t, base)
 			writeFiles(t, dir, tc.change)
 			out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "state:modified", "--state", state)
 			if got := strings.Join(strings.Fields(out), " "); got != tc.want {
