@@ -222,7 +222,10 @@ func (c *Cluster) URLFor(dbname string) string {
 	// space as %20 since pgx does not read "+" as a space.
 	host := url.QueryEscape(c.socketDir)
 	host = strings.NewReplacer("%2F", "/", "+", "%20").Replace(host)
-	return "postgres://postgres@/" + url.PathEscape(dbname) + "?host=" + host + "&port=" + strconv.Itoa(port)
+	// target_session_attrs is spelt out: a PGTARGETSESSIONATTRS of the
+	// user's (standby, say) would otherwise make every connection to this
+	// primary wait and fail.
+	return "postgres://postgres@/" + url.PathEscape(dbname) + "?host=" + host + "&port=" + strconv.Itoa(port) + "&target_session_attrs=any"
 }
 
 // Status describes the cluster without changing it.

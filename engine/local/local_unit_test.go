@@ -45,11 +45,13 @@ func TestFallbackRoot(t *testing.T) {
 }
 
 func TestURLFor(t *testing.T) {
+	// A client setting that would refuse the cluster's primary is overridden.
+	t.Setenv("PGTARGETSESSIONATTRS", "standby")
 	c := &Cluster{socketDir: "/tmp/my dir/run"}
 	tests := []struct{ db, url string }{
-		{"postgres", "postgres://postgres@/postgres?host=/tmp/my%20dir/run&port=5432"},
-		{"shop dev", "postgres://postgres@/shop%20dev?host=/tmp/my%20dir/run&port=5432"},
-		{"ünï", "postgres://postgres@/%C3%BCn%C3%AF?host=/tmp/my%20dir/run&port=5432"},
+		{"postgres", "postgres://postgres@/postgres?host=/tmp/my%20dir/run&port=5432&target_session_attrs=any"},
+		{"shop dev", "postgres://postgres@/shop%20dev?host=/tmp/my%20dir/run&port=5432&target_session_attrs=any"},
+		{"ünï", "postgres://postgres@/%C3%BCn%C3%AF?host=/tmp/my%20dir/run&port=5432&target_session_attrs=any"},
 	}
 	for _, tt := range tests {
 		got := c.URLFor(tt.db)
@@ -59,6 +61,10 @@ func TestURLFor(t *testing.T) {
 		cfg, err := pgconn.ParseConfig(got)
 		if err != nil {
 			t.Fatalf("pgx cannot parse %q: %v", got, err)
+		}
+		// pgconn checks a connection's session only for attributes other than any.
+		if cfg.ValidateConnect != nil {
+			t.Errorf("pgx would check the session attributes of %q (PGTARGETSESSIONATTRS leaked)", got)
 		}
 		if cfg.Host != c.socketDir || cfg.Port != 5432 || cfg.Database != tt.db || cfg.User != "postgres" {
 			t.Errorf("pgx parsed %q as host=%q port=%d db=%q user=%q", got, cfg.Host, cfg.Port, cfg.Database, cfg.User)
