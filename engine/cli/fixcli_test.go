@@ -32,10 +32,7 @@ func TestSQLErrorLineCountsLeadingLines(t *testing.T) {
 		"models/t1.sql": "{{ config \"materialized\" \"table\" }}\n{{/* c */}}\n\n\nselect 1 as id,\n  nosuchcol as x\n",
 	})
 	for _, args := range [][]string{{"run"}, {"run", "--empty"}} {
-		code, out := strata(t, dir, args...)
-		if code != 1 {
-			t.Fatalf("%v exited %d, want 1:\n%s", args, code, out)
-		}
+		out := must(t, 1, dir, args...)
 		mustContain(t, out, `models/t1.sql: column "nosuchcol" does not exist`, "(at line 6 of target/compiled/models/t1.sql)")
 	}
 }
@@ -65,10 +62,7 @@ func TestDataTestSQLErrorHasLine(t *testing.T) {
 	} else {
 		mustContain(t, out, `models/m.yml:8: column "gone" does not exist`)
 	}
-	code, out := strata(t, dir, "test", "-s", "sing stored")
-	if code != 1 {
-		t.Fatalf("test exited %d, want 1:\n%s", code, out)
-	}
+	out := must(t, 1, dir, "test", "-s", "sing stored")
 	mustContain(t, out, `tests/sing.sql: column "nosuch" does not exist`, "(at line 5 of target/compiled/tests/sing.sql)",
 		`tests/stored.sql: column "nosuch2" does not exist`, "(at line 3 of target/compiled/tests/stored.sql)")
 }
@@ -84,16 +78,11 @@ func TestRetryNamesWithSpaces(t *testing.T) {
 		"models/ok.sql":         "select 1 as id",
 		"models/m.yml":          "models:\n  - name: with space\n    columns:\n      - name: Na me\n        tests: [not_null]\n",
 	})
-	if code, out := strata(t, dir, "build"); code != 1 {
-		t.Fatalf("build exited %d, want 1:\n%s", code, out)
-	}
+	must(t, 1, dir, "build")
 	if err := os.WriteFile(filepath.Join(dir, "models", "with space.sql"), []byte(`select 1 as "Na me"`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := strata(t, dir, "retry")
-	if code != 0 {
-		t.Fatalf("retry exited %d, want 0:\n%s", code, out)
-	}
+	out := must(t, 0, dir, "retry")
 	mustContain(t, out, "Running 3 nodes", "PASS=3 WARN=0 ERROR=0 SKIP=0")
 	res := results(t, dir)
 	for _, id := range []string{"model.p1.with space", "model.p1.child"} {
@@ -104,10 +93,7 @@ func TestRetryNamesWithSpaces(t *testing.T) {
 	if got := queryInt(t, url, `select count(*) from public.child`); got != 1 {
 		t.Errorf("child has %d rows", got)
 	}
-	code, out = strata(t, dir, "run", "-s", "with space")
-	if code != 0 {
-		t.Fatalf("run -s 'with space' exited %d:\n%s", code, out)
-	}
+	out = must(t, 0, dir, "run", "-s", "with space")
 	mustContain(t, out, "Running 1 node", "OK created table model public.with space ")
 }
 
@@ -119,15 +105,9 @@ func TestOnRunEndFailureIsCountedAndRetried(t *testing.T) {
 		"models/a.sql": "select 1 as id",
 		"models/b.sql": "select 2 as id",
 	})
-	code, out := strata(t, dir, "run")
-	if code != 1 {
-		t.Fatalf("run exited %d, want 1:\n%s", code, out)
-	}
+	out := must(t, 1, dir, "run")
 	mustContain(t, out, "on-run-end hook failed", "PASS=2 WARN=0 ERROR=1 SKIP=0")
-	code, out = strata(t, dir, "retry")
-	if code != 1 {
-		t.Fatalf("retry of a failing hook exited %d, want 1:\n%s", code, out)
-	}
+	out = must(t, 1, dir, "retry")
 	mustContain(t, out, "Running the on-run-end hooks again", "Running 0 nodes", "ERROR=1")
 	yaml := filepath.Join(dir, "project.yaml")
 	b, err := os.ReadFile(yaml)
@@ -137,12 +117,9 @@ func TestOnRunEndFailureIsCountedAndRetried(t *testing.T) {
 	if err := os.WriteFile(yaml, bytes.Replace(b, []byte("select 1/0"), []byte("select 1"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out = strata(t, dir, "retry")
-	if code != 0 {
-		t.Fatalf("retry of a fixed hook exited %d, want 0:\n%s", code, out)
-	}
+	out = must(t, 0, dir, "retry")
 	mustContain(t, out, "Ran 1 on-run-end hook", "ERROR=0")
-	if code, out = strata(t, dir, "retry"); code != 0 || !strings.Contains(out, "Nothing to retry") {
+	if code, out := strata(t, dir, "retry"); code != 0 || !strings.Contains(out, "Nothing to retry") {
 		t.Errorf("third retry exited %d:\n%s", code, out)
 	}
 }

@@ -25,22 +25,16 @@ func TestSeedColumnsChangeUnderAView(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if code, out := strata(t, dir, "build"); code != 0 {
-		t.Fatalf("first build exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "build")
 
 	setCSV("id,name,extra\n1,a,x\n")
-	if code, out := strata(t, dir, "build"); code != 0 {
-		t.Fatalf("build with a column added exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "build")
 	if got := queryInt(t, url, "select count(*) from public.m1 where extra = 'x'"); got != 1 {
 		t.Errorf("m1 has %d rows with the new column", got)
 	}
 
 	setCSV("id,name,extra\nx1,a,x\n")
-	if code, out := strata(t, dir, "build"); code != 0 {
-		t.Fatalf("build with a column retyped exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "build")
 	if got := queryInt(t, url, "select count(*) from public.m1 where id = 'x1'"); got != 1 {
 		t.Errorf("m1 has %d rows with the retyped id", got)
 	}

@@ -75,9 +75,7 @@ func TestSeedHooksRunOnEveryLoad(t *testing.T) {
 `,
 	})
 	for i := 0; i < 2; i++ {
-		if code, out := strata(t, dir, "seed"); code != 0 {
-			t.Fatalf("seed %d exited %d:\n%s", i+1, code, out)
-		}
+		must(t, 0, dir, "seed")
 	}
 	got := queryRows(t, url, "select what || ' ' || n from public.hook_log order by i")
 	var log []string
@@ -94,9 +92,7 @@ func TestSeedHooksRunOnEveryLoad(t *testing.T) {
 func TestSeedPreHookFailureKeepsTheTable(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sf\n", "seeds/s.csv": "id\n1\n2\n"})
-	if code, out := strata(t, dir, "seed"); code != 0 {
-		t.Fatalf("seed exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "seed")
 	writeFiles(t, dir, map[string]string{
 		"seeds/s.csv": "id\n1\n2\n3\n4\n5\n",
 		"seeds/s.yml": "seeds:\n  - name: s\n    config: {pre_hook: ['delete from {{ this }}', 'select 1/0']}\n",
@@ -120,9 +116,7 @@ func TestSeedGrantsAndDescriptionWhenUnchanged(t *testing.T) {
 	exec("drop role if exists " + role)
 	t.Cleanup(func() { exec("drop owned by " + role + "; drop role " + role) })
 	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sg\n", "seeds/s.csv": "id\n1\n"})
-	if code, out := strata(t, dir, "seed"); code != 0 {
-		t.Fatalf("seed exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "seed")
 	writeFiles(t, dir, map[string]string{"seeds/s.yml": "seeds:\n  - name: s\n    description: One row.\n    config: {grants: {select: [" + role + "]}}\n"})
 	if code, out := strata(t, dir, "seed"); code != 1 || !strings.Contains(out, "does not exist") {
 		t.Fatalf("seed granting to a missing role exited %d, want 1:\n%s", code, out)
@@ -145,10 +139,7 @@ func TestSeedGrantsAndDescriptionWhenUnchanged(t *testing.T) {
 func TestSeedCSVErrorNamesItsPositionOnce(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{"project.yaml": "name: se\n", "seeds/toomany.csv": "a,b\n1,2\n3,4,5\n"})
-	code, out := strata(t, dir, "seed")
-	if code != 1 {
-		t.Fatalf("seed exited %d, want 1:\n%s", code, out)
-	}
+	out := must(t, 1, dir, "seed")
 	if !strings.Contains(out, "\n          seeds/toomany.csv:3:5: row has 3 fields, the header has 2") || strings.Contains(out, "seeds/toomany.csv: seeds/toomany.csv") {
 		t.Errorf("the error should name its position once:\n%s", out)
 	}
@@ -179,9 +170,7 @@ func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
           - accepted_range: {min: 2023-01-01, max: 2024-12-31}
 `,
 	})
-	if code, out := strata(t, dir, "validate"); code != 0 {
-		t.Fatalf("validate exited %d:\n%s", code, out)
-	}
+	must(t, 0, dir, "validate")
 	code, out := strata(t, dir, "build")
 	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 ERROR=0 SKIP=0") {
 		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
