@@ -24,9 +24,7 @@ func (m *Manifest) checkRelations(diags *diag.List) {
 			continue
 		}
 		checkRelationNames(n, diags)
-		// Compared as PostgreSQL will see them: exactly (strata quotes every
-		// name), after its cut to 63 bytes.
-		key := Relation{Schema: materialize.CutName(n.Relation.Schema, materialize.MaxIdent), Name: materialize.CutName(n.Relation.Name, materialize.MaxIdent)}
+		key := asKept(n.Relation)
 		if prev, dup := builders[key]; dup && prev.Name == n.Name {
 			continue // reported by the loader: names are unique across models and seeds
 		} else if dup {
@@ -58,7 +56,7 @@ func (m *Manifest) checkDerivedClashes(builders map[Relation]*Node, diags *diag.
 		if !buildsRelation(n) {
 			continue
 		}
-		schema := materialize.CutName(n.Relation.Schema, materialize.MaxIdent)
+		schema := asKept(n.Relation).Schema
 		for _, name := range indexNames(n) {
 			if key := (Relation{Schema: schema, Name: name}); made[key].node == nil {
 				made[key] = derived{n, "index"}
@@ -73,7 +71,7 @@ func (m *Manifest) checkDerivedClashes(builders map[Relation]*Node, diags *diag.
 		if !buildsRelation(n) {
 			continue
 		}
-		key := Relation{Schema: materialize.CutName(n.Relation.Schema, materialize.MaxIdent), Name: materialize.CutName(n.Relation.Name, materialize.MaxIdent)}
+		key := asKept(n.Relation)
 		if builders[key] != n {
 			continue // its clash with the node that builds the same relation is reported
 		}
@@ -110,10 +108,6 @@ func isPartitioned(n *Node) bool {
 	return n.Kind == Model && pb != nil && pb.Column != "" && (n.Config.Materialized == "table" || n.Config.Materialized == "incremental")
 }
 
-// periodDigits is how many digits a partition's period has, by granularity:
-// the to_char formats of materialize.PartitionPeriods (month by default).
-var periodDigits = map[string]int{"day": 8, "month": 6, "year": 4, "": 6}
-
 // partitionOwner finds the partitioned node that would name one of its
 // partitions like rel: <base>_p<period> or <base>_pdefault, as
 // materialize.PartitionName derives them.
@@ -132,10 +126,16 @@ func partitionOwner(partitioned map[Relation]*Node, rel Relation) (derived, bool
 		return derived{}, false
 	}
 	p := partitioned[Relation{Schema: rel.Schema, Name: base}]
-	if p == nil || suffix != "default" && len(suffix) != periodDigits[p.Config.PartitionBy.Granularity] {
+	if p == nil || suffix != "default" && len(suffix) != materialize.PeriodDigits(p.Config.PartitionBy.Granularity) {
 		return derived{}, false
 	}
 	return derived{p, "partition"}, materialize.PartitionName(p.Relation.Name, suffix) == name
+}
+
+// asKept is r as PostgreSQL keeps it, to compare relations as it will:
+// exactly (strata quotes every name), after its cut to 63 bytes.
+func asKept(r Relation) Relation {
+	return Relation{Schema: materialize.CutName(r.Schema, materialize.MaxIdent), Name: materialize.CutName(r.Name, materialize.MaxIdent)}
 }
 
 // buildsRelation says whether n is a model or seed with a relation of its

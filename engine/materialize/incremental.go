@@ -180,6 +180,16 @@ type Partition struct{ Suffix, From, To string }
 
 var granularities = map[string]string{"day": "YYYYMMDD", "month": "YYYYMM", "year": "YYYY"}
 
+// PeriodDigits is how many digits a partition name's period has for
+// granularity (month when empty): the length of its to_char format; 0 for an
+// unknown granularity.
+func PeriodDigits(granularity string) int {
+	if granularity == "" {
+		granularity = "month"
+	}
+	return len(granularities[granularity])
+}
+
 // PartitionPeriods is the query listing the periods present in rel's column,
 // one row per partition: suffix, lower bound, upper bound (as text).
 func PartitionPeriods(rel string, p project.PartitionBy) (string, error) {
