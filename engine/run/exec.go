@@ -156,16 +156,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 
 // seedPreHooks runs a seed's pre_hook statements on q.
 func (e *Executor) seedPreHooks(ctx context.Context, q postgres.Querier, n *manifest.Node) error {
-	for _, h := range n.Config.PreHook {
-		sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
-		if err != nil {
-			return err
-		}
-		if _, err := q.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("pre_hook: %s: %w", firstLine(sql), postgres.Explain(err, sql, 0))
-		}
-	}
-	return nil
+	return e.runHooks(ctx, q, n, "pre_hook", n.Config.PreHook, execStep)
 }
 
 func fail(r Result, err error) Result {

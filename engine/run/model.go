@@ -102,16 +102,10 @@ func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...material
 }
 
 func (b *builder) hooks(ctx context.Context, q postgres.Querier, which string, hooks []string) error {
-	for _, h := range hooks {
-		sql, err := b.e.C.Hook(b.n.Path+" "+which, h, b.n.Relation.Quoted())
-		if err != nil {
-			return err
-		}
-		if _, err := b.exec(ctx, q, materialize.Step{SQL: sql, Body: -1}); err != nil {
-			return fmt.Errorf("%s: %w", which, err)
-		}
-	}
-	return nil
+	return b.e.runHooks(ctx, q, b.n, which, hooks, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+		_, err := b.exec(ctx, q, s)
+		return err
+	})
 }
 
 func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
@@ -749,29 +743,30 @@ func (e *Executor) grantsAndComment(ctx context.Context, q postgres.Querier, n *
 	return steps, nil
 }
 
-func (e *Executor) postHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
-	for _, h := range n.Config.PostHook {
-		sql, err := e.C.Hook(n.Path+" post_hook", h, n.Relation.Quoted())
+// runHooks renders a node's hooks (which is pre_hook or post_hook) and runs
+// them on q through exec, in order.
+func (e *Executor) runHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, which string, hooks []string, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
+	for _, h := range hooks {
+		sql, err := e.C.Hook(n.Path+" "+which, h, n.Relation.Quoted())
 		if err != nil {
 			return err
 		}
 		if err := exec(ctx, q, materialize.Step{SQL: sql, Body: -1}); err != nil {
-			return fmt.Errorf("post_hook: %w", err)
+			return fmt.Errorf("%s: %w", which, err)
 		}
 	}
 	return nil
+}
+
+// postHooks runs a node's post_hook statements.
+func (e *Executor) postHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
+	return e.runHooks(ctx, q, n, "post_hook", n.Config.PostHook, exec)
 }
 
 // afterBuild completes a seed's table after it was loaded or, when its data
 // was kept (loaded false), applies what may have changed since: indexes,
 // grants, comment and post_hook.
 func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manifest.Node, kind string, loaded bool) error {
-	exec := func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
-		if _, err := q.Exec(ctx, s.SQL); err != nil {
-			return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
-		}
-		return nil
-	}
 	var steps []materialize.Step
 	var err error
 	if loaded {
@@ -784,9 +779,18 @@ func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manife
 		return err
 	}
 	for _, s := range steps {
-		if err := exec(ctx, q, s); err != nil {
+		if err := execStep(ctx, q, s); err != nil {
 			return err
 		}
 	}
-	return e.postHooks(ctx, q, n, exec)
+	return e.postHooks(ctx, q, n, execStep)
+}
+
+// execStep runs a statement of strata's own on q; an error names the
+// statement by its first line.
+func execStep(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+	if _, err := q.Exec(ctx, s.SQL); err != nil {
+		return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
+	}
+	return nil
 }

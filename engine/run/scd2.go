@@ -65,14 +65,12 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 				return err
 			}
 		}
-		for _, h := range n.Config.PreHook {
-			sql, err := e.C.Hook(n.Path+" pre_hook", h, n.Relation.Quoted())
-			if err != nil {
-				return err
-			}
-			if _, err := exec(ctx, tx, materialize.Step{SQL: sql, Body: -1}); err != nil {
-				return fmt.Errorf("pre_hook: %w", err)
-			}
+		hookExec := func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
+			_, err := exec(ctx, q, s)
+			return err
+		}
+		if err := e.runHooks(ctx, tx, n, "pre_hook", n.Config.PreHook, hookExec); err != nil {
+			return err
 		}
 		staged, err := exec(ctx, tx, d.Stage(body))
 		if err != nil {
@@ -123,10 +121,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if _, err := exec(ctx, tx, d.DropStage()); err != nil {
 			return err
 		}
-		return e.postHooks(ctx, tx, n, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
-			_, err := exec(ctx, q, s)
-			return err
-		})
+		return e.postHooks(ctx, tx, n, hookExec)
 	})
 	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)
 	if err != nil {
