@@ -240,8 +240,8 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 	// Only a strata project's target/ is ours to remove: a --project-dir
 	// pointing elsewhere must not cost that folder its target/. A project
 	// with problems may still be cleaned, so only an unreadable project.yaml
-	// stops it.
-	if proj, diags := project.Load(os.DirFS(dir)); proj == nil {
+	// stops it, and the rest is not read.
+	if diags := project.IsProject(os.DirFS(dir)); diags.HasErrors() {
 		a.printDiags(diags)
 		return ExitBadInput
 	}

@@ -284,13 +284,28 @@ func parseYAMLFiles(fsys fs.FS, files []string) []parsedYAML {
 	return out
 }
 
+// IsProject says whether fsys holds a readable project.yaml, without reading
+// the rest of the project; the problem when it does not.
+func IsProject(fsys fs.FS) diag.List {
+	var diags diag.List
+	readProjectYAML(fsys, &diags)
+	return diags
+}
+
+func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
+	data, err := fs.ReadFile(fsys, "project.yaml")
+	if err != nil {
+		diags.Errorf(diag.Pos{File: "project.yaml"}, "cannot read project.yaml: %v (is this a strata project? use --project-dir)", unwrapPathErr(err))
+	}
+	return data, err
+}
+
 // Load reads the project in fsys. It returns all problems found, sorted by position;
 // the project is nil only when project.yaml itself cannot be read.
 func Load(fsys fs.FS) (*Project, diag.List) {
 	var diags diag.List
-	data, err := fs.ReadFile(fsys, "project.yaml")
+	data, err := readProjectYAML(fsys, &diags)
 	if err != nil {
-		diags.Errorf(diag.Pos{File: "project.yaml"}, "cannot read project.yaml: %v (is this a strata project? use --project-dir)", unwrapPathErr(err))
 		return nil, diags
 	}
 	p := &Project{Vars: map[string]any{}, Targets: map[string]*Target{}, Folders: map[string]Layer{}, SeedConfig: Layer{}}
