@@ -201,3 +201,13 @@ func TestProjectErrorsExit2BeforeAnythingRuns(t *testing.T) {
 		}
 	}
 }
+
+// mustContain fails the test for each of wants that out lacks.
+func mustContain(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -288,3 +288,72 @@ func TestSourceFreshness(t *testing.T) {
 		t.Errorf("freshness: accounts %s, stale %s; want warn, fail\n%s", res["freshness_crm_accounts"].Status, res["freshness_crm_stale"].Status, out)
 	}
 }
+
+// TestTestsToAnEphemeralModelRun: relationships and equal_row_count whose
+// to: is an ephemeral model run against it inlined (it has no relation),
+// and still find the rows that break them.
+func TestTestsToAnEphemeralModelRun(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: dq\n",
+		"models/e.sql":  `{{ config "materialized" "ephemeral" }}select 1 as id union all select 2`,
+		"models/m.sql":  `{{ config "materialized" "table" }}select 1 as id union all select 3`,
+		"models/ok.sql": `select * from {{ ref "e" }}`,
+		"models/m.yml": `models:
+  - name: m
+    tests:
+      - equal_row_count: {to: e, name: pass_equal_row_count}
+    columns:
+      - name: id
+        tests:
+          - relationships: {to: e, field: id, name: fail_relationships}
+  - name: ok
+    columns:
+      - name: id
+        tests:
+          - relationships: {to: e, field: id, name: pass_relationships}
+`,
+	})
+	must(t, 1, dir, "build")
+	res := results(t, dir)
+	for name, want := range map[string]string{"pass_equal_row_count": "pass", "pass_relationships": "pass", "fail_relationships": "fail"} {
+		if r := res[name]; r.Status != want {
+			t.Errorf("%s: status %q (%s), want %s", name, r.Status, r.Message, want)
+		}
+	}
+	if f := res["fail_relationships"].Failures; f == nil || *f != 1 {
+		t.Errorf("fail_relationships: failures %v, want 1", deref(f))
+	}
+}
+
+// TestAcceptedValuesAndExpressionAsDbt: accepted values are quoted (numbers
+// compare with a text column, YAML dates with a date column), quote: false
+// leaves numbers for a numeric column, accepted_range takes a date bound, and
+// expression_is_true lets a row whose expression is NULL pass.
+func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: av\n",
+		"seeds/r.csv":  "code,n,d\n1,1,2024-01-01\n2,,2024-06-01\n",
+		"seeds/r.yml": `seeds:
+  - name: r
+    config: {column_types: {code: text}}
+    columns:
+      - name: code
+        tests: [{accepted_values: {values: [1, 2]}}]
+      - name: n
+        tests:
+          - accepted_values: {values: [1, 2], quote: false}
+          - expression_is_true: {expression: "> 0"}
+      - name: d
+        tests:
+          - accepted_values: {values: [2024-01-01, 2024-06-01]}
+          - accepted_range: {min: 2023-01-01, max: 2024-12-31}
+`,
+	})
+	must(t, 0, dir, "validate")
+	code, out := strata(t, dir, "build")
+	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 ERROR=0 SKIP=0") {
+		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -180,29 +179,4 @@ func readTree(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// TestLsOutputs: ls prints names, paths or one JSON object per line.
-func TestLsOutputs(t *testing.T) {
-	t.Setenv("STRATA_TARGET", "")
-	dir := exampleProject(t)
-	names, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "+fact_orders", "--resource-type", "model", "--output", "name")
-	if want := "dim_customers\ndim_products\nfact_order_items\nfact_orders\nstg_customers\nstg_order_items\nstg_orders\nstg_products\n"; names != want {
-		t.Errorf("ls --output name:\n%s\nwant:\n%s", names, want)
-	}
-	paths, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "fact_orders", "--resource-type", "model", "--output", "path")
-	if paths != "models/warehouse/fact_orders.sql\n" {
-		t.Errorf("ls --output path: %q", paths)
-	}
-	js, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "tag:staging", "--output", "json")
-	lines := strings.Split(strings.TrimSpace(js), "\n")
-	if len(lines) < 7 {
-		t.Fatalf("ls --output json: %d lines", len(lines))
-	}
-	for _, line := range lines {
-		var n artifacts.Node
-		if err := json.Unmarshal([]byte(line), &n); err != nil || n.ID == "" || n.ResourceType == "" || n.Path == "" {
-			t.Errorf("ls --output json line %q: %v", line, err)
-		}
-	}
 }

@@ -1,6 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,5 +49,63 @@ func TestJSONLogForEveryCommand(t *testing.T) {
 				t.Errorf("%v: event %d is %v, want a log event starting %q", c.args, i, ev, c.want[i])
 			}
 		}
+	}
+}
+
+// jsonRun runs strata with --log-format json, checks that every line of
+// stdout is a JSON object and returns the exit code and the events.
+func jsonRun(t *testing.T, dir string, args ...string) (int, []map[string]any) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), append([]string{"--project-dir", dir, "--log-format", "json"}, args...), &stdout, &stderr)
+	var events []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Errorf("%v: not a JSON object: %q (%v)", args, line, err)
+			continue
+		}
+		events = append(events, ev)
+	}
+	return code, events
+}
+
+// Under --log-format json every line of stdout is a JSON object, and an
+// error's message names its file as the text output does.
+func TestJSONLogIsOnlyJSON(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: p7\non-run-end: ['select 1']\n",
+		"models/bad.sql": "select nosuch",
+		"models/a.sql":   "select 1 as id",
+	})
+	code, events := jsonRun(t, dir, "run")
+	if code != 1 {
+		t.Fatalf("run exited %d, want 1: %v", code, events)
+	}
+	var badMsg, running string
+	for _, ev := range events {
+		msg, _ := ev["message"].(string)
+		switch {
+		case ev["event"] == "end" && ev["node"] == "model.p7.bad":
+			badMsg = msg
+		case strings.HasPrefix(msg, "Running "):
+			running = msg
+		}
+	}
+	if !strings.HasPrefix(badMsg, "models/bad.sql: ") || !strings.Contains(badMsg, "(at line 1 of target/compiled/models/bad.sql)") {
+		t.Errorf("the error's message is %q, want it to start with models/bad.sql: and give the line", badMsg)
+	}
+	if running != "Running 2 nodes with 4 threads on target t" {
+		t.Errorf("the Running line is %q", running)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "bad.sql"), []byte("select 1 as id"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, events := jsonRun(t, dir, "retry"); code != 0 {
+		t.Errorf("retry exited %d: %v", code, events)
+	}
+	if code, events := jsonRun(t, dir, "retry"); code != 0 || len(events) != 1 || !strings.HasPrefix(fmt.Sprint(events[0]["message"]), "Nothing to retry") {
+		t.Errorf("second retry exited %d: %v", code, events)
 	}
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"strata/engine/artifacts"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +20,44 @@ func TestLsExposureNamedLikeModel(t *testing.T) {
 	for sel, want := range map[string]string{"m1": "exposure:m1\nm1\n", "exposure:m1": "exposure:m1\n", "resource_type:model": "m1\n"} {
 		if out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", sel); out != want {
 			t.Errorf("ls -s %s = %q, want %q", sel, out, want)
+		}
+	}
+}
+
+// TestMaterializedViewSelectsNoSeed: a seed's materialized is seed, as in dbt.
+func TestMaterializedViewSelectsNoSeed(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"project.yaml": "name: p\n", "seeds/s.csv": "id\n1\n", "models/v.sql": "select 1 as id"})
+	for sel, want := range map[string]string{"config.materialized:view": "v", "config.materialized:seed": "s"} {
+		out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", sel)
+		if got := strings.Join(strings.Fields(out), " "); got != want {
+			t.Errorf("ls -s %s = %q, want %q", sel, got, want)
+		}
+	}
+}
+
+// TestLsOutputs: ls prints names, paths or one JSON object per line.
+func TestLsOutputs(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := exampleProject(t)
+	names, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "+fact_orders", "--resource-type", "model", "--output", "name")
+	if want := "dim_customers\ndim_products\nfact_order_items\nfact_orders\nstg_customers\nstg_order_items\nstg_orders\nstg_products\n"; names != want {
+		t.Errorf("ls --output name:\n%s\nwant:\n%s", names, want)
+	}
+	paths, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "fact_orders", "--resource-type", "model", "--output", "path")
+	if paths != "models/warehouse/fact_orders.sql\n" {
+		t.Errorf("ls --output path: %q", paths)
+	}
+	js, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "tag:staging", "--output", "json")
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	if len(lines) < 7 {
+		t.Fatalf("ls --output json: %d lines", len(lines))
+	}
+	for _, line := range lines {
+		var n artifacts.Node
+		if err := json.Unmarshal([]byte(line), &n); err != nil || n.ID == "" || n.ResourceType == "" || n.Path == "" {
+			t.Errorf("ls --output json line %q: %v", line, err)
 		}
 	}
 }

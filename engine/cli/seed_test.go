@@ -1,61 +1,13 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"strata/engine/internal/pgtest"
 )
-
-// TestStateModifiedSeedsAndTests: a changed CSV makes its seed modified, and
-// a changed macro makes the tests that use it modified (a custom generic
-// test's test_<name> and what it includes, a singular test's includes).
-func TestStateModifiedSeedsAndTests(t *testing.T) {
-	base := map[string]string{
-		"project.yaml": "name: p\n",
-		"seeds/s.csv":  "id\n1\n",
-		"macros/m.sql": `{{ define "test_small" }}select * from {{ .relation }} where {{ include "too_big" .column }}{{ end }}` +
-			`{{ define "too_big" }}{{ ident . }} > 10{{ end }}{{ define "spare" }}1{{ end }}`,
-		"models/a.sql":      "select 1 as id",
-		"models/schema.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests: [small, not_null]\n",
-		"tests/big.sql":     `select * from {{ ref "a" }} where {{ include "too_big" "id" }}`,
-	}
-	tests := []struct {
-		name   string
-		change map[string]string
-		want   string
-	}{
-		{name: "nothing changed", want: ""},
-		{name: "the seed's CSV", change: map[string]string{"seeds/s.csv": "id\n1\n2\n"}, want: "s"},
-		{name: "a macro the tests include", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "> 10", "> 20", 1)}, want: "big small_a_id"},
-		{name: "a generic test's own macro", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "select *", "select id", 1)}, want: "small_a_id"},
-		{name: "a macro nobody uses", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "}}1{{", "}}2{{", 1)}, want: ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("STRATA_TARGET", "")
-			dir, state := compiledState(t, base)
-			writeFiles(t, dir, tc.change)
-			out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "state:modified", "--state", state)
-			if got := strings.Join(strings.Fields(out), " "); got != tc.want {
-				t.Errorf("state:modified = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestMaterializedViewSelectsNoSeed: a seed's materialized is seed, as in dbt.
-func TestMaterializedViewSelectsNoSeed(t *testing.T) {
-	t.Setenv("STRATA_TARGET", "")
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"project.yaml": "name: p\n", "seeds/s.csv": "id\n1\n", "models/v.sql": "select 1 as id"})
-	for sel, want := range map[string]string{"config.materialized:view": "v", "config.materialized:seed": "s"} {
-		out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", sel)
-		if got := strings.Join(strings.Fields(out), " "); got != want {
-			t.Errorf("ls -s %s = %q, want %q", sel, got, want)
-		}
-	}
-}
 
 // TestSeedHooksRunOnEveryLoad: a seed's pre_hook runs before the load (the
 // table does not exist yet on the first one), its post_hook after, and both
@@ -145,34 +97,47 @@ func TestSeedCSVErrorNamesItsPositionOnce(t *testing.T) {
 	}
 }
 
-// TestAcceptedValuesAndExpressionAsDbt: accepted values are quoted (numbers
-// compare with a text column, YAML dates with a date column), quote: false
-// leaves numbers for a numeric column, accepted_range takes a date bound, and
-// expression_is_true lets a row whose expression is NULL pass.
-func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
+// TestSeedColumnsChangeUnderAView: a seed whose columns change replaces its
+// table although views read it; they are recreated on the new table, and one
+// that no longer compiles fails the seed by name and changes nothing.
+func TestSeedColumnsChangeUnderAView(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml": "name: av\n",
-		"seeds/r.csv":  "code,n,d\n1,1,2024-01-01\n2,,2024-06-01\n",
-		"seeds/r.yml": `seeds:
-  - name: r
-    config: {column_types: {code: text}}
-    columns:
-      - name: code
-        tests: [{accepted_values: {values: [1, 2]}}]
-      - name: n
-        tests:
-          - accepted_values: {values: [1, 2], quote: false}
-          - expression_is_true: {expression: "> 0"}
-      - name: d
-        tests:
-          - accepted_values: {values: [2024-01-01, 2024-06-01]}
-          - accepted_range: {min: 2023-01-01, max: 2024-12-31}
-`,
+		"project.yaml":  "name: sv\n",
+		"seeds/s1.csv":  "id,name\n1,a\n",
+		"models/m1.sql": `select * from {{ ref "s1" }}`,
 	})
-	must(t, 0, dir, "validate")
-	code, out := strata(t, dir, "build")
-	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 ERROR=0 SKIP=0") {
-		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
+	setCSV := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "seeds", "s1.csv"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, 0, dir, "build")
+
+	setCSV("id,name,extra\n1,a,x\n")
+	must(t, 0, dir, "build")
+	if got := queryInt(t, url, "select count(*) from public.m1 where extra = 'x'"); got != 1 {
+		t.Errorf("m1 has %d rows with the new column", got)
+	}
+
+	setCSV("id,name,extra\nx1,a,x\n")
+	must(t, 0, dir, "build")
+	if got := queryInt(t, url, "select count(*) from public.m1 where id = 'x1'"); got != 1 {
+		t.Errorf("m1 has %d rows with the retyped id", got)
+	}
+
+	// A view strata does not manage selects a column the CSV drops.
+	execSQL(t, url, "create view public.hand as select name from public.s1")
+	setCSV("id,extra\nx2,y\n")
+	code, out := strata(t, dir, "seed")
+	if code != 1 || !strings.Contains(out, `seed "s1": refusing to replace public.s1: view public.hand depends on it and cannot be recreated on the new version`) {
+		t.Fatalf("seed exited %d:\n%s", code, out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.hand where name = 'a'"); got != 1 {
+		t.Errorf("the hand-made view has %d rows, want the old 1", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.m1 where id = 'x1'"); got != 1 {
+		t.Errorf("m1 has %d old rows, want 1", got)
 	}
 }

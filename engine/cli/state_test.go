@@ -107,3 +107,40 @@ func compiledState(t *testing.T, files map[string]string) (dir, state string) {
 	writeFiles(t, state, map[string]string{"manifest.json": string(b)})
 	return dir, state
 }
+
+// TestStateModifiedSeedsAndTests: a changed CSV makes its seed modified, and
+// a changed macro makes the tests that use it modified (a custom generic
+// test's test_<name> and what it includes, a singular test's includes).
+func TestStateModifiedSeedsAndTests(t *testing.T) {
+	base := map[string]string{
+		"project.yaml": "name: p\n",
+		"seeds/s.csv":  "id\n1\n",
+		"macros/m.sql": `{{ define "test_small" }}select * from {{ .relation }} where {{ include "too_big" .column }}{{ end }}` +
+			`{{ define "too_big" }}{{ ident . }} > 10{{ end }}{{ define "spare" }}1{{ end }}`,
+		"models/a.sql":      "select 1 as id",
+		"models/schema.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests: [small, not_null]\n",
+		"tests/big.sql":     `select * from {{ ref "a" }} where {{ include "too_big" "id" }}`,
+	}
+	tests := []struct {
+		name   string
+		change map[string]string
+		want   string
+	}{
+		{name: "nothing changed", want: ""},
+		{name: "the seed's CSV", change: map[string]string{"seeds/s.csv": "id\n1\n2\n"}, want: "s"},
+		{name: "a macro the tests include", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "> 10", "> 20", 1)}, want: "big small_a_id"},
+		{name: "a generic test's own macro", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "select *", "select id", 1)}, want: "small_a_id"},
+		{name: "a macro nobody uses", change: map[string]string{"macros/m.sql": strings.Replace(base["macros/m.sql"], "}}1{{", "}}2{{", 1)}, want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("STRATA_TARGET", "")
+			dir, state := compiledState(t, base)
+			writeFiles(t, dir, tc.change)
+			out, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "state:modified", "--state", state)
+			if got := strings.Join(strings.Fields(out), " "); got != tc.want {
+				t.Errorf("state:modified = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
