@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -107,6 +108,8 @@ func runCLI(t *testing.T, args ...string) (string, string) {
 	}
 	return stdout.String(), stderr.String()
 }
+
+var update = flag.Bool("update", false, "rewrite testdata/golden/ from what strata compiles now")
 
 // TestCompileExampleGolden compiles the example project and compares every
 // file of target/compiled/ with testdata/golden/compiled/ (-update rewrites them).

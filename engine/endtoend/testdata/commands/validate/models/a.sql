@@ -1,0 +1,1 @@
+select {{ include "one" }} as id, {{ var "x" }} as x

@@ -1,0 +1,1 @@
+select id, doubled + 1 as odd from {{ ref "e2" }}

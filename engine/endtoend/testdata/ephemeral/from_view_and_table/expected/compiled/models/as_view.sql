@@ -1,0 +1,4 @@
+with "__strata_ephemeral_cleaned" as (
+select 1 as id, 'x' as name
+)
+select id from "__strata_ephemeral_cleaned"

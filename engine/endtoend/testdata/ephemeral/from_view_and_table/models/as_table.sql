@@ -1,0 +1,1 @@
+{{ config "materialized" "table" }}select name from {{ ref "cleaned" }}

@@ -1,0 +1,4 @@
+
+select event_id, happened_at
+from "public"."raw_events"
+

@@ -1,0 +1,1 @@
+select order_id, order_date from "raw"."raw_orders"

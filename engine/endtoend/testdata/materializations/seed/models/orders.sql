@@ -1,0 +1,1 @@
+select order_id, order_date from {{ ref "raw_orders" }}

@@ -1,0 +1,2 @@
+-- one row per order
+select 1 as order_id, 'placed' as status

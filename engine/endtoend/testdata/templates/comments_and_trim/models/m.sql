@@ -1,0 +1,3 @@
+{{/* a template comment renders nothing */}}
+{{- "" -}}
+select 1 as id {{- " " -}} -- trimmed

@@ -1,0 +1,1 @@
+select r.amount - c.amount as margin from "marts"."revenue" as r, "marts"."costs" as c

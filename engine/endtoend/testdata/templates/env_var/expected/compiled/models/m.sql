@@ -1,0 +1,2 @@
+select 'eu-north' as region,
+  '' as empty

@@ -1,0 +1,2 @@
+select 'local' as mode,
+  'from the environment' as shadowed

@@ -1,0 +1,1 @@
+select (select max(id) from "public"."a") as latest_id

@@ -1,0 +1,1 @@
+{{ define "latest" }}(select max(id) from {{ .rel }}){{ end }}

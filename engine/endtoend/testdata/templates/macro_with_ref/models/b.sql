@@ -1,0 +1,1 @@
+select {{ include "latest" (dict "rel" (ref "a")) }} as latest_id

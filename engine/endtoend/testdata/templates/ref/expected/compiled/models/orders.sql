@@ -1,0 +1,3 @@
+select o.order_id
+from "staging"."stg_orders" as o
+join "public"."Odd Name" as n on true

@@ -1,0 +1,1 @@
+select {{ run_started_at | literal }}::timestamptz as loaded_at

@@ -1,0 +1,1 @@
+select max("updated_at") as max_loaded_at, case when max("updated_at") is null or max("updated_at") < now() - interval '72 hours' then 'error' else 'warn' end as level from "crm_raw"."contacts" having max("updated_at") is null or max("updated_at") < now() - interval '72 hours' or max("updated_at") < now() - interval '24 hours'

@@ -1,0 +1,1 @@
+select 'dev' as name, 'local' as type, '' as prefix

@@ -1,0 +1,2 @@
+-- built as "wh"."order_totals"
+select 1 as total

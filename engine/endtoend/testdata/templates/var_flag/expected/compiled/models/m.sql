@@ -1,0 +1,1 @@
+select 90 as days, 'from the command line' as extra

@@ -1,0 +1,1 @@
+select {{ var "days" }} as days, {{ var "extra" | literal }} as extra

@@ -1,0 +1,1 @@
+select * from "public"."numbers" where n % 2 <> 0

@@ -1,0 +1,1 @@
+{{ define "test_is_even" }}select * from {{ .relation }} where {{ .column }} % {{ .divisor }} <> 0{{ end }}

@@ -1,0 +1,1 @@
+select * from "public"."orders" where "amount" is not null and not ("amount" > 0 and "amount" < 100)

@@ -1,0 +1,1 @@
+select * from "public"."orders" where not (amount >= 0)

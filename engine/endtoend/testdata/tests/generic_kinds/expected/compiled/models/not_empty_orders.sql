@@ -1,0 +1,1 @@
+select 'no rows' as problem where not exists (select 1 from "public"."orders")

@@ -1,0 +1,1 @@
+select * from "public"."orders" where "order_id" is null

@@ -1,0 +1,1 @@
+select * from (select count(*) as row_count from "public"."orders") as counts where row_count < 1 or row_count > 1000

@@ -1,0 +1,1 @@
+select "order_id", "region", count(*) as n_records from "public"."orders" group by "order_id", "region" having count(*) > 1

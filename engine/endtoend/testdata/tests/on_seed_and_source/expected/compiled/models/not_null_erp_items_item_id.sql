@@ -1,0 +1,1 @@
+select * from "erp"."items" where "item_id" is null

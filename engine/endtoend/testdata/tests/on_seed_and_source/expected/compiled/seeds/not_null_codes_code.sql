@@ -1,0 +1,1 @@
+select * from "public"."codes" where "code" is null

@@ -1,0 +1,1 @@
+select "code" as unique_field, count(*) as n_records from "public"."codes" where "code" is not null group by "code" having count(*) > 1

@@ -1,0 +1,1 @@
+select * from (select * from "public"."orders" where status <> 'cancelled') as strata_filtered where "order_id" is null
