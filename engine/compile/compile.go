@@ -15,6 +15,7 @@ import (
 	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
+	"strata/engine/pgname"
 	"strata/engine/template"
 )
 
@@ -123,7 +124,7 @@ func merge(dst *template.Reads, src template.Reads) {
 }
 
 // EphemeralName is the CTE name an ephemeral model is inlined as.
-func EphemeralName(name string) string { return template.Ident("__strata_ephemeral_" + name) }
+func EphemeralName(name string) string { return pgname.Ident(pgname.Ephemeral(name)) }
 
 func (c *Compiler) ephemeral(dep *manifest.Node, eph *ephemerals, reads *template.Reads) (string, error) {
 	name := EphemeralName(dep.Name)
@@ -236,13 +237,13 @@ var builtinKinds = map[string]bool{"not_null": true, "unique": true, "accepted_v
 
 // Hook renders an on-run-start/on-run-end or pre/post hook.
 func (c *Compiler) Hook(name, sql string, this string) (string, error) {
-	return c.HookAt(name, template.Origin{}, sql, this)
+	return c.HookAt(name, diag.Origin{}, sql, this)
 }
 
 // HookAt renders a hook whose SQL is part of file at, such as an
 // on-run-start/on-run-end hook in project.yaml, so that its errors point
 // into the file.
-func (c *Compiler) HookAt(name string, at template.Origin, sql string, this string) (string, error) {
+func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) (string, error) {
 	set := c.M.Macros
 	tp, diags := set.ParseAt(name, at, sql)
 	if err := diags.Err(); err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"strata/engine/template"
+	"strata/engine/pgname"
 )
 
 // Spec is one generic test to render.
@@ -39,7 +39,7 @@ func SQL(s Spec) (string, error) {
 		return fmt.Sprintf("(select * from %s where %s) as %s", s.Relation, s.Where, alias)
 	}
 	rel := from("")
-	col := template.Ident(s.Column)
+	col := pgname.Ident(s.Column)
 	needCol := map[string]bool{"not_null": true, "unique": true, "accepted_values": true, "relationships": true, "accepted_range": true}
 	if needCol[s.Kind] && s.Column == "" {
 		return "", fmt.Errorf("test %s needs a column", s.Kind)
@@ -63,7 +63,7 @@ func SQL(s Spec) (string, error) {
 		lits := make([]string, len(vals))
 		for i, v := range vals {
 			if quote {
-				lits[i] = template.Literal(textOf(v))
+				lits[i] = pgname.Literal(textOf(v))
 			} else {
 				lits[i] = literalOf(v)
 			}
@@ -74,7 +74,7 @@ func SQL(s Spec) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, from("child"), col, to, template.Ident(field), col, col), nil
+		return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, from("child"), col, to, pgname.Ident(field), col, col), nil
 	case "accepted_range":
 		var conds []string
 		inclusive := true
@@ -114,7 +114,7 @@ func SQL(s Spec) (string, error) {
 		}
 		cols := make([]string, len(raw))
 		for i, c := range raw {
-			cols[i] = template.Ident(fmt.Sprint(c))
+			cols[i] = pgname.Ident(fmt.Sprint(c))
 		}
 		list := strings.Join(cols, ", ")
 		return fmt.Sprintf("select %s, count(*) as n_records from %s group by %s having count(*) > 1", list, rel, list), nil
@@ -145,11 +145,11 @@ func SQL(s Spec) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		f := template.Ident(field)
-		return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, rel, f, f, template.Literal(iv)), nil
+		f := pgname.Ident(field)
+		return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, rel, f, f, pgname.Literal(iv)), nil
 	case "freshness":
 		field, _ := s.Args["field"].(string)
-		f := template.Ident(field)
+		f := pgname.Ident(field)
 		warn, _ := s.Args["warn_after"].(string)
 		errAfter, _ := s.Args["error_after"].(string)
 		var conds []string
@@ -159,15 +159,15 @@ func SQL(s Spec) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, template.Literal(iv))
-			conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, template.Literal(iv)))
+			level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, pgname.Literal(iv))
+			conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(iv)))
 		}
 		if warn != "" {
 			iv, err := interval(warn)
 			if err != nil {
 				return "", err
 			}
-			conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, template.Literal(iv)))
+			conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(iv)))
 		}
 		if len(conds) == 0 {
 			return "", fmt.Errorf("freshness needs warn_after or error_after")
@@ -207,7 +207,7 @@ func literalOf(v any) string {
 	case int, int64, float64, bool:
 		return textOf(v)
 	}
-	return template.Literal(textOf(v))
+	return pgname.Literal(textOf(v))
 }
 
 // textOf is a YAML value as the text PostgreSQL reads: an unquoted YAML date

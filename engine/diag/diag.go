@@ -29,6 +29,22 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
+// Origin places a text in its file when the text is only part of the file,
+// such as a hook or a target setting in project.yaml, so that an error inside
+// the text (a template's) points at the file. The zero Origin means the text is
+// the whole file.
+type Origin struct {
+	// Line and Col are where the text's first character is (1-based).
+	Line, Col int
+	// Indent is the number of columns before the text on each later line
+	// (a YAML block scalar's indentation).
+	Indent int
+	// Fixed says the text is not a verbatim copy of the file (a folded or
+	// escaped YAML string), so no offset inside it can be mapped back: every
+	// position is placed at Line:Col.
+	Fixed bool
+}
+
 // Severity tells whether a diagnostic stops the command.
 type Severity int
 

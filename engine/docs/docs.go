@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"strata/engine/artifacts"
+	"strata/engine/pgname"
 )
 
 //go:embed assets templates
@@ -215,7 +216,7 @@ func ChartSQL(c *Chart) (string, error) {
 	var sel []string
 	for _, col := range cols {
 		if col != "" {
-			sel = append(sel, quoteIdent(col))
+			sel = append(sel, pgname.Ident(col))
 		}
 	}
 	if len(sel) == 0 {
@@ -223,12 +224,10 @@ func ChartSQL(c *Chart) (string, error) {
 	}
 	order := ""
 	if (c.Type == "line" || c.Type == "bar") && c.X != "" {
-		order = " order by " + quoteIdent(c.X)
+		order = " order by " + pgname.Ident(c.X)
 	}
 	return fmt.Sprintf("select %s from %s%s limit %d", strings.Join(sel, ", "), c.Relation, order, limit), nil
 }
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // splitQuoted splits "schema"."name" into its unquoted parts.
 func splitQuoted(rel string) (schema, name string, ok bool) {

@@ -14,6 +14,7 @@ import (
 
 	"strata/engine/diag"
 	"strata/engine/internal/par"
+	"strata/engine/pgname"
 	"strata/engine/project"
 	"strata/engine/template"
 )
@@ -29,19 +30,6 @@ const (
 	Exposure Kind = "exposure"
 )
 
-// Relation is a table or view in the database.
-type Relation struct {
-	Schema string `json:"schema"`
-	Name   string `json:"name"`
-}
-
-// Quoted renders the relation as a quoted, schema-qualified name.
-func (r Relation) Quoted() string {
-	return template.Ident(r.Schema) + "." + template.Ident(r.Name)
-}
-
-func (r Relation) String() string { return r.Schema + "." + r.Name }
-
 // Node is one resource of the project.
 type Node struct {
 	ID          string
@@ -52,7 +40,7 @@ type Node struct {
 	Description string
 	Config      project.Config
 	ConfigPos   map[string]diag.Pos
-	Relation    Relation
+	Relation    pgname.Rel
 	DependsOn   []string // ids, sorted
 	Checksum    string
 	Columns     []*project.Column
@@ -213,7 +201,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		for _, tb := range src.Tables {
 			n := &Node{ID: m.SourceID(src.Name, tb.Name), Kind: Source, Name: src.Name + "." + tb.Name, Pos: tb.Pos, Path: tb.Pos.File,
 				Source: src, Table: tb, Description: tb.Description, Columns: tb.Columns,
-				Relation: Relation{Schema: src.Schema, Name: tb.Identifier}}
+				Relation: pgname.Rel{Schema: src.Schema, Name: tb.Identifier}}
 			n.Config.Enabled = true
 			m.Nodes[n.ID] = n
 		}
@@ -303,7 +291,7 @@ func (m *Manifest) modelsSorted() []*Node {
 }
 
 // relation places a model or seed: schema_prefix + (config schema or the target's), alias or name.
-func (m *Manifest) relation(n *Node) Relation {
+func (m *Manifest) relation(n *Node) pgname.Rel {
 	schema := n.Config.Schema
 	if schema == "" {
 		schema = m.Target.Schema
@@ -312,7 +300,7 @@ func (m *Manifest) relation(n *Node) Relation {
 	if n.Config.Alias != "" {
 		name = n.Config.Alias
 	}
-	return Relation{Schema: m.Target.SchemaPrefix + schema, Name: name}
+	return pgname.Rel{Schema: m.Target.SchemaPrefix + schema, Name: name}
 }
 
 // deps resolves a template's refs and sources to node ids, reporting unknown ones.

@@ -5,26 +5,22 @@ import (
 
 	"strata/engine/diag"
 	"strata/engine/materialize"
+	"strata/engine/pgname"
 )
-
-// reservedInfix marks strata's own relations (a model's build under
-// X__strata_new, an incremental stage, an scd2 source): building X drops its
-// leftovers with cascade, so a model or seed may not use such a name.
-const reservedInfix = "__strata_"
 
 // checkRelations reports the relations that models and seeds cannot build:
 // names PostgreSQL would cut, names strata reserves, two nodes building
 // one relation (the last would silently replace the other's data), and a
 // relation named like an index or partition strata derives from another node.
 func (m *Manifest) checkRelations(diags *diag.List) {
-	builders := map[Relation]*Node{}
+	builders := map[pgname.Rel]*Node{}
 	for _, id := range m.sorted {
 		n := m.Nodes[id]
 		if !buildsRelation(n) {
 			continue
 		}
 		checkRelationNames(n, diags)
-		key := asKept(n.Relation)
+		key := n.Relation.Kept()
 		if prev, dup := builders[key]; dup && prev.Name == n.Name {
 			continue // reported by the loader: names are unique across models and seeds
 		} else if dup {
@@ -48,22 +44,22 @@ type derived struct {
 // an index or partition that strata creates for another node in the same
 // schema: PostgreSQL keeps tables and indexes in one namespace per schema,
 // so one of the two would fail to build at run time.
-func (m *Manifest) checkDerivedClashes(builders map[Relation]*Node, diags *diag.List) {
-	made := map[Relation]derived{}
-	partitioned := map[Relation]*Node{}
+func (m *Manifest) checkDerivedClashes(builders map[pgname.Rel]*Node, diags *diag.List) {
+	made := map[pgname.Rel]derived{}
+	partitioned := map[pgname.Rel]*Node{}
 	for _, id := range m.sorted {
 		n := m.Nodes[id]
 		if !buildsRelation(n) {
 			continue
 		}
-		schema := asKept(n.Relation).Schema
+		schema := n.Relation.Kept().Schema
 		for _, name := range indexNames(n) {
-			if key := (Relation{Schema: schema, Name: name}); made[key].node == nil {
+			if key := (pgname.Rel{Schema: schema, Name: name}); made[key].node == nil {
 				made[key] = derived{n, "index"}
 			}
 		}
 		if isPartitioned(n) {
-			partitioned[Relation{Schema: schema, Name: n.Relation.Name}] = n
+			partitioned[pgname.Rel{Schema: schema, Name: n.Relation.Name}] = n
 		}
 	}
 	for _, id := range m.sorted {
@@ -71,7 +67,7 @@ func (m *Manifest) checkDerivedClashes(builders map[Relation]*Node, diags *diag.
 		if !buildsRelation(n) {
 			continue
 		}
-		key := asKept(n.Relation)
+		key := n.Relation.Kept()
 		if builders[key] != n {
 			continue // its clash with the node that builds the same relation is reported
 		}
@@ -96,7 +92,7 @@ func indexNames(n *Node) []string {
 		}
 	}
 	if n.Kind == Model && n.Config.Materialized == "scd2" {
-		d := &materialize.SCD2{Target: materialize.Rel{Schema: n.Relation.Schema, Name: n.Relation.Name}}
+		d := &materialize.SCD2{Target: n.Relation}
 		out = append(out, d.SurrogateKeyIndex(), d.HistoryIndex())
 	}
 	return out
@@ -110,8 +106,8 @@ func isPartitioned(n *Node) bool {
 
 // partitionOwner finds the partitioned node that would name one of its
 // partitions like rel: <base>_p<period> or <base>_pdefault, as
-// materialize.PartitionName derives them.
-func partitionOwner(partitioned map[Relation]*Node, rel Relation) (derived, bool) {
+// pgname.Partition derives them.
+func partitionOwner(partitioned map[pgname.Rel]*Node, rel pgname.Rel) (derived, bool) {
 	name := rel.Name
 	end := len(name)
 	for end > 0 && name[end-1] >= '0' && name[end-1] <= '9' {
@@ -125,17 +121,11 @@ func partitionOwner(partitioned map[Relation]*Node, rel Relation) (derived, bool
 	if !ok {
 		return derived{}, false
 	}
-	p := partitioned[Relation{Schema: rel.Schema, Name: base}]
+	p := partitioned[pgname.Rel{Schema: rel.Schema, Name: base}]
 	if p == nil || suffix != "default" && len(suffix) != materialize.PeriodDigits(p.Config.PartitionBy.Granularity) {
 		return derived{}, false
 	}
-	return derived{p, "partition"}, materialize.PartitionName(p.Relation.Name, suffix) == name
-}
-
-// asKept is r as PostgreSQL keeps it, to compare relations as it will:
-// exactly (strata quotes every name), after its cut to 63 bytes.
-func asKept(r Relation) Relation {
-	return Relation{Schema: materialize.CutName(r.Schema, materialize.MaxIdent), Name: materialize.CutName(r.Name, materialize.MaxIdent)}
+	return derived{p, "partition"}, pgname.Partition(p.Relation.Name, suffix) == name
 }
 
 // buildsRelation says whether n is a model or seed with a relation of its
@@ -148,17 +138,17 @@ func buildsRelation(n *Node) bool {
 // cut or that strata reserves.
 func checkRelationNames(n *Node, diags *diag.List) {
 	r := n.Relation
-	if len(r.Name) > materialize.MaxIdent {
-		diags.Errorf(namePos(n), "%s %s: relation name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter file name or alias)", n.Kind, n.Name, r.Name, len(r.Name), materialize.MaxIdent)
+	if len(r.Name) > pgname.MaxIdent {
+		diags.Errorf(namePos(n), "%s %s: relation name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter file name or alias)", n.Kind, n.Name, r.Name, len(r.Name), pgname.MaxIdent)
 	}
-	if len(r.Schema) > materialize.MaxIdent {
-		diags.Errorf(schemaPos(n), "%s %s: schema name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter schema or schema_prefix)", n.Kind, n.Name, r.Schema, len(r.Schema), materialize.MaxIdent)
+	if len(r.Schema) > pgname.MaxIdent {
+		diags.Errorf(schemaPos(n), "%s %s: schema name %q is %d bytes, longer than PostgreSQL's %d (expected a shorter schema or schema_prefix)", n.Kind, n.Name, r.Schema, len(r.Schema), pgname.MaxIdent)
 	}
-	if strings.Contains(r.Name, reservedInfix) {
-		diags.Errorf(namePos(n), "%s %s: relation name %q contains %q, which strata reserves for its own relations (expected another file name or alias)", n.Kind, n.Name, r.Name, reservedInfix)
+	if strings.Contains(r.Name, pgname.Reserved) {
+		diags.Errorf(namePos(n), "%s %s: relation name %q contains %q, which strata reserves for its own relations (expected another file name or alias)", n.Kind, n.Name, r.Name, pgname.Reserved)
 	}
-	if key := materialize.DefaultSurrogateKey(n.Name); n.Config.Materialized == "scd2" && len(key) > materialize.MaxIdent && !hasSurrogateKey(n) {
-		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), materialize.MaxIdent)
+	if key := materialize.DefaultSurrogateKey(n.Name); n.Config.Materialized == "scd2" && len(key) > pgname.MaxIdent && !hasSurrogateKey(n) {
+		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), pgname.MaxIdent)
 	}
 }
 

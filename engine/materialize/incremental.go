@@ -6,32 +6,24 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"strata/engine/pgname"
 
 	"strata/engine/project"
 )
 
-func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
-
 func idents(cols []string) string {
 	q := make([]string, len(cols))
 	for i, c := range cols {
-		q[i] = ident(c)
+		q[i] = pgname.Ident(c)
 	}
 	return strings.Join(q, ", ")
-}
-
-// StageName is the temporary table that holds an incremental model's new rows.
-func StageName(name string) string {
-	const suffix = "__strata_stage"
-	return CutName(name, MaxIdent-len(suffix)) + suffix
 }
 
 // Stage holds a model's new rows in a temporary table dropped at commit, so
 // the delete or merge that follows reads an indexed, analyzed relation
 // instead of re-running the model's query.
 func Stage(stage, body string) Step {
-	prefix := "create temporary table " + ident(stage) + " on commit drop as (\n"
+	prefix := "create temporary table " + pgname.Ident(stage) + " on commit drop as (\n"
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
@@ -39,9 +31,9 @@ func Stage(stage, body string) Step {
 func StageIndex(stage string, key []string) []Step {
 	var out []Step
 	if len(key) > 0 {
-		out = append(out, Step{SQL: fmt.Sprintf("create index on %s (%s)", ident(stage), idents(key)), Body: -1})
+		out = append(out, Step{SQL: fmt.Sprintf("create index on %s (%s)", pgname.Ident(stage), idents(key)), Body: -1})
 	}
-	return append(out, Step{SQL: "analyze " + ident(stage), Body: -1})
+	return append(out, Step{SQL: "analyze " + pgname.Ident(stage), Body: -1})
 }
 
 // Strategy resolves the incremental strategy: merge when a unique key is
@@ -68,16 +60,16 @@ func Strategy(c project.Config) (string, error) {
 
 // Incremental applies the staged rows to target with the strategy. cols are
 // the columns to write (present in both), key the unique key.
-func Incremental(strategy string, target Rel, stage string, cols, key []string) []Step {
+func Incremental(strategy string, target pgname.Rel, stage string, cols, key []string) []Step {
 	list := idents(cols)
-	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s", target.Q(), list, list, ident(stage)), Body: -1}
+	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s", target.Quoted(), list, list, pgname.Ident(stage)), Body: -1}
 	on := make([]string, len(key))
 	for i, k := range key {
-		on[i] = fmt.Sprintf("t.%s = s.%s", ident(k), ident(k))
+		on[i] = fmt.Sprintf("t.%s = s.%s", pgname.Ident(k), pgname.Ident(k))
 	}
 	switch strategy {
 	case "delete+insert":
-		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Q(), ident(stage), strings.Join(on, " and ")), Body: -1}
+		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Quoted(), pgname.Ident(stage), strings.Join(on, " and ")), Body: -1}
 		return []Step{del, insert}
 	case "merge":
 		isKey := map[string]bool{}
@@ -86,9 +78,9 @@ func Incremental(strategy string, target Rel, stage string, cols, key []string) 
 		}
 		var set, vals []string
 		for _, c := range cols {
-			vals = append(vals, "s."+ident(c))
+			vals = append(vals, "s."+pgname.Ident(c))
 			if !isKey[c] {
-				set = append(set, fmt.Sprintf("%s = s.%s", ident(c), ident(c)))
+				set = append(set, fmt.Sprintf("%s = s.%s", pgname.Ident(c), pgname.Ident(c)))
 			}
 		}
 		matched := "when matched then do nothing"
@@ -96,7 +88,7 @@ func Incremental(strategy string, target Rel, stage string, cols, key []string) 
 			matched = "when matched then update set " + strings.Join(set, ", ")
 		}
 		return []Step{{SQL: fmt.Sprintf("merge into %s as t\nusing %s as s\non %s\n%s\nwhen not matched then insert (%s) values (%s)",
-			target.Q(), ident(stage), strings.Join(on, " and "), matched, list, strings.Join(vals, ", ")), Body: -1}}
+			target.Quoted(), pgname.Ident(stage), strings.Join(on, " and "), matched, list, strings.Join(vals, ", ")), Body: -1}}
 	}
 	return []Step{insert}
 }
@@ -108,7 +100,7 @@ type Column struct{ Name, Type string }
 // with those of its new rows (new) and returns the statements on_schema_change
 // asks for, and the columns to write. mode fail returns an error naming every
 // difference; ignore writes only the columns both have.
-func SchemaChange(mode string, target Rel, old, new []Column) ([]Step, []string, error) {
+func SchemaChange(mode string, target pgname.Rel, old, new []Column) ([]Step, []string, error) {
 	oldT := map[string]string{}
 	for _, c := range old {
 		oldT[c.Name] = c.Type
@@ -159,15 +151,15 @@ func SchemaChange(mode string, target Rel, old, new []Column) ([]Step, []string,
 	case "append_new_columns", "sync_all_columns":
 		var steps []Step
 		for _, c := range added {
-			steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s add column %s %s", target.Q(), ident(c), newT[c]), Body: -1})
+			steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s add column %s %s", target.Quoted(), pgname.Ident(c), newT[c]), Body: -1})
 		}
 		cols := append(common, added...)
 		if mode == "sync_all_columns" {
 			for _, c := range removed {
-				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s drop column %s", target.Q(), ident(c)), Body: -1})
+				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s drop column %s", target.Quoted(), pgname.Ident(c)), Body: -1})
 			}
 			for _, c := range changed {
-				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s alter column %s type %s using %s::%s", target.Q(), ident(c), newT[c], ident(c), newT[c]), Body: -1})
+				steps = append(steps, Step{SQL: fmt.Sprintf("alter table %s alter column %s type %s using %s::%s", target.Quoted(), pgname.Ident(c), newT[c], pgname.Ident(c), newT[c]), Body: -1})
 			}
 		}
 		return steps, cols, nil
@@ -201,7 +193,7 @@ func PartitionPeriods(rel string, p project.PartitionBy) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("partition_by: granularity %q is not one of day, month, year", g)
 	}
-	col := ident(p.Column)
+	col := pgname.Ident(p.Column)
 	return fmt.Sprintf(`select distinct to_char(date_trunc('%[1]s', %[2]s), '%[3]s'),
   to_char(date_trunc('%[1]s', %[2]s), 'YYYY-MM-DD'), to_char(date_trunc('%[1]s', %[2]s) + interval '1 %[1]s', 'YYYY-MM-DD')
 from %[4]s where %[2]s is not null
@@ -210,37 +202,28 @@ select 'default', null, null where exists (select from %[4]s where %[2]s is null
 order by 1`, g, col, f, rel), nil
 }
 
-// PartitionName is the name of a partition of the relation called base.
-func PartitionName(base, suffix string) string {
-	name := base + "_p" + suffix
-	if len(name) > 63 {
-		name = CutName(base, MaxIdent-len(suffix)-11) + fmt.Sprintf("_%08x", hash(base)) + "_p" + suffix
-	}
-	return name
-}
-
 // CreatePartitioned creates rel with the columns of like, range-partitioned on the column.
-func CreatePartitioned(rel Rel, like string, p project.PartitionBy) Step {
-	return Step{SQL: fmt.Sprintf("create table %s (like %s) partition by range (%s)", rel.Q(), like, ident(p.Column)), Body: -1}
+func CreatePartitioned(rel pgname.Rel, like string, p project.PartitionBy) Step {
+	return Step{SQL: fmt.Sprintf("create table %s (like %s) partition by range (%s)", rel.Quoted(), like, pgname.Ident(p.Column)), Body: -1}
 }
 
 // CreatePartitions creates the partitions of parent (named after base) that do not exist yet.
-func CreatePartitions(parent Rel, base string, parts []Partition) []Step {
+func CreatePartitions(parent pgname.Rel, base string, parts []Partition) []Step {
 	var out []Step
 	for _, p := range parts {
-		name := pgx.Identifier{parent.Schema, PartitionName(base, p.Suffix)}.Sanitize()
+		name := parent.In(pgname.Partition(base, p.Suffix)).Quoted()
 		bounds := "default"
 		if p.Suffix != "default" {
-			bounds = fmt.Sprintf("for values from (%s) to (%s)", quoteLiteral(p.From), quoteLiteral(p.To))
+			bounds = fmt.Sprintf("for values from (%s) to (%s)", pgname.Literal(p.From), pgname.Literal(p.To))
 		}
-		out = append(out, Step{SQL: fmt.Sprintf("create table if not exists %s partition of %s %s", name, parent.Q(), bounds), Body: -1})
+		out = append(out, Step{SQL: fmt.Sprintf("create table if not exists %s partition of %s %s", name, parent.Quoted(), bounds), Body: -1})
 	}
 	return out
 }
 
 // InsertAll copies every row of from into rel.
-func InsertAll(rel Rel, from string) Step {
-	return Step{SQL: fmt.Sprintf("insert into %s select * from %s", rel.Q(), from), Body: -1}
+func InsertAll(rel pgname.Rel, from string) Step {
+	return Step{SQL: fmt.Sprintf("insert into %s select * from %s", rel.Quoted(), from), Body: -1}
 }
 
 var typeRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$`)
@@ -256,7 +239,7 @@ func ContractProbe(cols []*project.Column) (string, error) {
 		if !typeRe.MatchString(strings.TrimSpace(c.DataType)) {
 			return "", fmt.Errorf("contract: column %s: data_type %q is not a type name (expected e.g. bigint, numeric(12,2), text[])", c.Name, c.DataType)
 		}
-		sel = append(sel, fmt.Sprintf("null::%s as %s", strings.TrimSpace(c.DataType), ident(c.Name)))
+		sel = append(sel, fmt.Sprintf("null::%s as %s", strings.TrimSpace(c.DataType), pgname.Ident(c.Name)))
 	}
 	if len(sel) == 0 {
 		return "", nil
@@ -269,7 +252,7 @@ type GrantSet map[[2]string]bool
 
 // SyncGrants grants what config asks for and is missing, and revokes what is
 // held (by roles other than the owner) that config no longer grants.
-func SyncGrants(rel Rel, want map[string][]string, have [][2]string) []Step {
+func SyncGrants(rel pgname.Rel, want map[string][]string, have [][2]string) []Step {
 	w := GrantSet{}
 	for p, roles := range want {
 		for _, r := range roles {
@@ -283,12 +266,12 @@ func SyncGrants(rel Rel, want map[string][]string, have [][2]string) []Step {
 	var out []Step
 	for _, g := range sortedKeys(h) {
 		if !w[g] {
-			out = append(out, Step{SQL: fmt.Sprintf("revoke %s on %s from %s", strings.ToLower(g[0]), rel.Q(), grantee(g[1])), Body: -1})
+			out = append(out, Step{SQL: fmt.Sprintf("revoke %s on %s from %s", strings.ToLower(g[0]), rel.Quoted(), grantee(g[1])), Body: -1})
 		}
 	}
 	for _, g := range sortedKeys(w) {
 		if !h[g] {
-			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g[0]), rel.Q(), grantee(g[1])), Body: -1})
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g[0]), rel.Quoted(), grantee(g[1])), Body: -1})
 		}
 	}
 	return out
@@ -298,7 +281,7 @@ func grantee(r string) string {
 	if r == "-" || strings.EqualFold(r, "public") {
 		return "public"
 	}
-	return ident(r)
+	return pgname.Ident(r)
 }
 
 func sortedKeys(s GrantSet) [][2]string {
@@ -317,10 +300,10 @@ func sortedKeys(s GrantSet) [][2]string {
 
 // RefreshMaterializedView refreshes a materialized view in place;
 // concurrently (readers keep reading) when it has a unique index.
-func RefreshMaterializedView(rel Rel, concurrently bool) Step {
+func RefreshMaterializedView(rel pgname.Rel, concurrently bool) Step {
 	c := ""
 	if concurrently {
 		c = "concurrently "
 	}
-	return Step{SQL: "refresh materialized view " + c + rel.Q(), Body: -1}
+	return Step{SQL: "refresh materialized view " + c + rel.Quoted(), Body: -1}
 }

@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"strata/engine/pgname"
 	"strata/engine/project"
 )
 
 func TestRunnerIncrementalSQL(t *testing.T) {
-	target := Rel{Schema: "wh", Name: "fact"}
+	target := pgname.Rel{Schema: "wh", Name: "fact"}
 	cols, key := []string{"k1", "k2", "v"}, []string{"k1", "k2"}
 	got := Incremental("merge", target, "fact__strata_stage", cols, key)
 	want := `merge into "wh"."fact" as t
@@ -52,7 +53,7 @@ func TestRunnerStrategy(t *testing.T) {
 func TestRunnerSchemaChange(t *testing.T) {
 	old := []Column{{"id", "integer"}, {"a", "text"}}
 	new := []Column{{"id", "bigint"}, {"b", "text"}}
-	target := Rel{Schema: "s", Name: "t"}
+	target := pgname.Rel{Schema: "s", Name: "t"}
 	_, cols, err := SchemaChange("ignore", target, old, new)
 	if err != nil || strings.Join(cols, ",") != "id" {
 		t.Errorf("ignore: %v %v", cols, err)
@@ -73,7 +74,7 @@ func TestRunnerSchemaChange(t *testing.T) {
 }
 
 func TestRunnerSyncGrants(t *testing.T) {
-	steps := SyncGrants(Rel{Schema: "s", Name: "t"}, map[string][]string{"select": {"a"}}, [][2]string{{"SELECT", "b"}, {"SELECT", "a"}, {"UPDATE", "a"}})
+	steps := SyncGrants(pgname.Rel{Schema: "s", Name: "t"}, map[string][]string{"select": {"a"}}, [][2]string{{"SELECT", "b"}, {"SELECT", "a"}, {"UPDATE", "a"}})
 	var sqls []string
 	for _, s := range steps {
 		sqls = append(sqls, s.SQL)
@@ -86,7 +87,7 @@ func TestRunnerSyncGrants(t *testing.T) {
 
 func TestRunnerPartitionNameAndContract(t *testing.T) {
 	long := strings.Repeat("x", 60)
-	if n := PartitionName(long, "20240101"); len(n) != 63 || !strings.HasSuffix(n, "_p20240101") {
+	if n := pgname.Partition(long, "20240101"); len(n) != 63 || !strings.HasSuffix(n, "_p20240101") {
 		t.Errorf("long partition name %q (%d)", n, len(n))
 	}
 	if _, err := ContractProbe([]*project.Column{{Name: "a", DataType: "int; drop table x"}}); err == nil {

@@ -7,61 +7,17 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
+	"strata/engine/pgname"
 
 	"strata/engine/project"
 )
-
-// Rel names a relation.
-type Rel struct{ Schema, Name string }
-
-// Q quotes the relation.
-func (r Rel) Q() string { return pgx.Identifier{r.Schema, r.Name}.Sanitize() }
 
 // Step is one statement. Body is the offset in SQL (in characters) where the
 // model's compiled SQL starts, or -1, so database errors can point into it.
 type Step struct {
 	SQL  string
 	Body int
-}
-
-// TempName is the name a relation is built under before it is swapped in.
-// It stays within PostgreSQL's 63-byte identifiers.
-func TempName(name string) string {
-	const suffix = "__strata_new"
-	return CutName(name, MaxIdent-len(suffix)) + suffix
-}
-
-// MaxIdent is the longest identifier PostgreSQL keeps, in bytes; it silently
-// truncates longer ones, so two long names can end up naming one relation.
-const MaxIdent = 63
-
-// CutName returns the longest prefix of name of at most n bytes that ends on
-// a character boundary: an identifier cut inside a UTF-8 character is
-// rejected by the server ("invalid byte sequence for encoding UTF8").
-func CutName(name string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	if len(name) <= n {
-		return name
-	}
-	for n > 0 && !utf8.RuneStart(name[n]) {
-		n--
-	}
-	return name[:n]
-}
-
-// FitName returns name if it fits in an identifier, else its first bytes and
-// a hash of the whole: two long names that share their first 63 bytes must
-// not become the same relation.
-func FitName(name string) string {
-	if len(name) <= MaxIdent {
-		return name
-	}
-	return CutName(name, MaxIdent-9) + fmt.Sprintf("_%08x", hash(name))
 }
 
 // Body wraps compiled SQL for --empty: the same columns, no rows. Leading
@@ -77,53 +33,60 @@ func Body(sql string, empty bool) string {
 }
 
 // CreateTableAs builds rel from body.
-func CreateTableAs(rel Rel, body string) Step {
-	prefix := "create table " + rel.Q() + " as (\n"
+func CreateTableAs(rel pgname.Rel, body string) Step {
+	prefix := "create table " + rel.Quoted() + " as (\n"
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
 // CreateView builds a view.
-func CreateView(rel Rel, body string) Step {
-	prefix := "create view " + rel.Q() + " as (\n"
+func CreateView(rel pgname.Rel, body string) Step {
+	prefix := "create view " + rel.Quoted() + " as (\n"
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
 // CreateMaterializedView builds a materialized view.
-func CreateMaterializedView(rel Rel, body string) Step {
-	prefix := "create materialized view " + rel.Q() + " as (\n"
+func CreateMaterializedView(rel pgname.Rel, body string) Step {
+	prefix := "create materialized view " + rel.Quoted() + " as (\n"
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
 // DropIfExists removes a leftover relation of any kind.
-func DropIfExists(rel Rel, kind string) Step {
+func DropIfExists(rel pgname.Rel, kind string) Step {
 	kw := map[string]string{"view": "view", "materialized_view": "materialized view"}[kind]
 	if kw == "" {
 		kw = "table"
 	}
-	return Step{SQL: fmt.Sprintf("drop %s if exists %s cascade", kw, rel.Q()), Body: -1}
+	return Step{SQL: fmt.Sprintf("drop %s if exists %s cascade", kw, rel.Quoted()), Body: -1}
+}
+
+// Lock takes the advisory lock key (see pgname) until the transaction ends.
+func Lock(key string) Step {
+	return Step{SQL: "select pg_advisory_xact_lock(hashtextextended(" + pgname.Literal(key) + ", 0))", Body: -1}
+}
+
+// SharedLock takes the advisory lock key until the transaction ends, shared
+// with the other holders of SharedLock: only Lock waits for them.
+func SharedLock(key string) Step {
+	return Step{SQL: "select pg_advisory_xact_lock_shared(hashtextextended(" + pgname.Literal(key) + ", 0))", Body: -1}
 }
 
 // CreateSchema makes sure a schema exists.
 func CreateSchema(schema string) Step {
-	return Step{SQL: "create schema if not exists " + pgx.Identifier{schema}.Sanitize(), Body: -1}
+	return Step{SQL: "create schema if not exists " + pgname.Ident(schema), Body: -1}
 }
 
-// IndexName is the name of an index over cols on a relation called base.
+// IndexName is the name of the index ix on a relation called base.
 func IndexName(base string, ix project.Index) string {
-	name := base + "__" + strings.Join(ix.Columns, "_") + "_idx"
-	if ix.Unique {
-		name = base + "__" + strings.Join(ix.Columns, "_") + "_uidx"
-	}
-	return FitName(name)
+	return pgname.Index(base, ix.Columns, ix.Unique)
 }
 
 // Indexes creates the configured indexes on rel, named after base and their columns.
-func Indexes(rel Rel, base string, idx []project.Index) []Step {
+func Indexes(rel pgname.Rel, base string, idx []project.Index) []Step {
 	var out []Step
 	for _, ix := range idx {
 		cols := make([]string, len(ix.Columns))
 		for i, c := range ix.Columns {
-			cols[i] = pgx.Identifier{c}.Sanitize()
+			cols[i] = pgname.Ident(c)
 		}
 		u := ""
 		if ix.Unique {
@@ -133,7 +96,7 @@ func Indexes(rel Rel, base string, idx []project.Index) []Step {
 		if ix.Type != "" {
 			using = " using " + ix.Type
 		}
-		out = append(out, Step{SQL: fmt.Sprintf("create %sindex if not exists %s on %s%s (%s)", u, pgx.Identifier{IndexName(base, ix)}.Sanitize(), rel.Q(), using, strings.Join(cols, ", ")), Body: -1})
+		out = append(out, Step{SQL: fmt.Sprintf("create %sindex if not exists %s on %s%s (%s)", u, pgname.Ident(IndexName(base, ix)), rel.Quoted(), using, strings.Join(cols, ", ")), Body: -1})
 	}
 	return out
 }
@@ -143,22 +106,13 @@ func RenameIndexes(schema, fromBase, toBase string, idx []project.Index) []Step 
 	var out []Step
 	for _, ix := range idx {
 		out = append(out, Step{SQL: fmt.Sprintf("alter index %s rename to %s",
-			pgx.Identifier{schema, IndexName(fromBase, ix)}.Sanitize(), pgx.Identifier{IndexName(toBase, ix)}.Sanitize()), Body: -1})
+			pgname.Rel{Schema: schema, Name: IndexName(fromBase, ix)}.Quoted(), pgname.Ident(IndexName(toBase, ix))), Body: -1})
 	}
 	return out
 }
 
-func hash(s string) uint32 {
-	var h uint32 = 2166136261
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
-}
-
 // Grants grants the configured privileges on a freshly built relation.
-func Grants(rel Rel, grants map[string][]string) []Step {
+func Grants(rel pgname.Rel, grants map[string][]string) []Step {
 	privs := make([]string, 0, len(grants))
 	for p := range grants {
 		privs = append(privs, p)
@@ -167,27 +121,19 @@ func Grants(rel Rel, grants map[string][]string) []Step {
 	var out []Step
 	for _, p := range privs {
 		for _, role := range grants[p] {
-			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", p, rel.Q(), pgx.Identifier{role}.Sanitize()), Body: -1})
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", p, rel.Quoted(), pgname.Ident(role)), Body: -1})
 		}
 	}
 	return out
 }
 
 // Comment records the model's description on the relation.
-func Comment(rel Rel, kind, text string) Step {
+func Comment(rel pgname.Rel, kind, text string) Step {
 	kw := map[string]string{"view": "view", "materialized_view": "materialized view"}[kind]
 	if kw == "" {
 		kw = "table"
 	}
-	return Step{SQL: fmt.Sprintf("comment on %s %s is %s", kw, rel.Q(), quoteLiteral(text)), Body: -1}
-}
-
-func quoteLiteral(s string) string {
-	s = strings.ReplaceAll(s, "\x00", "")
-	if strings.Contains(s, `\`) {
-		return "E'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
-	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return Step{SQL: fmt.Sprintf("comment on %s %s is %s", kw, rel.Quoted(), pgname.Literal(text)), Body: -1}
 }
 
 // CreateOrReplaceView builds a view, or redefines an existing one in place:
@@ -195,25 +141,25 @@ func quoteLiteral(s string) string {
 // grants and its comments. PostgreSQL refuses it (SQLSTATE 42P16) when the new
 // query drops, renames or retypes a column, and (42809) when the relation is
 // not a view; the view is then built under a temporary name and swapped in.
-func CreateOrReplaceView(rel Rel, body string) Step {
-	prefix := "create or replace view " + rel.Q() + " as (\n"
+func CreateOrReplaceView(rel pgname.Rel, body string) Step {
+	prefix := "create or replace view " + rel.Quoted() + " as (\n"
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
 // Uncomment removes the description of a relation.
-func Uncomment(rel Rel, kind string) Step {
-	return Step{SQL: fmt.Sprintf("comment on %s %s is null", keyword(kind), rel.Q()), Body: -1}
+func Uncomment(rel pgname.Rel, kind string) Step {
+	return Step{SQL: fmt.Sprintf("comment on %s %s is null", keyword(kind), rel.Quoted()), Body: -1}
 }
 
 // Drop drops a relation without cascade: if anything depends on it, PostgreSQL
 // refuses (SQLSTATE 2BP01) rather than drop someone's view.
-func Drop(rel Rel, kind string) Step {
-	return Step{SQL: fmt.Sprintf("drop %s %s", keyword(kind), rel.Q()), Body: -1}
+func Drop(rel pgname.Rel, kind string) Step {
+	return Step{SQL: fmt.Sprintf("drop %s %s", keyword(kind), rel.Quoted()), Body: -1}
 }
 
 // RenameTo renames rel, a relation of kind, to name (in its schema).
-func RenameTo(rel Rel, kind, name string) Step {
-	return Step{SQL: fmt.Sprintf("alter %s %s rename to %s", keyword(kind), rel.Q(), pgx.Identifier{name}.Sanitize()), Body: -1}
+func RenameTo(rel pgname.Rel, kind, name string) Step {
+	return Step{SQL: fmt.Sprintf("alter %s %s rename to %s", keyword(kind), rel.Quoted(), pgname.Ident(name)), Body: -1}
 }
 
 // keyword is the SQL keyword for a relation kind in alter, drop and comment.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"strata/engine/pgname"
 )
 
 // SCD2 describes one build of a slowly changing dimension (SPEC 4) and
@@ -29,8 +29,8 @@ import (
 // so intervals never overlap or run backwards and surrogate keys stay unique,
 // even when two runs start within the same second.
 type SCD2 struct {
-	Target Rel
-	Source Rel // the staged source (a temporary table)
+	Target pgname.Rel
+	Source pgname.Rel // the staged source (a temporary table)
 	// Keys are the unique_key columns; Columns all the source's columns, in
 	// order; Compare the columns whose change makes a new version (strategy
 	// check: check_cols, or every non-key column of both source and dimension).
@@ -140,33 +140,23 @@ func (s *SCD2) DuplicateKeyError(values []*string, n int64) error {
 	return fmt.Errorf("unique_key is not unique in the source: %s appears %d times; the dimension was not changed", strings.Join(parts, ", "), n)
 }
 
-func id(name string) string { return pgx.Identifier{name}.Sanitize() }
-
 func qualified(alias string, cols []string) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = alias + "." + id(c)
+		out[i] = alias + "." + pgname.Ident(c)
 	}
 	return out
 }
 
-func joinIDs(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = id(c)
-	}
-	return strings.Join(q, ", ")
-}
-
 func (s *SCD2) runTS() string {
-	return quoteLiteral(s.RunStartedAt.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
+	return pgname.Literal(s.RunStartedAt.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
 }
 
 // keyMatch joins a to b on the unique key.
 func (s *SCD2) keyMatch(a, b string) string {
 	var parts []string
 	for _, k := range s.Keys {
-		parts = append(parts, fmt.Sprintf("%s.%s = %s.%s", a, id(k), b, id(k)))
+		parts = append(parts, fmt.Sprintf("%s.%s = %s.%s", a, pgname.Ident(k), b, pgname.Ident(k)))
 	}
 	return strings.Join(parts, " and ")
 }
@@ -183,20 +173,20 @@ func (s *SCD2) when(alias string) string {
 	if s.UpdatedAt == "" {
 		return s.runTS()
 	}
-	return fmt.Sprintf("coalesce(%s.%s::timestamptz, %s)", alias, id(s.UpdatedAt), s.runTS())
+	return fmt.Sprintf("coalesce(%s.%s::timestamptz, %s)", alias, pgname.Ident(s.UpdatedAt), s.runTS())
 }
 
 // SCD2Stage is the staging table of a dimension: an unlogged table beside it,
 // created and dropped inside the build's transaction, so nobody else ever sees
 // it and a failed build leaves nothing behind. Not a temporary table: those
 // live in small per-session buffers and cannot be read by parallel workers.
-func SCD2Stage(target Rel) Rel {
-	return Rel{Schema: target.Schema, Name: shortName(target.Name, "__strata_src")}
+func SCD2Stage(target pgname.Rel) pgname.Rel {
+	return pgname.Rel{Schema: target.Schema, Name: pgname.Source(target.Name)}
 }
 
 // Stage copies the model's query into the Source table.
 func (s *SCD2) Stage(body string) Step {
-	prefix := "create unlogged table " + s.Source.Q() + " as\nselect * from (\n"
+	prefix := "create unlogged table " + s.Source.Quoted() + " as\nselect * from (\n"
 	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
 }
 
@@ -207,20 +197,20 @@ func (s *SCD2) Stage(body string) Step {
 // without an ANALYZE.
 func (s *SCD2) KeyIndex() Step {
 	return Step{SQL: fmt.Sprintf("create unique index %s on %s (%s)",
-		id(shortName(s.Source.Name, "_key")), s.Source.Q(), joinIDs(s.Keys)), Body: -1}
+		pgname.Ident(pgname.Suffixed(s.Source.Name, "_key")), s.Source.Quoted(), idents(s.Keys)), Body: -1}
 }
 
 // DropStage removes the Source table at the end of a successful build.
-func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Q(), Body: -1} }
+func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Quoted(), Body: -1} }
 
 // NullKeys counts the source rows with a NULL in the unique key (which a
 // unique index lets through), after KeyIndex.
 func (s *SCD2) NullKeys() string {
 	var conds []string
 	for _, k := range s.Keys {
-		conds = append(conds, id(k)+" is null")
+		conds = append(conds, pgname.Ident(k)+" is null")
 	}
-	return fmt.Sprintf("select count(*) from %s where %s", s.Source.Q(), strings.Join(conds, " or "))
+	return fmt.Sprintf("select count(*) from %s where %s", s.Source.Quoted(), strings.Join(conds, " or "))
 }
 
 // DuplicateKey returns the most duplicated unique key of the source, as text,
@@ -229,20 +219,20 @@ func (s *SCD2) NullKeys() string {
 func (s *SCD2) DuplicateKey() string {
 	var texts []string
 	for _, k := range s.Keys {
-		texts = append(texts, id(k)+"::text")
+		texts = append(texts, pgname.Ident(k)+"::text")
 	}
 	return fmt.Sprintf("select %s, count(*) from %s group by %s having count(*) > 1 order by count(*) desc, %s limit 1",
-		strings.Join(texts, ", "), s.Source.Q(), joinIDs(s.Keys), joinIDs(s.Keys))
+		strings.Join(texts, ", "), s.Source.Quoted(), idents(s.Keys), idents(s.Keys))
 }
 
 // Lock serializes the builds of one dimension; it holds until the transaction ends.
 func (s *SCD2) Lock() Step {
-	return Step{SQL: fmt.Sprintf("select pg_advisory_xact_lock(hashtextextended(%s, 0))", quoteLiteral("strata:scd2:"+s.Target.Schema+"."+s.Target.Name)), Body: -1}
+	return Lock(pgname.SCD2Lock(s.Target))
 }
 
 // LockTable keeps other writers out of the dimension until commit; readers go on.
 func (s *SCD2) LockTable() Step {
-	return Step{SQL: "lock table " + s.Target.Q() + " in share row exclusive mode", Body: -1}
+	return Step{SQL: "lock table " + s.Target.Quoted() + " in share row exclusive mode", Body: -1}
 }
 
 // DimensionFillfactor is how full a dimension's pages are written. The room
@@ -255,26 +245,18 @@ const DimensionFillfactor = 90
 
 // Create builds the dimension from the staged source on its first build (into
 // rel, the target or a temporary name): every row is current.
-func (s *SCD2) Create(rel Rel) Step {
+func (s *SCD2) Create(rel pgname.Rel) Step {
 	at := s.when("s")
-	cols := []string{s.surrogate("s", at) + " as " + id(s.SurrogateKey)}
+	cols := []string{s.surrogate("s", at) + " as " + pgname.Ident(s.SurrogateKey)}
 	cols = append(cols, qualified("s", s.Columns)...)
 	cols = append(cols,
-		at+" as "+id(s.ValidFrom),
-		"null::timestamptz as "+id(s.ValidTo),
-		"true as "+id(s.IsCurrent))
+		at+" as "+pgname.Ident(s.ValidFrom),
+		"null::timestamptz as "+pgname.Ident(s.ValidTo),
+		"true as "+pgname.Ident(s.IsCurrent))
 	if s.HardDeletes == "new_record" {
-		cols = append(cols, "false as "+id(IsDeletedColumn))
+		cols = append(cols, "false as "+pgname.Ident(IsDeletedColumn))
 	}
-	return Step{SQL: fmt.Sprintf("create table %s with (fillfactor = %d) as\nselect %s\nfrom %s as s", rel.Q(), DimensionFillfactor, strings.Join(cols, ",\n  "), s.Source.Q()), Body: -1}
-}
-
-func shortName(base, suffix string) string {
-	name := base + suffix
-	if len(name) > 63 {
-		name = CutName(base, MaxIdent-9-len(suffix)) + fmt.Sprintf("_%08x", hash(name)) + suffix
-	}
-	return name
+	return Step{SQL: fmt.Sprintf("create table %s with (fillfactor = %d) as\nselect %s\nfrom %s as s", rel.Quoted(), DimensionFillfactor, strings.Join(cols, ",\n  "), s.Source.Quoted()), Body: -1}
 }
 
 // Indexes are the dimension's own indexes: unique surrogate keys, and the
@@ -286,26 +268,26 @@ func shortName(base, suffix string) string {
 func (s *SCD2) Indexes() []Step {
 	t := s.Target
 	return []Step{
-		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", id(s.SurrogateKeyIndex()), t.Q(), id(s.SurrogateKey)), Body: -1},
-		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", id(s.HistoryIndex()), t.Q(), joinIDs(s.Keys), id(s.ValidFrom)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", pgname.Ident(s.SurrogateKeyIndex()), t.Quoted(), pgname.Ident(s.SurrogateKey)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", pgname.Ident(s.HistoryIndex()), t.Quoted(), idents(s.Keys), pgname.Ident(s.ValidFrom)), Body: -1},
 	}
 }
 
 // HistoryIndex names the index on (unique key, valid_from), which also
 // records the key the dimension was built with.
-func (s *SCD2) HistoryIndex() string { return shortName(s.Target.Name, "__scd2_history_uidx") }
+func (s *SCD2) HistoryIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_history_uidx") }
 
 // SurrogateKeyIndex names the dimension's unique index on the surrogate key.
-func (s *SCD2) SurrogateKeyIndex() string { return shortName(s.Target.Name, "__scd2_key_uidx") }
+func (s *SCD2) SurrogateKeyIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_key_uidx") }
 
 // AddColumn adds a column the source gained; the existing versions get NULL.
 func (s *SCD2) AddColumn(name, typ string) Step {
-	return Step{SQL: fmt.Sprintf("alter table %s add column %s %s", s.Target.Q(), id(name), typ), Body: -1}
+	return Step{SQL: fmt.Sprintf("alter table %s add column %s %s", s.Target.Quoted(), pgname.Ident(name), typ), Body: -1}
 }
 
 // AddIsDeleted adds the deletion flag to a dimension switched to hard_deletes: new_record.
 func (s *SCD2) AddIsDeleted() Step {
-	return Step{SQL: fmt.Sprintf("alter table %s add column %s boolean not null default false", s.Target.Q(), id(IsDeletedColumn)), Body: -1}
+	return Step{SQL: fmt.Sprintf("alter table %s add column %s boolean not null default false", s.Target.Quoted(), pgname.Ident(IsDeletedColumn)), Body: -1}
 }
 
 // changesTable holds the source rows that start a new version.
@@ -313,7 +295,7 @@ const changesTable = "strata_scd2_changes"
 
 func (s *SCD2) changed() string {
 	if s.UpdatedAt != "" {
-		u := id(s.UpdatedAt)
+		u := pgname.Ident(s.UpdatedAt)
 		return fmt.Sprintf("(s.%s > d.%s or (d.%s is null and s.%s is not null))", u, u, u, u)
 	}
 	if len(s.Compare) == 0 {
@@ -342,7 +324,7 @@ func (s *SCD2) distinct(cols []string) string {
 // equality for one of them (SQLSTATE 42883), which the runner then compares
 // by text (ByText).
 func (s *SCD2) CompareProbe(cols []string) string {
-	return fmt.Sprintf("select %s from %s as s, %s as d where false", s.distinct(cols), s.Source.Q(), s.Target.Q())
+	return fmt.Sprintf("select %s from %s as s, %s as d where false", s.distinct(cols), s.Source.Quoted(), s.Target.Quoted())
 }
 
 // Changes collects, in one pass over the source and the current versions,
@@ -354,23 +336,23 @@ func (s *SCD2) CompareProbe(cols []string) string {
 // dimension is locked against other writers (LockTable) and nothing else
 // updates it before.
 func (s *SCD2) Changes() Step {
-	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", id(s.ValidFrom))}
+	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", pgname.Ident(s.ValidFrom))}
 	// A key with no current version may be back after a deletion (under
 	// invalidate, in this mode or an earlier one): it starts at its
 	// updated_at if that is later than the deletion, else when this run saw
 	// it come back, and never before the deletion's end: the run's start time
 	// has whole seconds and is taken before the lock, so it can be earlier.
 	at = append(at, fmt.Sprintf("case when d.%s is null then (select case when max(h.%s) >= %s then greatest(%s, max(h.%s) + interval '1 microsecond') end from %s as h where %s) end",
-		id(s.SurrogateKey), id(s.ValidTo), s.when("s"), s.runTS(), id(s.ValidTo), s.Target.Q(), s.keyMatch("h", "s")))
-	marker := "d." + id(IsDeletedColumn) + " is true" // NULL in rows from before the flag was kept in every mode
+		pgname.Ident(s.SurrogateKey), pgname.Ident(s.ValidTo), s.when("s"), s.runTS(), pgname.Ident(s.ValidTo), s.Target.Quoted(), s.keyMatch("h", "s")))
+	marker := "d." + pgname.Ident(IsDeletedColumn) + " is true" // NULL in rows from before the flag was kept in every mode
 	if s.Markers {
 		// Back after a deletion marker: the marker's start plus a
 		// microsecond at least (above), or this run's start.
-		at = append(at, fmt.Sprintf("case when %s and d.%s >= %s then %s end", marker, id(s.ValidFrom), s.when("s"), s.runTS()))
+		at = append(at, fmt.Sprintf("case when %s and d.%s >= %s then %s end", marker, pgname.Ident(s.ValidFrom), s.when("s"), s.runTS()))
 	}
 	// The unique key has no NULL in the source, so a NULL key means no source row.
-	gone := "s." + id(s.Keys[0]) + " is null"
-	changed := []string{"d." + id(s.SurrogateKey) + " is null"}
+	gone := "s." + pgname.Ident(s.Keys[0]) + " is null"
+	changed := []string{"d." + pgname.Ident(s.SurrogateKey) + " is null"}
 	if s.Markers {
 		changed = append(changed, marker)
 	}
@@ -389,8 +371,8 @@ select s.*, d.%s as strata_closes, d.strata_row, greatest(%s) as strata_at, %s a
 from %s as s
 %s (select ctid as strata_row, * from %s where %s) as d on %s
 where %s`,
-		id(changesTable), id(s.SurrogateKey), strings.Join(at, ", "), gone,
-		s.Source.Q(), join, s.Target.Q(), id(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
+		pgname.Ident(changesTable), pgname.Ident(s.SurrogateKey), strings.Join(at, ", "), gone,
+		s.Source.Quoted(), join, s.Target.Quoted(), pgname.Ident(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
 }
 
 // ParallelChanges returns the statements that bracket Changes: before it and
@@ -411,11 +393,13 @@ func (s *SCD2) ParallelChanges() (before, after []Step) {
 }
 
 // AnalyzeChanges gives the planner the size of the change set.
-func (s *SCD2) AnalyzeChanges() Step { return Step{SQL: "analyze " + id(changesTable), Body: -1} }
+func (s *SCD2) AnalyzeChanges() Step {
+	return Step{SQL: "analyze " + pgname.Ident(changesTable), Body: -1}
+}
 
 // CountGone counts the keys Changes found deleted from the source.
 func (s *SCD2) CountGone() string {
-	return "select count(*) from " + id(changesTable) + " where strata_gone"
+	return "select count(*) from " + pgname.Ident(changesTable) + " where strata_gone"
 }
 
 // Close ends the versions replaced or deleted, as collected by Changes. It
@@ -426,7 +410,7 @@ func (s *SCD2) Close() Step {
 from %s as c
 where d.ctid = any(array(select strata_row from %s where strata_row is not null))
   and d.ctid = c.strata_row`,
-		s.Target.Q(), id(s.ValidTo), id(s.IsCurrent), id(changesTable), id(changesTable)), Body: -1}
+		s.Target.Quoted(), pgname.Ident(s.ValidTo), pgname.Ident(s.IsCurrent), pgname.Ident(changesTable), pgname.Ident(changesTable)), Body: -1}
 }
 
 // Insert adds the new current versions collected by Changes.
@@ -444,7 +428,7 @@ func (s *SCD2) Insert() Step {
 	// in together: on a dimension larger than the buffer cache that reads and
 	// dirties a fraction of the pages that changes in random order would.
 	return Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s\nfrom %s as c\nwhere not c.strata_gone\norder by %s",
-		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable), strings.Join(qualified("c", s.Keys), ", ")), Body: -1}
+		s.Target.Quoted(), idents(cols), strings.Join(vals, ", "), pgname.Ident(changesTable), strings.Join(qualified("c", s.Keys), ", ")), Body: -1}
 }
 
 // InsertDeleted adds, under hard_deletes: new_record, a current deletion
@@ -458,12 +442,12 @@ func (s *SCD2) InsertDeleted() Step {
 	vals = append(vals, "x.strata_at", "null", "true", "true")
 	// The closed versions moved when Close updated them: find them through
 	// the surrogate key's index, not by joining the whole dimension.
-	sk := id(s.SurrogateKey)
+	sk := pgname.Ident(s.SurrogateKey)
 	return Step{SQL: fmt.Sprintf(`insert into %s (%s)
 select %s
 from %s as x
 join %s as d on d.%s = x.strata_closes
 where x.strata_gone
   and d.%s = any(array(select strata_closes from %s where strata_gone))`,
-		s.Target.Q(), joinIDs(cols), strings.Join(vals, ", "), id(changesTable), s.Target.Q(), sk, sk, id(changesTable)), Body: -1}
+		s.Target.Quoted(), idents(cols), strings.Join(vals, ", "), pgname.Ident(changesTable), s.Target.Quoted(), sk, sk, pgname.Ident(changesTable)), Body: -1}
 }

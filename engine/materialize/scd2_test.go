@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"strata/engine/pgname"
 )
 
 // scd2Fixture is a dimension keyed on (tenant, id) whose source has a name
 // and an updated_at, and whose table also kept a column the source dropped (old).
 func scd2Fixture(strategy, hardDeletes string) *SCD2 {
-	target := Rel{Schema: "wh", Name: "dim_customer"}
+	target := pgname.Rel{Schema: "wh", Name: "dim_customer"}
 	d := &SCD2{
 		Target:       target,
 		Source:       SCD2Stage(target),
@@ -208,7 +210,7 @@ func TestSCD2CheckIgnore(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"Create", d.Create(Rel{Schema: "wh", Name: "dim_customer__strata_tmp"}).SQL, `create table "wh"."dim_customer__strata_tmp" with (fillfactor = 90) as
+		{"Create", d.Create(pgname.Rel{Schema: "wh", Name: "dim_customer__strata_tmp"}).SQL, `create table "wh"."dim_customer__strata_tmp" with (fillfactor = 90) as
 select md5(row(s."tenant", s."id")::text || '|' || extract(epoch from '2024-01-02T03:04:05Z'::timestamptz)::text) as "customer_key",
   s."tenant",
   s."id",
@@ -249,7 +251,7 @@ order by c."tenant", c."id"`},
 // TestSCD2Names: identifiers are quoted (quotes, upper case, non-ASCII), and
 // the names strata derives stay within PostgreSQL's 63 bytes.
 func TestSCD2Names(t *testing.T) {
-	target := Rel{Schema: "Wh", Name: `dim "ü"`}
+	target := pgname.Rel{Schema: "Wh", Name: `dim "ü"`}
 	d := &SCD2{Target: target, Source: SCD2Stage(target), Keys: []string{`Kü"d`}, IsCurrent: "is_current", SurrogateKey: "sk", ValidFrom: "valid_from",
 		RunStartedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}
 	if got, want := d.KeyIndex().SQL, `create unique index "dim ""ü""__strata_src_key" on "Wh"."dim ""ü""__strata_src" ("Kü""d")`; got != want {
@@ -261,9 +263,9 @@ func TestSCD2Names(t *testing.T) {
 	if got := d.runTS(); got != `'2024-01-02T02:04:05Z'::timestamptz` {
 		t.Errorf("the run's start is written in UTC: %s", got)
 	}
-	long := Rel{Schema: "s", Name: strings.Repeat("d", 63)}
+	long := pgname.Rel{Schema: "s", Name: strings.Repeat("d", 63)}
 	d = &SCD2{Target: long, Source: SCD2Stage(long), Keys: []string{"id"}, IsCurrent: "c", SurrogateKey: "k", ValidFrom: "f"}
-	names := []string{d.Source.Name, shortName(d.Source.Name, "_key")}
+	names := []string{d.Source.Name, pgname.Suffixed(d.Source.Name, "_key")}
 	for _, s := range d.Indexes() {
 		_, after, _ := strings.Cut(s.SQL, " index ")
 		name, _, _ := strings.Cut(after, " on ")

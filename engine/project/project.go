@@ -22,7 +22,6 @@ import (
 
 	"strata/engine/diag"
 	"strata/engine/internal/par"
-	"strata/engine/template"
 )
 
 // Project is everything read from a project directory.
@@ -53,7 +52,7 @@ type Hook struct {
 	SQL string
 	Pos diag.Pos
 	// Text is where SQL is in project.yaml, to place template errors inside it.
-	Text template.Origin
+	Text diag.Origin
 }
 
 // Target is one entry of targets: in project.yaml; string fields may hold templates (env_var).
@@ -72,7 +71,7 @@ type Target struct {
 	Pos          diag.Pos
 	// Origins holds where each string setting (url, host, ...) is in
 	// project.yaml, to place template errors inside it.
-	Origins map[string]template.Origin
+	Origins map[string]diag.Origin
 }
 
 // Model is one models/**/*.sql file and its YAML entry.
@@ -514,7 +513,7 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	}
 	if n, ok := f["targets"]; ok {
 		for _, kv := range d.pairs(n.value, "targets") {
-			t := &Target{Name: kv.key.Value, Pos: d.pos(kv.key), Origins: map[string]template.Origin{}}
+			t := &Target{Name: kv.key.Value, Pos: d.pos(kv.key), Origins: map[string]diag.Origin{}}
 			tf := d.mapping(kv.value, "target "+t.Name, targetKeys...)
 			if x, ok := tf["type"]; ok {
 				t.Type = d.str(x.value, "type")

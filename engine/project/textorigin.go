@@ -3,9 +3,9 @@ package project
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"strata/engine/diag"
 
-	"strata/engine/template"
+	"gopkg.in/yaml.v3"
 )
 
 // textOrigin returns where the text of the YAML scalar n starts in the file
@@ -13,8 +13,8 @@ import (
 // (a hook, a target setting) points into the file. When the scalar's text is
 // not a verbatim copy of the file (folded, escaped, spread over lines), every
 // position in it is placed at the scalar itself.
-func textOrigin(lines []string, n *yaml.Node) template.Origin {
-	fixed := template.Origin{Line: n.Line, Col: n.Column, Fixed: true}
+func textOrigin(lines []string, n *yaml.Node) diag.Origin {
+	fixed := diag.Origin{Line: n.Line, Col: n.Column, Fixed: true}
 	switch {
 	case n.Style&yaml.LiteralStyle != 0:
 		return blockOrigin(lines, n, fixed)
@@ -29,12 +29,12 @@ func textOrigin(lines []string, n *yaml.Node) template.Origin {
 	if col < 1 || col-1 > len(raw) || !strings.HasPrefix(string(raw[col-1:]), n.Value) {
 		return fixed
 	}
-	return template.Origin{Line: n.Line, Col: col}
+	return diag.Origin{Line: n.Line, Col: col}
 }
 
 // blockOrigin is textOrigin for a literal block scalar ("|"): its text starts
 // on the line after the indicator, each line after the block's indentation.
-func blockOrigin(lines []string, n *yaml.Node, fixed template.Origin) template.Origin {
+func blockOrigin(lines []string, n *yaml.Node, fixed diag.Origin) diag.Origin {
 	indent := -1
 	for i, text := range strings.Split(strings.TrimRight(n.Value, "\n"), "\n") {
 		line := n.Line + 1 + i
@@ -55,7 +55,7 @@ func blockOrigin(lines []string, n *yaml.Node, fixed template.Origin) template.O
 	if indent < 0 {
 		return fixed
 	}
-	return template.Origin{Line: n.Line + 1, Col: indent + 1, Indent: indent}
+	return diag.Origin{Line: n.Line + 1, Col: indent + 1, Indent: indent}
 }
 
 // fileLines splits a file into lines without their line breaks.

@@ -3,9 +3,9 @@ package project
 import (
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"strata/engine/diag"
 
-	"strata/engine/template"
+	"gopkg.in/yaml.v3"
 )
 
 // TestTextOrigin: where the text of a hook or target setting starts in
@@ -13,18 +13,18 @@ import (
 func TestTextOrigin(t *testing.T) {
 	tests := []struct {
 		name, yaml string
-		want       template.Origin
+		want       diag.Origin
 	}{
-		{"plain", "h: select {{ x }}\n", template.Origin{Line: 1, Col: 4}},
-		{"double-quoted", "h: \"select {{ x }}\"\n", template.Origin{Line: 1, Col: 5}},
-		{"single-quoted", "h: 'select {{ x }}'\n", template.Origin{Line: 1, Col: 5}},
-		{"after non-ASCII", "é: 'select {{ x }}'\n", template.Origin{Line: 1, Col: 5}},
-		{"escapes cannot be mapped", "h: \"{{ env_var \\\"X\\\" }}\"\n", template.Origin{Line: 1, Col: 4, Fixed: true}},
-		{"literal block", "h:\n  - |\n    select 1;\n\n    select {{ x }};\n", template.Origin{Line: 3, Col: 5, Indent: 4}},
-		{"literal block with CRLF", "h: |\r\n  select 1;\r\n  select {{ x }};\r\n", template.Origin{Line: 2, Col: 3, Indent: 2}},
-		{"folded block cannot be mapped", "h: >\n  select\n  {{ x }}\n", template.Origin{Line: 1, Col: 4, Fixed: true}},
-		{"plain over two lines cannot be mapped", "h: select\n  {{ x }}\n", template.Origin{Line: 1, Col: 4, Fixed: true}},
-		{"indentation indicator cannot be mapped", "h: |2\n     select {{ x }}\n", template.Origin{Line: 1, Col: 4, Fixed: true}},
+		{"plain", "h: select {{ x }}\n", diag.Origin{Line: 1, Col: 4}},
+		{"double-quoted", "h: \"select {{ x }}\"\n", diag.Origin{Line: 1, Col: 5}},
+		{"single-quoted", "h: 'select {{ x }}'\n", diag.Origin{Line: 1, Col: 5}},
+		{"after non-ASCII", "é: 'select {{ x }}'\n", diag.Origin{Line: 1, Col: 5}},
+		{"escapes cannot be mapped", "h: \"{{ env_var \\\"X\\\" }}\"\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
+		{"literal block", "h:\n  - |\n    select 1;\n\n    select {{ x }};\n", diag.Origin{Line: 3, Col: 5, Indent: 4}},
+		{"literal block with CRLF", "h: |\r\n  select 1;\r\n  select {{ x }};\r\n", diag.Origin{Line: 2, Col: 3, Indent: 2}},
+		{"folded block cannot be mapped", "h: >\n  select\n  {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
+		{"plain over two lines cannot be mapped", "h: select\n  {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
+		{"indentation indicator cannot be mapped", "h: |2\n     select {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 
+	"strata/engine/pgname"
+
 	"strata/engine/adapter/postgres"
 	"strata/engine/manifest"
 )
@@ -22,7 +24,7 @@ import (
 type catalog struct {
 	mu                sync.Mutex
 	schemas           map[string]bool
-	rels              map[postgres.Rel]relState
+	rels              map[pgname.Rel]relState
 	defaultPrivileges bool
 }
 
@@ -33,7 +35,7 @@ type relState struct {
 	exists, known bool
 }
 
-func (c *catalog) get(r postgres.Rel) relState {
+func (c *catalog) get(r pgname.Rel) relState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.schemas[r.Schema] {
@@ -46,7 +48,7 @@ func (c *catalog) get(r postgres.Rel) relState {
 	return s
 }
 
-func (c *catalog) set(r postgres.Rel, s relState) {
+func (c *catalog) set(r pgname.Rel, s relState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rels[r] = s
@@ -54,15 +56,15 @@ func (c *catalog) set(r postgres.Rel, s relState) {
 
 // built records that r is now a relation of kind built by strata; what else
 // it holds (privileges, comment) is left for the database to say.
-func (c *catalog) built(r postgres.Rel, kind string) {
+func (c *catalog) built(r pgname.Rel, kind string) {
 	c.set(r, relState{RelInfo: postgres.RelInfo{Kind: kind}, exists: true})
 }
 
 // gone records that r no longer exists.
-func (c *catalog) gone(r postgres.Rel) { c.set(r, relState{known: true}) }
+func (c *catalog) gone(r pgname.Rel) { c.set(r, relState{known: true}) }
 
 // readBy records that a view now reads r.
-func (c *catalog) readBy(r postgres.Rel) {
+func (c *catalog) readBy(r pgname.Rel) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.rels[r]; ok {
@@ -94,7 +96,7 @@ func (e *Executor) catalog(ctx context.Context) (*catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &catalog{schemas: seen, rels: map[postgres.Rel]relState{}, defaultPrivileges: snap.DefaultPrivileges}
+	c := &catalog{schemas: seen, rels: map[pgname.Rel]relState{}, defaultPrivileges: snap.DefaultPrivileges}
 	for r, info := range snap.Rels {
 		c.rels[r] = relState{RelInfo: info, exists: true, known: true}
 	}

@@ -16,6 +16,7 @@ import (
 	"strata/engine/compile"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
+	"strata/engine/pgname"
 	"strata/engine/seed"
 )
 
@@ -71,9 +72,6 @@ func (e *Executor) retrying(ctx context.Context, n *manifest.Node, f func(contex
 	}
 }
 
-func rel(r manifest.Relation) materialize.Rel { return materialize.Rel{Schema: r.Schema, Name: r.Name} }
-func prel(r manifest.Relation) postgres.Rel   { return postgres.Rel{Schema: r.Schema, Name: r.Name} }
-
 func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
 	if _, ok := e.schemas.Load(schema); ok {
 		return nil
@@ -111,7 +109,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	// other swap waits for those. A pre_hook may lock what a swap needs, so
 	// the lock comes before it (taking it again later is free).
 	swap := func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, swapLock)
+		_, err := tx.Exec(ctx, swapLock.SQL)
 		return err
 	}
 	opts.BeforeSwap = swap
@@ -248,11 +246,11 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	count := testStatement("select count(*) from (", sql, "\n) as strata_failures")
 	var failures int64
 	if n.Config.StoreFailures {
-		audit := materialize.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
+		audit := pgname.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
 		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
 			return fail(r, err)
 		}
-		stmts := []materialize.Step{{SQL: "drop table if exists " + audit.Q(), Body: -1}, testStatement("create table "+audit.Q()+" as ", sql, "")}
+		stmts := []materialize.Step{{SQL: "drop table if exists " + audit.Quoted(), Body: -1}, testStatement("create table "+audit.Quoted()+" as ", sql, "")}
 		for _, s := range stmts {
 			executed = append(executed, s.SQL)
 		}
@@ -262,7 +260,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 					return e.sqlError(n, err, s)
 				}
 			}
-			return tx.QueryRow(ctx, "select count(*) from "+audit.Q()).Scan(&failures)
+			return tx.QueryRow(ctx, "select count(*) from "+audit.Quoted()).Scan(&failures)
 		})
 		r.Relation = audit.Schema + "." + audit.Name
 	} else {
@@ -330,7 +328,7 @@ func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) str
 	if col == "" {
 		return ""
 	}
-	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgx.Identifier{col}.Sanitize(), sql))
+	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgname.Ident(col), sql))
 	if err != nil {
 		return ""
 	}
@@ -351,7 +349,7 @@ func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) str
 
 // auditName is the audit table of a test: hashed when too long, so two tests
 // whose names share their first 63 bytes keep separate tables.
-func auditName(s string) string { return materialize.FitName(s) }
+func auditName(s string) string { return pgname.Fit(s) }
 
 // compare evaluates a threshold like ">10" or "!=0" against n.
 func compare(n int64, cond string) bool {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -31,9 +33,9 @@ import (
 // exclusive holder waits only for table locks held by transactions that do
 // not wait for the swap lock (readers, builds under temporary names, swaps
 // without dependents).
-const (
-	swapLock     = "select pg_advisory_xact_lock(hashtextextended('strata:swap', 0))"
-	swapLockView = "select pg_advisory_xact_lock_shared(hashtextextended('strata:swap', 0))"
+var (
+	swapLock     = materialize.Lock(pgname.SwapLock)
+	swapLockView = materialize.SharedLock(pgname.SwapLock)
 )
 
 // builder builds one model and records every statement it sends, for target/run/.
@@ -136,7 +138,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	target := prel(n.Relation)
+	target := n.Relation
 	state := cat.get(target)
 	existing := state.Kind
 	if mat == "incremental" || mat == "materialized_view" || !state.known {
@@ -179,7 +181,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if kind == "view" || kind == "materialized_view" {
 		for _, id := range n.DependsOn {
 			if p := e.M.Nodes[id]; p != nil && p.Relation.Name != "" {
-				cat.readBy(prel(p.Relation))
+				cat.readBy(p.Relation)
 			}
 		}
 	}
@@ -205,9 +207,9 @@ func inPlace(err error) bool {
 // view cannot be redefined in place, nothing changed, build and swap instead.
 func (b *builder) view(ctx context.Context, body string, state relState) (done bool, err error) {
 	n := b.n
-	target := rel(n.Relation)
+	target := n.Relation
 	create := materialize.CreateOrReplaceView(target, body)
-	lock := materialize.Step{SQL: swapLockView, Body: -1}
+	lock := swapLockView
 	b.response = "CREATE VIEW"
 	mark := len(b.executed)
 	fast := state.known && (state.exists || !b.cat.defaultPrivileges) &&
@@ -259,7 +261,7 @@ func (b *builder) view(ctx context.Context, body string, state relState) (done b
 }
 
 // comment sets, removes or leaves the description of a relation as it was.
-func (b *builder) comment(on materialize.Rel, kind string, state relState) []materialize.Step {
+func (b *builder) comment(on pgname.Rel, kind string, state relState) []materialize.Step {
 	d := b.n.Description
 	switch {
 	case d != "" && (state.Comment == nil || *state.Comment != d):
@@ -274,8 +276,8 @@ func (b *builder) comment(on materialize.Rel, kind string, state relState) []mat
 // returns the kind of relation built.
 func (b *builder) replace(ctx context.Context, body, mat string) (string, error) {
 	n, e := b.n, b.e
-	target := rel(n.Relation)
-	tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
+	target := n.Relation
+	tmp := pgname.Rel{Schema: target.Schema, Name: pgname.Temp(target.Name)}
 	kind := map[string]string{"view": "view", "materialized_view": "materialized_view"}[mat]
 	if kind == "" {
 		kind = "table"
@@ -284,7 +286,7 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 	if kind == "table" && pb != nil && pb.Column != "" {
 		kind = "partitioned_table"
 	}
-	leftover := b.cat.get(prel(manifest.Relation(tmp)))
+	leftover := b.cat.get(tmp)
 	var parts []materialize.Partition
 	var err error
 	// First transaction: build the new relation under a temporary name, complete
@@ -323,7 +325,7 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 			if err := b.contract(ctx, tx, body); err != nil {
 				return err
 			}
-			if k, err := postgres.RelKind(ctx, tx, prel(manifest.Relation(tmp))); err != nil {
+			if k, err := postgres.RelKind(ctx, tx, tmp); err != nil {
 				return err
 			} else if k != "" {
 				if err := b.run(ctx, tx, materialize.DropIfExists(tmp, k)); err != nil {
@@ -342,18 +344,18 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 					return err
 				}
 			case "partitioned_table":
-				stage := materialize.StageName(target.Name)
+				stage := pgname.Stage(target.Name)
 				if err := b.run(ctx, tx, materialize.Stage(stage, body)); err != nil {
 					return err
 				}
-				if err := b.run(ctx, tx, materialize.CreatePartitioned(tmp, pgx.Identifier{stage}.Sanitize(), *pb)); err != nil {
+				if err := b.run(ctx, tx, materialize.CreatePartitioned(tmp, pgname.Ident(stage), *pb)); err != nil {
 					return err
 				}
 				var err error
 				if parts, err = b.partitions(ctx, tx, stage, tmp, tmp.Name); err != nil {
 					return err
 				}
-				rows, err := b.exec(ctx, tx, materialize.InsertAll(tmp, pgx.Identifier{stage}.Sanitize()))
+				rows, err := b.exec(ctx, tx, materialize.InsertAll(tmp, pgname.Ident(stage)))
 				if err != nil {
 					return err
 				}
@@ -377,7 +379,7 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 	} else {
 		b.response = "SELECT " + strconv.FormatInt(b.rows, 10)
 	}
-	tmpRel := prel(manifest.Relation(tmp))
+	tmpRel := tmp
 	if err != nil {
 		b.cat.set(tmpRel, relState{}) // rolled back: a leftover, if any, is still there
 		return kind, err
@@ -390,14 +392,14 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 	}
 	for _, p := range parts {
 		renames = append(renames, materialize.RenameTo(
-			materialize.Rel{Schema: target.Schema, Name: materialize.PartitionName(tmp.Name, p.Suffix)},
-			"table", materialize.PartitionName(target.Name, p.Suffix)))
+			pgname.Rel{Schema: target.Schema, Name: pgname.Partition(tmp.Name, p.Suffix)},
+			"table", pgname.Partition(target.Name, p.Suffix)))
 	}
 	// Second transaction, short: swap it in. Without dependents (as the
 	// catalog says) that is one round trip and takes no lock; the drop has no
 	// cascade, so a dependent the catalog did not know about makes PostgreSQL
 	// refuse, and the swap is done again the careful way.
-	old := b.cat.get(prel(n.Relation))
+	old := b.cat.get(n.Relation)
 	if old.known && !old.HasDependents && len(n.Config.PostHook) == 0 {
 		var steps []materialize.Step
 		if old.exists {
@@ -418,10 +420,10 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 		b.rollback(mark, err.Error())
 	}
 	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		if err := b.run(ctx, tx, materialize.Step{SQL: swapLock, Body: -1}); err != nil {
+		if err := b.run(ctx, tx, swapLock); err != nil {
 			return err
 		}
-		if err := postgres.SwapLogged(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), kind, func(s string) { b.executed = append(b.executed, s) }); err != nil {
+		if err := postgres.SwapLogged(ctx, tx, n.Relation, tmp, kind, func(s string) { b.executed = append(b.executed, s) }); err != nil {
 			return err
 		}
 		if err := b.run(ctx, tx, renames...); err != nil {
@@ -436,7 +438,7 @@ func (b *builder) replace(ctx context.Context, body, mat string) (string, error)
 }
 
 // dropTemp removes the relation built under a temporary name after a failed swap.
-func (b *builder) dropTemp(ctx context.Context, tmp materialize.Rel, kind string) {
+func (b *builder) dropTemp(ctx context.Context, tmp pgname.Rel, kind string) {
 	_, _ = b.e.DB.Pool.Exec(context.WithoutCancel(ctx), materialize.DropIfExists(tmp, kind).SQL)
 }
 
@@ -490,8 +492,8 @@ func (b *builder) contract(ctx context.Context, tx pgx.Tx, body string) error {
 
 // partitions creates the partitions of parent (named after base) for the
 // periods present in the staged rows.
-func (b *builder) partitions(ctx context.Context, tx pgx.Tx, stage string, parent materialize.Rel, base string) ([]materialize.Partition, error) {
-	q, err := materialize.PartitionPeriods(pgx.Identifier{stage}.Sanitize(), *b.n.Config.PartitionBy)
+func (b *builder) partitions(ctx context.Context, tx pgx.Tx, stage string, parent pgname.Rel, base string) ([]materialize.Partition, error) {
+	q, err := materialize.PartitionPeriods(pgname.Ident(stage), *b.n.Config.PartitionBy)
 	if err != nil {
 		return nil, err
 	}
@@ -520,7 +522,7 @@ func (b *builder) partitions(ctx context.Context, tx pgx.Tx, stage string, paren
 // they need, then append, merge or delete+insert.
 func (b *builder) incremental(ctx context.Context, body string) error {
 	n, e := b.n, b.e
-	target := rel(n.Relation)
+	target := n.Relation
 	strategy, err := materialize.Strategy(n.Config)
 	if err != nil {
 		return err
@@ -532,15 +534,15 @@ func (b *builder) incremental(ctx context.Context, body string) error {
 		if err := b.contract(ctx, tx, body); err != nil {
 			return err
 		}
-		stage := materialize.StageName(target.Name)
+		stage := pgname.Stage(target.Name)
 		if err := b.run(ctx, tx, materialize.Stage(stage, body)); err != nil {
 			return err
 		}
-		newCols, err := postgres.Columns(ctx, tx, postgres.Rel{Schema: "pg_temp", Name: stage})
+		newCols, err := postgres.Columns(ctx, tx, pgname.Rel{Schema: "pg_temp", Name: stage})
 		if err != nil {
 			return err
 		}
-		oldCols, err := postgres.Columns(ctx, tx, prel(n.Relation))
+		oldCols, err := postgres.Columns(ctx, tx, n.Relation)
 		if err != nil {
 			return err
 		}
@@ -558,7 +560,7 @@ func (b *builder) incremental(ctx context.Context, body string) error {
 		}
 		var parts []materialize.Partition
 		if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" {
-			if k, _ := postgres.RelKind(ctx, tx, prel(n.Relation)); k == "partitioned_table" {
+			if k, _ := postgres.RelKind(ctx, tx, n.Relation); k == "partitioned_table" {
 				if parts, err = b.partitions(ctx, tx, stage, target, target.Name); err != nil {
 					return err
 				}
@@ -601,21 +603,21 @@ func (b *builder) incremental(ctx context.Context, body string) error {
 // must be rebuilt instead.
 func (b *builder) refresh(ctx context.Context, body string) (done bool, err error) {
 	n, e := b.n, b.e
-	target := rel(n.Relation)
+	target := n.Relation
 	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		probe := materialize.StageName(target.Name)
-		if _, err := tx.Exec(ctx, "create temporary view "+pgx.Identifier{probe}.Sanitize()+" as\n"+body); err != nil {
+		probe := pgname.Stage(target.Name)
+		if _, err := tx.Exec(ctx, "create temporary view "+pgname.Ident(probe)+" as\n"+body); err != nil {
 			return nil // the query no longer compiles as it stands: rebuild, which reports the error
 		}
-		newDef, err := postgres.ViewDef(ctx, tx, postgres.Rel{Schema: "pg_temp", Name: probe})
+		newDef, err := postgres.ViewDef(ctx, tx, pgname.Rel{Schema: "pg_temp", Name: probe})
 		if err != nil {
 			return err
 		}
-		oldDef, err := postgres.ViewDef(ctx, tx, prel(n.Relation))
+		oldDef, err := postgres.ViewDef(ctx, tx, n.Relation)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "drop view "+pgx.Identifier{probe}.Sanitize()); err != nil {
+		if _, err := tx.Exec(ctx, "drop view "+pgname.Ident(probe)); err != nil {
 			return err
 		}
 		if newDef != oldDef {
@@ -625,10 +627,10 @@ func (b *builder) refresh(ctx context.Context, body string) (done bool, err erro
 			return err
 		}
 		var populated bool
-		if err := tx.QueryRow(ctx, "select relispopulated from pg_class where oid = to_regclass($1)", target.Q()).Scan(&populated); err != nil {
+		if err := tx.QueryRow(ctx, "select relispopulated from pg_class where oid = to_regclass($1)", target.Quoted()).Scan(&populated); err != nil {
 			return err
 		}
-		unique, err := postgres.HasUniqueIndex(ctx, tx, prel(n.Relation))
+		unique, err := postgres.HasUniqueIndex(ctx, tx, n.Relation)
 		if err != nil {
 			return err
 		}
@@ -672,18 +674,18 @@ func mcols(cols []postgres.Column) []materialize.Column {
 
 // completion is what a freshly built relation needs besides grants and
 // comment: its indexes and, for data, statistics.
-func (e *Executor) completion(n *manifest.Node, on materialize.Rel, kind string) []materialize.Step {
+func (e *Executor) completion(n *manifest.Node, on pgname.Rel, kind string) []materialize.Step {
 	if kind == "view" {
 		return nil
 	}
 	// Fresh tables have no statistics; without them the planner guesses, and
 	// the tests and models that read them can be orders of magnitude slower.
-	return append(materialize.Indexes(on, on.Name, n.Config.Indexes), materialize.Step{SQL: "analyze " + on.Q(), Body: -1})
+	return append(materialize.Indexes(on, on.Name, n.Config.Indexes), materialize.Step{SQL: "analyze " + on.Quoted(), Body: -1})
 }
 
 // prepare returns the statements that complete a freshly built relation
 // (the temporary one, or a seed's table): indexes, statistics, grants, comment.
-func (e *Executor) prepare(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string) ([]materialize.Step, error) {
+func (e *Executor) prepare(ctx context.Context, q postgres.Querier, n *manifest.Node, on pgname.Rel, kind string) ([]materialize.Step, error) {
 	steps := e.completion(n, on, kind)
 	more, err := e.grantsAndComment(ctx, q, n, on, kind)
 	return append(steps, more...), err
@@ -691,15 +693,15 @@ func (e *Executor) prepare(ctx context.Context, q postgres.Querier, n *manifest.
 
 // finish completes a relation changed in place (an incremental table, a
 // refreshed materialized view): missing indexes, statistics, grants, comment.
-func (e *Executor) finish(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string) ([]materialize.Step, error) {
-	return e.finishWith(ctx, q, n, on, kind, []materialize.Rel{on})
+func (e *Executor) finish(ctx context.Context, q postgres.Querier, n *manifest.Node, on pgname.Rel, kind string) ([]materialize.Step, error) {
+	return e.finishWith(ctx, q, n, on, kind, []pgname.Rel{on})
 }
 
 // finishWith is finish analyzing only the given relations.
-func (e *Executor) finishWith(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string, analyze []materialize.Rel) ([]materialize.Step, error) {
+func (e *Executor) finishWith(ctx context.Context, q postgres.Querier, n *manifest.Node, on pgname.Rel, kind string, analyze []pgname.Rel) ([]materialize.Step, error) {
 	steps := materialize.Indexes(on, on.Name, n.Config.Indexes)
 	for _, r := range analyze {
-		steps = append(steps, materialize.Step{SQL: "analyze " + r.Q(), Body: -1})
+		steps = append(steps, materialize.Step{SQL: "analyze " + r.Quoted(), Body: -1})
 	}
 	more, err := e.grantsAndComment(ctx, q, n, on, kind)
 	return append(steps, more...), err
@@ -711,19 +713,19 @@ func (e *Executor) finishWith(ctx context.Context, q postgres.Querier, n *manife
 // the whole table only once the load changed a tenth of it, and otherwise
 // only the partitions the load wrote to (autovacuum never analyzes a
 // partitioned table's parent).
-func incrementalAnalyze(ctx context.Context, q postgres.Querier, target materialize.Rel, parts []materialize.Partition, rows int64) ([]materialize.Rel, error) {
+func incrementalAnalyze(ctx context.Context, q postgres.Querier, target pgname.Rel, parts []materialize.Partition, rows int64) ([]pgname.Rel, error) {
 	var estimate float64
 	err := q.QueryRow(ctx, `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 from pg_class c
-		where c.oid = $1::regclass or c.oid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`, target.Q()).Scan(&estimate)
+		where c.oid = $1::regclass or c.oid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`, target.Quoted()).Scan(&estimate)
 	if err != nil {
 		return nil, err
 	}
 	if float64(rows)*10 >= estimate {
-		return []materialize.Rel{target}, nil
+		return []pgname.Rel{target}, nil
 	}
-	var out []materialize.Rel
+	var out []pgname.Rel
 	for _, p := range parts {
-		out = append(out, materialize.Rel{Schema: target.Schema, Name: materialize.PartitionName(target.Name, p.Suffix)})
+		out = append(out, pgname.Rel{Schema: target.Schema, Name: pgname.Partition(target.Name, p.Suffix)})
 	}
 	return out, nil
 }
@@ -731,8 +733,8 @@ func incrementalAnalyze(ctx context.Context, q postgres.Querier, target material
 // grantsAndComment grants what config grants, revokes what it no longer
 // grants (including default privileges a fresh relation picked up), and sets
 // the model's description.
-func (e *Executor) grantsAndComment(ctx context.Context, q postgres.Querier, n *manifest.Node, on materialize.Rel, kind string) ([]materialize.Step, error) {
-	have, err := postgres.Privileges(ctx, q, postgres.Rel{Schema: on.Schema, Name: on.Name})
+func (e *Executor) grantsAndComment(ctx context.Context, q postgres.Querier, n *manifest.Node, on pgname.Rel, kind string) ([]materialize.Step, error) {
+	have, err := postgres.Privileges(ctx, q, pgname.Rel{Schema: on.Schema, Name: on.Name})
 	if err != nil {
 		return nil, err
 	}
@@ -770,10 +772,10 @@ func (e *Executor) afterBuild(ctx context.Context, q postgres.Querier, n *manife
 	var steps []materialize.Step
 	var err error
 	if loaded {
-		steps, err = e.prepare(ctx, q, n, rel(n.Relation), kind)
+		steps, err = e.prepare(ctx, q, n, n.Relation, kind)
 	} else {
 		// Unchanged rows need no new statistics.
-		steps, err = e.finishWith(ctx, q, n, rel(n.Relation), kind, nil)
+		steps, err = e.finishWith(ctx, q, n, n.Relation, kind, nil)
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -76,7 +78,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err != nil {
 			return err
 		}
-		src, err := postgres.Columns(ctx, tx, prel(manifest.Relation(d.Source)))
+		src, err := postgres.Columns(ctx, tx, d.Source)
 		if err != nil {
 			return err
 		}
@@ -89,7 +91,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err := e.scd2CheckKeys(ctx, tx, d, exec, &executed); err != nil {
 			return err
 		}
-		kind, err := postgres.RelKind(ctx, tx, prel(n.Relation))
+		kind, err := postgres.RelKind(ctx, tx, n.Relation)
 		if err != nil {
 			return err
 		}
@@ -138,8 +140,8 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 func scd2Spec(n *manifest.Node, runTS time.Time) *materialize.SCD2 {
 	c := n.Config
 	d := &materialize.SCD2{
-		Target:       rel(n.Relation),
-		Source:       materialize.SCD2Stage(rel(n.Relation)),
+		Target:       n.Relation,
+		Source:       materialize.SCD2Stage(n.Relation),
 		Keys:         c.UniqueKey,
 		UpdatedAt:    c.UpdatedAt,
 		HardDeletes:  c.HardDeletes,
@@ -250,14 +252,14 @@ func (e *Executor) scd2Create(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 			return err
 		}
 	} else {
-		tmp := materialize.Rel{Schema: target.Schema, Name: materialize.TempName(target.Name)}
+		tmp := pgname.Rel{Schema: target.Schema, Name: pgname.Temp(target.Name)}
 		if _, err := exec(ctx, tx, materialize.DropIfExists(tmp, "table")); err != nil {
 			return err
 		}
 		if _, err := exec(ctx, tx, d.Create(tmp)); err != nil {
 			return err
 		}
-		if err := postgres.Swap(ctx, tx, prel(n.Relation), prel(manifest.Relation(tmp)), "table"); err != nil {
+		if err := postgres.Swap(ctx, tx, n.Relation, tmp, "table"); err != nil {
 			return err
 		}
 	}
@@ -276,7 +278,7 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 	if _, err := exec(ctx, tx, d.LockTable()); err != nil {
 		return st, err
 	}
-	dim, err := postgres.Columns(ctx, tx, prel(n.Relation))
+	dim, err := postgres.Columns(ctx, tx, n.Relation)
 	if err != nil {
 		return st, err
 	}
@@ -383,7 +385,7 @@ func (e *Executor) scd2Update(ctx context.Context, tx pgx.Tx, n *manifest.Node, 
 // entity would get a second current version. A dimension without that
 // index (dropped by hand) is not checked.
 func scd2SameKey(ctx context.Context, tx pgx.Tx, n *manifest.Node, d *materialize.SCD2) error {
-	built, err := postgres.IndexColumns(ctx, tx, postgres.Rel{Schema: d.Target.Schema, Name: d.HistoryIndex()})
+	built, err := postgres.IndexColumns(ctx, tx, pgname.Rel{Schema: d.Target.Schema, Name: d.HistoryIndex()})
 	if err != nil || len(built) == 0 {
 		return err
 	}
@@ -459,10 +461,10 @@ func scd2ByText(ctx context.Context, tx pgx.Tx, d *materialize.SCD2, exec stepEx
 // later builds change too little to need them before autovacuum comes), and
 // grants and comment kept in sync with the config like any other model's
 // (what the config no longer grants is revoked).
-func (e *Executor) scd2Finish(ctx context.Context, tx pgx.Tx, n *manifest.Node, target materialize.Rel, first bool) ([]materialize.Step, error) {
+func (e *Executor) scd2Finish(ctx context.Context, tx pgx.Tx, n *manifest.Node, target pgname.Rel, first bool) ([]materialize.Step, error) {
 	steps := materialize.Indexes(target, target.Name, n.Config.Indexes)
 	if first {
-		steps = append(steps, materialize.Step{SQL: "analyze " + target.Q(), Body: -1})
+		steps = append(steps, materialize.Step{SQL: "analyze " + target.Quoted(), Body: -1})
 	}
 	more, err := e.grantsAndComment(ctx, tx, n, target, "table")
 	return append(steps, more...), err

@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -253,9 +255,9 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	target := pgx.Identifier{schema, table}.Sanitize()
-	qualified := schema + "." + table
-	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", "strata seed "+qualified); err != nil {
+	rel := pgname.Rel{Schema: schema, Name: table}
+	target, qualified := rel.Quoted(), rel.String()
+	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", pgname.SeedLock(rel)); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}
 	old, err := lookupTable(ctx, tx, schema, table)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -498,7 +500,7 @@ func TestLoadUpgradesV1Comment(t *testing.T) {
 	const content = "id\n1\n"
 	s.mustLoad(content, Options{})
 	sc, _ := inferString(t, content, Options{})
-	if _, err := conn.Exec(ctx, "comment on type old is null; comment on table old is "+quoteLiteral(commentPrefix+sc.Checksum)); err != nil {
+	if _, err := conn.Exec(ctx, "comment on type old is null; comment on table old is "+pgname.Literal(commentPrefix+sc.Checksum)); err != nil {
 		t.Fatal(err)
 	}
 	oid := s.oid()

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/diag"
-	"strata/engine/materialize"
+	"strata/engine/pgname"
 	"strata/engine/project"
 )
 
@@ -253,8 +253,8 @@ func header(s *scanner) ([]Column, error) {
 			return nil, s.errorAt(line, col, "column name %q contains a NUL byte", name)
 		case !utf8.ValidString(name):
 			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8", name)
-		case len(name) > materialize.MaxIdent:
-			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), materialize.MaxIdent)
+		case len(name) > pgname.MaxIdent:
+			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), pgname.MaxIdent)
 		}
 		if k, dup := first[name]; dup {
 			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d)", name, k+1)

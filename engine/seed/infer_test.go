@@ -8,7 +8,6 @@ import (
 	"testing/iotest"
 
 	"strata/engine/diag"
-	"strata/engine/materialize"
 	"strata/engine/project"
 )
 
@@ -190,17 +189,6 @@ func TestChecksum(t *testing.T) {
 		if other == base {
 			t.Errorf("changing the %s kept the checksum", name)
 		}
-	}
-}
-
-func TestTmpTableName(t *testing.T) {
-	long := strings.Repeat("é", 31) + "x" // 63 bytes
-	got := tmpTableName(long)
-	if len(got) > materialize.MaxIdent || !strings.HasSuffix(got, tmpSuffix) || !strings.HasPrefix(got, strings.Repeat("é", 25)) {
-		t.Errorf("tmpTableName = %q (%d bytes)", got, len(got))
-	}
-	if got := tmpTableName("orders"); got != "orders__strata_new" {
-		t.Errorf("tmpTableName(orders) = %q", got)
 	}
 }
 

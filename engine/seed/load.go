@@ -33,7 +33,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
-	"strata/engine/materialize"
+	"strata/engine/pgname"
 )
 
 // commentPrefix starts the comment that records which file and config a
@@ -43,9 +43,6 @@ import (
 // comment; such a record is still read, and replaced when the seed is next
 // loaded.)
 const commentPrefix = "strata seed "
-
-// tmpSuffix names the table a seed is loaded into before it replaces the old one.
-const tmpSuffix = "__strata_new"
 
 // progressEvery is the least time between two Progress calls.
 const progressEvery = 500 * time.Millisecond
@@ -135,10 +132,10 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	target := pgx.Identifier{schema, table}.Sanitize()
-	qualified := schema + "." + table
+	rel := pgname.Rel{Schema: schema, Name: table}
+	target, qualified := rel.Quoted(), rel.String()
 	// Two loads of one seed wait for each other instead of interleaving renames.
-	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", "strata seed "+qualified); err != nil {
+	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", pgname.SeedLock(rel)); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	old, err := lookupTable(ctx, tx, schema, table)
@@ -167,14 +164,14 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 
-	tmpName := tmpTableName(table)
-	tmp := pgx.Identifier{schema, tmpName}.Sanitize()
+	tmpName := pgname.Temp(table)
+	tmp := pgname.Rel{Schema: schema, Name: tmpName}.Quoted()
 	var defs strings.Builder
 	for i, c := range sc.Columns {
 		if i > 0 {
 			defs.WriteString(", ")
 		}
-		defs.WriteString(pgx.Identifier{c.Name}.Sanitize())
+		defs.WriteString(pgname.Ident(c.Name))
 		defs.WriteByte(' ')
 		defs.WriteString(c.Type)
 	}
@@ -220,7 +217,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	}
 
 	if into == tmp {
-		if err := replaceTable(ctx, tx, postgres.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts); err != nil {
+		if err := replaceTable(ctx, tx, pgname.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts); err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
 	}
@@ -237,13 +234,13 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 // postgres.Swap, which recreates the views that depend on the old table (and
 // names the one that cannot be, leaving the rollback to the caller). When
 // views depend on it, opts.BeforeSwap runs first.
-func replaceTable(ctx context.Context, tx pgx.Tx, target postgres.Rel, tmpName string, hasViews bool, opts Options) error {
+func replaceTable(ctx context.Context, tx pgx.Tx, target pgname.Rel, tmpName string, hasViews bool, opts Options) error {
 	if hasViews && opts.BeforeSwap != nil {
 		if err := opts.BeforeSwap(ctx, tx); err != nil {
 			return err
 		}
 	}
-	if err := postgres.Swap(ctx, tx, target, postgres.Rel{Schema: target.Schema, Name: tmpName}, "table"); err != nil {
+	if err := postgres.Swap(ctx, tx, target, pgname.Rel{Schema: target.Schema, Name: tmpName}, "table"); err != nil {
 		var de *postgres.DependentError
 		if errors.As(err, &de) {
 			return err
@@ -276,17 +273,12 @@ func checkIdent(what, s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("%s name is empty", what)
-	case len(s) > materialize.MaxIdent:
-		return fmt.Errorf("%s name %q is longer than %d bytes", what, s, materialize.MaxIdent)
+	case len(s) > pgname.MaxIdent:
+		return fmt.Errorf("%s name %q is longer than %d bytes", what, s, pgname.MaxIdent)
 	case strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s):
 		return fmt.Errorf("%s name %q is not valid", what, s)
 	}
 	return nil
-}
-
-// tmpTableName is table with tmpSuffix, shortened to fit an identifier.
-func tmpTableName(table string) string {
-	return materialize.CutName(table, materialize.MaxIdent-len(tmpSuffix)) + tmpSuffix
 }
 
 // openFile opens a seed file, decompressing ".gz" files. raw counts the
@@ -370,7 +362,7 @@ func ensureSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
 	if exists {
 		return nil
 	}
-	_, err := conn.Exec(ctx, "create schema if not exists "+pgx.Identifier{schema}.Sanitize())
+	_, err := conn.Exec(ctx, "create schema if not exists "+pgname.Ident(schema))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P06") {
 		return nil
@@ -407,7 +399,7 @@ func recordOf(typeComment, tableComment *string) (comment string, legacy bool) {
 // recordStmt writes comment as the record of the table named by target
 // (quoted), and removes a v1 record from the table's comment.
 func recordStmt(target, comment string, legacy bool) string {
-	stmt := "comment on type " + target + " is " + quoteLiteral(comment)
+	stmt := "comment on type " + target + " is " + pgname.Literal(comment)
 	if legacy {
 		stmt += "; comment on table " + target + " is null"
 	}
@@ -490,9 +482,9 @@ func copyFile(ctx context.Context, conn *pgx.Conn, into, file string, sc Schema,
 func copyIn(ctx context.Context, conn *pgx.Conn, r io.Reader, into string, cols []Column, options string, delim byte, counter *progress, h hash.Hash, types map[string]string, want string) (int64, error) {
 	names := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = pgx.Identifier{c.Name}.Sanitize()
+		names[i] = pgname.Ident(c.Name)
 	}
-	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, %sdelimiter %s)", into, strings.Join(names, ", "), options, quoteLiteral(string(delim)))
+	sql := fmt.Sprintf("copy %s (%s) from stdin with (format csv, %sdelimiter %s)", into, strings.Join(names, ", "), options, pgname.Literal(string(delim)))
 	tag, err := conn.PgConn().CopyFrom(ctx, r, sql)
 	if err != nil {
 		return 0, err
@@ -531,10 +523,6 @@ func (p *progress) finish() {
 	if p.fn != nil {
 		p.fn(p.done, max(p.total, p.done))
 	}
-}
-
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // copyContext matches the CONTEXT of a COPY error, e.g.

@@ -2,6 +2,8 @@ package template
 
 import (
 	"testing"
+
+	"strata/engine/pgname"
 )
 
 // FuzzRender parses and renders arbitrary template text against a macro set:
@@ -26,8 +28,8 @@ func FuzzRender(f *testing.F) {
 		f.Fatal(diags)
 	}
 	env := Env{
-		Ref:       func(name string) (string, error) { return Ident(name), nil },
-		Source:    func(s, t string) (string, error) { return Ident(s) + "." + Ident(t), nil },
+		Ref:       func(name string) (string, error) { return pgname.Ident(name), nil },
+		Source:    func(s, t string) (string, error) { return pgname.Ident(s) + "." + pgname.Ident(t), nil },
 		Vars:      map[string]any{"x": 1},
 		LookupEnv: func(string) (string, bool) { return "", false },
 		Target:    map[string]any{"name": "dev"},

@@ -8,26 +8,10 @@ import (
 	"strata/engine/diag"
 )
 
-// Origin places a template's text in its file when the text is only part of
-// the file, such as a hook or a target setting in project.yaml, so that an
-// error inside the text points at the file. The zero Origin means the text is
-// the whole file.
-type Origin struct {
-	// Line and Col are where the text's first character is (1-based).
-	Line, Col int
-	// Indent is the number of columns before the text on each later line
-	// (a YAML block scalar's indentation).
-	Indent int
-	// Fixed says the text is not a verbatim copy of the file (a folded or
-	// escaped YAML string), so no offset inside it can be mapped back: every
-	// position is placed at Line:Col.
-	Fixed bool
-}
-
-// place turns a position inside text (line 1-based, byteCol the byte offset
+// place turns a position inside text, whose origin in file is o, (line 1-based, byteCol the byte offset
 // in that line from 0, or -1 when unknown) into a position in file, counting
 // columns in characters as the user's editor and YAML positions do.
-func (o Origin) place(file, text string, line, byteCol int) diag.Pos {
+func place(o diag.Origin, file, text string, line, byteCol int) diag.Pos {
 	if o.Fixed {
 		return diag.Pos{File: file, Line: o.Line, Col: o.Col}
 	}

@@ -3,16 +3,18 @@ package template
 import (
 	"strings"
 	"testing"
+
+	"strata/engine/diag"
 )
 
 // TestErrorPositions pins where template errors point: parse errors get the
 // column of their action, columns count characters (not bytes, not CR), and
 // a text placed by an Origin maps into its file.
 func TestErrorPositions(t *testing.T) {
-	block := Origin{Line: 4, Col: 5, Indent: 4} // a YAML "|" hook whose key is on line 3
+	block := diag.Origin{Line: 4, Col: 5, Indent: 4} // a YAML "|" hook whose key is on line 3
 	tests := []struct {
 		name, path, text string
-		at               Origin
+		at               diag.Origin
 		want             string // the first diagnostic, up to the message's first " ("
 	}{
 		{name: "missing value for if", text: "select {{ if }}", want: `models/x.sql:1:8: missing value for if`},
@@ -25,9 +27,9 @@ func TestErrorPositions(t *testing.T) {
 		{name: "runtime error with CRLF", text: "select 1\r\nfrom {{ var \"nope\" }}\r\n", want: `models/x.sql:2:9: var "nope" is not defined`},
 		{name: "block scalar hook", path: "project.yaml", at: block, text: "select 1;\nselect 2;\nselect {{ var \"missing\" }};\n", want: `project.yaml:6:15: var "missing" is not defined`},
 		{name: "block scalar hook, first line", path: "project.yaml", at: block, text: "select {{ if }}\n", want: `project.yaml:4:12: missing value for if`},
-		{name: "quoted hook", path: "project.yaml", at: Origin{Line: 7, Col: 6}, text: "select {{ if }}", want: `project.yaml:7:13: missing value for if`},
-		{name: "quoted hook, runtime", path: "project.yaml", at: Origin{Line: 7, Col: 6}, text: `select {{ env_var "NOPE_X" }}`, want: `project.yaml:7:16: environment variable NOPE_X is not set`},
-		{name: "reflowed text", path: "project.yaml", at: Origin{Line: 3, Col: 5, Fixed: true}, text: "select\n{{ var \"nope\" }}", want: `project.yaml:3:5: var "nope" is not defined`},
+		{name: "quoted hook", path: "project.yaml", at: diag.Origin{Line: 7, Col: 6}, text: "select {{ if }}", want: `project.yaml:7:13: missing value for if`},
+		{name: "quoted hook, runtime", path: "project.yaml", at: diag.Origin{Line: 7, Col: 6}, text: `select {{ env_var "NOPE_X" }}`, want: `project.yaml:7:16: environment variable NOPE_X is not set`},
+		{name: "reflowed text", path: "project.yaml", at: diag.Origin{Line: 3, Col: 5, Fixed: true}, text: "select\n{{ var \"nope\" }}", want: `project.yaml:3:5: var "nope" is not defined`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,11 +76,11 @@ func TestRefPositionCountsCharacters(t *testing.T) {
 // A position with no line inside a text placed in a file is the text's
 // start, not line 0 of the file.
 func TestPlaceWithoutLine(t *testing.T) {
-	o := Origin{Line: 7, Col: 5, Indent: 4}
-	if got := o.place("project.yaml", "select 1", 0, -1); got.Line != 7 || got.Col != 5 {
+	o := diag.Origin{Line: 7, Col: 5, Indent: 4}
+	if got := place(o, "project.yaml", "select 1", 0, -1); got.Line != 7 || got.Col != 5 {
 		t.Errorf("place without a line = %d:%d, want 7:5", got.Line, got.Col)
 	}
-	if got := (Origin{}).place("m.sql", "select 1", 0, -1); got.Line != 0 {
+	if got := place(diag.Origin{}, "m.sql", "select 1", 0, -1); got.Line != 0 {
 		t.Errorf("without an origin, a position without a line stays without one: %d", got.Line)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 
 	"strata/engine/diag"
+	"strata/engine/pgname"
 )
 
 // Names of strata's own template functions.
@@ -173,7 +174,7 @@ type ConfigCall struct {
 type Template struct {
 	Path    string
 	text    string
-	at      Origin                 // where text is in the file at Path
+	at      diag.Origin            // where text is in the file at Path
 	trees   map[string]*parse.Tree // the file's own tree (at Path) and its {{ define }} blocks
 	set     *Set
 	Refs    []Call
@@ -196,16 +197,16 @@ func (t *Template) lookup(name string) *parse.Tree {
 // Parse parses text (the file at path) against the macro set and extracts its
 // refs, sources, config and macros. Every problem is returned, with positions.
 func (s *Set) Parse(path, text string) (*Template, diag.List) {
-	return s.ParseAt(path, Origin{}, text)
+	return s.ParseAt(path, diag.Origin{}, text)
 }
 
 // ParseAt is Parse for a text that is part of the file at path, such as a
 // hook in project.yaml: positions in errors are placed by at.
-func (s *Set) ParseAt(path string, at Origin, text string) (*Template, diag.List) {
+func (s *Set) ParseAt(path string, at diag.Origin, text string) (*Template, diag.List) {
 	var diags diag.List
 	trees, err := parse.Parse(path, text, "", "", s.parseFuncs)
 	if err != nil {
-		own := func(string) (string, Origin) { return text, at }
+		own := func(string) (string, diag.Origin) { return text, at }
 		diags.Add(diag.Pos{File: path}, templateError(err, "", own))
 		return nil, diags
 	}
@@ -235,7 +236,7 @@ func (w *walker) pos(tree *parse.Tree, n parse.Node, file string) diag.Pos {
 	}
 	line, byteCol := lineCol(tree, n)
 	text, at := w.t.source(file)
-	return at.place(file, text, line, byteCol)
+	return place(at, file, text, line, byteCol)
 }
 
 // lineCol returns the line (1-based) of n and its byte offset in that line (from 0).
@@ -254,17 +255,17 @@ func lineCol(tree *parse.Tree, n parse.Node) (int, int) {
 // sourceOf returns the text of a template file and where that text is in
 // the user's file, to place the positions text/template reports (a line and
 // a byte offset in it).
-type sourceOf func(file string) (string, Origin)
+type sourceOf func(file string) (string, diag.Origin)
 
 // source is the sourceOf of a render: the template's own text, or a macro file.
-func (t *Template) source(file string) (string, Origin) {
+func (t *Template) source(file string) (string, diag.Origin) {
 	if file == t.Path {
 		return t.text, t.at
 	}
 	return t.set.source(file)
 }
 
-func (s *Set) source(file string) (string, Origin) { return s.texts[file], Origin{} }
+func (s *Set) source(file string) (string, diag.Origin) { return s.texts[file], diag.Origin{} }
 
 func (w *walker) walk(n parse.Node, tree *parse.Tree, file string) {
 	switch n := n.(type) {
@@ -648,7 +649,7 @@ func includeChain(chain []string, next string) string {
 	return strings.Join(all[:shown], " -> ") + " -> ..."
 }
 
-// identFunc is the template function ident: unlike Ident it refuses what
+// identFunc is the template function ident: unlike pgname.Ident it refuses what
 // PostgreSQL would reject later, at run time, so validate reports it. It takes
 // any value so that a var of the wrong kind gets an error in the user's words
 // rather than text/template's Go types.
@@ -663,7 +664,7 @@ func identFunc(v any) (string, error) {
 	if strings.ContainsRune(s, 0) {
 		return "", fmt.Errorf("ident %q contains a NUL byte, which PostgreSQL identifiers cannot hold", s)
 	}
-	return Ident(s), nil
+	return pgname.Ident(s), nil
 }
 
 // describeValue names the kind of v as a user knows it from YAML, with its value.
@@ -716,32 +717,13 @@ func literalFunc(v any) (string, error) {
 	if s := fmt.Sprint(v); strings.ContainsRune(s, 0) {
 		return "", fmt.Errorf("literal %q contains a NUL byte, which PostgreSQL text cannot hold", s)
 	}
-	return Literal(v), nil
+	return pgname.Literal(fmt.Sprint(v)), nil
 }
 
 // isList reports whether v is a slice or array other than []byte (which prints as text).
 func isList(v reflect.Value) bool {
 	k := v.Kind()
 	return (k == reflect.Slice || k == reflect.Array) && v.Type().Elem().Kind() != reflect.Uint8
-}
-
-// Ident quotes s as a PostgreSQL identifier.
-func Ident(s string) string {
-	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), `"`, `""`) + `"`
-}
-
-// Literal quotes s as a PostgreSQL string literal that means the same whatever
-// standard_conforming_strings is: an E” literal when s holds a backslash.
-func Literal(v any) string {
-	if v == nil {
-		return "null"
-	}
-	s := fmt.Sprint(v)
-	s = strings.ReplaceAll(s, "\x00", "")
-	if strings.Contains(s, `\`) {
-		return `E'` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `'`, `''`) + `'`
-	}
-	return `'` + strings.ReplaceAll(s, `'`, `''`) + `'`
 }
 
 var (
@@ -800,7 +782,7 @@ func templateError(err error, caller string, source sourceOf) error {
 			}
 		}
 	}
-	return diag.Diagnostic{Pos: at.place(m[1], src, line, byteCol), Msg: explain(text)}
+	return diag.Diagnostic{Pos: place(at, m[1], src, line, byteCol), Msg: explain(text)}
 }
 
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)

@@ -3,6 +3,8 @@ package template
 import (
 	"strings"
 	"testing"
+
+	"strata/engine/pgname"
 )
 
 func testSet(t *testing.T) *Set {
@@ -19,8 +21,8 @@ func testSet(t *testing.T) *Set {
 
 func testEnv() Env {
 	return Env{
-		Ref:           func(name string) (string, error) { return `"s".` + Ident(name), nil },
-		Source:        func(s, tb string) (string, error) { return Ident(s) + "." + Ident(tb), nil },
+		Ref:           func(name string) (string, error) { return `"s".` + pgname.Ident(name), nil },
+		Source:        func(s, tb string) (string, error) { return pgname.Ident(s) + "." + pgname.Ident(tb), nil },
 		This:          `"s"."me"`,
 		IsIncremental: true,
 		Vars:          map[string]any{"start": "2024-01-01", "n": 3},
@@ -158,32 +160,6 @@ func TestReadsAreRecorded(t *testing.T) {
 	}
 	if reads.Vars["start"] != "2024-01-01" || reads.Vars["x"] != "default:1" || reads.EnvVars["HOME_REGION"] != "eu" {
 		t.Errorf("reads = %+v", reads)
-	}
-}
-
-func TestQuoting(t *testing.T) {
-	tests := []struct{ in, ident, literal string }{
-		{`orders`, `"orders"`, `'orders'`},
-		{`Order Items`, `"Order Items"`, `'Order Items'`},
-		{`a"b`, `"a""b"`, `'a"b'`},
-		{`it's`, `"it's"`, `'it''s'`},
-		{`''`, `"''"`, `''''''`},
-		{`C:\dir`, `"C:\dir"`, `E'C:\\dir'`},
-		{`\'`, `"\'"`, `E'\\'''`},
-		{`café ☕ 日本`, `"café ☕ 日本"`, `'café ☕ 日本'`},
-		{"nul\x00byte", `"nulbyte"`, `'nulbyte'`},
-		{"line\nbreak", "\"line\nbreak\"", "'line\nbreak'"},
-		{``, `""`, `''`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := Ident(tc.in); got != tc.ident {
-				t.Errorf("Ident(%q) = %s, want %s", tc.in, got, tc.ident)
-			}
-			if got := Literal(tc.in); got != tc.literal {
-				t.Errorf("Literal(%q) = %s, want %s", tc.in, got, tc.literal)
-			}
-		})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"strata/engine/pgname"
 )
 
 // RelInfo is what a run needs to know about an existing relation before it
@@ -17,7 +19,7 @@ type RelInfo struct {
 
 // Catalog is a snapshot of the relations in some schemas.
 type Catalog struct {
-	Rels map[Rel]RelInfo
+	Rels map[pgname.Rel]RelInfo
 	// DefaultPrivileges: ALTER DEFAULT PRIVILEGES gives the current role's new
 	// relations in these schemas privileges, so a fresh relation's privileges
 	// are not known without asking.
@@ -57,9 +59,9 @@ where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
-	cat := &Catalog{Rels: map[Rel]RelInfo{}}
+	cat := &Catalog{Rels: map[pgname.Rel]RelInfo{}}
 	for rows.Next() {
-		var r Rel
+		var r pgname.Rel
 		var kind string
 		var privs []byte
 		var info RelInfo

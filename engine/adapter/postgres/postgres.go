@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
@@ -66,14 +68,6 @@ func describeTarget(c *pgx.ConnConfig) string {
 // Close closes the pool.
 func (a *Adapter) Close() { a.Pool.Close() }
 
-// Rel names a relation.
-type Rel struct{ Schema, Name string }
-
-// Q quotes the relation.
-func (r Rel) Q() string { return pgx.Identifier{r.Schema, r.Name}.Sanitize() }
-
-func (r Rel) String() string { return r.Schema + "." + r.Name }
-
 // Querier is what catalog helpers need: a pool, a connection or a transaction.
 type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -89,7 +83,7 @@ var (
 
 // RelKind returns the kind of an existing relation: "table", "view",
 // "materialized_view", "partitioned_table", or "" when it does not exist.
-func RelKind(ctx context.Context, q Querier, r Rel) (string, error) {
+func RelKind(ctx context.Context, q Querier, r pgname.Rel) (string, error) {
 	var k string
 	err := q.QueryRow(ctx, `select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`, r.Schema, r.Name).Scan(&k)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -121,10 +115,10 @@ type Column struct {
 
 // Columns lists a relation's columns in order, with their types as
 // format_type prints them. Schema pg_temp names the session's temporary schema.
-func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
+func Columns(ctx context.Context, q Querier, r pgname.Rel) ([]Column, error) {
 	rows, err := q.Query(ctx, `select a.attname, format_type(a.atttypid, a.atttypmod)
 		from pg_attribute a
-		where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`, r.Q())
+		where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`, r.Quoted())
 	if err != nil {
 		return nil, err
 	}
@@ -137,13 +131,13 @@ func Columns(ctx context.Context, q Querier, r Rel) ([]Column, error) {
 
 // IndexColumns lists the columns of index r in key order; none when there
 // is no such index. An expression in the index reads as "".
-func IndexColumns(ctx context.Context, q Querier, r Rel) ([]string, error) {
+func IndexColumns(ctx context.Context, q Querier, r pgname.Rel) ([]string, error) {
 	rows, err := q.Query(ctx, `select coalesce(a.attname, '')
 		from pg_index i
 		cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
 		left join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
 		where i.indexrelid = to_regclass($1)
-		order by k.ord`, r.Q())
+		order by k.ord`, r.Quoted())
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +162,10 @@ func ResultColumns(ctx context.Context, tx pgx.Tx, sql string) ([]Column, error)
 
 // Privileges lists the privileges held on r by roles other than its owner,
 // as (PRIVILEGE, role) pairs; role "-" is PUBLIC.
-func Privileges(ctx context.Context, q Querier, r Rel) ([][2]string, error) {
+func Privileges(ctx context.Context, q Querier, r pgname.Rel) ([][2]string, error) {
 	rows, err := q.Query(ctx, `select a.privilege_type, case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end
 		from pg_class c, aclexplode(c.relacl) a
-		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 2, 1`, r.Q())
+		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 2, 1`, r.Quoted())
 	if err != nil {
 		return nil, err
 	}
@@ -184,17 +178,17 @@ func Privileges(ctx context.Context, q Querier, r Rel) ([][2]string, error) {
 
 // HasUniqueIndex reports whether r has a unique index on plain columns and
 // without a predicate, which REFRESH MATERIALIZED VIEW CONCURRENTLY needs.
-func HasUniqueIndex(ctx context.Context, q Querier, r Rel) (bool, error) {
+func HasUniqueIndex(ctx context.Context, q Querier, r pgname.Rel) (bool, error) {
 	var ok bool
 	err := q.QueryRow(ctx, `select exists (select from pg_index i where i.indrelid = to_regclass($1)
-		and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null)`, r.Q()).Scan(&ok)
+		and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null)`, r.Quoted()).Scan(&ok)
 	return ok, err
 }
 
 // ViewDef returns the normalized definition of a view or materialized view.
-func ViewDef(ctx context.Context, q Querier, r Rel) (string, error) {
+func ViewDef(ctx context.Context, q Querier, r pgname.Rel) (string, error) {
 	var def string
-	err := q.QueryRow(ctx, `select pg_get_viewdef(to_regclass($1))`, r.Q()).Scan(&def)
+	err := q.QueryRow(ctx, `select pg_get_viewdef(to_regclass($1))`, r.Quoted()).Scan(&def)
 	return def, err
 }
 

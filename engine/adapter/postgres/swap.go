@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"strings"
 
+	"strata/engine/pgname"
+
 	"github.com/jackc/pgx/v5"
 )
 
 // Dependent is a view or materialized view that depends (directly or through
 // other views) on a relation, captured so it can be recreated.
 type Dependent struct {
-	Rel      Rel
+	Rel      pgname.Rel
 	Kind     string // "view" or "materialized_view"
 	Def      string
 	Owner    string
@@ -32,7 +34,7 @@ type Grant struct {
 
 // Dependents returns the views that depend on r, those nearest to r first,
 // each after everything it depends on.
-func Dependents(ctx context.Context, q Querier, r Rel) ([]Dependent, error) {
+func Dependents(ctx context.Context, q Querier, r pgname.Rel) ([]Dependent, error) {
 	rows, err := q.Query(ctx, `
 with recursive deps(oid, depth) as (
   select r.ev_class, 1
@@ -126,20 +128,20 @@ func (d Dependent) Statements() []string {
 	if len(d.Options) > 0 && d.Kind == "view" {
 		with = " with (" + strings.Join(d.Options, ", ") + ")"
 	}
-	out = append(out, fmt.Sprintf("create %s %s%s as %s", kw, d.Rel.Q(), with, strings.TrimRight(strings.TrimSpace(d.Def), ";")))
-	out = append(out, fmt.Sprintf("alter %s %s owner to %s", kw, d.Rel.Q(), pgx.Identifier{d.Owner}.Sanitize()))
+	out = append(out, fmt.Sprintf("create %s %s%s as %s", kw, d.Rel.Quoted(), with, strings.TrimRight(strings.TrimSpace(d.Def), ";")))
+	out = append(out, fmt.Sprintf("alter %s %s owner to %s", kw, d.Rel.Quoted(), pgname.Ident(d.Owner)))
 	if d.Comment != nil {
-		out = append(out, fmt.Sprintf("comment on %s %s is %s", kw, d.Rel.Q(), quoteLiteral(*d.Comment)))
+		out = append(out, fmt.Sprintf("comment on %s %s is %s", kw, d.Rel.Quoted(), pgname.Literal(*d.Comment)))
 	}
 	for col, note := range d.ColNotes {
-		out = append(out, fmt.Sprintf("comment on column %s.%s is %s", d.Rel.Q(), pgx.Identifier{col}.Sanitize(), quoteLiteral(note)))
+		out = append(out, fmt.Sprintf("comment on column %s.%s is %s", d.Rel.Quoted(), pgname.Ident(col), pgname.Literal(note)))
 	}
 	for _, g := range d.Grants {
 		grantee := "public"
 		if g.Grantee != "-" && g.Grantee != "" {
-			grantee = pgx.Identifier{g.Grantee}.Sanitize()
+			grantee = pgname.Ident(g.Grantee)
 		}
-		s := fmt.Sprintf("grant %s on %s to %s", g.Privilege, d.Rel.Q(), grantee)
+		s := fmt.Sprintf("grant %s on %s to %s", g.Privilege, d.Rel.Quoted(), grantee)
 		if g.Grantable {
 			s += " with grant option"
 		}
@@ -149,16 +151,12 @@ func (d Dependent) Statements() []string {
 	return out
 }
 
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
 // DropStatement drops d alone (no cascade: what depends on it was dropped first).
 func (d Dependent) DropStatement() string {
 	if d.Kind == "materialized_view" {
-		return "drop materialized view " + d.Rel.Q()
+		return "drop materialized view " + d.Rel.Quoted()
 	}
-	return "drop view " + d.Rel.Q()
+	return "drop view " + d.Rel.Quoted()
 }
 
 // kindKeyword is the SQL keyword for a relation kind in alter/drop.
@@ -179,13 +177,13 @@ func kindKeyword(kind string) string {
 // uses) the error names it, and the caller's rollback keeps everything as it was.
 // managed lists dependents strata rebuilds itself later; they are still recreated
 // here so that nothing is ever missing.
-func Swap(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string) error {
+func Swap(ctx context.Context, tx pgx.Tx, target, tmp pgname.Rel, tmpKind string) error {
 	return SwapLogged(ctx, tx, target, tmp, tmpKind, nil)
 }
 
 // SwapLogged is Swap that reports every statement it executes to log, so the
 // caller can record them (target/run/).
-func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string, log func(string)) error {
+func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp pgname.Rel, tmpKind string, log func(string)) error {
 	exec := func(sql string) error {
 		if log != nil {
 			log(sql)
@@ -208,11 +206,11 @@ func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string,
 				return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, err)
 			}
 		}
-		if err := exec(fmt.Sprintf("drop %s %s", kindKeyword(oldKind), target.Q())); err != nil {
+		if err := exec(fmt.Sprintf("drop %s %s", kindKeyword(oldKind), target.Quoted())); err != nil {
 			return fmt.Errorf("dropping the old %s: %w", target, err)
 		}
 	}
-	if err := exec(fmt.Sprintf("alter %s %s rename to %s", kindKeyword(tmpKind), tmp.Q(), pgx.Identifier{target.Name}.Sanitize())); err != nil {
+	if err := exec(fmt.Sprintf("alter %s %s rename to %s", kindKeyword(tmpKind), tmp.Quoted(), pgname.Ident(target.Name))); err != nil {
 		return fmt.Errorf("renaming %s into place: %w", tmp, err)
 	}
 	for _, d := range deps {
@@ -227,8 +225,8 @@ func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp Rel, tmpKind string,
 
 // DependentError says that a view depending on a replaced relation could not be recreated.
 type DependentError struct {
-	View   Rel
-	Target Rel
+	View   pgname.Rel
+	Target pgname.Rel
 	Err    error
 }
 

@@ -31,10 +31,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/local"
+	"strata/engine/pgname"
 )
 
 // dirPrefix names the temporary directories of harness servers, so a later
@@ -91,7 +91,7 @@ func DB(t testing.TB) string {
 	}
 	databases++
 	name := dbName(t.Name(), databases)
-	ident := pgx.Identifier{name}.Sanitize()
+	ident := pgname.Ident(name)
 	// FILE_COPY from template0 takes ~15ms with fsync off, far less than the
 	// default WAL_LOG strategy.
 	if err := adminExec(ctx, "create database "+ident+" template template0 strategy file_copy"); err != nil {
