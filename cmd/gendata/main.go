@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"strata/cmd/gendata/internal/gen"
+	"strata/internal/exampledata"
 )
 
 func main() {
@@ -53,12 +53,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gendata: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg := gen.Config{Seed: *seed, Scale: *scale, Day: *day}
+	cfg := exampledata.Config{Seed: *seed, Scale: *scale, Day: *day}
 	start := time.Now()
-	m, err := gen.Generate(ctx, *out, cfg)
+	m, err := exampledata.Generate(ctx, *out, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "gendata: %v\n", err)
-		if gen.IsConfigError(err) {
+		if exampledata.IsConfigError(err) {
 			return 2
 		}
 		return 1

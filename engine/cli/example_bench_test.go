@@ -8,13 +8,13 @@ import (
 	"strata/engine/internal/pgtest"
 )
 
-func BenchmarkPipelineScale1(b *testing.B)  { benchPipeline(b, "1") }
-func BenchmarkPipelineScale10(b *testing.B) { benchPipeline(b, "10") }
+func BenchmarkPipelineScale1(b *testing.B)  { benchPipeline(b, 1) }
+func BenchmarkPipelineScale10(b *testing.B) { benchPipeline(b, 10) }
 
 // benchPipeline times the example pipeline: a full build of day 1, then the
 // day-2 incremental build, against a full build of the same day-2 data on an
 // empty database (a full refresh). Data generation is not timed.
-func benchPipeline(b *testing.B, scale string) {
+func benchPipeline(b *testing.B, scale float64) {
 	var full, day2, refresh time.Duration
 	for range b.N {
 		b.StopTimer()

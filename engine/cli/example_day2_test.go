@@ -39,7 +39,7 @@ func fingerprint(t *testing.T, url, sql string) string {
 // the history it must keep and against a full refresh of the same data.
 func TestExampleDay2(t *testing.T) {
 	url := pgtest.DB(t)
-	dir := pipelineProject(t, "0.2", 1)
+	dir := pipelineProject(t, 0.2, 1)
 	t.Setenv("DATABASE_URL", url)
 	if code, out := strata(t, dir, "--target", "prod", "build"); code != 0 {
 		t.Fatalf("day 1 build exited %d:\n%s", code, out)
@@ -52,7 +52,7 @@ func TestExampleDay2(t *testing.T) {
 	day1Print := fingerprint(t, url, day1)
 	day1Items := fingerprint(t, url, "select * from warehouse.fact_order_items where order_day < date '2025-01-01'")
 
-	generate(t, dir, "0.2", 2)
+	generate(t, dir, 0.2, 2)
 	code, out := strata(t, dir, "--target", "prod", "build")
 	if code != 0 {
 		t.Fatalf("day 2 build exited %d:\n%s", code, out)
@@ -113,7 +113,7 @@ func TestExampleDay2(t *testing.T) {
 
 	// The incrementally maintained analytics agree with a full refresh of the same data.
 	fullURL := pgtest.DB(t)
-	fullDir := pipelineProject(t, "0.2", 2)
+	fullDir := pipelineProject(t, 0.2, 2)
 	t.Setenv("DATABASE_URL", fullURL)
 	if code, out := strata(t, fullDir, "--target", "prod", "build"); code != 0 {
 		t.Fatalf("full build of day 2 exited %d:\n%s", code, out)

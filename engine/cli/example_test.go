@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 
 	"strata/engine/internal/benchdir"
 	"strata/engine/internal/pgtest"
+	"strata/internal/exampledata"
 )
 
 // repoRoot is the example project: the repository itself.
@@ -34,7 +34,7 @@ func repoRoot(t testing.TB) string {
 
 // pipelineProject copies the example project's files (not its data or state) into a
 // fresh folder and generates its seeds at the given scale.
-func pipelineProject(t testing.TB, scale string, day int) string {
+func pipelineProject(t testing.TB, scale float64, day int) string {
 	t.Helper()
 	root := repoRoot(t)
 	dir := benchdir.New(t)
@@ -51,12 +51,13 @@ func pipelineProject(t testing.TB, scale string, day int) string {
 	return dir
 }
 
-func generate(t testing.TB, dir, scale string, day int) {
+// generate writes the example data of a day into dir/seeds, as
+// `go run ./cmd/gendata --scale scale --day day` does (seed 42).
+func generate(t testing.TB, dir string, scale float64, day int) {
 	t.Helper()
-	cmd := exec.Command("go", "run", "./cmd/gendata", "--out", filepath.Join(dir, "seeds"), "--scale", scale, "--day", strconv.Itoa(day), "-q")
-	cmd.Dir = repoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gendata: %v\n%s", err, out)
+	cfg := exampledata.Config{Seed: 42, Scale: scale, Day: day}
+	if _, err := exampledata.Generate(context.Background(), filepath.Join(dir, "seeds"), cfg); err != nil {
+		t.Fatalf("gendata: %v", err)
 	}
 }
 
@@ -312,7 +313,7 @@ func queryRows(t *testing.T, url, sql string) [][]string {
 // it against figures computed from the CSVs alone.
 func TestExamplePipeline(t *testing.T) {
 	url := pgtest.DB(t)
-	dir := pipelineProject(t, "0.2", 1)
+	dir := pipelineProject(t, 0.2, 1)
 	t.Setenv("DATABASE_URL", url)
 	code, out := strata(t, dir, "--target", "prod", "build")
 	if code != 0 {

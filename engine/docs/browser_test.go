@@ -24,6 +24,7 @@ import (
 	"strata/engine/artifacts"
 	"strata/engine/cli"
 	"strata/engine/internal/pgtest"
+	"strata/internal/exampledata"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -71,10 +72,8 @@ func exampleProject(t *testing.T, url string) string {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "run", "./cmd/gendata", "--out", filepath.Join(dir, "seeds"), "--scale", "0.05", "-q")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gendata: %v\n%s", err, out)
+	if _, err := exampledata.Generate(context.Background(), filepath.Join(dir, "seeds"), exampledata.Config{Seed: 42, Scale: 0.05, Day: 1}); err != nil {
+		t.Fatalf("gendata: %v", err)
 	}
 	// project.yaml with the example's settings and one postgres target.
 	b, err := os.ReadFile(filepath.Join(root, "project.yaml"))

@@ -1,11 +1,11 @@
-// Package gen generates the example project's raw e-commerce data: seed CSV
+// Package exampledata generates the example project's raw e-commerce data: seed CSV
 // files that look like a source system's exports, with realistic patterns,
 // a small documented share of dirty rows, and one export per day.
 //
 // Output is a pure function of (seed, scale, day): no wall clock, no global
 // randomness. The package writes files into the directory it is given and
 // prints nothing.
-package gen
+package exampledata
 
 import (
 	"context"

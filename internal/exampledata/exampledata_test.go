@@ -1,4 +1,4 @@
-package main
+package exampledata
 
 import (
 	"bytes"
@@ -13,17 +13,15 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"strata/cmd/gendata/internal/gen"
 )
 
-var csvFiles = []string{gen.FileCustomers, gen.FileProducts, gen.FileOrders, gen.FileItems,
-	gen.FileClicks, gen.FileCampaigns, gen.FileInventory}
+var csvFiles = []string{FileCustomers, FileProducts, FileOrders, FileItems,
+	FileClicks, FileCampaigns, FileInventory}
 
-func generate(t testing.TB, cfg gen.Config) string {
+func generate(t testing.TB, cfg Config) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := gen.Generate(context.Background(), dir, cfg); err != nil {
+	if _, err := Generate(context.Background(), dir, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -58,20 +56,20 @@ func readCSV(t testing.TB, dir, name string) file {
 	return out
 }
 
-func readDirty(t testing.TB, dir string) gen.DirtyRows {
+func readDirty(t testing.TB, dir string) DirtyRows {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, gen.FileDirty))
+	b, err := os.ReadFile(filepath.Join(dir, FileDirty))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d gen.DirtyRows
+	var d DirtyRows
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-func keyOf(f gen.FileDirt, row map[string]string) string {
+func keyOf(f FileDirt, row map[string]string) string {
 	parts := make([]string, len(f.Key))
 	for i, k := range f.Key {
 		parts[i] = row[k]
@@ -80,10 +78,10 @@ func keyOf(f gen.FileDirt, row map[string]string) string {
 }
 
 func TestDeterministic(t *testing.T) {
-	cfg := gen.Config{Seed: 42, Scale: 0.05, Day: 4}
+	cfg := Config{Seed: 42, Scale: 0.05, Day: 4}
 	a, b := generate(t, cfg), generate(t, cfg)
-	other := generate(t, gen.Config{Seed: 43, Scale: 0.05, Day: 4})
-	for _, name := range append(slices.Clone(csvFiles), gen.FileDirty, gen.FileManifest) {
+	other := generate(t, Config{Seed: 43, Scale: 0.05, Day: 4})
+	for _, name := range append(slices.Clone(csvFiles), FileDirty, FileManifest) {
 		x, err := os.ReadFile(filepath.Join(a, name))
 		if err != nil {
 			t.Fatal(err)
@@ -96,7 +94,7 @@ func TestDeterministic(t *testing.T) {
 			t.Errorf("%s differs between two runs with the same flags", name)
 		}
 		z, _ := os.ReadFile(filepath.Join(other, name))
-		if name != gen.FileCampaigns && name != gen.FileManifest && bytes.Equal(x, z) {
+		if name != FileCampaigns && name != FileManifest && bytes.Equal(x, z) {
 			t.Errorf("%s is the same for seeds 42 and 43", name)
 		}
 	}
@@ -110,10 +108,10 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestVolumesAtScale1(t *testing.T) {
-	dir := generate(t, gen.Config{Seed: 42, Scale: 1, Day: 1})
+	dir := generate(t, Config{Seed: 42, Scale: 1, Day: 1})
 	dirty := readDirty(t, dir)
-	want := map[string]int{gen.FileCustomers: 2500, gen.FileProducts: 650, gen.FileOrders: 12000,
-		gen.FileClicks: 75000, gen.FileCampaigns: 25}
+	want := map[string]int{FileCustomers: 2500, FileProducts: 650, FileOrders: 12000,
+		FileClicks: 75000, FileCampaigns: 25}
 	for _, name := range csvFiles {
 		f := readCSV(t, dir, name)
 		fd := dirty.Files[name]
@@ -148,12 +146,12 @@ func TestVolumesAtScale1(t *testing.T) {
 			t.Errorf("%s: duplicated keys %v, dirty_rows.json lists %v", name, dups, fd.Dedupe)
 		}
 		share := float64(len(fd.Dedupe)+len(fd.Fix)+len(fd.Drop)) / float64(fd.DistinctKeys)
-		if name != gen.FileCampaigns && (share < 0.004 || share > 0.011) {
+		if name != FileCampaigns && (share < 0.004 || share > 0.011) {
 			t.Errorf("%s: dirty share %.2f%%, want 0.4%%..1.1%%", name, 100*share)
 		}
 	}
 	// 1..5 lines per order, except orders that staging drops, which have none
-	items := readCSV(t, dir, gen.FileItems)
+	items := readCSV(t, dir, FileItems)
 	lines := map[string]map[string]bool{}
 	for _, r := range items.rows {
 		if lines[r["order_id"]] == nil {
@@ -161,8 +159,8 @@ func TestVolumesAtScale1(t *testing.T) {
 		}
 		lines[r["order_id"]][r["order_item_id"]] = true
 	}
-	drop := toSet(dirty.Files[gen.FileOrders].Drop)
-	for _, r := range readCSV(t, dir, gen.FileOrders).rows {
+	drop := toSet(dirty.Files[FileOrders].Drop)
+	for _, r := range readCSV(t, dir, FileOrders).rows {
 		n := len(lines[r["order_id"]])
 		if drop[r["order_id"]] != (n == 0) || n > 5 {
 			t.Errorf("order %s (dropped %v) has %d lines", r["order_id"], drop[r["order_id"]], n)
@@ -171,7 +169,7 @@ func TestVolumesAtScale1(t *testing.T) {
 }
 
 func TestStagingContract(t *testing.T) {
-	for _, cfg := range []gen.Config{{Seed: 42, Scale: 1, Day: 1}, {Seed: 7, Scale: 0.3, Day: 6}} {
+	for _, cfg := range []Config{{Seed: 42, Scale: 1, Day: 1}, {Seed: 7, Scale: 0.3, Day: 6}} {
 		dir := generate(t, cfg)
 		checkStaging(t, dir, cfg)
 	}
@@ -198,7 +196,7 @@ func positive(v string) bool {
 // checkStaging is an independent staging layer: it derives from the data
 // alone which rows must be deduplicated, fixed and dropped, compares that with
 // dirty_rows.json, and checks referential integrity of what is kept.
-func checkStaging(t *testing.T, dir string, cfg gen.Config) {
+func checkStaging(t *testing.T, dir string, cfg Config) {
 	t.Helper()
 	dirty := readDirty(t, dir)
 	type verdict struct{ dedupe, fix, drop []string }
@@ -237,7 +235,7 @@ func checkStaging(t *testing.T, dir string, cfg gen.Config) {
 			t.Errorf("%s: %d rows kept, dirty_rows.json says %d", name, len(kept[name]), fd.RowsAfterStaging)
 		}
 	}
-	stage(gen.FileCustomers, func(r map[string]string) (bool, bool) {
+	stage(FileCustomers, func(r map[string]string) (bool, bool) {
 		seg, ok := canon(r["segment"], "Consumer", "Corporate", "Home Office")
 		email := strings.ToLower(strings.TrimSpace(r["email"]))
 		if !ok || !emailRE.MatchString(email) || r["signup_date"] == "" {
@@ -245,41 +243,41 @@ func checkStaging(t *testing.T, dir string, cfg gen.Config) {
 		}
 		return seg != r["segment"] || email != r["email"], false
 	})
-	stage(gen.FileProducts, func(r map[string]string) (bool, bool) {
+	stage(FileProducts, func(r map[string]string) (bool, bool) {
 		c, ok := canon(r["category"], "Electronics", "Home & Kitchen", "Clothing", "Sports & Outdoors", "Books", "Beauty")
 		return c != r["category"], !ok || !positive(r["price"])
 	})
-	stage(gen.FileCampaigns, func(r map[string]string) (bool, bool) {
+	stage(FileCampaigns, func(r map[string]string) (bool, bool) {
 		c, ok := canon(r["channel"], "Email", "Social", "Search", "Display", "Affiliate")
 		return c != r["channel"], !ok
 	})
-	stage(gen.FileOrders, func(r map[string]string) (bool, bool) {
+	stage(FileOrders, func(r map[string]string) (bool, bool) {
 		s, ok := canon(r["status"], "placed", "shipped", "delivered", "returned", "cancelled")
-		_, known := kept[gen.FileCustomers][r["customer_id"]]
+		_, known := kept[FileCustomers][r["customer_id"]]
 		return s != r["status"], !ok || !known || strings.HasPrefix(r["shipping_cost"], "-")
 	})
-	stage(gen.FileItems, func(r map[string]string) (bool, bool) {
-		_, known := kept[gen.FileProducts][r["product_id"]]
-		if _, ok := kept[gen.FileOrders][r["order_id"]]; !ok {
+	stage(FileItems, func(r map[string]string) (bool, bool) {
+		_, known := kept[FileProducts][r["product_id"]]
+		if _, ok := kept[FileOrders][r["order_id"]]; !ok {
 			t.Errorf("order item %s: order %s is not kept", r["order_item_id"], r["order_id"])
 		}
 		return false, !known || !positive(r["quantity"]) || !positive(r["unit_price"])
 	})
-	stage(gen.FileClicks, func(r map[string]string) (bool, bool) {
+	stage(FileClicks, func(r map[string]string) (bool, bool) {
 		e, ok1 := canon(r["event_type"], "page_view", "product_view", "add_to_cart", "checkout", "purchase")
 		d, ok2 := canon(r["device"], "desktop", "mobile", "tablet")
-		_, knownP := kept[gen.FileProducts][r["product_id"]]
+		_, knownP := kept[FileProducts][r["product_id"]]
 		if c := r["customer_id"]; c != "" {
-			if _, ok := kept[gen.FileCustomers][c]; !ok {
+			if _, ok := kept[FileCustomers][c]; !ok {
 				t.Errorf("click %s: customer %s is not kept", r["event_id"], c)
 			}
 		}
 		return e != r["event_type"] || d != r["device"],
 			!ok1 || !ok2 || r["event_timestamp"] == "" || (r["product_id"] != "" && !knownP)
 	})
-	stage(gen.FileInventory, func(r map[string]string) (bool, bool) {
+	stage(FileInventory, func(r map[string]string) (bool, bool) {
 		w, ok := canon(r["warehouse"], "WH-EAST", "WH-CENTRAL", "WH-WEST")
-		if _, known := kept[gen.FileProducts][r["product_id"]]; !known {
+		if _, known := kept[FileProducts][r["product_id"]]; !known {
 			t.Errorf("inventory %s: product %s is not kept", r["snapshot_date"], r["product_id"])
 		}
 		q, err := strconv.Atoi(r["quantity_on_hand"])
@@ -290,13 +288,13 @@ func checkStaging(t *testing.T, dir string, cfg gen.Config) {
 
 	// referential integrity and time rules of what staging keeps
 	end := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC).AddDate(0, 0, cfg.Day)
-	camps := kept[gen.FileCampaigns]
-	for id, o := range kept[gen.FileOrders] {
+	camps := kept[FileCampaigns]
+	for id, o := range kept[FileOrders] {
 		ts, err := time.Parse(time.DateTime, o["order_date"])
 		if err != nil || ts.Before(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) || !ts.Before(end) {
 			t.Errorf("order %s: order_date %q outside the window", id, o["order_date"])
 		}
-		c := kept[gen.FileCustomers][o["customer_id"]]
+		c := kept[FileCustomers][o["customer_id"]]
 		if signup, _ := time.Parse(time.DateOnly, c["signup_date"]); ts.Before(signup) {
 			t.Errorf("order %s on %s before customer %s signed up on %s", id, o["order_date"], o["customer_id"], c["signup_date"])
 		}
@@ -308,8 +306,8 @@ func checkStaging(t *testing.T, dir string, cfg gen.Config) {
 		}
 	}
 	if cfg.Day == 1 { // prices only change from day 2 on
-		for id, it := range kept[gen.FileItems] {
-			if p := kept[gen.FileProducts][it["product_id"]]; p["price"] != it["unit_price"] {
+		for id, it := range kept[FileItems] {
+			if p := kept[FileProducts][it["product_id"]]; p["price"] != it["unit_price"] {
 				t.Errorf("item %s: unit_price %s, product price %s", id, it["unit_price"], p["price"])
 			}
 		}
@@ -320,7 +318,7 @@ func TestDayConsistency(t *testing.T) {
 	const scale = 0.2
 	dirs := map[int]string{}
 	for _, d := range []int{1, 2, 3, 8} {
-		dirs[d] = generate(t, gen.Config{Seed: 42, Scale: scale, Day: d})
+		dirs[d] = generate(t, Config{Seed: 42, Scale: scale, Day: d})
 	}
 	for _, pair := range [][2]int{{1, 2}, {2, 3}, {3, 8}} {
 		prev, cur := dirs[pair[0]], dirs[pair[1]]
@@ -328,7 +326,7 @@ func TestDayConsistency(t *testing.T) {
 		asOf := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC).AddDate(0, 0, day-1).Format(time.DateOnly)
 
 		// history files: yesterday's file is a byte prefix of today's
-		for _, name := range []string{gen.FileOrders, gen.FileItems, gen.FileClicks, gen.FileInventory} {
+		for _, name := range []string{FileOrders, FileItems, FileClicks, FileInventory} {
 			a, _ := os.ReadFile(filepath.Join(prev, name))
 			b, _ := os.ReadFile(filepath.Join(cur, name))
 			if !bytes.HasPrefix(b, a) || len(b) <= len(a) {
@@ -336,11 +334,11 @@ func TestDayConsistency(t *testing.T) {
 			}
 		}
 		maxPrev := ""
-		for _, r := range readCSV(t, prev, gen.FileOrders).rows {
+		for _, r := range readCSV(t, prev, FileOrders).rows {
 			maxPrev = max(maxPrev, r["order_date"])
 		}
-		po := readCSV(t, prev, gen.FileOrders)
-		co := readCSV(t, cur, gen.FileOrders)
+		po := readCSV(t, prev, FileOrders)
+		co := readCSV(t, cur, FileOrders)
 		for _, r := range co.rows[len(po.rows):] {
 			if r["order_date"] != "" && r["order_date"] <= maxPrev {
 				t.Errorf("day %d: new order %s dated %s, not after %s", day, r["order_id"], r["order_date"], maxPrev)
@@ -355,8 +353,8 @@ func TestDayConsistency(t *testing.T) {
 		}
 
 		// customers: yesterday's rows plus the day's changes and signups
-		pc := byKey(readCSV(t, prev, gen.FileCustomers), "customer_id")
-		cc := byKey(readCSV(t, cur, gen.FileCustomers), "customer_id")
+		pc := byKey(readCSV(t, prev, FileCustomers), "customer_id")
+		cc := byKey(readCSV(t, cur, FileCustomers), "customer_id")
 		maxID, changed, added := 0, 0, 0
 		for id := range pc {
 			n, _ := strconv.Atoi(id)
@@ -394,8 +392,8 @@ func TestDayConsistency(t *testing.T) {
 		}
 
 		// products: price changes and deletions of inactive products only
-		pp := byKey(readCSV(t, prev, gen.FileProducts), "product_id")
-		cp := byKey(readCSV(t, cur, gen.FileProducts), "product_id")
+		pp := byKey(readCSV(t, prev, FileProducts), "product_id")
+		cp := byKey(readCSV(t, cur, FileProducts), "product_id")
 		for id, p := range pp {
 			r, ok := cp[id]
 			switch {
@@ -416,39 +414,14 @@ func TestDayConsistency(t *testing.T) {
 		}
 	}
 	// over a week, some product is deleted at this scale
-	if a, b := len(readCSV(t, dirs[1], gen.FileProducts).rows), len(readCSV(t, dirs[8], gen.FileProducts).rows); a == b {
+	if a, b := len(readCSV(t, dirs[1], FileProducts).rows), len(readCSV(t, dirs[8], FileProducts).rows); a == b {
 		t.Logf("no product deleted between day 1 and day 8")
-	}
-}
-
-func TestCLI(t *testing.T) {
-	var out, errb bytes.Buffer
-	dir := t.TempDir()
-	if code := run(context.Background(), []string{"--out", dir, "--scale", "0.02", "--day", "2", "--seed", "9"}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var m gen.Manifest
-	b, err := os.ReadFile(filepath.Join(dir, gen.FileManifest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Seed != 9 || m.Scale != 0.02 || m.Day != 2 || m.AsOf != "2025-01-01" || len(m.Files) != 7 {
-		t.Errorf("manifest %+v", m)
-	}
-	for _, args := range [][]string{{"--scale", "0"}, {"--day", "0"}, {"--bogus"}, {"extra"}} {
-		errb.Reset()
-		if code := run(context.Background(), append(args, "--out", t.TempDir()), &out, &errb); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
-		}
 	}
 }
 
 func BenchmarkScale1(b *testing.B) {
 	for b.Loop() {
-		generate(b, gen.Config{Seed: 42, Scale: 1, Day: 1})
+		generate(b, Config{Seed: 42, Scale: 1, Day: 1})
 	}
 }
 
@@ -504,16 +477,16 @@ func head(s []string) []string { return s[:min(len(s), 8)] }
 // each kind of dirt is max(1, round(n * rate)) rows, n being the file's
 // distinct keys (for order items: the number of orders, one line each).
 func TestDirtCountsAtScale1(t *testing.T) {
-	dir := generate(t, gen.Config{Seed: 42, Scale: 1, Day: 1})
+	dir := generate(t, Config{Seed: 42, Scale: 1, Day: 1})
 	dirty := readDirty(t, dir)
 	want := map[string]map[string]int{
-		gen.FileCustomers: {"duplicate": 5, "segment_case_whitespace": 5, "email_upper_case": 4, "null_email": 3, "malformed_email": 4},
-		gen.FileProducts:  {"duplicate": 1, "category_case_whitespace": 2, "null_price": 1, "non_positive_price": 1},
-		gen.FileOrders:    {"duplicate": 24, "status_case_whitespace": 24, "null_customer_id": 12, "unknown_customer_id": 12, "negative_shipping_cost": 12},
-		gen.FileItems:     {"duplicate": 48, "unknown_product_id": 36, "non_positive_quantity": 36, "non_positive_unit_price": 30},
-		gen.FileClicks: {"duplicate": 150, "event_type_case_whitespace": 113, "device_case_whitespace": 75,
+		FileCustomers: {"duplicate": 5, "segment_case_whitespace": 5, "email_upper_case": 4, "null_email": 3, "malformed_email": 4},
+		FileProducts:  {"duplicate": 1, "category_case_whitespace": 2, "null_price": 1, "non_positive_price": 1},
+		FileOrders:    {"duplicate": 24, "status_case_whitespace": 24, "null_customer_id": 12, "unknown_customer_id": 12, "negative_shipping_cost": 12},
+		FileItems:     {"duplicate": 48, "unknown_product_id": 36, "non_positive_quantity": 36, "non_positive_unit_price": 30},
+		FileClicks: {"duplicate": 150, "event_type_case_whitespace": 113, "device_case_whitespace": 75,
 			"null_event_type": 75, "null_event_timestamp": 38, "unknown_product_id": 75},
-		gen.FileCampaigns: {"channel_case_whitespace": 1},
+		FileCampaigns: {"channel_case_whitespace": 1},
 	}
 	for name, kinds := range want {
 		got := map[string]int{}
@@ -530,28 +503,6 @@ func TestDirtCountsAtScale1(t *testing.T) {
 		}
 		if len(got) != len(kinds) {
 			t.Errorf("%s: kinds %v, want %v", name, got, kinds)
-		}
-	}
-}
-
-func TestCLIBadFlagsSayWhy(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--bogus"}, "gendata: unknown flag: --bogus\n"},
-		{[]string{"--seed", "-1"}, `gendata: invalid argument "-1" for "--seed" flag: must be a non-negative integer` + "\n"},
-		{[]string{"--scale", "abc"}, `gendata: invalid argument "abc" for "--scale" flag: must be a number` + "\n"},
-	}
-	for _, tt := range tests {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), append(tt.args, "--out", t.TempDir()), &out, &errb)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2", tt.args, code)
-		}
-		got := errb.String()
-		if !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "usage: gendata [--out DIR]") {
-			t.Errorf("%v: stderr\n%s\nwant it to start with %q and show the usage", tt.args, got, tt.want)
 		}
 	}
 }
