@@ -5,7 +5,7 @@ SEEDS   := seeds/raw_customers.csv seeds/raw_products.csv seeds/raw_orders.csv s
            seeds/raw_clickstream.csv seeds/raw_marketing_campaigns.csv seeds/raw_inventory.csv \
            seeds/generator_dirt.csv
 
-.PHONY: all build run data test test-short bench fmt vet clean
+.PHONY: all build run data test test-short golden bench fmt vet clean
 
 all: build
 
@@ -27,6 +27,16 @@ run: build data
 # gofmt, go vet, and every test, including the integration tests against a real PostgreSQL.
 test: fmt vet
 	$(GO) test -count=1 -timeout 45m ./...
+
+# The tests that need neither PostgreSQL nor Chromium (go test -short skips the
+# others): seconds, for every change while you work. make test is the whole suite.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# Rewrite the golden files (engine/endtoend's cases, the example's compiled SQL)
+# from what strata does now; read the diff before committing it.
+golden:
+	$(GO) test -short -count=1 -run 'TestCases|TestCompileExampleGolden' ./engine/endtoend ./engine/cli -update
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

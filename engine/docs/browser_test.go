@@ -116,9 +116,13 @@ func strata(t *testing.T, args ...string) (string, string) {
 	return stdout.String(), stderr.String()
 }
 
-// chromium returns Debian's chromium, installing it when missing.
+// chromium returns Debian's chromium, installing it when missing; under
+// -short the test is skipped.
 func chromium(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs Chromium; skipped under -short")
+	}
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}

@@ -16,6 +16,15 @@ import (
 	"strata/engine/local"
 )
 
+// needsServer skips a test that starts PostgreSQL servers under -short
+// (make test-short); a full run never skips them.
+func needsServer(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL; skipped under -short")
+	}
+}
+
 // reachableDir is a temporary directory the server account can enter: as
 // root, t.TempDir and its parent are 0700, closed to the postgres account.
 func reachableDir(t *testing.T) string {
@@ -61,6 +70,7 @@ func selectOne(t *testing.T, url string) {
 }
 
 func TestStartStopStatus(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	root := filepath.Join(reachableDir(t), "pg")
 	c, err := local.NewAt(root)
@@ -130,6 +140,7 @@ func TestStartStopStatus(t *testing.T) {
 }
 
 func TestConcurrentStart(t *testing.T) {
+	needsServer(t)
 	root := filepath.Join(reachableDir(t), "pg")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -159,6 +170,7 @@ func TestConcurrentStart(t *testing.T) {
 }
 
 func TestLongPathUsesShortSocketDir(t *testing.T) {
+	needsServer(t)
 	root := filepath.Join(reachableDir(t), strings.Repeat("long-directory-name-", 6), "pg")
 	c, err := local.NewAt(root)
 	if err != nil {
@@ -174,6 +186,7 @@ func TestLongPathUsesShortSocketDir(t *testing.T) {
 }
 
 func TestStartFailureShowsServerLog(t *testing.T) {
+	needsServer(t)
 	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"), local.WithSetting("shared_buffers", "lots"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +206,7 @@ func TestStartFailureShowsServerLog(t *testing.T) {
 }
 
 func TestProjectCluster(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	project := t.TempDir()
 	c, err := local.New(project)
@@ -240,6 +254,7 @@ func TestProjectCluster(t *testing.T) {
 }
 
 func TestReachableProjectStaysInProject(t *testing.T) {
+	needsServer(t)
 	project := reachableDir(t)
 	c, err := local.New(project)
 	if err != nil {
@@ -253,6 +268,7 @@ func TestReachableProjectStaysInProject(t *testing.T) {
 }
 
 func TestUnreachableRootSaysWhy(t *testing.T) {
+	needsServer(t)
 	if os.Geteuid() != 0 {
 		t.Skip("only root runs the server as another account")
 	}
@@ -287,6 +303,7 @@ func stoppedCluster(t *testing.T) *local.Cluster {
 }
 
 func TestStartAfterCrashWithForeignPID(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	c := stoppedCluster(t)
 	// As after a reboot: postmaster.pid names a live process that is not
@@ -322,6 +339,7 @@ func waitGone(t *testing.T, pid int) {
 }
 
 func TestStalePIDOfAnotherCluster(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	a, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
 	if err != nil {
@@ -366,6 +384,7 @@ func TestStalePIDOfAnotherCluster(t *testing.T) {
 }
 
 func TestStartAfterKill9(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
 	if err != nil {
@@ -389,6 +408,7 @@ func TestStartAfterKill9(t *testing.T) {
 }
 
 func TestStartWithEmptyPIDFile(t *testing.T) {
+	needsServer(t)
 	ctx := context.Background()
 	c := stoppedCluster(t)
 	st, _ := c.Status(ctx)

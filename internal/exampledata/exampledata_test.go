@@ -107,7 +107,17 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// skipLongUnderShort skips a test that generates and reads the whole
+// scale-1 example data (seconds each) under -short (make test-short).
+func skipLongUnderShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("generates the scale-1 example data; skipped under -short")
+	}
+}
+
 func TestVolumesAtScale1(t *testing.T) {
+	skipLongUnderShort(t)
 	dir := generate(t, Config{Seed: 42, Scale: 1, Day: 1})
 	dirty := readDirty(t, dir)
 	want := map[string]int{FileCustomers: 2500, FileProducts: 650, FileOrders: 12000,
@@ -170,6 +180,9 @@ func TestVolumesAtScale1(t *testing.T) {
 
 func TestStagingContract(t *testing.T) {
 	for _, cfg := range []Config{{Seed: 42, Scale: 1, Day: 1}, {Seed: 7, Scale: 0.3, Day: 6}} {
+		if testing.Short() && cfg.Scale == 1 {
+			continue // the scale-1 data: see skipLongUnderShort
+		}
 		dir := generate(t, cfg)
 		checkStaging(t, dir, cfg)
 	}
@@ -477,6 +490,7 @@ func head(s []string) []string { return s[:min(len(s), 8)] }
 // each kind of dirt is max(1, round(n * rate)) rows, n being the file's
 // distinct keys (for order items: the number of orders, one line each).
 func TestDirtCountsAtScale1(t *testing.T) {
+	skipLongUnderShort(t)
 	dir := generate(t, Config{Seed: 42, Scale: 1, Day: 1})
 	dirty := readDirty(t, dir)
 	want := map[string]map[string]int{

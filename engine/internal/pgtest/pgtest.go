@@ -1,8 +1,9 @@
 // Package pgtest is the integration-test harness: one PostgreSQL server per
 // test binary, started on first use with strata's own local-cluster code in a
 // temporary directory, and a fresh database per test, dropped when the test
-// ends. It never skips: when PostgreSQL cannot start, the test fails and says
-// why.
+// ends. When PostgreSQL cannot start, the test fails and says why; it never
+// skips, except under `go test -short` (make test-short), which leaves out
+// every test that needs the server.
 //
 // Use it from TestMain so the server stops when the tests end:
 //
@@ -75,7 +76,8 @@ func Main(m *testing.M) int {
 // DB returns the URL of a fresh, empty database on the shared server,
 // starting the server on first use; the database is dropped when the test
 // ends, with any sessions still connected to it. If PostgreSQL cannot start,
-// the test fails with the reason.
+// the test fails with the reason. Under -short the test is skipped: call DB
+// before anything slow, so a short run does not pay for it.
 func DB(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -85,6 +87,9 @@ func DB(t testing.TB) string {
 	defer mu.Unlock()
 	if !inMain {
 		t.Fatal("pgtest: DB needs the server stopped after the tests: add `func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }` to the package's tests")
+	}
+	if testing.Short() {
+		t.Skip("pgtest: needs PostgreSQL; skipped under -short")
 	}
 	if err := start(ctx); err != nil {
 		t.Fatalf("pgtest: cannot start PostgreSQL: %v", err)

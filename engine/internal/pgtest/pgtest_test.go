@@ -28,6 +28,9 @@ func connect(t *testing.T, url string) *pgx.Conn {
 }
 
 func TestDBIsFreshAndDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; skipped under -short")
+	}
 	ctx := context.Background()
 	var name string
 	t.Run("use", func(t *testing.T) {
