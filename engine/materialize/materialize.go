@@ -1,6 +1,9 @@
-// Package materialize turns a model's compiled SQL and config into the
-// statements that build it. It is pure: it quotes every name it is given and
-// executes nothing; the runner sends the statements through the adapter.
+// Package materialize decides how a model is built and writes the
+// statements that build it: from a model's compiled SQL, its config and what
+// the run observed of the database, it makes a plan (PlanModel; for scd2,
+// SCD2), whose ops write the statements that follow from what is read on
+// the way. It is pure: it quotes every name it is given and executes
+// nothing; the runner reads and executes through the adapter.
 package materialize
 
 import (

@@ -11,9 +11,11 @@ import (
 )
 
 // SCD2 describes one build of a slowly changing dimension (SPEC 4) and
-// generates its statements. The runner stages the model's query into a
-// table (Source), checks it, and then applies the set-based
-// statements below in one transaction.
+// generates its statements. NewSCD2 resolves the model's config once;
+// Staged adds the columns of the staged source, and Update what a later
+// build reads of the dimension, each returning a new value: the runner
+// stages the model's query into a table (Source), checks it, and then
+// applies the set-based statements below in one transaction.
 //
 // Versions are half-open intervals [valid_from, valid_to); the current version
 // of a key has valid_to NULL and is_current true. The change time of a version
@@ -57,6 +59,54 @@ type SCD2 struct {
 	Markers bool
 	// RunStartedAt is the change time of check strategy and of deletions.
 	RunStartedAt time.Time
+	// CheckCols is the check_cols config (strategy check).
+	CheckCols []string
+}
+
+// NewSCD2 resolves an scd2 model's config, with its defaults, for a build
+// that starts at runTS. name is the model's name.
+func NewSCD2(m Model, name string, runTS time.Time) SCD2 {
+	c := m.Config
+	d := SCD2{
+		Target:       m.Rel,
+		Source:       SCD2Stage(m.Rel),
+		Keys:         c.UniqueKey,
+		UpdatedAt:    c.UpdatedAt,
+		HardDeletes:  c.HardDeletes,
+		ValidFrom:    "valid_from",
+		ValidTo:      "valid_to",
+		IsCurrent:    "is_current",
+		SurrogateKey: DefaultSurrogateKey(name),
+		RunStartedAt: runTS,
+		CheckCols:    c.CheckCols,
+	}
+	if c.Strategy == "check" {
+		d.UpdatedAt = ""
+	}
+	if d.HardDeletes == "" {
+		d.HardDeletes = "ignore"
+	}
+	if sc := c.SCD2Columns; sc != nil {
+		for _, p := range []struct {
+			dst *string
+			v   string
+		}{{&d.ValidFrom, sc.ValidFrom}, {&d.ValidTo, sc.ValidTo}, {&d.IsCurrent, sc.IsCurrent}, {&d.SurrogateKey, sc.SurrogateKey}} {
+			if p.v != "" {
+				*p.dst = p.v
+			}
+		}
+	}
+	return d
+}
+
+// Staged is the build once its source is staged: cols are the columns of
+// the Source table, in order.
+func (s SCD2) Staged(cols []Column) SCD2 {
+	s.Columns = nil
+	for _, c := range cols {
+		s.Columns = append(s.Columns, c.Name)
+	}
+	return s
 }
 
 // DefaultSurrogateKey names the surrogate key column of an scd2 model that
@@ -67,7 +117,7 @@ func DefaultSurrogateKey(model string) string { return model + "_key" }
 const IsDeletedColumn = "is_deleted"
 
 // Bookkeeping lists the columns strata maintains, which the source must not have.
-func (s *SCD2) Bookkeeping() []string {
+func (s SCD2) Bookkeeping() []string {
 	out := []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent}
 	if s.HardDeletes == "new_record" {
 		out = append(out, IsDeletedColumn)
@@ -82,7 +132,7 @@ var workColumns = []string{"strata_closes", "strata_row", "strata_at", "strata_g
 // CheckSource checks the columns the config names (unique_key, updated_at,
 // check_cols) against the source's Columns, and that the source has none of
 // the bookkeeping columns; all the problems in one error.
-func (s *SCD2) CheckSource(checkCols []string) error {
+func (s SCD2) CheckSource() error {
 	has := func(c string) bool { return slices.Contains(s.Columns, c) }
 	var errs []string
 	if len(s.Keys) == 0 {
@@ -96,7 +146,7 @@ func (s *SCD2) CheckSource(checkCols []string) error {
 	if s.UpdatedAt != "" && !has(s.UpdatedAt) {
 		errs = append(errs, fmt.Sprintf("updated_at column %q is not a column of the model's query", s.UpdatedAt))
 	}
-	for _, c := range checkCols {
+	for _, c := range s.CheckCols {
 		if c != "all" && !has(c) {
 			errs = append(errs, fmt.Sprintf("check_cols column %q is not a column of the model's query", c))
 		}
@@ -118,7 +168,7 @@ func (s *SCD2) CheckSource(checkCols []string) error {
 }
 
 // NullKeyError says that n rows of the source have a NULL in the unique key.
-func (s *SCD2) NullKeyError(n int64) error {
+func (s SCD2) NullKeyError(n int64) error {
 	rows := "rows"
 	if n == 1 {
 		rows = "row"
@@ -128,7 +178,7 @@ func (s *SCD2) NullKeyError(n int64) error {
 
 // DuplicateKeyError names a duplicated unique key (its values as text, as
 // DuplicateKey returns them) and how often it appears.
-func (s *SCD2) DuplicateKeyError(values []*string, n int64) error {
+func (s SCD2) DuplicateKeyError(values []*string, n int64) error {
 	parts := make([]string, len(s.Keys))
 	for i, k := range s.Keys {
 		v := "NULL"
@@ -148,12 +198,12 @@ func qualified(alias string, cols []string) []string {
 	return out
 }
 
-func (s *SCD2) runTS() string {
+func (s SCD2) runTS() string {
 	return pgname.Literal(s.RunStartedAt.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
 }
 
 // keyMatch joins a to b on the unique key.
-func (s *SCD2) keyMatch(a, b string) string {
+func (s SCD2) keyMatch(a, b string) string {
 	var parts []string
 	for _, k := range s.Keys {
 		parts = append(parts, fmt.Sprintf("%s.%s = %s.%s", a, pgname.Ident(k), b, pgname.Ident(k)))
@@ -164,12 +214,12 @@ func (s *SCD2) keyMatch(a, b string) string {
 // surrogate is the surrogate key of the version of the key in alias starting at at:
 // stable (it is stored, never recomputed) and unique across versions, since a
 // key's versions start at different times.
-func (s *SCD2) surrogate(alias, at string) string {
+func (s SCD2) surrogate(alias, at string) string {
 	return fmt.Sprintf("md5(row(%s)::text || '|' || extract(epoch from %s)::text)", strings.Join(qualified(alias, s.Keys), ", "), at)
 }
 
 // when is the change time of a source row in alias.
-func (s *SCD2) when(alias string) string {
+func (s SCD2) when(alias string) string {
 	if s.UpdatedAt == "" {
 		return s.runTS()
 	}
@@ -185,7 +235,7 @@ func SCD2Stage(target pgname.Rel) pgname.Rel {
 }
 
 // Stage copies the model's query into the Source table.
-func (s *SCD2) Stage(body string) Step {
+func (s SCD2) Stage(body string) Step {
 	prefix := "create unlogged table " + s.Source.Quoted() + " as\nselect * from (\n"
 	return Step{SQL: prefix + body + "\n) as strata_source", Body: len([]rune(prefix))}
 }
@@ -195,17 +245,17 @@ func (s *SCD2) Stage(body string) Step {
 // can name one with DuplicateKey), lets NullKeys find NULLs through the index
 // instead of reading the table, and gives the planner the staged row count
 // without an ANALYZE.
-func (s *SCD2) KeyIndex() Step {
+func (s SCD2) KeyIndex() Step {
 	return Step{SQL: fmt.Sprintf("create unique index %s on %s (%s)",
 		pgname.Ident(pgname.Suffixed(s.Source.Name, "_key")), s.Source.Quoted(), idents(s.Keys)), Body: -1}
 }
 
 // DropStage removes the Source table at the end of a successful build.
-func (s *SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Quoted(), Body: -1} }
+func (s SCD2) DropStage() Step { return Step{SQL: "drop table " + s.Source.Quoted(), Body: -1} }
 
 // NullKeys counts the source rows with a NULL in the unique key (which a
 // unique index lets through), after KeyIndex.
-func (s *SCD2) NullKeys() string {
+func (s SCD2) NullKeys() string {
 	var conds []string
 	for _, k := range s.Keys {
 		conds = append(conds, pgname.Ident(k)+" is null")
@@ -216,7 +266,7 @@ func (s *SCD2) NullKeys() string {
 // DuplicateKey returns the most duplicated unique key of the source, as text,
 // then its count; no row when the key is unique. Run only when KeyIndex
 // failed, to say why.
-func (s *SCD2) DuplicateKey() string {
+func (s SCD2) DuplicateKey() string {
 	var texts []string
 	for _, k := range s.Keys {
 		texts = append(texts, pgname.Ident(k)+"::text")
@@ -226,12 +276,12 @@ func (s *SCD2) DuplicateKey() string {
 }
 
 // Lock serializes the builds of one dimension; it holds until the transaction ends.
-func (s *SCD2) Lock() Step {
+func (s SCD2) Lock() Step {
 	return Lock(pgname.SCD2Lock(s.Target))
 }
 
 // LockTable keeps other writers out of the dimension until commit; readers go on.
-func (s *SCD2) LockTable() Step {
+func (s SCD2) LockTable() Step {
 	return Step{SQL: "lock table " + s.Target.Quoted() + " in share row exclusive mode", Body: -1}
 }
 
@@ -245,7 +295,7 @@ const DimensionFillfactor = 90
 
 // Create builds the dimension from the staged source on its first build (into
 // rel, the target or a temporary name): every row is current.
-func (s *SCD2) Create(rel pgname.Rel) Step {
+func (s SCD2) Create(rel pgname.Rel) Step {
 	at := s.when("s")
 	cols := []string{s.surrogate("s", at) + " as " + pgname.Ident(s.SurrogateKey)}
 	cols = append(cols, qualified("s", s.Columns)...)
@@ -265,7 +315,7 @@ func (s *SCD2) Create(rel pgname.Rel) Step {
 // version is a HOT update (no index entry written) wherever the page has room,
 // which DimensionFillfactor leaves. That one version per key is current is
 // kept by the set-based build (and the example project tests it).
-func (s *SCD2) Indexes() []Step {
+func (s SCD2) Indexes() []Step {
 	t := s.Target
 	return []Step{
 		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", pgname.Ident(s.SurrogateKeyIndex()), t.Quoted(), pgname.Ident(s.SurrogateKey)), Body: -1},
@@ -275,25 +325,25 @@ func (s *SCD2) Indexes() []Step {
 
 // HistoryIndex names the index on (unique key, valid_from), which also
 // records the key the dimension was built with.
-func (s *SCD2) HistoryIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_history_uidx") }
+func (s SCD2) HistoryIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_history_uidx") }
 
 // SurrogateKeyIndex names the dimension's unique index on the surrogate key.
-func (s *SCD2) SurrogateKeyIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_key_uidx") }
+func (s SCD2) SurrogateKeyIndex() string { return pgname.Suffixed(s.Target.Name, "__scd2_key_uidx") }
 
 // AddColumn adds a column the source gained; the existing versions get NULL.
-func (s *SCD2) AddColumn(name, typ string) Step {
+func (s SCD2) AddColumn(name, typ string) Step {
 	return Step{SQL: fmt.Sprintf("alter table %s add column %s %s", s.Target.Quoted(), pgname.Ident(name), typ), Body: -1}
 }
 
 // AddIsDeleted adds the deletion flag to a dimension switched to hard_deletes: new_record.
-func (s *SCD2) AddIsDeleted() Step {
+func (s SCD2) AddIsDeleted() Step {
 	return Step{SQL: fmt.Sprintf("alter table %s add column %s boolean not null default false", s.Target.Quoted(), pgname.Ident(IsDeletedColumn)), Body: -1}
 }
 
 // changesTable holds the source rows that start a new version.
 const changesTable = "strata_scd2_changes"
 
-func (s *SCD2) changed() string {
+func (s SCD2) changed() string {
 	if s.UpdatedAt != "" {
 		u := pgname.Ident(s.UpdatedAt)
 		return fmt.Sprintf("(s.%s > d.%s or (d.%s is null and s.%s is not null))", u, u, u, u)
@@ -306,7 +356,7 @@ func (s *SCD2) changed() string {
 
 // distinct compares cols of s and d as a row with IS DISTINCT FROM, so that
 // NULL to NULL is no change; the ByText columns as text.
-func (s *SCD2) distinct(cols []string) string {
+func (s SCD2) distinct(cols []string) string {
 	side := func(alias string) string {
 		q := qualified(alias, cols)
 		for i, c := range cols {
@@ -323,7 +373,7 @@ func (s *SCD2) distinct(cols []string) string {
 // the staged source and the dimension: it fails when the database has no
 // equality for one of them (SQLSTATE 42883), which the runner then compares
 // by text (ByText).
-func (s *SCD2) CompareProbe(cols []string) string {
+func (s SCD2) CompareProbe(cols []string) string {
 	return fmt.Sprintf("select %s from %s as s, %s as d where false", s.distinct(cols), s.Source.Quoted(), s.Target.Quoted())
 }
 
@@ -335,7 +385,7 @@ func (s *SCD2) CompareProbe(cols []string) string {
 // new keys) and its change time. The row stays put until Close: the
 // dimension is locked against other writers (LockTable) and nothing else
 // updates it before.
-func (s *SCD2) Changes() Step {
+func (s SCD2) Changes() Step {
 	at := []string{s.when("s"), fmt.Sprintf("d.%s + interval '1 microsecond'", pgname.Ident(s.ValidFrom))}
 	// A key with no current version may be back after a deletion (under
 	// invalidate, in this mode or an earlier one): it starts at its
@@ -384,7 +434,7 @@ where %s`,
 // join: on 1,000,000 keys with 1% changed, 1.43-1.56 s instead of 1.65-1.71 s
 // for the whole update on two cores. The setting the transaction had (a
 // pre-hook may have set it) is put back after. Both are nil for the other modes.
-func (s *SCD2) ParallelChanges() (before, after []Step) {
+func (s SCD2) ParallelChanges() (before, after []Step) {
 	if s.HardDeletes != "ignore" {
 		return nil, nil
 	}
@@ -393,19 +443,19 @@ func (s *SCD2) ParallelChanges() (before, after []Step) {
 }
 
 // AnalyzeChanges gives the planner the size of the change set.
-func (s *SCD2) AnalyzeChanges() Step {
+func (s SCD2) AnalyzeChanges() Step {
 	return Step{SQL: "analyze " + pgname.Ident(changesTable), Body: -1}
 }
 
 // CountGone counts the keys Changes found deleted from the source.
-func (s *SCD2) CountGone() string {
+func (s SCD2) CountGone() string {
 	return "select count(*) from " + pgname.Ident(changesTable) + " where strata_gone"
 }
 
 // Close ends the versions replaced or deleted, as collected by Changes. It
 // finds them by row (a TID scan of the few rows that change) rather than
 // joining the whole dimension on the surrogate key.
-func (s *SCD2) Close() Step {
+func (s SCD2) Close() Step {
 	return Step{SQL: fmt.Sprintf(`update %s as d set %s = c.strata_at, %s = false
 from %s as c
 where d.ctid = any(array(select strata_row from %s where strata_row is not null))
@@ -414,7 +464,7 @@ where d.ctid = any(array(select strata_row from %s where strata_row is not null)
 }
 
 // Insert adds the new current versions collected by Changes.
-func (s *SCD2) Insert() Step {
+func (s SCD2) Insert() Step {
 	cols := append([]string{s.SurrogateKey}, s.Columns...)
 	cols = append(cols, s.ValidFrom, s.ValidTo, s.IsCurrent)
 	vals := []string{s.surrogate("c", "c.strata_at")}
@@ -434,7 +484,7 @@ func (s *SCD2) Insert() Step {
 // InsertDeleted adds, under hard_deletes: new_record, a current deletion
 // marker for each key Changes found deleted: the closed version's values with
 // is_deleted true. Run after Close.
-func (s *SCD2) InsertDeleted() Step {
+func (s SCD2) InsertDeleted() Step {
 	cols := append([]string{s.SurrogateKey}, s.Carry...)
 	cols = append(cols, s.ValidFrom, s.ValidTo, s.IsCurrent, IsDeletedColumn)
 	vals := []string{s.surrogate("d", "x.strata_at")}
@@ -450,4 +500,280 @@ join %s as d on d.%s = x.strata_closes
 where x.strata_gone
   and d.%s = any(array(select strata_closes from %s where strata_gone))`,
 		s.Target.Quoted(), idents(cols), strings.Join(vals, ", "), pgname.Ident(changesTable), s.Target.Quoted(), sk, sk, pgname.Ident(changesTable)), Body: -1}
+}
+
+// SCD2Path is what a build does with the dimension.
+type SCD2Path int
+
+const (
+	// SCD2Create builds the dimension from scratch: its first build, or a
+	// rebuild (--full-refresh) that drops its history.
+	SCD2Create SCD2Path = iota
+	// SCD2Update applies a later build.
+	SCD2Update
+	// SCD2Unchanged leaves the dimension alone (--empty: an empty source
+	// must not delete every key).
+	SCD2Unchanged
+)
+
+// Path decides what the build does, now that the dimension's name holds a
+// relation of kind ("" for none).
+func (s SCD2) Path(kind string, fullRefresh, empty bool) (SCD2Path, error) {
+	switch {
+	case kind == "" || fullRefresh:
+		return SCD2Create, nil
+	case kind != "table":
+		return 0, fmt.Errorf("%s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", s.Target, strings.ReplaceAll(kind, "_", " "))
+	case empty:
+		return SCD2Unchanged, nil
+	}
+	return SCD2Update, nil
+}
+
+// Begin is what a build does first: the lock, memory for the key check (it
+// sorts the whole source) and the one join of a later build (it hashes it),
+// for this transaction only, the pre_hook, and the staged source.
+func (s SCD2) Begin(body string) []Op {
+	return []Op{
+		Exec{Step: s.Lock()},
+		Exec{Step: Step{SQL: "set local work_mem = '256MB'", Body: -1}},
+		Exec{Step: Step{SQL: "set local maintenance_work_mem = '256MB'", Body: -1}},
+		Hooks{},
+		Exec{Step: s.Stage(body), Count: Staged},
+	}
+}
+
+// End drops the staged source and runs the post_hook.
+func (s SCD2) End() []Op { return []Op{Exec{Step: s.DropStage()}, Hooks{Post: true}} }
+
+// Build builds the dimension from scratch, where a relation of kind ("" for
+// none) stands: under a temporary name swapped in when it is a rebuild, so
+// that the views that depend on the dimension are kept. Then its indexes,
+// statistics (downstream models read it right away), grants and comment.
+func (s SCD2) Build(kind string) []Op {
+	var ops []Op
+	if kind == "" {
+		ops = append(ops, Exec{Step: s.Create(s.Target)})
+	} else {
+		tmp := s.Target.In(pgname.Temp(s.Target.Name))
+		ops = append(ops, Exec{Step: DropIfExists(tmp, "table")}, Exec{Step: s.Create(tmp)},
+			Swap{Target: s.Target, Temp: tmp, Kind: "table", Unlogged: true})
+	}
+	for _, st := range s.Indexes() {
+		ops = append(ops, Exec{Step: st})
+	}
+	return append(ops, Finish{On: s.Target, Kind: "table", Indexes: true, Analyze: AnalyzeAll})
+}
+
+// SCD2Observed is what a later build reads before it changes the dimension.
+type SCD2Observed struct {
+	// Source and Dimension are the columns of the staged source and of the
+	// dimension, in order, with their types.
+	Source, Dimension []Column
+	// HistoryKey are the columns of the dimension's HistoryIndex, which
+	// records the key it was built with; none when it has no such index.
+	HistoryKey []string
+}
+
+// Update plans a later build of the dimension: it refuses a dimension not
+// built with this config, and returns the build and its ops: columns the
+// source gained are added, the deletion flag when hard_deletes is new_record,
+// then the changes are collected, versions closed and inserted, and the
+// dimension finished (grants and comment kept in sync with the config; later
+// builds change too little to need statistics before autovacuum comes).
+// The ops start after LockTable.
+func (s SCD2) Update(o SCD2Observed) (SCD2, []Op, error) {
+	have := map[string]string{} // column: type
+	for _, c := range o.Dimension {
+		have[c.Name] = c.Type
+	}
+	for _, b := range []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent} {
+		if _, ok := have[b]; !ok {
+			return s, nil, fmt.Errorf("%s has no column %q, so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history", s.Target, b)
+		}
+	}
+	// The dimension's is_deleted is strata's deletion flag unless the model's
+	// query has a column of that name (which hard_deletes new_record refuses):
+	// then it is the user's.
+	_, flag := have[IsDeletedColumn]
+	s.Markers = flag && !slices.Contains(s.Columns, IsDeletedColumn)
+	if err := s.sameKey(o.HistoryKey); err != nil {
+		return s, nil, err
+	}
+	if err := s.sameTypes(o.Source, have); err != nil {
+		return s, nil, err
+	}
+	var ops []Op
+	dim := slices.Clone(o.Dimension)
+	// A column new in the source is added; the versions before it get NULL.
+	for _, c := range o.Source {
+		if _, ok := have[c.Name]; !ok {
+			ops = append(ops, Exec{Step: s.AddColumn(c.Name, c.Type)})
+			dim = append(dim, c)
+			have[c.Name] = c.Type
+		}
+	}
+	if s.HardDeletes == "new_record" && !s.Markers {
+		ops = append(ops, Exec{Step: s.AddIsDeleted()})
+		s.Markers = true
+	}
+	book := append(s.Bookkeeping(), IsDeletedColumn)
+	s.Carry = nil
+	for _, c := range dim {
+		if !slices.Contains(book, c.Name) {
+			s.Carry = append(s.Carry, c.Name)
+		}
+	}
+	s.Compare = nil
+	if cc := s.CheckCols; len(cc) > 0 && !slices.Contains(cc, "all") {
+		s.Compare = cc
+	} else {
+		for _, c := range s.Columns {
+			if !slices.Contains(s.Keys, c) {
+				s.Compare = append(s.Compare, c)
+			}
+		}
+	}
+	if s.UpdatedAt == "" && len(s.Compare) > 0 {
+		ops = append(ops, CompareByText{Build: s})
+	}
+	before, after := s.ParallelChanges()
+	for _, st := range before {
+		ops = append(ops, Exec{Step: st})
+	}
+	ops = append(ops, Changes{Build: s})
+	for _, st := range after {
+		ops = append(ops, Exec{Step: st})
+	}
+	ops = append(ops, Exec{Step: s.AnalyzeChanges()})
+	if s.HardDeletes != "ignore" {
+		ops = append(ops, Count{SQL: s.CountGone(), Into: Deleted})
+	}
+	ops = append(ops, Exec{Step: s.Close(), Count: Closed}, Exec{Step: s.Insert()})
+	if s.HardDeletes == "new_record" {
+		ops = append(ops, Exec{Step: s.InsertDeleted(), Count: Markers})
+	}
+	return s, append(ops, Finish{On: s.Target, Kind: "table", Indexes: true}), nil
+}
+
+// UpdateResult is the row count and the response of a later build, from
+// the counts its ops kept.
+func UpdateResult(c map[Counter]int64) (int64, string) {
+	inserted := c[Inserted] - c[Deleted]
+	closed := c[Closed] - c[Deleted]
+	return inserted + c[Markers], fmt.Sprintf("SCD2 %d new, %d changed, %d deleted", inserted-closed, closed, c[Deleted])
+}
+
+// sameKey refuses a unique_key other than the one the dimension was built
+// with, which its history index records (built): with another key every
+// entity would get a second current version. A dimension without that
+// index (dropped by hand) is not checked.
+func (s SCD2) sameKey(built []string) error {
+	if len(built) == 0 {
+		return nil
+	}
+	want := append(slices.Clone(s.Keys), s.ValidFrom)
+	if slices.Equal(built, want) {
+		return nil
+	}
+	was := built
+	if len(was) > 0 && was[len(was)-1] == s.ValidFrom {
+		was = was[:len(was)-1]
+	}
+	return fmt.Errorf("%s was built with unique_key (%s) but the config now says (%s); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history",
+		s.Target, strings.Join(was, ", "), strings.Join(s.Keys, ", "))
+}
+
+// sameTypes refuses source columns whose type differs from the
+// dimension's, all of them in one error: their values would be cast into
+// the old type (losing precision, or failing), and then differ from the
+// source again at every build.
+func (s SCD2) sameTypes(src []Column, dim map[string]string) error {
+	var changed []string
+	for _, c := range src {
+		if t, ok := dim[c.Name]; ok && t != c.Type {
+			changed = append(changed, fmt.Sprintf("%q is %s in the dimension but %s in the model's query", c.Name, t, c.Type))
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("column types changed since %s was built: %s. Cast them in the model to the dimension's types, change the dimension's columns (alter table ... alter column ... type ...), or rebuild it with --full-refresh --full-refresh-scd2, which drops its history",
+		s.Target, strings.Join(changed, "; "))
+}
+
+// WithByText is the build with the Compare columns the database has no
+// equality for (see CompareByText).
+func (s SCD2) WithByText(cols []string) SCD2 {
+	s.ByText = cols
+	return s
+}
+
+// CheckKeys refuses a source whose unique key has a NULL or a duplicate,
+// before the dimension is touched: the unique index KeyIndex, under a
+// savepoint, checks for duplicates in one sort, and NULLs are then found
+// through it (NullKeys); only when the index fails does DuplicateKey run,
+// to name a duplicated key.
+type CheckKeys struct {
+	op
+	Build SCD2
+}
+
+// keySavepoint is what the key check can roll back to.
+const keySavepoint = "strata_scd2_keys"
+
+// Savepoint starts the key check.
+func (CheckKeys) Savepoint() Step { return Step{SQL: "savepoint " + keySavepoint, Body: -1} }
+
+// Rollback returns to the savepoint after the index failed.
+func (CheckKeys) Rollback() Step { return Step{SQL: "rollback to " + keySavepoint, Body: -1} }
+
+// CompareByText finds the compared columns the database has no equality for
+// between source and dimension: one probe of them all, planned without
+// reading a row, and only when it fails (SQLSTATE 42883) one per column,
+// each under a savepoint, since a failed statement aborts the transaction.
+type CompareByText struct {
+	op
+	Build SCD2
+}
+
+const compareSavepoint = "strata_scd2_compare"
+
+// Probe is the savepoint and the probe of cols.
+func (c CompareByText) Probe(cols []string) []Step {
+	return []Step{{SQL: "savepoint " + compareSavepoint, Body: -1}, {SQL: c.Build.CompareProbe(cols), Body: -1}}
+}
+
+// Undo ends the probe: back to the savepoint when it failed, then released.
+func (CompareByText) Undo(failed bool) []Step {
+	undo := []Step{{SQL: "release " + compareSavepoint, Body: -1}}
+	if failed {
+		undo = append([]Step{{SQL: "rollback to " + compareSavepoint, Body: -1}}, undo...)
+	}
+	return undo
+}
+
+// Changes runs Build's Changes with the ByText columns CompareByText found;
+// its row count is Inserted.
+type Changes struct {
+	op
+	Build SCD2
+}
+
+// Count reads a count with a query and keeps it.
+type Count struct {
+	op
+	SQL  string
+	Into Counter
+}
+
+// CreateResult is the row count and the response of a build from scratch,
+// from the counts its ops kept; rebuilt: the dimension was there
+// (--full-refresh), and its history is dropped.
+func CreateResult(c map[Counter]int64, rebuilt bool) (int64, string) {
+	response := fmt.Sprintf("SCD2 %d new", c[Staged])
+	if rebuilt {
+		response += " (rebuilt: history dropped)"
+	}
+	return c[Staged], response
 }

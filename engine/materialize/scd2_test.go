@@ -316,7 +316,8 @@ func TestSCD2Errors(t *testing.T) {
 			return d
 		}(), nil, `the model's query has a column "strata_row", a name strata uses while it builds an scd2 dimension; rename it; the model's query has a column "strata_gone", a name strata uses while it builds an scd2 dimension; rename it (the query has: tenant, id, name, updated_at, strata_gone, strata_row)`},
 	} {
-		err := tc.d.CheckSource(tc.checkCols)
+		tc.d.CheckCols = tc.checkCols
+		err := tc.d.CheckSource()
 		got := ""
 		if err != nil {
 			got = err.Error()

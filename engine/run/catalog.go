@@ -3,79 +3,16 @@ package run
 import (
 	"context"
 	"slices"
-	"sync"
-
-	"strata/engine/pgname"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
 )
 
-// catalog is what the run knows about the relations in the schemas its
-// models are built in: read once when the first model is built, then kept up
-// to date as models are built, so a model costs no catalog round trips.
-//
-// It can be stale only where someone else changes the database during the
-// run; every decision taken from it fails safe: create or replace on a relation
-// that turned out not to be a view, or a drop without cascade of a relation
-// that turned out to have dependents, is refused by PostgreSQL in a
-// transaction that then rolls back, and the build takes the path that reads
-// the catalog itself.
-type catalog struct {
-	mu                sync.Mutex
-	schemas           map[string]bool
-	rels              map[pgname.Rel]relState
-	defaultPrivileges bool
-}
-
-// relState is a relation as the catalog knows it. known=false: it changed
-// during the run in ways not tracked here, so ask the database.
-type relState struct {
-	postgres.RelInfo
-	exists, known bool
-}
-
-func (c *catalog) get(r pgname.Rel) relState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.schemas[r.Schema] {
-		return relState{}
-	}
-	s, ok := c.rels[r]
-	if !ok {
-		return relState{known: true}
-	}
-	return s
-}
-
-func (c *catalog) set(r pgname.Rel, s relState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.rels[r] = s
-}
-
-// built records that r is now a relation of kind built by strata; what else
-// it holds (privileges, comment) is left for the database to say.
-func (c *catalog) built(r pgname.Rel, kind string) {
-	c.set(r, relState{RelInfo: postgres.RelInfo{Kind: kind}, exists: true})
-}
-
-// gone records that r no longer exists.
-func (c *catalog) gone(r pgname.Rel) { c.set(r, relState{known: true}) }
-
-// readBy records that a view now reads r.
-func (c *catalog) readBy(r pgname.Rel) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.rels[r]; ok {
-		s.HasDependents = true
-		c.rels[r] = s
-	}
-}
-
-// catalog returns the run's snapshot, reading it on first use (and again
-// after a failed read).
-func (e *Executor) catalog(ctx context.Context) (*catalog, error) {
+// catalog returns what the run knows of the schemas its models are built
+// in, reading it on first use (and again after a failed read).
+func (e *Executor) catalog(ctx context.Context) (*postgres.Catalog, error) {
 	e.catMu.Lock()
 	defer e.catMu.Unlock()
 	if e.cat != nil {
@@ -92,14 +29,41 @@ func (e *Executor) catalog(ctx context.Context) (*catalog, error) {
 		schemas = append(schemas, s)
 	}
 	slices.Sort(schemas)
-	snap, err := postgres.Snapshot(ctx, e.DB.Pool, schemas)
+	c, err := postgres.ReadCatalog(ctx, e.DB.Pool, schemas)
 	if err != nil {
 		return nil, err
 	}
-	c := &catalog{schemas: seen, rels: map[pgname.Rel]relState{}, defaultPrivileges: snap.DefaultPrivileges}
-	for r, info := range snap.Rels {
-		c.rels[r] = relState{RelInfo: info, exists: true, known: true}
-	}
 	e.cat = c
 	return c, nil
+}
+
+// observe is what the run knows of a model's relation and its temporary
+// twin before the build. Whether to build incrementally or refresh is
+// decided on what is there now, not on what was there when the run started,
+// so the kind of relation there is then asked of the database.
+func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manifest.Node) (materialize.Observed, error) {
+	target := cat.Get(n.Relation)
+	o := materialize.Observed{
+		Existing:          target.Kind,
+		Target:            state(target),
+		Temp:              state(cat.Get(n.Relation.In(pgname.Temp(n.Relation.Name)))),
+		DefaultPrivileges: cat.DefaultPrivileges,
+	}
+	if mat := n.Config.Materialized; mat == "incremental" || mat == "materialized_view" || !target.Known {
+		var err error
+		if o.Existing, err = postgres.RelKind(ctx, e.DB.Pool, n.Relation); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// state is what the catalog knows of a relation, as plans read it.
+func state(s postgres.RelState) materialize.State {
+	return materialize.State{Known: s.Known, Exists: s.Exists, Kind: s.Kind, Privileges: s.Privileges, Comment: s.Comment, HasDependents: s.HasDependents}
+}
+
+// modelOf is what a plan needs of a model node.
+func modelOf(n *manifest.Node) materialize.Model {
+	return materialize.Model{Rel: n.Relation, Config: n.Config, Description: n.Description}
 }

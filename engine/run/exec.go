@@ -37,7 +37,7 @@ type Executor struct {
 
 	schemas sync.Map
 	catMu   sync.Mutex
-	cat     *catalog
+	cat     *postgres.Catalog
 	files   files
 }
 
@@ -78,8 +78,7 @@ func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
 	}
 	if _, err := e.DB.Pool.Exec(ctx, materialize.CreateSchema(schema).SQL); err != nil {
 		// Two workers creating one schema at once may collide; the schema then exists.
-		var kind string
-		if e.DB.Pool.QueryRow(ctx, "select 'x' from pg_namespace where nspname = $1", schema).Scan(&kind) != nil {
+		if ok, err2 := postgres.SchemaExists(ctx, e.DB.Pool, schema); err2 != nil || !ok {
 			return fmt.Errorf("creating schema %s: %w", schema, err)
 		}
 	}
@@ -109,7 +108,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	// other swap waits for those. A pre_hook may lock what a swap needs, so
 	// the lock comes before it (taking it again later is free).
 	swap := func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, swapLock.SQL)
+		_, err := tx.Exec(ctx, materialize.Lock(pgname.SwapLock).SQL)
 		return err
 	}
 	opts.BeforeSwap = swap
@@ -135,14 +134,14 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			if err := e.seedPreHooks(ctx, tx, n); err != nil {
 				return err
 			}
-			return e.afterBuild(ctx, tx, n, "table", false)
+			return e.finishSeed(ctx, tx, n, false)
 		})
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
 		if res.Appended {
 			r.Response = "APPEND " + strconv.FormatInt(res.AppendedRows, 10)
 		}
-		err = e.afterBuild(ctx, conn.Conn(), n, "table", true)
+		err = e.finishSeed(ctx, conn.Conn(), n, true)
 	}
 	if err != nil {
 		return fail(r, err)

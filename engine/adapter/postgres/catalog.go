@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"strata/engine/pgname"
 )
@@ -17,13 +18,76 @@ type RelInfo struct {
 	HasDependents bool // a view or materialized view reads it
 }
 
-// Catalog is a snapshot of the relations in some schemas.
+// Catalog is what a run knows about the relations in the schemas its
+// models are built in: read once, when the first model is built, then kept
+// up to date as models are built, so that a model costs no catalog round
+// trips.
+//
+// It can be stale only where someone else changes the database during the
+// run; every decision taken from it must fail safe: create or replace on a
+// relation that turned out not to be a view, or a drop without cascade of a
+// relation that turned out to have dependents, is refused by PostgreSQL in
+// a transaction that then rolls back, and the build takes the path that
+// reads the catalog itself.
 type Catalog struct {
-	Rels map[pgname.Rel]RelInfo
+	mu      sync.Mutex
+	schemas map[string]bool
+	rels    map[pgname.Rel]RelState
 	// DefaultPrivileges: ALTER DEFAULT PRIVILEGES gives the current role's new
 	// relations in these schemas privileges, so a fresh relation's privileges
 	// are not known without asking.
 	DefaultPrivileges bool
+}
+
+// RelState is a relation as the catalog knows it. Known false: it is in a
+// schema the catalog did not read, or it changed during the run in ways not
+// tracked here, so ask the database.
+type RelState struct {
+	RelInfo
+	Exists, Known bool
+}
+
+// Get returns what the catalog knows of r.
+func (c *Catalog) Get(r pgname.Rel) RelState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.schemas[r.Schema] {
+		return RelState{}
+	}
+	s, ok := c.rels[r]
+	if !ok {
+		return RelState{Known: true}
+	}
+	return s
+}
+
+func (c *Catalog) set(r pgname.Rel, s RelState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rels[r] = s
+}
+
+// Forget records that r may have changed (a transaction that built it
+// rolled back, so a leftover, if any, is still there).
+func (c *Catalog) Forget(r pgname.Rel) { c.set(r, RelState{}) }
+
+// Built records that r is now a relation of kind built by strata; what else
+// it holds (privileges, comment) is left for the database to say.
+func (c *Catalog) Built(r pgname.Rel, kind string) {
+	c.set(r, RelState{RelInfo: RelInfo{Kind: kind}, Exists: true})
+}
+
+// Gone records that r no longer exists.
+func (c *Catalog) Gone(r pgname.Rel) { c.set(r, RelState{Known: true}) }
+
+// ReadBy records that a view now reads r.
+func (c *Catalog) ReadBy(r pgname.Rel) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.rels[r]; ok {
+		s.HasDependents = true
+		c.rels[r] = s
+	}
 }
 
 func kindOf(relkind string) string {
@@ -42,9 +106,9 @@ func kindOf(relkind string) string {
 	return "other"
 }
 
-// Snapshot reads, in two queries, every relation of schemas with its kind,
-// privileges, comment and whether views depend on it.
-func Snapshot(ctx context.Context, q Querier, schemas []string) (*Catalog, error) {
+// ReadCatalog reads, in two queries, every relation of schemas with its
+// kind, privileges, comment and whether views depend on it.
+func ReadCatalog(ctx context.Context, q Querier, schemas []string) (*Catalog, error) {
 	rows, err := q.Query(ctx, `
 select n.nspname, c.relname, c.relkind::text,
   coalesce((select json_agg(json_build_array(a.privilege_type, case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end)
@@ -59,7 +123,10 @@ where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
-	cat := &Catalog{Rels: map[pgname.Rel]RelInfo{}}
+	cat := &Catalog{schemas: map[string]bool{}, rels: map[pgname.Rel]RelState{}}
+	for _, s := range schemas {
+		cat.schemas[s] = true
+	}
 	for rows.Next() {
 		var r pgname.Rel
 		var kind string
@@ -74,7 +141,7 @@ where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 			rows.Close()
 			return nil, fmt.Errorf("reading the catalog: %w", err)
 		}
-		cat.Rels[r] = info
+		cat.rels[r] = RelState{RelInfo: info, Exists: true, Known: true}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)

@@ -242,3 +242,27 @@ func Transient(err error) bool {
 	var ne net.Error
 	return pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
+
+// SchemaExists reports whether schema exists.
+func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, "select exists (select from pg_namespace where nspname = $1)", schema).Scan(&ok)
+	return ok, err
+}
+
+// RowEstimate is the planner's estimate of the rows of r and of its
+// partitions (pg_class.reltuples; 0 for what was never analyzed).
+func RowEstimate(ctx context.Context, q Querier, r pgname.Rel) (float64, error) {
+	var estimate float64
+	err := q.QueryRow(ctx, `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 from pg_class c
+		where c.oid = $1::regclass or c.oid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`, r.Quoted()).Scan(&estimate)
+	return estimate, err
+}
+
+// Populated reports whether the materialized view r holds data (it was not
+// created or refreshed with no data).
+func Populated(ctx context.Context, q Querier, r pgname.Rel) (bool, error) {
+	var populated bool
+	err := q.QueryRow(ctx, "select relispopulated from pg_class where oid = to_regclass($1)", r.Quoted()).Scan(&populated)
+	return populated, err
+}
