@@ -80,9 +80,21 @@ func TestSQLErrors(t *testing.T) {
 		{Spec{Kind: "recency", Relation: "r", Args: map[string]any{"field": "f", "max_age": "soon"}}, `expected a duration such as 30m, 24h or 7d, got "soon"`},
 		{Spec{Kind: "relationships", Relation: "r", Column: "c", Args: map[string]any{"to": "p"}, Resolve: resolve}, "relationships needs field"},
 		{Spec{Kind: "nope", Relation: "r"}, `unknown test "nope"`},
+		{Spec{Kind: "unique", Relation: "r"}, "test unique needs a column"},
+		{Spec{Kind: "accepted_values", Relation: "r", Column: "c", Args: map[string]any{"values": []any{}}}, "accepted_values needs a non-empty list of values"},
+		{Spec{Kind: "relationships", Relation: "r", Column: "c", Args: map[string]any{"field": "id"}, Resolve: resolve}, "relationships needs to"},
+		{Spec{Kind: "relationships", Relation: "r", Column: "c", Args: map[string]any{"to": "p", "field": "id"}}, `cannot resolve "p"`},
+		{Spec{Kind: "expression_is_true", Relation: "r", Args: map[string]any{"expression": 1}}, "expression_is_true needs an expression"},
+		{Spec{Kind: "unique_combination", Relation: "r", Args: map[string]any{"columns": []any{}}}, "unique_combination needs columns"},
+		{Spec{Kind: "equal_row_count", Relation: "r", Args: map[string]any{}, Resolve: resolve}, "equal_row_count needs to"},
+		{Spec{Kind: "row_count", Relation: "r", Args: map[string]any{}}, "row_count needs min, max or both"},
+		{Spec{Kind: "recency", Relation: "r", Args: map[string]any{"field": "f"}}, `expected a duration such as 30m, 24h or 7d, got ""`},
+		{Spec{Kind: "freshness", Relation: "r", Args: map[string]any{"field": "f"}}, "freshness needs warn_after or error_after"},
+		{Spec{Kind: "freshness", Relation: "r", Args: map[string]any{"field": "f", "warn_after": "1w"}}, `expected a duration such as 30m, 24h or 7d, got "1w"`},
+		{Spec{Kind: "freshness", Relation: "r", Args: map[string]any{"field": "f", "error_after": "d"}}, `expected a duration such as 30m, 24h or 7d, got "d"`},
 	}
 	for _, c := range cases {
-		if _, err := SQL(c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := SQL(c.spec); err == nil || err.Error() != c.want {
 			t.Errorf("%s: got %v, want %q", c.spec.Kind, err, c.want)
 		}
 	}

@@ -124,3 +124,131 @@ func TestTestsRecordTheirMacros(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinTestChecks pins every problem the loader and the manifest
+// report about a built-in generic test's arguments, with its exact text and
+// in order: the loader's (a missing argument, a column test on a model, an
+// empty values list) and the manifest's (each argument's type, a name that
+// is not a model or seed). Some problems are reported twice, by the loader
+// and by the manifest, as they were before the test kinds had one registry.
+func TestBuiltinTestChecks(t *testing.T) {
+	const duration = "expected a duration such as 30m, 24h or 7d, got "
+	cases := []struct {
+		name     string
+		onColumn bool // under the column v's tests:, else the model's
+		test     string
+		want     []string
+	}{
+		{"fine on a column", true, "not_null: {severity: warn}", nil},
+		{"fine on a model", false, "recency: {field: at, max_age: 7d}", nil},
+		{"column test on a model", false, "not_null",
+			[]string{"test not_null belongs under a column's tests: (it checks one column)"}},
+		{"unknown argument", true, "unique: {valus: 1}",
+			[]string{`unknown key "valus" in test unique (did you mean "tags"?)`}},
+		{"unknown kind", true, "not_nul",
+			[]string{`unknown test "not_nul" (expected a built-in test or a macro named "test_not_nul") (did you mean "not_null"?)`}},
+		{"accepted_values missing values", true, "accepted_values",
+			[]string{`test accepted_values needs the argument "values"`}},
+		{"accepted_values empty values", true, "accepted_values: {values: []}",
+			[]string{"accepted_values: values must be a non-empty list", "test accepted_values: values must be a non-empty list"}},
+		{"accepted_values values not a list, quote not a bool", true, "accepted_values: {values: 3, quote: 1}",
+			[]string{"accepted_values: values must be a non-empty list", "test accepted_values: quote must be true or false"}},
+		{"accepted_values nested value", true, "accepted_values: {values: [1, [2]]}",
+			[]string{"test accepted_values: values must be plain values, got [2]"}},
+		{"accepted_values null value", true, "accepted_values: {values: [1, null]}",
+			[]string{"test accepted_values: values must be plain values, got <nil>"}},
+		{"relationships missing field", true, "relationships: {to: m}",
+			[]string{`test relationships needs the argument "field"`}},
+		{"relationships field not a string", true, "relationships: {to: m, field: [id]}",
+			[]string{"test relationships: field must be a string"}},
+		{"relationships to nothing", true, "relationships: {to: n, field: id}",
+			[]string{`test relationships: to: no model or seed is called "n" (did you mean "m"?)`}},
+		{"relationships to not a string", true, "relationships: {to: 1, field: id}",
+			[]string{`test relationships: to: no model or seed is called "" (did you mean "m"?)`}},
+		{"accepted_range without bounds", true, "accepted_range: {inclusive: false}",
+			[]string{"test accepted_range: needs min, max or both"}},
+		{"accepted_range max a list", true, "accepted_range: {min: 1, max: [2]}",
+			[]string{"test accepted_range: max must be a number, a date, a timestamp or a string, got [2]"}},
+		{"accepted_range inclusive not a bool", true, "accepted_range: {min: 1, inclusive: 'no'}",
+			[]string{"test accepted_range: inclusive must be true or false"}},
+		{"expression_is_true missing expression", false, "expression_is_true",
+			[]string{`test expression_is_true needs the argument "expression"`}},
+		{"expression_is_true expression not a string", false, "expression_is_true: {expression: [1]}",
+			[]string{"test expression_is_true: expression must be a string"}},
+		{"unique_combination missing columns", false, "unique_combination",
+			[]string{`test unique_combination needs the argument "columns"`, "test unique_combination: columns must be a non-empty list of column names"}},
+		{"unique_combination columns not a list", false, "unique_combination: {columns: a}",
+			[]string{"test unique_combination: columns must be a non-empty list of column names"}},
+		{"unique_combination column not a name", false, "unique_combination: {columns: [a, [b]]}",
+			[]string{"test unique_combination: columns must be a list of column names"}},
+		{"equal_row_count missing to", false, "equal_row_count",
+			[]string{`test equal_row_count needs the argument "to"`}},
+		{"equal_row_count to nothing", false, "equal_row_count: {to: x}",
+			[]string{`test equal_row_count: to: no model or seed is called "x" (did you mean "m"?)`}},
+		{"row_count min a list", false, "row_count: {min: [1]}",
+			[]string{"test row_count: min must be a number"}},
+		{"row_count max a bool", false, "row_count: {max: true}",
+			[]string{"test row_count: max must be a number"}},
+		{"row_count without bounds", false, "row_count", nil}, // compile reports it
+		{"recency missing max_age", false, "recency: {field: at}",
+			[]string{`test recency needs the argument "max_age"`, "test recency: max_age: " + duration + `""`}},
+		{"recency field not a string", false, "recency: {field: [at], max_age: 1h}",
+			[]string{"test recency: field must be a string"}},
+		{"recency max_age not a duration", false, "recency: {field: at, max_age: soon}",
+			[]string{"test recency: max_age: " + duration + `"soon"`}},
+		{"recency max_age negative", false, "recency: {field: at, max_age: -1h}",
+			[]string{"test recency: max_age: " + duration + `"-1h"`}},
+		{"recency max_age a number", false, "recency: {field: at, max_age: 24}",
+			[]string{"test recency: max_age: " + duration + `""`}},
+		// freshness is made from a source's freshness:; written by hand it
+		// is not checked until compile.
+		{"freshness by hand", false, "freshness: {field: at, warn_after: soon, to_be: 1}", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			yml := "models:\n  - name: m\n    tests:\n      - " + c.test + "\n"
+			if c.onColumn {
+				yml = "models:\n  - name: m\n    columns:\n      - name: v\n        tests:\n          - " + c.test + "\n"
+			}
+			fsys := fstest.MapFS{
+				"project.yaml": {Data: []byte("name: p\n")},
+				"models/m.sql": {Data: []byte("select 1 as v, now() as at")},
+				"models/m.yml": {Data: []byte(yml)},
+			}
+			p, diags := project.Load(fsys)
+			if p == nil {
+				t.Fatal(diags)
+			}
+			_, d := Build(p, Target{Name: "dev", Type: "local", Schema: "tgt"})
+			diags = append(diags, d...)
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.Msg)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got problems\n%q\nwant\n%q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestSourceFreshnessDurations: a source's freshness durations are checked
+// as the loader reads them, with the message of a test's max_age.
+func TestSourceFreshnessDurations(t *testing.T) {
+	fsys := fstest.MapFS{
+		"project.yaml": {Data: []byte("name: p\n")},
+		"models/s.yml": {Data: []byte("sources:\n  - name: crm\n    loaded_at_field: at\n    freshness: {warn_after: 12x, error_after: -1d}\n    tables:\n      - name: a\n")},
+	}
+	_, diags := project.Load(fsys)
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Error())
+	}
+	want := []string{
+		`models/s.yml:4:29: warn_after: expected a duration such as 30m, 24h or 7d, got "12x"`,
+		`models/s.yml:4:47: error_after: expected a duration such as 30m, 24h or 7d, got "-1d"`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got problems\n%q\nwant\n%q", got, want)
+	}
+}
