@@ -203,7 +203,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 		}
 		return dep.Relation.Quoted(), nil
 	}
-	if _, builtin := builtinKinds[ti.Kind]; builtin {
+	if datatest.Lookup(ti.Kind) != nil {
 		sql, err := datatest.SQL(datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve})
 		if err != nil {
 			return Result{}, err
@@ -212,9 +212,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	}
 	// A custom generic test: the macro test_<kind>.
 	macro := "test_" + ti.Kind
-	if n.Config.Where != "" {
-		rel = fmt.Sprintf("(select * from %s where %s) as strata_filtered", rel, n.Config.Where)
-	}
+	rel = datatest.Filtered(rel, n.Config.Where)
 	tp, diags := c.M.Macros.Parse(n.Path+"#"+n.Name, fmt.Sprintf("{{ include %q . }}", macro))
 	if err := diags.Err(); err != nil {
 		return Result{}, err
@@ -230,10 +228,6 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	}
 	return Result{SQL: withCTEs(sql, eph), Reads: reads}, nil
 }
-
-var builtinKinds = map[string]bool{"not_null": true, "unique": true, "accepted_values": true, "relationships": true,
-	"accepted_range": true, "expression_is_true": true, "unique_combination": true, "equal_row_count": true,
-	"row_count": true, "not_empty": true, "recency": true, "freshness": true}
 
 // Hook renders an on-run-start/on-run-end or pre/post hook.
 func (c *Compiler) Hook(name, sql string, this string) (string, error) {

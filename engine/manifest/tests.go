@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
+	"strata/engine/datatest"
 	"strata/engine/diag"
 	"strata/engine/internal/par"
 	"strata/engine/project"
@@ -101,7 +101,7 @@ func (m *Manifest) buildTests(diags *diag.List) {
 		n.Config, n.ConfigPos = resolve([]project.Layer{layer}, diags)
 		n.Config.Materialized = ""
 		if n.Config.Severity == "" {
-			n.Config.Severity = "error"
+			n.Config.Severity = datatest.DefaultSeverity
 		}
 		n.DependsOn = m.deps(tp, diags)
 		n.TestInfo = &TestInfo{Kind: "singular"}
@@ -117,7 +117,7 @@ func (m *Manifest) buildTests(diags *diag.List) {
 // counts in the test's checksum. Built-in tests use none. cache keeps the
 // answer per kind: a project may have thousands of tests of one kind.
 func (m *Manifest) customTestMacros(kind string, cache map[string][]string) []string {
-	if _, builtin := project.GenericTests[kind]; builtin || kind == "freshness" {
+	if datatest.Lookup(kind) != nil {
 		return nil
 	}
 	if macros, ok := cache[kind]; ok {
@@ -146,7 +146,7 @@ type macroReads struct {
 // argument. It returns false when it reported one. A macro that uses its
 // data whole (range over it, pass it on) might read anything: no check.
 func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macroReads, diags *diag.List) bool {
-	if _, builtin := project.GenericTests[spec.Kind]; builtin || spec.Kind == "freshness" {
+	if datatest.Lookup(spec.Kind) != nil {
 		return true
 	}
 	reads, ok := cache[spec.Kind]
@@ -159,7 +159,7 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 	}
 	var read []string // the arguments it reads, not the data strata gives every test
 	for f := range reads.fields {
-		if !contains(customTestData, f) {
+		if !contains(datatest.CustomFields, f) {
 			read = append(read, f)
 		}
 	}
@@ -180,9 +180,6 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 	return ok
 }
 
-// customTestData are the names every custom generic test macro gets (datatest.CustomData).
-var customTestData = []string{"relation", "column", "column_name", "model"}
-
 func sortedArgs(args map[string]any) []string {
 	keys := make([]string, 0, len(args))
 	for k := range args {
@@ -202,14 +199,11 @@ type addedTest struct {
 // addTest adds the node of a generic test (without its checksum: see
 // buildTests) and returns it; nil when the test has a problem, reported in diags.
 func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diags *diag.List) *Node {
-	_, builtin := project.GenericTests[spec.Kind]
-	if !builtin && spec.Kind != "freshness" {
+	kind := datatest.Lookup(spec.Kind)
+	if kind == nil {
 		macro := "test_" + spec.Kind
 		if m.Macros.File(macro) == "" {
-			known := make([]string, 0, len(project.GenericTests))
-			for k := range project.GenericTests {
-				known = append(known, k)
-			}
+			known := datatest.Names()
 			for _, name := range m.Macros.Names() {
 				if strings.HasPrefix(name, "test_") {
 					known = append(known, strings.TrimPrefix(name, "test_"))
@@ -247,10 +241,10 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 	n.Config, n.ConfigPos = resolve([]project.Layer{spec.Config}, diags)
 	n.Config.Materialized = ""
 	if n.Config.Severity == "" {
-		n.Config.Severity = "error"
+		n.Config.Severity = datatest.DefaultSeverity
 	}
 	deps := map[string]bool{on.ID: true}
-	for _, arg := range []string{"to"} {
+	for _, arg := range datatest.RefArgs(spec.Kind) {
 		v, ok := spec.Args[arg]
 		if !ok {
 			continue
@@ -264,9 +258,11 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 		}
 		deps[target.ID] = true
 	}
-	if err := checkArgs(spec); err != nil {
-		diags.Errorf(spec.Pos, "test %s: %v", spec.Kind, err)
-		return nil
+	if kind != nil {
+		if err := kind.CheckArgs(spec.Args); err != nil {
+			diags.Errorf(spec.Pos, "test %s: %v", spec.Kind, err)
+			return nil
+		}
 	}
 	for d := range deps {
 		n.DependsOn = append(n.DependsOn, d)
@@ -303,110 +299,6 @@ func checkTestName(name string) error {
 		return fmt.Errorf("test name %q is not a file name (expected no /, \\, NUL, and not . or ..)", name)
 	case len(name) > maxTestName:
 		return fmt.Errorf("test name is %d bytes long (expected at most %d, so that its file name fits)", len(name), maxTestName)
-	}
-	return nil
-}
-
-// checkArgs checks the types of a built-in test's arguments.
-func checkArgs(spec *project.TestSpec) error {
-	a := spec.Args
-	isStr := func(k string) error {
-		if v, ok := a[k]; ok {
-			if _, ok := v.(string); !ok {
-				return fmt.Errorf("%s must be a string", k)
-			}
-		}
-		return nil
-	}
-	isNum := func(k string) error {
-		if v, ok := a[k]; ok {
-			switch v.(type) {
-			case int, int64, float64, string:
-				return nil
-			}
-			return fmt.Errorf("%s must be a number", k)
-		}
-		return nil
-	}
-	// A bound of accepted_range may be a date, a timestamp or a string as
-	// well as a number: it is compared with a column of that type.
-	isBound := func(k string) error {
-		if v, ok := a[k]; ok {
-			switch v.(type) {
-			case int, int64, float64, string, time.Time:
-				return nil
-			}
-			return fmt.Errorf("%s must be a number, a date, a timestamp or a string, got %v", k, v)
-		}
-		return nil
-	}
-	switch spec.Kind {
-	case "accepted_values":
-		if v, ok := a["quote"]; ok {
-			if _, ok := v.(bool); !ok {
-				return fmt.Errorf("quote must be true or false")
-			}
-		}
-		if _, present := a["values"]; !present {
-			return nil // reported by the loader as a missing argument
-		}
-		vals, ok := a["values"].([]any)
-		if !ok || len(vals) == 0 {
-			return fmt.Errorf("values must be a non-empty list")
-		}
-		for _, v := range vals {
-			switch v.(type) {
-			case map[string]any, []any, nil:
-				return fmt.Errorf("values must be plain values, got %v", v)
-			}
-		}
-	case "relationships":
-		if err := isStr("to"); err != nil {
-			return err
-		}
-		return isStr("field")
-	case "accepted_range":
-		if _, ok := a["min"]; !ok {
-			if _, ok := a["max"]; !ok {
-				return fmt.Errorf("needs min, max or both")
-			}
-		}
-		if err := isBound("min"); err != nil {
-			return err
-		}
-		if err := isBound("max"); err != nil {
-			return err
-		}
-		if v, ok := a["inclusive"]; ok {
-			if _, ok := v.(bool); !ok {
-				return fmt.Errorf("inclusive must be true or false")
-			}
-		}
-	case "expression_is_true":
-		return isStr("expression")
-	case "unique_combination":
-		cols, ok := a["columns"].([]any)
-		if !ok || len(cols) == 0 {
-			return fmt.Errorf("columns must be a non-empty list of column names")
-		}
-		for _, c := range cols {
-			if _, ok := c.(string); !ok {
-				return fmt.Errorf("columns must be a list of column names")
-			}
-		}
-	case "row_count":
-		if err := isNum("min"); err != nil {
-			return err
-		}
-		return isNum("max")
-	case "recency":
-		if err := isStr("field"); err != nil {
-			return err
-		}
-		s, _ := a["max_age"].(string)
-		if _, err := project.ParseDuration(s); err != nil {
-			return fmt.Errorf("max_age: %v", err)
-		}
 	}
 	return nil
 }

@@ -1,12 +1,12 @@
 package project
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"strata/engine/datatest"
 	"strata/engine/diag"
 )
 
@@ -39,21 +39,6 @@ func (d *decoder) named(f map[string]field, item *yaml.Node, format string, args
 		d.errorf(item, format, args...)
 	}
 	return nf, ok
-}
-
-// GenericTests are the built-in generic tests and their arguments (required ones first, then optional).
-var GenericTests = map[string]struct{ Required, Optional []string }{
-	"not_null":           {},
-	"unique":             {},
-	"not_empty":          {},
-	"accepted_values":    {Required: []string{"values"}, Optional: []string{"quote"}},
-	"relationships":      {Required: []string{"to", "field"}},
-	"accepted_range":     {Optional: []string{"min", "max", "inclusive"}},
-	"expression_is_true": {Required: []string{"expression"}},
-	"unique_combination": {Required: []string{"columns"}},
-	"equal_row_count":    {Required: []string{"to"}},
-	"row_count":          {Optional: []string{"min", "max"}},
-	"recency":            {Required: []string{"field", "max_age"}},
 }
 
 // resourceDoc is a models: or seeds: entry of a YAML file, decoded but not
@@ -249,10 +234,13 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 		d.errorf(n, "a test must be a name or a mapping, got %s", kindName(n))
 		return nil
 	}
-	spec, builtin := GenericTests[t.Kind]
+	// A kind the registry does not know (or makes itself) is a custom
+	// generic test: its macro says which arguments it reads (see manifest).
+	kind := datatest.Lookup(t.Kind)
+	builtin := kind != nil && !kind.Internal
 	var allowed []string
 	if builtin {
-		allowed = append(append(append(allowed, spec.Required...), spec.Optional...), TestConfigKeys...)
+		allowed = append(append(append(allowed, kind.Required()...), kind.Optional()...), TestConfigKeys...)
 		allowed = append(allowed, "config")
 	}
 	for k, fv := range d.mapping(argsNode, "test "+t.Kind, allowed...) {
@@ -276,21 +264,8 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 		t.ArgPos[k] = d.pos(fv.value)
 	}
 	if builtin {
-		for _, r := range spec.Required {
-			if _, ok := t.Args[r]; !ok {
-				d.errorf(n, "test %s needs the argument %q", t.Kind, r)
-			}
-		}
-		needsColumn := t.Kind == "not_null" || t.Kind == "unique" || t.Kind == "accepted_values" || t.Kind == "relationships" || t.Kind == "accepted_range"
-		if needsColumn && !onColumn {
-			d.errorf(n, "test %s belongs under a column's tests: (it checks one column)", t.Kind)
-		}
-		if t.Kind == "accepted_values" {
-			if l, ok := t.Args["values"].([]any); !ok || len(l) == 0 {
-				if _, present := t.Args["values"]; present {
-					d.errorf(n, "accepted_values: values must be a non-empty list")
-				}
-			}
+		for _, p := range kind.LoadProblems(t.Args, onColumn) {
+			d.errorf(n, "%s", p)
 		}
 	}
 	return t
@@ -384,7 +359,7 @@ func (d *decoder) freshness(n *yaml.Node) *Freshness {
 	for k, dst := range map[string]*string{"warn_after": &fr.WarnAfter, "error_after": &fr.ErrorAfter} {
 		if x, ok := f[k]; ok {
 			*dst = d.str(x.value, k)
-			if _, err := ParseDuration(*dst); err != nil {
+			if _, err := datatest.ParseDuration(*dst); err != nil {
 				d.errorf(x.value, "%s: %v", k, err)
 			}
 		}
@@ -476,18 +451,4 @@ func (d *decoder) checkChart(n *yaml.Node, c *Chart) {
 			d.errorf(n, "chart %q (%s) needs x: and y:", c.Title, c.Type)
 		}
 	}
-}
-
-// ParseDuration reads durations such as 30m, 24h, 7d.
-func ParseDuration(s string) (secs int64, err error) {
-	var n int64
-	var unit string
-	if _, err := fmt.Sscanf(s, "%d%s", &n, &unit); err != nil || n < 0 {
-		return 0, fmt.Errorf("expected a duration such as 30m, 24h or 7d, got %q", s)
-	}
-	mult := map[string]int64{"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("expected a duration such as 30m, 24h or 7d, got %q", s)
-	}
-	return n * mult, nil
 }

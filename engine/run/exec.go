@@ -14,6 +14,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
+	"strata/engine/datatest"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 	"strata/engine/pgname"
@@ -284,9 +285,9 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 		warnIf = "!=0"
 	}
 	level := ""
-	if n.TestInfo != nil && n.TestInfo.Kind == "freshness" && failures > 0 {
+	if k := testKind(n); k != nil && k.Level != "" && failures > 0 {
 		var lv string
-		if err := e.DB.Pool.QueryRow(ctx, "select level from ("+sql+") as f limit 1").Scan(&lv); err == nil {
+		if err := e.DB.Pool.QueryRow(ctx, "select "+pgname.Ident(k.Level)+" from ("+sql+") as f limit 1").Scan(&lv); err == nil {
 			level = lv
 		}
 	}
@@ -311,6 +312,15 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	return r
 }
 
+// testKind is the built-in kind of a generic test; nil for a custom
+// generic test or a singular one.
+func testKind(n *manifest.Node) *datatest.Kind {
+	if n.TestInfo == nil {
+		return nil
+	}
+	return datatest.Lookup(n.TestInfo.Kind)
+}
+
 func plural(n int64) string {
 	if n == 1 {
 		return ""
@@ -320,14 +330,11 @@ func plural(n int64) string {
 
 // sample shows a few offending values for the tests where they help most.
 func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) string {
-	if n.TestInfo == nil {
+	k := testKind(n)
+	if k == nil || k.Sample == "" {
 		return ""
 	}
-	col := map[string]string{"accepted_values": "value_field", "relationships": "from_field", "unique": "unique_field"}[n.TestInfo.Kind]
-	if col == "" {
-		return ""
-	}
-	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgname.Ident(col), sql))
+	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgname.Ident(k.Sample), sql))
 	if err != nil {
 		return ""
 	}

@@ -1,0 +1,528 @@
+package datatest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"strata/engine/pgname"
+)
+
+// kinds are the built-in generic tests of SPEC 5, one entry each: all that
+// the loader, the manifest, compile, the runner and docs/tests.md know about
+// a kind. They all ask this table; none of them names a kind.
+//
+// To add a kind: add its entry here (name, doc, whether it checks one
+// column, its arguments in the order they are checked, an example) and
+// write its SQL function below the table; then `go test ./engine/datatest
+// -update` writes its section of docs/tests.md. TestKindsAreComplete says
+// what an entry lacks. Custom generic tests (macros test_<name>) are not
+// here: a kind that is not in this table is one.
+var kinds = []Kind{
+	{
+		Name: "not_null", Column: true, SQL: notNullSQL,
+		Doc:     "Fails the rows where the column is NULL.",
+		Example: Example{Column: "order_id", Test: "not_null"},
+	},
+	{
+		Name: "unique", Column: true, SQL: uniqueSQL, Sample: "unique_field",
+		Doc:     "Fails each value found in more than one row (one failing row per value, with `n_records`). NULL is not a value: rows where the column is NULL pass.",
+		Example: Example{Column: "order_id", Test: "unique"},
+	},
+	{
+		Name: "accepted_values", Column: true, SQL: acceptedValuesSQL, Sample: "value_field",
+		Doc: "Fails each value of the column that is not in the list (one failing row per value, with `n_records`). As in dbt, NULL is ignored.",
+		Args: []Arg{
+			{Name: "quote", Type: typeBool, Doc: "compare as text (default `true`): `1` in the list matches the text `'1'`; `false` writes numbers and booleans as they are"},
+			{Name: "values", Type: typeValues, Required: true, Doc: "the values the column may hold"},
+		},
+		Example: Example{Column: "status", Test: "accepted_values: {values: [placed, shipped, delivered]}"},
+	},
+	{
+		Name: "relationships", Column: true, SQL: relationshipsSQL, Sample: "from_field",
+		Doc: "Fails each value of the column that no row of another model or seed holds in its field (one failing row per value, with `n_records`). Rows where the column is NULL pass.",
+		Args: []Arg{
+			{Name: "to", Type: typeRef, Required: true, Doc: "the model or seed holding the values; the test runs after it is built"},
+			{Name: "field", Type: typeString, Required: true, Doc: "its column holding the values"},
+		},
+		Example: Example{Column: "customer_id", Test: "relationships: {to: dim_customers, field: customer_id}"},
+	},
+	{
+		Name: "accepted_range", Column: true, SQL: acceptedRangeSQL,
+		Doc: "Fails the rows where the column is outside the range. Rows where the column is NULL pass.",
+		Args: []Arg{
+			{Name: "min", Type: typeBound, Doc: "the lowest value allowed"},
+			{Name: "max", Type: typeBound, Doc: "the highest value allowed"},
+			{Name: "inclusive", Type: typeBool, Doc: "whether min and max themselves are allowed (default `true`)"},
+		},
+		Check: func(args map[string]any) error {
+			_, hasMin := args["min"]
+			_, hasMax := args["max"]
+			if !hasMin && !hasMax {
+				return fmt.Errorf("needs min, max or both")
+			}
+			return nil
+		},
+		Example: Example{Column: "quantity", Test: "accepted_range: {min: 1, max: 1000}"},
+	},
+	{
+		Name: "expression_is_true", SQL: expressionIsTrueSQL,
+		Doc: "Fails the rows where the expression is false. On a column, the expression follows the column (`> 0`). As in dbt, a row where the expression is NULL passes: add `is true` or a `coalesce` to fail it.",
+		Args: []Arg{
+			{Name: "expression", Type: typeString, Required: true, Doc: "a SQL boolean expression over the row (on a column: what follows the column)"},
+		},
+		Example: Example{Test: "expression_is_true: {expression: \"total_amount >= 0\"}"},
+	},
+	{
+		Name: "unique_combination", SQL: uniqueCombinationSQL,
+		Doc: "Fails each combination of the columns found in more than one row (one failing row per combination, with `n_records`).",
+		Args: []Arg{
+			{Name: "columns", Type: typeColumns, Required: true, Doc: "the columns that together identify a row"},
+		},
+		Example: Example{Test: "unique_combination: {columns: [order_id, line_number]}"},
+	},
+	{
+		Name: "equal_row_count", SQL: equalRowCountSQL,
+		Doc: "Fails when the model does not have as many rows as another model or seed (one failing row with both counts).",
+		Args: []Arg{
+			{Name: "to", Type: typeRef, Required: true, Doc: "the model or seed to compare with; the test runs after it is built"},
+		},
+		Example: Example{Test: "equal_row_count: {to: stg_orders}"},
+	},
+	{
+		Name: "row_count", SQL: rowCountSQL,
+		Doc: "Fails when the model's number of rows is outside the bounds (one failing row with the count).",
+		Args: []Arg{
+			{Name: "min", Type: typeNumber, Doc: "the fewest rows allowed"},
+			{Name: "max", Type: typeNumber, Doc: "the most rows allowed"},
+		},
+		Example: Example{Test: "row_count: {min: 1}"},
+	},
+	{
+		Name: "not_empty", SQL: notEmptySQL,
+		Doc:     "Fails when the model has no rows.",
+		Example: Example{Test: "not_empty"},
+	},
+	{
+		Name: "recency", SQL: recencySQL,
+		Doc: "Fails when the newest value of a timestamp column is older than the age, or when there is none.",
+		Args: []Arg{
+			{Name: "field", Type: typeString, Required: true, Doc: "the timestamp column"},
+			{Name: "max_age", Type: typeDuration, Required: true, Doc: "how old the newest row may be"},
+		},
+		Example: Example{Test: "recency: {field: ordered_at, max_age: 7d}"},
+	},
+	{
+		Name: "freshness", SQL: freshnessSQL, Level: "level", Internal: true,
+		Doc: "strata writes this test for each source table with `freshness:` (and a `loaded_at_field`). It warns when the newest `loaded_at_field` is older than `warn_after` and fails when it is older than `error_after` or when the table has no rows.",
+		Args: []Arg{
+			{Name: "field", Type: typeString, Required: true, Doc: "the source table's `loaded_at_field`"},
+			{Name: "warn_after", Type: typeDuration, Doc: "from `freshness:`"},
+			{Name: "error_after", Type: typeDuration, Doc: "from `freshness:`"},
+		},
+		Example: Example{Test: "freshness: {field: _loaded_at, warn_after: 12h, error_after: 24h}"},
+	},
+}
+
+// DefaultSeverity is the severity of a test that sets none: every kind's,
+// custom generic and singular tests' too. A kind whose query says how bad
+// its failure is names that column in Kind.Level.
+const DefaultSeverity = "error"
+
+// Kind is a built-in generic test.
+type Kind struct {
+	Name string
+	// Doc says what the test checks, for docs/tests.md.
+	Doc string
+	// Column: the test checks one column, so it belongs under a column's
+	// tests: and its SQL needs the column.
+	Column bool
+	// Args are the kind's arguments in the order they are checked; the
+	// loader refuses any other key that is not test config.
+	Args []Arg
+	// Check checks the arguments together, before each is checked alone (nil: nothing to check).
+	Check func(args map[string]any) error
+	// SQL renders the query that returns the failing rows (a column test
+	// gets its column: SQL checks it is there).
+	SQL func(s Spec) (string, error)
+	// Sample is the column of the failing rows whose first values a failure
+	// message shows ("": none).
+	Sample string
+	// Level is the column of the failing rows that says warn or error,
+	// whatever the test's severity ("": the severity and thresholds decide).
+	Level string
+	// Internal: strata makes the tests of this kind itself (freshness, from
+	// a source table's freshness:). The loader does not know it as a
+	// built-in test, and its arguments, checked where strata reads them, are
+	// not checked again.
+	Internal bool
+	// Example is a use of the kind, for docs/tests.md; TestKindsAreComplete
+	// checks that it passes the checks and renders.
+	Example Example
+}
+
+// Arg is an argument of a built-in generic test.
+type Arg struct {
+	Name     string
+	Type     *Type
+	Required bool
+	Doc      string
+}
+
+// Example is a test as written in a YAML file.
+type Example struct {
+	Column string // the column whose tests: it is under; "" for the model's tests:
+	Test   string // the tests: entry
+}
+
+// Type is the type of an argument: its name in docs/tests.md and its check.
+type Type struct {
+	Name string
+	// check returns the problem with v, the argument name's value.
+	check func(name string, v any) error
+	// missing: a missing argument is checked too, as a nil value. It is
+	// then reported twice, by the loader as missing and by this check, as
+	// strata always did for columns and max_age.
+	missing bool
+	// loaded is the check the loader makes as it reads the test (nil: none).
+	loaded func(name string, v any) error
+}
+
+var (
+	typeString = &Type{Name: "string", check: checkString}
+	typeRef    = &Type{Name: "model or seed name", check: checkString}
+	typeBool   = &Type{Name: "`true` or `false`", check: func(name string, v any) error {
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s must be true or false", name)
+		}
+		return nil
+	}}
+	typeNumber = &Type{Name: "number", check: func(name string, v any) error {
+		switch v.(type) {
+		case int, int64, float64, string:
+			return nil
+		}
+		return fmt.Errorf("%s must be a number", name)
+	}}
+	// A bound may be a date, a timestamp or a string as well as a number: it
+	// is compared with a column of that type.
+	typeBound = &Type{Name: "number, date, timestamp or string", check: func(name string, v any) error {
+		switch v.(type) {
+		case int, int64, float64, string, time.Time:
+			return nil
+		}
+		return fmt.Errorf("%s must be a number, a date, a timestamp or a string, got %v", name, v)
+	}}
+	typeValues = &Type{Name: "list of values", loaded: checkNonEmptyList, check: func(name string, v any) error {
+		if err := checkNonEmptyList(name, v); err != nil {
+			return err
+		}
+		for _, x := range v.([]any) {
+			switch x.(type) {
+			case map[string]any, []any, nil:
+				return fmt.Errorf("%s must be plain values, got %v", name, x)
+			}
+		}
+		return nil
+	}}
+	typeColumns = &Type{Name: "list of column names", missing: true, check: func(name string, v any) error {
+		cols, ok := v.([]any)
+		if !ok || len(cols) == 0 {
+			return fmt.Errorf("%s must be a non-empty list of column names", name)
+		}
+		for _, c := range cols {
+			if _, ok := c.(string); !ok {
+				return fmt.Errorf("%s must be a list of column names", name)
+			}
+		}
+		return nil
+	}}
+	typeDuration = &Type{Name: "duration (`30m`, `24h`, `7d`)", missing: true, check: func(name string, v any) error {
+		s, _ := v.(string)
+		if _, err := ParseDuration(s); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		return nil
+	}}
+)
+
+func checkString(name string, v any) error {
+	if _, ok := v.(string); !ok {
+		return fmt.Errorf("%s must be a string", name)
+	}
+	return nil
+}
+
+func checkNonEmptyList(name string, v any) error {
+	if l, ok := v.([]any); !ok || len(l) == 0 {
+		return fmt.Errorf("%s must be a non-empty list", name)
+	}
+	return nil
+}
+
+// Lookup returns the built-in kind of that name, internal ones included;
+// nil for a custom generic test.
+func Lookup(name string) *Kind {
+	for i := range kinds {
+		if kinds[i].Name == name {
+			return &kinds[i]
+		}
+	}
+	return nil
+}
+
+// Names returns the names of the built-in kinds a project may use.
+func Names() []string {
+	var out []string
+	for _, k := range kinds {
+		if !k.Internal {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// RefArgs returns the arguments of a generic test of that kind that name a
+// model or seed the test depends on. For a custom generic test (and an
+// internal kind, whose arguments are not declared to the loader) that is
+// to, as in dbt.
+func RefArgs(kind string) []string {
+	k := Lookup(kind)
+	if k == nil || k.Internal {
+		return []string{"to"}
+	}
+	var out []string
+	for _, a := range k.Args {
+		if a.Type == typeRef {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// Required returns the names of the required arguments, in order.
+func (k *Kind) Required() []string { return k.argNames(true) }
+
+// Optional returns the names of the optional arguments, in order.
+func (k *Kind) Optional() []string { return k.argNames(false) }
+
+func (k *Kind) argNames(required bool) []string {
+	var out []string
+	for _, a := range k.Args {
+		if a.Required == required {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// LoadProblems returns what the loader reports about a test of this kind
+// as it reads it from YAML: a missing argument, a column test on a model's
+// tests:, an argument whose YAML is of the wrong shape.
+func (k *Kind) LoadProblems(args map[string]any, onColumn bool) []string {
+	var out []string
+	for _, r := range k.Required() {
+		if _, ok := args[r]; !ok {
+			out = append(out, fmt.Sprintf("test %s needs the argument %q", k.Name, r))
+		}
+	}
+	if k.Column && !onColumn {
+		out = append(out, fmt.Sprintf("test %s belongs under a column's tests: (it checks one column)", k.Name))
+	}
+	for _, a := range k.Args {
+		if v, ok := args[a.Name]; ok && a.Type.loaded != nil {
+			if err := a.Type.loaded(a.Name, v); err != nil {
+				out = append(out, fmt.Sprintf("%s: %v", k.Name, err))
+			}
+		}
+	}
+	return out
+}
+
+// CheckArgs returns the first problem with the arguments: Check, then each
+// argument's type in order.
+func (k *Kind) CheckArgs(args map[string]any) error {
+	if k.Internal {
+		return nil
+	}
+	if k.Check != nil {
+		if err := k.Check(args); err != nil {
+			return err
+		}
+	}
+	for _, a := range k.Args {
+		v, ok := args[a.Name]
+		if !ok && !a.Type.missing {
+			continue
+		}
+		if err := a.Type.check(a.Name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The SQL of each kind. Each returns the query whose rows are the failures;
+// a check here fails a test that the manifest's checks let through.
+
+func notNullSQL(s Spec) (string, error) {
+	return fmt.Sprintf("select * from %s where %s is null", s.from(""), s.col()), nil
+}
+
+func uniqueSQL(s Spec) (string, error) {
+	col := s.col()
+	return fmt.Sprintf("select %s as unique_field, count(*) as n_records from %s where %s is not null group by %s having count(*) > 1", col, s.from(""), col, col), nil
+}
+
+func acceptedValuesSQL(s Spec) (string, error) {
+	vals, ok := s.Args["values"].([]any)
+	if !ok || len(vals) == 0 {
+		return "", fmt.Errorf("accepted_values needs a non-empty list of values")
+	}
+	// dbt quotes accepted values unless quote: false: a number written
+	// in YAML must still compare with a text column.
+	quote := true
+	if q, ok := s.Args["quote"].(bool); ok {
+		quote = q
+	}
+	lits := make([]string, len(vals))
+	for i, v := range vals {
+		if quote {
+			lits[i] = pgname.Literal(textOf(v))
+		} else {
+			lits[i] = literalOf(v)
+		}
+	}
+	col := s.col()
+	return fmt.Sprintf("select %s as value_field, count(*) as n_records from %s where %s is not null and %s not in (%s) group by %s", col, s.from(""), col, col, strings.Join(lits, ", "), col), nil
+}
+
+func relationshipsSQL(s Spec) (string, error) {
+	to, err := s.resolve("to")
+	if err != nil {
+		return "", err
+	}
+	field, _ := s.Args["field"].(string)
+	if field == "" {
+		return "", fmt.Errorf("relationships needs field")
+	}
+	col := s.col()
+	return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, s.from("child"), col, to, pgname.Ident(field), col, col), nil
+}
+
+func acceptedRangeSQL(s Spec) (string, error) {
+	var conds []string
+	inclusive := true
+	if b, ok := s.Args["inclusive"].(bool); ok {
+		inclusive = b
+	}
+	ge, le := ">=", "<="
+	if !inclusive {
+		ge, le = ">", "<"
+	}
+	col := s.col()
+	if v, ok := s.Args["min"]; ok {
+		conds = append(conds, fmt.Sprintf("%s %s %s", col, ge, literalOf(v)))
+	}
+	if v, ok := s.Args["max"]; ok {
+		conds = append(conds, fmt.Sprintf("%s %s %s", col, le, literalOf(v)))
+	}
+	if len(conds) == 0 {
+		return "", fmt.Errorf("accepted_range needs min, max or both")
+	}
+	return fmt.Sprintf("select * from %s where %s is not null and not (%s)", s.from(""), col, strings.Join(conds, " and ")), nil
+}
+
+func expressionIsTrueSQL(s Spec) (string, error) {
+	expr, _ := s.Args["expression"].(string)
+	if expr == "" {
+		return "", fmt.Errorf("expression_is_true needs an expression")
+	}
+	if s.Column != "" {
+		expr = s.col() + " " + expr
+	}
+	// As in dbt, a row whose expression is NULL passes: "not (NULL)" is
+	// NULL, which where filters out.
+	return fmt.Sprintf("select * from %s where not (%s)", s.from(""), expr), nil
+}
+
+func uniqueCombinationSQL(s Spec) (string, error) {
+	raw, _ := s.Args["columns"].([]any)
+	if len(raw) == 0 {
+		return "", fmt.Errorf("unique_combination needs columns")
+	}
+	cols := make([]string, len(raw))
+	for i, c := range raw {
+		cols[i] = pgname.Ident(fmt.Sprint(c))
+	}
+	list := strings.Join(cols, ", ")
+	return fmt.Sprintf("select %s, count(*) as n_records from %s group by %s having count(*) > 1", list, s.from(""), list), nil
+}
+
+func equalRowCountSQL(s Spec) (string, error) {
+	to, err := s.resolve("to")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("select * from (select (select count(*) from %s) as row_count, (select count(*) from %s) as other_row_count) as counts where row_count <> other_row_count", s.from(""), to), nil
+}
+
+func rowCountSQL(s Spec) (string, error) {
+	var conds []string
+	if v, ok := s.Args["min"]; ok {
+		conds = append(conds, fmt.Sprintf("row_count < %s", literalOf(v)))
+	}
+	if v, ok := s.Args["max"]; ok {
+		conds = append(conds, fmt.Sprintf("row_count > %s", literalOf(v)))
+	}
+	if len(conds) == 0 {
+		return "", fmt.Errorf("row_count needs min, max or both")
+	}
+	return fmt.Sprintf("select * from (select count(*) as row_count from %s) as counts where %s", s.from(""), strings.Join(conds, " or ")), nil
+}
+
+func notEmptySQL(s Spec) (string, error) {
+	return fmt.Sprintf("select 'no rows' as problem where not exists (select 1 from %s)", s.from("")), nil
+}
+
+func recencySQL(s Spec) (string, error) {
+	field, _ := s.Args["field"].(string)
+	age, _ := s.Args["max_age"].(string)
+	d, err := ParseDuration(age)
+	if err != nil {
+		return "", err
+	}
+	f := pgname.Ident(field)
+	return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, s.from(""), f, f, pgname.Literal(d.Interval())), nil
+}
+
+// freshnessSQL's rows say in the column level whether the newest row is
+// past error_after ('error') or only past warn_after ('warn').
+func freshnessSQL(s Spec) (string, error) {
+	field, _ := s.Args["field"].(string)
+	f := pgname.Ident(field)
+	warn, _ := s.Args["warn_after"].(string)
+	errAfter, _ := s.Args["error_after"].(string)
+	var conds []string
+	level := "'warn'"
+	if errAfter != "" {
+		d, err := ParseDuration(errAfter)
+		if err != nil {
+			return "", err
+		}
+		iv := pgname.Literal(d.Interval())
+		level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, iv)
+		conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, iv))
+	}
+	if warn != "" {
+		d, err := ParseDuration(warn)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(d.Interval())))
+	}
+	if len(conds) == 0 {
+		return "", fmt.Errorf("freshness needs warn_after or error_after")
+	}
+	return fmt.Sprintf("select max(%s) as max_loaded_at, %s as level from %s having max(%s) is null or %s", f, level, s.from(""), f, strings.Join(conds, " or ")), nil
+}
