@@ -13,47 +13,92 @@ import (
 // a kind. They all ask this table; none of them names a kind.
 //
 // To add a kind: add its entry here (name, doc, whether it checks one
-// column, its arguments in the order they are checked, an example) and
-// write its SQL function below the table; then `go test ./engine/datatest
-// -update` writes its section of docs/tests.md. TestKindsAreComplete says
-// what an entry lacks. Custom generic tests (macros test_<name>) are not
-// here: a kind that is not in this table is one.
+// column, its arguments in the order they are checked, examples and its
+// SQL, which returns the failing rows); then `go test ./engine/datatest
+// -update` writes its row in the tables of docs/tests.md.
+// TestKindsAreComplete says what an entry lacks. A check in the SQL fails a
+// test that the argument checks let through. Custom generic tests (macros
+// test_<name>) are not here: a kind that is not in this table is one.
 var kinds = []Kind{
 	{
-		Name: "not_null", Column: true, SQL: notNullSQL,
-		Doc:     "Fails the rows where the column is NULL.",
-		Example: Example{Column: "order_id", Test: "not_null"},
-	},
-	{
-		Name: "unique", Column: true, SQL: uniqueSQL, Sample: "unique_field",
-		Doc:     "Fails each value found in more than one row (one failing row per value, with `n_records`). NULL is not a value: rows where the column is NULL pass.",
-		Example: Example{Column: "order_id", Test: "unique"},
-	},
-	{
-		Name: "accepted_values", Column: true, SQL: acceptedValuesSQL, Sample: "value_field",
-		Doc: "Fails each value of the column that is not in the list (one failing row per value, with `n_records`). As in dbt, NULL is ignored.",
-		Args: []Arg{
-			{Name: "quote", Type: typeBool, Doc: "compare as text (default `true`): `1` in the list matches the text `'1'`; `false` writes numbers and booleans as they are"},
-			{Name: "values", Type: typeValues, Required: true, Doc: "the values the column may hold"},
+		Name: "not_null", Column: true,
+		Doc:      "rows where the column is NULL",
+		Examples: []Example{{Column: "order_id", Test: "not_null"}},
+		SQL: func(s Spec) (string, error) {
+			return fmt.Sprintf("select * from %s where %s is null", s.from(""), s.col()), nil
 		},
-		Example: Example{Column: "status", Test: "accepted_values: {values: [placed, shipped, delivered]}"},
 	},
 	{
-		Name: "relationships", Column: true, SQL: relationshipsSQL, Sample: "from_field",
-		Doc: "Fails each value of the column that no row of another model or seed holds in its field (one failing row per value, with `n_records`). Rows where the column is NULL pass.",
-		Args: []Arg{
-			{Name: "to", Type: typeRef, Required: true, Doc: "the model or seed holding the values; the test runs after it is built"},
-			{Name: "field", Type: typeString, Required: true, Doc: "its column holding the values"},
+		Name: "unique", Column: true, Sample: "unique_field",
+		Doc:      "values that appear more than once (NULLs are ignored)",
+		Examples: []Example{{Column: "order_id", Test: "unique"}},
+		SQL: func(s Spec) (string, error) {
+			col := s.col()
+			return fmt.Sprintf("select %s as unique_field, count(*) as n_records from %s where %s is not null group by %s having count(*) > 1", col, s.from(""), col, col), nil
 		},
-		Example: Example{Column: "customer_id", Test: "relationships: {to: dim_customers, field: customer_id}"},
 	},
 	{
-		Name: "accepted_range", Column: true, SQL: acceptedRangeSQL,
-		Doc: "Fails the rows where the column is outside the range. Rows where the column is NULL pass.",
+		Name: "accepted_values", Column: true, Sample: "value_field",
+		Doc: "values not in the list (NULLs are ignored). With `quote: false` the values are compared as written, without quotes (numbers)",
 		Args: []Arg{
-			{Name: "min", Type: typeBound, Doc: "the lowest value allowed"},
-			{Name: "max", Type: typeBound, Doc: "the highest value allowed"},
-			{Name: "inclusive", Type: typeBool, Doc: "whether min and max themselves are allowed (default `true`)"},
+			{Name: "quote", Type: typeBool, Doc: "default `true`"},
+			{Name: "values", Type: typeValues, Required: true, Doc: "a list"},
+		},
+		Examples: []Example{
+			{Column: "status", Test: "accepted_values: {values: [placed, shipped, delivered]}"},
+			{Column: "rating", Test: "accepted_values: {values: [1, 2, 3, 4, 5], quote: false}"},
+		},
+		SQL: func(s Spec) (string, error) {
+			vals, ok := s.Args["values"].([]any)
+			if !ok || len(vals) == 0 {
+				return "", fmt.Errorf("accepted_values needs a non-empty list of values")
+			}
+			// dbt quotes accepted values unless quote: false: a number written
+			// in YAML must still compare with a text column.
+			quote := true
+			if q, ok := s.Args["quote"].(bool); ok {
+				quote = q
+			}
+			lits := make([]string, len(vals))
+			for i, v := range vals {
+				if quote {
+					lits[i] = pgname.Literal(textOf(v))
+				} else {
+					lits[i] = literalOf(v)
+				}
+			}
+			col := s.col()
+			return fmt.Sprintf("select %s as value_field, count(*) as n_records from %s where %s is not null and %s not in (%s) group by %s", col, s.from(""), col, col, strings.Join(lits, ", "), col), nil
+		},
+	},
+	{
+		Name: "relationships", Column: true, Sample: "from_field",
+		Doc: "values that have no matching `field` in `to` (NULLs are ignored): a foreign key check",
+		Args: []Arg{
+			{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed"},
+			{Name: "field", Type: typeString, Required: true, Doc: "its column"},
+		},
+		Examples: []Example{{Column: "customer_id", Test: "relationships: {to: dim_customers, field: customer_id}"}},
+		SQL: func(s Spec) (string, error) {
+			to, err := s.resolve("to")
+			if err != nil {
+				return "", err
+			}
+			field, _ := s.Args["field"].(string)
+			if field == "" {
+				return "", fmt.Errorf("relationships needs field")
+			}
+			col := s.col()
+			return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, s.from("child"), col, to, pgname.Ident(field), col, col), nil
+		},
+	},
+	{
+		Name: "accepted_range", Column: true,
+		Doc: "rows whose value is below `min` or above `max` (NULLs are ignored)",
+		Args: []Arg{
+			{Name: "min", Type: typeBound, Doc: "at least one; numbers, dates or text"},
+			{Name: "max", Type: typeBound, Doc: "at least one; numbers, dates or text"},
+			{Name: "inclusive", Type: typeBool, Doc: "default `true`"},
 		},
 		Check: func(args map[string]any) error {
 			_, hasMin := args["min"]
@@ -63,64 +108,174 @@ var kinds = []Kind{
 			}
 			return nil
 		},
-		Example: Example{Column: "quantity", Test: "accepted_range: {min: 1, max: 1000}"},
-	},
-	{
-		Name: "expression_is_true", SQL: expressionIsTrueSQL,
-		Doc: "Fails the rows where the expression is false. On a column, the expression follows the column (`> 0`). As in dbt, a row where the expression is NULL passes: add `is true` or a `coalesce` to fail it.",
-		Args: []Arg{
-			{Name: "expression", Type: typeString, Required: true, Doc: "a SQL boolean expression over the row (on a column: what follows the column)"},
+		Examples: []Example{
+			{Column: "quantity", Test: "accepted_range: {min: 1, max: 1000}"},
+			{Column: "unit_price", Test: "accepted_range: {min: 0, inclusive: false}"},
 		},
-		Example: Example{Test: "expression_is_true: {expression: \"total_amount >= 0\"}"},
-	},
-	{
-		Name: "unique_combination", SQL: uniqueCombinationSQL,
-		Doc: "Fails each combination of the columns found in more than one row (one failing row per combination, with `n_records`).",
-		Args: []Arg{
-			{Name: "columns", Type: typeColumns, Required: true, Doc: "the columns that together identify a row"},
+		SQL: func(s Spec) (string, error) {
+			var conds []string
+			inclusive := true
+			if b, ok := s.Args["inclusive"].(bool); ok {
+				inclusive = b
+			}
+			ge, le := ">=", "<="
+			if !inclusive {
+				ge, le = ">", "<"
+			}
+			col := s.col()
+			if v, ok := s.Args["min"]; ok {
+				conds = append(conds, fmt.Sprintf("%s %s %s", col, ge, literalOf(v)))
+			}
+			if v, ok := s.Args["max"]; ok {
+				conds = append(conds, fmt.Sprintf("%s %s %s", col, le, literalOf(v)))
+			}
+			if len(conds) == 0 {
+				return "", fmt.Errorf("accepted_range needs min, max or both")
+			}
+			return fmt.Sprintf("select * from %s where %s is not null and not (%s)", s.from(""), col, strings.Join(conds, " and ")), nil
 		},
-		Example: Example{Test: "unique_combination: {columns: [order_id, line_number]}"},
 	},
 	{
-		Name: "equal_row_count", SQL: equalRowCountSQL,
-		Doc: "Fails when the model does not have as many rows as another model or seed (one failing row with both counts).",
-		Args: []Arg{
-			{Name: "to", Type: typeRef, Required: true, Doc: "the model or seed to compare with; the test runs after it is built"},
+		Name:     "expression_is_true",
+		Doc:      "rows where the expression is false. On a column the column is put in front: `{expression: \">= start_date\"}` under `end_date` checks `end_date >= start_date`. A row where it is NULL passes, as in dbt: add `is true` or `coalesce` to fail those",
+		Args:     []Arg{{Name: "expression", Type: typeString, Required: true}},
+		Examples: []Example{{Test: "expression_is_true: {expression: \"total_amount >= 0\"}"}},
+		SQL: func(s Spec) (string, error) {
+			expr, _ := s.Args["expression"].(string)
+			if expr == "" {
+				return "", fmt.Errorf("expression_is_true needs an expression")
+			}
+			if s.Column != "" {
+				expr = s.col() + " " + expr
+			}
+			// As in dbt, a row whose expression is NULL passes: "not (NULL)" is
+			// NULL, which where filters out.
+			return fmt.Sprintf("select * from %s where not (%s)", s.from(""), expr), nil
 		},
-		Example: Example{Test: "equal_row_count: {to: stg_orders}"},
 	},
 	{
-		Name: "row_count", SQL: rowCountSQL,
-		Doc: "Fails when the model's number of rows is outside the bounds (one failing row with the count).",
-		Args: []Arg{
-			{Name: "min", Type: typeNumber, Doc: "the fewest rows allowed"},
-			{Name: "max", Type: typeNumber, Doc: "the most rows allowed"},
+		Name:     "unique_combination",
+		Doc:      "combinations of the columns that appear more than once",
+		Args:     []Arg{{Name: "columns", Type: typeColumns, Required: true, Doc: "a list"}},
+		Examples: []Example{{Test: "unique_combination: {columns: [order_id, line_number]}"}},
+		SQL: func(s Spec) (string, error) {
+			raw, _ := s.Args["columns"].([]any)
+			if len(raw) == 0 {
+				return "", fmt.Errorf("unique_combination needs columns")
+			}
+			cols := make([]string, len(raw))
+			for i, c := range raw {
+				cols[i] = pgname.Ident(fmt.Sprint(c))
+			}
+			list := strings.Join(cols, ", ")
+			return fmt.Sprintf("select %s, count(*) as n_records from %s group by %s having count(*) > 1", list, s.from(""), list), nil
 		},
-		Example: Example{Test: "row_count: {min: 1}"},
 	},
 	{
-		Name: "not_empty", SQL: notEmptySQL,
-		Doc:     "Fails when the model has no rows.",
-		Example: Example{Test: "not_empty"},
-	},
-	{
-		Name: "recency", SQL: recencySQL,
-		Doc: "Fails when the newest value of a timestamp column is older than the age, or when there is none.",
-		Args: []Arg{
-			{Name: "field", Type: typeString, Required: true, Doc: "the timestamp column"},
-			{Name: "max_age", Type: typeDuration, Required: true, Doc: "how old the newest row may be"},
+		Name:     "equal_row_count",
+		Doc:      "when the two row counts differ",
+		Args:     []Arg{{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed"}},
+		Examples: []Example{{Test: "equal_row_count: {to: stg_orders}"}},
+		SQL: func(s Spec) (string, error) {
+			to, err := s.resolve("to")
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("select * from (select (select count(*) from %s) as row_count, (select count(*) from %s) as other_row_count) as counts where row_count <> other_row_count", s.from(""), to), nil
 		},
-		Example: Example{Test: "recency: {field: ordered_at, max_age: 7d}"},
 	},
 	{
-		Name: "freshness", SQL: freshnessSQL, Level: "level", Internal: true,
-		Doc: "strata writes this test for each source table with `freshness:` (and a `loaded_at_field`). It warns when the newest `loaded_at_field` is older than `warn_after` and fails when it is older than `error_after` or when the table has no rows.",
+		Name: "row_count",
+		Doc:  "when the row count is below `min` or above `max`",
 		Args: []Arg{
-			{Name: "field", Type: typeString, Required: true, Doc: "the source table's `loaded_at_field`"},
-			{Name: "warn_after", Type: typeDuration, Doc: "from `freshness:`"},
-			{Name: "error_after", Type: typeDuration, Doc: "from `freshness:`"},
+			{Name: "min", Type: typeNumber, Doc: "at least one"},
+			{Name: "max", Type: typeNumber, Doc: "at least one"},
 		},
-		Example: Example{Test: "freshness: {field: _loaded_at, warn_after: 12h, error_after: 24h}"},
+		Examples: []Example{{Test: "row_count: {min: 1000, max: 1000000}"}},
+		SQL: func(s Spec) (string, error) {
+			var conds []string
+			if v, ok := s.Args["min"]; ok {
+				conds = append(conds, fmt.Sprintf("row_count < %s", literalOf(v)))
+			}
+			if v, ok := s.Args["max"]; ok {
+				conds = append(conds, fmt.Sprintf("row_count > %s", literalOf(v)))
+			}
+			if len(conds) == 0 {
+				return "", fmt.Errorf("row_count needs min, max or both")
+			}
+			return fmt.Sprintf("select * from (select count(*) as row_count from %s) as counts where %s", s.from(""), strings.Join(conds, " or ")), nil
+		},
+	},
+	{
+		Name:     "not_empty",
+		Doc:      "when there is no row",
+		Examples: []Example{{Test: "not_empty"}},
+		SQL: func(s Spec) (string, error) {
+			return fmt.Sprintf("select 'no rows' as problem where not exists (select 1 from %s)", s.from("")), nil
+		},
+	},
+	{
+		Name: "recency",
+		Doc:  "when the newest `field` is older than `max_age` before now, or there is none",
+		Args: []Arg{
+			{Name: "field", Type: typeString, Required: true},
+			{Name: "max_age", Type: typeDuration, Required: true, Doc: "`30m`, `24h`, `7d`"},
+		},
+		Examples: []Example{{Test: "recency: {field: ordered_at, max_age: 7d}"}},
+		SQL: func(s Spec) (string, error) {
+			field, _ := s.Args["field"].(string)
+			age, _ := s.Args["max_age"].(string)
+			d, err := ParseDuration(age)
+			if err != nil {
+				return "", err
+			}
+			f := pgname.Ident(field)
+			return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, s.from(""), f, f, pgname.Literal(d.Interval())), nil
+		},
+	},
+	// strata writes a freshness test for each source table with freshness:
+	// (and a loaded_at_field): it warns when the newest loaded_at_field is
+	// older than warn_after and fails when it is older than error_after; a
+	// table with no rows fails (warns, without error_after). docs/tests.md
+	// leaves it out: the sources' docs describe it.
+	{
+		Name: "freshness", Level: "level", Internal: true,
+		Args: []Arg{
+			{Name: "field", Type: typeString, Required: true},
+			{Name: "warn_after", Type: typeDuration},
+			{Name: "error_after", Type: typeDuration},
+		},
+		Examples: []Example{{Test: "freshness: {field: _loaded_at, warn_after: 12h, error_after: 24h}"}},
+		// The column level of a failing row says whether the newest row is
+		// past error_after ('error') or only past warn_after ('warn').
+		SQL: func(s Spec) (string, error) {
+			field, _ := s.Args["field"].(string)
+			f := pgname.Ident(field)
+			warn, _ := s.Args["warn_after"].(string)
+			errAfter, _ := s.Args["error_after"].(string)
+			var conds []string
+			level := "'warn'"
+			if errAfter != "" {
+				d, err := ParseDuration(errAfter)
+				if err != nil {
+					return "", err
+				}
+				iv := pgname.Literal(d.Interval())
+				level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, iv)
+				conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, iv))
+			}
+			if warn != "" {
+				d, err := ParseDuration(warn)
+				if err != nil {
+					return "", err
+				}
+				conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(d.Interval())))
+			}
+			if len(conds) == 0 {
+				return "", fmt.Errorf("freshness needs warn_after or error_after")
+			}
+			return fmt.Sprintf("select max(%s) as max_loaded_at, %s as level from %s having max(%s) is null or %s", f, level, s.from(""), f, strings.Join(conds, " or ")), nil
+		},
 	},
 }
 
@@ -132,7 +287,8 @@ const DefaultSeverity = "error"
 // Kind is a built-in generic test.
 type Kind struct {
 	Name string
-	// Doc says what the test checks, for docs/tests.md.
+	// Doc says what fails the test, for docs/tests.md (internal kinds are
+	// not there).
 	Doc string
 	// Column: the test checks one column, so it belongs under a column's
 	// tests: and its SQL needs the column.
@@ -156,9 +312,10 @@ type Kind struct {
 	// built-in test, and its arguments, checked where strata reads them, are
 	// not checked again.
 	Internal bool
-	// Example is a use of the kind, for docs/tests.md; TestKindsAreComplete
-	// checks that it passes the checks and renders.
-	Example Example
+	// Examples are uses of the kind that together use every argument:
+	// TestKindsAreComplete checks that they pass the checks and render, and
+	// that the SQL reads each argument.
+	Examples []Example
 }
 
 // Arg is an argument of a built-in generic test.
@@ -166,7 +323,9 @@ type Arg struct {
 	Name     string
 	Type     *Type
 	Required bool
-	Doc      string
+	// Doc is a note on the argument for docs/tests.md (a list, default
+	// true); the arguments in a row with one note share it.
+	Doc string
 }
 
 // Example is a test as written in a YAML file.
@@ -175,9 +334,8 @@ type Example struct {
 	Test   string // the tests: entry
 }
 
-// Type is the type of an argument: its name in docs/tests.md and its check.
+// Type is the type of an argument: its check.
 type Type struct {
-	Name string
 	// check returns the problem with v, the argument name's value.
 	check func(name string, v any) error
 	// missing: a missing argument is checked too, as a nil value. It is
@@ -189,15 +347,15 @@ type Type struct {
 }
 
 var (
-	typeString = &Type{Name: "string", check: checkString}
-	typeRef    = &Type{Name: "model or seed name", check: checkString}
-	typeBool   = &Type{Name: "`true` or `false`", check: func(name string, v any) error {
+	typeString = &Type{check: checkString}
+	typeRef    = &Type{check: checkString}
+	typeBool   = &Type{check: func(name string, v any) error {
 		if _, ok := v.(bool); !ok {
 			return fmt.Errorf("%s must be true or false", name)
 		}
 		return nil
 	}}
-	typeNumber = &Type{Name: "number", check: func(name string, v any) error {
+	typeNumber = &Type{check: func(name string, v any) error {
 		switch v.(type) {
 		case int, int64, float64, string:
 			return nil
@@ -206,14 +364,14 @@ var (
 	}}
 	// A bound may be a date, a timestamp or a string as well as a number: it
 	// is compared with a column of that type.
-	typeBound = &Type{Name: "number, date, timestamp or string", check: func(name string, v any) error {
+	typeBound = &Type{check: func(name string, v any) error {
 		switch v.(type) {
 		case int, int64, float64, string, time.Time:
 			return nil
 		}
 		return fmt.Errorf("%s must be a number, a date, a timestamp or a string, got %v", name, v)
 	}}
-	typeValues = &Type{Name: "list of values", loaded: checkNonEmptyList, check: func(name string, v any) error {
+	typeValues = &Type{loaded: checkNonEmptyList, check: func(name string, v any) error {
 		if err := checkNonEmptyList(name, v); err != nil {
 			return err
 		}
@@ -225,7 +383,7 @@ var (
 		}
 		return nil
 	}}
-	typeColumns = &Type{Name: "list of column names", missing: true, check: func(name string, v any) error {
+	typeColumns = &Type{missing: true, check: func(name string, v any) error {
 		cols, ok := v.([]any)
 		if !ok || len(cols) == 0 {
 			return fmt.Errorf("%s must be a non-empty list of column names", name)
@@ -237,7 +395,7 @@ var (
 		}
 		return nil
 	}}
-	typeDuration = &Type{Name: "duration (`30m`, `24h`, `7d`)", missing: true, check: func(name string, v any) error {
+	typeDuration = &Type{missing: true, check: func(name string, v any) error {
 		s, _ := v.(string)
 		if _, err := ParseDuration(s); err != nil {
 			return fmt.Errorf("%s: %v", name, err)
@@ -360,169 +518,4 @@ func (k *Kind) CheckArgs(args map[string]any) error {
 		}
 	}
 	return nil
-}
-
-// The SQL of each kind. Each returns the query whose rows are the failures;
-// a check here fails a test that the manifest's checks let through.
-
-func notNullSQL(s Spec) (string, error) {
-	return fmt.Sprintf("select * from %s where %s is null", s.from(""), s.col()), nil
-}
-
-func uniqueSQL(s Spec) (string, error) {
-	col := s.col()
-	return fmt.Sprintf("select %s as unique_field, count(*) as n_records from %s where %s is not null group by %s having count(*) > 1", col, s.from(""), col, col), nil
-}
-
-func acceptedValuesSQL(s Spec) (string, error) {
-	vals, ok := s.Args["values"].([]any)
-	if !ok || len(vals) == 0 {
-		return "", fmt.Errorf("accepted_values needs a non-empty list of values")
-	}
-	// dbt quotes accepted values unless quote: false: a number written
-	// in YAML must still compare with a text column.
-	quote := true
-	if q, ok := s.Args["quote"].(bool); ok {
-		quote = q
-	}
-	lits := make([]string, len(vals))
-	for i, v := range vals {
-		if quote {
-			lits[i] = pgname.Literal(textOf(v))
-		} else {
-			lits[i] = literalOf(v)
-		}
-	}
-	col := s.col()
-	return fmt.Sprintf("select %s as value_field, count(*) as n_records from %s where %s is not null and %s not in (%s) group by %s", col, s.from(""), col, col, strings.Join(lits, ", "), col), nil
-}
-
-func relationshipsSQL(s Spec) (string, error) {
-	to, err := s.resolve("to")
-	if err != nil {
-		return "", err
-	}
-	field, _ := s.Args["field"].(string)
-	if field == "" {
-		return "", fmt.Errorf("relationships needs field")
-	}
-	col := s.col()
-	return fmt.Sprintf("select child.%s as from_field, count(*) as n_records from %s where child.%s is not null and not exists (select 1 from %s as parent where parent.%s = child.%s) group by child.%s", col, s.from("child"), col, to, pgname.Ident(field), col, col), nil
-}
-
-func acceptedRangeSQL(s Spec) (string, error) {
-	var conds []string
-	inclusive := true
-	if b, ok := s.Args["inclusive"].(bool); ok {
-		inclusive = b
-	}
-	ge, le := ">=", "<="
-	if !inclusive {
-		ge, le = ">", "<"
-	}
-	col := s.col()
-	if v, ok := s.Args["min"]; ok {
-		conds = append(conds, fmt.Sprintf("%s %s %s", col, ge, literalOf(v)))
-	}
-	if v, ok := s.Args["max"]; ok {
-		conds = append(conds, fmt.Sprintf("%s %s %s", col, le, literalOf(v)))
-	}
-	if len(conds) == 0 {
-		return "", fmt.Errorf("accepted_range needs min, max or both")
-	}
-	return fmt.Sprintf("select * from %s where %s is not null and not (%s)", s.from(""), col, strings.Join(conds, " and ")), nil
-}
-
-func expressionIsTrueSQL(s Spec) (string, error) {
-	expr, _ := s.Args["expression"].(string)
-	if expr == "" {
-		return "", fmt.Errorf("expression_is_true needs an expression")
-	}
-	if s.Column != "" {
-		expr = s.col() + " " + expr
-	}
-	// As in dbt, a row whose expression is NULL passes: "not (NULL)" is
-	// NULL, which where filters out.
-	return fmt.Sprintf("select * from %s where not (%s)", s.from(""), expr), nil
-}
-
-func uniqueCombinationSQL(s Spec) (string, error) {
-	raw, _ := s.Args["columns"].([]any)
-	if len(raw) == 0 {
-		return "", fmt.Errorf("unique_combination needs columns")
-	}
-	cols := make([]string, len(raw))
-	for i, c := range raw {
-		cols[i] = pgname.Ident(fmt.Sprint(c))
-	}
-	list := strings.Join(cols, ", ")
-	return fmt.Sprintf("select %s, count(*) as n_records from %s group by %s having count(*) > 1", list, s.from(""), list), nil
-}
-
-func equalRowCountSQL(s Spec) (string, error) {
-	to, err := s.resolve("to")
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("select * from (select (select count(*) from %s) as row_count, (select count(*) from %s) as other_row_count) as counts where row_count <> other_row_count", s.from(""), to), nil
-}
-
-func rowCountSQL(s Spec) (string, error) {
-	var conds []string
-	if v, ok := s.Args["min"]; ok {
-		conds = append(conds, fmt.Sprintf("row_count < %s", literalOf(v)))
-	}
-	if v, ok := s.Args["max"]; ok {
-		conds = append(conds, fmt.Sprintf("row_count > %s", literalOf(v)))
-	}
-	if len(conds) == 0 {
-		return "", fmt.Errorf("row_count needs min, max or both")
-	}
-	return fmt.Sprintf("select * from (select count(*) as row_count from %s) as counts where %s", s.from(""), strings.Join(conds, " or ")), nil
-}
-
-func notEmptySQL(s Spec) (string, error) {
-	return fmt.Sprintf("select 'no rows' as problem where not exists (select 1 from %s)", s.from("")), nil
-}
-
-func recencySQL(s Spec) (string, error) {
-	field, _ := s.Args["field"].(string)
-	age, _ := s.Args["max_age"].(string)
-	d, err := ParseDuration(age)
-	if err != nil {
-		return "", err
-	}
-	f := pgname.Ident(field)
-	return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, s.from(""), f, f, pgname.Literal(d.Interval())), nil
-}
-
-// freshnessSQL's rows say in the column level whether the newest row is
-// past error_after ('error') or only past warn_after ('warn').
-func freshnessSQL(s Spec) (string, error) {
-	field, _ := s.Args["field"].(string)
-	f := pgname.Ident(field)
-	warn, _ := s.Args["warn_after"].(string)
-	errAfter, _ := s.Args["error_after"].(string)
-	var conds []string
-	level := "'warn'"
-	if errAfter != "" {
-		d, err := ParseDuration(errAfter)
-		if err != nil {
-			return "", err
-		}
-		iv := pgname.Literal(d.Interval())
-		level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, iv)
-		conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, iv))
-	}
-	if warn != "" {
-		d, err := ParseDuration(warn)
-		if err != nil {
-			return "", err
-		}
-		conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(d.Interval())))
-	}
-	if len(conds) == 0 {
-		return "", fmt.Errorf("freshness needs warn_after or error_after")
-	}
-	return fmt.Sprintf("select max(%s) as max_loaded_at, %s as level from %s having max(%s) is null or %s", f, level, s.from(""), f, strings.Join(conds, " or ")), nil
 }

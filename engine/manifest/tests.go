@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,7 +168,7 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 	sort.Strings(read)
 	candidates := append(append([]string{}, project.TestConfigKeys...), read...)
 	ok = true
-	for _, k := range sortedArgs(spec.Args) {
+	for _, k := range slices.Sorted(maps.Keys(spec.Args)) {
 		if reads.fields[k] {
 			continue
 		}
@@ -178,15 +180,6 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 		ok = false
 	}
 	return ok
-}
-
-func sortedArgs(args map[string]any) []string {
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // addedTest is a generic test node waiting for its checksum.
