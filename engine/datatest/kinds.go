@@ -418,8 +418,9 @@ func checkNonEmptyList(name string, v any) error {
 	return nil
 }
 
-// Lookup returns the built-in kind of that name, internal ones included;
-// nil for a custom generic test.
+// Lookup returns the built-in kind of that name, internal ones included
+// (the registry's own entry: read it, never change it); nil for a custom
+// generic test.
 func Lookup(name string) *Kind {
 	for i := range kinds {
 		if kinds[i].Name == name {
