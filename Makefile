@@ -33,10 +33,11 @@ test: fmt vet
 test-short:
 	$(GO) test -short -count=1 ./...
 
-# Rewrite the golden files (engine/endtoend's cases, the example's compiled SQL)
-# from what strata does now; read the diff before committing it.
+# Rewrite the golden files (engine/endtoend's cases, the example's compiled SQL,
+# the tables of built-in tests in docs/tests.md) from what strata does now;
+# read the diff before committing it.
 golden:
-	$(GO) test -short -count=1 -run 'TestCases|TestCompileExampleGolden' ./engine/endtoend ./engine/cli -update
+	$(GO) test -short -count=1 -run 'TestCases|TestCompileExampleGolden|TestDocsTables' ./engine/endtoend ./engine/cli ./engine/datatest -update
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -15,7 +15,7 @@ import (
 // To add a kind: add its entry here (name, doc, whether it checks one
 // column, its arguments in the order they are checked, examples and its
 // SQL, which returns the failing rows); then `go test ./engine/datatest
-// -update` writes its row in the tables of docs/tests.md.
+// -update` (or make golden) writes its row in the tables of docs/tests.md.
 // TestKindsAreComplete says what an entry lacks. A check in the SQL fails a
 // test that the argument checks let through. Custom generic tests (macros
 // test_<name>) are not here: a kind that is not in this table is one.
