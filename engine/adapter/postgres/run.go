@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/pgname"
+)
+
+// ErrLocked is returned by LockRun when another run holds the target and
+// the caller would not wait.
+var ErrLocked = errors.New("another strata run holds the target")
+
+// LockRun takes the session advisory lock that keeps two runs of project
+// on one target from interleaving, on a connection it keeps until unlock.
+// When another run holds the lock, it returns ErrLocked if noWait, else
+// calls waiting (when not nil) and waits for it.
+func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, waiting func()) (unlock func(), err error) {
+	conn, err := a.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := pgname.RunLock(project)
+	var got bool
+	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&got); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	if !got {
+		if noWait {
+			conn.Release()
+			return nil, ErrLocked
+		}
+		if waiting != nil {
+			waiting()
+		}
+		if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+			conn.Release()
+			return nil, fmt.Errorf("waiting for the target lock: %w", err)
+		}
+	}
+	return func() {
+		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended($1, 0))", key)
+		conn.Release()
+	}, nil
+}
+
+// ExecScript runs sql, one statement or several, as it is written (a project's
+// hook); its error is explained against sql.
+func (a *Adapter) ExecScript(ctx context.Context, sql string) error {
+	if _, err := a.Pool.Exec(ctx, sql); err != nil {
+		return Explain(err, sql, 0)
+	}
+	return nil
+}
+
+// ServerVersion is the server's version() string.
+func (a *Adapter) ServerVersion(ctx context.Context) (string, error) {
+	var version string
+	err := a.Pool.QueryRow(ctx, "select version()").Scan(&version)
+	return version, err
+}
+
+// QueryText runs a query and returns its columns and rows as text, the way
+// the database prints them; a NULL is nil.
+func (a *Adapter) QueryText(ctx context.Context, sql string, args ...any) ([]string, [][]*string, error) {
+	rows, err := a.Pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var cols []string
+	for _, fd := range rows.FieldDescriptions() {
+		cols = append(cols, fd.Name)
+	}
+	var out [][]*string
+	for rows.Next() {
+		raw := rows.RawValues()
+		row := make([]*string, len(raw))
+		for i, b := range raw {
+			if b != nil {
+				s := string(b)
+				row[i] = &s
+			}
+		}
+		out = append(out, row)
+	}
+	return cols, out, rows.Err()
+}
