@@ -38,6 +38,14 @@ type Options struct {
 	IsIncremental bool
 }
 
+// relation is the quoted relation node n renders as wherever a template
+// names it: a ref, a source, this, the relation a test checks, a hook's
+// this. It is the one place the renderer names a relation, so that what
+// changes that name at render time (a ref deferred to the relation built
+// in production) changes it here; the relation a node is built as is
+// placed by the manifest, from its target.
+func (c *Compiler) relation(n *manifest.Node) string { return n.Relation.Quoted() }
+
 func (c *Compiler) targetMap() map[string]any {
 	t := c.M.Target
 	return map[string]any{"name": t.Name, "schema_prefix": t.SchemaPrefix, "type": t.Type, "schema": t.Schema}
@@ -83,16 +91,16 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 			if dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
 				return c.ephemeral(dep, eph, reads)
 			}
-			return dep.Relation.Quoted(), nil
+			return c.relation(dep), nil
 		},
 		Source: func(src, table string) (string, error) {
 			s, ok := c.M.SourceNode(src, table)
 			if !ok {
 				return "", fmt.Errorf("source %q %q is not defined", src, table)
 			}
-			return s.Relation.Quoted(), nil
+			return c.relation(s), nil
 		},
-		This:          n.Relation.Quoted(),
+		This:          c.relation(n),
 		IsIncremental: opt.IsIncremental,
 		Vars:          c.Vars,
 		LookupEnv:     c.LookupEnv,
@@ -184,7 +192,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	if on == nil {
 		return Result{}, fmt.Errorf("test %s: the node it tests is not in the project", n.Name)
 	}
-	rel := on.Relation.Quoted()
+	rel := c.relation(on)
 	if on.Kind == manifest.Model && on.Config.Materialized == "ephemeral" {
 		return Result{}, fmt.Errorf("test %s: ephemeral model %s has no relation to test", n.Name, on.Name)
 	}
@@ -201,7 +209,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 		if dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
 			return c.ephemeral(dep, eph, &reads)
 		}
-		return dep.Relation.Quoted(), nil
+		return c.relation(dep), nil
 	}
 	if datatest.Lookup(ti.Kind) != nil {
 		sql, err := datatest.SQL(datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve})
@@ -249,7 +257,7 @@ func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) 
 			if !ok {
 				return "", fmt.Errorf("no model or seed is called %q", n)
 			}
-			return dep.Relation.Quoted(), nil
+			return c.relation(dep), nil
 		},
 		This: this, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
 	}
@@ -276,7 +284,7 @@ func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
 		}
 		name := n.Path + " " + h.key
 		for i, sql := range h.sqls {
-			_, err := c.Hook(name, sql, n.Relation.Quoted())
+			_, err := c.Hook(name, sql, c.relation(n))
 			var found diag.List
 			found.Add(pos, err)
 			for _, d := range found {
