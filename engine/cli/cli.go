@@ -1,6 +1,8 @@
 // Package cli is strata's command line: one pflag.FlagSet per command, the
-// loading of a project into a graph, the connection to the target, and the
-// only place that prints. Main returns the exit code instead of exiting.
+// only place that prints, and the exit codes. What a command does with a
+// project (load, select, run, write artifacts) is engine/pipeline's; cli
+// turns flags into its options and its results into output. Main returns
+// the exit code instead of exiting.
 package cli
 
 import (
@@ -8,22 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
-	"strata/engine/compile"
 	"strata/engine/diag"
-	"strata/engine/graph"
-	"strata/engine/internal/par"
-	"strata/engine/manifest"
-	"strata/engine/project"
-	"strata/engine/template"
+	"strata/engine/pipeline"
 )
 
 // Exit codes of SPEC 7.
@@ -213,133 +205,12 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 	return 0, false
 }
 
-// loaded is a project read, assembled, graphed and compiled.
-type loaded struct {
-	dir      string
-	proj     *project.Project
-	target   *project.Target
-	man      *manifest.Manifest
-	gr       *graph.Graph
-	comp     *compile.Compiler
-	compiled map[string]compile.Result
-	vars     map[string]any
-}
-
-// load reads the project and compiles every node. Problems are printed; ok=false means exit 2.
-func (a *app) load(f *flags) (*loaded, diag.List, bool) {
-	var diags diag.List
-	dir, err := filepath.Abs(a.projectDir)
-	if err != nil {
-		diags.Errorf(diag.Pos{}, "--project-dir: %v", err)
-		return nil, diags, false
-	}
-	proj, d := project.Load(os.DirFS(dir))
-	diags = append(diags, d...)
-	if proj == nil {
-		return nil, diags, false
-	}
-	vars := map[string]any{}
-	for k, v := range proj.Vars {
-		vars[k] = v
-	}
-	if f != nil && f.vars != "" {
-		over, err := project.DecodeVars(f.vars)
-		if err != nil {
-			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
-		}
-		for k, v := range over {
-			vars[k] = v
-		}
-	}
-	// A target setting that fails to render is reported, but it does not
-	// make project.yaml a file with problems: the hooks there still render
-	// (with a placeholder target), and validate reports their errors in the
-	// same run.
-	var targetDiags diag.List
-	tgt, err := a.resolveTarget(proj, vars)
-	if err != nil && !errors.Is(err, errReported) {
-		targetDiags.Add(diag.Pos{File: "project.yaml"}, err)
-	}
-	mt := manifest.Target{Name: "dev", Type: "local"}
-	if tgt != nil {
-		mt = manifest.Target{Name: tgt.Name, Type: tgt.Type, Schema: tgt.Schema, SchemaPrefix: tgt.SchemaPrefix}
-	}
-	man, d := manifest.Build(proj, mt)
-	diags = append(diags, d...)
-	gr, d := graph.New(man)
-	diags = append(diags, d...)
-	l := &loaded{dir: dir, proj: proj, target: tgt, man: man, gr: gr, vars: vars, compiled: map[string]compile.Result{}}
-	l.comp = &compile.Compiler{M: man, Vars: vars, LookupEnv: os.LookupEnv, RunStartedAt: time.Now().UTC().Format(time.RFC3339)}
-	// Render every node whose files had no problem so far, so that one run
-	// reports a render error (an undefined var) beside a missing ref elsewhere.
-	// Files with problems are not rendered: their errors would only repeat.
-	bad := map[string]bool{}
-	for _, d := range diags {
-		if d.Severity == diag.Error {
-			bad[d.Pos.File] = true
-		}
-	}
-	diags = append(diags, targetDiags...)
-	if man != nil {
-		diags = append(diags, checkSeedHeaders(dir, man, bad)...)
-		var todo []*manifest.Node
-		for _, id := range man.Sorted() {
-			n := man.Nodes[id]
-			if n.Kind != manifest.Model && n.Kind != manifest.Test {
-				continue
-			}
-			if bad[n.Path] || n.Kind == manifest.Model && n.Template == nil || !depsOK(man, n) {
-				continue
-			}
-			todo = append(todo, n)
-		}
-		// Rendering is independent per node and templates render concurrently,
-		// so the nodes are shared out to one goroutine per CPU; results keep
-		// the sorted order.
-		type rendered struct {
-			res   compile.Result
-			err   error
-			hooks diag.List
-		}
-		out := make([]rendered, len(todo))
-		par.For(len(todo), min(runtime.GOMAXPROCS(0), len(todo)/64), func(i int) {
-			out[i].res, out[i].err = l.comp.Node(todo[i], compile.Options{})
-			if todo[i].Kind == manifest.Model {
-				out[i].hooks = l.comp.CheckHooks(todo[i])
-			}
-		})
-		for i, n := range todo {
-			diags = append(diags, out[i].hooks...)
-			if out[i].err != nil {
-				diags.Add(n.Pos, out[i].err)
-				continue
-			}
-			l.compiled[n.ID] = out[i].res
-		}
-		for _, hooks := range [][]project.Hook{proj.OnRunStart, proj.OnRunEnd} {
-			for _, h := range hooks {
-				if bad[h.Pos.File] {
-					continue
-				}
-				if _, err := l.comp.HookAt(h.Pos.File, h.Text, h.SQL, ""); err != nil {
-					diags.Add(h.Pos, err)
-				}
-			}
-		}
-	}
-	diags.Sort()
+// load reads the project as the global flags and --vars say, rendering
+// every node. ok=false means the project has problems (exit 2); the
+// problems are returned, not printed.
+func (a *app) load(f *flags) (l *pipeline.Project, diags diag.List, ok bool) {
+	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars})
 	return l, diags, !diags.HasErrors()
-}
-
-// depsOK reports whether every node n depends on is in the manifest and, for
-// ephemeral models that get inlined, itself renderable.
-func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
-	for _, dep := range n.DependsOn {
-		if _, ok := man.Nodes[dep]; !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // printDiags prints problems; errors first sorted by position.
@@ -363,98 +234,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// errReported is an error already reported with a position by an earlier phase.
-var errReported = errors.New("already reported")
-
-// targetError names target t in err, a problem in one of its settings,
-// keeping the positions err has.
-func targetError(t *project.Target, err error) error {
-	if err == nil {
-		return nil
-	}
-	var found diag.List
-	found.Add(t.Pos, err)
-	for i := range found {
-		found[i].Msg = fmt.Sprintf("target %s: %s", t.Name, found[i].Msg)
-	}
-	return found
-}
-
-// resolveTarget picks the target (--target, STRATA_TARGET, project.yaml's target:, or the built-in local one)
-// and renders its settings.
-func (a *app) resolveTarget(p *project.Project, vars map[string]any) (*project.Target, error) {
-	name, from := a.target, "--target"
-	if name == "" {
-		name, from = os.Getenv("STRATA_TARGET"), "STRATA_TARGET"
-	}
-	if name == "" {
-		name, from = p.DefaultTarget, ""
-	}
-	// A target chosen in project.yaml is reported at its target: key.
-	at := diag.Pos{File: "project.yaml"}
-	if from == "" && p.DefaultTargetPos.File != "" {
-		at = p.DefaultTargetPos
-	}
-	if len(p.Targets) == 0 {
-		if name != "" && name != "dev" {
-			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("target %q is not defined (project.yaml has no targets:)", name)}
-		}
-		return &project.Target{Name: "dev", Type: "local", Schema: "public", Threads: 4}, nil
-	}
-	if name == "" {
-		if len(p.Targets) == 1 {
-			for n := range p.Targets {
-				name = n
-			}
-		} else {
-			names := make([]string, 0, len(p.Targets))
-			for n := range p.Targets {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("no target chosen: set target: in project.yaml or pass --target (one of %s)", strings.Join(names, ", "))}
-		}
-	}
-	t, ok := p.Targets[name]
-	if !ok {
-		if from == "" {
-			return nil, errReported // the loader points at project.yaml's target:
-		}
-		names := make([]string, 0, len(p.Targets))
-		for n := range p.Targets {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, diag.Diagnostic{Msg: fmt.Sprintf("%s %s: target %q is not defined in project.yaml (expected one of %s)%s", from, name, name, strings.Join(names, ", "), diag.DidYouMean(name, names))}
-	}
-	out := *t
-	set, _ := template.ParseMacros(nil)
-	var problems diag.List // of every setting, so validate reports them all
-	for _, f := range []struct {
-		key string
-		s   *string
-	}{{"url", &out.URL}, {"host", &out.Host}, {"port", &out.Port}, {"user", &out.User}, {"password", &out.Password}, {"dbname", &out.DBName}, {"schema", &out.Schema}, {"schema_prefix", &out.SchemaPrefix}} {
-		if !strings.Contains(*f.s, "{{") {
-			continue
-		}
-		// Errors point into project.yaml, at the setting's own text.
-		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
-		var err error
-		if err = d.Err(); err == nil {
-			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: os.LookupEnv}, nil)
-		}
-		problems.Add(t.Pos, targetError(t, err))
-	}
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
-	if out.Schema == "" {
-		out.Schema = "public"
-	}
-	if out.Threads == 0 {
-		out.Threads = 4
-	}
-	return &out, nil
 }

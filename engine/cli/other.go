@@ -8,54 +8,37 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
-	"strata/engine/artifacts"
-	"strata/engine/compile"
 	"strata/engine/diag"
-	"strata/engine/internal/par"
 	"strata/engine/local"
 	"strata/engine/manifest"
+	"strata/engine/pipeline"
 	"strata/engine/project"
 )
 
-// loadSelection loads the project and applies --select, --exclude and --state.
-// When ok is false the command ends with code; the problems were printed.
-func (a *app) loadSelection(f *flags, cmd string) (l *loaded, selected map[string]bool, code int, ok bool) {
+// loadSelection loads the project and applies --select, --exclude and --state
+// (or retry's nodes). When ok is false the command ends with code; the
+// problems were printed.
+func (a *app) loadSelection(f *flags, cmd string) (l *pipeline.Project, selected map[string]bool, code int, ok bool) {
 	l, diags, ok := a.load(f)
 	a.printDiags(diags)
 	if !ok {
 		return nil, nil, ExitBadInput, false
 	}
-	if f.retryIDs != nil {
-		return l, knownIDs(l, f.retryIDs), 0, true
-	}
-	st, err := a.loadState(l, f.state)
-	if err != nil {
+	selected, err := l.Select(pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs})
+	var stateErr *pipeline.StateError
+	if errors.As(err, &stateErr) {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return nil, nil, ExitBadInput, false
 	}
-	selected, err = l.gr.Select(f.selects, f.excludes, st)
 	if err != nil {
 		fmt.Fprintln(a.stderr, err)
 		return nil, nil, ExitBadInput, false
 	}
 	return l, selected, 0, true
-}
-
-// knownIDs is the set of ids that are still nodes of the project; a node
-// removed since the last run has nothing left to retry.
-func knownIDs(l *loaded, ids []string) map[string]bool {
-	out := map[string]bool{}
-	for _, id := range ids {
-		if _, ok := l.man.Nodes[id]; ok {
-			out[id] = true
-		}
-	}
-	return out
 }
 
 func cmdCompile(ctx context.Context, a *app, args []string) int {
@@ -67,45 +50,14 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 	if !ok {
 		return code
 	}
-	targetDir := filepath.Join(l.dir, "target")
-	// The manifest is encoded while the compiled files are listed and created:
-	// the files cost the kernel, the manifest the CPU. (Any --state manifest
-	// was read by loadSelection.)
-	manifestErr := make(chan error, 1)
-	go func() { manifestErr <- a.writeManifest(l, targetDir) }()
-	var ids []string
-	for _, id := range l.man.Sorted() {
-		if _, ok := l.compiled[id]; ok && selected[id] {
-			ids = append(ids, id)
-		}
-	}
-	compiledDir := filepath.Join(targetDir, "compiled")
-	files := make([]artifacts.File, len(ids))
-	pathErrs := make([]error, len(ids))
-	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
-		p, err := compile.Path(compiledDir, l.man.Nodes[ids[i]])
-		files[i], pathErrs[i] = artifacts.File{Path: p, Text: l.compiled[ids[i]].SQL}, err
-	})
-	err := errors.Join(pathErrs...)
-	if err == nil {
-		_, err = artifacts.WriteFiles(files, compileWriters)
-	}
-	if merr := <-manifestErr; err == nil {
-		err = merr
-	}
+	n, err := l.WriteCompiled(selected)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata compile: %v\n", err)
 		return ExitFailed
 	}
-	n := len(ids)
 	a.say("Compiled %d node%s to target/compiled/ and wrote target/manifest.json", n, plural(n))
 	return ExitOK
 }
-
-// compileWriters is how many goroutines write target/compiled/. Creating a
-// file mostly waits on the file system's locks and journal: on 2 cores, 2
-// writers cost the least system time (8, as before, cost twice as much).
-const compileWriters = 2
 
 func cmdValidate(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("validate", true)
@@ -114,11 +66,7 @@ func cmdValidate(ctx context.Context, a *app, args []string) int {
 	}
 	l, diags, ok := a.load(f)
 	if ok && (len(f.selects) > 0 || len(f.excludes) > 0) {
-		st, err := a.loadState(l, f.state)
-		if err == nil {
-			_, err = l.gr.Select(f.selects, f.excludes, st)
-		}
-		if err != nil {
+		if _, err := l.Select(pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state}); err != nil {
 			fmt.Fprintln(a.stderr, err)
 			return ExitBadInput
 		}
@@ -137,11 +85,11 @@ func cmdValidate(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	counts := map[manifest.Kind]int{}
-	for _, n := range l.man.Nodes {
+	for _, n := range l.Manifest.Nodes {
 		counts[n.Kind]++
 	}
 	a.say("OK: %d models, %d seeds, %d tests, %d sources, %d exposures, %d macros",
-		counts[manifest.Model], counts[manifest.Seed], counts[manifest.Test], counts[manifest.Source], counts[manifest.Exposure], len(l.man.Macros.Names()))
+		counts[manifest.Model], counts[manifest.Seed], counts[manifest.Test], counts[manifest.Source], counts[manifest.Exposure], len(l.Manifest.Macros.Names()))
 	return ExitOK
 }
 
@@ -173,7 +121,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	}
 	ids := make([]string, 0, len(selected))
 	for id := range selected {
-		if len(kinds) == 0 || kinds[string(l.man.Nodes[id].Kind)] {
+		if len(kinds) == 0 || kinds[string(l.Manifest.Nodes[id].Kind)] {
 			ids = append(ids, id)
 		}
 	}
@@ -181,7 +129,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	// ls prints data, not log messages: its lines are what a script reads,
 	// whatever --log-format says; a script that wants JSON asks --output json.
 	for _, id := range ids {
-		n := l.man.Nodes[id]
+		n := l.Manifest.Nodes[id]
 		switch f.output {
 		case "name":
 			// An exposure may share a model's name: it prints as the
@@ -194,7 +142,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		case "path":
 			fmt.Fprintln(a.stdout, n.Path)
 		case "json":
-			b, _ := json.Marshal(nodeArtifact(l, n))
+			b, _ := json.Marshal(l.NodeArtifact(n))
 			fmt.Fprintln(a.stdout, string(b))
 		}
 	}
@@ -214,16 +162,16 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	if !ok {
 		return ExitBadInput
 	}
-	a.say("project: %s (%s), %d nodes", l.proj.Name, l.dir, len(l.man.Nodes))
-	a.say("target:  %s (type %s, schema %s, %d threads)", l.target.Name, l.target.Type, l.target.Schema, l.target.Threads)
-	db, err := a.connect(ctx, l, 1)
+	a.say("project: %s (%s), %d nodes", l.Project.Name, l.Dir, len(l.Manifest.Nodes))
+	a.say("target:  %s (type %s, schema %s, %d threads)", l.Target.Name, l.Target.Type, l.Target.Schema, l.Target.Threads)
+	db, err := l.Connect(ctx, 1)
 	if err != nil {
 		a.say("connection: FAILED: %v", err)
 		return ExitFailed
 	}
 	defer db.Close()
-	var version string
-	if err := db.Pool.QueryRow(ctx, "select version()").Scan(&version); err != nil {
+	version, err := db.ServerVersion(ctx)
+	if err != nil {
 		a.say("connection: FAILED: %v", err)
 		return ExitFailed
 	}

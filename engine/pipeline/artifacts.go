@@ -1,9 +1,9 @@
-package cli
+package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -12,15 +12,14 @@ import (
 
 	"strata/engine/artifacts"
 	"strata/engine/compile"
-	"strata/engine/graph"
 	"strata/engine/internal/par"
 	"strata/engine/manifest"
 	"strata/engine/project"
 	"strata/engine/run"
 )
 
-// nodeArtifact describes a node for manifest.json.
-func nodeArtifact(l *loaded, n *manifest.Node) *artifacts.Node {
+// NodeArtifact describes a node for manifest.json (and ls --output json).
+func (l *Project) NodeArtifact(n *manifest.Node) *artifacts.Node {
 	cfg, _ := json.Marshal(n.Config)
 	an := &artifacts.Node{ID: n.ID, ResourceType: string(n.Kind), Name: n.Name, Path: n.Path, Line: n.Pos.Line,
 		Description: n.Description, Config: cfg, Checksum: n.Checksum, ConfigSum: project.Checksum(cfg), Tags: n.Config.Tags,
@@ -37,7 +36,7 @@ func nodeArtifact(l *loaded, n *manifest.Node) *artifacts.Node {
 	if ti := n.TestInfo; ti != nil {
 		an.Test = &artifacts.TestMeta{Kind: ti.Kind, Column: ti.Column, Args: ti.Args, Attached: ti.Attached}
 	}
-	if res, ok := l.compiled[n.ID]; ok {
+	if res, ok := l.Compiled[n.ID]; ok {
 		an.CompiledCode = res.SQL
 		an.Vars = hashValues(res.Reads.Vars)
 		an.EnvVars = hashValues(res.Reads.EnvVars)
@@ -75,19 +74,20 @@ func hashValues(m map[string]string) map[string]string {
 	return out
 }
 
-func (a *app) manifestArtifact(l *loaded) *artifacts.Manifest {
-	ids := l.man.Sorted()
-	am := &artifacts.Manifest{Version: artifacts.ManifestVersion, Project: l.proj.Name, Target: l.target.Name,
+// ManifestArtifact is manifest.json: every node, the graph's edges and the macros.
+func (l *Project) ManifestArtifact() *artifacts.Manifest {
+	ids := l.Manifest.Sorted()
+	am := &artifacts.Manifest{Version: artifacts.ManifestVersion, Project: l.Project.Name, Target: l.Target.Name,
 		Nodes: make(map[string]*artifacts.Node, len(ids)), Sources: map[string]*artifacts.Node{}, Exposure: map[string]*artifacts.Node{},
 		Macros: map[string]*artifacts.Macro{}, Parents: make(map[string][]string, len(ids)), Children: make(map[string][]string, len(ids))}
 	// Building a node's entry (its config encoded and hashed) is most of the
 	// cost for a big project, and independent per node.
 	ans := make([]*artifacts.Node, len(ids))
 	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
-		ans[i] = nodeArtifact(l, l.man.Nodes[ids[i]])
+		ans[i] = l.NodeArtifact(l.Manifest.Nodes[ids[i]])
 	})
 	for i, id := range ids {
-		n, an := l.man.Nodes[id], ans[i]
+		n, an := l.Manifest.Nodes[id], ans[i]
 		switch n.Kind {
 		case manifest.Source:
 			am.Sources[id] = an
@@ -96,104 +96,75 @@ func (a *app) manifestArtifact(l *loaded) *artifacts.Manifest {
 		default:
 			am.Nodes[id] = an
 		}
-		am.Parents[id] = nonNil(l.gr.Parents(id))
-		am.Children[id] = nonNil(l.gr.Children(id))
+		am.Parents[id] = nonNil(l.Graph.Parents(id))
+		am.Children[id] = nonNil(l.Graph.Children(id))
 	}
 	sums := map[string]string{}
-	for _, f := range l.proj.Macros {
+	for _, f := range l.Project.Macros {
 		sums[f.Path] = f.Checksum
 	}
-	for _, name := range l.man.Macros.Names() {
-		file := l.man.Macros.File(name)
-		am.Macros["macro."+l.proj.Name+"."+name] = &artifacts.Macro{Name: name, Path: file, Checksum: sums[file]}
+	for _, name := range l.Manifest.Macros.Names() {
+		file := l.Manifest.Macros.File(name)
+		am.Macros["macro."+l.Project.Name+"."+name] = &artifacts.Macro{Name: name, Path: file, Checksum: sums[file]}
 	}
 	return am
 }
 
-func (a *app) writeManifest(l *loaded, targetDir string) error {
-	return artifacts.WriteJSON(filepath.Join(targetDir, "manifest.json"), a.manifestArtifact(l))
+// WriteManifest writes target/manifest.json.
+func (l *Project) WriteManifest() error {
+	return artifacts.WriteJSON(filepath.Join(l.TargetDir(), "manifest.json"), l.ManifestArtifact())
 }
 
-// state compares the project with an earlier manifest and run results (--state DIR).
-type state struct {
-	l       *loaded
-	prev    *artifacts.Manifest
-	results map[string]string
-}
-
-var _ graph.State = (*state)(nil)
-
-// loadState returns a nil State (not a nil *state) without --state, so that
-// selection can tell that state: and result: have nothing to compare with.
-func (a *app) loadState(l *loaded, dir string) (graph.State, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	prev, err := artifacts.ReadManifest(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, fmt.Errorf("--state %s: cannot read the earlier manifest: %v", dir, unwrapPath(err))
-	}
-	s := &state{l: l, prev: prev, results: map[string]string{}}
-	if rr, err := artifacts.ReadRunResults(filepath.Join(dir, "run_results.json")); err == nil {
-		for _, r := range rr.Results {
-			s.results[r.ID] = r.Status
+// WriteCompiled writes the compiled SQL of the selected nodes that
+// rendered to target/compiled/, and target/manifest.json; it returns how
+// many files it wrote to target/compiled/.
+func (l *Project) WriteCompiled(selected map[string]bool) (int, error) {
+	targetDir := l.TargetDir()
+	// The manifest is encoded while the compiled files are listed and created:
+	// the files cost the kernel, the manifest the CPU.
+	manifestErr := make(chan error, 1)
+	go func() { manifestErr <- l.WriteManifest() }()
+	var ids []string
+	for _, id := range l.Manifest.Sorted() {
+		if _, ok := l.Compiled[id]; ok && selected[id] {
+			ids = append(ids, id)
 		}
 	}
-	return s, nil
+	compiledDir := filepath.Join(targetDir, "compiled")
+	files := make([]artifacts.File, len(ids))
+	pathErrs := make([]error, len(ids))
+	par.For(len(ids), min(runtime.GOMAXPROCS(0), len(ids)/256), func(i int) {
+		p, err := compile.Path(compiledDir, l.Manifest.Nodes[ids[i]])
+		files[i], pathErrs[i] = artifacts.File{Path: p, Text: l.Compiled[ids[i]].SQL}, err
+	})
+	err := errors.Join(pathErrs...)
+	if err == nil {
+		_, err = artifacts.WriteFiles(files, compileWriters)
+	}
+	if merr := <-manifestErr; err == nil {
+		err = merr
+	}
+	return len(ids), err
 }
 
-func (s *state) old(id string) *artifacts.Node {
-	if n, ok := s.prev.Nodes[id]; ok {
-		return n
-	}
-	if n, ok := s.prev.Sources[id]; ok {
-		return n
-	}
-	return s.prev.Exposure[id]
-}
+// compileWriters is how many goroutines write target/compiled/. Creating a
+// file mostly waits on the file system's locks and journal: on 2 cores, 2
+// writers cost the least system time (8, as before, cost twice as much).
+const compileWriters = 2
 
-// Modified: the SQL, the config, a macro used, or a var or env_var read changed (or the node is new).
-func (s *state) Modified(n *manifest.Node) bool {
-	old := s.old(n.ID)
-	if old == nil {
-		return true
-	}
-	cur := nodeArtifact(s.l, n)
-	return old.Checksum != cur.Checksum || old.ConfigSum != cur.ConfigSum || !sameMap(old.Vars, cur.Vars) || !sameMap(old.EnvVars, cur.EnvVars)
-}
-
-// New: the node was not in the earlier manifest.
-func (s *state) New(n *manifest.Node) bool { return s.old(n.ID) == nil }
-
-func (s *state) Result(id string) (string, bool) {
-	r, ok := s.results[id]
-	if r == "success" {
-		r = "success"
-	}
-	return r, ok
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-func (a *app) writeResults(l *loaded, targetDir, cmd string, started time.Time, results []run.Result) {
-	rr := artifacts.RunResults{Command: cmd, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.target.Name}
+// WriteResults writes target/run_results.json and, for test and build,
+// target/junit.xml, for the run of command cmd that started at started.
+// It returns one error for each file it could not write.
+func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
+	targetDir := l.TargetDir()
+	rr := artifacts.RunResults{Command: cmd, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name}
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
-	suite := artifacts.JUnitSuite{Name: l.proj.Name + " data tests"}
+	suite := artifacts.JUnitSuite{Name: l.Project.Name + " data tests"}
 	for _, r := range sorted {
 		kind := ""
-		if n, ok := l.man.Nodes[r.ID]; ok {
+		if n, ok := l.Manifest.Nodes[r.ID]; ok {
 			kind = string(n.Kind)
 		}
 		ar := artifacts.Result{ID: r.ID, ResourceType: kind, Status: string(r.Status), Message: r.Message, AdapterResp: r.Response,
@@ -219,8 +190,8 @@ func (a *app) writeResults(l *loaded, targetDir, cmd string, started time.Time, 
 		if kind != "test" {
 			continue
 		}
-		n := l.man.Nodes[r.ID]
-		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.proj.Name + "." + strings.TrimSuffix(n.Path, filepath.Ext(n.Path)), Time: r.Duration.Seconds()}
+		n := l.Manifest.Nodes[r.ID]
+		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.Project.Name + "." + strings.TrimSuffix(n.Path, filepath.Ext(n.Path)), Time: r.Duration.Seconds()}
 		suite.Tests++
 		suite.Time += r.Duration.Seconds()
 		switch r.Status {
@@ -238,16 +209,18 @@ func (a *app) writeResults(l *loaded, targetDir, cmd string, started time.Time, 
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
+	var errs []error
 	if err := artifacts.WriteJSON(filepath.Join(targetDir, "run_results.json"), rr); err != nil {
-		fmt.Fprintf(a.stderr, "strata: writing run_results.json: %v\n", err)
+		errs = append(errs, fmt.Errorf("writing run_results.json: %w", err))
 	}
 	if cmd == "test" || cmd == "build" {
 		junit.Tests, junit.Failures, junit.Errors, junit.Skipped, junit.Time = suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Time
 		junit.Suites = []artifacts.JUnitSuite{suite}
 		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), junit); err != nil {
-			fmt.Fprintf(a.stderr, "strata: writing junit.xml: %v\n", err)
+			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
 		}
 	}
+	return errs
 }
 
 func firstLineOf(s string) string {
@@ -256,5 +229,3 @@ func firstLineOf(s string) string {
 	}
 	return s
 }
-
-var _ = os.Stat

@@ -1,0 +1,208 @@
+// Package pipeline is the way from a project folder to what a command acts
+// on, as a library that the CLI, the docs and the tests call alike: Load
+// reads the project, resolves the target, assembles the manifest and the
+// graph, renders every node and checks hooks and seed headers; Select
+// applies a selection; Schedule orders the selected nodes with the edges a
+// run honours; Connect, RunHooks and Walk drive a run through the adapter
+// and the walker; the rest writes the artifacts of target/.
+//
+// It never prints and never decides an exit code: problems come back as
+// diagnostics and errors, progress through the callbacks it is given.
+// Flags, help text and printing belong to the CLI.
+//
+// Where the next features go: a command that proves or unit-tests models in
+// a rolled-back transaction (check, unit tests) is a method here beside
+// Walk, on a Schedule; an edge of the walk (a model waits for its unit
+// tests, or audits its new relation before publishing) is in Schedule; an
+// environment or deferral changes the target in ResolveTarget (the schemas
+// every relation is placed in, through manifest.Target) and the relations
+// refs render as, which the compiler resolves in one method.
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"strata/engine/compile"
+	"strata/engine/diag"
+	"strata/engine/graph"
+	"strata/engine/internal/par"
+	"strata/engine/manifest"
+	"strata/engine/project"
+)
+
+// Options say what to load and how: the command line's --project-dir,
+// --target and --vars.
+type Options struct {
+	// Dir is the project's folder.
+	Dir string
+	// Target names the target; "" means STRATA_TARGET, then project.yaml's
+	// target:, then the only one defined, or the built-in local one.
+	Target string
+	// Vars is a YAML mapping of vars that override project.yaml's.
+	Vars string
+	// LookupEnv reads the environment (env_var, STRATA_TARGET); nil is
+	// os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Project is a project read, assembled, graphed and rendered: what every
+// command that reads a project starts from.
+type Project struct {
+	// Dir is the project's folder, absolute.
+	Dir     string
+	Project *project.Project
+	// Target is the target the project runs on, its settings rendered.
+	Target   *project.Target
+	Manifest *manifest.Manifest
+	Graph    *graph.Graph
+	// Compiler renders nodes again (an incremental model at run time).
+	Compiler *compile.Compiler
+	// Compiled holds every model and test that rendered, by id (is_incremental false).
+	Compiled map[string]compile.Result
+	// Vars are project.yaml's vars with Options.Vars over them.
+	Vars map[string]any
+}
+
+// Load reads the project in opts.Dir and renders every node, reporting all
+// the problems of every phase at once, sorted. The project is unusable
+// when the diagnostics hold an error; it is nil when project.yaml could not
+// be read.
+func Load(opts Options) (*Project, diag.List) {
+	lookupEnv := opts.LookupEnv
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	var diags diag.List
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		diags.Errorf(diag.Pos{}, "--project-dir: %v", err)
+		return nil, diags
+	}
+	proj, d := project.Load(os.DirFS(dir))
+	diags = append(diags, d...)
+	if proj == nil {
+		return nil, diags
+	}
+	vars := map[string]any{}
+	for k, v := range proj.Vars {
+		vars[k] = v
+	}
+	if opts.Vars != "" {
+		over, err := project.DecodeVars(opts.Vars)
+		if err != nil {
+			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
+		}
+		for k, v := range over {
+			vars[k] = v
+		}
+	}
+	// A target setting that fails to render is reported, but it does not
+	// make project.yaml a file with problems: the hooks there still render
+	// (with a placeholder target), and validate reports their errors in the
+	// same run.
+	var targetDiags diag.List
+	tgt, err := ResolveTarget(proj, opts.Target, vars, lookupEnv)
+	if err != nil && !errors.Is(err, errReported) {
+		targetDiags.Add(diag.Pos{File: "project.yaml"}, err)
+	}
+	man, d := manifest.Build(proj, manifestTarget(tgt))
+	diags = append(diags, d...)
+	gr, d := graph.New(man)
+	diags = append(diags, d...)
+	l := &Project{Dir: dir, Project: proj, Target: tgt, Manifest: man, Graph: gr, Vars: vars, Compiled: map[string]compile.Result{}}
+	l.Compiler = &compile.Compiler{M: man, Vars: vars, LookupEnv: lookupEnv, RunStartedAt: time.Now().UTC().Format(time.RFC3339)}
+	// Render every node whose files had no problem so far, so that one run
+	// reports a render error (an undefined var) beside a missing ref elsewhere.
+	// Files with problems are not rendered: their errors would only repeat.
+	bad := map[string]bool{}
+	for _, d := range diags {
+		if d.Severity == diag.Error {
+			bad[d.Pos.File] = true
+		}
+	}
+	diags = append(diags, targetDiags...)
+	if man != nil {
+		diags = append(diags, checkSeedHeaders(dir, man, bad)...)
+		diags = append(diags, l.render(bad)...)
+		diags = append(diags, l.checkRunHooks(bad)...)
+	}
+	diags.Sort()
+	return l, diags
+}
+
+// render renders every model and test whose files are not bad and whose
+// dependencies exist, keeping the results in l.Compiled, and checks each
+// model's pre and post hooks.
+func (l *Project) render(bad map[string]bool) diag.List {
+	var diags diag.List
+	man := l.Manifest
+	var todo []*manifest.Node
+	for _, id := range man.Sorted() {
+		n := man.Nodes[id]
+		if n.Kind != manifest.Model && n.Kind != manifest.Test {
+			continue
+		}
+		if bad[n.Path] || n.Kind == manifest.Model && n.Template == nil || !depsOK(man, n) {
+			continue
+		}
+		todo = append(todo, n)
+	}
+	// Rendering is independent per node and templates render concurrently,
+	// so the nodes are shared out to one goroutine per CPU; results keep
+	// the sorted order.
+	type rendered struct {
+		res   compile.Result
+		err   error
+		hooks diag.List
+	}
+	out := make([]rendered, len(todo))
+	par.For(len(todo), min(runtime.GOMAXPROCS(0), len(todo)/64), func(i int) {
+		out[i].res, out[i].err = l.Compiler.Node(todo[i], compile.Options{})
+		if todo[i].Kind == manifest.Model {
+			out[i].hooks = l.Compiler.CheckHooks(todo[i])
+		}
+	})
+	for i, n := range todo {
+		diags = append(diags, out[i].hooks...)
+		if out[i].err != nil {
+			diags.Add(n.Pos, out[i].err)
+			continue
+		}
+		l.Compiled[n.ID] = out[i].res
+	}
+	return diags
+}
+
+// checkRunHooks renders the on-run-start and on-run-end hooks, so that a
+// template error in one is reported before anything runs.
+func (l *Project) checkRunHooks(bad map[string]bool) diag.List {
+	var diags diag.List
+	for _, hooks := range [][]project.Hook{l.Project.OnRunStart, l.Project.OnRunEnd} {
+		for _, h := range hooks {
+			if bad[h.Pos.File] {
+				continue
+			}
+			if _, err := l.Compiler.HookAt(h.Pos.File, h.Text, h.SQL, ""); err != nil {
+				diags.Add(h.Pos, err)
+			}
+		}
+	}
+	return diags
+}
+
+// depsOK reports whether every node n depends on is in the manifest.
+func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
+	for _, dep := range n.DependsOn {
+		if _, ok := man.Nodes[dep]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// TargetDir is the project's target/ folder, where artifacts go.
+func (l *Project) TargetDir() string { return filepath.Join(l.Dir, "target") }

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/artifacts"
+	"strata/engine/run"
+)
+
+// The project's hooks, by the name project.yaml gives them. OnRunEnd is also
+// the id a failed on-run-end stands under in run_results.json, so that
+// retry runs it again.
+const (
+	OnRunStart = "on-run-start"
+	OnRunEnd   = "on-run-end"
+)
+
+// RunHooks runs the project's on-run-start or on-run-end hooks (which) on
+// db, in order, and returns how many ran. The error of a failing hook
+// names its place in project.yaml.
+func (l *Project) RunHooks(ctx context.Context, db *postgres.Adapter, which string) (int, error) {
+	hooks := l.Project.OnRunStart
+	if which == OnRunEnd {
+		hooks = l.Project.OnRunEnd
+	}
+	for _, h := range hooks {
+		sql, err := l.Compiler.HookAt(h.Pos.File, h.Text, h.SQL, "")
+		if err != nil {
+			return 0, err // placed in project.yaml already
+		}
+		if err := db.ExecScript(ctx, sql); err != nil {
+			return 0, fmt.Errorf("%s: %s hook failed: %v", h.Pos, which, err)
+		}
+	}
+	return len(hooks), nil
+}
+
+// HookFailed is the result that records a failed on-run-end in run_results.json.
+func HookFailed(err error) run.Result {
+	return run.Result{ID: OnRunEnd, Status: run.Error, Message: err.Error()}
+}
+
+// RunOptions are how a run builds: the run flags, and the callbacks that
+// report its progress.
+type RunOptions struct {
+	Threads                      int
+	FailFast, FullRefresh, Empty bool
+	// OnStart and OnEnd report each node as the walker starts and ends it;
+	// Progress reports long seed loads.
+	OnStart  func(id string, index, total int)
+	OnEnd    func(r run.Result, index, total int)
+	Progress func(id string, done, total int64)
+}
+
+// Walk runs the nodes of s on db, Threads at a time, and returns one result
+// per node, in s.Order. The SQL it ran is written under target/ before it
+// returns.
+func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, opt RunOptions) []run.Result {
+	compiled := make(map[string]string, len(l.Compiled))
+	for id, res := range l.Compiled {
+		compiled[id] = res.SQL
+	}
+	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
+		FullRefresh: opt.FullRefresh, Empty: opt.Empty, Progress: opt.Progress}
+	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
+	results := w.Run(ctx)
+	ex.Flush()
+	return results
+}
+
+// Retry is what retry runs again: the last run's command and the nodes
+// that failed, were skipped or never finished.
+type Retry struct {
+	Command string
+	IDs     []string // never nil
+	// Hooks: the last run's on-run-end hooks failed, so the hooks run
+	// even when no node is selected.
+	Hooks bool
+}
+
+// LastRun reads the last run of the project in dir from its
+// target/run_results.json. Its error leaves out the file's path.
+func LastRun(dir string) (*Retry, error) {
+	prev, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		return nil, withoutPath(err)
+	}
+	// Like dbt, the hooks run around every run, a retry too; a failed
+	// on-run-end hook is retried by running the hooks even when no node
+	// failed.
+	r := &Retry{Command: prev.Command, IDs: []string{}}
+	for _, res := range prev.Results {
+		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
+			continue
+		}
+		if res.ID == OnRunEnd {
+			r.Hooks = true
+			continue
+		}
+		r.IDs = append(r.IDs, res.ID)
+	}
+	return r, nil
+}

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"strata/engine/artifacts"
+	"strata/engine/graph"
+	"strata/engine/manifest"
+)
+
+// Selection is what a command selects: --select, --exclude and --state,
+// or, for retry, exactly the nodes of the last run that are to run again.
+type Selection struct {
+	Select, Exclude []string
+	// State is a folder with an earlier manifest.json (and
+	// run_results.json), for the state: and result: selectors.
+	State string
+	// IDs, when not nil, selects exactly these nodes (those still in the
+	// project) instead of Select and Exclude: ids need no parsing, and
+	// names may hold spaces.
+	IDs []string
+}
+
+// StateError is a --state folder whose manifest cannot be read.
+type StateError struct {
+	Dir string
+	Err error // without the file's path, which the message names
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("--state %s: cannot read the earlier manifest: %v", e.Dir, e.Err)
+}
+
+func (e *StateError) Unwrap() error { return e.Err }
+
+// Select returns the ids s selects. An error is the user's: a selector
+// that names nothing in the project (*graph's message, with "did you
+// mean"), or a *StateError.
+func (l *Project) Select(s Selection) (map[string]bool, error) {
+	if s.IDs != nil {
+		return l.knownIDs(s.IDs), nil
+	}
+	st, err := l.loadState(s.State)
+	if err != nil {
+		return nil, err
+	}
+	return l.Graph.Select(s.Select, s.Exclude, st)
+}
+
+// knownIDs is the set of ids that are still nodes of the project; a node
+// removed since the last run has nothing left to retry.
+func (l *Project) knownIDs(ids []string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := l.Manifest.Nodes[id]; ok {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// state compares the project with an earlier manifest and run results (--state DIR).
+type state struct {
+	l       *Project
+	prev    *artifacts.Manifest
+	results map[string]string
+}
+
+var _ graph.State = (*state)(nil)
+
+// loadState returns a nil State (not a nil *state) without --state, so that
+// selection can tell that state: and result: have nothing to compare with.
+func (l *Project) loadState(dir string) (graph.State, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	prev, err := artifacts.ReadManifest(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, &StateError{Dir: dir, Err: withoutPath(err)}
+	}
+	s := &state{l: l, prev: prev, results: map[string]string{}}
+	if rr, err := artifacts.ReadRunResults(filepath.Join(dir, "run_results.json")); err == nil {
+		for _, r := range rr.Results {
+			s.results[r.ID] = r.Status
+		}
+	}
+	return s, nil
+}
+
+// withoutPath is err without the path of the file it is about, for a
+// message that names the file itself.
+func withoutPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (s *state) old(id string) *artifacts.Node {
+	if n, ok := s.prev.Nodes[id]; ok {
+		return n
+	}
+	if n, ok := s.prev.Sources[id]; ok {
+		return n
+	}
+	return s.prev.Exposure[id]
+}
+
+// Modified: the SQL, the config, a macro used, or a var or env_var read changed (or the node is new).
+func (s *state) Modified(n *manifest.Node) bool {
+	old := s.old(n.ID)
+	if old == nil {
+		return true
+	}
+	cur := s.l.NodeArtifact(n)
+	return old.Checksum != cur.Checksum || old.ConfigSum != cur.ConfigSum || !sameMap(old.Vars, cur.Vars) || !sameMap(old.EnvVars, cur.EnvVars)
+}
+
+// New: the node was not in the earlier manifest.
+func (s *state) New(n *manifest.Node) bool { return s.old(n.ID) == nil }
+
+func (s *state) Result(id string) (string, bool) {
+	r, ok := s.results[id]
+	return r, ok
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,192 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/diag"
+	"strata/engine/local"
+	"strata/engine/manifest"
+	"strata/engine/project"
+	"strata/engine/template"
+)
+
+// errReported is an error already reported with a position by an earlier phase.
+var errReported = errors.New("already reported")
+
+// targetError names target t in err, a problem in one of its settings,
+// keeping the positions err has.
+func targetError(t *project.Target, err error) error {
+	if err == nil {
+		return nil
+	}
+	var found diag.List
+	found.Add(t.Pos, err)
+	for i := range found {
+		found[i].Msg = fmt.Sprintf("target %s: %s", t.Name, found[i].Msg)
+	}
+	return found
+}
+
+// ResolveTarget picks the target of project p and renders its settings
+// with vars. The target is name when given (the command line's --target),
+// else STRATA_TARGET (read with lookupEnv), else project.yaml's target:,
+// else the only target defined, else the built-in local one. It is the one
+// place a target is chosen: what the renderer and the runner know of it
+// comes from here.
+func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupEnv func(string) (string, bool)) (*project.Target, error) {
+	from := "--target"
+	if name == "" {
+		name, _ = lookupEnv("STRATA_TARGET")
+		from = "STRATA_TARGET"
+	}
+	if name == "" {
+		name, from = p.DefaultTarget, ""
+	}
+	// A target chosen in project.yaml is reported at its target: key.
+	at := diag.Pos{File: "project.yaml"}
+	if from == "" && p.DefaultTargetPos.File != "" {
+		at = p.DefaultTargetPos
+	}
+	if len(p.Targets) == 0 {
+		if name != "" && name != "dev" {
+			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("target %q is not defined (project.yaml has no targets:)", name)}
+		}
+		return &project.Target{Name: "dev", Type: "local", Schema: "public", Threads: 4}, nil
+	}
+	if name == "" {
+		if len(p.Targets) == 1 {
+			for n := range p.Targets {
+				name = n
+			}
+		} else {
+			return nil, diag.Diagnostic{Pos: at, Msg: fmt.Sprintf("no target chosen: set target: in project.yaml or pass --target (one of %s)", strings.Join(targetNames(p), ", "))}
+		}
+	}
+	t, ok := p.Targets[name]
+	if !ok {
+		if from == "" {
+			return nil, errReported // the loader points at project.yaml's target:
+		}
+		names := targetNames(p)
+		return nil, diag.Diagnostic{Msg: fmt.Sprintf("%s %s: target %q is not defined in project.yaml (expected one of %s)%s", from, name, name, strings.Join(names, ", "), diag.DidYouMean(name, names))}
+	}
+	out := *t
+	set, _ := template.ParseMacros(nil)
+	var problems diag.List // of every setting, so validate reports them all
+	for _, f := range []struct {
+		key string
+		s   *string
+	}{{"url", &out.URL}, {"host", &out.Host}, {"port", &out.Port}, {"user", &out.User}, {"password", &out.Password}, {"dbname", &out.DBName}, {"schema", &out.Schema}, {"schema_prefix", &out.SchemaPrefix}} {
+		if !strings.Contains(*f.s, "{{") {
+			continue
+		}
+		// Errors point into project.yaml, at the setting's own text.
+		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
+		var err error
+		if err = d.Err(); err == nil {
+			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
+		}
+		problems.Add(t.Pos, targetError(t, err))
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	if out.Schema == "" {
+		out.Schema = "public"
+	}
+	if out.Threads == 0 {
+		out.Threads = 4
+	}
+	return &out, nil
+}
+
+// targetNames are the targets project.yaml defines, sorted.
+func targetNames(p *project.Project) []string {
+	names := make([]string, 0, len(p.Targets))
+	for n := range p.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// manifestTarget is what the manifest and the templates know of target t:
+// its name and type, and the schemas relations are placed in. A target
+// that could not be resolved is a placeholder, so that the rest of the
+// project still loads and its problems are reported too.
+func manifestTarget(t *project.Target) manifest.Target {
+	if t == nil {
+		return manifest.Target{Name: "dev", Type: "local"}
+	}
+	return manifest.Target{Name: t.Name, Type: t.Type, Schema: t.Schema, SchemaPrefix: t.SchemaPrefix}
+}
+
+// Connect opens a pool of at most conns connections to the target: the
+// local cluster (created and started on demand) or a PostgreSQL server.
+func (l *Project) Connect(ctx context.Context, conns int) (*postgres.Adapter, error) {
+	url, err := l.url(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Connect(ctx, url, conns)
+}
+
+// ConnectExisting is Connect for a reader (docs) that must not create a
+// local cluster for a project that was never built, and that gives up
+// after 20 seconds.
+func (l *Project) ConnectExisting(ctx context.Context, conns int) (*postgres.Adapter, error) {
+	if l.Target.Type == "local" {
+		c, err := local.New(l.Dir)
+		if err != nil {
+			return nil, err
+		}
+		st, err := c.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Initialized {
+			return nil, errors.New("the local PostgreSQL has not been created yet; run strata build first")
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return l.Connect(ctx, conns)
+}
+
+// url is the target's connection string; for a local target it starts the
+// cluster.
+func (l *Project) url(ctx context.Context) (string, error) {
+	t := l.Target
+	if t.Type == "local" {
+		c, err := local.New(l.Dir)
+		if err != nil {
+			return "", err
+		}
+		if err := c.Start(ctx); err != nil {
+			return "", err
+		}
+		return c.URL(), nil
+	}
+	return settingsURL(t), nil
+}
+
+// settingsURL is how to reach a postgres target: its url, or its settings
+// as libpq key='value' pairs (PG* environment variables fill in the rest).
+func settingsURL(t *project.Target) string {
+	if t.URL != "" {
+		return t.URL
+	}
+	var parts []string
+	for _, kv := range [][2]string{{"host", t.Host}, {"port", t.Port}, {"user", t.User}, {"password", t.Password}, {"dbname", t.DBName}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"='"+strings.ReplaceAll(strings.ReplaceAll(kv[1], `\`, `\\`), "'", `\'`)+"'")
+		}
+	}
+	return strings.Join(parts, " ")
+}
