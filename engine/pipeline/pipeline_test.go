@@ -1,0 +1,250 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"sort"
+	"testing"
+	"testing/fstest"
+
+	"strata/engine/pgname"
+	"strata/engine/project"
+)
+
+// load writes files as a project and loads it, failing on any problem.
+func load(t *testing.T, files fstest.MapFS) *Project {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	l, diags := Load(Options{Dir: dir, LookupEnv: func(string) (string, bool) { return "", false }})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	return l
+}
+
+func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s), Mode: 0o644} }
+
+// testOf is the id of the test of kind attached to model.
+func testOf(t *testing.T, l *Project, kind, model string) string {
+	t.Helper()
+	for id, n := range l.Manifest.Nodes {
+		if n.TestInfo != nil && n.TestInfo.Kind == kind && n.TestInfo.Attached == "model.p."+model {
+			return id
+		}
+	}
+	t.Fatalf("no %s test on %s", kind, model)
+	return ""
+}
+
+// In build a model waits for the error-severity tests of its parents, but
+// not for a warning, nor for a test that reads the model itself.
+func TestScheduleBuildWaitsForParentsTests(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml": file("name: p\n"),
+		"models/a.sql": file("select 1 as id"),
+		"models/b.sql": file(`select * from {{ ref "a" }}`),
+		"models/a.yml": file(`models:
+  - name: a
+    columns:
+      - name: id
+        tests:
+          - not_null
+          - unique: {severity: warn}
+          - relationships: {to: b, field: id}
+`),
+	})
+	all, err := l.Select(Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notNull, unique, rel := testOf(t, l, "not_null", "a"), testOf(t, l, "unique", "a"), testOf(t, l, "relationships", "a")
+	cases := []struct {
+		cmd  string
+		node string
+		want []string
+	}{
+		{"build", "model.p.b", []string{"model.p.a", notNull}},
+		{"build", rel, []string{"model.p.a", "model.p.b"}},
+		{"run", "model.p.b", []string{"model.p.a"}},
+		{"test", rel, []string{"model.p.a", "model.p.b"}},
+	}
+	for _, c := range cases {
+		s := l.Schedule(all, Kinds(c.cmd)...)
+		got := append([]string(nil), s.Parents(c.node)...)
+		sort.Strings(got)
+		sort.Strings(c.want)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: parents of %s = %v, want %v", c.cmd, c.node, got, c.want)
+		}
+		if c.cmd == "build" && slices.Contains(got, unique) {
+			t.Errorf("build: %s waits for the warn-severity test %s", c.node, unique)
+		}
+	}
+	if got, want := l.Schedule(all, Kinds("run")...).Order, []string{"model.p.a", "model.p.b"}; !slices.Equal(got, want) {
+		t.Errorf("run order = %v, want %v", got, want)
+	}
+}
+
+// An ephemeral model is never run on its own; a full refresh finds the
+// scd2 model it would rebuild.
+func TestScheduleLeavesOutEphemeralAndFindsSCD2(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml": file("name: p\n"),
+		"models/e.sql": file(`{{ config "materialized" "ephemeral" }}select 1 as id`),
+		"models/d.sql": file(`{{ config "materialized" "scd2" "unique_key" "id" "strategy" "check" "check_cols" "all" }}select * from {{ ref "e" }}`),
+		"models/v.sql": file(`select * from {{ ref "e" }}`),
+	})
+	all, err := l.Select(Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Schedule(all, Kinds("run")...)
+	if want := []string{"model.p.d", "model.p.v"}; !slices.Equal(s.Order, want) {
+		t.Errorf("order = %v, want %v", s.Order, want)
+	}
+	if n := l.SCD2(s.Order); n == nil || n.Name != "d" {
+		t.Errorf("SCD2(%v) = %v, want model d", s.Order, n)
+	}
+	if n := l.SCD2([]string{"model.p.v"}); n != nil {
+		t.Errorf("SCD2 of a view = %s, want none", n.Name)
+	}
+}
+
+// Retry's ids select exactly the nodes still in the project; a --state
+// folder without a manifest is a StateError that names the folder.
+func TestSelectIDsAndState(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml": file("name: p\n"),
+		"models/a.sql": file("select 1 as id"),
+		"models/b.sql": file("select 2 as id"),
+	})
+	got, err := l.Select(Selection{Select: []string{"b"}, IDs: []string{"model.p.a", "model.p.gone"}})
+	if err != nil || len(got) != 1 || !got["model.p.a"] {
+		t.Errorf("Select(IDs) = %v, %v; want only model.p.a", got, err)
+	}
+	if got, err := l.Select(Selection{IDs: []string{}}); err != nil || len(got) != 0 {
+		t.Errorf("Select(no IDs) = %v, %v; want nothing", got, err)
+	}
+	dir := t.TempDir()
+	_, err = l.Select(Selection{Select: []string{"state:modified"}, State: dir})
+	var se *StateError
+	if !errors.As(err, &se) || se.Dir != dir || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Select with an empty --state folder: %v, want a StateError for %s", err, dir)
+	}
+	if want := "--state " + dir + ": cannot read the earlier manifest: no such file or directory"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+}
+
+func TestResolveTarget(t *testing.T) {
+	two := map[string]*project.Target{
+		"dev":  {Name: "dev", Type: "local"},
+		"prod": {Name: "prod", Type: "postgres", Schema: "analytics", Threads: 8},
+	}
+	cases := []struct {
+		name    string
+		targets map[string]*project.Target
+		chosen  string // project.yaml's target:
+		flag    string
+		env     string // STRATA_TARGET
+		want    string // the target's name, or the error
+	}{
+		{"no targets: built-in dev", nil, "", "", "", "dev"},
+		{"no targets, dev asked", nil, "", "dev", "", "dev"},
+		{"no targets, other asked", nil, "", "prod", "", `project.yaml: target "prod" is not defined (project.yaml has no targets:)`},
+		{"the only one", map[string]*project.Target{"x": {Name: "x", Type: "local"}}, "", "", "", "x"},
+		{"several, none chosen", two, "", "", "", "project.yaml: no target chosen: set target: in project.yaml or pass --target (one of dev, prod)"},
+		{"project.yaml's", two, "prod", "", "", "prod"},
+		{"STRATA_TARGET over project.yaml", two, "prod", "", "dev", "dev"},
+		{"--target over STRATA_TARGET", two, "dev", "prod", "dev", "prod"},
+		{"unknown --target", two, "", "prd", "", `--target prd: target "prd" is not defined in project.yaml (expected one of dev, prod) (did you mean "prod"?)`},
+		{"unknown STRATA_TARGET", two, "", "", "stage", `STRATA_TARGET stage: target "stage" is not defined in project.yaml (expected one of dev, prod)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := &project.Project{Targets: c.targets, DefaultTarget: c.chosen}
+			env := func(k string) (string, bool) {
+				if k == "STRATA_TARGET" && c.env != "" {
+					return c.env, true
+				}
+				return "", false
+			}
+			got, err := ResolveTarget(p, c.flag, nil, env)
+			if err != nil {
+				if err.Error() != c.want {
+					t.Errorf("error = %q, want %q", err, c.want)
+				}
+				return
+			}
+			if got.Name != c.want {
+				t.Fatalf("target = %s, want %s", got.Name, c.want)
+			}
+			if got.Schema == "" || got.Threads == 0 {
+				t.Errorf("target %s has schema %q and %d threads, want the defaults filled in", got.Name, got.Schema, got.Threads)
+			}
+		})
+	}
+	// A target chosen in project.yaml that does not exist is reported by
+	// the loader at its target: key, not here.
+	if _, err := ResolveTarget(&project.Project{Targets: two, DefaultTarget: "nope"}, "", nil, os.LookupEnv); !errors.Is(err, errReported) {
+		t.Errorf("unknown project.yaml target: error %v, want errReported", err)
+	}
+}
+
+// A target's settings render with vars and the environment, and what they
+// render to is what the manifest places relations in.
+func TestLoadRendersTargetSettings(t *testing.T) {
+	dir := t.TempDir()
+	files := fstest.MapFS{
+		"project.yaml": file(`name: p
+vars: {env: qa}
+target: t
+targets:
+  t: {type: postgres, url: 'postgres://{{ env_var "PGHOST_FOR_TEST" }}/db', schema: 'work_{{ var "env" }}', schema_prefix: 'x_'}
+`),
+		"models/a.sql": file("select 1 as id"),
+	}
+	if err := os.CopyFS(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) (string, bool) {
+		if k == "PGHOST_FOR_TEST" {
+			return "db.example", true
+		}
+		return "", false
+	}
+	l, diags := Load(Options{Dir: dir, Vars: "env: prod", LookupEnv: env})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if l.Target.URL != "postgres://db.example/db" || l.Target.Schema != "work_prod" {
+		t.Errorf("target url %q schema %q, want the rendered settings with --vars over project.yaml's", l.Target.URL, l.Target.Schema)
+	}
+	if got, want := l.Manifest.Nodes["model.p.a"].Relation, (pgname.Rel{Schema: "x_work_prod", Name: "a"}); got != want {
+		t.Errorf("relation of a = %v, want %v", got, want)
+	}
+	if got, want := l.Compiled["model.p.a"].SQL, "select 1 as id"; got != want {
+		t.Errorf("compiled a = %q, want %q", got, want)
+	}
+}
+
+func TestSettingsURL(t *testing.T) {
+	cases := []struct {
+		t    project.Target
+		want string
+	}{
+		{project.Target{URL: "postgres://u@h/d", Host: "ignored"}, "postgres://u@h/d"},
+		{project.Target{Host: "h", Port: "5433", DBName: "d"}, "host='h' port='5433' dbname='d'"},
+		{project.Target{User: "o'brien", Password: `a\b'c`}, `user='o\'brien' password='a\\b\'c'`},
+		{project.Target{}, ""},
+	}
+	for _, c := range cases {
+		if got := settingsURL(&c.t); got != c.want {
+			t.Errorf("settingsURL(%+v) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
