@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -59,6 +60,18 @@ type app struct {
 	target         string
 	logFormat      string
 	noColor        bool
+	// startedAt is the run's start (run_started_at), fixed for the whole
+	// command; WithStartTime sets it, else it is now.
+	startedAt time.Time
+}
+
+type startTimeKey struct{}
+
+// WithStartTime makes the commands run with ctx start at t: run_started_at
+// and the change times scd2 writes are t. Tests use it to run several
+// commands at one instant without depending on the wall clock.
+func WithStartTime(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, startTimeKey{}, t)
 }
 
 // Main runs strata with args (without the program name) and returns the exit code.
@@ -69,7 +82,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 			code = ExitFailed
 		}
 	}()
-	a := &app{stdout: stdout, stderr: stderr, projectDir: ".", logFormat: "text"}
+	a := &app{stdout: stdout, stderr: stderr, projectDir: ".", logFormat: "text", startedAt: time.Now()}
+	if t, ok := ctx.Value(startTimeKey{}).(time.Time); ok {
+		a.startedAt = t
+	}
 	// Global flags may come before the command.
 	i := 0
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -209,7 +225,7 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 // every node. ok=false means the project has problems (exit 2); the
 // problems are returned, not printed.
 func (a *app) load(f *flags) (l *pipeline.Project, diags diag.List, ok bool) {
-	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars})
+	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars, StartedAt: a.startedAt})
 	return l, diags, !diags.HasErrors()
 }
 

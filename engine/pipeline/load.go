@@ -47,6 +47,9 @@ type Options struct {
 	// LookupEnv reads the environment (env_var, STRATA_TARGET); nil is
 	// os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// StartedAt is the run's start, which run_started_at renders (whole
+	// seconds, UTC); zero means now.
+	StartedAt time.Time
 }
 
 // Project is a project read, assembled, graphed and rendered: what every
@@ -114,7 +117,11 @@ func Load(opts Options) (*Project, diag.List) {
 	gr, d := graph.New(man)
 	diags = append(diags, d...)
 	l := &Project{Dir: dir, Project: proj, Target: tgt, Manifest: man, Graph: gr, Vars: vars, Compiled: map[string]compile.Result{}}
-	l.Compiler = &compile.Compiler{M: man, Vars: vars, LookupEnv: lookupEnv, RunStartedAt: time.Now().UTC().Format(time.RFC3339)}
+	started := opts.StartedAt
+	if started.IsZero() {
+		started = time.Now()
+	}
+	l.Compiler = &compile.Compiler{M: man, Vars: vars, LookupEnv: lookupEnv, RunStartedAt: started.UTC().Format(time.RFC3339)}
 	// Render every node whose files had no problem so far, so that one run
 	// reports a render error (an undefined var) beside a missing ref elsewhere.
 	// Files with problems are not rendered: their errors would only repeat.

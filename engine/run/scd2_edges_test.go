@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/cli"
 	"strata/engine/internal/pgtest"
 )
 
@@ -26,6 +27,12 @@ type scd2Step struct {
 
 func runSCD2Steps(t *testing.T, url, dir string, steps []scd2Step) {
 	t.Helper()
+	runSCD2StepsCtx(context.Background(), t, url, dir, steps)
+}
+
+// runSCD2StepsCtx is runSCD2Steps with the commands run under ctx.
+func runSCD2StepsCtx(ctx context.Context, t *testing.T, url, dir string, steps []scd2Step) {
+	t.Helper()
 	for i, s := range steps {
 		if s.config != "" {
 			body := "models:\n  - name: dim_c\n    config:\n" + s.config
@@ -36,7 +43,7 @@ func runSCD2Steps(t *testing.T, url, dir string, steps []scd2Step) {
 		if s.sql != "" {
 			execSQL(t, url, s.sql)
 		}
-		code, out := runStrata(dir, "run")
+		code, out := runStrataCtx(ctx, dir, "run")
 		if code != s.code || !strings.Contains(out, s.out) {
 			t.Fatalf("step %d: exit %d, want %d and %q in:\n%s", i+1, code, s.code, s.out, out)
 		}
@@ -117,26 +124,15 @@ func TestSCD2ReturnAfterDeletion(t *testing.T) {
 	t.Run("check strategy within one second", func(t *testing.T) {
 		url := pgtest.DB(t)
 		dir := scd2Project(t, url, "      materialized: scd2\n      unique_key: id\n      strategy: check\n      hard_deletes: invalidate\n")
-		// The run's start time has whole seconds: the four builds (about
-		// 0.1 s each) must share one to reach the case, so start just
-		// after a second begins, and try again if the machine was too slow.
-		for attempt := 1; ; attempt++ {
-			execSQL(t, url, "drop table if exists public.dim_c")
-			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
-			start := time.Now()
-			runSCD2Steps(t, url, dir, []scd2Step{
-				{sql: scd2Source + "insert into raw.customers values (1, 'a', null), (2, 'b', null)", out: "SCD2 2 new"},
-				{sql: "delete from raw.customers where id = 2", out: "1 deleted"},
-				{sql: "insert into raw.customers values (2, 'b', null)", out: "SCD2 1 new"},
-				{sql: "update raw.customers set v = 'c' where id = 2", out: "1 changed"},
-			})
-			if time.Now().Unix() == start.Unix() {
-				return
-			}
-			if attempt == 3 {
-				t.Fatalf("the four builds never fitted in one second in %d attempts: the case was not reached", attempt)
-			}
-		}
+		// The run's start time has whole seconds, so builds within one
+		// second share it: the four builds here start at one instant.
+		ctx := cli.WithStartTime(context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		runSCD2StepsCtx(ctx, t, url, dir, []scd2Step{
+			{sql: scd2Source + "insert into raw.customers values (1, 'a', null), (2, 'b', null)", out: "SCD2 2 new"},
+			{sql: "delete from raw.customers where id = 2", out: "1 deleted"},
+			{sql: "insert into raw.customers values (2, 'b', null)", out: "SCD2 1 new"},
+			{sql: "update raw.customers set v = 'c' where id = 2", out: "1 changed"},
+		})
 	})
 }
 

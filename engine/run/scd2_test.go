@@ -102,8 +102,12 @@ func scd2Project(t testing.TB, url, config string) string {
 }
 
 func runStrata(dir string, args ...string) (int, string) {
+	return runStrataCtx(context.Background(), dir, args...)
+}
+
+func runStrataCtx(ctx context.Context, dir string, args ...string) (int, string) {
 	var out bytes.Buffer
-	code := cli.Main(context.Background(), append([]string{"--project-dir", dir, "--no-color"}, args...), &out, &out)
+	code := cli.Main(ctx, append([]string{"--project-dir", dir, "--no-color"}, args...), &out, &out)
 	return code, out.String()
 }
 
