@@ -447,7 +447,7 @@ func TestSiteInChromium(t *testing.T) {
 		for _, row := range regexp.MustCompile(`(?s)<g class="tr" data-row="\d+">(.*?)</g>`).FindAllStringSubmatch(chart(dom, "Top products by revenue"), -1) {
 			got = append(got, strings.Join(attrs(row[1], `data-value="([^"]*)"`), "="))
 		}
-		same("Top products by revenue", got, series(`select product_name, category, revenue, profit_margin from public.product_performance limit 10`))
+		same("Top products by revenue", got, series(`select product_name, category, revenue, profit_margin from public.product_performance order by revenue desc nulls last, product_name limit 10`))
 
 		dom = page("customer_analytics")
 		same("Customers by churn risk", points(chart(dom, "Customers by churn risk"), "rect"), series(`select churn_risk, count(*) from analytics.customer_metrics group by 1 order by 1`))

@@ -70,6 +70,7 @@ type Chart struct {
 	Y        []string
 	Value    string
 	Fields   []string
+	Sort     []string // column names, "-" first for descending order
 	Limit    int
 	Data     *Table
 	Err      string // why there is no data
@@ -198,7 +199,7 @@ func ChartSQL(c *Chart) (string, error) {
 		limit = c.Limit
 	}
 	if c.Query != "" {
-		return fmt.Sprintf("select * from (\n%s\n) as chart limit %d", strings.TrimRight(strings.TrimSpace(c.Query), ";"), limit), nil
+		return fmt.Sprintf("select * from (\n%s\n) as chart%s limit %d", strings.TrimRight(strings.TrimSpace(c.Query), ";"), orderBy(c.Sort), limit), nil
 	}
 	if c.Relation == "" {
 		return "", fmt.Errorf("chart %q has neither a model nor a query", c.Title)
@@ -222,11 +223,28 @@ func ChartSQL(c *Chart) (string, error) {
 	if len(sel) == 0 {
 		sel = []string{"*"}
 	}
-	order := ""
-	if (c.Type == "line" || c.Type == "bar") && c.X != "" {
+	order := orderBy(c.Sort)
+	if order == "" && (c.Type == "line" || c.Type == "bar") && c.X != "" {
 		order = " order by " + pgname.Ident(c.X)
 	}
 	return fmt.Sprintf("select %s from %s%s limit %d", strings.Join(sel, ", "), c.Relation, order, limit), nil
+}
+
+// orderBy is the order by clause of a chart's sort keys, or "". Rows whose key
+// is NULL come last either way, so a "top 10" is ten rows with a value.
+func orderBy(keys []string) string {
+	var parts []string
+	for _, k := range keys {
+		if col, desc := strings.CutPrefix(k, "-"); desc {
+			parts = append(parts, pgname.Ident(col)+" desc nulls last")
+		} else if k != "" {
+			parts = append(parts, pgname.Ident(k)+" asc nulls last")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " order by " + strings.Join(parts, ", ")
 }
 
 // splitQuoted splits "schema"."name" into its unquoted parts.

@@ -318,6 +318,7 @@ func (m *Manifest) buildExposures(diags *diag.List) {
 				diags.Errorf(c.Pos, "chart %q uses model %q, which does not exist%s", c.Title, c.Model, diag.DidYouMean(c.Model, m.Names()))
 				continue
 			}
+			checkChartSort(diags, c, t)
 			deps[t.ID] = true
 		}
 		for d := range deps {

@@ -76,7 +76,7 @@ func (l *Project) dashboards() []*docs.Dashboard {
 			d.Label = e.Name
 		}
 		for _, c := range e.Charts {
-			dc := &docs.Chart{Title: c.Title, Type: c.Type, Model: c.Model, Query: c.Query, X: c.X, Y: c.Y, Value: c.Value, Fields: c.Fields, Limit: c.Limit}
+			dc := &docs.Chart{Title: c.Title, Type: c.Type, Model: c.Model, Query: c.Query, X: c.X, Y: c.Y, Value: c.Value, Fields: c.Fields, Sort: c.Sort, Limit: c.Limit}
 			if c.Model != "" {
 				if m, ok := l.Manifest.Lookup(c.Model); ok {
 					dc.Relation = m.Relation.Quoted()

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -29,7 +30,7 @@ var exposureKeys = []string{"name", "type", "label", "description", "owner", "ur
 // and of a selector (exposure:name).
 var exposureNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
-var chartKeys = []string{"title", "type", "model", "query", "x", "y", "value", "fields", "limit"}
+var chartKeys = []string{"title", "type", "model", "query", "x", "y", "value", "fields", "sort", "limit"}
 
 // named returns an entry's name field. An entry without one is reported
 // (unless it is not a mapping at all, which was reported already).
@@ -426,6 +427,21 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 			if v, ok := cf["limit"]; ok {
 				c.Limit = d.integer(v.value, "limit")
 			}
+			if v, ok := cf["sort"]; ok {
+				items := []*yaml.Node{v.value}
+				if n := resolve(v.value); n != nil && n.Kind == yaml.SequenceNode {
+					items = d.list(n, "sort")
+				}
+				for _, item := range items {
+					key := d.str(item, "sort")
+					if err := checkSortKey(key); err != nil {
+						d.errorf(item, "chart %q: sort: %v", c.Title, err)
+						continue
+					}
+					c.Sort = append(c.Sort, key)
+					c.SortPos = append(c.SortPos, d.pos(item))
+				}
+			}
 			d.checkChart(cn, &c)
 			e.Charts = append(e.Charts, c)
 		}
@@ -451,4 +467,26 @@ func (d *decoder) checkChart(n *yaml.Node, c *Chart) {
 			d.errorf(n, "chart %q (%s) needs x: and y:", c.Title, c.Type)
 		}
 	}
+}
+
+// checkSortKey checks one key of a chart's sort: a column name, with a leading
+// "-" for descending order.
+func checkSortKey(key string) error {
+	col := strings.TrimPrefix(key, "-")
+	switch {
+	case strings.TrimSpace(col) == "":
+		return fmt.Errorf("%q names no column (expected a column, or -column for descending order)", key)
+	case strings.HasPrefix(col, "-") || strings.HasPrefix(col, "+"):
+		return fmt.Errorf("%q: write -column for descending order and column for ascending", key)
+	}
+	if f := strings.Fields(col); len(f) == 2 && (strings.EqualFold(f[1], "desc") || strings.EqualFold(f[1], "asc")) {
+		if strings.EqualFold(f[1], "desc") {
+			return fmt.Errorf("%q is SQL; write -%s for descending order", key, f[0])
+		}
+		return fmt.Errorf("%q is SQL; write %s for ascending order", key, f[0])
+	}
+	if strings.ContainsAny(col, ",\n") {
+		return fmt.Errorf("%q: list several columns as a YAML list, [-revenue, name]", key)
+	}
+	return nil
 }

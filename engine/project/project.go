@@ -185,8 +185,12 @@ type Chart struct {
 	Y      []string
 	Value  string
 	Fields []string
-	Limit  int
-	Pos    diag.Pos
+	// Sort orders the rows read: column names, each with a leading "-" for
+	// descending order ([-revenue, name]).
+	Sort    []string
+	SortPos []diag.Pos // where each sort key is written
+	Limit   int
+	Pos     diag.Pos
 }
 
 var nameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

@@ -1,0 +1,1 @@
+select 1 as product_name, 2.5 as revenue
