@@ -194,6 +194,70 @@ func (b *browser) screenshot(url, file string, w, h int) {
 	}
 }
 
+// probe loads the page in file with script added at its end, in a window of
+// w by h pixels, and returns what the script left in <html data-probe>:
+// measurements only a browser can make (where text lands, how wide a chart
+// is drawn). The probed copy sits beside the page, so its links still work.
+func (b *browser) probe(file, hash, script string, w, h int) string {
+	b.t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	copyPath := strings.TrimSuffix(file, ".html") + ".probe.html"
+	page := strings.Replace(string(src), "</body>", "<script>"+script+"</script>\n</body>", 1)
+	if err := os.WriteFile(copyPath, []byte(page), 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	defer os.Remove(copyPath)
+	dom, console := b.run("file://"+filepath.ToSlash(copyPath)+hash, "--dump-dom", fmt.Sprintf("--window-size=%d,%d", w, h))
+	if len(console) > 0 {
+		b.t.Errorf("%s: console messages:\n  %s", copyPath, strings.Join(console, "\n  "))
+	}
+	m := regexp.MustCompile(`<html[^>]*data-probe="([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil {
+		b.t.Fatalf("%s%s: the probe left no data-probe (did it run?)", copyPath, hash)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// chartProbe measures every line and bar chart of a dashboard as drawn: the
+// plot's share of its card, x labels and bar values that overlap, leave the
+// chart or are cut short, and a y-axis that leaves out zero unmarked. It
+// leaves the list of problems, as JSON.
+const chartProbe = `window.addEventListener('load', function () {
+  var out = [];
+  document.querySelectorAll('figure.chart-line, figure.chart-bar').forEach(function (fig) {
+    var title = fig.dataset.title, svg = fig.querySelector('svg'), plot = fig.querySelector('rect.plot-area');
+    if (!svg || !plot) { out.push(title + ': no chart drawn'); return; }
+    var cs = getComputedStyle(fig);
+    var inner = fig.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    var share = plot.getBoundingClientRect().width / inner;
+    if (share < 0.85) out.push(title + ': the plot is ' + Math.round(share * 100) + '% of the card width');
+    var sr = svg.getBoundingClientRect();
+    function check(sel, what) {
+      var els = Array.prototype.filter.call(fig.querySelectorAll(sel), function (e) { return !e.getAttribute('transform'); });
+      var boxes = els.map(function (e) { return [e.textContent, e.getBoundingClientRect()]; });
+      for (var i = 0; i < boxes.length; i++) {
+        var a = boxes[i][1];
+        if (a.left < sr.left - 0.5 || a.right > sr.right + 0.5) out.push(title + ': ' + what + ' "' + boxes[i][0] + '" leaves the chart');
+        if (/…$/.test(boxes[i][0])) out.push(title + ': ' + what + ' "' + boxes[i][0] + '" is cut short');
+        for (var j = i + 1; j < boxes.length; j++) {
+          var c = boxes[j][1];
+          if (a.left < c.right && c.left < a.right && a.top < c.bottom && c.top < a.bottom) out.push(title + ': ' + what + ' "' + boxes[i][0] + '" overlaps "' + boxes[j][0] + '"');
+        }
+      }
+      return boxes.length;
+    }
+    if (check('text.tick.x', 'x label') < 2) out.push(title + ': fewer than two x labels');
+    check('text.barval', 'value');
+    var ys = Array.prototype.map.call(fig.querySelectorAll('text.tick.y'), function (e) { return parseFloat(e.textContent); });
+    var zero = Math.min.apply(null, ys) <= 0 && Math.max.apply(null, ys) >= 0;
+    if (!zero && !(fig.querySelector('.axis-break') && fig.querySelector('.axis-note'))) out.push(title + ': the y-axis leaves out zero and does not say so');
+  });
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+
 func attrs(dom, re string) []string {
 	var out []string
 	for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(dom, -1) {
@@ -428,6 +492,15 @@ func TestSiteInChromium(t *testing.T) {
 			}
 			if strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("%s:\npage:     %v\ndatabase: %v", what, got, want)
+			}
+		}
+
+		// As drawn, at a wide and a narrow window.
+		for _, name := range []string{"executive_summary", "customer_analytics"} {
+			for _, w := range []int{1400, 900} {
+				if got := b.probe(filepath.Join(site, "dashboards", name+".html"), "", chartProbe, w, 1600); got != "[]" {
+					t.Errorf("%s at %dpx: %s", name, w, got)
+				}
 			}
 		}
 
