@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -323,13 +324,18 @@ func TestSiteInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
+	// The lineage opens on every node but the tests; tests=1 shows them too.
+	var want, wantAll []string
 	for _, set := range []map[string]*artifacts.Node{man.Nodes, man.Sources, man.Exposure} {
-		for id := range set {
-			want = append(want, id)
+		for id, n := range set {
+			wantAll = append(wantAll, id)
+			if n.ResourceType != "test" {
+				want = append(want, id)
+			}
 		}
 	}
 	sort.Strings(want)
+	sort.Strings(wantAll)
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -369,11 +375,13 @@ func TestSiteInChromium(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("GET assets/lineage.js: %s", resp.Status)
 		}
-		dom := b.page(base + "index.html")
-		got := attrs(dom, `<g class="n[^"]*" data-i="\d+" data-id="([^"]+)"`)
-		sort.Strings(got)
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("lineage shows %d nodes, the project has %d:\nshown: %v\nwant:  %v", len(got), len(want), got, want)
+		for hash, want := range map[string][]string{"": want, "#tests=1": wantAll} {
+			dom := b.page(base + "index.html" + hash)
+			got := attrs(dom, `<g class="n[^"]*" data-i="\d+" data-id="([^"]+)"`)
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("index.html%s: lineage shows %d nodes, want %d:\nshown: %v\nwant:  %v", hash, len(got), len(want), got, want)
+			}
 		}
 		b.screenshot(base+"index.html", filepath.Join(shots, "lineage.png"), 1600, 1000)
 	})
@@ -383,20 +391,77 @@ func TestSiteInChromium(t *testing.T) {
 		for _, sel := range []string{"+exposure:executive_summary", "stg_orders+1", "tag:analytics,resource_type:model", "@dim_products"} {
 			lsOut, _ := strata(t, "--project-dir", dir, "ls", "-s", sel)
 			want := strings.Fields(lsOut)
+			// The tests are compared when ls lists them (its default may leave them out).
+			lsTests := false
+			for _, w := range want {
+				lsTests = lsTests || isTest(man, w)
+			}
 			sort.Strings(want)
-			u := "file://" + filepath.ToSlash(site) + "/index.html#select=" + strings.NewReplacer("+", "%2B", ",", "%2C", ":", "%3A", "@", "%40").Replace(sel)
+			u := "file://" + filepath.ToSlash(site) + "/index.html#tests=1&select=" + strings.NewReplacer("+", "%2B", ",", "%2C", ":", "%3A", "@", "%40").Replace(sel)
 			dom := b.page(u)
 			ids := attrs(dom, `<g class="n[^"]*" data-i="\d+" data-id="([^"]+)"`)
 			var got []string
 			for _, id := range ids {
-				got = append(got, name(man, id))
+				if n := name(man, id); lsTests || !isTest(man, n) {
+					got = append(got, n)
+				}
 			}
 			sort.Strings(got)
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("select %s: lineage shows %v\nstrata ls gives %v", sel, got, want)
 			}
 		}
-		b.screenshot("file://"+filepath.ToSlash(site)+"/index.html#select=%2Bfact_orders%2B&tests=0", filepath.Join(shots, "lineage-focus-fact_orders.png"), 1600, 1000)
+		b.screenshot("file://"+filepath.ToSlash(site)+"/index.html#select=%2Bfact_orders%2B", filepath.Join(shots, "lineage-focus-fact_orders.png"), 1600, 1000)
+	})
+
+	t.Run("lineage opens fitted and readable", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		for _, size := range [][2]int{{1600, 1000}, {1280, 800}} {
+			var p lineageProbe
+			if err := json.Unmarshal([]byte(b.probe(filepath.Join(site, "index.html"), "", lineageProbeJS, size[0], size[1])), &p); err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(p.Shown)
+			if strings.Join(p.Shown, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%dx%d: the lineage opens on %d nodes, want the %d that are not tests:\nshown: %v", size[0], size[1], len(p.Shown), len(want), p.Shown)
+			}
+			for what, list := range map[string][]string{"outside the view": p.Outside, "drawn too small to read": p.Small, "with a name wider than its box": p.Overflow, "overlapping": p.Overlap} {
+				if len(list) > 0 {
+					t.Errorf("%dx%d: %d nodes %s: %v", size[0], size[1], len(list), what, list)
+				}
+			}
+		}
+	})
+
+	t.Run("show in lineage centres the node", func(t *testing.T) {
+		b := &browser{t: t, bin: bin}
+		for _, c := range []struct{ page, id string }{
+			{"nodes/model.shop.fact_orders.html", "model.shop.fact_orders"},
+			{"nodes/seed.shop.raw_inventory.html", "seed.shop.raw_inventory"},
+			{"dashboards/customer_analytics.html", "exposure.shop.customer_analytics"},
+		} {
+			dom := b.page("file://" + filepath.ToSlash(filepath.Join(site, c.page)))
+			hrefs := attrs(dom, `<a class="show-in-lineage" href="([^"]+)"`)
+			if len(hrefs) != 1 || !strings.HasPrefix(hrefs[0], "../index.html#") {
+				t.Fatalf("%s: show-in-lineage links %v", c.page, hrefs)
+			}
+			hash := strings.TrimPrefix(hrefs[0], "../index.html")
+			var p lineageProbe
+			if err := json.Unmarshal([]byte(b.probe(filepath.Join(site, "index.html"), hash, lineageProbeJS, 1280, 800)), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Picked != c.id || p.Details != name(man, c.id) && "exposure:"+p.Details != name(man, c.id) {
+				t.Errorf("%s: the lineage (%s) picks %q and details %q, want %s", c.page, hash, p.Picked, p.Details, c.id)
+			}
+			if len(p.Centre) != 2 || math.Abs(p.Centre[0]) > 2 || math.Abs(p.Centre[1]) > 2 {
+				t.Errorf("%s: %s is %v px from the middle of the lineage, want it centred", c.page, c.id, p.Centre)
+			}
+			for _, id := range p.Small {
+				if id == c.id {
+					t.Errorf("%s: %s is drawn too small to read", c.page, c.id)
+				}
+			}
+		}
 	})
 
 	t.Run("model page", func(t *testing.T) {
@@ -526,6 +591,53 @@ func TestSiteInChromium(t *testing.T) {
 		same("Customers by churn risk", points(chart(dom, "Customers by churn risk"), "rect"), series(`select churn_risk, count(*) from analytics.customer_metrics group by 1 order by 1`))
 	})
 }
+
+func isTest(m *artifacts.Manifest, name string) bool {
+	for _, n := range m.Nodes {
+		if n.Name == name {
+			return n.ResourceType == "test"
+		}
+	}
+	return false
+}
+
+// lineageProbe is what lineageProbeJS measures of the lineage as drawn.
+type lineageProbe struct {
+	Shown    []string    `json:"shown"`    // ids of the nodes drawn
+	Outside  []string    `json:"outside"`  // ... that lie (partly) outside the graph's box
+	Small    []string    `json:"small"`    // ... whose name is drawn less than 10px high
+	Overflow []string    `json:"overflow"` // ... whose name is wider than its box
+	Overlap  []string    `json:"overlap"`  // pairs of nodes whose boxes overlap
+	Picked   string      `json:"picked"`   // the id of the picked node
+	Details  string      `json:"details"`  // the name the details panel shows
+	Centre   []float64   `json:"centre"`   // the picked node's centre, from the graph's centre, in px
+	View     interface{} `json:"view"`
+}
+
+const lineageProbeJS = `window.addEventListener('load', function () {
+  var g = document.getElementById('graph'), gr = g.getBoundingClientRect();
+  var out = {shown: [], outside: [], small: [], overflow: [], overlap: [], picked: '', details: '', centre: [], view: window.strataLineage.view ? window.strataLineage.view() : null};
+  var boxes = [];
+  g.querySelectorAll('g.n').forEach(function (n) {
+    var id = n.dataset.id, r = n.querySelector('rect.box').getBoundingClientRect(), t = n.querySelector('text').getBoundingClientRect();
+    out.shown.push(id);
+    if (r.left < gr.left - 1 || r.right > gr.right + 1 || r.top < gr.top - 1 || r.bottom > gr.bottom + 1) out.outside.push(id);
+    if (t.height < 10) out.small.push(id);
+    if (t.right > r.right + 0.5) out.overflow.push(id);
+    boxes.push([id, r]);
+    if (n.classList.contains('picked')) {
+      out.picked = id;
+      out.centre = [(r.left + r.right) / 2 - (gr.left + gr.right) / 2, (r.top + r.bottom) / 2 - (gr.top + gr.bottom) / 2];
+    }
+  });
+  for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+    var a = boxes[i][1], b = boxes[j][1];
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) out.overlap.push(boxes[i][0] + ' ' + boxes[j][0]);
+  }
+  var h3 = document.querySelector('#details h3');
+  out.details = h3 ? h3.textContent : '';
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
 
 // name is how `strata ls` prints the node id: exposures as exposure:<name>.
 func name(m *artifacts.Manifest, id string) string {

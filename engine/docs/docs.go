@@ -431,5 +431,8 @@ func parseTemplates() (*template.Template, error) {
 		// A page's file name is the raw id or name; in an href it must be
 		// escaped, which html/template does not do for "#", "?" and "%".
 		"pathEscape": url.PathEscape,
+		// A value in the lineage page's address (#node=...): every character
+		// that would end it or be read as a separator is escaped.
+		"hashEscape": func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") },
 	}).ParseFS(embedded, "templates/*.html")
 }

@@ -170,10 +170,39 @@
     return chosen;
   }
 
-  // ---- layout: layers by longest path from the roots, order by parents' positions ----
-  var W = 200, H = 24, TH = 18, COLW = 270, ROWH = 30, TROWH = 22, PAD = 20;
+  // ---- layout ----
+  // Layers by longest path from the roots. Within a layer, nodes are ordered
+  // by the mean position of their parents (then of their children, then of
+  // their parents again) and placed as near that mean as their neighbours
+  // allow. Left to right a layer is a column, top to bottom a row; unless the
+  // reader chose, the direction that shows the graph larger wins, so a long
+  // chain of few models reads top to bottom and a wide one left to right.
+  var BOX_H = 22, TEST_H = 17, PAD = 12, LR_GAP = 56, TB_GAP = 26, ROW_GAP = 8, TEST_GAP = 4, SIB_GAP = 12, MAX_W = 300;
+  var READABLE = 0.75; // the least zoom at which a name is still easy to read (12px drawn at 9px)
+  var FAMILY = getComputedStyle(document.body).fontFamily || 'sans-serif';
+  var measure = document.createElement('canvas').getContext('2d');
+  var widths = new Array(N), labels = new Array(N);
 
-  function layout(set) {
+  function isTest(v) { return G.nodes[v][KIND] === 'test'; }
+  function h(v) { return isTest(v) ? TEST_H : BOX_H; }
+  // w is the width of node v's box: its name, the status bar and padding.
+  function w(v) {
+    if (widths[v] === undefined) {
+      var name = G.nodes[v][NAME];
+      measure.font = (isTest(v) ? '10.5px ' : '12px ') + FAMILY;
+      var tw = measure.measureText(name).width;
+      if (tw + 20 > MAX_W) {
+        while (name.length > 1 && measure.measureText(name + '…').width + 20 > MAX_W) name = name.slice(0, -1);
+        name += '…';
+        tw = measure.measureText(name).width;
+      }
+      labels[v] = name;
+      widths[v] = Math.max(40, Math.ceil(tw) + 20);
+    }
+    return widths[v];
+  }
+
+  function layering(set) {
     var ids = Object.keys(set).map(Number).sort(function (a, b) { return a - b; });
     var indeg = {}, layer = {}, queue = [], i, j;
     for (i = 0; i < ids.length; i++) {
@@ -183,55 +212,122 @@
       layer[ids[i]] = 0;
       if (d === 0) queue.push(ids[i]);
     }
-    var order = [];
     for (var q = 0; q < queue.length; q++) {
-      var v = queue[q];
-      order.push(v);
-      var ch = children[v];
+      var v = queue[q], ch = children[v];
       for (j = 0; j < ch.length; j++) {
-        var w = ch[j];
-        if (!set[w]) continue;
-        if (layer[v] + 1 > layer[w]) layer[w] = layer[v] + 1;
-        if (--indeg[w] === 0) queue.push(w);
+        var c = ch[j];
+        if (!set[c]) continue;
+        if (layer[v] + 1 > layer[c]) layer[c] = layer[v] + 1;
+        if (--indeg[c] === 0) queue.push(c);
       }
     }
     var cols = [];
-    order.forEach(function (v) { (cols[layer[v]] = cols[layer[v]] || []).push(v); });
-    var y = {}, x = {}, maxY = 0;
-    cols.forEach(function (col, L) {
-      // Barycentre of the parents already placed; roots by kind then name.
-      var key = {};
+    queue.forEach(function (v) { (cols[layer[v]] = cols[layer[v]] || []).push(v); });
+    return {order: queue, cols: cols};
+  }
+
+  // size estimates the width and height of the graph laid out in direction dir.
+  function size(cols, dir) {
+    var a = 0, b = 0;
+    cols.forEach(function (col) {
+      var along = 0, across = 0;
       col.forEach(function (v) {
-        var ps = parents[v], s = 0, n = 0;
-        for (var k = 0; k < ps.length; k++) if (set[ps[k]] && y[ps[k]] !== undefined) { s += y[ps[k]]; n++; }
-        key[v] = n ? s / n : -1;
+        if (dir === 'lr') { along += h(v) + (isTest(v) ? TEST_GAP : ROW_GAP); across = Math.max(across, w(v)); } else { along += w(v) + SIB_GAP; }
       });
-      // Models, seeds and dashboards first, their tests below them, so the column reads as a list of models.
-      var isTest = function (v) { return G.nodes[v][KIND] === 'test' ? 1 : 0; };
-      col.sort(function (a, b) {
-        return isTest(a) - isTest(b) || key[a] - key[b] || (G.nodes[a][NAME] < G.nodes[b][NAME] ? -1 : G.nodes[a][NAME] > G.nodes[b][NAME] ? 1 : 0);
-      });
-      var next = PAD;
-      col.forEach(function (v) {
-        var want = key[v] >= 0 && !isTest(v) ? key[v] : next;
-        var at = Math.max(next, want);
-        y[v] = at; x[v] = PAD + L * COLW;
-        next = at + (G.nodes[v][KIND] === 'test' ? TROWH : ROWH);
-        if (next > maxY) maxY = next;
-      });
+      if (dir === 'lr') { a += across + LR_GAP; b = Math.max(b, along); } else { a = Math.max(a, along); b += BOX_H + TB_GAP; }
     });
-    return {ids: order, x: x, y: y, width: PAD * 2 + Math.max(cols.length, 1) * COLW - (COLW - W), height: maxY + PAD, layers: cols.length};
+    return dir === 'lr' ? {width: a - LR_GAP + 2 * PAD, height: b + 2 * PAD} : {width: a + 2 * PAD, height: b - TB_GAP + 2 * PAD};
+  }
+
+  function scaleFor(sz) {
+    return Math.min(1, (graphEl.clientWidth - 8) / sz.width, (graphEl.clientHeight - 8) / sz.height);
+  }
+
+  // place puts the nodes of one layer, in their order, as near their targets
+  // as the room between neighbours allows (least squares: pool adjacent violators).
+  function place(col, target, ext, gap, pos) {
+    var off = [], blocks = [], i, k;
+    for (i = 0; i < col.length; i++) {
+      off.push(i === 0 ? 0 : off[i - 1] + (ext(col[i - 1]) + ext(col[i])) / 2 + gap(col[i]));
+      var b = {sum: target[col[i]] - off[i], n: 1, first: i};
+      b.mean = b.sum;
+      blocks.push(b);
+      while (blocks.length > 1 && blocks[blocks.length - 2].mean > blocks[blocks.length - 1].mean) {
+        var top = blocks.pop(), prev = blocks[blocks.length - 1];
+        prev.sum += top.sum; prev.n += top.n; prev.mean = prev.sum / prev.n;
+      }
+    }
+    for (k = 0; k < blocks.length; k++) {
+      var end = k + 1 < blocks.length ? blocks[k + 1].first : col.length;
+      for (i = blocks[k].first; i < end; i++) pos[col[i]] = blocks[k].mean + off[i];
+    }
+  }
+
+  function layout(set, dir) {
+    var Lr = layering(set), cols = Lr.cols;
+    var sizes = {lr: size(cols, 'lr'), tb: size(cols, 'tb')};
+    if (dir !== 'lr' && dir !== 'tb') dir = scaleFor(sizes.tb) > scaleFor(sizes.lr) * 1.05 ? 'tb' : 'lr';
+    var ext = dir === 'lr' ? h : w;
+    var gap = dir === 'lr' ? function (v) { return isTest(v) ? TEST_GAP : ROW_GAP; } : function () { return SIB_GAP; };
+    var pos = {}, key = {};
+    var byName = function (a, b) { return G.nodes[a][NAME] < G.nodes[b][NAME] ? -1 : G.nodes[a][NAME] > G.nodes[b][NAME] ? 1 : 0; };
+    // pack lays a sorted layer out side by side, centred on 0.
+    function pack(col) {
+      var total = 0;
+      col.forEach(function (v) { total += ext(v) + gap(v); });
+      var at = -total / 2;
+      col.forEach(function (v) { pos[v] = at + ext(v) / 2; at += ext(v) + gap(v); });
+    }
+    function mean(list, v) {
+      var s = 0, n = 0;
+      for (var k = 0; k < list.length; k++) if (set[list[k]] && pos[list[k]] !== undefined) { s += pos[list[k]]; n++; }
+      return n ? s / n : (pos[v] !== undefined ? pos[v] : null);
+    }
+    // Models, seeds and dashboards first, their tests after them, so a layer reads as a list of models.
+    function order(col, next) {
+      col.forEach(function (v) { key[v] = mean(next[v], v); });
+      col.sort(function (a, b) {
+        var ka = key[a], kb = key[b];
+        return (isTest(a) - isTest(b)) || (ka === null) - (kb === null) || (ka !== null && kb !== null && ka - kb) || byName(a, b);
+      });
+      pack(col);
+    }
+    cols.forEach(function (col) { order(col, parents); });
+    for (var L = cols.length - 2; L >= 0; L--) order(cols[L], children);
+    cols.forEach(function (col, i) { if (i > 0) order(col, parents); });
+    // Final places: each node as near the mean of its parents as the layer allows.
+    cols.forEach(function (col, i) {
+      var target = {};
+      col.forEach(function (v) {
+        var m = i > 0 && !isTest(v) ? mean(parents[v], v) : pos[v];
+        target[v] = m === null ? pos[v] : m;
+      });
+      place(col, target, ext, gap, pos);
+    });
+    var x = {}, y = {}, ww = {}, hh = {}, lo = Infinity, hi = -Infinity, at = PAD, far = 0;
+    cols.forEach(function (col) { col.forEach(function (v) { lo = Math.min(lo, pos[v] - ext(v) / 2); hi = Math.max(hi, pos[v] + ext(v) / 2); }); });
+    cols.forEach(function (col, i) {
+      var across = 0;
+      col.forEach(function (v) {
+        ww[v] = w(v); hh[v] = h(v);
+        if (dir === 'lr') { x[v] = at; y[v] = PAD + pos[v] - lo - hh[v] / 2; across = Math.max(across, ww[v]); } else { x[v] = PAD + pos[v] - lo - ww[v] / 2; y[v] = PAD + i * (BOX_H + TB_GAP); }
+      });
+      at += across + LR_GAP;
+      far = at - LR_GAP;
+    });
+    var width = dir === 'lr' ? far + PAD : hi - lo + 2 * PAD;
+    var height = dir === 'lr' ? hi - lo + 2 * PAD : PAD * 2 + Math.max(cols.length, 1) * (BOX_H + TB_GAP) - TB_GAP;
+    return {ids: Lr.order, x: x, y: y, w: ww, h: hh, dir: dir, width: Math.max(width, 2 * PAD), height: Math.max(height, 2 * PAD), layers: cols.length};
   }
 
   // ---- rendering ----
-  var state = {select: '', exclude: '', tests: true, colour: 'mat', zoom: 1, picked: -1};
+  var state = {select: '', exclude: '', tests: false, colour: 'mat', dir: 'auto', picked: -1};
   var graphEl = document.getElementById('graph');
   var lastLayout = null;
+  var view = {tx: 0, ty: 0, s: 1, touched: false, centred: -1}; // touched: panned, zoomed or centred; centred: the node brought to the middle
 
   function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]; }); }
   function fill(n) { return state.colour === 'status' ? (n[STATUS] ? STATUS_COLOURS[n[STATUS]] || '#fff' : '#ffffff') : MAT_COLOURS[n[MAT]] || '#eee'; }
-  function h(v) { return G.nodes[v][KIND] === 'test' ? TH : H; }
-  function label(n) { var s = n[NAME]; return s.length > 28 ? s.slice(0, 27) + '…' : s; }
 
   function edgePath(L, set, only) {
     var d = [];
@@ -241,8 +337,14 @@
         var p = ps[k];
         if (!set[p]) continue;
         if (only >= 0 && p !== only && v !== only) continue;
-        var x1 = L.x[p] + W, y1 = L.y[p] + h(p) / 2, x2 = L.x[v], y2 = L.y[v] + h(v) / 2, mx = (x1 + x2) / 2;
-        d.push('M' + x1 + ' ' + y1 + 'C' + mx + ' ' + y1 + ' ' + mx + ' ' + y2 + ' ' + x2 + ' ' + y2);
+        var x1, y1, x2, y2, m;
+        if (L.dir === 'lr') {
+          x1 = L.x[p] + L.w[p]; y1 = L.y[p] + L.h[p] / 2; x2 = L.x[v]; y2 = L.y[v] + L.h[v] / 2; m = (x1 + x2) / 2;
+          d.push('M' + x1 + ' ' + y1 + 'C' + m + ' ' + y1 + ' ' + m + ' ' + y2 + ' ' + x2 + ' ' + y2);
+        } else {
+          x1 = L.x[p] + L.w[p] / 2; y1 = L.y[p] + L.h[p]; x2 = L.x[v] + L.w[v] / 2; y2 = L.y[v]; m = (y1 + y2) / 2;
+          d.push('M' + x1 + ' ' + y1 + 'C' + x1 + ' ' + m + ' ' + x2 + ' ' + m + ' ' + x2 + ' ' + y2);
+        }
       }
     });
     return d.join('');
@@ -253,6 +355,7 @@
     var t0 = performance.now();
     var msg = document.getElementById('message');
     msg.textContent = '';
+    msg.className = 'message';
     var set;
     try {
       set = select(state.select, state.exclude);
@@ -261,33 +364,82 @@
       msg.className = 'message bad';
       return;
     }
-    if (!state.tests) for (var id in set) if (G.nodes[id][KIND] === 'test') delete set[id];
+    var hidden = 0;
+    if (!state.tests) for (var id in set) if (isTest(id)) { delete set[id]; hidden++; }
     current = set;
-    var L = layout(set);
+    var L = layout(set, state.dir);
     lastLayout = L;
     var out = [];
-    out.push('<svg xmlns="http://www.w3.org/2000/svg" id="lineage-svg" viewBox="0 0 ' + L.width + ' ' + L.height + '" width="' + Math.round(L.width * state.zoom) + '" height="' + Math.round(L.height * state.zoom) + '">');
+    out.push('<svg xmlns="http://www.w3.org/2000/svg" id="lineage-svg" width="100%" height="100%"><g id="view">');
     out.push('<path class="edges" d="' + edgePath(L, set, -1) + '"/>');
     out.push('<path class="edges hot" id="hot-edges" d="' + (state.picked >= 0 && set[state.picked] ? edgePath(L, set, state.picked) : '') + '"/>');
     var edges = 0;
     L.ids.forEach(function (v) {
-      var n = G.nodes[v], hh = h(v);
+      var n = G.nodes[v], hh = L.h[v];
       for (var k = 0; k < parents[v].length; k++) if (set[parents[v][k]]) edges++;
       out.push('<g class="n k-' + n[KIND] + (v === state.picked ? ' picked' : '') + '" data-i="' + v + '" data-id="' + esc(n[ID]) + '" data-status="' + n[STATUS] + '" transform="translate(' + L.x[v] + ',' + L.y[v] + ')">' +
-        '<rect class="box" width="' + W + '" height="' + hh + '" rx="4" fill="' + fill(n) + '"/>' +
+        '<title>' + esc(n[NAME]) + '</title>' +
+        '<rect class="box" width="' + L.w[v] + '" height="' + hh + '" rx="4" fill="' + fill(n) + '"/>' +
         '<rect class="st" width="5" height="' + hh + '" rx="2" fill="' + (STATUS_COLOURS[n[STATUS]] || '#fff') + '"/>' +
-        '<text x="10" y="' + (hh / 2 + 4) + '">' + esc(label(n)) + '</text></g>');
+        '<text x="11" y="' + (hh / 2 + 4) + '">' + esc(labels[v]) + '</text></g>');
     });
-    out.push('</svg>');
+    out.push('</g></svg>');
     graphEl.innerHTML = out.join('');
     graphEl.dataset.nodes = L.ids.length;
     graphEl.dataset.edges = edges;
     var ms = performance.now() - t0;
     graphEl.dataset.renderMs = ms.toFixed(1);
-    document.getElementById('count').textContent = L.ids.length + ' of ' + N + ' nodes, ' + edges + ' edges, ' + L.layers + ' layers (' + ms.toFixed(0) + ' ms)';
+    graphEl.dataset.dir = L.dir;
+    document.getElementById('count').textContent = L.ids.length + ' of ' + N + ' nodes' + (hidden ? ' (' + hidden + ' tests hidden)' : '') + ', ' + edges + ' edges, ' + L.layers + ' layers, ' +
+      (L.dir === 'lr' ? 'left to right' : 'top to bottom') + ' (' + ms.toFixed(0) + ' ms)';
     if (state.picked >= 0) details(state.picked);
     legend();
+    fit();
     writeHash();
+  }
+
+  // ---- the view: pan and zoom by a transform, so that any point of the graph can be brought to the middle ----
+  function applyView() {
+    var g = document.getElementById('view');
+    if (g) g.setAttribute('transform', 'translate(' + view.tx.toFixed(1) + ',' + view.ty.toFixed(1) + ') scale(' + view.s.toFixed(4) + ')');
+    graphEl.dataset.scale = view.s.toFixed(3);
+  }
+
+  function fitScale() { return lastLayout ? scaleFor(lastLayout) : 1; }
+
+  // fit shows the whole graph, centred, at most at its natural size.
+  function fit() {
+    if (!lastLayout) return;
+    var s = Math.max(0.02, fitScale());
+    view.s = s;
+    view.tx = (graphEl.clientWidth - lastLayout.width * s) / 2;
+    view.ty = Math.max(0, (graphEl.clientHeight - lastLayout.height * s) / 2);
+    view.touched = false;
+    view.centred = -1;
+    applyView();
+  }
+
+  // centreOn brings node v to the middle, at a zoom where names read easily.
+  function centreOn(v) {
+    var L = lastLayout;
+    if (!L || L.x[v] === undefined) return;
+    var s = Math.max(READABLE, Math.min(1, fitScale()));
+    view.s = s;
+    view.tx = graphEl.clientWidth / 2 - (L.x[v] + L.w[v] / 2) * s;
+    view.ty = graphEl.clientHeight / 2 - (L.y[v] + L.h[v] / 2) * s;
+    view.touched = true;
+    view.centred = v;
+    applyView();
+  }
+
+  function zoomAt(factor, cx, cy) {
+    var s = Math.max(0.02, Math.min(view.s * factor, 3));
+    view.tx = cx - (cx - view.tx) * s / view.s;
+    view.ty = cy - (cy - view.ty) * s / view.s;
+    view.s = s;
+    view.touched = true;
+    view.centred = -1;
+    applyView();
   }
 
   function legend() {
@@ -337,34 +489,45 @@
     var hot = document.getElementById('hot-edges');
     if (hot && lastLayout) hot.setAttribute('d', current[v] ? edgePath(lastLayout, current, v) : '');
     details(v);
+    writeHash();
+  }
+
+  function selector(v) {
+    var n = G.nodes[v];
+    var name = n[KIND] === 'exposure' ? 'exposure:' + n[NAME] : n[KIND] === 'source' ? 'source:' + n[NAME] : n[NAME];
+    return '+' + name + (n[KIND] === 'exposure' ? '' : '+');
   }
 
   function focusOn(v) {
-    var n = G.nodes[v];
-    var name = n[KIND] === 'exposure' ? 'exposure:' + n[NAME] : n[KIND] === 'source' ? 'source:' + n[NAME] : n[NAME];
-    state.select = '+' + name + (n[KIND] === 'exposure' ? '' : '+');
+    state.select = selector(v);
     state.exclude = '';
+    if (isTest(v)) state.tests = true;
     document.getElementById('select').value = state.select;
     document.getElementById('exclude').value = '';
+    document.getElementById('tests').checked = state.tests;
     state.picked = v;
     render();
-    var g = graphEl.querySelector('g[data-i="' + v + '"]');
-    if (g && g.scrollIntoView) g.scrollIntoView({block: 'center', inline: 'center'});
+    centreOn(v);
   }
 
   function writeHash() {
     var p = [];
     if (state.select) p.push('select=' + encodeURIComponent(state.select));
     if (state.exclude) p.push('exclude=' + encodeURIComponent(state.exclude));
-    if (!state.tests) p.push('tests=0');
+    if (state.tests) p.push('tests=1');
     if (state.colour !== 'mat') p.push('colour=' + state.colour);
+    if (state.dir !== 'auto') p.push('dir=' + state.dir);
+    if (state.picked >= 0) p.push('node=' + encodeURIComponent(G.nodes[state.picked][ID]));
     var h = p.length ? '#' + p.join('&') : '';
     if (h !== location.hash && !(h === '' && location.hash === '#')) history.replaceState(null, '', h || location.pathname + location.search);
   }
 
+  var byID = {};
+  for (var bi = 0; bi < N; bi++) byID[G.nodes[bi][ID]] = bi;
+
   function readHash() {
     var h = location.hash.replace(/^#/, '');
-    state.select = ''; state.exclude = ''; state.tests = true; state.colour = 'mat';
+    state.select = ''; state.exclude = ''; state.tests = false; state.colour = 'mat'; state.dir = 'auto'; state.picked = -1;
     h.split('&').forEach(function (kv) {
       if (!kv) return;
       var i = kv.indexOf('='), k = i < 0 ? kv : kv.slice(0, i), v = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1).replace(/\+/g, '%2B'));
@@ -372,25 +535,23 @@
       if (k === 'exclude') state.exclude = v;
       if (k === 'tests') state.tests = v !== '0';
       if (k === 'colour') state.colour = v === 'status' ? 'status' : 'mat';
+      if (k === 'dir') state.dir = v === 'lr' || v === 'tb' ? v : 'auto';
+      if (k === 'node' && byID[v] !== undefined) state.picked = byID[v];
     });
+    // A node asked for by the address is shown, a test too.
+    if (state.picked >= 0 && isTest(state.picked)) state.tests = true;
     document.getElementById('select').value = state.select;
     document.getElementById('exclude').value = state.exclude;
     document.getElementById('tests').checked = state.tests;
     document.getElementById('colour').value = state.colour;
+    document.getElementById('dir').value = state.dir;
   }
 
-  function setZoom(z) {
-    state.zoom = Math.max(0.05, Math.min(z, 3));
-    var svg = document.getElementById('lineage-svg');
-    if (svg && lastLayout) {
-      svg.setAttribute('width', Math.round(lastLayout.width * state.zoom));
-      svg.setAttribute('height', Math.round(lastLayout.height * state.zoom));
-    }
-  }
-
-  function fit() {
-    if (!lastLayout) return;
-    setZoom(Math.min(1, (graphEl.clientWidth - 4) / lastLayout.width));
+  // show draws what the address asks for: the node it names in the middle, or the whole graph fitted.
+  function show() {
+    readHash();
+    render();
+    if (state.picked >= 0 && current[state.picked]) centreOn(state.picked);
   }
 
   var timer = 0;
@@ -408,15 +569,48 @@
   document.getElementById('exclude').addEventListener('keydown', function (e) { if (e.key === 'Enter') { clearTimeout(timer); state.exclude = this.value; render(); } });
   document.getElementById('tests').addEventListener('change', function () { state.tests = this.checked; render(); });
   document.getElementById('colour').addEventListener('change', function () { state.colour = this.value; render(); });
-  document.getElementById('zoom-in').addEventListener('click', function () { setZoom(state.zoom * 1.25); });
-  document.getElementById('zoom-out').addEventListener('click', function () { setZoom(state.zoom / 1.25); });
+  document.getElementById('dir').addEventListener('change', function () { state.dir = this.value; render(); });
+  function middle() { return [graphEl.clientWidth / 2, graphEl.clientHeight / 2]; }
+  document.getElementById('zoom-in').addEventListener('click', function () { var m = middle(); zoomAt(1.25, m[0], m[1]); });
+  document.getElementById('zoom-out').addEventListener('click', function () { var m = middle(); zoomAt(1 / 1.25, m[0], m[1]); });
   document.getElementById('zoom-fit').addEventListener('click', fit);
   document.getElementById('reset').addEventListener('click', function () {
     state.select = ''; state.exclude = ''; state.picked = -1;
     document.getElementById('select').value = ''; document.getElementById('exclude').value = '';
     render();
   });
+  // Drag to pan, wheel to zoom around the pointer; a drag is not a click.
+  var drag = null, dragged = false;
+  graphEl.addEventListener('pointerdown', function (e) {
+    if (e.button !== 0) return;
+    drag = {x: e.clientX, y: e.clientY, tx: view.tx, ty: view.ty, moved: false};
+    dragged = false;
+  });
+  window.addEventListener('pointermove', function (e) {
+    if (!drag) return;
+    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+    drag.moved = true;
+    graphEl.classList.add('panning');
+    view.tx = drag.tx + dx; view.ty = drag.ty + dy; view.touched = true; view.centred = -1;
+    applyView();
+  });
+  window.addEventListener('pointerup', function () {
+    if (drag) dragged = drag.moved;
+    drag = null;
+    graphEl.classList.remove('panning');
+  });
+  graphEl.addEventListener('wheel', function (e) {
+    e.preventDefault();
+    var r = graphEl.getBoundingClientRect();
+    zoomAt(Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015)), e.clientX - r.left, e.clientY - r.top);
+  }, {passive: false});
+  // When the graph's box changes size (the window, or the page settling as it
+  // loads), a fitted graph is fitted again and a centred node centred again.
+  function refit() { if (view.centred >= 0) centreOn(view.centred); else if (!view.touched) fit(); }
+  if (window.ResizeObserver) new ResizeObserver(refit).observe(graphEl); else window.addEventListener('resize', refit);
   graphEl.addEventListener('click', function (e) {
+    if (dragged) { dragged = false; return; }
     var g = e.target.closest && e.target.closest('g.n');
     if (g) pick(+g.dataset.i);
   });
@@ -430,17 +624,21 @@
     if (p !== undefined) {
       e.preventDefault();
       var v = +p;
-      if (!current[v]) focusOn(v); else pick(v);
+      if (!current[v]) focusOn(v); else { pick(v); centreOn(v); }
     }
   });
-  window.addEventListener('hashchange', function () { readHash(); render(); });
+  window.addEventListener('hashchange', show);
 
   // The page's API, for people in the console and for tests.
-  window.strataLineage = {select: select, render: render, pick: pick, focus: focusOn,
+  window.strataLineage = {select: select, render: render, pick: pick, focus: focusOn, fit: fit, centre: centreOn,
+    view: function () { return {tx: view.tx, ty: view.ty, scale: view.s, dir: lastLayout && lastLayout.dir}; },
     filter: function (sel, exc) { state.select = sel || ''; state.exclude = exc || ''; document.getElementById('select').value = state.select; document.getElementById('exclude').value = state.exclude; render(); return +graphEl.dataset.nodes; }};
 
-  readHash();
-  render();
-  if (N > 200) fit();
-  document.documentElement.setAttribute('data-lineage', 'ready');
+  // Draw once the whole page is there: the footer, parsed after this script,
+  // takes its share of the height that the graph is fitted to.
+  function start() {
+    show();
+    document.documentElement.setAttribute('data-lineage', 'ready');
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();
