@@ -18,7 +18,7 @@ func cmdDocs(ctx context.Context, a *app, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(a.stderr, "usage: strata docs generate [--offline] | strata docs serve [--port N] [--offline]")
 		fmt.Fprintln(a.stderr, "  generate  writes a static site to target/docs/: lineage, models, tests, last run, dashboards")
-		fmt.Fprintln(a.stderr, "  serve     serves target/docs/ on 127.0.0.1 (generating it first when it is missing)")
+		fmt.Fprintln(a.stderr, "  serve     serves target/docs/ on 127.0.0.1, regenerating it when the project or its results changed")
 		if len(args) == 0 {
 			return ExitBadInput
 		}
@@ -46,18 +46,34 @@ func cmdDocs(ctx context.Context, a *app, args []string) int {
 	if sub == "serve" {
 		dir, _ := filepath.Abs(a.projectDir)
 		site := filepath.Join(dir, "target", "docs")
+		// The site is regenerated, when a page is asked for, if the project or
+		// its results changed since it was generated.
+		srv := &docs.Server{Site: site, Project: dir,
+			Generate: func(ctx context.Context) error {
+				if code := a.docsGenerate(ctx, f, offline); code != ExitOK {
+					return fmt.Errorf("strata docs generate failed (exit %d)", code)
+				}
+				return nil
+			},
+			Failed: func(err error) {
+				fmt.Fprintf(a.stderr, "strata docs serve: %v; serving the site as it was\n", err)
+			},
+		}
 		if _, err := os.Stat(filepath.Join(site, "index.html")); err != nil {
 			if code := a.docsGenerate(ctx, f, offline); code != ExitOK {
 				return code
 			}
 		}
-		return a.docsServe(ctx, site, f.port)
+		return a.docsServe(ctx, site, f.port, srv)
 	}
 	return a.docsGenerate(ctx, f, offline)
 }
 
 func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	started := time.Now()
+	// Stamped before the project is read: a change made while it is read makes the next stamp differ.
+	abs, _ := filepath.Abs(a.projectDir)
+	stamp, _ := docs.Stamp(abs)
 	l, diags, ok := a.load(f)
 	a.printDiags(diags)
 	if !ok {
@@ -67,6 +83,7 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	if resultsErr != nil {
 		fmt.Fprintf(a.stderr, "strata docs: ignoring the last run's results: %v\n", resultsErr)
 	}
+	in.Stamp = stamp
 	if !offline && in.Offline != "" {
 		fmt.Fprintf(a.stderr, "strata docs: the database was not read (%s); column types come from YAML and dashboards have no data\n", in.Offline)
 	}
@@ -87,14 +104,14 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	return ExitOK
 }
 
-// docsServe serves dir on 127.0.0.1:port until ctx ends.
-func (a *app) docsServe(ctx context.Context, dir string, port int) int {
+// docsServe serves the site in dir through h on 127.0.0.1:port until ctx ends.
+func (a *app) docsServe(ctx context.Context, dir string, port int, h http.Handler) int {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata docs serve: %v (choose another port with --port N)\n", err)
 		return ExitBadInput
 	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	a.say("Serving %s on http://%s/ (Ctrl-C to stop)", dir, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

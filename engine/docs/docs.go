@@ -32,11 +32,13 @@ var embedded embed.FS
 // Input is everything a site is made of.
 type Input struct {
 	Manifest    *artifacts.Manifest
-	Results     *artifacts.RunResults // the last run; nil when there was none
-	Catalog     map[string][]Column   // node id -> columns as the database has them; nil when offline
+	Results     *artifacts.RunResults  // the last command's run; nil when there was none
+	History     *artifacts.NodeResults // each node's latest result across commands; nil when none was kept
+	Catalog     map[string][]Column    // node id -> columns as the database has them; nil when offline
 	Dashboards  []*Dashboard
 	GeneratedAt string // shown in the footer; the caller passes it so generation stays deterministic
 	Offline     string // why the database was not read, "" when it was
+	Stamp       string // the project's Stamp, taken before it was read; kept with the site for Server
 }
 
 // Column is a column of a relation in the database catalog.
@@ -397,6 +399,13 @@ func Generate(dir string, in *Input) (*Summary, error) {
 	wg.Wait()
 	if first != nil {
 		return nil, first
+	}
+	// The stamp last: a site whose pages failed to be written keeps its old stamp, and is regenerated.
+	if in.Stamp != "" {
+		if _, err := artifacts.WriteIfChanged(filepath.Join(dir, stampFile), in.Stamp+"\n"); err != nil {
+			return nil, err
+		}
+		delete(stale, filepath.Join(dir, stampFile))
 	}
 	delete(stale, filepath.Join(dir, "assets", "graph.js"))
 	for _, j := range jobs {

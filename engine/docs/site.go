@@ -32,6 +32,7 @@ type node struct {
 	*artifacts.Node
 	Mat    string
 	Result *artifacts.Result
+	From   string // the command whose result Result is, and when it started: "build at 2025-01-02 03:04:05 UTC"
 	cfg    map[string]any
 }
 
@@ -44,15 +45,23 @@ func newSite(in *Input) (*site, error) {
 		return nil, err
 	}
 	s := &site{in: in, tmpl: t, byID: map[string]*node{}, tests: map[string][]*node{}, exposed: map[string][]*Dashboard{}}
+	// Each node's latest result: the kept history, and over it the last
+	// command's (the same, unless the history was lost or is older).
 	results := map[string]*artifacts.Result{}
+	from := map[string]string{}
+	if in.History != nil {
+		for id, r := range in.History.Results {
+			results[id], from[id] = &r.Result, r.Command+" at "+shortTime(r.RunStartedAt)
+		}
+	}
 	if in.Results != nil {
 		for i := range in.Results.Results {
 			r := &in.Results.Results[i]
-			results[r.ID] = r
+			results[r.ID], from[r.ID] = r, in.Results.Command+" at "+shortTime(in.Results.StartedAt)
 		}
 	}
 	for _, an := range allNodes(in.Manifest) {
-		n := &node{Node: an, Result: results[an.ID]}
+		n := &node{Node: an, Result: results[an.ID], From: from[an.ID]}
 		if len(an.Config) > 0 {
 			_ = json.Unmarshal(an.Config, &n.cfg)
 		}

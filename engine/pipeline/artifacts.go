@@ -152,8 +152,10 @@ func (l *Project) WriteCompiled(selected map[string]bool) (int, error) {
 // writers cost the least system time (8, as before, cost twice as much).
 const compileWriters = 2
 
-// WriteResults writes target/run_results.json and, for test and build,
-// target/junit.xml, for the run of command cmd that started at started.
+// WriteResults writes target/run_results.json, merges its results into
+// target/node_results.json (each node's latest result) and, for test and
+// build, writes target/junit.xml, for the run of command cmd that started
+// at started.
 // It returns one error for each file it could not write.
 func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
 	targetDir := l.TargetDir()
@@ -212,6 +214,11 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 	var errs []error
 	if err := artifacts.WriteJSON(filepath.Join(targetDir, "run_results.json"), rr); err != nil {
 		errs = append(errs, fmt.Errorf("writing run_results.json: %w", err))
+	}
+	// Each node's latest result, across commands, for the docs site.
+	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
+	if err := artifacts.UpdateNodeResults(targetDir, &rr, inProject); err != nil {
+		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
 	}
 	if cmd == "test" || cmd == "build" {
 		junit.Tests, junit.Failures, junit.Errors, junit.Skipped, junit.Time = suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Time

@@ -17,7 +17,7 @@ import (
 var _ docs.Querier = (*postgres.Adapter)(nil)
 
 // DocsInput assembles what the docs site shows: the manifest, the last
-// run's results, the dashboards declared as exposures and, unless offline,
+// run's results and each node's latest result, the dashboards declared as exposures and, unless offline,
 // the database's catalog and the dashboards' data. in.Offline says why the
 // database was not read; resultsErr why the last run's results were left
 // out, when they exist but cannot be read.
@@ -39,6 +39,12 @@ func (l *Project) DocsInput(ctx context.Context, offline bool, generatedAt time.
 	if rr, err := artifacts.ReadRunResults(filepath.Join(l.TargetDir(), "run_results.json")); err == nil {
 		in.Results = rr
 	} else if !errors.Is(err, os.ErrNotExist) {
+		resultsErr = err
+	}
+	// Each node's latest result across commands (a missing file is no history).
+	if h, err := artifacts.ReadNodeResults(filepath.Join(l.TargetDir(), artifacts.NodeResultsFile)); err == nil {
+		in.History = h
+	} else if resultsErr == nil {
 		resultsErr = err
 	}
 	in.Dashboards = l.dashboards()

@@ -1,0 +1,160 @@
+package docs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/engine/artifacts"
+	"strata/engine/cli"
+	"strata/engine/docs"
+)
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A later time than any write before it, whatever the file system's clock granularity.
+	later := time.Now().Add(time.Duration(len(text)+1) * time.Second)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return string(b)
+}
+
+// docs serve regenerates the site when a page is asked for and the project or
+// its results changed since the site was generated; assets, and pages of an
+// unchanged project, are served as they are.
+func TestServerRegeneratesWhatChanged(t *testing.T) {
+	project := t.TempDir()
+	writeFile(t, filepath.Join(project, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(project, "models", "a.sql"), "select 1 as x")
+	site := filepath.Join(project, "target", "docs")
+	generated := 0
+	var fail error
+	generate := func(context.Context) error {
+		if fail != nil {
+			return fail
+		}
+		stamp, err := docs.Stamp(project)
+		if err != nil {
+			return err
+		}
+		generated++
+		man := &artifacts.Manifest{Project: "p", Nodes: map[string]*artifacts.Node{"model.p.a": {ID: "model.p.a", ResourceType: "model", Name: "a"}}}
+		_, err = docs.Generate(site, &docs.Input{Manifest: man, Offline: "test", Stamp: stamp})
+		return err
+	}
+	var failures []error
+	srv := &docs.Server{Site: site, Project: project, Generate: generate, Failed: func(err error) { failures = append(failures, err) }}
+	if err := generate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	steps := []struct {
+		name   string
+		change func()
+		path   string
+		want   int // regenerations so far
+	}{
+		{"unchanged", nil, "/index.html", 1},
+		{"a model changed, an asset asked for", func() { writeFile(t, filepath.Join(project, "models", "a.sql"), "select 2 as x") }, "/assets/style.css", 1},
+		{"then a page", nil, "/index.html", 2},
+		{"the folder, again", nil, "/", 2},
+		{"a new YAML file", func() { writeFile(t, filepath.Join(project, "models", "m.yml"), "models: []\n") }, "/catalog.html", 3},
+		{"the last run's results", func() { writeFile(t, filepath.Join(project, "target", "run_results.json"), "{}") }, "/nodes/model.p.a.html", 4},
+		{"the site itself and hidden folders do not count", func() {
+			writeFile(t, filepath.Join(site, "extra.txt"), "x")
+			writeFile(t, filepath.Join(project, ".strata", "postgres", "x"), "x")
+		}, "/index.html", 4},
+	}
+	for _, s := range steps {
+		if s.change != nil {
+			s.change()
+		}
+		get(t, hs.URL+s.path)
+		if generated != s.want {
+			t.Fatalf("%s: GET %s: %d regenerations, want %d", s.name, s.path, generated, s.want)
+		}
+	}
+
+	// A regeneration that fails is reported once and not retried until the project changes again.
+	fail = errors.New("models/a.sql:1:1: broken")
+	writeFile(t, filepath.Join(project, "models", "a.sql"), "select broken")
+	get(t, hs.URL+"/index.html")
+	get(t, hs.URL+"/index.html")
+	if len(failures) != 1 || !strings.Contains(failures[0].Error(), "broken") {
+		t.Fatalf("failures reported: %v, want the one", failures)
+	}
+	fail = nil
+	writeFile(t, filepath.Join(project, "models", "a.sql"), "select 3 as x")
+	get(t, hs.URL+"/index.html")
+	if generated != 5 || len(failures) != 1 {
+		t.Fatalf("after the fix: %d regenerations (want 5), %d failures (want 1)", generated, len(failures))
+	}
+}
+
+// The same through `strata docs serve`: a model added while it serves is on
+// the site at the next page load.
+func TestDocsServeShowsANewModel(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(dir, "models", "a.sql"), "select 1 as x")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- cli.Main(ctx, []string{"--project-dir", dir, "docs", "serve", "--offline", "--port", "0"}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("docs serve: exit %d: %s", code, stderr.String())
+		}
+	}()
+	var base string
+	for i := 0; i < 200 && base == ""; i++ {
+		base = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(stdout.String())
+		time.Sleep(25 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("docs serve printed no address: %s%s", stdout.String(), stderr.String())
+	}
+	get(t, base+"index.html")
+	if g := get(t, base+"assets/graph.js"); !strings.Contains(g, `"model.p.a"`) || strings.Contains(g, `"model.p.b"`) {
+		t.Fatalf("graph.js before: %s", g)
+	}
+	writeFile(t, filepath.Join(dir, "models", "b.sql"), `select x from {{ ref "a" }}`)
+	get(t, base+"index.html")
+	if g := get(t, base+"assets/graph.js"); !strings.Contains(g, `"model.p.b"`) {
+		t.Errorf("graph.js after models/b.sql was added: %s\nstderr: %s", g, stderr.String())
+	}
+	get(t, base+"nodes/model.p.b.html")
+}
