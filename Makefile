@@ -24,8 +24,12 @@ $(SEEDS) &:
 run: build data
 	$(STRATA) build
 
-# gofmt, go vet, and every test, including the integration tests against a real PostgreSQL.
+# gofmt, go vet, and every test, including the integration tests against a real PostgreSQL
+# and the docs site's browser tests. Those need Chromium: when it is missing, the script
+# installs Debian's chromium with apt-get (as root) and says so in one line; when it
+# cannot, it says why and the browser tests skip (with CI set, they fail instead).
 test: fmt vet
+	@bash scripts/install-chromium.sh || true
 	$(GO) test -count=1 -timeout 45m ./...
 
 # The tests that need neither PostgreSQL nor Chromium (go test -short skips the
