@@ -650,7 +650,24 @@ func tableSVG(b *strings.Builder, c *Chart) {
 	}
 	W, H := xs[len(idx)], float64((len(t.Rows)+1)*rowH+6)
 	fmt.Fprintf(b, `<svg class="table" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s" data-rows="%d">`, W, H, W, H, esc(c.Title), len(t.Rows))
+	// A column of numbers is right-aligned, its heading too.
+	numeric := make([]bool, len(idx))
+	for k, i := range idx {
+		seen := false
+		numeric[k] = true
+		for _, row := range t.Rows {
+			if v, ok := cell(row, i); ok {
+				_, err := strconv.ParseFloat(v, 64)
+				seen, numeric[k] = true, numeric[k] && err == nil
+			}
+		}
+		numeric[k] = numeric[k] && seen
+	}
 	for k, name := range names {
+		if numeric[k] {
+			fmt.Fprintf(b, `<text class="th" x="%.1f" y="16" text-anchor="end">%s</text>`, xs[k+1]-pad, esc(name))
+			continue
+		}
 		fmt.Fprintf(b, `<text class="th" x="%.1f" y="16">%s</text>`, xs[k]+pad, esc(name))
 	}
 	fmt.Fprintf(b, `<line class="axis" x1="0" x2="%.0f" y1="%d" y2="%d"/>`, W, rowH, rowH)
