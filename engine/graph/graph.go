@@ -1,6 +1,7 @@
 // Package graph is the project's dependency graph: edges from each node to
 // the nodes that use it, cycle detection, a stable order, and selection
-// (SPEC 7). It knows nodes only by id and never renders or runs anything.
+// (the -s and --exclude selectors of docs/selectors.md). It knows nodes only
+// by id and never renders or runs anything.
 package graph
 
 import (
@@ -214,17 +215,28 @@ func (gr *Graph) Descendants(id string, depth int) []string {
 	return gr.walk(id, depth, gr.children)
 }
 
+// walk returns the ids reached from id along next, up to depth levels. A
+// step onto an ephemeral model costs no level: it is inlined into the
+// models that ref it, so they read its parents directly, and 1+m picks the
+// view that m reads through an ephemeral model.
 func (gr *Graph) walk(id string, depth int, next map[string][]string) []string {
 	seen := map[string]bool{id: true}
 	frontier := []string{id}
 	var out []string
 	for level := 0; len(frontier) > 0 && (depth < 0 || level < depth); level++ {
 		var nf []string
-		for _, cur := range frontier {
-			for _, n := range next[cur] {
-				if !seen[n] {
-					seen[n] = true
-					out = append(out, n)
+		// frontier grows while it is read: the ephemeral models found at
+		// this level are stepped through at this level.
+		for i := 0; i < len(frontier); i++ {
+			for _, n := range next[frontier[i]] {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				out = append(out, n)
+				if gr.M.Nodes[n].Ephemeral() {
+					frontier = append(frontier, n)
+				} else {
 					nf = append(nf, n)
 				}
 			}

@@ -1,7 +1,9 @@
 // Package manifest assembles a loaded project into nodes — models, seeds,
 // tests, sources and exposures — each with a unique id, its resolved config
-// (SPEC 2 precedence), its relation in the database and its dependencies.
-// It parses templates but renders nothing and touches no database.
+// (the SQL file's config over YAML's, over project.yaml's folder defaults,
+// over the built-in defaults), its relation in the database and its
+// dependencies. It parses templates but renders nothing and touches no
+// database.
 package manifest
 
 import (
@@ -82,6 +84,13 @@ type Manifest struct {
 	byName map[string]*Node
 	// sorted caches Sorted once Build is done: callers ask for it in loops.
 	sorted []string
+}
+
+// Ephemeral reports whether n is an ephemeral model: it has no relation and
+// is inlined, as a CTE, into every node that refs it, so those nodes read
+// its parents directly.
+func (n *Node) Ephemeral() bool {
+	return n.Kind == Model && n.Config.Materialized == "ephemeral"
 }
 
 // Lookup returns the model or seed called name.

@@ -131,7 +131,7 @@ func partitionOwner(partitioned map[pgname.Rel]*Node, rel pgname.Rel) (derived, 
 // buildsRelation says whether n is a model or seed with a relation of its
 // own; an ephemeral model is a CTE inside its users.
 func buildsRelation(n *Node) bool {
-	return n.Kind == Seed || (n.Kind == Model && n.Config.Materialized != "ephemeral")
+	return n.Kind == Seed || (n.Kind == Model && !n.Ephemeral())
 }
 
 // checkRelationNames reports the names of n's relation that PostgreSQL would

@@ -248,3 +248,50 @@ func TestSettingsURL(t *testing.T) {
 		}
 	}
 }
+
+// A model that reads an ephemeral model waits for what the ephemeral model
+// reads, through a chain of them, in every command and in a selection that
+// leaves the ephemeral models out (retry's); in build it also waits for the
+// error-severity tests of those nodes.
+func TestScheduleWaitsThroughEphemeralModels(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml":  file("name: p\n"),
+		"models/v.sql":  file("select 1 as id"),
+		"models/e1.sql": file(`{{ config "materialized" "ephemeral" }}select * from {{ ref "v" }}`),
+		"models/e2.sql": file(`{{ config "materialized" "ephemeral" }}select * from {{ ref "e1" }}`),
+		"models/m.sql":  file(`select * from {{ ref "e2" }}`),
+		"models/v.yml": file(`models:
+  - name: v
+    columns:
+      - name: id
+        tests: [not_null]
+`),
+	})
+	all, err := l.Select(Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retried := map[string]bool{"model.p.v": true, "model.p.m": true}
+	notNull := testOf(t, l, "not_null", "v")
+	for _, c := range []struct {
+		cmd      string
+		selected map[string]bool
+		want     []string
+	}{
+		{"run", all, []string{"model.p.v"}},
+		{"run", retried, []string{"model.p.v"}},
+		{"build", all, []string{"model.p.v", notNull}},
+	} {
+		s := l.Schedule(c.selected, Kinds(c.cmd)...)
+		var waits []string
+		for _, p := range s.Parents("model.p.m") {
+			if slices.Contains(s.Order, p) {
+				waits = append(waits, p)
+			}
+		}
+		sort.Strings(waits)
+		if !slices.Equal(waits, c.want) {
+			t.Errorf("%s of %v: m waits for %v among %v, want %v", c.cmd, c.selected, waits, s.Order, c.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+
 	"strata/engine/manifest"
 )
 
@@ -23,9 +25,10 @@ type Schedule struct {
 	// Order holds the selected nodes of the run's kinds in a stable
 	// topological order; an ephemeral model is never run on its own.
 	Order []string
-	// Parents are the nodes a node waits for: its parents in the graph and,
-	// when the run has tests among other kinds (build), the error-severity
-	// tests of those parents.
+	// Parents are the nodes a node waits for: its parents in the graph,
+	// with the parents of the ephemeral ones it reads (see runParents),
+	// and, when the run has tests among other kinds (build), the
+	// error-severity tests of those parents.
 	Parents func(id string) []string
 }
 
@@ -38,15 +41,47 @@ func (l *Project) Schedule(selected map[string]bool, kinds ...manifest.Kind) *Sc
 	subset := map[string]bool{}
 	for id := range selected {
 		n := l.Manifest.Nodes[id]
-		if want[n.Kind] && !(n.Kind == manifest.Model && n.Config.Materialized == "ephemeral") {
+		if want[n.Kind] && !n.Ephemeral() {
 			subset[id] = true
 		}
 	}
-	s := &Schedule{Order: l.Graph.Order(subset), Parents: l.Graph.Parents}
+	s := &Schedule{Order: l.Graph.Order(subset), Parents: l.runParents()}
 	if want[manifest.Test] && len(kinds) > 1 {
-		s.Parents = l.buildParents(subset)
+		s.Parents = l.buildParents(subset, s.Parents)
 	}
 	return s
+}
+
+// runParents returns the parents a node waits for in a run: its parents in
+// the graph and, for each ephemeral one, that one's run parents too. An
+// ephemeral model never runs: it is inlined into the nodes that ref it, so
+// they read its parents and must wait for them, and be skipped when one
+// fails. The walker counts only the parents it runs, so without this a
+// model reading an ephemeral model that reads a view could start before
+// the view is built. The ephemeral parents stay in the list: in build, a
+// node also waits for their tests. The function it returns is for one
+// goroutine.
+func (l *Project) runParents() func(id string) []string {
+	memo := map[string][]string{}
+	var parents func(id string) []string
+	parents = func(id string) []string {
+		if ps, ok := memo[id]; ok {
+			return ps
+		}
+		memo[id] = nil // a cycle (which Load reports) ends here
+		var out []string
+		for _, p := range l.Graph.Parents(id) {
+			out = append(out, p)
+			if l.Manifest.Nodes[p].Ephemeral() {
+				out = append(out, parents(p)...)
+			}
+		}
+		slices.Sort(out)
+		out = slices.Compact(out)
+		memo[id] = out
+		return out
+	}
+	return parents
 }
 
 // SCD2 is the first scd2 model among ids, or nil: a --full-refresh would
@@ -62,7 +97,7 @@ func (l *Project) SCD2(ids []string) *manifest.Node {
 
 // buildParents makes a node wait for the tests of its parents, so that a
 // failing error-severity test skips what depends on the tested node.
-func (l *Project) buildParents(subset map[string]bool) func(string) []string {
+func (l *Project) buildParents(subset map[string]bool, runParents func(string) []string) func(string) []string {
 	testsOf := map[string][]string{}
 	for id := range subset {
 		n := l.Manifest.Nodes[id]
@@ -71,7 +106,7 @@ func (l *Project) buildParents(subset map[string]bool) func(string) []string {
 		}
 	}
 	return func(id string) []string {
-		ps := l.Graph.Parents(id)
+		ps := runParents(id)
 		n := l.Manifest.Nodes[id]
 		if n.Kind == manifest.Test {
 			return ps
