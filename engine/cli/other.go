@@ -126,6 +126,11 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		}
 	}
 	sort.Strings(ids)
+	if len(ids) == 0 {
+		// Said on stderr: stdout is the list, and an empty list is empty.
+		fmt.Fprintln(a.stderr, "Nothing to list: the selection matches no nodes.")
+		return ExitOK
+	}
 	// ls prints data, not log messages: its lines are what a script reads,
 	// whatever --log-format says; a script that wants JSON asks --output json.
 	for _, id := range ids {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"strata/engine/diag"
 	"strata/engine/manifest"
+	"strata/engine/project"
 )
 
 // State answers state: and result: selectors from an earlier run's artifacts.
@@ -20,7 +22,7 @@ type State interface {
 	Result(id string) (status string, ok bool)
 }
 
-// Methods are the selector methods of SPEC 7.
+// Methods are the selector methods (docs/selectors.md).
 var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type"}
 
 // selRe splits a selector into @, a leading depth+, the body and a trailing
@@ -31,8 +33,10 @@ var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "st
 var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?(?::[^@]*?[^+@])?)(\+(\d*))?$`)
 
 // Select returns the ids chosen by the select and exclude expressions. Empty
-// select means everything. Tests follow the nodes they test. Bad selectors are
-// errors (exit 2); a selector that matches nothing is fine.
+// select means everything. Tests follow the nodes they test. Bad selectors,
+// and selectors that name nothing in the project, are errors (exit 2); a
+// selection that names things but matches nothing (two tags no node has
+// both of) is fine.
 func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, error) {
 	var errs diag.List
 	selFields, err := gr.fields("--select", selects)
@@ -233,6 +237,13 @@ func (gr *Graph) one(sel string, st State) (map[string]bool, error) {
 	return out, nil
 }
 
+// match returns the nodes that one selector's body (without graph
+// operators) picks. A value that names nothing in the project (no node has
+// that name, tag or path; no exposure or source is so called; no such
+// config key or value) is an error with the nearest name that exists, so
+// that a typo fails a job instead of selecting nothing; a value that names
+// something that picks no node here (a tag on disabled models only) is an
+// empty selection.
 func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 	out := map[string]bool{}
 	method, value, hasMethod := strings.Cut(body, ":")
@@ -244,6 +255,9 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 			if ok, _ := path.Match(body, n.Name); ok {
 				out[id] = true
 			}
+		}
+		if len(out) == 0 {
+			return nil, gr.unknownName(body)
 		}
 		return out, nil
 	}
@@ -264,16 +278,25 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 				}
 			}
 		}
+		if len(out) == 0 {
+			return nil, gr.unknownTag(value)
+		}
 	case "path":
 		p := strings.TrimSuffix(path.Clean(value), "/")
 		for id, n := range gr.M.Nodes {
-			if n.Path == p || strings.HasPrefix(n.Path, p+"/") {
+			if under(n.Path, p) {
 				out[id] = true
 			}
+		}
+		if len(out) == 0 {
+			return nil, gr.unknownPath(p)
 		}
 	case "config":
 		if cfgKey == "" {
 			return nil, fmt.Errorf("%q: write config.<key>:<value>, such as config.materialized:incremental", body)
+		}
+		if err := checkConfigValue(cfgKey, value); err != nil {
+			return nil, err
 		}
 		for id, n := range gr.M.Nodes {
 			if n.Kind == manifest.Source || n.Kind == manifest.Exposure {
@@ -299,6 +322,15 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 				out[id] = true
 			}
 		}
+		if len(out) == 0 {
+			names := gr.known(func(n *manifest.Node) []string {
+				if n.Kind == manifest.Exposure {
+					return []string{n.Name}
+				}
+				return nil
+			})
+			return nil, fmt.Errorf("no exposure is called %q%s", value, diag.DidYouMean(value, names))
+		}
 	case "source":
 		for id, n := range gr.M.Nodes {
 			if n.Kind != manifest.Source {
@@ -307,6 +339,15 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 			if n.Source.Name == value || n.Name == value {
 				out[id] = true
 			}
+		}
+		if len(out) == 0 {
+			names := gr.known(func(n *manifest.Node) []string {
+				if n.Kind == manifest.Source {
+					return []string{n.Source.Name, n.Name}
+				}
+				return nil
+			})
+			return nil, fmt.Errorf("no source or source table is called %q%s", value, diag.DidYouMean(value, names))
 		}
 	case "test_type":
 		// dbt's older names: data tests are singular, schema tests generic.
@@ -352,6 +393,115 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 		return nil, fmt.Errorf("selector method %q is not known (expected one of %s)%s", method, strings.Join(Methods, ", "), diag.DidYouMean(method, Methods))
 	}
 	return out, nil
+}
+
+// under reports whether file is p or inside the folder p.
+func under(file, p string) bool {
+	return file == p || strings.HasPrefix(file, p+"/") || p == "."
+}
+
+// known returns what of(n) gives for every node of the project, the
+// disabled ones too, sorted and without repeats: the names a selector may
+// use.
+func (gr *Graph) known(of func(n *manifest.Node) []string) []string {
+	var out []string
+	for _, nodes := range []map[string]*manifest.Node{gr.M.Nodes, gr.M.Disabled} {
+		for _, n := range nodes {
+			out = append(out, of(n)...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// anyMatch reports whether pattern matches one of names.
+func anyMatch(pattern string, names []string) bool {
+	for _, name := range names {
+		if ok, _ := path.Match(pattern, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// isPattern reports whether s holds a wildcard of path.Match.
+func isPattern(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// unknownName is the error for a name selector that picks nothing: nil
+// when it names a disabled node.
+func (gr *Graph) unknownName(name string) error {
+	names := gr.known(func(n *manifest.Node) []string {
+		if n.Kind == manifest.Source {
+			return nil
+		}
+		return []string{n.Name}
+	})
+	switch {
+	case anyMatch(name, names):
+		return nil
+	case isPattern(name):
+		return fmt.Errorf("no model, seed, test or exposure has a name matching %q", name)
+	}
+	return fmt.Errorf("no model, seed, test or exposure is called %q%s", name, diag.DidYouMean(name, names))
+}
+
+// unknownTag is the error for a tag selector that picks nothing: nil when
+// the tag is on disabled nodes only.
+func (gr *Graph) unknownTag(tag string) error {
+	tags := gr.known(func(n *manifest.Node) []string { return n.Config.Tags })
+	switch {
+	case anyMatch(tag, tags):
+		return nil
+	case isPattern(tag):
+		return fmt.Errorf("no node has a tag matching %q", tag)
+	}
+	return fmt.Errorf("no node has the tag %q%s", tag, diag.DidYouMean(tag, tags))
+}
+
+// unknownPath is the error for a path selector that picks nothing: nil
+// when the path holds disabled nodes only. The suggestion is the nearest
+// file or folder that holds nodes.
+func (gr *Graph) unknownPath(p string) error {
+	var holds []string
+	for _, file := range gr.known(func(n *manifest.Node) []string { return []string{n.Path} }) {
+		if under(file, p) {
+			return nil
+		}
+		for f := file; f != "." && f != "/" && f != ""; f = path.Dir(f) {
+			holds = append(holds, f)
+		}
+	}
+	slices.Sort(holds)
+	return fmt.Errorf("no node is defined in %q or under it%s", p, diag.DidYouMean(p, slices.Compact(holds)))
+}
+
+// configValues are the values of the config keys that take one of a few,
+// as selectors may name them; a seed's materialized is "seed".
+var configValues = map[string][]string{
+	"materialized":         append(slices.Clone(project.Materializations), "seed"),
+	"incremental_strategy": {"append", "merge", "delete+insert"},
+	"on_schema_change":     {"ignore", "fail", "append_new_columns", "sync_all_columns"},
+	"strategy":             {"check", "timestamp"},
+	"hard_deletes":         {"ignore", "invalidate", "new_record"},
+	"severity":             {"error", "warn"},
+}
+
+// checkConfigValue refuses a config key that no model, seed or test has,
+// and a value that such a key never takes.
+func checkConfigValue(key, value string) error {
+	var keys []string
+	for _, list := range [][]string{project.ModelConfigKeys, project.SeedConfigKeys, project.TestConfigKeys} {
+		keys = append(keys, list...)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if !slices.Contains(keys, key) {
+		return fmt.Errorf("config key %q is not known (expected a config key of models, seeds or tests, such as materialized, schema or severity)%s", key, diag.DidYouMean(key, keys))
+	}
+	if values, ok := configValues[key]; ok && !slices.Contains(values, value) {
+		return fmt.Errorf("%s %q is not known (expected one of %s)%s", key, value, strings.Join(values, ", "), diag.DidYouMean(value, values))
+	}
+	return nil
 }
 
 func isDigits(s string) bool {

@@ -80,6 +80,9 @@ type Manifest struct {
 	Target  Target
 	Macros  *template.Set
 	Nodes   map[string]*Node
+	// Disabled holds the nodes left out by enabled: false, by id: they are
+	// not built, but a selector that names one names something.
+	Disabled map[string]*Node
 	// byName finds models and seeds by name.
 	byName map[string]*Node
 	// sorted caches Sorted once Build is done: callers ask for it in loops.
@@ -162,7 +165,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	}
 	set, d := template.ParseMacros(mfiles)
 	diags = append(diags, d...)
-	m := &Manifest{Project: p, Target: t, Macros: set, Nodes: map[string]*Node{}, byName: map[string]*Node{}}
+	m := &Manifest{Project: p, Target: t, Macros: set, Nodes: map[string]*Node{}, Disabled: map[string]*Node{}, byName: map[string]*Node{}}
 
 	for _, s := range p.Seeds {
 		n := &Node{ID: "seed." + p.Name + "." + s.Name, Kind: Seed, Name: s.Name, Path: s.Path, Pos: diag.Pos{File: s.Path}, Seed: s, Checksum: s.Checksum}
@@ -228,7 +231,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	m.buildExposures(&diags)
 	// Disabled nodes: drop them and anything that needs them is an error.
 	ids := m.Sorted()
-	disabled := map[string]*Node{}
+	disabled := m.Disabled
 	for _, id := range ids {
 		n := m.Nodes[id]
 		if n.Config.Enabled || n.Kind == Source || n.Kind == Exposure {
@@ -250,6 +253,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 				diags = append(diags, disabledDep(n, dep, disabled[dep]))
 			} else if !ok {
 				delete(m.Nodes, id)
+				disabled[id] = n // the test of a disabled node is left out with it
 				break
 			}
 		}
