@@ -86,6 +86,15 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return ExitBadInput
 		}
 	}
+	if missing := l.MissingSeeds(s.Order); len(missing) > 0 {
+		var files []string
+		for _, n := range missing {
+			files = append(files, n.Path)
+		}
+		fmt.Fprintf(a.stderr, "strata %s: nothing was run: %d selected seed%s declared in YAML ha%s no CSV file: %s\n", cmd, len(files), plural(len(files)), pick(len(files) == 1, "s", "ve"), strings.Join(files, ", "))
+		fmt.Fprintf(a.stderr, "Create %s (the warnings above say where each is declared), or leave the seeds out with --exclude resource_type:seed to read the tables loaded before.\n", pick(len(files) == 1, "it", "them"))
+		return ExitBadInput
+	}
 	targetDir := l.TargetDir()
 	if err := os.MkdirAll(targetDir, 0o755); err != nil {
 		fmt.Fprintf(a.stderr, "strata: cannot create target/: %v\n", err)
@@ -188,4 +197,12 @@ func kindsWord(kinds []manifest.Kind) string {
 		s = append(s, string(k)+"s")
 	}
 	return strings.Join(s, ", ")
+}
+
+// pick is a when cond holds, else b: a word that agrees with a count.
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
 }

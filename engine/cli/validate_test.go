@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -76,4 +78,55 @@ targets:
 		`project.yaml:5:5: var "nope2" is not defined`,
 		`project.yaml:8:32: target t: environment variable STRATA_TEST_UNSET_VAR is not set`,
 		"3 problems found")
+}
+
+// freshClone copies the example project as a clone of the repository has
+// it: project.yaml, models/, macros/, tests/ and seeds/*.yml, without the
+// generated CSV files.
+func freshClone(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	for _, p := range []string{"project.yaml", "models", "macros", "tests", "seeds/seeds.yml"} {
+		if err := copyTree(filepath.Join(root, p), filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestFreshCloneValidates: on a fresh clone the example's CSVs do not exist
+// yet. validate passes, warning once per missing CSV at its seed's
+// declaration (refs to a declared seed resolve by the declaration, so no
+// model name is offered as "did you mean"); build and seed refuse, naming
+// every missing file, before connecting to anything.
+func TestFreshCloneValidates(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := freshClone(t)
+	code, out := strata(t, dir, "validate")
+	if code != ExitOK {
+		t.Fatalf("validate on a fresh clone exited %d:\n%s", code, out)
+	}
+	seeds := []string{"generator_dirt", "raw_clickstream", "raw_customers", "raw_inventory", "raw_marketing_campaigns", "raw_order_items", "raw_orders", "raw_products"}
+	for _, s := range seeds {
+		mustContain(t, out, fmt.Sprintf(`: warning: seed %q has no CSV file seeds/%s.csv yet: refs to it resolve, but seed and build need the file`, s, s))
+	}
+	if strings.Contains(out, "did you mean") || strings.Count(out, "warning:") != len(seeds) {
+		t.Errorf("want exactly one warning per missing CSV and no suggestion:\n%s", out)
+	}
+	mustContain(t, out, "OK: 31 models, 8 seeds, ")
+	for _, cmd := range []string{"build", "seed"} {
+		code, out = strata(t, dir, cmd)
+		if code != ExitBadInput {
+			t.Fatalf("%s on a fresh clone exited %d, want 2:\n%s", cmd, code, out)
+		}
+		var files []string
+		for _, s := range seeds {
+			files = append(files, "seeds/"+s+".csv")
+		}
+		mustContain(t, out, "strata "+cmd+": nothing was run: 8 selected seeds declared in YAML have no CSV file: "+strings.Join(files, ", "))
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".strata")); !os.IsNotExist(err) {
+		t.Errorf("a refused build created .strata/ (err %v): it must not start the local PostgreSQL", err)
+	}
 }

@@ -168,6 +168,19 @@ func Suggest(s string, candidates []string) string {
 	return best
 }
 
+// SuggestWithin returns the candidate closest to s when it is at most max
+// edits away, or "": for a suggestion that must be a likely typo, not just
+// the least far name.
+func SuggestWithin(s string, candidates []string, max int) string {
+	best, bestD := "", max+1
+	for _, c := range candidates {
+		if d := distance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
 // DidYouMean renders a suggestion suffix for an unknown name, or "" when none is close.
 func DidYouMean(s string, candidates []string) string {
 	if c := Suggest(s, candidates); c != "" {

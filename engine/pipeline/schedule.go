@@ -139,3 +139,15 @@ func (l *Project) needs(t, id string) bool {
 	}
 	return false
 }
+
+// MissingSeeds are the seeds among ids whose CSV file does not exist (they
+// are declared in YAML only): a run cannot load them.
+func (l *Project) MissingSeeds(ids []string) []*manifest.Node {
+	var out []*manifest.Node
+	for _, id := range ids {
+		if n := l.Manifest.Nodes[id]; n.Kind == manifest.Seed && n.Seed != nil && n.Seed.Missing {
+			out = append(out, n)
+		}
+	}
+	return out
+}

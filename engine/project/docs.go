@@ -2,7 +2,9 @@ package project
 
 import (
 	"fmt"
+	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -152,8 +154,9 @@ func (p *Project) attachResourceDoc(d *decoder, r *resourceDoc, idx *docIndex) {
 	case "seed":
 		s, ok := idx.seeds[name]
 		if !ok {
-			d.errorf(r.nameNode, "seed %q is described here but there is no seeds/%s.csv%s", name, name, diag.DidYouMean(name, sortedKeys(idx.seeds)))
-			return
+			if s = p.declaredSeed(d, r, idx); s == nil {
+				return
+			}
 		}
 		target = &s.Doc
 	}
@@ -165,6 +168,42 @@ func (p *Project) attachResourceDoc(d *decoder, r *resourceDoc, idx *docIndex) {
 	idx.docPath[key] = d.pos(r.nameNode).String()
 	*d.diags = append(*d.diags, r.body...)
 	*target = r.doc
+}
+
+// declaredSeed makes the seed that a seeds: entry declares when its CSV
+// file is absent (the file is generated, as the example project's are, or
+// not written yet): refs to it resolve by the declaration, and only loading
+// it needs the file, so this is a warning, and seed and build refuse to run
+// it. A model of that name is an error: names are unique across models and
+// seeds.
+func (p *Project) declaredSeed(d *decoder, r *resourceDoc, idx *docIndex) *Seed {
+	name := r.name
+	if m, ok := idx.models[name]; ok {
+		d.errorf(r.nameNode, "seed %q is described here but there is no seeds/%s.csv, and %s is a model (%s)", name, name, name, m.Path)
+		return nil
+	}
+	dir := "seeds"
+	if strings.HasPrefix(d.file, "seeds/") {
+		dir = path.Dir(d.file)
+	}
+	s := &Seed{Name: name, Path: dir + "/" + name + ".csv", Missing: true}
+	var files []string
+	for n, other := range idx.seeds {
+		if !other.Missing {
+			files = append(files, n)
+		}
+	}
+	sort.Strings(files)
+	// A typo in the declaration is one or two letters from a file's name;
+	// any seed is "nearest" to a missing one, so only a close one is named.
+	hint := ""
+	if c := diag.SuggestWithin(name, files, 2); c != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	d.diags.Warnf(d.pos(r.nameNode), "seed %q has no CSV file %s yet%s: refs to it resolve, but seed and build need the file", name, s.Path, hint)
+	p.Seeds = append(p.Seeds, s)
+	idx.seeds[name] = s
+	return s
 }
 
 func (d *decoder) columns(f map[string]field) []*Column {

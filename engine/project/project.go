@@ -89,6 +89,9 @@ type Seed struct {
 	Path     string
 	Doc      *Doc
 	Checksum string
+	// Missing says the seed is declared in YAML but its file, Path, does
+	// not exist: it can be referred to, not loaded.
+	Missing bool
 }
 
 // Doc is what YAML says about a model or seed.
