@@ -31,6 +31,11 @@ type Compiler struct {
 type Result struct {
 	SQL   string
 	Reads template.Reads
+	// pieces say where the parts of SQL came from; Locate reads them.
+	pieces []piece
+	// at is where what no template wrote is placed: a generic test's
+	// declaration in YAML. Zero for models and singular tests.
+	at diag.Pos
 }
 
 // Options change a render: whether the model's table exists and is built incrementally.
@@ -54,7 +59,12 @@ func (c *Compiler) targetMap() map[string]any {
 type ephemerals struct {
 	names []string
 	sql   map[string]string
+	maps  map[string]*template.SourceMap
 	busy  map[string]bool
+}
+
+func newEphemerals() *ephemerals {
+	return &ephemerals{sql: map[string]string{}, maps: map[string]*template.SourceMap{}, busy: map[string]bool{}}
 }
 
 // Node renders any node that has SQL: a model, a singular or generic test.
@@ -69,18 +79,20 @@ func (c *Compiler) Node(n *manifest.Node, opt Options) (Result, error) {
 }
 
 func (c *Compiler) model(n *manifest.Node, opt Options) (Result, error) {
-	eph := &ephemerals{sql: map[string]string{}, busy: map[string]bool{}}
+	eph := newEphemerals()
 	reads := template.Reads{}
-	body, err := c.render(n, opt, eph, &reads)
+	body, m, err := c.render(n, opt, eph, &reads)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{SQL: withCTEs(body, eph), Reads: reads}, nil
+	res := withCTEs(body, m, eph)
+	res.Reads = reads
+	return res, nil
 }
 
-func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads *template.Reads) (string, error) {
+func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads *template.Reads) (string, *template.SourceMap, error) {
 	if n.Template == nil {
-		return "", fmt.Errorf("%s could not be parsed", n.Path)
+		return "", nil, fmt.Errorf("%s could not be parsed", n.Path)
 	}
 	env := template.Env{
 		Ref: func(name string) (string, error) {
@@ -111,9 +123,9 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv
 	}
-	sql, r, err := n.Template.Render(env, nil)
+	sql, m, r, err := n.Template.RenderMapped(env, nil)
 	merge(reads, r)
-	return sql, err
+	return sql, m, err
 }
 
 func merge(dst *template.Reads, src template.Reads) {
@@ -143,36 +155,62 @@ func (c *Compiler) ephemeral(dep *manifest.Node, eph *ephemerals, reads *templat
 		return "", fmt.Errorf("ephemeral model %s refers to itself", dep.Name)
 	}
 	eph.busy[name] = true
-	body, err := c.render(dep, Options{}, eph, reads)
+	body, m, err := c.render(dep, Options{}, eph, reads)
 	if err != nil {
 		return "", err
 	}
-	eph.sql[name] = body
+	eph.sql[name], eph.maps[name] = body, m
 	eph.names = append(eph.names, name)
 	return name, nil
 }
 
-// withCTEs puts the ephemeral models in front of body, merging with a WITH body already has.
-func withCTEs(body string, eph *ephemerals) string {
+// withCTEs puts the ephemeral models in front of body (rendered as m
+// maps), merging with a WITH body already has.
+func withCTEs(body string, m *template.SourceMap, eph *ephemerals) Result {
+	var w mapped
 	if len(eph.names) == 0 {
-		return body
+		w.add(body, m, 0)
+		return w.result()
 	}
-	var defs []string
-	for _, n := range eph.names {
-		defs = append(defs, fmt.Sprintf("%s as (\n%s\n)", n, strings.TrimSpace(materialize.TrimStatementEnd(eph.sql[n]))))
-	}
-	ctes := strings.Join(defs, ",\n")
 	start := materialize.SkipSpaceAndComments(body)
 	rest := body[start:]
+	w.add(body[:start], m, 0)
+	ctes := func() {
+		for i, n := range eph.names {
+			if i > 0 {
+				w.add(",\n", nil, 0)
+			}
+			sql := eph.sql[n]
+			trimmed := strings.TrimSpace(materialize.TrimStatementEnd(sql))
+			w.add(n+" as (\n", nil, 0)
+			// Trimming removes space in front and a statement's end behind:
+			// the characters kept are where they were, after the space.
+			w.add(trimmed, eph.maps[n], len(sql)-len(strings.TrimLeftFunc(sql, unicode.IsSpace)))
+			w.add("\n)", nil, 0)
+		}
+	}
 	if hasKeyword(rest, "with") {
 		after := rest[4:]
 		i := materialize.SkipSpaceAndComments(after)
 		if hasKeyword(after[i:], "recursive") {
-			return body[:start] + "with recursive " + ctes + ",\n" + after[i+len("recursive"):]
+			w.add("with recursive ", nil, 0)
+			ctes()
+			w.add(",\n", nil, 0)
+			from := start + 4 + i + len("recursive")
+			w.add(body[from:], m, from)
+			return w.result()
 		}
-		return body[:start] + "with " + ctes + ",\n" + after
+		w.add("with ", nil, 0)
+		ctes()
+		w.add(",\n", nil, 0)
+		w.add(after, m, start+4)
+		return w.result()
 	}
-	return body[:start] + "with " + ctes + "\n" + rest
+	w.add("with ", nil, 0)
+	ctes()
+	w.add("\n", nil, 0)
+	w.add(rest, m, start)
+	return w.result()
 }
 
 func hasKeyword(s, kw string) bool {
@@ -199,7 +237,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	// A model named in an argument (relationships' to:, a ref in a custom
 	// test) that is ephemeral has no relation: it is inlined as a CTE in
 	// front of the test's query, as in a model.
-	eph := &ephemerals{sql: map[string]string{}, busy: map[string]bool{}}
+	eph := newEphemerals()
 	reads := template.Reads{}
 	resolve := func(name string) (string, error) {
 		dep, ok := c.M.Lookup(name)
@@ -216,7 +254,9 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{SQL: withCTEs(sql, eph), Reads: reads}, nil
+		res := withCTEs(sql, nil, eph)
+		res.Reads, res.at = reads, n.Pos
+		return res, nil
 	}
 	// A custom generic test: the macro test_<kind>.
 	macro := "test_" + ti.Kind
@@ -229,27 +269,30 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv
 	}
-	sql, r, err := tp.Render(env, datatest.CustomData(rel, ti.Column, ti.Args))
+	sql, m, r, err := tp.RenderMapped(env, datatest.CustomData(rel, ti.Column, ti.Args))
 	merge(&reads, r)
 	if err != nil {
 		return Result{SQL: sql, Reads: reads}, err
 	}
-	return Result{SQL: withCTEs(sql, eph), Reads: reads}, nil
+	res := withCTEs(sql, m, eph)
+	res.Reads, res.at = reads, n.Pos
+	return res, nil
 }
 
 // Hook renders an on-run-start/on-run-end or pre/post hook.
-func (c *Compiler) Hook(name, sql string, this string) (string, error) {
+func (c *Compiler) Hook(name, sql string, this string) (Result, error) {
 	return c.HookAt(name, diag.Origin{}, sql, this)
 }
 
 // HookAt renders a hook whose SQL is part of file at, such as an
-// on-run-start/on-run-end hook in project.yaml, so that its errors point
-// into the file.
-func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) (string, error) {
+// on-run-start/on-run-end hook in project.yaml, so that its errors (the
+// template's, and through Result.HookError the database's) point into the
+// file.
+func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) (Result, error) {
 	set := c.M.Macros
 	tp, diags := set.ParseAt(name, at, sql)
 	if err := diags.Err(); err != nil {
-		return "", err
+		return Result{}, err
 	}
 	env := template.Env{
 		Ref: func(n string) (string, error) {
@@ -264,8 +307,46 @@ func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) 
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv
 	}
-	out, _, err := tp.Render(env, nil)
-	return out, err
+	out, m, _, err := tp.RenderMapped(env, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	var w mapped
+	w.add(out, m, 0)
+	return w.result(), nil
+}
+
+// ModelHook renders hook i (from 0) of a model's pre_hook or post_hook
+// (which), as a run runs it.
+func (c *Compiler) ModelHook(n *manifest.Node, which string, i int) (Result, error) {
+	hooks := n.Config.PreHook
+	if which == "post_hook" {
+		hooks = n.Config.PostHook
+	}
+	return c.Hook(n.Path+" "+which, hooks[i], c.relation(n))
+}
+
+// ModelHookError places an error of hook i (from 0) of a model's pre_hook
+// or post_hook (which) — the template's, or the database's in the SQL r
+// rendered — where the hook is configured, in the model's file or YAML,
+// with its place inside the hook's text.
+func (c *Compiler) ModelHookError(n *manifest.Node, which string, i int, r Result, err error) diag.Diagnostic {
+	pos, ok := n.ConfigPos[which]
+	if !ok {
+		pos = n.Pos
+	}
+	name := n.Path + " " + which
+	var found diag.List
+	if at, msg, ok := r.HookError(err); ok {
+		found = diag.List{{Pos: at, Msg: msg}}
+	} else {
+		found.Add(pos, err)
+	}
+	d := found[0]
+	if d.Pos.File == name {
+		return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of model %s: %s (at %s of the hook)", which, i+1, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
+	}
+	return d
 }
 
 // CheckHooks renders a model's pre_hook and post_hook as a run does (the
@@ -278,20 +359,13 @@ func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
 		key  string
 		sqls []string
 	}{{"pre_hook", n.Config.PreHook}, {"post_hook", n.Config.PostHook}} {
-		pos, ok := n.ConfigPos[h.key]
-		if !ok {
-			pos = n.Pos
-		}
-		name := n.Path + " " + h.key
-		for i, sql := range h.sqls {
-			_, err := c.Hook(name, sql, c.relation(n))
-			var found diag.List
-			found.Add(pos, err)
-			for _, d := range found {
-				if d.Pos.File == name {
-					d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of model %s: %s (at %s of the hook)", h.key, i+1, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
+		for i := range h.sqls {
+			if _, err := c.ModelHook(n, h.key, i); err != nil {
+				var found diag.List
+				found.Add(n.Pos, err)
+				for _, d := range found {
+					diags = append(diags, c.ModelHookError(n, h.key, i, Result{}, d))
 				}
-				diags = append(diags, d)
 			}
 		}
 	}

@@ -27,11 +27,14 @@ func (l *Project) RunHooks(ctx context.Context, db *postgres.Adapter, which stri
 		hooks = l.Project.OnRunEnd
 	}
 	for _, h := range hooks {
-		sql, err := l.Compiler.HookAt(h.Pos.File, h.Text, h.SQL, "")
+		res, err := l.Compiler.HookAt(h.Pos.File, h.Text, h.SQL, "")
 		if err != nil {
 			return 0, err // placed in project.yaml already
 		}
-		if err := db.ExecScript(ctx, sql); err != nil {
+		if err := db.ExecScript(ctx, res.SQL); err != nil {
+			if at, msg, ok := res.HookError(err); ok {
+				return 0, fmt.Errorf("%s: %s hook failed: %s", at, which, msg)
+			}
 			return 0, fmt.Errorf("%s: %s hook failed: %v", h.Pos, which, err)
 		}
 	}
@@ -59,11 +62,7 @@ type RunOptions struct {
 // per node, in s.Order. The SQL it ran is written under target/ before it
 // returns.
 func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, opt RunOptions) []run.Result {
-	compiled := make(map[string]string, len(l.Compiled))
-	for id, res := range l.Compiled {
-		compiled[id] = res.SQL
-	}
-	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
+	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
 		FullRefresh: opt.FullRefresh, Empty: opt.Empty, Progress: opt.Progress}
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -32,9 +31,9 @@ type Executor struct {
 	Empty       bool
 	// Progress reports long seed loads.
 	Progress func(id string, done, total int64)
-	// Compiled is the SQL of each node as rendered when the project was loaded
+	// Compiled is each node as rendered when the project was loaded
 	// (is_incremental false); it is reused rather than rendered again.
-	Compiled map[string]string
+	Compiled map[string]compile.Result
 
 	schemas sync.Map
 	catMu   sync.Mutex
@@ -164,14 +163,13 @@ func fail(r Result, err error) Result {
 	return r
 }
 
-// render returns a node's SQL: the SQL compiled at load time unless the
+// render returns a node rendered: as compiled at load time unless the
 // model is built incrementally, which renders it again with is_incremental.
-func (e *Executor) render(n *manifest.Node, incremental bool) (string, error) {
-	if sql, ok := e.Compiled[n.ID]; ok && !incremental {
-		return sql, nil
+func (e *Executor) render(n *manifest.Node, incremental bool) (compile.Result, error) {
+	if res, ok := e.Compiled[n.ID]; ok && !incremental {
+		return res, nil
 	}
-	res, err := e.C.Node(n, compile.Options{IsIncremental: incremental})
-	return res.SQL, err
+	return e.C.Node(n, compile.Options{IsIncremental: incremental})
 }
 
 // writeSQL saves the compiled and the executed SQL of a node (in the
@@ -208,56 +206,55 @@ func firstLine(s string) string {
 	return s
 }
 
-// sqlError names the model and places a database error in its compiled file.
-func (e *Executor) sqlError(n *manifest.Node, err error, step materialize.Step) error {
-	ex := postgres.Explain(err, step.SQL, max(step.Body, 0))
-	var pe *postgres.Error
-	if errors.As(ex, &pe) && pe.Line > 0 && step.Body >= 0 {
-		if path, perr := compile.Path(filepath.Join("target", "compiled"), n); perr == nil {
-			return fmt.Errorf("%s (at line %d of %s)", pe.Msg, pe.Line, filepath.ToSlash(path))
-		}
-		return fmt.Errorf("%s (at line %d of its compiled SQL)", pe.Msg, pe.Line)
-	}
-	return ex
+// sqlError places a database error in the node's own file (res is the
+// node as rendered for the statement, step the statement whose Body is
+// where res's SQL starts in it): compile.Result.SQLError.
+func (e *Executor) sqlError(n *manifest.Node, res compile.Result, err error, step materialize.Step) error {
+	return res.SQLError(n, postgres.Explain(err, step.SQL, max(step.Body, 0)))
 }
 
-// testStatement puts a test's compiled SQL into a statement as prefix + body
-// + suffix and returns the step with the body's offset, so that an error
-// names the line of the test's compiled file.
-func testStatement(prefix, body, suffix string) materialize.Step {
-	return materialize.Step{SQL: prefix + body + suffix, Body: len([]rune(prefix))}
+// testStatement wraps a test's SQL (body, which starts at the offset of
+// its compiled SQL given by body.Body) as prefix + body + suffix, keeping
+// that offset, so that an error is placed in the test's file.
+func testStatement(prefix string, body materialize.Step, suffix string) materialize.Step {
+	return materialize.Step{SQL: prefix + body.SQL + suffix, Body: len([]rune(prefix)) + body.Body}
 }
 
 // test runs a data test: counts its failing rows, compares with the thresholds.
 func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	start := time.Now()
 	r := Result{Started: start}
-	compiled, err := e.render(n, false)
+	res, err := e.render(n, false)
 	if err != nil {
 		return fail(r, err)
 	}
-	// The compiled SQL keeps its leading lines and the wrappers put it on
-	// their first line, so an error's line is the compiled file's line.
-	sql := materialize.Body(compiled, false)
+	compiled := res.SQL
+	// The wrappers put the compiled SQL on their first line, so an error's
+	// line is the compiled file's line.
+	body := materialize.Step{SQL: materialize.Body(compiled, false)}
 	if n.Config.Limit > 0 {
-		sql = testStatement("select * from (", sql, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit)).SQL
+		body = testStatement("select * from (", body, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit))
 	}
+	sql := body.SQL
 	var executed []string
-	count := testStatement("select count(*) from (", sql, "\n) as strata_failures")
+	count := testStatement("select count(*) from (", body, "\n) as strata_failures")
 	var failures int64
 	if n.Config.StoreFailures {
 		audit := pgname.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
 		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
 			return fail(r, err)
 		}
-		stmts := []materialize.Step{{SQL: "drop table if exists " + audit.Quoted(), Body: -1}, testStatement("create table "+audit.Quoted()+" as ", sql, "")}
+		stmts := []materialize.Step{{SQL: "drop table if exists " + audit.Quoted(), Body: -1}, testStatement("create table "+audit.Quoted()+" as ", body, "")}
 		for _, s := range stmts {
 			executed = append(executed, s.SQL)
 		}
 		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
 			for _, s := range stmts {
 				if _, err := tx.Exec(ctx, s.SQL); err != nil {
-					return e.sqlError(n, err, s)
+					if s.Body < 0 {
+						return execError(s, err)
+					}
+					return e.sqlError(n, res, err, s)
 				}
 			}
 			return tx.QueryRow(ctx, "select count(*) from "+audit.Quoted()).Scan(&failures)
@@ -267,7 +264,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 		executed = append(executed, count.SQL)
 		err = e.DB.Pool.QueryRow(ctx, count.SQL).Scan(&failures)
 		if err != nil {
-			err = e.sqlError(n, err, count)
+			err = e.sqlError(n, res, err, count)
 		}
 	}
 	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)

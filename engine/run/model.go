@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 	"strata/engine/pgname"
@@ -21,8 +22,10 @@ import (
 // from the database what the plan's ops need, and records every statement it
 // sends, for target/run/.
 type builder struct {
-	e        *Executor
-	n        *manifest.Node
+	e *Executor
+	n *manifest.Node
+	// res is the model as rendered for this build, to place errors in its SQL.
+	res      compile.Result
 	executed []string
 	// What the ops read or counted on the way, for the ops after them.
 	counts       map[materialize.Counter]int64
@@ -45,12 +48,21 @@ func (b *builder) exec(ctx context.Context, q postgres.Querier, s materialize.St
 	return ct.RowsAffected(), nil
 }
 
-// stepError names what failed: the model's SQL placed in its compiled file,
+// stepError names what failed: the model's SQL placed in its own file,
 // or the first line of a statement strata wrote.
 func (b *builder) stepError(s materialize.Step, err error) error {
 	if s.Body >= 0 {
-		return b.e.sqlError(b.n, err, s)
+		if b.e.Empty {
+			// --empty wraps the model's SQL: it starts after the wrapper.
+			s.Body += len([]rune(materialize.Body("", true))) - len([]rune("\n) as strata_empty limit 0"))
+		}
+		return b.e.sqlError(b.n, b.res, err, s)
 	}
+	return execError(s, err)
+}
+
+// execError names a statement strata wrote by its first line.
+func execError(s materialize.Step, err error) error {
 	return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
 }
 
@@ -103,11 +115,11 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	r := Result{Started: start, Relation: n.Relation.String()}
 	mat := n.Config.Materialized
 	if mat == "ephemeral" {
-		sql, err := e.render(n, false)
+		res, err := e.render(n, false)
 		if err != nil {
 			return fail(r, err)
 		}
-		r.Compiled, _ = e.writeSQL(n, sql, nil)
+		r.Compiled, _ = e.writeSQL(n, res.SQL, nil)
 		r.Status, r.Response = Success, "ephemeral, inlined where used"
 		return r
 	}
@@ -130,11 +142,13 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	sql, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, e.FullRefresh))
+	res, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, e.FullRefresh))
 	if err != nil {
 		return fail(r, err)
 	}
+	sql := res.SQL
 	b := e.builder(n)
+	b.res = res
 	plan, err := materialize.PlanModel(modelOf(n), materialize.Body(sql, e.Empty), o, e.FullRefresh)
 	var done materialize.Plan
 	if err == nil {
@@ -441,7 +455,7 @@ func (b *builder) contract(ctx context.Context, tx pgx.Tx, body string) error {
 	}
 	actual, err := postgres.ResultColumns(ctx, tx, body)
 	if err != nil {
-		return b.e.sqlError(b.n, err, materialize.Step{SQL: body, Body: 0})
+		return b.stepError(materialize.Step{SQL: body, Body: 0}, err)
 	}
 	got := map[string]string{}
 	for _, c := range actual {
@@ -533,15 +547,16 @@ func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manife
 }
 
 // runHooks renders a node's hooks (which is pre_hook or post_hook) and runs
-// them on q through exec, in order.
+// them on q through exec, in order. An error is placed where the hook is
+// configured, with its place in the hook.
 func (e *Executor) runHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, which string, hooks []string, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
-	for _, h := range hooks {
-		sql, err := e.C.Hook(n.Path+" "+which, h, n.Relation.Quoted())
+	for i := range hooks {
+		res, err := e.C.ModelHook(n, which, i)
 		if err != nil {
 			return err
 		}
-		if err := exec(ctx, q, materialize.Step{SQL: sql, Body: -1}); err != nil {
-			return fmt.Errorf("%s: %w", which, err)
+		if err := exec(ctx, q, materialize.Step{SQL: res.SQL, Body: -1}); err != nil {
+			return e.C.ModelHookError(n, which, i, res, err)
 		}
 	}
 	return nil

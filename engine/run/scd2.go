@@ -23,10 +23,11 @@ import (
 // materialize.SCD2 from what this reads of the database; the change times
 // are described there.
 func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result {
-	compiled, err := e.render(n, false)
+	res, err := e.render(n, false)
 	if err != nil {
 		return fail(r, err)
 	}
+	compiled := res.SQL
 	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
 		return fail(r, err)
 	}
@@ -40,6 +41,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	d := materialize.NewSCD2(m, n.Name, runTS)
 	p := materialize.Plan{Model: m, Body: materialize.Body(compiled, e.Empty)}
 	b := e.builder(n)
+	b.res = res
 	var response string
 	var rows int64
 	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"sort"
@@ -75,6 +76,8 @@ type Set struct {
 	// across renders: cloning a namespace (and its ~200 sprig functions) per
 	// model is what made large projects slow.
 	renderers sync.Pool
+	// the macros' text nodes, for source maps (built on first use)
+	indexState
 }
 
 // MacroFile is the input of ParseMacros.
@@ -181,6 +184,8 @@ type Template struct {
 	Sources []Call
 	Config  []ConfigCall
 	Macros  []string // macros it includes, directly or through other macros, sorted
+	// its own text nodes, for source maps (built on first use)
+	indexState
 }
 
 // lookup finds a template the file may call: its own {{ define }} blocks first, then the macros.
@@ -504,6 +509,10 @@ type renderer struct {
 	// runs a macro with its own Execute, so text/template's depth limit never
 	// sees a macro that includes itself: this chain bounds it instead.
 	includes []string
+	// mapped is the template of a mapped render (RenderMapped), nil otherwise;
+	// included is the output of the include that just ran, with its map.
+	mapped   *Template
+	included *pendingInclude
 }
 
 // maxIncludeDepth is how deeply include may nest before a render fails; no
@@ -522,6 +531,28 @@ func (s *Set) newRenderer() (*renderer, error) {
 
 // Render executes the template with env and data as dot.
 func (t *Template) Render(env Env, data any) (string, Reads, error) {
+	var buf bytes.Buffer
+	reads, err := t.execute(env, data, &buf, false)
+	if err != nil {
+		return "", reads, err
+	}
+	return buf.String(), reads, nil
+}
+
+// RenderMapped is Render that also says where each byte of the output came
+// from (see SourceMap), to place the database's errors in the user's files.
+func (t *Template) RenderMapped(env Env, data any) (string, *SourceMap, Reads, error) {
+	m := &SourceMap{t: t, file: t.Path}
+	rec := &recorder{m: m}
+	reads, err := t.execute(env, data, rec, true)
+	if err != nil {
+		return "", nil, reads, err
+	}
+	return rec.b.String(), m, reads, nil
+}
+
+// execute runs the template into w; a mapped render's w is a *recorder.
+func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, error) {
 	reads := Reads{}
 	var r *renderer
 	if len(t.trees) == 1 {
@@ -530,33 +561,36 @@ func (t *Template) Render(env Env, data any) (string, Reads, error) {
 	if r == nil {
 		var err error
 		if r, err = t.set.newRenderer(); err != nil {
-			return "", reads, err
+			return reads, err
 		}
 	}
-	r.env, r.reads, r.includes = env, &reads, r.includes[:0]
+	r.env, r.reads, r.includes, r.mapped, r.included = env, &reads, r.includes[:0], nil, nil
+	if mapped {
+		r.mapped = t
+		w.(*recorder).r = r
+	}
 	var tmpl *template.Template
 	for name, tree := range t.trees {
 		nt, err := r.t.AddParseTree(name, tree)
 		if err != nil {
-			return "", reads, err
+			return reads, err
 		}
 		if name == t.Path {
 			tmpl = nt
 		}
 	}
 	tmpl.Option("missingkey=error")
-	var buf bytes.Buffer
-	err := tmpl.Execute(&buf, data)
-	r.env, r.reads = Env{}, nil
+	err := tmpl.Execute(w, data)
+	r.env, r.reads, r.mapped, r.included = Env{}, nil, nil, nil
 	if len(t.trees) == 1 {
 		// Only files without their own {{ define }} blocks share renderers, so a
 		// model's blocks never shadow the macros of another model's render.
 		t.set.renderers.Put(r)
 	}
 	if err != nil {
-		return "", reads, templateError(err, env.Caller, t.source)
+		return reads, templateError(err, env.Caller, t.source)
 	}
-	return buf.String(), reads, nil
+	return reads, nil
 }
 
 func (r *renderer) funcs() template.FuncMap {
@@ -621,6 +655,19 @@ func (r *renderer) funcs() template.FuncMap {
 				dot = args[0]
 			default:
 				dot = args
+			}
+			if t := r.mapped; t != nil {
+				file := t.set.File(name)
+				if _, own := t.trees[name]; own {
+					file = t.Path
+				}
+				rec := &recorder{m: &SourceMap{t: t, file: file}, r: r}
+				if err := m.Execute(rec, dot); err != nil {
+					return "", err
+				}
+				out := rec.b.String()
+				r.included = &pendingInclude{text: out, m: rec.m}
+				return out, nil
 			}
 			var buf bytes.Buffer
 			if err := m.Execute(&buf, dot); err != nil {

@@ -197,10 +197,18 @@ type Error struct {
 	PG   *pgconn.PgError
 	Line int // 1-based line in the SQL the user can read (compiled file), 0 if unknown
 	Msg  string
+	// at is the character of the body at which the server placed the
+	// error, from 0; -1 when it gave no position or one outside the body.
+	at int
 }
 
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.PG }
+
+// Offset is the character of the body (the user's SQL inside the
+// statement) at which the server placed the error, from 0; false when it
+// is not known. compile.Result.SQLError maps it to the user's file.
+func (e *Error) Offset() (int, bool) { return e.at, e.at >= 0 }
 
 // Explain turns err into a message naming the database's text, its detail
 // and hint, and the line in body at which PostgreSQL placed the error; body
@@ -217,15 +225,16 @@ func Explain(err error, stmt string, bodyOffset int) error {
 	if pg.Hint != "" {
 		msg += "; hint: " + pg.Hint
 	}
-	line := 0
+	line, at := 0, -1
 	if pg.Position > 0 {
 		runes := []rune(stmt)
 		pos := int(pg.Position) - 1
 		if pos >= bodyOffset && pos <= len(runes) {
 			line = 1 + strings.Count(string(runes[bodyOffset:pos]), "\n")
+			at = pos - bodyOffset
 		}
 	}
-	return &Error{PG: pg, Line: line, Msg: fmt.Sprintf("%s [SQLSTATE %s]", msg, pg.Code)}
+	return &Error{PG: pg, Line: line, Msg: fmt.Sprintf("%s [SQLSTATE %s]", msg, pg.Code), at: at}
 }
 
 // Transient reports whether err is worth retrying: a lost connection, a
