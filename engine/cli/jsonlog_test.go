@@ -93,8 +93,8 @@ func TestJSONLogIsOnlyJSON(t *testing.T) {
 			running = msg
 		}
 	}
-	if !strings.HasPrefix(badMsg, "models/bad.sql: ") || !strings.Contains(badMsg, "(at line 1 of target/compiled/models/bad.sql)") {
-		t.Errorf("the error's message is %q, want it to start with models/bad.sql: and give the line", badMsg)
+	if !strings.HasPrefix(badMsg, "models/bad.sql:1:8: ") || !strings.Contains(badMsg, "(at line 1 of target/compiled/models/bad.sql)") {
+		t.Errorf("the error's message is %q, want it to start with models/bad.sql:1:8: and give the compiled line", badMsg)
 	}
 	if running != "Running 2 nodes with 4 threads on target t" {
 		t.Errorf("the Running line is %q", running)

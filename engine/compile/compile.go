@@ -5,6 +5,7 @@
 package compile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -326,27 +327,29 @@ func (c *Compiler) ModelHook(n *manifest.Node, which string, i int) (Result, err
 	return c.Hook(n.Path+" "+which, hooks[i], c.relation(n))
 }
 
-// ModelHookError places an error of hook i (from 0) of a model's pre_hook
-// or post_hook (which) — the template's, or the database's in the SQL r
-// rendered — where the hook is configured, in the model's file or YAML,
-// with its place inside the hook's text.
-func (c *Compiler) ModelHookError(n *manifest.Node, which string, i int, r Result, err error) diag.Diagnostic {
+// ModelHookError places an error of hook i (from 0) of a model's or
+// seed's pre_hook or post_hook (which) — the template's, or the database's
+// in the SQL r rendered — where the hook is configured, in the node's file
+// or YAML, with its place inside the hook's text. A database error still
+// unwraps to the database's.
+func (c *Compiler) ModelHookError(n *manifest.Node, which string, i int, r Result, err error) error {
 	pos, ok := n.ConfigPos[which]
 	if !ok {
 		pos = n.Pos
 	}
 	name := n.Path + " " + which
-	var found diag.List
+	var d diag.Diagnostic
 	if at, msg, ok := r.HookError(err); ok {
-		found = diag.List{{Pos: at, Msg: msg}}
+		d = diag.Diagnostic{Pos: at, Msg: msg}
+	} else if errors.As(err, &d) {
+		// a template error, placed in the hook's text already
 	} else {
-		found.Add(pos, err)
+		d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of %s %s: %v", which, i+1, n.Kind, n.Name, err)}
 	}
-	d := found[0]
 	if d.Pos.File == name {
-		return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of model %s: %s (at %s of the hook)", which, i+1, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
+		d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of %s %s: %s (at %s of the hook)", which, i+1, n.Kind, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
 	}
-	return d
+	return &Placed{Diag: d, Err: err}
 }
 
 // CheckHooks renders a model's pre_hook and post_hook as a run does (the
@@ -364,7 +367,7 @@ func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
 				var found diag.List
 				found.Add(n.Pos, err)
 				for _, d := range found {
-					diags = append(diags, c.ModelHookError(n, h.key, i, Result{}, d))
+					diags.Add(n.Pos, c.ModelHookError(n, h.key, i, Result{}, d))
 				}
 			}
 		}

@@ -77,13 +77,38 @@ type Positioned interface {
 	Offset() (int, bool)
 }
 
+// Placed is a database error placed in the user's files: it reads as its
+// diagnostic, is one for diag.List.Add and errors.As, and unwraps to the
+// database's error, so that callers still branch on its SQLSTATE (a retry
+// of a transient error, a view rebuilt when its columns changed).
+type Placed struct {
+	Diag diag.Diagnostic
+	Err  error
+}
+
+func (p *Placed) Error() string { return p.Diag.Error() }
+func (p *Placed) Unwrap() error { return p.Err }
+
+// As makes a Placed a diag.Diagnostic for errors.As.
+func (p *Placed) As(target any) bool {
+	if d, ok := target.(*diag.Diagnostic); ok {
+		*d = p.Diag
+		return true
+	}
+	return false
+}
+
 // SQLError places err, a database error in node n's SQL as r compiled it,
 // in n's own files: "models/x.sql:LINE:COL: message (at line L of
 // target/compiled/models/x.sql)", with the macro's place when the error
 // is in a macro's output. It is the one way a database error in a
 // model's, test's or hook's SQL is reported, by run and check alike. An
 // error without a position keeps its message, placed at the node.
-func (r Result) SQLError(n *manifest.Node, err error) diag.Diagnostic {
+func (r Result) SQLError(n *manifest.Node, err error) *Placed {
+	return &Placed{Diag: r.sqlDiag(n, err), Err: err}
+}
+
+func (r Result) sqlDiag(n *manifest.Node, err error) diag.Diagnostic {
 	var pe Positioned
 	at := n.Pos
 	if r.at.File != "" {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"strata/engine/diag"
 )
 
 // TestLocate pins where a byte of compiled SQL is placed: in the model's
@@ -97,4 +99,15 @@ func TestSQLError(t *testing.T) {
 		}
 	}
 	var _ Positioned = offsetError{}
+	// A placed error is still the database's (retries and fallbacks branch
+	// on its SQLSTATE) and a diagnostic for diag.List.
+	placed := res.SQLError(n, offsetError{chars})
+	var oe offsetError
+	if !errors.As(placed, &oe) || oe.at != chars {
+		t.Errorf("SQLError does not unwrap to the database's error: %#v", placed)
+	}
+	var d diag.Diagnostic
+	if !errors.As(placed, &d) || d.Pos.String() != "models/m.sql:3:18" {
+		t.Errorf("SQLError as a diagnostic = %#v", d)
+	}
 }
