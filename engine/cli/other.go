@@ -222,7 +222,7 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	dir, _ := filepath.Abs(a.projectDir)
-	c, err := local.New(dir)
+	c, err := pipeline.Local(dir, a.target, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata db: %v\n", err)
 		return ExitFailed
@@ -234,11 +234,23 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			return ExitFailed
 		}
 		st, _ := c.Status(ctx)
-		a.say("PostgreSQL is running (pid %d), data in %s, socket in %s", st.PID, st.DataDir, st.SocketDir)
+		if c.Citus == nil {
+			a.say("PostgreSQL is running (pid %d), data in %s, socket in %s", st[0].PID, st[0].DataDir, st[0].SocketDir)
+			break
+		}
+		var nodes []string
+		for _, n := range st {
+			nodes = append(nodes, fmt.Sprintf("%s (pid %d)", n.Name, n.PID))
+		}
+		a.say("Citus is running: %s; data in %s; connect to the coordinator: %s", strings.Join(nodes, ", "), c.Citus.Root(), c.URL())
 	case "stop":
 		if err := c.Stop(ctx); err != nil {
 			fmt.Fprintf(a.stderr, "strata db stop: %v\n", err)
 			return ExitFailed
+		}
+		if c.Citus != nil {
+			a.say("Citus is stopped (coordinator and %d worker%s)", len(c.Citus.Workers), plural(len(c.Citus.Workers)))
+			break
 		}
 		a.say("PostgreSQL is stopped")
 	case "status":
@@ -247,11 +259,14 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(a.stderr, "strata db status: %v\n", err)
 			return ExitFailed
 		}
-		switch {
-		case st.Running:
-			a.say("running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s", st.PID, st.DataDir, st.SocketDir, st.LogFile, c.URL())
-		case st.Initialized:
-			a.say("stopped\ndata: %s", st.DataDir)
+		if c.Citus != nil {
+			return a.citusStatus(c, st)
+		}
+		switch s := st[0]; {
+		case s.Running:
+			a.say("running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s", s.PID, s.DataDir, s.SocketDir, s.LogFile, c.URL())
+		case s.Initialized:
+			a.say("stopped\ndata: %s", s.DataDir)
 			return 3
 		default:
 			a.say("not created yet (strata creates it on first use, or run: strata db start)")
@@ -278,6 +293,46 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 	default:
 		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url or psql)\n", sub)
 		return ExitBadInput
+	}
+	return ExitOK
+}
+
+// citusStatus prints the status of a local Citus cluster, node by node, and
+// returns db status's exit code: 0 when every node runs, else 3.
+func (a *app) citusStatus(c pipeline.LocalCluster, st []local.NodeStatus) int {
+	running, created := 0, 0
+	for _, n := range st {
+		if n.Running {
+			running++
+		}
+		if n.Initialized {
+			created++
+		}
+	}
+	workers := len(st) - 1
+	switch {
+	case created == 0:
+		a.say("Citus cluster (coordinator and %d worker%s): not created yet (strata creates it on first use, or run: strata db start)", workers, plural(workers))
+		return 3
+	case running == len(st):
+		a.say("Citus cluster (coordinator and %d worker%s): running\nurl: %s", workers, plural(workers), c.URL())
+	case running == 0:
+		a.say("Citus cluster (coordinator and %d worker%s): stopped", workers, plural(workers))
+	default:
+		a.say("Citus cluster (coordinator and %d worker%s): %d of %d nodes running (run strata db start)", workers, plural(workers), running, len(st))
+	}
+	for _, n := range st {
+		state := "stopped"
+		switch {
+		case n.Running:
+			state = fmt.Sprintf("running (pid %d)", n.PID)
+		case !n.Initialized:
+			state = "not created yet"
+		}
+		a.say("%s: %s\n  data:   %s\n  socket: %s\n  log:    %s", n.Name, state, n.DataDir, n.SocketDir, n.LogFile)
+	}
+	if running < len(st) {
+		return 3
 	}
 	return ExitOK
 }

@@ -103,39 +103,56 @@ var devSettings = []setting{
 // /var/tmp/strata-<hash of the project path>, recorded in
 // .strata/postgres-location by Start so that later commands find it.
 func New(projectDir string, opts ...Option) (*Cluster, error) {
-	abs, err := filepath.Abs(projectDir)
-	if err != nil {
-		return nil, fmt.Errorf("local postgres: %w", err)
-	}
 	acct, err := serverAccount()
 	if err != nil {
 		return nil, err
 	}
-	stateDir := filepath.Join(abs, ".strata")
-	record := filepath.Join(stateDir, locationFile)
-	root := filepath.Join(stateDir, "postgres")
-	recorded := false
-	if b, err := os.ReadFile(record); err == nil {
-		if p, ok := recordedRoot(string(b), abs); ok {
-			root, recorded = p, true
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("local postgres: %w", err)
-	}
-	if !recorded && checkEnterable(stateDir, acct) != nil {
-		root = fallbackRoot(abs)
-	}
-	c, err := newCluster(root, acct, opts)
+	pl, err := locate(projectDir, "postgres", locationFile, "", acct)
 	if err != nil {
 		return nil, err
 	}
-	if root != filepath.Join(stateDir, "postgres") {
-		c.shared = true
-		if !recorded {
-			c.record, c.project = record, abs
-		}
+	c, err := newCluster(pl.root, acct, opts)
+	if err != nil {
+		return nil, err
 	}
+	c.shared, c.record, c.project = pl.shared, pl.record, pl.project
 	return c, nil
+}
+
+// place is where a project's cluster (or a Citus cluster's nodes) lives.
+type place struct {
+	root string
+	// shared: root is the fallback in a directory every user can write to.
+	shared bool
+	// record, when set, is the file to write root into (with project) so
+	// that later commands find it.
+	record, project string
+}
+
+// locate finds where the cluster called name of the project in projectDir
+// lives: <project>/.strata/<name>, unless strata runs as root and the
+// server account cannot enter the project directory; then
+// /var/tmp/strata-<hash of the project path><suffix>, recorded in
+// .strata/<recordName> (by Start) so that later commands find it.
+func locate(projectDir, name, recordName, suffix string, acct *account) (place, error) {
+	abs, err := filepath.Abs(projectDir)
+	if err != nil {
+		return place{}, fmt.Errorf("local postgres: %w", err)
+	}
+	stateDir := filepath.Join(abs, ".strata")
+	record := filepath.Join(stateDir, recordName)
+	inProject := filepath.Join(stateDir, name)
+	if b, err := os.ReadFile(record); err == nil {
+		if p, ok := recordedRoot(string(b), abs); ok {
+			return place{root: p, shared: p != inProject}, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return place{}, fmt.Errorf("local postgres: %w", err)
+	}
+	if checkEnterable(stateDir, acct) == nil {
+		return place{root: inProject}, nil
+	}
+	return place{root: fallbackRoot(abs) + suffix, shared: true, record: record, project: abs}, nil
 }
 
 // recordedRoot returns the cluster root in a postgres-location record, unless
@@ -671,11 +688,16 @@ func serverEnv(env []string, acct *account) []string {
 	return out
 }
 
-// lock takes the cluster's lock file, waiting until ctx ends. Locks taken
-// with flock belong to the open file, so it serializes goroutines of one
-// process as well as processes, and dies with its holder.
+// lock takes the cluster's lock file, waiting until ctx ends.
 func (c *Cluster) lock(ctx context.Context) (unlock func(), err error) {
-	path := filepath.Join(c.root, "lock")
+	return lockFile(ctx, filepath.Join(c.root, "lock"), "this cluster")
+}
+
+// lockFile takes the lock file at path, waiting until ctx ends; what names
+// what it guards, for the message. Locks taken with flock belong to the
+// open file, so it serializes goroutines of one process as well as
+// processes, and dies with its holder.
+func lockFile(ctx context.Context, path, what string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("local postgres: open lock file: %w", err)
@@ -692,7 +714,7 @@ func (c *Cluster) lock(ctx context.Context) (unlock func(), err error) {
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("local postgres: waiting for the lock %s (another strata is starting or stopping this cluster): %w", path, ctx.Err())
+			return nil, fmt.Errorf("local postgres: waiting for the lock %s (another strata is starting or stopping %s): %w", path, what, ctx.Err())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}

@@ -10,7 +10,6 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
-	"strata/engine/local"
 	"strata/engine/manifest"
 	"strata/engine/project"
 	"strata/engine/template"
@@ -40,6 +39,43 @@ func targetError(t *project.Target, err error) error {
 // place a target is chosen: what the renderer and the runner know of it
 // comes from here.
 func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupEnv func(string) (string, bool)) (*project.Target, error) {
+	t, err := chooseTarget(p, name, lookupEnv)
+	if err != nil || len(p.Targets) == 0 {
+		return t, err
+	}
+	out := *t
+	set, _ := template.ParseMacros(nil)
+	var problems diag.List // of every setting, so validate reports them all
+	for _, f := range []struct {
+		key string
+		s   *string
+	}{{"url", &out.URL}, {"host", &out.Host}, {"port", &out.Port}, {"user", &out.User}, {"password", &out.Password}, {"dbname", &out.DBName}, {"schema", &out.Schema}, {"schema_prefix", &out.SchemaPrefix}} {
+		if !strings.Contains(*f.s, "{{") {
+			continue
+		}
+		// Errors point into project.yaml, at the setting's own text.
+		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
+		var err error
+		if err = d.Err(); err == nil {
+			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
+		}
+		problems.Add(t.Pos, targetError(t, err))
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	if out.Schema == "" {
+		out.Schema = "public"
+	}
+	if out.Threads == 0 {
+		out.Threads = 4
+	}
+	return &out, nil
+}
+
+// chooseTarget is the target ResolveTarget picks, as project.yaml has it
+// (its settings not rendered); without targets, the built-in local one.
+func chooseTarget(p *project.Project, name string, lookupEnv func(string) (string, bool)) (*project.Target, error) {
 	from := "--target"
 	if name == "" {
 		name, _ = lookupEnv("STRATA_TARGET")
@@ -76,34 +112,7 @@ func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupE
 		names := targetNames(p)
 		return nil, diag.Diagnostic{Msg: fmt.Sprintf("%s %s: target %q is not defined in project.yaml (expected one of %s)%s", from, name, name, strings.Join(names, ", "), diag.DidYouMean(name, names))}
 	}
-	out := *t
-	set, _ := template.ParseMacros(nil)
-	var problems diag.List // of every setting, so validate reports them all
-	for _, f := range []struct {
-		key string
-		s   *string
-	}{{"url", &out.URL}, {"host", &out.Host}, {"port", &out.Port}, {"user", &out.User}, {"password", &out.Password}, {"dbname", &out.DBName}, {"schema", &out.Schema}, {"schema_prefix", &out.SchemaPrefix}} {
-		if !strings.Contains(*f.s, "{{") {
-			continue
-		}
-		// Errors point into project.yaml, at the setting's own text.
-		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
-		var err error
-		if err = d.Err(); err == nil {
-			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
-		}
-		problems.Add(t.Pos, targetError(t, err))
-	}
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
-	if out.Schema == "" {
-		out.Schema = "public"
-	}
-	if out.Threads == 0 {
-		out.Threads = 4
-	}
-	return &out, nil
+	return t, nil
 }
 
 // targetNames are the targets project.yaml defines, sorted.
@@ -142,7 +151,7 @@ func (l *Project) Connect(ctx context.Context, conns int) (*postgres.Adapter, er
 // after 20 seconds.
 func (l *Project) ConnectExisting(ctx context.Context, conns int) (*postgres.Adapter, error) {
 	if l.Target.Type == "local" {
-		c, err := local.New(l.Dir)
+		c, err := localOf(l.Dir, l.Target)
 		if err != nil {
 			return nil, err
 		}
@@ -150,8 +159,10 @@ func (l *Project) ConnectExisting(ctx context.Context, conns int) (*postgres.Ada
 		if err != nil {
 			return nil, err
 		}
-		if !st.Initialized {
-			return nil, errors.New("the local PostgreSQL has not been created yet; run strata build first")
+		for _, n := range st {
+			if !n.Initialized {
+				return nil, errors.New("the local PostgreSQL has not been created yet; run strata build first")
+			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -164,7 +175,7 @@ func (l *Project) ConnectExisting(ctx context.Context, conns int) (*postgres.Ada
 func (l *Project) url(ctx context.Context) (string, error) {
 	t := l.Target
 	if t.Type == "local" {
-		c, err := local.New(l.Dir)
+		c, err := localOf(l.Dir, t)
 		if err != nil {
 			return "", err
 		}

@@ -68,10 +68,19 @@ type Target struct {
 	DBName       string
 	Schema       string
 	SchemaPrefix string
-	Pos          diag.Pos
+	// Citus, on a local target, makes the local cluster a Citus cluster:
+	// a coordinator and Citus.Workers workers. Nil: a single server.
+	Citus *TargetCitus
+	Pos   diag.Pos
 	// Origins holds where each string setting (url, host, ...) is in
 	// project.yaml, to place template errors inside it.
 	Origins map[string]diag.Origin
+}
+
+// TargetCitus is the citus: setting of a local target.
+type TargetCitus struct {
+	Workers int
+	Pos     diag.Pos
 }
 
 // Model is one models/**/*.sql file and its YAML entry.
@@ -298,6 +307,21 @@ func IsProject(fsys fs.FS) diag.List {
 	return diags
 }
 
+// ReadFile reads project.yaml alone (name, vars, targets, folder
+// defaults, hooks), for a command that needs no models: `db` picks its
+// target's local cluster from it.
+func ReadFile(fsys fs.FS) (*Project, diag.List) {
+	var diags diag.List
+	data, err := readProjectYAML(fsys, &diags)
+	if err != nil {
+		return nil, diags
+	}
+	p := &Project{Vars: map[string]any{}, Targets: map[string]*Target{}, Folders: map[string]Layer{}, SeedConfig: Layer{}}
+	p.readProjectFile(data, &diags)
+	diags.Sort()
+	return p, diags
+}
+
 func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
 	data, err := fs.ReadFile(fsys, "project.yaml")
 	if err != nil {
@@ -483,7 +507,7 @@ func unwrapPathErr(err error) error {
 }
 
 var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end"}
-var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix"}
+var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus"}
 
 func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	d := &decoder{file: "project.yaml", diags: diags}
@@ -537,6 +561,9 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 					d.errorf(x.value, "threads must be at least 1")
 				}
 			}
+			if x, ok := tf["citus"]; ok {
+				t.Citus = d.targetCitus(x.value, t)
+			}
 			for k, dst := range map[string]*string{"url": &t.URL, "host": &t.Host, "port": &t.Port, "user": &t.User, "password": &t.Password, "dbname": &t.DBName, "schema": &t.Schema, "schema_prefix": &t.SchemaPrefix} {
 				if x, ok := tf[k]; ok {
 					*dst = d.str(x.value, k)
@@ -581,6 +608,37 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			d.errorf(f["target"].value, "target %q is not defined under targets:%s", p.DefaultTarget, diag.DidYouMean(p.DefaultTarget, sortedKeys(p.Targets)))
 		}
 	}
+}
+
+// targetCitus reads the citus: setting of target t: {workers: N}, on a
+// local target only (a postgres target is Citus when its server is).
+func (d *decoder) targetCitus(n *yaml.Node, t *Target) *TargetCitus {
+	if t.Type != "" && t.Type != "local" {
+		d.errorf(n, "citus: is a setting of a local target (type: local), where strata runs the Citus cluster; a %s target is a Citus cluster when its server has the citus extension", t.Type)
+		return nil
+	}
+	if r := resolve(n); r == nil || r.Kind != yaml.MappingNode {
+		d.errorf(n, "citus: must be a mapping such as {workers: 2}, got %s", kindName(n))
+		return nil
+	}
+	before := len(*d.diags)
+	f := d.mapping(n, "target "+t.Name+" citus", "workers")
+	w, ok := f["workers"]
+	if !ok && len(*d.diags) == before {
+		d.errorf(n, "citus: needs workers: (how many local worker servers, e.g. citus: {workers: 2})")
+	}
+	if !ok {
+		return nil
+	}
+	c := &TargetCitus{Workers: d.integer(w.value, "citus: workers"), Pos: d.pos(n)}
+	if len(*d.diags) > before {
+		return nil
+	}
+	if c.Workers < 1 {
+		d.errorf(w.value, "citus: workers must be at least 1 (the cluster is a coordinator and that many workers)")
+		return nil
+	}
+	return c
 }
 
 // layer reads a config mapping, checking each key and its value's type.

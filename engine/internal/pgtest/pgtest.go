@@ -16,6 +16,9 @@
 //
 // Test binaries run in parallel without clashing: each server has its own
 // directory and unix socket and no TCP port.
+//
+// CitusDB is the same for a Citus cluster (a coordinator and two workers),
+// for the tests of strata on Citus; see citus.go.
 package pgtest
 
 import (
@@ -49,7 +52,7 @@ var (
 	inMain    bool
 	started   bool
 	startErr  error
-	dir       string // the temporary directory holding the cluster
+	dir       string // the temporary directory holding the clusters
 	cluster   *local.Cluster
 	admin     *pgconn.PgConn // connection to database postgres, for create/drop
 	databases int            // databases made so far, to keep names unique
@@ -125,24 +128,14 @@ func start(ctx context.Context) error {
 	}
 	started = true
 	startErr = func() error {
-		reapOrphans(ctx)
-		var err error
-		dir, err = os.MkdirTemp("", dirPrefix)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-			return err
-		}
-		// As root the server runs as the postgres account, which must be
-		// able to enter this directory; the cluster inside stays private.
-		if err := os.Chmod(dir, 0o755); err != nil {
+		if err := makeDir(); err != nil {
 			return err
 		}
 		var opts []local.Option
 		for _, kv := range harnessSettings(os.Getenv(DurableEnv) == "1") {
 			opts = append(opts, local.WithSetting(kv[0], kv[1]))
 		}
+		var err error
 		cluster, err = local.NewAt(filepath.Join(dir, "pg"), opts...)
 		if err != nil {
 			return err
@@ -154,6 +147,29 @@ func start(ctx context.Context) error {
 		return err
 	}()
 	return startErr
+}
+
+// makeDir creates the temporary directory of this test binary's servers,
+// once; mu is held.
+func makeDir() error {
+	if dir != "" {
+		return nil
+	}
+	reapOrphans(context.Background())
+	d, err := os.MkdirTemp("", dirPrefix)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(d, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	// As root the servers run as the postgres account, which must be able
+	// to enter this directory; the clusters inside stay private.
+	if err := os.Chmod(d, 0o755); err != nil {
+		return err
+	}
+	dir = d
+	return nil
 }
 
 // DurableEnv, when set to 1, keeps the durability of the development
@@ -210,6 +226,7 @@ func shutdown() error {
 			os.RemoveAll(st.SocketDir)
 		}
 	}
+	err = errors.Join(err, stopCitus(ctx))
 	if dir != "" && err == nil {
 		err = os.RemoveAll(dir)
 	}
@@ -229,11 +246,15 @@ func reapOrphans(ctx context.Context) {
 		if err != nil || pid <= 0 || processAlive(pid) {
 			continue
 		}
-		c, err := local.NewAt(filepath.Join(d, "pg"))
-		if err != nil {
-			continue
+		stopped := true
+		if c, err := local.NewAt(filepath.Join(d, "pg")); err == nil {
+			stopped = c.Stop(ctx) == nil
 		}
-		if c.Stop(ctx) == nil {
+		if _, err := os.Stat(filepath.Join(d, citusDir)); err == nil {
+			c, err := local.NewCitusAt(filepath.Join(d, citusDir), citusWorkers)
+			stopped = stopped && err == nil && c.Stop(ctx) == nil
+		}
+		if stopped {
 			os.RemoveAll(d)
 		}
 	}
