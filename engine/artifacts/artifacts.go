@@ -47,11 +47,16 @@ type Node struct {
 	Vars         map[string]string `json:"vars_read,omitempty"`     // name -> sha256 of the value read
 	EnvVars      map[string]string `json:"env_vars_read,omitempty"` // name -> sha256 of the value read
 	Columns      []Column          `json:"columns,omitempty"`
-	Tags         []string          `json:"tags,omitempty"`
-	Compiled     string            `json:"compiled_path,omitempty"`
-	Test         *TestMeta         `json:"test_metadata,omitempty"`
-	Raw          string            `json:"raw_code,omitempty"`
-	CompiledCode string            `json:"compiled_code,omitempty"`
+	// ColumnsUsed are the columns of other nodes a model reads, and
+	// ColumnsCheckedAt when strata check found them and Columns' types;
+	// empty when check has not run on the node as it is now.
+	ColumnsUsed      []ColumnRef `json:"columns_used,omitempty"`
+	ColumnsCheckedAt string      `json:"columns_checked_at,omitempty"`
+	Tags             []string    `json:"tags,omitempty"`
+	Compiled         string      `json:"compiled_path,omitempty"`
+	Test             *TestMeta   `json:"test_metadata,omitempty"`
+	Raw              string      `json:"raw_code,omitempty"`
+	CompiledCode     string      `json:"compiled_code,omitempty"`
 }
 
 // DependsOn lists a node's parents and the macros it uses.
@@ -60,12 +65,57 @@ type DependsOn struct {
 	Macros []string `json:"macros"`
 }
 
-// Column is a documented column.
+// Column is a column of a node. Without a check, the columns its YAML
+// declares, with their declared data_type. After strata check: the
+// columns the node produces, in order, with the type PostgreSQL gives
+// them (data_type), the YAML's declared one (declared_type) and
+// description, then the declared columns it does not produce, with
+// produced false.
 type Column struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	DataType    string `json:"data_type,omitempty"`
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	DataType     string `json:"data_type,omitempty"`
+	DeclaredType string `json:"declared_type,omitempty"`
+	Produced     *bool  `json:"produced,omitempty"`
 }
+
+// ColumnRef is a column of a node, as read by another.
+type ColumnRef struct {
+	Node   string `json:"node"`
+	Column string `json:"column"`
+}
+
+// CheckVersion changes when the shape of check.json does.
+const CheckVersion = 1
+
+// CheckResults is target/check.json: what strata check found of each node
+// it checked, kept across checks (a check of some nodes updates theirs).
+type CheckResults struct {
+	Version int                   `json:"version"`
+	Project string                `json:"project"`
+	Target  string                `json:"target"`
+	Nodes   map[string]*CheckNode `json:"nodes"`
+}
+
+// CheckNode is what one check found of one node.
+type CheckNode struct {
+	// Lineage is the checksum of the node and its ancestors (SQL, config,
+	// vars read) when it was checked: their columns depend on all of them.
+	Lineage     string        `json:"lineage_checksum"`
+	CheckedAt   string        `json:"checked_at"`
+	Status      string        `json:"status"`
+	Columns     []CheckColumn `json:"columns,omitempty"`
+	ColumnsUsed []ColumnRef   `json:"columns_used,omitempty"`
+}
+
+// CheckColumn is an output column and its type as PostgreSQL gives it.
+type CheckColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// ReadCheck reads a check.json.
+func ReadCheck(path string) (*CheckResults, error) { return readJSON[CheckResults](path) }
 
 // TestMeta says what a test checks.
 type TestMeta struct {

@@ -378,9 +378,29 @@ func (n *Node) appendJSON(b []byte) ([]byte, error) {
 			if c.DataType != "" {
 				b = appendJSONString(field(b, "data_type"), c.DataType)
 			}
+			if c.DeclaredType != "" {
+				b = appendJSONString(field(b, "declared_type"), c.DeclaredType)
+			}
+			if c.Produced != nil {
+				b = strconv.AppendBool(field(b, "produced"), *c.Produced)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')
+	}
+	if len(n.ColumnsUsed) > 0 {
+		b = append(field(b, "columns_used"), '[')
+		for i, r := range n.ColumnsUsed {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(field(append(b, '{'), "node"), r.Node)
+			b = append(appendJSONString(field(b, "column"), r.Column), '}')
+		}
+		b = append(b, ']')
+	}
+	if n.ColumnsCheckedAt != "" {
+		b = appendJSONString(field(b, "columns_checked_at"), n.ColumnsCheckedAt)
 	}
 	if len(n.Tags) > 0 {
 		b = appendStrings(field(b, "tags"), n.Tags)

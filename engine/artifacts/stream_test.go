@@ -14,10 +14,13 @@ import (
 // that JSON escapes, nested values of any type.
 func TestWriteJSONMatchesMarshal(t *testing.T) {
 	cfg := json.RawMessage(`{"materialized": "table", "tags": ["<a&b>"]}`)
+	yes, no := true, false
 	node := func(id string) *Node {
 		return &Node{ID: id, ResourceType: "model", Name: "m", Path: "models/m.sql", Line: 3, Config: cfg,
 			DependsOn: DependsOn{Nodes: []string{"model.p.a"}, Macros: []string{}}, Checksum: "abc",
-			Vars: map[string]string{"z": "1", "a": "2"}, Columns: []Column{{Name: "id", Description: "é \u2028 \"quoted\""}},
+			Vars: map[string]string{"z": "1", "a": "2"}, Columns: []Column{{Name: "id", Description: "é \u2028 \"quoted\""},
+				{Name: "amount", DataType: "numeric(12,2)", DeclaredType: "numeric(12, 2)", Produced: &yes}, {Name: "gone", DeclaredType: "text", Produced: &no}},
+			ColumnsUsed: []ColumnRef{{Node: "model.p.<a>", Column: "x"}, {Node: "seed.p.s", Column: "y"}}, ColumnsCheckedAt: "2024-01-01T00:00:00Z",
 			Test:         &TestMeta{Kind: "accepted_values", Args: map[string]any{"values": []any{"a", 1.5, nil, true}}},
 			CompiledCode: "select '<script>' as \"x\"\n\tfrom t"}
 	}

@@ -44,6 +44,7 @@ func commands() []command {
 		{"build", "seeds, models and tests together, in graph order", cmdBuild},
 		{"compile", "render everything to target/compiled/ (no database)", cmdCompile},
 		{"validate", "check everything that needs no database; all problems at once", cmdValidate},
+		{"check", "prove the selected models against the target's PostgreSQL; nothing is built", cmdCheck},
 		{"ls", "list selected resources", cmdLs},
 		{"retry", "rerun what failed or was skipped in the last run", cmdRetry},
 		{"docs", "an offline site: docs generate | docs serve [--port N]", cmdDocs},
@@ -163,6 +164,7 @@ type flags struct {
 	vars        string
 	failFast    bool
 	empty       bool
+	check       bool
 	state       string
 	output      string
 	noWait      bool
@@ -196,7 +198,7 @@ func (f *flags) addRunFlags() {
 	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, destroying their history")
 	f.fs.IntVar(&f.threads, "threads", 0, "how many nodes to build at once (default: the target's threads)")
 	f.fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failure")
-	f.fs.BoolVar(&f.empty, "empty", false, "build every model with zero rows (checks all SQL quickly)")
+	f.fs.BoolVar(&f.empty, "empty", false, "build nothing: check the selected SQL against the database, as strata check does")
 	f.fs.BoolVar(&f.noWait, "no-wait", false, "fail instead of waiting when another run holds the target")
 }
 

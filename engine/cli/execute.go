@@ -37,6 +37,7 @@ func cmdTest(ctx context.Context, a *app, args []string) int {
 func cmdBuild(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("build", true)
 	f.addRunFlags()
+	f.fs.BoolVar(&f.check, "check", false, "check the selection first (strata check) and build nothing when PostgreSQL rejects any of it")
 	return a.execute(ctx, f, "build", args)
 }
 
@@ -113,6 +114,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
 		return ExitOK
 	}
+	if f.empty {
+		// --empty builds nothing: it checks the selection, as strata check
+		// does, so that no relation that holds data is ever replaced.
+		p.line(fmt.Sprintf("--empty: nothing is built; the %d selected node%s are checked against target %s in a transaction that is rolled back (strata check)", len(s.Order), plural(len(s.Order)), l.Target.Name))
+		return a.checkAndReport(ctx, l, nil, ids(s.Order), f.fullRefresh, started, a.reportMode())
+	}
 	threads := l.Target.Threads
 	if f.threads > 0 {
 		threads = f.threads
@@ -137,6 +144,17 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer unlock()
+	if f.check {
+		// Before anything changes: a selected node that PostgreSQL rejects
+		// keeps the whole build from starting.
+		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
+		if code := a.checkAndReport(ctx, l, db, ids(s.Order), f.fullRefresh, started, a.reportMode()); code != ExitOK {
+			if code == ExitFailed {
+				fmt.Fprintf(a.stderr, "strata %s: nothing was built: the check above failed (--check)\n", cmd)
+			}
+			return code
+		}
+	}
 	if err := a.hooks(ctx, l, db, pipeline.OnRunStart, p); err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return ExitFailed
@@ -145,7 +163,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		p.line("Running the on-run-end hooks again: they failed in the last run")
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
-	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh, Empty: f.empty,
+	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
 		OnStart: p.start, OnEnd: p.end, Progress: p.progress})
 	cancelled := ctx.Err() != nil
 	if !cancelled {
@@ -169,6 +187,15 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		}
 	}
 	return ExitOK
+}
+
+// ids is a set of the given node ids.
+func ids(order []string) map[string]bool {
+	out := make(map[string]bool, len(order))
+	for _, id := range order {
+		out[id] = true
+	}
+	return out
 }
 
 // hooks runs the project's on-run-start or on-run-end hooks (which) and

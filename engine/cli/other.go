@@ -38,7 +38,30 @@ func (a *app) loadSelection(f *flags, cmd string) (l *pipeline.Project, selected
 		fmt.Fprintln(a.stderr, err)
 		return nil, nil, ExitBadInput, false
 	}
+	a.warnStaleColumns(l, f)
 	return l, selected, 0, true
+}
+
+// warnStaleColumns warns when a column: selector reads what strata check
+// found of models that changed since, or that it never checked.
+func (a *app) warnStaleColumns(l *pipeline.Project, f *flags) {
+	uses := false
+	for _, s := range append(append([]string(nil), f.selects...), f.excludes...) {
+		uses = uses || strings.Contains(s, "column:")
+	}
+	if !uses {
+		return
+	}
+	stale := l.StaleChecks()
+	if len(stale) == 0 {
+		return
+	}
+	names := strings.Join(stale, ", ")
+	if len(stale) > 5 {
+		names = strings.Join(stale[:5], ", ") + ", ..."
+	}
+	fmt.Fprintf(a.stderr, "warning: column: selects by what strata check found, and %d model%s changed since or %s not checked (%s): run strata check for a current answer\n",
+		len(stale), plural(len(stale)), map[bool]string{true: "was", false: "were"}[len(stale) == 1], names)
 }
 
 func cmdCompile(ctx context.Context, a *app, args []string) int {

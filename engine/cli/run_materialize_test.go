@@ -362,20 +362,6 @@ func TestRunnerRetriesTransientErrors(t *testing.T) {
 	}
 }
 
-func TestRunnerEmpty(t *testing.T) {
-	url := pgtest.DB(t)
-	dir := writeProject(t, url, map[string]string{
-		"project.yaml":      "name: em\n",
-		"models/a.sql":      "select g as id from generate_series(1, 10) g",
-		"models/b.sql":      `select * from {{ ref "a" }}`,
-		"models/schema.yml": "models:\n  - name: a\n    config: {materialized: table}\n  - name: b\n    config: {materialized: incremental}\n",
-	})
-	must(t, 0, dir, "run", "--empty")
-	if got := queryInt(t, url, "select (select count(*) from public.a) + (select count(*) from public.b)"); got != 0 {
-		t.Errorf("--empty built %d rows", got)
-	}
-}
-
 func TestRunnerRetryAndArtifacts(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{

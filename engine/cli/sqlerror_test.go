@@ -8,7 +8,8 @@ import (
 
 // A model's leading lines (a config call, a comment, blank lines) stay in
 // the compiled file; the error is placed at the model's own line and
-// column, the compiled line kept as a hint, with and without --empty.
+// column, the compiled line kept as a hint, by run and by --empty (which
+// checks the model as strata check does).
 func TestSQLErrorLineCountsLeadingLines(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{

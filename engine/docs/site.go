@@ -241,6 +241,13 @@ type testRow struct {
 	Failures                                      *int64
 }
 
+// readRow is a node whose columns a model reads.
+type readRow struct {
+	ID      string
+	Node    link
+	Columns []string
+}
+
 type columnRow struct {
 	Name, Type, TypeFrom, Description string
 	Tests                             []testRow
@@ -249,8 +256,14 @@ type columnRow struct {
 
 type nodePage struct {
 	*node
-	Columns           []columnRow
-	FromCatalog       bool
+	Columns     []columnRow
+	FromCatalog bool
+	// FromCheck: the columns are what strata check found (at CheckedAt).
+	FromCheck bool
+	CheckedAt string
+	// Reads are the columns of other nodes the model reads, by node, as
+	// strata check found them.
+	Reads             []readRow
 	Tests             []testRow
 	Parents, Children []link
 	Dashboards        []link
@@ -332,10 +345,27 @@ func (s *site) nodePage(n *node) *nodePage {
 				p.Columns = append(p.Columns, columnRow{Name: c.Name, Type: c.DataType, TypeFrom: "yaml", Description: c.Description, Tests: byCol[c.Name], Missing: true})
 			}
 		}
+	} else if n.ColumnsCheckedAt != "" {
+		p.FromCheck, p.CheckedAt = true, shortTime(n.ColumnsCheckedAt)
+		for _, c := range n.Columns {
+			missing := c.Produced != nil && !*c.Produced
+			typ, from := c.DataType, "check"
+			if missing {
+				typ, from = c.DeclaredType, "yaml"
+			}
+			p.Columns = append(p.Columns, columnRow{Name: c.Name, Type: typ, TypeFrom: from, Description: c.Description, Tests: byCol[c.Name], Missing: missing})
+		}
 	} else {
 		for _, c := range n.Columns {
 			p.Columns = append(p.Columns, columnRow{Name: c.Name, Type: c.DataType, TypeFrom: "yaml", Description: c.Description, Tests: byCol[c.Name]})
 		}
+	}
+	for _, r := range n.ColumnsUsed {
+		if k := len(p.Reads); k > 0 && p.Reads[k-1].ID == r.Node {
+			p.Reads[k-1].Columns = append(p.Reads[k-1].Columns, r.Column)
+			continue
+		}
+		p.Reads = append(p.Reads, readRow{ID: r.Node, Node: s.link(r.Node), Columns: []string{r.Column}})
 	}
 	for _, id := range s.in.Manifest.Parents[n.ID] {
 		p.Parents = append(p.Parents, s.link(id))

@@ -22,6 +22,18 @@ type Graph struct {
 	M        *manifest.Manifest
 	parents  map[string][]string
 	children map[string][]string
+	// Columns, when set, gives what the column: selector reads (what strata
+	// check found), or why there is none.
+	Columns func() (ColumnUsage, error)
+}
+
+// ColumnUsage answers column: selectors: which nodes read a column of a
+// node, as strata check found from PostgreSQL's records of the views.
+type ColumnUsage interface {
+	// Readers are the nodes that read column of node id.
+	Readers(id, column string) []string
+	// Columns are the columns node id produces, when check found them.
+	Columns(id string) ([]string, bool)
 }
 
 // New builds the graph and reports cycles as errors that print the cycle.

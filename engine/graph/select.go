@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -23,7 +24,7 @@ type State interface {
 }
 
 // Methods are the selector methods (docs/selectors.md).
-var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type"}
+var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type", "column"}
 
 // selRe splits a selector into @, a leading depth+, the body and a trailing
 // +depth. A + inside a method's value belongs to the value
@@ -389,6 +390,8 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 				out[id] = true
 			}
 		}
+	case "column":
+		return gr.columnReaders(value)
 	default:
 		return nil, fmt.Errorf("selector method %q is not known (expected one of %s)%s", method, strings.Join(Methods, ", "), diag.DidYouMean(method, Methods))
 	}
@@ -546,4 +549,43 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// columnReaders answers column:node.column: the models that read the
+// column, as strata check found them. node is a model's or seed's name,
+// or a source's (src.table); the column is after the last dot.
+func (gr *Graph) columnReaders(value string) (map[string]bool, error) {
+	dot := strings.LastIndex(value, ".")
+	if dot <= 0 || dot == len(value)-1 {
+		return nil, errors.New("write column:<model>.<column>, such as column:stg_orders.discount_amount")
+	}
+	name, col := value[:dot], value[dot+1:]
+	var id string
+	if n, ok := gr.M.Lookup(name); ok {
+		id = n.ID
+	} else if src, table, ok := strings.Cut(name, "."); ok {
+		if n, ok := gr.M.SourceNode(src, table); ok {
+			id = n.ID
+		}
+	}
+	if id == "" {
+		return nil, fmt.Errorf("no model, seed or source is called %q%s", name, diag.DidYouMean(name, gr.M.Names()))
+	}
+	if gr.Columns == nil {
+		return nil, errors.New("column: selects by what strata check found: run strata check first")
+	}
+	u, err := gr.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if cols, ok := u.Columns(id); ok && !contains(cols, col) {
+		return nil, fmt.Errorf("%s has no column %q (check found %s)%s", name, col, strings.Join(cols, ", "), diag.DidYouMean(col, cols))
+	}
+	out := map[string]bool{}
+	for _, r := range u.Readers(id, col) {
+		if _, ok := gr.M.Nodes[r]; ok {
+			out[r] = true
+		}
+	}
+	return out, nil
 }

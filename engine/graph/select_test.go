@@ -136,7 +136,7 @@ func TestSelect(t *testing.T) {
 func TestSelectErrors(t *testing.T) {
 	gr := selectionGraph(t)
 	tests := []struct{ sel, want string }{
-		{"tags:x", `--select tags:x: selector method "tags" is not known (expected one of tag, path, config, resource_type, exposure, state, result, source, test_type) (did you mean "tag"?)`},
+		{"tags:x", `--select tags:x: selector method "tags" is not known (expected one of tag, path, config, resource_type, exposure, state, result, source, test_type, column) (did you mean "tag"?)`},
 		{"@top1+", `--select @top1+: "@top1+": @ cannot be combined with +`},
 		{"tag:", `--select tag:: "tag:" has no value after the colon`},
 		{"resource_type:modle", `--select resource_type:modle: resource_type "modle" is not known (expected model, seed, test, source or exposure) (did you mean "model"?)`},

@@ -23,17 +23,11 @@ type Step struct {
 	Body int
 }
 
-// Body wraps compiled SQL for --empty: the same columns, no rows. Leading
-// lines are kept and the --empty wrapper adds none in front, so that a line
-// in the body is the same line in target/compiled/ (database errors are
-// placed by counting lines from the body's start).
-func Body(sql string, empty bool) string {
-	sql = TrimStatementEnd(sql)
-	if empty {
-		return "select * from (" + sql + "\n) as strata_empty limit 0"
-	}
-	return sql
-}
+// Body is a model's or test's compiled SQL as a statement wraps it: its
+// statement end (semicolons, trailing space) removed. Everything before
+// that is kept, so that a character of the body is the same character of
+// target/compiled/ (database errors are placed by their offset in it).
+func Body(sql string) string { return TrimStatementEnd(sql) }
 
 // CreateTableAs builds rel from body.
 func CreateTableAs(rel pgname.Rel, body string) Step {

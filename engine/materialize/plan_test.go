@@ -378,7 +378,7 @@ func TestSCD2Plans(t *testing.T) {
 			}
 			ops([]Op{CheckKeys{Build: d}})
 			fmt.Fprintf(&w, "-- reads the kind of %s (here %q)\n", d.Target.Quoted(), tc.kind)
-			path, err := d.Path(tc.kind, tc.fullRefresh, false)
+			path, err := d.Path(tc.kind, tc.fullRefresh)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -407,22 +407,20 @@ func TestSCD2Plans(t *testing.T) {
 func TestSCD2Paths(t *testing.T) {
 	d := NewSCD2(Model{Rel: pgname.Rel{Schema: "wh", Name: "dim"}, Config: project.Config{UniqueKey: []string{"id"}}}, "dim", time.Time{})
 	for _, tc := range []struct {
-		kind               string
-		fullRefresh, empty bool
-		want               SCD2Path
-		err                string
+		kind        string
+		fullRefresh bool
+		want        SCD2Path
+		err         string
 	}{
-		{"", false, false, SCD2Create, ""},
-		{"", false, true, SCD2Create, ""},
-		{"table", true, false, SCD2Create, ""},
-		{"view", true, false, SCD2Create, ""},
-		{"table", false, false, SCD2Update, ""},
-		{"table", false, true, SCD2Unchanged, ""},
-		{"materialized_view", false, false, 0, "wh.dim is a materialized view, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"},
+		{"", false, SCD2Create, ""},
+		{"table", true, SCD2Create, ""},
+		{"view", true, SCD2Create, ""},
+		{"table", false, SCD2Update, ""},
+		{"materialized_view", false, 0, "wh.dim is a materialized view, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"},
 	} {
-		got, err := d.Path(tc.kind, tc.fullRefresh, tc.empty)
+		got, err := d.Path(tc.kind, tc.fullRefresh)
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && err.Error() != tc.err {
-			t.Errorf("%q full refresh %v empty %v: %v, %v", tc.kind, tc.fullRefresh, tc.empty, got, err)
+			t.Errorf("%q full refresh %v: %v, %v", tc.kind, tc.fullRefresh, got, err)
 		}
 	}
 	d = d.Staged([]Column{{"id", "integer"}, {"v", "text"}})

@@ -511,21 +511,16 @@ const (
 	SCD2Create SCD2Path = iota
 	// SCD2Update applies a later build.
 	SCD2Update
-	// SCD2Unchanged leaves the dimension alone (--empty: an empty source
-	// must not delete every key).
-	SCD2Unchanged
 )
 
 // Path decides what the build does, now that the dimension's name holds a
 // relation of kind ("" for none).
-func (s SCD2) Path(kind string, fullRefresh, empty bool) (SCD2Path, error) {
+func (s SCD2) Path(kind string, fullRefresh bool) (SCD2Path, error) {
 	switch {
 	case kind == "" || fullRefresh:
 		return SCD2Create, nil
 	case kind != "table":
 		return 0, fmt.Errorf("%s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", s.Target, strings.ReplaceAll(kind, "_", " "))
-	case empty:
-		return SCD2Unchanged, nil
 	}
 	return SCD2Update, nil
 }

@@ -156,3 +156,12 @@ func SeedLock(table Rel) string { return "strata seed " + table.String() }
 
 // SCD2Lock is the key of the lock that serializes the builds of one scd2 dimension.
 func SCD2Lock(dimension Rel) string { return "strata:scd2:" + dimension.String() }
+
+// Check is the name strata check creates a model's view under when a
+// relation already holds the model's name, inside its rolled-back
+// transaction, before it stands the view in for that relation.
+func Check(name string) string { return cut(name, Reserved+"check") }
+
+// CheckedAside is the name strata check gives, inside its rolled-back
+// transaction, to a relation that a selected model's view stands in for.
+func CheckedAside(name string) string { return cut(name, Reserved+"checked") }

@@ -30,8 +30,12 @@ func (l *Project) NodeArtifact(n *manifest.Node) *artifacts.Node {
 	if n.Model != nil {
 		an.Raw = n.Model.SQL
 	}
-	for _, c := range n.Columns {
-		an.Columns = append(an.Columns, artifacts.Column{Name: c.Name, Description: c.Description, DataType: c.DataType})
+	if cn := l.freshCheck(n); cn != nil && len(cn.Columns) > 0 {
+		an.Columns, an.ColumnsCheckedAt, an.ColumnsUsed = checkedColumns(n, cn), cn.CheckedAt, cn.ColumnsUsed
+	} else {
+		for _, c := range n.Columns {
+			an.Columns = append(an.Columns, artifacts.Column{Name: c.Name, Description: c.Description, DataType: c.DataType})
+		}
 	}
 	if ti := n.TestInfo; ti != nil {
 		an.Test = &artifacts.TestMeta{Kind: ti.Kind, Column: ti.Column, Args: ti.Args, Attached: ti.Attached}

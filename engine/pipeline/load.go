@@ -68,6 +68,8 @@ type Project struct {
 	Compiled map[string]compile.Result
 	// Vars are project.yaml's vars with Options.Vars over them.
 	Vars map[string]any
+	// check is target/check.json, read when first needed.
+	check checkState
 }
 
 // Load reads the project in opts.Dir and renders every node, reporting all
@@ -122,6 +124,9 @@ func Load(opts Options) (*Project, diag.List) {
 		started = time.Now()
 	}
 	l.Compiler = &compile.Compiler{M: man, Vars: vars, LookupEnv: lookupEnv, RunStartedAt: started.UTC().Format(time.RFC3339)}
+	if gr != nil {
+		gr.Columns = l.ColumnUsage
+	}
 	// Render every node whose files had no problem so far, so that one run
 	// reports a render error (an undefined var) beside a missing ref elsewhere.
 	// Files with problems are not rendered: their errors would only repeat.

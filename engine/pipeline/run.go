@@ -49,8 +49,8 @@ func HookFailed(err error) run.Result {
 // RunOptions are how a run builds: the run flags, and the callbacks that
 // report its progress.
 type RunOptions struct {
-	Threads                      int
-	FailFast, FullRefresh, Empty bool
+	Threads               int
+	FailFast, FullRefresh bool
 	// OnStart and OnEnd report each node as the walker starts and ends it;
 	// Progress reports long seed loads.
 	OnStart  func(id string, index, total int)
@@ -63,7 +63,7 @@ type RunOptions struct {
 // returns.
 func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, opt RunOptions) []run.Result {
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
-		FullRefresh: opt.FullRefresh, Empty: opt.Empty, Progress: opt.Progress}
+		FullRefresh: opt.FullRefresh, Progress: opt.Progress}
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()

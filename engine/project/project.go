@@ -15,6 +15,7 @@ import (
 	"path"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +36,8 @@ type Project struct {
 	SeedConfig Layer
 	OnRunStart []Hook
 	OnRunEnd   []Hook
+	// Check is project.yaml's check: mapping, how strata check reports.
+	Check CheckConfig
 
 	Models    []*Model
 	Seeds     []*Seed
@@ -45,6 +48,14 @@ type Project struct {
 
 	// DefaultTargetPos is where target: is, for errors about the chosen target.
 	DefaultTargetPos diag.Pos
+}
+
+// CheckConfig is project.yaml's check: mapping.
+type CheckConfig struct {
+	// UndeclaredColumns is what check does with a column a model produces
+	// that its YAML does not declare: "warn" (the default) or "ignore".
+	UndeclaredColumns string
+	Pos               diag.Pos
 }
 
 // Hook is one SQL statement of on-run-start/on-run-end.
@@ -506,8 +517,14 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end"}
+var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end", "check"}
 var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus"}
+
+// checkConfigKeys are the keys of project.yaml's check: mapping.
+var checkConfigKeys = []string{"undeclared_columns"}
+
+// UndeclaredColumns are the values of check: {undeclared_columns: ...}.
+var UndeclaredColumns = []string{"warn", "ignore"}
 
 func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	d := &decoder{file: "project.yaml", diags: diags}
@@ -581,6 +598,19 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	}
 	if n, ok := f["seeds"]; ok {
 		p.SeedConfig = d.layer(n.value, "seeds", SeedConfigKeys)
+	}
+	p.Check = CheckConfig{UndeclaredColumns: "warn"}
+	if n, ok := f["check"]; ok {
+		cf := d.mapping(n.value, "check", checkConfigKeys...)
+		p.Check.Pos = d.pos(n.value)
+		if x, ok := cf["undeclared_columns"]; ok {
+			v := d.str(x.value, "undeclared_columns")
+			if !slices.Contains(UndeclaredColumns, v) {
+				d.errorf(x.value, "undeclared_columns %q is not known (expected warn or ignore)%s", v, diag.DidYouMean(v, UndeclaredColumns))
+			} else {
+				p.Check.UndeclaredColumns = v
+			}
+		}
 	}
 	for _, k := range []string{"on-run-start", "on-run-end"} {
 		n, ok := f[k]

@@ -28,7 +28,6 @@ type Executor struct {
 	ProjectDir  string
 	TargetDir   string
 	FullRefresh bool
-	Empty       bool
 	// Progress reports long seed loads.
 	Progress func(id string, done, total int64)
 	// Compiled is each node as rendered when the project was loaded
@@ -231,7 +230,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	compiled := res.SQL
 	// The wrappers put the compiled SQL on their first line, so an error's
 	// line is the compiled file's line.
-	body := materialize.Step{SQL: materialize.Body(compiled, false)}
+	body := materialize.Step{SQL: materialize.Body(compiled)}
 	if n.Config.Limit > 0 {
 		body = testStatement("select * from (", body, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit))
 	}

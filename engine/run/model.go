@@ -52,10 +52,6 @@ func (b *builder) exec(ctx context.Context, q postgres.Querier, s materialize.St
 // or the first line of a statement strata wrote.
 func (b *builder) stepError(s materialize.Step, err error) error {
 	if s.Body >= 0 {
-		if b.e.Empty {
-			// --empty wraps the model's SQL: it starts after the wrapper.
-			s.Body += len([]rune(materialize.Body("", true))) - len([]rune("\n) as strata_empty limit 0"))
-		}
 		return b.e.sqlError(b.n, b.res, err, s)
 	}
 	return execError(s, err)
@@ -149,7 +145,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	sql := res.SQL
 	b := e.builder(n)
 	b.res = res
-	plan, err := materialize.PlanModel(modelOf(n), materialize.Body(sql, e.Empty), o, e.FullRefresh)
+	plan, err := materialize.PlanModel(modelOf(n), materialize.Body(sql), o, e.FullRefresh)
 	var done materialize.Plan
 	if err == nil {
 		done, err = b.execute(ctx, cat, plan)

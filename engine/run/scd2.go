@@ -39,7 +39,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	}
 	m := modelOf(n)
 	d := materialize.NewSCD2(m, n.Name, runTS)
-	p := materialize.Plan{Model: m, Body: materialize.Body(compiled, e.Empty)}
+	p := materialize.Plan{Model: m, Body: materialize.Body(compiled)}
 	b := e.builder(n)
 	b.res = res
 	var response string
@@ -63,7 +63,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err != nil {
 			return err
 		}
-		path, err := d.Path(kind, e.FullRefresh, e.Empty)
+		path, err := d.Path(kind, e.FullRefresh)
 		if err != nil {
 			return err
 		}
@@ -73,9 +73,6 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 				return err
 			}
 			rows, response = materialize.CreateResult(b.counts, kind != "")
-		case materialize.SCD2Unchanged:
-			// The query was checked against the database; an empty source must not delete every key.
-			response = "SCD2 unchanged (--empty)"
 		case materialize.SCD2Update:
 			if _, err := b.exec(ctx, tx, d.LockTable()); err != nil {
 				return err

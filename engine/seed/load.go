@@ -595,3 +595,10 @@ func recordPos(ctx context.Context, file string, opts Options, endLine, col int)
 	}
 	return 0, 0
 }
+
+// InferFile reads the seed file at file (a .csv or .csv.gz) as Load would
+// and returns the table Load would create, without loading it: the types
+// strata check gives the seed's empty table.
+func InferFile(ctx context.Context, file string, opts Options) (Schema, error) {
+	return inferFile(ctx, file, opts)
+}

@@ -1,0 +1,605 @@
+// Package check proves models against the target's own PostgreSQL without
+// building anything (SPEC 9): in one transaction that is always rolled
+// back, every selected model, and each parent it needs that is not built,
+// is created as a view of the SQL a build would run, in graph order and
+// under its real name, so that refs resolve exactly as in a build; seeds
+// become empty tables typed as their loader would type them, absent sources
+// empty tables of their declared columns, and data tests are described by
+// the server without running. What PostgreSQL rejects is reported, all of
+// it at once, placed in the user's files; what it accepts is read back
+// from the catalog: each node's columns with their exact types, and the
+// columns each model reads in its parents (pg_depend on the views' rules).
+//
+// No statement it sends reads or writes a row of user data. It never
+// prints and never commits; the CLI reports what Run returns, and the
+// pipeline keeps it in target/check.json.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
+	"strata/engine/diag"
+	"strata/engine/graph"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/project"
+)
+
+// Project is what check needs of a loaded project.
+type Project struct {
+	M *manifest.Manifest
+	G *graph.Graph
+	C *compile.Compiler
+	// Compiled holds each model and test as rendered at load time
+	// (is_incremental false).
+	Compiled map[string]compile.Result
+	// Dir is the project's folder, where seed files are read from.
+	Dir string
+	// Config is project.yaml's check: mapping.
+	Config project.CheckConfig
+	// RunHooks counts the on-run-start and on-run-end hooks, which check
+	// does not run (it says so).
+	RunHooks int
+}
+
+// Options change how check proves the models.
+type Options struct {
+	// FullRefresh: incremental models are checked as a --full-refresh
+	// build would render them (is_incremental false).
+	FullRefresh bool
+	// StatementTimeout and LockTimeout bound each statement and each wait
+	// for a lock (a selected model's relation that a query is reading);
+	// zero means 60s and 5s.
+	StatementTimeout, LockTimeout time.Duration
+}
+
+// Status is what check found of one node.
+type Status string
+
+const (
+	// OK: PostgreSQL accepted the node's SQL (or its table was created).
+	OK Status = "ok"
+	// Error: PostgreSQL rejected it, or it could not be set up.
+	Error Status = "error"
+	// NotChecked: a parent it needs failed, so it was not tried.
+	NotChecked Status = "not_checked"
+	// Existing: not selected and built already; used as it is.
+	Existing Status = "existing"
+)
+
+// Column is an output column and its type as format_type prints it.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// ColumnRef is a column of another node that a model reads.
+type ColumnRef struct {
+	Node   string `json:"node"`
+	Column string `json:"column"`
+}
+
+// Node is what check found of one node.
+type Node struct {
+	ID     string `json:"unique_id"`
+	Status Status `json:"status"`
+	// Selected: the node was selected (else it is a parent that a selected
+	// node needs).
+	Selected bool `json:"selected"`
+	// As says what check made of it: "view", "ephemeral view", "empty
+	// table", "table as loaded", "declared table", "existing", "described".
+	As string `json:"checked_as,omitempty"`
+	// Columns are its output columns, in order; none for a test.
+	Columns []Column `json:"columns,omitempty"`
+	// ColumnsUsed are the columns of other nodes its SQL reads, sorted:
+	// directly, or through the ephemeral models it inlines; a model that
+	// reads a view reads that view's columns, not those the view reads.
+	ColumnsUsed []ColumnRef `json:"columns_used,omitempty"`
+	// Message says why it failed or was not checked.
+	Message string `json:"message,omitempty"`
+}
+
+// Result is what check found: every node it checked or used, the
+// problems, placed in the user's files, and notes for the user.
+type Result struct {
+	Nodes map[string]*Node
+	// Order is the nodes in the order they were checked.
+	Order []string
+	Diags diag.List
+	Notes []string
+	// Timing is where the time went.
+	Timing Timing
+}
+
+// Timing splits a check's wall time: waiting on PostgreSQL (statements
+// and catalog queries, round trips included), reading seed files, and the
+// rest (strata's own work: planning, rendering, comparing).
+type Timing struct {
+	Total, Database, SeedFiles time.Duration
+}
+
+// Failed says whether a node failed (a selected node, or a parent one of
+// them needs), which is exit 1.
+func (r *Result) Failed() bool {
+	for _, n := range r.Nodes {
+		if n.Status == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns how many nodes have status s.
+func (r *Result) Count(s Status) int {
+	c := 0
+	for _, n := range r.Nodes {
+		if n.Status == s {
+			c++
+		}
+	}
+	return c
+}
+
+// Run checks the nodes of selected (models, seeds, tests, sources; others
+// are ignored) on db, in one transaction it rolls back. The error is not
+// the project's: the database could not be reached, the context was
+// cancelled, a catalog query failed. The project's problems are in the
+// Result's Diags.
+func Run(ctx context.Context, db *postgres.Adapter, p Project, selected map[string]bool, opt Options) (*Result, error) {
+	started := time.Now()
+	c := &checker{p: p, opt: opt, selected: selected, res: &Result{Nodes: map[string]*Node{}}, cause: map[string]string{}}
+	defer func() { c.res.Timing.Total = time.Since(started) }()
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Always rolled back, also when ctx was cancelled (the rollback must still reach the server).
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := c.run(ctx, tx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("rolling back: %w", err)
+	}
+	c.res.Diags.Sort()
+	return c.res, nil
+}
+
+// checker is one run of check.
+type checker struct {
+	p        Project
+	opt      Options
+	selected map[string]bool
+	res      *Result
+	jobs     []*job
+	byID     map[string]*job
+	// cause is the failed node that keeps a node from being checked.
+	cause map[string]string
+}
+
+// db runs f, a call to the database, counting its time.
+func (c *checker) db(f func() error) error {
+	start := time.Now()
+	err := f()
+	c.res.Timing.Database += time.Since(start)
+	return err
+}
+
+func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
+	st, lt := c.opt.StatementTimeout, c.opt.LockTimeout
+	if st == 0 {
+		st = 60 * time.Second
+	}
+	if lt == 0 {
+		lt = 5 * time.Second
+	}
+	err := c.db(func() error {
+		_, err := tx.Exec(ctx, fmt.Sprintf("set local statement_timeout = %d; set local lock_timeout = %d", st.Milliseconds(), lt.Milliseconds()))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	set := c.wanted()
+	if len(set) == 0 {
+		return nil
+	}
+	var obs *observed
+	if err := c.db(func() (err error) { obs, err = c.observe(ctx, tx, set); return err }); err != nil {
+		return err
+	}
+	start := time.Now()
+	seeds := c.inferSeeds(ctx, set, obs)
+	c.res.Timing.SeedFiles = time.Since(start)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.jobs, c.byID = nil, map[string]*job{}
+	for _, id := range c.order(set, obs) {
+		j := c.plan(id, obs, seeds)
+		c.jobs = append(c.jobs, j)
+		c.byID[id] = j
+	}
+	if err := c.db(func() error { return c.createSchemas(ctx, tx, obs) }); err != nil {
+		return err
+	}
+	if err := c.execAll(ctx, tx); err != nil {
+		return err
+	}
+	if err := c.db(func() error { return c.readCatalog(ctx, tx) }); err != nil {
+		return err
+	}
+	if err := c.compare(ctx, tx); err != nil {
+		return err
+	}
+	c.notes()
+	return nil
+}
+
+// wanted is the selected nodes check handles and all their ancestors (the
+// parents that exist are used as they are, found out later).
+func (c *checker) wanted() map[string]bool {
+	set := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		if set[id] {
+			return
+		}
+		n := c.p.M.Nodes[id]
+		if n == nil || n.Kind == manifest.Exposure {
+			return
+		}
+		set[id] = true
+		for _, d := range n.DependsOn {
+			visit(d)
+		}
+	}
+	for _, id := range c.p.M.Sorted() {
+		if c.selected[id] {
+			visit(id)
+		}
+	}
+	return set
+}
+
+// order is the nodes check handles, in graph order: the selected ones, and
+// each ancestor that does not exist and that one of them needs, through
+// ephemeral models (inlined) and ancestors that do not exist either.
+func (c *checker) order(set map[string]bool, obs *observed) []string {
+	need := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		if need[id] {
+			return
+		}
+		need[id] = true
+		for _, d := range c.p.M.Nodes[id].DependsOn {
+			dn := c.p.M.Nodes[d]
+			if dn == nil {
+				continue
+			}
+			if c.selected[d] || isEphemeral(dn) || !obs.exists(dn) {
+				visit(d)
+			} else {
+				need[d] = true // used as it is
+			}
+		}
+	}
+	for id := range set {
+		if c.selected[id] {
+			visit(id)
+		}
+	}
+	var out []string
+	for _, id := range c.p.G.Order(need) {
+		n := c.p.M.Nodes[id]
+		// An ephemeral model that is not selected is inlined where used
+		// and is nothing of its own.
+		if isEphemeral(n) && !c.selected[id] {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func isEphemeral(n *manifest.Node) bool {
+	return n.Kind == manifest.Model && n.Config.Materialized == "ephemeral"
+}
+
+// parents are the nodes j waits for: its parents that check handles, and
+// through an ephemeral model that is not checked on its own, that model's.
+func (c *checker) parents(n *manifest.Node) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(n *manifest.Node)
+	visit = func(n *manifest.Node) {
+		for _, d := range n.DependsOn {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if _, ok := c.byID[d]; ok {
+				out = append(out, d)
+				continue
+			}
+			if dn := c.p.M.Nodes[d]; dn != nil && isEphemeral(dn) {
+				visit(dn)
+			}
+		}
+	}
+	visit(n)
+	sort.Strings(out)
+	return out
+}
+
+// execAll runs the jobs in order. Jobs go to the server in chunks, one
+// round trip each, under one savepoint: when a chunk fails, it is rolled
+// back and its jobs run again one at a time, each under a savepoint of its
+// own, which finds every failure, places it, and skips what depends on it.
+// Most chunks pass, so a project costs a few round trips, not thousands.
+func (c *checker) execAll(ctx context.Context, tx pgx.Tx) error {
+	var chunk []*job
+	size := 0
+	for _, j := range c.jobs {
+		if len(j.steps) == 0 || j.err != nil || j.skip != "" || !c.parentsPending(j, chunk) {
+			// Its parents' outcomes decide it: those in the chunk first.
+			if err := c.flush(ctx, tx, chunk); err != nil {
+				return err
+			}
+			chunk, size = nil, 0
+			if len(j.steps) == 0 || j.err != nil || j.skip != "" {
+				if err := c.exec(ctx, tx, j); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		chunk = append(chunk, j)
+		for _, st := range j.steps {
+			size += len(st.SQL)
+		}
+		if len(chunk) >= maxChunk || size >= maxChunkBytes {
+			if err := c.flush(ctx, tx, chunk); err != nil {
+				return err
+			}
+			chunk, size = nil, 0
+		}
+	}
+	return c.flush(ctx, tx, chunk)
+}
+
+// How many jobs, and how much SQL, go in one round trip.
+const (
+	maxChunk      = 250
+	maxChunkBytes = 1 << 20
+)
+
+// parentsPending says whether j may join chunk: each parent it waits for
+// is either done and usable, or in the chunk (and usable if the chunk
+// passes; if it fails, everything in it runs again one at a time).
+func (c *checker) parentsPending(j *job, chunk []*job) bool {
+	for _, p := range c.parents(j.n) {
+		if out, done := c.res.Nodes[p]; done {
+			if out.Status == Error || out.Status == NotChecked {
+				return false
+			}
+			continue
+		}
+		if !slices.ContainsFunc(chunk, func(k *job) bool { return k.n.ID == p }) {
+			return false
+		}
+	}
+	return true
+}
+
+// flush sends chunk in one round trip; when that fails, the chunk is
+// rolled back and its jobs run one at a time.
+func (c *checker) flush(ctx context.Context, tx pgx.Tx, chunk []*job) error {
+	switch len(chunk) {
+	case 0:
+		return nil
+	case 1:
+		return c.exec(ctx, tx, chunk[0])
+	}
+	var b strings.Builder
+	b.WriteString("savepoint strata_chunk;\n")
+	for _, j := range chunk {
+		for _, st := range j.steps {
+			b.WriteString(st.SQL)
+			b.WriteString(";\n")
+		}
+	}
+	b.WriteString("release savepoint strata_chunk")
+	err := c.db(func() error { _, err := tx.Exec(ctx, b.String()); return err })
+	if err == nil {
+		for _, j := range chunk {
+			out := c.record(j)
+			out.Status = OK
+		}
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !isPg(err) {
+		return err
+	}
+	if err := c.db(func() error {
+		_, err := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_chunk")
+		return err
+	}); err != nil {
+		return fmt.Errorf("rolling back to a savepoint: %w", err)
+	}
+	for _, j := range chunk {
+		if err := c.exec(ctx, tx, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record adds j's node to the result, in the order checked.
+func (c *checker) record(j *job) *Node {
+	out := &Node{ID: j.n.ID, Selected: c.selected[j.n.ID], As: j.as}
+	c.res.Nodes[j.n.ID] = out
+	c.res.Order = append(c.res.Order, j.n.ID)
+	return out
+}
+
+// exec runs one job under a savepoint, so that a failure leaves the
+// transaction usable and every problem is reported, and records its status.
+func (c *checker) exec(ctx context.Context, tx pgx.Tx, j *job) error {
+	n := j.n
+	out := c.record(j)
+	if msg := c.blocked(n); msg != "" {
+		out.Status, out.As, out.Message = NotChecked, "", msg
+		return nil
+	}
+	if j.err != nil {
+		c.fail(out, j, j.err)
+		return nil
+	}
+	if j.skip != "" {
+		out.Status, out.As, out.Message = NotChecked, "", j.skip
+		return nil
+	}
+	if j.existing {
+		out.Status = OK
+		if !out.Selected {
+			out.Status = Existing
+		}
+		return nil
+	}
+	stmt, body := batch(j.steps)
+	if err := c.db(func() error { _, err := tx.Exec(ctx, stmt); return err }); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !isPg(err) {
+			return err
+		}
+		if err := c.db(func() error {
+			_, err := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_check")
+			return err
+		}); err != nil {
+			return fmt.Errorf("rolling back to a savepoint: %w", err)
+		}
+		c.fail(out, j, c.explain(j, err, stmt, body))
+		return nil
+	}
+	out.Status = OK
+	return nil
+}
+
+// blocked says why n is not checked: a parent failed ("not checked:
+// parent x failed"), or one was not checked because x failed further up
+// ("not checked: x failed, above parent y"); "" when its parents are fine.
+func (c *checker) blocked(n *manifest.Node) string {
+	var upstream string
+	for _, p := range c.parents(n) {
+		switch c.res.Nodes[p].Status {
+		case Error:
+			c.cause[n.ID] = p
+			return "not checked: parent " + c.p.M.Nodes[p].Name + " failed"
+		case NotChecked:
+			if upstream == "" {
+				upstream = p
+			}
+		}
+	}
+	if upstream == "" {
+		return ""
+	}
+	root := c.cause[upstream]
+	c.cause[n.ID] = root
+	if root == "" {
+		return "not checked: parent " + c.p.M.Nodes[upstream].Name + " was not checked"
+	}
+	return "not checked: " + c.p.M.Nodes[root].Name + " failed, above parent " + c.p.M.Nodes[upstream].Name
+}
+
+// batch joins steps into one round trip under a savepoint; body is where
+// the user's SQL starts in it (in characters), or -1.
+func batch(steps []materialize.Step) (string, int) {
+	var b strings.Builder
+	b.WriteString("savepoint strata_check;\n")
+	body := -1
+	for _, s := range steps {
+		if s.Body >= 0 {
+			body = len([]rune(b.String())) + s.Body
+		}
+		b.WriteString(s.SQL)
+		b.WriteString(";\n")
+	}
+	b.WriteString("release savepoint strata_check")
+	return b.String(), body
+}
+
+// fail records that j failed with err, placed in the user's files.
+func (c *checker) fail(out *Node, j *job, err error) {
+	out.Status = Error
+	var d diag.Diagnostic
+	if !errors.As(err, &d) {
+		d = diag.Diagnostic{Pos: j.n.Pos, Msg: err.Error()}
+	}
+	d.Severity = diag.Error
+	out.Message = d.Error()
+	c.res.Diags = append(c.res.Diags, d)
+}
+
+func (c *checker) notes() {
+	hooked := 0
+	for _, j := range c.jobs {
+		if c.selected[j.n.ID] && (len(j.n.Config.PreHook) > 0 || len(j.n.Config.PostHook) > 0) {
+			hooked++
+		}
+	}
+	if hooked == 0 && c.p.RunHooks == 0 {
+		return
+	}
+	var parts []string
+	if c.p.RunHooks > 0 {
+		parts = append(parts, fmt.Sprintf("%d on-run-start/on-run-end hook%s", c.p.RunHooks, plural(c.p.RunHooks)))
+	}
+	if hooked > 0 {
+		parts = append(parts, fmt.Sprintf("the pre_hook/post_hook of %d selected node%s", hooked, plural(hooked)))
+	}
+	c.res.Notes = append(c.res.Notes, "hooks are not run by check ("+strings.Join(parts, " and ")+"): their SQL is checked when they run")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// uniqueSorted sorts refs and drops repeats.
+func uniqueSorted(refs []ColumnRef) []ColumnRef {
+	sort.Slice(refs, func(i, k int) bool {
+		if refs[i].Node != refs[k].Node {
+			return refs[i].Node < refs[k].Node
+		}
+		return refs[i].Column < refs[k].Column
+	})
+	return slices.Compact(refs)
+}

@@ -1,0 +1,118 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/diag"
+	"strata/engine/manifest"
+)
+
+// compare holds each selected model that PostgreSQL accepted against its
+// YAML columns: a declared column it does not produce, produced columns
+// that are not declared (once per model, when its YAML declares any), a
+// declared data_type that differs. Errors under contract (a build would
+// refuse the model), else warnings; undeclared columns can be ignored
+// (check: {undeclared_columns: ignore} in project.yaml) except under
+// contract.
+func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
+	var todo []*job
+	var types []string
+	for _, j := range c.jobs {
+		n := j.n
+		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
+			continue
+		}
+		todo = append(todo, j)
+		for _, col := range n.Columns {
+			if col.DataType != "" {
+				types = append(types, col.DataType)
+			}
+		}
+	}
+	var known map[string]string
+	var bad map[string]error
+	err := c.db(func() (err error) { known, bad, err = postgres.TypeNames(ctx, tx, types); return err })
+	if err != nil {
+		return err
+	}
+	for _, j := range todo {
+		c.compareModel(j.n, c.res.Nodes[j.n.ID].Columns, known, bad)
+	}
+	return nil
+}
+
+func (c *checker) compareModel(n *manifest.Node, got []Column, known map[string]string, bad map[string]error) {
+	contract := n.Config.Contract
+	severity := diag.Warning
+	if contract {
+		severity = diag.Error
+	}
+	add := func(sev diag.Severity, pos diag.Pos, format string, args ...any) {
+		c.res.Diags = append(c.res.Diags, diag.Diagnostic{Pos: pos, Severity: sev, Msg: fmt.Sprintf(format, args...)})
+		if sev == diag.Error {
+			out := c.res.Nodes[n.ID]
+			out.Status = Error
+			if out.Message == "" {
+				out.Message = fmt.Sprintf(format, args...)
+			}
+		}
+	}
+	have := map[string]string{}
+	for _, col := range got {
+		have[col.Name] = col.Type
+	}
+	declared := map[string]bool{}
+	for _, col := range n.Columns {
+		declared[col.Name] = true
+		t, ok := have[col.Name]
+		if !ok {
+			add(severity, col.Pos, "model %s does not produce column %s, which its YAML declares%s", n.Name, col.Name, contractNote(contract))
+			continue
+		}
+		if col.DataType == "" {
+			continue
+		}
+		if err, isBad := bad[col.DataType]; isBad {
+			add(severity, col.Pos, "column %s of model %s: data_type %q is not a type PostgreSQL knows: %v", col.Name, n.Name, col.DataType, err)
+			continue
+		}
+		if want := known[col.DataType]; want != "" && want != t {
+			add(severity, col.Pos, "column %s of model %s is %s, but its YAML declares data_type %s%s", col.Name, n.Name, t, col.DataType, contractNote(contract))
+		}
+	}
+	// A model whose YAML declares no column is undocumented rather than
+	// out of date: its columns are in manifest.json and the docs site.
+	if !contract && (c.p.Config.UndeclaredColumns == "ignore" || len(n.Columns) == 0) {
+		return
+	}
+	var extra []string
+	for _, col := range got {
+		if !declared[col.Name] {
+			extra = append(extra, col.Name+" ("+col.Type+")")
+		}
+	}
+	if len(extra) == 0 {
+		return
+	}
+	pos := n.Pos
+	if n.Model != nil && n.Model.Doc != nil && n.Model.Doc.Pos.File != "" {
+		pos = n.Model.Doc.Pos
+	}
+	hint := " (declare them under columns:, or set check: {undeclared_columns: ignore} in project.yaml)"
+	if contract {
+		hint = contractNote(true)
+	}
+	add(severity, pos, "model %s produces %d column%s that its YAML does not declare: %s%s", n.Name, len(extra), plural(len(extra)), strings.Join(extra, ", "), hint)
+}
+
+func contractNote(contract bool) string {
+	if contract {
+		return " (contract: true, so a build would refuse the model)"
+	}
+	return ""
+}

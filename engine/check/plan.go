@@ -1,0 +1,335 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
+	"strata/engine/internal/par"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
+	"strata/engine/seed"
+)
+
+// observed is what the catalog said before check changed anything: the
+// relations of the nodes it handles, their columns, and the schemas.
+type observed struct {
+	rels    map[pgname.Rel]postgres.Found // by relation as the catalog keeps it
+	cols    map[uint32][]postgres.Column
+	schemas map[string]bool
+}
+
+func (o *observed) found(n *manifest.Node) (postgres.Found, bool) {
+	f, ok := o.rels[n.Relation.Kept()]
+	return f, ok
+}
+
+func (o *observed) exists(n *manifest.Node) bool {
+	_, ok := o.found(n)
+	return ok && !isEphemeral(n)
+}
+
+// observe reads, in three round trips, the relations of the nodes of set,
+// the columns of those that exist, and which of their schemas exist.
+func (c *checker) observe(ctx context.Context, tx pgx.Tx, set map[string]bool) (*observed, error) {
+	var rels []pgname.Rel
+	var schemas []string
+	for id := range set {
+		n := c.p.M.Nodes[id]
+		if n.Kind == manifest.Test || isEphemeral(n) {
+			continue
+		}
+		rels = append(rels, n.Relation.Kept())
+		schemas = append(schemas, n.Relation.Kept().Schema)
+	}
+	found, err := postgres.Lookup(ctx, tx, rels)
+	if err != nil {
+		return nil, err
+	}
+	var oids []uint32
+	for _, f := range found {
+		oids = append(oids, f.OID)
+	}
+	cols, err := postgres.ColumnsOf(ctx, tx, oids)
+	if err != nil {
+		return nil, err
+	}
+	have, err := postgres.Schemas(ctx, tx, slices.Compact(slices.Sorted(slices.Values(schemas))))
+	if err != nil {
+		return nil, err
+	}
+	return &observed{rels: found, cols: cols, schemas: have}, nil
+}
+
+// inferred is a seed's table as its loader would create it, or why not.
+type inferred struct {
+	cols []materialize.Column
+	err  error
+}
+
+// inferSeeds reads the files of the seeds check creates (selected ones,
+// and those that do not exist), a few at once, as the loader would.
+func (c *checker) inferSeeds(ctx context.Context, set map[string]bool, obs *observed) map[string]inferred {
+	var todo []*manifest.Node
+	for _, id := range c.p.M.Sorted() {
+		n := c.p.M.Nodes[id]
+		if set[id] && n.Kind == manifest.Seed && (c.selected[id] || !obs.exists(n)) && (n.Seed == nil || !n.Seed.Missing) {
+			todo = append(todo, n)
+		}
+	}
+	out := make([]inferred, len(todo))
+	par.For(len(todo), min(runtime.GOMAXPROCS(0), len(todo)), func(i int) {
+		n := todo[i]
+		opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes}
+		sc, err := seed.InferFile(ctx, filepath.Join(c.p.Dir, filepath.FromSlash(n.Path)), opts)
+		if err != nil {
+			out[i].err = err
+			return
+		}
+		for _, col := range sc.Columns {
+			out[i].cols = append(out[i].cols, materialize.Column{Name: col.Name, Type: col.Type})
+		}
+	})
+	m := make(map[string]inferred, len(todo))
+	for i, n := range todo {
+		m[n.ID] = out[i]
+	}
+	return m
+}
+
+// job is what check does with one node, decided before anything runs.
+type job struct {
+	n *manifest.Node
+	// as says what the node becomes (Node.As).
+	as string
+	// steps run in one round trip under a savepoint.
+	steps []materialize.Step
+	// existing: the node is used as it is; nothing runs.
+	existing bool
+	// res is the node as rendered, to place errors in its SQL.
+	res compile.Result
+	// rel is the relation the node is once its steps ran (as the catalog
+	// keeps it); zero for a test.
+	rel pgname.Rel
+	// view: rel is a view check created, whose column reads are recorded.
+	view bool
+	// err is why the node cannot be checked at all; skip, why it is not
+	// checked (its schema could not be created for another node).
+	err  error
+	skip string
+}
+
+// plan decides what check does with node id, from what was observed.
+func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job {
+	n := c.p.M.Nodes[id]
+	j := &job{n: n}
+	selected := c.selected[id]
+	found, exists := obs.found(n)
+	switch n.Kind {
+	case manifest.Test:
+		j.as = "prepared"
+		j.res, j.err = c.rendered(n, false)
+		j.steps = materialize.PrepareTest(materialize.Body(j.res.SQL))
+		return j
+	case manifest.Source:
+		j.rel = n.Relation.Kept()
+		if exists {
+			j.existing, j.as = true, "existing"
+			return j
+		}
+		cols, err := declared(n)
+		if err != nil {
+			j.err = err
+			return j
+		}
+		j.as = "declared table"
+		j.steps = []materialize.Step{materialize.EmptyTable(n.Relation, cols)}
+		return j
+	case manifest.Seed:
+		j.rel = n.Relation.Kept()
+		if exists && !selected {
+			j.existing, j.as = true, "existing"
+			return j
+		}
+		if n.Seed != nil && n.Seed.Missing {
+			// Declared in YAML, its file not there yet: the table loaded
+			// before is all there is to check against.
+			if exists {
+				j.existing, j.as = true, "existing (no CSV file)"
+				return j
+			}
+			j.err = fmt.Errorf("seed %s has no CSV file (%s) and no table on this target: create the file, so that check can type its table as a load would", n.Name, n.Path)
+			return j
+		}
+		inf := seeds[id]
+		if inf.err != nil {
+			j.err = inf.err
+			return j
+		}
+		if exists && sameColumns(obs.cols[found.OID], inf.cols) {
+			// Its table has the columns a load would give it: nothing to replace.
+			j.existing, j.as = true, "table as loaded"
+			return j
+		}
+		j.as = "empty table"
+		if exists {
+			j.steps = append(j.steps, materialize.SetAside(n.Relation, found.Kind))
+		}
+		j.steps = append(j.steps, materialize.EmptyTable(n.Relation, inf.cols))
+		return j
+	}
+	// A model.
+	mat := n.Config.Materialized
+	if isEphemeral(n) {
+		// Checked on its own as a temporary view: it has no relation.
+		j.res, j.err = c.rendered(n, false)
+		rel := pgname.Rel{Schema: "pg_temp", Name: pgname.Ephemeral(n.Name)}
+		j.as, j.rel, j.view = "ephemeral view", rel.Kept(), true
+		v := materialize.CreateView(rel, materialize.Body(j.res.SQL))
+		v.SQL = "create temporary" + strings.TrimPrefix(v.SQL, "create")
+		v.Body += len("temporary ")
+		j.steps = []materialize.Step{v}
+		return j
+	}
+	j.rel = n.Relation.Kept()
+	if exists && !selected {
+		j.existing, j.as = true, "existing"
+		return j
+	}
+	incremental := exists && materialize.BuildsIncrementally(mat, found.Kind, c.opt.FullRefresh)
+	j.res, j.err = c.rendered(n, incremental)
+	if j.err != nil {
+		return j
+	}
+	body := materialize.Body(j.res.SQL)
+	j.as, j.view = "view", true
+	at := n.Relation
+	if exists {
+		at = n.Relation.In(pgname.Check(n.Relation.Name))
+	}
+	var create materialize.Step
+	if mat == "scd2" {
+		d := materialize.NewSCD2(materialize.Model{Rel: n.Relation, Config: n.Config}, n.Name, runStarted(c.p.C))
+		create = d.CheckView(at, body)
+	} else {
+		create = materialize.CreateView(at, body)
+	}
+	j.steps = []materialize.Step{create}
+	if exists {
+		j.steps = append(j.steps, materialize.RenameTo(n.Relation, found.Kind, pgname.CheckedAside(n.Relation.Name)), materialize.RenameTo(at, "view", n.Relation.Name))
+	}
+	return j
+}
+
+// rendered is a model or test as a build would render it.
+func (c *checker) rendered(n *manifest.Node, incremental bool) (compile.Result, error) {
+	if res, ok := c.p.Compiled[n.ID]; ok && !incremental {
+		return res, nil
+	}
+	return c.p.C.Node(n, compile.Options{IsIncremental: incremental})
+}
+
+// declared is the table an absent source is checked as: its YAML columns
+// with their data_type.
+func declared(n *manifest.Node) ([]materialize.Column, error) {
+	if len(n.Columns) == 0 {
+		return nil, fmt.Errorf("source %s does not exist and declares no columns (declare them with their data_type under columns:, so that check can stand in an empty table, or create the table)", n.Name)
+	}
+	var cols []materialize.Column
+	var untyped []string
+	for _, col := range n.Columns {
+		if col.DataType == "" {
+			untyped = append(untyped, col.Name)
+			continue
+		}
+		cols = append(cols, materialize.Column{Name: col.Name, Type: col.DataType})
+	}
+	if len(untyped) > 0 {
+		return nil, fmt.Errorf("source %s does not exist and its column%s %s declare%s no data_type (give each column its data_type, so that check can stand in an empty table)", n.Name, plural(len(untyped)), strings.Join(untyped, ", "), map[bool]string{true: "", false: "s"}[len(untyped) > 1])
+	}
+	return cols, nil
+}
+
+// sameColumns says whether a table's columns are cols, names and types.
+func sameColumns(have []postgres.Column, cols []materialize.Column) bool {
+	if len(have) != len(cols) {
+		return false
+	}
+	for i := range have {
+		if have[i].Name != cols[i].Name || !sameType(have[i].Type, cols[i].Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameType compares a type format_type printed with one the loader wrote
+// (its own names, or a column_types value as the user wrote it).
+func sameType(formatted, written string) bool {
+	norm := map[string]string{"bigint": "bigint", "numeric": "numeric", "boolean": "boolean", "date": "date", "text": "text",
+		"timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone"}
+	if t, ok := norm[written]; ok {
+		written = t
+	}
+	return formatted == written
+}
+
+// createSchemas creates the schemas of the relations check creates that
+// do not exist, once each; a schema it cannot create fails the jobs in it.
+func (c *checker) createSchemas(ctx context.Context, tx pgx.Tx, obs *observed) error {
+	failed := map[string]error{}
+	for _, j := range c.jobs {
+		if j.existing || j.n.Kind == manifest.Test || j.err != nil || isEphemeral(j.n) {
+			continue
+		}
+		schema := j.n.Relation.Kept().Schema
+		if obs.schemas[schema] {
+			continue
+		}
+		if err, done := failed[schema]; done {
+			if err != nil {
+				j.skip = fmt.Sprintf("not checked: schema %s could not be created", schema)
+			}
+			continue
+		}
+		step := materialize.CreateSchema(schema)
+		err := postgres.Savepoint(ctx, tx, "strata_schema", func() error {
+			_, err := tx.Exec(ctx, step.SQL)
+			return err
+		})
+		if err != nil && !isPg(err) {
+			return err
+		}
+		if err != nil {
+			err = schemaError(schema, err)
+			j.err = err
+		}
+		failed[schema] = err
+	}
+	return nil
+}
+
+func isPg(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg)
+}
+
+// runStarted is the run's start time the compiler renders with, for the
+// scd2 change times.
+func runStarted(c *compile.Compiler) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, c.RunStartedAt); err == nil {
+		return t
+	}
+	return time.Now().UTC()
+}

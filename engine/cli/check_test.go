@@ -1,0 +1,555 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/artifacts"
+	"strata/engine/internal/pgtest"
+)
+
+// userRelations lists the relations and schemas outside PostgreSQL's own,
+// to compare a database before and after a check.
+func userRelations(t *testing.T, url string) string {
+	t.Helper()
+	rows := queryRows(t, url, `select n.nspname || '.' || coalesce(c.relname, '') || ':' || coalesce(c.relkind::text, '') || ':' || coalesce(c.oid::text, '')
+		from pg_namespace n left join pg_class c on c.relnamespace = n.oid
+		where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast_temp%'
+		order by 1`)
+	var out []string
+	for _, r := range rows {
+		out = append(out, r[0])
+	}
+	return strings.Join(out, "\n")
+}
+
+// exampleOn copies the example project with generated data (a small
+// scale) and points its prod target at url.
+func exampleOn(t *testing.T, url string) string {
+	t.Helper()
+	dir := pipelineProject(t, 0.05, 1)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("STRATA_TARGET", "prod")
+	return dir
+}
+
+// TestCheckExampleOnAFreshDatabase: on the example project, check on a
+// database where nothing was built exits 0 and leaves the database as it
+// was; a type error planted on a line of a model exits 1, names the
+// model's own file, line and column, and lists what depends on it as not
+// checked.
+func TestCheckExampleOnAFreshDatabase(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := exampleOn(t, url)
+	before := userRelations(t, url)
+	out := must(t, 0, dir, "check")
+	mustContain(t, out, "Checked 31 models, 8 seeds, ", "ERROR=0 NOT_CHECKED=0", "everything was rolled back",
+		"note: hooks are not run by check (4 on-run-start/on-run-end hooks)")
+	if after := userRelations(t, url); after != before {
+		t.Errorf("check changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	path := filepath.Join(dir, "models", "staging", "stg_orders.sql")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	n := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "o.shipping_cost::numeric(12, 2) as shipping_cost") })
+	if n < 0 {
+		t.Fatal("stg_orders.sql has changed: the line to break is gone")
+	}
+	lines[n] = "    o.shipping_cost::numeric(12, 2) + o.order_date as shipping_cost,"
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = must(t, 1, dir, "check")
+	mustContain(t, out, "models/staging/stg_orders.sql:"+itoa(n+1)+":37: operator does not exist: numeric + timestamp without time zone",
+		"(at line "+itoa(n+1)+" of target/compiled/models/staging/stg_orders.sql)",
+		"models/warehouse/fact_orders.sql: model fact_orders not checked: parent stg_orders failed",
+		"models/analytics/customer_metrics.sql: model customer_metrics not checked: stg_orders failed, above parent ",
+		"tests not checked: what they read was not checked (--output json lists them)")
+	if after := userRelations(t, url); after != before {
+		t.Errorf("a failed check changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCheckExampleColumns: after check on the built example project, every
+// model's output columns and types are in manifest.json and on its docs
+// page, and column: selects exactly the models whose views PostgreSQL
+// records reading the column.
+func TestCheckExampleColumns(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := exampleOn(t, url)
+	// Without a check there is nothing to select by column: exit 2.
+	code, out := strata(t, dir, "ls", "-s", "column:stg_orders.discount_amount")
+	if code != 2 || !strings.Contains(out, "run strata check first") {
+		t.Fatalf("ls -s column: before any check exited %d, want 2 and 'run strata check first':\n%s", code, out)
+	}
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "check")
+	man, err := artifacts.ReadManifest(filepath.Join(dir, "target", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := 0
+	for id, n := range man.Nodes {
+		if n.ResourceType != "model" {
+			continue
+		}
+		models++
+		if n.ColumnsCheckedAt == "" || len(n.Columns) == 0 {
+			t.Errorf("%s: no checked columns in manifest.json", id)
+			continue
+		}
+		for _, c := range n.Columns {
+			if c.Produced != nil && *c.Produced && c.DataType == "" {
+				t.Errorf("%s.%s: produced without a type", id, c.Name)
+			}
+		}
+	}
+	if models != 31 {
+		t.Errorf("manifest.json has %d models, want 31", models)
+	}
+	fo := man.Nodes["model.shop.fact_orders"]
+	if !slices.Contains(fo.ColumnsUsed, artifacts.ColumnRef{Node: "model.shop.stg_orders", Column: "discount_amount"}) {
+		t.Errorf("fact_orders does not read stg_orders.discount_amount: %v", fo.ColumnsUsed)
+	}
+	// The readers of stg_orders.discount_amount are the models whose
+	// columns_used name it: fact_orders alone (its new_orders CTE selects
+	// every column of stg_orders).
+	var readers []string
+	for _, n := range man.Nodes {
+		if slices.Contains(n.ColumnsUsed, artifacts.ColumnRef{Node: "model.shop.stg_orders", Column: "discount_amount"}) {
+			readers = append(readers, n.Name)
+		}
+	}
+	slices.Sort(readers)
+	out = must(t, 0, dir, "ls", "-s", "column:stg_orders.discount_amount", "--resource-type", "model")
+	if got := strings.Fields(out); !slices.Equal(got, readers) || len(got) == 0 {
+		t.Errorf("ls -s column:stg_orders.discount_amount = %v, want %v", got, readers)
+	}
+	// With +, the descendants of the readers too.
+	out = must(t, 0, dir, "ls", "-s", "column:stg_orders.discount_amount+", "--resource-type", "model")
+	mustContain(t, out, "fact_orders", "customer_metrics", "executive_kpis")
+	// A column the model does not produce is a command-line error.
+	code, out = strata(t, dir, "ls", "-s", "column:stg_orders.discount_amont")
+	if code != 2 || !strings.Contains(out, `stg_orders has no column "discount_amont"`) || !strings.Contains(out, `did you mean "discount_amount"?`) {
+		t.Errorf("a column stg_orders does not produce: exit %d\n%s", code, out)
+	}
+
+	must(t, 0, dir, "docs", "generate", "--offline")
+	page := readSitePage(t, dir, "model.shop.fact_orders")
+	mustContain(t, page, "discount_amount", "numeric", "stg_orders")
+}
+
+// readSitePage returns the docs site's page of node id.
+func readSitePage(t *testing.T, dir, id string) string {
+	t.Helper()
+	var found string
+	_ = filepath.WalkDir(filepath.Join(dir, "target", "docs"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(d.Name(), id) {
+			found = p
+		}
+		return nil
+	})
+	if found == "" {
+		t.Fatalf("no page of %s under target/docs", id)
+	}
+	b, err := os.ReadFile(found)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCheckReadsNoRows: check on a built project reads and writes no row
+// of user data: no user table's sequential or index reads move. The same
+// measurement sees the reads of a strata test, so it would see check's.
+func TestCheckReadsNoRows(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{}
+	for k, v := range shopFiles {
+		files[k] = v
+	}
+	files["models/marts/by_customer.sql"] = `{{ config "materialized" "incremental" "unique_key" "customer" }}
+select customer, sum(amount) as amount from {{ ref "stg_orders" }}
+{{ if is_incremental }}where customer not in (select customer from {{ this }}){{ end }}
+group by customer`
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "build")
+	reads := func() int64 {
+		t.Helper()
+		// strata's sessions have ended (their stats are flushed when a
+		// backend exits); wait for that, then read fresh figures.
+		deadline := time.Now().Add(10 * time.Second)
+		for queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and datname = current_database()") > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("strata's sessions did not end")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var n int64
+		if _, err := conn.Exec(context.Background(), "select pg_stat_clear_snapshot()"); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRow(context.Background(), `select coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)::bigint from pg_stat_user_tables`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	queryInt(t, url, "select count(*) from pg_stat_reset()")
+	base := reads()
+	must(t, 0, dir, "check")
+	if got := reads(); got != base {
+		t.Errorf("check read %d rows of user tables, want 0", got-base)
+	}
+	must(t, 0, dir, "test")
+	if got := reads(); got == base {
+		t.Error("the measurement did not see strata test read its tables: it cannot see check's reads either")
+	}
+}
+
+// TestCheckRefusesAModelThatWritesData: a data-modifying CTE is refused as
+// a view, with the reason, and nothing is deleted.
+func TestCheckRefusesAModelThatWritesData(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: dm\n",
+		"seeds/codes.csv": "code\na\nb\n",
+		"models/bad.sql":  "with gone as (delete from {{ ref \"codes\" }} returning *)\nselect * from gone",
+	})
+	must(t, 0, dir, "seed")
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, "models/bad.sql:", "views must not contain data-modifying statements in WITH",
+		"the model's SQL changes data (a data-modifying statement in WITH): check creates each model as a view and never runs it")
+	if got := queryInt(t, url, "select count(*) from public.codes"); got != 2 {
+		t.Errorf("codes has %d rows after check, want 2", got)
+	}
+}
+
+// TestCheckHooksAreNotRun: check says once that hooks are not run, and
+// does not run them.
+func TestCheckHooksAreNotRun(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: hk\non-run-start: ['create table hook_ran (x int)']\n",
+		"models/a.sql": "{{ config \"post_hook\" \"create table post_ran (x int)\" }}select 1 as id",
+		"models/b.sql": "{{ config \"pre_hook\" \"create table pre_ran (x int)\" }}select 2 as id",
+	})
+	out := must(t, 0, dir, "check")
+	if c := strings.Count(out, "hooks are not run by check"); c != 1 {
+		t.Errorf("the note about hooks is printed %d times, want once:\n%s", c, out)
+	}
+	mustContain(t, out, "note: hooks are not run by check (1 on-run-start/on-run-end hook and the pre_hook/post_hook of 2 selected nodes)")
+	if got := queryInt(t, url, "select count(*) from pg_class where relname in ('hook_ran', 'pre_ran', 'post_ran')"); got != 0 {
+		t.Errorf("%d hook tables exist after check, want none", got)
+	}
+}
+
+// TestCheckPrivileges: a role that may not create in a schema, or create
+// schemas, gets an error naming the privilege check needs.
+func TestCheckPrivileges(t *testing.T) {
+	url := pgtest.DB(t)
+	admin := func(sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	db := queryText(t, url, "select current_database()")
+	role := "checker_" + db
+	admin("create role " + role + " login; create schema staging; revoke create on database " + db + " from public; revoke create on schema public from public")
+	t.Cleanup(func() { admin("drop owned by " + role + "; drop role " + role) })
+	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if as == url {
+		t.Fatalf("cannot make a URL for another role from %s", url)
+	}
+	dir := writeProject(t, as, map[string]string{
+		"project.yaml":          "name: pv\nmodels:\n  staging: {schema: staging}\n  marts: {schema: marts}\n",
+		"models/staging/s.sql":  "select 1 as id",
+		"models/marts/m.sql":    "select id from {{ ref \"s\" }}",
+		"models/marts/m2.sql":   "select 2 as id",
+		"models/marts/m3.sql":   "select 3 as id",
+		"models/public_one.sql": "select 3 as id",
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out,
+		"models/staging/s.sql:1:1: permission denied for schema staging [SQLSTATE 42501]; check needs the CREATE privilege on schema staging to create the model's view there, inside its rolled-back transaction",
+		"cannot create schema marts: permission denied for database "+db+" [SQLSTATE 42501]; check creates the schemas it needs inside its rolled-back transaction, which needs the CREATE privilege on database "+db,
+		"not checked: schema marts could not be created")
+}
+
+// TestCheckUnreachableTarget: a target that cannot be reached is exit 2
+// and one line.
+func TestCheckUnreachableTarget(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": "name: un\ntarget: t\ntargets:\n  t: {type: postgres, url: 'postgres://nobody@127.0.0.1:1/none?connect_timeout=2'}\n",
+		"models/a.sql": "select 1 as id",
+	})
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"--project-dir", dir, "check"}, &stdout, &stderr)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\n%s%s", code, stdout.String(), stderr.String())
+	}
+	msg := strings.TrimRight(stderr.String(), "\n")
+	if stdout.Len() != 0 || strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "strata check: target t: cannot connect") {
+		t.Errorf("want one line on stderr starting with 'strata check: target t: cannot connect', got stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+// TestCheckCancelled: a check cancelled while it waits (here on a lock a
+// session holds on a model's table) rolls back and leaves nothing.
+func TestCheckCancelled(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":       "name: cx\nmodels: {marts: {schema: marts, materialized: table}}\n",
+		"models/a.sql":       "select 1 as id",
+		"models/marts/b.sql": "select id from {{ ref \"a\" }}",
+	})
+	must(t, 0, dir, "run", "-s", "a")
+	before := userRelations(t, url)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), "lock table public.a in access share mode"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once check waits for the lock.
+		for range 200 {
+			if queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and wait_event_type = 'Lock'") > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	var stdout, stderr bytes.Buffer
+	code := Main(ctx, []string{"--project-dir", dir, "--no-color", "check"}, &stdout, &stderr)
+	if code != ExitCancelled {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitCancelled, stdout.String(), stderr.String())
+	}
+	mustContain(t, stderr.String(), "strata check: cancelled; its transaction was rolled back and nothing was left behind")
+	_ = tx.Rollback(context.Background())
+	if after := userRelations(t, url); after != before {
+		t.Errorf("a cancelled check left changes:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestCheckExistingRelationsStay: on a built project, check stands its
+// views in for the selected models' relations inside its transaction, and
+// everything is as it was afterwards: the same relations (same oids), the
+// same rows.
+func TestCheckExistingRelationsStay(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, shopFiles)
+	must(t, 0, dir, "build")
+	before := userRelations(t, url)
+	rows := queryInt(t, url, "select count(*) from marts.daily")
+	// A changed model: a new column, which its child reads.
+	writeFile(t, dir, "models/staging/stg_orders.sql", `select order_id, upper(customer) as customer, amount, amount * 2 as doubled, ordered_on, code from {{ ref "raw_orders" }}`)
+	writeFile(t, dir, "models/marts/daily.sql", `select ordered_on, sum(doubled) as revenue, count(*) as orders from {{ ref "stg_orders" }} group by ordered_on`)
+	out := must(t, 0, dir, "check", "--output", "json")
+	var rep struct {
+		Nodes []struct {
+			ID      string `json:"unique_id"`
+			Status  string `json:"status"`
+			As      string `json:"checked_as"`
+			Columns []struct{ Name, Type string }
+			Used    []struct{ Node, Column string } `json:"columns_used"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--output json is not JSON: %v\n%s", err, out)
+	}
+	found := false
+	for _, n := range rep.Nodes {
+		if n.ID == "model.mini.daily" {
+			found = true
+			if !slices.Contains(n.Used, struct{ Node, Column string }{"model.mini.stg_orders", "doubled"}) {
+				t.Errorf("daily reads %v, want stg_orders.doubled among them", n.Used)
+			}
+		}
+		if n.ID == "seed.mini.raw_orders" && n.As != "table as loaded" {
+			t.Errorf("the loaded seed is checked as %q, want it used as loaded", n.As)
+		}
+	}
+	if !found {
+		t.Fatalf("no daily in %s", out)
+	}
+	if after := userRelations(t, url); after != before {
+		t.Errorf("check changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if got := queryInt(t, url, "select count(*) from marts.daily"); got != rows {
+		t.Errorf("marts.daily has %d rows after check, want %d", got, rows)
+	}
+}
+
+// TestCheckIncrementalBranch: an incremental model whose table exists is
+// checked as the next build renders it (is_incremental true), unless
+// --full-refresh.
+func TestCheckIncrementalBranch(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: ib\n",
+		"models/inc.sql": "{{ config \"materialized\" \"incremental\" }}\nselect 1 as id\n{{ if is_incremental }}where 1 > (select max(nosuch) from {{ this }}){{ end }}\n",
+	})
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "run")
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, `models/inc.sql:3:46: column "nosuch" does not exist`)
+	must(t, 0, dir, "check", "--full-refresh")
+}
+
+// TestCheckSourcesSeedsAndSCD2: an absent source is an empty table of its
+// declared columns, or an error when it declares none; an scd2 model has
+// strata's columns; a failed node's dependents are not checked.
+func TestCheckSourcesSeedsAndSCD2(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: ss\n",
+		"seeds/people.csv": "id,email,joined\n1,a@x,2024-01-01\n",
+		"models/src.yml": `sources:
+  - name: crm
+    tables:
+      - name: accounts
+        columns: [{name: id, data_type: bigint}, {name: plan, data_type: varchar(20)}]
+      - name: bare
+`,
+		"models/acc.sql":        "select id, plan from {{ source \"crm\" \"accounts\" }}",
+		"models/bare.sql":       "select * from {{ source \"crm\" \"bare\" }}",
+		"models/after_bare.sql": "select * from {{ ref \"bare\" }}",
+		"models/dim.sql":        "{{ config \"materialized\" \"scd2\" \"unique_key\" \"id\" \"strategy\" \"check\" \"check_cols\" \"all\" }}select id, email, joined from {{ ref \"people\" }}",
+	})
+	out := must(t, 1, dir, "check", "--output", "json")
+	var rep struct {
+		Nodes []struct {
+			ID      string `json:"unique_id"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+			Columns []struct{ Name, Type string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range rep.Nodes {
+		var cols []string
+		for _, c := range n.Columns {
+			cols = append(cols, c.Name+" "+c.Type)
+		}
+		got[n.ID] = n.Status + " " + strings.Join(cols, ", ") + " " + n.Message
+	}
+	for id, want := range map[string]string{
+		"source.ss.crm.accounts": "ok id bigint, plan character varying(20) ",
+		"model.ss.acc":           "ok id bigint, plan character varying(20) ",
+		"source.ss.crm.bare":     "error  models/src.yml:6:15: source crm.bare does not exist and declares no columns",
+		"model.ss.bare":          "not_checked  not checked: parent crm.bare failed",
+		"model.ss.after_bare":    "not_checked  not checked: crm.bare failed, above parent bare",
+		"seed.ss.people":         "ok id bigint, email text, joined date ",
+		"model.ss.dim":           "ok dim_key text, id bigint, email text, joined date, valid_from timestamp with time zone, valid_to timestamp with time zone, is_current boolean ",
+	} {
+		if g := got[id]; !strings.HasPrefix(g, want) {
+			t.Errorf("%s: %q, want %q", id, g, want)
+		}
+	}
+}
+
+// TestCheckYAMLColumns: what YAML declares is held against what a model
+// produces: warnings, errors under contract, undeclared columns silenced
+// by check: {undeclared_columns: ignore}.
+func TestCheckYAMLColumns(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml":    "name: yc\n",
+		"models/m.sql":    "select 1::int as id, 'x'::text as name, 2.5::numeric(12,2) as amount",
+		"models/c.sql":    "{{ config \"contract\" true }}select 1::int as id, 'x'::text as extra",
+		"models/none.sql": "select 1 as id",
+		"models/m.yml": `models:
+  - name: m
+    columns:
+      - name: id
+        data_type: int
+      - name: amount
+        data_type: numeric(10, 2)
+      - name: gone
+      - name: name
+        data_type: nosuchtype
+  - name: c
+    columns:
+      - name: id
+        data_type: bigint
+  - name: none
+`,
+	}
+	dir := writeProject(t, url, files)
+	out := must(t, 1, dir, "check")
+	mustContain(t, out,
+		"models/m.yml:6:15: warning: column amount of model m is numeric(12,2), but its YAML declares data_type numeric(10, 2)",
+		"models/m.yml:8:15: warning: model m does not produce column gone, which its YAML declares",
+		"models/m.yml:13:15: column id of model c is integer, but its YAML declares data_type bigint (contract: true, so a build would refuse the model)",
+		"models/m.yml:9:15: warning: column name of model m: data_type \"nosuchtype\" is not a type PostgreSQL knows: type \"nosuchtype\" does not exist [SQLSTATE 42704]",
+		"models/m.yml:11:11: model c produces 1 column that its YAML does not declare: extra (text) (contract: true, so a build would refuse the model)")
+	if strings.Contains(out, "model none") || strings.Contains(out, "column id of model m") || strings.Contains(out, "model m produces") {
+		t.Errorf("a model without declared columns, or a column of the declared type, got a warning:\n%s", out)
+	}
+	writeFile(t, dir, "project.yaml", "name: yc\ncheck: {undeclared_columns: ignore}\ntarget: t\ntargets:\n  t: {type: postgres, url: '"+url+"'}\n")
+	out = must(t, 1, dir, "check")
+	if strings.Contains(out, "model m2 produces") || !strings.Contains(out, "model c produces") {
+		t.Errorf("undeclared_columns: ignore must silence the warning, not the contract's error:\n%s", out)
+	}
+}
+
+// TestCheckTestsAndEphemerals: data tests are prepared and their errors
+// placed (a singular test in its file, a generic one at its declaration);
+// a selected ephemeral model is checked on its own, and what inlines it is
+// not checked when it fails.
+func TestCheckTestsAndEphemerals(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: te\n",
+		"models/m.sql":   "select 1 as id",
+		"models/e.sql":   "{{ config \"materialized\" \"ephemeral\" }}\nselect id,\n  nosuch_e from {{ ref \"m\" }}",
+		"models/u.sql":   "select * from {{ ref \"e\" }}",
+		"tests/sing.sql": "-- a comment\nselect *\nfrom {{ ref \"m\" }} where nosuch_t = 1",
+		"models/m.yml":   "models:\n  - name: m\n    columns:\n      - name: id\n        tests: [not_null]\n      - name: gone\n        tests: [unique]\n",
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out,
+		`tests/sing.sql:3:26: column "nosuch_t" does not exist [SQLSTATE 42703] (at line 3 of target/compiled/tests/sing.sql)`,
+		`models/m.yml:7:17: column "gone" does not exist`,
+		`models/e.sql:3:3: column "nosuch_e" does not exist [SQLSTATE 42703] (at line 3 of target/compiled/models/e.sql)`,
+		"models/u.sql: model u not checked: parent e failed",
+		"models/m.yml:6:15: warning: model m does not produce column gone, which its YAML declares")
+}

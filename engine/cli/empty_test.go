@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"testing"
+
+	"strata/engine/internal/pgtest"
+)
+
+// TestEmptyNeverReplacesData: --empty builds nothing; it checks the
+// selection as strata check does, so that tables, incremental models and
+// views that hold data stay as they were (the same relations, the same
+// rows), and a broken model fails it with its place.
+func TestEmptyNeverReplacesData(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: em\n",
+		"seeds/s.csv":       "id\n1\n2\n",
+		"models/a.sql":      "select g as id from generate_series(1, 10) g",
+		"models/b.sql":      `select * from {{ ref "a" }}`,
+		"models/c.sql":      `select id from {{ ref "s" }}`,
+		"models/schema.yml": "models:\n  - name: a\n    config: {materialized: table}\n  - name: b\n    config: {materialized: incremental}\n",
+	})
+	must(t, 0, dir, "build")
+	before := userRelations(t, url)
+	count := "select (select count(*) from public.a) + (select count(*) from public.b) + (select count(*) from public.c) + (select count(*) from public.s)"
+	for _, args := range [][]string{{"build", "--empty"}, {"run", "--empty"}, {"seed", "--empty"}} {
+		out := must(t, 0, dir, args...)
+		mustContain(t, out, "--empty: nothing is built;", "everything was rolled back")
+		if got := queryInt(t, url, count); got != 24 {
+			t.Errorf("%v: the relations hold %d rows, want the 24 built", args, got)
+		}
+		if after := userRelations(t, url); after != before {
+			t.Errorf("%v changed the database:\nbefore:\n%s\nafter:\n%s", args, before, after)
+		}
+	}
+	writeFile(t, dir, "models/a.sql", "select g as id,\n  nosuch from generate_series(1, 10) g")
+	out := must(t, 1, dir, "run", "--empty")
+	mustContain(t, out, `models/a.sql:2:3: column "nosuch" does not exist`, "models/b.sql: model b not checked: parent a failed")
+	if got := queryInt(t, url, count); got != 24 {
+		t.Errorf("a failed --empty left %d rows, want 24", got)
+	}
+}
+
+// TestBuildCheckRefuses: build --check checks the selection first and,
+// when PostgreSQL rejects any of it, builds nothing.
+func TestBuildCheckRefuses(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: bc\non-run-start: ['create table hook_ran (x int)']\n",
+		"seeds/s.csv":    "id\n1\n",
+		"models/ok.sql":  `select id from {{ ref "s" }}`,
+		"models/bad.sql": "select id,\n  id + true as nope from {{ ref \"s\" }}",
+	})
+	before := userRelations(t, url)
+	out := must(t, 1, dir, "build", "--check")
+	mustContain(t, out, "Checking the 3 selected nodes first (--check)", "models/bad.sql:2:6: operator does not exist: bigint + boolean",
+		"strata build: nothing was built: the check above failed (--check)")
+	if after := userRelations(t, url); after != before {
+		t.Errorf("a refused build changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	writeFile(t, dir, "models/bad.sql", "select id from {{ ref \"s\" }}")
+	out = must(t, 0, dir, "build", "--check")
+	mustContain(t, out, "OK=3 ERROR=0", "PASS=3")
+	if got := queryInt(t, url, "select count(*) from public.ok"); got != 1 {
+		t.Errorf("ok has %d rows after build --check, want 1", got)
+	}
+}
