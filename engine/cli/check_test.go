@@ -137,6 +137,12 @@ func TestCheckExampleColumns(t *testing.T) {
 		}
 	}
 	slices.Sort(readers)
+	// Read from the SQL: of the three models that ref stg_orders
+	// (stg_order_items, fact_order_items, fact_orders), only fact_orders
+	// names discount_amount, through the select * of its new_orders CTE.
+	if !slices.Equal(readers, []string{"fact_orders"}) {
+		t.Errorf("manifest.json's readers of stg_orders.discount_amount are %v, want [fact_orders]", readers)
+	}
 	out = must(t, 0, dir, "ls", "-s", "column:stg_orders.discount_amount", "--resource-type", "model")
 	if got := strings.Fields(out); !slices.Equal(got, readers) || len(got) == 0 {
 		t.Errorf("ls -s column:stg_orders.discount_amount = %v, want %v", got, readers)
