@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/benchgen compile [--models 10000] DIR   # BenchmarkCompile10k, BenchmarkValidate10k
 //	go run ./cmd/benchgen docs [--models 5000] DIR       # BenchmarkDocsGenerate5000
+//	go run ./cmd/benchgen check [--models 2000] DIR      # BenchmarkCheck2000, on the local target
 //	/usr/bin/time -v bin/strata --project-dir DIR compile
 package main
 
@@ -20,11 +21,16 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `usage: benchgen compile [--models N] DIR   the project of BenchmarkCompile10k and BenchmarkValidate10k
-       benchgen docs [--models N] DIR      the project of BenchmarkDocsGenerate5000`
+       benchgen docs [--models N] DIR      the project of BenchmarkDocsGenerate5000
+       benchgen check [--models N] DIR     the project of BenchmarkCheck2000, on a local target`
 
 // offlineTarget is the docs project's target: docs generate --offline never
 // connects to it.
 const offlineTarget = "{type: postgres, url: 'postgres://nobody@127.0.0.1:1/none'}"
+
+// localTarget is the check project's target: a cluster strata runs in the
+// project's folder (the benchmark uses the test harness's instead).
+const localTarget = "{type: local, threads: 4}"
 
 // run is the whole command; it returns the exit code: 0 written, 1 the
 // files could not be written, 2 the command line is wrong.
@@ -34,13 +40,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd := args[0]
-	defaults := map[string]int{"compile": 10000, "docs": 5000}
+	defaults := map[string]int{"compile": 10000, "docs": 5000, "check": 2000}
 	if _, ok := defaults[cmd]; !ok {
 		if cmd == "-h" || cmd == "--help" {
 			fmt.Fprintln(stdout, usage)
 			return 0
 		}
-		fmt.Fprintf(stderr, "benchgen: %q is not a project (expected compile or docs)\n%s\n", cmd, usage)
+		fmt.Fprintf(stderr, "benchgen: %q is not a project (expected compile, docs or check)\n%s\n", cmd, usage)
 		return 2
 	}
 	fs := pflag.NewFlagSet("benchgen "+cmd, pflag.ContinueOnError)
@@ -69,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = benchproject.TwoRefs(dir, *models)
 	case "docs":
 		err = benchproject.Layers(dir, *models, offlineTarget)
+	case "check":
+		err = benchproject.Layers(dir, *models, localTarget)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "benchgen: %v\n", err)

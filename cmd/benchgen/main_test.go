@@ -19,6 +19,7 @@ func TestRunWritesProjectsStrataAccepts(t *testing.T) {
 	}{
 		{[]string{"compile", "--models", "250"}, 250},
 		{[]string{"docs", "--models", "1200"}, 1200}, // three layers
+		{[]string{"check", "--models", "600"}, 600},
 	} {
 		dir := filepath.Join(t.TempDir(), "project")
 		var stdout, stderr bytes.Buffer
@@ -49,7 +50,7 @@ func TestRunBadCommandLines(t *testing.T) {
 		want string
 	}{
 		{nil, "usage: benchgen compile"},
-		{[]string{"render"}, `benchgen: "render" is not a project (expected compile or docs)`},
+		{[]string{"render"}, `benchgen: "render" is not a project (expected compile, docs or check)`},
 		{[]string{"compile"}, "benchgen compile: want one folder and --models of at least 1"},
 		{[]string{"docs", "--models", "0", t.TempDir()}, "benchgen docs: want one folder and --models of at least 1"},
 		{[]string{"compile", "--bogus", t.TempDir()}, "benchgen: unknown flag: --bogus"},

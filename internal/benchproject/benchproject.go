@@ -50,8 +50,8 @@ func TwoRefs(dir string, n int) error {
 	return write(dir, files)
 }
 
-// Layers writes, into dir, the project of BenchmarkDocsGenerate5000: n view
-// models in layers of 500, each model of a layer reading one to three models
+// Layers writes, into dir, the project of BenchmarkDocsGenerate5000 and
+// BenchmarkCheck2000: n view models in layers of 500, each model of a layer reading one to three models
 // of the layer before, each with two column tests. target is the YAML of the
 // project's only target (a flow mapping such as {type: postgres, url: '...'}).
 func Layers(dir string, n int, target string) error {
