@@ -287,25 +287,28 @@ func TestCheckPrivileges(t *testing.T) {
 	}
 	db := queryText(t, url, "select current_database()")
 	role := "checker_" + db
-	admin("create role " + role + " login; create schema staging; revoke create on database " + db + " from public; revoke create on schema public from public")
+	admin("create role " + role + " login; create schema staging; revoke create on database " + db + " from public; revoke create on schema public from public; " +
+		"create schema other; grant usage, create on schema other to " + role + "; create table other.owned (id int)")
 	t.Cleanup(func() { admin("drop owned by " + role + "; drop role " + role) })
 	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
 	if as == url {
 		t.Fatalf("cannot make a URL for another role from %s", url)
 	}
 	dir := writeProject(t, as, map[string]string{
-		"project.yaml":          "name: pv\nmodels:\n  staging: {schema: staging}\n  marts: {schema: marts}\n",
-		"models/staging/s.sql":  "select 1 as id",
-		"models/marts/m.sql":    "select id from {{ ref \"s\" }}",
-		"models/marts/m2.sql":   "select 2 as id",
-		"models/marts/m3.sql":   "select 3 as id",
-		"models/public_one.sql": "select 3 as id",
+		"project.yaml":           "name: pv\nmodels:\n  staging: {schema: staging}\n  marts: {schema: marts}\n",
+		"models/staging/s.sql":   "select 1 as id",
+		"models/marts/m.sql":     "select id from {{ ref \"s\" }}",
+		"models/marts/m2.sql":    "select 2 as id",
+		"models/marts/m3.sql":    "select 3 as id",
+		"models/public_one.sql":  "select 3 as id",
+		"models/other/owned.sql": "{{ config \"schema\" \"other\" }}select 4 as id",
 	})
 	out := must(t, 1, dir, "check")
 	mustContain(t, out,
 		"models/staging/s.sql:1:1: permission denied for schema staging [SQLSTATE 42501]; check needs the CREATE privilege on schema staging to create the model's view there, inside its rolled-back transaction",
 		"cannot create schema marts: permission denied for database "+db+" [SQLSTATE 42501]; check creates the schemas it needs inside its rolled-back transaction, which needs the CREATE privilege on database "+db,
-		"not checked: schema marts could not be created")
+		"not checked: schema marts could not be created",
+		"models/other/owned.sql:1:1: must be owner of table owned [SQLSTATE 42501]; check renames owned aside inside its rolled-back transaction, to stand the new definition in for it, which only its owner may do")
 }
 
 // TestCheckUnreachableTarget: a target that cannot be reached is exit 2
