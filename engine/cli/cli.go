@@ -168,6 +168,8 @@ type flags struct {
 	state       string
 	output      string
 	noWait      bool
+	audit       bool
+	noAudit     bool
 	port        int
 	// retryIDs, set by retry, selects exactly these nodes instead of
 	// --select: ids need no parsing, and names may hold spaces.
@@ -200,6 +202,17 @@ func (f *flags) addRunFlags() {
 	f.fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failure")
 	f.fs.BoolVar(&f.empty, "empty", false, "build nothing: check the selected SQL against the database, as strata check does")
 	f.fs.BoolVar(&f.noWait, "no-wait", false, "fail instead of waiting when another run holds the target")
+	f.fs.BoolVar(&f.audit, "audit", false, "run: test each model's new version before it replaces the old one, as build does")
+	f.fs.BoolVar(&f.noAudit, "no-audit", false, "build: publish each model, then test it, instead of testing it first")
+}
+
+// audits says whether a run of cmd tests new versions before it publishes
+// them (write-audit-publish): build does unless --no-audit, run with --audit.
+func (f *flags) audits(cmd string) bool {
+	if f.noAudit || f.empty {
+		return false
+	}
+	return cmd == "build" || cmd == "run" && f.audit
 }
 
 // parse parses args; it returns an exit code to return when parsing ended the command.

@@ -78,7 +78,9 @@ func TestEveryGenericTestPassesAndFails(t *testing.T) {
   - name: other
 `,
 	})
-	code, out := strata(t, dir, "build")
+	// --no-audit: the seed is loaded, then tested, so that every test runs
+	// (audited, its failing tests would keep the seed from being loaded).
+	code, out := strata(t, dir, "build", "--no-audit")
 	if code != 1 {
 		t.Fatalf("build exited %d, want 1 (some tests fail on purpose):\n%s", code, out)
 	}
@@ -235,7 +237,9 @@ func TestBuildSkipsAfterFailingErrorTest(t *testing.T) {
     columns: [{name: id, tests: [{unique: {severity: warn}}]}]
 `,
 	})
-	code, out := strata(t, dir, "build")
+	// Without auditing, base is published, then its test fails and skips
+	// what depends on it.
+	code, out := strata(t, dir, "build", "--no-audit")
 	if code != 1 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -245,7 +249,7 @@ func TestBuildSkipsAfterFailingErrorTest(t *testing.T) {
 		"model.dq.other": "success", "unique_other_id": "warn", "model.dq.other_kid": "success",
 	} {
 		if got := res[id].Status; got != want {
-			t.Errorf("%s: %s, want %s", id, got, want)
+			t.Errorf("--no-audit: %s: %s, want %s", id, got, want)
 		}
 	}
 	if msg := res["model.dq.child"].Message; !strings.Contains(msg, "unique_base_id") {
@@ -254,6 +258,28 @@ func TestBuildSkipsAfterFailingErrorTest(t *testing.T) {
 	if !strings.Contains(out, "SKIP table model public.child") {
 		t.Errorf("no SKIP line:\n%s", out)
 	}
+	// Audited (build's default), base fails its audit: it is an error, the
+	// test a failure, and what depends on base is skipped for it.
+	code, out = strata(t, dir, "build")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	res = results(t, dir)
+	for id, want := range map[string]string{
+		"model.dq.base": "error", "unique_base_id": "fail", "model.dq.child": "skipped", "model.dq.grandkid": "skipped",
+		"model.dq.other": "success", "unique_other_id": "warn", "model.dq.other_kid": "success",
+	} {
+		if got := res[id].Status; got != want {
+			t.Errorf("audited: %s: %s, want %s", id, got, want)
+		}
+	}
+	if msg := res["model.dq.base"].Message; !strings.HasPrefix(msg, "AUDIT FAILED") || !strings.Contains(msg, "unique_base_id") {
+		t.Errorf("the audit failure does not name the test: %q", msg)
+	}
+	if msg := res["model.dq.child"].Message; !strings.Contains(msg, "model.dq.base") {
+		t.Errorf("the skip does not give its reason: %q", msg)
+	}
+	mustContain(t, out, "ERROR table model public.base", "[AUDIT FAILED in", "FAIL 1 unique_base_id")
 	// --select: a test is selected with the model it tests.
 	code, out = strata(t, dir, "test", "--select", "other")
 	if code != 0 || !strings.Contains(out, "WARN 1 unique_other_id") || strings.Contains(out, "unique_base_id") {

@@ -81,6 +81,9 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	kinds := pipeline.Kinds(cmd)
 	s := l.Schedule(selected, kinds...)
+	if f.audits(cmd) {
+		l.Audit(s, selected)
+	}
 	if f.fullRefresh && !f.fullSCD2 {
 		if n := l.SCD2(s.Order); n != nil {
 			fmt.Fprintf(a.stderr, "strata %s: --full-refresh would destroy the history of scd2 model %s; add --full-refresh-scd2 to do that, or leave it out with --exclude %s\n", cmd, n.Name, n.Name)
@@ -164,7 +167,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
-		OnStart: p.start, OnEnd: p.end, Progress: p.progress})
+		OnStart: p.start, OnEnd: p.end, Progress: p.progress, OnWait: p.waiting})
 	cancelled := ctx.Err() != nil
 	if !cancelled {
 		if err := a.hooks(ctx, l, db, pipeline.OnRunEnd, p); err != nil {

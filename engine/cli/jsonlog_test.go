@@ -28,7 +28,7 @@ func TestJSONLogForEveryCommand(t *testing.T) {
 	}{
 		{[]string{"validate"}, 0, []string{"OK: 1 models"}},
 		{[]string{"compile"}, 0, []string{"Compiled 1 node "}},
-		{[]string{"debug"}, 0, []string{"project: pj ", "target:  t ", "connection: OK "}},
+		{[]string{"debug"}, 0, []string{"project: pj ", "target:  t ", "connection: OK ", "scratch relations: none"}},
 		{[]string{"docs", "generate", "--offline"}, 0, []string{"Wrote target/docs/"}},
 		{[]string{"clean"}, 0, []string{"Removed target/"}},
 		{[]string{"db", "status"}, 3, []string{"not created yet"}},

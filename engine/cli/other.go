@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/local"
 	"strata/engine/manifest"
@@ -204,6 +205,19 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 		return ExitFailed
 	}
 	a.say("connection: OK (%s)", version)
+	scratch, err := postgres.ScratchRelations(ctx, db.Pool)
+	if err != nil {
+		a.say("scratch relations: cannot list them: %v", err)
+		return ExitFailed
+	}
+	if len(scratch) == 0 {
+		a.say("scratch relations: none")
+		return ExitOK
+	}
+	a.say("scratch relations: %d stale (a build leaves none behind; the next build of their model drops them, or drop them by hand):", len(scratch))
+	for _, s := range scratch {
+		a.say("  %s %s", strings.ReplaceAll(s.Kind, "_", " "), s.Rel)
+	}
 	return ExitOK
 }
 

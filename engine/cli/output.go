@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/manifest"
 	"strata/engine/run"
 )
@@ -167,6 +168,9 @@ func (p *printer) end(r run.Result, i, total int) {
 	case run.Error:
 		head = p.paint("ERROR", "\x1b[31m") + " " + p.describe(n)
 		tail = "[ERROR in " + secs + "]"
+		if r.Response == run.AuditFailed {
+			tail = "[" + run.AuditFailed + " in " + secs + "]"
+		}
 	case run.Skipped:
 		head = p.paint("SKIP", "\x1b[33m") + " " + p.describe(n)
 		tail = "[SKIP]"
@@ -191,12 +195,23 @@ func message(n *manifest.Node, r run.Result) string {
 	if n.Kind == manifest.Test && n.Template == nil && n.Pos.Line > 0 {
 		where = fmt.Sprintf("%s:%d", n.Path, n.Pos.Line)
 	}
-	// A message placed in the node's file (a bad CSV row) already starts
-	// with its path.
-	if where == "" || strings.HasPrefix(r.Message, n.Path+":") {
+	// A message placed in the node's file (a bad CSV row), or in the YAML
+	// that set a config, already starts with its path.
+	if where == "" || r.Placed || strings.HasPrefix(r.Message, n.Path+":") {
 		return r.Message
 	}
 	return where + ": " + r.Message
+}
+
+// waiting reports a build that waits for the readers of its relation to
+// release it.
+func (p *printer) waiting(id string, w postgres.LockWait) {
+	n := p.man.Nodes[id]
+	if p.json {
+		p.event(map[string]any{"event": "lock_wait", "node": id, "attempt": w.Attempt, "waited_seconds": w.Waited.Seconds(), "pause_seconds": w.Pause.Seconds()})
+		return
+	}
+	p.line(fmt.Sprintf("        ... %s waits for sessions that hold %s (%s so far, attempt %d); readers go on meanwhile", n.Name, n.Relation.String(), w.Waited.Round(10*time.Millisecond), w.Attempt))
 }
 
 // progress reports a long seed load at most every two seconds.

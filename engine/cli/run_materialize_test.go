@@ -256,38 +256,92 @@ func createRoles(t *testing.T, url string, roles ...string) {
 	}
 }
 
-func TestRunnerGrantsRevokeWhatConfigNoLongerGrants(t *testing.T) {
+// TestRunnerHandMadeGrantsSurviveARebuild (issue 21, item 4): what a user
+// sets by hand on a model's relation survives its rebuild, whatever the
+// materialization: privileges (with grant option), the owner, comments on
+// the relation and its columns, row-level security and its policies. Config
+// grants add their own, and a role config no longer lists keeps what it
+// has (strata never revokes).
+func TestRunnerHandMadeGrantsSurviveARebuild(t *testing.T) {
 	url := pgtest.DB(t)
-	createRoles(t, url, "runner_reader_a", "runner_reader_b")
+	createRoles(t, url, "runner_reader_a", "runner_reader_b", "runner_bob", "runner_carol", "runner_owner")
 	yml := func(roles string) string {
 		return `models:
   - name: inc
     config: {materialized: incremental, grants: {select: [` + roles + `]}}
   - name: tbl
     config: {materialized: table, grants: {select: [` + roles + `]}}
+  - name: plain
+    config: {materialized: table, grants: {select: [` + roles + `]}}
+  - name: v
+    config: {materialized: view, grants: {select: [` + roles + `]}}
+  - name: mv
+    config: {materialized: materialized_view, grants: {select: [` + roles + `]}}
+seeds:
+  - name: s
+    config: {grants: {select: [` + roles + `]}}
 `
 	}
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml":      "name: gr\n",
-		"models/inc.sql":    "select 1 as id",
-		"models/tbl.sql":    "select 1 as id",
+		"project.yaml":      "name: gr\nvars: {k: 1}\n",
+		"models/inc.sql":    `select {{ var "k" }} as id`,
+		"models/tbl.sql":    `select {{ var "k" }} as id, 'x' as name`,
+		"models/plain.sql":  `select {{ var "k" }} as id`,
+		"models/v.sql":      `select {{ var "k" }} as id`,
+		"models/mv.sql":     `select {{ var "k" }} as id, {{ var "k" }} as k`,
+		"seeds/s.csv":       "id\n1\n",
 		"models/schema.yml": yml("runner_reader_a, runner_reader_b"),
 	})
-	must(t, 0, dir, "run")
-	for _, rel := range []string{"public.inc", "public.tbl"} {
-		if got := queryText(t, url, "select has_table_privilege('runner_reader_b', '"+rel+"', 'select')::text"); got != "true" {
-			t.Errorf("%s: runner_reader_b cannot select after the grant", rel)
+	must(t, 0, dir, "build")
+	rels := []string{"public.inc", "public.tbl", "public.plain", "public.v", "public.mv", "public.s"}
+	for _, rel := range rels {
+		execSQL(t, url, "grant select on "+rel+" to runner_bob")
+	}
+	execSQL(t, url,
+		"grant update on public.tbl to runner_carol with grant option",
+		"alter table public.tbl owner to runner_owner",
+		"comment on table public.tbl is 'by hand'",
+		"comment on column public.tbl.name is 'the name'",
+		"alter table public.tbl enable row level security",
+		"create policy bob_reads on public.tbl for select to runner_bob using (id > 0)",
+		"comment on materialized view public.mv is 'mv by hand'",
+	)
+	// New data, and config that no longer lists runner_reader_b.
+	writeFile(t, dir, "models/schema.yml", yml("runner_reader_a"))
+	writeFile(t, dir, "seeds/s.csv", "id\n1\n2\n")
+	must(t, 0, dir, "build", "--vars", "k: 2", "--full-refresh")
+	for _, rel := range rels {
+		for _, role := range []string{"runner_bob", "runner_reader_a", "runner_reader_b"} {
+			if got := queryText(t, url, "select has_table_privilege('"+role+"', '"+rel+"', 'select')::text"); got != "true" {
+				t.Errorf("%s: %s lost select", rel, role)
+			}
 		}
 	}
-	writeFile(t, dir, "models/schema.yml", yml("runner_reader_a"))
-	must(t, 0, dir, "run")
-	for _, rel := range []string{"public.inc", "public.tbl"} {
-		if got := queryText(t, url, "select has_table_privilege('runner_reader_b', '"+rel+"', 'select')::text"); got != "false" {
-			t.Errorf("%s: runner_reader_b can still select after config stopped granting it", rel)
+	for q, want := range map[string]string{
+		"select max(id)::text from public.tbl":                                                                                            "2",
+		"select max(id)::text from public.s":                                                                                              "2",
+		"select max(k)::text from public.mv":                                                                                              "2",
+		"select pg_get_userbyid(relowner)::text from pg_class where oid = 'public.tbl'::regclass":                                         "runner_owner",
+		"select has_table_privilege('runner_carol', 'public.tbl', 'update with grant option')::text":                                      "true",
+		"select obj_description('public.tbl'::regclass, 'pg_class')":                                                                      "by hand",
+		"select col_description('public.tbl'::regclass, 2)":                                                                               "the name",
+		"select relrowsecurity::text from pg_class where oid = 'public.tbl'::regclass":                                                    "true",
+		"select string_agg(polname || ':' || pg_get_expr(polqual, polrelid), ',') from pg_policy where polrelid = 'public.tbl'::regclass": "bob_reads:(id > 0)",
+		"select obj_description('public.mv'::regclass, 'pg_class')":                                                                       "mv by hand",
+	} {
+		if got := queryText(t, url, q); got != want {
+			t.Errorf("%s: %q, want %q", q, got, want)
 		}
-		if got := queryText(t, url, "select has_table_privilege('runner_reader_a', '"+rel+"', 'select')::text"); got != "true" {
-			t.Errorf("%s: runner_reader_a lost its grant", rel)
-		}
+	}
+	// A policy on a column the new version lacks: nothing is replaced, and
+	// the error says what could not be kept.
+	writeFile(t, dir, "models/tbl.sql", `select 'x' as name`)
+	out := must(t, 1, dir, "run", "-s", "tbl")
+	if !strings.Contains(out, "refusing to replace public.tbl") || !strings.Contains(out, "bob_reads") {
+		t.Errorf("the refusal does not name the policy:\n%s", out)
+	}
+	if got := queryText(t, url, "select max(id)::text from public.tbl"); got != "2" {
+		t.Errorf("the old table changed: %s", got)
 	}
 }
 

@@ -26,6 +26,8 @@ type Compiler struct {
 	Vars         map[string]any
 	LookupEnv    func(string) (string, bool)
 	RunStartedAt string
+	// in, when set, renders the node of that id as another relation (Audit).
+	in map[string]string
 }
 
 // Result is a rendered node.
@@ -50,7 +52,23 @@ type Options struct {
 // changes that name at render time (a ref deferred to the relation built
 // in production) changes it here; the relation a node is built as is
 // placed by the manifest, from its target.
-func (c *Compiler) relation(n *manifest.Node) string { return n.Relation.Quoted() }
+func (c *Compiler) relation(n *manifest.Node) string {
+	if rel, ok := c.in[n.ID]; ok {
+		return rel
+	}
+	return n.Relation.Quoted()
+}
+
+// Audit renders test as it audits the node of id before it is published:
+// wherever the test's SQL names that node (the relation tested, a ref in a
+// singular test, an argument such as relationships' to), it reads rel, the
+// node's new version, built under a temporary name; every other node is
+// its published relation.
+func (c *Compiler) Audit(test *manifest.Node, id string, rel pgname.Rel) (Result, error) {
+	in := *c
+	in.in = map[string]string{id: rel.Quoted()}
+	return in.Node(test, Options{})
+}
 
 func (c *Compiler) targetMap() map[string]any {
 	t := c.M.Target

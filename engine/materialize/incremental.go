@@ -247,12 +247,20 @@ func ContractProbe(cols []*project.Column) (string, error) {
 	return "select " + strings.Join(sel, ", "), nil
 }
 
+// Privilege is a privilege held on a relation by a role other than its
+// owner; Grantee "-" is PUBLIC.
+type Privilege struct {
+	Name, Grantee string
+	Grantable     bool
+}
+
 // GrantSet is the set of privileges on a relation, as "PRIVILEGE role" pairs.
 type GrantSet map[[2]string]bool
 
-// SyncGrants grants what config asks for and is missing, and revokes what is
-// held (by roles other than the owner) that config no longer grants.
-func SyncGrants(rel pgname.Rel, want map[string][]string, have [][2]string) []Step {
+// GrantMissing grants what config asks for and have lacks. It revokes
+// nothing: a privilege granted by hand stays, as on a replaced relation,
+// where the swap carries the old relation's privileges over (Carry).
+func GrantMissing(rel pgname.Rel, want map[string][]string, have []Privilege) []Step {
 	w := GrantSet{}
 	for p, roles := range want {
 		for _, r := range roles {
@@ -261,18 +269,45 @@ func SyncGrants(rel pgname.Rel, want map[string][]string, have [][2]string) []St
 	}
 	h := GrantSet{}
 	for _, g := range have {
-		h[[2]string{strings.ToUpper(g[0]), g[1]}] = true
+		h[[2]string{strings.ToUpper(g.Name), g.Grantee}] = true
+		if g.Grantee == "-" {
+			h[[2]string{strings.ToUpper(g.Name), "public"}] = true
+		}
 	}
 	var out []Step
-	for _, g := range sortedKeys(h) {
-		if !w[g] {
-			out = append(out, Step{SQL: fmt.Sprintf("revoke %s on %s from %s", strings.ToLower(g[0]), rel.Quoted(), grantee(g[1])), Body: -1})
-		}
-	}
 	for _, g := range sortedKeys(w) {
 		if !h[g] {
-			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g[0]), rel.Quoted(), grantee(g[1])), Body: -1})
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g[0]), rel.Quoted(), grantee(g[1])), Body: -1, Config: "grants"})
 		}
+	}
+	return out
+}
+
+// Carry grants on rel, the new version of a relation, the privileges the
+// old one had (besides those config grants, which the build granted
+// already) and, when keepComment (the model has no description), the old
+// one's comment: what was granted or written on it by hand survives the
+// swap.
+func Carry(rel pgname.Rel, kind string, old []Privilege, comment *string, keepComment bool, config map[string][]string) []Step {
+	granted := GrantSet{}
+	for p, roles := range config {
+		for _, r := range roles {
+			granted[[2]string{strings.ToUpper(p), r}] = true
+		}
+	}
+	var out []Step
+	for _, g := range old {
+		if granted[[2]string{strings.ToUpper(g.Name), g.Grantee}] && !g.Grantable {
+			continue
+		}
+		s := fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g.Name), rel.Quoted(), grantee(g.Grantee))
+		if g.Grantable {
+			s += " with grant option"
+		}
+		out = append(out, Step{SQL: s, Body: -1})
+	}
+	if keepComment && comment != nil {
+		out = append(out, Comment(rel, kind, *comment))
 	}
 	return out
 }

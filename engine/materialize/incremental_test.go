@@ -73,15 +73,32 @@ func TestRunnerSchemaChange(t *testing.T) {
 	}
 }
 
-func TestRunnerSyncGrants(t *testing.T) {
-	steps := SyncGrants(pgname.Rel{Schema: "s", Name: "t"}, map[string][]string{"select": {"a"}}, [][2]string{{"SELECT", "b"}, {"SELECT", "a"}, {"UPDATE", "a"}})
-	var sqls []string
-	for _, s := range steps {
-		sqls = append(sqls, s.SQL)
+// Grants follow config without revoking anything: config's missing grants
+// are granted; on a swap, what the old relation held is granted again.
+func TestGrantMissingAndCarry(t *testing.T) {
+	rel := pgname.Rel{Schema: "s", Name: "t"}
+	join := func(steps []Step) string {
+		var sqls []string
+		for _, s := range steps {
+			sqls = append(sqls, s.SQL)
+		}
+		return strings.Join(sqls, "|")
 	}
-	want := `revoke update on "s"."t" from "a"|revoke select on "s"."t" from "b"`
-	if strings.Join(sqls, "|") != want {
-		t.Errorf("got %v", sqls)
+	have := []Privilege{{Name: "SELECT", Grantee: "b"}, {Name: "SELECT", Grantee: "a"}, {Name: "UPDATE", Grantee: "a"}}
+	if got := join(GrantMissing(rel, map[string][]string{"select": {"a", "c"}, "insert": {"public"}}, have)); got != `grant select on "s"."t" to "c"|grant insert on "s"."t" to public` {
+		t.Errorf("GrantMissing: %s", got)
+	}
+	if got := join(GrantMissing(rel, map[string][]string{"select": {"public"}}, []Privilege{{Name: "SELECT", Grantee: "-"}})); got != "" {
+		t.Errorf("GrantMissing granted PUBLIC twice: %s", got)
+	}
+	note := "made by hand"
+	old := []Privilege{{Name: "SELECT", Grantee: "a"}, {Name: "SELECT", Grantee: "bob"}, {Name: "UPDATE", Grantee: "carol", Grantable: true}, {Name: "SELECT", Grantee: "-"}}
+	want := `grant select on "s"."t" to "bob"|grant update on "s"."t" to "carol" with grant option|grant select on "s"."t" to public|comment on table "s"."t" is 'made by hand'`
+	if got := join(Carry(rel, "table", old, &note, true, map[string][]string{"select": {"a"}})); got != want {
+		t.Errorf("Carry:\n%s\nwant\n%s", got, want)
+	}
+	if got := join(Carry(rel, "view", nil, &note, false, nil)); got != "" {
+		t.Errorf("Carry kept a comment the description replaces: %s", got)
 	}
 }
 

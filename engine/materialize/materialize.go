@@ -18,9 +18,13 @@ import (
 
 // Step is one statement. Body is the offset in SQL (in characters) where the
 // model's compiled SQL starts, or -1, so database errors can point into it.
+// Config names the config key the statement carries out ("grants",
+// "indexes"), so that a database error in it points at the line of YAML that
+// set it rather than at the model's SQL.
 type Step struct {
-	SQL  string
-	Body int
+	SQL    string
+	Body   int
+	Config string
 }
 
 // Body is a model's or test's compiled SQL as a statement wraps it: its
@@ -93,7 +97,22 @@ func Indexes(rel pgname.Rel, base string, idx []project.Index) []Step {
 		if ix.Type != "" {
 			using = " using " + ix.Type
 		}
-		out = append(out, Step{SQL: fmt.Sprintf("create %sindex if not exists %s on %s%s (%s)", u, pgname.Ident(IndexName(base, ix)), rel.Quoted(), using, strings.Join(cols, ", ")), Body: -1})
+		out = append(out, Step{SQL: fmt.Sprintf("create %sindex if not exists %s on %s%s (%s)", u, pgname.Ident(IndexName(base, ix)), rel.Quoted(), using, strings.Join(cols, ", ")), Body: -1, Config: "indexes"})
+	}
+	return out
+}
+
+// PartitionIndexes creates the configured indexes on each partition of a
+// partitioned table built as base, under names strata chooses, before the
+// same indexes are created on the table itself (Indexes), which then takes
+// them as its partitions' indexes. PostgreSQL would otherwise name them
+// after the partitions' temporary names, and keep those names after the
+// swap.
+func PartitionIndexes(schema, base string, parts []Partition, idx []project.Index) []Step {
+	var out []Step
+	for _, p := range parts {
+		name := pgname.Partition(base, p.Suffix)
+		out = append(out, Indexes(pgname.Rel{Schema: schema, Name: name}, name, idx)...)
 	}
 	return out
 }
@@ -103,7 +122,7 @@ func RenameIndexes(schema, fromBase, toBase string, idx []project.Index) []Step 
 	var out []Step
 	for _, ix := range idx {
 		out = append(out, Step{SQL: fmt.Sprintf("alter index %s rename to %s",
-			pgname.Rel{Schema: schema, Name: IndexName(fromBase, ix)}.Quoted(), pgname.Ident(IndexName(toBase, ix))), Body: -1})
+			pgname.Rel{Schema: schema, Name: IndexName(fromBase, ix)}.Quoted(), pgname.Ident(IndexName(toBase, ix))), Body: -1, Config: "indexes"})
 	}
 	return out
 }
@@ -118,7 +137,7 @@ func Grants(rel pgname.Rel, grants map[string][]string) []Step {
 	var out []Step
 	for _, p := range privs {
 		for _, role := range grants[p] {
-			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", p, rel.Quoted(), pgname.Ident(role)), Body: -1})
+			out = append(out, Step{SQL: fmt.Sprintf("grant %s on %s to %s", p, rel.Quoted(), pgname.Ident(role)), Body: -1, Config: "grants"})
 		}
 	}
 	return out

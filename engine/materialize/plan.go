@@ -2,6 +2,7 @@ package materialize
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"strata/engine/pgname"
@@ -9,11 +10,14 @@ import (
 )
 
 // Model is what a plan needs to know of a model: its relation, config and
-// description.
+// description, and whether its error-severity tests audit it (Audit).
 type Model struct {
 	Rel         pgname.Rel
 	Config      project.Config
 	Description string
+	// Audit: the model's new version is tested before it replaces the old
+	// one (write-audit-publish, SPEC 11), by the op Audit.
+	Audit bool
 }
 
 func (m Model) hasHooks() bool { return len(m.Config.PreHook) > 0 || len(m.Config.PostHook) > 0 }
@@ -26,10 +30,14 @@ type State struct {
 	Known  bool
 	Exists bool
 	Kind   string // as postgres.RelKind names it
-	// Privileges are held by roles other than the owner, as (PRIVILEGE, role).
-	Privileges    [][2]string
+	// Privileges are held by roles other than the owner.
+	Privileges    []Privilege
 	Comment       *string
 	HasDependents bool // a view or materialized view reads it
+	// Carry: besides its privileges and comment, the relation has what a
+	// swap must carry over to its new version and only reads in the
+	// database: another owner, row-level security, column comments.
+	Carry bool
 }
 
 // Observed is what the run knows of the database when it plans a model.
@@ -39,17 +47,26 @@ type Observed struct {
 	// building in place and rebuilding depends on it.
 	Existing string
 	// Target is the model's relation and Temp its temporary twin (a leftover
-	// of a failed build, if it exists).
+	// of a build by an earlier version of strata, if it exists).
 	Target, Temp State
-	// DefaultPrivileges: a fresh relation may get privileges that only the
-	// database knows (ALTER DEFAULT PRIVILEGES).
-	DefaultPrivileges bool
+	// Leftovers are the other relations under names strata builds the
+	// model's scratch relations with (pgname.Source) that exist: stale, as
+	// a build leaves none behind.
+	Leftovers []Leftover
 }
 
-// A Plan is how a model is built: transactions, run in order. It is made
-// from the model and what was observed before the build; what the
-// transactions read on the way (columns, partitions, privileges) goes into
-// the methods of their ops, which write the statements that follow.
+// Leftover is a stale scratch relation of a model and its kind.
+type Leftover struct {
+	Rel  pgname.Rel
+	Kind string
+}
+
+// A Plan is how a model is built: one transaction, made of parts run in
+// order, so that a failure, a cancel or a kill at any point leaves the
+// database as it was. It is made from the model and what was observed
+// before the build; what the transaction reads on the way (columns,
+// partitions, privileges) goes into the methods of the ops, which write the
+// statements that follow.
 type Plan struct {
 	// Kind is the kind of relation the model is once the plan ran.
 	Kind string
@@ -57,32 +74,33 @@ type Plan struct {
 	Response string
 	Model    Model
 	Body     string // the model's SQL
-	Txs      []Tx
+	Parts    []Part
 }
 
-// Tx is one transaction of a plan.
-type Tx struct {
-	// Batch: the ops are Exec and RenamePartitions only, and are sent in one
-	// round trip that PostgreSQL runs as one transaction.
-	Batch bool
-	Ops   []Op
+// Part is a stretch of a plan's transaction. The runner sends a part's
+// statements in as few round trips as the reads between them allow (one
+// when there are none).
+type Part struct {
+	Ops []Op
 	// Yield: when an Exec marked Yield fails with one of these SQLSTATEs,
-	// the transaction is rolled back (nothing changed) and Else runs in
-	// place of the rest of the plan.
+	// the part is undone, and Else runs in its place: for the first part,
+	// the transaction is rolled back and Else is a plan of its own; for a
+	// later one, the transaction goes back to a savepoint taken when the
+	// part began, and Else's parts replace this part and those after it.
 	Yield []string
 	Else  *Plan
-	// Temp, when set, is the relation this transaction builds under a
-	// temporary name: once it committed, the relation is renamed into place
-	// (or dropped) by the next; if it rolled back, a leftover may be there.
-	Temp *pgname.Rel
-	// Cleanup, when set, runs on its own when the transaction fails.
-	Cleanup *Step
+	// Publish: the part takes the locks that the readers of the model's
+	// relation hold it back from (it swaps or redefines the relation). It
+	// runs under a short lock_timeout; when a lock is not granted in time,
+	// it is undone (as for Yield) and tried again after a pause, while the
+	// readers go on (postgres.LockPolicy).
+	Publish bool
 }
 
 // Op is one thing a transaction does: Exec, Hooks, Contract, DropLeftover,
 // Partitions, RenamePartitions, AdaptColumns, Merge, SameDefinition,
-// Refresh, Finish, Swap, and for scd2 CheckKeys, CompareByText, Changes and
-// Count.
+// Refresh, Finish, Swap, Audit, and for scd2 CheckKeys, CompareByText,
+// Changes and Count.
 type Op interface{ isOp() }
 
 // op makes a type an Op.
@@ -165,17 +183,21 @@ func (p Partitions) Query() (string, error) {
 func (p Partitions) Steps(parts []Partition) []Step { return CreatePartitions(p.Parent, p.Base, parts) }
 
 // RenamePartitions gives the partitions Partitions created under From's
-// name the names they have under To's.
+// name, and their indexes (PartitionIndexes), the names they have under
+// To's.
 type RenamePartitions struct {
 	op
 	From, To pgname.Rel
+	Indexes  []project.Index
 }
 
-// Steps renames the partitions found.
+// Steps renames the partitions found and their indexes.
 func (r RenamePartitions) Steps(parts []Partition) []Step {
 	var out []Step
 	for _, p := range parts {
-		out = append(out, RenameTo(r.From.In(pgname.Partition(r.From.Name, p.Suffix)), "table", pgname.Partition(r.To.Name, p.Suffix)))
+		from, to := pgname.Partition(r.From.Name, p.Suffix), pgname.Partition(r.To.Name, p.Suffix)
+		out = append(out, RenameTo(r.From.In(from), "table", to))
+		out = append(out, RenameIndexes(r.To.Schema, from, to, r.Indexes)...)
 	}
 	return out
 }
@@ -228,9 +250,9 @@ func (m Merge) Steps(cols []string) []Step {
 	return Incremental(m.Strategy, m.Target, m.Stage, cols, m.Key)
 }
 
-// SameDefinition ends the transaction and gives way to Else (with nothing
-// changed) unless the materialized view Rel is defined by the model's SQL
-// as it stands: a temporary view Probe of the SQL is compared with it.
+// SameDefinition gives way to its part's Else (nothing changed) unless the
+// materialized view Rel is defined by the model's SQL as it stands: a
+// temporary view Probe of the SQL is compared with it.
 type SameDefinition struct {
 	op
 	Rel   pgname.Rel
@@ -247,6 +269,21 @@ func (s SameDefinition) Drop() string { return "drop view " + pgname.Ident(s.Pro
 
 // ProbeRel is the probe view, in the session's temporary schema.
 func (s SameDefinition) ProbeRel() pgname.Rel { return pgname.Rel{Schema: "pg_temp", Name: s.Probe} }
+
+// SameColumns gives way to its part's Else (nothing changed yet) unless
+// the table Target has the columns of the staged rows in Stage: the same
+// names and types, in the same order.
+type SameColumns struct {
+	op
+	Target pgname.Rel
+	Stage  string
+}
+
+// StageRel is the staged rows' table, in the session's temporary schema.
+func (s SameColumns) StageRel() pgname.Rel { return pgname.Rel{Schema: "pg_temp", Name: s.Stage} }
+
+// Same compares the columns the database gave.
+func (s SameColumns) Same(target, stage []Column) bool { return slices.Equal(target, stage) }
 
 // Refresh refreshes the materialized view Rel: concurrently (readers keep
 // reading) when it holds data and has a unique index.
@@ -272,35 +309,46 @@ const (
 	AnalyzeLoaded
 )
 
-// Finish completes a relation: the configured indexes, statistics, grants
-// kept in sync with the config (the database says which privileges it has)
-// and the model's description.
+// Finish completes a relation: the configured indexes (on a partitioned
+// table, on each partition first: PartitionIndexes), statistics, the
+// privileges config grants that it lacks, and the model's description.
 type Finish struct {
 	op
 	On      pgname.Rel
 	Kind    string
 	Indexes bool
 	Analyze Analyze
-	// Uncomment removes a description the relation may have.
-	Uncomment bool
+	// Have, when Known, are the privileges On has: none for a relation
+	// just built, the catalog's for one built in place; else the database
+	// is asked.
+	Have KnownPrivileges
 }
 
-// Steps are the statements that finish f.On, given what to analyze and the
-// privileges it has.
-func (f Finish) Steps(m Model, analyze []pgname.Rel, have [][2]string) []Step {
+// KnownPrivileges are the privileges of a relation, if they are known.
+type KnownPrivileges struct {
+	Known bool
+	List  []Privilege
+}
+
+// Fresh is what a relation just built holds: nothing.
+var Fresh = KnownPrivileges{Known: true}
+
+// Steps are the statements that finish f.On, given what to analyze, the
+// privileges it has, and the partitions of a partitioned table.
+func (f Finish) Steps(m Model, analyze []pgname.Rel, have []Privilege, parts []Partition) []Step {
 	var steps []Step
 	if f.Indexes {
-		steps = Indexes(f.On, f.On.Name, m.Config.Indexes)
+		if f.Kind == "partitioned_table" {
+			steps = PartitionIndexes(f.On.Schema, f.On.Name, parts, m.Config.Indexes)
+		}
+		steps = append(steps, Indexes(f.On, f.On.Name, m.Config.Indexes)...)
 	}
 	for _, r := range analyze {
 		steps = append(steps, Step{SQL: "analyze " + r.Quoted(), Body: -1})
 	}
-	steps = append(steps, SyncGrants(f.On, m.Config.Grants, have)...)
+	steps = append(steps, GrantMissing(f.On, m.Config.Grants, have)...)
 	if m.Description != "" {
 		steps = append(steps, Comment(f.On, f.Kind, m.Description))
-	}
-	if f.Uncomment {
-		steps = append(steps, Uncomment(f.On, f.Kind))
 	}
 	return steps
 }
@@ -323,13 +371,23 @@ func AnalyzeAfterLoad(target pgname.Rel, parts []Partition, rows int64, estimate
 }
 
 // Swap replaces Target by Temp, a relation of Kind, with the views that
-// depend on Target recreated (postgres.Swap); Unlogged: its statements are
-// not recorded.
+// depend on Target recreated and what is held on Target carried over to
+// Temp (postgres.Swap); KeepComment: the old comment too (the model has no
+// description). Unlogged: its statements are not recorded.
 type Swap struct {
 	op
 	Target, Temp pgname.Rel
 	Kind         string
+	KeepComment  bool
 	Unlogged     bool
+}
+
+// Audit runs the tests that audit the model (its error-severity data
+// tests) against On, the new version, inside the build's transaction; a
+// failing one ends the build before anything is published (SPEC 11).
+type Audit struct {
+	op
+	On pgname.Rel
 }
 
 // BuildsIncrementally says whether a model materialized as mat is built by
@@ -344,13 +402,45 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 	mat := m.Config.Materialized
 	switch {
 	case BuildsIncrementally(mat, o.Existing, fullRefresh):
-		return planIncremental(m, body, o.Existing)
-	case mat == "materialized_view" && o.Existing == "materialized_view" && !fullRefresh:
-		return planRefresh(m, body, planReplace(m, body, o)), nil
-	case mat == "view" && (o.Existing == "" || o.Existing == "view"):
+		return planIncremental(m, body, o)
+	case mat == "materialized_view" && o.Existing == "materialized_view" && !fullRefresh && !m.Audit:
+		return planRefresh(m, body, o, planReplace(m, body, o)), nil
+	case mat == "view" && (o.Existing == "" || o.Existing == "view") && !m.Audit:
 		return planView(m, body, o, planReplace(m, body, o)), nil
+	case mat == "view" && (o.Existing == "" || o.Existing == "view"):
+		return planAuditedView(m, body, o), nil
+	case mat == "table" && m.Config.Swap == "truncate_insert" && o.Existing == "table" && (m.Config.PartitionBy == nil || m.Config.PartitionBy.Column == ""):
+		return planInPlace(m, body, o, planReplace(m, body, o)), nil
 	}
 	return planReplace(m, body, o), nil
+}
+
+// planInPlace replaces a table's rows in place (swap: truncate_insert):
+// the new rows are staged, then, in the same transaction, the old rows are
+// deleted and the new ones inserted. Readers never wait, and a reader whose
+// snapshot predates the build (REPEATABLE READ) keeps reading the old rows,
+// where a swapped-in table would look empty to it. It is slower (every row
+// is written twice, and the deleted ones wait for vacuum), and the table
+// keeps its identity: its owner, grants, policies and the views on it stay
+// as they are. When the model's columns changed, the table is rebuilt and
+// swapped in instead.
+func planInPlace(m Model, body string, o Observed, rebuild Plan) Plan {
+	target := m.Rel
+	stage := pgname.Stage(target.Name)
+	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
+	ops = append(ops, Hooks{}, Contract{},
+		Exec{Step: Stage(stage, body)},
+		SameColumns{Target: target, Stage: stage},
+		// DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a snapshot
+		// taken before it sees the table empty) and waits for every reader.
+		Exec{Step: Step{SQL: "delete from " + target.Quoted(), Body: -1}},
+		Exec{Step: InsertAll(target, pgname.Ident(stage)), Count: Rows},
+		Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeAll, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}})
+	if m.Audit {
+		ops = append(ops, Audit{On: target})
+	}
+	ops = append(ops, Hooks{Post: true})
+	return Plan{Kind: "table", Response: "DELETE+INSERT %d", Model: m, Body: body, Parts: []Part{{Ops: ops, Else: &rebuild}}}
 }
 
 // The SQLSTATEs on which a plan gives way to another.
@@ -365,6 +455,14 @@ var (
 	catalogWrong = []string{"2BP01", "42P01", "42809", "42P07"}
 )
 
+// The locks of a build.
+//
+// The build lock (pgname.BuildLock) is the first statement of every
+// model's transaction: two builds of one relation (by two projects on one
+// database; runs of one project already wait for each other) never
+// interleave, and a build may drop the stale scratch relations of its
+// model (Observed.Leftovers), which no other build is writing.
+//
 // The swap lock (pgname.SwapLock) keeps a swap that rewrites dependent views
 // from racing with anything else that writes those views. A swap that
 // recreates dependents holds it exclusively: it reads the dependents only
@@ -375,55 +473,124 @@ var (
 // it touches only its own relation and its temporary twin, which nothing
 // else in the run writes.
 //
-// No deadlock: the lock is always the first statement of its transaction, so
-// a transaction waiting for it holds nothing anyone else waits for; an
-// exclusive holder waits only for table locks held by transactions that do
-// not wait for the swap lock (readers, builds under temporary names, swaps
-// without dependents).
+// No deadlock lasts: the locks a swap or a view build waits for are taken
+// in its Publish part, under a short lock_timeout, so a build that waits
+// for another (which holds, from the first part of its transaction, locks
+// on what its query read) gives up its attempt, goes back to its savepoint
+// (releasing what that attempt took) and tries again after a pause.
 
-// planView builds a view in place with create or replace view, which is
-// atomic and leaves the views that depend on it, its owner, grants and
-// comments alone. Usually that is one round trip: the lock, the view, the
-// grants to change and the comment, as one multi-statement transaction.
-// When the view cannot be redefined in place, nothing changed, and it is
-// built and swapped in (rebuild).
-func planView(m Model, body string, o Observed, rebuild Plan) Plan {
-	target := m.Rel
-	create := Exec{Step: CreateOrReplaceView(target, body), Yield: true}
-	lock := Exec{Step: SharedLock(pgname.SwapLock)}
-	p := Plan{Kind: "view", Response: "CREATE VIEW", Model: m, Body: body}
-	st := o.Target
-	if st.Known && (st.Exists || !o.DefaultPrivileges) && !m.hasHooks() && !m.Config.Contract {
-		ops := []Op{lock, create}
-		for _, s := range append(SyncGrants(target, m.Config.Grants, st.Privileges), syncComment(target, "view", m.Description, st.Comment)...) {
-			ops = append(ops, Exec{Step: s})
-		}
-		p.Txs = []Tx{{Batch: true, Ops: ops, Yield: notInPlace, Else: &rebuild}}
-		return p
+// buildLock starts every model's transaction; then the stale scratch
+// relations of the model are dropped.
+func buildLock(m Model, o Observed) []Op {
+	ops := []Op{Exec{Step: Lock(pgname.BuildLock(m.Rel))}}
+	for _, l := range o.Leftovers {
+		ops = append(ops, Exec{Step: DropIfExists(l.Rel, l.Kind)})
 	}
-	p.Txs = []Tx{{Ops: []Op{lock, Hooks{}, Contract{}, create,
-		Finish{On: target, Kind: "view", Uncomment: m.Description == "" && (st.Comment != nil || !st.Known)},
-		Hooks{Post: true},
-	}, Yield: notInPlace, Else: &rebuild}}
-	return p
+	return ops
 }
 
-// syncComment sets, removes or leaves the description of a relation whose
-// comment is now current.
-func syncComment(on pgname.Rel, kind, description string, current *string) []Step {
+// dropTemp drops a leftover of the model's temporary twin: by the catalog's
+// word, or after asking the database.
+func dropTemp(tmp pgname.Rel, st State) []Op {
 	switch {
-	case description != "" && (current == nil || *current != description):
-		return []Step{Comment(on, kind, description)}
-	case description == "" && current != nil:
-		return []Step{Uncomment(on, kind)}
+	case !st.Known:
+		return []Op{DropLeftover{Rel: tmp}}
+	case st.Exists:
+		return []Op{Exec{Step: DropIfExists(tmp, st.Kind)}}
 	}
 	return nil
 }
 
+// planView builds a view in place with create or replace view, which is
+// atomic and leaves the views that depend on it, its owner, grants and
+// comments alone. Usually that is one round trip: the locks, the view, the
+// grants config adds and the comment, as one transaction. When the view
+// cannot be redefined in place, nothing changed, and it is built and
+// swapped in (rebuild).
+func planView(m Model, body string, o Observed, rebuild Plan) Plan {
+	target := m.Rel
+	create := Exec{Step: CreateOrReplaceView(target, body), Yield: true}
+	p := Plan{Kind: "view", Response: "CREATE VIEW", Model: m, Body: body}
+	st := o.Target
+	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
+	ops = append(ops, Exec{Step: SharedLock(pgname.SwapLock)})
+	if st.Known && !m.hasHooks() && !m.Config.Contract {
+		ops = append(ops, create)
+		for _, s := range append(GrantMissing(target, m.Config.Grants, st.Privileges), syncComment(target, "view", m.Description, st.Comment)...) {
+			ops = append(ops, Exec{Step: s})
+		}
+	} else {
+		have := KnownPrivileges{Known: st.Known, List: st.Privileges}
+		ops = append(ops, Hooks{}, Contract{}, create, Finish{On: target, Kind: "view", Have: have}, Hooks{Post: true})
+	}
+	p.Parts = []Part{{Ops: ops, Yield: notInPlace, Else: &rebuild, Publish: true}}
+	return p
+}
+
+// syncComment sets the description of a relation whose comment is now
+// current, unless it is that already. A relation of a model without a
+// description keeps what it has (a comment written by hand).
+func syncComment(on pgname.Rel, kind, description string, current *string) []Step {
+	if description != "" && (current == nil || *current != description) {
+		return []Step{Comment(on, kind, description)}
+	}
+	return nil
+}
+
+// planAuditedView builds an audited view: under its temporary name, where
+// its tests read it; then it is redefined in place (as planView does) or,
+// when that cannot be, the new view is swapped in.
+func planAuditedView(m Model, body string, o Observed) Plan {
+	target := m.Rel
+	tmp := target.In(pgname.Temp(target.Name))
+	p := Plan{Kind: "view", Response: "CREATE VIEW", Model: m, Body: body}
+	build := append(buildLock(m, o), dropTemp(tmp, o.Temp)...)
+	build = append(build, Hooks{}, Contract{}, Exec{Step: CreateView(tmp, body)},
+		Finish{On: tmp, Kind: "view", Have: Fresh}, Audit{On: tmp})
+	st := o.Target
+	have := KnownPrivileges{Known: st.Known, List: st.Privileges}
+	swap := Plan{Kind: "view", Response: p.Response, Model: m, Body: body, Parts: []Part{careful(m, o, tmp, "view", nil)}}
+	publish := []Op{Exec{Step: SharedLock(pgname.SwapLock)}, Exec{Step: CreateOrReplaceView(target, body), Yield: true}}
+	if st.Known {
+		for _, s := range append(GrantMissing(target, m.Config.Grants, st.Privileges), syncComment(target, "view", m.Description, st.Comment)...) {
+			publish = append(publish, Exec{Step: s})
+		}
+	} else {
+		publish = append(publish, Finish{On: target, Kind: "view", Have: have})
+	}
+	publish = append(publish, Exec{Step: Drop(tmp, "view")})
+	p.Parts = []Part{{Ops: build}, {Ops: publish, Yield: notInPlace, Else: &swap, Publish: true}}
+	return withPostHooks(p)
+}
+
+// withPostHooks ends p (and what it gives way to) with the post_hook, in
+// a part of its own after the swap.
+func withPostHooks(p Plan) Plan {
+	if len(p.Model.Config.PostHook) == 0 {
+		return p
+	}
+	for i, part := range p.Parts {
+		if part.Else != nil && i > 0 {
+			e := withPostHooks(*part.Else)
+			p.Parts[i].Else = &e
+		}
+	}
+	p.Parts = append(p.Parts, Part{Ops: []Op{Hooks{Post: true}}})
+	return p
+}
+
+// careful is the part that swaps tmp into place the way that needs no
+// knowledge of the database: under the swap lock, reading the views that
+// depend on the old relation and what is held on it (postgres.Swap).
+func careful(m Model, o Observed, tmp pgname.Rel, kind string, renames []Op) Part {
+	ops := []Op{Exec{Step: Lock(pgname.SwapLock)}, Swap{Target: m.Rel, Temp: tmp, Kind: kind, KeepComment: m.Description == ""}}
+	return Part{Ops: append(ops, renames...), Publish: true}
+}
+
 // planReplace builds the model under a temporary name and swaps it in, in
-// two transactions. The first builds the new relation, complete with
+// one transaction. Its first part builds the new relation, complete with
 // indexes, grants, comment and statistics, while readers still see the old
-// one. The second, short, swaps it in.
+// one, and audits it; the second, short, swaps it in.
 func planReplace(m Model, body string, o Observed) Plan {
 	target := m.Rel
 	tmp := target.In(pgname.Temp(target.Name))
@@ -443,35 +610,25 @@ func planReplace(m Model, body string, o Observed) Plan {
 	if kind != "view" {
 		rowsOf = Rows
 	}
-	finish := Finish{On: tmp, Kind: kind, Indexes: kind != "view"}
+	finish := Finish{On: tmp, Kind: kind, Indexes: kind != "view", Have: Fresh}
 	if kind != "view" {
 		finish.Analyze = AnalyzeAll
 	}
-	build := Tx{Temp: &tmp}
-	if leftover := o.Temp; leftover.Known && !o.DefaultPrivileges && kind != "partitioned_table" &&
-		len(m.Config.PreHook) == 0 && !m.Config.Contract {
-		// One round trip: a fresh relation has no privileges to revoke.
-		build.Batch = true
-		if leftover.Exists {
-			build.Ops = append(build.Ops, Exec{Step: DropIfExists(tmp, leftover.Kind)})
-		}
-		build.Ops = append(build.Ops, Exec{Step: create(kind, tmp, body), Count: rowsOf})
-		for _, s := range finish.Steps(m, analyzed(finish), nil) {
-			build.Ops = append(build.Ops, Exec{Step: s})
-		}
+	build := append(buildLock(m, o), Hooks{}, Contract{})
+	build = append(build, dropTemp(tmp, o.Temp)...)
+	if kind == "partitioned_table" {
+		stage := pgname.Stage(target.Name)
+		build = append(build,
+			Exec{Step: Stage(stage, body)},
+			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), *pb)},
+			Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: *pb},
+			Exec{Step: InsertAll(tmp, pgname.Ident(stage)), Count: Rows})
 	} else {
-		build.Ops = []Op{Hooks{}, Contract{}, DropLeftover{Rel: tmp}}
-		if kind == "partitioned_table" {
-			stage := pgname.Stage(target.Name)
-			build.Ops = append(build.Ops,
-				Exec{Step: Stage(stage, body)},
-				Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), *pb)},
-				Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: *pb},
-				Exec{Step: InsertAll(tmp, pgname.Ident(stage)), Count: Rows})
-		} else {
-			build.Ops = append(build.Ops, Exec{Step: create(kind, tmp, body), Count: rowsOf})
-		}
-		build.Ops = append(build.Ops, finish)
+		build = append(build, Exec{Step: create(kind, tmp, body), Count: rowsOf})
+	}
+	build = append(build, finish)
+	if m.Audit {
+		build = append(build, Audit{On: tmp})
 	}
 	// The renames that follow the swap: indexes and partitions take the final names.
 	var renames []Op
@@ -481,34 +638,31 @@ func planReplace(m Model, body string, o Observed) Plan {
 		}
 	}
 	if kind == "partitioned_table" {
-		renames = append(renames, RenamePartitions{From: tmp, To: target})
+		renames = append(renames, RenamePartitions{From: tmp, To: target, Indexes: m.Config.Indexes})
 	}
-	drop := DropIfExists(tmp, kind)
-	careful := Tx{Ops: append([]Op{Exec{Step: Lock(pgname.SwapLock)}, Swap{Target: target, Temp: tmp, Kind: kind}}, append(renames, Hooks{Post: true})...), Cleanup: &drop}
-	// Without dependents (as the catalog says) the swap is one round trip
-	// and takes no lock; the drop has no cascade, so a dependent the catalog
-	// did not know about makes PostgreSQL refuse, and the swap is done again
-	// the careful way.
+	slow := careful(m, o, tmp, kind, renames)
+	// By the catalog's word, the swap is one round trip that takes no
+	// advisory lock: drop the old relation (without cascade, so a dependent
+	// the catalog did not know about makes PostgreSQL refuse, and the swap
+	// is done again the careful way), rename the new one into place, and
+	// grant on it what was held on the old one.
 	old := o.Target
-	if !old.Known || old.HasDependents || len(m.Config.PostHook) > 0 {
-		p.Txs = []Tx{build, careful}
-		return p
+	if !old.Known || old.HasDependents || old.Carry {
+		p.Parts = []Part{{Ops: build}, slow}
+		return withPostHooks(p)
 	}
 	var ops []Op
 	if old.Exists {
-		ops = append(ops, Exec{Step: Drop(target, old.Kind)})
+		ops = append(ops, Exec{Step: Drop(target, old.Kind), Yield: true})
 	}
-	ops = append(ops, Exec{Step: RenameTo(tmp, kind, target.Name)})
+	ops = append(ops, Exec{Step: RenameTo(tmp, kind, target.Name), Yield: true})
 	ops = append(ops, renames...)
-	// The first two statements are the ones the catalog's word decided.
-	for i := 0; i < len(ops) && i < 2; i++ {
-		if e, ok := ops[i].(Exec); ok {
-			e.Yield = true
-			ops[i] = e
-		}
+	for _, s := range Carry(target, kind, old.Privileges, old.Comment, m.Description == "", m.Config.Grants) {
+		ops = append(ops, Exec{Step: s})
 	}
-	p.Txs = []Tx{build, {Batch: true, Ops: ops, Yield: catalogWrong, Else: &Plan{Kind: kind, Response: p.Response, Model: m, Body: body, Txs: []Tx{careful}}, Cleanup: &drop}}
-	return p
+	instead := Plan{Kind: kind, Response: p.Response, Model: m, Body: body, Parts: []Part{slow}}
+	p.Parts = []Part{{Ops: build}, {Ops: ops, Yield: catalogWrong, Else: &instead, Publish: true}}
+	return withPostHooks(p)
 }
 
 // create builds rel, a relation of kind, from body.
@@ -522,18 +676,11 @@ func create(kind string, rel pgname.Rel, body string) Step {
 	return CreateTableAs(rel, body)
 }
 
-// analyzed is what f analyzes when that is fixed in advance.
-func analyzed(f Finish) []pgname.Rel {
-	if f.Analyze == AnalyzeAll {
-		return []pgname.Rel{f.On}
-	}
-	return nil
-}
-
 // planIncremental applies the model's new rows to its existing table, of
 // kind existing, in one transaction: stage them, adapt the table's columns,
-// create the partitions they need, then append, merge or delete+insert.
-func planIncremental(m Model, body, existing string) (Plan, error) {
+// create the partitions they need, then append, merge or delete+insert; an
+// audit reads the table as the load left it.
+func planIncremental(m Model, body string, o Observed) (Plan, error) {
 	strategy, err := Strategy(m.Config)
 	if err != nil {
 		return Plan{}, err
@@ -544,9 +691,10 @@ func planIncremental(m Model, body, existing string) (Plan, error) {
 	if strategy != "append" {
 		key = m.Config.UniqueKey
 	}
-	ops := []Op{Hooks{}, Contract{},
+	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
+	ops = append(ops, Hooks{}, Contract{},
 		Exec{Step: Stage(stage, body)},
-		AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey}}
+		AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey})
 	if pb := m.Config.PartitionBy; pb != nil && pb.Column != "" {
 		ops = append(ops, Partitions{Stage: stage, Parent: target, Base: target.Name, By: *pb, IfPartitioned: true})
 	}
@@ -555,23 +703,26 @@ func planIncremental(m Model, body, existing string) (Plan, error) {
 	}
 	ops = append(ops,
 		Merge{Strategy: strategy, Target: target, Stage: stage, Key: key},
-		Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded},
-		Hooks{Post: true})
-	return Plan{Kind: existing, Response: strings.ToUpper(strategy) + " %d", Model: m, Body: body, Txs: []Tx{{Ops: ops}}}, nil
+		Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}})
+	if m.Audit {
+		ops = append(ops, Audit{On: target})
+	}
+	ops = append(ops, Hooks{Post: true})
+	return Plan{Kind: o.Existing, Response: strings.ToUpper(strategy) + " %d", Model: m, Body: body, Parts: []Part{{Ops: ops}}}, nil
 }
 
 // planRefresh refreshes a materialized view in place when its definition is
 // unchanged, else rebuilds it.
-func planRefresh(m Model, body string, rebuild Plan) Plan {
+func planRefresh(m Model, body string, o Observed, rebuild Plan) Plan {
 	target := m.Rel
-	return Plan{Kind: "materialized_view", Response: "REFRESH MATERIALIZED VIEW", Model: m, Body: body, Txs: []Tx{{
-		Ops: []Op{
-			SameDefinition{Rel: target, Probe: pgname.Stage(target.Name)},
-			Hooks{},
-			Refresh{Rel: target},
-			Finish{On: target, Kind: "materialized_view", Indexes: true, Analyze: AnalyzeAll},
+	first := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
+	first = append(first, SameDefinition{Rel: target, Probe: pgname.Stage(target.Name)}, Hooks{})
+	return Plan{Kind: "materialized_view", Response: "REFRESH MATERIALIZED VIEW", Model: m, Body: body, Parts: []Part{
+		{Ops: first, Else: &rebuild},
+		{Ops: []Op{Refresh{Rel: target}}, Publish: true},
+		{Ops: []Op{
+			Finish{On: target, Kind: "materialized_view", Indexes: true, Analyze: AnalyzeAll, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}},
 			Hooks{Post: true},
-		},
-		Else: &rebuild,
-	}}}
+		}},
+	}}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ type sample struct {
 	oldCols     []Column
 	newCols     []Column
 	parts       []Partition
-	privileges  [][2]string
+	privileges  []Privilege
 	estimate    float64
 	rows        int64
 	changed     bool // SameDefinition: the definition changed
@@ -36,37 +37,55 @@ type sample struct {
 // render writes a plan as the statements it runs, in order, with the
 // reads and decisions between them as comments, and what it gives way to.
 func render(w *strings.Builder, p Plan, s *sample, depth int) {
-	fmt.Fprintf(w, "-- plan: builds a %s; says %q\n", p.Kind, strings.ReplaceAll(p.Response, "%d", "N"))
-	for i, tx := range p.Txs {
-		how := "in a transaction"
-		if tx.Batch {
-			how = "in one round trip (one implicit transaction)"
-		}
-		fmt.Fprintf(w, "-- transaction %d, %s\n", i+1, how)
-		if tx.Temp != nil {
-			fmt.Fprintf(w, "-- (builds %s; if this fails, a leftover may stay)\n", tx.Temp.Quoted())
+	fmt.Fprintf(w, "-- plan: builds a %s; says %q\n-- one transaction\n", p.Kind, strings.ReplaceAll(p.Response, "%d", "N"))
+	renderParts(w, p, p.Parts, s, depth, 1)
+}
+
+func renderParts(w *strings.Builder, p Plan, parts []Part, s *sample, depth, first int) {
+	for i, part := range parts {
+		n := first + i
+		switch {
+		case part.Publish && n > 1:
+			fmt.Fprintf(w, "-- part %d, publishes: savepoint; lock_timeout short, retried from the savepoint when a lock is not granted in time\n", n)
+		case part.Publish:
+			fmt.Fprintf(w, "-- part %d, publishes: lock_timeout short, retried from the start when a lock is not granted in time\n", n)
+		case n > 1 && (len(part.Yield) > 0 || part.Else != nil):
+			fmt.Fprintf(w, "-- part %d: savepoint\n", n)
+		default:
+			fmt.Fprintf(w, "-- part %d\n", n)
 		}
 		stmt := 0
-		for _, op := range tx.Ops {
-			renderOp(w, p, op, s, &stmt, tx.Yield)
+		for _, op := range part.Ops {
+			renderOp(w, p, op, s, &stmt, part.Yield)
 		}
-		if tx.Cleanup != nil {
-			fmt.Fprintf(w, "-- if it fails, on its own:\n-- %s;\n", tx.Cleanup.SQL)
+		if part.Publish {
+			w.WriteString("-- lock_timeout back to the session's\n")
 		}
-		if tx.Else != nil {
-			if depth > 2 {
-				w.WriteString("-- ...\n")
-				continue
-			}
-			if len(tx.Yield) > 0 {
-				fmt.Fprintf(w, "-- if a statement marked (yields) fails with SQLSTATE %s: roll back, then instead:\n", strings.Join(tx.Yield, " or "))
-			} else {
-				w.WriteString("-- if the definition changed: commit (nothing changed), then instead:\n")
-			}
-			render(w, *tx.Else, s, depth+1)
-			w.WriteString("-- end of instead\n")
+		if part.Else == nil {
+			continue
 		}
+		if depth > 2 {
+			w.WriteString("-- ...\n")
+			continue
+		}
+		undo := "roll back to the part's savepoint"
+		if n == 1 {
+			undo = "roll back the transaction"
+		}
+		if len(part.Yield) > 0 {
+			fmt.Fprintf(w, "-- if a statement marked (yields) fails with SQLSTATE %s: %s, then instead:\n", strings.Join(part.Yield, " or "), undo)
+		} else {
+			fmt.Fprintf(w, "-- if the definition or the columns changed: %s, then instead:\n", undo)
+		}
+		if n == 1 {
+			render(w, *part.Else, s, depth+1)
+		} else {
+			fmt.Fprintf(w, "-- plan: builds a %s; says %q\n", part.Else.Kind, strings.ReplaceAll(part.Else.Response, "%d", "N"))
+			renderParts(w, *part.Else, part.Else.Parts, s, depth+1, n)
+		}
+		w.WriteString("-- end of instead\n")
 	}
+	w.WriteString("-- commit\n")
 }
 
 func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []string) {
@@ -100,6 +119,8 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		if m.Config.Contract {
 			w.WriteString("-- contract: the query's columns and types against the declared ones\n")
 		}
+	case Audit:
+		fmt.Fprintf(w, "-- audit: the model's error-severity tests read %s; one that fails rolls the transaction back\n", op.On.Quoted())
 	case DropLeftover:
 		fmt.Fprintf(w, "-- reads the kind of %s (here: %q)\n", op.Rel.Quoted(), s.leftover)
 		steps(op.Steps(s.leftover)...)
@@ -131,6 +152,8 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		fmt.Fprintf(w, "-- (writes: %s)\n", strings.Join(cols, ", "))
 	case Merge:
 		steps(op.Steps(s.cols)...)
+	case SameColumns:
+		fmt.Fprintf(w, "-- reads the columns of %s and %s (here the same)\n", op.Target.Quoted(), op.StageRel().Quoted())
 	case SameDefinition:
 		fmt.Fprintf(w, "%s;\n-- reads both definitions\n%s;\n-- (here changed: %v)\n", op.Create(p.Body), op.Drop(), s.changed)
 	case Refresh:
@@ -145,10 +168,18 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 			fmt.Fprintf(w, "-- reads the estimated rows of %s (here %.0f, %d loaded)\n", op.On.Quoted(), s.estimate, s.rows)
 			analyze = AnalyzeAfterLoad(op.On, s.parts, s.rows, s.estimate)
 		}
-		fmt.Fprintf(w, "-- reads the privileges on %s (here %v)\n", op.On.Quoted(), s.privileges)
-		steps(op.Steps(m, analyze, s.privileges)...)
+		have := op.Have.List
+		if !op.Have.Known {
+			fmt.Fprintf(w, "-- reads the privileges on %s (here %v)\n", op.On.Quoted(), s.privileges)
+			have = s.privileges
+		}
+		steps(op.Steps(m, analyze, have, s.parts)...)
 	case Swap:
-		fmt.Fprintf(w, "-- swap %s into place as %s: the views that depend on it are read, dropped and recreated\n", op.Temp.Quoted(), op.Target.Quoted())
+		keep := ""
+		if op.KeepComment {
+			keep = " and comment"
+		}
+		fmt.Fprintf(w, "-- swap %s into place as %s: the views that depend on it are read, dropped and recreated; its privileges, owner, column comments, row-level security%s carried over\n", op.Temp.Quoted(), op.Target.Quoted(), keep)
 	case CheckKeys:
 		steps(op.Savepoint(), op.Build.KeyIndex())
 		fmt.Fprintf(w, "-- on unique_violation: %s;\n%s;\n", op.Rollback().SQL, op.Build.NullKeys())
@@ -198,12 +229,24 @@ func model(mat string, edit func(*project.Config)) Model {
 	return Model{Rel: pgname.Rel{Schema: "mart", Name: "orders"}, Config: c, Description: "One row per order."}
 }
 
+// audit makes m a model whose tests audit it.
+func audit(m Model) Model {
+	m.Audit = true
+	return m
+}
+
+// undescribed is m without a description: the relation keeps its comment.
+func undescribed(m Model) Model {
+	m.Description = ""
+	return m
+}
+
 var (
 	absent   = State{Known: true}
 	unknown  = State{}
 	comment  = "One row per order."
 	existing = func(kind string) State {
-		return State{Known: true, Exists: true, Kind: kind, Privileges: [][2]string{{"SELECT", "reader"}}, Comment: &comment}
+		return State{Known: true, Exists: true, Kind: kind, Privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}}, Comment: &comment}
 	}
 )
 
@@ -222,7 +265,7 @@ func TestModelPlans(t *testing.T) {
 	cols := sample{
 		oldCols:    []Column{{"id", "integer"}, {"at", "timestamp with time zone"}, {"v", "text"}},
 		newCols:    []Column{{"id", "integer"}, {"at", "timestamp with time zone"}, {"v", "text"}},
-		privileges: [][2]string{{"SELECT", "reader"}},
+		privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}},
 		estimate:   100000, rows: 500,
 	}
 	withParts := cols
@@ -249,12 +292,12 @@ func TestModelPlans(t *testing.T) {
 		// view cannot be redefined in place.
 		{"view_in_place", model("view", nil), Observed{Existing: "view", Target: existing("view"), Temp: absent}, false, sample{}},
 		{"view_new", model("view", nil), Observed{Target: absent, Temp: absent}, false, sample{}},
-		{"view_with_hooks", model("view", hooks), Observed{Existing: "view", Target: existing("view"), Temp: absent}, false, sample{privileges: [][2]string{{"SELECT", "reader"}, {"UPDATE", "writer"}}}},
+		{"view_with_hooks", model("view", hooks), Observed{Existing: "view", Target: existing("view"), Temp: absent}, false, sample{privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}, {Name: "UPDATE", Grantee: "writer"}}}},
 		{"view_over_table", model("view", nil), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, sample{}},
 		{"table_new", model("table", nil), Observed{Target: absent, Temp: absent}, false, sample{}},
 		{"table_replace", model("table", nil), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, sample{}},
 		{"table_with_dependents", model("table", nil), Observed{Existing: "table", Target: func() State { s := existing("table"); s.HasDependents = true; return s }(), Temp: absent}, false, sample{}},
-		{"table_unknown_catalog", model("table", hooks), Observed{Existing: "table", Target: unknown, Temp: unknown}, false, sample{leftover: "table", privileges: [][2]string{{"SELECT", "public_reader"}}}},
+		{"table_unknown_catalog", model("table", hooks), Observed{Existing: "table", Target: unknown, Temp: unknown}, false, sample{leftover: "table", privileges: []Privilege{{Name: "SELECT", Grantee: "public_reader"}}}},
 		{"table_partitioned", model("table", partitioned), Observed{Existing: "partitioned_table", Target: existing("partitioned_table"), Temp: absent}, false, withParts},
 		{"incremental_first", inc("merge", nil), Observed{Target: absent, Temp: absent}, false, sample{}},
 		{"incremental_full_refresh", inc("merge", nil), Observed{Existing: "table", Target: existing("table"), Temp: absent}, true, sample{}},
@@ -266,9 +309,33 @@ func TestModelPlans(t *testing.T) {
 		{"incremental_delete_insert_partitioned", inc("delete+insert", partitioned), Observed{Existing: "partitioned_table", Target: existing("partitioned_table"), Temp: absent}, false, withParts},
 		{"incremental_new_columns", inc("merge", func(c *project.Config) { c.OnSchemaChange = "append_new_columns" }), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false,
 			sample{oldCols: cols.oldCols, newCols: append(cols.newCols, Column{"w", "numeric"}), estimate: 100, rows: 50}},
-		{"materialized_view_refresh", model("materialized_view", nil), Observed{Existing: "materialized_view", Target: existing("materialized_view"), Temp: absent}, false, sample{populated: true, unique: true, privileges: [][2]string{{"SELECT", "reader"}}}},
+		{"materialized_view_refresh", model("materialized_view", nil), Observed{Existing: "materialized_view", Target: existing("materialized_view"), Temp: absent}, false, sample{populated: true, unique: true, privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}}}},
 		{"materialized_view_rebuild", model("materialized_view", nil), Observed{Existing: "materialized_view", Target: existing("materialized_view"), Temp: absent}, true, sample{}},
 		{"materialized_view_new", model("materialized_view", nil), Observed{Target: absent, Temp: absent}, false, sample{}},
+		// Write-audit-publish: the tests read the new version before it is
+		// published, in the same transaction.
+		{"table_audited", audit(model("table", nil)), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, sample{}},
+		{"table_partitioned_audited", audit(model("table", partitioned)), Observed{Existing: "partitioned_table", Target: existing("partitioned_table"), Temp: absent}, false, withParts},
+		{"view_audited", audit(model("view", hooks)), Observed{Existing: "view", Target: existing("view"), Temp: absent}, false, sample{}},
+		{"view_audited_unknown_catalog", audit(model("view", nil)), Observed{Existing: "view", Target: unknown, Temp: unknown}, false, sample{privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}}}},
+		{"incremental_audited", audit(inc("merge", nil)), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, cols},
+		{"materialized_view_audited", audit(model("materialized_view", nil)), Observed{Existing: "materialized_view", Target: existing("materialized_view"), Temp: absent}, false, sample{}},
+		// What was granted or set by hand on the old relation is carried
+		// over: privileges and comment by the catalog's word; anything
+		// more (owner, row-level security, column comments) the careful way.
+		{"table_carry_privileges", undescribed(model("table", nil)), Observed{Existing: "table", Target: func() State {
+			s := existing("table")
+			s.Privileges = append(s.Privileges, Privilege{Name: "SELECT", Grantee: "bob"}, Privilege{Name: "UPDATE", Grantee: "carol", Grantable: true})
+			return s
+		}(), Temp: absent}, false, sample{}},
+		{"table_carry_more", model("table", nil), Observed{Existing: "table", Target: func() State { s := existing("table"); s.Carry = true; return s }(), Temp: absent}, false, sample{}},
+		// Stale scratch relations of the model are dropped under its lock.
+		{"incremental_leftovers", inc("merge", nil), Observed{Existing: "table", Target: existing("table"), Temp: existing("table"),
+			Leftovers: []Leftover{{Rel: pgname.Rel{Schema: "mart", Name: "orders__strata_src"}, Kind: "table"}}}, false, cols},
+		// swap: truncate_insert replaces the rows in place, for snapshot
+		// readers; a change of columns rebuilds the table instead.
+		{"table_truncate_insert", audit(model("table", func(c *project.Config) { c.Swap = "truncate_insert" })), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, sample{}},
+		{"table_with_post_hook", model("table", func(c *project.Config) { c.PostHook = []string{"analyze {{ this }}"} }), Observed{Existing: "table", Target: existing("table"), Temp: absent}, false, sample{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := PlanModel(tc.m, body, tc.o, tc.fullRefresh)
@@ -280,6 +347,28 @@ func TestModelPlans(t *testing.T) {
 			golden(t, tc.name, w.String())
 		})
 	}
+}
+
+// path names the path a plan takes: V the view in place, R a rebuild
+// swapped in, I incremental, F a refresh in place.
+func path(p Plan) string {
+	for _, op := range p.Parts[0].Ops {
+		switch op := op.(type) {
+		case SameDefinition:
+			return "F"
+		case Merge:
+			return "I"
+		case Exec:
+			if strings.HasPrefix(op.SQL, "select pg_advisory_xact_lock_shared") {
+				return "V"
+			}
+		case Audit:
+			if p.Kind == "view" && slices.Contains(p.Parts[1].Yield, "42P16") {
+				return "A"
+			}
+		}
+	}
+	return "R"
 }
 
 // TestPlanPaths pins which path each materialization takes on what is
@@ -304,21 +393,35 @@ func TestPlanPaths(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				switch first := p.Txs[0].Ops[0].(type) {
-				case SameDefinition:
-					got += "F"
-				case Hooks:
-					got += "I"
-				case Exec:
-					if strings.HasPrefix(first.SQL, "select pg_advisory_xact_lock_shared") {
-						got += "V"
-					} else {
-						got += "R"
-					}
-				}
+				got += path(p)
 			}
 			if got != paths[f] {
 				t.Errorf("over %q (full refresh %v): paths %s, want %s (for %v)", existing, fullRefresh, got, paths[f], mats)
+			}
+		}
+	}
+	// Audited: a view is built under its temporary name first (A), a
+	// materialized view is always rebuilt, never refreshed in place.
+	audited := map[string][2]string{
+		"":                  {"ARRR", "ARRR"},
+		"view":              {"ARRR", "ARRR"},
+		"table":             {"RRIR", "RRRR"},
+		"materialized_view": {"RRRR", "RRRR"},
+	}
+	for existing, paths := range audited {
+		for f, fullRefresh := range []bool{false, true} {
+			got := ""
+			for _, mat := range mats {
+				m := model(mat, nil)
+				m.Audit = true
+				p, err := PlanModel(m, "select 1", Observed{Existing: existing, Target: absent, Temp: absent}, fullRefresh)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += path(p)
+			}
+			if got != paths[f] {
+				t.Errorf("audited, over %q (full refresh %v): paths %s, want %s (for %v)", existing, fullRefresh, got, paths[f], mats)
 			}
 		}
 	}
@@ -364,7 +467,7 @@ func TestSCD2Plans(t *testing.T) {
 			p := Plan{Model: m, Body: "select * from raw.customers"}
 			var w strings.Builder
 			stmt := 0
-			s := sample{byText: tc.byText, privileges: [][2]string{{"SELECT", "reader"}}}
+			s := sample{byText: tc.byText, privileges: []Privilege{{Name: "SELECT", Grantee: "reader"}}}
 			ops := func(ops []Op) {
 				for _, op := range ops {
 					renderOp(&w, p, op, &s, &stmt, nil)

@@ -61,6 +61,9 @@ type SCD2 struct {
 	RunStartedAt time.Time
 	// CheckCols is the check_cols config (strategy check).
 	CheckCols []string
+	// KeepComment: the model has no description, so a rebuild keeps the
+	// comment the dimension has.
+	KeepComment bool
 }
 
 // NewSCD2 resolves an scd2 model's config, with its defaults, for a build
@@ -79,6 +82,7 @@ func NewSCD2(m Model, name string, runTS time.Time) SCD2 {
 		SurrogateKey: DefaultSurrogateKey(name),
 		RunStartedAt: runTS,
 		CheckCols:    c.CheckCols,
+		KeepComment:  m.Description == "",
 	}
 	if c.Strategy == "check" {
 		d.UpdatedAt = ""
@@ -531,6 +535,9 @@ func (s SCD2) Path(kind string, fullRefresh bool) (SCD2Path, error) {
 func (s SCD2) Begin(body string) []Op {
 	return []Op{
 		Exec{Step: s.Lock()},
+		// A leftover of an older strata, which built it in another
+		// transaction: stale, since this build holds the lock.
+		Exec{Step: DropIfExists(s.Source, "table")},
 		Exec{Step: Step{SQL: "set local work_mem = '256MB'", Body: -1}},
 		Exec{Step: Step{SQL: "set local maintenance_work_mem = '256MB'", Body: -1}},
 		Hooks{},
@@ -552,7 +559,7 @@ func (s SCD2) Build(kind string) []Op {
 	} else {
 		tmp := s.Target.In(pgname.Temp(s.Target.Name))
 		ops = append(ops, Exec{Step: DropIfExists(tmp, "table")}, Exec{Step: s.Create(tmp)},
-			Swap{Target: s.Target, Temp: tmp, Kind: "table", Unlogged: true})
+			Swap{Target: s.Target, Temp: tmp, Kind: "table", KeepComment: s.KeepComment, Unlogged: true})
 	}
 	for _, st := range s.Indexes() {
 		ops = append(ops, Exec{Step: st})

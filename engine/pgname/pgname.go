@@ -126,6 +126,14 @@ func hash(s string) uint32 {
 // not have a name that holds it.
 const Reserved = "__strata_"
 
+// Scratch lists the names of the scratch relations strata may build for
+// the relation called name in its schema (the session's own temporary
+// tables aside): its temporary twin, with its partitions, and an scd2
+// dimension's staged source. A build holds each in its transaction, so one
+// that exists once no build runs is stale: a build drops those of its
+// model, and strata debug lists them.
+func Scratch(name string) []string { return []string{Temp(name), Source(name)} }
+
 // Temp is the name a relation is built under before it is swapped in.
 func Temp(name string) string { return cut(name, Reserved+"new") }
 
@@ -150,6 +158,11 @@ const SwapLock = "strata:swap"
 // RunLock is the key of the lock that keeps two runs of a project on one
 // target from interleaving.
 func RunLock(project string) string { return "strata:" + project }
+
+// BuildLock is the key of the lock a model's build holds for its whole
+// transaction: two builds of one relation never interleave, and the build
+// may drop its stale scratch relations.
+func BuildLock(model Rel) string { return "strata:build:" + model.String() }
 
 // SeedLock is the key of the lock that keeps two loads of one seed apart.
 func SeedLock(table Rel) string { return "strata seed " + table.String() }

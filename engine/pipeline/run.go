@@ -51,6 +51,11 @@ func HookFailed(err error) run.Result {
 type RunOptions struct {
 	Threads               int
 	FailFast, FullRefresh bool
+	// Locks is how builds wait for the locks readers hold (nil: the
+	// target's policy, TargetLocks).
+	Locks *postgres.LockPolicy
+	// OnWait reports a build waiting for readers' locks.
+	OnWait func(id string, w postgres.LockWait)
 	// OnStart and OnEnd report each node as the walker starts and ends it;
 	// Progress reports long seed loads.
 	OnStart  func(id string, index, total int)
@@ -62,12 +67,33 @@ type RunOptions struct {
 // per node, in s.Order. The SQL it ran is written under target/ before it
 // returns.
 func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, opt RunOptions) []run.Result {
+	locks := opt.Locks
+	if locks == nil {
+		p := l.LockPolicy()
+		locks = &p
+	}
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
-		FullRefresh: opt.FullRefresh, Progress: opt.Progress}
+		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait}
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()
 	return results
+}
+
+// LockPolicy is how builds on the project's target wait for the locks its
+// readers hold: the target's swap_lock_timeout and swap_max_wait, or the
+// defaults.
+func (l *Project) LockPolicy() postgres.LockPolicy {
+	p := postgres.DefaultLockPolicy
+	if l.Target != nil {
+		if l.Target.SwapLockTimeout > 0 {
+			p.Timeout = l.Target.SwapLockTimeout
+		}
+		if l.Target.SwapMaxWait != nil {
+			p.MaxWait = *l.Target.SwapMaxWait
+		}
+	}
+	return p
 }
 
 // Retry is what retry runs again: the last run's command and the nodes

@@ -30,6 +30,9 @@ type Schedule struct {
 	// and, when the run has tests among other kinds (build), the
 	// error-severity tests of those parents.
 	Parents func(id string) []string
+	// Audits are, by model or seed, the tests that audit its new version
+	// before it is published (Audit); nil when the run does not audit.
+	Audits map[string][]string
 }
 
 // Schedule orders the nodes of selected that are of one of kinds.
@@ -150,4 +153,79 @@ func (l *Project) MissingSeeds(ids []string) []*manifest.Node {
 		}
 	}
 	return out
+}
+
+// Audit makes the run of s audit (write-audit-publish, SPEC 11): each
+// model and seed of s with error-severity data tests among selected is
+// built, then tested, in one transaction, and published only if they all
+// pass; the tests' results are the build's, and they do not run again. A
+// model or seed with audit: false in its config is tested after it is
+// published, as are its warn-severity tests, and a test that also reads a
+// node this run builds that is not upstream of the tested one (which would
+// not be built yet, or could be building). A run without tests (run
+// --audit) gets the tests that audit its models in its order.
+func (l *Project) Audit(s *Schedule, selected map[string]bool) {
+	inRun := map[string]bool{}
+	for _, id := range s.Order {
+		inRun[id] = true
+	}
+	ancestors := map[string]map[string]bool{}
+	upstream := func(of, id string) bool {
+		a, ok := ancestors[of]
+		if !ok {
+			a = map[string]bool{}
+			for _, x := range l.Graph.Ancestors(of, -1) {
+				a[x] = true
+			}
+			ancestors[of] = a
+		}
+		return a[id]
+	}
+	s.Audits = map[string][]string{}
+	var added []string
+	for _, id := range l.Manifest.Sorted() {
+		t := l.Manifest.Nodes[id]
+		if !selected[id] || t.Kind != manifest.Test || t.TestInfo == nil || t.Config.Severity == "warn" {
+			continue
+		}
+		on := t.TestInfo.Attached
+		n := l.Manifest.Nodes[on]
+		if n == nil || !inRun[on] || !Audited(n) {
+			continue
+		}
+		ok := true
+		for _, d := range t.DependsOn {
+			if d != on && inRun[d] && !upstream(on, d) {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		s.Audits[on] = append(s.Audits[on], id)
+		if !inRun[id] {
+			added = append(added, id)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	subset := map[string]bool{}
+	for _, id := range append(s.Order, added...) {
+		subset[id] = true
+	}
+	s.Order = l.Graph.Order(subset)
+}
+
+// Audited says whether a node is built under write-audit-publish when its
+// run audits: a model (not ephemeral) or seed whose config does not say
+// audit: false.
+func Audited(n *manifest.Node) bool {
+	switch {
+	case n.Kind == manifest.Model && n.Config.Materialized != "ephemeral":
+	case n.Kind == manifest.Seed:
+	default:
+		return false
+	}
+	return n.Config.Audit == nil || *n.Config.Audit
 }

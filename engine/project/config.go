@@ -30,10 +30,11 @@ var ModelConfigKeys = []string{
 	"materialized", "schema", "alias", "tags", "enabled", "indexes", "partition_by", "grants",
 	"pre_hook", "post_hook", "unique_key", "incremental_strategy", "on_schema_change", "contract",
 	"retries", "strategy", "check_cols", "updated_at", "hard_deletes", "scd2_columns", "description",
+	"audit", "swap",
 }
 
 // SeedConfigKeys are the config keys a seed accepts.
-var SeedConfigKeys = []string{"schema", "alias", "tags", "enabled", "column_types", "delimiter", "grants", "pre_hook", "post_hook", "indexes"}
+var SeedConfigKeys = []string{"schema", "alias", "tags", "enabled", "column_types", "delimiter", "grants", "pre_hook", "post_hook", "indexes", "audit"}
 
 // TestConfigKeys are the config keys every data test accepts.
 var TestConfigKeys = []string{"severity", "warn_if", "error_if", "where", "limit", "store_failures", "name", "tags", "enabled"}
@@ -83,6 +84,13 @@ type Config struct {
 	SCD2Columns         *SCD2Columns        `json:"scd2_columns,omitempty"`
 	ColumnTypes         map[string]string   `json:"column_types,omitempty"`
 	Delimiter           string              `json:"delimiter,omitempty"`
+	// Audit false: the node is published, then tested, even when its run
+	// audits (write-audit-publish); nil is true.
+	Audit *bool `json:"audit,omitempty"`
+	// Swap is how a table model's new version replaces the old one:
+	// rename (the default) or truncate_insert (in place, for snapshot
+	// readers).
+	Swap string `json:"swap,omitempty"`
 	// Test settings.
 	Severity      string `json:"severity,omitempty"`
 	WarnIf        string `json:"warn_if,omitempty"`
@@ -159,6 +167,13 @@ func (c *Config) Apply(key string, v any) error {
 		}
 	case "store_failures":
 		c.StoreFailures, err = asBool(v)
+	case "audit":
+		var b bool
+		if b, err = asBool(v); err == nil {
+			c.Audit = &b
+		}
+	case "swap":
+		c.Swap, err = oneOf(v, []string{"rename", "truncate_insert"})
 	case "retries":
 		c.Retries, err = asInt(v)
 	case "limit":

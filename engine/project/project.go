@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -82,7 +83,13 @@ type Target struct {
 	// Citus, on a local target, makes the local cluster a Citus cluster:
 	// a coordinator and Citus.Workers workers. Nil: a single server.
 	Citus *TargetCitus
-	Pos   diag.Pos
+	// SwapLockTimeout and SwapMaxWait are how a build waits for the
+	// locks readers of a relation hold: each attempt to take the lock of a
+	// swap waits at most SwapLockTimeout (0: the default), and the build
+	// gives up after SwapMaxWait in all (nil: the default; 0: never).
+	SwapLockTimeout time.Duration
+	SwapMaxWait     *time.Duration
+	Pos             diag.Pos
 	// Origins holds where each string setting (url, host, ...) is in
 	// project.yaml, to place template errors inside it.
 	Origins map[string]diag.Origin
@@ -518,7 +525,7 @@ func unwrapPathErr(err error) error {
 }
 
 var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end", "check"}
-var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus"}
+var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus", "swap_lock_timeout", "swap_max_wait"}
 
 // checkConfigKeys are the keys of project.yaml's check: mapping.
 var checkConfigKeys = []string{"undeclared_columns"}
@@ -580,6 +587,19 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			}
 			if x, ok := tf["citus"]; ok {
 				t.Citus = d.targetCitus(x.value, t)
+			}
+			if x, ok := tf["swap_lock_timeout"]; ok {
+				if v, ok := d.duration(x.value, "swap_lock_timeout"); ok {
+					if v < time.Millisecond {
+						d.errorf(x.value, "swap_lock_timeout must be at least 1ms (a lock_timeout of 0 would wait without a limit)")
+					}
+					t.SwapLockTimeout = v
+				}
+			}
+			if x, ok := tf["swap_max_wait"]; ok {
+				if v, ok := d.duration(x.value, "swap_max_wait"); ok {
+					t.SwapMaxWait = &v
+				}
 			}
 			for k, dst := range map[string]*string{"url": &t.URL, "host": &t.Host, "port": &t.Port, "user": &t.User, "password": &t.Password, "dbname": &t.DBName, "schema": &t.Schema, "schema_prefix": &t.SchemaPrefix} {
 				if x, ok := tf[k]; ok {

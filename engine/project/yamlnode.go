@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -226,6 +227,22 @@ func (d *decoder) integer(n *yaml.Node, what string) int {
 	}
 	d.errorf(n, "%s must be a whole number, got %s", what, kindName(n))
 	return 0
+}
+
+// duration reads a duration written as Go writes one (200ms, 5s, 30m,
+// 1h30m), or 0; ok is false when it is not one.
+func (d *decoder) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	n = resolve(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		if n.Value == "0" {
+			return 0, true
+		}
+		if v, err := time.ParseDuration(n.Value); err == nil && v >= 0 {
+			return v, true
+		}
+	}
+	d.errorf(n, "%s must be a duration such as 200ms, 5s or 30m, got %s", what, kindName(n))
+	return 0, false
 }
 
 // value converts a node to plain Go values (string, bool, int, float64, []any, map[string]any).

@@ -37,17 +37,21 @@ func (e *Executor) catalog(ctx context.Context) (*postgres.Catalog, error) {
 	return c, nil
 }
 
-// observe is what the run knows of a model's relation and its temporary
-// twin before the build. Whether to build incrementally or refresh is
+// observe is what the run knows of a model's relation and its scratch
+// relations before the build. Whether to build incrementally or refresh is
 // decided on what is there now, not on what was there when the run started,
 // so the kind of relation there is then asked of the database.
 func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manifest.Node) (materialize.Observed, error) {
 	target := cat.Get(n.Relation)
 	o := materialize.Observed{
-		Existing:          target.Kind,
-		Target:            state(target),
-		Temp:              state(cat.Get(n.Relation.In(pgname.Temp(n.Relation.Name)))),
-		DefaultPrivileges: cat.DefaultPrivileges,
+		Existing: target.Kind,
+		Target:   state(target),
+		Temp:     state(cat.Get(n.Relation.In(pgname.Temp(n.Relation.Name)))),
+	}
+	for _, name := range pgname.Scratch(n.Relation.Name)[1:] {
+		if s := cat.Get(n.Relation.In(name)); s.Known && s.Exists {
+			o.Leftovers = append(o.Leftovers, materialize.Leftover{Rel: n.Relation.In(name), Kind: s.Kind})
+		}
 	}
 	if mat := n.Config.Materialized; mat == "incremental" || mat == "materialized_view" || !target.Known {
 		var err error
@@ -60,10 +64,5 @@ func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manife
 
 // state is what the catalog knows of a relation, as plans read it.
 func state(s postgres.RelState) materialize.State {
-	return materialize.State{Known: s.Known, Exists: s.Exists, Kind: s.Kind, Privileges: s.Privileges, Comment: s.Comment, HasDependents: s.HasDependents}
-}
-
-// modelOf is what a plan needs of a model node.
-func modelOf(n *manifest.Node) materialize.Model {
-	return materialize.Model{Rel: n.Relation, Config: n.Config, Description: n.Description}
+	return materialize.State{Known: s.Known, Exists: s.Exists, Kind: s.Kind, Privileges: privileges(s.Privileges), Comment: s.Comment, HasDependents: s.HasDependents, Carry: s.Carry}
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,13 @@ type Executor struct {
 	// Compiled is each node as rendered when the project was loaded
 	// (is_incremental false); it is reused rather than rendered again.
 	Compiled map[string]compile.Result
+	// Audits are, by model or seed, the tests that audit its new version
+	// before it is published (write-audit-publish); nil: no auditing.
+	Audits map[string][]string
+	// Locks is how a build waits for the locks readers hold (nil: the
+	// default policy); Waiting reports each wait.
+	Locks   *postgres.LockPolicy
+	Waiting func(id string, w postgres.LockWait)
 
 	schemas sync.Map
 	catMu   sync.Mutex
@@ -111,6 +119,24 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		return err
 	}
 	opts.BeforeSwap = swap
+	opts.Locks = e.locks()
+	opts.KeepComment = n.Description == ""
+	opts.Waiting = func(w postgres.LockWait) {
+		if e.Waiting != nil {
+			e.Waiting(n.ID, w)
+		}
+	}
+	b := e.builder(n)
+	if e.audited(n) {
+		opts.Audit = func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
+			t := postgres.Within(tx)
+			if err := e.audit(ctx, t, b, rel); err != nil {
+				return err
+			}
+			_, err := b.flush(ctx, t, false) // the audit tables of store_failures tests
+			return err
+		}
+	}
 	if len(n.Config.PreHook) > 0 {
 		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error {
 			if err := swap(ctx, tx); err != nil {
@@ -120,8 +146,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		}
 	}
 	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
+	r.Audits = b.auditResults()
 	if err != nil {
-		return fail(r, err)
+		return e.failed(ctx, r, b, err)
 	}
 	r.Rows = res.Rows
 	if res.Skipped {
@@ -158,8 +185,28 @@ func (e *Executor) seedPreHooks(ctx context.Context, q postgres.Querier, n *mani
 func fail(r Result, err error) Result {
 	r.Status = Error
 	r.Message = err.Error()
+	var pe *placedError
+	r.Placed = errors.As(err, &pe)
 	r.transient = postgres.Transient(err)
 	return r
+}
+
+// locks is the run's lock policy.
+func (e *Executor) locks() postgres.LockPolicy {
+	if e.Locks != nil {
+		return *e.Locks
+	}
+	return postgres.DefaultLockPolicy
+}
+
+// modelOf is what a plan needs of a model node: whether it is audited too.
+func (e *Executor) modelOf(n *manifest.Node) materialize.Model {
+	return materialize.Model{Rel: n.Relation, Config: n.Config, Description: n.Description, Audit: e.audited(n)}
+}
+
+// audited says whether n's new version is audited before it is published.
+func (e *Executor) audited(n *manifest.Node) bool {
+	return len(e.Audits[n.ID]) > 0
 }
 
 // render returns a node rendered: as compiled at load time unless the
@@ -230,16 +277,13 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	compiled := res.SQL
 	// The wrappers put the compiled SQL on their first line, so an error's
 	// line is the compiled file's line.
-	body := materialize.Step{SQL: materialize.Body(compiled)}
-	if n.Config.Limit > 0 {
-		body = testStatement("select * from (", body, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit))
-	}
+	body := limited(n, materialize.Step{SQL: materialize.Body(compiled)})
 	sql := body.SQL
 	var executed []string
 	count := testStatement("select count(*) from (", body, "\n) as strata_failures")
 	var failures int64
 	if n.Config.StoreFailures {
-		audit := pgname.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
+		audit := e.auditTable(n)
 		if err := e.ensureSchema(ctx, audit.Schema); err != nil {
 			return fail(r, err)
 		}
@@ -270,8 +314,14 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	r.Failures = failures
 	r.Duration = time.Since(start)
+	return e.judge(ctx, plain{e.DB.Pool}, n, sql, failures, r)
+}
+
+// judge gives a test that found failures rows its status by the
+// thresholds, and its message with a sample of what failed; q reads.
+func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql string, failures int64, r Result) Result {
+	r.Failures = failures
 	r.Status = Pass
 	errorIf, warnIf := n.Config.ErrorIf, n.Config.WarnIf
 	if errorIf == "" {
@@ -282,10 +332,13 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 	}
 	level := ""
 	if k := testKind(n); k != nil && k.Level != "" && failures > 0 {
-		var lv string
-		if err := e.DB.Pool.QueryRow(ctx, "select "+pgname.Ident(k.Level)+" from ("+sql+") as f limit 1").Scan(&lv); err == nil {
-			level = lv
-		}
+		_ = q.query(ctx, "select "+pgname.Ident(k.Level)+"::text from ("+sql+") as f limit 1", func(rows pgx.Rows) error {
+			vals, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+			if err == nil && len(vals) > 0 && vals[0] != nil {
+				level = *vals[0]
+			}
+			return err
+		})
 	}
 	switch {
 	case level == "warn":
@@ -301,7 +354,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 			where = r.Relation
 		}
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
-		if sample := e.sample(ctx, n, sql); sample != "" {
+		if sample := e.sample(ctx, q, n, sql); sample != "" {
 			r.Message += "; e.g. " + sample
 		}
 	}
@@ -325,26 +378,25 @@ func plural(n int64) string {
 }
 
 // sample shows a few offending values for the tests where they help most.
-func (e *Executor) sample(ctx context.Context, n *manifest.Node, sql string) string {
+func (e *Executor) sample(ctx context.Context, q reader, n *manifest.Node, sql string) string {
 	k := testKind(n)
 	if k == nil || k.Sample == "" {
 		return ""
 	}
-	rows, err := e.DB.Pool.Query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgname.Ident(k.Sample), sql))
-	if err != nil {
-		return ""
-	}
-	vals, err := pgx.CollectRows(rows, pgx.RowTo[*string])
-	if err != nil {
-		return ""
-	}
 	var out []string
-	for _, v := range vals {
-		if v == nil {
-			out = append(out, "NULL")
-		} else {
-			out = append(out, strconv.Quote(*v))
+	err := q.query(ctx, fmt.Sprintf("select %s::text from (%s) as s order by 1 limit 5", pgname.Ident(k.Sample), sql), func(rows pgx.Rows) error {
+		vals, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+		for _, v := range vals {
+			if v == nil {
+				out = append(out, "NULL")
+			} else {
+				out = append(out, strconv.Quote(*v))
+			}
 		}
+		return err
+	})
+	if err != nil {
+		return ""
 	}
 	return strings.Join(out, ", ")
 }

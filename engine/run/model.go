@@ -13,14 +13,16 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
+	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 	"strata/engine/pgname"
 )
 
-// builder builds one model: it executes the plan materialize made, reading
-// from the database what the plan's ops need, and records every statement it
-// sends, for target/run/.
+// builder builds one model: it executes the plan materialize made, in one
+// transaction, reading from the database what the plan's ops need, and
+// records every statement it sends, for target/run/. The statements of a
+// part go out together, in one round trip unless a read comes between them.
 type builder struct {
 	e *Executor
 	n *manifest.Node
@@ -33,26 +35,89 @@ type builder struct {
 	cols         []string                // from AdaptColumns
 	byText       []string                // from CompareByText
 	concurrently bool                    // from Refresh
+	// pending are the statements queued on the transaction, not sent yet.
+	pending []pending
+	// audit is what the audit found (Audit), tests' results included.
+	audit *auditResult
+	// waited is how long the build waited for readers' locks.
+	waited time.Duration
+	// yieldedOn is the error a queued statement yielded on.
+	yieldedOn error
+}
+
+// pending is a statement queued on the transaction: the count it keeps,
+// whether its failure may yield, and for a hook which hook it is, so that
+// an error is placed where it is configured.
+type pending struct {
+	step  materialize.Step
+	count materialize.Counter
+	yield bool
+	hook  string // pre_hook or post_hook
+	index int
+	res   compile.Result
 }
 
 func (e *Executor) builder(n *manifest.Node) *builder {
 	return &builder{e: e, n: n, counts: map[materialize.Counter]int64{}}
 }
 
-func (b *builder) exec(ctx context.Context, q postgres.Querier, s materialize.Step) (int64, error) {
-	b.executed = append(b.executed, s.SQL)
-	ct, err := q.Exec(ctx, s.SQL)
-	if err != nil {
-		return 0, b.stepError(s, err)
+// queue adds a statement to send with the next flush.
+func (b *builder) queue(t *postgres.Txn, p pending) {
+	b.executed = append(b.executed, p.step.SQL)
+	b.pending = append(b.pending, p)
+	t.Queue(p.step.SQL)
+}
+
+// flush sends the queued statements (with the commit when commit is set)
+// and keeps their counts. A failure names the statement; failed is it.
+func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (failed *pending, err error) {
+	sent := b.pending
+	b.pending = nil
+	var tags []pgconn.CommandTag
+	if commit {
+		if t.Queued() > 0 {
+			b.executed = append(b.executed, "commit")
+		}
+		err = t.Commit(ctx)
+	} else {
+		tags, err = t.Flush(ctx)
 	}
-	return ct.RowsAffected(), nil
+	for i, p := range sent {
+		if p.count != materialize.NoCount && i < len(tags) {
+			b.counts[p.count] = tags[i].RowsAffected()
+		}
+	}
+	if err == nil {
+		return nil, nil
+	}
+	var be *postgres.BatchError
+	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(sent) {
+		p := sent[be.Index]
+		if p.hook != "" {
+			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, be.Err)
+		}
+		return &p, b.stepError(p.step, be.Err)
+	}
+	return nil, err
 }
 
 // stepError names what failed: the model's SQL placed in its own file,
+// the config that set a statement (grants, indexes) placed where it is set,
 // or the first line of a statement strata wrote.
 func (b *builder) stepError(s materialize.Step, err error) error {
 	if s.Body >= 0 {
 		return b.e.sqlError(b.n, b.res, err, s)
+	}
+	return b.e.configError(b.n, s, err)
+}
+
+// configError names a statement strata wrote that failed: placed at the
+// config that set it (grants, indexes), or by its first line.
+func (e *Executor) configError(n *manifest.Node, s materialize.Step, err error) error {
+	if s.Config != "" {
+		if pos, ok := n.ConfigPos[s.Config]; ok && pos.File != "" {
+			return &placedError{Pos: pos, Err: fmt.Errorf("%s: %s: %w", s.Config, firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))}
+		}
 	}
 	return execError(s, err)
 }
@@ -62,48 +127,31 @@ func execError(s materialize.Step, err error) error {
 	return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
 }
 
-// batch sends steps in one round trip, as one transaction (see
-// postgres.ExecBatch). failed is the index of the step that failed, or -1.
-func (b *builder) batch(ctx context.Context, steps []materialize.Step) (tags []pgconn.CommandTag, failed int, err error) {
-	stmts := make([]string, len(steps))
-	for i, s := range steps {
-		stmts[i] = s.SQL
-	}
-	b.executed = append(b.executed, stmts...)
-	conn, err := b.e.DB.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, -1, err
-	}
-	defer conn.Release()
-	tags, err = postgres.ExecBatch(ctx, conn.Conn().PgConn(), stmts)
-	var be *postgres.BatchError
-	if errors.As(err, &be) {
-		return tags, be.Index, b.stepError(steps[be.Index], be.Err)
-	}
-	return tags, -1, err
+// placedError is an error whose place is not the node's own file: the
+// config that caused it, in YAML or project.yaml.
+type placedError struct {
+	Pos diag.Pos
+	Err error
 }
 
+func (e *placedError) Error() string { return e.Pos.String() + ": " + e.Err.Error() }
+func (e *placedError) Unwrap() error { return e.Err }
+
 // rollback replaces, in the record of executed statements, the statements
-// from mark on (a transaction that was rolled back) with a note, so target/run/
-// still replays to what strata built.
+// from mark on (a transaction, or a part of it, that was rolled back) with a
+// note, so target/run/ still replays to what strata built.
 func (b *builder) rollback(mark int, why string) {
 	b.executed = append(b.executed[:mark], "-- rolled back: "+strings.ReplaceAll(why, "\n", " ")+"\n-- then:")
 }
 
 func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...materialize.Step) error {
 	for _, s := range steps {
-		if _, err := b.exec(ctx, q, s); err != nil {
-			return err
+		b.executed = append(b.executed, s.SQL)
+		if _, err := q.Exec(ctx, s.SQL); err != nil {
+			return b.stepError(s, err)
 		}
 	}
 	return nil
-}
-
-func (b *builder) hooks(ctx context.Context, q postgres.Querier, which string, hooks []string) error {
-	return b.e.runHooks(ctx, q, b.n, which, hooks, func(ctx context.Context, q postgres.Querier, s materialize.Step) error {
-		_, err := b.exec(ctx, q, s)
-		return err
-	})
 }
 
 func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
@@ -145,16 +193,21 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	sql := res.SQL
 	b := e.builder(n)
 	b.res = res
-	plan, err := materialize.PlanModel(modelOf(n), materialize.Body(sql), o, e.FullRefresh)
+	plan, err := materialize.PlanModel(e.modelOf(n), materialize.Body(sql), o, e.FullRefresh)
 	var done materialize.Plan
 	if err == nil {
-		done, err = b.execute(ctx, cat, plan)
+		done, err = b.execute(ctx, plan)
 	}
 	r.Compiled, r.Executed = e.writeSQL(n, sql, b.executed)
+	r.Audits = b.auditResults()
 	if err != nil {
-		return fail(r, err)
+		return e.failed(ctx, r, b, err)
 	}
 	cat.Built(n.Relation, done.Kind)
+	cat.Gone(n.Relation.In(pgname.Temp(n.Relation.Name)))
+	for _, l := range o.Leftovers {
+		cat.Gone(l.Rel)
+	}
 	if done.Kind == "view" || done.Kind == "materialized_view" {
 		for _, id := range n.DependsOn {
 			if p := e.M.Nodes[id]; p != nil && p.Relation.Name != "" {
@@ -171,52 +224,39 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if b.concurrently {
 		r.Response += " CONCURRENTLY"
 	}
+	r.Response += waitedFor(b.waited)
 	r.Duration = time.Since(start)
 	return r
 }
 
-// execute runs plan's transactions in order, or what one of them gives way
-// to, and returns the plan that ran to its end.
-func (b *builder) execute(ctx context.Context, cat *postgres.Catalog, p materialize.Plan) (materialize.Plan, error) {
-	for _, tx := range p.Txs {
-		yielded, err := b.tx(ctx, p, tx)
-		if yielded {
-			return b.execute(ctx, cat, *tx.Else)
-		}
-		if tx.Temp != nil {
-			if err != nil {
-				cat.Forget(*tx.Temp) // rolled back: a leftover, if any, is still there
-			} else {
-				cat.Gone(*tx.Temp) // renamed into place, or dropped if the swap fails
-			}
-		}
-		if err != nil {
-			if tx.Cleanup != nil {
-				_, _ = b.e.DB.Pool.Exec(context.WithoutCancel(ctx), tx.Cleanup.SQL)
-			}
-			return p, err
-		}
+// waitedFor notes, in a response, that a build waited for readers.
+func waitedFor(d time.Duration) string {
+	if d == 0 {
+		return ""
 	}
-	return p, nil
+	return fmt.Sprintf(" (waited %s for readers)", d.Round(10*time.Millisecond))
 }
 
-// tx runs one transaction of p. yielded: it gave way to its Else, and
-// nothing changed.
-func (b *builder) tx(ctx context.Context, p materialize.Plan, t materialize.Tx) (yielded bool, err error) {
-	mark := len(b.executed)
-	if t.Batch {
-		return b.batchTx(ctx, t, mark)
+// execute runs plan in one transaction, or what its first part gives way
+// to in another, and returns the plan that ran to its end.
+func (b *builder) execute(ctx context.Context, p materialize.Plan) (materialize.Plan, error) {
+	conn, err := b.e.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return p, err
 	}
-	var out outcome
-	err = pgx.BeginFunc(ctx, b.e.DB.Pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = b.ops(ctx, tx, p, t.Ops, t.Yield, mark)
-		return err
-	})
-	if out == yieldedByRollback || out == yieldedByCommit && err == nil {
-		return true, nil
+	defer conn.Release()
+	for {
+		t := postgres.NewTxn(conn.Conn())
+		done, instead, err := b.transaction(ctx, t, p)
+		if err != nil {
+			_ = t.Rollback(ctx)
+			b.pending = nil
+		}
+		if instead == nil {
+			return done, err
+		}
+		p = *instead
 	}
-	return false, err
 }
 
 // outcome is how ops ended.
@@ -224,78 +264,182 @@ type outcome int
 
 const (
 	ran outcome = iota
-	// yieldedByRollback: an Exec marked Yield failed with one of the codes
-	// to yield on; the transaction is to be rolled back.
-	yieldedByRollback
-	// yieldedByCommit: SameDefinition found the definition changed; nothing
-	// was changed, the transaction is to be committed.
-	yieldedByCommit
+	// yielded: an Exec marked Yield failed with one of the codes to yield
+	// on, or SameDefinition found the definition changed: the part is to
+	// be undone and its Else run instead.
+	yielded
 )
 
-// ops runs ops in tx, in order, and stops at the first error or when one
-// yields. yield are the SQLSTATEs to yield on and mark where the
-// transaction's statements start in the record.
-func (b *builder) ops(ctx context.Context, tx pgx.Tx, p materialize.Plan, ops []materialize.Op, yield []string, mark int) (outcome, error) {
+// transaction runs p's parts in t. instead, when not nil, is the plan its
+// first part gave way to: t was rolled back, and instead is to run in a
+// transaction of its own.
+func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materialize.Plan) (done materialize.Plan, instead *materialize.Plan, err error) {
+	parts := p.Parts
+	for i := 0; i < len(parts); i++ {
+		part := parts[i]
+		savepoint := ""
+		if i > 0 && (part.Publish || len(part.Yield) > 0 || part.Else != nil) {
+			savepoint = fmt.Sprintf("strata_part_%d", i+1)
+		}
+		last := i == len(parts)-1
+		var out outcome
+		var mark int
+		why := "gave way to another plan" // what made the part yield
+		attempt := func() error {
+			mark = len(b.executed)
+			if savepoint != "" {
+				b.queue(t, pending{step: materialize.Step{SQL: "savepoint " + savepoint, Body: -1}})
+			}
+			if part.Publish {
+				b.queue(t, pending{step: materialize.Step{SQL: b.e.locks().Set(), Body: -1}})
+			}
+			var err error
+			out, err = b.ops(ctx, t, p, part.Ops, part.Yield)
+			if out == yielded && b.yieldedOn != nil {
+				why, b.yieldedOn = b.yieldedOn.Error(), nil
+			}
+			if err != nil || out == yielded {
+				return err
+			}
+			if part.Publish {
+				b.queue(t, pending{step: materialize.Step{SQL: b.e.locks().Reset(), Body: -1}})
+			}
+			failed, err := b.flush(ctx, t, last)
+			if failed != nil && failed.yield && sqlstateIn(err, part.Yield) {
+				out, why = yielded, err.Error()
+				return nil
+			}
+			return err
+		}
+		undo := func(why string) error {
+			b.rollback(mark, why)
+			b.pending = nil
+			if savepoint == "" {
+				return t.Rollback(ctx)
+			}
+			return t.RollbackTo(ctx, savepoint)
+		}
+		if part.Publish {
+			err = b.e.locks().Retry(ctx, attempt, func() error { return undo("a lock was not granted in time; tried again") }, func(w postgres.LockWait) {
+				b.waited = w.Waited + w.Pause
+				if b.e.Waiting != nil {
+					b.e.Waiting(b.n.ID, w)
+				}
+			})
+		} else {
+			err = attempt()
+		}
+		if err != nil {
+			return p, nil, err
+		}
+		if out != yielded {
+			continue
+		}
+		if part.Else == nil {
+			return p, nil, fmt.Errorf("internal error: part %d of the plan gave way to nothing", i+1)
+		}
+		if err := undo(why); err != nil {
+			return p, nil, err
+		}
+		if savepoint == "" {
+			return p, part.Else, nil
+		}
+		// The rest of the plan is Else's: this part and those after it.
+		parts = append(append([]materialize.Part{}, parts[:i]...), part.Else.Parts...)
+		p = materialize.Plan{Kind: part.Else.Kind, Response: part.Else.Response, Model: p.Model, Body: p.Body, Parts: parts}
+		i--
+	}
+	if len(parts) == 0 {
+		return p, nil, nil
+	}
+	return p, nil, nil
+}
+
+// ops runs ops in t, in order, and stops at the first error or when one
+// yields. Statements are queued; a read sends them first. yield are the
+// SQLSTATEs to yield on.
+func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, ops []materialize.Op, yield []string) (outcome, error) {
 	for _, op := range ops {
 		switch op := op.(type) {
 		case materialize.Exec:
-			rows, err := b.exec(ctx, tx, op.Step)
-			if op.Count != materialize.NoCount {
-				b.counts[op.Count] = rows
+			b.queue(t, pending{step: op.Step, count: op.Count, yield: op.Yield})
+			continue
+		case materialize.Hooks:
+			which, hooks := "pre_hook", b.n.Config.PreHook
+			if op.Post {
+				which, hooks = "post_hook", b.n.Config.PostHook
 			}
-			if err != nil && op.Yield && sqlstateIn(err, yield) {
-				b.rollback(mark, err.Error())
-				return yieldedByRollback, err
+			for i := range hooks {
+				res, err := b.e.C.ModelHook(b.n, which, i)
+				if err != nil {
+					return ran, err
+				}
+				b.queue(t, pending{step: materialize.Step{SQL: res.SQL, Body: -1}, hook: which, index: i, res: res})
 			}
+			continue
+		case materialize.Contract:
+			if !b.n.Config.Contract {
+				continue
+			}
+		case materialize.Merge:
+			steps := op.Steps(b.cols)
+			for i, s := range steps {
+				c := materialize.NoCount
+				if i == len(steps)-1 {
+					c = materialize.Rows
+				}
+				b.queue(t, pending{step: s, count: c})
+			}
+			continue
+		case materialize.RenamePartitions:
+			for _, s := range op.Steps(b.parts) {
+				b.queue(t, pending{step: s})
+			}
+			continue
+		}
+		// A read: what is queued goes first.
+		failed, err := b.flush(ctx, t, false)
+		if failed != nil && failed.yield && sqlstateIn(err, yield) {
+			b.yieldedOn = err
+			return yielded, nil
+		}
+		if err != nil {
+			return ran, err
+		}
+		if s, ok := op.(materialize.SameDefinition); ok {
+			if differs, err := b.differs(ctx, t, p, s); err != nil || differs {
+				return yielded, err
+			}
+			continue
+		}
+		if s, ok := op.(materialize.SameColumns); ok {
+			target, err := postgres.Columns(ctx, t, s.Target)
 			if err != nil {
 				return ran, err
 			}
-		case materialize.SameDefinition:
-			if differs, err := b.differs(ctx, tx, p, op); err != nil || differs {
-				return yieldedByCommit, err
-			}
-		default:
-			if err := b.op(ctx, tx, p, op); err != nil {
+			stage, err := postgres.Columns(ctx, t, s.StageRel())
+			if err != nil {
 				return ran, err
 			}
+			if !s.Same(mcols(target), mcols(stage)) {
+				return yielded, nil
+			}
+			continue
+		}
+		if err := b.op(ctx, t, p, op); err != nil {
+			return ran, err
 		}
 	}
 	return ran, nil
 }
 
-// all runs ops in tx, none of which yields.
-func (b *builder) all(ctx context.Context, tx pgx.Tx, p materialize.Plan, ops []materialize.Op) error {
-	_, err := b.ops(ctx, tx, p, ops, nil, 0)
+// all runs ops in t, none of which yields, and sends what they queued.
+func (b *builder) all(ctx context.Context, t *postgres.Txn, p materialize.Plan, ops []materialize.Op) error {
+	if _, err := b.ops(ctx, t, p, ops, nil); err != nil {
+		return err
+	}
+	_, err := b.flush(ctx, t, false)
 	return err
-}
-
-// batchTx sends a transaction in one round trip.
-func (b *builder) batchTx(ctx context.Context, t materialize.Tx, mark int) (bool, error) {
-	var steps []materialize.Step
-	var execs []materialize.Exec
-	for _, op := range t.Ops {
-		switch op := op.(type) {
-		case materialize.Exec:
-			steps, execs = append(steps, op.Step), append(execs, op)
-		case materialize.RenamePartitions:
-			for _, s := range op.Steps(b.parts) {
-				steps, execs = append(steps, s), append(execs, materialize.Exec{Step: s})
-			}
-		default:
-			return false, fmt.Errorf("internal error: %T in a batch", op)
-		}
-	}
-	tags, failed, err := b.batch(ctx, steps)
-	for i, e := range execs {
-		if e.Count != materialize.NoCount && i < len(tags) {
-			b.counts[e.Count] = tags[i].RowsAffected()
-		}
-	}
-	if err != nil && failed >= 0 && execs[failed].Yield && sqlstateIn(err, t.Yield) {
-		b.rollback(mark, err.Error())
-		return true, nil
-	}
-	return false, err
 }
 
 // sqlstateIn says whether err is a PostgreSQL error with one of codes.
@@ -307,52 +451,44 @@ func sqlstateIn(err error, codes []string) bool {
 // differs compares the materialized view with the model's SQL as it stands
 // (SameDefinition): true when it must be rebuilt instead, or when the SQL
 // no longer compiles as it stands (the rebuild reports the error).
-func (b *builder) differs(ctx context.Context, tx pgx.Tx, p materialize.Plan, s materialize.SameDefinition) (bool, error) {
-	if _, err := tx.Exec(ctx, s.Create(p.Body)); err != nil {
+func (b *builder) differs(ctx context.Context, t *postgres.Txn, p materialize.Plan, s materialize.SameDefinition) (bool, error) {
+	if _, err := t.Exec(ctx, s.Create(p.Body)); err != nil {
 		return true, nil
 	}
-	newDef, err := postgres.ViewDef(ctx, tx, s.ProbeRel())
+	newDef, err := postgres.ViewDef(ctx, t, s.ProbeRel())
 	if err != nil {
 		return false, err
 	}
-	oldDef, err := postgres.ViewDef(ctx, tx, s.Rel)
+	oldDef, err := postgres.ViewDef(ctx, t, s.Rel)
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.Exec(ctx, s.Drop()); err != nil {
+	if _, err := t.Exec(ctx, s.Drop()); err != nil {
 		return false, err
 	}
 	return newDef != oldDef, nil
 }
 
-// op runs one op of a transaction other than Exec and SameDefinition,
-// reading what it needs from the database.
-func (b *builder) op(ctx context.Context, tx pgx.Tx, p materialize.Plan, op materialize.Op) error {
-	n := b.n
+// op runs one op of a transaction that reads, once what was queued before
+// it was sent.
+func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, op materialize.Op) error {
 	switch op := op.(type) {
-	case materialize.Hooks:
-		if op.Post {
-			return b.hooks(ctx, tx, "post_hook", n.Config.PostHook)
-		}
-		return b.hooks(ctx, tx, "pre_hook", n.Config.PreHook)
 	case materialize.Contract:
-		return b.contract(ctx, tx, p.Body)
+		return b.contract(ctx, t, p.Body)
 	case materialize.DropLeftover:
-		kind, err := postgres.RelKind(ctx, tx, op.Rel)
+		kind, err := postgres.RelKind(ctx, t, op.Rel)
 		if err != nil {
 			return err
 		}
-		return b.run(ctx, tx, op.Steps(kind)...)
+		return b.run(ctx, t, op.Steps(kind)...)
 	case materialize.Partitions:
-		return b.partitions(ctx, tx, op)
-	case materialize.RenamePartitions:
-		return b.run(ctx, tx, op.Steps(b.parts)...)
+		return b.partitions(ctx, t, op)
 	case materialize.AdaptColumns:
-		newCols, err := postgres.Columns(ctx, tx, op.StageRel())
+		newCols, err := postgres.Columns(ctx, t, op.StageRel())
 		if err != nil {
 			return err
 		}
-		oldCols, err := postgres.Columns(ctx, tx, op.Target)
+		oldCols, err := postgres.Columns(ctx, t, op.Target)
 		if err != nil {
 			return err
 		}
@@ -361,32 +497,21 @@ func (b *builder) op(ctx context.Context, tx pgx.Tx, p materialize.Plan, op mate
 			return err
 		}
 		b.cols = cols
-		return b.run(ctx, tx, steps...)
-	case materialize.Merge:
-		var rows int64
-		for _, s := range op.Steps(b.cols) {
-			c, err := b.exec(ctx, tx, s)
-			if err != nil {
-				return err
-			}
-			rows = c
+		for _, s := range steps {
+			b.queue(t, pending{step: s})
 		}
-		b.counts[materialize.Rows] = rows
 		return nil
 	case materialize.Refresh:
-		populated, err := postgres.Populated(ctx, tx, op.Rel)
+		populated, err := postgres.Populated(ctx, t, op.Rel)
 		if err != nil {
 			return err
 		}
-		unique, err := postgres.HasUniqueIndex(ctx, tx, op.Rel)
+		unique, err := postgres.HasUniqueIndex(ctx, t, op.Rel)
 		if err != nil {
 			return err
 		}
-		rows, err := b.exec(ctx, tx, op.Step(populated, unique))
-		if err != nil {
-			return err
-		}
-		b.counts[materialize.Rows], b.concurrently = rows, populated && unique
+		b.queue(t, pending{step: op.Step(populated, unique), count: materialize.Rows})
+		b.concurrently = populated && unique
 		return nil
 	case materialize.Finish:
 		var analyze []pgname.Rel
@@ -394,36 +519,45 @@ func (b *builder) op(ctx context.Context, tx pgx.Tx, p materialize.Plan, op mate
 		case materialize.AnalyzeAll:
 			analyze = []pgname.Rel{op.On}
 		case materialize.AnalyzeLoaded:
-			estimate, err := postgres.RowEstimate(ctx, tx, op.On)
+			estimate, err := postgres.RowEstimate(ctx, t, op.On)
 			if err != nil {
 				return err
 			}
 			analyze = materialize.AnalyzeAfterLoad(op.On, b.parts, b.counts[materialize.Rows], estimate)
 		}
-		have, err := postgres.Privileges(ctx, tx, op.On)
-		if err != nil {
-			return err
+		have := op.Have.List
+		if !op.Have.Known {
+			got, err := postgres.Privileges(ctx, t, op.On)
+			if err != nil {
+				return err
+			}
+			have = privileges(got)
 		}
-		return b.run(ctx, tx, op.Steps(p.Model, analyze, have)...)
+		for _, s := range op.Steps(p.Model, analyze, have, b.parts) {
+			b.queue(t, pending{step: s})
+		}
+		return nil
 	case materialize.Swap:
+		log := func(s string) { b.executed = append(b.executed, s) }
 		if op.Unlogged {
-			return postgres.Swap(ctx, tx, op.Target, op.Temp, op.Kind)
+			log = nil
 		}
-		return postgres.SwapLogged(ctx, tx, op.Target, op.Temp, op.Kind, func(s string) { b.executed = append(b.executed, s) })
+		return postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment}, log)
+	case materialize.Audit:
+		return b.e.audit(ctx, t, b, op.On)
 	case materialize.CheckKeys:
-		return b.checkKeys(ctx, tx, op)
+		return b.checkKeys(ctx, t, op)
 	case materialize.CompareByText:
 		var err error
-		b.byText, err = b.compareByText(ctx, tx, op)
+		b.byText, err = b.compareByText(ctx, t, op)
 		return err
 	case materialize.Changes:
-		rows, err := b.exec(ctx, tx, op.Build.WithByText(b.byText).Changes())
-		b.counts[materialize.Inserted] = rows
-		return err
+		b.queue(t, pending{step: op.Build.WithByText(b.byText).Changes(), count: materialize.Inserted})
+		return nil
 	case materialize.Count:
 		b.executed = append(b.executed, op.SQL)
 		var c int64
-		if err := tx.QueryRow(ctx, op.SQL).Scan(&c); err != nil {
+		if err := t.QueryRow(ctx, op.SQL).Scan(&c); err != nil {
 			return postgres.Explain(err, op.SQL, 0)
 		}
 		b.counts[op.Into] = c
@@ -432,9 +566,18 @@ func (b *builder) op(ctx context.Context, tx pgx.Tx, p materialize.Plan, op mate
 	return fmt.Errorf("internal error: no way to run %T", op)
 }
 
+// privileges are the adapter's grants as plans read them.
+func privileges(gs []postgres.Grant) []materialize.Privilege {
+	out := make([]materialize.Privilege, len(gs))
+	for i, g := range gs {
+		out[i] = materialize.Privilege{Name: g.Privilege, Grantee: g.Grantee, Grantable: g.Grantable}
+	}
+	return out
+}
+
 // contract checks, before any data moves, that the model's query returns
 // exactly the declared columns with the declared types.
-func (b *builder) contract(ctx context.Context, tx pgx.Tx, body string) error {
+func (b *builder) contract(ctx context.Context, tx postgres.Preparer, body string) error {
 	if !b.n.Config.Contract {
 		return nil
 	}
@@ -482,7 +625,7 @@ func (b *builder) contract(ctx context.Context, tx pgx.Tx, body string) error {
 
 // partitions creates the partitions for the periods present in the staged
 // rows (when the parent is partitioned, if the op asks).
-func (b *builder) partitions(ctx context.Context, tx pgx.Tx, op materialize.Partitions) error {
+func (b *builder) partitions(ctx context.Context, tx *postgres.Txn, op materialize.Partitions) error {
 	if op.IfPartitioned {
 		if k, _ := postgres.RelKind(ctx, tx, op.Parent); k != "partitioned_table" {
 			return nil
@@ -510,7 +653,10 @@ func (b *builder) partitions(ctx context.Context, tx pgx.Tx, op materialize.Part
 		return fmt.Errorf("partition_by: %w", postgres.Explain(err, q, 0))
 	}
 	b.parts = parts
-	return b.run(ctx, tx, op.Steps(parts)...)
+	for _, s := range op.Steps(parts) {
+		b.queue(tx, pending{step: s})
+	}
+	return nil
 }
 
 func mcols(cols []postgres.Column) []materialize.Column {
@@ -534,9 +680,9 @@ func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manife
 	if err != nil {
 		return err
 	}
-	for _, s := range f.Steps(modelOf(n), analyze, have) {
-		if err := execStep(ctx, q, s); err != nil {
-			return err
+	for _, s := range f.Steps(e.modelOf(n), analyze, privileges(have), nil) {
+		if _, err := q.Exec(ctx, s.SQL); err != nil {
+			return e.configError(n, s, err)
 		}
 	}
 	return e.postHooks(ctx, q, n, execStep)

@@ -37,18 +37,24 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			runTS = t
 		}
 	}
-	m := modelOf(n)
+	m := e.modelOf(n)
 	d := materialize.NewSCD2(m, n.Name, runTS)
 	p := materialize.Plan{Model: m, Body: materialize.Body(compiled)}
 	b := e.builder(n)
 	b.res = res
 	var response string
 	var rows int64
-	err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
-		if err := b.all(ctx, tx, p, d.Begin(p.Body)); err != nil {
+	conn, err := e.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return fail(r, err)
+	}
+	defer conn.Release()
+	t := postgres.NewTxn(conn.Conn())
+	err = func() error {
+		if err := b.all(ctx, t, p, d.Begin(p.Body)); err != nil {
 			return err
 		}
-		src, err := postgres.Columns(ctx, tx, d.Source)
+		src, err := postgres.Columns(ctx, t, d.Source)
 		if err != nil {
 			return err
 		}
@@ -56,10 +62,10 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err := d.CheckSource(); err != nil {
 			return err
 		}
-		if err := b.all(ctx, tx, p, []materialize.Op{materialize.CheckKeys{Build: d}}); err != nil {
+		if err := b.all(ctx, t, p, []materialize.Op{materialize.CheckKeys{Build: d}}); err != nil {
 			return err
 		}
-		kind, err := postgres.RelKind(ctx, tx, n.Relation)
+		kind, err := postgres.RelKind(ctx, t, n.Relation)
 		if err != nil {
 			return err
 		}
@@ -69,19 +75,20 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		}
 		switch path {
 		case materialize.SCD2Create:
-			if err := b.all(ctx, tx, p, d.Build(kind)); err != nil {
+			if err := b.all(ctx, t, p, d.Build(kind)); err != nil {
 				return err
 			}
 			rows, response = materialize.CreateResult(b.counts, kind != "")
 		case materialize.SCD2Update:
-			if _, err := b.exec(ctx, tx, d.LockTable()); err != nil {
-				return err
+			b.executed = append(b.executed, d.LockTable().SQL)
+			if _, err := t.Exec(ctx, d.LockTable().SQL); err != nil {
+				return b.stepError(d.LockTable(), err)
 			}
-			dim, err := postgres.Columns(ctx, tx, n.Relation)
+			dim, err := postgres.Columns(ctx, t, n.Relation)
 			if err != nil {
 				return err
 			}
-			hist, err := postgres.IndexColumns(ctx, tx, n.Relation.In(d.HistoryIndex()))
+			hist, err := postgres.IndexColumns(ctx, t, n.Relation.In(d.HistoryIndex()))
 			if err != nil {
 				return err
 			}
@@ -89,16 +96,31 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			if err != nil {
 				return err
 			}
-			if err := b.all(ctx, tx, p, ops); err != nil {
+			if err := b.all(ctx, t, p, ops); err != nil {
 				return err
 			}
 			rows, response = materialize.UpdateResult(b.counts)
 		}
-		return b.all(ctx, tx, p, d.End())
-	})
-	r.Compiled, r.Executed = e.writeSQL(n, compiled, b.executed)
+		// The audit reads the dimension as this build leaves it, before
+		// anything else sees it.
+		if m.Audit {
+			if err := b.all(ctx, t, p, []materialize.Op{materialize.Audit{On: n.Relation}}); err != nil {
+				return err
+			}
+		}
+		if err := b.all(ctx, t, p, d.End()); err != nil {
+			return err
+		}
+		_, err = b.flush(ctx, t, true)
+		return err
+	}()
 	if err != nil {
-		return fail(r, err)
+		_ = t.Rollback(ctx)
+	}
+	r.Compiled, r.Executed = e.writeSQL(n, compiled, b.executed)
+	r.Audits = b.auditResults()
+	if err != nil {
+		return e.failed(ctx, r, b, err)
 	}
 	r.Status = Success
 	r.Response = response
@@ -109,18 +131,18 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 
 // checkKeys refuses a source whose unique key has a NULL or a duplicate
 // (materialize.CheckKeys).
-func (b *builder) checkKeys(ctx context.Context, tx pgx.Tx, c materialize.CheckKeys) error {
+func (b *builder) checkKeys(ctx context.Context, tx *postgres.Txn, c materialize.CheckKeys) error {
 	d := c.Build
-	if _, err := b.exec(ctx, tx, c.Savepoint()); err != nil {
+	if err := b.run(ctx, tx, c.Savepoint()); err != nil {
 		return err
 	}
-	_, kerr := b.exec(ctx, tx, d.KeyIndex())
+	kerr := b.run(ctx, tx, d.KeyIndex())
 	var pg *pgconn.PgError
 	if kerr != nil && (!errors.As(kerr, &pg) || pg.Code != "23505") { // unique_violation
 		return kerr
 	}
 	if kerr != nil {
-		if _, err := b.exec(ctx, tx, c.Rollback()); err != nil {
+		if err := b.run(ctx, tx, c.Rollback()); err != nil {
 			return err
 		}
 	}
@@ -132,7 +154,7 @@ func (b *builder) checkKeys(ctx context.Context, tx pgx.Tx, c materialize.CheckK
 
 // keyGuards counts the NULLs in the source's unique key and, when
 // duplicates were found, names the most duplicated value.
-func (b *builder) keyGuards(ctx context.Context, tx pgx.Tx, d materialize.SCD2, duplicates bool) error {
+func (b *builder) keyGuards(ctx context.Context, tx *postgres.Txn, d materialize.SCD2, duplicates bool) error {
 	q := d.NullKeys()
 	b.executed = append(b.executed, q)
 	var nulls int64
@@ -166,13 +188,13 @@ func (b *builder) keyGuards(ctx context.Context, tx pgx.Tx, d materialize.SCD2, 
 
 // compareByText finds the compared columns the database has no equality
 // for (materialize.CompareByText).
-func (b *builder) compareByText(ctx context.Context, tx pgx.Tx, c materialize.CompareByText) ([]string, error) {
+func (b *builder) compareByText(ctx context.Context, tx *postgres.Txn, c materialize.CompareByText) ([]string, error) {
 	noEquality := func(cols []string) (bool, error) {
 		probe := c.Probe(cols)
-		if _, err := b.exec(ctx, tx, probe[0]); err != nil {
+		if err := b.run(ctx, tx, probe[0]); err != nil {
 			return false, err
 		}
-		_, perr := b.exec(ctx, tx, probe[1])
+		perr := b.run(ctx, tx, probe[1])
 		var pg *pgconn.PgError
 		if perr != nil && (!errors.As(perr, &pg) || pg.Code != "42883") { // undefined_function
 			return false, perr

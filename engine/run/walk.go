@@ -42,6 +42,13 @@ type Result struct {
 	Relation  string
 	Attempts  int
 	Skippable bool // skipped because a parent failed (as opposed to never selected)
+	// Placed: Message names the file and line it is about (the YAML that
+	// set a config), which is not the node's own file.
+	Placed bool
+	// Audits are the results of the tests that audited a model or seed
+	// before it was published (write-audit-publish): the walker reports
+	// them for those tests instead of running them.
+	Audits    []Result
 	transient bool
 }
 
@@ -92,6 +99,9 @@ func (w *Walk) Run(ctx context.Context) []Result {
 
 	results := make([]Result, n)
 	blockedBy := make([]string, n) // the failed ancestor that skips a node
+	// preset are the results of tests that audited their model: reported
+	// when they come up, not run.
+	preset := map[int]Result{}
 	ready := &readyHeap{}
 	for i := range n {
 		if indeg[i] == 0 {
@@ -114,6 +124,11 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	finish := func(i int, r Result) {
 		results[i] = r
 		finished++
+		for _, a := range r.Audits {
+			if j, ok := pos[a.ID]; ok && results[j].ID == "" {
+				preset[j] = a
+			}
+		}
 		// A node the walker skipped passes on its own cause (a failed
 		// ancestor, or none when the run was stopping), never itself: it
 		// did not fail. Nor does a node that ends after --fail-fast
@@ -133,9 +148,17 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		}
 	}
 	for finished < n {
-		for ready.Len() > 0 && (running < threads || blockedBy[(*ready)[0]] != "" || stopping) {
+		for ready.Len() > 0 && (running < threads || blockedBy[(*ready)[0]] != "" || stopping || hasPreset(preset, (*ready)[0])) {
 			i := heap.Pop(ready).(int)
 			id := w.Order[i]
+			if r, ok := preset[i]; ok {
+				r.ID = id
+				if w.OnEnd != nil {
+					w.OnEnd(r, index(), n)
+				}
+				finish(i, r)
+				continue
+			}
 			if blockedBy[i] != "" || stopping {
 				r := Result{ID: id, Status: Skipped, Message: skipMessage(blockedBy[i], failedFast), Skippable: true}
 				if w.OnEnd != nil {
@@ -184,6 +207,11 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		}
 	}
 	return results
+}
+
+func hasPreset(preset map[int]Result, i int) bool {
+	_, ok := preset[i]
+	return ok
 }
 
 // skipMessage says why the walker skipped a node: a failed ancestor, else

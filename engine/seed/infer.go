@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/pgname"
 	"strata/engine/project"
@@ -90,6 +91,19 @@ type Options struct {
 	// drops and recreates those views: the runner takes its swap lock there,
 	// so that nothing else rewrites those views meanwhile.
 	BeforeSwap func(ctx context.Context, tx pgx.Tx) error
+	// Audit, when set, runs in the load's transaction once the new rows are
+	// in rel (the table that replaces the old one, or the old one refilled
+	// or appended to), before anything is published: an error rolls the
+	// whole load back (write-audit-publish).
+	Audit func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error
+	// Locks is how the load takes the table's exclusive lock, which readers
+	// hold it back from (zero: postgres.DefaultLockPolicy); Waiting reports
+	// each wait.
+	Locks   postgres.LockPolicy
+	Waiting func(postgres.LockWait)
+	// KeepComment: the table that replaces the old one gets its comment
+	// (the seed has no description of its own).
+	KeepComment bool
 }
 
 // Column is a column of a seed's table.

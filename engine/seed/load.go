@@ -175,7 +175,9 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		defs.WriteByte(' ')
 		defs.WriteString(c.Type)
 	}
-	if _, err := tx.Exec(ctx, "create table "+tmp+" ("+defs.String()+")"); err != nil {
+	// A leftover of an older strata, which loaded in two transactions, is
+	// stale: this load holds the seed's lock.
+	if _, err := tx.Exec(ctx, "drop table if exists "+tmp+" cascade; create table "+tmp+" ("+defs.String()+")"); err != nil {
 		return Result{}, fmt.Errorf("seed %q: creating table %s: %w", name, qualified, err)
 	}
 
@@ -193,7 +195,14 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 			}
 			// Refilling in place leaves the views alone, their owners and grants included.
 			if same {
-				if _, err := tx.Exec(ctx, "drop table "+tmp+"; truncate table "+target); err != nil {
+				if _, err := tx.Exec(ctx, "drop table "+tmp); err != nil {
+					return Result{}, fmt.Errorf("seed %q: %w", name, err)
+				}
+				err := withLocks(ctx, tx, opts, func() error {
+					_, err := tx.Exec(ctx, "truncate table "+target)
+					return err
+				})
+				if err != nil {
 					return Result{}, fmt.Errorf("seed %q: %w", name, err)
 				}
 				into = target
@@ -216,8 +225,20 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: COPY loaded %d rows, but %s has %d (the file changed while it was loaded; run again)", name, n, opts.Path, sc.Rows)
 	}
 
+	if opts.Audit != nil {
+		on := rel
+		if into == tmp {
+			on = rel.In(tmpName)
+		}
+		if err := opts.Audit(ctx, tx, on); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
+	}
 	if into == tmp {
-		if err := replaceTable(ctx, tx, pgname.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts); err != nil {
+		err := withLocks(ctx, tx, opts, func() error {
+			return replaceTable(ctx, tx, pgname.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts)
+		})
+		if err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
 	}
@@ -240,14 +261,40 @@ func replaceTable(ctx context.Context, tx pgx.Tx, target pgname.Rel, tmpName str
 			return err
 		}
 	}
-	if err := postgres.Swap(ctx, tx, target, pgname.Rel{Schema: target.Schema, Name: tmpName}, "table"); err != nil {
+	if err := postgres.Swap(ctx, tx, target, pgname.Rel{Schema: target.Schema, Name: tmpName}, "table", postgres.SwapOptions{KeepComment: opts.KeepComment}); err != nil {
 		var de *postgres.DependentError
-		if errors.As(err, &de) {
+		var be *postgres.BlockedError
+		var he *postgres.HeldError
+		if errors.As(err, &de) || errors.As(err, &be) || errors.As(err, &he) || postgres.IsLockTimeout(err) {
 			return err
 		}
 		return fmt.Errorf("replacing %s: %w", target, err)
 	}
 	return nil
+}
+
+// withLocks runs do, which takes the table's exclusive lock, under the
+// load's lock policy: each attempt waits for readers a short while, and is
+// undone (to a savepoint) and tried again after a pause when a reader
+// holds the table longer (postgres.LockPolicy).
+func withLocks(ctx context.Context, tx pgx.Tx, opts Options, do func() error) error {
+	p := opts.Locks
+	if p.Timeout == 0 {
+		p = postgres.DefaultLockPolicy
+	}
+	return p.Retry(ctx, func() error {
+		if _, err := tx.Exec(ctx, "savepoint strata_swap; "+p.Set()); err != nil {
+			return err
+		}
+		if err := do(); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, p.Reset()+"; release savepoint strata_swap")
+		return err
+	}, func() error {
+		_, err := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
+		return err
+	}, opts.Waiting)
 }
 
 // beforeLoad runs opts.BeforeLoad, if any, in the load's transaction.

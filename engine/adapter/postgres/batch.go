@@ -49,7 +49,13 @@ func ExecBatch(ctx context.Context, c *pgconn.PgConn, stmts []string) ([]pgconn.
 	if failed == nil {
 		return tags, nil
 	}
-	i := min(len(tags), len(stmts)-1)
+	return tags, batchError(stmts, len(tags), failed)
+}
+
+// batchError places failed, the error of a batch of stmts of which
+// completed ran, on the statement that failed.
+func batchError(stmts []string, completed int, failed error) *BatchError {
+	i := min(completed, len(stmts)-1)
 	var pg *pgconn.PgError
 	if errors.As(failed, &pg) && pg.Position > 0 {
 		// Position counts characters from the start of the whole query
@@ -69,5 +75,5 @@ func ExecBatch(ctx context.Context, c *pgconn.PgConn, stmts []string) ([]pgconn.
 		local.Position -= int32(start)
 		failed = &local
 	}
-	return tags, &BatchError{Index: i, Err: failed}
+	return &BatchError{Index: i, Err: failed}
 }

@@ -12,10 +12,14 @@ import (
 // RelInfo is what a run needs to know about an existing relation before it
 // rebuilds it.
 type RelInfo struct {
-	Kind          string      // as RelKind returns it
-	Privileges    [][2]string // as Privileges returns them
+	Kind          string  // as RelKind returns it
+	Privileges    []Grant // as Privileges returns them
 	Comment       *string
 	HasDependents bool // a view or materialized view reads it
+	// Carry: a swap has more to carry over to its new version than its
+	// privileges and comment (see Held): another owner than the user
+	// strata connects as, row-level security, column comments.
+	Carry bool
 }
 
 // Catalog is what a run knows about the relations in the schemas its
@@ -33,10 +37,6 @@ type Catalog struct {
 	mu      sync.Mutex
 	schemas map[string]bool
 	rels    map[pgname.Rel]RelState
-	// DefaultPrivileges: ALTER DEFAULT PRIVILEGES gives the current role's new
-	// relations in these schemas privileges, so a fresh relation's privileges
-	// are not known without asking.
-	DefaultPrivileges bool
 }
 
 // RelState is a relation as the catalog knows it. Known false: it is in a
@@ -106,18 +106,23 @@ func kindOf(relkind string) string {
 	return "other"
 }
 
-// ReadCatalog reads, in two queries, every relation of schemas with its
-// kind, privileges, comment and whether views depend on it.
+// ReadCatalog reads, in one query, every relation of schemas with its
+// kind, privileges, comment, whether views depend on it and whether a swap
+// has more to carry over.
 func ReadCatalog(ctx context.Context, q Querier, schemas []string) (*Catalog, error) {
 	rows, err := q.Query(ctx, `
 select n.nspname, c.relname, c.relkind::text,
-  coalesce((select json_agg(json_build_array(a.privilege_type, case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end)
+  coalesce((select json_agg(json_build_object('grantee', case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end,
+                'privilege', a.privilege_type, 'grantable', a.is_grantable)
               order by case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end, a.privilege_type)
             from aclexplode(c.relacl) a where a.grantee <> c.relowner), '[]'),
   obj_description(c.oid, 'pg_class'),
   exists (select from pg_depend d join pg_rewrite r on r.oid = d.objid
           where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
-            and d.refobjid = c.oid and r.ev_class <> c.oid)
+            and d.refobjid = c.oid and r.ev_class <> c.oid),
+  c.relowner <> (select oid from pg_roles where rolname = current_user) or c.relrowsecurity or c.relforcerowsecurity
+    or exists (select from pg_policy p where p.polrelid = c.oid)
+    or exists (select from pg_description d where d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid > 0)
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 	if err != nil {
@@ -132,7 +137,7 @@ where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 		var kind string
 		var privs []byte
 		var info RelInfo
-		if err := rows.Scan(&r.Schema, &r.Name, &kind, &privs, &info.Comment, &info.HasDependents); err != nil {
+		if err := rows.Scan(&r.Schema, &r.Name, &kind, &privs, &info.Comment, &info.HasDependents, &info.Carry); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading the catalog: %w", err)
 		}
@@ -146,11 +151,39 @@ where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
-	err = q.QueryRow(ctx, `select exists (select from pg_default_acl d
-		where d.defaclrole = (select oid from pg_roles where rolname = current_user) and d.defaclobjtype = 'r'
-		  and (d.defaclnamespace = 0 or d.defaclnamespace in (select oid from pg_namespace where nspname = any($1))))`, schemas).Scan(&cat.DefaultPrivileges)
-	if err != nil {
-		return nil, fmt.Errorf("reading default privileges: %w", err)
-	}
 	return cat, nil
+}
+
+// Scratch is a relation under a name strata builds with (pgname.Scratch),
+// as the database has it now.
+type Scratch struct {
+	Rel  pgname.Rel
+	Kind string
+}
+
+// ScratchRelations lists the relations of the database under the names
+// strata builds its scratch relations with (a partition of one aside: it
+// goes with its table). A build holds them only inside its transaction, so
+// each one listed is stale (an older strata's, or another tool's).
+func ScratchRelations(ctx context.Context, q Querier) ([]Scratch, error) {
+	rows, err := q.Query(ctx, `select n.nspname, c.relname, c.relkind::text
+		from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		where c.relkind in ('r', 'v', 'm', 'p', 'f') and not c.relispartition
+		  and c.relname ~ '__strata_(new|src)$' and n.nspname !~ '^pg_'
+		order by 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Scratch
+	for rows.Next() {
+		var s Scratch
+		var kind string
+		if err := rows.Scan(&s.Rel.Schema, &s.Rel.Name, &kind); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s.Kind = kindOf(kind)
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -144,9 +144,20 @@ func IndexColumns(ctx context.Context, q Querier, r pgname.Rel) ([]string, error
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// Preparer is a Querier that can describe a statement: a transaction.
+type Preparer interface {
+	Querier
+	Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error)
+}
+
+var (
+	_ Preparer = (pgx.Tx)(nil)
+	_ Preparer = (*Txn)(nil)
+)
+
 // ResultColumns describes the columns a query would return, without running it.
-func ResultColumns(ctx context.Context, tx pgx.Tx, sql string) ([]Column, error) {
-	sd, err := tx.Conn().PgConn().Prepare(ctx, "", sql, nil)
+func ResultColumns(ctx context.Context, tx Preparer, sql string) ([]Column, error) {
+	sd, err := tx.Prepare(ctx, "", sql)
 	if err != nil {
 		return nil, err
 	}
@@ -160,18 +171,18 @@ func ResultColumns(ctx context.Context, tx pgx.Tx, sql string) ([]Column, error)
 	return out, nil
 }
 
-// Privileges lists the privileges held on r by roles other than its owner,
-// as (PRIVILEGE, role) pairs; role "-" is PUBLIC.
-func Privileges(ctx context.Context, q Querier, r pgname.Rel) ([][2]string, error) {
-	rows, err := q.Query(ctx, `select a.privilege_type, case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end
+// Privileges lists the privileges held on r by roles other than its owner;
+// grantee "-" is PUBLIC.
+func Privileges(ctx context.Context, q Querier, r pgname.Rel) ([]Grant, error) {
+	rows, err := q.Query(ctx, `select case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end, a.privilege_type, a.is_grantable
 		from pg_class c, aclexplode(c.relacl) a
-		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 2, 1`, r.Quoted())
+		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 1, 2`, r.Quoted())
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
-		var g [2]string
-		err := row.Scan(&g[0], &g[1])
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Grant, error) {
+		var g Grant
+		err := row.Scan(&g.Grantee, &g.Privilege, &g.Grantable)
 		return g, err
 	})
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"strata/engine/pgname"
@@ -27,9 +28,9 @@ type Dependent struct {
 
 // Grant is one privilege held on a relation.
 type Grant struct {
-	Grantee   string
-	Privilege string
-	Grantable bool
+	Grantee   string `json:"grantee"` // "-" is PUBLIC
+	Privilege string `json:"privilege"`
+	Grantable bool   `json:"grantable"`
 }
 
 // Dependents returns the views that depend on r, those nearest to r first,
@@ -170,20 +171,181 @@ func kindKeyword(kind string) string {
 	return "table"
 }
 
+// Held is what is held on a relation besides its data and definition, which
+// a swap carries over to the new version: the privileges of roles other
+// than the owner, the owner, comments, and row-level security with its
+// policies. (Triggers, rules, foreign keys and statistics targets are not
+// carried: strata's relations are rebuilt from their SQL.)
+type Held struct {
+	Owner       string
+	CurrentUser string
+	Grants      []Grant
+	Comment     *string
+	ColNotes    map[string]string
+	RowSecurity bool
+	ForceRLS    bool
+	Policies    []Policy
+}
+
+// Policy is a row-level security policy.
+type Policy struct {
+	Name       string
+	Permissive bool
+	Command    string // all, select, insert, update, delete
+	Roles      []string
+	Using      *string
+	WithCheck  *string
+}
+
+// ReadHeld reads what is held on r (see Held).
+func ReadHeld(ctx context.Context, q Querier, r pgname.Rel) (Held, error) {
+	var h Held
+	err := q.QueryRow(ctx, `select pg_get_userbyid(c.relowner), current_user, obj_description(c.oid, 'pg_class'),
+		c.relrowsecurity, c.relforcerowsecurity
+		from pg_class c where c.oid = to_regclass($1)`, r.Quoted()).Scan(&h.Owner, &h.CurrentUser, &h.Comment, &h.RowSecurity, &h.ForceRLS)
+	if err != nil {
+		return h, err
+	}
+	rows, err := q.Query(ctx, `select case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end, a.privilege_type, a.is_grantable
+		from pg_class c, aclexplode(c.relacl) a
+		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 1, 2`, r.Quoted())
+	if err != nil {
+		return h, err
+	}
+	h.Grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Grant, error) {
+		var g Grant
+		err := row.Scan(&g.Grantee, &g.Privilege, &g.Grantable)
+		return g, err
+	})
+	if err != nil {
+		return h, err
+	}
+	rows, err = q.Query(ctx, `select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
+		where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped and col_description(a.attrelid, a.attnum) is not null
+		order by a.attnum`, r.Quoted())
+	if err != nil {
+		return h, err
+	}
+	h.ColNotes = map[string]string{}
+	for rows.Next() {
+		var n, c string
+		if err := rows.Scan(&n, &c); err != nil {
+			rows.Close()
+			return h, err
+		}
+		h.ColNotes[n] = c
+	}
+	if err := rows.Err(); err != nil {
+		return h, err
+	}
+	rows, err = q.Query(ctx, `select p.polname, p.polpermissive, p.polcmd::text,
+		array(select case when x = 0 then 'public' else pg_get_userbyid(x) end from unnest(p.polroles) x order by 1),
+		pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+		from pg_policy p where p.polrelid = to_regclass($1) order by p.polname`, r.Quoted())
+	if err != nil {
+		return h, err
+	}
+	h.Policies, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Policy, error) {
+		var p Policy
+		var cmd string
+		err := row.Scan(&p.Name, &p.Permissive, &cmd, &p.Roles, &p.Using, &p.WithCheck)
+		p.Command = map[string]string{"r": "select", "a": "insert", "w": "update", "d": "delete"}[cmd]
+		if p.Command == "" {
+			p.Command = "all"
+		}
+		return p, err
+	})
+	return h, err
+}
+
+// Statements are what gives target, a relation of kind just swapped in,
+// what was held on the old one; the comment when keepComment. A column
+// comment on a column the new version lacks is dropped with the column.
+func (h Held) Statements(target pgname.Rel, kind string, keepComment bool, columns map[string]bool) []string {
+	kw := kindKeyword(kind)
+	var out []string
+	for _, g := range h.Grants {
+		grantee := "public"
+		if g.Grantee != "-" && g.Grantee != "" {
+			grantee = pgname.Ident(g.Grantee)
+		}
+		s := fmt.Sprintf("grant %s on %s to %s", strings.ToLower(g.Privilege), target.Quoted(), grantee)
+		if g.Grantable {
+			s += " with grant option"
+		}
+		out = append(out, s)
+	}
+	if keepComment && h.Comment != nil {
+		out = append(out, fmt.Sprintf("comment on %s %s is %s", kw, target.Quoted(), pgname.Literal(*h.Comment)))
+	}
+	cols := make([]string, 0, len(h.ColNotes))
+	for c := range h.ColNotes {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		if columns[c] {
+			out = append(out, fmt.Sprintf("comment on column %s.%s is %s", target.Quoted(), pgname.Ident(c), pgname.Literal(h.ColNotes[c])))
+		}
+	}
+	if h.RowSecurity {
+		out = append(out, fmt.Sprintf("alter table %s enable row level security", target.Quoted()))
+	}
+	if h.ForceRLS {
+		out = append(out, fmt.Sprintf("alter table %s force row level security", target.Quoted()))
+	}
+	for _, p := range h.Policies {
+		s := fmt.Sprintf("create policy %s on %s as %s for %s to %s", pgname.Ident(p.Name), target.Quoted(),
+			map[bool]string{true: "permissive", false: "restrictive"}[p.Permissive], p.Command, roleList(p.Roles))
+		if p.Using != nil {
+			s += " using (" + *p.Using + ")"
+		}
+		if p.WithCheck != nil {
+			s += " with check (" + *p.WithCheck + ")"
+		}
+		out = append(out, s)
+	}
+	// Last: a new owner takes over the privileges granted above.
+	if h.Owner != "" && h.Owner != h.CurrentUser {
+		out = append(out, fmt.Sprintf("alter %s %s owner to %s", kw, target.Quoted(), pgname.Ident(h.Owner)))
+	}
+	return out
+}
+
+func roleList(roles []string) string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		if r == "public" {
+			out[i] = "public"
+		} else {
+			out[i] = pgname.Ident(r)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// SwapOptions say what a swap carries over besides what is always carried.
+type SwapOptions struct {
+	// KeepComment: the old relation's comment too (the model has no
+	// description of its own).
+	KeepComment bool
+}
+
 // Swap replaces target by the relation tmp inside tx: the dependents of the
 // old relation are captured and dropped, tmp is renamed into place, the old
-// relation dropped, and the dependents recreated from their definitions.
-// If a dependent cannot be recreated (the new relation lacks a column it
-// uses) the error names it, and the caller's rollback keeps everything as it was.
-// managed lists dependents strata rebuilds itself later; they are still recreated
-// here so that nothing is ever missing.
-func Swap(ctx context.Context, tx pgx.Tx, target, tmp pgname.Rel, tmpKind string) error {
-	return SwapLogged(ctx, tx, target, tmp, tmpKind, nil)
+// relation dropped, the dependents recreated from their definitions, and
+// what was held on the old relation (Held) given to the new one. If a
+// dependent cannot be recreated (the new relation lacks a column it uses)
+// the error names it, and the caller's rollback keeps everything as it
+// was. When something other than a view depends on the old relation (a
+// function, a foreign key), the error names it and says what to do.
+func Swap(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind string, opts SwapOptions) error {
+	return SwapLogged(ctx, tx, target, tmp, tmpKind, opts, nil)
 }
 
 // SwapLogged is Swap that reports every statement it executes to log, so the
 // caller can record them (target/run/).
-func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp pgname.Rel, tmpKind string, log func(string)) error {
+func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind string, opts SwapOptions, log func(string)) error {
 	exec := func(sql string) error {
 		if log != nil {
 			log(sql)
@@ -196,22 +358,48 @@ func SwapLogged(ctx context.Context, tx pgx.Tx, target, tmp pgname.Rel, tmpKind 
 		return err
 	}
 	var deps []Dependent
+	var held Held
 	if oldKind != "" {
 		deps, err = Dependents(ctx, tx, target)
 		if err != nil {
 			return fmt.Errorf("reading the views that depend on %s: %w", target, err)
 		}
+		if held, err = ReadHeld(ctx, tx, target); err != nil {
+			return fmt.Errorf("reading the privileges on %s: %w", target, err)
+		}
+		blockers, err := Blockers(ctx, tx, target)
+		if err != nil {
+			return fmt.Errorf("reading what depends on %s: %w", target, err)
+		}
+		if len(blockers) > 0 {
+			return &BlockedError{Target: target, Objects: blockers}
+		}
 		for i := len(deps) - 1; i >= 0; i-- {
 			if err := exec(deps[i].DropStatement()); err != nil {
-				return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, err)
+				return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
 			}
 		}
 		if err := exec(fmt.Sprintf("drop %s %s", kindKeyword(oldKind), target.Quoted())); err != nil {
-			return fmt.Errorf("dropping the old %s: %w", target, err)
+			return fmt.Errorf("dropping the old %s: %w", target, Explain(err, "", 0))
 		}
 	}
 	if err := exec(fmt.Sprintf("alter %s %s rename to %s", kindKeyword(tmpKind), tmp.Quoted(), pgname.Ident(target.Name))); err != nil {
-		return fmt.Errorf("renaming %s into place: %w", tmp, err)
+		return fmt.Errorf("renaming %s into place: %w", tmp, Explain(err, "", 0))
+	}
+	if oldKind != "" {
+		cols, err := Columns(ctx, tx, target)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, c := range cols {
+			have[c.Name] = true
+		}
+		for _, stmt := range held.Statements(target, tmpKind, opts.KeepComment, have) {
+			if err := exec(stmt); err != nil {
+				return &HeldError{Target: target, Stmt: stmt, Err: err}
+			}
+		}
 	}
 	for _, d := range deps {
 		for _, stmt := range d.Statements() {
@@ -235,3 +423,58 @@ func (e *DependentError) Error() string {
 }
 
 func (e *DependentError) Unwrap() error { return e.Err }
+
+// HeldError says that what was held on a replaced relation (a privilege,
+// its owner, a policy) could not be given to the new version.
+type HeldError struct {
+	Target pgname.Rel
+	Stmt   string
+	Err    error
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("refusing to replace %s: what is set on it could not be kept on the new version (%s: %v); nothing was changed", e.Target, e.Stmt, Explain(e.Err, "", 0))
+}
+
+func (e *HeldError) Unwrap() error { return e.Err }
+
+// Blockers names what depends on r, or on its row type, that is not a view
+// (which a swap recreates) and keeps PostgreSQL from dropping it: functions,
+// foreign keys of other tables, and the like.
+func Blockers(ctx context.Context, q Querier, r pgname.Rel) ([]string, error) {
+	rows, err := q.Query(ctx, `select distinct pg_describe_object(d.classid, d.objid, 0)
+		from pg_depend d
+		where d.deptype = 'n' and d.classid <> 'pg_rewrite'::regclass
+		  and ((d.refclassid = 'pg_class'::regclass and d.refobjid = to_regclass($1))
+		    or (d.refclassid = 'pg_type'::regclass and d.refobjid = (select c.reltype from pg_class c where c.oid = to_regclass($1))))
+		  -- what belongs to the relation itself (a policy, a constraint, a trigger) goes with it
+		  and not exists (select from pg_depend o where o.classid = d.classid and o.objid = d.objid
+		    and o.refclassid = 'pg_class'::regclass and o.refobjid = to_regclass($1) and o.deptype in ('a', 'i'))
+		order by 1`, r.Quoted())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// BlockedError says that objects other than views depend on a relation a
+// build replaces, which PostgreSQL cannot drop without them.
+type BlockedError struct {
+	Target  pgname.Rel
+	Objects []string
+}
+
+func (e *BlockedError) Error() string {
+	return fmt.Sprintf("refusing to replace %s: %s depend%s on it, and PostgreSQL cannot drop the old version without dropping %s; nothing was changed. "+
+		"Drop %s before the build and create %s again after it (a post_hook can), or change %s so that %s not depend on the table: "+
+		"a function whose body is a quoted string (LANGUAGE plpgsql, or sql AS '...'), not BEGIN ATOMIC, and that does not use the table's row type as an argument or result, is not tied to it",
+		e.Target, strings.Join(e.Objects, ", "), map[bool]string{true: "s", false: ""}[len(e.Objects) == 1],
+		them(e.Objects), them(e.Objects), them(e.Objects), them(e.Objects), map[bool]string{true: "it does", false: "they do"}[len(e.Objects) == 1])
+}
+
+func them(objs []string) string {
+	if len(objs) == 1 {
+		return "it"
+	}
+	return "them"
+}

@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/engine/artifacts"
+	"strata/engine/internal/pgtest"
+)
+
+// wapFiles is a project on url with one model of every kind, each with an
+// error-severity test that fails when the var bad names it, and a child
+// that reads it. k changes every model's data, so that a publish shows.
+func wapFiles(url, bad string, k int) map[string]string {
+	return map[string]string{
+		"project.yaml":           fmt.Sprintf("name: wap\nvars: {bad: %s, k: %d}\nmodels: {'.': {materialized: table}}\ntarget: t\ntargets:\n  t: {type: postgres, url: '%s', threads: 4}\n", bad, k, url),
+		"models/t.sql":           `select g as id, {{ var "k" }} as k from generate_series(1, 3) g{{ if eq (var "bad") "t" }} union all select 1, 0{{ end }}`,
+		"models/t_child.sql":     `select * from {{ ref "t" }}`,
+		"models/v.sql":           `{{ config "materialized" "view" }}select g as id, {{ var "k" }} as kv, 10 / {{ if eq (var "bad") "v" }}(g - g){{ else }}1{{ end }} as x from generate_series(1, 3) g`,
+		"models/v_child.sql":     `select * from {{ ref "v" }}`,
+		"models/inc.sql":         `{{ config "materialized" "incremental" "unique_key" "id" }}select g as id, {{ if eq (var "bad") "inc" }}-1{{ else }}{{ var "k" }}{{ end }} as k from generate_series(1, 2 + {{ var "k" }}) g`,
+		"models/inc_child.sql":   `select * from {{ ref "inc" }}`,
+		"models/dim.sql":         `{{ config "materialized" "scd2" "unique_key" "id" "strategy" "check" }}select g as id, 'n{{ var "k" }}' as name, {{ if eq (var "bad") "dim" }}null::text{{ else }}'ok'{{ end }} as note from generate_series(1, 3) g`,
+		"models/dim_child.sql":   `select id, name from {{ ref "dim" }} where is_current`,
+		"models/mv.sql":          `{{ config "materialized" "materialized_view" }}select g as id, {{ var "k" }} as k from generate_series(1, {{ if eq (var "bad") "mv" }}0{{ else }}3{{ end }}) g`,
+		"models/mv_child.sql":    `select * from {{ ref "mv" }}`,
+		"models/pt.sql":          `{{ config "partition_by" (dict "column" "d" "granularity" "month") }}select g as id, date '2024-01-01' + g * 20 as d, {{ var "k" }} as k from generate_series(1, 5) g{{ if eq (var "bad") "pt" }} union all select null, date '2024-03-01', 0{{ end }}`,
+		"models/pt_child.sql":    `select * from {{ ref "pt" }}`,
+		"models/s_child.sql":     `{{ config "materialized" "view" }}select * from {{ ref "s" }}`,
+		"models/loose.sql":       `{{ config "audit" false }}select 1 as id, {{ var "k" }} as k{{ if eq (var "bad") "loose" }} union all select 1, 0{{ end }}`,
+		"models/loose_child.sql": `select * from {{ ref "loose" }}`,
+		"seeds/s.csv":            map[bool]string{false: fmt.Sprintf("id,name\n1,a\n2,k%d\n", k), true: "id,name\n1,a\n2,\n"}[bad == "s"],
+		"models/schema.yml": `models:
+  - name: t
+    columns:
+      - name: id
+        tests: [{unique: {store_failures: true}}]
+      - name: k
+        tests: [{expression_is_true: {expression: "> 100", severity: warn}}]
+  - name: v
+    columns: [{name: x, tests: [not_null]}]
+  - name: inc
+    columns: [{name: k, tests: [{accepted_range: {min: 0}}]}]
+  - name: dim
+    columns: [{name: note, tests: [not_null]}]
+  - name: mv
+    tests: [not_empty]
+  - name: pt
+    columns: [{name: id, tests: [not_null]}]
+  - name: loose
+    columns: [{name: id, tests: [unique]}]
+seeds:
+  - name: s
+    columns: [{name: name, tests: [not_null]}]
+`,
+	}
+}
+
+// checksum is a digest of a relation's rows, whatever their order.
+func checksum(t *testing.T, url, rel string) string {
+	t.Helper()
+	return queryText(t, url, "select md5(coalesce(string_agg(r::text, '|' order by r::text), '')) from "+rel+" r")
+}
+
+// TestAuditKeepsThePreviousVersion (write-audit-publish, SPEC 11): for each
+// kind, a change that breaks a test keeps the old data byte for byte and
+// skips what depends on it; retry, once the change is fixed, publishes it.
+func TestAuditKeepsThePreviousVersion(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, wapFiles(url, "none", 1))
+	out := must(t, 0, dir, "build")
+	// An audited test is reported once, with the model, and never started
+	// on its own; a warn-severity test runs after the publish, as before.
+	if strings.Contains(out, "START test unique_t_id") || strings.Count(out, " unique_t_id ") != 1 {
+		t.Errorf("the audited test did not run exactly once, with its model:\n%s", out)
+	}
+	mustContain(t, out, "START test expression_is_true_t_k", "WARN 3 expression_is_true_t_k")
+
+	kinds := []struct{ name, rel, test, status string }{
+		{"t", "public.t", "unique_t_id", "fail"},
+		{"v", "public.v", "not_null_v_x", "error"}, // division by zero when the test reads the view
+		{"inc", "public.inc", "accepted_range_inc_k", "fail"},
+		{"dim", "public.dim", "not_null_dim_note", "fail"},
+		{"mv", "public.mv", "not_empty_mv", "fail"},
+		{"pt", "public.pt", "not_null_pt_id", "fail"},
+		{"s", "public.s", "not_null_s_name", "fail"},
+	}
+	for i, kind := range kinds {
+		k := i + 2
+		before := checksum(t, url, kind.rel)
+		viewdef := queryText(t, url, "select coalesce(pg_get_viewdef(to_regclass('"+kind.rel+"')), '')")
+		parts := queryText(t, url, "select count(*)::text from pg_inherits where inhparent = '"+kind.rel+"'::regclass")
+		for name, body := range wapFiles(url, kind.name, k) {
+			writeFile(t, dir, name, body)
+		}
+		out := must(t, 1, dir, "build", "-s", kind.name+"+")
+		mustContain(t, out, "[AUDIT FAILED in")
+		if got := checksum(t, url, kind.rel); got != before {
+			t.Errorf("%s: the failed audit changed the relation's rows", kind.name)
+		}
+		if got := queryText(t, url, "select coalesce(pg_get_viewdef(to_regclass('"+kind.rel+"')), '')"); got != viewdef {
+			t.Errorf("%s: the failed audit changed the view's definition", kind.name)
+		}
+		if got := queryText(t, url, "select count(*)::text from pg_inherits where inhparent = '"+kind.rel+"'::regclass"); got != parts {
+			t.Errorf("%s: the failed audit changed the partitions: %s, were %s", kind.name, got, parts)
+		}
+		res := results(t, dir)
+		id := "model.wap." + kind.name
+		if kind.name == "s" {
+			id = "seed.wap.s"
+		}
+		if r := res[id]; r.Status != "error" || r.AdapterResp != "AUDIT FAILED" || !strings.HasPrefix(r.Message, "AUDIT FAILED") || !strings.Contains(r.Message, kind.test) {
+			t.Errorf("%s: %s %q %q", kind.name, r.Status, r.AdapterResp, r.Message)
+		}
+		if got := res["test.wap."+kind.test].Status; got != kind.status {
+			t.Errorf("%s: test %s is %s, want %s (%s)", kind.name, kind.test, got, kind.status, res["test.wap."+kind.test].Message)
+		}
+		if got := res["model.wap."+kind.name+"_child"].Status; got != "skipped" {
+			t.Errorf("%s: its child is %s, want skipped", kind.name, got)
+		}
+		if kind.name == "v" && !strings.Contains(res["test.wap."+kind.test].Message, "division by zero") {
+			t.Errorf("v: the test's error does not say why: %q", res["test.wap."+kind.test].Message)
+		}
+		if len(queryText(t, url, "select coalesce(string_agg(relname, ','), '') from pg_class where relname like '%strata%'")) > 0 {
+			t.Errorf("%s: scratch relations left: %s", kind.name, queryText(t, url, "select string_agg(relname, ',') from pg_class where relname like '%strata%'"))
+		}
+		// Fixed, retry rebuilds what failed and publishes it.
+		for name, body := range wapFiles(url, "none", k) {
+			writeFile(t, dir, name, body)
+		}
+		out = must(t, 0, dir, "retry")
+		if got := checksum(t, url, kind.rel); got == before {
+			t.Errorf("%s: retry did not publish the fixed version:\n%s", kind.name, out)
+		}
+		if got := results(t, dir)["model.wap."+kind.name+"_child"].Status; got != "success" {
+			t.Errorf("%s: retry left the child %s", kind.name, got)
+		}
+	}
+
+	// The failing rows of a store_failures test are kept although the
+	// publish was blocked; junit shows the failure.
+	for name, body := range wapFiles(url, "t", 20) {
+		writeFile(t, dir, name, body)
+	}
+	must(t, 1, dir, "build", "-s", "t")
+	if got := queryText(t, url, "select string_agg(unique_field || ':' || n_records, ',') from audit.unique_t_id"); got != "1:2" {
+		t.Errorf("audit.unique_t_id holds %q, want the failing row 1:2", got)
+	}
+	var junit artifacts.JUnit
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	for _, c := range junit.Suites[0].Cases {
+		failed = failed || c.Name == "unique_t_id" && c.Failure != nil
+	}
+	if !failed {
+		t.Errorf("junit.xml does not show unique_t_id failing:\n%s", b)
+	}
+
+	// run --audit audits as build does; run alone publishes, then nothing
+	// is tested; --no-audit publishes, then tests.
+	before := checksum(t, url, "public.t")
+	out = must(t, 1, dir, "run", "-s", "t", "--audit")
+	mustContain(t, out, "[AUDIT FAILED in", "FAIL 1 unique_t_id")
+	if checksum(t, url, "public.t") != before {
+		t.Error("run --audit published a version that failed its audit")
+	}
+	must(t, 1, dir, "build", "-s", "t", "--no-audit")
+	if checksum(t, url, "public.t") == before {
+		t.Error("build --no-audit did not publish")
+	}
+
+	// audit: false: published, then tested; the failure skips the child.
+	for name, body := range wapFiles(url, "loose", 30) {
+		writeFile(t, dir, name, body)
+	}
+	before = checksum(t, url, "public.loose")
+	must(t, 1, dir, "build", "-s", "loose+")
+	res := results(t, dir)
+	if checksum(t, url, "public.loose") == before || res["model.wap.loose"].Status != "success" || res["test.wap.unique_loose_id"].Status != "fail" || res["model.wap.loose_child"].Status != "skipped" {
+		t.Errorf("audit: false: %v %v %v", res["model.wap.loose"], res["test.wap.unique_loose_id"], res["model.wap.loose_child"])
+	}
+}

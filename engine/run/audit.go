@@ -1,0 +1,351 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
+)
+
+// Write-audit-publish (SPEC 11): the error-severity data tests of a model
+// or seed (Executor.Audits) run inside its build's transaction against the
+// new version, before it is published; one that fails or errors rolls the
+// whole build back, so the previous version stays live and unchanged. The
+// tests' results are the model's (Result.Audits): the walker reports them
+// in place of running those tests again.
+
+// AuditFailed is the response of a model or seed whose audit kept its
+// previous version.
+const AuditFailed = "AUDIT FAILED"
+
+// auditResult is what an audit found.
+type auditResult struct {
+	tests   []Result
+	blocked []string // the tests that failed or errored, as "name (why)"
+	kept    []keptFailures
+}
+
+// keptFailures are the failing rows of a store_failures test in an audit
+// that blocked the publish: read out of the transaction before it is
+// rolled back, written to the audit table after.
+type keptFailures struct {
+	table pgname.Rel
+	cols  []postgres.Column
+	file  string // the rows as COPY text
+}
+
+// auditError is an audit that blocked the publish.
+type auditError struct{ audit *auditResult }
+
+func (e *auditError) Error() string {
+	return fmt.Sprintf("%d of %d tests failed: %s", len(e.audit.blocked), len(e.audit.tests), strings.Join(e.audit.blocked, "; "))
+}
+
+// auditResults are the results of the tests of the last audit, if any.
+func (b *builder) auditResults() []Result {
+	if b.audit == nil {
+		return nil
+	}
+	return b.audit.tests
+}
+
+// auditTest is one test of an audit, rendered against the new version.
+type auditTest struct {
+	n        *manifest.Node
+	compiled string         // as target/compiled/ has it
+	res      compile.Result // as rendered against the new version
+	sql      string         // that, limited
+	count    materialize.Step
+	err      error
+}
+
+// audit runs the tests that audit b's node against on, its new version, in
+// t: the counts of all of them in one round trip, each under a savepoint so
+// that one that errors does not stop the others. It returns an
+// *auditError when one fails or errors.
+func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pgname.Rel) error {
+	res := &auditResult{}
+	b.audit = res
+	var tests []auditTest
+	for _, id := range e.Audits[b.n.ID] {
+		tn := e.M.Nodes[id]
+		at := auditTest{n: tn}
+		at.res, at.err = e.render(tn, false)
+		at.compiled = at.res.SQL
+		if at.err == nil && on != b.n.Relation {
+			at.res, at.err = e.C.Audit(tn, b.n.ID, on)
+		}
+		body := limited(tn, materialize.Step{SQL: materialize.Body(at.res.SQL)})
+		at.sql = body.SQL
+		at.count = testStatement("select count(*), extract(epoch from clock_timestamp())::text from (", body, "\n) as strata_failures")
+		tests = append(tests, at)
+	}
+	results := make([]Result, len(tests))
+	failures := make([]int64, len(tests))
+	begin := time.Now()
+	prev := float64(0)
+	for i := 0; i < len(tests); {
+		var stmts []string
+		var idx []int
+		for j := i; j < len(tests); j++ {
+			if tests[j].err != nil {
+				continue
+			}
+			stmts = append(stmts, "savepoint strata_audit", tests[j].count.SQL, "release savepoint strata_audit")
+			idx = append(idx, j)
+		}
+		if i == 0 {
+			stmts = append([]string{"select extract(epoch from clock_timestamp())::text"}, stmts...)
+		}
+		for _, s := range stmts {
+			b.executed = append(b.executed, s)
+		}
+		rows, err := t.Values(ctx, stmts)
+		if i == 0 && len(rows) > 0 {
+			prev = epoch(rows[0])
+			rows = rows[1:]
+		}
+		// rows[3k+1] is the count of tests[idx[k]].
+		for k := 0; 3*k+1 < len(rows); k++ {
+			j := idx[k]
+			n, cerr := postgres.Count(rows[3*k+1])
+			if cerr != nil {
+				tests[j].err = cerr
+				continue
+			}
+			failures[j] = n
+			at := epoch(rows[3*k+1][1:])
+			results[j].Duration = time.Duration((at - prev) * float64(time.Second))
+			prev = at
+		}
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var be *postgres.BatchError
+		if !errors.As(err, &be) {
+			return err
+		}
+		k := be.Index
+		if i == 0 {
+			k-- // the clock
+		}
+		if k < 0 || k%3 != 1 {
+			return err
+		}
+		j := idx[k/3]
+		tests[j].err = e.sqlError(tests[j].n, tests[j].res, be.Err, tests[j].count)
+		b.executed = append(b.executed, "rollback to savepoint strata_audit", "release savepoint strata_audit")
+		if err := t.RollbackTo(ctx, "strata_audit"); err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, "release savepoint strata_audit"); err != nil {
+			return err
+		}
+		i = j + 1
+		prev = 0
+		if rows, err := t.Values(ctx, []string{"select extract(epoch from clock_timestamp())::text"}); err == nil && len(rows) > 0 {
+			prev = epoch(rows[0])
+		}
+	}
+	blocked := false
+	for j, at := range tests {
+		r := Result{ID: at.n.ID, Started: begin, Duration: results[j].Duration}
+		r.Compiled, r.Executed = e.writeSQL(at.n, at.compiled, []string{at.count.SQL})
+		if at.n.Config.StoreFailures {
+			r.Relation = e.auditTable(at.n).String()
+		}
+		if at.err != nil {
+			r.Status, r.Message = Error, at.err.Error()
+			res.blocked = append(res.blocked, fmt.Sprintf("%s (error: %s)", at.n.Name, firstLine(at.err.Error())))
+			blocked = true
+			res.tests = append(res.tests, r)
+			continue
+		}
+		r = e.judge(ctx, guarded{t}, at.n, at.sql, failures[j], r)
+		r.Message = strings.TrimSuffix(r.Message, "; see "+r.Compiled)
+		if r.Status == Fail {
+			blocked = true
+			res.blocked = append(res.blocked, fmt.Sprintf("%s (%s)", at.n.Name, r.Message))
+		}
+		res.tests = append(res.tests, r)
+	}
+	// store_failures: the audit tables, in the transaction when it goes on;
+	// read out of it when it is to be rolled back.
+	for _, at := range tests {
+		if !at.n.Config.StoreFailures || at.err != nil {
+			continue
+		}
+		table := e.auditTable(at.n)
+		if err := e.ensureSchema(ctx, table.Schema); err != nil {
+			return err
+		}
+		if !blocked {
+			for _, s := range []string{"drop table if exists " + table.Quoted(), "create table " + table.Quoted() + " as " + at.sql} {
+				b.queue(t, pending{step: materialize.Step{SQL: s, Body: -1}})
+			}
+			continue
+		}
+		k, err := keepFailures(ctx, t, table, at.sql)
+		if err != nil {
+			return err
+		}
+		res.kept = append(res.kept, k)
+	}
+	if blocked {
+		return &auditError{audit: res}
+	}
+	return nil
+}
+
+// epoch reads a time sent as extract(epoch ...) text.
+func epoch(row []*string) float64 {
+	if len(row) == 0 || row[0] == nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(*row[0], 64)
+	return f
+}
+
+// limited is a test's SQL (body) with its limit config applied.
+func limited(n *manifest.Node, body materialize.Step) materialize.Step {
+	if n.Config.Limit > 0 {
+		return testStatement("select * from (", body, fmt.Sprintf("\n) as strata_limited limit %d", n.Config.Limit))
+	}
+	return body
+}
+
+// keepFailures reads the rows of sql (a failing test's) out of t, with
+// their columns, into a temporary file.
+func keepFailures(ctx context.Context, t *postgres.Txn, table pgname.Rel, sql string) (keptFailures, error) {
+	k := keptFailures{table: table}
+	cols, err := postgres.ResultColumns(ctx, t, sql)
+	if err != nil {
+		return k, err
+	}
+	k.cols = cols
+	f, err := os.CreateTemp("", "strata-failures-*.copy")
+	if err != nil {
+		return k, err
+	}
+	defer f.Close()
+	k.file = f.Name()
+	if _, err := t.Conn().PgConn().CopyTo(ctx, f, "copy (select * from ("+sql+"\n) as f) to stdout"); err != nil {
+		os.Remove(k.file)
+		return k, err
+	}
+	return k, nil
+}
+
+// failed is the result of a model or seed whose build failed: for an audit
+// that blocked the publish, AUDIT FAILED, and the failing rows of
+// store_failures tests written to their audit tables.
+func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) Result {
+	var ae *auditError
+	if !errors.As(err, &ae) {
+		r = fail(r, err)
+		r.Audits = nil // the tests did not decide: they run again, or are skipped
+		return r
+	}
+	var notes []string
+	for _, k := range ae.audit.kept {
+		if kerr := e.writeKept(ctx, k); kerr != nil {
+			notes = append(notes, fmt.Sprintf("the failing rows could not be kept in %s: %v", k.table, kerr))
+		}
+		os.Remove(k.file)
+	}
+	what := "the previous version of " + r.Relation + " was kept"
+	switch b.n.Config.Materialized {
+	case "incremental", "scd2":
+		if !strings.HasPrefix(r.Response, "SELECT") {
+			what = "this run's changes to " + r.Relation + " were rolled back: it is as it was before the run"
+		}
+	}
+	r.Status, r.Response = Error, AuditFailed
+	r.Message = fmt.Sprintf("%s: %s; %s", AuditFailed, ae.Error(), what)
+	if len(notes) > 0 {
+		r.Message += "; " + strings.Join(notes, "; ")
+	}
+	r.Duration = time.Since(r.Started)
+	return r
+}
+
+// writeKept writes failing rows read out of a rolled-back build to their
+// audit table.
+func (e *Executor) writeKept(ctx context.Context, k keptFailures) error {
+	f, err := os.Open(k.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defs := make([]string, len(k.cols))
+	for i, c := range k.cols {
+		defs[i] = pgname.Ident(c.Name) + " " + c.Type
+	}
+	return pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "drop table if exists "+k.table.Quoted()+"; create table "+k.table.Quoted()+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			return err
+		}
+		_, err := tx.Conn().PgConn().CopyFrom(ctx, io.Reader(f), "copy "+k.table.Quoted()+" from stdin")
+		return err
+	})
+}
+
+// auditTable is the table a store_failures test keeps its failing rows in.
+func (e *Executor) auditTable(n *manifest.Node) pgname.Rel {
+	return pgname.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
+}
+
+// reader runs the reads that judge a failing test (its level, a sample).
+type reader interface {
+	query(ctx context.Context, sql string, scan func(pgx.Rows) error) error
+}
+
+// plain reads from the pool.
+type plain struct{ q postgres.Querier }
+
+func (p plain) query(ctx context.Context, sql string, scan func(pgx.Rows) error) error {
+	rows, err := p.q.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	return scan(rows)
+}
+
+// guarded reads in a build's transaction, under a savepoint, so that a
+// read that errors leaves the transaction usable.
+type guarded struct{ t *postgres.Txn }
+
+func (g guarded) query(ctx context.Context, sql string, scan func(pgx.Rows) error) error {
+	if _, err := g.t.Exec(ctx, "savepoint strata_judge"); err != nil {
+		return err
+	}
+	rows, err := g.t.Query(ctx, sql)
+	if err == nil {
+		err = scan(rows)
+	}
+	if err != nil {
+		if rerr := g.t.RollbackTo(ctx, "strata_judge"); rerr != nil {
+			return rerr
+		}
+	}
+	_, rerr := g.t.Exec(ctx, "release savepoint strata_judge")
+	if err == nil {
+		err = rerr
+	}
+	return err
+}
