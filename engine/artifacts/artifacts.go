@@ -160,6 +160,11 @@ type Result struct {
 	Attempts      int     `json:"attempts,omitempty"`
 }
 
+// AuditFailed is the adapter_response of a model or seed whose new
+// version failed its audit (write-audit-publish) and was not published:
+// its previous version was kept.
+const AuditFailed = "AUDIT FAILED"
+
 // Summary counts results by outcome.
 type Summary struct {
 	Pass  int `json:"pass"`

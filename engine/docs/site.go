@@ -270,6 +270,9 @@ type nodePage struct {
 	Config            string
 	LastRun           *artifacts.Result
 	LastRunAt         string
+	// Kept says that the last run kept the previous version because the
+	// new one failed its audit.
+	Kept string
 }
 
 // link is the link to the page of node id from a node page. Pages are named
@@ -319,6 +322,9 @@ func (s *site) nodePage(n *node) *nodePage {
 	p := &nodePage{node: n, LastRun: n.Result}
 	if n.Result != nil {
 		p.LastRunAt = shortTime(n.Result.StartedAt)
+		if n.Result.AdapterResp == artifacts.AuditFailed {
+			p.Kept = "kept previous version: audit failed at " + p.LastRunAt
+		}
 	}
 	for _, t := range s.tests[n.ID] {
 		p.Tests = append(p.Tests, s.testRow(t))

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/adapter/postgres"
+	"strata/engine/artifacts"
 	"strata/engine/compile"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
@@ -28,7 +29,7 @@ import (
 
 // AuditFailed is the response of a model or seed whose audit kept its
 // previous version.
-const AuditFailed = "AUDIT FAILED"
+const AuditFailed = artifacts.AuditFailed
 
 // auditResult is what an audit found.
 type auditResult struct {
