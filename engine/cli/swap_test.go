@@ -336,7 +336,7 @@ func TestAuditFaults(t *testing.T) {
 		"tests/slow.sql":    `select m.* from {{ ref "m" }} m where m.id is null or (select pg_sleep(30)) is null`,
 	})
 	out := must(t, 1, slow, "build", "--vars", "k: 2")
-	mustContain(t, out, "[AUDIT FAILED in", "slow (error: canceling statement due to statement timeout")
+	mustContain(t, out, "[AUDIT FAILED in", "1 of 2 tests failed: slow (error: ", "canceling statement due to statement timeout")
 	if got := queryText(t, url, "select id::text from public.m"); got != "1" {
 		t.Errorf("published after a test timed out: %s", got)
 	}

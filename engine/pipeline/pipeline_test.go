@@ -295,3 +295,70 @@ func TestScheduleWaitsThroughEphemeralModels(t *testing.T) {
 		}
 	}
 }
+
+// A run that audits (build, run --audit) tests each model's new version
+// with its error-severity tests that read nothing this run builds outside
+// the model's upstream: not a warning, not a model with audit: false, not a
+// relationships test to a model downstream; run --audit schedules them.
+func TestAuditPicksTheTestsThatAuditEachModel(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml":     file("name: p\n"),
+		"models/a.sql":     file("select 1 as id"),
+		"models/b.sql":     file(`select * from {{ ref "a" }}`),
+		"models/loose.sql": file(`{{ config "audit" false }}select 1 as id`),
+		"models/eph.sql":   file(`{{ config "materialized" "ephemeral" }}select 1 as id`),
+		"seeds/s.csv":      file("id\n1\n"),
+		"models/a.yml": file(`models:
+  - name: a
+    columns:
+      - name: id
+        tests:
+          - not_null
+          - unique: {severity: warn}
+          - relationships: {to: b, field: id}
+  - name: b
+    columns:
+      - name: id
+        tests: [not_null, {relationships: {to: a, field: id}}]
+  - name: loose
+    columns: [{name: id, tests: [not_null]}]
+seeds:
+  - name: s
+    columns: [{name: id, tests: [unique]}]
+`),
+	})
+	all, err := l.Select(Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Schedule(all, Kinds("build")...)
+	l.Audit(s, all)
+	want := map[string][]string{
+		"model.p.a": {testOf(t, l, "not_null", "a")},
+		"model.p.b": {testOf(t, l, "not_null", "b"), testOf(t, l, "relationships", "b")},
+		"seed.p.s":  {"test.p.unique_s_id"},
+	}
+	for id, tests := range want {
+		sort.Strings(tests)
+		got := append([]string(nil), s.Audits[id]...)
+		sort.Strings(got)
+		if !slices.Equal(got, tests) {
+			t.Errorf("%s is audited by %v, want %v", id, got, tests)
+		}
+	}
+	if len(s.Audits) != len(want) {
+		t.Errorf("audited: %v", s.Audits)
+	}
+
+	// run --audit: only models, with the tests that audit them; b is not
+	// in the run, so a's test that reads it reads it as published.
+	sel, err := l.Select(Selection{Select: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := l.Schedule(sel, Kinds("run")...)
+	l.Audit(r, sel)
+	if got, want := r.Order, []string{"model.p.a", testOf(t, l, "not_null", "a"), testOf(t, l, "relationships", "a")}; !slices.Equal(got, want) {
+		t.Errorf("run --audit order = %v, want %v", got, want)
+	}
+}

@@ -63,6 +63,9 @@ func (e *Executor) builder(n *manifest.Node) *builder {
 
 // queue adds a statement to send with the next flush.
 func (b *builder) queue(t *postgres.Txn, p pending) {
+	if !t.Begun() && t.Queued() == 0 {
+		b.executed = append(b.executed, "begin") // sent with it
+	}
 	b.executed = append(b.executed, p.step.SQL)
 	b.pending = append(b.pending, p)
 	t.Queue(p.step.SQL)
@@ -75,7 +78,7 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 	b.pending = nil
 	var tags []pgconn.CommandTag
 	if commit {
-		if t.Queued() > 0 {
+		if t.Begun() || t.Queued() > 0 {
 			b.executed = append(b.executed, "commit")
 		}
 		err = t.Commit(ctx)
@@ -94,7 +97,7 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(sent) {
 		p := sent[be.Index]
 		if p.hook != "" {
-			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, be.Err)
+			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, postgres.Explain(be.Err, p.step.SQL, 0))
 		}
 		return &p, b.stepError(p.step, be.Err)
 	}

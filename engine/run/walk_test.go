@@ -238,3 +238,46 @@ func TestRunnerWalkSkipMessage(t *testing.T) {
 		}
 	}
 }
+
+// The tests that audited a model are reported with the results the model's
+// build gave them, never run; a failed audit skips the model's descendants
+// (those that wait for the tests too), and a passing one lets them run.
+func TestRunnerWalkReportsAuditedTests(t *testing.T) {
+	// m and its tests t1, t2; c reads m and waits for its tests (build); u
+	// is a test of m that was not audited and runs after m.
+	d := newDAG("m>t1 m>t2 m>u m>c t1>c t2>c")
+	for i := range 20 {
+		for _, fails := range []bool{false, true} {
+			var ran sync.Map
+			res := d.walk(1+i%4, false, func(ctx context.Context, id string) Result {
+				ran.Store(id, true)
+				if id != "m" {
+					return Result{Status: Pass}
+				}
+				t1 := Result{ID: "t1", Status: Pass}
+				if fails {
+					t1 = Result{ID: "t1", Status: Fail, Failures: 2}
+					return Result{Status: Error, Response: AuditFailed, Audits: []Result{t1, {ID: "t2", Status: Pass}}}
+				}
+				return Result{Status: Success, Audits: []Result{t1, {ID: "t2", Status: Pass}}}
+			})
+			for _, id := range []string{"t1", "t2"} {
+				if _, ok := ran.Load(id); ok {
+					t.Fatalf("run %d: the audited test %s ran again", i, id)
+				}
+			}
+			want := map[string]Status{"m": Success, "t1": Pass, "t2": Pass, "u": Pass, "c": Pass}
+			if fails {
+				want = map[string]Status{"m": Error, "t1": Fail, "t2": Pass, "u": Skipped, "c": Skipped}
+			}
+			for id, s := range want {
+				if res[id].Status != s {
+					t.Fatalf("run %d (audit fails %v): %s is %s, want %s", i, fails, id, res[id].Status, s)
+				}
+			}
+			if fails && res["t1"].Failures != 2 {
+				t.Fatalf("t1 lost its failures: %+v", res["t1"])
+			}
+		}
+	}
+}

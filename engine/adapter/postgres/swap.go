@@ -465,11 +465,20 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("refusing to replace %s: %s depend%s on it, and PostgreSQL cannot drop the old version without dropping %s; nothing was changed. "+
-		"Drop %s before the build and create %s again after it (a post_hook can), or change %s so that %s not depend on the table: "+
-		"a function whose body is a quoted string (LANGUAGE plpgsql, or sql AS '...'), not BEGIN ATOMIC, and that does not use the table's row type as an argument or result, is not tied to it",
-		e.Target, strings.Join(e.Objects, ", "), map[bool]string{true: "s", false: ""}[len(e.Objects) == 1],
-		them(e.Objects), them(e.Objects), them(e.Objects), them(e.Objects), map[bool]string{true: "it does", false: "they do"}[len(e.Objects) == 1])
+	one := len(e.Objects) == 1
+	verb, it := "depend", "them"
+	if one {
+		verb, it = "depends", "it"
+	}
+	msg := fmt.Sprintf("refusing to replace %s: %s %s on it, and PostgreSQL cannot drop the old version without dropping %s; nothing was changed. Drop %s before the build and create %s again after it (a post_hook can)",
+		e.Target, strings.Join(e.Objects, ", "), verb, it, it, it)
+	for _, o := range e.Objects {
+		if strings.HasPrefix(o, "function ") || strings.HasPrefix(o, "procedure ") {
+			msg += ", or change the function so that PostgreSQL does not tie it to the table: a body written as a string (LANGUAGE plpgsql, or LANGUAGE sql AS '...') instead of BEGIN ATOMIC, and no argument or result of the table's row type"
+			break
+		}
+	}
+	return msg
 }
 
 func them(objs []string) string {

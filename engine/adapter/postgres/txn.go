@@ -33,6 +33,10 @@ func Within(tx pgx.Tx) *Txn { return &Txn{conn: tx.Conn(), begun: true} }
 // Queue adds statements to send.
 func (t *Txn) Queue(stmts ...string) { t.queue = append(t.queue, stmts...) }
 
+// Begun says whether the transaction was opened (or its "begin" sent with
+// the statements queued).
+func (t *Txn) Begun() bool { return t.begun }
+
 // Queued is how many statements wait to be sent.
 func (t *Txn) Queued() int { return len(t.queue) }
 
