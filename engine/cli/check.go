@@ -31,7 +31,7 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	started := time.Now()
-	l, selected, code, ok := a.loadSelection(f, "check")
+	l, selected, code, ok := a.loadSelection(ctx, f, "check")
 	if !ok {
 		return code
 	}

@@ -45,6 +45,8 @@ func commands() []command {
 		{"compile", "render everything to target/compiled/ (no database)", cmdCompile},
 		{"validate", "check everything that needs no database; all problems at once", cmdValidate},
 		{"check", "prove the selected models against the target's PostgreSQL; nothing is built", cmdCheck},
+		{"plan", "what changed against production's recorded state, and what build would do; changes nothing", cmdPlan},
+		{"env", "environments: env ls | env drop NAME", cmdEnv},
 		{"ls", "list selected resources", cmdLs},
 		{"retry", "rerun what failed or was skipped in the last run", cmdRetry},
 		{"docs", "an offline site: docs generate | docs serve [--port N]", cmdDocs},
@@ -171,6 +173,10 @@ type flags struct {
 	audit       bool
 	noAudit     bool
 	port        int
+	// env is the environment to build in (--env); noDefer builds what the
+	// selection reads there too instead of reading it from production.
+	env     string
+	noDefer bool
 	// retryIDs, set by retry, selects exactly these nodes instead of
 	// --select: ids need no parsing, and names may hold spaces.
 	retryIDs []string
@@ -204,6 +210,7 @@ func (f *flags) addRunFlags() {
 	f.fs.BoolVar(&f.noWait, "no-wait", false, "fail instead of waiting when another run holds the target")
 	f.fs.BoolVar(&f.audit, "audit", false, "run: test each model's new version before it replaces the old one, as build does")
 	f.fs.BoolVar(&f.noAudit, "no-audit", false, "build: publish each model, then test it, instead of testing it first")
+	f.addEnvFlags()
 }
 
 // audits says whether a run of cmd tests new versions before it publishes
@@ -213,6 +220,12 @@ func (f *flags) audits(cmd string) bool {
 		return false
 	}
 	return cmd == "build" || cmd == "run" && f.audit
+}
+
+// addEnvFlags adds --env and --no-defer (SPEC 12).
+func (f *flags) addEnvFlags() {
+	f.fs.StringVar(&f.env, "env", "", "build in environment NAME: schemas <schema>__NAME on the same target, reading what is not selected from production")
+	f.fs.BoolVar(&f.noDefer, "no-defer", false, "with --env: build the selection's parents in the environment too instead of reading production's")
 }
 
 // parse parses args; it returns an exit code to return when parsing ended the command.
@@ -240,7 +253,7 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 // every node. ok=false means the project has problems (exit 2); the
 // problems are returned, not printed.
 func (a *app) load(f *flags) (l *pipeline.Project, diags diag.List, ok bool) {
-	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars, StartedAt: a.startedAt})
+	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars, Env: f.env, StartedAt: a.startedAt})
 	return l, diags, !diags.HasErrors()
 }
 

@@ -75,7 +75,7 @@ func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string) 
 // prints each step of the pipeline's run and decides the exit code.
 func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	started := time.Now()
-	l, selected, code, ok := a.loadSelection(f, cmd)
+	l, selected, code, ok := a.loadSelection(ctx, f, cmd)
 	if !ok {
 		return code
 	}

@@ -23,13 +23,21 @@ import (
 // loadSelection loads the project and applies --select, --exclude and --state
 // (or retry's nodes). When ok is false the command ends with code; the
 // problems were printed.
-func (a *app) loadSelection(f *flags, cmd string) (l *pipeline.Project, selected map[string]bool, code int, ok bool) {
+func (a *app) loadSelection(ctx context.Context, f *flags, cmd string) (l *pipeline.Project, selected map[string]bool, code int, ok bool) {
 	l, diags, ok := a.load(f)
 	a.printDiags(diags)
 	if !ok {
 		return nil, nil, ExitBadInput, false
 	}
-	selected, err := l.Select(pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs})
+	sel := pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs}
+	db, code, ok := a.readState(ctx, l, f, sel, cmd)
+	if !ok {
+		return nil, nil, code, false
+	}
+	if db != nil {
+		defer db.Close()
+	}
+	selected, err := l.Select(sel)
 	var stateErr *pipeline.StateError
 	if errors.As(err, &stateErr) {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
@@ -40,6 +48,9 @@ func (a *app) loadSelection(f *flags, cmd string) (l *pipeline.Project, selected
 		return nil, nil, ExitBadInput, false
 	}
 	a.warnStaleColumns(l, f)
+	if selected, code, ok = a.deferTo(ctx, l, db, f, selected, cmd); !ok {
+		return nil, nil, code, false
+	}
 	return l, selected, 0, true
 }
 
@@ -70,7 +81,7 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 	if code, done := a.parse(f, args); done {
 		return code
 	}
-	l, selected, code, ok := a.loadSelection(f, "compile")
+	l, selected, code, ok := a.loadSelection(ctx, f, "compile")
 	if !ok {
 		return code
 	}
@@ -135,7 +146,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 			return ExitBadInput
 		}
 	}
-	l, selected, code, ok := a.loadSelection(f, "ls")
+	l, selected, code, ok := a.loadSelection(ctx, f, "ls")
 	if !ok {
 		return code
 	}

@@ -28,6 +28,11 @@ type Compiler struct {
 	RunStartedAt string
 	// in, when set, renders the node of that id as another relation (Audit).
 	in map[string]string
+	// Defer are, by node id, the relations in production that refs to a
+	// node not built in this environment read instead of its own (strata
+	// --env with defer). Set before rendering; nil renders every node as
+	// placed.
+	Defer map[string]pgname.Rel
 }
 
 // Result is a rendered node.
@@ -55,6 +60,9 @@ type Options struct {
 func (c *Compiler) relation(n *manifest.Node) string {
 	if rel, ok := c.in[n.ID]; ok {
 		return rel
+	}
+	if r, ok := c.Defer[n.ID]; ok {
+		return r.Quoted()
 	}
 	return n.Relation.Quoted()
 }

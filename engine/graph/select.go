@@ -60,7 +60,7 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 				chosen[id] = true
 			}
 		}
-		gr.addTests(chosen)
+		gr.AddTests(chosen)
 	}
 	excluded := map[string]bool{}
 	for _, f := range excFields {
@@ -73,7 +73,7 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 			excluded[id] = true
 		}
 	}
-	gr.addTests(excluded)
+	gr.AddTests(excluded)
 	for id := range excluded {
 		delete(chosen, id)
 	}
@@ -83,8 +83,8 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 	return chosen, nil
 }
 
-// addTests adds the tests whose tested node is in set.
-func (gr *Graph) addTests(set map[string]bool) {
+// AddTests adds the tests whose tested node is in set.
+func (gr *Graph) AddTests(set map[string]bool) {
 	for id, n := range gr.M.Nodes {
 		if n.Kind != manifest.Test || set[id] || n.TestInfo == nil {
 			continue

@@ -72,6 +72,16 @@ type Target struct {
 	Type         string
 	Schema       string
 	SchemaPrefix string
+	// Env is the environment the run builds in (--env): every schema a
+	// model or seed is placed in gets pgname.EnvSchema's suffix. "" is
+	// production.
+	Env string
+}
+
+// Place is the schema the target puts what names schema in: with its
+// schema_prefix, and in its environment.
+func (t Target) Place(schema string) string {
+	return pgname.EnvSchema(t.SchemaPrefix+schema, t.Env)
 }
 
 // Manifest is the assembled project.
@@ -313,7 +323,7 @@ func (m *Manifest) relation(n *Node) pgname.Rel {
 	if n.Config.Alias != "" {
 		name = n.Config.Alias
 	}
-	return pgname.Rel{Schema: m.Target.SchemaPrefix + schema, Name: name}
+	return pgname.Rel{Schema: m.Target.Place(schema), Name: name}
 }
 
 // deps resolves a template's refs and sources to node ids, reporting unknown ones.

@@ -120,6 +120,55 @@ func hash(s string) uint32 {
 	return h
 }
 
+// EnvSchema is the schema an environment (strata --env) puts what
+// production puts in schema: schema__env. Production (env "") is schema.
+func EnvSchema(schema, env string) string {
+	if env == "" {
+		return schema
+	}
+	return schema + EnvSep + env
+}
+
+// EnvSep separates a schema from its environment's name.
+const EnvSep = "__"
+
+// ProdEnv is the name production goes by where an environment is named
+// (env drop refuses it); it is not a valid environment name.
+const ProdEnv = "prod"
+
+// CheckEnv says what is wrong with name as an environment's name, so that
+// every schema in schemas still fits an identifier once it is suffixed:
+// lower-case letters, digits and single underscores, starting with a
+// letter or an underscore, and not production's name. nil when it is fine.
+func CheckEnv(name string, schemas []string) error {
+	if name == "" {
+		return fmt.Errorf("an environment needs a name")
+	}
+	for i, r := range name {
+		if r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9' {
+			continue
+		}
+		return fmt.Errorf("environment name %q: %q is not allowed (expected lower-case letters, digits and _, starting with a letter or _)", name, r)
+	}
+	if name == ProdEnv || name == "production" {
+		return fmt.Errorf("environment name %q is production's: leave out --env to build production", name)
+	}
+	if strings.Contains(name, EnvSep) {
+		return fmt.Errorf("environment name %q holds %s, which separates a schema from its environment", name, EnvSep)
+	}
+	longest := ""
+	for _, s := range schemas {
+		if len(s) > len(longest) {
+			longest = s
+		}
+	}
+	if n := len(EnvSchema(longest, name)); n > MaxIdent {
+		return fmt.Errorf("environment name %q is too long: schema %s would be %d bytes, over PostgreSQL's %d (at most %d bytes of name here)",
+			name, EnvSchema(longest, name), n, MaxIdent, MaxIdent-len(longest)-len(EnvSep))
+	}
+	return nil
+}
+
 // Reserved marks strata's own relations (a model's build under
 // X__strata_new, an incremental stage, an scd2 source, an ephemeral model's
 // CTE): building X drops its leftovers with cascade, so a model or seed may

@@ -234,3 +234,51 @@ func FuzzQuoteRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckEnv(t *testing.T) {
+	schemas := []string{"staging", "warehouse", strings.Repeat("s", 50)}
+	for _, tc := range []struct{ name, want string }{
+		{"pr_42", ""},
+		{"_x1", ""},
+		{"dev", ""},
+		{strings.Repeat("a", 11), ""},
+		{"", "an environment needs a name"},
+		{"1pr", `environment name "1pr": '1' is not allowed (expected lower-case letters, digits and _, starting with a letter or _)`},
+		{"PR1", `environment name "PR1": 'P' is not allowed (expected lower-case letters, digits and _, starting with a letter or _)`},
+		{"pr-1", `environment name "pr-1": '-' is not allowed (expected lower-case letters, digits and _, starting with a letter or _)`},
+		{"prè", `environment name "prè": 'è' is not allowed (expected lower-case letters, digits and _, starting with a letter or _)`},
+		{"prod", `environment name "prod" is production's: leave out --env to build production`},
+		{"pr__1", `environment name "pr__1" holds __, which separates a schema from its environment`},
+		{strings.Repeat("a", 12), `environment name "aaaaaaaaaaaa" is too long: schema ` + strings.Repeat("s", 50) + `__aaaaaaaaaaaa would be 64 bytes, over PostgreSQL's 63 (at most 11 bytes of name here)`},
+	} {
+		err := CheckEnv(tc.name, schemas)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("CheckEnv(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := EnvSchema("staging", "pr_1"); got != "staging__pr_1" {
+		t.Errorf("EnvSchema = %q", got)
+	}
+	if got := EnvSchema("staging", ""); got != "staging" {
+		t.Errorf("EnvSchema production = %q", got)
+	}
+}
+
+func FuzzCheckEnv(f *testing.F) {
+	for _, s := range []string{"pr_1", "prod", "a__b", "", "x\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if CheckEnv(name, []string{"staging"}) != nil {
+			return
+		}
+		s := EnvSchema("staging", name)
+		if len(s) > MaxIdent || Ident(s) != `"`+s+`"` {
+			t.Fatalf("accepted %q makes schema %q", name, s)
+		}
+	})
+}

@@ -31,7 +31,9 @@ import (
 	"strata/engine/graph"
 	"strata/engine/internal/par"
 	"strata/engine/manifest"
+	"strata/engine/pgname"
 	"strata/engine/project"
+	"strata/engine/state"
 )
 
 // Options say what to load and how: the command line's --project-dir,
@@ -47,6 +49,9 @@ type Options struct {
 	// LookupEnv reads the environment (env_var, STRATA_TARGET); nil is
 	// os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Env is the environment to build in (--env): every model and seed is
+	// placed in its schema suffixed __<Env>. "" is production.
+	Env string
 	// StartedAt is the run's start, which run_started_at renders (whole
 	// seconds, UTC); zero means now.
 	StartedAt time.Time
@@ -70,6 +75,9 @@ type Project struct {
 	Vars map[string]any
 	// check is target/check.json, read when first needed.
 	check checkState
+	// prod is production's record of each node in the target, once
+	// ReadState has read it.
+	prod map[string]*state.Node
 }
 
 // Load reads the project in opts.Dir and renders every node, reporting all
@@ -114,8 +122,15 @@ func Load(opts Options) (*Project, diag.List) {
 	if err != nil && !errors.Is(err, errReported) {
 		targetDiags.Add(diag.Pos{File: "project.yaml"}, err)
 	}
-	man, d := manifest.Build(proj, manifestTarget(tgt))
+	mt := manifestTarget(tgt)
+	mt.Env = opts.Env
+	man, d := manifest.Build(proj, mt)
 	diags = append(diags, d...)
+	if opts.Env != "" && man != nil {
+		if err := pgname.CheckEnv(opts.Env, envSchemas(man)); err != nil {
+			diags.Errorf(diag.Pos{}, "--env: %v", err)
+		}
+	}
 	gr, d := graph.New(man)
 	diags = append(diags, d...)
 	l := &Project{Dir: dir, Project: proj, Target: tgt, Manifest: man, Graph: gr, Vars: vars, Compiled: map[string]compile.Result{}}

@@ -47,6 +47,9 @@ func (l *Project) Select(s Selection) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st == nil && l.prod != nil {
+		st = recorded{l}
+	}
 	return l.Graph.Select(s.Select, s.Exclude, st)
 }
 
@@ -63,15 +66,15 @@ func (l *Project) knownIDs(ids []string) map[string]bool {
 }
 
 // state compares the project with an earlier manifest and run results (--state DIR).
-type state struct {
+type savedState struct {
 	l       *Project
 	prev    *artifacts.Manifest
 	results map[string]string
 }
 
-var _ graph.State = (*state)(nil)
+var _ graph.State = (*savedState)(nil)
 
-// loadState returns a nil State (not a nil *state) without --state, so that
+// loadState returns a nil State (not a nil *savedState) without --state, so that
 // selection can tell that state: and result: have nothing to compare with.
 func (l *Project) loadState(dir string) (graph.State, error) {
 	if dir == "" {
@@ -81,7 +84,7 @@ func (l *Project) loadState(dir string) (graph.State, error) {
 	if err != nil {
 		return nil, &StateError{Dir: dir, Err: withoutPath(err)}
 	}
-	s := &state{l: l, prev: prev, results: map[string]string{}}
+	s := &savedState{l: l, prev: prev, results: map[string]string{}}
 	if rr, err := artifacts.ReadRunResults(filepath.Join(dir, "run_results.json")); err == nil {
 		for _, r := range rr.Results {
 			s.results[r.ID] = r.Status
@@ -100,7 +103,7 @@ func withoutPath(err error) error {
 	return err
 }
 
-func (s *state) old(id string) *artifacts.Node {
+func (s *savedState) old(id string) *artifacts.Node {
 	if n, ok := s.prev.Nodes[id]; ok {
 		return n
 	}
@@ -111,7 +114,7 @@ func (s *state) old(id string) *artifacts.Node {
 }
 
 // Modified: the SQL, the config, a macro used, or a var or env_var read changed (or the node is new).
-func (s *state) Modified(n *manifest.Node) bool {
+func (s *savedState) Modified(n *manifest.Node) bool {
 	old := s.old(n.ID)
 	if old == nil {
 		return true
@@ -121,9 +124,9 @@ func (s *state) Modified(n *manifest.Node) bool {
 }
 
 // New: the node was not in the earlier manifest.
-func (s *state) New(n *manifest.Node) bool { return s.old(n.ID) == nil }
+func (s *savedState) New(n *manifest.Node) bool { return s.old(n.ID) == nil }
 
-func (s *state) Result(id string) (string, bool) {
+func (s *savedState) Result(id string) (string, bool) {
 	r, ok := s.results[id]
 	return r, ok
 }

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/pgname"
+	"strata/engine/pipeline"
+	"strata/engine/state"
+)
+
+// readState reads production's state from the target when the command
+// needs it: a state: selector without --state, or a build in an
+// environment that defers to production. It returns the connection it
+// used (nil when it needed none), for deferTo.
+func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel pipeline.Selection, cmd string) (*postgres.Adapter, int, bool) {
+	usesState := pipeline.UsesState(sel)
+	if !usesState && (f.env == "" || f.noDefer) {
+		return nil, 0, true
+	}
+	db, err := l.Connect(ctx, 1)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
+		if ctx.Err() != nil {
+			return nil, ExitCancelled, false
+		}
+		return nil, ExitFailed, false
+	}
+	err = l.ReadState(ctx, db.Pool)
+	switch {
+	case errors.Is(err, state.ErrMissing) && usesState:
+		fmt.Fprintf(a.stderr, "strata %s: state: compares with what production recorded in target %s, and %v (or pass --state DIR, a folder with an earlier manifest.json)\n", cmd, l.Target.Name, err)
+		db.Close()
+		return nil, ExitBadInput, false
+	case errors.Is(err, state.ErrMissing):
+		// An environment over an empty production: Defer names what it lacks.
+	case err != nil:
+		fmt.Fprintf(a.stderr, "strata %s: target %s: %v\n", cmd, l.Target.Name, err)
+		db.Close()
+		return nil, ExitFailed, false
+	}
+	return db, 0, true
+}
+
+// deferTo adjusts the selection of a command in an environment: with
+// --no-defer it adds what the selection reads; else refs to what is not
+// selected read production's relations, and tests of those are left out.
+func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, f *flags, selected map[string]bool, cmd string) (map[string]bool, int, bool) {
+	if f.env == "" {
+		if f.noDefer {
+			fmt.Fprintf(a.stderr, "strata %s: --no-defer is for builds in an environment (--env NAME)\n", cmd)
+			return nil, ExitBadInput, false
+		}
+		return selected, 0, true
+	}
+	if f.noDefer {
+		return l.WithParents(selected), 0, true
+	}
+	out, err := l.Defer(ctx, db.Pool, selected)
+	var de *pipeline.DeferError
+	if errors.As(err, &de) {
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		return nil, ExitFailed, false
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		return nil, ExitFailed, false
+	}
+	return out, 0, true
+}
+
+func cmdEnv(ctx context.Context, a *app, args []string) int {
+	f := a.newFlags("env", false)
+	if code, done := a.parse(f, args); done {
+		return code
+	}
+	rest := f.fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(a.stderr, "strata env: expected ls or drop NAME")
+		return ExitBadInput
+	}
+	switch rest[0] {
+	case "ls":
+		if len(rest) != 1 {
+			fmt.Fprintf(a.stderr, "strata env ls: unexpected argument %q\n", rest[1])
+			return ExitBadInput
+		}
+		return a.envLs(ctx, f)
+	case "drop":
+		if len(rest) != 2 {
+			fmt.Fprintln(a.stderr, "strata env drop: expected one environment name (strata env drop NAME)")
+			return ExitBadInput
+		}
+		return a.envDrop(ctx, f, rest[1])
+	}
+	fmt.Fprintf(a.stderr, "strata env: unknown subcommand %q (expected ls or drop NAME)\n", rest[0])
+	return ExitBadInput
+}
+
+// envProject loads the project for env ls and drop and connects to its target.
+func (a *app) envProject(ctx context.Context, f *flags, cmd string) (*pipeline.Project, *postgres.Adapter, int) {
+	l, diags, ok := a.load(f)
+	a.printDiags(diags)
+	if !ok {
+		return nil, nil, ExitBadInput
+	}
+	db, err := l.Connect(ctx, 1)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
+		return nil, nil, ExitFailed
+	}
+	return l, db, 0
+}
+
+func (a *app) envLs(ctx context.Context, f *flags) int {
+	l, db, code := a.envProject(ctx, f, "env ls")
+	if l == nil {
+		return code
+	}
+	defer db.Close()
+	envs, err := state.Envs(ctx, db.Pool, l.Project.Name, l.Target.Name)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata env ls: %v\n", err)
+		return ExitFailed
+	}
+	if len(envs) == 0 {
+		fmt.Fprintf(a.stderr, "No environments of project %s on target %s.\n", l.Project.Name, l.Target.Name)
+		return ExitOK
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tMODELS\tSIZE\tLAST BUILD")
+	for _, e := range envs {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", e.Name, e.Models, bytesText(e.Bytes), e.LastBuild.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	_ = w.Flush()
+	return ExitOK
+}
+
+func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
+	if name == pgname.ProdEnv || name == "production" || name == "" {
+		fmt.Fprintf(a.stderr, "strata env drop: %q is production, which env drop never drops\n", name)
+		return ExitBadInput
+	}
+	l, db, code := a.envProject(ctx, f, "env drop")
+	if l == nil {
+		return code
+	}
+	defer db.Close()
+	if err := pgname.CheckEnv(name, nil); err != nil {
+		fmt.Fprintf(a.stderr, "strata env drop: %v\n", err)
+		return ExitBadInput
+	}
+	scope := l.ProdScope()
+	scope.Env = name
+	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, name), false, func() {
+		a.say("Waiting for the strata run building environment %s to finish ...", name)
+	})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata env drop: %v\n", err)
+		return ExitFailed
+	}
+	defer unlock()
+	dropped, err := state.Drop(ctx, db.Pool, scope)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata env drop: environment %s: %s (nothing was dropped)\n", name, oneLine(err.Error()))
+		return ExitFailed
+	}
+	if len(dropped.Relations) == 0 && len(dropped.Schemas) == 0 {
+		a.say("Environment %s of target %s had nothing recorded; nothing to drop.", name, l.Target.Name)
+		return ExitOK
+	}
+	var rels []string
+	for _, r := range dropped.Relations {
+		rels = append(rels, r.String())
+	}
+	a.say("Dropped environment %s of target %s: %d relation%s (%s) and %d schema%s (%s).", name, l.Target.Name,
+		len(rels), plural(len(rels)), strings.Join(rels, ", "), len(dropped.Schemas), plural(len(dropped.Schemas)), strings.Join(dropped.Schemas, ", "))
+	return ExitOK
+}
+
+// bytesText is a size as people read it.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,288 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/compile"
+	"strata/engine/graph"
+	"strata/engine/manifest"
+	"strata/engine/pgname"
+	"strata/engine/state"
+)
+
+// Env is the environment the project builds in (--env); "" is production.
+func (l *Project) Env() string { return l.Manifest.Target.Env }
+
+// Scope is whose records a run of l writes: its project and target, in
+// its environment.
+func (l *Project) Scope() state.Scope {
+	return state.Scope{Project: l.Project.Name, Target: l.Target.Name, Env: l.Env()}
+}
+
+// ProdScope is production's records of l's project and target.
+func (l *Project) ProdScope() state.Scope {
+	s := l.Scope()
+	s.Env = ""
+	return s
+}
+
+// ReadState reads what production recorded in the target (strata_meta),
+// which state: selectors without --state, defer and plan compare with.
+// Nothing recorded is state.ErrMissing.
+func (l *Project) ReadState(ctx context.Context, q postgres.Querier) error {
+	recs, err := state.Read(ctx, q, l.ProdScope())
+	if recs == nil {
+		recs = map[string]*state.Node{}
+	}
+	l.prod = recs
+	return err
+}
+
+// Recorded is production's record of each node, by id, as ReadState read it.
+func (l *Project) Recorded() map[string]*state.Node { return l.prod }
+
+// UsesState says whether a selection has a state: selector, which
+// compares with the state recorded in the target unless --state is given.
+func UsesState(s Selection) bool {
+	if s.State != "" || s.IDs != nil {
+		return false
+	}
+	for _, x := range append(append([]string(nil), s.Select...), s.Exclude...) {
+		if strings.Contains(x, "state:") {
+			return true
+		}
+	}
+	return false
+}
+
+// recorded answers state: selectors from production's records in the target.
+type recorded struct {
+	l *Project
+}
+
+var _ graph.State = recorded{}
+
+// Modified: the SQL, the config, a macro used, or a var or env_var read
+// changed since production built the node (or production never did).
+func (s recorded) Modified(n *manifest.Node) bool {
+	old := s.l.prod[n.ID]
+	if old == nil {
+		return true
+	}
+	cur := s.l.NodeArtifact(n)
+	return old.Checksum != cur.Checksum || old.ConfigSum != cur.ConfigSum || !sameMap(old.Vars, cur.Vars) || !sameMap(old.EnvVars, cur.EnvVars)
+}
+
+func (s recorded) New(n *manifest.Node) bool { return s.l.prod[n.ID] == nil }
+
+// Result: the target records no run's results; result: needs --state.
+func (s recorded) Result(string) (string, bool) { return "", false }
+
+// Record is what the target records of node n built from sql with status,
+// by invocation inv.
+func (l *Project) Record(n *manifest.Node, sql, status, inv string) state.Node {
+	an := l.NodeArtifact(n)
+	rec := state.Node{ID: n.ID, Kind: string(n.Kind), Name: n.Name, Checksum: an.Checksum, ConfigSum: an.ConfigSum, Config: an.Config,
+		Vars: an.Vars, EnvVars: an.EnvVars, SQL: sql, Status: status, Invocation: inv}
+	if sql != "" {
+		rec.SQLHash = state.Hash(sql)
+	}
+	if n.Kind == manifest.Model || n.Kind == manifest.Seed {
+		rec.Materialized = n.Config.Materialized
+		if n.Kind == manifest.Seed {
+			rec.Materialized = "seed"
+		}
+		if !n.Ephemeral() {
+			rec.Relation = n.Relation
+		}
+	}
+	return rec
+}
+
+// DeferError is a build in an environment that would read from production
+// a node production does not have.
+type DeferError struct {
+	Env     string
+	Missing []string // "model stg_customers (read by stg_orders): why"
+}
+
+func (e *DeferError) Error() string {
+	return fmt.Sprintf("environment %s defers to production what it does not build, but production lacks %s: build %s in production first, or pass --no-defer to build %s in the environment too",
+		e.Env, strings.Join(e.Missing, "; "), pick(len(e.Missing) == 1, "it", "them"), pick(len(e.Missing) == 1, "it", "them"))
+}
+
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// WithParents is selected and every ancestor of its nodes, with their
+// tests: an environment built with --no-defer builds what it reads.
+func (l *Project) WithParents(selected map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(selected))
+	for id := range selected {
+		out[id] = true
+		if n := l.Manifest.Nodes[id]; n != nil && n.Kind != manifest.Test {
+			for _, a := range l.Graph.Ancestors(id, -1) {
+				out[a] = true
+			}
+		}
+	}
+	l.Graph.AddTests(out)
+	return out
+}
+
+// Defer makes a build in an environment read from production what it does
+// not build: every ref to a model or seed that is not selected renders as
+// the relation production's record names (ReadState read them), which must
+// still exist; selected nodes are rendered again so. It returns the
+// selection without the tests of deferred nodes, which are not rerun. In
+// production it returns selected as it is.
+func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool) (map[string]bool, error) {
+	if l.Env() == "" {
+		return selected, nil
+	}
+	out := make(map[string]bool, len(selected))
+	for id := range selected {
+		out[id] = true
+	}
+	builds := func(id string) bool {
+		n := l.Manifest.Nodes[id]
+		return n != nil && (n.Kind == manifest.Model || n.Kind == manifest.Seed) && !n.Ephemeral()
+	}
+	// A test stays when the node it tests is built here; a singular test
+	// when it reads something built here.
+	for id := range selected {
+		n := l.Manifest.Nodes[id]
+		if n.Kind != manifest.Test {
+			continue
+		}
+		keep := false
+		if n.TestInfo != nil && n.TestInfo.Attached != "" {
+			keep = selected[n.TestInfo.Attached]
+		} else {
+			for _, p := range n.DependsOn {
+				keep = keep || selected[p]
+			}
+		}
+		if !keep {
+			delete(out, id)
+		}
+	}
+	parents := l.runParents()
+	readers := map[string][]string{} // deferred node -> the selected nodes that read it
+	for id := range out {
+		for _, p := range parents(id) {
+			if !out[p] && builds(p) {
+				readers[p] = append(readers[p], l.Manifest.Nodes[id].Name)
+			}
+		}
+	}
+	deferred := map[string]pgname.Rel{}
+	var missing []string
+	var check []string
+	for id := range readers {
+		rec := l.prod[id]
+		n := l.Manifest.Nodes[id]
+		if rec == nil || rec.Relation.Name == "" {
+			missing = append(missing, fmt.Sprintf("%s %s (read by %s): production has no record of it", n.Kind, n.Name, names(readers[id])))
+			continue
+		}
+		deferred[id] = rec.Relation
+		check = append(check, id)
+	}
+	if len(check) > 0 {
+		rels := make([]string, len(check))
+		for i, id := range check {
+			rels[i] = deferred[id].Quoted()
+		}
+		rows, err := q.Query(ctx, "select i - 1 from unnest($1::text[]) with ordinality as r(rel, i) where to_regclass(rel) is null", rels)
+		if err != nil {
+			return nil, err
+		}
+		var gone []int
+		for rows.Next() {
+			var i int
+			if err := rows.Scan(&i); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			gone = append(gone, i)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, i := range gone {
+			id := check[i]
+			n := l.Manifest.Nodes[id]
+			missing = append(missing, fmt.Sprintf("%s %s (read by %s): its relation %s no longer exists", n.Kind, n.Name, names(readers[id]), deferred[id]))
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, &DeferError{Env: l.Env(), Missing: missing}
+	}
+	// Every node not built here that production has reads as production's,
+	// also where only an ephemeral model or a test's argument names it.
+	for id, rec := range l.prod {
+		if !out[id] && builds(id) && rec.Relation.Name != "" {
+			deferred[id] = rec.Relation
+		}
+	}
+	l.Compiler.Defer = deferred
+	for id := range out {
+		n := l.Manifest.Nodes[id]
+		if n.Kind != manifest.Model && n.Kind != manifest.Test {
+			continue
+		}
+		if _, ok := l.Compiled[id]; !ok {
+			continue
+		}
+		res, err := l.Compiler.Node(n, compile.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Path, err)
+		}
+		l.Compiled[id] = res
+	}
+	return out, nil
+}
+
+// names is a sorted, comma-separated list of names.
+func names(ns []string) string {
+	sort.Strings(ns)
+	return strings.Join(ns, ", ")
+}
+
+// envSchemas are the production schemas l places models, seeds and
+// stored test failures in: what an environment's name must leave room for.
+func envSchemas(m *manifest.Manifest) []string {
+	set := map[string]bool{m.Target.SchemaPrefix + "audit": true}
+	for _, n := range m.Nodes {
+		if n.Kind == manifest.Model || n.Kind == manifest.Seed {
+			set[strings.TrimSuffix(n.Relation.Schema, pgname.EnvSep+m.Target.Env)] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LockName is what the run lock of project in environment env is keyed
+// by: builds of one environment (or of production) serialize, and
+// different environments build side by side.
+func LockName(project, env string) string {
+	if env == "" {
+		return project
+	}
+	return project + " env " + env
+}

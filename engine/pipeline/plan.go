@@ -1,0 +1,431 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/check"
+	"strata/engine/graph"
+	"strata/engine/manifest"
+	"strata/engine/pgname"
+	"strata/engine/plan"
+	"strata/engine/state"
+)
+
+// PlanOptions say what plan reports on.
+type PlanOptions struct {
+	// Selection is what build would select; with none given (Explicit
+	// false), state:modified+.
+	Selection Selection
+	Explicit  bool
+	// Env is the environment the build would go to ("" production): the
+	// project itself is loaded as production places it, for the diffs.
+	Env string
+}
+
+// Plan compares the project with what production recorded in the target
+// and says what a build would do (SPEC 12). It changes nothing: it reads
+// strata_meta and the catalog, and proves the changed models with check
+// in a transaction that is rolled back.
+func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOptions) (*plan.Plan, error) {
+	p := &plan.Plan{Project: l.Project.Name, Target: l.Target.Name, Env: opt.Env,
+		Added: []plan.Model{}, Removed: []plan.Model{}, Modified: []plan.Change{}, Indirect: []plan.Indirect{}, Rebuild: []plan.Step{}}
+	err := l.ReadState(ctx, db.Pool)
+	if errors.Is(err, state.ErrMissing) {
+		p.NothingRecorded = true
+		p.Notes = append(p.Notes, "production has recorded nothing in target "+l.Target.Name+" yet: every model is new")
+	} else if err != nil {
+		return nil, err
+	}
+	sel := opt.Selection
+	if !opt.Explicit {
+		sel = Selection{Select: []string{"state:modified+"}}
+	}
+	selected, err := l.Select(sel)
+	if err != nil {
+		return nil, err
+	}
+	inReport := func(id string) bool { return !opt.Explicit || selected[id] }
+	st := recorded{l}
+	direct := map[string]bool{}
+	var order []string
+	for _, id := range l.Graph.Order(nil) {
+		n := l.Manifest.Nodes[id]
+		if n.Kind != manifest.Model && n.Kind != manifest.Seed {
+			continue
+		}
+		order = append(order, id)
+		if !inReport(id) || !st.Modified(n) {
+			continue
+		}
+		direct[id] = true
+		if l.prod[id] == nil {
+			p.Added = append(p.Added, l.planModel(n, opt.Env))
+		} else {
+			p.Modified = append(p.Modified, l.change(n, l.prod[id]))
+		}
+	}
+	// Removed: what production records that the project no longer has
+	// (a renamed model is removed and added).
+	for id, rec := range l.prod {
+		if _, ok := l.Manifest.Nodes[id]; ok || rec.Kind != string(manifest.Model) && rec.Kind != string(manifest.Seed) {
+			continue
+		}
+		p.Removed = append(p.Removed, plan.Model{Name: rec.Name, Kind: rec.Kind, Materialized: rec.Materialized, Relation: relText(rec.Relation)})
+	}
+	sort.Slice(p.Removed, func(i, j int) bool { return p.Removed[i].Name < p.Removed[j].Name })
+	for _, id := range order {
+		if direct[id] || !inReport(id) {
+			continue
+		}
+		var through []string
+		for _, d := range order {
+			if direct[d] && slices.Contains(l.Graph.Ancestors(id, -1), d) {
+				through = append(through, l.Manifest.Nodes[d].Name)
+			}
+		}
+		if len(through) > 0 {
+			p.Indirect = append(p.Indirect, plan.Indirect{Model: l.planModel(l.Manifest.Nodes[id], opt.Env), Through: through})
+		}
+	}
+	if err := l.planColumns(ctx, db, p, direct); err != nil {
+		return nil, err
+	}
+	for i := range p.Modified {
+		p.Modified[i].FullRefresh = l.fullRefresh(l.Manifest.Nodes[l.idOf(p.Modified[i].Name)], p.Modified[i])
+	}
+	if err := l.planRebuild(ctx, db, p, selected, direct, opt.Env); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// idOf is the id of the model or seed called name.
+func (l *Project) idOf(name string) string {
+	n, _ := l.Manifest.Lookup(name)
+	return n.ID
+}
+
+func relText(r pgname.Rel) string {
+	if r.Name == "" {
+		return ""
+	}
+	return r.String()
+}
+
+// planModel names n as the build in env would place it.
+func (l *Project) planModel(n *manifest.Node, env string) plan.Model {
+	m := plan.Model{Name: n.Name, Kind: string(n.Kind), Materialized: n.Config.Materialized}
+	if n.Kind == manifest.Seed {
+		m.Materialized = "seed"
+	}
+	if !n.Ephemeral() {
+		m.Relation = pgname.Rel{Schema: pgname.EnvSchema(n.Relation.Schema, env), Name: n.Relation.Name}.String()
+	}
+	return m
+}
+
+// change is what changed in n since production recorded rec.
+func (l *Project) change(n *manifest.Node, rec *state.Node) plan.Change {
+	an := l.NodeArtifact(n)
+	c := plan.Change{Model: l.planModel(n, "")}
+	if an.Checksum != rec.Checksum {
+		c.Why = append(c.Why, map[bool]string{true: "data", false: "sql"}[n.Kind == manifest.Seed])
+	}
+	if an.ConfigSum != rec.ConfigSum {
+		c.Why = append(c.Why, "config")
+		c.Config = configChanges(rec.Config, an.Config)
+	}
+	if !sameMap(an.Vars, rec.Vars) {
+		c.Why = append(c.Why, "vars")
+	}
+	if !sameMap(an.EnvVars, rec.EnvVars) {
+		c.Why = append(c.Why, "env_vars")
+	}
+	if res, ok := l.Compiled[n.ID]; ok && n.Kind == manifest.Model {
+		c.Diff = plan.Diff("production/"+n.Name+".sql", "project/"+n.Name+".sql", rec.SQL, res.SQL)
+	}
+	return c
+}
+
+// configChanges are the keys whose values differ between two configs (JSON).
+func configChanges(old, new json.RawMessage) []plan.ConfigChange {
+	var a, b map[string]json.RawMessage
+	_ = json.Unmarshal(old, &a)
+	_ = json.Unmarshal(new, &b)
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []plan.ConfigChange
+	for k := range keys {
+		av, bv := compact(a[k]), compact(b[k])
+		if av != bv {
+			out = append(out, plan.ConfigChange{Key: k, Old: av, New: bv})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func compact(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "(not set)"
+	}
+	var x any
+	if json.Unmarshal(v, &x) != nil {
+		return string(v)
+	}
+	b, _ := json.Marshal(x)
+	return string(b)
+}
+
+// planColumns proves the changed models and what reads them with check,
+// in a transaction that is rolled back, and fills in each directly
+// modified model's column changes and the downstream models that read a
+// removed or retyped column.
+func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct map[string]bool) error {
+	models := map[string]bool{}
+	for id := range direct {
+		if l.Manifest.Nodes[id].Kind != manifest.Model {
+			continue
+		}
+		models[id] = true
+		for _, c := range l.Graph.Children(id) {
+			if n := l.Manifest.Nodes[c]; n.Kind == manifest.Model {
+				models[c] = true
+			}
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	res, err := l.Check(ctx, db, models, check.Options{})
+	if err != nil {
+		return err
+	}
+	changed := map[string]map[string]bool{} // model id -> its removed or retyped columns
+	for i := range p.Modified {
+		c := &p.Modified[i]
+		id := l.idOf(c.Name)
+		cn := res.Nodes[id]
+		if l.Manifest.Nodes[id].Kind != manifest.Model {
+			continue
+		}
+		if cn == nil || cn.Status != check.OK {
+			c.ColumnsError = "strata check could not prove the model"
+			if cn != nil && cn.Message != "" {
+				c.ColumnsError += ": " + cn.Message
+			} else if msg := firstDiag(res, l.Manifest.Nodes[id]); msg != "" {
+				c.ColumnsError += ": " + msg
+			}
+			continue
+		}
+		c.Columns = columnChanges(l.prod[id].Columns, cn.Columns)
+		set := map[string]bool{}
+		for _, x := range c.Columns.Removed {
+			set[x.Name] = true
+		}
+		for _, x := range c.Columns.Retyped {
+			set[x.Name] = true
+		}
+		if len(set) > 0 {
+			changed[id] = set
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	// What the downstream models read of production's relation: checked
+	// alone, the changed model is used as production has it.
+	readers := map[string]bool{}
+	for id := range changed {
+		for _, c := range l.Graph.Children(id) {
+			if n := l.Manifest.Nodes[c]; n.Kind == manifest.Model && !direct[c] {
+				readers[c] = true
+			}
+		}
+	}
+	var before *check.Result
+	if len(readers) > 0 {
+		if before, err = l.Check(ctx, db, readers, check.Options{}); err != nil {
+			return err
+		}
+	}
+	for i := range p.Modified {
+		c := &p.Modified[i]
+		id := l.idOf(c.Name)
+		set := changed[id]
+		if set == nil {
+			continue
+		}
+		for _, child := range l.Graph.Children(id) {
+			n := l.Manifest.Nodes[child]
+			if n.Kind != manifest.Model {
+				continue
+			}
+			var cols []string
+			for _, r := range []*check.Result{before, res} {
+				if r == nil || r.Nodes[child] == nil {
+					continue
+				}
+				for _, u := range r.Nodes[child].ColumnsUsed {
+					if u.Node == id && set[u.Column] && !slices.Contains(cols, u.Column) {
+						cols = append(cols, u.Column)
+					}
+				}
+			}
+			sort.Strings(cols)
+			switch {
+			case len(cols) > 0:
+				c.Readers = append(c.Readers, plan.Reader{Model: n.Name, Columns: cols})
+			case res.Nodes[child] != nil && res.Nodes[child].Status == check.Error:
+				c.Readers = append(c.Readers, plan.Reader{Model: n.Name, Error: "fails against the change: " + firstDiag(res, n)})
+			}
+		}
+	}
+	return nil
+}
+
+// firstDiag is the first problem check placed in n's file.
+func firstDiag(res *check.Result, n *manifest.Node) string {
+	for _, d := range res.Diags {
+		if d.Pos.File == n.Path {
+			return d.Msg
+		}
+	}
+	return ""
+}
+
+// columnChanges compares the columns production recorded with those
+// check found.
+func columnChanges(old []state.Column, new []check.Column) *plan.Columns {
+	out := &plan.Columns{Added: []plan.Column{}, Removed: []plan.Column{}, Retyped: []plan.Retyped{}}
+	was := map[string]string{}
+	for _, c := range old {
+		was[c.Name] = c.Type
+	}
+	is := map[string]bool{}
+	for _, c := range new {
+		is[c.Name] = true
+		t, ok := was[c.Name]
+		switch {
+		case !ok:
+			out.Added = append(out.Added, plan.Column{Name: c.Name, Type: c.Type})
+		case t != c.Type:
+			out.Retyped = append(out.Retyped, plan.Retyped{Name: c.Name, Old: t, New: c.Type})
+		}
+	}
+	for _, c := range old {
+		if !is[c.Name] {
+			out.Removed = append(out.Removed, plan.Column{Name: c.Name, Type: c.Type})
+		}
+	}
+	return out
+}
+
+// fullRefresh says what an incremental or scd2 model needs to take change c.
+func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
+	if n == nil || n.Kind != manifest.Model {
+		return ""
+	}
+	keyChanged := false
+	for _, cc := range c.Config {
+		switch cc.Key {
+		case "materialized", "unique_key", "partition_by", "strategy", "check_cols", "updated_at", "scd2_columns":
+			keyChanged = true
+		}
+	}
+	cols := c.Columns
+	switch n.Config.Materialized {
+	case "incremental":
+		osc := n.Config.OnSchemaChange
+		if osc == "" {
+			osc = "ignore"
+		}
+		switch {
+		case keyChanged:
+			return fmt.Sprintf("needs a full refresh: its table was built with another config (strata build --full-refresh -s %s)", n.Name)
+		case !cols.Empty() && osc == "ignore":
+			return fmt.Sprintf("needs a full refresh to take the column change: on_schema_change is ignore, so the table keeps its columns (strata build --full-refresh -s %s)", n.Name)
+		case !cols.Empty() && osc == "fail":
+			return fmt.Sprintf("needs a full refresh: on_schema_change is fail, so the next incremental build fails on the column change (strata build --full-refresh -s %s)", n.Name)
+		case !cols.Empty() && osc == "append_new_columns" && len(cols.Removed)+len(cols.Retyped) > 0:
+			return fmt.Sprintf("new columns are appended, but removed or retyped ones stay as they are without a full refresh (strata build --full-refresh -s %s)", n.Name)
+		case slices.Contains(c.Why, "sql") || slices.Contains(c.Why, "vars"):
+			return fmt.Sprintf("rows loaded before keep the old logic unless it is fully refreshed (strata build --full-refresh -s %s)", n.Name)
+		}
+	case "scd2":
+		if keyChanged || !cols.Empty() {
+			return fmt.Sprintf("needs a full refresh to take the change, which loses the dimension's history (strata build --full-refresh --full-refresh-scd2 -s %s)", n.Name)
+		}
+		if slices.Contains(c.Why, "sql") || slices.Contains(c.Why, "vars") {
+			return "versions already recorded keep the old logic; a full refresh would lose the dimension's history"
+		}
+	}
+	return ""
+}
+
+// planRebuild lists what build would rebuild of selected, in order, with
+// the catalog's estimate of each production relation's rows.
+func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan.Plan, selected, direct map[string]bool, env string) error {
+	s := l.Schedule(selected, manifest.Seed, manifest.Model)
+	var rels []string
+	var steps []plan.Step
+	for _, id := range s.Order {
+		n := l.Manifest.Nodes[id]
+		why := "downstream"
+		switch {
+		case direct[id] && l.prod[id] == nil:
+			why = "added"
+		case direct[id]:
+			why = "modified"
+		case !inGraphBelow(l.Graph, id, direct):
+			why = "selected"
+		}
+		steps = append(steps, plan.Step{Model: l.planModel(n, env), Why: why, Rows: -1})
+		rels = append(rels, n.Relation.Quoted())
+	}
+	if len(rels) > 0 {
+		rows, err := db.Pool.Query(ctx, `select i - 1, case when c.relkind in ('r', 'm', 'p') then
+				coalesce((select sum(greatest(x.reltuples, 0)) from pg_class x where x.oid = c.oid or x.oid in (select inhrelid from pg_inherits where inhparent = c.oid)), 0)
+				else -1 end::float8
+			from unnest($1::text[]) with ordinality as r(rel, i) join pg_class c on c.oid = to_regclass(r.rel)`, rels)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var i int
+			var est float64
+			if err := rows.Scan(&i, &est); err != nil {
+				rows.Close()
+				return err
+			}
+			steps[i].Rows = est
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	p.Rebuild = append(p.Rebuild, steps...)
+	return nil
+}
+
+// inGraphBelow says whether id is a descendant of one of set.
+func inGraphBelow(g *graph.Graph, id string, set map[string]bool) bool {
+	for _, a := range g.Ancestors(id, -1) {
+		if set[a] {
+			return true
+		}
+	}
+	return false
+}

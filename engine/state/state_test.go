@@ -1,0 +1,228 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"strata/engine/internal/pgtest"
+	"strata/engine/pgname"
+)
+
+// TestMain stops the package's shared PostgreSQL after the tests (one per package: add no other).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	db, err := pgxpool.New(context.Background(), pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+func exec(t *testing.T, db *pgxpool.Pool, sql string) {
+	t.Helper()
+	if _, err := db.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+var prod = Scope{Project: "shop", Target: "dev"}
+
+func TestMissingIsNotCreatedByReaders(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	recs, err := Read(ctx, db, prod)
+	if !errors.Is(err, ErrMissing) || len(recs) != 0 {
+		t.Fatalf("Read of a fresh target = %v, %v; want ErrMissing", recs, err)
+	}
+	envs, err := Envs(ctx, db, "shop", "dev")
+	if err != nil || len(envs) != 0 {
+		t.Fatalf("Envs = %v, %v", envs, err)
+	}
+	var exists bool
+	if err := db.QueryRow(ctx, "select exists (select from pg_namespace where nspname = 'strata_meta')").Scan(&exists); err != nil || exists {
+		t.Fatalf("a reader created strata_meta (%v)", err)
+	}
+}
+
+func TestWriteReadInTheBuildsTransaction(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	if err := Begin(ctx, db, Invocation{ID: "inv1", Scope: prod, Command: "build", Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, "create schema staging")
+	n := Node{ID: "model.shop.stg", Kind: "model", Name: "stg", Relation: pgname.Rel{Schema: "staging", Name: "stg"}, Materialized: "table",
+		Checksum: "c1", ConfigSum: "k1", Config: []byte(`{"materialized":"table"}`), Vars: map[string]string{"v": "h"},
+		SQL: "select 1 as id, 'x'::varchar(3) as name", SQLHash: Hash("select 1"), Status: "success", Invocation: "inv1"}
+	// Rolled back with the build: nothing recorded.
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "create table staging.stg as "+n.SQL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, Write(prod, n)); err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Rollback(ctx)
+	recs, err := Read(ctx, db, prod)
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("after a rolled-back build: %v, %v", recs, err)
+	}
+	// Committed with the build: recorded, with the columns as built.
+	tx, _ = db.Begin(ctx)
+	if _, err := tx.Exec(ctx, "create table staging.stg as "+n.SQL+"; "+Write(prod, n)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err = Read(ctx, db, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recs["model.shop.stg"]
+	if got == nil || got.Checksum != "c1" || got.Vars["v"] != "h" || got.Relation.String() != "staging.stg" || got.Invocation != "inv1" || got.SQL != n.SQL {
+		t.Fatalf("record = %+v", got)
+	}
+	if len(got.Columns) != 2 || got.Columns[0] != (Column{"id", "integer"}) || got.Columns[1] != (Column{"name", "character varying(3)"}) {
+		t.Fatalf("columns = %+v", got.Columns)
+	}
+	// Another environment's records are its own.
+	other, err := Read(ctx, db, Scope{Project: "shop", Target: "dev", Env: "pr1"})
+	if err != nil || len(other) != 0 {
+		t.Fatalf("env records = %v, %v", other, err)
+	}
+	// Written again: updated in place.
+	n.Checksum = "c2"
+	exec(t, db, Write(prod, n))
+	recs, _ = Read(ctx, db, prod)
+	if recs["model.shop.stg"].Checksum != "c2" || len(recs) != 1 {
+		t.Fatalf("rewrite: %+v", recs)
+	}
+	if err := Finish(ctx, db, "inv1", "success"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateFromLayout1(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	if err := MigrateTo(ctx, db, 1); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `insert into strata_meta.invocations values ('old', 'shop', 'dev', '', 'build', now(), '0.0.1');
+		insert into strata_meta.nodes (project, target, env, unique_id, kind, name, checksum, config_checksum, config, status, built_at, invocation_id)
+		values ('shop', 'dev', '', 'model.shop.a', 'model', 'a', 'c', 'k', '{}', 'success', now(), 'old')`)
+	// An older layout reads as nothing recorded yet, and is not changed by reading.
+	if recs, err := Read(ctx, db, prod); err != nil || len(recs) != 0 {
+		t.Fatalf("Read of layout 1 = %v, %v", recs, err)
+	}
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Read(ctx, db, prod)
+	if err != nil || recs["model.shop.a"] == nil {
+		t.Fatalf("after migrating: %v, %v", recs, err)
+	}
+	if err := Finish(ctx, db, "old", "success"); err != nil {
+		t.Fatalf("layout 2's finished_at: %v", err)
+	}
+	if v, _ := version(ctx, db); v != Version {
+		t.Fatalf("version = %d", v)
+	}
+	// Migrating again is nothing.
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewerLayoutIsAnError(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, "update strata_meta.layout set version = 99")
+	want := "schema strata_meta has layout version 99, newer than this strata's 2: upgrade strata (or use the strata that wrote it)"
+	for name, err := range map[string]error{
+		"Migrate": Migrate(ctx, db),
+		"Begin":   Begin(ctx, db, Invocation{ID: "x", Scope: prod}),
+		"Read":    func() error { _, err := Read(ctx, db, prod); return err }(),
+		"Envs":    func() error { _, err := Envs(ctx, db, "shop", "dev"); return err }(),
+		"Drop":    func() error { _, err := Drop(ctx, db, Scope{Project: "shop", Target: "dev", Env: "pr1"}); return err }(),
+	} {
+		var ne *NewerError
+		if !errors.As(err, &ne) || err.Error() != want {
+			t.Errorf("%s: %v, want %q", name, err, want)
+		}
+	}
+	var v int
+	if err := db.QueryRow(ctx, "select version from strata_meta.layout").Scan(&v); err != nil || v != 99 {
+		t.Fatalf("the newer layout was changed: %d %v", v, err)
+	}
+}
+
+func TestDropOnlyWhatWasRecordedAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	env := Scope{Project: "shop", Target: "dev", Env: "pr1"}
+	if err := Begin(ctx, db, Invocation{ID: "i", Scope: env, Command: "build"}); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `create schema staging__pr1; create schema warehouse__pr1; create schema staging;
+		create table staging.stg (id int); insert into staging.stg values (1);
+		create view staging__pr1.stg as select * from staging.stg;
+		create table warehouse__pr1.fact as select * from staging__pr1.stg;
+		create view warehouse__pr1.fact_v as select * from warehouse__pr1.fact;
+		create table warehouse__pr1.by_hand (id int)`)
+	for _, r := range []pgname.Rel{{Schema: "staging__pr1", Name: "stg"}, {Schema: "warehouse__pr1", Name: "fact"}, {Schema: "warehouse__pr1", Name: "fact_v"}} {
+		exec(t, db, Write(env, Node{ID: "model.shop." + r.Name, Kind: "model", Name: r.Name, Relation: r, Checksum: "c", ConfigSum: "k", Status: "success", Invocation: "i"}))
+	}
+	envs, err := Envs(ctx, db, "shop", "dev")
+	if err != nil || len(envs) != 1 || envs[0].Name != "pr1" || envs[0].Models != 3 || envs[0].Bytes == 0 {
+		t.Fatalf("Envs = %+v, %v", envs, err)
+	}
+	// A view someone made on the environment's table keeps the drop from happening at all.
+	exec(t, db, "create view staging.reads_env as select * from warehouse__pr1.fact")
+	if _, err := Drop(ctx, db, env); err == nil || !strings.Contains(err.Error(), "reads_env") {
+		t.Fatalf("Drop with a foreign dependent = %v", err)
+	}
+	var n int
+	if err := db.QueryRow(ctx, "select count(*) from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname like '%\\_\\_pr1'").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("after a refused drop %d relations are left (%v), want all 4", n, err)
+	}
+	exec(t, db, "drop view staging.reads_env")
+	d, err := Drop(ctx, db, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Relations) != 3 || strings.Join(d.Schemas, ",") != "staging__pr1" {
+		t.Fatalf("dropped %+v", d)
+	}
+	// What strata did not record stays, and so does its schema; production is untouched.
+	for _, rel := range []string{"warehouse__pr1.by_hand", "staging.stg"} {
+		var ok bool
+		if err := db.QueryRow(ctx, "select to_regclass($1) is not null", rel).Scan(&ok); err != nil || !ok {
+			t.Errorf("%s was dropped", rel)
+		}
+	}
+	if recs, _ := Read(ctx, db, env); len(recs) != 0 {
+		t.Fatalf("records left: %v", recs)
+	}
+	if envs, _ := Envs(ctx, db, "shop", "dev"); len(envs) != 0 {
+		t.Fatalf("envs left: %v", envs)
+	}
+	if _, err := Drop(ctx, db, prod); err == nil {
+		t.Fatal("Drop of production did not refuse")
+	}
+}
