@@ -108,7 +108,8 @@ func (a *app) envProject(ctx context.Context, f *flags, cmd string) (*pipeline.P
 	if !ok {
 		return nil, nil, ExitBadInput
 	}
-	db, err := l.Connect(ctx, 1)
+	// Two connections: env drop holds the environment's run lock on one.
+	db, err := l.Connect(ctx, 2)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
 		return nil, nil, ExitFailed

@@ -133,8 +133,14 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer db.Close()
-	unlock, err := db.LockRun(ctx, l.Project.Name, f.noWait, func() {
-		p.line("Waiting for another strata run on target " + l.Target.Name + " to finish ...")
+	where := "target " + l.Target.Name
+	if l.Env() != "" {
+		where = "environment " + l.Env() + " of target " + l.Target.Name
+	}
+	waitStart := time.Time{}
+	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait, func() {
+		waitStart = time.Now()
+		p.line("Waiting for another strata run on " + where + " to finish ...")
 	})
 	if errors.Is(err, postgres.ErrLocked) {
 		err = fmt.Errorf("another strata run holds target %s (--no-wait was given)", l.Target.Name)
@@ -147,6 +153,9 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer unlock()
+	if !waitStart.IsZero() {
+		p.line(fmt.Sprintf("Waited %s for the other strata run on %s", time.Since(waitStart).Round(10*time.Millisecond), where))
+	}
 	if f.check {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
@@ -158,8 +167,16 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return code
 		}
 	}
+	// What this run builds is recorded in the target (strata_meta), each
+	// node in the transaction that builds it.
+	inv, err := l.BeginState(ctx, db, cmd, Version, started)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: target %s: recording the run in strata_meta: %v\n", cmd, l.Target.Name, err)
+		return ExitFailed
+	}
 	if err := a.hooks(ctx, l, db, pipeline.OnRunStart, p); err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		_ = l.EndState(context.WithoutCancel(ctx), db, inv, false)
 		return ExitFailed
 	}
 	if f.retryHooks {
@@ -167,7 +184,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
-		OnStart: p.start, OnEnd: p.end, Progress: p.progress, OnWait: p.waiting})
+		OnStart: p.start, OnEnd: p.end, Progress: p.progress, OnWait: p.waiting, Invocation: inv})
 	cancelled := ctx.Err() != nil
 	if !cancelled {
 		if err := a.hooks(ctx, l, db, pipeline.OnRunEnd, p); err != nil {
@@ -175,6 +192,13 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			results = append(results, pipeline.HookFailed(err))
 			p.hookFailed(pipeline.OnRunEnd, err)
 		}
+	}
+	failed := false
+	for _, r := range results {
+		failed = failed || r.Status == run.Error || r.Status == run.Fail
+	}
+	if err := l.EndState(context.WithoutCancel(ctx), db, inv, !failed && !cancelled); err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: target %s: recording the end of the run in strata_meta: %v\n", cmd, l.Target.Name, err)
 	}
 	for _, err := range l.WriteResults(cmd, started, results) {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)

@@ -24,7 +24,7 @@ func relations(t *testing.T, url string) map[string]string {
 	for _, r := range queryRows(t, url, `select n.nspname || '.' || c.relname, c.relkind::text
 		from pg_class c join pg_namespace n on n.oid = c.relnamespace
 		where c.relkind in ('r', 'p', 'v', 'm') and not c.relispartition
-		  and n.nspname not in ('pg_catalog', 'information_schema', 'audit') and n.nspname !~ '^pg_toast'`) {
+		  and n.nspname not in ('pg_catalog', 'information_schema', 'audit', 'strata_meta') and n.nspname !~ '^pg_toast'`) {
 		out[r[0]] = r[1]
 	}
 	return out

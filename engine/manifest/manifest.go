@@ -313,6 +313,14 @@ func (m *Manifest) modelsSorted() []*Node {
 	return out
 }
 
+// FailuresTable is where a test with store_failures keeps its failing
+// rows: schema audit of the target (in its environment), hashed when the
+// test's name is too long, so two tests whose names share their first 63
+// bytes keep separate tables.
+func (m *Manifest) FailuresTable(n *Node) pgname.Rel {
+	return pgname.Rel{Schema: m.Target.Place("audit"), Name: pgname.Fit(n.Name)}
+}
+
 // relation places a model or seed: schema_prefix + (config schema or the target's), alias or name.
 func (m *Manifest) relation(n *Node) pgname.Rel {
 	schema := n.Config.Schema

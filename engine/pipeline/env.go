@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
@@ -99,6 +100,9 @@ func (l *Project) Record(n *manifest.Node, sql, status, inv string) state.Node {
 		if !n.Ephemeral() {
 			rec.Relation = n.Relation
 		}
+	}
+	if n.Kind == manifest.Test && n.Config.StoreFailures {
+		rec.Relation = l.Manifest.FailuresTable(n)
 	}
 	return rec
 }
@@ -285,4 +289,38 @@ func LockName(project, env string) string {
 		return project
 	}
 	return project + " env " + env
+}
+
+// BeginState records the start of a run of command by strata version in
+// the target's state (creating or migrating strata_meta first) and returns
+// its invocation id, which RunOptions.Invocation takes.
+func (l *Project) BeginState(ctx context.Context, db *postgres.Adapter, command, version string, started time.Time) (string, error) {
+	inv := state.Invocation{ID: state.NewInvocation(), Scope: l.Scope(), Command: command, Started: started, Version: version}
+	if err := state.Begin(ctx, db.Pool, inv); err != nil {
+		return "", err
+	}
+	return inv.ID, nil
+}
+
+// EndState records the end of invocation inv, and the project's sources
+// and exposures as they are now: they are not built, but state: compares
+// them too.
+func (l *Project) EndState(ctx context.Context, db *postgres.Adapter, inv string, ok bool) error {
+	if inv == "" {
+		return nil
+	}
+	scope := l.Scope()
+	var stmts []string
+	for _, id := range l.Manifest.Sorted() {
+		n := l.Manifest.Nodes[id]
+		if n.Kind == manifest.Source || n.Kind == manifest.Exposure {
+			stmts = append(stmts, state.Write(scope, l.Record(n, "", "defined", inv)))
+		}
+	}
+	if len(stmts) > 0 {
+		if _, err := db.Pool.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+			return err
+		}
+	}
+	return state.Finish(ctx, db.Pool, inv, map[bool]string{true: "success", false: "error"}[ok])
 }

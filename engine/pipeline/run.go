@@ -7,7 +7,9 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
+	"strata/engine/manifest"
 	"strata/engine/run"
+	"strata/engine/state"
 )
 
 // The project's hooks, by the name project.yaml gives them. OnRunEnd is also
@@ -56,6 +58,9 @@ type RunOptions struct {
 	Locks *postgres.LockPolicy
 	// OnWait reports a build waiting for readers' locks.
 	OnWait func(id string, w postgres.LockWait)
+	// Invocation, when set (BeginState), records each node the run builds
+	// in the target's state, in the transaction that builds it.
+	Invocation string
 	// OnStart and OnEnd report each node as the walker starts and ends it;
 	// Progress reports long seed loads.
 	OnStart  func(id string, index, total int)
@@ -74,6 +79,12 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	}
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
 		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait}
+	if opt.Invocation != "" {
+		scope := l.Scope()
+		ex.Record = func(n *manifest.Node, status string) string {
+			return state.Write(scope, l.Record(n, l.Compiled[n.ID].SQL, status, opt.Invocation))
+		}
+	}
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()

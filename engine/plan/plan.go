@@ -177,9 +177,14 @@ func readerText(r Reader) string {
 	return r.Model + " (" + strings.Join(r.Columns, ", ") + ")"
 }
 
-func rowsText(r float64) string {
-	if r < 0 {
-		return "unknown"
+// rowsText is a step's estimate as people read it.
+func rowsText(s Step) string {
+	r := s.Rows
+	switch {
+	case r < 0 && (s.Materialized == "view" || s.Materialized == "ephemeral"):
+		return "a " + s.Materialized + ", no rows of its own"
+	case r < 0:
+		return "rows unknown (not built yet)"
 	}
 	n := int64(r)
 	s := fmt.Sprint(n)
@@ -190,7 +195,7 @@ func rowsText(r float64) string {
 		}
 		b.WriteRune(c)
 	}
-	return "~" + b.String()
+	return "~" + b.String() + " rows"
 }
 
 func writeText(w io.Writer, p *Plan) error {
@@ -242,7 +247,7 @@ func writeText(w io.Writer, p *Plan) error {
 	}
 	fmt.Fprintf(&b, "\nBuild would rebuild %d node%s in %s, in this order:\n", len(p.Rebuild), plural(len(p.Rebuild)), where(p))
 	for i, s := range p.Rebuild {
-		fmt.Fprintf(&b, "  %d. %s [%s] %s rows\n", i+1, s.label(), s.Why, rowsText(s.Rows))
+		fmt.Fprintf(&b, "  %d. %s [%s] %s\n", i+1, s.label(), s.Why, rowsText(s))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -327,13 +332,13 @@ func writeMarkdown(w io.Writer, p *Plan) error {
 	}
 	fmt.Fprintf(&b, "#### Build would rebuild %d node%s\n\n", len(p.Rebuild), plural(len(p.Rebuild)))
 	if len(p.Rebuild) > 0 {
-		b.WriteString("| # | node | materialized | relation | why | rows (estimate) |\n|---:|---|---|---|---|---:|\n")
+		b.WriteString("| # | node | materialized | relation | why | estimate |\n|---:|---|---|---|---|---:|\n")
 		for i, s := range p.Rebuild {
 			mat := s.Materialized
 			if mat == "" {
 				mat = s.Kind
 			}
-			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i+1, md(s.Name), md(mat), md(s.Relation), s.Why, rowsText(s.Rows))
+			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i+1, md(s.Name), md(mat), md(s.Relation), s.Why, rowsText(s))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

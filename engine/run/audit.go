@@ -308,7 +308,7 @@ func (e *Executor) writeKept(ctx context.Context, k keptFailures) error {
 
 // auditTable is the table a store_failures test keeps its failing rows in.
 func (e *Executor) auditTable(n *manifest.Node) pgname.Rel {
-	return pgname.Rel{Schema: e.M.Target.SchemaPrefix + "audit", Name: auditName(n.Name)}
+	return e.M.FailuresTable(n)
 }
 
 // reader runs the reads that judge a failing test (its level, a sample).

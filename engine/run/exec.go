@@ -41,6 +41,11 @@ type Executor struct {
 	// default policy); Waiting reports each wait.
 	Locks   *postgres.LockPolicy
 	Waiting func(id string, w postgres.LockWait)
+	// Record, when set, is the statement that records node n with status
+	// in the target's state (strata_meta); it joins the transaction that
+	// builds n, the last one when n is built in several, so the record
+	// never disagrees with what was built. "" records nothing.
+	Record func(n *manifest.Node, status string) string
 
 	schemas sync.Map
 	catMu   sync.Mutex
@@ -57,7 +62,13 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	case manifest.Model:
 		return e.retrying(ctx, n, e.model)
 	case manifest.Test:
-		return e.test(ctx, n)
+		r := e.test(ctx, n)
+		if r.Status == Pass || r.Status == Warn || r.Status == Fail {
+			if err := e.record(ctx, e.DB.Pool, n, string(r.Status)); err != nil {
+				return fail(r, err)
+			}
+		}
+		return r
 	}
 	return Result{Status: Success, Message: "nothing to do"}
 }
@@ -137,6 +148,14 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			return err
 		}
 	}
+	opts.BeforeCommit = func(ctx context.Context, tx pgx.Tx) error {
+		for _, sql := range b.records() {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("recording %s in strata_meta: %w", n.Name, err)
+			}
+		}
+		return nil
+	}
 	if len(n.Config.PreHook) > 0 {
 		opts.BeforeLoad = func(ctx context.Context, tx pgx.Tx) error {
 			if err := swap(ctx, tx); err != nil {
@@ -160,7 +179,10 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			if err := e.seedPreHooks(ctx, tx, n); err != nil {
 				return err
 			}
-			return e.finishSeed(ctx, tx, n, false)
+			if err := e.finishSeed(ctx, tx, n, false); err != nil {
+				return err
+			}
+			return e.record(ctx, tx, n, "success")
 		})
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
@@ -175,6 +197,22 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	r.Status = Success
 	r.Duration = time.Since(start)
 	return r
+}
+
+// record writes the record of n with status on q, in the transaction
+// that built it.
+func (e *Executor) record(ctx context.Context, q postgres.Querier, n *manifest.Node, status string) error {
+	if e.Record == nil {
+		return nil
+	}
+	sql := e.Record(n, status)
+	if sql == "" {
+		return nil
+	}
+	if _, err := q.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("recording %s in strata_meta: %w", n.Name, err)
+	}
+	return nil
 }
 
 // seedPreHooks runs a seed's pre_hook statements on q.

@@ -104,6 +104,36 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 	return nil, err
 }
 
+// queueRecord queues the statement that records the model in the
+// target's state, to commit with what built it.
+func (b *builder) queueRecord(t *postgres.Txn) {
+	for _, sql := range b.records() {
+		b.queue(t, pending{step: materialize.Step{SQL: sql, Body: -1}})
+	}
+}
+
+// records are the statements that record the model, and the tests that
+// audited it, in the target's state.
+func (b *builder) records() []string {
+	if b.e.Record == nil {
+		return nil
+	}
+	var out []string
+	if sql := b.e.Record(b.n, "success"); sql != "" {
+		out = append(out, sql)
+	}
+	for _, a := range b.auditResults() {
+		n := b.e.M.Nodes[a.ID]
+		if n == nil || a.Status != Pass && a.Status != Warn && a.Status != Fail {
+			continue
+		}
+		if sql := b.e.Record(n, string(a.Status)); sql != "" {
+			out = append(out, sql)
+		}
+	}
+	return out
+}
+
 // stepError names what failed: the model's SQL placed in its own file,
 // the config that set a statement (grants, indexes) placed where it is set,
 // or the first line of a statement strata wrote.
@@ -167,6 +197,9 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 			return fail(r, err)
 		}
 		r.Compiled, _ = e.writeSQL(n, res.SQL, nil)
+		if err := e.record(ctx, e.DB.Pool, n, "success"); err != nil {
+			return fail(r, err)
+		}
 		r.Status, r.Response = Success, "ephemeral, inlined where used"
 		return r
 	}
@@ -306,6 +339,9 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 			}
 			if part.Publish {
 				b.queue(t, pending{step: materialize.Step{SQL: b.e.locks().Reset(), Body: -1}})
+			}
+			if last {
+				b.queueRecord(t)
 			}
 			failed, err := b.flush(ctx, t, last)
 			if failed != nil && failed.yield && sqlstateIn(err, part.Yield) {

@@ -111,6 +111,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err := b.all(ctx, t, p, d.End()); err != nil {
 			return err
 		}
+		b.queueRecord(t)
 		_, err = b.flush(ctx, t, true)
 		return err
 	}()

@@ -296,6 +296,9 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 	if _, err := tx.Exec(ctx, recordStmt(target, encodeComment(p.sc), old.legacy)); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}
+	if err := beforeCommit(ctx, tx, opts); err != nil {
+		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}

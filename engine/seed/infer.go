@@ -91,6 +91,10 @@ type Options struct {
 	// drops and recreates those views: the runner takes its swap lock there,
 	// so that nothing else rewrites those views meanwhile.
 	BeforeSwap func(ctx context.Context, tx pgx.Tx) error
+	// BeforeCommit, when set, runs last in a transaction of the load that
+	// commits a change (the runner records the seed in the target's state
+	// there); an error rolls the load back.
+	BeforeCommit func(ctx context.Context, tx pgx.Tx) error
 	// Audit, when set, runs in the load's transaction once the new rows are
 	// in rel (the table that replaces the old one, or the old one refilled
 	// or appended to), before anything is published: an error rolls the

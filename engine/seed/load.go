@@ -245,10 +245,21 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	if _, err := tx.Exec(ctx, recordStmt(target, comment, old.legacy && into == target)); err != nil {
 		return Result{}, fmt.Errorf("seed %q: replacing %s: %w", name, qualified, err)
 	}
+	if err := beforeCommit(ctx, tx, opts); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	return res, nil
+}
+
+// beforeCommit runs opts.BeforeCommit, when set, on tx.
+func beforeCommit(ctx context.Context, tx pgx.Tx, opts Options) error {
+	if opts.BeforeCommit == nil {
+		return nil
+	}
+	return opts.BeforeCommit(ctx, tx)
 }
 
 // replaceTable renames the table tmpName, filled, over target, with

@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"strata/engine/internal/pgtest"
+	"strata/engine/plan"
+)
+
+// strataOut runs strata and returns its exit code, stdout and stderr apart.
+func strataOut(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), append([]string{"--project-dir", dir, "--no-color"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// prodPrints are the row checksums of every relation outside the
+// environments and strata's own schema.
+func prodPrints(t *testing.T, url string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for rel := range relations(t, url) {
+		if strings.Contains(rel, "__") {
+			continue
+		}
+		out[rel] = fingerprint(t, url, "select * from "+rel)
+	}
+	return out
+}
+
+// envRelations are the relations in the schemas of environment env.
+func envRelations(t *testing.T, url, env string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range queryRows(t, url, `select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		where c.relkind in ('r', 'p', 'v', 'm') and not c.relispartition and n.nspname like '%\_\_`+env+`' order by 1`) {
+		out = append(out, r[0])
+	}
+	return out
+}
+
+// TestEnvironmentPlanAndDefer is issue 19's "done when": production built;
+// one staging model changed in a copy; plan lists exactly it, with its
+// column changes and its descendants; an environment build of
+// state:modified+ creates only the changed models' layers, reads the rest
+// from production, passes its tests and leaves production as it was; env
+// drop leaves nothing.
+func TestEnvironmentPlanAndDefer(t *testing.T) {
+	url := pgtest.DB(t)
+	prod := pipelineProject(t, 0.1, 1)
+	t.Setenv("DATABASE_URL", url)
+	must(t, 0, prod, "--target", "prod", "build")
+	before := prodPrints(t, url)
+
+	// The branch: a copy of the project with stg_orders changed.
+	branch := filepath.Join(t.TempDir(), "branch")
+	if err := copyTree(prod, branch); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.RemoveAll(filepath.Join(branch, "target"))
+	file := filepath.Join(branch, "models", "staging", "stg_orders.sql")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), "o.shipping_cost::numeric(12, 2) as shipping_cost,", "o.shipping_cost::numeric(14, 2) as shipping_cost,\n    upper(o.channel) as channel_code, -- new", 1)
+	if changed == string(src) {
+		t.Fatal("stg_orders.sql no longer has the line this test changes")
+	}
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Its descendants, as ls lists them.
+	_, lsOut, _ := strataOut(t, branch, "--target", "prod", "ls", "-s", "stg_orders+", "--resource-type", "model")
+	var descendants []string
+	for _, name := range strings.Fields(lsOut) {
+		if name != "stg_orders" {
+			descendants = append(descendants, name)
+		}
+	}
+	sort.Strings(descendants)
+	if len(descendants) < 5 {
+		t.Fatalf("stg_orders has only %d descendants: %v", len(descendants), descendants)
+	}
+
+	code, out, errOut := strataOut(t, branch, "--target", "prod", "plan", "--env", "pr1", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan exited %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	if len(p.Added)+len(p.Removed) != 0 || len(p.Modified) != 1 || p.Modified[0].Name != "stg_orders" {
+		t.Fatalf("plan: added %v, removed %v, modified %v; want only stg_orders modified", p.Added, p.Removed, p.Modified)
+	}
+	m := p.Modified[0]
+	if m.Columns == nil || len(m.Columns.Added) != 1 || m.Columns.Added[0].Name != "channel_code" || len(m.Columns.Removed) != 0 ||
+		len(m.Columns.Retyped) != 1 || m.Columns.Retyped[0] != (plan.Retyped{Name: "shipping_cost", Old: "numeric(12,2)", New: "numeric(14,2)"}) {
+		t.Fatalf("plan's columns of stg_orders = %+v (%s)", m.Columns, m.ColumnsError)
+	}
+	if !slices.ContainsFunc(m.Readers, func(r plan.Reader) bool { return r.Model == "fact_orders" && slices.Contains(r.Columns, "shipping_cost") }) {
+		t.Errorf("plan: fact_orders is not named as reading shipping_cost: %+v", m.Readers)
+	}
+	if !strings.Contains(m.Diff, "-o.shipping_cost::numeric(12, 2) as shipping_cost,") || !strings.Contains(m.Diff, "+upper(o.channel) as channel_code,") || strings.Contains(m.Diff, "-- new") {
+		t.Errorf("plan's diff:\n%s", m.Diff)
+	}
+	var indirect []string
+	for _, x := range p.Indirect {
+		indirect = append(indirect, x.Name)
+	}
+	sort.Strings(indirect)
+	if !slices.Equal(indirect, descendants) {
+		t.Errorf("plan: indirectly modified %v, want stg_orders' descendants %v", indirect, descendants)
+	}
+	var rebuild []string
+	layers := map[string]bool{}
+	for _, s := range p.Rebuild {
+		rebuild = append(rebuild, s.Relation)
+		layers[strings.SplitN(s.Relation, ".", 2)[0]] = true
+	}
+	if len(p.Rebuild) != len(descendants)+1 || p.Rebuild[0].Name != "stg_orders" {
+		t.Errorf("plan: rebuild %v, want stg_orders then its %d descendants", rebuild, len(descendants))
+	}
+	for _, format := range []string{"text", "markdown"} {
+		if code, out, errOut := strataOut(t, branch, "--target", "prod", "plan", "--output", format); code != 0 || !strings.Contains(out, "stg_orders") {
+			t.Errorf("plan --output %s exited %d: %s%s", format, code, out, errOut)
+		}
+	}
+
+	out = must(t, 0, branch, "--target", "prod", "build", "--env", "pr1", "-s", "state:modified+")
+	if !strings.Contains(out, " ERROR=0 ") && !strings.Contains(out, "ERROR=0") {
+		t.Errorf("the environment build had errors:\n%s", out)
+	}
+	built := envRelations(t, url, "pr1")
+	sort.Strings(rebuild)
+	if !slices.Equal(built, rebuild) {
+		t.Errorf("environment pr1 holds %v, want exactly what plan said it would rebuild %v", built, rebuild)
+	}
+	var schemas []string
+	for _, r := range queryRows(t, url, `select nspname from pg_namespace where nspname like '%\_\_pr1' order by 1`) {
+		schemas = append(schemas, r[0])
+		if !layers[r[0]] {
+			t.Errorf("schema %s was created, but no changed model is in it", r[0])
+		}
+	}
+	if len(schemas) != len(layers) {
+		t.Errorf("schemas %v, want the changed models' layers %v", schemas, layers)
+	}
+	// The rest is read from production: stg_order_items (rebuilt) reads
+	// production's stg_products (not rebuilt), and no copy of it exists.
+	def := queryText(t, url, "select pg_get_viewdef('staging__pr1.stg_order_items'::regclass)")
+	if !strings.Contains(def, "staging.stg_products") || strings.Contains(def, "stg_products__") {
+		t.Errorf("stg_order_items in pr1 does not read production's stg_products:\n%s", def)
+	}
+	if n := queryInt(t, url, "select count(*) from pg_class where relname = 'stg_products'"); n != 1 {
+		t.Errorf("%d relations called stg_products, want production's alone", n)
+	}
+	if n := queryInt(t, url, "select count(*) from analytics__pr1.daily_sales"); n != queryInt(t, url, "select count(*) from analytics.daily_sales") {
+		t.Errorf("pr1's daily_sales has %d rows, production's a different number", n)
+	}
+	out = must(t, 0, branch, "--target", "prod", "env", "ls")
+	if !strings.Contains(out, "pr1") {
+		t.Errorf("env ls:\n%s", out)
+	}
+
+	after := prodPrints(t, url)
+	for rel, sum := range before {
+		if after[rel] != sum {
+			t.Errorf("production's %s changed", rel)
+		}
+	}
+
+	out = must(t, 0, branch, "--target", "prod", "env", "drop", "pr1")
+	if left := queryText(t, url, `select coalesce(string_agg(nspname, ','), 'none') from pg_namespace where nspname like '%pr1'`); left != "none" {
+		t.Errorf("after env drop: schemas %s\n%s", left, out)
+	}
+	if n := queryInt(t, url, "select count(*) from strata_meta.nodes where env = 'pr1'") + queryInt(t, url, "select count(*) from strata_meta.invocations where env = 'pr1'"); n != 0 {
+		t.Errorf("after env drop: %d rows of pr1 in strata_meta", n)
+	}
+	must(t, 2, branch, "--target", "prod", "env", "drop", "prod")
+
+	// A production parent dropped by hand: the environment names it and
+	// suggests --no-defer, and builds nothing.
+	execSQL(t, url, "alter view staging.stg_products rename to stg_products_away")
+	code, _, errOut = strataOut(t, branch, "--target", "prod", "build", "--env", "pr2", "-s", "state:modified+")
+	if code != 1 || !strings.Contains(errOut, "model stg_products (read by ") || !strings.Contains(errOut, "stg_order_items): its relation staging.stg_products no longer exists") || !strings.Contains(errOut, "--no-defer") {
+		t.Errorf("a missing production parent: exit %d\n%s", code, errOut)
+	}
+	if left := envRelations(t, url, "pr2"); len(left) != 0 {
+		t.Errorf("pr2 was built: %v", left)
+	}
+	execSQL(t, url, "alter view staging.stg_products_away rename to stg_products")
+}
+
+func TestEnvNames(t *testing.T) {
+	dir := repoRoot(t)
+	for _, tc := range []struct{ env, want string }{
+		{"PR-1", `--env: environment name "PR-1": 'P' is not allowed`},
+		{"prod", `--env: environment name "prod" is production's`},
+		{strings.Repeat("x", 60), "is too long: schema"},
+	} {
+		code, _, errOut := strataOut(t, dir, "build", "--env", tc.env)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("--env %s: exit %d, %s; want 2 and %q", tc.env, code, errOut, tc.want)
+		}
+	}
+}
