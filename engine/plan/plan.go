@@ -186,11 +186,10 @@ func rowsText(s Step) string {
 	case r < 0:
 		return "rows unknown (not built yet)"
 	}
-	n := int64(r)
-	s := fmt.Sprint(n)
+	digits := fmt.Sprint(int64(r))
 	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
