@@ -109,7 +109,9 @@ func TestEnvironmentPlanAndDefer(t *testing.T) {
 		len(m.Columns.Retyped) != 1 || m.Columns.Retyped[0] != (plan.Retyped{Name: "shipping_cost", Old: "numeric(12,2)", New: "numeric(14,2)"}) {
 		t.Fatalf("plan's columns of stg_orders = %+v (%s)", m.Columns, m.ColumnsError)
 	}
-	if !slices.ContainsFunc(m.Readers, func(r plan.Reader) bool { return r.Model == "fact_orders" && slices.Contains(r.Columns, "shipping_cost") }) {
+	if !slices.ContainsFunc(m.Readers, func(r plan.Reader) bool {
+		return r.Model == "fact_orders" && slices.Contains(r.Columns, "shipping_cost")
+	}) {
 		t.Errorf("plan: fact_orders is not named as reading shipping_cost: %+v", m.Readers)
 	}
 	if !strings.Contains(m.Diff, "-o.shipping_cost::numeric(12, 2) as shipping_cost,") || !strings.Contains(m.Diff, "+upper(o.channel) as channel_code,") || strings.Contains(m.Diff, "-- new") {
