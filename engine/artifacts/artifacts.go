@@ -139,8 +139,10 @@ type RunResults struct {
 	StartedAt   string   `json:"started_at"`
 	ElapsedTime float64  `json:"elapsed_time"`
 	Target      string   `json:"target"`
-	Results     []Result `json:"results"`
-	Summary     Summary  `json:"summary"`
+	// Env is the environment the run built in (--env); "" production.
+	Env     string   `json:"env,omitempty"`
+	Results []Result `json:"results"`
+	Summary Summary  `json:"summary"`
 }
 
 // Result is the outcome of one node.

@@ -420,8 +420,13 @@ func (c *checker) flush(ctx context.Context, tx pgx.Tx, chunk []*job) error {
 	case 1:
 		return c.exec(ctx, tx, chunk[0])
 	}
+	// The savepoint goes first, on its own: a syntax error in a batch of
+	// statements runs none of them, the savepoint included, and leaves the
+	// transaction aborted with nothing to roll back to.
+	if err := c.db(func() error { _, err := tx.Exec(ctx, "savepoint strata_chunk"); return err }); err != nil {
+		return err
+	}
 	var b strings.Builder
-	b.WriteString("savepoint strata_chunk;\n")
 	for _, j := range chunk {
 		for _, st := range j.steps {
 			b.WriteString(st.SQL)
@@ -490,6 +495,10 @@ func (c *checker) exec(ctx context.Context, tx pgx.Tx, j *job) error {
 		return nil
 	}
 	stmt, body := batch(j.steps)
+	// The savepoint on its own, as in flush.
+	if err := c.db(func() error { _, err := tx.Exec(ctx, "savepoint strata_check"); return err }); err != nil {
+		return err
+	}
 	if err := c.db(func() error { _, err := tx.Exec(ctx, stmt); return err }); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -537,11 +546,11 @@ func (c *checker) blocked(n *manifest.Node) string {
 	return "not checked: " + c.p.M.Nodes[root].Name + " failed, above parent " + c.p.M.Nodes[upstream].Name
 }
 
-// batch joins steps into one round trip under a savepoint; body is where
-// the user's SQL starts in it (in characters), or -1.
+// batch joins steps into one round trip that releases savepoint
+// strata_check (which exec sets first, on its own); body is where the
+// user's SQL starts in it (in characters), or -1.
 func batch(steps []materialize.Step) (string, int) {
 	var b strings.Builder
-	b.WriteString("savepoint strata_check;\n")
 	body := -1
 	for _, s := range steps {
 		if s.Body >= 0 {

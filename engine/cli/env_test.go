@@ -171,6 +171,16 @@ func TestEnvironmentPlanAndDefer(t *testing.T) {
 	if n := queryInt(t, url, "select count(*) from analytics__pr1.daily_sales"); n != queryInt(t, url, "select count(*) from analytics.daily_sales") {
 		t.Errorf("pr1's daily_sales has %d rows, production's a different number", n)
 	}
+	// A later run in the environment reads what the environment built of
+	// the project as it is (stg_orders), and production for the rest.
+	must(t, 0, branch, "--target", "prod", "build", "--env", "pr1", "-s", "fact_orders")
+	compiled, err := os.ReadFile(filepath.Join(branch, "target", "compiled", "models", "warehouse", "fact_orders.sql"))
+	if err != nil || !strings.Contains(string(compiled), `"staging__pr1"."stg_orders"`) || !strings.Contains(string(compiled), `"warehouse"."dim_customers"`) {
+		t.Errorf("fact_orders built alone in pr1 (%v):\n%s", err, compiled)
+	}
+	if rr, err := os.ReadFile(filepath.Join(branch, "target", "run_results.json")); err != nil || !strings.Contains(string(rr), `"env":"pr1"`) {
+		t.Errorf("run_results.json does not name the environment for retry (%v)", err)
+	}
 	out = must(t, 0, branch, "--target", "prod", "env", "ls")
 	if !strings.Contains(out, "pr1") {
 		t.Errorf("env ls:\n%s", out)

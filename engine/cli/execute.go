@@ -57,6 +57,11 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		return ExitOK
 	}
 	f.retryIDs, f.retryHooks = prev.IDs, prev.Hooks
+	if !f.fs.Changed("env") {
+		// In the environment the last run built in, reading what it built
+		// there (and the rest from production).
+		f.env = prev.Env
+	}
 	return a.executeParsed(ctx, f, prev.Command)
 }
 

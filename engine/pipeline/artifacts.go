@@ -163,7 +163,7 @@ const compileWriters = 2
 // It returns one error for each file it could not write.
 func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
 	targetDir := l.TargetDir()
-	rr := artifacts.RunResults{Command: cmd, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name}
+	rr := artifacts.RunResults{Command: cmd, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env()}
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	junit := &artifacts.JUnit{Name: "strata " + cmd}

@@ -40,6 +40,10 @@ func (l *Project) ReadState(ctx context.Context, q postgres.Querier) error {
 		recs = map[string]*state.Node{}
 	}
 	l.prod = recs
+	if err != nil || l.Env() == "" {
+		return err
+	}
+	l.own, err = state.Read(ctx, q, l.Scope())
 	return err
 }
 
@@ -70,12 +74,28 @@ var _ graph.State = recorded{}
 // Modified: the SQL, the config, a macro used, or a var or env_var read
 // changed since production built the node (or production never did).
 func (s recorded) Modified(n *manifest.Node) bool {
-	old := s.l.prod[n.ID]
+	return s.l.modifiedSince(n, s.l.prod[n.ID])
+}
+
+// modifiedSince says whether n changed since old recorded it (or nothing
+// did).
+func (l *Project) modifiedSince(n *manifest.Node, old *state.Node) bool {
 	if old == nil {
 		return true
 	}
-	cur := s.l.NodeArtifact(n)
+	cur := l.NodeArtifact(n)
 	return old.Checksum != cur.Checksum || old.ConfigSum != cur.ConfigSum || !sameMap(old.Vars, cur.Vars) || !sameMap(old.EnvVars, cur.EnvVars)
+}
+
+// deferTo is the record a ref to node id, not built in this run, reads: the
+// environment's own build of it when that is of the project as it is now
+// (what an earlier run in the environment, or the run retry repeats,
+// built), else production's; nil when neither has it.
+func (l *Project) deferTo(id string) *state.Node {
+	if rec := l.own[id]; rec != nil && rec.Relation.Name != "" && !l.modifiedSince(l.Manifest.Nodes[id], rec) {
+		return rec
+	}
+	return l.prod[id]
 }
 
 func (s recorded) New(n *manifest.Node) bool { return s.l.prod[n.ID] == nil }
@@ -144,8 +164,9 @@ func (l *Project) WithParents(selected map[string]bool) map[string]bool {
 
 // Defer makes a build in an environment read from production what it does
 // not build: every ref to a model or seed that is not selected renders as
-// the relation production's record names (ReadState read them), which must
-// still exist; selected nodes are rendered again so. It returns the
+// the relation production's record names (ReadState read them), or the
+// environment's own when it built the node as it is now (deferTo), which
+// must still exist; selected nodes are rendered again so. It returns the
 // selection without the tests of deferred nodes, which are not rerun. In
 // production it returns selected as it is.
 func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool) (map[string]bool, error) {
@@ -192,7 +213,7 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 	var missing []string
 	var check []string
 	for id := range readers {
-		rec := l.prod[id]
+		rec := l.deferTo(id)
 		n := l.Manifest.Nodes[id]
 		if rec == nil || rec.Relation.Name == "" {
 			missing = append(missing, fmt.Sprintf("%s %s (read by %s): production has no record of it", n.Kind, n.Name, names(readers[id])))
@@ -235,8 +256,11 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 	}
 	// Every node not built here that production has reads as production's,
 	// also where only an ephemeral model or a test's argument names it.
-	for id, rec := range l.prod {
-		if !out[id] && builds(id) && rec.Relation.Name != "" {
+	for id := range l.prod {
+		if _, ok := deferred[id]; ok || out[id] || !builds(id) {
+			continue
+		}
+		if rec := l.deferTo(id); rec != nil && rec.Relation.Name != "" {
 			deferred[id] = rec.Relation
 		}
 	}

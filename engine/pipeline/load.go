@@ -78,6 +78,8 @@ type Project struct {
 	// prod is production's record of each node in the target, once
 	// ReadState has read it.
 	prod map[string]*state.Node
+	// own is the environment's own record of each node it built.
+	own map[string]*state.Node
 }
 
 // Load reads the project in opts.Dir and renders every node, reporting all

@@ -111,7 +111,9 @@ func (l *Project) LockPolicy() postgres.LockPolicy {
 // that failed, were skipped or never finished.
 type Retry struct {
 	Command string
-	IDs     []string // never nil
+	// Env is the environment the last run built in.
+	Env string
+	IDs []string // never nil
 	// Hooks: the last run's on-run-end hooks failed, so the hooks run
 	// even when no node is selected.
 	Hooks bool
@@ -127,7 +129,7 @@ func LastRun(dir string) (*Retry, error) {
 	// Like dbt, the hooks run around every run, a retry too; a failed
 	// on-run-end hook is retried by running the hooks even when no node
 	// failed.
-	r := &Retry{Command: prev.Command, IDs: []string{}}
+	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}}
 	for _, res := range prev.Results {
 		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
 			continue
