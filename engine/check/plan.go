@@ -169,7 +169,14 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 				j.existing, j.as = true, "existing (no CSV file)"
 				return j
 			}
-			j.err = fmt.Errorf("seed %s has no CSV file (%s) and no table on this target: create the file, so that check can type its table as a load would", n.Name, n.Path)
+			// Its YAML may type every column (data_type, or column_types,
+			// which a load would use): an empty table of those stands in.
+			if cols, ok := declaredSeed(n); ok {
+				j.as = "declared table"
+				j.steps = []materialize.Step{materialize.EmptyTable(n.Relation, cols)}
+				return j
+			}
+			j.err = fmt.Errorf("seed %s has no CSV file (%s) and no table on this target: create the file, or declare each of its columns with a data_type, so that check can type its table as a load would", n.Name, n.Path)
 			return j
 		}
 		inf := seeds[id]
@@ -259,6 +266,26 @@ func declared(n *manifest.Node) ([]materialize.Column, error) {
 		return nil, fmt.Errorf("source %s does not exist and its column%s %s declare%s no data_type (give each column its data_type, so that check can stand in an empty table)", n.Name, plural(len(untyped)), strings.Join(untyped, ", "), map[bool]string{true: "", false: "s"}[len(untyped) > 1])
 	}
 	return cols, nil
+}
+
+// declaredSeed is the table a seed's YAML declares: its columns, each
+// typed by column_types or its data_type; false unless every one is.
+func declaredSeed(n *manifest.Node) ([]materialize.Column, bool) {
+	if len(n.Columns) == 0 {
+		return nil, false
+	}
+	cols := make([]materialize.Column, len(n.Columns))
+	for i, col := range n.Columns {
+		typ := n.Config.ColumnTypes[col.Name]
+		if typ == "" {
+			typ = col.DataType
+		}
+		if typ == "" {
+			return nil, false
+		}
+		cols[i] = materialize.Column{Name: col.Name, Type: typ}
+	}
+	return cols, true
 }
 
 // sameColumns says whether a table's columns are cols, names and types.

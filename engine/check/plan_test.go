@@ -226,6 +226,10 @@ func TestSameType(t *testing.T) {
 	}
 }
 
+func obs0() *observed {
+	return &observed{rels: map[pgname.Rel]postgres.Found{}, cols: map[uint32][]postgres.Column{}}
+}
+
 func pgnameRel(schema, name string) pgname.Rel { return pgname.Rel{Schema: schema, Name: name} }
 
 // TestPlanSeedWithoutFile: a seed declared in YAML whose CSV is not there
@@ -240,6 +244,17 @@ func TestPlanSeedWithoutFile(t *testing.T) {
 	obs := &observed{rels: map[pgname.Rel]postgres.Found{}, cols: map[uint32][]postgres.Column{}}
 	if j := c.plan(n.ID, obs, nil); j.err == nil || !strings.Contains(j.err.Error(), "seed later has no CSV file (seeds/later.csv) and no table on this target") {
 		t.Errorf("without a file nor a table: %v", j.err)
+	}
+	// Every column typed in YAML (data_type, or column_types): an empty
+	// table of them; one untyped column, and it fails as before.
+	typed := testProject(t, map[string]string{"seeds/seeds.yml": "seeds:\n  - name: later\n    config: {column_types: {b: 'numeric(5,1)'}}\n    columns: [{name: a, data_type: bigint}, {name: b}]\n  - name: half\n    columns: [{name: a, data_type: bigint}, {name: b}]\n"})
+	c = &checker{p: typed, selected: map[string]bool{"seed.p.later": true, "seed.p.half": true}}
+	j := c.plan("seed.p.later", obs0(), nil)
+	if j.err != nil || j.as != "declared table" || len(j.steps) != 1 || !strings.Contains(j.steps[0].SQL, `"a" bigint, "b" numeric(5,1)`) {
+		t.Errorf("typed in YAML: as %q, err %v, steps %+v", j.as, j.err, j.steps)
+	}
+	if j := c.plan("seed.p.half", obs0(), nil); j.err == nil {
+		t.Errorf("a column without a type: no error")
 	}
 	obs.rels[pgname.Rel{Schema: "s", Name: "later"}] = postgres.Found{OID: 3, Kind: "table"}
 	if j := c.plan(n.ID, obs, nil); j.err != nil || !j.existing {

@@ -33,6 +33,9 @@ type Compiler struct {
 	// --env with defer). Set before rendering; nil renders every node as
 	// placed.
 	Defer map[string]pgname.Rel
+	// Macros replaces project macros by literal SQL text (a unit test's
+	// overrides).
+	Macros map[string]string
 }
 
 // Result is a rendered node.
@@ -76,6 +79,15 @@ func (c *Compiler) Audit(test *manifest.Node, id string, rel pgname.Rel) (Result
 	in := *c
 	in.in = map[string]string{id: rel.Quoted()}
 	return in.Node(test, Options{})
+}
+
+// Inputs returns a copy of c that renders each node of relations (by id)
+// as the SQL text given, wherever a template names it (ref, source, this):
+// a unit test's inputs. An ephemeral model named there is not inlined.
+func (c *Compiler) Inputs(relations map[string]string) *Compiler {
+	in := *c
+	in.in = relations
+	return &in
 }
 
 func (c *Compiler) targetMap() map[string]any {
@@ -127,7 +139,7 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 			if !ok {
 				return "", fmt.Errorf("no model or seed is called %q%s", name, diag.DidYouMean(name, c.M.Names()))
 			}
-			if dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
+			if _, given := c.in[dep.ID]; !given && dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
 				return c.ephemeral(dep, eph, reads)
 			}
 			return c.relation(dep), nil
@@ -146,6 +158,7 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 		Target:        c.targetMap(),
 		RunStartedAt:  c.RunStartedAt,
 		Caller:        n.Path,
+		Macros:        c.Macros,
 	}
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv

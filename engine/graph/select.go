@@ -351,17 +351,29 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 			return nil, fmt.Errorf("no source or source table is called %q%s", value, diag.DidYouMean(value, names))
 		}
 	case "test_type":
-		// dbt's older names: data tests are singular, schema tests generic.
-		kind, ok := map[string]string{"singular": "singular", "generic": "generic", "data": "singular", "schema": "generic"}[value]
-		if !ok {
-			types := []string{"singular", "generic", "data", "schema"}
-			return nil, fmt.Errorf("test_type %q is not known (expected singular or generic; data and schema are their dbt aliases)%s", value, diag.DidYouMean(value, types))
+		// unit: unit tests; data: every data test (generic and singular), as
+		// in dbt since unit tests came; singular and generic one kind each
+		// (schema is dbt's old name for generic).
+		types := []string{"unit", "data", "singular", "generic", "schema"}
+		if !slices.Contains(types, value) {
+			return nil, fmt.Errorf("test_type %q is not known (expected unit, data, singular or generic)%s", value, diag.DidYouMean(value, types))
 		}
 		for id, n := range gr.M.Nodes {
-			if n.Kind != manifest.Test {
+			if n.Kind != manifest.Test || n.TestInfo == nil {
 				continue
 			}
-			if singular := n.TestInfo.Kind == "singular"; singular == (kind == "singular") {
+			var match bool
+			switch kind := n.TestInfo.Kind; value {
+			case "unit":
+				match = n.IsUnit()
+			case "data":
+				match = !n.IsUnit()
+			case "singular":
+				match = kind == "singular"
+			default:
+				match = kind != "singular" && !n.IsUnit()
+			}
+			if match {
 				out[id] = true
 			}
 		}

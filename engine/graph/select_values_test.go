@@ -21,7 +21,8 @@ func valuesGraph(t *testing.T) *Graph {
 
 // TestSelectPlusInValueAndTestTypes: a + inside a method's value is part of
 // the value, one at either end of the selector a graph operator; test_type
-// takes dbt's data and schema as aliases of singular and generic.
+// data is every data test (generic and singular), schema dbt's old name
+// for generic, unit the unit tests (none here).
 func TestSelectPlusInValueAndTestTypes(t *testing.T) {
 	gr := valuesGraph(t)
 	const tests = "test:few test:not_null_inc_id"
@@ -35,14 +36,15 @@ func TestSelectPlusInValueAndTestTypes(t *testing.T) {
 		{"config.incremental_strategy:merge", ""},
 		{"inc+", "after inc " + tests},
 		{"test_type:singular", "test:few"},
-		{"test_type:data", "test:few"},
+		{"test_type:data", "test:few test:not_null_inc_id"},
 		{"test_type:generic", "test:not_null_inc_id"},
 		{"test_type:schema", "test:not_null_inc_id"},
+		{"test_type:unit", ""},
 	}
 	checkSelections(t, gr, cases)
 	errs := []struct{ sel, want string }{
-		{"test_type:dat", `--select test_type:dat: test_type "dat" is not known (expected singular or generic; data and schema are their dbt aliases) (did you mean "data"?)`},
-		{"test_type:unit", `--select test_type:unit: test_type "unit" is not known (expected singular or generic; data and schema are their dbt aliases)`},
+		{"test_type:dat", `--select test_type:dat: test_type "dat" is not known (expected unit, data, singular or generic) (did you mean "data"?)`},
+		{"test_type:unt", `--select test_type:unt: test_type "unt" is not known (expected unit, data, singular or generic) (did you mean "unit"?)`},
 		{"inc+after", `--select inc+after: "inc+after" is not a selector (expected name, +name, name+, 2+name, @name, or method:value)`},
 		{"config.x:a+@b", `--select config.x:a+@b: "config.x:a+@b" is not a selector (expected name, +name, name+, 2+name, @name, or method:value)`},
 	}

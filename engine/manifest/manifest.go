@@ -55,6 +55,8 @@ type Node struct {
 	Table    *project.SourceTable
 	Exposure *project.Exposure
 	TestInfo *TestInfo
+	// Unit is a unit test's YAML entry (TestInfo.Kind "unit").
+	Unit *project.UnitTest
 }
 
 // TestInfo describes what a test node checks.
@@ -268,7 +270,9 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			}
 		}
 	}
-	m.sorted = slices.DeleteFunc(ids, func(id string) bool { _, ok := m.Nodes[id]; return !ok })
+	m.buildUnitTests(&diags)
+	m.sorted = nil
+	m.sorted = m.Sorted()
 	m.checkRelations(&diags)
 	diags.Sort()
 	return m, diags

@@ -167,7 +167,8 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
-	suite := artifacts.JUnitSuite{Name: l.Project.Name + " data tests"}
+	// Data tests and unit tests are a suite each.
+	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}}
 	for _, r := range sorted {
 		kind := ""
 		if n, ok := l.Manifest.Nodes[r.ID]; ok {
@@ -198,11 +199,16 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 		}
 		n := l.Manifest.Nodes[r.ID]
 		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.Project.Name + "." + strings.TrimSuffix(n.Path, filepath.Ext(n.Path)), Time: r.Duration.Seconds()}
+		suite, failing := suites[0], "failing"
+		if n.IsUnit() {
+			suite, failing = suites[1], "differing"
+			tc.ClassName = l.Project.Name + ".unit." + n.Unit.Model
+		}
 		suite.Tests++
 		suite.Time += r.Duration.Seconds()
 		switch r.Status {
 		case run.Fail:
-			tc.Failure = &artifacts.JUnitMessage{Message: fmt.Sprintf("%d failing rows", r.Failures), Type: "fail", Text: r.Message}
+			tc.Failure = &artifacts.JUnitMessage{Message: fmt.Sprintf("%d %s rows", r.Failures, failing), Type: "fail", Text: r.Message}
 			suite.Failures++
 		case run.Error:
 			tc.Error = &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: "error", Text: r.Message}
@@ -225,8 +231,19 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
 	}
 	if cmd == "test" || cmd == "build" {
-		junit.Tests, junit.Failures, junit.Errors, junit.Skipped, junit.Time = suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Time
-		junit.Suites = []artifacts.JUnitSuite{suite}
+		for i, suite := range suites {
+			// The data suite is always there (CI expects a suite), the unit
+			// suite when the run had unit tests.
+			if i > 0 && suite.Tests == 0 {
+				continue
+			}
+			junit.Tests += suite.Tests
+			junit.Failures += suite.Failures
+			junit.Errors += suite.Errors
+			junit.Skipped += suite.Skipped
+			junit.Time += suite.Time
+			junit.Suites = append(junit.Suites, *suite)
+		}
 		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), junit); err != nil {
 			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
 		}

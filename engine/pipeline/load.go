@@ -172,7 +172,7 @@ func (l *Project) render(bad map[string]bool) diag.List {
 	var todo []*manifest.Node
 	for _, id := range man.Sorted() {
 		n := man.Nodes[id]
-		if n.Kind != manifest.Model && n.Kind != manifest.Test {
+		if n.Kind != manifest.Model && n.Kind != manifest.Test || n.IsUnit() {
 			continue
 		}
 		if bad[n.Path] || n.Kind == manifest.Model && n.Template == nil || !depsOK(man, n) {

@@ -85,6 +85,9 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 			return state.Write(scope, l.Record(n, l.Compiled[n.ID].SQL, status, opt.Invocation))
 		}
 	}
+	// Unit tests need the columns of their inputs, which check reads once
+	// for all of them before anything runs.
+	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order))
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()

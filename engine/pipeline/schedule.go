@@ -28,7 +28,7 @@ type Schedule struct {
 	// Parents are the nodes a node waits for: its parents in the graph,
 	// with the parents of the ephemeral ones it reads (see runParents),
 	// and, when the run has tests among other kinds (build), the
-	// error-severity tests of those parents.
+	// error-severity tests of those parents and a model's own unit tests.
 	Parents func(id string) []string
 	// Audits are, by model or seed, the tests that audit its new version
 	// before it is published (Audit); nil when the run does not audit.
@@ -102,11 +102,18 @@ func (l *Project) SCD2(ids []string) *manifest.Node {
 // failing error-severity test skips what depends on the tested node.
 func (l *Project) buildParents(subset map[string]bool, runParents func(string) []string) func(string) []string {
 	testsOf := map[string][]string{}
+	unitsOf := map[string][]string{}
 	for id := range subset {
 		n := l.Manifest.Nodes[id]
-		if n.Kind == manifest.Test && n.TestInfo != nil && n.TestInfo.Attached != "" {
+		switch {
+		case n.IsUnit():
+			unitsOf[n.TestInfo.Attached] = append(unitsOf[n.TestInfo.Attached], id)
+		case n.Kind == manifest.Test && n.TestInfo != nil && n.TestInfo.Attached != "":
 			testsOf[n.TestInfo.Attached] = append(testsOf[n.TestInfo.Attached], id)
 		}
+	}
+	for _, ts := range unitsOf {
+		slices.Sort(ts)
 	}
 	return func(id string) []string {
 		ps := runParents(id)
@@ -114,7 +121,9 @@ func (l *Project) buildParents(subset map[string]bool, runParents func(string) [
 		if n.Kind == manifest.Test {
 			return ps
 		}
-		out := append([]string(nil), ps...)
+		// A model is built after its unit tests pass (SPEC 10): one that
+		// fails skips the model and what depends on it.
+		out := append(append([]string(nil), ps...), unitsOf[id]...)
 		for _, p := range ps {
 			for _, t := range testsOf[p] {
 				if l.Manifest.Nodes[t].Config.Severity != "warn" && !l.needs(t, id) {

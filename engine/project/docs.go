@@ -21,7 +21,7 @@ type docIndex struct {
 	docPath   map[string]string // "model:x" -> where its YAML entry is
 }
 
-var docFileKeys = []string{"version", "models", "seeds", "sources", "exposures"}
+var docFileKeys = []string{"version", "models", "seeds", "sources", "exposures", "unit_tests"}
 var modelDocKeys = []string{"name", "description", "config", "columns", "tests", "data_tests"}
 var columnKeys = []string{"name", "description", "data_type", "tests", "data_tests"}
 var sourceKeys = []string{"name", "schema", "description", "tables", "loaded_at_field", "freshness"}
@@ -133,6 +133,9 @@ func (p *Project) readDocFile(df *docFile, idx *docIndex, diags *diag.List) {
 		for _, item := range d.list(n.value, "exposures") {
 			p.readExposure(d, item, idx)
 		}
+	}
+	if n, ok := df.fields["unit_tests"]; ok {
+		p.readUnitTests(d, n.value)
 	}
 }
 

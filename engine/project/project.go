@@ -46,6 +46,8 @@ type Project struct {
 	Macros    []*MacroFile
 	Singular  []*SingularTest
 	Exposures []*Exposure
+	// UnitTests are the unit_tests: entries of the YAML files, in file order.
+	UnitTests []*UnitTest
 
 	// DefaultTargetPos is where target: is, for errors about the chosen target.
 	DefaultTargetPos diag.Pos
@@ -471,6 +473,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		diags = append(diags, doc.diags...)
 		p.readDocFile(decoded[i], docs, &diags)
 	}
+	p.readFixtures(fsys, &diags)
 	// Folder defaults must name folders that exist.
 	for folder, layer := range p.Folders {
 		if folder == "." {

@@ -46,6 +46,9 @@ type Executor struct {
 	// builds n, the last one when n is built in several, so the record
 	// never disagrees with what was built. "" records nothing.
 	Record func(n *manifest.Node, status string) string
+	// Unit runs a unit test: its result, the model's SQL as the test
+	// rendered it and the statements it sent (see engine/unittest).
+	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)
 
 	schemas sync.Map
 	catMu   sync.Mutex
@@ -62,6 +65,9 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	case manifest.Model:
 		return e.retrying(ctx, n, e.model)
 	case manifest.Test:
+		if n.IsUnit() {
+			return e.unit(ctx, n)
+		}
 		r := e.test(ctx, n)
 		if r.Status == Pass || r.Status == Warn || r.Status == Fail {
 			if err := e.record(ctx, e.DB.Pool, n, string(r.Status)); err != nil {
@@ -396,6 +402,18 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 			r.Message += "; e.g. " + sample
 		}
 	}
+	return r
+}
+
+// unit runs a unit test through e.Unit and keeps its SQL under target/.
+func (e *Executor) unit(ctx context.Context, n *manifest.Node) Result {
+	start := time.Now()
+	if e.Unit == nil {
+		return Result{Started: start, Status: Error, Message: "unit tests are not run here"}
+	}
+	r, compiled, executed := e.Unit(ctx, n)
+	r.Started, r.Duration = start, time.Since(start)
+	r.Compiled, r.Executed = e.writeSQL(n, compiled, executed)
 	return r
 }
 

@@ -491,6 +491,9 @@ type Env struct {
 	RunStartedAt  string
 	// Caller names the model (or test) being rendered, for errors inside macros.
 	Caller string
+	// Macros replaces macros by literal text: include of a macro named here
+	// renders its text and runs nothing (a unit test's overrides).
+	Macros map[string]string
 }
 
 // Reads records the vars and environment variables a render read, with their values.
@@ -639,6 +642,9 @@ func (r *renderer) funcs() template.FuncMap {
 		"target":         func() map[string]any { return r.env.Target },
 		"run_started_at": func() string { return r.env.RunStartedAt },
 		"include": func(name string, args ...any) (string, error) {
+			if text, ok := r.env.Macros[name]; ok {
+				return text, nil
+			}
 			m := r.t.Lookup(name)
 			if m == nil {
 				return "", fmt.Errorf("macro %q is not defined", name)

@@ -1,0 +1,1 @@
+select p.id, upper(p.name) as name from {{ ref "stg_people" }} as p

@@ -1,0 +1,225 @@
+package manifest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"strata/engine/datatest"
+	"strata/engine/diag"
+	"strata/engine/project"
+)
+
+// UnitKind is the TestInfo.Kind of a unit test (SPEC 10).
+const UnitKind = "unit"
+
+// UnitID is the unique id of model's unit test name, as dbt writes it.
+func (m *Manifest) UnitID(model, name string) string {
+	return "unit_test." + m.Project.Name + "." + model + "." + name
+}
+
+// IsUnit says whether n is a unit test.
+func (n *Node) IsUnit() bool { return n.Kind == Test && n.Unit != nil }
+
+// UnitInput is a given input of a unit test resolved: the node it stands
+// for (the model itself for this).
+type UnitInput struct {
+	Given *project.UnitGiven
+	ID    string
+}
+
+// buildUnitTests turns the unit_tests: entries into test nodes, checking
+// what can be known without a database: the model exists and is enabled,
+// each given input is one the model reads, and once; names are unique;
+// the columns given or expected are declared when the YAML declares the
+// node's columns. A unit test has no parents in the graph: it runs before
+// its model is built (pipeline.Schedule) and reads none of its inputs.
+func (m *Manifest) buildUnitTests(diags *diag.List) {
+	seen := map[string]diag.Pos{}
+	for _, t := range m.Project.UnitTests {
+		if prev, dup := seen[t.Name]; dup {
+			diags.Errorf(t.Pos, "unit test name %q is used twice: here and at %s (names must be unique)", t.Name, prev)
+			continue
+		}
+		seen[t.Name] = t.Pos
+		if t.Model == "" {
+			continue // reported by project
+		}
+		model, ok := m.byName[t.Model]
+		if !ok || model.Kind != Model {
+			if d := m.disabledModel(t.Model); d != nil {
+				if t.Enabled {
+					diags.Errorf(t.ModelPos, "unit test %s is for model %s, which is disabled (enabled: false at %s); disable the unit test too (config: {enabled: false})", t.Name, t.Model, configPos(d, "enabled"))
+				}
+				continue
+			}
+			what := "no model is called %q%s"
+			if ok {
+				what = "%q is a seed, not a model%s (unit tests test models)"
+			}
+			diags.Errorf(t.ModelPos, "unit test %s: "+what, t.Name, t.Model, diag.DidYouMean(t.Model, m.modelNames()))
+			continue
+		}
+		n := &Node{ID: m.UnitID(model.Name, t.Name), Kind: Test, Name: t.Name, Path: t.Pos.File, Pos: t.Pos, Description: t.Description,
+			Unit: t, Checksum: t.Checksum, TestInfo: &TestInfo{Kind: UnitKind, Attached: model.ID}}
+		n.Config.Enabled = t.Enabled
+		n.Config.Tags = append([]string(nil), t.Tags...)
+		n.Config.Severity = datatest.DefaultSeverity
+		if !m.checkUnitTest(n, model, diags) {
+			continue
+		}
+		if !t.Enabled {
+			m.Disabled[n.ID] = n
+			continue
+		}
+		m.Nodes[n.ID] = n
+	}
+}
+
+// disabledModel is the disabled model called name, or nil.
+func (m *Manifest) disabledModel(name string) *Node {
+	for _, n := range m.Disabled {
+		if n.Kind == Model && n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func configPos(n *Node, key string) diag.Pos {
+	if p, ok := n.ConfigPos[key]; ok {
+		return p
+	}
+	return n.Pos
+}
+
+func (m *Manifest) modelNames() []string {
+	var out []string
+	for name, n := range m.byName {
+		if n.Kind == Model {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnitInputs are the inputs of unit test n: each given one resolved to the
+// node it stands for, in the order given.
+func (m *Manifest) UnitInputs(n *Node) []UnitInput {
+	var out []UnitInput
+	model := m.Nodes[n.TestInfo.Attached]
+	for _, g := range n.Unit.Given {
+		id := ""
+		switch g.Kind {
+		case "ref":
+			if dep, ok := m.byName[g.Name]; ok {
+				id = dep.ID
+			}
+		case "source":
+			id = m.SourceID(g.Name, g.Table)
+		case "this":
+			if model != nil {
+				id = model.ID
+			}
+		}
+		out = append(out, UnitInput{Given: g, ID: id})
+	}
+	return out
+}
+
+// checkUnitTest reports what is wrong with unit test n of model; false
+// when it cannot run.
+func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
+	t := n.Unit
+	before := len(*diags)
+	reads := map[string]bool{}
+	var readNames []string
+	for _, d := range model.DependsOn {
+		reads[d] = true
+		readNames = append(readNames, m.inputName(m.Nodes[d]))
+	}
+	incremental := model.Config.Materialized == "incremental" || model.Config.Materialized == "scd2"
+	if incremental {
+		readNames = append(readNames, "this")
+	}
+	sort.Strings(readNames)
+	given := map[string]diag.Pos{}
+	for _, in := range m.UnitInputs(n) {
+		g := in.Given
+		if prev, dup := given[in.ID]; dup && in.ID != "" {
+			diags.Errorf(g.Pos, "unit test %s gives %s twice: here and at %s", t.Name, g.Input, prev)
+			continue
+		}
+		given[in.ID] = g.Pos
+		switch {
+		case g.Kind == "this" && !incremental:
+			diags.Errorf(g.Pos, "unit test %s gives this, but model %s is materialized as %s and never reads its own table (this is for incremental and scd2 models)", t.Name, model.Name, model.Config.Materialized)
+			continue
+		case g.Kind != "this" && !reads[in.ID]:
+			diags.Errorf(g.Pos, "unit test %s gives %s, which model %s does not read (it reads %s)%s", t.Name, g.Input, model.Name, orNothing(readNames), diag.DidYouMean(m.inputNameOf(g), readNames))
+			continue
+		}
+		var declared []*project.Column
+		if g.Kind == "this" {
+			declared = model.Columns
+		} else {
+			declared = m.Nodes[in.ID].Columns
+		}
+		checkDeclared(diags, &g.UnitRows, declared, "input "+g.Input)
+	}
+	if ov := t.Overrides.IsIncremental; ov != nil && *ov && model.Config.Materialized != "incremental" {
+		diags.Errorf(t.Overrides.Pos, "unit test %s: is_incremental: true, but model %s is materialized as %s, which build never renders with is_incremental true", t.Name, model.Name, model.Config.Materialized)
+	}
+	for name, pos := range t.Overrides.MacroPos {
+		if m.Macros.File(name) == "" {
+			diags.Errorf(pos, "unit test %s overrides macro %q, which the project does not define%s", t.Name, name, diag.DidYouMean(name, m.Macros.Names()))
+		}
+	}
+	checkDeclared(diags, &t.Expect, model.Columns, "expect of model "+model.Name)
+	return len(*diags) == before
+}
+
+// checkDeclared reports a column of rows that the YAML's declared columns
+// do not have; nothing when none are declared.
+func checkDeclared(diags *diag.List, rows *project.UnitRows, declared []*project.Column, what string) {
+	if len(declared) == 0 {
+		return
+	}
+	var names []string
+	has := map[string]bool{}
+	for _, c := range declared {
+		names = append(names, c.Name)
+		has[c.Name] = true
+	}
+	for _, c := range rows.Columns {
+		if !has[c] {
+			diags.Errorf(rows.ColPos[c], "%s: column %q is not among the columns its YAML declares (%s)%s", what, c, strings.Join(names, ", "), diag.DidYouMean(c, names))
+		}
+	}
+}
+
+// inputName is how a given input names node n.
+func (m *Manifest) inputName(n *Node) string {
+	if n == nil {
+		return ""
+	}
+	if n.Kind == Source {
+		return fmt.Sprintf("source('%s', '%s')", n.Source.Name, n.Table.Name)
+	}
+	return fmt.Sprintf("ref('%s')", n.Name)
+}
+
+func (m *Manifest) inputNameOf(g *project.UnitGiven) string {
+	if g.Kind == "source" {
+		return fmt.Sprintf("source('%s', '%s')", g.Name, g.Table)
+	}
+	return fmt.Sprintf("ref('%s')", g.Name)
+}
+
+func orNothing(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
+}

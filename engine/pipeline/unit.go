@@ -1,0 +1,72 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/check"
+	"strata/engine/manifest"
+	"strata/engine/run"
+	"strata/engine/unittest"
+)
+
+// UnitRunner prepares the unit tests among ids to run on db: the columns
+// of the models they test and of every input, typed by strata check in a
+// transaction it rolls back, so nothing needs to be built first. Nil
+// when ids hold no unit test.
+func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []string) (*unittest.Runner, error) {
+	need := unittest.Selected(l.Manifest, ids)
+	if len(need) == 0 {
+		return nil, nil
+	}
+	res, err := l.Check(ctx, db, need, check.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
+	}
+	r := &unittest.Runner{Pool: db.Pool, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}}
+	for id, n := range res.Nodes {
+		switch n.Status {
+		case check.OK, check.Existing:
+			cols := make([]unittest.Column, len(n.Columns))
+			for i, c := range n.Columns {
+				cols[i] = unittest.Column{Name: c.Name, Type: c.Type}
+			}
+			r.Types[id] = cols
+		default:
+			r.Missing[id] = "strata check: " + n.Message
+		}
+	}
+	return r, nil
+}
+
+// unitExec runs unit tests with r for a run's walker; every unit test
+// fails with err when r could not be made.
+func unitExec(r *unittest.Runner, err error) func(ctx context.Context, n *manifest.Node) (run.Result, string, []string) {
+	return func(ctx context.Context, n *manifest.Node) (run.Result, string, []string) {
+		if err != nil {
+			return run.Result{Status: run.Error, Message: err.Error()}, "", nil
+		}
+		res := r.Run(ctx, n)
+		out := run.Result{Message: res.Message, Failures: res.Differing}
+		switch res.Status {
+		case unittest.Pass:
+			out.Status = run.Pass
+		case unittest.Fail:
+			out.Status = run.Fail
+		default:
+			out.Status = run.Error
+		}
+		return out, res.Compiled, res.Executed
+	}
+}
+
+// OnlyUnitTests says whether ids are all unit tests (and there is one).
+func (l *Project) OnlyUnitTests(ids []string) bool {
+	for _, id := range ids {
+		if !l.Manifest.Nodes[id].IsUnit() {
+			return false
+		}
+	}
+	return len(ids) > 0
+}

@@ -1,0 +1,485 @@
+package project
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"strata/engine/diag"
+)
+
+// UnitTest is one entry of a unit_tests: list (SPEC 10): the logic of one
+// model run on rows it is given, compared with the rows expected. The YAML
+// follows dbt's, so that dbt users can bring theirs.
+type UnitTest struct {
+	Name        string
+	Model       string
+	Description string
+	Tags        []string
+	Enabled     bool
+	Given       []*UnitGiven
+	Expect      UnitRows
+	Overrides   UnitOverrides
+	// Pos is the name's place; ModelPos the model's.
+	Pos, ModelPos diag.Pos
+	// Checksum hashes the entry as written (and its fixtures' contents).
+	Checksum string
+}
+
+// UnitGiven is one given input: the rows a ref, a source or the model's own
+// table (this) holds during the test.
+type UnitGiven struct {
+	// Input is as written: ref('x'), source('s', 't') or this.
+	Input string
+	// Kind is "ref", "source" or "this"; Name the model or seed (ref) or the
+	// source (source), Table the source's table.
+	Kind, Name, Table string
+	Pos               diag.Pos
+	UnitRows
+}
+
+// UnitRows are rows a unit test gives or expects: dict rows, CSV (inline
+// or a fixture file), or an SQL query.
+type UnitRows struct {
+	// Format is "dict", "csv" or "sql".
+	Format string
+	// Columns are the columns the rows name, in order of first appearance.
+	Columns []string
+	Rows    []UnitRow
+	// SQL is the query of format sql.
+	SQL string
+	// Fixture is the file the rows come from, relative to the project.
+	Fixture string
+	// Pos is where the rows (or the fixture) are written; ColPos where each
+	// column is first named.
+	Pos    diag.Pos
+	ColPos map[string]diag.Pos
+}
+
+// UnitRow is one row: its values as text by column (nil is NULL), and its place.
+type UnitRow struct {
+	Values map[string]*string
+	Pos    diag.Pos
+}
+
+// UnitOverrides replace what the model's template reads during the test.
+type UnitOverrides struct {
+	Vars    map[string]any
+	EnvVars map[string]string
+	// IsIncremental is overrides.macros.is_incremental; nil when not set.
+	IsIncremental *bool
+	// Macros replaces project macros by literal SQL text.
+	Macros map[string]string
+	// RunStartedAt freezes the clock run_started_at renders (RFC 3339, UTC).
+	RunStartedAt string
+	Pos          diag.Pos
+	// MacroPos is where each macro override is written.
+	MacroPos map[string]diag.Pos
+}
+
+var unitTestKeys = []string{"name", "model", "description", "tags", "config", "given", "expect", "overrides", "versions"}
+var unitConfigKeys = []string{"tags", "enabled", "meta"}
+var unitGivenKeys = []string{"input", "format", "rows", "fixture"}
+var unitExpectKeys = []string{"format", "rows", "fixture"}
+var unitOverrideKeys = []string{"vars", "env_vars", "macros", "run_started_at"}
+
+// UnitFormats are the formats of given and expect rows.
+var UnitFormats = []string{"dict", "csv", "sql"}
+
+// unitNameRe is dbt's rule for unit test names: a name is part of an id,
+// a file name and a selector.
+var unitNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+var (
+	refInputRe    = regexp.MustCompile(`^ref\s*(?:\(\s*(?:'([^']*)'|"([^"]*)")\s*\)|\s+"([^"]*)")$`)
+	sourceInputRe = regexp.MustCompile(`^source\s*(?:\(\s*(?:'([^']*)'|"([^"]*)")\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)|\s+"([^"]*)"\s+"([^"]*)")$`)
+)
+
+// readUnitTests reads a unit_tests: list of file.
+func (p *Project) readUnitTests(d *decoder, n *yaml.Node) {
+	for _, item := range d.list(n, "unit_tests") {
+		if t := d.unitTest(item); t != nil {
+			p.UnitTests = append(p.UnitTests, t)
+		}
+	}
+}
+
+func (d *decoder) unitTest(item *yaml.Node) *UnitTest {
+	f := d.mapping(item, "unit test", unitTestKeys...)
+	nf, ok := d.named(f, item, "unit test entry has no name: (expected name: <test name>)")
+	if !ok {
+		return nil
+	}
+	t := &UnitTest{Name: d.str(nf.value, "name"), Pos: d.pos(nf.value), Enabled: true}
+	if !unitNameRe.MatchString(t.Name) {
+		d.errorf(nf.value, "unit test name %q must contain only letters, digits and underscores", t.Name)
+	}
+	if x, ok := f["model"]; ok {
+		t.Model, t.ModelPos = d.str(x.value, "model"), d.pos(x.value)
+	} else {
+		d.errorf(nf.value, "unit test %s has no model: (expected the model it tests)", t.Name)
+	}
+	if x, ok := f["description"]; ok {
+		t.Description = d.str(x.value, "description")
+	}
+	if x, ok := f["tags"]; ok {
+		t.Tags = append(t.Tags, d.strList(x.value, "tags")...)
+	}
+	if x, ok := f["versions"]; ok {
+		d.errorf(x.key, "unit test %s: versions: is dbt's for versioned models, which strata does not have (leave it out)", t.Name)
+	}
+	if x, ok := f["config"]; ok {
+		cf := d.mapping(x.value, "unit test config", unitConfigKeys...)
+		if v, ok := cf["tags"]; ok {
+			t.Tags = append(t.Tags, d.strList(v.value, "tags")...)
+		}
+		if v, ok := cf["enabled"]; ok {
+			t.Enabled = d.boolean(v.value, "enabled")
+		}
+	}
+	if x, ok := f["given"]; ok {
+		for _, g := range d.list(x.value, "given") {
+			if in := d.unitGiven(t, g); in != nil {
+				t.Given = append(t.Given, in)
+			}
+		}
+	}
+	if x, ok := f["expect"]; ok {
+		ef := d.mapping(x.value, "expect", unitExpectKeys...)
+		t.Expect = d.unitRows(t, ef, x.value, "expect")
+	} else {
+		d.errorf(nf.value, "unit test %s has no expect: (expected the rows the model should return)", t.Name)
+	}
+	if x, ok := f["overrides"]; ok {
+		t.Overrides = d.unitOverrides(x.value)
+	}
+	return t
+}
+
+func (d *decoder) unitGiven(t *UnitTest, n *yaml.Node) *UnitGiven {
+	f := d.mapping(n, "given input", unitGivenKeys...)
+	x, ok := f["input"]
+	if !ok {
+		if n.Kind == yaml.MappingNode {
+			d.errorf(n, "given entry has no input: (expected ref('model'), source('source', 'table') or this)")
+		}
+		return nil
+	}
+	g := &UnitGiven{Input: strings.TrimSpace(d.str(x.value, "input")), Pos: d.pos(x.value)}
+	switch in := g.Input; {
+	case in == "this" || in == "{{ this }}":
+		g.Kind = "this"
+	case refInputRe.MatchString(in):
+		m := refInputRe.FindStringSubmatch(in)
+		g.Kind, g.Name = "ref", m[1]+m[2]+m[3]
+	case sourceInputRe.MatchString(in):
+		m := sourceInputRe.FindStringSubmatch(in)
+		g.Kind, g.Name, g.Table = "source", m[1]+m[2]+m[5], m[3]+m[4]+m[6]
+	default:
+		d.errorf(x.value, "given input %q is not known (expected ref('model'), source('source', 'table') or this)", in)
+		return nil
+	}
+	g.UnitRows = d.unitRows(t, f, n, "given "+g.Input)
+	return g
+}
+
+// unitRows reads the rows of a given input or of expect: format, rows, fixture.
+func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what string) UnitRows {
+	r := UnitRows{Format: "dict", Pos: d.pos(at), ColPos: map[string]diag.Pos{}}
+	if x, ok := f["format"]; ok {
+		r.Format = d.str(x.value, "format")
+		if !contains(UnitFormats, r.Format) {
+			d.errorf(x.value, "%s: format %q is not known (expected dict, csv or sql)%s", what, r.Format, diag.DidYouMean(r.Format, UnitFormats))
+			return r
+		}
+	}
+	rows, hasRows := f["rows"]
+	fix, hasFix := f["fixture"]
+	switch {
+	case hasRows && hasFix:
+		d.errorf(fix.key, "%s has both rows: and fixture: (expected one of them)", what)
+		return r
+	case hasFix:
+		r.Pos = d.pos(fix.value)
+		name := d.str(fix.value, "fixture")
+		if _, set := f["format"]; !set && !strings.HasSuffix(name, ".sql") {
+			r.Format = "csv"
+		}
+		if r.Format == "dict" {
+			d.errorf(fix.value, "%s: a fixture is a CSV or SQL file (set format: csv or format: sql)", what)
+			return r
+		}
+		file, err := FixturePath(name, r.Format)
+		if err != nil {
+			d.errorf(fix.value, "%s: %v", what, err)
+			return r
+		}
+		r.Fixture = file
+		return r
+	case !hasRows:
+		if what == "expect" {
+			d.errorf(at, "expect has no rows: (expected rows: [] for no rows, or a fixture:)")
+		}
+		return r // a given input without rows is empty
+	}
+	r.Pos = d.pos(rows.value)
+	switch r.Format {
+	case "dict":
+		n := resolve(rows.value)
+		if n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+			d.errorf(n, "%s: rows is text; set format: csv for CSV rows, or format: sql for a query", what)
+			return r
+		}
+		for _, rn := range d.list(rows.value, "rows") {
+			if rn.Kind != yaml.MappingNode {
+				d.errorf(rn, "%s: a row must be a mapping such as {id: 1, name: x}, got %s", what, kindName(rn))
+				continue
+			}
+			row := UnitRow{Values: map[string]*string{}, Pos: d.pos(rn)}
+			for _, kv := range d.pairs(rn, "row") {
+				col := kv.key.Value
+				if _, seen := r.ColPos[col]; !seen {
+					r.Columns = append(r.Columns, col)
+					r.ColPos[col] = d.pos(kv.key)
+				}
+				row.Values[col] = d.cellText(kv.value)
+			}
+			r.Rows = append(r.Rows, row)
+		}
+	case "csv":
+		n := resolve(rows.value)
+		if n == nil || n.Kind != yaml.ScalarNode {
+			d.errorf(rows.value, "%s: format csv takes rows as text (rows: | then a header line and one line per row)", what)
+			return r
+		}
+		// A block scalar (rows: |) starts on the next line.
+		first := n.Line
+		if n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle {
+			first++
+		}
+		if err := ParseUnitCSV(&r, d.file, first, n.Column, n.Value); err != nil {
+			d.diags.Add(d.pos(n), err)
+		}
+	case "sql":
+		r.SQL = d.str(rows.value, "rows")
+		if strings.TrimSpace(r.SQL) == "" {
+			d.errorf(rows.value, "%s: format sql needs a query in rows:", what)
+		}
+	}
+	return r
+}
+
+// cellText is a YAML value as the text PostgreSQL is given: a scalar as
+// written (2024-01-05 stays a date, 1.50 keeps its digits), null as NULL,
+// a list or mapping as JSON (for json and jsonb columns).
+func (d *decoder) cellText(n *yaml.Node) *string {
+	n = resolve(n)
+	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		s := n.Value
+		return &s
+	}
+	b, err := json.Marshal(d.value(n))
+	if err != nil {
+		d.errorf(n, "cannot write this value as JSON: %v", err)
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// ParseUnitCSV reads CSV text into r: a header line, then one line per
+// row; spaces around values are ignored (columns may be aligned), and an
+// empty value is NULL. line and col are where the text starts in file.
+func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.TrimLeadingSpace = true
+	cr.FieldsPerRecord = -1
+	var header []string
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		at, _ := cr.FieldPos(0)
+		pos := diag.Pos{File: file, Line: line + at - 1, Col: col}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				pos.Line = line + pe.Line - 1
+				return diag.Diagnostic{Pos: pos, Msg: "invalid CSV: " + pe.Err.Error()}
+			}
+			return err
+		}
+		if header == nil {
+			seen := map[string]bool{}
+			for _, h := range rec {
+				h = strings.TrimSpace(h)
+				if h == "" {
+					return diag.Diagnostic{Pos: pos, Msg: "CSV header has an empty column name"}
+				}
+				if seen[h] {
+					return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV header names column %q twice", h)}
+				}
+				seen[h] = true
+				header = append(header, h)
+				r.Columns = append(r.Columns, h)
+				r.ColPos[h] = pos
+			}
+			continue
+		}
+		if len(rec) != len(header) {
+			return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV row has %d values, the header %d columns", len(rec), len(header))}
+		}
+		row := UnitRow{Values: map[string]*string{}, Pos: pos}
+		for i, v := range rec {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				row.Values[header[i]] = nil
+				continue
+			}
+			row.Values[header[i]] = &v
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	if header == nil {
+		return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line, Col: col}, Msg: "CSV rows have no header line (expected the column names first)"}
+	}
+	return nil
+}
+
+// FixturePath is where a fixture: lives in the project: a path relative to
+// the project (tests/fixtures/x.csv), or, as in dbt, a bare name looked up
+// in tests/fixtures/ with the format's extension. A path that leaves the
+// project is refused.
+func FixturePath(name, format string) (string, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", errors.New("fixture is empty (expected a file such as tests/fixtures/orders.csv)")
+	}
+	if strings.Contains(name, "\\") {
+		name = strings.ReplaceAll(name, "\\", "/")
+	}
+	if path.IsAbs(name) || len(name) > 1 && name[1] == ':' {
+		return "", fmt.Errorf("fixture %q is outside the project (expected a path relative to the project, such as tests/fixtures/orders.csv)", name)
+	}
+	if !strings.Contains(name, "/") && path.Ext(name) == "" {
+		name = "tests/fixtures/" + name + "." + format
+	}
+	clean := path.Clean(name)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("fixture %q is outside the project (expected a path relative to the project, such as tests/fixtures/orders.csv)", name)
+	}
+	return clean, nil
+}
+
+func (d *decoder) unitOverrides(n *yaml.Node) UnitOverrides {
+	o := UnitOverrides{Pos: d.pos(n), MacroPos: map[string]diag.Pos{}}
+	f := d.mapping(n, "overrides", unitOverrideKeys...)
+	if x, ok := f["vars"]; ok {
+		o.Vars = map[string]any{}
+		for _, kv := range d.pairs(x.value, "vars") {
+			v, err := VarValue(kv.value)
+			if err != nil {
+				d.errorf(kv.value, "var %s: %v", kv.key.Value, err)
+			}
+			o.Vars[kv.key.Value] = v
+		}
+	}
+	if x, ok := f["env_vars"]; ok {
+		o.EnvVars = map[string]string{}
+		for _, kv := range d.pairs(x.value, "env_vars") {
+			o.EnvVars[kv.key.Value] = d.str(kv.value, "env var "+kv.key.Value)
+		}
+	}
+	if x, ok := f["run_started_at"]; ok {
+		o.RunStartedAt = d.clock(x.value)
+	}
+	if x, ok := f["macros"]; ok {
+		for _, kv := range d.pairs(x.value, "macros") {
+			switch name := kv.key.Value; name {
+			case "is_incremental":
+				b := d.boolean(kv.value, "is_incremental")
+				o.IsIncremental = &b
+			case "run_started_at":
+				o.RunStartedAt = d.clock(kv.value)
+			default:
+				v := resolve(kv.value)
+				if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+					d.errorf(kv.value, "macro override %s must be the SQL text the macro is replaced by, got %s", name, kindName(v))
+					continue
+				}
+				if o.Macros == nil {
+					o.Macros = map[string]string{}
+				}
+				o.Macros[name] = v.Value
+				o.MacroPos[name] = d.pos(kv.key)
+			}
+		}
+	}
+	return o
+}
+
+// clock reads a frozen run_started_at: an RFC 3339 time or a date, as UTC
+// in the form run_started_at renders.
+func (d *decoder) clock(n *yaml.Node) string {
+	s := d.str(n, "run_started_at")
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+	}
+	d.errorf(n, "run_started_at %q is not a time (expected e.g. 2024-03-01T00:00:00Z or 2024-03-01)", s)
+	return ""
+}
+
+// readFixtures reads the fixture files the unit tests name, and sums each
+// test for state:modified.
+func (p *Project) readFixtures(fsys fs.FS, diags *diag.List) {
+	for _, t := range p.UnitTests {
+		var sum strings.Builder
+		fmt.Fprintf(&sum, "%v|%v|%v|%v|%v", t.Model, t.Description, t.Tags, t.Enabled, t.Overrides.Vars)
+		fmt.Fprintf(&sum, "|%v|%v|%v|%v|%v", t.Overrides.EnvVars, t.Overrides.IsIncremental != nil && *t.Overrides.IsIncremental, t.Overrides.Macros, t.Overrides.RunStartedAt, t.Overrides.IsIncremental == nil)
+		rows := []*UnitRows{&t.Expect}
+		for _, g := range t.Given {
+			rows = append(rows, &g.UnitRows)
+			sum.WriteString("|" + g.Input)
+		}
+		for _, r := range rows {
+			if r.Fixture != "" {
+				b, err := fs.ReadFile(fsys, r.Fixture)
+				if err != nil {
+					diags.Errorf(r.Pos, "fixture %s: %v", r.Fixture, unwrapPathErr(err))
+					continue
+				}
+				b = stripBOM(b)
+				if r.Format == "sql" {
+					r.SQL = string(b)
+				} else if err := ParseUnitCSV(r, r.Fixture, 1, 1, string(b)); err != nil {
+					diags.Add(r.Pos, err)
+				}
+			}
+			fmt.Fprintf(&sum, "|%s|%v|%s", r.Format, r.Columns, r.SQL)
+			for _, row := range r.Rows {
+				for _, c := range r.Columns {
+					if v := row.Values[c]; v != nil {
+						sum.WriteString("|" + *v)
+					} else {
+						sum.WriteString("|\x00")
+					}
+				}
+			}
+		}
+		t.Checksum = Checksum([]byte(sum.String()))
+	}
+}

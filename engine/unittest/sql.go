@@ -1,0 +1,145 @@
+package unittest
+
+import (
+	"fmt"
+	"strings"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
+	"strata/engine/project"
+)
+
+// Column is a column and its type as format_type prints it.
+type Column = postgres.Column
+
+// The temporary tables of a unit test live in the session's own schema,
+// named so that no model's name can collide.
+const (
+	actualName   = pgname.Reserved + "unit_actual"
+	expectedName = pgname.Reserved + "unit_expected"
+)
+
+// inputName is the temporary table of input i, named after its node for
+// readable errors.
+func inputName(i int, node string) string {
+	return pgname.Fit(fmt.Sprintf("%sgiven_%d_%s", pgname.Reserved, i, node))
+}
+
+// temp is the temporary relation called name.
+func temp(name string) pgname.Rel { return pgname.Rel{Schema: "pg_temp", Name: name} }
+
+// createTable is the temporary table of cols, dropped with the transaction.
+func createTable(rel pgname.Rel, cols []Column) string {
+	defs := make([]string, len(cols))
+	for i, c := range cols {
+		defs[i] = pgname.Ident(c.Name) + " " + c.Type
+	}
+	return "create temporary table " + rel.Quoted() + " (" + strings.Join(defs, ", ") + ") on commit drop"
+}
+
+// insertRows puts rows into rel: each value a quoted literal that
+// PostgreSQL converts to its column's type (the columns left out are
+// NULL). "" when there are no rows.
+func insertRows(rel pgname.Rel, r *project.UnitRows) string {
+	if len(r.Rows) == 0 || len(r.Columns) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("insert into " + rel.Quoted() + " (")
+	for i, c := range r.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pgname.Ident(c))
+	}
+	b.WriteString(") values")
+	for i, row := range r.Rows {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n(")
+		for k, c := range r.Columns {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(literal(row.Values[c]))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// literal is v as an untyped SQL literal (its column's type converts it), or NULL.
+func literal(v *string) string {
+	if v == nil {
+		return "NULL"
+	}
+	return pgname.Literal(*v)
+}
+
+// insertQuery puts the rows of an SQL query into rel, column by column
+// in rel's order (format sql gives every column, as in dbt).
+func insertQuery(rel pgname.Rel, sql string) materialize.Step {
+	prefix := "insert into " + rel.Quoted() + " select * from (\n"
+	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n) as strata_given", Body: len([]rune(prefix))}
+}
+
+// createActual keeps the model's output in a temporary table.
+func createActual(body string) materialize.Step {
+	prefix := "create temporary table " + temp(actualName).Quoted() + " on commit drop as (\n"
+	return materialize.Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// createExpectedQuery keeps the rows of an expect of format sql.
+func createExpectedQuery(sql string) materialize.Step {
+	prefix := "create temporary table " + temp(expectedName).Quoted() + " on commit drop as (\n"
+	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n)", Body: len([]rune(prefix))}
+}
+
+// comparable is column c as compared: cast to the actual column's type,
+// and types that have no equality (json, xml, geometric types) as
+// jsonb or text.
+func comparable(c Column) string {
+	e := "cast(" + pgname.Ident(c.Name) + " as " + c.Type + ")"
+	switch base := strings.TrimSuffix(c.Type, "[]"); base {
+	case "json":
+		if strings.HasSuffix(c.Type, "[]") {
+			return e + "::text"
+		}
+		return e + "::jsonb"
+	case "xml", "point", "line", "lseg", "box", "path", "polygon", "circle":
+		return e + "::text"
+	}
+	return e
+}
+
+// diffQuery returns the rows only in expected ("-") and only in actual
+// ("+"), over cols (the expected columns, typed as the actual ones), as
+// multisets: a row expected twice and produced once is one "-" row. NULL
+// equals NULL and numbers compare by value, as EXCEPT ALL does. Values
+// come back as text, in an order that puts a row's two versions side by
+// side.
+func diffQuery(cols []Column) string {
+	sel := make([]string, len(cols))
+	txt := make([]string, len(cols))
+	order := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = comparable(c) + " as " + pgname.Ident(c.Name)
+		txt[i] = pgname.Ident(c.Name) + "::text"
+		order[i] = fmt.Sprint(i + 2)
+	}
+	list := strings.Join(sel, ", ")
+	exp, act := temp(expectedName).Quoted(), temp(actualName).Quoted()
+	return fmt.Sprintf(`with e as (select %[1]s from %[2]s except all select %[1]s from %[3]s),
+a as (select %[1]s from %[3]s except all select %[1]s from %[2]s)
+select '-' as strata_side, %[4]s from e
+union all
+select '+', %[4]s from a
+order by %[5]s, 1`, list, exp, act, strings.Join(txt, ", "), strings.Join(order, ", "))
+}
+
+// probe is a query that fails when v does not convert to typ.
+func probe(v, typ string) string {
+	return "select cast(" + pgname.Literal(v) + " as " + typ + ")"
+}
