@@ -53,11 +53,11 @@ func (m *Manifest) buildUnitTests(diags *diag.List) {
 				}
 				continue
 			}
-			what := "no model is called %q%s"
 			if ok {
-				what = "%q is a seed, not a model%s (unit tests test models)"
+				diags.Errorf(t.ModelPos, "unit test %s: %q is a seed, not a model (a unit test tests a model's SQL)", t.Name, t.Model)
+				continue
 			}
-			diags.Errorf(t.ModelPos, "unit test %s: "+what, t.Name, t.Model, diag.DidYouMean(t.Model, m.modelNames()))
+			diags.Errorf(t.ModelPos, "unit test %s: no model is called %q%s", t.Name, t.Model, diag.DidYouMean(t.Model, m.modelNames()))
 			continue
 		}
 		n := &Node{ID: m.UnitID(model.Name, t.Name), Kind: Test, Name: t.Name, Path: t.Pos.File, Pos: t.Pos, Description: t.Description,
@@ -128,6 +128,33 @@ func (m *Manifest) UnitInputs(n *Node) []UnitInput {
 	return out
 }
 
+// UnitReads are the nodes model reads: its parents and, through each
+// ephemeral one (inlined into it), that one's, sorted. A unit test may give
+// any of them.
+func (m *Manifest) UnitReads(model *Node) []string {
+	seen := map[string]bool{}
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		for _, d := range n.DependsOn {
+			dn := m.Nodes[d]
+			if dn == nil || seen[d] {
+				continue
+			}
+			seen[d] = true
+			if dn.Ephemeral() {
+				visit(dn)
+			}
+		}
+	}
+	visit(model)
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // checkUnitTest reports what is wrong with unit test n of model; false
 // when it cannot run.
 func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
@@ -135,7 +162,7 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 	before := len(*diags)
 	reads := map[string]bool{}
 	var readNames []string
-	for _, d := range model.DependsOn {
+	for _, d := range m.UnitReads(model) {
 		reads[d] = true
 		readNames = append(readNames, m.inputName(m.Nodes[d]))
 	}
@@ -169,7 +196,7 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 		checkDeclared(diags, &g.UnitRows, declared, "input "+g.Input)
 	}
 	if ov := t.Overrides.IsIncremental; ov != nil && *ov && model.Config.Materialized != "incremental" {
-		diags.Errorf(t.Overrides.Pos, "unit test %s: is_incremental: true, but model %s is materialized as %s, which build never renders with is_incremental true", t.Name, model.Name, model.Config.Materialized)
+		diags.Errorf(t.Overrides.IsIncrementalPos, "unit test %s: is_incremental: true, but model %s is materialized as %s, which build never renders with is_incremental true", t.Name, model.Name, model.Config.Materialized)
 	}
 	for name, pos := range t.Overrides.MacroPos {
 		if m.Macros.File(name) == "" {

@@ -76,7 +76,8 @@ type UnitOverrides struct {
 	Vars    map[string]any
 	EnvVars map[string]string
 	// IsIncremental is overrides.macros.is_incremental; nil when not set.
-	IsIncremental *bool
+	IsIncremental    *bool
+	IsIncrementalPos diag.Pos
 	// Macros replaces project macros by literal SQL text.
 	Macros map[string]string
 	// RunStartedAt freezes the clock run_started_at renders (RFC 3339, UTC).
@@ -410,7 +411,7 @@ func (d *decoder) unitOverrides(n *yaml.Node) UnitOverrides {
 			switch name := kv.key.Value; name {
 			case "is_incremental":
 				b := d.boolean(kv.value, "is_incremental")
-				o.IsIncremental = &b
+				o.IsIncremental, o.IsIncrementalPos = &b, d.pos(kv.key)
 			case "run_started_at":
 				o.RunStartedAt = d.clock(kv.value)
 			default:

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/engine/internal/pgtest"
+)
+
+// unitProject is a small project with the shapes unit tests meet: a seed,
+// a source that does not exist (typed by its YAML), a view, an ephemeral
+// model, an incremental model reading this, and a model reading vars, an
+// environment variable, the clock and a macro.
+func unitProject(t *testing.T, url string, tests string) string {
+	return writeProject(t, url, map[string]string{
+		"project.yaml":          "name: shop\nvars: {min_score: 10}\non-run-start: ['create schema if not exists left_behind']\n",
+		"seeds/people.csv":      "id,name,joined,score\n1,ann,2024-01-01,12.5\n2,bob,2024-02-01,3\n",
+		"macros/m.sql":          `{{ define "shout" }}upper({{ . }}){{ end }}` + "\n",
+		"models/stg_people.sql": `select id, {{ include "shout" "name" }} as name, joined, score from {{ ref "people" }}` + "\n",
+		"models/good.sql":       `{{ config "materialized" "ephemeral" }}` + "\n" + `select id from {{ ref "stg_people" }} where score >= {{ var "min_score" }}` + "\n",
+		"models/good_people.sql": `select p.id, p.name, '{{ env_var "REGION" "eu" }}' as region, '{{ run_started_at }}'::timestamptz as seen_at` + "\n" +
+			`from {{ ref "stg_people" }} as p join {{ ref "good" }} as g on g.id = p.id` + "\n",
+		"models/accounts.sql": `select account_id, owner_id, opened_at from {{ source "crm" "accounts" }}` + "\n",
+		"models/events.sql": `{{ config "materialized" "incremental" "unique_key" "id" }}` + "\n" +
+			`select e.id, e.person_id, e.at from {{ ref "stg_people" }} as p cross join lateral (select p.id * 10 + 1 as id, p.id as person_id, p.joined::timestamp as at) as e` + "\n" +
+			`{{ if is_incremental }}where e.at > (select coalesce(max(at), '1900-01-01') from {{ this }}){{ end }}` + "\n",
+		"models/after_events.sql":   `select count(*) as n from {{ ref "events" }}` + "\n",
+		"models/schema.yml":         "sources:\n  - name: crm\n    tables:\n      - name: accounts\n        columns:\n          - {name: account_id, data_type: bigint}\n          - {name: owner_id, data_type: bigint}\n          - {name: opened_at, data_type: date}\n",
+		"models/unit.yml":           tests,
+		"tests/fixtures/people.csv": "id,name,joined,score\n5,eve,2024-05-01,50\n",
+	})
+}
+
+const unitTestsPassing = `unit_tests:
+  - name: shouts_names
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows:
+          - {id: 1, name: ann, score: 1.50}
+          - {id: 2, name: null}
+    expect:
+      rows:
+        - {id: 2, name: null}
+        - {id: 1, name: ANN, score: 1.5}
+  - name: keeps_good_people
+    model: good_people
+    description: the ephemeral model's filter, a var, an env var and the clock, all overridden
+    given:
+      - input: ref('stg_people')
+        format: csv
+        rows: |
+          id, name, score
+          1,  ANN,  9
+          2,  BOB,  20
+    overrides:
+      vars: {min_score: 9}
+      env_vars: {REGION: us}
+      run_started_at: 2024-03-01T10:00:00Z
+    expect:
+      format: csv
+      rows: |
+        id,name,region,seen_at
+        1,ANN,us,2024-03-01 10:00:00+00
+        2,BOB,us,2024-03-01 10:00:00+00
+  - name: good_ephemeral_given
+    model: good_people
+    given:
+      - input: ref('stg_people')
+        rows: [{id: 1, name: ANN}, {id: 2, name: BOB}]
+      - input: ref('good')
+        rows: [{id: 2}]
+    expect:
+      rows: [{id: 2, name: BOB}]
+  - name: macro_replaced
+    model: stg_people
+    given:
+      - input: ref('people')
+        fixture: tests/fixtures/people.csv
+    overrides:
+      macros: {shout: "'x'"}
+    expect:
+      format: sql
+      rows: select 5 as id, 'x' as name
+  - name: absent_source_typed_by_yaml
+    model: accounts
+    given:
+      - input: source('crm', 'accounts')
+        rows: [{account_id: 7, opened_at: 2024-02-29}]
+    expect:
+      rows: [{account_id: 7, owner_id: null, opened_at: 2024-02-29}]
+  - name: late_event_merged
+    model: events
+    given:
+      - input: ref('stg_people')
+        rows:
+          - {id: 1, joined: 2024-01-01}
+          - {id: 2, joined: 2024-03-01}
+      - input: this
+        rows: [{id: 11, person_id: 1, at: 2024-02-01}]
+    overrides:
+      macros: {is_incremental: true}
+    expect:
+      rows: [{id: 21, person_id: 2, at: 2024-03-01 00:00:00}]
+  - name: events_full_build
+    model: events
+    given:
+      - input: ref('stg_people')
+        rows: [{id: 1, joined: 2024-01-01}]
+    expect:
+      rows: [{id: 11}]
+  - name: no_rows
+    model: after_events
+    given: []
+    expect:
+      rows: [{n: 0}]
+`
+
+// TestUnitTestsPass: unit tests of every shape pass on a database where
+// nothing was built, and leave it as it was (no hooks run either); a
+// build runs them before their models; junit.xml has a unit suite.
+func TestUnitTestsPass(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := unitProject(t, url, unitTestsPassing)
+	before := userRelations(t, url)
+	out := must(t, 0, dir, "test", "-s", "test_type:unit", "--threads", "3")
+	mustContain(t, out, "PASS=8 WARN=0 ERROR=0 SKIP=0", "PASS shouts_names", "PASS late_event_merged")
+	if strings.Contains(out, "on-run-start") {
+		t.Errorf("a run of unit tests ran the hooks:\n%s", out)
+	}
+	if after := userRelations(t, url); after != before {
+		t.Errorf("unit tests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	junit, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, string(junit), `<testsuite name="shop unit tests" tests="8"`, `classname="shop.unit.events"`)
+	results, err := os.ReadFile(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, string(results), `"unique_id":"unit_test.shop.events.late_event_merged"`)
+
+	// The source does not exist: its model is left out of the build.
+	out = must(t, 0, dir, "build", "--exclude", "accounts")
+	iShout, iStg := strings.Index(out, "PASS shouts_names"), strings.Index(out, "OK created view model public.stg_people")
+	if iShout < 0 || iStg < 0 || iShout > iStg {
+		t.Errorf("build did not run stg_people's unit test before it:\n%s", out)
+	}
+	// test runs data and unit tests alike; test_type:data none of these.
+	mustContain(t, must(t, 0, dir, "test", "--exclude", "accounts"), "PASS=7 ")
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:data"), "Nothing to do")
+}
+
+// TestUnitTestFailures: a difference prints the rows only in expected (-)
+// and only in actual (+), aligned, at most 20 and a count of the rest; a
+// value that does not cast names its row and column; a column the parent
+// or the output does not have is named with "did you mean"; in build, a
+// failing unit test skips its model and the models after it.
+func TestUnitTestFailures(t *testing.T) {
+	url := pgtest.DB(t)
+	var many strings.Builder
+	for i := 0; i < 25; i++ {
+		many.WriteString("          - {id: " + itoa(100+i) + "}\n")
+	}
+	dir := unitProject(t, url, `unit_tests:
+  - name: wrong_name
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1, name: ann}, {id: 1, name: ann}, {id: 2, name: b}]
+    expect:
+      rows: [{id: 1, name: ANN}, {id: 2, name: BOB}, {id: 3, name: C}]
+  - name: bad_date
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows:
+          - {id: 1, joined: 2024-01-01}
+          - {id: 2, joined: 2024-02-30}
+    expect:
+      rows: []
+  - name: bad_expected_number
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      rows: [{id: one}]
+  - name: parent_column_typo
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1, nmae: x}]
+    expect:
+      rows: []
+  - name: output_column_typo
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      rows: [{id: 1, scor: 1}]
+  - name: too_many
+    model: events
+    given:
+      - input: ref('stg_people')
+        rows:
+`+many.String()+`    expect:
+      rows: []
+`)
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		"FAIL 4 wrong_name",
+		"actual differs from expected: 2 rows only in expected (-), 2 only in actual (+)\n"+
+			"            id | name\n"+
+			"          + 1  | ANN\n"+
+			"          + 2  | B\n"+
+			"          - 2  | BOB\n"+
+			"          - 3  | C\n",
+		"models/unit.yml:15:13: unit test bad_date: given ref('people'), row 2, column joined: \"2024-02-30\" is not a date (date/time field value out of range: \"2024-02-30\")",
+		"models/unit.yml:24:14: unit test bad_expected_number: expect of model stg_people, row 1, column id: \"one\" is not a bigint (invalid input syntax for type bigint: \"one\")",
+		`models/unit.yml:29:24: unit test parent_column_typo: input ref('people') has no column "nmae" (it has id, name, joined, score) (did you mean "name"?)`,
+		`models/unit.yml:38:22: unit test output_column_typo: the output of model stg_people has no column "scor" (it has id, name, joined, score) (did you mean "score"?)`,
+		"actual differs from expected: 0 rows only in expected (-), 25 only in actual (+)\n            id   | person_id | at\n          + 1001 | 100       | NULL\n",
+		"... and 5 more differing rows",
+		"PASS=0 WARN=0 ERROR=6 SKIP=0")
+
+	// In build, stg_people's failing unit tests skip it and all after it.
+	out = must(t, 1, dir, "build")
+	mustContain(t, out, "SKIP view model public.stg_people", "skipped because unit_test.shop.stg_people.", "SKIP view model public.good_people", "OK loaded seed public.people")
+	if n := queryInt(t, url, "select count(*) from pg_class where relname = 'stg_people'"); n != 0 {
+		t.Errorf("stg_people was built although its unit tests failed")
+	}
+}
