@@ -14,6 +14,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add("a: &x [*x]\n", "models: &m\n  - *m\n")
 	f.Add("name: [\n", "models:\n\t- x")
 	f.Add("name: shop\nmodels: {'.': {partition_by: {column: d, granularity: month}, grants: {select: [r]}}}\n", "seeds:\n  - name: raw\n    config: {column_types: {a: int}}\n")
+	f.Add("name: shop\n", "unit_tests:\n  - name: t\n    model: a\n    given:\n      - {input: ref('b'), format: csv, rows: \"id\\n1\\n\"}\n      - {input: this, rows: [{id: 1}]}\n    overrides: {macros: {is_incremental: true}}\n    expect: {format: sql, rows: select 1}\n")
 	f.Fuzz(func(t *testing.T, projectYAML, modelsYAML string) {
 		fsys := fstest.MapFS{
 			"project.yaml":         {Data: []byte(projectYAML)},

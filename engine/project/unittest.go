@@ -313,16 +313,15 @@ func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		at, _ := cr.FieldPos(0)
-		pos := diag.Pos{File: file, Line: line + at - 1, Col: col}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				pos.Line = line + pe.Line - 1
-				return diag.Diagnostic{Pos: pos, Msg: "invalid CSV: " + pe.Err.Error()}
+				return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line + pe.Line - 1, Col: col}, Msg: "invalid CSV: " + pe.Err.Error()}
 			}
 			return err
 		}
+		at, _ := cr.FieldPos(0)
+		pos := diag.Pos{File: file, Line: line + at - 1, Col: col}
 		if header == nil {
 			seen := map[string]bool{}
 			for _, h := range rec {

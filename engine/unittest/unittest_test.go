@@ -1,0 +1,76 @@
+package unittest
+
+import (
+	"strings"
+	"testing"
+
+	"strata/engine/project"
+)
+
+func ptr(s string) *string { return &s }
+
+// TestFormatDiff: columns aligned by characters (not bytes), NULL shown as
+// NULL, a newline in a value kept on its line, at most max rows and a count
+// of the rest.
+func TestFormatDiff(t *testing.T) {
+	rows := []DiffRow{
+		{Side: "-", Values: []*string{ptr("1"), ptr("Zoë")}},
+		{Side: "+", Values: []*string{ptr("1"), nil}},
+		{Side: "+", Values: []*string{ptr("22"), ptr("a\nb")}},
+	}
+	got := FormatDiff([]string{"id", "name"}, rows, 2)
+	want := strings.Join([]string{
+		"actual differs from expected: 1 row only in expected (-), 2 only in actual (+)",
+		"  id | name",
+		"- 1  | Zoë",
+		"+ 1  | NULL",
+		"... and 1 more differing row",
+	}, "\n")
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	got = FormatDiff([]string{"a_long_name", "b"}, rows[2:], 20)
+	want = "actual differs from expected: 0 rows only in expected (-), 1 only in actual (+)\n  a_long_name | b\n+ 22          | a\\nb"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDiffQuery: both directions of EXCEPT ALL over the expected columns,
+// each cast to the actual type; json compared as jsonb, xml as text;
+// identifiers quoted.
+func TestDiffQuery(t *testing.T) {
+	q := diffQuery([]Column{{Name: "id", Type: "bigint"}, {Name: `we"ird`, Type: "json"}, {Name: "x", Type: "xml"}})
+	for _, want := range []string{
+		`select cast("id" as bigint) as "id", cast("we""ird" as json)::jsonb as "we""ird", cast("x" as xml)::text as "x" from "pg_temp"."__strata_unit_expected" except all select cast("id" as bigint)`,
+		`a as (select cast("id" as bigint) as "id", cast("we""ird" as json)::jsonb as "we""ird", cast("x" as xml)::text as "x" from "pg_temp"."__strata_unit_actual" except all`,
+		`select '-' as strata_side, "id"::text, "we""ird"::text, "x"::text from e`,
+		"order by 2, 3, 4, 1",
+	} {
+		if !strings.Contains(q, want) {
+			t.Errorf("query lacks %s:\n%s", want, q)
+		}
+	}
+}
+
+// TestInsertRows: values are quoted literals, NULL for nil, columns quoted.
+func TestInsertRows(t *testing.T) {
+	r := rowsOf([]string{"id", "it's"}, [][]*string{{ptr("1"), ptr("o'k")}, {ptr("2"), nil}})
+	got := insertRows(temp("t"), &r)
+	want := "insert into \"pg_temp\".\"t\" (\"id\", \"it's\") values\n('1', 'o''k'),\n('2', NULL)"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func rowsOf(cols []string, vals [][]*string) project.UnitRows {
+	r := project.UnitRows{Columns: cols}
+	for _, v := range vals {
+		row := project.UnitRow{Values: map[string]*string{}}
+		for i, c := range cols {
+			row.Values[c] = v[i]
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	return r
+}
