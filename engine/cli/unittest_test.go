@@ -236,3 +236,36 @@ func TestUnitTestFailures(t *testing.T) {
 		t.Errorf("stg_people was built although its unit tests failed")
 	}
 }
+
+// exampleFiles copies the example project's files without its data, as a
+// fresh clone has them, and points its prod target at url.
+func exampleFiles(t *testing.T, url string) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	for _, p := range []string{"project.yaml", "models", "macros", "tests", "seeds/seeds.yml"} {
+		if err := copyTree(filepath.Join(root, p), filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("STRATA_TARGET", "prod")
+	return dir
+}
+
+// TestExampleUnitTestsOnAFreshClone: the example's unit tests pass where
+// nothing was built and the seed files were never generated, and leave the
+// database as it was; with the data generated they pass too (the seeds'
+// declared types are the ones their loader infers).
+func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := exampleFiles(t, url)
+	before := userRelations(t, url)
+	out := must(t, 0, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, "PASS=6 WARN=0 ERROR=0 SKIP=0", "PASS churn_risk_buckets_at_their_boundaries", "PASS late_order_merged_with_the_customer_version_of_its_day")
+	if after := userRelations(t, url); after != before {
+		t.Errorf("the example's unit tests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	generate(t, dir, 0.02, 1)
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=6 WARN=0 ERROR=0 SKIP=0")
+}
