@@ -194,7 +194,8 @@ func (l *Project) Audit(s *Schedule, selected map[string]bool) {
 	var added []string
 	for _, id := range l.Manifest.Sorted() {
 		t := l.Manifest.Nodes[id]
-		if !selected[id] || t.Kind != manifest.Test || t.TestInfo == nil || t.Config.Severity == "warn" {
+		// A unit test is no audit: it runs before the model, on rows it gives.
+		if !selected[id] || t.Kind != manifest.Test || t.TestInfo == nil || t.IsUnit() || t.Config.Severity == "warn" {
 			continue
 		}
 		on := t.TestInfo.Attached
