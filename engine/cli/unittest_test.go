@@ -143,6 +143,13 @@ func TestUnitTestsPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, string(results), `"unique_id":"unit_test.shop.events.late_event_merged"`)
+	// A passing test takes the one-batch path: the model's output and the
+	// expected rows are CTEs of the comparing query.
+	executed, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "late_event_merged.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, string(executed), "with strata_actual as (", "strata_expected (\"id\", \"person_id\", \"at\") as (\nvalues (cast('21' as bigint)")
 
 	// The source does not exist: its model is left out of the build.
 	out = must(t, 0, dir, "build", "--exclude", "accounts")

@@ -139,6 +139,47 @@ select '+', %[4]s from a
 order by %[5]s, 1`, list, exp, act, strings.Join(txt, ", "), strings.Join(order, ", "))
 }
 
+// diffInline is diffQuery for the fast path: the model's output (body)
+// and the expected rows are CTEs of the one query, not tables, each
+// expected value cast to its column's type.
+func diffInline(body string, cols []Column, r *project.UnitRows) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = pgname.Ident(c.Name)
+	}
+	var exp strings.Builder
+	if len(r.Rows) == 0 {
+		exp.WriteString("select ")
+		for i, c := range cols {
+			if i > 0 {
+				exp.WriteString(", ")
+			}
+			exp.WriteString("cast(null as " + c.Type + ") as " + names[i])
+		}
+		exp.WriteString(" where false")
+	} else {
+		exp.WriteString("values ")
+		for k, row := range r.Rows {
+			if k > 0 {
+				exp.WriteString(",\n")
+			}
+			exp.WriteString("(")
+			for i, c := range cols {
+				if i > 0 {
+					exp.WriteString(", ")
+				}
+				exp.WriteString("cast(" + literal(row.Values[c.Name]) + " as " + c.Type + ")")
+			}
+			exp.WriteString(")")
+		}
+	}
+	q := diffQuery(cols)
+	q = strings.ReplaceAll(q, temp(expectedName).Quoted(), "strata_expected")
+	q = strings.ReplaceAll(q, temp(actualName).Quoted(), "strata_actual")
+	q = strings.TrimPrefix(q, "with ")
+	return "with strata_actual as (\n" + body + "\n),\nstrata_expected (" + strings.Join(names, ", ") + ") as (\n" + exp.String() + "\n),\n" + q
+}
+
 // probe is a query that fails when v does not convert to typ.
 func probe(v, typ string) string {
 	return "select cast(" + pgname.Literal(v) + " as " + typ + ")"

@@ -75,6 +75,10 @@ func (r *Runner) Run(ctx context.Context, n *manifest.Node) Result {
 		return Result{Status: Error, Message: err.Error()}
 	}
 	defer conn.Release()
+	if res, ok := t.fast(ctx, conn); ok {
+		return res
+	}
+	t.executed = nil
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return Result{Status: Error, Message: err.Error()}

@@ -85,6 +85,55 @@ func Layers(dir string, n int, target string) error {
 	return write(dir, files)
 }
 
+// UnitTests writes, into dir, the project of BenchmarkUnitTests200: a seed
+// typed in YAML (no file: nothing is loaded), then models in a chain of
+// views (each reading the model before and the seed, with a CASE, a join
+// and an aggregate), each with perModel unit tests that give both inputs a
+// few rows, in CSV or as mappings, and expect the output. Every test
+// passes. target is the YAML of the project's only target.
+func UnitTests(dir string, models, perModel int, target string) error {
+	files := map[string]string{
+		"project.yaml":    "name: units\ntarget: t\ntargets:\n  t: " + target + "\nmodels:\n  '.': {materialized: view, schema: units}\n",
+		"seeds/seeds.yml": "seeds:\n  - name: raw\n    columns:\n      - {name: id, data_type: bigint}\n      - {name: amount, data_type: 'numeric(12,2)'}\n      - {name: day, data_type: date}\n",
+	}
+	name := func(i int) string { return fmt.Sprintf("m%04d", i) }
+	var yml strings.Builder
+	yml.WriteString("unit_tests:\n")
+	for i := range models {
+		up := "raw"
+		if i > 0 {
+			up = name(i - 1)
+		}
+		files["models/"+name(i)+".sql"] = fmt.Sprintf(`select u.id, sum(r.amount) as amount, min(r.day) as day,
+    case when sum(r.amount) > 100 then 'big' when sum(r.amount) > 10 then 'mid' else 'small' end as size
+from {{ ref %q }} as u
+join {{ ref "raw" }} as r on r.id = u.id
+group by u.id
+`, up)
+		if i == 0 {
+			files["models/"+name(i)+".sql"] = strings.Replace(files["models/"+name(i)+".sql"], `{{ ref "raw" }} as u`, `(select distinct id from {{ ref "raw" }}) as u`, 1)
+		}
+		for k := range perModel {
+			fmt.Fprintf(&yml, "  - name: %s_case_%d\n    model: %s\n    given:\n", name(i), k, name(i))
+			a := 5 * (k + 1)
+			if i > 0 {
+				fmt.Fprintf(&yml, "      - input: ref('%s')\n        format: csv\n        rows: |\n          id\n          1\n          2\n", up)
+			}
+			fmt.Fprintf(&yml, "      - input: ref('raw')\n        rows:\n          - {id: 1, amount: %d, day: 2024-01-0%d}\n          - {id: 1, amount: %d.50, day: 2024-02-01}\n          - {id: 2, amount: 1, day: 2024-03-01}\n", a, k%9+1, a*4)
+			total := float64(a) + float64(a*4) + 0.5
+			size := "small"
+			if total > 100 {
+				size = "big"
+			} else if total > 10 {
+				size = "mid"
+			}
+			fmt.Fprintf(&yml, "    expect:\n      rows:\n        - {id: 1, amount: %.2f, day: 2024-01-0%d, size: %s}\n        - {id: 2, amount: 1, day: 2024-03-01, size: small}\n", total, k%9+1, size)
+		}
+	}
+	files["models/unit_tests.yml"] = yml.String()
+	return write(dir, files)
+}
+
 // write writes files (paths relative to dir, slash-separated) in a stable order.
 func write(dir string, files map[string]string) error {
 	paths := make([]string, 0, len(files))
