@@ -157,6 +157,13 @@ func TestUnitTestsPass(t *testing.T) {
 	if iShout < 0 || iStg < 0 || iShout > iStg {
 		t.Errorf("build did not run stg_people's unit test before it:\n%s", out)
 	}
+	// The docs site lists a model's unit tests on its page, with their result.
+	must(t, 0, dir, "docs", "generate")
+	page, err := os.ReadFile(filepath.Join(dir, "target", "docs", "nodes", "model.shop.stg_people.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, string(page), `<tr data-test="unit_test.shop.stg_people.shouts_names"><td>shouts_names</td><td>unit`)
 	// test runs data and unit tests alike; test_type:data none of these.
 	mustContain(t, must(t, 0, dir, "test", "--exclude", "accounts"), "PASS=7 ")
 	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:data"), "Nothing to do")
