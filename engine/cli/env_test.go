@@ -10,8 +10,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
+	"strata/engine/pgname"
+	"strata/engine/pipeline"
 	"strata/engine/plan"
 )
 
@@ -226,5 +231,123 @@ func TestEnvNames(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("--env %s: exit %d, %s; want 2 and %q", tc.env, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestEnvironmentBuildsSerialize: two CI jobs building one environment
+// take turns on its run lock, and the second says it waited; another
+// environment does not wait for them. A state: selector on a target where
+// nothing was built says so.
+func TestEnvironmentBuildsSerialize(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: shop\nmodels:\n  '.': {schema: s}\n",
+		"models/a.sql":  "select 1 as id",
+		"models/b.sql":  `select id from {{ ref "a" }}`,
+		"models/b2.sql": `select id + 1 as id from {{ ref "a" }}`,
+	})
+	code, _, errOut := strataOut(t, dir, "build", "-s", "state:modified")
+	if code != 2 || !strings.Contains(errOut, "nothing is recorded in this target yet") {
+		t.Fatalf("state: before any build: exit %d, %s", code, errOut)
+	}
+	must(t, 0, dir, "build")
+
+	// Another job holds environment pr1's lock.
+	ctx := context.Background()
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	key := pgname.RunLock(pipeline.LockName("shop", "pr1"))
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+		t.Fatal(err)
+	}
+	// pr2 builds meanwhile.
+	must(t, 0, dir, "build", "--env", "pr2", "-s", "b")
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result)
+	go func() {
+		var out, errOut bytes.Buffer
+		code := Main(ctx, []string{"--project-dir", dir, "--no-color", "build", "--env", "pr1", "-s", "b"}, &out, &errOut)
+		done <- result{code, out.String(), errOut.String()}
+	}()
+	// The second job waits on the lock; then the first one ends.
+	for i := 0; ; i++ {
+		if queryInt(t, url, "select count(*) from pg_locks where locktype = 'advisory' and not granted") > 0 {
+			break
+		}
+		if i == 600 {
+			t.Fatal("the second build never waited for the lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.out, "Waiting for another strata run on environment pr1 of target t to finish ...") || !strings.Contains(r.out, "Waited ") {
+		t.Fatalf("the second build: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if got := queryText(t, url, "select string_agg(n.nspname || '.' || c.relname, ',' order by n.nspname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname like 's\\_\\_%'"); got != "s__pr1.b,s__pr2.b" {
+		t.Errorf("environments hold %s, want b alone in each", got)
+	}
+}
+
+// TestPlanChanges: a renamed model is removed and added; a config change
+// is listed key by key; an incremental model whose columns change says it
+// needs a full refresh; plan changes nothing.
+func TestPlanChanges(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml":   "name: shop\nmodels:\n  '.': {schema: s}\n",
+		"models/a.sql":   "select 1 as id, 'x'::text as name",
+		"models/old.sql": `select id from {{ ref "a" }}`,
+		"models/inc.sql": `{{ config "materialized" "incremental" "unique_key" "id" }}select id from {{ ref "a" }}`,
+	}
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "build")
+	before := queryText(t, url, "select count(*)::text || '/' || max(built_at)::text from strata_meta.nodes")
+	must(t, 0, dir, "plan") // nothing changed
+	if err := os.Rename(filepath.Join(dir, "models", "old.sql"), filepath.Join(dir, "models", "renamed.sql")); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{
+		"models/a.sql":   `{{ config "materialized" "table" }}select 1 as id, 'x'::text as name`,
+		"models/inc.sql": `{{ config "materialized" "incremental" "unique_key" "id" }}select id, name from {{ ref "a" }}`,
+	})
+	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Removed) != 1 || p.Removed[0].Name != "old" || len(p.Added) != 1 || p.Added[0].Name != "renamed" {
+		t.Errorf("a rename: removed %+v, added %+v", p.Removed, p.Added)
+	}
+	got := map[string]plan.Change{}
+	for _, c := range p.Modified {
+		got[c.Name] = c
+	}
+	if a := got["a"]; len(a.Config) != 1 || a.Config[0] != (plan.ConfigChange{Key: "materialized", Old: `"view"`, New: `"table"`}) || a.Diff != "" {
+		t.Errorf("a: %+v", a)
+	}
+	inc := got["inc"]
+	if inc.Columns == nil || len(inc.Columns.Added) != 1 || inc.Columns.Added[0] != (plan.Column{Name: "name", Type: "text"}) || !strings.Contains(inc.FullRefresh, "needs a full refresh to take the column change") {
+		t.Errorf("inc: %+v %+v", inc, inc.Columns)
+	}
+	if len(p.Modified) != 2 {
+		t.Errorf("modified: %+v", p.Modified)
+	}
+	if after := queryText(t, url, "select count(*)::text || '/' || max(built_at)::text from strata_meta.nodes"); after != before {
+		t.Errorf("plan changed strata_meta: %s, was %s", after, before)
+	}
+	if n := queryInt(t, url, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 's' and c.relname = 'renamed'"); n != 0 {
+		t.Errorf("plan built renamed")
 	}
 }
