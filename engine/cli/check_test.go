@@ -562,3 +562,24 @@ func TestCheckTestsAndEphemerals(t *testing.T) {
 		"models/u.sql: model u not checked: parent e failed",
 		"models/m.yml:6:15: warning: model m does not produce column gone, which its YAML declares")
 }
+
+// TestCheckSyntaxError: a syntax error makes PostgreSQL run none of the
+// statements sent with it; check reports it at the model's line and goes
+// on, whether the model went alone or in a round trip with others.
+func TestCheckSyntaxError(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: p\n",
+		"models/a.sql":  "select 1 as id",
+		"models/b.sql":  "select 1 as id",
+		"models/c.sql":  "select\n  id id id\nfrom {{ ref \"a\" }}",
+		"models/d.sql":  `select id from {{ ref "b" }}`,
+		"models/e.sql":  `select id from {{ ref "c" }}`,
+		"models/f1.sql": "select distinct distinct 1 as x",
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, "models/c.sql:2:", "models/f1.sql:1:", "not checked: parent c failed", "ERROR=2")
+	if strings.Contains(out, "savepoint") {
+		t.Errorf("check failed on its own savepoint:\n%s", out)
+	}
+}
