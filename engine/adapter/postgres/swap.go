@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -197,65 +198,70 @@ type Policy struct {
 	WithCheck  *string
 }
 
-// ReadHeld reads what is held on r (see Held).
-func ReadHeld(ctx context.Context, q Querier, r pgname.Rel) (Held, error) {
+// readHeld reads what is held on r (see Held), and what depends on r, or
+// on its row type, that is not a view (which a swap recreates) and keeps
+// PostgreSQL from dropping it: functions, foreign keys of other tables, and
+// the like. One query, one round trip.
+func readHeld(ctx context.Context, q Querier, r pgname.Rel) (Held, []string, error) {
 	var h Held
+	var grants, notes, policies []byte
+	var blockers []string
 	err := q.QueryRow(ctx, `select pg_get_userbyid(c.relowner), current_user, obj_description(c.oid, 'pg_class'),
-		c.relrowsecurity, c.relforcerowsecurity
-		from pg_class c where c.oid = to_regclass($1)`, r.Quoted()).Scan(&h.Owner, &h.CurrentUser, &h.Comment, &h.RowSecurity, &h.ForceRLS)
+		c.relrowsecurity, c.relforcerowsecurity,
+		(select coalesce(json_agg(g order by g.grantee, g.privilege), '[]')
+		  from (select case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end as grantee,
+		    a.privilege_type as privilege, a.is_grantable as grantable
+		    from aclexplode(c.relacl) a where a.grantee <> c.relowner) g),
+		(select coalesce(json_object_agg(a.attname, col_description(a.attrelid, a.attnum) order by a.attnum), '{}')
+		  from pg_attribute a
+		  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and col_description(a.attrelid, a.attnum) is not null),
+		(select coalesce(json_agg(json_build_object('name', p.polname, 'permissive', p.polpermissive, 'cmd', p.polcmd::text,
+		    'roles', array(select case when x = 0 then 'public' else pg_get_userbyid(x) end from unnest(p.polroles) x order by 1),
+		    'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid)) order by p.polname), '[]')
+		  from pg_policy p where p.polrelid = c.oid),
+		array(select distinct pg_describe_object(d.classid, d.objid, 0)
+		  from pg_depend d
+		  where d.deptype = 'n' and d.classid <> 'pg_rewrite'::regclass
+		    and ((d.refclassid = 'pg_class'::regclass and d.refobjid = c.oid)
+		      or (d.refclassid = 'pg_type'::regclass and d.refobjid = c.reltype))
+		    -- what belongs to the relation itself (a policy, a constraint, a trigger) goes with it
+		    and not exists (select from pg_depend o where o.classid = d.classid and o.objid = d.objid
+		      and o.refclassid = 'pg_class'::regclass and o.refobjid = c.oid and o.deptype in ('a', 'i'))
+		  order by 1)
+		from pg_class c where c.oid = to_regclass($1)`, r.Quoted()).Scan(&h.Owner, &h.CurrentUser, &h.Comment, &h.RowSecurity, &h.ForceRLS,
+		&grants, &notes, &policies, &blockers)
 	if err != nil {
-		return h, err
+		return h, nil, err
 	}
-	rows, err := q.Query(ctx, `select case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee) end, a.privilege_type, a.is_grantable
-		from pg_class c, aclexplode(c.relacl) a
-		where c.oid = to_regclass($1) and a.grantee <> c.relowner order by 1, 2`, r.Quoted())
-	if err != nil {
-		return h, err
+	if err := json.Unmarshal(grants, &h.Grants); err != nil {
+		return h, nil, fmt.Errorf("reading the privileges: %w", err)
 	}
-	h.Grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Grant, error) {
-		var g Grant
-		err := row.Scan(&g.Grantee, &g.Privilege, &g.Grantable)
-		return g, err
-	})
-	if err != nil {
-		return h, err
-	}
-	rows, err = q.Query(ctx, `select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
-		where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped and col_description(a.attrelid, a.attnum) is not null
-		order by a.attnum`, r.Quoted())
-	if err != nil {
-		return h, err
+	if len(h.Grants) == 0 {
+		h.Grants = nil
 	}
 	h.ColNotes = map[string]string{}
-	for rows.Next() {
-		var n, c string
-		if err := rows.Scan(&n, &c); err != nil {
-			rows.Close()
-			return h, err
+	if err := json.Unmarshal(notes, &h.ColNotes); err != nil {
+		return h, nil, fmt.Errorf("reading the column comments: %w", err)
+	}
+	var pols []struct {
+		Name       string   `json:"name"`
+		Permissive bool     `json:"permissive"`
+		Cmd        string   `json:"cmd"`
+		Roles      []string `json:"roles"`
+		Using      *string  `json:"using"`
+		WithCheck  *string  `json:"with_check"`
+	}
+	if err := json.Unmarshal(policies, &pols); err != nil {
+		return h, nil, fmt.Errorf("reading the row-level security policies: %w", err)
+	}
+	for _, p := range pols {
+		cmd := map[string]string{"r": "select", "a": "insert", "w": "update", "d": "delete"}[p.Cmd]
+		if cmd == "" {
+			cmd = "all"
 		}
-		h.ColNotes[n] = c
+		h.Policies = append(h.Policies, Policy{Name: p.Name, Permissive: p.Permissive, Command: cmd, Roles: p.Roles, Using: p.Using, WithCheck: p.WithCheck})
 	}
-	if err := rows.Err(); err != nil {
-		return h, err
-	}
-	rows, err = q.Query(ctx, `select p.polname, p.polpermissive, p.polcmd::text,
-		array(select case when x = 0 then 'public' else pg_get_userbyid(x) end from unnest(p.polroles) x order by 1),
-		pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
-		from pg_policy p where p.polrelid = to_regclass($1) order by p.polname`, r.Quoted())
-	if err != nil {
-		return h, err
-	}
-	h.Policies, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Policy, error) {
-		var p Policy
-		var cmd string
-		err := row.Scan(&p.Name, &p.Permissive, &cmd, &p.Roles, &p.Using, &p.WithCheck)
-		p.Command = map[string]string{"r": "select", "a": "insert", "w": "update", "d": "delete"}[cmd]
-		if p.Command == "" {
-			p.Command = "all"
-		}
-		return p, err
-	})
-	return h, err
+	return h, blockers, nil
 }
 
 // Statements are what gives target, a relation of kind just swapped in,
@@ -364,12 +370,9 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 		if err != nil {
 			return fmt.Errorf("reading the views that depend on %s: %w", target, err)
 		}
-		if held, err = ReadHeld(ctx, tx, target); err != nil {
-			return fmt.Errorf("reading the privileges on %s: %w", target, err)
-		}
-		blockers, err := Blockers(ctx, tx, target)
-		if err != nil {
-			return fmt.Errorf("reading what depends on %s: %w", target, err)
+		var blockers []string
+		if held, blockers, err = readHeld(ctx, tx, target); err != nil {
+			return fmt.Errorf("reading the privileges on %s and what depends on it: %w", target, err)
 		}
 		if len(blockers) > 0 {
 			return &BlockedError{Target: target, Objects: blockers}
@@ -387,13 +390,17 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 		return fmt.Errorf("renaming %s into place: %w", tmp, Explain(err, "", 0))
 	}
 	if oldKind != "" {
-		cols, err := Columns(ctx, tx, target)
-		if err != nil {
-			return err
-		}
+		// The new version's columns, read only when there are column
+		// comments to carry over (to those columns it still has).
 		have := map[string]bool{}
-		for _, c := range cols {
-			have[c.Name] = true
+		if len(held.ColNotes) > 0 {
+			cols, err := Columns(ctx, tx, target)
+			if err != nil {
+				return err
+			}
+			for _, c := range cols {
+				have[c.Name] = true
+			}
 		}
 		for _, stmt := range held.Statements(target, tmpKind, opts.KeepComment, have) {
 			if err := exec(stmt); err != nil {
@@ -437,25 +444,6 @@ func (e *HeldError) Error() string {
 }
 
 func (e *HeldError) Unwrap() error { return e.Err }
-
-// Blockers names what depends on r, or on its row type, that is not a view
-// (which a swap recreates) and keeps PostgreSQL from dropping it: functions,
-// foreign keys of other tables, and the like.
-func Blockers(ctx context.Context, q Querier, r pgname.Rel) ([]string, error) {
-	rows, err := q.Query(ctx, `select distinct pg_describe_object(d.classid, d.objid, 0)
-		from pg_depend d
-		where d.deptype = 'n' and d.classid <> 'pg_rewrite'::regclass
-		  and ((d.refclassid = 'pg_class'::regclass and d.refobjid = to_regclass($1))
-		    or (d.refclassid = 'pg_type'::regclass and d.refobjid = (select c.reltype from pg_class c where c.oid = to_regclass($1))))
-		  -- what belongs to the relation itself (a policy, a constraint, a trigger) goes with it
-		  and not exists (select from pg_depend o where o.classid = d.classid and o.objid = d.objid
-		    and o.refclassid = 'pg_class'::regclass and o.refobjid = to_regclass($1) and o.deptype in ('a', 'i'))
-		order by 1`, r.Quoted())
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
 
 // BlockedError says that objects other than views depend on a relation a
 // build replaces, which PostgreSQL cannot drop without them.
