@@ -19,17 +19,20 @@ import (
 	"strata/engine/pipeline"
 )
 
-// Exit codes of SPEC 7.
+// Exit codes (docs/commands.md#exit-codes).
 const (
 	ExitOK        = 0
 	ExitFailed    = 1
 	ExitBadInput  = 2
+	ExitStopped   = 3 // db status: the local PostgreSQL is not running, as pg_ctl status says
 	ExitCancelled = 130
 )
 
 // Version is strata's version, printed by --version.
 var Version = "0.1.0"
 
+// command is one of strata's commands: its name, the line that strata
+// --help shows for it, and what runs it; helps holds the rest of its help.
 type command struct {
 	name  string
 	usage string
@@ -38,21 +41,22 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"seed", "load seeds/*.csv into their tables", cmdSeed},
+		{"build", "seeds, models and tests together, in graph order", cmdBuild},
+		{"seed", "load the seeds' CSV files into tables", cmdSeed},
 		{"run", "build the selected models", cmdRun},
 		{"test", "run the selected data tests", cmdTest},
-		{"build", "seeds, models and tests together, in graph order", cmdBuild},
-		{"compile", "render everything to target/compiled/ (no database)", cmdCompile},
+		{"retry", "run again what failed or was skipped in the last run", cmdRetry},
+		{"compile", "render every template to target/compiled/ (no database)", cmdCompile},
 		{"validate", "check everything that needs no database; all problems at once", cmdValidate},
-		{"check", "prove the selected models against the target's PostgreSQL; nothing is built", cmdCheck},
-		{"plan", "what changed against production's recorded state, and what build would do; changes nothing", cmdPlan},
+		{"check", "prove the selected models against PostgreSQL; builds nothing", cmdCheck},
+		{"plan", "what changed against production, and what build would do", cmdPlan},
 		{"env", "environments: env ls | env drop NAME", cmdEnv},
-		{"ls", "list selected resources", cmdLs},
-		{"retry", "rerun what failed or was skipped in the last run", cmdRetry},
-		{"docs", "an offline site: docs generate | docs serve [--port N]", cmdDocs},
+		{"ls", "list the selected nodes", cmdLs},
+		{"docs", "the documentation site: docs generate | docs serve", cmdDocs},
 		{"debug", "check the project and the connection", cmdDebug},
-		{"db", "manage the local PostgreSQL cluster: start, stop, status, url, psql", cmdDB},
+		{"db", "manage the local PostgreSQL: start, stop, status, url, psql", cmdDB},
 		{"clean", "remove target/", cmdClean},
+		{"help", "this help, or a command's: strata help build", cmdHelp},
 	}
 }
 
@@ -146,15 +150,6 @@ func (a *app) setGlobal(k, v string) {
 	}
 }
 
-func (a *app) usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: strata [--project-dir DIR] [--target NAME] COMMAND [flags]")
-	fmt.Fprintln(w, "\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
-	}
-	fmt.Fprintln(w, "\nRun 'strata COMMAND --help' for a command's flags.")
-}
-
 // flags is the set of flags a command accepts; global flags are accepted after the command too.
 type flags struct {
 	fs          *pflag.FlagSet
@@ -185,32 +180,62 @@ type flags struct {
 	retryHooks bool
 }
 
-func (a *app) newFlags(name string, withSelect bool) *flags {
+// newBareFlags is the flag set of a command that takes only the global
+// flags. Its help is printed by parse, from helps[name].
+func (a *app) newBareFlags(name string) *flags {
 	f := &flags{fs: pflag.NewFlagSet(name, pflag.ContinueOnError)}
 	f.fs.SetOutput(a.stderr)
-	f.fs.StringVar(&a.projectDir, "project-dir", a.projectDir, "the project's folder")
-	f.fs.StringVar(&a.target, "target", a.target, "the target to use (default: project.yaml's target:, or STRATA_TARGET)")
-	f.fs.StringVar(&a.logFormat, "log-format", a.logFormat, "text or json")
+	f.fs.Usage = func() {} // parse prints the help, or one line for a bad flag
+	f.fs.SortFlags = false // help lists the flags in the order they are added
+	f.fs.StringVar(&a.projectDir, "project-dir", a.projectDir, "the project's folder (default: the current one)")
+	f.fs.StringVar(&a.target, "target", a.target, "the target to use (default: STRATA_TARGET, then project.yaml's target:)")
+	f.fs.StringVar(&a.logFormat, "log-format", a.logFormat, "how to print progress: text (default) or json, one object per line")
 	f.fs.BoolVar(&a.noColor, "no-color", a.noColor, "no colours in the output")
-	f.fs.StringVar(&f.vars, "vars", "", "YAML mapping of vars that override project.yaml's, e.g. 'start_date: 2024-01-01'")
-	if withSelect {
-		f.fs.StringArrayVarP(&f.selects, "select", "s", nil, "nodes to include (see SPEC 7)")
-		f.fs.StringArrayVar(&f.excludes, "exclude", nil, "nodes to leave out")
-		f.fs.StringVar(&f.state, "state", "", "folder with an earlier manifest.json / run_results.json, for state: and result: selectors")
-	}
 	return f
 }
 
-func (f *flags) addRunFlags() {
-	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "rebuild incremental models and reload unchanged seeds")
-	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, destroying their history")
-	f.fs.IntVar(&f.threads, "threads", 0, "how many nodes to build at once (default: the target's threads)")
-	f.fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failure")
-	f.fs.BoolVar(&f.empty, "empty", false, "build nothing: check the selected SQL against the database, as strata check does")
+// newFlags is the flag set of a command that reads the project: the
+// global flags, --vars, and with withSelect the selection flags.
+func (a *app) newFlags(name string, withSelect bool) *flags {
+	f := a.newBareFlags(name)
+	if withSelect {
+		f.fs.StringArrayVarP(&f.selects, "select", "s", nil, "what to work on (docs/selectors.md); repeatable")
+		f.fs.StringArrayVar(&f.excludes, "exclude", nil, "what to leave out; repeatable")
+		f.fs.StringVar(&f.state, "state", "", "a folder with an earlier manifest.json and run_results.json, for state: and result: selectors")
+	}
+	f.fs.StringVar(&f.vars, "vars", "", "vars over project.yaml's, as a YAML mapping: 'start_date: 2024-01-01'")
+	return f
+}
+
+// addWalkFlags adds the flags of every command that runs nodes on the
+// database: seed, run, test, build and retry.
+func (f *flags) addWalkFlags() {
+	f.fs.IntVar(&f.threads, "threads", 0, "how many nodes to run at once (default: the target's threads)")
+	f.fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failure; what runs is cancelled, the rest skipped")
 	f.fs.BoolVar(&f.noWait, "no-wait", false, "fail instead of waiting when another run holds the target")
-	f.fs.BoolVar(&f.audit, "audit", false, "run: test each model's new version before it replaces the old one, as build does")
-	f.fs.BoolVar(&f.noAudit, "no-audit", false, "build: publish each model, then test it, instead of testing it first")
 	f.addEnvFlags()
+}
+
+// addEnvFlags adds --env and --no-defer (docs/environments.md).
+func (f *flags) addEnvFlags() {
+	f.fs.StringVar(&f.env, "env", "", "build in environment NAME: schemas <schema>__NAME on the same target, reading what is not selected from production")
+	f.fs.BoolVar(&f.noDefer, "no-defer", false, "with --env: build the selection's parents in the environment too instead of reading production's")
+}
+
+// addEmptyFlag adds --empty, which every command that runs nodes takes.
+func (f *flags) addEmptyFlag() {
+	f.fs.BoolVar(&f.empty, "empty", false, "build nothing: check the selected SQL against the database, as strata check does")
+}
+
+// addAuditFlags adds --audit (run) and --no-audit (build), which say
+// whether models are tested before they are published.
+func (f *flags) addAuditFlags(audit, noAudit bool) {
+	if audit {
+		f.fs.BoolVar(&f.audit, "audit", false, "test each model's new version before it replaces the old one, as build does")
+	}
+	if noAudit {
+		f.fs.BoolVar(&f.noAudit, "no-audit", false, "publish each model, then test it, instead of testing its new version first")
+	}
 }
 
 // audits says whether a run of cmd tests new versions before it publishes
@@ -222,19 +247,30 @@ func (f *flags) audits(cmd string) bool {
 	return cmd == "build" || cmd == "run" && f.audit
 }
 
-// addEnvFlags adds --env and --no-defer (SPEC 12).
-func (f *flags) addEnvFlags() {
-	f.fs.StringVar(&f.env, "env", "", "build in environment NAME: schemas <schema>__NAME on the same target, reading what is not selected from production")
-	f.fs.BoolVar(&f.noDefer, "no-defer", false, "with --env: build the selection's parents in the environment too instead of reading production's")
+// addSeedFlags adds the flags of seed: the walk's, --full-refresh and --empty.
+func (f *flags) addSeedFlags() {
+	f.addWalkFlags()
+	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "reload every selected seed, changed or not")
+	f.addEmptyFlag()
+}
+
+// addRunFlags adds the flags of the commands that build models: run, build
+// and retry.
+func (f *flags) addRunFlags() {
+	f.addWalkFlags()
+	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "rebuild incremental models and materialized views from scratch, reload unchanged seeds")
+	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, destroying their history")
+	f.addEmptyFlag()
 }
 
 // parse parses args; it returns an exit code to return when parsing ended the command.
 func (a *app) parse(f *flags, args []string) (int, bool) {
 	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
+			a.commandHelp(a.stdout, f.fs.Name(), f.fs)
 			return ExitOK, true
 		}
-		fmt.Fprintf(a.stderr, "strata %s: %v\n", f.fs.Name(), err)
+		fmt.Fprintf(a.stderr, "strata %s: %v (strata %s --help lists its flags)\n", f.fs.Name(), err, f.fs.Name())
 		return ExitBadInput, true
 	}
 	if a.logFormat != "text" && a.logFormat != "json" {

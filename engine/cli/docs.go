@@ -8,21 +8,27 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"strata/engine/diag"
 	"strata/engine/docs"
 )
 
 // cmdDocs is `strata docs generate|serve`.
 func cmdDocs(ctx context.Context, a *app, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(a.stderr, "usage: strata docs generate [--offline] | strata docs serve [--port N] [--offline]")
-		fmt.Fprintln(a.stderr, "  generate  writes a static site to target/docs/: lineage, models, tests, last run, dashboards")
-		fmt.Fprintln(a.stderr, "  serve     serves target/docs/ on 127.0.0.1, regenerating it when the project or its results changed")
-		if len(args) == 0 {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		// Only the global flags and --help come before the subcommand.
+		f := a.newBareFlags("docs")
+		f.fs.SetInterspersed(false)
+		if code, done := a.parse(f, args); done {
+			return code
+		}
+		if f.fs.NArg() == 0 {
+			fmt.Fprintln(a.stderr, "strata docs: expected a subcommand, generate or serve (strata docs --help)")
 			return ExitBadInput
 		}
-		return ExitOK
+		args = f.fs.Args()
 	}
 	sub, rest := args[0], args[1:]
 	f := a.newFlags("docs "+sub, false)
@@ -33,7 +39,7 @@ func cmdDocs(ctx context.Context, a *app, args []string) int {
 	case "serve":
 		f.fs.IntVar(&f.port, "port", 8080, "the port to serve on (on 127.0.0.1)")
 	default:
-		fmt.Fprintf(a.stderr, "strata docs: unknown subcommand %q (expected generate or serve)\n", sub)
+		fmt.Fprintf(a.stderr, "strata docs: unknown subcommand %q (expected generate or serve)%s\n", sub, diag.DidYouMean(sub, []string{"generate", "serve"}))
 		return ExitBadInput
 	}
 	if code, done := a.parse(f, rest); done {

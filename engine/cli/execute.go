@@ -18,25 +18,28 @@ import (
 
 func cmdSeed(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("seed", true)
-	f.addRunFlags()
+	f.addSeedFlags()
 	return a.execute(ctx, f, "seed", args)
 }
 
 func cmdRun(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("run", true)
 	f.addRunFlags()
+	f.addAuditFlags(true, false)
 	return a.execute(ctx, f, "run", args)
 }
 
 func cmdTest(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("test", true)
-	f.addRunFlags()
+	f.addWalkFlags()
+	f.addEmptyFlag()
 	return a.execute(ctx, f, "test", args)
 }
 
 func cmdBuild(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("build", true)
 	f.addRunFlags()
+	f.addAuditFlags(false, true)
 	f.fs.BoolVar(&f.check, "check", false, "check the selection first (strata check) and build nothing when PostgreSQL rejects any of it")
 	return a.execute(ctx, f, "build", args)
 }
@@ -44,6 +47,7 @@ func cmdBuild(ctx context.Context, a *app, args []string) int {
 func cmdRetry(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("retry", false)
 	f.addRunFlags()
+	f.addAuditFlags(true, true) // retry runs a run or a build again
 	if code, done := a.parse(f, args); done {
 		return code
 	}

@@ -131,8 +131,8 @@ func cmdValidate(ctx context.Context, a *app, args []string) int {
 func cmdLs(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("ls", true)
 	var resourceTypes []string
-	f.fs.StringVarP(&f.output, "output", "o", "name", "name, path or json")
-	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only these kinds (model, seed, test, source, exposure)")
+	f.fs.StringVarP(&f.output, "output", "o", "name", "what to print of each node: its name, its file (each file once) or json")
+	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only nodes of this kind: model, seed, test, source or exposure; repeatable")
 	if code, done := a.parse(f, args); done {
 		return code
 	}
@@ -233,7 +233,7 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 }
 
 func cmdClean(ctx context.Context, a *app, args []string) int {
-	f := a.newFlags("clean", false)
+	f := a.newBareFlags("clean")
 	if code, done := a.parse(f, args); done {
 		return code
 	}
@@ -260,13 +260,13 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 }
 
 func cmdDB(ctx context.Context, a *app, args []string) int {
-	f := a.newFlags("db", false)
+	f := a.newBareFlags("db")
 	f.fs.SetInterspersed(false)
 	if code, done := a.parse(f, args); done {
 		return code
 	}
 	if f.fs.NArg() == 0 {
-		fmt.Fprintln(a.stderr, "usage: strata db start|stop|status|url|psql [psql arguments]")
+		fmt.Fprintln(a.stderr, "strata db: expected a subcommand, start, stop, status, url or psql (strata db --help)")
 		return ExitBadInput
 	}
 	dir, _ := filepath.Abs(a.projectDir)
@@ -315,10 +315,10 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			a.say("running (pid %d)\ndata:   %s\nsocket: %s\nlog:    %s\nurl:    %s", s.PID, s.DataDir, s.SocketDir, s.LogFile, c.URL())
 		case s.Initialized:
 			a.say("stopped\ndata: %s", s.DataDir)
-			return 3
+			return ExitStopped
 		default:
 			a.say("not created yet (strata creates it on first use, or run: strata db start)")
-			return 3
+			return ExitStopped
 		}
 	case "url":
 		// The URL is data for a script (psql "$(strata db url)"), like ls's
@@ -339,7 +339,8 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			return ExitFailed
 		}
 	default:
-		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url or psql)\n", sub)
+		subs := []string{"start", "stop", "status", "url", "psql"}
+		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url or psql)%s\n", sub, diag.DidYouMean(sub, subs))
 		return ExitBadInput
 	}
 	return ExitOK
@@ -361,7 +362,7 @@ func (a *app) citusStatus(c pipeline.LocalCluster, st []local.NodeStatus) int {
 	switch {
 	case created == 0:
 		a.say("Citus cluster (coordinator and %d worker%s): not created yet (strata creates it on first use, or run: strata db start)", workers, plural(workers))
-		return 3
+		return ExitStopped
 	case running == len(st):
 		a.say("Citus cluster (coordinator and %d worker%s): running\nurl: %s", workers, plural(workers), c.URL())
 	case running == 0:
@@ -380,7 +381,7 @@ func (a *app) citusStatus(c pipeline.LocalCluster, st []local.NodeStatus) int {
 		a.say("%s: %s\n  data:   %s\n  socket: %s\n  log:    %s", n.Name, state, n.DataDir, n.SocketDir, n.LogFile)
 	}
 	if running < len(st) {
-		return 3
+		return ExitStopped
 	}
 	return ExitOK
 }

@@ -15,6 +15,7 @@ func cmdPlan(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("plan", true)
 	f.fs.StringVarP(&f.output, "output", "o", "text", "text, markdown (a pull-request comment) or json")
 	f.fs.StringVar(&f.env, "env", "", "the environment the build would go to (default: production)")
+	_ = f.fs.MarkHidden("state") // refused below: plan compares with production's recorded state
 	if code, done := a.parse(f, args); done {
 		return code
 	}

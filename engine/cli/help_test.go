@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// help runs strata with args and returns its exit code, stdout and stderr.
+func help(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// flagRe finds the flags a help lists, from its lines that start with one.
+var flagRe = regexp.MustCompile(`(?m)^  (?:-\w, |    )--([a-z0-9-]+)`)
+
+// listed returns the flags listed under "Flags:" (not the global ones).
+func listed(out string) []string {
+	_, own, ok := strings.Cut(out, "\nFlags:\n")
+	if !ok {
+		return nil
+	}
+	own, _, _ = strings.Cut(own, "\n\n")
+	var names []string
+	for _, m := range flagRe.FindAllStringSubmatch(own, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// TestEveryCommandHasHelp: each command's --help (and strata help COMMAND,
+// the same text) starts with what the command does, shows examples, lists
+// exactly the flags the command uses, writes a bool flag as --flag, and
+// sends the reader to docs/, never elsewhere.
+func TestEveryCommandHasHelp(t *testing.T) {
+	selection := []string{"select", "exclude", "state", "vars"}
+	walk := []string{"threads", "fail-fast", "no-wait", "env", "no-defer"}
+	run := slices.Concat(walk, []string{"full-refresh", "full-refresh-scd2", "empty"})
+	want := map[string][]string{
+		"build":         slices.Concat(selection, run, []string{"no-audit", "check"}),
+		"run":           slices.Concat(selection, run, []string{"audit"}),
+		"seed":          slices.Concat(selection, walk, []string{"full-refresh", "empty"}),
+		"test":          slices.Concat(selection, walk, []string{"empty"}),
+		"retry":         slices.Concat([]string{"vars"}, run, []string{"audit", "no-audit"}),
+		"compile":       selection,
+		"validate":      selection,
+		"check":         slices.Concat(selection, []string{"full-refresh", "output"}),
+		"plan":          {"select", "exclude", "vars", "output", "env"},
+		"env":           {"vars"},
+		"ls":            slices.Concat(selection, []string{"output", "resource-type"}),
+		"docs":          nil,
+		"docs generate": {"vars", "offline"},
+		"docs serve":    {"vars", "offline", "port"},
+		"debug":         {"vars"},
+		"db":            nil,
+		"clean":         nil,
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	names = append(names, "docs generate", "docs serve")
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			h, ok := helps[name]
+			if !ok || h.about == "" || len(h.examples) == 0 || !strings.HasPrefix(h.doc, "docs/") {
+				t.Fatalf("helps[%q] = %+v: want what it does, examples and its docs/ page", name, h)
+			}
+			args := append(strings.Fields(name), "--help")
+			code, out, errOut := help(args...)
+			if code != ExitOK || errOut != "" {
+				t.Fatalf("strata %s: exit %d, stderr %q", strings.Join(args, " "), code, errOut)
+			}
+			if first := strings.Fields(h.about)[0:3]; !strings.HasPrefix(out, strings.Join(first, " ")) {
+				t.Errorf("strata %s --help starts %q, want what it does first", name, out[:min(len(out), 60)])
+			}
+			if !strings.Contains(out, "\nExamples:\n  ") || !strings.Contains(out, "\nMore: "+h.doc+"\n") {
+				t.Errorf("strata %s --help has no examples or no docs/ page:\n%s", name, out)
+			}
+			for _, bad := range []string{"[=true|false]", "SPEC", "architecture", "stringArray"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("strata %s --help holds %q:\n%s", name, bad, out)
+				}
+			}
+			if name != "help" {
+				if got := listed(out); !slices.Equal(got, want[name]) {
+					t.Errorf("strata %s --help lists the flags %v, want %v", name, got, want[name])
+				}
+			}
+			_, viaHelp, _ := help(append([]string{"help"}, strings.Fields(name)...)...)
+			if viaHelp != out {
+				t.Errorf("strata help %s differs from strata %s --help", name, name)
+			}
+		})
+	}
+}
+
+// TestMainHelp: strata --help and strata help list every command, the
+// global flags and --version; a bool flag is --flag; no command is an exit
+// 2 with the help on stderr; an unknown one suggests the nearest.
+func TestMainHelp(t *testing.T) {
+	code, out, _ := help("--help")
+	if code != ExitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	_, viaHelp, _ := help("help")
+	if viaHelp != out {
+		t.Errorf("strata help differs from strata --help")
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, "\n  "+c.name+" ") {
+			t.Errorf("strata --help does not list %s", c.name)
+		}
+	}
+	for _, want := range []string{"--version", "--project-dir DIR", "--target NAME", "--log-format text|json", "      --no-color  ", "-h, --help", "docs/commands.md"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("strata --help lacks %q:\n%s", want, out)
+		}
+	}
+	if code, stdout, stderr := help(); code != ExitBadInput || stdout != "" || stderr != out {
+		t.Errorf("strata without a command: exit %d, stdout %q; want 2 and the help on stderr", code, stdout)
+	}
+	if code, _, stderr := help("help", "biuld"); code != ExitBadInput || !strings.HasPrefix(stderr, `strata help: unknown command "biuld" (did you mean "build"?)`) {
+		t.Errorf("strata help biuld: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := help("run", "--bogus"); code != ExitBadInput || stderr != "strata run: unknown flag: --bogus (strata run --help lists its flags)\n" {
+		t.Errorf("strata run --bogus: exit %d, %q; want one line", code, stderr)
+	}
+}
+
+// TestSubcommandsHelp: db --help and docs --help list their subcommands;
+// without one, or with an unknown one, they exit 2.
+func TestSubcommandsHelp(t *testing.T) {
+	for cmd, subs := range map[string][]string{"db": {"start", "stop", "status", "url", "psql"}, "docs": {"generate", "serve"}} {
+		_, out, _ := help(cmd, "--help")
+		_, section, _ := strings.Cut(out, "\nSubcommands:\n")
+		for _, s := range subs {
+			if !strings.Contains(section, "\n  "+s+" ") && !strings.HasPrefix(section, "  "+s+" ") {
+				t.Errorf("strata %s --help does not list %s:\n%s", cmd, s, out)
+			}
+		}
+		if code, _, stderr := help(cmd); code != ExitBadInput || !strings.Contains(stderr, "expected a subcommand") {
+			t.Errorf("strata %s: exit %d, %q", cmd, code, stderr)
+		}
+		if code, _, stderr := help(cmd, "strat"); code != ExitBadInput || !strings.Contains(stderr, "unknown subcommand") {
+			t.Errorf("strata %s strat: exit %d, %q", cmd, code, stderr)
+		}
+	}
+}
