@@ -94,8 +94,10 @@ func New(m *manifest.Manifest) (*Graph, diag.List) {
 			names[i] = m.Nodes[id].Name
 		}
 		names = append(names, names[0])
-		first := m.Nodes[cycle[0]]
-		diags.Errorf(first.Pos, "dependency cycle: %s", strings.Join(names, " -> "))
+		// Each node of the cycle is read by the next; the first reads the
+		// last, and that ref closes the cycle: the error points at it.
+		first, last := m.Nodes[cycle[0]], m.Nodes[cycle[len(cycle)-1]]
+		diags.Errorf(first.RefPos(last.Name), "dependency cycle: %s (each is built from the one before it; this ref to %s closes the cycle)", strings.Join(names, " -> "), last.Name)
 	}
 	diags.Sort()
 	return gr, diags

@@ -303,14 +303,14 @@ func parseYAML(file string, data []byte, diags *diag.List) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		diags.Errorf(yamlErrPos(file, err), "invalid YAML: %s", yamlErrMsg(err))
+		diags.Errorf(yamlErrPos(file, data, err), "invalid YAML: %s", yamlErrMsg(err))
 		return nil
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column}, "a second YAML document (after ---): a file here holds one; move it to a file of its own")
 	} else if !errors.Is(err, io.EOF) {
-		diags.Errorf(yamlErrPos(file, err), "invalid YAML: %s", yamlErrMsg(err))
+		diags.Errorf(yamlErrPos(file, data, err), "invalid YAML: %s", yamlErrMsg(err))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil
@@ -318,8 +318,63 @@ func parseYAML(file string, data []byte, diags *diag.List) *yaml.Node {
 	return doc.Content[0]
 }
 
-// yamlErrPos digs the line out of yaml.v3's "yaml: line N: ..." messages.
-func yamlErrPos(file string, err error) diag.Pos {
+// yamlErrPos places a syntax error of data, file's text, at the line of
+// the token the parser stumbled on. yaml.v3's message names the line where
+// the enclosing block starts, not that token's (a mis-indented list item at
+// line 133 is reported at line 1 or 130), and scanner errors are off by
+// one line. A prefix of the text that ends with a whole line parses when
+// the error is further on, so the first line whose prefix fails with the
+// same message is the token's line, found by bisection. For the errors of
+// a block whose offending token starts its line (a key or list item
+// indented wrong, a tab) the column is that token's.
+func yamlErrPos(file string, data []byte, err error) diag.Pos {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	want := yamlErrMsg(err)
+	fails := func(k int) bool {
+		perr := firstYAMLError(bytes.Join(lines[:k], nil))
+		return perr != nil && yamlErrMsg(perr) == want
+	}
+	if len(lines) == 0 || !fails(len(lines)) {
+		return yamlErrLine(file, err)
+	}
+	lo, hi := 0, len(lines) // the prefix of hi lines fails, that of lo does not
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	pos := diag.Pos{File: file, Line: hi}
+	for _, m := range []string{"did not find expected key", "did not find expected '-' indicator", "found a tab character that violates indentation"} {
+		if want == m {
+			line := lines[hi-1]
+			pos.Col = len(line) - len(bytes.TrimLeft(line, " ")) + 1
+		}
+	}
+	return pos
+}
+
+// firstYAMLError is the first error in parsing every document of data.
+func firstYAMLError(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// yamlErrLine digs the line out of yaml.v3's "yaml: line N: ..." messages.
+func yamlErrLine(file string, err error) diag.Pos {
 	msg := err.Error()
 	if i := strings.Index(msg, "line "); i >= 0 {
 		rest := msg[i+5:]

@@ -1,0 +1,37 @@
+package project
+
+import (
+	"strings"
+	"testing"
+
+	"strata/engine/diag"
+)
+
+// TestYAMLSyntaxErrorPosition: a YAML syntax error is reported at the line
+// of the token the parser stumbled on, not at the start of the block that
+// holds it (yaml.v3's line); with its column when that token starts the
+// line. CRLF line ends change nothing.
+func TestYAMLSyntaxErrorPosition(t *testing.T) {
+	long := "models:\n  - name: a\n    columns:\n" + strings.Repeat("      - name: c\n        description: d\n", 65) +
+		"     - name: bad\n" // line 134, one space short
+	cases := []struct{ name, text, want string }{
+		{"mis-indented list item after many", long, "s.yml:134:6: invalid YAML: did not find expected key"},
+		{"list item under a mapping", "models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_null\n        - unique\n", "s.yml:7:9: invalid YAML: did not find expected key"},
+		{"key out of its list", "models:\n  - name: a\n    columns:\n      - name: id\n      tests: [not_null]\n", "s.yml:5:7: invalid YAML: did not find expected '-' indicator"},
+		{"key one space short", "models:\n  - name: a\n    columns:\n      - name: id\n  - name: b\n   description: x\n", "s.yml:6:4: invalid YAML: did not find expected '-' indicator"},
+		{"tab", "models:\n  - name: a\n\tdescription: tab\n", "s.yml:3:1: invalid YAML: found a tab character that violates indentation"},
+		{"unclosed quote", "a: 1\nb: 'unclosed\nc: 2\n", "s.yml:2: invalid YAML: found unexpected end of stream"},
+		{"unclosed flow list", "name: shop\nvars:\n  a: [1, 2\n", "s.yml:3: invalid YAML: did not find expected ',' or ']'"},
+		{"mapping in a value", "a: 1\nb: c: d\n", "s.yml:2: invalid YAML: mapping values are not allowed in this context"},
+		{"in a second document", "a: 1\n---\nb: [\n", "s.yml:3: invalid YAML: did not find expected node content"},
+	}
+	for _, c := range cases {
+		for _, eol := range []string{"\n", "\r\n"} {
+			var diags diag.List
+			parseYAML("s.yml", []byte(strings.ReplaceAll(c.text, "\n", eol)), &diags)
+			if len(diags) != 1 || diags[0].Error() != c.want {
+				t.Errorf("%s (%q line ends): got %v\nwant %s", c.name, eol, diags, c.want)
+			}
+		}
+	}
+}
