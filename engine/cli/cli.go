@@ -178,6 +178,8 @@ type flags struct {
 	// retryHooks, set by retry, runs the hooks even when no node is
 	// selected, because the last run's on-run-end hook failed.
 	retryHooks bool
+	// direct, set by ls, selects without the tests of the selected nodes.
+	direct bool
 }
 
 // newBareFlags is the flag set of a command that takes only the global

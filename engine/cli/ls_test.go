@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"strata/engine/artifacts"
+	"slices"
 	"strings"
 	"testing"
+
+	"strata/engine/artifacts"
 )
 
 // TestLsExposureNamedLikeModel: an exposure prints as exposure:<name>, the
@@ -59,5 +61,36 @@ func TestLsOutputs(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &n); err != nil || n.ID == "" || n.ResourceType == "" || n.Path == "" {
 			t.Errorf("ls --output json line %q: %v", line, err)
 		}
+	}
+}
+
+// TestLsListsWhatIsAskedFor: the README's ls -s config.materialized:table
+// --output path prints each table model's file once, not the YAML file of
+// their tests once per test; tests are listed when asked for.
+func TestLsListsWhatIsAskedFor(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := exampleProject(t)
+	paths, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "config.materialized:table", "--output", "path")
+	lines := strings.Split(strings.TrimSpace(paths), "\n")
+	seen := map[string]bool{}
+	for _, p := range lines {
+		if seen[p] || !strings.HasPrefix(p, "models/") || !strings.HasSuffix(p, ".sql") {
+			t.Errorf("ls --output path printed %q (twice, or not a model's file):\n%s", p, paths)
+		}
+		seen[p] = true
+	}
+	if len(lines) < 10 {
+		t.Errorf("ls -s config.materialized:table printed %d paths, want the table models'", len(lines))
+	}
+	all, _ := runCLI(t, "--project-dir", dir, "ls")
+	if strings.Contains(all, "not_null_") {
+		t.Errorf("ls without selectors lists tests:\n%s", all)
+	}
+	tests, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "daily_sales", "--resource-type", "test")
+	if names := strings.Fields(tests); len(names) == 0 || slices.Contains(names, "daily_sales") {
+		t.Errorf("ls -s daily_sales --resource-type test printed %q, want its tests only", tests)
+	}
+	if one, _ := runCLI(t, "--project-dir", dir, "ls", "-s", "daily_sales"); one != "daily_sales\n" {
+		t.Errorf("ls -s daily_sales = %q, want the model alone", one)
 	}
 }

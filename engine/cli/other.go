@@ -29,7 +29,7 @@ func (a *app) loadSelection(ctx context.Context, f *flags, cmd string) (l *pipel
 	if !ok {
 		return nil, nil, ExitBadInput, false
 	}
-	sel := pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs}
+	sel := pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs, Direct: f.direct}
 	db, code, ok := a.readState(ctx, l, f, sel, cmd)
 	if !ok {
 		return nil, nil, code, false
@@ -132,7 +132,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("ls", true)
 	var resourceTypes []string
 	f.fs.StringVarP(&f.output, "output", "o", "name", "what to print of each node: its name, its file (each file once) or json")
-	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only nodes of this kind: model, seed, test, source or exposure; repeatable")
+	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only nodes of this kind: model, seed, test, source or exposure (repeatable), or all: every kind, tests with the nodes they test")
 	if code, done := a.parse(f, args); done {
 		return code
 	}
@@ -146,13 +146,23 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 			return ExitBadInput
 		}
 	}
+	// Without --resource-type, ls lists what the selectors pick by
+	// themselves: the tests of a selected model would bury it (a config
+	// selector picked 30 tests with their models, and --output path printed
+	// their YAML file 30 times). --resource-type test asks for them.
+	f.direct = len(resourceTypes) == 0
 	l, selected, code, ok := a.loadSelection(ctx, f, "ls")
 	if !ok {
 		return code
 	}
 	kinds := map[string]bool{}
 	for _, k := range resourceTypes {
-		kinds[k] = true
+		if k != "all" {
+			kinds[k] = true
+		}
+	}
+	if slices.Contains(resourceTypes, "all") {
+		kinds = map[string]bool{}
 	}
 	ids := make([]string, 0, len(selected))
 	for id := range selected {
@@ -168,6 +178,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	}
 	// ls prints data, not log messages: its lines are what a script reads,
 	// whatever --log-format says; a script that wants JSON asks --output json.
+	printed := map[string]bool{} // paths: a YAML file declares many nodes
 	for _, id := range ids {
 		n := l.Manifest.Nodes[id]
 		switch f.output {
@@ -180,7 +191,10 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 			}
 			fmt.Fprintln(a.stdout, n.Name)
 		case "path":
-			fmt.Fprintln(a.stdout, n.Path)
+			if !printed[n.Path] {
+				printed[n.Path] = true
+				fmt.Fprintln(a.stdout, n.Path)
+			}
 		case "json":
 			b, _ := json.Marshal(l.NodeArtifact(n))
 			fmt.Fprintln(a.stdout, string(b))
@@ -189,8 +203,8 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	return ExitOK
 }
 
-// lsResourceTypes are the kinds ls --resource-type accepts.
-var lsResourceTypes = []string{string(manifest.Model), string(manifest.Seed), string(manifest.Test), string(manifest.Source), string(manifest.Exposure)}
+// lsResourceTypes are the kinds ls --resource-type accepts, and all.
+var lsResourceTypes = []string{string(manifest.Model), string(manifest.Seed), string(manifest.Test), string(manifest.Source), string(manifest.Exposure), "all"}
 
 func cmdDebug(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("debug", false)

@@ -39,6 +39,19 @@ var selRe = regexp.MustCompile(`^(@)?((\d*)\+)?([^+@]+?(?::[^@]*?[^+@])?)(\+(\d*
 // selection that names things but matches nothing (two tags no node has
 // both of) is fine.
 func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, error) {
+	return gr.selectNodes(selects, excludes, st, false)
+}
+
+// SelectDirect is Select without the tests that follow the nodes they
+// test: only what the selectors pick by themselves, a test among them when
+// its name, tag, path or test_type: picks it. Without select it picks every
+// node but the tests. It is what ls lists, where tests brought along by
+// their models would bury the nodes asked for.
+func (gr *Graph) SelectDirect(selects, excludes []string, st State) (map[string]bool, error) {
+	return gr.selectNodes(selects, excludes, st, true)
+}
+
+func (gr *Graph) selectNodes(selects, excludes []string, st State, direct bool) (map[string]bool, error) {
 	var errs diag.List
 	selFields, err := gr.fields("--select", selects)
 	errs.Add(diag.Pos{}, err)
@@ -46,8 +59,10 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 	errs.Add(diag.Pos{}, err)
 	chosen := map[string]bool{}
 	if len(selFields) == 0 {
-		for id := range gr.M.Nodes {
-			chosen[id] = true
+		for id, n := range gr.M.Nodes {
+			if !direct || n.Kind != manifest.Test {
+				chosen[id] = true
+			}
 		}
 	} else {
 		for _, f := range selFields {
@@ -60,7 +75,9 @@ func (gr *Graph) Select(selects, excludes []string, st State) (map[string]bool, 
 				chosen[id] = true
 			}
 		}
-		gr.AddTests(chosen)
+		if !direct {
+			gr.AddTests(chosen)
+		}
 	}
 	excluded := map[string]bool{}
 	for _, f := range excFields {

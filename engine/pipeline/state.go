@@ -22,6 +22,9 @@ type Selection struct {
 	// project) instead of Select and Exclude: ids need no parsing, and
 	// names may hold spaces.
 	IDs []string
+	// Direct selects only what the selectors pick by themselves, without
+	// the tests of the nodes they pick (graph.SelectDirect): what ls lists.
+	Direct bool
 }
 
 // StateError is a --state folder whose manifest cannot be read.
@@ -49,6 +52,9 @@ func (l *Project) Select(s Selection) (map[string]bool, error) {
 	}
 	if st == nil && l.prod != nil {
 		st = recorded{l}
+	}
+	if s.Direct {
+		return l.Graph.SelectDirect(s.Select, s.Exclude, st)
 	}
 	return l.Graph.Select(s.Select, s.Exclude, st)
 }
