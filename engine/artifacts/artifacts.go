@@ -167,10 +167,12 @@ type Result struct {
 // its previous version was kept.
 const AuditFailed = "AUDIT FAILED"
 
-// Summary counts results by outcome.
+// Summary counts results by outcome: pass (success or pass), warn, fail (a
+// test that found rows), error (a node or a test's query that failed), skip.
 type Summary struct {
 	Pass  int `json:"pass"`
 	Warn  int `json:"warn"`
+	Fail  int `json:"fail"`
 	Error int `json:"error"`
 	Skip  int `json:"skip"`
 }

@@ -102,7 +102,7 @@ func TestBuildEndToEnd(t *testing.T) {
 		"OK created view model staging.stg_orders",
 		"OK created table model marts.daily",
 		"PASS unique_stg_orders_order_id",
-		"PASS=8 WARN=0 ERROR=0 SKIP=0",
+		"PASS=8 WARN=0 FAIL=0 ERROR=0 SKIP=0",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -148,7 +148,7 @@ func TestSQLErrorFailsOnlyItsDescendants(t *testing.T) {
 		"skipped because model.broken.bad failed",
 		"OK created table model public.good ",
 		"OK created table model public.good2",
-		"PASS=2 WARN=0 ERROR=1 SKIP=1",
+		"PASS=2 WARN=0 FAIL=0 ERROR=1 SKIP=1",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

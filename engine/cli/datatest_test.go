@@ -158,7 +158,7 @@ func TestErrorAndWarningSeverity(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("test exited %d, want 1:\n%s", code, out)
 	}
-	for _, want := range []string{"FAIL 1 not_null_people_email", "WARN 1 unique_people_email", "PASS=0 WARN=1 ERROR=1 SKIP=0"} {
+	for _, want := range []string{"FAIL 1 not_null_people_email", "WARN 1 unique_people_email", "PASS=0 WARN=1 FAIL=1 ERROR=0 SKIP=0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -170,7 +170,7 @@ func TestErrorAndWarningSeverity(t *testing.T) {
 		t.Fatalf("seed: %d\n%s", code, out)
 	}
 	code, out = strata(t, dir, "test")
-	if code != 0 || !strings.Contains(out, "WARN 1 unique_people_email") || !strings.Contains(out, "PASS=1 WARN=1 ERROR=0 SKIP=0") {
+	if code != 0 || !strings.Contains(out, "WARN 1 unique_people_email") || !strings.Contains(out, "PASS=1 WARN=1 FAIL=0 ERROR=0 SKIP=0") {
 		t.Fatalf("after the fix: exit %d, want 0 with the warning still shown:\n%s", code, out)
 	}
 }
@@ -379,7 +379,7 @@ func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
 	})
 	must(t, 0, dir, "validate")
 	code, out := strata(t, dir, "build")
-	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 ERROR=0 SKIP=0") {
+	if code != 0 || !strings.Contains(out, "PASS=6 WARN=0 FAIL=0 ERROR=0 SKIP=0") {
 		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
 	}
 }

@@ -48,7 +48,7 @@ func timedBuild(b *testing.B, dir string) time.Duration {
 	if code != 0 {
 		b.Fatalf("build exited %d:\n%s", code, out[max(0, len(out)-3000):])
 	}
-	if !strings.Contains(out, "ERROR=0 SKIP=0") {
+	if !strings.Contains(out, "FAIL=0 ERROR=0 SKIP=0") {
 		b.Fatalf("build not clean:\n%s", out[max(0, len(out)-3000):])
 	}
 	return d

@@ -247,13 +247,16 @@ func (p *printer) hookFailed(which string, err error) {
 	}
 }
 
+// summary ends a run: how many nodes passed, warned, failed (a test that
+// found rows), errored (a node, or a test's query, that did not run
+// through) and were skipped.
 func (p *printer) summary(elapsed time.Duration, total int) {
 	pass := p.counts[run.Success] + p.counts[run.Pass]
-	errs := p.counts[run.Error] + p.counts[run.Fail]
 	if p.json {
-		p.event(map[string]any{"event": "summary", "pass": pass, "warn": p.counts[run.Warn], "error": errs, "skip": p.counts[run.Skipped], "seconds": elapsed.Seconds()})
+		p.event(map[string]any{"event": "summary", "pass": pass, "warn": p.counts[run.Warn], "fail": p.counts[run.Fail], "error": p.counts[run.Error],
+			"skip": p.counts[run.Skipped], "seconds": elapsed.Seconds()})
 		return
 	}
 	p.line(fmt.Sprintf("Finished %d node%s in %.2fs.", total, plural(total), elapsed.Seconds()))
-	p.line(fmt.Sprintf("PASS=%d WARN=%d ERROR=%d SKIP=%d", pass, p.counts[run.Warn], errs, p.counts[run.Skipped]))
+	p.line(fmt.Sprintf("PASS=%d WARN=%d FAIL=%d ERROR=%d SKIP=%d", pass, p.counts[run.Warn], p.counts[run.Fail], p.counts[run.Error], p.counts[run.Skipped]))
 }

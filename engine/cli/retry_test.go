@@ -26,7 +26,7 @@ func TestRetryNamesWithSpaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := must(t, 0, dir, "retry")
-	mustContain(t, out, "Running 3 nodes", "PASS=3 WARN=0 ERROR=0 SKIP=0")
+	mustContain(t, out, "Running 3 nodes", "PASS=3 WARN=0 FAIL=0 ERROR=0 SKIP=0")
 	res := results(t, dir)
 	for _, id := range []string{"model.p1.with space", "model.p1.child"} {
 		if res[id].Status != "success" {
@@ -49,7 +49,7 @@ func TestOnRunEndFailureIsCountedAndRetried(t *testing.T) {
 		"models/b.sql": "select 2 as id",
 	})
 	out := must(t, 1, dir, "run")
-	mustContain(t, out, "on-run-end hook failed", "PASS=2 WARN=0 ERROR=1 SKIP=0")
+	mustContain(t, out, "on-run-end hook failed", "PASS=2 WARN=0 FAIL=0 ERROR=1 SKIP=0")
 	out = must(t, 1, dir, "retry")
 	mustContain(t, out, "Running the on-run-end hooks again", "Running 0 nodes", "ERROR=1")
 	yaml := filepath.Join(dir, "project.yaml")

@@ -28,7 +28,7 @@ func BenchmarkUnitTests200(b *testing.B) {
 		start := time.Now()
 		code := Main(b.Context(), []string{"--project-dir", dir, "test", "-s", "test_type:unit", "--threads", "4"}, &out, &errOut)
 		wall += time.Since(start)
-		if code != 0 || !strings.Contains(out.String(), "PASS=200 WARN=0 ERROR=0 SKIP=0") {
+		if code != 0 || !strings.Contains(out.String(), "PASS=200 WARN=0 FAIL=0 ERROR=0 SKIP=0") {
 			b.Fatalf("exit %d:\n%s%s", code, tail(out.String()), errOut.String())
 		}
 	}

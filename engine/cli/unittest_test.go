@@ -126,7 +126,7 @@ func TestUnitTestsPass(t *testing.T) {
 	dir := unitProject(t, url, unitTestsPassing)
 	before := userRelations(t, url)
 	out := must(t, 0, dir, "test", "-s", "test_type:unit", "--threads", "3")
-	mustContain(t, out, "PASS=8 WARN=0 ERROR=0 SKIP=0", "PASS shouts_names", "PASS late_event_merged")
+	mustContain(t, out, "PASS=8 WARN=0 FAIL=0 ERROR=0 SKIP=0", "PASS shouts_names", "PASS late_event_merged")
 	if strings.Contains(out, "on-run-start") {
 		t.Errorf("a run of unit tests ran the hooks:\n%s", out)
 	}
@@ -241,7 +241,7 @@ func TestUnitTestFailures(t *testing.T) {
 		`models/unit.yml:38:22: unit test output_column_typo: the output of model stg_people has no column "scor" (it has id, name, joined, score) (did you mean "score"?)`,
 		"actual differs from expected: 0 rows only in expected (-), 25 only in actual (+)\n            id   | person_id | at\n          + 1001 | 100       | NULL\n",
 		"... and 5 more differing rows",
-		"PASS=0 WARN=0 ERROR=6 SKIP=0")
+		"PASS=0 WARN=0 FAIL=2 ERROR=4 SKIP=0")
 
 	// In build, stg_people's failing unit tests skip it and all after it.
 	out = must(t, 1, dir, "build")
@@ -276,10 +276,10 @@ func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
 	dir := exampleFiles(t, url)
 	before := userRelations(t, url)
 	out := must(t, 0, dir, "test", "-s", "test_type:unit")
-	mustContain(t, out, "PASS=6 WARN=0 ERROR=0 SKIP=0", "PASS churn_risk_buckets_at_their_boundaries", "PASS late_order_merged_with_the_customer_version_of_its_day")
+	mustContain(t, out, "PASS=6 WARN=0 FAIL=0 ERROR=0 SKIP=0", "PASS churn_risk_buckets_at_their_boundaries", "PASS late_order_merged_with_the_customer_version_of_its_day")
 	if after := userRelations(t, url); after != before {
 		t.Errorf("the example's unit tests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	generate(t, dir, 0.02, 1)
-	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=6 WARN=0 ERROR=0 SKIP=0")
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=6 WARN=0 FAIL=0 ERROR=0 SKIP=0")
 }

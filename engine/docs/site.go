@@ -167,7 +167,7 @@ func (s *site) pageData(title, root string, body any) *pageData {
 	counts := s.counts
 	last := ""
 	if r := s.in.Results; r != nil {
-		last = fmt.Sprintf("%s at %s: %d pass, %d warn, %d error, %d skipped", r.Command, shortTime(r.StartedAt), r.Summary.Pass, r.Summary.Warn, r.Summary.Error, r.Summary.Skip)
+		last = fmt.Sprintf("%s at %s: %d pass, %d warn, %d fail, %d error, %d skipped", r.Command, shortTime(r.StartedAt), r.Summary.Pass, r.Summary.Warn, r.Summary.Fail, r.Summary.Error, r.Summary.Skip)
 	}
 	p := &pageData{Title: title, Root: root, Project: s.in.Manifest.Project, Target: s.in.Manifest.Target,
 		Generated: s.in.GeneratedAt, Offline: s.in.Offline, Dashboards: s.in.Dashboards, Counts: counts, LastRun: last, Body: body}

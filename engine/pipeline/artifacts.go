@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -189,7 +191,9 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 			rr.Summary.Pass++
 		case run.Warn:
 			rr.Summary.Warn++
-		case run.Error, run.Fail:
+		case run.Fail:
+			rr.Summary.Fail++
+		case run.Error:
 			rr.Summary.Error++
 		case run.Skipped:
 			rr.Summary.Skip++
@@ -198,7 +202,7 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 			continue
 		}
 		n := l.Manifest.Nodes[r.ID]
-		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.Project.Name + "." + strings.TrimSuffix(n.Path, filepath.Ext(n.Path)), Time: r.Duration.Seconds()}
+		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.junitClass(n), Time: millis(r.Duration.Seconds())}
 		suite, failing := suites[0], "failing"
 		if n.IsUnit() {
 			suite, failing = suites[1], "differing"
@@ -237,11 +241,12 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 			if i > 0 && suite.Tests == 0 {
 				continue
 			}
+			suite.Time = millis(suite.Time)
 			junit.Tests += suite.Tests
 			junit.Failures += suite.Failures
 			junit.Errors += suite.Errors
 			junit.Skipped += suite.Skipped
-			junit.Time += suite.Time
+			junit.Time = millis(junit.Time + suite.Time)
 			junit.Suites = append(junit.Suites, *suite)
 		}
 		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), junit); err != nil {
@@ -249,6 +254,29 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 		}
 	}
 	return errs
+}
+
+// junitClass is a test's classname in junit.xml, which CI systems show as
+// the test's group: the file of the node it tests, without its extension,
+// with dots (models.analytics.daily_sales); for a source table's test
+// sources.<source>.<table>; for a singular test that tests no one node,
+// its own file's (tests.orders_have_customers).
+func (l *Project) junitClass(test *manifest.Node) string {
+	n := test
+	if ti := test.TestInfo; ti != nil && ti.Attached != "" {
+		if tested, ok := l.Manifest.Nodes[ti.Attached]; ok {
+			n = tested
+		}
+	}
+	if n.Kind == manifest.Source {
+		return "sources." + n.Name
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(n.Path, path.Ext(n.Path)), "/", ".")
+}
+
+// millis is sec seconds rounded to the millisecond: what junit.xml says.
+func millis(sec float64) float64 {
+	return math.Round(sec*1000) / 1000
 }
 
 func firstLineOf(s string) string {
