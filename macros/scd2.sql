@@ -1,4 +1,4 @@
-{{/* Joining facts to scd2 dimensions (SPEC 4). Versions are half-open intervals
+{{/* Joining facts to scd2 dimensions (docs/scd2.md). Versions are half-open intervals
      [valid_from, valid_to); the current version has valid_to NULL. The ref stays
      in the model, so the dependency is found statically; these macros take the
      alias the dimension has in the model's FROM clause:

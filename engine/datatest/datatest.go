@@ -1,5 +1,5 @@
-// Package datatest knows the data tests: the built-in generic tests of
-// SPEC 5 (kinds.go: their arguments, checks, SQL and docs, in one table),
+// Package datatest knows the data tests: the built-in generic tests
+// (kinds.go: their arguments, checks, SQL and docs, in one table),
 // the data a custom generic test's macro gets, and test durations. It is
 // pure: it quotes every identifier and literal it is given and executes
 // nothing.

@@ -8,7 +8,7 @@ import (
 	"strata/engine/pgname"
 )
 
-// kinds are the built-in generic tests of SPEC 5, one entry each: all that
+// kinds are the built-in generic tests, one entry each: all that
 // the loader, the manifest, compile, the runner and docs/tests.md know about
 // a kind. They all ask this table; none of them names a kind.
 //

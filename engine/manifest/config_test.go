@@ -15,7 +15,7 @@ func build(t *testing.T, files map[string]string) *Manifest {
 	return m
 }
 
-// TestConfigPrecedence pins SPEC 2: config in the SQL file > config: in YAML >
+// TestConfigPrecedence pins the precedence: config in the SQL file > config: in YAML >
 // folder defaults (deepest folder wins) > built-ins. Tags accumulate (sorted).
 func TestConfigPrecedence(t *testing.T) {
 	const folders = "name: p\nmodels:\n  .: {materialized: table, schema: all, tags: [all]}\n  a: {materialized: incremental, schema: a}\n  a/b: {schema: ab, tags: [ab]}\n"

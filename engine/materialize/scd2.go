@@ -10,7 +10,7 @@ import (
 	"strata/engine/pgname"
 )
 
-// SCD2 describes one build of a slowly changing dimension (SPEC 4) and
+// SCD2 describes one build of a slowly changing dimension (docs/scd2.md) and
 // generates its statements. NewSCD2 resolves the model's config once;
 // Staged adds the columns of the staged source, and Update what a later
 // build reads of the dimension, each returning a new value: the runner

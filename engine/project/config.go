@@ -22,7 +22,7 @@ type Value struct {
 // Layer is the config set at one level (built-ins, folder, YAML, SQL file).
 type Layer map[string]Value
 
-// Materializations are the model kinds of SPEC 2.
+// Materializations are the ways a model can be built (docs/models.md).
 var Materializations = []string{"view", "table", "incremental", "ephemeral", "materialized_view", "scd2"}
 
 // ModelConfigKeys are the config keys a model accepts.

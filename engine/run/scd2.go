@@ -13,7 +13,7 @@ import (
 	"strata/engine/materialize"
 )
 
-// scd2 builds a slowly changing dimension (SPEC 4) in one transaction: the
+// scd2 builds a slowly changing dimension (docs/scd2.md) in one transaction: the
 // model's query is staged into an unlogged table (dropped before commit) and
 // indexed on its unique key, which checks the key (no NULL, no duplicate)
 // before the dimension is touched; the first build makes every row current;

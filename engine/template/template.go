@@ -30,7 +30,7 @@ var strataFuncs = []string{"ref", "source", "this", "is_incremental", "config", 
 
 // impureSprigFuncs are the sprig functions that sprig.HermeticTxtFuncMap still
 // has although they read the clock, randomness or the environment (the time
-// zone), so the same project would not always compile to the same SQL (SPEC 3).
+// zone): without them the same project always compiles to the same SQL.
 var impureSprigFuncs = []string{
 	// clock
 	"ago", "durationRound",

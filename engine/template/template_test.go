@@ -38,7 +38,7 @@ func testEnv() Env {
 	}
 }
 
-// TestFunctions renders every function of SPEC 3 and a sample of sprig.
+// TestFunctions renders every function strata adds (docs/templates.md) and a sample of sprig.
 func TestFunctions(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{`{{ ref "orders" }}`, `"s"."orders"`},

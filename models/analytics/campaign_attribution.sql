@@ -1,4 +1,4 @@
--- Simplified attribution, as the architecture doc says: an order counts for every campaign whose
+-- Simplified attribution: an order counts for every campaign whose
 -- window (start_date to end_date, inclusive) contains its order day. Orders left without any valid line
 -- by staging are not counted.
 select

@@ -18,7 +18,7 @@
   var STATUS_COLOURS = {success: '#3aa17e', pass: '#3aa17e', warn: '#e0a030', error: '#d6483e', fail: '#d6483e', skipped: '#9aa3ad', '': '#ffffff'};
   var STATUS_LABELS = {success: 'success', pass: 'pass', warn: 'warn', error: 'error', fail: 'fail', skipped: 'skipped', '': 'not run'};
 
-  // ---- selection (SPEC 7) ----
+  // ---- selection: the selectors of docs/selectors.md ----
   var SEL_RE = /^(@)?((\d*)\+)?([^+@]+?)(\+(\d*))?$/;
   var METHODS = ['tag', 'path', 'config', 'resource_type', 'exposure', 'source', 'test_type', 'result', 'status'];
 
