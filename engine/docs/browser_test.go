@@ -421,9 +421,11 @@ func TestSiteInChromium(t *testing.T) {
 	t.Run("lineage filter agrees with strata ls", func(t *testing.T) {
 		b := &browser{t: t, bin: bin}
 		for _, sel := range []string{"+exposure:executive_summary", "stg_orders+1", "tag:analytics,resource_type:model", "@dim_products"} {
-			lsOut, _ := strata(t, "--project-dir", dir, "ls", "-s", sel)
+			// --resource-type all: every node the selection picks, the tests
+			// of the selected nodes too, as build (and the lineage) selects.
+			lsOut, _ := strata(t, "--project-dir", dir, "ls", "-s", sel, "--resource-type", "all")
 			want := strings.Fields(lsOut)
-			// The tests are compared when ls lists them (its default may leave them out).
+			// The tests are compared when ls lists them.
 			lsTests := false
 			for _, w := range want {
 				lsTests = lsTests || isTest(man, w)

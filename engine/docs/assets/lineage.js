@@ -38,6 +38,9 @@
     return new RegExp(re + '$');
   }
 
+  // walk marks what is up to depth steps from start along next. A step onto
+  // an ephemeral model costs no level (as in strata's selection): it is
+  // inlined into the models that ref it, which read its parents directly.
   function walk(start, depth, next, out) {
     var frontier = [start], seen = {}, d = 0;
     seen[start] = true;
@@ -45,7 +48,11 @@
       var nf = [];
       for (var i = 0; i < frontier.length; i++) {
         var nb = next[frontier[i]];
-        for (var j = 0; j < nb.length; j++) if (!seen[nb[j]]) { seen[nb[j]] = true; out[nb[j]] = true; nf.push(nb[j]); }
+        for (var j = 0; j < nb.length; j++) {
+          if (seen[nb[j]]) continue;
+          seen[nb[j]] = true; out[nb[j]] = true;
+          if (G.nodes[nb[j]][MAT] === 'ephemeral') frontier.push(nb[j]); else nf.push(nb[j]);
+        }
       }
       frontier = nf; d++;
     }
