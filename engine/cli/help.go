@@ -183,14 +183,15 @@ var helps = map[string]commandHelp{
 		doc: "docs/commands.md#debug",
 	},
 	"db": {
-		about: "Manages the private PostgreSQL that a target of type local runs in .strata/postgres/ " +
-			"(strata also creates and starts it on first use).",
+		about: "Manages the private PostgreSQL of a target of type local, the one --target names " +
+			"(strata also creates and starts it on first use); for a target with citus: {workers: N}, " +
+			"the whole Citus cluster: coordinator and workers together.",
 		usage: "db start|stop|status|url|psql [psql arguments]",
 		subs: []example{
 			{"start", "create the cluster if needed and start it"},
 			{"stop", "stop it"},
-			{"status", "say whether it runs; exit 0 running, 3 stopped or not created yet"},
-			{"url", "print its connection URL, nothing else"},
+			{"status", "say whether it runs; exit 0 running (every node), 3 stopped or not created yet"},
+			{"url", "print its connection URL (Citus: the coordinator's), nothing else"},
 			{"psql [ARGS]", "start it if needed and run psql on it, passing ARGS on"},
 		},
 		examples: []example{
