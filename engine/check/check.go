@@ -1,5 +1,5 @@
 // Package check proves models against the target's own PostgreSQL without
-// building anything (SPEC 9): in one transaction that is always rolled
+// building anything (docs/check.md): in one transaction that is always rolled
 // back, every selected model, and each parent it needs that is not built,
 // is created as a view of the SQL a build would run, in graph order and
 // under its real name, so that refs resolve exactly as in a build; seeds

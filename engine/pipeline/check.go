@@ -20,7 +20,7 @@ import (
 )
 
 // Check proves the selected nodes against db in a transaction that is
-// rolled back (SPEC 9): see engine/check. What it found is the Result;
+// rolled back (docs/check.md): see engine/check. What it found is the Result;
 // WriteCheck keeps it.
 func (l *Project) Check(ctx context.Context, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, error) {
 	p := check.Project{M: l.Manifest, G: l.Graph, C: l.Compiler, Compiled: l.Compiled, Dir: l.Dir, Config: l.Project.Check,
