@@ -66,7 +66,7 @@ func checksum(t *testing.T, url, rel string) string {
 	return queryText(t, url, "select md5(coalesce(string_agg(r::text, '|' order by r::text), '')) from "+rel+" r")
 }
 
-// TestAuditKeepsThePreviousVersion (write-audit-publish, SPEC 11): for each
+// TestAuditKeepsThePreviousVersion (write-audit-publish, docs/tests.md): for each
 // kind, a change that breaks a test keeps the old data byte for byte and
 // skips what depends on it; retry, once the change is fixed, publishes it.
 func TestAuditKeepsThePreviousVersion(t *testing.T) {

@@ -313,7 +313,7 @@ func TestConfigErrorsPointAtTheirYAML(t *testing.T) {
 	}
 }
 
-// TestAuditFaults (SPEC 11, bad input and faults): a test that times out
+// TestAuditFaults (write-audit-publish: bad input and faults): a test that times out
 // (the target's statement_timeout) blocks the publish and says so; Ctrl-C
 // during an audit leaves the old relation; a second run waits for a run
 // that is auditing.

@@ -10,7 +10,7 @@ import (
 	"strata/engine/project"
 )
 
-// UnitKind is the TestInfo.Kind of a unit test (SPEC 10).
+// UnitKind is the TestInfo.Kind of a unit test (docs/unit-tests.md).
 const UnitKind = "unit"
 
 // UnitID is the unique id of model's unit test name, as dbt writes it.

@@ -16,7 +16,7 @@ type Model struct {
 	Config      project.Config
 	Description string
 	// Audit: the model's new version is tested before it replaces the old
-	// one (write-audit-publish, SPEC 11), by the op Audit.
+	// one (write-audit-publish, docs/tests.md), by the op Audit.
 	Audit bool
 }
 
@@ -384,7 +384,7 @@ type Swap struct {
 
 // Audit runs the tests that audit the model (its error-severity data
 // tests) against On, the new version, inside the build's transaction; a
-// failing one ends the build before anything is published (SPEC 11).
+// failing one ends the build before anything is published (docs/tests.md#write-audit-publish).
 type Audit struct {
 	op
 	On pgname.Rel

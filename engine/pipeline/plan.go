@@ -29,7 +29,7 @@ type PlanOptions struct {
 }
 
 // Plan compares the project with what production recorded in the target
-// and says what a build would do (SPEC 12). It changes nothing: it reads
+// and says what a build would do (docs/environments.md). It changes nothing: it reads
 // strata_meta and the catalog, and proves the changed models with check
 // in a transaction that is rolled back.
 func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOptions) (*plan.Plan, error) {

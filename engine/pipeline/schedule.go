@@ -121,7 +121,7 @@ func (l *Project) buildParents(subset map[string]bool, runParents func(string) [
 		if n.Kind == manifest.Test {
 			return ps
 		}
-		// A model is built after its unit tests pass (SPEC 10): one that
+		// A model is built after its unit tests pass (docs/unit-tests.md): one that
 		// fails skips the model and what depends on it.
 		out := append(append([]string(nil), ps...), unitsOf[id]...)
 		for _, p := range ps {
@@ -164,7 +164,7 @@ func (l *Project) MissingSeeds(ids []string) []*manifest.Node {
 	return out
 }
 
-// Audit makes the run of s audit (write-audit-publish, SPEC 11): each
+// Audit makes the run of s audit (write-audit-publish, docs/tests.md): each
 // model and seed of s with error-severity data tests among selected is
 // built, then tested, in one transaction, and published only if they all
 // pass; the tests' results are the build's, and they do not run again. A

@@ -1,4 +1,4 @@
-// Package plan is what strata plan reports (SPEC 12): the models added,
+// Package plan is what strata plan reports (docs/environments.md): the models added,
 // removed, directly and indirectly modified since production recorded
 // them, each direct change's SQL diff, config changes, output columns and
 // their readers, whether it needs a full refresh, and what a build would

@@ -17,7 +17,7 @@ import (
 	"strata/engine/diag"
 )
 
-// UnitTest is one entry of a unit_tests: list (SPEC 10): the logic of one
+// UnitTest is one entry of a unit_tests: list (docs/unit-tests.md): the logic of one
 // model run on rows it is given, compared with the rows expected. The YAML
 // follows dbt's, so that dbt users can bring theirs.
 type UnitTest struct {

@@ -20,7 +20,7 @@ import (
 	"strata/engine/pgname"
 )
 
-// Write-audit-publish (SPEC 11): the error-severity data tests of a model
+// Write-audit-publish (docs/tests.md#write-audit-publish): the error-severity data tests of a model
 // or seed (Executor.Audits) run inside its build's transaction against the
 // new version, before it is published; one that fails or errors rolls the
 // whole build back, so the previous version stays live and unchanged. The

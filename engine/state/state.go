@@ -1,5 +1,5 @@
 // Package state is strata's record, in the target database itself, of what
-// it built (SPEC 12): schema strata_meta holds, per project, target and
+// it built (docs/environments.md): schema strata_meta holds, per project, target and
 // environment, one row per node with its checksum, config, compiled SQL
 // and its hash, output columns and types read from the catalog, relation,
 // status, when and by which invocation. A node's row is written by a

@@ -1,4 +1,4 @@
-// Package unittest runs unit tests (SPEC 10) on the target's own
+// Package unittest runs unit tests (docs/unit-tests.md) on the target's own
 // PostgreSQL: each in a transaction of its own that is always rolled back,
 // its given inputs temporary tables typed like the real parents (the types
 // strata check read from the catalog, so nothing needs to be built), the
