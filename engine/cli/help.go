@@ -40,7 +40,8 @@ var helps = map[string]commandHelp{
 	},
 	"run": {
 		about: "Builds the selected models in dependency order, --threads at a time. Each model replaces its relation atomically, " +
-			"and a failure skips only what depends on it. Tests are not run: use build, or test afterwards.",
+			"and a failure skips only what depends on it. Tests are not run (use build, or test afterwards), " +
+			"unless --audit: then each model's error-severity tests read its new version before it is published.",
 		examples: []example{
 			{"strata run", "build every model"},
 			{"strata run -s +fact_orders", "fact_orders and everything it is built from"},
@@ -48,8 +49,9 @@ var helps = map[string]commandHelp{
 		doc: "docs/commands.md#run",
 	},
 	"test": {
-		about: "Runs the selected data tests against what is built. A test passes when its query returns no rows; " +
-			"an error-severity test that finds rows fails the command (exit 1), a warn-severity one only warns.",
+		about: "Runs the selected tests: data tests against what is built, each passing when its query returns no rows, " +
+			"and unit tests, which need nothing built (-s test_type:unit or test_type:data for one kind). " +
+			"An error-severity test that fails fails the command (exit 1), a warn-severity one only warns.",
 		examples: []example{
 			{"strata test", "run every test"},
 			{"strata test -s daily_sales", "the tests of the model daily_sales"},
@@ -58,10 +60,12 @@ var helps = map[string]commandHelp{
 	},
 	"build": {
 		about: "Loads the selected seeds, builds the selected models and runs the selected tests in one graph, --threads at a time. " +
-			"A node's tests run right after it, and a failing error-severity test skips what depends on the node it tests.",
+			"A model's unit tests run before it is built; its error-severity tests read its new version before it is published, " +
+			"and one that fails keeps the previous version live (write-audit-publish; --no-audit tests after publishing). " +
+			"Anything whose parent failed is skipped.",
 		examples: []example{
 			{"strata build", "the whole project"},
-			{"strata build -s state:modified+ --state prod-state", "what changed since the manifest in prod-state/, and what depends on it"},
+			{"strata build -s state:modified+", "what changed since production's last build, and what depends on it"},
 		},
 		doc: "docs/commands.md#build",
 	},
