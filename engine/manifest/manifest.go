@@ -274,6 +274,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 	m.sorted = nil
 	m.sorted = m.Sorted()
 	m.checkRelations(&diags)
+	m.checkDistribution(&diags)
 	diags.Sort()
 	return m, diags
 }

@@ -52,6 +52,7 @@ func (l *Project) Schedule(selected map[string]bool, kinds ...manifest.Kind) *Sc
 	if want[manifest.Test] && len(kinds) > 1 {
 		s.Parents = l.buildParents(subset, s.Parents)
 	}
+	s.Parents = l.colocationParents(subset, s.Parents)
 	return s
 }
 

@@ -30,11 +30,16 @@ var ModelConfigKeys = []string{
 	"materialized", "schema", "alias", "tags", "enabled", "indexes", "partition_by", "grants",
 	"pre_hook", "post_hook", "unique_key", "incremental_strategy", "on_schema_change", "contract",
 	"retries", "strategy", "check_cols", "updated_at", "hard_deletes", "scd2_columns", "description",
-	"audit", "swap",
+	"audit", "swap", "distributed_by", "colocate_with", "shard_count", "reference",
 }
 
 // SeedConfigKeys are the config keys a seed accepts.
-var SeedConfigKeys = []string{"schema", "alias", "tags", "enabled", "column_types", "delimiter", "grants", "pre_hook", "post_hook", "indexes", "audit"}
+var SeedConfigKeys = []string{"schema", "alias", "tags", "enabled", "column_types", "delimiter", "grants", "pre_hook", "post_hook", "indexes", "audit",
+	"distributed_by", "colocate_with", "shard_count", "reference"}
+
+// DistributionKeys are the config keys that place a model's or seed's table
+// on a Citus cluster (SPEC 13); a server without Citus ignores them.
+var DistributionKeys = []string{"distributed_by", "colocate_with", "shard_count", "reference"}
 
 // TestConfigKeys are the config keys every data test accepts.
 var TestConfigKeys = []string{"severity", "warn_if", "error_if", "where", "limit", "store_failures", "name", "tags", "enabled"}
@@ -91,6 +96,13 @@ type Config struct {
 	// rename (the default) or truncate_insert (in place, for snapshot
 	// readers).
 	Swap string `json:"swap,omitempty"`
+	// Citus (SPEC 13): the column the table is sharded on, the model or
+	// seed whose shards it shares, its shard count, or a reference table
+	// (a copy on every node).
+	DistributedBy string `json:"distributed_by,omitempty"`
+	ColocateWith  string `json:"colocate_with,omitempty"`
+	ShardCount    int    `json:"shard_count,omitempty"`
+	Reference     bool   `json:"reference,omitempty"`
 	// Test settings.
 	Severity      string `json:"severity,omitempty"`
 	WarnIf        string `json:"warn_if,omitempty"`
@@ -120,6 +132,10 @@ func CheckSeedColumnType(typ string) error {
 	}
 	return nil
 }
+
+// OnCitus says whether the config places the table on a Citus cluster:
+// distributed (distributed_by) or a reference table.
+func (c Config) OnCitus() bool { return c.DistributedBy != "" || c.Reference }
 
 // SeedDelimiter is the rune of a seed's delimiter config; 0 (the loader's
 // ',') when none is set.
@@ -211,6 +227,17 @@ func (c *Config) Apply(key string, v any) error {
 		if err == nil {
 			err = CheckSeedDelimiter(c.Delimiter)
 		}
+	case "distributed_by":
+		c.DistributedBy, err = asName(v, "the name of the column to shard the table on")
+	case "colocate_with":
+		c.ColocateWith, err = asName(v, "the name of a distributed model or seed")
+	case "shard_count":
+		c.ShardCount, err = asInt(v)
+		if err == nil && c.ShardCount < 1 {
+			err = fmt.Errorf("expected a whole number >= 1, got %d", c.ShardCount)
+		}
+	case "reference":
+		c.Reference, err = asBool(v)
 	case "severity":
 		c.Severity, err = oneOf(v, []string{"error", "warn"})
 	case "warn_if":
@@ -246,6 +273,15 @@ func asString(v any) (string, error) {
 		return "", nil
 	}
 	return "", fmt.Errorf("expected a string, got %s", describe(v))
+}
+
+// asName is a non-empty string: what names.
+func asName(v any, what string) (string, error) {
+	s, err := asString(v)
+	if err == nil && s == "" {
+		err = fmt.Errorf("expected %s, got nothing", what)
+	}
+	return s, err
 }
 
 func oneOf(v any, allowed []string) (string, error) {
