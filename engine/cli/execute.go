@@ -176,6 +176,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return code
 		}
 	}
+	if warning, err := l.CitusIgnored(ctx, db, s.Order); err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		return ExitFailed
+	} else if warning != "" {
+		p.line(warning)
+	}
 	// Unit tests read and write nothing of the target: a run of only
 	// unit tests records nothing in strata_meta and runs no hooks, so
 	// that it leaves the database as it was.

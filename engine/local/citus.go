@@ -90,6 +90,7 @@ func newCitus(pl place, workers int, acct *account, opts []Option) (*Citus, erro
 	if c.Coordinator, err = newCluster(filepath.Join(pl.root, "coordinator"), acct, opts); err != nil {
 		return nil, err
 	}
+	c.Coordinator.citus = true
 	if err := citusInstalled(c.Coordinator.binDir); err != nil {
 		return nil, err
 	}
@@ -98,6 +99,7 @@ func newCitus(pl place, workers int, acct *account, opts []Option) (*Citus, erro
 		if err != nil {
 			return nil, err
 		}
+		w.citus = true
 		c.Workers = append(c.Workers, w)
 	}
 	return c, nil

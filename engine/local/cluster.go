@@ -47,6 +47,8 @@ type Cluster struct {
 	record string
 	// project is the project path written into record.
 	project string
+	// citus: the server is a node of a Citus cluster (see Citus).
+	citus bool
 }
 
 type setting struct{ name, value string }
@@ -562,6 +564,13 @@ func (c *Cluster) writeConnectionConf() error {
 		"listen_addresses = ''\n" +
 		"port = " + strconv.Itoa(port) + "\n" +
 		"unix_socket_directories = " + quoteConf(c.socketDir) + "\n"
+	if c.citus {
+		// How a node of a Citus cluster reaches itself (a coordinator
+		// reading its own copy of a reference table over a connection):
+		// its socket, since it has no TCP listener for the default
+		// localhost.
+		conf += "citus.local_hostname = " + quoteConf(c.socketDir) + "\n"
+	}
 	path := filepath.Join(c.dataDir(), "strata.conf")
 	if b, err := os.ReadFile(path); err == nil && string(b) == conf {
 		return nil

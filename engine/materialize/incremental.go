@@ -58,18 +58,19 @@ func Strategy(c project.Config) (string, error) {
 	return "", fmt.Errorf("incremental_strategy: %q is not one of append, merge, delete+insert", s)
 }
 
-// Incremental applies the staged rows to target with the strategy. cols are
-// the columns to write (present in both), key the unique key.
-func Incremental(strategy string, target pgname.Rel, stage string, cols, key []string) []Step {
+// Incremental applies the staged rows, in the relation from (quoted), to
+// target with the strategy. cols are the columns to write (present in
+// both), key the unique key.
+func Incremental(strategy string, target pgname.Rel, from string, cols, key []string) []Step {
 	list := idents(cols)
-	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s", target.Quoted(), list, list, pgname.Ident(stage)), Body: -1}
+	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s", target.Quoted(), list, list, from), Body: -1}
 	on := make([]string, len(key))
 	for i, k := range key {
 		on[i] = fmt.Sprintf("t.%s = s.%s", pgname.Ident(k), pgname.Ident(k))
 	}
 	switch strategy {
 	case "delete+insert":
-		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Quoted(), pgname.Ident(stage), strings.Join(on, " and ")), Body: -1}
+		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Quoted(), from, strings.Join(on, " and ")), Body: -1}
 		return []Step{del, insert}
 	case "merge":
 		isKey := map[string]bool{}
@@ -88,7 +89,7 @@ func Incremental(strategy string, target pgname.Rel, stage string, cols, key []s
 			matched = "when matched then update set " + strings.Join(set, ", ")
 		}
 		return []Step{{SQL: fmt.Sprintf("merge into %s as t\nusing %s as s\non %s\n%s\nwhen not matched then insert (%s) values (%s)",
-			target.Quoted(), pgname.Ident(stage), strings.Join(on, " and "), matched, list, strings.Join(vals, ", ")), Body: -1}}
+			target.Quoted(), from, strings.Join(on, " and "), matched, list, strings.Join(vals, ", ")), Body: -1}}
 	}
 	return []Step{insert}
 }

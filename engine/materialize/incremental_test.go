@@ -11,7 +11,7 @@ import (
 func TestRunnerIncrementalSQL(t *testing.T) {
 	target := pgname.Rel{Schema: "wh", Name: "fact"}
 	cols, key := []string{"k1", "k2", "v"}, []string{"k1", "k2"}
-	got := Incremental("merge", target, "fact__strata_stage", cols, key)
+	got := Incremental("merge", target, pgname.Ident("fact__strata_stage"), cols, key)
 	want := `merge into "wh"."fact" as t
 using "fact__strata_stage" as s
 on t."k1" = s."k1" and t."k2" = s."k2"
@@ -20,11 +20,11 @@ when not matched then insert ("k1", "k2", "v") values (s."k1", s."k2", s."v")`
 	if len(got) != 1 || got[0].SQL != want {
 		t.Errorf("merge:\n%s\nwant\n%s", got[0].SQL, want)
 	}
-	got = Incremental("delete+insert", target, "st", cols, key)
+	got = Incremental("delete+insert", target, pgname.Ident("st"), cols, key)
 	if len(got) != 2 || !strings.HasPrefix(got[0].SQL, `delete from "wh"."fact" as t`) || !strings.HasPrefix(got[1].SQL, `insert into "wh"."fact" ("k1", "k2", "v")`) {
 		t.Errorf("delete+insert: %v", got)
 	}
-	got = Incremental("merge", target, "st", []string{"k1", "k2"}, key)
+	got = Incremental("merge", target, pgname.Ident("st"), []string{"k1", "k2"}, key)
 	if !strings.Contains(got[0].SQL, "when matched then do nothing") {
 		t.Errorf("merge with only key columns: %s", got[0].SQL)
 	}

@@ -18,6 +18,9 @@ type Model struct {
 	// Audit: the model's new version is tested before it replaces the old
 	// one (write-audit-publish, docs/tests.md), by the op Audit.
 	Audit bool
+	// Dist, on a Citus cluster, is where the model's table goes; nil on a
+	// server without Citus, or for a model that stays on the coordinator.
+	Dist *Distribution
 }
 
 func (m Model) hasHooks() bool { return len(m.Config.PreHook) > 0 || len(m.Config.PostHook) > 0 }
@@ -53,6 +56,9 @@ type Observed struct {
 	// model's scratch relations with (pgname.Source) that exist: stale, as
 	// a build leaves none behind.
 	Leftovers []Leftover
+	// Placed, on a Citus cluster, is how the model's existing table sits
+	// there, for a model built incrementally; nil elsewhere.
+	Placed *Placed
 }
 
 // Leftover is a stale scratch relation of a model and its kind.
@@ -121,10 +127,13 @@ const (
 	Closed
 	Markers
 	Deleted
+	// Updated: the rows a Citus reference table's merge updated (its
+	// insert's are Rows).
+	Updated
 )
 
 func (c Counter) String() string {
-	return [...]string{"none", "rows", "staged", "inserted", "closed", "markers", "deleted"}[c]
+	return [...]string{"none", "rows", "staged", "inserted", "closed", "markers", "deleted", "updated"}[c]
 }
 
 // Exec runs a statement.
@@ -243,11 +252,23 @@ type Merge struct {
 	Target   pgname.Rel
 	Stage    string
 	Key      []string
+	// From, when set, is where the rows are read instead of Stage (a
+	// relation, quoted): on Citus, a distributed copy of them.
+	From string
+	// Reference: Target is a Citus reference table (ReferenceIncremental).
+	Reference bool
 }
 
 // Steps applies the rows to cols (from AdaptColumns).
 func (m Merge) Steps(cols []string) []Step {
-	return Incremental(m.Strategy, m.Target, m.Stage, cols, m.Key)
+	from := pgname.Ident(m.Stage)
+	if m.From != "" {
+		from = m.From
+	}
+	if m.Reference {
+		return ReferenceIncremental(m.Strategy, m.Target, from, cols, m.Key)
+	}
+	return Incremental(m.Strategy, m.Target, from, cols, m.Key)
 }
 
 // SameDefinition gives way to its part's Else (nothing changed) unless the
@@ -402,6 +423,9 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 	mat := m.Config.Materialized
 	switch {
 	case BuildsIncrementally(mat, o.Existing, fullRefresh):
+		if err := samePlacement(m, o.Placed); err != nil {
+			return Plan{}, err
+		}
 		return planIncremental(m, body, o)
 	case mat == "materialized_view" && o.Existing == "materialized_view" && !fullRefresh && !m.Audit:
 		return planRefresh(m, body, o, planReplace(m, body, o)), nil
@@ -614,9 +638,18 @@ func planReplace(m Model, body string, o Observed) Plan {
 	if kind != "view" {
 		finish.Analyze = AnalyzeAll
 	}
-	build := append(buildLock(m, o), Hooks{}, Contract{})
+	// On Citus, a swap that recreates the views on the old table needs the
+	// whole transaction to run sequentially (SequentialMode), from its
+	// start: the catalog says whether there are views to recreate, and
+	// when it does not know, there may be.
+	sequential := !o.Target.Known || o.Target.HasDependents
+	build := append(buildLock(m, o), citusSettings(m.Dist, sequential)...)
+	build = append(build, Hooks{}, Contract{})
 	build = append(build, dropTemp(tmp, o.Temp)...)
-	if kind == "partitioned_table" {
+	if m.Dist != nil {
+		build = append(build, citusBuild(m, body, tmp, kind)...)
+		finish.Indexes = false
+	} else if kind == "partitioned_table" {
 		stage := pgname.Stage(target.Name)
 		build = append(build,
 			Exec{Step: Stage(stage, body)},
@@ -692,18 +725,45 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 		key = m.Config.UniqueKey
 	}
 	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
+	ops = append(ops, citusSettings(m.Dist, false)...)
 	ops = append(ops, Hooks{}, Contract{},
 		Exec{Step: Stage(stage, body)},
 		AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey})
+	finish := Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}}
+	if m.Dist != nil {
+		// As for a build (citusBuild): the indexes before the parallel work.
+		ops = append(ops, citusIndexes(target, m)...)
+		finish.Indexes = false
+	}
 	if pb := m.Config.PartitionBy; pb != nil && pb.Column != "" {
 		ops = append(ops, Partitions{Stage: stage, Parent: target, Base: target.Name, By: *pb, IfPartitioned: true})
 	}
-	for _, s := range StageIndex(stage, key) {
-		ops = append(ops, Exec{Step: s})
+	merge := Merge{Strategy: strategy, Target: target, Stage: stage, Key: key}
+	var after []Op
+	if m.Dist != nil {
+		// Citus merges into a distributed table only from a colocated one,
+		// and writes a reference table from a Citus table only: the staged
+		// rows move into one placed like the target, beside it. (Into a
+		// reference table, Citus has no MERGE: ReferenceIncremental.)
+		cs, temp := CitusStage(target), pgname.Rel{Schema: "pg_temp", Name: stage}.Quoted()
+		dist := Distribution{Column: m.Dist.Column, Reference: m.Dist.Reference, Colocate: &target, ColocateName: target.String(), Where: m.Dist.Where, What: m.Dist.What}
+		if dist.Reference {
+			dist.Colocate, dist.ColocateName = nil, ""
+		}
+		ops = append(ops,
+			Exec{Step: Step{SQL: fmt.Sprintf("create table %s (like %s)", cs.Quoted(), temp), Body: -1}},
+			Distribute{Rel: cs, Dist: dist},
+			Exec{Step: InsertAll(cs, temp)})
+		merge.From, merge.Reference = cs.Quoted(), m.Dist.Reference
+		after = []Op{Exec{Step: Step{SQL: "drop table " + cs.Quoted(), Body: -1}}}
+	} else {
+		for _, s := range StageIndex(stage, key) {
+			ops = append(ops, Exec{Step: s})
+		}
 	}
-	ops = append(ops,
-		Merge{Strategy: strategy, Target: target, Stage: stage, Key: key},
-		Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}})
+	ops = append(ops, merge)
+	ops = append(ops, after...)
+	ops = append(ops, finish)
 	if m.Audit {
 		ops = append(ops, Audit{On: target})
 	}

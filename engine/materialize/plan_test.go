@@ -32,6 +32,7 @@ type sample struct {
 	byText      []string
 	partitioned bool
 	cols        []string // what AdaptColumns found to write, for Merge
+	colocated   *Placed  // Distribute: how the table colocated with is placed
 }
 
 // render writes a plan as the statements it runs, in order, with the
@@ -192,6 +193,8 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		fmt.Fprintf(w, "-- (%s)\n", Inserted)
 	case Count:
 		fmt.Fprintf(w, "%s; -- (%s)\n", op.SQL, op.Into)
+	case Distribute:
+		renderDistribute(w, op, s, stmt)
 	default:
 		fmt.Fprintf(w, "-- unknown op %T\n", op)
 	}

@@ -64,6 +64,12 @@ type SCD2 struct {
 	// KeepComment: the model has no description, so a rebuild keeps the
 	// comment the dimension has.
 	KeepComment bool
+	// FullRefresh: the build rebuilds the dimension (--full-refresh).
+	FullRefresh bool
+	// Dist, on a Citus cluster, is where the dimension goes: a reference
+	// table (most dimensions) or distributed; its source is staged placed
+	// the same way (Begin).
+	Dist *Distribution
 }
 
 // NewSCD2 resolves an scd2 model's config, with its defaults, for a build
@@ -83,6 +89,7 @@ func NewSCD2(m Model, name string, runTS time.Time) SCD2 {
 		RunStartedAt: runTS,
 		CheckCols:    c.CheckCols,
 		KeepComment:  m.Description == "",
+		Dist:         m.Dist,
 	}
 	if c.Strategy == "check" {
 		d.UpdatedAt = ""
@@ -300,6 +307,11 @@ const DimensionFillfactor = 90
 // Create builds the dimension from the staged source on its first build (into
 // rel, the target or a temporary name): every row is current.
 func (s SCD2) Create(rel pgname.Rel) Step {
+	return Step{SQL: fmt.Sprintf("create table %s with (fillfactor = %d) as\n%s", rel.Quoted(), DimensionFillfactor, s.firstVersions()), Body: -1}
+}
+
+// firstVersions selects the staged source as current versions.
+func (s SCD2) firstVersions() string {
 	at := s.when("s")
 	cols := []string{s.surrogate("s", at) + " as " + pgname.Ident(s.SurrogateKey)}
 	cols = append(cols, qualified("s", s.Columns)...)
@@ -310,8 +322,21 @@ func (s SCD2) Create(rel pgname.Rel) Step {
 	if s.HardDeletes == "new_record" {
 		cols = append(cols, "false as "+pgname.Ident(IsDeletedColumn))
 	}
-	return Step{SQL: fmt.Sprintf("create table %s with (fillfactor = %d) as\nselect %s\nfrom %s as s", rel.Quoted(), DimensionFillfactor, strings.Join(cols, ",\n  "), s.Source.Quoted()), Body: -1}
+	return fmt.Sprintf("select %s\nfrom %s as s", strings.Join(cols, ",\n  "), s.Source.Quoted())
 }
+
+// CreateOn is Create on a Citus cluster: the dimension is created empty,
+// distributed (or made a reference table) as Dist says, then filled.
+func (s SCD2) CreateOn(rel pgname.Rel) []Op {
+	return []Op{
+		Exec{Step: Step{SQL: fmt.Sprintf("create table %s with (fillfactor = %d) as\n%s\nwith no data", rel.Quoted(), DimensionFillfactor, s.firstVersions()), Body: -1}},
+		Distribute{Rel: rel, Dist: *s.Dist},
+		Exec{Step: Step{SQL: fmt.Sprintf("insert into %s\n%s", rel.Quoted(), s.firstVersions()), Body: -1}},
+	}
+}
+
+// distributed says whether the dimension is sharded on a Citus cluster.
+func (s SCD2) distributed() bool { return s.Dist != nil && !s.Dist.Reference }
 
 // Indexes are the dimension's own indexes: unique surrogate keys, and the
 // key's history, unique on (key, valid_from) since a key's versions start at
@@ -321,8 +346,14 @@ func (s SCD2) Create(rel pgname.Rel) Step {
 // kept by the set-based build (and the example project tests it).
 func (s SCD2) Indexes() []Step {
 	t := s.Target
+	sk := pgname.Ident(s.SurrogateKey)
+	if s.distributed() {
+		// Citus enforces a unique index within a shard, so it must hold
+		// the distribution column.
+		sk = pgname.Ident(s.Dist.Column) + ", " + sk
+	}
 	return []Step{
-		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", pgname.Ident(s.SurrogateKeyIndex()), t.Quoted(), pgname.Ident(s.SurrogateKey)), Body: -1},
+		{SQL: fmt.Sprintf("create unique index %s on %s (%s)", pgname.Ident(s.SurrogateKeyIndex()), t.Quoted(), sk), Body: -1},
 		{SQL: fmt.Sprintf("create unique index %s on %s (%s, %s)", pgname.Ident(s.HistoryIndex()), t.Quoted(), idents(s.Keys), pgname.Ident(s.ValidFrom)), Body: -1},
 	}
 }
@@ -420,13 +451,20 @@ func (s SCD2) Changes() Step {
 		}
 		where = fmt.Sprintf("(%s)\n   or (not %s and %s)", del, gone, where)
 	}
+	// A row's ctid finds the version to close in one step; on Citus a
+	// reference table's copies (and a distributed table's shards) number
+	// their rows each their own way, so Close matches the surrogate key.
+	row := "ctid"
+	if s.Dist != nil {
+		row = "null::tid"
+	}
 	return Step{SQL: fmt.Sprintf(`create temporary table %s on commit drop as
 select s.*, d.%s as strata_closes, d.strata_row, greatest(%s) as strata_at, %s as strata_gone
 from %s as s
-%s (select ctid as strata_row, * from %s where %s) as d on %s
+%s (select %s as strata_row, * from %s where %s) as d on %s
 where %s`,
 		pgname.Ident(changesTable), pgname.Ident(s.SurrogateKey), strings.Join(at, ", "), gone,
-		s.Source.Quoted(), join, s.Target.Quoted(), pgname.Ident(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
+		s.Source.Quoted(), join, row, s.Target.Quoted(), pgname.Ident(s.IsCurrent), s.keyMatch("d", "s"), where), Body: -1}
 }
 
 // ParallelChanges returns the statements that bracket Changes: before it and
@@ -460,6 +498,14 @@ func (s SCD2) CountGone() string {
 // finds them by row (a TID scan of the few rows that change) rather than
 // joining the whole dimension on the surrogate key.
 func (s SCD2) Close() Step {
+	if s.Dist != nil {
+		// The changes are a local table, which Citus reads in an update of
+		// its tables only through a subquery.
+		return Step{SQL: fmt.Sprintf(`update %s as d set %s = c.strata_at, %s = false
+from (select strata_closes, strata_at from %s where strata_closes is not null) as c
+where d.%s = c.strata_closes`,
+			s.Target.Quoted(), pgname.Ident(s.ValidTo), pgname.Ident(s.IsCurrent), pgname.Ident(changesTable), pgname.Ident(s.SurrogateKey)), Body: -1}
+	}
 	return Step{SQL: fmt.Sprintf(`update %s as d set %s = c.strata_at, %s = false
 from %s as c
 where d.ctid = any(array(select strata_row from %s where strata_row is not null))
@@ -532,17 +578,34 @@ func (s SCD2) Path(kind string, fullRefresh bool) (SCD2Path, error) {
 // Begin is what a build does first: the lock, memory for the key check (it
 // sorts the whole source) and the one join of a later build (it hashes it),
 // for this transaction only, the pre_hook, and the staged source.
+//
+// On a Citus cluster, the source is staged placed like the dimension (a
+// reference table, or distributed the same way: created empty, placed,
+// filled), so that the build's join of the two runs on the workers, shard
+// by shard, and never joins a local table with a Citus one. A rebuild
+// (FullRefresh) swaps the dimension in with the views on it recreated,
+// which Citus allows only in a transaction that has run nothing in
+// parallel: it runs sequentially throughout (SequentialMode).
 func (s SCD2) Begin(body string) []Op {
-	return []Op{
+	ops := []Op{
 		Exec{Step: s.Lock()},
 		// A leftover of an older strata, which built it in another
 		// transaction: stale, since this build holds the lock.
 		Exec{Step: DropIfExists(s.Source, "table")},
+	}
+	ops = append(ops, citusSettings(s.Dist, s.FullRefresh)...)
+	ops = append(ops,
 		Exec{Step: Step{SQL: "set local work_mem = '256MB'", Body: -1}},
 		Exec{Step: Step{SQL: "set local maintenance_work_mem = '256MB'", Body: -1}},
-		Hooks{},
-		Exec{Step: s.Stage(body), Count: Staged},
+		Hooks{})
+	if s.Dist == nil {
+		return append(ops, Exec{Step: s.Stage(body), Count: Staged})
 	}
+	prefix := "create unlogged table " + s.Source.Quoted() + " as (\n"
+	return append(ops,
+		Exec{Step: Step{SQL: prefix + body + "\n) with no data", Body: len([]rune(prefix))}},
+		Distribute{Rel: s.Source, Dist: *s.Dist},
+		Exec{Step: InsertQuery(s.Source, body), Count: Staged})
 }
 
 // End drops the staged source and runs the post_hook.
@@ -553,13 +616,20 @@ func (s SCD2) End() []Op { return []Op{Exec{Step: s.DropStage()}, Hooks{Post: tr
 // that the views that depend on the dimension are kept. Then its indexes,
 // statistics (downstream models read it right away), grants and comment.
 func (s SCD2) Build(kind string) []Op {
+	create := func(rel pgname.Rel) []Op {
+		if s.Dist != nil {
+			return s.CreateOn(rel)
+		}
+		return []Op{Exec{Step: s.Create(rel)}}
+	}
 	var ops []Op
 	if kind == "" {
-		ops = append(ops, Exec{Step: s.Create(s.Target)})
+		ops = append(ops, create(s.Target)...)
 	} else {
 		tmp := s.Target.In(pgname.Temp(s.Target.Name))
-		ops = append(ops, Exec{Step: DropIfExists(tmp, "table")}, Exec{Step: s.Create(tmp)},
-			Swap{Target: s.Target, Temp: tmp, Kind: "table", KeepComment: s.KeepComment, Unlogged: true})
+		ops = append(ops, Exec{Step: DropIfExists(tmp, "table")})
+		ops = append(ops, create(tmp)...)
+		ops = append(ops, Swap{Target: s.Target, Temp: tmp, Kind: "table", KeepComment: s.KeepComment, Unlogged: true})
 	}
 	for _, st := range s.Indexes() {
 		ops = append(ops, Exec{Step: st})

@@ -2,9 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sort"
+	"strings"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/local"
+	"strata/engine/manifest"
 	"strata/engine/project"
 )
 
@@ -86,4 +91,35 @@ func (c LocalCluster) Status(ctx context.Context) ([]local.NodeStatus, error) {
 	}
 	st, err := c.Server.Status(ctx)
 	return []local.NodeStatus{{Name: "postgres", Status: st}}, err
+}
+
+// CitusIgnored is the one warning of a run (SPEC 13) when nodes among ids
+// place their tables on Citus (distributed_by, colocate_with, shard_count,
+// reference) but the target's database has no Citus extension, so those
+// keys are ignored; "" when there is nothing to warn about.
+func (l *Project) CitusIgnored(ctx context.Context, db *postgres.Adapter, ids []string) (string, error) {
+	var names []string
+	for _, id := range ids {
+		if n := l.Manifest.Nodes[id]; n != nil && len(manifest.DistributionKeysSet(n)) > 0 {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	ok, err := postgres.HasCitus(ctx, db.Pool)
+	if err != nil || ok {
+		return "", err
+	}
+	sort.Strings(names)
+	eg := strings.Join(names[:min(3, len(names))], ", ")
+	if len(names) > 3 {
+		eg += ", ..."
+	}
+	what := "models and seeds set"
+	if len(names) == 1 {
+		what = "model or seed sets"
+	}
+	return fmt.Sprintf("warning: %d %s where their tables go on Citus (%s), but target %s's database has no Citus extension: those keys are ignored, and the tables are ordinary tables",
+		len(names), what, eg, l.Target.Name), nil
 }

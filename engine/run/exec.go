@@ -54,6 +54,10 @@ type Executor struct {
 	catMu   sync.Mutex
 	cat     *postgres.Catalog
 	files   files
+	// Whether the database has Citus, once asked (onCitus).
+	citusMu    sync.Mutex
+	citus      bool
+	citusKnown bool
 }
 
 // Exec runs one node.
@@ -122,6 +126,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	}
 	defer conn.Release()
 	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
+	if opts.Citus, err = e.seedCitus(ctx, n); err != nil {
+		return fail(r, err)
+	}
 	if e.Progress != nil {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}

@@ -229,7 +229,11 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	sql := res.SQL
 	b := e.builder(n)
 	b.res = res
-	plan, err := materialize.PlanModel(e.modelOf(n), materialize.Body(sql), o, e.FullRefresh)
+	m, err := e.modelFor(ctx, n)
+	if err != nil {
+		return fail(r, err)
+	}
+	plan, err := materialize.PlanModel(m, materialize.Body(sql), o, e.FullRefresh)
 	var done materialize.Plan
 	if err == nil {
 		done, err = b.execute(ctx, plan)
@@ -252,7 +256,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 		}
 	}
 	r.Status = Success
-	r.Rows = b.counts[materialize.Rows]
+	r.Rows = b.counts[materialize.Rows] + b.counts[materialize.Updated]
 	r.Response = done.Response
 	if strings.Contains(r.Response, "%d") {
 		r.Response = fmt.Sprintf(r.Response, r.Rows)
@@ -276,13 +280,17 @@ func waitedFor(d time.Duration) string {
 // execute runs plan in one transaction, or what its first part gives way
 // to in another, and returns the plan that ran to its end.
 func (b *builder) execute(ctx context.Context, p materialize.Plan) (materialize.Plan, error) {
+	citus, err := b.e.onCitus(ctx)
+	if err != nil {
+		return p, err
+	}
 	conn, err := b.e.DB.Pool.Acquire(ctx)
 	if err != nil {
 		return p, err
 	}
 	defer conn.Release()
 	for {
-		t := postgres.NewTxn(conn.Conn())
+		t := newTxn(conn.Conn(), citus)
 		done, instead, err := b.transaction(ctx, t, p)
 		if err != nil {
 			_ = t.Rollback(ctx)
@@ -424,8 +432,13 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 			steps := op.Steps(b.cols)
 			for i, s := range steps {
 				c := materialize.NoCount
-				if i == len(steps)-1 {
+				switch {
+				case i == len(steps)-1:
 					c = materialize.Rows
+				case op.Reference && op.Strategy == "merge":
+					// Into a Citus reference table, a merge is an update
+					// and an insert: it counts the rows of both.
+					c = materialize.Updated
 				}
 				b.queue(t, pending{step: s, count: c})
 			}
@@ -593,6 +606,8 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 	case materialize.Changes:
 		b.queue(t, pending{step: op.Build.WithByText(b.byText).Changes(), count: materialize.Inserted})
 		return nil
+	case materialize.Distribute:
+		return b.distribute(ctx, t, op)
 	case materialize.Count:
 		b.executed = append(b.executed, op.SQL)
 		var c int64

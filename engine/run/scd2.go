@@ -37,19 +37,27 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			runTS = t
 		}
 	}
-	m := e.modelOf(n)
+	m, err := e.modelFor(ctx, n)
+	if err != nil {
+		return fail(r, err)
+	}
 	d := materialize.NewSCD2(m, n.Name, runTS)
+	d.FullRefresh = e.FullRefresh
 	p := materialize.Plan{Model: m, Body: materialize.Body(compiled)}
 	b := e.builder(n)
 	b.res = res
 	var response string
 	var rows int64
+	citus, err := e.onCitus(ctx)
+	if err != nil {
+		return fail(r, err)
+	}
 	conn, err := e.DB.Pool.Acquire(ctx)
 	if err != nil {
 		return fail(r, err)
 	}
 	defer conn.Release()
-	t := postgres.NewTxn(conn.Conn())
+	t := newTxn(conn.Conn(), citus)
 	err = func() error {
 		if err := b.all(ctx, t, p, d.Begin(p.Body)); err != nil {
 			return err

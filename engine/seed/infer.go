@@ -108,6 +108,24 @@ type Options struct {
 	// KeepComment: the table that replaces the old one gets its comment
 	// (the seed has no description of its own).
 	KeepComment bool
+	// Citus, when set, places the seed's table on a Citus cluster (SPEC 13).
+	Citus *Citus
+}
+
+// Citus is how a seed's table is placed on a Citus cluster: the runner
+// decides, the loader calls it at the right moments.
+type Citus struct {
+	// Begin starts the load's transaction on Citus: views: the load may
+	// replace a table that views depend on, which recreates them.
+	Begin func(ctx context.Context, tx pgx.Tx, views bool) error
+	// Distribute distributes (or makes a reference table of) the new,
+	// empty table rel, before it is filled by COPY, which Citus then
+	// routes to the shards.
+	Distribute func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error
+	// Placed says whether the existing table rel is placed as the config
+	// asks: when it is not, it is replaced in full (no append, no skip, no
+	// refill in place), so that it moves.
+	Placed func(ctx context.Context, q postgres.Querier, rel pgname.Rel) (bool, error)
 }
 
 // Column is a column of a seed's table.

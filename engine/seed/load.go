@@ -102,7 +102,20 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 
-	if !opts.FullRefresh {
+	rel := pgname.Rel{Schema: schema, Name: table}
+	// A table placed otherwise than the config says is replaced in full,
+	// which moves it: not appended to, skipped or refilled in place.
+	placed := true
+	if opts.Citus != nil {
+		if kind, err := postgres.RelKind(ctx, conn, rel); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		} else if kind == "table" {
+			if placed, err = opts.Citus.Placed(ctx, conn, rel); err != nil {
+				return Result{}, fmt.Errorf("seed %q: %w", name, err)
+			}
+		}
+	}
+	if !opts.FullRefresh && placed {
 		plan, err := planAppend(ctx, conn, schema, table, file, delim, opts)
 		if err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
@@ -132,7 +145,6 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	rel := pgname.Rel{Schema: schema, Name: table}
 	target, qualified := rel.Quoted(), rel.String()
 	// Two loads of one seed wait for each other instead of interleaving renames.
 	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", pgname.SeedLock(rel)); err != nil {
@@ -145,7 +157,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	if old.exists && old.kind != "r" {
 		return Result{}, fmt.Errorf("seed %q: %s exists and is not a table (drop it or give the seed another name)", name, qualified)
 	}
-	if rec, ok := parseComment(old.comment); ok && old.exists && rec.Checksum == sc.Checksum && !opts.FullRefresh {
+	if rec, ok := parseComment(old.comment); ok && old.exists && rec.Checksum == sc.Checksum && !opts.FullRefresh && placed {
 		res.Skipped = true
 		if old.comment == comment {
 			return res, nil
@@ -162,6 +174,19 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 
 	if err := beforeLoad(ctx, tx, opts); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	}
+
+	hasViews := false
+	if old.exists {
+		hasViews, err = hasDependentViews(ctx, tx, old.oid)
+		if err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
+	}
+	if opts.Citus != nil {
+		if err := opts.Citus.Begin(ctx, tx, hasViews); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
 	}
 
 	tmpName := pgname.Temp(table)
@@ -181,13 +206,14 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: creating table %s: %w", name, qualified, err)
 	}
 
-	into := tmp
-	hasViews := false
-	if old.exists {
-		hasViews, err = hasDependentViews(ctx, tx, old.oid)
-		if err != nil {
+	if opts.Citus != nil {
+		if err := opts.Citus.Distribute(ctx, tx, pgname.Rel{Schema: schema, Name: tmpName}); err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
+	}
+
+	into := tmp
+	if old.exists && placed {
 		if hasViews {
 			same, err := sameColumns(ctx, tx, old.oid, schema, tmpName)
 			if err != nil {

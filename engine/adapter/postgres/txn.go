@@ -21,7 +21,15 @@ type Txn struct {
 	conn  *pgx.Conn
 	begun bool
 	queue []string
+	// single: every statement goes out alone (OneAtATime).
+	single bool
 }
+
+// OneAtATime makes t send each statement in a round trip of its own: for a
+// Citus cluster, which passes the text of a DDL statement on to its
+// workers, and sends them the whole query when the statement came with
+// others (which they refuse).
+func (t *Txn) OneAtATime() { t.single = true }
 
 // NewTxn starts a transaction on conn; nothing is sent yet.
 func NewTxn(conn *pgx.Conn) *Txn { return &Txn{conn: conn} }
@@ -56,7 +64,7 @@ func (t *Txn) Flush(ctx context.Context) ([]pgconn.CommandTag, error) {
 		off = 1
 		t.begun = true
 	}
-	tags, err := ExecBatch(ctx, t.conn.PgConn(), stmts)
+	tags, err := t.execBatch(ctx, stmts)
 	if len(tags) >= off {
 		tags = tags[off:]
 	} else {
@@ -67,6 +75,27 @@ func (t *Txn) Flush(ctx context.Context) ([]pgconn.CommandTag, error) {
 		be.Index -= off
 	}
 	return tags, err
+}
+
+// execBatch sends stmts, in one round trip unless OneAtATime. Its failure
+// is a *BatchError indexing stmts.
+func (t *Txn) execBatch(ctx context.Context, stmts []string) ([]pgconn.CommandTag, error) {
+	if !t.single {
+		return ExecBatch(ctx, t.conn.PgConn(), stmts)
+	}
+	var tags []pgconn.CommandTag
+	for i, s := range stmts {
+		got, err := ExecBatch(ctx, t.conn.PgConn(), []string{s})
+		tags = append(tags, got...)
+		if err != nil {
+			var be *BatchError
+			if errors.As(err, &be) {
+				be.Index += i
+			}
+			return tags, err
+		}
+	}
+	return tags, nil
 }
 
 // open begins the transaction if nothing did yet.
@@ -166,6 +195,21 @@ func (t *Txn) Values(ctx context.Context, stmts []string) ([][]*string, error) {
 	}
 	if err := t.open(ctx); err != nil {
 		return nil, err
+	}
+	if t.single && len(stmts) > 1 {
+		var vals [][]*string
+		for i, s := range stmts {
+			got, err := t.Values(ctx, []string{s})
+			vals = append(vals, got...)
+			if err != nil {
+				var be *BatchError
+				if errors.As(err, &be) {
+					be.Index += i
+				}
+				return vals, err
+			}
+		}
+		return vals, nil
 	}
 	mrr := t.conn.PgConn().Exec(ctx, BatchSQL(stmts))
 	var vals [][]*string

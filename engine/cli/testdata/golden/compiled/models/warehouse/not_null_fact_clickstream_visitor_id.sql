@@ -1,0 +1,1 @@
+select * from "warehouse"."fact_clickstream" where "visitor_id" is null

@@ -1,1 +1,0 @@
-select child."order_id" as from_field, count(*) as n_records from "warehouse"."fact_order_items" as child where child."order_id" is not null and not exists (select 1 from "warehouse"."fact_orders" as parent where parent."order_id" = child."order_id") group by child."order_id"

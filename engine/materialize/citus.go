@@ -1,0 +1,314 @@
+package materialize
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"strata/engine/pgname"
+)
+
+// Distribution is where a model's or seed's table goes on a Citus cluster
+// (SPEC 13): sharded on Column, colocated with Colocate (or in Citus's
+// default group for its column type and shard count), or, Reference, a
+// reference table copied whole to every node. The plans of a model with a
+// Distribution build its table empty, distribute it, and only then fill
+// it, so the rows go straight to their shards.
+type Distribution struct {
+	Column    string
+	Reference bool
+	// Colocate is the relation of the model or seed colocate_with names
+	// (Name), nil for Citus's default colocation.
+	Colocate     *pgname.Rel
+	ColocateName string
+	ShardCount   int
+	// Where is the position of the config that asked for it
+	// ("models/warehouse/warehouse.yml:12:7"), which errors start with.
+	Where string
+	// What is what the table is built from, for errors: "model" or "seed".
+	What string
+}
+
+// String says where the table goes, in the config's words.
+func (d Distribution) String() string {
+	if d.Reference {
+		return "reference: true"
+	}
+	return "distributed_by: " + d.Column
+}
+
+// Create distributes the empty table rel as d says.
+func (d Distribution) Create(rel pgname.Rel) Step {
+	table := pgname.Literal(rel.Quoted())
+	if d.Reference {
+		return Step{SQL: "select create_reference_table(" + table + ")", Body: -1}
+	}
+	args := []string{table, pgname.Literal(d.Column)}
+	if d.Colocate != nil {
+		args = append(args, "colocate_with => "+pgname.Literal(d.Colocate.Quoted()))
+	}
+	if d.ShardCount > 0 {
+		args = append(args, "shard_count => "+strconv.Itoa(d.ShardCount))
+	}
+	return Step{SQL: "select create_distributed_table(" + strings.Join(args, ", ") + ")", Body: -1}
+}
+
+// Placed is how an existing table sits on the Citus cluster, as the run
+// read it: Method "local", "distributed" (on Column, of Type), "reference"
+// or "other".
+type Placed struct {
+	Method       string
+	Column, Type string
+}
+
+// Matches says whether the table placed as p is where d puts it (the shard
+// count and colocation group aside).
+func (d Distribution) Matches(p Placed) bool {
+	if d.Reference {
+		return p.Method == "reference"
+	}
+	return p.Method == "distributed" && p.Column == d.Column
+}
+
+func (p Placed) String() string {
+	switch p.Method {
+	case "distributed":
+		return "distributed by " + p.Column
+	case "reference":
+		return "a reference table"
+	case "local":
+		return "a table on the coordinator only"
+	}
+	return "a Citus table of another kind"
+}
+
+// Distribute distributes Rel, an empty table just built from the model's
+// query (or the seed's file), as Dist says. It reads Rel's columns and, for
+// colocate_with, how the colocated table is placed, so that a distribution
+// column the query does not return, or whose type differs from the
+// colocated table's, is said in the config's words before Citus says it in
+// its own.
+type Distribute struct {
+	op
+	Rel  pgname.Rel
+	Dist Distribution
+}
+
+// Steps checks that Rel, with columns cols, can be distributed as asked,
+// colocated with a table placed as with (nil without colocate_with), and
+// returns the statement that distributes it.
+func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
+	dist := d.Dist
+	if dist.Reference {
+		return []Step{dist.Create(d.Rel)}, nil
+	}
+	i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == dist.Column })
+	if i < 0 {
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		source := "the model's query returns"
+		if dist.What == "seed" {
+			source = "the seed's file has"
+		}
+		return nil, fmt.Errorf("%sdistributed_by: %s no column %q (it has: %s)", prefix(dist.Where), source, dist.Column, strings.Join(names, ", "))
+	}
+	if with != nil {
+		other := dist.ColocateName
+		if with.Method != "distributed" {
+			return nil, fmt.Errorf("%scolocate_with: %s (%s) is %s, not a distributed table to share shards with; build it first with its distributed_by", prefix(dist.Where), other, dist.Colocate.String(), with)
+		}
+		if typ := cols[i].Type; typ != with.Type {
+			return nil, fmt.Errorf("%scolocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",
+				prefix(dist.Where), other, with.Column, with.Type, whatOf(dist), dist.Column, typ, whatOf(dist), pgname.Ident(dist.Column), with.Type)
+		}
+	}
+	return []Step{dist.Create(d.Rel)}, nil
+}
+
+func whatOf(d Distribution) string {
+	if d.What == "" {
+		return "model"
+	}
+	return d.What
+}
+
+// prefix is a position followed by ": ", or nothing.
+func prefix(where string) string {
+	if where == "" {
+		return ""
+	}
+	return where + ": "
+}
+
+// SequentialMode makes the rest of a transaction run its work on a Citus
+// cluster over one connection per node. Citus refuses view DDL (dropping
+// and recreating the views that depend on a swapped table) after it ran
+// parallel work on a distributed table in the same transaction; a swap's
+// transaction therefore starts with it.
+func SequentialMode() Step {
+	return Step{SQL: "set local citus.multi_shard_modify_mode to 'sequential'", Body: -1}
+}
+
+// NoLocalExecution turns off, for the rest of a transaction, Citus's local
+// execution: the coordinator's shortcut to its own copy of a reference
+// table. A transaction that wrote a reference table through it cannot then
+// run parallel work on the table's copies (ANALYZE, an index), so the
+// builds of reference tables start with it.
+func NoLocalExecution() Step {
+	return Step{SQL: "set local citus.enable_local_execution to off", Body: -1}
+}
+
+// CitusSettings are the settings a build's transaction on Citus starts
+// with, for a table placed as d says (nil: not on Citus, none):
+// NoLocalExecution for a reference table, and SequentialMode when the
+// transaction may recreate views (sequential).
+func CitusSettings(d *Distribution, sequential bool) []Step {
+	var out []Step
+	if d != nil && d.Reference {
+		out = append(out, NoLocalExecution())
+	}
+	if d != nil && sequential {
+		out = append(out, SequentialMode())
+	}
+	return out
+}
+
+func citusSettings(d *Distribution, sequential bool) []Op {
+	var ops []Op
+	for _, s := range CitusSettings(d, sequential) {
+		ops = append(ops, Exec{Step: s})
+	}
+	return ops
+}
+
+// CreateEmpty creates rel with the columns of the model's query, without
+// running it: a table to distribute before it is filled.
+func CreateEmpty(rel pgname.Rel, body string) Step {
+	prefix := "create table " + rel.Quoted() + " as (\n"
+	return Step{SQL: prefix + body + "\n) with no data", Body: len([]rune(prefix))}
+}
+
+// InsertQuery fills rel with the rows of the model's query.
+func InsertQuery(rel pgname.Rel, body string) Step {
+	prefix := "insert into " + rel.Quoted() + " (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
+// CitusStage is where an incremental load into a distributed table stages
+// its new rows: a distributed table beside the target, colocated with it,
+// since Citus merges into a distributed table only from a colocated one.
+// It is created and dropped inside the load's transaction.
+func CitusStage(target pgname.Rel) pgname.Rel {
+	return target.In(pgname.Stage(target.Name))
+}
+
+// citusBuild builds the new version of a model's table, tmp (of kind
+// table or partitioned_table), on a Citus cluster: created empty, with its
+// indexes (and partitions), distributed as m.Dist says, then filled, so
+// that the rows go straight to their shards. The indexes come first
+// because Citus names each shard's index after the table's and refuses a
+// long one once the transaction ran parallel work, as distributing does.
+func citusBuild(m Model, body string, tmp pgname.Rel, kind string) []Op {
+	var ops []Op
+	fill := InsertQuery(tmp, body)
+	if kind == "partitioned_table" {
+		pb := *m.Config.PartitionBy
+		stage := pgname.Stage(m.Rel.Name)
+		ops = append(ops,
+			Exec{Step: Stage(stage, body)},
+			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), pb)})
+		ops = append(ops, citusIndexes(tmp, m)...)
+		// Partitions made before the table is distributed are distributed
+		// with it.
+		ops = append(ops, Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: pb})
+		fill = InsertAll(tmp, pgname.Ident(stage))
+	} else {
+		ops = append(ops, Exec{Step: CreateEmpty(tmp, body)})
+		ops = append(ops, citusIndexes(tmp, m)...)
+	}
+	return append(ops, Distribute{Rel: tmp, Dist: *m.Dist}, Exec{Step: fill, Count: Rows})
+}
+
+// citusIndexes creates the configured indexes of the model on rel: on
+// Citus, before any parallel work of the transaction (see citusBuild).
+func citusIndexes(rel pgname.Rel, m Model) []Op {
+	var ops []Op
+	for _, s := range Indexes(rel, rel.Name, m.Config.Indexes) {
+		ops = append(ops, Exec{Step: s})
+	}
+	return ops
+}
+
+// samePlacement refuses to load new rows into an incremental model's table
+// that sits on the Citus cluster otherwise than its config says (placed;
+// nil off Citus): a load never moves the rows already there.
+func samePlacement(m Model, placed *Placed) error {
+	if placed == nil {
+		return nil
+	}
+	want := "a table on the coordinator only"
+	ok := placed.Method == "local"
+	if m.Dist != nil {
+		want, ok = m.Dist.describe(), m.Dist.Matches(*placed)
+	}
+	if ok {
+		return nil
+	}
+	where := ""
+	if m.Dist != nil {
+		where = prefix(m.Dist.Where)
+	}
+	return fmt.Errorf("%s%s is %s, but its config makes it %s; a load adds rows and never moves those there: rebuild it with --full-refresh -s %s", where, m.Rel, placed, want, m.Rel.Name)
+}
+
+// describe says where d puts a table, as Placed says where one is.
+func (d Distribution) describe() string {
+	if d.Reference {
+		return "a reference table"
+	}
+	return "distributed by " + d.Column
+}
+
+// ReferenceIncremental applies the staged rows in from (a reference table
+// too, quoted) to target, a Citus reference table, with the strategy.
+// Citus has no MERGE into a reference table: merge is an update of the
+// rows whose key is there and an insert of the others.
+func ReferenceIncremental(strategy string, target pgname.Rel, from string, cols, key []string) []Step {
+	list := idents(cols)
+	sub := from
+	on := make([]string, len(key))
+	for i, k := range key {
+		on[i] = fmt.Sprintf("t.%s = s.%s", pgname.Ident(k), pgname.Ident(k))
+	}
+	insert := Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s as s", target.Quoted(), list, list, sub), Body: -1}
+	switch strategy {
+	case "delete+insert":
+		del := Step{SQL: fmt.Sprintf("delete from %s as t\nusing %s as s\nwhere %s", target.Quoted(), sub, strings.Join(on, " and ")), Body: -1}
+		return []Step{del, insert}
+	case "merge":
+		isKey := map[string]bool{}
+		for _, k := range key {
+			isKey[k] = true
+		}
+		var set []string
+		for _, c := range cols {
+			if !isKey[c] {
+				set = append(set, fmt.Sprintf("%s = s.%s", pgname.Ident(c), pgname.Ident(c)))
+			}
+		}
+		var out []Step
+		if len(set) > 0 {
+			out = append(out, Step{SQL: fmt.Sprintf("update %s as t set %s\nfrom %s as s\nwhere %s", target.Quoted(), strings.Join(set, ", "), sub, strings.Join(on, " and ")), Body: -1})
+		}
+		quals := make([]string, len(cols))
+		for i, c := range cols {
+			quals[i] = "s." + pgname.Ident(c)
+		}
+		return append(out, Step{SQL: fmt.Sprintf("insert into %s (%s)\nselect %s from %s as s\nwhere not exists (select from %s as t where %s)",
+			target.Quoted(), list, strings.Join(quals, ", "), sub, target.Quoted(), strings.Join(on, " and ")), Body: -1})
+	}
+	return []Step{insert}
+}

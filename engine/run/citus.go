@@ -1,0 +1,163 @@
+package run
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/adapter/postgres"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
+	"strata/engine/seed"
+)
+
+// onCitus reports whether the target's database has the Citus extension,
+// asking it once per run.
+func (e *Executor) onCitus(ctx context.Context) (bool, error) {
+	e.citusMu.Lock()
+	defer e.citusMu.Unlock()
+	if e.citusKnown {
+		return e.citus, nil
+	}
+	ok, err := postgres.HasCitus(ctx, e.DB.Pool)
+	if err != nil {
+		return false, fmt.Errorf("asking whether the database has Citus: %w", err)
+	}
+	e.citus, e.citusKnown = ok, true
+	return ok, nil
+}
+
+// newTxn starts a build's transaction on conn; on a Citus cluster its
+// statements go out one at a time (postgres.Txn.OneAtATime).
+func newTxn(conn *pgx.Conn, citus bool) *postgres.Txn {
+	t := postgres.NewTxn(conn)
+	if citus {
+		t.OneAtATime()
+	}
+	return t
+}
+
+// distribution is where node n's table goes on the target's Citus
+// cluster, from its config (SPEC 13); nil when it stays on the coordinator
+// or the database has no Citus (the config is then ignored: the run said
+// so once, before it started).
+func (e *Executor) distribution(ctx context.Context, n *manifest.Node) (*materialize.Distribution, error) {
+	c := n.Config
+	if !c.OnCitus() {
+		return nil, nil
+	}
+	if ok, err := e.onCitus(ctx); err != nil || !ok {
+		return nil, err
+	}
+	key := "distributed_by"
+	if c.Reference {
+		key = "reference"
+	}
+	d := &materialize.Distribution{Column: c.DistributedBy, Reference: c.Reference, ShardCount: c.ShardCount, What: string(n.Kind)}
+	if pos, ok := n.ConfigPos[key]; ok && pos.File != "" {
+		d.Where = pos.String()
+	}
+	if other := e.M.Colocated(n); other != nil {
+		rel := other.Relation
+		d.Colocate, d.ColocateName = &rel, other.Name
+	}
+	return d, nil
+}
+
+// modelFor is what a plan needs of model n, with where its table goes on
+// a Citus cluster.
+func (e *Executor) modelFor(ctx context.Context, n *manifest.Node) (materialize.Model, error) {
+	m := e.modelOf(n)
+	var err error
+	m.Dist, err = e.distribution(ctx, n)
+	return m, err
+}
+
+// placed reads how the model's existing table sits on the Citus cluster,
+// for a load into it; nil when the database has no Citus.
+func (e *Executor) placed(ctx context.Context, q postgres.Querier, rel pgname.Rel) (*materialize.Placed, error) {
+	if ok, err := e.onCitus(ctx); err != nil || !ok {
+		return nil, err
+	}
+	p, err := postgres.Placed(ctx, q, rel)
+	if err != nil {
+		return nil, fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
+	}
+	return &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}, nil
+}
+
+// distribute runs a Distribute op: it reads the columns of the table to
+// distribute and how the table it colocates with is placed, and
+// distributes it.
+func (b *builder) distribute(ctx context.Context, tx *postgres.Txn, op materialize.Distribute) error {
+	b.executed = append(b.executed, "-- reads the columns of "+op.Rel.Quoted())
+	cols, err := postgres.Columns(ctx, tx, op.Rel)
+	if err != nil {
+		return err
+	}
+	var with *materialize.Placed
+	if op.Dist.Colocate != nil {
+		p, err := postgres.Placed(ctx, tx, *op.Dist.Colocate)
+		if err != nil {
+			return err
+		}
+		with = &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+	}
+	steps, err := op.Steps(mcols(cols), with)
+	if err != nil {
+		return err
+	}
+	return b.run(ctx, tx, steps...)
+}
+
+// seedCitus is how seed n's table is placed on the Citus cluster, for the
+// loader; nil when it stays on the coordinator or there is no Citus.
+func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus, error) {
+	d, err := e.distribution(ctx, n)
+	if d == nil || err != nil {
+		return nil, err
+	}
+	return &seed.Citus{
+		Begin: func(ctx context.Context, tx pgx.Tx, views bool) error {
+			for _, s := range materialize.CitusSettings(d, views) {
+				if err := execStep(ctx, tx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Distribute: func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
+			cols, err := postgres.Columns(ctx, tx, rel)
+			if err != nil {
+				return err
+			}
+			var with *materialize.Placed
+			if d.Colocate != nil {
+				p, err := postgres.Placed(ctx, tx, *d.Colocate)
+				if err != nil {
+					return err
+				}
+				with = &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+			}
+			steps, err := materialize.Distribute{Rel: rel, Dist: *d}.Steps(mcols(cols), with)
+			if err != nil {
+				return err
+			}
+			for _, s := range steps {
+				if err := execStep(ctx, tx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Placed: func(ctx context.Context, q postgres.Querier, rel pgname.Rel) (bool, error) {
+			p, err := postgres.Placed(ctx, q, rel)
+			if err != nil {
+				return false, err
+			}
+			return d.Matches(materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}), nil
+		},
+	}, nil
+}
