@@ -219,11 +219,11 @@ func citusBuild(m Model, body string, tmp pgname.Rel, kind string) []Op {
 		stage := pgname.Stage(m.Rel.Name)
 		ops = append(ops,
 			Exec{Step: Stage(stage, body)},
-			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), pb)})
-		ops = append(ops, citusIndexes(tmp, m)...)
-		// Partitions made before the table is distributed are distributed
-		// with it.
-		ops = append(ops, Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: pb})
+			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), pb)},
+			// Partitions made before the table is distributed are
+			// distributed with it.
+			Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: pb},
+			CreateIndexes{On: tmp, Kind: kind})
 		fill = InsertAll(tmp, pgname.Ident(stage))
 	} else {
 		ops = append(ops, Exec{Step: CreateEmpty(tmp, body)})

@@ -105,7 +105,7 @@ type Part struct {
 
 // Op is one thing a transaction does: Exec, Hooks, Contract, DropLeftover,
 // Partitions, RenamePartitions, AdaptColumns, Merge, SameDefinition,
-// Refresh, Finish, Swap, Audit, and for scd2 CheckKeys, CompareByText,
+// Refresh, Finish, CreateIndexes, Swap, Audit, Distribute, and for scd2 CheckKeys, CompareByText,
 // Changes and Count.
 type Op interface{ isOp() }
 
@@ -359,10 +359,7 @@ var Fresh = KnownPrivileges{Known: true}
 func (f Finish) Steps(m Model, analyze []pgname.Rel, have []Privilege, parts []Partition) []Step {
 	var steps []Step
 	if f.Indexes {
-		if f.Kind == "partitioned_table" {
-			steps = PartitionIndexes(f.On.Schema, f.On.Name, parts, m.Config.Indexes)
-		}
-		steps = append(steps, Indexes(f.On, f.On.Name, m.Config.Indexes)...)
+		steps = CreateIndexes{On: f.On, Kind: f.Kind}.Steps(m, parts)
 	}
 	for _, r := range analyze {
 		steps = append(steps, Step{SQL: "analyze " + r.Quoted(), Body: -1})
@@ -372,6 +369,24 @@ func (f Finish) Steps(m Model, analyze []pgname.Rel, have []Privilege, parts []P
 		steps = append(steps, Comment(f.On, f.Kind, m.Description))
 	}
 	return steps
+}
+
+// CreateIndexes creates the model's configured indexes on On, a relation
+// of Kind: on a partitioned table, on each partition first
+// (PartitionIndexes), named so that a swap renames them.
+type CreateIndexes struct {
+	op
+	On   pgname.Rel
+	Kind string
+}
+
+// Steps creates the indexes, given the partitions of a partitioned table.
+func (c CreateIndexes) Steps(m Model, parts []Partition) []Step {
+	var steps []Step
+	if c.Kind == "partitioned_table" {
+		steps = PartitionIndexes(c.On.Schema, c.On.Name, parts, m.Config.Indexes)
+	}
+	return append(steps, Indexes(c.On, c.On.Name, m.Config.Indexes)...)
 }
 
 // AnalyzeAfterLoad picks what to analyze after an incremental load of rows

@@ -448,6 +448,11 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 				b.queue(t, pending{step: s})
 			}
 			continue
+		case materialize.CreateIndexes:
+			for _, s := range op.Steps(p.Model, b.parts) {
+				b.queue(t, pending{step: s})
+			}
+			continue
 		}
 		// A read: what is queued goes first.
 		failed, err := b.flush(ctx, t, false)
