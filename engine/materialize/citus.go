@@ -24,8 +24,9 @@ type Distribution struct {
 	ColocateName string
 	ShardCount   int
 	// Where is the position of the config that asked for it
-	// ("models/warehouse/warehouse.yml:12:7"), which errors start with.
-	Where string
+	// ("models/warehouse/warehouse.yml:12:7"), which errors start with;
+	// ColocateWhere that of colocate_with, for errors about colocation.
+	Where, ColocateWhere string
 	// What is what the table is built from, for errors: "model" or "seed".
 	What string
 }
@@ -117,12 +118,16 @@ func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
 	}
 	if with != nil {
 		other := dist.ColocateName
+		where := dist.Where
+		if dist.ColocateWhere != "" {
+			where = dist.ColocateWhere
+		}
 		if with.Method != "distributed" {
-			return nil, fmt.Errorf("%scolocate_with: %s (%s) is %s, not a distributed table to share shards with; build it first with its distributed_by", prefix(dist.Where), other, dist.Colocate.String(), with)
+			return nil, fmt.Errorf("%scolocate_with: %s (%s) is %s, not a distributed table to share shards with; build it first with its distributed_by", prefix(where), other, dist.Colocate.String(), with)
 		}
 		if typ := cols[i].Type; typ != with.Type {
 			return nil, fmt.Errorf("%scolocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",
-				prefix(dist.Where), other, with.Column, with.Type, whatOf(dist), dist.Column, typ, whatOf(dist), pgname.Ident(dist.Column), with.Type)
+				prefix(where), other, with.Column, with.Type, whatOf(dist), dist.Column, typ, whatOf(dist), pgname.Ident(dist.Column), with.Type)
 		}
 	}
 	return []Step{dist.Create(d.Rel)}, nil

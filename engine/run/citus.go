@@ -59,6 +59,9 @@ func (e *Executor) distribution(ctx context.Context, n *manifest.Node) (*materia
 	if pos, ok := n.ConfigPos[key]; ok && pos.File != "" {
 		d.Where = pos.String()
 	}
+	if pos, ok := n.ConfigPos["colocate_with"]; ok && pos.File != "" {
+		d.ColocateWhere = pos.String()
+	}
 	if other := e.M.Colocated(n); other != nil {
 		rel := other.Relation
 		d.Colocate, d.ColocateName = &rel, other.Name
@@ -107,7 +110,7 @@ func (b *builder) distribute(ctx context.Context, tx *postgres.Txn, op materiali
 	}
 	steps, err := op.Steps(mcols(cols), with)
 	if err != nil {
-		return err
+		return distributionError(op.Dist, err)
 	}
 	return b.run(ctx, tx, steps...)
 }
@@ -143,7 +146,7 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			}
 			steps, err := materialize.Distribute{Rel: rel, Dist: *d}.Steps(mcols(cols), with)
 			if err != nil {
-				return err
+				return distributionError(*d, err)
 			}
 			for _, s := range steps {
 				if err := execStep(ctx, tx, s); err != nil {
@@ -160,4 +163,19 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			return d.Matches(materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}), nil
 		},
 	}, nil
+}
+
+// startsPlaced is an error whose message starts with the position of the
+// config it is about, so the report puts no other place in front.
+type startsPlaced struct{ error }
+
+func (e startsPlaced) Unwrap() error { return e.error }
+
+// distributionError is an error of materialize.Distribute.Steps, placed at
+// the config when d says where it is.
+func distributionError(d materialize.Distribution, err error) error {
+	if d.Where == "" && d.ColocateWhere == "" {
+		return err
+	}
+	return startsPlaced{err}
 }

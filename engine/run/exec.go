@@ -237,7 +237,8 @@ func fail(r Result, err error) Result {
 	r.Status = Error
 	r.Message = err.Error()
 	var pe *placedError
-	r.Placed = errors.As(err, &pe)
+	var sp startsPlaced
+	r.Placed = errors.As(err, &pe) || errors.As(err, &sp)
 	r.transient = postgres.Transient(err)
 	return r
 }

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/engine/internal/pgtest"
+)
+
+// TestCitusBadDistribution: a distribution column the model's query (or the
+// seed's file) does not have, and colocating tables whose distribution
+// columns have different types, are errors in the config's words, placed at
+// the key, before Citus is asked; the table that was there is left as it
+// was.
+func TestCitusBadDistribution(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":        "name: bd\nseeds:\n  schema: raw\n",
+		"seeds/raw_sales.csv": "sale_id,customer_id,amount\n1,10,5.00\n2,11,7.50\n",
+		"seeds/seeds.yml": `seeds:
+  - name: raw_sales
+    config: {distributed_by: customer_id}
+`,
+		"models/sales.sql": `select sale_id, customer_id, amount from {{ ref "raw_sales" }}`,
+		"models/models.yml": `models:
+  - name: sales
+    config:
+      materialized: table
+      distributed_by: customer_id
+      colocate_with: raw_sales
+`,
+	})
+	must(t, 0, dir, "build")
+	oid := queryText(t, url, "select 'public.sales'::regclass::oid::text")
+
+	// The model no longer returns its distribution column.
+	writeFile(t, dir, "models/sales.sql", `select sale_id, amount from {{ ref "raw_sales" }}`)
+	out := must(t, 1, dir, "run")
+	mustContain(t, out, `models.yml:5:23: distributed_by: the model's query returns no column "customer_id" (it has: sale_id, amount)`)
+	if got := queryText(t, url, "select 'public.sales'::regclass::oid::text || ' ' || (select count(*) from public.sales)"); got != oid+" 2" {
+		t.Errorf("after the failed build, sales is %s, want the old table %s with its 2 rows", got, oid)
+	}
+	if got := placement(t, url)["sales"]; got != "hash:customer_id" {
+		t.Errorf("after the failed build, sales is placed %q, want hash:customer_id", got)
+	}
+
+	// Its distribution column has another type than the seed's it is
+	// colocated with.
+	writeFile(t, dir, "models/sales.sql", `select sale_id, customer_id::text as customer_id, amount from {{ ref "raw_sales" }}`)
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, "models.yml:6:22: colocate_with: raw_sales is distributed by customer_id (bigint), but this model's customer_id is text; Citus colocates only tables whose distribution columns have the same type")
+	if got := queryText(t, url, "select 'public.sales'::regclass::oid::text"); got != oid {
+		t.Errorf("after the failed build, sales is relation %s, want the old one, %s", got, oid)
+	}
+
+	// A seed's file without its distribution column.
+	writeFile(t, dir, "seeds/seeds.yml", "seeds:\n  - name: raw_sales\n    config: {distributed_by: client_id}\n")
+	out = must(t, 1, dir, "seed")
+	mustContain(t, out, `seeds.yml:3:30: distributed_by: the seed's file has no column "client_id" (it has: sale_id, customer_id, amount)`)
+	if got := queryText(t, url, "select count(*)::text from raw.raw_sales"); got != "2" {
+		t.Errorf("after the failed load, raw_sales has %s rows, want its 2", got)
+	}
+}
+
+// TestCitusWorkerDown: a build that needs a worker that is down fails with
+// Citus's error naming it, rolls back (the old tables and their dependent
+// view stay as they were), and retry completes once the worker is back.
+func TestCitusWorkerDown(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	cluster := pgtest.Citus(t)
+	worker := cluster.Workers[len(cluster.Workers)-1]
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: wd\n",
+		"models/facts.sql": `{{ config "materialized" "table" "distributed_by" "customer_id" }}select g as sale_id, g % 7 as customer_id, 1 as version from generate_series(1, 50) as g`,
+		"models/dim.sql":   `{{ config "materialized" "table" "reference" true }}select g as region_id, 1 as version from generate_series(1, 3) as g`,
+		"models/per_customer.sql": `{{ config "materialized" "view" }}
+select customer_id, count(*) as sales from {{ ref "facts" }} group by 1`,
+	})
+	must(t, 0, dir, "build")
+	oids := queryText(t, url, "select 'public.facts'::regclass::oid || ' ' || 'public.dim'::regclass::oid")
+	execSQL(t, url, "create view public.by_hand as select customer_id, sales from public.per_customer")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := worker.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down := true
+	t.Cleanup(func() {
+		// Before the harness clears the database, which needs every worker.
+		if down {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if err := worker.Start(ctx); err != nil {
+				t.Errorf("starting the worker again: %v", err)
+			}
+		}
+	})
+
+	writeFile(t, dir, "models/facts.sql", `{{ config "materialized" "table" "distributed_by" "customer_id" }}select g as sale_id, g % 7 as customer_id, 2 as version from generate_series(1, 60) as g`)
+	writeFile(t, dir, "models/dim.sql", `{{ config "materialized" "table" "reference" true }}select g as region_id, 2 as version from generate_series(1, 4) as g`)
+	out := must(t, 1, dir, "build")
+	// Citus names the node it cannot reach: the worker's socket directory.
+	mustContain(t, out, "ERROR table model public.facts", "ERROR table model public.dim", st.SocketDir)
+	if strings.Contains(out, "panic") {
+		t.Errorf("the failed build panicked:\n%s", out)
+	}
+
+	if err := worker.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down = false
+	for _, c := range []struct{ sql, want string }{
+		{"select 'public.facts'::regclass::oid || ' ' || 'public.dim'::regclass::oid", oids},
+		{"select count(*) || ' ' || max(version) from public.facts", "50 1"},
+		{"select count(*) || ' ' || max(version) from public.dim", "3 1"},
+		{"select sum(sales)::text from public.by_hand", "50"},
+	} {
+		if got := queryText(t, url, c.sql); got != c.want {
+			t.Errorf("after the failed build, %s = %s, want %s (as before it)", c.sql, got, c.want)
+		}
+	}
+
+	out = must(t, 0, dir, "retry")
+	mustContain(t, out, "OK created table model public.facts", "OK created table model public.dim")
+	for _, c := range []struct{ sql, want string }{
+		{"select count(*) || ' ' || max(version) from public.facts", "60 2"},
+		{"select count(*) || ' ' || max(version) from public.dim", "4 2"},
+		{"select sum(sales)::text from public.by_hand", "60"},
+	} {
+		if got := queryText(t, url, c.sql); got != c.want {
+			t.Errorf("after retry, %s = %s, want %s", c.sql, got, c.want)
+		}
+	}
+	if got := placement(t, url); got["facts"] != "hash:customer_id" || got["dim"] != "reference" {
+		t.Errorf("after retry, facts is placed %q and dim %q, want hash:customer_id and reference", got["facts"], got["dim"])
+	}
+}
+
+// TestCitusKeysIgnoredWithoutCitus: on a server without Citus, the keys
+// that place tables on a cluster are ignored with one warning per run, and
+// the tables are built as ordinary ones.
+func TestCitusKeysIgnoredWithoutCitus(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: nc\n",
+		"seeds/s.csv":    "id,customer_id\n1,10\n",
+		"seeds/s.yml":    "seeds:\n  - name: s\n    config: {reference: true}\n",
+		"models/a.sql":   `{{ config "materialized" "table" "distributed_by" "customer_id" }}select * from {{ ref "s" }}`,
+		"models/b.sql":   `{{ config "materialized" "table" "distributed_by" "customer_id" "colocate_with" "a" }}select * from {{ ref "a" }}`,
+		"models/inc.sql": `{{ config "materialized" "incremental" "unique_key" "id" "reference" true }}select * from {{ ref "s" }}`,
+	})
+	out := must(t, 0, dir, "build")
+	want := "warning: 4 models and seeds set where their tables go on Citus (a, b, inc, ...), but target t's database has no Citus extension: those keys are ignored, and the tables are ordinary tables"
+	if n := strings.Count(out, "has no Citus extension"); n != 1 {
+		t.Errorf("the warning is printed %d times, want once:\n%s", n, out)
+	}
+	mustContain(t, out, want)
+	if got := queryText(t, url, "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'public'"); got != "a,b,inc,s" {
+		t.Errorf("tables built: %s, want a,b,inc,s", got)
+	}
+}
