@@ -166,3 +166,53 @@ func TestCitusKeysIgnoredWithoutCitus(t *testing.T) {
 		t.Errorf("tables built: %s, want a,b,inc,s", got)
 	}
 }
+
+// TestCitusAudit: write-audit-publish on a Citus cluster. The tests read
+// the new version of a distributed table, a reference table and a
+// distributed incremental load through the coordinator, inside the build's
+// transaction; when one fails, nothing is published, and the old tables
+// stay as they were, placed as they were.
+func TestCitusAudit(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	files := map[string]string{
+		"project.yaml":     "name: au\nvars: {bad: 0}\n",
+		"models/facts.sql": `select g as sale_id, g % 7 as customer_id, case when g <= {{ var "bad" }} then null else g end as amount from generate_series(1, 40) as g`,
+		"models/dim.sql":   `select g as region_id, case when g <= {{ var "bad" }} then null else 'r' || g end as name from generate_series(1, 3) as g`,
+		"models/loads.sql": `select g as sale_id, g % 7 as customer_id, case when g <= {{ var "bad" }} then null else g end as amount from generate_series(1, 40 + {{ var "bad" }}) as g`,
+		"models/models.yml": `models:
+  - name: facts
+    config: {materialized: table, distributed_by: customer_id}
+    columns: [{name: amount, tests: [not_null]}]
+  - name: dim
+    config: {materialized: table, reference: true}
+    columns: [{name: name, tests: [not_null]}]
+  - name: loads
+    config: {materialized: incremental, unique_key: [sale_id, customer_id], distributed_by: customer_id}
+    columns: [{name: amount, tests: [not_null]}]
+`,
+	}
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "build")
+	before := queryText(t, url, "select 'facts'::regclass::oid || ' ' || 'dim'::regclass::oid || ' ' || (select count(*) from loads)")
+
+	out := must(t, 1, dir, "build", "--vars", "{bad: 2}")
+	mustContain(t, out, "AUDIT FAILED", "the previous version of public.facts was kept", "the previous version of public.dim was kept")
+	if got := queryText(t, url, "select 'facts'::regclass::oid || ' ' || 'dim'::regclass::oid || ' ' || (select count(*) from loads)"); got != before {
+		t.Errorf("after the failed audit: %s, want the old relations and rows: %s", got, before)
+	}
+	for _, c := range []struct{ sql, want string }{
+		{"select count(*)::text from facts where amount is null", "0"},
+		{"select count(*)::text from dim where name is null", "0"},
+		{"select count(*)::text from loads where amount is null", "0"},
+	} {
+		if got := queryText(t, url, c.sql); got != c.want {
+			t.Errorf("after the failed audit, %s = %s, want %s", c.sql, got, c.want)
+		}
+	}
+	if got := placement(t, url); got["facts"] != "hash:customer_id" || got["dim"] != "reference" || got["loads"] != "hash:customer_id" {
+		t.Errorf("after the failed audit, placed: facts %q, dim %q, loads %q", got["facts"], got["dim"], got["loads"])
+	}
+	if r := runResults(t, dir)["model.au.loads"]; r.AdapterResp != "AUDIT FAILED" {
+		t.Errorf("loads says %q, want AUDIT FAILED", r.AdapterResp)
+	}
+}
