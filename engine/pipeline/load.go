@@ -108,7 +108,10 @@ func Load(opts Options) (*Project, diag.List) {
 	}
 	if opts.Vars != "" {
 		over, err := project.DecodeVars(opts.Vars)
-		if err != nil {
+		var limit *project.VarLimitError
+		if errors.As(err, &limit) {
+			diags.Errorf(diag.Pos{}, "--vars: %v", err)
+		} else if err != nil {
 			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
 		}
 		for k, v := range over {

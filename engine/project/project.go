@@ -557,10 +557,15 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 		d.errorf(root, "project.yaml has no name: (expected name: <project name>)")
 	}
 	if n, ok := f["vars"]; ok {
+		var r VarReader // one bound for all the file's vars
 		for _, kv := range d.pairs(n.value, "vars") {
-			v, err := VarValue(kv.value)
+			v, err := r.Value(kv.value)
 			if err != nil {
 				d.errorf(kv.value, "var %s: %v", kv.key.Value, err)
+				var limit *VarLimitError
+				if errors.As(err, &limit) {
+					break // the bound is spent: the vars after would all say so
+				}
 			}
 			p.Vars[kv.key.Value] = v
 		}

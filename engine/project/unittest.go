@@ -388,10 +388,15 @@ func (d *decoder) unitOverrides(n *yaml.Node) UnitOverrides {
 	f := d.mapping(n, "overrides", unitOverrideKeys...)
 	if x, ok := f["vars"]; ok {
 		o.Vars = map[string]any{}
+		var r VarReader
 		for _, kv := range d.pairs(x.value, "vars") {
-			v, err := VarValue(kv.value)
+			v, err := r.Value(kv.value)
 			if err != nil {
 				d.errorf(kv.value, "var %s: %v", kv.key.Value, err)
+				var limit *VarLimitError
+				if errors.As(err, &limit) {
+					break // the bound is spent: the vars after would all say so
+				}
 			}
 			o.Vars[kv.key.Value] = v
 		}

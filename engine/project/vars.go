@@ -25,16 +25,70 @@ func (f Float) String() string {
 	return s
 }
 
-// VarValue converts the YAML value of a var (from project.yaml's vars: or
-// --vars) to what templates see, keeping what the user wrote where Go's
-// decoding would not: a date or timestamp stays its text (2024-01-01, not a
-// time.Time printed as "2024-01-01 00:00:00 +0000 UTC"), a float is a Float
-// (printed 1.0, not 1; .inf and .nan stay their text), and null is the empty
-// string rather than Go's "<no value>" (so string functions take it; literal
-// renders it as ”). Mappings and lists hold values converted the same way.
+// MaxVarValues and MaxVarDepth bound what the vars of one file (or one
+// --vars) expand to. YAML aliases let a few lines stand for billions of
+// values (each of ten lists holding ten aliases of the one before: an
+// "alias bomb"), which would take all memory while loading; no real var
+// comes near either bound.
+const (
+	MaxVarValues = 100_000
+	MaxVarDepth  = 100
+)
+
+// VarLimitError says that vars expand beyond MaxVarValues or MaxVarDepth,
+// or hold an alias of the value it is in.
+type VarLimitError struct{ Msg string }
+
+func (e *VarLimitError) Error() string { return e.Msg }
+
+// VarReader converts the YAML values of vars (from project.yaml's vars:,
+// --vars or a unit test's overrides) to what templates see, counting what
+// they expand to against MaxVarValues and MaxVarDepth across all the
+// values it reads. The zero value is ready to use.
+type VarReader struct {
+	values int
+	// aliases are the anchors being expanded, to tell a value that holds an
+	// alias of itself (a cycle, which would never end).
+	aliases []*yaml.Node
+}
+
+// VarValue converts one var's value with a fresh VarReader (see Value).
 func VarValue(n *yaml.Node) (any, error) {
+	var r VarReader
+	return r.Value(n)
+}
+
+// Value converts the YAML value of a var to what templates see, keeping
+// what the user wrote where Go's decoding would not: a date or timestamp
+// stays its text (2024-01-01, not a time.Time printed as "2024-01-01
+// 00:00:00 +0000 UTC"), a float is a Float (printed 1.0, not 1; .inf and
+// .nan stay their text), and null is the empty string rather than Go's
+// "<no value>" (so string functions take it; literal renders it as ”).
+// Mappings and lists hold values converted the same way. Aliases are
+// followed, within the reader's bounds; an alias inside the value it
+// names is an error.
+func (r *VarReader) Value(n *yaml.Node) (any, error) {
+	return r.value(n, 0)
+}
+
+func (r *VarReader) value(n *yaml.Node, depth int) (any, error) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return VarValue(n.Alias)
+		for _, a := range r.aliases {
+			if a == n.Alias {
+				return nil, &VarLimitError{fmt.Sprintf("alias *%s (line %d) is inside the value it names, which would never end", n.Value, n.Line)}
+			}
+		}
+		r.aliases = append(r.aliases, n.Alias)
+		v, err := r.value(n.Alias, depth)
+		r.aliases = r.aliases[:len(r.aliases)-1]
+		return v, err
+	}
+	r.values++
+	if r.values > MaxVarValues {
+		return nil, &VarLimitError{fmt.Sprintf("vars expand to more than %d values through YAML aliases (expected at most %d: an alias repeated in lists of aliases multiplies at each level)", MaxVarValues, MaxVarValues)}
+	}
+	if depth > MaxVarDepth {
+		return nil, &VarLimitError{fmt.Sprintf("vars nest more than %d levels deep (line %d; expected at most %d)", MaxVarDepth, n.Line, MaxVarDepth)}
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -44,7 +98,7 @@ func VarValue(n *yaml.Node) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: var keys must be strings", k.Line)
 			}
-			val, err := VarValue(v)
+			val, err := r.value(v, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -54,7 +108,7 @@ func VarValue(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			val, err := VarValue(c)
+			val, err := r.value(c, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -63,6 +117,8 @@ func VarValue(n *yaml.Node) (any, error) {
 		return l, nil
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
+		case "!!str":
+			return n.Value, nil // what Decode would return, without a decoder per value
 		case "!!null":
 			return "", nil
 		case "!!timestamp":
@@ -95,7 +151,8 @@ func DecodeVars(text string) (map[string]any, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("got %s", kindName(root))
 	}
-	v, err := VarValue(root)
+	var r VarReader
+	v, err := r.Value(root)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,13 @@
 package project
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 )
 
 // TestDecodeVars: vars keep what the user wrote where Go's YAML decoding
@@ -38,5 +43,82 @@ func TestDecodeVars(t *testing.T) {
 				t.Errorf("got %#v, %v\nwant %#v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// aliasBomb is issue 21's project.yaml: eleven lines whose last var stands
+// for 10^10 strings through aliases of aliases.
+func aliasBomb(indent string) string {
+	var b strings.Builder
+	b.WriteString(indent + `l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]` + "\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "%sl%d: &l%d [%s]\n", indent, i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d,", i-1), 10), ","))
+	}
+	return b.String()
+}
+
+// TestVarAliasBomb (issue 21 item 1): vars that expand through aliases
+// beyond MaxVarValues, nest beyond MaxVarDepth or hold an alias of
+// themselves are errors at the var's line, found without expanding them:
+// in project.yaml, in --vars and in a unit test's overrides. The bomb
+// would take all memory (and never end) if expanded; the test's deadline
+// is its bound on time.
+func TestVarAliasBomb(t *testing.T) {
+	const bound = "vars expand to more than 100000 values through YAML aliases"
+	fsys := fstest.MapFS{
+		"project.yaml": {Data: []byte("name: bomb\nvars:\n" + aliasBomb("  "))},
+		"models/m.sql": {Data: []byte("select 1")},
+	}
+	start := time.Now()
+	_, diags := Load(fsys)
+	took := time.Since(start)
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), "project.yaml:7:7: var l4: "+bound) {
+		t.Fatalf("project.yaml: got %d problems:\n%v", len(diags), diags)
+	}
+	t.Logf("project.yaml's bomb rejected in %s", took)
+
+	start = time.Now()
+	_, err := DecodeVars(aliasBomb(""))
+	var limit *VarLimitError
+	if !errors.As(err, &limit) || !strings.HasPrefix(err.Error(), bound) {
+		t.Fatalf("--vars: got %v", err)
+	}
+	t.Logf("--vars' bomb rejected in %s", time.Since(start))
+
+	for _, tc := range []struct{ in, err string }{
+		{"a: &a [1, *a]", "alias *a (line 1) is inside the value it names, which would never end"},
+		{"a: &a {x: *a}", "alias *a (line 1) is inside the value it names, which would never end"},
+		{"b: &b [1]\na: &a\n  - *b\n  - [*b, *a]", "alias *a (line 4) is inside the value it names, which would never end"},
+		{"a: " + strings.Repeat("[", 102) + strings.Repeat("]", 102), "vars nest more than 100 levels deep (line 1; expected at most 100)"},
+	} {
+		if _, err := DecodeVars(tc.in); err == nil || err.Error() != tc.err {
+			t.Errorf("%s: got %v, want %s", tc.in, err, tc.err)
+		}
+	}
+	// Within the bounds, aliases expand as before: 10^4 values.
+	m, err := DecodeVars(strings.Join(strings.Split(aliasBomb(""), "\n")[:4], "\n"))
+	if err != nil || len(m["l3"].([]any)) != 10 || m["l3"].([]any)[9].([]any)[9].([]any)[9].([]any)[9] != "lol" {
+		t.Fatalf("three levels: %v %v", m, err)
+	}
+
+	fsys = fstest.MapFS{
+		"project.yaml": {Data: []byte("name: bomb\n")},
+		"models/m.sql": {Data: []byte("select 1")},
+		"models/m.yml": {Data: []byte("unit_tests:\n  - name: u\n    model: m\n    given: []\n    expect: {rows: []}\n    overrides:\n      vars:\n" + aliasBomb("        "))},
+	}
+	_, diags = Load(fsys)
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), "models/m.yml:12:13: var l4: "+bound) {
+		t.Fatalf("unit test overrides: got %d problems:\n%v", len(diags), diags)
+	}
+}
+
+// BenchmarkVarAliasBomb: how long rejecting issue 21's alias bomb takes
+// (the bound is MaxVarValues values converted).
+func BenchmarkVarAliasBomb(b *testing.B) {
+	bomb := aliasBomb("")
+	for b.Loop() {
+		if _, err := DecodeVars(bomb); err == nil {
+			b.Fatal("no error")
+		}
 	}
 }
