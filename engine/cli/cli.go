@@ -131,7 +131,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 	for _, c := range commands() {
 		names = append(names, c.name)
 		if c.name == name {
-			return c.run(ctx, a, rest)
+			code := c.run(ctx, a, rest)
+			if code != ExitOK && ctx.Err() != nil {
+				// Ctrl-C or SIGTERM stopped it, whatever the stage.
+				return ExitCancelled
+			}
+			return code
 		}
 	}
 	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
@@ -289,10 +294,27 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 
 // load reads the project as the global flags and --vars say, rendering
 // every node. ok=false means the project has problems (exit 2); the
-// problems are returned, not printed.
-func (a *app) load(f *flags) (l *pipeline.Project, diags diag.List, ok bool) {
-	l, diags = pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars, Env: f.env, StartedAt: a.startedAt})
-	return l, diags, !diags.HasErrors()
+// problems are returned, not printed. Loading honours ctx: when it ends
+// (Ctrl-C, SIGTERM) load returns at once with ok=false and no problems,
+// having said so, and Main exits 130; the loading goroutine is abandoned,
+// since nothing it does is written anywhere.
+func (a *app) load(ctx context.Context, f *flags) (l *pipeline.Project, diags diag.List, ok bool) {
+	type loaded struct {
+		l     *pipeline.Project
+		diags diag.List
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		l, diags := pipeline.Load(pipeline.Options{Dir: a.projectDir, Target: a.target, Vars: f.vars, Env: f.env, StartedAt: a.startedAt})
+		done <- loaded{l, diags}
+	}()
+	select {
+	case r := <-done:
+		return r.l, r.diags, !r.diags.HasErrors()
+	case <-ctx.Done():
+		fmt.Fprintln(a.stderr, "strata: cancelled while loading the project; nothing was run")
+		return nil, nil, false
+	}
 }
 
 // printDiags prints problems; errors first sorted by position.

@@ -80,7 +80,7 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	// Stamped before the project is read: a change made while it is read makes the next stamp differ.
 	abs, _ := filepath.Abs(a.projectDir)
 	stamp, _ := docs.Stamp(abs)
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
 		return ExitBadInput

@@ -103,7 +103,7 @@ func cmdEnv(ctx context.Context, a *app, args []string) int {
 
 // envProject loads the project for env ls and drop and connects to its target.
 func (a *app) envProject(ctx context.Context, f *flags, cmd string) (*pipeline.Project, *postgres.Adapter, int) {
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
 		return nil, nil, ExitBadInput

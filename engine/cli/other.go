@@ -24,7 +24,7 @@ import (
 // (or retry's nodes). When ok is false the command ends with code; the
 // problems were printed.
 func (a *app) loadSelection(ctx context.Context, f *flags, cmd string) (l *pipeline.Project, selected map[string]bool, code int, ok bool) {
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
 		return nil, nil, ExitBadInput, false
@@ -99,7 +99,7 @@ func cmdValidate(ctx context.Context, a *app, args []string) int {
 	if code, done := a.parse(f, args); done {
 		return code
 	}
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	if ok && (len(f.selects) > 0 || len(f.excludes) > 0) {
 		if _, err := l.Select(pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state}); err != nil {
 			fmt.Fprintln(a.stderr, err)
@@ -211,7 +211,7 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	if code, done := a.parse(f, args); done {
 		return code
 	}
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
 		return ExitBadInput

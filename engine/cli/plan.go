@@ -35,7 +35,7 @@ func cmdPlan(ctx context.Context, a *app, args []string) int {
 	// columns compare with production's; --env names where the build goes.
 	env := f.env
 	f.env = ""
-	l, diags, ok := a.load(f)
+	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
 		return ExitBadInput
