@@ -50,7 +50,7 @@ func WriteFiles(files []File, workers int) (int, error) {
 	for i, d := range dirs {
 		_, err := os.Lstat(d)
 		fresh := errors.Is(err, fs.ErrNotExist)
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			return 0, err
 		}
 		f, err := openFolder(d, fresh, i < maxOpen)
@@ -125,7 +125,7 @@ func writeIfChanged(path, text string, buf *[]byte) (bool, error) {
 func settle(path, text string, changed bool, err error) (bool, error) {
 	if errors.Is(err, errFallback) {
 		// A file writeInPlace cannot handle (say, not readable): replace it the ordinary way.
-		return true, os.WriteFile(path, []byte(text), 0o644)
+		return true, os.WriteFile(path, []byte(text), 0o600)
 	}
 	if err != nil {
 		return changed, &fs.PathError{Op: "write", Path: path, Err: err}
@@ -134,3 +134,13 @@ func settle(path, text string, changed bool, err error) (bool, error) {
 }
 
 var errFallback = fmt.Errorf("not a readable regular file")
+
+// Folder creates dir, the project's target/, for the owner alone (0700),
+// and makes an existing one so: the compiled SQL in it holds the rendered
+// values of env_var, which may be secrets. Files are created 0600 in it.
+func Folder(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}

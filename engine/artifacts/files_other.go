@@ -11,5 +11,5 @@ func writeInPlace(path, text string, _ *[]byte) (bool, error) {
 	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, []byte(text)) {
 		return false, nil
 	}
-	return true, os.WriteFile(path, []byte(text), 0o644)
+	return true, os.WriteFile(path, []byte(text), 0o600)
 }

@@ -10,7 +10,7 @@ import "syscall"
 // the poller), which counts when a compile writes tens of thousands.
 func writeInPlace(path, text string, buf *[]byte) (bool, error) {
 	return writeOpened(func() (int, error) {
-		return syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+		return syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
 	}, text, buf)
 }
 

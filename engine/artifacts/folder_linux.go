@@ -57,7 +57,7 @@ func (f *folder) write(name, text string, buf *[]byte) (bool, error) {
 	if f.fresh {
 		// A new file in a new folder: nothing to compare with.
 		fd, err := retry(func() (int, error) {
-			return syscall.Openat(f.fd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+			return syscall.Openat(f.fd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
 		})
 		switch {
 		case err == nil:
@@ -75,7 +75,7 @@ func (f *folder) write(name, text string, buf *[]byte) (bool, error) {
 		// Created by someone else in the meantime: compare it like any other.
 	}
 	changed, err := writeOpened(func() (int, error) {
-		return syscall.Openat(f.fd, name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+		return syscall.Openat(f.fd, name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
 	}, text, buf)
 	return settle(full, text, changed, err)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"strata/engine/artifacts"
 	"strata/engine/diag"
 	"strata/engine/docs"
 )
@@ -101,6 +102,9 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 		}
 	}
 	sum, err := docs.Generate(filepath.Join(l.TargetDir(), "docs"), in)
+	if err == nil {
+		err = artifacts.Folder(l.TargetDir())
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata docs: %v\n", err)
 		return ExitFailed

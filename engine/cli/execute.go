@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"strata/engine/adapter/postgres"
+	"strata/engine/artifacts"
 	"strata/engine/manifest"
 	"strata/engine/pipeline"
 	"strata/engine/run"
@@ -109,11 +110,11 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitBadInput
 	}
 	targetDir := l.TargetDir()
-	if err := os.MkdirAll(targetDir, 0o755); err != nil {
+	if err := artifacts.Folder(targetDir); err != nil {
 		fmt.Fprintf(a.stderr, "strata: cannot create target/: %v\n", err)
 		return ExitFailed
 	}
-	logFile, _ := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logFile, _ := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if logFile != nil {
 		defer logFile.Close()
 		fmt.Fprintf(logFile, "\n=== strata %s %s\n", cmd, time.Now().UTC().Format(time.RFC3339))

@@ -420,8 +420,8 @@ func Write(dir string, n *manifest.Node, sql string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return "", err
 	}
-	return p, os.WriteFile(p, []byte(sql), 0o644)
+	return p, os.WriteFile(p, []byte(sql), 0o600)
 }

@@ -321,7 +321,7 @@ func Generate(dir string, in *Input) (*Summary, error) {
 		return nil
 	})
 	for _, sub := range []string{"assets", "nodes", "dashboards"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, err
 		}
 	}
@@ -335,7 +335,7 @@ func Generate(dir string, in *Input) (*Summary, error) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, "assets", p), b, 0o644)
+		return os.WriteFile(filepath.Join(dir, "assets", p), b, 0o600)
 	}); err != nil {
 		return nil, err
 	}
@@ -344,7 +344,7 @@ func Generate(dir string, in *Input) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "assets", "graph.js"), append(append([]byte("window.STRATA_GRAPH = "), gd...), []byte(";\n")...), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "assets", "graph.js"), append(append([]byte("window.STRATA_GRAPH = "), gd...), []byte(";\n")...), 0o600); err != nil {
 		return nil, err
 	}
 

@@ -118,6 +118,9 @@ func (l *Project) ManifestArtifact() *artifacts.Manifest {
 
 // WriteManifest writes target/manifest.json.
 func (l *Project) WriteManifest() error {
+	if err := artifacts.Folder(l.TargetDir()); err != nil {
+		return err
+	}
 	return artifacts.WriteJSON(filepath.Join(l.TargetDir(), "manifest.json"), l.ManifestArtifact())
 }
 

@@ -47,7 +47,7 @@ func (f *files) loop(jobs <-chan fileJob) {
 	for j := range jobs {
 		dir := filepath.Dir(j.path)
 		if !dirs[dir] {
-			if os.MkdirAll(dir, 0o755) != nil {
+			if os.MkdirAll(dir, 0o700) != nil {
 				continue
 			}
 			dirs[dir] = true
