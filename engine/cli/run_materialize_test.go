@@ -184,7 +184,7 @@ func TestRunnerPartitionBy(t *testing.T) {
   - name: events
     config: {materialized: incremental, partition_by: {column: day, granularity: month}, indexes: [{columns: [day]}]}
   - name: yearly
-    config: {materialized: table, partition_by: {column: at, granularity: year}}
+    config: {materialized: table, partition_by: {column: at, granularity: year}, indexes: [{columns: [at]}]}
 `,
 	})
 	parts := func(rel string) string {
@@ -211,6 +211,12 @@ func TestRunnerPartitionBy(t *testing.T) {
 	must(t, 0, dir, "run", "--full-refresh")
 	if got := parts("public.yearly"); got != "yearly_p2023,yearly_p2024,yearly_pdefault" {
 		t.Errorf("yearly partitions after a rebuild: %s", got)
+	}
+	// Issue 21 item 10: the partitions' indexes are renamed with them,
+	// keeping no scratch name.
+	indexes := queryText(t, url, "select string_agg(indexname, ',' order by indexname) from pg_indexes where schemaname = 'public'")
+	if strings.Contains(indexes, "__strata") || !strings.Contains(indexes, "yearly_p2023") || !strings.Contains(indexes, "events_p202403__day_idx") {
+		t.Errorf("indexes after a rebuild: %s", indexes)
 	}
 }
 
