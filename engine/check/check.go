@@ -61,6 +61,17 @@ type Options struct {
 	// for a lock (a selected model's relation that a query is reading);
 	// zero means 60s and 5s.
 	StatementTimeout, LockTimeout time.Duration
+	// LeaveExisting: nothing that exists is replaced or renamed aside
+	// (which takes an ACCESS EXCLUSIVE lock: it waits for every reader of
+	// the relation, and every reader after it waits for it). A selected
+	// seed whose table exists is used as it is; a selected model whose
+	// relation exists is checked as a temporary view of its SQL, which
+	// reads the existing relations, so the models after it see the
+	// relation as it is, not the new definition. Check then takes on what
+	// exists only the ACCESS SHARE lock a reader takes. For typing the
+	// inputs of unit tests, which run beside the readers of production's
+	// tables (strata build).
+	LeaveExisting bool
 }
 
 // Status is what check found of one node.
@@ -189,8 +200,14 @@ type checker struct {
 	opt      Options
 	selected map[string]bool
 	res      *Result
-	jobs     []*job
-	byID     map[string]*job
+	// citus: the database has Citus, which passes the text of a DDL
+	// statement on to its workers, and the whole query string when the
+	// statement came with others (which they refuse: "cannot insert
+	// multiple commands into a prepared statement"); each statement then
+	// goes out alone.
+	citus bool
+	jobs  []*job
+	byID  map[string]*job
 	// cause is the failed node that keeps a node from being checked.
 	cause map[string]string
 }
@@ -221,6 +238,9 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 	set := c.wanted()
 	if len(set) == 0 {
 		return nil
+	}
+	if err := c.db(func() (err error) { c.citus, err = postgres.HasCitus(ctx, tx); return err }); err != nil {
+		return err
 	}
 	var obs *observed
 	if err := c.db(func() (err error) { obs, err = c.observe(ctx, tx, set); return err }); err != nil {
@@ -416,11 +436,16 @@ func (c *checker) parentsPending(j *job, chunk []*job) bool {
 // flush sends chunk in one round trip; when that fails, the chunk is
 // rolled back and its jobs run one at a time.
 func (c *checker) flush(ctx context.Context, tx pgx.Tx, chunk []*job) error {
-	switch len(chunk) {
-	case 0:
+	switch {
+	case len(chunk) == 0:
 		return nil
-	case 1:
-		return c.exec(ctx, tx, chunk[0])
+	case len(chunk) == 1 || c.citus:
+		for _, j := range chunk {
+			if err := c.exec(ctx, tx, j); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	// The savepoint goes first, on its own: a syntax error in a batch of
 	// statements runs none of them, the savepoint included, and leaves the
@@ -496,11 +521,32 @@ func (c *checker) exec(ctx context.Context, tx pgx.Tx, j *job) error {
 		}
 		return nil
 	}
-	stmt, body := batch(j.steps)
 	// The savepoint on its own, as in flush.
 	if err := c.db(func() error { _, err := tx.Exec(ctx, "savepoint strata_check"); return err }); err != nil {
 		return err
 	}
+	// One round trip, or on Citus one per statement.
+	sends := [][]materialize.Step{j.steps}
+	if c.citus {
+		sends = nil
+		for _, st := range j.steps {
+			sends = append(sends, []materialize.Step{st})
+		}
+		sends = append(sends, nil)
+	}
+	for _, steps := range sends {
+		stmt, body := batch(steps, !c.citus)
+		if err := c.send(ctx, tx, j, out, stmt, body); err != nil || out.Status == Error {
+			return err
+		}
+	}
+	out.Status = OK
+	return nil
+}
+
+// send runs stmt, of job j (whose SQL starts at body in it, or -1); when
+// PostgreSQL refuses it, the savepoint of j is rolled back to and j fails.
+func (c *checker) send(ctx context.Context, tx pgx.Tx, j *job, out *Node, stmt string, body int) error {
 	if err := c.db(func() error { _, err := tx.Exec(ctx, stmt); return err }); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -515,9 +561,7 @@ func (c *checker) exec(ctx context.Context, tx pgx.Tx, j *job) error {
 			return fmt.Errorf("rolling back to a savepoint: %w", err)
 		}
 		c.fail(out, j, c.explain(j, err, stmt, body))
-		return nil
 	}
-	out.Status = OK
 	return nil
 }
 
@@ -548,20 +592,28 @@ func (c *checker) blocked(n *manifest.Node) string {
 	return "not checked: " + c.p.M.Nodes[root].Name + " failed, above parent " + c.p.M.Nodes[upstream].Name
 }
 
-// batch joins steps into one round trip that releases savepoint
-// strata_check (which exec sets first, on its own); body is where the
-// user's SQL starts in it (in characters), or -1.
-func batch(steps []materialize.Step) (string, int) {
+// batch joins steps into one round trip, then (release) the release of
+// savepoint strata_check (which exec sets first, on its own); body is
+// where the user's SQL starts in it (in characters), or -1. No steps and
+// release: the release alone.
+func batch(steps []materialize.Step, release bool) (string, int) {
+	if len(steps) == 0 {
+		return "release savepoint strata_check", -1
+	}
 	var b strings.Builder
 	body := -1
-	for _, s := range steps {
+	for i, s := range steps {
 		if s.Body >= 0 {
 			body = len([]rune(b.String())) + s.Body
 		}
 		b.WriteString(s.SQL)
-		b.WriteString(";\n")
+		if i < len(steps)-1 || release {
+			b.WriteString(";\n")
+		}
 	}
-	b.WriteString("release savepoint strata_check")
+	if release {
+		b.WriteString("release savepoint strata_check")
+	}
 	return b.String(), body
 }
 

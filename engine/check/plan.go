@@ -158,7 +158,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 		return j
 	case manifest.Seed:
 		j.rel = n.Relation.Kept()
-		if exists && !selected {
+		if exists && (!selected || c.opt.LeaveExisting) {
 			j.existing, j.as = true, "existing"
 			return j
 		}
@@ -222,7 +222,11 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	body := materialize.Body(j.res.SQL)
 	j.as, j.view = "view", true
 	at := n.Relation
-	if exists {
+	if exists && c.opt.LeaveExisting {
+		// Described beside its relation, which stays as it is.
+		at = pgname.Rel{Schema: "pg_temp", Name: pgname.Fit(pgname.Reserved + "described_" + n.ID)}
+		j.as, j.rel = "temporary view", at.Kept()
+	} else if exists {
 		at = n.Relation.In(pgname.Check(n.Relation.Name))
 	}
 	var create materialize.Step
@@ -232,8 +236,12 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	} else {
 		create = materialize.CreateView(at, body)
 	}
+	if at.Schema == "pg_temp" {
+		create.SQL = "create temporary" + strings.TrimPrefix(create.SQL, "create")
+		create.Body += len("temporary ")
+	}
 	j.steps = []materialize.Step{create}
-	if exists {
+	if exists && !c.opt.LeaveExisting {
 		j.steps = append(j.steps, materialize.RenameTo(n.Relation, found.Kind, pgname.CheckedAside(n.Relation.Name)), materialize.RenameTo(at, "view", n.Relation.Name))
 	}
 	return j

@@ -79,6 +79,7 @@ func TestPlan(t *testing.T) {
 		selected  bool
 		exists    map[pgname.Rel]postgres.Found
 		fullRefr  bool
+		leave     bool     // Options.LeaveExisting
 		want      []string // the steps' SQL
 		existing  bool
 		errSubstr string
@@ -92,6 +93,12 @@ func TestPlan(t *testing.T) {
 			want: []string{"create view \"s\".\"inc__strata_check\" as (\nselect id from \"s\".\"v\" where id > (select max(id) from \"s\".\"inc\")\n)", `alter table "s"."inc" rename to "inc__strata_checked"`, `alter view "s"."inc__strata_check" rename to "inc"`}},
 		{name: "an incremental model under --full-refresh", id: "model.p.inc", selected: true, exists: map[pgname.Rel]postgres.Found{{Schema: "s", Name: "inc"}: table}, fullRefr: true,
 			want: []string{"create view \"s\".\"inc__strata_check\" as (\nselect id from \"s\".\"v\"\n)", `alter table "s"."inc" rename to "inc__strata_checked"`, `alter view "s"."inc__strata_check" rename to "inc"`}},
+		{name: "leaving what exists: an incremental model described by a temporary view, its table untouched", id: "model.p.inc", selected: true, leave: true, exists: map[pgname.Rel]postgres.Found{{Schema: "s", Name: "inc"}: table},
+			want: []string{"create temporary view \"pg_temp\".\"__strata_described_model.p.inc\" as (\nselect id from \"s\".\"v\" where id > (select max(id) from \"s\".\"inc\")\n)"}},
+		{name: "leaving what exists: an scd2 model described by a temporary view", id: "model.p.dim", selected: true, leave: true, exists: map[pgname.Rel]postgres.Found{{Schema: "s", Name: "dim"}: table},
+			want: []string{"create temporary view \"pg_temp\".\"__strata_described_model.p.dim\" as\nselect md5(row(s.\"id\")::text || '|' || extract(epoch from '2024-05-01T10:00:00Z'::timestamptz)::text) as \"dim_key\",\n  s.*,\n  '2024-05-01T10:00:00Z'::timestamptz as \"valid_from\",\n  null::timestamptz as \"valid_to\",\n  true as \"is_current\"\nfrom (\nselect id from \"s\".\"v\"\n) as s"}},
+		{name: "leaving what exists: a model never built is created as usual", id: "model.p.v", selected: true, leave: true,
+			want: []string{"create view \"s\".\"v\" as (\nselect 1 as id\n)"}},
 		{name: "an incremental model never built", id: "model.p.inc", selected: true,
 			want: []string{"create view \"s\".\"inc\" as (\nselect id from \"s\".\"v\"\n)"}},
 		{name: "a selected ephemeral model: a temporary view", id: "model.p.eph", selected: true,
@@ -106,7 +113,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &checker{p: p, opt: Options{FullRefresh: tc.fullRefr}, selected: map[string]bool{tc.id: tc.selected}}
+			c := &checker{p: p, opt: Options{FullRefresh: tc.fullRefr, LeaveExisting: tc.leave}, selected: map[string]bool{tc.id: tc.selected}}
 			obs := &observed{rels: tc.exists, cols: map[uint32][]postgres.Column{}, schemas: map[string]bool{}}
 			if obs.rels == nil {
 				obs.rels = map[pgname.Rel]postgres.Found{}
@@ -156,15 +163,17 @@ func TestPlanSeed(t *testing.T) {
 		want     string
 		existing bool
 		err      string
+		leave    bool
 	}{
 		{name: "absent", want: `create table "s"."raw" ("id" bigint, "amount" numeric)`},
 		{name: "loaded with the same types", exists: true, cols: []postgres.Column{{Name: "id", Type: "bigint"}, {Name: "amount", Type: "numeric"}}, existing: true},
 		{name: "loaded with other types", exists: true, cols: []postgres.Column{{Name: "id", Type: "text"}, {Name: "amount", Type: "numeric"}},
 			want: `alter table "s"."raw" rename to "raw__strata_checked";` + "\n" + `create table "s"."raw" ("id" bigint, "amount" numeric)`},
 		{name: "unreadable", inf: map[string]inferred{"seed.p.raw": {err: errors.New("seeds/raw.csv:3: bad row")}}, err: "bad row"},
+		{name: "loaded with other types, leaving what exists", leave: true, exists: true, cols: []postgres.Column{{Name: "id", Type: "text"}, {Name: "amount", Type: "numeric"}}, existing: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &checker{p: p, selected: map[string]bool{"seed.p.raw": true}}
+			c := &checker{p: p, opt: Options{LeaveExisting: tc.leave}, selected: map[string]bool{"seed.p.raw": true}}
 			obs := &observed{rels: map[pgname.Rel]postgres.Found{}, cols: map[uint32][]postgres.Column{7: tc.cols}}
 			if tc.exists {
 				obs.rels[pgname.Rel{Schema: "s", Name: "raw"}] = table
@@ -195,7 +204,7 @@ func TestPlanSeed(t *testing.T) {
 // and the body's offset is counted in characters in the whole batch.
 func TestBatch(t *testing.T) {
 	steps := []materialize.Step{{SQL: "alter table x rename to y", Body: -1}, materialize.CreateView(pgnameRel("sé", "v"), "select 'é' as a")}
-	stmt, body := batch(steps)
+	stmt, body := batch(steps, true)
 	want := "alter table x rename to y;\ncreate view \"sé\".\"v\" as (\nselect 'é' as a\n);\nrelease savepoint strata_check"
 	if stmt != want {
 		t.Errorf("batch = %q, want %q", stmt, want)
@@ -203,8 +212,15 @@ func TestBatch(t *testing.T) {
 	if got := string([]rune(stmt)[body:]); !strings.HasPrefix(got, "select 'é'") {
 		t.Errorf("body offset %d points at %q", body, got)
 	}
-	if _, b := batch([]materialize.Step{{SQL: "create table t (a int)", Body: -1}}); b != -1 {
+	if _, b := batch([]materialize.Step{{SQL: "create table t (a int)", Body: -1}}, true); b != -1 {
 		t.Errorf("a batch without the user's SQL has body %d, want -1", b)
+	}
+	// On Citus each statement goes alone, the release too.
+	if stmt, body := batch(steps[1:], false); stmt != steps[1].SQL || body != steps[1].Body {
+		t.Errorf("one statement alone = %q, %d; want %q, %d", stmt, body, steps[1].SQL, steps[1].Body)
+	}
+	if stmt, _ := batch(nil, false); stmt != "release savepoint strata_check" {
+		t.Errorf("the release alone = %q", stmt)
 	}
 }
 

@@ -169,3 +169,61 @@ func appendFile(t *testing.T, dir, name, text string) {
 		t.Fatal(err)
 	}
 }
+
+// citusUnitTests are unit tests of citusFiles' models: a distributed
+// table, an append into a distributed table given its own rows, and an
+// scd2 dimension kept as a reference table.
+const citusUnitTests = `unit_tests:
+  - name: totals_per_customer
+    model: customers_t
+    given:
+      - input: ref('raw_events')
+        rows: [{event_id: 1, customer_id: 10, amount: 1.5}, {event_id: 2, customer_id: 10, amount: 2}]
+    expect:
+      rows: [{customer_id: 10, events: 2, total: 3.5}]
+  - name: only_new_events_appended
+    model: events_app
+    given:
+      - input: ref('raw_events')
+        rows: [{event_id: 1, customer_id: 10}, {event_id: 3, customer_id: 11}]
+      - input: this
+        rows: [{event_id: 1, customer_id: 10}]
+    overrides:
+      macros: {is_incremental: true}
+    expect:
+      rows: [{event_id: 3, customer_id: 11}]
+  - name: region_names
+    model: dim_region
+    given:
+      - input: ref('raw_regions')
+        rows: [{region_id: 1, name: north}]
+    expect:
+      rows: [{region_id: 1, name: north}]
+`
+
+// TestCitusCheckAndUnitTests: on a Citus cluster whose tables are built
+// (distributed, reference, partitioned), check proves every model again
+// and unit tests type their inputs and run, in build too. Check sends each
+// statement alone there: Citus passes the text of DDL on a distributed or
+// reference table (renaming it aside) on to its workers, which refuse a
+// text of several statements ("cannot insert multiple commands into a
+// prepared statement"). Unit tests rename nothing.
+func TestCitusCheckAndUnitTests(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	files := map[string]string{"models/marts/unit.yml": citusUnitTests}
+	for k, v := range citusFiles {
+		files[k] = v
+	}
+	dir := writeProject(t, url, files)
+	mustContain(t, must(t, 0, dir, "build"), "PASS region_names", "PASS only_new_events_appended")
+	before := placement(t, url)
+	mustContain(t, must(t, 0, dir, "check"), "ERROR=0", "everything was rolled back")
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=3 WARN=0 FAIL=0 ERROR=0 SKIP=0")
+	mustContain(t, must(t, 0, dir, "build"), "PASS region_names", "PASS totals_per_customer", "PASS only_new_events_appended")
+	after := placement(t, url)
+	for rel, p := range before {
+		if after[rel] != p {
+			t.Errorf("%s is placed %q after check and a build, %q before", rel, after[rel], p)
+		}
+	}
+}

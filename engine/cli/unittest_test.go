@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
 )
@@ -282,4 +285,39 @@ func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
 	}
 	generate(t, dir, 0.02, 1)
 	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=6 WARN=0 FAIL=0 ERROR=0 SKIP=0")
+}
+
+// TestUnitTestTypingBesideReaders: typing the inputs of unit tests whose
+// models and parents are built takes no lock that a reader holds off.
+// Another session reads every relation in an open transaction (ACCESS
+// SHARE, as any query); the unit tests still pass at once. Renaming a
+// built relation aside to type it, as check does, would wait for that
+// reader until check's lock_timeout (5s) and fail the tests, and while
+// waiting would block every reader after it.
+func TestUnitTestTypingBesideReaders(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := unitProject(t, url, unitTestsPassing)
+	must(t, 0, dir, "build", "--exclude", "accounts")
+	ctx := context.Background()
+	reader, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close(ctx)
+	if _, err := reader.Exec(ctx, "begin; lock table public.people, public.stg_people, public.good_people, public.events, public.after_events in access share mode"); err != nil {
+		t.Fatal(err)
+	}
+	before := userRelations(t, url)
+	out := must(t, 0, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, "PASS=8 WARN=0 FAIL=0 ERROR=0 SKIP=0")
+	if strings.Contains(out, "lock timeout") {
+		t.Errorf("typing the unit tests waited for a lock:\n%s", out)
+	}
+	if after := userRelations(t, url); after != before {
+		t.Errorf("unit tests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	// The reader's transaction was never disturbed.
+	if _, err := reader.Exec(ctx, "select count(*) from public.events; commit"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -15,12 +15,34 @@ import (
 // of the models they test and of every input, typed by strata check in a
 // transaction it rolls back, so nothing needs to be built first. Nil
 // when ids hold no unit test.
+//
+// An input that exists is typed from the catalog as it is, and a tested
+// model that exists is described by a temporary view of its SQL: nothing
+// that exists is replaced, so typing takes no lock a reader waits for or
+// waits behind (a build runs the unit tests beside the readers of its
+// tables). Only what does not exist is checked into being, as strata
+// check would.
 func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []string) (*unittest.Runner, error) {
 	need := unittest.Selected(l.Manifest, ids)
 	if len(need) == 0 {
 		return nil, nil
 	}
-	res, err := l.Check(ctx, db, need, check.Options{})
+	// The tested models, and the ephemeral models a test may give (check
+	// inlines those it does not select); the other inputs are their
+	// parents, which check uses as they are when they exist and creates
+	// when they do not.
+	selected := map[string]bool{}
+	for _, id := range ids {
+		if n := l.Manifest.Nodes[id]; n != nil && n.IsUnit() && need[n.TestInfo.Attached] {
+			selected[n.TestInfo.Attached] = true
+		}
+	}
+	for id := range need {
+		if l.Manifest.Nodes[id].Ephemeral() {
+			selected[id] = true
+		}
+	}
+	res, err := l.Check(ctx, db, selected, check.Options{LeaveExisting: true})
 	if err != nil {
 		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
 	}
