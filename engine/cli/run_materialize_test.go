@@ -103,13 +103,24 @@ func TestRunnerIncrementalStrategies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"create temporary table", "analyze \"m_" + name + "__strata_stage\""} {
-			if !strings.Contains(string(run), want) {
-				t.Errorf("%s: executed SQL lacks %q:\n%s", tc.strategy, want, run)
+		// merge and append read the query in the statement that writes
+		// the rows; delete+insert reads the rows twice, so it stages them
+		// in an indexed, analyzed table first (materialize.Direct).
+		staged := []string{"create temporary table", "analyze \"m_" + name + "__strata_stage\"", `create index on "m_` + name + `__strata_stage" ("k1", "k2")`}
+		direct := []string{`create temporary view "m_` + name + `__strata_stage"`, `drop view "m_` + name + `__strata_stage"`}
+		want, not := direct, staged
+		if tc.strategy == "delete+insert" {
+			want, not = staged, direct
+		}
+		for _, w := range want {
+			if !strings.Contains(string(run), w) {
+				t.Errorf("%s: executed SQL lacks %q:\n%s", tc.strategy, w, run)
 			}
 		}
-		if tc.strategy != "append" && !strings.Contains(string(run), `create index on "m_`+name+`__strata_stage" ("k1", "k2")`) {
-			t.Errorf("%s: the staged rows are not indexed on the unique key:\n%s", tc.strategy, run)
+		for _, w := range not {
+			if strings.Contains(string(run), w) {
+				t.Errorf("%s: executed SQL has %q:\n%s", tc.strategy, w, run)
+			}
 		}
 		if tc.strategy == "merge" && !strings.Contains(string(run), "merge into") {
 			t.Errorf("merge does not use MERGE:\n%s", run)
@@ -118,6 +129,54 @@ func TestRunnerIncrementalStrategies(t *testing.T) {
 		if got := queryInt(t, url, "select count(*) from "+rel+" where v = 'v3'"); got != 8 {
 			t.Errorf("%s: --full-refresh: %d rows of version 3, want 8", tc.strategy, got)
 		}
+	}
+}
+
+// Two new rows for one key of the table fail a merge, clearly and with
+// nothing written, whether the rows are read in the merge (the default) or
+// staged first (on_schema_change: append_new_columns); two rows for a key
+// that is not in the table are both inserted, as MERGE does. A query a view
+// cannot hold (a data-modifying WITH) is staged instead.
+func TestRunnerIncrementalDuplicateKeys(t *testing.T) {
+	url := pgtest.DB(t)
+	model := `select k, 'v{{ var "ver" }}' as v from (values {{ var "rows" }}) as r(k)`
+	for _, mode := range []string{"ignore", "append_new_columns"} {
+		dir := writeProject(t, url, map[string]string{
+			"project.yaml":              "name: dup\nvars: {ver: 1, rows: '(1), (2)'}\n",
+			"models/m_" + mode + ".sql": model,
+			"models/schema.yml":         "models:\n  - name: m_" + mode + "\n    config: {materialized: incremental, unique_key: k, on_schema_change: " + mode + "}\n",
+		})
+		must(t, 0, dir, "run")
+		out := must(t, 1, dir, "run", "--vars", "{ver: 2, rows: '(2), (2), (3)'}")
+		if !strings.Contains(out, "models/m_"+mode+".sql") || !strings.Contains(out, "unique_key (k): the model's new rows have two rows for one key of the table") ||
+			!strings.Contains(out, "MERGE command cannot affect row a second time") {
+			t.Errorf("%s: no clear message:\n%s", mode, out)
+		}
+		if got := queryText(t, url, "select string_agg(k || v, ',' order by k) from public.m_"+mode); got != "1v1,2v1" {
+			t.Errorf("%s: after the failed merge the table holds %s, want 1v1,2v1", mode, got)
+		}
+		must(t, 0, dir, "run", "--vars", "{ver: 3, rows: '(2), (4), (4)'}")
+		if got := queryText(t, url, "select string_agg(k || v, ',' order by k, v) from public.m_"+mode); got != "1v1,2v3,4v3,4v3" {
+			t.Errorf("%s: the table holds %s, want 1v1,2v3,4v3,4v3", mode, got)
+		}
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: dup\n",
+		"models/m_with.sql": "with w as (insert into public.log values (1) returning 1) select 5 as k, 'x' as v from w",
+		"models/schema.yml": "models:\n  - name: m_with\n    config: {materialized: incremental, unique_key: k}\n",
+	})
+	execSQL(t, url, "create table public.log (n int)")
+	must(t, 0, dir, "run")
+	must(t, 0, dir, "run")
+	if got := queryInt(t, url, "select count(*) from public.log"); got != 2 {
+		t.Errorf("the data-modifying WITH ran %d times in two builds, want 2", got)
+	}
+	run, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "m_with.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(run), "create temporary table") || !strings.Contains(string(run), "-- rolled back") {
+		t.Errorf("the query was not staged after the view gave way:\n%s", run)
 	}
 }
 

@@ -27,6 +27,14 @@ func Stage(stage, body string) Step {
 	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
 }
 
+// StageView names a model's new rows without computing them: a temporary
+// view of its query, which the merge or insert that follows runs in the
+// same statement (Direct). It is dropped before the transaction ends.
+func StageView(stage, body string) Step {
+	prefix := "create temporary view " + pgname.Ident(stage) + " as (\n"
+	return Step{SQL: prefix + body + "\n)", Body: len([]rune(prefix))}
+}
+
 // StageIndex indexes the staged rows on the unique key and gathers their statistics.
 func StageIndex(stage string, key []string) []Step {
 	var out []Step

@@ -257,6 +257,9 @@ type Merge struct {
 	From string
 	// Reference: Target is a Citus reference table (ReferenceIncremental).
 	Reference bool
+	// Query: Stage is a view of the model's query (Direct), which the
+	// statement runs; an error in it is the query's.
+	Query bool
 }
 
 // Steps applies the rows to cols (from AdaptColumns).
@@ -733,6 +736,18 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	if !Direct(m, strategy) {
+		return incrementalPlan(m, body, o, strategy, false), nil
+	}
+	p := incrementalPlan(m, body, o, strategy, true)
+	staged := incrementalPlan(m, body, o, strategy, false)
+	p.Parts[0].Yield, p.Parts[0].Else = []string{"0A000"}, &staged
+	return p, nil
+}
+
+// incrementalPlan is the plan of planIncremental, with the rows read
+// directly from the query or staged (Direct).
+func incrementalPlan(m Model, body string, o Observed, strategy string, direct bool) Plan {
 	target := m.Rel
 	stage := pgname.Stage(target.Name)
 	var key []string
@@ -741,9 +756,15 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 	}
 	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
 	ops = append(ops, citusSettings(m.Dist, false)...)
-	ops = append(ops, Hooks{}, Contract{},
-		Exec{Step: Stage(stage, body)},
-		AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey})
+	ops = append(ops, Hooks{}, Contract{})
+	if direct {
+		// Yield: a query a view cannot hold (a data-modifying WITH) is
+		// staged instead.
+		ops = append(ops, Exec{Step: StageView(stage, body), Yield: true})
+	} else {
+		ops = append(ops, Exec{Step: Stage(stage, body)})
+	}
+	ops = append(ops, AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey})
 	finish := Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}}
 	if m.Dist != nil {
 		// As for a build (citusBuild): the indexes before the parallel work.
@@ -753,7 +774,7 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 	if pb := m.Config.PartitionBy; pb != nil && pb.Column != "" {
 		ops = append(ops, Partitions{Stage: stage, Parent: target, Base: target.Name, By: *pb, IfPartitioned: true})
 	}
-	merge := Merge{Strategy: strategy, Target: target, Stage: stage, Key: key}
+	merge := Merge{Strategy: strategy, Target: target, Stage: stage, Key: key, Query: direct}
 	var after []Op
 	if m.Dist != nil {
 		// Citus merges into a distributed table only from a colocated one,
@@ -771,6 +792,10 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 			Exec{Step: InsertAll(cs, temp)})
 		merge.From, merge.Reference = cs.Quoted(), m.Dist.Reference
 		after = []Op{Exec{Step: Step{SQL: "drop table " + cs.Quoted(), Body: -1}}}
+	} else if direct {
+		// Dropped before anything else touches the table: the view holds
+		// the columns of it that the query reads.
+		after = []Op{Exec{Step: Step{SQL: "drop view " + pgname.Ident(stage), Body: -1}}}
 	} else {
 		for _, s := range StageIndex(stage, key) {
 			ops = append(ops, Exec{Step: s})
@@ -783,7 +808,42 @@ func planIncremental(m Model, body string, o Observed) (Plan, error) {
 		ops = append(ops, Audit{On: target})
 	}
 	ops = append(ops, Hooks{Post: true})
-	return Plan{Kind: o.Existing, Response: strings.ToUpper(strategy) + " %d", Model: m, Body: body, Parts: []Part{{Ops: ops}}}, nil
+	return Plan{Kind: o.Existing, Response: strings.ToUpper(strategy) + " %d", Model: m, Body: body, Parts: []Part{{Ops: ops}}}
+}
+
+// Direct says whether an incremental model's new rows go from its query
+// straight into the table, in one statement that reads the query (`merge
+// into t using (query)`, `insert into t select ...`), as a person would
+// type it. The query is named by a temporary view, so that its columns can
+// be compared with the table's first (on_schema_change) without running it.
+// A batch with two rows for one key that is in the table fails the build
+// in that same statement, as from a staged table (a merge cannot update a
+// row twice).
+//
+// The rows are staged in a temporary table first (indexed on the key and
+// analyzed) only where something must read them before they are written,
+// or read them twice:
+//   - partition_by: the partitions their periods need are created first;
+//   - on_schema_change append_new_columns or sync_all_columns: the table is
+//     altered before the rows are written, and a view of a query that reads
+//     {{ this }} would hold the very columns that are altered or dropped;
+//   - delete+insert: the delete and the insert both read the rows;
+//   - Citus (distributed or reference table): the rows move into a table
+//     placed like the target first (Citus merges only from a colocated one);
+//   - a query a view cannot hold (a data-modifying WITH): the direct plan
+//     gives way to the staged one.
+func Direct(m Model, strategy string) bool {
+	if m.Dist != nil || strategy == "delete+insert" {
+		return false
+	}
+	if pb := m.Config.PartitionBy; pb != nil && pb.Column != "" {
+		return false
+	}
+	switch m.Config.OnSchemaChange {
+	case "", "ignore", "fail":
+		return true
+	}
+	return false
 }
 
 // planRefresh refreshes a materialized view in place when its definition is

@@ -53,6 +53,8 @@ type pending struct {
 	count materialize.Counter
 	yield bool
 	hook  string // pre_hook or post_hook
+	// merge: the statement applies an incremental model's rows (mergeError).
+	merge *materialize.Merge
 	index int
 	res   compile.Result
 }
@@ -99,9 +101,28 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 		if p.hook != "" {
 			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, postgres.Explain(be.Err, p.step.SQL, 0))
 		}
+		if p.merge != nil {
+			return &p, b.mergeError(*p.merge, p.step, be.Err)
+		}
 		return &p, b.stepError(p.step, be.Err)
 	}
 	return nil, err
+}
+
+// mergeError explains a failed statement that applies an incremental
+// model's rows: a merge that met two new rows for a key of the table, or,
+// when the statement runs the model's query (Merge.Query), an error of the
+// query, placed at the model as an error of its staging was.
+func (b *builder) mergeError(m materialize.Merge, s materialize.Step, err error) error {
+	if m.Strategy == "merge" && sqlstateIn(err, []string{"21000"}) {
+		return b.res.SQLError(b.n, fmt.Errorf("unique_key (%s): the model's new rows have two rows for one key of the table, and a merge cannot update a row twice; make the key unique in the query (%s)",
+			strings.Join(m.Key, ", "), postgres.Explain(err, s.SQL, 0).Error()))
+	}
+	if m.Query {
+		// No position: one would be in the statement, not in the model.
+		return b.e.sqlError(b.n, b.res, err, materialize.Step{SQL: s.SQL, Body: len([]rune(s.SQL)) + 1})
+	}
+	return b.stepError(s, err)
 }
 
 // queueRecord queues the statement that records the model in the
@@ -440,7 +461,7 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 					// and an insert: it counts the rows of both.
 					c = materialize.Updated
 				}
-				b.queue(t, pending{step: s, count: c})
+				b.queue(t, pending{step: s, count: c, merge: &op})
 			}
 			continue
 		case materialize.RenamePartitions:
