@@ -110,6 +110,10 @@ type Options struct {
 	KeepComment bool
 	// Citus, when set, places the seed's table on a Citus cluster (SPEC 13).
 	Citus *Citus
+	// Parts is how many connections copy a large file at once (0: Parts();
+	// 1: one). The others are opened with the config of the one Load is
+	// given (parallel.go).
+	Parts int
 }
 
 // Citus is how a seed's table is placed on a Citus cluster: the runner

@@ -61,14 +61,18 @@ type Result struct {
 	Appended bool
 	// AppendedRows counts the rows appended.
 	AppendedRows int64
+	// Parts is how many connections copied the file side by side (0 when
+	// one did, or nothing was copied).
+	Parts int
 }
 
 // Load loads the CSV file (".csv" or ".csv.gz") into schema.table.
 //
-// The whole load is one transaction. Normally a new table is created under
-// a temporary name, filled with COPY, and renamed over the old one, which is
-// dropped: readers see the old rows or the new ones, and a failure leaves the
-// old table as it was. Because the table is created in the transaction that
+// A large file that replaces the table is copied over several connections
+// (parallel.go). Otherwise the whole load is one transaction. Normally a
+// new table is created under a temporary name, filled with COPY, and
+// renamed over the old one, which is dropped: readers see the old rows or
+// the new ones, and a failure leaves the old table as it was. Because the table is created in the transaction that
 // fills it, COPY writes no WAL when the server runs with wal_level=minimal.
 //
 // Views depending on the old table would be dropped with it. When there
@@ -125,6 +129,10 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 				return res, err
 			}
 		}
+	}
+
+	if res, done, err := loadParallel(ctx, conn, rel, file, delim, opts); done {
+		return res, err
 	}
 
 	// Pass 1: infer and check, before the database is touched.

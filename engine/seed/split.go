@@ -1,0 +1,108 @@
+package seed
+
+import (
+	"bytes"
+	"io"
+)
+
+// lastBoundary returns the length of the longest prefix of b that ends
+// with a line break outside quotes (-1 if none), given that b starts
+// outside quotes. In CSV a quote inside a quoted field is written twice,
+// so a position is inside quotes exactly when an odd number of quotes
+// precede it: the parity is all there is to track, and a quoted newline
+// is never taken for the end of a record. (In a malformed file, a bare
+// quote in an unquoted field throws the parity off; the scanner of the
+// piece that holds it reports it, and it comes first.)
+func lastBoundary(b []byte) int {
+	cut := -1
+	for i := 0; i < len(b); {
+		k := bytes.IndexByte(b[i:], '"')
+		seg := b[i:]
+		if k >= 0 {
+			seg = b[i : i+k]
+		}
+		if n := bytes.LastIndexByte(seg, '\n'); n >= 0 {
+			cut = i + n + 1
+		}
+		if k < 0 {
+			return cut
+		}
+		// Skip the quoted part, up to its closing quote (a doubled quote
+		// closes and reopens it, which changes nothing).
+		i += k + 1
+		k = bytes.IndexByte(b[i:], '"')
+		if k < 0 {
+			return cut
+		}
+		i += k + 1
+	}
+	return cut
+}
+
+// piece is a run of whole records of a CSV file: data, whose first byte is
+// on the file's physical line line.
+type piece struct {
+	data []byte
+	line int
+	// checked: the scanner has read it already (the sample).
+	checked bool
+}
+
+// splitter cuts a CSV stream into pieces of whole records of about size
+// bytes (longer when one record is), reading it once: every byte goes
+// through read (which hashes and counts it) exactly once.
+type splitter struct {
+	r    io.Reader
+	size int
+	rest []byte // read, not yet handed out: the start of the next piece
+	line int
+	eof  bool
+}
+
+func newSplitter(r io.Reader, size int) *splitter {
+	return &splitter{r: r, size: size, line: 1}
+}
+
+// next returns the next piece, or io.EOF after the last. The last piece
+// may end without a line break (the file's last record).
+func (s *splitter) next() (piece, error) {
+	if s.eof && len(s.rest) == 0 {
+		return piece{}, io.EOF
+	}
+	buf := make([]byte, len(s.rest), max(s.size, 2*len(s.rest)))
+	copy(buf, s.rest)
+	for {
+		for !s.eof && len(buf) < cap(buf) {
+			n, err := s.r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				s.eof = true
+			} else if err != nil {
+				return piece{}, err
+			}
+		}
+		if s.eof {
+			if len(buf) == 0 {
+				return piece{}, io.EOF
+			}
+			return s.emit(buf, len(buf)), nil
+		}
+		// Searched from the start, since where quotes open is only known
+		// from there.
+		if cut := lastBoundary(buf); cut > 0 {
+			return s.emit(buf, cut), nil
+		}
+		// One record fills the buffer: grow it.
+		nb := make([]byte, len(buf), 2*cap(buf))
+		copy(nb, buf)
+		buf = nb
+	}
+}
+
+// emit hands out buf[:cut] and keeps the rest for the next piece.
+func (s *splitter) emit(buf []byte, cut int) piece {
+	p := piece{data: buf[:cut:cut], line: s.line}
+	s.line += bytes.Count(p.data, []byte{'\n'})
+	s.rest = append(s.rest[:0:0], buf[cut:]...)
+	return p
+}
