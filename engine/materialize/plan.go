@@ -21,6 +21,11 @@ type Model struct {
 	// Dist, on a Citus cluster, is where the model's table goes; nil on a
 	// server without Citus, or for a model that stays on the coordinator.
 	Dist *Distribution
+	// Unread: no model of the project reads the relation (only tests, or
+	// nothing). A table built anew is then not analyzed: for a small table
+	// that costs as much as building it, and no model's plan needs its
+	// statistics; autovacuum gathers them within its naptime.
+	Unread bool
 }
 
 func (m Model) hasHooks() bool { return len(m.Config.PreHook) > 0 || len(m.Config.PostHook) > 0 }
@@ -653,7 +658,7 @@ func planReplace(m Model, body string, o Observed) Plan {
 		rowsOf = Rows
 	}
 	finish := Finish{On: tmp, Kind: kind, Indexes: kind != "view", Have: Fresh}
-	if kind != "view" {
+	if kind != "view" && !m.Unread {
 		finish.Analyze = AnalyzeAll
 	}
 	// On Citus, a swap that recreates the views on the old table needs the

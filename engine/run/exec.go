@@ -51,9 +51,12 @@ type Executor struct {
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)
 
 	schemas sync.Map
-	catMu   sync.Mutex
-	cat     *postgres.Catalog
-	files   files
+	// read: the nodes models read (readByModels).
+	readOnce sync.Once
+	read     map[string]bool
+	catMu    sync.Mutex
+	cat      *postgres.Catalog
+	files    files
 	// Whether the database has Citus, once asked (onCitus).
 	citusMu    sync.Mutex
 	citus      bool
@@ -251,9 +254,32 @@ func (e *Executor) locks() postgres.LockPolicy {
 	return postgres.DefaultLockPolicy
 }
 
-// modelOf is what a plan needs of a model node: whether it is audited too.
+// modelOf is what a plan needs of a model node: whether it is audited
+// too, and whether a model reads it.
 func (e *Executor) modelOf(n *manifest.Node) materialize.Model {
-	return materialize.Model{Rel: n.Relation, Config: n.Config, Description: n.Description, Audit: e.audited(n)}
+	m := materialize.Model{Rel: n.Relation, Config: n.Config, Description: n.Description, Audit: e.audited(n)}
+	// An incremental model's table is read by its next load (is_incremental).
+	if n.Kind == manifest.Model && n.Config.Materialized != "incremental" {
+		m.Unread = !e.readByModels()[n.ID]
+	}
+	return m
+}
+
+// readByModels are the nodes that a model of the project reads (its
+// parents), computed once.
+func (e *Executor) readByModels() map[string]bool {
+	e.readOnce.Do(func() {
+		e.read = map[string]bool{}
+		for _, n := range e.M.Nodes {
+			if n.Kind != manifest.Model {
+				continue
+			}
+			for _, id := range n.DependsOn {
+				e.read[id] = true
+			}
+		}
+	})
+	return e.read
 }
 
 // audited says whether n's new version is audited before it is published.

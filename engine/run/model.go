@@ -43,6 +43,11 @@ type builder struct {
 	waited time.Duration
 	// yieldedOn is the error a queued statement yielded on.
 	yieldedOn error
+	// part is the plan's part being run; failedEarlier: the statement
+	// that failed the last flush was queued by an earlier part (one whose
+	// statements went out with this one's).
+	part          int
+	failedEarlier bool
 }
 
 // pending is a statement queued on the transaction: the count it keeps,
@@ -57,6 +62,7 @@ type pending struct {
 	merge *materialize.Merge
 	index int
 	res   compile.Result
+	part  int // the part of the plan that queued it
 }
 
 func (e *Executor) builder(n *manifest.Node) *builder {
@@ -69,6 +75,7 @@ func (b *builder) queue(t *postgres.Txn, p pending) {
 		b.executed = append(b.executed, "begin") // sent with it
 	}
 	b.executed = append(b.executed, p.step.SQL)
+	p.part = b.part
 	b.pending = append(b.pending, p)
 	t.Queue(p.step.SQL)
 }
@@ -98,6 +105,7 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 	var be *postgres.BatchError
 	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(sent) {
 		p := sent[be.Index]
+		b.failedEarlier = p.part < b.part
 		if p.hook != "" {
 			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, postgres.Explain(be.Err, p.step.SQL, 0))
 		}
@@ -350,8 +358,13 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 		var out outcome
 		var mark int
 		why := "gave way to another plan" // what made the part yield
+		// A part that nothing can undo on its own (it neither yields nor
+		// publishes) and that reads nothing at its end goes out with the
+		// next part: a plan without reads is one round trip.
+		carry := !last && !part.Publish && len(part.Yield) == 0 && part.Else == nil
 		attempt := func() error {
 			mark = len(b.executed)
+			b.part, b.failedEarlier = i, false
 			if savepoint != "" {
 				b.queue(t, pending{step: materialize.Step{SQL: "savepoint " + savepoint, Body: -1}})
 			}
@@ -372,8 +385,11 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 			if last {
 				b.queueRecord(t)
 			}
+			if carry {
+				return nil
+			}
 			failed, err := b.flush(ctx, t, last)
-			if failed != nil && failed.yield && sqlstateIn(err, part.Yield) {
+			if failed != nil && failed.part == i && failed.yield && sqlstateIn(err, part.Yield) {
 				out, why = yielded, err.Error()
 				return nil
 			}
@@ -388,12 +404,25 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 			return t.RollbackTo(ctx, savepoint)
 		}
 		if part.Publish {
-			err = b.e.locks().Retry(ctx, attempt, func() error { return undo("a lock was not granted in time; tried again") }, func(w postgres.LockWait) {
+			// A statement of an earlier part that failed with this part's
+			// statements is not this part's to try again.
+			once := func() error {
+				err := attempt()
+				if err != nil && b.failedEarlier {
+					return earlierPart{err}
+				}
+				return err
+			}
+			err = b.e.locks().Retry(ctx, once, func() error { return undo("a lock was not granted in time; tried again") }, func(w postgres.LockWait) {
 				b.waited = w.Waited + w.Pause
 				if b.e.Waiting != nil {
 					b.e.Waiting(b.n.ID, w)
 				}
 			})
+			var ep earlierPart
+			if errors.As(err, &ep) {
+				err = ep.err
+			}
 		} else {
 			err = attempt()
 		}
@@ -474,10 +503,17 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 				b.queue(t, pending{step: s})
 			}
 			continue
+		case materialize.Finish:
+			// A relation just built needs no read to be finished: its
+			// statements go with the ones before them.
+			if op.Have.Known && op.Analyze != materialize.AnalyzeLoaded {
+				b.finish(t, p, op, nil, op.Have.List)
+				continue
+			}
 		}
 		// A read: what is queued goes first.
 		failed, err := b.flush(ctx, t, false)
-		if failed != nil && failed.yield && sqlstateIn(err, yield) {
+		if failed != nil && failed.part == b.part && failed.yield && sqlstateIn(err, yield) {
 			b.yieldedOn = err
 			return yielded, nil
 		}
@@ -519,6 +555,13 @@ func (b *builder) all(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 	_, err := b.flush(ctx, t, false)
 	return err
 }
+
+// earlierPart is the failure of a statement of an earlier part of a plan,
+// sent with a later part's: it hides what the error is from that part's
+// lock retries (it has no Unwrap), which are not for it.
+type earlierPart struct{ err error }
+
+func (e earlierPart) Error() string { return e.err.Error() }
 
 // sqlstateIn says whether err is a PostgreSQL error with one of codes.
 func sqlstateIn(err error, codes []string) bool {
@@ -592,16 +635,13 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		b.concurrently = populated && unique
 		return nil
 	case materialize.Finish:
-		var analyze []pgname.Rel
-		switch op.Analyze {
-		case materialize.AnalyzeAll:
-			analyze = []pgname.Rel{op.On}
-		case materialize.AnalyzeLoaded:
+		var loaded []pgname.Rel
+		if op.Analyze == materialize.AnalyzeLoaded {
 			estimate, err := postgres.RowEstimate(ctx, t, op.On)
 			if err != nil {
 				return err
 			}
-			analyze = materialize.AnalyzeAfterLoad(op.On, b.parts, b.counts[materialize.Rows], estimate)
+			loaded = materialize.AnalyzeAfterLoad(op.On, b.parts, b.counts[materialize.Rows], estimate)
 		}
 		have := op.Have.List
 		if !op.Have.Known {
@@ -611,9 +651,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 			}
 			have = privileges(got)
 		}
-		for _, s := range op.Steps(p.Model, analyze, have, b.parts) {
-			b.queue(t, pending{step: s})
-		}
+		b.finish(t, p, op, loaded, have)
 		return nil
 	case materialize.Swap:
 		log := func(s string) { b.executed = append(b.executed, s) }
@@ -644,6 +682,18 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		return nil
 	}
 	return fmt.Errorf("internal error: no way to run %T", op)
+}
+
+// finish queues the statements of a Finish op, given what an incremental
+// load analyzes (loaded, for AnalyzeLoaded) and the privileges op.On has.
+func (b *builder) finish(t *postgres.Txn, p materialize.Plan, op materialize.Finish, loaded []pgname.Rel, have []materialize.Privilege) {
+	analyze := loaded
+	if op.Analyze == materialize.AnalyzeAll {
+		analyze = []pgname.Rel{op.On}
+	}
+	for _, s := range op.Steps(p.Model, analyze, have, b.parts) {
+		b.queue(t, pending{step: s})
+	}
 }
 
 // privileges are the adapter's grants as plans read them.
