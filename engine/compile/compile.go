@@ -47,6 +47,9 @@ type Result struct {
 	// at is where what no template wrote is placed: a generic test's
 	// declaration in YAML. Zero for models and singular tests.
 	at diag.Pos
+	// Detect is a built-in test's cheap check (datatest.Detect); zero for
+	// other nodes.
+	Detect datatest.Detection
 }
 
 // Options change a render: whether the model's table exists and is built incrementally.
@@ -290,12 +293,16 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 		return c.relation(dep), nil
 	}
 	if datatest.Lookup(ti.Kind) != nil {
-		sql, err := datatest.SQL(datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve})
+		spec := datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve}
+		sql, err := datatest.SQL(spec)
 		if err != nil {
 			return Result{}, err
 		}
 		res := withCTEs(sql, nil, eph)
 		res.Reads, res.at = reads, n.Pos
+		if len(eph.names) == 0 {
+			res.Detect = datatest.Detect(spec)
+		}
 		return res, nil
 	}
 	// A custom generic test: the macro test_<kind>.

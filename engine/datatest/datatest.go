@@ -36,6 +36,28 @@ func SQL(s Spec) (string, error) {
 	return k.SQL(s)
 }
 
+// Detection is the cheap check of a built-in test (Kind.Detect): Expr, an
+// aggregate over From (the tested relation as it goes after FROM) that is
+// 0 when the test passes; Exact when Expr is the test's count of failures.
+// Tests with the same From share one scan: select e1, e2, ... from From.
+type Detection struct {
+	Expr, From string
+	Exact      bool
+}
+
+// Detect is the detection of a built-in test; zero for a kind that has
+// none (or an unknown one).
+func Detect(s Spec) Detection {
+	k := Lookup(s.Kind)
+	if k == nil || k.Detect == nil || (k.Column && s.Column == "") {
+		return Detection{}
+	}
+	return Detection{Expr: k.Detect(s), From: s.from(""), Exact: k.Exact}
+}
+
+// Query is the detection as a query of its own: one row, one count.
+func (d Detection) Query() string { return "select " + d.Expr + " from " + d.From }
+
 // Filtered is the relation under test as it goes after FROM, filtered by
 // the test's where ("": not filtered).
 func Filtered(relation, where string) string {

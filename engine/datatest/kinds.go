@@ -27,6 +27,8 @@ var kinds = []Kind{
 		SQL: func(s Spec) (string, error) {
 			return fmt.Sprintf("select * from %s where %s is null", s.from(""), s.col()), nil
 		},
+		Detect: func(s Spec) string { return fmt.Sprintf("count(*) filter (where %s is null)", s.col()) },
+		Exact:  true,
 	},
 	{
 		Name: "unique", Column: true, Sample: "unique_field",
@@ -36,6 +38,9 @@ var kinds = []Kind{
 			col := s.col()
 			return fmt.Sprintf("select %s as unique_field, count(*) as n_records from %s where %s is not null group by %s having count(*) > 1", col, s.from(""), col, col), nil
 		},
+		// The rows beyond one per value: a sort of the column, where the
+		// grouping above builds a hash table of every value.
+		Detect: func(s Spec) string { return fmt.Sprintf("count(%s) - count(distinct %s)", s.col(), s.col()) },
 	},
 	{
 		Name: "accepted_values", Column: true, Sample: "value_field",
@@ -307,6 +312,14 @@ type Kind struct {
 	// Level is the column of the failing rows that says warn or error,
 	// whatever the test's severity ("": the severity and thresholds decide).
 	Level string
+	// Detect, when set, renders an aggregate over the tested relation
+	// (after the test's where) that is 0 when the test passes and costs
+	// less than counting SQL's rows. The runner asks it first, in one scan
+	// with the other tests of the relation that have one, and counts and
+	// shows the failing rows with SQL only when it is not 0 (see
+	// Detection). Exact: it is the count of failures itself.
+	Detect func(s Spec) string
+	Exact  bool
 	// Internal: strata makes the tests of this kind itself (freshness, from
 	// a source table's freshness:). The loader does not know it as a
 	// built-in test, and its arguments, checked where strata reads them, are

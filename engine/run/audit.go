@@ -70,6 +70,10 @@ type auditTest struct {
 	sql      string         // that, limited
 	count    materialize.Step
 	err      error
+	// known: the detection (compile.Result.Detect) gave the count of
+	// failures; ran are the statements that counted them.
+	known bool
+	ran   []string
 }
 
 // audit runs the tests that audit b's node against on, its new version, in
@@ -97,15 +101,22 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 	failures := make([]int64, len(tests))
 	begin := time.Now()
 	prev := float64(0)
+	if err := e.detect(ctx, t, b, tests, results, failures); err != nil {
+		return err
+	}
 	for i := 0; i < len(tests); {
 		var stmts []string
 		var idx []int
 		for j := i; j < len(tests); j++ {
-			if tests[j].err != nil {
+			if tests[j].err != nil || tests[j].known {
 				continue
 			}
 			stmts = append(stmts, "savepoint strata_audit", tests[j].count.SQL, "release savepoint strata_audit")
+			tests[j].ran = append(tests[j].ran, tests[j].count.SQL)
 			idx = append(idx, j)
+		}
+		if len(idx) == 0 {
+			break
 		}
 		if i == 0 {
 			stmts = append([]string{"select extract(epoch from clock_timestamp())::text"}, stmts...)
@@ -166,7 +177,7 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 	blocked := false
 	for j, at := range tests {
 		r := Result{ID: at.n.ID, Started: begin, Duration: results[j].Duration}
-		r.Compiled, r.Executed = e.writeSQL(at.n, at.compiled, []string{at.count.SQL})
+		r.Compiled, r.Executed = e.writeSQL(at.n, at.compiled, at.ran)
 		if at.n.Config.StoreFailures {
 			r.Relation = e.auditTable(at.n).String()
 		}
@@ -209,6 +220,73 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 	}
 	if blocked {
 		return &auditError{audit: res}
+	}
+	return nil
+}
+
+// detect asks the detections of the tests of an audit (datatest.Detect),
+// those of one relation in one scan, all in one round trip, and marks
+// known the tests whose count of failures they gave, with their count and
+// time. A store_failures test keeps its own query (its rows are kept).
+// When a detection fails (say, the column is not there) none counts: the
+// tests' own queries then say what is wrong, each in its place.
+func (e *Executor) detect(ctx context.Context, t *postgres.Txn, b *builder, tests []auditTest, results []Result, failures []int64) error {
+	var froms []string
+	groups := map[string][]int{}
+	for j, at := range tests {
+		d := at.res.Detect
+		if at.err != nil || d.Expr == "" || at.n.Config.StoreFailures {
+			continue
+		}
+		if _, ok := groups[d.From]; !ok {
+			froms = append(froms, d.From)
+		}
+		groups[d.From] = append(groups[d.From], j)
+	}
+	if len(froms) == 0 {
+		return nil
+	}
+	stmts := []string{"savepoint strata_detect", "select extract(epoch from clock_timestamp())::text"}
+	for _, from := range froms {
+		var exprs []string
+		for _, j := range groups[from] {
+			exprs = append(exprs, tests[j].res.Detect.Expr)
+		}
+		stmts = append(stmts, "select "+strings.Join(exprs, ", ")+", extract(epoch from clock_timestamp())::text from "+from)
+	}
+	stmts = append(stmts, "release savepoint strata_detect")
+	rows, err := t.Values(ctx, stmts)
+	b.executed = append(b.executed, stmts...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var be *postgres.BatchError
+		if !errors.As(err, &be) {
+			return err
+		}
+		b.executed = append(b.executed, "rollback to savepoint strata_detect", "release savepoint strata_detect")
+		if err := t.RollbackTo(ctx, "strata_detect"); err != nil {
+			return err
+		}
+		_, err := t.Exec(ctx, "release savepoint strata_detect")
+		return err
+	}
+	prev := epoch(rows[1])
+	for g, from := range froms {
+		row := rows[2+g]
+		js := groups[from]
+		at := epoch(row[len(js):])
+		for k, j := range js {
+			v, err := postgres.Count(row[k:])
+			if err != nil {
+				continue
+			}
+			tests[j].ran = append(tests[j].ran, stmts[2+g])
+			tests[j].known, failures[j] = detected(tests[j].n, tests[j].res.Detect, v)
+			results[j].Duration = time.Duration((at - prev) / float64(len(js)) * float64(time.Second))
+		}
+		prev = at
 	}
 	return nil
 }
