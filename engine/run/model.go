@@ -90,7 +90,7 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 		if t.Begun() || t.Queued() > 0 {
 			b.executed = append(b.executed, "commit")
 		}
-		err = t.Commit(ctx)
+		tags, err = t.FlushCommit(ctx)
 	} else {
 		tags, err = t.Flush(ctx)
 	}

@@ -112,15 +112,23 @@ func (t *Txn) open(ctx context.Context) error {
 
 // Commit sends what is queued with the commit, in one round trip.
 func (t *Txn) Commit(ctx context.Context) error {
+	_, err := t.FlushCommit(ctx)
+	return err
+}
+
+// FlushCommit is Commit that returns the command tags of the statements
+// that were queued (as Flush does), the commit's left out.
+func (t *Txn) FlushCommit(ctx context.Context) ([]pgconn.CommandTag, error) {
 	if !t.begun && len(t.queue) == 0 {
-		return nil
+		return nil, nil
 	}
+	n := len(t.queue)
 	t.Queue("commit")
-	_, err := t.Flush(ctx)
+	tags, err := t.Flush(ctx)
 	if err == nil {
 		t.begun = false
 	} // else the transaction is aborted (or ended by the failed commit): Rollback
-	return err
+	return tags[:min(n, len(tags))], err
 }
 
 // Rollback forgets what is queued and rolls the transaction back. It runs
