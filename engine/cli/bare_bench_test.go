@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,5 +148,70 @@ func BenchmarkBare1M(b *testing.B) {
 		own.Bare = p.Bare
 		p.Report(b, "test")
 		own.Report(b, "test-own")
+	}
+}
+
+// BenchmarkBareTables200Steps splits the gap of BenchmarkBareTables200 with
+// one thread into steps, four runs in turn (strata, bare, bare with the
+// analyze strata does, strata's own statements replayed): bare+analyze/bare
+// is what analyze costs; replay/bare+analyze what strata's other statements
+// cost on the server (the lock, the new name and the rename, the record in
+// strata_meta, one transaction); strata/replay what strata costs besides its
+// statements (loading the project, connecting, the run's bookkeeping, its
+// files). The replay sends each model's statements, as target/run/ has
+// them, in one round trip, as strata does. In the metrics of a step,
+// "strata" is its first side and "bare" its second (strata/bare-analyze is
+// bare+analyze over bare).
+func BenchmarkBareTables200Steps(b *testing.B) {
+	for range b.N {
+		url, bareURL := pgtest.DB(b), pgtest.DB(b)
+		files, models := tableTree(200, "public")
+		dir := runnerBenchProject(b, url, files)
+		analyzed := make([]bare.Model, len(models))
+		read := map[int]bool{}
+		for _, m := range models {
+			for _, p := range m.After {
+				read[p] = true
+			}
+		}
+		for i, m := range models {
+			analyzed[i] = m
+			if read[i] {
+				analyzed[i].Stmts = append(append([]string{}, m.Stmts...), "analyze public."+m.Name)
+			}
+		}
+		run := func(url string, models []bare.Model) time.Duration {
+			d, err := bare.Run(b.Context(), url, models, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d
+		}
+		// The statements of a rebuild (the first build has no old table).
+		timeRun(b, dir, 1)
+		timeRun(b, dir, 1)
+		replayed := make([]bare.Model, len(models))
+		for i, m := range models {
+			sql, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", m.Name+".sql"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			replayed[i] = bare.Model{Name: m.Name, After: m.After, Stmts: []string{string(sql)}}
+		}
+		run(bareURL, models)
+		var s, p, a, r []time.Duration
+		for range benchPairs() {
+			s = append(s, timeRun(b, dir, 1))
+			p = append(p, run(bareURL, models))
+			a = append(a, run(bareURL, analyzed))
+			r = append(r, run(url, replayed))
+		}
+		ratio := func(x, y []time.Duration, name string) {
+			bare.Pairs{Strata: x, Bare: y}.Report(b, name)
+		}
+		ratio(a, p, "analyze")
+		ratio(r, a, "statements")
+		ratio(s, r, "client")
+		ratio(s, p, "all")
 	}
 }
