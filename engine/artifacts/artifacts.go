@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // ManifestVersion changes when the shape of manifest.json does.
@@ -134,15 +135,40 @@ type Macro struct {
 
 // RunResults is target/run_results.json.
 type RunResults struct {
-	Command     string   `json:"command"`
-	Args        []string `json:"args"`
+	Command string `json:"command"`
+	// Args are the flags the run was given, which retry runs with again.
+	Args        *RunArgs `json:"args"`
 	StartedAt   string   `json:"started_at"`
 	ElapsedTime float64  `json:"elapsed_time"`
 	Target      string   `json:"target"`
 	// Env is the environment the run built in (--env); "" production.
-	Env     string   `json:"env,omitempty"`
-	Results []Result `json:"results"`
-	Summary Summary  `json:"summary"`
+	Env string `json:"env,omitempty"`
+	// InProgress: the run had not ended when the file was written. A run
+	// writes the file as it starts, every selected node "not finished",
+	// and records each node as it ends in run_progress.jsonl beside it
+	// (ReadRunResults reads both); it writes the file whole when it ends.
+	// A file still in progress after the run is gone says what a run that
+	// was killed had done.
+	InProgress bool     `json:"in_progress,omitempty"`
+	Results    []Result `json:"results"`
+	Summary    Summary  `json:"summary"`
+}
+
+// RunArgs are the flags of a run that say what it does; retry repeats
+// them, on the target the run used (RunResults.Target).
+type RunArgs struct {
+	Select          []string `json:"select,omitempty"`
+	Exclude         []string `json:"exclude,omitempty"`
+	State           string   `json:"state,omitempty"`
+	Vars            string   `json:"vars,omitempty"`
+	FullRefresh     bool     `json:"full_refresh,omitempty"`
+	FullRefreshSCD2 bool     `json:"full_refresh_scd2,omitempty"`
+	Threads         int      `json:"threads,omitempty"`
+	FailFast        bool     `json:"fail_fast,omitempty"`
+	Audit           bool     `json:"audit,omitempty"`
+	NoAudit         bool     `json:"no_audit,omitempty"`
+	Env             string   `json:"env,omitempty"`
+	NoDefer         bool     `json:"no_defer,omitempty"`
 }
 
 // Result is the outcome of one node.
@@ -187,8 +213,16 @@ func writeAtomic(path string, data []byte) error {
 // ReadManifest reads a manifest.json.
 func ReadManifest(path string) (*Manifest, error) { return readJSON[Manifest](path) }
 
-// ReadRunResults reads a run_results.json.
-func ReadRunResults(path string) (*RunResults, error) { return readJSON[RunResults](path) }
+// ReadRunResults reads a run_results.json. Of a run in progress (or
+// killed), it also reads what run_progress.jsonl beside it recorded.
+func ReadRunResults(path string) (*RunResults, error) {
+	rr, err := readJSON[RunResults](path)
+	if err != nil || !rr.InProgress {
+		return rr, err
+	}
+	readProgress(filepath.Join(filepath.Dir(path), ProgressFile), rr)
+	return rr, nil
+}
 
 func readJSON[T any](path string) (*T, error) {
 	b, err := os.ReadFile(path)

@@ -33,7 +33,7 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 			Parents: map[string][]string{"a": {}, "b": nil, "c": {"a", "b"}}, Children: map[string][]string{},
 			Extra: map[string]any{"k": map[string]any{"y": 1, "x": []string{"&"}}}},
 		"empty manifest": Manifest{},
-		"run results":    &RunResults{Command: "run", Args: []string{"--select", "a<b"}, Results: []Result{{ID: "x", Status: "pass"}, {ID: "y"}}},
+		"run results":    &RunResults{Command: "run", Args: &RunArgs{Select: []string{"a<b"}, Vars: "k: \"<\""}, InProgress: true, Results: []Result{{ID: "x", Status: "pass"}, {ID: "y"}}},
 		"no results":     &RunResults{Results: []Result{}},
 		"not a struct":   map[string]int{"b": 2, "a": 1},
 	}

@@ -167,27 +167,23 @@ const compileWriters = 2
 // at started.
 // It returns one error for each file it could not write.
 func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
+	return l.WriteRunResults(cmd, started, nil, results)
+}
+
+// WriteRunResults is WriteResults of a run given args, which
+// run_results.json records for retry; it ends the run's record in
+// progress (StartResults).
+func (l *Project) WriteRunResults(cmd string, started time.Time, args *artifacts.RunArgs, results []run.Result) []error {
 	targetDir := l.TargetDir()
-	rr := artifacts.RunResults{Command: cmd, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env()}
+	rr := artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env()}
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
 	// Data tests and unit tests are a suite each.
 	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}}
 	for _, r := range sorted {
-		kind := ""
-		if n, ok := l.Manifest.Nodes[r.ID]; ok {
-			kind = string(n.Kind)
-		}
-		ar := artifacts.Result{ID: r.ID, ResourceType: kind, Status: string(r.Status), Message: r.Message, AdapterResp: r.Response,
-			Rows: r.Rows, ExecutionTime: r.Duration.Seconds(), Compiled: r.Compiled, Executed: r.Executed, Relation: r.Relation, Attempts: r.Attempts}
-		if !r.Started.IsZero() {
-			ar.StartedAt = r.Started.UTC().Format(time.RFC3339Nano)
-		}
-		if kind == "test" {
-			f := r.Failures
-			ar.Failures = &f
-		}
+		ar := l.resultArtifact(r)
+		kind := ar.ResourceType
 		rr.Results = append(rr.Results, ar)
 		switch r.Status {
 		case run.Success, run.Pass:
@@ -231,6 +227,8 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 	var errs []error
 	if err := artifacts.WriteJSON(filepath.Join(targetDir, "run_results.json"), rr); err != nil {
 		errs = append(errs, fmt.Errorf("writing run_results.json: %w", err))
+	} else if err := artifacts.RemoveProgress(targetDir); err != nil {
+		errs = append(errs, fmt.Errorf("removing %s: %w", artifacts.ProgressFile, err))
 	}
 	// Each node's latest result, across commands, for the docs site.
 	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
@@ -257,6 +255,67 @@ func (l *Project) WriteResults(cmd string, started time.Time, results []run.Resu
 		}
 	}
 	return errs
+}
+
+// resultArtifact is r as run_results.json has it.
+func (l *Project) resultArtifact(r run.Result) artifacts.Result {
+	kind := ""
+	if n, ok := l.Manifest.Nodes[r.ID]; ok {
+		kind = string(n.Kind)
+	}
+	ar := artifacts.Result{ID: r.ID, ResourceType: kind, Status: string(r.Status), Message: r.Message, AdapterResp: r.Response,
+		Rows: r.Rows, ExecutionTime: r.Duration.Seconds(), Compiled: r.Compiled, Executed: r.Executed, Relation: r.Relation, Attempts: r.Attempts}
+	if !r.Started.IsZero() {
+		ar.StartedAt = r.Started.UTC().Format(time.RFC3339Nano)
+	}
+	if kind == "test" {
+		f := r.Failures
+		ar.Failures = &f
+	}
+	return ar
+}
+
+// RunRecord records a run in target/ while it goes on (StartResults).
+type RunRecord struct {
+	l *Project
+	p *artifacts.Progress
+}
+
+// StartResults records in target/run_results.json that a run of cmd,
+// given args, starts on the nodes of order, none of them finished yet;
+// End records each node as it ends. So a run that is killed leaves a
+// truthful record, which retry completes; WriteRunResults replaces it
+// when the run ends.
+func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.RunArgs, order []string) (*RunRecord, error) {
+	rr := &artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), Target: l.Target.Name, Env: l.Env(),
+		Results: make([]artifacts.Result, 0, len(order))}
+	ids := append([]string(nil), order...)
+	sort.Strings(ids)
+	for _, id := range ids {
+		ar := l.resultArtifact(run.Result{ID: id, Status: run.Skipped, Message: artifacts.NotFinished})
+		ar.Failures = nil
+		rr.Results = append(rr.Results, ar)
+	}
+	p, err := artifacts.StartProgress(l.TargetDir(), rr)
+	if err != nil {
+		return nil, fmt.Errorf("writing run_results.json: %w", err)
+	}
+	return &RunRecord{l: l, p: p}, nil
+}
+
+// End records that a node ended with r. A record that cannot be written
+// is dropped: the run goes on, and its end writes the whole record.
+func (rec *RunRecord) End(r run.Result) {
+	if rec != nil {
+		_ = rec.p.Add(rec.l.resultArtifact(r))
+	}
+}
+
+// Close stops recording.
+func (rec *RunRecord) Close() {
+	if rec != nil {
+		_ = rec.p.Close()
+	}
 }
 
 // junitClass is a test's classname in junit.xml, which CI systems show as

@@ -1,0 +1,153 @@
+package artifacts
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// ProgressFile is the file beside run_results.json where a run records
+// each node as it ends: a first line naming the run (its started_at), then
+// one result per line. A kill loses at most the line being written.
+const ProgressFile = "run_progress.jsonl"
+
+// NotFinished is the message of a node that a run in progress has not
+// recorded as ended: it is running, waiting, or the run was killed.
+const NotFinished = "not finished: the run was interrupted, or is still running"
+
+// Progress records the nodes of a run as they end.
+type Progress struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+type progressHeader struct {
+	StartedAt string `json:"started_at"`
+	Command   string `json:"command"`
+}
+
+// StartProgress records in dir (target/) that the run rr starts: it
+// writes run_results.json with rr.InProgress set (rr.Results are the
+// selected nodes, each "skipped" and NotFinished) and starts
+// run_progress.jsonl, which Add appends to.
+func StartProgress(dir string, rr *RunResults) (*Progress, error) {
+	if err := Folder(dir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	p := &Progress{f: f}
+	line, _ := json.Marshal(progressHeader{StartedAt: rr.StartedAt, Command: rr.Command})
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return nil, err
+	}
+	rr.InProgress = true
+	rr.Summary = summarize(rr.Results)
+	if err := WriteJSON(filepath.Join(dir, "run_results.json"), rr); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Add records that a node ended, with one write: lines of nodes that end
+// at once never interleave.
+func (p *Progress) Add(r Result) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == nil {
+		return errors.New("run_progress.jsonl is closed")
+	}
+	_, err = p.f.Write(append(line, '\n'))
+	return err
+}
+
+// Close stops recording. The run's end writes run_results.json whole and
+// then removes run_progress.jsonl (RemoveProgress).
+func (p *Progress) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == nil {
+		return nil
+	}
+	err := p.f.Close()
+	p.f = nil
+	return err
+}
+
+// RemoveProgress removes the run_progress.jsonl in dir, once
+// run_results.json holds a run that ended.
+func RemoveProgress(dir string) error {
+	err := os.Remove(filepath.Join(dir, ProgressFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// readProgress puts the results recorded in the progress file at path
+// over rr's, when the file is rr's run's. A line cut short by a kill, or
+// unreadable, ends the reading.
+func readProgress(path string, rr *RunResults) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	if !sc.Scan() {
+		return
+	}
+	var h progressHeader
+	if json.Unmarshal(sc.Bytes(), &h) != nil || h.StartedAt != rr.StartedAt || h.Command != rr.Command {
+		return // another run's
+	}
+	at := make(map[string]int, len(rr.Results))
+	for i, r := range rr.Results {
+		at[r.ID] = i
+	}
+	for sc.Scan() {
+		var r Result
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r.ID == "" {
+			break
+		}
+		if i, ok := at[r.ID]; ok {
+			rr.Results[i] = r
+		} else {
+			at[r.ID] = len(rr.Results)
+			rr.Results = append(rr.Results, r)
+		}
+	}
+	rr.Summary = summarize(rr.Results)
+}
+
+// summarize counts results as run_results.json's summary does.
+func summarize(results []Result) Summary {
+	var s Summary
+	for _, r := range results {
+		switch r.Status {
+		case "success", "pass":
+			s.Pass++
+		case "warn":
+			s.Warn++
+		case "fail":
+			s.Fail++
+		case "error":
+			s.Error++
+		case "skipped":
+			s.Skip++
+		}
+	}
+	return s
+}
