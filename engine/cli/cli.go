@@ -54,8 +54,8 @@ func commands() []command {
 		{"ls", "list the selected nodes", cmdLs},
 		{"docs", "the documentation site: docs generate | docs serve", cmdDocs},
 		{"debug", "check the project and the connection", cmdDebug},
-		{"db", "manage the local PostgreSQL: start, stop, status, url, psql", cmdDB},
-		{"clean", "remove target/", cmdClean},
+		{"db", "manage the local PostgreSQL: start, stop, status, url, psql, destroy", cmdDB},
+		{"clean", "remove target/ (--all: and the local PostgreSQL)", cmdClean},
 		{"help", "this help, or a command's: strata help build", cmdHelp},
 	}
 }

@@ -67,7 +67,40 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		// there (and the rest from production).
 		f.env = prev.Env
 	}
+	a.retryArgs(f, prev)
+	if prev.InProgress {
+		a.say("The last run (strata %s, started %s) did not finish: running again the %d node%s it did not complete", prev.Command, prev.StartedAt, len(prev.IDs), plural(len(prev.IDs)))
+	}
 	return a.executeParsed(ctx, f, prev.Command)
+}
+
+// retryArgs gives f the flags of the run retry repeats, prev, except those
+// given to retry itself: the same vars, refresh, threads, audit and
+// environment flags, on the same target. (Selection flags are not needed:
+// retry selects the nodes by id.)
+func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
+	args := prev.Args
+	if args == nil {
+		return // a run_results.json of a strata that did not record them
+	}
+	set := func(name string, apply func()) {
+		if !f.fs.Changed(name) {
+			apply()
+		}
+	}
+	set("vars", func() { f.vars = args.Vars })
+	set("full-refresh", func() { f.fullRefresh = args.FullRefresh })
+	set("full-refresh-scd2", func() { f.fullSCD2 = args.FullRefreshSCD2 })
+	set("threads", func() { f.threads = args.Threads })
+	set("fail-fast", func() { f.failFast = args.FailFast })
+	set("audit", func() { f.audit = args.Audit })
+	set("no-audit", func() { f.noAudit = args.NoAudit })
+	set("no-defer", func() { f.noDefer = args.NoDefer })
+	set("target", func() {
+		if a.target == "" && prev.Target != "" {
+			a.target = prev.Target
+		}
+	})
 }
 
 func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string) int {
@@ -183,6 +216,14 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	} else if warning != "" {
 		p.line(warning)
 	}
+	// The run is recorded in target/ as it starts, and each node as it
+	// ends: a run that is killed leaves a truthful record for retry.
+	args := f.runArgs()
+	rec, err := l.StartResults(cmd, started, args, s.Order)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata: %v\n", err)
+	}
+	defer rec.Close()
 	// Unit tests read and write nothing of the target: a run of only
 	// unit tests records nothing in strata_meta and runs no hooks, so
 	// that it leaves the database as it was.
@@ -207,9 +248,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
-		OnStart: p.start, OnEnd: p.end, Progress: p.progress, OnWait: p.waiting, Invocation: inv})
+		OnStart: p.start, OnEnd: func(r run.Result, i, total int) { rec.End(r); p.end(r, i, total) },
+		Progress: p.progress, OnWait: p.waiting, Invocation: inv})
 	cancelled := ctx.Err() != nil
-	if !cancelled && runHooks {
+	// A server that went away runs no hook and records nothing more.
+	gone := pipeline.Halted(results) == pipeline.ServerGone
+	if !cancelled && !gone && runHooks {
 		if err := a.hooks(ctx, l, db, pipeline.OnRunEnd, p); err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			results = append(results, pipeline.HookFailed(err))
@@ -220,13 +264,20 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	for _, r := range results {
 		failed = failed || r.Status == run.Error || r.Status == run.Fail
 	}
-	if err := l.EndState(context.WithoutCancel(ctx), db, inv, !failed && !cancelled); err != nil {
+	if gone {
+		// (strata_meta keeps the run as not ended, as after a kill.)
+	} else if err := l.EndState(context.WithoutCancel(ctx), db, inv, !failed && !cancelled); err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: target %s: recording the end of the run in strata_meta: %v\n", cmd, l.Target.Name, err)
 	}
-	for _, err := range l.WriteResults(cmd, started, results) {
+	rec.Close()
+	for _, err := range l.WriteRunResults(cmd, started, args, results) {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)
 	}
 	p.summary(time.Since(started), len(s.Order))
+	if gone && !cancelled {
+		a.serverGone(cmd, l, results)
+		return ExitFailed
+	}
 	if cancelled {
 		fmt.Fprintln(a.stderr, "strata: cancelled; statements that were running were cancelled on the server and rolled back")
 		return ExitCancelled
@@ -237,6 +288,30 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		}
 	}
 	return ExitOK
+}
+
+// serverGone says, once, that the run stopped because the server went
+// away, and what to do.
+func (a *app) serverGone(cmd string, l *pipeline.Project, results []run.Result) {
+	notStarted := 0
+	for _, r := range results {
+		if r.Status == run.Skipped && r.Message == "skipped: "+pipeline.ServerGone {
+			notStarted++
+		}
+	}
+	next := "When it is back, run `strata retry` to finish the run."
+	if l.Target.Type == "local" {
+		next = "Start it again with `strata db start`, then run `strata retry` to finish the run."
+	}
+	fmt.Fprintf(a.stderr, "strata %s: the PostgreSQL server went away (crash or restart): the run stopped; %d node%s not started. %s\n",
+		cmd, notStarted, pick(notStarted == 1, " was", "s were"), next)
+}
+
+// runArgs are the flags of this run that retry repeats.
+func (f *flags) runArgs() *artifacts.RunArgs {
+	return &artifacts.RunArgs{Select: f.selects, Exclude: f.excludes, State: f.state, Vars: f.vars,
+		FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2, Threads: f.threads, FailFast: f.failFast,
+		Audit: f.audit, NoAudit: f.noAudit, Env: f.env, NoDefer: f.noDefer}
 }
 
 // ids is a set of the given node ids.

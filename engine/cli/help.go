@@ -137,11 +137,12 @@ var helps = map[string]commandHelp{
 		doc: "docs/commands.md#ls",
 	},
 	"retry": {
-		about: "Reads target/run_results.json and runs again, with the same command, every node that failed or was skipped " +
-			"in the last run (one that was interrupted too), and the on-run-end hooks when they failed.",
+		about: "Reads target/run_results.json and runs again, with the same command, flags (--vars, --full-refresh, ...) and target, " +
+			"every node that failed or was skipped in the last run, or that a killed run did not finish, and the on-run-end hooks when they failed. " +
+			"A flag given to retry overrides the recorded one.",
 		examples: []example{
-			{"strata retry", "run again what failed"},
-			{"strata retry --threads 1", "one node at a time"},
+			{"strata retry", "run again what failed, or finish a killed run, as it was run"},
+			{"strata retry --threads 1", "the same, one node at a time"},
 		},
 		doc: "docs/commands.md#retry",
 	},
@@ -190,13 +191,14 @@ var helps = map[string]commandHelp{
 		about: "Manages the private PostgreSQL of a target of type local, the one --target names " +
 			"(strata also creates and starts it on first use); for a target with citus: {workers: N}, " +
 			"the whole Citus cluster: coordinator and workers together.",
-		usage: "db start|stop|status|url|psql [psql arguments]",
+		usage: "db start|stop|status|url|psql [psql arguments]|destroy",
 		subs: []example{
 			{"start", "create the cluster if needed and start it"},
 			{"stop", "stop it"},
 			{"status", "say whether it runs; exit 0 running (every node), 3 stopped or not created yet"},
 			{"url", "print its connection URL (Citus: the coordinator's), nothing else"},
 			{"psql [ARGS]", "start it if needed and run psql on it, passing ARGS on"},
+			{"destroy", "stop it and delete it with all its data, saying what it removed; asks nothing; refused for a target that is not local"},
 		},
 		examples: []example{
 			{"strata db status", "is it running?"},
@@ -214,10 +216,11 @@ var helps = map[string]commandHelp{
 		doc: "docs/commands.md",
 	},
 	"clean": {
-		about: "Removes the project's target/ folder. It refuses (exit 2) when the folder holds no project.yaml, " +
-			"so a wrong --project-dir cannot remove another target/.",
+		about: "Removes the project's target/ folder; with --all, also the project's local PostgreSQL with its data (as db destroy). " +
+			"It refuses (exit 2) when the folder holds no project.yaml, so a wrong --project-dir cannot remove another target/.",
 		examples: []example{
 			{"strata clean", "remove ./target/"},
+			{"strata clean --all", "remove ./target/ and the local PostgreSQL"},
 			{"strata --project-dir ../shop clean", "another project's"},
 		},
 		doc: "docs/commands.md#clean",

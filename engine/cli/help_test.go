@@ -58,7 +58,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		"docs serve":    {"vars", "offline", "port"},
 		"debug":         {"vars"},
 		"db":            nil,
-		"clean":         nil,
+		"clean":         {"all"},
 	}
 	var names []string
 	for _, c := range commands() {

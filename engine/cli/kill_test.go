@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/engine/artifacts"
 	"strata/engine/internal/pgtest"
 )
 
@@ -60,8 +61,8 @@ func withDB(t *testing.T, u, db string) string {
 // day-2 build is killed (SIGKILL) at 10 random points, each on a copy of
 // the day-1 database. After each kill no relation is lost, none is half
 // built (each table holds the rows of day 1 or of day 2, as a reference
-// build of each day has them), no scratch relation is left, retry ends
-// well, and the next build completes day 2 exactly.
+// build of each day has them), no scratch relation is left, and retry
+// completes the killed run: day 2 exactly, nothing left over.
 func TestKillBuildAtRandomPoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
@@ -144,17 +145,27 @@ func TestKillBuildAtRandomPoints(t *testing.T) {
 		if left := queryText(t, roundURL, "select coalesce(string_agg(relname, ','), 'none') from pg_class where relname ~ '__strata_(new|src)'"); left != "none" {
 			t.Errorf("round %d: scratch relations after the kill: %s", round, left)
 		}
-		// retry ends well. (That it completes exactly the interrupted run
-		// needs the run recorded as it starts: issue 21 item 2, not here.)
-		must(t, 0, dir, "--target", "prod", "retry")
-		must(t, 0, dir, "--target", "prod", "build")
+		// retry completes the interrupted run: it runs what the run did not
+		// finish, and day 2 is then built exactly, with nothing left over.
+		rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (Killed after its last line, the build may have ended.)
+		retried := must(t, 0, dir, "--target", "prod", "retry")
+		if rr.InProgress && !strings.Contains(retried, "did not finish: running again the") {
+			t.Errorf("round %d: retry did not take up the killed run:\n%s", round, retried)
+		}
 		for rel, n := range counts(t, roundURL, relations(t, roundURL)) {
 			if n != day2[rel] {
-				t.Errorf("round %d: after the next build %s holds %d rows, want day 2's %d", round, rel, n, day2[rel])
+				t.Errorf("round %d: after retry %s holds %d rows, want day 2's %d", round, rel, n, day2[rel])
 			}
 		}
 		if left := queryText(t, roundURL, "select coalesce(string_agg(relname, ','), 'none') from pg_class where relname ~ '__strata_'"); left != "none" {
-			t.Errorf("round %d: scratch relations after the next build: %s", round, left)
+			t.Errorf("round %d: scratch relations after retry: %s", round, left)
+		}
+		if out := must(t, 0, dir, "--target", "prod", "retry"); !strings.Contains(out, "Nothing to retry") {
+			t.Errorf("round %d: a second retry ran again:\n%s", round, out)
 		}
 		execSQL(t, admin, fmt.Sprintf(`drop database %q with (force)`, db))
 	}

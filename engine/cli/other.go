@@ -248,6 +248,8 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 
 func cmdClean(ctx context.Context, a *app, args []string) int {
 	f := a.newBareFlags("clean")
+	var all bool
+	f.fs.BoolVar(&all, "all", false, "also stop and delete the project's local PostgreSQL, with its data (as strata db destroy)")
 	if code, done := a.parse(f, args); done {
 		return code
 	}
@@ -263,13 +265,52 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 	target := filepath.Join(dir, "target")
 	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
 		a.say("Nothing to remove: there is no target/")
+	} else if err := os.RemoveAll(target); err != nil {
+		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
+		return ExitFailed
+	} else {
+		a.say("Removed target/")
+	}
+	if !all {
 		return ExitOK
 	}
-	if err := os.RemoveAll(target); err != nil {
+	c, err := pipeline.Local(dir, a.target, os.LookupEnv)
+	if err != nil {
 		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
 		return ExitFailed
 	}
-	a.say("Removed target/")
+	if c.Target != nil && c.Target.Type != "local" {
+		a.say("Target %s is not local: no local PostgreSQL to remove", c.Target.Name)
+		return ExitOK
+	}
+	return a.dbDestroy(ctx, c, dir)
+}
+
+// dbDestroy stops the project's local cluster and deletes it (db
+// destroy, clean --all), saying what it removed. It refuses for a target
+// that is not local: strata manages no cluster for it.
+func (a *app) dbDestroy(ctx context.Context, c pipeline.LocalCluster, dir string) int {
+	if c.Target != nil && c.Target.Type != "local" {
+		fmt.Fprintf(a.stderr, "strata db destroy: target %s is type %s, not local: strata manages no PostgreSQL for it; nothing was removed\n", c.Target.Name, c.Target.Type)
+		return ExitBadInput
+	}
+	removed, err := c.Destroy(ctx, dir)
+	for _, p := range removed {
+		a.say("Removed %s", p)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata db destroy: %v\n", err)
+		return ExitFailed
+	}
+	if len(removed) == 0 {
+		a.say("Nothing to remove: this project has no local PostgreSQL")
+		return ExitOK
+	}
+	what := "PostgreSQL"
+	if c.Citus != nil {
+		what = "Citus cluster"
+	}
+	a.say("The local %s of this project is stopped and removed, with its data; the next command that needs it creates a new one", what)
 	return ExitOK
 }
 
@@ -280,7 +321,7 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		return code
 	}
 	if f.fs.NArg() == 0 {
-		fmt.Fprintln(a.stderr, "strata db: expected a subcommand, start, stop, status, url or psql (strata db --help)")
+		fmt.Fprintln(a.stderr, "strata db: expected a subcommand, start, stop, status, url, psql or destroy (strata db --help)")
 		return ExitBadInput
 	}
 	dir, _ := filepath.Abs(a.projectDir)
@@ -334,6 +375,8 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			a.say("not created yet (strata creates it on first use, or run: strata db start)")
 			return ExitStopped
 		}
+	case "destroy":
+		return a.dbDestroy(ctx, c, dir)
 	case "url":
 		// The URL is data for a script (psql "$(strata db url)"), like ls's
 		// output: it stays bare under --log-format json.
@@ -353,8 +396,8 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			return ExitFailed
 		}
 	default:
-		subs := []string{"start", "stop", "status", "url", "psql"}
-		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url or psql)%s\n", sub, diag.DidYouMean(sub, subs))
+		subs := []string{"start", "stop", "status", "url", "psql", "destroy"}
+		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url, psql or destroy)%s\n", sub, diag.DidYouMean(sub, subs))
 		return ExitBadInput
 	}
 	return ExitOK

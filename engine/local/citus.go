@@ -375,3 +375,24 @@ func CheckCitus() error {
 	}
 	return citusInstalled(dir)
 }
+
+// Destroy stops every node and deletes the cluster: the nodes' data
+// directories and logs, and the folder holding them. It returns the
+// directories it removed, none when there was no cluster.
+func (c *Citus) Destroy(ctx context.Context) ([]string, error) {
+	if _, err := os.Stat(c.base); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	var removed []string
+	for _, n := range c.all() {
+		r, err := n.Destroy(ctx)
+		removed = append(removed, r...)
+		if err != nil {
+			return removed, err
+		}
+	}
+	if err := os.RemoveAll(c.base); err != nil {
+		return removed, fmt.Errorf("local citus: %w", err)
+	}
+	return append(removed, c.base), nil
+}

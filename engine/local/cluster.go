@@ -387,6 +387,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	defer unlock()
 
+	c.removeStaleInitdb()
 	st, err := c.Status(ctx)
 	if err != nil {
 		return err
@@ -516,18 +517,42 @@ func (c *Cluster) prepareSocketDir() error {
 	return nil
 }
 
-// initdb creates the cluster in a temporary directory and renames it into
-// place, so an interrupted initdb never leaves a half-made data directory.
-func (c *Cluster) initdb(ctx context.Context) error {
+// initdb creates the cluster in a fresh temporary directory and renames it
+// into place, so an interrupted initdb never leaves a half-made data
+// directory. A strata killed meanwhile (kill -9) leaves its initdb running
+// in its own directory: the next one initializes in another, and removes
+// that directory only once nothing holds its lock file, which the initdb
+// it is for (and the programs it starts) hold until they end.
+func (c *Cluster) initdb(ctx context.Context) (err error) {
 	data := c.dataDir()
 	if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
 		return fmt.Errorf("local postgres: %s exists but holds no PostgreSQL cluster (no PG_VERSION): move it away or remove it", data)
 	}
-	tmp := filepath.Join(c.root, "data.initdb")
-	if err := os.RemoveAll(tmp); err != nil {
+	tmp, err := os.MkdirTemp(c.root, initdbPrefix)
+	if err != nil {
 		return fmt.Errorf("local postgres: %w", err)
 	}
-	out, err := c.run(ctx, "initdb", "-D", tmp, "--username=postgres", "--auth=trust",
+	lock, err := os.OpenFile(tmp+".lock", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	defer func() {
+		lock.Close()
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+		os.Remove(tmp + ".lock")
+	}()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("local postgres: lock %s: %w", tmp+".lock", err)
+	}
+	if err := chownTo(tmp, c.acct); err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	// initdb inherits the lock (as its fd 3), so the lock outlives this
+	// process as long as initdb runs.
+	out, err := c.runWith(ctx, []*os.File{lock}, "initdb", "-D", tmp, "--username=postgres", "--auth=trust",
 		"--encoding=UTF8", "--locale=C", "--no-sync")
 	if err != nil {
 		return fmt.Errorf("local postgres: initdb failed: %v%s", err, indentOutput(out))
@@ -554,6 +579,48 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		return fmt.Errorf("local postgres: %w", err)
 	}
 	return nil
+}
+
+// initdbPrefix starts the name of the temporary directory an initdb
+// creates a cluster in, beside data/; its lock file is <directory>.lock.
+const initdbPrefix = "data.initdb-"
+
+// removeStaleInitdb removes the directories left by initdbs that are no
+// longer running: those whose lock file no process holds (or which have
+// none: a kill came between creating the directory and its lock, before
+// initdb started). Those of an initdb still running are left to it. The
+// caller holds the cluster's lock, so no other strata is creating one.
+func (c *Cluster) removeStaleInitdb() {
+	entries, err := os.ReadDir(c.root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == "data.initdb" {
+			_ = os.RemoveAll(filepath.Join(c.root, name)) // an older strata's, which had no lock
+			continue
+		}
+		if !strings.HasPrefix(name, initdbPrefix) || !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(c.root, name)
+		lock, err := os.OpenFile(dir+".lock", os.O_RDWR, 0)
+		if err == nil {
+			if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+				lock.Close()
+				continue // its initdb still runs
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			_ = os.Remove(dir + ".lock")
+		}
+		if lock != nil {
+			lock.Close()
+		}
+	}
 }
 
 // writeConnectionConf writes strata.conf, which postgresql.conf includes: the
@@ -660,7 +727,14 @@ func indentOutput(out []byte) string {
 // run runs a server program as the server account and returns its combined
 // output.
 func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte, error) {
+	return c.runWith(ctx, nil, prog, args...)
+}
+
+// runWith is run with extra open files, which the program inherits as fds
+// 3 and up.
+func (c *Cluster) runWith(ctx context.Context, extra []*os.File, prog string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, prog), args...)
+	cmd.ExtraFiles = extra
 	cmd.Dir = c.root // the current directory may be closed to the server account
 	cmd.Env = serverEnv(os.Environ(), c.acct)
 	cmd.WaitDelay = 5 * time.Second
@@ -727,4 +801,57 @@ func lockFile(ctx context.Context, path, what string) (unlock func(), err error)
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// Destroy stops the cluster and deletes it: its root (the data directory,
+// the server log) and its socket directory. It returns the directories it
+// removed, none when there was no cluster.
+func (c *Cluster) Destroy(ctx context.Context) ([]string, error) {
+	if _, err := os.Stat(c.root); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err := c.Stop(ctx); err != nil {
+		return nil, err
+	}
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if st, err := c.Status(ctx); err != nil {
+		return nil, err
+	} else if st.Running {
+		return nil, fmt.Errorf("local postgres: the server in %s was started again meanwhile; nothing was removed", c.dataDir())
+	}
+	var removed []string
+	if filepath.Dir(c.socketDir) != c.root {
+		if _, err := os.Stat(c.socketDir); err == nil {
+			if err := os.RemoveAll(c.socketDir); err != nil {
+				return removed, fmt.Errorf("local postgres: %w", err)
+			}
+			removed = append(removed, c.socketDir)
+		}
+	}
+	if err := os.RemoveAll(c.root); err != nil {
+		return removed, fmt.Errorf("local postgres: %w", err)
+	}
+	return append([]string{c.root}, removed...), nil
+}
+
+// ForgetLocation removes the record under <projectDir>/.strata of where
+// the project's cluster (citus: its Citus cluster) lives outside it, once
+// that cluster is destroyed, and .strata itself when that leaves it empty.
+// It returns the file it removed, if any.
+func ForgetLocation(projectDir string, citus bool) []string {
+	state := filepath.Join(projectDir, ".strata")
+	name := locationFile
+	if citus {
+		name = citusLocationFile
+	}
+	var removed []string
+	if p := filepath.Join(state, name); os.Remove(p) == nil {
+		removed = append(removed, p)
+	}
+	_ = os.Remove(state) // only when empty
+	return removed
 }

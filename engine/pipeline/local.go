@@ -19,6 +19,9 @@ import (
 type LocalCluster struct {
 	Server *local.Cluster
 	Citus  *local.Citus
+	// Target is the target chosen (nil when project.yaml could not be
+	// read): db destroy removes a cluster only for a local one.
+	Target *project.Target
 }
 
 // Local returns the local cluster of the project in dir for the target
@@ -37,7 +40,9 @@ func Local(dir, target string, lookupEnv func(string) (string, bool)) (LocalClus
 			return LocalCluster{}, err
 		}
 	}
-	return localOf(dir, t)
+	c, err := localOf(dir, t)
+	c.Target = t
+	return c, err
 }
 
 // localOf is the local cluster of target t (nil: the built-in local one)
@@ -65,6 +70,23 @@ func (c LocalCluster) Stop(ctx context.Context) error {
 		return c.Citus.Stop(ctx)
 	}
 	return c.Server.Stop(ctx)
+}
+
+// Destroy stops it and deletes it, and the record of where it lives, for
+// the project in dir. It returns what it removed, none when there was no
+// cluster.
+func (c LocalCluster) Destroy(ctx context.Context, dir string) ([]string, error) {
+	var removed []string
+	var err error
+	if c.Citus != nil {
+		removed, err = c.Citus.Destroy(ctx)
+	} else {
+		removed, err = c.Server.Destroy(ctx)
+	}
+	if err != nil {
+		return removed, err
+	}
+	return append(removed, local.ForgetLocation(dir, c.Citus != nil)...), nil
 }
 
 // URL is the connection string of its server, or of its coordinator.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
@@ -88,10 +89,45 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	// Unit tests need the columns of their inputs, which check reads once
 	// for all of them before anything runs.
 	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order))
-	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: ex.Exec, OnStart: opt.OnStart, OnEnd: opt.OnEnd}
+	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: haltWhenGone(db, ex.Exec), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()
 	return results
+}
+
+// ServerGone is why a run stopped when its server went away (Result.Halt).
+const ServerGone = "the server went away"
+
+// haltWhenGone wraps exec so that a node that fails on a lost connection
+// to a server that no longer answers halts the run (run.Result.Halt): no
+// other node starts, to fail at once on no server. Nodes that fail while
+// the server is gone say that their connection was lost.
+func haltWhenGone(db *postgres.Adapter, exec func(ctx context.Context, id string) run.Result) func(ctx context.Context, id string) run.Result {
+	var gone atomic.Bool
+	return func(ctx context.Context, id string) run.Result {
+		r := exec(ctx, id)
+		if r.Status != run.Error || !postgres.ConnectionLost(r.Err) {
+			return r
+		}
+		if !gone.Load() && ctx.Err() == nil && !db.Reachable(ctx) {
+			gone.Store(true)
+		}
+		if gone.Load() {
+			r.Halt = ServerGone
+			r.Message += " (the connection was lost: " + ServerGone + ")"
+		}
+		return r
+	}
+}
+
+// Halted is why a run was stopped by one of its results (ServerGone), or "".
+func Halted(results []run.Result) string {
+	for _, r := range results {
+		if r.Halt != "" {
+			return r.Halt
+		}
+	}
+	return ""
 }
 
 // LockPolicy is how builds on the project's target wait for the locks its
@@ -114,6 +150,14 @@ func (l *Project) LockPolicy() postgres.LockPolicy {
 // that failed, were skipped or never finished.
 type Retry struct {
 	Command string
+	// Args are the flags the last run was given (nil when its
+	// run_results.json does not say), Target the target it ran on.
+	Args   *artifacts.RunArgs
+	Target string
+	// InProgress: the last run did not end (it was killed); IDs are the
+	// nodes it did not complete.
+	InProgress bool
+	StartedAt  string
 	// Env is the environment the last run built in.
 	Env string
 	IDs []string // never nil
@@ -132,7 +176,7 @@ func LastRun(dir string) (*Retry, error) {
 	// Like dbt, the hooks run around every run, a retry too; a failed
 	// on-run-end hook is retried by running the hooks even when no node
 	// failed.
-	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}}
+	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}, Args: prev.Args, Target: prev.Target, InProgress: prev.InProgress, StartedAt: prev.StartedAt}
 	for _, res := range prev.Results {
 		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
 			continue

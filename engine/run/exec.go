@@ -239,6 +239,7 @@ func (e *Executor) seedPreHooks(ctx context.Context, q postgres.Querier, n *mani
 func fail(r Result, err error) Result {
 	r.Status = Error
 	r.Message = err.Error()
+	r.Err = err
 	var pe *placedError
 	var sp startsPlaced
 	r.Placed = errors.As(err, &pe) || errors.As(err, &sp)

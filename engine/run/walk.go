@@ -48,7 +48,13 @@ type Result struct {
 	// Audits are the results of the tests that audited a model or seed
 	// before it was published (write-audit-publish): the walker reports
 	// them for those tests instead of running them.
-	Audits    []Result
+	Audits []Result
+	// Err is the error that failed the node, when it failed on one.
+	Err error
+	// Halt, when set, stops the whole run: the walker starts no other
+	// node (those running go on) and skips the rest, saying
+	// "skipped: "+Halt (the server went away).
+	Halt      string
 	transient bool
 }
 
@@ -116,6 +122,7 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	running, finished := 0, 0
 	stopping := false
 	failedFast := "" // the node whose failure stopped the run under --fail-fast
+	halted := ""     // why a node's result stopped the run (Result.Halt)
 	// index numbers nodes in the order they start or are skipped ("3 of 27");
 	// only this loop calls it.
 	next := 0
@@ -160,7 +167,7 @@ func (w *Walk) Run(ctx context.Context) []Result {
 				continue
 			}
 			if blockedBy[i] != "" || stopping {
-				r := Result{ID: id, Status: Skipped, Message: skipMessage(blockedBy[i], failedFast), Skippable: true}
+				r := Result{ID: id, Status: Skipped, Message: skipMessage(blockedBy[i], failedFast, halted), Skippable: true}
 				if w.OnEnd != nil {
 					w.OnEnd(r, index(), n)
 				}
@@ -189,6 +196,12 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		d := <-doneCh
 		running--
 		finish(d.i, d.r)
+		if d.r.Halt != "" && !stopping {
+			// What runs goes on to its end (on a server that went away,
+			// a quick failure); nothing else starts.
+			stopping = true
+			halted = d.r.Halt
+		}
 		if w.FailFast && (d.r.Status == Error || d.r.Status == Fail) && !stopping {
 			stopping = true
 			failedFast = w.Order[d.i]
@@ -215,13 +228,16 @@ func hasPreset(preset map[int]Result, i int) bool {
 }
 
 // skipMessage says why the walker skipped a node: a failed ancestor, else
-// --fail-fast after the failure of failedFast, else a cancelled run.
-func skipMessage(failedAncestor, failedFast string) string {
+// --fail-fast after the failure of failedFast, else a node's result that
+// halted the run, else a cancelled run.
+func skipMessage(failedAncestor, failedFast, halted string) string {
 	switch {
 	case failedAncestor != "":
 		return "skipped because " + failedAncestor + " failed"
 	case failedFast != "":
 		return "skipped: --fail-fast after an error in " + failedFast
+	case halted != "":
+		return "skipped: " + halted
 	}
 	return "skipped: the run was stopped"
 }

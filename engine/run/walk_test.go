@@ -226,15 +226,41 @@ func TestRunnerWalkFailFastSkipMessages(t *testing.T) {
 }
 
 func TestRunnerWalkSkipMessage(t *testing.T) {
-	cases := []struct{ ancestor, failedFast, want string }{
-		{"model.p.a", "", "skipped because model.p.a failed"},
-		{"model.p.a", "model.p.b", "skipped because model.p.a failed"},
-		{"", "model.p.b", "skipped: --fail-fast after an error in model.p.b"},
-		{"", "", "skipped: the run was stopped"},
+	cases := []struct{ ancestor, failedFast, halted, want string }{
+		{"model.p.a", "", "", "skipped because model.p.a failed"},
+		{"model.p.a", "model.p.b", "", "skipped because model.p.a failed"},
+		{"", "model.p.b", "", "skipped: --fail-fast after an error in model.p.b"},
+		{"", "", "the server went away", "skipped: the server went away"},
+		{"", "", "", "skipped: the run was stopped"},
 	}
 	for _, c := range cases {
-		if got := skipMessage(c.ancestor, c.failedFast); got != c.want {
-			t.Errorf("skipMessage(%q, %q) = %q, want %q", c.ancestor, c.failedFast, got, c.want)
+		if got := skipMessage(c.ancestor, c.failedFast, c.halted); got != c.want {
+			t.Errorf("skipMessage(%q, %q, %q) = %q, want %q", c.ancestor, c.failedFast, c.halted, got, c.want)
+		}
+	}
+}
+
+// A result with Halt stops the run: no other node starts, those running
+// end, and the rest are skipped with Halt's reason (issue 21 item 8: the
+// server went away).
+func TestRunnerWalkHalt(t *testing.T) {
+	d := newDAG("a>b x>y")
+	for i := range 20 {
+		var started sync.Map
+		res := d.walk(1, false, func(ctx context.Context, id string) Result {
+			started.Store(id, true)
+			if id == "a" {
+				return Result{Status: Error, Message: "unexpected EOF", Halt: "the server went away"}
+			}
+			return Result{Status: Success}
+		})
+		for _, id := range []string{"b", "y"} {
+			if _, ok := started.Load(id); ok || res[id].Status != Skipped {
+				t.Fatalf("run %d: %s ran or was not skipped: %s %q", i, id, res[id].Status, res[id].Message)
+			}
+		}
+		if m := res["y"].Message; m != "skipped: the server went away" {
+			t.Fatalf("y: %q", m)
 		}
 	}
 }

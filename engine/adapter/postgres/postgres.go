@@ -271,6 +271,37 @@ func Transient(err error) bool {
 	return pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
+// ConnectionLost reports whether err may mean that the server went away:
+// the connection broke, could not be made, or the server ended it
+// (shutdown, crash, not accepting connections). A single backend
+// terminated by hand looks the same; Reachable tells them apart.
+func ConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
+}
+
+// Reachable reports whether the server answers a new connection within a
+// few seconds (or ctx).
+func (a *Adapter) Reachable(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgconn.ConnectConfig(ctx, a.Pool.Config().ConnConfig.Config.Copy())
+	if err != nil {
+		return false
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Exec(ctx, "select 1").Close() == nil
+}
+
 // SchemaExists reports whether schema exists.
 func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
 	var ok bool
