@@ -178,10 +178,20 @@ func (b *builder) stepError(s materialize.Step, err error) error {
 func (e *Executor) configError(n *manifest.Node, s materialize.Step, err error) error {
 	if s.Config != "" {
 		if pos, ok := n.ConfigPos[s.Config]; ok && pos.File != "" {
-			return &placedError{Pos: pos, Err: fmt.Errorf("%s: %s: %w", s.Config, firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))}
+			return &placedError{Pos: pos, Err: fmt.Errorf("%s: %s: %w", s.Config, asPublished(n.Relation, firstLine(s.SQL)), postgres.Explain(err, s.SQL, 0))}
 		}
 	}
 	return execError(s, err)
+}
+
+// asPublished shows a statement on the new version of rel, which runs
+// under its temporary name, as the statement on rel itself: the user
+// configured grants and indexes for rel and knows no other name.
+func asPublished(rel pgname.Rel, line string) string {
+	if rel.Name == "" {
+		return line
+	}
+	return strings.ReplaceAll(line, rel.In(pgname.Temp(rel.Name)).Quoted(), rel.Quoted())
 }
 
 // execError names a statement strata wrote by its first line.

@@ -1,9 +1,15 @@
 package run
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"strata/engine/diag"
+	"strata/engine/manifest"
+	"strata/engine/materialize"
+	"strata/engine/pgname"
 )
 
 // The audit table of a store_failures test: at most 63 bytes, valid UTF-8,
@@ -31,5 +37,26 @@ func TestAuditName(t *testing.T) {
 	}
 	if got := auditName("not_null_orders_id"); got != "not_null_orders_id" {
 		t.Errorf("a short name changed: %q", got)
+	}
+}
+
+// A grant or index configured for a model fails on its new version, which
+// runs under a temporary name; the error shows the model's own name.
+func TestConfigErrorNamesThePublishedRelation(t *testing.T) {
+	n := &manifest.Node{
+		Relation:  pgname.Rel{Schema: "analytics", Name: "daily sales"},
+		ConfigPos: map[string]diag.Pos{"grants": {File: "models/x.yml", Line: 7, Col: 5}},
+	}
+	temp := n.Relation.In(pgname.Temp(n.Relation.Name)).Quoted()
+	s := materialize.Step{SQL: "grant SELECT on " + temp + " to \"nobody\"", Body: -1, Config: "grants"}
+	err := (&Executor{}).configError(n, s, errors.New(`role "nobody" does not exist`))
+	msg := err.Error()
+	if strings.Contains(msg, pgname.Reserved) {
+		t.Errorf("the error names the temporary relation: %s", msg)
+	}
+	for _, want := range []string{"models/x.yml:7:5", `grant SELECT on "analytics"."daily sales" to "nobody"`, `role "nobody" does not exist`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
 	}
 }
