@@ -265,12 +265,21 @@ type Invocation struct {
 
 // Begin records the start of invocation inv, in its own transaction
 // (node records refer to it). It migrates strata_meta first.
+//
+// The caller holds the run lock of inv's scope, so no other invocation of
+// that scope is running: one recorded without an end was killed (or its
+// server went away). It is recorded as "interrupted", ended when it built
+// its last node (or when it started, if it built none).
 func Begin(ctx context.Context, db postgres.Querier, inv Invocation) error {
 	if err := Migrate(ctx, db); err != nil {
 		return err
 	}
-	_, err := db.Exec(ctx, `insert into strata_meta.invocations (invocation_id, project, target, env, command, started_at, strata_version)
-		values ($1, $2, $3, $4, $5, $6, $7)`, inv.ID, inv.Scope.Project, inv.Scope.Target, inv.Scope.Env, inv.Command, inv.Started, inv.Version)
+	_, err := db.Exec(ctx, `with ended as (
+			update strata_meta.invocations i set status = 'interrupted',
+				finished_at = coalesce((select max(n.built_at) from strata_meta.nodes n where n.invocation_id = i.invocation_id), i.started_at)
+			where i.project = $1 and i.target = $2 and i.env = $3 and i.finished_at is null)
+		insert into strata_meta.invocations (invocation_id, project, target, env, command, started_at, strata_version)
+		values ($4, $1, $2, $3, $5, $6, $7)`, inv.Scope.Project, inv.Scope.Target, inv.Scope.Env, inv.ID, inv.Command, inv.Started, inv.Version)
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -224,5 +225,66 @@ func TestDropOnlyWhatWasRecordedAllOrNothing(t *testing.T) {
 	}
 	if _, err := Drop(ctx, db, prod); err == nil {
 		t.Fatal("Drop of production did not refuse")
+	}
+}
+
+// A run that was killed never records its end; the next run of the same
+// scope (which holds the run lock, so the killed one is not running)
+// records it as interrupted, ended at its last node. Other scopes'
+// unfinished runs are theirs.
+func TestBeginEndsAKilledInvocation(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	pr := Scope{Project: "shop", Target: "dev", Env: "pr1"}
+	begin := func(id string, s Scope, at time.Time) {
+		t.Helper()
+		if err := Begin(ctx, db, Invocation{ID: id, Scope: s, Command: "build", Started: at, Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	begin("other-env", pr, t0)
+	begin("killed", prod, t0)
+	exec(t, db, `insert into strata_meta.nodes (project, target, env, unique_id, kind, name, checksum, config_checksum, config, status, built_at, invocation_id)
+		values ('shop', 'dev', '', 'model.shop.a', 'model', 'a', 'c', 'k', '{}', 'success', '2026-12-01 06:00:30+00', 'killed')`)
+	begin("killed-empty", prod, t0.Add(time.Minute))
+	begin("next", prod, t0.Add(time.Hour))
+	type row struct {
+		status string
+		end    *time.Time
+	}
+	got := map[string]row{}
+	rows, err := db.Query(ctx, "select invocation_id, status, finished_at from strata_meta.invocations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var r row
+		if err := rows.Scan(&id, &r.status, &r.end); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		status string
+		end    time.Time
+	}{
+		"killed":       {"interrupted", t0.Add(30 * time.Second)},
+		"killed-empty": {"interrupted", t0.Add(time.Minute)},
+	}
+	for id, w := range want {
+		r := got[id]
+		if r.status != w.status || r.end == nil || !r.end.Equal(w.end) {
+			t.Errorf("%s: status %q, end %v; want %q at %v", id, r.status, r.end, w.status, w.end)
+		}
+	}
+	for _, id := range []string{"other-env", "next"} {
+		if r := got[id]; r.status != "" || r.end != nil {
+			t.Errorf("%s: status %q, end %v; want it unfinished", id, r.status, r.end)
+		}
 	}
 }
