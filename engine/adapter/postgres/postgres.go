@@ -36,6 +36,11 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		conns = 1
 	}
 	cfg.MaxConns = int32(conns)
+	// The connections are opened side by side, in the background, as the
+	// pool starts, rather than one after another as the command comes to
+	// need them: a run needs one for its lock and one per thread, and each
+	// new one (a server process starting) costs milliseconds.
+	cfg.MinConns = int32(conns)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "strata"
 	// A cancelled context (Ctrl-C, SIGTERM, --fail-fast) sends a cancel request,
 	// so the statement stops on the server and its transaction rolls back, rather
