@@ -107,6 +107,12 @@ func newCitus(pl place, workers int, acct *account, opts []Option) (*Citus, erro
 
 func workerName(n int) string { return "worker" + strconv.Itoa(n) }
 
+// isWorkerName says whether name is a worker's folder (workerName).
+func isWorkerName(name string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "worker"))
+	return strings.HasPrefix(name, "worker") && err == nil && n > 0 && workerName(n) == name
+}
+
 // citusInstalled checks that the server binaries in binDir have the Citus
 // library beside them, and says what to install when they do not.
 func citusInstalled(binDir string) error {
@@ -382,6 +388,35 @@ func CheckCitus() error {
 func (c *Citus) Destroy(ctx context.Context) ([]string, error) {
 	if _, err := os.Stat(c.base); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
+	}
+	// Nothing is removed unless all of it is the Citus cluster's: its
+	// folder holds the nodes' folders and its lock (see Cluster.destroyable).
+	entries, err := os.ReadDir(c.base)
+	if err != nil {
+		return nil, fmt.Errorf("local citus: %w", err)
+	}
+	nodes := map[string]*Cluster{}
+	for _, n := range c.all() {
+		nodes[filepath.Base(n.root)] = n
+	}
+	var foreign []string
+	for _, e := range entries {
+		name := e.Name()
+		if name == "lock" {
+			continue
+		}
+		n, ok := nodes[name]
+		if !ok && isWorkerName(name) {
+			n, ok = &Cluster{root: filepath.Join(c.base, name)}, true // a worker beyond the last one set up
+		}
+		if !ok || !e.IsDir() {
+			foreign = append(foreign, name)
+		} else if err := n.destroyable(); err != nil {
+			return nil, err
+		}
+	}
+	if len(foreign) > 0 {
+		return nil, fmt.Errorf("local citus: %s holds %s, which strata does not make in a Citus cluster's folder: it is not only a strata cluster, so nothing was removed (remove it by hand if it is to go)", c.base, quoteNames(foreign))
 	}
 	var removed []string
 	for _, n := range c.all() {

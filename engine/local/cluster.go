@@ -810,6 +810,9 @@ func (c *Cluster) Destroy(ctx context.Context) ([]string, error) {
 	if _, err := os.Stat(c.root); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err := c.destroyable(); err != nil {
+		return nil, err
+	}
 	if err := c.Stop(ctx); err != nil {
 		return nil, err
 	}
@@ -836,6 +839,59 @@ func (c *Cluster) Destroy(ctx context.Context) ([]string, error) {
 		return removed, fmt.Errorf("local postgres: %w", err)
 	}
 	return append([]string{c.root}, removed...), nil
+}
+
+// destroyable checks, before Destroy removes anything, that the cluster's
+// root holds only what strata makes there: data/ (a cluster, or empty),
+// server.log, lock, run/, and initdb's scratch directories. The root may
+// come from a record in .strata (a project copied with it, or a record
+// edited by hand, may name any folder): one that holds anything else is
+// not removed.
+func (c *Cluster) destroyable() error {
+	entries, err := os.ReadDir(c.root)
+	if err != nil {
+		return fmt.Errorf("local postgres: %w", err)
+	}
+	var foreign []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case name == "data":
+			if !e.IsDir() || !clusterOrEmpty(filepath.Join(c.root, name)) {
+				foreign = append(foreign, name)
+			}
+		case name == "server.log" || name == "lock" || name == "run" || name == "data.initdb" || strings.HasPrefix(name, initdbPrefix):
+		default:
+			foreign = append(foreign, name)
+		}
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("local postgres: %s holds %s, which strata does not make in a cluster's folder: it is not only a strata cluster, so nothing was removed (remove it by hand if it is to go)", c.root, quoteNames(foreign))
+	}
+	return nil
+}
+
+// clusterOrEmpty says whether dir is a PostgreSQL data directory (it has
+// PG_VERSION) or empty.
+func clusterOrEmpty(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+		return true
+	}
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
+}
+
+// quoteNames lists names quoted, at most five of them.
+func quoteNames(names []string) string {
+	var q []string
+	for i, n := range names {
+		if i == 5 {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-5))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
 }
 
 // ForgetLocation removes the record under <projectDir>/.strata of where
