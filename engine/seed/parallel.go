@@ -57,6 +57,11 @@ var (
 	// sampleSize is the size of the first piece, whose values give the
 	// types: some 10,000 rows of a typical seed.
 	sampleSize = 1 << 20
+	// maxPiece is the longest piece: a longer record (or a stray quote,
+	// after which the rest of the file looks like one quoted field) gives
+	// the parallel load up, and the load over one connection reads the
+	// file as it always did (and names the line of a stray quote).
+	maxPiece = 64 << 20
 )
 
 // Parts is how many connections load a large seed at once by default:

@@ -225,3 +225,51 @@ func TestParallelLoadErrors(t *testing.T) {
 		t.Errorf("%s scratch tables left", got)
 	}
 }
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += n
+	return n, err
+}
+
+// A stray quote in an unquoted field, with no quote after it, makes the
+// rest of the file look like one quoted field: the splitter gives up
+// after a bounded read (maxPiece) instead of holding the rest of the file
+// in memory; so it does for a record longer than maxPiece. The load then
+// goes over one connection, which names the stray quote's line.
+func TestSplitterBoundsAPiece(t *testing.T) {
+	defer func(m int) { maxPiece = m }(maxPiece)
+	maxPiece = 256
+	data := "a,b\n1,x\"y\n" + strings.Repeat("2,z\n", 10000)
+	r := &countingReader{r: strings.NewReader(data)}
+	sp := newSplitter(r, 16)
+	var err error
+	for err == nil {
+		var p piece
+		p, err = sp.next()
+		if len(p.data) > 2*maxPiece {
+			t.Fatalf("a piece of %d bytes (maxPiece %d)", len(p.data), maxPiece)
+		}
+	}
+	if !errors.Is(err, errLongRecord) || r.n > 4*maxPiece {
+		t.Errorf("splitter ended with %v after reading %d bytes of %d", err, r.n, len(data))
+	}
+
+	conn := connect(t)
+	_, err = loadBoth(t, conn, "stray.csv", data, Options{FullRefresh: true})
+	var d diag.Diagnostic
+	if !errors.As(err, &d) || d.Pos.Line != 2 || !strings.Contains(d.Msg, "bare \"") {
+		t.Errorf("stray.csv: %v", err)
+	}
+	long := "id,blob\n" + strings.Repeat("1,c\n", 50) + "2,\"" + strings.Repeat("x\n", 300) + "\"\n" + strings.Repeat("3,c\n", 50)
+	res, err := loadBoth(t, conn, "long_record.csv", long, Options{FullRefresh: true})
+	if err != nil || res.Parts != 0 || res.Rows != 101 {
+		t.Errorf("long_record.csv: %+v %v", res, err)
+	}
+}

@@ -2,6 +2,7 @@ package seed
 
 import (
 	"bytes"
+	"errors"
 	"io"
 )
 
@@ -54,14 +55,22 @@ type piece struct {
 type splitter struct {
 	r    io.Reader
 	size int
+	// max bounds a piece (maxPiece): a record longer than that, or a
+	// stray quote that makes the rest of the file look like one quoted
+	// field, ends the splitting with errLongRecord instead of holding the
+	// rest of the file in memory.
+	max  int
 	rest []byte // read, not yet handed out: the start of the next piece
 	line int
 	eof  bool
 }
 
 func newSplitter(r io.Reader, size int) *splitter {
-	return &splitter{r: r, size: size, line: 1}
+	return &splitter{r: r, size: size, max: maxPiece, line: 1}
 }
+
+// errLongRecord: a record (as the quotes say) is longer than a piece may be.
+var errLongRecord = errors.New("a record longer than a piece may be")
 
 // next returns the next piece, or io.EOF after the last. The last piece
 // may end without a line break (the file's last record).
@@ -93,6 +102,9 @@ func (s *splitter) next() (piece, error) {
 			return s.emit(buf, cut), nil
 		}
 		// One record fills the buffer: grow it.
+		if s.max > 0 && cap(buf) >= s.max {
+			return piece{}, errLongRecord
+		}
 		nb := make([]byte, len(buf), 2*cap(buf))
 		copy(nb, buf)
 		buf = nb
