@@ -206,8 +206,12 @@ type checker struct {
 	// multiple commands into a prepared statement"); each statement then
 	// goes out alone.
 	citus bool
-	jobs  []*job
-	byID  map[string]*job
+	// described (LeaveExisting): the selected nodes that exist, by id, and
+	// the temporary relation that describes each (quoted), which the
+	// selected nodes after it read instead of the relation as it is.
+	described map[string]string
+	jobs      []*job
+	byID      map[string]*job
 	// cause is the failed node that keeps a node from being checked.
 	cause map[string]string
 }
@@ -253,7 +257,9 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 		return ctx.Err()
 	}
 	c.jobs, c.byID = nil, map[string]*job{}
-	for _, id := range c.order(set, obs) {
+	order := c.order(set, obs)
+	c.describe(order, obs, seeds)
+	for _, id := range order {
 		j := c.plan(id, obs, seeds)
 		c.jobs = append(c.jobs, j)
 		c.byID[id] = j

@@ -139,7 +139,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	switch n.Kind {
 	case manifest.Test:
 		j.as = "prepared"
-		j.res, j.err = c.rendered(n, false)
+		j.res, j.err = c.renderedIn(n, false)
 		j.steps = materialize.PrepareTest(materialize.Body(j.res.SQL))
 		return j
 	case manifest.Source:
@@ -158,6 +158,13 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 		return j
 	case manifest.Seed:
 		j.rel = n.Relation.Kept()
+		if _, ok := c.described[id]; ok {
+			// Its file gives it other columns: an empty temporary table
+			// of those stands in, beside the table, which stays as it is.
+			j.as, j.rel = "temporary table", describedRel(id).Kept()
+			j.steps = []materialize.Step{materialize.EmptyTable(describedRel(id), seeds[id].cols)}
+			return j
+		}
 		if exists && (!selected || c.opt.LeaveExisting) {
 			j.existing, j.as = true, "existing"
 			return j
@@ -200,7 +207,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	mat := n.Config.Materialized
 	if isEphemeral(n) {
 		// Checked on its own as a temporary view: it has no relation.
-		j.res, j.err = c.rendered(n, false)
+		j.res, j.err = c.renderedIn(n, false)
 		rel := pgname.Rel{Schema: "pg_temp", Name: pgname.Ephemeral(n.Name)}
 		j.as, j.rel, j.view = "ephemeral view", rel.Kept(), true
 		v := materialize.CreateView(rel, materialize.Body(j.res.SQL))
@@ -215,7 +222,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 		return j
 	}
 	incremental := exists && materialize.BuildsIncrementally(mat, found.Kind, c.opt.FullRefresh)
-	j.res, j.err = c.rendered(n, incremental)
+	j.res, j.err = c.renderedIn(n, incremental)
 	if j.err != nil {
 		return j
 	}
@@ -224,7 +231,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	at := n.Relation
 	if exists && c.opt.LeaveExisting {
 		// Described beside its relation, which stays as it is.
-		at = pgname.Rel{Schema: "pg_temp", Name: pgname.Fit(pgname.Reserved + "described_" + n.ID)}
+		at = describedRel(n.ID)
 		j.as, j.rel = "temporary view", at.Kept()
 	} else if exists {
 		at = n.Relation.In(pgname.Check(n.Relation.Name))
@@ -248,6 +255,57 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 }
 
 // rendered is a model or test as a build would render it.
+// describedRel is the temporary relation that describes node id beside
+// its relation, under LeaveExisting.
+func describedRel(id string) pgname.Rel {
+	return pgname.Rel{Schema: "pg_temp", Name: pgname.Fit(pgname.Reserved + "described_" + id)}
+}
+
+// describe finds, under LeaveExisting, the nodes of order that are
+// described beside their relation (c.described): the selected models that
+// exist, and the selected seeds that exist with other columns than their
+// file gives them. So a selected model reads its selected parents as
+// their SQL and files say they are now, through any number of changed
+// models, as it would if they were replaced, without taking a lock on
+// what exists beyond a reader's.
+func (c *checker) describe(order []string, obs *observed, seeds map[string]inferred) {
+	c.described = nil
+	if !c.opt.LeaveExisting {
+		return
+	}
+	c.described = map[string]string{}
+	for _, id := range order {
+		n := c.p.M.Nodes[id]
+		found, exists := obs.found(n)
+		if !c.selected[id] || !exists || isEphemeral(n) {
+			continue
+		}
+		switch n.Kind {
+		case manifest.Model:
+			c.described[id] = describedRel(id).Quoted()
+		case manifest.Seed:
+			if inf, ok := seeds[id]; ok && inf.err == nil && len(inf.cols) > 0 && !sameColumns(obs.cols[found.OID], inf.cols) {
+				c.described[id] = describedRel(id).Quoted()
+			}
+		}
+	}
+}
+
+// renderedIn renders n as rendered does, reading the nodes described
+// beside their relation (c.described) through what describes them.
+func (c *checker) renderedIn(n *manifest.Node, incremental bool) (compile.Result, error) {
+	in := map[string]string{}
+	for id, rel := range c.described {
+		if id != n.ID { // its own relation ({{ this }}) is the one that exists
+			in[id] = rel
+		}
+	}
+	if len(in) == 0 {
+		return c.rendered(n, incremental)
+	}
+	return c.p.C.Inputs(in).Node(n, compile.Options{IsIncremental: incremental})
+}
+
 func (c *checker) rendered(n *manifest.Node, incremental bool) (compile.Result, error) {
 	if res, ok := c.p.Compiled[n.ID]; ok && !incremental {
 		return res, nil

@@ -16,33 +16,24 @@ import (
 // transaction it rolls back, so nothing needs to be built first. Nil
 // when ids hold no unit test.
 //
-// An input that exists is typed from the catalog as it is, and a tested
-// model that exists is described by a temporary view of its SQL: nothing
-// that exists is replaced, so typing takes no lock a reader waits for or
-// waits behind (a build runs the unit tests beside the readers of its
-// tables). Only what does not exist is checked into being, as strata
-// check would.
+// A model that exists is described by a temporary view of its SQL (which
+// reads its inputs' descriptions), a seed whose file gives it other
+// columns than its table has by an empty temporary table, a source as
+// it exists: nothing that exists is replaced, so typing takes no lock a
+// reader waits for or waits behind (a build runs the unit tests beside
+// the readers of its tables). Only what does not exist is checked into
+// being, as strata check would.
 func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []string) (*unittest.Runner, error) {
 	need := unittest.Selected(l.Manifest, ids)
 	if len(need) == 0 {
 		return nil, nil
 	}
-	// The tested models, and the ephemeral models a test may give (check
-	// inlines those it does not select); the other inputs are their
-	// parents, which check uses as they are when they exist and creates
-	// when they do not.
-	selected := map[string]bool{}
-	for _, id := range ids {
-		if n := l.Manifest.Nodes[id]; n != nil && n.IsUnit() && need[n.TestInfo.Attached] {
-			selected[n.TestInfo.Attached] = true
-		}
-	}
-	for id := range need {
-		if l.Manifest.Nodes[id].Ephemeral() {
-			selected[id] = true
-		}
-	}
-	res, err := l.Check(ctx, db, selected, check.Options{LeaveExisting: true})
+	// The tested models and their inputs are typed as their SQL and
+	// files say they are now (a parent changed since it was built, and
+	// rebuilt by this run before the model, types the test's input with
+	// its new columns), each described beside its relation when that
+	// exists (check.Options.LeaveExisting).
+	res, err := l.Check(ctx, db, need, check.Options{LeaveExisting: true})
 	if err != nil {
 		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
 	}
