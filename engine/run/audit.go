@@ -112,7 +112,6 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 				continue
 			}
 			stmts = append(stmts, "savepoint strata_audit", tests[j].count.SQL, "release savepoint strata_audit")
-			tests[j].ran = append(tests[j].ran, tests[j].count.SQL)
 			idx = append(idx, j)
 		}
 		if len(idx) == 0 {
@@ -132,6 +131,7 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		// rows[3k+1] is the count of tests[idx[k]].
 		for k := 0; 3*k+1 < len(rows); k++ {
 			j := idx[k]
+			tests[j].ran = append(tests[j].ran, tests[j].count.SQL)
 			n, cerr := postgres.Count(rows[3*k+1])
 			if cerr != nil {
 				tests[j].err = cerr
@@ -160,6 +160,8 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 			return err
 		}
 		j := idx[k/3]
+		// The statements after it in the batch did not run: they go again.
+		tests[j].ran = append(tests[j].ran, tests[j].count.SQL)
 		tests[j].err = e.sqlError(tests[j].n, tests[j].res, be.Err, tests[j].count)
 		b.executed = append(b.executed, "rollback to savepoint strata_audit", "release savepoint strata_audit")
 		if err := t.RollbackTo(ctx, "strata_audit"); err != nil {
