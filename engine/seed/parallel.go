@@ -229,7 +229,9 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 		return Schema{}, false, nil
 	}
 	eol := hs.eol
-	rest := piece{data: first.data[hs.pos:], line: hs.line}
+	// Where the header ends in the piece: what the scanner consumed of
+	// it (its buffer's offsets shift when it drops a byte order mark).
+	rest := piece{data: first.data[hs.read-int64(hs.end-hs.pos):], line: hs.line}
 	sample := newScan(len(cols))
 	if sample.rows, err = scanRows(pieceScanner(ctx, rest, l.opts.Path, l.delim, eol), sample.masks, sample.seen); err != nil {
 		return Schema{}, false, nil

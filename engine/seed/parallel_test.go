@@ -165,6 +165,11 @@ func TestParallelLoad(t *testing.T) {
 		}
 		return b.String()
 	}
+	var cols []string
+	for i := range 300 {
+		cols = append(cols, fmt.Sprintf("column_number_%03d", i))
+	}
+	wide := strings.Join(cols, ",")
 	for _, tc := range []struct {
 		name, content string
 		parallel      bool // loaded over several connections
@@ -179,6 +184,9 @@ func TestParallelLoad(t *testing.T) {
 			return fmt.Sprintf("%d,\"a\r\nb\"\r\n", i)
 		}), true},
 		{"bom.csv", "\xef\xbb\xbfid,v\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,%d\n", i, i*2) }), true},
+		// A header longer than the scanner's first read (4 KB), after a
+		// byte order mark: the sample starts where the header ends.
+		{"bom_wide.csv", "\xef\xbb\xbf" + wide + "\n" + rows(20, func(i int) string { return strings.Repeat(fmt.Sprintf("%d,", i), 299) + "x\n" }), true},
 		{"no_final_newline.csv", "id,v\n" + strings.TrimSuffix(rows(100, func(i int) string { return fmt.Sprintf("%d,x\n", i) }), "\n"), true},
 		// A field far longer than a piece, with line breaks in it.
 		{"huge_field.csv", "id,blob\n" + rows(50, func(i int) string { return fmt.Sprintf("%d,c\n", i) }) + "50,\"" + strings.Repeat("0123456789\n", 20000) + "\"\n51,b\n" + rows(50, func(i int) string { return fmt.Sprintf("%d,c\n", i+52) }), true},
