@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -478,6 +479,40 @@ func TestRunnerRetriesTransientErrors(t *testing.T) {
 	must(t, 0, dir, "run")
 	if got := runResults(t, dir)["model.rt.m"].Attempts; got != 2 {
 		t.Errorf("attempts %d, want 2", got)
+	}
+}
+
+// TestRunnerRetriesADeadlockWithoutRetries: a deadlock canceled the
+// model's transaction (on Citus, two threads creating or dropping
+// distributed tables at once can be), so the model is built again even
+// without retries; a serialization failure is not.
+func TestRunnerRetriesADeadlockWithoutRetries(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create sequence public.attempts", "create sequence public.serial_attempts")
+	raise := func(seq, code string) string {
+		return fmt.Sprintf("do $$ begin if nextval('public.%s') < 2 then raise exception 'simulated' using errcode = '%s'; end if; end $$", seq, code)
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rd\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql": "select 1 as id",
+		"models/s.sql": "select 1 as id",
+		"models/schema.yml": fmt.Sprintf(`models:
+  - name: m
+    config: {pre_hook: [%q]}
+  - name: s
+    config: {pre_hook: [%q]}
+`, raise("attempts", "40P01"), raise("serial_attempts", "40001")),
+	})
+	out := must(t, 1, dir, "run")
+	res := runResults(t, dir)
+	if m := res["model.rd.m"]; m.Status != "success" || m.Attempts != 2 {
+		t.Errorf("m after a deadlock: %s in %d attempts, want success in 2\n%s", m.Status, m.Attempts, out)
+	}
+	if s := res["model.rd.s"]; s.Status != "error" || s.Attempts != 1 {
+		t.Errorf("s after a serialization failure: %s in %d attempts, want error in 1 (no retries)\n%s", s.Status, s.Attempts, out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.m"); got != 1 {
+		t.Errorf("m holds %d rows, want 1", got)
 	}
 }
 

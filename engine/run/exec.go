@@ -86,12 +86,24 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	return Result{Status: Success, Message: "nothing to do"}
 }
 
+// deadlockRetries is how many more times a model is built after a
+// deadlock, on top of its retries config. The server rolled the model's
+// transaction back, so another attempt starts from the state before it;
+// and the other side of a deadlock is often another thread of the same
+// run: on Citus, two transactions that create or drop distributed tables
+// at once can be canceled as a distributed deadlock.
+const deadlockRetries = 3
+
 func (e *Executor) retrying(ctx context.Context, n *manifest.Node, f func(context.Context, *manifest.Node) Result) Result {
 	backoff := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		r := f(ctx, n)
 		r.Attempts = attempt
-		if r.Status != Error || attempt > n.Config.Retries || !r.transient || ctx.Err() != nil {
+		limit := n.Config.Retries
+		if r.deadlock {
+			limit += deadlockRetries
+		}
+		if r.Status != Error || attempt > limit || !r.transient || ctx.Err() != nil {
 			return r
 		}
 		select {
@@ -244,6 +256,7 @@ func fail(r Result, err error) Result {
 	var sp startsPlaced
 	r.Placed = errors.As(err, &pe) || errors.As(err, &sp)
 	r.transient = postgres.Transient(err)
+	r.deadlock = postgres.Deadlock(err)
 	return r
 }
 

@@ -56,6 +56,7 @@ type Result struct {
 	// "skipped: "+Halt (the server went away).
 	Halt      string
 	transient bool
+	deadlock  bool // the server canceled the transaction to break a deadlock
 }
 
 // Walk runs the nodes of Order, respecting Parents, Threads at a time.

@@ -276,6 +276,14 @@ func Transient(err error) bool {
 	return pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
+// Deadlock reports whether err is the server canceling a transaction to
+// break a deadlock (SQLSTATE 40P01; Citus uses it for distributed
+// deadlocks too). The transaction was rolled back.
+func Deadlock(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "40P01"
+}
+
 // ConnectionLost reports whether err may mean that the server went away:
 // the connection broke, could not be made, or the server ended it
 // (shutdown, crash, not accepting connections). A single backend
