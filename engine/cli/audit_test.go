@@ -190,3 +190,34 @@ func TestAuditKeepsThePreviousVersion(t *testing.T) {
 		t.Errorf("audit: false: %v %v %v", res["model.wap.loose"], res["test.wap.unique_loose_id"], res["model.wap.loose_child"])
 	}
 }
+
+// TestAuditKeepingFailuresLeavesNoFiles: the failing rows of store_failures
+// tests are read out to files while the audit's transaction rolls back;
+// when reading a later test's rows fails, the build fails and the files
+// already read are removed, not left in the temporary directory.
+func TestAuditKeepingFailuresLeavesNoFiles(t *testing.T) {
+	url := pgtest.DB(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	execSQL(t, url, "create sequence public.boom")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: keep\nmodels: {'.': {materialized: table}}\n",
+		"models/t.sql": "select g % 2 as id from generate_series(1, 4) g",
+		"models/schema.yml": `models:
+  - name: t
+    columns: [{name: id, tests: [{unique: {store_failures: true}}]}]
+`,
+		// Four rows the first time it is asked (the audit counts them),
+		// division by zero the second (when its rows are read out).
+		"tests/zz_boom.sql": "{{ config \"store_failures\" true }}\nselect id from {{ ref \"t\" }} where case when nextval('public.boom') <= 4 then true else id / (id - id) = 1 end\n",
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "failing rows of test zz_boom (tests/zz_boom.sql)", "division by zero")
+	left, err := filepath.Glob(filepath.Join(tmp, "strata-failures-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("the failed build left %v:\n%s", left, out)
+	}
+}

@@ -206,6 +206,7 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		}
 		table := e.auditTable(at.n)
 		if err := e.ensureSchema(ctx, table.Schema); err != nil {
+			res.discardKept()
 			return err
 		}
 		if !blocked {
@@ -216,7 +217,8 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		}
 		k, err := keepFailures(ctx, t, table, at.sql)
 		if err != nil {
-			return err
+			res.discardKept() // the build fails without an audit to write them
+			return fmt.Errorf("reading the failing rows of test %s (%s) to keep them: %w", at.n.Name, at.n.Path, err)
 		}
 		res.kept = append(res.kept, k)
 	}
@@ -312,6 +314,15 @@ func limited(n *manifest.Node, body materialize.Step) materialize.Step {
 
 // keepFailures reads the rows of sql (a failing test's) out of t, with
 // their columns, into a temporary file.
+// discardKept removes the files of the failing rows read so far, when
+// the build fails before they can be written to their audit tables.
+func (a *auditResult) discardKept() {
+	for _, k := range a.kept {
+		os.Remove(k.file)
+	}
+	a.kept = nil
+}
+
 func keepFailures(ctx context.Context, t *postgres.Txn, table pgname.Rel, sql string) (keptFailures, error) {
 	k := keptFailures{table: table}
 	cols, err := postgres.ResultColumns(ctx, t, sql)
