@@ -169,6 +169,7 @@ type RunArgs struct {
 	NoAudit         bool     `json:"no_audit,omitempty"`
 	Env             string   `json:"env,omitempty"`
 	NoDefer         bool     `json:"no_defer,omitempty"`
+	Check           bool     `json:"check,omitempty"` // build --check
 }
 
 // Result is the outcome of one node.

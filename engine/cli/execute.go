@@ -76,7 +76,7 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 
 // retryArgs gives f the flags of the run retry repeats, prev, except those
 // given to retry itself: the same vars, refresh, threads, audit and
-// environment flags, on the same target. (Selection flags are not needed:
+// environment flags and build's --check, on the same target. (Selection flags are not needed:
 // retry selects the nodes by id.)
 func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	args := prev.Args
@@ -96,6 +96,9 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	set("audit", func() { f.audit = args.Audit })
 	set("no-audit", func() { f.noAudit = args.NoAudit })
 	set("no-defer", func() { f.noDefer = args.NoDefer })
+	// retry has no --check of its own: a build --check is retried with its
+	// check of the nodes retried.
+	f.check = args.Check
 	set("target", func() {
 		if a.target == "" && prev.Target != "" {
 			a.target = prev.Target
@@ -311,7 +314,7 @@ func (a *app) serverGone(cmd string, l *pipeline.Project, results []run.Result) 
 func (f *flags) runArgs() *artifacts.RunArgs {
 	return &artifacts.RunArgs{Select: f.selects, Exclude: f.excludes, State: f.state, Vars: f.vars,
 		FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2, Threads: f.threads, FailFast: f.failFast,
-		Audit: f.audit, NoAudit: f.noAudit, Env: f.env, NoDefer: f.noDefer}
+		Audit: f.audit, NoAudit: f.noAudit, Env: f.env, NoDefer: f.noDefer, Check: f.check}
 }
 
 // ids is a set of the given node ids.

@@ -66,3 +66,22 @@ func TestOnRunEndFailureIsCountedAndRetried(t *testing.T) {
 		t.Errorf("third retry exited %d:\n%s", code, out)
 	}
 }
+
+// A build --check is retried with its check: the nodes retried are
+// checked first, and nothing is built when PostgreSQL rejects one.
+func TestRetryRepeatsCheck(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rc\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1/0 as id", // passes the check, fails the build
+		"models/b.sql": `select * from {{ ref "a" }}`,
+	})
+	out := must(t, 1, dir, "build", "--check")
+	mustContain(t, out, "(--check)", "division by zero")
+	writeFile(t, dir, "models/a.sql", "select nosuch as id")
+	out = must(t, 1, dir, "retry")
+	mustContain(t, out, "Checking the 2 selected nodes first (--check)", "nothing was built: the check above failed", "nosuch")
+	if got := queryInt(t, url, "select count(*) from pg_class where relname in ('a', 'b') and relnamespace = 'public'::regnamespace"); got != 0 {
+		t.Errorf("%d of a and b were built after a failed check", got)
+	}
+}
