@@ -183,6 +183,10 @@ type flags struct {
 	// retryHooks, set by retry, runs the hooks even when no node is
 	// selected, because the last run's on-run-end hook failed.
 	retryHooks bool
+	// retryRecord, set by retry, is the run_results.json it read: a retry
+	// that waits for another run reads the record again when that run
+	// changed it.
+	retryRecord []byte
 	// direct, set by ls, selects without the tests of the selected nodes.
 	direct bool
 }

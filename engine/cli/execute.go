@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,26 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 	f.addAuditFlags(true, true) // retry runs a run or a build again
 	if code, done := a.parse(f, args); done {
 		return code
+	}
+	for {
+		code := a.retryLast(ctx, f)
+		if code != recordChanged {
+			return code
+		}
+		a.say("The run that was going on has ended: retrying what it left instead")
+	}
+}
+
+// recordChanged is retryLast's word that it waited for another run, which
+// wrote a new record of the last run meanwhile: what retry read is stale.
+const recordChanged = -1
+
+// retryLast runs again what the last run recorded in run_results.json did
+// not complete.
+func (a *app) retryLast(ctx context.Context, f *flags) int {
+	record, err := os.ReadFile(filepath.Join(a.projectDir, "target", "run_results.json"))
+	if err == nil {
+		f.retryRecord = record
 	}
 	prev, err := pipeline.LastRun(a.projectDir)
 	if err != nil {
@@ -201,6 +222,13 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	defer unlock()
 	if !waitStart.IsZero() {
 		p.line(fmt.Sprintf("Waited %s for the other strata run on %s", time.Since(waitStart).Round(10*time.Millisecond), where))
+		// retry read the record of a run that may have been this one, still
+		// going on: when it has written a new record since, read that one.
+		if f.retryRecord != nil {
+			if now, err := os.ReadFile(filepath.Join(a.projectDir, "target", "run_results.json")); err == nil && !bytes.Equal(now, f.retryRecord) {
+				return recordChanged
+			}
+		}
 	}
 	if f.check {
 		// Before anything changes: a selected node that PostgreSQL rejects

@@ -2,10 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/pgname"
+	"strata/engine/pipeline"
 
 	"strata/engine/internal/pgtest"
 )
@@ -84,4 +91,71 @@ func TestRetryRepeatsCheck(t *testing.T) {
 	if got := queryInt(t, url, "select count(*) from pg_class where relname in ('a', 'b') and relnamespace = 'public'::regnamespace"); got != 0 {
 		t.Errorf("%d of a and b were built after a failed check", got)
 	}
+}
+
+// A retry that waits for a run still going on retries what that run left
+// once it ends, not the record it read while the run was going on.
+func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rl\nvars: {bad: true}\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
+		"models/b.sql": `select * from {{ ref "a" }}`,
+	})
+	record := filepath.Join(dir, "target", "run_results.json")
+	must(t, 1, dir, "run")
+	failed, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, 0, dir, "run", "--vars", "bad: false")
+	passed, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another run holds the project's lock, and the record retry reads is
+	// the failed one; that run ends with everything built.
+	if err := os.WriteFile(record, failed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	key := pgname.RunLock(pipeline.LockName("rl", ""))
+	if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		code int
+		out  string
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		code, out := strata(t, dir, "retry")
+		done <- outcome{code, out}
+	}()
+	waiting := false
+	for i := 0; i < 200 && !waiting; i++ {
+		time.Sleep(50 * time.Millisecond)
+		if err := conn.QueryRow(ctx, "select exists (select from pg_locks where locktype = 'advisory' and not granted)").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !waiting {
+		t.Fatal("retry did not wait for the run lock")
+	}
+	if err := os.WriteFile(record, passed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if got.code != 0 {
+		t.Fatalf("retry: exit %d, want 0\n%s", got.code, got.out)
+	}
+	mustContain(t, got.out, "Waiting for another strata run", "The run that was going on has ended", "Nothing to retry")
 }
