@@ -217,12 +217,23 @@ func ReadManifest(path string) (*Manifest, error) { return readJSON[Manifest](pa
 // ReadRunResults reads a run_results.json. Of a run in progress (or
 // killed), it also reads what run_progress.jsonl beside it recorded.
 func ReadRunResults(path string) (*RunResults, error) {
-	rr, err := readJSON[RunResults](path)
-	if err != nil || !rr.InProgress {
-		return rr, err
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
-	readProgress(filepath.Join(filepath.Dir(path), ProgressFile), rr)
-	return rr, nil
+	return ParseRunResults(path, b)
+}
+
+// ParseRunResults is ReadRunResults of the bytes b read from path.
+func ParseRunResults(path string, b []byte) (*RunResults, error) {
+	var rr RunResults
+	if err := json.Unmarshal(b, &rr); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if rr.InProgress {
+		readProgress(filepath.Join(filepath.Dir(path), ProgressFile), &rr)
+	}
+	return &rr, nil
 }
 
 func readJSON[T any](path string) (*T, error) {

@@ -47,34 +47,45 @@ func cmdBuild(ctx context.Context, a *app, args []string) int {
 }
 
 func cmdRetry(ctx context.Context, a *app, args []string) int {
-	f := a.newFlags("retry", false)
-	f.addRunFlags()
-	f.addAuditFlags(true, true) // retry runs a run or a build again
-	if code, done := a.parse(f, args); done {
-		return code
-	}
+	target := a.target
 	for {
+		// Each pass starts from retry's own flags: what the previous pass
+		// took from a record that turned out stale is forgotten.
+		a.target = target
+		f := a.newFlags("retry", false)
+		f.addRunFlags()
+		f.addAuditFlags(true, true) // retry runs a run or a build again
+		if code, done := a.parse(f, args); done {
+			return code
+		}
 		code := a.retryLast(ctx, f)
 		if code != recordChanged {
 			return code
 		}
-		a.say("The run that was going on has ended: retrying what it left instead")
+		a.say("Another run ended while retry started: retrying what that run left instead")
 	}
 }
 
-// recordChanged is retryLast's word that it waited for another run, which
-// wrote a new record of the last run meanwhile: what retry read is stale.
+// recordChanged is retryLast's word that another run wrote a new record
+// of the last run after retry read it (retry waited for that run, or it
+// ended just before): what retry read is stale.
 const recordChanged = -1
 
 // retryLast runs again what the last run recorded in run_results.json did
 // not complete.
 func (a *app) retryLast(ctx context.Context, f *flags) int {
-	record, err := os.ReadFile(filepath.Join(a.projectDir, "target", "run_results.json"))
+	path := pipeline.RunResultsPath(a.projectDir)
+	record, err := os.ReadFile(path)
+	var prev *pipeline.Retry
 	if err == nil {
 		f.retryRecord = record
+		prev, err = pipeline.LastRunOf(path, record)
 	}
-	prev, err := pipeline.LastRun(a.projectDir)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is target/run_results.json, known
+		}
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", err)
 		return ExitBadInput
 	}
@@ -222,12 +233,13 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	defer unlock()
 	if !waitStart.IsZero() {
 		p.line(fmt.Sprintf("Waited %s for the other strata run on %s", time.Since(waitStart).Round(10*time.Millisecond), where))
-		// retry read the record of a run that may have been this one, still
-		// going on: when it has written a new record since, read that one.
-		if f.retryRecord != nil {
-			if now, err := os.ReadFile(filepath.Join(a.projectDir, "target", "run_results.json")); err == nil && !bytes.Equal(now, f.retryRecord) {
-				return recordChanged
-			}
+	}
+	// retry read the record of a run that may have been going on then (it
+	// waited for it above), or that ended between that read and the lock:
+	// when a run has written a new record since, retry reads that one.
+	if f.retryRecord != nil {
+		if now, err := os.ReadFile(pipeline.RunResultsPath(a.projectDir)); err != nil || !bytes.Equal(now, f.retryRecord) {
+			return recordChanged
 		}
 	}
 	if f.check {

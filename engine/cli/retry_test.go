@@ -157,5 +157,5 @@ func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
 	if got.code != 0 {
 		t.Fatalf("retry: exit %d, want 0\n%s", got.code, got.out)
 	}
-	mustContain(t, got.out, "Waiting for another strata run", "The run that was going on has ended", "Nothing to retry")
+	mustContain(t, got.out, "Waiting for another strata run", "Another run ended while retry started", "Nothing to retry")
 }

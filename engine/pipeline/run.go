@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 
@@ -169,7 +170,21 @@ type Retry struct {
 // LastRun reads the last run of the project in dir from its
 // target/run_results.json. Its error leaves out the file's path.
 func LastRun(dir string) (*Retry, error) {
-	prev, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	path := RunResultsPath(dir)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, withoutPath(err)
+	}
+	return LastRunOf(path, b)
+}
+
+// RunResultsPath is the path of the run_results.json of the project in dir.
+func RunResultsPath(dir string) string { return filepath.Join(dir, "target", "run_results.json") }
+
+// LastRunOf is LastRun of the record b read from path, so that a caller
+// can tell later whether the record changed since.
+func LastRunOf(path string, b []byte) (*Retry, error) {
+	prev, err := artifacts.ParseRunResults(path, b)
 	if err != nil {
 		return nil, withoutPath(err)
 	}
