@@ -217,21 +217,23 @@ func ReadManifest(path string) (*Manifest, error) { return readJSON[Manifest](pa
 // ReadRunResults reads a run_results.json. Of a run in progress (or
 // killed), it also reads what run_progress.jsonl beside it recorded.
 func ReadRunResults(path string) (*RunResults, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	rr, err := readJSON[RunResults](path)
+	if err != nil || !rr.InProgress {
+		return rr, err
 	}
-	return ParseRunResults(path, b)
+	readProgress(filepath.Join(filepath.Dir(path), ProgressFile), rr)
+	return rr, nil
 }
 
-// ParseRunResults is ReadRunResults of the bytes b read from path.
-func ParseRunResults(path string, b []byte) (*RunResults, error) {
+// ParseRunResults is ReadRunResults of the bytes read from path, b, and
+// from the run_progress.jsonl beside it, progress (nil when there is none).
+func ParseRunResults(path string, b, progress []byte) (*RunResults, error) {
 	var rr RunResults
 	if err := json.Unmarshal(b, &rr); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if rr.InProgress {
-		readProgress(filepath.Join(filepath.Dir(path), ProgressFile), &rr)
+		applyProgress(progress, &rr)
 	}
 	return &rr, nil
 }

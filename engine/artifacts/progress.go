@@ -104,6 +104,11 @@ func readProgress(path string, rr *RunResults) {
 	if err != nil {
 		return
 	}
+	applyProgress(b, rr)
+}
+
+// applyProgress is readProgress of the bytes b of a progress file.
+func applyProgress(b []byte, rr *RunResults) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	if !sc.Scan() {

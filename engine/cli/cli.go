@@ -183,10 +183,13 @@ type flags struct {
 	// retryHooks, set by retry, runs the hooks even when no node is
 	// selected, because the last run's on-run-end hook failed.
 	retryHooks bool
-	// retryRecord, set by retry, is the run_results.json it read: a retry
-	// that waits for another run reads the record again when that run
-	// changed it.
-	retryRecord []byte
+	// retryRecord, set by retry, is the record of the last run it read
+	// (run_results.json and run_progress.jsonl): once it holds the run
+	// lock, a retry whose record another run changed meanwhile reads the
+	// new one.
+	retryRecord *pipeline.RunRecordSnapshot
+	// retryNote, set by retry, is said once the record is confirmed.
+	retryNote string
 	// direct, set by ls, selects without the tests of the selected nodes.
 	direct bool
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,18 +73,13 @@ const recordChanged = -1
 // retryLast runs again what the last run recorded in run_results.json did
 // not complete.
 func (a *app) retryLast(ctx context.Context, f *flags) int {
-	path := pipeline.RunResultsPath(a.projectDir)
-	record, err := os.ReadFile(path)
+	rec, err := pipeline.ReadRunRecord(a.projectDir)
 	var prev *pipeline.Retry
 	if err == nil {
-		f.retryRecord = record
-		prev, err = pipeline.LastRunOf(path, record)
+		f.retryRecord = &rec
+		prev, err = rec.LastRun()
 	}
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is target/run_results.json, known
-		}
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", err)
 		return ExitBadInput
 	}
@@ -101,7 +95,9 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 	}
 	a.retryArgs(f, prev)
 	if prev.InProgress {
-		a.say("The last run (strata %s, started %s) did not finish: running again the %d node%s it did not complete", prev.Command, prev.StartedAt, len(prev.IDs), plural(len(prev.IDs)))
+		// Said once the run lock is held and the record is still this one:
+		// until then the run may be going on.
+		f.retryNote = fmt.Sprintf("The last run (strata %s, started %s) did not finish: running again the %d node%s it did not complete", prev.Command, prev.StartedAt, len(prev.IDs), plural(len(prev.IDs)))
 	}
 	return a.executeParsed(ctx, f, prev.Command)
 }
@@ -238,8 +234,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// waited for it above), or that ended between that read and the lock:
 	// when a run has written a new record since, retry reads that one.
 	if f.retryRecord != nil {
-		if now, err := os.ReadFile(pipeline.RunResultsPath(a.projectDir)); err != nil || !bytes.Equal(now, f.retryRecord) {
+		now, err := pipeline.ReadRunRecord(a.projectDir)
+		if err != nil || !now.Same(*f.retryRecord) {
 			return recordChanged
+		}
+		if f.retryNote != "" {
+			p.line(f.retryNote)
 		}
 	}
 	if f.check {

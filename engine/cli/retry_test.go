@@ -85,7 +85,9 @@ func TestRetryRepeatsCheck(t *testing.T) {
 	})
 	out := must(t, 1, dir, "build", "--check")
 	mustContain(t, out, "(--check)", "division by zero")
-	writeFile(t, dir, "models/a.sql", "select nosuch as id")
+	// a is fixed, b broken: without the check, a would be built.
+	writeFile(t, dir, "models/a.sql", "select 1 as id")
+	writeFile(t, dir, "models/b.sql", `select nosuch from {{ ref "a" }}`)
 	out = must(t, 1, dir, "retry")
 	mustContain(t, out, "Checking the 2 selected nodes first (--check)", "nothing was built: the check above failed", "nosuch")
 	if got := queryInt(t, url, "select count(*) from pg_class where relname in ('a', 'b') and relnamespace = 'public'::regnamespace"); got != 0 {

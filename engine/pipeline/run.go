@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -170,21 +171,41 @@ type Retry struct {
 // LastRun reads the last run of the project in dir from its
 // target/run_results.json. Its error leaves out the file's path.
 func LastRun(dir string) (*Retry, error) {
-	path := RunResultsPath(dir)
-	b, err := os.ReadFile(path)
+	rec, err := ReadRunRecord(dir)
 	if err != nil {
-		return nil, withoutPath(err)
+		return nil, err
 	}
-	return LastRunOf(path, b)
+	return rec.LastRun()
 }
 
-// RunResultsPath is the path of the run_results.json of the project in dir.
-func RunResultsPath(dir string) string { return filepath.Join(dir, "target", "run_results.json") }
+// RunRecordSnapshot is the record of the last run as read at one moment:
+// target/run_results.json and the run_progress.jsonl beside it.
+type RunRecordSnapshot struct {
+	path              string
+	results, progress []byte
+}
 
-// LastRunOf is LastRun of the record b read from path, so that a caller
-// can tell later whether the record changed since.
-func LastRunOf(path string, b []byte) (*Retry, error) {
-	prev, err := artifacts.ParseRunResults(path, b)
+// ReadRunRecord reads the record of the last run of the project in dir.
+// Its error leaves out the file's path.
+func ReadRunRecord(dir string) (RunRecordSnapshot, error) {
+	path := filepath.Join(dir, "target", "run_results.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return RunRecordSnapshot{}, withoutPath(err)
+	}
+	progress, _ := os.ReadFile(filepath.Join(dir, "target", artifacts.ProgressFile))
+	return RunRecordSnapshot{path: path, results: b, progress: progress}, nil
+}
+
+// Same reports whether s and o hold the same bytes: no run wrote to the
+// record between the two reads.
+func (s RunRecordSnapshot) Same(o RunRecordSnapshot) bool {
+	return bytes.Equal(s.results, o.results) && bytes.Equal(s.progress, o.progress)
+}
+
+// LastRun is the last run as s recorded it.
+func (s RunRecordSnapshot) LastRun() (*Retry, error) {
+	prev, err := artifacts.ParseRunResults(s.path, s.results, s.progress)
 	if err != nil {
 		return nil, withoutPath(err)
 	}

@@ -312,8 +312,6 @@ func limited(n *manifest.Node, body materialize.Step) materialize.Step {
 	return body
 }
 
-// keepFailures reads the rows of sql (a failing test's) out of t, with
-// their columns, into a temporary file.
 // discardKept removes the files of the failing rows read so far, when
 // the build fails before they can be written to their audit tables.
 func (a *auditResult) discardKept() {
@@ -323,6 +321,8 @@ func (a *auditResult) discardKept() {
 	a.kept = nil
 }
 
+// keepFailures reads the rows of sql (a failing test's) out of t, with
+// their columns, into a temporary file.
 func keepFailures(ctx context.Context, t *postgres.Txn, table pgname.Rel, sql string) (keptFailures, error) {
 	k := keptFailures{table: table}
 	cols, err := postgres.ResultColumns(ctx, t, sql)
