@@ -812,10 +812,14 @@ func mcols(cols []postgres.Column) []materialize.Column {
 // grants, comment and post_hook.
 func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manifest.Node, loaded bool) error {
 	f := materialize.Finish{On: n.Relation, Kind: "table", Indexes: true}
+	// Statistics, as for a model's table, when a model reads the seed (its
+	// plan is built on them); unchanged rows need no new ones, and a seed
+	// only tests (or nothing) read is left to autovacuum: on a large file
+	// analyze is a sixth of the load.
 	var analyze []pgname.Rel
-	if loaded {
+	if loaded && e.readByModels()[n.ID] {
 		analyze = []pgname.Rel{n.Relation}
-	} // unchanged rows need no new statistics
+	}
 	have, err := postgres.Privileges(ctx, q, n.Relation)
 	if err != nil {
 		return err
