@@ -221,7 +221,9 @@ func ReadRunResults(path string) (*RunResults, error) {
 	if err != nil || !rr.InProgress {
 		return rr, err
 	}
-	readProgress(filepath.Join(filepath.Dir(path), ProgressFile), rr)
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(path), ProgressFile)); err == nil {
+		applyProgress(b, rr)
+	}
 	return rr, nil
 }
 

@@ -96,18 +96,9 @@ func RemoveProgress(dir string) error {
 	return err
 }
 
-// readProgress puts the results recorded in the progress file at path
-// over rr's, when the file is rr's run's. A line cut short by a kill, or
+// applyProgress puts the results recorded in a progress file, b, over
+// rr's, when the file is rr's run's. A line cut short by a kill, or
 // unreadable, ends the reading.
-func readProgress(path string, rr *RunResults) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return
-	}
-	applyProgress(b, rr)
-}
-
-// applyProgress is readProgress of the bytes b of a progress file.
 func applyProgress(b []byte, rr *RunResults) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)

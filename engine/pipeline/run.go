@@ -168,16 +168,6 @@ type Retry struct {
 	Hooks bool
 }
 
-// LastRun reads the last run of the project in dir from its
-// target/run_results.json. Its error leaves out the file's path.
-func LastRun(dir string) (*Retry, error) {
-	rec, err := ReadRunRecord(dir)
-	if err != nil {
-		return nil, err
-	}
-	return rec.LastRun()
-}
-
 // RunRecordSnapshot is the record of the last run as read at one moment:
 // target/run_results.json and the run_progress.jsonl beside it.
 type RunRecordSnapshot struct {
