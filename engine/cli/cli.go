@@ -181,13 +181,17 @@ type flags struct {
 	// --select: ids need no parsing, and names may hold spaces.
 	retryIDs []string
 	// retryHooks, set by retry, runs the hooks even when no node is
-	// selected, because the last run's on-run-end hook failed.
+	// selected, because the last run's on-run-end hook failed or may
+	// not have run (retryEnded).
 	retryHooks bool
 	// retryRecord, set by retry, is the record of the last run it read
 	// (run_results.json and run_progress.jsonl): once it holds the run
 	// lock, a retry whose record another run changed meanwhile reads the
 	// new one.
 	retryRecord *pipeline.RunRecordSnapshot
+	// retryEnded, set by retry, is the last run when it was stopped
+	// after its last node (its record in progress, every node ended).
+	retryEnded *pipeline.Retry
 	// retryNote, set by retry, is said once the record is confirmed.
 	retryNote string
 	// direct, set by ls, selects without the tests of the selected nodes.

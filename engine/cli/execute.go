@@ -83,18 +83,26 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", err)
 		return ExitBadInput
 	}
-	if len(prev.IDs) == 0 && !prev.Hooks {
+	if len(prev.IDs) == 0 && !prev.Hooks && !prev.InProgress {
 		a.say("Nothing to retry: the last run had no failures or skips.")
 		return ExitOK
 	}
 	f.retryIDs, f.retryHooks = prev.IDs, prev.Hooks
+	if prev.InProgress && len(prev.IDs) == 0 {
+		// Stopped after its last node: the record cannot say whether its
+		// on-run-end hooks ran, so they are run (executeParsed says there
+		// is nothing to retry when the project has none).
+		f.retryHooks, f.retryEnded = true, prev
+	}
 	if !f.fs.Changed("env") {
 		// In the environment the last run built in, reading what it built
 		// there (and the rest from production).
 		f.env = prev.Env
 	}
 	a.retryArgs(f, prev)
-	if prev.InProgress {
+	if prev.InProgress && len(prev.IDs) == 0 {
+		f.retryNote = fmt.Sprintf("The last run (strata %s, started %s) did not finish: each of its nodes completed, but it may have stopped before its on-run-end hooks, which are run again", prev.Command, prev.StartedAt)
+	} else if prev.InProgress {
 		// Said once the run lock is held and the record is still this one:
 		// until then the run may be going on.
 		f.retryNote = fmt.Sprintf("The last run (strata %s, started %s) did not finish: running again the %d node%s it did not complete", prev.Command, prev.StartedAt, len(prev.IDs), plural(len(prev.IDs)))
@@ -187,6 +195,10 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
 	}
 	p := a.newPrinter(l.Manifest, logWriter(logFile))
+	if e := f.retryEnded; e != nil && len(l.Project.OnRunEnd) == 0 {
+		p.line(fmt.Sprintf("Nothing to retry: each node of the last run (strata %s, started %s) completed, though it did not record its end, and the project has no on-run-end hooks to run again.", e.Command, e.StartedAt))
+		return ExitOK
+	}
 	if len(s.Order) == 0 && !f.retryHooks {
 		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
 		return ExitOK
@@ -286,7 +298,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return ExitFailed
 		}
 	}
-	if f.retryHooks {
+	if f.retryHooks && f.retryEnded == nil {
 		p.line("Running the on-run-end hooks again: they failed in the last run")
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,4 +161,57 @@ func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
 		t.Fatalf("retry: exit %d, want 0\n%s", got.code, got.out)
 	}
 	mustContain(t, got.out, "Waiting for another strata run", "Another run ended while retry started", "Nothing to retry")
+}
+
+// A run stopped after its last node leaves a record in progress in which
+// every node ended: retry cannot know whether the on-run-end hooks ran,
+// so it runs them; with no such hooks it has nothing to do, and says why.
+func TestRetryOfARunStoppedAfterItsLastNode(t *testing.T) {
+	url := pgtest.DB(t)
+	stopAtTheEnd := func(dir string) {
+		t.Helper()
+		path := filepath.Join(dir, "target", "run_results.json")
+		var rr map[string]any
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(b, &rr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr["in_progress"] = true // as the run wrote it before its end
+		if b, err = json.Marshal(rr); err == nil {
+			err = os.WriteFile(path, b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: re\non-run-end: ['create table if not exists public.ends (n int)', 'insert into public.ends values (1)']\n",
+		"models/a.sql": "select 1 as id",
+	})
+	must(t, 0, dir, "run")
+	stopAtTheEnd(dir)
+	out := must(t, 0, dir, "retry")
+	mustContain(t, out, "did not finish: each of its nodes completed, but it may have stopped before its on-run-end hooks", "Running 0 nodes", "Ran 2 on-run-end hooks")
+	if strings.Contains(out, "they failed in the last run") {
+		t.Errorf("retry says the hooks failed:\n%s", out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.ends"); got != 2 {
+		t.Errorf("the on-run-end hooks ran %d times, want 2 (the run, then retry)", got)
+	}
+	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry: the last run had no failures or skips.")
+
+	dir = writeProject(t, url, map[string]string{
+		"project.yaml": "name: rf\n",
+		"models/a.sql": "select 1 as id",
+	})
+	must(t, 0, dir, "run")
+	stopAtTheEnd(dir)
+	out = must(t, 0, dir, "retry")
+	mustContain(t, out, "Nothing to retry: each node of the last run (strata run, started ", "did not record its end, and the project has no on-run-end hooks")
+	if strings.Contains(out, "Running") {
+		t.Errorf("retry ran something:\n%s", out)
+	}
 }
