@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,58 @@ func TestSeedColumnsChangeUnderAView(t *testing.T) {
 	}
 	if got := queryInt(t, url, "select count(*) from public.m1 where id = 'x1'"); got != 1 {
 		t.Errorf("m1 has %d old rows, want 1", got)
+	}
+}
+
+// TestSeedIsFinishedBeforeItIsPublished: a seed's indexes, grants and
+// post_hook are applied in the transaction that loads it, as a model's
+// are: each load path leaves the configured indexes under the seed's own
+// names, and when one of them fails (a unique index the new rows break, a
+// post_hook that fails) nothing of the load is published: the old rows
+// stay, and no scratch table is left.
+func TestSeedIsFinishedBeforeItIsPublished(t *testing.T) {
+	url := pgtest.DB(t)
+	const yml = "seeds:\n  - name: s\n    config: {indexes: [{columns: [id], unique: true}]%s}\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sp\n",
+		"seeds/s.csv":  "id,v\n1,a\n2,b\n",
+		"seeds/s.yml":  fmt.Sprintf(yml, ""),
+	})
+	indexes := func() string {
+		t.Helper()
+		return queryText(t, url, "select coalesce(string_agg(indexname, ',' order by indexname), '') from pg_indexes where schemaname = 'public' and tablename = 's'")
+	}
+	rows := func() string {
+		t.Helper()
+		return queryText(t, url, "select string_agg(id || v, ',' order by id) from public.s")
+	}
+	must(t, 0, dir, "seed")
+	if got := indexes(); got != "s__id_uidx" {
+		t.Fatalf("after the first load, s has the indexes %q", got)
+	}
+	// Replaced through a scratch table, then refilled in place under a view.
+	writeFile(t, dir, "seeds/s.csv", "id,v\n1,a\n2,b\n3,c\n")
+	must(t, 0, dir, "seed", "--full-refresh")
+	execSQL(t, url, "create view public.sv as select * from public.s")
+	writeFile(t, dir, "seeds/s.csv", "id,v\n1,x\n2,y\n")
+	must(t, 0, dir, "seed")
+	if got, r := indexes(), rows(); got != "s__id_uidx" || r != "1x,2y" {
+		t.Fatalf("after the reloads, s has the indexes %q and the rows %q", got, r)
+	}
+	execSQL(t, url, "drop view public.sv")
+
+	for _, c := range []struct{ csv, config, want string }{
+		{"id,v\n1,a\n1,b\n3,c\n", "", `indexes: create unique index if not exists "s__strata_new__id_uidx" on "public"."s" ("id"): could not create unique index "s__strata_new__id_uidx" (Key (id)=(1) is duplicated.)`},
+		{"id,v\n5,a\n6,b\n", ", post_hook: ['select 1/0']", "post_hook 1 of seed s: select 1/0: division by zero"},
+	} {
+		writeFiles(t, dir, map[string]string{"seeds/s.csv": c.csv, "seeds/s.yml": fmt.Sprintf(yml, c.config)})
+		out := must(t, 1, dir, "seed")
+		mustContain(t, out, c.want)
+		if got, r := indexes(), rows(); got != "s__id_uidx" || r != "1x,2y" {
+			t.Errorf("after a failed load (%s), s has the indexes %q and the rows %q, want the old ones", c.want, got, r)
+		}
+		if left := queryText(t, url, "select coalesce(string_agg(relname, ','), 'none') from pg_class where relname ~ '__strata_'"); left != "none" {
+			t.Errorf("scratch relations after a failed load: %s", left)
+		}
 	}
 }

@@ -176,7 +176,27 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			return err
 		}
 	}
+	// The table is finished in the load's transaction, before the audit
+	// and the swap, as a model's is: a failed index, grant or post_hook
+	// rolls the whole load back, and readers never see the new rows
+	// without them.
+	var finished pgname.Rel
+	opts.Finish = func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
+		finished = rel
+		return e.finishSeed(ctx, tx, n, rel, true)
+	}
 	opts.BeforeCommit = func(ctx context.Context, tx pgx.Tx) error {
+		if finished != n.Relation {
+			// Indexes made on the scratch table take the seed's names.
+			for _, s := range materialize.RenameIndexes(n.Relation.Schema, finished.Name, n.Relation.Name, n.Config.Indexes) {
+				if _, err := tx.Exec(ctx, s.SQL); err != nil {
+					return e.configError(n, s, err)
+				}
+			}
+		}
+		if err := e.postHooks(ctx, tx, n, execStep); err != nil {
+			return err
+		}
 		for _, sql := range b.records() {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return fmt.Errorf("recording %s in strata_meta: %w", n.Name, err)
@@ -207,7 +227,10 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			if err := e.seedPreHooks(ctx, tx, n); err != nil {
 				return err
 			}
-			if err := e.finishSeed(ctx, tx, n, false); err != nil {
+			if err := e.finishSeed(ctx, tx, n, n.Relation, false); err != nil {
+				return err
+			}
+			if err := e.postHooks(ctx, tx, n, execStep); err != nil {
 				return err
 			}
 			return e.record(ctx, tx, n, "success")
@@ -217,7 +240,6 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		if res.Appended {
 			r.Response = "APPEND " + strconv.FormatInt(res.AppendedRows, 10)
 		}
-		err = e.finishSeed(ctx, conn.Conn(), n, true)
 	}
 	if err != nil {
 		return fail(r, err)

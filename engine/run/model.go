@@ -807,29 +807,35 @@ func mcols(cols []postgres.Column) []materialize.Column {
 	return out
 }
 
-// finishSeed completes a seed's table after it was loaded or, when its data
-// was kept (loaded false), applies what may have changed since: indexes,
-// grants, comment and post_hook.
-func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manifest.Node, loaded bool) error {
-	f := materialize.Finish{On: n.Relation, Kind: "table", Indexes: true}
+// finishSeed completes a seed's table, rel: in the transaction that loaded
+// it (loaded), the table that replaces the seed's or the seed's own refilled
+// or appended to; when the data was kept (loaded false), the seed's own, to
+// apply what may have changed since. That is its indexes, statistics,
+// grants and comment; the post_hook runs once the table is in place.
+func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manifest.Node, rel pgname.Rel, loaded bool) error {
+	f := materialize.Finish{On: rel, Kind: "table", Indexes: true}
 	// Statistics, as for a model's table, when a model reads the seed (its
 	// plan is built on them); unchanged rows need no new ones, and a seed
 	// only tests (or nothing) read is left to autovacuum: on a large file
 	// analyze is a sixth of the load.
 	var analyze []pgname.Rel
 	if loaded && e.readByModels()[n.ID] {
-		analyze = []pgname.Rel{n.Relation}
+		analyze = []pgname.Rel{rel}
 	}
-	have, err := postgres.Privileges(ctx, q, n.Relation)
-	if err != nil {
-		return err
+	// A new table holds no privileges; the swap carries the old one's over.
+	var have []postgres.Grant
+	if rel == n.Relation {
+		var err error
+		if have, err = postgres.Privileges(ctx, q, rel); err != nil {
+			return err
+		}
 	}
 	for _, s := range f.Steps(e.modelOf(n), analyze, privileges(have), nil) {
 		if _, err := q.Exec(ctx, s.SQL); err != nil {
 			return e.configError(n, s, err)
 		}
 	}
-	return e.postHooks(ctx, q, n, execStep)
+	return nil
 }
 
 // runHooks renders a node's hooks (which is pre_hook or post_hook) and runs

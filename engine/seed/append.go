@@ -288,10 +288,8 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 	if n != p.tailRows {
 		return Result{}, true, fmt.Errorf("seed %q: COPY appended %d rows, but %s has %d new ones (the file changed while it was loaded; run again)", name, n, opts.Path, p.tailRows)
 	}
-	if opts.Audit != nil {
-		if err := opts.Audit(ctx, tx, rel); err != nil {
-			return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
-		}
+	if err := finishAndAudit(ctx, tx, opts, rel); err != nil {
+		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}
 	if _, err := tx.Exec(ctx, recordStmt(target, encodeComment(p.sc), old.legacy)); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)

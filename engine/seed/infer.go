@@ -95,6 +95,12 @@ type Options struct {
 	// commits a change (the runner records the seed in the target's state
 	// there); an error rolls the load back.
 	BeforeCommit func(ctx context.Context, tx pgx.Tx) error
+	// Finish, when set, runs in the load's transaction once the new rows
+	// are in rel, before Audit (the runner completes the table there: its
+	// indexes, statistics, grants and comment, so that nothing is published
+	// half finished); rel is the table that replaces the old one, or the
+	// old one refilled or appended to. An error rolls the whole load back.
+	Finish func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error
 	// Audit, when set, runs in the load's transaction once the new rows are
 	// in rel (the table that replaces the old one, or the old one refilled
 	// or appended to), before anything is published: an error rolls the

@@ -259,14 +259,12 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: COPY loaded %d rows, but %s has %d (the file changed while it was loaded; run again)", name, n, opts.Path, sc.Rows)
 	}
 
-	if opts.Audit != nil {
-		on := rel
-		if into == tmp {
-			on = rel.In(tmpName)
-		}
-		if err := opts.Audit(ctx, tx, on); err != nil {
-			return Result{}, fmt.Errorf("seed %q: %w", name, err)
-		}
+	on := rel
+	if into == tmp {
+		on = rel.In(tmpName)
+	}
+	if err := finishAndAudit(ctx, tx, opts, on); err != nil {
+		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	if into == tmp {
 		err := withLocks(ctx, tx, opts, func() error {
@@ -286,6 +284,20 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 	return res, nil
+}
+
+// finishAndAudit runs opts.Finish, then opts.Audit, those that are set,
+// on tx once the new rows are in rel.
+func finishAndAudit(ctx context.Context, tx pgx.Tx, opts Options, rel pgname.Rel) error {
+	if opts.Finish != nil {
+		if err := opts.Finish(ctx, tx, rel); err != nil {
+			return err
+		}
+	}
+	if opts.Audit != nil {
+		return opts.Audit(ctx, tx, rel)
+	}
+	return nil
 }
 
 // beforeCommit runs opts.BeforeCommit, when set, on tx.

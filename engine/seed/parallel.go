@@ -430,10 +430,8 @@ func (l *parallelLoad) publish(ctx context.Context, sc Schema) (Result, bool, er
 			return Result{}, false, ctx.Err()
 		}
 	}
-	if l.opts.Audit != nil {
-		if err := l.opts.Audit(ctx, tx, l.tmp); err != nil {
-			return Result{}, true, errorf(name, err)
-		}
+	if err := finishAndAudit(ctx, tx, l.opts, l.tmp); err != nil {
+		return Result{}, true, errorf(name, err)
 	}
 	err = withLocks(ctx, tx, l.opts, func() error {
 		return replaceTable(ctx, tx, l.rel, l.tmp.Name, false, l.opts)
