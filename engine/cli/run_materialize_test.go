@@ -516,6 +516,27 @@ func TestRunnerRetriesADeadlockWithoutRetries(t *testing.T) {
 	}
 }
 
+// TestSeedRetriedAfterADeadlock: a seed's post_hook runs in its load's
+// transaction, after the swap; a deadlock there rolls the whole load back,
+// and the seed is loaded again, as a model is built again.
+func TestSeedRetriedAfterADeadlock(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create sequence public.attempts")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sd\n",
+		"seeds/s.csv":  "id\n1\n2\n",
+		"seeds/s.yml": fmt.Sprintf("seeds:\n  - name: s\n    config: {post_hook: [%q]}\n",
+			"do $$ begin if nextval('public.attempts') < 2 then raise exception 'simulated' using errcode = '40P01'; end if; end $$"),
+	})
+	out := must(t, 0, dir, "seed")
+	if s := runResults(t, dir)["seed.sd.s"]; s.Status != "success" || s.Attempts != 2 {
+		t.Errorf("s after a deadlock: %s in %d attempts, want success in 2\n%s", s.Status, s.Attempts, out)
+	}
+	if got := queryInt(t, url, "select count(*) from public.s"); got != 2 {
+		t.Errorf("s holds %d rows, want 2", got)
+	}
+}
+
 func TestRunnerRetryAndArtifacts(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{

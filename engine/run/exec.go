@@ -68,7 +68,10 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	n := e.M.Nodes[id]
 	switch n.Kind {
 	case manifest.Seed:
-		return e.seed(ctx, n)
+		// A seed's load, hooks and finishing steps are one transaction
+		// (the scratch table of a parallel load is made again), so a
+		// deadlock is retried as a model's is.
+		return e.retrying(ctx, n, e.seed)
 	case manifest.Model:
 		return e.retrying(ctx, n, e.model)
 	case manifest.Test:
@@ -86,7 +89,7 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	return Result{Status: Success, Message: "nothing to do"}
 }
 
-// deadlockRetries is how many more times a model is built after a
+// deadlockRetries is how many more times a model (or seed) is built after a
 // deadlock, on top of its retries config. The server rolled the model's
 // transaction back, so another attempt starts from the state before it;
 // and the other side of a deadlock is often another thread of the same
