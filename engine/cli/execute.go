@@ -91,7 +91,8 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 	if prev.InProgress && len(prev.IDs) == 0 {
 		// Stopped after its last node: the record cannot say whether its
 		// on-run-end hooks ran, so they are run (executeParsed says there
-		// is nothing to retry when the project has none).
+		// is nothing to retry when there are none, once it holds the run
+		// lock: until then the run may be going on).
 		f.retryHooks, f.retryEnded = true, prev
 	}
 	if !f.fs.Changed("env") {
@@ -195,10 +196,6 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
 	}
 	p := a.newPrinter(l.Manifest, logWriter(logFile))
-	if e := f.retryEnded; e != nil && len(l.Project.OnRunEnd) == 0 {
-		p.line(fmt.Sprintf("Nothing to retry: each node of the last run (strata %s, started %s) completed, though it did not record its end, and the project has no on-run-end hooks to run again.", e.Command, e.StartedAt))
-		return ExitOK
-	}
 	if len(s.Order) == 0 && !f.retryHooks {
 		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
 		return ExitOK
@@ -249,6 +246,20 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		now, err := pipeline.ReadRunRecord(a.projectDir)
 		if err != nil || !now.Same(*f.retryRecord) {
 			return recordChanged
+		}
+		if e := f.retryEnded; e != nil {
+			// Stopped after its last node, and it is not running: its
+			// on-run-end hooks are all that may be left, if it had any.
+			why := ""
+			if len(l.Project.OnRunEnd) == 0 {
+				why = "the project has no on-run-end hooks to run again"
+			} else if l.OnlyUnitTests(e.Nodes) {
+				why = "a run of only unit tests runs no hooks"
+			}
+			if why != "" {
+				p.line(fmt.Sprintf("Nothing to retry: each node of the last run (strata %s, started %s) completed, though it did not record its end, and %s.", e.Command, e.StartedAt, why))
+				return ExitOK
+			}
 		}
 		if f.retryNote != "" {
 			p.line(f.retryNote)

@@ -203,6 +203,19 @@ func TestRetryOfARunStoppedAfterItsLastNode(t *testing.T) {
 	}
 	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry: the last run had no failures or skips.")
 
+	// A run of only unit tests runs no hooks: nor does its retry.
+	writeFile(t, dir, "models/a.yml", `unit_tests:
+  - name: a_is_one
+    model: a
+    expect: {rows: [{id: 1}]}
+`)
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=1")
+	stopAtTheEnd(dir)
+	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry: each node of the last run (strata test, started ", "a run of only unit tests runs no hooks")
+	if got := queryInt(t, url, "select count(*) from public.ends"); got != 2 {
+		t.Errorf("the on-run-end hooks ran %d times, want 2: not for unit tests", got)
+	}
+
 	dir = writeProject(t, url, map[string]string{
 		"project.yaml": "name: rf\n",
 		"models/a.sql": "select 1 as id",

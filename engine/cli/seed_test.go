@@ -187,6 +187,9 @@ func TestSeedIsFinishedBeforeItIsPublished(t *testing.T) {
 		writeFiles(t, dir, map[string]string{"seeds/s.csv": c.csv, "seeds/s.yml": fmt.Sprintf(yml, c.config)})
 		out := must(t, 1, dir, "seed")
 		mustContain(t, out, c.want)
+		if strings.Contains(out, `seed "s": seeds/s.yml`) {
+			t.Errorf("the error should start with its place in the config:\n%s", out)
+		}
 		if got, r := indexes(), rows(); got != "s__id_uidx" || r != "1x,2y" {
 			t.Errorf("after a failed load (%s), s has the indexes %q and the rows %q, want the old ones", c.want, got, r)
 		}

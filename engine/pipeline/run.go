@@ -163,6 +163,8 @@ type Retry struct {
 	// Env is the environment the last run built in.
 	Env string
 	IDs []string // never nil
+	// Nodes are all the nodes the last run selected.
+	Nodes []string
 	// Hooks: the last run's on-run-end hooks failed, so the hooks run
 	// even when no node is selected.
 	Hooks bool
@@ -204,6 +206,9 @@ func (s RunRecordSnapshot) LastRun() (*Retry, error) {
 	// failed.
 	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}, Args: prev.Args, Target: prev.Target, InProgress: prev.InProgress, StartedAt: prev.StartedAt}
 	for _, res := range prev.Results {
+		if res.ID != OnRunEnd {
+			r.Nodes = append(r.Nodes, res.ID)
+		}
 		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
 			continue
 		}

@@ -77,7 +77,7 @@ func unitExec(r *unittest.Runner, err error) func(ctx context.Context, n *manife
 // OnlyUnitTests says whether ids are all unit tests (and there is one).
 func (l *Project) OnlyUnitTests(ids []string) bool {
 	for _, id := range ids {
-		if !l.Manifest.Nodes[id].IsUnit() {
+		if n := l.Manifest.Nodes[id]; n == nil || !n.IsUnit() {
 			return false
 		}
 	}

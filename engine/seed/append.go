@@ -272,7 +272,7 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 		return res, true, nil
 	}
 	if err := beforeLoad(ctx, tx, opts); err != nil {
-		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, true, err // the runner names the seed
 	}
 
 	n, err := copyTail(ctx, conn, target, file, p, delim, opts)
@@ -289,13 +289,13 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 		return Result{}, true, fmt.Errorf("seed %q: COPY appended %d rows, but %s has %d new ones (the file changed while it was loaded; run again)", name, n, opts.Path, p.tailRows)
 	}
 	if err := finishAndAudit(ctx, tx, opts, rel); err != nil {
-		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, true, err // the runner names the seed
 	}
 	if _, err := tx.Exec(ctx, recordStmt(target, encodeComment(p.sc), old.legacy)); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
 	}
 	if err := beforeCommit(ctx, tx, opts); err != nil {
-		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, true, err // the runner names the seed
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, true, fmt.Errorf("seed %q: %w", name, err)

@@ -65,7 +65,9 @@ func typeOf(mask uint8, seen bool) string {
 	return TypeText
 }
 
-// Options configure how a seed is read and loaded.
+// Options configure how a seed is read and loaded. The errors of its
+// callbacks (BeforeLoad, Finish, Audit, BeforeCommit) are returned as they
+// are: the runner's own errors name the seed, or the place in its config.
 type Options struct {
 	// Path names the file in messages, relative to the project.
 	Path string

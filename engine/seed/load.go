@@ -181,7 +181,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	}
 
 	if err := beforeLoad(ctx, tx, opts); err != nil {
-		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, err // the runner names the seed
 	}
 
 	hasViews := false
@@ -264,7 +264,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		on = rel.In(tmpName)
 	}
 	if err := finishAndAudit(ctx, tx, opts, on); err != nil {
-		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, err // the runner names the seed
 	}
 	if into == tmp {
 		err := withLocks(ctx, tx, opts, func() error {
@@ -278,7 +278,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, fmt.Errorf("seed %q: replacing %s: %w", name, qualified, err)
 	}
 	if err := beforeCommit(ctx, tx, opts); err != nil {
-		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		return Result{}, err // the runner names the seed
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)

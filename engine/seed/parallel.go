@@ -431,7 +431,7 @@ func (l *parallelLoad) publish(ctx context.Context, sc Schema) (Result, bool, er
 		}
 	}
 	if err := finishAndAudit(ctx, tx, l.opts, l.tmp); err != nil {
-		return Result{}, true, errorf(name, err)
+		return Result{}, true, err // the runner names the seed
 	}
 	err = withLocks(ctx, tx, l.opts, func() error {
 		return replaceTable(ctx, tx, l.rel, l.tmp.Name, false, l.opts)
@@ -443,7 +443,7 @@ func (l *parallelLoad) publish(ctx context.Context, sc Schema) (Result, bool, er
 		return Result{}, true, errorf(name, err)
 	}
 	if err := beforeCommit(ctx, tx, l.opts); err != nil {
-		return Result{}, true, errorf(name, err)
+		return Result{}, true, err // the runner names the seed
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Result{}, true, errorf(name, err)
