@@ -70,6 +70,9 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return nil, ExitFailed, false
 	}
+	if left := len(selected) - len(out); left > 0 {
+		a.say("%d selected test%s not run in environment %s: %s only what is deferred to production, and passed there unchanged", left, pick(left == 1, " is", "s are"), f.env, pick(left == 1, "it reads", "they read"))
+	}
 	return out, 0, true
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -349,5 +351,41 @@ func TestPlanChanges(t *testing.T) {
 	}
 	if n := queryInt(t, url, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 's' and c.relname = 'renamed'"); n != 0 {
 		t.Errorf("plan built renamed")
+	}
+}
+
+// TestEnvironmentRunsChangedTests: a pull request that changes only a
+// test changes nothing that an environment builds, but the test itself
+// never passed in production: a build of state:modified+ in an environment
+// runs it (reading production's relations), a data test and a unit test
+// alike. Tests and unit tests that did not change are not modified.
+func TestEnvironmentRunsChangedTests(t *testing.T) {
+	url := pgtest.DB(t)
+	const unit = "unit_tests:\n  - name: m_has_both\n    model: m\n    expect: {rows: [{id: 1}, {id: %d}]}\n"
+	const tests = "models:\n  - name: m\n    columns:\n      - name: id\n        tests: [not_null%s]\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: ct\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql":      "select 1 as id union all select 2",
+		"models/schema.yml": fmt.Sprintf(tests, ""),
+		"models/unit.yml":   fmt.Sprintf(unit, 2),
+	})
+	must(t, 0, dir, "build")
+	before := prodPrints(t, url)
+	mustContain(t, must(t, 0, dir, "build", "--env", "pr", "-s", "state:modified+"), "Nothing to do")
+
+	writeFile(t, dir, "models/schema.yml", fmt.Sprintf(tests, ", {accepted_values: {values: [1]}}"))
+	out := must(t, 1, dir, "build", "--env", "pr", "-s", "state:modified+")
+	mustContain(t, out, "Running 1 node", "FAIL 1 accepted_values_m_id")
+	writeFile(t, dir, "models/schema.yml", fmt.Sprintf(tests, ""))
+
+	writeFile(t, dir, "models/unit.yml", fmt.Sprintf(unit, 3))
+	out = must(t, 1, dir, "build", "--env", "pr", "-s", "state:modified+")
+	mustContain(t, out, "Running 1 node", "FAIL", "m_has_both")
+	writeFile(t, dir, "models/unit.yml", fmt.Sprintf(unit, 2))
+	mustContain(t, must(t, 0, dir, "build", "--env", "pr", "-s", "test_type:data"),
+		"1 selected test is not run in environment pr: it reads only what is deferred to production, and passed there unchanged", "Nothing to do")
+
+	if after := prodPrints(t, url); !maps.Equal(before, after) {
+		t.Errorf("production changed:\n%v\n%v", before, after)
 	}
 }

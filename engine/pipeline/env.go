@@ -181,20 +181,19 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 		n := l.Manifest.Nodes[id]
 		return n != nil && (n.Kind == manifest.Model || n.Kind == manifest.Seed) && !n.Ephemeral()
 	}
-	// A test stays when the node it tests is built here; a singular test
-	// when it reads something built here.
+	// A selected test stays when it reads something built here, when it
+	// is new or changed since production ran it (it never passed there),
+	// and when it is a unit test (it reads no relation). Only an unchanged
+	// test of what is all deferred, which passed in production, is left
+	// out.
 	for id := range selected {
 		n := l.Manifest.Nodes[id]
 		if n.Kind != manifest.Test {
 			continue
 		}
-		keep := false
-		if n.TestInfo != nil && n.TestInfo.Attached != "" {
-			keep = selected[n.TestInfo.Attached]
-		} else {
-			for _, p := range n.DependsOn {
-				keep = keep || selected[p]
-			}
+		keep := n.IsUnit() || l.modifiedSince(n, l.prod[id])
+		for _, p := range n.DependsOn {
+			keep = keep || selected[p]
 		}
 		if !keep {
 			delete(out, id)

@@ -75,10 +75,16 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 	case manifest.Model:
 		return e.retrying(ctx, n, e.model)
 	case manifest.Test:
+		// A test is recorded in the target as it ends, a unit test too
+		// (in a run that records anything: one of only unit tests leaves
+		// the target as it was), so that state:modified against the target
+		// knows which tests changed since.
+		var r Result
 		if n.IsUnit() {
-			return e.unit(ctx, n)
+			r = e.unit(ctx, n)
+		} else {
+			r = e.test(ctx, n)
 		}
-		r := e.test(ctx, n)
 		if r.Status == Pass || r.Status == Warn || r.Status == Fail {
 			if err := e.record(ctx, e.DB.Pool, n, string(r.Status)); err != nil {
 				return fail(r, err)
