@@ -229,9 +229,21 @@ func TestEnvNames(t *testing.T) {
 		{"prod", `--env: environment name "prod" is production's`},
 		{strings.Repeat("x", 60), "is too long: schema"},
 	} {
-		code, _, errOut := strataOut(t, dir, "build", "--env", tc.env)
-		if code != 2 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("--env %s: exit %d, %s; want 2 and %q", tc.env, code, errOut, tc.want)
+		for _, cmd := range []string{"build", "plan"} {
+			code, _, errOut := strataOut(t, dir, cmd, "--env", tc.env)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%s --env %s: exit %d, %s; want 2 and %q", cmd, tc.env, code, errOut, tc.want)
+			}
+			// The name's error alone, not one for each schema it makes too long.
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+				if !strings.Contains(line, "warning:") { // the example's seeds, not generated here
+					n++
+				}
+			}
+			if n > 2 {
+				t.Errorf("%s --env %s: %d lines of errors:\n%s", cmd, tc.env, n, errOut)
+			}
 		}
 	}
 }

@@ -41,7 +41,7 @@ func cmdPlan(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	if env != "" {
-		if err := pgname.CheckEnv(env, nil); err != nil {
+		if err := pgname.CheckEnv(env, l.EnvSchemas()); err != nil {
 			fmt.Fprintf(a.stderr, "strata plan: --env: %v\n", err)
 			return ExitBadInput
 		}

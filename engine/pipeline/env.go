@@ -287,8 +287,11 @@ func names(ns []string) string {
 	return strings.Join(ns, ", ")
 }
 
-// envSchemas are the production schemas l places models, seeds and
-// stored test failures in: what an environment's name must leave room for.
+// EnvSchemas are the production schemas l places models, seeds and
+// stored test failures in: what an environment's name must leave room for
+// (pgname.CheckEnv).
+func (l *Project) EnvSchemas() []string { return envSchemas(l.Manifest) }
+
 func envSchemas(m *manifest.Manifest) []string {
 	set := map[string]bool{m.Target.SchemaPrefix + "audit": true}
 	for _, n := range m.Nodes {

@@ -130,11 +130,16 @@ func Load(opts Options) (*Project, diag.List) {
 	mt := manifestTarget(tgt)
 	mt.Env = opts.Env
 	man, d := manifest.Build(proj, mt)
-	diags = append(diags, d...)
+	var envErr error
 	if opts.Env != "" && man != nil {
-		if err := pgname.CheckEnv(opts.Env, envSchemas(man)); err != nil {
-			diags.Errorf(diag.Pos{}, "--env: %v", err)
-		}
+		envErr = pgname.CheckEnv(opts.Env, envSchemas(man))
+	}
+	if envErr != nil {
+		// Alone: the schemas too long for the name, one per model, are
+		// what it says.
+		diags.Errorf(diag.Pos{}, "--env: %v", envErr)
+	} else {
+		diags = append(diags, d...)
 	}
 	gr, d := graph.New(man)
 	diags = append(diags, d...)

@@ -395,8 +395,7 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 		rels = append(rels, n.Relation.Quoted())
 	}
 	if len(rels) > 0 {
-		rows, err := db.Pool.Query(ctx, `select i - 1, case when c.relkind in ('r', 'm', 'p') then
-				coalesce((select sum(greatest(x.reltuples, 0)) from pg_class x where x.oid = c.oid or x.oid in (select inhrelid from pg_inherits where inhparent = c.oid)), 0)
+		rows, err := db.Pool.Query(ctx, `select i - 1, case when c.relkind in ('r', 'm', 'p') then `+postgres.RowEstimateSQL("c")+`
 				else -1 end::float8
 			from unnest($1::text[]) with ordinality as r(rel, i) join pg_class c on c.oid = to_regclass(r.rel)`, rels)
 		if err != nil {

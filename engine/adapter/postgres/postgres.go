@@ -322,13 +322,23 @@ func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
 	return ok, err
 }
 
-// RowEstimate is the planner's estimate of the rows of r and of its
-// partitions (pg_class.reltuples; 0 for what was never analyzed).
+// RowEstimate is the planner's estimate of the rows of r
+// (RowEstimateSQL).
 func RowEstimate(ctx context.Context, q Querier, r pgname.Rel) (float64, error) {
 	var estimate float64
-	err := q.QueryRow(ctx, `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 from pg_class c
-		where c.oid = $1::regclass or c.oid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`, r.Quoted()).Scan(&estimate)
+	err := q.QueryRow(ctx, "select "+RowEstimateSQL("c")+" from pg_class c where c.oid = $1::regclass", r.Quoted()).Scan(&estimate)
 	return estimate, err
+}
+
+// RowEstimateSQL is the SQL (float8) of the planner's estimate of the rows
+// of the relation whose pg_class row is alias: its reltuples (0 for what
+// was never analyzed), and of a partitioned table the larger of its own
+// (which analyze of the table itself sets to all its rows) and the sum of
+// its partitions' - not both, which counts every row twice.
+func RowEstimateSQL(alias string) string {
+	return `(case when ` + alias + `.relkind = 'p' then greatest(` + alias + `.reltuples, coalesce((select sum(greatest(x.reltuples, 0))
+		from pg_class x where x.oid in (select inhrelid from pg_inherits where inhparent = ` + alias + `.oid)), 0))
+		else greatest(` + alias + `.reltuples, 0) end)::float8`
 }
 
 // Populated reports whether the materialized view r holds data (it was not
