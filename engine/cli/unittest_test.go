@@ -285,6 +285,21 @@ func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
 	}
 	generate(t, dir, 0.02, 1)
 	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS=6 WARN=0 FAIL=0 ERROR=0 SKIP=0")
+
+	// The mistake docs/unit-tests.md says the churn test catches: >= for >
+	// at the high bucket's boundary.
+	file := filepath.Join(dir, "models", "analytics", "customer_metrics.sql")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const boundary = `p.last_order_day > {{ var "churn_high_days" 180 }}`
+	if !strings.Contains(string(src), boundary) {
+		t.Fatalf("customer_metrics.sql no longer has %s", boundary)
+	}
+	writeFile(t, dir, "models/analytics/customer_metrics.sql", strings.Replace(string(src), boundary, strings.Replace(boundary, ">", ">=", 1), 1))
+	out = must(t, 1, dir, "test", "-s", "churn_risk_buckets_at_their_boundaries")
+	mustContain(t, out, "+ 7           | 2           | 180                   | high       | 141.00", "- 7           | 2           | 180                   | medium     | 141.00")
 }
 
 // TestUnitTestTypingBesideReaders: typing the inputs of unit tests whose
