@@ -198,3 +198,17 @@ func TestSeedIsFinishedBeforeItIsPublished(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedAppendCountsTheRowsItWrites: a seed that grows by one row
+// appends it and records 1 row written, as an incremental model's append
+// does, not the table's total.
+func TestSeedAppendCountsTheRowsItWrites(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: sa\n", "seeds/s.csv": "id\n1\n2\n"})
+	must(t, 0, dir, "seed")
+	writeFile(t, dir, "seeds/s.csv", "id\n1\n2\n3\n")
+	mustContain(t, must(t, 0, dir, "seed"), "APPEND 1")
+	if got := runResults(t, dir)["seed.sa.s"].Rows; got != 1 {
+		t.Errorf("rows_affected %d after appending 1 row", got)
+	}
+}

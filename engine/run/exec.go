@@ -247,7 +247,8 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	} else {
 		r.Response = "COPY " + strconv.FormatInt(res.Rows, 10)
 		if res.Appended {
-			r.Response = "APPEND " + strconv.FormatInt(res.AppendedRows, 10)
+			// Rows written: the new ones, as an incremental model's append.
+			r.Response, r.Rows = "APPEND "+strconv.FormatInt(res.AppendedRows, 10), res.AppendedRows
 		}
 	}
 	if err != nil {
