@@ -294,18 +294,29 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// unit tests records nothing in strata_meta and runs no hooks, so
 	// that it leaves the database as it was.
 	runHooks := !l.OnlyUnitTests(s.Order) || f.retryHooks
+	// A run that stops before its first node records that it ended so
+	// (not as a run still going on), each node skipped: retry runs it again.
+	notStarted := func(err error) {
+		rec.Close()
+		for _, werr := range l.WriteRunResults(cmd, started, args, pipeline.NotStarted(s.Order, pipeline.OnRunStart, err)) {
+			fmt.Fprintf(a.stderr, "strata: %v\n", werr)
+		}
+	}
 	var inv string
 	if runHooks {
 		// What this run builds is recorded in the target (strata_meta), each
 		// node in the transaction that builds it.
 		inv, err = l.BeginState(ctx, db, cmd, Version, started)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "strata %s: target %s: recording the run in strata_meta: %v\n", cmd, l.Target.Name, err)
+			err = fmt.Errorf("target %s: recording the run in strata_meta: %w", l.Target.Name, err)
+			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+			notStarted(err)
 			return ExitFailed
 		}
 		if err := a.hooks(ctx, l, db, pipeline.OnRunStart, p); err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			_ = l.EndState(context.WithoutCancel(ctx), db, inv, false)
+			notStarted(err)
 			return ExitFailed
 		}
 	}

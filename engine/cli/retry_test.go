@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/artifacts"
 	"strata/engine/pgname"
 	"strata/engine/pipeline"
 
@@ -227,4 +228,36 @@ func TestRetryOfARunStoppedAfterItsLastNode(t *testing.T) {
 	if strings.Contains(out, "Running") {
 		t.Errorf("retry ran something:\n%s", out)
 	}
+}
+
+// A run whose on-run-start hook fails ends before its first node: its
+// record says so (not "in progress", as a killed run's), with the hook's
+// error and every node skipped, and retry runs them.
+func TestOnRunStartFailureIsRecorded(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rs\nvars: {d: 0}\non-run-start: ['select 1/{{ var \"d\" }}']\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+	})
+	mustContain(t, must(t, 1, dir, "build"), "on-run-start hook failed")
+	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, r := range rr.Results {
+		status[r.ID] = r.Status
+	}
+	if rr.InProgress || status["on-run-start"] != "error" || status["model.rs.a"] != "skipped" || rr.Summary.Error != 1 || rr.Summary.Skip != 1 {
+		t.Errorf("run_results.json: in progress %v, statuses %v, summary %+v", rr.InProgress, status, rr.Summary)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "target", artifacts.ProgressFile)); !os.IsNotExist(err) {
+		t.Errorf("%s after the run ended: %v", artifacts.ProgressFile, err)
+	}
+	out := must(t, 0, dir, "retry", "--vars", "d: 1")
+	mustContain(t, out, "Running 1 node", "PASS=1")
+	if strings.Contains(out, "did not finish") {
+		t.Errorf("retry took the run for a killed one:\n%s", out)
+	}
+	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry")
 }

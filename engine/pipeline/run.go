@@ -17,7 +17,8 @@ import (
 
 // The project's hooks, by the name project.yaml gives them. OnRunEnd is also
 // the id a failed on-run-end stands under in run_results.json, so that
-// retry runs it again.
+// retry runs it again; OnRunStart the id of what stopped a run before its
+// first node (NotStarted).
 const (
 	OnRunStart = "on-run-start"
 	OnRunEnd   = "on-run-end"
@@ -49,6 +50,18 @@ func (l *Project) RunHooks(ctx context.Context, db *postgres.Adapter, which stri
 // HookFailed is the result that records a failed on-run-end in run_results.json.
 func HookFailed(err error) run.Result {
 	return run.Result{ID: OnRunEnd, Status: run.Error, Message: err.Error()}
+}
+
+// NotStarted are the results of a run that ended before its first node
+// (its on-run-start hooks failed, or it could not record itself in the
+// target, err): the hook's error, and each node of order skipped, which
+// retry runs again.
+func NotStarted(order []string, hook string, err error) []run.Result {
+	out := []run.Result{{ID: hook, Status: run.Error, Message: err.Error()}}
+	for _, id := range order {
+		out = append(out, run.Result{ID: id, Status: run.Skipped, Message: "skipped: the run stopped before its first node (" + hook + ")"})
+	}
+	return out
 }
 
 // RunOptions are how a run builds: the run flags, and the callbacks that
@@ -206,7 +219,7 @@ func (s RunRecordSnapshot) LastRun() (*Retry, error) {
 	// failed.
 	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}, Args: prev.Args, Target: prev.Target, InProgress: prev.InProgress, StartedAt: prev.StartedAt}
 	for _, res := range prev.Results {
-		if res.ID != OnRunEnd {
+		if res.ID != OnRunEnd && res.ID != OnRunStart {
 			r.Nodes = append(r.Nodes, res.ID)
 		}
 		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
@@ -215,6 +228,9 @@ func (s RunRecordSnapshot) LastRun() (*Retry, error) {
 		if res.ID == OnRunEnd {
 			r.Hooks = true
 			continue
+		}
+		if res.ID == OnRunStart {
+			continue // the hooks run around every run, the retry too
 		}
 		r.IDs = append(r.IDs, res.ID)
 	}
