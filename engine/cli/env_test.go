@@ -265,6 +265,13 @@ func TestEnvironmentBuildsSerialize(t *testing.T) {
 		t.Fatalf("state: before any build: exit %d, %s", code, errOut)
 	}
 	must(t, 0, dir, "build")
+	// Another project on the same database has recorded nothing yet,
+	// though strata_meta holds shop's records.
+	other := writeProject(t, url, map[string]string{"project.yaml": "name: other\n", "models/a.sql": "select 1 as id"})
+	code, _, errOut = strataOut(t, other, "ls", "-s", "state:modified")
+	if code != 2 || !strings.Contains(errOut, "nothing of project other is recorded for target") {
+		t.Fatalf("state: in a project never built, beside another: exit %d, %s", code, errOut)
+	}
 
 	// Another job holds environment pr1's lock.
 	ctx := context.Background()

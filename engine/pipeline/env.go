@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -39,11 +40,20 @@ func (l *Project) ReadState(ctx context.Context, q postgres.Querier) error {
 	if recs == nil {
 		recs = map[string]*state.Node{}
 	}
+	if err == nil && len(recs) == 0 {
+		// strata_meta holds other projects' or targets' records only.
+		err = state.NothingRecorded(l.ProdScope())
+	}
 	l.prod = recs
-	if err != nil || l.Env() == "" {
+	if l.Env() == "" || err != nil && !errors.Is(err, state.ErrMissing) {
 		return err
 	}
-	l.own, err = state.Read(ctx, q, l.Scope())
+	// An environment over an empty production may have built on its own.
+	own, oerr := state.Read(ctx, q, l.Scope())
+	if oerr != nil && !errors.Is(oerr, state.ErrMissing) {
+		return oerr
+	}
+	l.own = own
 	return err
 }
 

@@ -94,6 +94,19 @@ func (e *NewerError) Error() string {
 	return fmt.Sprintf("schema %s has layout version %d, newer than this strata's %d: upgrade strata (or use the strata that wrote it)", Schema, e.Found, Version)
 }
 
+// NothingRecorded is the error of a target whose strata_meta holds nothing
+// of scope (other projects or targets share the database): errors.Is it
+// ErrMissing, as for a target where nothing was ever recorded.
+func NothingRecorded(s Scope) error { return nothingRecorded(s) }
+
+type nothingRecorded Scope
+
+func (e nothingRecorded) Error() string {
+	return fmt.Sprintf("nothing of project %s is recorded for target %s in this database yet (%s holds other projects' or targets' records): build production first", e.Project, e.Target, Schema)
+}
+
+func (e nothingRecorded) Is(target error) bool { return target == ErrMissing }
+
 // ErrMissing is a target without strata_meta: nothing was ever recorded there.
 var ErrMissing = errors.New("nothing is recorded in this target yet (schema " + Schema + " does not exist): build production first")
 
