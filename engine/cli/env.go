@@ -168,7 +168,11 @@ func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
 		return ExitFailed
 	}
 	defer unlock()
-	dropped, err := state.Drop(ctx, db.Pool, scope)
+	var schemas []string
+	for _, sc := range l.EnvSchemas() {
+		schemas = append(schemas, pgname.EnvSchema(sc, name))
+	}
+	dropped, err := state.Drop(ctx, db.Pool, scope, schemas...)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata env drop: environment %s: %s (nothing was dropped)\n", name, oneLine(err.Error()))
 		return ExitFailed

@@ -408,3 +408,26 @@ func TestEnvironmentRunsChangedTests(t *testing.T) {
 		t.Errorf("production changed:\n%v\n%v", before, after)
 	}
 }
+
+// TestEnvDropAfterAFailedFirstBuild: an environment's first build that
+// fails records nothing, but it created its schema; env drop removes it.
+func TestEnvDropAfterAFailedFirstBuild(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: fd\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/a.sql", "select 1/0 as id")
+	must(t, 1, dir, "build", "--env", "pr9")
+	if got := queryInt(t, url, "select count(*) from pg_namespace where nspname = 's__pr9'"); got != 1 {
+		t.Fatalf("the failed build left %d schemas s__pr9, want 1 (or this test tests nothing)", got)
+	}
+	mustContain(t, must(t, 0, dir, "env", "drop", "pr9"), "Dropped environment pr9", "s__pr9")
+	if got := queryInt(t, url, "select count(*) from pg_namespace where nspname = 's__pr9'"); got != 0 {
+		t.Errorf("env drop left schema s__pr9")
+	}
+	if got := queryInt(t, url, "select count(*) from s.a"); got != 1 {
+		t.Errorf("production's a has %d rows", got)
+	}
+}

@@ -425,8 +425,10 @@ type Dropped struct {
 // the schemas that held them once they are empty, and its records, all in
 // one transaction, so an interrupted drop leaves the environment whole. A
 // relation another object (not strata's) depends on keeps the whole drop
-// from happening, with PostgreSQL's message naming it.
-func Drop(ctx context.Context, db postgres.Querier, s Scope) (*Dropped, error) {
+// from happening, with PostgreSQL's message naming it. schemas are more of
+// the environment's schemas (the project's, suffixed), dropped when empty
+// too: a build that failed before it recorded anything leaves them.
+func Drop(ctx context.Context, db postgres.Querier, s Scope, schemas ...string) (*Dropped, error) {
 	if s.Env == "" {
 		return nil, errors.New("production is not an environment: it cannot be dropped")
 	}
@@ -457,14 +459,17 @@ func Drop(ctx context.Context, db postgres.Querier, s Scope) (*Dropped, error) {
 		kind string
 	}
 	var rels []rel
-	schemas := map[string]bool{}
+	own := map[string]bool{}
+	for _, sc := range schemas {
+		own[sc] = true
+	}
 	for rows.Next() {
 		var x rel
 		if err := rows.Scan(&x.r.Schema, &x.r.Name, &x.kind); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		schemas[x.r.Schema] = true
+		own[x.r.Schema] = true
 		if x.kind != "" {
 			rels = append(rels, x)
 		}
@@ -499,8 +504,8 @@ func Drop(ctx context.Context, db postgres.Querier, s Scope) (*Dropped, error) {
 		}
 		rels = left
 	}
-	names := make([]string, 0, len(schemas))
-	for sc := range schemas {
+	names := make([]string, 0, len(own))
+	for sc := range own {
 		names = append(names, sc)
 	}
 	sort.Strings(names)
