@@ -431,3 +431,34 @@ func TestEnvDropAfterAFailedFirstBuild(t *testing.T) {
 		t.Errorf("production's a has %d rows", got)
 	}
 }
+
+// TestPlanSeedColumns: a seed whose file lost a column and gained another
+// shows them in plan, with the models that read the lost one.
+func TestPlanSeedColumns(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: ps\n",
+		"seeds/c.csv":    "id,budget\n1,10\n",
+		"models/use.sql": `select id, budget from {{ ref "c" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "seeds/c.csv", "id,region\n1,north\n")
+	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Modified) != 1 || p.Modified[0].Name != "c" {
+		t.Fatalf("modified: %+v", p.Modified)
+	}
+	c := p.Modified[0]
+	if c.Columns == nil || len(c.Columns.Added) != 1 || c.Columns.Added[0].Name != "region" || len(c.Columns.Removed) != 1 || c.Columns.Removed[0].Name != "budget" {
+		t.Fatalf("c's columns: %+v (%s)", c.Columns, c.ColumnsError)
+	}
+	if !slices.ContainsFunc(c.Readers, func(r plan.Reader) bool { return r.Model == "use" && slices.Contains(r.Columns, "budget") }) {
+		t.Errorf("plan does not name use as reading budget: %+v", c.Readers)
+	}
+}

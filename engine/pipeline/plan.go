@@ -193,9 +193,14 @@ func compact(v json.RawMessage) string {
 // modified model's column changes and the downstream models that read a
 // removed or retyped column.
 func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct map[string]bool) error {
+	// A seed's columns are its file's, as check types them.
+	hasColumns := func(id string) bool {
+		k := l.Manifest.Nodes[id].Kind
+		return k == manifest.Model || k == manifest.Seed
+	}
 	models := map[string]bool{}
 	for id := range direct {
-		if l.Manifest.Nodes[id].Kind != manifest.Model {
+		if !hasColumns(id) {
 			continue
 		}
 		models[id] = true
@@ -217,7 +222,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 		c := &p.Modified[i]
 		id := l.idOf(c.Name)
 		cn := res.Nodes[id]
-		if l.Manifest.Nodes[id].Kind != manifest.Model {
+		if !hasColumns(id) {
 			continue
 		}
 		if cn == nil || cn.Status != check.OK {
