@@ -583,3 +583,16 @@ func TestCheckSyntaxError(t *testing.T) {
 		t.Errorf("check failed on its own savepoint:\n%s", out)
 	}
 }
+
+// TestCheckOfOnlyUnitTests: check proves no unit test (strata test runs
+// them); a selection of only unit tests says it checked 0 nodes.
+func TestCheckOfOnlyUnitTests(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: cu\n",
+		"models/m.sql": "select 1 as id",
+		"models/u.yml": "unit_tests:\n  - name: m_is_one\n    model: m\n    expect: {rows: [{id: 1}]}\n",
+	})
+	out := must(t, 0, dir, "check", "-s", "test_type:unit")
+	mustContain(t, out, "Checked 0 nodes on target ")
+}
