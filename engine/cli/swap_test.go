@@ -135,6 +135,15 @@ func TestSwapWaitsForReadersWithoutBlockingThem(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, b.out.String())
 	}
 	mustContain(t, b.out.String(), "waits for sessions that hold public.t", "waits for sessions that hold public.s", "for readers)")
+	seedLine := ""
+	for _, line := range strings.Split(b.out.String(), "\n") {
+		if strings.Contains(line, "OK loaded seed public.s ") {
+			seedLine = line
+		}
+	}
+	if !strings.Contains(seedLine, "for readers)") {
+		t.Errorf("the seed's line does not say it waited for readers: %q", seedLine)
+	}
 	if got := queryText(t, url, "select max(k)::text || ':' || (select count(*) from public.s) from public.t"); got != "2:2" {
 		t.Errorf("the build did not publish: %s", got)
 	}

@@ -169,7 +169,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	opts.BeforeSwap = swap
 	opts.Locks = e.locks()
 	opts.KeepComment = n.Description == ""
+	var waited time.Duration // for readers' locks, said on the node's line as a model's
 	opts.Waiting = func(w postgres.LockWait) {
+		waited = w.Waited + w.Pause
 		if e.Waiting != nil {
 			e.Waiting(n.ID, w)
 		}
@@ -254,6 +256,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
+	r.Response += waitedFor(waited)
 	r.Status = Success
 	r.Duration = time.Since(start)
 	return r
