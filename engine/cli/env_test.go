@@ -340,14 +340,7 @@ func TestPlanChanges(t *testing.T) {
 		"models/a.sql":   `{{ config "materialized" "table" }}select 1 as id, 'x'::text as name`,
 		"models/inc.sql": `{{ config "materialized" "incremental" "unique_key" "id" }}select id, name from {{ ref "a" }}`,
 	})
-	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
-	if code != 0 {
-		t.Fatalf("plan: exit %d %s", code, errOut)
-	}
-	var p plan.Plan
-	if err := json.Unmarshal([]byte(out), &p); err != nil {
-		t.Fatal(err)
-	}
+	p := planJSON(t, dir)
 	if len(p.Removed) != 1 || p.Removed[0].Name != "old" || len(p.Added) != 1 || p.Added[0].Name != "renamed" {
 		t.Errorf("a rename: removed %+v, added %+v", p.Removed, p.Added)
 	}
@@ -432,6 +425,20 @@ func TestEnvDropAfterAFailedFirstBuild(t *testing.T) {
 	}
 }
 
+// planJSON is plan --output json of the project in dir, which must exit 0.
+func planJSON(t *testing.T, dir string, args ...string) plan.Plan {
+	t.Helper()
+	code, out, errOut := strataOut(t, dir, append([]string{"plan", "--output", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("plan: exit %d %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	return p
+}
+
 // TestPlanSeedColumns: a seed whose file lost a column and gained another
 // shows them in plan, with the models that read the lost one.
 func TestPlanSeedColumns(t *testing.T) {
@@ -443,14 +450,7 @@ func TestPlanSeedColumns(t *testing.T) {
 	})
 	must(t, 0, dir, "build")
 	writeFile(t, dir, "seeds/c.csv", "id,region\n1,north\n")
-	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
-	if code != 0 {
-		t.Fatalf("plan: exit %d %s", code, errOut)
-	}
-	var p plan.Plan
-	if err := json.Unmarshal([]byte(out), &p); err != nil {
-		t.Fatal(err)
-	}
+	p := planJSON(t, dir)
 	if len(p.Modified) != 1 || p.Modified[0].Name != "c" {
 		t.Fatalf("modified: %+v", p.Modified)
 	}
