@@ -221,3 +221,22 @@ func TestAuditKeepingFailuresLeavesNoFiles(t *testing.T) {
 		t.Errorf("the failed build left %v:\n%s", left, out)
 	}
 }
+
+// TestAuditOfAFirstBuild: a model whose first build fails its audit is not
+// created, and the message does not speak of a previous version.
+func TestAuditOfAFirstBuild(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: af\nmodels: {'.': {materialized: table}}\n",
+		"models/d.sql":      "select 1 as id union all select 1",
+		"models/schema.yml": "models:\n  - name: d\n    columns: [{name: id, tests: [unique]}]\n",
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "AUDIT FAILED", "public.d did not exist before this build, and was not created")
+	if strings.Contains(out, "previous version") {
+		t.Errorf("a first build speaks of a previous version:\n%s", out)
+	}
+	if got := queryInt(t, url, "select count(*) from pg_class where oid = to_regclass('public.d')"); got != 0 {
+		t.Errorf("d was created although its audit failed")
+	}
+}

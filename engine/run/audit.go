@@ -361,6 +361,9 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 		os.Remove(k.file)
 	}
 	what := "the previous version of " + r.Relation + " was kept"
+	if b.fresh {
+		what = r.Relation + " did not exist before this build, and was not created"
+	}
 	switch b.n.Config.Materialized {
 	case "incremental", "scd2":
 		if !strings.HasPrefix(r.Response, "SELECT") {

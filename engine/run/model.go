@@ -41,6 +41,9 @@ type builder struct {
 	audit *auditResult
 	// waited is how long the build waited for readers' locks.
 	waited time.Duration
+	// fresh: the model's relation did not exist before the build (as the
+	// catalog saw it), so a failure keeps no previous version.
+	fresh bool
 	// yieldedOn is the error a queued statement yielded on.
 	yieldedOn error
 	// part is the plan's part being run; failedEarlier: the statement
@@ -268,6 +271,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	sql := res.SQL
 	b := e.builder(n)
 	b.res = res
+	b.fresh = o.Existing == ""
 	m, err := e.modelFor(ctx, n)
 	if err != nil {
 		return fail(r, err)
