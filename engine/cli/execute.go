@@ -298,7 +298,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// (not as a run still going on), each node skipped: retry runs it again.
 	notStarted := func(err error) {
 		rec.Close()
-		for _, werr := range l.WriteRunResults(cmd, started, args, pipeline.NotStarted(s.Order, pipeline.OnRunStart, err)) {
+		for _, werr := range l.WriteRunResults(cmd, started, args, pipeline.NotStarted(s.Order, err)) {
 			fmt.Fprintf(a.stderr, "strata: %v\n", werr)
 		}
 	}

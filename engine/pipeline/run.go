@@ -54,12 +54,12 @@ func HookFailed(err error) run.Result {
 
 // NotStarted are the results of a run that ended before its first node
 // (its on-run-start hooks failed, or it could not record itself in the
-// target, err): the hook's error, and each node of order skipped, which
-// retry runs again.
-func NotStarted(order []string, hook string, err error) []run.Result {
-	out := []run.Result{{ID: hook, Status: run.Error, Message: err.Error()}}
+// target, err): err under OnRunStart, and each node of order skipped,
+// which retry runs again.
+func NotStarted(order []string, err error) []run.Result {
+	out := []run.Result{{ID: OnRunStart, Status: run.Error, Message: err.Error()}}
 	for _, id := range order {
-		out = append(out, run.Result{ID: id, Status: run.Skipped, Message: "skipped: the run stopped before its first node (" + hook + ")"})
+		out = append(out, run.Result{ID: id, Status: run.Skipped, Message: "skipped: the run stopped before its first node (" + OnRunStart + ")"})
 	}
 	return out
 }
@@ -219,20 +219,17 @@ func (s RunRecordSnapshot) LastRun() (*Retry, error) {
 	// failed.
 	r := &Retry{Command: prev.Command, Env: prev.Env, IDs: []string{}, Args: prev.Args, Target: prev.Target, InProgress: prev.InProgress, StartedAt: prev.StartedAt}
 	for _, res := range prev.Results {
-		if res.ID != OnRunEnd && res.ID != OnRunStart {
+		undone := res.Status == "error" || res.Status == "fail" || res.Status == "skipped"
+		switch res.ID {
+		case OnRunStart: // the hooks run around every run, the retry too
+		case OnRunEnd:
+			r.Hooks = r.Hooks || undone
+		default:
 			r.Nodes = append(r.Nodes, res.ID)
+			if undone {
+				r.IDs = append(r.IDs, res.ID)
+			}
 		}
-		if res.Status != "error" && res.Status != "fail" && res.Status != "skipped" {
-			continue
-		}
-		if res.ID == OnRunEnd {
-			r.Hooks = true
-			continue
-		}
-		if res.ID == OnRunStart {
-			continue // the hooks run around every run, the retry too
-		}
-		r.IDs = append(r.IDs, res.ID)
 	}
 	return r, nil
 }
