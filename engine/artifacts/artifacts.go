@@ -143,6 +143,10 @@ type RunResults struct {
 	Target      string   `json:"target"`
 	// Env is the environment the run built in (--env); "" production.
 	Env string `json:"env,omitempty"`
+	// RunID tells this run from another run of the project that started
+	// in the same second (in the same folder, on another target or
+	// environment): its progress lines carry it.
+	RunID string `json:"run_id,omitempty"`
 	// InProgress: the run had not ended when the file was written. A run
 	// writes the file as it starts, every selected node "not finished",
 	// and records each node as it ends in run_progress.jsonl beside it

@@ -2,7 +2,11 @@
 
 package artifacts
 
-import "syscall"
+import (
+	"fmt"
+	"path/filepath"
+	"syscall"
+)
 
 // writeInPlace writes text to path with as few system calls as it takes:
 // open, fstat and then either read (the file already holds text) or write.
@@ -95,4 +99,30 @@ func retry(f func() (int, error)) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// withRecordLock runs f holding an exclusive lock on target/'s run record
+// (run_results.json, run_progress.jsonl, node_results.json), for the short
+// read and write of two runs in one folder that start or end at once.
+func withRecordLock(dir string, f func() error) error {
+	if err := Folder(dir); err != nil {
+		return err
+	}
+	fd, err := retry(func() (int, error) {
+		return syscall.Open(filepath.Join(dir, ".record.lock"), syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
+	})
+	if err != nil {
+		return fmt.Errorf("locking the run record in %s: %w", dir, err)
+	}
+	defer syscall.Close(fd)
+	for {
+		err = syscall.Flock(fd, syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("locking the run record in %s: %w", dir, err)
+	}
+	return f() // closing the file releases the lock
 }

@@ -70,10 +70,12 @@ func (h *NodeResults) Merge(rr *RunResults, keep func(id string) bool) {
 // hand, or half a disk ago) is started again from this command's results.
 func UpdateNodeResults(targetDir string, rr *RunResults, keep func(id string) bool) error {
 	path := filepath.Join(targetDir, NodeResultsFile)
-	h, err := ReadNodeResults(path)
-	if err != nil {
-		h = &NodeResults{}
-	}
-	h.Merge(rr, keep)
-	return WriteJSON(path, h)
+	return withRecordLock(targetDir, func() error {
+		h, err := ReadNodeResults(path)
+		if err != nil {
+			h = &NodeResults{}
+		}
+		h.Merge(rr, keep)
+		return WriteJSON(path, h)
+	})
 }

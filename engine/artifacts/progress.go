@@ -5,14 +5,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 )
 
 // ProgressFile is the file beside run_results.json where a run records
-// each node as it ends: a first line naming the run (its started_at), then
-// one result per line. A kill loses at most the line being written.
+// each node as it ends: a first line naming the run (its run_id), then
+// one result per line, each with the run_id of the run that wrote it. A
+// kill loses at most the line being written. Two runs of the project at
+// once in one folder (on two targets or environments) share the file:
+// the one that started last truncates it, and the other's lines that
+// follow are told apart by their run_id.
 const ProgressFile = "run_progress.jsonl"
 
 // NotFinished is the message of a node that a run in progress has not
@@ -21,13 +26,21 @@ const NotFinished = "not finished: the run was interrupted, or is still running"
 
 // Progress records the nodes of a run as they end.
 type Progress struct {
-	mu sync.Mutex
-	f  *os.File
+	mu  sync.Mutex
+	f   *os.File
+	run string
 }
 
 type progressHeader struct {
 	StartedAt string `json:"started_at"`
 	Command   string `json:"command"`
+	RunID     string `json:"run_id,omitempty"`
+}
+
+// progressLine is a result as the progress file has it.
+type progressLine struct {
+	Result
+	RunID string `json:"run_id,omitempty"`
 }
 
 // StartProgress records in dir (target/) that the run rr starts: it
@@ -38,34 +51,61 @@ func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 	if err := Folder(dir); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	p := &Progress{f: f}
-	line, _ := json.Marshal(progressHeader{StartedAt: rr.StartedAt, Command: rr.Command})
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return nil, err
-	}
-	rr.InProgress = true
-	rr.Summary = summarize(rr.Results)
-	if err := WriteJSON(filepath.Join(dir, "run_results.json"), rr); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return p, nil
+	var p *Progress
+	err := withRecordLock(dir, func() error {
+		f, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		line, _ := json.Marshal(progressHeader{StartedAt: rr.StartedAt, Command: rr.Command, RunID: rr.RunID})
+		if _, err := f.Write(append(line, '\n')); err != nil {
+			f.Close()
+			return err
+		}
+		rr.InProgress = true
+		rr.Summary = summarize(rr.Results)
+		if err := WriteJSON(filepath.Join(dir, "run_results.json"), rr); err != nil {
+			f.Close()
+			return err
+		}
+		p = &Progress{f: f, run: rr.RunID}
+		return nil
+	})
+	return p, err
+}
+
+// EndRun writes rr, a run that ended, to run_results.json in dir and
+// removes the progress file, unless the file holds the record of another
+// run that started after rr's and has not ended (it may be going on, or
+// have been killed: retry is for that one). Then it leaves both as they
+// are and returns that record, kept.
+func EndRun(dir string, rr *RunResults) (kept *RunResults, err error) {
+	err = withRecordLock(dir, func() error {
+		path := filepath.Join(dir, "run_results.json")
+		if now, err := readJSON[RunResults](path); err == nil && now.InProgress && now.RunID != "" && now.RunID != rr.RunID {
+			kept = now
+			return nil
+		}
+		if err := WriteJSON(path, rr); err != nil {
+			return fmt.Errorf("writing run_results.json: %w", err)
+		}
+		if err := RemoveProgress(dir); err != nil {
+			return fmt.Errorf("removing %s: %w", ProgressFile, err)
+		}
+		return nil
+	})
+	return kept, err
 }
 
 // Add records that a node ended, with one write: lines of nodes that end
 // at once never interleave.
 func (p *Progress) Add(r Result) error {
-	line, err := json.Marshal(r)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line, err := json.Marshal(progressLine{Result: r, RunID: p.run})
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.f == nil {
 		return errors.New("run_progress.jsonl is closed")
 	}
@@ -106,7 +146,7 @@ func applyProgress(b []byte, rr *RunResults) {
 		return
 	}
 	var h progressHeader
-	if json.Unmarshal(sc.Bytes(), &h) != nil || h.StartedAt != rr.StartedAt || h.Command != rr.Command {
+	if json.Unmarshal(sc.Bytes(), &h) != nil || h.StartedAt != rr.StartedAt || h.Command != rr.Command || h.RunID != rr.RunID {
 		return // another run's
 	}
 	at := make(map[string]int, len(rr.Results))
@@ -114,10 +154,14 @@ func applyProgress(b []byte, rr *RunResults) {
 		at[r.ID] = i
 	}
 	for sc.Scan() {
-		var r Result
-		if json.Unmarshal(sc.Bytes(), &r) != nil || r.ID == "" {
+		var line progressLine
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.ID == "" {
 			break
 		}
+		if line.RunID != h.RunID {
+			continue // a line of another run that went on in this folder
+		}
+		r := line.Result
 		if i, ok := at[r.ID]; ok {
 			rr.Results[i] = r
 		} else {

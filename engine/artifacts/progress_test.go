@@ -73,3 +73,79 @@ func TestProgress(t *testing.T) {
 		t.Errorf("progress file: %v", err)
 	}
 }
+
+// TestTwoRunsInOneFolder: two runs of a project at once in one folder (on
+// two environments, started in the same second): the later one's record
+// is not given the earlier one's results, and the earlier one's end
+// leaves it for retry while it has not ended.
+func TestTwoRunsInOneFolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run_results.json")
+	notFinished := func() []Result {
+		return []Result{{ID: "a", Status: "skipped", Message: NotFinished}, {ID: "b", Status: "skipped", Message: NotFinished}}
+	}
+	first := &RunResults{Command: "build", StartedAt: "2025-01-02T03:04:05Z", Env: "one", RunID: "1111", Results: notFinished()}
+	second := &RunResults{Command: "build", StartedAt: "2025-01-02T03:04:05Z", Env: "two", RunID: "2222", Results: notFinished()}
+	p1, err := StartProgress(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p1.Close()
+	p2, err := StartProgress(dir, second) // truncates the file p1 appends to
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	if err := p1.Add(Result{ID: "a", Status: "error", Message: "failed in env one"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Add(Result{ID: "b", Status: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	statuses := func() (string, map[string]string) {
+		t.Helper()
+		got, err := ReadRunResults(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range got.Results {
+			out[r.ID] = r.Status + " " + r.Message
+		}
+		return got.Env, out
+	}
+	if env, s := statuses(); env != "two" || s["a"] != "skipped "+NotFinished || s["b"] != "success " {
+		t.Errorf("the second run's record, while both run: %s %v", env, s)
+	}
+
+	// The first ends: the second, still going on, keeps the record.
+	first.InProgress = false
+	first.Results = []Result{{ID: "a", Status: "error"}, {ID: "b", Status: "success"}}
+	kept, err := EndRun(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept == nil || kept.RunID != "2222" {
+		t.Fatalf("kept %+v, want the second run's record", kept)
+	}
+	if env, s := statuses(); env != "two" || s["b"] != "success " {
+		t.Errorf("after the first run ended: %s %v", env, s)
+	}
+	// The second ends: its record replaces its progress.
+	second.InProgress = false
+	second.Results = []Result{{ID: "a", Status: "success"}, {ID: "b", Status: "success"}}
+	if kept, err := EndRun(dir, second); err != nil || kept != nil {
+		t.Fatalf("second EndRun: %+v, %v", kept, err)
+	}
+	if env, s := statuses(); env != "two" || s["a"] != "success " {
+		t.Errorf("after the second run ended: %s %v", env, s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ProgressFile)); !os.IsNotExist(err) {
+		t.Errorf("progress file: %v", err)
+	}
+	// A run's end replaces a record that ended, or its own.
+	third := &RunResults{Command: "run", StartedAt: "2025-01-02T03:04:06Z", RunID: "3333", Results: notFinished()}
+	if kept, err := EndRun(dir, third); err != nil || kept != nil {
+		t.Fatalf("third EndRun: %+v, %v", kept, err)
+	}
+}

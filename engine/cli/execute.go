@@ -297,8 +297,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// A run that stops before its first node records that it ended so
 	// (not as a run still going on), each node skipped: retry runs it again.
 	notStarted := func(err error) {
-		rec.Close()
-		for _, werr := range l.WriteRunResults(cmd, started, args, pipeline.NotStarted(s.Order, err)) {
+		for _, werr := range rec.Finish(pipeline.NotStarted(s.Order, err)) {
 			fmt.Fprintf(a.stderr, "strata: %v\n", werr)
 		}
 	}
@@ -346,8 +345,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	} else if err := l.EndState(context.WithoutCancel(ctx), db, inv, !failed && !cancelled); err != nil {
 		fmt.Fprintf(a.stderr, "strata %s: target %s: recording the end of the run in strata_meta: %v\n", cmd, l.Target.Name, err)
 	}
-	rec.Close()
-	for _, err := range l.WriteRunResults(cmd, started, args, results) {
+	for _, err := range rec.Finish(results) {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)
 	}
 	p.summary(time.Since(started), len(s.Order))

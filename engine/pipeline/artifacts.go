@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,15 +169,14 @@ const compileWriters = 2
 // at started.
 // It returns one error for each file it could not write.
 func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
-	return l.WriteRunResults(cmd, started, nil, results)
+	return l.writeResults(cmd, started, nil, "", results)
 }
 
-// WriteRunResults is WriteResults of a run given args, which
-// run_results.json records for retry; it ends the run's record in
-// progress (StartResults).
-func (l *Project) WriteRunResults(cmd string, started time.Time, args *artifacts.RunArgs, results []run.Result) []error {
+// writeResults is WriteResults of the run runID given args, which
+// run_results.json records for retry.
+func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.RunArgs, runID string, results []run.Result) []error {
 	targetDir := l.TargetDir()
-	rr := artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env()}
+	rr := artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env(), RunID: runID}
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
@@ -225,10 +226,11 @@ func (l *Project) WriteRunResults(cmd string, started time.Time, args *artifacts
 		suite.Cases = append(suite.Cases, tc)
 	}
 	var errs []error
-	if err := artifacts.WriteJSON(filepath.Join(targetDir, "run_results.json"), rr); err != nil {
-		errs = append(errs, fmt.Errorf("writing run_results.json: %w", err))
-	} else if err := artifacts.RemoveProgress(targetDir); err != nil {
-		errs = append(errs, fmt.Errorf("removing %s: %w", artifacts.ProgressFile, err))
+	if kept, err := artifacts.EndRun(targetDir, &rr); err != nil {
+		errs = append(errs, err)
+	} else if kept != nil {
+		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (retry is for that run); this run's results are in target/%s",
+			kept.Command, runPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
 	}
 	// Each node's latest result, across commands, for the docs site.
 	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
@@ -277,8 +279,20 @@ func (l *Project) resultArtifact(r run.Result) artifacts.Result {
 
 // RunRecord records a run in target/ while it goes on (StartResults).
 type RunRecord struct {
-	l *Project
-	p *artifacts.Progress
+	l       *Project
+	p       *artifacts.Progress
+	cmd     string
+	started time.Time
+	args    *artifacts.RunArgs
+	id      string
+}
+
+// runPlace says where a run built: "target prod", "environment pr_1 of target prod".
+func runPlace(target, env string) string {
+	if env != "" {
+		return fmt.Sprintf("environment %s of target %s", env, target)
+	}
+	return "target " + target
 }
 
 // StartResults records in target/run_results.json that a run of cmd,
@@ -286,9 +300,12 @@ type RunRecord struct {
 // End records each node as it ends. So a run that is killed leaves a
 // truthful record, which retry completes; WriteRunResults replaces it
 // when the run ends.
+// The record is never nil: when target/ cannot be written, the error
+// says so, and the run's end writes what it can.
 func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.RunArgs, order []string) (*RunRecord, error) {
+	rec := &RunRecord{l: l, cmd: cmd, started: started, args: args, id: newRunID()}
 	rr := &artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), Target: l.Target.Name, Env: l.Env(),
-		Results: make([]artifacts.Result, 0, len(order))}
+		RunID: rec.id, Results: make([]artifacts.Result, 0, len(order))}
 	ids := append([]string(nil), order...)
 	sort.Strings(ids)
 	for _, id := range ids {
@@ -298,24 +315,39 @@ func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.Ru
 	}
 	p, err := artifacts.StartProgress(l.TargetDir(), rr)
 	if err != nil {
-		return nil, fmt.Errorf("writing run_results.json: %w", err)
+		return rec, fmt.Errorf("writing run_results.json: %w", err)
 	}
-	return &RunRecord{l: l, p: p}, nil
+	rec.p = p
+	return rec, nil
+}
+
+// newRunID is a run's run_id: 16 random hexadecimal digits.
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // End records that a node ended with r. A record that cannot be written
 // is dropped: the run goes on, and its end writes the whole record.
 func (rec *RunRecord) End(r run.Result) {
-	if rec != nil {
+	if rec.p != nil {
 		_ = rec.p.Add(rec.l.resultArtifact(r))
 	}
 }
 
 // Close stops recording.
 func (rec *RunRecord) Close() {
-	if rec != nil {
+	if rec.p != nil {
 		_ = rec.p.Close()
 	}
+}
+
+// Finish stops recording and writes the run's results (WriteResults):
+// the run ended with results.
+func (rec *RunRecord) Finish(results []run.Result) []error {
+	rec.Close()
+	return rec.l.writeResults(rec.cmd, rec.started, rec.args, rec.id, results)
 }
 
 // junitClass is a test's classname in junit.xml, which CI systems show as
