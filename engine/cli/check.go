@@ -26,9 +26,8 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata check: --output must be text or json, got %q\n", f.output)
 		return ExitBadInput
 	}
-	if f.fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "strata check: unexpected argument %q (selectors go after --select)\n", f.fs.Arg(0))
-		return ExitBadInput
+	if code, done := a.noArgs(f); done {
+		return code
 	}
 	started := time.Now()
 	l, selected, code, ok := a.loadSelection(ctx, f, "check")

@@ -303,6 +303,21 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 	return 0, false
 }
 
+// noArgs refuses the arguments left after the flags of a command that takes
+// none, as parse's caller would otherwise ignore them: ls -s a b listed a
+// alone, and compile a compiled everything.
+func (a *app) noArgs(f *flags) (int, bool) {
+	if f.fs.NArg() == 0 {
+		return 0, false
+	}
+	hint := ""
+	if f.fs.Lookup("select") != nil {
+		hint = " (selectors go after --select; quote several: -s 'a b')"
+	}
+	fmt.Fprintf(a.stderr, "strata %s: unexpected argument %q%s\n", f.fs.Name(), f.fs.Arg(0), hint)
+	return ExitBadInput, true
+}
+
 // load reads the project as the global flags and --vars say, rendering
 // every node. ok=false means the project has problems (exit 2); the
 // problems are returned, not printed. Loading honours ctx: when it ends

@@ -57,6 +57,9 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		if code, done := a.parse(f, args); done {
 			return code
 		}
+		if code, done := a.noArgs(f); done {
+			return code
+		}
 		code := a.retryLast(ctx, f)
 		if code != recordChanged {
 			return code
@@ -147,9 +150,8 @@ func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string) 
 	if code, done := a.parse(f, args); done {
 		return code
 	}
-	if f.fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "strata %s: unexpected argument %q (selectors go after --select)\n", cmd, f.fs.Arg(0))
-		return ExitBadInput
+	if code, done := a.noArgs(f); done {
+		return code
 	}
 	return a.executeParsed(ctx, f, cmd)
 }

@@ -152,3 +152,27 @@ func TestSubcommandsHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsRefuseStrayArguments: a command that takes no arguments
+// besides its flags refuses one, exit 2, before it reads the project;
+// ls -s a b listed a alone, and compile, validate, retry, debug and clean
+// ignored what they were given.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range commands() {
+		switch c.name {
+		case "docs", "env", "db", "help": // their arguments are subcommands
+			continue
+		}
+		code, stdout, stderr := help("--project-dir", dir, c.name, "b")
+		want := "strata " + c.name + ` : unexpected argument "b"`
+		want = strings.Replace(want, " :", ":", 1)
+		if code != ExitBadInput || stdout != "" || !strings.HasPrefix(stderr, want) {
+			t.Errorf("strata %s b: exit %d, stdout %q, stderr %q; want 2 and %q", c.name, code, stdout, stderr, want)
+		}
+	}
+	code, _, stderr := help("--project-dir", dir, "ls", "-s", "a", "b")
+	if want := `strata ls: unexpected argument "b" (selectors go after --select; quote several: -s 'a b')` + "\n"; code != ExitBadInput || stderr != want {
+		t.Errorf("strata ls -s a b: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+	}
+}

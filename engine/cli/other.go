@@ -81,6 +81,9 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 	if code, done := a.parse(f, args); done {
 		return code
 	}
+	if code, done := a.noArgs(f); done {
+		return code
+	}
 	l, selected, code, ok := a.loadSelection(ctx, f, "compile")
 	if !ok {
 		return code
@@ -97,6 +100,9 @@ func cmdCompile(ctx context.Context, a *app, args []string) int {
 func cmdValidate(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("validate", true)
 	if code, done := a.parse(f, args); done {
+		return code
+	}
+	if code, done := a.noArgs(f); done {
 		return code
 	}
 	l, diags, ok := a.load(ctx, f)
@@ -134,6 +140,9 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	f.fs.StringVarP(&f.output, "output", "o", "name", "what to print of each node: its name, its file (each file once) or json")
 	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only nodes of this kind: model, seed, test, source or exposure (repeatable), or all: every kind, tests with the nodes they test")
 	if code, done := a.parse(f, args); done {
+		return code
+	}
+	if code, done := a.noArgs(f); done {
 		return code
 	}
 	if f.output != "name" && f.output != "path" && f.output != "json" {
@@ -211,6 +220,9 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	if code, done := a.parse(f, args); done {
 		return code
 	}
+	if code, done := a.noArgs(f); done {
+		return code
+	}
 	l, diags, ok := a.load(ctx, f)
 	a.printDiags(diags)
 	if !ok {
@@ -251,6 +263,9 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 	var all bool
 	f.fs.BoolVar(&all, "all", false, "also stop and delete the project's local PostgreSQL, with its data (as strata db destroy)")
 	if code, done := a.parse(f, args); done {
+		return code
+	}
+	if code, done := a.noArgs(f); done {
 		return code
 	}
 	dir, _ := filepath.Abs(a.projectDir)

@@ -23,9 +23,8 @@ func cmdPlan(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata plan: --output must be text, markdown or json, got %q\n", f.output)
 		return ExitBadInput
 	}
-	if f.fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "strata plan: unexpected argument %q (selectors go after --select)\n", f.fs.Arg(0))
-		return ExitBadInput
+	if code, done := a.noArgs(f); done {
+		return code
 	}
 	if f.state != "" {
 		fmt.Fprintln(a.stderr, "strata plan: --state is not for plan: it compares with what production recorded in the target")
