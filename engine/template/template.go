@@ -614,6 +614,9 @@ func (r *renderer) funcs() template.FuncMap {
 		"is_incremental": func() bool { return r.env.IsIncremental },
 		"config":         func(args ...any) string { return "" },
 		"var": func(name string, def ...any) (any, error) {
+			if len(def) > 1 {
+				return nil, fmt.Errorf("var takes a name and at most one default, got %d arguments (for a list as the default, write var %q (list ...))", len(def)+1, name)
+			}
 			if v, ok := r.env.Vars[name]; ok {
 				v = asVar(v)
 				recordRead(&r.reads.Vars, name, fmt.Sprint(v))
@@ -627,6 +630,9 @@ func (r *renderer) funcs() template.FuncMap {
 			return nil, fmt.Errorf("var %q is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var %q <default>)", name, name)
 		},
 		"env_var": func(name string, def ...string) (string, error) {
+			if len(def) > 1 {
+				return "", fmt.Errorf("env_var takes a name and at most one default, got %d arguments", len(def)+1)
+			}
 			if r.env.LookupEnv != nil {
 				if v, ok := r.env.LookupEnv(name); ok {
 					recordRead(&r.reads.EnvVars, name, v)

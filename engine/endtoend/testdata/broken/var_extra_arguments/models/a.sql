@@ -1,0 +1,1 @@
+select {{ var "min_amount" 1 2 }} as a

@@ -1,0 +1,1 @@
+select {{ var "not_set" 0 5 }} as b

@@ -1,0 +1,1 @@
+select {{ env_var "HOME" "x" "y" | literal }} as c
