@@ -109,7 +109,8 @@ func Load(opts Options) (*Project, diag.List) {
 	if opts.Vars != "" {
 		over, err := project.DecodeVars(opts.Vars)
 		var limit *project.VarLimitError
-		if errors.As(err, &limit) {
+		var key *project.VarKeyError
+		if errors.As(err, &limit) || errors.As(err, &key) {
 			diags.Errorf(diag.Pos{}, "--vars: %v", err)
 		} else if err != nil {
 			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)

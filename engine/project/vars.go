@@ -41,6 +41,12 @@ type VarLimitError struct{ Msg string }
 
 func (e *VarLimitError) Error() string { return e.Msg }
 
+// VarKeyError is a key of a var's mapping that is not plain text, or that
+// appears twice in it (YAML forbids that; the later value silently won).
+type VarKeyError struct{ Msg string }
+
+func (e *VarKeyError) Error() string { return e.Msg }
+
 // VarReader converts the YAML values of vars (from project.yaml's vars:,
 // --vars or a unit test's overrides) to what templates see, counting what
 // they expand to against MaxVarValues and MaxVarDepth across all the
@@ -93,11 +99,16 @@ func (r *VarReader) value(n *yaml.Node, depth int) (any, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
+		first := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("line %d: var keys must be strings", k.Line)
+				return nil, &VarKeyError{fmt.Sprintf("line %d: var keys must be strings", k.Line)}
 			}
+			if line, dup := first[k.Value]; dup {
+				return nil, &VarKeyError{fmt.Sprintf("line %d: key %q appears twice (first at line %d)", k.Line, k.Value, line)}
+			}
+			first[k.Value] = k.Line
 			val, err := r.value(v, depth+1)
 			if err != nil {
 				return nil, err
