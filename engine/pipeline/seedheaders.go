@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -12,11 +13,13 @@ import (
 	"strata/engine/seed"
 )
 
-// checkSeedHeaders reports each column_types key of a seed that its CSV
-// header lacks, at the key, as the seed command would refuse it. Only the
-// header row of each file is read, and only of seeds that set column_types.
-// A header that cannot be read is left to the seed command, which reports it
-// with the rest of the file's problems.
+// checkSeedHeaders reports what the seed command would refuse in the header
+// row of a seed's CSV file, so that validate and every other command say it
+// before anything runs: a column without a name, a name given twice or
+// longer than PostgreSQL's 63 bytes, an empty file (at the file's line and
+// column); and each column_types key that the header lacks, at the key.
+// Only the header row of each file is read. A file that is missing (a
+// warning of its own) or cannot be opened is left to the seed command.
 func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) diag.List {
 	// Reading one header is too short to be worth a cancellation point, and
 	// the loader that calls this has no context.
@@ -24,10 +27,14 @@ func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) d
 	var diags diag.List
 	for _, id := range man.Sorted() {
 		n := man.Nodes[id]
-		if n.Kind != manifest.Seed || len(n.Config.ColumnTypes) == 0 || bad[n.Path] {
+		if n.Kind != manifest.Seed || bad[n.Path] {
 			continue
 		}
 		names, err := seed.Header(ctx, filepath.Join(dir, filepath.FromSlash(n.Path)), seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter()})
+		var d diag.Diagnostic
+		if errors.As(err, &d) {
+			diags = append(diags, d)
+		}
 		if err != nil {
 			continue
 		}
