@@ -20,6 +20,7 @@ func FuzzRender(f *testing.F) {
 		`{{ ref (printf "%s" "a") }}`,
 		`{{ include "loop" }}`,
 		`{{`, `}}`, `{{ end }}`, `{{ template "nope" }}`,
+		`{{ if 1 }}{{ else if 2 }}{{ range 3 }}`, `{{ define "d" }}{{ with 1 }}`, `{{ block "b" 1 }}{{ if 1 }}`,
 	} {
 		f.Add(s)
 	}

@@ -3,6 +3,7 @@ package template
 import (
 	"regexp"
 	"strings"
+	"text/template/parse"
 	"unicode/utf8"
 
 	"strata/engine/diag"
@@ -114,4 +115,101 @@ func unclosedCol(text string, line int) int {
 		return from + i
 	}
 	return -1
+}
+
+// unclosedBlock finds the {{ if }}, {{ range }}, {{ with }}, {{ define }} or
+// {{ block }} that text leaves open, where text/template only says that the
+// file ended ("unexpected EOF"), at a line past the last. The text is parsed
+// again with one {{ end }} after the other added at its end until it parses:
+// the innermost block the added ones close is the one to point at. It
+// returns the line and byte column of that block's "{{" and its keyword;
+// ok is false when no such block is found.
+func unclosedBlock(text string) (line, byteCol int, keyword string, ok bool) {
+	const most = 20 // blocks left open at once; more is not worth the parses
+	for k := 1; k <= most; k++ {
+		t := parse.New("unclosed")
+		t.Mode = parse.SkipFuncCheck
+		trees := map[string]*parse.Tree{}
+		if _, err := t.Parse(text+strings.Repeat("{{end}}", k), "{{", "}}", trees); err != nil {
+			if strings.Contains(err.Error(), "unexpected EOF") {
+				continue
+			}
+			return 0, 0, "", false
+		}
+		// The outermost open block is the last node of the file's own
+		// tree or the last {{ define }} of the file, whichever is later;
+		// each next one is the last node of the one before.
+		off, keyword := -1, ""
+		var node parse.Node
+		if root := trees["unclosed"]; root != nil && root.Root != nil && len(root.Root.Nodes) > 0 {
+			node = root.Root.Nodes[len(root.Root.Nodes)-1]
+		}
+		for name, tr := range trees {
+			if name == "unclosed" || tr.Root == nil {
+				continue
+			}
+			if p := int(tr.Root.Pos); p <= len(text) && p > off && (node == nil || p > int(node.Position())) {
+				off, keyword = p, "define"
+			}
+		}
+		depth := k
+		if keyword == "define" {
+			depth--
+			node = nil
+			if tr := lastDefine(trees, off); tr != nil && len(tr.Root.Nodes) > 0 {
+				node = tr.Root.Nodes[len(tr.Root.Nodes)-1]
+			}
+		}
+		for ; depth > 0 && node != nil; depth-- {
+			var list, elseList *parse.ListNode
+			kw := ""
+			switch n := node.(type) {
+			case *parse.IfNode:
+				list, elseList, kw = n.List, n.ElseList, "if"
+			case *parse.RangeNode:
+				list, elseList, kw = n.List, n.ElseList, "range"
+			case *parse.WithNode:
+				list, elseList, kw = n.List, n.ElseList, "with"
+			default:
+				depth = 0
+				continue
+			}
+			if p := int(node.Position()); p < len(text) {
+				start := max(strings.LastIndex(text[:p], "{{"), 0)
+				if strings.HasPrefix(strings.TrimLeft(strings.TrimPrefix(text[start:], "{{"), " \t\r\n-"), "else") {
+					depth++ // an {{ else if }}: the same block as the if before it
+				} else {
+					off, keyword = p, kw
+				}
+			}
+			l := list
+			if elseList != nil {
+				l = elseList
+			}
+			node = nil
+			if l != nil && len(l.Nodes) > 0 {
+				node = l.Nodes[len(l.Nodes)-1]
+			}
+		}
+		if off < 0 {
+			return 0, 0, "", false
+		}
+		start := strings.LastIndex(text[:off], "{{")
+		if start < 0 {
+			return 0, 0, "", false
+		}
+		line = 1 + strings.Count(text[:start], "\n")
+		return line, start - (strings.LastIndex(text[:start], "\n") + 1), keyword, true
+	}
+	return 0, 0, "", false
+}
+
+// lastDefine is the tree of trees whose body starts at off.
+func lastDefine(trees map[string]*parse.Tree, off int) *parse.Tree {
+	for name, tr := range trees {
+		if name != "unclosed" && tr.Root != nil && int(tr.Root.Pos) == off {
+			return tr
+		}
+	}
+	return nil
 }

@@ -814,6 +814,11 @@ func templateError(err error, caller string, source sourceOf) error {
 	switch u := unclosedRe.FindStringSubmatch(text); {
 	case m[3] != "":
 		byteCol, _ = strconv.Atoi(m[3])
+	case text == "unexpected EOF":
+		if l, c, kw, ok := unclosedBlock(src); ok {
+			line, byteCol = l, c
+			text = "this {{ " + kw + " }} has no {{ end }} (the file ends before it is closed)"
+		}
 	case u != nil:
 		// Point at the "{{" left open rather than where the file ended.
 		if u[1] != "" {
