@@ -181,7 +181,7 @@ func TestSeedIsFinishedBeforeItIsPublished(t *testing.T) {
 	execSQL(t, url, "drop view public.sv")
 
 	for _, c := range []struct{ csv, config, want string }{
-		{"id,v\n1,a\n1,b\n3,c\n", "", `indexes: create unique index if not exists "s__strata_new__id_uidx" on "public"."s" ("id"): could not create unique index "s__strata_new__id_uidx" (Key (id)=(1) is duplicated.)`},
+		{"id,v\n1,a\n1,b\n3,c\n", "", `indexes: create unique index if not exists "s__id_uidx" on "public"."s" ("id"): could not create unique index "s__id_uidx" (Key (id)=(1) is duplicated.)`},
 		{"id,v\n5,a\n6,b\n", ", post_hook: ['select 1/0']", "post_hook 1 of seed s: select 1/0: division by zero"},
 	} {
 		writeFiles(t, dir, map[string]string{"seeds/s.csv": c.csv, "seeds/s.yml": fmt.Sprintf(yml, c.config)})

@@ -308,7 +308,7 @@ func TestConfigErrorsPointAtTheirYAML(t *testing.T) {
 	out := must(t, 1, dir, "run")
 	mustContain(t, out,
 		`models/schema.yml:4:15: grants: grant select on "public"."m" to "no_such_role_x": role "no_such_role_x" does not exist`,
-		`models/schema.yml:7:16: indexes: create index if not exists "n__strata_new__nope_idx" on "public"."n" ("nope"): column "nope" does not exist`)
+		`models/schema.yml:7:16: indexes: create index if not exists "n__nope_idx" on "public"."n" ("nope"): column "nope" does not exist`)
 	for _, bad := range []string{"models/m.sql: models/schema.yml", "models/n.sql: models/schema.yml"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("the error is placed on the model's file too:\n%s", out)

@@ -181,21 +181,41 @@ func (b *builder) stepError(s materialize.Step, err error) error {
 func (e *Executor) configError(n *manifest.Node, s materialize.Step, err error) error {
 	if s.Config != "" {
 		if pos, ok := n.ConfigPos[s.Config]; ok && pos.File != "" {
-			return &placedError{Pos: pos, Err: fmt.Errorf("%s: %s: %w", s.Config, asPublished(n.Relation, firstLine(s.SQL)), postgres.Explain(err, s.SQL, 0))}
+			published := publishedNames(n)
+			return &placedError{Pos: pos, Err: fmt.Errorf("%s: %s: %w", s.Config, published.Replace(firstLine(s.SQL)),
+				renamedError{published.Replace(postgres.Explain(err, s.SQL, 0).Error()), err})}
 		}
 	}
 	return execError(s, err)
 }
 
-// asPublished shows a statement on the new version of rel, which runs
-// under its temporary name, as the statement on rel itself: the user
-// configured grants and indexes for rel and knows no other name.
-func asPublished(rel pgname.Rel, line string) string {
+// publishedNames shows a statement on the new version of n's relation,
+// which runs under its temporary name (its indexes too, until the swap
+// renames them), and the database's error about it, as on the relation
+// itself: the user configured grants and indexes for it and knows no
+// other names.
+func publishedNames(n *manifest.Node) *strings.Replacer {
+	rel := n.Relation
 	if rel.Name == "" {
-		return line
+		return strings.NewReplacer()
 	}
-	return strings.ReplaceAll(line, rel.In(pgname.Temp(rel.Name)).Quoted(), rel.Quoted())
+	temp := pgname.Temp(rel.Name)
+	pairs := []string{rel.In(temp).Quoted(), rel.Quoted()}
+	for _, ix := range n.Config.Indexes {
+		pairs = append(pairs, pgname.Ident(materialize.IndexName(temp, ix)), pgname.Ident(materialize.IndexName(rel.Name, ix)))
+	}
+	return strings.NewReplacer(pairs...)
 }
+
+// renamedError is err with its text shown under other names; it is still
+// err to errors.As (a *pgconn.PgError's code, a lost connection).
+type renamedError struct {
+	text string
+	err  error
+}
+
+func (e renamedError) Error() string { return e.text }
+func (e renamedError) Unwrap() error { return e.err }
 
 // execError names a statement strata wrote by its first line.
 func execError(s materialize.Step, err error) error {

@@ -10,6 +10,7 @@ import (
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 	"strata/engine/pgname"
+	"strata/engine/project"
 )
 
 // The audit table of a store_failures test: at most 63 bytes, valid UTF-8,
@@ -55,6 +56,21 @@ func TestConfigErrorNamesThePublishedRelation(t *testing.T) {
 		t.Errorf("the error names the temporary relation: %s", msg)
 	}
 	for _, want := range []string{"models/x.yml:7:5", `grant SELECT on "analytics"."daily sales" to "nobody"`, `role "nobody" does not exist`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+
+	// An index, created under the new version's name too.
+	n.Config.Indexes = []project.Index{{Columns: []string{"nope"}}}
+	n.ConfigPos["indexes"] = diag.Pos{File: "models/x.yml", Line: 9, Col: 5}
+	s = materialize.Indexes(n.Relation.In(pgname.Temp(n.Relation.Name)), pgname.Temp(n.Relation.Name), n.Config.Indexes)[0]
+	msg = (&Executor{}).configError(n, s, errors.New(`column "nope" does not exist`)).Error()
+	if strings.Contains(msg, pgname.Reserved) {
+		t.Errorf("the error names the temporary index: %s", msg)
+	}
+	want := `create index if not exists "daily sales__nope_idx" on "analytics"."daily sales" ("nope")`
+	for _, want := range []string{"models/x.yml:9:5", want} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
