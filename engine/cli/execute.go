@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,17 +191,29 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	logFile, _ := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if logFile != nil {
 		defer logFile.Close()
-		fmt.Fprintf(logFile, "\n=== strata %s %s\n", cmd, time.Now().UTC().Format(time.RFC3339))
 	}
-	if err := l.WriteManifest(); err != nil {
-		fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
+	p := a.newPrinter(l.Manifest, nil)
+	// The run's section of strata.log and its manifest.json are written
+	// once it holds the run lock (or needs none): a run that waits for
+	// another, or gives up on it (--no-wait), would put its header among
+	// the other run's lines, which then read as its own, and replace the
+	// manifest of the run going on.
+	begin := func() {
+		if logFile != nil {
+			fmt.Fprintf(logFile, "\n=== strata %s %s\n", cmd, time.Now().UTC().Format(time.RFC3339))
+			p.log = logFile
+		}
+		if err := l.WriteManifest(); err != nil {
+			fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
+		}
 	}
-	p := a.newPrinter(l.Manifest, logWriter(logFile))
 	if len(s.Order) == 0 && !f.retryHooks {
+		begin()
 		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
 		return ExitOK
 	}
 	if f.empty {
+		begin()
 		// --empty builds nothing: it checks the selection, as strata check
 		// does, so that no relation that holds data is ever replaced.
 		p.line(fmt.Sprintf("--empty: nothing is built; the %d selected node%s are checked against target %s in a transaction that is rolled back (strata check)", len(s.Order), plural(len(s.Order)), l.Target.Name))
@@ -238,6 +249,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer unlock()
+	begin()
 	if !waitStart.IsZero() {
 		p.line(fmt.Sprintf("Waited %s for the other strata run on %s", time.Since(waitStart).Round(10*time.Millisecond), where))
 	}
@@ -411,13 +423,6 @@ func (a *app) hooks(ctx context.Context, l *pipeline.Project, db *postgres.Adapt
 		p.line(fmt.Sprintf("Ran %d %s hook%s", n, which, plural(n)))
 	}
 	return nil
-}
-
-func logWriter(f *os.File) io.Writer {
-	if f == nil {
-		return nil
-	}
-	return f
 }
 
 func kindsWord(kinds []manifest.Kind) string {

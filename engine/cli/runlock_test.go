@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/engine/internal/pgtest"
 	"strata/engine/pgname"
@@ -31,5 +36,79 @@ func TestRunLockIsPerProject(t *testing.T) {
 	}
 	if code, out := strata(t, one, "build", "--no-wait"); code != ExitFailed || !strings.Contains(out, "another strata run holds target t (--no-wait was given)") {
 		t.Errorf("a second run of one: exit %d\n%s", code, out)
+	}
+}
+
+// TestRunLockWaitingRunWritesNothingMeanwhile: a run that waits for the run
+// lock, or gives up on it with --no-wait, writes nothing to target/ while
+// the other run goes on. It wrote its '=== strata build' header to
+// strata.log at once, so that the running run's later lines read as the
+// refused (or waiting) run's, and replaced manifest.json with its own.
+func TestRunLockWaitingRunWritesNothingMeanwhile(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: one\nmodels: {'.': {schema: one}}\n",
+		"models/a.sql": "select 1 as id",
+	})
+	must(t, 0, dir, "build")
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, "target", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	log, man := read("strata.log"), read("manifest.json")
+	// Another run holds the lock; the project has changed since it started.
+	ctx := context.Background()
+	holder := connect(t, url)
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", pgname.RunLock("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "b.sql"), []byte("select 2 as id"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := strata(t, dir, "build", "--no-wait"); code != ExitFailed || !strings.Contains(out, "another strata run holds target t") {
+		t.Fatalf("build --no-wait: exit %d\n%s", code, out)
+	}
+	if got := read("strata.log"); got != log {
+		t.Errorf("a run refused by the lock wrote to strata.log:\n%s", strings.TrimPrefix(got, log))
+	}
+	if read("manifest.json") != man {
+		t.Error("a run refused by the lock replaced manifest.json")
+	}
+
+	// A run that waits writes its section once it holds the lock.
+	done := make(chan string)
+	go func() {
+		var out, errOut bytes.Buffer
+		code := Main(ctx, []string{"--project-dir", dir, "--no-color", "build"}, &out, &errOut)
+		done <- fmt.Sprintf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}()
+	for i := 0; queryInt(t, url, "select count(*) from pg_locks where locktype = 'advisory' and not granted") == 0; i++ {
+		if i == 600 {
+			t.Fatal("the second build never waited for the lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := read("strata.log"); got != log {
+		t.Errorf("a run waiting for the lock wrote to strata.log:\n%s", strings.TrimPrefix(got, log))
+	}
+	if read("manifest.json") != man {
+		t.Error("a run waiting for the lock replaced manifest.json")
+	}
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", pgname.RunLock("one")); err != nil {
+		t.Fatal(err)
+	}
+	if out := <-done; !strings.HasPrefix(out, "exit 0\n") {
+		t.Fatal(out)
+	}
+	section, ok := strings.CutPrefix(read("strata.log"), log)
+	if !ok || !strings.HasPrefix(section, "\n=== strata build ") || !strings.Contains(section, "Waited ") || strings.Contains(section, "Waiting for another") {
+		t.Errorf("the waiting run's section of strata.log:\n%s", section)
+	}
+	if !strings.Contains(read("manifest.json"), "model.one.b") {
+		t.Error("manifest.json does not have the waiting run's model b")
 	}
 }
