@@ -211,3 +211,31 @@ func mustContain(t *testing.T, out string, wants ...string) {
 		}
 	}
 }
+
+// TestFullRefreshNamesEveryDimension: --full-refresh refuses to rebuild
+// the selected scd2 models and names each of them, so that the --exclude
+// it suggests leaves them all out. It named the first alone: a run that
+// followed its advice was refused again for the next one.
+func TestFullRefreshNamesEveryDimension(t *testing.T) {
+	url := pgtest.DB(t)
+	dim := `{{ config "materialized" "scd2" "unique_key" "id" "strategy" "check" }}select * from {{ ref "src" }}`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: p\nmodels: {'.': {schema: p, materialized: table}}\n",
+		"models/src.sql":   "select 1 as id, 'a'::text as name",
+		"models/dim_b.sql": dim,
+		"models/dim_a.sql": dim,
+	})
+	must(t, 0, dir, "build")
+	code, out := strata(t, dir, "build", "--full-refresh")
+	want := "strata build: --full-refresh would destroy the history of scd2 models dim_a, dim_b; add --full-refresh-scd2 to do that, or leave them out with --exclude 'dim_a dim_b'"
+	if code != ExitBadInput || !strings.Contains(out, want) {
+		t.Fatalf("build --full-refresh: exit %d, want %d and\n%s\nin:\n%s", code, ExitBadInput, want, out)
+	}
+	// The advice, followed: everything else is rebuilt.
+	out = must(t, 0, dir, "build", "--full-refresh", "--exclude", "dim_a dim_b")
+	mustContain(t, out, "OK created table model p.src")
+	code, out = strata(t, dir, "run", "--full-refresh", "-s", "dim_b")
+	if want := "--full-refresh would destroy the history of scd2 model dim_b; add --full-refresh-scd2 to do that, or leave it out with --exclude dim_b"; code != ExitBadInput || !strings.Contains(out, want) {
+		t.Errorf("run --full-refresh -s dim_b: exit %d\n%s", code, out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,8 +170,21 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		l.Audit(s, selected)
 	}
 	if f.fullRefresh && !f.fullSCD2 {
-		if n := l.SCD2(s.Order); n != nil {
-			fmt.Fprintf(a.stderr, "strata %s: --full-refresh would destroy the history of scd2 model %s; add --full-refresh-scd2 to do that, or leave it out with --exclude %s\n", cmd, n.Name, n.Name)
+		// Every one is named, so that the --exclude it suggests leaves
+		// them all out (it named the first one alone, and a run that left
+		// it out was refused for the next).
+		if dims := l.SCD2(s.Order); len(dims) > 0 {
+			names := make([]string, len(dims))
+			for i, n := range dims {
+				names[i] = n.Name
+			}
+			slices.Sort(names)
+			exclude := names[0]
+			if len(names) > 1 {
+				exclude = "'" + strings.Join(names, " ") + "'"
+			}
+			fmt.Fprintf(a.stderr, "strata %s: --full-refresh would destroy the history of scd2 model%s %s; add --full-refresh-scd2 to do that, or leave %s out with --exclude %s\n",
+				cmd, plural(len(names)), strings.Join(names, ", "), pick(len(names) == 1, "it", "them"), exclude)
 			return ExitBadInput
 		}
 	}

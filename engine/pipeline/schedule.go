@@ -88,15 +88,16 @@ func (l *Project) runParents() func(id string) []string {
 	return parents
 }
 
-// SCD2 is the first scd2 model among ids, or nil: a --full-refresh would
-// destroy its history.
-func (l *Project) SCD2(ids []string) *manifest.Node {
+// SCD2 is the scd2 models among ids, in their order: a --full-refresh
+// would destroy their history.
+func (l *Project) SCD2(ids []string) []*manifest.Node {
+	var out []*manifest.Node
 	for _, id := range ids {
 		if n := l.Manifest.Nodes[id]; n.Kind == manifest.Model && n.Config.Materialized == "scd2" {
-			return n
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out
 }
 
 // buildParents makes a node wait for the tests of its parents, so that a
