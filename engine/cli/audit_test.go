@@ -240,3 +240,32 @@ func TestAuditOfAFirstBuild(t *testing.T) {
 		t.Errorf("d was created although its audit failed")
 	}
 }
+
+// TestAuditOfAViewOverPublishedRows: a view's test that fails on rows of
+// the seed it reads, published earlier in the run, keeps the view's
+// definition, which shows those rows. The message said that the previous
+// version of the view was kept, as if its readers still saw yesterday's
+// rows; it says what a view keeps.
+func TestAuditOfAViewOverPublishedRows(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":       "name: p\nmodels: {'.': {materialized: view, schema: p}}\nseeds: {schema: p}\n",
+		"seeds/s.csv":        "id,name\n1,a\n",
+		"models/v.sql":       `select id, name from {{ ref "s" }}`,
+		"models/v_child.sql": `{{ config "materialized" "table" }}select * from {{ ref "v" }}`,
+		"models/schema.yml":  "models:\n  - name: v\n    columns: [{name: name, tests: [not_null]}]\n",
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "seeds/s.csv", "id,name\n1,a\n2,\n")
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "[AUDIT FAILED in", "the previous definition of p.v was kept; it is a view, so it shows the rows its tables hold now, failing ones included when they come from there")
+	if strings.Contains(out, "the previous version of p.v was kept") {
+		t.Errorf("the message says the view's previous version was kept:\n%s", out)
+	}
+	if got := queryText(t, url, "select count(*)::text from p.v where name is null"); got != "1" {
+		t.Errorf("p.v shows %s rows without a name, want the seed's new one", got)
+	}
+	if got := queryText(t, url, "select count(*)::text from p.v_child"); got != "1" {
+		t.Errorf("p.v_child holds %s rows, want yesterday's 1 (it is skipped)", got)
+	}
+}

@@ -361,6 +361,12 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 		os.Remove(k.file)
 	}
 	what := "the previous version of " + r.Relation + " was kept"
+	if b.n.Config.Materialized == "view" {
+		// A view holds no rows: the one kept reads its tables as they are
+		// now, so rows that failed because those tables hold them (a seed
+		// or table published earlier) are what its readers see.
+		what = "the previous definition of " + r.Relation + " was kept; it is a view, so it shows the rows its tables hold now, failing ones included when they come from there"
+	}
 	if b.fresh {
 		what = r.Relation + " did not exist before this build, and was not created"
 	}
