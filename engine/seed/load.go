@@ -267,9 +267,23 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		return Result{}, err // the runner names the seed
 	}
 	if into == tmp {
+		// What changed in the file's columns, for a view that cannot be
+		// recreated on them: the view's error alone (operator does not
+		// exist: text >= numeric) does not say that a new value in the
+		// file made a column text.
+		var changes []string
+		if hasViews && old.exists {
+			if changes, err = columnChanges(ctx, tx, old.oid, schema, tmpName); err != nil {
+				return Result{}, fmt.Errorf("seed %q: %w", name, err)
+			}
+		}
 		err := withLocks(ctx, tx, opts, func() error {
 			return replaceTable(ctx, tx, pgname.Rel{Schema: schema, Name: table}, tmpName, hasViews, opts)
 		})
+		var de *postgres.DependentError
+		if err != nil && len(changes) > 0 && errors.As(err, &de) {
+			return Result{}, fmt.Errorf("seed %q: %w. The file's columns changed since the last load: %s (fix the file, or pin a column's type with column_types)", name, err, strings.Join(changes, "; "))
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("seed %q: %w", name, err)
 		}
@@ -560,6 +574,49 @@ func sameColumns(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string)
 			select from o full join t using (i)
 			where o.attname is distinct from t.attname or o.typ is distinct from t.typ)`, old, schema, tmp).Scan(&same)
 	return same, err
+}
+
+// columnChanges says, by name, how the columns of the table schema.tmp
+// differ from those of the table old: "amount is text, was numeric",
+// "column note is new", "column name is gone"; nothing when only their
+// order changed.
+func columnChanges(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string) ([]string, error) {
+	rows, err := tx.Query(ctx, `
+		with cols as (
+			select a.attrelid, a.attnum, a.attname::text as name, format_type(a.atttypid, a.atttypmod) as typ
+			from pg_attribute a
+			where a.attnum > 0 and not a.attisdropped
+		), o as (
+			select attnum, name, typ from cols where attrelid = $1
+		), t as (
+			select attnum, name, typ from cols
+			where attrelid = (select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			                  where n.nspname = $2 and c.relname = $3)
+		)
+		select coalesce(t.name, o.name), o.typ, t.typ
+		from o full join t using (name)
+		where o.typ is distinct from t.typ
+		order by coalesce(t.attnum, 10000 + o.attnum)`, old, schema, tmp)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		var col string
+		var was, now *string
+		if err := rows.Scan(&col, &was, &now); err != nil {
+			return nil, err
+		}
+		switch {
+		case was == nil:
+			out = append(out, "column "+col+" is new")
+		case now == nil:
+			out = append(out, "column "+col+" is gone")
+		default:
+			out = append(out, col+" is "+*now+", was "+*was)
+		}
+	}
+	return out, rows.Err()
 }
 
 // copyFile streams the file to COPY into the table named by into (quoted).

@@ -274,7 +274,8 @@ func TestLoadDependentView(t *testing.T) {
 	// A column the view selects is gone: refused, table and view as they were.
 	_, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,extra\n6,z\n"), opts)
 	var de *postgres.DependentError
-	if !errors.As(err, &de) || de.View.String() != "public.v" || !strings.HasPrefix(err.Error(), `seed "c": refusing to replace raw.c: view public.v depends on it and cannot be recreated on the new version (`) {
+	if !errors.As(err, &de) || de.View.String() != "public.v" || !strings.HasPrefix(err.Error(), `seed "c": refusing to replace raw.c: view public.v depends on it and cannot be recreated on the new version (`) ||
+		!strings.HasSuffix(err.Error(), "The file's columns changed since the last load: id is bigint, was text; column name is gone (fix the file, or pin a column's type with column_types)") {
 		t.Fatalf("err = %v", err)
 	}
 	if got := dump(t, conn, "select * from public.v"); got != "x5|e" {
@@ -365,5 +366,30 @@ func TestBeforeLoad(t *testing.T) {
 	}
 	if got := dump(t, conn, "select count(*) from public.hooked"); got != "1" {
 		t.Errorf("after a failed BeforeLoad the table has %s rows, want the old 1", got)
+	}
+}
+
+// TestLoadTypeChangedUnderAView: a new value that makes a column text (a
+// bad row of the day's export) cannot be read by a view that compares the
+// column with a number. The error said only that the view could not be
+// recreated (operator does not exist: text >= numeric); it says which
+// column of the file changed type.
+func TestLoadTypeChangedUnderAView(t *testing.T) {
+	ctx := context.Background()
+	conn := connect(t)
+	opts := Options{Path: "seeds/o.csv"}
+	if _, err := Load(ctx, conn, "raw", "o", writeFile(t, "o.csv", "id,cost\n1,2.50\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "create view public.vo as select id from raw.o where cost >= 0"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(ctx, conn, "raw", "o", writeFile(t, "o.csv", "id,cost\n1,2.50\n2,n/a\n"), opts)
+	var de *postgres.DependentError
+	if !errors.As(err, &de) || !strings.HasSuffix(err.Error(), "— nothing was changed. The file's columns changed since the last load: cost is text, was numeric (fix the file, or pin a column's type with column_types)") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := dump(t, conn, "select id, cost::text from raw.o"); got != "1|2.50" {
+		t.Errorf("table holds %q", got)
 	}
 }
