@@ -284,6 +284,10 @@ func (w *walker) walk(n parse.Node, tree *parse.Tree, file string) {
 		}
 	case *parse.ActionNode:
 		w.walk(n.Pipe, tree, file)
+	case *parse.TextNode:
+		if file == w.t.Path {
+			w.jinja(n)
+		}
 	case *parse.IfNode:
 		w.walkBranch(&n.BranchNode, tree, file)
 	case *parse.RangeNode:
@@ -304,6 +308,44 @@ func (w *walker) walk(n parse.Node, tree *parse.Tree, file string) {
 			}
 			w.command(c, piped, tree, file)
 		}
+	}
+}
+
+// jinjaTagRe finds a Jinja statement ({% if ... %}, {%- for ... %}) or
+// comment ({# ... #}) in the text of a template: strata would send it to
+// PostgreSQL as it is, and the model would fail there with a syntax error.
+var jinjaTagRe = regexp.MustCompile(`\{%[-+]?\s*(if|elif|else|endif|for|endfor|set|endset|macro|endmacro|call|endcall|filter|endfilter|raw|endraw|block|endblock|include|import|from|extends|do|with|endwith|snapshot|endsnapshot|test|endtest|materialization|endmaterialization)\b[^%]*%\}|\{#[\s\S]*?#\}`)
+
+// jinjaInstead says what strata writes for a Jinja statement.
+var jinjaInstead = map[string]string{
+	"if": "{{ if cond }} ... {{ else if other }} ... {{ else }} ... {{ end }}", "elif": "{{ else if cond }}", "else": "{{ else }}", "endif": "{{ end }}",
+	"for": "{{ range $x := list ... }} ... {{ end }}", "endfor": "{{ end }}",
+	"set": "{{ $name := value }}", "macro": `{{ define "name" }} ... {{ end }} in macros/`, "endmacro": "{{ end }}",
+	"include": `{{ include "macro" }}`,
+}
+
+// jinja reports each Jinja statement or comment in text n of the template's
+// own file (a dbt model copied as it is) at its place, with what to write.
+func (w *walker) jinja(n *parse.TextNode) {
+	text := string(n.Text)
+	for _, m := range jinjaTagRe.FindAllStringSubmatchIndex(text, -1) {
+		off := int(n.Pos) + m[0]
+		if off > len(w.text) {
+			return
+		}
+		line := 1 + strings.Count(w.text[:off], "\n")
+		byteCol := off - (strings.LastIndex(w.text[:off], "\n") + 1)
+		pos := place(w.t.at, w.t.Path, w.text, line, byteCol)
+		if m[2] < 0 {
+			w.diags.Errorf(pos, "Jinja's {# ... #} comment is not strata's template syntax (expected {{/* comment */}}; docs/templates.md#from-jinja-to-go-templates)")
+			continue
+		}
+		kw := text[m[2]:m[3]]
+		instead := jinjaInstead[kw]
+		if instead == "" {
+			instead = "the Go template spelling in docs/templates.md#from-jinja-to-go-templates"
+		}
+		w.diags.Errorf(pos, "Jinja's {%% %s %%} is not strata's template syntax, and would be sent to PostgreSQL as it is (expected %s; strata's templates are Go templates: docs/templates.md#from-jinja-to-go-templates)", kw, instead)
 	}
 }
 
@@ -860,6 +902,14 @@ func explain(msg string) string {
 		}
 		sort.Strings(names)
 		return msg + " (expected one of strata's functions such as ref, source, var, include, or a sprig function)" + diag.DidYouMean(m[1], names)
+	}
+	switch {
+	case msg == `unexpected "(" in operand`:
+		return msg + ` (strata's templates are Go templates, not Jinja: a function's arguments follow its name, separated by spaces, without parentheses, as in {{ ref "orders" }}, {{ var "days" 30 }}, {{ if is_incremental }}; docs/templates.md#from-jinja-to-go-templates)`
+	case msg == `unexpected "," in operand`:
+		return msg + ` (arguments are separated by spaces, not commas: {{ var "days" 30 }})`
+	case strings.HasPrefix(msg, "malformed character constant: '"):
+		return msg + ` (text is written in double quotes, "orders", or backquotes; single quotes are a Go character)`
 	}
 	switch msg {
 	case "unexpected EOF":
