@@ -339,6 +339,31 @@ func (m *Manifest) relation(n *Node) pgname.Rel {
 	return pgname.Rel{Schema: m.Target.Place(schema), Name: name}
 }
 
+// refHint says what to write for a ref to a name that is no model or seed:
+// a source table's (dbt users ref a table that is a source), or that a
+// singular test or an exposure cannot be read; else the nearest model or
+// seed's name.
+func (m *Manifest) refHint(name string) string {
+	for _, src := range m.Project.Sources {
+		for _, t := range src.Tables {
+			if t.Name == name {
+				return fmt.Sprintf(" (%s.%s is a source table: read it with source %q %q)", src.Name, t.Name, src.Name, t.Name)
+			}
+		}
+	}
+	for _, t := range m.Project.Singular {
+		if t.Name == name {
+			return fmt.Sprintf(" (%s is a singular test, which ref cannot read)", t.Path)
+		}
+	}
+	for _, e := range m.Project.Exposures {
+		if e.Name == name {
+			return fmt.Sprintf(" (%q is an exposure, which ref cannot read)", name)
+		}
+	}
+	return diag.DidYouMean(name, m.Names())
+}
+
 // deps resolves a template's refs and sources to node ids, reporting unknown ones.
 func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 	set := map[string]bool{}
@@ -346,7 +371,7 @@ func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 		name := r.Args[0]
 		dep, ok := m.byName[name]
 		if !ok {
-			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s", name, name, diag.DidYouMean(name, m.Names()))
+			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s", name, name, m.refHint(name))
 			continue
 		}
 		set[dep.ID] = true
