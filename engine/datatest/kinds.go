@@ -512,7 +512,9 @@ func (k *Kind) LoadProblems(args map[string]any, onColumn bool) []string {
 }
 
 // CheckArgs returns the first problem with the arguments: Check, then each
-// argument's type in order.
+// argument's type in order. An argument that fails the check the loader
+// makes as it reads the test (LoadProblems) is passed over: the loader
+// reported it, and said twice it hid the next argument's problem.
 func (k *Kind) CheckArgs(args map[string]any) error {
 	if k.Internal {
 		return nil
@@ -525,6 +527,9 @@ func (k *Kind) CheckArgs(args map[string]any) error {
 	for _, a := range k.Args {
 		v, ok := args[a.Name]
 		if !ok && !a.Type.missing {
+			continue
+		}
+		if ok && a.Type.loaded != nil && a.Type.loaded(a.Name, v) != nil {
 			continue
 		}
 		if err := a.Type.check(a.Name, v); err != nil {

@@ -145,7 +145,7 @@ func TestBuiltinTestChecks(t *testing.T) {
 		{"unknown argument", true, "unique: {valus: 1}", []string{`unknown key "valus" in test unique (did you mean "tags"?)`}},
 		{"unknown kind", true, "not_nul", []string{`unknown test "not_nul" (expected a built-in test or a macro named "test_not_nul") (did you mean "not_null"?)`}},
 		{"accepted_values missing values", true, "accepted_values", []string{`test accepted_values needs the argument "values"`}},
-		{"accepted_values empty values", true, "accepted_values: {values: []}", []string{"accepted_values: values must be a non-empty list", "test accepted_values: values must be a non-empty list"}},
+		{"accepted_values empty values", true, "accepted_values: {values: []}", []string{"accepted_values: values must be a non-empty list"}},
 		{"accepted_values values not a list, quote not a bool", true, "accepted_values: {values: 3, quote: 1}", []string{"accepted_values: values must be a non-empty list", "test accepted_values: quote must be true or false"}},
 		{"accepted_values nested value", true, "accepted_values: {values: [1, [2]]}", []string{"test accepted_values: values must be plain values, got [2]"}},
 		{"accepted_values null value", true, "accepted_values: {values: [1, null]}", []string{"test accepted_values: values must be plain values, got <nil>"}},
