@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/local"
@@ -339,13 +341,30 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintln(a.stderr, "strata db: expected a subcommand, start, stop, status, url, psql or destroy (strata db --help)")
 		return ExitBadInput
 	}
+	// The global flags may also follow the subcommand (db start --target
+	// citus), as they follow any other command; psql's arguments start at
+	// the first one that is not a flag of strata's.
+	sub, rest := f.fs.Arg(0), f.fs.Args()[1:]
+	var psqlArgs []string
+	if sub == "psql" {
+		n := leadingFlags(f.fs, rest)
+		rest, psqlArgs = rest[:n], rest[n:]
+	}
+	f.fs.SetInterspersed(true)
+	if code, done := a.parse(f, rest); done {
+		return code
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "strata db %s: unexpected argument %q (strata db --help)\n", sub, f.fs.Arg(0))
+		return ExitBadInput
+	}
 	dir, _ := filepath.Abs(a.projectDir)
 	c, err := pipeline.Local(dir, a.target, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata db: %v\n", err)
 		return ExitFailed
 	}
-	switch sub := f.fs.Arg(0); sub {
+	switch sub {
 	case "start":
 		if err := c.Start(ctx); err != nil {
 			fmt.Fprintf(a.stderr, "strata db start: %v\n", err)
@@ -401,7 +420,7 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
 			return ExitFailed
 		}
-		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), append([]string{c.URL()}, f.fs.Args()[1:]...)...)
+		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), append([]string{c.URL()}, psqlArgs...)...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
 		if err := cmd.Run(); err != nil {
 			if ee, ok := err.(*exec.ExitError); ok {
@@ -416,6 +435,29 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	return ExitOK
+}
+
+// leadingFlags counts the arguments at the start of args that are flags of
+// fs, with their values (--target citus, --target=citus, --no-color): those
+// of db psql that are strata's, not psql's. A "--" ends them and is counted.
+func leadingFlags(fs *pflag.FlagSet, args []string) int {
+	n := 0
+	for n < len(args) {
+		arg := args[n]
+		if arg == "--" {
+			return n + 1
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+		fl := fs.Lookup(name)
+		if !strings.HasPrefix(arg, "--") || fl == nil {
+			return n
+		}
+		n++
+		if !hasValue && fl.NoOptDefVal == "" && n < len(args) {
+			n++ // the flag's value
+		}
+	}
+	return n
 }
 
 // citusStatus prints the status of a local Citus cluster, node by node, and
