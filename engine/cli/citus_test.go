@@ -227,3 +227,61 @@ func TestCitusCheckAndUnitTests(t *testing.T) {
 		}
 	}
 }
+
+// TestCitusMovesToTheCoordinator: a table model or seed whose config no
+// longer places it on the cluster moves to the coordinator at its next
+// build, as one that gets placement keys moves onto it, with the views on
+// it kept. A distributed or reference table's views are Citus's: the
+// table's build failed recreating them (Citus refuses view DDL after the
+// build read a distributed table in parallel), and the seed, unchanged,
+// was skipped and stayed a reference table.
+func TestCitusMovesToTheCoordinator(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	placed := `seeds:
+  - name: raw_events
+    config: {distributed_by: customer_id}
+  - name: raw_regions
+    config: {reference: true}
+models:
+  - name: totals
+    config: {distributed_by: customer_id}
+  - name: regions_t
+    config: {reference: true}
+`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":                 "name: mv\nmodels:\n  marts: {schema: marts}\nseeds:\n  schema: raw\n",
+		"seeds/raw_events.csv":         "event_id,customer_id,amount\n1,10,5.00\n2,11,7.50\n3,10,1.25\n",
+		"seeds/raw_regions.csv":        "region_id,name\n1,north\n2,south\n",
+		"seeds/seeds.yml":              placed,
+		"models/marts/totals.sql":      `{{ config "materialized" "table" }}select customer_id, sum(amount) as total from {{ ref "raw_events" }} group by 1`,
+		"models/marts/regions_t.sql":   `{{ config "materialized" "table" }}select r.*, (select count(*) from {{ ref "totals" }}) as customers from {{ ref "raw_regions" }} as r`,
+		"models/marts/v_totals.sql":    `{{ config "materialized" "view" }}select * from {{ ref "totals" }}`,
+		"models/marts/v_regions_t.sql": `{{ config "materialized" "view" }}select * from {{ ref "regions_t" }}`,
+		"models/marts/v_regions.sql":   `{{ config "materialized" "view" }}select * from {{ ref "raw_regions" }}`,
+	})
+	must(t, 0, dir, "build")
+	got := placement(t, url)
+	for rel, w := range map[string]string{"raw.raw_events": "hash:customer_id", "raw.raw_regions": "reference", "marts.totals": "hash:customer_id", "marts.regions_t": "reference"} {
+		if got[rel] != w {
+			t.Fatalf("first build: %s is placed %q, want %q", rel, got[rel], w)
+		}
+	}
+
+	writeFile(t, dir, "seeds/seeds.yml", "seeds:\n  - name: raw_events\n    config: {distributed_by: customer_id}\n")
+	must(t, 0, dir, "build")
+	got = placement(t, url)
+	for _, rel := range []string{"raw.raw_regions", "marts.totals", "marts.regions_t"} {
+		if p, ok := got[rel]; ok {
+			t.Errorf("%s is still placed %s, want it on the coordinator", rel, p)
+		}
+	}
+	for sql, want := range map[string]string{
+		"select string_agg(customer_id || '=' || total, ',' order by customer_id) from marts.v_totals": "10=6.25,11=7.50",
+		"select string_agg(name || '=' || customers, ',' order by region_id) from marts.v_regions_t":   "north=2,south=2",
+		"select string_agg(name, ',' order by region_id) from marts.v_regions":                         "north,south",
+	} {
+		if got := queryText(t, url, sql); got != want {
+			t.Errorf("%s = %s, want %s", sql, got, want)
+		}
+	}
+}

@@ -62,7 +62,7 @@ type Observed struct {
 	// a build leaves none behind.
 	Leftovers []Leftover
 	// Placed, on a Citus cluster, is how the model's existing table sits
-	// there, for a model built incrementally; nil elsewhere.
+	// there; nil elsewhere, or when the name holds no table.
 	Placed *Placed
 }
 
@@ -665,8 +665,14 @@ func planReplace(m Model, body string, o Observed) Plan {
 	// whole transaction to run sequentially (SequentialMode), from its
 	// start: the catalog says whether there are views to recreate, and
 	// when it does not know, there may be.
+	// The views on a table of the cluster's (distributed or reference) are
+	// Citus's too, whatever the new table is: a table that moves to the
+	// coordinator needs it as well.
 	sequential := !o.Target.Known || o.Target.HasDependents
 	build := append(buildLock(m, o), citusSettings(m.Dist, sequential)...)
+	if m.Dist == nil && sequential && o.Placed != nil && o.Placed.Method != "local" {
+		build = append(build, Exec{Step: SequentialMode()})
+	}
 	build = append(build, Hooks{}, Contract{})
 	build = append(build, dropTemp(tmp, o.Temp)...)
 	if m.Dist != nil {

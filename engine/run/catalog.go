@@ -59,7 +59,7 @@ func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manife
 			return o, err
 		}
 	}
-	if n.Config.Materialized == "incremental" && (o.Existing == "table" || o.Existing == "partitioned_table") {
+	if o.Existing == "table" || o.Existing == "partitioned_table" {
 		var err error
 		if o.Placed, err = e.placed(ctx, e.DB.Pool, n.Relation); err != nil {
 			return o, err

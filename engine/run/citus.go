@@ -116,11 +116,15 @@ func (b *builder) distribute(ctx context.Context, tx *postgres.Txn, op materiali
 }
 
 // seedCitus is how seed n's table is placed on the Citus cluster, for the
-// loader; nil when it stays on the coordinator or there is no Citus.
+// loader; nil when it stays on the coordinator, where it is, or there is
+// no Citus.
 func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus, error) {
 	d, err := e.distribution(ctx, n)
-	if d == nil || err != nil {
+	if err != nil {
 		return nil, err
+	}
+	if d == nil {
+		return e.seedToCoordinator(ctx, n)
 	}
 	return &seed.Citus{
 		Begin: func(ctx context.Context, tx pgx.Tx, views bool) error {
@@ -161,6 +165,38 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 				return false, err
 			}
 			return d.Matches(materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}), nil
+		},
+	}, nil
+}
+
+// seedToCoordinator is, for seed n that stays on the coordinator, how its
+// loader moves its table there when it is a distributed or reference table
+// (its config said so before): replaced in full, not appended to or
+// skipped, and sequentially when views on it are recreated, as Citus
+// wants for the views on one of its tables. nil when there is no Citus or
+// the table is not one of Citus's.
+func (e *Executor) seedToCoordinator(ctx context.Context, n *manifest.Node) (*seed.Citus, error) {
+	if ok, err := e.onCitus(ctx); err != nil || !ok {
+		return nil, err
+	}
+	p, err := postgres.Placed(ctx, e.DB.Pool, n.Relation)
+	if err != nil {
+		return nil, fmt.Errorf("reading how %s is placed on the Citus cluster: %w", n.Relation, err)
+	}
+	if p.Method == "local" {
+		return nil, nil
+	}
+	return &seed.Citus{
+		Begin: func(ctx context.Context, tx pgx.Tx, views bool) error {
+			if !views {
+				return nil
+			}
+			return execStep(ctx, tx, materialize.SequentialMode())
+		},
+		Distribute: func(context.Context, pgx.Tx, pgname.Rel) error { return nil },
+		Placed: func(ctx context.Context, q postgres.Querier, rel pgname.Rel) (bool, error) {
+			p, err := postgres.Placed(ctx, q, rel)
+			return p.Method == "local", err
 		},
 	}, nil
 }
