@@ -234,7 +234,8 @@ func TestCitusCheckAndUnitTests(t *testing.T) {
 // it kept. A distributed or reference table's views are Citus's: the
 // table's build failed recreating them (Citus refuses view DDL after the
 // build read a distributed table in parallel), and the seed, unchanged,
-// was skipped and stayed a reference table.
+// was skipped and stayed a reference table. An scd2 dimension is refused
+// instead, naming the rebuild that moves it.
 func TestCitusMovesToTheCoordinator(t *testing.T) {
 	url := pgtest.CitusDB(t)
 	placed := `seeds:
@@ -247,6 +248,8 @@ models:
     config: {distributed_by: customer_id}
   - name: regions_t
     config: {reference: true}
+  - name: dim_r
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all, reference: true}
 `
 	dir := writeProject(t, url, map[string]string{
 		"project.yaml":                 "name: mv\nmodels:\n  marts: {schema: marts}\nseeds:\n  schema: raw\n",
@@ -258,17 +261,32 @@ models:
 		"models/marts/v_totals.sql":    `{{ config "materialized" "view" }}select * from {{ ref "totals" }}`,
 		"models/marts/v_regions_t.sql": `{{ config "materialized" "view" }}select * from {{ ref "regions_t" }}`,
 		"models/marts/v_regions.sql":   `{{ config "materialized" "view" }}select * from {{ ref "raw_regions" }}`,
+		"models/marts/dim_r.sql":       `select region_id, name from {{ ref "raw_regions" }}`,
 	})
 	must(t, 0, dir, "build")
 	got := placement(t, url)
-	for rel, w := range map[string]string{"raw.raw_events": "hash:customer_id", "raw.raw_regions": "reference", "marts.totals": "hash:customer_id", "marts.regions_t": "reference"} {
+	for rel, w := range map[string]string{"raw.raw_events": "hash:customer_id", "raw.raw_regions": "reference", "marts.totals": "hash:customer_id", "marts.regions_t": "reference", "marts.dim_r": "reference"} {
 		if got[rel] != w {
 			t.Fatalf("first build: %s is placed %q, want %q", rel, got[rel], w)
 		}
 	}
 
-	writeFile(t, dir, "seeds/seeds.yml", "seeds:\n  - name: raw_events\n    config: {distributed_by: customer_id}\n")
-	must(t, 0, dir, "build")
+	// An scd2 dimension placed otherwise is refused, as an incremental
+	// model is (its history would not move), once, at its config key: it
+	// was updated in place and stayed a reference table.
+	writeFile(t, dir, "seeds/seeds.yml", `seeds:
+  - name: raw_events
+    config: {distributed_by: customer_id}
+models:
+  - name: dim_r
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all, distributed_by: region_id}
+`)
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "\n          seeds/seeds.yml:6:107: marts.dim_r", "marts.dim_r is a reference table, but its config makes it distributed by region_id; a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s dim_r, which drops its history")
+	must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "dim_r")
+	if p := placement(t, url)["marts.dim_r"]; p != "hash:region_id" {
+		t.Errorf("after --full-refresh, dim_r is placed %q, want hash:region_id", p)
+	}
 	got = placement(t, url)
 	for _, rel := range []string{"raw.raw_regions", "marts.totals", "marts.regions_t"} {
 		if p, ok := got[rel]; ok {

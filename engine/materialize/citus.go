@@ -247,10 +247,11 @@ func citusIndexes(rel pgname.Rel, m Model) []Op {
 	return ops
 }
 
-// samePlacement refuses to load new rows into an incremental model's table
-// that sits on the Citus cluster otherwise than its config says (placed;
-// nil off Citus): a load never moves the rows already there.
-func samePlacement(m Model, placed *Placed) error {
+// SamePlacement refuses to load new rows into an incremental model's or
+// an scd2 dimension's table that sits on the Citus cluster otherwise than
+// its config says (placed; nil off Citus): a load never moves the rows
+// already there.
+func SamePlacement(m Model, placed *Placed) error {
 	if placed == nil {
 		return nil
 	}
@@ -266,8 +267,21 @@ func samePlacement(m Model, placed *Placed) error {
 	if m.Dist != nil {
 		where = prefix(m.Dist.Where)
 	}
-	return fmt.Errorf("%s%s is %s, but its config makes it %s; a load adds rows and never moves those there: rebuild it with --full-refresh -s %s", where, m.Rel, placed, want, m.Rel.Name)
+	fix := "a load adds rows and never moves those there: rebuild it with --full-refresh -s " + m.Rel.Name
+	if m.Config.Materialized == "scd2" {
+		fix = "a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s " + m.Rel.Name + ", which drops its history"
+	}
+	return &PlacementError{Placed: where != "", msg: fmt.Sprintf("%s%s is %s, but its config makes it %s; %s", where, m.Rel, placed, want, fix)}
 }
+
+// PlacementError is SamePlacement's refusal. Placed: its message starts
+// with the position of the config key.
+type PlacementError struct {
+	Placed bool
+	msg    string
+}
+
+func (e *PlacementError) Error() string { return e.msg }
 
 // describe says where d puts a table, as Placed says where one is.
 func (d Distribution) describe() string {

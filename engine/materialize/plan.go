@@ -446,7 +446,7 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 	mat := m.Config.Materialized
 	switch {
 	case BuildsIncrementally(mat, o.Existing, fullRefresh):
-		if err := samePlacement(m, o.Placed); err != nil {
+		if err := SamePlacement(m, o.Placed); err != nil {
 			return Plan{}, err
 		}
 		return planIncremental(m, body, o)

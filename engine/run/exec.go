@@ -289,7 +289,8 @@ func fail(r Result, err error) Result {
 	r.Err = err
 	var pe *placedError
 	var sp startsPlaced
-	r.Placed = errors.As(err, &pe) || errors.As(err, &sp)
+	var ple *materialize.PlacementError
+	r.Placed = errors.As(err, &pe) || errors.As(err, &sp) || errors.As(err, &ple) && ple.Placed
 	r.transient = postgres.Transient(err)
 	r.deadlock = postgres.Deadlock(err)
 	return r

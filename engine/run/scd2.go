@@ -88,6 +88,13 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			}
 			rows, response = materialize.CreateResult(b.counts, kind != "")
 		case materialize.SCD2Update:
+			placed, err := e.placed(ctx, t, n.Relation)
+			if err != nil {
+				return err
+			}
+			if err := materialize.SamePlacement(m, placed); err != nil {
+				return err
+			}
 			b.executed = append(b.executed, d.LockTable().SQL)
 			if _, err := t.Exec(ctx, d.LockTable().SQL); err != nil {
 				return b.stepError(d.LockTable(), err)
