@@ -303,3 +303,26 @@ models:
 		}
 	}
 }
+
+// TestCitusEnvironmentColocates: in an environment, a model colocated with
+// one the environment does not build shares the shards of production's
+// table, which its ref reads too. It looked for the table in the
+// environment's schema, found none and failed, saying it was on the
+// coordinator: the CI recipe (build --env -s state:modified+) failed on
+// Citus for every changed model colocated with an unchanged one.
+func TestCitusEnvironmentColocates(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, citusFiles)
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/marts/customers_t.sql", `{{ config "materialized" "table" "distributed_by" "customer_id" "colocate_with" "raw_events" }}
+select customer_id, count(*) as events, sum(amount) as total, max(amount) as largest from {{ ref "raw_events" }} group by 1`)
+	mustContain(t, must(t, 0, dir, "build", "--env", "e1", "-s", "customers_t"), "OK created table model marts__e1.customers_t")
+	if got := placement(t, url)["marts__e1.customers_t"]; got != "hash:customer_id" {
+		t.Errorf("marts__e1.customers_t is placed %q, want hash:customer_id", got)
+	}
+	if a, b := queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'marts__e1.customers_t'::regclass"),
+		queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'raw.raw_events'::regclass"); a != b {
+		t.Errorf("marts__e1.customers_t (group %d) is not colocated with production's raw.raw_events (group %d)", a, b)
+	}
+	must(t, 0, dir, "env", "drop", "e1")
+}

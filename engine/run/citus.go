@@ -63,7 +63,12 @@ func (e *Executor) distribution(ctx context.Context, n *manifest.Node) (*materia
 		d.ColocateWhere = pos.String()
 	}
 	if other := e.M.Colocated(n); other != nil {
+		// In an environment, a table not built there is production's,
+		// as a ref to it reads.
 		rel := other.Relation
+		if deferred, ok := e.C.Defer[other.ID]; ok {
+			rel = deferred
+		}
 		d.Colocate, d.ColocateName = &rel, other.Name
 	}
 	return d, nil
