@@ -237,16 +237,20 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	if f.threads > 0 {
 		threads = f.threads
 	}
-	db, err := l.Connect(ctx, threads+1)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
-		return ExitFailed
-	}
-	defer db.Close()
 	where := "target " + l.Target.Name
 	if l.Env() != "" {
 		where = "environment " + l.Env() + " of target " + l.Target.Name
 	}
+	db, err := l.Connect(ctx, threads+1)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to %s; nothing was run\n", cmd, where)
+			return ExitCancelled
+		}
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		return ExitFailed
+	}
+	defer db.Close()
 	waitStart := time.Time{}
 	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait, func() {
 		waitStart = time.Now()
@@ -256,10 +260,15 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		err = fmt.Errorf("another strata run holds target %s (--no-wait was given)", l.Target.Name)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		if ctx.Err() != nil {
+			what := "taking the run lock"
+			if !waitStart.IsZero() {
+				what = "waiting for the other strata run"
+			}
+			fmt.Fprintf(a.stderr, "strata %s: cancelled while %s on %s; nothing was run\n", cmd, what, where)
 			return ExitCancelled
 		}
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return ExitFailed
 	}
 	defer unlock()

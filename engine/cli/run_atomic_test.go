@@ -212,6 +212,24 @@ func TestRunnerTargetLock(t *testing.T) {
 		t.Fatalf("the second run did not wait: exit %d\n%s", r.code, r.out)
 	case <-time.After(time.Second):
 	}
+	// Ctrl-C (or SIGTERM) while waiting: cancelled, and it says so.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan res, 1)
+	var b syncBuffer
+	go func() {
+		code := Main(ctx, []string{"--project-dir", dir, "run"}, &b, &b)
+		cancelled <- res{code, b.String()}
+	}()
+	until(t, "the third run waits", func() bool { return strings.Contains(b.String(), "Waiting for another strata run") })
+	cancel()
+	select {
+	case r := <-cancelled:
+		if r.code != ExitCancelled || !strings.Contains(r.out, "strata run: cancelled while waiting for the other strata run on target t; nothing was run") || strings.Contains(r.out, "context canceled") {
+			t.Errorf("cancelled while waiting: exit %d\n%s", r.code, r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the cancelled run never ended")
+	}
 	if _, err := conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended('strata:lk', 0))"); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,5 +79,61 @@ func TestSignalWhileLoading(t *testing.T) {
 			<-done
 			t.Errorf("%s still loading 30 s after %s:\n%s", tc.cmd, tc.sig, out.String())
 		}
+	}
+}
+
+// TestCancelWhileConnecting: Ctrl-C (or SIGTERM) while the server has not
+// answered yet ends the run at once as cancelled, and says so rather than
+// showing the connection's error. (It used to wait for the connections
+// being opened, up to their connect_timeout.)
+func TestCancelWhileConnecting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	defer func() {
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	}()
+	url := "postgres://nobody@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=60"
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: p\n", "models/m.sql": "select 1 as id\n"})
+	ctx, cancel := context.WithCancel(context.Background())
+	type res struct {
+		code int
+		out  string
+	}
+	done := make(chan res, 1)
+	go func() {
+		var b bytes.Buffer
+		code := Main(ctx, []string{"--project-dir", dir, "run"}, &b, &b)
+		done <- res{code, b.String()}
+	}()
+	// The run is connecting: the server took its connection.
+	select {
+	case c := <-accepted:
+		accepted <- c
+	case <-time.After(30 * time.Second):
+		t.Fatal("strata never connected")
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != ExitCancelled || !strings.Contains(r.out, "strata run: cancelled while connecting to target t; nothing was run") {
+			t.Errorf("exit %d, want %d:\n%s", r.code, ExitCancelled, r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the cancelled run never ended")
 	}
 }

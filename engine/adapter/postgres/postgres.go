@@ -68,7 +68,12 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
+		// Not waited for: Close waits for the connections the pool is
+		// still opening in the background, which a server that accepted
+		// them and never answers keeps until their connect_timeout (with
+		// none, for ever), and strata is giving up on it (Ctrl-C, or
+		// pingCtx's deadline).
+		go pool.Close()
 		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), err)
 	}
 	return &Adapter{Pool: pool}, nil
