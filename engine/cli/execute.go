@@ -237,10 +237,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	if f.threads > 0 {
 		threads = f.threads
 	}
-	where := "target " + l.Target.Name
-	if l.Env() != "" {
-		where = "environment " + l.Env() + " of target " + l.Target.Name
-	}
+	where := pipeline.RunPlace(l.Target.Name, l.Env())
 	db, err := l.Connect(ctx, threads+1)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -230,7 +230,7 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 		errs = append(errs, err)
 	} else if kept != nil {
 		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (retry is for that run); this run's results are in target/%s",
-			kept.Command, runPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
+			kept.Command, RunPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
 	}
 	// Each node's latest result, across commands, for the docs site.
 	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
@@ -287,8 +287,8 @@ type RunRecord struct {
 	id      string
 }
 
-// runPlace says where a run built: "target prod", "environment pr_1 of target prod".
-func runPlace(target, env string) string {
+// RunPlace says where a run built: "target prod", "environment pr_1 of target prod".
+func RunPlace(target, env string) string {
 	if env != "" {
 		return fmt.Sprintf("environment %s of target %s", env, target)
 	}
