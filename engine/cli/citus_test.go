@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"strata/engine/internal/pgtest"
+	"strata/engine/plan"
 )
 
 // citusFiles is a small project that places every kind of model and seed
@@ -325,4 +328,61 @@ select customer_id, count(*) as events, sum(amount) as total, max(amount) as lar
 		t.Errorf("marts__e1.customers_t (group %d) is not colocated with production's raw.raw_events (group %d)", a, b)
 	}
 	must(t, 0, dir, "env", "drop", "e1")
+}
+
+// TestCitusRowEstimates: on Citus, plan's row estimate of a distributed or
+// reference table is its rows, read from its shards on the workers, and an
+// incremental load of a few rows into a large distributed table does not
+// analyze the whole table. Both read the coordinator's catalog, where the
+// table is an empty shell: plan said ~0 rows, and every load, however
+// small, analyzed every shard.
+func TestCitusRowEstimates(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: est\nvars: {n: 20000, k: 7}\n",
+		"models/dist_t.sql": `{{ config "materialized" "table" "distributed_by" "id" }}
+select g as id, g % {{ var "k" }} as k from generate_series(1, {{ var "n" }}) g`,
+		"models/ref_t.sql": `{{ config "materialized" "table" "reference" true }}
+select g as id, g % {{ var "k" }} as k from generate_series(1, 3000) g`,
+		"models/inc.sql": `{{ config "materialized" "incremental" "incremental_strategy" "append" "distributed_by" "id" }}
+select g as id from generate_series(1, {{ var "n" }}) g{{ if is_incremental }} where g > (select max(id) from {{ this }}){{ end }}`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "analyze public.dist_t", "analyze public.ref_t", "analyze public.inc")
+
+	// Ten new rows in a table of 20,000: the load analyzes nothing.
+	must(t, 0, dir, "build", "-s", "inc", "--vars", "{n: 20010}")
+	if got := queryInt(t, url, "select count(*) from public.inc"); got != 20010 {
+		t.Fatalf("inc has %d rows after the load, want 20010", got)
+	}
+	run, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "inc.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(run), `analyze "public"."inc"`) {
+		t.Errorf("a load of 10 rows into 20,000 analyzed the whole table:\n%s", run)
+	}
+
+	code, out, errOut := strataOut(t, dir, "plan", "--vars", "{k: 5}", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan exited %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	want := map[string]float64{"dist_t": 20000, "ref_t": 3000}
+	for _, s := range p.Rebuild {
+		w, ok := want[s.Name]
+		if !ok {
+			continue
+		}
+		delete(want, s.Name)
+		if s.Rows < w/2 || s.Rows > w*2 {
+			t.Errorf("plan estimates %s at %v rows, want about %v", s.Name, s.Rows, w)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("plan does not rebuild %v:\n%s", want, out)
+	}
 }

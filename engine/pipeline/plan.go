@@ -419,6 +419,21 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// On Citus, a distributed or reference table's rows are on the
+		// workers: the coordinator's catalog counts none of them.
+		citus, err := postgres.HasCitus(ctx, db.Pool)
+		if err != nil {
+			return err
+		}
+		if citus {
+			est, err := postgres.CitusRowEstimates(ctx, db.Pool, rels)
+			if err != nil {
+				return fmt.Errorf("estimating the rows of the Citus tables: %w", err)
+			}
+			for i, n := range est {
+				steps[i].Rows = n
+			}
+		}
 	}
 	p.Rebuild = append(p.Rebuild, steps...)
 	return nil

@@ -671,7 +671,11 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 	case materialize.Finish:
 		var loaded []pgname.Rel
 		if op.Analyze == materialize.AnalyzeLoaded {
-			estimate, err := postgres.RowEstimate(ctx, t, op.On)
+			citus, err := b.e.onCitus(ctx)
+			if err != nil {
+				return err
+			}
+			estimate, err := postgres.RowEstimate(ctx, t, op.On, citus)
 			if err != nil {
 				return err
 			}

@@ -61,3 +61,48 @@ func Placed(ctx context.Context, q Querier, r pgname.Rel) (Placement, error) {
 	}
 	return p, nil
 }
+
+// CitusRowEstimates is the planner's estimate of the rows of each of rels
+// (quoted names) that is a Citus table, by its index in rels; the others
+// are left out. A Citus table's rows are in its shards, on the workers:
+// the coordinator's pg_class has nothing of them (its table is an empty
+// shell, analyzed as such), so the estimate is the sum over the shards of
+// the estimate (RowEstimateSQL) of the shard's table on a node that holds
+// it, the largest where several do (a reference table's copies). One
+// connection to each node, side by side (run_command_on_all_nodes, whose
+// sessions see the shards); a node that does not answer counts for nothing.
+func CitusRowEstimates(ctx context.Context, q Querier, rels []string) (map[int]float64, error) {
+	perNode := `select coalesce(json_object_agg(n, ` + RowEstimateSQL("c") + `), '{}')
+		from unnest(%L::text[]) as n join pg_class c on c.oid = to_regclass(n)`
+	rows, err := q.Query(ctx, `with rels as (
+			select i, to_regclass(r) as rel from unnest($1::text[]) with ordinality as x(r, i)
+		), shards as (
+			select rels.i, pg_catalog.shard_name(s.logicalrelid, s.shardid) as name
+			from rels join pg_dist_shard s on s.logicalrelid = rels.rel
+		), results as (
+			select r.result from (select format($2, array_agg(name)) as command from shards having count(*) > 0) as c
+			cross join lateral pg_catalog.run_command_on_all_nodes(c.command) as r
+			where r.success
+		), tuples as (
+			select j.key as name, max(j.value::float8) as n
+			from results cross join lateral json_each_text(results.result::json) as j group by j.key
+		)
+		select rels.i - 1, coalesce(sum(greatest(t.n, 0)), 0)::float8
+		from rels join pg_dist_partition p on p.logicalrelid = rels.rel
+		left join shards s on s.i = rels.i left join tuples t on t.name = s.name
+		group by rels.i`, rels, perNode)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]float64{}
+	for rows.Next() {
+		var i int
+		var n float64
+		if err := rows.Scan(&i, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, rows.Err()
+}

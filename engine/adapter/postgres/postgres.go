@@ -328,8 +328,15 @@ func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
 }
 
 // RowEstimate is the planner's estimate of the rows of r
-// (RowEstimateSQL).
-func RowEstimate(ctx context.Context, q Querier, r pgname.Rel) (float64, error) {
+// (RowEstimateSQL); on a server with Citus (citus), of a Citus table its
+// shards' (CitusRowEstimates).
+func RowEstimate(ctx context.Context, q Querier, r pgname.Rel, citus bool) (float64, error) {
+	if citus {
+		est, err := CitusRowEstimates(ctx, q, []string{r.Quoted()})
+		if n, ok := est[0]; ok || err != nil {
+			return n, err
+		}
+	}
 	var estimate float64
 	err := q.QueryRow(ctx, "select "+RowEstimateSQL("c")+" from pg_class c where c.oid = $1::regclass", r.Quoted()).Scan(&estimate)
 	return estimate, err
