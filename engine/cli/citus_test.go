@@ -386,3 +386,40 @@ select g as id from generate_series(1, {{ var "n" }}) g{{ if is_incremental }} w
 		t.Errorf("plan does not rebuild %v:\n%s", want, out)
 	}
 }
+
+// TestCitusColocateWithNoShards: a build of a model colocated with a model
+// whose table is not distributed says what that table is, at colocate_with
+// in its YAML file, and what builds it. A table that did not exist was
+// called "a table on the coordinator only" and to be built "with its
+// distributed_by", which its config already had.
+func TestCitusColocateWithNoShards(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: co\n",
+		"models/a.sql": `select g as id from generate_series(1, 10) g`,
+		"models/d.sql": `select g as id, g * 2 as twice from generate_series(1, 10) g`,
+		"models/schema.yml": `models:
+  - name: a
+    config: {materialized: table}
+  - name: d
+    config: {materialized: table}
+`,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/schema.yml", `models:
+  - name: a
+    config: {materialized: table, distributed_by: id}
+  - name: d
+    config: {materialized: table, distributed_by: id, colocate_with: a}
+`)
+	mustContain(t, must(t, 1, dir, "build", "-s", "d"),
+		"models/schema.yml:5:70: colocate_with: a (public.a) is a table on the coordinator only, not a distributed table to share shards with; rebuild it first (strata build -s a), which places it as its config says (distributed_by)")
+	execSQL(t, url, "drop table public.d", "drop table public.a")
+	mustContain(t, must(t, 1, dir, "build", "-s", "d"),
+		"models/schema.yml:5:70: colocate_with: a's table public.a does not exist yet, so there are no shards to share; build a first (strata build -s a), or select it with this model")
+	must(t, 0, dir, "build")
+	if a, d := queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'public.a'::regclass"),
+		queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'public.d'::regclass"); a != d {
+		t.Errorf("d (group %d) is not colocated with a (group %d)", d, a)
+	}
+}

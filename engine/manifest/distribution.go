@@ -101,6 +101,10 @@ func (m *Manifest) checkColocateWith(n *Node, at diag.Pos, diags *diag.List) {
 	if ok && other.Kind != Model && other.Kind != Seed {
 		ok = false
 	}
+	if d := m.disabledNamed(name); !ok && d != nil {
+		diags.Errorf(at, "colocate_with: %s %s is disabled (enabled: false), so its table is not built; enable it, or colocate with another distributed model or seed", d.Kind, name)
+		return
+	}
 	if !ok {
 		var names []string
 		for _, id := range m.sorted {
@@ -115,7 +119,14 @@ func (m *Manifest) checkColocateWith(n *Node, at diag.Pos, diags *diag.List) {
 		diags.Errorf(at, "colocate_with: %s names this %s itself (expected another distributed model or seed)", name, n.Kind)
 		return
 	}
-	if other.Config.DistributedBy == "" {
+	switch mat := other.Config.Materialized; {
+	case other.Kind == Model && (mat == "view" || mat == "ephemeral" || mat == "materialized_view"):
+		diags.Errorf(at, "colocate_with: model %s is a %s, not a table: it has no shards to share; colocate with a distributed table model or seed", name, strings.ReplaceAll(mat, "_", " "))
+		return
+	case other.Config.Reference:
+		diags.Errorf(at, "colocate_with: %s %s is a reference table (reference: true), copied whole to every node: it has no shards to share; colocate with a distributed model or seed, or remove colocate_with", other.Kind, name)
+		return
+	case other.Config.DistributedBy == "":
 		diags.Errorf(at, "colocate_with: %s %s is not distributed (it sets no distributed_by), so there are no shards to share", other.Kind, name)
 		return
 	}
@@ -138,6 +149,22 @@ func (m *Manifest) checkColocateWith(n *Node, at diag.Pos, diags *diag.List) {
 		seen[next] = true
 		x = next
 	}
+}
+
+// disabledNamed is the model or seed called name that enabled: false
+// left out, or nil.
+func (m *Manifest) disabledNamed(name string) *Node {
+	var ids []string
+	for id, n := range m.Disabled {
+		if n.Name == name && (n.Kind == Model || n.Kind == Seed) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return m.Disabled[ids[0]]
 }
 
 // readsFrom says whether node a is built from node b: b is among its

@@ -57,7 +57,9 @@ func (d Distribution) Create(rel pgname.Rel) Step {
 
 // Placed is how an existing table sits on the Citus cluster, as the run
 // read it: Method "local", "distributed" (on Column, of Type), "reference"
-// or "other".
+// or "other"; of the table colocate_with names, also "missing" (there is
+// none) or the kind of a relation that is no table ("view",
+// "materialized_view", "foreign_table").
 type Placed struct {
 	Method       string
 	Column, Type string
@@ -80,6 +82,10 @@ func (p Placed) String() string {
 		return "a reference table"
 	case "local":
 		return "a table on the coordinator only"
+	case "missing":
+		return "not there"
+	case "view", "materialized_view", "foreign_table":
+		return "a " + strings.ReplaceAll(p.Method, "_", " ")
 	}
 	return "a Citus table of another kind"
 }
@@ -122,8 +128,14 @@ func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
 		if dist.ColocateWhere != "" {
 			where = dist.ColocateWhere
 		}
-		if with.Method != "distributed" {
-			return nil, fmt.Errorf("%scolocate_with: %s (%s) is %s, not a distributed table to share shards with; build it first with its distributed_by", prefix(where), other, dist.Colocate.String(), with)
+		switch with.Method {
+		case "distributed":
+		case "missing":
+			return nil, fmt.Errorf("%scolocate_with: %s's table %s does not exist yet, so there are no shards to share; build %s first (strata build -s %s), or select it with this %s",
+				prefix(where), other, dist.Colocate.String(), other, other, whatOf(dist))
+		default:
+			return nil, fmt.Errorf("%scolocate_with: %s (%s) is %s, not a distributed table to share shards with; rebuild it first (strata build -s %s), which places it as its config says (distributed_by)",
+				prefix(where), other, dist.Colocate.String(), with, other)
 		}
 		if typ := cols[i].Type; typ != with.Type {
 			return nil, fmt.Errorf("%scolocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",

@@ -70,8 +70,14 @@ func TestDistributeRefusesWhatCitusWould(t *testing.T) {
 			`seeds/s.yml:3:5: distributed_by: the seed's file has no column "cust" (it has: order_id, customer_id)`},
 		{"types differ", dist, cols, &Placed{Method: "distributed", Column: "customer_id", Type: "bigint"},
 			`models/w.yml:4:7: colocate_with: fact_orders is distributed by customer_id (bigint), but this model's customer_id is integer; Citus colocates only tables whose distribution columns have the same type: cast it in the model ("customer_id"::bigint)`},
-		{"not distributed", dist, cols, &Placed{Method: "reference"},
-			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a reference table, not a distributed table to share shards with; build it first with its distributed_by`},
+		{"a reference table", dist, cols, &Placed{Method: "reference"},
+			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a reference table, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
+		{"on the coordinator", dist, cols, &Placed{Method: "local"},
+			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a table on the coordinator only, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
+		{"a view", dist, cols, &Placed{Method: "view"},
+			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a view, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
+		{"not built", dist, cols, &Placed{Method: "missing"},
+			`models/w.yml:4:7: colocate_with: fact_orders's table warehouse.fact_orders does not exist yet, so there are no shards to share; build fact_orders first (strata build -s fact_orders), or select it with this model`},
 		{"fine", dist, cols, &Placed{Method: "distributed", Column: "customer_id", Type: "integer"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

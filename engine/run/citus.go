@@ -96,6 +96,35 @@ func (e *Executor) placed(ctx context.Context, q postgres.Querier, rel pgname.Re
 	return &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}, nil
 }
 
+// colocatedWith reads how the table d colocates with is placed (nil
+// without colocate_with): a relation that is not one of Citus's is
+// "missing" when there is none, its kind when it is no table (a "view"),
+// and "local" otherwise.
+func colocatedWith(ctx context.Context, q postgres.Querier, d materialize.Distribution) (*materialize.Placed, error) {
+	if d.Colocate == nil {
+		return nil, nil
+	}
+	p, err := postgres.Placed(ctx, q, *d.Colocate)
+	if err != nil {
+		return nil, err
+	}
+	with := &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+	if p.Method == "local" {
+		kind, err := postgres.RelKind(ctx, q, *d.Colocate)
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
+		case "":
+			with.Method = "missing"
+		case "table", "partitioned_table":
+		default:
+			with.Method = kind
+		}
+	}
+	return with, nil
+}
+
 // distribute runs a Distribute op: it reads the columns of the table to
 // distribute and how the table it colocates with is placed, and
 // distributes it.
@@ -105,13 +134,9 @@ func (b *builder) distribute(ctx context.Context, tx *postgres.Txn, op materiali
 	if err != nil {
 		return err
 	}
-	var with *materialize.Placed
-	if op.Dist.Colocate != nil {
-		p, err := postgres.Placed(ctx, tx, *op.Dist.Colocate)
-		if err != nil {
-			return err
-		}
-		with = &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+	with, err := colocatedWith(ctx, tx, op.Dist)
+	if err != nil {
+		return err
 	}
 	steps, err := op.Steps(mcols(cols), with)
 	if err != nil {
@@ -145,13 +170,9 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			if err != nil {
 				return err
 			}
-			var with *materialize.Placed
-			if d.Colocate != nil {
-				p, err := postgres.Placed(ctx, tx, *d.Colocate)
-				if err != nil {
-					return err
-				}
-				with = &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+			with, err := colocatedWith(ctx, tx, *d)
+			if err != nil {
+				return err
 			}
 			steps, err := materialize.Distribute{Rel: rel, Dist: *d}.Steps(mcols(cols), with)
 			if err != nil {
