@@ -423,3 +423,71 @@ func TestCitusColocateWithNoShards(t *testing.T) {
 		t.Errorf("d (group %d) is not colocated with a (group %d)", d, a)
 	}
 }
+
+// TestCitusSCD2ToTheCoordinator: an scd2 dimension whose config no longer
+// places it on the cluster, with views on it, is refused by a build
+// (its history would stay where it is), and moves to the coordinator with
+// --full-refresh --full-refresh-scd2, its views kept; later builds add
+// versions there.
+func TestCitusSCD2ToTheCoordinator(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	placed := `models:
+  - name: dim_ref
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all, reference: true}
+  - name: dim_dist
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all, distributed_by: region_id}
+`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":              "name: sc\nmodels:\n  marts: {schema: marts}\nseeds:\n  schema: raw\n",
+		"seeds/raw_regions.csv":     "region_id,name\n1,north\n2,south\n",
+		"models/marts/dims.yml":     placed,
+		"models/marts/dim_ref.sql":  `select region_id, name from {{ ref "raw_regions" }}`,
+		"models/marts/dim_dist.sql": `select region_id, name from {{ ref "raw_regions" }}`,
+		"models/marts/v_ref.sql":    `{{ config "materialized" "view" }}select region_id, name from {{ ref "dim_ref" }} where is_current`,
+		"models/marts/v_dist.sql":   `{{ config "materialized" "view" }}select region_id, name from {{ ref "dim_dist" }} where is_current`,
+		"models/marts/v_both.sql":   `{{ config "materialized" "view" }}select r.region_id, r.name, d.name as dist_name from {{ ref "v_ref" }} as r join {{ ref "v_dist" }} as d using (region_id)`,
+	})
+	must(t, 0, dir, "build")
+	got := placement(t, url)
+	if got["marts.dim_ref"] != "reference" || got["marts.dim_dist"] != "hash:region_id" {
+		t.Fatalf("first build: dim_ref is placed %q, dim_dist %q", got["marts.dim_ref"], got["marts.dim_dist"])
+	}
+	writeFile(t, dir, "seeds/raw_regions.csv", "region_id,name\n1,north\n2,south-east\n")
+	must(t, 0, dir, "build")
+
+	writeFile(t, dir, "models/marts/dims.yml", `models:
+  - name: dim_ref
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all}
+  - name: dim_dist
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all}
+`)
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "marts.dim_ref is a reference table, but its config makes it a table on the coordinator only; a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s dim_ref, which drops its history",
+		"marts.dim_dist is distributed by region_id, but its config makes it a table on the coordinator only; a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s dim_dist, which drops its history")
+	if got := placement(t, url); got["marts.dim_ref"] != "reference" || got["marts.dim_dist"] != "hash:region_id" {
+		t.Fatalf("the refused build moved the dimensions: dim_ref is placed %q, dim_dist %q", got["marts.dim_ref"], got["marts.dim_dist"])
+	}
+
+	must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "dim_ref", "-s", "dim_dist")
+	got = placement(t, url)
+	for _, rel := range []string{"marts.dim_ref", "marts.dim_dist", "marts.v_ref", "marts.v_dist", "marts.v_both"} {
+		if p, ok := got[rel]; ok {
+			t.Errorf("%s is still placed %s, want it on the coordinator", rel, p)
+		}
+	}
+	const both = "select string_agg(region_id || '=' || name || '/' || dist_name, ',' order by region_id) from marts.v_both"
+	if got := queryText(t, url, both); got != "1=north/north,2=south-east/south-east" {
+		t.Errorf("after the move, v_both = %s", got)
+	}
+	writeFile(t, dir, "seeds/raw_regions.csv", "region_id,name\n1,north-west\n2,south-east\n")
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, both); got != "1=north-west/north-west,2=south-east/south-east" {
+		t.Errorf("a build on the coordinator: v_both = %s", got)
+	}
+	if got := queryText(t, url, "select count(*) || ' ' || count(*) filter (where is_current) from marts.dim_dist"); got != "3 2" {
+		t.Errorf("dim_dist on the coordinator has %s versions (all, current), want 3 2", got)
+	}
+	for rel, p := range placement(t, url) {
+		t.Errorf("%s is placed %s after a build on the coordinator", rel, p)
+	}
+}

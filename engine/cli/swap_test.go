@@ -393,3 +393,35 @@ func TestAuditFaults(t *testing.T) {
 		t.Errorf("after both runs: %s, want the second's 5", got)
 	}
 }
+
+// TestSCD2RebuildsShareViews: two scd2 dimensions rebuilt side by side
+// (--full-refresh --full-refresh-scd2), with a view over both, each swap
+// recreating it. The rebuild's swap took no swap lock: the second read
+// the views on its dimension while the first dropped and created them
+// ("could not open relation with OID"), or dropped one the first had
+// just replaced.
+func TestSCD2RebuildsShareViews(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml":          "name: sv\n",
+		"seeds/raw_regions.csv": "region_id,name\n1,north\n2,south\n",
+		"models/both.sql":       `{{ config "materialized" "view" }}select a.region_id, a.name, b.name as b_name from {{ ref "dim_a" }} as a join {{ ref "dim_b" }} as b using (region_id) where a.is_current and b.is_current`,
+		"models/dims.yml": `models:
+  - name: dim_a
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all}
+  - name: dim_b
+    config: {materialized: scd2, unique_key: region_id, strategy: check, check_cols: all}
+`,
+	}
+	for _, m := range []string{"dim_a", "dim_b"} {
+		files["models/"+m+".sql"] = `select region_id, name from {{ ref "raw_regions" }}`
+	}
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "build")
+	for i := range 5 {
+		must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "dim_a", "-s", "dim_b")
+		if got := queryText(t, url, "select string_agg(region_id || '=' || b_name, ',' order by region_id) from public.both"); got != "1=north,2=south" {
+			t.Fatalf("rebuild %d: both = %s", i+1, got)
+		}
+	}
+}

@@ -612,8 +612,9 @@ func (s SCD2) Begin(body string) []Op {
 func (s SCD2) End() []Op { return []Op{Exec{Step: s.DropStage()}, Hooks{Post: true}} }
 
 // Build builds the dimension from scratch, where a relation of kind ("" for
-// none) stands: under a temporary name swapped in when it is a rebuild, so
-// that the views that depend on the dimension are kept. Then its indexes,
+// none) stands: under a temporary name swapped in (under the swap lock)
+// when it is a rebuild, so that the views that depend on the dimension are
+// kept. Then its indexes,
 // statistics (downstream models read it right away), grants and comment.
 func (s SCD2) Build(kind string) []Op {
 	create := func(rel pgname.Rel) []Op {
@@ -629,7 +630,11 @@ func (s SCD2) Build(kind string) []Op {
 		tmp := s.Target.In(pgname.Temp(s.Target.Name))
 		ops = append(ops, Exec{Step: DropIfExists(tmp, "table")})
 		ops = append(ops, create(tmp)...)
-		ops = append(ops, Swap{Target: s.Target, Temp: tmp, Kind: "table", KeepComment: s.KeepComment, Unlogged: true})
+		// Under the swap lock, as any swap that recreates views: another
+		// build's swap may recreate the same ones (a view over two
+		// dimensions rebuilt side by side).
+		ops = append(ops, Exec{Step: Lock(pgname.SwapLock)},
+			Swap{Target: s.Target, Temp: tmp, Kind: "table", KeepComment: s.KeepComment, Unlogged: true})
 	}
 	for _, st := range s.Indexes() {
 		ops = append(ops, Exec{Step: st})
