@@ -299,7 +299,7 @@ func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
 	}
 	writeFile(t, dir, "models/analytics/customer_metrics.sql", strings.Replace(string(src), boundary, strings.Replace(boundary, ">", ">=", 1), 1))
 	out = must(t, 1, dir, "test", "-s", "churn_risk_buckets_at_their_boundaries")
-	mustContain(t, out, "+ 7           | 2           | 180                   | high       | 141.00", "- 7           | 2           | 180                   | medium     | 141.00")
+	mustContain(t, out, "+ 7           | 2           | 180                   | high       | 141.00", "- 7           | 2           | 180                   | medium     | 141\n")
 }
 
 // TestUnitTestTypingBesideReaders: typing the inputs of unit tests whose
@@ -335,4 +335,54 @@ func TestUnitTestTypingBesideReaders(t *testing.T) {
 	if _, err := reader.Exec(ctx, "select count(*) from public.events; commit"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestUnitTestExpectedValuesAreNotRounded: an expected value is compared
+// with the output as written, not rounded or cut to the output column's
+// length or precision first: 10.499 is not the 10.50 of a numeric(12,2),
+// "NYC" not the "NY" of a character varying(2), 10:00:00.4 not the
+// 10:00:00 of a timestamp(0), in both ways of comparing (expected rows
+// and format sql); the values written as the output holds them pass.
+func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: shop\n",
+		"models/m.sql": "select 10.50::numeric(12,2) as price, 'NY'::varchar(2) as state, '2024-01-01 10:00:00'::timestamp(0) as at, 'ab'::char(3) as code\n",
+		"models/unit.yml": `unit_tests:
+  - name: rounded_price
+    model: m
+    given: []
+    expect:
+      rows: [{price: 10.499}]
+  - name: cut_state
+    model: m
+    given: []
+    expect:
+      rows: [{state: NYC, code: abcd}]
+  - name: rounded_time
+    model: m
+    given: []
+    expect:
+      rows: [{at: "2024-01-01 10:00:00.4"}]
+  - name: rounded_price_sql
+    model: m
+    given: []
+    expect:
+      format: sql
+      rows: select 10.499 as price
+  - name: as_written
+    model: m
+    given: []
+    expect:
+      rows: [{price: 10.5, state: NY, at: "2024-01-01 10:00:00", code: ab}]
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		"FAIL 2 rounded_price ", "- 10.499\n          + 10.50\n",
+		"FAIL 2 cut_state ", "+ NY    | ab\n          - NYC   | abcd\n",
+		"FAIL 2 rounded_time ", "- 2024-01-01 10:00:00.4\n",
+		"FAIL 2 rounded_price_sql ",
+		"PASS as_written ",
+		"PASS=1 WARN=0 FAIL=4 ERROR=0 SKIP=0")
 }

@@ -97,8 +97,49 @@ func createExpectedQuery(sql string) materialize.Step {
 	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n)", Body: len([]rune(prefix))}
 }
 
-// comparable is column c as compared: cast to the actual column's type,
-// and types that have no equality (json, xml, geometric types) as
+// comparedType is typ without the length, precision or fields that would
+// round or cut an expected value to fit: an expected 10.499 must not equal
+// an actual 10.50 in a numeric(12,2) column, nor "NYC" an actual "NY" in
+// a character varying(2), as a cast to the column's own type would make
+// them. Both sides are compared as this type.
+func comparedType(typ string) string {
+	arr := ""
+	for strings.HasSuffix(typ, "[]") {
+		arr += "[]"
+		typ = strings.TrimSuffix(typ, "[]")
+	}
+	base := typ
+	if i := strings.IndexByte(typ, '('); i >= 0 {
+		if j := strings.IndexByte(typ[i:], ')'); j >= 0 {
+			base = typ[:i] + typ[i+j+1:]
+		}
+	}
+	switch {
+	case base == "numeric", base == "character varying",
+		base == "timestamp without time zone", base == "timestamp with time zone",
+		base == "time without time zone", base == "time with time zone":
+		return base + arr
+	case base == "character":
+		return "bpchar" + arr
+	case base == "bit":
+		return "bit varying" + arr
+	case base == "interval", strings.HasPrefix(base, "interval "):
+		return "interval" + arr
+	}
+	return typ + arr
+}
+
+// compared are cols with their compared types.
+func compared(cols []Column) []Column {
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = Column{Name: c.Name, Type: comparedType(c.Type)}
+	}
+	return out
+}
+
+// comparable is column c as compared: cast to its type (the actual
+// column's compared type, comparedType), and types that have no equality (json, xml, geometric types) as
 // jsonb or text.
 func comparable(c Column) string {
 	e := "cast(" + pgname.Ident(c.Name) + " as " + c.Type + ")"
@@ -115,7 +156,7 @@ func comparable(c Column) string {
 }
 
 // diffQuery returns the rows only in expected ("-") and only in actual
-// ("+"), over cols (the expected columns, typed as the actual ones), as
+// ("+"), over cols (the expected columns, typed as the actual ones are compared), as
 // multisets: a row expected twice and produced once is one "-" row. NULL
 // equals NULL and numbers compare by value, as EXCEPT ALL does. Values
 // come back as text, in an order that puts a row's two versions side by

@@ -361,7 +361,8 @@ func (t *testRun) rowsError(ctx context.Context, tx pgx.Tx, rows *project.UnitRo
 }
 
 // expected loads the expected rows, typed as the actual columns they
-// name, and returns those columns (in the expected order).
+// name are compared (comparedType), and returns those columns (in the
+// expected order).
 func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]Column, Result, bool) {
 	e := &t.n.Unit.Expect
 	what := "expect of model " + t.model.Name
@@ -390,7 +391,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		for i, c := range cols {
 			out[i] = byName[c.Name]
 		}
-		return out, Result{}, true
+		return compared(out), Result{}, true
 	}
 	if res, ok := checkColumns(t.n, e, actual, "the output of model "+t.model.Name); !ok {
 		return nil, res, false
@@ -403,6 +404,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		// rows: [] names no column: no row of any column is expected.
 		cols = actual
 	}
+	cols = compared(cols)
 	if err := t.exec(ctx, tx, createTable(temp(expectedName), cols)); err != nil {
 		return nil, Result{Status: Error, Message: err.Error()}, false
 	}

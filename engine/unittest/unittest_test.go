@@ -74,3 +74,31 @@ func rowsOf(cols []string, vals [][]*string) project.UnitRows {
 	}
 	return r
 }
+
+// TestComparedType: the types whose length, precision or fields would
+// round or cut an expected value are compared without them; the others
+// as they are.
+func TestComparedType(t *testing.T) {
+	for typ, want := range map[string]string{
+		"numeric(12,2)":                  "numeric",
+		"numeric":                        "numeric",
+		"character varying(2)":           "character varying",
+		"character varying(4)[]":         "character varying[]",
+		"character(3)":                   "bpchar",
+		"character(3)[]":                 "bpchar[]",
+		"timestamp(0) without time zone": "timestamp without time zone",
+		"timestamp(3) with time zone":    "timestamp with time zone",
+		"time(2) with time zone":         "time with time zone",
+		"interval day to second(2)":      "interval",
+		"interval year":                  "interval",
+		"bit(3)":                         "bit varying",
+		"bigint":                         "bigint",
+		"jsonb":                          "jsonb",
+		"text[]":                         "text[]",
+		"geometry(Point,4326)":           "geometry(Point,4326)",
+	} {
+		if got := comparedType(typ); got != want {
+			t.Errorf("comparedType(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}
