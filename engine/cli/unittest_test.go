@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -385,4 +387,60 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 		"FAIL 2 rounded_price_sql ",
 		"PASS as_written ",
 		"PASS=1 WARN=0 FAIL=4 ERROR=0 SKIP=0")
+}
+
+// TestUnitTestCancelled: Ctrl-C during a unit test stops its statement on
+// the server and says the test was cancelled, not that something timed
+// out ("timeout: context already done: context canceled"), and exits 130.
+func TestUnitTestCancelled(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: shop\n",
+		// The model sleeps only in the test of slow_inline, which takes
+		// the one-batch path; slow's expected rows take the step-by-step one.
+		"models/m.sql": `select 1 as id from pg_sleep({{ var "sleep" 0 }})`,
+		"models/unit.yml": `unit_tests:
+  - name: slow
+    model: m
+    given: []
+    expect:
+      format: sql
+      rows: select 1 as id from pg_sleep(60)
+  - name: slow_inline
+    model: m
+    given: []
+    expect:
+      rows: [{id: 1}]
+`,
+	})
+	for _, c := range []struct{ name, vars string }{{"slow", "{}"}, {"slow_inline", "{sleep: 60}"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			// Once the test sleeps (not while check types it).
+			for range 1200 {
+				if queryInt(t, url, "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and pid <> pg_backend_pid()") > 0 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			cancel()
+		}()
+		var out bytes.Buffer
+		start := time.Now()
+		code := Main(ctx, []string{"--project-dir", dir, "--no-color", "test", "-s", c.name, "--vars", c.vars}, &out, &out)
+		cancel()
+		if code != ExitCancelled {
+			t.Fatalf("%s: exit %d, want %d\n%s", c.name, code, ExitCancelled, out.String())
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s: cancelling took %s", c.name, d)
+		}
+		mustContain(t, out.String(), "ERROR test "+c.name+" ", "models/unit.yml:", ": cancelled; its transaction was rolled back\n")
+		if strings.Contains(out.String(), "timeout") {
+			t.Errorf("%s: a cancelled unit test blames a timeout:\n%s", c.name, out.String())
+		}
+		if n := queryInt(t, url, "select count(*) from pg_stat_activity where query like '%pg_sleep%' and pid <> pg_backend_pid()"); n != 0 {
+			t.Errorf("%s: %d statements still run on the server", c.name, n)
+		}
+	}
 }

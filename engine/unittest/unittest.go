@@ -65,7 +65,16 @@ type Result struct {
 
 // Run runs unit test n in a transaction on a connection of its own, and
 // rolls it back.
-func (r *Runner) Run(ctx context.Context, n *manifest.Node) Result {
+func (r *Runner) Run(ctx context.Context, n *manifest.Node) (res Result) {
+	defer func() {
+		// Interrupted (Ctrl-C): whatever step it stopped in failed with
+		// the context's error ("timeout: context already done", when the
+		// one-batch path gave way to the step-by-step one), which says
+		// nothing of what happened.
+		if res.Status == Error && ctx.Err() != nil {
+			res.Message = Cancelled
+		}
+	}()
 	t := &testRun{r: r, n: n, model: r.M.Nodes[n.TestInfo.Attached]}
 	if t.model == nil {
 		return Result{Status: Error, Message: fmt.Sprintf("%s: unit test %s: model %s is not in the project", n.Pos, n.Name, n.Unit.Model)}
@@ -84,13 +93,13 @@ func (r *Runner) Run(ctx context.Context, n *manifest.Node) Result {
 		return Result{Status: Error, Message: err.Error()}
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	res := t.run(ctx, tx)
+	res = t.run(ctx, tx)
 	res.Executed = t.executed
-	if res.Status == Error && ctx.Err() != nil {
-		res.Message = "cancelled"
-	}
 	return res
 }
+
+// Cancelled is the error of a unit test interrupted while it ran.
+const Cancelled = "cancelled; its transaction was rolled back"
 
 // testRun is one run of one unit test.
 type testRun struct {
