@@ -1,11 +1,9 @@
 package project
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -302,30 +300,25 @@ func (d *decoder) cellText(n *yaml.Node) *string {
 
 // ParseUnitCSV reads CSV text into r: a header line, then one line per
 // row; spaces around values are ignored (columns may be aligned), and an
-// empty value is NULL. line and col are where the text starts in file.
+// empty value is NULL. A quoted value is kept exactly as written, its
+// spaces too ("" is the empty string), as PostgreSQL's COPY reads CSV.
+// line and col are where the text starts in file.
 func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.TrimLeadingSpace = true
-	cr.FieldsPerRecord = -1
+	records, err := splitUnitCSV(text)
+	if err != nil {
+		var ce csvError
+		if errors.As(err, &ce) {
+			return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line + ce.line - 1, Col: col}, Msg: "invalid CSV: " + ce.msg}
+		}
+		return err
+	}
 	var header []string
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line + pe.Line - 1, Col: col}, Msg: "invalid CSV: " + pe.Err.Error()}
-			}
-			return err
-		}
-		at, _ := cr.FieldPos(0)
-		pos := diag.Pos{File: file, Line: line + at - 1, Col: col}
+	for _, rec := range records {
+		pos := diag.Pos{File: file, Line: line + rec.line - 1, Col: col}
 		if header == nil {
 			seen := map[string]bool{}
-			for _, h := range rec {
-				h = strings.TrimSpace(h)
+			for _, f := range rec.fields {
+				h := f.value
 				if h == "" {
 					return diag.Diagnostic{Pos: pos, Msg: "CSV header has an empty column name"}
 				}
@@ -339,16 +332,16 @@ func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
 			}
 			continue
 		}
-		if len(rec) != len(header) {
-			return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV row has %d values, the header %d columns", len(rec), len(header))}
+		if len(rec.fields) != len(header) {
+			return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV row has %d values, the header %d columns", len(rec.fields), len(header))}
 		}
 		row := UnitRow{Values: map[string]*string{}, Pos: pos}
-		for i, v := range rec {
-			v = strings.TrimSpace(v)
-			if v == "" {
+		for i, f := range rec.fields {
+			if f.value == "" && !f.quoted {
 				row.Values[header[i]] = nil
 				continue
 			}
+			v := f.value
 			row.Values[header[i]] = &v
 		}
 		r.Rows = append(r.Rows, row)
@@ -357,6 +350,114 @@ func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
 		return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line, Col: col}, Msg: "CSV rows have no header line (expected the column names first)"}
 	}
 	return nil
+}
+
+// csvField is one value of a CSV record; quoted says it was written in
+// double quotes, which keep it exactly.
+type csvField struct {
+	value  string
+	quoted bool
+}
+
+// csvRecord is one record of CSV text and the line it starts on (from 1).
+type csvRecord struct {
+	line   int
+	fields []csvField
+}
+
+// csvError is a malformed CSV text, at a line of it (from 1).
+type csvError struct {
+	line int
+	msg  string
+}
+
+func (e csvError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// splitUnitCSV splits text into records of fields. Lines that hold only
+// spaces are skipped. An unquoted value is trimmed of the spaces around
+// it; a quoted one is kept as written between its quotes ("" inside
+// stands for one "), and may span lines; spaces may surround the quotes.
+func splitUnitCSV(text string) ([]csvRecord, error) {
+	var out []csvRecord
+	line, i, n := 1, 0, len(text)
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+	for i < n {
+		j := i
+		for j < n && space(text[j]) {
+			j++
+		}
+		if j == n {
+			break
+		}
+		if text[j] == '\n' {
+			i, line = j+1, line+1
+			continue
+		}
+		rec := csvRecord{line: line}
+		for {
+			for i < n && space(text[i]) && text[i] != '\r' {
+				i++
+			}
+			var f csvField
+			if i < n && text[i] == '"' {
+				f.quoted = true
+				open := line
+				i++
+				var b strings.Builder
+				for {
+					if i >= n {
+						return nil, csvError{open, "a quoted value is not closed (a \" inside a quoted value is written \"\")"}
+					}
+					c := text[i]
+					if c == '"' {
+						if i+1 < n && text[i+1] == '"' {
+							b.WriteByte('"')
+							i += 2
+							continue
+						}
+						i++
+						break
+					}
+					if c == '\r' && i+1 < n && text[i+1] == '\n' {
+						i++
+						continue
+					}
+					if c == '\n' {
+						line++
+					}
+					b.WriteByte(c)
+					i++
+				}
+				f.value = b.String()
+				for i < n && space(text[i]) {
+					i++
+				}
+				if i < n && text[i] != ',' && text[i] != '\n' {
+					return nil, csvError{line, "text after the closing quote of a value (quote the whole value, and write a \" inside it as \"\")"}
+				}
+			} else {
+				start := i
+				for i < n && text[i] != ',' && text[i] != '\n' {
+					if text[i] == '"' {
+						return nil, csvError{line, "a \" inside a value that is not quoted (quote the whole value, and write a \" inside it as \"\")"}
+					}
+					i++
+				}
+				f.value = strings.TrimSpace(text[start:i])
+			}
+			rec.fields = append(rec.fields, f)
+			if i < n && text[i] == ',' {
+				i++
+				continue
+			}
+			if i < n {
+				i, line = i+1, line+1
+			}
+			break
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // FixturePath is where a fixture: lives in the project: a path relative to

@@ -124,7 +124,7 @@ func TestUnitTestProblems(t *testing.T) {
 		{"unit_tests:\n  - name: t\n    model: a\n    given: [{input: ref('b'), fixture: ../x.csv}]\n    expect: {rows: []}\n", `models/schema.yml:4:40: given ref('b'): fixture "../x.csv" is outside the project (expected a path relative to the project, such as tests/fixtures/orders.csv)`},
 		{"unit_tests:\n  - name: t\n    model: a\n    given: [{input: ref('b'), format: dict, fixture: x.csv}]\n    expect: {rows: []}\n", "models/schema.yml:4:54: given ref('b'): a fixture is a CSV or SQL file (set format: csv or format: sql)"},
 		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a,a\\n1,2\\n\"}\n", `models/schema.yml:4:33: CSV header names column "a" twice`},
-		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a\\n\\\"x\\n\"}\n", `models/schema.yml:5:33: invalid CSV: extraneous or missing " in quoted-field`},
+		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a\\n\\\"x\\n\"}\n", `models/schema.yml:5:33: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`},
 		{"unit_tests:\n  - name: t\n    model: a\n    overrides: {macros: {m: [1]}}\n    expect: {rows: []}\n", "models/schema.yml:4:29: macro override m must be the SQL text the macro is replaced by, got a list"},
 		{"unit_tests:\n  - name: t\n    model: a\n    versions: {include: [1]}\n    expect: {rows: []}\n", "models/schema.yml:4:5: unit test t: versions: is dbt's for versioned models, which strata does not have (leave it out)"},
 		{"unit_tests:\n  - name: t\n    model: a\n    expect: {rows: [{a: 1}], fixture: nope}\n", "models/schema.yml:4:30: expect has both rows: and fixture: (expected one of them)"},
@@ -175,19 +175,47 @@ func TestFixturePath(t *testing.T) {
 }
 
 // TestParseUnitCSV: CRLF, non-ASCII, quoted values with commas, and the
-// place of each row.
+// place of each row; an empty value is NULL, a quoted one is kept as
+// written, its spaces too ("" is the empty string), also when spaces
+// align it; a malformed text is an error at its line.
 func TestParseUnitCSV(t *testing.T) {
 	r := UnitRows{ColPos: map[string]diag.Pos{}}
 	if err := ParseUnitCSV(&r, "f.yml", 10, 5, "id,name\r\n1,\"Zoë, Jr\"\r\n\r\n2,  \"\"\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Rows) != 2 || *r.Rows[0].Values["name"] != "Zoë, Jr" || r.Rows[1].Values["name"] != nil || r.Rows[0].Pos.Line != 11 || r.Rows[1].Pos.Line != 13 {
+	if len(r.Rows) != 2 || *r.Rows[0].Values["name"] != "Zoë, Jr" || r.Rows[1].Values["name"] == nil || *r.Rows[1].Values["name"] != "" || r.Rows[0].Pos.Line != 11 || r.Rows[1].Pos.Line != 13 {
 		t.Errorf("%+v", r.Rows)
 	}
 	r = UnitRows{ColPos: map[string]diag.Pos{}}
-	err := ParseUnitCSV(&r, "f.yml", 1, 1, "")
-	if err == nil || !strings.Contains(err.Error(), "no header line") {
-		t.Errorf("empty: %v", err)
+	text := " id , name,     note\n 1 , \" Ann \" , \"a \"\"b\"\"\nc\"\n 2 ,      , \"   \"   \n"
+	if err := ParseUnitCSV(&r, "f.yml", 1, 1, text); err != nil {
+		t.Fatal(err)
+	}
+	str := func(v *string) string {
+		if v == nil {
+			return "NULL"
+		}
+		return "[" + *v + "]"
+	}
+	var got []string
+	for _, row := range r.Rows {
+		for _, c := range r.Columns {
+			got = append(got, c+"="+str(row.Values[c]))
+		}
+	}
+	if want := `id=[1] name=[ Ann ] note=[a "b"` + "\nc] id=[2] name=NULL note=[   ]"; strings.Join(got, " ") != want || r.Rows[1].Pos.Line != 4 {
+		t.Errorf("got %s (row 2 at line %d)\nwant %s", strings.Join(got, " "), r.Rows[1].Pos.Line, want)
+	}
+	for text, want := range map[string]string{
+		"":                    "f.yml:1:1: CSV rows have no header line (expected the column names first)",
+		"a,b\n1,\"x\" y\n":    `f.yml:2:1: invalid CSV: text after the closing quote of a value (quote the whole value, and write a " inside it as "")`,
+		"a,b\n1,x \"y\"\n":    `f.yml:2:1: invalid CSV: a " inside a value that is not quoted (quote the whole value, and write a " inside it as "")`,
+		"a,b\n1,2\n3,\"x\n\n": `f.yml:3:1: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`,
+	} {
+		r = UnitRows{ColPos: map[string]diag.Pos{}}
+		if err := ParseUnitCSV(&r, "f.yml", 1, 1, text); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", text, err, want)
+		}
 	}
 }
 
