@@ -444,3 +444,40 @@ func TestUnitTestCancelled(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitTestGivenQueryByName: the columns of a given input's query
+// (format sql) fill the input's columns of the same names, in any order,
+// as in dbt, where the query stands for the input; the columns it leaves
+// out are NULL; a column the input does not have is an error with "did
+// you mean". Filled by position, a query naming id and amount the other
+// way round swapped them without a word.
+func TestUnitTestGivenQueryByName(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: shop\n",
+		"seeds/pays.csv": "id,amount,note\n1,2.5,x\n",
+		"models/stg.sql": `select id, amount * 2 as doubled, note from {{ ref "pays" }}` + "\n",
+		"models/unit.yml": `unit_tests:
+  - name: any_order
+    model: stg
+    given:
+      - input: ref('pays')
+        format: sql
+        rows: select 7.5 as amount, 3 as id
+    expect:
+      rows: [{id: 3, doubled: 15, note: null}]
+  - name: typo
+    model: stg
+    given:
+      - input: ref('pays')
+        format: sql
+        rows: select 1 as id, 2 as amont
+    expect:
+      rows: []
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, "PASS any_order ",
+		`models/unit.yml:15:15: unit test typo: given ref('pays'): its query (format sql) returns column "amont", which the input does not have (it has id, amount, note) (did you mean "amount"?)`,
+		"PASS=1 WARN=0 FAIL=0 ERROR=1 SKIP=0")
+}

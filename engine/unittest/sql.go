@@ -78,10 +78,20 @@ func literal(v *string) string {
 	return pgname.Literal(*v)
 }
 
-// insertQuery puts the rows of an SQL query into rel, column by column
-// in rel's order (format sql gives every column, as in dbt).
-func insertQuery(rel pgname.Rel, sql string) materialize.Step {
-	prefix := "insert into " + rel.Quoted() + " select * from (\n"
+// describeQuery returns no row of an SQL query, only its columns.
+func describeQuery(sql string) string {
+	return "select * from (\n" + materialize.Body(sql) + "\n) as strata_given limit 0"
+}
+
+// insertQuery puts the rows of an SQL query into rel, its columns (cols,
+// as the query names them) into rel's columns of the same names, as in
+// dbt, where the query stands for the input; the others are NULL.
+func insertQuery(rel pgname.Rel, cols []string, sql string) materialize.Step {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = pgname.Ident(c)
+	}
+	prefix := "insert into " + rel.Quoted() + " (" + strings.Join(names, ", ") + ") select * from (\n"
 	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n) as strata_given", Body: len([]rune(prefix))}
 }
 

@@ -162,7 +162,11 @@ func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
 		}
 		rel := temp(inputName(i, t.r.M.Nodes[in.id].Name))
 		if in.given.Format == "sql" {
-			st := insertQuery(rel, in.given.SQL)
+			cols, res, ok := t.queryColumns(ctx, tx, in)
+			if !ok {
+				return res
+			}
+			st := insertQuery(rel, cols, in.given.SQL)
 			if err := t.exec(ctx, tx, st.SQL); err != nil {
 				return t.rowsError(ctx, tx, &in.given.UnitRows, "given "+in.given.Input, err)
 			}
@@ -362,6 +366,42 @@ func (t *testRun) probeRows(ctx context.Context, tx pgx.Tx, rows *project.UnitRo
 		}
 	}
 	return Result{}, false
+}
+
+// queryColumns are the columns that the query of a given input of format
+// sql returns, each a column of the input (with "did you mean"), once.
+func (t *testRun) queryColumns(ctx context.Context, tx pgx.Tx, in *input) ([]string, Result, bool) {
+	g := in.given
+	q := describeQuery(g.SQL)
+	t.executed = append(t.executed, q)
+	rows, err := tx.Query(ctx, q)
+	if err == nil {
+		var names []string
+		for _, f := range rows.FieldDescriptions() {
+			names = append(names, f.Name)
+		}
+		rows.Close()
+		if err = rows.Err(); err == nil {
+			has := map[string]bool{}
+			all := make([]string, len(in.cols))
+			for i, c := range in.cols {
+				has[c.Name] = true
+				all[i] = c.Name
+			}
+			seen := map[string]bool{}
+			for _, c := range names {
+				if seen[c] {
+					return nil, errorf(g.UnitRows.Pos, "unit test %s: given %s: its query (format sql) returns column %q twice", t.n.Name, g.Input, c), false
+				}
+				seen[c] = true
+				if !has[c] {
+					return nil, errorf(g.UnitRows.Pos, "unit test %s: given %s: its query (format sql) returns column %q, which the input does not have (it has %s)%s", t.n.Name, g.Input, c, strings.Join(all, ", "), diag.DidYouMean(c, all)), false
+				}
+			}
+			return names, Result{}, true
+		}
+	}
+	return nil, t.rowsError(ctx, tx, &g.UnitRows, "given "+g.Input, err), false
 }
 
 // rowsError reports a failed insert of rows of format sql, or of expected rows.
