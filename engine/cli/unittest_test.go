@@ -481,3 +481,31 @@ func TestUnitTestGivenQueryByName(t *testing.T) {
 		`models/unit.yml:15:15: unit test typo: given ref('pays'): its query (format sql) returns column "amont", which the input does not have (it has id, amount, note) (did you mean "amount"?)`,
 		"PASS=1 WARN=0 FAIL=0 ERROR=1 SKIP=0")
 }
+
+// TestUnitTestBrokenParentNamed: when a model a unit test reads is
+// rejected by PostgreSQL, the test's error is that model's, with its
+// place, not that another input, built on it, was "not checked: parent
+// z_broken failed", which does not say what is wrong.
+func TestUnitTestBrokenParentNamed(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":        "name: shop\n",
+		"seeds/people.csv":    "id,name\n1,ann\n",
+		"models/z_broken.sql": `select id, nmae from {{ ref "people" }}` + "\n",
+		"models/b_child.sql":  `select id from {{ ref "z_broken" }}` + "\n",
+		"models/m.sql":        `select b.id from {{ ref "b_child" }} as b join {{ ref "z_broken" }} as z on z.id = b.id` + "\n",
+		"models/unit.yml": `unit_tests:
+  - name: reads_a_broken_model
+    model: m
+    given:
+      - input: ref('b_child')
+        rows: [{id: 1}]
+      - input: ref('z_broken')
+        rows: [{id: 1}]
+    expect:
+      rows: [{id: 1}]
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, `models/unit.yml:7:16: unit test reads_a_broken_model: the columns of model z_broken are not known: strata check: models/z_broken.sql:1:12: column "nmae" does not exist`)
+}

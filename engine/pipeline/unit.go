@@ -37,7 +37,7 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 	if err != nil {
 		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
 	}
-	r := &unittest.Runner{Pool: db.Pool, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}}
+	r := &unittest.Runner{Pool: db.Pool, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}, Rejected: map[string]bool{}}
 	for id, n := range res.Nodes {
 		switch n.Status {
 		case check.OK, check.Existing:
@@ -48,6 +48,7 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 			r.Types[id] = cols
 		default:
 			r.Missing[id] = "strata check: " + n.Message
+			r.Rejected[id] = n.Status == check.Error
 		}
 	}
 	return r, nil

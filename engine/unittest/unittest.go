@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +39,9 @@ type Runner struct {
 	// failed on it).
 	Types   map[string][]Column
 	Missing map[string]string
+	// Rejected are the nodes of Missing that PostgreSQL rejected (the
+	// others were not checked, a parent having failed).
+	Rejected map[string]bool
 }
 
 // Status is how a unit test ended.
@@ -242,6 +246,11 @@ func (t *testRun) inputs() ([]*input, Result, bool) {
 	if m := t.model.Config.Materialized; m == "incremental" || m == "scd2" {
 		ids = append(ids, t.model.ID)
 	}
+	// An input whose parent failed is not typed either: the failure
+	// itself, which says what is wrong, is reported first.
+	sort.SliceStable(ids, func(i, j int) bool {
+		return t.r.Rejected[ids[i]] && !t.r.Rejected[ids[j]]
+	})
 	var out []*input
 	for _, id := range ids {
 		in := &input{id: id, given: given[id]}
