@@ -359,6 +359,14 @@ func (a *app) printDiags(diags diag.List) {
 	}
 }
 
+// isAre is the verb for n things.
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

@@ -65,3 +65,21 @@ func TestBuildCheckRefuses(t *testing.T) {
 		t.Errorf("ok has %d rows after build --check, want 1", got)
 	}
 }
+
+// TestEmptyLeavesUnitTestsOut: --empty checks what check proves and says
+// that it does not run the unit tests, rather than counting them among
+// the nodes it checks ("the 2 selected nodes are checked", then "Checked
+// 1 model").
+func TestEmptyLeavesUnitTestsOut(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: em\n",
+		"models/a.sql":    "select 1 as id",
+		"models/unit.yml": "unit_tests:\n  - {name: u, model: a, given: [], expect: {rows: [{id: 2}]}}\n",
+	})
+	out := must(t, 0, dir, "build", "--empty")
+	mustContain(t, out, "--empty: nothing is built; the 1 selected node is checked against target t in a transaction that is rolled back (strata check); the 1 unit test is not run (strata test -s test_type:unit runs them)\n",
+		"Checked 1 model on target t")
+	out = must(t, 0, dir, "test", "--empty")
+	mustContain(t, out, "the 0 selected nodes are checked against target t in a transaction that is rolled back (strata check); the 1 unit test is not run")
+}

@@ -230,8 +230,23 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		begin()
 		// --empty builds nothing: it checks the selection, as strata check
 		// does, so that no relation that holds data is ever replaced.
-		p.line(fmt.Sprintf("--empty: nothing is built; the %d selected node%s are checked against target %s in a transaction that is rolled back (strata check)", len(s.Order), plural(len(s.Order)), l.Target.Name))
-		return a.checkAndReport(ctx, l, nil, ids(s.Order), f.fullRefresh, started, a.reportMode())
+		// Unit tests are not something check proves: they are not run,
+		// and said so, rather than counted among the nodes checked.
+		var checked []string
+		units := 0
+		for _, id := range s.Order {
+			if n := l.Manifest.Nodes[id]; n != nil && n.IsUnit() {
+				units++
+				continue
+			}
+			checked = append(checked, id)
+		}
+		msg := fmt.Sprintf("--empty: nothing is built; the %d selected node%s %s checked against target %s in a transaction that is rolled back (strata check)", len(checked), plural(len(checked)), isAre(len(checked)), l.Target.Name)
+		if units > 0 {
+			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
+		}
+		p.line(msg)
+		return a.checkAndReport(ctx, l, nil, ids(checked), f.fullRefresh, started, a.reportMode())
 	}
 	threads := l.Target.Threads
 	if f.threads > 0 {
