@@ -301,7 +301,7 @@ func TestExampleUnitTestsOnAFreshClone(t *testing.T) {
 	}
 	writeFile(t, dir, "models/analytics/customer_metrics.sql", strings.Replace(string(src), boundary, strings.Replace(boundary, ">", ">=", 1), 1))
 	out = must(t, 1, dir, "test", "-s", "churn_risk_buckets_at_their_boundaries")
-	mustContain(t, out, "+ 7           | 2           | 180                   | high       | 141.00", "- 7           | 2           | 180                   | medium     | 141\n")
+	mustContain(t, out, "+ 7           | 2           | 180                   | high       | 141.00", "- 7           | 2           | 180                   | medium     | 141.00")
 }
 
 // TestUnitTestTypingBesideReaders: typing the inputs of unit tests whose
@@ -344,7 +344,9 @@ func TestUnitTestTypingBesideReaders(t *testing.T) {
 // length or precision first: 10.499 is not the 10.50 of a numeric(12,2),
 // "NYC" not the "NY" of a character varying(2), 10:00:00.4 not the
 // 10:00:00 of a timestamp(0), in both ways of comparing (expected rows
-// and format sql); the values written as the output holds them pass.
+// and format sql); the values written as the output holds them pass. A
+// difference shows an expected value as the column prints it when that
+// loses nothing (10.5 as 10.50), else as written.
 func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -377,6 +379,11 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
     given: []
     expect:
       rows: [{price: 10.5, state: NY, at: "2024-01-01 10:00:00", code: ab}]
+  - name: state_differs
+    model: m
+    given: []
+    expect:
+      rows: [{price: 10.5, state: XX}]
 `,
 	})
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
@@ -386,7 +393,9 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 		"FAIL 2 rounded_time ", "- 2024-01-01 10:00:00.4\n",
 		"FAIL 2 rounded_price_sql ",
 		"PASS as_written ",
-		"PASS=1 WARN=0 FAIL=4 ERROR=0 SKIP=0")
+		// A value that fits the column shows as the column prints it.
+		"FAIL 2 state_differs ", "+ 10.50 | NY\n          - 10.50 | XX\n",
+		"PASS=1 WARN=0 FAIL=5 ERROR=0 SKIP=0")
 }
 
 // TestUnitTestCancelled: Ctrl-C during a unit test stops its statement on

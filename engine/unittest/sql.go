@@ -148,12 +148,13 @@ func compared(cols []Column) []Column {
 	return out
 }
 
-// comparable is column c as compared: cast to its type (the actual
-// column's compared type, comparedType), and types that have no equality (json, xml, geometric types) as
+// comparable is column c (an actual column) as compared: cast to its
+// compared type (comparedType), and types that have no equality (json, xml, geometric types) as
 // jsonb or text.
 func comparable(c Column) string {
-	e := "cast(" + pgname.Ident(c.Name) + " as " + c.Type + ")"
-	switch base := strings.TrimSuffix(c.Type, "[]"); base {
+	typ := comparedType(c.Type)
+	e := "cast(" + pgname.Ident(c.Name) + " as " + typ + ")"
+	switch base := strings.TrimSuffix(typ, "[]"); base {
 	case "json":
 		if strings.HasSuffix(c.Type, "[]") {
 			return e + "::text"
@@ -165,8 +166,28 @@ func comparable(c Column) string {
 	return e
 }
 
+// shown is column c (an actual column, as compared) as a difference shows
+// it: as the actual column's type prints it when that loses nothing (an
+// expected 10.5 shows as the 10.50 of a numeric(12,2), beside the actual
+// 10.50), else as compared (10.499, which that column would round).
+func shown(c Column) string {
+	x := pgname.Ident(c.Name)
+	if comparedType(c.Type) == c.Type {
+		return x + "::text"
+	}
+	own := "cast(" + x + " as " + c.Type + ")"
+	fits := own + " = " + x
+	var p, sc int
+	if n, _ := fmt.Sscanf(c.Type, "numeric(%d,%d)", &p, &sc); n == 2 {
+		// A number too large for the column is no error here: the
+		// cast is only made of one that fits.
+		fits = fmt.Sprintf("%s = round(%s, %d) and abs(%s) < 1e%d", x, x, sc, x, p-sc)
+	}
+	return "case when " + fits + " then " + own + "::text else " + x + "::text end"
+}
+
 // diffQuery returns the rows only in expected ("-") and only in actual
-// ("+"), over cols (the expected columns, typed as the actual ones are compared), as
+// ("+"), over cols (the actual columns the expected ones name), as
 // multisets: a row expected twice and produced once is one "-" row. NULL
 // equals NULL and numbers compare by value, as EXCEPT ALL does. Values
 // come back as text, in an order that puts a row's two versions side by
@@ -177,7 +198,7 @@ func diffQuery(cols []Column) string {
 	order := make([]string, len(cols))
 	for i, c := range cols {
 		sel[i] = comparable(c) + " as " + pgname.Ident(c.Name)
-		txt[i] = pgname.Ident(c.Name) + "::text"
+		txt[i] = shown(c)
 		order[i] = fmt.Sprint(i + 2)
 	}
 	list := strings.Join(sel, ", ")
@@ -192,7 +213,7 @@ order by %[5]s, 1`, list, exp, act, strings.Join(txt, ", "), strings.Join(order,
 
 // diffInline is diffQuery for the fast path: the model's output (body)
 // and the expected rows are CTEs of the one query, not tables, each
-// expected value cast to its column's type.
+// expected value cast to its column's compared type.
 func diffInline(body string, cols []Column, r *project.UnitRows) string {
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -205,7 +226,7 @@ func diffInline(body string, cols []Column, r *project.UnitRows) string {
 			if i > 0 {
 				exp.WriteString(", ")
 			}
-			exp.WriteString("cast(null as " + c.Type + ") as " + names[i])
+			exp.WriteString("cast(null as " + comparedType(c.Type) + ") as " + names[i])
 		}
 		exp.WriteString(" where false")
 	} else {
@@ -219,7 +240,7 @@ func diffInline(body string, cols []Column, r *project.UnitRows) string {
 				if i > 0 {
 					exp.WriteString(", ")
 				}
-				exp.WriteString("cast(" + literal(row.Values[c.Name]) + " as " + c.Type + ")")
+				exp.WriteString("cast(" + literal(row.Values[c.Name]) + " as " + comparedType(c.Type) + ")")
 			}
 			exp.WriteString(")")
 		}

@@ -419,8 +419,8 @@ func (t *testRun) rowsError(ctx context.Context, tx pgx.Tx, rows *project.UnitRo
 }
 
 // expected loads the expected rows, typed as the actual columns they
-// name are compared (comparedType), and returns those columns (in the
-// expected order).
+// name are compared (comparedType), and returns those actual columns (in
+// the expected order).
 func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]Column, Result, bool) {
 	e := &t.n.Unit.Expect
 	what := "expect of model " + t.model.Name
@@ -449,7 +449,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		for i, c := range cols {
 			out[i] = byName[c.Name]
 		}
-		return compared(out), Result{}, true
+		return out, Result{}, true
 	}
 	if res, ok := checkColumns(t.n, e, actual, "the output of model "+t.model.Name); !ok {
 		return nil, res, false
@@ -462,8 +462,8 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		// rows: [] names no column: no row of any column is expected.
 		cols = actual
 	}
-	cols = compared(cols)
-	if err := t.exec(ctx, tx, createTable(temp(expectedName), cols)); err != nil {
+	typed := compared(cols)
+	if err := t.exec(ctx, tx, createTable(temp(expectedName), typed)); err != nil {
 		return nil, Result{Status: Error, Message: err.Error()}, false
 	}
 	if _, err := tx.Exec(ctx, "savepoint strata_expect"); err != nil {
@@ -472,7 +472,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 	if s := insertRows(temp(expectedName), e); s != "" {
 		if err := t.exec(ctx, tx, s); err != nil {
 			if _, rerr := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_expect"); rerr == nil {
-				if res, found := t.probeRows(ctx, tx, e, cols, what); found {
+				if res, found := t.probeRows(ctx, tx, e, typed, what); found {
 					return nil, res, false
 				}
 			}

@@ -102,3 +102,18 @@ func TestComparedType(t *testing.T) {
 		}
 	}
 }
+
+// TestShown: a value of a type compared without its length or precision
+// shows as the column prints it when that loses nothing; a number is cast
+// only when it fits the column (a cast would fail on one too large).
+func TestShown(t *testing.T) {
+	for _, tc := range []struct{ typ, want string }{
+		{"bigint", `"x"::text`},
+		{"character varying(2)", `case when cast("x" as character varying(2)) = "x" then cast("x" as character varying(2))::text else "x"::text end`},
+		{"numeric(12,2)", `case when "x" = round("x", 2) and abs("x") < 1e10 then cast("x" as numeric(12,2))::text else "x"::text end`},
+	} {
+		if got := shown(Column{Name: "x", Type: tc.typ}); got != tc.want {
+			t.Errorf("%s: got %s\nwant %s", tc.typ, got, tc.want)
+		}
+	}
+}
