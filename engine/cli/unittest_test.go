@@ -400,7 +400,9 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 
 // TestUnitTestCancelled: Ctrl-C during a unit test stops its statement on
 // the server and says the test was cancelled, not that something timed
-// out ("timeout: context already done: context canceled"), and exits 130.
+// out ("timeout: context already done: context canceled"), and exits 130;
+// so does Ctrl-C while its inputs are typed, not "typing the inputs of
+// the unit tests (strata check): context canceled".
 func TestUnitTestCancelled(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -408,7 +410,14 @@ func TestUnitTestCancelled(t *testing.T) {
 		// The model sleeps only in the test of slow_inline, which takes
 		// the one-batch path; slow's expected rows take the step-by-step one.
 		"models/m.sql": `select 1 as id from pg_sleep({{ var "sleep" 0 }})`,
+		"seeds/s.csv":  "id\n1\n",
+		"models/n.sql": `select id from {{ ref "s" }}`,
 		"models/unit.yml": `unit_tests:
+  - name: typed
+    model: n
+    given: []
+    expect:
+      rows: []
   - name: slow
     model: m
     given: []
@@ -452,6 +461,39 @@ func TestUnitTestCancelled(t *testing.T) {
 			t.Errorf("%s: %d statements still run on the server", c.name, n)
 		}
 	}
+
+	// Interrupted while typing the inputs, waiting for a lock that a
+	// change of a table the model reads holds.
+	must(t, 0, dir, "seed")
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(context.Background(), "lock table public.s in access exclusive mode"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for range 1200 {
+			if queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and wait_event_type = 'Lock'") > 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+	}()
+	var out bytes.Buffer
+	if code := Main(ctx, []string{"--project-dir", dir, "--no-color", "test", "-s", "typed"}, &out, &out); code != ExitCancelled {
+		t.Fatalf("typing: exit %d, want %d\n%s", code, ExitCancelled, out.String())
+	}
+	mustContain(t, out.String(), "ERROR test typed ", ": cancelled; its transaction was rolled back\n")
 }
 
 // TestUnitTestGivenQueryByName: the columns of a given input's query

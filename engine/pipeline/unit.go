@@ -59,7 +59,12 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 func unitExec(r *unittest.Runner, err error) func(ctx context.Context, n *manifest.Node) (run.Result, string, []string) {
 	return func(ctx context.Context, n *manifest.Node) (run.Result, string, []string) {
 		if err != nil {
-			return run.Result{Status: run.Error, Message: err.Error()}, "", nil
+			msg := err.Error()
+			if ctx.Err() != nil {
+				// Interrupted while typing the inputs.
+				msg = unittest.Cancelled
+			}
+			return run.Result{Status: run.Error, Message: msg}, "", nil
 		}
 		res := r.Run(ctx, n)
 		out := run.Result{Message: res.Message, Failures: res.Differing}
