@@ -325,12 +325,6 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return code
 		}
 	}
-	if warning, err := l.CitusIgnored(ctx, db, s.Order); err != nil {
-		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
-		return ExitFailed
-	} else if warning != "" {
-		p.line(warning)
-	}
 	// The run is recorded in target/ as it starts, and each node as it
 	// ends: a run that is killed leaves a truthful record for retry.
 	args := f.runArgs()
@@ -349,6 +343,15 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		for _, werr := range rec.Finish(pipeline.NotStarted(s.Order, err)) {
 			fmt.Fprintf(a.stderr, "strata: %v\n", werr)
 		}
+	}
+	// Said once the run is recorded: a run killed after any line it
+	// printed leaves a record that retry takes up.
+	if warning, err := l.CitusIgnored(ctx, db, s.Order); err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+		notStarted(err)
+		return ExitFailed
+	} else if warning != "" {
+		p.line(warning)
 	}
 	var inv string
 	if runHooks {
