@@ -491,3 +491,26 @@ func TestCitusSCD2ToTheCoordinator(t *testing.T) {
 		t.Errorf("%s is placed %s after a build on the coordinator", rel, p)
 	}
 }
+
+// TestCitusNullDistributionValue: a row without a value in its table's
+// distribution column is refused in the config's words, naming the
+// column, the seed's line and where distributed_by is set. Citus says
+// "the partition column of table <scratch table> cannot be NULL", which
+// names neither the column nor a table of the project's.
+func TestCitusNullDistributionValue(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: nd\n",
+		"seeds/orders.csv":  "order_id,customer_id\n1,10\n2,\n3,11\n",
+		"seeds/seeds.yml":   "seeds:\n  - name: orders\n    config: {distributed_by: customer_id}\n",
+		"models/nulls.sql":  `select g as id, nullif(g, 3) as k from generate_series(1, 5) g`,
+		"models/models.yml": "models:\n  - name: nulls\n    config: {materialized: table, distributed_by: k}\n",
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out,
+		`seeds/orders.csv:3: distributed_by: this row's "customer_id" is empty (NULL); Citus places each row on the shard of its distribution column's value and refuses a row without one: remove such rows from the file, or distribute the seed by a column that always has a value (distributed_by is set at seeds/seeds.yml:3:30)`,
+		`distributed_by: the model's query returns a row whose "k" is NULL; Citus places each row on the shard of its distribution column's value and refuses a row without one: filter such rows out, or give them a value (coalesce) (distributed_by is set at models/models.yml:3:51)`)
+	if strings.Contains(out, "__strata_new") {
+		t.Errorf("the errors name a scratch table:\n%s", out)
+	}
+}

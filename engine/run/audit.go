@@ -347,6 +347,7 @@ func keepFailures(ctx context.Context, t *postgres.Txn, table pgname.Rel, sql st
 // that blocked the publish, AUDIT FAILED, and the failing rows of
 // store_failures tests written to their audit tables.
 func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) Result {
+	err = nullDistribution(b.n, err)
 	var ae *auditError
 	if !errors.As(err, &ae) {
 		r = fail(r, err)

@@ -2,9 +2,12 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/manifest"
@@ -241,3 +244,38 @@ func distributionError(d materialize.Distribution, err error) error {
 	}
 	return startsPlaced{err}
 }
+
+// nullDistribution says, in the config's words, Citus's refusal of a row
+// of node n's without a value in its distribution column: Citus says "the
+// partition column of table <a scratch table> cannot be NULL" (SQLSTATE
+// 22004), naming neither the column nor a table of the user's. Other
+// errors are returned as they are.
+func nullDistribution(n *manifest.Node, err error) error {
+	c := n.Config
+	var pg *pgconn.PgError
+	if c.DistributedBy == "" || c.Reference || !errors.As(err, &pg) || pg.Code != "22004" ||
+		!strings.HasPrefix(pg.Message, "the partition column of table ") {
+		return err
+	}
+	col := pgname.Ident(c.DistributedBy)
+	what := "the model's query returns a row whose " + col + " is NULL"
+	fix := "filter such rows out, or give them a value (coalesce)"
+	if n.Kind == manifest.Seed {
+		what = "this row's " + col + " is empty (NULL)"
+		fix = "remove such rows from the file, or distribute the seed by a column that always has a value"
+	}
+	msg := fmt.Sprintf("distributed_by: %s; Citus places each row on the shard of its distribution column's value and refuses a row without one: %s", what, fix)
+	if pos, ok := n.ConfigPos["distributed_by"]; ok && pos.File != "" {
+		msg += " (distributed_by is set at " + pos.String() + ")"
+	}
+	return &reworded{err: err, from: pg.Message, to: msg}
+}
+
+// reworded is err with the text from said as to.
+type reworded struct {
+	err      error
+	from, to string
+}
+
+func (r *reworded) Error() string { return strings.Replace(r.err.Error(), r.from, r.to, 1) }
+func (r *reworded) Unwrap() error { return r.err }
