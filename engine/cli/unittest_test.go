@@ -560,3 +560,34 @@ func TestUnitTestBrokenParentNamed(t *testing.T) {
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
 	mustContain(t, out, `models/unit.yml:7:16: unit test reads_a_broken_model: the columns of model z_broken are not known: strata check: models/z_broken.sql:1:12: column "nmae" does not exist`)
 }
+
+// TestUnitTestArrays: a list, given or expected, is an array in an array
+// column, as PostgreSQL writes one ({"a","b"}), with quotes, NULLs and
+// nested lists; it was given as JSON text, which an array column refuses
+// ('malformed array literal: "["a","b"]"').
+func TestUnitTestArrays(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: shop\n",
+		"models/a.sql": `select array['x', 'y']::text[] as tags, array[[1, 2], [3, 4]]::int[] as grid`,
+		"models/b.sql": `select tags[2] as second, array_length(tags, 1) as n, tags, grid from {{ ref "a" }}`,
+		"models/unit.yml": `unit_tests:
+  - name: lists
+    model: b
+    given:
+      - input: ref('a')
+        rows: [{tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]]}]
+    expect:
+      rows: [{second: 'q "r\s', n: 3, tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]]}]
+  - name: lists_differ
+    model: b
+    given:
+      - input: ref('a')
+        rows: [{tags: [p]}]
+    expect:
+      rows: [{tags: [q]}]
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, "PASS lists ", "FAIL 2 lists_differ ", "+ {p}\n          - {q}\n", "PASS=1 WARN=0 FAIL=1 ERROR=0 SKIP=0")
+}

@@ -45,7 +45,7 @@ func (t *testRun) fast(ctx context.Context, conn *pgxpool.Conn) (Result, bool) {
 			return Result{}, false
 		}
 		rel := temp(inputName(i, t.r.M.Nodes[in.id].Name))
-		if s := insertRows(rel, &in.given.UnitRows); s != "" {
+		if s := insertRows(rel, in.rows); s != "" {
 			stmts = append(stmts, s)
 		}
 	}
@@ -75,7 +75,7 @@ func (t *testRun) fast(ctx context.Context, conn *pgxpool.Conn) (Result, bool) {
 			cols = append(cols, col)
 		}
 	}
-	diff := diffInline(materialize.Body(rendered.SQL), cols, e)
+	diff := diffInline(materialize.Body(rendered.SQL), cols, arrayRows(e, cols))
 	t.executed = append(stmts, diff)
 	batch := "begin;\n" + strings.Join(t.executed, ";\n")
 	pg := conn.Conn().PgConn()

@@ -1,6 +1,7 @@
 package unittest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -255,4 +256,73 @@ func diffInline(body string, cols []Column, r *project.UnitRows) string {
 // probe is a query that fails when v does not convert to typ.
 func probe(v, typ string) string {
 	return "select cast(" + pgname.Literal(v) + " as " + typ + ")"
+}
+
+// arrayRows are rows with each value written as a YAML or JSON list (as
+// a given or expected row holds a list) made a PostgreSQL array literal
+// where its column is an array: [a, b] is {"a","b"} in a text[] column.
+// rows itself when no column is an array.
+func arrayRows(rows *project.UnitRows, cols []Column) *project.UnitRows {
+	arrays := map[string]bool{}
+	for _, c := range cols {
+		if strings.HasSuffix(c.Type, "[]") {
+			arrays[c.Name] = true
+		}
+	}
+	if len(arrays) == 0 {
+		return rows
+	}
+	out := *rows
+	out.Rows = make([]project.UnitRow, len(rows.Rows))
+	for i, row := range rows.Rows {
+		out.Rows[i] = row
+		out.Rows[i].Values = make(map[string]*string, len(row.Values))
+		for c, v := range row.Values {
+			if v != nil && arrays[c] && strings.HasPrefix(*v, "[") {
+				var list []any
+				dec := json.NewDecoder(strings.NewReader(*v))
+				dec.UseNumber()
+				if dec.Decode(&list) == nil {
+					s := arrayLiteral(list)
+					v = &s
+				}
+			}
+			out.Rows[i].Values[c] = v
+		}
+	}
+	return &out
+}
+
+// arrayLiteral is list as PostgreSQL writes an array: {"a","b"}, nested
+// lists as nested braces, null as NULL.
+func arrayLiteral(list []any) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, e := range list {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		switch e := e.(type) {
+		case nil:
+			b.WriteString("NULL")
+		case []any:
+			b.WriteString(arrayLiteral(e))
+		default:
+			var s string
+			switch e := e.(type) {
+			case string:
+				s = e
+			case json.Number:
+				s = e.String()
+			case bool:
+				s = fmt.Sprint(e)
+			default: // a mapping: its JSON, for json[] and jsonb[]
+				j, _ := json.Marshal(e)
+				s = string(j)
+			}
+			b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`)
+		}
+	}
+	b.WriteString("}")
+	return b.String()
 }

@@ -130,6 +130,9 @@ type input struct {
 	given *project.UnitGiven // nil: not given, an empty table
 	cols  []Column
 	rel   string
+	// rows are the given rows (not of format sql), lists made arrays
+	// (arrayRows).
+	rows *project.UnitRows
 }
 
 func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
@@ -176,7 +179,7 @@ func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
 			}
 			continue
 		}
-		if s := insertRows(rel, &in.given.UnitRows); s != "" {
+		if s := insertRows(rel, in.rows); s != "" {
 			inserts = append(inserts, s)
 		}
 	}
@@ -276,6 +279,7 @@ func (t *testRun) inputs() ([]*input, Result, bool) {
 			if res, ok := checkColumns(t.n, &in.given.UnitRows, cols, "input "+in.given.Input); !ok {
 				return nil, res, false
 			}
+			in.rows = arrayRows(&in.given.UnitRows, cols)
 		}
 		out = append(out, in)
 	}
@@ -343,7 +347,7 @@ func (t *testRun) castError(ctx context.Context, tx pgx.Tx, inputs []*input, err
 		if in.given == nil || in.given.Format == "sql" {
 			continue
 		}
-		if res, found := t.probeRows(ctx, tx, &in.given.UnitRows, in.cols, "given "+in.given.Input); found {
+		if res, found := t.probeRows(ctx, tx, in.rows, in.cols, "given "+in.given.Input); found {
 			return res
 		}
 	}
@@ -469,10 +473,11 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 	if _, err := tx.Exec(ctx, "savepoint strata_expect"); err != nil {
 		return nil, Result{Status: Error, Message: err.Error()}, false
 	}
-	if s := insertRows(temp(expectedName), e); s != "" {
+	rows := arrayRows(e, cols)
+	if s := insertRows(temp(expectedName), rows); s != "" {
 		if err := t.exec(ctx, tx, s); err != nil {
 			if _, rerr := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_expect"); rerr == nil {
-				if res, found := t.probeRows(ctx, tx, e, typed, what); found {
+				if res, found := t.probeRows(ctx, tx, rows, typed, what); found {
 					return nil, res, false
 				}
 			}

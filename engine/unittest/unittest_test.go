@@ -117,3 +117,28 @@ func TestShown(t *testing.T) {
 		}
 	}
 }
+
+// TestArrayRows: a list in an array column becomes an array literal (its
+// elements quoted, backslashes and quotes escaped, null as NULL, lists in
+// lists as nested braces, mappings as JSON); elsewhere, and a value that
+// is not a list, it stays as it is.
+func TestArrayRows(t *testing.T) {
+	r := rowsOf([]string{"tags", "doc", "word"}, [][]*string{
+		{ptr(`["a", "b \"c\" \\d", null, 1.50, true]`), ptr(`[1, 2]`), ptr(`[x]`)},
+		{ptr(`[[1, 2], [3, 4]]`), nil, nil},
+		{ptr(`{a,b}`), nil, nil},
+		{ptr(`[{"k": 1}]`), nil, nil},
+	})
+	got := arrayRows(&r, []Column{{Name: "tags", Type: "text[]"}, {Name: "doc", Type: "jsonb"}, {Name: "word", Type: "text"}})
+	for i, want := range []string{`{"a","b \"c\" \\d",NULL,"1.50","true"}`, `{{"1","2"},{"3","4"}}`, `{a,b}`, `{"{\"k\":1}"}`} {
+		if v := got.Rows[i].Values["tags"]; v == nil || *v != want {
+			t.Errorf("row %d: %v, want %s", i+1, v, want)
+		}
+	}
+	if *got.Rows[0].Values["doc"] != `[1, 2]` || *got.Rows[0].Values["word"] != `[x]` || *r.Rows[0].Values["tags"] != `["a", "b \"c\" \\d", null, 1.50, true]` {
+		t.Errorf("changed what it should not: %+v", got.Rows[0].Values)
+	}
+	if same := arrayRows(&r, []Column{{Name: "tags", Type: "text"}}); same != &r {
+		t.Errorf("rows without array columns were copied")
+	}
+}
