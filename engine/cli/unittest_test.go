@@ -591,3 +591,45 @@ func TestUnitTestArrays(t *testing.T) {
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
 	mustContain(t, out, "PASS lists ", "FAIL 2 lists_differ ", "+ {p}\n          - {q}\n", "PASS=1 WARN=0 FAIL=1 ERROR=0 SKIP=0")
 }
+
+// TestUnitTestErrorLineInItsSQL: a model's error in a unit test names the
+// line of the SQL the test rendered, in the file the test writes it to,
+// not the model's compiled file, whose lines differ when the test renders
+// the incremental branch.
+func TestUnitTestErrorLineInItsSQL(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: shop\n",
+		"seeds/s.csv":  "id\n1\n",
+		"models/inc.sql": `{{ config "materialized" "incremental" }}
+select id,
+{{- if is_incremental }}
+  -- only
+  -- when
+  -- incremental
+  nosuch as x
+{{- else }}
+  1 as x
+{{- end }}
+from {{ ref "s" }}
+`,
+		"models/unit.yml": `unit_tests:
+  - name: late_rows
+    model: inc
+    overrides:
+      macros: {is_incremental: true}
+    given: []
+    expect:
+      rows: []
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out, `models/inc.sql:7:3: column "nosuch" does not exist`, "(at line 6 of target/compiled/models/late_rows.sql)")
+	sql, err := os.ReadFile(filepath.Join(dir, "target", "compiled", "models", "late_rows.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(string(sql), "\n"); len(lines) < 6 || !strings.Contains(lines[5], "nosuch") {
+		t.Errorf("line 6 of the test's SQL is not the error's:\n%s", sql)
+	}
+}

@@ -201,7 +201,11 @@ func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
 	st := createActual(materialize.Body(rendered.SQL))
 	out := Result{Compiled: rendered.SQL}
 	if err := t.exec(ctx, tx, st.SQL); err != nil {
-		placed := rendered.SQLError(t.model, postgres.Explain(err, st.SQL, st.Body))
+		// Placed in the model's files, and at its line in the SQL the test
+		// rendered (target/compiled/.../<test>.sql), which is not the
+		// model's compiled file when the test renders the incremental branch
+		// or gives an ephemeral input.
+		placed := rendered.SQLError(t.n, postgres.Explain(err, st.SQL, st.Body))
 		out.Status, out.Message = Error, fmt.Sprintf("%s (running model %s for unit test %s)", placed.Error(), t.model.Name, t.n.Name)
 		return out
 	}
