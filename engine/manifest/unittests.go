@@ -187,13 +187,11 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 			diags.Errorf(g.Pos, "unit test %s gives %s, which model %s does not read (it reads %s)%s", t.Name, g.Input, model.Name, orNothing(readNames), diag.DidYouMean(m.inputNameOf(g), readNames))
 			continue
 		}
-		var declared []*project.Column
+		owner := m.Nodes[in.ID]
 		if g.Kind == "this" {
-			declared = model.Columns
-		} else {
-			declared = m.Nodes[in.ID].Columns
+			owner = model
 		}
-		checkDeclared(diags, &g.UnitRows, declared, "input "+g.Input)
+		checkDeclared(diags, &g.UnitRows, owner, "input "+g.Input)
 	}
 	if ov := t.Overrides.IsIncremental; ov != nil && *ov && model.Config.Materialized != "incremental" {
 		diags.Errorf(t.Overrides.IsIncrementalPos, "unit test %s: is_incremental: true, but model %s is materialized as %s, which build never renders with is_incremental true", t.Name, model.Name, model.Config.Materialized)
@@ -203,13 +201,14 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 			diags.Errorf(pos, "unit test %s overrides macro %q, which the project does not define%s", t.Name, name, diag.DidYouMean(name, m.Macros.Names()))
 		}
 	}
-	checkDeclared(diags, &t.Expect, model.Columns, "expect of model "+model.Name)
+	checkDeclared(diags, &t.Expect, model, "expect of model "+model.Name)
 	return len(*diags) == before
 }
 
 // checkDeclared reports a column of rows that the YAML's declared columns
-// do not have; nothing when none are declared.
-func checkDeclared(diags *diag.List, rows *project.UnitRows, declared []*project.Column, what string) {
+// of node n do not have; nothing when none are declared.
+func checkDeclared(diags *diag.List, rows *project.UnitRows, n *Node, what string) {
+	declared := n.Columns
 	if len(declared) == 0 {
 		return
 	}
@@ -221,7 +220,12 @@ func checkDeclared(diags *diag.List, rows *project.UnitRows, declared []*project
 	}
 	for _, c := range rows.Columns {
 		if !has[c] {
-			diags.Errorf(rows.ColPos[c], "%s: column %q is not among the columns its YAML declares (%s)%s", what, c, strings.Join(names, ", "), diag.DidYouMean(c, names))
+			hint := diag.DidYouMean(c, names)
+			if hint == "" {
+				// Not a typo: a column the YAML does not document yet.
+				hint = " (if it has such a column, declare it there)"
+			}
+			diags.Errorf(rows.ColPos[c], "%s: column %q is not among the columns its YAML declares (%s)%s", what, c, strings.Join(names, ", "), hint)
 		}
 	}
 }

@@ -1,1 +1,1 @@
-select p.id, upper(p.name) as name from {{ ref "stg_people" }} as p
+select p.id, upper(p.name) as name, 1 as flag from {{ ref "stg_people" }} as p
