@@ -460,6 +460,10 @@ func TestRunnerContract(t *testing.T) {
 	}
 	writeFile(t, dir, "models/schema.yml", yml("integer"))
 	must(t, 0, dir, "run", "--vars", "n: 2")
+	// A type PostgreSQL does not know is named at its column in YAML.
+	writeFile(t, dir, "models/schema.yml", yml("integr"))
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, `models/schema.yml:5:16: column id of model c: data_type "integr" is not a type PostgreSQL knows (contract: true)`)
 }
 
 func TestRunnerRetriesTransientErrors(t *testing.T) {

@@ -791,6 +791,21 @@ func (b *builder) contract(ctx context.Context, tx postgres.Preparer, body strin
 	if probe == "" {
 		return errors.New("contract: true needs the model's columns with their data_type in YAML")
 	}
+	// A data_type PostgreSQL does not know is named at its column in YAML
+	// (the probe below would fail without saying which), as check does.
+	var types []string
+	for _, c := range b.n.Columns {
+		types = append(types, strings.TrimSpace(c.DataType))
+	}
+	var unknown []bool
+	if err := tx.QueryRow(ctx, "select coalesce(array_agg(t <> '' and to_regtype(t) is null order by i), '{}') from unnest($1::text[]) with ordinality as u(t, i)", types).Scan(&unknown); err != nil {
+		return err
+	}
+	for i, c := range b.n.Columns {
+		if i < len(unknown) && unknown[i] {
+			return &placedError{Pos: c.Pos, Err: fmt.Errorf("column %s of model %s: data_type %q is not a type PostgreSQL knows (contract: true)", c.Name, b.n.Name, c.DataType)}
+		}
+	}
 	declared, err := postgres.ResultColumns(ctx, tx, probe)
 	if err != nil {
 		return fmt.Errorf("contract: a declared data_type is not a type PostgreSQL knows: %w", postgres.Explain(err, probe, 0))
