@@ -240,8 +240,8 @@ func TestUnitTestFailures(t *testing.T) {
 			"          + 2  | B\n"+
 			"          - 2  | BOB\n"+
 			"          - 3  | C\n",
-		"models/unit.yml:15:13: unit test bad_date: given ref('people'), row 2, column joined: \"2024-02-30\" is not a date (date/time field value out of range: \"2024-02-30\")",
-		"models/unit.yml:24:14: unit test bad_expected_number: expect of model stg_people, row 1, column id: \"one\" is not a bigint (invalid input syntax for type bigint: \"one\")",
+		"models/unit.yml:15:29: unit test bad_date: given ref('people'), row 2, column joined: \"2024-02-30\" is not a date (date/time field value out of range: \"2024-02-30\")",
+		"models/unit.yml:24:19: unit test bad_expected_number: expect of model stg_people, row 1, column id: \"one\" is not a bigint (invalid input syntax for type bigint: \"one\")",
 		`models/unit.yml:29:24: unit test parent_column_typo: input ref('people') has no column "nmae" (it has id, name, joined, score) (did you mean "name"?)`,
 		`models/unit.yml:38:22: unit test output_column_typo: the output of model stg_people has no column "scor" (it has id, name, joined, score) (did you mean "score"?)`,
 		"actual differs from expected: 0 rows only in expected (-), 25 only in actual (+)\n            id   | person_id | at\n          + 1001 | 100       | NULL\n",

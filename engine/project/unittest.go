@@ -67,6 +67,9 @@ type UnitRows struct {
 type UnitRow struct {
 	Values map[string]*string
 	Pos    diag.Pos
+	// At is where each value is written, for rows written as YAML
+	// mappings; a value not in it is placed at the row.
+	At map[string]diag.Pos
 }
 
 // UnitOverrides replace what the model's template reads during the test.
@@ -243,7 +246,7 @@ func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what 
 				d.errorf(rn, "%s: a row must be a mapping such as {id: 1, name: x}, got %s", what, kindName(rn))
 				continue
 			}
-			row := UnitRow{Values: map[string]*string{}, Pos: d.pos(rn)}
+			row := UnitRow{Values: map[string]*string{}, Pos: d.pos(rn), At: map[string]diag.Pos{}}
 			for _, kv := range d.pairs(rn, "row") {
 				col := kv.key.Value
 				if _, seen := r.ColPos[col]; !seen {
@@ -251,6 +254,7 @@ func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what 
 					r.ColPos[col] = d.pos(kv.key)
 				}
 				row.Values[col] = d.cellText(kv.value)
+				row.At[col] = d.pos(kv.value)
 			}
 			r.Rows = append(r.Rows, row)
 		}

@@ -378,7 +378,11 @@ func (t *testRun) probeRows(ctx context.Context, tx pgx.Tx, rows *project.UnitRo
 				if errors.As(err, &pg) {
 					msg = pg.Message
 				}
-				return errorf(row.Pos, "unit test %s: %s, row %d, column %s: %q is not a %s (%s)", t.n.Name, what, i+1, c, *v, typ[c], msg), true
+				at := row.Pos
+				if p, ok := row.At[c]; ok {
+					at = p
+				}
+				return errorf(at, "unit test %s: %s, row %d, column %s: %q is not a %s (%s)", t.n.Name, what, i+1, c, *v, typ[c], msg), true
 			}
 		}
 	}
