@@ -514,3 +514,26 @@ func TestCitusNullDistributionValue(t *testing.T) {
 		t.Errorf("the errors name a scratch table:\n%s", out)
 	}
 }
+
+// TestCitusEnvLsSize: on Citus, env ls's size of an environment counts
+// the shards of its distributed tables, on the workers, and of their
+// partitions; it read the coordinator's empty shells (0 bytes).
+func TestCitusEnvLsSize(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sz\n",
+		"models/dist.sql": `{{ config "materialized" "table" "distributed_by" "id" }}
+select g as id, g % 97 as k from generate_series(1, 20000) g`,
+		"models/parted.sql": `{{ config "materialized" "table" "distributed_by" "id" "partition_by" (dict "column" "day") }}
+select g as id, date '2024-01-01' + g % 60 as day from generate_series(1, 20000) g`,
+	})
+	must(t, 0, dir, "build", "--env", "e1", "-s", "dist")
+	if got := envBytes(t, url, "sz", "t", "e1"); got < 400_000 {
+		t.Errorf("env ls says e1 (dist) takes %d bytes, want its 20,000 rows' (over 400 kB)", got)
+	}
+	must(t, 0, dir, "env", "drop", "e1")
+	must(t, 0, dir, "build", "--env", "e1", "-s", "parted")
+	if got := envBytes(t, url, "sz", "t", "e1"); got < 400_000 {
+		t.Errorf("env ls says e1 (parted) takes %d bytes, want its 20,000 rows' (over 400 kB)", got)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"strata/engine/pgname"
 	"strata/engine/pipeline"
 	"strata/engine/plan"
+	"strata/engine/state"
 )
 
 // strataOut runs strata and returns its exit code, stdout and stderr apart.
@@ -460,5 +461,43 @@ func TestPlanSeedColumns(t *testing.T) {
 	}
 	if !slices.ContainsFunc(c.Readers, func(r plan.Reader) bool { return r.Model == "use" && slices.Contains(r.Columns, "budget") }) {
 		t.Errorf("plan does not name use as reading budget: %+v", c.Readers)
+	}
+}
+
+// envBytes is environment env's size as env ls reads it (state.Envs).
+func envBytes(t *testing.T, url, project, target, env string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	envs, err := state.Envs(ctx, conn, project, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range envs {
+		if e.Name == env {
+			return e.Bytes
+		}
+	}
+	t.Fatalf("env ls does not list %s: %+v", env, envs)
+	return 0
+}
+
+// TestEnvLsCountsPartitions: env ls's size of an environment counts the
+// partitions of its partitioned tables; it counted the partitioned table
+// itself, which holds nothing (0 bytes).
+func TestEnvLsCountsPartitions(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sz\n",
+		"models/parted.sql": `{{ config "materialized" "table" "partition_by" (dict "column" "day") }}
+select g as id, date '2024-01-01' + g % 60 as day from generate_series(1, 20000) g`,
+	})
+	must(t, 0, dir, "build", "--env", "e1")
+	if got := envBytes(t, url, "sz", "t", "e1"); got < 400_000 {
+		t.Errorf("env ls says e1 takes %d bytes, want its 20,000 rows' (over 400 kB)", got)
 	}
 }

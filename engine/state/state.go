@@ -387,7 +387,7 @@ func Overlay(prod, env map[string]*Node) map[string]*Node {
 type Env struct {
 	Name      string
 	Models    int
-	Bytes     int64 // the relations' total size on disk
+	Bytes     int64 // the relations' total size on disk (postgres.TotalSizeSQL)
 	LastBuild time.Time
 }
 
@@ -401,8 +401,12 @@ func Envs(ctx context.Context, q postgres.Querier, project, target string) ([]En
 	if err != nil || !ok {
 		return nil, err
 	}
+	citus, err := postgres.HasCitus(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.Query(ctx, `select env, count(*) filter (where kind = 'model'),
-		coalesce(sum(pg_total_relation_size(to_regclass(format('%I.%I', relation_schema, relation_name)))) filter (where relation_name <> ''), 0)::bigint,
+		coalesce(sum(`+postgres.TotalSizeSQL(`to_regclass(format('%I.%I', relation_schema, relation_name))`, citus)+`) filter (where relation_name <> ''), 0)::bigint,
 		max(built_at)
 		from strata_meta.nodes where project = $1 and target = $2 and env <> '' group by env order by env`, project, target)
 	if err != nil {

@@ -353,6 +353,22 @@ func RowEstimateSQL(alias string) string {
 		else greatest(` + alias + `.reltuples, 0) end)::float8`
 }
 
+// TotalSizeSQL is the SQL (bigint) of the size on disk, indexes and TOAST
+// included, of the relation whose regclass is rel (0 when NULL): of a
+// partitioned table, its partitions'; on a server with Citus (citus), of
+// a Citus table, its shards' on every node (citus_total_relation_size),
+// since its table on the coordinator is an empty shell. A node that does
+// not answer counts for nothing.
+func TotalSizeSQL(rel string, citus bool) string {
+	size := `pg_total_relation_size(t.relid)`
+	if citus {
+		size = `case when exists (select from pg_dist_partition p where p.logicalrelid = t.relid)
+			then citus_total_relation_size(t.relid, false) else pg_total_relation_size(t.relid) end`
+	}
+	return `(select coalesce(sum(` + size + `), 0)::bigint
+		from (select ` + rel + ` as relid union select relid from pg_partition_tree(` + rel + `)) as t)`
+}
+
 // Populated reports whether the materialized view r holds data (it was not
 // created or refreshed with no data).
 func Populated(ctx context.Context, q Querier, r pgname.Rel) (bool, error) {
