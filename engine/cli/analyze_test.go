@@ -9,9 +9,8 @@ import (
 // TestAnalyzesWhatModelsRead: a table built anew, a model's or a loaded
 // seed's, is analyzed when a model of the project reads it, so that the
 // models after it are planned on its statistics; one that only tests or
-// nothing read is not (autovacuum does it later). A model's table is
-// analyzed after its build commits, on another connection, and the models
-// that read it start only then: they see its statistics.
+// nothing read is not (autovacuum does it later). The models that read a
+// table see its statistics when they are built.
 func TestAnalyzesWhatModelsRead(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{

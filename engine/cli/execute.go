@@ -253,9 +253,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		threads = f.threads
 	}
 	where := pipeline.RunPlace(l.Target.Name, l.Env())
-	// A connection for the run lock, one per thread, and one for the
-	// analyze that follows a table's build (run.Result.After).
-	db, err := l.Connect(ctx, threads+2)
+	db, err := l.Connect(ctx, threads+1)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to %s; nothing was run\n", cmd, where)
@@ -379,7 +377,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
 		OnStart: p.start, OnEnd: func(r run.Result, i, total int) { rec.End(r); p.end(r, i, total) },
-		Progress: p.progress, OnWait: p.waiting, OnWarn: p.warn, Invocation: inv})
+		Progress: p.progress, OnWait: p.waiting, Invocation: inv})
 	cancelled := ctx.Err() != nil
 	// A server that went away runs no hook and records nothing more.
 	gone := pipeline.Halted(results) == pipeline.ServerGone

@@ -214,15 +214,6 @@ func (p *printer) waiting(id string, w postgres.LockWait) {
 	p.line(fmt.Sprintf("        ... %s waits for sessions that hold %s (%s so far, attempt %d); readers go on meanwhile", n.Name, n.Relation.String(), w.Waited.Round(10*time.Millisecond), w.Attempt))
 }
 
-// warn reports a problem that fails no node.
-func (p *printer) warn(id, msg string) {
-	if p.json {
-		p.event(map[string]any{"event": "warning", "node": id, "message": msg})
-		return
-	}
-	p.line("        ... warning: " + msg)
-}
-
 // progress reports a long seed load at most every two seconds.
 func (p *printer) progress(id string, done, total int64) {
 	p.mu.Lock()

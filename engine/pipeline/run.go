@@ -74,9 +74,6 @@ type RunOptions struct {
 	Locks *postgres.LockPolicy
 	// OnWait reports a build waiting for readers' locks.
 	OnWait func(id string, w postgres.LockWait)
-	// OnWarn reports a problem that fails no node (statistics that could
-	// not be gathered after a build).
-	OnWarn func(id, msg string)
 	// Invocation, when set (BeginState), records each node the run builds
 	// in the target's state, in the transaction that builds it.
 	Invocation string
@@ -97,8 +94,7 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 		locks = &p
 	}
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
-		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait,
-		Walked: true, Warn: opt.OnWarn}
+		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait}
 	if opt.Invocation != "" {
 		scope := l.Scope()
 		ex.Record = func(n *manifest.Node, status string) string {

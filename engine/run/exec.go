@@ -49,11 +49,6 @@ type Executor struct {
 	// Unit runs a unit test: its result, the model's SQL as the test
 	// rendered it and the statements it sent (see engine/unittest).
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)
-	// Walked: the results go to a Walk, which runs their After. A table
-	// model's build then leaves the analyze of its new table to After.
-	Walked bool
-	// Warn reports a problem that does not fail the node it is about.
-	Warn func(id, msg string)
 
 	schemas sync.Map
 	// read: the nodes models read (readByModels).

@@ -51,10 +51,6 @@ type builder struct {
 	// statements went out with this one's).
 	part          int
 	failedEarlier bool
-	// analyzeLater: a Finish that analyzes the whole relation leaves it to
-	// after the commit (Result.After), off the transaction that holds the
-	// model's lock and off the run's thread.
-	analyzeLater bool
 }
 
 // pending is a statement queued on the transaction: the count it keeps,
@@ -296,7 +292,6 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	b := e.builder(n)
 	b.res = res
 	b.fresh = o.Existing == ""
-	b.analyzeLater = e.Walked
 	m, err := e.modelFor(ctx, n)
 	if err != nil {
 		return fail(r, err)
@@ -305,11 +300,6 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	var done materialize.Plan
 	if err == nil {
 		done, err = b.execute(ctx, plan)
-	}
-	if err == nil && b.analyzeLater && analyzesAll(done) {
-		stmt := "analyze " + n.Relation.Quoted()
-		b.executed = append(b.executed, "-- after the commit, on another connection; the models that read it start after it\n"+stmt)
-		r.After = func(ctx context.Context) { e.analyzeAfter(ctx, n, stmt) }
 	}
 	r.Compiled, r.Executed = e.writeSQL(n, sql, b.executed)
 	r.Audits = b.auditResults()
@@ -340,31 +330,6 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	r.Response += waitedFor(b.waited)
 	r.Duration = time.Since(start)
 	return r
-}
-
-// analyzesAll reports whether a plan that ran to its end finishes its
-// relation with an analyze of all of it.
-func analyzesAll(p materialize.Plan) bool {
-	for _, part := range p.Parts {
-		for _, op := range part.Ops {
-			if f, ok := op.(materialize.Finish); ok && f.Analyze == materialize.AnalyzeAll {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// analyzeAfter gathers the statistics of n's relation, which its build
-// published without them. It is not the build's to fail: the data is in
-// place, and autovacuum gathers them within its naptime; a failure is
-// reported (Warn) unless the run was stopped.
-func (e *Executor) analyzeAfter(ctx context.Context, n *manifest.Node, stmt string) {
-	_, err := e.DB.Pool.Exec(ctx, stmt)
-	if err == nil || ctx.Err() != nil || e.Warn == nil {
-		return
-	}
-	e.Warn(n.ID, fmt.Sprintf("%s was built, but gathering its statistics failed (autovacuum will gather them): %v", n.Relation.String(), postgres.Explain(err, stmt, 0)))
 }
 
 // waitedFor notes, in a response, that a build waited for readers.
@@ -761,7 +726,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 // load analyzes (loaded, for AnalyzeLoaded) and the privileges op.On has.
 func (b *builder) finish(t *postgres.Txn, p materialize.Plan, op materialize.Finish, loaded []pgname.Rel, have []materialize.Privilege) {
 	analyze := loaded
-	if op.Analyze == materialize.AnalyzeAll && !b.analyzeLater {
+	if op.Analyze == materialize.AnalyzeAll {
 		analyze = []pgname.Rel{op.On}
 	}
 	for _, s := range op.Steps(p.Model, analyze, have, b.parts) {

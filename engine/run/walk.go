@@ -54,12 +54,7 @@ type Result struct {
 	// Halt, when set, stops the whole run: the walker starts no other
 	// node (those running go on) and skips the rest, saying
 	// "skipped: "+Halt (the server went away).
-	Halt string
-	// After, when set, is work that follows the node's own (the analyze of
-	// a table it published): the walker runs it without holding one of
-	// the run's threads, and starts the node's children only when it is
-	// done, so they read the table with its statistics.
-	After     func(ctx context.Context)
+	Halt      string
 	transient bool
 	deadlock  bool // the server canceled the transaction to break a deadlock
 }
@@ -123,13 +118,9 @@ func (w *Walk) Run(ctx context.Context) []Result {
 	type done struct {
 		i int
 		r Result
-		// freed: the node gave back its thread before this (its After ran).
-		freed bool
 	}
 	doneCh := make(chan done)
-	freedCh := make(chan struct{})
 	running, finished := 0, 0
-	following := 0 // nodes whose After runs, their threads given back
 	stopping := false
 	failedFast := "" // the node whose failure stopped the run under --fail-fast
 	halted := ""     // why a node's result stopped the run (Result.Halt)
@@ -194,36 +185,17 @@ func (w *Walk) Run(ctx context.Context) []Result {
 				if w.OnEnd != nil {
 					w.OnEnd(r, idx, n)
 				}
-				after := r.After
-				r.After = nil
-				if after == nil {
-					doneCh <- done{i: i, r: r}
-					return
-				}
-				freedCh <- struct{}{}
-				after(ctx)
-				doneCh <- done{i: i, r: r, freed: true}
+				doneCh <- done{i, r}
 			}(i, idx)
 		}
 		if finished == n {
 			break
 		}
-		if running == 0 && following == 0 && ready.Len() == 0 {
+		if running == 0 && ready.Len() == 0 {
 			break // cannot happen in a DAG; guards against a bad Parents function
 		}
-		var d done
-		select {
-		case <-freedCh:
-			running--
-			following++
-			continue
-		case d = <-doneCh:
-		}
-		if d.freed {
-			following--
-		} else {
-			running--
-		}
+		d := <-doneCh
+		running--
 		finish(d.i, d.r)
 		if d.r.Halt != "" && !stopping {
 			// What runs goes on to its end (on a server that went away,

@@ -307,39 +307,3 @@ func TestRunnerWalkReportsAuditedTests(t *testing.T) {
 		}
 	}
 }
-
-// TestRunnerWalkAfter: a node's After (the analyze of a table it built)
-// gives back the node's thread, so that another node runs meanwhile, and
-// holds back the node's children until it is done.
-func TestRunnerWalkAfter(t *testing.T) {
-	d := newDAG("a>b c")
-	afterDone := make(chan struct{})
-	var mu sync.Mutex
-	var events []string
-	note := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
-	res := d.walk(1, false, func(ctx context.Context, id string) Result {
-		note(id)
-		switch id {
-		case "a":
-			return Result{Status: Success, After: func(ctx context.Context) {
-				// c runs on the thread a gave back, while this waits for it.
-				select {
-				case <-afterDone:
-				case <-time.After(10 * time.Second):
-				}
-				note("a.after")
-			}}
-		case "c":
-			close(afterDone)
-		}
-		return Result{Status: Success}
-	})
-	for _, id := range []string{"a", "b", "c"} {
-		if res[id].Status != Success || res[id].After != nil {
-			t.Fatalf("%s: %+v", id, res[id])
-		}
-	}
-	if got := strings.Join(events, " "); got != "a c a.after b" {
-		t.Fatalf("order %q, want a, then c on a's thread while a's After runs, then b after it", got)
-	}
-}
