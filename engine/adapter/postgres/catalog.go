@@ -161,6 +161,17 @@ type Scratch struct {
 	Kind string
 }
 
+// OtherStrataSessions counts the sessions on q's database, other than
+// q's, that strata opened (its application_name): a run going on, whose
+// scratch relations are in use. Sessions of other roles count only where
+// the role may see their application_name.
+func OtherStrataSessions(ctx context.Context, q Querier) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `select count(*)::int from pg_stat_activity
+		where application_name = 'strata' and pid <> pg_backend_pid() and datname = current_database()`).Scan(&n)
+	return n, err
+}
+
 // ScratchRelations lists the relations of the database under the names
 // strata builds its scratch relations with (a partition of one aside: it
 // goes with its table). A build holds them only inside its transaction, so
