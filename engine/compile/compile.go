@@ -7,8 +7,10 @@ package compile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -168,7 +170,36 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 	}
 	sql, m, r, err := n.Template.RenderMapped(env, nil)
 	merge(reads, r)
+	if err == nil && !HasSQL(sql) {
+		// Caught here, where every render passes (validate's, a run's
+		// incremental one, an ephemeral model inlined), so that validate
+		// refuses it rather than the database at run time. A template that
+		// writes SQL only under some vars fails here under the others.
+		err = diag.Diagnostic{Pos: n.Pos, Msg: emptyMessage(n, r)}
+	}
 	return sql, m, err
+}
+
+// HasSQL reports whether sql holds anything but whitespace, comments and
+// semicolons.
+func HasSQL(sql string) bool {
+	rest := materialize.TrimStatementEnd(sql)
+	return materialize.SkipSpaceAndComments(rest) < len(rest)
+}
+
+func emptyMessage(n *manifest.Node, r template.Reads) string {
+	what := fmt.Sprintf("model %s renders no SQL (only whitespace or comments)", n.Name)
+	if n.Kind == manifest.Test {
+		what = fmt.Sprintf("singular test %s renders no SQL (only whitespace or comments)", n.Name)
+	}
+	if len(r.Vars) > 0 {
+		names := slices.Sorted(maps.Keys(r.Vars))
+		what += fmt.Sprintf(" with the vars it reads (%s)", strings.Join(names, ", "))
+	}
+	if n.Kind == manifest.Test {
+		return what + ": it must be a select that returns the failing rows"
+	}
+	return what + ": a model is one select statement"
 }
 
 func merge(dst *template.Reads, src template.Reads) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/project"
 )
@@ -145,5 +146,68 @@ func TestCheckHooks(t *testing.T) {
 		if got := c.CheckHooks(n); got.Error() != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.model, got.Error(), tc.want)
 		}
+	}
+}
+
+// TestHasSQL: a model or singular test that renders only whitespace,
+// comments and semicolons has no SQL; anything else, even in quotes, has.
+func TestHasSQL(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want bool
+	}{
+		{"", false},
+		{" \n\t\r\n", false},
+		{"-- a comment", false},
+		{"-- a comment\r\n/* and\nanother */\n", false},
+		{";\n", false},
+		{"/* unclosed", false},
+		{"select 1", true},
+		{"-- x\nselect 1;", true},
+		{"';'", true},
+		{"/* é */ värde", true},
+	}
+	for _, tt := range tests {
+		if got := HasSQL(tt.sql); got != tt.want {
+			t.Errorf("HasSQL(%q) = %v, want %v", tt.sql, got, tt.want)
+		}
+	}
+}
+
+// TestEmptyRender: a model or singular test that renders no SQL is an
+// error at its file, whether the file is empty or its template writes
+// nothing under the vars given; an ephemeral model that renders nothing is
+// reported at its own file, also where it is inlined.
+func TestEmptyRender(t *testing.T) {
+	fsys := fstest.MapFS{
+		"project.yaml":      {Data: []byte("name: p\nvars:\n  on: false\n")},
+		"models/blank.sql":  {Data: []byte("\n-- nothing yet\n")},
+		"models/cond.sql":   {Data: []byte(`{{ if var "on" }}select 1{{ end }}`)},
+		"models/eph.sql":    {Data: []byte(`{{ config "materialized" "ephemeral" }}`)},
+		"models/child.sql":  {Data: []byte(`select * from {{ ref "eph" }}`)},
+		"tests/nothing.sql": {Data: []byte("/* later */")},
+	}
+	m, c := compilerFor(t, fsys)
+	for _, tt := range []struct{ node, want string }{
+		{"blank", "models/blank.sql:1:1: model blank renders no SQL (only whitespace or comments): a model is one select statement"},
+		{"cond", "models/cond.sql:1:1: model cond renders no SQL (only whitespace or comments) with the vars it reads (on): a model is one select statement"},
+		{"child", "models/child.sql:1:18: models/eph.sql:1:1: model eph renders no SQL (only whitespace or comments): a model is one select statement"},
+	} {
+		n, _ := m.Lookup(tt.node)
+		_, err := c.Node(n, Options{})
+		var diags diag.List
+		diags.Add(n.Pos, err)
+		if got := diags.Error(); got != tt.want {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.node, got, tt.want)
+		}
+	}
+	n := m.Nodes["test.p.nothing"]
+	if _, err := c.Node(n, Options{}); err == nil || err.Error() != "tests/nothing.sql:1:1: singular test nothing renders no SQL (only whitespace or comments): it must be a select that returns the failing rows" {
+		t.Errorf("singular test: %v", err)
+	}
+	c.Vars = map[string]any{"on": true}
+	n, _ = m.Lookup("cond")
+	if _, err := c.Node(n, Options{}); err != nil {
+		t.Errorf("cond with on: true: %v", err)
 	}
 }

@@ -1,0 +1,2 @@
+{{ config "materialized" "table" }}
+-- only config

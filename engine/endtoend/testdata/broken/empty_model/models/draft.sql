@@ -1,0 +1,2 @@
+-- orders by day, to be written
+/* select * from orders group by 1 */

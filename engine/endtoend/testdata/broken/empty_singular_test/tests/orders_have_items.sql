@@ -1,0 +1,1 @@
+-- TODO: no order without items

@@ -1,0 +1,3 @@
+{{ if not (var "legacy") }}
+select * from {{ ref "orders" }}
+{{ end }}
