@@ -303,19 +303,40 @@ func parseYAML(file string, data []byte, diags *diag.List) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		diags.Errorf(yamlErrPos(file, data, err), "invalid YAML: %s", yamlErrMsg(err))
+		*diags = append(*diags, yamlSyntaxError(file, data, err))
 		return nil
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column}, "a second YAML document (after ---): a file here holds one; move it to a file of its own")
 	} else if !errors.Is(err, io.EOF) {
-		diags.Errorf(yamlErrPos(file, data, err), "invalid YAML: %s", yamlErrMsg(err))
+		*diags = append(*diags, yamlSyntaxError(file, data, err))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// yamlSyntaxError is the diagnostic of err, a syntax error in data, file's
+// text. When the line it is placed on is indented with a tab, the tab is
+// what to fix, whatever yaml.v3 calls it ("found character that cannot
+// start any token", "found a tab character that violates indentation"):
+// the error says so, at the tab.
+func yamlSyntaxError(file string, data []byte, err error) diag.Diagnostic {
+	pos := yamlErrPos(file, data, err)
+	if pos.Line > 0 {
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		if pos.Line <= len(lines) {
+			line := lines[pos.Line-1]
+			indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+			if i := bytes.IndexByte(indent, '\t'); i >= 0 {
+				pos.Col = i + 1
+				return diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: "invalid YAML: this line is indented with a tab, which YAML forbids: indent with spaces"}
+			}
+		}
+	}
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: "invalid YAML: " + yamlErrMsg(err)}
 }
 
 // yamlErrPos places a syntax error of data, file's text, at the line of

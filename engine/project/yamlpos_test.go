@@ -10,8 +10,10 @@ import (
 // TestYAMLSyntaxErrorPosition: a YAML syntax error is reported at the line
 // of the token the parser stumbled on, not at the start of the block that
 // holds it (yaml.v3's line); with its column when that token starts the
-// line. CRLF line ends change nothing.
+// line. A line indented with a tab says so, at the tab, whatever yaml.v3
+// calls it. CRLF line ends change nothing.
 func TestYAMLSyntaxErrorPosition(t *testing.T) {
+	const tabMsg = "invalid YAML: this line is indented with a tab, which YAML forbids: indent with spaces"
 	long := "models:\n  - name: a\n    columns:\n" + strings.Repeat("      - name: c\n        description: d\n", 65) +
 		"     - name: bad\n" // line 134, one space short
 	cases := []struct{ name, text, want string }{
@@ -19,7 +21,12 @@ func TestYAMLSyntaxErrorPosition(t *testing.T) {
 		{"list item under a mapping", "models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_null\n        - unique\n", "s.yml:7:9: invalid YAML: did not find expected key"},
 		{"key out of its list", "models:\n  - name: a\n    columns:\n      - name: id\n      tests: [not_null]\n", "s.yml:5:7: invalid YAML: did not find expected '-' indicator"},
 		{"key one space short", "models:\n  - name: a\n    columns:\n      - name: id\n  - name: b\n   description: x\n", "s.yml:6:4: invalid YAML: did not find expected '-' indicator"},
-		{"tab", "models:\n  - name: a\n\tdescription: tab\n", "s.yml:3:1: invalid YAML: found a tab character that violates indentation"},
+		{"tab", "models:\n  - name: a\n\tdescription: tab\n", "s.yml:3:1: " + tabMsg},
+		{"tab before a key of the top mapping", "name: shop\nvars:\n\tx: 1\n", "s.yml:3:1: " + tabMsg},
+		{"tab before a list item", "models:\n\t- name: a\n", "s.yml:2:1: " + tabMsg},
+		{"tab after spaces", "models:\n  - name: a\n  \t  description: x\n", "s.yml:3:3: " + tabMsg},
+		{"tab in a block scalar's indentation", "models:\n  - name: a\n    description: |\n      line\n    \tx\n", "s.yml:5:5: " + tabMsg},
+		{"a line of only a tab", "models:\n  - name: a\n    columns:\n      - name: x\n\t\n", "s.yml:5:1: " + tabMsg},
 		{"unclosed quote", "a: 1\nb: 'unclosed\nc: 2\n", "s.yml:2: invalid YAML: found unexpected end of stream"},
 		{"unclosed flow list", "name: shop\nvars:\n  a: [1, 2\n", "s.yml:3: invalid YAML: did not find expected ',' or ']'"},
 		{"mapping in a value", "a: 1\nb: c: d\n", "s.yml:2: invalid YAML: mapping values are not allowed in this context"},
