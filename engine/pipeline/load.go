@@ -85,7 +85,7 @@ type Project struct {
 // Load reads the project in opts.Dir and renders every node, reporting all
 // the problems of every phase at once, sorted. The project is unusable
 // when the diagnostics hold an error; it is nil when project.yaml could not
-// be read.
+// be read or --vars (opts.Vars) is wrong, which is then the only problem.
 func Load(opts Options) (*Project, diag.List) {
 	lookupEnv := opts.LookupEnv
 	if lookupEnv == nil {
@@ -97,6 +97,23 @@ func Load(opts Options) (*Project, diag.List) {
 		diags.Errorf(diag.Pos{}, "--project-dir: %v", err)
 		return nil, diags
 	}
+	// --vars is read first, and a mistake in it is reported alone: every
+	// template that reads a var it was meant to set would fail too, saying
+	// the var is not defined, and hide it.
+	var over map[string]any
+	if opts.Vars != "" {
+		over, err = project.DecodeVars(opts.Vars)
+		var limit *project.VarLimitError
+		var key *project.VarKeyError
+		if errors.As(err, &limit) || errors.As(err, &key) {
+			diags.Errorf(diag.Pos{}, "--vars: %v", err)
+		} else if err != nil {
+			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
+		}
+		if diags.HasErrors() {
+			return nil, diags
+		}
+	}
 	proj, d := project.Load(os.DirFS(dir))
 	diags = append(diags, d...)
 	if proj == nil {
@@ -106,18 +123,8 @@ func Load(opts Options) (*Project, diag.List) {
 	for k, v := range proj.Vars {
 		vars[k] = v
 	}
-	if opts.Vars != "" {
-		over, err := project.DecodeVars(opts.Vars)
-		var limit *project.VarLimitError
-		var key *project.VarKeyError
-		if errors.As(err, &limit) || errors.As(err, &key) {
-			diags.Errorf(diag.Pos{}, "--vars: %v", err)
-		} else if err != nil {
-			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
-		}
-		for k, v := range over {
-			vars[k] = v
-		}
+	for k, v := range over {
+		vars[k] = v
 	}
 	// A target setting that fails to render is reported, but it does not
 	// make project.yaml a file with problems: the hooks there still render

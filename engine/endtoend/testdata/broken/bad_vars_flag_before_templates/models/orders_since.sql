@@ -1,0 +1,1 @@
+select * from orders where order_day >= {{ literal (var "start_date") }}

@@ -1,0 +1,1 @@
+select {{ var "regions" | toJson | literal }} as a
