@@ -53,6 +53,26 @@ func lineOf(text string, n int) string {
 	return strings.TrimSuffix(text, "\r")
 }
 
+// offsetOf is the byte offset in text of byte byteCol (from 0) of line
+// (from 1), or -1 when text has no such place.
+func offsetOf(text string, line, byteCol int) int {
+	if line < 1 || byteCol < 0 {
+		return -1
+	}
+	off := 0
+	for i := 1; i < line; i++ {
+		j := strings.IndexByte(text[off:], '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	if off+byteCol > len(text) {
+		return -1
+	}
+	return off + byteCol
+}
+
 // charCol turns a byte offset from 0 in line into a 1-based column in
 // characters. An offset past the line (whose text is unknown) is kept in bytes.
 func charCol(line string, byteCol int) int {

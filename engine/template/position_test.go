@@ -28,6 +28,8 @@ func TestErrorPositions(t *testing.T) {
 		{name: "range in an else", text: "select é {{ if 1 }}{{ else }}{{ range list 1 }}, 2\n", want: `models/x.sql:1:30: this {{ range }} has no {{ end }}`},
 		{name: "with", text: "select 1 {{ with 1 }}\n{{ if 1 }}{{ end }}\n", want: `models/x.sql:1:10: this {{ with }} has no {{ end }}`},
 		{name: "define without end", text: "{{ define \"m\" }}x{{ end }}select 1 {{ define \"q\" }} {{ if 1 }} {{ end }}\n", want: `models/x.sql:1:36: this {{ define }} has no {{ end }}`},
+		{name: "define without end before another define", text: "{{ define \"m\" }}\nx\n\n{{ define \"q\" }}y{{ end }}\nselect 1\n", want: `models/x.sql:1:1: this {{ define }} has no {{ end }}`},
+		{name: "if left open in a define before another define", text: "{{ define \"m\" }}é {{ if 1 }}\nx\n{{- define \"q\" }}y{{ end }}\n", want: `models/x.sql:1:19: this {{ if }} has no {{ end }}`},
 		{name: "parse error after non-ASCII", text: "select 'é', {{ if }}", want: `models/x.sql:1:13: missing value for if`},
 		{name: "runtime error counts characters", text: "-- café ünï\nselect é, {{ var \"nope\" }}", want: `models/x.sql:2:14: var "nope" is not defined`},
 		{name: "runtime error with CRLF", text: "select 1\r\nfrom {{ var \"nope\" }}\r\n", want: `models/x.sql:2:9: var "nope" is not defined`},

@@ -78,6 +78,9 @@ type Set struct {
 	renderers sync.Pool
 	// the macros' text nodes, for source maps (built on first use)
 	indexState
+	// unparsed are the macros of files with a syntax error that could not
+	// be kept, by name, with their file.
+	unparsed map[string]string
 }
 
 // MacroFile is the input of ParseMacros.
@@ -103,7 +106,10 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 		trees, err := parse.Parse(f.Path, f.Text, "", "", s.parseFuncs)
 		if err != nil {
 			diags.Add(diag.Pos{File: f.Path}, templateError(err, "", s.source))
-			continue
+			// One mistake (a define left open, an if without its
+			// condition) should not drop the file's other macros, and
+			// make every model that uses one of them fail too.
+			trees = s.salvage(f)
 		}
 		names := make([]string, 0, len(trees))
 		for name := range trees {
@@ -125,6 +131,54 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 		}
 	}
 	return s, diags
+}
+
+var defineStartRe = regexp.MustCompile(`\{\{-?\s*define\s`)
+var defineNameRe = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]*)"`)
+
+// salvage parses each {{ define }} block of f, a macro file that does not
+// parse as a whole, on its own (up to the next one), and returns the trees
+// of those that parse. The names of those that do not are kept in
+// s.unparsed, so that a template including one is told where the macro's
+// problem is. Each block is parsed at its place in the file (what comes
+// before it blanked, line ends kept), so positions in it stay the file's.
+func (s *Set) salvage(f MacroFile) map[string]*parse.Tree {
+	out := map[string]*parse.Tree{}
+	starts := defineStartRe.FindAllStringIndex(f.Text, -1)
+	for i, st := range starts {
+		end := len(f.Text)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		block := f.Text[st[0]:end]
+		trees, err := parse.Parse(f.Path, blankKeepingLines(f.Text[:st[0]])+block, "", "", s.parseFuncs)
+		if err != nil {
+			if m := defineNameRe.FindStringSubmatch(block); m != nil {
+				if s.unparsed == nil {
+					s.unparsed = map[string]string{}
+				}
+				s.unparsed[m[1]] = f.Path
+			}
+			continue
+		}
+		for name, tr := range trees {
+			if name != f.Path {
+				out[name] = tr
+			}
+		}
+	}
+	return out
+}
+
+// blankKeepingLines is text with every byte but its line ends made a space.
+func blankKeepingLines(text string) string {
+	b := []byte(text)
+	for i, c := range b {
+		if c != '\n' && c != '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 func defineLine(text, name string) int {
@@ -357,6 +411,10 @@ func (w *walker) walkBranch(b *parse.BranchNode, tree *parse.Tree, file string) 
 
 func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string) {
 	mt := w.t.lookup(name)
+	if mfile, broken := w.t.set.unparsed[name]; mt == nil && broken {
+		w.diags.Errorf(w.pos(tree, at, file), "macro %q could not be read: %s has a syntax error in it (reported there)", name, mfile)
+		return
+	}
 	if mt == nil {
 		w.diags.Errorf(w.pos(tree, at, file), "macro %q is not defined (expected a {{ define %q }} block in macros/)%s", name, name, diag.DidYouMean(name, w.t.set.Names()))
 		return
@@ -867,6 +925,17 @@ func templateError(err error, caller string, source sourceOf) error {
 			line, _ = strconv.Atoi(u[1])
 		}
 		text, byteCol = "unclosed action (expected }})", unclosedCol(src, line)
+	case text == "unexpected <define> in command":
+		// A {{ define }} inside a block: the mistake is the block above
+		// left open, which text/template does not name.
+		byteCol = parseErrCol(src, line, text)
+		if off := offsetOf(src, line, byteCol); off >= 0 {
+			if l, c, kw, ok := unclosedBlock(src[:off]); ok {
+				next := place(at, m[1], src, line, -1).Line
+				line, byteCol = l, c
+				text = fmt.Sprintf("this {{ %s }} has no {{ end }} (the {{ define }} at line %d starts before it is closed)", kw, next)
+			}
+		}
 	default:
 		// A parse error has a line only: find its action on that line.
 		byteCol = parseErrCol(src, line, text)

@@ -276,3 +276,45 @@ func TestQuotingFunctions(t *testing.T) {
 		})
 	}
 }
+
+// TestMacroFileWithASyntaxError: a syntax error in a macro file is
+// reported once, at the block left open (not at the {{ define }} after it);
+// the file's other macros are kept, and a template that includes the one
+// that could not be read says where its problem is instead of "not
+// defined".
+func TestMacroFileWithASyntaxError(t *testing.T) {
+	text := "{{/* money */}}\n" +
+		`{{ define "cents" }}round({{ . }} * 100){{ end }}` + "\n" +
+		`{{ define "open" }}` + "\n" +
+		"select 1\n" +
+		"\n" +
+		`{{- define "later" -}}` + "\n" +
+		`{{ if . }}later {{ . }}{{ end }}` + "\n" +
+		`{{- end }}` + "\n"
+	for _, eol := range []string{"\n", "\r\n"} {
+		set, diags := ParseMacros([]MacroFile{
+			{Path: "macros/money.sql", Text: strings.ReplaceAll(text, "\n", eol)},
+			{Path: "macros/other.sql", Text: `{{ define "other" }}o{{ end }}`},
+		})
+		want := "macros/money.sql:3:1: this {{ define }} has no {{ end }} (the {{ define }} at line 6 starts before it is closed)"
+		if diags.Error() != want {
+			t.Errorf("%q line ends: got\n%v\nwant\n%s", eol, diags, want)
+		}
+		if got := set.Names(); strings.Join(got, " ") != "cents later other" {
+			t.Errorf("%q line ends: macros kept: %v, want cents later other", eol, got)
+		}
+		tp, diags := set.Parse("models/a.sql", `select {{ include "cents" 2 }}, {{ include "later" 3 }}`)
+		if diags.HasErrors() {
+			t.Fatalf("%q line ends: %v", eol, diags)
+		}
+		out, _, err := tp.Render(testEnv(), nil)
+		if err != nil || out != "select round(2 * 100), later 3" {
+			t.Errorf("%q line ends: got %q, %v", eol, out, err)
+		}
+		_, diags = set.Parse("models/b.sql", `select {{ include "open" }}`)
+		want = `models/b.sql:1:11: macro "open" could not be read: macros/money.sql has a syntax error in it (reported there)`
+		if diags.Error() != want {
+			t.Errorf("%q line ends: got\n%v\nwant\n%s", eol, diags, want)
+		}
+	}
+}
