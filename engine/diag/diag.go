@@ -158,24 +158,33 @@ func (l List) Error() string {
 }
 
 // Suggest returns the candidate closest to s by edit distance, or "" when none is close.
+// Case is ignored in measuring the distance (names are matched exactly, so
+// "Stg_Orders" for stg_orders is the likeliest mistake of all); between
+// candidates equally close, the one closer with case counted wins.
 func Suggest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
+	return closest(s, candidates, len(s)/2+1)
 }
 
 // SuggestWithin returns the candidate closest to s when it is at most max
-// edits away, or "": for a suggestion that must be a likely typo, not just
-// the least far name.
+// edits away (case ignored, as in Suggest), or "": for a suggestion that
+// must be a likely typo, not just the least far name.
 func SuggestWithin(s string, candidates []string, max int) string {
-	best, bestD := "", max+1
+	return closest(s, candidates, max)
+}
+
+// closest is the candidate at most max edits from s, case ignored, the
+// nearest first, then the nearest with case counted, then the first.
+func closest(s string, candidates []string, max int) string {
+	best, bestD, bestExact := "", max+1, 0
+	ls := strings.ToLower(s)
 	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
-			best, bestD = c, d
+		d := distance(ls, strings.ToLower(c))
+		if d > bestD {
+			continue
+		}
+		exact := distance(s, c)
+		if d < bestD || exact < bestExact {
+			best, bestD, bestExact = c, d, exact
 		}
 	}
 	return best

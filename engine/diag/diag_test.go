@@ -64,3 +64,31 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("non-ASCII: %q", got)
 	}
 }
+
+// TestSuggestIgnoresCase: names match exactly, so a name written in
+// other case is the likeliest mistake: it is suggested however many
+// letters differ in case, and before a name a letter away; between names
+// equally close, the one closer in case wins.
+func TestSuggestIgnoresCase(t *testing.T) {
+	names := []string{"stg_orders", "stg_order_items", "Stg_Order", "dim_customers", "ÉTÉ"}
+	cases := []struct{ in, want string }{
+		{"STG_ORDERS", "stg_orders"},
+		{"Stg_Orders", "stg_orders"},
+		{"STG_ORDER", "Stg_Order"},
+		{"stg_order", "Stg_Order"},
+		{"DIM_CUSTOMER", "dim_customers"},
+		{"été", "ÉTÉ"},
+		{"FACT_SALES", ""},
+	}
+	for _, c := range cases {
+		if got := Suggest(c.in, names); got != c.want {
+			t.Errorf("Suggest(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := SuggestWithin("STAGING", []string{"staging", "stagin"}, 1); got != "staging" {
+		t.Errorf("SuggestWithin: %q", got)
+	}
+	if got := SuggestWithin("STAGINGX", []string{"staging"}, 0); got != "" {
+		t.Errorf("SuggestWithin beyond max: %q", got)
+	}
+}
