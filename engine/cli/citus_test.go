@@ -2,10 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/engine/internal/pgtest"
 	"strata/engine/plan"
@@ -535,5 +537,38 @@ select g as id, date '2024-01-01' + g % 60 as day from generate_series(1, 20000)
 	must(t, 0, dir, "build", "--env", "e1", "-s", "parted")
 	if got := envBytes(t, url, "sz", "t", "e1"); got < 400_000 {
 		t.Errorf("env ls says e1 (parted) takes %d bytes, want its 20,000 rows' (over 400 kB)", got)
+	}
+}
+
+// TestCitusSeedsWithOneThread: a seed on a Citus server reads how its table
+// is placed on a connection of its own, not a second one from the pool
+// while it holds the first: with as many seeds loading at once as the
+// pool has connections for nodes (one, with --threads 1), each waited for
+// the others' for ever, and the build hung (TestExampleOnCitus did, now
+// and then, with eight seeds and eight threads).
+func TestCitusSeedsWithOneThread(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":         "name: one\nseeds:\n  schema: raw\n",
+		"seeds/raw_events.csv": "event_id,amount\n1,5.00\n",
+		"seeds/raw_other.csv":  "id\n1\n",
+	})
+	done := make(chan string, 1)
+	go func() {
+		code, out := strata(t, dir, "seed", "--threads", "1")
+		if code != 0 {
+			out = fmt.Sprintf("exit %d: %s", code, out)
+		} else {
+			out = ""
+		}
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		if out != "" {
+			t.Fatal(out)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("strata seed --threads 1 on Citus did not finish in 2 minutes")
 	}
 }

@@ -144,15 +144,19 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
 		return fail(r, err)
 	}
+	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
+	// Before the seed's connection is taken: seedCitus reads the catalog
+	// through the pool, and with every node's connection held by a seed
+	// doing the same, none would get one.
+	var err error
+	if opts.Citus, err = e.seedCitus(ctx, n); err != nil {
+		return fail(r, err)
+	}
 	conn, err := e.DB.Pool.Acquire(ctx)
 	if err != nil {
 		return fail(r, err)
 	}
 	defer conn.Release()
-	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
-	if opts.Citus, err = e.seedCitus(ctx, n); err != nil {
-		return fail(r, err)
-	}
 	if e.Progress != nil {
 		opts.Progress = func(done, total int64) { e.Progress(n.ID, done, total) }
 	}
