@@ -633,3 +633,85 @@ from {{ ref "s" }}
 		t.Errorf("line 6 of the test's SQL is not the error's:\n%s", sql)
 	}
 }
+
+// TestUnitTestPlacesCSVValuesAndQueryErrors: a CSV value that does not
+// convert is placed at the value inside the CSV block (or the fixture
+// file), and PostgreSQL's error in a query of format sql at its place in
+// the query, not at rows:.
+func TestUnitTestPlacesCSVValuesAndQueryErrors(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := unitProject(t, url, `unit_tests:
+  - name: csv_given
+    model: stg_people
+    given:
+      - input: ref('people')
+        format: csv
+        rows: |
+          id, name, joined
+          1,  ann,  2024-01-01
+          2,  bob,  2024-02-30
+    expect:
+      rows: []
+  - name: csv_expected
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      format: csv
+      rows: |
+        id,name
+        one,ANN
+  - name: csv_fixture
+    model: stg_people
+    given:
+      - input: ref('people')
+        fixture: bad_people
+    expect:
+      rows: []
+  - name: sql_given
+    model: stg_people
+    given:
+      - input: ref('people')
+        format: sql
+        rows: |
+          select 1 as id,
+                 'ann' as name
+          fromm people
+    expect:
+      rows: []
+  - name: sql_expected
+    model: stg_people
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      format: sql
+      rows: select 1 as id, nosuch as name
+  - name: sql_fixture
+    model: stg_people
+    given:
+      - input: ref('people')
+        format: sql
+        fixture: tests/fixtures/bad_people.sql
+    expect:
+      rows: []
+`)
+	for name, text := range map[string]string{
+		"bad_people.csv": "id,name,score\n1,ann,1.5\n2,bob,x\n",
+		"bad_people.sql": "-- the people\nselect 1 as id, 'ann' as nmae, 2 / 0 as score where nope\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "tests", "fixtures", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		`models/unit.yml:10:21: unit test csv_given: given ref('people'), row 2, column joined: "2024-02-30" is not a date`,
+		`models/unit.yml:22:9: unit test csv_expected: expect of model stg_people, row 1, column id: "one" is not a bigint`,
+		`tests/fixtures/bad_people.csv:3:7: unit test csv_fixture: given ref('people'), row 2, column score: "x" is not a numeric`,
+		`models/unit.yml:38:11: unit test sql_given: given ref('people'): syntax error at or near "fromm"`,
+		`models/unit.yml:48:29: unit test sql_expected: expect (format sql): column "nosuch" does not exist`,
+		`tests/fixtures/bad_people.sql:2:53: unit test sql_fixture: given ref('people'): column "nope" does not exist`,
+		"PASS=0 WARN=0 FAIL=0 ERROR=6 SKIP=0")
+}

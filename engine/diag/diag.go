@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pos is a place in a project file. Line and Col are 1-based; zero means unknown.
@@ -43,6 +44,60 @@ type Origin struct {
 	// escaped YAML string), so no offset inside it can be mapped back: every
 	// position is placed at Line:Col.
 	Fixed bool
+}
+
+// Place turns a position inside text, whose origin in file is o, into a
+// position in file: line is 1-based (0 when unknown: the text's start),
+// byteCol the byte offset in that line from 0 (-1 when unknown). Columns
+// count characters, as the user's editor and YAML positions do.
+func (o Origin) Place(file, text string, line, byteCol int) Pos {
+	if o.Fixed {
+		return Pos{File: file, Line: o.Line, Col: o.Col}
+	}
+	col := 0
+	if byteCol >= 0 {
+		col = charCol(lineOf(text, line), byteCol)
+	}
+	if o.Line == 0 {
+		return Pos{File: file, Line: line, Col: col}
+	}
+	if line == 0 { // somewhere in the text: its start
+		return Pos{File: file, Line: o.Line, Col: o.Col}
+	}
+	if line == 1 {
+		if col > 0 {
+			col += o.Col - 1
+		}
+		return Pos{File: file, Line: o.Line, Col: col}
+	}
+	if col > 0 {
+		col += o.Indent
+	}
+	return Pos{File: file, Line: o.Line + line - 1, Col: col}
+}
+
+// lineOf returns line n (1-based) of text without its line break, or "".
+func lineOf(text string, n int) string {
+	for i := 1; i < n; i++ {
+		j := strings.IndexByte(text, '\n')
+		if j < 0 {
+			return ""
+		}
+		text = text[j+1:]
+	}
+	if j := strings.IndexByte(text, '\n'); j >= 0 {
+		text = text[:j]
+	}
+	return strings.TrimSuffix(text, "\r")
+}
+
+// charCol turns a byte offset from 0 in line into a 1-based column in
+// characters. An offset past the line (whose text is unknown) is kept in bytes.
+func charCol(line string, byteCol int) int {
+	if byteCol > len(line) {
+		return byteCol + 1
+	}
+	return utf8.RuneCountInString(line[:byteCol]) + 1
 }
 
 // Severity tells whether a diagnostic stops the command.

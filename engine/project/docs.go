@@ -65,6 +65,7 @@ type resourceDoc struct {
 // those sections' entries decoded.
 type docFile struct {
 	file      string
+	lines     []string // the file's lines, to place text inside its scalars
 	fields    map[string]field
 	diags     diag.List
 	resources []*resourceDoc
@@ -120,7 +121,7 @@ func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
 // attaches its models: and seeds: entries, reads its sources and exposures.
 func (p *Project) readDocFile(df *docFile, idx *docIndex, diags *diag.List) {
 	*diags = append(*diags, df.diags...)
-	d := &decoder{file: df.file, diags: diags}
+	d := &decoder{file: df.file, lines: df.lines, diags: diags}
 	for _, r := range df.resources {
 		p.attachResourceDoc(d, r, idx)
 	}

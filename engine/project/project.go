@@ -299,6 +299,7 @@ func checksumFile(fsys fs.FS, name string) (string, error) {
 // parsedYAML is one YAML file parsed, or the problems that kept it from parsing.
 type parsedYAML struct {
 	root  *yaml.Node
+	lines []string
 	diags diag.List
 }
 
@@ -315,6 +316,7 @@ func parseYAMLFiles(fsys fs.FS, files []string) []parsedYAML {
 			return
 		}
 		out[i].root = parseYAML(files[i], b, &out[i].diags)
+		out[i].lines = fileLines(b)
 	})
 	return out
 }
@@ -468,6 +470,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 	decoded := make([]*docFile, len(parsed))
 	par.For(len(parsed), min(runtime.GOMAXPROCS(0), len(parsed)/4), func(i int) {
 		decoded[i] = decodeDocFile(ymls[i], parsed[i].root)
+		decoded[i].lines = parsed[i].lines
 	})
 	for i, doc := range parsed {
 		diags = append(diags, doc.diags...)

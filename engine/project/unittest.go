@@ -53,8 +53,12 @@ type UnitRows struct {
 	// Columns are the columns the rows name, in order of first appearance.
 	Columns []string
 	Rows    []UnitRow
-	// SQL is the query of format sql.
-	SQL string
+	// SQL is the query of format sql; SQLFile the file it is written in
+	// and SQLAt where in that file (the zero Origin: it is the whole file,
+	// a fixture).
+	SQL     string
+	SQLFile string
+	SQLAt   diag.Origin
 	// Fixture is the file the rows come from, relative to the project.
 	Fixture string
 	// Pos is where the rows (or the fixture) are written; ColPos where each
@@ -67,8 +71,8 @@ type UnitRows struct {
 type UnitRow struct {
 	Values map[string]*string
 	Pos    diag.Pos
-	// At is where each value is written, for rows written as YAML
-	// mappings; a value not in it is placed at the row.
+	// At is where each value is written; a value not in it is placed at
+	// the row.
 	At map[string]diag.Pos
 }
 
@@ -264,16 +268,17 @@ func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what 
 			d.errorf(rows.value, "%s: format csv takes rows as text (rows: | then a header line and one line per row)", what)
 			return r
 		}
-		// A block scalar (rows: |) starts on the next line.
-		first := n.Line
-		if n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle {
-			first++
-		}
-		if err := ParseUnitCSV(&r, d.file, first, n.Column, n.Value); err != nil {
+		if err := ParseUnitCSV(&r, d.file, textOrigin(d.lines, n), n.Value); err != nil {
 			d.diags.Add(d.pos(n), err)
 		}
 	case "sql":
 		r.SQL = d.str(rows.value, "rows")
+		r.SQLFile = d.file
+		if n := resolve(rows.value); n != nil && n.Kind == yaml.ScalarNode {
+			r.SQLAt = textOrigin(d.lines, n)
+		} else {
+			r.SQLAt = diag.Origin{Line: r.Pos.Line, Col: r.Pos.Col, Fixed: true}
+		}
 		if strings.TrimSpace(r.SQL) == "" {
 			d.errorf(rows.value, "%s: format sql needs a query in rows:", what)
 		}
@@ -306,19 +311,20 @@ func (d *decoder) cellText(n *yaml.Node) *string {
 // row; spaces around values are ignored (columns may be aligned), and an
 // empty value is NULL. A quoted value is kept exactly as written, its
 // spaces too ("" is the empty string), as PostgreSQL's COPY reads CSV.
-// line and col are where the text starts in file.
-func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
+// at is where the text is in file (the zero Origin: the text is the
+// file); each row, column name and value is placed where it is written.
+func ParseUnitCSV(r *UnitRows, file string, at diag.Origin, text string) error {
 	records, err := splitUnitCSV(text)
 	if err != nil {
 		var ce csvError
 		if errors.As(err, &ce) {
-			return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line + ce.line - 1, Col: col}, Msg: "invalid CSV: " + ce.msg}
+			return diag.Diagnostic{Pos: at.Place(file, text, ce.line, 0), Msg: "invalid CSV: " + ce.msg}
 		}
 		return err
 	}
 	var header []string
 	for _, rec := range records {
-		pos := diag.Pos{File: file, Line: line + rec.line - 1, Col: col}
+		pos := at.Place(file, text, rec.line, rec.col)
 		if header == nil {
 			seen := map[string]bool{}
 			for _, f := range rec.fields {
@@ -327,19 +333,19 @@ func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
 					return diag.Diagnostic{Pos: pos, Msg: "CSV header has an empty column name"}
 				}
 				if seen[h] {
-					return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV header names column %q twice", h)}
+					return diag.Diagnostic{Pos: at.Place(file, text, f.line, f.col), Msg: fmt.Sprintf("CSV header names column %q twice", h)}
 				}
 				seen[h] = true
 				header = append(header, h)
 				r.Columns = append(r.Columns, h)
-				r.ColPos[h] = pos
+				r.ColPos[h] = at.Place(file, text, f.line, f.col)
 			}
 			continue
 		}
 		if len(rec.fields) != len(header) {
 			return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("CSV row has %d values, the header %d columns", len(rec.fields), len(header))}
 		}
-		row := UnitRow{Values: map[string]*string{}, Pos: pos}
+		row := UnitRow{Values: map[string]*string{}, Pos: pos, At: map[string]diag.Pos{}}
 		for i, f := range rec.fields {
 			if f.value == "" && !f.quoted {
 				row.Values[header[i]] = nil
@@ -347,26 +353,31 @@ func ParseUnitCSV(r *UnitRows, file string, line, col int, text string) error {
 			}
 			v := f.value
 			row.Values[header[i]] = &v
+			row.At[header[i]] = at.Place(file, text, f.line, f.col)
 		}
 		r.Rows = append(r.Rows, row)
 	}
 	if header == nil {
-		return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line, Col: col}, Msg: "CSV rows have no header line (expected the column names first)"}
+		return diag.Diagnostic{Pos: at.Place(file, text, 1, 0), Msg: "CSV rows have no header line (expected the column names first)"}
 	}
 	return nil
 }
 
 // csvField is one value of a CSV record; quoted says it was written in
-// double quotes, which keep it exactly.
+// double quotes, which keep it exactly. line (from 1) and col (the byte
+// in that line, from 0) are where it starts: its first character that is
+// not a space, or its opening quote.
 type csvField struct {
-	value  string
-	quoted bool
+	value     string
+	quoted    bool
+	line, col int
 }
 
-// csvRecord is one record of CSV text and the line it starts on (from 1).
+// csvRecord is one record of CSV text and where it starts: its line (from
+// 1) and the byte of its first character that is not a space (from 0).
 type csvRecord struct {
-	line   int
-	fields []csvField
+	line, col int
+	fields    []csvField
 }
 
 // csvError is a malformed CSV text, at a line of it (from 1).
@@ -384,6 +395,7 @@ func (e csvError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.m
 func splitUnitCSV(text string) ([]csvRecord, error) {
 	var out []csvRecord
 	line, i, n := 1, 0, len(text)
+	bol := 0 // where line begins
 	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 	for i < n {
 		j := i
@@ -394,15 +406,15 @@ func splitUnitCSV(text string) ([]csvRecord, error) {
 			break
 		}
 		if text[j] == '\n' {
-			i, line = j+1, line+1
+			i, line, bol = j+1, line+1, j+1
 			continue
 		}
-		rec := csvRecord{line: line}
+		rec := csvRecord{line: line, col: j - bol}
 		for {
 			for i < n && space(text[i]) && text[i] != '\r' {
 				i++
 			}
-			var f csvField
+			f := csvField{line: line, col: i - bol}
 			if i < n && text[i] == '"' {
 				f.quoted = true
 				open := line
@@ -427,7 +439,7 @@ func splitUnitCSV(text string) ([]csvRecord, error) {
 						continue
 					}
 					if c == '\n' {
-						line++
+						line, bol = line+1, i+1
 					}
 					b.WriteByte(c)
 					i++
@@ -455,7 +467,7 @@ func splitUnitCSV(text string) ([]csvRecord, error) {
 				continue
 			}
 			if i < n {
-				i, line = i+1, line+1
+				i, line, bol = i+1, line+1, i+1
 			}
 			break
 		}
@@ -574,8 +586,8 @@ func (p *Project) readFixtures(fsys fs.FS, diags *diag.List) {
 				}
 				b = stripBOM(b)
 				if r.Format == "sql" {
-					r.SQL = string(b)
-				} else if err := ParseUnitCSV(r, r.Fixture, 1, 1, string(b)); err != nil {
+					r.SQL, r.SQLFile = string(b), r.Fixture
+				} else if err := ParseUnitCSV(r, r.Fixture, diag.Origin{}, string(b)); err != nil {
 					diags.Add(r.Pos, err)
 				}
 			}

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -124,7 +125,7 @@ func TestUnitTestProblems(t *testing.T) {
 		{"unit_tests:\n  - name: t\n    model: a\n    given: [{input: ref('b'), fixture: ../x.csv}]\n    expect: {rows: []}\n", `models/schema.yml:4:40: given ref('b'): fixture "../x.csv" is outside the project (expected a path relative to the project, such as tests/fixtures/orders.csv)`},
 		{"unit_tests:\n  - name: t\n    model: a\n    given: [{input: ref('b'), format: dict, fixture: x.csv}]\n    expect: {rows: []}\n", "models/schema.yml:4:54: given ref('b'): a fixture is a CSV or SQL file (set format: csv or format: sql)"},
 		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a,a\\n1,2\\n\"}\n", `models/schema.yml:4:33: CSV header names column "a" twice`},
-		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a\\n\\\"x\\n\"}\n", `models/schema.yml:5:33: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`},
+		{"unit_tests:\n  - name: t\n    model: a\n    expect: {format: csv, rows: \"a\\n\\\"x\\n\"}\n", `models/schema.yml:4:33: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`},
 		{"unit_tests:\n  - name: t\n    model: a\n    overrides: {macros: {m: [1]}}\n    expect: {rows: []}\n", "models/schema.yml:4:29: macro override m must be the SQL text the macro is replaced by, got a list"},
 		{"unit_tests:\n  - name: t\n    model: a\n    versions: {include: [1]}\n    expect: {rows: []}\n", "models/schema.yml:4:5: unit test t: versions: is dbt's for versioned models, which strata does not have (leave it out)"},
 		{"unit_tests:\n  - name: t\n    model: a\n    expect: {rows: [{a: 1}], fixture: nope}\n", "models/schema.yml:4:30: expect has both rows: and fixture: (expected one of them)"},
@@ -180,15 +181,20 @@ func TestFixturePath(t *testing.T) {
 // align it; a malformed text is an error at its line.
 func TestParseUnitCSV(t *testing.T) {
 	r := UnitRows{ColPos: map[string]diag.Pos{}}
-	if err := ParseUnitCSV(&r, "f.yml", 10, 5, "id,name\r\n1,\"Zoë, Jr\"\r\n\r\n2,  \"\"\r\n"); err != nil {
+	if err := ParseUnitCSV(&r, "f.yml", diag.Origin{Line: 10, Col: 5, Indent: 4}, "id,name\r\n1,\"Zoë, Jr\"\r\n\r\n2,  \"\"\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Rows) != 2 || *r.Rows[0].Values["name"] != "Zoë, Jr" || r.Rows[1].Values["name"] == nil || *r.Rows[1].Values["name"] != "" || r.Rows[0].Pos.Line != 11 || r.Rows[1].Pos.Line != 13 {
 		t.Errorf("%+v", r.Rows)
 	}
+	// Each column name and value is placed where it is written: the first
+	// line after the origin's column, the others after its indentation.
+	if got, want := []diag.Pos{r.ColPos["name"], r.Rows[0].At["name"], r.Rows[1].At["name"], r.Rows[1].At["id"]}, []diag.Pos{{File: "f.yml", Line: 10, Col: 8}, {File: "f.yml", Line: 11, Col: 7}, {File: "f.yml", Line: 13, Col: 9}, {File: "f.yml", Line: 13, Col: 5}}; !slices.Equal(got, want) {
+		t.Errorf("placed at %v, want %v", got, want)
+	}
 	r = UnitRows{ColPos: map[string]diag.Pos{}}
 	text := " id , name,     note\n 1 , \" Ann \" , \"a \"\"b\"\"\nc\"\n 2 ,      , \"   \"   \n"
-	if err := ParseUnitCSV(&r, "f.yml", 1, 1, text); err != nil {
+	if err := ParseUnitCSV(&r, "f.yml", diag.Origin{}, text); err != nil {
 		t.Fatal(err)
 	}
 	str := func(v *string) string {
@@ -206,6 +212,9 @@ func TestParseUnitCSV(t *testing.T) {
 	if want := `id=[1] name=[ Ann ] note=[a "b"` + "\nc] id=[2] name=NULL note=[   ]"; strings.Join(got, " ") != want || r.Rows[1].Pos.Line != 4 {
 		t.Errorf("got %s (row 2 at line %d)\nwant %s", strings.Join(got, " "), r.Rows[1].Pos.Line, want)
 	}
+	if got, want := []diag.Pos{r.Rows[0].At["note"], r.Rows[1].At["id"], r.Rows[1].At["note"], r.Rows[1].Pos}, []diag.Pos{{File: "f.yml", Line: 2, Col: 16}, {File: "f.yml", Line: 4, Col: 2}, {File: "f.yml", Line: 4, Col: 13}, {File: "f.yml", Line: 4, Col: 2}}; !slices.Equal(got, want) {
+		t.Errorf("placed at %v, want %v", got, want)
+	}
 	for text, want := range map[string]string{
 		"":                    "f.yml:1:1: CSV rows have no header line (expected the column names first)",
 		"a,b\n1,\"x\" y\n":    `f.yml:2:1: invalid CSV: text after the closing quote of a value (quote the whole value, and write a " inside it as "")`,
@@ -213,7 +222,7 @@ func TestParseUnitCSV(t *testing.T) {
 		"a,b\n1,2\n3,\"x\n\n": `f.yml:3:1: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`,
 	} {
 		r = UnitRows{ColPos: map[string]diag.Pos{}}
-		if err := ParseUnitCSV(&r, "f.yml", 1, 1, text); err == nil || err.Error() != want {
+		if err := ParseUnitCSV(&r, "f.yml", diag.Origin{}, text); err == nil || err.Error() != want {
 			t.Errorf("%q: %v, want %s", text, err, want)
 		}
 	}
@@ -228,7 +237,7 @@ func FuzzParseUnitCSV(f *testing.F) {
 	f.Add("a,b\r\n1\r\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		r := UnitRows{ColPos: map[string]diag.Pos{}}
-		if err := ParseUnitCSV(&r, "f", 1, 1, text); err != nil {
+		if err := ParseUnitCSV(&r, "f", diag.Origin{}, text); err != nil {
 			return
 		}
 		for _, row := range r.Rows {

@@ -17,7 +17,10 @@ import (
 
 // decoder walks yaml.Nodes of one file, reporting every problem with its position.
 type decoder struct {
-	file  string
+	file string
+	// lines are the file's lines, when known: text inside a scalar (CSV
+	// rows, a query) is placed in them (textOrigin).
+	lines []string
 	diags *diag.List
 }
 

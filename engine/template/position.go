@@ -4,38 +4,14 @@ import (
 	"regexp"
 	"strings"
 	"text/template/parse"
-	"unicode/utf8"
 
 	"strata/engine/diag"
 )
 
-// place turns a position inside text, whose origin in file is o, (line 1-based, byteCol the byte offset
-// in that line from 0, or -1 when unknown) into a position in file, counting
-// columns in characters as the user's editor and YAML positions do.
+// place turns a position inside text, whose origin in file is o, into a
+// position in file (diag.Origin.Place).
 func place(o diag.Origin, file, text string, line, byteCol int) diag.Pos {
-	if o.Fixed {
-		return diag.Pos{File: file, Line: o.Line, Col: o.Col}
-	}
-	col := 0
-	if byteCol >= 0 {
-		col = charCol(lineOf(text, line), byteCol)
-	}
-	if o.Line == 0 {
-		return diag.Pos{File: file, Line: line, Col: col}
-	}
-	if line == 0 { // somewhere in the text: its start
-		return diag.Pos{File: file, Line: o.Line, Col: o.Col}
-	}
-	if line == 1 {
-		if col > 0 {
-			col += o.Col - 1
-		}
-		return diag.Pos{File: file, Line: o.Line, Col: col}
-	}
-	if col > 0 {
-		col += o.Indent
-	}
-	return diag.Pos{File: file, Line: o.Line + line - 1, Col: col}
+	return o.Place(file, text, line, byteCol)
 }
 
 // lineOf returns line n (1-based) of text without its line break, or "".
@@ -71,15 +47,6 @@ func offsetOf(text string, line, byteCol int) int {
 		return -1
 	}
 	return off + byteCol
-}
-
-// charCol turns a byte offset from 0 in line into a 1-based column in
-// characters. An offset past the line (whose text is unknown) is kept in bytes.
-func charCol(line string, byteCol int) int {
-	if byteCol > len(line) {
-		return byteCol + 1
-	}
-	return utf8.RuneCountInString(line[:byteCol]) + 1
 }
 
 var (

@@ -80,8 +80,9 @@ func literal(v *string) string {
 }
 
 // describeQuery returns no row of an SQL query, only its columns.
-func describeQuery(sql string) string {
-	return "select * from (\n" + materialize.Body(sql) + "\n) as strata_given limit 0"
+func describeQuery(sql string) materialize.Step {
+	prefix := "select * from (\n"
+	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n) as strata_given limit 0", Body: len([]rune(prefix))}
 }
 
 // insertQuery puts the rows of an SQL query into rel, its columns (cols,

@@ -175,7 +175,7 @@ func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
 			}
 			st := insertQuery(rel, cols, in.given.SQL)
 			if err := t.exec(ctx, tx, st.SQL); err != nil {
-				return t.rowsError(ctx, tx, &in.given.UnitRows, "given "+in.given.Input, err)
+				return t.rowsError(&in.given.UnitRows, "given "+in.given.Input, err, st)
 			}
 			continue
 		}
@@ -394,8 +394,8 @@ func (t *testRun) probeRows(ctx context.Context, tx pgx.Tx, rows *project.UnitRo
 func (t *testRun) queryColumns(ctx context.Context, tx pgx.Tx, in *input) ([]string, Result, bool) {
 	g := in.given
 	q := describeQuery(g.SQL)
-	t.executed = append(t.executed, q)
-	rows, err := tx.Query(ctx, q)
+	t.executed = append(t.executed, q.SQL)
+	rows, err := tx.Query(ctx, q.SQL)
 	if err == nil {
 		var names []string
 		for _, f := range rows.FieldDescriptions() {
@@ -422,12 +422,40 @@ func (t *testRun) queryColumns(ctx context.Context, tx pgx.Tx, in *input) ([]str
 			return names, Result{}, true
 		}
 	}
-	return nil, t.rowsError(ctx, tx, &g.UnitRows, "given "+g.Input, err), false
+	return nil, t.rowsError(&g.UnitRows, "given "+g.Input, err, q), false
 }
 
-// rowsError reports a failed insert of rows of format sql, or of expected rows.
-func (t *testRun) rowsError(ctx context.Context, tx pgx.Tx, rows *project.UnitRows, what string, err error) Result {
-	return errorf(rows.Pos, "unit test %s: %s: %v", t.n.Name, what, postgres.Explain(err, "", -1))
+// rowsError reports a failed insert of rows of format sql, run as st, or
+// of expected rows (st is zero). An error PostgreSQL places in the query
+// is placed where it is in the query's file; any other at the rows.
+func (t *testRun) rowsError(rows *project.UnitRows, what string, err error, st materialize.Step) Result {
+	if st.SQL == "" {
+		return errorf(rows.Pos, "unit test %s: %s: %v", t.n.Name, what, postgres.Explain(err, "", -1))
+	}
+	placed := postgres.Explain(err, st.SQL, st.Body)
+	at := rows.Pos
+	var pe *postgres.Error
+	if errors.As(placed, &pe) && rows.SQLFile != "" {
+		if off, ok := pe.Offset(); ok {
+			at = queryPos(rows, off)
+		}
+	}
+	return errorf(at, "unit test %s: %s: %v", t.n.Name, what, placed)
+}
+
+// queryPos is where character off (from 0) of the query of rows is in
+// its file; an offset past the query is its end.
+func queryPos(rows *project.UnitRows, off int) diag.Pos {
+	b, n := len(rows.SQL), 0
+	for i := range rows.SQL {
+		if n == off {
+			b = i
+			break
+		}
+		n++
+	}
+	start := strings.LastIndexByte(rows.SQL[:b], '\n') + 1
+	return rows.SQLAt.Place(rows.SQLFile, rows.SQL, 1+strings.Count(rows.SQL[:b], "\n"), b-start)
 }
 
 // expected loads the expected rows, typed as the actual columns they
@@ -443,7 +471,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 	if e.Format == "sql" {
 		st := createExpectedQuery(e.SQL)
 		if err := t.exec(ctx, tx, st.SQL); err != nil {
-			return nil, t.rowsError(ctx, tx, e, "expect (format sql)", err), false
+			return nil, t.rowsError(e, "expect (format sql)", err, st), false
 		}
 		cols, err := postgres.Columns(ctx, tx, temp(expectedName))
 		if err != nil {
@@ -489,7 +517,7 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 					return nil, res, false
 				}
 			}
-			return nil, t.rowsError(ctx, tx, e, what, err), false
+			return nil, t.rowsError(e, what, err, materialize.Step{}), false
 		}
 	}
 	return cols, Result{}, true
