@@ -452,9 +452,8 @@ func TestRunnerContract(t *testing.T) {
 	must(t, 0, dir, "run")
 	writeFile(t, dir, "models/schema.yml", yml("bigint"))
 	out := must(t, 1, dir, "run", "--vars", "n: 2")
-	if !strings.Contains(out, "column id is integer, declared bigint") {
-		t.Errorf("the mismatch is not named:\n%s", out)
-	}
+	// Each mismatch is placed at its column in YAML, as check places it.
+	mustContain(t, out, "models/schema.yml:5:16: contract violated, nothing was built: column id is integer, declared bigint")
 	if got := queryInt(t, url, "select id from public.c"); got != 1 {
 		t.Errorf("the old table changed: id %d", got)
 	}
@@ -464,6 +463,15 @@ func TestRunnerContract(t *testing.T) {
 	writeFile(t, dir, "models/schema.yml", yml("integr"))
 	out = must(t, 1, dir, "run")
 	mustContain(t, out, `models/schema.yml:5:16: column id of model c: data_type "integr" is not a type PostgreSQL knows (contract: true)`)
+
+	// A declared column the query does not return, at its column; one it
+	// returns undeclared, at the model's entry.
+	writeFile(t, dir, "models/schema.yml", yml("int")+"      - {name: gone, data_type: text}\n")
+	writeFile(t, dir, "models/c.sql", `select 1::int as id, 'x'::varchar(20) as name, 2 as extra`)
+	out = must(t, 1, dir, "run")
+	mustContain(t, out,
+		"models/schema.yml:7:16: contract violated, nothing was built: column gone is declared (text) but the query does not return it\n",
+		"models/schema.yml:2:11: contract violated, nothing was built: column extra (integer) is returned but not declared")
 }
 
 func TestRunnerRetriesTransientErrors(t *testing.T) {

@@ -783,25 +783,44 @@ func (b *builder) contract(ctx context.Context, tx postgres.Preparer, body strin
 	for _, c := range actual {
 		got[c.Name] = c.Type
 	}
+	// Each mismatch is placed at its column in YAML, as check places it;
+	// a returned column YAML does not declare at the model's YAML entry.
+	doc := b.n.Pos
+	if b.n.Model != nil && b.n.Model.Doc != nil && b.n.Model.Doc.Pos.File != "" {
+		doc = b.n.Model.Doc.Pos
+	}
+	at := map[string]diag.Pos{}
+	for _, c := range b.n.Columns {
+		if _, seen := at[c.Name]; !seen && c.Pos.File != "" {
+			at[c.Name] = c.Pos
+		}
+	}
+	place := func(name string) diag.Pos {
+		if p, ok := at[name]; ok {
+			return p
+		}
+		return doc
+	}
 	want := map[string]bool{}
-	var problems []string
+	var problems diag.List
+	const violated = "contract violated, nothing was built: "
 	for _, d := range declared {
 		want[d.Name] = true
 		t, ok := got[d.Name]
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("column %s is declared (%s) but the query does not return it", d.Name, d.Type))
+			problems.Errorf(place(d.Name), violated+"column %s is declared (%s) but the query does not return it", d.Name, d.Type)
 		case t != d.Type:
-			problems = append(problems, fmt.Sprintf("column %s is %s, declared %s", d.Name, t, d.Type))
+			problems.Errorf(place(d.Name), violated+"column %s is %s, declared %s", d.Name, t, d.Type)
 		}
 	}
 	for _, c := range actual {
 		if !want[c.Name] {
-			problems = append(problems, fmt.Sprintf("column %s (%s) is returned but not declared", c.Name, c.Type))
+			problems.Errorf(doc, violated+"column %s (%s) is returned but not declared", c.Name, c.Type)
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("contract violated, nothing was built: %s", strings.Join(problems, "; "))
+		return startsPlaced{problems}
 	}
 	return nil
 }
