@@ -92,7 +92,7 @@ func TestDataTestSQLErrorHasLine(t *testing.T) {
 	if code, out := strata(t, dir, "build", "--exclude", "sing"); code != 1 {
 		t.Fatalf("build exited %d, want 1:\n%s", code, out)
 	} else {
-		mustContain(t, out, `models/m.yml:8:13: column "gone" does not exist [SQLSTATE 42703] (at line 1 of target/compiled/models/not_null_m_gone.sql)`)
+		mustContain(t, out, `models/m.yml:8:13: column "gone" does not exist [SQLSTATE 42703] (at line 1 of target/compiled/models/m.yml/not_null_m_gone.sql)`)
 	}
 	// The build's audit of codes failed on stored's error: load it to test.
 	must(t, 0, dir, "seed")

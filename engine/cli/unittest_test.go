@@ -150,7 +150,7 @@ func TestUnitTestsPass(t *testing.T) {
 	mustContain(t, string(results), `"unique_id":"unit_test.shop.events.late_event_merged"`)
 	// A passing test takes the one-batch path: the model's output and the
 	// expected rows are CTEs of the comparing query.
-	executed, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "late_event_merged.sql"))
+	executed, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "unit.yml", "unit_tests", "late_event_merged.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,8 +624,8 @@ from {{ ref "s" }}
 `,
 	})
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
-	mustContain(t, out, `models/inc.sql:7:3: column "nosuch" does not exist`, "(at line 6 of target/compiled/models/late_rows.sql)")
-	sql, err := os.ReadFile(filepath.Join(dir, "target", "compiled", "models", "late_rows.sql"))
+	mustContain(t, out, `models/inc.sql:7:3: column "nosuch" does not exist`, "(at line 6 of target/compiled/models/unit.yml/unit_tests/late_rows.sql)")
+	sql, err := os.ReadFile(filepath.Join(dir, "target", "compiled", "models", "unit.yml", "unit_tests", "late_rows.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ func TestCompiledPathStaysUnderTarget(t *testing.T) {
 		want string
 	}{
 		{&manifest.Node{Kind: manifest.Model, Name: "a", Path: "models/a.sql"}, "target/compiled/models/a.sql"},
-		{&manifest.Node{Kind: manifest.Test, Name: "not_null_a_id", Path: "models/a.yml"}, "target/compiled/models/not_null_a_id.sql"},
+		{&manifest.Node{Kind: manifest.Test, Name: "not_null_a_id", Path: "models/a.yml"}, "target/compiled/models/a.yml/not_null_a_id.sql"},
 		{&manifest.Node{Kind: manifest.Test, Name: "../../../../escaped", Path: "models/a.yml"}, ""},
 	}
 	for _, c := range cases {
