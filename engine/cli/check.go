@@ -153,10 +153,19 @@ func (a *app) checkText(l *pipeline.Project, res *check.Result, elapsed time.Dur
 	if tests > 0 {
 		fmt.Fprintf(a.stdout, "%d test%s not checked: what %s read%s was not checked (--output json lists them)\n", tests, plural(tests), map[bool]string{true: "it", false: "they"}[tests == 1], map[bool]string{true: "s", false: ""}[tests == 1])
 	}
+	// The totals count the selected nodes; the parents check created
+	// because they did not exist (not those used as they are) are counted
+	// apart, so that "Checked 1 model" is not followed by OK=3.
 	counts := map[manifest.Kind]int{}
+	selected, parents := map[check.Status]int{}, map[check.Status]int{}
+	nparents := 0
 	for id, n := range res.Nodes {
 		if n.Selected {
 			counts[l.Manifest.Nodes[id].Kind]++
+			selected[n.Status]++
+		} else if n.Status != check.Existing {
+			parents[n.Status]++
+			nparents++
 		}
 	}
 	var what []string
@@ -174,8 +183,13 @@ func (a *app) checkText(l *pipeline.Project, res *check.Result, elapsed time.Dur
 			warnings++
 		}
 	}
-	fmt.Fprintf(a.stdout, "Checked %s on target %s in %.2fs (%.2fs in PostgreSQL): OK=%d ERROR=%d NOT_CHECKED=%d WARN=%d; everything was rolled back\n",
-		strings.Join(what, ", "), l.Target.Name, elapsed.Seconds(), res.Timing.Database.Seconds(), res.Count(check.OK), res.Count(check.Error), res.Count(check.NotChecked), warnings)
+	also := ""
+	if nparents > 0 {
+		also = fmt.Sprintf("; %d unselected parent%s, absent from the target, checked too: OK=%d ERROR=%d NOT_CHECKED=%d",
+			nparents, plural(nparents), parents[check.OK], parents[check.Error], parents[check.NotChecked])
+	}
+	fmt.Fprintf(a.stdout, "Checked %s on target %s in %.2fs (%.2fs in PostgreSQL): OK=%d ERROR=%d NOT_CHECKED=%d WARN=%d%s; everything was rolled back\n",
+		strings.Join(what, ", "), l.Target.Name, elapsed.Seconds(), res.Timing.Database.Seconds(), selected[check.OK], selected[check.Error], selected[check.NotChecked], warnings, also)
 }
 
 // checkReport is check's --output json.

@@ -596,3 +596,24 @@ func TestCheckOfOnlyUnitTests(t *testing.T) {
 	out := must(t, 0, dir, "check", "-s", "test_type:unit")
 	mustContain(t, out, "Checked 0 nodes on target ")
 }
+
+// The summary's totals count what was selected; the parents check created
+// because they were not built are counted apart, an error among them too.
+func TestCheckTotalsCountTheSelection(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: tot\n",
+		"seeds/s.csv":   "id\n1\n",
+		"models/a.sql":  `select id from {{ ref "s" }}`,
+		"models/b.sql":  `select id from {{ ref "a" }}`,
+		"models/b.yml":  "models:\n  - name: b\n    columns:\n      - name: id\n        tests: [not_null]\n",
+		"models/up.sql": `select id from {{ ref "b" }}`,
+	})
+	out := must(t, 0, dir, "check", "-s", "b")
+	mustContain(t, out, "Checked 1 model, 1 test on target ", "OK=2 ERROR=0 NOT_CHECKED=0 WARN=0; 2 unselected parents, absent from the target, checked too: OK=2 ERROR=0 NOT_CHECKED=0; everything was rolled back")
+	out = must(t, 0, dir, "check")
+	mustContain(t, out, "OK=5 ERROR=0 NOT_CHECKED=0 WARN=0; everything was rolled back")
+	writeFile(t, dir, "models/a.sql", `select nosuch from {{ ref "s" }}`)
+	out = must(t, 1, dir, "check", "-s", "up")
+	mustContain(t, out, "Checked 1 model on target ", "OK=0 ERROR=0 NOT_CHECKED=1 WARN=0; 3 unselected parents, absent from the target, checked too: OK=1 ERROR=1 NOT_CHECKED=1; everything was rolled back")
+}
