@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -360,5 +363,50 @@ seeds:
 	l.Audit(r, sel)
 	if got, want := r.Order, []string{"model.p.a", testOf(t, l, "not_null", "a"), testOf(t, l, "relationships", "a")}; !slices.Equal(got, want) {
 		t.Errorf("run --audit order = %v, want %v", got, want)
+	}
+}
+
+// A url that renders empty (its environment variable unset or empty) is
+// named in the connection's error, at its place in project.yaml, with the
+// variable: not only `cannot connect to database ""`.
+func TestConnectEmptyURLSaysWhy(t *testing.T) {
+	t.Setenv("PGHOST", filepath.Join(t.TempDir(), "nosocket"))
+	t.Setenv("PGPORT", "1")
+	t.Setenv("PGSERVICE", "")
+	t.Setenv("PGSERVICEFILE", filepath.Join(t.TempDir(), "none"))
+	dir := t.TempDir()
+	files := fstest.MapFS{
+		"project.yaml": file(`name: p
+target: prod
+targets:
+  prod:
+    type: postgres
+    url: '{{ env_var "DATABASE_URL" "" }}'
+`),
+		"models/a.sql": file("select 1 as id"),
+	}
+	if err := os.CopyFS(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env  func(string) (string, bool)
+		want string
+	}{
+		{func(string) (string, bool) { return "", false }, "DATABASE_URL is not set"},
+		{func(k string) (string, bool) { return "", k == "DATABASE_URL" }, "DATABASE_URL is set but empty"},
+	} {
+		l, diags := Load(Options{Dir: dir, LookupEnv: c.env})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		db, err := l.Connect(context.Background(), 1)
+		if err == nil {
+			db.Close()
+			t.Fatal("connected with an empty url")
+		}
+		want := `project.yaml:6:11: the url of target prod is empty: '{{ env_var "DATABASE_URL" "" }}' rendered to "" (` + c.want + `), so PostgreSQL's defaults were tried (set DATABASE_URL, or choose another target with --target): `
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error = %q\nwant it to start with %q", err, want)
+		}
 	}
 }

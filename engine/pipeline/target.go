@@ -57,7 +57,11 @@ func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupE
 		tp, d := set.ParseAt("project.yaml", t.Origins[f.key], *f.s)
 		var err error
 		if err = d.Err(); err == nil {
-			*f.s, _, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
+			var reads template.Reads
+			*f.s, reads, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
+			if err == nil && f.key == "url" && *f.s == "" {
+				out.EmptyURL = emptyURL(t, reads)
+			}
 		}
 		problems.Add(t.Pos, targetError(t, err))
 	}
@@ -71,6 +75,40 @@ func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupE
 		out.Threads = 4
 	}
 	return &out, nil
+}
+
+// emptyURL says why target t's url: rendered to "": where it is, its
+// text, the environment variables it read that were unset or empty, and
+// what to do.
+func emptyURL(t *project.Target, reads template.Reads) string {
+	at := "project.yaml"
+	if o, ok := t.Origins["url"]; ok && o.Line > 0 {
+		at = fmt.Sprintf("project.yaml:%d:%d", o.Line, o.Col)
+	}
+	var why, vars []string
+	names := make([]string, 0, len(reads.EnvVars))
+	for name := range reads.EnvVars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if v := reads.EnvVars[name]; strings.HasPrefix(v, "default:") {
+			why = append(why, name+" is not set")
+			vars = append(vars, name)
+		} else if v == "" {
+			why = append(why, name+" is set but empty")
+			vars = append(vars, name)
+		}
+	}
+	msg := fmt.Sprintf("%s: the url of target %s is empty: '%s' rendered to \"\"", at, t.Name, t.URL)
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, ", ") + ")"
+	}
+	fix := "give the target a url"
+	if len(vars) > 0 {
+		fix = "set " + strings.Join(vars, " and ")
+	}
+	return msg + ", so PostgreSQL's defaults were tried (" + fix + ", or choose another target with --target)"
 }
 
 // chooseTarget is the target ResolveTarget picks, as project.yaml has it
@@ -143,7 +181,14 @@ func (l *Project) Connect(ctx context.Context, conns int) (*postgres.Adapter, er
 	if err != nil {
 		return nil, err
 	}
-	return postgres.Connect(ctx, url, conns)
+	db, err := postgres.Connect(ctx, url, conns)
+	if err != nil && l.Target.Type != "local" && l.Target.EmptyURL != "" && url == "" {
+		// An empty url leaves libpq's defaults (PG* variables, the local
+		// socket, the user's name): say where the empty url came from
+		// rather than only that database "" could not be reached.
+		return nil, fmt.Errorf("%s: %w", l.Target.EmptyURL, err)
+	}
+	return db, err
 }
 
 // ConnectExisting is Connect for a reader (docs) that must not create a

@@ -95,6 +95,10 @@ type Target struct {
 	// Origins holds where each string setting (url, host, ...) is in
 	// project.yaml, to place template errors inside it.
 	Origins map[string]diag.Origin
+	// EmptyURL, on a resolved target whose url: is a template that
+	// rendered to "", says where and why (the environment variables it
+	// read, empty or unset), for the error when the connection fails.
+	EmptyURL string
 }
 
 // TargetCitus is the citus: setting of a local target.
