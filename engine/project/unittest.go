@@ -242,7 +242,13 @@ func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what 
 	case "dict":
 		n := resolve(rows.value)
 		if n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-			d.errorf(n, "%s: rows is text; set format: csv for CSV rows, or format: sql for a query", what)
+			// rows: 5 is no more CSV than a list: say what it is and
+			// what rows: takes, not only that it is text.
+			got := "text"
+			if !strings.ContainsAny(n.Value, "\n,") && len(n.Value) <= 40 {
+				got = kindName(n)
+			}
+			d.errorf(n, "%s: rows is %s (expected a list of rows such as [{id: 1, name: x}]; CSV rows or a query as text need format: csv or format: sql)", what, got)
 			return r
 		}
 		for _, rn := range d.list(rows.value, "rows") {
