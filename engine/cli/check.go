@@ -194,15 +194,18 @@ func (a *app) checkText(l *pipeline.Project, res *check.Result, elapsed time.Dur
 
 // checkReport is check's --output json.
 type checkReport struct {
-	Command     string             `json:"command"`
-	Target      string             `json:"target"`
-	Status      string             `json:"status"`
-	Elapsed     float64            `json:"elapsed_time"`
-	Timing      map[string]float64 `json:"timing"`
-	Summary     map[string]int     `json:"summary"`
-	Nodes       []checkReportNode  `json:"nodes"`
-	Diagnostics []checkReportDiag  `json:"diagnostics"`
-	Notes       []string           `json:"notes"`
+	Command string             `json:"command"`
+	Target  string             `json:"target"`
+	Status  string             `json:"status"`
+	Elapsed float64            `json:"elapsed_time"`
+	Timing  map[string]float64 `json:"timing"`
+	Summary map[string]int     `json:"summary"`
+	// Parents counts, as Summary does, the unselected parents that the
+	// target lacks and check made to check the selection (omitted when none).
+	Parents     map[string]int    `json:"parents_summary,omitempty"`
+	Nodes       []checkReportNode `json:"nodes"`
+	Diagnostics []checkReportDiag `json:"diagnostics"`
+	Notes       []string          `json:"notes"`
 }
 
 type checkReportNode struct {
@@ -237,7 +240,14 @@ func (a *app) checkJSON(l *pipeline.Project, res *check.Result, elapsed time.Dur
 	sort.Strings(ids)
 	for _, id := range ids {
 		n, node := res.Nodes[id], l.Manifest.Nodes[id]
-		r.Summary[string(n.Status)]++
+		if n.Selected {
+			r.Summary[string(n.Status)]++
+		} else {
+			if r.Parents == nil {
+				r.Parents = map[string]int{}
+			}
+			r.Parents[string(n.Status)]++
+		}
 		r.Nodes = append(r.Nodes, checkReportNode{Node: *n, Name: node.Name, ResourceType: string(node.Kind), Path: node.Path})
 	}
 	for _, d := range res.Diags {

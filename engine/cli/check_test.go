@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -611,6 +612,18 @@ func TestCheckTotalsCountTheSelection(t *testing.T) {
 	})
 	out := must(t, 0, dir, "check", "-s", "b")
 	mustContain(t, out, "Checked 1 model, 1 test on target ", "OK=2 ERROR=0 NOT_CHECKED=0 WARN=0; 2 unselected parents, absent from the target, checked too: OK=2 ERROR=0 NOT_CHECKED=0; everything was rolled back")
+	// --output json counts the same way: the selection in summary, the
+	// parents in parents_summary.
+	var rep struct {
+		Summary map[string]int `json:"summary"`
+		Parents map[string]int `json:"parents_summary"`
+	}
+	if err := json.Unmarshal([]byte(must(t, 0, dir, "check", "-s", "b", "-o", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.Summary) != "map[ok:2]" || fmt.Sprint(rep.Parents) != "map[ok:2]" {
+		t.Errorf("json summary %v, parents_summary %v; want ok:2 each", rep.Summary, rep.Parents)
+	}
 	out = must(t, 0, dir, "check")
 	mustContain(t, out, "OK=5 ERROR=0 NOT_CHECKED=0 WARN=0; everything was rolled back")
 	writeFile(t, dir, "models/a.sql", `select nosuch from {{ ref "s" }}`)
