@@ -56,7 +56,7 @@ func (o Origin) Place(file, text string, line, byteCol int) Pos {
 	}
 	col := 0
 	if byteCol >= 0 {
-		col = charCol(lineOf(text, line), byteCol)
+		col = charCol(LineOf(text, line), byteCol)
 	}
 	if o.Line == 0 {
 		return Pos{File: file, Line: line, Col: col}
@@ -76,8 +76,8 @@ func (o Origin) Place(file, text string, line, byteCol int) Pos {
 	return Pos{File: file, Line: o.Line + line - 1, Col: col}
 }
 
-// lineOf returns line n (1-based) of text without its line break, or "".
-func lineOf(text string, n int) string {
+// LineOf returns line n (1-based) of text without its line break, or "".
+func LineOf(text string, n int) string {
 	for i := 1; i < n; i++ {
 		j := strings.IndexByte(text, '\n')
 		if j < 0 {

@@ -14,21 +14,6 @@ func place(o diag.Origin, file, text string, line, byteCol int) diag.Pos {
 	return o.Place(file, text, line, byteCol)
 }
 
-// lineOf returns line n (1-based) of text without its line break, or "".
-func lineOf(text string, n int) string {
-	for i := 1; i < n; i++ {
-		j := strings.IndexByte(text, '\n')
-		if j < 0 {
-			return ""
-		}
-		text = text[j+1:]
-	}
-	if j := strings.IndexByte(text, '\n'); j >= 0 {
-		text = text[:j]
-	}
-	return strings.TrimSuffix(text, "\r")
-}
-
 // offsetOf is the byte offset in text of byte byteCol (from 0) of line
 // (from 1), or -1 when text has no such place.
 func offsetOf(text string, line, byteCol int) int {
@@ -59,7 +44,7 @@ var (
 // the message quotes (a function name, a keyword), else the line's first
 // action. It returns the byte offset of the action's "{{" in the line, or -1.
 func parseErrCol(text string, line int, msg string) int {
-	s := lineOf(text, line)
+	s := diag.LineOf(text, line)
 	needle := ""
 	if m := quotedRe.FindStringSubmatch(msg); m != nil {
 		needle = m[1]
@@ -96,7 +81,7 @@ var unclosedRe = regexp.MustCompile(`^unclosed action(?: started at .*:(\d+))?$`
 // unclosedCol returns the byte offset in line of the "{{" that the last "}}"
 // of the line does not close, or -1.
 func unclosedCol(text string, line int) int {
-	s := lineOf(text, line)
+	s := diag.LineOf(text, line)
 	from := strings.LastIndex(s, "}}") + 1 // 0 when there is none
 	if i := strings.Index(s[from:], "{{"); i >= 0 {
 		return from + i
