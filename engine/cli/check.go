@@ -242,7 +242,7 @@ func (a *app) checkJSON(l *pipeline.Project, res *check.Result, elapsed time.Dur
 		n, node := res.Nodes[id], l.Manifest.Nodes[id]
 		if n.Selected {
 			r.Summary[string(n.Status)]++
-		} else {
+		} else if n.Status != check.Existing {
 			if r.Parents == nil {
 				r.Parents = map[string]int{}
 			}

@@ -629,4 +629,18 @@ func TestCheckTotalsCountTheSelection(t *testing.T) {
 	writeFile(t, dir, "models/a.sql", `select nosuch from {{ ref "s" }}`)
 	out = must(t, 1, dir, "check", "-s", "up")
 	mustContain(t, out, "Checked 1 model on target ", "OK=0 ERROR=0 NOT_CHECKED=1 WARN=0; 3 unselected parents, absent from the target, checked too: OK=1 ERROR=1 NOT_CHECKED=1; everything was rolled back")
+	// Parents the target has are read, not made: counted in neither.
+	writeFile(t, dir, "models/a.sql", `select id from {{ ref "s" }}`)
+	must(t, 0, dir, "build", "-s", "s a")
+	rep.Summary, rep.Parents = nil, nil
+	if err := json.Unmarshal([]byte(must(t, 0, dir, "check", "-s", "b", "-o", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.Summary) != "map[ok:2]" || rep.Parents != nil {
+		t.Errorf("with the parents built: json summary %v, parents_summary %v; want ok:2 and none", rep.Summary, rep.Parents)
+	}
+	text := must(t, 0, dir, "check", "-s", "b")
+	if strings.Contains(text, "unselected parent") {
+		t.Errorf("with the parents built, the text counts parents:\n%s", text)
+	}
 }

@@ -569,16 +569,16 @@ func TestUnitTestArrays(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
 		"project.yaml": "name: shop\n",
-		"models/a.sql": `select array['x', 'y']::text[] as tags, array[[1, 2], [3, 4]]::int[] as grid`,
-		"models/b.sql": `select tags[2] as second, array_length(tags, 1) as n, tags, grid from {{ ref "a" }}`,
+		"models/a.sql": `select array['x', 'y']::text[] as tags, array[[1, 2], [3, 4]]::int[] as grid, array[1.5, 2.25]::numeric(5,2)[] as amounts`,
+		"models/b.sql": `select tags[2] as second, array_length(tags, 1) as n, tags, grid, amounts from {{ ref "a" }}`,
 		"models/unit.yml": `unit_tests:
   - name: lists
     model: b
     given:
       - input: ref('a')
-        rows: [{tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]]}]
+        rows: [{tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]], amounts: [1.5, 2.25]}]
     expect:
-      rows: [{second: 'q "r\s', n: 3, tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]]}]
+      rows: [{second: 'q "r\s', n: 3, tags: [p, 'q "r\s', null], grid: [[1, 2], [3, 4]], amounts: [1.50, 2.25]}]
   - name: lists_differ
     model: b
     given:

@@ -86,6 +86,9 @@ func (p Placed) String() string {
 		return "not there"
 	case "view", "materialized_view", "foreign_table":
 		return "a " + strings.ReplaceAll(p.Method, "_", " ")
+	case "other":
+		// postgres.RelKind's word for a sequence, an index, a type...
+		return "a relation that is not a table"
 	}
 	return "a Citus table of another kind"
 }

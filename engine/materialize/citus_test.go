@@ -76,6 +76,8 @@ func TestDistributeRefusesWhatCitusWould(t *testing.T) {
 			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a table on the coordinator only, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
 		{"a view", dist, cols, &Placed{Method: "view"},
 			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a view, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
+		{"another kind", dist, cols, &Placed{Method: "other"},
+			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a relation that is not a table, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
 		{"not built", dist, cols, &Placed{Method: "missing"},
 			`models/w.yml:4:7: colocate_with: fact_orders's table warehouse.fact_orders does not exist yet, so there are no shards to share; build fact_orders first (strata build -s fact_orders), or select it with this model`},
 		{"fine", dist, cols, &Placed{Method: "distributed", Column: "customer_id", Type: "integer"}, ""},

@@ -174,7 +174,9 @@ func comparable(c Column) string {
 // 10.50), else as compared (10.499, which that column would round).
 func shown(c Column) string {
 	x := pgname.Ident(c.Name)
-	if comparedType(c.Type) == c.Type {
+	// An array shows as compared: rounding it element by element would
+	// fail on an element too large for the column's type.
+	if comparedType(c.Type) == c.Type || strings.HasSuffix(c.Type, "]") {
 		return x + "::text"
 	}
 	own := "cast(" + x + " as " + c.Type + ")"

@@ -258,7 +258,7 @@ func Explain(err error, stmt string, bodyOffset int) error {
 	if pg.Position > 0 {
 		runes := []rune(stmt)
 		pos := int(pg.Position) - 1
-		if pos >= bodyOffset && pos <= len(runes) {
+		if bodyOffset >= 0 && pos >= bodyOffset && pos <= len(runes) {
 			line = 1 + strings.Count(string(runes[bodyOffset:pos]), "\n")
 			at = pos - bodyOffset
 		}
