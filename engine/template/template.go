@@ -134,6 +134,7 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 }
 
 var defineStartRe = regexp.MustCompile(`\{\{-?\s*define\s`)
+var endTagRe = regexp.MustCompile(`\{\{-?\s*end\s*-?\}\}`)
 var defineNameRe = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]*)"`)
 
 // salvage parses each {{ define }} block of f, a macro file that does not
@@ -151,7 +152,17 @@ func (s *Set) salvage(f MacroFile) map[string]*parse.Tree {
 			end = starts[i+1][0]
 		}
 		block := f.Text[st[0]:end]
-		trees, err := parse.Parse(f.Path, blankKeepingLines(f.Text[:st[0]])+block, "", "", s.parseFuncs)
+		before := blankKeepingLines(f.Text[:st[0]])
+		trees, err := parse.Parse(f.Path, before+block, "", "", s.parseFuncs)
+		// What follows the define's own {{ end }} (a stray {{ end }}, text
+		// with a mistake) is the file's error, reported already: the
+		// define is kept when it parses up to one of its {{ end }}s.
+		for _, e := range endTagRe.FindAllStringIndex(block, -1) {
+			if err == nil {
+				break
+			}
+			trees, err = parse.Parse(f.Path, before+block[:e[1]], "", "", s.parseFuncs)
+		}
 		if err != nil {
 			if m := defineNameRe.FindStringSubmatch(block); m != nil {
 				if s.unparsed == nil {

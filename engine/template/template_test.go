@@ -317,4 +317,21 @@ func TestMacroFileWithASyntaxError(t *testing.T) {
 			t.Errorf("%q line ends: got\n%v\nwant\n%s", eol, diags, want)
 		}
 	}
+
+	// A stray {{ end }} after the last define is the file's error; the
+	// define before it is sound and kept.
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: "{{ define \"a\" }}a{{ end }}\n{{ define \"b\" }}{{ if . }}b{{ end }}{{ end }}\n{{ end }}\n"}})
+	if want := "macros/m.sql:3:1: unexpected {{end}}"; !strings.HasPrefix(diags.Error(), want) || len(diags) != 1 {
+		t.Errorf("stray end: got\n%v\nwant one error starting %s", diags, want)
+	}
+	if got := set.Names(); strings.Join(got, " ") != "a b" {
+		t.Errorf("stray end: macros kept: %v, want a b", got)
+	}
+	tp, diags := set.Parse("models/m.sql", `select {{ include "b" 1 }}`)
+	if diags.HasErrors() {
+		t.Fatalf("stray end: %v", diags)
+	}
+	if out, _, err := tp.Render(testEnv(), nil); err != nil || out != "select b" {
+		t.Errorf("stray end: got %q, %v", out, err)
+	}
 }
