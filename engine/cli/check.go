@@ -153,20 +153,16 @@ func (a *app) checkText(l *pipeline.Project, res *check.Result, elapsed time.Dur
 	if tests > 0 {
 		fmt.Fprintf(a.stdout, "%d test%s not checked: what %s read%s was not checked (--output json lists them)\n", tests, plural(tests), map[bool]string{true: "it", false: "they"}[tests == 1], map[bool]string{true: "s", false: ""}[tests == 1])
 	}
-	// The totals count the selected nodes; the parents check created
-	// because they did not exist (not those used as they are) are counted
-	// apart, so that "Checked 1 model" is not followed by OK=3.
 	counts := map[manifest.Kind]int{}
-	selected, parents := map[check.Status]int{}, map[check.Status]int{}
-	nparents := 0
 	for id, n := range res.Nodes {
 		if n.Selected {
 			counts[l.Manifest.Nodes[id].Kind]++
-			selected[n.Status]++
-		} else if n.Status != check.Existing {
-			parents[n.Status]++
-			nparents++
 		}
+	}
+	selected, parents := checkTotals(res)
+	nparents := 0
+	for _, c := range parents {
+		nparents += c
 	}
 	var what []string
 	for _, k := range []manifest.Kind{manifest.Model, manifest.Seed, manifest.Test, manifest.Source} {
@@ -190,6 +186,22 @@ func (a *app) checkText(l *pipeline.Project, res *check.Result, elapsed time.Dur
 	}
 	fmt.Fprintf(a.stdout, "Checked %s on target %s in %.2fs (%.2fs in PostgreSQL): OK=%d ERROR=%d NOT_CHECKED=%d WARN=%d%s; everything was rolled back\n",
 		strings.Join(what, ", "), l.Target.Name, elapsed.Seconds(), res.Timing.Database.Seconds(), selected[check.OK], selected[check.Error], selected[check.NotChecked], warnings, also)
+}
+
+// checkTotals counts check's results by status: of the selected nodes,
+// and apart, of the parents check made because the target lacks them (not
+// those it read as they are), so that "Checked 1 model" is not followed
+// by OK=3. The text and the JSON report count alike.
+func checkTotals(res *check.Result) (selected, parents map[check.Status]int) {
+	selected, parents = map[check.Status]int{}, map[check.Status]int{}
+	for _, n := range res.Nodes {
+		if n.Selected {
+			selected[n.Status]++
+		} else if n.Status != check.Existing {
+			parents[n.Status]++
+		}
+	}
+	return selected, parents
 }
 
 // checkReport is check's --output json.
@@ -240,15 +252,17 @@ func (a *app) checkJSON(l *pipeline.Project, res *check.Result, elapsed time.Dur
 	sort.Strings(ids)
 	for _, id := range ids {
 		n, node := res.Nodes[id], l.Manifest.Nodes[id]
-		if n.Selected {
-			r.Summary[string(n.Status)]++
-		} else if n.Status != check.Existing {
-			if r.Parents == nil {
-				r.Parents = map[string]int{}
-			}
-			r.Parents[string(n.Status)]++
-		}
 		r.Nodes = append(r.Nodes, checkReportNode{Node: *n, Name: node.Name, ResourceType: string(node.Kind), Path: node.Path})
+	}
+	selected, parents := checkTotals(res)
+	for st, c := range selected {
+		r.Summary[string(st)] = c
+	}
+	for st, c := range parents {
+		if r.Parents == nil {
+			r.Parents = map[string]int{}
+		}
+		r.Parents[string(st)] = c
 	}
 	for _, d := range res.Diags {
 		sev := "error"

@@ -8,12 +8,6 @@ import (
 	"strata/engine/diag"
 )
 
-// place turns a position inside text, whose origin in file is o, into a
-// position in file (diag.Origin.Place).
-func place(o diag.Origin, file, text string, line, byteCol int) diag.Pos {
-	return o.Place(file, text, line, byteCol)
-}
-
 // offsetOf is the byte offset in text of byte byteCol (from 0) of line
 // (from 1), or -1 when text has no such place.
 func offsetOf(text string, line, byteCol int) int {

@@ -85,10 +85,10 @@ func TestRefPositionCountsCharacters(t *testing.T) {
 // start, not line 0 of the file.
 func TestPlaceWithoutLine(t *testing.T) {
 	o := diag.Origin{Line: 7, Col: 5, Indent: 4}
-	if got := place(o, "project.yaml", "select 1", 0, -1); got.Line != 7 || got.Col != 5 {
+	if got := o.Place("project.yaml", "select 1", 0, -1); got.Line != 7 || got.Col != 5 {
 		t.Errorf("place without a line = %d:%d, want 7:5", got.Line, got.Col)
 	}
-	if got := place(diag.Origin{}, "m.sql", "select 1", 0, -1); got.Line != 0 {
+	if got := (diag.Origin{}).Place("m.sql", "select 1", 0, -1); got.Line != 0 {
 		t.Errorf("without an origin, a position without a line stays without one: %d", got.Line)
 	}
 }

@@ -216,5 +216,5 @@ func (t *Template) placeOffset(file string, off int) diag.Pos {
 	before := text[:off]
 	line := 1 + strings.Count(before, "\n")
 	byteCol := off - (strings.LastIndexByte(before, '\n') + 1)
-	return place(at, file, text, line, byteCol)
+	return at.Place(file, text, line, byteCol)
 }

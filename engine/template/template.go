@@ -306,7 +306,7 @@ func (w *walker) pos(tree *parse.Tree, n parse.Node, file string) diag.Pos {
 	}
 	line, byteCol := lineCol(tree, n)
 	text, at := w.t.source(file)
-	return place(at, file, text, line, byteCol)
+	return at.Place(file, text, line, byteCol)
 }
 
 // lineCol returns the line (1-based) of n and its byte offset in that line (from 0).
@@ -400,7 +400,7 @@ func (w *walker) jinja(n *parse.TextNode) {
 		}
 		line := 1 + strings.Count(w.text[:off], "\n")
 		byteCol := off - (strings.LastIndex(w.text[:off], "\n") + 1)
-		pos := place(w.t.at, w.t.Path, w.text, line, byteCol)
+		pos := w.t.at.Place(w.t.Path, w.text, line, byteCol)
 		if m[2] < 0 {
 			w.diags.Errorf(pos, "Jinja's {# ... #} comment is not strata's template syntax (expected {{/* comment */}}; docs/templates.md#from-jinja-to-go-templates)")
 			continue
@@ -942,7 +942,7 @@ func templateError(err error, caller string, source sourceOf) error {
 		byteCol = parseErrCol(src, line, text)
 		if off := offsetOf(src, line, byteCol); off >= 0 {
 			if l, c, kw, ok := unclosedBlock(src[:off]); ok {
-				next := place(at, m[1], src, line, -1).Line
+				next := at.Place(m[1], src, line, -1).Line
 				line, byteCol = l, c
 				text = fmt.Sprintf("this {{ %s }} has no {{ end }} (the {{ define }} at line %d starts before it is closed)", kw, next)
 			}
@@ -968,7 +968,7 @@ func templateError(err error, caller string, source sourceOf) error {
 			}
 		}
 	}
-	return diag.Diagnostic{Pos: place(at, m[1], src, line, byteCol), Msg: explain(text)}
+	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: explain(text)}
 }
 
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
