@@ -69,13 +69,16 @@ func (h *NodeResults) Merge(rr *RunResults, keep func(id string) bool) {
 // targetDir/node_results.json. A history that cannot be read (written by
 // hand, or half a disk ago) is started again from this command's results.
 func UpdateNodeResults(targetDir string, rr *RunResults, keep func(id string) bool) error {
+	return withRecordLock(targetDir, func() error { return updateNodeResults(targetDir, rr, keep) })
+}
+
+// updateNodeResults is UpdateNodeResults with the record lock held.
+func updateNodeResults(targetDir string, rr *RunResults, keep func(id string) bool) error {
 	path := filepath.Join(targetDir, NodeResultsFile)
-	return withRecordLock(targetDir, func() error {
-		h, err := ReadNodeResults(path)
-		if err != nil {
-			h = &NodeResults{}
-		}
-		h.Merge(rr, keep)
-		return WriteJSON(path, h)
-	})
+	h, err := ReadNodeResults(path)
+	if err != nil {
+		h = &NodeResults{}
+	}
+	h.Merge(rr, keep)
+	return WriteJSON(path, h)
 }

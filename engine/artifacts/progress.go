@@ -53,6 +53,7 @@ func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 	}
 	var p *Progress
 	err := withRecordLock(dir, func() error {
+		keepFinished(dir)
 		f, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
@@ -72,6 +73,30 @@ func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 		return nil
 	})
 	return p, err
+}
+
+// keepFinished merges into node_results.json the nodes that the run
+// recorded in dir finished, when that run did not end (it was killed, or
+// is still going on in another process): the record a new run is about to
+// replace is the only place that has them. Its unfinished nodes keep their
+// earlier results, which still say what the database holds. Called with the
+// record lock held; a record that cannot be read has nothing to keep.
+func keepFinished(dir string) {
+	prev, err := ReadRunResults(filepath.Join(dir, "run_results.json"))
+	if err != nil || !prev.InProgress {
+		return
+	}
+	finished := *prev
+	finished.Results = nil
+	for _, r := range prev.Results {
+		if r.Status == "skipped" && r.Message == NotFinished {
+			continue
+		}
+		finished.Results = append(finished.Results, r)
+	}
+	if len(finished.Results) > 0 {
+		_ = updateNodeResults(dir, &finished, nil)
+	}
 }
 
 // EndRun writes rr, a run that ended, to run_results.json in dir and

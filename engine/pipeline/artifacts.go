@@ -179,12 +179,8 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 	rr := artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env(), RunID: runID}
 	sorted := append([]run.Result(nil), results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	junit := &artifacts.JUnit{Name: "strata " + cmd}
-	// Data tests and unit tests are a suite each.
-	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}}
 	for _, r := range sorted {
 		ar := l.resultArtifact(r)
-		kind := ar.ResourceType
 		rr.Results = append(rr.Results, ar)
 		switch r.Status {
 		case run.Success, run.Pass:
@@ -198,10 +194,40 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 		case run.Skipped:
 			rr.Summary.Skip++
 		}
-		if kind != "test" {
+	}
+	var errs []error
+	if kept, err := artifacts.EndRun(targetDir, &rr); err != nil {
+		errs = append(errs, err)
+	} else if kept != nil {
+		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (retry is for that run); this run's results are in target/%s",
+			kept.Command, RunPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
+	}
+	// Each node's latest result, across commands, for the docs site.
+	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
+	if err := artifacts.UpdateNodeResults(targetDir, &rr, inProject); err != nil {
+		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
+	}
+	if writesJUnit(cmd) {
+		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), l.junit(cmd, sorted)); err != nil {
+			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
+		}
+	}
+	return errs
+}
+
+// writesJUnit says whether a run of cmd writes target/junit.xml.
+func writesJUnit(cmd string) bool { return cmd == "test" || cmd == "build" }
+
+// junit is target/junit.xml of a run of cmd whose results are sorted: the
+// data tests in one suite, the unit tests in another.
+func (l *Project) junit(cmd string, sorted []run.Result) *artifacts.JUnit {
+	junit := &artifacts.JUnit{Name: "strata " + cmd}
+	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}}
+	for _, r := range sorted {
+		n, ok := l.Manifest.Nodes[r.ID]
+		if !ok || n.Kind != manifest.Test {
 			continue
 		}
-		n := l.Manifest.Nodes[r.ID]
 		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.junitClass(n), Time: millis(r.Duration.Seconds())}
 		suite, failing := suites[0], "failing"
 		if n.IsUnit() {
@@ -225,38 +251,21 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
-	var errs []error
-	if kept, err := artifacts.EndRun(targetDir, &rr); err != nil {
-		errs = append(errs, err)
-	} else if kept != nil {
-		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (retry is for that run); this run's results are in target/%s",
-			kept.Command, RunPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
-	}
-	// Each node's latest result, across commands, for the docs site.
-	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
-	if err := artifacts.UpdateNodeResults(targetDir, &rr, inProject); err != nil {
-		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
-	}
-	if cmd == "test" || cmd == "build" {
-		for i, suite := range suites {
-			// The data suite is always there (CI expects a suite), the unit
-			// suite when the run had unit tests.
-			if i > 0 && suite.Tests == 0 {
-				continue
-			}
-			suite.Time = millis(suite.Time)
-			junit.Tests += suite.Tests
-			junit.Failures += suite.Failures
-			junit.Errors += suite.Errors
-			junit.Skipped += suite.Skipped
-			junit.Time = millis(junit.Time + suite.Time)
-			junit.Suites = append(junit.Suites, *suite)
+	for i, suite := range suites {
+		// The data suite is always there (CI expects a suite), the unit
+		// suite when the run had unit tests.
+		if i > 0 && suite.Tests == 0 {
+			continue
 		}
-		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), junit); err != nil {
-			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
-		}
+		suite.Time = millis(suite.Time)
+		junit.Tests += suite.Tests
+		junit.Failures += suite.Failures
+		junit.Errors += suite.Errors
+		junit.Skipped += suite.Skipped
+		junit.Time = millis(junit.Time + suite.Time)
+		junit.Suites = append(junit.Suites, *suite)
 	}
-	return errs
+	return junit
 }
 
 // resultArtifact is r as run_results.json has it.
@@ -308,8 +317,11 @@ func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.Ru
 		RunID: rec.id, Results: make([]artifacts.Result, 0, len(order))}
 	ids := append([]string(nil), order...)
 	sort.Strings(ids)
+	pending := make([]run.Result, 0, len(ids))
 	for _, id := range ids {
-		ar := l.resultArtifact(run.Result{ID: id, Status: run.Skipped, Message: artifacts.NotFinished})
+		r := run.Result{ID: id, Status: run.Skipped, Message: artifacts.NotFinished}
+		pending = append(pending, r)
+		ar := l.resultArtifact(r)
 		ar.Failures = nil
 		rr.Results = append(rr.Results, ar)
 	}
@@ -318,6 +330,14 @@ func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.Ru
 		return rec, fmt.Errorf("writing run_results.json: %w", err)
 	}
 	rec.p = p
+	// junit.xml is rewritten as the run starts too, its tests not finished:
+	// a CI job killed mid-run then uploads this run's record, not the
+	// previous run's passing tests.
+	if writesJUnit(cmd) {
+		if err := artifacts.WriteJUnit(filepath.Join(l.TargetDir(), "junit.xml"), l.junit(cmd, pending)); err != nil {
+			return rec, fmt.Errorf("writing junit.xml: %w", err)
+		}
+	}
 	return rec, nil
 }
 

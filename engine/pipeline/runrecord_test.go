@@ -1,9 +1,15 @@
 package pipeline
 
 import (
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
+	"time"
+
+	"strata/engine/artifacts"
+	"strata/engine/run"
 )
 
 // A snapshot of the last run's record changes when either file does: a
@@ -51,5 +57,61 @@ func TestRunRecordSnapshotSeesProgress(t *testing.T) {
 	}
 	if !second.Same(again) {
 		t.Error("two reads of the same files differ")
+	}
+}
+
+// TestKilledRunLeavesATruthfulRecord: a run that is killed has already
+// replaced junit.xml with its own tests, not finished (a CI job killed
+// mid-run must not upload the previous run's passing tests), and the nodes
+// it finished reach node_results.json when the next run starts, while the
+// nodes it did not finish keep their earlier results.
+func TestKilledRunLeavesATruthfulRecord(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml": file("name: p\n"),
+		"models/a.sql": file("select 1 as id"),
+		"models/b.sql": file(`select id from {{ ref "a" }}`),
+		"models/m.yml": file("models:\n  - name: a\n    columns:\n      - name: id\n        tests: [unique]\n"),
+	})
+	unique := testOf(t, l, "unique", "a")
+	day1 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if errs := l.WriteResults("build", day1, []run.Result{
+		{ID: "model.p.a", Status: run.Success}, {ID: unique, Status: run.Pass}, {ID: "model.p.b", Status: run.Success},
+	}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rec, err := l.StartResults("build", day1.Add(24*time.Hour), nil, []string{"model.p.a", unique, "model.p.b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(l.TargetDir(), "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Tests != 1 || junit.Skipped != 1 || len(junit.Suites) == 0 || len(junit.Suites[0].Cases) != 1 ||
+		junit.Suites[0].Cases[0].Skipped == nil || junit.Suites[0].Cases[0].Skipped.Message != artifacts.NotFinished {
+		t.Errorf("junit.xml of a run that has started is not its own, unfinished:\n%s", b)
+	}
+	rec.End(run.Result{ID: "model.p.a", Status: run.Error, Message: "boom"})
+	rec.Close() // killed: no end
+
+	if _, err := l.StartResults("run", day1.Add(48*time.Hour), nil, []string{"model.p.b"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := artifacts.ReadNodeResults(filepath.Join(l.TargetDir(), artifacts.NodeResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := h.Results["model.p.a"]; a == nil || a.Status != "error" || a.Message != "boom" {
+		t.Errorf("a's result from the killed run was lost: %+v", a)
+	}
+	if r := h.Results["model.p.b"]; r == nil || r.Status != "success" || r.RunStartedAt != day1.Format(time.RFC3339) {
+		t.Errorf("b, which the killed run did not finish, lost its earlier result: %+v", r)
+	}
+	if r := h.Results[unique]; r == nil || r.Status != "pass" {
+		t.Errorf("the test, which the killed run did not finish, lost its earlier result: %+v", r)
 	}
 }
