@@ -196,6 +196,33 @@ func TestRunnerIncrementalNeedsUniqueKey(t *testing.T) {
 	}
 }
 
+// A unique_key renamed in the query (the table has the old name) is
+// refused, placed at unique_key, with the table unchanged: with
+// append_new_columns or sync_all_columns the new key column was added, NULL
+// in every old row, so the merge matched none and wrote every row again.
+func TestRunnerIncrementalKeyRenamed(t *testing.T) {
+	url := pgtest.DB(t)
+	for _, tc := range []struct{ mode, strategy string }{{"append_new_columns", "merge"}, {"sync_all_columns", "delete+insert"}, {"ignore", "merge"}} {
+		name := "m_" + tc.mode
+		yml := "models:\n  - name: " + name + "\n    config: {materialized: incremental, incremental_strategy: " + tc.strategy + ", on_schema_change: " + tc.mode + ", unique_key: {{KEY}}}\n"
+		dir := writeProject(t, url, map[string]string{
+			"project.yaml":            "name: inc\n",
+			"models/" + name + ".sql": "select g as id, 'a' as v from generate_series(1, 3) g",
+			"models/schema.yml":       strings.ReplaceAll(yml, "{{KEY}}", "id"),
+		})
+		must(t, 0, dir, "run")
+		writeFile(t, dir, "models/"+name+".sql", "select g as order_id, 'b' as v from generate_series(1, 3) g")
+		writeFile(t, dir, "models/schema.yml", strings.ReplaceAll(yml, "{{KEY}}", "order_id"))
+		out := must(t, 1, dir, "run")
+		if !strings.Contains(out, "models/schema.yml:3:") || !strings.Contains(out, `unique_key: public.`+name+` has no column "order_id"`) || !strings.Contains(out, "--full-refresh") {
+			t.Errorf("%s: no clear message:\n%s", tc.mode, out)
+		}
+		if got := queryText(t, url, "select string_agg(id || v, ',' order by id) from public."+name); got != "1a,2a,3a" {
+			t.Errorf("%s: the table holds %s, want 1a,2a,3a", tc.mode, got)
+		}
+	}
+}
+
 func TestRunnerOnSchemaChange(t *testing.T) {
 	url := pgtest.DB(t)
 	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`

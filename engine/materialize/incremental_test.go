@@ -115,3 +115,34 @@ func TestRunnerPartitionNameAndContract(t *testing.T) {
 		t.Errorf("%q %v", q, err)
 	}
 }
+
+// A unique_key column the table lacks (the key renamed in the query) is
+// refused for merge and delete+insert under every on_schema_change: added
+// to the table it would be NULL in the old rows, which the key would then
+// never match, and every row would be written again.
+func TestAdaptColumnsKeyNewToTheTable(t *testing.T) {
+	target := pgname.Rel{Schema: "s", Name: "t"}
+	old := []Column{{"id", "integer"}, {"amt", "integer"}}
+	renamed := []Column{{"order_id", "integer"}, {"amt", "integer"}}
+	want := `unique_key: s.t has no column "order_id" (the model returns it, but the table was built without it), so no existing row could be matched by the key and every row would be written again beside its old version; rebuild the table with --full-refresh, or return the key under the column name the table has`
+	for _, mode := range []string{"ignore", "fail", "append_new_columns", "sync_all_columns"} {
+		a := AdaptColumns{Target: target, Mode: mode, UniqueKey: []string{"order_id"}, Matches: true}
+		if _, _, err := a.Steps(old, renamed); err == nil || err.Error() != want {
+			t.Errorf("%s: %v", mode, err)
+		}
+		// append finds no row by the key: the new column is the mode's to handle.
+		a.Matches = false
+		if _, _, err := a.Steps(old, renamed); (err != nil) != (mode == "fail") {
+			t.Errorf("%s, append: %v", mode, err)
+		}
+	}
+	// A composite key with one column new is refused too; one the table has passes.
+	a := AdaptColumns{Target: target, Mode: "append_new_columns", UniqueKey: []string{"id", "k2"}, Matches: true}
+	if _, _, err := a.Steps(old, append(old, Column{"k2", "text"})); err == nil || !strings.Contains(err.Error(), `has no column "k2" `) {
+		t.Errorf("composite: %v", err)
+	}
+	a.UniqueKey = []string{"id"}
+	if _, cols, err := a.Steps(old, append(old, Column{"k2", "text"})); err != nil || strings.Join(cols, ",") != "id,amt,k2" {
+		t.Errorf("key the table has: %v %v", cols, err)
+	}
+}

@@ -224,17 +224,36 @@ type AdaptColumns struct {
 	Stage     string
 	Mode      string
 	UniqueKey []string
+	// Matches: the strategy finds the table's rows by UniqueKey (merge,
+	// delete+insert), so each key column must be one the table has.
+	Matches bool
 }
 
 // StageRel is the staged rows' table, in the session's temporary schema.
 func (s AdaptColumns) StageRel() pgname.Rel { return pgname.Rel{Schema: "pg_temp", Name: s.Stage} }
 
-// Steps checks the unique key against the new rows and returns the
-// statements that adapt the table, and the columns to write.
+// Steps checks the unique key against the new rows and the table, and
+// returns the statements that adapt the table, and the columns to write. A
+// key column the table lacks (a key renamed in the query) is refused
+// whatever on_schema_change says: added to the table, it would be NULL in
+// every existing row, so the merge or delete would find none of them and
+// every new row would be written again beside its old version.
 func (s AdaptColumns) Steps(old, new []Column) ([]Step, []string, error) {
 	for _, k := range s.UniqueKey {
 		if !hasColumn(new, k) {
 			return nil, nil, fmt.Errorf("unique_key: the model returns no column %s", k)
+		}
+	}
+	if s.Matches {
+		var missing []string
+		for _, k := range s.UniqueKey {
+			if !hasColumn(old, k) {
+				missing = append(missing, fmt.Sprintf("%q", k))
+			}
+		}
+		if len(missing) > 0 {
+			return nil, nil, fmt.Errorf("unique_key: %s has no column %s (the model returns it, but the table was built without it), so no existing row could be matched by the key and every row would be written again beside its old version; rebuild the table with --full-refresh, or return the key under the column name the table has",
+				s.Target, strings.Join(missing, ", "))
 		}
 	}
 	return SchemaChange(s.Mode, s.Target, old, new)
@@ -775,7 +794,7 @@ func incrementalPlan(m Model, body string, o Observed, strategy string, direct b
 	} else {
 		ops = append(ops, Exec{Step: Stage(stage, body)})
 	}
-	ops = append(ops, AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey})
+	ops = append(ops, AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey, Matches: strategy != "append"})
 	finish := Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}}
 	if m.Dist != nil {
 		// As for a build (citusBuild): the indexes before the parallel work.

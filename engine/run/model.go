@@ -176,6 +176,19 @@ func (b *builder) stepError(s materialize.Step, err error) error {
 	return b.e.configError(b.n, s, err)
 }
 
+// placeAtConfig places an error about a config key (its message starts
+// with "key:") where that key is set, when it is set in a file.
+func (b *builder) placeAtConfig(err error) error {
+	key, _, ok := strings.Cut(err.Error(), ":")
+	if !ok {
+		return err
+	}
+	if pos, ok := b.n.ConfigPos[key]; ok && pos.File != "" {
+		return &placedError{Pos: pos, Err: err}
+	}
+	return err
+}
+
 // configError names a statement strata wrote that failed: placed at the
 // config that set it (grants, indexes), or by its first line.
 func (e *Executor) configError(n *manifest.Node, s materialize.Step, err error) error {
@@ -649,7 +662,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		}
 		steps, cols, err := op.Steps(mcols(oldCols), mcols(newCols))
 		if err != nil {
-			return err
+			return b.placeAtConfig(err)
 		}
 		b.cols = cols
 		for _, s := range steps {
