@@ -223,6 +223,40 @@ func TestRunnerIncrementalKeyRenamed(t *testing.T) {
 	}
 }
 
+// An incremental model whose partition_by changed (column, granularity,
+// added or removed) is refused, placed at partition_by, the table as it
+// was; --full-refresh rebuilds it. A changed column used to create the
+// partitions of its periods while rows went by the table's own column.
+func TestRunnerIncrementalPartitioningChanged(t *testing.T) {
+	url := pgtest.DB(t)
+	yml := "models:\n  - name: p\n    config:\n      materialized: incremental\n      unique_key: id\n%s"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: inc\n",
+		"models/p.sql":      "select g as id, date '2024-01-15' + g * 40 as d, date '2024-01-15' + g as d2 from generate_series(1, 3) g",
+		"models/schema.yml": fmt.Sprintf(yml, "      partition_by: {column: d, granularity: month}\n"),
+	})
+	must(t, 0, dir, "run")
+	for _, tc := range []struct{ by, want string }{
+		{"      partition_by: {column: d2, granularity: month}\n", `models/schema.yml:6:21: partition_by: public.p is partitioned on column "d", but partition_by says column "d2"`},
+		{"      partition_by: {column: d, granularity: day}\n", "models/schema.yml:6:21: partition_by: public.p is partitioned by month (partition p_p202402), but partition_by says granularity: day"},
+		{"", "partition_by: public.p is partitioned, but the model's config has no partition_by"},
+	} {
+		writeFile(t, dir, "models/schema.yml", fmt.Sprintf(yml, tc.by))
+		out := must(t, 1, dir, "run")
+		if !strings.Contains(out, tc.want) || !strings.Contains(out, "rebuild it with --full-refresh") {
+			t.Errorf("%q: no clear message:\n%s", tc.by, out)
+		}
+		if got := queryText(t, url, "select string_agg(tableoid::regclass::text, ',' order by id) from public.p"); got != "p_p202402,p_p202404,p_p202405" {
+			t.Errorf("%q: rows are in %s", tc.by, got)
+		}
+	}
+	must(t, 0, dir, "run", "--full-refresh")
+	writeFile(t, dir, "models/schema.yml", fmt.Sprintf(yml, "      partition_by: {column: d}\n"))
+	if out := must(t, 1, dir, "run"); !strings.Contains(out, "partition_by: public.p is not partitioned (it was built without partition_by)") {
+		t.Errorf("partition_by added: no clear message:\n%s", out)
+	}
+}
+
 func TestRunnerOnSchemaChange(t *testing.T) {
 	url := pgtest.DB(t)
 	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`

@@ -176,6 +176,53 @@ func SchemaChange(mode string, target pgname.Rel, old, new []Column) ([]Step, []
 	return nil, nil, fmt.Errorf("on_schema_change: %q is not one of ignore, fail, append_new_columns, sync_all_columns", mode)
 }
 
+// SamePartitioning refuses to load an incremental model's new rows into
+// its table (kind existing) when the table is partitioned otherwise than
+// partition_by says: an existing table is never partitioned, unpartitioned
+// or repartitioned in place, and loading on would create partitions for one
+// column's periods while PostgreSQL routes the rows by another's. column
+// and partitions are the table's partition key and partitions' names, read
+// when it is partitioned ("" and nil when not read).
+func SamePartitioning(rel pgname.Rel, by *project.PartitionBy, existing, column string, partitions []string) error {
+	const fix = "; a load never changes how the table is partitioned: rebuild it with --full-refresh"
+	want := by != nil && by.Column != ""
+	switch {
+	case want && existing == "table":
+		return fmt.Errorf("partition_by: %s is not partitioned (it was built without partition_by)%s", rel, fix)
+	case !want && existing == "partitioned_table":
+		return fmt.Errorf("partition_by: %s is partitioned, but the model's config has no partition_by%s", rel, fix)
+	case !want || existing != "partitioned_table" || partitions == nil && column == "":
+		return nil
+	case column != by.Column:
+		on := "an expression"
+		if column != "" {
+			on = fmt.Sprintf("column %q", column)
+		}
+		return fmt.Errorf("partition_by: %s is partitioned on %s, but partition_by says column %q%s", rel, on, by.Column, fix)
+	}
+	digits := PeriodDigits(by.Granularity)
+	for _, p := range partitions {
+		if strings.HasSuffix(p, "_pdefault") {
+			continue
+		}
+		end := len(p)
+		for end > 0 && p[end-1] >= '0' && p[end-1] <= '9' {
+			end--
+		}
+		if n := len(p) - end; n != digits && strings.HasSuffix(p[:end], "_p") {
+			granularity := by.Granularity
+			if granularity == "" {
+				granularity = "month"
+			}
+			return fmt.Errorf("partition_by: %s is partitioned by %s (partition %s), but partition_by says granularity: %s%s", rel, granularityOf[n], p, granularity, fix)
+		}
+	}
+	return nil
+}
+
+// granularityOf is the granularity whose periods have this many digits.
+var granularityOf = map[int]string{8: "day", 6: "month", 4: "year"}
+
 // Partition is one range partition: its name suffix and bounds.
 type Partition struct{ Suffix, From, To string }
 

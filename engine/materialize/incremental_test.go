@@ -1,6 +1,7 @@
 package materialize
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -144,5 +145,38 @@ func TestAdaptColumnsKeyNewToTheTable(t *testing.T) {
 	a.UniqueKey = []string{"id"}
 	if _, cols, err := a.Steps(old, append(old, Column{"k2", "text"})); err != nil || strings.Join(cols, ",") != "id,amt,k2" {
 		t.Errorf("key the table has: %v %v", cols, err)
+	}
+}
+
+// An incremental load refuses a table partitioned otherwise than
+// partition_by says: partitions would be created for one column's or
+// granularity's periods while PostgreSQL routes rows by the table's own.
+func TestSamePartitioning(t *testing.T) {
+	rel := pgname.Rel{Schema: "s", Name: "t"}
+	month := &project.PartitionBy{Column: "d"}
+	day := &project.PartitionBy{Column: "d", Granularity: "day"}
+	fix := "; a load never changes how the table is partitioned: rebuild it with --full-refresh"
+	for _, tc := range []struct {
+		name     string
+		by       *project.PartitionBy
+		existing string
+		column   string
+		parts    []string
+		want     string
+	}{
+		{"unpartitioned as before", nil, "table", "", nil, ""},
+		{"partitioned as before", month, "partitioned_table", "d", []string{"t_p202401", "t_pdefault"}, ""},
+		{"no partitions yet", day, "partitioned_table", "d", []string{}, ""},
+		{"before reading the key", month, "partitioned_table", "", nil, ""},
+		{"partition_by added", month, "table", "", nil, "partition_by: s.t is not partitioned (it was built without partition_by)" + fix},
+		{"partition_by removed", nil, "partitioned_table", "", nil, "partition_by: s.t is partitioned, but the model's config has no partition_by" + fix},
+		{"column changed", &project.PartitionBy{Column: "d2"}, "partitioned_table", "d", []string{"t_p202401"}, `partition_by: s.t is partitioned on column "d", but partition_by says column "d2"` + fix},
+		{"month to day", day, "partitioned_table", "d", []string{"t_p202401", "t_pdefault"}, "partition_by: s.t is partitioned by month (partition t_p202401), but partition_by says granularity: day" + fix},
+		{"day to month (the default)", month, "partitioned_table", "d", []string{"t_pdefault", "t_p20240105"}, "partition_by: s.t is partitioned by day (partition t_p20240105), but partition_by says granularity: month" + fix},
+	} {
+		err := SamePartitioning(rel, tc.by, tc.existing, tc.column, tc.parts)
+		if got := fmt.Sprint(err); (err == nil) != (tc.want == "") || err != nil && got != tc.want {
+			t.Errorf("%s: %v\nwant %s", tc.name, err, tc.want)
+		}
 	}
 }

@@ -177,8 +177,9 @@ func (d DropLeftover) Steps(kind string) []Step {
 }
 
 // Partitions creates the partitions of Parent (named after Base) for the
-// periods of the rows in the temporary table Stage. IfPartitioned: only
-// when the database says Parent is a partitioned table.
+// periods of the rows in the temporary table Stage. IfPartitioned (an
+// incremental load): first check, with SamePartitioning, that the database
+// says Parent is partitioned as By says.
 type Partitions struct {
 	op
 	Stage         string
@@ -764,6 +765,9 @@ func create(kind string, rel pgname.Rel, body string) Step {
 func planIncremental(m Model, body string, o Observed) (Plan, error) {
 	strategy, err := Strategy(m.Config)
 	if err != nil {
+		return Plan{}, err
+	}
+	if err := SamePartitioning(m.Rel, m.Config.PartitionBy, o.Existing, "", nil); err != nil {
 		return Plan{}, err
 	}
 	if !Direct(m, strategy) {

@@ -310,6 +310,9 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 		return fail(r, err)
 	}
 	plan, err := materialize.PlanModel(m, materialize.Body(sql), o, e.FullRefresh)
+	if err != nil {
+		err = b.placeAtConfig(err)
+	}
 	var done materialize.Plan
 	if err == nil {
 		done, err = b.execute(ctx, plan)
@@ -842,8 +845,19 @@ func (b *builder) contract(ctx context.Context, tx postgres.Preparer, body strin
 // rows (when the parent is partitioned, if the op asks).
 func (b *builder) partitions(ctx context.Context, tx *postgres.Txn, op materialize.Partitions) error {
 	if op.IfPartitioned {
-		if k, _ := postgres.RelKind(ctx, tx, op.Parent); k != "partitioned_table" {
-			return nil
+		kind, err := postgres.RelKind(ctx, tx, op.Parent)
+		if err != nil {
+			return err
+		}
+		var column string
+		var parts []string
+		if kind == "partitioned_table" {
+			if column, parts, err = postgres.PartitionKey(ctx, tx, op.Parent); err != nil {
+				return err
+			}
+		}
+		if err := materialize.SamePartitioning(op.Parent, &op.By, kind, column, parts); err != nil {
+			return b.placeAtConfig(err)
 		}
 	}
 	q, err := op.Query()

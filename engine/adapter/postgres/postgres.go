@@ -99,6 +99,28 @@ var (
 	_ Querier = (*pgx.Conn)(nil)
 )
 
+// PartitionKey returns the column a partitioned table is partitioned on
+// ("" when its key is an expression or it is not partitioned) and the names
+// of its partitions, sorted.
+func PartitionKey(ctx context.Context, q Querier, r pgname.Rel) (string, []string, error) {
+	var column *string
+	var parts []string
+	err := q.QueryRow(ctx, `select (select a.attname::text from pg_partitioned_table p
+			join pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
+			where p.partrelid = c.oid),
+		array(select x.relname::text from pg_inherits i join pg_class x on x.oid = i.inhrelid
+			where i.inhparent = c.oid order by 1)
+		from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = $1 and c.relname = $2`, r.Schema, r.Name).Scan(&column, &parts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil || column == nil {
+		return "", parts, err
+	}
+	return *column, parts, nil
+}
+
 // RelKind returns the kind of an existing relation: "table", "view",
 // "materialized_view", "partitioned_table", or "" when it does not exist.
 func RelKind(ctx context.Context, q Querier, r pgname.Rel) (string, error) {
