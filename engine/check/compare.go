@@ -75,6 +75,9 @@ func (c *checker) compareModel(n *manifest.Node, got []Column, known map[string]
 			continue
 		}
 		if col.DataType == "" {
+			if contract {
+				add(severity, col.Pos, "column %s of model %s has no data_type, and contract: true needs the type of every column (a build would refuse the model)", col.Name, n.Name)
+			}
 			continue
 		}
 		if err, isBad := bad[col.DataType]; isBad {

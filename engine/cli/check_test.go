@@ -504,7 +504,7 @@ func TestCheckYAMLColumns(t *testing.T) {
 	files := map[string]string{
 		"project.yaml":    "name: yc\n",
 		"models/m.sql":    "select 1::int as id, 'x'::text as name, 2.5::numeric(12,2) as amount",
-		"models/c.sql":    "{{ config \"contract\" true }}select 1::int as id, 'x'::text as extra",
+		"models/c.sql":    "{{ config \"contract\" true }}select 1::int as id, 'x'::text as extra, 3 as untyped",
 		"models/none.sql": "select 1 as id",
 		"models/m.yml": `models:
   - name: m
@@ -520,6 +520,7 @@ func TestCheckYAMLColumns(t *testing.T) {
     columns:
       - name: id
         data_type: bigint
+      - name: untyped
   - name: none
 `,
 	}
@@ -530,7 +531,8 @@ func TestCheckYAMLColumns(t *testing.T) {
 		"models/m.yml:8:15: warning: model m does not produce column gone, which its YAML declares",
 		"models/m.yml:13:15: column id of model c is integer, but its YAML declares data_type bigint (contract: true, so a build would refuse the model)",
 		"models/m.yml:9:15: warning: column name of model m: data_type \"nosuchtype\" is not a type PostgreSQL knows: type \"nosuchtype\" does not exist [SQLSTATE 42704]",
-		"models/m.yml:11:11: model c produces 1 column that its YAML does not declare: extra (text) (contract: true, so a build would refuse the model)")
+		"models/m.yml:11:11: model c produces 1 column that its YAML does not declare: extra (text) (contract: true, so a build would refuse the model)",
+		"models/m.yml:15:15: column untyped of model c has no data_type, and contract: true needs the type of every column (a build would refuse the model)")
 	if strings.Contains(out, "model none") || strings.Contains(out, "column id of model m") || strings.Contains(out, "model m produces") {
 		t.Errorf("a model without declared columns, or a column of the declared type, got a warning:\n%s", out)
 	}

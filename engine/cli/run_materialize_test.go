@@ -533,6 +533,12 @@ func TestRunnerContract(t *testing.T) {
 	mustContain(t, out,
 		"models/schema.yml:7:16: contract violated, nothing was built: column gone is declared (text) but the query does not return it\n",
 		"models/schema.yml:2:11: contract violated, nothing was built: column extra (integer) is returned but not declared")
+
+	// A column under columns: without its data_type, at that column: it
+	// was said to be returned but not declared.
+	writeFile(t, dir, "models/schema.yml", yml("int")+"      - {name: extra}\n")
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, "models/schema.yml:7:16: contract violated, nothing was built: column extra (integer) has no data_type, and contract: true needs the type of every column")
 }
 
 func TestRunnerRetriesTransientErrors(t *testing.T) {

@@ -831,7 +831,14 @@ func (b *builder) contract(ctx context.Context, tx postgres.Preparer, body strin
 		}
 	}
 	for _, c := range actual {
-		if !want[c.Name] {
+		switch _, listed := at[c.Name]; {
+		case want[c.Name]:
+		case listed:
+			// Under columns: without a data_type: the probe has no column
+			// for it, and 'not declared' would send the user looking for
+			// a column that is there.
+			problems.Errorf(place(c.Name), violated+"column %s (%s) has no data_type, and contract: true needs the type of every column", c.Name, c.Type)
+		default:
 			problems.Errorf(doc, violated+"column %s (%s) is returned but not declared", c.Name, c.Type)
 		}
 	}
