@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,6 +211,37 @@ func mustContain(t *testing.T, out string, wants ...string) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
 	}
+}
+
+// TestSCD2SwitchedAwayKeepsHistory: an scd2 dimension whose model is
+// made another materialization (a table, a view, an incremental) is not
+// replaced, since that drops its history, unless --full-refresh-scd2 says
+// so; it was replaced (or merged into) silently.
+func TestSCD2SwitchedAwayKeepsHistory(t *testing.T) {
+	url := pgtest.DB(t)
+	dim := `{{ config "materialized" "%s" "unique_key" "id" "strategy" "check" }}select id, 'v{{ var "v" }}' as name from generate_series(1, 2) id`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: p\nvars: {v: 1}\n",
+		"models/dim.sql": fmt.Sprintf(dim, "scd2"),
+		"models/use.sql": `select id, name from {{ ref "dim" }}`,
+	})
+	must(t, 0, dir, "run")
+	must(t, 0, dir, "run", "--vars", "v: 2")
+	for _, mat := range []string{"table", "view", "incremental", "materialized_view"} {
+		writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, mat))
+		out := must(t, 1, dir, "run")
+		mustContain(t, out, "models/dim.sql:1:4: materialized: public.dim is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: "+mat+" would lose its history; add --full-refresh-scd2 to do that")
+		if got := queryInt(t, url, "select count(*) from public.dim where not is_current"); got != 2 {
+			t.Fatalf("%s: %d closed versions left, want 2", mat, got)
+		}
+	}
+	writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, "table"))
+	must(t, 0, dir, "run", "--full-refresh-scd2")
+	if got := queryInt(t, url, "select count(*) from public.dim"); got != 2 {
+		t.Errorf("with --full-refresh-scd2: %d rows, want 2", got)
+	}
+	// Once built as a table, it is one.
+	must(t, 0, dir, "run")
 }
 
 // TestFullRefreshNamesEveryDimension: --full-refresh refuses to rebuild

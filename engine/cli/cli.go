@@ -277,7 +277,7 @@ func (f *flags) addSeedFlags() {
 func (f *flags) addRunFlags() {
 	f.addWalkFlags()
 	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "rebuild incremental models and materialized views from scratch, reload unchanged seeds")
-	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, destroying their history")
+	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "allow --full-refresh to rebuild scd2 models, and an scd2 model to become another materialization, destroying their history")
 	f.addEmptyFlag()
 }
 

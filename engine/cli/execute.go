@@ -375,7 +375,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		p.line("Running the on-run-end hooks again: they failed in the last run")
 	}
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
-	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh,
+	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2,
 		OnStart: p.start, OnEnd: func(r run.Result, i, total int) { rec.End(r); p.end(r, i, total) },
 		Progress: p.progress, OnWait: p.waiting, Invocation: inv})
 	cancelled := ctx.Err() != nil

@@ -69,6 +69,9 @@ func NotStarted(order []string, err error) []run.Result {
 type RunOptions struct {
 	Threads               int
 	FailFast, FullRefresh bool
+	// FullRefreshSCD2 allows replacing an scd2 dimension, which drops its
+	// history: with --full-refresh, or by another materialization.
+	FullRefreshSCD2 bool
 	// Locks is how builds wait for the locks readers hold (nil: the
 	// target's policy, TargetLocks).
 	Locks *postgres.LockPolicy
@@ -95,10 +98,16 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	}
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
 		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait}
+	ex.FullRefreshSCD2 = opt.FullRefreshSCD2
 	if opt.Invocation != "" {
 		scope := l.Scope()
 		ex.Record = func(n *manifest.Node, status string) string {
 			return state.Write(scope, l.Record(n, l.Compiled[n.ID].SQL, status, opt.Invocation))
+		}
+		// The state was written by BeginState, so it reads; a read that
+		// fails leaves the check to the scd2 model's own (it was one).
+		if recs, err := state.Read(ctx, db.Pool, scope); err == nil {
+			ex.WasSCD2 = wasSCD2(l.Manifest, s.Order, recs)
 		}
 	}
 	// Unit tests need the columns of their inputs, which check reads once
@@ -232,4 +241,19 @@ func (s RunRecordSnapshot) LastRun() (*Retry, error) {
 		}
 	}
 	return r, nil
+}
+
+// wasSCD2 are the models of order that the state recs records as last built
+// as scd2 dimensions at the relation they have now, and that are another
+// materialization now.
+func wasSCD2(m *manifest.Manifest, order []string, recs map[string]*state.Node) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range order {
+		n, rec := m.Nodes[id], recs[id]
+		if n == nil || rec == nil || n.Kind != manifest.Model || rec.Materialized != "scd2" || n.Config.Materialized == "scd2" || rec.Relation != n.Relation {
+			continue
+		}
+		out[id] = true
+	}
+	return out
 }

@@ -46,6 +46,12 @@ type Executor struct {
 	// builds n, the last one when n is built in several, so the record
 	// never disagrees with what was built. "" records nothing.
 	Record func(n *manifest.Node, status string) string
+	// WasSCD2 are the models the target's state records as last built as
+	// scd2 dimensions, where they still are: a model among them that is
+	// now another materialization would replace the dimension and drop
+	// its history, which only FullRefreshSCD2 allows.
+	WasSCD2         map[string]bool
+	FullRefreshSCD2 bool
 	// Unit runs a unit test: its result, the model's SQL as the test
 	// rendered it and the statements it sent (see engine/unittest).
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)

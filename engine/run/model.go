@@ -297,6 +297,10 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
+	if e.WasSCD2[n.ID] && !e.FullRefreshSCD2 && (o.Existing == "table" || o.Existing == "partitioned_table") {
+		err := fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", n.Relation, mat)
+		return fail(r, e.builder(n).placeAtConfig(err))
+	}
 	res, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, e.FullRefresh))
 	if err != nil {
 		return fail(r, err)
