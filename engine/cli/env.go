@@ -181,12 +181,17 @@ func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
 		a.say("Environment %s of target %s had nothing recorded; nothing to drop.", name, l.Target.Name)
 		return ExitOK
 	}
-	var rels []string
+	var rels, parts []string
 	for _, r := range dropped.Relations {
 		rels = append(rels, r.String())
 	}
-	a.say("Dropped environment %s of target %s: %d relation%s (%s) and %d schema%s (%s).", name, l.Target.Name,
-		len(rels), plural(len(rels)), strings.Join(rels, ", "), len(dropped.Schemas), plural(len(dropped.Schemas)), strings.Join(dropped.Schemas, ", "))
+	if len(rels) > 0 {
+		parts = append(parts, fmt.Sprintf("%d relation%s (%s)", len(rels), plural(len(rels)), strings.Join(rels, ", ")))
+	}
+	if len(dropped.Schemas) > 0 {
+		parts = append(parts, fmt.Sprintf("%d schema%s (%s)", len(dropped.Schemas), plural(len(dropped.Schemas)), strings.Join(dropped.Schemas, ", ")))
+	}
+	a.say("Dropped environment %s of target %s: %s.", name, l.Target.Name, strings.Join(parts, " and "))
 	return ExitOK
 }
 

@@ -519,8 +519,10 @@ func Drop(ctx context.Context, db postgres.Querier, s Scope, schemas ...string) 
 		if !strings.HasSuffix(sc, pgname.EnvSep+s.Env) {
 			continue
 		}
+		// A schema that is not there is not dropped, nor said to be.
 		var empty bool
-		if err := tx.QueryRow(ctx, `select not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1)
+		if err := tx.QueryRow(ctx, `select exists (select 1 from pg_namespace where nspname = $1)
+			and not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1)
 			and not exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = $1)
 			and not exists (select 1 from pg_type t join pg_namespace n on n.oid = t.typnamespace where n.nspname = $1 and t.typrelid = 0 and t.typelem = 0)`, sc).Scan(&empty); err != nil {
 			return nil, err

@@ -288,3 +288,26 @@ func TestBeginEndsAKilledInvocation(t *testing.T) {
 		}
 	}
 }
+
+// An environment that was never built (a typo, or one dropped already)
+// has nothing to drop: Drop says it dropped nothing, not the schemas it
+// was given that do not exist; one of them that exists, empty, is dropped.
+func TestDropOfAnUnknownEnvDropsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	if err := Begin(ctx, db, Invocation{ID: "i", Scope: prod, Command: "build"}); err != nil {
+		t.Fatal(err)
+	}
+	env := Scope{Project: "shop", Target: "dev", Env: "nosuch"}
+	d, err := Drop(ctx, db, env, "staging__nosuch", "warehouse__nosuch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Relations)+len(d.Schemas) != 0 {
+		t.Fatalf("Drop of an environment that does not exist dropped %+v", d)
+	}
+	exec(t, db, "create schema warehouse__nosuch")
+	if d, err = Drop(ctx, db, env, "staging__nosuch", "warehouse__nosuch"); err != nil || strings.Join(d.Schemas, ",") != "warehouse__nosuch" {
+		t.Fatalf("Drop with one empty schema left = %+v, %v", d, err)
+	}
+}
