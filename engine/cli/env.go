@@ -19,7 +19,7 @@ import (
 // used (nil when it needed none), for deferTo.
 func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel pipeline.Selection, cmd string) (*postgres.Adapter, int, bool) {
 	usesState := pipeline.UsesState(sel)
-	if !usesState && (f.env == "" || f.noDefer) {
+	if !usesState && f.env == "" {
 		return nil, 0, true
 	}
 	db, err := l.Connect(ctx, 1)
@@ -47,8 +47,10 @@ func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel 
 }
 
 // deferTo adjusts the selection of a command in an environment: with
-// --no-defer it adds what the selection reads; else refs to what is not
-// selected read production's relations, and tests of those are left out.
+// --no-defer it adds what the selection's models read (a test's other
+// model, which it does not add, reads as deferred); else refs to what is
+// not selected read production's relations, and tests of those are left
+// out.
 func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, f *flags, selected map[string]bool, cmd string) (map[string]bool, int, bool) {
 	if f.env == "" {
 		if f.noDefer {
@@ -58,7 +60,16 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		return selected, 0, true
 	}
 	if f.noDefer {
-		return l.WithParents(selected), 0, true
+		out, left, err := l.NoDefer(ctx, db.Pool, selected)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+			return nil, ExitFailed, false
+		}
+		if len(left) > 0 {
+			a.say("%d selected test%s not run in environment %s: %s a model or seed that neither this run, the environment nor production has built (%s)",
+				len(left), pick(len(left) == 1, " is", "s are"), f.env, pick(len(left) == 1, "it reads", "they read"), strings.Join(left, ", "))
+		}
+		return out, 0, true
 	}
 	out, err := l.Defer(ctx, db.Pool, selected)
 	var de *pipeline.DeferError

@@ -501,3 +501,29 @@ select g as id, date '2024-01-01' + g % 60 as day from generate_series(1, 20000)
 		t.Errorf("env ls says e1 takes %d bytes, want its 20,000 rows' (over 400 kB)", got)
 	}
 }
+
+// TestNoDeferTestOfAnotherModel: with --no-defer, a test of a selected
+// model that also reads a model outside the selection's ancestors (a
+// relationships test's other model) read that model in the environment,
+// where nothing built it, and failed (relation "s__e1.b" does not exist),
+// so the model's audit failed too. It reads it as defer would,
+// production's; where production has not built it either, the test is
+// left out, and the build says so.
+func TestNoDeferTestOfAnotherModel(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: nd\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id, 1 as b_id",
+		"models/b.sql": "select 1 as id",
+		"models/m.yml": "models:\n  - name: a\n    columns:\n      - name: b_id\n        tests: [{relationships: {to: b, field: id}}]\n",
+	})
+	// Production has not built b: the test is left out, a is built.
+	out := must(t, 0, dir, "build", "--env", "e0", "--no-defer", "-s", "a")
+	mustContain(t, out, "1 selected test is not run in environment e0", "relationships_a_b_id")
+	must(t, 0, dir, "build")
+	out = must(t, 0, dir, "build", "--env", "e1", "--no-defer", "-s", "a")
+	mustContain(t, out, "PASS relationships_a_b_id")
+	if got := queryInt(t, url, "select count(*) from pg_class where relname = 'b' and relnamespace = 's__e1'::regnamespace"); got != 0 {
+		t.Errorf("--no-defer -s a built b in the environment")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -180,8 +181,23 @@ func (l *Project) WithParents(selected map[string]bool) map[string]bool {
 // selection without the tests of deferred nodes, which are not rerun. In
 // production it returns selected as it is.
 func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool) (map[string]bool, error) {
+	out, _, err := l.deferSelection(ctx, q, selected, false)
+	return out, err
+}
+
+// NoDefer is the selection of a build in an environment with --no-defer:
+// selected and every ancestor of its models, built in the environment. A
+// test among them may read a node that is none of those (a relationships
+// test's other model): that node reads as Defer would read it, the
+// environment's own current build or production's; a test reading one
+// that neither has is left out, and named in left (sorted).
+func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool) (out map[string]bool, left []string, err error) {
+	return l.deferSelection(ctx, q, l.WithParents(selected), true)
+}
+
+func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, noDefer bool) (map[string]bool, []string, error) {
 	if l.Env() == "" {
-		return selected, nil
+		return selected, nil, nil
 	}
 	out := make(map[string]bool, len(selected))
 	for id := range selected {
@@ -198,7 +214,7 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 	// out.
 	for id := range selected {
 		n := l.Manifest.Nodes[id]
-		if n.Kind != manifest.Test {
+		if n.Kind != manifest.Test || noDefer {
 			continue
 		}
 		keep := n.IsUnit() || l.modifiedSince(n, l.prod[id])
@@ -219,13 +235,14 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 		}
 	}
 	deferred := map[string]pgname.Rel{}
-	var missing []string
+	var missing, lacking []string // why, and the ids of what production lacks
 	var check []string
 	for id := range readers {
 		rec := l.deferTo(id)
 		n := l.Manifest.Nodes[id]
 		if rec == nil || rec.Relation.Name == "" {
 			missing = append(missing, fmt.Sprintf("%s %s (read by %s): production has no record of it", n.Kind, n.Name, names(readers[id])))
+			lacking = append(lacking, id)
 			continue
 		}
 		deferred[id] = rec.Relation
@@ -238,30 +255,46 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 		}
 		rows, err := q.Query(ctx, "select i - 1 from unnest($1::text[]) with ordinality as r(rel, i) where to_regclass(rel) is null", rels)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var gone []int
 		for rows.Next() {
 			var i int
 			if err := rows.Scan(&i); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, nil, err
 			}
 			gone = append(gone, i)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, i := range gone {
 			id := check[i]
 			n := l.Manifest.Nodes[id]
 			missing = append(missing, fmt.Sprintf("%s %s (read by %s): its relation %s no longer exists", n.Kind, n.Name, names(readers[id]), deferred[id]))
+			lacking = append(lacking, id)
 		}
 	}
-	if len(missing) > 0 {
+	var left []string
+	switch {
+	case len(missing) > 0 && !noDefer:
 		sort.Strings(missing)
-		return nil, &DeferError{Env: l.Env(), Missing: missing}
+		return nil, nil, &DeferError{Env: l.Env(), Missing: missing}
+	case len(missing) > 0:
+		// With --no-defer only tests read what the run does not build:
+		// those that would read a relation that is nowhere are left out.
+		for _, p := range lacking {
+			for id := range out {
+				if n := l.Manifest.Nodes[id]; n.Kind == manifest.Test && slices.Contains(parents(id), p) {
+					delete(out, id)
+					left = append(left, n.Name)
+				}
+			}
+		}
+		sort.Strings(left)
+		left = slices.Compact(left)
 	}
 	// Every node not built here that production has reads as production's,
 	// also where only an ephemeral model or a test's argument names it.
@@ -284,11 +317,11 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 		}
 		res, err := l.Compiler.Node(n, compile.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.Path, err)
+			return nil, nil, fmt.Errorf("%s: %w", n.Path, err)
 		}
 		l.Compiled[id] = res
 	}
-	return out, nil
+	return out, left, nil
 }
 
 // names is a sorted, comma-separated list of names.
