@@ -65,7 +65,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		}
 		direct[id] = true
 		if l.prod[id] == nil {
-			p.Added = append(p.Added, l.planModel(n, opt.Env))
+			p.Added = append(p.Added, l.planModel(n, ""))
 		} else {
 			p.Modified = append(p.Modified, l.change(n, l.prod[id]))
 		}
@@ -90,7 +90,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 			}
 		}
 		if len(through) > 0 {
-			p.Indirect = append(p.Indirect, plan.Indirect{Model: l.planModel(l.Manifest.Nodes[id], opt.Env), Through: through})
+			p.Indirect = append(p.Indirect, plan.Indirect{Model: l.planModel(l.Manifest.Nodes[id], ""), Through: through})
 		}
 	}
 	if err := l.planColumns(ctx, db, p, direct); err != nil {

@@ -36,7 +36,10 @@ type Model struct {
 	Name         string `json:"name"`
 	Kind         string `json:"resource_type"`
 	Materialized string `json:"materialized,omitempty"`
-	Relation     string `json:"relation,omitempty"`
+	// Relation is production's ("" for an ephemeral model): where the
+	// change goes when it is deployed; in Rebuild, where the build in Env
+	// places it.
+	Relation string `json:"relation,omitempty"`
 }
 
 // Change is a directly modified model or seed.
@@ -119,6 +122,7 @@ func Write(w io.Writer, p *Plan, format string) error {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // SQL's <, > and & as they are
 		return enc.Encode(p)
 	case "markdown":
 		return writeMarkdown(w, p)
@@ -244,7 +248,11 @@ func writeText(w io.Writer, p *Plan) error {
 	for _, m := range p.Indirect {
 		fmt.Fprintf(&b, "  ~ %s, through %s\n", m.label(), strings.Join(m.Through, ", "))
 	}
-	fmt.Fprintf(&b, "\nBuild would rebuild %d node%s in %s, in this order:\n", len(p.Rebuild), plural(len(p.Rebuild)), where(p))
+	if len(p.Rebuild) == 0 {
+		fmt.Fprintf(&b, "\nBuild would rebuild nothing in %s.\n", where(p))
+	} else {
+		fmt.Fprintf(&b, "\nBuild would rebuild %d node%s in %s, in this order:\n", len(p.Rebuild), plural(len(p.Rebuild)), where(p))
+	}
 	for i, s := range p.Rebuild {
 		fmt.Fprintf(&b, "  %d. %s [%s] %s\n", i+1, s.label(), s.Why, rowsText(s))
 	}
@@ -259,35 +267,141 @@ func plural(n int) string {
 	return "s"
 }
 
-// md escapes text for a markdown table cell.
+// md is text as markdown shows it as written, in a table cell or not:
+// the characters markdown gives a meaning are escaped with a backslash
+// (which a table also takes for |), a newline is a space. An _ inside a
+// word (stg_orders, pr_42), which never emphasizes, is left as it is.
 func md(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+	var b strings.Builder
+	word := func(i int) bool {
+		return i >= 0 && i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9')
+	}
+	for i, r := range s {
+		switch r {
+		case '_':
+			if !word(i-1) || !word(i+1) {
+				b.WriteByte('\\')
+			}
+		case '\\', '`', '*', '<', '>', '[', ']', '|', '~':
+			b.WriteByte('\\')
+		case '\n':
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
+// cell is s as a markdown code span in a table cell, whose | are escaped
+// (GitHub's tables unescape them in a code span, the text elsewhere does not).
+func cell(s string) string {
+	return strings.ReplaceAll(code(s), "|", `\|`)
+}
+
+// code is s as a markdown code span: a span holding backticks is opened
+// and closed by a longer run of them.
+func code(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	ticks := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return ticks + " " + s + " " + ticks
+	}
+	return ticks + s + ticks
+}
+
+// longestRun is the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	most, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != c {
+			n = 0
+			continue
+		}
+		n++
+		most = max(most, n)
+	}
+	return most
+}
+
+// The markdown is a pull-request comment, which GitHub refuses over
+// 65,536 characters: lists stop at listLimit entries, a diff at
+// diffLimit lines, and when the whole is still over commentLimit bytes,
+// the diffs that do not fit are left out (strata plan, in text or JSON,
+// has them all).
+const (
+	commentLimit = 60000
+	listLimit    = 100
+	diffLimit    = 200
+	// collapseOver: a list longer than this is in a collapsed section.
+	collapseOver = 10
+)
+
 func writeMarkdown(w io.Writer, p *Plan) error {
+	s := markdown(p, -1)
+	if len(s) > commentLimit {
+		s = markdown(p, max(0, commentLimit-len(markdown(p, 0))))
+	}
+	_, err := io.WriteString(w, s)
+	return err
+}
+
+// markdown is p as a pull-request comment, with at most diffBudget bytes
+// of diffs (negative: no limit).
+func markdown(p *Plan, diffBudget int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### strata plan: %s on %s\n\n", p.Project, p.Target)
-	fmt.Fprintf(&b, "Compared with production's recorded state; the build goes to **%s**.\n\n", where(p))
+	fmt.Fprintf(&b, "### strata plan: %s on %s\n\n", md(p.Project), md(p.Target))
+	fmt.Fprintf(&b, "Compared with production's recorded state; the build goes to **%s**.\n\n", md(where(p)))
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "> %s\n\n", md(n))
 	}
 	fmt.Fprintf(&b, "| added | removed | directly modified | indirectly modified | to rebuild |\n|---:|---:|---:|---:|---:|\n| %d | %d | %d | %d | %d |\n\n",
 		len(p.Added), len(p.Removed), len(p.Modified), len(p.Indirect), len(p.Rebuild))
-	if len(p.Added) > 0 {
-		fmt.Fprintf(&b, "**Added:** %s\n\n", md(names(p.Added)))
+	// list writes a titled list of n entries, collapsed when long.
+	list := func(title string, n int, entry func(i int) string) {
+		if n == 0 {
+			return
+		}
+		if n > collapseOver {
+			fmt.Fprintf(&b, "<details><summary>%s (%d)</summary>\n\n", title, n)
+		} else {
+			fmt.Fprintf(&b, "#### %s\n\n", title)
+		}
+		for i := 0; i < n && i < listLimit; i++ {
+			b.WriteString(entry(i) + "\n")
+		}
+		if n > listLimit {
+			fmt.Fprintf(&b, "\n… and %d more (`strata plan --output json` lists them all)\n", n-listLimit)
+		}
+		if n > collapseOver {
+			b.WriteString("\n</details>\n")
+		}
+		b.WriteString("\n")
 	}
-	if len(p.Removed) > 0 {
-		fmt.Fprintf(&b, "**Removed:** %s\n\n", md(names(p.Removed)))
+	model := func(m Model) string {
+		if m.Relation == "" {
+			return fmt.Sprintf("- %s (%s)", code(m.Name), md(m.kindText()))
+		}
+		return fmt.Sprintf("- %s (%s, %s)", code(m.Name), md(m.kindText()), code(m.Relation))
 	}
+	list("Added", len(p.Added), func(i int) string { return model(p.Added[i]) })
+	list("Removed", len(p.Removed), func(i int) string { return model(p.Removed[i]) })
 	if len(p.Modified) > 0 {
 		b.WriteString("#### Directly modified\n\n")
 	}
-	for _, c := range p.Modified {
-		fmt.Fprintf(&b, "**`%s`** (%s): %s changed\n\n", c.Name, md(strings.TrimPrefix(strings.TrimSuffix(c.label(), ")"), c.Name+" (")), strings.Join(c.Why, ", "))
+	for i, c := range p.Modified {
+		if i == listLimit {
+			fmt.Fprintf(&b, "… and %d more (`strata plan --output json` lists them all)\n\n", len(p.Modified)-listLimit)
+			break
+		}
+		head := c.kindText()
+		if c.Relation != "" {
+			head += ", " + code(c.Relation)
+		}
+		fmt.Fprintf(&b, "**%s** (%s): %s changed\n\n", code(c.Name), head, md(strings.Join(c.Why, ", ")))
 		if len(c.Config) > 0 {
 			b.WriteString("| config | before | after |\n|---|---|---|\n")
 			for _, cc := range c.Config {
-				fmt.Fprintf(&b, "| %s | `%s` | `%s` |\n", md(cc.Key), md(cc.Old), md(cc.New))
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", md(cc.Key), cell(cc.Old), cell(cc.New))
 			}
 			b.WriteString("\n")
 		}
@@ -299,18 +413,26 @@ func writeMarkdown(w io.Writer, p *Plan) error {
 		default:
 			b.WriteString("| column | change |\n|---|---|\n")
 			for _, x := range c.Columns.Added {
-				fmt.Fprintf(&b, "| `%s` | added, %s |\n", md(x.Name), md(x.Type))
+				fmt.Fprintf(&b, "| %s | added, %s |\n", cell(x.Name), md(x.Type))
 			}
 			for _, x := range c.Columns.Removed {
-				fmt.Fprintf(&b, "| `%s` | **removed** (was %s) |\n", md(x.Name), md(x.Type))
+				fmt.Fprintf(&b, "| %s | **removed** (was %s) |\n", cell(x.Name), md(x.Type))
 			}
 			for _, x := range c.Columns.Retyped {
-				fmt.Fprintf(&b, "| `%s` | **retyped** %s → %s |\n", md(x.Name), md(x.Old), md(x.New))
+				fmt.Fprintf(&b, "| %s | **retyped** %s → %s |\n", cell(x.Name), md(x.Old), md(x.New))
 			}
 			b.WriteString("\n")
 		}
 		for _, r := range c.Readers {
-			fmt.Fprintf(&b, "- :warning: read downstream by `%s`\n", md(readerText(r)))
+			if r.Error != "" {
+				fmt.Fprintf(&b, "- :warning: read downstream by %s, which %s\n", code(r.Model), md(r.Error))
+				continue
+			}
+			cols := make([]string, len(r.Columns))
+			for i, x := range r.Columns {
+				cols[i] = code(x)
+			}
+			fmt.Fprintf(&b, "- :warning: read downstream by %s (%s)\n", code(r.Model), strings.Join(cols, ", "))
 		}
 		if c.FullRefresh != "" {
 			fmt.Fprintf(&b, "- :warning: %s\n", md(c.FullRefresh))
@@ -319,27 +441,79 @@ func writeMarkdown(w io.Writer, p *Plan) error {
 			b.WriteString("\n")
 		}
 		if c.Diff != "" {
-			fmt.Fprintf(&b, "<details><summary>SQL diff</summary>\n\n```diff\n%s```\n\n</details>\n\n", strings.ReplaceAll(c.Diff, "```", "` ` `"))
-		}
-	}
-	if len(p.Indirect) > 0 {
-		b.WriteString("#### Indirectly modified\n\n")
-		for _, m := range p.Indirect {
-			fmt.Fprintf(&b, "- `%s` through %s\n", m.Name, md(strings.Join(m.Through, ", ")))
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "#### Build would rebuild %d node%s\n\n", len(p.Rebuild), plural(len(p.Rebuild)))
-	if len(p.Rebuild) > 0 {
-		b.WriteString("| # | node | materialized | relation | why | estimate |\n|---:|---|---|---|---|---:|\n")
-		for i, s := range p.Rebuild {
-			mat := s.Materialized
-			if mat == "" {
-				mat = s.Kind
+			d := diffBlock(c.Diff)
+			if diffBudget >= 0 && len(d) > diffBudget {
+				b.WriteString("SQL diff left out: the comment would be too long for a pull request (`strata plan` prints it).\n\n")
+				diffBudget = 0
+				continue
 			}
-			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i+1, md(s.Name), md(mat), md(s.Relation), s.Why, rowsText(s))
+			if diffBudget >= 0 {
+				diffBudget -= len(d)
+			}
+			b.WriteString(d)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	list("Indirectly modified", len(p.Indirect), func(i int) string {
+		m := p.Indirect[i]
+		through := make([]string, len(m.Through))
+		for i, x := range m.Through {
+			through[i] = code(x)
+		}
+		return fmt.Sprintf("- %s through %s", code(m.Name), strings.Join(through, ", "))
+	})
+	title := fmt.Sprintf("Build would rebuild %d node%s", len(p.Rebuild), plural(len(p.Rebuild)))
+	if len(p.Rebuild) == 0 {
+		fmt.Fprintf(&b, "#### Build would rebuild nothing\n")
+		return b.String()
+	}
+	if len(p.Rebuild) > collapseOver {
+		fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", title)
+	} else {
+		fmt.Fprintf(&b, "#### %s\n\n", title)
+	}
+	b.WriteString("| # | node | materialized | relation | why | estimate |\n|---:|---|---|---|---|---:|\n")
+	for i, s := range p.Rebuild {
+		if i == listLimit {
+			fmt.Fprintf(&b, "\n… and %d more (`strata plan --output json` lists them all)\n", len(p.Rebuild)-listLimit)
+			break
+		}
+		rel := ""
+		if s.Relation != "" {
+			rel = cell(s.Relation)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", i+1, cell(s.Name), md(s.kindText()), rel, s.Why, rowsText(s))
+	}
+	if len(p.Rebuild) > collapseOver {
+		b.WriteString("\n</details>\n")
+	}
+	return b.String()
+}
+
+// kindText is how m is materialized, or its resource type.
+func (m Model) kindText() string {
+	if m.Materialized != "" {
+		return m.Materialized
+	}
+	return m.Kind
+}
+
+// diffBlock is a collapsed section holding diff in a code fence longer
+// than any run of backticks in it (the SQL is shown as it is), cut after
+// diffLimit lines.
+func diffBlock(diff string) string {
+	lines := strings.Split(strings.TrimSuffix(diff, "\n"), "\n")
+	more := 0
+	if len(lines) > diffLimit {
+		more = len(lines) - diffLimit
+		lines = lines[:diffLimit]
+	}
+	body := strings.Join(lines, "\n") + "\n"
+	fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary>SQL diff</summary>\n\n%sdiff\n%s%s\n", fence, body, fence)
+	if more > 0 {
+		fmt.Fprintf(&b, "\n… %d more line%s of this diff (`strata plan` prints it whole)\n", more, plural(more))
+	}
+	b.WriteString("\n</details>\n\n")
+	return b.String()
 }
