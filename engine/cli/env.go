@@ -19,7 +19,10 @@ import (
 // used (nil when it needed none), for deferTo.
 func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel pipeline.Selection, cmd string) (*postgres.Adapter, int, bool) {
 	usesState := pipeline.UsesState(sel)
-	if !usesState && f.env == "" {
+	// compile --env NAME --no-defer needs nothing recorded: it renders
+	// what it does not select as production places it.
+	offline := cmd == "compile" && f.noDefer
+	if !usesState && (f.env == "" || offline) {
 		return nil, 0, true
 	}
 	db, err := l.Connect(ctx, 1)
@@ -60,7 +63,11 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		return selected, 0, true
 	}
 	if f.noDefer {
-		out, left, err := l.NoDefer(ctx, db.Pool, selected)
+		var q postgres.Querier
+		if db != nil {
+			q = db.Pool
+		}
+		out, left, err := l.NoDefer(ctx, q, selected)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			return nil, ExitFailed, false

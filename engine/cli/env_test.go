@@ -527,3 +527,45 @@ func TestNoDeferTestOfAnotherModel(t *testing.T) {
 		t.Errorf("--no-defer -s a built b in the environment")
 	}
 }
+
+// TestCompileInAnEnvironment: compile --env shows the SQL a build in the
+// environment would run: with defer, what is not selected reads
+// production's recorded relations (read from the target); with
+// --no-defer, offline, the selection and its ancestors are the
+// environment's and a test's other model is production's.
+func TestCompileInAnEnvironment(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml": "name: ce\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/c.sql": "select 1 as id",
+		"models/b.sql": `select id from {{ ref "a" }}`,
+		"models/m.yml": "models:\n  - name: b\n    columns:\n      - name: id\n        tests: [{relationships: {to: c, field: id}}]\n",
+	}
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "build")
+	read := func(dir, path string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, "target", "compiled", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	must(t, 0, dir, "compile", "--env", "e1", "-s", "b")
+	if got := read(dir, "models/b.sql"); !strings.Contains(got, `"s"."a"`) {
+		t.Errorf("compile --env e1 -s b: b does not read production's a:\n%s", got)
+	}
+	// Offline: a target nothing listens on.
+	files["project.yaml"] += "target: t\ntargets:\n  t: {type: postgres, url: 'postgres://nobody@127.0.0.1:1/none?connect_timeout=2'}\n"
+	off := writeProject(t, "", files)
+	must(t, 0, off, "compile", "--env", "e1", "--no-defer", "-s", "b")
+	if got := read(off, "models/b.sql"); !strings.Contains(got, `"s__e1"."a"`) {
+		t.Errorf("compile --env e1 --no-defer -s b: b does not read the environment's a:\n%s", got)
+	}
+	if got := read(off, "models/m.yml/relationships_b_id.sql"); !strings.Contains(got, `"s__e1"."b"`) || !strings.Contains(got, `"s"."c"`) {
+		t.Errorf("compile --env e1 --no-defer: the test does not read the environment's b and production's c:\n%s", got)
+	}
+	// Defer needs production's record, which the target holds.
+	mustContain(t, must(t, 1, off, "compile", "--env", "e1", "-s", "b"), "strata compile: target t")
+}

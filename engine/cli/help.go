@@ -71,10 +71,13 @@ var helps = map[string]commandHelp{
 	},
 	"compile": {
 		about: "Renders the selected models and tests to target/compiled/ and writes target/manifest.json, " +
-			"without connecting to the database (is_incremental renders as false).",
+			"without connecting to the database (is_incremental renders as false). With --env, the SQL a build in that " +
+			"environment would run: what is not selected reads production's relations, recorded in the target " +
+			"(with --no-defer, offline, the selection's ancestors are the environment's).",
 		examples: []example{
 			{"strata compile", "render everything"},
 			{"strata compile -s daily_sales --vars 'start_date: 2024-06-01'", "one model, with a var set"},
+			{"strata compile --env pr_42 -s state:modified+", "the SQL a pull request's build would run"},
 		},
 		doc: "docs/commands.md#compile",
 	},

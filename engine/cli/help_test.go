@@ -47,7 +47,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		"seed":          slices.Concat(selection, walk, []string{"full-refresh", "empty"}),
 		"test":          slices.Concat(selection, walk, []string{"empty"}),
 		"retry":         slices.Concat([]string{"vars"}, run, []string{"audit", "no-audit"}),
-		"compile":       selection,
+		"compile":       slices.Concat(selection, []string{"env", "no-defer"}),
 		"validate":      selection,
 		"check":         slices.Concat(selection, []string{"full-refresh", "output"}),
 		"plan":          {"select", "exclude", "vars", "output", "env"},

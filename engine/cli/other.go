@@ -80,6 +80,7 @@ func (a *app) warnStaleColumns(l *pipeline.Project, f *flags) {
 
 func cmdCompile(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("compile", true)
+	f.addEnvFlags()
 	if code, done := a.parse(f, args); done {
 		return code
 	}

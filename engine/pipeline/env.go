@@ -190,7 +190,9 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 // test among them may read a node that is none of those (a relationships
 // test's other model): that node reads as Defer would read it, the
 // environment's own current build or production's; a test reading one
-// that neither has is left out, and named in left (sorted).
+// that neither has is left out, and named in left (sorted). With q nil
+// (offline: compile), every node not built reads as production places
+// it, whether production built it or not.
 func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool) (out map[string]bool, left []string, err error) {
 	return l.deferSelection(ctx, q, l.WithParents(selected), true)
 }
@@ -235,6 +237,16 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		}
 	}
 	deferred := map[string]pgname.Rel{}
+	if q == nil {
+		// Offline (compile --env --no-defer): what the run does not
+		// build reads as production places it.
+		for id, n := range l.Manifest.Nodes {
+			if builds(id) && !out[id] {
+				deferred[id] = pgname.Rel{Schema: strings.TrimSuffix(n.Relation.Schema, pgname.EnvSep+l.Env()), Name: n.Relation.Name}
+			}
+		}
+		return l.recompile(out, deferred)
+	}
 	var missing, lacking []string // why, and the ids of what production lacks
 	var check []string
 	for id := range readers {
@@ -306,6 +318,13 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 			deferred[id] = rec.Relation
 		}
 	}
+	out, _, err := l.recompile(out, deferred)
+	return out, left, err
+}
+
+// recompile renders the models and tests of out again, with refs to
+// deferred reading the relations it names.
+func (l *Project) recompile(out map[string]bool, deferred map[string]pgname.Rel) (map[string]bool, []string, error) {
 	l.Compiler.Defer = deferred
 	for id := range out {
 		n := l.Manifest.Nodes[id]
@@ -321,7 +340,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		}
 		l.Compiled[id] = res
 	}
-	return out, left, nil
+	return out, nil, nil
 }
 
 // names is a sorted, comma-separated list of names.
