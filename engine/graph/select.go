@@ -188,7 +188,18 @@ func splitQuoted(s string) ([]string, error) {
 
 func (gr *Graph) intersection(expr string, st State) (map[string]bool, error) {
 	var result map[string]bool
-	for _, part := range strings.Split(expr, ",") {
+	parts := strings.Split(expr, ",")
+	for i, part := range parts {
+		if part == "" && len(parts) > 1 {
+			where := "between two commas"
+			switch {
+			case i == 0:
+				where = "before the comma"
+			case i == len(parts)-1:
+				where = "after the comma"
+			}
+			return nil, fmt.Errorf("%q: nothing %s (an intersection is written a,b, without spaces around the comma)", expr, where)
+		}
 		set, err := gr.one(part, st)
 		if err != nil {
 			return nil, err
@@ -265,6 +276,14 @@ func (gr *Graph) one(sel string, st State) (map[string]bool, error) {
 func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 	out := map[string]bool{}
 	method, value, hasMethod := strings.Cut(body, ":")
+	if pattern := value; !hasMethod || method == "tag" || method == "exposure" {
+		if !hasMethod {
+			pattern = body
+		}
+		if _, err := path.Match(pattern, ""); err != nil {
+			return nil, fmt.Errorf("%q is not a valid pattern: each [ needs its ] (stg_[ab]*), and \\ a character after it", pattern)
+		}
+	}
 	if !hasMethod {
 		for id, n := range gr.M.Nodes {
 			if n.Kind == manifest.Source {

@@ -16,7 +16,7 @@ import (
 //	                         \--> top2 (incremental) -> leaf
 //	stg_b (tag nightly) -> mid
 //	exposure dash depends on top1
-func selectionGraph(t *testing.T) *Graph {
+func selectionGraph(t testing.TB) *Graph {
 	t.Helper()
 	fsys := fstest.MapFS{
 		"project.yaml":             {Data: []byte("name: p\nmodels:\n  staging: {tags: [staging]}\n")},
@@ -34,7 +34,7 @@ func selectionGraph(t *testing.T) *Graph {
 
 // graphOf loads and builds the project in fsys and its graph; any problem
 // fails the test.
-func graphOf(t *testing.T, fsys fstest.MapFS) *Graph {
+func graphOf(t testing.TB, fsys fstest.MapFS) *Graph {
 	t.Helper()
 	p, diags := project.Load(fsys)
 	if diags.HasErrors() {
@@ -143,6 +143,14 @@ func TestSelectErrors(t *testing.T) {
 		{"state:modified", `--select state:modified: state:modified needs --state DIR (a folder holding an earlier manifest.json)`},
 		{"result:eror", `--select result:eror: result:eror needs --state DIR (a folder holding an earlier run_results.json)`},
 		{"config:table", `--select config:table: "config:table": write config.<key>:<value>, such as config.materialized:incremental`},
+		// A space before or after a comma splits the intersection into two
+		// selectors of a union, one of them with an empty side.
+		{"mid ,top1", `--select ,top1: ",top1": nothing before the comma (an intersection is written a,b, without spaces around the comma)`},
+		{"mid, top1", `--select mid,: "mid,": nothing after the comma (an intersection is written a,b, without spaces around the comma)`},
+		{"mid,,top1", `--select mid,,top1: "mid,,top1": nothing between two commas (an intersection is written a,b, without spaces around the comma)`},
+		{",", `--select ,: ",": nothing before the comma (an intersection is written a,b, without spaces around the comma)`},
+		{"stg_[", `--select stg_[: "stg_[" is not a valid pattern: each [ needs its ] (stg_[ab]*), and \ a character after it`},
+		{"tag:[", `--select tag:[: "[" is not a valid pattern: each [ needs its ] (stg_[ab]*), and \ a character after it`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sel, func(t *testing.T) {
