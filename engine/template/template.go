@@ -694,7 +694,7 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 		}
 	}
 	tmpl.Option("missingkey=error")
-	err := tmpl.Execute(w, data)
+	err := tmpl.Execute(blankNil{w}, data)
 	r.env, r.reads, r.mapped, r.included = Env{}, nil, nil, nil
 	if len(t.trees) == 1 {
 		// Only files without their own {{ define }} blocks share renderers, so a
@@ -705,6 +705,26 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 		return reads, templateError(err, env.Caller, t.source)
 	}
 	return reads, nil
+}
+
+// blankNil is the writer a template executes into. text/template prints a
+// missing value (a key a dict lacks, read with index; dot in a macro
+// included without arguments; sprig's first of an empty list) as
+// "<no value>", in one write of its own; strata prints nothing instead, as
+// for a null var, so the text never reaches the SQL (a string that is
+// exactly "<no value>", which no SQL needs, goes too). Every other write
+// passes through as it is (the same slice: a SourceMap names text nodes by
+// their address).
+type blankNil struct{ w io.Writer }
+
+// noValue is what text/template prints for a missing value.
+const noValue = "<no value>"
+
+func (b blankNil) Write(p []byte) (int, error) {
+	if string(p) == noValue {
+		return len(p), nil
+	}
+	return b.w.Write(p)
 }
 
 func (r *renderer) funcs() template.FuncMap {
@@ -785,7 +805,7 @@ func (r *renderer) funcs() template.FuncMap {
 					file = t.Path
 				}
 				rec := &recorder{m: &SourceMap{t: t, file: file}, r: r}
-				if err := m.Execute(rec, dot); err != nil {
+				if err := m.Execute(blankNil{rec}, dot); err != nil {
 					return "", err
 				}
 				out := rec.b.String()
@@ -793,7 +813,7 @@ func (r *renderer) funcs() template.FuncMap {
 				return out, nil
 			}
 			var buf bytes.Buffer
-			if err := m.Execute(&buf, dot); err != nil {
+			if err := m.Execute(blankNil{&buf}, dot); err != nil {
 				return "", err
 			}
 			return buf.String(), nil

@@ -335,3 +335,40 @@ func TestMacroFileWithASyntaxError(t *testing.T) {
 		t.Errorf("stray end: got %q, %v", out, err)
 	}
 }
+
+// TestNilPrintsNothing: a missing value printed by an action (a key a dict
+// lacks, through index; dot in a macro included without arguments; sprig's
+// first of an empty list) prints nothing, as a null var does; it printed
+// text/template's "<no value>" into the SQL. Both renders, plain and
+// mapped, and inside an include.
+func TestNilPrintsNothing(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: `{{ define "none" }}none:{{ . }}{{ end }}` +
+		`{{ define "opt" }}{{ .alias }}.{{ index . "at" }}{{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tests := []struct{ text, want string }{
+		{`[{{ index (dict "a" 1) "b" }}]`, `[]`},
+		{`[{{ include "none" }}]`, `[none:]`},
+		{`[{{ template "none" }}]`, `[none:]`},
+		{`[{{ include "opt" (dict "alias" "c") }}]`, `[c.]`},
+		{`[{{ first (list) }}|{{ coalesce nil }}|{{ . }}]`, `[||]`},
+		{`[{{ "<no value>x" }}]`, `[<no value>x]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := set.Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, _, err := tp.Render(testEnv(), nil)
+			if err != nil || got != tc.want {
+				t.Errorf("Render: got %q, %v, want %q", got, err, tc.want)
+			}
+			got, _, _, err = tp.RenderMapped(testEnv(), nil)
+			if err != nil || got != tc.want {
+				t.Errorf("RenderMapped: got %q, %v, want %q", got, err, tc.want)
+			}
+		})
+	}
+}
