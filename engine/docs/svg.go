@@ -5,6 +5,7 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,10 +86,14 @@ func kpiSVG(b *strings.Builder, c *Chart) {
 	fmt.Fprintf(b, `<text x="140" y="96" text-anchor="middle" class="kpi-label">%s</text></svg>`, esc(c.Value))
 }
 
+// plainNumber is a number written with digits, a sign and a point only: not
+// NaN, Infinity or 1e+308, which FormatNumber leaves as they are.
+var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]*)?$`)
+
 // FormatNumber adds thousands separators to a number printed by the database,
 // keeping every digit it printed; anything else is returned as it is.
 func FormatNumber(s string) string {
-	if _, err := strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "eE") {
+	if !plainNumber.MatchString(s) {
 		return s
 	}
 	sign := ""
@@ -153,16 +158,30 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 		}
 		ss = append(ss, series{name: y, col: i, color: palette[k%len(palette)]})
 	}
-	n := len(t.Rows)
-	xraw := make([]string, n)
-	for r, row := range t.Rows {
-		xraw[r], _ = cell(row, xi)
+	// A line has no place for a row whose x is NULL; a bar chart shows it
+	// as a category of its own.
+	rows := t.Rows
+	if line {
+		rows = nil
+		for _, row := range t.Rows {
+			if _, ok := cell(row, xi); ok {
+				rows = append(rows, row)
+			}
+		}
 	}
-	xs := newXAxis(xraw, line)
+	n := len(rows)
+	xraw := make([]string, n)
+	xnull := make([]bool, n)
+	for r, row := range rows {
+		var ok bool
+		xraw[r], ok = cell(row, xi)
+		xnull[r] = !ok
+	}
+	xs := newXAxis(xraw, xnull, line)
 
 	// y: bars always start at zero; a line may start elsewhere, and then says so.
 	ymin, ymax := math.Inf(1), math.Inf(-1)
-	for _, row := range t.Rows {
+	for _, row := range rows {
 		for _, s := range ss {
 			if f, ok := number(row, s.col); ok {
 				ymin, ymax = math.Min(ymin, f), math.Max(ymax, f)
@@ -231,7 +250,7 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 	if !line && n > 0 {
 		bw = pw / float64(n) * 0.8 / float64(len(ss))
 		values = true
-		for _, row := range t.Rows {
+		for _, row := range rows {
 			for _, s := range ss {
 				if f, ok := number(row, s.col); ok && textWidth(compact(f), valueSize) > bw-2 {
 					values = false
@@ -250,7 +269,8 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 		H += bottom - (tickSize + 14)
 	}
 	ph := H - plotTop - bottom
-	ypos := func(f float64) float64 { return plotTop + ph - (f-ylo)/(yhi-ylo)*ph }
+	// (halves: near the ends of float8, yhi-ylo itself would overflow)
+	ypos := func(f float64) float64 { return plotTop + ph - (f/2-ylo/2)/(yhi/2-ylo/2)*ph }
 	base := top + (H - top - bottom) // the plot's bottom edge
 
 	kind := "bar"
@@ -301,19 +321,23 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 		if line {
 			var pts []string
 			for _, r := range xs.order {
-				if f, ok := number(t.Rows[r], s.col); ok {
+				if f, ok := number(rows[r], s.col); ok {
 					pts = append(pts, fmt.Sprintf("%.1f,%.1f", xs.pos[r], ypos(f)))
 				}
 			}
 			fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, s.color, strings.Join(pts, " "))
 		}
-		for r, row := range t.Rows {
+		for r, row := range rows {
 			v, _ := cell(row, s.col)
 			f, ok := number(row, s.col)
 			if !ok {
 				continue
 			}
-			title := fmt.Sprintf("%s: %s = %s", xraw[r], s.name, FormatNumber(v))
+			at := xraw[r]
+			if xnull[r] {
+				at = nullLabel
+			}
+			title := fmt.Sprintf("%s: %s = %s", at, s.name, FormatNumber(v))
 			if line {
 				fmt.Fprintf(b, `<circle class="pt%s" cx="%.1f" cy="%.1f" r="2" fill="%s" data-series="%s" data-x="%s" data-y="%s"><title>%s</title></circle>`, dense, xs.pos[r], ypos(f), s.color, esc(s.name), esc(xraw[r]), esc(v), esc(title))
 				continue
@@ -333,14 +357,20 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 	b.WriteString(`</svg>`)
 }
 
-// number is a cell's value as a number.
+// number is a cell's value as a number that can be drawn: NaN and
+// ±Infinity (float8 and numeric have them) are not, any more than NULL.
 func number(row []*string, i int) (float64, bool) {
 	v, ok := cell(row, i)
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	return f, err == nil
+	return finite(v)
+}
+
+// finite reads s as a number that is neither NaN nor infinite.
+func finite(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 type legendItem struct {
@@ -375,16 +405,24 @@ type xAxis struct {
 	slot       float64 // the room of one value on a categorical axis
 	rotated    bool
 	text       []string // each value's label
+	null       []bool   // the value is NULL (a bar chart's category)
 }
 
-func newXAxis(raw []string, line bool) *xAxis {
+// nullLabel labels a bar chart's category whose x is NULL.
+const nullLabel = "(null)"
+
+// newXAxis lays out the x values raw, of which those marked null are NULL.
+func newXAxis(raw []string, null []bool, line bool) *xAxis {
 	n := len(raw)
-	a := &xAxis{raw: raw, vals: make([]float64, n), dates: make([]time.Time, n), order: make([]int, n), text: make([]string, n)}
+	a := &xAxis{raw: raw, null: null, vals: make([]float64, n), dates: make([]time.Time, n), order: make([]int, n), text: make([]string, n)}
 	a.continuous = line && n > 1
 	allDates := n > 0
 	a.monthly = n > 0
 	for r, v := range raw {
 		a.order[r] = r
+		if null[r] {
+			continue // a category of its own: it does not make the axis one of text
+		}
 		if d, ok := parseDate(v); ok {
 			a.dates[r] = d
 			a.vals[r] = float64(d.Unix())
@@ -394,14 +432,16 @@ func newXAxis(raw []string, line bool) *xAxis {
 			continue
 		}
 		allDates, a.monthly = false, false
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		f, ok := finite(v)
+		if !ok {
 			a.continuous = false
 		}
 		a.vals[r] = f
 	}
 	for r, v := range raw {
 		switch {
+		case null[r]:
+			a.text[r] = nullLabel
 		case a.monthly:
 			a.text[r] = a.dates[r].Format("Jan 2006")
 		case allDates:
@@ -443,7 +483,7 @@ func (a *xAxis) place(left, pw float64, line bool) {
 	for r := range a.raw {
 		switch {
 		case a.continuous && hi > lo:
-			a.pos[r] = left + (a.vals[r]-lo)/(hi-lo)*pw
+			a.pos[r] = left + (a.vals[r]/2-lo/2)/(hi/2-lo/2)*pw
 		case !line:
 			a.pos[r] = left + (float64(r)+0.5)*a.slot
 		case n <= 1:
@@ -700,11 +740,17 @@ func shorten(s string, n int) string {
 }
 
 // niceTicks returns about n round values covering [lo, hi].
+// The first tick is at or below lo and the last at or above hi, so that
+// every value lies on the axis; lo and hi are finite.
 func niceTicks(lo, hi float64, n int) []float64 {
 	if hi <= lo {
 		hi = lo + 1
 	}
 	raw := (hi - lo) / float64(n)
+	if math.IsInf(raw, 0) {
+		// Near the ends of float8 the range itself overflows.
+		raw = hi/float64(n) - lo/float64(n)
+	}
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
@@ -713,12 +759,10 @@ func niceTicks(lo, hi float64, n int) []float64 {
 			break
 		}
 	}
-	var out []float64
-	for v := math.Floor(lo/step) * step; v <= hi+step*0.5; v += step {
-		out = append(out, math.Round(v/step)*step)
-		if v >= hi {
-			break
-		}
+	first := math.Floor(lo / step)
+	out := []float64{first * step}
+	for k := first + 1; out[len(out)-1] < hi && len(out) <= 2*n+2; k++ {
+		out = append(out, k*step)
 	}
 	return out
 }
