@@ -420,7 +420,8 @@ func TestSiteInChromium(t *testing.T) {
 
 	t.Run("lineage filter agrees with strata ls", func(t *testing.T) {
 		b := &browser{t: t, bin: bin}
-		for _, sel := range []string{"+exposure:executive_summary", "stg_orders+1", "tag:analytics,resource_type:model", "@dim_products"} {
+		for _, sel := range []string{"+exposure:executive_summary", "stg_orders+1", "tag:analytics,resource_type:model", "@dim_products",
+			"test_type:unit", "test_type:data", "test_type:singular", "test_type:generic"} {
 			// --resource-type all: every node the selection picks, the tests
 			// of the selected nodes too, as build (and the lineage) selects.
 			lsOut, _ := strata(t, "--project-dir", dir, "ls", "-s", sel, "--resource-type", "all")

@@ -127,7 +127,16 @@ func (s *site) graphData() map[string]any {
 			tags = []string{}
 		}
 		schema, _ := n.cfg["schema"].(string)
-		nodes[i] = []any{n.ID, n.ResourceType, n.Name, n.Mat, status, n.Path, tags, attached, schema}
+		testType := "" // what test_type: calls it: unit, singular or generic
+		if n.Test != nil {
+			switch n.Test.Kind {
+			case "unit", "singular":
+				testType = n.Test.Kind
+			default:
+				testType = "generic"
+			}
+		}
+		nodes[i] = []any{n.ID, n.ResourceType, n.Name, n.Mat, status, n.Path, tags, attached, schema, testType}
 		ps := s.in.Manifest.Parents[n.ID]
 		if ps == nil {
 			ps = n.DependsOn.Nodes

@@ -6,7 +6,7 @@
   'use strict';
   var G = window.STRATA_GRAPH;
   // node fields
-  var ID = 0, KIND = 1, NAME = 2, MAT = 3, STATUS = 4, PATH = 5, TAGS = 6, ATTACHED = 7, SCHEMA = 8;
+  var ID = 0, KIND = 1, NAME = 2, MAT = 3, STATUS = 4, PATH = 5, TAGS = 6, ATTACHED = 7, SCHEMA = 8, TEST_TYPE = 9;
   var N = G.nodes.length;
   var parents = G.parents;
   var children = [];
@@ -102,12 +102,12 @@
         }
         break;
       case 'test_type':
-        for (i = 0; i < N; i++) {
-          n = G.nodes[i];
-          if (n[KIND] !== 'test') continue;
-          var singular = n[ATTACHED] < 0 && n[PATH].indexOf('tests/') === 0;
-          if ((value === 'singular') === singular && (value === 'singular' || value === 'generic')) out[i] = true;
-        }
+        // unit; data (every data test, generic and singular); singular;
+        // generic (schema is dbt's old name for it), as engine/graph.
+        var kinds = {unit: ['unit'], data: ['singular', 'generic'], singular: ['singular'], generic: ['generic'], schema: ['generic']};
+        var types = Object.prototype.hasOwnProperty.call(kinds, value) ? kinds[value] : null;
+        if (!types) throw new Error('test_type "' + value + '" is not known (expected unit, data, singular or generic)');
+        for (i = 0; i < N; i++) if (G.nodes[i][KIND] === 'test' && types.indexOf(G.nodes[i][TEST_TYPE]) >= 0) out[i] = true;
         break;
       case 'result':
       case 'status':
