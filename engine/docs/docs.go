@@ -443,5 +443,12 @@ func parseTemplates() (*template.Template, error) {
 		// A value in the lineage page's address (#node=...): every character
 		// that would end it or be read as a separator is escaped.
 		"hashEscape": func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") },
+		// An exposure's url is a link when it is a web address; anything else
+		// (javascript:..., a path) is shown as text, where html/template
+		// would have made it a link to #ZgotmplZ.
+		"webURL": func(s string) bool {
+			u, err := url.Parse(s)
+			return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+		},
 	}).ParseFS(embedded, "templates/*.html")
 }

@@ -28,8 +28,11 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 			Parents:  map[string][]string{"model.p.plain": ids[:5], "test.p.t": {"model.p.q?x"}},
 			Children: map[string][]string{"model.p.a#b": {"model.p.plain"}, "model.p.q?x": {"model.p.plain", "test.p.t"}, "model.p.pct%41": {"model.p.plain"}, "model.p.sp ace": {"model.p.plain"}, "model.p.c:d": {"model.p.plain"}},
 		},
-		Dashboards: []*docs.Dashboard{{ID: "exposure.p.d#1", Name: "d#1", DependsOn: []string{"model.p.a#b", "test.p.t"}}},
-		Offline:    "test",
+		// An exposure's url that is no web address is shown as text, not as a
+		// link html/template turns into #ZgotmplZ.
+		Dashboards: []*docs.Dashboard{{ID: "exposure.p.d#1", Name: "d#1", DependsOn: []string{"model.p.a#b", "test.p.t"}, URL: "javascript:alert(1)"},
+			{ID: "exposure.p.web", Name: "web", URL: "https://bi.example.com/d/42"}},
+		Offline: "test",
 	}
 	dir := t.TempDir()
 	if _, err := docs.Generate(dir, in); err != nil {
@@ -78,6 +81,9 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "dashboards", "web.html")); err != nil || !strings.Contains(string(b), `<a href="https://bi.example.com/d/42">`) {
+		t.Errorf("dashboards/web.html does not link to its url (%v)", err)
 	}
 	// The links of interest were there to check.
 	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/nodes/model.p.c:d.html", "/dashboards/d#1.html"} {
