@@ -374,6 +374,12 @@ func TestSiteInChromium(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 
+	t.Run("every link of the example site leads somewhere", func(t *testing.T) {
+		if checked := checkLinks(t, site); len(checked) < 40 {
+			t.Errorf("only %d pages linked to", len(checked))
+		}
+	})
+
 	t.Run("index over strata docs serve", func(t *testing.T) {
 		b := &browser{t: t, bin: bin}
 		ctx, cancel := context.WithCancel(context.Background())

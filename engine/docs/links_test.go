@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"html"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,8 +39,41 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 	if _, err := docs.Generate(dir, in); err != nil {
 		t.Fatal(err)
 	}
-	href := regexp.MustCompile(`href="([^"]*)"`)
+	checked := checkLinks(t, dir)
+	if b, err := os.ReadFile(filepath.Join(dir, "dashboards", "web.html")); err != nil || !strings.Contains(string(b), `<a href="https://bi.example.com/d/42">`) {
+		t.Errorf("dashboards/web.html does not link to its url (%v)", err)
+	}
+	// The links of interest were there to check.
+	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/nodes/model.p.c:d.html", "/dashboards/d#1.html"} {
+		if !checked[want] {
+			t.Errorf("no link to %s was found", want)
+		}
+	}
+}
+
+// checkLinks follows every href and src of every page of the site in dir:
+// a link must lead to a file that was written, an #anchor (not the lineage
+// page's #key=value address) to an element of that id on its page, and no
+// link may be html/template's #ZgotmplZ. It returns the pages linked to,
+// relative to dir.
+func checkLinks(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	link := regexp.MustCompile(`(?:href|src)="([^"]*)"`)
 	checked := map[string]bool{}
+	ids := map[string]map[string]bool{} // page -> the ids it has
+	idsOf := func(page string) map[string]bool {
+		if m, ok := ids[page]; ok {
+			return m
+		}
+		m := map[string]bool{}
+		if b, err := os.ReadFile(page); err == nil {
+			for _, id := range regexp.MustCompile(`\bid="([^"]*)"`).FindAllStringSubmatch(string(b), -1) {
+				m[html.UnescapeString(id[1])] = true
+			}
+		}
+		ids[page] = m
+		return m
+	}
 	err := filepath.WalkDir(dir, func(page string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(page, ".html") {
 			return err
@@ -48,8 +82,8 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range href.FindAllStringSubmatch(string(b), -1) {
-			raw := strings.ReplaceAll(m[1], "&amp;", "&")
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			raw := html.UnescapeString(m[1])
 			if raw == "#ZgotmplZ" { // html/template's mark for a URL it found unsafe
 				t.Errorf("%s: a link was replaced by #ZgotmplZ", strings.TrimPrefix(page, dir))
 				continue
@@ -67,14 +101,18 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 				t.Errorf("%s: href %q reads as a URL of scheme %q", strings.TrimPrefix(page, dir), raw, u.Scheme)
 				continue
 			}
-			if u.Path == "" || !strings.HasSuffix(u.Path, ".html") {
-				continue // #fragments, assets
-			}
 			// A browser reads the path unescaped, relative to the page.
-			target := filepath.Join(filepath.Dir(page), filepath.FromSlash(u.Path))
-			checked[strings.TrimPrefix(target, dir)] = true
-			if _, err := os.Stat(target); err != nil {
-				t.Errorf("%s: href %q leads to no page: %v", strings.TrimPrefix(page, dir), raw, err)
+			target := page
+			if u.Path != "" {
+				target = filepath.Join(filepath.Dir(page), filepath.FromSlash(u.Path))
+				checked[strings.TrimPrefix(target, dir)] = true
+				if _, err := os.Stat(target); err != nil {
+					t.Errorf("%s: %q leads to no file: %v", strings.TrimPrefix(page, dir), raw, err)
+					continue
+				}
+			}
+			if f := u.Fragment; f != "" && !strings.Contains(f, "=") && strings.HasSuffix(target, ".html") && !idsOf(target)[f] {
+				t.Errorf("%s: %q: %s has no element of id %q", strings.TrimPrefix(page, dir), raw, strings.TrimPrefix(target, dir), f)
 			}
 		}
 		return nil
@@ -82,13 +120,5 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "dashboards", "web.html")); err != nil || !strings.Contains(string(b), `<a href="https://bi.example.com/d/42">`) {
-		t.Errorf("dashboards/web.html does not link to its url (%v)", err)
-	}
-	// The links of interest were there to check.
-	for _, want := range []string{"/nodes/model.p.a#b.html", "/nodes/model.p.q?x.html", "/nodes/model.p.pct%41.html", "/nodes/model.p.sp ace.html", "/nodes/model.p.c:d.html", "/dashboards/d#1.html"} {
-		if !checked[want] {
-			t.Errorf("no link to %s was found", want)
-		}
-	}
+	return checked
 }
