@@ -188,8 +188,13 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 			}
 		}
 	}
+	empty := "" // what the plot says when it has nothing to draw
 	if math.IsInf(ymin, 1) {
 		ymin, ymax = 0, 1
+		empty = "no values to draw (every y is NULL, NaN or Infinity)"
+		if n == 0 {
+			empty = "no rows"
+		}
 	}
 	if !line || ymin > 0 && ymin < ymax/3 || ymax < 0 && ymax > ymin/3 {
 		ymin, ymax = math.Min(ymin, 0), math.Max(ymax, 0)
@@ -312,6 +317,9 @@ func xySVG(b *strings.Builder, c *Chart, line bool) {
 			continue
 		}
 		fmt.Fprintf(b, `<text class="tick x" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, l.x, base+tickSize+6, esc(l.text))
+	}
+	if empty != "" {
+		fmt.Fprintf(b, `<text class="plot-empty" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, left+pw/2, (plotTop+base)/2, esc(empty))
 	}
 	dense := "" // many points: a plain line, with the points showing on hover
 	if n > 60 {

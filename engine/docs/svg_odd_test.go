@@ -43,6 +43,7 @@ func TestChartsOfOddValues(t *testing.T) {
 		{"NaN and Infinity bars", nullable("bar", []string{"k", "v"}, [][]string{{"a", "NaN"}, {"b", "Infinity"}, {"c", "-Infinity"}, {"d", "2"}}), 1, 2, "a b c d"},
 		{"NaN and Infinity on a line", nullable("line", []string{"k", "v"}, [][]string{{"1", "NaN"}, {"2", "Infinity"}, {"3", "2"}, {"4", "3"}}), 2, 3, ""},
 		{"only NaN", nullable("bar", []string{"k", "v"}, [][]string{{"a", "NaN"}}), 0, 0, ""},
+		{"no rows", nullable("line", []string{"k", "v"}, nil), 0, 0, ""},
 		{"Infinity along x", nullable("line", []string{"k", "v"}, [][]string{{"Infinity", "1"}, {"1", "2"}, {"2", "3"}}), 3, 3, ""},
 		{"near the ends of float8", nullable("bar", []string{"k", "v"}, [][]string{{"a", "1e308"}, {"b", "-1e308"}}), 2, 1e308, ""},
 		{"a NULL category", nullable("bar", []string{"k", "v"}, [][]string{{"a", "1"}, {"<null>", "2"}, {"b", "<null>"}}), 2, 2, "a (null) b"},
@@ -86,6 +87,10 @@ func TestChartsOfOddValues(t *testing.T) {
 			}
 			if marks != c.marks {
 				t.Errorf("%d marks drawn, want %d", marks, c.marks)
+			}
+			// A plot with nothing to draw says so.
+			if notes := with(els, "text", "plot-empty"); (marks == 0) != (len(notes) == 1) {
+				t.Errorf("%d marks and %d notes that the plot is empty", marks, len(notes))
 			}
 			for _, p := range with(els, "polyline") {
 				if strings.Contains(p.attr["points"], "NaN") || strings.Contains(p.attr["points"], "Inf") {
