@@ -406,19 +406,53 @@ func (s *site) nodePage(n *node) *nodePage {
 
 type dashboardPage struct {
 	*Dashboard
-	Uses []link
+	Uses  []link
+	Notes []string // per chart: why its data may not be the last run's
 }
 
 func (s *site) dashboardPage(d *Dashboard) *dashboardPage {
-	p := &dashboardPage{Dashboard: d}
+	p := &dashboardPage{Dashboard: d, Notes: make([]string, len(d.Charts))}
+	byName := map[string]*node{}
 	for _, id := range d.DependsOn {
 		l := s.link(id)
 		if l.Href != "" && !strings.HasPrefix(l.Href, "../") {
 			l.Href = "../nodes/" + l.Href
 		}
 		p.Uses = append(p.Uses, l)
+		if n := s.byID[id]; n != nil {
+			byName[n.Name] = n
+		}
+	}
+	for i, c := range d.Charts {
+		if n := byName[c.Model]; n != nil {
+			p.Notes[i] = staleNote(n)
+		}
 	}
 	return p
+}
+
+// staleNote says why a chart of n may show older data than its last run
+// meant to build: the run failed n, or failed its audit, or skipped it, and
+// the relation a chart reads is the version before (or none, the first
+// time). Empty when n's last result built it.
+func staleNote(n *node) string {
+	r := n.Result
+	if r == nil {
+		return ""
+	}
+	at := shortTime(r.StartedAt)
+	if at != "" {
+		at = " at " + at
+	}
+	switch {
+	case r.AdapterResp == artifacts.AuditFailed:
+		return fmt.Sprintf("%s failed its audit%s: this chart shows the version before it", n.Name, at)
+	case r.Status == "error":
+		return fmt.Sprintf("the last build of %s failed%s: this chart shows the version before it, if there is one", n.Name, at)
+	case r.Status == "skipped":
+		return fmt.Sprintf("%s was skipped by its last run%s: this chart shows the version before it, if there is one", n.Name, at)
+	}
+	return ""
 }
 
 // statusClass maps a run status to a CSS class.
