@@ -48,6 +48,7 @@ func hermeticSprig() template.FuncMap {
 	for _, name := range impureSprigFuncs {
 		delete(fm, name)
 	}
+	fm["dig"] = digFunc
 	return fm
 }
 
@@ -1012,6 +1013,8 @@ func explain(msg string) string {
 		return msg + ` (text is written in double quotes, "orders", or backquotes; single quotes are a Go character)`
 	}
 	switch msg {
+	case "index of nil pointer":
+		return msg + ` (a key before the last is missing: index of a missing key is nothing, which has no keys; dig "a" "b" "default" (var "x") gives a default instead)`
 	case "unexpected EOF":
 		return "unexpected end of file (an {{ if }}, {{ range }}, {{ with }} or {{ define }} has no {{ end }})"
 	}

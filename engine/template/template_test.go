@@ -372,3 +372,42 @@ func TestNilPrintsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestDigIntoVars: sprig's dig failed on a var mapping ("interface
+// conversion: interface {} is template.VarMap"); strata's walks var
+// mappings and plain dicts alike, gives the default where a key is
+// missing, and says what is wrong where a level is no mapping.
+func TestDigIntoVars(t *testing.T) {
+	tests := []struct{ text, want, err string }{
+		{text: `{{ dig "d" "e" 0 (var "m") }}`, want: `2`},
+		{text: `{{ dig "d" "x" "none" (var "m") }}`, want: `none`},
+		{text: `{{ dig "b" "c" "none" (var "m") }}`, want: `none`},
+		{text: `{{ dig "d" 0 (var "m") }}`, want: `{"e":2}`},
+		{text: `{{ dig "k" "v" 0 (dict "k" (dict "v" 7)) }}`, want: `7`},
+		{text: `{{ dig "a" "x" 0 (var "m") }}`, err: `models/me.sql:1:4: dig: .a is not a mapping (1), so it has no key "x"`},
+		{text: `{{ dig "a" 0 (var "l") }}`, err: `models/me.sql:1:4: dig's last argument must be a mapping; got ["a",""]`},
+		{text: `{{ dig 1 0 (var "m") }}`, err: `models/me.sql:1:4: dig's keys are strings; got 1`},
+		{text: `{{ index (var "m") "b" "c" }}`, err: `models/me.sql:1:4: index of nil pointer (a key before the last is missing: index of a missing key is nothing, which has no keys; dig "a" "b" "default" (var "x") gives a default instead)`},
+		{text: `{{ dig 0 (var "m") }}`, err: `models/me.sql:1:4: dig needs one or more keys, a default and a mapping, as in dig "a" "b" 0 (var "x")`},
+	}
+	env := testEnv()
+	env.Vars = map[string]any{"l": []any{"a", ""}, "m": map[string]any{"a": 1, "d": map[string]any{"e": 2}}}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			got, _, err := tp.Render(env, nil)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("got %q, %v\nwant error %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v, want %q", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -46,4 +47,42 @@ func asVar(v any) any {
 		return l
 	}
 	return v
+}
+
+// digFunc is sprig's dig (dig "a" "b" default mapping: the value at that
+// path of keys, or default where a key is missing) for var mappings too:
+// sprig's asserts each level to be a plain map[string]any, so on a var it
+// failed with Go's "interface conversion". A level that is no mapping, or
+// a key that is no string, is an error in the user's words.
+func digFunc(args ...any) (any, error) {
+	if len(args) < 3 {
+		return nil, errors.New(`dig needs one or more keys, a default and a mapping, as in dig "a" "b" 0 (var "x")`)
+	}
+	keys, def, cur := args[:len(args)-2], args[len(args)-2], args[len(args)-1]
+	path := ""
+	for _, k := range keys {
+		key, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("dig's keys are strings; got %v", k)
+		}
+		var m map[string]any
+		switch t := cur.(type) {
+		case VarMap:
+			m = t
+		case map[string]any:
+			m = t
+		default:
+			if path == "" {
+				return nil, fmt.Errorf("dig's last argument must be a mapping; got %v", cur)
+			}
+			return nil, fmt.Errorf("dig: %s is not a mapping (%v), so it has no key %q", path, cur, key)
+		}
+		v, ok := m[key]
+		if !ok {
+			return def, nil
+		}
+		cur = v
+		path += "." + key
+	}
+	return cur, nil
 }
