@@ -269,3 +269,39 @@ func TestAuditOfAViewOverPublishedRows(t *testing.T) {
 		t.Errorf("p.v_child holds %s rows, want yesterday's 1 (it is skipped)", got)
 	}
 }
+
+// TestRetryAuditsWithEveryTest: retry after an audit that failed builds
+// the model again and audits it with all its tests, not only those that
+// failed: the ones that passed judged the version that was thrown away.
+// retry ran the failing test alone, and published a version that another
+// of the model's error-severity tests fails (a NULL key).
+func TestRetryAuditsWithEveryTest(t *testing.T) {
+	url := pgtest.DB(t)
+	files := func(extra string) map[string]string {
+		return map[string]string{
+			"project.yaml":       "name: ra\nmodels: {'.': {materialized: table}}\n",
+			"models/r.sql":       "select g as id from generate_series(1, 3) g" + extra,
+			"models/r_child.sql": `select * from {{ ref "r" }}`,
+			"models/schema.yml":  "models:\n  - name: r\n    columns: [{name: id, tests: [unique, not_null]}]\n",
+		}
+	}
+	dir := writeProject(t, url, files(""))
+	must(t, 0, dir, "build")
+	before := checksum(t, url, "public.r")
+	writeFile(t, dir, "models/r.sql", files(" union all select 1")["models/r.sql"])
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "AUDIT FAILED: 1 of 2 tests failed: unique_r_id")
+	// The duplicate is gone, but a NULL key came in its place.
+	writeFile(t, dir, "models/r.sql", files(" union all select null")["models/r.sql"])
+	out = must(t, 1, dir, "retry")
+	mustContain(t, out, "AUDIT FAILED: 1 of 2 tests failed: not_null_r_id", "FAIL 1 not_null_r_id")
+	if got := checksum(t, url, "public.r"); got != before {
+		t.Errorf("retry published a version that fails not_null_r_id:\n%s", out)
+	}
+	writeFile(t, dir, "models/r.sql", files(" union all select 4")["models/r.sql"])
+	out = must(t, 0, dir, "retry")
+	mustContain(t, out, "PASS unique_r_id", "PASS not_null_r_id", "OK created table model public.r_child")
+	if got := queryText(t, url, "select count(*)::text from public.r"); got != "4" {
+		t.Errorf("retry did not publish the fixed version: %s rows\n%s", got, out)
+	}
+}

@@ -180,6 +180,9 @@ type flags struct {
 	// retryIDs, set by retry, selects exactly these nodes instead of
 	// --select: ids need no parsing, and names may hold spaces.
 	retryIDs []string
+	// retryRan, set by retry, are all the nodes of the run retried: the
+	// tests among them that read a node of retryIDs run again too.
+	retryRan []string
 	// retryHooks, set by retry, runs the hooks even when no node is
 	// selected, because the last run's on-run-end hook failed or may
 	// not have run (retryEnded).

@@ -90,7 +90,7 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 		a.say("Nothing to retry: the last run had no failures or skips.")
 		return ExitOK
 	}
-	f.retryIDs, f.retryHooks = prev.IDs, prev.Hooks
+	f.retryIDs, f.retryRan, f.retryHooks = prev.IDs, prev.Nodes, prev.Hooks
 	if prev.InProgress && len(prev.IDs) == 0 {
 		// Stopped after its last node: the record cannot say whether its
 		// on-run-end hooks ran, so they are run (executeParsed says there

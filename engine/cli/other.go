@@ -31,7 +31,7 @@ func (a *app) loadSelection(ctx context.Context, f *flags, cmd string) (l *pipel
 	if !ok {
 		return nil, nil, ExitBadInput, false
 	}
-	sel := pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs, Direct: f.direct}
+	sel := pipeline.Selection{Select: f.selects, Exclude: f.excludes, State: f.state, IDs: f.retryIDs, Ran: f.retryRan, Direct: f.direct}
 	db, code, ok := a.readState(ctx, l, f, sel, cmd)
 	if !ok {
 		return nil, nil, code, false

@@ -22,6 +22,11 @@ type Selection struct {
 	// project) instead of Select and Exclude: ids need no parsing, and
 	// names may hold spaces.
 	IDs []string
+	// Ran, with IDs, are all the nodes of the run retried: a data test
+	// among them that reads a seed or model of IDs is selected too, as
+	// what it read is built again (a test that passed in a model's audit
+	// judged a version that was thrown away).
+	Ran []string
 	// Direct selects only what the selectors pick by themselves, without
 	// the tests of the nodes they pick (graph.SelectDirect): what ls lists.
 	Direct bool
@@ -44,7 +49,7 @@ func (e *StateError) Unwrap() error { return e.Err }
 // mean"), or a *StateError.
 func (l *Project) Select(s Selection) (map[string]bool, error) {
 	if s.IDs != nil {
-		return l.knownIDs(s.IDs), nil
+		return l.retried(s.IDs, s.Ran), nil
 	}
 	st, err := l.loadState(s.State)
 	if err != nil {
@@ -66,6 +71,28 @@ func (l *Project) knownIDs(ids []string) map[string]bool {
 	for _, id := range ids {
 		if _, ok := l.Manifest.Nodes[id]; ok {
 			out[id] = true
+		}
+	}
+	return out
+}
+
+// retried is the set of ids that are still nodes of the project, with the
+// data tests among ran that read a seed or model of them: a test that
+// passed in the audit of a model whose audit failed (another test failed)
+// judged the version that was thrown away, and the version retry builds
+// must pass it too before it is published.
+func (l *Project) retried(ids, ran []string) map[string]bool {
+	out := l.knownIDs(ids)
+	for _, id := range ran {
+		t, ok := l.Manifest.Nodes[id]
+		if !ok || out[id] || t.Kind != manifest.Test || t.IsUnit() {
+			continue
+		}
+		for _, d := range t.DependsOn {
+			if n := l.Manifest.Nodes[d]; out[d] && n != nil && (n.Kind == manifest.Model || n.Kind == manifest.Seed) {
+				out[id] = true
+				break
+			}
 		}
 	}
 	return out
