@@ -222,23 +222,48 @@ func TestAuditKeepingFailuresLeavesNoFiles(t *testing.T) {
 	}
 }
 
-// TestAuditOfAFirstBuild: a model whose first build fails its audit is not
-// created, and the message does not speak of a previous version.
+// TestAuditOfAFirstBuild: a model or seed whose first build fails its
+// audit is not created, and the message does not speak of a previous
+// version, of whatever kind it is. An incremental or scd2 model said its
+// run's changes were rolled back and it was as before, a seed that its
+// previous version was kept.
 func TestAuditOfAFirstBuild(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml":      "name: af\nmodels: {'.': {materialized: table}}\n",
-		"models/d.sql":      "select 1 as id union all select 1",
-		"models/schema.yml": "models:\n  - name: d\n    columns: [{name: id, tests: [unique]}]\n",
+		"project.yaml": "name: af\nmodels: {'.': {materialized: table}}\n",
+		"models/d.sql": "select 1 as id union all select 1",
+		"models/i.sql": `{{ config "materialized" "incremental" "unique_key" "k" }}select 1 as k, 1 as id union all select 2, 1`,
+		"models/h.sql": `{{ config "materialized" "scd2" "unique_key" "k" "strategy" "check" }}select 1 as k, 1 as id union all select 2, 1`,
+		"models/m.sql": `{{ config "materialized" "materialized_view" }}select 1 as id union all select 1`,
+		"models/v.sql": `{{ config "materialized" "view" }}select 1 as id union all select 1`,
+		"seeds/s.csv":  "id\n1\n1\n",
+		"models/schema.yml": `models:
+  - {name: d, columns: [{name: id, tests: [unique]}]}
+  - {name: i, columns: [{name: id, tests: [unique]}]}
+  - {name: h, columns: [{name: id, tests: [unique]}]}
+  - {name: m, columns: [{name: id, tests: [unique]}]}
+  - {name: v, columns: [{name: id, tests: [unique]}]}
+seeds:
+  - {name: s, columns: [{name: id, tests: [unique]}]}
+`,
 	})
 	out := must(t, 1, dir, "build")
-	mustContain(t, out, "AUDIT FAILED", "public.d did not exist before this build, and was not created")
-	if strings.Contains(out, "previous version") {
+	for _, rel := range []string{"d", "i", "h", "m", "v", "s"} {
+		mustContain(t, out, "public."+rel+" did not exist before this build, and was not created")
+		if got := queryInt(t, url, "select count(*) from pg_class where oid = to_regclass('public."+rel+"')"); got != 0 {
+			t.Errorf("%s was created although its audit failed", rel)
+		}
+	}
+	if strings.Contains(out, "previous version") || strings.Contains(out, "rolled back") {
 		t.Errorf("a first build speaks of a previous version:\n%s", out)
 	}
-	if got := queryInt(t, url, "select count(*) from pg_class where oid = to_regclass('public.d')"); got != 0 {
-		t.Errorf("d was created although its audit failed")
-	}
+	// Once they exist, a failed audit keeps them and says so.
+	must(t, 0, dir, "build", "--no-audit", "--exclude", "test_type:data")
+	writeFile(t, dir, "seeds/s.csv", "id\n3\n3\n") // replaced, through a scratch table
+	out = must(t, 1, dir, "build")
+	mustContain(t, out, "the previous version of public.d was kept", "this run's changes to public.i were rolled back",
+		"this run's changes to public.h were rolled back", "the previous version of public.m was kept",
+		"the previous definition of public.v was kept", "the previous version of public.s was kept")
 }
 
 // TestAuditOfAViewOverPublishedRows: a view's test that fails on rows of

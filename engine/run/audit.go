@@ -361,21 +361,19 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 		}
 		os.Remove(k.file)
 	}
-	what := "the previous version of " + r.Relation + " was kept"
-	if b.n.Config.Materialized == "view" {
+	var what string
+	switch {
+	case b.fresh:
+		what = r.Relation + " did not exist before this build, and was not created"
+	case b.n.Kind == manifest.Model && b.n.Config.Materialized == "view":
 		// A view holds no rows: the one kept reads its tables as they are
 		// now, so rows that failed because those tables hold them (a seed
 		// or table published earlier) are what its readers see.
 		what = "the previous definition of " + r.Relation + " was kept; it is a view, so it shows the rows its tables hold now, failing ones included when they come from there"
-	}
-	if b.fresh {
-		what = r.Relation + " did not exist before this build, and was not created"
-	}
-	switch b.n.Config.Materialized {
-	case "incremental", "scd2":
-		if !strings.HasPrefix(r.Response, "SELECT") {
-			what = "this run's changes to " + r.Relation + " were rolled back: it is as it was before the run"
-		}
+	case b.n.Kind == manifest.Model && (b.n.Config.Materialized == "incremental" || b.n.Config.Materialized == "scd2"):
+		what = "this run's changes to " + r.Relation + " were rolled back: it is as it was before the run"
+	default:
+		what = "the previous version of " + r.Relation + " was kept"
 	}
 	r.Status, r.Response = Error, AuditFailed
 	r.Message = fmt.Sprintf("%s: %s; %s", AuditFailed, ae.Error(), what)

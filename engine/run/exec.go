@@ -191,6 +191,13 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		opts.Audit = func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
 			t := postgres.Within(tx)
 			if err := e.audit(ctx, t, b, rel); err != nil {
+				var ae *auditError
+				if errors.As(err, &ae) && rel != n.Relation {
+					// Loaded into a scratch table: the seed's table, if
+					// any, is still the previous version, which stays.
+					kind, kerr := postgres.RelKind(ctx, t, n.Relation)
+					b.fresh = kerr == nil && kind == ""
+				}
 				return err
 			}
 			_, err := b.flush(ctx, t, false) // the audit tables of store_failures tests

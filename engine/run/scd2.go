@@ -77,6 +77,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		if err != nil {
 			return err
 		}
+		b.fresh = kind == ""
 		path, err := d.Path(kind, e.FullRefresh)
 		if err != nil {
 			return err
