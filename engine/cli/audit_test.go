@@ -330,3 +330,30 @@ func TestRetryAuditsWithEveryTest(t *testing.T) {
 		t.Errorf("retry did not publish the fixed version: %s rows\n%s", got, out)
 	}
 }
+
+// TestAuditFailureNamesNoCompiledFile: the tests of an audit that kept the
+// previous version do not send the reader to target/compiled/, whose
+// query reads the published relation (it finds none of the failing rows);
+// one with samples (unique) did. A test that warns in an audit that
+// published still names it, as its rows are there.
+func TestAuditFailureNamesNoCompiledFile(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: nc\nmodels: {'.': {materialized: table}}\n",
+		"models/c.sql": "select 1 as id, null::int as v union all select 1, null",
+		"models/schema.yml": `models:
+  - name: c
+    columns:
+      - {name: id, tests: [unique]}
+      - {name: v, tests: [{not_null: {error_if: ">5"}}]}
+`,
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, `unique_c_id (got 1 failing row; e.g. "1")`, "FAIL 1 unique_c_id", "WARN 2 not_null_c_v")
+	if strings.Contains(out, "target/compiled") {
+		t.Errorf("an audit that failed names a compiled file:\n%s", out)
+	}
+	writeFile(t, dir, "models/c.sql", "select 1 as id, null::int as v union all select 2, null")
+	out = must(t, 0, dir, "build")
+	mustContain(t, out, "got 2 failing rows; see target/compiled/models/schema.yml/not_null_c_v.sql")
+}

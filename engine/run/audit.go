@@ -191,10 +191,9 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 			continue
 		}
 		r = e.judge(ctx, guarded{t}, at.n, at.sql, failures[j], r)
-		r.Message = strings.TrimSuffix(r.Message, "; see "+r.Compiled)
 		if r.Status == Fail {
 			blocked = true
-			res.blocked = append(res.blocked, fmt.Sprintf("%s (%s)", at.n.Name, r.Message))
+			res.blocked = append(res.blocked, fmt.Sprintf("%s (%s)", at.n.Name, strings.Replace(r.Message, "; see "+r.Compiled, "", 1)))
 		}
 		res.tests = append(res.tests, r)
 	}
@@ -222,10 +221,18 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		}
 		res.kept = append(res.kept, k)
 	}
-	if blocked {
-		return &auditError{audit: res}
+	if !blocked {
+		return nil
 	}
-	return nil
+	// The file under target/compiled/ reads the published relation, which
+	// is kept: it does not hold the failing rows of the version thrown
+	// away (an audit table of store_failures does).
+	for i := range res.tests {
+		if c := res.tests[i].Compiled; c != "" {
+			res.tests[i].Message = strings.Replace(res.tests[i].Message, "; see "+c, "", 1)
+		}
+	}
+	return &auditError{audit: res}
 }
 
 // detect asks the detections of the tests of an audit (datatest.Detect),
