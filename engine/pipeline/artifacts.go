@@ -238,7 +238,7 @@ func (l *Project) junit(cmd string, sorted []run.Result) *artifacts.JUnit {
 		suite.Time += r.Duration.Seconds()
 		switch r.Status {
 		case run.Fail:
-			tc.Failure = &artifacts.JUnitMessage{Message: fmt.Sprintf("%d %s rows", r.Failures, failing), Type: "fail", Text: r.Message}
+			tc.Failure = &artifacts.JUnitMessage{Message: fmt.Sprintf("%d %s %s", r.Failures, failing, rowsWord(r.Failures)), Type: "fail", Text: r.Message}
 			suite.Failures++
 		case run.Error:
 			tc.Error = &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: "error", Text: r.Message}
@@ -247,7 +247,7 @@ func (l *Project) junit(cmd string, sorted []run.Result) *artifacts.JUnit {
 			tc.Skipped = &artifacts.JUnitMessage{Message: r.Message}
 			suite.Skipped++
 		case run.Warn:
-			tc.SystemOut = fmt.Sprintf("warning: %d failing rows; %s", r.Failures, r.Message)
+			tc.SystemOut = fmt.Sprintf("warning: %d failing %s; %s", r.Failures, rowsWord(r.Failures), r.Message)
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
@@ -389,6 +389,14 @@ func (l *Project) junitClass(test *manifest.Node) string {
 }
 
 // millis is sec seconds rounded to the millisecond: what junit.xml says.
+// rowsWord is "row" or "rows", for n of them.
+func rowsWord(n int64) string {
+	if n == 1 {
+		return "row"
+	}
+	return "rows"
+}
+
 func millis(sec float64) float64 {
 	return math.Round(sec*1000) / 1000
 }
