@@ -357,3 +357,21 @@ func TestAuditFailureNamesNoCompiledFile(t *testing.T) {
 	out = must(t, 0, dir, "build")
 	mustContain(t, out, "got 2 failing rows; see target/compiled/models/schema.yml/not_null_c_v.sql")
 }
+
+// TestAuditTimesATestThatErrors: a test that fails with an error in an
+// audit (a statement_timeout, here a division by zero after a pause) is
+// reported with the time it ran, not 0s.
+func TestAuditTimesATestThatErrors(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: te\nmodels: {'.': {materialized: table}}\n",
+		"models/s.sql":      "select 1 as id",
+		"tests/slow.sql":    `select * from {{ ref "s" }} where (select pg_sleep(0.4)) is not null and id / (id - id) = 1`,
+		"models/schema.yml": "models:\n  - name: s\n    columns: [{name: id, tests: [not_null]}]\n",
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "AUDIT FAILED", "division by zero")
+	if r := results(t, dir)["test.te.slow"]; r.Status != "error" || r.ExecutionTime < 0.4 {
+		t.Errorf("slow: %s in %.3fs, want an error after 0.4s:\n%s", r.Status, r.ExecutionTime, out)
+	}
+}

@@ -74,6 +74,8 @@ type auditTest struct {
 	// failures; ran are the statements that counted them.
 	known bool
 	ran   []string
+	// took is how long the test's query ran when it failed.
+	took time.Duration
 }
 
 // audit runs the tests that audit b's node against on, its new version, in
@@ -171,9 +173,14 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 			return err
 		}
 		i = j + 1
+		failedFrom := prev // the end of the statement before it, or the batch's start
 		prev = 0
 		if rows, err := t.Values(ctx, []string{"select extract(epoch from clock_timestamp())::text"}); err == nil && len(rows) > 0 {
 			prev = epoch(rows[0])
+			if failedFrom > 0 {
+				// How long it ran before it failed (a statement_timeout).
+				tests[j].took = time.Duration((prev - failedFrom) * float64(time.Second))
+			}
 		}
 	}
 	blocked := false
@@ -184,7 +191,7 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 			r.Relation = e.auditTable(at.n).String()
 		}
 		if at.err != nil {
-			r.Status, r.Message = Error, at.err.Error()
+			r.Status, r.Message, r.Duration = Error, at.err.Error(), at.took
 			res.blocked = append(res.blocked, fmt.Sprintf("%s (error: %s)", at.n.Name, firstLine(at.err.Error())))
 			blocked = true
 			res.tests = append(res.tests, r)
