@@ -375,3 +375,24 @@ func TestAuditTimesATestThatErrors(t *testing.T) {
 		t.Errorf("slow: %s in %.3fs, want an error after 0.4s:\n%s", r.Status, r.ExecutionTime, out)
 	}
 }
+
+// TestRetryAuditFlags: --audit given to retry audits although the run it
+// retries had --no-audit (the run's --no-audit won over it, and retry
+// published a version that failed its test); both at once are refused.
+func TestRetryAuditFlags(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: rf\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql":      "select 1 / 0 as id",
+		"models/schema.yml": "models:\n  - name: m\n    columns: [{name: id, tests: [unique]}]\n",
+	})
+	must(t, 1, dir, "build", "--no-audit")
+	writeFile(t, dir, "models/m.sql", "select 1 as id union all select 1")
+	out := must(t, 2, dir, "retry", "--audit", "--no-audit")
+	mustContain(t, out, "--audit and --no-audit contradict each other")
+	out = must(t, 1, dir, "retry", "--audit")
+	mustContain(t, out, "AUDIT FAILED", "public.m did not exist before this build, and was not created")
+	if got := queryInt(t, url, "select count(*) from pg_class where oid = to_regclass('public.m')"); got != 0 {
+		t.Errorf("retry --audit published m, which fails its test:\n%s", out)
+	}
+}

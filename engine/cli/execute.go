@@ -60,6 +60,10 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		if code, done := a.noArgs(f); done {
 			return code
 		}
+		if f.audit && f.noAudit {
+			fmt.Fprintln(a.stderr, "strata retry: --audit and --no-audit contradict each other: give one")
+			return ExitBadInput
+		}
 		code := a.retryLast(ctx, f)
 		if code != recordChanged {
 			return code
@@ -133,8 +137,11 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	set("full-refresh-scd2", func() { f.fullSCD2 = args.FullRefreshSCD2 })
 	set("threads", func() { f.threads = args.Threads })
 	set("fail-fast", func() { f.failFast = args.FailFast })
-	set("audit", func() { f.audit = args.Audit })
-	set("no-audit", func() { f.noAudit = args.NoAudit })
+	// --audit or --no-audit given to retry decides alone: the last run's
+	// opposite flag would win over it.
+	if !f.fs.Changed("audit") && !f.fs.Changed("no-audit") {
+		f.audit, f.noAudit = args.Audit, args.NoAudit
+	}
 	set("no-defer", func() { f.noDefer = args.NoDefer })
 	// retry has no --check of its own: a build --check is retried with its
 	// check of the nodes retried.
