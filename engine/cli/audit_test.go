@@ -396,3 +396,25 @@ func TestRetryAuditFlags(t *testing.T) {
 		t.Errorf("retry --audit published m, which fails its test:\n%s", out)
 	}
 }
+
+// TestAuditSaysWhatIsKept: the message of a failed audit speaks of the
+// relation kept, not of the kind the model builds now: a table that
+// becomes a view keeps the table and its rows; a view that becomes a
+// table keeps the view, which shows the rows of its tables now.
+func TestAuditSaysWhatIsKept(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: wk\n",
+		"models/a.sql":      `{{ config "materialized" "table" }}select 1 as id`,
+		"models/b.sql":      `{{ config "materialized" "view" }}select 1 as id`,
+		"models/schema.yml": "models:\n  - {name: a, columns: [{name: id, tests: [unique]}]}\n  - {name: b, columns: [{name: id, tests: [unique]}]}\n",
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/a.sql", `{{ config "materialized" "view" }}select 1 as id union all select 1`)
+	writeFile(t, dir, "models/b.sql", `{{ config "materialized" "table" }}select 1 as id union all select 1`)
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "the previous version of public.a was kept", "the previous definition of public.b was kept; it is a view")
+	if strings.Contains(out, "definition of public.a") || strings.Contains(out, "version of public.b") {
+		t.Errorf("the message speaks of the kind built, not the one kept:\n%s", out)
+	}
+}

@@ -379,7 +379,7 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 	switch {
 	case b.fresh:
 		what = r.Relation + " did not exist before this build, and was not created"
-	case b.n.Kind == manifest.Model && b.n.Config.Materialized == "view":
+	case b.keptView:
 		// A view holds no rows: the one kept reads its tables as they are
 		// now, so rows that failed because those tables hold them (a seed
 		// or table published earlier) are what its readers see.

@@ -42,8 +42,9 @@ type builder struct {
 	// waited is how long the build waited for readers' locks.
 	waited time.Duration
 	// fresh: the model's relation did not exist before the build (as the
-	// catalog saw it), so a failure keeps no previous version.
-	fresh bool
+	// catalog saw it), so a failure keeps no previous version; keptView:
+	// it was a view, which a failure keeps (whatever the model builds now).
+	fresh, keptView bool
 	// yieldedOn is the error a queued statement yielded on.
 	yieldedOn error
 	// part is the plan's part being run; failedEarlier: the statement
@@ -308,7 +309,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	sql := res.SQL
 	b := e.builder(n)
 	b.res = res
-	b.fresh = o.Existing == ""
+	b.fresh, b.keptView = o.Existing == "", o.Existing == "view"
 	m, err := e.modelFor(ctx, n)
 	if err != nil {
 		return fail(r, err)
