@@ -418,3 +418,60 @@ func TestAuditSaysWhatIsKept(t *testing.T) {
 		t.Errorf("the message speaks of the kind built, not the one kept:\n%s", out)
 	}
 }
+
+// TestAuditReadsWhatThePostHookLeaves: a post_hook runs before the audit,
+// so the tests read the rows that are published. The audit read the new
+// version before the post_hook, which then changed it: the build passed
+// and published a version that fails the model's test (strata test, right
+// after, failed).
+func TestAuditReadsWhatThePostHookLeaves(t *testing.T) {
+	url := pgtest.DB(t)
+	files := func(hook string) map[string]string {
+		cfg := func(extra string) string {
+			return `{{ config "post_hook" "` + hook + `"` + extra + ` }}`
+		}
+		return map[string]string{
+			"project.yaml":   "name: ph\nmodels: {'.': {materialized: table}}\n",
+			"models/t.sql":   cfg("") + `select g as id, g as v from generate_series(1, 3) g`,
+			"models/ti.sql":  cfg(` "swap" "truncate_insert"`) + `select g as id, g as v from generate_series(1, 3) g`,
+			"models/pt.sql":  cfg(` "partition_by" (dict "column" "d" "granularity" "month")`) + `select g as id, g as v, date '2024-01-01' + g * 20 as d from generate_series(1, 3) g`,
+			"models/inc.sql": cfg(` "materialized" "incremental" "unique_key" "id"`) + `select g as id, g as v from generate_series(1, 3) g`,
+			"models/dim.sql": cfg(` "materialized" "scd2" "unique_key" "id" "strategy" "check"`) + `select g as id, g as v from generate_series(1, 3) g`,
+			"seeds/s.csv":    "id,v\n1,1\n2,2\n",
+			"seeds/s.yml":    "seeds:\n  - name: s\n    config: {post_hook: \"" + hook + "\"}\n    columns: [{name: v, tests: [not_null]}]\n",
+			"models/schema.yml": `models:
+  - {name: t, columns: [{name: v, tests: [not_null]}]}
+  - {name: ti, columns: [{name: v, tests: [not_null]}]}
+  - {name: pt, columns: [{name: v, tests: [not_null]}]}
+  - {name: inc, columns: [{name: v, tests: [not_null]}]}
+  - {name: dim, columns: [{name: v, tests: [not_null]}]}
+`,
+		}
+	}
+	dir := writeProject(t, url, files("select 1"))
+	must(t, 0, dir, "build")
+	rels := []string{"t", "ti", "pt", "inc", "dim", "s"}
+	before := map[string]string{}
+	for _, r := range rels {
+		before[r] = checksum(t, url, "public."+r)
+	}
+	for name, body := range files("update {{ this }} set v = null where id = 1") {
+		writeFile(t, dir, name, body)
+	}
+	writeFile(t, dir, "seeds/s.csv", "id,v\n1,1\n2,2\n3,3\n") // loaded again
+	out := must(t, 1, dir, "build", "--full-refresh", "--full-refresh-scd2")
+	for _, r := range rels {
+		mustContain(t, out, "not_null_"+r+"_v (got 1 failing row)")
+		if got := checksum(t, url, "public."+r); got != before[r] {
+			t.Errorf("%s: published although its post_hook left a NULL that its test fails", r)
+		}
+	}
+	// Without --full-refresh: incremental and scd2 update in place.
+	out = must(t, 1, dir, "build", "-s", "inc dim")
+	mustContain(t, out, "not_null_inc_v (got 1 failing row)", "not_null_dim_v (got 1 failing row)")
+	for _, r := range []string{"inc", "dim"} {
+		if got := checksum(t, url, "public."+r); got != before[r] {
+			t.Errorf("%s: changed although its post_hook left a NULL that its test fails", r)
+		}
+	}
+}

@@ -117,15 +117,15 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			}
 			rows, response = materialize.UpdateResult(b.counts)
 		}
-		// The audit reads the dimension as this build leaves it, before
-		// anything else sees it.
+		if err := b.all(ctx, t, p, d.End()); err != nil {
+			return err
+		}
+		// The audit reads the dimension as this build leaves it, its
+		// post_hook included, before anything else sees it.
 		if m.Audit {
 			if err := b.all(ctx, t, p, []materialize.Op{materialize.Audit{On: n.Relation}}); err != nil {
 				return err
 			}
-		}
-		if err := b.all(ctx, t, p, d.End()); err != nil {
-			return err
 		}
 		b.queueRecord(t)
 		_, err = b.flush(ctx, t, true)
