@@ -67,6 +67,12 @@ func TestHookSQLErrorPlaced(t *testing.T) {
 	})
 	out = must(t, 1, dir, "run")
 	mustContain(t, out, `models/m.sql:1:4: pre_hook 1 of model m: column "nosuch_pre" does not exist [SQLSTATE 42703] (at 1:8 of the hook)`)
+	// Configured in YAML: the line starts with that place alone (it had
+	// the model's file in front of it: models/m.sql: models/m.yml:4:...).
+	writeFile(t, dir, "models/m.sql", "select 1 as id")
+	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n    config:\n      post_hook: 'select 1/0'\n")
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, "\n          models/m.yml:4:18: post_hook 1 of model m: division by zero [SQLSTATE 22012]\n")
 }
 
 // A data test's SQL error is placed: a singular test at its own line and

@@ -111,7 +111,7 @@ func (b *builder) flush(ctx context.Context, t *postgres.Txn, commit bool) (fail
 		p := sent[be.Index]
 		b.failedEarlier = p.part < b.part
 		if p.hook != "" {
-			return &p, b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, postgres.Explain(be.Err, p.step.SQL, 0))
+			return &p, hookPlaced(b.e.C.ModelHookError(b.n, p.hook, p.index, p.res, postgres.Explain(be.Err, p.step.SQL, 0)))
 		}
 		if p.merge != nil {
 			return &p, b.mergeError(*p.merge, p.step, be.Err)
@@ -949,7 +949,7 @@ func (e *Executor) runHooks(ctx context.Context, q postgres.Querier, n *manifest
 			return err
 		}
 		if err := exec(ctx, q, materialize.Step{SQL: res.SQL, Body: -1}); err != nil {
-			return e.C.ModelHookError(n, which, i, res, err)
+			return hookPlaced(e.C.ModelHookError(n, which, i, res, err))
 		}
 	}
 	return nil
@@ -967,4 +967,16 @@ func execStep(ctx context.Context, q postgres.Querier, s materialize.Step) error
 		return fmt.Errorf("%s: %w", firstLine(s.SQL), postgres.Explain(err, s.SQL, 0))
 	}
 	return nil
+}
+
+// hookPlaced marks a hook's error, placed where the hook is configured (the
+// model's file or its YAML) and naming the model, as starting with its
+// place: the report puts no other in front (it read "models/m.sql:
+// models/m.yml:4:18: post_hook 1 of model m: ...").
+func hookPlaced(err error) error {
+	var d diag.Diagnostic
+	if errors.As(err, &d) && d.Pos.File != "" && strings.HasPrefix(err.Error(), d.Pos.String()+":") {
+		return startsPlaced{err}
+	}
+	return err
 }
