@@ -276,3 +276,43 @@ func TestRunnerSIGKILLDuringABuild(t *testing.T) {
 		t.Errorf("the next run waited %s for the killed one", d)
 	}
 }
+
+// TestSwapRedefinesTheRunsOwnView: a column removed from a table and from
+// the view model that reads it, in one change, used to fail the table
+// (the view's old definition cannot be recreated on the new version:
+// "change or drop that view first"), its own view in the way. When the run
+// builds that view too, the swap creates it from its new SQL (its owner,
+// grants and column comments kept), and a hand-made view on it is
+// recreated on top; when it does not, the refusal says to build them
+// together.
+func TestSwapRedefinesTheRunsOwnView(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rd\n",
+		"models/t.sql": `{{ config "materialized" "table" }}select g as a, g * 2 as c from generate_series(1, 3) g`,
+		"models/v.sql": `select a, c from {{ ref "t" }}`,
+	})
+	must(t, 0, dir, "run")
+	execSQL(t, url,
+		"create view public.hand as select a from public.v",
+		"comment on column public.v.a is 'the a'",
+		"comment on column public.v.c is 'the c'",
+	)
+	writeFile(t, dir, "models/t.sql", `{{ config "materialized" "table" }}select g as a from generate_series(1, 4) g`)
+	writeFile(t, dir, "models/v.sql", `select a from {{ ref "t" }}`)
+	out := must(t, 1, dir, "run", "-s", "t")
+	mustContain(t, out, "refusing to replace public.t: view public.v depends on it", "public.v is the view of model v, which this run does not build: build them together (-s 't v')")
+	if got := queryInt(t, url, "select count(*) from public.hand"); got != 3 {
+		t.Errorf("after the refusal hand reads %d rows, want 3", got)
+	}
+	must(t, 0, dir, "run")
+	if got := queryInt(t, url, "select count(*) from public.hand"); got != 4 {
+		t.Errorf("hand reads %d rows, want 4", got)
+	}
+	if got := queryText(t, url, "select string_agg(attname, ',' order by attnum) from pg_attribute where attrelid = 'public.v'::regclass and attnum > 0"); got != "a" {
+		t.Errorf("v has columns %s, want a", got)
+	}
+	if got := queryText(t, url, "select col_description('public.v'::regclass, 1)"); got != "the a" {
+		t.Errorf("v's column comment %q", got)
+	}
+}

@@ -99,6 +99,10 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	ex := &run.Executor{DB: db, M: l.Manifest, C: l.Compiler, Compiled: l.Compiled, ProjectDir: l.Dir, TargetDir: l.TargetDir(),
 		FullRefresh: opt.FullRefresh, Progress: opt.Progress, Audits: s.Audits, Locks: locks, Waiting: opt.OnWait}
 	ex.FullRefreshSCD2 = opt.FullRefreshSCD2
+	ex.Building = map[string]bool{}
+	for _, id := range s.Order {
+		ex.Building[id] = true
+	}
 	if opt.Invocation != "" {
 		scope := l.Scope()
 		ex.Record = func(n *manifest.Node, status string) string {

@@ -52,6 +52,9 @@ type Executor struct {
 	// its history, which only FullRefreshSCD2 allows.
 	WasSCD2         map[string]bool
 	FullRefreshSCD2 bool
+	// Building are the nodes this run builds.
+	Building map[string]bool
+
 	// Unit runs a unit test: its result, the model's SQL as the test
 	// rendered it and the statements it sent (see engine/unittest).
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)

@@ -717,7 +717,14 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		if op.Unlogged {
 			log = nil
 		}
-		return postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment}, log)
+		err := postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment, Redefine: b.e.redefine}, log)
+		var de *postgres.DependentError
+		if errors.As(err, &de) {
+			if v := b.e.viewModel(de.View); v != nil && !b.e.Building[v.ID] {
+				return fmt.Errorf("%w; %s is the view of model %s, which this run does not build: build them together (-s '%s %s'), and the swap creates it from its new SQL", err, de.View, v.Name, b.n.Name, v.Name)
+			}
+		}
+		return err
 	case materialize.Audit:
 		return b.e.audit(ctx, t, b, op.On)
 	case materialize.CheckKeys:
@@ -979,4 +986,31 @@ func hookPlaced(err error) error {
 		return startsPlaced{err}
 	}
 	return err
+}
+
+// redefine is the new SQL of view, when it is the relation of a view model
+// that this run builds (after the swap that asks: it reads the relation
+// swapped), so that a swap whose old dependent definition no longer works
+// (a column removed upstream and from the view in one change) creates it
+// as its build will.
+func (e *Executor) redefine(view pgname.Rel) (string, bool) {
+	n := e.viewModel(view)
+	if n == nil || !e.Building[n.ID] {
+		return "", false
+	}
+	c, ok := e.Compiled[n.ID]
+	if !ok || c.SQL == "" {
+		return "", false
+	}
+	return materialize.Body(c.SQL), true
+}
+
+// viewModel is the view model whose relation is view, or nil.
+func (e *Executor) viewModel(view pgname.Rel) *manifest.Node {
+	for _, n := range e.M.Nodes {
+		if n.Kind == manifest.Model && n.Relation == view && n.Config.Materialized == "view" {
+			return n
+		}
+	}
+	return nil
 }

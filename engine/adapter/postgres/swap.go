@@ -335,6 +335,12 @@ type SwapOptions struct {
 	// KeepComment: the old relation's comment too (the model has no
 	// description of its own).
 	KeepComment bool
+	// Redefine gives, for a dependent view that is a view model the run
+	// builds after this swap, its new SQL: when the view cannot be
+	// recreated from its old definition (the new version lacks a column
+	// the old one read), it is created from this instead, as its own
+	// build would, which follows.
+	Redefine func(view pgname.Rel) (sql string, ok bool)
 }
 
 // Swap replaces target by the relation tmp inside tx: the dependents of the
@@ -409,13 +415,66 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 		}
 	}
 	for _, d := range deps {
-		for _, stmt := range d.Statements() {
+		stmts := d.Statements()
+		if def, ok := redefinition(opts, d); ok {
+			var err error
+			if stmts, err = recreateOrRedefine(ctx, tx, exec, d, def); err != nil {
+				return &DependentError{View: d.Rel, Target: target, Err: err}
+			}
+		}
+		for _, stmt := range stmts {
 			if err := exec(stmt); err != nil {
 				return &DependentError{View: d.Rel, Target: target, Err: err}
 			}
 		}
 	}
 	return nil
+}
+
+// redefinition is the new SQL of dependent d, when opts has one for it.
+func redefinition(opts SwapOptions, d Dependent) (string, bool) {
+	if opts.Redefine == nil || d.Kind != "view" {
+		return "", false
+	}
+	return opts.Redefine(d.Rel)
+}
+
+// recreateOrRedefine creates view d from its old definition, or, when that
+// fails, from def, under a savepoint, and returns the statements that
+// remain: its owner, comments and grants (the comments of columns the new
+// definition still has).
+func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string) ([]string, error) {
+	stmts := d.Statements()
+	if err := exec("savepoint strata_dependent"); err != nil {
+		return nil, err
+	}
+	if exec(stmts[0]) == nil {
+		return stmts[1:], exec("release savepoint strata_dependent")
+	}
+	if err := exec("rollback to savepoint strata_dependent"); err != nil {
+		return nil, err
+	}
+	if err := exec("release savepoint strata_dependent"); err != nil {
+		return nil, err
+	}
+	d.Def = def
+	if err := exec(d.Statements()[0]); err != nil {
+		return nil, err
+	}
+	if len(d.ColNotes) > 0 {
+		cols, err := Columns(ctx, tx, d.Rel)
+		if err != nil {
+			return nil, err
+		}
+		kept := map[string]string{}
+		for _, c := range cols {
+			if note, ok := d.ColNotes[c.Name]; ok {
+				kept[c.Name] = note
+			}
+		}
+		d.ColNotes = kept
+	}
+	return d.Statements()[1:], nil
 }
 
 // DependentError says that a view depending on a replaced relation could not be recreated.
