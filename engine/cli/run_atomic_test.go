@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -314,5 +315,42 @@ func TestSwapRedefinesTheRunsOwnView(t *testing.T) {
 	}
 	if got := queryText(t, url, "select col_description('public.v'::regclass, 1)"); got != "the a" {
 		t.Errorf("v's column comment %q", got)
+	}
+}
+
+// TestSyncAllColumnsKeepsViews: on_schema_change: sync_all_columns drops
+// and retypes columns in place, which PostgreSQL refused while a view read
+// them (the model failed: "cannot drop column ... because other objects
+// depend on it"). The views on the table are dropped and recreated around
+// the change, as a swap recreates them: a hand-made one with its grant, on
+// the retyped column; the project's own, from its new SQL when the run
+// builds it; one that cannot be recreated fails the model, nothing changed.
+func TestSyncAllColumnsKeepsViews(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "do $$ begin if not exists (select from pg_roles where rolname = 'sync_reader') then create role sync_reader; end if; end $$")
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s from generate_series(1, {{ var "n" 2 }}) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: sk\n",
+		"models/inc.sql": fmt.Sprintf(inc, "g * 2 as amt, 'x' || g as note"),
+		"models/v.sql":   `select id, note from {{ ref "inc" }}`,
+	})
+	must(t, 0, dir, "run")
+	execSQL(t, url, "create view public.hand as select id, amt from public.inc", "grant select on public.hand to sync_reader")
+	writeFile(t, dir, "models/inc.sql", fmt.Sprintf(inc, "(g * 2)::numeric(10, 1) as amt, 'y' || g as note2"))
+	writeFile(t, dir, "models/v.sql", `select id, note2 from {{ ref "inc" }}`)
+	out := must(t, 1, dir, "run", "-s", "inc")
+	mustContain(t, out, "refusing to change public.inc: view public.v depends on it and cannot be recreated on the new version", "build them together (-s 'inc v')")
+	if got := queryText(t, url, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'public.inc'::regclass and attname = 'amt'"); got != "integer" {
+		t.Errorf("after the refusal amt is %s", got)
+	}
+	must(t, 0, dir, "run", "--vars", "n: 3")
+	if got := queryText(t, url, "select string_agg(id || ':' || amt, ',' order by id) from public.hand"); got != "1:2.0,2:4.0,3:6.0" {
+		t.Errorf("hand reads %s", got)
+	}
+	if got := queryText(t, url, "select has_table_privilege('sync_reader', 'public.hand', 'select')::text"); got != "true" {
+		t.Errorf("hand lost its grant")
+	}
+	if got := queryText(t, url, "select string_agg(note2, ',' order by id) from public.v"); got != "y1,y2,y3" {
+		t.Errorf("v reads %s", got)
 	}
 }

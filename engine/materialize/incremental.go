@@ -223,6 +223,18 @@ func SamePartitioning(rel pgname.Rel, by *project.PartitionBy, existing, column 
 // granularityOf is the granularity whose periods have this many digits.
 var granularityOf = map[int]string{8: "day", 6: "month", 4: "year"}
 
+// RewritesColumns says whether steps (of SchemaChange) drop or retype a
+// column of the table, which PostgreSQL refuses while a view reads it: the
+// views on the table are then dropped and recreated around them.
+func RewritesColumns(steps []Step) bool {
+	for _, s := range steps {
+		if strings.Contains(s.SQL, " drop column ") || strings.Contains(s.SQL, " alter column ") {
+			return true
+		}
+	}
+	return false
+}
+
 // Partition is one range partition: its name suffix and bounds.
 type Partition struct{ Suffix, From, To string }
 

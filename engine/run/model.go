@@ -673,6 +673,15 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 			return b.placeAtConfig(err)
 		}
 		b.cols = cols
+		if materialize.RewritesColumns(steps) {
+			// Views read the columns dropped or retyped: they are dropped
+			// and recreated around the change, as a swap does.
+			var alter []string
+			for _, s := range steps {
+				alter = append(alter, s.SQL)
+			}
+			return b.keepingViews(postgres.AlterKeepingDependents(ctx, t, op.Target, alter, b.e.redefine, func(s string) { b.executed = append(b.executed, s) }))
+		}
 		for _, s := range steps {
 			b.queue(t, pending{step: s})
 		}
@@ -717,14 +726,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		if op.Unlogged {
 			log = nil
 		}
-		err := postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment, Redefine: b.e.redefine}, log)
-		var de *postgres.DependentError
-		if errors.As(err, &de) {
-			if v := b.e.viewModel(de.View); v != nil && !b.e.Building[v.ID] {
-				return fmt.Errorf("%w; %s is the view of model %s, which this run does not build: build them together (-s '%s %s'), and the swap creates it from its new SQL", err, de.View, v.Name, b.n.Name, v.Name)
-			}
-		}
-		return err
+		return b.keepingViews(postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment, Redefine: b.e.redefine}, log))
 	case materialize.Audit:
 		return b.e.audit(ctx, t, b, op.On)
 	case materialize.CheckKeys:
@@ -1013,4 +1015,17 @@ func (e *Executor) viewModel(view pgname.Rel) *manifest.Node {
 		}
 	}
 	return nil
+}
+
+// keepingViews adds to a view's refusal to be recreated, when the view is
+// a view model of the project that this run does not build, how to build
+// them together.
+func (b *builder) keepingViews(err error) error {
+	var de *postgres.DependentError
+	if errors.As(err, &de) {
+		if v := b.e.viewModel(de.View); v != nil && !b.e.Building[v.ID] {
+			return fmt.Errorf("%w; %s is the view of model %s, which this run does not build: build them together (-s '%s %s'), and the view is created from its new SQL", err, de.View, v.Name, b.n.Name, v.Name)
+		}
+	}
+	return err
 }

@@ -414,9 +414,51 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 			}
 		}
 	}
+	return recreate(ctx, tx, target, deps, opts.Redefine, exec)
+}
+
+// AlterKeepingDependents runs the statements alter on target (dropping or
+// retyping its columns, which PostgreSQL refuses while a view reads them)
+// with the views that depend on it dropped first and recreated after, as a
+// swap recreates them (redefine as SwapOptions.Redefine). A view that
+// cannot be recreated is a DependentError, and the caller's rollback keeps
+// everything as it was.
+func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, alter []string, redefine func(pgname.Rel) (string, bool), log func(string)) error {
+	exec := func(sql string) error {
+		if log != nil {
+			log(sql)
+		}
+		_, err := tx.Exec(ctx, sql)
+		return err
+	}
+	deps, err := Dependents(ctx, tx, target)
+	if err != nil {
+		return fmt.Errorf("reading the views that depend on %s: %w", target, err)
+	}
+	for i := len(deps) - 1; i >= 0; i-- {
+		if err := exec(deps[i].DropStatement()); err != nil {
+			return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
+		}
+	}
+	for _, stmt := range alter {
+		if err := exec(stmt); err != nil {
+			return fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
+		}
+	}
+	if err := recreate(ctx, tx, target, deps, redefine, exec); err != nil {
+		if de, ok := err.(*DependentError); ok {
+			de.Verb = "change"
+		}
+		return err
+	}
+	return nil
+}
+
+// recreate creates deps again, nearest first, after target changed.
+func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Dependent, redefine func(pgname.Rel) (string, bool), exec func(string) error) error {
 	for _, d := range deps {
 		stmts := d.Statements()
-		if def, ok := redefinition(opts, d); ok {
+		if def, ok := redefinition(redefine, d); ok {
 			var err error
 			if stmts, err = recreateOrRedefine(ctx, tx, exec, d, def); err != nil {
 				return &DependentError{View: d.Rel, Target: target, Err: err}
@@ -431,12 +473,12 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 	return nil
 }
 
-// redefinition is the new SQL of dependent d, when opts has one for it.
-func redefinition(opts SwapOptions, d Dependent) (string, bool) {
-	if opts.Redefine == nil || d.Kind != "view" {
+// redefinition is the new SQL of dependent d, when redefine has one for it.
+func redefinition(redefine func(pgname.Rel) (string, bool), d Dependent) (string, bool) {
+	if redefine == nil || d.Kind != "view" {
 		return "", false
 	}
-	return opts.Redefine(d.Rel)
+	return redefine(d.Rel)
 }
 
 // recreateOrRedefine creates view d from its old definition, or, when that
@@ -482,10 +524,17 @@ type DependentError struct {
 	View   pgname.Rel
 	Target pgname.Rel
 	Err    error
+	// Verb is what was refused: "replace" (a swap, the default) or
+	// "change" (columns dropped or retyped in place).
+	Verb string
 }
 
 func (e *DependentError) Error() string {
-	return fmt.Sprintf("refusing to replace %s: view %s depends on it and cannot be recreated on the new version (%v); change or drop that view first — nothing was changed", e.Target, e.View, Explain(e.Err, "", 0))
+	verb := e.Verb
+	if verb == "" {
+		verb = "replace"
+	}
+	return fmt.Sprintf("refusing to %s %s: view %s depends on it and cannot be recreated on the new version (%v); change or drop that view first — nothing was changed", verb, e.Target, e.View, Explain(e.Err, "", 0))
 }
 
 func (e *DependentError) Unwrap() error { return e.Err }
