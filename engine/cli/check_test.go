@@ -306,10 +306,10 @@ func TestCheckPrivileges(t *testing.T) {
 	})
 	out := must(t, 1, dir, "check")
 	mustContain(t, out,
-		"models/staging/s.sql:1:1: permission denied for schema staging [SQLSTATE 42501]; check needs the CREATE privilege on schema staging to create the model's view there, inside its rolled-back transaction",
+		"models/staging/s.sql: permission denied for schema staging [SQLSTATE 42501]; check needs the CREATE privilege on schema staging to create the model's view there, inside its rolled-back transaction",
 		"cannot create schema marts: permission denied for database "+db+" [SQLSTATE 42501]; check creates the schemas it needs inside its rolled-back transaction, which needs the CREATE privilege on database "+db,
 		"not checked: schema marts could not be created",
-		"models/other/owned.sql:1:1: must be owner of table owned [SQLSTATE 42501]; check renames owned aside inside its rolled-back transaction, to stand the new definition in for it, which only its owner may do")
+		"models/other/owned.sql: must be owner of table owned [SQLSTATE 42501]; check renames owned aside inside its rolled-back transaction, to stand the new definition in for it, which only its owner may do")
 }
 
 // TestCheckUnreachableTarget: a target that cannot be reached is exit 2

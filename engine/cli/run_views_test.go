@@ -99,7 +99,7 @@ func TestRunnerViewColumnChangeFallsBackToSwap(t *testing.T) {
 		t.Errorf("hv comment %q", got)
 	}
 	run := executed(t, dir, "v")
-	if !strings.Contains(run, "-- rolled back: models/v.sql:1:1: cannot") || !strings.Contains(run, "rename to") {
+	if !strings.Contains(run, "-- rolled back: models/v.sql: cannot") || !strings.Contains(run, "rename to") {
 		t.Errorf("target/run/models/v.sql does not show the fallback:\n%s", run)
 	}
 

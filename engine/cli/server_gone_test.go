@@ -87,7 +87,7 @@ func TestServerGoneStopsTheRun(t *testing.T) {
 		t.Errorf("the server's going away is said %d times:\n%s", n, out)
 	}
 	mustContain(t, out, "the run stopped; 5 nodes were not started. Start it again with `strata db start`, then run `strata retry`",
-		"models/a_slow.sql:1:1: terminating connection due to administrator command [SQLSTATE 57P01] (the connection was lost: the server went away)", "skipped: the server went away", "ERROR=1 SKIP=5")
+		"models/a_slow.sql: terminating connection due to administrator command [SQLSTATE 57P01] (the connection was lost: the server went away)", "skipped: the server went away", "ERROR=1 SKIP=5")
 	if strings.Contains(out, "START table model public.b") {
 		t.Errorf("nodes started after the server went away:\n%s", out)
 	}

@@ -114,6 +114,13 @@ func (r Result) sqlDiag(n *manifest.Node, err error) diag.Diagnostic {
 	if r.at.File != "" {
 		at = r.at
 	}
+	// Without a position from the server (a division by zero, a cast that
+	// fails on a row) the error is the node's as a whole: its file alone,
+	// not the file's first character, which reads as a place in it. A
+	// node declared at a line (a test in YAML) keeps that line.
+	if at.Line <= 1 && at.Col <= 1 {
+		at = diag.Pos{File: at.File}
+	}
 	if !errors.As(err, &pe) {
 		return diag.Diagnostic{Pos: at, Msg: err.Error()}
 	}

@@ -74,7 +74,7 @@ func (e offsetError) Offset() (int, bool) { return e.at, e.at >= 0 }
 
 // TestSQLError: the message names the model's line and column, then the
 // compiled file's line; PostgreSQL's positions count characters, not bytes;
-// an error without a position stays at the node.
+// an error without a position is the node's file as a whole.
 func TestSQLError(t *testing.T) {
 	fsys := fstest.MapFS{"project.yaml": {Data: []byte("name: p\n")},
 		"models/m.sql": {Data: []byte("{{/* c */}}\n-- ünïcödé\nselect 'é' as a, nosuch")}}
@@ -90,8 +90,10 @@ func TestSQLError(t *testing.T) {
 		want string
 	}{
 		{offsetError{chars}, "models/m.sql:3:18: boom [SQLSTATE 42703] (at line 3 of target/compiled/models/m.sql)"},
-		{offsetError{-1}, "models/m.sql:1:1: boom [SQLSTATE 42703]"},
-		{errors.New("connection lost"), "models/m.sql:1:1: connection lost"},
+		// No position (a division by zero): the file alone, not its first
+		// character, which would read as the place of the error.
+		{offsetError{-1}, "models/m.sql: boom [SQLSTATE 42703]"},
+		{errors.New("connection lost"), "models/m.sql: connection lost"},
 	}
 	for _, tc := range tests {
 		if got := res.SQLError(n, tc.err).Error(); got != tc.want {
