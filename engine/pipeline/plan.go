@@ -83,10 +83,18 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		if direct[id] || !inReport(id) {
 			continue
 		}
+		// One walk of id's ancestors, not one per directly modified model:
+		// a macro that changes hundreds of models made that quadratic.
 		var through []string
-		for _, d := range order {
-			if direct[d] && slices.Contains(l.Graph.Ancestors(id, -1), d) {
-				through = append(through, l.Manifest.Nodes[d].Name)
+		if len(direct) > 0 {
+			ancestors := map[string]bool{}
+			for _, a := range l.Graph.Ancestors(id, -1) {
+				ancestors[a] = true
+			}
+			for _, d := range order {
+				if direct[d] && ancestors[d] {
+					through = append(through, l.Manifest.Nodes[d].Name)
+				}
 			}
 		}
 		if len(through) > 0 {
