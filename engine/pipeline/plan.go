@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/check"
@@ -356,10 +357,24 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 		case "materialized", "unique_key", "partition_by", "strategy", "check_cols", "updated_at", "scd2_columns":
 			keyChanged = true
 		}
+		// build refuses to replace a dimension's history without
+		// --full-refresh-scd2 (docs/scd2.md).
+		if cc.Key == "materialized" && strings.Trim(cc.Old, `"`) == "scd2" && n.Config.Materialized != "scd2" {
+			return fmt.Sprintf("was an scd2 dimension: build refuses to build it as %s, which loses its history, without --full-refresh-scd2 (strata build --full-refresh-scd2 -s %s)", n.Config.Materialized, n.Name)
+		}
 	}
 	cols := c.Columns
 	switch n.Config.Materialized {
 	case "incremental":
+		// A unique_key column new to the table matches no row loaded
+		// before: build refuses it (docs/models.md).
+		if !keyChanged && cols != nil {
+			for _, a := range cols.Added {
+				if slices.Contains(n.Config.UniqueKey, a.Name) {
+					return fmt.Sprintf("needs a full refresh: its unique_key column %s is new to the table, so no row loaded before would match, and build refuses it (strata build --full-refresh -s %s)", a.Name, n.Name)
+				}
+			}
+		}
 		osc := n.Config.OnSchemaChange
 		if osc == "" {
 			osc = "ignore"
