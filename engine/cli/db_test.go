@@ -91,3 +91,45 @@ func newFlagsForTest() *pflag.FlagSet {
 	a := &app{stderr: io.Discard}
 	return a.newBareFlags("db").fs
 }
+
+// TestDBRefusesATargetThatIsNotLocal: db's subcommands act on a local
+// target's cluster only. They took a postgres target for the default
+// local one: db psql --target prod opened psql on the development server,
+// db start --target prod started it. A target that is not defined is a
+// command-line error (exit 2, it was 1), and clean --all with one removes
+// nothing (it removed target/ first).
+func TestDBRefusesATargetThatIsNotLocal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"project.yaml":     "name: dbn\ntarget: dev\ntargets:\n  dev: {type: local}\n  prod: {type: postgres, url: 'postgres://nobody@127.0.0.1:1/x'}\n",
+		"target/keep.json": "{}",
+	})
+	for _, sub := range []string{"start", "stop", "status", "url", "psql", "destroy"} {
+		for _, args := range [][]string{{"db", sub, "--target", "prod"}, {"--target", "prod", "db", sub}} {
+			code, out := strata(t, dir, args...)
+			if code != ExitBadInput || !strings.Contains(out, "strata db "+sub+": target prod is type postgres, not local") {
+				t.Errorf("strata %s: exit %d, want %d and why:\n%s", strings.Join(args, " "), code, ExitBadInput, out)
+			}
+		}
+		t.Setenv("STRATA_TARGET", "prod")
+		if code, out := strata(t, dir, "db", sub); code != ExitBadInput {
+			t.Errorf("STRATA_TARGET=prod strata db %s: exit %d, want %d:\n%s", sub, code, ExitBadInput, out)
+		}
+		t.Setenv("STRATA_TARGET", "")
+		code, out := strata(t, dir, "db", sub, "--target", "nope")
+		if code != ExitBadInput || !strings.Contains(out, `target "nope" is not defined in project.yaml`) {
+			t.Errorf("strata db %s --target nope: exit %d, want %d:\n%s", sub, code, ExitBadInput, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".strata")); err == nil {
+		t.Error("a refused db command made a local cluster")
+	}
+	code, out := strata(t, dir, "clean", "--all", "--target", "nope")
+	if code != ExitBadInput || !strings.Contains(out, "nothing was removed") {
+		t.Errorf("clean --all --target nope: exit %d, want %d:\n%s", code, ExitBadInput, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "target", "keep.json")); err != nil {
+		t.Errorf("clean --all --target nope removed target/: %v", err)
+	}
+	mustContain(t, must(t, ExitOK, dir, "clean", "--all", "--target", "prod"), "Removed target/", "Target prod is not local: no local PostgreSQL to remove")
+}

@@ -287,6 +287,15 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 		a.printDiags(diags)
 		return ExitBadInput
 	}
+	// --all's target is chosen first: a wrong --target removes nothing.
+	var c pipeline.LocalCluster
+	if all {
+		var err error
+		if c, err = pipeline.Local(dir, a.target, os.LookupEnv); err != nil {
+			fmt.Fprintf(a.stderr, "strata clean: %v; nothing was removed\n", err)
+			return localErrCode(err)
+		}
+	}
 	target := filepath.Join(dir, "target")
 	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
 		a.say("Nothing to remove: there is no target/")
@@ -298,11 +307,6 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 	}
 	if !all {
 		return ExitOK
-	}
-	c, err := pipeline.Local(dir, a.target, os.LookupEnv)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "strata clean: %v\n", err)
-		return ExitFailed
 	}
 	if c.Target != nil && c.Target.Type != "local" {
 		a.say("Target %s is not local: no local PostgreSQL to remove", c.Target.Name)
@@ -366,11 +370,23 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "strata db %s: unexpected argument %q (strata db --help)\n", sub, f.fs.Arg(0))
 		return ExitBadInput
 	}
+	subs := []string{"start", "stop", "status", "url", "psql", "destroy"}
+	if !slices.Contains(subs, sub) {
+		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url, psql or destroy)%s\n", sub, diag.DidYouMean(sub, subs))
+		return ExitBadInput
+	}
 	dir, _ := filepath.Abs(a.projectDir)
 	c, err := pipeline.Local(dir, a.target, os.LookupEnv)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "strata db: %v\n", err)
-		return ExitFailed
+		fmt.Fprintf(a.stderr, "strata db %s: %v\n", sub, err)
+		return localErrCode(err)
+	}
+	// A target that is not local has no cluster of strata's: its
+	// subcommands would act on the default local one instead (db psql
+	// --target prod opened psql on the development server).
+	if c.Target != nil && c.Target.Type != "local" {
+		fmt.Fprintf(a.stderr, "strata db %s: target %s is type %s, not local: strata manages no PostgreSQL for it; nothing was done (strata debug --target %s checks its connection)\n", sub, c.Target.Name, c.Target.Type, c.Target.Name)
+		return ExitBadInput
 	}
 	switch sub {
 	case "start":
@@ -437,12 +453,19 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
 			return ExitFailed
 		}
-	default:
-		subs := []string{"start", "stop", "status", "url", "psql", "destroy"}
-		fmt.Fprintf(a.stderr, "strata db: unknown subcommand %q (expected start, stop, status, url, psql or destroy)%s\n", sub, diag.DidYouMean(sub, subs))
-		return ExitBadInput
 	}
 	return ExitOK
+}
+
+// localErrCode is the exit code of pipeline.Local's error: 2 for a target
+// that cannot be chosen (the command line or project.yaml is wrong), 1 for
+// the machine (no server account, no PostgreSQL programs).
+func localErrCode(err error) int {
+	var bad *pipeline.BadTarget
+	if errors.As(err, &bad) {
+		return ExitBadInput
+	}
+	return ExitFailed
 }
 
 // leadingFlags counts the arguments at the start of args that are flags of

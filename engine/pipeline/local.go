@@ -35,15 +35,23 @@ func Local(dir, target string, lookupEnv func(string) (string, bool)) (LocalClus
 		var err error
 		if t, err = chooseTarget(p, target, lookupEnv); err != nil {
 			if err == errReported {
-				return LocalCluster{}, diags.Err()
+				err = diags.Err()
 			}
-			return LocalCluster{}, err
+			return LocalCluster{}, &BadTarget{Err: err}
 		}
 	}
 	c, err := localOf(dir, t)
 	c.Target = t
 	return c, err
 }
+
+// BadTarget is Local's error when the target named cannot be chosen (it
+// is not defined, or project.yaml's target: names none): the command line
+// or the project is wrong, not the machine.
+type BadTarget struct{ Err error }
+
+func (e *BadTarget) Error() string { return e.Err.Error() }
+func (e *BadTarget) Unwrap() error { return e.Err }
 
 // localOf is the local cluster of target t (nil: the built-in local one)
 // of the project in dir.
