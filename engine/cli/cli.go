@@ -224,8 +224,27 @@ func (a *app) newFlags(name string, withSelect bool) *flags {
 		f.fs.StringArrayVar(&f.excludes, "exclude", nil, "what to leave out; repeatable")
 		f.fs.StringVar(&f.state, "state", "", "a folder with an earlier manifest.json and run_results.json, for state: and result: selectors")
 	}
-	f.fs.StringVar(&f.vars, "vars", "", "vars over project.yaml's, as a YAML mapping: 'start_date: 2024-01-01'")
+	f.fs.Var(&onceString{p: &f.vars}, "vars", "vars over project.yaml's, as a YAML mapping: 'start_date: 2024-01-01'")
 	return f
+}
+
+// onceString is a string flag that may be given once. A second --vars
+// replaced the first, whose vars were then silently not set (--vars 'a: 1'
+// --vars 'b: 2' rendered a with project.yaml's value).
+type onceString struct {
+	p   *string
+	set bool
+}
+
+func (o *onceString) String() string { return *o.p }
+func (o *onceString) Type() string   { return "string" }
+
+func (o *onceString) Set(v string) error {
+	if o.set {
+		return fmt.Errorf("it is given twice (first %q): give every var in one mapping, --vars '{a: 1, b: 2}'", *o.p)
+	}
+	*o.p, o.set = v, true
+	return nil
 }
 
 // addWalkFlags adds the flags of every command that runs nodes on the
