@@ -87,6 +87,12 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 		return ExitBadInput
 	}
 	in, resultsErr := l.DocsInput(ctx, offline, started)
+	if ctx.Err() != nil {
+		// Ctrl-C while connecting or reading: not a database that could
+		// not be read, so no site without its data either.
+		fmt.Fprintln(a.stderr, "strata docs: cancelled; the site was not written")
+		return ExitCancelled
+	}
 	if resultsErr != nil {
 		fmt.Fprintf(a.stderr, "strata docs: ignoring the last run's results: %v\n", resultsErr)
 	}

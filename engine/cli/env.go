@@ -27,10 +27,11 @@ func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel 
 	}
 	db, err := l.Connect(ctx, 1)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
 		if ctx.Err() != nil {
+			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to target %s; nothing was done\n", cmd, l.Target.Name)
 			return nil, ExitCancelled, false
 		}
+		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
 		return nil, ExitFailed, false
 	}
 	err = l.ReadState(ctx, db.Pool)
@@ -132,6 +133,10 @@ func (a *app) envProject(ctx context.Context, f *flags, cmd string) (*pipeline.P
 	// Two connections: env drop holds the environment's run lock on one.
 	db, err := l.Connect(ctx, 2)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to target %s; nothing was done\n", cmd, l.Target.Name)
+			return nil, nil, ExitCancelled
+		}
 		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
 		return nil, nil, ExitFailed
 	}

@@ -235,6 +235,10 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	a.say("target:  %s (type %s, schema %s, %d threads)", l.Target.Name, l.Target.Type, l.Target.Schema, l.Target.Threads)
 	db, err := l.Connect(ctx, 1)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(a.stderr, "strata debug: cancelled while connecting to target %s\n", l.Target.Name)
+			return ExitCancelled
+		}
 		a.say("connection: FAILED: %v", err)
 		return ExitFailed
 	}

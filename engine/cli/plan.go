@@ -47,10 +47,11 @@ func cmdPlan(ctx context.Context, a *app, args []string) int {
 	}
 	db, err := l.Connect(ctx, 1)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "strata plan: target %s: %s\n", l.Target.Name, oneLine(err.Error()))
 		if ctx.Err() != nil {
+			fmt.Fprintf(a.stderr, "strata plan: cancelled while connecting to target %s; nothing was changed\n", l.Target.Name)
 			return ExitCancelled
 		}
+		fmt.Fprintf(a.stderr, "strata plan: target %s: %s\n", l.Target.Name, oneLine(err.Error()))
 		return ExitFailed
 	}
 	defer db.Close()

@@ -83,57 +83,75 @@ func TestSignalWhileLoading(t *testing.T) {
 }
 
 // TestCancelWhileConnecting: Ctrl-C (or SIGTERM) while the server has not
-// answered yet ends the run at once as cancelled, and says so rather than
-// showing the connection's error. (It used to wait for the connections
-// being opened, up to their connect_timeout.)
+// answered yet ends the command at once as cancelled, and says so rather
+// than showing the connection's error. (A run used to wait for the
+// connections being opened, up to their connect_timeout; docs generate
+// went on without the database and exited 0, debug, plan and env ls
+// printed "context canceled" as the connection's error.)
 func TestCancelWhileConnecting(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 8)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "strata run: cancelled while connecting to target t; nothing was run"},
+		{[]string{"docs", "generate"}, "strata docs: cancelled; the site was not written"},
+		{[]string{"debug"}, "strata debug: cancelled while connecting to target t"},
+		{[]string{"plan"}, "strata plan: cancelled while connecting to target t; nothing was changed"},
+		{[]string{"env", "ls"}, "strata env ls: cancelled while connecting to target t; nothing was done"},
+	} {
+		// A server of its own for each command: one that takes its
+		// connections and never answers.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan net.Conn, 64)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- conn // held open, never answered
 			}
-			accepted <- c // held open, never answered
+		}()
+		t.Cleanup(func() {
+			ln.Close()
+			for len(accepted) > 0 {
+				(<-accepted).Close()
+			}
+		})
+		url := "postgres://nobody@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=60"
+		dir := writeProject(t, url, map[string]string{"project.yaml": "name: p\n", "models/m.sql": "select 1 as id\n"})
+		ctx, cancel := context.WithCancel(context.Background())
+		type res struct {
+			code int
+			out  string
 		}
-	}()
-	defer func() {
-		for len(accepted) > 0 {
-			(<-accepted).Close()
+		done := make(chan res, 1)
+		go func() {
+			var b bytes.Buffer
+			code := Main(ctx, append([]string{"--project-dir", dir}, c.args...), &b, &b)
+			done <- res{code, b.String()}
+		}()
+		// The command is connecting: the server took its connection.
+		select {
+		case conn := <-accepted:
+			accepted <- conn
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%v never connected", c.args)
 		}
-	}()
-	url := "postgres://nobody@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=60"
-	dir := writeProject(t, url, map[string]string{"project.yaml": "name: p\n", "models/m.sql": "select 1 as id\n"})
-	ctx, cancel := context.WithCancel(context.Background())
-	type res struct {
-		code int
-		out  string
-	}
-	done := make(chan res, 1)
-	go func() {
-		var b bytes.Buffer
-		code := Main(ctx, []string{"--project-dir", dir, "run"}, &b, &b)
-		done <- res{code, b.String()}
-	}()
-	// The run is connecting: the server took its connection.
-	select {
-	case c := <-accepted:
-		accepted <- c
-	case <-time.After(30 * time.Second):
-		t.Fatal("strata never connected")
-	}
-	cancel()
-	select {
-	case r := <-done:
-		if r.code != ExitCancelled || !strings.Contains(r.out, "strata run: cancelled while connecting to target t; nothing was run") {
-			t.Errorf("exit %d, want %d:\n%s", r.code, ExitCancelled, r.out)
+		cancel()
+		select {
+		case r := <-done:
+			if r.code != ExitCancelled || !strings.Contains(r.out, c.want) || strings.Contains(r.out, "context canceled") {
+				t.Errorf("%v: exit %d, want %d and %q:\n%s", c.args, r.code, ExitCancelled, c.want, r.out)
+			}
+			if strings.Contains(r.out, "Wrote target/docs") {
+				t.Errorf("%v wrote the site after Ctrl-C:\n%s", c.args, r.out)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the cancelled %v never ended", c.args)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the cancelled run never ended")
 	}
 }
