@@ -372,7 +372,14 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			return ExitFailed
 		}
 		if err := a.hooks(ctx, l, db, pipeline.OnRunStart, p); err != nil {
-			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+			if ctx.Err() != nil {
+				fmt.Fprintf(a.stderr, "strata %s: cancelled during the on-run-start hooks; nothing was run\n", cmd)
+			} else {
+				fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+				// Under --log-format json too: its stdout said nothing of
+				// why nothing ran.
+				p.hookFailed(pipeline.OnRunStart, err)
+			}
 			_ = l.EndState(context.WithoutCancel(ctx), db, inv, false)
 			notStarted(err)
 			return ExitFailed
@@ -390,9 +397,14 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	gone := pipeline.Halted(results) == pipeline.ServerGone
 	if !cancelled && !gone && runHooks {
 		if err := a.hooks(ctx, l, db, pipeline.OnRunEnd, p); err != nil {
-			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+			// Recorded as failed either way, so that retry runs them again.
 			results = append(results, pipeline.HookFailed(err))
-			p.hookFailed(pipeline.OnRunEnd, err)
+			if cancelled = ctx.Err() != nil; cancelled {
+				fmt.Fprintf(a.stderr, "strata %s: cancelled during the on-run-end hooks\n", cmd)
+			} else {
+				fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
+				p.hookFailed(pipeline.OnRunEnd, err)
+			}
 		}
 	}
 	failed := false

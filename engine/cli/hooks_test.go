@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/engine/internal/pgtest"
+)
+
+// TestRunHookFailureAndCancel: a failed on-run-start hook is a "hook"
+// event under --log-format json, as a failed on-run-end one is (its stdout
+// said nothing of why nothing ran). Ctrl-C during a hook says the command
+// was cancelled there, not that the hook failed with "canceling statement
+// due to user request", and exits 130 (during on-run-end it counted an
+// error in the summary and did not say it was cancelled).
+func TestRunHookFailureAndCancel(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: hk\nvars: {start: 'select 1', end: 'select 1'}\non-run-start: ['{{ var \"start\" }}']\non-run-end: ['{{ var \"end\" }}']\n",
+		"models/a.sql": "select 1 as id",
+	})
+	code, events := jsonRun(t, dir, "run", "--vars", "start: select 1/0")
+	if code != ExitFailed {
+		t.Errorf("run with a failing on-run-start hook exited %d, want %d", code, ExitFailed)
+	}
+	if len(events) != 1 || events[0]["event"] != "hook" || events[0]["hook"] != "on-run-start" || events[0]["status"] != "error" ||
+		!strings.Contains(fmt.Sprint(events[0]["message"]), "division by zero") {
+		t.Errorf("a failing on-run-start hook printed %v, want one hook event", events)
+	}
+
+	for _, which := range []string{"start", "end"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out bytes.Buffer
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, []string{"--project-dir", dir, "--no-color", "run", "--vars", which + ": select pg_sleep(60)"}, &out, &out)
+		}()
+		until(t, "the on-run-"+which+" hook sleeps", func() bool {
+			return queryInt(t, url, "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(60)%' and pid <> pg_backend_pid()") > 0
+		})
+		cancel()
+		select {
+		case code := <-done:
+			s := out.String()
+			if code != ExitCancelled || !strings.Contains(s, "cancelled during the on-run-"+which+" hooks") || strings.Contains(s, "hook failed") || strings.Contains(s, "ERROR=1") {
+				t.Errorf("Ctrl-C in on-run-%s: exit %d, want %d:\n%s", which, code, ExitCancelled, s)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the run cancelled in its on-run-%s hook never ended", which)
+		}
+	}
+	// The on-run-end hooks that were cancelled run again.
+	mustContain(t, must(t, ExitOK, dir, "retry", "--vars", "end: select 1"), "Running the on-run-end hooks again")
+}
