@@ -65,7 +65,17 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	// A server that takes the connection and never answers is given up
+	// on after answerWait; a connect_timeout (in the url, or
+	// PGCONNECT_TIMEOUT) says how long instead, and pgx gives up then
+	// (PGCONNECT_TIMEOUT=60 gave up after 15 s all the same). The wait
+	// here leaves it room, should an attempt per host and TLS mode each
+	// take that long.
+	wait := answerWait
+	if t := cfg.ConnConfig.ConnectTimeout; t > 0 {
+		wait += time.Duration(1+len(cfg.ConnConfig.Fallbacks)) * t
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		// Not waited for: Close waits for the connections the pool is
@@ -74,10 +84,17 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		// none, for ever), and strata is giving up on it (Ctrl-C, or
 		// pingCtx's deadline).
 		go pool.Close()
+		if ctx.Err() == nil && pingCtx.Err() != nil && cfg.ConnConfig.ConnectTimeout == 0 {
+			err = fmt.Errorf("the server did not answer within %s (a connect_timeout in the url, or PGCONNECT_TIMEOUT, sets how long to wait)", answerWait)
+		}
 		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), err)
 	}
 	return &Adapter{Pool: pool}, nil
 }
+
+// answerWait is how long Connect waits for a server that does not answer,
+// when no connect_timeout says how long.
+var answerWait = 15 * time.Second
 
 func describeTarget(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("database %q as %q on %s", c.Database, c.User, c.Host)
