@@ -365,6 +365,24 @@ func TestPlanChanges(t *testing.T) {
 	if n := queryInt(t, url, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 's' and c.relname = 'renamed'"); n != 0 {
 		t.Errorf("plan built renamed")
 	}
+	if p.Added[0].CheckError != "" {
+		t.Errorf("renamed, which check proves, has a check error: %s", p.Added[0].CheckError)
+	}
+
+	// An added model PostgreSQL rejects says so, in JSON, text and markdown.
+	writeFiles(t, dir, map[string]string{"models/broken.sql": `select nosuch from {{ ref "a" }}`})
+	p = planJSON(t, dir)
+	var broken *plan.Model
+	for i := range p.Added {
+		if p.Added[i].Name == "broken" {
+			broken = &p.Added[i]
+		}
+	}
+	if broken == nil || !strings.Contains(broken.CheckError, `strata check could not prove the model`) || !strings.Contains(broken.CheckError, `nosuch`) {
+		t.Errorf("an added model that does not check: %+v", broken)
+	}
+	mustContain(t, must(t, 0, dir, "plan"), "+ broken (view, s.broken)", "      not proven: strata check could not prove the model")
+	mustContain(t, must(t, 0, dir, "plan", "-o", "markdown"), ": **not proven**: strata check could not prove the model")
 }
 
 // TestEnvironmentRunsChangedTests: a pull request that changes only a

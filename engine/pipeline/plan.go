@@ -226,6 +226,12 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	if err != nil {
 		return err
 	}
+	for i := range p.Added {
+		id := l.idOf(p.Added[i].Name)
+		if cn := res.Nodes[id]; hasColumns(id) && (cn == nil || cn.Status != check.OK) {
+			p.Added[i].CheckError = checkError(res, cn, l.Manifest.Nodes[id])
+		}
+	}
 	changed := map[string]map[string]bool{} // model id -> its removed or retyped columns
 	for i := range p.Modified {
 		c := &p.Modified[i]
@@ -235,12 +241,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 			continue
 		}
 		if cn == nil || cn.Status != check.OK {
-			c.ColumnsError = "strata check could not prove the model"
-			if cn != nil && cn.Message != "" {
-				c.ColumnsError += ": " + cn.Message
-			} else if msg := firstDiag(res, l.Manifest.Nodes[id]); msg != "" {
-				c.ColumnsError += ": " + msg
-			}
+			c.ColumnsError = checkError(res, cn, l.Manifest.Nodes[id])
 			continue
 		}
 		c.Columns = columnChanges(l.prod[id].Columns, cn.Columns)
@@ -310,6 +311,19 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 }
 
 // firstDiag is the first problem check placed in n's file.
+// checkError says why check could not prove n (cn is its result, nil
+// when check has none).
+func checkError(res *check.Result, cn *check.Node, n *manifest.Node) string {
+	msg := "strata check could not prove the model"
+	if cn != nil && cn.Message != "" {
+		return msg + ": " + cn.Message
+	}
+	if d := firstDiag(res, n); d != "" {
+		return msg + ": " + d
+	}
+	return msg
+}
+
 func firstDiag(res *check.Result, n *manifest.Node) string {
 	for _, d := range res.Diags {
 		if d.Pos.File == n.Path {

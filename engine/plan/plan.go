@@ -40,6 +40,9 @@ type Model struct {
 	// change goes when it is deployed; in Rebuild, where the build in Env
 	// places it.
 	Relation string `json:"relation,omitempty"`
+	// CheckError, of an added model or seed, is why strata check could
+	// not prove it; "" when it could (or, elsewhere, was not asked).
+	CheckError string `json:"check_error,omitempty"`
 }
 
 // Change is a directly modified model or seed.
@@ -213,6 +216,9 @@ func writeText(w io.Writer, p *Plan) error {
 	section("Added", len(p.Added))
 	for _, m := range p.Added {
 		fmt.Fprintf(&b, "  + %s\n", m.label())
+		if m.CheckError != "" {
+			fmt.Fprintf(&b, "      not proven: %s\n", m.CheckError)
+		}
 	}
 	section("Removed", len(p.Removed))
 	for _, m := range p.Removed {
@@ -383,7 +389,13 @@ func markdown(p *Plan, diffBudget int) string {
 		}
 		return fmt.Sprintf("- %s (%s, %s)", code(m.Name), md(m.kindText()), code(m.Relation))
 	}
-	list("Added", len(p.Added), func(i int) string { return model(p.Added[i]) })
+	list("Added", len(p.Added), func(i int) string {
+		m := p.Added[i]
+		if m.CheckError != "" {
+			return model(m) + ": **not proven**: " + md(m.CheckError)
+		}
+		return model(m)
+	})
 	list("Removed", len(p.Removed), func(i int) string { return model(p.Removed[i]) })
 	if len(p.Modified) > 0 {
 		b.WriteString("#### Directly modified\n\n")
