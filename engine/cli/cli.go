@@ -317,6 +317,13 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 		fmt.Fprintf(a.stderr, "strata: --log-format must be text or json, got %q\n", a.logFormat)
 		return ExitBadInput, true
 	}
+	// An empty --env is production, and "$PR" of an unset variable is
+	// empty: a CI job would build production where it meant a pull
+	// request's environment.
+	if f.fs.Lookup("env") != nil && f.fs.Changed("env") && strings.TrimSpace(f.env) == "" {
+		fmt.Fprintf(a.stderr, "strata %s: --env was given an empty name (an unset variable?); name the environment, or leave --env out to use production\n", f.fs.Name())
+		return ExitBadInput, true
+	}
 	// 0 is the flag's "not given" default, so only a given value is checked.
 	if f.fs.Changed("threads") && f.threads < 1 {
 		fmt.Fprintf(a.stderr, "strata %s: --threads must be at least 1, got %d\n", f.fs.Name(), f.threads)

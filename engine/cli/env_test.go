@@ -229,8 +229,14 @@ func TestEnvNames(t *testing.T) {
 		{"PR-1", `--env: environment name "PR-1": 'P' is not allowed`},
 		{"prod", `--env: environment name "prod" is production's`},
 		{strings.Repeat("x", 60), "is too long: schema"},
+		// "$PR" of an unset variable: not production.
+		{"", "--env was given an empty name (an unset variable?)"},
+		{" ", "--env was given an empty name (an unset variable?)"},
 	} {
-		for _, cmd := range []string{"build", "plan"} {
+		for _, cmd := range []string{"build", "plan", "compile", "seed", "run", "test"} {
+			if tc.env != "" && strings.TrimSpace(tc.env) != "" && cmd != "build" && cmd != "plan" {
+				continue
+			}
 			code, _, errOut := strataOut(t, dir, cmd, "--env", tc.env)
 			if code != 2 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%s --env %s: exit %d, %s; want 2 and %q", cmd, tc.env, code, errOut, tc.want)
