@@ -260,7 +260,10 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		threads = f.threads
 	}
 	where := pipeline.RunPlace(l.Target.Name, l.Env())
-	db, err := l.Connect(ctx, threads+1)
+	// One connection per node that can run at once, and one for the run
+	// lock: --threads 200 for one model opened 201, as many as the
+	// server's max_connections let it, shutting other clients out.
+	db, err := l.Connect(ctx, max(1, min(threads, len(s.Order)))+1)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to %s; nothing was run\n", cmd, where)

@@ -56,3 +56,33 @@ func TestRunHookFailureAndCancel(t *testing.T) {
 	// The on-run-end hooks that were cancelled run again.
 	mustContain(t, must(t, ExitOK, dir, "retry", "--vars", "end: select 1"), "Running the on-run-end hooks again")
 }
+
+// TestThreadsBeyondTheNodesOpenNoMoreConnections: a run opens a connection
+// per node that can run at once and one for its lock; --threads 60 for one
+// model opened 61 as it started, as many as the server's max_connections
+// let it, shutting other clients out.
+func TestThreadsBeyondTheNodesOpenNoMoreConnections(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: th\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1 as id from pg_sleep(3)",
+		"models/b.sql": "select 1 as id",
+	})
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(context.Background(), []string{"--project-dir", dir, "--no-color", "run", "-s", "a", "--threads", "60"}, &out, &out)
+	}()
+	count := "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'strata'"
+	until(t, "the model runs", func() bool {
+		return queryInt(t, url, "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and pid <> pg_backend_pid()") > 0
+	})
+	time.Sleep(300 * time.Millisecond) // the pool's connections are opened in the background
+	if n := queryInt(t, url, count); n > 2 {
+		t.Errorf("a run of one model with --threads 60 holds %d connections, want 2 (the model's and the lock's)", n)
+	}
+	if code := <-done; code != ExitOK {
+		t.Errorf("run exited %d:\n%s", code, out.String())
+	}
+	mustContain(t, out.String(), "Running 1 node with 60 threads")
+}
