@@ -222,24 +222,7 @@ func TestNullAndListVars(t *testing.T) {
 	}
 	env := testEnv()
 	env.Vars = map[string]any{"nul": "", "l": []any{"a", ""}, "s": "x", "m": map[string]any{"k": true}}
-	for _, tc := range tests {
-		t.Run(tc.text, func(t *testing.T) {
-			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			got, _, err := tp.Render(env, nil)
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Errorf("got %q, %v\nwant error %s", got, err, tc.err)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %q, %v, want %q", got, err, tc.want)
-			}
-		})
-	}
+	checkRenders(t, env, tests)
 }
 
 // TestQuotingFunctions: ident and literal in templates refuse what PostgreSQL
@@ -392,6 +375,13 @@ func TestDigIntoVars(t *testing.T) {
 	}
 	env := testEnv()
 	env.Vars = map[string]any{"l": []any{"a", ""}, "m": map[string]any{"a": 1, "d": map[string]any{"e": 2}}}
+	checkRenders(t, env, tests)
+}
+
+// checkRenders renders each case's text as models/me.sql with env and
+// compares the result, or the error, with what the case wants.
+func checkRenders(t *testing.T, env Env, tests []struct{ text, want, err string }) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {
 			tp, diags := testSet(t).Parse("models/me.sql", tc.text)

@@ -358,13 +358,7 @@ func Swap(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind strin
 // SwapLogged is Swap that reports every statement it executes to log, so the
 // caller can record them (target/run/).
 func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind string, opts SwapOptions, log func(string)) error {
-	exec := func(sql string) error {
-		if log != nil {
-			log(sql)
-		}
-		_, err := tx.Exec(ctx, sql)
-		return err
-	}
+	exec := loggedExec(ctx, tx, log)
 	oldKind, err := RelKind(ctx, tx, target)
 	if err != nil {
 		return err
@@ -424,13 +418,7 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 // cannot be recreated is a DependentError, and the caller's rollback keeps
 // everything as it was.
 func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, alter []string, redefine func(pgname.Rel) (string, bool), log func(string)) error {
-	exec := func(sql string) error {
-		if log != nil {
-			log(sql)
-		}
-		_, err := tx.Exec(ctx, sql)
-		return err
-	}
+	exec := loggedExec(ctx, tx, log)
 	deps, err := Dependents(ctx, tx, target)
 	if err != nil {
 		return fmt.Errorf("reading the views that depend on %s: %w", target, err)
@@ -582,4 +570,16 @@ func them(objs []string) string {
 		return "it"
 	}
 	return "them"
+}
+
+// loggedExec executes a statement on tx, reporting it to log first (when
+// not nil), so the caller can record it (target/run/).
+func loggedExec(ctx context.Context, tx Querier, log func(string)) func(string) error {
+	return func(sql string) error {
+		if log != nil {
+			log(sql)
+		}
+		_, err := tx.Exec(ctx, sql)
+		return err
+	}
 }
