@@ -36,6 +36,14 @@ func TestDBStatusExitCodes(t *testing.T) {
 		}
 	}
 	status(ExitStopped, "not created yet")
+	// psql's help is strata's line, then psql's, and creates no server.
+	for _, help := range []string{"--help", "-?", "--version"} {
+		out := must(t, ExitOK, dir, "db", "psql", help)
+		if !strings.HasPrefix(out, "strata db psql [--target NAME] [psql arguments]:") || !strings.Contains(out, "psql") {
+			t.Errorf("db psql %s printed %q", help, out)
+		}
+	}
+	status(ExitStopped, "not created yet")
 	must(t, ExitOK, dir, "db", "start")
 	status(ExitOK, "running (pid ")
 	if out := must(t, ExitOK, dir, "db", "url"); !strings.HasPrefix(out, "postgres") {

@@ -444,6 +444,17 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		// output: it stays bare under --log-format json.
 		fmt.Fprintln(a.stdout, c.URL())
 	case "psql":
+		if psqlHelp(psqlArgs) {
+			// psql's help or version needs no server: none is started.
+			fmt.Fprintf(a.stdout, "strata db psql [--target NAME] [psql arguments]: psql connected to the local PostgreSQL of this project (started if it is not running); the arguments go to psql, whose help follows.\n\n")
+			cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), psqlArgs...)
+			cmd.Stdout, cmd.Stderr = a.stdout, a.stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
+				return ExitFailed
+			}
+			return ExitOK
+		}
 		if err := c.Start(ctx); err != nil {
 			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
 			return ExitFailed
@@ -459,6 +470,18 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		}
 	}
 	return ExitOK
+}
+
+// psqlHelp says whether psql's arguments ask only for its help or version.
+func psqlHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--help", "-?", "--version", "-V":
+		default:
+			return false
+		}
+	}
+	return len(args) > 0
 }
 
 // localErrCode is the exit code of pipeline.Local's error: 2 for a target
