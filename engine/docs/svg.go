@@ -752,7 +752,14 @@ func shorten(s string, n int) string {
 // every value lies on the axis; lo and hi are finite.
 func niceTicks(lo, hi float64, n int) []float64 {
 	if hi <= lo {
-		hi = lo + 1
+		// A flat line: an axis one unit tall, or a tenth of the value
+		// (lo + 1 is lo past 2^53); at the top of float8, below lo.
+		d := math.Max(1, math.Abs(lo)/10)
+		if math.IsInf(lo+d, 0) {
+			lo -= d
+		} else {
+			hi = lo + d
+		}
 	}
 	raw := (hi - lo) / float64(n)
 	if math.IsInf(raw, 0) {
@@ -772,6 +779,13 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	for k := first + 1; out[len(out)-1] < hi && len(out) <= 2*n+2; k++ {
 		out = append(out, k*step)
 	}
+	// A round tick past the ends of float8 (-2e308 below -1.5e308) is
+	// infinite: the axis ends at float8's largest value instead.
+	for i, v := range out {
+		if math.IsInf(v, 0) {
+			out[i] = math.Copysign(math.MaxFloat64, v)
+		}
+	}
 	return out
 }
 
@@ -779,6 +793,11 @@ func niceTicks(lo, hi float64, n int) []float64 {
 func compact(f float64) string {
 	a := math.Abs(f)
 	switch {
+	case a >= 1e15:
+		// 1e+15, 1.79769e+308: in thousands of billions it would be as
+		// wide as the number (near float8's end, the plot was pushed out
+		// of the chart by its labels).
+		return strconv.FormatFloat(f, 'g', 6, 64)
 	case a >= 1e9:
 		return trimZero(fmt.Sprintf("%.1f", f/1e9)) + "B"
 	case a >= 1e6:

@@ -46,11 +46,29 @@ func TestChartsOfOddValues(t *testing.T) {
 		{"no rows", nullable("line", []string{"k", "v"}, nil), 0, 0, ""},
 		{"Infinity along x", nullable("line", []string{"k", "v"}, [][]string{{"Infinity", "1"}, {"1", "2"}, {"2", "3"}}), 3, 3, ""},
 		{"near the ends of float8", nullable("bar", []string{"k", "v"}, [][]string{{"a", "1e308"}, {"b", "-1e308"}}), 2, 1e308, ""},
+		{"the ends of float8", nullable("line", []string{"k", "v"}, [][]string{{"1", "1.7976931348623157e308"}, {"2", "-1.7976931348623157e308"}}), 2, 1.79769e308, ""},
+		{"a flat line of large values", nullable("line", []string{"k", "v"}, [][]string{{"1", "1e300"}, {"2", "1e300"}}), 2, 1e300, ""},
+		{"a flat line past 2^53", nullable("line", []string{"k", "v"}, [][]string{{"1", "123456789012345678"}, {"2", "123456789012345679"}}), 2, 123456789012345678, ""},
+		{"a flat line at the top of float8", nullable("line", []string{"k", "v"}, [][]string{{"1", "1.7976931348623157e308"}}), 1, 1.79769e308, ""},
 		{"a NULL category", nullable("bar", []string{"k", "v"}, [][]string{{"a", "1"}, {"<null>", "2"}, {"b", "<null>"}}), 2, 2, "a (null) b"},
 		{"a NULL x on a line", nullable("line", []string{"k", "v"}, [][]string{{"1", "1"}, {"2", "<null>"}, {"3", "3"}, {"<null>", "4"}}), 2, 3, "1 2 3"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			els := parseSVG(t, string(renderChart(c.chart)))
+			// No place or size is NaN or infinite (data-x and data-y
+			// hold the values as the database printed them).
+			for _, e := range els {
+				for k, v := range e.attr {
+					if k != "data-x" && k != "data-y" && (strings.Contains(v, "NaN") || strings.Contains(v, "Inf")) {
+						t.Errorf("<%s %s=%q>", e.name, k, v)
+					}
+				}
+			}
+			for _, a := range with(els, "rect", "plot-area") {
+				if x, w := a.num(t, "x"), a.num(t, "width"); x < 0 || w <= 0 || x+w > xyWidth {
+					t.Errorf("the plot is at x=%g, %g wide, in a chart %g wide", x, w, xyWidth)
+				}
+			}
 			var base float64
 			for _, l := range with(els, "line", "axis") {
 				if l.attr["y1"] == l.attr["y2"] {
@@ -119,7 +137,7 @@ func TestChartsOfOddValues(t *testing.T) {
 	}
 }
 
-// tickValue reads an axis label written by compact (35k, 1.2M, 1e308 as 1e+302B...).
+// tickValue reads an axis label written by compact (35k, 1.2M, 1.79769e+308).
 func tickValue(t *testing.T, s string) float64 {
 	t.Helper()
 	mult := 1.0
