@@ -342,18 +342,37 @@ const (
 	collapseOver = 10
 )
 
+// tooLong ends a comment cut short (fitComment).
+const tooLong = "\n\n… the comment stops here: it would be too long for a pull request (`strata plan` prints the whole plan)\n"
+
 func writeMarkdown(w io.Writer, p *Plan) error {
-	s := markdown(p, -1)
+	s := markdown(p, -1, false)
 	if len(s) > commentLimit {
-		s = markdown(p, max(0, commentLimit-len(markdown(p, 0))))
+		s = markdown(p, max(0, commentLimit-len(markdown(p, 0, false))), false)
 	}
-	_, err := io.WriteString(w, s)
+	if len(s) > commentLimit {
+		// Without diffs still too long (many models with long config
+		// values or many columns changed): each model's details go.
+		s = markdown(p, 0, true)
+	}
+	_, err := io.WriteString(w, fitComment(s))
 	return err
 }
 
+// fitComment is s, or when s is over commentLimit bytes, the lines of it
+// that fit with tooLong after them.
+func fitComment(s string) string {
+	if len(s) <= commentLimit {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:commentLimit-len(tooLong)], '\n')
+	return s[:max(0, cut)] + tooLong
+}
+
 // markdown is p as a pull-request comment, with at most diffBudget bytes
-// of diffs (negative: no limit).
-func markdown(p *Plan, diffBudget int) string {
+// of diffs (negative: no limit); brief leaves out each directly modified
+// model's config, columns, readers and diff.
+func markdown(p *Plan, diffBudget int, brief bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### strata plan: %s on %s\n\n", md(p.Project), md(p.Target))
 	fmt.Fprintf(&b, "Compared with production's recorded state; the build goes to **%s**.\n\n", md(where(p)))
@@ -399,6 +418,9 @@ func markdown(p *Plan, diffBudget int) string {
 	list("Removed", len(p.Removed), func(i int) string { return model(p.Removed[i]) })
 	if len(p.Modified) > 0 {
 		b.WriteString("#### Directly modified\n\n")
+		if brief {
+			b.WriteString("What changed in each model (config, columns, readers, SQL) is left out: the comment would be too long for a pull request (`strata plan` prints it).\n\n")
+		}
 	}
 	for i, c := range p.Modified {
 		if i == listLimit {
@@ -410,6 +432,12 @@ func markdown(p *Plan, diffBudget int) string {
 			head += ", " + code(c.Relation)
 		}
 		fmt.Fprintf(&b, "**%s** (%s): %s changed\n\n", code(c.Name), head, md(strings.Join(c.Why, ", ")))
+		if brief {
+			if c.FullRefresh != "" {
+				fmt.Fprintf(&b, "- :warning: %s\n\n", md(c.FullRefresh))
+			}
+			continue
+		}
 		if len(c.Config) > 0 {
 			b.WriteString("| config | before | after |\n|---|---|---|\n")
 			for _, cc := range c.Config {

@@ -101,6 +101,40 @@ func TestMarkdownFitsAComment(t *testing.T) {
 			t.Errorf("the markdown lacks %q", want)
 		}
 	}
+	// Without a diff, many models whose config values are long (a
+	// project-wide post_hook changed) or whose columns changed: each
+	// model's details go, its full-refresh warning stays.
+	hooks := `["grant select on {{ this }} to reporting_role", "insert into audit.builds (model, built_at) values ('{{ this }}', now())", "analyze {{ this }}"]`
+	wide := &Plan{Project: "p", Target: "t"}
+	for i := range 150 {
+		m := Model{Name: fmt.Sprintf("model_number_%d", i), Kind: "model", Materialized: "incremental", Relation: fmt.Sprintf("analytics.model_number_%d", i)}
+		c := Change{Model: m, Why: []string{"config"}, Config: []ConfigChange{{Key: "post_hook", Old: hooks, New: strings.ReplaceAll(hooks, "reporting", "reports")}}, Columns: &Columns{}, FullRefresh: "needs --full-refresh"}
+		for k := range 20 {
+			c.Columns.Retyped = append(c.Columns.Retyped, Retyped{Name: fmt.Sprintf("amount_%d", k), Old: "integer", New: "numeric(12,2)"})
+		}
+		wide.Modified = append(wide.Modified, c)
+		wide.Rebuild = append(wide.Rebuild, Step{Model: m, Why: "modified", Rows: 1e6})
+	}
+	b.Reset()
+	_ = Write(&b, wide, "markdown")
+	if out := b.String(); len(out) > commentLimit || !strings.Contains(out, "is left out: the comment would be too long") || strings.Count(out, "needs --full-refresh") != listLimit {
+		t.Errorf("a plan of %d models with long config values is %d bytes (limit %d), its details left out: %v, full-refresh warnings: %d",
+			len(wide.Modified), len(out), commentLimit, strings.Contains(out, "left out"), strings.Count(out, "needs --full-refresh"))
+	}
+	// What is still too long (indirectly modified models each through
+	// hundreds of others) stops at a line, saying so.
+	for i := range 100 {
+		var through []string
+		for k := range 300 {
+			through = append(through, fmt.Sprintf("upstream_%d", k))
+		}
+		wide.Indirect = append(wide.Indirect, Indirect{Model: Model{Name: fmt.Sprintf("i%d", i), Kind: "model"}, Through: through})
+	}
+	b.Reset()
+	_ = Write(&b, wide, "markdown")
+	if out := b.String(); len(out) > commentLimit || !strings.HasSuffix(out, tooLong) || !strings.HasSuffix(strings.TrimSuffix(out, tooLong), "`") {
+		t.Errorf("a plan too long even without details is %d bytes (limit %d), ends %q", len(out), commentLimit, out[max(0, len(out)-200):])
+	}
 	// A small plan is left whole.
 	small := &Plan{Project: "p", Target: "t", Modified: []Change{{Model: Model{Name: "m", Kind: "model"}, Why: []string{"sql"}, Diff: "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n"}}}
 	b.Reset()
