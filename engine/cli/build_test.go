@@ -242,6 +242,21 @@ func TestSCD2SwitchedAwayKeepsHistory(t *testing.T) {
 	}
 	// Once built as a table, it is one.
 	must(t, 0, dir, "run")
+	// Built as an incremental model with --full-refresh-scd2, the
+	// dimension is replaced whole: it was merged into, each key's
+	// versions updated (4 rows for 2 keys) and the dimension's columns
+	// kept.
+	writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, "scd2"))
+	must(t, 0, dir, "run", "--full-refresh", "--full-refresh-scd2")
+	must(t, 0, dir, "run", "--vars", "v: 3")
+	writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, "incremental"))
+	must(t, 0, dir, "run", "--full-refresh-scd2")
+	if got := queryText(t, url, "select (select count(*) from public.dim) || ' ' || string_agg(attname, ',' order by attnum) from pg_attribute where attrelid = 'public.dim'::regclass and attnum > 0 and not attisdropped"); got != "2 id,name" {
+		t.Errorf("scd2 built as incremental with --full-refresh-scd2: %s, want 2 rows of id,name", got)
+	}
+	// and it is incremental from then on.
+	out := must(t, 0, dir, "run", "--vars", "v: 4")
+	mustContain(t, out, "MERGE 2")
 }
 
 // TestFullRefreshNamesEveryDimension: --full-refresh refuses to rebuild

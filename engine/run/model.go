@@ -298,11 +298,18 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	if e.WasSCD2[n.ID] && !e.FullRefreshSCD2 && (o.Existing == "table" || o.Existing == "partitioned_table") {
-		err := fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", n.Relation, mat)
-		return fail(r, e.builder(n).placeAtConfig(err))
+	fullRefresh := e.FullRefresh
+	if e.WasSCD2[n.ID] && (o.Existing == "table" || o.Existing == "partitioned_table") {
+		if !e.FullRefreshSCD2 {
+			err := fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", n.Relation, mat)
+			return fail(r, e.builder(n).placeAtConfig(err))
+		}
+		// The dimension is replaced: an incremental model is built whole,
+		// not merged into the versions (their keys repeat, and the
+		// dimension's own columns would stay).
+		fullRefresh = true
 	}
-	res, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, e.FullRefresh))
+	res, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, fullRefresh))
 	if err != nil {
 		return fail(r, err)
 	}
@@ -314,7 +321,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	plan, err := materialize.PlanModel(m, materialize.Body(sql), o, e.FullRefresh)
+	plan, err := materialize.PlanModel(m, materialize.Body(sql), o, fullRefresh)
 	if err != nil {
 		err = b.placeAtConfig(err)
 	}
