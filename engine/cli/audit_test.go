@@ -456,6 +456,9 @@ func TestAuditReadsWhatThePostHookLeaves(t *testing.T) {
 		before[r] = checksum(t, url, "public."+r)
 	}
 	for name, body := range files("update {{ this }} set v = null where id = 1") {
+		if name == "project.yaml" {
+			continue // writeProject's, with the test database as its target
+		}
 		writeFile(t, dir, name, body)
 	}
 	writeFile(t, dir, "seeds/s.csv", "id,v\n1,1\n2,2\n3,3\n") // loaded again

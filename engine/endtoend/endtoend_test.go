@@ -94,6 +94,15 @@ func runCase(t *testing.T, caseDir string) {
 	started := time.Now()
 	code := cli.Main(context.Background(), append([]string{"--project-dir", dir}, args...), &stdout, &stderr)
 	ended := time.Now()
+	// A command that read the default local target (a state: selector
+	// does) created and started its cluster, in .strata/ or, as root, in
+	// /var/tmp: it would outlive the case's folder and keep running.
+	if _, err := os.Stat(filepath.Join(dir, ".strata")); err == nil {
+		var out bytes.Buffer
+		if code := cli.Main(context.Background(), []string{"--project-dir", dir, "db", "destroy"}, &out, &out); code != 0 {
+			t.Errorf("db destroy after the case: exit %d\n%s", code, out.String())
+		}
+	}
 
 	for _, bad := range []string{"goroutine ", "panic", "internal error", ".go:"} {
 		if strings.Contains(stderr.String(), bad) {
