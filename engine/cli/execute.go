@@ -324,17 +324,6 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			p.line(f.retryNote)
 		}
 	}
-	if f.check {
-		// Before anything changes: a selected node that PostgreSQL rejects
-		// keeps the whole build from starting.
-		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
-		if code := a.checkAndReport(ctx, l, db, ids(s.Order), f.fullRefresh, started, a.reportMode()); code != ExitOK {
-			if code == ExitFailed {
-				fmt.Fprintf(a.stderr, "strata %s: nothing was built: the check above failed (--check)\n", cmd)
-			}
-			return code
-		}
-	}
 	// The run is recorded in target/ as it starts, and each node as it
 	// ends: a run that is killed leaves a truthful record for retry.
 	args := f.runArgs()
@@ -343,6 +332,30 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)
 	}
 	defer rec.Close()
+	if f.check {
+		// Before anything changes: a selected node that PostgreSQL rejects
+		// keeps the whole build from starting.
+		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
+		if code := a.checkAndReport(ctx, l, db, ids(s.Order), f.fullRefresh, started, a.reportMode()); code != ExitOK {
+			if code == ExitCancelled {
+				return code // recorded as not finished, as after a kill
+			}
+			if code == ExitFailed {
+				fmt.Fprintf(a.stderr, "strata %s: nothing was built: the check above failed (--check)\n", cmd)
+			}
+			// Recorded as a run that built nothing (run_results.json,
+			// junit.xml), not left to the last run's record: CI reads no
+			// earlier run's passing tests, and retry builds the selection.
+			var skipped []run.Result
+			for _, id := range s.Order {
+				skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: nothing was built: the check failed (--check)"})
+			}
+			for _, err := range rec.Finish(skipped) {
+				fmt.Fprintf(a.stderr, "strata: %v\n", err)
+			}
+			return code
+		}
+	}
 	// Unit tests read and write nothing of the target: a run of only
 	// unit tests records nothing in strata_meta and runs no hooks, so
 	// that it leaves the database as it was.

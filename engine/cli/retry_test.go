@@ -97,6 +97,43 @@ func TestRetryRepeatsCheck(t *testing.T) {
 	}
 }
 
+// A build --check whose check fails is recorded as a run that built
+// nothing: junit.xml and run_results.json are not the last run's (a CI job
+// uploaded yesterday's passing tests), and retry, once the model is fixed,
+// builds the selection with its check.
+func TestFailedCheckIsRecorded(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: fc\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/a.yml": "models:\n  - name: a\n    columns: [{name: id, tests: [not_null]}]\n",
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/a.sql", "select nosuch as id")
+	out := must(t, 1, dir, "build", "--check")
+	mustContain(t, out, "nothing was built: the check above failed")
+	junit, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(junit), `skipped="1"`) || !strings.Contains(string(junit), "the check failed (--check)") {
+		t.Errorf("junit.xml after a failed check is not this run's:\n%s", junit)
+	}
+	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.InProgress || rr.Summary.Skip != 2 || rr.Args == nil || !rr.Args.Check {
+		t.Errorf("run_results.json after a failed check: %+v", rr)
+	}
+	writeFile(t, dir, "models/a.sql", "select 2 as id")
+	out = must(t, 0, dir, "retry")
+	mustContain(t, out, "Checking the 2 selected nodes first (--check)", "PASS=2")
+	if got := queryInt(t, url, "select id from public.a"); got != 2 {
+		t.Errorf("retry did not build a: id %d", got)
+	}
+}
+
 // A retry that waits for a run still going on retries what that run left
 // once it ends, not the record it read while the run was going on.
 func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
