@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -186,6 +187,10 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 	return ok
 }
 
+// dbtRefArg is a test argument naming a model the way dbt's YAML does,
+// ref('name') or ref("name").
+var dbtRefArg = regexp.MustCompile(`^\s*ref\(\s*(['"])([^'"]+)(['"])\s*\)\s*$`)
+
 // addedTest is a generic test node waiting for its checksum.
 type addedTest struct {
 	node   *Node
@@ -247,6 +252,11 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			continue
 		}
 		name, _ := v.(string)
+		// dbt's spelling, to: ref('customers'), names the model as ours does.
+		if m := dbtRefArg.FindStringSubmatch(name); m != nil {
+			name = m[2]
+			spec.Args[arg] = name
+		}
 		target, ok := m.byName[name]
 		if !ok {
 			pos := spec.ArgPos[arg]

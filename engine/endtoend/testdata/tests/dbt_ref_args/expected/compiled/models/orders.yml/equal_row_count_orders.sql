@@ -1,0 +1,1 @@
+select * from (select (select count(*) from "public"."orders") as row_count, (select count(*) from "public"."customers") as other_row_count) as counts where row_count <> other_row_count
