@@ -383,3 +383,31 @@ func TestAcceptedValuesAndExpressionAsDbt(t *testing.T) {
 		t.Fatalf("build exited %d, want every test to pass:\n%s", code, out)
 	}
 }
+
+// TestTestArgumentsInDbtSpelling: a relationships test written as a
+// project moved from dbt has it, to: ref('x') or to: source('s', 't'),
+// reads that model or source table (a value missing there fails it).
+func TestTestArgumentsInDbtSpelling(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create schema crm_raw", "create table crm_raw.accounts (id int)", "insert into crm_raw.accounts values (1)")
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: dbtargs\n",
+		"models/ids.sql":    "select 1 as id union all select 2",
+		"models/orders.sql": `select 1 as customer_id union all select 2 union all select 3`,
+		"models/orders.yml": `models:
+  - name: orders
+    columns:
+      - name: customer_id
+        tests:
+          - relationships: {to: "ref('ids')", field: id}
+          - relationships: {to: "source('crm', 'accounts')", field: id, config: {name: orders_known_to_crm}}
+sources:
+  - name: crm
+    schema: crm_raw
+    tables: [{name: accounts}]
+`,
+	})
+	must(t, 0, dir, "run")
+	out := must(t, 1, dir, "test")
+	mustContain(t, out, "FAIL 1 relationships_orders_customer_id", "FAIL 2 orders_known_to_crm", `e.g. "2", "3"`)
+}

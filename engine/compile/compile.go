@@ -314,7 +314,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	eph := newEphemerals()
 	reads := template.Reads{}
 	resolve := func(name string) (string, error) {
-		dep, ok := c.M.Lookup(name)
+		dep, ok := c.M.LookupArg(name)
 		if !ok {
 			return "", fmt.Errorf("no model or seed is called %q", name)
 		}

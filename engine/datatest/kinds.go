@@ -80,7 +80,7 @@ var kinds = []Kind{
 		Name: "relationships", Column: true, Sample: "from_field",
 		Doc: "values that have no matching `field` in `to` (NULLs are ignored): a foreign key check",
 		Args: []Arg{
-			{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed"},
+			{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed, or a source table: `source('src', 'table')`"},
 			{Name: "field", Type: typeString, Required: true, Doc: "its column"},
 		},
 		Examples: []Example{{Column: "customer_id", Test: "relationships: {to: dim_customers, field: customer_id}"}},
@@ -179,7 +179,7 @@ var kinds = []Kind{
 	{
 		Name:     "equal_row_count",
 		Doc:      "when the two row counts differ",
-		Args:     []Arg{{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed"}},
+		Args:     []Arg{{Name: "to", Type: typeRef, Required: true, Doc: "a model or seed, or a source table: `source('src', 'table')`"}},
 		Examples: []Example{{Test: "equal_row_count: {to: stg_orders}"}},
 		SQL: func(s Spec) (string, error) {
 			to, err := s.resolve("to")

@@ -9,6 +9,7 @@ package manifest
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -112,6 +113,19 @@ func (n *Node) Ephemeral() bool {
 func (m *Manifest) Lookup(name string) (*Node, bool) {
 	n, ok := m.byName[name]
 	return n, ok
+}
+
+// sourceArg is a test argument naming a source table as dbt's YAML
+// does: source('crm', 'accounts').
+var sourceArg = regexp.MustCompile(`^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$`)
+
+// LookupArg returns the node a test argument names: a model or seed by
+// name, or a source table written source('src', 'table').
+func (m *Manifest) LookupArg(arg string) (*Node, bool) {
+	if s := sourceArg.FindStringSubmatch(arg); s != nil {
+		return m.SourceNode(s[1], s[2])
+	}
+	return m.Lookup(arg)
 }
 
 // SourceNode returns the node of a source table.

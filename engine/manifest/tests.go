@@ -257,9 +257,13 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			name = m[2]
 			spec.Args[arg] = name
 		}
-		target, ok := m.byName[name]
+		target, ok := m.LookupArg(name)
 		if !ok {
 			pos := spec.ArgPos[arg]
+			if s := sourceArg.FindStringSubmatch(name); s != nil {
+				diags.Errorf(pos, "test %s: %s: no source table %s.%s is declared (expected a table under sources: in YAML)", spec.Kind, arg, s[1], s[2])
+				return nil
+			}
 			diags.Errorf(pos, "test %s: %s: no model or seed is called %q%s", spec.Kind, arg, name, diag.DidYouMean(name, m.Names()))
 			return nil
 		}

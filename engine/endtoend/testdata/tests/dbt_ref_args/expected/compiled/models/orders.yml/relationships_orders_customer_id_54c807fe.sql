@@ -1,0 +1,1 @@
+select child."customer_id" as from_field, count(*) as n_records from "public"."orders" as child where child."customer_id" is not null and not exists (select 1 from "crm_raw"."accounts" as parent where parent."id" = child."customer_id") group by child."customer_id"
