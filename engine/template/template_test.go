@@ -240,24 +240,7 @@ func TestQuotingFunctions(t *testing.T) {
 		{text: `{{ ident "" }}`, err: `models/me.sql:1:4: ident needs a non-empty name (PostgreSQL has no zero-length identifiers)`},
 		{text: `{{ ident "a\x00b" }}`, err: `models/me.sql:1:4: ident "a\x00b" contains a NUL byte, which PostgreSQL identifiers cannot hold`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.text, func(t *testing.T) {
-			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			got, _, err := tp.Render(testEnv(), nil)
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Errorf("got %q, %v\nwant error %s", got, err, tc.err)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %q, %v, want %q", got, err, tc.want)
-			}
-		})
-	}
+	checkRenders(t, testEnv(), tests)
 }
 
 // TestMacroFileWithASyntaxError: a syntax error in a macro file is
