@@ -310,7 +310,6 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	return nil
 }
 
-// firstDiag is the first problem check placed in n's file.
 // checkError says why check could not prove n (cn is its result, nil
 // when check has none).
 func checkError(res *check.Result, cn *check.Node, n *manifest.Node) string {
@@ -324,6 +323,7 @@ func checkError(res *check.Result, cn *check.Node, n *manifest.Node) string {
 	return msg
 }
 
+// firstDiag is the first problem check placed in n's file.
 func firstDiag(res *check.Result, n *manifest.Node) string {
 	for _, d := range res.Diags {
 		if d.Pos.File == n.Path {
@@ -360,6 +360,13 @@ func columnChanges(old []state.Column, new []check.Column) *plan.Columns {
 	return out
 }
 
+// movedFromProd reports whether production recorded n at another
+// relation than the one n builds now.
+func (l *Project) movedFromProd(n *manifest.Node) bool {
+	rec := l.prod[n.ID]
+	return rec != nil && rec.Relation != n.Relation
+}
+
 // fullRefresh says what an incremental or scd2 model needs to take change c.
 func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 	if n == nil || n.Kind != manifest.Model {
@@ -372,8 +379,10 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 			keyChanged = true
 		}
 		// build refuses to replace a dimension's history without
-		// --full-refresh-scd2 (docs/scd2.md).
-		if cc.Key == "materialized" && strings.Trim(cc.Old, `"`) == "scd2" && n.Config.Materialized != "scd2" {
+		// --full-refresh-scd2 (docs/scd2.md), as run's wasSCD2 says: not
+		// as an ephemeral model, which builds nothing, nor at another
+		// relation, which leaves the dimension where it is.
+		if cc.Key == "materialized" && strings.Trim(cc.Old, `"`) == "scd2" && n.Config.Materialized != "scd2" && n.Config.Materialized != "ephemeral" && !l.movedFromProd(n) {
 			return fmt.Sprintf("was an scd2 dimension: build refuses to build it as %s, which loses its history, without --full-refresh-scd2 (strata build --full-refresh-scd2 -s %s)", n.Config.Materialized, n.Name)
 		}
 	}

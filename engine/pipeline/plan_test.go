@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"strata/engine/manifest"
+	"strata/engine/pgname"
 	"strata/engine/plan"
 	"strata/engine/project"
+	"strata/engine/state"
 )
 
 // TestPlanFullRefreshAdvice: plan says what build will refuse, as build
@@ -17,8 +19,12 @@ import (
 func TestPlanFullRefreshAdvice(t *testing.T) {
 	var l Project
 	node := func(mat string, key ...string) *manifest.Node {
-		return &manifest.Node{Kind: manifest.Model, Name: "m", Config: project.Config{Materialized: mat, UniqueKey: key, OnSchemaChange: "append_new_columns"}}
+		return &manifest.Node{ID: "model.p.m", Kind: manifest.Model, Name: "m", Relation: pgname.Rel{Schema: "public", Name: "m"},
+			Config: project.Config{Materialized: mat, UniqueKey: key, OnSchemaChange: "append_new_columns"}}
 	}
+	l.prod = map[string]*state.Node{"model.p.m": {Materialized: "scd2", Relation: pgname.Rel{Schema: "public", Name: "m"}}}
+	moved := node("table")
+	moved.Relation.Name = "m2"
 	tests := []struct {
 		name string
 		n    *manifest.Node
@@ -34,6 +40,10 @@ func TestPlanFullRefreshAdvice(t *testing.T) {
 		{"other column added", node("incremental", "id"), plan.Change{Why: []string{"sql"}, Columns: &plan.Columns{Added: []plan.Column{{Name: "note", Type: "text"}}}},
 			"rows loaded before keep the old logic"},
 		{"table to view", node("view"), plan.Change{Config: []plan.ConfigChange{{Key: "materialized", Old: `"table"`, New: `"view"`}}}, ""},
+		// build refuses neither: an ephemeral model builds nothing, and a
+		// model at another relation leaves the dimension where it is.
+		{"scd2 to ephemeral", node("ephemeral"), plan.Change{Config: []plan.ConfigChange{{Key: "materialized", Old: `"scd2"`, New: `"ephemeral"`}}}, ""},
+		{"scd2 to a table elsewhere", moved, plan.Change{Config: []plan.ConfigChange{{Key: "materialized", Old: `"scd2"`, New: `"table"`}, {Key: "alias", Old: `"m"`, New: `"m2"`}}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
