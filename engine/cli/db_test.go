@@ -37,7 +37,7 @@ func TestDBStatusExitCodes(t *testing.T) {
 	}
 	status(ExitStopped, "not created yet")
 	// psql's help is strata's line, then psql's, and creates no server.
-	for _, help := range []string{"--help", "-?", "--version"} {
+	for _, help := range []string{"--help", "-?", "--version", "--help=variables", "--help=commands"} {
 		out := must(t, ExitOK, dir, "db", "psql", help)
 		if !strings.HasPrefix(out, "strata db psql [--target NAME] [psql arguments]:") || !strings.Contains(out, "psql") {
 			t.Errorf("db psql %s printed %q", help, out)

@@ -475,8 +475,9 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 // psqlHelp says whether psql's arguments ask only for its help or version.
 func psqlHelp(args []string) bool {
 	for _, a := range args {
-		switch a {
-		case "--help", "-?", "--version", "-V":
+		switch {
+		case a == "--help", a == "-?", a == "--version", a == "-V":
+		case strings.HasPrefix(a, "--help="): // options, commands, variables
 		default:
 			return false
 		}
