@@ -216,6 +216,15 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			return nil
 		}
 	}
+	// dbt's spelling, to: ref('customers'), names the model as ours does,
+	// before anything (the test's id) is made of the arguments.
+	for _, arg := range datatest.RefArgs(spec.Kind) {
+		if name, ok := spec.Args[arg].(string); ok {
+			if m := dbtRefArg.FindStringSubmatch(name); m != nil && m[1] == m[3] {
+				spec.Args[arg] = m[2]
+			}
+		}
+	}
 	base := spec.Kind + "_" + on.Name
 	if column != "" {
 		base += "_" + column
@@ -252,11 +261,6 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 			continue
 		}
 		name, _ := v.(string)
-		// dbt's spelling, to: ref('customers'), names the model as ours does.
-		if m := dbtRefArg.FindStringSubmatch(name); m != nil {
-			name = m[2]
-			spec.Args[arg] = name
-		}
 		target, ok := m.LookupArg(name)
 		if !ok {
 			pos := spec.ArgPos[arg]

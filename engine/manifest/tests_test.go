@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -221,5 +223,46 @@ func TestSourceFreshnessDurations(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got problems\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestDbtRefArgumentKeepsTheTestsID: to: ref('a') is the same test as
+// to: a, id included, also where two tests of one kind on a column get a
+// suffix made of their arguments; mismatched quotes are no ref.
+func TestDbtRefArgumentKeepsTheTestsID(t *testing.T) {
+	ids := func(to string) []string {
+		t.Helper()
+		m, diags := buildWithDiags(t, map[string]string{
+			"project.yaml": "name: p\n",
+			"models/a.sql": "select 1 as id",
+			"models/b.sql": "select 1 as id",
+			"models/c.sql": "select 1 as a_id",
+			"models/c.yml": "models:\n  - name: c\n    columns:\n      - name: a_id\n        tests:\n          - relationships: {to: b, field: id}\n          - relationships: {to: " + to + ", field: id}\n",
+		})
+		if diags.HasErrors() {
+			t.Fatalf("to: %s: %v", to, diags)
+		}
+		var out []string
+		for id, n := range m.Nodes {
+			if n.Kind == Test {
+				out = append(out, id)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	plain := ids("a")
+	for _, to := range []string{`"ref('a')"`, `'ref("a")'`, `"ref( 'a' )"`} {
+		if got := ids(to); !slices.Equal(got, plain) {
+			t.Errorf("to: %s gives tests %v, to: a %v", to, got, plain)
+		}
+	}
+	_, diags := buildWithDiags(t, map[string]string{
+		"project.yaml": "name: p\n",
+		"models/c.sql": "select 1 as a_id",
+		"models/c.yml": "models:\n  - name: c\n    columns:\n      - name: a_id\n        tests: [{relationships: {to: \"ref('c\\\")\", field: a_id}}]\n",
+	})
+	if !diags.HasErrors() {
+		t.Errorf("ref('c\") with mismatched quotes was taken for a ref")
 	}
 }
