@@ -131,14 +131,23 @@ func TestRunnerHandMadeViewsSurviveARebuild(t *testing.T) {
 // waitForSleep waits until a strata session runs pg_sleep.
 func waitForSleep(t *testing.T, url string) {
 	t.Helper()
+	if !untilActivity(t, url, "application_name = 'strata' and state = 'active' and query like '%pg_sleep%'") {
+		t.Fatal("strata never started the slow model")
+	}
+}
+
+// untilActivity waits, a minute at most, until another session of the
+// server matches where (a condition on pg_stat_activity), and says
+// whether one did. It calls no t.Fatal, so a goroutine may use it.
+func untilActivity(t *testing.T, url, where string) bool {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and state = 'active' and query like '%pg_sleep%' and pid <> pg_backend_pid()") > 0 {
-			return
+		if queryInt(t, url, "select count(*) from pg_stat_activity where "+where+" and pid <> pg_backend_pid()") > 0 {
+			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("strata never started the slow model")
+	return false
 }
 
 func sleepingProject(t *testing.T, url string) string {

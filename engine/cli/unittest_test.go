@@ -435,12 +435,7 @@ func TestUnitTestCancelled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			// Once the test sleeps (not while check types it).
-			for range 1200 {
-				if queryInt(t, url, "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and pid <> pg_backend_pid()") > 0 {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			untilActivity(t, url, "wait_event = 'PgSleep'")
 			cancel()
 		}()
 		var out bytes.Buffer
@@ -481,12 +476,7 @@ func TestUnitTestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		for range 1200 {
-			if queryInt(t, url, "select count(*) from pg_stat_activity where application_name = 'strata' and wait_event_type = 'Lock'") > 0 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		untilActivity(t, url, "application_name = 'strata' and wait_event_type = 'Lock'")
 		cancel()
 	}()
 	var out bytes.Buffer
