@@ -34,7 +34,7 @@ func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel 
 		fmt.Fprintf(a.stderr, "strata %s: target %s: %s\n", cmd, l.Target.Name, oneLine(err.Error()))
 		return nil, ExitFailed, false
 	}
-	err = l.ReadState(ctx, db.Pool)
+	err = l.ReadState(ctx, db.Shared())
 	switch {
 	case errors.Is(err, state.ErrMissing) && usesState:
 		fmt.Fprintf(a.stderr, "strata %s: state: compares with what production recorded in target %s, and %v (or pass --state DIR, a folder with an earlier manifest.json)\n", cmd, l.Target.Name, err)
@@ -79,7 +79,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		}
 		return out, 0, true
 	}
-	out, err := l.Defer(ctx, db.Pool, selected)
+	out, err := l.Defer(ctx, db.Shared(), selected)
 	var de *pipeline.DeferError
 	if errors.As(err, &de) {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
@@ -149,7 +149,7 @@ func (a *app) envLs(ctx context.Context, f *flags) int {
 		return code
 	}
 	defer db.Close()
-	envs, err := state.Envs(ctx, db.Pool, l.Project.Name, l.Target.Name)
+	envs, err := state.Envs(ctx, db.Shared(), l.Project.Name, l.Target.Name)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata env ls: %v\n", err)
 		return ExitFailed
@@ -195,7 +195,7 @@ func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
 	for _, sc := range l.EnvSchemas() {
 		schemas = append(schemas, pgname.EnvSchema(sc, name))
 	}
-	dropped, err := state.Drop(ctx, db.Pool, scope, schemas...)
+	dropped, err := state.Drop(ctx, db.Shared(), scope, schemas...)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata env drop: environment %s: %s (nothing was dropped)\n", name, oneLine(err.Error()))
 		return ExitFailed

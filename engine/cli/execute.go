@@ -273,6 +273,9 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer db.Close()
+	db.OnFull(func(open int) {
+		p.line(fmt.Sprintf("The server has no room for another connection (its max_connections are taken): running the nodes on the %d connection%s this run has, not %d at once", open, plural(open), threads))
+	})
 	waitStart := time.Time{}
 	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait, func() {
 		waitStart = time.Now()

@@ -249,7 +249,7 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 		return ExitFailed
 	}
 	a.say("connection: OK (%s)", version)
-	scratch, err := postgres.ScratchRelations(ctx, db.Pool)
+	scratch, err := postgres.ScratchRelations(ctx, db.Shared())
 	if err != nil {
 		a.say("scratch relations: cannot list them: %v", err)
 		return ExitFailed
@@ -261,7 +261,7 @@ func cmdDebug(ctx context.Context, a *app, args []string) int {
 	// A large seed is loaded over several connections into a scratch table
 	// that is committed before the swap: while a run goes on, what is
 	// listed may be its own.
-	if others, err := postgres.OtherStrataSessions(ctx, db.Pool); err == nil && others > 0 {
+	if others, err := postgres.OtherStrataSessions(ctx, db.Shared()); err == nil && others > 0 {
 		a.say("scratch relations: %d, while %d other strata session%s %s connected to this database: a run in progress may be using them (run strata debug again once it has ended):", len(scratch), others, plural(others), isAre(others))
 	} else {
 		a.say("scratch relations: %d stale (a build leaves none behind; the next build of their model drops them, or drop them by hand):", len(scratch))

@@ -384,7 +384,7 @@ func LockName(project, env string) string {
 // its invocation id, which RunOptions.Invocation takes.
 func (l *Project) BeginState(ctx context.Context, db *postgres.Adapter, command, version string, started time.Time) (string, error) {
 	inv := state.Invocation{ID: state.NewInvocation(), Scope: l.Scope(), Command: command, Started: started, Version: version}
-	if err := state.Begin(ctx, db.Pool, inv); err != nil {
+	if err := state.Begin(ctx, db.Shared(), inv); err != nil {
 		return "", err
 	}
 	return inv.ID, nil
@@ -406,9 +406,9 @@ func (l *Project) EndState(ctx context.Context, db *postgres.Adapter, inv string
 		}
 	}
 	if len(stmts) > 0 {
-		if _, err := db.Pool.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+		if _, err := db.Shared().Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
 			return err
 		}
 	}
-	return state.Finish(ctx, db.Pool, inv, map[bool]string{true: "success", false: "error"}[ok])
+	return state.Finish(ctx, db.Shared(), inv, map[bool]string{true: "success", false: "error"}[ok])
 }

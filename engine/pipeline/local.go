@@ -137,7 +137,7 @@ func (l *Project) CitusIgnored(ctx context.Context, db *postgres.Adapter, ids []
 	if len(names) == 0 {
 		return "", nil
 	}
-	ok, err := postgres.HasCitus(ctx, db.Pool)
+	ok, err := postgres.HasCitus(ctx, db.Shared())
 	if err != nil || ok {
 		return "", err
 	}

@@ -36,7 +36,7 @@ type PlanOptions struct {
 func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOptions) (*plan.Plan, error) {
 	p := &plan.Plan{Project: l.Project.Name, Target: l.Target.Name, Env: opt.Env,
 		Added: []plan.Model{}, Removed: []plan.Model{}, Modified: []plan.Change{}, Indirect: []plan.Indirect{}, Rebuild: []plan.Step{}}
-	err := l.ReadState(ctx, db.Pool)
+	err := l.ReadState(ctx, db.Shared())
 	if errors.Is(err, state.ErrMissing) {
 		p.NothingRecorded = true
 		p.Notes = append(p.Notes, "production has recorded nothing in target "+l.Target.Name+" yet: every model is new")
@@ -446,7 +446,7 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 		rels = append(rels, n.Relation.Quoted())
 	}
 	if len(rels) > 0 {
-		rows, err := db.Pool.Query(ctx, `select i - 1, case when c.relkind in ('r', 'm', 'p') then `+postgres.RowEstimateSQL("c")+`
+		rows, err := db.Shared().Query(ctx, `select i - 1, case when c.relkind in ('r', 'm', 'p') then `+postgres.RowEstimateSQL("c")+`
 				else -1 end::float8
 			from unnest($1::text[]) with ordinality as r(rel, i) join pg_class c on c.oid = to_regclass(r.rel)`, rels)
 		if err != nil {
@@ -467,12 +467,12 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 		}
 		// On Citus, a distributed or reference table's rows are on the
 		// workers: the coordinator's catalog counts none of them.
-		citus, err := postgres.HasCitus(ctx, db.Pool)
+		citus, err := postgres.HasCitus(ctx, db.Shared())
 		if err != nil {
 			return err
 		}
 		if citus {
-			est, err := postgres.CitusRowEstimates(ctx, db.Pool, rels)
+			est, err := postgres.CitusRowEstimates(ctx, db.Shared(), rels)
 			if err != nil {
 				return fmt.Errorf("estimating the rows of the Citus tables: %w", err)
 			}

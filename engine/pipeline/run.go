@@ -110,7 +110,7 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 		}
 		// The state was written by BeginState, so it reads; a read that
 		// fails leaves the check to the scd2 model's own (it was one).
-		if recs, err := state.Read(ctx, db.Pool, scope); err == nil {
+		if recs, err := state.Read(ctx, db.Shared(), scope); err == nil {
 			ex.WasSCD2 = wasSCD2(l.Manifest, s.Order, recs)
 		}
 	}

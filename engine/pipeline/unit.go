@@ -37,7 +37,7 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 	if err != nil {
 		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
 	}
-	r := &unittest.Runner{Pool: db.Pool, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}, Rejected: map[string]bool{}}
+	r := &unittest.Runner{DB: db, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}, Rejected: map[string]bool{}}
 	for id, n := range res.Nodes {
 		switch n.Status {
 		case check.OK, check.Existing:

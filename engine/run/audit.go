@@ -410,7 +410,7 @@ func (e *Executor) writeKept(ctx context.Context, k keptFailures) error {
 	for i, c := range k.cols {
 		defs[i] = pgname.Ident(c.Name) + " " + c.Type
 	}
-	return pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+	return e.DB.BeginFunc(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "drop table if exists "+k.table.Quoted()+"; create table "+k.table.Quoted()+" ("+strings.Join(defs, ", ")+")"); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func (e *Executor) catalog(ctx context.Context) (*postgres.Catalog, error) {
 		schemas = append(schemas, s)
 	}
 	slices.Sort(schemas)
-	c, err := postgres.ReadCatalog(ctx, e.DB.Pool, schemas)
+	c, err := postgres.ReadCatalog(ctx, e.DB.Shared(), schemas)
 	if err != nil {
 		return nil, err
 	}
@@ -55,13 +55,13 @@ func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manife
 	}
 	if mat := n.Config.Materialized; mat == "incremental" || mat == "materialized_view" || !target.Known {
 		var err error
-		if o.Existing, err = postgres.RelKind(ctx, e.DB.Pool, n.Relation); err != nil {
+		if o.Existing, err = postgres.RelKind(ctx, e.DB.Shared(), n.Relation); err != nil {
 			return o, err
 		}
 	}
 	if o.Existing == "table" || o.Existing == "partitioned_table" {
 		var err error
-		if o.Placed, err = e.placed(ctx, e.DB.Pool, n.Relation); err != nil {
+		if o.Placed, err = e.placed(ctx, e.DB.Shared(), n.Relation); err != nil {
 			return o, err
 		}
 	}

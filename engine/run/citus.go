@@ -24,7 +24,7 @@ func (e *Executor) onCitus(ctx context.Context) (bool, error) {
 	if e.citusKnown {
 		return e.citus, nil
 	}
-	ok, err := postgres.HasCitus(ctx, e.DB.Pool)
+	ok, err := postgres.HasCitus(ctx, e.DB.Shared())
 	if err != nil {
 		return false, fmt.Errorf("asking whether the database has Citus: %w", err)
 	}
@@ -208,7 +208,7 @@ func (e *Executor) seedToCoordinator(ctx context.Context, n *manifest.Node) (*se
 	if ok, err := e.onCitus(ctx); err != nil || !ok {
 		return nil, err
 	}
-	p, err := postgres.Placed(ctx, e.DB.Pool, n.Relation)
+	p, err := postgres.Placed(ctx, e.DB.Shared(), n.Relation)
 	if err != nil {
 		return nil, fmt.Errorf("reading how %s is placed on the Citus cluster: %w", n.Relation, err)
 	}

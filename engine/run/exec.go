@@ -95,7 +95,7 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 			r = e.test(ctx, n)
 		}
 		if r.Status == Pass || r.Status == Warn || r.Status == Fail {
-			if err := e.record(ctx, e.DB.Pool, n, string(r.Status)); err != nil {
+			if err := e.record(ctx, e.DB.Shared(), n, string(r.Status)); err != nil {
 				return fail(r, err)
 			}
 		}
@@ -137,9 +137,9 @@ func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
 	if _, ok := e.schemas.Load(schema); ok {
 		return nil
 	}
-	if _, err := e.DB.Pool.Exec(ctx, materialize.CreateSchema(schema).SQL); err != nil {
+	if _, err := e.DB.Shared().Exec(ctx, materialize.CreateSchema(schema).SQL); err != nil {
 		// Two workers creating one schema at once may collide; the schema then exists.
-		if ok, err2 := postgres.SchemaExists(ctx, e.DB.Pool, schema); err2 != nil || !ok {
+		if ok, err2 := postgres.SchemaExists(ctx, e.DB.Shared(), schema); err2 != nil || !ok {
 			return fmt.Errorf("creating schema %s: %w", schema, err)
 		}
 	}
@@ -161,7 +161,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if opts.Citus, err = e.seedCitus(ctx, n); err != nil {
 		return fail(r, err)
 	}
-	conn, err := e.DB.Pool.Acquire(ctx)
+	conn, err := e.DB.Acquire(ctx)
 	if err != nil {
 		return fail(r, err)
 	}
@@ -450,7 +450,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 		for _, s := range stmts {
 			executed = append(executed, s.SQL)
 		}
-		err = pgx.BeginFunc(ctx, e.DB.Pool, func(tx pgx.Tx) error {
+		err = e.DB.BeginFunc(ctx, func(tx pgx.Tx) error {
 			for _, s := range stmts {
 				if _, err := tx.Exec(ctx, s.SQL); err != nil {
 					if s.Body < 0 {
@@ -469,13 +469,13 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 			// below fails too, and places the error in the test's SQL.
 			var v int64
 			executed = append(executed, d.Query())
-			if e.DB.Pool.QueryRow(ctx, d.Query()).Scan(&v) == nil {
+			if e.DB.Shared().QueryRow(ctx, d.Query()).Scan(&v) == nil {
 				known, failures = detected(n, d, v)
 			}
 		}
 		if !known {
 			executed = append(executed, count.SQL)
-			err = e.DB.Pool.QueryRow(ctx, count.SQL).Scan(&failures)
+			err = e.DB.Shared().QueryRow(ctx, count.SQL).Scan(&failures)
 			if err != nil {
 				err = e.sqlError(n, res, err, count)
 			}
@@ -486,7 +486,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 		return fail(r, err)
 	}
 	r.Duration = time.Since(start)
-	return e.judge(ctx, plain{e.DB.Pool}, n, sql, failures, r)
+	return e.judge(ctx, plain{e.DB.Shared()}, n, sql, failures, r)
 }
 
 // detected says what a test's detection found (v, its value): whether

@@ -273,7 +273,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 			return fail(r, err)
 		}
 		r.Compiled, _ = e.writeSQL(n, res.SQL, nil)
-		if err := e.record(ctx, e.DB.Pool, n, "success"); err != nil {
+		if err := e.record(ctx, e.DB.Shared(), n, "success"); err != nil {
 			return fail(r, err)
 		}
 		r.Status, r.Response = Success, "ephemeral, inlined where used"
@@ -375,7 +375,7 @@ func (b *builder) execute(ctx context.Context, p materialize.Plan) (materialize.
 	if err != nil {
 		return p, err
 	}
-	conn, err := b.e.DB.Pool.Acquire(ctx)
+	conn, err := b.e.DB.Acquire(ctx)
 	if err != nil {
 		return p, err
 	}

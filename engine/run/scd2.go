@@ -52,7 +52,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	if err != nil {
 		return fail(r, err)
 	}
-	conn, err := e.DB.Pool.Acquire(ctx)
+	conn, err := e.DB.Acquire(ctx)
 	if err != nil {
 		return fail(r, err)
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
@@ -31,9 +30,9 @@ import (
 
 // Runner runs the unit tests of one manifest.
 type Runner struct {
-	Pool *pgxpool.Pool
-	M    *manifest.Manifest
-	C    *compile.Compiler
+	DB *postgres.Adapter
+	M  *manifest.Manifest
+	C  *compile.Compiler
 	// Types are the columns of the nodes the tested models read, and of
 	// the models themselves, by id; Missing says why a node has none (check
 	// failed on it).
@@ -83,7 +82,7 @@ func (r *Runner) Run(ctx context.Context, n *manifest.Node) (res Result) {
 	if t.model == nil {
 		return Result{Status: Error, Message: fmt.Sprintf("%s: unit test %s: model %s is not in the project", n.Pos, n.Name, n.Unit.Model)}
 	}
-	conn, err := r.Pool.Acquire(ctx)
+	conn, err := r.DB.Acquire(ctx)
 	if err != nil {
 		return Result{Status: Error, Message: err.Error()}
 	}

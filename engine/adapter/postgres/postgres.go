@@ -24,6 +24,7 @@ import (
 // Adapter holds the connection pool of one target.
 type Adapter struct {
 	Pool *pgxpool.Pool
+	room room
 }
 
 // Connect opens a pool of at most conns connections and checks that the server answers.
@@ -61,10 +62,16 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		_, err := c.Exec(ctx, "select set_config('citus.enable_repartition_joins', 'on', false) from pg_extension where extname = 'citus'")
 		return err
 	}
+	a := &Adapter{}
+	cfg.AfterRelease = func(*pgx.Conn) bool {
+		a.room.released()
+		return true
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
 	}
+	a.Pool = pool
 	// A server that takes the connection and never answers is given up
 	// on after answerWait; a connect_timeout (in the url, or
 	// PGCONNECT_TIMEOUT) says how long instead, and pgx gives up then
@@ -77,7 +84,7 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
+	if err := a.ping(pingCtx); err != nil {
 		// Not waited for: Close waits for the connections the pool is
 		// still opening in the background, which a server that accepted
 		// them and never answers keeps until their connect_timeout (with
@@ -89,7 +96,20 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		}
 		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), err)
 	}
-	return &Adapter{Pool: pool}, nil
+	return a, nil
+}
+
+// ping checks that the server answers, on a connection taken as the
+// command's nodes take theirs: the pool is opening its other connections
+// at the same time, and on a server with room for few, they may have
+// taken it.
+func (a *Adapter) ping(ctx context.Context) error {
+	c, err := a.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return c.Ping(ctx)
 }
 
 // answerWait is how long Connect waits for a server that does not answer,
@@ -333,7 +353,8 @@ func Deadlock(err error) bool {
 // (shutdown, crash, not accepting connections). A single backend
 // terminated by hand looks the same; Reachable tells them apart.
 func ConnectionLost(err error) bool {
-	if err == nil {
+	// A server that refuses a new connection for want of room is there.
+	if err == nil || tooManyClients(err) {
 		return false
 	}
 	var pg *pgconn.PgError

@@ -19,39 +19,44 @@ var ErrLocked = errors.New("another strata run holds the target")
 // When another run holds the lock, it returns ErrLocked if noWait, else
 // calls waiting (when not nil) and waits for it.
 func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, waiting func()) (unlock func(), err error) {
-	conn, err := a.Pool.Acquire(ctx)
+	conn, err := a.Acquire(ctx)
 	if err != nil {
 		return nil, err
+	}
+	a.room.pinned.Add(1)
+	release := func() {
+		a.room.pinned.Add(-1)
+		conn.Release()
 	}
 	key := pgname.RunLock(project)
 	var got bool
 	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&got); err != nil {
-		conn.Release()
+		release()
 		return nil, err
 	}
 	if !got {
 		if noWait {
-			conn.Release()
+			release()
 			return nil, ErrLocked
 		}
 		if waiting != nil {
 			waiting()
 		}
 		if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
-			conn.Release()
+			release()
 			return nil, fmt.Errorf("waiting for the target lock: %w", err)
 		}
 	}
 	return func() {
 		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended($1, 0))", key)
-		conn.Release()
+		release()
 	}, nil
 }
 
 // ExecScript runs sql, one statement or several, as it is written (a project's
 // hook); its error is explained against sql.
 func (a *Adapter) ExecScript(ctx context.Context, sql string) error {
-	if _, err := a.Pool.Exec(ctx, sql); err != nil {
+	if _, err := a.Shared().Exec(ctx, sql); err != nil {
 		return Explain(err, sql, 0)
 	}
 	return nil
