@@ -263,8 +263,13 @@ func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
 		if len(fields) != n {
 			return rows, fieldCountError(s, n)
 		}
-		rows++
 		buf := s.buf
+		// COPY refuses bytes that are not UTF-8 with the line at best; say
+		// where they are and what to do before anything is loaded.
+		if last := fields[n-1]; !utf8.Valid(buf[fields[0].start:last.end]) {
+			return rows, encodingError(s, fields)
+		}
+		rows++
 		for j, f := range fields {
 			m := masks[j]
 			if m == 0 {
@@ -311,6 +316,23 @@ func header(s *scanner) ([]Column, error) {
 		cols[j] = Column{Name: name}
 	}
 	return cols, nil
+}
+
+// encodingError places the first byte of the current record that is not
+// UTF-8.
+func encodingError(s *scanner, fields []field) error {
+	for _, f := range fields {
+		v := s.buf[f.start:f.end]
+		for i := 0; i < len(v); {
+			r, size := utf8.DecodeRune(v[i:])
+			if r == utf8.RuneError && size <= 1 {
+				line, col := s.posOf(f.start + i)
+				return s.errorAt(line, col, "byte 0x%02x is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)", v[i])
+			}
+			i += size
+		}
+	}
+	return s.errorAt(s.recLine, 0, "the row is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)")
 }
 
 func fieldCountError(s *scanner, want int) error {
