@@ -280,7 +280,7 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			if located := locateCopyError(ctx, pgErr, file, p.sc, opts, p.tailLine-1); located != nil {
-				return Result{}, true, fmt.Errorf("seed %q: %w", name, located)
+				return Result{}, true, located // placed in the file: the runner prints it as it is
 			}
 		}
 		return Result{}, true, fmt.Errorf("seed %q: appending to %s from %s: %w", name, qualified, opts.Path, err)

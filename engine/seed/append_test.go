@@ -468,7 +468,7 @@ func TestLoadAppendErrors(t *testing.T) {
 	opts := Options{ColumnTypes: map[string]string{"id": "smallint"}}
 	s.mustLoad("name,id\n\"a\nb\",1\n", opts)
 	_, err := s.load("name,id\n\"a\nb\",1\n\"c\nd\",2\n\"e\nf\",99999\n", opts)
-	want := `seed "x": seeds/x.csv:7:4: column "id": value "99999" is out of range for type smallint`
+	want := `seeds/x.csv:7:4: column "id": value "99999" is out of range for type smallint`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}

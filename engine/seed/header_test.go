@@ -12,7 +12,8 @@ import (
 
 // TestHeader: Header reads the column names of the first row only, with the
 // seed's delimiter, from .csv and .csv.gz, and refuses a header that the
-// load would refuse.
+// load would refuse, and a .csv.gz that is not gzipped (at the file, not at
+// the absolute path opened).
 func TestHeader(t *testing.T) {
 	tests := []struct {
 		name, text string
@@ -27,12 +28,13 @@ func TestHeader(t *testing.T) {
 		{name: "g.csv.gz", text: "a,b\n1,2\n", want: []string{"a", "b"}},
 		{name: "empty.csv", text: "", err: "seeds/empty.csv: the file is empty (expected a header row with the column names)"},
 		{name: "dup.csv", text: "a,a\n", err: `seeds/dup.csv:1:3: duplicate column name "a" (also column 1)`},
+		{name: "plain.csv.gz", text: "a,b\n1,2\n", err: "seeds/plain.csv.gz: not a gzip file, though its name ends in .gz (unexpected EOF): compress it with gzip, or name it .csv"},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data := []byte(tc.text)
-			if filepath.Ext(tc.name) == ".gz" {
+			if filepath.Ext(tc.name) == ".gz" && tc.err == "" {
 				var b bytes.Buffer
 				zw := gzip.NewWriter(&b)
 				zw.Write(data)
@@ -54,5 +56,19 @@ func TestHeader(t *testing.T) {
 				t.Errorf("got %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestInferFileNotGzip: the load's first pass says the same of a .csv.gz
+// that is not gzipped, placed at the file as the project names it.
+func TestInferFileNotGzip(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain.csv.gz")
+	if err := os.WriteFile(file, []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := inferFile(context.Background(), file, Options{Path: "seeds/plain.csv.gz"})
+	const want = "seeds/plain.csv.gz: not a gzip file, though its name ends in .gz (unexpected EOF): compress it with gzip, or name it .csv"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }

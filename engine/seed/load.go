@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -250,7 +251,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			if located := locateCopyError(ctx, pgErr, file, sc, opts, 0); located != nil {
-				return Result{}, fmt.Errorf("seed %q: %w", name, located)
+				return Result{}, located // placed in the file: the runner prints it as it is
 			}
 		}
 		return Result{}, fmt.Errorf("seed %q: loading %s: %w", name, opts.Path, err)
@@ -416,9 +417,29 @@ func openFile(file string, raw io.Writer) (io.Reader, func() error, error) {
 	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 256<<10))
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: not a gzip file: %w", file, err)
+		return nil, nil, notGzipError{err}
 	}
 	return zr, func() error { zr.Close(); return f.Close() }, nil
+}
+
+// notGzipError is a .csv.gz file that gzip cannot read.
+type notGzipError struct{ err error }
+
+func (e notGzipError) Error() string { return "not a gzip file: " + e.err.Error() }
+func (e notGzipError) Unwrap() error { return e.err }
+
+// openError is what openFile's err means to the user, placed at the file
+// (opts.Path) rather than at the absolute path that was opened.
+func openError(opts Options, err error) error {
+	var gz notGzipError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &gz):
+		return diag.Diagnostic{Pos: diag.Pos{File: opts.Path}, Msg: "not a gzip file, though its name ends in .gz (" + gz.err.Error() + "): compress it with gzip, or name it .csv"}
+	case errors.As(err, &pe):
+		return diag.Diagnostic{Pos: diag.Pos{File: opts.Path}, Msg: "cannot read the file: " + pe.Err.Error()}
+	}
+	return err
 }
 
 // Header reads only the header row of the seed file at file (of a .csv.gz,
@@ -432,6 +453,11 @@ func Header(ctx context.Context, file string, opts Options) ([]string, error) {
 	}
 	r, closeFile, err := openFile(file, nil)
 	if err != nil {
+		// A file that is not there is a warning of the project's, and one
+		// that cannot be opened is left to the seed command.
+		if errors.As(err, new(notGzipError)) {
+			return nil, openError(opts, err)
+		}
 		return nil, err
 	}
 	defer closeFile()
@@ -455,7 +481,7 @@ func Header(ctx context.Context, file string, opts Options) ([]string, error) {
 func inferFile(ctx context.Context, file string, opts Options) (Schema, error) {
 	r, closeFile, err := openFile(file, nil)
 	if err != nil {
-		return Schema{}, fmt.Errorf("seed %q: %w", seedName(opts.Path), err)
+		return Schema{}, openError(opts, err)
 	}
 	defer closeFile()
 	sc, err := infer(ctx, r, opts)

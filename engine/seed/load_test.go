@@ -166,7 +166,7 @@ func TestLoadBadRowKeepsTable(t *testing.T) {
 	// A database error during COPY, placed on the physical line of its row.
 	bad = writeFile(t, "x.csv", "id,name\n1,\"a\nb\"\n99999,b\n")
 	_, err = Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv", ColumnTypes: map[string]string{"id": "smallint"}})
-	want := `seed "x": seeds/x.csv:4:1: column "id": value "99999" is out of range for type smallint`
+	want := `seeds/x.csv:4:1: column "id": value "99999" is out of range for type smallint`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
@@ -180,7 +180,7 @@ func TestLoadBadRowKeepsTable(t *testing.T) {
 	// The value's own line and column, in a record spanning lines.
 	bad = writeFile(t, "x.csv", "name,id\n\"a\nb\",1\n\"x\ny\",99999\n")
 	_, err = Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv", ColumnTypes: map[string]string{"id": "smallint"}})
-	want = `seed "x": seeds/x.csv:5:4: column "id": value "99999" is out of range for type smallint`
+	want = `seeds/x.csv:5:4: column "id": value "99999" is out of range for type smallint`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
