@@ -33,6 +33,7 @@ import (
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 	"strata/engine/project"
+	"strata/engine/seed"
 )
 
 // Project is what check needs of a loaded project.
@@ -566,9 +567,36 @@ func (c *checker) send(ctx context.Context, tx pgx.Tx, j *job, out *Node, stmt s
 		}); err != nil {
 			return fmt.Errorf("rolling back to a savepoint: %w", err)
 		}
+		var bad error
+		_ = c.db(func() error { bad = badColumnType(ctx, tx, j.n); return nil })
+		if bad != nil {
+			c.fail(out, j, bad)
+			return nil
+		}
 		c.fail(out, j, c.explain(j, err, stmt, body))
 	}
 	return nil
+}
+
+// badColumnType is the type of seed n's column_types that the server
+// refuses, placed at the entry that set it; nil when there is none (or n
+// is not a seed).
+func badColumnType(ctx context.Context, tx pgx.Tx, n *manifest.Node) error {
+	if n.Kind != manifest.Seed || len(n.Config.ColumnTypes) == 0 {
+		return nil
+	}
+	bad := seed.BadColumnType(ctx, tx, n.Config.ColumnTypes, true)
+	if bad == nil {
+		return nil
+	}
+	pos, ok := n.ConfigPos["column_types."+bad.Column]
+	if !ok {
+		pos = n.ConfigPos["column_types"]
+	}
+	if pos.File == "" {
+		return bad
+	}
+	return diag.Diagnostic{Pos: pos, Msg: bad.Error()}
 }
 
 // blocked says why n is not checked: a parent failed ("not checked:

@@ -98,6 +98,36 @@ func TestSeedCSVErrorNamesItsPositionOnce(t *testing.T) {
 	}
 }
 
+// TestSeedErrorsArePlaced: what the database refuses in a seed is placed
+// where the user fixes it, once: a value COPY refuses at its line and column
+// in the CSV file, a type of column_types that does not exist at its entry
+// in the YAML (by seed and by check), and the table loaded before is kept.
+func TestSeedErrorsArePlaced(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: se\n", "seeds/s.csv": "id,amt\n1,2\n"})
+	must(t, 0, dir, "seed")
+	for _, c := range []struct{ csv, yml, cmd, want string }{
+		{"id,amt\n1,2\n99999,3\n", "seeds:\n  - name: s\n    config: {column_types: {id: smallint}}\n", "seed",
+			`seeds/s.csv:3:1: column "id": value "99999" is out of range for type smallint`},
+		{"id,amt\n1,2\n3,4\n", "seeds:\n  - name: s\n    config:\n      column_types: {id: bigint, amt: numerc}\n", "seed",
+			`seeds/s.yml:4:34: column_types: amt: type "numerc" does not exist (expected a PostgreSQL type, such as bigint, numeric(12,2), date or text)`},
+		{"id,amt\n1,2\n3,4\n", "seeds:\n  - name: s\n    config:\n      column_types: {id: 'numeric(1001, 2)'}\n", "seed",
+			`seeds/s.yml:4:22: column_types: id: NUMERIC precision 1001 must be between 1 and 1000 (expected a PostgreSQL type, such as bigint, numeric(12,2), date or text)`},
+		{"id,amt\n1,2\n3,4\n", "seeds:\n  - name: s\n    config:\n      column_types: {id: bigint, amt: numerc}\n", "check",
+			`seeds/s.yml:4:34: column_types: amt: type "numerc" does not exist (expected a PostgreSQL type, such as bigint, numeric(12,2), date or text)`},
+	} {
+		writeFiles(t, dir, map[string]string{"seeds/s.csv": c.csv, "seeds/s.yml": c.yml})
+		out := must(t, 1, dir, c.cmd)
+		mustContain(t, out, c.want)
+		if strings.Contains(out, "seeds/s.csv: ") || strings.Contains(out, `seed "s"`) {
+			t.Errorf("the error should name its position once:\n%s", out)
+		}
+		if got := queryText(t, url, "select string_agg(id || ':' || amt, ',') from public.s"); got != "1:2" {
+			t.Errorf("after a failed %s, s holds %s, want the old rows 1:2", c.cmd, got)
+		}
+	}
+}
+
 // TestSeedColumnsChangeUnderAView: a seed whose columns change replaces its
 // table although views read it; they are recreated on the new table, and one
 // that no longer compiles fails the seed by name and changes nothing.

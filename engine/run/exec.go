@@ -257,7 +257,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
 	r.Audits = b.auditResults()
 	if err != nil {
-		return e.failed(ctx, r, b, err)
+		return e.failed(ctx, r, b, columnTypeError(n, err))
 	}
 	r.Rows = res.Rows
 	if res.Skipped {
@@ -291,6 +291,23 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	r.Status = Success
 	r.Duration = time.Since(start)
 	return r
+}
+
+// columnTypeError places a type of n's column_types that the server
+// refused at the entry that set it; other errors are returned as they are.
+func columnTypeError(n *manifest.Node, err error) error {
+	var bad *seed.ColumnTypeError
+	if !errors.As(err, &bad) {
+		return err
+	}
+	pos, ok := n.ConfigPos["column_types."+bad.Column]
+	if !ok {
+		pos = n.ConfigPos["column_types"]
+	}
+	if pos.File == "" {
+		return err
+	}
+	return &placedError{Pos: pos, Err: bad}
 }
 
 // record writes the record of n with status on q, in the transaction

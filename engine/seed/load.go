@@ -212,6 +212,14 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	// A leftover of an older strata, which loaded in two transactions, is
 	// stale: this load holds the seed's lock.
 	if _, err := tx.Exec(ctx, "drop table if exists "+tmp+" cascade; create table "+tmp+" ("+defs.String()+")"); err != nil {
+		if len(opts.ColumnTypes) > 0 {
+			// A type of column_types the server does not take is the
+			// config's mistake: say which, once the transaction is over.
+			tx.Rollback(ctx) //nolint:errcheck // the error is the create's
+			if bad := BadColumnType(ctx, conn, opts.ColumnTypes, false); bad != nil {
+				return Result{}, bad
+			}
+		}
 		return Result{}, fmt.Errorf("seed %q: creating table %s: %w", name, qualified, err)
 	}
 
