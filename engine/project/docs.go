@@ -397,7 +397,12 @@ func (d *decoder) checkSourceName(n *yaml.Node, what, name string) {
 	}
 }
 
+// freshness reads a source's or a source table's freshness; nil for
+// freshness: null, which on a table turns off its source's.
 func (d *decoder) freshness(n *yaml.Node) *Freshness {
+	if r := resolve(n); r == nil || r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
+		return nil
+	}
 	f := d.mapping(n, "freshness", "warn_after", "error_after")
 	fr := &Freshness{Pos: d.pos(n)}
 	for k, dst := range map[string]*string{"warn_after": &fr.WarnAfter, "error_after": &fr.ErrorAfter} {
