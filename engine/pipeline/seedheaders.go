@@ -17,7 +17,8 @@ import (
 // row of a seed's CSV file, so that validate and every other command say it
 // before anything runs: a column without a name, a name given twice or
 // longer than PostgreSQL's 63 bytes, an empty file (at the file's line and
-// column); and each column_types key that the header lacks, at the key.
+// column); and each column_types key and each column of the seed's YAML
+// that the header lacks, at the key or at the column's name.
 // Only the header row of each file is read. A file that is missing (a
 // warning of its own) or cannot be opened is left to the seed command.
 func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) diag.List {
@@ -52,6 +53,15 @@ func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) d
 				at = n.ConfigPos["column_types"]
 			}
 			diags.Errorf(at, "column_types: column %q is not in the header of %s (expected one of %s)%s", k, n.Path, shortList(names), diag.DidYouMean(k, names))
+		}
+		// A column the YAML describes or tests must be one the file has:
+		// its tests would fail on a column that does not exist.
+		if n.Seed != nil && n.Seed.Doc != nil {
+			for _, c := range n.Seed.Doc.Columns {
+				if !slices.Contains(names, c.Name) {
+					diags.Errorf(c.Pos, "column %q of seed %s is not in the header of %s (expected one of %s)%s", c.Name, n.Name, n.Path, shortList(names), diag.DidYouMean(c.Name, names))
+				}
+			}
 		}
 	}
 	return diags
