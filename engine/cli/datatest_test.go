@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -296,12 +297,12 @@ func TestBuildSkipsAfterFailingErrorTest(t *testing.T) {
 func TestSourceFreshness(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml": "name: dq\non-run-start:\n  - create schema if not exists crm\n  - create table if not exists crm.accounts as select now() - interval '30 hours' as updated_at\n  - create table if not exists crm.stale as select now() - interval '10 days' as updated_at\n",
+		"project.yaml": "name: dq\non-run-start:\n  - create schema if not exists crm\n  - create table if not exists crm.accounts as select now() - interval '30 hours' as updated_at\n  - create table if not exists crm.stale as select now() - interval '10 days' as updated_at\n  - create table if not exists crm.empty (updated_at date)\n",
 		"models/src.yml": `sources:
   - name: crm
     freshness: {warn_after: 24h, error_after: 72h}
     loaded_at_field: updated_at
-    tables: [{name: accounts}, {name: stale}]
+    tables: [{name: accounts}, {name: stale}, {name: empty}]
 `,
 		"models/uses.sql": `select * from {{ source "crm" "accounts" }}`,
 	})
@@ -310,8 +311,18 @@ func TestSourceFreshness(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	res := results(t, dir)
-	if res["freshness_crm_accounts"].Status != "warn" || res["freshness_crm_stale"].Status != "fail" {
-		t.Errorf("freshness: accounts %s, stale %s; want warn, fail\n%s", res["freshness_crm_accounts"].Status, res["freshness_crm_stale"].Status, out)
+	if res["freshness_crm_accounts"].Status != "warn" || res["freshness_crm_stale"].Status != "fail" || res["freshness_crm_empty"].Status != "fail" {
+		t.Errorf("freshness: accounts %s, stale %s, empty %s; want warn, fail, fail\n%s", res["freshness_crm_accounts"].Status, res["freshness_crm_stale"].Status, res["freshness_crm_empty"].Status, out)
+	}
+	// The message says how old the newest row is and which bound it passed.
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`\n +the newest "updated_at" is \S+ \S+, 1 day 06:00:\d\d ago: older than warn_after 24h; see target/compiled/models/src.yml/freshness_crm_accounts.sql\n`),
+		regexp.MustCompile(`\n +the newest "updated_at" is \S+ \S+, 10 days( 00:00:\d\d)? ago: older than error_after 72h; see target/compiled/models/src.yml/freshness_crm_stale.sql\n`),
+		regexp.MustCompile(`\n +no row has a value in "updated_at": the table is empty, or "updated_at" is NULL in every row; see target/compiled/models/src.yml/freshness_crm_empty.sql\n`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
 	}
 }
 

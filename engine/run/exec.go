@@ -557,11 +557,45 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 			where = r.Relation
 		}
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
-		if sample := e.sample(ctx, q, n, sql); sample != "" {
+		if msg := freshnessMessage(ctx, q, n, sql, r.Status); msg != "" {
+			r.Message = msg + "; see " + where
+		} else if sample := e.sample(ctx, q, n, sql); sample != "" {
 			r.Message += "; e.g. " + sample
 		}
 	}
 	return r
+}
+
+// freshnessMessage says how old the newest row of a source table is, for
+// a freshness test that warned or failed (status), and which bound it
+// passed; "" for another test, or when that cannot be read.
+func freshnessMessage(ctx context.Context, q reader, n *manifest.Node, sql string, status Status) string {
+	if k := testKind(n); k == nil || k.Name != "freshness" {
+		return ""
+	}
+	field, _ := n.TestInfo.Args["field"].(string)
+	warn, _ := n.TestInfo.Args["warn_after"].(string)
+	errAfter, _ := n.TestInfo.Args["error_after"].(string)
+	var newest, age *string
+	err := q.query(ctx, "select max_loaded_at::text, justify_interval(date_trunc('second', now() - max_loaded_at))::text from ("+sql+") as f limit 1", func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&newest, &age); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return ""
+	}
+	if newest == nil {
+		return fmt.Sprintf("no row has a value in %q: the table is empty, or %q is NULL in every row", field, field)
+	}
+	bound := "warn_after " + warn
+	if status == Fail && errAfter != "" || warn == "" {
+		bound = "error_after " + errAfter
+	}
+	return fmt.Sprintf("the newest %q is %s, %s ago: older than %s", field, *newest, *age, bound)
 }
 
 // unit runs a unit test through e.Unit and keeps its SQL under target/.
