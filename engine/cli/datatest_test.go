@@ -326,6 +326,32 @@ func TestSourceFreshness(t *testing.T) {
 	}
 }
 
+// TestMissingSourceTableIsNamed: a model or test that reads a source
+// table that is not in the database says which source it is and where it
+// is declared, with what to do, after the database's error.
+func TestMissingSourceTableIsNamed(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: ms\n",
+		"models/src.yml": `sources:
+  - name: crm
+    tables:
+      - name: accounts
+        identifier: Accounts_v2
+        columns:
+          - {name: id, tests: [not_null]}
+`,
+		"models/uses.sql": `select * from {{ source "crm" "accounts" }}`,
+	})
+	const hint = "\n          it is the table of source crm.accounts (declared at models/src.yml:4:15), which strata does not create: load the table, or correct the source's schema or identifier\n"
+	out := must(t, 1, dir, "run")
+	mustContain(t, out, `models/uses.sql:1:15: relation "crm.Accounts_v2" does not exist`)
+	mustContain(t, out, hint)
+	out = must(t, 1, dir, "test")
+	mustContain(t, out, `relation "crm.Accounts_v2" does not exist`)
+	mustContain(t, out, hint)
+}
+
 // TestTestsToAnEphemeralModelRun: relationships and equal_row_count whose
 // to: is an ephemeral model run against it inlined (it has no relation),
 // and still find the rows that break them.

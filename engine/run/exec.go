@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
@@ -82,7 +83,7 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 		// deadlock is retried as a model's is.
 		return e.retrying(ctx, n, e.seed)
 	case manifest.Model:
-		return e.retrying(ctx, n, e.model)
+		return e.missingSource(n, e.retrying(ctx, n, e.model))
 	case manifest.Test:
 		// A test is recorded in the target as it ends, a unit test too
 		// (in a run that records anything: one of only unit tests leaves
@@ -99,9 +100,31 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 				return fail(r, err)
 			}
 		}
-		return r
+		return e.missingSource(n, r)
 	}
 	return Result{Status: Success, Message: "nothing to do"}
+}
+
+// missingSource adds to the error of n that a table is missing, when the
+// table is one of the sources n reads, which source it is and where it is
+// declared: strata builds no source, so the fix is in the database or in
+// the source's schema or identifier.
+func (e *Executor) missingSource(n *manifest.Node, r Result) Result {
+	var pgErr *pgconn.PgError
+	if r.Status != Error || !errors.As(r.Err, &pgErr) || pgErr.Code != "42P01" {
+		return r
+	}
+	for _, id := range n.DependsOn {
+		p := e.M.Nodes[id]
+		if p == nil || p.Kind != manifest.Source {
+			continue
+		}
+		if strings.Contains(pgErr.Message, `"`+p.Relation.Schema+"."+p.Relation.Name+`"`) {
+			r.Message += fmt.Sprintf("\nit is the table of source %s (declared at %s), which strata does not create: load the table, or correct the source's schema or identifier", p.Name, p.Pos)
+			return r
+		}
+	}
+	return r
 }
 
 // deadlockRetries is how many more times a model (or seed) is built after a
