@@ -139,9 +139,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 			return code
 		}
 	}
+	if hint, ok := dbtCommands[name]; ok {
+		fmt.Fprintf(stderr, "strata: unknown command %q: %s\n", name, hint)
+		return ExitBadInput
+	}
 	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
 	a.usage(stderr)
 	return ExitBadInput
+}
+
+// dbtCommands says what to run instead of a dbt command that strata does
+// not have (docs/coming-from-dbt.md).
+var dbtCommands = map[string]string{
+	"source":        "a source table's freshness is a test: run strata test -s source:NAME, or build (docs/seeds-and-sources.md#freshness)",
+	"snapshot":      "scd2 models are built by run and build like other models (docs/scd2.md)",
+	"parse":         "strata validate checks the project without a database",
+	"run-operation": "strata runs no macros on their own: run SQL with strata db psql, or in a hook",
 }
 
 func (a *app) setGlobal(k, v string) {

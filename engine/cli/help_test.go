@@ -102,7 +102,8 @@ func TestEveryCommandHasHelp(t *testing.T) {
 
 // TestMainHelp: strata --help and strata help list every command, the
 // global flags and --version; a bool flag is --flag; no command is an exit
-// 2 with the help on stderr; an unknown one suggests the nearest.
+// 2 with the help on stderr; an unknown one suggests the nearest, or, for a
+// dbt command strata does not have, what to run instead.
 func TestMainHelp(t *testing.T) {
 	code, out, _ := help("--help")
 	if code != ExitOK {
@@ -127,6 +128,10 @@ func TestMainHelp(t *testing.T) {
 	}
 	if code, _, stderr := help("help", "biuld"); code != ExitBadInput || !strings.HasPrefix(stderr, `strata help: unknown command "biuld" (did you mean "build"?)`) {
 		t.Errorf("strata help biuld: exit %d, %q", code, stderr)
+	}
+	// A dbt command strata does not have says what to run instead, in one line.
+	if code, _, stderr := help("source", "freshness"); code != ExitBadInput || stderr != "strata: unknown command \"source\": a source table's freshness is a test: run strata test -s source:NAME, or build (docs/seeds-and-sources.md#freshness)\n" {
+		t.Errorf("strata source freshness: exit %d, %q; want one line saying what to run", code, stderr)
 	}
 	if code, _, stderr := help("run", "--bogus"); code != ExitBadInput || stderr != "strata run: unknown flag: --bogus (strata run --help lists its flags)\n" {
 		t.Errorf("strata run --bogus: exit %d, %q; want one line", code, stderr)
