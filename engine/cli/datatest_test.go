@@ -328,7 +328,8 @@ func TestSourceFreshness(t *testing.T) {
 
 // TestMissingSourceTableIsNamed: a model or test that reads a source
 // table that is not in the database says which source it is and where it
-// is declared, with what to do, after the database's error.
+// is declared, with what to do, after the database's error; so does a
+// freshness test whose loaded_at_field is not a column of the table.
 func TestMissingSourceTableIsNamed(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -350,6 +351,20 @@ func TestMissingSourceTableIsNamed(t *testing.T) {
 	out = must(t, 1, dir, "test")
 	mustContain(t, out, `relation "crm.Accounts_v2" does not exist`)
 	mustContain(t, out, hint)
+
+	// A freshness test whose loaded_at_field the table lacks says so.
+	execSQL(t, url, `create schema if not exists crm; create table crm."Accounts_v2" (id int, created_at timestamptz)`)
+	writeFile(t, dir, "models/src.yml", `sources:
+  - name: crm
+    loaded_at_field: updated_at
+    freshness: {warn_after: 24h}
+    tables:
+      - name: accounts
+        identifier: Accounts_v2
+`)
+	out = must(t, 1, dir, "test")
+	mustContain(t, out, `column "updated_at" does not exist`)
+	mustContain(t, out, "\n          \"updated_at\" is the loaded_at_field of source crm.accounts (declared at models/src.yml:6:15): set loaded_at_field to a timestamp column of its table, or freshness: null on the table\n")
 }
 
 // TestTestsToAnEphemeralModelRun: relationships and equal_row_count whose

@@ -108,10 +108,22 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 // missingSource adds to the error of n that a table is missing, when the
 // table is one of the sources n reads, which source it is and where it is
 // declared: strata builds no source, so the fix is in the database or in
-// the source's schema or identifier.
+// the source's schema or identifier. Of a freshness test whose column is
+// missing, it says that column is the source's loaded_at_field.
 func (e *Executor) missingSource(n *manifest.Node, r Result) Result {
 	var pgErr *pgconn.PgError
-	if r.Status != Error || !errors.As(r.Err, &pgErr) || pgErr.Code != "42P01" {
+	if r.Status != Error || !errors.As(r.Err, &pgErr) {
+		return r
+	}
+	if k := testKind(n); k != nil && k.Name == "freshness" && pgErr.Code == "42703" {
+		// The column it reads is the source table's loaded_at_field.
+		field, _ := n.TestInfo.Args["field"].(string)
+		if p := e.M.Nodes[n.TestInfo.Attached]; p != nil && strings.Contains(pgErr.Message, `"`+field+`"`) {
+			r.Message += fmt.Sprintf("\n%q is the loaded_at_field of source %s (declared at %s): set loaded_at_field to a timestamp column of its table, or freshness: null on the table", field, p.Name, p.Pos)
+		}
+		return r
+	}
+	if pgErr.Code != "42P01" {
 		return r
 	}
 	for _, id := range n.DependsOn {
