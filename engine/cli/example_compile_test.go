@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -72,13 +73,15 @@ func exampleProject(t *testing.T) string {
 }
 
 // seedHeaders lists the seeds of a seeds YAML file with a header for each:
-// id and the columns of its column_types, which validate checks the header for.
+// id, the columns it declares and those of its column_types, which validate
+// checks the header for.
 func seedHeaders(t *testing.T, yml []byte) []struct{ name, header string } {
 	t.Helper()
 	var doc struct {
 		Seeds []struct {
-			Name   string
-			Config struct {
+			Name    string
+			Columns []struct{ Name string }
+			Config  struct {
 				ColumnTypes map[string]string `yaml:"column_types"`
 			}
 		}
@@ -89,8 +92,13 @@ func seedHeaders(t *testing.T, yml []byte) []struct{ name, header string } {
 	var out []struct{ name, header string }
 	for _, s := range doc.Seeds {
 		cols := []string{"id"}
+		for _, c := range s.Columns {
+			if !slices.Contains(cols, c.Name) {
+				cols = append(cols, c.Name)
+			}
+		}
 		for c := range s.Config.ColumnTypes {
-			if c != "id" {
+			if !slices.Contains(cols, c) {
 				cols = append(cols, c)
 			}
 		}
