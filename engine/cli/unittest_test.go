@@ -148,13 +148,14 @@ func TestUnitTestsPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, string(results), `"unique_id":"unit_test.shop.events.late_event_merged"`)
-	// A passing test takes the one-batch path: the model's output and the
-	// expected rows are CTEs of the comparing query.
+	// A passing test takes the one-batch path: the model's output is kept,
+	// its types found as check found them, and the expected rows are a CTE
+	// of the comparing query.
 	executed, err := os.ReadFile(filepath.Join(dir, "target", "run", "models", "unit.yml", "unit_tests", "late_event_merged.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, string(executed), "with strata_actual as (", "strata_expected (\"id\", \"person_id\", \"at\") as (\nvalues (cast('21' as bigint)")
+	mustContain(t, string(executed), "create temporary table \"pg_temp\".\"__strata_unit_actual\" on commit drop as (", "do $strata_types$ begin", "with strata_expected (\"id\", \"person_id\", \"at\") as (\nvalues (cast('21' as bigint)")
 
 	// The source does not exist: its model is left out of the build.
 	out = must(t, 0, dir, "build", "--exclude", "accounts")
@@ -704,4 +705,60 @@ func TestUnitTestPlacesCSVValuesAndQueryErrors(t *testing.T) {
 		`models/unit.yml:48:29: unit test sql_expected: expect (format sql): column "nosuch" does not exist`,
 		`tests/fixtures/bad_people.sql:2:53: unit test sql_fixture: given ref('people'): column "nope" does not exist`,
 		"PASS=0 WARN=0 FAIL=0 ERROR=6 SKIP=0")
+}
+
+// TestUnitTestComparesTheTypesItsOverridesGive: a test whose overrides
+// render the model with other output types than check found (a var 1
+// overridden by 1.5, a macro's integer by a numeric) compares the output
+// as it is: its one-batch path cast the output to check's types, so a
+// model returning 1.5 passed a test expecting 2 (1.5 as an integer).
+func TestUnitTestComparesTheTypesItsOverridesGive(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: shop\nvars: {rate: 1}\n",
+		"seeds/people.csv": "id,score\n1,2\n",
+		"macros/m.sql":     `{{ define "bonus" }}10{{ end }}` + "\n",
+		"models/m.sql":     `select id, {{ var "rate" }} as rate, score * {{ var "rate" }} as scaled, {{ include "bonus" }} as bonus from {{ ref "people" }}` + "\n",
+		"models/unit.yml": `unit_tests:
+  - name: rate_rounded
+    model: m
+    overrides: {vars: {rate: 1.5}}
+    given:
+      - input: ref('people')
+        rows: [{id: 1, score: 2}]
+    expect:
+      rows: [{id: 1, rate: 2, scaled: 3}]
+  - name: rate_as_written
+    model: m
+    overrides: {vars: {rate: 1.5}}
+    given:
+      - input: ref('people')
+        rows: [{id: 1, score: 2}]
+    expect:
+      rows: [{id: 1, rate: 1.5, scaled: 3}]
+  - name: bonus_rounded
+    model: m
+    overrides: {macros: {bonus: "10.4"}}
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      rows: [{bonus: 10}]
+  - name: every_column
+    model: m
+    overrides: {macros: {bonus: "10.4"}}
+    given:
+      - input: ref('people')
+        rows: [{id: 1}]
+    expect:
+      rows: []
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		"FAIL 2 rate_rounded ", "+ 1  | 1.5  | 3.0\n          - 1  | 2    | 3\n",
+		"PASS rate_as_written ",
+		"FAIL 2 bonus_rounded ", "- 10\n          + 10.4\n",
+		"FAIL 1 every_column ", "+ 1  | 1    | NULL   | 10.4\n",
+		"PASS=1 WARN=0 FAIL=3 ERROR=0 SKIP=0")
 }

@@ -215,10 +215,10 @@ select '+', %[4]s from a
 order by %[5]s, 1`, list, exp, act, strings.Join(txt, ", "), strings.Join(order, ", "))
 }
 
-// diffInline is diffQuery for the fast path: the model's output (body)
-// and the expected rows are CTEs of the one query, not tables, each
-// expected value cast to its column's compared type.
-func diffInline(body string, cols []Column, r *project.UnitRows) string {
+// diffInline is diffQuery for the fast path: the expected rows are a CTE
+// of the one query, not a table, each expected value cast to its column's
+// compared type.
+func diffInline(cols []Column, r *project.UnitRows) string {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = pgname.Ident(c.Name)
@@ -251,9 +251,32 @@ func diffInline(body string, cols []Column, r *project.UnitRows) string {
 	}
 	q := diffQuery(cols)
 	q = strings.ReplaceAll(q, temp(expectedName).Quoted(), "strata_expected")
-	q = strings.ReplaceAll(q, temp(actualName).Quoted(), "strata_actual")
 	q = strings.TrimPrefix(q, "with ")
-	return "with strata_actual as (\n" + body + "\n),\nstrata_expected (" + strings.Join(names, ", ") + ") as (\n" + exp.String() + "\n),\n" + q
+	return "with strata_expected (" + strings.Join(names, ", ") + ") as (\n" + exp.String() + "\n),\n" + q
+}
+
+// typesTag quotes the body of sameTypes' block.
+const typesTag = "$strata_types$"
+
+// sameTypes is a statement that fails unless the model's output (the
+// temporary table of createActual) has exactly cols, in their order and
+// of their types.
+func sameTypes(cols []Column) string {
+	names := make([]string, len(cols))
+	types := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = pgname.Literal(c.Name)
+		types[i] = pgname.Literal(c.Type)
+	}
+	array := func(vals []string) string {
+		return "array[" + strings.Join(vals, ", ") + "]::text[]"
+	}
+	return "do " + typesTag + " begin\n" +
+		"if (select array_agg(attname::text order by attnum) is not distinct from " + array(names) +
+		" and array_agg(format_type(atttypid, atttypmod) order by attnum) is not distinct from " + array(types) + "\n" +
+		"    from pg_attribute where attrelid = " + pgname.Literal(temp(actualName).Quoted()) + "::regclass and attnum > 0 and not attisdropped) is not true then\n" +
+		"  raise exception 'the output of the model has other columns or types than strata check found';\n" +
+		"end if;\nend " + typesTag
 }
 
 // probe is a query that fails when v does not convert to typ.
