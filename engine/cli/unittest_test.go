@@ -762,3 +762,50 @@ func TestUnitTestComparesTheTypesItsOverridesGive(t *testing.T) {
 		"FAIL 1 every_column ", "+ 1  | 1    | NULL   | 10.4\n",
 		"PASS=1 WARN=0 FAIL=3 ERROR=0 SKIP=0")
 }
+
+// TestUnitTestExpectedQueryAsWritten: the rows of an expect of format sql
+// are compared as their values print, as a mapping's values are: 10.5
+// expected of an integer column is no 11 (the query's numeric was cast to
+// the output's integer, rounding it, and the test passed), and a value
+// that does not convert names its row and column (it failed in the
+// comparing query, 'models/unit.yml:18: ERROR: invalid input syntax').
+func TestUnitTestExpectedQueryAsWritten(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: shop\n",
+		"seeds/orders.csv": "id,amount\n1,10.5\n",
+		"models/m.sql":     `select id, round(amount)::int as amount, 'x' as note from {{ ref "orders" }}` + "\n",
+		"models/unit.yml": `unit_tests:
+  - name: rounded
+    model: m
+    given:
+      - input: ref('orders')
+        rows: [{id: 1, amount: 10.5}]
+    expect:
+      format: sql
+      rows: select 1 as id, 10.5 as amount
+  - name: as_written
+    model: m
+    given:
+      - input: ref('orders')
+        rows: [{id: 1, amount: 10.5}]
+    expect:
+      format: sql
+      rows: select 'x' as note, 11 as amount, 1::smallint as id
+  - name: no_number
+    model: m
+    given:
+      - input: ref('orders')
+        rows: [{id: 1, amount: 10.5}]
+    expect:
+      format: sql
+      rows: select 1 as id, 'eleven' as amount
+`,
+	})
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		"ERROR test rounded ", `models/unit.yml:9:13: unit test rounded: expect (format sql) of model m, row 1, column amount: "10.5" is not a integer (invalid input syntax for type integer: "10.5")`,
+		"PASS as_written ",
+		"ERROR test no_number ", `models/unit.yml:25:13: unit test no_number: expect (format sql) of model m, row 1, column amount: "eleven" is not a integer`,
+		"PASS=1 WARN=0 FAIL=0 ERROR=2 SKIP=0")
+}

@@ -19,6 +19,9 @@ type Column = postgres.Column
 const (
 	actualName   = pgname.Reserved + "unit_actual"
 	expectedName = pgname.Reserved + "unit_expected"
+	// expectedQueryName keeps the rows of an expect of format sql, read
+	// back as text and loaded as written rows are.
+	expectedQueryName = pgname.Reserved + "unit_expected_query"
 )
 
 // inputName is the temporary table of input i, named after its node for
@@ -105,7 +108,7 @@ func createActual(body string) materialize.Step {
 
 // createExpectedQuery keeps the rows of an expect of format sql.
 func createExpectedQuery(sql string) materialize.Step {
-	prefix := "create temporary table " + temp(expectedName).Quoted() + " on commit drop as (\n"
+	prefix := "create temporary table " + temp(expectedQueryName).Quoted() + " on commit drop as (\n"
 	return materialize.Step{SQL: prefix + materialize.Body(sql) + "\n)", Body: len([]rune(prefix))}
 }
 

@@ -25,6 +25,7 @@ import (
 	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
+	"strata/engine/pgname"
 	"strata/engine/project"
 )
 
@@ -468,29 +469,23 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		byName[c.Name] = c
 	}
 	if e.Format == "sql" {
+		// The query's rows are compared as written values are: each
+		// value as the query's column prints it, converted to the output
+		// column's type (an expected 10.5 is no integer, where a cast of
+		// the query's numeric would round it to 11).
 		st := createExpectedQuery(e.SQL)
 		if err := t.exec(ctx, tx, st.SQL); err != nil {
 			return nil, t.rowsError(e, "expect (format sql)", err, st), false
 		}
-		cols, err := postgres.Columns(ctx, tx, temp(expectedName))
+		written, err := textRows(ctx, tx, temp(expectedQueryName), e.Pos)
 		if err != nil {
 			return nil, Result{Status: Error, Message: err.Error()}, false
 		}
-		rows := project.UnitRows{ColPos: map[string]diag.Pos{}}
-		for _, c := range cols {
-			rows.Columns = append(rows.Columns, c.Name)
-			rows.ColPos[c.Name] = e.Pos
-		}
-		if res, ok := checkColumns(t.n, &rows, actual, "the output of model "+t.model.Name+" (its expect, format sql, names a column it"); !ok {
+		if res, ok := checkColumns(t.n, written, actual, "the output of model "+t.model.Name+" (its expect, format sql, names a column it"); !ok {
 			return nil, res, false
 		}
-		out := make([]Column, len(cols))
-		for i, c := range cols {
-			out[i] = byName[c.Name]
-		}
-		return out, Result{}, true
-	}
-	if res, ok := checkColumns(t.n, e, actual, "the output of model "+t.model.Name); !ok {
+		e, what = written, "expect (format sql) of model "+t.model.Name
+	} else if res, ok := checkColumns(t.n, e, actual, "the output of model "+t.model.Name); !ok {
 		return nil, res, false
 	}
 	cols := make([]Column, len(e.Columns))
@@ -520,6 +515,46 @@ func (t *testRun) expected(ctx context.Context, tx pgx.Tx, actual []Column) ([]C
 		}
 	}
 	return cols, Result{}, true
+}
+
+// textRows are the rows of rel as PostgreSQL prints them, all placed at
+// pos, with format sql.
+func textRows(ctx context.Context, tx pgx.Tx, rel pgname.Rel, pos diag.Pos) (*project.UnitRows, error) {
+	cols, err := postgres.Columns(ctx, tx, rel)
+	if err != nil {
+		return nil, err
+	}
+	out := &project.UnitRows{Format: "sql", Pos: pos, ColPos: map[string]diag.Pos{}}
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		out.Columns = append(out.Columns, c.Name)
+		out.ColPos[c.Name] = pos
+		sel[i] = "cast(" + pgname.Ident(c.Name) + " as text)"
+	}
+	if len(cols) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, "select "+strings.Join(sel, ", ")+" from "+rel.Quoted())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]*string, len(cols))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := project.UnitRow{Values: map[string]*string{}, Pos: pos}
+		for i, c := range cols {
+			row.Values[c.Name] = vals[i]
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out, rows.Err()
 }
 
 // compare finds the rows only in expected and only in actual, in PostgreSQL.
