@@ -348,11 +348,15 @@ func TestUnitTestTypingBesideReaders(t *testing.T) {
 // and format sql); the values written as the output holds them pass. A
 // difference shows an expected value as the column prints it when that
 // loses nothing (10.5 as 10.50), else as written.
+//
+// A date column is compared as a timestamp: an expected 2024-01-01 10:00:00
+// passed as the 2024-01-01 of a date column (date input drops the time),
+// so a model that cut timestamps to days passed.
 func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
 		"project.yaml": "name: shop\n",
-		"models/m.sql": "select 10.50::numeric(12,2) as price, 'NY'::varchar(2) as state, '2024-01-01 10:00:00'::timestamp(0) as at, 'ab'::char(3) as code\n",
+		"models/m.sql": "select 10.50::numeric(12,2) as price, 'NY'::varchar(2) as state, '2024-01-01 10:00:00'::timestamp(0) as at, 'ab'::char(3) as code, '2024-01-01'::date as day, array['2024-01-01'::date] as days\n",
 		"models/unit.yml": `unit_tests:
   - name: rounded_price
     model: m
@@ -385,6 +389,22 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
     given: []
     expect:
       rows: [{price: 10.5, state: XX}]
+  - name: day_without_its_time
+    model: m
+    given: []
+    expect:
+      rows: [{day: "2024-01-01 10:00:00"}]
+  - name: day_without_its_time_sql
+    model: m
+    given: []
+    expect:
+      format: sql
+      rows: select timestamp '2024-01-01 10:00:00' as day
+  - name: day_as_written
+    model: m
+    given: []
+    expect:
+      rows: [{day: 2024-01-01, days: ["2024-01-01"]}]
 `,
 	})
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
@@ -396,7 +416,11 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 		"PASS as_written ",
 		// A value that fits the column shows as the column prints it.
 		"FAIL 2 state_differs ", "+ 10.50 | NY\n          - 10.50 | XX\n",
-		"PASS=1 WARN=0 FAIL=5 ERROR=0 SKIP=0")
+		// A date is no timestamp cut to its day.
+		"FAIL 2 day_without_its_time ", "+ 2024-01-01\n          - 2024-01-01 10:00:00\n",
+		"FAIL 2 day_without_its_time_sql ",
+		"PASS day_as_written ",
+		"PASS=2 WARN=0 FAIL=7 ERROR=0 SKIP=0")
 }
 
 // TestUnitTestCancelled: Ctrl-C during a unit test stops its statement on

@@ -116,7 +116,8 @@ func createExpectedQuery(sql string) materialize.Step {
 // round or cut an expected value to fit: an expected 10.499 must not equal
 // an actual 10.50 in a numeric(12,2) column, nor "NYC" an actual "NY" in
 // a character varying(2), as a cast to the column's own type would make
-// them. Both sides are compared as this type.
+// them. Both sides are compared as this type. A date is compared as a
+// timestamp, whose text it would cut to its day.
 func comparedType(typ string) string {
 	arr := ""
 	for strings.HasSuffix(typ, "[]") {
@@ -140,6 +141,10 @@ func comparedType(typ string) string {
 		return "bit varying" + arr
 	case base == "interval", strings.HasPrefix(base, "interval "):
 		return "interval" + arr
+	case base == "date":
+		// A date reads a timestamp's text by dropping its time: an
+		// expected 2024-01-05 10:00:00 must not equal an actual 2024-01-05.
+		return "timestamp without time zone" + arr
 	}
 	return typ + arr
 }

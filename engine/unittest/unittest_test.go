@@ -92,6 +92,8 @@ func TestComparedType(t *testing.T) {
 		"interval day to second(2)":      "interval",
 		"interval year":                  "interval",
 		"bit(3)":                         "bit varying",
+		"date":                           "timestamp without time zone",
+		"date[]":                         "timestamp without time zone[]",
 		"bigint":                         "bigint",
 		"jsonb":                          "jsonb",
 		"text[]":                         "text[]",
@@ -113,6 +115,7 @@ func TestShown(t *testing.T) {
 		{"numeric(12,2)", `case when "x" = round("x", 2) and abs("x") < 1e10 then cast("x" as numeric(12,2))::text else "x"::text end`},
 		// An array of a typmod shows as compared: there is no round() of an array.
 		{"numeric(14,2)[]", `"x"::text`},
+		{"date", `case when cast("x" as date) = "x" then cast("x" as date)::text else "x"::text end`},
 	} {
 		if got := shown(Column{Name: "x", Type: tc.typ}); got != tc.want {
 			t.Errorf("%s: got %s\nwant %s", tc.typ, got, tc.want)
