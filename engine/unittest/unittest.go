@@ -609,7 +609,8 @@ type DiffRow struct {
 
 // FormatDiff shows differing rows as aligned columns under a header: "-"
 // rows only in expected, "+" rows only in actual, at most max of them
-// and a count of the rest.
+// and a count of the rest. NULL shows as NULL; a text that would read as
+// NULL, as nothing or without its spaces at an end in double quotes.
 func FormatDiff(cols []string, rows []DiffRow, max int) string {
 	minus, plus := 0, 0
 	for _, r := range rows {
@@ -631,7 +632,13 @@ func FormatDiff(cols []string, rows []DiffRow, max int) string {
 		if v == nil {
 			return "NULL"
 		}
-		return strings.ReplaceAll(strings.ReplaceAll(*v, "\n", `\n`), "\t", `\t`)
+		s := strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(*v)
+		// A text that would read as another value (NULL, nothing, or
+		// without its spaces) is quoted, as CSV quotes it.
+		if s == "" || strings.EqualFold(s, "null") || strings.TrimSpace(s) != s {
+			return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+		}
+		return s
 	}
 	for _, r := range shown {
 		for i, v := range r.Values {

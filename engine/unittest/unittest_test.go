@@ -11,7 +11,8 @@ func ptr(s string) *string { return &s }
 
 // TestFormatDiff: columns aligned by characters (not bytes), NULL shown as
 // NULL, a newline in a value kept on its line, at most max rows and a count
-// of the rest.
+// of the rest; a text that would read as NULL or another text quoted (the
+// text NULL showed as NULL does, beside a NULL).
 func TestFormatDiff(t *testing.T) {
 	rows := []DiffRow{
 		{Side: "-", Values: []*string{ptr("1"), ptr("Zoë")}},
@@ -31,6 +32,27 @@ func TestFormatDiff(t *testing.T) {
 	}
 	got = FormatDiff([]string{"a_long_name", "b"}, rows[2:], 20)
 	want = "actual differs from expected: 0 rows only in expected (-), 1 only in actual (+)\n  a_long_name | b\n+ 22          | a\\nb"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// The text NULL, the empty text and spaces at an end are quoted, so
+	// that neither reads as NULL, nothing or another text.
+	got = FormatDiff([]string{"id", "note"}, []DiffRow{
+		{Side: "-", Values: []*string{ptr("1"), ptr("NULL")}},
+		{Side: "+", Values: []*string{ptr("1"), nil}},
+		{Side: "-", Values: []*string{ptr("2"), ptr("")}},
+		{Side: "+", Values: []*string{ptr("2"), ptr(` a "b" `)}},
+		{Side: "+", Values: []*string{ptr("3"), ptr("null")}},
+	}, 20)
+	want = strings.Join([]string{
+		"actual differs from expected: 2 rows only in expected (-), 3 only in actual (+)",
+		"  id | note",
+		`- 1  | "NULL"`,
+		"+ 1  | NULL",
+		`- 2  | ""`,
+		`+ 2  | " a ""b"" "`,
+		`+ 3  | "null"`,
+	}, "\n")
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
