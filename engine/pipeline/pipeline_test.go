@@ -268,6 +268,10 @@ func TestScheduleWaitsThroughEphemeralModels(t *testing.T) {
     columns:
       - name: id
         tests: [not_null]
+unit_tests:
+  - {name: of_e1, model: e1, given: [], expect: {rows: []}}
+  - {name: of_e2, model: e2, given: [], expect: {rows: []}}
+  - {name: of_m, model: m, given: [], expect: {rows: []}}
 `),
 	})
 	all, err := l.Select(Selection{})
@@ -276,6 +280,7 @@ func TestScheduleWaitsThroughEphemeralModels(t *testing.T) {
 	}
 	retried := map[string]bool{"model.p.v": true, "model.p.m": true}
 	notNull := testOf(t, l, "not_null", "v")
+	units := []string{"unit_test.p.e1.of_e1", "unit_test.p.e2.of_e2", "unit_test.p.m.of_m"}
 	for _, c := range []struct {
 		cmd      string
 		selected map[string]bool
@@ -283,7 +288,9 @@ func TestScheduleWaitsThroughEphemeralModels(t *testing.T) {
 	}{
 		{"run", all, []string{"model.p.v"}},
 		{"run", retried, []string{"model.p.v"}},
-		{"build", all, []string{"model.p.v", notNull}},
+		// The unit tests of the ephemeral models it inlines, as its own:
+		// one that fails skips it.
+		{"build", all, append([]string{"model.p.v", notNull}, units...)},
 	} {
 		s := l.Schedule(c.selected, Kinds(c.cmd)...)
 		var waits []string

@@ -124,9 +124,15 @@ func (l *Project) buildParents(subset map[string]bool, runParents func(string) [
 			return ps
 		}
 		// A model is built after its unit tests pass (docs/unit-tests.md): one that
-		// fails skips the model and what depends on it.
+		// fails skips the model and what depends on it. An ephemeral
+		// model is built into each model that reads it (ps holds it and
+		// the ephemeral models it reads), so its unit tests are those
+		// models' too.
 		out := append(append([]string(nil), ps...), unitsOf[id]...)
 		for _, p := range ps {
+			if l.Manifest.Nodes[p].Ephemeral() {
+				out = append(out, unitsOf[p]...)
+			}
 			for _, t := range testsOf[p] {
 				if l.Manifest.Nodes[t].Config.Severity != "warn" && !l.needs(t, id) {
 					out = append(out, t)
