@@ -423,7 +423,9 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 			}
 			b = stripBOM(b)
 			p.Macros = append(p.Macros, &MacroFile{Path: p0, Text: string(b), Checksum: Checksum(b)})
-		case top == "tests" && ext == ".sql":
+		case top == "tests" && ext == ".sql" && !strings.HasPrefix(p0, "tests/fixtures/"):
+			// tests/fixtures/ holds the rows of unit tests (as in dbt),
+			// queries among them: none is a test of its own.
 			b, err := fs.ReadFile(fsys, p0)
 			if err != nil {
 				diags.Errorf(diag.Pos{File: p0}, "cannot read: %v", unwrapPathErr(err))
@@ -481,6 +483,16 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		p.readDocFile(decoded[i], docs, &diags)
 	}
 	p.readFixtures(fsys, &diags)
+	// A query a unit test reads as its rows is no test of its own,
+	// wherever it is.
+	fixtures := map[string]bool{}
+	for _, u := range p.UnitTests {
+		fixtures[u.Expect.Fixture] = true
+		for _, g := range u.Given {
+			fixtures[g.Fixture] = true
+		}
+	}
+	p.Singular = slices.DeleteFunc(p.Singular, func(s *SingularTest) bool { return fixtures[s.Path] })
 	// Folder defaults must name folders that exist.
 	for folder, layer := range p.Folders {
 		if folder == "." {

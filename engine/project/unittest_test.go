@@ -249,3 +249,41 @@ func FuzzParseUnitCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestSQLFixturesAreNoSingularTests: a query a unit test reads as its
+// rows (format sql, fixture:) is no singular test, in tests/fixtures/ (dbt's
+// place for fixtures, where a bare name looks) or elsewhere; it was run by
+// every test and build as one, failing on the rows it returns. A query
+// in tests/ that no unit test reads is one.
+func TestSQLFixturesAreNoSingularTests(t *testing.T) {
+	p, diags := loadUnit(t, `unit_tests:
+  - name: u
+    model: a
+    given: []
+    expect:
+      format: sql
+      fixture: expected_a
+  - name: v
+    model: a
+    given: []
+    expect:
+      format: sql
+      fixture: tests/unit/expected_v.sql
+`,
+		"tests/fixtures/expected_a.sql", "select 1",
+		"tests/fixtures/unused.sql", "select 1",
+		"tests/fixtures/nested/also_unused.sql", "select 1",
+		"tests/unit/expected_v.sql", "select 1",
+		"tests/no_rows.sql", "select 1 where false",
+	)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var got []string
+	for _, s := range p.Singular {
+		got = append(got, s.Path)
+	}
+	if want := []string{"tests/no_rows.sql"}; !slices.Equal(got, want) {
+		t.Errorf("singular tests %v, want %v", got, want)
+	}
+}
