@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -15,9 +16,10 @@ import (
 // each node as it ends: a first line naming the run (its run_id), then
 // one result per line, each with the run_id of the run that wrote it. A
 // kill loses at most the line being written. Two runs of the project at
-// once in one folder (on two targets or environments) share the file:
-// the one that started last truncates it, and the other's lines that
-// follow are told apart by their run_id.
+// once in one folder (on two targets or environments) share target/'s
+// file: the one that started last truncates it, and the other's lines
+// that follow are told apart by their run_id. Each also has a file of its
+// own, in RunDir.
 const ProgressFile = "run_progress.jsonl"
 
 // NotFinished is the message of a node that a run in progress has not
@@ -26,9 +28,9 @@ const NotFinished = "not finished: the run was interrupted, or is still running"
 
 // Progress records the nodes of a run as they end.
 type Progress struct {
-	mu  sync.Mutex
-	f   *os.File
-	run string
+	mu    sync.Mutex
+	files []*os.File // target/'s and the run's own (RunDir)
+	run   string
 }
 
 type progressHeader struct {
@@ -43,59 +45,118 @@ type progressLine struct {
 	RunID string `json:"run_id,omitempty"`
 }
 
+// RunsDir is the folder under target/ where each target and environment
+// keeps the record of its own last run (RunDir).
+const RunsDir = "runs"
+
+// RunDir is the folder in targetDir that holds the record of the last run
+// on target in env ("" is production): runs/<target>/ for production,
+// runs/<target>/env/<env>/ for an environment, each with its own
+// run_results.json and run_progress.jsonl. target/run_results.json is the
+// last run started in the folder, whatever its target; two runs at once on
+// two targets or environments (they take different run locks) each keep
+// their own record here, which retry of that target or environment reads.
+func RunDir(targetDir, target, env string) string {
+	d := filepath.Join(targetDir, RunsDir, placeName(target))
+	if env != "" {
+		d = filepath.Join(d, "env", placeName(env))
+	}
+	return d
+}
+
+// placeName is name as one folder name: letters, digits, '_' and '-' as
+// they are, '.' too but not first, any other byte as %XX; "" is "%".
+func placeName(name string) string {
+	if name == "" {
+		return "%"
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' && i > 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
 // StartProgress records in dir (target/) that the run rr starts: it
 // writes run_results.json with rr.InProgress set (rr.Results are the
 // selected nodes, each "skipped" and NotFinished) and starts
-// run_progress.jsonl, which Add appends to.
+// run_progress.jsonl, which Add appends to; both in dir, and in the
+// folder of rr's target and environment (RunDir), which no run of
+// another target or environment writes to.
 func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 	if err := Folder(dir); err != nil {
 		return nil, err
 	}
+	own := RunDir(dir, rr.Target, rr.Env)
+	if err := os.MkdirAll(own, 0o700); err != nil {
+		return nil, err
+	}
 	var p *Progress
 	err := withRecordLock(dir, func() error {
-		keepFinished(dir)
-		f, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		line, _ := json.Marshal(progressHeader{StartedAt: rr.StartedAt, Command: rr.Command, RunID: rr.RunID})
-		if _, err := f.Write(append(line, '\n')); err != nil {
-			f.Close()
-			return err
-		}
+		keepFinished(dir, dir)
+		keepFinished(dir, own)
 		rr.InProgress = true
 		rr.Summary = summarize(rr.Results)
-		if err := WriteJSON(filepath.Join(dir, "run_results.json"), rr); err != nil {
-			f.Close()
-			return err
+		line, _ := json.Marshal(progressHeader{StartedAt: rr.StartedAt, Command: rr.Command, RunID: rr.RunID})
+		p = &Progress{run: rr.RunID}
+		for _, d := range []string{dir, own} {
+			f, err := os.OpenFile(filepath.Join(d, ProgressFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+			if err != nil {
+				p.Close()
+				return err
+			}
+			p.files = append(p.files, f)
+			if _, err := f.Write(append(line, '\n')); err != nil {
+				p.Close()
+				return err
+			}
+			if err := WriteJSON(filepath.Join(d, "run_results.json"), rr); err != nil {
+				p.Close()
+				return err
+			}
 		}
-		p = &Progress{f: f, run: rr.RunID}
 		return nil
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// keepFinished merges into node_results.json the nodes that the run
-// recorded in dir finished, when that run did not end (it was killed, or
-// is still going on in another process): the record a new run is about to
-// replace is the only place that has them. Its unfinished nodes keep their
-// earlier results, which still say what the database holds. Called with the
-// record lock held; a record that cannot be read has nothing to keep.
-func keepFinished(dir string) {
+// keepFinished merges into targetDir's node_results.json the nodes that
+// the run recorded in dir finished, when that run did not end (it was
+// killed, or is still going on in another process): the record a new run
+// is about to replace is the only place that has them. Its unfinished
+// nodes keep their earlier results, which still say what the database
+// holds, and so does a node whose result is of a run that started later.
+// Called with the record lock held; a record that cannot be read has
+// nothing to keep.
+func keepFinished(targetDir, dir string) {
 	prev, err := ReadRunResults(filepath.Join(dir, "run_results.json"))
 	if err != nil || !prev.InProgress {
 		return
 	}
+	latest, _ := ReadNodeResults(filepath.Join(targetDir, NodeResultsFile))
 	finished := *prev
 	finished.Results = nil
 	for _, r := range prev.Results {
 		if r.Status == "skipped" && r.Message == NotFinished {
 			continue
 		}
+		if latest != nil {
+			if e := latest.Results[r.ID]; e != nil && e.RunStartedAt > prev.StartedAt {
+				continue
+			}
+		}
 		finished.Results = append(finished.Results, r)
 	}
 	if len(finished.Results) > 0 {
-		_ = updateNodeResults(dir, &finished, nil)
+		_ = updateNodeResults(targetDir, &finished, nil)
 	}
 }
 
@@ -103,19 +164,28 @@ func keepFinished(dir string) {
 // removes the progress file, unless the file holds the record of another
 // run that started after rr's and has not ended (it may be going on, or
 // have been killed: retry is for that one). Then it leaves both as they
-// are and returns that record, kept.
+// are and returns that record, kept. The record of rr's target and
+// environment (RunDir) is written the same way (another run there at once
+// is one on a target of the same name in another database).
 func EndRun(dir string, rr *RunResults) (kept *RunResults, err error) {
 	err = withRecordLock(dir, func() error {
-		path := filepath.Join(dir, "run_results.json")
-		if now, err := readJSON[RunResults](path); err == nil && now.InProgress && now.RunID != "" && now.RunID != rr.RunID {
-			kept = now
-			return nil
-		}
-		if err := WriteJSON(path, rr); err != nil {
-			return fmt.Errorf("writing run_results.json: %w", err)
-		}
-		if err := RemoveProgress(dir); err != nil {
-			return fmt.Errorf("removing %s: %w", ProgressFile, err)
+		for _, d := range []string{RunDir(dir, rr.Target, rr.Env), dir} {
+			path := filepath.Join(d, "run_results.json")
+			if now, err := readJSON[RunResults](path); err == nil && now.InProgress && now.RunID != "" && now.RunID != rr.RunID {
+				if d == dir {
+					kept = now
+				}
+				continue
+			}
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return err
+			}
+			if err := WriteJSON(path, rr); err != nil {
+				return fmt.Errorf("writing run_results.json: %w", err)
+			}
+			if err := RemoveProgress(d); err != nil {
+				return fmt.Errorf("removing %s: %w", ProgressFile, err)
+			}
 		}
 		return nil
 	})
@@ -131,11 +201,16 @@ func (p *Progress) Add(r Result) error {
 	if err != nil {
 		return err
 	}
-	if p.f == nil {
+	if p.files == nil {
 		return errors.New("run_progress.jsonl is closed")
 	}
-	_, err = p.f.Write(append(line, '\n'))
-	return err
+	line = append(line, '\n')
+	var errs []error
+	for _, f := range p.files {
+		_, err := f.Write(line)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops recording. The run's end writes run_results.json whole and
@@ -143,12 +218,12 @@ func (p *Progress) Add(r Result) error {
 func (p *Progress) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.f == nil {
-		return nil
+	var errs []error
+	for _, f := range p.files {
+		errs = append(errs, f.Close())
 	}
-	err := p.f.Close()
-	p.f = nil
-	return err
+	p.files = nil
+	return errors.Join(errs...)
 }
 
 // RemoveProgress removes the run_progress.jsonl in dir, once

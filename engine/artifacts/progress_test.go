@@ -149,3 +149,77 @@ func TestTwoRunsInOneFolder(t *testing.T) {
 		t.Fatalf("third EndRun: %+v, %v", kept, err)
 	}
 }
+
+// TestEachPlaceKeepsItsRecord: of two runs at once in one folder, in two
+// environments, the first is killed and the second ends: target/'s record
+// is the second's, and the first's own record (RunDir) still says what it
+// finished, which the next run in its environment keeps in
+// node_results.json unless a later run has a newer result.
+func TestEachPlaceKeepsItsRecord(t *testing.T) {
+	dir := t.TempDir()
+	notFinished := func() []Result {
+		return []Result{{ID: "a", Status: "skipped", Message: NotFinished}, {ID: "b", Status: "skipped", Message: NotFinished}}
+	}
+	first := &RunResults{Command: "build", Target: "prod", StartedAt: "2025-01-02T03:04:05Z", Env: "one", RunID: "1111", Results: notFinished()}
+	second := &RunResults{Command: "build", Target: "prod", StartedAt: "2025-01-02T03:04:06Z", Env: "two", RunID: "2222", Results: notFinished()}
+	p1, err := StartProgress(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := StartProgress(dir, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p1.Add(Result{ID: "a", Status: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	p1.Close() // killed
+	if err := p2.Add(Result{ID: "b", Status: "error"}); err != nil {
+		t.Fatal(err)
+	}
+	p2.Close()
+	second.InProgress = false
+	second.Results = []Result{{ID: "a", Status: "skipped"}, {ID: "b", Status: "error"}}
+	if kept, err := EndRun(dir, second); err != nil || kept != nil {
+		t.Fatalf("EndRun: %+v, %v", kept, err)
+	}
+	if last, err := ReadRunResults(filepath.Join(dir, "run_results.json")); err != nil || last.Env != "two" || last.InProgress {
+		t.Fatalf("target/'s record: %+v, %v", last, err)
+	}
+	own, err := ReadRunResults(filepath.Join(RunDir(dir, "prod", "one"), "run_results.json"))
+	if err != nil || own.Env != "one" || !own.InProgress || own.Results[0].Status != "success" || own.Results[1].Status != "skipped" {
+		t.Fatalf("env one's record: %+v, %v", own, err)
+	}
+	if _, err := os.Stat(filepath.Join(RunDir(dir, "prod", "two"), ProgressFile)); !os.IsNotExist(err) {
+		t.Errorf("env two's progress file after its run ended: %v", err)
+	}
+	// A newer result of b (from the second run) is not replaced by the
+	// killed run's, a, which nothing newer has, is kept.
+	if err := UpdateNodeResults(dir, &RunResults{Command: "run", StartedAt: "2025-01-02T03:04:07Z", Results: []Result{{ID: "b", Status: "success"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p3, err := StartProgress(dir, &RunResults{Command: "build", Target: "prod", StartedAt: "2025-01-02T03:05:00Z", Env: "one", RunID: "3333", Results: notFinished()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3.Close()
+	h, err := ReadNodeResults(filepath.Join(dir, NodeResultsFile))
+	if err != nil || h.Results["a"] == nil || h.Results["a"].RunStartedAt != first.StartedAt || h.Results["b"].Status != "success" {
+		t.Errorf("node_results.json: %+v, %v", h, err)
+	}
+}
+
+func TestRunDir(t *testing.T) {
+	for _, c := range []struct{ target, env, want string }{
+		{"prod", "", "t/runs/prod"},
+		{"prod", "pr_42", "t/runs/prod/env/pr_42"},
+		{"a/b", "x y", "t/runs/a%2Fb/env/x%20y"},
+		{"..", "", "t/runs/%2E."},
+		{"", "", "t/runs/%"},
+		{"v1.2", "", "t/runs/v1.2"},
+	} {
+		if got := filepath.ToSlash(RunDir("t", c.target, c.env)); got != c.want {
+			t.Errorf("RunDir(%q, %q) = %s, want %s", c.target, c.env, got, c.want)
+		}
+	}
+}

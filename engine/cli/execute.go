@@ -80,16 +80,22 @@ const recordChanged = -1
 // retryLast runs again what the last run recorded in run_results.json did
 // not complete.
 func (a *app) retryLast(ctx context.Context, f *flags) int {
-	rec, err := pipeline.ReadRunRecord(a.projectDir)
-	var prev *pipeline.Retry
-	if err == nil {
-		f.retryRecord = &rec
-		prev, err = rec.LastRun()
+	rec, code, ok := a.readRetryRecord(f)
+	if !ok {
+		return code
 	}
+	f.retryRecord = &rec
+	prev, err := rec.LastRun()
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", err)
 		return ExitBadInput
 	}
+	// On the target and in the environment of the run it retries: the
+	// record is that target's and environment's.
+	if prev.Target != "" {
+		a.target = prev.Target
+	}
+	f.env = prev.Env
 	if len(prev.IDs) == 0 && !prev.Hooks && !prev.InProgress {
 		a.say("Nothing to retry: the last run had no failures or skips.")
 		return ExitOK
@@ -101,11 +107,6 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 		// is nothing to retry when there are none, once it holds the run
 		// lock: until then the run may be going on).
 		f.retryHooks, f.retryEnded = true, prev
-	}
-	if !f.fs.Changed("env") {
-		// In the environment the last run built in, reading what it built
-		// there (and the rest from production).
-		f.env = prev.Env
 	}
 	a.retryArgs(f, prev)
 	if prev.InProgress && len(prev.IDs) == 0 {
@@ -120,8 +121,9 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 
 // retryArgs gives f the flags of the run retry repeats, prev, except those
 // given to retry itself: the same vars, refresh, threads, audit and
-// environment flags and build's --check, on the same target. (Selection flags are not needed:
-// retry selects the nodes by id.)
+// defer flags and build's --check. (Selection flags are not needed:
+// retry selects the nodes by id; the target and environment are the
+// record's, retryRecord.)
 func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	args := prev.Args
 	if args == nil {
@@ -146,11 +148,51 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	// retry has no --check of its own: a build --check is retried with its
 	// check of the nodes retried.
 	f.check = args.Check
-	set("target", func() {
-		if a.target == "" && prev.Target != "" {
-			a.target = prev.Target
+}
+
+// readRetryRecord reads the record of the run that retry repeats. Without
+// --target and --env, it is the last run started in the folder, on its
+// target and in its environment. With either, it is the last run on the
+// target and in the environment that a build given the same flags uses
+// (--target alone is production): a run of another target or environment
+// at the same time, which took another run lock and may have failed, is
+// not that run. The record of each target and environment is its own
+// (target/runs/); target/run_results.json is read when a strata that did
+// not keep them wrote the record.
+func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code int, ok bool) {
+	last, lastErr := pipeline.ReadRunRecord(a.projectDir)
+	var lastRun *pipeline.Retry
+	if lastErr == nil {
+		lastRun, lastErr = last.LastRun()
+	}
+	if a.target == "" && !f.fs.Changed("env") {
+		if lastErr != nil {
+			fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", lastErr)
+			return rec, ExitBadInput, false
 		}
-	})
+		if own, err := pipeline.ReadPlaceRecord(a.projectDir, lastRun.Target, lastRun.Env); err == nil {
+			return own, 0, true
+		}
+		return last, 0, true
+	}
+	target, err := pipeline.TargetName(a.projectDir, a.target, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "strata retry: %v\n", err)
+		return rec, ExitBadInput, false
+	}
+	env := f.env
+	if own, err := pipeline.ReadPlaceRecord(a.projectDir, target, env); err == nil {
+		return own, 0, true
+	}
+	if lastErr == nil && lastRun.Target == target && lastRun.Env == env {
+		return last, 0, true
+	}
+	msg := fmt.Sprintf("strata retry: no run on %s is recorded in target/", pipeline.RunPlace(target, env))
+	if lastErr == nil && lastRun.Target != "" {
+		msg += fmt.Sprintf(" (the last run, strata %s started %s, was on %s: %s retries it)", lastRun.Command, lastRun.StartedAt, pipeline.RunPlace(lastRun.Target, lastRun.Env), pipeline.RetryCommand(lastRun.Target, lastRun.Env))
+	}
+	fmt.Fprintln(a.stderr, msg)
+	return rec, ExitBadInput, false
 }
 
 func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string) int {
@@ -305,7 +347,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// waited for it above), or that ended between that read and the lock:
 	// when a run has written a new record since, retry reads that one.
 	if f.retryRecord != nil {
-		now, err := pipeline.ReadRunRecord(a.projectDir)
+		now, err := f.retryRecord.Reread()
 		if err != nil || !now.Same(*f.retryRecord) {
 			return recordChanged
 		}

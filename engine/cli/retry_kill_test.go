@@ -123,3 +123,83 @@ func TestRetryAfterKill(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryOfOneOfTwoRunsAtOnce: two runs of a project at once in one
+// folder, on two targets (two run locks): the first is killed while a
+// model waits, the second, started later, fails with its own vars. Each
+// keeps its own record (target/runs/), and retry of the first's target
+// finishes the first run with its flags: it neither runs the second's
+// failed nodes there nor with the second's vars (before, target/'s record
+// was the second run's alone, and retry --target a built a with bad:
+// true: exit 1). A retry of a place with no record is refused.
+func TestRetryOfOneOfTwoRunsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	bin := buildStrata(t)
+	urlA, urlB := pgtest.DB(t), pgtest.DB(t)
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": "name: tw\nvars: {bad: false}\nmodels: {'.': {materialized: table}}\ntarget: a\ntargets:\n" +
+			"  a: {type: postgres, url: '" + urlA + "'}\n  b: {type: postgres, url: '" + urlB + "'}\n",
+		"models/a.sql":     `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
+		"models/gate.sql":  `with w as (select pg_advisory_xact_lock_shared(4244)) select a.id from {{ ref "a" }} a, w`,
+		"models/after.sql": `select id * 10 as id from {{ ref "gate" }}`,
+	})
+	holder := connect(t, urlA) // advisory locks are per database: b's gate does not wait
+	ctx := context.Background()
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(4244)"); err != nil {
+		t.Fatal(err)
+	}
+	first := exec.Command(bin, "--project-dir", dir, "--no-color", "build", "--target", "a", "--threads", "1")
+	var out bytes.Buffer
+	first.Stdout, first.Stderr = &out, &out
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "gate waits for the lock on a", func() bool {
+		return queryInt(t, urlA, "select count(*) from pg_locks where locktype = 'advisory' and objid = 4244 and not granted") > 0
+	})
+	second := must(t, 1, dir, "build", "--target", "b", "--vars", "bad: true")
+	mustContain(t, second, "ERROR=1")
+	_ = first.Process.Kill()
+	_ = first.Wait()
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(4244)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the killed build printed:\n%s", out.String())
+
+	// target/run_results.json is the run that started last; the first
+	// run's own record says what it finished.
+	last, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+	if err != nil || last.Target != "b" || last.InProgress {
+		t.Fatalf("target/run_results.json: %+v, %v", last, err)
+	}
+	own, err := artifacts.ReadRunResults(filepath.Join(artifacts.RunDir(filepath.Join(dir, "target"), "a", ""), "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, r := range own.Results {
+		status[strings.TrimPrefix(r.ID, "model.tw.")] = r.Status
+	}
+	if own.Target != "a" || !own.InProgress || status["a"] != "success" || status["gate"] != "skipped" || status["after"] != "skipped" {
+		t.Errorf("target a's record: target %q, in progress %v, %v", own.Target, own.InProgress, status)
+	}
+
+	got := must(t, 0, dir, "retry", "--target", "a")
+	mustContain(t, got, "The last run (strata build, started ", "Running 2 nodes", "on target a", "PASS=2")
+	if n := queryInt(t, urlA, "select id from public.after"); n != 10 {
+		t.Errorf("after on a: %d, want 10", n)
+	}
+	mustContain(t, must(t, 0, dir, "retry", "--target", "a"), "Nothing to retry")
+	// b's run, with its vars; then, without flags, the last run started
+	// (that retry, on b).
+	mustContain(t, must(t, 1, dir, "retry", "--target", "b"), "on target b", "ERROR=1")
+	mustContain(t, must(t, 0, dir, "retry", "--vars", "bad: false"), "on target b", "PASS=3")
+	// A place no run was recorded on: refused, naming the last run.
+	code, refused := strata(t, dir, "retry", "--target", "a", "--env", "pr1")
+	if code != 2 {
+		t.Errorf("retry in an environment with no run: exit %d, want 2\n%s", code, refused)
+	}
+	mustContain(t, refused, "no run on environment pr1 of target a is recorded in target/", "was on target b: strata retry --target b retries it")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,22 +144,29 @@ func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
 		"models/a.sql": `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
 		"models/b.sql": `select * from {{ ref "a" }}`,
 	})
-	record := filepath.Join(dir, "target", "run_results.json")
+	// The run's record, in target/ and in the target's own folder.
+	records := []string{filepath.Join(dir, "target", "run_results.json"), filepath.Join(artifacts.RunDir(filepath.Join(dir, "target"), "t", ""), "run_results.json")}
+	setRecord := func(b []byte) {
+		t.Helper()
+		for _, record := range records {
+			if err := os.WriteFile(record, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	must(t, 1, dir, "run")
-	failed, err := os.ReadFile(record)
+	failed, err := os.ReadFile(records[1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	must(t, 0, dir, "run", "--vars", "bad: false")
-	passed, err := os.ReadFile(record)
+	passed, err := os.ReadFile(records[1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another run holds the project's lock, and the record retry reads is
 	// the failed one; that run ends with everything built.
-	if err := os.WriteFile(record, failed, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRecord(failed)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -188,9 +196,7 @@ func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
 	if !waiting {
 		t.Fatal("retry did not wait for the run lock")
 	}
-	if err := os.WriteFile(record, passed, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRecord(passed)
 	if _, err := conn.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
 		t.Fatal(err)
 	}
@@ -208,21 +214,22 @@ func TestRetryOfARunStoppedAfterItsLastNode(t *testing.T) {
 	url := pgtest.DB(t)
 	stopAtTheEnd := func(dir string) {
 		t.Helper()
-		path := filepath.Join(dir, "target", "run_results.json")
-		var rr map[string]any
-		b, err := os.ReadFile(path)
-		if err == nil {
-			err = json.Unmarshal(b, &rr)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rr["in_progress"] = true // as the run wrote it before its end
-		if b, err = json.Marshal(rr); err == nil {
-			err = os.WriteFile(path, b, 0o644)
-		}
-		if err != nil {
-			t.Fatal(err)
+		for _, path := range recordsOf(t, dir) {
+			var rr map[string]any
+			b, err := os.ReadFile(path)
+			if err == nil {
+				err = json.Unmarshal(b, &rr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rr["in_progress"] = true // as the run wrote it before its end
+			if b, err = json.Marshal(rr); err == nil {
+				err = os.WriteFile(path, b, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	dir := writeProject(t, url, map[string]string{
@@ -297,4 +304,21 @@ func TestOnRunStartFailureIsRecorded(t *testing.T) {
 		t.Errorf("retry took the run for a killed one:\n%s", out)
 	}
 	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry")
+}
+
+// recordsOf are the run_results.json files of the project in dir: the last
+// run's in target/, and each target's and environment's in target/runs/.
+func recordsOf(t *testing.T, dir string) []string {
+	t.Helper()
+	var paths []string
+	err := filepath.WalkDir(filepath.Join(dir, "target"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "run_results.json" {
+			paths = append(paths, path)
+		}
+		return err
+	})
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("run_results.json files %v, %v", paths, err)
+	}
+	return paths
 }

@@ -199,8 +199,9 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 	if kept, err := artifacts.EndRun(targetDir, &rr); err != nil {
 		errs = append(errs, err)
 	} else if kept != nil {
-		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (retry is for that run); this run's results are in target/%s",
-			kept.Command, RunPlace(kept.Target, kept.Env), kept.StartedAt, artifacts.NodeResultsFile))
+		own, _ := filepath.Rel(l.Dir, filepath.Join(artifacts.RunDir(targetDir, rr.Target, rr.Env), "run_results.json"))
+		errs = append(errs, fmt.Errorf("target/run_results.json keeps the record of the run of strata %s on %s that started at %s in this folder after this one and has not ended (strata retry is for that run); this run's results are in %s (%s retries it) and target/%s",
+			kept.Command, RunPlace(kept.Target, kept.Env), kept.StartedAt, filepath.ToSlash(own), RetryCommand(rr.Target, rr.Env), artifacts.NodeResultsFile))
 	}
 	// Each node's latest result, across commands, for the docs site.
 	inProject := func(id string) bool { _, ok := l.Manifest.Nodes[id]; return ok }
@@ -302,6 +303,25 @@ func RunPlace(target, env string) string {
 		return fmt.Sprintf("environment %s of target %s", env, target)
 	}
 	return "target " + target
+}
+
+// RetryCommand is the command that retries the last run on target in env:
+// strata retry --target prod --env pr_1.
+func RetryCommand(target, env string) string {
+	cmd := "strata retry --target " + shellWord(target)
+	if env != "" {
+		cmd += " --env " + shellWord(env)
+	}
+	return cmd
+}
+
+// shellWord is s as one word of a shell command line: in single quotes
+// unless it needs none.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@=+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // StartResults records in target/run_results.json that a run of cmd,

@@ -197,28 +197,43 @@ type Retry struct {
 }
 
 // RunRecordSnapshot is the record of the last run as read at one moment:
-// target/run_results.json and the run_progress.jsonl beside it.
+// a run_results.json and the run_progress.jsonl beside it.
 type RunRecordSnapshot struct {
 	path              string
 	results, progress []byte
 }
 
-// ReadRunRecord reads the record of the last run of the project in dir.
-// Its error leaves out the file's path.
+// ReadRunRecord reads the record of the last run of the project in dir,
+// whatever its target: target/run_results.json. Its error leaves out the
+// file's path.
 func ReadRunRecord(dir string) (RunRecordSnapshot, error) {
-	path := filepath.Join(dir, "target", "run_results.json")
+	return readRunRecord(filepath.Join(dir, "target", "run_results.json"))
+}
+
+// ReadPlaceRecord reads the record of the last run of the project in dir
+// on target in env ("" production), which no run of another target or
+// environment writes to (artifacts.RunDir). Its error leaves out the
+// file's path.
+func ReadPlaceRecord(dir, target, env string) (RunRecordSnapshot, error) {
+	return readRunRecord(filepath.Join(artifacts.RunDir(filepath.Join(dir, "target"), target, env), "run_results.json"))
+}
+
+func readRunRecord(path string) (RunRecordSnapshot, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return RunRecordSnapshot{}, withoutPath(err)
 	}
-	progress, _ := os.ReadFile(filepath.Join(dir, "target", artifacts.ProgressFile))
+	progress, _ := os.ReadFile(filepath.Join(filepath.Dir(path), artifacts.ProgressFile))
 	return RunRecordSnapshot{path: path, results: b, progress: progress}, nil
 }
+
+// Reread reads the record s was read from again.
+func (s RunRecordSnapshot) Reread() (RunRecordSnapshot, error) { return readRunRecord(s.path) }
 
 // Same reports whether s and o hold the same bytes: no run wrote to the
 // record between the two reads.
 func (s RunRecordSnapshot) Same(o RunRecordSnapshot) bool {
-	return bytes.Equal(s.results, o.results) && bytes.Equal(s.progress, o.progress)
+	return s.path == o.path && bytes.Equal(s.results, o.results) && bytes.Equal(s.progress, o.progress)
 }
 
 // LastRun is the last run as s recorded it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,26 @@ func emptyURL(t *project.Target, reads template.Reads) string {
 		fix = "set " + strings.Join(vars, " and ")
 	}
 	return msg + ", so PostgreSQL's defaults were tried (" + fix + ", or choose another target with --target)"
+}
+
+// TargetName is the name of the target that a command given --target
+// name (or "") uses in the project in dir: name, STRATA_TARGET,
+// project.yaml's target:, the only one defined, or the built-in local one.
+func TargetName(dir, name string, lookupEnv func(string) (string, bool)) (string, error) {
+	p, diags := project.ReadFile(os.DirFS(dir))
+	if p == nil {
+		return "", diags.Err()
+	}
+	t, err := chooseTarget(p, name, lookupEnv)
+	if err == errReported {
+		if err = diags.Err(); err == nil {
+			err = fmt.Errorf("project.yaml: target %q is not defined under targets:", p.DefaultTarget)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return t.Name, nil
 }
 
 // chooseTarget is the target ResolveTarget picks, as project.yaml has it
