@@ -572,3 +572,53 @@ func TestCitusSeedsWithOneThread(t *testing.T) {
 		t.Fatal("strata seed --threads 1 on Citus did not finish in 2 minutes")
 	}
 }
+
+// TestCitusPlanSaysPlacementNeedsFullRefresh: an incremental model or scd2
+// dimension whose config places it otherwise than its table is refused by
+// build until it is fully refreshed (a load never moves the rows there);
+// plan said nothing of it, so a pull request that moved a fact to another
+// distribution column looked like a config change that deploys as it is.
+func TestCitusPlanSaysPlacementNeedsFullRefresh(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	yml := func(inc, dim string) string {
+		return "models:\n  - name: inc\n    config: {materialized: incremental, unique_key: [id, customer_id], " + inc + "}\n" +
+			"  - name: dim\n    config: {materialized: scd2, unique_key: id, strategy: check, check_cols: all, " + dim + "}\n" +
+			"  - name: same\n    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id}\n"
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: pl\n",
+		"models/inc.sql":    `select g as id, g % 3 as customer_id from generate_series(1, 10) g`,
+		"models/same.sql":   `select g as id, g % 3 as customer_id from generate_series(1, 10) g`,
+		"models/dim.sql":    `select g as id, 'n' || g as name from generate_series(1, 5) g`,
+		"models/models.yml": yml("distributed_by: customer_id", "reference: true"),
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/models.yml", yml("distributed_by: id", "distributed_by: id"))
+	writeFile(t, dir, "models/same.sql", `select g as id, g % 3 as customer_id from generate_series(1, 12) g`)
+	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan exited %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	want := map[string]string{
+		"inc":  "needs a full refresh: its table is distributed by customer_id on the Citus cluster, but its config makes it distributed by id, and build refuses to load rows there (strata build --full-refresh -s inc)",
+		"dim":  "needs a full refresh, which loses the dimension's history: its table is a reference table on the Citus cluster, but its config makes it distributed by id, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s dim)",
+		"same": "rows loaded before keep the old logic unless it is fully refreshed (strata build --full-refresh -s same)",
+	}
+	for _, c := range p.Modified {
+		if w, ok := want[c.Name]; ok && c.FullRefresh != w {
+			t.Errorf("plan says of %s:\n%q\nwant\n%q", c.Name, c.FullRefresh, w)
+		}
+		delete(want, c.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("plan lists no change of %v:\n%s", want, out)
+	}
+	// As plan says: build refuses both, and builds them once refreshed.
+	out = must(t, 1, dir, "build")
+	mustContain(t, out, "public.inc is distributed by customer_id, but its config makes it distributed by id", "public.dim is a reference table, but its config makes it distributed by id")
+	must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "inc dim")
+}

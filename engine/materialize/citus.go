@@ -270,11 +270,7 @@ func SamePlacement(m Model, placed *Placed) error {
 	if placed == nil {
 		return nil
 	}
-	want := "a table on the coordinator only"
-	ok := placed.Method == "local"
-	if m.Dist != nil {
-		want, ok = m.Dist.describe(), m.Dist.Matches(*placed)
-	}
+	want, ok := Wanted(m.Dist, *placed)
 	if ok {
 		return nil
 	}
@@ -287,6 +283,16 @@ func SamePlacement(m Model, placed *Placed) error {
 		fix = "a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s " + m.Rel.Name + ", which drops its history"
 	}
 	return &PlacementError{Placed: where != "", msg: fmt.Sprintf("%s%s is %s, but its config makes it %s; %s", where, m.Rel, placed, want, fix)}
+}
+
+// Wanted says where d (nil: on the coordinator only) puts a table, as
+// Placed.String says where one is, and whether the table placed as p is
+// there (the shard count and colocation group aside).
+func Wanted(d *Distribution, p Placed) (string, bool) {
+	if d == nil {
+		return "a table on the coordinator only", p.Method == "local"
+	}
+	return d.describe(), d.Matches(p)
 }
 
 // PlacementError is SamePlacement's refusal. Placed: its message starts

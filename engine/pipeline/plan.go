@@ -13,6 +13,7 @@ import (
 	"strata/engine/check"
 	"strata/engine/graph"
 	"strata/engine/manifest"
+	"strata/engine/materialize"
 	"strata/engine/pgname"
 	"strata/engine/plan"
 	"strata/engine/state"
@@ -105,8 +106,25 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	if err := l.planColumns(ctx, db, p, direct); err != nil {
 		return nil, err
 	}
+	citus := false
+	if len(p.Modified) > 0 {
+		if citus, err = postgres.HasCitus(ctx, db.Pool); err != nil {
+			return nil, fmt.Errorf("asking whether the database has Citus: %w", err)
+		}
+	}
 	for i := range p.Modified {
-		p.Modified[i].FullRefresh = l.fullRefresh(l.Manifest.Nodes[l.idOf(p.Modified[i].Name)], p.Modified[i])
+		n := l.Manifest.Nodes[l.idOf(p.Modified[i].Name)]
+		p.Modified[i].FullRefresh = l.fullRefresh(n, p.Modified[i])
+		if !citus {
+			continue
+		}
+		refused, err := citusRefusal(ctx, db, n)
+		if err != nil {
+			return nil, err
+		}
+		if refused != "" {
+			p.Modified[i].FullRefresh = refused
+		}
 	}
 	if err := l.planRebuild(ctx, db, p, selected, direct, opt.Env); err != nil {
 		return nil, err
@@ -423,6 +441,38 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 		}
 	}
 	return ""
+}
+
+// citusRefusal is what production needs when build refuses to load into
+// incremental or scd2 model n because its table sits on the Citus cluster
+// otherwise than its config says (materialize.SamePlacement: a load never
+// moves the rows there), "" when it does not. Only on a database with
+// Citus: elsewhere the keys are ignored.
+func citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node) (string, error) {
+	if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
+		return "", nil
+	}
+	kind, err := postgres.RelKind(ctx, db.Pool, n.Relation)
+	if err != nil || kind != "table" && kind != "partitioned_table" {
+		return "", err
+	}
+	p, err := postgres.Placed(ctx, db.Pool, n.Relation)
+	if err != nil {
+		return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", n.Relation, err)
+	}
+	var d *materialize.Distribution
+	if n.Config.OnCitus() {
+		d = &materialize.Distribution{Column: n.Config.DistributedBy, Reference: n.Config.Reference}
+	}
+	placed := materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+	want, ok := materialize.Wanted(d, placed)
+	if ok {
+		return "", nil
+	}
+	if n.Config.Materialized == "scd2" {
+		return fmt.Sprintf("needs a full refresh, which loses the dimension's history: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s %s)", placed, want, n.Name), nil
+	}
+	return fmt.Sprintf("needs a full refresh: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to load rows there (strata build --full-refresh -s %s)", placed, want, n.Name), nil
 }
 
 // planRebuild lists what build would rebuild of selected, in order, with
