@@ -622,3 +622,84 @@ func TestCitusPlanSaysPlacementNeedsFullRefresh(t *testing.T) {
 	mustContain(t, out, "public.inc is distributed by customer_id, but its config makes it distributed by id", "public.dim is a reference table, but its config makes it distributed by id")
 	must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "inc dim")
 }
+
+// TestCitusShardsFollowTheConfig: a load never moves rows to other shards,
+// so an incremental model whose table has other shards than its config
+// asks for (shard_count changed, or the table colocate_with names rebuilt
+// with another count) is refused until it is fully refreshed, as one
+// distributed by another column is, and plan says so; an unchanged seed
+// is loaded again in its new shards. They kept their old shards without a
+// word: colocate_with and shard_count were silently not what they said.
+func TestCitusShardsFollowTheConfig(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	yml := func(n int) string {
+		return fmt.Sprintf(`models:
+  - name: a
+    config: {materialized: table, distributed_by: customer_id, shard_count: %[1]d}
+  - name: b
+    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, colocate_with: a}
+  - name: c
+    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, shard_count: %[1]d}
+seeds:
+  - name: s
+    config: {distributed_by: customer_id, shard_count: %[1]d}
+`, n)
+	}
+	rows := `select g as id, g % 5 as customer_id from generate_series(1, 20) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: sh\n",
+		"models/a.sql":      rows,
+		"models/b.sql":      rows,
+		"models/c.sql":      rows,
+		"seeds/s.csv":       "id,customer_id\n1,1\n2,2\n",
+		"models/models.yml": yml(4),
+	})
+	must(t, 0, dir, "build")
+	shardsOf := func(rel string) int64 {
+		return queryInt(t, url, "select count(*) from pg_dist_shard where logicalrelid = '"+rel+"'::regclass")
+	}
+	writeFile(t, dir, "models/models.yml", yml(8))
+
+	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan exited %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	wantPlan := "needs a full refresh: its table is distributed by customer_id in 4 shards on the Citus cluster, but its config makes it distributed by customer_id in 8 shards (shard_count), and build refuses to load rows there (strata build --full-refresh -s c)"
+	found := false
+	for _, c := range p.Modified {
+		if c.Name == "c" {
+			found = true
+			if c.FullRefresh != wantPlan {
+				t.Errorf("plan says of c:\n%q\nwant\n%q", c.FullRefresh, wantPlan)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("plan lists no change of c:\n%s", out)
+	}
+
+	out = must(t, 1, dir, "build")
+	mustContain(t, out,
+		"models/models.yml:7:114: public.c is distributed by customer_id in 4 shards, but its config makes it distributed by customer_id in 8 shards (shard_count); a load adds rows and never moves those there: rebuild it with --full-refresh -s c",
+		"models/models.yml:5:116: public.b is distributed by customer_id in 4 shards, not colocated with a (8 shards), but its config makes it distributed by customer_id, colocated with a (colocate_with); a load adds rows and never moves those there: rebuild it with --full-refresh -s b")
+	for rel, want := range map[string]int64{"public.a": 8, "public.b": 4, "public.c": 4, "public.s": 8} {
+		if got := shardsOf(rel); got != want {
+			t.Errorf("after the refused build, %s has %d shards, want %d", rel, got, want)
+		}
+	}
+	must(t, 0, dir, "build", "--full-refresh", "-s", "b c")
+	for _, rel := range []string{"public.b", "public.c"} {
+		if got := shardsOf(rel); got != 8 {
+			t.Errorf("after --full-refresh, %s has %d shards, want 8", rel, got)
+		}
+	}
+	if a, b := queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'public.a'::regclass"),
+		queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = 'public.b'::regclass"); a != b {
+		t.Errorf("after --full-refresh, b (group %d) is not colocated with a (group %d)", b, a)
+	}
+	must(t, 0, dir, "build")
+}

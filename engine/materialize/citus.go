@@ -25,8 +25,9 @@ type Distribution struct {
 	ShardCount   int
 	// Where is the position of the config that asked for it
 	// ("models/warehouse/warehouse.yml:12:7"), which errors start with;
-	// ColocateWhere that of colocate_with, for errors about colocation.
-	Where, ColocateWhere string
+	// ColocateWhere that of colocate_with, for errors about colocation;
+	// ShardWhere that of shard_count.
+	Where, ColocateWhere, ShardWhere string
 	// What is what the table is built from, for errors: "model" or "seed".
 	What string
 }
@@ -63,6 +64,9 @@ func (d Distribution) Create(rel pgname.Rel) Step {
 type Placed struct {
 	Method       string
 	Column, Type string
+	// Shards and Colocation are a distributed table's shard count and
+	// colocation group (0 when not read).
+	Shards, Colocation int
 }
 
 // Matches says whether the table placed as p is where d puts it (the shard
@@ -266,33 +270,66 @@ func citusIndexes(rel pgname.Rel, m Model) []Op {
 // an scd2 dimension's table that sits on the Citus cluster otherwise than
 // its config says (placed; nil off Citus): a load never moves the rows
 // already there.
-func SamePlacement(m Model, placed *Placed) error {
+func SamePlacement(m Model, placed, with *Placed) error {
 	if placed == nil {
 		return nil
 	}
-	want, ok := Wanted(m.Dist, *placed)
+	is, want, ok := Wanted(m.Dist, *placed, with)
 	if ok {
 		return nil
 	}
 	where := ""
-	if m.Dist != nil {
-		where = prefix(m.Dist.Where)
+	if d := m.Dist; d != nil {
+		// The key the table does not follow.
+		switch {
+		case strings.HasSuffix(want, "(colocate_with)") && d.ColocateWhere != "":
+			where = prefix(d.ColocateWhere)
+		case strings.HasSuffix(want, "(shard_count)") && d.ShardWhere != "":
+			where = prefix(d.ShardWhere)
+		default:
+			where = prefix(d.Where)
+		}
 	}
 	fix := "a load adds rows and never moves those there: rebuild it with --full-refresh -s " + m.Rel.Name
 	if m.Config.Materialized == "scd2" {
 		fix = "a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s " + m.Rel.Name + ", which drops its history"
 	}
-	return &PlacementError{Placed: where != "", msg: fmt.Sprintf("%s%s is %s, but its config makes it %s; %s", where, m.Rel, placed, want, fix)}
+	return &PlacementError{Placed: where != "", msg: fmt.Sprintf("%s%s is %s, but its config makes it %s; %s", where, m.Rel, is, want, fix)}
 }
 
-// Wanted says where d (nil: on the coordinator only) puts a table, as
-// Placed.String says where one is, and whether the table placed as p is
-// there (the shard count and colocation group aside).
-func Wanted(d *Distribution, p Placed) (string, bool) {
+// Wanted says whether the table placed as p is where d (nil: on the
+// coordinator only) puts it, and if not, where it is and where d puts it.
+// Beyond the column (Matches), a distributed table must have the shards
+// d's config asks for: those of the table colocate_with names, placed as
+// with (nil: not read, or no colocate_with), or else shard_count of them.
+// A load never moves rows to other shards either.
+func Wanted(d *Distribution, p Placed, with *Placed) (is, want string, ok bool) {
 	if d == nil {
-		return "a table on the coordinator only", p.Method == "local"
+		return p.String(), "a table on the coordinator only", p.Method == "local"
 	}
-	return d.describe(), d.Matches(p)
+	if !d.Matches(p) {
+		return p.String(), d.describe(), false
+	}
+	switch {
+	case d.Reference:
+	case d.Colocate != nil && with != nil && with.Method == "distributed" && with.Colocation != 0:
+		if p.Colocation != with.Colocation {
+			return fmt.Sprintf("%s in %s, not colocated with %s (%s)", p, shards(p.Shards), d.ColocateName, shards(with.Shards)),
+				fmt.Sprintf("%s, colocated with %s (colocate_with)", d.describe(), d.ColocateName), false
+		}
+	case d.Colocate == nil && d.ShardCount > 0 && p.Shards > 0:
+		if p.Shards != d.ShardCount {
+			return fmt.Sprintf("%s in %s", p, shards(p.Shards)), fmt.Sprintf("%s in %s (shard_count)", d.describe(), shards(d.ShardCount)), false
+		}
+	}
+	return "", "", true
+}
+
+func shards(n int) string {
+	if n == 1 {
+		return "1 shard"
+	}
+	return strconv.Itoa(n) + " shards"
 }
 
 // PlacementError is SamePlacement's refusal. Placed: its message starts

@@ -255,22 +255,36 @@ func TestCitusModelPlans(t *testing.T) {
 // cluster otherwise than its config says is refused, naming the fix.
 func TestCitusPlacementMismatch(t *testing.T) {
 	m := model("incremental", func(c *project.Config) { c.IncrementalStrategy, c.UniqueKey = "merge", []string{"id", "customer_id"} })
+	facts := pgname.Rel{Schema: "mart", Name: "facts"}
+	colocated := &Distribution{Column: "customer_id", Colocate: &facts, ColocateName: "facts", Where: "models/m.yml:3:5", ColocateWhere: "models/m.yml:3:40"}
 	for _, c := range []struct {
 		dist   *Distribution
 		placed Placed
+		with   *Placed
 		want   string
 	}{
-		{&Distribution{Column: "customer_id", Where: "models/m.yml:3:5"}, Placed{Method: "local"},
+		{&Distribution{Column: "customer_id", Where: "models/m.yml:3:5"}, Placed{Method: "local"}, nil,
 			"models/m.yml:3:5: mart.orders is a table on the coordinator only, but its config makes it distributed by customer_id; a load adds rows and never moves those there: rebuild it with --full-refresh -s orders"},
-		{&Distribution{Column: "customer_id"}, Placed{Method: "distributed", Column: "id"},
+		{&Distribution{Column: "customer_id"}, Placed{Method: "distributed", Column: "id"}, nil,
 			"mart.orders is distributed by id, but its config makes it distributed by customer_id; a load adds rows and never moves those there: rebuild it with --full-refresh -s orders"},
-		{nil, Placed{Method: "reference"},
+		{nil, Placed{Method: "reference"}, nil,
 			"mart.orders is a reference table, but its config makes it a table on the coordinator only; a load adds rows and never moves those there: rebuild it with --full-refresh -s orders"},
-		{&Distribution{Reference: true}, Placed{Method: "reference"}, ""},
-		{nil, Placed{Method: "local"}, ""},
+		{&Distribution{Reference: true}, Placed{Method: "reference"}, nil, ""},
+		{nil, Placed{Method: "local"}, nil, ""},
+		// The shards the config asks for: shard_count's, or those of the
+		// table colocate_with names (rebuilt with another count since).
+		{&Distribution{Column: "customer_id", ShardCount: 64, Where: "models/m.yml:3:5", ShardWhere: "models/m.yml:3:30"}, Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, nil,
+			"models/m.yml:3:30: mart.orders is distributed by customer_id in 32 shards, but its config makes it distributed by customer_id in 64 shards (shard_count); a load adds rows and never moves those there: rebuild it with --full-refresh -s orders"},
+		{&Distribution{Column: "customer_id", ShardCount: 32}, Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, nil, ""},
+		{colocated, Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, &Placed{Method: "distributed", Column: "customer_id", Shards: 64, Colocation: 5},
+			"models/m.yml:3:40: mart.orders is distributed by customer_id in 32 shards, not colocated with facts (64 shards), but its config makes it distributed by customer_id, colocated with facts (colocate_with); a load adds rows and never moves those there: rebuild it with --full-refresh -s orders"},
+		{colocated, Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, &Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, ""},
+		// colocate_with's table not distributed (yet): the build says so
+		// where it distributes; a load's stage colocates with the table.
+		{colocated, Placed{Method: "distributed", Column: "customer_id", Shards: 32, Colocation: 3}, &Placed{Method: "missing"}, ""},
 	} {
 		m.Dist = c.dist
-		_, err := PlanModel(m, "select 1", Observed{Existing: "table", Target: existing("table"), Temp: absent, Placed: &c.placed}, false)
+		_, err := PlanModel(m, "select 1", Observed{Existing: "table", Target: existing("table"), Temp: absent, Placed: &c.placed, With: c.with}, false)
 		got := ""
 		if err != nil {
 			got = err.Error()

@@ -64,6 +64,9 @@ type Observed struct {
 	// Placed, on a Citus cluster, is how the model's existing table sits
 	// there; nil elsewhere, or when the name holds no table.
 	Placed *Placed
+	// With, on a Citus cluster, is how the table the model's colocate_with
+	// names sits there; nil without colocate_with.
+	With *Placed
 }
 
 // Leftover is a stale scratch relation of a model and its kind.
@@ -466,7 +469,7 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 	mat := m.Config.Materialized
 	switch {
 	case BuildsIncrementally(mat, o.Existing, fullRefresh):
-		if err := SamePlacement(m, o.Placed); err != nil {
+		if err := SamePlacement(m, o.Placed, o.With); err != nil {
 			return Plan{}, err
 		}
 		return planIncremental(m, body, o)

@@ -118,7 +118,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		if !citus {
 			continue
 		}
-		refused, err := citusRefusal(ctx, db, n)
+		refused, err := l.citusRefusal(ctx, db, n)
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +448,7 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 // otherwise than its config says (materialize.SamePlacement: a load never
 // moves the rows there), "" when it does not. Only on a database with
 // Citus: elsewhere the keys are ignored.
-func citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node) (string, error) {
+func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node) (string, error) {
 	if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
 		return "", nil
 	}
@@ -461,18 +461,27 @@ func citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node) (
 		return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", n.Relation, err)
 	}
 	var d *materialize.Distribution
+	var with *materialize.Placed
 	if n.Config.OnCitus() {
-		d = &materialize.Distribution{Column: n.Config.DistributedBy, Reference: n.Config.Reference}
+		d = &materialize.Distribution{Column: n.Config.DistributedBy, Reference: n.Config.Reference, ShardCount: n.Config.ShardCount}
+		if other := l.Manifest.Colocated(n); other != nil {
+			rel := other.Relation
+			d.Colocate, d.ColocateName = &rel, other.Name
+			w, err := postgres.Placed(ctx, db.Pool, rel)
+			if err != nil {
+				return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
+			}
+			with = &materialize.Placed{Method: w.Method, Column: w.Column, Type: w.Type, Shards: w.Shards, Colocation: w.Colocation}
+		}
 	}
-	placed := materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
-	want, ok := materialize.Wanted(d, placed)
+	is, want, ok := materialize.Wanted(d, materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}, with)
 	if ok {
 		return "", nil
 	}
 	if n.Config.Materialized == "scd2" {
-		return fmt.Sprintf("needs a full refresh, which loses the dimension's history: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s %s)", placed, want, n.Name), nil
+		return fmt.Sprintf("needs a full refresh, which loses the dimension's history: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s %s)", is, want, n.Name), nil
 	}
-	return fmt.Sprintf("needs a full refresh: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to load rows there (strata build --full-refresh -s %s)", placed, want, n.Name), nil
+	return fmt.Sprintf("needs a full refresh: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to load rows there (strata build --full-refresh -s %s)", is, want, n.Name), nil
 }
 
 // planRebuild lists what build would rebuild of selected, in order, with

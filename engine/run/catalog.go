@@ -64,6 +64,17 @@ func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manife
 		if o.Placed, err = e.placed(ctx, e.DB.Shared(), n.Relation); err != nil {
 			return o, err
 		}
+		if o.Placed != nil && n.Config.OnCitus() {
+			d, err := e.distribution(ctx, n)
+			if err != nil {
+				return o, err
+			}
+			if d != nil {
+				if o.With, err = colocatedWith(ctx, e.DB.Pool, *d); err != nil {
+					return o, err
+				}
+			}
+		}
 	}
 	return o, nil
 }

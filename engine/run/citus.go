@@ -65,6 +65,9 @@ func (e *Executor) distribution(ctx context.Context, n *manifest.Node) (*materia
 	if pos, ok := n.ConfigPos["colocate_with"]; ok && pos.File != "" {
 		d.ColocateWhere = pos.String()
 	}
+	if pos, ok := n.ConfigPos["shard_count"]; ok && pos.File != "" {
+		d.ShardWhere = pos.String()
+	}
 	if other := e.M.Colocated(n); other != nil {
 		// In an environment, a table not built there is production's,
 		// as a ref to it reads.
@@ -96,7 +99,11 @@ func (e *Executor) placed(ctx context.Context, q postgres.Querier, rel pgname.Re
 	if err != nil {
 		return nil, fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 	}
-	return &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}, nil
+	return placedOf(p), nil
+}
+
+func placedOf(p postgres.Placement) *materialize.Placed {
+	return &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}
 }
 
 // colocatedWith reads how the table d colocates with is placed (nil
@@ -111,7 +118,7 @@ func colocatedWith(ctx context.Context, q postgres.Querier, d materialize.Distri
 	if err != nil {
 		return nil, err
 	}
-	with := &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}
+	with := placedOf(p)
 	if p.Method == "local" {
 		kind, err := postgres.RelKind(ctx, q, *d.Colocate)
 		if err != nil {
@@ -193,7 +200,12 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			if err != nil {
 				return false, err
 			}
-			return d.Matches(materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type}), nil
+			with, err := colocatedWith(ctx, q, *d)
+			if err != nil {
+				return false, err
+			}
+			_, _, ok := materialize.Wanted(d, *placedOf(p), with)
+			return ok, nil
 		},
 	}, nil
 }

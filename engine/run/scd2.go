@@ -93,7 +93,13 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			if err != nil {
 				return err
 			}
-			if err := materialize.SamePlacement(m, placed); err != nil {
+			var with *materialize.Placed
+			if placed != nil && m.Dist != nil {
+				if with, err = colocatedWith(ctx, t, *m.Dist); err != nil {
+					return err
+				}
+			}
+			if err := materialize.SamePlacement(m, placed, with); err != nil {
 				return err
 			}
 			b.executed = append(b.executed, d.LockTable().SQL)
