@@ -24,6 +24,11 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 	var types []string
 	for _, j := range c.jobs {
 		n := j.n
+		// Not when typing the inputs of unit tests (LeaveExisting), which
+		// test the model's SQL wherever its table goes.
+		if c.citus && !c.opt.LeaveExisting && c.selected[n.ID] && c.res.Nodes[n.ID].Status == OK {
+			c.distributionColumn(n, c.res.Nodes[n.ID].Columns)
+		}
 		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
 			continue
 		}
@@ -118,4 +123,35 @@ func contractNote(contract bool) string {
 		return " (contract: true, so a build would refuse the model)"
 	}
 	return ""
+}
+
+// distributionColumn holds a selected model or seed that PostgreSQL
+// accepted, on a Citus cluster, against its distributed_by: a column its
+// query (or file) does not have is an error at the key, in the words the
+// build would fail with (docs/citus.md). Without Citus the key is ignored.
+func (c *checker) distributionColumn(n *manifest.Node, got []Column) {
+	col := n.Config.DistributedBy
+	if col == "" || n.Config.Reference || n.Kind != manifest.Model && n.Kind != manifest.Seed || len(got) == 0 {
+		return
+	}
+	names := make([]string, len(got))
+	for i, g := range got {
+		if g.Name == col {
+			return
+		}
+		names[i] = g.Name
+	}
+	source := "the model's query returns"
+	if n.Kind == manifest.Seed {
+		source = "the seed's file has"
+	}
+	pos, ok := n.ConfigPos["distributed_by"]
+	if !ok || pos.File == "" {
+		pos = n.Pos
+	}
+	msg := fmt.Sprintf("distributed_by: %s no column %q (it has: %s)", source, col, strings.Join(names, ", "))
+	c.res.Diags = append(c.res.Diags, diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: msg})
+	out := c.res.Nodes[n.ID]
+	out.Status = Error
+	out.Message = msg
 }

@@ -703,3 +703,46 @@ seeds:
 	}
 	must(t, 0, dir, "build")
 }
+
+// TestCitusCheckDistributionColumn: on Citus, check says that a model's
+// query or a seed's file lacks its distributed_by column, at the key, as
+// the build would fail; check passed it, and only the build found it. A
+// unit test of the model, which tests its SQL wherever its table goes,
+// still runs.
+func TestCitusCheckDistributionColumn(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: dc\n",
+		"seeds/s.csv":    "id,customer_id\n1,1\n",
+		"models/m.sql":   `select id, customer_id from {{ ref "s" }}`,
+		"models/ok.sql":  `select id, customer_id from {{ ref "s" }}`,
+		"models/ref.sql": `select id from {{ ref "s" }}`,
+		"models/models.yml": `models:
+  - name: m
+    config: {materialized: table, distributed_by: customerid}
+  - name: ok
+    config: {materialized: table, distributed_by: customer_id}
+  - name: ref
+    config: {materialized: table, reference: true}
+seeds:
+  - name: s
+    config: {distributed_by: cust}
+unit_tests:
+  - name: m_passes_rows
+    model: m
+    given:
+      - input: ref('s')
+        rows: [{id: 1, customer_id: 2}]
+    expect:
+      rows: [{id: 1, customer_id: 2}]
+`,
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out,
+		`models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`,
+		`models/models.yml:10:30: distributed_by: the seed's file has no column "cust" (it has: id, customer_id)`,
+		"OK=2 ERROR=2")
+	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS m_passes_rows")
+	// The build fails where check said.
+	mustContain(t, must(t, 1, dir, "build", "-s", "s"), `models/models.yml:10:30: distributed_by: the seed's file has no column "cust" (it has: id, customer_id)`)
+}
