@@ -538,6 +538,17 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 			for i, n := range est {
 				steps[i].Rows = n
 			}
+			if len(est) > 0 {
+				// A node that does not answer counts for nothing: say
+				// so, or its shards' rows go missing without a word.
+				down, err := postgres.CitusNodesDown(ctx, db.Pool)
+				if err != nil {
+					return fmt.Errorf("asking which Citus nodes answer: %w", err)
+				}
+				for _, d := range down {
+					p.Notes = append(p.Notes, "Citus node "+d+" did not answer: the row estimates of distributed and reference tables leave out the shards it holds, and a build that needs it fails until it is back")
+				}
+			}
 		}
 	}
 	p.Rebuild = append(p.Rebuild, steps...)

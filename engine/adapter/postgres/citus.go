@@ -62,6 +62,19 @@ func Placed(ctx context.Context, q Querier, r pgname.Rel) (Placement, error) {
 	return p, nil
 }
 
+// CitusNodesDown are the nodes of the Citus cluster (host:port, as
+// pg_dist_node names them) that the coordinator cannot reach now, by a
+// trivial command on every node (run_command_on_all_nodes).
+func CitusNodesDown(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `select n.nodename || ':' || n.nodeport
+		from pg_catalog.run_command_on_all_nodes('select 1') as r join pg_dist_node n on n.nodeid = r.nodeid
+		where not r.success order by n.nodeid`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // CitusRowEstimates is the planner's estimate of the rows of each of rels
 // (quoted names) that is a Citus table, by its index in rels; the others
 // are left out. A Citus table's rows are in its shards, on the workers:
