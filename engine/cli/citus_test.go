@@ -746,3 +746,35 @@ unit_tests:
 	// The build fails where check said.
 	mustContain(t, must(t, 1, dir, "build", "-s", "s"), `models/models.yml:10:30: distributed_by: the seed's file has no column "cust" (it has: id, customer_id)`)
 }
+
+// TestCitusSyncAllColumnsKeepsTheDistributionColumn: an incremental model
+// under sync_all_columns whose query retypes its distribution column is
+// refused at on_schema_change, naming the column and the fixes, and plan
+// says it needs a full refresh; it failed with Citus's "cannot execute
+// ALTER TABLE command involving partition column", which on a table
+// partitioned by day reads as about the day, and plan said nothing.
+func TestCitusSyncAllColumnsKeepsTheDistributionColumn(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	yml := `models:
+  - name: f
+    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, partition_by: {column: day}, on_schema_change: sync_all_columns}
+`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: sy\n",
+		"models/f.sql":      `select g as id, g % 3 as customer_id, date '2024-01-01' + g as day from generate_series(1, 10) g`,
+		"models/models.yml": yml,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/f.sql", `select g as id, (g % 3)::bigint as customer_id, date '2024-01-01' + g as day, 1 as extra from generate_series(1, 12) g`)
+	mustContain(t, must(t, 0, dir, "plan"), "full refresh: needs a full refresh: on_schema_change is sync_all_columns, but its distribution column customer_id changed, which Citus does not drop or retype, so build refuses the load (strata build --full-refresh -s f)")
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, `models/models.yml:3:148: on_schema_change: sync_all_columns would change column customer_id from integer to bigint, but it is the distribution column of public.f (distributed_by), which Citus does not retype: cast it back in the model ("customer_id"::integer), or rebuild the table with --full-refresh`)
+	if got := queryText(t, url, "select count(*) || ' ' || string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_schema = 'public' and table_name = 'f'"); got != "3 id,customer_id,day" {
+		t.Errorf("after the refused load, f's columns are %s, want its 3 as before", got)
+	}
+	writeFile(t, dir, "models/f.sql", `select g as id, g % 3 as customer_id, date '2024-01-01' + g as day, 1 as extra from generate_series(1, 12) g`)
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, "select count(*) || ' ' || sum(extra) from public.f"); got != "12 12" {
+		t.Errorf("after the load, f has %s (rows, sum of extra), want 12 12", got)
+	}
+}

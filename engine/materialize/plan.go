@@ -231,6 +231,10 @@ type AdaptColumns struct {
 	// Matches: the strategy finds the table's rows by UniqueKey (merge,
 	// delete+insert), so each key column must be one the table has.
 	Matches bool
+	// DistributedBy is the table's distribution column on a Citus cluster
+	// ("" elsewhere, or for a reference table): Citus does not drop or
+	// retype it.
+	DistributedBy string
 }
 
 // StageRel is the staged rows' table, in the session's temporary schema.
@@ -260,7 +264,27 @@ func (s AdaptColumns) Steps(old, new []Column) ([]Step, []string, error) {
 				s.Target, strings.Join(missing, ", "))
 		}
 	}
+	if d := s.DistributedBy; d != "" && s.Mode == "sync_all_columns" {
+		was, now := typeOf(old, d), typeOf(new, d)
+		switch {
+		case was != "" && now == "":
+			return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would drop column %s, but it is the distribution column of %s (distributed_by), which Citus does not drop: return it from the model, or distribute the table by another column and rebuild it with --full-refresh", d, s.Target)
+		case was != "" && now != was:
+			return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would change column %s from %s to %s, but it is the distribution column of %s (distributed_by), which Citus does not retype: cast it back in the model (%s::%s), or rebuild the table with --full-refresh",
+				d, was, now, s.Target, pgname.Ident(d), was)
+		}
+	}
 	return SchemaChange(s.Mode, s.Target, old, new)
+}
+
+// typeOf is the type of column name in cols, "" when there is none.
+func typeOf(cols []Column, name string) string {
+	for _, c := range cols {
+		if c.Name == name {
+			return c.Type
+		}
+	}
+	return ""
 }
 
 func hasColumn(cols []Column, name string) bool {
@@ -815,7 +839,11 @@ func incrementalPlan(m Model, body string, o Observed, strategy string, direct b
 	} else {
 		ops = append(ops, Exec{Step: Stage(stage, body)})
 	}
-	ops = append(ops, AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey, Matches: strategy != "append"})
+	adapt := AdaptColumns{Target: target, Stage: stage, Mode: m.Config.OnSchemaChange, UniqueKey: m.Config.UniqueKey, Matches: strategy != "append"}
+	if m.Dist != nil && !m.Dist.Reference {
+		adapt.DistributedBy = m.Dist.Column
+	}
+	ops = append(ops, adapt)
 	finish := Finish{On: target, Kind: "table", Indexes: true, Analyze: AnalyzeLoaded, Have: KnownPrivileges{Known: o.Target.Known, List: o.Target.Privileges}}
 	if m.Dist != nil {
 		// As for a build (citusBuild): the indexes before the parallel work.

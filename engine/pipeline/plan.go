@@ -118,7 +118,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		if !citus {
 			continue
 		}
-		refused, err := l.citusRefusal(ctx, db, n)
+		refused, err := l.citusRefusal(ctx, db, n, p.Modified[i].Columns)
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +448,7 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 // otherwise than its config says (materialize.SamePlacement: a load never
 // moves the rows there), "" when it does not. Only on a database with
 // Citus: elsewhere the keys are ignored.
-func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node) (string, error) {
+func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *manifest.Node, cols *plan.Columns) (string, error) {
 	if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
 		return "", nil
 	}
@@ -476,6 +476,15 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 	}
 	is, want, ok := materialize.Wanted(d, materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}, with)
 	if ok {
+		// sync_all_columns does not drop or retype the distribution
+		// column (materialize.AdaptColumns): build refuses.
+		if d := n.Config.DistributedBy; d != "" && !n.Config.Reference && n.Config.Materialized == "incremental" && n.Config.OnSchemaChange == "sync_all_columns" && p.Method == "distributed" && !cols.Empty() {
+			changed := slices.ContainsFunc(cols.Removed, func(c plan.Column) bool { return c.Name == d }) ||
+				slices.ContainsFunc(cols.Retyped, func(c plan.Retyped) bool { return c.Name == d })
+			if changed {
+				return fmt.Sprintf("needs a full refresh: on_schema_change is sync_all_columns, but its distribution column %s changed, which Citus does not drop or retype, so build refuses the load (strata build --full-refresh -s %s)", d, n.Name), nil
+			}
+		}
 		return "", nil
 	}
 	if n.Config.Materialized == "scd2" {
