@@ -294,3 +294,37 @@ func TestCitusPlacementMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestCitusTruncateInsertMoves: a table model with swap: truncate_insert
+// replaces its rows in place only where its table sits as its config says;
+// one placed otherwise is rebuilt and swapped in, which moves it. In
+// place, it stayed distributed by its old column (or a reference table,
+// or on the coordinator) without a word.
+func TestCitusTruncateInsertMoves(t *testing.T) {
+	m := model("table", func(c *project.Config) { c.Swap = "truncate_insert" })
+	byCustomer := &Distribution{Column: "customer_id"}
+	for _, tc := range []struct {
+		name    string
+		dist    *Distribution
+		placed  *Placed
+		inPlace bool
+	}{
+		{"as configured", byCustomer, &Placed{Method: "distributed", Column: "customer_id"}, true},
+		{"another column", byCustomer, &Placed{Method: "distributed", Column: "id"}, false},
+		{"onto the cluster", byCustomer, &Placed{Method: "local"}, false},
+		{"back to the coordinator", nil, &Placed{Method: "reference"}, false},
+		{"other shards", &Distribution{Column: "customer_id", ShardCount: 8}, &Placed{Method: "distributed", Column: "customer_id", Shards: 4, Colocation: 2}, false},
+		{"no Citus", nil, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m.Dist = tc.dist
+			p, err := PlanModel(m, "select 1 as id, 2 as customer_id", Observed{Existing: "table", Target: existing("table"), Temp: absent, Placed: tc.placed}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Response == "DELETE+INSERT %d"; got != tc.inPlace {
+				t.Errorf("in place: %v (%s), want %v", got, p.Response, tc.inPlace)
+			}
+		})
+	}
+}

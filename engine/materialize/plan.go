@@ -503,7 +503,7 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 		return planView(m, body, o, planReplace(m, body, o)), nil
 	case mat == "view" && (o.Existing == "" || o.Existing == "view"):
 		return planAuditedView(m, body, o), nil
-	case mat == "table" && m.Config.Swap == "truncate_insert" && o.Existing == "table" && (m.Config.PartitionBy == nil || m.Config.PartitionBy.Column == ""):
+	case mat == "table" && m.Config.Swap == "truncate_insert" && o.Existing == "table" && (m.Config.PartitionBy == nil || m.Config.PartitionBy.Column == "") && placedAsConfigured(m, o):
 		return planInPlace(m, body, o, planReplace(m, body, o)), nil
 	}
 	return planReplace(m, body, o), nil
@@ -518,6 +518,18 @@ func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error)
 // keeps its identity: its owner, grants, policies and the views on it stay
 // as they are. When the model's columns changed, the table is rebuilt and
 // swapped in instead.
+// placedAsConfigured says whether the model's existing table sits on the
+// Citus cluster where its config puts it (Wanted), as a replace in place
+// (swap: truncate_insert) keeps it; always off Citus. A table placed
+// otherwise is rebuilt and swapped in, which moves it.
+func placedAsConfigured(m Model, o Observed) bool {
+	if o.Placed == nil {
+		return true
+	}
+	_, _, ok := Wanted(m.Dist, *o.Placed, o.With)
+	return ok
+}
+
 func planInPlace(m Model, body string, o Observed, rebuild Plan) Plan {
 	target := m.Rel
 	stage := pgname.Stage(target.Name)
