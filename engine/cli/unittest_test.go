@@ -405,6 +405,11 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
     given: []
     expect:
       rows: [{day: 2024-01-01, days: ["2024-01-01"]}]
+  - name: days_differ
+    model: m
+    given: []
+    expect:
+      rows: [{days: [2024-01-02], day: "2024-01-01 00:00:01"}]
 `,
 	})
 	out := must(t, 1, dir, "test", "-s", "test_type:unit")
@@ -420,7 +425,9 @@ func TestUnitTestExpectedValuesAreNotRounded(t *testing.T) {
 		"FAIL 2 day_without_its_time ", "+ 2024-01-01\n          - 2024-01-01 10:00:00\n",
 		"FAIL 2 day_without_its_time_sql ",
 		"PASS day_as_written ",
-		"PASS=2 WARN=0 FAIL=7 ERROR=0 SKIP=0")
+		// Days show as dates, a time that is no day as the timestamp.
+		"FAIL 2 days_differ ", "+ {2024-01-01} | 2024-01-01\n          - {2024-01-02} | 2024-01-01 00:00:01\n",
+		"PASS=2 WARN=0 FAIL=8 ERROR=0 SKIP=0")
 }
 
 // TestUnitTestCancelled: Ctrl-C during a unit test stops its statement on

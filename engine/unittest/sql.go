@@ -182,8 +182,13 @@ func comparable(c Column) string {
 // 10.50), else as compared (10.499, which that column would round).
 func shown(c Column) string {
 	x := pgname.Ident(c.Name)
-	// An array shows as compared: rounding it element by element would
-	// fail on an element too large for the column's type.
+	// An array of dates shows as dates when its timestamps are days (a
+	// date never fails to hold a timestamp's day).
+	if c.Type == "date[]" {
+		return "case when cast(cast(" + x + " as date[]) as timestamp without time zone[]) = " + x + " then cast(" + x + " as date[])::text else " + x + "::text end"
+	}
+	// Another array shows as compared: rounding it element by element
+	// would fail on an element too large for the column's type.
 	if comparedType(c.Type) == c.Type || strings.HasSuffix(c.Type, "]") {
 		return x + "::text"
 	}

@@ -138,6 +138,7 @@ func TestShown(t *testing.T) {
 		// An array of a typmod shows as compared: there is no round() of an array.
 		{"numeric(14,2)[]", `"x"::text`},
 		{"date", `case when cast("x" as date) = "x" then cast("x" as date)::text else "x"::text end`},
+		{"date[]", `case when cast(cast("x" as date[]) as timestamp without time zone[]) = "x" then cast("x" as date[])::text else "x"::text end`},
 	} {
 		if got := shown(Column{Name: "x", Type: tc.typ}); got != tc.want {
 			t.Errorf("%s: got %s\nwant %s", tc.typ, got, tc.want)
