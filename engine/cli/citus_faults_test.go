@@ -55,10 +55,11 @@ func TestCitusBadDistribution(t *testing.T) {
 		t.Errorf("after the failed build, sales is relation %s, want the old one, %s", got, oid)
 	}
 
-	// A seed's file without its distribution column.
+	// A seed's file without its distribution column: its header says so
+	// before anything runs.
 	writeFile(t, dir, "seeds/seeds.yml", "seeds:\n  - name: raw_sales\n    config: {distributed_by: client_id}\n")
-	out = must(t, 1, dir, "seed")
-	mustContain(t, out, `seeds.yml:3:30: distributed_by: the seed's file has no column "client_id" (it has: sale_id, customer_id, amount)`)
+	out = must(t, 2, dir, "seed")
+	mustContain(t, out, `seeds/seeds.yml:3:30: distributed_by: column "client_id" is not in the header of seeds/raw_sales.csv (expected one of sale_id, customer_id, amount)`)
 	if got := queryText(t, url, "select count(*)::text from raw.raw_sales"); got != "2" {
 		t.Errorf("after the failed load, raw_sales has %s rows, want its 2", got)
 	}

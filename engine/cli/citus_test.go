@@ -705,10 +705,10 @@ seeds:
 }
 
 // TestCitusCheckDistributionColumn: on Citus, check says that a model's
-// query or a seed's file lacks its distributed_by column, at the key, as
-// the build would fail; check passed it, and only the build found it. A
-// unit test of the model, which tests its SQL wherever its table goes,
-// still runs.
+// query lacks its distributed_by column, at the key, as the build would
+// fail; check passed it, and only the build found it. A unit test of the
+// model, which tests its SQL wherever its table goes, still runs. A
+// seed's file without it is said by its header, before anything runs.
 func TestCitusCheckDistributionColumn(t *testing.T) {
 	url := pgtest.CitusDB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -726,7 +726,7 @@ func TestCitusCheckDistributionColumn(t *testing.T) {
     config: {materialized: table, reference: true}
 seeds:
   - name: s
-    config: {distributed_by: cust}
+    config: {distributed_by: customer_id}
 unit_tests:
   - name: m_passes_rows
     model: m
@@ -740,11 +740,16 @@ unit_tests:
 	out := must(t, 1, dir, "check")
 	mustContain(t, out,
 		`models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`,
-		`models/models.yml:10:30: distributed_by: the seed's file has no column "cust" (it has: id, customer_id)`,
-		"OK=2 ERROR=2")
+		"OK=3 ERROR=1")
 	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS m_passes_rows")
 	// The build fails where check said.
-	mustContain(t, must(t, 1, dir, "build", "-s", "s"), `models/models.yml:10:30: distributed_by: the seed's file has no column "cust" (it has: id, customer_id)`)
+	mustContain(t, must(t, 1, dir, "build"), `models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`)
+	yml, err := os.ReadFile(filepath.Join(dir, "models", "models.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "models/models.yml", strings.Replace(string(yml), "config: {distributed_by: customer_id}\nunit_tests", "config: {distributed_by: cust}\nunit_tests", 1))
+	mustContain(t, must(t, 2, dir, "check"), `models/models.yml:10:30: distributed_by: column "cust" is not in the header of seeds/s.csv (expected one of id, customer_id)`)
 }
 
 // TestCitusSyncAllColumnsKeepsTheDistributionColumn: an incremental model

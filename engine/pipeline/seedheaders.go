@@ -17,8 +17,9 @@ import (
 // row of a seed's CSV file, so that validate and every other command say it
 // before anything runs: a column without a name, a name given twice or
 // longer than PostgreSQL's 63 bytes, an empty file (at the file's line and
-// column); and each column_types key and each column of the seed's YAML
-// that the header lacks, at the key or at the column's name.
+// column); and each column_types key, the distributed_by column and each
+// column of the seed's YAML that the header lacks, at the key or at the
+// column's name.
 // Only the header row of each file is read. A file that is missing (a
 // warning of its own) or cannot be opened is left to the seed command.
 func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) diag.List {
@@ -53,6 +54,13 @@ func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) d
 				at = n.ConfigPos["column_types"]
 			}
 			diags.Errorf(at, "column_types: column %q is not in the header of %s (expected one of %s)%s", k, n.Path, shortList(names), diag.DidYouMean(k, names))
+		}
+		// Citus places each row by its distribution column: the loader
+		// would refuse the file on a Citus server (the key is ignored
+		// elsewhere, but a project's config is checked wherever it runs,
+		// as validate checks the other Citus keys).
+		if col := n.Config.DistributedBy; col != "" && !n.Config.Reference && !slices.Contains(names, col) {
+			diags.Errorf(n.ConfigPos["distributed_by"], "distributed_by: column %q is not in the header of %s (expected one of %s)%s", col, n.Path, shortList(names), diag.DidYouMean(col, names))
 		}
 		// A column the YAML describes or tests must be one the file has:
 		// its tests would fail on a column that does not exist.
