@@ -201,6 +201,9 @@ func rowsText(s Step) string {
 		}
 		b.WriteRune(c)
 	}
+	if digits == "1" {
+		return "~1 row"
+	}
 	return "~" + b.String() + " rows"
 }
 

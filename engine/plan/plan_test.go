@@ -143,3 +143,22 @@ func TestMarkdownFitsAComment(t *testing.T) {
 		t.Errorf("a small plan's diff is not whole:\n%s", b.String())
 	}
 }
+
+func TestRowsText(t *testing.T) {
+	for _, c := range []struct {
+		s    Step
+		want string
+	}{
+		{Step{Rows: -1, Model: Model{Materialized: "view"}}, "a view, no rows of its own"},
+		{Step{Rows: -1, Model: Model{Materialized: "table"}}, "rows unknown (not built yet)"},
+		{Step{Rows: 0}, "~0 rows"},
+		{Step{Rows: 1}, "~1 row"},
+		{Step{Rows: 1.4}, "~1 row"},
+		{Step{Rows: 999}, "~999 rows"},
+		{Step{Rows: 1234567}, "~1,234,567 rows"},
+	} {
+		if got := rowsText(c.s); got != c.want {
+			t.Errorf("rowsText(%+v) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}
