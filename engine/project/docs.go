@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -406,14 +407,49 @@ func (d *decoder) freshness(n *yaml.Node) *Freshness {
 	f := d.mapping(n, "freshness", "warn_after", "error_after")
 	fr := &Freshness{Pos: d.pos(n)}
 	for k, dst := range map[string]*string{"warn_after": &fr.WarnAfter, "error_after": &fr.ErrorAfter} {
-		if x, ok := f[k]; ok {
-			*dst = d.str(x.value, k)
-			if _, err := datatest.ParseDuration(*dst); err != nil {
-				d.errorf(x.value, "%s: %v", k, err)
-			}
+		x, ok := f[k]
+		if !ok {
+			continue
+		}
+		if v := resolve(x.value); v != nil && v.Kind == yaml.MappingNode {
+			*dst = d.dbtFreshness(v, k)
+			continue
+		}
+		*dst = d.str(x.value, k)
+		if _, err := datatest.ParseDuration(*dst); err != nil {
+			d.errorf(x.value, "%s: %v", k, err)
 		}
 	}
 	return fr
+}
+
+// dbtPeriods are the units of dbt's spelling of a freshness bound,
+// {count: 12, period: hour}, and strata's unit for each.
+var dbtPeriods = map[string]string{"minute": "m", "hour": "h", "day": "d"}
+
+// dbtFreshness reads a freshness bound written as dbt writes it,
+// {count: 12, period: hour}, as the duration strata writes (12h), so that a
+// sources.yml moved from dbt works as it is; "" when it is not one.
+func (d *decoder) dbtFreshness(n *yaml.Node, what string) string {
+	f := d.mapping(n, what, "count", "period")
+	c, hasCount := f["count"]
+	p, hasPeriod := f["period"]
+	if !hasCount || !hasPeriod {
+		d.errorf(n, "%s: expected a duration such as 30m, 24h or 7d, or dbt's {count: 24, period: hour} with both count and period", what)
+		return ""
+	}
+	count := d.integer(c.value, what+": count")
+	if count < 0 {
+		d.errorf(c.value, "%s: count must not be negative, got %d", what, count)
+		return ""
+	}
+	period := d.str(p.value, what+": period")
+	unit, ok := dbtPeriods[period]
+	if !ok {
+		d.errorf(p.value, "%s: period %q is not known (expected minute, hour or day)%s", what, period, diag.DidYouMean(period, []string{"minute", "hour", "day"}))
+		return ""
+	}
+	return strconv.Itoa(count) + unit
 }
 
 func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {

@@ -1,0 +1,1 @@
+select max("updated_at") as max_loaded_at, case when max("updated_at") is null or max("updated_at") < now() - interval '2 days' then 'error' else 'warn' end as level from "crm"."accounts" having max("updated_at") is null or max("updated_at") < now() - interval '2 days' or max("updated_at") < now() - interval '12 hours'

@@ -1,0 +1,1 @@
+select max("updated_at") as max_loaded_at, 'warn' as level from "crm"."events" having max("updated_at") is null or max("updated_at") < now() - interval '30 minutes'
