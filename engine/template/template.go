@@ -277,6 +277,11 @@ func (s *Set) ParseAt(path string, at diag.Origin, text string) (*Template, diag
 	var diags diag.List
 	trees, err := parse.Parse(path, text, "", "", s.parseFuncs)
 	if err != nil {
+		// A dbt file copied as it is fails to parse at its first {{ }}
+		// that is Jinja (config(...), a {{ model }} in a {% test %}),
+		// which says nothing of the {% %} statements around it: name
+		// those too, with what to write instead.
+		jinjaTags(text, 0, func(off int, msg string) { diags.Errorf(placeOffset(path, at, text, off), "%s", msg) })
 		own := func(string) (string, diag.Origin) { return text, at }
 		diags.Add(diag.Pos{File: path}, templateError(err, "", own))
 		return nil, diags
@@ -388,22 +393,27 @@ var jinjaInstead = map[string]string{
 	"for": "{{ range $x := list ... }} ... {{ end }}", "endfor": "{{ end }}",
 	"set": "{{ $name := value }}", "macro": `{{ define "name" }} ... {{ end }} in macros/`, "endmacro": "{{ end }}",
 	"include": `{{ include "macro" }}`,
+	"test":    `{{ define "test_<name>" }} ... {{ end }} in macros/, the test's relation as {{ .model }} and its column as {{ .column_name }} (docs/tests.md#custom-generic-tests)`, "endtest": "{{ end }}",
+	"snapshot": "a model with materialized: scd2 (docs/scd2.md)", "endsnapshot": "nothing",
 }
 
 // jinja reports each Jinja statement or comment in text n of the template's
 // own file (a dbt model copied as it is) at its place, with what to write.
 func (w *walker) jinja(n *parse.TextNode) {
-	text := string(n.Text)
-	for _, m := range jinjaTagRe.FindAllStringSubmatchIndex(text, -1) {
-		off := int(n.Pos) + m[0]
-		if off > len(w.text) {
-			return
+	jinjaTags(string(n.Text), int(n.Pos), func(off int, msg string) {
+		if off <= len(w.text) {
+			w.diags.Errorf(placeOffset(w.t.Path, w.t.at, w.text, off), "%s", msg)
 		}
-		line := 1 + strings.Count(w.text[:off], "\n")
-		byteCol := off - (strings.LastIndex(w.text[:off], "\n") + 1)
-		pos := w.t.at.Place(w.t.Path, w.text, line, byteCol)
+	})
+}
+
+// jinjaTags calls report with the offset (in the file: base + the offset in
+// text) and the message of each Jinja statement or comment in text.
+func jinjaTags(text string, base int, report func(off int, msg string)) {
+	for _, m := range jinjaTagRe.FindAllStringSubmatchIndex(text, -1) {
+		off := base + m[0]
 		if m[2] < 0 {
-			w.diags.Errorf(pos, "Jinja's {# ... #} comment is not strata's template syntax (expected {{/* comment */}}; docs/templates.md#from-jinja-to-go-templates)")
+			report(off, "Jinja's {# ... #} comment is not strata's template syntax (expected {{/* comment */}}; docs/templates.md#from-jinja-to-go-templates)")
 			continue
 		}
 		kw := text[m[2]:m[3]]
@@ -411,8 +421,16 @@ func (w *walker) jinja(n *parse.TextNode) {
 		if instead == "" {
 			instead = "the Go template spelling in docs/templates.md#from-jinja-to-go-templates"
 		}
-		w.diags.Errorf(pos, "Jinja's {%% %s %%} is not strata's template syntax, and would be sent to PostgreSQL as it is (expected %s; strata's templates are Go templates: docs/templates.md#from-jinja-to-go-templates)", kw, instead)
+		report(off, fmt.Sprintf("Jinja's {%% %s %%} is not strata's template syntax, and would be sent to PostgreSQL as it is (expected %s; strata's templates are Go templates: docs/templates.md#from-jinja-to-go-templates)", kw, instead))
 	}
+}
+
+// placeOffset is the position of byte offset off of text, the file at path
+// placed by at.
+func placeOffset(path string, at diag.Origin, text string, off int) diag.Pos {
+	line := 1 + strings.Count(text[:off], "\n")
+	byteCol := off - (strings.LastIndex(text[:off], "\n") + 1)
+	return at.Place(path, text, line, byteCol)
 }
 
 func (w *walker) walkBranch(b *parse.BranchNode, tree *parse.Tree, file string) {
@@ -1002,6 +1020,10 @@ func explain(msg string) string {
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		if m[1] == "model" || m[1] == "column_name" {
+			// dbt's {{ model }} and {{ column_name }} of a {% test %}.
+			return msg + fmt.Sprintf(" ({{ %s }} is dbt's, in a generic test: strata's custom test is a macro {{ define \"test_<name>\" }} in macros/, which reads it as {{ .%s }}; docs/tests.md#custom-generic-tests)", m[1], m[1])
+		}
 		return msg + " (expected one of strata's functions such as ref, source, var, include, or a sprig function)" + diag.DidYouMean(m[1], names)
 	}
 	switch {
