@@ -283,12 +283,26 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 	// generic test: its macro says which arguments it reads (see manifest).
 	kind := datatest.Lookup(t.Kind)
 	builtin := kind != nil && !kind.Internal
-	var allowed []string
+	var allowed, argNames []string
 	if builtin {
-		allowed = append(append(append(allowed, kind.Required()...), kind.Optional()...), TestConfigKeys...)
-		allowed = append(allowed, "config")
+		argNames = append(append([]string{}, kind.Required()...), kind.Optional()...)
+		allowed = append(append(allowed, argNames...), TestConfigKeys...)
+		allowed = append(allowed, "config", "arguments")
 	}
+	arg := func(k string, v *yaml.Node) {
+		if prev, dup := t.ArgPos[k]; dup {
+			d.errorf(v, "test %s: argument %q is given twice (first at %s)", t.Kind, k, prev)
+			return
+		}
+		t.Args[k] = d.value(v)
+		t.ArgPos[k] = d.pos(v)
+	}
+	var arguments *yaml.Node
 	for k, fv := range d.mapping(argsNode, "test "+t.Kind, allowed...) {
+		if k == "arguments" {
+			arguments = fv.value
+			continue
+		}
 		if k == "config" {
 			for ck, cv := range d.layer(fv.value, "test config", TestConfigKeys) {
 				t.Config[ck] = cv
@@ -305,8 +319,12 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 			t.Config[k] = Value{V: v, Pos: d.pos(fv.value)}
 			continue
 		}
-		t.Args[k] = d.value(fv.value)
-		t.ArgPos[k] = d.pos(fv.value)
+		arg(k, fv.value)
+	}
+	// dbt 1.10's spelling: the arguments under arguments:, the settings
+	// under config:.
+	for ak, av := range d.mapping(arguments, "arguments of test "+t.Kind+" (its settings go under config:)", argNames...) {
+		arg(ak, av.value)
 	}
 	if builtin {
 		for _, p := range kind.LoadProblems(t.Args, onColumn) {

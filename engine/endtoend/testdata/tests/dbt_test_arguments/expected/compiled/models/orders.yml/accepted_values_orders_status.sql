@@ -1,0 +1,1 @@
+select "status" as value_field, count(*) as n_records from "public"."orders" where "status" is not null and "status" not in ('placed', 'shipped') group by "status"

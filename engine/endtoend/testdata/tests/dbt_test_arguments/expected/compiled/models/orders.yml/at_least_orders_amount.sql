@@ -1,0 +1,1 @@
+select * from "public"."orders" where "amount" < 1

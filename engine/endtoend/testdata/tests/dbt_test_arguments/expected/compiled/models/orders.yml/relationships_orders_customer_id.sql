@@ -1,0 +1,1 @@
+select child."customer_id" as from_field, count(*) as n_records from (select * from "public"."orders" where status <> 'placed') as child where child."customer_id" is not null and not exists (select 1 from "public"."customers" as parent where parent."customer_id" = child."customer_id") group by child."customer_id"

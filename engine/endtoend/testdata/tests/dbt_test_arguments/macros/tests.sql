@@ -1,0 +1,3 @@
+{{ define "test_at_least" -}}
+select * from {{ .model }} where {{ ident .column_name }} < {{ .floor }}
+{{- end }}
