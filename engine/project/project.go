@@ -639,12 +639,20 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 	}
 	if n, ok := f["models"]; ok {
 		for _, kv := range d.pairs(n.value, "models") {
+			if nested := dbtNested(kv.value, kv.key.Value, p.Name, ModelConfigKeys); nested != nil {
+				d.errorf(kv.key, "%s", dbtNestedModels(kv.key.Value, nested))
+				continue
+			}
 			folder := strings.Trim(path.Clean(kv.key.Value), "/")
 			p.Folders[folder] = d.layer(kv.value, "models: "+kv.key.Value, ModelConfigKeys)
 		}
 	}
 	if n, ok := f["seeds"]; ok {
-		p.SeedConfig = d.layer(n.value, "seeds", SeedConfigKeys)
+		if nested := dbtNested(n.value, "", p.Name, SeedConfigKeys); nested != nil {
+			d.errorf(n.key, "%s", dbtNestedSeeds(nested))
+		} else {
+			p.SeedConfig = d.layer(n.value, "seeds", SeedConfigKeys)
+		}
 	}
 	p.Check = CheckConfig{UndeclaredColumns: "warn"}
 	if n, ok := f["check"]; ok {
