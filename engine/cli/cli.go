@@ -155,6 +155,7 @@ var dbtCommands = map[string]string{
 	"snapshot":      "scd2 models are built by run and build like other models (docs/scd2.md)",
 	"parse":         "strata validate checks the project without a database",
 	"run-operation": "strata runs no macros on their own: run SQL with strata db psql, or in a hook",
+	"deps":          "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)",
 }
 
 func (a *app) setGlobal(k, v string) {

@@ -133,6 +133,10 @@ func TestMainHelp(t *testing.T) {
 	if code, _, stderr := help("source", "freshness"); code != ExitBadInput || stderr != "strata: unknown command \"source\": a source table's freshness is a test: run strata test -s source:NAME, or build (docs/seeds-and-sources.md#freshness)\n" {
 		t.Errorf("strata source freshness: exit %d, %q; want one line saying what to run", code, stderr)
 	}
+	// Not "did you mean docs?" for dbt deps.
+	if code, _, stderr := help("deps"); code != ExitBadInput || !strings.HasPrefix(stderr, "strata: unknown command \"deps\": strata has no packages") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("strata deps: exit %d, %q; want one line saying there are no packages", code, stderr)
+	}
 	if code, _, stderr := help("run", "--bogus"); code != ExitBadInput || stderr != "strata run: unknown flag: --bogus (strata run --help lists its flags)\n" {
 		t.Errorf("strata run --bogus: exit %d, %q; want one line", code, stderr)
 	}
