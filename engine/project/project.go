@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -446,6 +447,22 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 		_ = fs.WalkDir(fsys, root, visit)
 	}
 
+	// A dbt project's snapshots/ is not read: its snapshots would be left
+	// out without a word.
+	snapshots := 0
+	_ = fs.WalkDir(fsys, "snapshots", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path.Ext(p) == ".sql" {
+			snapshots++
+		}
+		return nil
+	})
+	if snapshots > 0 {
+		files := "1 .sql file"
+		if snapshots > 1 {
+			files = strconv.Itoa(snapshots) + " .sql files"
+		}
+		diags.Warnf(diag.Pos{File: "snapshots/"}, "snapshots/ is not read by strata (%s there): a dbt snapshot is a model with materialized: scd2 under models/ (docs/scd2.md)", files)
+	}
 	p.Models = readModels(fsys, p.Models, &diags)
 	checksumSeeds(fsys, p.Seeds, &diags)
 
