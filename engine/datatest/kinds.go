@@ -504,7 +504,7 @@ func (k *Kind) LoadProblems(args map[string]any, onColumn bool) []string {
 	for _, a := range k.Args {
 		if v, ok := args[a.Name]; ok && a.Type.loaded != nil {
 			if err := a.Type.loaded(a.Name, v); err != nil {
-				out = append(out, fmt.Sprintf("%s: %v", k.Name, err))
+				out = append(out, fmt.Sprintf("%s: %v", k.Name, notRendered(v, err)))
 			}
 		}
 	}
@@ -533,8 +533,18 @@ func (k *Kind) CheckArgs(args map[string]any) error {
 			continue
 		}
 		if err := a.Type.check(a.Name, v); err != nil {
-			return err
+			return notRendered(v, err)
 		}
 	}
 	return nil
+}
+
+// notRendered adds to err, about an argument whose value v is a string
+// holding a template ({{ var "x" }}, dbt's {{ var('x') }}), that YAML is
+// not rendered: dbt renders it, so a project moved from dbt may have one.
+func notRendered(v any, err error) error {
+	if s, ok := v.(string); ok && strings.Contains(s, "{{") {
+		return fmt.Errorf("%w; %q is taken as written: strata does not render templates in YAML, so write the value itself", err, s)
+	}
+	return err
 }

@@ -1,0 +1,1 @@
+select 'north' as region
