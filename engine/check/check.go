@@ -171,7 +171,7 @@ func Run(ctx context.Context, db *postgres.Adapter, p Project, selected map[stri
 	started := time.Now()
 	c := &checker{p: p, opt: opt, selected: selected, res: &Result{Nodes: map[string]*Node{}}, cause: map[string]string{}}
 	defer func() { c.res.Timing.Total = time.Since(started) }()
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}

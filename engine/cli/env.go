@@ -66,7 +66,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 	if f.noDefer {
 		var q postgres.Querier
 		if db != nil {
-			q = db.Pool
+			q = db.Shared()
 		}
 		out, left, err := l.NoDefer(ctx, q, selected)
 		if err != nil {

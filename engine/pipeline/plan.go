@@ -108,7 +108,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	}
 	citus := false
 	if len(p.Modified) > 0 {
-		if citus, err = postgres.HasCitus(ctx, db.Pool); err != nil {
+		if citus, err = postgres.HasCitus(ctx, db.Shared()); err != nil {
 			return nil, fmt.Errorf("asking whether the database has Citus: %w", err)
 		}
 	}
@@ -452,11 +452,11 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 	if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
 		return "", nil
 	}
-	kind, err := postgres.RelKind(ctx, db.Pool, n.Relation)
+	kind, err := postgres.RelKind(ctx, db.Shared(), n.Relation)
 	if err != nil || kind != "table" && kind != "partitioned_table" {
 		return "", err
 	}
-	p, err := postgres.Placed(ctx, db.Pool, n.Relation)
+	p, err := postgres.Placed(ctx, db.Shared(), n.Relation)
 	if err != nil {
 		return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", n.Relation, err)
 	}
@@ -467,7 +467,7 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 		if other := l.Manifest.Colocated(n); other != nil {
 			rel := other.Relation
 			d.Colocate, d.ColocateName = &rel, other.Name
-			w, err := postgres.Placed(ctx, db.Pool, rel)
+			w, err := postgres.Placed(ctx, db.Shared(), rel)
 			if err != nil {
 				return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 			}
@@ -550,7 +550,7 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 			if len(est) > 0 {
 				// A node that does not answer counts for nothing: say
 				// so, or its shards' rows go missing without a word.
-				down, err := postgres.CitusNodesDown(ctx, db.Pool)
+				down, err := postgres.CitusNodesDown(ctx, db.Shared())
 				if err != nil {
 					return fmt.Errorf("asking which Citus nodes answer: %w", err)
 				}

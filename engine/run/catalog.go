@@ -70,7 +70,7 @@ func (e *Executor) observe(ctx context.Context, cat *postgres.Catalog, n *manife
 				return o, err
 			}
 			if d != nil {
-				if o.With, err = colocatedWith(ctx, e.DB.Pool, *d); err != nil {
+				if o.With, err = colocatedWith(ctx, e.DB.Shared(), *d); err != nil {
 					return o, err
 				}
 			}

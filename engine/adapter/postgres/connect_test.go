@@ -23,14 +23,14 @@ func TestConnectOpensItsConnectionsAtOnce(t *testing.T) {
 	}
 	defer db.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for db.Pool.Stat().TotalConns() < 3 {
+	for db.Stat().TotalConns() < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open 10 s after Connect, want 3", db.Pool.Stat().TotalConns())
+			t.Fatalf("%d connections open 10 s after Connect, want 3", db.Stat().TotalConns())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	// They are the pool's: a command uses them without opening more.
-	if got := db.Pool.Stat().MaxConns(); got != 3 {
+	if got := db.Stat().MaxConns(); got != 3 {
 		t.Errorf("at most %d connections, want 3", got)
 	}
 }

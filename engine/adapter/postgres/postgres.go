@@ -21,11 +21,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Adapter holds the connection pool of one target.
+// Adapter holds the connection pool of one target. The pool is its own:
+// every connection is taken through Acquire (Shared, BeginFunc), which
+// waits for the command's connections on a server that has no room for
+// more; one taken from the pool directly failed the node that asked for
+// it.
 type Adapter struct {
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 	room room
 }
+
+// Stat is the pool's statistics.
+func (a *Adapter) Stat() *pgxpool.Stat { return a.pool.Stat() }
 
 // Connect opens a pool of at most conns connections and checks that the server answers.
 func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
@@ -71,7 +78,7 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
 	}
-	a.Pool = pool
+	a.pool = pool
 	// A server that takes the connection and never answers is given up
 	// on after answerWait; a connect_timeout (in the url, or
 	// PGCONNECT_TIMEOUT) says how long instead, and pgx gives up then
@@ -121,7 +128,7 @@ func describeTarget(c *pgx.ConnConfig) string {
 }
 
 // Close closes the pool.
-func (a *Adapter) Close() { a.Pool.Close() }
+func (a *Adapter) Close() { a.pool.Close() }
 
 // Querier is what catalog helpers need: a pool, a connection or a transaction.
 type Querier interface {
@@ -372,7 +379,7 @@ func ConnectionLost(err error) bool {
 func (a *Adapter) Reachable(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgconn.ConnectConfig(ctx, a.Pool.Config().ConnConfig.Config.Copy())
+	conn, err := pgconn.ConnectConfig(ctx, a.pool.Config().ConnConfig.Config.Copy())
 	if err != nil {
 		return false
 	}

@@ -67,11 +67,11 @@ func (a *Adapter) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	wait := 20 * time.Millisecond
 	for {
 		back := a.room.nextRelease()
-		c, err := a.Pool.Acquire(ctx)
+		c, err := a.pool.Acquire(ctx)
 		if err == nil || !tooManyClients(err) {
 			return c, err
 		}
-		st := a.Pool.Stat()
+		st := a.pool.Stat()
 		if st.TotalConns() <= a.room.pinned.Load() {
 			return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
 		}

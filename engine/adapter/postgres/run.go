@@ -65,14 +65,14 @@ func (a *Adapter) ExecScript(ctx context.Context, sql string) error {
 // ServerVersion is the server's version() string.
 func (a *Adapter) ServerVersion(ctx context.Context) (string, error) {
 	var version string
-	err := a.Pool.QueryRow(ctx, "select version()").Scan(&version)
+	err := a.Shared().QueryRow(ctx, "select version()").Scan(&version)
 	return version, err
 }
 
 // QueryText runs a query and returns its columns and rows as text, the way
 // the database prints them; a NULL is nil.
 func (a *Adapter) QueryText(ctx context.Context, sql string, args ...any) ([]string, [][]*string, error) {
-	rows, err := a.Pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
+	rows, err := a.Shared().Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 	if err != nil {
 		return nil, nil, err
 	}
