@@ -75,7 +75,10 @@ func (a *Adapter) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		if st.TotalConns() <= a.room.pinned.Load() {
 			return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
 		}
-		if open := st.AcquiredConns() - a.room.pinned.Load(); open > 0 {
+		// Said once the pool has opened all it could: while one of its
+		// connections is still being opened, how many the run has is
+		// not known yet (a later wait says it).
+		if open := st.TotalConns() - a.room.pinned.Load(); open > 0 && st.ConstructingConns() == 0 {
 			a.room.once.Do(func() {
 				if a.room.Full != nil {
 					a.room.Full(int(open))
