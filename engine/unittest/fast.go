@@ -4,8 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
 	"strata/engine/materialize"
 )
@@ -19,7 +18,7 @@ import (
 // types): the caller rolls back and runs the test step by step, which
 // places each error in the user's files. Most tests pass, so
 // most take two round trips instead of a dozen.
-func (t *testRun) fast(ctx context.Context, conn *pgxpool.Conn) (Result, bool) {
+func (t *testRun) fast(ctx context.Context, conn *postgres.Conn) (Result, bool) {
 	u := t.n.Unit
 	predicted, known := t.r.Types[t.model.ID]
 	if !known || t.model.Config.Materialized == "scd2" {

@@ -9,3 +9,7 @@ func SetAnswerWait(d time.Duration) time.Duration {
 	answerWait = d
 	return old
 }
+
+// Refused is how many times a's Acquire asked the server for a connection
+// and was refused for want of room.
+func Refused(a *Adapter) int64 { return a.room.refused.Load() }

@@ -69,11 +69,7 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		_, err := c.Exec(ctx, "select set_config('citus.enable_repartition_joins', 'on', false) from pg_extension where extname = 'citus'")
 		return err
 	}
-	a := &Adapter{}
-	cfg.AfterRelease = func(*pgx.Conn) bool {
-		a.room.released()
-		return true
-	}
+	a := &Adapter{room: newRoom(conns)}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)

@@ -19,32 +19,55 @@ import (
 // asked for one.
 type room struct {
 	pinned atomic.Int32 // connections held for the whole command (the run lock)
-	mu     sync.Mutex
-	back   chan struct{} // closed when a connection comes back to the pool
-	once   sync.Once
+	// back has a token for each connection given back to the pool
+	// (Conn.Release), which wakes one waiting Acquire.
+	back chan struct{}
+	// refused counts the connections the server refused Acquire. Once it
+	// refused one, Acquire asks it for another only after gap (UnixNano
+	// of the last refusal in asked), unless the pool has one idle.
+	refused atomic.Int64
+	asked   atomic.Int64
+	gap     atomic.Int64
+	once    sync.Once
 	// Full, when set, is told once that the server had no room for a
 	// connection and the command runs on the ones it has.
 	Full func(open int)
 }
 
-// released is the pool's AfterRelease hook.
+func newRoom(conns int) room { return room{back: make(chan struct{}, conns)} }
+
+// released says that a connection is back in the pool.
 func (r *room) released() {
-	r.mu.Lock()
-	if r.back != nil {
-		close(r.back)
-		r.back = nil
+	select {
+	case r.back <- struct{}{}:
+	default: // as many tokens as connections wait already
 	}
-	r.mu.Unlock()
 }
 
-func (r *room) nextRelease() <-chan struct{} {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.back == nil {
-		r.back = make(chan struct{})
+// mayAsk says whether Acquire may take a connection from the pool now
+// (st: its statistics), and whether that asks the server for a new one to
+// see if it has room again (probe). Before the server refused one, always;
+// after, when one is idle, or when none was asked of it for gap: a pool
+// with none idle opens a new one, and each that a full server refuses is
+// a server process started for nothing and a FATAL line in its log.
+func (r *room) mayAsk(st *pgxpool.Stat) (ok, probe bool) {
+	last := r.asked.Load()
+	if last == 0 || st.IdleConns() > 0 {
+		return true, false
 	}
-	return r.back
+	now := time.Now().UnixNano()
+	if now-last < r.gap.Load() || !r.asked.CompareAndSwap(last, now) {
+		return false, false
+	}
+	return true, true
 }
+
+// firstGap is how soon Acquire asks the server again after a refusal; the
+// gap doubles, up to retryFull, while it refuses, and is firstGap again
+// once it gave a connection. (The connections a pool opens at once take
+// the server's room from each other while they start: a refusal then
+// may not last.)
+const firstGap = int64(20 * time.Millisecond)
 
 // tooManyClients reports whether err is the server refusing a new
 // connection because max_connections are taken.
@@ -53,32 +76,83 @@ func tooManyClients(err error) bool {
 	return errors.As(err, &pg) && pg.Code == "53300"
 }
 
-// retryFull is the longest a wait for a connection waits before it tries
-// the server again when none of the command's own came back (another
-// client may have left, or one of the pool's is still being opened).
+// retryFull is the longest a command whose server refused a connection
+// waits before it asks for one again while none of its own comes back
+// (another client may have left).
 var retryFull = time.Second
+
+// Conn is a connection taken through Acquire: Release gives it back and
+// wakes a command's node that waits for one.
+type Conn struct {
+	c *pgxpool.Conn
+	a *Adapter
+}
+
+// Release gives the connection back to the pool.
+func (c *Conn) Release() {
+	if c.c == nil {
+		return
+	}
+	c.c.Release()
+	c.c = nil
+	c.a.room.released()
+}
+
+// Conn is the connection itself.
+func (c *Conn) Conn() *pgx.Conn { return c.c.Conn() }
+
+func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.c.Exec(ctx, sql, args...)
+}
+
+func (c *Conn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.c.Query(ctx, sql, args...)
+}
+
+func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.c.QueryRow(ctx, sql, args...)
+}
+
+// Begin starts a transaction on the connection.
+func (c *Conn) Begin(ctx context.Context) (pgx.Tx, error) { return c.c.Begin(ctx) }
+
+// Ping checks that the server answers on the connection.
+func (c *Conn) Ping(ctx context.Context) error { return c.c.Ping(ctx) }
 
 // Acquire takes a connection from the pool. When the server refuses a new
 // one (max_connections reached) while the pool has others, in use by the
 // command's nodes or still being opened, it waits for one of them rather
 // than failing: --threads 12 on a server with room for 5 runs 5 nodes at
 // once. With none but the run lock's, the refusal is the error, explained.
-func (a *Adapter) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
+func (a *Adapter) Acquire(ctx context.Context) (*Conn, error) {
 	wait := 20 * time.Millisecond
 	for {
-		back := a.room.nextRelease()
-		c, err := a.pool.Acquire(ctx)
-		if err == nil || !tooManyClients(err) {
-			return c, err
+		if ok, probe := a.room.mayAsk(a.pool.Stat()); ok {
+			c, err := a.pool.Acquire(ctx)
+			if err == nil {
+				if probe {
+					a.room.gap.Store(firstGap)
+				}
+				return &Conn{c: c, a: a}, nil
+			}
+			if !tooManyClients(err) {
+				return nil, err
+			}
+			a.room.refused.Add(1)
+			if gap := a.room.gap.Load(); gap == 0 || probe {
+				a.room.gap.Store(min(max(2*gap, firstGap), int64(retryFull)))
+			}
+			a.room.asked.Store(time.Now().UnixNano())
+			if a.pool.Stat().TotalConns() <= a.room.pinned.Load() {
+				return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
+			}
 		}
+		// Said once the server refused a connection asked of it after
+		// another's refusal (the gap grew), with none of the pool's being
+		// opened: those take its room while they start, and until then
+		// how many the command has is not known.
 		st := a.pool.Stat()
-		if st.TotalConns() <= a.room.pinned.Load() {
-			return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
-		}
-		// Said once the pool has opened all it could: while one of its
-		// connections is still being opened, how many the run has is
-		// not known yet (a later wait says it).
-		if open := st.TotalConns() - a.room.pinned.Load(); open > 0 && st.ConstructingConns() == 0 {
+		if open := st.TotalConns() - a.room.pinned.Load(); a.room.gap.Load() > firstGap && open > 0 && st.ConstructingConns() == 0 {
 			a.room.once.Do(func() {
 				if a.room.Full != nil {
 					a.room.Full(int(open))
@@ -86,7 +160,7 @@ func (a *Adapter) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 			})
 		}
 		select {
-		case <-back:
+		case <-a.room.back:
 		case <-time.After(wait):
 			wait = min(2*wait, retryFull)
 		case <-ctx.Done():
@@ -153,7 +227,7 @@ func (s shared) Begin(ctx context.Context) (pgx.Tx, error) {
 
 type releasingTx struct {
 	pgx.Tx
-	c    *pgxpool.Conn
+	c    *Conn
 	once sync.Once
 }
 
@@ -181,7 +255,7 @@ func (a *Adapter) BeginFunc(ctx context.Context, f func(pgx.Tx) error) error {
 
 type releasingRows struct {
 	pgx.Rows
-	c    *pgxpool.Conn
+	c    *Conn
 	once sync.Once
 }
 
@@ -202,7 +276,7 @@ func (r *releasingRows) Close() {
 
 type releasingRow struct {
 	row pgx.Row
-	c   *pgxpool.Conn
+	c   *Conn
 }
 
 func (r releasingRow) Scan(dest ...any) error {
