@@ -128,6 +128,33 @@ func TestSeedErrorsArePlaced(t *testing.T) {
 	}
 }
 
+// TestSeedColumnTypesNotBlamedForOtherErrors: a seed whose table cannot be
+// created for another reason (here 1,602 columns: PostgreSQL takes 1,600)
+// fails with that reason, in seed and in check, not with a column_types
+// entry that a table takes (serial, a domain that is not null), which
+// trying each as a value (null::serial) blamed: column_types: id: type
+// "serial" does not exist.
+func TestSeedColumnTypesNotBlamedForOtherErrors(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "create domain posint as integer not null check (value > 0)")
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: se\n", "seeds/s.csv": "id,amt\n1,2\n",
+		"seeds/s.yml": "seeds:\n  - name: s\n    config:\n      column_types: {id: serial, amt: posint}\n"})
+	must(t, 0, dir, "seed")
+	var header, row []string
+	for i := range 1600 {
+		header = append(header, fmt.Sprintf("c%d", i))
+		row = append(row, "1")
+	}
+	writeFiles(t, dir, map[string]string{"seeds/s.csv": "id,amt," + strings.Join(header, ",") + "\n1,2," + strings.Join(row, ",") + "\n"})
+	for _, cmd := range []string{"seed", "check"} {
+		out := must(t, 1, dir, cmd)
+		mustContain(t, out, "tables can have at most 1600 columns")
+		if strings.Contains(out, "column_types") {
+			t.Errorf("strata %s blamed a column type:\n%s", cmd, out)
+		}
+	}
+}
+
 // TestSeedColumnsChangeUnderAView: a seed whose columns change replaces its
 // table although views read it; they are recreated on the new table, and one
 // that no longer compiles fails the seed by name and changes nothing.
