@@ -34,7 +34,20 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if !ok {
 		return code
 	}
+	// Unit tests are run, not proven: said so, rather than counted among
+	// the nodes checked ("Checked 0 nodes" for -s test_type:unit).
+	units := 0
+	for id := range selected {
+		if l.Manifest.Nodes[id].IsUnit() {
+			units++
+		}
+	}
+	unitNote := fmt.Sprintf("the %d selected unit test%s %s not run by check, which proves SQL against the database: strata test -s test_type:unit runs them", units, plural(units), isAre(units))
 	if len(checkable(l, selected)) == 0 {
+		if units > 0 {
+			a.say("Nothing to check: %s.", unitNote)
+			return ExitOK
+		}
 		a.say("Nothing to check: the selection matches no models, seeds or tests.")
 		return ExitOK
 	}
@@ -42,7 +55,11 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if f.output == "json" {
 		report = "json"
 	}
-	return a.checkAndReport(ctx, l, nil, selected, f.fullRefresh, started, report)
+	var notes []string
+	if units > 0 {
+		notes = append(notes, unitNote)
+	}
+	return a.checkAndReport(ctx, l, nil, selected, f.fullRefresh, started, report, notes...)
 }
 
 // reportMode is how a check run by another command prints its report:
@@ -57,11 +74,12 @@ func (a *app) reportMode() string {
 // checkAndReport checks selected on db (connecting when db is nil), keeps
 // what it found (target/check.json, manifest.json) and prints it as
 // report says (text, json, jsonl): the exit code of strata check.
-func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, fullRefresh bool, started time.Time, report string) int {
+func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, fullRefresh bool, started time.Time, report string, notes ...string) int {
 	res, code := a.runCheck(ctx, l, db, selected, fullRefresh)
 	if res == nil {
 		return code
 	}
+	res.Notes = append(res.Notes, notes...)
 	if err := l.WriteCheck(res, started); err != nil {
 		fmt.Fprintf(a.stderr, "strata: writing target/check.json: %v\n", err)
 	}
@@ -86,9 +104,12 @@ func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postg
 func checkable(l *pipeline.Project, selected map[string]bool) []string {
 	var ids []string
 	for id := range selected {
-		switch l.Manifest.Nodes[id].Kind {
+		n := l.Manifest.Nodes[id]
+		switch n.Kind {
 		case manifest.Model, manifest.Seed, manifest.Test, manifest.Source:
-			ids = append(ids, id)
+			if !n.IsUnit() {
+				ids = append(ids, id)
+			}
 		}
 	}
 	return ids

@@ -588,7 +588,8 @@ func TestCheckSyntaxError(t *testing.T) {
 }
 
 // TestCheckOfOnlyUnitTests: check proves no unit test (strata test runs
-// them); a selection of only unit tests says it checked 0 nodes.
+// them), and says so: for a selection of only unit tests, and beside the
+// nodes it checked.
 func TestCheckOfOnlyUnitTests(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -597,7 +598,12 @@ func TestCheckOfOnlyUnitTests(t *testing.T) {
 		"models/u.yml": "unit_tests:\n  - name: m_is_one\n    model: m\n    expect: {rows: [{id: 1}]}\n",
 	})
 	out := must(t, 0, dir, "check", "-s", "test_type:unit")
-	mustContain(t, out, "Checked 0 nodes on target ")
+	mustContain(t, out, "Nothing to check: the 1 selected unit test is not run by check, which proves SQL against the database: strata test -s test_type:unit runs them.")
+	if strings.Contains(out, "Checked 0") {
+		t.Errorf("check of only unit tests counted 0 nodes checked:\n%s", out)
+	}
+	out = must(t, 0, dir, "check")
+	mustContain(t, out, "note: the 1 selected unit test is not run by check", "Checked 1 model on target ")
 }
 
 // The summary's totals count what was selected; the parents check created
