@@ -633,9 +633,9 @@ func FormatDiff(cols []string, rows []DiffRow, max int) string {
 			return "NULL"
 		}
 		s := strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(*v)
-		// A text that would read as another value (NULL, nothing, or
-		// without its spaces) is quoted, as CSV quotes it.
-		if s == "" || strings.EqualFold(s, "null") || strings.TrimSpace(s) != s {
+		// A text that would read as another value (NULL, nothing, a
+		// text quoted, or without its spaces) is quoted, as CSV quotes it.
+		if s == "" || strings.EqualFold(s, "null") || strings.HasPrefix(s, `"`) || strings.TrimSpace(s) != s {
 			return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 		}
 		return s

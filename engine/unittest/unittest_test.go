@@ -43,15 +43,17 @@ func TestFormatDiff(t *testing.T) {
 		{Side: "-", Values: []*string{ptr("2"), ptr("")}},
 		{Side: "+", Values: []*string{ptr("2"), ptr(` a "b" `)}},
 		{Side: "+", Values: []*string{ptr("3"), ptr("null")}},
+		{Side: "+", Values: []*string{ptr("4"), ptr(`"NULL"`)}},
 	}, 20)
 	want = strings.Join([]string{
-		"actual differs from expected: 2 rows only in expected (-), 3 only in actual (+)",
+		"actual differs from expected: 2 rows only in expected (-), 4 only in actual (+)",
 		"  id | note",
 		`- 1  | "NULL"`,
 		"+ 1  | NULL",
 		`- 2  | ""`,
 		`+ 2  | " a ""b"" "`,
 		`+ 3  | "null"`,
+		`+ 4  | """NULL"""`, // a text in quotes is quoted too: it read as the text NULL
 	}, "\n")
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
