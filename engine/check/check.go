@@ -589,10 +589,7 @@ func badColumnType(ctx context.Context, tx pgx.Tx, n *manifest.Node) error {
 	if bad == nil {
 		return nil
 	}
-	pos, ok := n.ConfigPos["column_types."+bad.Column]
-	if !ok {
-		pos = n.ConfigPos["column_types"]
-	}
+	pos := n.EntryPos("column_types", bad.Column)
 	if pos.File == "" {
 		return bad
 	}

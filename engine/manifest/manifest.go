@@ -439,6 +439,16 @@ func folderLayers(p *project.Project, file string) []project.Layer {
 	return out
 }
 
+// EntryPos is where n's config set entry sub of the mapping key
+// (column_types.amount), else where it set key (the whole mapping came
+// from one place, or sub is not in it).
+func (n *Node) EntryPos(key, sub string) diag.Pos {
+	if pos, ok := n.ConfigPos[key+"."+sub]; ok {
+		return pos
+	}
+	return n.ConfigPos[key]
+}
+
 // resolve applies layers in order (lowest precedence first) over the built-in
 // defaults. The positions are of each key, and "key.sub" of each key of a
 // mapping value (column_types.amount) as the layers wrote them.

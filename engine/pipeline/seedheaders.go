@@ -49,11 +49,7 @@ func checkSeedHeaders(dir string, man *manifest.Manifest, bad map[string]bool) d
 			if slices.Contains(names, k) {
 				continue
 			}
-			at, ok := n.ConfigPos["column_types."+k]
-			if !ok {
-				at = n.ConfigPos["column_types"]
-			}
-			diags.Errorf(at, "column_types: column %q is not in the header of %s (expected one of %s)%s", k, n.Path, shortList(names), diag.DidYouMean(k, names))
+			diags.Errorf(n.EntryPos("column_types", k), "column_types: column %q is not in the header of %s (expected one of %s)%s", k, n.Path, shortList(names), diag.DidYouMean(k, names))
 		}
 		// Citus places each row by its distribution column: the loader
 		// would refuse the file on a Citus server (the key is ignored

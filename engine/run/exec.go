@@ -335,10 +335,7 @@ func columnTypeError(n *manifest.Node, err error) error {
 	if !errors.As(err, &bad) {
 		return err
 	}
-	pos, ok := n.ConfigPos["column_types."+bad.Column]
-	if !ok {
-		pos = n.ConfigPos["column_types"]
-	}
+	pos := n.EntryPos("column_types", bad.Column)
 	if pos.File == "" {
 		return err
 	}
