@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ProgressFile is the file beside run_results.json where a run records
@@ -133,7 +134,7 @@ func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 // killed, or is still going on in another process): the record a new run
 // is about to replace is the only place that has them. Its unfinished
 // nodes keep their earlier results, which still say what the database
-// holds, and so does a node whose result is of a run that started later.
+// holds, and so does a node whose latest result is newer (newerResult).
 // Called with the record lock held; a record that cannot be read has
 // nothing to keep.
 func keepFinished(targetDir, dir string) {
@@ -149,7 +150,7 @@ func keepFinished(targetDir, dir string) {
 			continue
 		}
 		if latest != nil {
-			if e := latest.Results[r.ID]; e != nil && e.RunStartedAt > prev.StartedAt {
+			if e := latest.Results[r.ID]; e != nil && newerResult(e, r, prev.StartedAt) {
 				continue
 			}
 		}
@@ -158,6 +159,35 @@ func keepFinished(targetDir, dir string) {
 	if len(finished.Results) > 0 {
 		_ = updateNodeResults(targetDir, &finished, nil)
 	}
+}
+
+// newerResult says whether e, a node's latest result, is newer than r,
+// its result in a run that started at runStarted and did not end. Both
+// results' own started_at (to the nanosecond) are compared when both have
+// one: runs' started_at are to the second, and a run that started in the
+// same second as the killed one, or before it, may have run the node
+// after it. A result without its own time (a node skipped for its
+// upstream's failure) is compared by its run's start, as times, not
+// texts (a time with a fraction is after the same second without one);
+// a tie is not newer, so the killed run's result is kept as before.
+func newerResult(e *NodeResult, r Result, runStarted string) bool {
+	if a, b, ok := parseTimes(e.StartedAt, r.StartedAt); ok {
+		return a.After(b)
+	}
+	if a, b, ok := parseTimes(e.RunStartedAt, runStarted); ok {
+		return a.After(b)
+	}
+	return e.RunStartedAt > runStarted
+}
+
+// parseTimes parses two RFC 3339 times; ok is false unless both parse.
+func parseTimes(x, y string) (a, b time.Time, ok bool) {
+	if x == "" || y == "" {
+		return a, b, false
+	}
+	a, err1 := time.Parse(time.RFC3339Nano, x)
+	b, err2 := time.Parse(time.RFC3339Nano, y)
+	return a, b, err1 == nil && err2 == nil
 }
 
 // EndRun writes rr, a run that ended, to run_results.json in dir and

@@ -223,3 +223,66 @@ func TestRunDir(t *testing.T) {
 		}
 	}
 }
+
+// TestNewerResult: a killed run's result of a node does not replace the
+// node's latest result when that is newer, to the nanosecond the results'
+// own started_at carry, though both runs started in the same second.
+func TestNewerResult(t *testing.T) {
+	const run = "2025-01-02T03:04:05Z"
+	for _, c := range []struct {
+		name             string
+		latestRun        string // the latest result's run_started_at
+		latestAt, killed string // the results' own started_at
+		want             bool
+	}{
+		{"same second, latest ran the node later", run, "2025-01-02T03:04:05.9Z", "2025-01-02T03:04:05.2Z", true},
+		{"same second, killed ran the node later", run, "2025-01-02T03:04:05.2Z", "2025-01-02T03:04:05.9Z", false},
+		{"latest run started earlier but ran the node later", "2025-01-02T03:04:04Z", "2025-01-02T03:04:07.5Z", "2025-01-02T03:04:06.123456789Z", true},
+		{"a whole second is before its fraction", run, "2025-01-02T03:04:06Z", "2025-01-02T03:04:06.5Z", false},
+		{"a fraction is after its whole second", run, "2025-01-02T03:04:06.5Z", "2025-01-02T03:04:06Z", true},
+		{"no node times: a later run", "2025-01-02T03:04:06Z", "", "", true},
+		{"no node times: an earlier run", "2025-01-02T03:04:04Z", "", "", false},
+		{"no node times: the same second is a tie", run, "", "", false},
+		{"one node time: runs compared", "2025-01-02T03:04:06Z", "", "2025-01-02T03:04:09Z", true},
+		{"the same result again", run, "2025-01-02T03:04:05.5Z", "2025-01-02T03:04:05.5Z", false},
+	} {
+		e := &NodeResult{Result: Result{ID: "a", StartedAt: c.latestAt}, RunStartedAt: c.latestRun}
+		if got := newerResult(e, Result{ID: "a", StartedAt: c.killed}, run); got != c.want {
+			t.Errorf("%s: newerResult = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestKilledRunOfTheSameSecond: two runs start in the same second on two
+// environments; the second runs a after the first did and ends, the first
+// is killed. The next run in the first's environment keeps the second's
+// result of a, the newer.
+func TestKilledRunOfTheSameSecond(t *testing.T) {
+	dir := t.TempDir()
+	const second = "2025-01-02T03:04:05Z"
+	pending := []Result{{ID: "a", Status: "skipped", Message: NotFinished}}
+	p1, err := StartProgress(dir, &RunResults{Command: "build", Target: "prod", StartedAt: second, Env: "one", RunID: "1111", Results: append([]Result(nil), pending...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p1.Add(Result{ID: "a", Status: "error", StartedAt: "2025-01-02T03:04:05.3Z"}); err != nil {
+		t.Fatal(err)
+	}
+	p1.Close() // killed
+	later := &RunResults{Command: "build", Target: "prod", StartedAt: second, Env: "two", RunID: "2222", Results: []Result{{ID: "a", Status: "success", StartedAt: "2025-01-02T03:04:05.8Z"}}}
+	if _, err := EndRun(dir, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateNodeResults(dir, later, nil); err != nil {
+		t.Fatal(err)
+	}
+	p3, err := StartProgress(dir, &RunResults{Command: "build", Target: "prod", StartedAt: "2025-01-02T03:05:00Z", Env: "one", RunID: "3333", Results: append([]Result(nil), pending...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3.Close()
+	h, err := ReadNodeResults(filepath.Join(dir, NodeResultsFile))
+	if err != nil || h.Results["a"] == nil || h.Results["a"].Status != "success" {
+		t.Errorf("node_results.json: a is %+v, %v; want the second run's success", h.Results["a"], err)
+	}
+}
