@@ -23,6 +23,10 @@ type State interface {
 	Result(id string) (status string, ok bool)
 }
 
+// dbtModifiedSubs are dbt's sub-selectors of state:modified, which strata
+// refuses by name: its state:modified is all of them at once.
+var dbtModifiedSubs = []string{"body", "configs", "relation", "persisted_descriptions", "macros", "contract"}
+
 // Methods are the selector methods (docs/selectors.md).
 var Methods = []string{"tag", "path", "config", "resource_type", "exposure", "state", "result", "source", "test_type", "column"}
 
@@ -414,11 +418,14 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 			}
 		}
 	case "state":
-		if st == nil {
-			return nil, fmt.Errorf("state:%s needs --state DIR (a folder holding an earlier manifest.json)", value)
+		if sub, ok := strings.CutPrefix(value, "modified."); ok && contains(dbtModifiedSubs, sub) {
+			return nil, fmt.Errorf("state:%s is one of dbt's sub-selectors of state:modified (.body, .configs, .macros, ...), which strata does not have: state:modified picks a node whose SQL, config, macros used, seed CSV, or vars and env vars read changed (use state:modified, alone or intersected with another selector: state:modified,tag:nightly)", value)
 		}
 		if value != "modified" && value != "new" {
 			return nil, fmt.Errorf("state:%s is not known (expected state:modified or state:new)", value)
+		}
+		if st == nil {
+			return nil, fmt.Errorf("state:%s needs --state DIR (a folder holding an earlier manifest.json)", value)
 		}
 		for id, n := range gr.M.Nodes {
 			if (value == "modified" && st.Modified(n)) || (value == "new" && st.New(n)) {
