@@ -62,6 +62,11 @@ type Options struct {
 	// for a lock (a selected model's relation that a query is reading);
 	// zero means 60s and 5s.
 	StatementTimeout, LockTimeout time.Duration
+	// CitusConnectTimeout, when not zero, bounds the wait for a Citus
+	// node to accept a connection (citus.node_connection_timeout, 30s by
+	// default), which a statement passed on to the workers waits out for
+	// a node that does not answer.
+	CitusConnectTimeout time.Duration
 	// LeaveExisting: nothing that exists is replaced or renamed aside
 	// (which takes an ACCESS EXCLUSIVE lock: it waits for every reader of
 	// the relation, and every reader after it waits for it). A selected
@@ -246,6 +251,15 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 	}
 	if err := c.db(func() (err error) { c.citus, err = postgres.HasCitus(ctx, tx); return err }); err != nil {
 		return err
+	}
+	if c.citus && c.opt.CitusConnectTimeout > 0 {
+		err := c.db(func() error {
+			_, err := tx.Exec(ctx, fmt.Sprintf("set local citus.node_connection_timeout = %d", c.opt.CitusConnectTimeout.Milliseconds()))
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
 	var obs *observed
 	if err := c.db(func() (err error) { obs, err = c.observe(ctx, tx, set); return err }); err != nil {

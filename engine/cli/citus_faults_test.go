@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,7 +66,8 @@ func TestCitusBadDistribution(t *testing.T) {
 	}
 }
 
-// TestCitusWorkerDown: a build that needs a worker that is down fails with
+// TestCitusWorkerDown: plan with a worker that does not answer waits a few
+// seconds for it and names it; a build that needs a worker that is down fails with
 // Citus's error naming it, rolls back (the old tables and their dependent
 // view stay as they were), and retry completes once the worker is back.
 func TestCitusWorkerDown(t *testing.T) {
@@ -89,6 +91,36 @@ select customer_id, count(*) as sales from {{ ref "facts" }} group by 1`,
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, dir, "models/facts.sql", `{{ config "materialized" "table" "distributed_by" "customer_id" }}select g as sale_id, g % 7 as customer_id, 2 as version from generate_series(1, 60) as g`)
+	writeFile(t, dir, "models/dim.sql", `{{ config "materialized" "table" "reference" true }}select g as region_id, 2 as version from generate_series(1, 4) as g`)
+
+	// A worker that does not answer (its server stopped by SIGSTOP: the
+	// kernel takes the connection, and no one answers it, as with a
+	// machine gone from the network): plan waits a few seconds for it,
+	// not Citus's 30 for each of its questions: two from check, two for
+	// the row estimates (it took 2 minutes).
+	if err := syscall.Kill(st.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	hung := true
+	t.Cleanup(func() {
+		if hung {
+			_ = syscall.Kill(st.PID, syscall.SIGCONT)
+		}
+	})
+	start := time.Now()
+	out := must(t, 0, dir, "plan")
+	mustContain(t, out, "note: Citus node "+st.SocketDir+":")
+	took := time.Since(start)
+	t.Logf("plan with a worker that does not answer: %s", took.Round(time.Millisecond))
+	if err := syscall.Kill(st.PID, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	hung = false
+	if took > 25*time.Second {
+		t.Errorf("plan with a worker that does not answer took %s, want a few seconds", took.Round(time.Second))
+	}
+
 	if err := worker.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +136,10 @@ select customer_id, count(*) as sales from {{ ref "facts" }} group by 1`,
 		}
 	})
 
-	writeFile(t, dir, "models/facts.sql", `{{ config "materialized" "table" "distributed_by" "customer_id" }}select g as sale_id, g % 7 as customer_id, 2 as version from generate_series(1, 60) as g`)
-	writeFile(t, dir, "models/dim.sql", `{{ config "materialized" "table" "reference" true }}select g as region_id, 2 as version from generate_series(1, 4) as g`)
 	// plan's estimates leave out the worker's shards: it says so, naming
 	// the worker (it said nothing, and gave the estimates of half the rows).
 	mustContain(t, must(t, 0, dir, "plan"), "note: Citus node "+st.SocketDir+":")
-	out := must(t, 1, dir, "build")
+	out = must(t, 1, dir, "build")
 	// Citus names the node it cannot reach: the worker's socket directory.
 	mustContain(t, out, "ERROR table model public.facts", "ERROR table model public.dim", st.SocketDir)
 	if strings.Contains(out, "panic") {

@@ -219,6 +219,10 @@ func compact(v json.RawMessage) string {
 // in a transaction that is rolled back, and fills in each directly
 // modified model's column changes and the downstream models that read a
 // removed or retyped column.
+// planCheck is how plan checks the models' columns: a Citus node that
+// does not answer is waited for a few seconds, as by the row estimates.
+var planCheck = check.Options{CitusConnectTimeout: postgres.CitusConnectTimeout}
+
 func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct map[string]bool) error {
 	// A seed's columns are its file's, as check types them.
 	hasColumns := func(id string) bool {
@@ -240,7 +244,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	if len(models) == 0 {
 		return nil
 	}
-	res, err := l.Check(ctx, db, models, check.Options{})
+	res, err := l.Check(ctx, db, models, planCheck)
 	if err != nil {
 		return err
 	}
@@ -289,7 +293,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	}
 	var before *check.Result
 	if len(readers) > 0 {
-		if before, err = l.Check(ctx, db, readers, check.Options{}); err != nil {
+		if before, err = l.Check(ctx, db, readers, planCheck); err != nil {
 			return err
 		}
 	}
@@ -540,23 +544,32 @@ func (l *Project) planRebuild(ctx context.Context, db *postgres.Adapter, p *plan
 			return err
 		}
 		if citus {
-			est, err := postgres.CitusRowEstimates(ctx, db.Shared(), rels)
-			if err != nil {
-				return fmt.Errorf("estimating the rows of the Citus tables: %w", err)
-			}
-			for i, n := range est {
-				steps[i].Rows = n
-			}
-			if len(est) > 0 {
+			// A node that does not answer is waited for a few seconds,
+			// not Citus's default 30 for each question to each node.
+			err := db.CitusLook(ctx, func(q postgres.Querier) error {
+				est, err := postgres.CitusRowEstimates(ctx, q, rels)
+				if err != nil {
+					return fmt.Errorf("estimating the rows of the Citus tables: %w", err)
+				}
+				for i, n := range est {
+					steps[i].Rows = n
+				}
+				if len(est) == 0 {
+					return nil
+				}
 				// A node that does not answer counts for nothing: say
 				// so, or its shards' rows go missing without a word.
-				down, err := postgres.CitusNodesDown(ctx, db.Shared())
+				down, err := postgres.CitusNodesDown(ctx, q)
 				if err != nil {
 					return fmt.Errorf("asking which Citus nodes answer: %w", err)
 				}
 				for _, d := range down {
-					p.Notes = append(p.Notes, "Citus node "+d+" did not answer: the row estimates of distributed and reference tables leave out the shards it holds, and a build that needs it fails until it is back")
+					p.Notes = append(p.Notes, fmt.Sprintf("Citus node %s did not answer (within %s): the row estimates of distributed and reference tables leave out the shards it holds, and a build that needs it fails until it is back", d, postgres.CitusConnectTimeout))
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 	}

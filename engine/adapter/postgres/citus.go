@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -60,6 +62,24 @@ func Placed(ctx context.Context, q Querier, r pgname.Rel) (Placement, error) {
 		p.Method = "other"
 	}
 	return p, nil
+}
+
+// CitusConnectTimeout is how long a command that only looks at a Citus
+// cluster (plan) waits for a node to accept a connection, where Citus
+// waits citus.node_connection_timeout (30 s by default) for each node
+// that does not answer, such as a machine gone from the network.
+const CitusConnectTimeout = 3 * time.Second
+
+// CitusLook runs f in a transaction whose connections from the
+// coordinator to the nodes (run_command_on_all_nodes) give up after
+// CitusConnectTimeout: a node that does not answer by then counts as down.
+func (a *Adapter) CitusLook(ctx context.Context, f func(q Querier) error) error {
+	return a.BeginFunc(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("set local citus.node_connection_timeout = %d", CitusConnectTimeout.Milliseconds())); err != nil {
+			return err
+		}
+		return f(tx)
+	})
 }
 
 // CitusNodesDown are the nodes of the Citus cluster (host:port, as
