@@ -147,7 +147,10 @@ func TestKillBuildAtRandomPoints(t *testing.T) {
 		}
 		// retry completes the interrupted run: it runs what the run did not
 		// finish, and day 2 is then built exactly, with nothing left over.
-		rr, err := artifacts.ReadRunResults(filepath.Join(dir, "target", "run_results.json"))
+		// The record retry --target prod reads: the target's own, which
+		// the end of a run writes before target/run_results.json (a kill
+		// between the two leaves target/'s in progress, the run ended).
+		rr, err := artifacts.ReadRunResults(filepath.Join(artifacts.RunDir(filepath.Join(dir, "target"), "prod", ""), "run_results.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
