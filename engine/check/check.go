@@ -587,6 +587,10 @@ func (c *checker) send(ctx context.Context, tx pgx.Tx, j *job, out *Node, stmt s
 			c.fail(out, j, bad)
 			return nil
 		}
+		if problems := c.scd2Refused(ctx, tx, j); len(problems) > 0 {
+			c.failWith(out, problems)
+			return nil
+		}
 		c.fail(out, j, c.explain(j, err, stmt, body))
 	}
 	return nil

@@ -32,6 +32,10 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
 			continue
 		}
+		c.scd2Columns(n, c.res.Nodes[n.ID].Columns)
+		if c.res.Nodes[n.ID].Status != OK {
+			continue
+		}
 		todo = append(todo, j)
 		for _, col := range n.Columns {
 			if col.DataType != "" {

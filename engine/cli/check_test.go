@@ -496,6 +496,41 @@ func TestCheckSourcesSeedsAndSCD2(t *testing.T) {
 	}
 }
 
+// TestCheckSCD2Config: check finds what a build of an scd2 model would
+// refuse in its config against its query's columns, placed at the key: a
+// check_cols column the query does not return (its view does not name
+// it, so PostgreSQL accepts it), an updated_at one (its view names it,
+// and PostgreSQL's "column s.x does not exist" named no config).
+func TestCheckSCD2Config(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: sc\n",
+		"seeds/people.csv": "id,email,city,updated_at\n1,a@x,Oslo,2024-01-01\n",
+		"models/chk.sql":   "select id, email from {{ ref \"people\" }}",
+		"models/ts.sql":    "select id, email, city from {{ ref \"people\" }}",
+		"models/ok.sql":    "select id, email, updated_at from {{ ref \"people\" }}",
+		"models/dims.yml": `models:
+  - name: chk
+    config: {materialized: scd2, unique_key: id, strategy: check, check_cols: [email, city]}
+  - name: ts
+    config:
+      materialized: scd2
+      unique_key: id
+      updated_at: updated_at
+  - name: ok
+    config: {materialized: scd2, unique_key: id, updated_at: updated_at, hard_deletes: new_record}
+`,
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out,
+		`models/dims.yml:3:79: check_cols: "city" is not a column of the model's query (the query has: id, email)`,
+		`models/dims.yml:8:19: updated_at: "updated_at" is not a column of the model's query (the query has: id, email, city)`,
+		"OK=2 ERROR=2")
+	if strings.Contains(out, "s.updated_at") {
+		t.Errorf("check names its own view's alias:\n%s", out)
+	}
+}
+
 // TestCheckYAMLColumns: what YAML declares is held against what a model
 // produces: warnings, errors under contract, undeclared columns silenced
 // by check: {undeclared_columns: ignore}.

@@ -545,8 +545,8 @@ func TestSCD2Paths(t *testing.T) {
 	}{
 		{"fine", SCD2Observed{Source: d.sourceCols(), Dimension: cols, HistoryKey: []string{"id", "valid_from"}}, ""},
 		{"no history index", SCD2Observed{Source: d.sourceCols(), Dimension: cols}, ""},
-		{"not a dimension", SCD2Observed{Source: d.sourceCols(), Dimension: cols[1:]}, `wh.dim has no column "dim_key", so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history`},
-		{"other key", SCD2Observed{Source: d.sourceCols(), Dimension: cols, HistoryKey: []string{"v", "valid_from"}}, "wh.dim was built with unique_key (v) but the config now says (id); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history"},
+		{"not a dimension", SCD2Observed{Source: d.sourceCols(), Dimension: cols[1:]}, `scd2_columns: wh.dim has no column "dim_key", so it is not an scd2 dimension built with this config; rebuild it with --full-refresh --full-refresh-scd2, which drops its history`},
+		{"other key", SCD2Observed{Source: d.sourceCols(), Dimension: cols, HistoryKey: []string{"v", "valid_from"}}, "unique_key: wh.dim was built with unique_key (v) but the config now says (id); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history"},
 		{"other types", SCD2Observed{Source: []Column{{"id", "bigint"}, {"v", "integer"}}, Dimension: cols}, `column types changed since wh.dim was built: "id" is integer in the dimension but bigint in the model's query; "v" is text in the dimension but integer in the model's query. Cast them in the model to the dimension's types, change the dimension's columns (alter table ... alter column ... type ...), or rebuild it with --full-refresh --full-refresh-scd2, which drops its history`},
 	} {
 		_, _, err := d.Update(tc.o)

@@ -140,42 +140,71 @@ func (s SCD2) Bookkeeping() []string {
 // table, which the source therefore must not have.
 var workColumns = []string{"strata_closes", "strata_row", "strata_at", "strata_gone"}
 
-// CheckSource checks the columns the config names (unique_key, updated_at,
-// check_cols) against the source's Columns, and that the source has none of
-// the bookkeeping columns; all the problems in one error.
-func (s SCD2) CheckSource() error {
+// SourceProblem is a problem of an scd2 model's config with its query's
+// columns. Key is the config key it is about (unique_key, updated_at,
+// check_cols), where it is placed; "" when it is about the query itself.
+// Msg starts with the key when there is one.
+type SourceProblem struct{ Key, Msg string }
+
+// SourceProblems checks the columns the config names (unique_key,
+// updated_at, check_cols) against the source's Columns, and that the
+// source has none of the bookkeeping columns: every problem, one per key
+// (its missing columns together), each saying what the query has.
+func (s SCD2) SourceProblems() []SourceProblem {
 	has := func(c string) bool { return slices.Contains(s.Columns, c) }
-	var errs []string
+	queryHas := fmt.Sprintf(" (the query has: %s)", strings.Join(s.Columns, ", "))
+	var out []SourceProblem
+	missing := func(key string, cols []string) {
+		var gone []string
+		for _, c := range cols {
+			if c != "all" && !has(c) {
+				gone = append(gone, fmt.Sprintf("%q", c))
+			}
+		}
+		switch len(gone) {
+		case 0:
+		case 1:
+			out = append(out, SourceProblem{key, fmt.Sprintf("%s: %s is not a column of the model's query%s", key, gone[0], queryHas)})
+		default:
+			out = append(out, SourceProblem{key, fmt.Sprintf("%s: %s are not columns of the model's query%s", key, strings.Join(gone, ", "), queryHas)})
+		}
+	}
 	if len(s.Keys) == 0 {
-		errs = append(errs, "an scd2 model needs unique_key (the column or columns that identify a row of the source)")
+		out = append(out, SourceProblem{"unique_key", "an scd2 model needs unique_key (the column or columns that identify a row of the source)"})
 	}
-	for _, k := range s.Keys {
-		if !has(k) {
-			errs = append(errs, fmt.Sprintf("unique_key column %q is not a column of the model's query", k))
-		}
+	missing("unique_key", s.Keys)
+	if s.UpdatedAt != "" {
+		missing("updated_at", []string{s.UpdatedAt})
 	}
-	if s.UpdatedAt != "" && !has(s.UpdatedAt) {
-		errs = append(errs, fmt.Sprintf("updated_at column %q is not a column of the model's query", s.UpdatedAt))
-	}
-	for _, c := range s.CheckCols {
-		if c != "all" && !has(c) {
-			errs = append(errs, fmt.Sprintf("check_cols column %q is not a column of the model's query", c))
-		}
-	}
+	missing("check_cols", s.CheckCols)
+	var query []string // about the query itself: one problem
 	for _, b := range s.Bookkeeping() {
 		if has(b) {
-			errs = append(errs, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
+			query = append(query, fmt.Sprintf("the model's query has a column %q, which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns", b))
 		}
 	}
 	for _, w := range workColumns {
 		if has(w) {
-			errs = append(errs, fmt.Sprintf("the model's query has a column %q, a name strata uses while it builds an scd2 dimension; rename it", w))
+			query = append(query, fmt.Sprintf("the model's query has a column %q, a name strata uses while it builds an scd2 dimension; rename it", w))
 		}
 	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; ") + fmt.Sprintf(" (the query has: %s)", strings.Join(s.Columns, ", ")))
+	if len(query) > 0 {
+		out = append(out, SourceProblem{"", strings.Join(query, "; ") + queryHas})
 	}
-	return nil
+	return out
+}
+
+// CheckSource is SourceProblems as one error, nil when there is none.
+func (s SCD2) CheckSource() error {
+	p := s.SourceProblems()
+	if len(p) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(p))
+	for i, x := range p {
+		msgs[i] = x.Msg
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // NullKeyError says that n rows of the source have a NULL in the unique key.
@@ -666,7 +695,7 @@ func (s SCD2) Update(o SCD2Observed) (SCD2, []Op, error) {
 	}
 	for _, b := range []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent} {
 		if _, ok := have[b]; !ok {
-			return s, nil, fmt.Errorf("%s has no column %q, so it is not an scd2 dimension built with this config (scd2_columns); rebuild it with --full-refresh --full-refresh-scd2, which drops its history", s.Target, b)
+			return s, nil, fmt.Errorf("scd2_columns: %s has no column %q, so it is not an scd2 dimension built with this config; rebuild it with --full-refresh --full-refresh-scd2, which drops its history", s.Target, b)
 		}
 	}
 	// The dimension's is_deleted is strata's deletion flag unless the model's
@@ -757,7 +786,7 @@ func (s SCD2) sameKey(built []string) error {
 	if len(was) > 0 && was[len(was)-1] == s.ValidFrom {
 		was = was[:len(was)-1]
 	}
-	return fmt.Errorf("%s was built with unique_key (%s) but the config now says (%s); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history",
+	return fmt.Errorf("unique_key: %s was built with unique_key (%s) but the config now says (%s); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history",
 		s.Target, strings.Join(was, ", "), strings.Join(s.Keys, ", "))
 }
 

@@ -296,7 +296,7 @@ func TestSCD2Errors(t *testing.T) {
 		{"fine", scd2Fixture("timestamp", "invalidate"), []string{"name"}, ""},
 		{"check all", scd2Fixture("check", "ignore"), []string{"all"}, ""},
 		{"no key", func() *SCD2 { d := scd2Fixture("check", "ignore"); d.Keys = nil; return d }(), nil,
-			"an scd2 model needs unique_key (the column or columns that identify a row of the source) (the query has: tenant, id, name, updated_at)"},
+			"an scd2 model needs unique_key (the column or columns that identify a row of the source)"},
 		{"every problem at once", func() *SCD2 {
 			d := scd2Fixture("timestamp", "new_record")
 			d.Keys = []string{"tenant", "kunde_ø"}
@@ -304,7 +304,9 @@ func TestSCD2Errors(t *testing.T) {
 			d.Columns = append(d.Columns, "valid_to", "is_deleted")
 			return d
 		}(), []string{"name", "städte"},
-			`unique_key column "kunde_ø" is not a column of the model's query; updated_at column "changed" is not a column of the model's query; check_cols column "städte" is not a column of the model's query; the model's query has a column "valid_to", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns; the model's query has a column "is_deleted", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns (the query has: tenant, id, name, updated_at, valid_to, is_deleted)`},
+			`unique_key: "kunde_ø" is not a column of the model's query (the query has: tenant, id, name, updated_at, valid_to, is_deleted); updated_at: "changed" is not a column of the model's query (the query has: tenant, id, name, updated_at, valid_to, is_deleted); check_cols: "städte" is not a column of the model's query (the query has: tenant, id, name, updated_at, valid_to, is_deleted); the model's query has a column "valid_to", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns; the model's query has a column "is_deleted", which strata maintains in an scd2 dimension; rename it, or name the bookkeeping columns with scd2_columns (the query has: tenant, id, name, updated_at, valid_to, is_deleted)`},
+		{"two check_cols missing", scd2Fixture("check", "ignore"), []string{"city", "name", "tier"},
+			`check_cols: "city", "tier" are not columns of the model's query (the query has: tenant, id, name, updated_at)`},
 		{"is_deleted is a source column without new_record", func() *SCD2 {
 			d := scd2Fixture("check", "invalidate")
 			d.Columns = append(d.Columns, "is_deleted")
@@ -336,5 +338,25 @@ func TestSCD2Errors(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got\n%q\nwant\n%q", tc.got, tc.want)
 		}
+	}
+}
+
+// TestSCD2SourceProblemKeys: each problem names the config key it is
+// about, where a build and check place it; the query's own problems none.
+func TestSCD2SourceProblemKeys(t *testing.T) {
+	d := scd2Fixture("timestamp", "new_record")
+	d.Keys = []string{"tenant", "kunde"}
+	d.UpdatedAt = "changed"
+	d.CheckCols = []string{"städte"}
+	d.Columns = append(d.Columns, "valid_to", "strata_row")
+	var keys []string
+	for _, p := range d.SourceProblems() {
+		keys = append(keys, p.Key)
+		if p.Key != "" && !strings.HasPrefix(p.Msg, p.Key+": ") {
+			t.Errorf("%q does not start with its key %s", p.Msg, p.Key)
+		}
+	}
+	if got, want := strings.Join(keys, ","), "unique_key,updated_at,check_cols,"; got != want {
+		t.Errorf("keys %s, want %s", got, want)
 	}
 }

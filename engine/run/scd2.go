@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
+	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
 )
@@ -67,7 +68,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			return err
 		}
 		d = d.Staged(mcols(src))
-		if err := d.CheckSource(); err != nil {
+		if err := sourceProblems(n, d.SourceProblems()); err != nil {
 			return err
 		}
 		if err := b.all(ctx, t, p, []materialize.Op{materialize.CheckKeys{Build: d}}); err != nil {
@@ -116,7 +117,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 			}
 			_, ops, err := d.Update(materialize.SCD2Observed{Source: mcols(src), Dimension: mcols(dim), HistoryKey: hist})
 			if err != nil {
-				return err
+				return b.placeAtConfig(err)
 			}
 			if err := b.all(ctx, t, p, ops); err != nil {
 				return err
@@ -150,6 +151,24 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	r.Rows = rows
 	r.Duration = time.Since(r.Started)
 	return r
+}
+
+// sourceProblems places each problem of scd2 model n's config with its
+// query's columns (materialize.SCD2.SourceProblems) where its key is set,
+// else in the model's file; nil when there is none.
+func sourceProblems(n *manifest.Node, problems []materialize.SourceProblem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	var l diag.List
+	for _, p := range problems {
+		pos := diag.Pos{File: n.Path}
+		if at, ok := n.ConfigPos[p.Key]; ok && at.File != "" {
+			pos = at
+		}
+		l.Errorf(pos, "%s", p.Msg)
+	}
+	return startsPlaced{l}
 }
 
 // checkKeys refuses a source whose unique key has a NULL or a duplicate

@@ -208,3 +208,30 @@ func TestSCD2UserColumnIsDeleted(t *testing.T) {
 		{sql: "delete from raw.customers where id = 1", out: "SCD2 0 new, 0 changed, 1 deleted"},
 	})
 }
+
+// A config key that does not fit the model's query or the dimension is
+// placed at the line of YAML that set it: a check_cols, updated_at or
+// unique_key column the query does not return, a unique_key other than
+// the dimension's, scd2_columns it was not built with. The query's own
+// problem (a bookkeeping column) is placed in the model's file.
+func TestSCD2ConfigErrorsPlaced(t *testing.T) {
+	const cfg = "      materialized: scd2\n      unique_key: id\n      strategy: check\n"
+	url := pgtest.DB(t)
+	dir := scd2Project(t, url, cfg)
+	runSCD2Steps(t, url, dir, []scd2Step{
+		{sql: scd2Source + "insert into raw.customers values (1, 'a', null)", out: "SCD2 1 new"},
+		{config: cfg + "      check_cols: [v, city, tier]\n", code: 1,
+			out: `models/schema.yml:7:19: check_cols: "city", "tier" are not columns of the model's query (the query has: id, v, updated_at)`},
+		{config: strings.Replace(cfg, "check", "timestamp", 1) + "      updated_at: changed\n", code: 1,
+			out: `models/schema.yml:7:19: updated_at: "changed" is not a column of the model's query (the query has: id, v, updated_at)`},
+		{config: strings.Replace(strings.Replace(cfg, "check", "timestamp", 1), "unique_key: id", "unique_key: [id, nosuch]", 1) + "      updated_at: changed\n", code: 1,
+			out: "models/schema.yml:5:19: unique_key: \"nosuch\" is not a column of the model's query (the query has: id, v, updated_at)\n" +
+				`          models/schema.yml:7:19: updated_at: "changed" is not a column`},
+		{config: strings.Replace(cfg, "unique_key: id", "unique_key: [id, v]", 1), code: 1,
+			out: "models/schema.yml:5:19: unique_key: public.dim_c was built with unique_key (id) but the config now says (id, v)"},
+		{config: cfg + "      scd2_columns: {valid_from: vf}\n", code: 1,
+			out: `models/schema.yml:7:21: scd2_columns: public.dim_c has no column "vf", so it is not an scd2 dimension built with this config; rebuild it with --full-refresh --full-refresh-scd2`},
+		{config: cfg, sql: "alter table raw.customers rename v to valid_to", code: 1,
+			out: `models/dim_c.sql: the model's query has a column "valid_to", which strata maintains`},
+	})
+}
