@@ -437,11 +437,45 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 			return fmt.Sprintf("rows loaded before keep the old logic unless it is fully refreshed (strata build --full-refresh -s %s)", n.Name)
 		}
 	case "scd2":
-		if keyChanged || !cols.Empty() {
-			return fmt.Sprintf("needs a full refresh to take the change, which loses the dimension's history (strata build --full-refresh --full-refresh-scd2 -s %s)", n.Name)
+		// What build refuses on a dimension (docs/scd2.md): another
+		// unique_key or scd2_columns, a relation that was not built as an
+		// scd2 dimension (not an ephemeral model, nor one elsewhere, which
+		// are first builds), a retyped column. It takes the rest in place,
+		// history kept: a new strategy, check_cols or updated_at, columns
+		// added (NULL in the versions before) or removed (NULL from now on).
+		refresh := fmt.Sprintf("needs a full refresh, which loses the dimension's history (strata build --full-refresh --full-refresh-scd2 -s %s)", n.Name)
+		for _, cc := range c.Config {
+			if old := strings.Trim(cc.Old, `"`); cc.Key == "materialized" {
+				if old == "ephemeral" || l.movedFromProd(n) {
+					return "" // its first build
+				}
+				if old == "" {
+					old = "view"
+				}
+				return fmt.Sprintf("it was built as a %s, which build refuses to update as an scd2 dimension: it needs a full refresh (strata build --full-refresh --full-refresh-scd2 -s %s)", strings.ReplaceAll(old, "_", " "), n.Name)
+			}
 		}
-		if slices.Contains(c.Why, "sql") || slices.Contains(c.Why, "vars") {
-			return "versions already recorded keep the old logic; a full refresh would lose the dimension's history"
+		for _, cc := range c.Config {
+			switch cc.Key {
+			case "unique_key":
+				return "build refuses another unique_key on the dimension built with the old one: it " + refresh
+			case "scd2_columns":
+				return "build refuses other scd2_columns on the dimension built with the old ones: it " + refresh
+			}
+		}
+		if cols != nil && len(cols.Retyped) > 0 {
+			names := make([]string, len(cols.Retyped))
+			for i, r := range cols.Retyped {
+				names[i] = r.Name
+			}
+			what := "column " + names[0] + ": cast it in the model to the dimension's type, or alter the dimension's column"
+			if len(names) > 1 {
+				what = "columns " + strings.Join(names, ", ") + ": cast them in the model to the dimension's types, or alter the dimension's columns"
+			}
+			return fmt.Sprintf("build refuses the retyped %s, which keeps its history; a full refresh loses it (strata build --full-refresh --full-refresh-scd2 -s %s)", what, n.Name)
+		}
+		if keyChanged || !cols.Empty() || slices.Contains(c.Why, "sql") || slices.Contains(c.Why, "vars") {
+			return "build takes the change in place: versions already recorded keep the old logic; a full refresh would lose the dimension's history"
 		}
 	}
 	return ""
