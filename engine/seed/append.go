@@ -58,7 +58,11 @@ type record struct {
 	// EOL is the line ending style: "lf", "crlf", or "" when no line ended.
 	EOL string `json:"eol,omitempty"`
 	// Open says the last record is not followed by a line break.
-	Open    bool           `json:"open,omitempty"`
+	Open bool `json:"open,omitempty"`
+	// Blank counts the blank lines at the end of the file, which are not
+	// rows: rows appended after them would make them rows (or errors), so
+	// a file that continues such a file is loaded in full.
+	Blank   int            `json:"blank,omitempty"`
 	Columns []recordColumn `json:"columns"`
 }
 
@@ -76,7 +80,7 @@ var eolNames = map[int]string{eolUnknown: "", eolLF: "lf", eolCRLF: "crlf"}
 // encodeComment is the record of sc.
 func encodeComment(sc Schema) string {
 	st := sc.state
-	rec := record{Checksum: sc.Checksum, Bytes: st.bytes, Rows: sc.Rows, Line: st.line, EOL: eolNames[st.eol], Open: st.open}
+	rec := record{Checksum: sc.Checksum, Bytes: st.bytes, Rows: sc.Rows, Line: st.line, EOL: eolNames[st.eol], Open: st.open, Blank: st.blank}
 	for i, c := range sc.Columns {
 		rc := recordColumn{Name: c.Name, Type: c.Type}
 		if i < len(st.kinds) {
@@ -104,7 +108,7 @@ func parseComment(c string) (rec record, ok bool) {
 			return record{}, false
 		}
 		eolOK := rec.EOL == "" || rec.EOL == "lf" || rec.EOL == "crlf"
-		if !strings.HasPrefix(rec.Checksum, "sha256:") || rec.Bytes <= 0 || rec.Rows < 0 || rec.Line < 1 || !eolOK || len(rec.Columns) == 0 {
+		if !strings.HasPrefix(rec.Checksum, "sha256:") || rec.Bytes <= 0 || rec.Rows < 0 || rec.Line < 1 || rec.Blank < 0 || !eolOK || len(rec.Columns) == 0 {
 			return record{}, false
 		}
 		for _, c := range rec.Columns {
@@ -175,10 +179,10 @@ func continues(ctx context.Context, comment, file string, delim byte, opts Optio
 	if err != nil || n < rec.Bytes {
 		return nil, ctx.Err()
 	}
-	if checksumOf(clone(h), delim, opts.ColumnTypes) != rec.Checksum {
+	if checksumOf(clone(h), delim, opts.ColumnTypes, rec.Blank) != rec.Checksum {
 		return nil, nil
 	}
-	sc := Schema{Rows: rec.Rows, Checksum: rec.Checksum, state: fileState{bytes: rec.Bytes, line: rec.Line, eol: eolOf(rec.EOL), open: rec.Open}}
+	sc := Schema{Rows: rec.Rows, Checksum: rec.Checksum, state: fileState{bytes: rec.Bytes, line: rec.Line, eol: eolOf(rec.EOL), open: rec.Open, blank: rec.Blank}}
 	for _, c := range rec.Columns {
 		sc.Columns = append(sc.Columns, Column{Name: c.Name, Type: c.Type})
 		sc.state.kinds = append(sc.state.kinds, c.Kinds)
@@ -189,6 +193,9 @@ func continues(ctx context.Context, comment, file string, delim byte, opts Optio
 		return &appendPlan{comment: comment, unchanged: true, sc: sc}, nil
 	} else if err != nil {
 		return nil, ctx.Err()
+	}
+	if rec.Blank > 0 {
+		return nil, nil // the blank lines are not at the end any more
 	}
 
 	off, line, eol := rec.Bytes, rec.Line, sc.state.eol
@@ -233,7 +240,7 @@ func continues(ctx context.Context, comment, file string, delim byte, opts Optio
 			return nil, nil
 		}
 	}
-	writeConfig(h, delim, opts.ColumnTypes)
+	writeConfig(h, delim, opts.ColumnTypes, s.blank)
 	st := s.state(kinds, seen)
 	st.bytes += off
 	sc.Rows += rows
@@ -314,8 +321,8 @@ func copyTail(ctx context.Context, conn *pgx.Conn, into, file string, p *appendP
 	}
 	defer closeFile()
 	counter := &progress{fn: opts.Progress, total: p.sc.state.bytes - p.tailOff}
-	r = io.TeeReader(io.TeeReader(r, p.prefix), counter)
-	return copyIn(ctx, conn, r, into, p.sc.Columns, "", delim, counter, p.prefix, opts.ColumnTypes, p.sc.Checksum)
+	r = &trimReader{r: io.TeeReader(io.TeeReader(r, p.prefix), counter)}
+	return copyIn(ctx, conn, r, into, p.sc.Columns, "", delim, counter, p.prefix, opts.ColumnTypes, p.sc.state.blank, p.sc.Checksum)
 }
 
 // openAt opens a seed file like openFile, positioned off bytes into its

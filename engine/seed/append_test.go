@@ -77,6 +77,8 @@ func TestContinues(t *testing.T) {
 		{name: "column_types over a widened column", old: "id\n1\n", new: "id\n1\n1.5\n", opts: Options{ColumnTypes: map[string]string{"id": "numeric"}}, want: 1, tailLine: 3},
 		{name: "column_types changed", old: "id\n1\n", new: "id\n1\n2\n", oldOpts: &Options{}, opts: Options{ColumnTypes: map[string]string{"id": "int"}}, want: full},
 		{name: "delimiter changed", old: "id\n1\n", new: "id\n1\n2\n", oldOpts: &Options{Delimiter: ';'}, want: full},
+		{name: "after blank lines at the end", old: "id\n1\n\n", new: "id\n1\n\n2\n", want: full},
+		{name: "blank lines appended", old: "id\n1\n", new: "id\n1\n2\n\n\n", want: 1, tailLine: 3},
 		{name: "old ends without a line break", old: "id,v\n1,a", new: "id,v\n1,a\n2,b\n", want: 1, tailLine: 3},
 		{name: "old ends without a line break, only one added", old: "id,v\n1,a", new: "id,v\n1,a\n", want: 0, tailLine: 3},
 		{name: "old last value extended", old: "id,v\n1,a", new: "id,v\n1,ab\n2,b\n", want: full},
@@ -193,6 +195,9 @@ func FuzzAppend(f *testing.F) {
 		{"a\n\"q\"", "\"\"\n"},
 		{"t\n2024-01-02\n", "2024-01-03 10:00\n"},
 		{"\xef\xbb\xbfid\n1\n", "2\n"},
+		{"a\n1\n\n", "2\n"},
+		{"a,b\n1,2\n", "3,4\n\n\n"},
+		{"a\n1\n", "\n"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -216,7 +221,8 @@ func FuzzAppend(f *testing.F) {
 			}
 			return
 		}
-		if werr == nil && reflect.DeepEqual(columnTypes(whole), columnTypes(oldSc)) && strings.HasSuffix(old, "\n") {
+		// (Blank lines at the old end are not at the end any more.)
+		if werr == nil && reflect.DeepEqual(columnTypes(whole), columnTypes(oldSc)) && strings.HasSuffix(old, "\n") && oldSc.state.blank == 0 {
 			t.Fatalf("no plan for an append that keeps the types")
 		}
 	})
@@ -343,6 +349,24 @@ func TestLoadAppend(t *testing.T) {
 			{"id\n1\n", Options{}, "full"},
 			{"id\n1\n2\n", Options{FullRefresh: true}, "full"},
 			{"id\n1\n2\n", Options{FullRefresh: true}, "full"},
+		}},
+		// Blank lines at the end are not rows: rows appended after them
+		// would make them rows (or errors), so the load is a full one.
+		{"blank lines at the end", []step{
+			{"id,v\n1,a\n\n", Options{}, "full"},
+			{"id,v\n1,a\n\n", Options{}, "skip"},
+			{"id,v\n1,a\n2,b\n\n\n", Options{}, "full"},
+			{"id,v\n1,a\n2,b\n3,c\n", Options{}, "full"},
+			{"id,v\n1,a\n2,b\n3,c\n\n", Options{}, "append 0"},
+		}},
+		{"blank lines appended", []step{
+			{"id,v\r\n1,a\r\n", Options{}, "full"},
+			{"id,v\r\n1,a\r\n2,b\r\n\r\n\r\n", Options{}, "append 1"},
+		}},
+		{"blank lines one column", []step{
+			{"id\n1\n", Options{}, "full"},
+			{"id\n1\n\n", Options{}, "append 0"},
+			{"id\n1\n\n2\n\n", Options{}, "full"},
 		}},
 		{"column_types", []step{
 			{"id,n\n1,10\n", Options{ColumnTypes: map[string]string{"n": "numeric(6,1)"}}, "full"},
@@ -479,6 +503,14 @@ func TestLoadAppendErrors(t *testing.T) {
 	// A CSV error in the appended rows is reported like in a full load.
 	_, err = s.load("name,id\n\"a\nb\",1\nc,2,3\n", opts)
 	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2" {
+		t.Errorf("err = %v", err)
+	}
+
+	// A blank line that rows follow is an error, at its line, also when
+	// it was at the end of the file the table was loaded from.
+	s.mustLoad("name,id\n\"a\nb\",1\n\n", opts)
+	_, err = s.load("name,id\n\"a\nb\",1\n\nc,2\n", opts)
+	if err == nil || err.Error() != "seeds/x.csv:4: blank line (expected 2 fields like the header; remove the line: blank lines are ignored only at the end of the file)" {
 		t.Errorf("err = %v", err)
 	}
 

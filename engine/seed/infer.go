@@ -166,6 +166,7 @@ type fileState struct {
 	line  int     // physical line on which a next record would start
 	eol   int     // line ending style, eolUnknown if no line ended
 	open  bool    // the last record is not followed by a line break
+	blank int     // blank lines at the end, which are not rows
 	kinds []uint8 // per column: the kinds every non-empty value can be read as
 	seen  []bool  // per column: whether any value was non-empty
 }
@@ -241,23 +242,53 @@ func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
 	if err := applyColumnTypes(cols, opts); err != nil {
 		return Schema{}, err
 	}
-	writeConfig(h, delim, opts.ColumnTypes)
+	writeConfig(h, delim, opts.ColumnTypes, s.blank)
 	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)), state: s.state(masks, seen)}, nil
 }
 
 // scanRows reads the remaining records of s, checks that each has
 // len(masks) fields, and narrows masks and seen by their values. It returns
 // the number of records read.
+//
+// Blank lines at the end of the file are not rows (editors add them; COPY
+// would refuse them, or load NULLs into a seed of one column): s.blank
+// counts them. A blank line before another row is a row of NULL in a seed
+// of one column, as COPY loads it, and an error otherwise.
 func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
 	n := len(masks)
 	var rows int64
+	blank, blankLine := 0, 0 // blank lines read since the last row
 	for {
 		err := s.next()
 		if err == io.EOF {
+			if blank > 0 && s.more {
+				// Not at the end of the file: the piece after this one
+				// starts with a row (the splitter sees to that).
+				if n != 1 {
+					return rows, s.errorAt(blankLine, 0, blankLineMsg, n)
+				}
+				rows += int64(blank)
+				blank = 0
+			}
+			s.blank = blank
 			return rows, nil
 		}
 		if err != nil {
 			return rows, err
+		}
+		if s.blankRecord() {
+			if blank == 0 {
+				blankLine = s.recLine
+			}
+			blank++
+			continue
+		}
+		if blank > 0 {
+			if n != 1 {
+				return rows, s.errorAt(blankLine, 0, blankLineMsg, n)
+			}
+			rows += int64(blank) // NULL, which every type holds
+			blank = 0
 		}
 		fields := s.fields
 		if len(fields) != n {
@@ -335,11 +366,10 @@ func encodingError(s *scanner, fields []field) error {
 	return s.errorAt(s.recLine, 0, "the row is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)")
 }
 
+const blankLineMsg = "blank line (expected %d fields like the header; remove the line: blank lines are ignored only at the end of the file)"
+
 func fieldCountError(s *scanner, want int) error {
 	fs := s.fields
-	if len(fs) == 1 && fs[0].start == fs[0].end && !fs[0].quoted {
-		return s.errorAt(s.recLine, 0, "blank line (expected %d fields like the header; remove the line)", want)
-	}
 	if len(fs) > want {
 		line, col := s.posOf(fs[want].start - btoi(fs[want].quoted))
 		return s.errorAt(line, col, "row has %d fields, the header has %d", len(fs), want)
@@ -388,11 +418,17 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // writeConfig adds to the checksum what, besides the file, decides what the
-// table holds.
-func writeConfig(h io.Writer, delim byte, types map[string]string) {
+// table holds. blank is the number of blank lines at the end of the file:
+// older versions of strata loaded those of a seed of one column as NULL
+// rows (and refused the others), so a file that has them gets a checksum
+// of its own, which reloads such a table.
+func writeConfig(h io.Writer, delim byte, types map[string]string, blank int) {
 	fmt.Fprintf(h, "\x00%s\x00delimiter=%q", checksumVersion, delim)
 	for _, k := range sortedKeys(types) {
 		fmt.Fprintf(h, "\x00column_types[%q]=%q", k, strings.TrimSpace(types[k]))
+	}
+	if blank > 0 {
+		fmt.Fprintf(h, "\x00trailing_blank_lines_ignored")
 	}
 }
 

@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -78,7 +79,15 @@ func TestInferTypes(t *testing.T) {
 		{"override array and zone", "a\n1\n", Options{ColumnTypes: map[string]string{"a": "timestamp(3) with time zone[]"}}, "a timestamp(3) with time zone[]", 1},
 		{"escaped quote value", "a\n\"he said \"\"hi\"\"\"\n", Options{}, "a text", 1},
 		{"backslash dot quoted", "a\n\"\\.\"\n", Options{}, "a text", 1},
-		{"single column null row", "a\n1\n\n", Options{}, "a bigint", 2},
+		// Blank lines at the end of the file are not rows; before a row,
+		// in a seed of one column, they are NULL (as COPY loads them).
+		{"blank line at the end", "a,b\n1,2\n\n", Options{}, "a bigint, b bigint", 1},
+		{"blank lines at the end", "a,b\n1,x\n\n\n\n", Options{}, "a bigint, b text", 1},
+		{"blank lines at the end, crlf", "a,b\r\n1,2\r\n\r\n\r\n", Options{}, "a bigint, b bigint", 1},
+		{"blank lines after a quoted line break", "a,b\n1,\"x\n\"\n\n", Options{}, "a bigint, b text", 1},
+		{"header and blank lines", "a,b\n\n\n", Options{}, "a text, b text", 0},
+		{"single column blank line at the end", "a\n1\n\n", Options{}, "a bigint", 1},
+		{"single column null rows", "a\n1\n\n\n2\n\n", Options{}, "a bigint", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +126,8 @@ func TestInferErrors(t *testing.T) {
 		{"too many fields", "a,b\n1,2\n3,4,5\n", Options{}, "seeds/x.csv:3:5: row has 3 fields, the header has 2"},
 		{"too few fields", "a,b\n1,2\n3\n", Options{}, "seeds/x.csv:3: row has 1 fields, the header has 2"},
 		{"after quoted newline", "a,b\n\"x\ny\",1\n\"p\nq\nr\",2,3\n4,5\n", Options{}, "seeds/x.csv:6:6: row has 3 fields, the header has 2"},
-		{"blank line", "a,b\n1,2\n\n3,4\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line)"},
+		{"blank line", "a,b\n1,2\n\n3,4\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line: blank lines are ignored only at the end of the file)"},
+		{"blank lines before a row", "a,b\n1,2\n\n\n3,4\n\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line: blank lines are ignored only at the end of the file)"},
 		{"bare quote", "a,b\n1,x\"y\n", Options{}, "seeds/x.csv:2:4: bare \" in an unquoted field (quote the whole field and write the quote twice: \"\")"},
 		{"text after quote", "a,b\n1,\"x\"y\n", Options{}, "seeds/x.csv:2:6: unexpected 'y' after a closing quote (expected the delimiter or the end of the line)"},
 		{"unterminated quote", "a,b\n1,2\n3,\"x\ny\n", Options{}, "seeds/x.csv:3:3: quoted field is not closed before the end of the file (a quote inside a quoted field is written twice: \"\")"},
@@ -183,6 +193,15 @@ func TestChecksum(t *testing.T) {
 	}
 	if sum("a,b\n1,2\n", Options{Path: "elsewhere.csv", FullRefresh: true}) != base {
 		t.Error("path or full refresh changed the checksum")
+	}
+	// An older strata loaded the blank line at the end of a seed of one
+	// column as a NULL row: the checksum of the file differs from what it
+	// was, so that such a table is loaded again.
+	if got, old := sum("a\n1\n\n", Options{}), "sha256:"+fmt.Sprintf("%x", sha256.Sum256([]byte("a\n1\n\n\x00"+checksumVersion+"\x00delimiter=','"))); got == old {
+		t.Error("blank lines at the end kept the checksum of older versions")
+	}
+	if got, old := sum("a\n1\n", Options{}), "sha256:"+fmt.Sprintf("%x", sha256.Sum256([]byte("a\n1\n\x00"+checksumVersion+"\x00delimiter=','"))); got != old {
+		t.Errorf("checksum %s, want %s as before", got, old)
 	}
 	for name, other := range map[string]string{
 		"content":      sum("a,b\n1,3\n", Options{}),

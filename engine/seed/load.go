@@ -667,14 +667,14 @@ func copyFile(ctx context.Context, conn *pgx.Conn, into, file string, sc Schema,
 	}
 	defer closeFile()
 	h := sha256.New()
-	return copyIn(ctx, conn, io.TeeReader(r, h), into, sc.Columns, "header true, ", delim, counter, h, opts.ColumnTypes, sc.Checksum)
+	return copyIn(ctx, conn, &trimReader{r: io.TeeReader(r, h)}, into, sc.Columns, "header true, ", delim, counter, h, opts.ColumnTypes, sc.state.blank, sc.Checksum)
 }
 
 // copyIn runs COPY of the CSV in r into the table named by into (quoted), with
 // the columns cols (options: extra COPY options, such as a header), and then
 // checks that h, which r fed, still gives the checksum want: the file did not
 // change between inference and load.
-func copyIn(ctx context.Context, conn *pgx.Conn, r io.Reader, into string, cols []Column, options string, delim byte, counter *progress, h hash.Hash, types map[string]string, want string) (int64, error) {
+func copyIn(ctx context.Context, conn *pgx.Conn, r io.Reader, into string, cols []Column, options string, delim byte, counter *progress, h hash.Hash, types map[string]string, blank int, want string) (int64, error) {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = pgname.Ident(c.Name)
@@ -685,14 +685,14 @@ func copyIn(ctx context.Context, conn *pgx.Conn, r io.Reader, into string, cols 
 		return 0, err
 	}
 	counter.finish()
-	if checksumOf(h, delim, types) != want {
+	if checksumOf(h, delim, types, blank) != want {
 		return 0, errors.New("the file changed while it was loaded (run again)")
 	}
 	return tag.RowsAffected(), nil
 }
 
-func checksumOf(h hash.Hash, delim byte, types map[string]string) string {
-	writeConfig(h, delim, types)
+func checksumOf(h hash.Hash, delim byte, types map[string]string, blank int) string {
+	writeConfig(h, delim, types, blank)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
@@ -796,4 +796,54 @@ func recordPos(ctx context.Context, file string, opts Options, endLine, col int)
 // strata check gives the seed's empty table.
 func InferFile(ctx context.Context, file string, opts Options) (Schema, error) {
 	return inferFile(ctx, file, opts)
+}
+
+// trimReader passes on what it reads but for the blank lines at the end
+// (trailingBlank), which COPY would refuse (or load as NULL rows into a
+// table of one column): it holds back the line breaks at the end of what
+// it has read until a byte of something else follows them. What it reads
+// starts where a record starts (a file, or the rows appended to one).
+type trimReader struct {
+	r    io.Reader
+	buf  []byte
+	out  []byte // to be read
+	held []byte // line breaks at the end of what was read
+	data bool   // something else than line breaks was read
+	eof  bool
+}
+
+func (t *trimReader) Read(p []byte) (int, error) {
+	for len(t.out) == 0 {
+		if t.eof {
+			return 0, io.EOF
+		}
+		if t.buf == nil {
+			t.buf = make([]byte, 64<<10)
+		}
+		n, err := t.r.Read(t.buf)
+		b := t.buf[:n]
+		i := n
+		for i > 0 && (b[i-1] == '\n' || b[i-1] == '\r') {
+			i--
+		}
+		if i > 0 {
+			t.out = append(append(t.out[:0], t.held...), b[:i]...)
+			t.held = t.held[:0]
+			t.data = true
+		}
+		t.held = append(t.held, b[i:]...)
+		if err == io.EOF {
+			t.eof = true
+			if t.data {
+				// The first line break held ends the last record.
+				keep, _ := trailingBlank(append([]byte{'x'}, t.held...))
+				t.out = append(t.out, t.held[:keep-1]...)
+			} // else only blank lines were read
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, t.out)
+	t.out = t.out[n:]
+	return n, nil
 }

@@ -164,6 +164,7 @@ type scan struct {
 	rows  int64
 	masks []uint8
 	seen  []bool
+	blank int // blank lines at the end of the file (of the last piece)
 }
 
 func newScan(n int) *scan {
@@ -176,6 +177,7 @@ func newScan(n int) *scan {
 
 func (s *scan) add(o *scan) {
 	s.rows += o.rows
+	s.blank += o.blank
 	for i := range s.masks {
 		s.masks[i] &= o.masks[i]
 		s.seen[i] = s.seen[i] || o.seen[i]
@@ -188,6 +190,7 @@ func pieceScanner(ctx context.Context, p piece, path string, delim byte, eol int
 	s := newScanner(ctx, nil, nil, path, delim)
 	s.buf, s.end, s.eof, s.started = p.data, len(p.data), true, true
 	s.line, s.eol = p.line, eol
+	s.more = !p.last
 	return s
 }
 
@@ -231,11 +234,13 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 	eol := hs.eol
 	// Where the header ends in the piece: what the scanner consumed of
 	// it (its buffer's offsets shift when it drops a byte order mark).
-	rest := piece{data: first.data[hs.read-int64(hs.end-hs.pos):], line: hs.line}
+	rest := piece{data: first.data[hs.read-int64(hs.end-hs.pos):], line: hs.line, last: first.last}
 	sample := newScan(len(cols))
-	if sample.rows, err = scanRows(pieceScanner(ctx, rest, l.opts.Path, l.delim, eol), sample.masks, sample.seen); err != nil {
+	ps := pieceScanner(ctx, rest, l.opts.Path, l.delim, eol)
+	if sample.rows, err = scanRows(ps, sample.masks, sample.seen); err != nil {
 		return Schema{}, false, nil
 	}
+	sample.blank = ps.blank
 	for j := range cols {
 		if !sample.seen[j] {
 			return Schema{}, false, nil // no value to take a type from
@@ -309,7 +314,12 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 					}
 					p = q
 				}
-				if _, err := pw.Write(p.data); err != nil {
+				data := p.data
+				if p.last {
+					keep, _ := trailingBlank(data)
+					data = data[:keep]
+				}
+				if _, err := pw.Write(data); err != nil {
 					giveUp(err)
 					continue
 				}
@@ -317,10 +327,12 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 					continue
 				}
 				s := newScan(len(cols))
-				if s.rows, err = scanRows(pieceScanner(ctx, p, l.opts.Path, l.delim, eol), s.masks, s.seen); err != nil {
+				ps := pieceScanner(ctx, p, l.opts.Path, l.delim, eol)
+				if s.rows, err = scanRows(ps, s.masks, s.seen); err != nil {
 					giveUp(err)
 					continue
 				}
+				s.blank = ps.blank
 				scans[i].add(s)
 			}
 		}()
@@ -375,9 +387,9 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 	return Schema{
 		Columns:  cols,
 		Rows:     all.rows,
-		Checksum: checksumOf(h, l.delim, l.opts.ColumnTypes),
+		Checksum: checksumOf(h, l.delim, l.opts.ColumnTypes, all.blank),
 		state: fileState{bytes: read, line: split.line, eol: eol, open: read > 0 && last != '\n',
-			kinds: all.masks, seen: all.seen},
+			blank: all.blank, kinds: all.masks, seen: all.seen},
 	}, true, nil
 }
 

@@ -69,6 +69,14 @@ func checkSplit(t testing.TB, data []byte, size int) {
 		if i < len(pieces)-1 && p.data[len(p.data)-1] != '\n' {
 			t.Fatalf("piece %d of %q (size %d) does not end a line: %q", i, data, size, p.data)
 		}
+		// (The last piece may not know: the file ends where it does.)
+		if p.last && i != len(pieces)-1 {
+			t.Fatalf("piece %d of %d of %q (size %d) says it is the last", i, len(pieces), data, size)
+		}
+		// Blank lines at the end of the file are all in the last piece.
+		if keep, _ := trailingBlank(p.data); !p.last && keep != len(p.data) && valid {
+			t.Fatalf("piece %d of %q (size %d) ends with blank lines: %q", i, data, size, p.data)
+		}
 		joined = append(joined, p.data...)
 		line += bytes.Count(p.data, []byte{'\n'})
 		if valid && !ends[len(joined)] {
@@ -90,9 +98,55 @@ func TestSplitter(t *testing.T) {
 		"a,b\n1,\"multi\nline\n\"\"quoted\"\"\nfield\"\n2,\"\"\n3,\"\n\"\n",
 		"a\n\"" + strings.Repeat("x\n", 500) + "\"\n2\n",
 		"a\n" + strings.Repeat("\"\"\"\"\n", 20),
+		"a,b\n1,2\n\n",
+		"a,b\n1,2\n3,4\n\n\n\n\n\n\n",
+		"a,b\r\n1,2\r\n3,4\r\n\r\n\r\n\r\n",
+		"a\n1\n\n\n\n2\n\n\n3\n",
+		"a,b\n1,\"x\n\n\n\n\"\n\n\n",
 	} {
 		for _, size := range []int{1, 2, 3, 5, 8, 64, 1 << 20} {
 			checkSplit(t, []byte(data), size)
+		}
+	}
+}
+
+// TestTrimReader: what the one-connection load sends COPY is the file
+// without the blank lines at its end, as the parallel load sends the last
+// piece, and the rows scanRows counts; whole or read a byte at a time.
+func TestTrimReader(t *testing.T) {
+	for _, tc := range []struct {
+		data, want string
+	}{
+		{"", ""},
+		{"a,b", "a,b"},
+		{"a,b\n", "a,b\n"},
+		{"a,b\n1,2\n\n", "a,b\n1,2\n"},
+		{"a,b\n1,2\n\n\n\n", "a,b\n1,2\n"},
+		{"a,b\r\n1,2\r\n\r\n\r\n", "a,b\r\n1,2\r\n"},
+		{"a\n1\n\n\n2\n\n", "a\n1\n\n\n2\n"},
+		{"a,b\n1,\"x\n\n\"\n\n", "a,b\n1,\"x\n\n\"\n"},
+		// Rows appended to a file: only blank lines.
+		{"\n\n", ""},
+		{"\r\n", ""},
+	} {
+		for _, one := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(tc.data)
+			if one {
+				r = iotest.OneByteReader(r)
+			}
+			got, err := io.ReadAll(&trimReader{r: r})
+			if err != nil || string(got) != tc.want {
+				t.Errorf("%q (one byte reads %v): %q %v, want %q", tc.data, one, got, err, tc.want)
+			}
+		}
+		if tc.data == "" || tc.data[0] == '\n' || tc.data[0] == '\r' {
+			continue
+		}
+		if keep, _ := trailingBlank([]byte(tc.data)); tc.data[:keep] != tc.want {
+			t.Errorf("trailingBlank(%q) keeps %q, want %q", tc.data, tc.data[:keep], tc.want)
+		}
+		if err := iotest.TestReader(&trimReader{r: strings.NewReader(tc.data)}, []byte(tc.want)); err != nil {
+			t.Errorf("%q: %v", tc.data, err)
 		}
 	}
 }
@@ -198,6 +252,12 @@ func TestParallelLoad(t *testing.T) {
 		{"late_code.csv", "id,v\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,%d\n", i, i+1) }) + "101,007\n", false},
 		// No value in the sample: the usual load.
 		{"late_values.csv", "id,v\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,\n", i) }) + "101,5\n", false},
+		// Blank lines at the end are not rows, however the file is cut;
+		// before a row, in a seed of one column, they are NULL.
+		{"blank_lines_at_the_end.csv", "id,v\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,x\n", i) }) + strings.Repeat("\n", 40), true},
+		{"blank_line_at_the_end.csv", "id,v\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,x\n", i) }) + "\n", true},
+		{"blank_lines_at_the_end_crlf.csv", "id,v\r\n" + rows(100, func(i int) string { return fmt.Sprintf("%d,x\r\n", i) }) + strings.Repeat("\r\n", 3), true},
+		{"blank_lines_one_column.csv", "id\n" + rows(100, func(i int) string { return fmt.Sprintf("%d\n%s", i, strings.Repeat("\n", i%3)) }), true},
 	} {
 		res, err := loadBoth(t, conn, tc.name, tc.content, Options{FullRefresh: true})
 		if err != nil {

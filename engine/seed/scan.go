@@ -77,6 +77,13 @@ type scanner struct {
 	recStart int // offset of the current record in buf, valid until the next call
 	eol      int
 	fields   []field
+
+	// more: the input is a piece of a file that goes on after it, so
+	// blank lines at its end are not at the end of the file.
+	more bool
+	// blank counts the blank lines at the end of the file, which are not
+	// rows (scanRows sets it).
+	blank int
 }
 
 func newScanner(ctx context.Context, r io.Reader, h hash.Hash, path string, delim byte) *scanner {
@@ -318,5 +325,40 @@ func (s *scanner) value(f field) string {
 
 // state is the fileState after the last record.
 func (s *scanner) state(kinds []uint8, seen []bool) fileState {
-	return fileState{bytes: s.read, line: s.line, eol: s.eol, open: s.read > 0 && s.last != '\n', kinds: kinds, seen: seen}
+	return fileState{bytes: s.read, line: s.line, eol: s.eol, open: s.read > 0 && s.last != '\n', blank: s.blank, kinds: kinds, seen: seen}
+}
+
+// blankRecord says whether the current record is a blank line: one empty
+// unquoted field (a record ends with a line break or the end of the input,
+// and an empty input has no record).
+func (s *scanner) blankRecord() bool {
+	return len(s.fields) == 1 && s.fields[0].start == s.fields[0].end && !s.fields[0].quoted
+}
+
+// trailingBlank returns the length of b without the blank lines at its
+// end: a run of line breaks after the last other byte, but for the first
+// line break of the run, which ends the last record. blank counts the
+// lines dropped. b is the end of a file (or all of it) that the scanner
+// accepts, whose last piece, if b is one, is not only line breaks
+// (the splitter sees to that); then the lines dropped are exactly the
+// blank records at the end that scanRows does not count as rows.
+func trailingBlank(b []byte) (keep, blank int) {
+	i := len(b)
+	for i > 0 && (b[i-1] == '\n' || b[i-1] == '\r') {
+		i--
+	}
+	keep = i
+	switch {
+	case i == len(b):
+		return keep, 0
+	case i == 0:
+		// Only line breaks: the record before them ended with its own.
+	case b[i] == '\n':
+		keep = i + 1
+	case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+		keep = i + 2
+	default:
+		return len(b), 0 // a bare carriage return: the scanner refuses it
+	}
+	return keep, bytes.Count(b[keep:], []byte{'\n'})
 }

@@ -47,6 +47,10 @@ type piece struct {
 	line int
 	// checked: the scanner has read it already (the sample).
 	checked bool
+	// last: the file ends with the piece (it may end with blank lines,
+	// which are not rows: trailingBlank). A piece before the last ends
+	// with a record that is not a blank line.
+	last bool
 }
 
 // splitter cuts a CSV stream into pieces of whole records of about size
@@ -94,11 +98,13 @@ func (s *splitter) next() (piece, error) {
 			if len(buf) == 0 {
 				return piece{}, io.EOF
 			}
-			return s.emit(buf, len(buf)), nil
+			p := s.emit(buf, len(buf))
+			p.last = true
+			return p, nil
 		}
 		// Searched from the start, since where quotes open is only known
 		// from there.
-		if cut := lastBoundary(buf); cut > 0 {
+		if cut := beforeBlank(buf, lastBoundary(buf)); cut > 0 {
 			return s.emit(buf, cut), nil
 		}
 		// One record fills the buffer: grow it.
@@ -109,6 +115,22 @@ func (s *splitter) next() (piece, error) {
 		copy(nb, buf)
 		buf = nb
 	}
+}
+
+// beforeBlank moves a cut at the end of a line (outside quotes) back
+// before the blank lines that precede it, if any: they go to the next
+// piece, so that blank lines at the end of the file are all in the last
+// piece, and a piece that ends with blank lines is the last. It returns
+// -1 when buf[:cut] is only line breaks.
+func beforeBlank(buf []byte, cut int) int {
+	if cut <= 0 {
+		return cut
+	}
+	keep, _ := trailingBlank(buf[:cut])
+	if keep == 0 {
+		return -1
+	}
+	return keep
 }
 
 // emit hands out buf[:cut] and keeps the rest for the next piece.
