@@ -12,8 +12,10 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
+	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/pipeline"
+	"strata/engine/project"
 	"strata/engine/run"
 )
 
@@ -160,6 +162,13 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 // (target/runs/); target/run_results.json is read when a strata that did
 // not keep them wrote the record.
 func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code int, ok bool) {
+	// Outside a project, that is what to say, not that it ran nothing.
+	if dir, err := filepath.Abs(a.projectDir); err == nil {
+		if d, missing := project.Missing(dir); missing {
+			a.printDiags(diag.List{d})
+			return rec, ExitBadInput, false
+		}
+	}
 	last, lastErr := pipeline.ReadRunRecord(a.projectDir)
 	var lastRun *pipeline.Retry
 	if lastErr == nil {

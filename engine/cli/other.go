@@ -287,6 +287,10 @@ func cmdClean(ctx context.Context, a *app, args []string) int {
 	// pointing elsewhere must not cost that folder its target/. A project
 	// with problems may still be cleaned, so only an unreadable project.yaml
 	// stops it, and the rest is not read.
+	if d, missing := project.Missing(dir); missing {
+		a.printDiags(diag.List{d})
+		return ExitBadInput
+	}
 	if diags := project.IsProject(os.DirFS(dir)); diags.HasErrors() {
 		a.printDiags(diags)
 		return ExitBadInput

@@ -114,6 +114,9 @@ func Load(opts Options) (*Project, diag.List) {
 			return nil, diags
 		}
 	}
+	if d, missing := project.Missing(dir); missing {
+		return nil, append(diags, d)
+	}
 	proj, d := project.Load(os.DirFS(dir))
 	diags = append(diags, d...)
 	if proj == nil {

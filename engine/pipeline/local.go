@@ -30,6 +30,12 @@ type LocalCluster struct {
 // the project's local server otherwise, or when project.yaml cannot be
 // read (db works in any folder). Only project.yaml is read.
 func Local(dir, target string, lookupEnv func(string) (string, bool)) (LocalCluster, error) {
+	// Without a project.yaml there is no project, and no cluster of its:
+	// from a folder inside a project, db psql started a new, empty server
+	// there.
+	if d, missing := project.Missing(dir); missing {
+		return LocalCluster{}, &BadTarget{Err: d}
+	}
 	var t *project.Target
 	if p, diags := project.ReadFile(os.DirFS(dir)); p != nil {
 		var err error

@@ -116,6 +116,9 @@ func emptyURL(t *project.Target, reads template.Reads) string {
 // name (or "") uses in the project in dir: name, STRATA_TARGET,
 // project.yaml's target:, the only one defined, or the built-in local one.
 func TargetName(dir, name string, lookupEnv func(string) (string, bool)) (string, error) {
+	if d, missing := project.Missing(dir); missing {
+		return "", d
+	}
 	p, diags := project.ReadFile(os.DirFS(dir))
 	if p == nil {
 		return "", diags.Err()

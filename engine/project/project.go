@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -355,6 +357,43 @@ func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
 		diags.Errorf(diag.Pos{File: "project.yaml"}, "cannot read project.yaml: %v (is this a strata project? use --project-dir)", unwrapPathErr(err))
 	}
 	return data, err
+}
+
+// Missing is the problem of a folder dir that holds no project.yaml, and
+// whether it holds none. Run from a folder inside a project (its models/,
+// say), strata would find no project there: the problem names the
+// project's folder, above, and the --project-dir that reaches it from the
+// current folder, rather than leaving the reader to guess. Commands that
+// would act without a project (db, which would start a new, empty server
+// in that folder) refuse with it.
+func Missing(dir string) (diag.Diagnostic, bool) {
+	d := diag.Diagnostic{Pos: diag.Pos{File: "project.yaml"}, Severity: diag.Error}
+	_, err := os.Stat(filepath.Join(dir, "project.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		return d, false
+	}
+	d.Msg = "cannot read project.yaml: no such file or directory (is this a strata project? use --project-dir)"
+	up := dir
+	for {
+		parent := filepath.Dir(up)
+		if parent == up {
+			return d, true
+		}
+		up = parent
+		if st, err := os.Stat(filepath.Join(up, "project.yaml")); err == nil && st.Mode().IsRegular() {
+			break
+		}
+	}
+	// From a folder inside the project, the way up (../..); from
+	// elsewhere, where it is.
+	rel := up
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, up); err == nil && strings.Trim(strings.ReplaceAll(r, "..", ""), string(filepath.Separator)) == "" {
+			rel = r
+		}
+	}
+	d.Msg = fmt.Sprintf("cannot read project.yaml: no such file or directory: %s is a folder inside the project in %s; run strata from there, or with --project-dir %s", dir, up, rel)
+	return d, true
 }
 
 // Load reads the project in fsys. It returns all problems found, sorted by position;
