@@ -339,7 +339,93 @@ func yamlSyntaxError(file string, data []byte, err error) diag.Diagnostic {
 			}
 		}
 	}
-	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: "invalid YAML: " + yamlErrMsg(err)}
+	msg := yamlErrMsg(err)
+	if pos.Line > 0 {
+		if lines := bytes.SplitAfter(data, []byte("\n")); pos.Line <= len(lines) {
+			msg += yamlHint(msg, string(lines[pos.Line-1]))
+		}
+	}
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: "invalid YAML: " + msg}
+}
+
+// yamlHint says what to do about yaml.v3's message msg, placed on line, for
+// the mistakes of a file written by hand that it names least clearly: a
+// line indented out of its level ("did not find expected key"), a value
+// that goes on after its closing quote or bracket (the same message), a
+// ": " inside a value not quoted ("mapping values are not allowed in this
+// context"). "" for the others, whose message says enough.
+func yamlHint(msg, line string) string {
+	text := strings.TrimSpace(line)
+	text = strings.TrimPrefix(text, "- ")
+	key, value := "", ""
+	if k, v, ok := strings.Cut(text, ": "); ok && !strings.ContainsAny(k, "\"'[{") {
+		key, value = k, strings.TrimSpace(v)
+	}
+	switch msg {
+	case "did not find expected key", "did not find expected '-' indicator":
+		if rest := afterClosed(value); rest != "" && !strings.HasPrefix(rest, "#") {
+			if i := strings.Index(rest, " #"); i >= 0 { // a comment
+				value = strings.TrimSpace(value[:len(value)-len(rest)+i])
+				rest = strings.TrimSpace(rest[:i])
+			}
+			return fmt.Sprintf(": the value of %s goes on after its closing %c (%q): quote all of it (%s: %s)", key, closer(value[0]), rest, key, quoteYAML(value))
+		}
+		return ": this line is not indented like the lines of its level above it (the keys of one mapping, and the items of one list, start in the same column)"
+	case "mapping values are not allowed in this context":
+		if value != "" && !strings.ContainsAny(value[:1], "\"'[{|>&*!") && strings.Contains(value, ": ") {
+			return fmt.Sprintf(": the value of %s holds \": \", which starts a mapping unless the value is quoted (%s: %s)", key, key, quoteYAML(value))
+		}
+		return ": this line goes on a value begun above it; check the indentation of the lines above"
+	}
+	return ""
+}
+
+// quoteYAML is value as a quoted YAML text.
+func quoteYAML(value string) string {
+	if !strings.Contains(value, "'") || strings.ContainsAny(value, "\"\\") {
+		return "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	}
+	return `"` + value + `"`
+}
+
+// closer is the character that closes a value opened by c.
+func closer(c byte) byte {
+	switch c {
+	case '[':
+		return ']'
+	case '{':
+		return '}'
+	}
+	return c
+}
+
+// afterClosed is what follows, on its line, a value that opens with a
+// quote or a bracket, once that closes; "" when it does not open so, or
+// does not close on the line.
+func afterClosed(value string) string {
+	if value == "" || !strings.ContainsAny(value[:1], "\"'[{") {
+		return ""
+	}
+	open, end := value[0], closer(value[0])
+	depth := 0
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		switch {
+		case open == '"' && i > 0 && c == '\\':
+			i++
+		case open == '\'' && i > 0 && c == '\'' && i+1 < len(value) && value[i+1] == '\'':
+			i++
+		case (open == '"' || open == '\'') && i > 0 && c == open:
+			return strings.TrimSpace(value[i+1:])
+		case (open == '[' || open == '{') && c == open:
+			depth++
+		case (open == '[' || open == '{') && c == end:
+			if depth--; depth == 0 {
+				return strings.TrimSpace(value[i+1:])
+			}
+		}
+	}
+	return ""
 }
 
 // yamlErrPos places a syntax error of data, file's text, at the line of
