@@ -1007,7 +1007,28 @@ func templateError(err error, caller string, source sourceOf) error {
 			}
 		}
 	}
+	if hint := unquotedName(text, src, line); hint != "" {
+		return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text + hint}
+	}
 	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: explain(text)}
+}
+
+// unquotedName explains 'function "orders" not defined' when, on line of
+// src, orders is an argument of ref, source, var or include written
+// without quotes ({{ ref orders }}): the name is text, which Go templates
+// write in double quotes. "" otherwise.
+func unquotedName(text, src string, line int) string {
+	m := undefinedFuncRe.FindStringSubmatch(text)
+	lines := strings.Split(src, "\n")
+	if m == nil || line < 1 || line > len(lines) {
+		return ""
+	}
+	re := regexp.MustCompile(`\b(ref|source|var|include)\s+(?:"[^"]*"\s+)?` + regexp.QuoteMeta(m[1]) + `\b`)
+	f := re.FindStringSubmatch(lines[line-1])
+	if f == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (a name given to %s is text, written in double quotes: %q)", f[1], m[1])
 }
 
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
