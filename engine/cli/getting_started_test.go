@@ -172,6 +172,12 @@ func TestGettingStarted(t *testing.T) {
 		t.Errorf("build -s sales_by_channel: exit %d; the page shows lines it did not print: %q\n%s", code, missing, out)
 	}
 
+	// The YAML describes every column the model produces: check has
+	// nothing to warn about (it said orders was undeclared).
+	if code, out := strata(t, dir, "check", "-s", "sales_by_channel"); code != ExitOK || strings.Contains(out, "warning") {
+		t.Errorf("check -s sales_by_channel: exit %d, want 0 and no warning:\n%s", code, out)
+	}
+
 	// 4. See a test fail.
 	yml := filepath.Join(dir, "models", "analytics", "sales_by_channel.yml")
 	b, err := os.ReadFile(yml)
