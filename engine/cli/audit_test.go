@@ -478,3 +478,22 @@ func TestAuditReadsWhatThePostHookLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditErrorNamesTheModel: a test on a column the model lacks (a typo
+// in YAML) errors in the audit with PostgreSQL's hint, which named the new
+// version's scratch relation ('Perhaps you meant to reference the column
+// "sales__strata_new.revenue"'), a name the reader never wrote; it names
+// the model's.
+func TestAuditErrorNamesTheModel(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: an\nmodels: {'.': {materialized: table}}\n",
+		"models/sales.sql":  "select 1 as id, 2.5 as revenue",
+		"models/schema.yml": "models:\n  - name: sales\n    columns:\n      - {name: revenu, tests: [{accepted_range: {min: 0}}]}\n",
+	})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "AUDIT FAILED", `Perhaps you meant to reference the column "sales.revenue"`)
+	if strings.Contains(out, "__strata_") {
+		t.Errorf("the audit's error names a scratch relation:\n%s", out)
+	}
+}

@@ -47,6 +47,18 @@ type keptFailures struct {
 	file  string // the rows as COPY text
 }
 
+// unscratched is err, a test's error on the new version of a model under
+// its scratch name, with the model's own name in its place: PostgreSQL's
+// hint read 'Perhaps you meant to reference the column
+// "orders__strata_new.amount"', a name the reader never wrote.
+func unscratched(err error, scratch, name string) error {
+	var p *compile.Placed
+	if errors.As(err, &p) {
+		p.Diag.Msg = strings.ReplaceAll(p.Diag.Msg, scratch, name)
+	}
+	return err
+}
+
 // auditError is an audit that blocked the publish.
 type auditError struct{ audit *auditResult }
 
@@ -165,6 +177,9 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		// The statements after it in the batch did not run: they go again.
 		tests[j].ran = append(tests[j].ran, tests[j].count.SQL)
 		tests[j].err = e.sqlError(tests[j].n, tests[j].res, be.Err, tests[j].count)
+		if on != b.n.Relation {
+			tests[j].err = unscratched(tests[j].err, on.Name, b.n.Relation.Name)
+		}
 		b.executed = append(b.executed, "rollback to savepoint strata_audit", "release savepoint strata_audit")
 		if err := t.RollbackTo(ctx, "strata_audit"); err != nil {
 			return err
