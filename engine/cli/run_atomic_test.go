@@ -327,6 +327,66 @@ func TestSwapRedefinesTheRunsOwnView(t *testing.T) {
 	}
 }
 
+// TestSwapRedefinesTheRunsOwnMaterializedView: as for a view model, a
+// column renamed in a table and in the materialized view model that reads
+// it, in one change, failed the table ("change or drop that view first"),
+// also when the run built both, and also with --full-refresh: the only way
+// out was to drop the materialized view by hand. When the run builds it,
+// the swap (or sync_all_columns' change in place) creates it, populated,
+// from its new SQL, with its grants and the indexes its new columns allow;
+// when it does not, the refusal says to build them together.
+func TestSwapRedefinesTheRunsOwnMaterializedView(t *testing.T) {
+	url := pgtest.DB(t)
+	execSQL(t, url, "do $$ begin if not exists (select from pg_roles where rolname = 'mvr_reader') then create role mvr_reader; end if; end $$")
+	mv := "{{ config \"materialized\" \"materialized_view\" \"indexes\" (list (dict \"columns\" (list \"a\") \"unique\" true)) }}select a, %s from {{ ref \"%s\" }}"
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s from generate_series(1, {{ var "n" 2 }}) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: rdm\n",
+		"models/t.sql":   `{{ config "materialized" "table" }}select g as a, g * 2 as c from generate_series(1, 3) g`,
+		"models/mv.sql":  fmt.Sprintf(mv, "c", "t"),
+		"models/inc.sql": fmt.Sprintf(inc, "g * 2 as amt"),
+		"models/mv2.sql": `{{ config "materialized" "materialized_view" }}select id, amt from {{ ref "inc" }}`,
+	})
+	must(t, 0, dir, "run")
+	execSQL(t, url, "create view public.hand as select a from public.mv", "grant select on public.mv to mvr_reader")
+	writeFile(t, dir, "models/t.sql", `{{ config "materialized" "table" }}select g as a, g * 3 as d from generate_series(1, 4) g`)
+	writeFile(t, dir, "models/mv.sql", fmt.Sprintf(mv, "d", "t"))
+	out := must(t, 1, dir, "run", "-s", "t")
+	mustContain(t, out, "refusing to replace public.t: view public.mv depends on it", "public.mv is the materialized view of model mv, which this run does not build: build them together (-s 't mv')")
+	if got := queryInt(t, url, "select count(*) from public.hand"); got != 3 {
+		t.Errorf("after the refusal hand reads %d rows, want 3", got)
+	}
+	must(t, 0, dir, "run", "-s", "t mv")
+	if got := queryText(t, url, "select string_agg(a || ':' || d, ',' order by a) from public.mv"); got != "1:3,2:6,3:9,4:12" {
+		t.Errorf("mv reads %s", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.hand"); got != 4 {
+		t.Errorf("hand reads %d rows, want 4", got)
+	}
+	if got := queryText(t, url, "select has_table_privilege('mvr_reader', 'public.mv', 'select')::text"); got != "true" {
+		t.Errorf("mv lost its grant")
+	}
+	if got := queryInt(t, url, "select count(*) from pg_index where indrelid = 'public.mv'::regclass and indisunique"); got != 1 {
+		t.Errorf("mv has %d unique indexes, want 1", got)
+	}
+	// --full-refresh, which could not get past it either.
+	writeFile(t, dir, "models/t.sql", `{{ config "materialized" "table" }}select g as a, g * 4 as e from generate_series(1, 2) g`)
+	writeFile(t, dir, "models/mv.sql", fmt.Sprintf(mv, "e", "t"))
+	must(t, 0, dir, "run", "--full-refresh", "-s", "t mv")
+	if got := queryText(t, url, "select string_agg(a || ':' || e, ',' order by a) from public.mv"); got != "1:4,2:8" {
+		t.Errorf("after --full-refresh mv reads %s", got)
+	}
+	// sync_all_columns drops amt in place.
+	writeFile(t, dir, "models/inc.sql", fmt.Sprintf(inc, "g * 5 as amt2"))
+	writeFile(t, dir, "models/mv2.sql", `{{ config "materialized" "materialized_view" }}select id, amt2 from {{ ref "inc" }}`)
+	out = must(t, 1, dir, "run", "-s", "inc")
+	mustContain(t, out, "refusing to change public.inc: view public.mv2 depends on it", "build them together (-s 'inc mv2')")
+	must(t, 0, dir, "run", "-s", "inc mv2", "--vars", "n: 3")
+	if got := queryText(t, url, "select string_agg(id || ':' || coalesce(amt2::text, '-'), ',' order by id) from public.mv2"); got != "1:5,2:10,3:15" {
+		t.Errorf("mv2 reads %s", got)
+	}
+}
+
 // TestSyncAllColumnsKeepsViews: on_schema_change: sync_all_columns drops
 // and retypes columns in place, which PostgreSQL refused while a view read
 // them (the model failed: "cannot drop column ... because other objects

@@ -997,11 +997,11 @@ func hookPlaced(err error) error {
 	return err
 }
 
-// redefine is the new SQL of view, when it is the relation of a view model
-// that this run builds (after the swap that asks: it reads the relation
-// swapped), so that a swap whose old dependent definition no longer works
-// (a column removed upstream and from the view in one change) creates it
-// as its build will.
+// redefine is the new SQL of view, when it is the relation of a view or
+// materialized view model that this run builds (after the swap that asks:
+// it reads the relation swapped), so that a swap whose old dependent
+// definition no longer works (a column removed upstream and from the view
+// in one change) creates it as its build will.
 func (e *Executor) redefine(view pgname.Rel) (string, bool) {
 	n := e.viewModel(view)
 	if n == nil || !e.Building[n.ID] {
@@ -1014,10 +1014,11 @@ func (e *Executor) redefine(view pgname.Rel) (string, bool) {
 	return materialize.Body(c.SQL), true
 }
 
-// viewModel is the view model whose relation is view, or nil.
+// viewModel is the view or materialized view model whose relation is
+// view, or nil.
 func (e *Executor) viewModel(view pgname.Rel) *manifest.Node {
 	for _, n := range e.M.Nodes {
-		if n.Kind == manifest.Model && n.Relation == view && n.Config.Materialized == "view" {
+		if n.Kind == manifest.Model && n.Relation == view && (n.Config.Materialized == "view" || n.Config.Materialized == "materialized_view") {
 			return n
 		}
 	}
@@ -1025,13 +1026,17 @@ func (e *Executor) viewModel(view pgname.Rel) *manifest.Node {
 }
 
 // keepingViews adds to a view's refusal to be recreated, when the view is
-// a view model of the project that this run does not build, how to build
-// them together.
+// a view or materialized view model of the project that this run does not
+// build, how to build them together.
 func (b *builder) keepingViews(err error) error {
 	var de *postgres.DependentError
 	if errors.As(err, &de) {
 		if v := b.e.viewModel(de.View); v != nil && !b.e.Building[v.ID] {
-			return fmt.Errorf("%w; %s is the view of model %s, which this run does not build: build them together (-s '%s %s'), and the view is created from its new SQL", err, de.View, v.Name, b.n.Name, v.Name)
+			kind := "view"
+			if v.Config.Materialized == "materialized_view" {
+				kind = "materialized view"
+			}
+			return fmt.Errorf("%w; %s is the %s of model %s, which this run does not build: build them together (-s '%s %s'), and the %s is created from its new SQL", err, de.View, kind, v.Name, b.n.Name, v.Name, kind)
 		}
 	}
 	return err

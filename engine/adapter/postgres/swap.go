@@ -461,9 +461,10 @@ func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Depende
 	return nil
 }
 
-// redefinition is the new SQL of dependent d, when redefine has one for it.
+// redefinition is the new SQL of dependent d (a view or a materialized
+// view), when redefine has one for it.
 func redefinition(redefine func(pgname.Rel) (string, bool), d Dependent) (string, bool) {
-	if redefine == nil || d.Kind != "view" {
+	if redefine == nil || (d.Kind != "view" && d.Kind != "materialized_view") {
 		return "", false
 	}
 	return redefine(d.Rel)
@@ -472,7 +473,9 @@ func redefinition(redefine func(pgname.Rel) (string, bool), d Dependent) (string
 // recreateOrRedefine creates view d from its old definition, or, when that
 // fails, from def, under a savepoint, and returns the statements that
 // remain: its owner, comments and grants (the comments of columns the new
-// definition still has).
+// definition still has). A materialized view created from def is
+// populated (its readers never find it empty) and keeps those of its
+// indexes that its new columns allow.
 func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string) ([]string, error) {
 	stmts := d.Statements()
 	if err := exec("savepoint strata_dependent"); err != nil {
@@ -490,6 +493,25 @@ func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error
 	d.Def = def
 	if err := exec(d.Statements()[0]); err != nil {
 		return nil, err
+	}
+	if d.Kind == "materialized_view" {
+		// Each old index under a savepoint: one on a column the new
+		// definition dropped is left out (the model's own build, which
+		// follows, creates the indexes its config lists).
+		for _, ix := range d.Indexes {
+			if err := exec("savepoint strata_dependent_index"); err != nil {
+				return nil, err
+			}
+			if exec(ix) != nil {
+				if err := exec("rollback to savepoint strata_dependent_index"); err != nil {
+					return nil, err
+				}
+			}
+			if err := exec("release savepoint strata_dependent_index"); err != nil {
+				return nil, err
+			}
+		}
+		d.Indexes = nil
 	}
 	if len(d.ColNotes) > 0 {
 		cols, err := Columns(ctx, tx, d.Rel)
