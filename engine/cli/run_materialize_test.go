@@ -257,6 +257,37 @@ func TestRunnerIncrementalPartitioningChanged(t *testing.T) {
 	}
 }
 
+// A partition_by column the query does not return, or one that is not a
+// date or timestamp, failed with PostgreSQL's words about strata's own
+// statements ("column \"nope\" named in partition key does not exist",
+// "function date_trunc(unknown, bigint) does not exist"), placed at no
+// line. It is refused at partition_by, saying what is wrong: for a new
+// table, and for an incremental load whose column changed type in the
+// query, the table as it was.
+func TestRunnerPartitionColumnChecked(t *testing.T) {
+	url := pgtest.DB(t)
+	yml := "models:\n  - name: %s\n    config:\n      materialized: incremental\n      partition_by: {column: %s}\n"
+	model := "select g as id, {{ if var \"text\" false }}'2024-01-0' || g{{ else }}date '2024-01-15' + g * 40{{ end }} as d from generate_series(1, 3) g"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: pcol\n",
+		"models/p.sql": model,
+		"models/p.yml": fmt.Sprintf(yml, "p", "d"),
+		"models/q.sql": model,
+		"models/q.yml": fmt.Sprintf(yml, "q", "nope"),
+		"models/r.sql": model,
+		"models/r.yml": fmt.Sprintf(yml, "r", "id"),
+	})
+	out := must(t, 1, dir, "run")
+	mustContain(t, out,
+		`models/q.yml:5:21: partition_by: column "nope" is not among the model's columns (id, d)`,
+		`models/r.yml:5:21: partition_by: column "id" is integer, but a table is partitioned by the day, month or year of a date or timestamp column`)
+	out = must(t, 1, dir, "run", "-s", "p", "--vars", "text: true")
+	mustContain(t, out, `models/p.yml:5:21: partition_by: column "d" is text, but a table is partitioned by the day, month or year of a date or timestamp column`)
+	if got := queryText(t, url, "select string_agg(tableoid::regclass::text, ',' order by id) from public.p"); got != "p_p202402,p_p202404,p_p202405" {
+		t.Errorf("rows are in %s", got)
+	}
+}
+
 func TestRunnerOnSchemaChange(t *testing.T) {
 	url := pgtest.DB(t)
 	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`

@@ -243,6 +243,7 @@ func citusBuild(m Model, body string, tmp pgname.Rel, kind string) []Op {
 		stage := pgname.Stage(m.Rel.Name)
 		ops = append(ops,
 			Exec{Step: Stage(stage, body)},
+			PartitionColumn{Stage: stage, By: pb},
 			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), pb)},
 			// Partitions made before the table is distributed are
 			// distributed with it.

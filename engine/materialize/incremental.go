@@ -270,6 +270,27 @@ select 'default', null, null where exists (select from %[4]s where %[2]s is null
 order by 1`, g, col, f, rel), nil
 }
 
+// PartitionColumnError says what is wrong with the partition_by column
+// among the model's columns: missing, or of a type that has no periods
+// (date_trunc needs a date or a timestamp). nil when it is fine.
+func PartitionColumnError(by project.PartitionBy, cols []Column) error {
+	for _, c := range cols {
+		if c.Name != by.Column {
+			continue
+		}
+		t := strings.ToLower(c.Type)
+		if t == "date" || strings.HasPrefix(t, "timestamp") {
+			return nil
+		}
+		return fmt.Errorf("partition_by: column %q is %s, but a table is partitioned by the day, month or year of a date or timestamp column (cast it in the query, or partition by another column)", by.Column, c.Type)
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return fmt.Errorf("partition_by: column %q is not among the model's columns (%s)", by.Column, strings.Join(names, ", "))
+}
+
 // CreatePartitioned creates rel with the columns of like, range-partitioned on the column.
 func CreatePartitioned(rel pgname.Rel, like string, p project.PartitionBy) Step {
 	return Step{SQL: fmt.Sprintf("create table %s (like %s) partition by range (%s)", rel.Quoted(), like, pgname.Ident(p.Column)), Body: -1}

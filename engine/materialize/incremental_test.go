@@ -181,6 +181,25 @@ func TestSamePartitioning(t *testing.T) {
 	}
 }
 
+// The partition_by column must be among the model's columns, a date or a
+// timestamp: the periods are date_trunc's.
+func TestPartitionColumnError(t *testing.T) {
+	cols := []Column{{"id", "bigint"}, {"d", "date"}, {"ts", "timestamp without time zone"}, {"tz", "timestamp(3) with time zone"}, {"s", "text"}}
+	for _, tc := range []struct{ column, want string }{
+		{"d", ""},
+		{"ts", ""},
+		{"tz", ""},
+		{"id", `partition_by: column "id" is bigint, but a table is partitioned by the day, month or year of a date or timestamp column (cast it in the query, or partition by another column)`},
+		{"s", `partition_by: column "s" is text, but a table is partitioned by the day, month or year of a date or timestamp column (cast it in the query, or partition by another column)`},
+		{"nope", `partition_by: column "nope" is not among the model's columns (id, d, ts, tz, s)`},
+	} {
+		err := PartitionColumnError(project.PartitionBy{Column: tc.column}, cols)
+		if got := fmt.Sprint(err); (err == nil) != (tc.want == "") || err != nil && got != tc.want {
+			t.Errorf("%s: %v\nwant %s", tc.column, err, tc.want)
+		}
+	}
+}
+
 // On Citus, sync_all_columns does not drop or retype a distributed table's
 // distribution column, which Citus refuses ("cannot execute ALTER TABLE
 // command involving partition column", which a table partitioned by

@@ -112,7 +112,7 @@ type Part struct {
 }
 
 // Op is one thing a transaction does: Exec, Hooks, Contract, DropLeftover,
-// Partitions, RenamePartitions, AdaptColumns, Merge, SameDefinition,
+// Partitions, PartitionColumn, RenamePartitions, AdaptColumns, Merge, SameDefinition,
 // Refresh, Finish, CreateIndexes, Swap, Audit, Distribute, and for scd2 CheckKeys, CompareByText,
 // Changes and Count.
 type Op interface{ isOp() }
@@ -199,6 +199,18 @@ func (p Partitions) Query() (string, error) {
 
 // Steps creates the partitions the query found.
 func (p Partitions) Steps(parts []Partition) []Step { return CreatePartitions(p.Parent, p.Base, parts) }
+
+// PartitionColumn checks, before a partitioned table is created like the
+// staged rows in the temporary table Stage, that they have By's column, of
+// a type partition_by can split into periods (PartitionColumnError).
+type PartitionColumn struct {
+	op
+	Stage string
+	By    project.PartitionBy
+}
+
+// StageRel is the staged rows' table, in the session's temporary schema.
+func (p PartitionColumn) StageRel() pgname.Rel { return pgname.Rel{Schema: "pg_temp", Name: p.Stage} }
 
 // RenamePartitions gives the partitions Partitions created under From's
 // name, and their indexes (PartitionIndexes), the names they have under
@@ -755,6 +767,7 @@ func planReplace(m Model, body string, o Observed) Plan {
 		stage := pgname.Stage(target.Name)
 		build = append(build,
 			Exec{Step: Stage(stage, body)},
+			PartitionColumn{Stage: stage, By: *pb},
 			Exec{Step: CreatePartitioned(tmp, pgname.Ident(stage), *pb)},
 			Partitions{Stage: stage, Parent: tmp, Base: tmp.Name, By: *pb},
 			Exec{Step: InsertAll(tmp, pgname.Ident(stage)), Count: Rows})

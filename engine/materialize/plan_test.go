@@ -139,6 +139,8 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		}
 		fmt.Fprintf(w, "%s;\n-- (here: %d periods)\n", q, len(s.parts))
 		steps(op.Steps(s.parts)...)
+	case PartitionColumn:
+		fmt.Fprintf(w, "-- reads the columns of %s: %q must be a date or timestamp\n", op.StageRel().Quoted(), op.By.Column)
 	case RenamePartitions:
 		steps(op.Steps(s.parts)...)
 	case CreateIndexes:

@@ -33,6 +33,7 @@ type builder struct {
 	counts       map[materialize.Counter]int64
 	parts        []materialize.Partition // from Partitions
 	cols         []string                // from AdaptColumns
+	staged       []materialize.Column    // the staged rows' columns, from AdaptColumns
 	byText       []string                // from CompareByText
 	concurrently bool                    // from Refresh
 	// pending are the statements queued on the transaction, not sent yet.
@@ -666,6 +667,15 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		return b.run(ctx, t, op.Steps(kind)...)
 	case materialize.Partitions:
 		return b.partitions(ctx, t, op)
+	case materialize.PartitionColumn:
+		cols, err := postgres.Columns(ctx, t, op.StageRel())
+		if err != nil {
+			return err
+		}
+		if err := materialize.PartitionColumnError(op.By, mcols(cols)); err != nil {
+			return b.placeAtConfig(err)
+		}
+		return nil
 	case materialize.AdaptColumns:
 		newCols, err := postgres.Columns(ctx, t, op.StageRel())
 		if err != nil {
@@ -679,7 +689,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		if err != nil {
 			return b.placeAtConfig(err)
 		}
-		b.cols = cols
+		b.cols, b.staged = cols, mcols(newCols)
 		if materialize.RewritesColumns(steps) {
 			// Views read the columns dropped or retyped: they are dropped
 			// and recreated around the change, as a swap does.
@@ -886,6 +896,13 @@ func (b *builder) partitions(ctx context.Context, tx *postgres.Txn, op materiali
 		}
 		if err := materialize.SamePartitioning(op.Parent, &op.By, kind, column, parts); err != nil {
 			return b.placeAtConfig(err)
+		}
+		// The new rows' column, which the periods are read from (the
+		// table's is a date or timestamp: the build checked it).
+		if b.staged != nil {
+			if err := materialize.PartitionColumnError(op.By, b.staged); err != nil {
+				return b.placeAtConfig(err)
+			}
 		}
 	}
 	q, err := op.Query()
