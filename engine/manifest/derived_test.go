@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"sort"
 	"strings"
 	"testing"
 )
@@ -73,11 +74,66 @@ func TestBuildChecksDerivedNames(t *testing.T) {
 				"models/v__id_idx.sql":      sel1,
 				"models/orders_p202401.sql": sel1,
 			},
+			want: []string{
+				`models/orders.yml:5:23: warning: indexes is ignored: model v is materialized as view, and indexes applies only to table, incremental, materialized_view and scd2 models`,
+			},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := buildDiags(t, c.files)
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
+// Config a model sets for itself that does nothing for its
+// materialization (indexes on a view, partition_by on a materialized view,
+// hooks on an ephemeral model) was accepted and silently ignored; it is a
+// warning at the key. Folder defaults, which apply to every kind of model
+// in the folder, are not warned about.
+func TestConfigThatDoesNothingWarns(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			name: "each kind",
+			files: map[string]string{
+				"models/v.sql":   `{{ config "unique_key" "id" "swap" "truncate_insert" }}select 1 as id`,
+				"models/mv.sql":  `{{ config "materialized" "materialized_view" }}select 1 as id`,
+				"models/mv.yml":  "models:\n  - name: mv\n    config:\n      partition_by: {column: d}\n      on_schema_change: fail\n",
+				"models/e.sql":   `{{ config "materialized" "ephemeral" "post_hook" "select 1" }}select 1 as id`,
+				"models/t.sql":   `{{ config "materialized" "table" "strategy" "check" "incremental_strategy" "merge" }}select 1 as id`,
+				"models/inc.sql": `{{ config "materialized" "incremental" "unique_key" "id" "partition_by" (dict "column" "d") "indexes" (list (dict "columns" (list "id"))) }}select 1 as id, current_date as d`,
+			},
+			want: []string{
+				`models/e.sql:1:4: warning: post_hook is ignored: model e is materialized as ephemeral, and post_hook applies only to view, table, incremental, materialized_view and scd2 models`,
+				`models/mv.yml:4:21: warning: partition_by is ignored: model mv is materialized as materialized_view, and partition_by applies only to table and incremental models`,
+				`models/mv.yml:5:25: warning: on_schema_change is ignored: model mv is materialized as materialized_view, and on_schema_change applies only to incremental models`,
+				`models/t.sql:1:4: warning: incremental_strategy is ignored: model t is materialized as table, and incremental_strategy applies only to incremental models`,
+				`models/t.sql:1:4: warning: strategy is ignored: model t is materialized as table, and strategy applies only to scd2 models`,
+				`models/v.sql:1:4: warning: swap is ignored: model v is materialized as view, and swap applies only to table models`,
+				`models/v.sql:1:4: warning: unique_key is ignored: model v is materialized as view, and unique_key applies only to incremental and scd2 models`,
+			},
+		},
+		{
+			name: "folder defaults",
+			files: map[string]string{
+				"project.yaml":   "name: p\nmodels:\n  .: {indexes: [{columns: [id]}], unique_key: id, on_schema_change: fail}\n",
+				"models/v.sql":   `select 1 as id`,
+				"models/t.sql":   `{{ config "materialized" "table" }}select 1 as id`,
+				"models/inc.sql": `{{ config "materialized" "incremental" }}select 1 as id`,
+				"models/off.sql": `{{ config "enabled" false "unique_key" "id" }}select 1 as id`,
+			},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := buildDiags(t, c.files)
+			sort.Strings(got)
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}

@@ -214,9 +214,13 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		diags = append(diags, parsed[i].diags...)
 		n.Template = tp
 		layers := folderLayers(p, md.Path)
+		own := map[string]bool{}
 		if md.Doc != nil {
 			layers = append(layers, md.Doc.Config)
 			n.Description, n.Columns = md.Doc.Description, md.Doc.Columns
+			for k := range md.Doc.Config {
+				own[k] = true
+			}
 		}
 		if tp != nil {
 			inFile := project.Layer{}
@@ -226,12 +230,13 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 					continue
 				}
 				inFile[c.Key] = project.Value{V: c.Value, Pos: c.Pos}
+				own[c.Key] = true
 			}
 			layers = append(layers, inFile)
 			n.Macros = tp.Macros
 		}
 		n.Config, n.ConfigPos = resolve(layers, &diags)
-		checkModelConfig(n, &diags)
+		checkModelConfig(n, own, &diags)
 		n.Relation = m.relation(n)
 		m.add(n)
 	}

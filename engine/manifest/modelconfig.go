@@ -1,13 +1,43 @@
 package manifest
 
 import (
+	"slices"
+	"sort"
+	"strings"
+
 	"strata/engine/diag"
 	"strata/engine/materialize"
 )
 
+// appliesTo are the materializations each config key does something for
+// (docs/models.md#config), of the keys that do nothing for some.
+var appliesTo = map[string][]string{
+	"indexes":              {"table", "incremental", "materialized_view", "scd2"},
+	"partition_by":         {"table", "incremental"},
+	"unique_key":           {"incremental", "scd2"},
+	"incremental_strategy": {"incremental"},
+	"on_schema_change":     {"incremental"},
+	"swap":                 {"table"},
+	"contract":             {"view", "table", "incremental", "materialized_view"},
+	"strategy":             {"scd2"},
+	"check_cols":           {"scd2"},
+	"updated_at":           {"scd2"},
+	"hard_deletes":         {"scd2"},
+	"scd2_columns":         {"scd2"},
+	"grants":               {"view", "table", "incremental", "materialized_view", "scd2"},
+	"pre_hook":             {"view", "table", "incremental", "materialized_view", "scd2"},
+	"post_hook":            {"view", "table", "incremental", "materialized_view", "scd2"},
+	"audit":                {"view", "table", "incremental", "materialized_view", "scd2"},
+}
+
 // checkModelConfig reports config the model's kind cannot build with, at
-// the key that set it, so that validate finds what run would refuse.
-func checkModelConfig(n *Node, diags *diag.List) {
+// the key that set it, so that validate finds what run would refuse. own
+// are the keys set for the model itself (its file or its YAML entry): one
+// of them that does nothing for the model's materialization (indexes on a
+// view, partition_by on a materialized view) is a warning, as it would
+// otherwise be accepted and silently ignored. Folder defaults apply to
+// models of every kind in the folder, and are not warned about.
+func checkModelConfig(n *Node, own map[string]bool, diags *diag.List) {
 	c := n.Config
 	if !c.Enabled {
 		return
@@ -17,6 +47,22 @@ func checkModelConfig(n *Node, diags *diag.List) {
 			return p
 		}
 		return n.Pos
+	}
+	keys := make([]string, 0, len(own))
+	for k := range own {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kinds, ok := appliesTo[k]
+		if !ok || slices.Contains(kinds, c.Materialized) {
+			continue
+		}
+		what := strings.Join(kinds, ", ")
+		if i := strings.LastIndex(what, ", "); i >= 0 {
+			what = what[:i] + " and " + what[i+2:]
+		}
+		diags.Warnf(at(k), "%s is ignored: model %s is materialized as %s, and %s applies only to %s models", k, n.Name, c.Materialized, k, what)
 	}
 	switch c.Materialized {
 	case "incremental":
