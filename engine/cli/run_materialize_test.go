@@ -288,6 +288,34 @@ func TestRunnerPartitionColumnChecked(t *testing.T) {
 	}
 }
 
+// A column whose type changed in the query, into one PostgreSQL does not
+// convert to the table's (text into a date), failed an incremental load
+// under on_schema_change ignore or append_new_columns with PostgreSQL's
+// words only ("column \"d\" is of type date but expression is of type
+// text"), which did not say that the table keeps its types or what to do.
+// The error says so, placed at on_schema_change when it is set, and the
+// table is as it was.
+func TestRunnerOnSchemaChangeKeptType(t *testing.T) {
+	url := pgtest.DB(t)
+	model := `{{ config "materialized" "incremental" "unique_key" "id"%s }}select g as id, {{ if var "text" false }}'2024-01-0' || g{{ else }}date '2024-01-01' + g{{ end }} as d from generate_series(1, 2) g`
+	for _, tc := range []struct{ config, want string }{
+		{"", `models/m.sql: on_schema_change: ignore keeps the table's column types, and PostgreSQL does not convert the query's to them: d is date in the table, text in the query (column "d" is of type date but expression is of type text`},
+		{` "on_schema_change" "append_new_columns"`, `models/m.sql:1:4: on_schema_change: append_new_columns keeps the table's column types, and PostgreSQL does not convert the query's to them: d is date in the table, text in the query (`},
+	} {
+		dir := writeProject(t, url, map[string]string{
+			"project.yaml": "name: kt\n",
+			"models/m.sql": fmt.Sprintf(model, tc.config),
+		})
+		execSQL(t, url, "drop table if exists public.m")
+		must(t, 0, dir, "run")
+		out := must(t, 1, dir, "run", "--vars", "text: true")
+		mustContain(t, out, tc.want, "cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh")
+		if got := queryText(t, url, "select string_agg(id || ':' || d, ',' order by id) from public.m"); got != "1:2024-01-02,2:2024-01-03" {
+			t.Errorf("%q: the table holds %s", tc.config, got)
+		}
+	}
+}
+
 func TestRunnerOnSchemaChange(t *testing.T) {
 	url := pgtest.DB(t)
 	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`

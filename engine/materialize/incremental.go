@@ -176,6 +176,24 @@ func SchemaChange(mode string, target pgname.Rel, old, new []Column) ([]Step, []
 	return nil, nil, fmt.Errorf("on_schema_change: %q is not one of ignore, fail, append_new_columns, sync_all_columns", mode)
 }
 
+// KeptTypes are the columns whose type the query (new) changed and the
+// table (old) keeps under on_schema_change mode (all but
+// sync_all_columns), each as "name is <type> in the table, <type> in the
+// query": their values are converted as an insert converts them, which
+// fails for types without an assignment cast.
+func KeptTypes(mode string, old, new []Column) []string {
+	if mode == "sync_all_columns" {
+		return nil
+	}
+	var out []string
+	for _, c := range new {
+		if t := typeOf(old, c.Name); t != "" && t != c.Type {
+			out = append(out, fmt.Sprintf("%s is %s in the table, %s in the query", c.Name, t, c.Type))
+		}
+	}
+	return out
+}
+
 // SamePartitioning refuses to load an incremental model's new rows into
 // its table (kind existing) when the table is partitioned otherwise than
 // partition_by says: an existing table is never partitioned, unpartitioned

@@ -200,6 +200,23 @@ func TestPartitionColumnError(t *testing.T) {
 	}
 }
 
+// KeptTypes names the columns whose type the query changed and the table
+// keeps: under every on_schema_change but sync_all_columns, which alters
+// them.
+func TestKeptTypes(t *testing.T) {
+	old := []Column{{"id", "integer"}, {"d", "date"}, {"gone", "text"}}
+	new := []Column{{"id", "bigint"}, {"d", "text"}, {"added", "text"}}
+	want := "id is integer in the table, bigint in the query; d is date in the table, text in the query"
+	for _, mode := range []string{"", "ignore", "fail", "append_new_columns"} {
+		if got := strings.Join(KeptTypes(mode, old, new), "; "); got != want {
+			t.Errorf("%q: %s", mode, got)
+		}
+	}
+	if got := KeptTypes("sync_all_columns", old, new); got != nil {
+		t.Errorf("sync_all_columns: %v", got)
+	}
+}
+
 // On Citus, sync_all_columns does not drop or retype a distributed table's
 // distribution column, which Citus refuses ("cannot execute ALTER TABLE
 // command involving partition column", which a table partitioned by

@@ -34,6 +34,7 @@ type builder struct {
 	parts        []materialize.Partition // from Partitions
 	cols         []string                // from AdaptColumns
 	staged       []materialize.Column    // the staged rows' columns, from AdaptColumns
+	kept         []string                // columns whose type the query changed and the table keeps, from AdaptColumns
 	byText       []string                // from CompareByText
 	concurrently bool                    // from Refresh
 	// pending are the statements queued on the transaction, not sent yet.
@@ -130,6 +131,14 @@ func (b *builder) mergeError(m materialize.Merge, s materialize.Step, err error)
 	if m.Strategy == "merge" && sqlstateIn(err, []string{"21000"}) {
 		return b.res.SQLError(b.n, fmt.Errorf("unique_key (%s): the model's new rows have two rows for one key of the table, and a merge cannot update a row twice; make the key unique in the query (%s)",
 			strings.Join(m.Key, ", "), postgres.Explain(err, s.SQL, 0).Error()))
+	}
+	if len(b.kept) > 0 && sqlstateIn(err, []string{"42804"}) {
+		mode := b.n.Config.OnSchemaChange
+		if mode == "" {
+			mode = "ignore"
+		}
+		return b.placeAtConfig(fmt.Errorf("on_schema_change: %s keeps the table's column types, and PostgreSQL does not convert the query's to them: %s (%s); cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh",
+			mode, strings.Join(b.kept, "; "), postgres.Explain(err, s.SQL, 0).Error()))
 	}
 	if m.Query {
 		// No position: one would be in the statement, not in the model.
@@ -690,6 +699,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 			return b.placeAtConfig(err)
 		}
 		b.cols, b.staged = cols, mcols(newCols)
+		b.kept = materialize.KeptTypes(op.Mode, mcols(oldCols), b.staged)
 		if materialize.RewritesColumns(steps) {
 			// Views read the columns dropped or retyped: they are dropped
 			// and recreated around the change, as a swap does.
