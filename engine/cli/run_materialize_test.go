@@ -316,6 +316,39 @@ func TestRunnerOnSchemaChangeKeptType(t *testing.T) {
 	}
 }
 
+// An index whose type changed in config (btree to hash) on a relation the
+// build keeps (an incremental table, a refreshed materialized view) was
+// silently left as it was: the build creates only missing indexes, and the
+// name does not hold the type. It is refused at indexes, saying how to
+// rebuild it, with nothing changed; --full-refresh builds it as configured.
+func TestRunnerIndexTypeChanged(t *testing.T) {
+	url := pgtest.DB(t)
+	yml := "models:\n  - name: inc\n    config:\n      materialized: incremental\n      unique_key: id\n      indexes:\n        - {columns: [v]%[1]s}\n" +
+		"  - name: mv\n    config:\n      materialized: materialized_view\n      indexes:\n        - {columns: [v]%[1]s}\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: ixt\n",
+		"models/inc.sql":    "select g as id, g * {{ var \"k\" 1 }} as v from generate_series(1, 3) g",
+		"models/mv.sql":     "select id, v from {{ ref \"inc\" }}",
+		"models/schema.yml": fmt.Sprintf(yml, ""),
+	})
+	must(t, 0, dir, "run")
+	writeFile(t, dir, "models/schema.yml", fmt.Sprintf(yml, ", type: hash"))
+	out := must(t, 1, dir, "run", "--vars", "k: 2")
+	mustContain(t, out,
+		`models/schema.yml:7:9: indexes: public.inc has the index inc__v_idx of type btree, but indexes says type: hash; a build that keeps public.inc creates only the indexes it lacks: rebuild it with --full-refresh, or drop that index (drop index "public"."inc__v_idx") and the next build creates it as configured`)
+	if got := queryText(t, url, "select string_agg(v::text, ',' order by id) from public.inc"); got != "1,2,3" {
+		t.Errorf("after the refusal inc holds %s", got)
+	}
+	must(t, 0, dir, "run", "--full-refresh", "-s", "inc")
+	out = must(t, 1, dir, "run", "-s", "mv")
+	mustContain(t, out, `models/schema.yml:12:9: indexes: public.mv has the index mv__v_idx of type btree, but indexes says type: hash`)
+	must(t, 0, dir, "run", "--full-refresh", "-s", "mv")
+	must(t, 0, dir, "run")
+	if got := queryText(t, url, "select string_agg(c.relname || ':' || am.amname, ',' order by c.relname) from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam where i.indrelid in ('public.inc'::regclass, 'public.mv'::regclass) and not i.indisunique"); got != "inc__v_idx:hash,mv__v_idx:hash" {
+		t.Errorf("indexes: %s", got)
+	}
+}
+
 func TestRunnerOnSchemaChange(t *testing.T) {
 	url := pgtest.DB(t)
 	model := `{{ if eq (var "v") 1 }}select 1 as id, 'a'::text as a, 1 as n{{ else }}select 2 as id, 'b'::text as b, 2::bigint as n{{ end }}`

@@ -217,6 +217,32 @@ func TestKeptTypes(t *testing.T) {
 	}
 }
 
+// A configured index that exists with another type on a relation a build
+// keeps is refused (the build creates only missing ones); one that is
+// missing, or of the configured type (btree when none), is not.
+func TestIndexTypeChanged(t *testing.T) {
+	rel := pgname.Rel{Schema: "s", Name: "t"}
+	idx := []project.Index{{Columns: []string{"a"}}, {Columns: []string{"b"}, Type: "gin"}, {Columns: []string{"c"}, Unique: true}}
+	for _, tc := range []struct {
+		name     string
+		existing map[string]string
+		rebuild  string
+		want     string
+	}{
+		{"none yet", map[string]string{}, "", ""},
+		{"as configured", map[string]string{"t__a_idx": "btree", "t__b_idx": "gin", "t__c_uidx": "btree", "other": "hash"}, "", ""},
+		{"btree to hash", map[string]string{"t__a_idx": "hash"}, "rebuild it with --full-refresh",
+			`indexes: s.t has the index t__a_idx of type hash, but indexes says type: btree; a build that keeps s.t creates only the indexes it lacks: rebuild it with --full-refresh, or drop that index (drop index "s"."t__a_idx") and the next build creates it as configured`},
+		{"gin to btree, in place", map[string]string{"t__b_idx": "btree"}, "",
+			`indexes: s.t has the index t__b_idx of type btree, but indexes says type: gin; a build that keeps s.t creates only the indexes it lacks: drop that index (drop index "s"."t__b_idx") and the next build creates it as configured`},
+	} {
+		err := IndexTypeChanged(rel, idx, tc.existing, tc.rebuild)
+		if got := fmt.Sprint(err); (err == nil) != (tc.want == "") || err != nil && got != tc.want {
+			t.Errorf("%s: %v\nwant %s", tc.name, err, tc.want)
+		}
+	}
+}
+
 // On Citus, sync_all_columns does not drop or retype a distributed table's
 // distribution column, which Citus refuses ("cannot execute ALTER TABLE
 // command involving partition column", which a table partitioned by

@@ -102,6 +102,33 @@ func Indexes(rel pgname.Rel, base string, idx []project.Index) []Step {
 	return out
 }
 
+// IndexTypeChanged refuses the configured indexes of rel, a relation a
+// build keeps (an incremental table, a refreshed materialized view, a
+// table refilled in place), when one of them exists under its name with
+// another type than configured (existing: index name to access method):
+// the build creates only missing indexes, so the new type would silently
+// not apply. Rebuilding an index would hold the relation's exclusive lock,
+// which blocks its readers, until the build commits; rebuild says how the
+// model is rebuilt beside instead ("" when it is not).
+func IndexTypeChanged(rel pgname.Rel, idx []project.Index, existing map[string]string, rebuild string) error {
+	for _, ix := range idx {
+		name := IndexName(rel.Name, ix)
+		want := ix.Type
+		if want == "" {
+			want = "btree"
+		}
+		if have, ok := existing[name]; ok && have != want {
+			fix := ""
+			if rebuild != "" {
+				fix = rebuild + ", or "
+			}
+			return fmt.Errorf("indexes: %s has the index %s of type %s, but indexes says type: %s; a build that keeps %s creates only the indexes it lacks: %sdrop that index (drop index %s) and the next build creates it as configured",
+				rel, name, have, want, rel, fix, rel.In(name).Quoted())
+		}
+	}
+	return nil
+}
+
 // PartitionIndexes creates the configured indexes on each partition of a
 // partitioned table built as base, under names strata chooses, before the
 // same indexes are created on the table itself (Indexes), which then takes

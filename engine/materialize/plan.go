@@ -438,6 +438,14 @@ func (f Finish) Steps(m Model, analyze []pgname.Rel, have []Privilege, parts []P
 	return steps
 }
 
+// ReadsIndexTypes says whether f finishes the model's own relation, which
+// the build kept (not one it built), with the indexes an earlier build
+// made, some of which config lists: their types are read and compared with
+// config's (IndexTypeChanged).
+func (f Finish) ReadsIndexTypes(m Model) bool {
+	return f.Indexes && f.On == m.Rel && len(m.Config.Indexes) > 0
+}
+
 // CreateIndexes creates the model's configured indexes on On, a relation
 // of Kind: on a partitioned table, on each partition first
 // (PartitionIndexes), named so that a swap renames them.

@@ -165,6 +165,9 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		fmt.Fprintf(w, "-- reads whether %s is populated (%v) and has a unique index (%v)\n", op.Rel.Quoted(), s.populated, s.unique)
 		steps(op.Step(s.populated, s.unique))
 	case Finish:
+		if op.ReadsIndexTypes(m) {
+			fmt.Fprintf(w, "-- reads the types of the indexes of %s\n", op.On.Quoted())
+		}
 		var analyze []pgname.Rel
 		switch op.Analyze {
 		case AnalyzeAll:

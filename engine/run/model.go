@@ -578,7 +578,7 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 		case materialize.Finish:
 			// A relation just built needs no read to be finished: its
 			// statements go with the ones before them.
-			if op.Have.Known && op.Analyze != materialize.AnalyzeLoaded {
+			if op.Have.Known && op.Analyze != materialize.AnalyzeLoaded && !op.ReadsIndexTypes(p.Model) {
 				b.finish(t, p, op, nil, op.Have.List)
 				continue
 			}
@@ -726,6 +726,19 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		b.concurrently = populated && unique
 		return nil
 	case materialize.Finish:
+		if op.ReadsIndexTypes(p.Model) {
+			existing, err := postgres.IndexMethods(ctx, t, op.On)
+			if err != nil {
+				return err
+			}
+			rebuild := ""
+			if mat := b.n.Config.Materialized; mat == "incremental" || mat == "materialized_view" {
+				rebuild = "rebuild it with --full-refresh"
+			}
+			if err := materialize.IndexTypeChanged(op.On, b.n.Config.Indexes, existing, rebuild); err != nil {
+				return b.placeAtConfig(err)
+			}
+		}
 		var loaded []pgname.Rel
 		if op.Analyze == materialize.AnalyzeLoaded {
 			citus, err := b.e.onCitus(ctx)

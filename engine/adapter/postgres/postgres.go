@@ -390,6 +390,27 @@ func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
 	return ok, err
 }
 
+// IndexMethods are the access methods (btree, hash, ...) of r's indexes,
+// by index name.
+func IndexMethods(ctx context.Context, q Querier, r pgname.Rel) (map[string]string, error) {
+	rows, err := q.Query(ctx, `select c.relname, am.amname
+		from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
+		where i.indrelid = to_regclass($1)`, r.Quoted())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var name, method string
+		if err := rows.Scan(&name, &method); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[name] = method
+	}
+	return out, rows.Err()
+}
+
 // RowEstimate is the planner's estimate of the rows of r
 // (RowEstimateSQL); on a server with Citus (citus), of a Citus table its
 // shards' (CitusRowEstimates).
