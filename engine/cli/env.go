@@ -68,7 +68,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		if db != nil {
 			q = db.Shared()
 		}
-		out, left, err := l.NoDefer(ctx, q, selected)
+		out, left, err := l.NoDefer(ctx, q, selected, pipeline.Kinds(cmd))
 		if err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			return nil, ExitFailed, false
@@ -79,7 +79,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		}
 		return out, 0, true
 	}
-	out, err := l.Defer(ctx, db.Shared(), selected)
+	out, err := l.Defer(ctx, db.Shared(), selected, pipeline.Kinds(cmd))
 	var de *pipeline.DeferError
 	if errors.As(err, &de) {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)

@@ -593,3 +593,48 @@ func TestCompileInAnEnvironment(t *testing.T) {
 	// Defer needs production's record, which the target holds.
 	mustContain(t, must(t, 1, off, "compile", "--env", "e1", "-s", "b"), "strata compile: target t")
 }
+
+// TestTestAndRunInAnEnvironment: test --env and run --env took every
+// selected model and seed for one the run builds, though test builds
+// nothing and run no seed: test --env after building one model there read
+// every other model's tests from the environment's schemas, where nothing
+// was built (relation "s__e1.a" does not exist), and run --env -s +b read
+// the seed from the environment too. What the command does not build
+// reads what the environment built as the project is now, else
+// production's; a test of only production's that did not change is not
+// rerun.
+func TestTestAndRunInAnEnvironment(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: tr\nmodels: {'.': {schema: s, materialized: table}}\nseeds: {schema: s}\n",
+		"seeds/raw.csv": "id\n1\n2\n",
+		"models/a.sql":  `select id from {{ ref "raw" }}`,
+		"models/b.sql":  `select id from {{ ref "a" }}`,
+		"models/m.yml":  "models:\n  - name: a\n    columns:\n      - {name: id, tests: [unique]}\n  - name: b\n    columns:\n      - {name: id, tests: [not_null]}\n",
+	})
+	must(t, 0, dir, "build")
+	before := prodPrints(t, url)
+	writeFile(t, dir, "models/b.sql", `select id, 1 as x from {{ ref "a" }}`)
+	must(t, 0, dir, "build", "--env", "e1", "-s", "state:modified+")
+	out := must(t, 0, dir, "test", "--env", "e1")
+	mustContain(t, out, "PASS not_null_b_id", "1 selected test is not run in environment e1")
+	if strings.Contains(out, "unique_a_id") {
+		t.Errorf("test --env e1 ran a's test, which reads only production's a:\n%s", out)
+	}
+	// A test selected by name that reads only production's runs there.
+	mustContain(t, must(t, 0, dir, "test", "--env", "e1", "-s", "a"), "Nothing to do")
+
+	// run builds no seed: the seed is read where production loaded it.
+	mustContain(t, must(t, 0, dir, "run", "--env", "e2", "-s", "+b"), "OK created table model s__e2.a", "OK created table model s__e2.b")
+	if got := queryInt(t, url, "select count(*) from s__e2.b"); got != 2 {
+		t.Errorf("s__e2.b has %d rows, want 2", got)
+	}
+	if got := queryInt(t, url, "select count(*) from pg_class where relname = 'raw' and relnamespace::regnamespace::text like '%\\_\\_%'"); got != 0 {
+		t.Errorf("run --env loaded the seed in an environment")
+	}
+	// test --env e2: a and b are the environment's own.
+	mustContain(t, must(t, 0, dir, "test", "--env", "e2"), "PASS unique_a_id", "PASS not_null_b_id")
+	if after := prodPrints(t, url); !maps.Equal(before, after) {
+		t.Errorf("production changed:\n%v\n%v", before, after)
+	}
+}

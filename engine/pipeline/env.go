@@ -103,10 +103,18 @@ func (l *Project) modifiedSince(n *manifest.Node, old *state.Node) bool {
 // (what an earlier run in the environment, or the run retry repeats,
 // built), else production's; nil when neither has it.
 func (l *Project) deferTo(id string) *state.Node {
-	if rec := l.own[id]; rec != nil && rec.Relation.Name != "" && !l.modifiedSince(l.Manifest.Nodes[id], rec) {
-		return rec
+	if l.ownCurrent(id) {
+		return l.own[id]
 	}
 	return l.prod[id]
+}
+
+// ownCurrent says whether the environment's own build of node id is of
+// the project as it is now: what a ref to it reads when this run does not
+// build it (deferTo).
+func (l *Project) ownCurrent(id string) bool {
+	rec := l.own[id]
+	return rec != nil && rec.Relation.Name != "" && !l.modifiedSince(l.Manifest.Nodes[id], rec)
 }
 
 func (s recorded) New(n *manifest.Node) bool { return s.l.prod[n.ID] == nil }
@@ -173,15 +181,17 @@ func (l *Project) WithParents(selected map[string]bool) map[string]bool {
 	return out
 }
 
-// Defer makes a build in an environment read from production what it does
-// not build: every ref to a model or seed that is not selected renders as
-// the relation production's record names (ReadState read them), or the
-// environment's own when it built the node as it is now (deferTo), which
-// must still exist; selected nodes are rendered again so. It returns the
-// selection without the tests of deferred nodes, which are not rerun. In
+// Defer makes a run in an environment read from production what it does
+// not build: every ref to a model or seed that the run does not build
+// (not selected, or not of kinds, the kinds of nodes the command runs:
+// run builds no seed, test nothing) renders as the relation production's
+// record names (ReadState read them), or the environment's own when it
+// built the node as it is now (deferTo), which must still exist; selected
+// nodes are rendered again so. It returns the selection without the tests
+// that read only what production built, which are not rerun. In
 // production it returns selected as it is.
-func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool) (map[string]bool, error) {
-	out, _, err := l.deferSelection(ctx, q, selected, false)
+func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind) (map[string]bool, error) {
+	out, _, err := l.deferSelection(ctx, q, selected, kinds, false)
 	return out, err
 }
 
@@ -193,11 +203,11 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 // that neither has is left out, and named in left (sorted). With q nil
 // (offline: compile), every node not built reads as production places
 // it, whether production built it or not.
-func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool) (out map[string]bool, left []string, err error) {
-	return l.deferSelection(ctx, q, l.WithParents(selected), true)
+func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind) (out map[string]bool, left []string, err error) {
+	return l.deferSelection(ctx, q, l.WithParents(selected), kinds, true)
 }
 
-func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, noDefer bool) (map[string]bool, []string, error) {
+func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind, noDefer bool) (map[string]bool, []string, error) {
 	if l.Env() == "" {
 		return selected, nil, nil
 	}
@@ -209,11 +219,19 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		n := l.Manifest.Nodes[id]
 		return n != nil && (n.Kind == manifest.Model || n.Kind == manifest.Seed) && !n.Ephemeral()
 	}
-	// A selected test stays when it reads something built here, when it
-	// is new or changed since production ran it (it never passed there),
-	// and when it is a unit test (it reads no relation). Only an unchanged
-	// test of what is all deferred, which passed in production, is left
-	// out.
+	// What this run builds: the selected models and seeds of the kinds
+	// the command runs. A selected seed is not built by run, and nothing
+	// by test: refs to them read what the environment or production
+	// built, not the environment's schema, where nothing may be.
+	built := func(id string) bool {
+		return out[id] && builds(id) && slices.Contains(kinds, l.Manifest.Nodes[id].Kind)
+	}
+	// A selected test stays when it reads something built here (by this
+	// run, or by an earlier one in the environment as the project is
+	// now), when it is new or changed since production ran it (it never
+	// passed there), and when it is a unit test (it reads no relation).
+	// Only an unchanged test of what is all production's, which passed
+	// there, is left out.
 	for id := range selected {
 		n := l.Manifest.Nodes[id]
 		if n.Kind != manifest.Test || noDefer {
@@ -221,7 +239,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		}
 		keep := n.IsUnit() || l.modifiedSince(n, l.prod[id])
 		for _, p := range n.DependsOn {
-			keep = keep || selected[p]
+			keep = keep || built(p) || l.ownCurrent(p)
 		}
 		if !keep {
 			delete(out, id)
@@ -230,8 +248,11 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 	parents := l.runParents()
 	readers := map[string][]string{} // deferred node -> the selected nodes that read it
 	for id := range out {
+		if n := l.Manifest.Nodes[id]; builds(id) && !built(id) || n.Kind == manifest.Model && !slices.Contains(kinds, manifest.Model) {
+			continue // not run: what it reads is not read
+		}
 		for _, p := range parents(id) {
-			if !out[p] && builds(p) {
+			if !built(p) && builds(p) {
 				readers[p] = append(readers[p], l.Manifest.Nodes[id].Name)
 			}
 		}
@@ -241,7 +262,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		// Offline (compile --env --no-defer): what the run does not
 		// build reads as production places it.
 		for id, n := range l.Manifest.Nodes {
-			if builds(id) && !out[id] {
+			if builds(id) && !built(id) {
 				deferred[id] = pgname.Rel{Schema: strings.TrimSuffix(n.Relation.Schema, pgname.EnvSep+l.Env()), Name: n.Relation.Name}
 			}
 		}
@@ -311,7 +332,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 	// Every node not built here that production has reads as production's,
 	// also where only an ephemeral model or a test's argument names it.
 	for id := range l.prod {
-		if _, ok := deferred[id]; ok || out[id] || !builds(id) {
+		if _, ok := deferred[id]; ok || built(id) || !builds(id) {
 			continue
 		}
 		if rec := l.deferTo(id); rec != nil && rec.Relation.Name != "" {
