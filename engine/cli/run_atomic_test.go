@@ -423,3 +423,27 @@ func TestSyncAllColumnsKeepsViews(t *testing.T) {
 		t.Errorf("v reads %s", got)
 	}
 }
+
+// TestSeedSwapRedefinesTheRunsOwnView: a column removed from a seed's file
+// and from the view model that reads it, in one change, failed the seed
+// ("change or drop that view first") although the run builds the view, as
+// a model's swap no longer did (TestSwapRedefinesTheRunsOwnView): the
+// seed's swap was not given the view's new SQL. It is; and when the run
+// does not build the view, the refusal says to build them together.
+func TestSeedSwapRedefinesTheRunsOwnView(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: sr\n",
+		"seeds/raw.csv": "id,x\n1,2\n",
+		"models/v.sql":  `select id, x from {{ ref "raw" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "seeds/raw.csv", "id\n1\n2\n")
+	writeFile(t, dir, "models/v.sql", `select id from {{ ref "raw" }}`)
+	out := must(t, 1, dir, "seed")
+	mustContain(t, out, "refusing to replace public.raw: view public.v depends on it", "public.v is the view of model v, which this run does not build: build them together (-s 'raw v')")
+	must(t, 0, dir, "build")
+	if got := queryInt(t, url, "select count(*) from public.v"); got != 2 {
+		t.Errorf("v reads %d rows, want 2", got)
+	}
+}

@@ -217,6 +217,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	opts.BeforeSwap = swap
 	opts.Locks = e.locks()
 	opts.KeepComment = n.Description == ""
+	opts.Redefine = e.redefine
 	var waited time.Duration // for readers' locks, said on the node's line as a model's
 	opts.Waiting = func(w postgres.LockWait) {
 		waited = w.Waited + w.Pause
@@ -292,7 +293,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	res, err := seed.Load(ctx, conn.Conn(), n.Relation.Schema, n.Relation.Name, filepath.Join(e.ProjectDir, filepath.FromSlash(n.Path)), opts)
 	r.Audits = b.auditResults()
 	if err != nil {
-		return e.failed(ctx, r, b, columnTypeError(n, err))
+		return e.failed(ctx, r, b, b.keepingViews(columnTypeError(n, err)))
 	}
 	r.Rows = res.Rows
 	if res.Skipped {

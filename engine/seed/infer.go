@@ -116,6 +116,10 @@ type Options struct {
 	// KeepComment: the table that replaces the old one gets its comment
 	// (the seed has no description of its own).
 	KeepComment bool
+	// Redefine gives, for a view that depends on the table and cannot be
+	// recreated on its new columns, its new SQL when it is a view model
+	// that the run builds (postgres.SwapOptions.Redefine); nil: none.
+	Redefine func(view pgname.Rel) (sql string, ok bool)
 	// Citus, when set, places the seed's table on a Citus cluster (SPEC 13).
 	Citus *Citus
 	// Parts is how many connections copy a large file at once (0: Parts();

@@ -341,7 +341,7 @@ func replaceTable(ctx context.Context, tx pgx.Tx, target pgname.Rel, tmpName str
 			return err
 		}
 	}
-	if err := postgres.Swap(ctx, tx, target, pgname.Rel{Schema: target.Schema, Name: tmpName}, "table", postgres.SwapOptions{KeepComment: opts.KeepComment}); err != nil {
+	if err := postgres.Swap(ctx, tx, target, pgname.Rel{Schema: target.Schema, Name: tmpName}, "table", postgres.SwapOptions{KeepComment: opts.KeepComment, Redefine: opts.Redefine}); err != nil {
 		var de *postgres.DependentError
 		var be *postgres.BlockedError
 		var he *postgres.HeldError
