@@ -638,3 +638,38 @@ func TestTestAndRunInAnEnvironment(t *testing.T) {
 		t.Errorf("production changed:\n%v\n%v", before, after)
 	}
 }
+
+// TestEnvironmentViewHoldsProductionBack: a view an environment built
+// reads production's relations where it defers to them, and PostgreSQL
+// records that; a production build that drops a column the view reads
+// cannot recreate it, and refused (rightly: the view is not silently
+// lost) with an error that named the view alone, not that it is an
+// environment's nor what to do. It says so, for a model and a seed, and
+// after env drop production builds.
+func TestEnvironmentViewHoldsProductionBack(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: hb\nmodels: {'.': {schema: s}}\nseeds: {schema: s}\n",
+		"seeds/raw.csv": "id,x\n1,2\n",
+		"models/a.sql":  `{{ config "materialized" "table" }}select 1 as id, 2 as x`,
+		"models/b.sql":  `select id, x from {{ ref "a" }}`,
+		"models/c.sql":  `select id, x from {{ ref "raw" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/b.sql", `select id, x, 1 as y from {{ ref "a" }}`)
+	writeFile(t, dir, "models/c.sql", `select id, x, 1 as y from {{ ref "raw" }}`)
+	must(t, 0, dir, "build", "--env", "e1", "-s", "state:modified+")
+
+	// The change merged: x is gone from a and from the seed, and from
+	// what reads them.
+	writeFile(t, dir, "seeds/raw.csv", "id\n1\n")
+	writeFile(t, dir, "models/a.sql", `{{ config "materialized" "table" }}select 1 as id`)
+	writeFile(t, dir, "models/b.sql", `select id from {{ ref "a" }}`)
+	writeFile(t, dir, "models/c.sql", `select id from {{ ref "raw" }}`)
+	out := must(t, 1, dir, "build")
+	mustContain(t, out,
+		"view s__e1.b depends on it", "s__e1.b is environment e1's build of model b, which reads this relation where the environment defers to production: drop the environment (strata env drop e1;",
+		"view s__e1.c depends on it", "s__e1.c is environment e1's build of model c")
+	must(t, 0, dir, "env", "drop", "e1")
+	must(t, 0, dir, "build")
+}

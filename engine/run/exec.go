@@ -81,9 +81,9 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 		// A seed's load, hooks and finishing steps are one transaction
 		// (the scratch table of a parallel load is made again), so a
 		// deadlock is retried as a model's is.
-		return e.retrying(ctx, n, e.seed)
+		return e.envDependent(e.retrying(ctx, n, e.seed))
 	case manifest.Model:
-		return e.missingSource(n, e.retrying(ctx, n, e.model))
+		return e.envDependent(e.missingSource(n, e.retrying(ctx, n, e.model)))
 	case manifest.Test:
 		// A test is recorded in the target as it ends, a unit test too
 		// (in a run that records anything: one of only unit tests leaves
@@ -136,6 +136,42 @@ func (e *Executor) missingSource(n *manifest.Node, r Result) Result {
 			return r
 		}
 	}
+	return r
+}
+
+// envDependent adds to a refusal to replace a relation because a view
+// that reads it cannot be recreated on the new version, when that view is
+// in an environment's schema of the project (a model built with --env,
+// which reads production's relations where it defers to them), whose it is
+// and how to let the build through: an environment built before a change
+// holds production back until it is dropped or rebuilt.
+func (e *Executor) envDependent(r Result) Result {
+	var de *postgres.DependentError
+	if r.Status != Error || !errors.As(r.Err, &de) {
+		return r
+	}
+	// Only production's relations are read by other environments.
+	i := strings.LastIndex(de.View.Schema, pgname.EnvSep)
+	if e.M.Target.Env != "" || i < 0 {
+		return r
+	}
+	prod, env := de.View.Schema[:i], de.View.Schema[i+len(pgname.EnvSep):]
+	what := "a view in the schema of environment " + env
+	known := false
+	for _, n := range e.M.Nodes {
+		if n.Kind != manifest.Model && n.Kind != manifest.Seed {
+			continue
+		}
+		known = known || n.Relation.Schema == prod
+		if n.Relation.Schema == prod && n.Relation.Name == de.View.Name && n.Kind == manifest.Model {
+			what = fmt.Sprintf("environment %s's build of model %s", env, n.Name)
+		}
+	}
+	if !known {
+		return r
+	}
+	r.Message += fmt.Sprintf("\n%s is %s, which reads this relation where the environment defers to production: drop the environment (strata env drop %s; it can be built again from a project that has this change), then run this again",
+		de.View, what, env)
 	return r
 }
 
