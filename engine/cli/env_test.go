@@ -673,3 +673,51 @@ func TestEnvironmentViewHoldsProductionBack(t *testing.T) {
 	must(t, 0, dir, "env", "drop", "e1")
 	must(t, 0, dir, "build")
 }
+
+// TestRemovedModelsInPlan: plan listed a removed model as removed, and
+// after the build that deployed the removal it still did, forever: build
+// drops no relation of a removed model, and production's record of it
+// stayed even once its relation was dropped by hand. plan says that build
+// drops none (naming those still there, not one another model now
+// places), and a build in production forgets the removed ones whose
+// relations are gone or are another model's now.
+func TestRemovedModelsInPlan(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rm\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": "select 2 as id",
+		"models/c.sql": `select id from {{ ref "a" }}`,
+	})
+	must(t, 0, dir, "build")
+	for _, f := range []string{"models/b.sql", "models/c.sql"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, dir, "models/c2.sql", `{{ config "alias" "c" }}select id from {{ ref "a" }}`)
+	names := func(ms []plan.Model) (out []string) {
+		for _, m := range ms {
+			out = append(out, m.Name)
+		}
+		return out
+	}
+	const note = "build drops no relation of a removed model or seed: s.b stays in production"
+	p := planJSON(t, dir)
+	if got := names(p.Removed); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("removed %v, want [b c]", got)
+	}
+	if !slices.ContainsFunc(p.Notes, func(n string) bool { return strings.Contains(n, note) }) || strings.Contains(strings.Join(p.Notes, " "), "s.c") {
+		t.Errorf("plan's notes %q, want %q and not s.c, which c2 places", p.Notes, note)
+	}
+	must(t, 0, dir, "build")
+	p = planJSON(t, dir)
+	if got := names(p.Removed); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("after the build, removed %v, want [b] (c's relation is c2's)", got)
+	}
+	execSQL(t, url, "drop table s.b")
+	must(t, 0, dir, "build", "-s", "a")
+	if p = planJSON(t, dir); len(p.Removed) != 0 || len(p.Notes) != 0 {
+		t.Errorf("after s.b was dropped, plan lists removed %v, notes %q", names(p.Removed), p.Notes)
+	}
+}

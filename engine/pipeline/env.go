@@ -364,6 +364,21 @@ func (l *Project) recompile(out map[string]bool, deferred map[string]pgname.Rel)
 	return out, nil, nil
 }
 
+// builtNodes are the ids of the project's models and seeds, and the
+// relations they place.
+func (l *Project) builtNodes() (ids []string, rels []pgname.Rel) {
+	for id, n := range l.Manifest.Nodes {
+		if n.Kind != manifest.Model && n.Kind != manifest.Seed {
+			continue
+		}
+		ids = append(ids, id)
+		if !n.Ephemeral() {
+			rels = append(rels, n.Relation)
+		}
+	}
+	return ids, rels
+}
+
 // names is a sorted, comma-separated list of names.
 func names(ns []string) string {
 	sort.Strings(ns)
@@ -428,6 +443,15 @@ func (l *Project) EndState(ctx context.Context, db *postgres.Adapter, inv string
 	}
 	if len(stmts) > 0 {
 		if _, err := db.Shared().Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+			return err
+		}
+	}
+	if scope.Env == "" {
+		// Production forgets the models and seeds removed from the
+		// project once their relations are gone (plan lists them until
+		// then).
+		ids, rels := l.builtNodes()
+		if err := state.Forget(ctx, db.Shared(), scope, ids, rels); err != nil {
 			return err
 		}
 	}

@@ -74,13 +74,20 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	}
 	// Removed: what production records that the project no longer has
 	// (a renamed model is removed and added).
+	var removed []*state.Node
 	for id, rec := range l.prod {
 		if _, ok := l.Manifest.Nodes[id]; ok || rec.Kind != string(manifest.Model) && rec.Kind != string(manifest.Seed) {
 			continue
 		}
 		p.Removed = append(p.Removed, plan.Model{Name: rec.Name, Kind: rec.Kind, Materialized: rec.Materialized, Relation: relText(rec.Relation)})
+		removed = append(removed, rec)
 	}
 	sort.Slice(p.Removed, func(i, j int) bool { return p.Removed[i].Name < p.Removed[j].Name })
+	if note, err := l.removedNote(ctx, db.Shared(), removed); err != nil {
+		return nil, err
+	} else if note != "" {
+		p.Notes = append(p.Notes, note)
+	}
 	for _, id := range order {
 		if direct[id] || !inReport(id) {
 			continue
@@ -136,6 +143,37 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 func (l *Project) idOf(name string) string {
 	n, _ := l.Manifest.Lookup(name)
 	return n.ID
+}
+
+// removedNote says which relations of removed models and seeds (their
+// production records) still exist and are no model's or seed's of the
+// project now: build drops none of them.
+func (l *Project) removedNote(ctx context.Context, q postgres.Querier, removed []*state.Node) (string, error) {
+	_, live := l.builtNodes()
+	placed := map[pgname.Rel]bool{}
+	for _, r := range live {
+		placed[r] = true
+	}
+	var left []string
+	for _, rec := range removed {
+		if rec.Relation.Name == "" || placed[rec.Relation] {
+			continue
+		}
+		var exists bool
+		if err := q.QueryRow(ctx, "select to_regclass($1) is not null", rec.Relation.Quoted()).Scan(&exists); err != nil {
+			return "", err
+		}
+		if exists {
+			left = append(left, rec.Relation.String())
+		}
+	}
+	if len(left) == 0 {
+		return "", nil
+	}
+	sort.Strings(left)
+	one := len(left) == 1
+	return fmt.Sprintf("build drops no relation of a removed model or seed: %s %s in production, and in its record, until dropped by hand (once nothing reads %s)",
+		strings.Join(left, ", "), pick(one, "stays", "stay"), pick(one, "it", "them")), nil
 }
 
 func relText(r pgname.Rel) string {

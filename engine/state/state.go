@@ -302,6 +302,24 @@ func Finish(ctx context.Context, db postgres.Querier, id, status string) error {
 	return err
 }
 
+// Forget deletes the records of scope's models and seeds that the project
+// no longer has (their ids are not in ids) and whose relation is gone, or
+// is now placed by a node of the project (rels, each schema and name):
+// nothing is left for a build to drop, nor for defer to read. A removed
+// model whose relation still exists stays recorded until it is dropped.
+func Forget(ctx context.Context, db postgres.Querier, s Scope, ids []string, rels []pgname.Rel) error {
+	schemas, names := make([]string, len(rels)), make([]string, len(rels))
+	for i, r := range rels {
+		schemas[i], names[i] = r.Schema, r.Name
+	}
+	_, err := db.Exec(ctx, `delete from strata_meta.nodes n
+		where n.project = $1 and n.target = $2 and n.env = $3 and n.kind in ('model', 'seed') and n.unique_id <> all($4::text[])
+		and (n.relation_name = '' or to_regclass(format('%I.%I', n.relation_schema, n.relation_name)) is null
+			or (n.relation_schema, n.relation_name) in (select * from unnest($5::text[], $6::text[])))`,
+		s.Project, s.Target, s.Env, ids, schemas, names)
+	return err
+}
+
 // Write is the statement that records n for scope, to run in the
 // transaction that builds n (so it may go in a batch: it takes no
 // arguments). Its columns are read from the catalog by the statement
