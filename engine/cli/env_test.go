@@ -721,3 +721,26 @@ func TestRemovedModelsInPlan(t *testing.T) {
 		t.Errorf("after s.b was dropped, plan lists removed %v, notes %q", names(p.Removed), p.Notes)
 	}
 }
+
+// TestRetryInAnEnvironment: retry --env repeats the environment's failed
+// run, though production ran from the same folder since, and says where
+// it runs: its line said "on target t" alone, so which environment a
+// retry went to was read only in its relations' schemas.
+func TestRetryInAnEnvironment(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: re\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": `select id from {{ ref "a" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/b.sql", `select id / {{ var "d" 0 }} as id from {{ ref "a" }}`)
+	mustContain(t, must(t, 1, dir, "build", "--env", "e1", "-s", "state:modified+"), "on target t, in environment e1", "ERROR=1")
+	must(t, 0, dir, "build", "-s", "a")
+	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry")
+	out := must(t, 0, dir, "retry", "--env", "e1", "--vars", "d: 1")
+	mustContain(t, out, "Running 1 node with 4 threads on target t, in environment e1", "OK created table model s__e1.b")
+	if got := queryInt(t, url, "select count(*) from s.b"); got != 1 {
+		t.Errorf("production's b has %d rows", got)
+	}
+}

@@ -458,7 +458,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	if f.retryHooks && f.retryEnded == nil {
 		p.line("Running the on-run-end hooks again: they failed in the last run")
 	}
-	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on target %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), l.Target.Name))
+	place := "target " + l.Target.Name
+	if l.Env() != "" {
+		// Which environment a retry repeats is known only from here.
+		place += ", in environment " + l.Env()
+	}
+	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), place))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2,
 		OnStart: p.start, OnEnd: func(r run.Result, i, total int) { rec.End(r); p.end(r, i, total) },
 		Progress: p.progress, OnWait: p.waiting, Invocation: inv})
