@@ -229,8 +229,9 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	body := materialize.Body(j.res.SQL)
 	j.as, j.view = "view", true
 	at := n.Relation
-	if exists && c.opt.LeaveExisting {
-		// Described beside its relation, which stays as it is.
+	if _, described := c.described[n.ID]; c.opt.LeaveExisting && (exists || described) {
+		// Described beside its relation, which stays as it is (or is
+		// not there yet).
 		at = describedRel(n.ID)
 		j.as, j.rel = "temporary view", at.Kept()
 	} else if exists {
@@ -262,8 +263,8 @@ func describedRel(id string) pgname.Rel {
 }
 
 // describe finds, under LeaveExisting, the nodes of order that are
-// described beside their relation (c.described): the selected models that
-// exist, and the selected seeds that exist with other columns than their
+// described beside their relation (c.described): the selected models and
+// those that do not exist, and the selected seeds that exist with other columns than their
 // file gives them. So a selected model reads its selected parents as
 // their SQL and files say they are now, through any number of changed
 // models, as it would if they were replaced, without taking a lock on
@@ -277,13 +278,20 @@ func (c *checker) describe(order []string, obs *observed, seeds map[string]infer
 	for _, id := range order {
 		n := c.p.M.Nodes[id]
 		found, exists := obs.found(n)
-		if !c.selected[id] || !exists || isEphemeral(n) {
+		if isEphemeral(n) || !c.selected[id] && (n.Kind != manifest.Model || exists) {
 			continue
 		}
 		switch n.Kind {
 		case manifest.Model:
+			// One that does not exist yet too, selected or a parent: it
+			// may read one described, a temporary view, which PostgreSQL
+			// makes a view in the model's own schema refuse ("cannot
+			// create temporary relation in non-temporary schema").
 			c.described[id] = describedRel(id).Quoted()
 		case manifest.Seed:
+			if !exists {
+				continue
+			}
 			if inf, ok := seeds[id]; ok && inf.err == nil && len(inf.cols) > 0 && !sameColumns(obs.cols[found.OID], inf.cols) {
 				c.described[id] = describedRel(id).Quoted()
 			}
