@@ -68,7 +68,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		if db != nil {
 			q = db.Shared()
 		}
-		out, left, err := l.NoDefer(ctx, q, selected, pipeline.Kinds(cmd))
+		out, left, err := l.NoDefer(ctx, q, selected, pipeline.Kinds(cmd), f.retryIDs != nil)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			return nil, ExitFailed, false

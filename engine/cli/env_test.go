@@ -744,3 +744,29 @@ func TestRetryInAnEnvironment(t *testing.T) {
 		t.Errorf("production's b has %d rows", got)
 	}
 }
+
+// TestRetryNoDeferRunsOnlyWhatFailed: retry of a build --env --no-defer
+// took the nodes to run again for a selection and added their ancestors
+// once more, so it built again what the run had built (a killed run of
+// the example: "running again the 42 nodes it did not complete", then
+// "Running 109 nodes"). It runs those nodes, reading the ancestors the
+// run built in the environment.
+func TestRetryNoDeferRunsOnlyWhatFailed(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: rn\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": `select id from {{ ref "a" }}`,
+		"models/c.sql": `select id / {{ var "d" 0 }} as id from {{ ref "b" }}`,
+	})
+	must(t, 0, dir, "build", "--vars", "d: 1")
+	mustContain(t, must(t, 1, dir, "build", "--env", "e1", "--no-defer", "-s", "c"), "OK created table model s__e1.b", "ERROR=1")
+	out := must(t, 0, dir, "retry", "--env", "e1", "--vars", "d: 1")
+	mustContain(t, out, "Running 1 node ", "OK created table model s__e1.c")
+	if strings.Contains(out, "s__e1.a") {
+		t.Errorf("retry built a again:\n%s", out)
+	}
+	if got := queryInt(t, url, "select count(*) from s__e1.c"); got != 1 {
+		t.Errorf("s__e1.c has %d rows, want 1", got)
+	}
+}

@@ -203,8 +203,15 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 // that neither has is left out, and named in left (sorted). With q nil
 // (offline: compile), every node not built reads as production places
 // it, whether production built it or not.
-func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind) (out map[string]bool, left []string, err error) {
-	return l.deferSelection(ctx, q, l.WithParents(selected), kinds, true)
+//
+// A retry (retry true) selects exactly the nodes the run it repeats did
+// not complete: the ancestors that run built are the environment's now,
+// and are not built again.
+func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind, retry bool) (out map[string]bool, left []string, err error) {
+	if !retry {
+		selected = l.WithParents(selected)
+	}
+	return l.deferSelection(ctx, q, selected, kinds, true)
 }
 
 func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind, noDefer bool) (map[string]bool, []string, error) {
