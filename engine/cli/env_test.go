@@ -770,3 +770,25 @@ func TestRetryNoDeferRunsOnlyWhatFailed(t *testing.T) {
 		t.Errorf("s__e1.c has %d rows, want 1", got)
 	}
 }
+
+// TestDeferWhenTheEnvironmentsOwnIsGone: a model built in an environment,
+// its relation dropped there by hand since, stopped every build in the
+// environment that read it, blaming production ("production lacks model
+// a (read by b): its relation s__e5.a no longer exists: build it in
+// production first"), which has it. Production's is read, as if the
+// environment had never built it; when production's is gone too, the
+// error names production's.
+func TestDeferWhenTheEnvironmentsOwnIsGone(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dg\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": `select id from {{ ref "a" }}`,
+	})
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "build", "--env", "e5", "-s", "a")
+	execSQL(t, url, "drop table s__e5.a")
+	mustContain(t, must(t, 0, dir, "build", "--env", "e5", "-s", "b"), "OK created table model s__e5.b")
+	execSQL(t, url, "drop table s.a")
+	mustContain(t, must(t, 1, dir, "build", "--env", "e5", "-s", "b"), "production lacks model a (read by b): its relation s.a no longer exists")
+}

@@ -288,34 +288,55 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 		deferred[id] = rec.Relation
 		check = append(check, id)
 	}
-	if len(check) > 0 {
+	// gone are the ids of check whose deferred relation does not exist.
+	gone := func(check []string) ([]string, error) {
+		if len(check) == 0 {
+			return nil, nil
+		}
 		rels := make([]string, len(check))
 		for i, id := range check {
 			rels[i] = deferred[id].Quoted()
 		}
 		rows, err := q.Query(ctx, "select i - 1 from unnest($1::text[]) with ordinality as r(rel, i) where to_regclass(rel) is null", rels)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		var gone []int
+		var out []string
 		for rows.Next() {
 			var i int
 			if err := rows.Scan(&i); err != nil {
 				rows.Close()
-				return nil, nil, err
+				return nil, err
 			}
-			gone = append(gone, i)
+			out = append(out, check[i])
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
+		return out, rows.Err()
+	}
+	lost, err := gone(check)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The environment's own build of a node, dropped since (by hand), is
+	// not the end: production's is read, as if the environment had never
+	// built it.
+	var again, still []string
+	for _, id := range lost {
+		if prod := l.prod[id]; l.ownCurrent(id) && prod != nil && prod.Relation.Name != "" && prod.Relation != deferred[id] {
+			deferred[id] = prod.Relation
+			again = append(again, id)
+		} else {
+			still = append(still, id)
 		}
-		for _, i := range gone {
-			id := check[i]
-			n := l.Manifest.Nodes[id]
-			missing = append(missing, fmt.Sprintf("%s %s (read by %s): its relation %s no longer exists", n.Kind, n.Name, names(readers[id]), deferred[id]))
-			lacking = append(lacking, id)
-		}
+	}
+	lostAgain, err := gone(again)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range append(still, lostAgain...) {
+		n := l.Manifest.Nodes[id]
+		missing = append(missing, fmt.Sprintf("%s %s (read by %s): its relation %s no longer exists", n.Kind, n.Name, names(readers[id]), deferred[id]))
+		lacking = append(lacking, id)
 	}
 	var left []string
 	switch {
@@ -346,7 +367,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 			deferred[id] = rec.Relation
 		}
 	}
-	out, _, err := l.recompile(out, deferred)
+	out, _, err = l.recompile(out, deferred)
 	return out, left, err
 }
 
