@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -356,7 +357,15 @@ func TestSwapRedefinesTheRunsOwnMaterializedView(t *testing.T) {
 	if got := queryInt(t, url, "select count(*) from public.hand"); got != 3 {
 		t.Errorf("after the refusal hand reads %d rows, want 3", got)
 	}
-	must(t, 0, dir, "run", "-s", "t mv")
+	// Created from its new SQL in t's swap, mv is then rebuilt, not
+	// refreshed: its contract is checked as for any change of its query
+	// (a refresh would have skipped it).
+	writeFile(t, dir, "models/mv.yml", "models:\n  - name: mv\n    config: {contract: true}\n    columns:\n      - {name: a, data_type: integer}\n      - {name: d, data_type: bigint}\n")
+	out = must(t, 1, dir, "run", "-s", "t mv")
+	mustContain(t, out, "models/mv.yml:6:16: contract violated, nothing was built: column d is integer, declared bigint")
+	writeFile(t, dir, "models/mv.yml", "models:\n  - name: mv\n    config: {contract: true}\n    columns:\n      - {name: a, data_type: integer}\n      - {name: d, data_type: integer}\n")
+	out = must(t, 0, dir, "run", "-s", "t mv")
+	mustContain(t, out, "OK created materialized_view model public.mv")
 	if got := queryText(t, url, "select string_agg(a || ':' || d, ',' order by a) from public.mv"); got != "1:3,2:6,3:9,4:12" {
 		t.Errorf("mv reads %s", got)
 	}
@@ -370,6 +379,9 @@ func TestSwapRedefinesTheRunsOwnMaterializedView(t *testing.T) {
 		t.Errorf("mv has %d unique indexes, want 1", got)
 	}
 	// --full-refresh, which could not get past it either.
+	if err := os.Remove(filepath.Join(dir, "models/mv.yml")); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, dir, "models/t.sql", `{{ config "materialized" "table" }}select g as a, g * 4 as e from generate_series(1, 2) g`)
 	writeFile(t, dir, "models/mv.sql", fmt.Sprintf(mv, "e", "t"))
 	must(t, 0, dir, "run", "--full-refresh", "-s", "t mv")

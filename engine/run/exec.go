@@ -61,6 +61,9 @@ type Executor struct {
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)
 
 	schemas sync.Map
+	// rebuild: the materialized view models a swap created from their
+	// new SQL, which their own build rebuilds (redefinedAsBuilt).
+	rebuild sync.Map
 	// read: the nodes models read (readByModels).
 	readOnce sync.Once
 	read     map[string]bool
@@ -253,7 +256,6 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	opts.BeforeSwap = swap
 	opts.Locks = e.locks()
 	opts.KeepComment = n.Description == ""
-	opts.Redefine = e.redefine
 	var waited time.Duration // for readers' locks, said on the node's line as a model's
 	opts.Waiting = func(w postgres.LockWait) {
 		waited = w.Waited + w.Pause
@@ -262,6 +264,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 		}
 	}
 	b := e.builder(n)
+	opts.Redefine = b.redefiner()
 	audit := func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
 		t := postgres.Within(tx)
 		if err := e.audit(ctx, t, b, rel); err != nil {
@@ -331,6 +334,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return e.failed(ctx, r, b, b.keepingViews(columnTypeError(n, err)))
 	}
+	e.redefinedAsBuilt(b)
 	r.Rows = res.Rows
 	if res.Skipped {
 		r.Response = "unchanged, " + strconv.FormatInt(res.Rows, 10) + " rows kept"

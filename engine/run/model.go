@@ -35,6 +35,7 @@ type builder struct {
 	cols         []string                // from AdaptColumns
 	staged       []materialize.Column    // the staged rows' columns, from AdaptColumns
 	kept         []string                // columns whose type the query changed and the table keeps, from AdaptColumns
+	redefined    []pgname.Rel            // dependents created from their new SQL (Redefiner.Done)
 	byText       []string                // from CompareByText
 	concurrently bool                    // from Refresh
 	// pending are the statements queued on the transaction, not sent yet.
@@ -308,7 +309,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	fullRefresh := e.FullRefresh
+	fullRefresh := e.FullRefresh || mat == "materialized_view" && e.rebuildsRedefined(n)
 	if e.WasSCD2[n.ID] && (o.Existing == "table" || o.Existing == "partitioned_table") {
 		if !e.FullRefreshSCD2 {
 			err := fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", n.Relation, mat)
@@ -344,6 +345,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	if err != nil {
 		return e.failed(ctx, r, b, err)
 	}
+	e.redefinedAsBuilt(b)
 	cat.Built(n.Relation, done.Kind)
 	cat.Gone(n.Relation.In(pgname.Temp(n.Relation.Name)))
 	for _, l := range o.Leftovers {
@@ -707,7 +709,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 			for _, s := range steps {
 				alter = append(alter, s.SQL)
 			}
-			return b.keepingViews(postgres.AlterKeepingDependents(ctx, t, op.Target, alter, b.e.redefine, func(s string) { b.executed = append(b.executed, s) }))
+			return b.keepingViews(postgres.AlterKeepingDependents(ctx, t, op.Target, alter, b.redefiner(), func(s string) { b.executed = append(b.executed, s) }))
 		}
 		for _, s := range steps {
 			b.queue(t, pending{step: s})
@@ -766,7 +768,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		if op.Unlogged {
 			log = nil
 		}
-		return b.keepingViews(postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment, Redefine: b.e.redefine}, log))
+		return b.keepingViews(postgres.SwapLogged(ctx, t, op.Target, op.Temp, op.Kind, postgres.SwapOptions{KeepComment: op.KeepComment, Redefine: b.redefiner()}, log))
 	case materialize.Audit:
 		return b.e.audit(ctx, t, b, op.On)
 	case materialize.CheckKeys:
@@ -1052,6 +1054,32 @@ func (e *Executor) redefine(view pgname.Rel) (string, bool) {
 		return "", false
 	}
 	return materialize.Body(c.SQL), true
+}
+
+// redefiner gives a swap or a change in place the new SQL of the view
+// models this run builds, and keeps those it created from it.
+func (b *builder) redefiner() postgres.Redefiner {
+	return postgres.Redefiner{SQL: b.e.redefine, Done: func(v pgname.Rel) { b.redefined = append(b.redefined, v) }}
+}
+
+// redefinedAsBuilt notes, once n's build is done, the materialized views
+// its swap (or change in place) created from their new SQL: their own
+// build rebuilds them (rebuildsRedefined) instead of refreshing them, so
+// that their contract is checked, their indexes made as configured, and in
+// build their audit reads them first, as for any change of their query.
+func (e *Executor) redefinedAsBuilt(b *builder) {
+	for _, v := range b.redefined {
+		if n := e.viewModel(v); n != nil && n.Config.Materialized == "materialized_view" {
+			e.rebuild.Store(n.ID, true)
+		}
+	}
+}
+
+// rebuildsRedefined says whether n is a materialized view that a swap of
+// this run created from its new SQL (redefinedAsBuilt).
+func (e *Executor) rebuildsRedefined(n *manifest.Node) bool {
+	_, ok := e.rebuild.Load(n.ID)
+	return ok
 }
 
 // viewModel is the view or materialized view model whose relation is

@@ -117,9 +117,10 @@ type Options struct {
 	// (the seed has no description of its own).
 	KeepComment bool
 	// Redefine gives, for a view that depends on the table and cannot be
-	// recreated on its new columns, its new SQL when it is a view model
-	// that the run builds (postgres.SwapOptions.Redefine); nil: none.
-	Redefine func(view pgname.Rel) (sql string, ok bool)
+	// recreated on its new columns, its new SQL when it is a view or
+	// materialized view model that the run builds
+	// (postgres.SwapOptions.Redefine); the zero value: none.
+	Redefine postgres.Redefiner
 	// Citus, when set, places the seed's table on a Citus cluster (SPEC 13).
 	Citus *Citus
 	// Parts is how many connections copy a large file at once (0: Parts();

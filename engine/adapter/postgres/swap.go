@@ -335,12 +335,21 @@ type SwapOptions struct {
 	// KeepComment: the old relation's comment too (the model has no
 	// description of its own).
 	KeepComment bool
-	// Redefine gives, for a dependent view that is a view model the run
-	// builds after this swap, its new SQL: when the view cannot be
-	// recreated from its old definition (the new version lacks a column
-	// the old one read), it is created from this instead, as its own
-	// build would, which follows.
-	Redefine func(view pgname.Rel) (sql string, ok bool)
+	// Redefine gives, for a dependent that is a view or materialized view
+	// model the run builds after this swap, its new SQL: when the view
+	// cannot be recreated from its old definition (the new version lacks
+	// a column the old one read), it is created from this instead, as its
+	// own build would, which follows.
+	Redefine Redefiner
+}
+
+// Redefiner gives the new SQL of the dependents of a changed relation
+// that are view or materialized view models the run builds after the
+// change (SQL), and is told of each dependent created from it (Done).
+// Either may be nil.
+type Redefiner struct {
+	SQL  func(view pgname.Rel) (sql string, ok bool)
+	Done func(view pgname.Rel)
 }
 
 // Swap replaces target by the relation tmp inside tx: the dependents of the
@@ -417,7 +426,7 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 // swap recreates them (redefine as SwapOptions.Redefine). A view that
 // cannot be recreated is a DependentError, and the caller's rollback keeps
 // everything as it was.
-func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, alter []string, redefine func(pgname.Rel) (string, bool), log func(string)) error {
+func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, alter []string, redefine Redefiner, log func(string)) error {
 	exec := loggedExec(ctx, tx, log)
 	deps, err := Dependents(ctx, tx, target)
 	if err != nil {
@@ -443,13 +452,17 @@ func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, 
 }
 
 // recreate creates deps again, nearest first, after target changed.
-func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Dependent, redefine func(pgname.Rel) (string, bool), exec func(string) error) error {
+func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Dependent, redefine Redefiner, exec func(string) error) error {
 	for _, d := range deps {
 		stmts := d.Statements()
 		if def, ok := redefinition(redefine, d); ok {
 			var err error
-			if stmts, err = recreateOrRedefine(ctx, tx, exec, d, def); err != nil {
+			var redefined bool
+			if stmts, redefined, err = recreateOrRedefine(ctx, tx, exec, d, def); err != nil {
 				return &DependentError{View: d.Rel, Target: target, Err: err}
+			}
+			if redefined && redefine.Done != nil {
+				redefine.Done(d.Rel)
 			}
 		}
 		for _, stmt := range stmts {
@@ -463,36 +476,37 @@ func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Depende
 
 // redefinition is the new SQL of dependent d (a view or a materialized
 // view), when redefine has one for it.
-func redefinition(redefine func(pgname.Rel) (string, bool), d Dependent) (string, bool) {
-	if redefine == nil || (d.Kind != "view" && d.Kind != "materialized_view") {
+func redefinition(redefine Redefiner, d Dependent) (string, bool) {
+	if redefine.SQL == nil || (d.Kind != "view" && d.Kind != "materialized_view") {
 		return "", false
 	}
-	return redefine(d.Rel)
+	return redefine.SQL(d.Rel)
 }
 
 // recreateOrRedefine creates view d from its old definition, or, when that
 // fails, from def, under a savepoint, and returns the statements that
 // remain: its owner, comments and grants (the comments of columns the new
-// definition still has). A materialized view created from def is
+// definition still has), and whether it was created from def. A
+// materialized view created from def is
 // populated (its readers never find it empty) and keeps those of its
 // indexes that its new columns allow.
-func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string) ([]string, error) {
-	stmts := d.Statements()
+func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string) (stmts []string, redefined bool, err error) {
+	stmts = d.Statements()
 	if err := exec("savepoint strata_dependent"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if exec(stmts[0]) == nil {
-		return stmts[1:], exec("release savepoint strata_dependent")
+		return stmts[1:], false, exec("release savepoint strata_dependent")
 	}
 	if err := exec("rollback to savepoint strata_dependent"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := exec("release savepoint strata_dependent"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.Def = def
 	if err := exec(d.Statements()[0]); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if d.Kind == "materialized_view" {
 		// Each old index under a savepoint: one on a column the new
@@ -500,15 +514,15 @@ func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error
 		// follows, creates the indexes its config lists).
 		for _, ix := range d.Indexes {
 			if err := exec("savepoint strata_dependent_index"); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if exec(ix) != nil {
 				if err := exec("rollback to savepoint strata_dependent_index"); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 			if err := exec("release savepoint strata_dependent_index"); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		d.Indexes = nil
@@ -516,7 +530,7 @@ func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error
 	if len(d.ColNotes) > 0 {
 		cols, err := Columns(ctx, tx, d.Rel)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		kept := map[string]string{}
 		for _, c := range cols {
@@ -526,7 +540,7 @@ func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error
 		}
 		d.ColNotes = kept
 	}
-	return d.Statements()[1:], nil
+	return d.Statements()[1:], true, nil
 }
 
 // DependentError says that a view depending on a replaced relation could not be recreated.
