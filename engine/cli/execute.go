@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,6 +176,10 @@ func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code in
 		lastRun, lastErr = last.LastRun()
 	}
 	if a.target == "" && !f.fs.Changed("env") {
+		if errors.Is(lastErr, fs.ErrNotExist) {
+			fmt.Fprintln(a.stderr, "strata retry: no earlier run to retry: there is no target/run_results.json (no seed, run, test or build has run in this folder since target/ was made)")
+			return rec, ExitBadInput, false
+		}
 		if lastErr != nil {
 			fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", lastErr)
 			return rec, ExitBadInput, false

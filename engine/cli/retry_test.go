@@ -322,3 +322,15 @@ func recordsOf(t *testing.T, dir string) []string {
 	}
 	return paths
 }
+
+// TestRetryBeforeAnyRun: retry in a project where nothing has run yet
+// said 'no earlier run to retry (no such file or directory)', not which
+// file; it names target/run_results.json and why it is missing (exit 2).
+func TestRetryBeforeAnyRun(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{"project.yaml": "name: pj\n", "models/a.sql": "select 1 as x\n"})
+	code, out := strata(t, dir, "retry")
+	want := "strata retry: no earlier run to retry: there is no target/run_results.json (no seed, run, test or build has run in this folder since target/ was made)\n"
+	if code != ExitBadInput || out != want {
+		t.Errorf("retry before any run: exit %d, %q; want 2 and %q", code, out, want)
+	}
+}
