@@ -78,9 +78,19 @@ func (c *checker) compareModel(n *manifest.Node, got []Column, known map[string]
 	declared := map[string]bool{}
 	for _, col := range n.Columns {
 		declared[col.Name] = true
+	}
+	// A declared column the model does not produce is often one it
+	// produces under another spelling, which its YAML does not declare.
+	var undeclared []string
+	for _, col := range got {
+		if !declared[col.Name] {
+			undeclared = append(undeclared, col.Name)
+		}
+	}
+	for _, col := range n.Columns {
 		t, ok := have[col.Name]
 		if !ok {
-			add(severity, col.Pos, "model %s does not produce column %s, which its YAML declares%s", n.Name, col.Name, contractNote(contract))
+			add(severity, col.Pos, "model %s does not produce column %s, which its YAML declares%s%s", n.Name, col.Name, contractNote(contract), diag.DidYouMean(col.Name, undeclared))
 			continue
 		}
 		if col.DataType == "" {

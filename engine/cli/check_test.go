@@ -687,3 +687,18 @@ func TestCheckTotalsCountTheSelection(t *testing.T) {
 		t.Errorf("with the parents built, the text counts parents:\n%s", text)
 	}
 }
+
+// TestCheckSuggestsTheColumnProduced: a column declared in YAML under a
+// misspelt name was 'model s does not produce column revenu, which its
+// YAML declares', and the column produced, 'revenue', was listed apart as
+// undeclared; the first says which it probably is.
+func TestCheckSuggestsTheColumnProduced(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sp\n",
+		"models/s.sql": "select 1 as id, 2.5 as revenue",
+		"models/s.yml": "models:\n  - name: s\n    columns:\n      - name: id\n      - name: revenu\n",
+	})
+	out := must(t, 0, dir, "check")
+	mustContain(t, out, `models/s.yml:5:15: warning: model s does not produce column revenu, which its YAML declares (did you mean "revenue"?)`)
+}
