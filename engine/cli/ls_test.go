@@ -94,3 +94,17 @@ func TestLsListsWhatIsAskedFor(t *testing.T) {
 		t.Errorf("ls -s daily_sales = %q, want the model alone", one)
 	}
 }
+
+// TestLsUnitTestResourceType: --resource-type unit_test, dbt's, was 'not
+// known ... (did you mean "test"?)', not saying where the unit tests are;
+// it says that they are tests, and what lists them.
+func TestLsUnitTestResourceType(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{"project.yaml": "name: pj\n", "models/a.sql": "select 1 as x\n"})
+	for _, k := range []string{"unit_test", "unit-test", "unit_tests"} {
+		code, out := strata(t, dir, "ls", "--resource-type", k)
+		want := "strata ls: --resource-type \"" + k + "\" is not known: unit tests are tests here, and strata ls -s test_type:unit lists them (docs/unit-tests.md)\n"
+		if code != ExitBadInput || out != want {
+			t.Errorf("ls --resource-type %s: exit %d, %q; want 2 and %q", k, code, out, want)
+		}
+	}
+}

@@ -153,6 +153,11 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		return ExitBadInput
 	}
 	for _, k := range resourceTypes {
+		if !slices.Contains(lsResourceTypes, k) && strings.HasPrefix(strings.ReplaceAll(k, "-", "_"), "unit_test") {
+			// dbt's resource type of unit tests: strata's are tests.
+			fmt.Fprintf(a.stderr, "strata ls: --resource-type %q is not known: unit tests are tests here, and strata ls -s test_type:unit lists them (docs/unit-tests.md)\n", k)
+			return ExitBadInput
+		}
 		if !slices.Contains(lsResourceTypes, k) {
 			fmt.Fprintf(a.stderr, "strata ls: --resource-type %q is not known (expected one of %s)%s\n", k, strings.Join(lsResourceTypes, ", "), diag.DidYouMean(k, lsResourceTypes))
 			return ExitBadInput
