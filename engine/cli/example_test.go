@@ -358,6 +358,32 @@ func TestExamplePipeline(t *testing.T) {
 		}
 	}
 
+	// Indexes (docs/example-pipeline.md, "Indexes"): each key, each key of another table a fact holds,
+	// the day a fact is filtered by, and the ids the dashboards look up, each the first column of an index.
+	indexed := map[string]bool{}
+	for _, r := range queryRows(t, url, `select n.nspname || '.' || c.relname || '.' || a.attname
+		from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+		join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
+		where n.nspname in ('warehouse', 'analytics') and not c.relispartition`) {
+		indexed[r[0]] = true
+	}
+	for _, col := range []string{
+		"warehouse.dim_customers.customer_key", "warehouse.dim_customers.customer_id",
+		"warehouse.dim_products.product_key", "warehouse.dim_products.product_id",
+		"warehouse.dim_time.date_key", "warehouse.dim_marketing_campaigns.campaign_id",
+		"warehouse.fact_orders.order_id", "warehouse.fact_orders.customer_key", "warehouse.fact_orders.campaign_id", "warehouse.fact_orders.order_day",
+		"warehouse.fact_order_items.order_item_id", "warehouse.fact_order_items.order_id", "warehouse.fact_order_items.product_key",
+		"warehouse.fact_order_items.customer_key", "warehouse.fact_order_items.order_day",
+		"warehouse.fact_clickstream.event_id", "warehouse.fact_clickstream.customer_key", "warehouse.fact_clickstream.product_key",
+		"warehouse.fact_clickstream.event_day",
+		"warehouse.fact_inventory.snapshot_date", "warehouse.fact_inventory.product_key",
+		"analytics.customer_metrics.customer_id", "analytics.product_performance.product_id",
+	} {
+		if !indexed[col] {
+			t.Errorf("no index starts with %s", col)
+		}
+	}
+
 	// analytics_user reads analytics and the public dashboard views, and nothing else.
 	reader := strings.Replace(url, "postgres://postgres@", "postgres://analytics_user@", 1)
 	conn, err := pgx.Connect(context.Background(), reader)

@@ -1,1 +1,0 @@
-select "product_id" as unique_field, count(*) as n_records from "analytics"."product_performance" where "product_id" is not null group by "product_id" having count(*) > 1
