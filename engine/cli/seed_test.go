@@ -108,7 +108,8 @@ func TestSeedErrorsArePlaced(t *testing.T) {
 	must(t, 0, dir, "seed")
 	for _, c := range []struct{ csv, yml, cmd, want string }{
 		{"id,amt\n1,2\n99999,3\n", "seeds:\n  - name: s\n    config: {column_types: {id: smallint}}\n", "seed",
-			`seeds/s.csv:3:1: column "id": value "99999" is out of range for type smallint`},
+			`seeds/s.csv:3:1: column "id": value "99999" is out of range for type smallint (column_types sets the type of "id" to smallint at seeds/s.yml:3:29)`},
+
 		{"id,amt\n1,2\n3,4\n", "seeds:\n  - name: s\n    config:\n      column_types: {id: bigint, amt: numerc}\n", "seed",
 			`seeds/s.yml:4:34: column_types: amt: type "numerc" does not exist (expected a PostgreSQL type, such as bigint, numeric(12,2), date or text)`},
 		{"id,amt\n1,2\n3,4\n", "seeds:\n  - name: s\n    config:\n      column_types: {id: 'numeric(1001, 2)'}\n", "seed",
@@ -125,6 +126,24 @@ func TestSeedErrorsArePlaced(t *testing.T) {
 		if got := queryText(t, url, "select string_agg(id || ':' || amt, ',') from public.s"); got != "1:2" {
 			t.Errorf("after a failed %s, s holds %s, want the old rows 1:2", c.cmd, got)
 		}
+	}
+}
+
+// TestSeedValueOfColumnTypes: a value that the type column_types gives its
+// column does not take is placed in the CSV file, and the error says which
+// entry of column_types set the type: in project.yaml too, and for a row
+// appended to a file loaded before.
+func TestSeedValueOfColumnTypes(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: se\nseeds:\n  column_types: {amt: integer}\n",
+		"seeds/s.csv":  "id,amt\n1,2\n"})
+	must(t, 0, dir, "seed")
+	writeFiles(t, dir, map[string]string{"seeds/s.csv": "id,amt\n1,2\n3,x\n"})
+	out := must(t, 1, dir, "seed")
+	mustContain(t, out, `seeds/s.csv:3:3: column "amt": invalid input syntax for type integer: "x" (column_types sets the type of "amt" to integer at project.yaml:3:18)`)
+	if got := queryText(t, url, "select string_agg(id || ':' || amt, ',') from public.s"); got != "1:2" {
+		t.Errorf("after a failed seed, s holds %s, want the old rows 1:2", got)
 	}
 }
 

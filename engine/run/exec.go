@@ -370,8 +370,19 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 }
 
 // columnTypeError places a type of n's column_types that the server
-// refused at the entry that set it; other errors are returned as they are.
+// refused at the entry that set it, and says which entry set the type of a
+// column that a value of the file does not fit (the error is placed at the
+// value); other errors are returned as they are.
 func columnTypeError(n *manifest.Node, err error) error {
+	var ce *seed.CopyError
+	if errors.As(err, &ce) && ce.Column != "" {
+		if typ, ok := n.Config.ColumnTypes[ce.Column]; ok {
+			if pos := n.EntryPos("column_types", ce.Column); pos.File != "" {
+				return ce.Note(fmt.Sprintf("column_types sets the type of %q to %s at %s", ce.Column, strings.TrimSpace(typ), pos))
+			}
+		}
+		return err
+	}
 	var bad *seed.ColumnTypeError
 	if !errors.As(err, &bad) {
 		return err

@@ -752,16 +752,27 @@ func locateCopyError(ctx context.Context, pgErr *pgconn.PgError, file string, sc
 	if col >= 0 {
 		msg = fmt.Sprintf("column %q: %s", colName, msg)
 	}
-	return &copyError{Diagnostic: diag.Diagnostic{Pos: diag.Pos{File: opts.Path, Line: line, Col: pos}, Msg: msg}, pg: pgErr}
+	return &CopyError{Diagnostic: diag.Diagnostic{Pos: diag.Pos{File: opts.Path, Line: line, Col: pos}, Msg: msg}, Column: colName, pg: pgErr}
 }
 
-// copyError is a database error during COPY, placed in the CSV file.
-type copyError struct {
+// CopyError is a database error during COPY, placed in the CSV file: a
+// value that the type of its column does not take. Column is the column
+// the error names, "" if none: when column_types set its type, the runner
+// says where (Note).
+type CopyError struct {
 	diag.Diagnostic
-	pg *pgconn.PgError
+	Column string
+	pg     *pgconn.PgError
 }
 
-func (e *copyError) Unwrap() []error { return []error{e.Diagnostic, e.pg} }
+func (e *CopyError) Unwrap() []error { return []error{e.Diagnostic, e.pg} }
+
+// Note returns the error with note added to its message, in parentheses.
+func (e *CopyError) Note(note string) *CopyError {
+	c := *e
+	c.Msg += " (" + note + ")"
+	return &c
+}
 
 // recordPos reads the file again to find the record that ends on endLine,
 // and returns where it starts, or where its field col starts when col >= 0;
