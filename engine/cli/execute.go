@@ -154,10 +154,11 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 }
 
 // readRetryRecord reads the record of the run that retry repeats. Without
-// --target and --env, it is the last run started in the folder, on its
-// target and in its environment. With either, it is the last run on the
-// target and in the environment that a build given the same flags uses
-// (--target alone is production): a run of another target or environment
+// --target, STRATA_TARGET and --env, it is the last run started in the
+// folder, on its target and in its environment. With any, it is the last
+// run on the target and in the environment that a build given the same
+// flags (and environment variables) uses (--target or STRATA_TARGET
+// alone is production): a run of another target or environment
 // at the same time, which took another run lock and may have failed, is
 // not that run. The record of each target and environment is its own
 // (target/runs/); target/run_results.json is read when a strata that did
@@ -175,7 +176,7 @@ func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code in
 	if lastErr == nil {
 		lastRun, lastErr = last.LastRun()
 	}
-	if a.target == "" && !f.fs.Changed("env") {
+	if envTarget, _ := os.LookupEnv("STRATA_TARGET"); a.target == "" && envTarget == "" && !f.fs.Changed("env") {
 		if errors.Is(lastErr, fs.ErrNotExist) {
 			fmt.Fprintln(a.stderr, "strata retry: no earlier run to retry: there is no target/run_results.json (no seed, run, test or build has run in this folder since target/ was made)")
 			return rec, ExitBadInput, false

@@ -334,3 +334,29 @@ func TestRetryBeforeAnyRun(t *testing.T) {
 		t.Errorf("retry before any run: exit %d, %q; want 2 and %q", code, out, want)
 	}
 }
+
+// TestRetryReadsSTRATA_TARGET: retry without --target retries the last run
+// on the target STRATA_TARGET selects, as build would run on it, not the
+// last run started in the folder (on another target).
+func TestRetryReadsSTRATA_TARGET(t *testing.T) {
+	urlA, urlB := pgtest.DB(t), pgtest.DB(t)
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": "name: st\nvars: {bad: false}\nmodels: {'.': {materialized: table}}\ntarget: b\ntargets:\n" +
+			"  a: {type: postgres, url: '" + urlA + "'}\n  b: {type: postgres, url: '" + urlB + "'}\n",
+		"models/m.sql": `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
+	})
+	mustContain(t, must(t, 1, dir, "build", "--target", "a", "--vars", "bad: true"), "ERROR=1")
+	mustContain(t, must(t, 0, dir, "build", "--target", "b"), "PASS=1")
+	t.Setenv("STRATA_TARGET", "a")
+	mustContain(t, must(t, 0, dir, "retry", "--vars", "bad: false"), "on target a", "PASS=1")
+	if n := queryInt(t, urlA, "select id from public.m"); n != 1 {
+		t.Errorf("m on a: %d, want 1", n)
+	}
+	// A target with no run recorded: refused, as with --target.
+	t.Setenv("STRATA_TARGET", "c")
+	code, out := strata(t, dir, "retry")
+	if code != 2 {
+		t.Errorf("retry with STRATA_TARGET=c: exit %d, want 2\n%s", code, out)
+	}
+	mustContain(t, out, "STRATA_TARGET c: target \"c\" is not defined")
+}
