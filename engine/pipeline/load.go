@@ -21,9 +21,12 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"strata/engine/compile"
@@ -217,12 +220,49 @@ func (l *Project) render(bad map[string]bool) diag.List {
 	for i, n := range todo {
 		diags = append(diags, out[i].hooks...)
 		if out[i].err != nil {
-			diags.Add(n.Pos, out[i].err)
+			diags.Add(n.Pos, overriddenOnlyInTests(man, n, out[i].err))
 			continue
 		}
 		l.Compiled[n.ID] = out[i].res
 	}
 	return diags
+}
+
+// overriddenOnlyInTests adds to err, model n's render error for an
+// environment variable that is not set or a var that is not defined, that
+// the unit tests of n that override it do so only while they render n:
+// every model is rendered as the project is read, without them, so they
+// cannot run either until it is set or has a default.
+func overriddenOnlyInTests(man *manifest.Manifest, n *manifest.Node, err error) error {
+	var d diag.Diagnostic
+	if n.Kind != manifest.Model || !errors.As(err, &d) {
+		return err
+	}
+	var tests []string
+	key, fix := "", ""
+	for _, u := range man.Nodes {
+		if !u.IsUnit() || u.Unit.Model != n.Name {
+			continue
+		}
+		for k := range u.Unit.Overrides.EnvVars {
+			if strings.HasPrefix(d.Msg, "environment variable "+k+" is not set (") {
+				tests, key = append(tests, fmt.Sprintf("%s (%s)", u.Unit.Name, u.Unit.Pos)), "env_vars"
+				fix = fmt.Sprintf("set %s or give env_var a default", k)
+			}
+		}
+		for k := range u.Unit.Overrides.Vars {
+			if strings.HasPrefix(d.Msg, fmt.Sprintf("var %q is not defined (", k)) {
+				tests, key = append(tests, fmt.Sprintf("%s (%s)", u.Unit.Name, u.Unit.Pos)), "vars"
+				fix = fmt.Sprintf("define %s under vars: in project.yaml or give var a default", k)
+			}
+		}
+	}
+	if len(tests) == 0 {
+		return err
+	}
+	slices.Sort(tests)
+	d.Msg += fmt.Sprintf(". Unit test %s overrides it (overrides: %s) only while the test renders the model; strata renders every model without overrides when it reads the project, so %s for the test to run", strings.Join(tests, ", "), key, fix)
+	return d
 }
 
 // checkRunHooks renders the on-run-start and on-run-end hooks, so that a
