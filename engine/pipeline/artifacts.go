@@ -28,6 +28,12 @@ func (l *Project) NodeArtifact(n *manifest.Node) *artifacts.Node {
 	an := &artifacts.Node{ID: n.ID, ResourceType: string(n.Kind), Name: n.Name, Path: n.Path, Line: n.Pos.Line,
 		Description: n.Description, Config: cfg, Checksum: n.Checksum, ConfigSum: project.Checksum(cfg), Tags: n.Config.Tags,
 		DependsOn: artifacts.DependsOn{Nodes: nonNil(n.DependsOn), Macros: nonNil(n.Macros)}}
+	if n.IsUnit() {
+		// The model it tests, as dbt writes it. (The graph has no edge: a
+		// unit test runs before its model is built, reading none of its
+		// inputs, so parent_map has none either.)
+		an.DependsOn.Nodes = []string{n.TestInfo.Attached}
+	}
 	if n.Kind == manifest.Model || n.Kind == manifest.Seed || n.Kind == manifest.Source {
 		an.Schema, an.Relation = n.Relation.Schema, n.Relation.Quoted()
 	}

@@ -1,0 +1,1 @@
+select o.id, o.amount from "public"."orders" o join "public"."customers" c on c.id = o.id
