@@ -20,8 +20,10 @@ import (
 func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel pipeline.Selection, cmd string) (*postgres.Adapter, int, bool) {
 	usesState := pipeline.UsesState(sel)
 	// compile --env NAME --no-defer needs nothing recorded: it renders
-	// what it does not select as production places it.
-	offline := cmd == "compile" && f.noDefer
+	// what it does not select as production places it. ls --env NAME
+	// prints the nodes as the environment names them, deferring nothing
+	// (its selection is what the selectors pick, in any environment).
+	offline := cmd == "compile" && f.noDefer || cmd == "ls"
 	if !usesState && (f.env == "" || offline) {
 		return nil, 0, true
 	}
@@ -56,6 +58,9 @@ func (a *app) readState(ctx context.Context, l *pipeline.Project, f *flags, sel 
 // not selected read production's relations, and tests of those are left
 // out.
 func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, f *flags, selected map[string]bool, cmd string) (map[string]bool, int, bool) {
+	if cmd == "ls" {
+		return selected, 0, true // ls --env defers nothing (readState)
+	}
 	if f.env == "" {
 		if f.noDefer {
 			fmt.Fprintf(a.stderr, "strata %s: --no-defer is for builds in an environment (--env NAME)\n", cmd)

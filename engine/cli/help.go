@@ -136,6 +136,7 @@ var helps = map[string]commandHelp{
 		examples: []example{
 			{"strata ls -s +fact_orders", "fact_orders and everything it is built from"},
 			{"strata ls -s config.materialized:table --output path", "the files of the table models, each once"},
+			{"strata ls -s fact_orders --output json --env pr_42", "fact_orders as environment pr_42 names it: its relation, its SQL"},
 		},
 		doc: "docs/commands.md#ls",
 	},

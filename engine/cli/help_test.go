@@ -52,7 +52,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		"check":         slices.Concat(selection, []string{"full-refresh", "output"}),
 		"plan":          {"select", "exclude", "vars", "output", "env"},
 		"env":           {"vars"},
-		"ls":            slices.Concat(selection, []string{"output", "resource-type"}),
+		"ls":            slices.Concat(selection, []string{"output", "resource-type", "env"}),
 		"docs":          nil,
 		"docs generate": {"vars", "offline"},
 		"docs serve":    {"vars", "offline", "port"},

@@ -142,6 +142,7 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	var resourceTypes []string
 	f.fs.StringVarP(&f.output, "output", "o", "name", "what to print of each node: its name, its file (each file once) or json")
 	f.fs.StringArrayVar(&resourceTypes, "resource-type", nil, "only nodes of this kind: model, seed, test, source or exposure (repeatable), or all: every kind, tests with the nodes they test")
+	f.fs.StringVar(&f.env, "env", "", "with --output json: the relations as environment NAME names them (schemas <schema>__NAME); connects to nothing")
 	if code, done := a.parse(f, args); done {
 		return code
 	}
