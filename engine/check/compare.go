@@ -56,7 +56,9 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 }
 
 func (c *checker) compareModel(n *manifest.Node, got []Column, known map[string]string, bad map[string]error) {
-	contract := n.Config.Contract
+	// The build enforces a contract only where it applies (not to an scd2
+	// or ephemeral model, where validate warns that it is ignored).
+	contract := n.Config.Contract && manifest.ConfigApplies("contract", n.Config.Materialized)
 	severity := diag.Warning
 	if contract {
 		severity = diag.Error

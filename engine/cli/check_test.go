@@ -578,6 +578,42 @@ func TestCheckYAMLColumns(t *testing.T) {
 	}
 }
 
+// TestCheckContractWhereIgnored: contract: true on an scd2 or an
+// ephemeral model is ignored by the build (validate warns so), so check
+// reports what YAML declares as it does without a contract, not as errors
+// saying that a build would refuse the model (which builds it).
+func TestCheckContractWhereIgnored(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: ci\n",
+		"seeds/people.csv": "id,city\n1,Oslo\n",
+		"models/dim.sql":   "select id, city from {{ ref \"people\" }}",
+		"models/eph.sql":   "select 1::int as id",
+		"models/m.yml": `models:
+  - name: dim
+    config: {materialized: scd2, unique_key: id, strategy: check, check_cols: [city], contract: true}
+    columns:
+      - name: id
+        data_type: text
+      - name: city
+  - name: eph
+    config: {materialized: ephemeral, contract: true}
+    columns:
+      - name: id
+        data_type: bigint
+`,
+	})
+	out := must(t, 0, dir, "check")
+	mustContain(t, out,
+		"models/m.yml:3:97: warning: contract is ignored: model dim is materialized as scd2",
+		"models/m.yml:5:15: warning: column id of model dim is bigint, but its YAML declares data_type text\n",
+		"models/m.yml:11:15: warning: column id of model eph is integer, but its YAML declares data_type bigint\n")
+	if strings.Contains(out, "a build would refuse") {
+		t.Errorf("check says a build would refuse a model whose contract the build ignores:\n%s", out)
+	}
+	must(t, 0, dir, "build")
+}
+
 // TestCheckTestsAndEphemerals: data tests are prepared and their errors
 // placed (a singular test in its file, a generic one at its declaration);
 // a selected ephemeral model is checked on its own, and what inlines it is

@@ -30,6 +30,14 @@ var appliesTo = map[string][]string{
 	"audit":                {"view", "table", "incremental", "materialized_view", "scd2"},
 }
 
+// ConfigApplies says whether config key does something for a model
+// materialized as materialized (a key that applies to every kind, or is
+// not a model's config, does).
+func ConfigApplies(key, materialized string) bool {
+	kinds, ok := appliesTo[key]
+	return !ok || slices.Contains(kinds, materialized)
+}
+
 // checkModelConfig reports config the model's kind cannot build with, at
 // the key that set it, so that validate finds what run would refuse. own
 // are the keys set for the model itself (its file or its YAML entry): one
@@ -54,10 +62,10 @@ func checkModelConfig(n *Node, own map[string]bool, diags *diag.List) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		kinds, ok := appliesTo[k]
-		if !ok || slices.Contains(kinds, c.Materialized) {
+		if ConfigApplies(k, c.Materialized) {
 			continue
 		}
+		kinds := appliesTo[k]
 		what := strings.Join(kinds, ", ")
 		if i := strings.LastIndex(what, ", "); i >= 0 {
 			what = what[:i] + " and " + what[i+2:]
