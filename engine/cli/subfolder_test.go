@@ -58,3 +58,32 @@ func TestFromAFolderInsideTheProject(t *testing.T) {
 		t.Errorf("strata db status outside a project: exit %d, %q; want %q", code, errOut.String(), want)
 	}
 }
+
+// TestProjectDirThatIsNoFolder: --project-dir naming a folder that does not
+// exist (mistyped) said it was "a folder inside the project" above it, and
+// naming a file (project.yaml itself) let db go on to fail on the file's
+// path; each says what it is, exit 2, and db does nothing.
+func TestProjectDirThatIsNoFolder(t *testing.T) {
+	dir := writeProject(t, "", map[string]string{"project.yaml": "name: pj\n", "models/a.sql": "select 1 as x\n"})
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, c := range []struct{ projectDir, want string }{
+		{"modles", "project.yaml: cannot read project.yaml: there is no folder " + filepath.Join(dir, "modles") + " (is --project-dir right?)\n"},
+		{"models/b", "project.yaml: cannot read project.yaml: there is no folder " + filepath.Join(dir, "models", "b") + " (is --project-dir right?)\n"},
+		{"project.yaml", "project.yaml: cannot read project.yaml: " + filepath.Join(dir, "project.yaml") + " is a file, not a folder (--project-dir names the project's folder, which holds project.yaml)\n"},
+	} {
+		for _, args := range [][]string{{"validate"}, {"db", "status"}, {"db", "start"}, {"clean"}} {
+			var out, errOut bytes.Buffer
+			code := Main(context.Background(), append([]string{"--no-color", "--project-dir", c.projectDir}, args...), &out, &errOut)
+			if code != ExitBadInput || !strings.Contains(errOut.String(), c.want) || out.Len() > 0 {
+				t.Errorf("strata --project-dir %s %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.projectDir, strings.Join(args, " "), code, out.String(), errOut.String(), c.want)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".strata")); !os.IsNotExist(err) {
+		t.Errorf("db created .strata/ (%v)", err)
+	}
+}

@@ -28,7 +28,8 @@ type LocalCluster struct {
 // named (--target; STRATA_TARGET and project.yaml's target: otherwise, as
 // for a run): its Citus cluster when that target is local with citus:, and
 // the project's local server otherwise, or when project.yaml cannot be
-// read (db works in any folder). Only project.yaml is read.
+// parsed. A folder without project.yaml is refused (project.Missing). Only
+// project.yaml is read.
 func Local(dir, target string, lookupEnv func(string) (string, bool)) (LocalCluster, error) {
 	// Without a project.yaml there is no project, and no cluster of its:
 	// from a folder inside a project, db psql started a new, empty server

@@ -368,6 +368,15 @@ func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
 // in that folder) refuse with it.
 func Missing(dir string) (diag.Diagnostic, bool) {
 	d := diag.Diagnostic{Pos: diag.Pos{File: "project.yaml"}, Severity: diag.Error}
+	// A folder that does not exist, or a file, is not inside a project,
+	// whatever is above it (--project-dir mistyped, or naming project.yaml).
+	if st, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		d.Msg = fmt.Sprintf("cannot read project.yaml: there is no folder %s (is --project-dir right?)", dir)
+		return d, true
+	} else if err == nil && !st.IsDir() {
+		d.Msg = fmt.Sprintf("cannot read project.yaml: %s is a file, not a folder (--project-dir names the project's folder, which holds project.yaml)", dir)
+		return d, true
+	}
 	_, err := os.Stat(filepath.Join(dir, "project.yaml"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		return d, false
