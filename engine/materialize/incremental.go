@@ -176,22 +176,47 @@ func SchemaChange(mode string, target pgname.Rel, old, new []Column) ([]Step, []
 	return nil, nil, fmt.Errorf("on_schema_change: %q is not one of ignore, fail, append_new_columns, sync_all_columns", mode)
 }
 
+// KeptType is a column whose type the query changed and the table keeps.
+type KeptType struct{ Name, Table, Query string }
+
+func (k KeptType) String() string {
+	return fmt.Sprintf("%s is %s in the table, %s in the query", k.Name, k.Table, k.Query)
+}
+
 // KeptTypes are the columns whose type the query (new) changed and the
 // table (old) keeps under on_schema_change mode (all but
-// sync_all_columns), each as "name is <type> in the table, <type> in the
-// query": their values are converted as an insert converts them, which
-// fails for types without an assignment cast.
-func KeptTypes(mode string, old, new []Column) []string {
+// sync_all_columns): their values are converted as an insert converts
+// them, which fails for types without an assignment cast.
+func KeptTypes(mode string, old, new []Column) []KeptType {
 	if mode == "sync_all_columns" {
 		return nil
 	}
-	var out []string
+	var out []KeptType
 	for _, c := range new {
 		if t := typeOf(old, c.Name); t != "" && t != c.Type {
-			out = append(out, fmt.Sprintf("%s is %s in the table, %s in the query", c.Name, t, c.Type))
+			out = append(out, KeptType{Name: c.Name, Table: t, Query: c.Type})
 		}
 	}
 	return out
+}
+
+// NotConverted says, of kept (KeptTypes), which PostgreSQL refused to
+// convert, given its message (SQLSTATE 42804, 'column "d" is of type
+// date but expression is of type text'): those it names in double
+// quotes, and whether it named any. Most kept types convert (integer from
+// bigint), so the others are not said not to; a message in another
+// language, which may quote otherwise, names none: all of kept are given.
+func NotConverted(kept []KeptType, msg string) ([]KeptType, bool) {
+	var out []KeptType
+	for _, k := range kept {
+		if strings.Contains(msg, `"`+k.Name+`"`) {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return kept, false
+	}
+	return out, true
 }
 
 // SamePartitioning refuses to load an incremental model's new rows into

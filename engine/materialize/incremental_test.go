@@ -208,12 +208,28 @@ func TestKeptTypes(t *testing.T) {
 	new := []Column{{"id", "bigint"}, {"d", "text"}, {"added", "text"}}
 	want := "id is integer in the table, bigint in the query; d is date in the table, text in the query"
 	for _, mode := range []string{"", "ignore", "fail", "append_new_columns"} {
-		if got := strings.Join(KeptTypes(mode, old, new), "; "); got != want {
+		if got := fmt.Sprint(KeptTypes(mode, old, new)); got != "["+strings.ReplaceAll(want, "; ", " ")+"]" {
 			t.Errorf("%q: %s", mode, got)
 		}
 	}
 	if got := KeptTypes("sync_all_columns", old, new); got != nil {
 		t.Errorf("sync_all_columns: %v", got)
+	}
+	// Only the column PostgreSQL names is said not to convert (id does,
+	// from bigint); all when its message names none.
+	kept := KeptTypes("", old, new)
+	for _, tc := range []struct {
+		msg   string
+		want  string
+		named bool
+	}{
+		{`column "d" is of type date but expression is of type text`, "[d is date in the table, text in the query]", true},
+		{`la colonne « d » est de type date mais l'expression est de type text`, "[" + strings.ReplaceAll(want, "; ", " ") + "]", false},
+	} {
+		got, named := NotConverted(kept, tc.msg)
+		if fmt.Sprint(got) != tc.want || named != tc.named {
+			t.Errorf("%q: %v %v, want %s %v", tc.msg, got, named, tc.want, tc.named)
+		}
 	}
 }
 

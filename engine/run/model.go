@@ -34,7 +34,7 @@ type builder struct {
 	parts        []materialize.Partition // from Partitions
 	cols         []string                // from AdaptColumns
 	staged       []materialize.Column    // the staged rows' columns, from AdaptColumns
-	kept         []string                // columns whose type the query changed and the table keeps, from AdaptColumns
+	kept         []materialize.KeptType  // columns whose type the query changed and the table keeps, from AdaptColumns
 	redefined    []pgname.Rel            // dependents created from their new SQL (Redefiner.Done)
 	byText       []string                // from CompareByText
 	concurrently bool                    // from Refresh
@@ -138,8 +138,22 @@ func (b *builder) mergeError(m materialize.Merge, s materialize.Step, err error)
 		if mode == "" {
 			mode = "ignore"
 		}
-		return b.placeAtConfig(fmt.Errorf("on_schema_change: %s keeps the table's column types, and PostgreSQL does not convert the query's to them: %s (%s); cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh",
-			mode, strings.Join(b.kept, "; "), postgres.Explain(err, s.SQL, 0).Error()))
+		var pe *pgconn.PgError
+		msg := ""
+		if errors.As(err, &pe) {
+			msg = pe.Message
+		}
+		kept, named := materialize.NotConverted(b.kept, msg)
+		what := make([]string, len(kept))
+		for i, k := range kept {
+			what[i] = k.String()
+		}
+		refused := "PostgreSQL does not convert the query's to them: " + strings.Join(what, "; ")
+		if !named && len(kept) > 1 {
+			refused = "PostgreSQL does not convert the query's to one of them at least (" + strings.Join(what, "; ") + ")"
+		}
+		return b.placeAtConfig(fmt.Errorf("on_schema_change: %s keeps the table's column types, and %s (%s); cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh",
+			mode, refused, postgres.Explain(err, s.SQL, 0).Error()))
 	}
 	if m.Query {
 		// No position: one would be in the statement, not in the model.
