@@ -490,7 +490,11 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 				if old == "" {
 					old = "view"
 				}
-				return fmt.Sprintf("it was built as a %s, which build refuses to update as an scd2 dimension: it needs a full refresh (strata build --full-refresh --full-refresh-scd2 -s %s)", strings.ReplaceAll(old, "_", " "), n.Name)
+				built := "a " + strings.ReplaceAll(old, "_", " ")
+				if old == "incremental" {
+					built = "an incremental model"
+				}
+				return fmt.Sprintf("it was built as %s, which build refuses to update as an scd2 dimension: it needs a full refresh (strata build --full-refresh --full-refresh-scd2 -s %s)", built, n.Name)
 			}
 		}
 		for _, cc := range c.Config {
