@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -287,7 +288,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	if len(s.Order) == 0 && !f.retryHooks {
 		begin()
-		p.line("Nothing to do: the selection matches no " + kindsWord(kinds) + ".")
+		p.line("Nothing to do: " + nothingMatched(l.Manifest, selected, kinds) + ".")
 		return ExitOK
 	}
 	if f.empty {
@@ -561,6 +562,33 @@ func (a *app) hooks(ctx context.Context, l *pipeline.Project, db *postgres.Adapt
 		p.line(fmt.Sprintf("Ran %d %s hook%s", n, which, plural(n)))
 	}
 	return nil
+}
+
+// nothingMatched says why a selection scheduled nothing: it matched no
+// node of the command's kinds, or, when the command builds models, only
+// ephemeral ones, which build nothing on their own (they are inlined into
+// the models that ref them), and then what to select instead.
+func nothingMatched(m *manifest.Manifest, selected map[string]bool, kinds []manifest.Kind) string {
+	if slices.Contains(kinds, manifest.Model) {
+		var names []string
+		for id := range selected {
+			if n := m.Nodes[id]; n != nil && n.Kind == manifest.Model && n.Ephemeral() {
+				names = append(names, n.Name)
+			}
+		}
+		slices.Sort(names)
+		if len(names) > 0 {
+			quoted := make([]string, len(names))
+			for i, n := range names {
+				quoted[i] = strconv.Quote(n)
+			}
+			if len(names) == 1 {
+				return fmt.Sprintf("the selection matches only the ephemeral model %s, which is inlined into the models that ref it and builds nothing on its own; select those models instead (-s %s+ selects it and what reads it)", quoted[0], names[0])
+			}
+			return fmt.Sprintf("the selection matches only the ephemeral models %s, which are inlined into the models that ref them and build nothing on their own; select those models instead (-s %s+ selects %s and what reads it)", strings.Join(quoted, ", "), names[0], quoted[0])
+		}
+	}
+	return "the selection matches no " + kindsWord(kinds)
 }
 
 func kindsWord(kinds []manifest.Kind) string {

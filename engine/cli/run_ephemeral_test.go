@@ -52,3 +52,24 @@ func TestEphemeralChainIsScheduled(t *testing.T) {
 		t.Errorf("after retry, m = %d, want 11", got)
 	}
 }
+
+// TestRunSelectingOnlyEphemeralModels: a selection that matches only
+// ephemeral models says so, and what to select instead, not that it
+// matched no models; it connects to nothing, since nothing is built.
+func TestRunSelectingOnlyEphemeralModels(t *testing.T) {
+	dir := writeProject(t, "", ephemeralChain(slowTable))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-s", "e1"}, `Nothing to do: the selection matches only the ephemeral model "e1", which is inlined into the models that ref it and builds nothing on its own; select those models instead (-s e1+ selects it and what reads it).`},
+		{[]string{"build", "-s", "e2 e1"}, `Nothing to do: the selection matches only the ephemeral models "e1", "e2", which are inlined into the models that ref them and build nothing on their own; select those models instead (-s e1+ selects "e1" and what reads it).`},
+		{[]string{"run", "-s", "config.materialized:view"}, "Nothing to do: the selection matches no models."},
+		{[]string{"seed", "-s", "e1"}, "Nothing to do: the selection matches no seeds."},
+	} {
+		code, out := strata(t, dir, c.args...)
+		if code != ExitOK || !strings.Contains(out, c.want) {
+			t.Errorf("strata %s: exit %d, %q; want 0 and %q", strings.Join(c.args, " "), code, out, c.want)
+		}
+	}
+}
