@@ -792,3 +792,28 @@ func TestDeferWhenTheEnvironmentsOwnIsGone(t *testing.T) {
 	execSQL(t, url, "drop table s.a")
 	mustContain(t, must(t, 1, dir, "build", "--env", "e5", "-s", "b"), "production lacks model a (read by b): its relation s.a no longer exists")
 }
+
+// TestDeferHintFitsTheCommand: what production lacks was to be built
+// with --no-defer, which builds what the command builds: nothing for
+// test, no seed for run. Those say to build it in the environment (or in
+// production) first; build keeps the --no-defer hint.
+func TestDeferHintFitsTheCommand(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: dh\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"seeds/raw.csv": "id\n1\n",
+		"models/a.sql":  `select id from {{ ref "raw" }}`,
+		"models/a.yml":  "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+	})
+	out := must(t, 1, dir, "test", "--env", "e7")
+	mustContain(t, out, "production lacks model a (read by not_null_a_id): production has no record of it: strata test builds nothing (nor does it with --no-defer): build it in the environment first (strata build --env e7 -s a) or in production")
+	if strings.Contains(out, "--no-defer to build") {
+		t.Errorf("test --env suggests --no-defer, which builds nothing for test:\n%s", out)
+	}
+	out = must(t, 1, dir, "run", "--env", "e7")
+	mustContain(t, out, "production lacks seed raw (read by a): production has no record of it: strata run builds no seeds (nor does it with --no-defer): build it in the environment first (strata build --env e7 -s raw) or in production")
+	must(t, 0, dir, "seed")
+	mustContain(t, must(t, 1, dir, "test", "--env", "e7"), "strata test builds nothing")
+	must(t, 0, dir, "build", "--env", "e7", "-s", "a")
+	mustContain(t, must(t, 0, dir, "test", "--env", "e7"), "PASS")
+}

@@ -151,11 +151,46 @@ func (l *Project) Record(n *manifest.Node, sql, status, inv string) state.Node {
 type DeferError struct {
 	Env     string
 	Missing []string // "model stg_customers (read by stg_orders): why"
+	// Lacking names the nodes of Missing, sorted; Unbuilt is set when the
+	// command builds none of some of them (test builds nothing, run no
+	// seed), so that --no-defer, which builds what the command builds,
+	// would not build them either.
+	Lacking []string
+	Unbuilt string // "strata test builds nothing", "strata run builds no seeds"
 }
 
 func (e *DeferError) Error() string {
-	return fmt.Sprintf("environment %s defers to production what it does not build, but production lacks %s: build %s in production first, or pass --no-defer to build %s in the environment too",
-		e.Env, strings.Join(e.Missing, "; "), pick(len(e.Missing) == 1, "it", "them"), pick(len(e.Missing) == 1, "it", "them"))
+	one := len(e.Missing) == 1
+	msg := fmt.Sprintf("environment %s defers to production what it does not build, but production lacks %s: ", e.Env, strings.Join(e.Missing, "; "))
+	if e.Unbuilt == "" {
+		return msg + fmt.Sprintf("build %s in production first, or pass --no-defer to build %s in the environment too", pick(one, "it", "them"), pick(one, "it", "them"))
+	}
+	sel := strings.Join(e.Lacking, " ")
+	if len(e.Lacking) > 1 {
+		sel = "'" + sel + "'"
+	}
+	return msg + fmt.Sprintf("%s (nor does it with --no-defer): build %s in the environment first (strata build --env %s -s %s) or in production", e.Unbuilt, pick(one, "it", "them"), e.Env, sel)
+}
+
+// unbuilt says which of the kinds of lacking nodes a command that runs
+// kinds does not build ("strata test builds nothing"), or "" when it
+// builds them all.
+func unbuilt(kinds []manifest.Kind, lacking []manifest.Kind) string {
+	for _, k := range lacking {
+		if slices.Contains(kinds, k) {
+			continue
+		}
+		switch {
+		case len(kinds) == 1 && kinds[0] == manifest.Test:
+			return "strata test builds nothing"
+		case len(kinds) == 1 && kinds[0] == manifest.Model:
+			return "strata run builds no seeds"
+		case len(kinds) == 1 && kinds[0] == manifest.Seed:
+			return "strata seed builds no models"
+		}
+		return fmt.Sprintf("this command builds no %ss", k)
+	}
+	return ""
 }
 
 func pick(cond bool, a, b string) string {
@@ -342,7 +377,15 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 	switch {
 	case len(missing) > 0 && !noDefer:
 		sort.Strings(missing)
-		return nil, nil, &DeferError{Env: l.Env(), Missing: missing}
+		var names []string
+		var lackingKinds []manifest.Kind
+		for _, id := range lacking {
+			n := l.Manifest.Nodes[id]
+			names = append(names, n.Name)
+			lackingKinds = append(lackingKinds, n.Kind)
+		}
+		sort.Strings(names)
+		return nil, nil, &DeferError{Env: l.Env(), Missing: missing, Lacking: names, Unbuilt: unbuilt(kinds, lackingKinds)}
 	case len(missing) > 0:
 		// With --no-defer only tests read what the run does not build:
 		// those that would read a relation that is nowhere are left out.
