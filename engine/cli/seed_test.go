@@ -288,3 +288,39 @@ func TestSeedAppendCountsTheRowsItWrites(t *testing.T) {
 		t.Errorf("rows_affected %d after appending 1 row", got)
 	}
 }
+
+// TestSeedIndexTypeChanged: a seed's index whose type changed in config
+// (btree to hash) while its data did not, so that the table is kept (or
+// appended to), was silently left as it was: the load creates only
+// missing indexes. It is refused at indexes, as a model's is, nothing
+// changed; --full-refresh reloads it with the index as configured.
+func TestSeedIndexTypeChanged(t *testing.T) {
+	url := pgtest.DB(t)
+	const yml = "seeds:\n  - name: s\n    config:\n      indexes:\n        - {columns: [v]%s}\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: sxt\n",
+		"seeds/s.csv":     "id,v\n1,a\n",
+		"seeds/seeds.yml": fmt.Sprintf(yml, ""),
+	})
+	must(t, 0, dir, "seed")
+	method := func() string {
+		return queryText(t, url, "select am.amname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam where i.indrelid = 'public.s'::regclass")
+	}
+	writeFile(t, dir, "seeds/seeds.yml", fmt.Sprintf(yml, ", type: hash"))
+	want := `seeds/seeds.yml:5:9: indexes: public.s has the index s__v_idx of type btree, but indexes says type: hash; a build that keeps public.s creates only the indexes it lacks: reload it with --full-refresh, or drop that index (drop index "public"."s__v_idx") and the next build creates it as configured`
+	mustContain(t, must(t, 1, dir, "seed"), want)
+	// Appended rows keep the table too.
+	writeFile(t, dir, "seeds/s.csv", "id,v\n1,a\n2,b\n")
+	mustContain(t, must(t, 1, dir, "seed"), want)
+	if got := queryText(t, url, "select count(*)::text from public.s"); got != "1" {
+		t.Errorf("after the refusal s holds %s rows, want 1", got)
+	}
+	if got := method(); got != "btree" {
+		t.Errorf("after the refusal the index is %s", got)
+	}
+	must(t, 0, dir, "seed", "--full-refresh")
+	if got := method(); got != "hash" {
+		t.Errorf("after --full-refresh the index is %s, want hash", got)
+	}
+	must(t, 0, dir, "seed")
+}

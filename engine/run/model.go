@@ -205,11 +205,17 @@ func (b *builder) stepError(s materialize.Step, err error) error {
 // placeAtConfig places an error about a config key (its message starts
 // with "key:") where that key is set, when it is set in a file.
 func (b *builder) placeAtConfig(err error) error {
+	return placeAtConfig(b.n, err)
+}
+
+// placeAtConfig places err, which starts with the config key it is about
+// ("indexes: ..."), where n's config sets that key.
+func placeAtConfig(n *manifest.Node, err error) error {
 	key, _, ok := strings.Cut(err.Error(), ":")
 	if !ok {
 		return err
 	}
-	if pos, ok := b.n.ConfigPos[key]; ok && pos.File != "" {
+	if pos, ok := n.ConfigPos[key]; ok && pos.File != "" {
 		return &placedError{Pos: pos, Err: err}
 	}
 	return err
@@ -1001,6 +1007,18 @@ func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manife
 		var err error
 		if have, err = postgres.Privileges(ctx, q, rel); err != nil {
 			return err
+		}
+		// The seed's table is kept (unchanged, or appended to): an index
+		// whose type changed in config would be left as it is, as on a
+		// model's kept relation.
+		if len(n.Config.Indexes) > 0 {
+			existing, err := postgres.IndexMethods(ctx, q, rel)
+			if err != nil {
+				return err
+			}
+			if err := materialize.IndexTypeChanged(rel, n.Config.Indexes, existing, "reload it with --full-refresh"); err != nil {
+				return placeAtConfig(n, err)
+			}
 		}
 	}
 	for _, s := range f.Steps(e.modelOf(n), analyze, privileges(have), nil) {
