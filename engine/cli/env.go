@@ -166,7 +166,11 @@ func (a *app) envLs(ctx context.Context, f *flags) int {
 	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tMODELS\tSIZE\tLAST BUILD")
 	for _, e := range envs {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", e.Name, e.Models, bytesText(e.Bytes), e.LastBuild.UTC().Format("2006-01-02 15:04:05Z"))
+		last := "never" // only tests ran there
+		if !e.LastBuild.IsZero() {
+			last = e.LastBuild.UTC().Format("2006-01-02 15:04:05Z")
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", e.Name, e.Models, bytesText(e.Bytes), last)
 	}
 	_ = w.Flush()
 	return ExitOK

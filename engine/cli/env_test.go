@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -816,4 +817,35 @@ func TestDeferHintFitsTheCommand(t *testing.T) {
 	mustContain(t, must(t, 1, dir, "test", "--env", "e7"), "strata test builds nothing")
 	must(t, 0, dir, "build", "--env", "e7", "-s", "a")
 	mustContain(t, must(t, 0, dir, "test", "--env", "e7"), "PASS")
+}
+
+// TestEnvLsLastBuild: env ls's LAST BUILD counted test runs, which build
+// nothing: a strata test --env moved it. It is the last build of a model
+// or seed in the environment; an environment where only tests ran says
+// never.
+func TestEnvLsLastBuild(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: lb\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+		"tests/t.sql":  `select * from {{ ref "a" }} where id < 0`,
+	})
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "build", "--env", "e8", "-s", "a")
+	execSQL(t, url, "update strata_meta.nodes set built_at = '2020-01-02 03:04:05+00' where env = 'e8'")
+	must(t, 0, dir, "test", "--env", "e8")
+	// A test new in e9, reading only production's a, runs there and is
+	// recorded there: e9 has built nothing.
+	writeFile(t, dir, "tests/t9.sql", `select * from {{ ref "a" }} where id > 5`)
+	must(t, 0, dir, "test", "--env", "e9", "-s", "t9")
+	out := must(t, 0, dir, "env", "ls")
+	for _, want := range []string{"e8    1       ", "2020-01-02 03:04:05Z", "e9    0       "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("env ls lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^e9 .* never$`).MatchString(out) {
+		t.Errorf("env ls: e9, where only a test ran, should say never:\n%s", out)
+	}
 }

@@ -403,9 +403,11 @@ func Overlay(prod, env map[string]*Node) map[string]*Node {
 
 // Env is one environment of a project on a target, as env ls shows it.
 type Env struct {
-	Name      string
-	Models    int
-	Bytes     int64 // the relations' total size on disk (postgres.TotalSizeSQL)
+	Name   string
+	Models int
+	Bytes  int64 // the relations' total size on disk (postgres.TotalSizeSQL)
+	// LastBuild is when a model or seed was last built in it; zero when
+	// none was (only tests ran there). Test runs build nothing.
 	LastBuild time.Time
 }
 
@@ -425,14 +427,18 @@ func Envs(ctx context.Context, q postgres.Querier, project, target string) ([]En
 	}
 	rows, err := q.Query(ctx, `select env, count(*) filter (where kind = 'model'),
 		coalesce(sum(`+postgres.TotalSizeSQL(`to_regclass(format('%I.%I', relation_schema, relation_name))`, citus)+`) filter (where relation_name <> ''), 0)::bigint,
-		max(built_at)
+		max(built_at) filter (where kind <> 'test')
 		from strata_meta.nodes where project = $1 and target = $2 and env <> '' group by env order by env`, project, target)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Env, error) {
 		var e Env
-		err := r.Scan(&e.Name, &e.Models, &e.Bytes, &e.LastBuild)
+		var last *time.Time
+		err := r.Scan(&e.Name, &e.Models, &e.Bytes, &last)
+		if last != nil {
+			e.LastBuild = *last
+		}
 		return e, err
 	})
 }
