@@ -141,3 +141,41 @@ func TestDBRefusesATargetThatIsNotLocal(t *testing.T) {
 	}
 	mustContain(t, must(t, ExitOK, dir, "clean", "--all", "--target", "prod"), "Removed target/", "Target prod is not local: no local PostgreSQL to remove")
 }
+
+// TestDBReachesTheServerOfAProjectWithoutProjectYAML: since db refuses a
+// folder without project.yaml (so that db psql inside a project's
+// subfolder starts no new server there), a project whose project.yaml was
+// deleted while its server ran could no longer stop or remove that server
+// with strata. A folder holding a server it made is still reached.
+func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL; skipped under -short")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFiles(t, dir, map[string]string{"project.yaml": "name: gone\n"})
+	t.Cleanup(func() { strata(t, dir, "db", "destroy") })
+	must(t, ExitOK, dir, "db", "start")
+	if err := os.Remove(filepath.Join(dir, "project.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if out := must(t, ExitOK, dir, "db", "status"); !strings.HasPrefix(out, "running (pid ") {
+		t.Errorf("db status without project.yaml printed %q, want running", out)
+	}
+	must(t, ExitOK, dir, "db", "stop")
+	if code, out := strata(t, dir, "db", "status"); code != ExitStopped || !strings.HasPrefix(out, "stopped") {
+		t.Errorf("db status after db stop: exit %d, %q; want %d, stopped", code, out, ExitStopped)
+	}
+	must(t, ExitOK, dir, "db", "destroy")
+	if _, err := os.Stat(filepath.Join(dir, ".strata")); !os.IsNotExist(err) {
+		t.Errorf(".strata after db destroy: %v, want it gone", err)
+	}
+	// Nothing made: refused as before, and nothing created.
+	if code, _ := strata(t, dir, "db", "status"); code != ExitBadInput {
+		t.Errorf("db status in a folder with neither project.yaml nor a server: exit %d, want %d", code, ExitBadInput)
+	}
+}

@@ -184,3 +184,17 @@ func chownTo(path string, acct *account) error {
 	}
 	return nil
 }
+
+// Made says whether the project in projectDir has made its local server:
+// .strata/postgres holds it, or .strata/postgres-location records where it
+// lives. The folder's project.yaml may be gone since (db stop and db
+// destroy still reach the server then).
+func Made(projectDir string) bool {
+	state := filepath.Join(projectDir, ".strata")
+	for _, name := range []string{"postgres", locationFile} {
+		if _, err := os.Lstat(filepath.Join(state, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}

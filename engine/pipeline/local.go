@@ -28,13 +28,14 @@ type LocalCluster struct {
 // named (--target; STRATA_TARGET and project.yaml's target: otherwise, as
 // for a run): its Citus cluster when that target is local with citus:, and
 // the project's local server otherwise, or when project.yaml cannot be
-// parsed. A folder without project.yaml is refused (project.Missing). Only
-// project.yaml is read.
+// parsed. A folder without project.yaml is refused (project.Missing),
+// unless it holds a server it made (local.Made). Only project.yaml is read.
 func Local(dir, target string, lookupEnv func(string) (string, bool)) (LocalCluster, error) {
 	// Without a project.yaml there is no project, and no cluster of its:
 	// from a folder inside a project, db psql started a new, empty server
-	// there.
-	if d, missing := project.Missing(dir); missing {
+	// there. A project whose project.yaml was deleted while its server ran
+	// keeps the server it made, which db stop and db destroy must reach.
+	if d, missing := project.Missing(dir); missing && !local.Made(dir) {
 		return LocalCluster{}, &BadTarget{Err: d}
 	}
 	var t *project.Target
