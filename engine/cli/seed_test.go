@@ -324,3 +324,45 @@ func TestSeedIndexTypeChanged(t *testing.T) {
 	}
 	must(t, 0, dir, "seed")
 }
+
+// TestSeedIndexTypeChangedUnderAView: a seed that a view reads is
+// truncated and refilled in place, --full-refresh too (the view stays),
+// so the refusal of a changed index type, which says to reload with
+// --full-refresh, refused that reload as well. The refilled table is
+// locked out to readers until commit already: the index is made again
+// as configured.
+func TestSeedIndexTypeChangedUnderAView(t *testing.T) {
+	url := pgtest.DB(t)
+	const yml = "seeds:\n  - name: s\n    config:\n      indexes:\n        - {columns: [v]%s}\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: sxv\n",
+		"seeds/s.csv":     "id,v\n1,a\n",
+		"seeds/seeds.yml": fmt.Sprintf(yml, ""),
+		"models/w.sql":    `select * from {{ ref "s" }}`,
+	})
+	must(t, 0, dir, "build")
+	view := queryText(t, url, "select oid::text from pg_class where oid = 'public.w'::regclass")
+	method := func() string {
+		return queryText(t, url, "select am.amname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam where i.indrelid = 'public.s'::regclass")
+	}
+	writeFile(t, dir, "seeds/seeds.yml", fmt.Sprintf(yml, ", type: hash"))
+	mustContain(t, must(t, 1, dir, "seed"), "reload it with --full-refresh")
+	must(t, 0, dir, "seed", "--full-refresh")
+	if got := method(); got != "hash" {
+		t.Errorf("after --full-refresh the index is %s, want hash", got)
+	}
+	// Rows changed (not appended to): refilled in place as well.
+	writeFile(t, dir, "seeds/seeds.yml", fmt.Sprintf(yml, ", type: brin"))
+	writeFile(t, dir, "seeds/s.csv", "id,v\n2,b\n")
+	must(t, 0, dir, "seed")
+	if got := method(); got != "brin" {
+		t.Errorf("after a reload of changed rows the index is %s, want brin", got)
+	}
+	if got := queryText(t, url, "select oid::text from pg_class where oid = 'public.w'::regclass"); got != view {
+		t.Errorf("view w was recreated (oid %s, was %s): the seed was not refilled in place", got, view)
+	}
+	if got := queryText(t, url, "select string_agg(v, ',') from public.w"); got != "b" {
+		t.Errorf("w reads %q, want b", got)
+	}
+	must(t, 0, dir, "seed")
+}

@@ -111,22 +111,38 @@ func Indexes(rel pgname.Rel, base string, idx []project.Index) []Step {
 // which blocks its readers, until the build commits; rebuild says how the
 // model is rebuilt beside instead ("" when it is not).
 func IndexTypeChanged(rel pgname.Rel, idx []project.Index, existing map[string]string, rebuild string) error {
+	other := IndexesOfOtherType(rel, idx, existing)
+	if len(other) == 0 {
+		return nil
+	}
+	name := IndexName(rel.Name, other[0])
+	fix := ""
+	if rebuild != "" {
+		fix = rebuild + ", or "
+	}
+	return fmt.Errorf("indexes: %s has the index %s of type %s, but indexes says type: %s; a build that keeps %s creates only the indexes it lacks: %sdrop that index (drop index %s) and the next build creates it as configured",
+		rel, name, existing[name], indexType(other[0]), rel, fix, rel.In(name).Quoted())
+}
+
+// IndexesOfOtherType are the configured indexes of rel that exist under
+// their name with another type than configured (existing: index name to
+// access method).
+func IndexesOfOtherType(rel pgname.Rel, idx []project.Index, existing map[string]string) []project.Index {
+	var out []project.Index
 	for _, ix := range idx {
-		name := IndexName(rel.Name, ix)
-		want := ix.Type
-		if want == "" {
-			want = "btree"
-		}
-		if have, ok := existing[name]; ok && have != want {
-			fix := ""
-			if rebuild != "" {
-				fix = rebuild + ", or "
-			}
-			return fmt.Errorf("indexes: %s has the index %s of type %s, but indexes says type: %s; a build that keeps %s creates only the indexes it lacks: %sdrop that index (drop index %s) and the next build creates it as configured",
-				rel, name, have, want, rel, fix, rel.In(name).Quoted())
+		if have, ok := existing[IndexName(rel.Name, ix)]; ok && have != indexType(ix) {
+			out = append(out, ix)
 		}
 	}
-	return nil
+	return out
+}
+
+// indexType is the access method index ix is configured with.
+func indexType(ix project.Index) string {
+	if ix.Type == "" {
+		return "btree"
+	}
+	return ix.Type
 }
 
 // PartitionIndexes creates the configured indexes on each partition of a

@@ -284,7 +284,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	// rolls the whole load back, and readers never see the new rows
 	// without them.
 	var finished pgname.Rel
-	opts.Finish = func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {
+	opts.Finish = func(ctx context.Context, tx pgx.Tx, rel pgname.Rel, refilled bool) error {
 		finished = rel
 		if rel != n.Relation {
 			// Loaded into a scratch table: the seed's table, if any, is
@@ -295,7 +295,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			}
 			b.fresh = kind == ""
 		}
-		return e.finishSeed(ctx, tx, n, rel, true)
+		return e.finishSeed(ctx, tx, n, rel, true, refilled)
 	}
 	opts.BeforeCommit = func(ctx context.Context, tx pgx.Tx) error {
 		if finished != n.Relation {
@@ -345,7 +345,7 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			if err := e.seedPreHooks(ctx, tx, n); err != nil {
 				return err
 			}
-			if err := e.finishSeed(ctx, tx, n, n.Relation, false); err != nil {
+			if err := e.finishSeed(ctx, tx, n, n.Relation, false, false); err != nil {
 				return err
 			}
 			if err := e.postHooks(ctx, tx, n, execStep); err != nil {

@@ -991,7 +991,8 @@ func mcols(cols []postgres.Column) []materialize.Column {
 // or appended to; when the data was kept (loaded false), the seed's own, to
 // apply what may have changed since. That is its indexes, statistics,
 // grants and comment; the post_hook runs once the table is in place.
-func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manifest.Node, rel pgname.Rel, loaded bool) error {
+// refilled: rel is the seed's own, truncated and refilled (seed.Options).
+func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manifest.Node, rel pgname.Rel, loaded, refilled bool) error {
 	f := materialize.Finish{On: rel, Kind: "table", Indexes: true}
 	// Statistics, as for a model's table, when a model reads the seed (its
 	// plan is built on them); unchanged rows need no new ones, and a seed
@@ -1010,13 +1011,22 @@ func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manife
 		}
 		// The seed's table is kept (unchanged, or appended to): an index
 		// whose type changed in config would be left as it is, as on a
-		// model's kept relation.
+		// model's kept relation. One truncated and refilled (a view reads
+		// it) is locked out to readers until commit already: such an index
+		// is made again as configured, as --full-refresh does (it refills
+		// the table too when a view reads it).
 		if len(n.Config.Indexes) > 0 {
 			existing, err := postgres.IndexMethods(ctx, q, rel)
 			if err != nil {
 				return err
 			}
-			if err := materialize.IndexTypeChanged(rel, n.Config.Indexes, existing, "reload it with --full-refresh"); err != nil {
+			if refilled {
+				for _, ix := range materialize.IndexesOfOtherType(rel, n.Config.Indexes, existing) {
+					if _, err := q.Exec(ctx, "drop index "+rel.In(materialize.IndexName(rel.Name, ix)).Quoted()); err != nil {
+						return err
+					}
+				}
+			} else if err := materialize.IndexTypeChanged(rel, n.Config.Indexes, existing, "reload it with --full-refresh"); err != nil {
 				return placeAtConfig(n, err)
 			}
 		}

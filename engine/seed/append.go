@@ -295,7 +295,7 @@ func loadAppend(ctx context.Context, conn *pgx.Conn, schema, table, file string,
 	if n != p.tailRows {
 		return Result{}, true, fmt.Errorf("seed %q: COPY appended %d rows, but %s has %d new ones (the file changed while it was loaded; run again)", name, n, opts.Path, p.tailRows)
 	}
-	if err := finishAndAudit(ctx, tx, opts, rel); err != nil {
+	if err := finishAndAudit(ctx, tx, opts, rel, false); err != nil {
 		return Result{}, true, err // the runner names the seed
 	}
 	if _, err := tx.Exec(ctx, recordStmt(target, encodeComment(p.sc), old.legacy)); err != nil {

@@ -101,8 +101,10 @@ type Options struct {
 	// are in rel, before Audit (the runner completes the table there: its
 	// indexes, statistics, grants and comment, so that nothing is published
 	// half finished); rel is the table that replaces the old one, or the
-	// old one refilled or appended to. An error rolls the whole load back.
-	Finish func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error
+	// old one refilled or appended to. refilled says that rel is the old
+	// one, truncated and refilled in this transaction (which so holds its
+	// ACCESS EXCLUSIVE lock). An error rolls the whole load back.
+	Finish func(ctx context.Context, tx pgx.Tx, rel pgname.Rel, refilled bool) error
 	// Audit, when set, runs in the load's transaction once the new rows are
 	// in rel (the table that replaces the old one, or the old one refilled
 	// or appended to), before anything is published: an error rolls the

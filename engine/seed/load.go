@@ -272,7 +272,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	if into == tmp {
 		on = rel.In(tmpName)
 	}
-	if err := finishAndAudit(ctx, tx, opts, on); err != nil {
+	if err := finishAndAudit(ctx, tx, opts, on, into == target); err != nil {
 		return Result{}, err // the runner names the seed
 	}
 	if into == tmp {
@@ -310,10 +310,11 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 }
 
 // finishAndAudit runs opts.Finish, then opts.Audit, those that are set,
-// on tx once the new rows are in rel.
-func finishAndAudit(ctx context.Context, tx pgx.Tx, opts Options, rel pgname.Rel) error {
+// on tx once the new rows are in rel (refilled: the old table, truncated
+// and refilled).
+func finishAndAudit(ctx context.Context, tx pgx.Tx, opts Options, rel pgname.Rel, refilled bool) error {
 	if opts.Finish != nil {
-		if err := opts.Finish(ctx, tx, rel); err != nil {
+		if err := opts.Finish(ctx, tx, rel, refilled); err != nil {
 			return err
 		}
 	}

@@ -442,7 +442,7 @@ func (l *parallelLoad) publish(ctx context.Context, sc Schema) (Result, bool, er
 			return Result{}, false, ctx.Err()
 		}
 	}
-	if err := finishAndAudit(ctx, tx, l.opts, l.tmp); err != nil {
+	if err := finishAndAudit(ctx, tx, l.opts, l.tmp, false); err != nil {
 		return Result{}, true, err // the runner names the seed
 	}
 	err = withLocks(ctx, tx, l.opts, func() error {
