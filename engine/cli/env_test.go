@@ -822,14 +822,17 @@ func TestDeferHintFitsTheCommand(t *testing.T) {
 // TestEnvLsLastBuild: env ls's LAST BUILD counted test runs, which build
 // nothing: a strata test --env moved it. It is the last build of a model
 // or seed in the environment; an environment where only tests ran says
-// never.
+// never. The project has a source and an exposure, which every run
+// (a test run too) records at its end: they are not built either.
 func TestEnvLsLastBuild(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
 		"project.yaml": "name: lb\nmodels: {'.': {schema: s, materialized: table}}\n",
 		"models/a.sql": "select 1 as id",
-		"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
-		"tests/t.sql":  `select * from {{ ref "a" }} where id < 0`,
+		"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null]\n" +
+			"sources:\n  - name: ext\n    schema: public\n    tables:\n      - name: t\n" +
+			"exposures:\n  - name: report\n    type: dashboard\n    owner: {name: A}\n    depends_on: [a]\n",
+		"tests/t.sql": `select * from {{ ref "a" }} where id < 0`,
 	})
 	must(t, 0, dir, "build")
 	must(t, 0, dir, "build", "--env", "e8", "-s", "a")

@@ -407,7 +407,8 @@ type Env struct {
 	Models int
 	Bytes  int64 // the relations' total size on disk (postgres.TotalSizeSQL)
 	// LastBuild is when a model or seed was last built in it; zero when
-	// none was (only tests ran there). Test runs build nothing.
+	// none was (only tests ran there). Test runs build nothing, and the
+	// sources and exposures every run records at its end are not built.
 	LastBuild time.Time
 }
 
@@ -427,7 +428,7 @@ func Envs(ctx context.Context, q postgres.Querier, project, target string) ([]En
 	}
 	rows, err := q.Query(ctx, `select env, count(*) filter (where kind = 'model'),
 		coalesce(sum(`+postgres.TotalSizeSQL(`to_regclass(format('%I.%I', relation_schema, relation_name))`, citus)+`) filter (where relation_name <> ''), 0)::bigint,
-		max(built_at) filter (where kind <> 'test')
+		max(built_at) filter (where kind in ('model', 'seed'))
 		from strata_meta.nodes where project = $1 and target = $2 and env <> '' group by env order by env`, project, target)
 	if err != nil {
 		return nil, err
