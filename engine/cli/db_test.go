@@ -17,14 +17,7 @@ func TestDBStatusExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	// The server account must be able to enter the project (as root,
-	// t.TempDir and its parent are closed to it).
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := serverEnterableDir(t)
 	writeFiles(t, dir, map[string]string{"project.yaml": "name: dbs\n"})
 	t.Cleanup(func() { strata(t, dir, "db", "stop") })
 
@@ -151,12 +144,7 @@ func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := serverEnterableDir(t)
 	writeFiles(t, dir, map[string]string{"project.yaml": "name: gone\n"})
 	t.Cleanup(func() { strata(t, dir, "db", "destroy") })
 	must(t, ExitOK, dir, "db", "start")
@@ -178,4 +166,18 @@ func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
 	if code, _ := strata(t, dir, "db", "status"); code != ExitBadInput {
 		t.Errorf("db status in a folder with neither project.yaml nor a server: exit %d, want %d", code, ExitBadInput)
 	}
+}
+
+// serverEnterableDir is a temporary project folder the local server's
+// account may enter: as root, t.TempDir and its parent are closed to it,
+// and the cluster would live in /var/tmp instead of the project.
+func serverEnterableDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -46,12 +46,7 @@ func TestServerGoneStopsTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := serverEnterableDir(t)
 	files := map[string]string{
 		"project.yaml":      "name: sg\nvars: {sleep: 0}\nmodels: {'.': {materialized: table}}\n",
 		"models/a_slow.sql": `select 1 as x from (select pg_sleep({{ var "sleep" }})) s`,
