@@ -534,7 +534,7 @@ func TestSCD2Paths(t *testing.T) {
 		{"table", true, SCD2Create, ""},
 		{"view", true, SCD2Create, ""},
 		{"table", false, SCD2Update, ""},
-		{"materialized_view", false, 0, "wh.dim is a materialized view, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"},
+		{"materialized_view", false, 0, "materialized: wh.dim is a materialized view, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"},
 	} {
 		got, err := d.Path(tc.kind, tc.fullRefresh)
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && err.Error() != tc.err {
@@ -551,6 +551,7 @@ func TestSCD2Paths(t *testing.T) {
 		{"fine", SCD2Observed{Source: d.sourceCols(), Dimension: cols, HistoryKey: []string{"id", "valid_from"}}, ""},
 		{"no history index", SCD2Observed{Source: d.sourceCols(), Dimension: cols}, ""},
 		{"not a dimension", SCD2Observed{Source: d.sourceCols(), Dimension: cols[1:]}, `scd2_columns: wh.dim has no column "dim_key", so it is not an scd2 dimension built with this config; rebuild it with --full-refresh --full-refresh-scd2, which drops its history`},
+		{"a table", SCD2Observed{Source: d.sourceCols(), Dimension: []Column{{"id", "integer"}, {"v", "text"}}}, "materialized: wh.dim is a table, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"},
 		{"other key", SCD2Observed{Source: d.sourceCols(), Dimension: cols, HistoryKey: []string{"v", "valid_from"}}, "unique_key: wh.dim was built with unique_key (v) but the config now says (id); with another key every entity would get a second current version. Keep the key, or rebuild the dimension with --full-refresh --full-refresh-scd2, which drops its history"},
 		{"other types", SCD2Observed{Source: []Column{{"id", "bigint"}, {"v", "integer"}}, Dimension: cols}, `column types changed since wh.dim was built: "id" is integer in the dimension but bigint in the model's query; "v" is text in the dimension but integer in the model's query. Cast them in the model to the dimension's types, change the dimension's columns (alter table ... alter column ... type ...), or rebuild it with --full-refresh --full-refresh-scd2, which drops its history`},
 	} {

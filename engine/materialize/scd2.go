@@ -599,9 +599,15 @@ func (s SCD2) Path(kind string, fullRefresh bool) (SCD2Path, error) {
 	case kind == "" || fullRefresh:
 		return SCD2Create, nil
 	case kind != "table":
-		return 0, fmt.Errorf("%s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", s.Target, strings.ReplaceAll(kind, "_", " "))
+		return 0, notADimension(s.Target, strings.ReplaceAll(kind, "_", " "))
 	}
 	return SCD2Update, nil
+}
+
+// notADimension refuses to build an scd2 model over what another
+// materialization built; it is about the materialized: key, which changed.
+func notADimension(target pgname.Rel, kind string) error {
+	return fmt.Errorf("materialized: %s is a %s, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2", target, kind)
 }
 
 // Begin is what a build does first: the lock, memory for the key check (it
@@ -693,7 +699,14 @@ func (s SCD2) Update(o SCD2Observed) (SCD2, []Op, error) {
 	for _, c := range o.Dimension {
 		have[c.Name] = c.Type
 	}
-	for _, b := range []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent} {
+	kept := []string{s.SurrogateKey, s.ValidFrom, s.ValidTo, s.IsCurrent}
+	// A table with none of the columns strata keeps and no history index
+	// was built by another materialization: materialized: changed, not
+	// scd2_columns.
+	if len(o.HistoryKey) == 0 && !slices.ContainsFunc(kept, func(b string) bool { _, ok := have[b]; return ok }) {
+		return s, nil, notADimension(s.Target, "table")
+	}
+	for _, b := range kept {
 		if _, ok := have[b]; !ok {
 			return s, nil, fmt.Errorf("scd2_columns: %s has no column %q, so it is not an scd2 dimension built with this config; rebuild it with --full-refresh --full-refresh-scd2, which drops its history", s.Target, b)
 		}

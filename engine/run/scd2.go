@@ -81,7 +81,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		b.fresh = kind == ""
 		path, err := d.Path(kind, e.FullRefresh)
 		if err != nil {
-			return err
+			return b.placeAtConfig(err)
 		}
 		switch path {
 		case materialize.SCD2Create:

@@ -235,3 +235,30 @@ func TestSCD2ConfigErrorsPlaced(t *testing.T) {
 			out: `models/dim_c.sql: the model's query has a column "valid_to", which strata maintains`},
 	})
 }
+
+// A model built as a view or a table and then switched to materialized:
+// scd2 without --full-refresh is refused at the materialized: key, which
+// is what changed, not in the model's SQL file.
+func TestSCD2SwitchedFromAnotherMaterializationPlaced(t *testing.T) {
+	const cfg = "      materialized: scd2\n      unique_key: id\n      strategy: check\n"
+	for _, from := range []string{"view", "table"} {
+		t.Run(from, func(t *testing.T) {
+			url := pgtest.DB(t)
+			dir := scd2Project(t, url, "      materialized: "+from+"\n")
+			want := "models/schema.yml:4:21: materialized: public.dim_c is a view, not an scd2 dimension; drop it, or rebuild it with --full-refresh --full-refresh-scd2"
+			if from == "table" {
+				want = `models/schema.yml:4:21: materialized: public.dim_c is a table, not an scd2 dimension`
+			}
+			execSQL(t, url, scd2Source+"insert into raw.customers values (1, 'a', null)")
+			if code, out := runStrata(dir, "run"); code != 0 {
+				t.Fatalf("run as a %s: exit %d:\n%s", from, code, out)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "models", "schema.yml"), []byte("models:\n  - name: dim_c\n    config:\n"+cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, out := runStrata(dir, "run"); code != 1 || !strings.Contains(out, want) {
+				t.Fatalf("run as scd2: exit %d, want 1 and %q in:\n%s", code, want, out)
+			}
+		})
+	}
+}
