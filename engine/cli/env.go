@@ -73,7 +73,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		if db != nil {
 			q = db.Shared()
 		}
-		out, left, err := l.NoDefer(ctx, q, selected, pipeline.Kinds(cmd), f.retryIDs != nil)
+		out, left, err := l.NoDefer(ctx, q, selected, cmd, f.retryIDs != nil)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 			return nil, ExitFailed, false
@@ -84,7 +84,7 @@ func (a *app) deferTo(ctx context.Context, l *pipeline.Project, db *postgres.Ada
 		}
 		return out, 0, true
 	}
-	out, err := l.Defer(ctx, db.Shared(), selected, pipeline.Kinds(cmd))
+	out, err := l.Defer(ctx, db.Shared(), selected, cmd)
 	var de *pipeline.DeferError
 	if errors.As(err, &de) {
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)

@@ -852,3 +852,20 @@ func TestEnvLsLastBuild(t *testing.T) {
 		t.Errorf("env ls: e9, where only a test ran, should say never:\n%s", out)
 	}
 }
+
+// TestDeferHintFitsCompile: compile builds nothing, so where production
+// lacks what a compiled model reads, --no-defer (which builds nothing for
+// compile either) is no way to build it; the error says to build it.
+func TestDeferHintFitsCompile(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: dc\nmodels: {'.': {schema: s, materialized: table}}\n",
+		"seeds/raw.csv": "id\n1\n",
+		"models/a.sql":  `select id from {{ ref "raw" }}`,
+	})
+	out := must(t, 1, dir, "compile", "--env", "e8", "-s", "a")
+	mustContain(t, out, "production lacks seed raw (read by a): production has no record of it: strata compile builds nothing (nor does it with --no-defer): build it in the environment first (strata build --env e8 -s raw) or in production")
+	if strings.Contains(out, "--no-defer to build") {
+		t.Errorf("compile --env suggests --no-defer to build, which builds nothing for compile:\n%s", out)
+	}
+}

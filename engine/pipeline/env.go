@@ -156,7 +156,7 @@ type DeferError struct {
 	// seed), so that --no-defer, which builds what the command builds,
 	// would not build them either.
 	Lacking []string
-	Unbuilt string // "strata test builds nothing", "strata run builds no seeds"
+	Unbuilt string // "strata test builds nothing", "strata run builds no seeds", "strata compile builds nothing"
 }
 
 func (e *DeferError) Error() string {
@@ -172,10 +172,14 @@ func (e *DeferError) Error() string {
 	return msg + fmt.Sprintf("%s (nor does it with --no-defer): build %s in the environment first (strata build --env %s -s %s) or in production", e.Unbuilt, pick(one, "it", "them"), e.Env, sel)
 }
 
-// unbuilt says which of the kinds of lacking nodes a command that runs
-// kinds does not build ("strata test builds nothing"), or "" when it
-// builds them all.
-func unbuilt(kinds []manifest.Kind, lacking []manifest.Kind) string {
+// unbuilt says which of the kinds of lacking nodes command cmd does not
+// build ("strata test builds nothing"), or "" when it builds them all.
+// compile builds nothing, though it compiles what build would build.
+func unbuilt(cmd string, lacking []manifest.Kind) string {
+	if cmd == "compile" {
+		return "strata compile builds nothing"
+	}
+	kinds := Kinds(cmd)
 	for _, k := range lacking {
 		if slices.Contains(kinds, k) {
 			continue
@@ -218,15 +222,15 @@ func (l *Project) WithParents(selected map[string]bool) map[string]bool {
 
 // Defer makes a run in an environment read from production what it does
 // not build: every ref to a model or seed that the run does not build
-// (not selected, or not of kinds, the kinds of nodes the command runs:
+// (not selected, or not of the kinds of nodes command cmd runs, Kinds:
 // run builds no seed, test nothing) renders as the relation production's
 // record names (ReadState read them), or the environment's own when it
 // built the node as it is now (deferTo), which must still exist; selected
 // nodes are rendered again so. It returns the selection without the tests
 // that read only what production built, which are not rerun. In
 // production it returns selected as it is.
-func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind) (map[string]bool, error) {
-	out, _, err := l.deferSelection(ctx, q, selected, kinds, false)
+func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[string]bool, cmd string) (map[string]bool, error) {
+	out, _, err := l.deferSelection(ctx, q, selected, cmd, false)
 	return out, err
 }
 
@@ -242,17 +246,18 @@ func (l *Project) Defer(ctx context.Context, q postgres.Querier, selected map[st
 // A retry (retry true) selects exactly the nodes the run it repeats did
 // not complete: the ancestors that run built are the environment's now,
 // and are not built again.
-func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind, retry bool) (out map[string]bool, left []string, err error) {
+func (l *Project) NoDefer(ctx context.Context, q postgres.Querier, selected map[string]bool, cmd string, retry bool) (out map[string]bool, left []string, err error) {
 	if !retry {
 		selected = l.WithParents(selected)
 	}
-	return l.deferSelection(ctx, q, selected, kinds, true)
+	return l.deferSelection(ctx, q, selected, cmd, true)
 }
 
-func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, kinds []manifest.Kind, noDefer bool) (map[string]bool, []string, error) {
+func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, selected map[string]bool, cmd string, noDefer bool) (map[string]bool, []string, error) {
 	if l.Env() == "" {
 		return selected, nil, nil
 	}
+	kinds := Kinds(cmd)
 	out := make(map[string]bool, len(selected))
 	for id := range selected {
 		out[id] = true
@@ -385,7 +390,7 @@ func (l *Project) deferSelection(ctx context.Context, q postgres.Querier, select
 			lackingKinds = append(lackingKinds, n.Kind)
 		}
 		sort.Strings(names)
-		return nil, nil, &DeferError{Env: l.Env(), Missing: missing, Lacking: names, Unbuilt: unbuilt(kinds, lackingKinds)}
+		return nil, nil, &DeferError{Env: l.Env(), Missing: missing, Lacking: names, Unbuilt: unbuilt(cmd, lackingKinds)}
 	case len(missing) > 0:
 		// With --no-defer only tests read what the run does not build:
 		// those that would read a relation that is nowhere are left out.
