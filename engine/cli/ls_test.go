@@ -108,3 +108,25 @@ func TestLsUnitTestResourceType(t *testing.T) {
 		}
 	}
 }
+
+// TestLsEnvSaysWhatItChanges: --env changes only --output json (names and
+// paths are the same in every environment), so ls --env with name or path
+// output says so on stderr instead of ignoring it silently; stdout is the
+// list as without --env.
+func TestLsEnvSaysWhatItChanges(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"project.yaml": "name: p\nmodels: {'.': {schema: s}}\n", "models/m1.sql": "select 1 as id"})
+	const note = "strata ls: --env changes only --output json (schema, relation_name, compiled_code); names and paths are the same in every environment\n"
+	for _, output := range []string{"name", "path"} {
+		plain, _ := runCLI(t, "--project-dir", dir, "ls", "-o", output)
+		out, errOut := runCLI(t, "--project-dir", dir, "ls", "-o", output, "--env", "e1")
+		if out != plain || errOut != note {
+			t.Errorf("ls -o %s --env e1: stdout %q (without --env %q), stderr %q, want %q", output, out, plain, errOut, note)
+		}
+	}
+	out, errOut := runCLI(t, "--project-dir", dir, "ls", "-o", "json", "--env", "e1")
+	if errOut != "" || !strings.Contains(out, "s__e1") {
+		t.Errorf("ls -o json --env e1: stdout %q, stderr %q", out, errOut)
+	}
+}

@@ -173,6 +173,11 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 	if !ok {
 		return code
 	}
+	if f.env != "" && f.output != "json" {
+		// Said, not ignored silently: a name or a path is the same in
+		// every environment.
+		fmt.Fprintln(a.stderr, "strata ls: --env changes only --output json (schema, relation_name, compiled_code); names and paths are the same in every environment")
+	}
 	kinds := map[string]bool{}
 	for _, k := range resourceTypes {
 		if k != "all" {
