@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"strata/engine/internal/pgtest"
 )
 
 // TestDBStatusExitCodes: db status exits 0 when the local PostgreSQL runs
@@ -17,7 +19,7 @@ func TestDBStatusExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	dir := serverEnterableDir(t)
+	dir := pgtest.ReachableDir(t)
 	writeFiles(t, dir, map[string]string{"project.yaml": "name: dbs\n"})
 	t.Cleanup(func() { strata(t, dir, "db", "stop") })
 
@@ -144,7 +146,7 @@ func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	dir := serverEnterableDir(t)
+	dir := pgtest.ReachableDir(t)
 	writeFiles(t, dir, map[string]string{"project.yaml": "name: gone\n"})
 	t.Cleanup(func() { strata(t, dir, "db", "destroy") })
 	must(t, ExitOK, dir, "db", "start")
@@ -166,18 +168,4 @@ func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
 	if code, _ := strata(t, dir, "db", "status"); code != ExitBadInput {
 		t.Errorf("db status in a folder with neither project.yaml nor a server: exit %d, want %d", code, ExitBadInput)
 	}
-}
-
-// serverEnterableDir is a temporary project folder the local server's
-// account may enter: as root, t.TempDir and its parent are closed to it,
-// and the cluster would live in /var/tmp instead of the project.
-func serverEnterableDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"strata/engine/internal/pgtest"
 	"strata/engine/pipeline"
 )
 
@@ -46,7 +47,7 @@ func TestServerGoneStopsTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-	dir := serverEnterableDir(t)
+	dir := pgtest.ReachableDir(t)
 	files := map[string]string{
 		"project.yaml":      "name: sg\nvars: {sleep: 0}\nmodels: {'.': {materialized: table}}\n",
 		"models/a_slow.sql": `select 1 as x from (select pg_sleep({{ var "sleep" }})) s`,

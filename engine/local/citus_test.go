@@ -146,7 +146,7 @@ func TestCitusProjectCluster(t *testing.T) {
 func TestCitusMovedCluster(t *testing.T) {
 	pgtest.NeedCitus(t)
 	ctx := context.Background()
-	dir := reachableDir(t)
+	dir := pgtest.ReachableDir(t)
 	c, err := local.NewCitusAt(filepath.Join(dir, "a"), 2)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/internal/pgtest"
 	"strata/engine/local"
 )
 
@@ -23,19 +24,6 @@ func needsServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL; skipped under -short")
 	}
-}
-
-// reachableDir is a temporary directory the server account can enter: as
-// root, t.TempDir and its parent are 0700, closed to the postgres account.
-func reachableDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // startCluster starts c and stops it when the test ends (before its
@@ -72,7 +60,7 @@ func selectOne(t *testing.T, url string) {
 func TestStartStopStatus(t *testing.T) {
 	needsServer(t)
 	ctx := context.Background()
-	root := filepath.Join(reachableDir(t), "pg")
+	root := filepath.Join(pgtest.ReachableDir(t), "pg")
 	c, err := local.NewAt(root)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +129,7 @@ func TestStartStopStatus(t *testing.T) {
 
 func TestConcurrentStart(t *testing.T) {
 	needsServer(t)
-	root := filepath.Join(reachableDir(t), "pg")
+	root := filepath.Join(pgtest.ReachableDir(t), "pg")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	clusters := make([]*local.Cluster, len(errs))
@@ -171,7 +159,7 @@ func TestConcurrentStart(t *testing.T) {
 
 func TestLongPathUsesShortSocketDir(t *testing.T) {
 	needsServer(t)
-	root := filepath.Join(reachableDir(t), strings.Repeat("long-directory-name-", 6), "pg")
+	root := filepath.Join(pgtest.ReachableDir(t), strings.Repeat("long-directory-name-", 6), "pg")
 	c, err := local.NewAt(root)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +175,7 @@ func TestLongPathUsesShortSocketDir(t *testing.T) {
 
 func TestStartFailureShowsServerLog(t *testing.T) {
 	needsServer(t)
-	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"), local.WithSetting("shared_buffers", "lots"))
+	c, err := local.NewAt(filepath.Join(pgtest.ReachableDir(t), "pg"), local.WithSetting("shared_buffers", "lots"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +243,7 @@ func TestProjectCluster(t *testing.T) {
 
 func TestReachableProjectStaysInProject(t *testing.T) {
 	needsServer(t)
-	project := reachableDir(t)
+	project := pgtest.ReachableDir(t)
 	c, err := local.New(project)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +279,7 @@ func TestUnreachableRootSaysWhy(t *testing.T) {
 // project's is between runs.
 func stoppedCluster(t *testing.T) *local.Cluster {
 	t.Helper()
-	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	c, err := local.NewAt(filepath.Join(pgtest.ReachableDir(t), "pg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,11 +329,11 @@ func waitGone(t *testing.T, pid int) {
 func TestStalePIDOfAnotherCluster(t *testing.T) {
 	needsServer(t)
 	ctx := context.Background()
-	a, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	a, err := local.NewAt(filepath.Join(pgtest.ReachableDir(t), "pg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	b, err := local.NewAt(filepath.Join(pgtest.ReachableDir(t), "pg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +374,7 @@ func TestStalePIDOfAnotherCluster(t *testing.T) {
 func TestStartAfterKill9(t *testing.T) {
 	needsServer(t)
 	ctx := context.Background()
-	c, err := local.NewAt(filepath.Join(reachableDir(t), "pg"))
+	c, err := local.NewAt(filepath.Join(pgtest.ReachableDir(t), "pg"))
 	if err != nil {
 		t.Fatal(err)
 	}

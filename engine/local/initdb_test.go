@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/engine/internal/pgtest"
 	"strata/engine/local"
 )
 
@@ -52,7 +53,7 @@ func initdbDirs(t *testing.T, root string) []string {
 // its initdb has ended.
 func TestKillDuringInitdb(t *testing.T) {
 	needsServer(t)
-	root := filepath.Join(reachableDir(t), "pg")
+	root := filepath.Join(pgtest.ReachableDir(t), "pg")
 	helper := execpkg.Command(os.Args[0], "-test.run=^TestInitdbHelper$", "-test.count=1")
 	helper.Env = append(os.Environ(), "STRATA_INITDB_HELPER="+root)
 	if err := helper.Start(); err != nil {

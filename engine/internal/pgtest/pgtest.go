@@ -278,3 +278,18 @@ func dbName(testName string, n int) string {
 	}
 	return "t_" + base + suffix
 }
+
+// ReachableDir is a temporary directory the server account can enter, for
+// a project whose local cluster a test starts: as root, t.TempDir and its
+// parent are 0700, closed to the postgres account (the cluster would live
+// in /var/tmp instead of the project).
+func ReachableDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
