@@ -32,7 +32,9 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
 			continue
 		}
-		c.scd2Columns(n, c.res.Nodes[n.ID].Columns)
+		if err := c.scd2Columns(ctx, tx, j, c.res.Nodes[n.ID].Columns); err != nil {
+			return err
+		}
 		if c.res.Nodes[n.ID].Status != OK {
 			continue
 		}

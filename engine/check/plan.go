@@ -128,6 +128,10 @@ type job struct {
 	// checked (its schema could not be created for another node).
 	err  error
 	skip string
+	// built is a selected model's relation as it was before check
+	// replaced it, and its columns: what a build would update.
+	built     *postgres.Found
+	builtCols []postgres.Column
 }
 
 // plan decides what check does with node id, from what was observed.
@@ -220,6 +224,9 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	if exists && !selected {
 		j.existing, j.as = true, "existing"
 		return j
+	}
+	if exists {
+		j.built, j.builtCols = &found, obs.cols[found.OID]
 	}
 	incremental := exists && materialize.BuildsIncrementally(mat, found.Kind, c.opt.FullRefresh)
 	j.res, j.err = c.renderedIn(n, incremental)

@@ -3,9 +3,11 @@ package check
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
@@ -35,19 +37,64 @@ func (c *checker) scd2Problems(n *manifest.Node, cols []string) []diag.Diagnosti
 
 // scd2Columns holds a selected scd2 model that PostgreSQL accepted
 // against its config: its view has the query's columns besides strata's,
-// and a check_cols column it does not return fails the build.
-func (c *checker) scd2Columns(n *manifest.Node, got []Column) {
+// and a check_cols column it does not return fails the build. Then
+// against the dimension as the database holds it: what a build would
+// refuse of it (materialize.SCD2.Refused: another unique_key or
+// scd2_columns, a retyped column, a view or a table another
+// materialization built) fails it too, placed where the build places it.
+// Not when typing the inputs of unit tests (LeaveExisting), which test
+// the model's SQL wherever its table goes. The error is the database's.
+func (c *checker) scd2Columns(ctx context.Context, tx pgx.Tx, j *job, got []Column) error {
+	n := j.n
 	if n.Config.Materialized != "scd2" {
-		return
+		return nil
 	}
-	book := c.scd2Build(n).Bookkeeping()
+	d := c.scd2Build(n)
+	book := d.Bookkeeping()
 	var cols []string
+	var src []materialize.Column
 	for _, g := range got {
 		if !slices.Contains(book, g.Name) {
 			cols = append(cols, g.Name)
+			src = append(src, materialize.Column{Name: g.Name, Type: g.Type})
 		}
 	}
-	c.failWith(c.res.Nodes[n.ID], c.scd2Problems(n, cols))
+	out := c.res.Nodes[n.ID]
+	c.failWith(out, c.scd2Problems(n, cols))
+	if out.Status != OK || j.built == nil || c.opt.LeaveExisting {
+		return nil
+	}
+	o := materialize.SCD2Observed{Source: src}
+	for _, col := range j.builtCols {
+		o.Dimension = append(o.Dimension, materialize.Column{Name: col.Name, Type: col.Type})
+	}
+	if j.built.Kind == "table" {
+		// Its indexes kept their names when check renamed it aside.
+		err := c.db(func() (err error) {
+			o.HistoryKey, err = postgres.IndexColumns(ctx, tx, n.Relation.In(d.HistoryIndex()))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	d.FullRefresh = c.opt.FullRefresh
+	if err := d.Refused(j.built.Kind, o); err != nil {
+		c.failWith(out, []diag.Diagnostic{{Pos: atConfig(n, err), Severity: diag.Error, Msg: err.Error()}})
+	}
+	return nil
+}
+
+// atConfig is where a build places err, which starts with the config key
+// it is about ("unique_key: ..."): where n's config sets that key, else at
+// the model.
+func atConfig(n *manifest.Node, err error) diag.Pos {
+	if key, _, ok := strings.Cut(err.Error(), ":"); ok {
+		if pos, ok := n.ConfigPos[key]; ok && pos.File != "" {
+			return pos
+		}
+	}
+	return n.Pos
 }
 
 // scd2Refused is what a build would say of scd2 job j whose view

@@ -604,6 +604,20 @@ func (s SCD2) Path(kind string, fullRefresh bool) (SCD2Path, error) {
 	return SCD2Update, nil
 }
 
+// Refused is what a build refuses, before it changes anything, of the
+// dimension where a relation of kind stands ("" for none) with what it
+// reads of it (o): what Path refuses, then what Update does. For strata
+// check, which builds nothing but must refuse what a build would; nil when
+// a build would go ahead (a first build, or a rebuild: FullRefresh).
+func (s SCD2) Refused(kind string, o SCD2Observed) error {
+	path, err := s.Path(kind, s.FullRefresh)
+	if err != nil || path != SCD2Update {
+		return err
+	}
+	_, _, err = s.Staged(o.Source).Update(o)
+	return err
+}
+
 // notADimension refuses to build an scd2 model over what another
 // materialization built; it is about the materialized: key, which changed.
 func notADimension(target pgname.Rel, kind string) error {

@@ -262,3 +262,60 @@ func TestSCD2SwitchedFromAnotherMaterializationPlaced(t *testing.T) {
 		})
 	}
 }
+
+// strata check, and build --check before it builds anything, refuse what
+// a build refuses of the dimension as the database holds it, placed where
+// the build places it: another unique_key, other scd2_columns, a retyped
+// column, a view or a table built by another materialization.
+func TestCheckRefusesWhatSCD2BuildRefuses(t *testing.T) {
+	const cfg = "      materialized: scd2\n      unique_key: id\n      strategy: check\n"
+	cases := []struct {
+		name, from, config, sql, want string
+	}{
+		{name: "unique_key", config: strings.Replace(cfg, "unique_key: id", "unique_key: [id, v]", 1),
+			want: "models/schema.yml:5:19: unique_key: public.dim_c was built with unique_key (id) but the config now says (id, v)"},
+		{name: "scd2_columns", config: cfg + "      scd2_columns: {valid_from: vf}\n",
+			want: `models/schema.yml:7:21: scd2_columns: public.dim_c has no column "vf", so it is not an scd2 dimension built with this config`},
+		// Placed in the model's file (check names its first line).
+		{name: "retyped", config: cfg, sql: "alter table raw.customers alter v type varchar(5)",
+			want: `column types changed since public.dim_c was built: "v" is text in the dimension but character varying(5) in the model's query`},
+		{name: "from view", from: "view", config: cfg,
+			want: "models/schema.yml:4:21: materialized: public.dim_c is a view, not an scd2 dimension"},
+		{name: "from table", from: "table", config: cfg,
+			want: "models/schema.yml:4:21: materialized: public.dim_c is a table, not an scd2 dimension"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := pgtest.DB(t)
+			first := cfg
+			if tc.from != "" {
+				first = "      materialized: " + tc.from + "\n"
+			}
+			dir := scd2Project(t, url, first)
+			execSQL(t, url, scd2Source+"insert into raw.customers values (1, 'a', null)")
+			if code, out := runStrata(dir, "run"); code != 0 {
+				t.Fatalf("first run: exit %d:\n%s", code, out)
+			}
+			var before string
+			if tc.from == "" {
+				before = strings.Join(dimRows(t, url), "\n")
+			}
+			if err := os.WriteFile(filepath.Join(dir, "models", "schema.yml"), []byte("models:\n  - name: dim_c\n    config:\n"+tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.sql != "" {
+				execSQL(t, url, tc.sql)
+			}
+			for _, args := range [][]string{{"check"}, {"build", "--check"}, {"run"}} {
+				if code, out := runStrata(dir, args...); code != 1 || !strings.Contains(out, tc.want) {
+					t.Fatalf("strata %s: exit %d, want 1 and %q in:\n%s", strings.Join(args, " "), code, tc.want, out)
+				}
+			}
+			if tc.from == "" {
+				if after := strings.Join(dimRows(t, url), "\n"); after != before {
+					t.Errorf("the dimension changed:\n%s\nwas:\n%s", after, before)
+				}
+			}
+		})
+	}
+}
