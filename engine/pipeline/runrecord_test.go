@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -96,7 +97,29 @@ func TestKilledRunLeavesATruthfulRecord(t *testing.T) {
 		t.Errorf("junit.xml of a run that has started is not its own, unfinished:\n%s", b)
 	}
 	rec.End(run.Result{ID: "model.p.a", Status: run.Error, Message: "boom"})
+	rec.End(run.Result{ID: unique, Status: run.Pass})
 	rec.Close() // killed: no end
+
+	// What docs/artifacts.md says of a killed run: run_results.json with
+	// its progress file has what it finished; junit.xml and
+	// node_results.json are complete only after a run that ended.
+	rr, err := artifacts.ReadRunResults(filepath.Join(l.TargetDir(), "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := map[string]string{}
+	for _, r := range rr.Results {
+		finished[r.ID] = r.Status
+	}
+	if finished["model.p.a"] != "error" || finished[unique] != "pass" || finished["model.p.b"] != "skipped" {
+		t.Errorf("run_results.json with its progress after the kill: %v", finished)
+	}
+	if b, err := os.ReadFile(filepath.Join(l.TargetDir(), "junit.xml")); err != nil || !strings.Contains(string(b), artifacts.NotFinished) {
+		t.Errorf("junit.xml after the kill is not the run's as it started (every test not finished): %v\n%s", err, b)
+	}
+	if h, err := artifacts.ReadNodeResults(filepath.Join(l.TargetDir(), artifacts.NodeResultsFile)); err != nil || h.Results["model.p.a"] == nil || h.Results["model.p.a"].Status != "success" {
+		t.Errorf("node_results.json after the kill, before the next run: %+v, %v", h, err)
+	}
 
 	if _, err := l.StartResults("run", day1.Add(48*time.Hour), nil, []string{"model.p.b"}); err != nil {
 		t.Fatal(err)
