@@ -383,6 +383,15 @@ func (m *Manifest) refHint(name string) string {
 	return diag.DidYouMean(name, m.Names())
 }
 
+// calledFrom names, for a ref or source in a macro, the macro and the file
+// that includes it, as a render error inside a macro does.
+func calledFrom(c template.Call, tp *template.Template) string {
+	if c.Macro == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (in macro %q, called from %s)", c.Macro, tp.Path)
+}
+
 // deps resolves a template's refs and sources to node ids, reporting unknown ones.
 func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 	set := map[string]bool{}
@@ -390,7 +399,7 @@ func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 		name := r.Args[0]
 		dep, ok := m.byName[name]
 		if !ok {
-			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s", name, name, m.refHint(name))
+			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s%s", name, name, m.refHint(name), calledFrom(r, tp))
 			continue
 		}
 		set[dep.ID] = true
@@ -405,7 +414,7 @@ func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 				}
 			}
 			want := s.Args[0] + "." + s.Args[1]
-			diags.Errorf(s.Pos, "source %q %q is not defined (expected it under sources: in a models/**/*.yml file)%s", s.Args[0], s.Args[1], diag.DidYouMean(want, known))
+			diags.Errorf(s.Pos, "source %q %q is not defined (expected it under sources: in a models/**/*.yml file)%s%s", s.Args[0], s.Args[1], diag.DidYouMean(want, known), calledFrom(s, tp))
 			continue
 		}
 		set[id] = true

@@ -282,10 +282,26 @@ func (l *Project) checkRunHooks(bad map[string]bool) diag.List {
 	return diags
 }
 
-// depsOK reports whether every node n depends on is in the manifest.
+// depsOK reports whether every node n depends on is in the manifest, and
+// every ref and source of its template (those of the macros it includes
+// too) names one: the manifest reported those that do not, at their place,
+// and rendering n would only report them again.
 func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
 	for _, dep := range n.DependsOn {
 		if _, ok := man.Nodes[dep]; !ok {
+			return false
+		}
+	}
+	if n.Template == nil {
+		return true
+	}
+	for _, r := range n.Template.Refs {
+		if _, ok := man.Lookup(r.Args[0]); !ok {
+			return false
+		}
+	}
+	for _, s := range n.Template.Sources {
+		if _, ok := man.SourceNode(s.Args[0], s.Args[1]); !ok {
 			return false
 		}
 	}

@@ -230,6 +230,8 @@ func (s *Set) Names() []string {
 type Call struct {
 	Args []string
 	Pos  diag.Pos
+	// Macro is the macro of macros/ the call is in ("" in the template's own file).
+	Macro string
 }
 
 // ConfigCall is one key/value set by {{ config ... }}.
@@ -462,6 +464,15 @@ func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string
 	w.walk(mt.Root, mt, mfile)
 }
 
+// macroOf is the name of the macro of macros/ that tree is, "" when tree is
+// in the template's own file.
+func (w *walker) macroOf(tree *parse.Tree, file string) string {
+	if file == w.t.Path {
+		return ""
+	}
+	return tree.Name
+}
+
 // constArgs returns the string arguments of a call, or ok=false if one is not a constant string.
 func constArgs(args []parse.Node, piped *parse.CommandNode) ([]string, bool) {
 	var out []string
@@ -510,7 +521,7 @@ func (w *walker) command(c *parse.CommandNode, piped *parse.CommandNode, tree *p
 			w.diags.Errorf(pos, "ref takes one model or seed name, got %d arguments", len(args))
 			return
 		}
-		w.t.Refs = append(w.t.Refs, Call{Args: args, Pos: pos})
+		w.t.Refs = append(w.t.Refs, Call{Args: args, Pos: pos, Macro: w.macroOf(tree, file)})
 	case "source":
 		args, ok := constArgs(c.Args[1:], piped)
 		if !ok {
@@ -521,7 +532,7 @@ func (w *walker) command(c *parse.CommandNode, piped *parse.CommandNode, tree *p
 			w.diags.Errorf(pos, "source takes a source name and a table name, got %d arguments", len(args))
 			return
 		}
-		w.t.Sources = append(w.t.Sources, Call{Args: args, Pos: pos})
+		w.t.Sources = append(w.t.Sources, Call{Args: args, Pos: pos, Macro: w.macroOf(tree, file)})
 	case "include":
 		if len(c.Args) < 2 {
 			if piped == nil {

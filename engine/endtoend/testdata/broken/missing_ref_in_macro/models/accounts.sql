@@ -1,0 +1,1 @@
+select * from {{ include "missing_source" }}
