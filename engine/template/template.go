@@ -42,6 +42,31 @@ var impureSprigFuncs = []string{
 	"genSignedCert", "genSignedCertWithKey",
 }
 
+// leftOutWhy says why a function of sprig's full map is not in strata's, and
+// what to write instead, for the error of a template that calls one.
+func leftOutWhy(name string) string {
+	if _, ok := hermeticSprig()[name]; ok {
+		return ""
+	}
+	if _, ok := sprig.TxtFuncMap()[name]; !ok {
+		return ""
+	}
+	var why, instead string
+	switch {
+	case name == "env" || name == "expandenv":
+		return fmt.Sprintf(` (sprig's %s is left out of strata's templates: they read the environment only through env_var, which records what each node read; use env_var "NAME", or env_var "NAME" "default"; docs/templates.md#functions-strata-adds)`, name)
+	case name == "getHostByName":
+		why, instead = "asks the network", "write the address, or pass it as a var"
+	case strings.HasPrefix(name, "rand") || name == "uuidv4" || name == "shuffle" || name == "bcrypt" || name == "htpasswd" || name == "encryptAES" || strings.HasPrefix(name, "gen"):
+		why, instead = "is random", "let PostgreSQL draw it when the model runs: random(), gen_random_uuid()"
+	case name == "toDate" || name == "mustToDate":
+		why, instead = "reads the machine's time zone", "cast in SQL: '2024-01-31'::date, or to_date(...)"
+	default:
+		why, instead = "reads the clock", "use run_started_at (when the command started, in UTC), or PostgreSQL's now() and current_date"
+	}
+	return fmt.Sprintf(" (sprig's %s is left out of strata's templates because it %s, and the same project must always compile to the same SQL: %s; docs/templates.md#functions-strata-adds)", name, why, instead)
+}
+
 // hermeticSprig is sprig's hermetic function map without impureSprigFuncs.
 func hermeticSprig() template.FuncMap {
 	fm := sprig.HermeticTxtFuncMap()
@@ -1052,6 +1077,9 @@ func explain(msg string) string {
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		if why := leftOutWhy(m[1]); why != "" {
+			return msg + why
+		}
 		if m[1] == "model" || m[1] == "column_name" {
 			// dbt's {{ model }} and {{ column_name }} of a {% test %}.
 			return msg + fmt.Sprintf(" ({{ %s }} is dbt's, in a generic test: strata's custom test is a macro {{ define \"test_<name>\" }} in macros/, which reads it as {{ .%s }}; docs/tests.md#custom-generic-tests)", m[1], m[1])

@@ -96,6 +96,11 @@ func TestHermetic(t *testing.T) {
 			if !diags.HasErrors() || !strings.Contains(diags.Error(), `function "`+fn+`" not defined`) {
 				t.Errorf("%s is available: %v", fn, diags)
 			}
+			// Not "did you mean" a function that happens to be spelled alike
+			// (now: "not"), but why it is missing and what to write instead.
+			if !strings.Contains(diags.Error(), "sprig's "+fn+" is left out of strata's templates") {
+				t.Errorf("%s: the error does not say why it is left out: %v", fn, diags)
+			}
 		})
 	}
 }

@@ -1,0 +1,1 @@
+select '{{ env "HOME" }}' as home

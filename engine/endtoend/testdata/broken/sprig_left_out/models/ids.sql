@@ -1,0 +1,1 @@
+select '{{ uuidv4 }}' as id
