@@ -59,12 +59,29 @@ func parseErrCol(text string, line int, msg string) int {
 		if first < 0 {
 			first = start
 		}
-		if needle != "" && strings.Contains(s[start+2:end], needle) {
+		if needle != "" && holds(s[start+2:end], needle) {
 			return start
 		}
 		off = end
 	}
 	return first
+}
+
+var (
+	wordRe       = regexp.MustCompile(`^\w+$`)
+	actionTextRe = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
+)
+
+// holds reports whether action, the text between "{{" and "}}", holds
+// needle: a name (a function's) as a word outside the action's quoted texts,
+// so that {{ define "uses_now" }} is not taken for the {{ now }} after it;
+// anything else anywhere.
+func holds(action, needle string) bool {
+	if !wordRe.MatchString(needle) {
+		return strings.Contains(action, needle)
+	}
+	bare := actionTextRe.ReplaceAllStringFunc(action, func(q string) string { return strings.Repeat(" ", len(q)) })
+	return regexp.MustCompile(`(^|[^\w.$])` + regexp.QuoteMeta(needle) + `\b`).MatchString(bare)
 }
 
 // unclosedRe matches text/template's "unclosed action", which names the line

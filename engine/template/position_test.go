@@ -20,6 +20,8 @@ func TestErrorPositions(t *testing.T) {
 		{name: "missing value for if", text: "select {{ if }}", want: `models/x.sql:1:8: missing value for if`},
 		{name: "the second action", text: `select {{ ref "a" }}, {{ if }}`, want: `models/x.sql:1:23: missing value for if`},
 		{name: "unknown function", text: "select 1\nfrom {{ nope 1 }}", want: `models/x.sql:2:6: function "nope" not defined`},
+		{name: "unknown function after a macro name holding it", text: `{{ define "uses_now" }}{{ now }}{{ end }}`, want: `models/x.sql:1:24: function "now" not defined`},
+		{name: "unknown function after a string holding it", text: `select {{ literal "now" }}, {{ now }}`, want: `models/x.sql:1:29: function "now" not defined`},
 		{name: "unexpected end", text: "select 1\n{{ end }}", want: `models/x.sql:2:1: unexpected {{end}}`},
 		{name: "unclosed action on an earlier line", text: "select {{ ref \"a\" }} {{ \"x\" \n", want: `models/x.sql:1:22: unclosed action`},
 		{name: "if without end", text: "select 1 as a\n{{ if true }}\n, 2 as b\n", want: `models/x.sql:2:1: this {{ if }} has no {{ end }}`},
