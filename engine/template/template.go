@@ -107,6 +107,9 @@ type Set struct {
 	// unparsed are the macros of files with a syntax error that could not
 	// be kept, by name, with their file.
 	unparsed map[string]string
+	// jinjaMacros are the places of the dbt macros ({% macro name(...) %})
+	// of macro files, which strata does not read, by name.
+	jinjaMacros map[string]diag.Pos
 }
 
 // MacroFile is the input of ParseMacros.
@@ -137,6 +140,7 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 			// make every model that uses one of them fail too.
 			trees = s.salvage(f)
 		}
+		s.jinja(f, trees, &diags)
 		names := make([]string, 0, len(trees))
 		for name := range trees {
 			names = append(names, name)
@@ -157,6 +161,86 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 		}
 	}
 	return s, diags
+}
+
+// jinjaMacroRe finds the name of a dbt macro, {% macro name(...) %}.
+var jinjaMacroRe = regexp.MustCompile(`^\{%[-+]?\s*macro\s+(\w+)`)
+
+// jinja reports the Jinja of macro file f (a dbt macro file copied as it
+// is), parsed into trees: its statements wherever they are ({% macro %}
+// outside a {{ define }} defines nothing; {% if %} inside one would reach
+// PostgreSQL as it is), and its comments inside {{ define }} blocks (text
+// outside them is ignored, so a comment there is harmless).
+func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List) {
+	inside := map[int]bool{}
+	for name, tr := range trees {
+		if name == f.Path {
+			continue
+		}
+		eachText(tr.Root, func(n *parse.TextNode) {
+			jinjaTags(string(n.Text), int(n.Pos), func(off int, msg string) {
+				inside[off] = true
+				if strings.HasPrefix(f.Text[off:], "{#") {
+					diags.Errorf(placeOffset(f.Path, diag.Origin{}, f.Text, off), "%s", msg)
+				}
+			})
+		})
+	}
+	// Only the text of the file is Jinja's, not its actions: a comment
+	// {{/* like dbt's {% macro %} */}} is no mistake.
+	text := actionRe.ReplaceAllStringFunc(f.Text, blankKeepingLines)
+	for _, m := range jinjaTagRe.FindAllStringSubmatchIndex(text, -1) {
+		if m[2] < 0 {
+			continue
+		}
+		kw := f.Text[m[2]:m[3]]
+		pos := placeOffset(f.Path, diag.Origin{}, f.Text, m[0])
+		if inside[m[0]] {
+			jinjaTags(f.Text[m[0]:m[1]], m[0], func(off int, msg string) { diags.Errorf(pos, "%s", msg) })
+			continue
+		}
+		instead := jinjaInstead[kw]
+		if kw == "macro" {
+			instead = `{{ define "name" }} ... {{ end }}, reading one argument as {{ . }} and several as {{ index . 0 }}, {{ index . 1 }}, called as {{ include "name" "a" "b" }}`
+			if n := jinjaMacroRe.FindStringSubmatch(f.Text[m[0]:m[1]]); n != nil {
+				if s.jinjaMacros == nil {
+					s.jinjaMacros = map[string]diag.Pos{}
+				}
+				s.jinjaMacros[n[1]] = pos
+			}
+		}
+		if instead == "" {
+			instead = "the Go template spelling in docs/templates.md#from-jinja-to-go-templates"
+		}
+		diags.Errorf(pos, "Jinja's {%% %s %%} is not strata's template syntax, and strata ignores it: a macro file is read only for its {{ define }} blocks (expected %s; docs/templates.md#macros)", kw, instead)
+	}
+}
+
+// actionRe finds the actions of a template, {{ ... }}.
+var actionRe = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+
+// eachText calls fn with every text node under n.
+func eachText(n parse.Node, fn func(*parse.TextNode)) {
+	switch n := n.(type) {
+	case *parse.TextNode:
+		fn(n)
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			eachText(c, fn)
+		}
+	case *parse.IfNode:
+		eachText(n.List, fn)
+		eachText(n.ElseList, fn)
+	case *parse.RangeNode:
+		eachText(n.List, fn)
+		eachText(n.ElseList, fn)
+	case *parse.WithNode:
+		eachText(n.List, fn)
+		eachText(n.ElseList, fn)
+	}
 }
 
 var defineStartRe = regexp.MustCompile(`\{\{-?\s*define\s`)
@@ -470,6 +554,10 @@ func (w *walker) macro(name string, tree *parse.Tree, at parse.Node, file string
 	mt := w.t.lookup(name)
 	if mfile, broken := w.t.set.unparsed[name]; mt == nil && broken {
 		w.diags.Errorf(w.pos(tree, at, file), "macro %q could not be read: %s has a syntax error in it (reported there)", name, mfile)
+		return
+	}
+	if jp, dbt := w.t.set.jinjaMacros[name]; mt == nil && dbt {
+		w.diags.Errorf(w.pos(tree, at, file), "macro %q is not defined: %s has Jinja's {%% macro %s(...) %%}, which strata does not read (reported there; write it as {{ define %q }} ... {{ end }})", name, jp, name, name)
 		return
 	}
 	if mt == nil {
