@@ -1157,6 +1157,24 @@ func unquotedName(text, src string, line int) string {
 
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
 
+// wrongArgsRe is text/template's error for a call with too few or too many
+// arguments.
+var wrongArgsRe = regexp.MustCompile(`^wrong number of args for (\w+): want (at least )?(\d+) got (\d+)$`)
+
+// strataUsage is how strata's functions are called, for the error of a
+// call with the wrong number of arguments (ref, source and include say it
+// themselves).
+var strataUsage = map[string]string{
+	"var":            `expected var "name", or var "name" <default>`,
+	"env_var":        `expected env_var "NAME", or env_var "NAME" "<default>"`,
+	"literal":        `expected literal <value>; the result of another function goes in parentheses: literal (var "x")`,
+	"ident":          `expected ident "name"; the result of another function goes in parentheses: ident (printf "revenue_%s" $r)`,
+	"this":           "this takes no arguments",
+	"is_incremental": "is_incremental takes no arguments: {{ if is_incremental }}",
+	"run_started_at": "run_started_at takes no arguments",
+	"target":         "target takes no arguments: its fields are read as target.name, target.schema",
+}
+
 // explain adds what was expected to text/template's terser parse errors.
 func explain(msg string) string {
 	if m := undefinedFuncRe.FindStringSubmatch(msg); m != nil {
@@ -1173,6 +1191,17 @@ func explain(msg string) string {
 			return msg + fmt.Sprintf(" ({{ %s }} is dbt's, in a generic test: strata's custom test is a macro {{ define \"test_<name>\" }} in macros/, which reads it as {{ .%s }}; docs/tests.md#custom-generic-tests)", m[1], m[1])
 		}
 		return msg + " (expected one of strata's functions such as ref, source, var, include, or a sprig function)" + diag.DidYouMean(m[1], names)
+	}
+	if m := wrongArgsRe.FindStringSubmatch(msg); m != nil {
+		want, _ := strconv.Atoi(m[3])
+		got, _ := strconv.Atoi(m[4])
+		if use, ok := strataUsage[m[1]]; ok {
+			return msg + " (" + use + ")"
+		}
+		if got > want && m[2] == "" {
+			return msg + fmt.Sprintf(" (to pass one function's result to another, put the inner call in parentheses: %s (var \"x\"), or pipe it: var \"x\" | %s)", m[1], m[1])
+		}
+		return msg
 	}
 	switch {
 	case msg == `unexpected "(" in operand`:

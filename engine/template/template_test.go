@@ -157,6 +157,34 @@ func TestErrorInMacro(t *testing.T) {
 	}
 }
 
+// TestWrongArgumentCount: a call of one of strata's functions with too few
+// or too many arguments says how it is called, and one of sprig's given a
+// call without parentheses says how to pass a call's result.
+func TestWrongArgumentCount(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{`{{ var }}`, `models/me.sql:1:4: wrong number of args for var: want at least 1 got 0 (expected var "name", or var "name" <default>)`},
+		{`{{ env_var }}`, `models/me.sql:1:4: wrong number of args for env_var: want at least 1 got 0 (expected env_var "NAME", or env_var "NAME" "<default>")`},
+		{`{{ literal var "start" }}`, `models/me.sql:1:4: wrong number of args for literal: want 1 got 2 (expected literal <value>; the result of another function goes in parentheses: literal (var "x"))`},
+		{`{{ ident printf "c_%s" "a" }}`, `models/me.sql:1:4: wrong number of args for ident: want 1 got 3 (expected ident "name"; the result of another function goes in parentheses: ident (printf "revenue_%s" $r))`},
+		{`{{ this "x" }}`, `models/me.sql:1:4: wrong number of args for this: want 0 got 1 (this takes no arguments)`},
+		{`{{ target "name" }}`, `models/me.sql:1:4: wrong number of args for target: want 0 got 1 (target takes no arguments: its fields are read as target.name, target.schema)`},
+		{`{{ upper var "start" }}`, `models/me.sql:1:4: wrong number of args for upper: want 1 got 2 (to pass one function's result to another, put the inner call in parentheses: upper (var "x"), or pipe it: var "x" | upper)`},
+		{`{{ replace "a" "b" }}`, `models/me.sql:1:4: wrong number of args for replace: want 3 got 2`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := testSet(t).Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			_, _, err := tp.Render(testEnv(), nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got  %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestReadsAreRecorded(t *testing.T) {
 	tp, _ := testSet(t).Parse("models/me.sql", `{{ var "start" }}{{ var "x" 1 }}{{ env_var "HOME_REGION" }}`)
 	_, reads, err := tp.Render(testEnv(), nil)
