@@ -108,8 +108,11 @@ func Load(opts Options) (*Project, diag.List) {
 		over, err = project.DecodeVars(opts.Vars)
 		var limit *project.VarLimitError
 		var key *project.VarKeyError
+		var syntax *project.VarSyntaxError
 		if errors.As(err, &limit) || errors.As(err, &key) {
 			diags.Errorf(diag.Pos{}, "--vars: %v", err)
+		} else if errors.As(err, &syntax) {
+			diags.Errorf(diag.Pos{}, "--vars: %v (expected a YAML mapping, e.g. --vars '{start_date: 2024-01-01, regions: [north, south]}', quoted whole for the shell)", err)
 		} else if err != nil {
 			diags.Errorf(diag.Pos{}, "--vars: not a YAML mapping: %v (expected e.g. --vars 'start_date: 2024-01-01')", err)
 		}

@@ -149,11 +149,28 @@ func (r *VarReader) value(n *yaml.Node, depth int) (any, error) {
 	return v, nil
 }
 
+// VarSyntaxError is a --vars argument that is not YAML at all.
+type VarSyntaxError struct {
+	Line int // 0 when the parser named none
+	Msg  string
+}
+
+func (e *VarSyntaxError) Error() string {
+	if e.Line > 1 {
+		return fmt.Sprintf("invalid YAML at line %d: %s", e.Line, e.Msg)
+	}
+	return "invalid YAML: " + e.Msg
+}
+
 // DecodeVars parses a --vars argument, a YAML mapping, into vars.
 func DecodeVars(text string) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		return nil, err
+		msg := yamlErrMsg(err)
+		if strings.HasPrefix(msg, "mapping values are not allowed") {
+			msg += ` (a value holding ": " is quoted: --vars '{note: "a: b"}')`
+		}
+		return nil, &VarSyntaxError{Line: yamlErrLine("", err).Line, Msg: msg}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return map[string]any{}, nil

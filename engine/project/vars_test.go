@@ -29,6 +29,8 @@ func TestDecodeVars(t *testing.T) {
 		{in: "", want: map[string]any{}},
 		{in: "[1, 2]", err: "got a list"},
 		{in: "x", err: `got "x"`},
+		{in: "{a: [", err: "invalid YAML: did not find expected node content"},
+		{in: "a: 1\nb: x: y", err: `invalid YAML at line 2: mapping values are not allowed in this context (a value holding ": " is quoted: --vars '{note: "a: b"}')`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
