@@ -1122,6 +1122,11 @@ func templateError(err error, caller string, source sourceOf) error {
 			inMacro = e[1]
 		}
 	}
+	if hint := unquotedName(text, src, line); hint != "" {
+		text += hint
+	} else {
+		text = explain(text)
+	}
 	// An error in the caller's own text (a hook in project.yaml) needs no "called from".
 	if !strings.HasPrefix(m[1], "models/") && caller != "" && m[1] != caller || inMacro != "" {
 		if caller != "" {
@@ -1131,10 +1136,7 @@ func templateError(err error, caller string, source sourceOf) error {
 			}
 		}
 	}
-	if hint := unquotedName(text, src, line); hint != "" {
-		return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text + hint}
-	}
-	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: explain(text)}
+	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text}
 }
 
 // unquotedName explains 'function "orders" not defined' when, on line of
@@ -1210,6 +1212,17 @@ func explain(msg string) string {
 		return msg + ` (arguments are separated by spaces, not commas: {{ var "days" 30 }})`
 	case strings.HasPrefix(msg, "malformed character constant: '"):
 		return msg + ` (text is written in double quotes, "orders", or backquotes; single quotes are a Go character)`
+	}
+	const pastEnd = ` (a list of n items has indexes 0 to n-1: a macro given two arguments reads them as index . 0 and index . 1; len . is how many there are)`
+	switch {
+	case msg == "reflect: slice index out of range":
+		// text/template checks an index against the list's capacity, so
+		// past its length reflect's own words come out.
+		return "index past the end of the list" + pastEnd
+	case strings.HasPrefix(msg, "index out of range: "):
+		return msg + pastEnd
+	case strings.HasPrefix(msg, "incompatible types for comparison: "):
+		return msg + ` (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`
 	}
 	switch msg {
 	case "index of nil pointer":

@@ -185,6 +185,34 @@ func TestWrongArgumentCount(t *testing.T) {
 	}
 }
 
+// TestGoErrorsExplained: text/template's and reflect's words for an index
+// past the end of a list, and a comparison of a number with text, say what
+// to write.
+func TestGoErrorsExplained(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/a.sql", Text: `{{ define "third" }}{{ index . 2 }}{{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	const pastEnd = ` (a list of n items has indexes 0 to n-1: a macro given two arguments reads them as index . 0 and index . 1; len . is how many there are)`
+	tests := []struct{ text, want string }{
+		{`{{ include "third" "a" "b" }}`, `macros/a.sql:1:24: index past the end of the list` + pastEnd + ` (in macro "third", called from models/me.sql)`},
+		{`{{ index (list 1 2) 5 }}`, `models/me.sql:1:4: index out of range: 5` + pastEnd},
+		{`{{ if eq (var "n") "3" }}x{{ end }}`, `models/me.sql:1:7: incompatible types for comparison: int and string (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := set.Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			_, _, err := tp.Render(testEnv(), nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got  %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestReadsAreRecorded(t *testing.T) {
 	tp, _ := testSet(t).Parse("models/me.sql", `{{ var "start" }}{{ var "x" 1 }}{{ env_var "HOME_REGION" }}`)
 	_, reads, err := tp.Render(testEnv(), nil)
