@@ -285,10 +285,11 @@ func (l *Project) checkRunHooks(bad map[string]bool) diag.List {
 	return diags
 }
 
-// depsOK reports whether every node n depends on is in the manifest, and
-// every ref and source of its template (those of the macros it includes
-// too) names one: the manifest reported those that do not, at their place,
-// and rendering n would only report them again.
+// depsOK reports whether every node n depends on is in the manifest, its
+// template parsed without problems, and every ref and source of its
+// template (those of the macros it includes too) names one: the manifest
+// reported those that do not, at their place, and rendering n would only
+// report them again.
 func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
 	for _, dep := range n.DependsOn {
 		if _, ok := man.Nodes[dep]; !ok {
@@ -297,6 +298,10 @@ func depsOK(man *manifest.Manifest, n *manifest.Node) bool {
 	}
 	if n.Template == nil {
 		return true
+	}
+	if n.Template.Invalid {
+		// A problem in a macro it includes, reported there.
+		return false
 	}
 	for _, r := range n.Template.Refs {
 		if _, ok := man.Lookup(r.Args[0]); !ok {

@@ -361,6 +361,9 @@ type Template struct {
 	Sources []Call
 	Config  []ConfigCall
 	Macros  []string // macros it includes, directly or through other macros, sorted
+	// Invalid is set when Parse reported a problem, in the template's file
+	// or in a macro it includes: rendering it would only repeat it.
+	Invalid bool
 	// its own text nodes, for source maps (built on first use)
 	indexState
 }
@@ -407,6 +410,7 @@ func (s *Set) ParseAt(path string, at diag.Origin, text string) (*Template, diag
 	w := &walker{t: tp, text: text, diags: &diags, seen: map[string]bool{}}
 	w.walk(trees[path].Root, trees[path], path)
 	sort.Strings(tp.Macros)
+	tp.Invalid = diags.HasErrors()
 	return tp, diags
 }
 
@@ -586,6 +590,17 @@ func (w *walker) macroOf(tree *parse.Tree, file string) string {
 	return tree.Name
 }
 
+// calledFrom is, for a problem in a macro of macros/, which macro and which
+// template including it, as a render error inside a macro says it; "" in
+// the template's own file. A macro's problem is reported once per template
+// that includes it, each naming its own.
+func (w *walker) calledFrom(tree *parse.Tree, file string) string {
+	if m := w.macroOf(tree, file); m != "" {
+		return fmt.Sprintf(" (in macro %q, called from %s)", m, w.t.Path)
+	}
+	return ""
+}
+
 // constArgs returns the string arguments of a call, or ok=false if one is not a constant string.
 func constArgs(args []parse.Node, piped *parse.CommandNode) ([]string, bool) {
 	var out []string
@@ -627,22 +642,26 @@ func (w *walker) command(c *parse.CommandNode, piped *parse.CommandNode, tree *p
 	case "ref":
 		args, ok := constArgs(c.Args[1:], piped)
 		if !ok {
-			w.diags.Errorf(pos, "the argument of ref must be a constant string such as ref \"stg_orders\" (strata finds dependencies without running the template)")
+			w.diags.Errorf(pos, "the argument of ref must be a constant string such as ref \"stg_orders\" (strata finds dependencies without running the template)%s", w.calledFrom(tree, file))
 			return
 		}
 		if len(args) != 1 {
-			w.diags.Errorf(pos, "ref takes one model or seed name, got %d arguments", len(args))
+			w.diags.Errorf(pos, "ref takes one model or seed name, got %d arguments%s", len(args), w.calledFrom(tree, file))
 			return
 		}
 		w.t.Refs = append(w.t.Refs, Call{Args: args, Pos: pos, Macro: w.macroOf(tree, file)})
 	case "source":
 		args, ok := constArgs(c.Args[1:], piped)
 		if !ok {
-			w.diags.Errorf(pos, "the arguments of source must be constant strings such as source \"crm\" \"accounts\"")
+			w.diags.Errorf(pos, "the arguments of source must be constant strings such as source \"crm\" \"accounts\"%s", w.calledFrom(tree, file))
 			return
 		}
 		if len(args) != 2 {
-			w.diags.Errorf(pos, "source takes a source name and a table name, got %d arguments", len(args))
+			got := fmt.Sprintf("%d arguments", len(args))
+			if len(args) == 1 {
+				got = fmt.Sprintf("only %q: write source %q \"<table>\"", args[0], args[0])
+			}
+			w.diags.Errorf(pos, "source takes a source name and a table name, got %s%s", got, w.calledFrom(tree, file))
 			return
 		}
 		w.t.Sources = append(w.t.Sources, Call{Args: args, Pos: pos, Macro: w.macroOf(tree, file)})
@@ -661,7 +680,7 @@ func (w *walker) command(c *parse.CommandNode, piped *parse.CommandNode, tree *p
 		w.macro(s.Text, tree, c, file)
 	case "config":
 		if file != w.t.Path {
-			w.diags.Errorf(pos, "config can only be called in the model's own file, not in a macro")
+			w.diags.Errorf(pos, "config can only be called in the model's own file, not in a macro%s", w.calledFrom(tree, file))
 			return
 		}
 		args := c.Args[1:]

@@ -1,0 +1,1 @@
+{{ include "as_table" }}select 1 as id

@@ -1,0 +1,1 @@
+select * from {{ include "from_var" }}, {{ include "two_refs" }}, {{ include "half_source" }}
