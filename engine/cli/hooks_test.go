@@ -39,8 +39,10 @@ func TestRunHookFailureAndCancel(t *testing.T) {
 		go func() {
 			done <- Main(ctx, []string{"--project-dir", dir, "--no-color", "run", "--vars", which + ": select pg_sleep(60)"}, &out, &out)
 		}()
+		// Only an active backend: the previous round's cancelled session
+		// can still be listed, idle, with its last query.
 		until(t, "the on-run-"+which+" hook sleeps", func() bool {
-			return queryInt(t, url, "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(60)%' and pid <> pg_backend_pid()") > 0
+			return queryInt(t, url, "select count(*) from pg_stat_activity where datname = current_database() and state = 'active' and query like '%pg_sleep(60)%' and pid <> pg_backend_pid()") > 0
 		})
 		cancel()
 		select {
