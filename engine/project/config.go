@@ -193,7 +193,11 @@ func (c *Config) Apply(key string, v any) error {
 	case "retries":
 		c.Retries, err = asInt(v)
 	case "limit":
-		c.Limit, err = asInt(v)
+		// 0 would be no limit at all (Limit 0 is unset): a test that looks
+		// at no failure could never fail, so it is no limit to write.
+		if c.Limit, err = asInt(v); err == nil && c.Limit == 0 {
+			err = fmt.Errorf("expected a whole number >= 1 (the most failures the test looks at), got 0: a test that looks at none could never fail; leave limit out to look at them all")
+		}
 	case "indexes":
 		c.Indexes, err = asIndexes(v)
 	case "partition_by":

@@ -1,0 +1,2 @@
+{{ config "limit" 0 }}
+select * from {{ ref "a" }} where id <= 0
