@@ -193,6 +193,7 @@ func TestTestConfigKeys(t *testing.T) {
           - accepted_range: {max: 1, name: filtered, where: "grp = 'a'"}
           - accepted_range: {max: 1, name: limited, limit: 2}
           - accepted_range: {max: 1, name: stored, store_failures: true}
+          - accepted_range: {max: 1, name: Stored_Mixed, store_failures: true}
 `,
 	})
 	code, out := strata(t, dir, "build")
@@ -218,6 +219,16 @@ func TestTestConfigKeys(t *testing.T) {
 	}
 	if got := queryInt(t, url, "select count(*) from audit.stored"); got != 4 {
 		t.Errorf("audit.stored holds %d rows, want 4", got)
+	}
+	// A name with capitals: the table the message names is one a query
+	// can read as written (audit.Stored_Mixed would be audit.stored_mixed).
+	check("Stored_Mixed", "fail", 4)
+	m := regexp.MustCompile(`see ([^;]+)`).FindStringSubmatch(res["Stored_Mixed"].Message)
+	if m == nil || m[1] != `audit."Stored_Mixed"` {
+		t.Fatalf("store_failures names its table %v, want audit.\"Stored_Mixed\": %s", m, res["Stored_Mixed"].Message)
+	}
+	if got := queryInt(t, url, "select count(*) from "+m[1]); got != 4 {
+		t.Errorf("%s holds %d rows, want 4", m[1], got)
 	}
 }
 

@@ -41,6 +41,23 @@ func (r Rel) Quoted() string { return Ident(r.Schema) + "." + Ident(r.Name) }
 // String is the relation as the user reads it: schema.name.
 func (r Rel) String() string { return r.Schema + "." + r.Name }
 
+// Typed is the relation as a user types it in a query, to paste from a
+// message: each name bare when PostgreSQL reads it bare as itself (lower
+// case letters, digits, _), else quoted (audit."unique_orders_Id").
+func (r Rel) Typed() string { return typed(r.Schema) + "." + typed(r.Name) }
+
+func typed(name string) string {
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return Ident(name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return Ident(name)
+		}
+	}
+	return name
+}
+
 // In is the relation called name in r's schema.
 func (r Rel) In(name string) Rel { return Rel{Schema: r.Schema, Name: name} }
 

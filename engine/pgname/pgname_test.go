@@ -51,6 +51,20 @@ func TestRel(t *testing.T) {
 	if got, want := r.String(), `my schema.a"b`; got != want {
 		t.Errorf("String = %s, want %s", got, want)
 	}
+	for _, c := range []struct {
+		r    Rel
+		want string
+	}{
+		{r, `"my schema"."a""b"`},
+		{Rel{Schema: "audit", Name: "not_null_orders_id2"}, "audit.not_null_orders_id2"},
+		{Rel{Schema: "dev_audit", Name: "unique_orders_Id"}, `dev_audit."unique_orders_Id"`},
+		{Rel{Schema: "audit", Name: "2x"}, `audit."2x"`},
+		{Rel{Schema: "audit", Name: "é"}, `audit."é"`},
+	} {
+		if got := c.r.Typed(); got != c.want {
+			t.Errorf("Typed(%v) = %s, want %s", c.r, got, c.want)
+		}
+	}
 	if got, want := r.In("c"), (Rel{Schema: "my schema", Name: "c"}); got != want {
 		t.Errorf("In = %v, want %v", got, want)
 	}

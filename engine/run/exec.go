@@ -638,7 +638,8 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 	if r.Status != Pass {
 		where := r.Compiled
 		if r.Relation != "" {
-			where = r.Relation
+			// The table of its failures, as the user queries it.
+			where = e.auditTable(n).Typed()
 		}
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
 		if msg := freshnessMessage(ctx, q, n, sql, r.Status); msg != "" {
