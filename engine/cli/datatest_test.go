@@ -47,6 +47,8 @@ func TestEveryGenericTestPassesAndFails(t *testing.T) {
       - unique_combination: {columns: [id, name], name: pass_unique_combination}
       - unique_combination: {columns: [id], name: fail_unique_combination}
       - equal_row_count: {to: other, name: pass_equal_row_count}
+      - equal_row_count: {to: other, where: "id <> 1", name: fail_equal_row_count}
+      - not_empty: {where: "amount > 100", name: fail_not_empty}
       - row_count: {min: 1, max: 4, name: pass_row_count}
       - row_count: {min: 5, name: fail_row_count}
       - not_empty: {name: pass_not_empty}
@@ -90,6 +92,7 @@ func TestEveryGenericTestPassesAndFails(t *testing.T) {
 		"fail_unique_combination": 1, "fail_row_count": 1, "fail_recency": 1, "fail_expression": 1,
 		"fail_unique": 1, "fail_custom": 3, "fail_not_null": 1, "fail_accepted_values": 2,
 		"fail_relationships": 1, "fail_range": 1, "no_big_amounts": 1,
+		"fail_equal_row_count": 1, "fail_not_empty": 1,
 	}
 	seen := 0
 	for name, r := range res {
@@ -105,12 +108,24 @@ func TestEveryGenericTestPassesAndFails(t *testing.T) {
 			t.Errorf("%s: status %s (%s), want pass", name, r.Status, r.Message)
 		}
 	}
-	if seen != 22 {
-		t.Errorf("%d tests ran, want 22:\n%s", seen, out)
+	if seen != 24 {
+		t.Errorf("%d tests ran, want 24:\n%s", seen, out)
 	}
 	// Failures show a few offending values.
 	if !strings.Contains(res["fail_accepted_values"].Message, `"bob"`) || !strings.Contains(res["fail_relationships"].Message, `"9"`) {
 		t.Errorf("failure messages lack sample values: %q / %q", res["fail_accepted_values"].Message, res["fail_relationships"].Message)
+	}
+	// A test whose failure is one row of counts says what they are, not
+	// "got 1 failing row".
+	for name, want := range map[string]*regexp.Regexp{
+		"fail_row_count":       regexp.MustCompile(`^4 rows: fewer than min 5; see target/compiled/`),
+		"fail_equal_row_count": regexp.MustCompile(`^3 rows where id <> 1; other has 4; see `),
+		"fail_not_empty":       regexp.MustCompile(`^no rows where amount > 100; see `),
+		"fail_recency":         regexp.MustCompile(`^the newest "created_at" is 2024-01-04 00:00:00, .* ago: older than max_age 1d; see `),
+	} {
+		if !want.MatchString(res[name].Message) {
+			t.Errorf("%s says %q, want it to match %s", name, res[name].Message, want)
+		}
 	}
 	// junit.xml: one testcase per test, failures with their row counts.
 	var j artifacts.JUnit
@@ -121,8 +136,8 @@ func TestEveryGenericTestPassesAndFails(t *testing.T) {
 	if err := xml.Unmarshal(b, &j); err != nil {
 		t.Fatal(err)
 	}
-	if j.Tests != 22 || j.Failures != len(fails) {
-		t.Errorf("junit: %d tests, %d failures; want 22, %d", j.Tests, j.Failures, len(fails))
+	if j.Tests != 24 || j.Failures != len(fails) {
+		t.Errorf("junit: %d tests, %d failures; want 24, %d", j.Tests, j.Failures, len(fails))
 	}
 	if !strings.Contains(string(b), `message="3 failing rows"`) {
 		t.Errorf("junit.xml lacks a failure with its row count:\n%s", b)

@@ -36,6 +36,17 @@ func SQL(s Spec) (string, error) {
 	return k.SQL(s)
 }
 
+// Explanation is a text expression over the one row a failing test of a
+// built-in kind returns that says what is wrong ("3 rows: fewer than min
+// 5"); "" for a kind whose failing rows are the failures themselves.
+func Explanation(s Spec) string {
+	k := Lookup(s.Kind)
+	if k == nil || k.Explain == nil {
+		return ""
+	}
+	return k.Explain(s)
+}
+
 // Detection is the cheap check of a built-in test (Kind.Detect): Expr, an
 // aggregate over From (the tested relation as it goes after FROM) that is
 // 0 when the test passes; Exact when Expr is the test's count of failures.

@@ -188,6 +188,10 @@ var kinds = []Kind{
 			}
 			return fmt.Sprintf("select * from (select (select count(*) from %s) as row_count, (select count(*) from %s) as other_row_count) as counts where row_count <> other_row_count", s.from(""), to), nil
 		},
+		Explain: func(s Spec) string {
+			to, _ := s.Args["to"].(string)
+			return fmt.Sprintf("format('%%s%%s; %%s has %%s', %s, %s, %s, other_row_count)", rowsText("row_count"), whereText(s), pgname.Literal(to))
+		},
 	},
 	{
 		Name: "row_count",
@@ -210,6 +214,16 @@ var kinds = []Kind{
 			}
 			return fmt.Sprintf("select * from (select count(*) as row_count from %s) as counts where %s", s.from(""), strings.Join(conds, " or ")), nil
 		},
+		Explain: func(s Spec) string {
+			var whens []string
+			if v, ok := s.Args["min"]; ok {
+				whens = append(whens, fmt.Sprintf("when row_count < %s then %s", literalOf(v), pgname.Literal("fewer than min "+textOf(v))))
+			}
+			if v, ok := s.Args["max"]; ok {
+				whens = append(whens, fmt.Sprintf("when row_count > %s then %s", literalOf(v), pgname.Literal("more than max "+textOf(v))))
+			}
+			return fmt.Sprintf("format('%%s%%s: %%s', %s, %s, case %s end)", rowsText("row_count"), whereText(s), strings.Join(whens, " "))
+		},
 	},
 	{
 		Name:     "not_empty",
@@ -217,6 +231,9 @@ var kinds = []Kind{
 		Examples: []Example{{Test: "not_empty"}},
 		SQL: func(s Spec) (string, error) {
 			return fmt.Sprintf("select 'no rows' as problem where not exists (select 1 from %s)", s.from("")), nil
+		},
+		Explain: func(s Spec) string {
+			return fmt.Sprintf("'no rows' || %s", whereText(s))
 		},
 	},
 	{
@@ -236,6 +253,12 @@ var kinds = []Kind{
 			}
 			f := pgname.Ident(field)
 			return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, s.from(""), f, f, pgname.Literal(d.Interval())), nil
+		},
+		Explain: func(s Spec) string {
+			field, _ := s.Args["field"].(string)
+			age, _ := s.Args["max_age"].(string)
+			return fmt.Sprintf("case when most_recent is null then %s || %s else format('the newest %%s is %%s, %%s ago: older than max_age %%s', %s, most_recent, justify_interval(date_trunc('second', now() - most_recent)), %s) end",
+				pgname.Literal(fmt.Sprintf("no row has a value in %q", field)), whereText(s), pgname.Literal(fmt.Sprintf("%q", field)), pgname.Literal(age))
 		},
 	},
 	// strata writes a freshness test for each source table with freshness:
@@ -309,6 +332,11 @@ type Kind struct {
 	// Sample is the column of the failing rows whose first values a failure
 	// message shows ("": none).
 	Sample string
+	// Explain, when set, renders a text expression over the one row a
+	// failing test of the kind returns, saying what is wrong in the failure
+	// message ("3 rows: fewer than min 5"), where a count of failing rows
+	// says nothing (nil: the count, and Sample's values).
+	Explain func(s Spec) string
 	// Level is the column of the failing rows that says warn or error,
 	// whatever the test's severity ("": the severity and thresholds decide).
 	Level string
@@ -547,4 +575,18 @@ func notRendered(v any, err error) error {
 		return fmt.Errorf("%w; %q is taken as written: strata does not render templates in YAML, so write the value itself", err, s)
 	}
 	return err
+}
+
+// rowsText is a count column of a failing row as text: "1 row", "3 rows".
+func rowsText(col string) string {
+	return fmt.Sprintf("%s || case when %s = 1 then ' row' else ' rows' end", col, col)
+}
+
+// whereText is the test's where as a text to add to a message (" where
+// x > 0"), an empty text when it has none.
+func whereText(s Spec) string {
+	if s.Where == "" {
+		return "''"
+	}
+	return pgname.Literal(" where " + s.Where)
 }

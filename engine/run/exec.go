@@ -644,11 +644,39 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
 		if msg := freshnessMessage(ctx, q, n, sql, r.Status); msg != "" {
 			r.Message = msg + "; see " + where
+		} else if msg := explanation(ctx, q, n, sql); msg != "" {
+			r.Message = msg + "; see " + where
 		} else if sample := e.sample(ctx, q, n, sql); sample != "" {
 			r.Message += "; e.g. " + sample
 		}
 	}
 	return r
+}
+
+// explanation says what is wrong for a failing test of a kind whose
+// failure is one row of counts (row_count: "3 rows: fewer than min 5"),
+// read from that row; "" for another test, or when that cannot be read.
+func explanation(ctx context.Context, q reader, n *manifest.Node, sql string) string {
+	if n.TestInfo == nil {
+		return ""
+	}
+	expr := datatest.Explanation(datatest.Spec{Kind: n.TestInfo.Kind, Args: n.TestInfo.Args, Where: n.Config.Where})
+	if expr == "" {
+		return ""
+	}
+	var msg *string
+	err := q.query(ctx, "select ("+expr+")::text from ("+sql+") as f limit 1", func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&msg); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil || msg == nil {
+		return ""
+	}
+	return *msg
 }
 
 // freshnessMessage says how old the newest row of a source table is, for
