@@ -228,6 +228,12 @@ func TestTestConfigKeys(t *testing.T) {
 	check("thresholds_pass", "pass", 4)
 	check("filtered", "fail", 1)
 	check("limited", "fail", 2)
+	if !strings.Contains(res["limited"].Message, "got 2 failing rows (limit: 2, so there may be more)") {
+		t.Errorf("a test counted up to its limit does not say there may be more: %s", res["limited"].Message)
+	}
+	if strings.Contains(res["filtered"].Message, "limit") {
+		t.Errorf("a test without a limit speaks of one: %s", res["filtered"].Message)
+	}
 	check("stored", "fail", 4)
 	if !strings.Contains(res["stored"].Message, "audit.stored") {
 		t.Errorf("store_failures does not name its table: %s", res["stored"].Message)

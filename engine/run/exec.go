@@ -642,6 +642,10 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 			where = e.auditTable(n).Typed()
 		}
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
+		if l := int64(n.Config.Limit); l > 0 && failures >= l {
+			// Counted up to the limit: there may be more.
+			r.Message = fmt.Sprintf("got %d failing row%s (limit: %d, so there may be more); see %s", failures, plural(failures), l, where)
+		}
 		if msg := freshnessMessage(ctx, q, n, sql, r.Status); msg != "" {
 			r.Message = msg + "; see " + where
 		} else if msg := explanation(ctx, q, n, sql); msg != "" {
