@@ -358,6 +358,27 @@ func TestSourceFreshness(t *testing.T) {
 	}
 }
 
+// TestUnbuiltParentIsNamed: a model or test that reads a model or seed
+// not built yet (strata test before the first build) says so after the
+// database's error, and how to build it.
+func TestUnbuiltParentIsNamed(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: ub\n",
+		"seeds/s.csv":  "id\n1\n",
+		"seeds/s.yml":  "seeds:\n  - name: s\n    columns:\n      - {name: id, tests: [not_null]}\n",
+		"models/m.sql": `select * from {{ ref "s" }}`,
+		"models/m.yml": "models:\n  - name: m\n    columns:\n      - {name: id, tests: [not_null]}\n",
+	})
+	const seedHint = "\n          it is the relation of seed s, which is not built here yet: build it first (strata build -s s)\n"
+	out := must(t, 1, dir, "run", "-s", "m")
+	mustContain(t, out, `does not exist`, seedHint)
+	out = must(t, 1, dir, "test")
+	mustContain(t, out, seedHint, "\n          it is the relation of model m, which is not built here yet: build it first (strata build -s m)\n")
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "test")
+}
+
 // TestMissingSourceTableIsNamed: a model or test that reads a source
 // table that is not in the database says which source it is and where it
 // is declared, with what to do, after the database's error; so does a

@@ -111,7 +111,8 @@ func (e *Executor) Exec(ctx context.Context, id string) Result {
 // missingSource adds to the error of n that a table is missing, when the
 // table is one of the sources n reads, which source it is and where it is
 // declared: strata builds no source, so the fix is in the database or in
-// the source's schema or identifier. Of a freshness test whose column is
+// the source's schema or identifier; when it is a model or seed n reads,
+// that it is not built yet, and how to build it. Of a freshness test whose column is
 // missing, it says that column is the source's loaded_at_field.
 func (e *Executor) missingSource(n *manifest.Node, r Result) Result {
 	var pgErr *pgconn.PgError
@@ -131,11 +132,21 @@ func (e *Executor) missingSource(n *manifest.Node, r Result) Result {
 	}
 	for _, id := range n.DependsOn {
 		p := e.M.Nodes[id]
-		if p == nil || p.Kind != manifest.Source {
+		if p == nil || !strings.Contains(pgErr.Message, `"`+p.Relation.Schema+"."+p.Relation.Name+`"`) {
 			continue
 		}
-		if strings.Contains(pgErr.Message, `"`+p.Relation.Schema+"."+p.Relation.Name+`"`) {
+		switch {
+		case p.Kind == manifest.Source:
 			r.Message += fmt.Sprintf("\nit is the table of source %s (declared at %s), which strata does not create: load the table, or correct the source's schema or identifier", p.Name, p.Pos)
+			return r
+		case p.Kind == manifest.Model && p.Config.Materialized != "ephemeral" || p.Kind == manifest.Seed:
+			// Not built in this database yet (a test or run -s before
+			// the first build).
+			env := ""
+			if e.M.Target.Env != "" {
+				env = " --env " + e.M.Target.Env
+			}
+			r.Message += fmt.Sprintf("\nit is the relation of %s %s, which is not built here yet: build it first (strata build%s -s %s)", p.Kind, p.Name, env, p.Name)
 			return r
 		}
 	}
