@@ -324,7 +324,7 @@ func ParseUnitCSV(r *UnitRows, file string, at diag.Origin, text string) error {
 	if err != nil {
 		var ce csvError
 		if errors.As(err, &ce) {
-			return diag.Diagnostic{Pos: at.Place(file, text, ce.line, 0), Msg: "invalid CSV: " + ce.msg}
+			return diag.Diagnostic{Pos: at.Place(file, text, ce.line, ce.col), Msg: "invalid CSV: " + ce.msg}
 		}
 		return err
 	}
@@ -386,10 +386,11 @@ type csvRecord struct {
 	fields    []csvField
 }
 
-// csvError is a malformed CSV text, at a line of it (from 1).
+// csvError is a malformed CSV text, at a line of it (from 1) and the
+// byte of that line where it goes wrong (from 0).
 type csvError struct {
-	line int
-	msg  string
+	line, col int
+	msg       string
 }
 
 func (e csvError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
@@ -423,12 +424,12 @@ func splitUnitCSV(text string) ([]csvRecord, error) {
 			f := csvField{line: line, col: i - bol}
 			if i < n && text[i] == '"' {
 				f.quoted = true
-				open := line
+				open, openCol := line, i-bol
 				i++
 				var b strings.Builder
 				for {
 					if i >= n {
-						return nil, csvError{open, "a quoted value is not closed (a \" inside a quoted value is written \"\")"}
+						return nil, csvError{open, openCol, "a quoted value is not closed (a \" inside a quoted value is written \"\")"}
 					}
 					c := text[i]
 					if c == '"' {
@@ -455,13 +456,13 @@ func splitUnitCSV(text string) ([]csvRecord, error) {
 					i++
 				}
 				if i < n && text[i] != ',' && text[i] != '\n' {
-					return nil, csvError{line, "text after the closing quote of a value (quote the whole value, and write a \" inside it as \"\")"}
+					return nil, csvError{line, i - bol, "text after the closing quote of a value (quote the whole value, and write a \" inside it as \"\")"}
 				}
 			} else {
 				start := i
 				for i < n && text[i] != ',' && text[i] != '\n' {
 					if text[i] == '"' {
-						return nil, csvError{line, "a \" inside a value that is not quoted (quote the whole value, and write a \" inside it as \"\")"}
+						return nil, csvError{line, i - bol, "a \" inside a value that is not quoted (quote the whole value, and write a \" inside it as \"\")"}
 					}
 					i++
 				}

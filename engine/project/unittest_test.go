@@ -219,9 +219,9 @@ func TestParseUnitCSV(t *testing.T) {
 	}
 	for text, want := range map[string]string{
 		"":                    "f.yml:1:1: CSV rows have no header line (expected the column names first)",
-		"a,b\n1,\"x\" y\n":    `f.yml:2:1: invalid CSV: text after the closing quote of a value (quote the whole value, and write a " inside it as "")`,
-		"a,b\n1,x \"y\"\n":    `f.yml:2:1: invalid CSV: a " inside a value that is not quoted (quote the whole value, and write a " inside it as "")`,
-		"a,b\n1,2\n3,\"x\n\n": `f.yml:3:1: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`,
+		"a,b\n1,\"x\" y\n":    `f.yml:2:7: invalid CSV: text after the closing quote of a value (quote the whole value, and write a " inside it as "")`,
+		"a,b\n1,x \"y\"\n":    `f.yml:2:5: invalid CSV: a " inside a value that is not quoted (quote the whole value, and write a " inside it as "")`,
+		"a,b\n1,2\n3,\"x\n\n": `f.yml:3:3: invalid CSV: a quoted value is not closed (a " inside a quoted value is written "")`,
 	} {
 		r = UnitRows{ColPos: map[string]diag.Pos{}}
 		if err := ParseUnitCSV(&r, "f.yml", diag.Origin{}, text); err == nil || err.Error() != want {
