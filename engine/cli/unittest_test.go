@@ -257,6 +257,54 @@ func TestUnitTestFailures(t *testing.T) {
 	}
 }
 
+// TestUnitTestOverrideNotRead: an override of a var or an environment
+// variable that the model does not read as the test renders it (a typo)
+// would leave the test testing the project's value: it is an error at the
+// override, with the names the model reads. One read by an ephemeral
+// model the model inlines is read; given as a table, it is not.
+func TestUnitTestOverrideNotRead(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := unitProject(t, url, `unit_tests:
+  - name: var_typo
+    model: good_people
+    overrides:
+      vars: {min_scor: 0}
+    expect: {rows: []}
+  - name: env_typo
+    model: good_people
+    overrides:
+      env_vars: {REGOIN: us}
+    given:
+      - input: ref('stg_people')
+        rows: [{id: 1, name: A}]
+    expect: {rows: [{id: 1, region: eu}]}
+  - name: inlined_var_read
+    model: good_people
+    overrides:
+      vars: {min_score: 0}
+      env_vars: {REGION: us}
+    given:
+      - input: ref('stg_people')
+        rows: [{id: 1, name: A, score: 0}]
+    expect: {rows: [{id: 1, region: us}]}
+  - name: ephemeral_given
+    model: good_people
+    overrides:
+      vars: {min_score: 0}
+    given:
+      - input: ref('good')
+        rows: [{id: 1}]
+    expect: {rows: []}
+`)
+	out := must(t, 1, dir, "test", "-s", "test_type:unit")
+	mustContain(t, out,
+		`models/unit.yml:5:14: unit test var_typo overrides var "min_scor", which model good_people does not read as the test renders it (it reads min_score): the override changes nothing (did you mean "min_score"?)`,
+		`models/unit.yml:10:18: unit test env_typo overrides environment variable "REGOIN", which model good_people does not read as the test renders it (it reads REGION): the override changes nothing (did you mean "REGION"?)`,
+		`models/unit.yml:27:14: unit test ephemeral_given overrides var "min_score", which model good_people does not read as the test renders it (it reads no var): the override changes nothing`,
+		"PASS inlined_var_read",
+		"PASS=1 WARN=0 FAIL=0 ERROR=3 SKIP=0")
+}
+
 // exampleFiles copies the example project's files without its data, as a
 // fresh clone has them, and points its prod target at url.
 func exampleFiles(t *testing.T, url string) string {

@@ -88,8 +88,9 @@ type UnitOverrides struct {
 	// RunStartedAt freezes the clock run_started_at renders (RFC 3339, UTC).
 	RunStartedAt string
 	Pos          diag.Pos
-	// MacroPos is where each macro override is written.
-	MacroPos map[string]diag.Pos
+	// MacroPos is where each macro override is written; VarPos and
+	// EnvVarPos, each var and environment variable.
+	MacroPos, VarPos, EnvVarPos map[string]diag.Pos
 }
 
 var unitTestKeys = []string{"name", "model", "description", "tags", "config", "given", "expect", "overrides", "versions"}
@@ -508,7 +509,7 @@ func FixturePath(name, format string) (string, error) {
 }
 
 func (d *decoder) unitOverrides(n *yaml.Node) UnitOverrides {
-	o := UnitOverrides{Pos: d.pos(n), MacroPos: map[string]diag.Pos{}}
+	o := UnitOverrides{Pos: d.pos(n), MacroPos: map[string]diag.Pos{}, VarPos: map[string]diag.Pos{}, EnvVarPos: map[string]diag.Pos{}}
 	f := d.mapping(n, "overrides", unitOverrideKeys...)
 	if x, ok := f["vars"]; ok {
 		o.Vars = map[string]any{}
@@ -523,12 +524,14 @@ func (d *decoder) unitOverrides(n *yaml.Node) UnitOverrides {
 				}
 			}
 			o.Vars[kv.key.Value] = v
+			o.VarPos[kv.key.Value] = d.pos(kv.key)
 		}
 	}
 	if x, ok := f["env_vars"]; ok {
 		o.EnvVars = map[string]string{}
 		for _, kv := range d.pairs(x.value, "env_vars") {
 			o.EnvVars[kv.key.Value] = d.str(kv.value, "env var "+kv.key.Value)
+			o.EnvVarPos[kv.key.Value] = d.pos(kv.key)
 		}
 	}
 	if x, ok := f["run_started_at"]; ok {

@@ -54,6 +54,7 @@ func (t *testRun) fast(ctx context.Context, conn *postgres.Conn) (Result, bool) 
 	if err != nil {
 		return Result{}, false
 	}
+	t.reads = &rendered.Reads
 	byName := map[string]Column{}
 	for _, c := range predicted {
 		byName[c.Name] = c

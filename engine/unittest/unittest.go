@@ -14,6 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +29,7 @@ import (
 	"strata/engine/materialize"
 	"strata/engine/pgname"
 	"strata/engine/project"
+	"strata/engine/template"
 )
 
 // Runner runs the unit tests of one manifest.
@@ -89,7 +92,7 @@ func (r *Runner) Run(ctx context.Context, n *manifest.Node) (res Result) {
 	}
 	defer conn.Release()
 	if res, ok := t.fast(ctx, conn); ok {
-		return res
+		return t.unreadOverride(res)
 	}
 	t.executed = nil
 	tx, err := conn.Begin(ctx)
@@ -99,6 +102,46 @@ func (r *Runner) Run(ctx context.Context, n *manifest.Node) (res Result) {
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	res = t.run(ctx, tx)
 	res.Executed = t.executed
+	return t.unreadOverride(res)
+}
+
+// unreadOverride turns res, a test that passed or failed, into an error
+// when an override of a var or an environment variable was read by
+// neither the model nor what it inlines: usually a misspelt name
+// (treshold for threshold), which leaves the test testing the value the
+// project gives.
+func (t *testRun) unreadOverride(res Result) Result {
+	if res.Status != Pass && res.Status != Fail || t.reads == nil {
+		return res
+	}
+	o := t.n.Unit.Overrides
+	for _, kind := range []struct {
+		what      string
+		overrides []string
+		read      map[string]string
+		pos       map[string]diag.Pos
+	}{
+		{"var", slices.Sorted(maps.Keys(o.Vars)), t.reads.Vars, o.VarPos},
+		{"environment variable", slices.Sorted(maps.Keys(o.EnvVars)), t.reads.EnvVars, o.EnvVarPos},
+	} {
+		for _, name := range kind.overrides {
+			if _, ok := kind.read[name]; ok {
+				continue
+			}
+			read := slices.Sorted(maps.Keys(kind.read))
+			reads := "it reads no " + kind.what
+			if len(read) > 0 {
+				reads = "it reads " + strings.Join(read, ", ")
+			}
+			pos := kind.pos[name]
+			if pos.File == "" {
+				pos = o.Pos
+			}
+			out := errorf(pos, "unit test %s overrides %s %q, which model %s does not read as the test renders it (%s): the override changes nothing%s", t.n.Name, kind.what, name, t.model.Name, reads, diag.DidYouMean(name, read))
+			out.Compiled, out.Executed = res.Compiled, res.Executed
+			return out
+		}
+	}
 	return res
 }
 
@@ -111,6 +154,9 @@ type testRun struct {
 	n        *manifest.Node
 	model    *manifest.Node
 	executed []string
+	// reads are the vars and environment variables the model read as the
+	// test rendered it; nil until it is rendered.
+	reads *template.Reads
 }
 
 func (t *testRun) exec(ctx context.Context, tx pgx.Tx, sql string) error {
@@ -191,6 +237,9 @@ func (t *testRun) run(ctx context.Context, tx pgx.Tx) Result {
 	// The model, as build renders it, reading the inputs.
 	c := t.compiler(relations)
 	rendered, err := c.Node(t.model, compile.Options{IsIncremental: incremental})
+	if err == nil {
+		t.reads = &rendered.Reads
+	}
 	if err != nil {
 		var d diag.Diagnostic
 		if !errors.As(err, &d) {
