@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,10 +53,22 @@ func TestCitusRunOnAFullServer(t *testing.T) {
 	if len(held) < 3 {
 		t.Fatalf("the coordinator took %d connections", len(held))
 	}
+	var pids []string
 	for _, c := range held[len(held)-3:] {
+		pids = append(pids, fmt.Sprint(c.PID()))
 		c.Close(ctx)
 	}
 	held = held[:len(held)-3]
+	// A closed connection's backend leaves its slot as it exits, a moment
+	// after the client has gone: the build must not race it.
+	until(t, "the three closed connections' backends exit", func() bool {
+		res := held[0].Exec(ctx, "select count(*) from pg_stat_activity where pid in ("+strings.Join(pids, ",")+")")
+		rs, err := res.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rs) == 1 && len(rs[0].Rows) == 1 && string(rs[0].Rows[0][0]) == "0"
+	})
 
 	out := must(t, 0, dir, "build", "--threads", "8")
 	mustContain(t, out, "The server has no room for another connection", "PASS=9 WARN=0 FAIL=0 ERROR=0 SKIP=0")
