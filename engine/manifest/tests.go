@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"strata/engine/datatest"
@@ -110,6 +111,7 @@ func (m *Manifest) buildTests(diags *diag.List) {
 		if n.Config.Severity == "" {
 			n.Config.Severity = datatest.DefaultSeverity
 		}
+		unreachableThresholds(n, diags)
 		n.DependsOn = m.deps(tp, diags)
 		n.TestInfo = &TestInfo{Kind: "singular"}
 		if len(n.DependsOn) == 1 {
@@ -254,6 +256,7 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 	if n.Config.Severity == "" {
 		n.Config.Severity = datatest.DefaultSeverity
 	}
+	unreachableThresholds(n, diags)
 	deps := map[string]bool{on.ID: true}
 	for _, arg := range datatest.RefArgs(spec.Kind) {
 		v, ok := spec.Args[arg]
@@ -348,5 +351,53 @@ func (m *Manifest) buildExposures(diags *diag.List) {
 		}
 		sort.Strings(n.DependsOn)
 		m.Nodes[n.ID] = n
+	}
+}
+
+// thresholdParts splits a threshold (">10", "==3", as project checked it)
+// into its operator and number.
+var thresholdParts = regexp.MustCompile(`^(=|==|!=|<>|>=|<=|>|<)(\d+)$`)
+
+// unreachableThresholds refuses an error_if or warn_if that test n's limit
+// keeps from ever holding: the test counts at most limit failures, so with
+// limit: 2, error_if ">5" could never fail it (nor warn_if ">5" warn), and
+// the test would pass whatever the data holds.
+func unreachableThresholds(n *Node, diags *diag.List) {
+	limit := int64(n.Config.Limit)
+	if limit <= 0 {
+		return
+	}
+	for _, t := range []struct{ key, cond, never string }{
+		{"error_if", n.Config.ErrorIf, "fail"},
+		{"warn_if", n.Config.WarnIf, "warn"},
+	} {
+		if t.key == "error_if" && n.Config.Severity == "warn" {
+			// Never read: a warn-severity test does not fail.
+			continue
+		}
+		m := thresholdParts.FindStringSubmatch(t.cond)
+		if m == nil {
+			continue
+		}
+		v, err := strconv.ParseInt(m[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		least := v // the fewest failures for which the threshold holds
+		switch m[1] {
+		case ">":
+			least = v + 1
+		case "=", "==", ">=":
+		default:
+			continue // != and the lower bounds hold at 0
+		}
+		if least <= limit {
+			continue
+		}
+		pos, ok := n.ConfigPos[t.key]
+		if !ok {
+			pos = n.Pos
+		}
+		diags.Errorf(pos, "%s: %q holds from %d failures, but limit: %d counts at most %d, so the test could never %s (expected limit: %d or more, or no limit)", t.key, t.cond, least, limit, limit, t.never, least)
 	}
 }
