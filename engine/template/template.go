@@ -55,6 +55,10 @@ func leftOutWhy(name string) string {
 	switch {
 	case name == "env" || name == "expandenv":
 		return fmt.Sprintf(` (sprig's %s is left out of strata's templates: they read the environment only through env_var, which records what each node read; use env_var "NAME", or env_var "NAME" "default"; docs/templates.md#functions-strata-adds)`, name)
+	case strings.HasPrefix(name, "date") || strings.HasPrefix(name, "htmlDate"):
+		// They format or shift a Go time.Time given to them, and a template
+		// has none but now's, which reads the clock: run_started_at is text.
+		return fmt.Sprintf(` (sprig's %s is left out of strata's templates: it takes a Go time, and the only one a template could give it is now's, which reads the clock, while the same project must always compile to the same SQL; run_started_at is text, 2025-01-02T03:04:05Z, so cut it (substr 0 10 run_started_at is its date), or let PostgreSQL do it: to_char(now(), 'YYYY-MM-DD'), now() - interval '1 hour'; docs/templates.md#functions-strata-adds)`, name)
 	case name == "getHostByName":
 		why, instead = "asks the network", "write the address, or pass it as a var"
 	case strings.HasPrefix(name, "rand") || name == "uuidv4" || name == "shuffle" || name == "bcrypt" || name == "htpasswd" || name == "encryptAES" || strings.HasPrefix(name, "gen"):

@@ -105,6 +105,34 @@ func TestHermetic(t *testing.T) {
 	}
 }
 
+// TestLeftOutWhy: the reason given for each left-out sprig function is
+// its own: date and its kin take a time rather than read the clock, and
+// run_started_at, which is text, cannot be given to them.
+func TestLeftOutWhy(t *testing.T) {
+	for _, c := range []struct{ name, want, not string }{
+		{"now", "because it reads the clock", ""},
+		{"ago", "because it reads the clock", ""},
+		{"durationRound", "because it reads the clock", ""},
+		{"date", "substr 0 10 run_started_at", "reads the clock, and"},
+		{"dateInZone", "substr 0 10 run_started_at", "use run_started_at"},
+		{"date_in_zone", "substr 0 10 run_started_at", "use run_started_at"},
+		{"htmlDate", "substr 0 10 run_started_at", "use run_started_at"},
+		{"htmlDateInZone", "substr 0 10 run_started_at", "use run_started_at"},
+		{"dateModify", "now() - interval", "use run_started_at"},
+		{"date_modify", "now() - interval", "use run_started_at"},
+		{"toDate", "time zone", ""},
+		{"uuidv4", "is random", ""},
+		{"expandenv", "env_var", ""},
+		{"getHostByName", "asks the network", ""},
+		{"upper", "", "left out"},
+	} {
+		got := leftOutWhy(c.name)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) || c.not != "" && strings.Contains(got, c.not) {
+			t.Errorf("leftOutWhy(%s) = %q, want it to say %q and not %q", c.name, got, c.want, c.not)
+		}
+	}
+}
+
 func TestStaticAnalysis(t *testing.T) {
 	tests := []struct {
 		name, text string
