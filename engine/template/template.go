@@ -220,8 +220,11 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 	}
 }
 
-// actionRe finds the actions of a template, {{ ... }}.
-var actionRe = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+// actionRe finds the actions of a template, {{ ... }}, as text/template
+// reads them: a comment {{/* ... */}} ends at its */}}, and a string or a
+// character in an action may hold }} ({{/* a }} {% if %} */}} is one
+// action, a comment).
+var actionRe = regexp.MustCompile(`\{\{(?:- )?/\*[\s\S]*?\*/(?: -)?\}\}|\{\{(?:"(?:[^"\\\n]|\\.)*"|` + "`[^`]*`" + `|'(?:[^'\\\n]|\\.)*'|[^"'` + "`" + `])*?\}\}`)
 
 // eachText calls fn with every text node under n.
 func eachText(n parse.Node, fn func(*parse.TextNode)) {

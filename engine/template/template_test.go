@@ -473,3 +473,25 @@ func checkRenders(t *testing.T, env Env, tests []struct{ text, want, err string 
 		})
 	}
 }
+
+// TestMacroFileJinja: Jinja in a macro file's text is an error, but not
+// text inside its actions, which is Go's: a comment or a string may hold
+// "}}" before what looks like Jinja.
+func TestMacroFileJinja(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"{% macro cents(col) %}{{ col }}{% endmacro %}\n", "macros/m.sql:1:1: Jinja's {% macro %}"},
+		{"{{/* like dbt's {% macro cents(col) %} */}}\n", ""},
+		{"{{/* a }} comment: {% if x %} */}}\n", ""},
+		{"{{- /* a }} comment:\n{% if x %} */ -}}\n", ""},
+		{"{{ define \"m\" }}{{ \"}}{% if x %}\" }}{{ end }}\n", ""},
+		{"{{ define \"m\" }}{{ `}}{% for x in y %}` }}{{ end }}\n", ""},
+		{"{{/* a */}} {% if x %}\n", "macros/m.sql:1:13: Jinja's {% if %}"},
+		{"{{ define \"m\" }}{{ \"}}\" }}{{ end }}{% set x = 1 %}\n", "macros/m.sql:1:36: Jinja's {% set %}"},
+	} {
+		_, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: c.text}})
+		got := diags.Error()
+		if c.want == "" && diags.HasErrors() || !strings.Contains(got, c.want) {
+			t.Errorf("%q: got %v, want %q", c.text, got, c.want)
+		}
+	}
+}
