@@ -35,6 +35,9 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		if err := c.scd2Columns(ctx, tx, j, c.res.Nodes[n.ID].Columns); err != nil {
 			return err
 		}
+		if err := c.tableRefusals(ctx, tx, j, c.res.Nodes[n.ID].Columns); err != nil {
+			return err
+		}
 		if c.res.Nodes[n.ID].Status != OK {
 			continue
 		}

@@ -132,6 +132,9 @@ type job struct {
 	// replaced it, and its columns: what a build would update.
 	built     *postgres.Found
 	builtCols []postgres.Column
+	// loadedInto: a selected incremental model whose next build loads
+	// into its existing table, that table (tableRefusals).
+	loadedInto *loadedInto
 }
 
 // plan decides what check does with node id, from what was observed.
@@ -232,6 +235,13 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	j.res, j.err = c.renderedIn(n, incremental)
 	if j.err != nil {
 		return j
+	}
+	if incremental && !c.opt.LeaveExisting {
+		t := &loadedInto{kind: found.Kind}
+		for _, col := range obs.cols[found.OID] {
+			t.cols = append(t.cols, materialize.Column{Name: col.Name, Type: col.Type})
+		}
+		j.loadedInto = t
 	}
 	body := materialize.Body(j.res.SQL)
 	j.as, j.view = "view", true

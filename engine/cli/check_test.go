@@ -441,6 +441,67 @@ func TestCheckIncrementalBranch(t *testing.T) {
 	must(t, 0, dir, "check", "--full-refresh")
 }
 
+// TestCheckIncrementalLoadRefusals: what the next build of an incremental
+// model would refuse before writing a row, from its query's columns and
+// its table's, fails check at the config key in the build's words (check
+// passed it, and build --check built the rest): a table partitioned
+// otherwise than partition_by says, a unique_key column the table lacks,
+// on_schema_change: fail with a new column, a type the table keeps that
+// PostgreSQL does not convert the query's to (found by a prepared insert);
+// a partition_by column without periods on any build. What the build
+// takes (a new column appended, a kept type that converts) passes.
+func TestCheckIncrementalLoadRefusals(t *testing.T) {
+	url := pgtest.DB(t)
+	const head = "{{ config \"materialized\" \"incremental\" \"unique_key\" \"id\" }}\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: il\n",
+		"models/inc.sql":   head + "select 1::bigint as id, date '2024-01-01' as day, 1 as n\n",
+		"models/inc.yml":   "models:\n  - name: inc\n    config:\n      on_schema_change: fail\n      partition_by: {column: day}\n",
+		"models/after.sql": "select * from {{ ref \"inc\" }}\n",
+	})
+	must(t, 0, dir, "run")
+	for _, tc := range []struct {
+		name, sql, yml, want string
+	}{
+		{"new column, on_schema_change: fail", head + "select 1::bigint as id, date '2024-01-01' as day, 1 as n, 2 as extra\n", "",
+			"models/inc.yml:4:25: on_schema_change: fail: the model's columns changed (new column extra integer); run with --full-refresh or set on_schema_change"},
+		{"a kept type that does not convert", head + "select 1::bigint as id, date '2024-01-01' as day, '1'::text as n\n", "on_schema_change: append_new_columns",
+			`models/inc.yml:4:25: on_schema_change: append_new_columns keeps the table's column types, and PostgreSQL does not convert the query's to them: n is integer in the table, text in the query (column "n" is of type integer but expression is of type text`},
+		{"the key renamed", "{{ config \"materialized\" \"incremental\" \"unique_key\" \"key\" }}\nselect 1::bigint as key, date '2024-01-01' as day, 1 as n\n", "on_schema_change: sync_all_columns",
+			`models/inc.sql:1:4: unique_key: public.inc has no column "key" (the model returns it, but the table was built without it)`},
+		{"partitioned on another column", head + "select 1::bigint as id, date '2024-01-01' as day, date '2024-01-01' as other\n", "on_schema_change: sync_all_columns\n      partition_by: {column: other}",
+			`models/inc.yml:5:21: partition_by: public.inc is partitioned on column "day", but partition_by says column "other"; a load never changes how the table is partitioned: rebuild it with --full-refresh`},
+		{"a partition column without periods", head + "select 1::bigint as id, 'x'::text as day, 1 as n\n", "on_schema_change: sync_all_columns",
+			`models/inc.yml:5:21: partition_by: column "day" is text, but a table is partitioned by the day, month or year of a date or timestamp column`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yml := "models:\n  - name: inc\n    config:\n      on_schema_change: fail\n      partition_by: {column: day}\n"
+			if tc.yml != "" {
+				yml = "models:\n  - name: inc\n    config:\n      " + tc.yml + "\n"
+				if !strings.Contains(tc.yml, "partition_by") {
+					yml += "      partition_by: {column: day}\n"
+				}
+			}
+			writeFiles(t, dir, map[string]string{"models/inc.sql": tc.sql, "models/inc.yml": yml})
+			out := must(t, 1, dir, "check")
+			mustContain(t, out, tc.want, "OK=1 ERROR=1")
+			out = must(t, 1, dir, "build", "--check")
+			mustContain(t, out, tc.want, "nothing was built")
+			if !strings.Contains(tc.want, "without periods") && !strings.Contains(tc.want, "is text") {
+				must(t, 0, dir, "check", "--full-refresh") // a rebuild takes it
+			}
+		})
+	}
+	// What a load takes passes: a new column appended, a kept type that
+	// converts (integer into the bigint key).
+	writeFiles(t, dir, map[string]string{
+		"models/inc.sql": head + "select 1 as id, date '2024-01-01' as day, 1 as n, 2 as extra\n",
+		"models/inc.yml": "models:\n  - name: inc\n    config:\n      on_schema_change: append_new_columns\n      partition_by: {column: day}\n",
+	})
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "build")
+}
+
 // TestCheckSourcesSeedsAndSCD2: an absent source is an empty table of its
 // declared columns, or an error when it declares none; an scd2 model has
 // strata's columns; a failed node's dependents are not checked.

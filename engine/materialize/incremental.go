@@ -219,6 +219,28 @@ func NotConverted(kept []KeptType, msg string) ([]KeptType, bool) {
 	return out, true
 }
 
+// NotConvertedError is the error of a load that PostgreSQL refused
+// (SQLSTATE 42804, its message msg, explained as PostgreSQL's error in
+// full) because on_schema_change mode keeps the types of kept (KeptTypes)
+// and it does not convert the query's values to some of them: it names
+// those (NotConverted) and says what to do.
+func NotConvertedError(mode string, kept []KeptType, msg, explained string) error {
+	if mode == "" {
+		mode = "ignore"
+	}
+	refused, named := NotConverted(kept, msg)
+	what := make([]string, len(refused))
+	for i, k := range refused {
+		what[i] = k.String()
+	}
+	said := "PostgreSQL does not convert the query's to them: " + strings.Join(what, "; ")
+	if !named && len(refused) > 1 {
+		said = "PostgreSQL does not convert the query's to one of them at least (" + strings.Join(what, "; ") + ")"
+	}
+	return fmt.Errorf("on_schema_change: %s keeps the table's column types, and %s (%s); cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh",
+		mode, said, explained)
+}
+
 // SamePartitioning refuses to load an incremental model's new rows into
 // its table (kind existing) when the table is partitioned otherwise than
 // partition_by says: an existing table is never partitioned, unpartitioned

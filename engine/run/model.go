@@ -143,17 +143,7 @@ func (b *builder) mergeError(m materialize.Merge, s materialize.Step, err error)
 		if errors.As(err, &pe) {
 			msg = pe.Message
 		}
-		kept, named := materialize.NotConverted(b.kept, msg)
-		what := make([]string, len(kept))
-		for i, k := range kept {
-			what[i] = k.String()
-		}
-		refused := "PostgreSQL does not convert the query's to them: " + strings.Join(what, "; ")
-		if !named && len(kept) > 1 {
-			refused = "PostgreSQL does not convert the query's to one of them at least (" + strings.Join(what, "; ") + ")"
-		}
-		return b.placeAtConfig(fmt.Errorf("on_schema_change: %s keeps the table's column types, and %s (%s); cast in the query, set on_schema_change: sync_all_columns to change the table's types, or rebuild the table with --full-refresh",
-			mode, refused, postgres.Explain(err, s.SQL, 0).Error()))
+		return b.placeAtConfig(materialize.NotConvertedError(mode, b.kept, msg, postgres.Explain(err, s.SQL, 0).Error()))
 	}
 	if m.Query {
 		// No position: one would be in the statement, not in the model.
