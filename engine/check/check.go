@@ -51,6 +51,9 @@ type Project struct {
 	// RunHooks counts the on-run-start and on-run-end hooks, which check
 	// does not run (it says so).
 	RunHooks int
+	// WasSCD2 are the models the target's state records as last built as
+	// scd2 dimensions, which are another materialization now.
+	WasSCD2 map[string]bool
 }
 
 // Options change how check proves the models.
@@ -58,6 +61,9 @@ type Options struct {
 	// FullRefresh: incremental models are checked as a --full-refresh
 	// build would render them (is_incremental false).
 	FullRefresh bool
+	// FullRefreshSCD2: a model that was an scd2 dimension may be built as
+	// another materialization (build --check --full-refresh-scd2).
+	FullRefreshSCD2 bool
 	// StatementTimeout and LockTimeout bound each statement and each wait
 	// for a lock (a selected model's relation that a query is reading);
 	// zero means 60s and 5s.

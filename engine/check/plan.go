@@ -15,6 +15,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/compile"
+	"strata/engine/diag"
 	"strata/engine/internal/par"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
@@ -230,6 +231,16 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	}
 	if exists {
 		j.built, j.builtCols = &found, obs.cols[found.OID]
+	}
+	if c.p.WasSCD2[id] && mat != "scd2" && (found.Kind == "table" || found.Kind == "partitioned_table") && !c.opt.FullRefreshSCD2 && !c.opt.LeaveExisting {
+		// As the build refuses it, before rendering: its history would be lost.
+		err := materialize.SCD2Replaced(n.Relation, mat)
+		pos := n.Pos
+		if at, ok := n.ConfigPos["materialized"]; ok && at.File != "" {
+			pos = at
+		}
+		j.err = diag.Diagnostic{Pos: pos, Msg: err.Error()}
+		return j
 	}
 	incremental := exists && materialize.BuildsIncrementally(mat, found.Kind, c.opt.FullRefresh)
 	j.res, j.err = c.renderedIn(n, incremental)

@@ -59,7 +59,7 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if units > 0 {
 		notes = append(notes, unitNote)
 	}
-	return a.checkAndReport(ctx, l, nil, selected, f.fullRefresh, started, report, notes...)
+	return a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh}, started, report, notes...)
 }
 
 // reportMode is how a check run by another command prints its report:
@@ -74,8 +74,8 @@ func (a *app) reportMode() string {
 // checkAndReport checks selected on db (connecting when db is nil), keeps
 // what it found (target/check.json, manifest.json) and prints it as
 // report says (text, json, jsonl): the exit code of strata check.
-func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, fullRefresh bool, started time.Time, report string, notes ...string) int {
-	res, code := a.runCheck(ctx, l, db, selected, fullRefresh)
+func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options, started time.Time, report string, notes ...string) int {
+	res, code := a.runCheck(ctx, l, db, selected, opt)
 	if res == nil {
 		return code
 	}
@@ -117,7 +117,7 @@ func checkable(l *pipeline.Project, selected map[string]bool) []string {
 
 // runCheck connects and checks; a nil result ends the command with code,
 // its reason printed on one line.
-func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, fullRefresh bool) (*check.Result, int) {
+func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, int) {
 	if db == nil {
 		var err error
 		db, err = l.Connect(ctx, 1)
@@ -133,7 +133,7 @@ func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Ad
 		}
 		defer db.Close()
 	}
-	res, err := l.Check(ctx, db, selected, check.Options{FullRefresh: fullRefresh})
+	res, err := l.Check(ctx, db, selected, opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(a.stderr, "strata check: cancelled; its transaction was rolled back and nothing was left behind")

@@ -502,6 +502,32 @@ func TestCheckIncrementalLoadRefusals(t *testing.T) {
 	must(t, 0, dir, "build")
 }
 
+// TestCheckSCD2SwitchedAway: an scd2 dimension whose model is made
+// another materialization fails check as the build refuses it (its
+// history would be lost), placed at materialized:, with what reads it
+// not checked; build --check --full-refresh-scd2 checks it as the build
+// it allows. check passed it, and build --check went on to fail it.
+func TestCheckSCD2SwitchedAway(t *testing.T) {
+	url := pgtest.DB(t)
+	dim := `{{ config "materialized" "%s" "unique_key" "id" "strategy" "check" }}select id, 'v' as name from generate_series(1, 2) id`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: p\n",
+		"models/dim.sql": fmt.Sprintf(dim, "scd2"),
+		"models/use.sql": `select id, name from {{ ref "dim" }}`,
+	})
+	must(t, 0, dir, "run")
+	for _, mat := range []string{"table", "view", "incremental"} {
+		writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, mat))
+		out := must(t, 1, dir, "check")
+		mustContain(t, out, "models/dim.sql:1:4: materialized: public.dim is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: "+mat+" would lose its history; add --full-refresh-scd2 to do that",
+			"model use not checked: parent dim failed")
+		out = must(t, 1, dir, "build", "--check")
+		mustContain(t, out, "would lose its history", "nothing was built")
+	}
+	must(t, 0, dir, "build", "--check", "--full-refresh-scd2")
+	must(t, 0, dir, "check")
+}
+
 // TestCheckSourcesSeedsAndSCD2: an absent source is an empty table of its
 // declared columns, or an error when it declares none; an scd2 model has
 // strata's columns; a failed node's dependents are not checked.

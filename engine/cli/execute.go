@@ -14,6 +14,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
+	"strata/engine/check"
 	"strata/engine/diag"
 	"strata/engine/manifest"
 	"strata/engine/pipeline"
@@ -311,7 +312,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
 		}
 		p.line(msg)
-		return a.checkAndReport(ctx, l, nil, ids(checked), f.fullRefresh, started, a.reportMode())
+		return a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
 	}
 	threads := l.Target.Threads
 	if f.threads > 0 {
@@ -397,7 +398,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
 		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
-		if code := a.checkAndReport(ctx, l, db, ids(s.Order), f.fullRefresh, started, a.reportMode()); code != ExitOK {
+		if code := a.checkAndReport(ctx, l, db, ids(s.Order), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
 			if code == ExitCancelled {
 				return code // recorded as not finished, as after a kill
 			}

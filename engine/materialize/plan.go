@@ -507,6 +507,14 @@ func BuildsIncrementally(mat, existing string, fullRefresh bool) bool {
 	return mat == "incremental" && !fullRefresh && (existing == "table" || existing == "partitioned_table")
 }
 
+// SCD2Replaced is the error of a model the target's state records as last
+// built as an scd2 dimension, whose table is still there, and whose config
+// now makes it materialized mat: building it would drop its history, which
+// only --full-refresh-scd2 does.
+func SCD2Replaced(rel pgname.Rel, mat string) error {
+	return fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", rel, mat)
+}
+
 // PlanModel plans the build of a view, table, incremental or materialized
 // view model from its SQL (body) and what was observed.
 func PlanModel(m Model, body string, o Observed, fullRefresh bool) (Plan, error) {

@@ -17,6 +17,7 @@ import (
 	"strata/engine/graph"
 	"strata/engine/manifest"
 	"strata/engine/project"
+	"strata/engine/state"
 )
 
 // Check proves the selected nodes against db in a transaction that is
@@ -25,6 +26,18 @@ import (
 func (l *Project) Check(ctx context.Context, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, error) {
 	p := check.Project{M: l.Manifest, G: l.Graph, C: l.Compiler, Compiled: l.Compiled, Dir: l.Dir, Config: l.Project.Check,
 		RunHooks: len(l.Project.OnRunStart) + len(l.Project.OnRunEnd)}
+	if !opt.LeaveExisting {
+		// A model that was an scd2 dimension is refused another
+		// materialization, as the build refuses it; a state that does not
+		// read leaves that to the build.
+		if recs, err := state.Read(ctx, db.Shared(), l.Scope()); err == nil {
+			var ids []string
+			for id := range selected {
+				ids = append(ids, id)
+			}
+			p.WasSCD2 = wasSCD2(l.Manifest, ids, recs)
+		}
+	}
 	return check.Run(ctx, db, p, selected, opt)
 }
 

@@ -322,8 +322,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	fullRefresh := e.FullRefresh || mat == "materialized_view" && e.rebuildsRedefined(n)
 	if e.WasSCD2[n.ID] && (o.Existing == "table" || o.Existing == "partitioned_table") {
 		if !e.FullRefreshSCD2 {
-			err := fmt.Errorf("materialized: %s is an scd2 dimension (it was last built with materialized: scd2), and building it with materialized: %s would lose its history; add --full-refresh-scd2 to do that, or set materialized: scd2 again", n.Relation, mat)
-			return fail(r, e.builder(n).placeAtConfig(err))
+			return fail(r, e.builder(n).placeAtConfig(materialize.SCD2Replaced(n.Relation, mat)))
 		}
 		// The dimension is replaced: an incremental model is built whole,
 		// not merged into the versions (their keys repeat, and the
