@@ -10,6 +10,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
+	"strata/engine/manifest"
 )
 
 // explain turns the database's error for job j (from stmt, in which the
@@ -62,8 +63,29 @@ func (c *checker) hint(j *job, pg *pgconn.PgError) string {
 		return fmt.Sprintf("check renames %s aside inside its rolled-back transaction, which needs a lock on it, and another session held it longer than lock_timeout; try again when it is free", j.n.Relation)
 	case pg.Code == "57014":
 		return "a statement of check ran longer than statement_timeout"
+	case pg.Code == "42703":
+		return c.standInHint(j)
 	}
 	return ""
+}
+
+// standInHint says, of job j whose SQL names a column that does not
+// exist, which of the sources it reads are not on the target and were
+// stood in by an empty table of the columns their YAML declares: the
+// column may be one the real table has and the YAML does not declare.
+func (c *checker) standInHint(j *job) string {
+	var names []string
+	for _, p := range c.parents(j.n) {
+		pj := c.byID[p]
+		if pj == nil || pj.n.Kind != manifest.Source || pj.as != "declared table" {
+			continue
+		}
+		names = append(names, fmt.Sprintf("source %s (declared at %s)", pj.n.Name, pj.n.Pos))
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s is not on the target, so check stood in an empty table of the columns its YAML declares; if the column is one of its table's, declare it there with its data_type", strings.Join(names, " and "))
 }
 
 // schemaError is why check could not create schema.

@@ -583,6 +583,36 @@ func TestCheckSourcesSeedsAndSCD2(t *testing.T) {
 	}
 }
 
+// TestCheckStandInSourceColumn: a model that names a column an absent
+// source's YAML does not declare fails on the empty table check stood in,
+// and the error says so: the real table may have the column. It said only
+// that the column does not exist.
+func TestCheckStandInSourceColumn(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: sc\n",
+		"models/src.yml": `sources:
+  - name: crm
+    tables:
+      - name: accounts
+        columns: [{name: id, data_type: bigint}]
+`,
+		"models/acc.sql":   "select a.id, a.region from {{ source \"crm\" \"accounts\" }} as a",
+		"models/typo.sql":  "select id, nosuch from {{ ref \"acc\" }}",
+		"models/other.sql": "select 1 as id",
+	})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, `models/acc.sql:1:14: column a.region does not exist`,
+		"; source crm.accounts (declared at models/src.yml:4:15) is not on the target, so check stood in an empty table of the columns its YAML declares; if the column is one of its table's, declare it there with its data_type")
+	// A model that reads no stand-in gets no such hint.
+	writeFile(t, dir, "models/acc.sql", "select a.id from {{ source \"crm\" \"accounts\" }} as a")
+	out = must(t, 1, dir, "check")
+	mustContain(t, out, `column "nosuch" does not exist`)
+	if strings.Contains(out, "stood in") {
+		t.Errorf("a model that reads no stand-in source is told of one:\n%s", out)
+	}
+}
+
 // TestCheckSCD2Config: check finds what a build of an scd2 model would
 // refuse in its config against its query's columns, placed at the key: a
 // check_cols column the query does not return (its view does not name
