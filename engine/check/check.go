@@ -64,6 +64,11 @@ type Options struct {
 	// FullRefreshSCD2: a model that was an scd2 dimension may be built as
 	// another materialization (build --check --full-refresh-scd2).
 	FullRefreshSCD2 bool
+	// ColumnsOnly: the models are proved and their columns read, but not
+	// held against what their build would refuse of the relation that
+	// exists (an incremental load, a switch away from scd2), which plan
+	// says in its own words (a full refresh needed).
+	ColumnsOnly bool
 	// StatementTimeout and LockTimeout bound each statement and each wait
 	// for a lock (a selected model's relation that a query is reading);
 	// zero means 60s and 5s.

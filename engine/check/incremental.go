@@ -49,13 +49,13 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		c.failWith(out, []diag.Diagnostic{c.atConfig(n, err)})
 		return nil
 	}
-	if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" {
+	if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
 		if err := materialize.PartitionColumnError(*pb, newCols); err != nil {
 			return refuse(err)
 		}
 	}
 	t := j.loadedInto
-	if t == nil {
+	if t == nil || c.opt.ColumnsOnly {
 		return nil
 	}
 	aside := n.Relation.In(pgname.CheckedAside(n.Relation.Name))

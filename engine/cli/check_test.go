@@ -217,7 +217,9 @@ group by customer`
 		if _, err := conn.Exec(context.Background(), "select pg_stat_clear_snapshot()"); err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.QueryRow(context.Background(), `select coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)::bigint from pg_stat_user_tables`).Scan(&n); err != nil {
+		// strata's own records (strata_meta) are read, as a build reads
+		// them: which models were last built as scd2 dimensions.
+		if err := conn.QueryRow(context.Background(), `select coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)::bigint from pg_stat_user_tables where schemaname <> 'strata_meta'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

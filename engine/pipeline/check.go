@@ -26,7 +26,7 @@ import (
 func (l *Project) Check(ctx context.Context, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, error) {
 	p := check.Project{M: l.Manifest, G: l.Graph, C: l.Compiler, Compiled: l.Compiled, Dir: l.Dir, Config: l.Project.Check,
 		RunHooks: len(l.Project.OnRunStart) + len(l.Project.OnRunEnd)}
-	if !opt.LeaveExisting {
+	if !opt.LeaveExisting && !opt.ColumnsOnly {
 		// A model that was an scd2 dimension is refused another
 		// materialization, as the build refuses it; a state that does not
 		// read leaves that to the build.

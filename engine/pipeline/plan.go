@@ -259,7 +259,9 @@ func compact(v json.RawMessage) string {
 // removed or retyped column.
 // planCheck is how plan checks the models' columns: a Citus node that
 // does not answer is waited for a few seconds, as by the row estimates.
-var planCheck = check.Options{CitusConnectTimeout: postgres.CitusConnectTimeout}
+// Its own advice says what a build would refuse of the relation that
+// exists (ColumnsOnly).
+var planCheck = check.Options{CitusConnectTimeout: postgres.CitusConnectTimeout, ColumnsOnly: true}
 
 func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct map[string]bool) error {
 	// A seed's columns are its file's, as check types them.
