@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"strata/engine/datatest"
 	"strata/engine/diag"
@@ -177,7 +179,78 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 		// writes SQL only under some vars fails here under the others.
 		err = diag.Diagnostic{Pos: n.Pos, Msg: emptyMessage(n, r)}
 	}
+	if err == nil {
+		// Also here for every render: a ; or ) that a var's value or
+		// one set of vars brings is refused as one written in the file.
+		err = oneStatement(n, sql, m)
+	}
 	return sql, m, err
+}
+
+// oneStatement refuses sql, node n's template rendered as m, when it is
+// not one statement (materialize.OneStatement): strata sends a model's
+// statement wrapped in its own, with the lock, swap and state record, so
+// a ; or ) that ends the wrapper early would run whatever follows inside
+// strata's transaction. The error is placed at the character at fault in
+// n's file (at the action that printed it, for a var's value), with the
+// macro's place when a macro wrote it.
+func oneStatement(n *manifest.Node, sql string, m *template.SourceMap) error {
+	var w mapped
+	w.add(sql, m, 0)
+	return w.result().oneStatement(n)
+}
+
+// oneStatement is the package's oneStatement of r, a node's render with
+// its map.
+func (r Result) oneStatement(n *manifest.Node) error {
+	sql := r.SQL
+	p := materialize.OneStatement(sql)
+	if p == nil {
+		return nil
+	}
+	trace := r.Locate(p.At)
+	pos := n.Pos
+	if len(trace) > 0 {
+		pos = trace[0]
+	}
+	what, other := "model "+n.Name, "a pre-hook/post-hook or its own model"
+	one := "a model is one select statement"
+	switch {
+	case n.Kind == manifest.Test && n.Template != nil:
+		what, other = "singular test "+n.Name, "an on-run-start hook or a model"
+		one = "a singular test is one select statement that returns the failing rows"
+	case n.Kind == manifest.Test:
+		what, other = "test "+n.Name, "an on-run-start hook or a model"
+		one = fmt.Sprintf("the macro test_%s of a generic test renders one select statement that returns the failing rows", n.TestInfo.Kind)
+	}
+	msg := fmt.Sprintf("%s: %s (rendered: %s)", what, p.What, near(sql, p.At))
+	if len(trace) > 1 {
+		msg += " (in " + trace[len(trace)-1].String() + ")"
+	}
+	switch p.Kind {
+	case "semicolon":
+		msg += fmt.Sprintf("; %s, which strata wraps in its own: move the other statement to %s", one, other)
+	case "close":
+		msg += fmt.Sprintf("; %s, which strata wraps in parentheses: remove the \")\" or open its \"(\"; if a statement follows, move it to %s", one, other)
+	default:
+		msg += fmt.Sprintf("; %s, which strata wraps in its own: close it", one)
+	}
+	return diag.Diagnostic{Pos: pos, Msg: msg}
+}
+
+// near quotes sql around byte at: the character at fault and a little
+// of what follows it, on one line.
+func near(sql string, at int) string {
+	end := at
+	for n := 0; end < len(sql) && n < 30; n++ {
+		_, size := utf8.DecodeRuneInString(sql[end:])
+		end += size
+	}
+	s := strings.Join(strings.Fields(sql[at:end]), " ")
+	if end < len(sql) {
+		s += "..."
+	}
+	return strconv.Quote(s)
 }
 
 // HasSQL reports whether sql holds anything but whitespace, comments and
@@ -350,6 +423,13 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	sql, m, r, err := tp.RenderMapped(env, datatest.CustomData(rel, ti.Column, ti.Args))
 	merge(&reads, r)
 	if err != nil {
+		return Result{SQL: sql, Reads: reads}, err
+	}
+	var w mapped
+	w.add(sql, m, 0)
+	macroOut := w.result()
+	macroOut.at = n.Pos
+	if err := macroOut.oneStatement(n); err != nil {
 		return Result{SQL: sql, Reads: reads}, err
 	}
 	res := withCTEs(sql, m, eph)

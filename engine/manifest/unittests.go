@@ -7,6 +7,7 @@ import (
 
 	"strata/engine/datatest"
 	"strata/engine/diag"
+	"strata/engine/materialize"
 	"strata/engine/project"
 )
 
@@ -202,7 +203,33 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 		}
 	}
 	checkDeclared(diags, &t.Expect, model, "expect of model "+model.Name)
+	for _, g := range t.Given {
+		checkQuery(diags, &g.UnitRows, t.Name, "given "+g.Input)
+	}
+	checkQuery(diags, &t.Expect, t.Name, "expect")
 	return len(*diags) == before
+}
+
+// checkQuery refuses the query of rows of format sql when it is not one
+// statement (materialize.OneStatement): the test sends it wrapped in its
+// own (an insert, a create table as), and a ; or ) that ends the wrapper
+// early would run whatever follows.
+func checkQuery(diags *diag.List, rows *project.UnitRows, test, what string) {
+	if rows.Format != "sql" {
+		return
+	}
+	p := materialize.OneStatement(rows.SQL)
+	if p == nil {
+		return
+	}
+	advice := "close it"
+	switch p.Kind {
+	case "semicolon":
+		advice = "move the other statement to an on-run-start hook"
+	case "close":
+		advice = `remove the ")" or open its "("`
+	}
+	diags.Errorf(rows.QueryPos(p.At), "unit test %s: %s (format sql): %s; the query is one select statement, which strata wraps in its own: %s", test, what, p.What, advice)
 }
 
 // checkDeclared reports a column of rows that the YAML's declared columns

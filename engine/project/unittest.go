@@ -67,6 +67,14 @@ type UnitRows struct {
 	ColPos map[string]diag.Pos
 }
 
+// QueryPos is where byte b of the query of format sql (SQL) is in its
+// file; an offset past the query is its end.
+func (r *UnitRows) QueryPos(b int) diag.Pos {
+	b = min(max(b, 0), len(r.SQL))
+	start := strings.LastIndexByte(r.SQL[:b], '\n') + 1
+	return r.SQLAt.Place(r.SQLFile, r.SQL, 1+strings.Count(r.SQL[:b], "\n"), b-start)
+}
+
 // UnitRow is one row: its values as text by column (nil is NULL), and its place.
 type UnitRow struct {
 	Values map[string]*string

@@ -503,8 +503,7 @@ func queryPos(rows *project.UnitRows, off int) diag.Pos {
 		}
 		n++
 	}
-	start := strings.LastIndexByte(rows.SQL[:b], '\n') + 1
-	return rows.SQLAt.Place(rows.SQLFile, rows.SQL, 1+strings.Count(rows.SQL[:b], "\n"), b-start)
+	return rows.QueryPos(b)
 }
 
 // expected loads the expected rows, typed as the actual columns they

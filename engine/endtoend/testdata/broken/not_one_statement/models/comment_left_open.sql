@@ -1,0 +1,1 @@
+select 1 as id /* outer /* inner */ the outer one is still open

@@ -1,0 +1,1 @@
+select greatest({{ include "cutoff" . }}, 2) as n

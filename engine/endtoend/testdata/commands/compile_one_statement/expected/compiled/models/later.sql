@@ -1,0 +1,3 @@
+
+select semicolon from "public"."lexemes"
+;

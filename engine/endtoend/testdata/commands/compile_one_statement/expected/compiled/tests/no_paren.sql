@@ -1,0 +1,1 @@
+select * from "public"."lexemes" where semicolon = ')' ; -- no rows
