@@ -33,3 +33,30 @@ func TestModelIsOneStatement(t *testing.T) {
 		t.Errorf("a refused model changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestTestWhereIsOneExpression: a test's where is written into the
+// statement that stores its failures (sent as one simple query), so one
+// that ended that statement ran what followed; it is refused before
+// anything runs.
+func TestTestWhereIsOneExpression(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: onewhere\n",
+		"models/a.sql": "{{ config \"materialized\" \"table\" }}\nselect 1 as id",
+		"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_null: {store_failures: true, where: \"id > 0 and ';' <> ')'\"}\n",
+		"models/b.sql": "select 1 as id",
+	})
+	must(t, 0, dir, "build")
+	before := userRelations(t, url)
+	writeFile(t, dir, "models/a.yml", "models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_null: {store_failures: true, where: \"1=1) as x; drop view public.b; select * from (select 1 as id\"}\n")
+	for _, args := range [][]string{{"test"}, {"build"}} {
+		code, out := strata(t, dir, args...)
+		if after := userRelations(t, url); after != before {
+			t.Fatalf("%v changed the database:\nbefore:\n%s\nafter:\n%s", args, before, after)
+		}
+		if code != 2 {
+			t.Fatalf("strata %v: exit %d, want 2\n%s", args, code, out)
+		}
+		mustContain(t, out, `models/a.yml:6:53: test not_null_a_id: the where setting is not a single SQL expression: ";" ends the statement here`)
+	}
+}

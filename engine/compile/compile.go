@@ -238,6 +238,48 @@ func (r Result) oneStatement(n *manifest.Node) error {
 	return diag.Diagnostic{Pos: pos, Msg: msg}
 }
 
+// fragmentsOneStatement refuses sql, the query of built-in test n, when
+// the SQL its config or arguments put in it as written (where,
+// expression) ends the statement strata wraps it in, placed at that
+// setting.
+func fragmentsOneStatement(n *manifest.Node, sql string) error {
+	type fragment struct {
+		name, text string
+		pos        diag.Pos
+	}
+	var frags []fragment
+	if w := n.Config.Where; w != "" {
+		frags = append(frags, fragment{"the where setting", w, n.ConfigPos["where"]})
+	}
+	if e, ok := n.TestInfo.Args["expression"].(string); ok {
+		frags = append(frags, fragment{"the expression argument", e, n.TestInfo.ArgPos["expression"]})
+	}
+	for _, f := range frags {
+		// Read as it is used: inside parentheses with more SQL after it,
+		// on the same line.
+		const before, after = "select 1 where (", ") and true"
+		p := materialize.OneStatement(before + f.text + after)
+		if p == nil {
+			continue
+		}
+		pos := f.pos
+		if pos.File == "" {
+			pos = n.Pos
+		}
+		what := p.What
+		if p.At < len(before) || p.At >= len(before)+len(f.text) {
+			what = `it leaves a parenthesis open, or a "--" comment hides what strata writes after it (write /* */)`
+		} else {
+			what += " (rendered: " + near(f.text, p.At-len(before)) + ")"
+		}
+		return diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("test %s: %s is not a single SQL expression: %s; strata writes it inside the test's query, in parentheses", n.Name, f.name, what)}
+	}
+	if p := materialize.OneStatement(sql); p != nil {
+		return diag.Diagnostic{Pos: n.Pos, Msg: fmt.Sprintf("test %s: its query is not one statement: %s (rendered: %s)", n.Name, p.What, near(sql, p.At))}
+	}
+	return nil
+}
+
 // near quotes sql around byte at: the character at fault and a little
 // of what follows it, on one line.
 func near(sql string, at int) string {
@@ -400,6 +442,9 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 		spec := datatest.Spec{Kind: ti.Kind, Relation: rel, Column: ti.Column, Args: ti.Args, Where: n.Config.Where, Resolve: resolve}
 		sql, err := datatest.SQL(spec)
 		if err != nil {
+			return Result{}, err
+		}
+		if err := fragmentsOneStatement(n, sql); err != nil {
 			return Result{}, err
 		}
 		res := withCTEs(sql, nil, eph)
