@@ -282,7 +282,12 @@ func (l *Project) resultArtifact(r run.Result) artifacts.Result {
 		kind = string(n.Kind)
 	}
 	ar := artifacts.Result{ID: r.ID, ResourceType: kind, Status: string(r.Status), Message: r.Message, AdapterResp: r.Response,
-		Rows: r.Rows, ExecutionTime: r.Duration.Seconds(), Compiled: r.Compiled, Executed: r.Executed, Relation: r.Relation, Attempts: r.Attempts}
+		Rows: r.Rows, ExecutionTime: r.Duration.Seconds(), Compiled: r.Compiled, Executed: r.Executed, Attempts: r.Attempts}
+	if r.Relation.Name != "" {
+		// Quoted, as manifest.json's relation_name: "public"."order" is
+		// a name SQL can use, public.order is not.
+		ar.Relation = r.Relation.Quoted()
+	}
 	if !r.Started.IsZero() {
 		ar.StartedAt = r.Started.UTC().Format(time.RFC3339Nano)
 	}

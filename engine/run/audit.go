@@ -203,7 +203,7 @@ func (e *Executor) audit(ctx context.Context, t *postgres.Txn, b *builder, on pg
 		r := Result{ID: at.n.ID, Started: begin, Duration: results[j].Duration}
 		r.Compiled, r.Executed = e.writeSQL(at.n, at.compiled, at.ran)
 		if at.n.Config.StoreFailures {
-			r.Relation = e.auditTable(at.n).String()
+			r.Relation = e.auditTable(at.n)
 		}
 		if at.err != nil {
 			r.Status, r.Message, r.Duration = Error, at.err.Error(), at.took
@@ -393,16 +393,16 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 	var what string
 	switch {
 	case b.fresh:
-		what = r.Relation + " did not exist before this build, and was not created"
+		what = r.Relation.String() + " did not exist before this build, and was not created"
 	case b.keptView:
 		// A view holds no rows: the one kept reads its tables as they are
 		// now, so rows that failed because those tables hold them (a seed
 		// or table published earlier) are what its readers see.
-		what = "the previous definition of " + r.Relation + " was kept; it is a view, so it shows the rows its tables hold now, failing ones included when they come from there"
+		what = "the previous definition of " + r.Relation.String() + " was kept; it is a view, so it shows the rows its tables hold now, failing ones included when they come from there"
 	case b.n.Kind == manifest.Model && (b.n.Config.Materialized == "incremental" || b.n.Config.Materialized == "scd2"):
-		what = "this run's changes to " + r.Relation + " were rolled back: it is as it was before the run"
+		what = "this run's changes to " + r.Relation.String() + " were rolled back: it is as it was before the run"
 	default:
-		what = "the previous version of " + r.Relation + " was kept"
+		what = "the previous version of " + r.Relation.String() + " was kept"
 	}
 	r.Status, r.Response = Error, AuditFailed
 	r.Message = fmt.Sprintf("%s: %s; %s", AuditFailed, ae.Error(), what)

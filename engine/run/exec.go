@@ -234,7 +234,7 @@ func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
 
 func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	start := time.Now()
-	r := Result{Started: start, Relation: n.Relation.String()}
+	r := Result{Started: start, Relation: n.Relation}
 	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
 		return fail(r, err)
 	}
@@ -573,7 +573,7 @@ func (e *Executor) test(ctx context.Context, n *manifest.Node) Result {
 			}
 			return tx.QueryRow(ctx, "select count(*) from "+audit.Quoted()).Scan(&failures)
 		})
-		r.Relation = audit.Schema + "." + audit.Name
+		r.Relation = audit
 	} else {
 		var known bool
 		if d := res.Detect; d.Expr != "" {
@@ -648,9 +648,9 @@ func (e *Executor) judge(ctx context.Context, q reader, n *manifest.Node, sql st
 	}
 	if r.Status != Pass {
 		where := r.Compiled
-		if r.Relation != "" {
+		if r.Relation.Name != "" {
 			// The table of its failures, as the user queries it.
-			where = e.auditTable(n).Typed()
+			where = r.Relation.Typed()
 		}
 		r.Message = fmt.Sprintf("got %d failing row%s; see %s", failures, plural(failures), where)
 		if l := int64(n.Config.Limit); l > 0 && failures >= l {

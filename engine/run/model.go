@@ -286,7 +286,7 @@ func (b *builder) run(ctx context.Context, q postgres.Querier, steps ...material
 
 func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	start := time.Now()
-	r := Result{Started: start, Relation: n.Relation.String()}
+	r := Result{Started: start, Relation: n.Relation}
 	mat := n.Config.Materialized
 	if mat == "ephemeral" {
 		res, err := e.render(n, false)

@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"strata/engine/pgname"
 )
 
 // Status is the outcome of one node.
@@ -37,9 +39,9 @@ type Result struct {
 	Failures  int64 // failing rows of a test
 	Started   time.Time
 	Duration  time.Duration
-	Compiled  string // path of the compiled SQL
-	Executed  string // path of the executed SQL
-	Relation  string
+	Compiled  string     // path of the compiled SQL
+	Executed  string     // path of the executed SQL
+	Relation  pgname.Rel // where it was built; a test's stored failures
 	Attempts  int
 	Skippable bool // skipped because a parent failed (as opposed to never selected)
 	// Placed: Message names the file and line it is about (the YAML that
