@@ -441,8 +441,13 @@ func parseTemplates() (*template.Template, error) {
 		// escaped, which html/template does not do for "#", "?" and "%".
 		"pathEscape": url.PathEscape,
 		// A value in the lineage page's address (#node=...): every character
-		// that would end it or be read as a separator is escaped.
-		"hashEscape": func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") },
+		// that would end it or be read as a separator is escaped. It is a
+		// template.URL, escaped once: as a string, html/template escapes it
+		// again in an href's fragment ("%20" became "%2520"), and the
+		// lineage, decoding once, found no node of that id.
+		"hashEscape": func(s string) template.URL {
+			return template.URL(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
+		},
 		// An exposure's url is a link when it is a web address; anything else
 		// (javascript:..., a path) is shown as text, where html/template
 		// would have made it a link to #ZgotmplZ.

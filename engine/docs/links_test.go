@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"encoding/json"
 	"html"
 	"net/url"
 	"os"
@@ -25,7 +26,11 @@ func TestLinksReachPagesOfOddNames(t *testing.T) {
 	nodes["test.p.t"] = &artifacts.Node{ID: "test.p.t", ResourceType: "test", Name: "t", Test: &artifacts.TestMeta{Attached: "model.p.q?x"}}
 	in := &docs.Input{
 		Manifest: &artifacts.Manifest{
-			Nodes:    nodes,
+			Nodes: nodes,
+			Exposure: map[string]*artifacts.Node{
+				"exposure.p.d#1": {ID: "exposure.p.d#1", ResourceType: "exposure", Name: "d#1"},
+				"exposure.p.web": {ID: "exposure.p.web", ResourceType: "exposure", Name: "web"},
+			},
 			Parents:  map[string][]string{"model.p.plain": ids[:5], "test.p.t": {"model.p.q?x"}},
 			Children: map[string][]string{"model.p.a#b": {"model.p.plain"}, "model.p.q?x": {"model.p.plain", "test.p.t"}, "model.p.pct%41": {"model.p.plain"}, "model.p.sp ace": {"model.p.plain"}, "model.p.c:d": {"model.p.plain"}},
 		},
@@ -114,6 +119,22 @@ func checkLinks(t *testing.T, dir string) map[string]bool {
 			if f := u.Fragment; f != "" && !strings.Contains(f, "=") && strings.HasSuffix(target, ".html") && !idsOf(target)[f] {
 				t.Errorf("%s: %q: %s has no element of id %q", strings.TrimPrefix(page, dir), raw, strings.TrimPrefix(target, dir), f)
 			}
+			// The lineage's address (#select=...&node=<id>), read as
+			// lineage.js's readHash reads location.hash: split at "&" and
+			// "=", each value decoded once, "+" kept. A node asked for
+			// must be one of the graph's.
+			if strings.Contains(u.Fragment, "=") {
+				for _, kv := range strings.Split(u.EscapedFragment(), "&") {
+					k, v, _ := strings.Cut(kv, "=")
+					if k != "node" {
+						continue
+					}
+					id, err := url.PathUnescape(v)
+					if err != nil || !graphIDs(t, dir)[id] {
+						t.Errorf("%s: %q asks the lineage for node %q (%v), which it does not have", strings.TrimPrefix(page, dir), raw, id, err)
+					}
+				}
+			}
 		}
 		return nil
 	})
@@ -121,4 +142,25 @@ func checkLinks(t *testing.T, dir string) map[string]bool {
 		t.Fatal(err)
 	}
 	return checked
+}
+
+// graphIDs are the ids of the nodes the lineage page draws (assets/graph.js).
+func graphIDs(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "assets", "graph.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct{ Nodes [][]any }
+	js := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(string(b), "window.STRATA_GRAPH = ")), ";")
+	if err := json.Unmarshal([]byte(js), &g); err != nil {
+		t.Fatalf("graph.js: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, n := range g.Nodes {
+		if id, ok := n[0].(string); ok {
+			ids[id] = true
+		}
+	}
+	return ids
 }
