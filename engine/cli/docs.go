@@ -98,7 +98,7 @@ func (a *app) docsGenerate(ctx context.Context, f *flags, offline bool) int {
 	}
 	in.Stamp = stamp
 	if !offline && in.Offline != "" {
-		fmt.Fprintf(a.stderr, "strata docs: the database was not read (%s); column types come from YAML and dashboards have no data\n", in.Offline)
+		fmt.Fprintf(a.stderr, "strata docs: the database was not read (%s); column types come from the last strata check of each model unchanged since, else from YAML, and dashboards have no data\n", in.Offline)
 	}
 	for _, d := range in.Dashboards {
 		for _, c := range d.Charts {
