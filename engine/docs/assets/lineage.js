@@ -163,15 +163,36 @@
   }
 
   // select returns the set of node indexes chosen, as graph.Select does.
+  // fields splits a box's text into selectors (a union) as engine/graph
+  // does: names may hold spaces (a model file "with space.sql"), so text
+  // that is exactly a node's name selects it, and a part in double or single
+  // quotes is one selector ('"with space"+').
+  function fields(s) {
+    var name = s.trim();
+    if (/\s/.test(name)) for (var i = 0; i < N; i++) if (G.nodes[i][NAME] === name && G.nodes[i][KIND] !== 'source') return [name];
+    var out = [], cur = '', quote = '', inField = false;
+    for (var k = 0; k < s.length; k++) {
+      var c = s[k];
+      if (quote && c === quote) quote = '';
+      else if (quote) cur += c;
+      else if (c === '"' || c === "'") { quote = c; inField = true; }
+      else if (/\s/.test(c)) { if (inField) { out.push(cur); cur = ''; inField = false; } }
+      else { cur += c; inField = true; }
+    }
+    if (quote) throw new Error('the quote ' + quote + ' is not closed (expected a closing ' + quote + ')');
+    if (inField) out.push(cur);
+    return out;
+  }
+
   function select(sel, exc) {
-    var chosen = {}, i, fields = sel.trim().split(/\s+/).filter(Boolean);
-    if (!fields.length) for (i = 0; i < N; i++) chosen[i] = true;
+    var chosen = {}, i, sels = fields(sel);
+    if (!sels.length) for (i = 0; i < N; i++) chosen[i] = true;
     else {
-      fields.forEach(function (f) { var s = intersection(f); for (var id in s) chosen[id] = true; });
+      sels.forEach(function (f) { var s = intersection(f); for (var id in s) chosen[id] = true; });
       addTests(chosen);
     }
     var excluded = {};
-    exc.trim().split(/\s+/).filter(Boolean).forEach(function (f) { var s = intersection(f); for (var id in s) excluded[id] = true; });
+    fields(exc).forEach(function (f) { var s = intersection(f); for (var id in s) excluded[id] = true; });
     addTests(excluded);
     for (var id in excluded) delete chosen[id];
     return chosen;
@@ -498,7 +519,7 @@
       '<span class="status ' + ({success: 'ok', pass: 'ok', warn: 'warn', error: 'bad', fail: 'bad', skipped: 'skip'}[n[STATUS]] || 'none') + '">' + STATUS_LABELS[n[STATUS]] + '</span></p>' +
       '<p class="meta">' + esc(n[PATH]) + '</p>' +
       (link ? '<p><a class="open" href="' + link + '">open page</a></p>' : '') +
-      '<p><button type="button" id="focus">focus: +' + esc(n[NAME]) + '+</button></p>' +
+      '<p><button type="button" id="focus">focus: ' + esc(selector(v)) + '</button></p>' +
       '<h4>parents</h4>' + list(parents[v]) + '<h4>children</h4>' + list(children[v]);
   }
 
@@ -517,6 +538,8 @@
   function selector(v) {
     var n = G.nodes[v];
     var name = n[KIND] === 'exposure' ? 'exposure:' + n[NAME] : n[KIND] === 'source' ? 'source:' + n[NAME] : n[NAME];
+    // A name with a space is quoted, as the select box (and -s) read it.
+    if (/\s/.test(name)) name = name.indexOf('"') < 0 ? '"' + name + '"' : "'" + name + "'";
     return '+' + name + (n[KIND] === 'exposure' ? '' : '+');
   }
 

@@ -1,0 +1,65 @@
+package docs_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"strata/engine/artifacts"
+	"strata/engine/docs"
+)
+
+// A model's name may hold a space (its file is "sp ace.sql"). The lineage's
+// select box reads it as -s does (docs/selectors.md): the name as it is, or
+// quoted inside a selector ('"sp ace"+'); and focusing on the node (its
+// double-click, the details' focus button) selects it with its family, where
+// the box split "+sp ace+" into "+sp" and "ace+" and showed no node.
+func TestLineageSelectsNamesWithSpaces(t *testing.T) {
+	bin := chromium(t)
+	nodes := map[string]*artifacts.Node{
+		"model.p.sp ace": {ID: "model.p.sp ace", ResourceType: "model", Name: "sp ace", Path: "models/sp ace.sql", Config: []byte(`{"materialized":"view"}`)},
+		"model.p.child":  {ID: "model.p.child", ResourceType: "model", Name: "child", Path: "models/child.sql", Config: []byte(`{"materialized":"view"}`)},
+		"model.p.other":  {ID: "model.p.other", ResourceType: "model", Name: "other", Path: "models/other.sql", Config: []byte(`{"materialized":"view"}`)},
+	}
+	in := &docs.Input{
+		Manifest: &artifacts.Manifest{Project: "p", Target: "dev", Nodes: nodes,
+			Parents:  map[string][]string{"model.p.child": {"model.p.sp ace"}},
+			Children: map[string][]string{"model.p.sp ace": {"model.p.child"}}},
+		Offline: "test",
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	const probe = `window.addEventListener('load', function () {
+  var L = window.strataLineage, out = {}, err = function () { return document.getElementById('message').textContent; };
+  out.whole = [L.filter('sp ace', ''), err()];
+  out.quoted = [L.filter('"sp ace"+', ''), err()];
+  out.single = [L.filter("'sp ace'+ other", ''), err()];
+  out.excluded = [L.filter('', '"sp ace"'), err()];
+  L.filter('"sp ace+', '');
+  out.unclosed = [err()];
+  L.filter('', '');
+  L.focus(+document.querySelector('#graph g[data-id="model.p.sp ace"]').dataset.i);
+  out.focus = [+document.getElementById('graph').dataset.nodes, document.getElementById('select').value, err(), (document.getElementById('focus') || {}).textContent];
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+	b := &browser{t: t, bin: bin}
+	var got map[string][]any
+	if err := json.Unmarshal([]byte(b.probe(filepath.Join(dir, "index.html"), "", probe, 1200, 800)), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]any{
+		"whole":    {1.0, ""},
+		"quoted":   {2.0, ""},
+		"single":   {3.0, ""},
+		"excluded": {2.0, ""},
+		"unclosed": {"the quote \" is not closed (expected a closing \")"},
+		"focus":    {2.0, `+"sp ace"+`, "", `focus: +"sp ace"+`},
+	}
+	for k, w := range want {
+		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(t, w) {
+			t.Errorf("%s: got %s, want %s", k, g, mustJSON(t, w))
+		}
+	}
+}
