@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
+	"strata/engine/pipeline"
 )
 
 // TestRunnerReadersNeverSeeAMissingTable rebuilds a table 20 times while a
@@ -160,9 +161,13 @@ func sleepingProject(t *testing.T, url string) string {
 
 // TestRunnerCancelStopsServerStatements: a cancelled run (Ctrl-C) exits 130
 // at once, the statement stops on the server, and the old table is intact.
+// The model that ran says it was cancelled (not "canceling statement due
+// to user request", nor "context canceled"), and the model after it is
+// skipped as the run was stopped, not "because m failed".
 func TestRunnerCancelStopsServerStatements(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := sleepingProject(t, url)
+	writeFile(t, dir, "models/after.sql", `select v from {{ ref "m" }}`)
 	must(t, 0, dir, "run")
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -177,6 +182,12 @@ func TestRunnerCancelStopsServerStatements(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("cancelling took %s", d)
+	}
+	mustContain(t, out.String(), "models/m.sql: "+pipeline.Cancelled, "SKIP table model public.after", "skipped: the run was stopped")
+	for _, bad := range []string{"canceling statement", "context canceled", "because model.sl.m failed"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("the output says %q:\n%s", bad, out.String())
+		}
 	}
 	if n := queryInt(t, url, "select count(*) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()"); n != 0 {
 		t.Errorf("%d statements still run on the server", n)

@@ -3,10 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/artifacts"
@@ -117,10 +120,39 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	// Unit tests need the columns of their inputs, which check reads once
 	// for all of them before anything runs.
 	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order))
-	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: haltWhenGone(db, ex.Exec), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
+	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: sayCancelled(ctx, haltWhenGone(db, ex.Exec)), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()
 	return results
+}
+
+// Cancelled is the error of a node that the run's cancellation (Ctrl-C,
+// SIGTERM) interrupted while it ran.
+const Cancelled = "cancelled while it ran (Ctrl-C or SIGTERM): its transaction was rolled back"
+
+// sayCancelled wraps exec so that a node that fails because runCtx, the run's
+// context, was cancelled while it ran says so (Cancelled), instead of
+// "context canceled" or the server's "canceling statement due to user
+// request", and is not taken for a failure that skips its children
+// (run.Result.Cancelled). A node that failed on anything else keeps its
+// error.
+func sayCancelled(runCtx context.Context, exec func(ctx context.Context, id string) run.Result) func(ctx context.Context, id string) run.Result {
+	return func(ctx context.Context, id string) run.Result {
+		r := exec(ctx, id)
+		if r.Status == run.Error && runCtx.Err() != nil && interrupted(r.Err) {
+			r.Message = Cancelled
+			r.Placed = false
+			r.Cancelled = true
+		}
+		return r
+	}
+}
+
+// interrupted says whether err is what a cancelled context makes of a
+// statement: the context's error, or the server's query_canceled.
+func interrupted(err error) bool {
+	var pg *pgconn.PgError
+	return errors.Is(err, context.Canceled) || errors.As(err, &pg) && pg.Code == "57014"
 }
 
 // ServerGone is why a run stopped when its server went away (Result.Halt).

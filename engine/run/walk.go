@@ -56,7 +56,11 @@ type Result struct {
 	// Halt, when set, stops the whole run: the walker starts no other
 	// node (those running go on) and skips the rest, saying
 	// "skipped: "+Halt (the server went away).
-	Halt      string
+	Halt string
+	// Cancelled: the node failed because the run was cancelled (Ctrl-C,
+	// SIGTERM) while it ran. Its children are skipped as the run was
+	// stopped, not for its failure.
+	Cancelled bool
 	transient bool
 	deadlock  bool // the server canceled the transaction to break a deadlock
 }
@@ -143,8 +147,10 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		// ancestor, or none when the run was stopping), never itself: it
 		// did not fail. Nor does a node that ends after --fail-fast
 		// cancelled it: its children are skipped for the first failure.
+		// Nor does one the run's cancellation interrupted: its children
+		// are skipped as the run was stopped.
 		cause := w.Order[i]
-		if (r.Status == Skipped && r.Skippable) || failedFast != "" {
+		if (r.Status == Skipped && r.Skippable) || failedFast != "" || r.Cancelled {
 			cause = blockedBy[i]
 		}
 		for _, c := range children[i] {
