@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -10,6 +11,7 @@ import (
 	"strata/engine/adapter/postgres"
 	"strata/engine/diag"
 	"strata/engine/manifest"
+	"strata/engine/materialize"
 )
 
 // compare holds each selected model that PostgreSQL accepted against its
@@ -27,7 +29,9 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		// Not when typing the inputs of unit tests (LeaveExisting), which
 		// test the model's SQL wherever its table goes.
 		if c.citus && !c.opt.LeaveExisting && c.selected[n.ID] && c.res.Nodes[n.ID].Status == OK {
-			c.distributionColumn(n, c.res.Nodes[n.ID].Columns)
+			if err := c.distributionColumn(ctx, tx, n, c.res.Nodes[n.ID].Columns); err != nil {
+				return err
+			}
 		}
 		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
 			continue
@@ -148,29 +152,72 @@ func contractNote(contract bool) string {
 
 // distributionColumn holds a selected model or seed that PostgreSQL
 // accepted, on a Citus cluster, against its distributed_by: a column its
-// query (or file) does not have is an error at the key, in the words the
-// build would fail with (docs/citus.md). Without Citus the key is ignored.
-func (c *checker) distributionColumn(n *manifest.Node, got []Column) {
+// query (or file) does not have, or one whose type is not that of the
+// distribution column of the table colocate_with names, is an error at
+// the key, in the words the build would fail with (docs/citus.md). The
+// colocated table's column is the one check made of it, or else (it was
+// not made: not selected, or there already) the table's in the database
+// (none there, or not distributed: the build says so, check does not).
+// Without Citus the keys are ignored.
+func (c *checker) distributionColumn(ctx context.Context, tx pgx.Tx, n *manifest.Node, got []Column) error {
 	col := n.Config.DistributedBy
 	if col == "" || n.Config.Reference || n.Kind != manifest.Model && n.Kind != manifest.Seed || len(got) == 0 {
-		return
+		return nil
 	}
-	names := make([]string, len(got))
-	for i, g := range got {
-		if g.Name == col {
-			return
+	i := slices.IndexFunc(got, func(g Column) bool { return g.Name == col })
+	if i < 0 {
+		names := make([]string, len(got))
+		for i, g := range got {
+			names[i] = g.Name
 		}
-		names[i] = g.Name
+		source := "the model's query returns"
+		if n.Kind == manifest.Seed {
+			source = "the seed's file has"
+		}
+		c.configError(n, "distributed_by", fmt.Sprintf("distributed_by: %s no column %q (it has: %s)", source, col, strings.Join(names, ", ")))
+		return nil
 	}
-	source := "the model's query returns"
+	other := c.p.M.Colocated(n)
+	if other == nil || other.Config.DistributedBy == "" {
+		return nil
+	}
+	otherType := ""
+	if out := c.res.Nodes[other.ID]; out != nil && out.Status != Existing {
+		if out.Status == OK {
+			if k := slices.IndexFunc(out.Columns, func(g Column) bool { return g.Name == other.Config.DistributedBy }); k >= 0 {
+				otherType = out.Columns[k].Type
+			}
+		}
+	} else {
+		rel := other.Relation
+		if deferred, ok := c.p.C.Defer[other.ID]; ok {
+			rel = deferred
+		}
+		var p postgres.Placement
+		if err := c.db(func() (err error) { p, err = postgres.Placed(ctx, tx, rel); return err }); err != nil {
+			return err
+		}
+		if p.Method == "distributed" && p.Column == other.Config.DistributedBy {
+			otherType = p.Type
+		}
+	}
+	if otherType == "" || otherType == got[i].Type {
+		return nil
+	}
+	what := "model"
 	if n.Kind == manifest.Seed {
-		source = "the seed's file has"
+		what = "seed"
 	}
-	pos, ok := n.ConfigPos["distributed_by"]
+	c.configError(n, "colocate_with", materialize.ColocateTypeMismatch(other.Name, other.Config.DistributedBy, otherType, what, col, got[i].Type))
+	return nil
+}
+
+// configError fails node n with msg, at its config key (or the node).
+func (c *checker) configError(n *manifest.Node, key, msg string) {
+	pos, ok := n.ConfigPos[key]
 	if !ok || pos.File == "" {
 		pos = n.Pos
 	}
-	msg := fmt.Sprintf("distributed_by: %s no column %q (it has: %s)", source, col, strings.Join(names, ", "))
 	c.res.Diags = append(c.res.Diags, diag.Diagnostic{Pos: pos, Severity: diag.Error, Msg: msg})
 	out := c.res.Nodes[n.ID]
 	out.Status = Error

@@ -145,11 +145,20 @@ func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
 				prefix(where), other, dist.Colocate.String(), with, other)
 		}
 		if typ := cols[i].Type; typ != with.Type {
-			return nil, fmt.Errorf("%scolocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",
-				prefix(where), other, with.Column, with.Type, whatOf(dist), dist.Column, typ, whatOf(dist), pgname.Ident(dist.Column), with.Type)
+			return nil, fmt.Errorf("%s%s", prefix(where), ColocateTypeMismatch(other, with.Column, with.Type, whatOf(dist), dist.Column, typ))
 		}
 	}
 	return []Step{dist.Create(d.Rel)}, nil
+}
+
+// ColocateTypeMismatch is the error of a model or seed (what) distributed
+// by col, of type typ, that colocate_with puts with other, distributed by
+// otherCol of another type, otherType: Citus colocates only distribution
+// columns of one type. The build says it before Citus would, and strata
+// check too.
+func ColocateTypeMismatch(other, otherCol, otherType, what, col, typ string) string {
+	return fmt.Sprintf("colocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",
+		other, otherCol, otherType, what, col, typ, what, pgname.Ident(col), otherType)
 }
 
 func whatOf(d Distribution) string {
