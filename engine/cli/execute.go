@@ -341,7 +341,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		p.line("Waiting for another strata run on " + where + " to finish ...")
 	})
 	if errors.Is(err, postgres.ErrLocked) {
-		err = fmt.Errorf("another strata run holds target %s (--no-wait was given)", l.Target.Name)
+		// Said of where the lock is (an environment has its own), and
+		// of who holds it, for the person a scheduler's failure reaches.
+		err = fmt.Errorf("another strata run holds %s (--no-wait was given)", where)
+		if holder := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); holder != "" {
+			err = fmt.Errorf("%w: its run lock is held by %s; nothing was run", err, holder)
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 
 	"strata/engine/internal/pgtest"
 	"strata/engine/pgname"
+	"strata/engine/pipeline"
 )
 
 // TestRunLockIsPerProject (issue 21): the run lock is named after the
@@ -34,8 +35,23 @@ func TestRunLockIsPerProject(t *testing.T) {
 	if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", pgname.RunLock("one")); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := strata(t, one, "build", "--no-wait"); code != ExitFailed || !strings.Contains(out, "another strata run holds target t (--no-wait was given)") {
-		t.Errorf("a second run of one: exit %d\n%s", code, out)
+	// It says which session holds the lock, for whoever a scheduler's
+	// failure reaches.
+	var pid int
+	if err := holder.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	held := fmt.Sprintf("another strata run holds target t (--no-wait was given): its run lock is held by PostgreSQL session %d (", pid)
+	if code, out := strata(t, one, "build", "--no-wait"); code != ExitFailed || !strings.Contains(out, held) || !strings.Contains(out, " UTC); nothing was run") {
+		t.Errorf("a second run of one: exit %d, want 1 and %q\n%s", code, held, out)
+	}
+	// In an environment, the lock is the environment's, and said so.
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", pgname.RunLock(pipeline.LockName("one", "e1"))); err != nil {
+		t.Fatal(err)
+	}
+	held = fmt.Sprintf("another strata run holds environment e1 of target t (--no-wait was given): its run lock is held by PostgreSQL session %d (", pid)
+	if code, out := strata(t, one, "build", "--env", "e1", "--no-wait"); code != ExitFailed || !strings.Contains(out, held) {
+		t.Errorf("a second run of one in e1: exit %d, want 1 and %q\n%s", code, held, out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -51,6 +52,42 @@ func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, wait
 		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended($1, 0))", key)
 		release()
 	}, nil
+}
+
+// RunLockHolder says which session holds the run lock of project (as
+// LockRun names it), for a run that --no-wait stopped: "PostgreSQL session
+// 4242 (strata, from 10.0.0.5, connected at 2026-12-07 02:30:04 UTC)", the
+// details the role may not see left out; "" when no session holds it (it
+// ended meanwhile) or it cannot be read.
+func (a *Adapter) RunLockHolder(ctx context.Context, project string) string {
+	var pid int
+	var app, from, since string
+	err := a.Shared().QueryRow(ctx, `with k as (select hashtextextended($1, 0) as k)
+		select l.pid, coalesce(s.application_name, ''), coalesce(host(s.client_addr), ''),
+		  coalesce(to_char(s.backend_start at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', '')
+		from k, pg_locks l left join pg_stat_activity s on s.pid = l.pid
+		where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+		  and l.database = (select oid from pg_database where datname = current_database())
+		  and l.classid = ((k.k >> 32) & 4294967295)::text::oid and l.objid = (k.k & 4294967295)::text::oid
+		limit 1`, pgname.RunLock(project)).Scan(&pid, &app, &from, &since)
+	if err != nil {
+		return ""
+	}
+	var details []string
+	if app != "" {
+		details = append(details, app)
+	}
+	if from != "" {
+		details = append(details, "from "+from)
+	}
+	if since != "" {
+		details = append(details, "connected at "+since)
+	}
+	out := fmt.Sprintf("PostgreSQL session %d", pid)
+	if len(details) > 0 {
+		out += " (" + strings.Join(details, ", ") + ")"
+	}
+	return out
 }
 
 // ExecScript runs sql, one statement or several, as it is written (a project's
