@@ -526,19 +526,22 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 
 // serverGone says, once, that the run stopped because the server went
 // away, and what to do.
+// It counts every node skipped, which retry runs: those not started once
+// the server was gone, and those after a node that lost its connection
+// (skipped because it failed).
 func (a *app) serverGone(cmd string, l *pipeline.Project, results []run.Result) {
-	notStarted := 0
+	skipped := 0
 	for _, r := range results {
-		if r.Status == run.Skipped && r.Message == "skipped: "+pipeline.ServerGone {
-			notStarted++
+		if r.Status == run.Skipped {
+			skipped++
 		}
 	}
 	next := "When it is back, run `strata retry` to finish the run."
 	if l.Target.Type == "local" {
 		next = "Start it again with `strata db start`, then run `strata retry` to finish the run."
 	}
-	fmt.Fprintf(a.stderr, "strata %s: the PostgreSQL server went away (crash or restart): the run stopped; %d node%s not started. %s\n",
-		cmd, notStarted, pick(notStarted == 1, " was", "s were"), next)
+	fmt.Fprintf(a.stderr, "strata %s: the PostgreSQL server went away (crash or restart): the run stopped; %d node%s skipped. %s\n",
+		cmd, skipped, pick(skipped == 1, " was", "s were"), next)
 }
 
 // runArgs are the flags of this run that retry repeats.
