@@ -59,7 +59,8 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if units > 0 {
 		notes = append(notes, unitNote)
 	}
-	return a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh}, started, report, notes...)
+	_, code = a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh}, started, report, notes...)
+	return code
 }
 
 // reportMode is how a check run by another command prints its report:
@@ -73,11 +74,12 @@ func (a *app) reportMode() string {
 
 // checkAndReport checks selected on db (connecting when db is nil), keeps
 // what it found (target/check.json, manifest.json) and prints it as
-// report says (text, json, jsonl): the exit code of strata check.
-func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options, started time.Time, report string, notes ...string) int {
+// report says (text, json, jsonl): what it found (nil when it could not
+// check) and the exit code of strata check.
+func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options, started time.Time, report string, notes ...string) (*check.Result, int) {
 	res, code := a.runCheck(ctx, l, db, selected, opt)
 	if res == nil {
-		return code
+		return nil, code
 	}
 	res.Notes = append(res.Notes, notes...)
 	if err := l.WriteCheck(res, started); err != nil {
@@ -95,9 +97,9 @@ func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postg
 		a.checkText(l, res, time.Since(started))
 	}
 	if res.Failed() {
-		return ExitFailed
+		return res, ExitFailed
 	}
-	return ExitOK
+	return res, ExitOK
 }
 
 // checkable are the selected nodes check proves.

@@ -312,7 +312,8 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
 		}
 		p.line(msg)
-		return a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		_, code := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		return code
 	}
 	threads := l.Target.Threads
 	if f.threads > 0 {
@@ -403,7 +404,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
 		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
-		if code := a.checkAndReport(ctx, l, db, ids(s.Order), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
+		if res, code := a.checkAndReport(ctx, l, db, ids(s.Order), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
 			if code == ExitCancelled {
 				return code // recorded as not finished, as after a kill
 			}
@@ -413,11 +414,20 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			// Recorded as a run that built nothing (run_results.json,
 			// junit.xml), not left to the last run's record: CI reads no
 			// earlier run's passing tests, and retry builds the selection.
-			var skipped []run.Result
+			// junit.xml has a failing case for each node the check
+			// refused, so that CI's test report is as red as the job.
+			var skipped, refused []run.Result
 			for _, id := range s.Order {
 				skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: nothing was built: the check failed (--check)"})
 			}
-			for _, err := range rec.Finish(skipped) {
+			if res != nil {
+				for _, id := range res.Order {
+					if n := res.Nodes[id]; n != nil && n.Status == check.Error {
+						refused = append(refused, run.Result{ID: id, Status: run.Error, Message: n.Message})
+					}
+				}
+			}
+			for _, err := range rec.FinishRefused(skipped, refused) {
 				fmt.Fprintf(a.stderr, "strata: %v\n", err)
 			}
 			return code

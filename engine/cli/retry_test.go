@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -359,4 +360,48 @@ func TestRetryReadsSTRATA_TARGET(t *testing.T) {
 		t.Errorf("retry with STRATA_TARGET=c: exit %d, want 2\n%s", code, out)
 	}
 	mustContain(t, out, "STRATA_TARGET c: target \"c\" is not defined")
+}
+
+// A build --check whose check fails is red in CI's test report too:
+// junit.xml has a failing case for each node the check refused, in the
+// check's words at the node's file and line (a data test the check
+// refused there, not also among the skipped data tests), where before
+// every test was skipped, with 0 failures and 0 errors.
+func TestFailedCheckFailsJUnit(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":          "name: fj\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql":          "select nosuch as id",
+		"models/b.sql":          "select 1 as id",
+		"models/b.yml":          "models:\n  - name: b\n    columns: [{name: id, tests: [not_null]}]\n",
+		"tests/b_has_other.sql": `select other from {{ ref "b" }}`,
+	})
+	must(t, 1, dir, "build", "--check")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 2 || junit.Tests != 3 || junit.Skipped != 1 {
+		t.Errorf("junit.xml after a failed check: %d tests, %d failures, %d skipped; want 3, 2, 1:\n%s", junit.Tests, junit.Failures, junit.Skipped, b)
+	}
+	failed := map[string]string{}
+	for _, s := range junit.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failed[s.Name+": "+c.ClassName+" "+c.Name] = c.Failure.Message
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"fj check (--check): models.a a":           `models/a.sql:1`,
+		"fj check (--check): models.b b_has_other": `tests/b_has_other.sql:1`,
+	} {
+		if got, ok := failed[name]; !ok || !strings.Contains(got, want) {
+			t.Errorf("junit.xml: failing case %q = %q, want it to say %q:\n%s", name, got, want, b)
+		}
+	}
 }

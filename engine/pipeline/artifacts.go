@@ -175,12 +175,13 @@ const compileWriters = 2
 // at started.
 // It returns one error for each file it could not write.
 func (l *Project) WriteResults(cmd string, started time.Time, results []run.Result) []error {
-	return l.writeResults(cmd, started, nil, "", results)
+	return l.writeResults(cmd, started, nil, "", results, nil)
 }
 
 // writeResults is WriteResults of the run runID given args, which
-// run_results.json records for retry.
-func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.RunArgs, runID string, results []run.Result) []error {
+// run_results.json records for retry; refused are the nodes its check
+// (build --check) failed, which junit.xml reports as failing cases.
+func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.RunArgs, runID string, results, refused []run.Result) []error {
 	targetDir := l.TargetDir()
 	rr := artifacts.RunResults{Command: cmd, Args: args, StartedAt: started.UTC().Format(time.RFC3339), ElapsedTime: time.Since(started).Seconds(), Target: l.Target.Name, Env: l.Env(), RunID: runID}
 	sorted := append([]run.Result(nil), results...)
@@ -215,7 +216,7 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
 	}
 	if writesJUnit(cmd) {
-		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), l.junit(cmd, sorted)); err != nil {
+		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), l.junit(cmd, sorted, refused)); err != nil {
 			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
 		}
 	}
@@ -226,13 +227,30 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 func writesJUnit(cmd string) bool { return cmd == "test" || cmd == "build" }
 
 // junit is target/junit.xml of a run of cmd whose results are sorted: the
-// data tests in one suite, the unit tests in another.
-func (l *Project) junit(cmd string, sorted []run.Result) *artifacts.JUnit {
+// data tests in one suite, the unit tests in another, and the nodes its
+// check refused (build --check), each a failing case, in a third: a CI
+// test report of a build whose check failed is red, as the job is, and
+// names what to fix (a test the check refused is there, not among the
+// data tests, which the run skipped).
+func (l *Project) junit(cmd string, sorted, refused []run.Result) *artifacts.JUnit {
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
-	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}}
+	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}, {Name: l.Project.Name + " check (--check)"}}
+	inCheck := map[string]bool{}
+	for _, r := range refused {
+		n, ok := l.Manifest.Nodes[r.ID]
+		if !ok {
+			continue
+		}
+		inCheck[r.ID] = true
+		suite := suites[2]
+		suite.Tests++
+		suite.Failures++
+		suite.Cases = append(suite.Cases, artifacts.JUnitCase{Name: n.Name, ClassName: l.junitClass(n),
+			Failure: &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: "check", Text: r.Message}})
+	}
 	for _, r := range sorted {
 		n, ok := l.Manifest.Nodes[r.ID]
-		if !ok || n.Kind != manifest.Test {
+		if !ok || n.Kind != manifest.Test || inCheck[r.ID] {
 			continue
 		}
 		tc := artifacts.JUnitCase{Name: n.Name, ClassName: l.junitClass(n), Time: millis(r.Duration.Seconds())}
@@ -260,7 +278,8 @@ func (l *Project) junit(cmd string, sorted []run.Result) *artifacts.JUnit {
 	}
 	for i, suite := range suites {
 		// The data suite is always there (CI expects a suite), the unit
-		// suite when the run had unit tests.
+		// suite when the run had unit tests, the check's when it refused
+		// a node.
 		if i > 0 && suite.Tests == 0 {
 			continue
 		}
@@ -365,7 +384,7 @@ func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.Ru
 	// a CI job killed mid-run then uploads this run's record, not the
 	// previous run's passing tests.
 	if writesJUnit(cmd) {
-		if err := artifacts.WriteJUnit(filepath.Join(l.TargetDir(), "junit.xml"), l.junit(cmd, pending)); err != nil {
+		if err := artifacts.WriteJUnit(filepath.Join(l.TargetDir(), "junit.xml"), l.junit(cmd, pending, nil)); err != nil {
 			return rec, fmt.Errorf("writing junit.xml: %w", err)
 		}
 	}
@@ -398,7 +417,15 @@ func (rec *RunRecord) Close() {
 // the run ended with results.
 func (rec *RunRecord) Finish(results []run.Result) []error {
 	rec.Close()
-	return rec.l.writeResults(rec.cmd, rec.started, rec.args, rec.id, results)
+	return rec.l.writeResults(rec.cmd, rec.started, rec.args, rec.id, results, nil)
+}
+
+// FinishRefused is Finish of a run whose check (build --check) failed
+// and that built nothing: refused are the nodes the check failed, each
+// with the check's message, which junit.xml reports as failing cases.
+func (rec *RunRecord) FinishRefused(results, refused []run.Result) []error {
+	rec.Close()
+	return rec.l.writeResults(rec.cmd, rec.started, rec.args, rec.id, results, refused)
 }
 
 // junitClass is a test's classname in junit.xml, which CI systems show as
