@@ -83,3 +83,21 @@ func TestEmptyLeavesUnitTestsOut(t *testing.T) {
 	out = must(t, 0, dir, "test", "--empty")
 	mustContain(t, out, "the 0 selected nodes are checked against target t in a transaction that is rolled back (strata check); the 1 unit test is not run")
 }
+
+// TestBuildCheckCountsWhatItChecks: build --check counts the nodes it
+// checks, not the unit tests, which check does not run and the build runs
+// before their models ("Checking the 87 selected nodes", then "Checked 82").
+func TestBuildCheckCountsWhatItChecks(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: bu\n",
+		"models/a.sql":    "select 1 as id",
+		"models/b.sql":    `select id from {{ ref "a" }}`,
+		"models/unit.yml": "unit_tests:\n  - {name: u, model: a, given: [], expect: {rows: [{id: 1}]}}\n  - {name: v, model: b, given: [{input: 'ref(\"a\")', rows: [{id: 1}]}], expect: {rows: [{id: 1}]}}\n",
+	})
+	out := must(t, 0, dir, "build", "--check")
+	mustContain(t, out, "Checking the 2 selected nodes first (--check), in a transaction that is rolled back; the 2 selected unit tests are not checked: they run before the models they test\n",
+		"Checked 2 models on target t", "PASS=4")
+	out = must(t, 0, dir, "build", "--check", "-s", "a")
+	mustContain(t, out, "Checking the 1 selected node first (--check), in a transaction that is rolled back; the 1 selected unit test is not checked: it runs before the model it tests\n")
+}

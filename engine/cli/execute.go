@@ -403,7 +403,23 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	if f.check {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
-		p.line(fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", len(s.Order), plural(len(s.Order))))
+		// The count is of what check proves: the unit tests, which it
+		// does not run, run before their models, and are said apart.
+		sel := ids(s.Order)
+		n, units := len(checkable(l, sel)), 0
+		for id := range sel {
+			if l.Manifest.Nodes[id].IsUnit() {
+				units++
+			}
+		}
+		msg := fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", n, plural(n))
+		switch {
+		case units == 1:
+			msg += "; the 1 selected unit test is not checked: it runs before the model it tests"
+		case units > 1:
+			msg += fmt.Sprintf("; the %d selected unit tests are not checked: they run before the models they test", units)
+		}
+		p.line(msg)
 		if res, code := a.checkAndReport(ctx, l, db, ids(s.Order), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
 			if code == ExitCancelled {
 				return code // recorded as not finished, as after a kill
