@@ -16,14 +16,6 @@ import (
 	"strata/engine/pgname"
 )
 
-// loadedInto is what check knows of the table an incremental model's next
-// build loads into (its table exists, and no --full-refresh): its kind and
-// columns as they were before check set it aside.
-type loadedInto struct {
-	kind string
-	cols []materialize.Column
-}
-
 // tableRefusals holds a selected table or incremental model that
 // PostgreSQL accepted against what its build would refuse before writing
 // a row, from the columns its query returns (got) and, for an incremental
@@ -54,8 +46,8 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 			return refuse(err)
 		}
 	}
-	t := j.loadedInto
-	if t == nil || c.opt.ColumnsOnly {
+	t := j.built
+	if !j.loads || c.opt.ColumnsOnly {
 		return nil
 	}
 	aside := n.Relation.In(pgname.CheckedAside(n.Relation.Name))

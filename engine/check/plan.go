@@ -129,13 +129,20 @@ type job struct {
 	// checked (its schema could not be created for another node).
 	err  error
 	skip string
-	// built is a selected model's relation as it was before check
-	// replaced it, and its columns: what a build would update.
-	built     *postgres.Found
-	builtCols []postgres.Column
-	// loadedInto: a selected incremental model whose next build loads
-	// into its existing table, that table (tableRefusals).
-	loadedInto *loadedInto
+	// built is a selected model's relation as it was before check set
+	// it aside (nil when there is none): what a build would update or
+	// refuse (scd2Columns), or load into (tableRefusals, when loads).
+	built *builtRel
+	// loads: the model's next build loads into built (an incremental
+	// load: no --full-refresh, not LeaveExisting).
+	loads bool
+}
+
+// builtRel is a relation as it was before check set it aside: its kind
+// (postgres.Found's) and its columns.
+type builtRel struct {
+	kind string
+	cols []materialize.Column
 }
 
 // plan decides what check does with node id, from what was observed.
@@ -230,7 +237,10 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 		return j
 	}
 	if exists {
-		j.built, j.builtCols = &found, obs.cols[found.OID]
+		j.built = &builtRel{kind: found.Kind}
+		for _, col := range obs.cols[found.OID] {
+			j.built.cols = append(j.built.cols, materialize.Column{Name: col.Name, Type: col.Type})
+		}
 	}
 	if c.p.WasSCD2[id] && mat != "scd2" && (found.Kind == "table" || found.Kind == "partitioned_table") && !c.opt.FullRefreshSCD2 && !c.opt.LeaveExisting {
 		// As the build refuses it, before rendering: its history would be lost.
@@ -247,13 +257,7 @@ func (c *checker) plan(id string, obs *observed, seeds map[string]inferred) *job
 	if j.err != nil {
 		return j
 	}
-	if incremental && !c.opt.LeaveExisting {
-		t := &loadedInto{kind: found.Kind}
-		for _, col := range obs.cols[found.OID] {
-			t.cols = append(t.cols, materialize.Column{Name: col.Name, Type: col.Type})
-		}
-		j.loadedInto = t
-	}
+	j.loads = incremental && !c.opt.LeaveExisting
 	body := materialize.Body(j.res.SQL)
 	j.as, j.view = "view", true
 	at := n.Relation

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,11 +63,8 @@ func (c *checker) scd2Columns(ctx context.Context, tx pgx.Tx, j *job, got []Colu
 	if out.Status != OK || j.built == nil || c.opt.LeaveExisting {
 		return nil
 	}
-	o := materialize.SCD2Observed{Source: src}
-	for _, col := range j.builtCols {
-		o.Dimension = append(o.Dimension, materialize.Column{Name: col.Name, Type: col.Type})
-	}
-	if j.built.Kind == "table" {
+	o := materialize.SCD2Observed{Source: src, Dimension: j.built.cols}
+	if j.built.kind == "table" {
 		// Its indexes kept their names when check renamed it aside.
 		err := c.db(func() (err error) {
 			o.HistoryKey, err = postgres.IndexColumns(ctx, tx, n.Relation.In(d.HistoryIndex()))
@@ -79,22 +75,10 @@ func (c *checker) scd2Columns(ctx context.Context, tx pgx.Tx, j *job, got []Colu
 		}
 	}
 	d.FullRefresh = c.opt.FullRefresh
-	if err := d.Refused(j.built.Kind, o); err != nil {
-		c.failWith(out, []diag.Diagnostic{{Pos: atConfig(n, err), Severity: diag.Error, Msg: err.Error()}})
+	if err := d.Refused(j.built.kind, o); err != nil {
+		c.failWith(out, []diag.Diagnostic{c.atConfig(n, err)})
 	}
 	return nil
-}
-
-// atConfig is where a build places err, which starts with the config key
-// it is about ("unique_key: ..."): where n's config sets that key, else at
-// the model.
-func atConfig(n *manifest.Node, err error) diag.Pos {
-	if key, _, ok := strings.Cut(err.Error(), ":"); ok {
-		if pos, ok := n.ConfigPos[key]; ok && pos.File != "" {
-			return pos
-		}
-	}
-	return n.Pos
 }
 
 // scd2Refused is what a build would say of scd2 job j whose view
