@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 func cmdCheck(ctx context.Context, a *app, args []string) int {
 	f := a.newFlags("check", true)
 	f.fs.BoolVar(&f.fullRefresh, "full-refresh", false, "check incremental models as a --full-refresh build renders them (is_incremental false)")
+	f.fs.BoolVar(&f.fullSCD2, "full-refresh-scd2", false, "check the build that --full-refresh-scd2 allows: --full-refresh of scd2 models, and an scd2 model become another materialization")
 	f.fs.StringVarP(&f.output, "output", "o", "text", "text or json")
 	if code, done := a.parse(f, args); done {
 		return code
@@ -33,6 +36,11 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	l, selected, code, ok := a.loadSelection(ctx, f, "check")
 	if !ok {
 		return code
+	}
+	// The flags the build it previews takes: a --full-refresh that
+	// build refuses is refused here too.
+	if a.scd2FullRefreshRefused(l, f, "check", slices.Sorted(maps.Keys(selected))) {
+		return ExitBadInput
 	}
 	// Unit tests are run, not proven: said so, rather than counted among
 	// the nodes checked ("Checked 0 nodes" for -s test_type:unit).
@@ -59,7 +67,7 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if units > 0 {
 		notes = append(notes, unitNote)
 	}
-	_, code = a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh}, started, report, notes...)
+	_, code = a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, report, notes...)
 	return code
 }
 

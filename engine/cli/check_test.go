@@ -530,6 +530,35 @@ func TestCheckSCD2SwitchedAway(t *testing.T) {
 	must(t, 0, dir, "check")
 }
 
+// TestCheckTakesBuildsSCD2Flags: check refuses and accepts the flags as
+// the build it previews does. check --full-refresh passed an scd2 model
+// whose unique_key changed ("unless --full-refresh is given"), though
+// build --full-refresh without --full-refresh-scd2 is refused (exit 2)
+// before it starts; it is refused as build refuses it, and checked with
+// --full-refresh-scd2, which check now takes (for a dimension made another
+// materialization too).
+func TestCheckTakesBuildsSCD2Flags(t *testing.T) {
+	url := pgtest.DB(t)
+	dim := `{{ config "materialized" "%s" "unique_key" "%s" "strategy" "check" }}select id, 'v' as name from generate_series(1, 2) id`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: p\n",
+		"models/dim.sql": fmt.Sprintf(dim, "scd2", "id"),
+		"models/use.sql": `select id, name from {{ ref "dim" }}`,
+	})
+	must(t, 0, dir, "run")
+	writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, "scd2", "name"))
+	mustContain(t, must(t, 1, dir, "check"), "models/dim.sql:1:", "unique_key")
+	for _, cmd := range []string{"check", "build"} {
+		out := must(t, 2, dir, cmd, "--full-refresh")
+		mustContain(t, out, "strata "+cmd+": --full-refresh would destroy the history of scd2 model dim; add --full-refresh-scd2 to do that, or leave it out with --exclude dim")
+	}
+	must(t, 0, dir, "check", "--full-refresh", "--exclude", "dim")
+	must(t, 0, dir, "check", "--full-refresh", "--full-refresh-scd2")
+	writeFile(t, dir, "models/dim.sql", fmt.Sprintf(dim, "table", "id"))
+	must(t, 1, dir, "check")
+	must(t, 0, dir, "check", "--full-refresh-scd2")
+}
+
 // TestCheckSourcesSeedsAndSCD2: an absent source is an empty table of its
 // declared columns, or an error when it declares none; an scd2 model has
 // strata's columns; a failed node's dependents are not checked.

@@ -222,6 +222,35 @@ func (a *app) execute(ctx context.Context, f *flags, cmd string, args []string) 
 	return a.executeParsed(ctx, f, cmd)
 }
 
+// scd2FullRefreshRefused says whether --full-refresh without
+// --full-refresh-scd2 is refused for the nodes of ids, which would
+// destroy the history of their scd2 models, and says why on stderr. Build
+// (and run, retry) refuse it, and check does, which previews that build.
+func (a *app) scd2FullRefreshRefused(l *pipeline.Project, f *flags, cmd string, ids []string) bool {
+	if !f.fullRefresh || f.fullSCD2 {
+		return false
+	}
+	// Every one is named, so that the --exclude it suggests leaves them
+	// all out (it named the first one alone, and a run that left it out
+	// was refused for the next).
+	dims := l.SCD2(ids)
+	if len(dims) == 0 {
+		return false
+	}
+	names := make([]string, len(dims))
+	for i, n := range dims {
+		names[i] = n.Name
+	}
+	slices.Sort(names)
+	exclude := names[0]
+	if len(names) > 1 {
+		exclude = "'" + strings.Join(names, " ") + "'"
+	}
+	fmt.Fprintf(a.stderr, "strata %s: --full-refresh would destroy the history of scd2 model%s %s; add --full-refresh-scd2 to do that, or leave %s out with --exclude %s\n",
+		cmd, plural(len(names)), strings.Join(names, ", "), pick(len(names) == 1, "it", "them"), exclude)
+	return true
+}
+
 // executeParsed runs command cmd (seed, run, test or build) as f says: it
 // prints each step of the pipeline's run and decides the exit code.
 func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
@@ -235,24 +264,8 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	if f.audits(cmd) {
 		l.Audit(s, selected)
 	}
-	if f.fullRefresh && !f.fullSCD2 {
-		// Every one is named, so that the --exclude it suggests leaves
-		// them all out (it named the first one alone, and a run that left
-		// it out was refused for the next).
-		if dims := l.SCD2(s.Order); len(dims) > 0 {
-			names := make([]string, len(dims))
-			for i, n := range dims {
-				names[i] = n.Name
-			}
-			slices.Sort(names)
-			exclude := names[0]
-			if len(names) > 1 {
-				exclude = "'" + strings.Join(names, " ") + "'"
-			}
-			fmt.Fprintf(a.stderr, "strata %s: --full-refresh would destroy the history of scd2 model%s %s; add --full-refresh-scd2 to do that, or leave %s out with --exclude %s\n",
-				cmd, plural(len(names)), strings.Join(names, ", "), pick(len(names) == 1, "it", "them"), exclude)
-			return ExitBadInput
-		}
+	if a.scd2FullRefreshRefused(l, f, cmd, s.Order) {
+		return ExitBadInput
 	}
 	if missing := l.MissingSeeds(s.Order); len(missing) > 0 {
 		var files []string

@@ -49,7 +49,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		"retry":         slices.Concat([]string{"vars"}, run, []string{"audit", "no-audit"}),
 		"compile":       slices.Concat(selection, []string{"env", "no-defer"}),
 		"validate":      selection,
-		"check":         slices.Concat(selection, []string{"full-refresh", "output"}),
+		"check":         slices.Concat(selection, []string{"full-refresh", "full-refresh-scd2", "output"}),
 		"plan":          {"select", "exclude", "vars", "output", "env"},
 		"env":           {"vars"},
 		"ls":            slices.Concat(selection, []string{"output", "resource-type", "env"}),
