@@ -405,3 +405,46 @@ func TestFailedCheckFailsJUnit(t *testing.T) {
 		}
 	}
 }
+
+// A build whose only failures are nodes that are not tests (a model's SQL
+// error, an on-run-end hook) wrote a junit.xml with 0 failures, the tests
+// after the model skipped: the CI test report was green while the job
+// was red. Each such node is a failing case in a suite '<project> nodes',
+// its message at the file and line; the nodes that passed are not listed.
+func TestFailedNodeFailsJUnit(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: fn\nmodels: {'.': {materialized: table}}\non-run-end: ['select nosuch_end']\n",
+		"models/a.sql": "select nosuch as id",
+		"models/a.yml": "models:\n  - name: a\n    columns: [{name: id, tests: [not_null]}]\n",
+		"models/b.sql": "select 1 as id",
+	})
+	must(t, 1, dir, "build")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 2 || junit.Tests != 3 || junit.Skipped != 1 {
+		t.Errorf("junit.xml after a failed model and hook: %d tests, %d failures, %d skipped; want 3, 2, 1:\n%s", junit.Tests, junit.Failures, junit.Skipped, b)
+	}
+	failed := map[string]string{}
+	for _, s := range junit.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failed[s.Name+": "+c.ClassName+" "+c.Name+" ("+c.Failure.Type+")"] = c.Failure.Message
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"fn nodes: models.a a (model)":        `models/a.sql:1`,
+		"fn nodes: project on-run-end (hook)": `project.yaml:3`,
+	} {
+		if got, ok := failed[name]; !ok || !strings.Contains(got, want) {
+			t.Errorf("junit.xml: failing case %q = %q, want it to say %q:\n%s", name, got, want, b)
+		}
+	}
+}

@@ -227,26 +227,49 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 func writesJUnit(cmd string) bool { return cmd == "test" || cmd == "build" }
 
 // junit is target/junit.xml of a run of cmd whose results are sorted: the
-// data tests in one suite, the unit tests in another, and the nodes its
-// check refused (build --check), each a failing case, in a third: a CI
-// test report of a build whose check failed is red, as the job is, and
-// names what to fix (a test the check refused is there, not among the
-// data tests, which the run skipped).
+// data tests in one suite, the unit tests in another, the nodes its check
+// refused (build --check) in a third and the other nodes that ended in
+// error (a model, seed or snapshot, an on-run-start or on-run-end hook) in
+// a fourth, each a failing case: a CI test report of a run that failed is
+// red, as the job is, and names what to fix (a test the check refused is
+// there, not among the data tests, which the run skipped). Nodes that
+// passed or were skipped are not listed but as tests.
 func (l *Project) junit(cmd string, sorted, refused []run.Result) *artifacts.JUnit {
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
-	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"}, {Name: l.Project.Name + " check (--check)"}}
+	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"},
+		{Name: l.Project.Name + " check (--check)"}, {Name: l.Project.Name + " nodes"}}
 	inCheck := map[string]bool{}
+	// failed adds node r's failing case to suite, of type typ, its
+	// message r's (which says where, at the file and line). A hook is
+	// grouped under its file, project.yaml.
+	failed := func(suite *artifacts.JUnitSuite, r run.Result, typ string) {
+		name, class := r.ID, "project"
+		if n, ok := l.Manifest.Nodes[r.ID]; ok {
+			name, class = n.Name, l.junitClass(n)
+		}
+		suite.Tests++
+		suite.Failures++
+		suite.Time += r.Duration.Seconds()
+		suite.Cases = append(suite.Cases, artifacts.JUnitCase{Name: name, ClassName: class, Time: millis(r.Duration.Seconds()),
+			Failure: &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: typ, Text: r.Message}})
+	}
 	for _, r := range refused {
-		n, ok := l.Manifest.Nodes[r.ID]
-		if !ok {
+		if _, ok := l.Manifest.Nodes[r.ID]; !ok {
 			continue
 		}
 		inCheck[r.ID] = true
-		suite := suites[2]
-		suite.Tests++
-		suite.Failures++
-		suite.Cases = append(suite.Cases, artifacts.JUnitCase{Name: n.Name, ClassName: l.junitClass(n),
-			Failure: &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: "check", Text: r.Message}})
+		failed(suites[2], r, "check")
+	}
+	for _, r := range sorted {
+		if r.Status != run.Error || inCheck[r.ID] {
+			continue
+		}
+		switch n, ok := l.Manifest.Nodes[r.ID]; {
+		case ok && n.Kind != manifest.Test:
+			failed(suites[3], r, string(n.Kind))
+		case !ok && (r.ID == OnRunStart || r.ID == OnRunEnd):
+			failed(suites[3], r, "hook")
+		}
 	}
 	for _, r := range sorted {
 		n, ok := l.Manifest.Nodes[r.ID]
@@ -279,7 +302,7 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result) *artifacts.JUn
 	for i, suite := range suites {
 		// The data suite is always there (CI expects a suite), the unit
 		// suite when the run had unit tests, the check's when it refused
-		// a node.
+		// a node, the nodes' when one failed.
 		if i > 0 && suite.Tests == 0 {
 			continue
 		}
