@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"strata/engine/artifacts"
 	"strata/engine/internal/pgtest"
 )
 
@@ -100,4 +105,34 @@ func TestBuildCheckCountsWhatItChecks(t *testing.T) {
 		"Checked 2 models on target t", "PASS=4")
 	out = must(t, 0, dir, "build", "--check", "-s", "a")
 	mustContain(t, out, "Checking the 1 selected node first (--check), in a transaction that is rolled back; the 1 selected unit test is not checked: it runs before the model it tests\n")
+}
+
+// build --empty returned before any run was recorded, so target/junit.xml
+// was still the last build's, its tests passed: CI read it as this run's.
+// It is this run's: its tests skipped, the nodes the check refused failing
+// in a suite '<project> check (--empty)'.
+func TestEmptyWritesJUnit(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: ej\nmodels: {'.': {materialized: table}}\n",
+		"models/b.sql": "select 1 as id",
+		"models/b.yml": "models:\n  - name: b\n    columns: [{name: id, tests: [not_null]}]\n",
+	})
+	must(t, 0, dir, "build")
+	if err := os.WriteFile(filepath.Join(dir, "models", "a.sql"), []byte("select nosuch as id"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must(t, 1, dir, "build", "--empty")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 1 || junit.Tests != 2 || junit.Skipped != 1 || len(junit.Suites) != 2 || junit.Suites[1].Name != "ej check (--empty)" ||
+		len(junit.Suites[1].Cases) != 1 || junit.Suites[1].Cases[0].Failure == nil || !strings.Contains(junit.Suites[1].Cases[0].Failure.Message, "models/a.sql:1") {
+		t.Errorf("junit.xml after build --empty whose check failed: want the test skipped and a failing case for models/a.sql:1 in 'ej check (--empty)':\n%s", b)
+	}
 }

@@ -325,7 +325,14 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
 		}
 		p.line(msg)
-		_, code := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		res, code := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		// No run is recorded, but junit.xml is this run's (build, test):
+		// its tests skipped, the nodes the check refused failing, or
+		// removed when the check did not finish, so that CI does not read
+		// an earlier run's passing tests as this run's.
+		if err := l.WriteEmptyJUnit(cmd, s.Order, res != nil && code != ExitCancelled, refusedBy(res)); err != nil {
+			fmt.Fprintf(a.stderr, "strata: %v\n", err)
+		}
 		return code
 	}
 	threads := l.Target.Threads
@@ -445,18 +452,11 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			// earlier run's passing tests, and retry builds the selection.
 			// junit.xml has a failing case for each node the check
 			// refused, so that CI's test report is as red as the job.
-			var skipped, refused []run.Result
+			var skipped []run.Result
 			for _, id := range s.Order {
 				skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: nothing was built: the check failed (--check)"})
 			}
-			if res != nil {
-				for _, id := range res.Order {
-					if n := res.Nodes[id]; n != nil && n.Status == check.Error {
-						refused = append(refused, run.Result{ID: id, Status: run.Error, Message: n.Message})
-					}
-				}
-			}
-			for _, err := range rec.FinishRefused(skipped, refused) {
+			for _, err := range rec.FinishRefused(skipped, refusedBy(res)) {
 				fmt.Fprintf(a.stderr, "strata: %v\n", err)
 			}
 			return code
@@ -581,6 +581,21 @@ func (a *app) serverGone(cmd string, l *pipeline.Project, results []run.Result) 
 	}
 	fmt.Fprintf(a.stderr, "strata %s: the PostgreSQL server went away (crash or restart): the run stopped; %d node%s skipped. %s\n",
 		cmd, skipped, pick(skipped == 1, " was", "s were"), next)
+}
+
+// refusedBy are the nodes check result res (nil: none) refused, each an
+// error with the check's message, which junit.xml reports as failing cases.
+func refusedBy(res *check.Result) []run.Result {
+	if res == nil {
+		return nil
+	}
+	var refused []run.Result
+	for _, id := range res.Order {
+		if n := res.Nodes[id]; n != nil && n.Status == check.Error {
+			refused = append(refused, run.Result{ID: id, Status: run.Error, Message: n.Message})
+		}
+	}
+	return refused
 }
 
 // runArgs are the flags of this run that retry repeats.

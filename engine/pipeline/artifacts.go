@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -216,7 +218,7 @@ func (l *Project) writeResults(cmd string, started time.Time, args *artifacts.Ru
 		errs = append(errs, fmt.Errorf("writing %s: %w", artifacts.NodeResultsFile, err))
 	}
 	if writesJUnit(cmd) {
-		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), l.junit(cmd, sorted, refused)); err != nil {
+		if err := artifacts.WriteJUnit(filepath.Join(targetDir, "junit.xml"), l.junit(cmd, sorted, refused, "--check")); err != nil {
 			errs = append(errs, fmt.Errorf("writing junit.xml: %w", err))
 		}
 	}
@@ -234,10 +236,11 @@ func writesJUnit(cmd string) bool { return cmd == "test" || cmd == "build" }
 // red, as the job is, and names what to fix (a test the check refused is
 // there, not among the data tests, which the run skipped). Nodes that
 // passed or were skipped are not listed but as tests.
-func (l *Project) junit(cmd string, sorted, refused []run.Result) *artifacts.JUnit {
+// checkFlag is the flag whose check refused them: --check, or --empty.
+func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag string) *artifacts.JUnit {
 	junit := &artifacts.JUnit{Name: "strata " + cmd}
 	suites := []*artifacts.JUnitSuite{{Name: l.Project.Name + " data tests"}, {Name: l.Project.Name + " unit tests"},
-		{Name: l.Project.Name + " check (--check)"}, {Name: l.Project.Name + " nodes"}}
+		{Name: l.Project.Name + " check (" + checkFlag + ")"}, {Name: l.Project.Name + " nodes"}}
 	inCheck := map[string]bool{}
 	// failed adds node r's failing case to suite, of type typ, its
 	// message r's (which says where, at the file and line). A hook is
@@ -407,7 +410,7 @@ func (l *Project) StartResults(cmd string, started time.Time, args *artifacts.Ru
 	// a CI job killed mid-run then uploads this run's record, not the
 	// previous run's passing tests.
 	if writesJUnit(cmd) {
-		if err := artifacts.WriteJUnit(filepath.Join(l.TargetDir(), "junit.xml"), l.junit(cmd, pending, nil)); err != nil {
+		if err := artifacts.WriteJUnit(filepath.Join(l.TargetDir(), "junit.xml"), l.junit(cmd, pending, nil, "")); err != nil {
 			return rec, fmt.Errorf("writing junit.xml: %w", err)
 		}
 	}
@@ -449,6 +452,35 @@ func (rec *RunRecord) Finish(results []run.Result) []error {
 func (rec *RunRecord) FinishRefused(results, refused []run.Result) []error {
 	rec.Close()
 	return rec.l.writeResults(rec.cmd, rec.started, rec.args, rec.id, results, refused)
+}
+
+// WriteEmptyJUnit writes target/junit.xml of a run of cmd with --empty,
+// which builds nothing and records no run but its check: each node of
+// order skipped, each node of refused (the check failed it) a failing
+// case, so that CI does not read an earlier run's junit.xml as this run's.
+// With checked false (the check did not finish), it removes junit.xml.
+// Commands that write no junit.xml (run, seed) leave it as it is.
+func (l *Project) WriteEmptyJUnit(cmd string, order []string, checked bool, refused []run.Result) error {
+	file := filepath.Join(l.TargetDir(), "junit.xml")
+	if !writesJUnit(cmd) {
+		return nil
+	}
+	if !checked {
+		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing junit.xml: %w", err)
+		}
+		return nil
+	}
+	ids := append([]string(nil), order...)
+	sort.Strings(ids)
+	skipped := make([]run.Result, 0, len(ids))
+	for _, id := range ids {
+		skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: --empty builds and tests nothing"})
+	}
+	if err := artifacts.WriteJUnit(file, l.junit(cmd, skipped, refused, "--empty")); err != nil {
+		return fmt.Errorf("writing junit.xml: %w", err)
+	}
+	return nil
 }
 
 // junitClass is a test's classname in junit.xml, which CI systems show as
