@@ -48,6 +48,15 @@ func TestDBStatusExitCodes(t *testing.T) {
 	if out := must(t, ExitOK, dir, "db", "psql", "--no-color", "-Atc", "select 40 + 2"); out != "42\n" {
 		t.Errorf("db psql --no-color -Atc printed %q", out)
 	}
+	// A database given to psql keeps the local server's socket, port and
+	// user: -d used to replace the whole connection string strata passed.
+	must(t, ExitOK, dir, "db", "psql", "-qc", "create database shop")
+	for _, args := range [][]string{{"-d", "shop"}, {"--dbname=shop"}, {"--dbname", "shop"}, {"-dshop"}, {"shop"}, {"-d", "dbname=shop"}} {
+		args = append([]string{"db", "psql", "-X", "-Atc", "select current_database() || ' ' || current_user"}, args...)
+		if out := must(t, ExitOK, dir, args...); out != "shop postgres\n" {
+			t.Errorf("strata %s printed %q, want \"shop postgres\"", strings.Join(args, " "), out)
+		}
+	}
 	must(t, ExitOK, dir, "db", "stop")
 	status(ExitStopped, "stopped\ndata:")
 }
@@ -167,5 +176,19 @@ func TestDBReachesTheServerOfAProjectWithoutProjectYAML(t *testing.T) {
 	// Nothing made: refused as before, and nothing created.
 	if code, _ := strata(t, dir, "db", "status"); code != ExitBadInput {
 		t.Errorf("db status in a folder with neither project.yaml nor a server: exit %d, want %d", code, ExitBadInput)
+	}
+}
+
+// TestPsqlEnv: db psql's connection replaces the user's variables of the
+// same names and drops PGSERVICE, whose settings libpq puts before the
+// environment's.
+func TestPsqlEnv(t *testing.T) {
+	got := psqlEnv(
+		[]string{"HOME=/root", "PGHOST=elsewhere", "PGSERVICE=prod", "PGPASSWORD=x", "PGPORT=6432"},
+		[]string{"PGHOST=/tmp/s", "PGPORT=5433", "PGUSER=postgres"},
+	)
+	want := "HOME=/root PGPASSWORD=x PGHOST=/tmp/s PGPORT=5433 PGUSER=postgres"
+	if strings.Join(got, " ") != want {
+		t.Errorf("psqlEnv = %q, want %q", strings.Join(got, " "), want)
 	}
 }

@@ -474,7 +474,12 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(a.stderr, "strata db psql: %v\n", err)
 			return ExitFailed
 		}
-		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), append([]string{c.URL()}, psqlArgs...)...)
+		// The connection goes in the environment, not as a connection
+		// string argument: psql's -d (or a bare database name) replaced
+		// that whole, socket and port included, where it only sets the
+		// database over these.
+		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "psql"), psqlArgs...)
+		cmd.Env = psqlEnv(os.Environ(), c.PsqlEnv())
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
 		if err := cmd.Run(); err != nil {
 			if ee, ok := err.(*exec.ExitError); ok {
@@ -485,6 +490,24 @@ func cmdDB(ctx context.Context, a *app, args []string) int {
 		}
 	}
 	return ExitOK
+}
+
+// psqlEnv is environ with conn's variables in place of the same ones, and
+// without PGSERVICE: a service's settings come before the environment's
+// in libpq, so the user's would take psql to another server.
+func psqlEnv(environ, conn []string) []string {
+	drop := map[string]bool{"PGSERVICE": true}
+	for _, kv := range conn {
+		k, _, _ := strings.Cut(kv, "=")
+		drop[k] = true
+	}
+	var env []string
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			env = append(env, kv)
+		}
+	}
+	return append(env, conn...)
 }
 
 // psqlHelp says whether psql's arguments ask only for its help or version.

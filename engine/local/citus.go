@@ -148,6 +148,9 @@ func (c *Citus) all() []*Cluster { return append([]*Cluster{c.Coordinator}, c.Wo
 // which is where every query of a Citus cluster goes.
 func (c *Citus) URL() string { return c.Coordinator.URL() }
 
+// PsqlEnv is the coordinator's (Cluster.PsqlEnv).
+func (c *Citus) PsqlEnv() []string { return c.Coordinator.PsqlEnv() }
+
 // BinDir is the directory of the server binaries the nodes use.
 func (c *Citus) BinDir() string { return c.Coordinator.BinDir() }
 

@@ -247,6 +247,21 @@ func (c *Cluster) URLFor(dbname string) string {
 	return "postgres://postgres@/" + url.PathEscape(dbname) + "?host=" + host + "&port=" + strconv.Itoa(port) + "&target_session_attrs=any"
 }
 
+// PsqlEnv is the connection of URL as libpq's environment variables
+// (PGHOST, PGPORT, PGUSER, PGDATABASE, PGTARGETSESSIONATTRS), for a psql
+// given the user's arguments: a database of theirs (-d shop, or a bare
+// shop) then keeps the socket, port and user, where one given after a
+// connection string replaced it whole.
+func (c *Cluster) PsqlEnv() []string {
+	return []string{
+		"PGHOST=" + c.socketDir,
+		"PGPORT=" + strconv.Itoa(port),
+		"PGUSER=postgres",
+		"PGDATABASE=postgres",
+		"PGTARGETSESSIONATTRS=any",
+	}
+}
+
 // Status describes the cluster without changing it.
 func (c *Cluster) Status(ctx context.Context) (Status, error) {
 	st := Status{DataDir: c.dataDir(), SocketDir: c.socketDir, LogFile: c.logFile()}

@@ -113,6 +113,15 @@ func (c LocalCluster) URL() string {
 	return c.Server.URL()
 }
 
+// PsqlEnv is the connection of URL as libpq's environment variables, for
+// psql (local.Cluster.PsqlEnv).
+func (c LocalCluster) PsqlEnv() []string {
+	if c.Citus != nil {
+		return c.Citus.PsqlEnv()
+	}
+	return c.Server.PsqlEnv()
+}
+
 // BinDir is where its server binaries (psql among them) are.
 func (c LocalCluster) BinDir() string {
 	if c.Citus != nil {
