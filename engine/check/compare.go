@@ -208,7 +208,11 @@ func (c *checker) distributionColumn(ctx context.Context, tx pgx.Tx, n *manifest
 	if n.Kind == manifest.Seed {
 		what = "seed"
 	}
-	c.configError(n, "colocate_with", materialize.ColocateTypeMismatch(other.Name, other.Config.DistributedBy, otherType, what, col, got[i].Type))
+	var castable bool
+	if err := c.db(func() (err error) { castable, err = postgres.CanCast(ctx, tx, got[i].Type, otherType); return err }); err != nil {
+		return err
+	}
+	c.configError(n, "colocate_with", materialize.ColocateTypeMismatch(other.Name, other.Config.DistributedBy, otherType, what, col, got[i].Type, castable))
 	return nil
 }
 

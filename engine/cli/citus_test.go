@@ -718,6 +718,7 @@ func TestCitusCheckDistributionColumn(t *testing.T) {
 		"models/ok.sql":  `select id, customer_id from {{ ref "s" }}`,
 		"models/ref.sql": `select id from {{ ref "s" }}`,
 		"models/co.sql":  `select id, customer_id::text as customer_id from {{ ref "s" }}`,
+		"models/cd.sql":  `select id, date '2024-01-01' + customer_id::int as customer_id from {{ ref "s" }}`,
 		"models/models.yml": `models:
   - name: m
     config: {materialized: table, distributed_by: customerid}
@@ -726,6 +727,8 @@ func TestCitusCheckDistributionColumn(t *testing.T) {
   - name: ref
     config: {materialized: table, reference: true}
   - name: co
+    config: {materialized: table, distributed_by: customer_id, colocate_with: s}
+  - name: cd
     config: {materialized: table, distributed_by: customer_id, colocate_with: s}
 seeds:
   - name: s
@@ -743,21 +746,24 @@ unit_tests:
 	// A colocate_with whose distribution column has another type: check
 	// says what the build says, at the key, of the seed check loads
 	// (here) and of the one in the database (below, once built).
-	colocated := `models/models.yml:9:79: colocate_with: s is distributed by customer_id (bigint), but this model's customer_id is text; Citus colocates only tables whose distribution columns have the same type`
+	// The fix it suggests is a cast only where PostgreSQL has one (text to
+	// bigint, not date to bigint).
+	colocated := `models/models.yml:9:79: colocate_with: s is distributed by customer_id (bigint), but this model's customer_id is text; Citus colocates only tables whose distribution columns have the same type: cast it in the model ("customer_id"::bigint)`
+	noCast := `models/models.yml:11:79: colocate_with: s is distributed by customer_id (bigint), but this model's customer_id is date; Citus colocates only tables whose distribution columns have the same type, and PostgreSQL has no cast from date to bigint: distribute this model by a column of type bigint, or colocate it with a table distributed by one of type date`
 	out := must(t, 1, dir, "check")
 	mustContain(t, out,
 		`models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`,
-		colocated, "OK=3 ERROR=2")
+		colocated, noCast, "OK=3 ERROR=3")
 	mustContain(t, must(t, 0, dir, "test", "-s", "test_type:unit"), "PASS m_passes_rows")
 	// The build fails where check said.
-	mustContain(t, must(t, 1, dir, "build"), `models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`, colocated)
-	mustContain(t, must(t, 1, dir, "check", "-s", "co"), colocated, "OK=0 ERROR=1")
+	mustContain(t, must(t, 1, dir, "build"), `models/models.yml:3:51: distributed_by: the model's query returns no column "customerid" (it has: id, customer_id)`, colocated, noCast)
+	mustContain(t, must(t, 1, dir, "check", "-s", "co", "-s", "cd"), colocated, noCast, "OK=0 ERROR=2")
 	yml, err := os.ReadFile(filepath.Join(dir, "models", "models.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "models/models.yml", strings.Replace(string(yml), "config: {distributed_by: customer_id}\nunit_tests", "config: {distributed_by: cust}\nunit_tests", 1))
-	mustContain(t, must(t, 2, dir, "check"), `models/models.yml:12:30: distributed_by: column "cust" is not in the header of seeds/s.csv (expected one of id, customer_id)`)
+	mustContain(t, must(t, 2, dir, "check"), `models/models.yml:14:30: distributed_by: column "cust" is not in the header of seeds/s.csv (expected one of id, customer_id)`)
 }
 
 // TestCitusSyncAllColumnsKeepsTheDistributionColumn: an incremental model

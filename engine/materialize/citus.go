@@ -111,8 +111,10 @@ type Distribute struct {
 
 // Steps checks that Rel, with columns cols, can be distributed as asked,
 // colocated with a table placed as with (nil without colocate_with), and
-// returns the statement that distributes it.
-func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
+// returns the statement that distributes it. canCast says whether the
+// server casts one type to another, for the hint of a distribution column
+// whose type is not the colocated table's.
+func (d Distribute) Steps(cols []Column, with *Placed, canCast func(from, to string) (bool, error)) ([]Step, error) {
 	dist := d.Dist
 	if dist.Reference {
 		return []Step{dist.Create(d.Rel)}, nil
@@ -145,7 +147,11 @@ func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
 				prefix(where), other, dist.Colocate.String(), with, other)
 		}
 		if typ := cols[i].Type; typ != with.Type {
-			return nil, fmt.Errorf("%s%s", prefix(where), ColocateTypeMismatch(other, with.Column, with.Type, whatOf(dist), dist.Column, typ))
+			castable, err := canCast(typ, with.Type)
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s%s", prefix(where), ColocateTypeMismatch(other, with.Column, with.Type, whatOf(dist), dist.Column, typ, castable))
 		}
 	}
 	return []Step{dist.Create(d.Rel)}, nil
@@ -155,10 +161,16 @@ func (d Distribute) Steps(cols []Column, with *Placed) ([]Step, error) {
 // by col, of type typ, that colocate_with puts with other, distributed by
 // otherCol of another type, otherType: Citus colocates only distribution
 // columns of one type. The build says it before Citus would, and strata
-// check too.
-func ColocateTypeMismatch(other, otherCol, otherType, what, col, typ string) string {
-	return fmt.Sprintf("colocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type: cast it in the %s (%s::%s)",
-		other, otherCol, otherType, what, col, typ, what, pgname.Ident(col), otherType)
+// check too. castable: PostgreSQL casts typ to otherType (postgres.CanCast),
+// so the fix may be a cast; else (date to bigint) it is another column.
+func ColocateTypeMismatch(other, otherCol, otherType, what, col, typ string, castable bool) string {
+	msg := fmt.Sprintf("colocate_with: %s is distributed by %s (%s), but this %s's %s is %s; Citus colocates only tables whose distribution columns have the same type",
+		other, otherCol, otherType, what, col, typ)
+	if castable {
+		return msg + fmt.Sprintf(": cast it in the %s (%s::%s)", what, pgname.Ident(col), otherType)
+	}
+	return msg + fmt.Sprintf(", and PostgreSQL has no cast from %s to %s: distribute this %s by a column of type %s, or colocate it with a table distributed by one of type %s",
+		typ, otherType, what, otherType, typ)
 }
 
 func whatOf(d Distribution) string {

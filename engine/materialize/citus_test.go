@@ -19,7 +19,7 @@ func renderDistribute(w *strings.Builder, op Distribute, s *sample, stmt *int) {
 	}
 	w.WriteString("\n")
 	cols := []Column{{Name: op.Dist.Column, Type: "integer"}}
-	steps, err := op.Steps(cols, s.colocated)
+	steps, err := op.Steps(cols, s.colocated, pgCasts)
 	if err != nil {
 		fmt.Fprintf(w, "-- error: %v\n", err)
 		return
@@ -29,6 +29,10 @@ func renderDistribute(w *strings.Builder, op Distribute, s *sample, stmt *int) {
 		fmt.Fprintf(w, "%s;\n", st.SQL)
 	}
 }
+
+// pgCasts is PostgreSQL's answer to postgres.CanCast for the types of
+// these tests: it has no cast from date to a number.
+func pgCasts(from, to string) (bool, error) { return from != "date", nil }
 
 func TestDistributionCreate(t *testing.T) {
 	facts := pgname.Rel{Schema: "warehouse", Name: "fact_orders"}
@@ -70,6 +74,8 @@ func TestDistributeRefusesWhatCitusWould(t *testing.T) {
 			`seeds/s.yml:3:5: distributed_by: the seed's file has no column "cust" (it has: order_id, customer_id)`},
 		{"types differ", dist, cols, &Placed{Method: "distributed", Column: "customer_id", Type: "bigint"},
 			`models/w.yml:4:7: colocate_with: fact_orders is distributed by customer_id (bigint), but this model's customer_id is integer; Citus colocates only tables whose distribution columns have the same type: cast it in the model ("customer_id"::bigint)`},
+		{"types differ, no cast", dist, []Column{{"customer_id", "date"}}, &Placed{Method: "distributed", Column: "customer_id", Type: "bigint"},
+			`models/w.yml:4:7: colocate_with: fact_orders is distributed by customer_id (bigint), but this model's customer_id is date; Citus colocates only tables whose distribution columns have the same type, and PostgreSQL has no cast from date to bigint: distribute this model by a column of type bigint, or colocate it with a table distributed by one of type date`},
 		{"a reference table", dist, cols, &Placed{Method: "reference"},
 			`models/w.yml:4:7: colocate_with: fact_orders (warehouse.fact_orders) is a reference table, not a distributed table to share shards with; rebuild it first (strata build -s fact_orders), which places it as its config says (distributed_by)`},
 		{"on the coordinator", dist, cols, &Placed{Method: "local"},
@@ -83,7 +89,7 @@ func TestDistributeRefusesWhatCitusWould(t *testing.T) {
 		{"fine", dist, cols, &Placed{Method: "distributed", Column: "customer_id", Type: "integer"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			steps, err := Distribute{Rel: tmp, Dist: c.d}.Steps(c.cols, c.with)
+			steps, err := Distribute{Rel: tmp, Dist: c.d}.Steps(c.cols, c.with, pgCasts)
 			got := ""
 			if err != nil {
 				got = err.Error()

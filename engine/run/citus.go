@@ -148,11 +148,17 @@ func (b *builder) distribute(ctx context.Context, tx *postgres.Txn, op materiali
 	if err != nil {
 		return err
 	}
-	steps, err := op.Steps(mcols(cols), with)
+	steps, err := op.Steps(mcols(cols), with, canCast(ctx, tx))
 	if err != nil {
 		return distributionError(op.Dist, err)
 	}
 	return b.run(ctx, tx, steps...)
+}
+
+// canCast asks q's server whether it casts one type to another
+// (postgres.CanCast), in q's transaction.
+func canCast(ctx context.Context, q postgres.Querier) func(from, to string) (bool, error) {
+	return func(from, to string) (bool, error) { return postgres.CanCast(ctx, q, from, to) }
 }
 
 // seedCitus is how seed n's table is placed on the Citus cluster, for the
@@ -184,7 +190,7 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			if err != nil {
 				return err
 			}
-			steps, err := materialize.Distribute{Rel: rel, Dist: *d}.Steps(mcols(cols), with)
+			steps, err := materialize.Distribute{Rel: rel, Dist: *d}.Steps(mcols(cols), with, canCast(ctx, tx))
 			if err != nil {
 				return distributionError(*d, err)
 			}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/pgname"
 )
@@ -138,4 +140,29 @@ func CitusRowEstimates(ctx context.Context, q Querier, rels []string) (map[int]f
 		out[i] = n
 	}
 	return out, rows.Err()
+}
+
+// CanCast says whether PostgreSQL casts a value of type from to type to
+// (explicitly: by pg_cast, through text, to or from a domain...), trying
+// null::from::to under a savepoint in q's transaction, so that a failure
+// leaves it as it was. from and to are type names as format_type writes
+// them (quoted where need be). A type or cast that does not exist is
+// false; an error that is not the types' (the connection's) is returned.
+func CanCast(ctx context.Context, q Querier, from, to string) (bool, error) {
+	if _, err := q.Exec(ctx, "savepoint strata_cast"); err != nil {
+		return false, err
+	}
+	_, err := q.Exec(ctx, "select null::"+from+"::"+to)
+	end := "release savepoint strata_cast"
+	if err != nil {
+		end = "rollback to savepoint strata_cast"
+	}
+	if _, rerr := q.Exec(context.WithoutCancel(ctx), end); rerr != nil {
+		return false, rerr
+	}
+	var pg *pgconn.PgError
+	if err != nil && !(errors.As(err, &pg) && strings.HasPrefix(pg.Code, "42")) {
+		return false, err
+	}
+	return err == nil, nil
 }
