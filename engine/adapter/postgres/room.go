@@ -81,6 +81,11 @@ func tooManyClients(err error) bool {
 // (another client may have left).
 var retryFull = time.Second
 
+// fullGrace is how long Acquire keeps asking a server that refuses every
+// connection, with none of the command's own to wait for, before it says
+// the server is full.
+var fullGrace = 2 * time.Second
+
 // Conn is a connection taken through Acquire: Release gives it back and
 // wakes a command's node that waits for one.
 type Conn struct {
@@ -126,6 +131,7 @@ func (c *Conn) Ping(ctx context.Context) error { return c.c.Ping(ctx) }
 // once. With none but the run lock's, the refusal is the error, explained.
 func (a *Adapter) Acquire(ctx context.Context) (*Conn, error) {
 	wait := 20 * time.Millisecond
+	var alone time.Time // the first refusal with none of the pool's to wait for
 	for {
 		if ok, probe := a.room.mayAsk(a.pool.Stat()); ok {
 			c, err := a.pool.Acquire(ctx)
@@ -144,7 +150,15 @@ func (a *Adapter) Acquire(ctx context.Context) (*Conn, error) {
 			}
 			a.room.asked.Store(time.Now().UnixNano())
 			if a.pool.Stat().TotalConns() <= a.room.pinned.Load() {
-				return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
+				// None of the pool's will come back: the server is full
+				// unless a slot is being freed (a backend exits a moment
+				// after its client closed, as do the pool's own that it
+				// cancelled when another was refused while they opened).
+				if alone.IsZero() {
+					alone = time.Now()
+				} else if time.Since(alone) >= fullGrace {
+					return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
+				}
 			}
 		}
 		// Said once the server refused a connection asked of it after

@@ -97,3 +97,73 @@ func TestAcquireOnAFullServer(t *testing.T) {
 		t.Errorf("the server refused %d connections Acquire asked for, want at most 25", n)
 	}
 }
+
+// TestAcquireWaitsForASlotBeingFreed: a connection refused while none of
+// the command's own could come back was the end ("the server has no free
+// connection"), though a slot may be freed a moment later: a backend
+// leaves its slot as it exits, after its client has gone, and the pool
+// cancels the connections it was opening in the background when one of
+// them is refused. TestCitusRunOnAFullServer failed so, now and then, at
+// the build's start. Acquire now asks again for fullGrace; a server that
+// stays full is still reported.
+func TestAcquireWaitsForASlotBeingFreed(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db string
+	if err := admin.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	role := "one_" + db
+	for _, s := range []string{"create role " + role + " login", "alter database " + db + " connection limit 1"} {
+		if _, err := admin.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin.Close(ctx) // it counts against the limit too
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		for _, s := range []string{"alter database " + db + " connection limit -1", "drop role " + role} {
+			if _, err := c.Exec(ctx, s); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if as == url {
+		t.Fatalf("cannot make a URL for another role from %s", url)
+	}
+	// The one slot is other's, given back 300 ms after Connect starts.
+	other, err := pgx.Connect(ctx, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		other.Close(ctx)
+	}()
+	a, err := postgres.Connect(ctx, as, 1)
+	if err != nil {
+		t.Fatalf("Connect while the only slot is freed 300 ms later: %v", err)
+	}
+	a.Close()
+
+	held, err := pgx.Connect(ctx, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close(ctx)
+	start := time.Now()
+	if _, err := postgres.Connect(ctx, as, 1); err == nil || !strings.Contains(err.Error(), "the server has no free connection") {
+		t.Errorf("Connect to a server that stays full: %v, want 'the server has no free connection'", err)
+	}
+	t.Logf("a full server reported after %s", time.Since(start).Round(time.Millisecond))
+}
