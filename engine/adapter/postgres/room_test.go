@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,39 +25,7 @@ import (
 // turns of 50 ms); a thread now asks the server again only now and then.
 func TestAcquireOnAFullServer(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.DB(t)
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var db string
-	if err := admin.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
-		t.Fatal(err)
-	}
-	role := "few_" + db
-	for _, s := range []string{"create role " + role + " login", "alter database " + db + " connection limit 3"} {
-		if _, err := admin.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	admin.Close(ctx) // it counts against the limit too
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		for _, s := range []string{"alter database " + db + " connection limit -1", "drop role " + role} {
-			if _, err := c.Exec(ctx, s); err != nil {
-				t.Error(err)
-			}
-		}
-	})
-	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
-	if as == url {
-		t.Fatalf("cannot make a URL for another role from %s", url)
-	}
+	as := limitedRole(t, "few_", 3)
 	a, err := postgres.Connect(ctx, as, 9)
 	if err != nil {
 		t.Fatal(err)
@@ -108,39 +77,7 @@ func TestAcquireOnAFullServer(t *testing.T) {
 // stays full is still reported.
 func TestAcquireWaitsForASlotBeingFreed(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.DB(t)
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var db string
-	if err := admin.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
-		t.Fatal(err)
-	}
-	role := "one_" + db
-	for _, s := range []string{"create role " + role + " login", "alter database " + db + " connection limit 1"} {
-		if _, err := admin.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	admin.Close(ctx) // it counts against the limit too
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		for _, s := range []string{"alter database " + db + " connection limit -1", "drop role " + role} {
-			if _, err := c.Exec(ctx, s); err != nil {
-				t.Error(err)
-			}
-		}
-	})
-	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
-	if as == url {
-		t.Fatalf("cannot make a URL for another role from %s", url)
-	}
+	as := limitedRole(t, "one_", 1)
 	// The one slot is other's, given back 300 ms after Connect starts.
 	other, err := pgx.Connect(ctx, as)
 	if err != nil {
@@ -166,4 +103,47 @@ func TestAcquireWaitsForASlotBeingFreed(t *testing.T) {
 		t.Errorf("Connect to a server that stays full: %v, want 'the server has no free connection'", err)
 	}
 	t.Logf("a full server reported after %s", time.Since(start).Round(time.Millisecond))
+}
+
+// limitedRole makes a role (prefix + the test's database name) that may
+// log in, limits the test's database to limit connections, and returns
+// the database's URL as that role; the limit applies to it, not being a
+// superuser. The limit and the role go when the test ends.
+func limitedRole(t *testing.T, prefix string, limit int) string {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db string
+	if err := admin.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	role := prefix + db
+	for _, s := range []string{"create role " + role + " login", fmt.Sprintf("alter database %s connection limit %d", db, limit)} {
+		if _, err := admin.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin.Close(ctx) // it counts against the limit too
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		for _, s := range []string{"alter database " + db + " connection limit -1", "drop role " + role} {
+			if _, err := c.Exec(ctx, s); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	as := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if as == url {
+		t.Fatalf("cannot make a URL for another role from %s", url)
+	}
+	return as
 }
