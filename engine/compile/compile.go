@@ -182,7 +182,7 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 	if err == nil {
 		// Also here for every render: a ; or ) that a var's value or
 		// one set of vars brings is refused as one written in the file.
-		err = oneStatement(n, sql, m)
+		err = oneStatement(n, sql, m, diag.Pos{})
 	}
 	return sql, m, err
 }
@@ -193,21 +193,18 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 // a ; or ) that ends the wrapper early would run whatever follows inside
 // strata's transaction. The error is placed at the character at fault in
 // n's file (at the action that printed it, for a var's value), with the
-// macro's place when a macro wrote it.
-func oneStatement(n *manifest.Node, sql string, m *template.SourceMap) error {
-	var w mapped
-	w.add(sql, m, 0)
-	return w.result().oneStatement(n)
-}
-
-// oneStatement is the package's oneStatement of r, a node's render with
-// its map.
-func (r Result) oneStatement(n *manifest.Node) error {
-	sql := r.SQL
+// macro's place when a macro wrote it; at, when set, is where a generic
+// test's include of its macro starts (Result.Locate). Only a statement
+// refused is mapped: every render comes here.
+func oneStatement(n *manifest.Node, sql string, m *template.SourceMap, at diag.Pos) error {
 	p := materialize.OneStatement(sql)
 	if p == nil {
 		return nil
 	}
+	var w mapped
+	w.add(sql, m, 0)
+	r := w.result()
+	r.at = at
 	trace := r.Locate(p.At)
 	pos := n.Pos
 	if len(trace) > 0 {
@@ -470,11 +467,7 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	if err != nil {
 		return Result{SQL: sql, Reads: reads}, err
 	}
-	var w mapped
-	w.add(sql, m, 0)
-	macroOut := w.result()
-	macroOut.at = n.Pos
-	if err := macroOut.oneStatement(n); err != nil {
+	if err := oneStatement(n, sql, m, n.Pos); err != nil {
 		return Result{SQL: sql, Reads: reads}, err
 	}
 	res := withCTEs(sql, m, eph)
