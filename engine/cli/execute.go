@@ -440,7 +440,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d selected unit tests are not checked: they run before the models they test", units)
 		}
 		p.line(msg)
-		if res, code := a.checkAndReport(ctx, l, db, ids(s.Order), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
+		if res, code := a.checkAndReport(ctx, l, db, sel, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
 			if code == ExitCancelled {
 				return code // recorded as not finished, as after a kill
 			}
