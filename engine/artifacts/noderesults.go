@@ -3,6 +3,7 @@ package artifacts
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -26,6 +27,11 @@ type NodeResult struct {
 	Result
 	Command      string `json:"command"`        // as in run_results.json
 	RunStartedAt string `json:"run_started_at"` // when that command started
+	// Target and Env are where the command ran: its target, and its
+	// environment (--env), "" for production. Target is "" in a file an
+	// older strata wrote, which did not record it.
+	Target string `json:"target,omitempty"`
+	Env    string `json:"env,omitempty"`
 }
 
 // ReadNodeResults reads a node_results.json; a file that does not exist is
@@ -54,7 +60,7 @@ func (h *NodeResults) Merge(rr *RunResults, keep func(id string) bool) {
 	}
 	h.Version = NodeResultsVersion
 	for _, r := range rr.Results {
-		h.Results[r.ID] = &NodeResult{Result: r, Command: rr.Command, RunStartedAt: rr.StartedAt}
+		h.Results[r.ID] = &NodeResult{Result: r, Command: rr.Command, RunStartedAt: rr.StartedAt, Target: rr.Target, Env: rr.Env}
 	}
 	if keep != nil {
 		for id := range h.Results {
@@ -66,19 +72,68 @@ func (h *NodeResults) Merge(rr *RunResults, keep func(id string) bool) {
 }
 
 // UpdateNodeResults merges the results of a command into
-// targetDir/node_results.json. A history that cannot be read (written by
-// hand, or half a disk ago) is started again from this command's results.
+// targetDir/node_results.json, each node's latest result wherever it ran,
+// and into node_results.json in the command's own folder (RunDir), each
+// node's latest result on the command's target and environment, which the
+// docs site of that target shows. A history that cannot be read (written
+// by hand, or half a disk ago) is started again from this command's
+// results.
 func UpdateNodeResults(targetDir string, rr *RunResults, keep func(id string) bool) error {
 	return withRecordLock(targetDir, func() error { return updateNodeResults(targetDir, rr, keep) })
 }
 
+// nodeResultsPaths are the node_results.json files a command's results go
+// to: target/'s, and its target and environment's own.
+func nodeResultsPaths(targetDir string, rr *RunResults) []string {
+	return []string{filepath.Join(targetDir, NodeResultsFile), filepath.Join(RunDir(targetDir, rr.Target, rr.Env), NodeResultsFile)}
+}
+
 // updateNodeResults is UpdateNodeResults with the record lock held.
 func updateNodeResults(targetDir string, rr *RunResults, keep func(id string) bool) error {
-	path := filepath.Join(targetDir, NodeResultsFile)
+	var errs []error
+	for _, path := range nodeResultsPaths(targetDir, rr) {
+		errs = append(errs, mergeNodeResults(path, rr, keep))
+	}
+	return errors.Join(errs...)
+}
+
+// mergeNodeResults merges rr into the node_results.json at path.
+func mergeNodeResults(path string, rr *RunResults, keep func(id string) bool) error {
 	h, err := ReadNodeResults(path)
 	if err != nil {
 		h = &NodeResults{}
 	}
 	h.Merge(rr, keep)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
 	return WriteJSON(path, h)
+}
+
+// ReadPlaceNodeResults reads each node's latest result on target in
+// environment env ("" for production): the node_results.json of that
+// place's folder (RunDir). Without one (the place's last run was by an
+// older strata), it reads target/node_results.json and keeps the results
+// recorded on that place, and those whose place was not recorded.
+func ReadPlaceNodeResults(targetDir, target, env string) (*NodeResults, error) {
+	h, err := readJSON[NodeResults](filepath.Join(RunDir(targetDir, target, env), NodeResultsFile))
+	if err == nil {
+		if h.Results == nil {
+			h.Results = map[string]*NodeResult{}
+		}
+		return h, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	h, err = ReadNodeResults(filepath.Join(targetDir, NodeResultsFile))
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range h.Results {
+		if r.Target != "" && (r.Target != target || r.Env != env) {
+			delete(h.Results, id)
+		}
+	}
+	return h, nil
 }

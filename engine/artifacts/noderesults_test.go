@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"testing"
 )
 
@@ -68,5 +69,44 @@ func TestNodeResultsMissingOrUnreadable(t *testing.T) {
 	h, err = ReadNodeResults(filepath.Join(dir, NodeResultsFile))
 	if err != nil || len(h.Results) != 1 || h.Results["seed.p.s"].Command != "seed" {
 		t.Errorf("after a broken file: %+v, %v", h, err)
+	}
+}
+
+// Without its place's own node_results.json (its last run was by an older
+// strata), a target's results are those of target/node_results.json
+// recorded there, and those whose place an older strata did not record.
+func TestReadPlaceNodeResultsFallsBackToTargets(t *testing.T) {
+	dir := t.TempDir()
+	old := &NodeResults{Version: NodeResultsVersion, Results: map[string]*NodeResult{
+		"model.p.old":  {Result: Result{ID: "model.p.old", Status: "success"}},
+		"model.p.prod": {Result: Result{ID: "model.p.prod", Status: "success"}, Target: "prod"},
+		"model.p.dev":  {Result: Result{ID: "model.p.dev", Status: "error"}, Target: "dev"},
+		"model.p.env":  {Result: Result{ID: "model.p.env", Status: "error"}, Target: "prod", Env: "pr_1"},
+	}}
+	if err := WriteJSON(filepath.Join(dir, NodeResultsFile), old); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadPlaceNodeResults(dir, "prod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for id := range h.Results {
+		got = append(got, id)
+	}
+	sort.Strings(got)
+	if want := []string{"model.p.old", "model.p.prod"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prod's results without its own file: %v, want %v", got, want)
+	}
+	// Once a run on prod wrote its own, that is what prod has.
+	if err := UpdateNodeResults(dir, &RunResults{Command: "run", Target: "prod", Results: []Result{{ID: "model.p.prod", Status: "error"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h, err = ReadPlaceNodeResults(dir, "prod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Results) != 1 || h.Results["model.p.prod"].Status != "error" || h.Results["model.p.prod"].Target != "prod" {
+		t.Errorf("prod's own results: %+v", h.Results)
 	}
 }

@@ -129,7 +129,8 @@ func StartProgress(dir string, rr *RunResults) (*Progress, error) {
 	return p, nil
 }
 
-// keepFinished merges into targetDir's node_results.json the nodes that
+// keepFinished merges into targetDir's node_results.json, and that of the
+// run's target and environment, the nodes that
 // the run recorded in dir finished, when that run did not end (it was
 // killed, or is still going on in another process): the record a new run
 // is about to replace is the only place that has them. Its unfinished
@@ -142,22 +143,24 @@ func keepFinished(targetDir, dir string) {
 	if err != nil || !prev.InProgress {
 		return
 	}
-	latest, _ := ReadNodeResults(filepath.Join(targetDir, NodeResultsFile))
-	finished := *prev
-	finished.Results = nil
-	for _, r := range prev.Results {
-		if r.Status == "skipped" && r.Message == NotFinished {
-			continue
-		}
-		if latest != nil {
-			if e := latest.Results[r.ID]; e != nil && newerResult(e, r, prev.StartedAt) {
+	for _, path := range nodeResultsPaths(targetDir, prev) {
+		latest, _ := ReadNodeResults(path)
+		finished := *prev
+		finished.Results = nil
+		for _, r := range prev.Results {
+			if r.Status == "skipped" && r.Message == NotFinished {
 				continue
 			}
+			if latest != nil {
+				if e := latest.Results[r.ID]; e != nil && newerResult(e, r, prev.StartedAt) {
+					continue
+				}
+			}
+			finished.Results = append(finished.Results, r)
 		}
-		finished.Results = append(finished.Results, r)
-	}
-	if len(finished.Results) > 0 {
-		_ = updateNodeResults(targetDir, &finished, nil)
+		if len(finished.Results) > 0 {
+			_ = mergeNodeResults(path, &finished, nil)
+		}
 	}
 }
 

@@ -36,13 +36,18 @@ func (l *Project) DocsInput(ctx context.Context, offline bool, generatedAt time.
 		}()
 	}
 	in = &docs.Input{Manifest: l.ManifestArtifact(), GeneratedAt: generatedAt.UTC().Format("2006-01-02 15:04:05 UTC")}
-	if rr, err := artifacts.ReadRunResults(filepath.Join(l.TargetDir(), "run_results.json")); err == nil {
+	// The results of this target (in production, or in the environment of
+	// --env): the last run there, and each node's latest result there. The
+	// site shows where the manifest's relations are; a run on another
+	// target says nothing of them.
+	place := l.Env()
+	if rr, err := l.placeRunResults(place); err == nil {
 		in.Results = rr
 	} else if !errors.Is(err, os.ErrNotExist) {
 		resultsErr = err
 	}
 	// Each node's latest result across commands (a missing file is no history).
-	if h, err := artifacts.ReadNodeResults(filepath.Join(l.TargetDir(), artifacts.NodeResultsFile)); err == nil {
+	if h, err := artifacts.ReadPlaceNodeResults(l.TargetDir(), l.Target.Name, place); err == nil {
 		in.History = h
 	} else if resultsErr == nil {
 		resultsErr = err
@@ -62,6 +67,25 @@ func (l *Project) DocsInput(ctx context.Context, offline bool, generatedAt time.
 		in.Offline = err.Error()
 	}
 	return in, resultsErr
+}
+
+// placeRunResults reads the record of the last run on the project's
+// target in environment env ("" for production): its own folder's
+// (artifacts.RunDir), or, when there is none (an older strata ran it),
+// target/run_results.json if that run was there.
+func (l *Project) placeRunResults(env string) (*artifacts.RunResults, error) {
+	rr, err := artifacts.ReadRunResults(filepath.Join(artifacts.RunDir(l.TargetDir(), l.Target.Name, env), "run_results.json"))
+	if !errors.Is(err, os.ErrNotExist) {
+		return rr, err
+	}
+	rr, err = artifacts.ReadRunResults(filepath.Join(l.TargetDir(), "run_results.json"))
+	if err != nil {
+		return nil, err
+	}
+	if rr.Target != "" && (rr.Target != l.Target.Name || rr.Env != env) {
+		return nil, os.ErrNotExist
+	}
+	return rr, nil
 }
 
 // dashboards turns the project's dashboard exposures into the site's dashboards.
