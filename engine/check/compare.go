@@ -26,6 +26,9 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 	var types []string
 	for _, j := range c.jobs {
 		n := j.n
+		if c.belowRefused(j) {
+			continue
+		}
 		// Not when typing the inputs of unit tests (LeaveExisting), which
 		// test the model's SQL wherever its table goes.
 		if c.citus && !c.opt.LeaveExisting && c.selected[n.ID] && c.res.Nodes[n.ID].Status == OK {
@@ -62,6 +65,29 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		c.compareModel(j.n, c.res.Nodes[j.n.ID].Columns, known, bad)
 	}
 	return nil
+}
+
+// belowRefused marks j not checked when PostgreSQL accepted it below a
+// node refused after it ran (compare goes in graph order): a model whose
+// build check refuses once it has its columns (an scd2 whose unique_key
+// changed, an incremental load the build refuses, a contract violated, a
+// Citus distribution column), against which the data tests and models
+// after it were prepared. A build would skip them, so they were not
+// proved: they are not checked, as below a node PostgreSQL rejected, in
+// the same words. Not for plan (ColumnsOnly), which reads their columns
+// either way, nor when typing the inputs of unit tests (LeaveExisting).
+func (c *checker) belowRefused(j *job) bool {
+	out := c.res.Nodes[j.n.ID]
+	if c.opt.ColumnsOnly || c.opt.LeaveExisting || out == nil || out.Status != OK {
+		return false
+	}
+	msg := c.blocked(j.n)
+	if msg == "" {
+		return false
+	}
+	out.Status, out.As, out.Message = NotChecked, "", msg
+	out.Columns, out.ColumnsUsed = nil, nil
+	return true
 }
 
 func (c *checker) compareModel(n *manifest.Node, got []Column, known map[string]string, bad map[string]error) {

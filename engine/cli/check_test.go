@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -486,7 +487,7 @@ func TestCheckIncrementalLoadRefusals(t *testing.T) {
 			}
 			writeFiles(t, dir, map[string]string{"models/inc.sql": tc.sql, "models/inc.yml": yml})
 			out := must(t, 1, dir, "check")
-			mustContain(t, out, tc.want, "OK=1 ERROR=1")
+			mustContain(t, out, tc.want, "OK=0 ERROR=1 NOT_CHECKED=1", "model after not checked: parent inc failed")
 			out = must(t, 1, dir, "build", "--check")
 			mustContain(t, out, tc.want, "nothing was built")
 			if !strings.Contains(tc.want, "without periods") && !strings.Contains(tc.want, "is text") {
@@ -502,6 +503,66 @@ func TestCheckIncrementalLoadRefusals(t *testing.T) {
 	})
 	must(t, 0, dir, "check")
 	must(t, 0, dir, "build")
+}
+
+// TestCheckRefusedModelsTestsNotChecked: a model that PostgreSQL accepts
+// and check then refuses as its build would (an scd2 whose unique_key
+// changed, an incremental load of a type on_schema_change: fail refuses,
+// a contract) had its data tests, and the models after it, counted OK,
+// though they were prepared against a model the build would not build:
+// they are not checked (parent failed), in the text, the JSON and junit.xml
+// (skipped, build --check) alike.
+func TestCheckRefusedModelsTestsNotChecked(t *testing.T) {
+	url := pgtest.DB(t)
+	dim := `{{ config "materialized" "scd2" "unique_key" "%s" "strategy" "check" }}select id, 'v' as name from generate_series(1, 2) id`
+	inc := "{{ config \"materialized\" \"incremental\" \"unique_key\" \"id\" \"on_schema_change\" \"fail\" }}\nselect 1::bigint as id, %s as n\n"
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: rt\n",
+		"models/dim.sql":   fmt.Sprintf(dim, "id"),
+		"models/use.sql":   `select id, name from {{ ref "dim" }}`,
+		"models/inc.sql":   fmt.Sprintf(inc, "1"),
+		"models/after.sql": `select id, n from {{ ref "inc" }}`,
+		"models/dim.yml": "models:\n  - name: dim\n    columns: [{name: id, tests: [not_null]}]\n" +
+			"  - name: inc\n    columns: [{name: id, tests: [not_null, unique]}]\n",
+	})
+	must(t, 0, dir, "build")
+	writeFiles(t, dir, map[string]string{"models/dim.sql": fmt.Sprintf(dim, "name"), "models/inc.sql": fmt.Sprintf(inc, "'x'::text")})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, "models/dim.sql:1:4: unique_key: public.dim was built with unique_key (id)", "models/inc.sql:1:", "on_schema_change: fail",
+		"models/use.sql: model use not checked: parent dim failed", "models/after.sql: model after not checked: parent inc failed",
+		"3 tests not checked", "Checked 4 models, 3 tests on target t", "OK=0 ERROR=2 NOT_CHECKED=5 WARN=0")
+	var rep struct {
+		Summary map[string]int `json:"summary"`
+		Nodes   []struct {
+			ID      string `json:"unique_id"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(must(t, 1, dir, "check", "-o", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.Summary) != "map[error:2 not_checked:5]" {
+		t.Errorf("json summary %v, want error:2 not_checked:5", rep.Summary)
+	}
+	for _, n := range rep.Nodes {
+		if strings.HasPrefix(n.ID, "test.") && (n.Status != "not_checked" || !strings.Contains(n.Message, "not checked: parent")) {
+			t.Errorf("json: %s is %s (%q), want not_checked: parent ... failed", n.ID, n.Status, n.Message)
+		}
+	}
+	// build --check: the two refusals fail in junit.xml, the tests skipped.
+	must(t, 1, dir, "build", "--check")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 2 || junit.Skipped != 3 || junit.Tests != 5 {
+		t.Errorf("junit.xml: %d tests, %d failures, %d skipped; want 5, 2, 3:\n%s", junit.Tests, junit.Failures, junit.Skipped, b)
+	}
 }
 
 // TestCheckSCD2SwitchedAway: an scd2 dimension whose model is made
