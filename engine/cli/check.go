@@ -67,7 +67,7 @@ func cmdCheck(ctx context.Context, a *app, args []string) int {
 	if units > 0 {
 		notes = append(notes, unitNote)
 	}
-	_, code = a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, report, notes...)
+	_, code, _ = a.checkAndReport(ctx, l, nil, selected, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, report, notes...)
 	return code
 }
 
@@ -83,11 +83,12 @@ func (a *app) reportMode() string {
 // checkAndReport checks selected on db (connecting when db is nil), keeps
 // what it found (target/check.json, manifest.json) and prints it as
 // report says (text, json, jsonl): what it found (nil when it could not
-// check) and the exit code of strata check.
-func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options, started time.Time, report string, notes ...string) (*check.Result, int) {
-	res, code := a.runCheck(ctx, l, db, selected, opt)
+// check, with the reason, already printed) and the exit code of strata
+// check.
+func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options, started time.Time, report string, notes ...string) (*check.Result, int, error) {
+	res, code, err := a.runCheck(ctx, l, db, selected, opt)
 	if res == nil {
-		return nil, code
+		return nil, code, err
 	}
 	res.Notes = append(res.Notes, notes...)
 	if err := l.WriteCheck(res, started); err != nil {
@@ -105,9 +106,9 @@ func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postg
 		a.checkText(l, res, time.Since(started))
 	}
 	if res.Failed() {
-		return res, ExitFailed
+		return res, ExitFailed, nil
 	}
-	return res, ExitOK
+	return res, ExitOK, nil
 }
 
 // checkable are the selected nodes check proves.
@@ -126,20 +127,20 @@ func checkable(l *pipeline.Project, selected map[string]bool) []string {
 }
 
 // runCheck connects and checks; a nil result ends the command with code,
-// its reason printed on one line.
-func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, int) {
+// its reason (the error) printed on one line.
+func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Adapter, selected map[string]bool, opt check.Options) (*check.Result, int, error) {
 	if db == nil {
 		var err error
 		db, err = l.Connect(ctx, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(a.stderr, "strata check: cancelled before it started; nothing was changed")
-				return nil, ExitCancelled
+				return nil, ExitCancelled, err
 			}
 			// An unreachable target is the command line's or the environment's
 			// to fix: nothing was checked.
 			fmt.Fprintf(a.stderr, "strata check: target %s: %s\n", l.Target.Name, oneLine(err.Error()))
-			return nil, ExitBadInput
+			return nil, ExitBadInput, err
 		}
 		defer db.Close()
 	}
@@ -147,12 +148,12 @@ func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Ad
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(a.stderr, "strata check: cancelled; its transaction was rolled back and nothing was left behind")
-			return nil, ExitCancelled
+			return nil, ExitCancelled, err
 		}
 		fmt.Fprintf(a.stderr, "strata check: %s\n", oneLine(err.Error()))
-		return nil, ExitFailed
+		return nil, ExitFailed, err
 	}
-	return res, ExitOK
+	return res, ExitOK, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

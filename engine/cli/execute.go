@@ -325,7 +325,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
 		}
 		p.line(msg)
-		res, code := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		res, code, _ := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
 		// No run is recorded, but junit.xml is this run's (build, test):
 		// its tests skipped, the nodes the check refused failing, or
 		// removed when the check did not finish, so that CI does not read
@@ -440,7 +440,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d selected unit tests are not checked: they run before the models they test", units)
 		}
 		p.line(msg)
-		if res, code := a.checkAndReport(ctx, l, db, sel, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
+		if res, code, err := a.checkAndReport(ctx, l, db, sel, check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode()); code != ExitOK {
 			if code == ExitCancelled {
 				return code // recorded as not finished, as after a kill
 			}
@@ -451,12 +451,19 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			// junit.xml), not left to the last run's record: CI reads no
 			// earlier run's passing tests, and retry builds the selection.
 			// junit.xml has a failing case for each node the check
-			// refused, so that CI's test report is as red as the job.
+			// refused, or one for the check when it ended in an error
+			// before it had a result for each node, so that CI's test
+			// report is as red as the job.
+			refused := refusedBy(res)
+			if res == nil && err != nil {
+				refused = append(refused, run.Result{ID: pipeline.CheckEnded, Status: run.Error,
+					Message: "strata check ended before it had checked every node, and nothing was built: " + oneLine(err.Error())})
+			}
 			var skipped []run.Result
 			for _, id := range s.Order {
 				skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: nothing was built: the check failed (--check)"})
 			}
-			for _, err := range rec.FinishRefused(skipped, refusedBy(res)) {
+			for _, err := range rec.FinishRefused(skipped, refused) {
 				fmt.Fprintf(a.stderr, "strata: %v\n", err)
 			}
 			return code

@@ -406,6 +406,76 @@ func TestFailedCheckFailsJUnit(t *testing.T) {
 	}
 }
 
+// A build --check whose check ended in an error before it had a result
+// for each node (here its connection was terminated while it waited for
+// a lock on a model's table) wrote a junit.xml of skipped tests and 0
+// failures, green for a CI test report while the job was red (exit 1);
+// the check's end is a failing case of the check's suite, in its words.
+func TestUnfinishedCheckFailsJUnit(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: uj\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/a.yml": "models:\n  - name: a\n    columns: [{name: id, tests: [not_null]}]\n",
+	})
+	must(t, 0, dir, "build")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "lock table public.a in access share mode"); err != nil {
+		t.Fatal(err)
+	}
+	killer, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(ctx)
+	done := make(chan bool, 1)
+	go func() {
+		// The check's connection, once it waits for the lock on a.
+		for range 250 {
+			var n int
+			if err := killer.QueryRow(ctx, "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'strata' and wait_event_type = 'Lock' and datname = current_database()").Scan(&n); err == nil && n > 0 {
+				done <- true
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		done <- false
+	}()
+	out := must(t, 1, dir, "build", "--check")
+	if !<-done {
+		t.Fatalf("the check never waited for the lock on a:\n%s", out)
+	}
+	mustContain(t, out, "nothing was built: the check above failed (--check)")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 1 || junit.Tests != 2 || junit.Skipped != 1 {
+		t.Fatalf("junit.xml after a check that ended in an error: %d tests, %d failures, %d skipped; want 2, 1, 1:\n%s", junit.Tests, junit.Failures, junit.Skipped, b)
+	}
+	for _, s := range junit.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil && (s.Name != "uj check (--check)" || c.Name != "check" || !strings.HasPrefix(c.Failure.Message, "strata check ended before it had checked every node, and nothing was built: ")) {
+				t.Errorf("junit.xml: failing case %s: %s %q, want the check's end in suite 'uj check (--check)':\n%s", s.Name, c.Name, c.Failure.Message, b)
+			}
+		}
+	}
+}
+
 // A build whose only failures are nodes that are not tests (a model's SQL
 // error, an on-run-end hook) wrote a junit.xml with 0 failures, the tests
 // after the model skipped: the CI test report was green while the job

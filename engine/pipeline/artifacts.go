@@ -234,7 +234,9 @@ func writesJUnit(cmd string) bool { return cmd == "test" || cmd == "build" }
 // error (a model, seed or snapshot, an on-run-start or on-run-end hook) in
 // a fourth, each a failing case: a CI test report of a run that failed is
 // red, as the job is, and names what to fix (a test the check refused is
-// there, not among the data tests, which the run skipped). Nodes that
+// there, not among the data tests, which the run skipped). A check that
+// ended in an error before it had a result for each node is a failing
+// case of the check's suite too (CheckEnded). Nodes that
 // passed or were skipped are not listed but as tests.
 // checkFlag is the flag whose check refused them: --check, or --empty.
 func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag string) *artifacts.JUnit {
@@ -257,7 +259,7 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag stri
 			Failure: &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: typ, Text: r.Message}})
 	}
 	for _, r := range refused {
-		if _, ok := l.Manifest.Nodes[r.ID]; !ok {
+		if _, ok := l.Manifest.Nodes[r.ID]; !ok && r.ID != CheckEnded {
 			continue
 		}
 		inCheck[r.ID] = true

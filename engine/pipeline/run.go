@@ -27,6 +27,12 @@ const (
 	OnRunEnd   = "on-run-end"
 )
 
+// CheckEnded is the id, in the refusals of a build's check (FinishRefused,
+// WriteEmptyJUnit), of a check that ended in an error before it had a
+// result for each node (the connection lost, a catalog query refused):
+// junit.xml has it as a failing case of its own, so that it is red.
+const CheckEnded = "check"
+
 // RunHooks runs the project's on-run-start or on-run-end hooks (which) on
 // db, in order, and returns how many ran. The error of a failing hook
 // names its place in project.yaml.
