@@ -70,7 +70,15 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 	if c.citus && !n.Config.Reference {
 		adapt.DistributedBy = n.Config.DistributedBy
 	}
-	_, _, err = adapt.Steps(t.cols, newCols)
+	var dbErr error
+	_, _, err = adapt.Steps(t.cols, newCols, func(from, to string) (ok bool, err error) {
+		err = c.db(func() error { ok, err = postgres.CanCast(ctx, tx, from, to); return err })
+		dbErr = err
+		return ok, err
+	})
+	if dbErr != nil {
+		return dbErr
+	}
 	if err != nil {
 		return refuse(err)
 	}

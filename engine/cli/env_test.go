@@ -326,6 +326,43 @@ func TestEnvironmentBuildsSerialize(t *testing.T) {
 	}
 }
 
+// TestPlanSyncAllColumnsWithoutACast: under on_schema_change:
+// sync_all_columns, build alters a retyped column with a cast of the
+// table's values (using x::newtype); PostgreSQL has none from date to
+// integer, so the build failed at the ALTER TABLE ('cannot cast type date
+// to integer') while plan said only that rows loaded before keep the old
+// logic, and check passed. plan now says the column has to be rebuilt
+// (full refresh), check says the build's refusal at on_schema_change, and
+// the build refuses before it changes anything; a retype PostgreSQL has
+// a cast for (integer to bigint) is altered in place, as before.
+func TestPlanSyncAllColumnsWithoutACast(t *testing.T) {
+	url := pgtest.DB(t)
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s as d, g as n from generate_series(1, 2) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: sc\n",
+		"models/inc.sql": fmt.Sprintf(inc, "date '2024-01-01' + g"),
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/inc.sql", fmt.Sprintf(inc, "g"))
+	refusal := `models/inc.sql:1:4: on_schema_change: sync_all_columns would change column d of public.inc from date to integer, but PostgreSQL has no cast from date to integer for the values the table has, so the column has to be rebuilt: rebuild the table with --full-refresh`
+	mustContain(t, must(t, 0, dir, "plan"), "full refresh: needs a full refresh: on_schema_change is sync_all_columns, but PostgreSQL has no cast for the retyped column d from date to integer, so build refuses to alter the table and the column has to be rebuilt (strata build --full-refresh -s inc)")
+	mustContain(t, must(t, 1, dir, "check"), refusal, "OK=0 ERROR=1")
+	mustContain(t, must(t, 1, dir, "build"), refusal)
+	if got := queryText(t, url, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'public.inc'::regclass and attname = 'd'"); got != "date" {
+		t.Errorf("after the refused load d is %s, want date", got)
+	}
+	// A cast PostgreSQL has: no full refresh said, the column altered.
+	writeFile(t, dir, "models/inc.sql", strings.Replace(fmt.Sprintf(inc, "date '2024-01-01' + g"), "g as n", "g::bigint as n", 1))
+	if out := must(t, 0, dir, "plan"); strings.Contains(out, "needs a full refresh") {
+		t.Errorf("integer to bigint: plan says it needs a full refresh:\n%s", out)
+	}
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'public.inc'::regclass and attname = 'n'"); got != "bigint" {
+		t.Errorf("after the load n is %s, want bigint", got)
+	}
+}
+
 // TestPlanChanges: a renamed model is removed and added; a config change
 // is listed key by key; an incremental model whose columns change says it
 // needs a full refresh; plan changes nothing.

@@ -128,22 +128,22 @@ func TestAdaptColumnsKeyNewToTheTable(t *testing.T) {
 	want := `unique_key: s.t has no column "order_id" (the model returns it, but the table was built without it), so no existing row could be matched by the key and every row would be written again beside its old version; rebuild the table with --full-refresh, or return the key under the column name the table has`
 	for _, mode := range []string{"ignore", "fail", "append_new_columns", "sync_all_columns"} {
 		a := AdaptColumns{Target: target, Mode: mode, UniqueKey: []string{"order_id"}, Matches: true}
-		if _, _, err := a.Steps(old, renamed); err == nil || err.Error() != want {
+		if _, _, err := a.Steps(old, renamed, nil); err == nil || err.Error() != want {
 			t.Errorf("%s: %v", mode, err)
 		}
 		// append finds no row by the key: the new column is the mode's to handle.
 		a.Matches = false
-		if _, _, err := a.Steps(old, renamed); (err != nil) != (mode == "fail") {
+		if _, _, err := a.Steps(old, renamed, nil); (err != nil) != (mode == "fail") {
 			t.Errorf("%s, append: %v", mode, err)
 		}
 	}
 	// A composite key with one column new is refused too; one the table has passes.
 	a := AdaptColumns{Target: target, Mode: "append_new_columns", UniqueKey: []string{"id", "k2"}, Matches: true}
-	if _, _, err := a.Steps(old, append(old, Column{"k2", "text"})); err == nil || !strings.Contains(err.Error(), `has no column "k2" `) {
+	if _, _, err := a.Steps(old, append(old, Column{"k2", "text"}), nil); err == nil || !strings.Contains(err.Error(), `has no column "k2" `) {
 		t.Errorf("composite: %v", err)
 	}
 	a.UniqueKey = []string{"id"}
-	if _, cols, err := a.Steps(old, append(old, Column{"k2", "text"})); err != nil || strings.Join(cols, ",") != "id,amt,k2" {
+	if _, cols, err := a.Steps(old, append(old, Column{"k2", "text"}), nil); err != nil || strings.Join(cols, ",") != "id,amt,k2" {
 		t.Errorf("key the table has: %v %v", cols, err)
 	}
 }
@@ -277,14 +277,49 @@ func TestAdaptColumnsDistributionColumn(t *testing.T) {
 			`on_schema_change: sync_all_columns would change column customer_id from integer to bigint, but it is the distribution column of s.t (distributed_by), which Citus does not retype: cast it back in the model ("customer_id"::integer), or rebuild the table with --full-refresh`},
 		{"gone", "sync_all_columns", []Column{{"id", "integer"}, {"amt", "integer"}},
 			`on_schema_change: sync_all_columns would drop column customer_id, but it is the distribution column of s.t (distributed_by), which Citus does not drop: return it from the model, or distribute the table by another column and rebuild it with --full-refresh`},
+		// A cast back is suggested only where PostgreSQL has one (not
+		// from a date to a number).
+		{"retyped to a date", "sync_all_columns", []Column{{"id", "integer"}, {"customer_id", "date"}, {"amt", "integer"}},
+			`on_schema_change: sync_all_columns would change column customer_id from integer to date, but it is the distribution column of s.t (distributed_by), which Citus does not retype, and PostgreSQL has no cast from date back to integer: rebuild the table with --full-refresh`},
 		{"other column retyped", "sync_all_columns", []Column{{"id", "integer"}, {"customer_id", "integer"}, {"amt", "bigint"}}, ""},
 		{"retyped, appending", "append_new_columns", []Column{{"id", "integer"}, {"customer_id", "bigint"}, {"amt", "integer"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := AdaptColumns{Target: target, Mode: tc.mode, UniqueKey: []string{"id"}, Matches: true, DistributedBy: "customer_id"}
-			_, _, err := a.Steps(old, tc.new)
+			_, _, err := a.Steps(old, tc.new, pgCasts)
 			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
 				t.Errorf("got %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// sync_all_columns alters a retyped column with a cast of the table's
+// values (using x::newtype): where PostgreSQL has none (date to integer),
+// the load is refused before anything changes, saying the column has to
+// be rebuilt, not altered at the ALTER TABLE's 'cannot cast type date to
+// integer'. The other modes keep the table's type and alter nothing.
+func TestSyncAllColumnsWithoutACast(t *testing.T) {
+	target := pgname.Rel{Schema: "s", Name: "t"}
+	old := []Column{{"id", "integer"}, {"d", "date"}, {"n", "integer"}}
+	for _, tc := range []struct {
+		name, mode string
+		new        []Column
+		want       string
+	}{
+		{"no cast", "sync_all_columns", []Column{{"id", "integer"}, {"d", "integer"}, {"n", "integer"}},
+			`on_schema_change: sync_all_columns would change column d of s.t from date to integer, but PostgreSQL has no cast from date to integer for the values the table has, so the column has to be rebuilt: rebuild the table with --full-refresh`},
+		{"a cast", "sync_all_columns", []Column{{"id", "integer"}, {"d", "date"}, {"n", "text"}}, ""},
+		{"kept", "append_new_columns", []Column{{"id", "integer"}, {"d", "integer"}, {"n", "integer"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := AdaptColumns{Target: target, Mode: tc.mode, UniqueKey: []string{"id"}, Matches: true}
+			steps, _, err := a.Steps(old, tc.new, pgCasts)
+			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+				t.Errorf("got %v\nwant %s", err, tc.want)
+			}
+			if tc.want != "" && len(steps) > 0 {
+				t.Errorf("refused, but with steps %v", steps)
 			}
 		})
 	}

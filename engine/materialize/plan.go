@@ -258,7 +258,18 @@ func (s AdaptColumns) StageRel() pgname.Rel { return pgname.Rel{Schema: "pg_temp
 // whatever on_schema_change says: added to the table, it would be NULL in
 // every existing row, so the merge or delete would find none of them and
 // every new row would be written again beside its old version.
-func (s AdaptColumns) Steps(old, new []Column) ([]Step, []string, error) {
+// canCast says whether PostgreSQL has a cast from one type to another
+// (postgres.CanCast; nil: it is not asked, and has one): sync_all_columns
+// alters a retyped column with one (using x::newtype), so without it the
+// column is refused, as it can only be rebuilt, and a fix that is a cast
+// is given only where there is one.
+func (s AdaptColumns) Steps(old, new []Column, canCast func(from, to string) (bool, error)) ([]Step, []string, error) {
+	cast := func(from, to string) (bool, error) {
+		if canCast == nil {
+			return true, nil
+		}
+		return canCast(from, to)
+	}
 	for _, k := range s.UniqueKey {
 		if !hasColumn(new, k) {
 			return nil, nil, fmt.Errorf("unique_key: the model returns no column %s", k)
@@ -282,8 +293,35 @@ func (s AdaptColumns) Steps(old, new []Column) ([]Step, []string, error) {
 		case was != "" && now == "":
 			return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would drop column %s, but it is the distribution column of %s (distributed_by), which Citus does not drop: return it from the model, or distribute the table by another column and rebuild it with --full-refresh", d, s.Target)
 		case was != "" && now != was:
+			back, err := cast(now, was)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !back {
+				return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would change column %s from %s to %s, but it is the distribution column of %s (distributed_by), which Citus does not retype, and PostgreSQL has no cast from %s back to %s: rebuild the table with --full-refresh",
+					d, was, now, s.Target, now, was)
+			}
 			return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would change column %s from %s to %s, but it is the distribution column of %s (distributed_by), which Citus does not retype: cast it back in the model (%s::%s), or rebuild the table with --full-refresh",
 				d, was, now, s.Target, pgname.Ident(d), was)
+		}
+	}
+	if s.Mode == "sync_all_columns" {
+		// Each retyped column is altered with a cast of the values the
+		// table has (using x::newtype): without one, only a rebuild
+		// changes it.
+		for _, c := range new {
+			was := typeOf(old, c.Name)
+			if was == "" || was == c.Type {
+				continue
+			}
+			ok, err := cast(was, c.Type)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !ok {
+				return nil, nil, fmt.Errorf("on_schema_change: sync_all_columns would change column %s of %s from %s to %s, but PostgreSQL has no cast from %s to %s for the values the table has, so the column has to be rebuilt: rebuild the table with --full-refresh",
+					c.Name, s.Target, was, c.Type, was, c.Type)
+			}
 		}
 	}
 	return SchemaChange(s.Mode, s.Target, old, new)

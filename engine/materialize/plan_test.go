@@ -147,7 +147,7 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		steps(op.Steps(p.Model, s.parts)...)
 	case AdaptColumns:
 		fmt.Fprintf(w, "-- reads the columns of %s and %s\n", op.StageRel().Quoted(), op.Target.Quoted())
-		st, cols, err := op.Steps(s.oldCols, s.newCols)
+		st, cols, err := op.Steps(s.oldCols, s.newCols, nil)
 		if err != nil {
 			fmt.Fprintf(w, "-- error: %v\n", err)
 			return

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"strata/engine/adapter/postgres"
 	"strata/engine/check"
 	"strata/engine/graph"
@@ -122,6 +124,15 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	for i := range p.Modified {
 		n := l.Manifest.Nodes[l.idOf(p.Modified[i].Name)]
 		p.Modified[i].FullRefresh = l.fullRefresh(n, p.Modified[i])
+		if !strings.HasPrefix(p.Modified[i].FullRefresh, "needs a full refresh") {
+			refused, err := l.uncastable(ctx, db, n, p.Modified[i].Columns)
+			if err != nil {
+				return nil, err
+			}
+			if refused != "" {
+				p.Modified[i].FullRefresh = refused
+			}
+		}
 		if !citus {
 			continue
 		}
@@ -523,6 +534,43 @@ func (l *Project) fullRefresh(n *manifest.Node, c plan.Change) string {
 		}
 	}
 	return ""
+}
+
+// uncastable is what production needs when incremental model n, under
+// on_schema_change: sync_all_columns, retypes a column (cols) that
+// PostgreSQL has no cast for from the type the table has: build alters a
+// retyped column with a cast of its values (using x::newtype), and
+// without one refuses the load (materialize.AdaptColumns), so only a full
+// refresh rebuilds it; "" when every retyped column has a cast. The casts
+// are asked of the server (postgres.CanCast) in a transaction of its own.
+func (l *Project) uncastable(ctx context.Context, db *postgres.Adapter, n *manifest.Node, cols *plan.Columns) (string, error) {
+	if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" || n.Config.OnSchemaChange != "sync_all_columns" || cols == nil || len(cols.Retyped) == 0 {
+		return "", nil
+	}
+	var none []string
+	err := db.BeginFunc(ctx, func(tx pgx.Tx) error {
+		for _, r := range cols.Retyped {
+			ok, err := postgres.CanCast(ctx, tx, r.Old, r.New)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				none = append(none, fmt.Sprintf("%s from %s to %s", r.Name, r.Old, r.New))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("asking PostgreSQL for the casts of the retyped columns of %s: %w", n.Name, err)
+	}
+	if len(none) == 0 {
+		return "", nil
+	}
+	what := "column " + none[0]
+	if len(none) > 1 {
+		what = "columns " + strings.Join(none, ", ")
+	}
+	return fmt.Sprintf("needs a full refresh: on_schema_change is sync_all_columns, but PostgreSQL has no cast for the retyped %s, so build refuses to alter the table and the column has to be rebuilt (strata build --full-refresh -s %s)", what, n.Name), nil
 }
 
 // citusRefusal is what production needs when build refuses to load into

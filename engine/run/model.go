@@ -705,7 +705,7 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 		if err != nil {
 			return err
 		}
-		steps, cols, err := op.Steps(mcols(oldCols), mcols(newCols))
+		steps, cols, err := op.Steps(mcols(oldCols), mcols(newCols), canCast(ctx, t))
 		if err != nil {
 			return b.placeAtConfig(err)
 		}
