@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,12 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 	if err != nil {
 		return refuse(err)
 	}
+	if problems, err := c.dropReaders(ctx, tx, j, aside, newCols); err != nil || len(problems) > 0 {
+		if err == nil {
+			c.failWith(out, problems)
+		}
+		return err
+	}
 	kept := materialize.KeptTypes(n.Config.OnSchemaChange, t.cols, newCols)
 	if len(kept) == 0 {
 		return nil
@@ -127,6 +134,78 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		return refuse(refused)
 	}
 	return nil
+}
+
+// dropReaders are the views that would fail the next load of selected
+// incremental job j under on_schema_change: sync_all_columns, which drops
+// the columns its query no longer returns (newCols) from its table (set
+// aside by check as aside): the build drops the views on the table around
+// the change and recreates them after, and a view that reads a dropped
+// column cannot be recreated, so the build fails ('refusing to change
+// ...'). Those are the views whose rules depend on a dropped column in
+// pg_depend, but for the selected view models, which the build redefines
+// with their new SQL: a view no strata model makes (by hand, another
+// tool's), or a model that is not selected. Each is an error at
+// on_schema_change, naming the view and the columns.
+func (c *checker) dropReaders(ctx context.Context, tx pgx.Tx, j *job, aside pgname.Rel, newCols []materialize.Column) ([]diag.Diagnostic, error) {
+	n := j.n
+	if n.Config.OnSchemaChange != "sync_all_columns" {
+		return nil, nil
+	}
+	var dropped []string
+	for _, col := range j.built.cols {
+		if !slices.ContainsFunc(newCols, func(k materialize.Column) bool { return k.Name == col.Name }) {
+			dropped = append(dropped, col.Name)
+		}
+	}
+	if len(dropped) == 0 {
+		return nil, nil
+	}
+	var readers []postgres.ColumnReader
+	err := c.db(func() (err error) { readers, err = postgres.ColumnReaders(ctx, tx, aside, dropped); return err })
+	if err != nil {
+		return nil, err
+	}
+	// The selected models' relations are set aside under check's names.
+	redefined := map[pgname.Rel]bool{}
+	models := map[pgname.Rel]*manifest.Node{}
+	for _, m := range c.p.M.Nodes {
+		if m.Kind != manifest.Model || m.Config.Materialized != "view" && m.Config.Materialized != "materialized_view" {
+			continue
+		}
+		models[m.Relation.Kept()] = m
+		if c.selected[m.ID] {
+			redefined[m.Relation.In(pgname.CheckedAside(m.Relation.Name)).Kept()] = true
+		}
+	}
+	var views []pgname.Rel
+	cols := map[pgname.Rel][]string{}
+	kinds := map[pgname.Rel]string{}
+	for _, r := range readers {
+		if redefined[r.View] {
+			continue
+		}
+		if _, ok := cols[r.View]; !ok {
+			views = append(views, r.View)
+		}
+		cols[r.View] = append(cols[r.View], r.Column)
+		kinds[r.View] = r.Kind
+	}
+	var out []diag.Diagnostic
+	for _, v := range views {
+		what, it := "column "+cols[v][0], cols[v][0]
+		if len(cols[v]) > 1 {
+			what, it = "columns "+strings.Join(cols[v], ", "), strings.Join(cols[v], ", ")
+		}
+		fix := fmt.Sprintf("%s is no strata model: change or drop it first, or return %s from the model", v, it)
+		if m := models[v]; m != nil {
+			fix = fmt.Sprintf("%s is model %s, which is not selected: select it too (-s '%s %s') so that the build redefines it, or return %s from the model", v, m.Name, n.Name, m.Name, it)
+		}
+		err := fmt.Errorf("on_schema_change: sync_all_columns would drop %s of %s, which %s %s reads: the build would fail when it recreates that %s after the drop (refusing to change %s); %s",
+			what, n.Relation, kinds[v], v, kinds[v], n.Relation, fix)
+		out = append(out, c.atConfig(n, err))
+	}
+	return out, nil
 }
 
 // atConfig places err, which starts with the config key it is about

@@ -565,6 +565,53 @@ func TestCheckRefusedModelsTestsNotChecked(t *testing.T) {
 	}
 }
 
+// TestCheckSyncAllColumnsDropReaders: under on_schema_change:
+// sync_all_columns, the next build drops the columns the query no longer
+// returns, with the views on the table dropped and recreated around it;
+// a view that reads a dropped column cannot be recreated, and the build
+// failed ('refusing to change public.inc: view rep.hand depends on it')
+// after check passed. check names each such view and its columns at
+// on_schema_change: one no strata model makes, and a view model that is
+// not selected (selected, the build redefines it, and check says
+// nothing); a view that reads only kept columns, or reads the table
+// through another view, is fine.
+func TestCheckSyncAllColumnsDropReaders(t *testing.T) {
+	url := pgtest.DB(t)
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s from generate_series(1, 2) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: dr\n",
+		"models/inc.sql": fmt.Sprintf(inc, "g * 2 as amt, 'x' || g as note"),
+		"models/v.sql":   `select id, note from {{ ref "inc" }}`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.hand as select id, amt from public.inc",
+		"create view rep.over_hand as select id from rep.hand", "create view rep.ids as select id from public.inc")
+	writeFiles(t, dir, map[string]string{
+		"models/inc.sql": fmt.Sprintf(inc, "'y' || g as note2"),
+		"models/v.sql":   `select id, note2 from {{ ref "inc" }}`,
+	})
+	hand := `models/inc.sql:1:4: on_schema_change: sync_all_columns would drop column amt of public.inc, which view rep.hand reads: the build would fail when it recreates that view after the drop (refusing to change public.inc); rep.hand is no strata model: change or drop it first, or return amt from the model`
+	out := must(t, 1, dir, "check", "-s", "inc")
+	mustContain(t, out, hand,
+		`models/inc.sql:1:4: on_schema_change: sync_all_columns would drop column note of public.inc, which view public.v reads: the build would fail when it recreates that view after the drop (refusing to change public.inc); public.v is model v, which is not selected: select it too (-s 'inc v') so that the build redefines it, or return note from the model`,
+		"OK=0 ERROR=1")
+	for _, not := range []string{"rep.ids", "rep.over_hand"} {
+		if strings.Contains(out, not) {
+			t.Errorf("check names %s, which reads no dropped column:\n%s", not, out)
+		}
+	}
+	out = must(t, 1, dir, "check")
+	mustContain(t, out, hand, "model v not checked: parent inc failed")
+	if strings.Contains(out, "public.v reads") {
+		t.Errorf("check names v, which the build redefines:\n%s", out)
+	}
+	// The build fails where check said.
+	mustContain(t, must(t, 1, dir, "build"), "refusing to change public.inc: view rep.hand depends on it and cannot be recreated on the new version")
+	execSQL(t, url, "drop view rep.over_hand", "drop view rep.hand")
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "build")
+}
+
 // TestCheckSCD2SwitchedAway: an scd2 dimension whose model is made
 // another materialization fails check as the build refuses it (its
 // history would be lost), placed at materialized:, with what reads it

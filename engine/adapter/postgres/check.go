@@ -127,6 +127,45 @@ func ColumnsRead(ctx context.Context, q Querier, views []uint32) ([]ColumnRead, 
 	return out, rows.Err()
 }
 
+// ColumnReader is a view or materialized view that reads a column of a
+// relation (its rule depends on that column, in pg_depend).
+type ColumnReader struct {
+	View pgname.Rel
+	// Kind is "view" or "materialized view".
+	Kind   string
+	Column string
+}
+
+// ColumnReaders lists the views and materialized views whose query reads
+// one of columns of rel, by view and column: those a drop of the column
+// (sync_all_columns) fails on, or leaves unable to be recreated.
+func ColumnReaders(ctx context.Context, q Querier, rel pgname.Rel, columns []string) ([]ColumnReader, error) {
+	rows, err := q.Query(ctx, `select distinct n.nspname, v.relname, v.relkind::text, a.attname
+		from pg_depend d
+		join pg_rewrite r on d.classid = 'pg_rewrite'::regclass and r.oid = d.objid
+		join pg_class v on v.oid = r.ev_class
+		join pg_namespace n on n.oid = v.relnamespace
+		join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+		where d.refclassid = 'pg_class'::regclass and d.refobjid = (quote_ident($1) || '.' || quote_ident($2))::regclass
+		  and d.refobjsubid > 0 and r.ev_class <> d.refobjid and a.attname = any($3::text[])
+		order by 1, 2, 4`, rel.Schema, rel.Name, columns)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ColumnReader
+	for rows.Next() {
+		var c ColumnReader
+		var kind string
+		if err := rows.Scan(&c.View.Schema, &c.View.Name, &kind, &c.Column); err != nil {
+			return nil, err
+		}
+		c.Kind = map[string]string{"v": "view", "m": "materialized view"}[kind]
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // Describe returns the columns sql would return, from the server's
 // description of the statement: it is parsed and analysed, not planned or
 // run. In a transaction, a failure aborts it: describe under a savepoint.
