@@ -21,6 +21,11 @@ func FuzzRender(f *testing.F) {
 		`{{ include "loop" }}`,
 		`{{`, `}}`, `{{ end }}`, `{{ template "nope" }}`,
 		`{{ if 1 }}{{ else if 2 }}{{ range 3 }}`, `{{ define "d" }}{{ with 1 }}`, `{{ block "b" 1 }}{{ if 1 }}`,
+		// limits.go: what would grow without end fails instead
+		`{{ repeat 1000000000000 "ab" }}`, `{{ until 1000000000000 }}`, `{{ seq 9223372036854775807 }}`,
+		`{{ untilStep 9223372036854775806 9223372036854775807 2 }}`, `{{ indent 9223372036854775807 "a" }}`,
+		`{{ $s := "x" }}{{ range until 100 }}{{ $s = cat $s $s }}{{ end }}`,
+		`{{ $d := dict }}{{ $_ := set $d "a" $d }}{{ $d }}`, `{{ chunk 0 (list 1) }}`,
 	} {
 		f.Add(s)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
@@ -71,15 +72,24 @@ func leftOutWhy(name string) string {
 	return fmt.Sprintf(" (sprig's %s is left out of strata's templates because it %s, and the same project must always compile to the same SQL: %s; docs/templates.md#functions-strata-adds)", name, why, instead)
 }
 
-// hermeticSprig is sprig's hermetic function map without impureSprigFuncs.
-func hermeticSprig() template.FuncMap {
+// hermeticSprig is sprig's hermetic function map without impureSprigFuncs,
+// with its functions (and Go's print, printf, println, html, js and
+// urlquery) bounded: they fail rather than make a text or a list too large
+// (limits.go). A new map at each call.
+func hermeticSprig() template.FuncMap { return maps.Clone(boundedSprig()) }
+
+var boundedSprig = sync.OnceValue(func() template.FuncMap {
 	fm := sprig.HermeticTxtFuncMap()
 	for _, name := range impureSprigFuncs {
 		delete(fm, name)
 	}
 	fm["dig"] = digFunc
+	for name, fn := range fm {
+		fm[name] = bounded(name, fn)
+	}
+	boundedFuncs(fm)
 	return fm
-}
+})
 
 func placeholderFuncs() template.FuncMap {
 	fm := hermeticSprig()
@@ -796,6 +806,19 @@ type renderer struct {
 	// included is the output of the include that just ran, with its map.
 	mapped   *Template
 	included *pendingInclude
+	// tmpl is the template being rendered; held is how much text the
+	// render holds: its output so far and that of the includes running.
+	tmpl *Template
+	held int
+}
+
+// macroFile is the file of macro name in the render of r.tmpl: its own
+// file for one of its {{ define }} blocks.
+func (r *renderer) macroFile(name string) string {
+	if _, own := r.tmpl.trees[name]; own {
+		return r.tmpl.Path
+	}
+	return r.tmpl.set.File(name)
 }
 
 // maxIncludeDepth is how deeply include may nest before a render fails; no
@@ -848,6 +871,7 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 		}
 	}
 	r.env, r.reads, r.includes, r.mapped, r.included = env, &reads, r.includes[:0], nil, nil
+	r.tmpl, r.held = t, 0
 	if mapped {
 		r.mapped = t
 		w.(*recorder).r = r
@@ -863,8 +887,8 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 		}
 	}
 	tmpl.Option("missingkey=error")
-	err := tmpl.Execute(blankNil{w}, data)
-	r.env, r.reads, r.mapped, r.included = Env{}, nil, nil, nil
+	err := tmpl.Execute(&blankNil{w: w, r: r, file: t.Path}, data)
+	r.env, r.reads, r.mapped, r.included, r.tmpl = Env{}, nil, nil, nil, nil
 	if len(t.trees) == 1 {
 		// Only files without their own {{ define }} blocks share renderers, so a
 		// model's blocks never shadow the macros of another model's render.
@@ -883,17 +907,67 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 // for a null var, so the text never reaches the SQL (a string that is
 // exactly "<no value>", which no SQL needs, goes too). Every other write
 // passes through as it is (the same slice: a SourceMap names text nodes by
-// their address).
-type blankNil struct{ w io.Writer }
+// their address), counted in the render's held text, which may not pass
+// maxOutput.
+type blankNil struct {
+	w io.Writer
+	r *renderer
+	// file is the file whose template writes here: the node's, or an
+	// included macro's.
+	file string
+	// last is the previous write, to place an action's output.
+	last []byte
+}
 
 // noValue is what text/template prints for a missing value.
 const noValue = "<no value>"
 
-func (b blankNil) Write(p []byte) (int, error) {
+func (b *blankNil) Write(p []byte) (int, error) {
 	if string(p) == noValue {
 		return len(p), nil
 	}
+	b.r.held += len(p)
+	if b.r.held > maxOutput {
+		return 0, b.tooBig(p)
+	}
+	b.last = p
 	return b.w.Write(p)
+}
+
+// tooBig is the error of a render whose text passed maxOutput with the
+// write of p: placed at p when p is a text of the template, or else at the
+// action after the text written last (what printed p), in text/template's
+// words, so that templateError places it as its own errors.
+func (b *blankNil) tooBig(p []byte) error {
+	t := b.r.tmpl
+	file, off := b.file, 0
+	if l, ok := t.lookupText(&p[0]); ok {
+		file, off = l.file, l.pos
+	} else {
+		if len(b.last) > 0 {
+			if l, ok := t.lookupText(&b.last[0]); ok {
+				file, off = l.file, l.pos+len(b.last)
+			}
+		}
+		text, _ := t.source(file)
+		off = min(off, len(text))
+		if k := strings.Index(text[off:], "{{"); k >= 0 {
+			off += k
+		}
+	}
+	text, _ := t.source(file)
+	off = min(off, len(text))
+	line := 1 + strings.Count(text[:off], "\n")
+	col := off - (strings.LastIndexByte(text[:off], '\n') + 1)
+	node := b.r.env.Caller
+	if node == "" {
+		node = t.Path
+	}
+	in := ""
+	if len(b.r.includes) > 0 {
+		in = ", in " + includeChain(b.r.includes[:len(b.r.includes)-1], b.r.includes[len(b.r.includes)-1])
+	}
+	return fmt.Errorf("template: %s:%d:%d: %s renders more than %s of text, and stopped here%s (%s)", file, line, col, node, mib(maxOutput), in, limitHint)
 }
 
 func (r *renderer) funcs() template.FuncMap {
@@ -969,22 +1043,21 @@ func (r *renderer) funcs() template.FuncMap {
 				dot = args
 			}
 			if t := r.mapped; t != nil {
-				file := t.set.File(name)
-				if _, own := t.trees[name]; own {
-					file = t.Path
-				}
+				file := r.macroFile(name)
 				rec := &recorder{m: &SourceMap{t: t, file: file}, r: r}
-				if err := m.Execute(blankNil{rec}, dot); err != nil {
+				if err := m.Execute(&blankNil{w: rec, r: r, file: file}, dot); err != nil {
 					return "", err
 				}
 				out := rec.b.String()
+				r.held -= len(out) // the caller's write counts it again
 				r.included = &pendingInclude{text: out, m: rec.m}
 				return out, nil
 			}
 			var buf bytes.Buffer
-			if err := m.Execute(blankNil{&buf}, dot); err != nil {
+			if err := m.Execute(&blankNil{w: &buf, r: r, file: r.macroFile(name)}, dot); err != nil {
 				return "", err
 			}
+			r.held -= buf.Len() // the caller's write counts it again
 			return buf.String(), nil
 		},
 	}
