@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/internal/pgtest"
@@ -79,10 +81,7 @@ func TestAcquireWaitsForASlotBeingFreed(t *testing.T) {
 	ctx := context.Background()
 	as := limitedRole(t, "one_", 1)
 	// The one slot is other's, given back 300 ms after Connect starts.
-	other, err := pgx.Connect(ctx, as)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := connectWhenFree(t, as)
 	go func() {
 		time.Sleep(300 * time.Millisecond)
 		other.Close(ctx)
@@ -93,16 +92,33 @@ func TestAcquireWaitsForASlotBeingFreed(t *testing.T) {
 	}
 	a.Close()
 
-	held, err := pgx.Connect(ctx, as)
-	if err != nil {
-		t.Fatal(err)
-	}
+	held := connectWhenFree(t, as)
 	defer held.Close(ctx)
 	start := time.Now()
 	if _, err := postgres.Connect(ctx, as, 1); err == nil || !strings.Contains(err.Error(), "the server has no free connection") {
 		t.Errorf("Connect to a server that stays full: %v, want 'the server has no free connection'", err)
 	}
 	t.Logf("a full server reported after %s", time.Since(start).Round(time.Millisecond))
+}
+
+// connectWhenFree connects to url, asking again while the server says the
+// database is full: the backends of connections the test has just closed
+// (limitedRole's, Connect's) keep their slots until they have exited,
+// which on a loaded machine can be a second after Close returns.
+func connectWhenFree(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := pgx.Connect(context.Background(), url)
+		if err == nil {
+			return c
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "53300" || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // limitedRole makes a role (prefix + the test's database name) that may
