@@ -116,6 +116,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 			k, v, _ := strings.Cut(arg[2:], "=")
 			a.setGlobal(k, v)
 		default:
+			if flag, _, _ := strings.Cut(arg, "="); dbtFlags[flag] != "" {
+				fmt.Fprintf(stderr, "strata: unknown flag %s: %s\n", flag, dbtFlags[flag])
+				return ExitBadInput
+			}
 			fmt.Fprintf(stderr, "strata: unknown flag %s before the command\n", arg)
 			a.usage(stderr)
 			return ExitBadInput
@@ -156,6 +160,47 @@ var dbtCommands = map[string]string{
 	"parse":         "strata validate checks the project without a database",
 	"run-operation": "strata runs no macros on their own: run SQL with strata db psql, or in a hook",
 	"deps":          "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)",
+	"list":          "strata's is strata ls (docs/commands.md#ls)",
+}
+
+// dbtFlags says what to give instead of a dbt flag, when the command it was
+// given to does not take it: strata's name for it, or what to do where
+// strata has no counterpart (docs/coming-from-dbt.md#flags). Keyed by the
+// flag as typed, without its value.
+var dbtFlags = map[string]string{
+	"--models":                "strata's is --select (-s): several nodes in one quoted argument or several -s, -s 'a b' or -s a -s b",
+	"-m":                      "strata's is -s (--select): several nodes in one quoted argument or several -s, -s 'a b' or -s a -s b",
+	"--profiles-dir":          "strata has no profiles.yml: the targets are under targets: in project.yaml, with their secrets from the environment (env_var, PG* variables), and --target NAME picks one (docs/project.md#targets)",
+	"--profile":               "strata has no profiles: the targets are under targets: in project.yaml, and --target NAME picks one (docs/project.md#targets)",
+	"-x":                      "strata's is --fail-fast, which has no short form",
+	"--fail-fast":             "only seed, run, test, build and retry take --fail-fast, after the command: strata build --fail-fast",
+	"--full-refresh":          "only seed, run, build, retry and check take --full-refresh (test builds nothing: strata build --full-refresh -s ... rebuilds and then tests)",
+	"--store-failures":        "strata has no such flag: a test keeps its failing rows (in the schema audit) with store_failures: true in its YAML config, or {{ config \"store_failures\" true }} in a singular test (docs/tests.md)",
+	"--defer":                 "strata defers with environments: --env NAME builds the selection in schemas <schema>__NAME and reads what it does not build from production as recorded in the target, no --state needed (docs/environments.md); --state DIR is only for the state: and result: selectors",
+	"--favor-state":           "strata defers with environments: --env NAME reads what it does not build from production, and --no-defer builds the ancestors in the environment too (docs/environments.md)",
+	"--target-path":           "strata writes its artifacts to target/ in the project's folder (--project-dir), always; copy them from there after the run (docs/artifacts.md)",
+	"--log-level":             "strata has no log levels: it prints each node's start and end and every problem, --log-format json prints them as JSON lines, and target/strata.log keeps them (docs/commands.md#output)",
+	"--warn-error":            "strata has no such flag: a test with severity: warn never fails a run; give the tests that must fail it severity: error (the default) or an error_if (docs/tests.md)",
+	"--warn-error-options":    "strata has no such flag: a test with severity: warn never fails a run; give the tests that must fail it severity: error (the default) or an error_if (docs/tests.md)",
+	"--resource-type":         "only ls takes --resource-type; other commands select kinds with -s resource_type:KIND (model, seed, test, source, exposure), several in one quoted argument: -s 'resource_type:seed resource_type:model' (docs/selectors.md)",
+	"--exclude-resource-type": "strata's is --exclude resource_type:KIND (model, seed, test, source, exposure) (docs/selectors.md)",
+	"--indirect-selection":    "strata selects as dbt's cautious mode: a selected node's tests come along, and a test that reads several nodes (relationships) only when all of them are selected; for eager, select those nodes too, and for empty, add --exclude resource_type:test (docs/selectors.md)",
+	"--selector":              "strata has no selectors.yml: write the selection on the command line with -s and --exclude, in a script or Makefile if it is long (docs/selectors.md)",
+}
+
+// dbtFlagHint returns the hint of dbtFlags for err, an error of parsing a
+// command's flags, when err is an unknown dbt flag.
+func dbtFlagHint(err error) (flag, hint string, ok bool) {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) {
+		return "", "", false
+	}
+	flag = "--" + ne.GetSpecifiedName()
+	if ne.GetSpecifiedShortnames() != "" {
+		flag = "-" + ne.GetSpecifiedName()
+	}
+	hint, ok = dbtFlags[flag]
+	return flag, hint, ok
 }
 
 func (a *app) setGlobal(k, v string) {
@@ -323,6 +368,10 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 		if errors.Is(err, pflag.ErrHelp) {
 			a.commandHelp(a.stdout, f.fs.Name(), f.fs)
 			return ExitOK, true
+		}
+		if flag, hint, ok := dbtFlagHint(err); ok {
+			fmt.Fprintf(a.stderr, "strata %s: unknown flag %s: %s\n", f.fs.Name(), flag, hint)
+			return ExitBadInput, true
 		}
 		fmt.Fprintf(a.stderr, "strata %s: %v (strata %s --help lists its flags)\n", f.fs.Name(), err, f.fs.Name())
 		return ExitBadInput, true

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDbtHabits: each dbt flag and command typed out of habit is refused
+// (exit 2, nothing run) with a line that names strata's counterpart or says
+// there is none and what to do instead, wherever it is typed; the flags
+// strata shares with dbt still work.
+func TestDbtHabits(t *testing.T) {
+	dir := t.TempDir() // no project.yaml: a command that parses its flags stops at loading
+	tests := []struct {
+		args []string
+		want string // the line strata prints on stderr, in part
+	}{
+		{[]string{"run", "--models", "orders"}, "strata run: unknown flag --models: strata's is --select (-s)"},
+		{[]string{"run", "--models=orders"}, "strata run: unknown flag --models: strata's is --select (-s)"},
+		{[]string{"test", "-m", "orders"}, "strata test: unknown flag -m: strata's is -s (--select)"},
+		{[]string{"build", "--profiles-dir", "."}, "strata build: unknown flag --profiles-dir: strata has no profiles.yml: the targets are under targets: in project.yaml"},
+		{[]string{"--profiles-dir", ".", "build"}, "strata: unknown flag --profiles-dir: strata has no profiles.yml"},
+		{[]string{"--profiles-dir=.", "build"}, "strata: unknown flag --profiles-dir: strata has no profiles.yml"},
+		{[]string{"run", "--profile", "shop"}, "strata run: unknown flag --profile: strata has no profiles: the targets are under targets: in project.yaml, and --target NAME picks one"},
+		{[]string{"build", "-x"}, "strata build: unknown flag -x: strata's is --fail-fast"},
+		{[]string{"build", "-xs", "orders"}, "strata build: unknown flag -x: strata's is --fail-fast"},
+		{[]string{"compile", "--fail-fast"}, "strata compile: unknown flag --fail-fast: only seed, run, test, build and retry take --fail-fast"},
+		{[]string{"--fail-fast", "build"}, "strata: unknown flag --fail-fast: only seed, run, test, build and retry take --fail-fast, after the command: strata build --fail-fast"},
+		{[]string{"test", "--full-refresh"}, "strata test: unknown flag --full-refresh: only seed, run, build, retry and check take --full-refresh (test builds nothing: strata build --full-refresh -s ... rebuilds and then tests)"},
+		{[]string{"test", "--store-failures"}, "strata test: unknown flag --store-failures: strata has no such flag: a test keeps its failing rows (in the schema audit) with store_failures: true in its YAML config"},
+		{[]string{"build", "--defer", "--state", "prod-artifacts"}, "strata build: unknown flag --defer: strata defers with environments: --env NAME"},
+		{[]string{"build", "--favor-state"}, "strata build: unknown flag --favor-state: strata defers with environments: --env NAME"},
+		{[]string{"build", "--target-path", "out"}, "strata build: unknown flag --target-path: strata writes its artifacts to target/ in the project's folder"},
+		{[]string{"run", "--log-level", "debug"}, "strata run: unknown flag --log-level: strata has no log levels"},
+		{[]string{"--log-level=debug", "run"}, "strata: unknown flag --log-level: strata has no log levels"},
+		{[]string{"build", "--warn-error"}, "strata build: unknown flag --warn-error: strata has no such flag: a test with severity: warn never fails a run"},
+		{[]string{"build", "--warn-error-options", "{error: all}"}, "strata build: unknown flag --warn-error-options: strata has no such flag"},
+		{[]string{"build", "--resource-type", "model"}, "strata build: unknown flag --resource-type: only ls takes --resource-type; other commands select kinds with -s resource_type:KIND"},
+		{[]string{"build", "--exclude-resource-type", "test"}, "strata build: unknown flag --exclude-resource-type: strata's is --exclude resource_type:KIND"},
+		{[]string{"build", "--indirect-selection", "cautious"}, "strata build: unknown flag --indirect-selection: strata selects as dbt's cautious mode"},
+		{[]string{"build", "--selector", "nightly"}, "strata build: unknown flag --selector: strata has no selectors.yml"},
+		{[]string{"run-operation", "grant_select"}, `strata: unknown command "run-operation": strata runs no macros on their own: run SQL with strata db psql, or in a hook`},
+		{[]string{"source", "freshness"}, `strata: unknown command "source": a source table's freshness is a test: run strata test -s source:NAME, or build`},
+		{[]string{"list"}, `strata: unknown command "list": strata's is strata ls`},
+		{[]string{"snapshot"}, `strata: unknown command "snapshot": scd2 models are built by run and build`},
+		{[]string{"parse"}, `strata: unknown command "parse": strata validate checks the project`},
+		{[]string{"deps"}, `strata: unknown command "deps": strata has no packages`},
+	}
+	for _, tt := range tests {
+		args := append([]string{"--project-dir", dir}, tt.args...)
+		code, stdout, stderr := help(args...)
+		if code != ExitBadInput || stdout != "" || !strings.HasPrefix(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("strata %s: exit %d, stdout %q, stderr %q; want exit 2 and one line starting %q", strings.Join(tt.args, " "), code, stdout, stderr, tt.want)
+		}
+	}
+
+	// What strata shares with dbt is taken, not hinted at: these stop at
+	// loading the (missing) project, after their flags were parsed.
+	for _, args := range [][]string{
+		{"run", "--project-dir", dir},
+		{"build", "--fail-fast", "--project-dir", dir},
+		{"seed", "--full-refresh", "--project-dir", dir},
+		{"ls", "--resource-type", "model", "--project-dir", dir},
+		{"build", "--state", dir, "--project-dir", dir},
+	} {
+		code, _, stderr := help(args...)
+		if code != ExitBadInput || strings.Contains(stderr, "unknown flag") || !strings.Contains(stderr, "project.yaml") {
+			t.Errorf("strata %s: exit %d, stderr %q; want the missing project.yaml, not an unknown flag", strings.Join(args, " "), code, stderr)
+		}
+	}
+}
+
+// TestDbtHabitsDocumented: docs/coming-from-dbt.md lists every dbt flag
+// and command that strata answers with a hint.
+func TestDbtHabitsDocumented(t *testing.T) {
+	page := readDoc(t, "coming-from-dbt.md")
+	var keys []string
+	for k := range dbtFlags {
+		keys = append(keys, k)
+	}
+	for k := range dbtCommands {
+		keys = append(keys, "dbt "+k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !strings.Contains(page, "`"+k) {
+			t.Errorf("docs/coming-from-dbt.md does not mention `%s`", k)
+		}
+	}
+}
