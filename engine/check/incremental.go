@@ -48,10 +48,18 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		}
 	}
 	t := j.built
-	if !j.loads || c.opt.ColumnsOnly {
+	if t == nil || c.opt.ColumnsOnly {
 		return nil
 	}
 	aside := n.Relation.In(pgname.CheckedAside(n.Relation.Name))
+	if !j.loads {
+		// Built anew and swapped in.
+		problems, err := c.viewBreaks(ctx, tx, j, aside, newCols, false)
+		if err == nil {
+			c.failWith(out, problems)
+		}
+		return err
+	}
 	var column string
 	var parts []string
 	if t.kind == "partitioned_table" {
@@ -72,7 +80,7 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		adapt.DistributedBy = n.Config.DistributedBy
 	}
 	var dbErr error
-	_, _, err = adapt.Steps(t.cols, newCols, func(from, to string) (ok bool, err error) {
+	steps, _, err := adapt.Steps(t.cols, newCols, func(from, to string) (ok bool, err error) {
 		err = c.db(func() error { ok, err = postgres.CanCast(ctx, tx, from, to); return err })
 		dbErr = err
 		return ok, err
@@ -83,11 +91,13 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 	if err != nil {
 		return refuse(err)
 	}
-	if problems, err := c.dropReaders(ctx, tx, j, aside, newCols); err != nil || len(problems) > 0 {
-		if err == nil {
-			c.failWith(out, problems)
+	if materialize.RewritesColumns(steps) {
+		if problems, err := c.viewBreaks(ctx, tx, j, aside, newCols, true); err != nil || len(problems) > 0 {
+			if err == nil {
+				c.failWith(out, problems)
+			}
+			return err
 		}
-		return err
 	}
 	kept := materialize.KeptTypes(n.Config.OnSchemaChange, t.cols, newCols)
 	if len(kept) == 0 {
@@ -136,38 +146,50 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 	return nil
 }
 
-// dropReaders are the views that would fail the next load of selected
-// incremental job j under on_schema_change: sync_all_columns, which drops
-// the columns its query no longer returns (newCols) from its table (set
-// aside by check as aside): the build drops the views on the table around
-// the change and recreates them after, and a view that reads a dropped
-// column cannot be recreated, so the build fails ('refusing to change
-// ...'). Those are the views whose rules depend on a dropped column in
-// pg_depend, but for the selected view models, which the build redefines
-// with their new SQL: a view no strata model makes (by hand, another
-// tool's), or a model that is not selected. Each is an error at
-// on_schema_change, naming the view and the columns.
-func (c *checker) dropReaders(ctx context.Context, tx pgx.Tx, j *job, aside pgname.Rel, newCols []materialize.Column) ([]diag.Diagnostic, error) {
+// viewBreaks are the views that would fail the next build of selected
+// table or incremental job j, whose relation check set aside as aside,
+// when the build rewrites its columns to those of its query (newCols):
+// a swap (a table model, a --full-refresh), or under on_schema_change:
+// sync_all_columns a load that drops and retypes columns in place
+// (inPlace). Either way the build drops the views on the relation and
+// recreates them on the new version, and fails ('refusing to replace
+// ...', 'refusing to change ...') where one cannot be. A view that reads
+// a column the new version lacks (in pg_depend) cannot: each is named
+// with its columns. A view that reads a retyped column may or may not
+// be: when one does, the views are recreated as the build would, on an
+// empty table of the new columns, in a savepoint rolled back
+// (postgres.ProveDependents), and the first that fails is named in the
+// build's words. The selected view models are no error: the build
+// redefines them with their new SQL (as this does). A view no strata
+// model makes (by hand, another tool's) or a view model not selected
+// is. Each is an error at on_schema_change (inPlace) or the model.
+func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgname.Rel, newCols []materialize.Column, inPlace bool) ([]diag.Diagnostic, error) {
 	n := j.n
-	if n.Config.OnSchemaChange != "sync_all_columns" {
-		return nil, nil
-	}
-	var dropped []string
+	var dropped, retyped, changed []string
+	from := map[string]string{}
 	for _, col := range j.built.cols {
-		if !slices.ContainsFunc(newCols, func(k materialize.Column) bool { return k.Name == col.Name }) {
+		i := slices.IndexFunc(newCols, func(k materialize.Column) bool { return k.Name == col.Name })
+		switch {
+		case i < 0:
 			dropped = append(dropped, col.Name)
+		case newCols[i].Type != col.Type:
+			retyped = append(retyped, col.Name)
+			from[col.Name] = col.Type + " to " + newCols[i].Type
+		default:
+			continue
 		}
+		changed = append(changed, col.Name)
 	}
-	if len(dropped) == 0 {
+	if len(changed) == 0 {
 		return nil, nil
 	}
 	var readers []postgres.ColumnReader
-	err := c.db(func() (err error) { readers, err = postgres.ColumnReaders(ctx, tx, aside, dropped); return err })
+	err := c.db(func() (err error) { readers, err = postgres.ColumnReaders(ctx, tx, aside, changed); return err })
 	if err != nil {
 		return nil, err
 	}
 	// The selected models' relations are set aside under check's names.
-	redefined := map[pgname.Rel]bool{}
+	redefined := map[pgname.Rel]*manifest.Node{}
 	models := map[pgname.Rel]*manifest.Node{}
 	for _, m := range c.p.M.Nodes {
 		if m.Kind != manifest.Model || m.Config.Materialized != "view" && m.Config.Materialized != "materialized_view" {
@@ -175,14 +197,19 @@ func (c *checker) dropReaders(ctx context.Context, tx pgx.Tx, j *job, aside pgna
 		}
 		models[m.Relation.Kept()] = m
 		if c.selected[m.ID] {
-			redefined[m.Relation.In(pgname.CheckedAside(m.Relation.Name)).Kept()] = true
+			redefined[m.Relation.In(pgname.CheckedAside(m.Relation.Name)).Kept()] = m
 		}
 	}
 	var views []pgname.Rel
 	cols := map[pgname.Rel][]string{}
 	kinds := map[pgname.Rel]string{}
+	reads := false // a view that is no error here reads a retyped column
 	for _, r := range readers {
-		if redefined[r.View] {
+		if redefined[r.View] != nil {
+			continue
+		}
+		if !slices.Contains(dropped, r.Column) {
+			reads = true
 			continue
 		}
 		if _, ok := cols[r.View]; !ok {
@@ -191,21 +218,73 @@ func (c *checker) dropReaders(ctx context.Context, tx pgx.Tx, j *job, aside pgna
 		cols[r.View] = append(cols[r.View], r.Column)
 		kinds[r.View] = r.Kind
 	}
+	what := func(names []string) (string, string) {
+		if len(names) > 1 {
+			return "columns " + strings.Join(names, ", "), strings.Join(names, ", ")
+		}
+		return "column " + names[0], names[0]
+	}
+	fix := func(v pgname.Rel, it string) string {
+		if m := models[v]; m != nil {
+			return fmt.Sprintf("%s is model %s, which is not selected: select it too (-s '%s %s') so that the build redefines it, or %s", v, m.Name, n.Name, m.Name, it)
+		}
+		return fmt.Sprintf("%s is no strata model: change or drop it first, or %s", v, it)
+	}
+	verb, change, after := "replace", "the model's query no longer returns", "the swap"
+	if inPlace {
+		verb, change, after = "change", "on_schema_change: sync_all_columns would drop", "the drop"
+	}
 	var out []diag.Diagnostic
 	for _, v := range views {
-		what, it := "column "+cols[v][0], cols[v][0]
-		if len(cols[v]) > 1 {
-			what, it = "columns "+strings.Join(cols[v], ", "), strings.Join(cols[v], ", ")
-		}
-		fix := fmt.Sprintf("%s is no strata model: change or drop it first, or return %s from the model", v, it)
-		if m := models[v]; m != nil {
-			fix = fmt.Sprintf("%s is model %s, which is not selected: select it too (-s '%s %s') so that the build redefines it, or return %s from the model", v, m.Name, n.Name, m.Name, it)
-		}
-		err := fmt.Errorf("on_schema_change: sync_all_columns would drop %s of %s, which %s %s reads: the build would fail when it recreates that %s after the drop (refusing to change %s); %s",
-			what, n.Relation, kinds[v], v, kinds[v], n.Relation, fix)
+		list, it := what(cols[v])
+		err := fmt.Errorf("%s %s of %s, which %s %s reads: the build would fail when it recreates that %s after %s (refusing to %s %s); %s",
+			change, list, n.Relation, kinds[v], v, kinds[v], after, verb, n.Relation, fix(v, "return "+it+" from the model"))
 		out = append(out, c.atConfig(n, err))
 	}
-	return out, nil
+	if len(out) > 0 || !reads {
+		return out, nil
+	}
+	// Recreated as the build recreates them, on a stand-in of the new
+	// version: the relation set aside moves away for an empty table of
+	// the query's columns, under its name, which their definitions read.
+	stand := []string{
+		materialize.RenameTo(aside, j.built.kind, pgname.CheckedStandIn(n.Relation.Name)).SQL,
+		materialize.EmptyTable(aside, newCols).SQL,
+	}
+	redefine := postgres.Redefiner{SQL: func(v pgname.Rel) (string, bool) {
+		m := redefined[v.Kept()]
+		if m == nil || c.byID[m.ID] == nil || c.byID[m.ID].err != nil {
+			return "", false
+		}
+		return materialize.Body(c.byID[m.ID].res.SQL), true
+	}}
+	err = c.db(func() error { return postgres.ProveDependents(ctx, tx, aside, stand, redefine) })
+	var de *postgres.DependentError
+	if !errors.As(err, &de) {
+		return nil, err
+	}
+	de.Target, de.Verb = n.Relation, verb
+	v := de.View
+	if m := redefined[v.Kept()]; m != nil {
+		v = m.Relation
+		de.View = v
+	}
+	var types []string
+	for _, r := range retyped {
+		types = append(types, r+" ("+from[r]+")")
+	}
+	list, _ := what(types)
+	keep := "keep the type of " + retyped[0]
+	if len(retyped) > 1 {
+		keep = "keep the types of " + strings.Join(retyped, ", ")
+	}
+	change = "the model's query changes the type of"
+	if inPlace {
+		change = "on_schema_change: sync_all_columns would change the type of"
+	}
+	err = fmt.Errorf("%s %s of %s, and the build would fail when it recreates the views on it after %s: %s; %s",
+		change, list, n.Relation, map[bool]string{true: "the change", false: "the swap"}[inPlace], de.Refusal(), fix(v, keep+" in the model"))
+	return []diag.Diagnostic{c.atConfig(n, err)}, nil
 }
 
 // atConfig places err, which starts with the config key it is about

@@ -612,6 +612,92 @@ func TestCheckSyncAllColumnsDropReaders(t *testing.T) {
 	must(t, 0, dir, "build")
 }
 
+// TestCheckSyncAllColumnsRetypeReaders: under on_schema_change:
+// sync_all_columns a retyped column is altered in place, with the views
+// on the table dropped and recreated around it; a view whose definition
+// does not hold on the new type (amt + 1 on text) cannot be recreated,
+// and the build failed ('refusing to change public.inc: view rep.hand
+// ...') after check passed. check recreates the views as the build does,
+// on an empty table of the new columns, and names the first that fails
+// in the build's words, at on_schema_change: a view model not selected
+// (selected, the build redefines it and check says nothing), or one no
+// strata model makes. A view (or a materialized view) that holds on the
+// new type is no error.
+func TestCheckSyncAllColumnsRetypeReaders(t *testing.T) {
+	url := pgtest.DB(t)
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s as amt from generate_series(1, 2) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: rr\n",
+		"models/inc.sql": fmt.Sprintf(inc, "g * 2"),
+		"models/v.sql":   `select id, amt * 2 as twice from {{ ref "inc" }}`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.hand as select id, amt + 1 as a1 from public.inc",
+		"create view rep.plain as select id, amt from public.inc", "create materialized view rep.mat as select id, amt from public.inc")
+	writeFiles(t, dir, map[string]string{
+		"models/inc.sql": fmt.Sprintf(inc, "'y' || g"),
+		"models/v.sql":   `select id, amt || 'z' as twice from {{ ref "inc" }}`,
+	})
+	out := must(t, 1, dir, "check", "-s", "inc")
+	mustContain(t, out, `models/inc.sql:1:4: on_schema_change: sync_all_columns would change the type of column amt (integer to text) of public.inc, and the build would fail when it recreates the views on it after the change: refusing to change public.inc: view public.v depends on it and cannot be recreated on the new version (operator does not exist: text * integer`,
+		`public.v is model v, which is not selected: select it too (-s 'inc v') so that the build redefines it, or keep the type of amt in the model`, "OK=0 ERROR=1")
+	hand := `models/inc.sql:1:4: on_schema_change: sync_all_columns would change the type of column amt (integer to text) of public.inc, and the build would fail when it recreates the views on it after the change: refusing to change public.inc: view rep.hand depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	out = must(t, 1, dir, "check")
+	mustContain(t, out, hand, "rep.hand is no strata model: change or drop it first, or keep the type of amt in the model", "model v not checked: parent inc failed")
+	for _, not := range []string{"public.v depends", "rep.plain", "rep.mat"} {
+		if strings.Contains(out, not) {
+			t.Errorf("check names %s, which the build recreates:\n%s", not, out)
+		}
+	}
+	// The build fails where check said, in the same words.
+	mustContain(t, must(t, 1, dir, "build"), strings.TrimPrefix(hand, "models/inc.sql:1:4: on_schema_change: sync_all_columns would change the type of column amt (integer to text) of public.inc, and the build would fail when it recreates the views on it after the change: "))
+	execSQL(t, url, "drop view rep.hand")
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'rep.mat'::regclass and attname = 'amt'"); got != "text" {
+		t.Errorf("rep.mat's amt after the build: %s, want text (recreated on the new type)", got)
+	}
+}
+
+// TestCheckTableSwapViewReaders: a table model is built anew and swapped
+// in, with the views on the old table recreated on the new one; a view
+// by hand that reads a column the new query no longer returns, or whose
+// definition does not hold on a column's new type, cannot be, and the
+// build failed ('refusing to replace public.tab: view rep.gone ...')
+// after check passed. check names each view reading a dropped column,
+// else the first view that cannot be recreated on the new types, at the
+// model, as the build refuses it; a view that reads only what is kept,
+// or holds on the new type, is no error.
+func TestCheckTableSwapViewReaders(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: ts\n",
+		"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 2 as amt, 3 as gone`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.gone as select id, gone from public.tab",
+		"create view rep.sum as select id, amt + 1 as a1 from public.tab", "create view rep.ids as select id, amt from public.tab")
+	writeFiles(t, dir, map[string]string{"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 'two' as amt`})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, `models/tab.sql:1:1: the model's query no longer returns column gone of public.tab, which view rep.gone reads: the build would fail when it recreates that view after the swap (refusing to replace public.tab); rep.gone is no strata model: change or drop it first, or return gone from the model`)
+	if strings.Contains(out, "rep.ids") || strings.Contains(out, "rep.sum") {
+		t.Errorf("check names a view that reads no dropped column:\n%s", out)
+	}
+	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.tab: view rep.gone depends on it and cannot be recreated on the new version")
+	execSQL(t, url, "drop view rep.gone")
+	refusal := `refusing to replace public.tab: view rep.sum depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	out = must(t, 1, dir, "check")
+	mustContain(t, out, `models/tab.sql:1:1: the model's query changes the type of column amt (integer to text) of public.tab, and the build would fail when it recreates the views on it after the swap: `+refusal,
+		"rep.sum is no strata model: change or drop it first, or keep the type of amt in the model")
+	mustContain(t, must(t, 1, dir, "build"), refusal)
+	execSQL(t, url, "drop view rep.sum")
+	must(t, 0, dir, "check")
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, "select amt from rep.ids"); got != "two" {
+		t.Errorf("rep.ids after the build: %s, want two", got)
+	}
+}
+
 // TestCheckSCD2SwitchedAway: an scd2 dimension whose model is made
 // another materialization fails check as the build refuses it (its
 // history would be lost), placed at materialized:, with what reads it

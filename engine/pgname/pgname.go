@@ -244,3 +244,9 @@ func Check(name string) string { return cut(name, Reserved+"check") }
 // CheckedAside is the name strata check gives, inside its rolled-back
 // transaction, to a relation that a selected model's view stands in for.
 func CheckedAside(name string) string { return cut(name, Reserved+"checked") }
+
+// CheckedStandIn is the name strata check moves a relation it set aside
+// to, under a savepoint it rolls back, while an empty table of the
+// model's new columns stands in for it under the name it was set aside
+// as (to prove the views on it could be recreated on the new version).
+func CheckedStandIn(name string) string { return cut(name, Reserved+"standin") }

@@ -126,11 +126,7 @@ func (d Dependent) Statements() []string {
 	if d.Kind == "materialized_view" {
 		kw = "materialized view"
 	}
-	with := ""
-	if len(d.Options) > 0 && d.Kind == "view" {
-		with = " with (" + strings.Join(d.Options, ", ") + ")"
-	}
-	out = append(out, fmt.Sprintf("create %s %s%s as %s", kw, d.Rel.Quoted(), with, strings.TrimRight(strings.TrimSpace(d.Def), ";")))
+	out = append(out, d.create(false))
 	out = append(out, fmt.Sprintf("alter %s %s owner to %s", kw, d.Rel.Quoted(), pgname.Ident(d.Owner)))
 	if d.Comment != nil {
 		out = append(out, fmt.Sprintf("comment on %s %s is %s", kw, d.Rel.Quoted(), pgname.Literal(*d.Comment)))
@@ -151,6 +147,23 @@ func (d Dependent) Statements() []string {
 	}
 	out = append(out, d.Indexes...)
 	return out
+}
+
+// create is the statement that creates d from its definition; noData:
+// a materialized view is not populated.
+func (d Dependent) create(noData bool) string {
+	kw, with := "view", ""
+	if d.Kind == "materialized_view" {
+		kw = "materialized view"
+	}
+	if len(d.Options) > 0 && d.Kind == "view" {
+		with = " with (" + strings.Join(d.Options, ", ") + ")"
+	}
+	s := fmt.Sprintf("create %s %s%s as %s", kw, d.Rel.Quoted(), with, strings.TrimRight(strings.TrimSpace(d.Def), ";"))
+	if noData && d.Kind == "materialized_view" {
+		s += " with no data"
+	}
+	return s
 }
 
 // DropStatement drops d alone (no cascade: what depends on it was dropped first).
@@ -417,7 +430,7 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 			}
 		}
 	}
-	return recreate(ctx, tx, target, deps, opts.Redefine, exec)
+	return recreate(ctx, tx, target, deps, opts.Redefine, exec, false)
 }
 
 // AlterKeepingDependents runs the statements alter on target (dropping or
@@ -442,7 +455,7 @@ func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, 
 			return fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
 		}
 	}
-	if err := recreate(ctx, tx, target, deps, redefine, exec); err != nil {
+	if err := recreate(ctx, tx, target, deps, redefine, exec, false); err != nil {
 		if de, ok := err.(*DependentError); ok {
 			de.Verb = "change"
 		}
@@ -451,14 +464,56 @@ func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, 
 	return nil
 }
 
-// recreate creates deps again, nearest first, after target changed.
-func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Dependent, redefine Redefiner, exec func(string) error) error {
+// ProveDependents finds whether the views on target (as Dependents lists
+// them) could be recreated, as a swap or AlterKeepingDependents recreates
+// them (redefine as SwapOptions.Redefine), once the statements change have
+// given target its new columns: under a savepoint it always rolls back,
+// they are dropped, change runs and each is created again from its
+// definition, a materialized view with no data (none is read). The first
+// that cannot be is a DependentError, as the build's would be.
+func ProveDependents(ctx context.Context, tx Querier, target pgname.Rel, change []string, redefine Redefiner) (err error) {
+	exec := loggedExec(ctx, tx, nil)
+	if err := exec("savepoint strata_prove_dependents"); err != nil {
+		return err
+	}
+	defer func() {
+		back := loggedExec(context.WithoutCancel(ctx), tx, nil)
+		if e := back("rollback to savepoint strata_prove_dependents"); e != nil && err == nil {
+			err = e
+		}
+		if e := back("release savepoint strata_prove_dependents"); e != nil && err == nil {
+			err = e
+		}
+	}()
+	deps, err := Dependents(ctx, tx, target)
+	if err != nil {
+		return fmt.Errorf("reading the views that depend on %s: %w", target, err)
+	}
+	for i := len(deps) - 1; i >= 0; i-- {
+		if err := exec(deps[i].DropStatement()); err != nil {
+			return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
+		}
+	}
+	for _, stmt := range change {
+		if err := exec(stmt); err != nil {
+			return fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
+		}
+	}
+	return recreate(ctx, tx, target, deps, redefine, exec, true)
+}
+
+// recreate creates deps again, nearest first, after target changed; with
+// noData, only their definitions, a materialized view not populated.
+func recreate(ctx context.Context, tx Querier, target pgname.Rel, deps []Dependent, redefine Redefiner, exec func(string) error, noData bool) error {
 	for _, d := range deps {
 		stmts := d.Statements()
+		if noData {
+			stmts = []string{d.create(true)}
+		}
 		if def, ok := redefinition(redefine, d); ok {
 			var err error
 			var redefined bool
-			if stmts, redefined, err = recreateOrRedefine(ctx, tx, exec, d, def); err != nil {
+			if stmts, redefined, err = recreateOrRedefine(ctx, tx, exec, d, def, noData); err != nil {
 				return &DependentError{View: d.Rel, Target: target, Err: err}
 			}
 			if redefined && redefine.Done != nil {
@@ -490,13 +545,18 @@ func redefinition(redefine Redefiner, d Dependent) (string, bool) {
 // materialized view created from def is
 // populated (its readers never find it empty) and keeps those of its
 // indexes that its new columns allow.
-func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string) (stmts []string, redefined bool, err error) {
+func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error, d Dependent, def string, noData bool) (stmts []string, redefined bool, err error) {
 	stmts = d.Statements()
+	if noData {
+		stmts = nil
+	} else {
+		stmts = stmts[1:]
+	}
 	if err := exec("savepoint strata_dependent"); err != nil {
 		return nil, false, err
 	}
-	if exec(stmts[0]) == nil {
-		return stmts[1:], false, exec("release savepoint strata_dependent")
+	if exec(d.create(noData)) == nil {
+		return stmts, false, exec("release savepoint strata_dependent")
 	}
 	if err := exec("rollback to savepoint strata_dependent"); err != nil {
 		return nil, false, err
@@ -505,8 +565,11 @@ func recreateOrRedefine(ctx context.Context, tx Querier, exec func(string) error
 		return nil, false, err
 	}
 	d.Def = def
-	if err := exec(d.Statements()[0]); err != nil {
+	if err := exec(d.create(noData)); err != nil {
 		return nil, false, err
+	}
+	if noData {
+		return nil, true, nil
 	}
 	if d.Kind == "materialized_view" {
 		// Each old index under a savepoint: one on a column the new
@@ -554,11 +617,16 @@ type DependentError struct {
 }
 
 func (e *DependentError) Error() string {
+	return e.Refusal() + "; change or drop that view first — nothing was changed"
+}
+
+// Refusal is what was refused and why, without what to do about it.
+func (e *DependentError) Refusal() string {
 	verb := e.Verb
 	if verb == "" {
 		verb = "replace"
 	}
-	return fmt.Sprintf("refusing to %s %s: view %s depends on it and cannot be recreated on the new version (%v); change or drop that view first — nothing was changed", verb, e.Target, e.View, Explain(e.Err, "", 0))
+	return fmt.Sprintf("refusing to %s %s: view %s depends on it and cannot be recreated on the new version (%v)", verb, e.Target, e.View, Explain(e.Err, "", 0))
 }
 
 func (e *DependentError) Unwrap() error { return e.Err }
