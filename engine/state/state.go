@@ -131,14 +131,14 @@ func Migrate(ctx context.Context, db postgres.Querier) error {
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// Two runs on a fresh target create it once: the second waits, then
 	// finds the layout up to date.
-	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", metaLock); err != nil {
+	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", postgres.Once, metaLock); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, "create schema if not exists "+pgname.Ident(Schema)+"; create table if not exists strata_meta.layout (version int not null)"); err != nil {
 		return fmt.Errorf("creating schema %s: %w", Schema, err)
 	}
 	var rows []int
-	r, err := tx.Query(ctx, "select version from strata_meta.layout")
+	r, err := tx.Query(ctx, "select version from strata_meta.layout", postgres.Once)
 	if err == nil {
 		rows, err = pgx.CollectRows(r, pgx.RowTo[int])
 	}
@@ -191,14 +191,14 @@ func begin(ctx context.Context, db postgres.Querier) (pgx.Tx, error) {
 // version is the layout strata_meta has: 0 when it does not exist.
 func version(ctx context.Context, q postgres.Querier) (int, error) {
 	var exists bool
-	if err := q.QueryRow(ctx, "select to_regclass('strata_meta.layout') is not null").Scan(&exists); err != nil {
+	if err := q.QueryRow(ctx, "select to_regclass('strata_meta.layout') is not null", postgres.Once).Scan(&exists); err != nil {
 		return 0, err
 	}
 	if !exists {
 		return 0, nil
 	}
 	var v int
-	err := q.QueryRow(ctx, "select coalesce(max(version), 0) from strata_meta.layout").Scan(&v)
+	err := q.QueryRow(ctx, "select coalesce(max(version), 0) from strata_meta.layout", postgres.Once).Scan(&v)
 	return v, err
 }
 
@@ -292,13 +292,13 @@ func Begin(ctx context.Context, db postgres.Querier, inv Invocation) error {
 				finished_at = coalesce((select max(n.built_at) from strata_meta.nodes n where n.invocation_id = i.invocation_id), i.started_at)
 			where i.project = $1 and i.target = $2 and i.env = $3 and i.finished_at is null)
 		insert into strata_meta.invocations (invocation_id, project, target, env, command, started_at, strata_version)
-		values ($4, $1, $2, $3, $5, $6, $7)`, inv.Scope.Project, inv.Scope.Target, inv.Scope.Env, inv.ID, inv.Command, inv.Started, inv.Version)
+		values ($4, $1, $2, $3, $5, $6, $7)`, postgres.Once, inv.Scope.Project, inv.Scope.Target, inv.Scope.Env, inv.ID, inv.Command, inv.Started, inv.Version)
 	return err
 }
 
 // Finish records how invocation id ended: "success" or "error".
 func Finish(ctx context.Context, db postgres.Querier, id, status string) error {
-	_, err := db.Exec(ctx, "update strata_meta.invocations set finished_at = now(), status = $2 where invocation_id = $1", id, status)
+	_, err := db.Exec(ctx, "update strata_meta.invocations set finished_at = now(), status = $2 where invocation_id = $1", postgres.Once, id, status)
 	return err
 }
 
@@ -316,7 +316,7 @@ func Forget(ctx context.Context, db postgres.Querier, s Scope, ids []string, rel
 		where n.project = $1 and n.target = $2 and n.env = $3 and n.kind in ('model', 'seed') and n.unique_id <> all($4::text[])
 		and (n.relation_name = '' or to_regclass(format('%I.%I', n.relation_schema, n.relation_name)) is null
 			or (n.relation_schema, n.relation_name) in (select * from unnest($5::text[], $6::text[])))`,
-		s.Project, s.Target, s.Env, ids, schemas, names)
+		postgres.Once, s.Project, s.Target, s.Env, ids, schemas, names)
 	return err
 }
 
@@ -367,7 +367,7 @@ func Read(ctx context.Context, q postgres.Querier, s Scope) (map[string]*Node, e
 	}
 	rows, err := q.Query(ctx, `select unique_id, kind, name, relation_schema, relation_name, materialized, checksum, config_checksum,
 		config::text, vars_read::text, env_vars_read::text, compiled_sql, sql_hash, columns::text, status, built_at, invocation_id
-		from strata_meta.nodes where project = $1 and target = $2 and env = $3`, s.Project, s.Target, s.Env)
+		from strata_meta.nodes where project = $1 and target = $2 and env = $3`, postgres.Once, s.Project, s.Target, s.Env)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"strata/engine/internal/pgtest"
@@ -309,5 +310,65 @@ func TestDropOfAnUnknownEnvDropsNothing(t *testing.T) {
 	exec(t, db, "create schema warehouse__nosuch")
 	if d, err = Drop(ctx, db, env, "staging__nosuch", "warehouse__nosuch"); err != nil || strings.Join(d.Schemas, ",") != "warehouse__nosuch" {
 		t.Fatalf("Drop with one empty schema left = %+v, %v", d, err)
+	}
+}
+
+// TestRecordsTakeOneRoundTripEach: the statements a run sends to
+// strata_meta once (the layout, the run's start and end, reading the
+// records, forgetting removed nodes) go in one round trip each, not
+// prepared first in a round trip of their own (they were, as pgx does by
+// default: ten round trips more before a run's first model and after its
+// last); and their arguments and results keep their types, the run's
+// start to the microsecond in any time zone.
+func TestRecordsTakeOneRoundTripEach(t *testing.T) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	started := time.Date(2026, 12, 7, 9, 30, 1, 123456000, time.FixedZone("x", 5*3600+1800))
+	if err := Begin(ctx, conn, Invocation{ID: "inv1", Scope: prod, Command: "run", Started: started, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "create schema staging; create table staging.stg as select 1 as id; "+Write(prod, Node{ID: "model.shop.stg", Kind: "model", Name: "stg",
+		Relation: pgname.Rel{Schema: "staging", Name: "stg"}, Materialized: "table", Config: []byte(`{}`), Status: "success", Invocation: "inv1"})); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Read(ctx, conn, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := recs["model.shop.stg"]; r == nil || r.Invocation != "inv1" || r.BuiltAt.IsZero() || len(r.Columns) != 1 {
+		t.Fatalf("record = %+v", r)
+	}
+	if err := Forget(ctx, conn, prod, []string{"model.shop.other"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := Finish(ctx, conn, "inv1", "success"); err != nil {
+		t.Fatal(err)
+	}
+	var at time.Time
+	var status string
+	if err := conn.QueryRow(ctx, "select started_at, status from strata_meta.invocations where invocation_id = 'inv1'", pgx.QueryExecModeSimpleProtocol).Scan(&at, &status); err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(started) || status != "success" {
+		t.Errorf("invocation recorded as started %v, %q; want %v, success", at, status, started)
+	}
+	// (Forget kept the node whose relation exists.)
+	if recs, _ := Read(ctx, conn, prod); recs["model.shop.stg"] == nil {
+		t.Errorf("Forget dropped the record of a relation that exists: %v", recs)
+	}
+	var prepared []string
+	rows, err := conn.Query(ctx, "select statement from pg_prepared_statements where not from_sql", pgx.QueryExecModeSimpleProtocol)
+	if err == nil {
+		prepared, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prepared) > 0 {
+		t.Errorf("%d statements were prepared in a round trip of their own:\n%s", len(prepared), strings.Join(prepared, "\n---\n"))
 	}
 }

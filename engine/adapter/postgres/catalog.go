@@ -124,7 +124,7 @@ select n.nspname, c.relname, c.relkind::text,
     or exists (select from pg_policy p where p.polrelid = c.oid)
     or exists (select from pg_description d where d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid > 0)
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, schemas)
+where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'p', 'f')`, Once, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}

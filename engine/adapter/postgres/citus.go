@@ -18,7 +18,7 @@ import (
 // its cluster; without it those keys are ignored.
 func HasCitus(ctx context.Context, q Querier) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, "select exists (select from pg_extension where extname = 'citus')").Scan(&ok)
+	err := q.QueryRow(ctx, "select exists (select from pg_extension where extname = 'citus')", Once).Scan(&ok)
 	return ok, err
 }
 

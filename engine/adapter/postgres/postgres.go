@@ -123,6 +123,18 @@ func describeTarget(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("database %q as %q on %s", c.Database, c.User, c.Host)
 }
 
+// Once, given before a statement's arguments (db.Exec(ctx, sql, Once,
+// a, b)), sends the statement in one round trip (parse, bind and execute
+// together, unnamed) instead of preparing it in a round trip of its own
+// first, as pgx does with a statement it has not seen on that connection.
+// It is for what a command sends once or twice on a connection (the run
+// lock, strata_meta's records, the catalog), where preparing doubles the
+// round trips and the prepared statement is never used again. Its
+// arguments must be of Go types pgx maps to one PostgreSQL type (strings,
+// integers, bools, times, []string); results come back as text, which
+// pgx scans into the same Go values.
+const Once = pgx.QueryExecModeExec
+
 // Close closes the pool.
 func (a *Adapter) Close() { a.pool.Close() }
 

@@ -31,7 +31,7 @@ func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, wait
 	}
 	key := pgname.RunLock(project)
 	var got bool
-	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock(hashtextextended($1, 0))", Once, key).Scan(&got); err != nil {
 		release()
 		return nil, err
 	}
@@ -43,13 +43,13 @@ func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, wait
 		if waiting != nil {
 			waiting()
 		}
-		if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+		if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", Once, key); err != nil {
 			release()
 			return nil, fmt.Errorf("waiting for the target lock: %w", err)
 		}
 	}
 	return func() {
-		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended($1, 0))", key)
+		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock(hashtextextended($1, 0))", Once, key)
 		release()
 	}, nil
 }
