@@ -58,6 +58,21 @@ type Node struct {
 	Test             *TestMeta   `json:"test_metadata,omitempty"`
 	Raw              string      `json:"raw_code,omitempty"`
 	CompiledCode     string      `json:"compiled_code,omitempty"`
+
+	// An exposure's YAML, as dbt's manifest carries it: its type
+	// (dashboard, notebook, analysis, ml, application), label, owner,
+	// maturity (high, medium, low) and url; empty when not given.
+	Type     string `json:"type,omitempty"`
+	Label    string `json:"label,omitempty"`
+	Owner    *Owner `json:"owner,omitempty"`
+	Maturity string `json:"maturity,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// Owner is who owns an exposure.
+type Owner struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
 }
 
 // DependsOn lists a node's parents and the macros it uses.

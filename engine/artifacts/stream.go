@@ -431,5 +431,27 @@ func (n *Node) appendJSON(b []byte) ([]byte, error) {
 	if n.CompiledCode != "" {
 		b = appendJSONString(field(b, "compiled_code"), n.CompiledCode)
 	}
+	if n.Type != "" {
+		b = appendJSONString(field(b, "type"), n.Type)
+	}
+	if n.Label != "" {
+		b = appendJSONString(field(b, "label"), n.Label)
+	}
+	if o := n.Owner; o != nil {
+		b = append(field(b, "owner"), '{')
+		if o.Name != "" {
+			b = appendJSONString(field(b, "name"), o.Name)
+		}
+		if o.Email != "" {
+			b = appendJSONString(field(b, "email"), o.Email)
+		}
+		b = append(b, '}')
+	}
+	if n.Maturity != "" {
+		b = appendJSONString(field(b, "maturity"), n.Maturity)
+	}
+	if n.URL != "" {
+		b = appendJSONString(field(b, "url"), n.URL)
+	}
 	return append(b, '}'), nil
 }

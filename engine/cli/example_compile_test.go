@@ -172,6 +172,59 @@ func TestCompileExampleGolden(t *testing.T) {
 	if len(m.Macros) == 0 || len(m.Parents) == 0 || len(m.Children) == 0 {
 		t.Errorf("manifest lacks macros or parent/child maps")
 	}
+	checkExampleExposures(t, dir, m)
+}
+
+// checkExampleExposures: each dashboard of the example project is in
+// manifest.json's exposures with what models/dashboards/dashboards.yml says
+// of it, read here on its own: type, label, description, owner, maturity,
+// url, and depends_on (its models and its charts' models, as ids).
+func checkExampleExposures(t *testing.T, dir string, m *artifacts.Manifest) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "models", "dashboards", "dashboards.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Exposures []struct {
+			Name, Type, Label, Description, Maturity, URL string
+			Owner                                         *artifacts.Owner
+			DependsOn                                     []string `yaml:"depends_on"`
+			Charts                                        []struct{ Model string }
+		}
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Exposures) == 0 {
+		t.Fatal("dashboards.yml declares no exposures")
+	}
+	for _, e := range doc.Exposures {
+		id := "exposure.shop." + e.Name
+		n := m.Exposure[id]
+		if n == nil {
+			t.Errorf("manifest.json has no %s", id)
+			continue
+		}
+		deps := []string{}
+		for _, name := range e.DependsOn {
+			deps = append(deps, "model.shop."+name)
+		}
+		for _, c := range e.Charts {
+			if c.Model != "" && !slices.Contains(deps, "model.shop."+c.Model) {
+				deps = append(deps, "model.shop."+c.Model)
+			}
+		}
+		sort.Strings(deps)
+		if n.ResourceType != "exposure" || n.Name != e.Name || n.Path != "models/dashboards/dashboards.yml" || n.Type != e.Type || n.Label != e.Label ||
+			n.Description != e.Description || n.Maturity != e.Maturity || n.URL != e.URL || !slices.Equal(n.DependsOn.Nodes, deps) {
+			t.Errorf("manifest.json's %s = %+v, want type %q, label %q, description %q, maturity %q, url %q, depends_on %v as dashboards.yml says",
+				id, n, e.Type, e.Label, e.Description, e.Maturity, e.URL, deps)
+		}
+		if (n.Owner == nil) != (e.Owner == nil) || n.Owner != nil && *n.Owner != *e.Owner {
+			t.Errorf("manifest.json's %s: owner %+v, want %+v", id, n.Owner, e.Owner)
+		}
+	}
 }
 
 func readTree(t *testing.T, dir string) map[string]string {

@@ -56,6 +56,7 @@ type Dashboard struct {
 	Description string
 	OwnerName   string
 	OwnerEmail  string
+	Maturity    string // high, medium, low or ""
 	URL         string
 	DependsOn   []string // node ids
 	Charts      []*Chart

@@ -42,6 +42,12 @@ func (l *Project) NodeArtifact(n *manifest.Node) *artifacts.Node {
 	if n.Model != nil {
 		an.Raw = n.Model.SQL
 	}
+	if e := n.Exposure; e != nil {
+		an.Type, an.Label, an.Maturity, an.URL = e.Type, e.Label, e.Maturity, e.URL
+		if e.OwnerName != "" || e.OwnerEmail != "" {
+			an.Owner = &artifacts.Owner{Name: e.OwnerName, Email: e.OwnerEmail}
+		}
+	}
 	if cn := l.freshCheck(n); cn != nil && len(cn.Columns) > 0 {
 		an.Columns, an.ColumnsCheckedAt, an.ColumnsUsed = checkedColumns(n, cn), cn.CheckedAt, cn.ColumnsUsed
 	} else {

@@ -101,7 +101,7 @@ func (l *Project) dashboards() []*docs.Dashboard {
 			continue
 		}
 		d := &docs.Dashboard{ID: id, Name: e.Name, Label: e.Label, Type: e.Type, Description: e.Description,
-			OwnerName: e.OwnerName, OwnerEmail: e.OwnerEmail, URL: e.URL, DependsOn: n.DependsOn}
+			OwnerName: e.OwnerName, OwnerEmail: e.OwnerEmail, Maturity: e.Maturity, URL: e.URL, DependsOn: n.DependsOn}
 		if d.Label == "" {
 			d.Label = e.Name
 		}

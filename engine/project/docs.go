@@ -27,7 +27,10 @@ var modelDocKeys = []string{"name", "description", "config", "columns", "tests",
 var columnKeys = []string{"name", "description", "data_type", "tests", "data_tests"}
 var sourceKeys = []string{"name", "schema", "description", "tables", "loaded_at_field", "freshness"}
 var sourceTableKeys = []string{"name", "identifier", "description", "loaded_at_field", "freshness", "columns", "tests", "data_tests"}
-var exposureKeys = []string{"name", "type", "label", "description", "owner", "url", "depends_on", "charts"}
+var exposureKeys = []string{"name", "type", "label", "description", "owner", "maturity", "url", "depends_on", "charts"}
+
+// exposureMaturities are dbt's values of an exposure's maturity:.
+var exposureMaturities = []string{"high", "medium", "low"}
 
 // exposureNameRe is dbt's rule for exposure names: the name is part of an id
 // and of a selector (exposure:name).
@@ -497,6 +500,12 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 	for k, dst := range map[string]*string{"label": &e.Label, "description": &e.Description, "url": &e.URL} {
 		if x, ok := f[k]; ok {
 			*dst = d.str(x.value, k)
+		}
+	}
+	if x, ok := f["maturity"]; ok {
+		e.Maturity = d.str(x.value, "maturity")
+		if !contains(exposureMaturities, e.Maturity) {
+			d.errorf(x.value, "exposure maturity %q is not known (expected high, medium or low)%s", e.Maturity, diag.DidYouMean(e.Maturity, exposureMaturities))
 		}
 	}
 	if x, ok := f["owner"]; ok {

@@ -208,10 +208,12 @@ type Exposure struct {
 	Description string
 	OwnerName   string
 	OwnerEmail  string
-	URL         string
-	DependsOn   []string
-	Charts      []Chart
-	Pos         diag.Pos
+	// Maturity is dbt's: high, medium or low ("" when not given).
+	Maturity  string
+	URL       string
+	DependsOn []string
+	Charts    []Chart
+	Pos       diag.Pos
 }
 
 // Chart is one chart of a dashboard exposure.

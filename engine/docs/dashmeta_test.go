@@ -1,0 +1,57 @@
+package docs_test
+
+import (
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"strata/engine/artifacts"
+	"strata/engine/docs"
+)
+
+// A dashboard's page says under its title what its exposure's YAML says:
+// the type, the owner (by name, by email, or both), the maturity and the
+// url, each only when given.
+func TestDashboardMeta(t *testing.T) {
+	cases := []struct {
+		d    docs.Dashboard
+		want string // the meta line's text
+	}{
+		{docs.Dashboard{Type: "dashboard"}, "dashboard"},
+		{docs.Dashboard{Type: "dashboard", OwnerName: "Analytics", OwnerEmail: "a@example.com", Maturity: "high", URL: "https://bi.example.com/d/1"},
+			"dashboard · owner Analytics <a@example.com> · maturity high · https://bi.example.com/d/1"},
+		{docs.Dashboard{Type: "notebook", OwnerEmail: "ml@example.com"}, "notebook · owner <ml@example.com>"},
+		{docs.Dashboard{Type: "dashboard", OwnerName: "Ops", Maturity: "low"}, "dashboard · owner Ops · maturity low"},
+	}
+	in := &docs.Input{Manifest: &artifacts.Manifest{Nodes: map[string]*artifacts.Node{}, Exposure: map[string]*artifacts.Node{}}, Offline: "test"}
+	for i := range cases {
+		d := &cases[i].d
+		d.Name = "d" + string(rune('a'+i))
+		d.ID = "exposure.p." + d.Name
+		in.Manifest.Exposure[d.ID] = &artifacts.Node{ID: d.ID, ResourceType: "exposure", Name: d.Name}
+		in.Dashboards = append(in.Dashboards, d)
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	meta := regexp.MustCompile(`(?s)<article class="dashboard"[^>]*>.*?<p class="meta">(.*?)</p>`)
+	tags := regexp.MustCompile(`<[^>]*>`)
+	for _, c := range cases {
+		b, err := os.ReadFile(filepath.Join(dir, "dashboards", c.d.Name+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := meta.FindSubmatch(b)
+		if m == nil {
+			t.Errorf("dashboards/%s.html has no meta line", c.d.Name)
+			continue
+		}
+		if got := strings.TrimSpace(html.UnescapeString(tags.ReplaceAllString(string(m[1]), ""))); got != c.want {
+			t.Errorf("dashboards/%s.html says %q, want %q", c.d.Name, got, c.want)
+		}
+	}
+}
