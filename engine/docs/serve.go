@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,7 +74,10 @@ func SiteStamp(dir string) string {
 // Server serves a generated site and keeps it current: before it answers a
 // request for a page, it compares the project's stamp with the one the site
 // was generated from and regenerates the site when they differ. Requests
-// for the site's assets are served as they are.
+// for the site's assets are served as they are. It serves the site's files
+// and nothing else: a folder is its index.html (the site's root) or not
+// found, never a listing of its files, and hidden files (the stamp) are not
+// found either; what is not found is a 404 page that says so.
 type Server struct {
 	Site    string // the site's folder (target/docs)
 	Project string // the project's folder
@@ -85,19 +90,54 @@ type Server struct {
 
 	mu     sync.Mutex
 	failed string // the stamp whose regeneration failed
+	once   sync.Once
 	files  http.Handler
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.files == nil {
-		s.files = http.FileServer(http.Dir(s.Site))
-	}
+	s.once.Do(func() { s.files = http.FileServer(http.Dir(s.Site)) })
 	if p := r.URL.Path; strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".html") {
 		if err := s.Refresh(r.Context()); err != nil && s.Failed != nil {
 			s.Failed(err)
 		}
 	}
+	if !s.servable(r.URL.Path) {
+		notFound(w, r)
+		return
+	}
 	s.files.ServeHTTP(w, r)
+}
+
+// servable reports whether the site has a page or asset at urlPath: a
+// file, not hidden, or a folder with an index.html (served for it).
+func (s *Server) servable(urlPath string) bool {
+	p := path.Clean("/" + urlPath)
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return false
+		}
+	}
+	name := filepath.Join(s.Site, filepath.FromSlash(p))
+	fi, err := os.Stat(name)
+	if err == nil && fi.IsDir() {
+		fi, err = os.Stat(filepath.Join(name, "index.html"))
+	}
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// notFound answers a request for what the site does not have.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method == http.MethodHead {
+		return
+	}
+	fmt.Fprintf(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
+<body><h1>Not found</h1><p>The docs site has no page at <code>%s</code>.</p>
+<p>Go to the <a href="/index.html">lineage</a>, the <a href="/catalog.html">catalog</a> or the <a href="/dashboards.html">dashboards</a>.</p></body></html>
+`, html.EscapeString(r.URL.Path))
 }
 
 // Refresh regenerates the site when the project or its results changed since

@@ -158,3 +158,63 @@ func TestDocsServeShowsANewModel(t *testing.T) {
 	}
 	get(t, base+"nodes/model.p.b.html")
 }
+
+// docs serve serves the site's pages and assets and nothing else: no
+// folder is listed (a folder without index.html is not found), hidden
+// files (the stamp) are not found, and what is not found is a 404 page,
+// HTML, that names the path and links to the site's pages.
+func TestServerServesOnlyTheSite(t *testing.T) {
+	project := t.TempDir()
+	writeFile(t, filepath.Join(project, "project.yaml"), "name: p\n")
+	site := filepath.Join(project, "target", "docs")
+	stamp, err := docs.Stamp(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := &artifacts.Manifest{Project: "p", Nodes: map[string]*artifacts.Node{"model.p.a": {ID: "model.p.a", ResourceType: "model", Name: "a"}}}
+	if _, err := docs.Generate(site, &docs.Input{Manifest: man, Offline: "test", Stamp: stamp}); err != nil {
+		t.Fatal(err)
+	}
+	srv := &docs.Server{Site: site, Project: project, Generate: func(context.Context) error { return errors.New("regenerated") },
+		Failed: func(err error) { t.Errorf("regeneration: %v", err) }}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	cases := []struct {
+		path string
+		want int
+		has  string // in the body
+	}{
+		{"/", 200, `id="graph"`},
+		{"/index.html", 200, `id="graph"`}, // FileServer redirects it to /
+		{"/catalog.html", 200, "Catalog"},
+		{"/nodes/model.p.a.html", 200, "model.p.a"},
+		{"/assets/graph.js", 200, "STRATA_GRAPH"},
+		{"/nodes/", 404, "no page at <code>/nodes/</code>"},
+		{"/nodes", 404, "no page at <code>/nodes</code>"},
+		{"/assets/", 404, "Not found"},
+		{"/dashboards/", 404, "Not found"},
+		{"/.stamp", 404, "Not found"},
+		{"/nodes/model.p.b.html", 404, `<a href="/index.html">lineage</a>`},
+		{"/nodes/%3Cb%3E.html", 404, "no page at <code>/nodes/&lt;b&gt;.html</code>"},
+		{"/../project.yaml", 404, "Not found"},
+	}
+	for _, c := range cases {
+		resp, err := http.Get(hs.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || !strings.Contains(string(b), c.has) {
+			t.Errorf("GET %s: %s, want %d and a body with %q:\n%.300s", c.path, resp.Status, c.want, c.has, b)
+		}
+		if c.want == 404 {
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("GET %s: Content-Type %q, want an HTML page", c.path, ct)
+			}
+			if strings.Contains(string(b), "model.p.a.html") || strings.Contains(string(b), "graph.js") {
+				t.Errorf("GET %s lists the site's files:\n%s", c.path, b)
+			}
+		}
+	}
+}
