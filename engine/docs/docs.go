@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -357,12 +358,12 @@ func Generate(dir string, in *Input) (*Summary, error) {
 	jobs := []job{
 		{"index.html", "index", s.pageData("Lineage", "", nil)},
 		{"catalog.html", "catalog", s.pageData("Catalog", "", s.catalogRows())},
-		{"dashboards.html", "dashboards", s.pageData("Dashboards", "", s.in.Dashboards)},
+		{"dashboards.html", "dashboards", s.pageData("Dashboards", "", struct{ Dashboards, Others []*Dashboard }{s.in.Dashboards, s.others})},
 	}
 	for _, n := range s.pages {
 		jobs = append(jobs, job{filepath.Join("nodes", n.ID+".html"), "node", s.pageData(n.Name, "../", s.nodePage(n))})
 	}
-	for _, d := range s.in.Dashboards {
+	for _, d := range append(slices.Clip(s.in.Dashboards), s.others...) {
 		jobs = append(jobs, job{filepath.Join("dashboards", d.Name+".html"), "dashboard", s.pageData(d.label(), "../", s.dashboardPage(d))})
 	}
 	var (

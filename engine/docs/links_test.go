@@ -164,3 +164,52 @@ func graphIDs(t *testing.T, dir string) map[string]bool {
 	}
 	return ids
 }
+
+// An exposure that is not drawn (a notebook, an application without
+// charts) has a page too: the links to it from its models' pages (and
+// the lineage's, to the same dashboards/<name>.html) lead somewhere, and its page says
+// what its YAML does; dashboards.html lists it apart from the dashboards.
+func TestExposuresNotDrawnHavePages(t *testing.T) {
+	in := &docs.Input{
+		Manifest: &artifacts.Manifest{
+			Nodes: map[string]*artifacts.Node{"model.p.m": {ID: "model.p.m", ResourceType: "model", Name: "m"}},
+			Exposure: map[string]*artifacts.Node{
+				"exposure.p.nb": {ID: "exposure.p.nb", ResourceType: "exposure", Name: "nb", Type: "notebook", Description: "Churn analysis.",
+					Owner: &artifacts.Owner{Name: "Data Science", Email: "ds@example.com"}, Maturity: "low", URL: "https://nb.example.com/1",
+					DependsOn: artifacts.DependsOn{Nodes: []string{"model.p.m"}}},
+				"exposure.p.d": {ID: "exposure.p.d", ResourceType: "exposure", Name: "d", Type: "dashboard", DependsOn: artifacts.DependsOn{Nodes: []string{"model.p.m"}}},
+			},
+			Parents:  map[string][]string{"exposure.p.nb": {"model.p.m"}, "exposure.p.d": {"model.p.m"}},
+			Children: map[string][]string{"model.p.m": {"exposure.p.d", "exposure.p.nb"}},
+		},
+		Dashboards: []*docs.Dashboard{{ID: "exposure.p.d", Name: "d", Label: "D", Type: "dashboard", DependsOn: []string{"model.p.m"}}},
+		Offline:    "test",
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	checked := checkLinks(t, dir)
+	for _, want := range []string{"/dashboards/nb.html", "/nodes/model.p.m.html"} {
+		if !checked[want] {
+			t.Errorf("no link to %s was found", want)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "dashboards", "nb.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h1>nb</h1>", "Churn analysis.", "notebook · owner Data Science", "maturity low", `<a href="https://nb.example.com/1">`, `model.p.m.html">m</a>`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("dashboards/nb.html lacks %q:\n%s", want, page)
+		}
+	}
+	list, err := os.ReadFile(filepath.Join(dir, "dashboards.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if others := strings.Index(string(list), "Other exposures"); others < 0 || strings.Index(string(list), `href="dashboards/nb.html"`) < others ||
+		strings.Index(string(list), `href="dashboards/d.html"`) > others {
+		t.Errorf("dashboards.html does not list d among the dashboards and nb under Other exposures:\n%s", list)
+	}
+}

@@ -21,8 +21,12 @@ type site struct {
 	pages   []*node // models, seeds and sources: the nodes with a page of their own
 	tests   map[string][]*node
 	exposed map[string][]*Dashboard // node id -> dashboards that use it
-	counts  map[string]int          // nodes by resource type
-	chrome  map[string]*chrome      // root -> the parts of a page that only depend on the folder
+	// others are the exposures that are not drawn (a notebook, an
+	// application without charts): each has a page all the same, at the
+	// address every link to an exposure leads to.
+	others []*Dashboard
+	counts map[string]int     // nodes by resource type
+	chrome map[string]*chrome // root -> the parts of a page that only depend on the folder
 }
 
 // chrome is the header and footer shared by the pages of one folder.
@@ -93,10 +97,25 @@ func newSite(in *Input) (*site, error) {
 			s.tests[p] = append(s.tests[p], n)
 		}
 	}
+	drawn := map[string]bool{}
 	for _, d := range in.Dashboards {
+		drawn[d.ID] = true
 		for _, id := range d.DependsOn {
 			s.exposed[id] = append(s.exposed[id], d)
 		}
+	}
+	for _, n := range s.nodes {
+		if n.ResourceType != "exposure" || drawn[n.ID] {
+			continue
+		}
+		d := &Dashboard{ID: n.ID, Name: n.Name, Label: n.Label, Type: n.Type, Description: n.Description, Maturity: n.Maturity, URL: n.URL, DependsOn: n.DependsOn.Nodes}
+		if d.Label == "" {
+			d.Label = n.Name
+		}
+		if n.Owner != nil {
+			d.OwnerName, d.OwnerEmail = n.Owner.Name, n.Owner.Email
+		}
+		s.others = append(s.others, d)
 	}
 	return s, nil
 }
