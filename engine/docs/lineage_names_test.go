@@ -63,3 +63,53 @@ func TestLineageSelectsNamesWithSpaces(t *testing.T) {
 		}
 	}
 }
+
+// A model's name may hold a quote (its file is "it's.sql"). Focusing on it
+// (double-click, the focus button) quotes the name with the quote it does
+// not hold, as -s reads it (+"it's"+), where the box got +it's+, read it as
+// an unclosed quote and showed no node; a name holding a double quote is
+// quoted with single quotes.
+func TestLineageFocusesNamesWithQuotes(t *testing.T) {
+	bin := chromium(t)
+	model := func(name string) *artifacts.Node {
+		return &artifacts.Node{ID: "model.p." + name, ResourceType: "model", Name: name, Path: "models/" + name + ".sql", Config: []byte(`{"materialized":"view"}`)}
+	}
+	nodes := map[string]*artifacts.Node{}
+	for _, n := range []string{"it's", `say "hi"`, "child", "other"} {
+		nodes["model.p."+n] = model(n)
+	}
+	in := &docs.Input{
+		Manifest: &artifacts.Manifest{Project: "p", Target: "dev", Nodes: nodes,
+			Parents:  map[string][]string{"model.p.child": {"model.p.it's", `model.p.say "hi"`}},
+			Children: map[string][]string{"model.p.it's": {"model.p.child"}, `model.p.say "hi"`: {"model.p.child"}}},
+		Offline: "test",
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	const probe = `window.addEventListener('load', function () {
+  var L = window.strataLineage, out = {}, err = function () { return document.getElementById('message').textContent; };
+  ["model.p.it's", 'model.p.say "hi"'].forEach(function (id) {
+    L.filter('', '');
+    var g = Array.prototype.find.call(document.querySelectorAll('#graph g[data-id]'), function (e) { return e.dataset.id === id; });
+    L.focus(+g.dataset.i);
+    out[id] = [+document.getElementById('graph').dataset.nodes, document.getElementById('select').value, err(), (document.getElementById('focus') || {}).textContent];
+  });
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+	b := &browser{t: t, bin: bin}
+	var got map[string][]any
+	if err := json.Unmarshal([]byte(b.probe(filepath.Join(dir, "index.html"), "", probe, 1200, 800)), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]any{
+		"model.p.it's":     {2.0, `+"it's"+`, "", `focus: +"it's"+`},
+		`model.p.say "hi"`: {2.0, `+'say "hi"'+`, "", `focus: +'say "hi"'+`},
+	}
+	for k, w := range want {
+		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(t, w) {
+			t.Errorf("%s: got %s, want %s", k, g, mustJSON(t, w))
+		}
+	}
+}

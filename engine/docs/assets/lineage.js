@@ -538,8 +538,9 @@
   function selector(v) {
     var n = G.nodes[v];
     var name = n[KIND] === 'exposure' ? 'exposure:' + n[NAME] : n[KIND] === 'source' ? 'source:' + n[NAME] : n[NAME];
-    // A name with a space is quoted, as the select box (and -s) read it.
-    if (/\s/.test(name)) name = name.indexOf('"') < 0 ? '"' + name + '"' : "'" + name + "'";
+    // A name with a space or a quote is quoted, as the select box (and -s)
+    // read it: with the quote it does not hold.
+    if (/[\s"']/.test(name)) name = name.indexOf('"') < 0 ? '"' + name + '"' : "'" + name + "'";
     return '+' + name + (n[KIND] === 'exposure' ? '' : '+');
   }
 
