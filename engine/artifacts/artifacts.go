@@ -213,6 +213,12 @@ type Result struct {
 // its previous version was kept.
 const AuditFailed = "AUDIT FAILED"
 
+// AuditNotCreated is in the message of an AuditFailed result whose model
+// or seed did not exist before the run: there was no previous version to
+// keep, and the new one was not created ("AUDIT FAILED: ...; public.m did
+// not exist before this build, and was not created").
+const AuditNotCreated = "did not exist before this build, and was not created"
+
 // Summary counts results by outcome: pass (success or pass), warn, fail (a
 // test that found rows), error (a node or a test's query that failed), skip.
 type Summary struct {

@@ -350,7 +350,10 @@ func (s *site) nodePage(n *node) *nodePage {
 	p := &nodePage{node: n, LastRun: n.Result}
 	if n.Result != nil {
 		p.LastRunAt = shortTime(n.Result.StartedAt)
-		if n.Result.AdapterResp == artifacts.AuditFailed {
+		switch {
+		case notCreated(n.Result):
+			p.Kept = "not created: audit failed at " + p.LastRunAt + ", and there was no previous version to keep"
+		case n.Result.AdapterResp == artifacts.AuditFailed:
 			p.Kept = "kept previous version: audit failed at " + p.LastRunAt
 		}
 	}
@@ -464,6 +467,8 @@ func staleNote(n *node) string {
 		at = " at " + at
 	}
 	switch {
+	case notCreated(r):
+		return fmt.Sprintf("%s failed its audit%s and was not created: there was no version before it", n.Name, at)
 	case r.AdapterResp == artifacts.AuditFailed:
 		return fmt.Sprintf("%s failed its audit%s: this chart shows the version before it", n.Name, at)
 	case r.Status == "error":
@@ -472,6 +477,12 @@ func staleNote(n *node) string {
 		return fmt.Sprintf("%s was skipped by its last run%s: this chart shows the version before it, if there is one", n.Name, at)
 	}
 	return ""
+}
+
+// notCreated reports whether r is a failed audit of a model or seed that
+// did not exist before: nothing was kept, and there is no relation.
+func notCreated(r *artifacts.Result) bool {
+	return r.AdapterResp == artifacts.AuditFailed && strings.Contains(r.Message, artifacts.AuditNotCreated)
 }
 
 // statusClass maps a run status to a CSS class.

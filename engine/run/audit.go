@@ -393,7 +393,7 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 	var what string
 	switch {
 	case b.fresh:
-		what = r.Relation.String() + " did not exist before this build, and was not created"
+		what = r.Relation.String() + " " + artifacts.AuditNotCreated
 	case b.keptView:
 		// A view holds no rows: the one kept reads its tables as they are
 		// now, so rows that failed because those tables hold them (a seed
