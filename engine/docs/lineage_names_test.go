@@ -1,11 +1,15 @@
 package docs_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"strata/engine/artifacts"
+	"strata/engine/cli"
 	"strata/engine/docs"
 )
 
@@ -110,6 +114,62 @@ func TestLineageFocusesNamesWithQuotes(t *testing.T) {
 	for k, w := range want {
 		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(t, w) {
 			t.Errorf("%s: got %s, want %s", k, g, mustJSON(t, w))
+		}
+	}
+}
+
+// A selector that names nothing (a typo) says so in the lineage page's
+// message, in the words `strata ls -s` uses and with the same suggestion,
+// where the page showed an empty graph and no word of why.
+func TestLineageSaysWhatASelectorDoesNotName(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	for file, text := range map[string]string{
+		"project.yaml":                  "name: p\nmodels:\n  staging: {tags: [staging]}\n",
+		"models/staging/stg_orders.sql": `select 1 as id from {{ source "crm" "accounts" }}`,
+		"models/fact_orders.sql":        `select id from {{ ref "stg_orders" }}`,
+		"models/m.yml": "sources:\n  - name: crm\n    tables: [{name: accounts}]\n" +
+			"exposures:\n  - name: executive_summary\n    type: notebook\n    depends_on: [fact_orders]\n",
+	} {
+		writeFile(t, filepath.Join(dir, file), text)
+	}
+	strata(t, "--project-dir", dir, "docs", "generate", "--offline")
+	sels := []string{"stg_order", "+fact_order+", "stg_x*", "tag:stagin", "tag:x*", "exposure:executive", "source:crmm", "path:models/stagin", "path:models/staging/stg_orders.sq"}
+	var want []string
+	for _, sel := range sels {
+		var stdout, stderr bytes.Buffer
+		if code := cli.Main(context.Background(), []string{"--project-dir", dir, "ls", "-s", sel}, &stdout, &stderr); code == 0 {
+			t.Fatalf("strata ls -s %s: exit 0, want an error", sel)
+		}
+		msg := strings.TrimSpace(stderr.String())
+		msg, _, _ = strings.Cut(msg[strings.LastIndex(msg, sel+": ")+len(sel+": "):], "\n")
+		want = append(want, msg)
+	}
+	js, _ := json.Marshal(sels)
+	probe := `window.addEventListener('load', function () {
+  var L = window.strataLineage, out = [], err = function () { return document.getElementById('message').textContent; };
+  ` + string(js) + `.forEach(function (s) { L.filter('', ''); L.filter(s, ''); out.push(err()); });
+  L.filter('', '');
+  L.filter('', 'stg_order');
+  out.push(err());
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+	b := &browser{t: t, bin: bin}
+	var got []string
+	if err := json.Unmarshal([]byte(b.probe(filepath.Join(dir, "target", "docs", "index.html"), "", probe, 1200, 800)), &got); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, want[0]) // the exclude box says the same
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d: %q", len(got), len(want), got)
+	}
+	for i, w := range want {
+		sel := "exclude stg_order"
+		if i < len(sels) {
+			sel = sels[i]
+		}
+		if got[i] != w || w == "" {
+			t.Errorf("select %s: the page says %q, strata ls says %q", sel, got[i], w)
 		}
 	}
 }

@@ -58,12 +58,51 @@
     }
   }
 
+  // didYouMean is engine/diag's: the known value fewest edits from s (case
+  // ignored; at most half its length and one), as ' (did you mean "x"?)'.
+  function distance(a, b) {
+    a = Array.from(a); b = Array.from(b);
+    var prev = [], cur = [], i, j;
+    for (j = 0; j <= b.length; j++) prev[j] = j;
+    for (i = 1; i <= a.length; i++) {
+      cur = [i];
+      for (j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    return prev[b.length];
+  }
+  function didYouMean(s, known) {
+    var best = '', bestD = Math.floor(new TextEncoder().encode(s).length / 2) + 2, bestExact = 0, ls = s.toLowerCase();
+    known.forEach(function (c) {
+      var d = distance(ls, c.toLowerCase());
+      if (d > bestD) return;
+      var exact = distance(s, c);
+      if (d < bestD || exact < bestExact) { best = c; bestD = d; bestExact = exact; }
+    });
+    return best ? ' (did you mean ' + JSON.stringify(best) + '?)' : '';
+  }
+  function known(of) {
+    var seen = {}, out = [];
+    for (var i = 0; i < N; i++) of(G.nodes[i]).forEach(function (v) { if (!seen[v]) { seen[v] = true; out.push(v); } });
+    return out.sort();
+  }
+  function isPattern(s) { return /[*?[]/.test(s); }
+
+  // unknown is the error for a selector value that picks nothing, as
+  // engine/graph words it: a typo says so instead of showing no node.
+  function unknown(what, matching, value, values) {
+    if (isPattern(value)) return new Error(matching + ' ' + JSON.stringify(value));
+    return new Error(what + ' ' + JSON.stringify(value) + didYouMean(value, values));
+  }
+
   function match(body) {
     var out = {}, i, n;
     var colon = body.indexOf(':');
     if (colon < 0) {
       var re = globRe(body);
       for (i = 0; i < N; i++) if (G.nodes[i][KIND] !== 'source' && re.test(G.nodes[i][NAME])) out[i] = true;
+      if (!Object.keys(out).length) throw unknown('no model, seed, test or exposure is called', 'no model, seed, test or exposure has a name matching', body,
+        known(function (n) { return n[KIND] === 'source' ? [] : [n[NAME]]; }));
       return out;
     }
     var method = body.slice(0, colon), value = body.slice(colon + 1), key = '';
@@ -73,10 +112,16 @@
     switch (method) {
       case 'tag':
         for (i = 0; i < N; i++) if (G.nodes[i][TAGS].some(function (t) { return vre.test(t); })) out[i] = true;
+        if (!Object.keys(out).length) throw unknown('no node has the tag', 'no node has a tag matching', value, known(function (n) { return n[TAGS]; }));
         break;
       case 'path':
         var p = value.replace(/\/+$/, '');
         for (i = 0; i < N; i++) { n = G.nodes[i][PATH]; if (n === p || n.indexOf(p + '/') === 0) out[i] = true; }
+        if (!Object.keys(out).length) throw new Error('no node is defined in ' + JSON.stringify(p) + ' or under it' + didYouMean(p, known(function (n) {
+          var dirs = [];
+          for (var f = n[PATH]; f && f !== '.' && f !== '/'; f = f.indexOf('/') < 0 ? '' : f.slice(0, f.lastIndexOf('/'))) dirs.push(f);
+          return dirs;
+        })));
         break;
       case 'config':
         var field = {materialized: MAT, schema: SCHEMA, tags: TAGS}[key];
@@ -94,12 +139,14 @@
         break;
       case 'exposure':
         for (i = 0; i < N; i++) if (G.nodes[i][KIND] === 'exposure' && vre.test(G.nodes[i][NAME])) out[i] = true;
+        if (!Object.keys(out).length) throw new Error('no exposure is called ' + JSON.stringify(value) + didYouMean(value, known(function (n) { return n[KIND] === 'exposure' ? [n[NAME]] : []; })));
         break;
       case 'source':
         for (i = 0; i < N; i++) {
           n = G.nodes[i];
           if (n[KIND] === 'source' && (n[NAME] === value || n[NAME].split('.')[0] === value)) out[i] = true;
         }
+        if (!Object.keys(out).length) throw new Error('no source or source table is called ' + JSON.stringify(value) + didYouMean(value, known(function (n) { return n[KIND] === 'source' ? [n[NAME].split('.')[0], n[NAME]] : []; })));
         break;
       case 'test_type':
         // unit; data (every data test, generic and singular); singular;
