@@ -59,6 +59,11 @@ type Node struct {
 	Raw              string      `json:"raw_code,omitempty"`
 	CompiledCode     string      `json:"compiled_code,omitempty"`
 
+	// A source table's source, by its name and its description (the
+	// table's own is Description), as dbt's manifest names them.
+	SourceName        string `json:"source_name,omitempty"`
+	SourceDescription string `json:"source_description,omitempty"`
+
 	// An exposure's YAML, as dbt's manifest carries it: its type
 	// (dashboard, notebook, analysis, ml, application), label, owner,
 	// maturity (high, medium, low) and url; empty when not given.

@@ -431,6 +431,12 @@ func (n *Node) appendJSON(b []byte) ([]byte, error) {
 	if n.CompiledCode != "" {
 		b = appendJSONString(field(b, "compiled_code"), n.CompiledCode)
 	}
+	if n.SourceName != "" {
+		b = appendJSONString(field(b, "source_name"), n.SourceName)
+	}
+	if n.SourceDescription != "" {
+		b = appendJSONString(field(b, "source_description"), n.SourceDescription)
+	}
 	if n.Type != "" {
 		b = appendJSONString(field(b, "type"), n.Type)
 	}

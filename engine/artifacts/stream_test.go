@@ -29,6 +29,8 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 			Nodes: map[string]*Node{"model.p.b": node("model.p.b"), "model.p.a": node("model.p.a"), "model.p.é": {ID: "x"}, "nil": nil,
 				"exposure.p.e": {ID: "exposure.p.e", ResourceType: "exposure", Type: "dashboard", Label: "<L&>", Maturity: "high", URL: "https://x/?a=1&b=<2>",
 					Owner: &Owner{Name: "An \"a\"", Email: "a@x"}, DependsOn: DependsOn{Nodes: []string{"model.p.a"}, Macros: []string{}}},
+				"source.p.s.t":    {ID: "source.p.s.t", ResourceType: "source", Name: "s.t", Description: "T.", SourceName: "s", SourceDescription: "<S & \"s\">"},
+				"source.p.s.u":    {ID: "source.p.s.u", SourceName: "s"},
 				"exposure.p.mail": {ID: "exposure.p.mail", Owner: &Owner{Email: "m@x"}}, "exposure.p.owner": {Owner: &Owner{}},
 				"spaced config": {Config: json.RawMessage(" { \"a\" : [ 1 , \"<\u2028>\" ] } "), Columns: []Column{}, Tags: []string{},
 					DependsOn: DependsOn{Nodes: []string{}}, Test: &TestMeta{Kind: "t"}, Vars: map[string]string{}}},

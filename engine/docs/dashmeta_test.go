@@ -55,3 +55,38 @@ func TestDashboardMeta(t *testing.T) {
 		}
 	}
 }
+
+// A source table's page says what its source's YAML says of the source
+// (its description, escaped) above the table's own description; a source
+// without one, and a model, have no such line.
+func TestSourcePageShowsTheSourcesDescription(t *testing.T) {
+	in := &docs.Input{Manifest: &artifacts.Manifest{
+		Nodes: map[string]*artifacts.Node{"model.p.m": {ID: "model.p.m", ResourceType: "model", Name: "m", Description: "A model."}},
+		Sources: map[string]*artifacts.Node{
+			"source.p.crm.accounts": {ID: "source.p.crm.accounts", ResourceType: "source", Name: "crm.accounts", Description: "One row per account.",
+				SourceName: "crm", SourceDescription: "The CRM's <nightly> export."},
+			"source.p.erp.orders": {ID: "source.p.erp.orders", ResourceType: "source", Name: "erp.orders", SourceName: "erp"},
+		}}, Offline: "test"}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	desc := regexp.MustCompile(`<p class="description[^"]*">(.*?)</p>`)
+	for id, want := range map[string][]string{
+		"source.p.crm.accounts": {"Source crm: The CRM&#39;s &lt;nightly&gt; export.", "One row per account."},
+		"source.p.erp.orders":   nil,
+		"model.p.m":             {"A model."},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, "nodes", id+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range desc.FindAllStringSubmatch(string(b), -1) {
+			got = append(got, m[1])
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: descriptions %q, want %q", id, got, want)
+		}
+	}
+}

@@ -42,6 +42,9 @@ func (l *Project) NodeArtifact(n *manifest.Node) *artifacts.Node {
 	if n.Model != nil {
 		an.Raw = n.Model.SQL
 	}
+	if src := n.Source; src != nil {
+		an.SourceName, an.SourceDescription = src.Name, src.Description
+	}
 	if e := n.Exposure; e != nil {
 		an.Type, an.Label, an.Maturity, an.URL = e.Type, e.Label, e.Maturity, e.URL
 		if e.OwnerName != "" || e.OwnerEmail != "" {

@@ -83,3 +83,38 @@ func TestManifestExposureDetails(t *testing.T) {
 		})
 	}
 }
+
+// A source table's entry in manifest.json names its source and carries the
+// source's description beside the table's own, as dbt's manifest does
+// (source_name, source_description).
+func TestManifestSourceDescription(t *testing.T) {
+	l := load(t, fstest.MapFS{
+		"project.yaml": file("name: p\n"),
+		"models/a.sql": file(`select 1 as id from {{ source "crm" "accounts" }} cross join {{ source "erp" "orders" }}`),
+		"models/sources.yml": file(`sources:
+  - name: crm
+    description: The CRM's nightly export.
+    tables:
+      - name: accounts
+        description: One row per account.
+  - name: erp
+    tables: [{name: orders}]
+`),
+	})
+	m := l.ManifestArtifact()
+	cases := []struct{ id, name, sourceName, sourceDescription, description string }{
+		{"source.p.crm.accounts", "crm.accounts", "crm", "The CRM's nightly export.", "One row per account."},
+		{"source.p.erp.orders", "erp.orders", "erp", "", ""},
+	}
+	for _, c := range cases {
+		n := m.Sources[c.id]
+		if n == nil {
+			t.Errorf("no %s in manifest.json's sources", c.id)
+			continue
+		}
+		if n.Name != c.name || n.SourceName != c.sourceName || n.SourceDescription != c.sourceDescription || n.Description != c.description {
+			t.Errorf("%s: name %q, source_name %q, source_description %q, description %q; want %q, %q, %q, %q",
+				c.id, n.Name, n.SourceName, n.SourceDescription, n.Description, c.name, c.sourceName, c.sourceDescription, c.description)
+		}
+	}
+}
