@@ -90,3 +90,44 @@ func TestSourcePageShowsTheSourcesDescription(t *testing.T) {
 		}
 	}
 }
+
+// A source is loaded outside strata and no command runs it: its page says
+// so where a model's says when it last ran, and the catalog shows no run
+// status for it, where both said "not run", as of a model never built.
+func TestSourceIsNotCalledNotRun(t *testing.T) {
+	in := &docs.Input{Manifest: &artifacts.Manifest{
+		Nodes:   map[string]*artifacts.Node{"model.p.m": {ID: "model.p.m", ResourceType: "model", Name: "m"}},
+		Sources: map[string]*artifacts.Node{"source.p.crm.accounts": {ID: "source.p.crm.accounts", ResourceType: "source", Name: "crm.accounts", SourceName: "crm"}},
+	}, Offline: "test"}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	lastRun := regexp.MustCompile(`(?s)<section id="last-run"><h2>Last run</h2>\s*(.*?)</section>`)
+	for id, want := range map[string]string{
+		"source.p.crm.accounts": "<p>A source is loaded outside strata: no command runs it. Its tests, below, check it.</p>",
+		"model.p.m":             "<p>Not run: no command has run it since <code>target/</code> was made.</p>",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, "nodes", id+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := lastRun.FindSubmatch(b); m == nil || strings.TrimSpace(string(m[1])) != want {
+			t.Errorf("%s: Last run says %q, want %q", id, m, want)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "catalog.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`<tr data-name="([^"]*)">.*?</tr>`)
+	for _, m := range row.FindAllSubmatch(b, -1) {
+		notRun := strings.Contains(string(m[0]), ">not run<")
+		if name := string(m[1]); notRun != (name == "m") {
+			t.Errorf("catalog row of %s: says not run: %v, want %v\n%s", name, notRun, name == "m", m[0])
+		}
+	}
+	if n := len(row.FindAll(b, -1)); n != 2 {
+		t.Errorf("catalog has %d rows, want 2", n)
+	}
+}
