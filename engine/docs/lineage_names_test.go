@@ -173,3 +173,40 @@ func TestLineageSaysWhatASelectorDoesNotName(t *testing.T) {
 		}
 	}
 }
+
+// The lineage's details of a source or an exposure, which no command runs,
+// show no run status, where they said "not run" as of a model never built.
+func TestLineageDetailsOfWhatNeverRuns(t *testing.T) {
+	bin := chromium(t)
+	in := &docs.Input{
+		Manifest: &artifacts.Manifest{Project: "p", Target: "dev",
+			Nodes:    map[string]*artifacts.Node{"model.p.m": {ID: "model.p.m", ResourceType: "model", Name: "m", Config: []byte(`{"materialized":"view"}`)}},
+			Sources:  map[string]*artifacts.Node{"source.p.crm.accounts": {ID: "source.p.crm.accounts", ResourceType: "source", Name: "crm.accounts"}},
+			Exposure: map[string]*artifacts.Node{"exposure.p.nb": {ID: "exposure.p.nb", ResourceType: "exposure", Name: "nb", Type: "notebook"}},
+			Parents:  map[string][]string{"model.p.m": {"source.p.crm.accounts"}, "exposure.p.nb": {"model.p.m"}},
+			Children: map[string][]string{"source.p.crm.accounts": {"model.p.m"}, "model.p.m": {"exposure.p.nb"}}},
+		Offline: "test",
+	}
+	dir := t.TempDir()
+	if _, err := docs.Generate(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	const probe = `window.addEventListener('load', function () {
+  var L = window.strataLineage, out = {};
+  document.querySelectorAll('#graph g[data-id]').forEach(function (g) {
+    L.pick(+g.dataset.i);
+    var st = document.querySelector('#details .status');
+    out[g.dataset.id] = st ? st.textContent : '';
+  });
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+	b := &browser{t: t, bin: bin}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(b.probe(filepath.Join(dir, "index.html"), "", probe, 1200, 800)), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"model.p.m": "not run", "source.p.crm.accounts": "", "exposure.p.nb": ""}
+	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+		t.Errorf("the details' status: got %s, want %s", g, w)
+	}
+}

@@ -563,7 +563,9 @@
     var link = href(v);
     el.innerHTML = '<h3>' + esc(n[NAME]) + '</h3><p><span class="kind">' + n[KIND] + '</span> ' +
       (n[MAT] !== n[KIND] ? '<span class="mat">' + esc(n[MAT]) + '</span> ' : '') +
-      '<span class="status ' + ({success: 'ok', pass: 'ok', warn: 'warn', error: 'bad', fail: 'bad', skipped: 'skip'}[n[STATUS]] || 'none') + '">' + STATUS_LABELS[n[STATUS]] + '</span></p>' +
+      // A source or an exposure is never run: it has no status to show.
+      (n[STATUS] || (n[KIND] !== 'source' && n[KIND] !== 'exposure') ?
+        '<span class="status ' + ({success: 'ok', pass: 'ok', warn: 'warn', error: 'bad', fail: 'bad', skipped: 'skip'}[n[STATUS]] || 'none') + '">' + STATUS_LABELS[n[STATUS]] + '</span>' : '') + '</p>' +
       '<p class="meta">' + esc(n[PATH]) + '</p>' +
       (link ? '<p><a class="open" href="' + link + '">open page</a></p>' : '') +
       '<p><button type="button" id="focus">focus: ' + esc(selector(v)) + '</button></p>' +
