@@ -202,17 +202,57 @@ func Run(ctx context.Context, db *postgres.Adapter, p Project, selected map[stri
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if tx.Conn().IsClosed() {
+			return nil, c.lost(err)
+		}
 		return nil, err
 	}
 	if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil {
+		if tx.Conn().IsClosed() {
+			c.at = "" // all was checked
+			return nil, c.lost(err)
+		}
 		return nil, fmt.Errorf("rolling back: %w", err)
 	}
 	c.res.Diags.Sort()
 	return c.res, nil
 }
 
+// lost is err, the connection lost (closed) while check ran (the server restarted
+// or stopped, its backend terminated), said as such: what check was
+// doing, and that nothing was changed, since its transaction, which it
+// always rolls back, ended with the connection.
+func (c *checker) lost(err error) error {
+	at := "the selection"
+	if c.at != "" {
+		at = c.at
+	}
+	return fmt.Errorf("the connection to the server was lost while checking %s (%w); nothing was changed: check's transaction, which it always rolls back, ended with the connection. Run it again once the server answers", at, err)
+}
+
+// checking notes what check is about to check, for lost.
+func (c *checker) checking(jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	name := func(j *job) string { return fmt.Sprintf("%s %s", j.n.Kind, j.n.Name) }
+	c.at = name(jobs[0])
+	switch rest := jobs[1:]; {
+	case len(rest) > 3:
+		c.at += fmt.Sprintf(", sent with %d other nodes", len(rest))
+	case len(rest) > 0:
+		names := make([]string, len(rest))
+		for i, j := range rest {
+			names[i] = name(j)
+		}
+		c.at += ", sent with " + strings.Join(names, ", ")
+	}
+}
+
 // checker is one run of check.
 type checker struct {
+	// at is what check was checking last (checking), for lost.
+	at       string
 	p        Project
 	opt      Options
 	selected map[string]bool
@@ -296,6 +336,7 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 	if err := c.execAll(ctx, tx); err != nil {
 		return err
 	}
+	c.at = ""
 	if err := c.db(func() error { return c.readCatalog(ctx, tx) }); err != nil {
 		return err
 	}
@@ -482,6 +523,7 @@ func (c *checker) flush(ctx context.Context, tx pgx.Tx, chunk []*job) error {
 	// The savepoint goes first, on its own: a syntax error in a batch of
 	// statements runs none of them, the savepoint included, and leaves the
 	// transaction aborted with nothing to roll back to.
+	c.checking(chunk)
 	if err := c.db(func() error { _, err := tx.Exec(ctx, "savepoint strata_chunk"); return err }); err != nil {
 		return err
 	}
@@ -504,7 +546,7 @@ func (c *checker) flush(ctx context.Context, tx pgx.Tx, chunk []*job) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if !isPg(err) {
+	if !isPg(err) || tx.Conn().IsClosed() {
 		return err
 	}
 	if err := c.db(func() error {
@@ -534,6 +576,7 @@ func (c *checker) record(j *job) *Node {
 func (c *checker) exec(ctx context.Context, tx pgx.Tx, j *job) error {
 	n := j.n
 	out := c.record(j)
+	c.checking([]*job{j})
 	if msg := c.blocked(n); msg != "" {
 		out.Status, out.As, out.Message = NotChecked, "", msg
 		return nil
@@ -583,7 +626,7 @@ func (c *checker) send(ctx context.Context, tx pgx.Tx, j *job, out *Node, stmt s
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !isPg(err) {
+		if !isPg(err) || tx.Conn().IsClosed() {
 			return err
 		}
 		if err := c.db(func() error {

@@ -39,6 +39,7 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 		if n.Kind != manifest.Model || !c.selected[n.ID] || c.res.Nodes[n.ID].Status != OK {
 			continue
 		}
+		c.checking([]*job{j})
 		if err := c.scd2Columns(ctx, tx, j, c.res.Nodes[n.ID].Columns); err != nil {
 			return err
 		}
@@ -55,6 +56,7 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 			}
 		}
 	}
+	c.at = ""
 	var known map[string]string
 	var bad map[string]error
 	err := c.db(func() (err error) { known, bad, err = postgres.TypeNames(ctx, tx, types); return err })

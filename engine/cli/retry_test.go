@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -473,6 +474,86 @@ func TestUnfinishedCheckFailsJUnit(t *testing.T) {
 				t.Errorf("junit.xml: failing case %s: %s %q, want the check's end in suite 'uj check (--check)':\n%s", s.Name, c.Name, c.Failure.Message, b)
 			}
 		}
+	}
+}
+
+// lockAndTerminate holds an access exclusive lock on table until the test
+// ends, and terminates strata's backend in url's database once it waits
+// for that lock; the returned func says whether it did.
+func lockAndTerminate(t *testing.T, url, table string) func() bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, "lock table "+table+" in access exclusive mode"); err != nil {
+		t.Fatal(err)
+	}
+	killer, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool, 1)
+	go func() {
+		defer killer.Close(ctx)
+		for range 500 {
+			var n int
+			if err := killer.QueryRow(ctx, "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'strata' and wait_event_type = 'Lock' and datname = current_database()").Scan(&n); err == nil && n > 0 {
+				done <- true
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		done <- false
+	}()
+	return func() bool { return <-done }
+}
+
+// TestCheckConnectionLost: a check whose connection was lost while it
+// ran (its backend terminated, as by a server restart) said 'strata
+// check: rolling back to a savepoint: conn closed'. It now says that the
+// connection to the server was lost, while checking what, with the
+// server's reason, and that nothing was changed; the database is as it
+// was. Both ways a node is sent: alone, and in a batch with others.
+func TestCheckConnectionLost(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"alone", map[string]string{}, "model a ("},
+		{"in a batch", map[string]string{"models/a.yml": "models:\n  - name: a\n    columns: [{name: id, tests: [not_null]}]\n"}, "model a, sent with test not_null_a_id ("},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := pgtest.DB(t)
+			files := map[string]string{
+				"project.yaml": "name: cl\nmodels: {'.': {materialized: table}}\n",
+				"models/a.sql": "select 1 as id",
+			}
+			maps.Copy(files, tc.files)
+			dir := writeProject(t, url, files)
+			must(t, 0, dir, "build")
+			before := userRelations(t, url)
+			terminated := lockAndTerminate(t, url, "public.a")
+			out := must(t, 1, dir, "check")
+			if !terminated() {
+				t.Fatalf("the check never waited for the lock on a:\n%s", out)
+			}
+			mustContain(t, out, "strata check: the connection to the server was lost while checking "+tc.want+"FATAL: terminating connection due to administrator command (SQLSTATE 57P01)); nothing was changed: check's transaction, which it always rolls back, ended with the connection. Run it again once the server answers")
+			if strings.Contains(out, "savepoint") || strings.Contains(out, "conn closed") {
+				t.Errorf("check's message is about its own rollback, not the lost connection:\n%s", out)
+			}
+			if after := userRelations(t, url); after != before {
+				t.Errorf("the check changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
 	}
 }
 
