@@ -325,12 +325,15 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
 		}
 		p.line(msg)
-		res, code, _ := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
+		res, code, err := a.checkAndReport(ctx, l, nil, ids(checked), check.Options{FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2}, started, a.reportMode())
 		// No run is recorded, but junit.xml is this run's (build, test):
-		// its tests skipped, the nodes the check refused failing, or
-		// removed when the check did not finish, so that CI does not read
-		// an earlier run's passing tests as this run's.
-		if err := l.WriteEmptyJUnit(cmd, s.Order, res != nil && code != ExitCancelled, refusedBy(res)); err != nil {
+		// its tests skipped, the nodes the check refused failing (or the
+		// check, when it ended in an error before it had a result for
+		// each node, as under --check), or removed when it did not run
+		// (cancelled, the target unreachable), so that CI does not read
+		// an earlier run's passing tests as this run's, and its report
+		// is as red as the job.
+		if err := l.WriteEmptyJUnit(cmd, s.Order, res != nil || code == ExitFailed, refusedOrEnded(res, err)); err != nil {
 			fmt.Fprintf(a.stderr, "strata: %v\n", err)
 		}
 		return code
@@ -454,11 +457,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			// refused, or one for the check when it ended in an error
 			// before it had a result for each node, so that CI's test
 			// report is as red as the job.
-			refused := refusedBy(res)
-			if res == nil && err != nil {
-				refused = append(refused, run.Result{ID: pipeline.CheckEnded, Status: run.Error,
-					Message: "strata check ended before it had checked every node, and nothing was built: " + oneLine(err.Error())})
-			}
+			refused := refusedOrEnded(res, err)
 			var skipped []run.Result
 			for _, id := range s.Order {
 				skipped = append(skipped, run.Result{ID: id, Status: run.Skipped, Message: "skipped: nothing was built: the check failed (--check)"})
@@ -603,6 +602,17 @@ func refusedBy(res *check.Result) []run.Result {
 		}
 	}
 	return refused
+}
+
+// refusedOrEnded is refusedBy(res), or, when the check ended in error err
+// before it had a result for each node (res nil), one failing result of
+// the check itself (pipeline.CheckEnded) with that error.
+func refusedOrEnded(res *check.Result, err error) []run.Result {
+	if res == nil && err != nil {
+		return []run.Result{{ID: pipeline.CheckEnded, Status: run.Error,
+			Message: "strata check ended before it had checked every node, and nothing was built: " + oneLine(err.Error())}}
+	}
+	return refusedBy(res)
 }
 
 // runArgs are the flags of this run that retry repeats.

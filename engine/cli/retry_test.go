@@ -557,6 +557,55 @@ func TestCheckConnectionLost(t *testing.T) {
 	}
 }
 
+// TestEmptyCheckEndedFailsJUnit: build --empty and test --empty whose
+// check ended in an error before it had a result for each node (its
+// connection lost) removed junit.xml, while build --check writes a
+// failing case 'check' for the same (TestUnfinishedCheckFailsJUnit), as
+// docs/ci.md says --empty does too: CI's test report had no file, or an
+// earlier run's. Each now writes the failing case 'check' in the suite
+// '<project> check (--empty)', with the error, and its tests skipped.
+func TestEmptyCheckEndedFailsJUnit(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: ej\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql": "select 1 as id",
+		"models/a.yml": "models:\n  - name: a\n    columns: [{name: id, tests: [not_null]}]\n",
+	})
+	must(t, 0, dir, "build")
+	for _, cmd := range []string{"build", "test"} {
+		t.Run(cmd, func(t *testing.T) { emptyCheckEnded(t, url, dir, cmd) })
+	}
+}
+
+func emptyCheckEnded(t *testing.T, url, dir, cmd string) {
+	terminated := lockAndTerminate(t, url, "public.a")
+	out := must(t, 1, dir, cmd, "--empty")
+	if !terminated() {
+		t.Fatalf("%s --empty: the check never waited for the lock on a:\n%s", cmd, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+	if err != nil {
+		t.Fatalf("%s --empty whose check ended in an error: %v\n%s", cmd, err, out)
+	}
+	var junit artifacts.JUnit
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatal(err)
+	}
+	if junit.Failures != 1 || junit.Tests != 2 || junit.Skipped != 1 {
+		t.Fatalf("%s --empty: junit.xml after a check that ended in an error: %d tests, %d failures, %d skipped; want 2, 1, 1:\n%s", cmd, junit.Tests, junit.Failures, junit.Skipped, b)
+	}
+	for _, s := range junit.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil && (s.Name != "ej check (--empty)" || c.Name != "check" || !strings.HasPrefix(c.Failure.Message, "strata check ended before it had checked every node, and nothing was built: the connection to the server was lost while checking ")) {
+				t.Errorf("%s --empty: junit.xml: failing case %s: %s %q, want the check's end in suite 'ej check (--empty)':\n%s", cmd, s.Name, c.Name, c.Failure.Message, b)
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "target", "junit.xml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A build whose only failures are nodes that are not tests (a model's SQL
 // error, an on-run-end hook) wrote a junit.xml with 0 failures, the tests
 // after the model skipped: the CI test report was green while the job
