@@ -1,6 +1,7 @@
 package template
 
 import (
+	"strings"
 	"testing"
 
 	"strata/engine/pgname"
@@ -52,6 +53,42 @@ func FuzzRender(f *testing.F) {
 		_, _, err := tp.Render(env, nil)
 		if err != nil && err.Error() == "" {
 			t.Fatal("empty error")
+		}
+	})
+}
+
+// FuzzMacroFile parses arbitrary macro file text, whose Jinja outside
+// {{ define }} blocks is told from prose by its place (in a dbt macro or
+// not, in an SQL comment or not): errors are fine, panics are not, every
+// error is placed in the file at one of its lines, and the SQL comments
+// found are ordered, apart, within the text and start as comments do.
+func FuzzMacroFile(f *testing.F) {
+	for _, s := range []string{
+		"{% macro cents(col) %}({{ . }}){% endmacro %}\n",
+		"-- use {% raw %} in dbt\n{{ define \"m\" }}x{{ end }}",
+		"/* a /* b */ {% macro x() %} */ {% if %}",
+		"/* never closed {% macro x() %}",
+		"{% test t(model) %}{% if x %}{% endif %}{% endtest %}{% endmacro %}{% endmacro %}",
+		"{{ define \"m\" }}select '/*'{{ end }}{% macro x() %}*/",
+		"{{ define \"m\" }}-- {% if x %}{# c #}\n{{ end }}",
+		"{{/* {% macro x() %} */}}--\n/*", "{{ define \"m\" }}{{ end", "{%- macro m -%}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		_, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: text}})
+		lines := 1 + strings.Count(text, "\n")
+		for _, d := range diags {
+			if d.Pos.File != "macros/m.sql" || d.Pos.Line > lines {
+				t.Fatalf("error placed at %s, outside the file of %d lines: %v", d.Pos, lines, d)
+			}
+		}
+		end := 0
+		for _, r := range sqlComments(text) {
+			if r[0] < end || r[1] <= r[0] || r[1] > len(text) || !strings.HasPrefix(text[r[0]:], "--") && !strings.HasPrefix(text[r[0]:], "/*") {
+				t.Fatalf("comment %v after %d in %q", r, end, text)
+			}
+			end = r[1]
 		}
 	})
 }

@@ -181,17 +181,32 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 var jinjaMacroRe = regexp.MustCompile(`^\{%[-+]?\s*macro\s+(\w+)`)
 
 // jinja reports the Jinja of macro file f (a dbt macro file copied as it
-// is), parsed into trees: its statements wherever they are ({% macro %}
-// outside a {{ define }} defines nothing; {% if %} inside one would reach
-// PostgreSQL as it is), and its comments inside {{ define }} blocks (text
-// outside them is ignored, so a comment there is harmless).
+// is), parsed into trees: its statements inside {{ define }} blocks (a {%
+// if %} there would reach PostgreSQL as it is) and its comments there, and
+// outside them the dbt macros ({% macro %} ... {% endmacro %}, {% test %},
+// {% materialization %}, {% snapshot %}) with the statements inside them,
+// which define nothing, since strata reads only its {{ define }} blocks.
+// The rest of the text outside {{ define }} blocks is ignored, by strata as
+// by dbt, whose macro files are read for their macros: prose about Jinja
+// there ("use {% raw %} in dbt") is no mistake, and neither is Jinja in an
+// SQL comment (-- ..., /* ... */) there, which would define nothing in a
+// dbt macro file copied as it is either.
 func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List) {
 	inside := map[int]bool{}
+	// Only the text of the file is Jinja's, not its actions: a comment
+	// {{/* like dbt's {% macro %} */}} is no mistake. outside is that text
+	// without the text of the {{ define }} blocks either, to find the SQL
+	// comments of the text outside them.
+	text := actionRe.ReplaceAllStringFunc(f.Text, blankKeepingLines)
+	outside := []byte(text)
 	for name, tr := range trees {
 		if name == f.Path {
 			continue
 		}
 		eachText(tr.Root, func(n *parse.TextNode) {
+			if p := int(n.Pos); p >= 0 && p+len(n.Text) <= len(outside) {
+				copy(outside[p:], blankKeepingLines(string(n.Text)))
+			}
 			jinjaTags(string(n.Text), int(n.Pos), func(off int, msg string) {
 				inside[off] = true
 				if strings.HasPrefix(f.Text[off:], "{#") {
@@ -200,9 +215,8 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 			})
 		})
 	}
-	// Only the text of the file is Jinja's, not its actions: a comment
-	// {{/* like dbt's {% macro %} */}} is no mistake.
-	text := actionRe.ReplaceAllStringFunc(f.Text, blankKeepingLines)
+	comments := sqlComments(string(outside))
+	depth := 0 // of dbt definitions ({% macro %} ... {% endmacro %}) around
 	for _, m := range jinjaTagRe.FindAllStringSubmatchIndex(text, -1) {
 		if m[2] < 0 {
 			continue
@@ -212,6 +226,19 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 		if inside[m[0]] {
 			jinjaTags(f.Text[m[0]:m[1]], m[0], func(off int, msg string) { diags.Errorf(pos, "%s", msg) })
 			continue
+		}
+		if inRanges(comments, m[0]) {
+			continue
+		}
+		opens, closes := jinjaDefinitions[kw], jinjaDefinitions[strings.TrimPrefix(kw, "end")] && strings.HasPrefix(kw, "end")
+		if depth == 0 && !opens && !closes {
+			continue // prose outside a dbt macro, ignored by dbt too
+		}
+		switch {
+		case opens:
+			depth++
+		case closes && depth > 0:
+			depth--
 		}
 		instead := jinjaInstead[kw]
 		if kw == "macro" {
@@ -228,6 +255,54 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 		}
 		diags.Errorf(pos, "Jinja's {%% %s %%} is not strata's template syntax, and strata ignores it: a macro file is read only for its {{ define }} blocks (expected %s; docs/templates.md#macros)", kw, instead)
 	}
+}
+
+// jinjaDefinitions are the Jinja statements that open a dbt definition in a
+// macro file; "end" and the name closes it.
+var jinjaDefinitions = map[string]bool{"macro": true, "test": true, "materialization": true, "snapshot": true}
+
+// sqlComments returns the SQL comments of text as [start, end) byte
+// ranges: -- to the end of its line, and /* to its */, nested as
+// PostgreSQL nests them. A /* that is never closed is no comment: what
+// follows it is read as it is. Quotes are not followed: the text is prose
+// or Jinja, where an apostrophe starts no string.
+func sqlComments(text string) [][2]int {
+	var out [][2]int
+	for i := 0; i+1 < len(text); i++ {
+		switch text[i : i+2] {
+		case "--":
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				end = len(text) - i
+			}
+			out = append(out, [2]int{i, i + end})
+			i += end
+		case "/*":
+			depth, j := 1, i+2
+			for ; j+1 < len(text) && depth > 0; j++ {
+				switch text[j : j+2] {
+				case "/*":
+					depth++
+					j++
+				case "*/":
+					depth--
+					j++
+				}
+			}
+			if depth > 0 {
+				return out
+			}
+			out = append(out, [2]int{i, j})
+			i = j - 1
+		}
+	}
+	return out
+}
+
+// inRanges says whether off is in one of ranges, sorted by start.
+func inRanges(ranges [][2]int, off int) bool {
+	i := sort.Search(len(ranges), func(i int) bool { return ranges[i][1] > off })
+	return i < len(ranges) && ranges[i][0] <= off
 }
 
 // actionRe finds the actions of a template, {{ ... }}, as text/template
