@@ -326,10 +326,19 @@ func (m *Manifest) buildExposures(diags *diag.List) {
 		n := &Node{ID: "exposure." + m.Project.Name + "." + e.Name, Kind: Exposure, Name: e.Name, Pos: e.Pos, Path: e.Pos.File, Exposure: e, Description: e.Description}
 		n.Config.Enabled = true
 		deps := map[string]bool{}
-		for _, name := range e.DependsOn {
-			t, ok := m.byName[name]
+		for i, name := range e.DependsOn {
+			pos := e.Pos
+			if i < len(e.DependsOnPos) {
+				pos = e.DependsOnPos[i]
+			}
+			// dbt's spelling, ref('orders') or source('crm', 'accounts'),
+			// names the node as ours does.
+			if r := dbtRefArg.FindStringSubmatch(name); r != nil && r[1] == r[3] {
+				name = r[2]
+			}
+			t, ok := m.LookupArg(name)
 			if !ok {
-				diags.Errorf(e.Pos, "exposure %s depends on %q, which is not a model or seed%s", e.Name, name, diag.DidYouMean(name, m.Names()))
+				diags.Errorf(pos, "exposure %s depends on %q, which is not a model, seed or source table (expected a model's or seed's name, or source('source', 'table'))%s", e.Name, name, diag.DidYouMean(name, m.Names()))
 				continue
 			}
 			deps[t.ID] = true

@@ -518,7 +518,14 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 		}
 	}
 	if x, ok := f["depends_on"]; ok {
-		e.DependsOn = d.strList(x.value, "depends_on")
+		items := []*yaml.Node{resolve(x.value)}
+		if n := items[0]; n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+			items = d.list(n, "depends_on")
+		}
+		for _, c := range items {
+			e.DependsOn = append(e.DependsOn, d.str(c, "depends_on item"))
+			e.DependsOnPos = append(e.DependsOnPos, d.pos(c))
+		}
 	}
 	if x, ok := f["charts"]; ok {
 		for _, cn := range d.list(x.value, "charts") {

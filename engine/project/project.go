@@ -209,11 +209,15 @@ type Exposure struct {
 	OwnerName   string
 	OwnerEmail  string
 	// Maturity is dbt's: high, medium or low ("" when not given).
-	Maturity  string
-	URL       string
-	DependsOn []string
-	Charts    []Chart
-	Pos       diag.Pos
+	Maturity string
+	URL      string
+	// DependsOn are the nodes it reads as written (a model's or seed's
+	// name, dbt's ref('name') or source('source', 'table')), each at
+	// DependsOnPos.
+	DependsOn    []string
+	DependsOnPos []diag.Pos
+	Charts       []Chart
+	Pos          diag.Pos
 }
 
 // Chart is one chart of a dashboard exposure.
