@@ -214,6 +214,10 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 				}
 			}
 			sort.Strings(known)
+			if hint, ok := datatest.DbtTest(spec.Kind); ok {
+				diags.Errorf(spec.Pos, "unknown test %q: %s", spec.Kind, hint)
+				return nil
+			}
 			diags.Errorf(spec.Pos, "unknown test %q (expected a built-in test or a macro named %q)%s", spec.Kind, macro, diag.DidYouMean(spec.Kind, known))
 			return nil
 		}

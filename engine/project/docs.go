@@ -287,12 +287,19 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 	kind := datatest.Lookup(t.Kind)
 	builtin := kind != nil && !kind.Internal
 	var allowed, argNames []string
+	var dbtArgs []string // dbt_utils' names of its arguments, refused saying ours
 	if builtin {
 		argNames = append(append([]string{}, kind.Required()...), kind.Optional()...)
-		allowed = append(append(allowed, argNames...), TestConfigKeys...)
+		dbtArgs = datatest.DbtArgs(t.Kind)
+		allowed = append(append(append(allowed, argNames...), dbtArgs...), TestConfigKeys...)
 		allowed = append(allowed, "config", "arguments")
 	}
-	arg := func(k string, v *yaml.Node) {
+	arg := func(k string, f field) {
+		v := f.value
+		if hint, ok := datatest.DbtArg(t.Kind, k); ok && !contains(argNames, k) {
+			d.errorf(f.key, "test %s: argument %q is not known: %s", t.Kind, k, hint)
+			return
+		}
 		if prev, dup := t.ArgPos[k]; dup {
 			d.errorf(v, "test %s: argument %q is given twice (first at %s)", t.Kind, k, prev)
 			return
@@ -322,12 +329,12 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 			t.Config[k] = Value{V: v, Pos: d.pos(fv.value)}
 			continue
 		}
-		arg(k, fv.value)
+		arg(k, fv)
 	}
 	// dbt 1.10's spelling: the arguments under arguments:, the settings
 	// under config:.
-	for ak, av := range d.mapping(arguments, "arguments of test "+t.Kind+" (its settings go under config:)", argNames...) {
-		arg(ak, av.value)
+	for ak, av := range d.mapping(arguments, "arguments of test "+t.Kind+" (its settings go under config:)", append(argNames, dbtArgs...)...) {
+		arg(ak, av)
 	}
 	if builtin {
 		for _, p := range kind.LoadProblems(t.Args, onColumn) {
