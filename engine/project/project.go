@@ -388,6 +388,11 @@ func Missing(dir string) (diag.Diagnostic, bool) {
 		return d, false
 	}
 	d.Msg = "cannot read project.yaml: no such file or directory (is this a strata project? use --project-dir)"
+	if st, err := os.Stat(filepath.Join(dir, "dbt_project.yml")); err == nil && st.Mode().IsRegular() {
+		// strata run out of habit in a dbt project.
+		d.Msg = "cannot read project.yaml: no such file or directory: this folder holds dbt's dbt_project.yml, and strata reads its own project.yaml, which holds the targets of profiles.yml too (docs/coming-from-dbt.md says what goes where)"
+		return d, true
+	}
 	up := dir
 	for {
 		parent := filepath.Dir(up)
