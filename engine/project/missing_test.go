@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestMissingInADbtProject: strata run in a dbt project (dbt_project.yml,
@@ -30,6 +31,37 @@ func TestMissingInADbtProject(t *testing.T) {
 		d, missing := Missing(dir)
 		if missing != c.missing || missing && d.Error() != "project.yaml: "+c.want {
 			t.Errorf("%s: missing %v, %q; want %v, %q", strings.Join(c.files, ", "), missing, d.Error(), c.missing, c.want)
+		}
+	}
+}
+
+// TestDbtFilesWarned: dbt's own files left beside project.yaml, which
+// strata does not read, are each a warning at the file saying where what
+// they hold goes; a project without them has no warning.
+func TestDbtFilesWarned(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"dbt_project.yml", "dbt_project.yml: warning: dbt_project.yml is dbt's, and strata does not read it: its settings go in project.yaml: vars under vars:, model config by folder under models:"},
+		{"profiles.yml", "profiles.yml: warning: profiles.yml is dbt's, and strata does not read it: the targets go under targets: in project.yaml"},
+		{"packages.yml", "packages.yml: warning: packages.yml is dbt's, and strata does not read it: strata has no packages"},
+		{"dependencies.yml", "dependencies.yml: warning: dependencies.yml is dbt's, and strata does not read it: strata has no packages"},
+		{"selectors.yml", "selectors.yml: warning: selectors.yml is dbt's, and strata does not read it: strata has no named selectors: write the selection with -s and --exclude"},
+		{"models/selectors.yml", ""}, // a YAML file of the project's, read as such
+		{"", ""},
+	} {
+		fsys := fstest.MapFS{
+			"project.yaml": {Data: []byte("name: p\n")},
+			"models/a.sql": {Data: []byte("select 1 as id")},
+		}
+		if c.file != "" {
+			fsys[c.file] = &fstest.MapFile{Data: []byte("version: 2\n")}
+		}
+		_, diags := Load(fsys)
+		var got []string
+		for _, d := range diags {
+			got = append(got, d.Error())
+		}
+		if c.want == "" && len(got) != 0 || c.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], c.want)) {
+			t.Errorf("%s: got %q, want %q", c.file, got, c.want)
 		}
 	}
 }

@@ -365,6 +365,16 @@ func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
 	return data, err
 }
 
+// dbtFiles are the files of a dbt project that strata does not read, with
+// where what they hold goes (docs/coming-from-dbt.md#files).
+var dbtFiles = []struct{ name, instead string }{
+	{"dbt_project.yml", "its settings go in project.yaml: vars under vars:, model config by folder under models: (one flat mapping per folder, without +), seed config under seeds: or in a YAML file under seeds/ (docs/coming-from-dbt.md#configuration)"},
+	{"profiles.yml", "the targets go under targets: in project.yaml, their secrets read from the environment (docs/project.md#targets)"},
+	{"packages.yml", "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)"},
+	{"dependencies.yml", "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)"},
+	{"selectors.yml", "strata has no named selectors: write the selection with -s and --exclude, in a script or Makefile if it is long (docs/selectors.md)"},
+}
+
 // Missing is the problem of a folder dir that holds no project.yaml, and
 // whether it holds none. Run from a folder inside a project (its models/,
 // say), strata would find no project there: the problem names the
@@ -521,6 +531,13 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 			files = strconv.Itoa(snapshots) + " .sql files"
 		}
 		diags.Warnf(diag.Pos{File: "snapshots/"}, "snapshots/ is not read by strata (%s there): a dbt snapshot is a model with materialized: scd2 under models/ (docs/scd2.md)", files)
+	}
+	// dbt's own files, left beside project.yaml, are not read either: what
+	// they set would be left out without a word.
+	for _, f := range dbtFiles {
+		if st, err := fs.Stat(fsys, f.name); err == nil && st.Mode().IsRegular() {
+			diags.Warnf(diag.Pos{File: f.name}, "%s is dbt's, and strata does not read it: %s", f.name, f.instead)
+		}
 	}
 	p.Models = readModels(fsys, p.Models, &diags)
 	checksumSeeds(fsys, p.Seeds, &diags)
