@@ -225,6 +225,10 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 		if tp != nil {
 			inFile := project.Layer{}
 			for _, c := range tp.Config {
+				if hint, ok := project.DbtConfigHint(c.Key, project.ModelConfigKeys); ok {
+					diags.Errorf(c.Pos, "unknown config key %q: %s", c.Key, hint)
+					continue
+				}
 				if !contains(project.ModelConfigKeys, c.Key) {
 					diags.Errorf(c.Pos, "unknown config key %q%s", c.Key, diag.DidYouMean(c.Key, project.ModelConfigKeys))
 					continue

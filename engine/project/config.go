@@ -33,6 +33,24 @@ var ModelConfigKeys = []string{
 	"audit", "swap", "distributed_by", "colocate_with", "shard_count", "reference",
 }
 
+// dbtConfigKeys are config keys of dbt's models, seeds and snapshots that
+// strata names otherwise or has no counterpart of, with what to write
+// instead (docs/coming-from-dbt.md#configuration).
+var dbtConfigKeys = map[string]string{
+	"invalidate_hard_deletes":    "dbt's invalidate_hard_deletes: true is strata's hard_deletes: invalidate (docs/scd2.md)",
+	"target_schema":              "a dbt snapshot's target_schema is strata's schema",
+	"target_database":            "strata builds every model and seed into the target's database; --target chooses the target (docs/project.md#targets)",
+	"database":                   "strata builds every model and seed into the target's database; --target chooses the target (docs/project.md#targets)",
+	"snapshot_meta_column_names": "strata's is scd2_columns; scd2_columns: {valid_from: dbt_valid_from, valid_to: dbt_valid_to, surrogate_key: dbt_scd_id} keeps dbt's column names (docs/scd2.md)",
+}
+
+// DbtConfigHint says what to write instead of key, a config key of dbt's
+// that a model or seed does not take (allowed are the keys it takes).
+func DbtConfigHint(key string, allowed []string) (string, bool) {
+	hint, ok := dbtConfigKeys[key]
+	return hint, ok && !contains(allowed, key)
+}
+
 // SeedConfigKeys are the config keys a seed accepts.
 var SeedConfigKeys = []string{"schema", "alias", "tags", "enabled", "column_types", "delimiter", "grants", "pre_hook", "post_hook", "indexes", "audit",
 	"distributed_by", "colocate_with", "shard_count", "reference"}
@@ -291,7 +309,8 @@ func asName(v any, what string) (string, error) {
 func oneOf(v any, allowed []string) (string, error) {
 	s, err := asString(v)
 	if err != nil {
-		return "", err
+		// hard_deletes: true, as dbt's invalidate_hard_deletes is written.
+		return "", fmt.Errorf("expected one of %s, got %s", strings.Join(allowed, ", "), describe(v))
 	}
 	if !contains(allowed, s) {
 		return "", fmt.Errorf("expected one of %s, got %q%s", strings.Join(allowed, ", "), s, diag.DidYouMean(s, allowed))
