@@ -432,8 +432,12 @@ func (d *decoder) freshness(n *yaml.Node) *Freshness {
 	if r := resolve(n); r == nil || r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
 		return nil
 	}
-	f := d.mapping(n, "freshness", "warn_after", "error_after")
+	f := d.mapping(n, "freshness", "warn_after", "error_after", "filter")
 	fr := &Freshness{Pos: d.pos(n)}
+	if x, ok := f["filter"]; ok {
+		// dbt's filter: the freshness test reads the whole table here.
+		d.errorf(x.key, "freshness: strata's has no filter, it reads the newest loaded_at_field of the whole table; for a filtered check, give the table a recency test with a where: data_tests: [{recency: {field: <loaded_at_field>, max_age: 24h, config: {where: %q}}}] (docs/tests.md)", d.str(x.value, "filter"))
+	}
 	for k, dst := range map[string]*string{"warn_after": &fr.WarnAfter, "error_after": &fr.ErrorAfter} {
 		x, ok := f[k]
 		if !ok {

@@ -65,3 +65,23 @@ func TestDbtFilesWarned(t *testing.T) {
 		}
 	}
 }
+
+// TestFreshnessFilter: dbt's freshness filter, on a source or a table, is
+// an error at the key that says what to write instead; freshness without
+// it loads.
+func TestFreshnessFilter(t *testing.T) {
+	const hint = `freshness: strata's has no filter, it reads the newest loaded_at_field of the whole table; for a filtered check, give the table a recency test with a where: data_tests: [{recency: {field: <loaded_at_field>, max_age: 24h, config: {where: "id > 0"}}}] (docs/tests.md)`
+	for _, c := range []struct{ yaml, want string }{
+		{"sources:\n  - name: app\n    loaded_at_field: at\n    freshness: {warn_after: 12h, filter: id > 0}\n    tables: [{name: events}]\n", "models/s.yml:4:34: " + hint},
+		{"sources:\n  - name: app\n    loaded_at_field: at\n    tables:\n      - name: events\n        freshness:\n          error_after: {count: 1, period: day}\n          filter: id > 0\n", "models/s.yml:8:11: " + hint},
+		{"sources:\n  - name: app\n    loaded_at_field: at\n    freshness: {warn_after: 12h}\n    tables: [{name: events}]\n", ""},
+	} {
+		_, diags := Load(fstest.MapFS{
+			"project.yaml": {Data: []byte("name: p\n")},
+			"models/s.yml": {Data: []byte(c.yaml)},
+		})
+		if got := diags.Error(); c.want == "" && got != "" || c.want != "" && (len(diags) != 1 || got != c.want) {
+			t.Errorf("%s: got %q, want %q", c.yaml, got, c.want)
+		}
+	}
+}
