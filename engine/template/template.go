@@ -489,7 +489,7 @@ func (s *Set) ParseAt(path string, at diag.Origin, text string) (*Template, diag
 		// those too, with what to write instead.
 		jinjaTags(text, 0, func(off int, msg string) { diags.Errorf(placeOffset(path, at, text, off), "%s", msg) })
 		own := func(string) (string, diag.Origin) { return text, at }
-		diags.Add(diag.Pos{File: path}, templateError(err, "", own))
+		diags.Add(diag.Pos{File: path}, s.macroCalled(templateError(err, "", own)))
 		return nil, diags
 	}
 	if trees[path] == nil {
@@ -1311,6 +1311,23 @@ func templateError(err error, caller string, source sourceOf) error {
 		}
 	}
 	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text}
+}
+
+// macroCalled explains 'function "cents" not defined' when cents is a
+// macro, called as dbt calls its macros, {{ cents("amount") }} or
+// {{ cents "amount" }}: strata's macros are called with include.
+func (s *Set) macroCalled(err error) error {
+	d, ok := err.(diag.Diagnostic)
+	if !ok {
+		return err
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(d.Msg, `function "`), `"`)
+	file := s.files[name]
+	if file == "" || !strings.HasPrefix(d.Msg, `function "`+name+`" not defined`) {
+		return err
+	}
+	d.Msg = fmt.Sprintf(`function %q not defined: %s is a macro (%s), which is called with include, its arguments after its name: {{ include %q "a" "b" }}, or named ones in a dict: {{ include %q (dict "col" "amount") }} (docs/templates.md#macros)`, name, name, file, name, name)
+	return d
 }
 
 // unquotedName explains 'function "orders" not defined' when, on line of

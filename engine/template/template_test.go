@@ -537,3 +537,26 @@ func TestMacroFileJinja(t *testing.T) {
 		}
 	}
 }
+
+// TestMacroCalledAsFunction: a macro called as dbt calls one, as a
+// function, is an error at the call that names the macro's file and shows
+// the include that calls it; an unknown function is reported as before.
+func TestMacroCalledAsFunction(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/money.sql", Text: `{{ define "cents" }}{{ .col }} * 100{{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	const hint = `function "cents" not defined: cents is a macro (macros/money.sql), which is called with include, its arguments after its name: {{ include "cents" "a" "b" }}, or named ones in a dict: {{ include "cents" (dict "col" "amount") }} (docs/templates.md#macros)`
+	for _, c := range []struct{ text, want string }{
+		{`select {{ cents "amount" }}`, "models/m.sql:1:8: " + hint},
+		{"select 1,\n  {{ cents(\"amount\") }}", "models/m.sql:2:3: " + hint},
+		{`select {{ cents }}`, "models/m.sql:1:8: " + hint},
+		{`select {{ centimes "amount" }}`, `models/m.sql:1:8: function "centimes" not defined (expected one of strata's functions such as ref, source, var, include, or a sprig function) (did you mean "contains"?)`},
+		{`select {{ include "cents" (dict "col" "amount") }}`, ""},
+	} {
+		_, diags := set.Parse("models/m.sql", c.text)
+		if got := diags.Error(); got != c.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", c.text, got, c.want)
+		}
+	}
+}
