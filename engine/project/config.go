@@ -182,6 +182,9 @@ func (c *Config) Apply(key string, v any) error {
 	switch key {
 	case "materialized":
 		c.Materialized, err = oneOf(v, Materializations)
+		if v == "snapshot" {
+			err = fmt.Errorf("%v: a dbt snapshot is a model materialized as scd2 here, built by run and build (docs/scd2.md)", err)
+		}
 	case "schema":
 		c.Schema, err = asString(v)
 	case "alias":
