@@ -1076,6 +1076,14 @@ func (r *renderer) funcs() template.FuncMap {
 				recordRead(&r.reads.Vars, name, "default:"+fmt.Sprint(d))
 				return d, nil
 			}
+			for _, scope := range sortedVarKeys(r.env.Vars) {
+				if m, ok := r.env.Vars[scope].(map[string]any); ok {
+					if _, ok := m[name]; ok {
+						// dbt_project.yml's vars, scoped by the project's name.
+						return nil, fmt.Errorf("var %q is not defined: the vars have it under %s: (as dbt scopes vars by a project's name), and strata's vars are not scoped: write it directly under vars: in project.yaml, or read it as index (var %q) %q", name, scope, scope, name)
+					}
+				}
+			}
 			return nil, fmt.Errorf("var %q is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var %q <default>)", name, name)
 		},
 		"env_var": func(name string, def ...string) (string, error) {
@@ -1311,6 +1319,16 @@ func templateError(err error, caller string, source sourceOf) error {
 		}
 	}
 	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text}
+}
+
+// sortedVarKeys are the names of vars, sorted.
+func sortedVarKeys(vars map[string]any) []string {
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // macroCalled explains 'function "cents" not defined' when cents is a

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -557,6 +558,35 @@ func TestMacroCalledAsFunction(t *testing.T) {
 		_, diags := set.Parse("models/m.sql", c.text)
 		if got := diags.Error(); got != c.want {
 			t.Errorf("%s:\ngot  %s\nwant %s", c.text, got, c.want)
+		}
+	}
+}
+
+// TestVarScopedAsInDbt: a var that is not defined but sits in a mapping
+// among the vars (dbt_project.yml's vars, scoped by the project's name)
+// says where it is and the two ways to read it; other missing vars, and
+// the vars that are there, are as before.
+func TestVarScopedAsInDbt(t *testing.T) {
+	vars := map[string]any{
+		"jaffle":  map[string]any{"start_date": "2024-01-01"},
+		"regions": map[string]any{"north": 1},
+		"n":       3,
+	}
+	for _, c := range []struct{ text, want string }{
+		{`{{ var "start_date" }}`, `models/me.sql:1:4: var "start_date" is not defined: the vars have it under jaffle: (as dbt scopes vars by a project's name), and strata's vars are not scoped: write it directly under vars: in project.yaml, or read it as index (var "jaffle") "start_date"`},
+		{`{{ var "north" }}`, `models/me.sql:1:4: var "north" is not defined: the vars have it under regions: (as dbt scopes vars by a project's name), and strata's vars are not scoped: write it directly under vars: in project.yaml, or read it as index (var "regions") "north"`},
+		{`{{ var "south" }}`, `models/me.sql:1:4: var "south" is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var "south" <default>)`},
+		{`{{ var "n" }} {{ index (var "jaffle") "start_date" }} {{ var "start_date" "d" }}`, ""},
+	} {
+		tp, diags := testSet(t).Parse("models/me.sql", c.text)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		env := testEnv()
+		env.Vars = vars
+		_, _, err := tp.Render(env, nil)
+		if got := fmt.Sprint(err); c.want == "" && err != nil || c.want != "" && got != c.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", c.text, err, c.want)
 		}
 	}
 }
