@@ -40,6 +40,9 @@ func TestDbtConfigKeys(t *testing.T) {
 			[]string{`models/a.yml:3:28: materialized: expected one of view, table, incremental, ephemeral, materialized_view, scd2, got "snapshot": a dbt snapshot is a model materialized as scd2 here, built by run and build (docs/scd2.md)`}},
 		{"sql materialized snapshot", map[string]string{"models/b.sql": "{{ config \"materialized\" \"snapshot\" }}\nselect 1 as id"},
 			[]string{`got "snapshot": a dbt snapshot is a model materialized as scd2 here`}},
+		// dbt's keys are never offered as a suggestion for another key.
+		{"no dbt key suggested", map[string]string{"models/a.yml": "models:\n  - name: a\n    config: {batch_size: day}\n"},
+			[]string{"models/a.yml:3:14: unknown key \"batch_size\" in model config\n"}},
 		{"test config is not hinted", map[string]string{"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests: [{unique: {config: {target_schema: x}}}]\n"},
 			[]string{`unknown key "target_schema" in test config`}},
 		{"strata's spelling", map[string]string{"models/a.yml": "models:\n  - name: a\n    config: {materialized: scd2, unique_key: id, hard_deletes: invalidate, schema: snapshots, scd2_columns: {valid_from: dbt_valid_from}}\n"}, nil},
@@ -59,7 +62,7 @@ func TestDbtConfigKeys(t *testing.T) {
 		var got []string
 		for _, d := range diags {
 			if d.Severity == diag.Error {
-				got = append(got, d.Error())
+				got = append(got, d.Error()+"\n")
 			}
 		}
 		ok := len(got) == len(c.want)

@@ -287,19 +287,18 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 	kind := datatest.Lookup(t.Kind)
 	builtin := kind != nil && !kind.Internal
 	var allowed, argNames []string
-	var dbtArgs []string // dbt_utils' names of its arguments, refused saying ours
 	if builtin {
 		argNames = append(append([]string{}, kind.Required()...), kind.Optional()...)
-		dbtArgs = datatest.DbtArgs(t.Kind)
-		allowed = append(append(append(allowed, argNames...), dbtArgs...), TestConfigKeys...)
+		allowed = append(append(allowed, argNames...), TestConfigKeys...)
 		allowed = append(allowed, "config", "arguments")
+	}
+	// dbt_utils' names of its arguments are refused saying ours.
+	dbtArg := func(k string) (string, bool) {
+		hint, ok := datatest.DbtArg(t.Kind, k)
+		return fmt.Sprintf("test %s: argument %q is not known: %s", t.Kind, k, hint), ok
 	}
 	arg := func(k string, f field) {
 		v := f.value
-		if hint, ok := datatest.DbtArg(t.Kind, k); ok && !contains(argNames, k) {
-			d.errorf(f.key, "test %s: argument %q is not known: %s", t.Kind, k, hint)
-			return
-		}
 		if prev, dup := t.ArgPos[k]; dup {
 			d.errorf(v, "test %s: argument %q is given twice (first at %s)", t.Kind, k, prev)
 			return
@@ -308,7 +307,7 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 		t.ArgPos[k] = d.pos(v)
 	}
 	var arguments *yaml.Node
-	for k, fv := range d.mapping(argsNode, "test "+t.Kind, allowed...) {
+	for k, fv := range d.mappingWith(argsNode, "test "+t.Kind, allowed, dbtArg) {
 		if k == "arguments" {
 			arguments = fv.value
 			continue
@@ -333,7 +332,7 @@ func (d *decoder) test(n *yaml.Node, onColumn bool) *TestSpec {
 	}
 	// dbt 1.10's spelling: the arguments under arguments:, the settings
 	// under config:.
-	for ak, av := range d.mapping(arguments, "arguments of test "+t.Kind+" (its settings go under config:)", append(argNames, dbtArgs...)...) {
+	for ak, av := range d.mappingWith(arguments, "arguments of test "+t.Kind+" (its settings go under config:)", argNames, dbtArg) {
 		arg(ak, av)
 	}
 	if builtin {

@@ -822,20 +822,12 @@ func (d *decoder) targetCitus(n *yaml.Node, t *Target) *TargetCitus {
 // layer reads a config mapping, checking each key and its value's type.
 func (d *decoder) layer(n *yaml.Node, what string, allowed []string) Layer {
 	out := Layer{}
-	keys := allowed
-	if contains(allowed, "schema") { // a model's or seed's: dbt's keys are refused with ours
-		keys = append([]string{}, allowed...)
-		for k := range dbtConfigKeys {
-			if !contains(keys, k) {
-				keys = append(keys, k)
-			}
-		}
+	// dbt's keys of a model's or seed's config are refused with ours.
+	dbtKey := func(k string) (string, bool) {
+		hint, ok := DbtConfigHint(k, allowed)
+		return fmt.Sprintf("unknown key %q in %s: %s", k, what, hint), ok && contains(allowed, "schema")
 	}
-	for k, fv := range d.mapping(n, what, keys...) {
-		if hint, ok := DbtConfigHint(k, allowed); ok {
-			d.errorf(fv.key, "unknown key %q in %s: %s", k, what, hint)
-			continue
-		}
+	for k, fv := range d.mappingWith(n, what, allowed, dbtKey) {
 		v := d.value(fv.value)
 		var probe Config
 		if err := probe.Apply(k, v); err != nil {

@@ -96,6 +96,37 @@ func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[stri
 	return out
 }
 
+// mappingWith is mapping, but a key that is not allowed and that known
+// names (dbt's name of one of ours) is the error known returns for it,
+// and the keys known names are never offered as a suggestion.
+func (d *decoder) mappingWith(n *yaml.Node, what string, allowed []string, known func(string) (string, bool)) map[string]field {
+	if allowed == nil {
+		return d.mapping(n, what)
+	}
+	n = resolve(n)
+	var unknown []*yaml.Node
+	if n != nil && n.Kind == yaml.MappingNode {
+		// The mapping's own keys (entries would report a bad << twice).
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag != "!!merge" && !contains(allowed, k.Value) {
+				if msg, ok := known(k.Value); ok {
+					d.errorf(k, "%s", msg)
+					unknown = append(unknown, k)
+				}
+			}
+		}
+	}
+	keys := append([]string{}, allowed...)
+	for _, k := range unknown {
+		keys = append(keys, k.Value)
+	}
+	out := d.mapping(n, what, keys...)
+	for _, k := range unknown {
+		delete(out, k.Value)
+	}
+	return out
+}
+
 // pairs returns the fields of a mapping in file order (for maps whose keys are user names).
 func (d *decoder) pairs(n *yaml.Node, what string) []field {
 	n = resolve(n)
