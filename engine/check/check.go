@@ -67,7 +67,9 @@ type Options struct {
 	// ColumnsOnly: the models are proved and their columns read, but not
 	// held against what their build would refuse of the relation that
 	// exists (an incremental load, a switch away from scd2), which plan
-	// says in its own words (a full refresh needed).
+	// says in its own words (a full refresh needed); the views the build
+	// could not recreate on a model's new version are found, but kept in
+	// the node's ViewBreaks, not failing it.
 	ColumnsOnly bool
 	// StatementTimeout and LockTimeout bound each statement and each wait
 	// for a lock (a selected model's relation that a query is reading);
@@ -135,6 +137,19 @@ type Node struct {
 	ColumnsUsed []ColumnRef `json:"columns_used,omitempty"`
 	// Message says why it failed or was not checked.
 	Message string `json:"message,omitempty"`
+	// ViewBreaks, under ColumnsOnly, are the views that the node's next
+	// build could not recreate on its new version (a table swapped in, a
+	// sync_all_columns load that drops or retypes columns), each as check
+	// would fail the node for it; under ColumnsOnly they do not fail it
+	// (plan reports them).
+	ViewBreaks []ViewBreak `json:"view_breaks,omitempty"`
+}
+
+// ViewBreak is a view the build could not recreate on a model's new
+// version: the view, and the error check says of it.
+type ViewBreak struct {
+	View    string `json:"view"`
+	Message string `json:"message"`
 }
 
 // Result is what check found: every node it checked or used, the

@@ -39,7 +39,9 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		newCols[i] = materialize.Column{Name: g.Name, Type: g.Type}
 	}
 	refuse := func(err error) error {
-		c.failWith(out, []diag.Diagnostic{c.atConfig(n, err)})
+		if !c.opt.ColumnsOnly { // plan says those in its own words
+			c.failWith(out, []diag.Diagnostic{c.atConfig(n, err)})
+		}
 		return nil
 	}
 	if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
@@ -48,28 +50,30 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		}
 	}
 	t := j.built
-	if t == nil || c.opt.ColumnsOnly {
+	if t == nil {
 		return nil
 	}
 	aside := n.Relation.In(pgname.CheckedAside(n.Relation.Name))
 	if !j.loads {
 		// Built anew and swapped in.
-		problems, err := c.viewBreaks(ctx, tx, j, aside, newCols, false)
+		broken, err := c.viewBreaks(ctx, tx, j, aside, newCols, false)
 		if err == nil {
-			c.failWith(out, problems)
+			c.breaksViews(out, broken)
 		}
 		return err
 	}
-	var column string
-	var parts []string
-	if t.kind == "partitioned_table" {
-		err := c.db(func() (err error) { column, parts, err = postgres.PartitionKey(ctx, tx, aside); return err })
-		if err != nil {
-			return err
+	if !c.opt.ColumnsOnly {
+		var column string
+		var parts []string
+		if t.kind == "partitioned_table" {
+			err := c.db(func() (err error) { column, parts, err = postgres.PartitionKey(ctx, tx, aside); return err })
+			if err != nil {
+				return err
+			}
 		}
-	}
-	if err := materialize.SamePartitioning(n.Relation, n.Config.PartitionBy, t.kind, column, parts); err != nil {
-		return refuse(err)
+		if err := materialize.SamePartitioning(n.Relation, n.Config.PartitionBy, t.kind, column, parts); err != nil {
+			return refuse(err)
+		}
 	}
 	strategy, err := materialize.Strategy(n.Config)
 	if err != nil {
@@ -92,12 +96,15 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		return refuse(err)
 	}
 	if materialize.RewritesColumns(steps) {
-		if problems, err := c.viewBreaks(ctx, tx, j, aside, newCols, true); err != nil || len(problems) > 0 {
+		if broken, err := c.viewBreaks(ctx, tx, j, aside, newCols, true); err != nil || len(broken) > 0 {
 			if err == nil {
-				c.failWith(out, problems)
+				c.breaksViews(out, broken)
 			}
 			return err
 		}
+	}
+	if c.opt.ColumnsOnly {
+		return nil
 	}
 	kept := materialize.KeptTypes(n.Config.OnSchemaChange, t.cols, newCols)
 	if len(kept) == 0 {
@@ -163,7 +170,7 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 // redefines them with their new SQL (as this does). A view no strata
 // model makes (by hand, another tool's) or a view model not selected
 // is. Each is an error at on_schema_change (inPlace) or the model.
-func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgname.Rel, newCols []materialize.Column, inPlace bool) ([]diag.Diagnostic, error) {
+func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgname.Rel, newCols []materialize.Column, inPlace bool) ([]viewBreak, error) {
 	n := j.n
 	var dropped, retyped, changed []string
 	from := map[string]string{}
@@ -234,12 +241,12 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 	if inPlace {
 		verb, change, after = "change", "on_schema_change: sync_all_columns would drop", "the drop"
 	}
-	var out []diag.Diagnostic
+	var out []viewBreak
 	for _, v := range views {
 		list, it := what(cols[v])
 		err := fmt.Errorf("%s %s of %s, which %s %s reads: the build would fail when it recreates that %s after %s (refusing to %s %s); %s",
 			change, list, n.Relation, kinds[v], v, kinds[v], after, verb, n.Relation, fix(v, "return "+it+" from the model"))
-		out = append(out, c.atConfig(n, err))
+		out = append(out, viewBreak{v, c.atConfig(n, err)})
 	}
 	if len(out) > 0 || !reads {
 		return out, nil
@@ -284,7 +291,30 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 	}
 	err = fmt.Errorf("%s %s of %s, and the build would fail when it recreates the views on it after %s: %s; %s",
 		change, list, n.Relation, map[bool]string{true: "the change", false: "the swap"}[inPlace], de.Refusal(), fix(v, keep+" in the model"))
-	return []diag.Diagnostic{c.atConfig(n, err)}, nil
+	return []viewBreak{{v, c.atConfig(n, err)}}, nil
+}
+
+// viewBreak is a view viewBreaks found that the build could not
+// recreate, and check's error about it.
+type viewBreak struct {
+	view pgname.Rel
+	d    diag.Diagnostic
+}
+
+// breaksViews fails out for the views in broken, or under ColumnsOnly
+// keeps them in its ViewBreaks, where plan finds them.
+func (c *checker) breaksViews(out *Node, broken []viewBreak) {
+	if c.opt.ColumnsOnly {
+		for _, b := range broken {
+			out.ViewBreaks = append(out.ViewBreaks, ViewBreak{View: b.view.String(), Message: b.d.Msg})
+		}
+		return
+	}
+	problems := make([]diag.Diagnostic, len(broken))
+	for i, b := range broken {
+		problems[i] = b.d
+	}
+	c.failWith(out, problems)
 }
 
 // atConfig places err, which starts with the config key it is about

@@ -363,6 +363,68 @@ func TestPlanSyncAllColumnsWithoutACast(t *testing.T) {
 	}
 }
 
+// TestPlanViewsTheBuildCannotRecreate: a table model swapped in, or an
+// incremental one whose sync_all_columns load drops or retypes columns,
+// has the views on its relation recreated on the new version; a view by
+// hand that reads a column the new version lacks, or does not hold on a
+// new type, cannot be, and the build refuses ('refusing to replace
+// public.tab: view rep.gone ...', 'refusing to change public.inc: view
+// rep.sum ...') while plan said nothing of it (check's viewBreaks were
+// skipped under plan's ColumnsOnly). plan now says each under the model,
+// in check's words, in text, markdown and JSON; a view that reads only
+// what is kept, or holds on the new type, and a view model the build
+// redefines, are not named; once the views are dropped, plan names none.
+func TestPlanViewsTheBuildCannotRecreate(t *testing.T) {
+	url := pgtest.DB(t)
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "sync_all_columns" }}select g as id, %s as amt from generate_series(1, 2) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: pv\n",
+		"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 2 as amt, 3 as gone`,
+		"models/inc.sql": fmt.Sprintf(inc, "g * 2"),
+		"models/v.sql":   `select id, amt * 2 as twice from {{ ref "inc" }}`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.gone as select id, gone from public.tab",
+		"create view rep.ids as select id, amt from public.tab",
+		"create view rep.sum as select id, amt + 1 as a1 from public.inc", "create view rep.plain as select id, amt from public.inc")
+	writeFiles(t, dir, map[string]string{
+		"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 2 as amt`,
+		"models/inc.sql": fmt.Sprintf(inc, "'y' || g"),
+		"models/v.sql":   `select id, amt || 'z' as twice from {{ ref "inc" }}`,
+	})
+	tab := `the model's query no longer returns column gone of public.tab, which view rep.gone reads: the build would fail when it recreates that view after the swap (refusing to replace public.tab); rep.gone is no strata model: change or drop it first, or return gone from the model`
+	sum := `on_schema_change: sync_all_columns would change the type of column amt (integer to text) of public.inc, and the build would fail when it recreates the views on it after the change: refusing to change public.inc: view rep.sum depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	out := must(t, 0, dir, "plan")
+	mustContain(t, out, "      build refuses: "+tab+"\n", "      build refuses: "+sum, "rep.sum is no strata model: change or drop it first, or keep the type of amt in the model")
+	for _, not := range []string{"rep.ids", "rep.plain", "view public.v"} {
+		if strings.Contains(out, not) {
+			t.Errorf("plan names %s, which the build recreates:\n%s", not, out)
+		}
+	}
+	mustContain(t, must(t, 0, dir, "plan", "--output", "markdown"), "- :warning: build refuses: the model's query no longer returns column gone of public.tab, which view rep.gone reads")
+	views := map[string][]plan.View{}
+	for _, c := range planJSON(t, dir).Modified {
+		views[c.Name] = c.Views
+	}
+	if v := views["tab"]; len(v) != 1 || v[0].View != "rep.gone" || v[0].Error != tab {
+		t.Errorf("plan --output json: tab's views_build_cannot_recreate = %+v, want rep.gone: %s", v, tab)
+	}
+	if v := views["inc"]; len(v) != 1 || v[0].View != "rep.sum" || !strings.HasPrefix(v[0].Error, sum) {
+		t.Errorf("plan --output json: inc's views_build_cannot_recreate = %+v, want rep.sum: %s", v, sum)
+	}
+	if v := views["v"]; len(v) != 0 {
+		t.Errorf("plan --output json: view model v has views_build_cannot_recreate %+v", v)
+	}
+	// check and the build say the same.
+	mustContain(t, must(t, 1, dir, "check"), "models/tab.sql:1:1: "+tab, "models/inc.sql:1:4: "+sum)
+	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.tab: view rep.gone depends on it and cannot be recreated on the new version")
+	execSQL(t, url, "drop view rep.gone", "drop view rep.sum")
+	if out := must(t, 0, dir, "plan"); strings.Contains(out, "build refuses") {
+		t.Errorf("plan names views once none would stop the build:\n%s", out)
+	}
+	must(t, 0, dir, "build")
+}
+
 // TestPlanChanges: a renamed model is removed and added; a config change
 // is listed key by key; an incremental model whose columns change says it
 // needs a full refresh; plan changes nothing.

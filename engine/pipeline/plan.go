@@ -266,8 +266,9 @@ func compact(v json.RawMessage) string {
 
 // planColumns proves the changed models and what reads them with check,
 // in a transaction that is rolled back, and fills in each directly
-// modified model's column changes and the downstream models that read a
-// removed or retyped column.
+// modified model's column changes, the views its build could not
+// recreate on the new version (check's ViewBreaks), and the downstream
+// models that read a removed or retyped column.
 // planCheck is how plan checks the models' columns: a Citus node that
 // does not answer is waited for a few seconds, as by the row estimates.
 // Its own advice says what a build would refuse of the relation that
@@ -318,6 +319,9 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 			continue
 		}
 		c.Columns = columnChanges(l.prod[id].Columns, cn.Columns)
+		for _, v := range cn.ViewBreaks {
+			c.Views = append(c.Views, plan.View{View: v.View, Error: v.Message})
+		}
 		set := map[string]bool{}
 		for _, x := range c.Columns.Removed {
 			set[x.Name] = true

@@ -1,8 +1,8 @@
 // Package plan is what strata plan reports (docs/environments.md): the models added,
 // removed, directly and indirectly modified since production recorded
 // them, each direct change's SQL diff, config changes, output columns and
-// their readers, whether it needs a full refresh, and what a build would
-// rebuild. It holds the report's types, the SQL diff and the three ways
+// their readers, whether it needs a full refresh, the views its build
+// could not recreate, and what a build would rebuild. It holds the report's types, the SQL diff and the three ways
 // of writing it (text, markdown for a pull-request comment, JSON); the
 // pipeline fills it in. It touches no database.
 package plan
@@ -63,6 +63,16 @@ type Change struct {
 	// FullRefresh says what an incremental or scd2 model needs to take
 	// the change; "" when nothing.
 	FullRefresh string `json:"full_refresh,omitempty"`
+	// Views are the views on a table or incremental model's relation that
+	// its build could not recreate on the new version, so it would refuse
+	// the change (from check).
+	Views []View `json:"views_build_cannot_recreate,omitempty"`
+}
+
+// View is a view the build could not recreate, and why, in check's words.
+type View struct {
+	View  string `json:"view"`
+	Error string `json:"error"`
 }
 
 // ConfigChange is one config key whose value changed, as JSON.
@@ -246,6 +256,9 @@ func writeText(w io.Writer, p *Plan) error {
 		}
 		if c.FullRefresh != "" {
 			fmt.Fprintf(&b, "      full refresh: %s\n", c.FullRefresh)
+		}
+		for _, v := range c.Views {
+			fmt.Fprintf(&b, "      build refuses: %s\n", v.Error)
 		}
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
@@ -437,7 +450,13 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 		fmt.Fprintf(&b, "**%s** (%s): %s changed\n\n", code(c.Name), head, md(strings.Join(c.Why, ", ")))
 		if brief {
 			if c.FullRefresh != "" {
-				fmt.Fprintf(&b, "- :warning: %s\n\n", md(c.FullRefresh))
+				fmt.Fprintf(&b, "- :warning: %s\n", md(c.FullRefresh))
+			}
+			for _, v := range c.Views {
+				fmt.Fprintf(&b, "- :warning: build refuses: %s\n", md(v.Error))
+			}
+			if c.FullRefresh != "" || len(c.Views) > 0 {
+				b.WriteString("\n")
 			}
 			continue
 		}
@@ -480,7 +499,10 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 		if c.FullRefresh != "" {
 			fmt.Fprintf(&b, "- :warning: %s\n", md(c.FullRefresh))
 		}
-		if len(c.Readers) > 0 || c.FullRefresh != "" {
+		for _, v := range c.Views {
+			fmt.Fprintf(&b, "- :warning: build refuses: %s\n", md(v.Error))
+		}
+		if len(c.Readers) > 0 || c.FullRefresh != "" || len(c.Views) > 0 {
 			b.WriteString("\n")
 		}
 		if c.Diff != "" {

@@ -103,7 +103,8 @@ func TestMarkdownFitsAComment(t *testing.T) {
 	}
 	// Without a diff, many models whose config values are long (a
 	// project-wide post_hook changed) or whose columns changed: each
-	// model's details go, its full-refresh warning stays.
+	// model's details go, its full-refresh warning stays, and so does
+	// what the build refuses of the views on it.
 	hooks := `["grant select on {{ this }} to reporting_role", "insert into audit.builds (model, built_at) values ('{{ this }}', now())", "analyze {{ this }}"]`
 	wide := &Plan{Project: "p", Target: "t"}
 	for i := range 150 {
@@ -112,14 +113,18 @@ func TestMarkdownFitsAComment(t *testing.T) {
 		for k := range 20 {
 			c.Columns.Retyped = append(c.Columns.Retyped, Retyped{Name: fmt.Sprintf("amount_%d", k), Old: "integer", New: "numeric(12,2)"})
 		}
+		if i == 0 {
+			c.Views = []View{{View: "rep.hand", Error: "view rep.hand reads a dropped column"}}
+		}
 		wide.Modified = append(wide.Modified, c)
 		wide.Rebuild = append(wide.Rebuild, Step{Model: m, Why: "modified", Rows: 1e6})
 	}
 	b.Reset()
 	_ = Write(&b, wide, "markdown")
-	if out := b.String(); len(out) > commentLimit || !strings.Contains(out, "is left out: the comment would be too long") || strings.Count(out, "needs --full-refresh") != listLimit {
-		t.Errorf("a plan of %d models with long config values is %d bytes (limit %d), its details left out: %v, full-refresh warnings: %d",
-			len(wide.Modified), len(out), commentLimit, strings.Contains(out, "left out"), strings.Count(out, "needs --full-refresh"))
+	if out := b.String(); len(out) > commentLimit || !strings.Contains(out, "is left out: the comment would be too long") || strings.Count(out, "needs --full-refresh") != listLimit ||
+		!strings.Contains(out, "- :warning: needs --full-refresh\n- :warning: build refuses: view rep.hand reads a dropped column\n\n") {
+		t.Errorf("a plan of %d models with long config values is %d bytes (limit %d), its details left out: %v, full-refresh warnings: %d, the view rep.hand named: %v",
+			len(wide.Modified), len(out), commentLimit, strings.Contains(out, "left out"), strings.Count(out, "needs --full-refresh"), strings.Contains(out, "rep.hand"))
 	}
 	// What is still too long (indirectly modified models each through
 	// hundreds of others) stops at a line, saying so.
