@@ -257,6 +257,7 @@ seeds:
 	if strings.Contains(out, "previous version") || strings.Contains(out, "rolled back") {
 		t.Errorf("a first build speaks of a previous version:\n%s", out)
 	}
+	retryHinted(t, out, 6)
 	// Once they exist, a failed audit keeps them and says so.
 	must(t, 0, dir, "build", "--no-audit", "--exclude", "test_type:data")
 	writeFile(t, dir, "seeds/s.csv", "id\n3\n3\n") // replaced, through a scratch table
@@ -264,6 +265,27 @@ seeds:
 	mustContain(t, out, "the previous version of public.d was kept", "this run's changes to public.i were rolled back",
 		"this run's changes to public.h were rolled back", "the previous version of public.m was kept",
 		"the previous definition of public.v was kept", "the previous version of public.s was kept")
+	retryHinted(t, out, 6)
+}
+
+// retryHinted checks that each of the want AUDIT FAILED messages in out
+// ends saying what to do next: they said what was kept, and no more.
+func retryHinted(t *testing.T, out string, want int) {
+	t.Helper()
+	const hint = "; fix the data or the test, then `strata retry` builds it again and publishes it if its tests pass"
+	got := 0
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, ": AUDIT FAILED: ") {
+			continue
+		}
+		got++
+		if !strings.HasSuffix(line, hint) {
+			t.Errorf("an AUDIT FAILED message does not end with what to do next (%q):\n%s", hint, line)
+		}
+	}
+	if got != want {
+		t.Errorf("%d AUDIT FAILED messages, want %d:\n%s", got, want, out)
+	}
 }
 
 // TestAuditOfAViewOverPublishedRows: a view's test that fails on rows of

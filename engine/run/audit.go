@@ -409,6 +409,9 @@ func (e *Executor) failed(ctx context.Context, r Result, b *builder, err error) 
 	if len(notes) > 0 {
 		r.Message += "; " + strings.Join(notes, "; ")
 	}
+	// What to do next, as a run stopped by a lost server says it: retry
+	// builds the node again and audits it with all its tests.
+	r.Message += "; fix the data or the test, then `strata retry` builds it again and publishes it if its tests pass"
 	r.Duration = time.Since(r.Started)
 	return r
 }
