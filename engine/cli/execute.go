@@ -512,6 +512,17 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			notStarted(err)
 			return ExitFailed
 		}
+		if cmd != "test" {
+			// Relations strata built and builds no more, which their
+			// readers still read: said, not dropped.
+			left, err := l.Leftovers(ctx, db)
+			if err != nil {
+				left = []string{fmt.Sprintf("warning: relations left by models no longer built there were not looked for: %v", err)}
+			}
+			for _, w := range left {
+				p.line(w)
+			}
+		}
 	}
 	if f.retryHooks && f.retryEnded == nil {
 		p.line("Running the on-run-end hooks again: they failed in the last run")

@@ -320,6 +320,55 @@ func Forget(ctx context.Context, db postgres.Querier, s Scope, ids []string, rel
 	return err
 }
 
+// Leftover is a relation a model or seed of scope was recorded as built
+// at, which is still in the database and which no node of the project
+// places now.
+type Leftover struct {
+	ID, Kind, Name string
+	Relation       pgname.Rel
+	// DropKind is what drops it: table, view, materialized view.
+	DropKind string
+}
+
+// Leftovers are scope's recorded model and seed relations that still
+// exist and that none of rels (where the project's models and seeds are
+// built now) is: left by a model removed or renamed, made ephemeral, or
+// moved by its alias or schema, which strata builds no more and drops
+// not. One query, whatever the number of nodes; sorted by relation.
+func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.Rel) ([]Leftover, error) {
+	ok, err := readable(ctx, q)
+	if err != nil || !ok {
+		return nil, err
+	}
+	schemas, names := make([]string, len(rels)), make([]string, len(rels))
+	for i, r := range rels {
+		schemas[i], names[i] = r.Schema, r.Name
+	}
+	rows, err := q.Query(ctx, `select n.unique_id, n.kind, n.name, n.relation_schema, n.relation_name, c.relkind::text
+		from strata_meta.nodes n
+		join pg_namespace ns on ns.nspname = n.relation_schema
+		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name
+		where n.project = $1 and n.target = $2 and n.env = $3 and n.kind in ('model', 'seed') and n.relation_name <> ''
+		and (n.relation_schema, n.relation_name) not in (select * from unnest($4::text[], $5::text[]))
+		order by n.relation_schema, n.relation_name, n.unique_id`,
+		s.Project, s.Target, s.Env, schemas, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Leftover
+	for rows.Next() {
+		var l Leftover
+		var relkind string
+		if err := rows.Scan(&l.ID, &l.Kind, &l.Name, &l.Relation.Schema, &l.Relation.Name, &relkind); err != nil {
+			return nil, err
+		}
+		l.DropKind = dropKind(relkind)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // Write is the statement that records n for scope, to run in the
 // transaction that builds n (so it may go in a batch: it takes no
 // arguments). Its columns are read from the catalog by the statement
