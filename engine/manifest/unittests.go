@@ -156,6 +156,39 @@ func (m *Manifest) UnitReads(model *Node) []string {
 	return out
 }
 
+// readsUnresolved says whether model (or an ephemeral model it inlines)
+// refs or reads as a source what g gives, by a name that resolves to no
+// node: its ref or source is then an error of its own, at its place.
+func (m *Manifest) readsUnresolved(model *Node, g *project.UnitGiven) bool {
+	seen := map[string]bool{}
+	var reads func(n *Node) bool
+	reads = func(n *Node) bool {
+		if n == nil || seen[n.ID] {
+			return false
+		}
+		seen[n.ID] = true
+		if tp := n.Template; tp != nil {
+			for _, c := range tp.Refs {
+				if g.Kind == "ref" && len(c.Args) > 0 && c.Args[0] == g.Name {
+					return true
+				}
+			}
+			for _, c := range tp.Sources {
+				if g.Kind == "source" && len(c.Args) > 1 && c.Args[0] == g.Name && c.Args[1] == g.Table {
+					return true
+				}
+			}
+		}
+		for _, d := range n.DependsOn {
+			if dn := m.Nodes[d]; dn != nil && dn.Ephemeral() && reads(dn) {
+				return true
+			}
+		}
+		return false
+	}
+	return reads(model)
+}
+
 // checkUnitTest reports what is wrong with unit test n of model; false
 // when it cannot run.
 func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
@@ -183,6 +216,11 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 		switch {
 		case g.Kind == "this" && !incremental:
 			diags.Errorf(g.Pos, "unit test %s gives this, but model %s is materialized as %s and never reads its own table (this is for incremental and scd2 models)", t.Name, model.Name, model.Config.Materialized)
+			continue
+		case g.Kind != "this" && !reads[in.ID] && m.Nodes[in.ID] == nil && m.readsUnresolved(model, g):
+			// The model reads it, but the name resolves to nothing (no such
+			// model or seed, a disabled one, an undefined source): the
+			// model's own error says so at its ref, once.
 			continue
 		case g.Kind != "this" && !reads[in.ID]:
 			diags.Errorf(g.Pos, "unit test %s gives %s, which model %s does not read (it reads %s)%s", t.Name, g.Input, model.Name, orNothing(readNames), diag.DidYouMean(m.inputNameOf(g), readNames))
