@@ -85,8 +85,23 @@ func TestEmptyLeavesUnitTestsOut(t *testing.T) {
 	out := must(t, 0, dir, "build", "--empty")
 	mustContain(t, out, "--empty: nothing is built; the 1 selected node is checked against target t in a transaction that is rolled back (strata check); the 1 unit test is not run (strata test -s test_type:unit runs them)\n",
 		"Checked 1 model on target t")
-	out = must(t, 0, dir, "test", "--empty")
-	mustContain(t, out, "the 0 selected nodes are checked against target t in a transaction that is rolled back (strata check); the 1 unit test is not run")
+	// Only unit tests: nothing to check, said as strata check says it,
+	// rather than "the 0 selected nodes are checked" and "Checked 0
+	// nodes"; exit 0, the tests skipped in junit.xml.
+	for _, args := range [][]string{{"test", "--empty"}, {"build", "--empty", "-s", "test_type:unit"}} {
+		out = must(t, 0, dir, args...)
+		mustContain(t, out, "Nothing to do: --empty builds nothing, and the selection holds nothing to check: the 1 selected unit test is not run (strata test -s test_type:unit runs them)\n")
+		if strings.Contains(out, "0 selected nodes") || strings.Contains(out, "Checked 0") {
+			t.Errorf("strata %s counts the nodes it checks when there are none:\n%s", strings.Join(args, " "), out)
+		}
+		junit, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, string(junit), `tests="1"`, `skipped="1"`, `failures="0"`)
+	}
+	out = must(t, 0, dir, "check", "-s", "test_type:unit")
+	mustContain(t, out, "Nothing to check: the 1 selected unit test is not run by check")
 }
 
 // TestBuildCheckCountsWhatItChecks: build --check counts the nodes it
@@ -105,6 +120,12 @@ func TestBuildCheckCountsWhatItChecks(t *testing.T) {
 		"Checked 2 models on target t", "PASS=4")
 	out = must(t, 0, dir, "build", "--check", "-s", "a")
 	mustContain(t, out, "Checking the 1 selected node first (--check), in a transaction that is rolled back; the 1 selected unit test is not checked: it runs before the model it tests\n")
+	// Only unit tests: nothing to check first, and they run.
+	out = must(t, 0, dir, "build", "--check", "-s", "test_type:unit")
+	mustContain(t, out, "Nothing to check first (--check): the selection holds only 2 unit tests, which check does not prove: they run before the models they test\n", "PASS=2")
+	if strings.Contains(out, "0 selected nodes") || strings.Contains(out, "Checked 0") {
+		t.Errorf("build --check counts the nodes it checks when there are none:\n%s", out)
+	}
 }
 
 // build --empty returned before any run was recorded, so target/junit.xml

@@ -320,6 +320,16 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			}
 			checked = append(checked, id)
 		}
+		if len(checked) == 0 {
+			// Only unit tests: as strata check says of them, nothing to
+			// check, and nothing is connected to; exit 0, their junit.xml
+			// cases skipped.
+			p.line(fmt.Sprintf("Nothing to do: --empty builds nothing, and the selection holds nothing to check: the %d selected unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units)))
+			if err := l.WriteEmptyJUnit(cmd, s.Order, true, nil); err != nil {
+				fmt.Fprintf(a.stderr, "strata: %v\n", err)
+			}
+			return ExitOK
+		}
 		msg := fmt.Sprintf("--empty: nothing is built; the %d selected node%s %s checked against target %s in a transaction that is rolled back (strata check)", len(checked), plural(len(checked)), isAre(len(checked)), l.Target.Name)
 		if units > 0 {
 			msg += fmt.Sprintf("; the %d unit test%s %s not run (strata test -s test_type:unit runs them)", units, plural(units), isAre(units))
@@ -423,7 +433,20 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)
 	}
 	defer rec.Close()
-	if f.check {
+	if f.check && len(checkable(l, ids(s.Order))) == 0 {
+		// Only unit tests, which check does not prove: nothing to check
+		// (strata check says the same), and the build runs them. (A
+		// retry of only the on-run-end hooks has no node at all.)
+		units := 0
+		for _, id := range s.Order {
+			if l.Manifest.Nodes[id].IsUnit() {
+				units++
+			}
+		}
+		if units > 0 {
+			p.line(fmt.Sprintf("Nothing to check first (--check): the selection holds only %d unit test%s, which check does not prove: %s before the model%s %s test%s", units, plural(units), pick(units == 1, "it runs", "they run"), plural(units), pick(units == 1, "it", "they"), pick(units == 1, "s", "")))
+		}
+	} else if f.check {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
 		// The count is of what check proves: the unit tests, which it
