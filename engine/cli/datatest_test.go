@@ -516,3 +516,46 @@ sources:
 	out := must(t, 1, dir, "test")
 	mustContain(t, out, "FAIL 1 relationships_orders_customer_id", "FAIL 2 orders_known_to_crm", `e.g. "2", "3"`)
 }
+
+// TestRecencyOfADateInDays: on a date column, recency said the age with a
+// time of day counted from now ("3 days 13:45:12 ago"), and a row of
+// yesterday failed max_age 1d after noon. A date's age is whole days from
+// today; a timestamp's stays to the second.
+func TestRecencyOfADateInDays(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dq\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql": "select current_date - 3 as d3, current_date - 1 as d1, localtimestamp - interval '3 days 5 hours' as ts",
+		"models/m.yml": `models:
+  - name: m
+    tests:
+      - recency: {field: d3, max_age: 1d, name: date_3_days}
+      - recency: {field: d1, max_age: 1d, name: date_yesterday_1d}
+      - recency: {field: d1, max_age: 12h, name: date_yesterday_12h}
+      - recency: {field: d3, max_age: 4d, name: date_3_days_4d}
+      - recency: {field: ts, max_age: 1d, name: timestamp_3_days}
+`,
+	})
+	must(t, 1, dir, "build", "--no-audit")
+	res := results(t, dir)
+	for _, c := range []struct {
+		name string
+		want *regexp.Regexp // nil: passes
+	}{
+		{"date_3_days", regexp.MustCompile(`^the newest "d3" is \d{4}-\d\d-\d\d, 3 days ago: older than max_age 1d; see `)},
+		{"date_yesterday_1d", nil},
+		{"date_yesterday_12h", regexp.MustCompile(`^the newest "d1" is \d{4}-\d\d-\d\d, 1 day ago: older than max_age 12h; see `)},
+		{"date_3_days_4d", nil},
+		{"timestamp_3_days", regexp.MustCompile(`^the newest "ts" is \S+ \S+, 3 days 05:00:\d\d ago: older than max_age 1d; see `)},
+	} {
+		r, ok := res[c.name]
+		switch {
+		case !ok:
+			t.Errorf("%s did not run", c.name)
+		case c.want == nil && r.Status != "pass":
+			t.Errorf("%s: %s (%s), want pass", c.name, r.Status, r.Message)
+		case c.want != nil && (r.Status != "fail" || !c.want.MatchString(r.Message)):
+			t.Errorf("%s: %s, %q; want fail matching %s", c.name, r.Status, r.Message, c.want)
+		}
+	}
+}

@@ -238,7 +238,7 @@ var kinds = []Kind{
 	},
 	{
 		Name: "recency",
-		Doc:  "when the newest `field` is older than `max_age` before now, or there is none",
+		Doc:  "when the newest `field` is older than `max_age` before now (before today for a `date` column), or there is none",
 		Args: []Arg{
 			{Name: "field", Type: typeString, Required: true},
 			{Name: "max_age", Type: typeDuration, Required: true, Doc: "`30m`, `24h`, `7d`"},
@@ -252,13 +252,14 @@ var kinds = []Kind{
 				return "", err
 			}
 			f := pgname.Ident(field)
-			return fmt.Sprintf("select max(%s) as most_recent from %s having max(%s) is null or max(%s) < now() - interval %s", f, s.from(""), f, f, pgname.Literal(d.Interval())), nil
+			m := "max(" + f + ")"
+			return fmt.Sprintf("select %s as most_recent from %s having %s is null or %s < %s - interval %s", m, s.from(""), m, m, nowFor(m), pgname.Literal(d.Interval())), nil
 		},
 		Explain: func(s Spec) string {
 			field, _ := s.Args["field"].(string)
 			age, _ := s.Args["max_age"].(string)
-			return fmt.Sprintf("case when most_recent is null then %s || %s else format('the newest %%s is %%s, %%s ago: older than max_age %%s', %s, most_recent, justify_interval(date_trunc('second', now() - most_recent)), %s) end",
-				pgname.Literal(fmt.Sprintf("no row has a value in %q", field)), whereText(s), pgname.Literal(fmt.Sprintf("%q", field)), pgname.Literal(age))
+			return fmt.Sprintf("case when most_recent is null then %s || %s else format('the newest %%s is %%s, %%s ago: older than max_age %%s', %s, most_recent, %s, %s) end",
+				pgname.Literal(fmt.Sprintf("no row has a value in %q", field)), whereText(s), pgname.Literal(fmt.Sprintf("%q", field)), ageText("most_recent"), pgname.Literal(age))
 		},
 	},
 	// strata writes a freshness test for each source table with freshness:
@@ -305,6 +306,20 @@ var kinds = []Kind{
 			return fmt.Sprintf("select max(%s) as max_loaded_at, %s as level from %s having max(%s) is null or %s", f, level, s.from(""), f, strings.Join(conds, " or ")), nil
 		},
 	},
+}
+
+// nowFor is the moment the age of x, a recency test's newest value, is
+// counted from: today (current_date, at its midnight) when x is a date,
+// whose age is whole days, the clock (now()) otherwise.
+func nowFor(x string) string {
+	return fmt.Sprintf("(case when pg_typeof(%s) = 'date'::regtype then current_date else now() end)", x)
+}
+
+// ageText is the text of x's age, counted from nowFor(x): "1 day", "3
+// days" for a date (not "2 days 13:45:12"), an interval to the second
+// ("1 day 06:00:00") for a timestamp.
+func ageText(x string) string {
+	return fmt.Sprintf("case when pg_typeof(%[1]s) = 'date'::regtype then (current_date - %[1]s)::text || case when (current_date - %[1]s)::text = '1' then ' day' else ' days' end else justify_interval(date_trunc('second', now() - %[1]s))::text end", x)
 }
 
 // DefaultSeverity is the severity of a test that sets none: every kind's,
