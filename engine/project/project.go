@@ -642,6 +642,38 @@ func unwrapPathErr(err error) error {
 var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end", "check"}
 var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus", "swap_lock_timeout", "swap_max_wait"}
 
+// dbtProjectKeys are keys of dbt_project.yml that project.yaml does not
+// have, with what to write instead: an error at the key, rather than
+// "unknown key ... (did you mean "seeds"?)".
+var dbtProjectKeys = map[string]string{
+	"tests":      testDefaultsHint("tests"),
+	"data_tests": testDefaultsHint("data_tests"),
+}
+
+func testDefaultsHint(key string) string {
+	return key + `: in project.yaml: strata has no project-wide or per-folder test config (dbt's ` + key + `: in dbt_project.yml): set severity, store_failures, warn_if, error_if, where or limit on each test where it is declared, in YAML (- not_null: {severity: warn}) or in a singular test ({{ config "severity" "warn" }}); docs/coming-from-dbt.md#tests`
+}
+
+// withoutDbtKeys is root, project.yaml's mapping, without the keys of
+// dbtProjectKeys, each reported at its key with what to write instead
+// (they are no key a misspelling should be taken for either).
+func withoutDbtKeys(d *decoder, root *yaml.Node) *yaml.Node {
+	if root == nil || root.Kind != yaml.MappingNode {
+		return root
+	}
+	kept := *root
+	kept.Content = nil
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i]
+		if hint, ok := dbtProjectKeys[k.Value]; ok && k.Kind == yaml.ScalarNode {
+			d.errorf(k, "%s", hint)
+			continue
+		}
+		kept.Content = append(kept.Content, k, root.Content[i+1])
+	}
+	return &kept
+}
+
 // checkConfigKeys are the keys of project.yaml's check: mapping.
 var checkConfigKeys = []string{"undeclared_columns"}
 
@@ -658,7 +690,7 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 		}
 		return
 	}
-	f := d.mapping(root, "project.yaml", projectKeys...)
+	f := d.mapping(withoutDbtKeys(d, root), "project.yaml", projectKeys...)
 	if n, ok := f["name"]; ok {
 		p.Name = d.str(n.value, "name")
 		// An empty name would give every node an id such as "model..x".
