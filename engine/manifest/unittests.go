@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -156,6 +158,34 @@ func (m *Manifest) UnitReads(model *Node) []string {
 	return out
 }
 
+// unitMacros are the macros of macros/ a unit test of model can replace
+// (overrides.macros), sorted: those model includes, directly or through
+// other macros, and those of the ephemeral models it inlines, but the
+// ones the test gives as inputs (given: their ids), which it does not.
+func (m *Manifest) unitMacros(model *Node, given map[string]diag.Pos) []string {
+	set := map[string]bool{}
+	seen := map[string]bool{}
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		if seen[n.ID] {
+			return
+		}
+		seen[n.ID] = true
+		for _, name := range n.Macros {
+			set[name] = true
+		}
+		for _, d := range n.DependsOn {
+			if _, isGiven := given[d]; !isGiven {
+				if dn := m.Nodes[d]; dn != nil && dn.Ephemeral() {
+					visit(dn)
+				}
+			}
+		}
+	}
+	visit(model)
+	return slices.Sorted(maps.Keys(set))
+}
+
 // readsUnresolved says whether model (or an ephemeral model it inlines)
 // refs or reads as a source what g gives, by a name that resolves to no
 // node: its ref or source is then an error of its own, at its place.
@@ -235,9 +265,19 @@ func (m *Manifest) checkUnitTest(n *Node, model *Node, diags *diag.List) bool {
 	if ov := t.Overrides.IsIncremental; ov != nil && *ov && model.Config.Materialized != "incremental" {
 		diags.Errorf(t.Overrides.IsIncrementalPos, "unit test %s: is_incremental: true, but model %s is materialized as %s, which build never renders with is_incremental true", t.Name, model.Name, model.Config.Materialized)
 	}
+	calls := m.unitMacros(model, given)
 	for name, pos := range t.Overrides.MacroPos {
-		if m.Macros.File(name) == "" {
+		switch {
+		case m.Macros.File(name) == "":
 			diags.Errorf(pos, "unit test %s overrides macro %q, which the project does not define%s", t.Name, name, diag.DidYouMean(name, m.Macros.Names()))
+		case !slices.Contains(calls, name):
+			// As an override of a var the model does not read: a
+			// misspelt name leaves the test testing the macro's own SQL.
+			what := "it includes no macro"
+			if len(calls) > 0 {
+				what = "it includes " + strings.Join(calls, ", ")
+			}
+			diags.Errorf(pos, "unit test %s overrides macro %q, which model %s never includes (%s): the override changes nothing%s", t.Name, name, model.Name, what, diag.DidYouMean(name, calls))
 		}
 	}
 	checkDeclared(diags, &t.Expect, model, "expect of model "+model.Name)
