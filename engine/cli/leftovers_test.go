@@ -43,7 +43,7 @@ func TestLeftoverRelationsWarned(t *testing.T) {
 		`warning: table public.eph was built for model eph, which is now ephemeral (models/eph.sql:1:`,
 		`warning: table public.gone was built for model gone, which is no longer in the project (a renamed one is removed and added): strata neither builds nor drops it, and its readers read the rows of its last build; once nothing reads it, drop it (drop table "public"."gone")`,
 		`warning: view public.mv was built for model mv, which is now built as public.mv2 (models/mv.sql:1:`,
-		`(drop view "public"."mv")`,
+		`: strata neither builds nor drops it, and its readers read it as its last build defined it; once nothing reads it, drop it (drop view "public"."mv")`,
 	)
 	if got := strings.Count(out, "warning:"); got != 3 {
 		t.Errorf("%d warnings, want 3:\n%s", got, out)

@@ -35,8 +35,12 @@ func (l *Project) Leftovers(ctx context.Context, db *postgres.Adapter) ([]string
 		default:
 			why = fmt.Sprintf("%s %s, which is now built as %s (%s)", n.Kind, n.Name, n.Relation, setAt(n, "alias", "schema"))
 		}
-		out = append(out, fmt.Sprintf("warning: %s %s was built for %s: strata neither builds nor drops it, and its readers read the rows of its last build; once nothing reads it, drop it (drop %s %s)",
-			lo.DropKind, lo.Relation, why, lo.DropKind, lo.Relation.Quoted()))
+		readers := "its readers read the rows of its last build"
+		if lo.DropKind == "view" {
+			readers = "its readers read it as its last build defined it"
+		}
+		out = append(out, fmt.Sprintf("warning: %s %s was built for %s: strata neither builds nor drops it, and %s; once nothing reads it, drop it (drop %s %s)",
+			lo.DropKind, lo.Relation, why, readers, lo.DropKind, lo.Relation.Quoted()))
 	}
 	return out, nil
 }
