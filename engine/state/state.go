@@ -347,7 +347,7 @@ func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.R
 	rows, err := q.Query(ctx, `select n.unique_id, n.kind, n.name, n.relation_schema, n.relation_name, c.relkind::text
 		from strata_meta.nodes n
 		join pg_namespace ns on ns.nspname = n.relation_schema
-		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name
+		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name and c.relkind in ('r', 'p', 'v', 'm', 'f')
 		where n.project = $1 and n.target = $2 and n.env = $3 and n.kind in ('model', 'seed') and n.relation_name <> ''
 		and (n.relation_schema, n.relation_name) not in (select * from unnest($4::text[], $5::text[]))
 		order by n.relation_schema, n.relation_name, n.unique_id`,
