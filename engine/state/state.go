@@ -414,8 +414,13 @@ func Read(ctx context.Context, q postgres.Querier, s Scope) (map[string]*Node, e
 	if err != nil || !ok {
 		return map[string]*Node{}, err
 	}
+	// Once sends the statement in one round trip and its results come
+	// back as text; a timestamp's text follows the session's DateStyle
+	// (SQL, German: 07.12.2026 ...), which pgx does not read, so built_at
+	// comes as ISO 8601 in UTC, whatever the server's settings.
 	rows, err := q.Query(ctx, `select unique_id, kind, name, relation_schema, relation_name, materialized, checksum, config_checksum,
-		config::text, vars_read::text, env_vars_read::text, compiled_sql, sql_hash, columns::text, status, built_at, invocation_id
+		config::text, vars_read::text, env_vars_read::text, compiled_sql, sql_hash, columns::text, status,
+		to_char(built_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), invocation_id
 		from strata_meta.nodes where project = $1 and target = $2 and env = $3`, postgres.Once, s.Project, s.Target, s.Env)
 	if err != nil {
 		return nil, err
@@ -424,11 +429,16 @@ func Read(ctx context.Context, q postgres.Querier, s Scope) (map[string]*Node, e
 	out := map[string]*Node{}
 	for rows.Next() {
 		n := &Node{Env: s.Env}
-		var cfg, vars, envVars, cols string
+		var cfg, vars, envVars, cols, built string
 		if err := rows.Scan(&n.ID, &n.Kind, &n.Name, &n.Relation.Schema, &n.Relation.Name, &n.Materialized, &n.Checksum, &n.ConfigSum,
-			&cfg, &vars, &envVars, &n.SQL, &n.SQLHash, &cols, &n.Status, &n.BuiltAt, &n.Invocation); err != nil {
+			&cfg, &vars, &envVars, &n.SQL, &n.SQLHash, &cols, &n.Status, &built, &n.Invocation); err != nil {
 			return nil, err
 		}
+		at, err := time.Parse(time.RFC3339Nano, built)
+		if err != nil {
+			return nil, fmt.Errorf("%s.nodes: the record of %s cannot be read: built_at %q: %w", Schema, n.ID, built, err)
+		}
+		n.BuiltAt = at.Local()
 		n.Config = json.RawMessage(cfg)
 		if err := errors.Join(json.Unmarshal([]byte(vars), &n.Vars), json.Unmarshal([]byte(envVars), &n.EnvVars), json.Unmarshal([]byte(cols), &n.Columns)); err != nil {
 			return nil, fmt.Errorf("%s.nodes: the record of %s cannot be read: %w", Schema, n.ID, err)

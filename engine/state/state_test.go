@@ -372,3 +372,51 @@ func TestRecordsTakeOneRoundTripEach(t *testing.T) {
 		t.Errorf("%d statements were prepared in a round trip of their own:\n%s", len(prepared), strings.Join(prepared, "\n---\n"))
 	}
 }
+
+// TestReadUnderAnyDateStyle: Read sends its statement in one round trip
+// (postgres.Once), whose results come back as text, and a timestamp's text
+// follows the session's DateStyle: under SQL, German or Postgres styles
+// (set on a server, a database or a role) every run failed reading its own
+// records ('invalid PostgreSQL date/time value "07/12/2026 19:03:49.242278
+// IST"'). Each record's built_at reads the same as the server has it.
+func TestReadUnderAnyDateStyle(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := Begin(ctx, conn, Invocation{ID: "inv1", Scope: prod, Command: "run", Started: time.Now(), Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "create schema staging; create table staging.stg as select 1 as id; "+Write(prod, Node{ID: "model.shop.stg", Kind: "model", Name: "stg",
+		Relation: pgname.Rel{Schema: "staging", Name: "stg"}, Materialized: "table", Config: []byte(`{}`), Status: "success", Invocation: "inv1"})); err != nil {
+		t.Fatal(err)
+	}
+	var want time.Time // read in binary, as the server has it
+	if err := conn.QueryRow(ctx, "select built_at from strata_meta.nodes where unique_id = 'model.shop.stg'").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ style, zone string }{
+		{"ISO, MDY", "UTC"},
+		{"SQL, DMY", "Asia/Kolkata"},
+		{"German", "Europe/Berlin"},
+		{"Postgres, MDY", "America/St_Johns"},
+		{"SQL, MDY", "Pacific/Chatham"},
+	} {
+		t.Run(c.style+" "+c.zone, func(t *testing.T) {
+			if _, err := conn.Exec(ctx, "select set_config('datestyle', $1, false), set_config('timezone', $2, false)", c.style, c.zone); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := Read(ctx, conn, prod)
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			r := recs["model.shop.stg"]
+			if r == nil || !r.BuiltAt.Equal(want) {
+				t.Fatalf("record = %+v; want built_at %v", r, want)
+			}
+		})
+	}
+}

@@ -132,7 +132,10 @@ func describeTarget(c *pgx.ConnConfig) string {
 // round trips and the prepared statement is never used again. Its
 // arguments must be of Go types pgx maps to one PostgreSQL type (strings,
 // integers, bools, times, []string); results come back as text, which
-// pgx scans into the same Go values.
+// pgx scans into the same Go values, except a date, timestamp or interval,
+// whose text follows the session's DateStyle and IntervalStyle (a server,
+// database or role may set German: 07.12.2026 ...) that pgx does not read:
+// select those as text of a fixed form (state.Read's built_at).
 const Once = pgx.QueryExecModeExec
 
 // Close closes the pool.
