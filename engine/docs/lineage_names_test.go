@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,6 +171,87 @@ func TestLineageSaysWhatASelectorDoesNotName(t *testing.T) {
 		}
 		if got[i] != w || w == "" {
 			t.Errorf("select %s: the page says %q, strata ls says %q", sel, got[i], w)
+		}
+	}
+}
+
+// The lineage's path: selector cleans its path as strata ls -s does (Go's
+// path.Clean): path:. is the whole project and path:models/./staging is
+// models/staging, where the page said path:. names nothing and showed no
+// node. Each selector picks in the page the nodes ls picks, and a cleaned
+// path that names nothing gets ls's words.
+func TestLineageCleansPaths(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	for file, text := range map[string]string{
+		"project.yaml":                  "name: p\n",
+		"models/staging/stg_orders.sql": `select 1 as id from {{ source "crm" "accounts" }}`,
+		"models/fact_orders.sql":        `select id from {{ ref "stg_orders" }}`,
+		"models/m.yml": "sources:\n  - name: crm\n    tables: [{name: accounts}]\n" +
+			"exposures:\n  - name: executive_summary\n    type: notebook\n    depends_on: [fact_orders]\n",
+	} {
+		writeFile(t, filepath.Join(dir, file), text)
+	}
+	strata(t, "--project-dir", dir, "docs", "generate", "--offline")
+	sels := []string{"path:.", "path:./", "path:./models", "path:models/./staging", "path:models//staging/", "path:models/staging/../staging",
+		"path:models/staging/..", "path:./models/m.yml", "path:./models/stagin", "path:models/../x"}
+	type pick struct {
+		IDs []string `json:"ids"`
+		Msg string   `json:"msg"`
+	}
+	var want []pick
+	for _, sel := range sels {
+		var stdout, stderr bytes.Buffer
+		w := pick{IDs: []string{}}
+		if code := cli.Main(context.Background(), []string{"--project-dir", dir, "ls", "-s", sel, "--output", "json"}, &stdout, &stderr); code != 0 {
+			msg := strings.TrimSpace(stderr.String())
+			w.Msg, _, _ = strings.Cut(msg[strings.LastIndex(msg, sel+": ")+len(sel+": "):], "\n")
+		}
+		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var n struct {
+				ID string `json:"unique_id"`
+			}
+			if line != "" {
+				if err := json.Unmarshal([]byte(line), &n); err != nil {
+					t.Fatalf("ls -s %s: %v", sel, err)
+				}
+				w.IDs = append(w.IDs, n.ID)
+			}
+		}
+		slices.Sort(w.IDs)
+		want = append(want, w)
+	}
+	if len(want[0].IDs) != 4 || want[0].Msg != "" || want[8].Msg == "" {
+		t.Fatalf("strata ls: path:. picks %q, path:./models/stagin says %q", want[0].IDs, want[8].Msg)
+	}
+	js, _ := json.Marshal(sels)
+	probe := `window.addEventListener('load', function () {
+  var L = window.strataLineage, out = [];
+  ` + string(js) + `.forEach(function (s) {
+    L.filter('', ''); L.filter(s, '');
+    var ids = [];
+    document.querySelectorAll('#graph g[data-id]').forEach(function (g) { ids.push(g.dataset.id); });
+    out.push({ids: ids.sort(), msg: document.getElementById('message').textContent});
+  });
+  document.documentElement.setAttribute('data-probe', JSON.stringify(out));
+});`
+	b := &browser{t: t, bin: bin}
+	var got []pick
+	if err := json.Unmarshal([]byte(b.probe(filepath.Join(dir, "target", "docs", "index.html"), "", probe, 1200, 800)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d selections, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if w.Msg != "" {
+			if got[i].Msg != w.Msg {
+				t.Errorf("select %s: the page says %q, strata ls says %q", sels[i], got[i].Msg, w.Msg)
+			}
+			continue
+		}
+		if got[i].Msg != "" || !slices.Equal(got[i].IDs, w.IDs) {
+			t.Errorf("select %s: the page shows %q (%q), strata ls picks %q", sels[i], got[i].IDs, got[i].Msg, w.IDs)
 		}
 	}
 }

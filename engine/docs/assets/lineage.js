@@ -95,6 +95,21 @@
     return new Error(what + ' ' + JSON.stringify(value) + didYouMean(value, values));
   }
 
+  // cleanPath is Go's path.Clean, which engine/graph applies to a path:
+  // selector's value: path:. is the project's folder, path:./models and
+  // path:models/./staging/ name models and models/staging.
+  function cleanPath(p) {
+    if (p === '') return '.';
+    var rooted = p.charAt(0) === '/', out = [];
+    p.split('/').forEach(function (seg) {
+      if (seg === '' || seg === '.') return;
+      if (seg !== '..') out.push(seg);
+      else if (out.length && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+    });
+    return (rooted ? '/' : '') + out.join('/') || (rooted ? '/' : '.');
+  }
+
   function match(body) {
     var out = {}, i, n;
     var colon = body.indexOf(':');
@@ -115,8 +130,8 @@
         if (!Object.keys(out).length) throw unknown('no node has the tag', 'no node has a tag matching', value, known(function (n) { return n[TAGS]; }));
         break;
       case 'path':
-        var p = value.replace(/\/+$/, '');
-        for (i = 0; i < N; i++) { n = G.nodes[i][PATH]; if (n === p || n.indexOf(p + '/') === 0) out[i] = true; }
+        var p = cleanPath(value).replace(/\/+$/, '');
+        for (i = 0; i < N; i++) { n = G.nodes[i][PATH]; if (n === p || n.indexOf(p + '/') === 0 || p === '.') out[i] = true; }
         if (!Object.keys(out).length) throw new Error('no node is defined in ' + JSON.stringify(p) + ' or under it' + didYouMean(p, known(function (n) {
           var dirs = [];
           for (var f = n[PATH]; f && f !== '.' && f !== '/'; f = f.indexOf('/') < 0 ? '' : f.slice(0, f.lastIndexOf('/'))) dirs.push(f);
