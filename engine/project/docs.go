@@ -512,9 +512,11 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 			*dst = d.str(x.value, k)
 		}
 	}
-	if x, ok := f["maturity"]; ok {
+	// maturity: left empty (null) is no maturity, as in dbt and as the
+	// other keys here; one that is no string is said once, by str.
+	if x, ok := f["maturity"]; ok && !isNull(x.value) {
 		e.Maturity = d.str(x.value, "maturity")
-		if !contains(exposureMaturities, e.Maturity) {
+		if r := resolve(x.value); r.Kind == yaml.ScalarNode && !contains(exposureMaturities, e.Maturity) {
 			d.errorf(x.value, "exposure maturity %q is not known (expected high, medium or low)%s", e.Maturity, diag.DidYouMean(e.Maturity, exposureMaturities))
 		}
 	}

@@ -6,7 +6,9 @@ import (
 )
 
 // An exposure's maturity: is dbt's (high, medium or low): it is kept as
-// written, and another value is an error at its place.
+// written, and another value is an error at its place, said once; left
+// empty (null) it is no maturity, as in dbt, where it was refused as
+// 'exposure maturity "" is not known'.
 func TestExposureMaturity(t *testing.T) {
 	cases := []struct {
 		maturity string // as written in the YAML; "" leaves the key out
@@ -19,6 +21,11 @@ func TestExposureMaturity(t *testing.T) {
 		{"low", "low", ""},
 		{"hihg", "", `models/e.yml:4:15: exposure maturity "hihg" is not known (expected high, medium or low) (did you mean "high"?)`},
 		{"High", "", `models/e.yml:4:15: exposure maturity "High" is not known (expected high, medium or low) (did you mean "high"?)`},
+		{"null", "", ""},
+		{"~", "", ""},
+		{" ", "", ""}, // maturity: left empty
+		{`""`, "", `models/e.yml:4:15: exposure maturity "" is not known (expected high, medium or low)`},
+		{"[high]", "", `models/e.yml:4:15: maturity must be a string, got a list`},
 	}
 	for _, c := range cases {
 		t.Run(c.maturity, func(t *testing.T) {

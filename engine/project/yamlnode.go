@@ -60,6 +60,12 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// isNull reports whether n is absent or YAML's null (null, ~, or left empty).
+func isNull(n *yaml.Node) bool {
+	n = resolve(n)
+	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
 type field struct {
 	key   *yaml.Node
 	value *yaml.Node
