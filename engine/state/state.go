@@ -334,12 +334,13 @@ type Leftover struct {
 // exist and that none of rels (where the project's models and seeds are
 // built now) is: left by a model removed or renamed, made ephemeral, or
 // moved by its alias or schema, which strata builds no more and drops
-// not. One query, whatever the number of nodes; sorted by relation.
+// not. A relation that a model or seed of another project, target or
+// environment (or another node of scope) was built at since is not one of
+// them: it holds that build, not scope's (a model moved to another project
+// on the same database). One query in one round trip, whatever the number
+// of nodes; sorted by relation. It reads strata_meta as Begin left it:
+// call it once the run has begun.
 func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.Rel) ([]Leftover, error) {
-	ok, err := readable(ctx, q)
-	if err != nil || !ok {
-		return nil, err
-	}
 	schemas, names := make([]string, len(rels)), make([]string, len(rels))
 	for i, r := range rels {
 		schemas[i], names[i] = r.Schema, r.Name
@@ -350,8 +351,11 @@ func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.R
 		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name and c.relkind in ('r', 'p', 'v', 'm', 'f')
 		where n.project = $1 and n.target = $2 and n.env = $3 and n.kind in ('model', 'seed') and n.relation_name <> ''
 		and (n.relation_schema, n.relation_name) not in (select * from unnest($4::text[], $5::text[]))
+		and not exists (select from strata_meta.nodes o
+			where o.relation_schema = n.relation_schema and o.relation_name = n.relation_name and o.kind in ('model', 'seed')
+			and (o.project, o.target, o.env, o.unique_id) <> (n.project, n.target, n.env, n.unique_id) and o.built_at > n.built_at)
 		order by n.relation_schema, n.relation_name, n.unique_id`,
-		s.Project, s.Target, s.Env, schemas, names)
+		postgres.Once, s.Project, s.Target, s.Env, schemas, names)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"strata/engine/internal/pgtest"
@@ -360,6 +361,16 @@ func TestRecordsTakeOneRoundTripEach(t *testing.T) {
 	if recs, _ := Read(ctx, conn, prod); recs["model.shop.stg"] == nil {
 		t.Errorf("Forget dropped the record of a relation that exists: %v", recs)
 	}
+	// The relations left behind, looked for once a run has begun: one
+	// statement, in one round trip (staging.stg is one when no node is
+	// built there).
+	cq := &counting{Conn: conn}
+	if left, err := Leftovers(ctx, cq, prod, nil); err != nil || len(left) != 1 || left[0].Relation.Name != "stg" {
+		t.Errorf("Leftovers = %+v, %v; want staging.stg", left, err)
+	}
+	if cq.n != 1 {
+		t.Errorf("Leftovers sent %d statements, want 1", cq.n)
+	}
 	var prepared []string
 	rows, err := conn.Query(ctx, "select statement from pg_prepared_statements where not from_sql", pgx.QueryExecModeSimpleProtocol)
 	if err == nil {
@@ -419,4 +430,85 @@ func TestReadUnderAnyDateStyle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLeftoversBuiltSinceElsewhere: a relation prod recorded for a model it
+// no longer builds is left behind, unless a model or seed of another
+// project, target or environment, or another node of prod, was built at it
+// since: the relation then holds that build (a model moved to another
+// project on the same database), which prod's run is not to call its own
+// nor tell to drop. One built there before prod's build does not hide it.
+func TestLeftoversBuiltSinceElsewhere(t *testing.T) {
+	ctx := context.Background()
+	db := pool(t)
+	scopes := map[string]Scope{"prod": prod, "crm": {Project: "crm", Target: "dev"}, "ci": {Project: "shop", Target: "ci"}, "e1": {Project: "shop", Target: "dev", Env: "e1"}}
+	for inv, s := range scopes {
+		if err := Begin(ctx, db, Invocation{ID: inv, Scope: s, Command: "build", Started: time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC), Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := func(inv, id, kind, rel, at string) {
+		s := scopes[inv]
+		exec(t, db, `insert into strata_meta.nodes (project, target, env, unique_id, kind, name, relation_schema, relation_name, checksum, config_checksum, config, status, built_at, invocation_id)
+			values (`+strings.Join([]string{pgname.Literal(s.Project), pgname.Literal(s.Target), pgname.Literal(s.Env), pgname.Literal(id), pgname.Literal(kind), pgname.Literal(rel),
+			"'public'", pgname.Literal(rel), "'c'", "'k'", "'{}'", "'success'", pgname.Literal("2026-12-01 " + at + "+00"), pgname.Literal(inv)}, ", ")+`)`)
+	}
+	cases := []struct {
+		rel   string
+		other string // the scope that also recorded rel, and how
+		id    string
+		kind  string
+		at    string
+		left  bool
+	}{
+		{"alone", "", "", "", "", true},
+		{"other_project_since", "crm", "model.crm.x", "model", "07:00", false},
+		{"other_target_since", "ci", "model.shop.x", "model", "07:00", false},
+		{"other_env_since", "e1", "model.shop.x", "model", "07:00", false},
+		{"own_seed_since", "prod", "seed.shop.y", "seed", "07:00", false},
+		{"other_project_before", "crm", "model.crm.x", "model", "05:00", true},
+		{"other_test_since", "crm", "test.crm.t", "test", "07:00", true},
+	}
+	for i, c := range cases {
+		exec(t, db, "create table public."+c.rel+" (id int)")
+		record("prod", "model.shop.gone"+strings.Repeat("_", i), "model", c.rel, "06:00")
+		if c.other != "" {
+			record(c.other, c.id+"_"+c.rel, c.kind, c.rel, c.at)
+		}
+	}
+	left, err := Leftovers(ctx, db, prod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The seed's own record is one: prod builds it no more either.)
+	got := map[string]bool{}
+	for _, l := range left {
+		got[l.ID] = true
+	}
+	for i, c := range cases {
+		if id := "model.shop.gone" + strings.Repeat("_", i); got[id] != c.left {
+			t.Errorf("%s: %s left behind %v, want %v (%+v)", c.rel, id, got[id], c.left, left)
+		}
+	}
+}
+
+// counting is a connection that counts the statements sent through it.
+type counting struct {
+	*pgx.Conn
+	n int
+}
+
+func (c *counting) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c.n++
+	return c.Conn.Exec(ctx, sql, args...)
+}
+
+func (c *counting) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	c.n++
+	return c.Conn.Query(ctx, sql, args...)
+}
+
+func (c *counting) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	c.n++
+	return c.Conn.QueryRow(ctx, sql, args...)
 }
