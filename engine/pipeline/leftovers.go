@@ -13,7 +13,7 @@ import (
 // Leftovers are the warnings of a run (one a relation) about relations
 // the target's state records strata built for a model or seed that it
 // builds there no more and that are still in the database: the model
-// was made ephemeral, removed (or renamed), or moved by its alias or
+// was made ephemeral, disabled, removed (or renamed), or moved by its alias or
 // schema. strata drops none of them (a reader outside the project may
 // still need one), so their readers read the rows of their last build:
 // each warning says so and how to drop it. One query per run, however
@@ -28,6 +28,9 @@ func (l *Project) Leftovers(ctx context.Context, db *postgres.Adapter) ([]string
 	for _, lo := range left {
 		var why string
 		switch n := l.Manifest.Nodes[lo.ID]; {
+		case n == nil && l.Manifest.Disabled[lo.ID] != nil:
+			d := l.Manifest.Disabled[lo.ID]
+			why = fmt.Sprintf("%s %s, which is disabled (enabled: false at %s)", d.Kind, d.Name, setAt(d, "enabled"))
 		case n == nil:
 			why = fmt.Sprintf("%s %s, which is no longer in the project (a renamed one is removed and added)", lo.Kind, lo.Name)
 		case n.Ephemeral():
