@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"strata/engine/artifacts"
 	"strata/engine/internal/pgtest"
@@ -557,5 +562,55 @@ func TestRecencyOfADateInDays(t *testing.T) {
 		case c.want != nil && (r.Status != "fail" || !c.want.MatchString(r.Message)):
 			t.Errorf("%s: %s, %q; want fail matching %s", c.name, r.Status, r.Message, c.want)
 		}
+	}
+}
+
+// TestRecencyOfADateAcrossDST: a date's age is whole days on the calendar.
+// In a session time zone whose daylight saving time ended at today's
+// midnight, yesterday was 25 hours long, and yesterday's date, counted from
+// today's midnight in elapsed time, was older than max_age: 24h.
+func TestRecencyOfADateAcrossDST(t *testing.T) {
+	url := pgtest.DB(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Today in XST (UTC-5), as a POSIX rule's day of the year (Jn: 1 to
+	// 365, February 29 not counted). Near XST's midnight, it may be
+	// tomorrow by the time strata connects: the test then says nothing.
+	var today time.Time
+	err = conn.QueryRow(ctx, "select (now() at time zone 'XST5')::date").Scan(&today)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := today.YearDay()
+	if y := today.Year(); (y%4 == 0 && y%100 != 0 || y%400 == 0) && n > 59 {
+		n--
+	}
+	// XDT (UTC-4) from the day after today's (a year round) to today's
+	// midnight, when it ends: yesterday had 25 hours.
+	t.Setenv("PGTZ", fmt.Sprintf("XST5XDT,J%d/0,J%d/0", n%365+1, n))
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dq\nmodels: {'.': {materialized: table}}\n",
+		"models/m.sql": "select current_date - 1 as d1, current_date - 2 as d2, current_date as today",
+		"models/m.yml": `models:
+  - name: m
+    tests:
+      - recency: {field: d1, max_age: 24h, name: date_yesterday_24h}
+      - recency: {field: d2, max_age: 24h, name: date_2_days_24h}
+`,
+	})
+	must(t, 1, dir, "build", "--no-audit")
+	if built := queryRows(t, url, "select today::text from public.m"); len(built) != 1 || built[0][0] != today.Format(time.DateOnly) {
+		t.Skipf("the day changed while the test ran (%v, then %v)", today.Format(time.DateOnly), built)
+	}
+	res := results(t, dir)
+	if r := res["date_yesterday_24h"]; r.Status != "pass" {
+		t.Errorf("date_yesterday_24h: %s (%s), want pass", r.Status, r.Message)
+	}
+	if r := res["date_2_days_24h"]; r.Status != "fail" || !strings.Contains(r.Message, ", 2 days ago: older than max_age 24h") {
+		t.Errorf("date_2_days_24h: %s (%s), want fail, 2 days ago", r.Status, r.Message)
 	}
 }

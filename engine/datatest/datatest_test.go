@@ -50,7 +50,7 @@ func TestSQL(t *testing.T) {
 		{"not_empty", Spec{Kind: "not_empty", Relation: rel},
 			`select 'no rows' as problem where not exists (select 1 from "s"."m")`},
 		{"recency", Spec{Kind: "recency", Relation: rel, Args: map[string]any{"field": "at", "max_age": "24h"}},
-			`select max("at") as most_recent from "s"."m" having max("at") is null or max("at") < (case when pg_typeof(max("at")) = 'date'::regtype then current_date else now() end) - interval '24 hours'`},
+			`select max("at") as most_recent from "s"."m" having max("at") is null or max("at") < (case when pg_typeof(max("at")) = 'date'::regtype then current_date - interval '24 hours' else now() - interval '24 hours' end)`},
 		{"where filters the relation", Spec{Kind: "not_null", Relation: rel, Column: "id", Where: "kind = 'x'"},
 			`select * from (select * from "s"."m" where kind = 'x') as strata_filtered where "id" is null`},
 		{"where filters the child of relationships", Spec{Kind: "relationships", Relation: rel, Column: "pid", Args: map[string]any{"to": "p", "field": "id"}, Resolve: resolve, Where: "pid > 0"},

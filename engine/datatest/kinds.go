@@ -253,7 +253,7 @@ var kinds = []Kind{
 			}
 			f := pgname.Ident(field)
 			m := "max(" + f + ")"
-			return fmt.Sprintf("select %s as most_recent from %s having %s is null or %s < %s - interval %s", m, s.from(""), m, m, nowFor(m), pgname.Literal(d.Interval())), nil
+			return fmt.Sprintf("select %s as most_recent from %s having %s is null or %s < %s", m, s.from(""), m, m, before(m, d.Interval())), nil
 		},
 		Explain: func(s Spec) string {
 			field, _ := s.Args["field"].(string)
@@ -308,14 +308,18 @@ var kinds = []Kind{
 	},
 }
 
-// nowFor is the moment the age of x, a recency test's newest value, is
-// counted from: today (current_date, at its midnight) when x is a date,
-// whose age is whole days, the clock (now()) otherwise.
-func nowFor(x string) string {
-	return fmt.Sprintf("(case when pg_typeof(%s) = 'date'::regtype then current_date else now() end)", x)
+// before is the moment age before the moment the age of x, a recency
+// test's newest value, is counted from: today (current_date, at its
+// midnight) when x is a date, whose age is whole days, the clock (now())
+// otherwise. A date's is counted on the calendar (current_date - interval,
+// a local time): counted in elapsed time from today's midnight, 24h would
+// reach back into yesterday past its midnight on the day after a
+// daylight-saving change of the session's time zone, and yesterday fail.
+func before(x, age string) string {
+	return fmt.Sprintf("(case when pg_typeof(%[1]s) = 'date'::regtype then current_date - interval %[2]s else now() - interval %[2]s end)", x, pgname.Literal(age))
 }
 
-// ageText is the text of x's age, counted from nowFor(x): "1 day", "3
+// ageText is the text of x's age, counted as before(x, ...) counts it: "1 day", "3
 // days" for a date (not "2 days 13:45:12"), an interval to the second
 // ("1 day 06:00:00") for a timestamp.
 func ageText(x string) string {

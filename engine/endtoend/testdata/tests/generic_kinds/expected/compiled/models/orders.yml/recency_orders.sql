@@ -1,1 +1,1 @@
-select max("created_at") as most_recent from "public"."orders" having max("created_at") is null or max("created_at") < (case when pg_typeof(max("created_at")) = 'date'::regtype then current_date else now() end) - interval '24 hours'
+select max("created_at") as most_recent from "public"."orders" having max("created_at") is null or max("created_at") < (case when pg_typeof(max("created_at")) = 'date'::regtype then current_date - interval '24 hours' else now() - interval '24 hours' end)
