@@ -230,7 +230,11 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 		if inRanges(comments, m[0]) {
 			continue
 		}
-		opens, closes := jinjaDefinitions[kw], jinjaDefinitions[strings.TrimPrefix(kw, "end")] && strings.HasPrefix(kw, "end")
+		// A definition names what it defines ({% macro cents(col) %}):
+		// prose that names the statement ("each {% macro %} became a
+		// define") opens none.
+		opens := jinjaDefinitions[kw] && jinjaNamed.MatchString(f.Text[m[3]:m[1]])
+		closes := jinjaDefinitions[strings.TrimPrefix(kw, "end")] && strings.HasPrefix(kw, "end")
 		if depth == 0 && !opens && !closes {
 			continue // prose outside a dbt macro, ignored by dbt too
 		}
@@ -260,6 +264,10 @@ func (s *Set) jinja(f MacroFile, trees map[string]*parse.Tree, diags *diag.List)
 // jinjaDefinitions are the Jinja statements that open a dbt definition in a
 // macro file; "end" and the name closes it.
 var jinjaDefinitions = map[string]bool{"macro": true, "test": true, "materialization": true, "snapshot": true}
+
+// jinjaNamed matches the rest of a statement of jinjaDefinitions after its
+// keyword when it names what it defines.
+var jinjaNamed = regexp.MustCompile(`^\s+\w`)
 
 // sqlComments returns the SQL comments of text as [start, end) byte
 // ranges: -- to the end of its line, and /* to its */, nested as

@@ -514,6 +514,8 @@ func TestMacroFileJinja(t *testing.T) {
 		{"-- Money macros. In dbt, use {% raw %} to keep {{ \"{{\" }} as text.\n{{ define \"m\" }}x{{ end }}\n", nil},
 		{"Money macros, moved from dbt, where {% if is_incremental() %} was Jinja.\n{{ define \"m\" }}x{{ end }}\n", nil},
 		{"{% set x = 1 %}\n{% if x %}{% endif %}\n", nil},
+		// Prose naming a definition's statement defines nothing.
+		{"Money helpers. In dbt these were {% macro %} blocks, and tests {%- test -%} blocks.\n{% if x %}\n{{ define \"m\" }}x{{ end }}\n", nil},
 		{"-- dbt had {% macro cents(col) %} here\n", nil},
 		{"/* dbt:\n{% macro cents(col) %}({{ . }}){% endmacro %}\n*/\n", nil},
 		{"/* nested /* comment */ {% macro x() %} */\n", nil},
