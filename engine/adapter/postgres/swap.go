@@ -441,19 +441,9 @@ func SwapLogged(ctx context.Context, tx Querier, target, tmp pgname.Rel, tmpKind
 // everything as it was.
 func AlterKeepingDependents(ctx context.Context, tx Querier, target pgname.Rel, alter []string, redefine Redefiner, log func(string)) error {
 	exec := loggedExec(ctx, tx, log)
-	deps, err := Dependents(ctx, tx, target)
+	deps, err := dropDependentsAndChange(ctx, tx, target, alter, exec)
 	if err != nil {
-		return fmt.Errorf("reading the views that depend on %s: %w", target, err)
-	}
-	for i := len(deps) - 1; i >= 0; i-- {
-		if err := exec(deps[i].DropStatement()); err != nil {
-			return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
-		}
-	}
-	for _, stmt := range alter {
-		if err := exec(stmt); err != nil {
-			return fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
-		}
+		return err
 	}
 	if err := recreate(ctx, tx, target, deps, redefine, exec, false); err != nil {
 		if de, ok := err.(*DependentError); ok {
@@ -485,21 +475,32 @@ func ProveDependents(ctx context.Context, tx Querier, target pgname.Rel, change 
 			err = e
 		}
 	}()
+	deps, err := dropDependentsAndChange(ctx, tx, target, change, exec)
+	if err != nil {
+		return err
+	}
+	return recreate(ctx, tx, target, deps, redefine, exec, true)
+}
+
+// dropDependentsAndChange drops the views that depend on target (as
+// Dependents lists them, farthest first) and runs the statements change on
+// it, returning the views for recreate.
+func dropDependentsAndChange(ctx context.Context, tx Querier, target pgname.Rel, change []string, exec func(string) error) ([]Dependent, error) {
 	deps, err := Dependents(ctx, tx, target)
 	if err != nil {
-		return fmt.Errorf("reading the views that depend on %s: %w", target, err)
+		return nil, fmt.Errorf("reading the views that depend on %s: %w", target, err)
 	}
 	for i := len(deps) - 1; i >= 0; i-- {
 		if err := exec(deps[i].DropStatement()); err != nil {
-			return fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
+			return nil, fmt.Errorf("dropping dependent %s: %w", deps[i].Rel, Explain(err, "", 0))
 		}
 	}
 	for _, stmt := range change {
 		if err := exec(stmt); err != nil {
-			return fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
+			return nil, fmt.Errorf("%s: %w", strings.SplitN(stmt, "\n", 2)[0], Explain(err, stmt, 0))
 		}
 	}
-	return recreate(ctx, tx, target, deps, redefine, exec, true)
+	return deps, nil
 }
 
 // recreate creates deps again, nearest first, after target changed; with
