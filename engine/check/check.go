@@ -224,7 +224,7 @@ func Run(ctx context.Context, db *postgres.Adapter, p Project, selected map[stri
 	}
 	if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil {
 		if tx.Conn().IsClosed() {
-			c.at = "" // all was checked
+			c.at = nil // all was checked
 			return nil, c.lost(err)
 		}
 		return nil, fmt.Errorf("rolling back: %w", err)
@@ -238,36 +238,42 @@ func Run(ctx context.Context, db *postgres.Adapter, p Project, selected map[stri
 // doing, and that nothing was changed, since its transaction, which it
 // always rolls back, ended with the connection.
 func (c *checker) lost(err error) error {
-	at := "the selection"
-	if c.at != "" {
-		at = c.at
-	}
-	return fmt.Errorf("the connection to the server was lost while checking %s (%w); nothing was changed: check's transaction, which it always rolls back, ended with the connection. Run it again once the server answers", at, err)
+	return fmt.Errorf("the connection to the server was lost while checking %s (%w); nothing was changed: check's transaction, which it always rolls back, ended with the connection. Run it again once the server answers", c.checkingWhat(), err)
 }
 
-// checking notes what check is about to check, for lost.
+// checking notes the jobs check is about to send, for lost; it is on the
+// path of every node, so what lost says of them is made only when lost
+// says it (checkingWhat).
 func (c *checker) checking(jobs []*job) {
-	if len(jobs) == 0 {
-		return
+	if len(jobs) > 0 {
+		c.at = jobs
+	}
+}
+
+// checkingWhat names the jobs checking noted, or the selection.
+func (c *checker) checkingWhat() string {
+	if len(c.at) == 0 {
+		return "the selection"
 	}
 	name := func(j *job) string { return fmt.Sprintf("%s %s", j.n.Kind, j.n.Name) }
-	c.at = name(jobs[0])
-	switch rest := jobs[1:]; {
+	at := name(c.at[0])
+	switch rest := c.at[1:]; {
 	case len(rest) > 3:
-		c.at += fmt.Sprintf(", sent with %d other nodes", len(rest))
+		at += fmt.Sprintf(", sent with %d other nodes", len(rest))
 	case len(rest) > 0:
 		names := make([]string, len(rest))
 		for i, j := range rest {
 			names[i] = name(j)
 		}
-		c.at += ", sent with " + strings.Join(names, ", ")
+		at += ", sent with " + strings.Join(names, ", ")
 	}
+	return at
 }
 
 // checker is one run of check.
 type checker struct {
-	// at is what check was checking last (checking), for lost.
-	at       string
+	// at are the jobs check sent last (checking), for lost.
+	at       []*job
 	p        Project
 	opt      Options
 	selected map[string]bool
@@ -351,7 +357,7 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 	if err := c.execAll(ctx, tx); err != nil {
 		return err
 	}
-	c.at = ""
+	c.at = nil
 	if err := c.db(func() error { return c.readCatalog(ctx, tx) }); err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func (c *checker) compare(ctx context.Context, tx pgx.Tx) error {
 			}
 		}
 	}
-	c.at = ""
+	c.at = nil
 	var known map[string]string
 	var bad map[string]error
 	err := c.db(func() (err error) { known, bad, err = postgres.TypeNames(ctx, tx, types); return err })

@@ -285,12 +285,12 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 	if len(retyped) > 1 {
 		keep = "keep the types of " + strings.Join(retyped, ", ")
 	}
-	change = "the model's query changes the type of"
+	change, after = "the model's query changes the type of", "the swap"
 	if inPlace {
-		change = "on_schema_change: sync_all_columns would change the type of"
+		change, after = "on_schema_change: sync_all_columns would change the type of", "the change"
 	}
 	err = fmt.Errorf("%s %s of %s, and the build would fail when it recreates the views on it after %s: %s; %s",
-		change, list, n.Relation, map[bool]string{true: "the change", false: "the swap"}[inPlace], de.Refusal(), fix(v, keep+" in the model"))
+		change, list, n.Relation, after, de.Refusal(), fix(v, keep+" in the model"))
 	return []viewBreak{{v, c.atConfig(n, err)}}, nil
 }
 
