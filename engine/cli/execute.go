@@ -433,32 +433,30 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: %v\n", err)
 	}
 	defer rec.Close()
-	if f.check && len(checkable(l, ids(s.Order))) == 0 {
-		// Only unit tests, which check does not prove: nothing to check
-		// (strata check says the same), and the build runs them. (A
-		// retry of only the on-run-end hooks has no node at all.)
-		units := 0
-		for _, id := range s.Order {
+	// What --check proves: the selection but its unit tests, which it does
+	// not run (they run before their models, and are said apart).
+	var sel map[string]bool
+	checks, units := 0, 0
+	if f.check {
+		sel = ids(s.Order)
+		checks = len(checkable(l, sel))
+		for id := range sel {
 			if l.Manifest.Nodes[id].IsUnit() {
 				units++
 			}
 		}
+	}
+	if f.check && checks == 0 {
+		// Only unit tests, which check does not prove: nothing to check
+		// (strata check says the same), and the build runs them. (A
+		// retry of only the on-run-end hooks has no node at all.)
 		if units > 0 {
 			p.line(fmt.Sprintf("Nothing to check first (--check): the selection holds only %d unit test%s, which check does not prove: %s before the model%s %s test%s", units, plural(units), pick(units == 1, "it runs", "they run"), plural(units), pick(units == 1, "it", "they"), pick(units == 1, "s", "")))
 		}
 	} else if f.check {
 		// Before anything changes: a selected node that PostgreSQL rejects
 		// keeps the whole build from starting.
-		// The count is of what check proves: the unit tests, which it
-		// does not run, run before their models, and are said apart.
-		sel := ids(s.Order)
-		n, units := len(checkable(l, sel)), 0
-		for id := range sel {
-			if l.Manifest.Nodes[id].IsUnit() {
-				units++
-			}
-		}
-		msg := fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", n, plural(n))
+		msg := fmt.Sprintf("Checking the %d selected node%s first (--check), in a transaction that is rolled back", checks, plural(checks))
 		switch {
 		case units == 1:
 			msg += "; the 1 selected unit test is not checked: it runs before the model it tests"
