@@ -1,6 +1,7 @@
 package datatest
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -40,7 +41,7 @@ func DbtTest(kind string) (hint string, ok bool) {
 	}
 	hint = "strata has no packages, and " + t.pkg + "' " + name + " is the built-in test " + t.kind
 	var renamed []string
-	for _, dbt := range sortedKeys(t.args) {
+	for _, dbt := range slices.Sorted(maps.Keys(t.args)) {
 		renamed = append(renamed, t.args[dbt]+" for "+dbt)
 	}
 	if len(renamed) > 0 {
@@ -75,18 +76,9 @@ func DbtArgs(kind string) []string {
 	var out []string
 	for _, t := range dbtTests {
 		if t.kind == kind {
-			out = append(out, sortedKeys(t.args)...)
+			out = slices.AppendSeq(out, maps.Keys(t.args))
 		}
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1084,7 +1085,7 @@ func (r *renderer) funcs() template.FuncMap {
 				recordRead(&r.reads.Vars, name, "default:"+fmt.Sprint(d))
 				return d, nil
 			}
-			for _, scope := range sortedVarKeys(r.env.Vars) {
+			for _, scope := range slices.Sorted(maps.Keys(r.env.Vars)) {
 				if m, ok := r.env.Vars[scope].(map[string]any); ok {
 					if _, ok := m[name]; ok {
 						// dbt_project.yml's vars, scoped by the project's name.
@@ -1327,16 +1328,6 @@ func templateError(err error, caller string, source sourceOf) error {
 		}
 	}
 	return diag.Diagnostic{Pos: at.Place(m[1], src, line, byteCol), Msg: text}
-}
-
-// sortedVarKeys are the names of vars, sorted.
-func sortedVarKeys(vars map[string]any) []string {
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // macroCalled explains 'function "cents" not defined' when cents is a
