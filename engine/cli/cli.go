@@ -17,6 +17,7 @@ import (
 
 	"strata/engine/diag"
 	"strata/engine/pipeline"
+	"strata/engine/project"
 )
 
 // Exit codes (docs/commands.md#exit-codes).
@@ -159,7 +160,7 @@ var dbtCommands = map[string]string{
 	"snapshot":      "scd2 models are built by run and build like other models (docs/scd2.md)",
 	"parse":         "strata validate checks the project without a database",
 	"run-operation": "strata runs no macros on their own: run SQL with strata db psql, or in a hook",
-	"deps":          "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)",
+	"deps":          project.NoPackages,
 	"list":          "strata's is strata ls (docs/commands.md#ls)",
 }
 

@@ -365,13 +365,17 @@ func readProjectYAML(fsys fs.FS, diags *diag.List) ([]byte, error) {
 	return data, err
 }
 
+// NoPackages says where what a dbt project takes from packages goes: for
+// its packages.yml, and dbt deps.
+const NoPackages = "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)"
+
 // dbtFiles are the files of a dbt project that strata does not read, with
 // where what they hold goes (docs/coming-from-dbt.md#files).
 var dbtFiles = []struct{ name, instead string }{
 	{"dbt_project.yml", "its settings go in project.yaml: vars under vars:, model config by folder under models: (one flat mapping per folder, without +), seed config under seeds: or in a YAML file under seeds/ (docs/coming-from-dbt.md#configuration)"},
 	{"profiles.yml", "the targets go under targets: in project.yaml, their secrets read from the environment (docs/project.md#targets)"},
-	{"packages.yml", "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)"},
-	{"dependencies.yml", "strata has no packages: the tests dbt projects take from dbt_utils are built in (docs/tests.md), and a package's other macros are written in macros/ (docs/templates.md#macros)"},
+	{"packages.yml", NoPackages},
+	{"dependencies.yml", NoPackages},
 	{"selectors.yml", "strata has no named selectors: write the selection with -s and --exclude, in a script or Makefile if it is long (docs/selectors.md)"},
 }
 
