@@ -428,7 +428,7 @@ func (d *decoder) checkSourceName(n *yaml.Node, what, name string) {
 // freshness reads a source's or a source table's freshness; nil for
 // freshness: null, which on a table turns off its source's.
 func (d *decoder) freshness(n *yaml.Node) *Freshness {
-	if r := resolve(n); r == nil || r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
+	if isNull(n) {
 		return nil
 	}
 	f := d.mapping(n, "freshness", "warn_after", "error_after", "filter")

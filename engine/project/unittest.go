@@ -306,7 +306,7 @@ func (d *decoder) unitRows(t *UnitTest, f map[string]field, at *yaml.Node, what 
 // a list or mapping as JSON (for json and jsonb columns).
 func (d *decoder) cellText(n *yaml.Node) *string {
 	n = resolve(n)
-	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if isNull(n) {
 		return nil
 	}
 	if n.Kind == yaml.ScalarNode {
