@@ -43,6 +43,12 @@ func TestDbtConfigKeys(t *testing.T) {
 		// dbt's keys are never offered as a suggestion for another key.
 		{"no dbt key suggested", map[string]string{"models/a.yml": "models:\n  - name: a\n    config: {batch_size: day}\n"},
 			[]string{"models/a.yml:3:14: unknown key \"batch_size\" in model config\n"}},
+		// Nor when the file holds one: the hint is for that key only (a
+		// typo is offered the nearest of strata's own keys).
+		{"dbt key given not suggested", map[string]string{"models/a.yml": "models:\n  - name: a\n    config: {database: raw, databse: raw}\n"},
+			[]string{`models/a.yml:3:14: unknown key "database" in model config: strata builds`, "models/a.yml:3:29: unknown key \"databse\" in model config (did you mean \"tags\"?)\n"}},
+		{"project tests given not suggested", map[string]string{"project.yaml": "name: p\ntests: {}\ntest: {}\n"},
+			[]string{"project.yaml:2:1: tests: in project.yaml: strata has no project-wide", "project.yaml:3:1: unknown key \"test\" in project.yaml\n"}},
 		{"test config is not hinted", map[string]string{"models/a.yml": "models:\n  - name: a\n    columns:\n      - name: id\n        tests: [{unique: {config: {target_schema: x}}}]\n"},
 			[]string{`unknown key "target_schema" in test config`}},
 		{"strata's spelling", map[string]string{"models/a.yml": "models:\n  - name: a\n    config: {materialized: scd2, unique_key: id, hard_deletes: invalidate, schema: snapshots, scd2_columns: {valid_from: dbt_valid_from}}\n"}, nil},

@@ -658,26 +658,6 @@ func testDefaultsHint(key string) string {
 	return key + `: in project.yaml: strata has no project-wide or per-folder test config (dbt's ` + key + `: in dbt_project.yml): set severity, store_failures, warn_if, error_if, where or limit on each test where it is declared, in YAML (- not_null: {severity: warn}) or in a singular test ({{ config "severity" "warn" }}); docs/coming-from-dbt.md#tests`
 }
 
-// withoutDbtKeys is root, project.yaml's mapping, without the keys of
-// dbtProjectKeys, each reported at its key with what to write instead
-// (they are no key a misspelling should be taken for either).
-func withoutDbtKeys(d *decoder, root *yaml.Node) *yaml.Node {
-	if root == nil || root.Kind != yaml.MappingNode {
-		return root
-	}
-	kept := *root
-	kept.Content = nil
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k := root.Content[i]
-		if hint, ok := dbtProjectKeys[k.Value]; ok && k.Kind == yaml.ScalarNode {
-			d.errorf(k, "%s", hint)
-			continue
-		}
-		kept.Content = append(kept.Content, k, root.Content[i+1])
-	}
-	return &kept
-}
-
 // checkConfigKeys are the keys of project.yaml's check: mapping.
 var checkConfigKeys = []string{"undeclared_columns"}
 
@@ -694,7 +674,10 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 		}
 		return
 	}
-	f := d.mapping(withoutDbtKeys(d, root), "project.yaml", projectKeys...)
+	f := d.mappingWith(root, "project.yaml", projectKeys, func(k string) (string, bool) {
+		hint, ok := dbtProjectKeys[k]
+		return hint, ok
+	})
 	if n, ok := f["name"]; ok {
 		p.Name = d.str(n.value, "name")
 		// An empty name would give every node an id such as "model..x".

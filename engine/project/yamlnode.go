@@ -104,33 +104,29 @@ func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[stri
 
 // mappingWith is mapping, but a key that is not allowed and that known
 // names (dbt's name of one of ours) is the error known returns for it,
-// and the keys known names are never offered as a suggestion.
+// and the keys known names are never offered as a suggestion: they are
+// taken out of the mapping before mapping reads it.
 func (d *decoder) mappingWith(n *yaml.Node, what string, allowed []string, known func(string) (string, bool)) map[string]field {
 	if allowed == nil {
 		return d.mapping(n, what)
 	}
 	n = resolve(n)
-	var unknown []*yaml.Node
 	if n != nil && n.Kind == yaml.MappingNode {
 		// The mapping's own keys (entries would report a bad << twice).
+		kept := *n
+		kept.Content = nil
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag != "!!merge" && !contains(allowed, k.Value) {
 				if msg, ok := known(k.Value); ok {
 					d.errorf(k, "%s", msg)
-					unknown = append(unknown, k)
+					continue
 				}
 			}
+			kept.Content = append(kept.Content, n.Content[i], n.Content[i+1])
 		}
+		n = &kept
 	}
-	keys := append([]string{}, allowed...)
-	for _, k := range unknown {
-		keys = append(keys, k.Value)
-	}
-	out := d.mapping(n, what, keys...)
-	for _, k := range unknown {
-		delete(out, k.Value)
-	}
-	return out
+	return d.mapping(n, what, allowed...)
 }
 
 // pairs returns the fields of a mapping in file order (for maps whose keys are user names).
