@@ -26,11 +26,16 @@ import (
 // fail with changed columns, and a type the table keeps (every mode but
 // sync_all_columns) that PostgreSQL does not convert the query's values
 // to, which a prepared insert finds without running. Each is placed at
-// the config key it is about, in the words of the build.
+// the config key it is about, in the words of the build. A view or
+// materialized view model whose relation exists is swapped in as a table
+// model is (when a column is dropped or retyped, create or replace view
+// cannot redefine it): only the views on it are held against its new
+// columns (viewBreaks).
 func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Column) error {
 	n := j.n
 	mat := n.Config.Materialized
-	if n.Kind != manifest.Model || mat != "table" && mat != "incremental" || c.opt.LeaveExisting {
+	view := mat == "view" || mat == "materialized_view"
+	if n.Kind != manifest.Model || mat != "table" && mat != "incremental" && !view || c.opt.LeaveExisting {
 		return nil
 	}
 	out := c.res.Nodes[n.ID]
@@ -44,7 +49,7 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		}
 		return nil
 	}
-	if pb := n.Config.PartitionBy; pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
+	if pb := n.Config.PartitionBy; !view && pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
 		if err := materialize.PartitionColumnError(*pb, newCols); err != nil {
 			return refuse(err)
 		}

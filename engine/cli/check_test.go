@@ -667,34 +667,41 @@ func TestCheckSyncAllColumnsRetypeReaders(t *testing.T) {
 // after check passed. check names each view reading a dropped column,
 // else the first view that cannot be recreated on the new types, at the
 // model, as the build refuses it; a view that reads only what is kept,
-// or holds on the new type, is no error.
+// or holds on the new type, is no error. A view or materialized view
+// model is swapped in the same way when a column is dropped or retyped
+// (create or replace view cannot), and check passed it.
 func TestCheckTableSwapViewReaders(t *testing.T) {
-	url := pgtest.DB(t)
-	dir := writeProject(t, url, map[string]string{
-		"project.yaml":   "name: ts\n",
-		"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 2 as amt, 3 as gone`,
-	})
-	must(t, 0, dir, "build")
-	execSQL(t, url, "create schema rep", "create view rep.gone as select id, gone from public.tab",
-		"create view rep.sum as select id, amt + 1 as a1 from public.tab", "create view rep.ids as select id, amt from public.tab")
-	writeFiles(t, dir, map[string]string{"models/tab.sql": `{{ config "materialized" "table" }}select 1 as id, 'two' as amt`})
-	out := must(t, 1, dir, "check")
-	mustContain(t, out, `models/tab.sql:1:1: the model's query no longer returns column gone of public.tab, which view rep.gone reads: the build would fail when it recreates that view after the swap (refusing to replace public.tab); rep.gone is no strata model: change or drop it first, or return gone from the model`)
-	if strings.Contains(out, "rep.ids") || strings.Contains(out, "rep.sum") {
-		t.Errorf("check names a view that reads no dropped column:\n%s", out)
-	}
-	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.tab: view rep.gone depends on it and cannot be recreated on the new version")
-	execSQL(t, url, "drop view rep.gone")
-	refusal := `refusing to replace public.tab: view rep.sum depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
-	out = must(t, 1, dir, "check")
-	mustContain(t, out, `models/tab.sql:1:1: the model's query changes the type of column amt (integer to text) of public.tab, and the build would fail when it recreates the views on it after the swap: `+refusal,
-		"rep.sum is no strata model: change or drop it first, or keep the type of amt in the model")
-	mustContain(t, must(t, 1, dir, "build"), refusal)
-	execSQL(t, url, "drop view rep.sum")
-	must(t, 0, dir, "check")
-	must(t, 0, dir, "build")
-	if got := queryText(t, url, "select amt from rep.ids"); got != "two" {
-		t.Errorf("rep.ids after the build: %s, want two", got)
+	for _, mat := range []string{"table", "view", "materialized_view"} {
+		t.Run(mat, func(t *testing.T) {
+			url := pgtest.DB(t)
+			model := `{{ config "materialized" "` + mat + `" }}`
+			dir := writeProject(t, url, map[string]string{
+				"project.yaml":   "name: ts\n",
+				"models/tab.sql": model + `select 1 as id, 2 as amt, 3 as gone`,
+			})
+			must(t, 0, dir, "build")
+			execSQL(t, url, "create schema rep", "create view rep.gone as select id, gone from public.tab",
+				"create view rep.sum as select id, amt + 1 as a1 from public.tab", "create view rep.ids as select id, amt from public.tab")
+			writeFiles(t, dir, map[string]string{"models/tab.sql": model + `select 1 as id, 'two' as amt`})
+			out := must(t, 1, dir, "check")
+			mustContain(t, out, `models/tab.sql:1:1: the model's query no longer returns column gone of public.tab, which view rep.gone reads: the build would fail when it recreates that view after the swap (refusing to replace public.tab); rep.gone is no strata model: change or drop it first, or return gone from the model`)
+			if strings.Contains(out, "rep.ids") || strings.Contains(out, "rep.sum") {
+				t.Errorf("check names a view that reads no dropped column:\n%s", out)
+			}
+			mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.tab: view rep.gone depends on it and cannot be recreated on the new version")
+			execSQL(t, url, "drop view rep.gone")
+			refusal := `refusing to replace public.tab: view rep.sum depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+			out = must(t, 1, dir, "check")
+			mustContain(t, out, `models/tab.sql:1:1: the model's query changes the type of column amt (integer to text) of public.tab, and the build would fail when it recreates the views on it after the swap: `+refusal,
+				"rep.sum is no strata model: change or drop it first, or keep the type of amt in the model")
+			mustContain(t, must(t, 1, dir, "build"), refusal)
+			execSQL(t, url, "drop view rep.sum")
+			must(t, 0, dir, "check")
+			mustContain(t, must(t, 0, dir, "build"), "OK created "+mat+" model public.tab")
+			if got := queryText(t, url, "select amt from rep.ids"); got != "two" {
+				t.Errorf("rep.ids after the build: %s, want two", got)
+			}
+		})
 	}
 }
 
