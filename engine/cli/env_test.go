@@ -425,6 +425,73 @@ func TestPlanViewsTheBuildCannotRecreate(t *testing.T) {
 	must(t, 0, dir, "build")
 }
 
+// TestPlanViewsOfModelsChangedThroughAParent: a model whose own SQL did
+// not change but whose columns do, through a parent (a select * of a
+// parent that drops a column, down to a grandchild; a column whose type
+// comes from the parent), is rebuilt by the build on its new columns, and
+// a view by hand on it that reads a dropped column, or does not hold on
+// the new type, cannot be recreated: check failed and the build refused
+// while plan named no view of an indirectly modified model. plan now says
+// each under that model, in check's words, in text, markdown and JSON; a
+// view that reads what is kept is not named.
+func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
+	url := pgtest.DB(t)
+	table := `{{ config "materialized" "table" }}`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: pt\n",
+		"models/par.sql": table + `select 1 as id, 2 as amt, 3 as gone`,
+		"models/ch.sql":  table + `select * from {{ ref "par" }}`,
+		"models/gch.sql": table + `select * from {{ ref "ch" }}`,
+		"models/chv.sql": `select * from {{ ref "par" }}`,
+		"models/amt.sql": table + `select id, amt from {{ ref "par" }}`,
+		"models/ids.sql": table + `select id from {{ ref "par" }}`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.ch as select id, gone from public.ch",
+		"create view rep.gch as select gone from public.gch", "create view rep.chv as select id, gone from public.chv",
+		"create view rep.amt as select id, amt + 1 as a1 from public.amt", "create view rep.kept as select id, amt from public.ch",
+		"create view rep.ids as select id from public.ids")
+	writeFiles(t, dir, map[string]string{"models/par.sql": table + `select 1 as id, 'two' as amt`})
+	gone := func(model string) string {
+		return fmt.Sprintf("the model's query no longer returns column gone of public.%s, which view rep.%s reads: the build would fail when it recreates that view after the swap (refusing to replace public.%s); rep.%s is no strata model: change or drop it first, or return gone from the model", model, model, model, model)
+	}
+	amt := `the model's query changes the type of column amt (integer to text) of public.amt, and the build would fail when it recreates the views on it after the swap: refusing to replace public.amt: view rep.amt depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	out := must(t, 0, dir, "plan")
+	mustContain(t, out, "  ~ ch (table, public.ch), through par\n      build refuses: "+gone("ch")+"\n",
+		"  ~ gch (table, public.gch), through par\n      build refuses: "+gone("gch")+"\n",
+		"  ~ chv (view, public.chv), through par\n      build refuses: "+gone("chv")+"\n",
+		"  ~ amt (table, public.amt), through par\n      build refuses: "+amt)
+	for _, not := range []string{"rep.kept", "rep.ids"} {
+		if strings.Contains(out, not) {
+			t.Errorf("plan names %s, which the build recreates:\n%s", not, out)
+		}
+	}
+	mustContain(t, must(t, 0, dir, "plan", "--output", "markdown"), "- `gch` through `par`\n  - :warning: build refuses: "+gone("gch"))
+	views := map[string][]plan.View{}
+	for _, m := range planJSON(t, dir).Indirect {
+		views[m.Name] = m.Views
+	}
+	for _, m := range []string{"ch", "gch", "chv"} {
+		if v := views[m]; len(v) != 1 || v[0].View != "rep."+m || v[0].Error != gone(m) {
+			t.Errorf("plan --output json: %s's views_build_cannot_recreate = %+v, want rep.%s: %s", m, v, m, gone(m))
+		}
+	}
+	if v := views["amt"]; len(v) != 1 || v[0].View != "rep.amt" || !strings.HasPrefix(v[0].Error, amt) {
+		t.Errorf("plan --output json: amt's views_build_cannot_recreate = %+v, want rep.amt: %s", v, amt)
+	}
+	if v := views["ids"]; len(v) != 0 {
+		t.Errorf("plan --output json: ids, whose columns do not change, has views_build_cannot_recreate %+v", v)
+	}
+	// check and the build say the same.
+	mustContain(t, must(t, 1, dir, "check"), "models/ch.sql:1:1: "+gone("ch"), "models/chv.sql:1:1: "+gone("chv"), "models/amt.sql:1:1: "+amt)
+	mustContain(t, must(t, 1, dir, "build"), "view rep.chv depends on it and cannot be recreated on the new version")
+	execSQL(t, url, "drop view rep.ch", "drop view rep.gch", "drop view rep.chv", "drop view rep.amt")
+	if out := must(t, 0, dir, "plan"); strings.Contains(out, "build refuses") {
+		t.Errorf("plan names views once none would stop the build:\n%s", out)
+	}
+	must(t, 0, dir, "build")
+}
+
 // TestPlanChanges: a renamed model is removed and added; a config change
 // is listed key by key; an incremental model whose columns change says it
 // needs a full refresh; plan changes nothing.

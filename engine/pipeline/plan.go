@@ -268,7 +268,8 @@ func compact(v json.RawMessage) string {
 // in a transaction that is rolled back, and fills in each directly
 // modified model's column changes, the views its build could not
 // recreate on the new version (check's ViewBreaks), and the downstream
-// models that read a removed or retyped column.
+// models that read a removed or retyped column; and the views the build
+// of each indirectly modified model could not recreate (checkThrough).
 // planCheck is how plan checks the models' columns: a Citus node that
 // does not answer is waited for a few seconds, as by the row estimates.
 // Its own advice says what a build would refuse of the relation that
@@ -296,9 +297,14 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	if len(models) == 0 {
 		return nil
 	}
-	res, err := l.Check(ctx, db, models, planCheck)
+	res, err := l.checkThrough(ctx, db, models, direct)
 	if err != nil {
 		return err
+	}
+	for i := range p.Indirect {
+		if cn := res.Nodes[l.idOf(p.Indirect[i].Name)]; cn != nil {
+			p.Indirect[i].Views = views(cn)
+		}
 	}
 	for i := range p.Added {
 		id := l.idOf(p.Added[i].Name)
@@ -319,9 +325,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 			continue
 		}
 		c.Columns = columnChanges(l.prod[id].Columns, cn.Columns)
-		for _, v := range cn.ViewBreaks {
-			c.Views = append(c.Views, plan.View{View: v.View, Error: v.Message})
-		}
+		c.Views = views(cn)
 		set := map[string]bool{}
 		for _, x := range c.Columns.Removed {
 			set[x.Name] = true
@@ -385,6 +389,50 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 		}
 	}
 	return nil
+}
+
+// checkThrough checks models (the directly modified ones, direct, and
+// their children) as plan does, and then the children of each model
+// that is not directly modified but whose columns change through a
+// parent (a select * of a parent that lost a column, a type that comes
+// from one), as far down as columns change: its build rebuilds it on its
+// new columns, and the views on it may not be recreated on them (check's
+// ViewBreaks) any more than on a directly modified one. A model whose
+// columns do not change adds nothing, so the usual plan is one check.
+func (l *Project) checkThrough(ctx context.Context, db *postgres.Adapter, models, direct map[string]bool) (*check.Result, error) {
+	for {
+		res, err := l.Check(ctx, db, models, planCheck)
+		if err != nil {
+			return nil, err
+		}
+		var more []string
+		for id := range models {
+			cn, rec := res.Nodes[id], l.prod[id]
+			if direct[id] || cn == nil || cn.Status != check.OK || rec == nil || columnChanges(rec.Columns, cn.Columns).Empty() {
+				continue
+			}
+			for _, c := range l.Graph.Children(id) {
+				if n := l.Manifest.Nodes[c]; n.Kind == manifest.Model && !models[c] {
+					more = append(more, c)
+				}
+			}
+		}
+		if len(more) == 0 {
+			return res, nil
+		}
+		for _, c := range more {
+			models[c] = true
+		}
+	}
+}
+
+// views are the views check found that cn's build could not recreate.
+func views(cn *check.Node) []plan.View {
+	var out []plan.View
+	for _, v := range cn.ViewBreaks {
+		out = append(out, plan.View{View: v.View, Error: v.Message})
+	}
+	return out
 }
 
 // checkError says why check could not prove n (cn is its result, nil

@@ -63,9 +63,9 @@ type Change struct {
 	// FullRefresh says what an incremental or scd2 model needs to take
 	// the change; "" when nothing.
 	FullRefresh string `json:"full_refresh,omitempty"`
-	// Views are the views on a table or incremental model's relation that
-	// its build could not recreate on the new version, so it would refuse
-	// the change (from check).
+	// Views are the views on a table, view, materialized view or
+	// incremental model's relation that its build could not recreate on
+	// the new version, so it would refuse the change (from check).
 	Views []View `json:"views_build_cannot_recreate,omitempty"`
 }
 
@@ -119,6 +119,10 @@ type Reader struct {
 type Indirect struct {
 	Model
 	Through []string `json:"through"`
+	// Views are the views on its relation that its build could not
+	// recreate on its new columns, which a parent changes (from check),
+	// as Change.Views.
+	Views []View `json:"views_build_cannot_recreate,omitempty"`
 }
 
 // Step is one node a build would rebuild, in order, with an estimate of
@@ -269,6 +273,9 @@ func writeText(w io.Writer, p *Plan) error {
 	section("Indirectly modified", len(p.Indirect))
 	for _, m := range p.Indirect {
 		fmt.Fprintf(&b, "  ~ %s, through %s\n", m.label(), strings.Join(m.Through, ", "))
+		for _, v := range m.Views {
+			fmt.Fprintf(&b, "      build refuses: %s\n", v.Error)
+		}
 	}
 	if len(p.Rebuild) == 0 {
 		fmt.Fprintf(&b, "\nBuild would rebuild nothing in %s.\n", where(p))
@@ -524,7 +531,11 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 		for i, x := range m.Through {
 			through[i] = code(x)
 		}
-		return fmt.Sprintf("- %s through %s", code(m.Name), strings.Join(through, ", "))
+		line := fmt.Sprintf("- %s through %s", code(m.Name), strings.Join(through, ", "))
+		for _, v := range m.Views {
+			line += fmt.Sprintf("\n  - :warning: build refuses: %s", md(v.Error))
+		}
+		return line
 	})
 	title := fmt.Sprintf("Build would rebuild %d node%s", len(p.Rebuild), plural(len(p.Rebuild)))
 	if len(p.Rebuild) == 0 {
