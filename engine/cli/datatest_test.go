@@ -363,6 +363,64 @@ func TestSourceFreshness(t *testing.T) {
 	}
 }
 
+// TestSourceFreshnessOfADateInDays: on a date loaded_at_field, freshness
+// counted from now() in elapsed time, so a table loaded yesterday warned
+// past warn_after 24h after midnight, and said its age with the time of
+// day ("1 day 14:41:03 ago"). A date's age is whole days from today, as
+// recency counts it.
+func TestSourceFreshnessOfADateInDays(t *testing.T) {
+	url := pgtest.DB(t)
+	middayZone(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: dq\non-run-start:\n  - create schema if not exists crm\n" +
+			"  - create table if not exists crm.yday as select current_date - 1 as loaded_on\n" +
+			"  - create table if not exists crm.two as select current_date - 2 as loaded_on\n" +
+			"  - create table if not exists crm.three as select current_date - 3 as loaded_on\n",
+		"models/src.yml": `sources:
+  - name: crm
+    freshness: {warn_after: 24h, error_after: 2d}
+    loaded_at_field: loaded_on
+    tables: [{name: yday}, {name: two}, {name: three}]
+`,
+	})
+	must(t, 1, dir, "build")
+	res := results(t, dir)
+	for _, c := range []struct {
+		name, status string
+		want         *regexp.Regexp // nil: no message
+	}{
+		{"freshness_crm_yday", "pass", nil},
+		{"freshness_crm_two", "warn", regexp.MustCompile(`^the newest "loaded_on" is \d{4}-\d\d-\d\d, 2 days ago: older than warn_after 24h; see `)},
+		{"freshness_crm_three", "fail", regexp.MustCompile(`^the newest "loaded_on" is \d{4}-\d\d-\d\d, 3 days ago: older than error_after 2d; see `)},
+	} {
+		r, ok := res[c.name]
+		switch {
+		case !ok:
+			t.Errorf("%s did not run", c.name)
+		case r.Status != c.status:
+			t.Errorf("%s: %s (%s), want %s", c.name, r.Status, r.Message, c.status)
+		case c.want != nil && !c.want.MatchString(r.Message):
+			t.Errorf("%s: %q; want it to match %s", c.name, r.Message, c.want)
+		}
+	}
+}
+
+// middayZone sets the time zone of strata's sessions (PGTZ) to one where
+// it is about noon now, so that current_date is the same day for the
+// whole of a test that compares dates with today: a build and the tests
+// after it would otherwise see two days if they straddled midnight.
+func middayZone(t *testing.T) {
+	t.Helper()
+	now := time.Now().UTC()
+	// POSIX offsets are west of Greenwich: local = UTC - offset.
+	off := time.Duration(now.Hour())*time.Hour + time.Duration(now.Minute())*time.Minute - 12*time.Hour
+	sign := ""
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	t.Setenv("PGTZ", fmt.Sprintf("XNT%s%d:%02d", sign, int(off.Hours()), int(off.Minutes())%60))
+}
+
 // TestUnbuiltParentIsNamed: a model or test that reads a model or seed
 // not built yet (strata test before the first build) says so after the
 // database's error, and how to build it.

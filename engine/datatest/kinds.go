@@ -259,7 +259,7 @@ var kinds = []Kind{
 			field, _ := s.Args["field"].(string)
 			age, _ := s.Args["max_age"].(string)
 			return fmt.Sprintf("case when most_recent is null then %s || %s else format('the newest %%s is %%s, %%s ago: older than max_age %%s', %s, most_recent, %s, %s) end",
-				pgname.Literal(fmt.Sprintf("no row has a value in %q", field)), whereText(s), pgname.Literal(fmt.Sprintf("%q", field)), ageText("most_recent"), pgname.Literal(age))
+				pgname.Literal(fmt.Sprintf("no row has a value in %q", field)), whereText(s), pgname.Literal(fmt.Sprintf("%q", field)), AgeText("most_recent"), pgname.Literal(age))
 		},
 	},
 	// strata writes a freshness test for each source table with freshness:
@@ -279,7 +279,7 @@ var kinds = []Kind{
 		// past error_after ('error') or only past warn_after ('warn').
 		SQL: func(s Spec) (string, error) {
 			field, _ := s.Args["field"].(string)
-			f := pgname.Ident(field)
+			m := "max(" + pgname.Ident(field) + ")"
 			warn, _ := s.Args["warn_after"].(string)
 			errAfter, _ := s.Args["error_after"].(string)
 			var conds []string
@@ -289,27 +289,26 @@ var kinds = []Kind{
 				if err != nil {
 					return "", err
 				}
-				iv := pgname.Literal(d.Interval())
-				level = fmt.Sprintf("case when max(%s) is null or max(%s) < now() - interval %s then 'error' else 'warn' end", f, f, iv)
-				conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, iv))
+				level = fmt.Sprintf("case when %s is null or %s < %s then 'error' else 'warn' end", m, m, before(m, d.Interval()))
+				conds = append(conds, fmt.Sprintf("%s < %s", m, before(m, d.Interval())))
 			}
 			if warn != "" {
 				d, err := ParseDuration(warn)
 				if err != nil {
 					return "", err
 				}
-				conds = append(conds, fmt.Sprintf("max(%s) < now() - interval %s", f, pgname.Literal(d.Interval())))
+				conds = append(conds, fmt.Sprintf("%s < %s", m, before(m, d.Interval())))
 			}
 			if len(conds) == 0 {
 				return "", fmt.Errorf("freshness needs warn_after or error_after")
 			}
-			return fmt.Sprintf("select max(%s) as max_loaded_at, %s as level from %s having max(%s) is null or %s", f, level, s.from(""), f, strings.Join(conds, " or ")), nil
+			return fmt.Sprintf("select %s as max_loaded_at, %s as level from %s having %s is null or %s", m, level, s.from(""), m, strings.Join(conds, " or ")), nil
 		},
 	},
 }
 
-// before is the moment age before the moment the age of x, a recency
-// test's newest value, is counted from: today (current_date, at its
+// before is the moment age before the moment the age of x, a recency or
+// freshness test's newest value, is counted from: today (current_date, at its
 // midnight) when x is a date, whose age is whole days, the clock (now())
 // otherwise. A date's is counted on the calendar (current_date - interval,
 // a local time): counted in elapsed time from today's midnight, 24h would
@@ -319,10 +318,10 @@ func before(x, age string) string {
 	return fmt.Sprintf("(case when pg_typeof(%[1]s) = 'date'::regtype then current_date - interval %[2]s else now() - interval %[2]s end)", x, pgname.Literal(age))
 }
 
-// ageText is the text of x's age, counted as before(x, ...) counts it: "1 day", "3
+// AgeText is the text of x's age, counted as before(x, ...) counts it: "1 day", "3
 // days" for a date (not "2 days 13:45:12"), an interval to the second
-// ("1 day 06:00:00") for a timestamp.
-func ageText(x string) string {
+// ("1 day 06:00:00") for a timestamp. A freshness test's message says it too.
+func AgeText(x string) string {
 	return fmt.Sprintf("case when pg_typeof(%[1]s) = 'date'::regtype then (current_date - %[1]s)::text || case when (current_date - %[1]s)::text = '1' then ' day' else ' days' end else justify_interval(date_trunc('second', now() - %[1]s))::text end", x)
 }
 

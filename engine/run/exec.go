@@ -705,7 +705,7 @@ func freshnessMessage(ctx context.Context, q reader, n *manifest.Node, sql strin
 	warn, _ := n.TestInfo.Args["warn_after"].(string)
 	errAfter, _ := n.TestInfo.Args["error_after"].(string)
 	var newest, age *string
-	err := q.query(ctx, "select max_loaded_at::text, justify_interval(date_trunc('second', now() - max_loaded_at))::text from ("+sql+") as f limit 1", func(rows pgx.Rows) error {
+	err := q.query(ctx, "select max_loaded_at::text, ("+datatest.AgeText("max_loaded_at")+") from ("+sql+") as f limit 1", func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&newest, &age); err != nil {
 				return err

@@ -1,1 +1,1 @@
-select max("received_at") as max_loaded_at, 'warn' as level from "crm"."events" having max("received_at") is null or max("received_at") < now() - interval '30 minutes'
+select max("received_at") as max_loaded_at, 'warn' as level from "crm"."events" having max("received_at") is null or max("received_at") < (case when pg_typeof(max("received_at")) = 'date'::regtype then current_date - interval '30 minutes' else now() - interval '30 minutes' end)

@@ -1,1 +1,1 @@
-select max("updated_at") as max_loaded_at, 'warn' as level from "crm"."events" having max("updated_at") is null or max("updated_at") < now() - interval '30 minutes'
+select max("updated_at") as max_loaded_at, 'warn' as level from "crm"."events" having max("updated_at") is null or max("updated_at") < (case when pg_typeof(max("updated_at")) = 'date'::regtype then current_date - interval '30 minutes' else now() - interval '30 minutes' end)
