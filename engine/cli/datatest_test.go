@@ -583,9 +583,11 @@ sources:
 // TestRecencyOfADateInDays: on a date column, recency said the age with a
 // time of day counted from now ("3 days 13:45:12 ago"), and a row of
 // yesterday failed max_age 1d after noon. A date's age is whole days from
-// today; a timestamp's stays to the second.
+// today; a timestamp's stays to the second. It runs at noon (middayZone):
+// the model's dates and the tests' today are the same day.
 func TestRecencyOfADateInDays(t *testing.T) {
 	url := pgtest.DB(t)
+	middayZone(t)
 	dir := writeProject(t, url, map[string]string{
 		"project.yaml": "name: dq\nmodels: {'.': {materialized: table}}\n",
 		"models/m.sql": "select current_date - 3 as d3, current_date - 1 as d1, localtimestamp - interval '3 days 5 hours' as ts",
