@@ -865,8 +865,9 @@ type Env struct {
 	RunStartedAt  string
 	// Caller names the model (or test) being rendered, for errors inside macros.
 	Caller string
-	// Macros replaces macros by literal text: include of a macro named here
-	// renders its text and runs nothing (a unit test's overrides).
+	// Macros replaces macros by literal text: include or {{ template }} of
+	// a macro named here renders its text and runs nothing (a unit test's
+	// overrides).
 	Macros map[string]string
 }
 
@@ -945,7 +946,11 @@ func (t *Template) RenderMapped(env Env, data any) (string, *SourceMap, Reads, e
 func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, error) {
 	reads := Reads{}
 	var r *renderer
-	if len(t.trees) == 1 {
+	// Only files without their own {{ define }} blocks share renderers, so a
+	// model's blocks never shadow the macros of another model's render; nor
+	// do renders with macros replaced (env.Macros), for the same reason.
+	pooled := len(t.trees) == 1 && len(env.Macros) == 0
+	if pooled {
 		r, _ = t.set.renderers.Get().(*renderer)
 	}
 	if r == nil {
@@ -970,18 +975,34 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 			tmpl = nt
 		}
 	}
+	// A replaced macro renders its text wherever it is called: by include
+	// (which reads env.Macros) and by {{ template "name" }}, which runs the
+	// namespace's tree of that name.
+	for name, text := range env.Macros {
+		if r.t.Lookup(name) == nil {
+			continue // not a macro (is_incremental, run_started_at)
+		}
+		if _, err := r.t.AddParseTree(name, literalTree(name, text)); err != nil {
+			return reads, err
+		}
+	}
 	tmpl.Option("missingkey=error")
 	err := tmpl.Execute(&blankNil{w: w, r: r, file: t.Path}, data)
 	r.env, r.reads, r.mapped, r.included, r.tmpl = Env{}, nil, nil, nil, nil
-	if len(t.trees) == 1 {
-		// Only files without their own {{ define }} blocks share renderers, so a
-		// model's blocks never shadow the macros of another model's render.
+	if pooled {
 		t.set.renderers.Put(r)
 	}
 	if err != nil {
 		return reads, templateError(err, env.Caller, t.source)
 	}
 	return reads, nil
+}
+
+// literalTree is a macro named name whose body is text, as it is: what a
+// unit test's override of the macro renders.
+func literalTree(name, text string) *parse.Tree {
+	return &parse.Tree{Name: name, ParseName: name, Root: &parse.ListNode{NodeType: parse.NodeList,
+		Nodes: []parse.Node{&parse.TextNode{NodeType: parse.NodeText, Text: []byte(text)}}}}
 }
 
 // blankNil is the writer a template executes into. text/template prints a

@@ -280,6 +280,40 @@ func TestIncludeItself(t *testing.T) {
 	}
 }
 
+// TestMacroOverrides: a macro replaced by text (a unit test's
+// overrides.macros) renders that text wherever it is called: include and
+// {{ template }}, in the model or in a macro it calls; and a render
+// without the override, after one with it, renders the macro again.
+func TestMacroOverrides(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/b.sql", Text: `{{ define "bonus" }}100{{ end }}` +
+		`{{ define "wrap_include" }}({{ include "bonus" }}){{ end }}{{ define "wrap_template" }}({{ template "bonus" }}){{ end }}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"include", `select {{ include "bonus" }}`, "select 7"},
+		{"template", `select {{ template "bonus" }}`, "select 7"},
+		{"template with dot", `select {{ template "bonus" . }}`, "select 7"},
+		{"include of a macro that includes", `select {{ include "wrap_include" }}`, "select (7)"},
+		{"include of a macro that calls template", `select {{ include "wrap_template" }}`, "select (7)"},
+		{"template of a macro that calls template", `select {{ template "wrap_template" }}`, "select (7)"},
+		{"model with its own blocks", `{{ define "own" }}x{{ end }}select {{ template "bonus" }}, {{ template "own" }}`, "select 7, x"},
+	} {
+		tp, diags := set.Parse("models/me.sql", c.text)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		env := testEnv()
+		env.Macros = map[string]string{"bonus": "7"}
+		if got, _, err := tp.Render(env, nil); err != nil || got != c.want {
+			t.Errorf("%s: got %q, %v; want %q", c.name, got, err, c.want)
+		}
+		if got, _, err := tp.Render(testEnv(), nil); err != nil || got != strings.ReplaceAll(c.want, "7", "100") {
+			t.Errorf("%s without the override: got %q, %v", c.name, got, err)
+		}
+	}
+}
+
 // TestDeepIncludeIsFine: nesting below the limit still renders.
 func TestDeepIncludeIsFine(t *testing.T) {
 	set, diags := ParseMacros([]MacroFile{{Path: "macros/n.sql", Text: `{{ define "n" }}{{ if gt . 0 }}{{ include "n" (sub . 1) }}{{ else }}done{{ end }}{{ end }}`}})
