@@ -177,7 +177,7 @@ var dbtFlags = map[string]string{
 	"--fail-fast":             "only seed, run, test, build and retry take --fail-fast, after the command: strata build --fail-fast",
 	"--full-refresh":          "only seed, run, build, retry and check take --full-refresh, after the command: strata build --full-refresh (test builds nothing: strata build --full-refresh -s ... rebuilds and then tests)",
 	"--store-failures":        "strata has no such flag: a test keeps its failing rows (in the schema audit) with store_failures: true in its YAML config, or {{ config \"store_failures\" true }} in a singular test (docs/tests.md)",
-	"--defer":                 "strata defers with environments: --env NAME builds the selection in schemas <schema>__NAME and reads what it does not build from production as recorded in the target, no --state needed (docs/environments.md); --state DIR is only for the state: and result: selectors",
+	"--defer":                 "strata defers with environments: --env NAME builds the selection in schemas <schema>__NAME and reads what it does not build from production as recorded in the target, no --state needed, which only feeds the state: and result: selectors (docs/environments.md)",
 	"--favor-state":           "strata defers with environments: --env NAME reads what it does not build from production, and --no-defer builds the ancestors in the environment too (docs/environments.md)",
 	"--target-path":           "strata writes its artifacts to target/ in the project's folder (--project-dir), always; copy them from there after the run (docs/artifacts.md)",
 	"--log-level":             "strata has no log levels: it prints each node's start and end and every problem, --log-format json prints them as JSON lines, and target/strata.log keeps them (docs/commands.md#output)",
@@ -189,9 +189,46 @@ var dbtFlags = map[string]string{
 	"--selector":              "strata has no selectors.yml: write the selection on the command line with -s and --exclude, in a script or Makefile if it is long (docs/selectors.md)",
 }
 
-// dbtFlagHint returns the hint of dbtFlags for err, an error of parsing a
-// command's flags, when err is an unknown dbt flag.
-func dbtFlagHint(err error) (flag, hint string, ok bool) {
+// dbtFlagOffers are the flags that a dbt flag's hint in dbtFlags tells to
+// give to the command it was given to. A command that lacks one of them
+// is told dbtFlagsWithout's hint instead ({command}: the command), which
+// offers only what the command takes.
+var dbtFlagOffers = map[string][]string{
+	"--models":                {"--select"},
+	"-m":                      {"--select"},
+	"-x":                      {"--fail-fast"},
+	"--defer":                 {"--env", "--no-defer"},
+	"--favor-state":           {"--env", "--no-defer"},
+	"--resource-type":         {"--select"},
+	"--exclude-resource-type": {"--exclude"},
+	"--indirect-selection":    {"--select", "--exclude"},
+	"--selector":              {"--select", "--exclude"},
+}
+
+// noSelection is the hint of a selection flag given to a command that
+// selects nothing.
+const noSelection = "strata {command} takes no selection: it has no -s and no --exclude (strata {command} --help lists its flags)"
+
+// noDefer is the hint of a deferral flag given to a command that defers
+// nothing.
+const noDefer = "strata {command} defers nothing: strata defers with environments (docs/environments.md), and only seed, run, test, build, retry and compile take --no-defer"
+
+var dbtFlagsWithout = map[string]string{
+	"--models":                noSelection,
+	"-m":                      noSelection,
+	"-x":                      "strata's -x is --fail-fast, which has no short form, and only seed, run, test, build and retry take --fail-fast",
+	"--defer":                 noDefer,
+	"--favor-state":           noDefer,
+	"--resource-type":         "only ls takes --resource-type, after the command: strata ls --resource-type model; strata {command} takes no selection",
+	"--exclude-resource-type": noSelection,
+	"--indirect-selection":    noSelection,
+	"--selector":              noSelection,
+}
+
+// dbtFlagHint returns the hint for err, an error of parsing the flags of
+// command fs, when err is an unknown dbt flag: dbtFlags', or, when it
+// offers a flag fs lacks, dbtFlagsWithout's.
+func dbtFlagHint(err error, fs *pflag.FlagSet) (flag, hint string, ok bool) {
 	var ne *pflag.NotExistError
 	if !errors.As(err, &ne) {
 		return "", "", false
@@ -201,6 +238,11 @@ func dbtFlagHint(err error) (flag, hint string, ok bool) {
 		flag = "-" + ne.GetSpecifiedName()
 	}
 	hint, ok = dbtFlags[flag]
+	for _, f := range dbtFlagOffers[flag] {
+		if fs.Lookup(strings.TrimPrefix(f, "--")) == nil {
+			return flag, strings.ReplaceAll(dbtFlagsWithout[flag], "{command}", fs.Name()), ok
+		}
+	}
 	return flag, hint, ok
 }
 
@@ -370,7 +412,7 @@ func (a *app) parse(f *flags, args []string) (int, bool) {
 			a.commandHelp(a.stdout, f.fs.Name(), f.fs)
 			return ExitOK, true
 		}
-		if flag, hint, ok := dbtFlagHint(err); ok {
+		if flag, hint, ok := dbtFlagHint(err, f.fs); ok {
 			fmt.Fprintf(a.stderr, "strata %s: unknown flag %s: %s\n", f.fs.Name(), flag, hint)
 			return ExitBadInput, true
 		}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +91,119 @@ func TestDbtHabitsDocumented(t *testing.T) {
 	for _, k := range keys {
 		if !strings.Contains(page, "`"+k) {
 			t.Errorf("docs/coming-from-dbt.md does not mention `%s`", k)
+		}
+	}
+}
+
+// TestDbtFlagHintsOfferWhatTheCommandTakes: the hint for a dbt flag given to
+// a command offers only flags that command takes (strata ls -x was told to
+// use --fail-fast, which ls does not take). Every flag a hint names is
+// either the command's, a global one, one it says the command has no
+// ("no --exclude"), or one it says which commands take ("only seed, run
+// ... take --fail-fast"), and those are exactly the commands that do.
+func TestDbtFlagHintsOfferWhatTheCommandTakes(t *testing.T) {
+	dir := t.TempDir()
+	var cmds [][]string
+	for _, c := range commands() {
+		switch c.name {
+		case "help":
+		case "env":
+			cmds = append(cmds, []string{"env", "ls"}, []string{"env", "drop"})
+		case "docs":
+			cmds = append(cmds, []string{"docs", "generate"}, []string{"docs", "serve"})
+		case "db": // db psql hands its arguments to psql
+			for _, sub := range []string{"start", "stop", "status", "url", "destroy"} {
+				cmds = append(cmds, []string{"db", sub})
+			}
+		default:
+			cmds = append(cmds, []string{c.name})
+		}
+	}
+	// The flags each command takes, from its help; globals from any help.
+	takes := map[string]map[string]bool{}
+	global := map[string]bool{"--help": true}
+	for _, c := range cmds {
+		_, out, _ := help(append(slices.Clone(c), "--help")...)
+		own := listed(out)
+		if len(own) == 0 && !strings.Contains(out, "Global flags:") {
+			t.Fatalf("strata %s --help lists no flags:\n%s", strings.Join(c, " "), out)
+		}
+		takes[strings.Join(c, " ")] = map[string]bool{}
+		for _, f := range own {
+			takes[strings.Join(c, " ")]["--"+f] = true
+		}
+		_, globals, _ := strings.Cut(out, "\nGlobal flags:\n")
+		for _, m := range flagRe.FindAllStringSubmatch(globals, -1) {
+			global["--"+m[1]] = true
+		}
+	}
+	// Which top-level commands take a flag: "seed, run, test, build and retry".
+	takers := func(flag string) []string {
+		var out []string
+		for _, c := range cmds {
+			if len(c) == 1 && takes[c[0]][flag] {
+				out = append(out, c[0])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	mention := regexp.MustCompile(`(?:^|[\s(])(--[a-z][a-z-]*|-s)\b`)
+	only := regexp.MustCompile(`only ([a-z, ]+?) takes? (--[a-z][a-z-]*)`)
+	// "strata build --full-refresh -s ...": flags of that command.
+	example := regexp.MustCompile(`strata ([a-z]+)[^;(),]*`)
+	var dbt []string
+	for k := range dbtFlags {
+		dbt = append(dbt, k)
+	}
+	slices.Sort(dbt)
+	for _, c := range cmds {
+		name := strings.Join(c, " ")
+		for _, flag := range dbt {
+			if takes[name][flag] {
+				continue // strata's flag of the same name
+			}
+			args := append(slices.Clone(c), flag, "--project-dir", dir)
+			code, _, stderr := help(args...)
+			_, hint, ok := strings.Cut(stderr, ": unknown flag "+flag+": ")
+			if code != ExitBadInput || !ok || !strings.HasPrefix(stderr, "strata "+c[0]) {
+				t.Errorf("strata %s %s: exit %d, %q; want exit 2 and a hint", name, flag, code, stderr)
+				continue
+			}
+			hint = strings.TrimSuffix(hint, "\n")
+			check := func(text string, has map[string]bool, in string) {
+				for _, m := range mention.FindAllStringSubmatch(text, -1) {
+					f := m[1]
+					if f == "-s" {
+						f = "--select"
+					}
+					if has[f] || global[f] || strings.Contains(text, "no "+m[1]) {
+						continue
+					}
+					t.Errorf("strata %s %s offers %s, which strata %s does not take: %q", name, flag, m[1], in, hint)
+				}
+			}
+			rest := hint
+			for _, m := range example.FindAllStringSubmatch(hint, -1) {
+				if other := takes[m[1]]; other != nil && m[1] != c[0] {
+					check(m[0], other, m[1])
+					rest = strings.Replace(rest, m[0], "", 1)
+				}
+			}
+			said := map[string]bool{}
+			for _, m := range only.FindAllStringSubmatch(hint, -1) {
+				list := strings.Split(strings.ReplaceAll(m[1], " and ", ", "), ", ")
+				slices.Sort(list)
+				if want := takers(m[2]); !slices.Equal(list, want) {
+					t.Errorf("strata %s %s: %q says only %v take %s; %v do", name, flag, hint, list, m[2], want)
+				}
+				said[m[2]] = true
+			}
+			own := maps.Clone(takes[name])
+			for f := range said {
+				own[f] = true
+			}
+			check(rest, own, name)
 		}
 	}
 }
