@@ -193,6 +193,20 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 // ref('name') or ref("name").
 var dbtRefArg = regexp.MustCompile(`^\s*ref\(\s*(['"])([^'"]+)(['"])\s*\)\s*$`)
 
+// dbtVersionedRef is dbt's ref of a model's version, ref('name', v=2) or
+// ref('name', version=2): strata has no model versions.
+var dbtVersionedRef = regexp.MustCompile(`^\s*ref\(\s*(['"])([^'"]+)(['"])\s*,\s*(?:v|version)\s*=\s*[^)]*\)\s*$`)
+
+// noVersions says that strata has no model versions, for ref, dbt's ref of
+// a model's version; "" for anything else.
+func noVersions(ref string) string {
+	m := dbtVersionedRef.FindStringSubmatch(ref)
+	if m == nil || m[1] != m[3] {
+		return ""
+	}
+	return fmt.Sprintf("%s, a version of model %s: strata has no model versions (write ref('%s'), or %s)", strings.TrimSpace(ref), m[2], m[2], m[2])
+}
+
 // addedTest is a generic test node waiting for its checksum.
 type addedTest struct {
 	node   *Node
@@ -226,6 +240,10 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 	// before anything (the test's id) is made of the arguments.
 	for _, arg := range datatest.RefArgs(spec.Kind) {
 		if name, ok := spec.Args[arg].(string); ok {
+			if msg := noVersions(name); msg != "" {
+				diags.Errorf(spec.ArgPos[arg], "test %s: %s: %s", spec.Kind, arg, msg)
+				return nil
+			}
 			if m := dbtRefArg.FindStringSubmatch(name); m != nil && m[1] == m[3] {
 				spec.Args[arg] = m[2]
 			}
@@ -334,6 +352,10 @@ func (m *Manifest) buildExposures(diags *diag.List) {
 			pos := e.Pos
 			if i < len(e.DependsOnPos) {
 				pos = e.DependsOnPos[i]
+			}
+			if msg := noVersions(name); msg != "" {
+				diags.Errorf(pos, "exposure %s depends on %s", e.Name, msg)
+				continue
 			}
 			// dbt's spelling, ref('orders') or source('crm', 'accounts'),
 			// names the node as ours does.
