@@ -497,6 +497,10 @@ func (s *Set) ParseAt(path string, at diag.Origin, text string) (*Template, diag
 		// which says nothing of the {% %} statements around it: name
 		// those too, with what to write instead.
 		jinjaTags(text, 0, func(off int, msg string) { diags.Errorf(placeOffset(path, at, text, off), "%s", msg) })
+		calls := dbtConfigCalls(text, func(off int, msg string) { diags.Errorf(placeOffset(path, at, text, off), "%s", msg) })
+		if calls > 0 && strings.Contains(err.Error(), `unexpected "(" in operand`) {
+			return nil, diags // that is the error of the config(...) said above
+		}
 		own := func(string) (string, diag.Origin) { return text, at }
 		diags.Add(diag.Pos{File: path}, s.macroCalled(templateError(err, "", own)))
 		return nil, diags
@@ -639,6 +643,117 @@ func jinjaTags(text string, base int, report func(off int, msg string)) {
 		}
 		report(off, fmt.Sprintf("Jinja's {%% %s %%} is not strata's template syntax, and would be sent to PostgreSQL as it is (expected %s; strata's templates are Go templates: docs/templates.md#from-jinja-to-go-templates)", kw, instead))
 	}
+}
+
+// dbtConfigRe finds dbt's {{ config(key='value', ...) }}, its arguments
+// in group 1.
+var dbtConfigRe = regexp.MustCompile(`\{\{-?\s*config\s*\(((?:[^()'"]|'[^']*'|"[^"]*"|\([^()]*\))*)\)\s*-?\}\}`)
+
+// dbtConfigCalls reports each dbt {{ config(...) }} in text at its offset,
+// with strata's spelling of it, and returns how many there are.
+func dbtConfigCalls(text string, report func(off int, msg string)) int {
+	ms := dbtConfigRe.FindAllStringSubmatchIndex(text, -1)
+	for _, m := range ms {
+		const msg = "dbt's {{ config(...) }} is not strata's template syntax: strata configures a model under config: in its YAML entry"
+		if y, t, ok := dbtConfigArgs(text[m[2]:m[3]]); ok {
+			report(m[0], fmt.Sprintf("%s (config: {%s}), or with %s in its SQL (docs/models.md#config)", msg, y, t))
+			continue
+		}
+		report(m[0], msg+`, or with {{ config "key" value ... }} in its SQL, values constants such as {{ config "materialized" "table" "tags" (list "a" "b") }} (docs/models.md#config)`)
+	}
+	return len(ms)
+}
+
+// dbtConfigArgs writes the arguments of dbt's config(...) (materialized=
+// 'table', tags=['a', 'b']) as YAML and as strata's config call; ok=false
+// when one is not a constant it can write so.
+func dbtConfigArgs(args string) (yaml, tmpl string, ok bool) {
+	var ys, ts []string
+	for _, arg := range splitTop(args) {
+		k, v, found := strings.Cut(arg, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !found || !identRe.MatchString(k) {
+			return "", "", false
+		}
+		var y, t string
+		if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+			var yl, tl []string
+			for _, item := range splitTop(v[1 : len(v)-1]) {
+				iy, it, ok := dbtConfigScalar(strings.TrimSpace(item))
+				if !ok {
+					return "", "", false
+				}
+				yl, tl = append(yl, iy), append(tl, it)
+			}
+			y, t = "["+strings.Join(yl, ", ")+"]", "(list "+strings.Join(tl, " ")+")"
+		} else if y, t, ok = dbtConfigScalar(v); !ok {
+			return "", "", false
+		}
+		ys, ts = append(ys, k+": "+y), append(ts, strconv.Quote(k)+" "+t)
+	}
+	if len(ys) == 0 {
+		return "", "", false
+	}
+	return strings.Join(ys, ", "), "{{ config " + strings.Join(ts, " ") + " }}", true
+}
+
+var (
+	identRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	plainYAMLRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+	numberRe    = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+)
+
+// dbtConfigScalar writes one Jinja constant ('table', 3, True) as YAML and
+// as a template constant.
+func dbtConfigScalar(v string) (yaml, tmpl string, ok bool) {
+	switch {
+	case len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0]:
+		s := v[1 : len(v)-1]
+		if strings.ContainsAny(s, `\'"`) {
+			return "", "", false
+		}
+		y := s
+		if !plainYAMLRe.MatchString(s) || s == "true" || s == "false" || s == "null" {
+			y = "'" + s + "'"
+		}
+		return y, strconv.Quote(s), true
+	case v == "True" || v == "true":
+		return "true", "true", true
+	case v == "False" || v == "false":
+		return "false", "false", true
+	case numberRe.MatchString(v):
+		return v, v, true
+	}
+	return "", "", false
+}
+
+// splitTop splits s at its commas outside quotes and brackets.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '[' || c == '(' || c == '{':
+			depth++
+		case c == ']' || c == ')' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if last := strings.TrimSpace(s[start:]); last != "" {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 // placeOffset is the position of byte offset off of text, the file at path

@@ -314,6 +314,31 @@ func TestMacroOverrides(t *testing.T) {
 	}
 }
 
+// TestDbtConfigCall: dbt's {{ config(...) }} in a model is an error at its
+// {{ saying that strata configures a model in YAML or with its own config
+// call, each written out from the call's arguments when they are constants.
+func TestDbtConfigCall(t *testing.T) {
+	const head = "dbt's {{ config(...) }} is not strata's template syntax: strata configures a model under config: in its YAML entry"
+	const generic = `, or with {{ config "key" value ... }} in its SQL, values constants such as {{ config "materialized" "table" "tags" (list "a" "b") }} (docs/models.md#config)`
+	for _, c := range []struct{ name, text, want string }{
+		{"one line", "{{ config(materialized='table', schema='marts') }}\nselect 1",
+			`models/me.sql:1:1: ` + head + ` (config: {materialized: table, schema: marts}), or with {{ config "materialized" "table" "schema" "marts" }} in its SQL (docs/models.md#config)`},
+		{"over lines, after a comment", "-- orders\n{{-\n  config(\n    materialized = \"incremental\",\n    unique_key = 'id',\n  )\n-}}\nselect 1",
+			`models/me.sql:2:1: ` + head + ` (config: {materialized: incremental, unique_key: id}), or with {{ config "materialized" "incremental" "unique_key" "id" }} in its SQL (docs/models.md#config)`},
+		{"list, bool, number, quoted text", "{{ config(tags=['nightly', 'finance'], enabled=False, retries=2, alias='true') }}\nselect 1",
+			`models/me.sql:1:1: ` + head + ` (config: {tags: [nightly, finance], enabled: false, retries: 2, alias: 'true'}), or with {{ config "tags" (list "nightly" "finance") "enabled" false "retries" 2 "alias" "true" }} in its SQL (docs/models.md#config)`},
+		{"not constants", "{{ config(materialized=var('mat'), schema='marts') }}\nselect 1",
+			`models/me.sql:1:1: ` + head + generic},
+		{"dict", "select 1 {{ config(grants={'select': ['r']}) }}",
+			`models/me.sql:1:10: ` + head + generic},
+	} {
+		_, diags := testSet(t).Parse("models/me.sql", c.text)
+		if got := diags.Error(); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}
+
 // TestDeepIncludeIsFine: nesting below the limit still renders.
 func TestDeepIncludeIsFine(t *testing.T) {
 	set, diags := ParseMacros([]MacroFile{{Path: "macros/n.sql", Text: `{{ define "n" }}{{ if gt . 0 }}{{ include "n" (sub . 1) }}{{ else }}done{{ end }}{{ end }}`}})
