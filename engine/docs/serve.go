@@ -77,7 +77,9 @@ func SiteStamp(dir string) string {
 // for the site's assets are served as they are. It serves the site's files
 // and nothing else: a folder is its index.html (the site's root) or not
 // found, never a listing of its files, and hidden files (the stamp) are not
-// found either; what is not found is a 404 page that says so.
+// found either, nor is a file reached through a symbolic link that leads
+// out of the site's folder (or is absolute); what is not found is a 404
+// page that says so.
 type Server struct {
 	Site    string // the site's folder (target/docs)
 	Project string // the project's folder
@@ -90,37 +92,46 @@ type Server struct {
 
 	mu     sync.Mutex
 	failed string // the stamp whose regeneration failed
-	once   sync.Once
-	files  http.Handler
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.once.Do(func() { s.files = http.FileServer(http.Dir(s.Site)) })
 	if p := r.URL.Path; strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".html") {
 		if err := s.Refresh(r.Context()); err != nil && s.Failed != nil {
 			s.Failed(err)
 		}
 	}
-	if !s.servable(r.URL.Path) {
+	// The site's folder is opened as a root for each request (a
+	// regeneration may have made it anew): what is read through it cannot
+	// leave it, whatever symbolic link a user put in it.
+	root, err := os.OpenRoot(s.Site)
+	if err != nil {
 		notFound(w, r)
 		return
 	}
-	s.files.ServeHTTP(w, r)
+	defer root.Close()
+	if !servable(root, r.URL.Path) {
+		notFound(w, r)
+		return
+	}
+	http.FileServerFS(root.FS()).ServeHTTP(w, r)
 }
 
-// servable reports whether the site has a page or asset at urlPath: a
-// file, not hidden, or a folder with an index.html (served for it).
-func (s *Server) servable(urlPath string) bool {
-	p := path.Clean("/" + urlPath)
+// servable reports whether the site in root has a page or asset at
+// urlPath: a file, not hidden, or a folder with an index.html (served for
+// it), inside root.
+func servable(root *os.Root, urlPath string) bool {
+	p := strings.TrimPrefix(path.Clean("/"+urlPath), "/")
 	for _, seg := range strings.Split(p, "/") {
 		if strings.HasPrefix(seg, ".") {
 			return false
 		}
 	}
-	name := filepath.Join(s.Site, filepath.FromSlash(p))
-	fi, err := os.Stat(name)
+	if p == "" {
+		p = "."
+	}
+	fi, err := root.Stat(p)
 	if err == nil && fi.IsDir() {
-		fi, err = os.Stat(filepath.Join(name, "index.html"))
+		fi, err = root.Stat(path.Join(p, "index.html"))
 	}
 	return err == nil && fi.Mode().IsRegular()
 }

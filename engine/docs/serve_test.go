@@ -218,3 +218,69 @@ func TestServerServesOnlyTheSite(t *testing.T) {
 		}
 	}
 }
+
+// TestServerRefusesSymlinksOutOfTheSite: a symbolic link a user puts in
+// target/docs was followed wherever it led, so docs serve served files of
+// the project (project.yaml, with a target's settings) or of the machine.
+// A link that leads out of the site, or is absolute, is not found; one
+// that stays inside is served.
+func TestServerRefusesSymlinksOutOfTheSite(t *testing.T) {
+	project := t.TempDir()
+	writeFile(t, filepath.Join(project, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(project, "secret.html"), "SECRET")
+	site := filepath.Join(project, "target", "docs")
+	stamp, err := docs.Stamp(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := &artifacts.Manifest{Project: "p", Nodes: map[string]*artifacts.Node{"model.p.a": {ID: "model.p.a", ResourceType: "model", Name: "a"}}}
+	if _, err := docs.Generate(site, &docs.Input{Manifest: man, Offline: "test", Stamp: stamp}); err != nil {
+		t.Fatal(err)
+	}
+	for link, to := range map[string]string{
+		"up.html":             "../../secret.html",
+		"abs.html":            filepath.Join(project, "secret.html"),
+		"abs_inside.html":     filepath.Join(site, "catalog.html"),
+		"project.yaml":        "../../project.yaml",
+		"out":                 "../..",
+		"nodes/up.html":       "../../../secret.html",
+		"inside.html":         "catalog.html",
+		"nodes/inside.html":   "../catalog.html",
+		"assets/through.html": "../out/secret.html",
+	} {
+		if err := os.Symlink(to, filepath.Join(site, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := &docs.Server{Site: site, Project: project, Generate: func(context.Context) error { return errors.New("regenerated") },
+		Failed: func(err error) { t.Errorf("regeneration: %v", err) }}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/up.html", 404},
+		{"/abs.html", 404},
+		{"/abs_inside.html", 404},
+		{"/project.yaml", 404},
+		{"/out/secret.html", 404},
+		{"/out/", 404},
+		{"/out/project.yaml", 404},
+		{"/nodes/up.html", 404},
+		{"/assets/through.html", 404},
+		{"/inside.html", 200},
+		{"/nodes/inside.html", 200},
+		{"/catalog.html", 200},
+	} {
+		resp, err := http.Get(hs.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || strings.Contains(string(b), "SECRET") || strings.Contains(string(b), "name: p") {
+			t.Errorf("GET %s: %s, want %d:\n%.200s", c.path, resp.Status, c.want, b)
+		}
+	}
+}
