@@ -71,6 +71,12 @@ type Options struct {
 	// could not recreate on a model's new version are found, but kept in
 	// the node's ViewBreaks, not failing it.
 	ColumnsOnly bool
+	// Builds, when not nil, are the models the build would build, of
+	// those selected (plan under -s checks what reads a changed model
+	// too): a view model selected but not in Builds is proved, but a swap
+	// of a model it reads recreates it from its definition as it is, as
+	// the build does, not from its new SQL (viewBreaks).
+	Builds map[string]bool
 	// StatementTimeout and LockTimeout bound each statement and each wait
 	// for a lock (a selected model's relation that a query is reading);
 	// zero means 60s and 5s.

@@ -200,7 +200,8 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 	if err != nil {
 		return nil, err
 	}
-	// The selected models' relations are set aside under check's names.
+	// The selected models' relations are set aside under check's names;
+	// a view model the build would not build is named by its own.
 	redefined := map[pgname.Rel]*manifest.Node{}
 	models := map[pgname.Rel]*manifest.Node{}
 	for _, m := range c.p.M.Nodes {
@@ -208,9 +209,21 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 			continue
 		}
 		models[m.Relation.Kept()] = m
-		if c.selected[m.ID] {
-			redefined[m.Relation.In(pgname.CheckedAside(m.Relation.Name)).Kept()] = m
+		if !c.selected[m.ID] {
+			continue
 		}
+		aside := m.Relation.In(pgname.CheckedAside(m.Relation.Name)).Kept()
+		if c.opt.Builds == nil || c.opt.Builds[m.ID] {
+			redefined[aside] = m
+		} else {
+			models[aside] = m
+		}
+	}
+	named := func(v pgname.Rel) pgname.Rel {
+		if m := models[v.Kept()]; m != nil {
+			return m.Relation
+		}
+		return v
 	}
 	var views []pgname.Rel
 	cols := map[pgname.Rel][]string{}
@@ -224,11 +237,12 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 			reads = true
 			continue
 		}
-		if _, ok := cols[r.View]; !ok {
-			views = append(views, r.View)
+		v := named(r.View)
+		if _, ok := cols[v]; !ok {
+			views = append(views, v)
 		}
-		cols[r.View] = append(cols[r.View], r.Column)
-		kinds[r.View] = r.Kind
+		cols[v] = append(cols[v], r.Column)
+		kinds[v] = r.Kind
 	}
 	what := func(names []string) (string, string) {
 		if len(names) > 1 {
@@ -276,11 +290,11 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 		return nil, err
 	}
 	de.Target, de.Verb = n.Relation, verb
-	v := de.View
-	if m := redefined[v.Kept()]; m != nil {
+	v := named(de.View)
+	if m := redefined[de.View.Kept()]; m != nil {
 		v = m.Relation
-		de.View = v
 	}
+	de.View = v
 	var types []string
 	for _, r := range retyped {
 		types = append(types, r+" ("+from[r]+")")

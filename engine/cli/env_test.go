@@ -492,6 +492,47 @@ func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
 	must(t, 0, dir, "build")
 }
 
+// TestPlanSelectionLeavesAViewModelOut: under -s that leaves out a view
+// model reading a column the selected table model drops, the build swaps
+// the table in and recreates the view from its definition as it is (it
+// builds only the selection), which cannot be: check -s and build -s
+// refuse, and plan -s said nothing, as if the build redefined the view
+// from its new SQL (plan checks what reads a changed model as selected).
+// plan now says what the selected build does, in check's words; with
+// the view model selected too, or by default (state:modified+), nothing.
+func TestPlanSelectionLeavesAViewModelOut(t *testing.T) {
+	url := pgtest.DB(t)
+	table := `{{ config "materialized" "table" }}`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: ps\n",
+		"models/par.sql": table + `select 1 as id, 2 as amt, 3 as gone`,
+		"models/chv.sql": `select * from {{ ref "par" }}`,
+		"models/ch.sql":  table + `select * from {{ ref "par" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFiles(t, dir, map[string]string{"models/par.sql": table + `select 1 as id, 2 as amt`})
+	refuses := `the model's query no longer returns column gone of public.par, which view public.chv reads: the build would fail when it recreates that view after the swap (refusing to replace public.par); public.chv is model chv, which is not selected: select it too (-s 'par chv') so that the build redefines it, or return gone from the model`
+	mustContain(t, must(t, 0, dir, "plan", "-s", "par"), "      build refuses: "+refuses+"\n", "read downstream by ch (gone)")
+	var views []plan.View
+	for _, c := range planJSON(t, dir, "-s", "par").Modified {
+		if c.Name == "par" {
+			views = c.Views
+		}
+	}
+	if len(views) != 1 || views[0].View != "public.chv" || views[0].Error != refuses {
+		t.Errorf("plan -s par --output json: par's views_build_cannot_recreate = %+v, want public.chv: %s", views, refuses)
+	}
+	for _, args := range [][]string{{"plan", "-s", "par chv"}, {"plan"}} {
+		if out := must(t, 0, dir, args...); strings.Contains(out, "build refuses") {
+			t.Errorf("strata %s names a view the build redefines:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	// check and the build say the same.
+	mustContain(t, must(t, 1, dir, "check", "-s", "par"), "models/par.sql:1:1: "+refuses)
+	mustContain(t, must(t, 1, dir, "build", "-s", "par"), "refusing to replace public.par: view public.chv depends on it and cannot be recreated on the new version")
+	must(t, 0, dir, "build", "-s", "par chv")
+}
+
 // TestPlanChanges: a renamed model is removed and added; a config change
 // is listed key by key; an incremental model whose columns change says it
 // needs a full refresh; plan changes nothing.

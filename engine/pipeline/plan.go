@@ -112,7 +112,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 			p.Indirect = append(p.Indirect, plan.Indirect{Model: l.planModel(l.Manifest.Nodes[id], ""), Through: through})
 		}
 	}
-	if err := l.planColumns(ctx, db, p, direct); err != nil {
+	if err := l.planColumns(ctx, db, p, direct, selected); err != nil {
 		return nil, err
 	}
 	citus := false
@@ -276,7 +276,7 @@ func compact(v json.RawMessage) string {
 // exists (ColumnsOnly).
 var planCheck = check.Options{CitusConnectTimeout: postgres.CitusConnectTimeout, ColumnsOnly: true}
 
-func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct map[string]bool) error {
+func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct, selected map[string]bool) error {
 	// A seed's columns are its file's, as check types them.
 	hasColumns := func(id string) bool {
 		k := l.Manifest.Nodes[id].Kind
@@ -297,7 +297,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	if len(models) == 0 {
 		return nil
 	}
-	res, err := l.checkThrough(ctx, db, models, direct)
+	res, err := l.checkThrough(ctx, db, models, direct, selected)
 	if err != nil {
 		return err
 	}
@@ -399,16 +399,22 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 // new columns, and the views on it may not be recreated on them (check's
 // ViewBreaks) any more than on a directly modified one. A model whose
 // columns do not change adds nothing, so the usual plan is one check.
-func (l *Project) checkThrough(ctx context.Context, db *postgres.Adapter, models, direct map[string]bool) (*check.Result, error) {
+// What the build builds is selected (its -s, or state:modified+): a
+// model it leaves out keeps its columns, and a view model it leaves out
+// is recreated by a swap of what it reads from its definition as it is,
+// not its new SQL (check's Builds), as the build recreates it.
+func (l *Project) checkThrough(ctx context.Context, db *postgres.Adapter, models, direct, selected map[string]bool) (*check.Result, error) {
+	opt := planCheck
+	opt.Builds = selected
 	for {
-		res, err := l.Check(ctx, db, models, planCheck)
+		res, err := l.Check(ctx, db, models, opt)
 		if err != nil {
 			return nil, err
 		}
 		var more []string
 		for id := range models {
 			cn, rec := res.Nodes[id], l.prod[id]
-			if direct[id] || cn == nil || cn.Status != check.OK || rec == nil || columnChanges(rec.Columns, cn.Columns).Empty() {
+			if direct[id] || !selected[id] || cn == nil || cn.Status != check.OK || rec == nil || columnChanges(rec.Columns, cn.Columns).Empty() {
 				continue
 			}
 			for _, c := range l.Graph.Children(id) {
