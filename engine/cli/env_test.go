@@ -533,6 +533,59 @@ func TestPlanSelectionLeavesAViewModelOut(t *testing.T) {
 	must(t, 0, dir, "build", "-s", "par chv")
 }
 
+// TestPlanFullRefreshViews: an incremental model that plan says needs a
+// full refresh is built anew and swapped in by build --full-refresh,
+// with the views on its table recreated on the new one; a view by hand
+// that reads a column the new table lacks, or does not hold on a new
+// type, cannot be, and build --full-refresh refuses ('refusing to replace
+// public.inc: view rep.gone ...'), while plan said only that it needs
+// the full refresh. plan now says each under the model ('build
+// --full-refresh refuses: ...', in check's words), in text, markdown and
+// JSON; a view that reads only what is kept is not named.
+func TestPlanFullRefreshViews(t *testing.T) {
+	url := pgtest.DB(t)
+	inc := `{{ config "materialized" "incremental" "unique_key" "id" "on_schema_change" "%s" }}select g as id, %s from generate_series(1, 2) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: pf\n",
+		"models/inc.sql":  fmt.Sprintf(inc, "ignore", "g * 2 as amt, g as gone"),
+		"models/inc2.sql": fmt.Sprintf(inc, "fail", "g * 2 as amt"),
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url, "create schema rep", "create view rep.gone as select id, gone from public.inc",
+		"create view rep.ids as select id, amt from public.inc", "create view rep.sum as select id, amt + 1 as a1 from public.inc2")
+	writeFiles(t, dir, map[string]string{
+		"models/inc.sql":  fmt.Sprintf(inc, "ignore", "g * 2 as amt"),
+		"models/inc2.sql": fmt.Sprintf(inc, "fail", "'y' || g as amt"),
+	})
+	gone := `the model's query no longer returns column gone of public.inc, which view rep.gone reads: the build would fail when it recreates that view after the swap (refusing to replace public.inc); rep.gone is no strata model: change or drop it first, or return gone from the model`
+	sum := `the model's query changes the type of column amt (integer to text) of public.inc2, and the build would fail when it recreates the views on it after the swap: refusing to replace public.inc2: view rep.sum depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	out := must(t, 0, dir, "plan")
+	mustContain(t, out, "needs a full refresh to take the column change", "      build --full-refresh refuses: "+gone+"\n",
+		"needs a full refresh: on_schema_change is fail", "      build --full-refresh refuses: "+sum)
+	if strings.Contains(out, "rep.ids") {
+		t.Errorf("plan names rep.ids, which reads only what the full refresh keeps:\n%s", out)
+	}
+	mustContain(t, must(t, 0, dir, "plan", "--output", "markdown"), "- :warning: build --full-refresh refuses: "+gone+"\n")
+	views := map[string][]plan.View{}
+	for _, c := range planJSON(t, dir).Modified {
+		views[c.Name] = c.FullRefreshViews
+	}
+	if v := views["inc"]; len(v) != 1 || v[0].View != "rep.gone" || v[0].Error != gone {
+		t.Errorf("plan --output json: inc's views_full_refresh_cannot_recreate = %+v, want rep.gone: %s", v, gone)
+	}
+	if v := views["inc2"]; len(v) != 1 || v[0].View != "rep.sum" || !strings.HasPrefix(v[0].Error, sum) {
+		t.Errorf("plan --output json: inc2's views_full_refresh_cannot_recreate = %+v, want rep.sum: %s", v, sum)
+	}
+	// check --full-refresh and the build say the same.
+	mustContain(t, must(t, 1, dir, "check", "--full-refresh"), "models/inc.sql:1:1: "+gone, "models/inc2.sql:1:1: "+sum)
+	mustContain(t, must(t, 1, dir, "build", "--full-refresh"), "refusing to replace public.inc: view rep.gone depends on it", "refusing to replace public.inc2: view rep.sum depends on it")
+	execSQL(t, url, "drop view rep.gone", "drop view rep.sum")
+	if out := must(t, 0, dir, "plan"); strings.Contains(out, "refuses") {
+		t.Errorf("plan names views once none would stop the full refresh:\n%s", out)
+	}
+	must(t, 0, dir, "build", "--full-refresh")
+}
+
 // TestPlanChanges: a renamed model is removed and added; a config change
 // is listed key by key; an incremental model whose columns change says it
 // needs a full refresh; plan changes nothing.

@@ -112,7 +112,8 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 			p.Indirect = append(p.Indirect, plan.Indirect{Model: l.planModel(l.Manifest.Nodes[id], ""), Through: through})
 		}
 	}
-	if err := l.planColumns(ctx, db, p, direct, selected); err != nil {
+	checked, err := l.planColumns(ctx, db, p, direct, selected)
+	if err != nil {
 		return nil, err
 	}
 	citus := false
@@ -144,10 +145,44 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 			p.Modified[i].FullRefresh = refused
 		}
 	}
+	if err := l.planFullRefresh(ctx, db, p, checked, selected); err != nil {
+		return nil, err
+	}
 	if err := l.planRebuild(ctx, db, p, selected, direct, opt.Env); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// planFullRefresh finds, for each directly modified incremental model
+// that plan says a full refresh for, the views on its table that the
+// full refresh could not recreate: it builds the table anew and swaps it
+// in, and build --full-refresh refuses ('refusing to replace ...') when
+// a view reads a column the new table lacks, or does not hold on a new
+// type. They are check's ViewBreaks under FullRefresh, of the models plan
+// checked (checked), in one more check, only when there is such a model.
+func (l *Project) planFullRefresh(ctx context.Context, db *postgres.Adapter, p *plan.Plan, checked, selected map[string]bool) error {
+	var refresh []int
+	for i, c := range p.Modified {
+		if c.FullRefresh != "" && c.Materialized == "incremental" && checked[l.idOf(c.Name)] {
+			refresh = append(refresh, i)
+		}
+	}
+	if len(refresh) == 0 {
+		return nil
+	}
+	opt := planCheck
+	opt.FullRefresh, opt.Builds = true, selected
+	res, err := l.Check(ctx, db, checked, opt)
+	if err != nil {
+		return err
+	}
+	for _, i := range refresh {
+		if cn := res.Nodes[l.idOf(p.Modified[i].Name)]; cn != nil {
+			p.Modified[i].FullRefreshViews = views(cn)
+		}
+	}
+	return nil
 }
 
 // idOf is the id of the model or seed called name.
@@ -276,7 +311,7 @@ func compact(v json.RawMessage) string {
 // exists (ColumnsOnly).
 var planCheck = check.Options{CitusConnectTimeout: postgres.CitusConnectTimeout, ColumnsOnly: true}
 
-func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct, selected map[string]bool) error {
+func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan.Plan, direct, selected map[string]bool) (map[string]bool, error) {
 	// A seed's columns are its file's, as check types them.
 	hasColumns := func(id string) bool {
 		k := l.Manifest.Nodes[id].Kind
@@ -295,11 +330,11 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 		}
 	}
 	if len(models) == 0 {
-		return nil
+		return nil, nil
 	}
 	res, err := l.checkThrough(ctx, db, models, direct, selected)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := range p.Indirect {
 		if cn := res.Nodes[l.idOf(p.Indirect[i].Name)]; cn != nil {
@@ -338,7 +373,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 		}
 	}
 	if len(changed) == 0 {
-		return nil
+		return models, nil
 	}
 	// What the downstream models read of production's relation: checked
 	// alone, the changed model is used as production has it.
@@ -353,7 +388,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 	var before *check.Result
 	if len(readers) > 0 {
 		if before, err = l.Check(ctx, db, readers, planCheck); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := range p.Modified {
@@ -388,7 +423,7 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 			}
 		}
 	}
-	return nil
+	return models, nil
 }
 
 // checkThrough checks models (the directly modified ones, direct, and

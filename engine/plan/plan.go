@@ -67,6 +67,11 @@ type Change struct {
 	// incremental model's relation that its build could not recreate on
 	// the new version, so it would refuse the change (from check).
 	Views []View `json:"views_build_cannot_recreate,omitempty"`
+	// FullRefreshViews are, for an incremental model whose FullRefresh
+	// says to fully refresh it, the views on its table that the full
+	// refresh (built anew and swapped in) could not recreate, so build
+	// --full-refresh would refuse it (from check).
+	FullRefreshViews []View `json:"views_full_refresh_cannot_recreate,omitempty"`
 }
 
 // View is a view the build could not recreate, and why, in check's words.
@@ -264,6 +269,9 @@ func writeText(w io.Writer, p *Plan) error {
 		for _, v := range c.Views {
 			fmt.Fprintf(&b, "      build refuses: %s\n", v.Error)
 		}
+		for _, v := range c.FullRefreshViews {
+			fmt.Fprintf(&b, "      build --full-refresh refuses: %s\n", v.Error)
+		}
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
 				fmt.Fprintf(&b, "      %s\n", line)
@@ -459,10 +467,8 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 			if c.FullRefresh != "" {
 				fmt.Fprintf(&b, "- :warning: %s\n", md(c.FullRefresh))
 			}
-			for _, v := range c.Views {
-				fmt.Fprintf(&b, "- :warning: build refuses: %s\n", md(v.Error))
-			}
-			if c.FullRefresh != "" || len(c.Views) > 0 {
+			c.refusals(&b)
+			if c.FullRefresh != "" || len(c.Views)+len(c.FullRefreshViews) > 0 {
 				b.WriteString("\n")
 			}
 			continue
@@ -506,10 +512,8 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 		if c.FullRefresh != "" {
 			fmt.Fprintf(&b, "- :warning: %s\n", md(c.FullRefresh))
 		}
-		for _, v := range c.Views {
-			fmt.Fprintf(&b, "- :warning: build refuses: %s\n", md(v.Error))
-		}
-		if len(c.Readers) > 0 || c.FullRefresh != "" || len(c.Views) > 0 {
+		c.refusals(&b)
+		if len(c.Readers) > 0 || c.FullRefresh != "" || len(c.Views)+len(c.FullRefreshViews) > 0 {
 			b.WriteString("\n")
 		}
 		if c.Diff != "" {
@@ -563,6 +567,17 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 		b.WriteString("\n</details>\n")
 	}
 	return b.String()
+}
+
+// refusals writes, in markdown, a warning for each view c's build, and
+// its full refresh, could not recreate.
+func (c Change) refusals(b *strings.Builder) {
+	for _, v := range c.Views {
+		fmt.Fprintf(b, "- :warning: build refuses: %s\n", md(v.Error))
+	}
+	for _, v := range c.FullRefreshViews {
+		fmt.Fprintf(b, "- :warning: build --full-refresh refuses: %s\n", md(v.Error))
+	}
 }
 
 // kindText is how m is materialized, or its resource type.

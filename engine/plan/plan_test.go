@@ -104,7 +104,7 @@ func TestMarkdownFitsAComment(t *testing.T) {
 	// Without a diff, many models whose config values are long (a
 	// project-wide post_hook changed) or whose columns changed: each
 	// model's details go, its full-refresh warning stays, and so does
-	// what the build refuses of the views on it.
+	// what the build, and its full refresh, refuse of the views on it.
 	hooks := `["grant select on {{ this }} to reporting_role", "insert into audit.builds (model, built_at) values ('{{ this }}', now())", "analyze {{ this }}"]`
 	wide := &Plan{Project: "p", Target: "t"}
 	for i := range 150 {
@@ -115,6 +115,7 @@ func TestMarkdownFitsAComment(t *testing.T) {
 		}
 		if i == 0 {
 			c.Views = []View{{View: "rep.hand", Error: "view rep.hand reads a dropped column"}}
+			c.FullRefreshViews = []View{{View: "rep.full", Error: "view rep.full reads a column the full refresh drops"}}
 		}
 		wide.Modified = append(wide.Modified, c)
 		wide.Rebuild = append(wide.Rebuild, Step{Model: m, Why: "modified", Rows: 1e6})
@@ -122,7 +123,7 @@ func TestMarkdownFitsAComment(t *testing.T) {
 	b.Reset()
 	_ = Write(&b, wide, "markdown")
 	if out := b.String(); len(out) > commentLimit || !strings.Contains(out, "is left out: the comment would be too long") || strings.Count(out, "needs --full-refresh") != listLimit ||
-		!strings.Contains(out, "- :warning: needs --full-refresh\n- :warning: build refuses: view rep.hand reads a dropped column\n\n") {
+		!strings.Contains(out, "- :warning: needs --full-refresh\n- :warning: build refuses: view rep.hand reads a dropped column\n- :warning: build --full-refresh refuses: view rep.full reads a column the full refresh drops\n\n") {
 		t.Errorf("a plan of %d models with long config values is %d bytes (limit %d), its details left out: %v, full-refresh warnings: %d, the view rep.hand named: %v",
 			len(wide.Modified), len(out), commentLimit, strings.Contains(out, "left out"), strings.Count(out, "needs --full-refresh"), strings.Contains(out, "rep.hand"))
 	}
