@@ -281,8 +281,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata: cannot create target/: %v\n", err)
 		return ExitFailed
 	}
-	logFile, _ := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if logFile != nil {
+	logFile, err := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		// Not a reason to stop the run, but the log a scheduled run is
+		// read from afterwards would lack it without a word.
+		fmt.Fprintf(a.stderr, "strata %s: warning: this run is not appended to target/strata.log: %v; its lines are on stdout only\n", cmd, err)
+	} else {
 		defer logFile.Close()
 	}
 	p := a.newPrinter(l.Manifest, nil)

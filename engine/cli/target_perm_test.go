@@ -4,7 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"strata/engine/internal/pgtest"
 )
 
 // TestTargetIsPrivate (issue 21 item 10): target/ is its owner's alone,
@@ -49,5 +52,49 @@ func TestTargetIsPrivate(t *testing.T) {
 	}
 	if files < 2 {
 		t.Errorf("compile wrote %d files", files)
+	}
+}
+
+// TestUnwritableLogIsSaid: a run whose target/strata.log cannot be opened
+// (it belongs to another user, as after a run by hand as root before the
+// timer's runs as etl; here a folder in its place, which root cannot open
+// either) goes on, but says on stderr that its lines are not appended
+// there: before, the log a scheduled run is read from afterwards silently
+// ended at the last run that could write it.
+func TestUnwritableLogIsSaid(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		database bool
+		files    map[string]string
+		args     []string
+	}{
+		{name: "nothing to do", files: map[string]string{"project.yaml": "name: nolog\n"}, args: []string{"build"}},
+		{name: "a build", database: true, files: map[string]string{
+			"project.yaml": "name: nolog\nmodels: {'.': {schema: nolog}}\n",
+			"models/m.sql": "select 1 as id",
+		}, args: []string{"build"}},
+		{name: "a seed", database: true, files: map[string]string{
+			"project.yaml": "name: nolog\nseeds: {schema: nolog}\n",
+			"seeds/s.csv":  "id\n1\n",
+		}, args: []string{"seed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := ""
+			if tc.database {
+				url = pgtest.DB(t)
+			}
+			dir := writeProject(t, url, tc.files)
+			if err := os.MkdirAll(filepath.Join(dir, "target", "strata.log"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			out := must(t, 0, dir, tc.args...)
+			want := "strata " + tc.args[0] + ": warning: this run is not appended to target/strata.log: open " + filepath.Join(dir, "target", "strata.log") + ": is a directory; its lines are on stdout only"
+			if !strings.Contains(out, want) {
+				t.Errorf("strata %s with target/strata.log not writable: no %q\n%s", tc.args[0], want, out)
+			}
+			if tc.database && !strings.Contains(out, "PASS=1 ") {
+				t.Errorf("strata %s did not go on with its run\n%s", tc.args[0], out)
+			}
+		})
 	}
 }
