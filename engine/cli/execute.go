@@ -278,7 +278,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	}
 	targetDir := l.TargetDir()
 	if err := artifacts.Folder(targetDir); err != nil {
-		fmt.Fprintf(a.stderr, "strata: cannot create target/: %v\n", err)
+		fmt.Fprintf(a.stderr, "strata %s: %s; nothing was run\n", cmd, targetFolderProblem(targetDir, err))
 		return ExitFailed
 	}
 	logFile, err := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)

@@ -3,8 +3,10 @@ package cli
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"strata/engine/internal/pgtest"
@@ -94,6 +96,70 @@ func TestUnwritableLogIsSaid(t *testing.T) {
 			}
 			if tc.database && !strings.Contains(out, "PASS=1 ") {
 				t.Errorf("strata %s did not go on with its run\n%s", tc.args[0], out)
+			}
+		})
+	}
+}
+
+// TestTargetOfAnotherUserIsSaid: target/ is kept to its owner alone, which
+// only its owner can do, so a run by another user (the timer's runs as etl
+// after a run by hand as root) cannot use it. It said "strata: cannot
+// create target/: chmod ...: operation not permitted" of a folder that is
+// there; it now says whose it is, whose the run is, and the chown that
+// fixes it. A file where target/ goes still cannot be created.
+func TestTargetOfAnotherUserIsSaid(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		user  bool // run strata as nobody (uid 65534), target/ being root's
+		want  string
+	}{
+		{name: "a file in its place", setup: func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "target"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "strata build: cannot create target/: mkdir DIR/target: not a directory; nothing was run"},
+		{name: "another user's", user: true, setup: func(t *testing.T, dir string) {
+			if err := os.Mkdir(filepath.Join(dir, "target"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "strata build: cannot use target/ (DIR/target): it belongs to root (uid 0), not to USER, who runs strata; strata keeps target/ to its owner alone (its compiled SQL holds the values of env_var): chown -R NAME DIR/target, or run strata as root; nothing was run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeProject(t, "", map[string]string{"project.yaml": "name: owned\n"})
+			tc.setup(t, dir)
+			want := strings.ReplaceAll(tc.want, "DIR", dir)
+			var code int
+			var out string
+			if !tc.user {
+				code, out = strata(t, dir, "build")
+			} else {
+				if os.Geteuid() != 0 {
+					t.Skip("needs root, to give target/ to root and run strata as another user")
+				}
+				if testing.Short() {
+					t.Skip("builds strata")
+				}
+				bin := buildStrata(t)
+				// The run as nobody has to reach the project and the binary.
+				for _, d := range []string{dir, filepath.Dir(dir), filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
+					if err := os.Chmod(d, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cmd := exec.Command(bin, "--project-dir", dir, "--no-color", "build")
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				b, err := cmd.CombinedOutput()
+				out = string(b)
+				code = cmd.ProcessState.ExitCode()
+				if err != nil && code < 0 {
+					t.Fatal(err)
+				}
+				want = strings.ReplaceAll(want, "USER", userName(65534))
+				want = strings.ReplaceAll(want, "NAME", userArg(65534))
+			}
+			if code != ExitFailed || !strings.Contains(out, want) {
+				t.Errorf("strata build: exit %d, want %d and\n%s\ngot:\n%s", code, ExitFailed, want, out)
 			}
 		})
 	}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+)
+
+// targetFolderProblem says why target/ (dir) could not be made ready for
+// a run. strata keeps target/ to its owner alone (0700: the compiled SQL
+// holds env_var values), and only the owner may change that: a target/
+// created by another user (a run by hand as root, before the timer's runs
+// as etl) fails on the chmod, which said "cannot create target/" of a
+// folder that is there.
+func targetFolderProblem(dir string, err error) string {
+	st, serr := os.Stat(dir)
+	if !errors.Is(err, fs.ErrPermission) || serr != nil || !st.IsDir() {
+		return fmt.Sprintf("cannot create target/: %v", err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) == os.Geteuid() {
+		return fmt.Sprintf("cannot use target/: %v", err)
+	}
+	return fmt.Sprintf("cannot use target/ (%s): it belongs to %s, not to %s, who runs strata; strata keeps target/ to its owner alone (its compiled SQL holds the values of env_var): chown -R %s %s, or run strata as %s", dir, userName(int(sys.Uid)), userName(os.Geteuid()), userArg(os.Geteuid()), dir, userArg(int(sys.Uid)))
+}
+
+// userName is "name (uid N)", or "uid N" for a uid with no account.
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
+		return fmt.Sprintf("%s (uid %d)", u.Username, uid)
+	}
+	return fmt.Sprintf("uid %d", uid)
+}
+
+// userArg is uid's name for chown, or the uid itself.
+func userArg(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return strconv.Itoa(uid)
+}
