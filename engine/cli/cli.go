@@ -294,6 +294,8 @@ type flags struct {
 	// lock, a retry whose record another run changed meanwhile reads the
 	// new one.
 	retryRecord *pipeline.RunRecordSnapshot
+	// retryOf, set by retry, is the run it repeats, as retryRecord says.
+	retryOf *pipeline.Retry
 	// retryEnded, set by retry, is the last run when it was stopped
 	// after its last node (its record in progress, every node ended).
 	retryEnded *pipeline.Retry

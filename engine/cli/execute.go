@@ -95,6 +95,7 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 		fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", err)
 		return ExitBadInput
 	}
+	f.retryOf = prev
 	// On the target and in the environment of the run it retries: the
 	// record is that target's and environment's.
 	if prev.Target != "" {
@@ -153,6 +154,45 @@ func (a *app) retryArgs(f *flags, prev *pipeline.Retry) {
 	// retry has no --check of its own: a build --check is retried with its
 	// check of the nodes retried.
 	f.check = args.Check
+}
+
+// retryGrace is how long retry tries the run lock before it takes its
+// holder for a run going on: the server ends the session of a killed run
+// within about a second (client_connection_check_interval).
+const retryGrace = 3 * time.Second
+
+// lockSoon tries the run lock of project every 100ms for up to grace,
+// without waiting in the server; postgres.ErrLocked when it is still held.
+func lockSoon(ctx context.Context, db *postgres.Adapter, project string, grace time.Duration) (func(), error) {
+	deadline := time.Now().Add(grace)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		unlock, err := db.LockRun(ctx, project, true, nil)
+		if !errors.Is(err, postgres.ErrLocked) || time.Now().After(deadline) {
+			return unlock, err
+		}
+	}
+}
+
+// retryLocked says why retry does not repeat prev, whose place (project,
+// target and environment) another strata run holds the run lock of: prev
+// is going on (its record says it has not ended), or a run started after
+// it is, whose record retry would repeat once it ends.
+func (a *app) retryLocked(ctx context.Context, db *postgres.Adapter, l *pipeline.Project, prev *pipeline.Retry) string {
+	where := pipeline.RunPlace(l.Target.Name, l.Env())
+	holder := ""
+	if h := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); h != "" {
+		holder = " (its run lock is held by " + h + ")"
+	}
+	retry := pipeline.RetryCommand(l.Target.Name, l.Env())
+	if prev.InProgress {
+		return fmt.Sprintf("the run it would repeat (strata %s on %s, started %s) is still going on%s: wait for it to end, then %s repeats what it did not finish", prev.Command, where, prev.StartedAt, holder, retry)
+	}
+	return fmt.Sprintf("another strata run on %s is going on%s, started after the run it would repeat (strata %s, started %s): wait for it to end, then %s repeats what that run did not finish", where, holder, prev.Command, prev.StartedAt, retry)
 }
 
 // readRetryRecord reads the record of the run that retry repeats. Without
@@ -374,10 +414,24 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		p.line(fmt.Sprintf("The server has no room for another connection (its max_connections are taken): running the nodes on the %d connection%s this run has, not %d at once", open, plural(open), threads))
 	})
 	waitStart := time.Time{}
-	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait, func() {
+	// retry never waits: a run that holds the lock of the place it
+	// retries is going on, the run it would repeat or one started after
+	// it, and repeating what that run has not finished yet would build it
+	// twice at once.
+	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait || f.retryOf != nil, func() {
 		waitStart = time.Now()
 		p.line("Waiting for another strata run on " + where + " to finish ...")
 	})
+	if errors.Is(err, postgres.ErrLocked) && f.retryOf != nil {
+		// A run killed a moment ago (a CI job's timeout, then retry) holds
+		// its lock until the server has seen its connection close, within
+		// about a second: that is not a run going on.
+		unlock, err = lockSoon(ctx, db, pipeline.LockName(l.Project.Name, l.Env()), retryGrace)
+	}
+	if errors.Is(err, postgres.ErrLocked) && f.retryOf != nil {
+		fmt.Fprintf(a.stderr, "strata retry: %s; nothing was run\n", a.retryLocked(ctx, db, l, f.retryOf))
+		return ExitFailed
+	}
 	if errors.Is(err, postgres.ErrLocked) {
 		// Said of where the lock is (an environment has its own), and
 		// of who holds it, for the person a scheduler's failure reaches.

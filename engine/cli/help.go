@@ -143,7 +143,8 @@ var helps = map[string]commandHelp{
 	"retry": {
 		about: "Reads target/run_results.json and runs again, with the same command, flags (--vars, --full-refresh, ...) and target, " +
 			"every node that failed or was skipped in the last run, or that a killed run did not finish, and the on-run-end hooks when they failed. " +
-			"A flag given to retry overrides the recorded one; --target (or STRATA_TARGET) and --env choose the run: the last one on that target and in that environment (target/runs/).",
+			"A flag given to retry overrides the recorded one; --target (or STRATA_TARGET) and --env choose the run: the last one on that target and in that environment (target/runs/). " +
+			"While a run there is going on (it holds the run lock), retry runs nothing and exits with 1, instead of waiting for it.",
 		examples: []example{
 			{"strata retry", "run again what failed, or finish a killed run, as it was run"},
 			{"strata retry --threads 1", "the same, one node at a time"},

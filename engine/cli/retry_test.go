@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -137,76 +138,116 @@ func TestFailedCheckIsRecorded(t *testing.T) {
 	}
 }
 
-// A retry that waits for a run still going on retries what that run left
-// once it ends, not the record it read while the run was going on.
-func TestRetryAfterWaitingReadsTheNewRecord(t *testing.T) {
+// retryWithin runs strata retry with args in dir, cancelled after a
+// minute: a retry that waits for a run lock the test holds ends so
+// (exit 130) instead of hanging the test.
+func retryWithin(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := Main(ctx, append([]string{"--project-dir", dir, "--no-color", "retry"}, args...), &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+// TestRetryOfARunGoingOn: retry does not wait for a run that holds the
+// run lock of the place it retries, which it would then repeat (the run
+// it retries is not killed, or one started after it is going on): it says
+// so, runs nothing and exits 1. A run going on in another environment is
+// no reason not to retry, nor a lock held for a moment, as by the session
+// of a run just killed.
+func TestRetryOfARunGoingOn(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
-		"project.yaml": "name: rl\nvars: {bad: true}\nmodels: {'.': {materialized: table}}\n",
-		"models/a.sql": `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
-		"models/b.sql": `select * from {{ ref "a" }}`,
+		"project.yaml":    "name: rl\nvars: {bad: false}\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql":    `select {{ if var "bad" }}1/0{{ else }}1{{ end }} as id`,
+		"models/gate.sql": `with w as (select pg_advisory_xact_lock_shared(hashtextextended('gate', 0))) select a.id from {{ ref "a" }} a, w`,
 	})
-	// The run's record, in target/ and in the target's own folder.
-	records := []string{filepath.Join(dir, "target", "run_results.json"), filepath.Join(artifacts.RunDir(filepath.Join(dir, "target"), "t", ""), "run_results.json")}
-	setRecord := func(b []byte) {
-		t.Helper()
-		for _, record := range records {
-			if err := os.WriteFile(record, b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	must(t, 1, dir, "run")
-	failed, err := os.ReadFile(records[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, 0, dir, "run", "--vars", "bad: false")
-	passed, err := os.ReadFile(records[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Another run holds the project's lock, and the record retry reads is
-	// the failed one; that run ends with everything built.
-	setRecord(failed)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	key := pgname.RunLock(pipeline.LockName("rl", ""))
-	if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
-		t.Fatal(err)
-	}
-	type outcome struct {
-		code int
-		out  string
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		code, out := strata(t, dir, "retry")
-		done <- outcome{code, out}
-	}()
-	waiting := false
-	for i := 0; i < 200 && !waiting; i++ {
-		time.Sleep(50 * time.Millisecond)
-		if err := conn.QueryRow(ctx, "select exists (select from pg_locks where locktype = 'advisory' and not granted)").Scan(&waiting); err != nil {
+	holder := connect(t, url)
+	lock := func(key string) {
+		t.Helper()
+		if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !waiting {
-		t.Fatal("retry did not wait for the run lock")
+	unlock := func(key string) {
+		t.Helper()
+		if _, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
+			t.Fatal(err)
+		}
 	}
-	setRecord(passed)
-	if _, err := conn.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
-		t.Fatal(err)
-	}
-	got := <-done
-	if got.code != 0 {
-		t.Fatalf("retry: exit %d, want 0\n%s", got.code, got.out)
-	}
-	mustContain(t, got.out, "Waiting for another strata run", "Another run ended while retry started", "Nothing to retry")
+
+	t.Run("the run it retries goes on", func(t *testing.T) {
+		// The build waits in gate until the test unlocks "gate".
+		lock("gate")
+		done := make(chan string, 1)
+		go func() {
+			code, out := strataB(t, dir, "build")
+			done <- fmt.Sprintf("exit %d\n%s", code, out)
+		}()
+		until(t, "gate waits for the lock", func() bool {
+			return queryInt(t, url, "select count(*) from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())") > 0
+		})
+		code, out := retryWithin(t, dir)
+		unlock("gate")
+		if build := <-done; !strings.HasPrefix(build, "exit 0\n") {
+			t.Fatalf("the build: %s", build)
+		}
+		if code != 1 {
+			t.Fatalf("retry of a run going on: exit %d, want 1\n%s", code, out)
+		}
+		mustContain(t, out, "strata retry: the run it would repeat (strata build on target t, started ", ") is still going on (its run lock is held by PostgreSQL session ",
+			"): wait for it to end, then strata retry --target t repeats what it did not finish; nothing was run")
+		if strings.Contains(out, "Waiting") || strings.Contains(out, "Running") {
+			t.Errorf("retry waited for the run or ran something:\n%s", out)
+		}
+		mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry")
+	})
+
+	t.Run("a later run goes on", func(t *testing.T) {
+		must(t, 1, dir, "run", "--vars", "bad: true")
+		// Another run of the project in production, which has not yet
+		// recorded itself (it waits for its connections, say).
+		key := pgname.RunLock(pipeline.LockName("rl", ""))
+		lock(key)
+		code, out := retryWithin(t, dir, "--vars", "bad: false")
+		unlock(key)
+		if code != 1 {
+			t.Fatalf("retry while another run goes on: exit %d, want 1\n%s", code, out)
+		}
+		mustContain(t, out, "strata retry: another strata run on target t is going on (its run lock is held by PostgreSQL session ",
+			"started after the run it would repeat (strata run, started ", "; nothing was run")
+		// A run in another environment holds a lock of its own.
+		key = pgname.RunLock(pipeline.LockName("rl", "pr1"))
+		lock(key)
+		code, out = retryWithin(t, dir, "--vars", "bad: false")
+		unlock(key)
+		if code != 0 {
+			t.Fatalf("retry while a run goes on in another environment: exit %d, want 0\n%s", code, out)
+		}
+		mustContain(t, out, "Running 2 nodes", "PASS=2")
+	})
+
+	t.Run("a run killed a moment ago", func(t *testing.T) {
+		// Its session, which the server ends within about a second of the
+		// kill, still holds the lock as retry starts: retry takes it once
+		// it is free, not as a run going on.
+		must(t, 1, dir, "run", "--vars", "bad: true")
+		key := pgname.RunLock(pipeline.LockName("rl", ""))
+		lock(key)
+		go func() {
+			time.Sleep(500 * time.Millisecond)
+			if _, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
+				t.Error(err)
+			}
+		}()
+		code, out := retryWithin(t, dir, "--vars", "bad: false")
+		if code != 0 {
+			t.Fatalf("retry just after a kill: exit %d, want 0\n%s", code, out)
+		}
+		mustContain(t, out, "Running 2 nodes", "PASS=2")
+	})
 }
 
 // A run stopped after its last node leaves a record in progress in which
