@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,4 +203,70 @@ func TestRetryOfOneOfTwoRunsAtOnce(t *testing.T) {
 		t.Errorf("retry in an environment with no run: exit %d, want 2\n%s", code, refused)
 	}
 	mustContain(t, refused, "no run on environment pr1 of target a is recorded in target/", "was on target b: strata retry --target b retries it")
+}
+
+// TestRetryOfTheLaterOfTwoRunsInEnvironments: two runs of a project at
+// once in one folder, in two environments (two run locks), the later one
+// killed (SIGKILL) while a model waits and the earlier one ending after
+// it. Both wrote target/run_progress.jsonl; the earlier one's end leaves
+// target/'s record to the killed run, and strata retry without flags
+// repeats exactly the killed run's unfinished nodes, in its environment,
+// not the earlier run's (which passed) nor the nodes the killed run built.
+func TestRetryOfTheLaterOfTwoRunsInEnvironments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	bin := buildStrata(t)
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":     "name: te\nvars: {lk: 0}\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql":     `select 1 as id`,
+		"models/gate.sql":  `with w as (select pg_advisory_xact_lock_shared({{ var "lk" }})) select a.id from {{ ref "a" }} a, w`,
+		"models/after.sql": `select id * 10 as id from {{ ref "gate" }}`,
+	})
+	holder := connect(t, url)
+	ctx := context.Background()
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(4246), pg_advisory_lock(4247)"); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int64) func() bool {
+		return func() bool {
+			return queryInt(t, url, "select count(*) from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())") == n
+		}
+	}
+	done := make(chan string, 1)
+	go func() {
+		code, out := strataB(t, dir, "build", "--env", "e1", "--vars", "lk: 4246")
+		done <- fmt.Sprintf("exit %d\n%s", code, out)
+	}()
+	until(t, "gate waits in e1", waiting(1))
+	second := exec.Command(bin, "--project-dir", dir, "--no-color", "build", "--env", "e2", "--vars", "lk: 4247", "--threads", "1")
+	var out bytes.Buffer
+	second.Stdout, second.Stderr = &out, &out
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "gate waits in e2 too", waiting(2))
+	_ = second.Process.Kill()
+	_ = second.Wait()
+	t.Logf("the killed build printed:\n%s", out.String())
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(4246), pg_advisory_unlock(4247)"); err != nil {
+		t.Fatal(err)
+	}
+	first := <-done
+	if !strings.HasPrefix(first, "exit 0\n") {
+		t.Fatalf("the first build: %s", first)
+	}
+	mustContain(t, first, "target/run_results.json keeps the record of the run of strata build on environment e2 of target t")
+
+	got := must(t, 0, dir, "retry")
+	mustContain(t, got, "The last run (strata build, started ", "running again the 2 nodes it did not complete", "Running 2 nodes with 1 thread on target t, in environment e2", "PASS=2")
+	if strings.Contains(got, "public__e2.a ") || strings.Contains(got, "public__e1.") {
+		t.Errorf("retry built a again, or in e1:\n%s", got)
+	}
+	if n := queryInt(t, url, "select id from public__e2.after"); n != 10 {
+		t.Errorf("after in e2: %d, want 10", n)
+	}
+	mustContain(t, must(t, 0, dir, "retry"), "Nothing to retry")
+	mustContain(t, must(t, 0, dir, "retry", "--env", "e1"), "Nothing to retry")
 }
