@@ -164,6 +164,13 @@ func (w *Walk) Run(ctx context.Context) []Result {
 		}
 	}
 	for finished < n {
+		// A run cancelled before its first node (Ctrl-C or SIGTERM while
+		// the unit tests' inputs were typed), or while nodes are started,
+		// starts nothing more: what has not started is skipped, as between
+		// nodes, not run to fail on the cancelled context.
+		if ctx.Err() != nil {
+			stopping = true
+		}
 		for ready.Len() > 0 && (running < threads || blockedBy[(*ready)[0]] != "" || stopping || hasPreset(preset, (*ready)[0])) {
 			i := heap.Pop(ready).(int)
 			id := w.Order[i]

@@ -307,3 +307,35 @@ func TestRunnerWalkReportsAuditedTests(t *testing.T) {
 		}
 	}
 }
+
+// A walk whose context is cancelled before it starts (Ctrl-C or SIGTERM
+// while a build typed its unit tests' inputs) starts no node: each is
+// skipped as the run was stopped, not run to fail on the cancelled context.
+func TestRunnerWalkCancelledBeforeItStarts(t *testing.T) {
+	d := newDAG("seed1>m seed2>m m>t x")
+	for _, threads := range []int{1, 4} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var started sync.Map
+		w := &Walk{Order: d.order, Parents: func(id string) []string { return d.parents[id] }, Threads: threads,
+			Exec: func(ctx context.Context, id string) Result {
+				started.Store(id, true)
+				if ctx.Err() != nil {
+					return Result{Status: Error, Message: "cancelled while it ran", Cancelled: true}
+				}
+				return Result{Status: Success}
+			}}
+		res := w.Run(ctx)
+		if len(res) != len(d.order) {
+			t.Fatalf("threads %d: %d results for %d nodes", threads, len(res), len(d.order))
+		}
+		for _, r := range res {
+			if _, ok := started.Load(r.ID); ok {
+				t.Errorf("threads %d: %s was started on a cancelled run", threads, r.ID)
+			}
+			if r.Status != Skipped || r.Message != "skipped: the run was stopped" {
+				t.Errorf("threads %d: %s is %s %q, want skipped %q", threads, r.ID, r.Status, r.Message, "skipped: the run was stopped")
+			}
+		}
+	}
+}
