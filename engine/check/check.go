@@ -143,6 +143,9 @@ type Node struct {
 	ColumnsUsed []ColumnRef `json:"columns_used,omitempty"`
 	// Message says why it failed or was not checked.
 	Message string `json:"message,omitempty"`
+	// LockTimeout: it failed because a lock it waited for (on a relation
+	// its SQL reads, or its own) was not granted within lock_timeout.
+	LockTimeout bool `json:"-"`
 	// ViewBreaks, under ColumnsOnly, are the views that the node's next
 	// build could not recreate on its new version (a table swapped in, a
 	// sync_all_columns load that drops or retypes columns), each as check
@@ -673,6 +676,7 @@ func (c *checker) send(ctx context.Context, tx pgx.Tx, j *job, out *Node, stmt s
 			return nil
 		}
 		c.fail(out, j, c.explain(j, err, stmt, body))
+		out.LockTimeout = postgres.IsLockTimeout(err)
 	}
 	return nil
 }

@@ -59,6 +59,11 @@ func (c *checker) hint(j *job, pg *pgconn.PgError) string {
 		if m := ownerRe.FindStringSubmatch(pg.Message); m != nil {
 			return fmt.Sprintf("check renames %s aside inside its rolled-back transaction, to stand the new definition in for it, which only its owner may do (check with the role that builds it)", m[1])
 		}
+	case pg.Code == "55P03" && c.opt.LeaveExisting:
+		// Nothing that exists is renamed aside: the lock is one a reader
+		// takes, on a relation the SQL reads, which another session holds
+		// exclusively (a DDL in an open transaction).
+		return "another session holds a relation it reads locked (ALTER TABLE or another DDL in a transaction that has not ended, say) longer than lock_timeout"
 	case pg.Code == "55P03":
 		return fmt.Sprintf("check renames %s aside inside its rolled-back transaction, which needs a lock on it, and another session held it longer than lock_timeout; try again when it is free", j.n.Relation)
 	case pg.Code == "57014":

@@ -208,7 +208,15 @@ func message(n *manifest.Node, r run.Result) string {
 func (p *printer) waiting(id string, w postgres.LockWait) {
 	n := p.man.Nodes[id]
 	if p.json {
-		p.event(map[string]any{"event": "lock_wait", "node": id, "attempt": w.Attempt, "waited_seconds": w.Waited.Seconds(), "pause_seconds": w.Pause.Seconds()})
+		ev := map[string]any{"event": "lock_wait", "node": id, "attempt": w.Attempt, "waited_seconds": w.Waited.Seconds(), "pause_seconds": w.Pause.Seconds()}
+		if w.Typing {
+			ev["typing_unit_tests"] = true
+		}
+		p.event(ev)
+		return
+	}
+	if w.Typing {
+		p.line(fmt.Sprintf("        ... typing the unit tests' inputs: %s %s reads a relation another session holds locked (%s so far, attempt %d); no node starts meanwhile", n.Kind, n.Name, w.Waited.Round(10*time.Millisecond), w.Attempt))
 		return
 	}
 	p.line(fmt.Sprintf("        ... %s waits for sessions that hold %s (%s so far, attempt %d); readers go on meanwhile", n.Name, n.Relation.String(), w.Waited.Round(10*time.Millisecond), w.Attempt))

@@ -890,3 +890,82 @@ func TestUnitTestExpectedQueryAsWritten(t *testing.T) {
 		"ERROR test no_number ", `models/unit.yml:25:13: unit test no_number: expect (format sql) of model m, row 1, column amount: "eleven" is not a integer`,
 		"PASS=1 WARN=0 FAIL=0 ERROR=2 SKIP=0")
 }
+
+// TestUnitTestTypingWaitsForALock: another session holds a table that
+// the input of a unit test reads in ACCESS EXCLUSIVE mode (a DDL by hand in
+// an open transaction). Typing the unit tests' inputs, before the build's
+// first node, waits for it as a model's swap waits for its readers: each
+// wait is said (a lock_wait line, as a model's), and it gives up after the
+// target's swap_max_wait, failing the unit test with the reason. It
+// waited without a word for check's lock_timeout (twice: the chunk, then
+// the model alone), then failed the test saying check renames the table
+// aside, which it does not do there.
+func TestUnitTestTypingWaitsForALock(t *testing.T) {
+	const waits = "... typing the unit tests' inputs: model m reads a relation another session holds locked ("
+	cases := []struct {
+		name    string
+		maxWait string
+		release time.Duration // 0: held to the end
+		args    []string
+		code    int
+		want    []string
+	}{
+		{"released", "60s", 1500 * time.Millisecond, nil, 0, []string{waits, "PASS doubles", "OK created table model public.m2", "ERROR=0"}},
+		{"held", "1s", 0, []string{"-s", "m2"}, 1, []string{waits, "ERROR test doubles", "models/unit.yml:",
+			"the columns of model m are not known: strata check: models/m.sql:1:",
+			"another session holds a relation it reads locked (ALTER TABLE or another DDL in a transaction that has not ended, say) longer than lock_timeout",
+			"gave up after waiting", "the target's swap_max_wait", "SKIP table model public.m2"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url := pgtest.DB(t)
+			dir := writeProject(t, url, map[string]string{
+				"project.yaml":   "name: lk\nmodels: {'.': {materialized: table}}\n" + target(url, ", swap_lock_timeout: 100ms, swap_max_wait: "+c.maxWait),
+				"models/src.yml": "sources:\n  - name: raw\n    schema: public\n    tables:\n      - name: src\n",
+				"models/m.sql":   `select x from {{ source "raw" "src" }}` + "\n",
+				"models/m2.sql":  `select x * 2 as doubled from {{ ref "m" }}` + "\n",
+				"models/unit.yml": `unit_tests:
+  - name: doubles
+    model: m2
+    given:
+      - input: ref('m')
+        rows: [{x: 2}]
+    expect:
+      rows: [{doubled: 4}]
+`,
+			})
+			ctx := context.Background()
+			conn := connect(t, url)
+			if _, err := conn.Exec(ctx, "create table public.src (x int)"); err != nil {
+				t.Fatal(err)
+			}
+			must(t, 0, dir, "build")
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx) //nolint:errcheck
+			if _, err := tx.Exec(ctx, "lock table public.src in access exclusive mode"); err != nil {
+				t.Fatal(err)
+			}
+			released := make(chan struct{})
+			go func() {
+				defer close(released)
+				if c.release > 0 {
+					time.Sleep(c.release)
+					_ = tx.Rollback(ctx)
+				}
+			}()
+			bctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			var buf bytes.Buffer
+			code := Main(bctx, append([]string{"--project-dir", dir, "--no-color", "build"}, c.args...), &buf, &buf)
+			<-released
+			out := buf.String()
+			if code != c.code {
+				t.Errorf("exit %d, want %d:\n%s", code, c.code, out)
+			}
+			mustContain(t, out, c.want...)
+		})
+	}
+}

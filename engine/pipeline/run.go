@@ -124,8 +124,9 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 		}
 	}
 	// Unit tests need the columns of their inputs, which check reads once
-	// for all of them before anything runs.
-	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order))
+	// for all of them before anything runs, waiting for locks as the
+	// models do (locks, OnWait).
+	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order, *locks, opt.OnWait))
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: sayCancelled(ctx, haltWhenGone(db, ex.Exec)), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()

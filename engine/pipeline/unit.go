@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/check"
@@ -19,11 +23,16 @@ import (
 // A model that exists is described by a temporary view of its SQL (which
 // reads its inputs' descriptions), a seed whose file gives it other
 // columns than its table has by an empty temporary table, a source as
-// it exists: nothing that exists is replaced, so typing takes no lock a
-// reader waits for or waits behind (a build runs the unit tests beside
-// the readers of its tables). Only what does not exist is checked into
-// being, as strata check would.
-func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []string) (*unittest.Runner, error) {
+// it exists: nothing that exists is replaced, so typing takes only the
+// ACCESS SHARE lock a reader takes, which no reader waits for (a build
+// runs the unit tests beside the readers of its tables). It does wait
+// behind a session that holds a relation it reads exclusively (a DDL in
+// an open transaction): as a model's swap waits, each attempt waits at
+// most locks.Timeout, then check is tried again after a pause, each
+// wait reported to waiting (LockWait.Typing) under the node whose SQL
+// waited, until locks.MaxWait; then that node's unit tests fail on it.
+// Only what does not exist is checked into being, as strata check would.
+func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []string, locks postgres.LockPolicy, waiting func(id string, w postgres.LockWait)) (*unittest.Runner, error) {
 	need := unittest.Selected(l.Manifest, ids)
 	if len(need) == 0 {
 		return nil, nil
@@ -33,8 +42,39 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 	// rebuilt by this run before the model, types the test's input with
 	// its new columns), each described beside its relation when that
 	// exists (check.Options.LeaveExisting).
-	res, err := l.Check(ctx, db, need, check.Options{LeaveExisting: true})
-	if err != nil {
+	var res *check.Result
+	locked := "" // the first node whose SQL waited for a lock in vain
+	attempt := func() error {
+		r, err := l.Check(ctx, db, need, check.Options{LeaveExisting: true, LockTimeout: locks.Timeout})
+		if err != nil {
+			return err
+		}
+		res, locked = r, ""
+		for _, id := range r.Order {
+			if n := r.Nodes[id]; n != nil && n.LockTimeout {
+				locked = id
+				return &pgconn.PgError{Code: "55P03", Message: n.Message}
+			}
+		}
+		return nil
+	}
+	err := locks.Retry(ctx, attempt, func() error { return nil }, func(w postgres.LockWait) {
+		if waiting != nil {
+			w.Typing = true
+			waiting(locked, w)
+		}
+	})
+	var gaveUp *postgres.ErrLockWait
+	switch {
+	case errors.As(err, &gaveUp) && res != nil:
+		// The nodes that waited in vain fail their unit tests, saying how
+		// long they waited.
+		for _, n := range res.Nodes {
+			if n.LockTimeout {
+				n.Message += fmt.Sprintf(" (gave up after waiting %s in all, the target's swap_max_wait)", gaveUp.Waited.Round(time.Millisecond))
+			}
+		}
+	case err != nil && !postgres.IsLockTimeout(err):
 		return nil, fmt.Errorf("typing the inputs of the unit tests (strata check): %w", err)
 	}
 	r := &unittest.Runner{DB: db, M: l.Manifest, C: l.Compiler, Types: map[string][]unittest.Column{}, Missing: map[string]string{}, Rejected: map[string]bool{}}

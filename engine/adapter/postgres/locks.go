@@ -62,6 +62,10 @@ type LockWait struct {
 	Attempt int
 	Waited  time.Duration
 	Pause   time.Duration
+	// Typing: the wait is not to replace the node's relation but to read
+	// the relations its SQL reads, while the inputs of the build's unit
+	// tests are typed before its first node (nothing runs meanwhile).
+	Typing bool
 }
 
 // ErrLockWait is returned when a build gave up waiting for readers.
