@@ -11,6 +11,7 @@ import (
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/manifest"
+	"strata/engine/pipeline"
 	"strata/engine/run"
 )
 
@@ -184,24 +185,9 @@ func (p *printer) end(r run.Result, i, total int) {
 	p.line(lines)
 }
 
-// message is a node's result message as printed: an error names the file it
-// comes from, and for a generic test, declared in a YAML file among others,
-// the line of its declaration.
-func message(n *manifest.Node, r run.Result) string {
-	if r.Status != run.Error || r.Message == "" {
-		return r.Message
-	}
-	where := n.Path
-	if n.Kind == manifest.Test && n.Template == nil && n.Pos.Line > 0 {
-		where = fmt.Sprintf("%s:%d", n.Path, n.Pos.Line)
-	}
-	// A message placed in the node's file (a bad CSV row), or in the YAML
-	// that set a config, already starts with its path.
-	if where == "" || r.Placed || strings.HasPrefix(r.Message, n.Path+":") {
-		return r.Message
-	}
-	return where + ": " + r.Message
-}
+// message is a node's result message as printed: an error is placed at
+// its file (pipeline.PlacedMessage), as in junit.xml.
+func message(n *manifest.Node, r run.Result) string { return pipeline.PlacedMessage(n, r) }
 
 // waiting reports a build that waits for the readers of its relation to
 // release it.

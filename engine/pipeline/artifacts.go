@@ -267,6 +267,15 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag stri
 		suite.Cases = append(suite.Cases, artifacts.JUnitCase{Name: name, ClassName: class, Time: millis(r.Duration.Seconds()),
 			Failure: &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: typ, Text: r.Message}})
 	}
+	// An error is placed at its node's file (and line), as printed, also
+	// when the database's error had no position in the SQL (a constraint
+	// violated by the load).
+	placed := func(r run.Result) run.Result {
+		if n, ok := l.Manifest.Nodes[r.ID]; ok {
+			r.Message = PlacedMessage(n, r)
+		}
+		return r
+	}
 	for _, r := range refused {
 		if _, ok := l.Manifest.Nodes[r.ID]; !ok && r.ID != CheckEnded {
 			continue
@@ -280,7 +289,7 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag stri
 		}
 		switch n, ok := l.Manifest.Nodes[r.ID]; {
 		case ok && n.Kind != manifest.Test:
-			failed(suites[3], r, string(n.Kind))
+			failed(suites[3], placed(r), string(n.Kind))
 		case !ok && (r.ID == OnRunStart || r.ID == OnRunEnd):
 			failed(suites[3], r, "hook")
 		}
@@ -303,7 +312,8 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag stri
 			tc.Failure = &artifacts.JUnitMessage{Message: fmt.Sprintf("%d %s %s", r.Failures, failing, rowsWord(r.Failures)), Type: "fail", Text: r.Message}
 			suite.Failures++
 		case run.Error:
-			tc.Error = &artifacts.JUnitMessage{Message: firstLineOf(r.Message), Type: "error", Text: r.Message}
+			msg := PlacedMessage(n, r)
+			tc.Error = &artifacts.JUnitMessage{Message: firstLineOf(msg), Type: "error", Text: msg}
 			suite.Errors++
 		case run.Skipped:
 			tc.Skipped = &artifacts.JUnitMessage{Message: r.Message}
@@ -530,4 +540,23 @@ func firstLineOf(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// PlacedMessage is the message of node n's result r as strata prints it
+// and junit.xml holds it: an error names the file it comes from, and for
+// a generic test, declared in a YAML file among others, the line of its
+// declaration; a message placed already (in the node's file, or in the
+// YAML that set a config: r.Placed) is kept as it is.
+func PlacedMessage(n *manifest.Node, r run.Result) string {
+	if r.Status != run.Error || r.Message == "" {
+		return r.Message
+	}
+	where := n.Path
+	if n.Kind == manifest.Test && n.Template == nil && n.Pos.Line > 0 {
+		where = fmt.Sprintf("%s:%d", n.Path, n.Pos.Line)
+	}
+	if where == "" || r.Placed || strings.HasPrefix(r.Message, n.Path+":") {
+		return r.Message
+	}
+	return where + ": " + r.Message
 }
