@@ -337,7 +337,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// manifest of the run going on.
 	begin := func() {
 		if logFile != nil {
-			fmt.Fprintf(logFile, "\n=== strata %s %s\n", cmd, time.Now().UTC().Format(time.RFC3339))
+			fmt.Fprintf(logFile, "\n=== %s %s\n", logHeading(f, cmd), time.Now().UTC().Format(time.RFC3339))
 			p.log = logFile
 		}
 		if err := l.WriteManifest(); err != nil {

@@ -254,3 +254,20 @@ func (p *printer) summary(elapsed time.Duration, total int) {
 	p.line(fmt.Sprintf("Finished %d node%s in %.2fs.", total, plural(total), elapsed.Seconds()))
 	p.line(fmt.Sprintf("PASS=%d WARN=%d FAIL=%d ERROR=%d SKIP=%d", pass, p.counts[run.Warn], p.counts[run.Fail], p.counts[run.Error], p.counts[run.Skipped]))
 }
+
+// logHeading names the command that ran, for its section of
+// target/strata.log: strata build, or for a retry what it repeats
+// (strata retry of strata build: 3 nodes).
+func logHeading(f *flags, cmd string) string {
+	if f.retryRecord == nil {
+		return "strata " + cmd
+	}
+	h := "strata retry of strata " + cmd
+	if n := len(f.retryIDs); n > 0 {
+		h += fmt.Sprintf(": %d node%s", n, plural(n))
+	}
+	if f.retryHooks {
+		h += pick(len(f.retryIDs) > 0, " and", ":") + " its hooks"
+	}
+	return h
+}
