@@ -198,10 +198,15 @@ type RunArgs struct {
 
 // Result is the outcome of one node.
 type Result struct {
-	ID            string  `json:"unique_id"`
-	ResourceType  string  `json:"resource_type"`
-	Status        string  `json:"status"`
-	Message       string  `json:"message,omitempty"`
+	ID           string `json:"unique_id"`
+	ResourceType string `json:"resource_type"`
+	Status       string `json:"status"`
+	Message      string `json:"message,omitempty"`
+	// PlacedMessage is an error's message as strata prints it and
+	// junit.xml holds it: placed at its node's file, and line where there
+	// is one, also when Message has no place (a constraint violated by a
+	// merge). Message stays as it was: an audit's starts with AUDIT FAILED.
+	PlacedMessage string  `json:"placed_message,omitempty"`
 	AdapterResp   string  `json:"adapter_response,omitempty"`
 	Rows          int64   `json:"rows_affected"`
 	Failures      *int64  `json:"failures,omitempty"`

@@ -17,7 +17,8 @@ import (
 // node's file in junit.xml, as on the console. junit.xml had the merge's
 // bare message ('merge into "public"."inc" as t: new row for relation
 // "inc" violates check constraint ...'), while the console line started
-// with models/inc.sql:.
+// with models/inc.sql:. run_results.json (and node_results.json) hold it
+// placed in placed_message, with message as it was.
 func TestJUnitPlacesEveryFailure(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := writeProject(t, url, map[string]string{
@@ -33,20 +34,42 @@ func TestJUnitPlacesEveryFailure(t *testing.T) {
 	}
 	out := must(t, 1, dir, "build", "--vars", "v: -1")
 	cases := []struct {
-		suite, name, kind, want string
+		suite, name, kind, want, id, bare string
 	}{
-		{"jp nodes", "inc", "model", `models/inc.sql: merge into "public"."inc" as t: new row for relation "inc" violates check constraint "positive"`},
-		{"jp data tests", "div", "error", "tests/div.sql: division by zero"},
+		{"jp nodes", "inc", "model", `models/inc.sql: merge into "public"."inc" as t: new row for relation "inc" violates check constraint "positive"`, "model.jp.inc", `merge into "public"."inc" as t: `},
+		{"jp data tests", "div", "error", "tests/div.sql: division by zero", "test.jp.div", "tests/div.sql: division by zero"},
+	}
+	// run_results.json's message is as it was (the merge's unplaced, the
+	// test's placed already), placed_message as printed; node_results.json
+	// has the same fields.
+	inResults := func(i int) {
+		t.Helper()
+		c := cases[i]
+		nr, err := artifacts.ReadNodeResults(filepath.Join(dir, "target", "node_results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var latest artifacts.Result
+		if n := nr.Results[c.id]; n != nil {
+			latest = n.Result
+		}
+		for file, r := range map[string]artifacts.Result{"run_results.json": runResults(t, dir)[c.id], "node_results.json": latest} {
+			if r.Status != "error" || !strings.HasPrefix(r.Message, c.bare) || !strings.HasPrefix(r.PlacedMessage, c.want) || !strings.HasSuffix(r.PlacedMessage, r.Message) {
+				t.Errorf("%s: %s: %+v, want message %q... and placed_message %q...", file, c.id, r, c.bare, c.want)
+			}
+		}
 	}
 	// The build whose model failed skips its tests: the test's error comes
 	// from a test of its own.
 	mustContain(t, out, cases[0].want)
+	inResults(0)
 	b, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := must(t, 1, dir, "test", "--vars", "d: 0")
 	mustContain(t, first, cases[1].want)
+	inResults(1)
 	tb, err := os.ReadFile(filepath.Join(dir, "target", "junit.xml"))
 	if err != nil {
 		t.Fatal(err)

@@ -344,11 +344,20 @@ func (l *Project) junit(cmd string, sorted, refused []run.Result, checkFlag stri
 // resultArtifact is r as run_results.json has it.
 func (l *Project) resultArtifact(r run.Result) artifacts.Result {
 	kind := ""
-	if n, ok := l.Manifest.Nodes[r.ID]; ok {
+	n, ok := l.Manifest.Nodes[r.ID]
+	if ok {
 		kind = string(n.Kind)
 	}
 	ar := artifacts.Result{ID: r.ID, ResourceType: kind, Status: string(r.Status), Message: r.Message, AdapterResp: r.Response,
 		Rows: r.Rows, ExecutionTime: r.Duration.Seconds(), Compiled: r.Compiled, Executed: r.Executed, Attempts: r.Attempts}
+	if r.Status == run.Error && r.Message != "" {
+		// As printed: a hook's error, not a node's, starts with its place
+		// in project.yaml already.
+		ar.PlacedMessage = r.Message
+		if ok {
+			ar.PlacedMessage = PlacedMessage(n, r)
+		}
+	}
 	if r.Relation.Name != "" {
 		// Quoted, as manifest.json's relation_name: "public"."order" is
 		// a name SQL can use, public.order is not.
