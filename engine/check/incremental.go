@@ -228,9 +228,19 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 	var views []pgname.Rel
 	cols := map[pgname.Rel][]string{}
 	kinds := map[pgname.Rel]string{}
-	reads := false // a view that is no error here reads a retyped column
+	// A view that is no error here reads a retyped column, or is a view
+	// model the build redefines (its new SQL may lack or retype a column
+	// a view on it reads, and the build recreates those too, so it
+	// refuses this model: 'refusing to replace public.par: view rep.h2
+	// ...').
+	reads := false
+	var lost []string // dropped columns that redefined view models read
 	for _, r := range readers {
 		if redefined[r.View] != nil {
+			reads = true
+			if slices.Contains(dropped, r.Column) && !slices.Contains(lost, r.Column) {
+				lost = append(lost, r.Column)
+			}
 			continue
 		}
 		if !slices.Contains(dropped, r.Column) {
@@ -295,21 +305,55 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 		v = m.Relation
 	}
 	de.View = v
-	var types []string
-	for _, r := range retyped {
-		types = append(types, r+" ("+from[r]+")")
-	}
-	list, _ := what(types)
-	keep := "keep the type of " + retyped[0]
-	if len(retyped) > 1 {
-		keep = "keep the types of " + strings.Join(retyped, ", ")
-	}
-	change, after = "the model's query changes the type of", "the swap"
+	// What changes: the dropped columns a view model the build redefines
+	// reads, and the retyped ones.
+	changes, keeps := "the model's query ", []string{}
+	drop, retype := "no longer returns ", "changes the type of "
 	if inPlace {
-		change, after = "on_schema_change: sync_all_columns would change the type of", "the change"
+		changes, drop, retype = "on_schema_change: sync_all_columns would ", "drop ", "change the type of "
 	}
-	err = fmt.Errorf("%s %s of %s, and the build would fail when it recreates the views on it after %s: %s; %s",
-		change, list, n.Relation, after, de.Refusal(), fix(v, keep+" in the model"))
+	var parts []string
+	if len(lost) > 0 {
+		list, it := what(lost)
+		parts = append(parts, drop+list)
+		keeps = append(keeps, "return "+it+" from the model")
+	}
+	if len(retyped) > 0 {
+		var types []string
+		for _, r := range retyped {
+			types = append(types, r+" ("+from[r]+")")
+		}
+		list, _ := what(types)
+		parts = append(parts, retype+list)
+		keep := "keep the type of " + retyped[0]
+		if len(retyped) > 1 {
+			keep = "keep the types of " + strings.Join(retyped, ", ")
+		}
+		keeps = append(keeps, keep+" in the model")
+	}
+	changes += strings.Join(parts, " and ")
+	after = "the swap"
+	if inPlace {
+		after = "the change"
+	}
+	it := strings.Join(keeps, " and ")
+	why := fix(v, it)
+	if m := redefined[de.View.Kept()]; m != nil {
+		why = fmt.Sprintf("%s is model %s, which the build redefines with its SQL on the new version: change that SQL", v, m.Name)
+		if it != "" {
+			why += ", or " + it
+		}
+	}
+	// The database's error names the relations check set aside (a view
+	// model redefined there, 'column chv__strata_checked.gone'): by their
+	// own names, as the build's does.
+	refusal := de.Refusal()
+	for _, m := range redefined {
+		refusal = strings.ReplaceAll(refusal, pgname.CheckedAside(m.Relation.Name), m.Relation.Name)
+	}
+	refusal = strings.ReplaceAll(refusal, pgname.CheckedAside(n.Relation.Name), n.Relation.Name)
+	err = fmt.Errorf("%s of %s, and the build would fail when it recreates the views on it after %s: %s; %s",
+		changes, n.Relation, after, refusal, why)
 	return []viewBreak{{v, c.atConfig(n, err)}}, nil
 }
 

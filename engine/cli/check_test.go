@@ -1087,3 +1087,63 @@ func TestCheckSuggestsTheColumnProduced(t *testing.T) {
 	out := must(t, 0, dir, "check")
 	mustContain(t, out, `models/s.yml:5:15: warning: model s does not produce column revenu, which its YAML declares (did you mean "revenue"?)`)
 }
+
+// TestCheckViewModelChainBreaks: a table model whose new query drops (or
+// retypes) a column that a view model reads with select *, and a view by
+// hand on that view model that reads the column. The build of the table
+// swaps it in and recreates the views on it, the view model with its new
+// SQL (without the column) and the view by hand after it, which fails:
+// the build refuses the table ('refusing to replace public.par: view
+// rep.h2 ...') and skips the view model. check and plan named the view
+// under the view model ('refusing to replace public.chv'), which the
+// build never gets to, and passed the table. check now fails the table
+// with the build's refusal, and does not check the view model; plan says
+// it under the table; a view by hand that reads only what is kept is no
+// error.
+func TestCheckViewModelChainBreaks(t *testing.T) {
+	cases := []struct {
+		name, par, hand string
+		refusal         string // "" when the build passes
+	}{
+		{"dropped", "select 1 as id", "select id, gone from public.chv",
+			`models/par.sql:1:1: the model's query no longer returns column gone of public.par, and the build would fail when it recreates the views on it after the swap: refusing to replace public.par: view rep.h2 depends on it and cannot be recreated on the new version (column chv.gone does not exist`},
+		{"retyped", "select 1 as id, 'two' as gone", "select id, gone + 1 as g1 from public.chv",
+			`models/par.sql:1:1: the model's query changes the type of column gone (integer to text) of public.par, and the build would fail when it recreates the views on it after the swap: refusing to replace public.par: view rep.h2 depends on it and cannot be recreated on the new version (operator does not exist: text + integer`},
+		{"kept", "select 1 as id", "select id from public.chv", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url := pgtest.DB(t)
+			table := `{{ config "materialized" "table" }}`
+			dir := writeProject(t, url, map[string]string{
+				"project.yaml":   "name: vc\n",
+				"models/par.sql": table + "select 1 as id, 2 as gone",
+				"models/chv.sql": `{{ config "materialized" "view" }}select * from {{ ref "par" }}`,
+			})
+			must(t, 0, dir, "build")
+			execSQL(t, url, "create schema rep", "create view rep.h2 as "+c.hand)
+			writeFiles(t, dir, map[string]string{"models/par.sql": table + c.par})
+			if c.refusal == "" {
+				must(t, 0, dir, "check")
+				if out := must(t, 0, dir, "plan"); strings.Contains(out, "build refuses") {
+					t.Errorf("plan says a refusal:\n%s", out)
+				}
+				must(t, 0, dir, "build")
+				return
+			}
+			out := must(t, 1, dir, "check")
+			mustContain(t, out, c.refusal, "rep.h2 is no strata model: change or drop it first", "models/chv.sql: model chv not checked: parent par failed")
+			plan := must(t, 0, dir, "plan")
+			mustContain(t, plan, "build refuses: "+strings.TrimPrefix(c.refusal, "models/par.sql:1:1: "))
+			for what, text := range map[string]string{"check": out, "plan": plan} {
+				if strings.Contains(text, "refusing to replace public.chv") {
+					t.Errorf("%s names the refusal under the view model, which the build skips:\n%s", what, text)
+				}
+			}
+			mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.par: view rep.h2 depends on it and cannot be recreated on the new version")
+			execSQL(t, url, "drop view rep.h2")
+			must(t, 0, dir, "check")
+			must(t, 0, dir, "build")
+		})
+	}
+}

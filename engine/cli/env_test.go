@@ -433,7 +433,10 @@ func TestPlanViewsTheBuildCannotRecreate(t *testing.T) {
 // the new type, cannot be recreated: check failed and the build refused
 // while plan named no view of an indirectly modified model. plan now says
 // each under that model, in check's words, in text, markdown and JSON; a
-// view that reads what is kept is not named.
+// view that reads what is kept is not named. A view on a view model is
+// recreated by the parent's swap (the view model redefined with its new
+// SQL), and the build refuses the parent: plan and check say it under the
+// parent, and nothing under the view model.
 func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
 	url := pgtest.DB(t)
 	table := `{{ config "materialized" "table" }}`
@@ -456,11 +459,16 @@ func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
 		return fmt.Sprintf("the model's query no longer returns column gone of public.%s, which view rep.%s reads: the build would fail when it recreates that view after the swap (refusing to replace public.%s); rep.%s is no strata model: change or drop it first, or return gone from the model", model, model, model, model)
 	}
 	amt := `the model's query changes the type of column amt (integer to text) of public.amt, and the build would fail when it recreates the views on it after the swap: refusing to replace public.amt: view rep.amt depends on it and cannot be recreated on the new version (operator does not exist: text + integer`
+	par := `the model's query no longer returns column gone and changes the type of column amt (integer to text) of public.par, and the build would fail when it recreates the views on it after the swap: refusing to replace public.par: view rep.chv depends on it and cannot be recreated on the new version (column chv.gone does not exist [SQLSTATE 42703]); rep.chv is no strata model: change or drop it first, or return gone from the model and keep the type of amt in the model`
 	out := must(t, 0, dir, "plan")
 	mustContain(t, out, "  ~ ch (table, public.ch), through par\n      build refuses: "+gone("ch")+"\n",
 		"  ~ gch (table, public.gch), through par\n      build refuses: "+gone("gch")+"\n",
-		"  ~ chv (view, public.chv), through par\n      build refuses: "+gone("chv")+"\n",
+		"  ~ chv (view, public.chv), through par\n  ~ gch",
+		"      build refuses: "+par+"\n",
 		"  ~ amt (table, public.amt), through par\n      build refuses: "+amt)
+	if strings.Contains(out, "refusing to replace public.chv") {
+		t.Errorf("plan names a refusal of the view model, which the build skips:\n%s", out)
+	}
 	for _, not := range []string{"rep.kept", "rep.ids"} {
 		if strings.Contains(out, not) {
 			t.Errorf("plan names %s, which the build recreates:\n%s", not, out)
@@ -471,10 +479,16 @@ func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
 	for _, m := range planJSON(t, dir).Indirect {
 		views[m.Name] = m.Views
 	}
-	for _, m := range []string{"ch", "gch", "chv"} {
+	for _, m := range []string{"ch", "gch"} {
 		if v := views[m]; len(v) != 1 || v[0].View != "rep."+m || v[0].Error != gone(m) {
 			t.Errorf("plan --output json: %s's views_build_cannot_recreate = %+v, want rep.%s: %s", m, v, m, gone(m))
 		}
+	}
+	if v := views["chv"]; len(v) != 0 {
+		t.Errorf("plan --output json: view model chv has views_build_cannot_recreate %+v", v)
+	}
+	if pj := planJSON(t, dir).Modified; len(pj) != 1 || len(pj[0].Views) != 1 || pj[0].Views[0].View != "rep.chv" || pj[0].Views[0].Error != par {
+		t.Errorf("plan --output json: par: %+v, want views_build_cannot_recreate rep.chv: %s", pj, par)
 	}
 	if v := views["amt"]; len(v) != 1 || v[0].View != "rep.amt" || !strings.HasPrefix(v[0].Error, amt) {
 		t.Errorf("plan --output json: amt's views_build_cannot_recreate = %+v, want rep.amt: %s", v, amt)
@@ -482,10 +496,13 @@ func TestPlanViewsOfModelsChangedThroughAParent(t *testing.T) {
 	if v := views["ids"]; len(v) != 0 {
 		t.Errorf("plan --output json: ids, whose columns do not change, has views_build_cannot_recreate %+v", v)
 	}
-	// check and the build say the same.
-	mustContain(t, must(t, 1, dir, "check"), "models/ch.sql:1:1: "+gone("ch"), "models/chv.sql:1:1: "+gone("chv"), "models/amt.sql:1:1: "+amt)
-	mustContain(t, must(t, 1, dir, "build"), "view rep.chv depends on it and cannot be recreated on the new version")
-	execSQL(t, url, "drop view rep.ch", "drop view rep.gch", "drop view rep.chv", "drop view rep.amt")
+	// check and the build say the same: the build refuses par, check
+	// fails it and checks nothing below it.
+	mustContain(t, must(t, 1, dir, "check"), "models/par.sql:1:1: "+par, "models/chv.sql: model chv not checked: parent par failed", "models/ch.sql: model ch not checked: parent par failed")
+	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.par: view rep.chv depends on it and cannot be recreated on the new version")
+	execSQL(t, url, "drop view rep.chv")
+	mustContain(t, must(t, 1, dir, "check"), "models/ch.sql:1:1: "+gone("ch"), "models/amt.sql:1:1: "+amt)
+	execSQL(t, url, "drop view rep.ch", "drop view rep.gch", "drop view rep.amt")
 	if out := must(t, 0, dir, "plan"); strings.Contains(out, "build refuses") {
 		t.Errorf("plan names views once none would stop the build:\n%s", out)
 	}

@@ -337,8 +337,8 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 		return nil, err
 	}
 	for i := range p.Indirect {
-		if cn := res.Nodes[l.idOf(p.Indirect[i].Name)]; cn != nil {
-			p.Indirect[i].Views = views(cn)
+		if id := l.idOf(p.Indirect[i].Name); res.Nodes[id] != nil && !l.refusedAbove(res, id, selected) {
+			p.Indirect[i].Views = views(res.Nodes[id])
 		}
 	}
 	for i := range p.Added {
@@ -360,7 +360,9 @@ func (l *Project) planColumns(ctx context.Context, db *postgres.Adapter, p *plan
 			continue
 		}
 		c.Columns = columnChanges(l.prod[id].Columns, cn.Columns)
-		c.Views = views(cn)
+		if !l.refusedAbove(res, id, selected) {
+			c.Views = views(cn)
+		}
 		set := map[string]bool{}
 		for _, x := range c.Columns.Removed {
 			set[x.Name] = true
@@ -465,6 +467,35 @@ func (l *Project) checkThrough(ctx context.Context, db *postgres.Adapter, models
 			models[c] = true
 		}
 	}
+}
+
+// refusedAbove says whether id is a view model whose views the build of
+// a model above it recreates, and refuses: a swap recreates the views on
+// its relation, a view model among them with its new SQL, and the views
+// on that (check's ViewBreaks of that model: 'refusing to replace
+// public.par: view rep.h2 ...'). What id's own build would refuse of its
+// views is then that refusal, said under the model it is about, and the
+// build skips id.
+func (l *Project) refusedAbove(res *check.Result, id string, selected map[string]bool) bool {
+	seen := map[string]bool{}
+	var up func(string) bool
+	up = func(id string) bool {
+		n := l.Manifest.Nodes[id]
+		if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "view" && n.Config.Materialized != "materialized_view" || !selected[id] {
+			return false
+		}
+		for _, p := range l.Graph.Parents(id) {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			if cn := res.Nodes[p]; selected[p] && cn != nil && len(cn.ViewBreaks) > 0 || up(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return up(id)
 }
 
 // views are the views check found that cn's build could not recreate.
