@@ -261,7 +261,18 @@ func (c *checker) viewBreaks(ctx context.Context, tx pgx.Tx, j *job, aside pgnam
 		return "column " + names[0], names[0]
 	}
 	fix := func(v pgname.Rel, it string) string {
-		if m := models[v]; m != nil {
+		m := models[v]
+		switch {
+		case m != nil && c.selected[m.ID] && (c.opt.Builds == nil || c.opt.Builds[m.ID]):
+			// Selected, and under its own name: its new SQL did not
+			// check, so the build's swap, which redefines it with that
+			// SQL, fails on it.
+			why := "which the build redefines with its SQL: that SQL must not read the column"
+			if cn := c.res.Nodes[m.ID]; cn != nil && cn.Status == Error {
+				why = "which the build redefines with its SQL, and that SQL fails on the new version too (its own error says why)"
+			}
+			return fmt.Sprintf("%s is model %s, %s: change it, or %s", v, m.Name, why, it)
+		case m != nil:
 			return fmt.Sprintf("%s is model %s, which is not selected: select it too (-s '%s %s') so that the build redefines it, or %s", v, m.Name, n.Name, m.Name, it)
 		}
 		return fmt.Sprintf("%s is no strata model: change or drop it first, or %s", v, it)

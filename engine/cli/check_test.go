@@ -1147,3 +1147,28 @@ func TestCheckViewModelChainBreaks(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckSelectedViewModelReadingADroppedColumn: a table model drops a
+// column that a selected view model's SQL reads by name. The build's
+// swap of the table recreates the view model with that SQL, which fails,
+// and refuses the table. check said so, but told to select the view
+// model ('public.chv is model chv, which is not selected: select it too'),
+// which was selected: its own check had failed, so it was not set aside.
+func TestCheckSelectedViewModelReadingADroppedColumn(t *testing.T) {
+	url := pgtest.DB(t)
+	table := `{{ config "materialized" "table" }}`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":   "name: vc\n",
+		"models/par.sql": table + "select 1 as id, 2 as gone",
+		"models/chv.sql": `{{ config "materialized" "view" }}select id, gone from {{ ref "par" }}`,
+	})
+	must(t, 0, dir, "build")
+	writeFiles(t, dir, map[string]string{"models/par.sql": table + "select 1 as id"})
+	out := must(t, 1, dir, "check")
+	mustContain(t, out, "models/par.sql:1:1: the model's query no longer returns column gone of public.par, which view public.chv reads",
+		"public.chv is model chv, which the build redefines with its SQL, and that SQL fails on the new version too (its own error says why): change it, or return gone from the model")
+	if strings.Contains(out, "not selected") {
+		t.Errorf("check tells to select a model that is selected:\n%s", out)
+	}
+	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.par: view public.chv depends on it")
+}
