@@ -140,7 +140,7 @@ func (p *printer) end(r run.Result, i, total int) {
 	p.mu.Unlock()
 	if p.json {
 		ev := map[string]any{"event": "end", "node": r.ID, "path": n.Path, "index": i, "total": total, "status": r.Status,
-			"message": message(n, r), "response": r.Response, "rows": r.Rows, "seconds": r.Duration.Seconds()}
+			"message": pipeline.PlacedMessage(n, r), "response": r.Response, "rows": r.Rows, "seconds": r.Duration.Seconds()}
 		if n.Kind == manifest.Test {
 			ev["failures"] = r.Failures
 		}
@@ -178,16 +178,12 @@ func (p *printer) end(r run.Result, i, total int) {
 	}
 	lines := dots(fmt.Sprintf("%d of %d %s", i, total, head)) + tail
 	if r.Message != "" && r.Status != run.Success && r.Status != run.Pass {
-		for _, l := range strings.Split(message(n, r), "\n") {
+		for _, l := range strings.Split(pipeline.PlacedMessage(n, r), "\n") {
 			lines += "\n          " + l
 		}
 	}
 	p.line(lines)
 }
-
-// message is a node's result message as printed: an error is placed at
-// its file (pipeline.PlacedMessage), as in junit.xml.
-func message(n *manifest.Node, r run.Result) string { return pipeline.PlacedMessage(n, r) }
 
 // waiting reports a build that waits for the readers of its relation to
 // release it.
