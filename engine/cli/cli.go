@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 				fmt.Fprintf(stderr, "strata: unknown flag %s: %s\n", flag, dbtFlags[flag])
 				return ExitBadInput
 			}
+			if fixed := commandFlagsAfter(args, i); fixed != "" {
+				fmt.Fprintf(stderr, "strata: unknown flag %s before the command: only --project-dir, --target, --log-format and --no-color go before it; give the command's own flags after it: %s\n", arg, fixed)
+				return ExitBadInput
+			}
 			fmt.Fprintf(stderr, "strata: unknown flag %s before the command\n", arg)
 			a.usage(stderr)
 			return ExitBadInput
@@ -151,6 +156,36 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 	fmt.Fprintf(stderr, "strata: unknown command %q%s\n", name, diag.DidYouMean(name, names))
 	a.usage(stderr)
 	return ExitBadInput
+}
+
+// commandFlagsAfter returns args as strata takes them when args[i] is a
+// command's flag typed before the command (strata --threads 4 build): the
+// global flags before it stay where they are, the rest move after the
+// command. It returns "" when no later argument names a command.
+func commandFlagsAfter(args []string, i int) string {
+	for j := i + 1; j < len(args); j++ {
+		if !slices.ContainsFunc(commands(), func(c command) bool { return c.name == args[j] }) {
+			continue
+		}
+		fixed := append(slices.Clone(args[:i]), args[j])
+		fixed = append(fixed, args[i:j]...)
+		fixed = append(fixed, args[j+1:]...)
+		words := []string{"strata"}
+		for _, f := range fixed {
+			words = append(words, shellWord(f))
+		}
+		return strings.Join(words, " ")
+	}
+	return ""
+}
+
+// shellWord is s as a shell reads it back: as it is when it holds nothing
+// the shell would split or expand, else in single quotes.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,:/@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // dbtCommands says what to run instead of a dbt command that strata does

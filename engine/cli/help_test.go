@@ -185,3 +185,31 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		t.Errorf("strata ls -s a b: exit %d, stderr %q; want 2 and %q", code, stderr, want)
 	}
 }
+
+// TestCommandFlagBeforeTheCommand: a command's own flag typed before the
+// command (strata --threads 4 build) is refused with the same command line
+// put right, global flags left where they were and quoted words kept whole,
+// not with the whole help (which said only "unknown flag --threads before
+// the command").
+func TestCommandFlagBeforeTheCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--threads", "4", "build"}, "strata build --threads 4\n"},
+		{[]string{"--target", "dev", "-s", "a b", "run", "--full-refresh"}, "strata --target dev run -s 'a b' --full-refresh\n"},
+		{[]string{"--vars=k: it's", "compile"}, `strata compile '--vars=k: it'\''s'` + "\n"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := help(tt.args...)
+		if code != ExitBadInput || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+			!strings.Contains(stderr, "before the command: only --project-dir, --target, --log-format and --no-color go before it") ||
+			!strings.HasSuffix(stderr, ": "+tt.want) {
+			t.Errorf("strata %q: exit %d, stdout %q, stderr %q; want exit 2 and one line ending %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+	// With no command after it, nothing to put right: the help follows.
+	if code, _, stderr := help("--threads", "4"); code != ExitBadInput || !strings.Contains(stderr, "unknown flag --threads before the command\n") || !strings.Contains(stderr, "Usage:") {
+		t.Errorf("strata --threads 4: exit %d, stderr %q; want the flag named and the help", code, stderr)
+	}
+}
