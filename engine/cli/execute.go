@@ -58,6 +58,10 @@ func cmdRetry(ctx context.Context, a *app, args []string) int {
 		a.target = target
 		f := a.newFlags("retry", false)
 		f.addRunFlags()
+		// retry never waits for the run lock (a run holding it is the one
+		// retry would repeat, or a later one), so --no-wait changes nothing;
+		// it is still taken, as scripts give it to every command.
+		f.fs.Lookup("no-wait").Usage = "taken and changes nothing: retry never waits, it fails when another run holds the target"
 		f.addAuditFlags(true, true) // retry runs a run or a build again
 		if code, done := a.parse(f, args); done {
 			return code

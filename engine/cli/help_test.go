@@ -213,3 +213,18 @@ func TestCommandFlagBeforeTheCommand(t *testing.T) {
 		t.Errorf("strata --threads 4: exit %d, stderr %q; want the flag named and the help", code, stderr)
 	}
 }
+
+// TestRetryNoWaitSaysItChangesNothing: retry never waits for the run lock
+// (it fails while a run holds it), so its help must not offer --no-wait as
+// "fail instead of waiting", as every other run command's does.
+func TestRetryNoWaitSaysItChangesNothing(t *testing.T) {
+	_, out, _ := help("retry", "--help")
+	_, after, _ := strings.Cut(out, "--no-wait")
+	if line := strings.Join(strings.Fields(after), " "); !strings.HasPrefix(line, "taken and changes nothing: retry never waits") {
+		t.Errorf("strata retry --help, --no-wait: %q; want it said to change nothing", line)
+	}
+	_, out, _ = help("build", "--help")
+	if !strings.Contains(out, "fail instead of waiting when another run holds the") {
+		t.Errorf("strata build --help lost --no-wait's meaning:\n%s", out)
+	}
+}
