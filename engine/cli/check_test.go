@@ -1172,3 +1172,26 @@ func TestCheckSelectedViewModelReadingADroppedColumn(t *testing.T) {
 	}
 	mustContain(t, must(t, 1, dir, "build"), "refusing to replace public.par: view public.chv depends on it")
 }
+
+// TestCheckModelsSharingTheirFirstBytes: two built models whose names fit
+// PostgreSQL's 63 bytes but share their first 55 are checked side by side
+// in check's one transaction, each under scratch names of its own: cut to
+// fit, both were set aside under one name, and check (and build --check)
+// failed on a project that builds ('relation "aaa...__strata_checked"
+// already exists').
+func TestCheckModelsSharingTheirFirstBytes(t *testing.T) {
+	url := pgtest.DB(t)
+	prefix := strings.Repeat("a", 55)
+	files := map[string]string{"project.yaml": "name: long\n"}
+	for _, mat := range []string{"table", "view", "materialized_view", "incremental"} {
+		for _, end := range []string{"_monthly", "_weekly_"} {
+			name := prefix[:55-len(mat)] + mat + end
+			files["models/"+name+".sql"] = `{{ config "materialized" "` + mat + `" }}select 1 as id`
+		}
+	}
+	dir := writeProject(t, url, files)
+	must(t, 0, dir, "check")
+	mustContain(t, must(t, 0, dir, "build"), "PASS=8 ")
+	mustContain(t, must(t, 0, dir, "check"), "OK=8 ERROR=0")
+	mustContain(t, must(t, 0, dir, "build", "--check"), "PASS=8 ")
+}

@@ -212,8 +212,12 @@ func Source(name string) string { return Suffixed(name, Reserved+"src") }
 // Ephemeral is the name of the CTE an ephemeral model becomes in its users.
 func Ephemeral(model string) string { return Reserved + "ephemeral_" + model }
 
-// cut is name cut to leave room for suffix, then suffix.
-func cut(name, suffix string) string { return Cut(name, MaxIdent-len(suffix)) + suffix }
+// cut is name then suffix, as Suffixed makes it: a name too long for both
+// is cut and followed by a hash of the whole, so two models whose names
+// share their first bytes get scratch relations of their own (cut bare,
+// their builds waited for each other on the one name, and check, which
+// holds both in one transaction, failed on it).
+func cut(name, suffix string) string { return Suffixed(name, suffix) }
 
 // The keys of strata's advisory locks, as taken with hashtextextended(key, 0).
 
