@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/diag"
+	"strata/engine/internal/pgtest"
+	"strata/engine/pgname"
 )
 
 // recordEnds are the offsets at which the records of a CSV file end, by
@@ -339,5 +342,61 @@ func TestSplitterBoundsAPiece(t *testing.T) {
 	res, err := loadBoth(t, conn, "long_record.csv", long, Options{FullRefresh: true})
 	if err != nil || res.Parts != 0 || res.Rows != 101 {
 		t.Errorf("long_record.csv: %+v %v", res, err)
+	}
+}
+
+// TestParallelLoadsOfNamesSharingTheirFirstBytes: two seeds whose names
+// fit PostgreSQL's 63 bytes but share their first 55, loaded over several
+// connections at once, each fill their own table. Their scratch tables
+// were one (each name cut before __strata_new): the rows of one seed went
+// into the other's table (200000 rows where 100000 were loaded) and the
+// other failed ('renaming ...__strata_new into place: relation ... does
+// not exist').
+func TestParallelLoadsOfNamesSharingTheirFirstBytes(t *testing.T) {
+	url := pgtest.DB(t)
+	defer func(m int64, p, s int) { parallelMin, pieceSize, sampleSize = m, p, s }(parallelMin, pieceSize, sampleSize)
+	parallelMin, pieceSize, sampleSize = 0, 2048, 300
+	const rows = 4000
+	names := []string{strings.Repeat("s", 55) + "_one_xx", strings.Repeat("s", 55) + "_two_xx"}
+	paths := make([]string, len(names))
+	conns := make([]*pgx.Conn, len(names))
+	for i, name := range names {
+		var b strings.Builder
+		b.WriteString("id,seed\n")
+		for r := range rows {
+			fmt.Fprintf(&b, "%d,%s\n", r, name[len(name)-6:])
+		}
+		paths[i] = writeFile(t, name+".csv", b.String())
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		conns[i] = conn
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make([]error, len(names))
+		results := make([]Result, len(names))
+		for i, name := range names {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i], errs[i] = Load(context.Background(), conns[i], "public", name, paths[i], Options{Path: "seeds/" + name + ".csv", FullRefresh: true, Parts: 3})
+			}()
+		}
+		wg.Wait()
+		for i, name := range names {
+			if errs[i] != nil {
+				t.Fatalf("round %d: %s: %v", round, name, errs[i])
+			}
+			if results[i].Parts < 2 {
+				t.Fatalf("round %d: %s was loaded over %d connection(s), want several", round, name, results[i].Parts)
+			}
+			got := dump(t, conns[0], "select count(*) || ' ' || string_agg(distinct seed, ',') from "+pgname.Rel{Schema: "public", Name: name}.Quoted())
+			if want := fmt.Sprintf("%d %s", rows, name[len(name)-6:]); got != want {
+				t.Errorf("round %d: %s holds %s, want %s", round, name, got, want)
+			}
+		}
 	}
 }
