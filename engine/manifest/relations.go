@@ -38,6 +38,7 @@ func (m *Manifest) checkRelations(diags *diag.List) {
 type derived struct {
 	node *Node
 	what string // "index" or "partition"
+	desc string // an index as its config says it: index {columns: [a, b]}
 }
 
 // checkDerivedClashes reports a model or seed whose relation has the name of
@@ -53,9 +54,22 @@ func (m *Manifest) checkDerivedClashes(builders map[pgname.Rel]*Node, diags *dia
 			continue
 		}
 		schema := n.Relation.Kept().Schema
-		for _, name := range indexNames(n) {
-			if key := (pgname.Rel{Schema: schema, Name: name}); made[key].node == nil {
-				made[key] = derived{n, "index"}
+		for _, ix := range indexesOf(n) {
+			key := pgname.Rel{Schema: schema, Name: ix.name}
+			prev := made[key]
+			if prev.node == nil {
+				made[key] = derived{n, "index", ix.what}
+				continue
+			}
+			// PostgreSQL holds one relation of a name per schema: the build
+			// would fail on the second index, or (creating only the indexes
+			// a table it keeps lacks) leave it out without a word.
+			if prev.node == n {
+				diags.Errorf(indexesPos(n), "%s %s: its %s and its %s would both be named %s (strata names an index <relation>__<columns joined by _>_idx, or _uidx when unique), and PostgreSQL holds one index of a name in a schema (expected indexes whose names differ: leave one out, or create it in a post_hook under a name of your own)",
+					n.Kind, n.Name, prev.desc, ix.what, key.Quoted())
+			} else {
+				diags.Errorf(indexesPos(n), "%s %s: its %s would be named %s, as the %s of %s %s (%s) is, and PostgreSQL holds one index of a name in a schema (expected another alias or schema for one of them, or the index created in a post_hook under a name of your own)",
+					n.Kind, n.Name, ix.what, key.Quoted(), prev.desc, prev.node.Kind, prev.node.Name, prev.node.Path)
 			}
 		}
 		if isPartitioned(n) {
@@ -82,20 +96,39 @@ func (m *Manifest) checkDerivedClashes(builders map[pgname.Rel]*Node, diags *dia
 	}
 }
 
-// indexNames are the indexes strata creates on n's relation: those of its
+// namedIndex is an index strata creates, its name and what it is.
+type namedIndex struct{ name, what string }
+
+// indexesOf are the indexes strata creates on n's relation: those of its
 // indexes: config (a view has none) and an scd2 model's own two.
-func indexNames(n *Node) []string {
-	var out []string
+func indexesOf(n *Node) []namedIndex {
+	var out []namedIndex
 	if n.Config.Materialized != "view" {
 		for _, ix := range n.Config.Indexes {
-			out = append(out, materialize.IndexName(n.Relation.Name, ix))
+			what := "index {columns: [" + strings.Join(ix.Columns, ", ") + "]"
+			if ix.Unique {
+				what += ", unique: true"
+			}
+			if ix.Type != "" {
+				what += ", type: " + ix.Type
+			}
+			out = append(out, namedIndex{materialize.IndexName(n.Relation.Name, ix), what + "}"})
 		}
 	}
 	if n.Kind == Model && n.Config.Materialized == "scd2" {
 		d := &materialize.SCD2{Target: n.Relation}
-		out = append(out, d.SurrogateKeyIndex(), d.HistoryIndex())
+		out = append(out, namedIndex{d.SurrogateKeyIndex(), "scd2 index on its surrogate key"},
+			namedIndex{d.HistoryIndex(), "scd2 index on its unique key and valid_from"})
 	}
 	return out
+}
+
+// indexesPos is where n's indexes are configured, else n itself.
+func indexesPos(n *Node) diag.Pos {
+	if p, ok := n.ConfigPos["indexes"]; ok {
+		return p
+	}
+	return n.Pos
 }
 
 // isPartitioned says whether n is built as a partitioned table.
@@ -125,7 +158,7 @@ func partitionOwner(partitioned map[pgname.Rel]*Node, rel pgname.Rel) (derived, 
 	if p == nil || suffix != "default" && len(suffix) != materialize.PeriodDigits(p.Config.PartitionBy.Granularity) {
 		return derived{}, false
 	}
-	return derived{p, "partition"}, pgname.Partition(p.Relation.Name, suffix) == name
+	return derived{p, "partition", ""}, pgname.Partition(p.Relation.Name, suffix) == name
 }
 
 // buildsRelation says whether n is a model or seed with a relation of its
