@@ -183,6 +183,60 @@ func checkRelationNames(n *Node, diags *diag.List) {
 	if key := materialize.DefaultSurrogateKey(n.Name); n.Config.Materialized == "scd2" && len(key) > pgname.MaxIdent && !hasSurrogateKey(n) {
 		diags.Errorf(n.Pos, "model %s: its scd2 surrogate key column %q is %d bytes, longer than PostgreSQL's %d (name it with scd2_columns: {surrogate_key: ...})", n.Name, key, len(key), pgname.MaxIdent)
 	}
+	if n.Kind == Model && n.Config.Materialized == "scd2" && n.Config.SCD2Columns != nil {
+		checkSCD2Columns(n, diags)
+	}
+}
+
+// checkSCD2Columns reports the bookkeeping columns scd2_columns names that
+// the dimension cannot have: a name PostgreSQL would cut (the first build
+// made the column under the cut name, and the next one, looking for the
+// name as written, took the dimension for one built otherwise), or one
+// column named for two (the build failed, "specified more than once").
+func checkSCD2Columns(n *Node, diags *diag.List) {
+	sc := n.Config.SCD2Columns
+	cols := []struct{ key, name string }{
+		{"valid_from", sc.ValidFrom}, {"valid_to", sc.ValidTo}, {"is_current", sc.IsCurrent},
+		{"surrogate_key", sc.SurrogateKey}, {"is_deleted", ""},
+	}
+	given := map[string]bool{}
+	for i, c := range cols {
+		given[c.key] = c.name != ""
+		if c.name == "" {
+			cols[i].name = c.key
+		}
+	}
+	if !given["surrogate_key"] {
+		cols[3].name = materialize.DefaultSurrogateKey(n.Name)
+	}
+	if n.Config.HardDeletes != "new_record" {
+		cols = cols[:4]
+	}
+	seen := map[string]string{}
+	for _, c := range cols {
+		if !given[c.key] {
+			seen[c.name] = c.key
+		}
+	}
+	for _, c := range cols {
+		if !given[c.key] {
+			continue
+		}
+		pos := n.EntryPos("scd2_columns", c.key)
+		if len(c.name) > pgname.MaxIdent {
+			diags.Errorf(pos, "scd2_columns: %s: column name %q is %d bytes, longer than PostgreSQL's %d, which would cut it (expected a shorter name)", c.key, c.name, len(c.name), pgname.MaxIdent)
+			continue
+		}
+		if other, dup := seen[c.name]; dup {
+			what := "model " + n.Name + "'s " + other + " column"
+			if !given[other] {
+				what += ", by default"
+			}
+			diags.Errorf(pos, "scd2_columns: %s: %q already names %s (expected a column of its own for each of valid_from, valid_to, is_current and surrogate_key, and is_deleted with hard_deletes: new_record)", c.key, c.name, what)
+			continue
+		}
+		seen[c.name] = c.key
+	}
 }
 
 func hasSurrogateKey(n *Node) bool {
