@@ -14,7 +14,8 @@ func TestExposureDependsOnDbtSpelling(t *testing.T) {
 	files := map[string]string{
 		"models/a.sql":       "select 1 as id",
 		"seeds/s.csv":        "id\n1\n",
-		"models/sources.yml": "sources:\n  - name: crm\n    tables:\n      - name: accounts\n",
+		"models/sources.yml": "sources:\n  - name: crm\n    tables:\n      - name: accounts\n  - name: crm's src\n    tables:\n      - name: 'Acc \"ounts\"'\n",
+		"models/it's.sql":    "select 1 as id",
 	}
 	for _, c := range []struct {
 		deps string
@@ -27,6 +28,9 @@ func TestExposureDependsOnDbtSpelling(t *testing.T) {
 		{"[\"ref( 'a' )\"]", []string{"model.p.a"}, ""},
 		{"\n      - source('crm', 'accounts')", []string{"source.p.crm.accounts"}, ""},
 		{"\n      - a\n      - source(\"crm\", \"accounts\")", []string{"model.p.a", "source.p.crm.accounts"}, ""},
+		// A name holding one quote, in the other (they were refused: a
+		// quoted name could hold no quote at all).
+		{"\n      - ref(\"it's\")\n      - source(\"crm's src\", 'Acc \"ounts\"')", []string{"model.p.it's", "source.p.crm's src.Acc \"ounts\""}, ""},
 		{"[a, b]", nil, `models/e.yml:4:21: exposure e depends on "b", which is not a model, seed or source table (expected a model's or seed's name, or source('source', 'table')) (did you mean "a"?)`},
 		{"\n      - a\n      - ref('aa')", nil, `models/e.yml:6:9: exposure e depends on "aa", which is not a model, seed or source table (expected a model's or seed's name, or source('source', 'table')) (did you mean "a"?)`},
 		{"\n      - ref('a\")", nil, `models/e.yml:5:9: exposure e depends on "ref('a\")", which is not a model, seed or source table`},

@@ -117,13 +117,32 @@ func (m *Manifest) Lookup(name string) (*Node, bool) {
 
 // sourceArg is a test argument naming a source table as dbt's YAML
 // does: source('crm', 'accounts').
-var sourceArg = regexp.MustCompile(`^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$`)
+var sourceArg = regexp.MustCompile(`^\s*source\(\s*` + quotedName + `\s*,\s*` + quotedName + `\s*\)\s*$`)
+
+// dbtSource is the source table that source('src', 'table') names (each
+// name in single or double quotes).
+func dbtSource(s string) (src, table string, ok bool) {
+	m := sourceArg.FindStringSubmatch(s)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1] + m[2], m[3] + m[4], true
+}
+
+// dbtQuote writes name in the quotes dbt's YAML would: single, unless it
+// holds one.
+func dbtQuote(name string) string {
+	if strings.Contains(name, "'") {
+		return `"` + name + `"`
+	}
+	return "'" + name + "'"
+}
 
 // LookupArg returns the node a test argument names: a model or seed by
 // name, or a source table written source('src', 'table').
 func (m *Manifest) LookupArg(arg string) (*Node, bool) {
-	if s := sourceArg.FindStringSubmatch(arg); s != nil {
-		return m.SourceNode(s[1], s[2])
+	if src, table, ok := dbtSource(arg); ok {
+		return m.SourceNode(src, table)
 	}
 	return m.Lookup(arg)
 }

@@ -191,20 +191,34 @@ func (m *Manifest) customArgsRead(spec *project.TestSpec, cache map[string]macro
 
 // dbtRefArg is a test argument naming a model the way dbt's YAML does,
 // ref('name') or ref("name").
-var dbtRefArg = regexp.MustCompile(`^\s*ref\(\s*(['"])([^'"]+)(['"])\s*\)\s*$`)
+var dbtRefArg = regexp.MustCompile(`^\s*ref\(\s*` + quotedName + `\s*\)\s*$`)
+
+// quotedName is a name in single or double quotes, as dbt's YAML writes a
+// ref's or source's: one quote may be inside the other (ref("it's")).
+const quotedName = `(?:'([^']+)'|"([^"]+)")`
+
+// dbtRef is the name that ref('name') or ref("name") names.
+func dbtRef(s string) (string, bool) {
+	m := dbtRefArg.FindStringSubmatch(s)
+	if m == nil {
+		return "", false
+	}
+	return m[1] + m[2], true
+}
 
 // dbtVersionedRef is dbt's ref of a model's version, ref('name', v=2) or
 // ref('name', version=2): strata has no model versions.
-var dbtVersionedRef = regexp.MustCompile(`^\s*ref\(\s*(['"])([^'"]+)(['"])\s*,\s*(?:v|version)\s*=\s*[^)]*\)\s*$`)
+var dbtVersionedRef = regexp.MustCompile(`^\s*ref\(\s*` + quotedName + `\s*,\s*(?:v|version)\s*=\s*[^)]*\)\s*$`)
 
 // noVersions says that strata has no model versions, for ref, dbt's ref of
 // a model's version; "" for anything else.
 func noVersions(ref string) string {
 	m := dbtVersionedRef.FindStringSubmatch(ref)
-	if m == nil || m[1] != m[3] {
+	if m == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s, a version of model %s: strata has no model versions (write ref('%s'), or %s)", strings.TrimSpace(ref), m[2], m[2], m[2])
+	name := m[1] + m[2]
+	return fmt.Sprintf("%s, a version of model %s: strata has no model versions (write ref(%s), or %s)", strings.TrimSpace(ref), name, dbtQuote(name), name)
 }
 
 // addedTest is a generic test node waiting for its checksum.
@@ -244,8 +258,8 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 				diags.Errorf(spec.ArgPos[arg], "test %s: %s: %s", spec.Kind, arg, msg)
 				return nil
 			}
-			if m := dbtRefArg.FindStringSubmatch(name); m != nil && m[1] == m[3] {
-				spec.Args[arg] = m[2]
+			if ref, ok := dbtRef(name); ok {
+				spec.Args[arg] = ref
 			}
 		}
 	}
@@ -289,8 +303,8 @@ func (m *Manifest) addTest(on *Node, column string, spec *project.TestSpec, diag
 		target, ok := m.LookupArg(name)
 		if !ok {
 			pos := spec.ArgPos[arg]
-			if s := sourceArg.FindStringSubmatch(name); s != nil {
-				diags.Errorf(pos, "test %s: %s: no source table %s.%s is declared (expected a table under sources: in YAML)", spec.Kind, arg, s[1], s[2])
+			if src, table, ok := dbtSource(name); ok {
+				diags.Errorf(pos, "test %s: %s: no source table %s.%s is declared (expected a table under sources: in YAML)", spec.Kind, arg, src, table)
 				return nil
 			}
 			diags.Errorf(pos, "test %s: %s: no model or seed is called %q%s", spec.Kind, arg, name, diag.DidYouMean(name, m.Names()))
@@ -359,8 +373,8 @@ func (m *Manifest) buildExposures(diags *diag.List) {
 			}
 			// dbt's spelling, ref('orders') or source('crm', 'accounts'),
 			// names the node as ours does.
-			if r := dbtRefArg.FindStringSubmatch(name); r != nil && r[1] == r[3] {
-				name = r[2]
+			if ref, ok := dbtRef(name); ok {
+				name = ref
 			}
 			t, ok := m.LookupArg(name)
 			if !ok {

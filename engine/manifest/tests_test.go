@@ -265,4 +265,27 @@ func TestDbtRefArgumentKeepsTheTestsID(t *testing.T) {
 	if !diags.HasErrors() {
 		t.Errorf("ref('c\") with mismatched quotes was taken for a ref")
 	}
+	// A name holding a quote, written in the other quotes, as dbt's YAML
+	// writes it: the test reads that model or source table.
+	m, diags := buildWithDiags(t, map[string]string{
+		"project.yaml":    "name: p\n",
+		"models/it's.sql": "select 1 as id",
+		"models/src.yml":  "sources:\n  - name: crm's src\n    tables: [{name: 'Acc \"ounts\"'}]\n",
+		"models/c.sql":    "select 1 as a_id",
+		"models/c.yml": "models:\n  - name: c\n    tests:\n      - equal_row_count: {to: \"source(\\\"crm's src\\\", 'Acc \\\"ounts\\\"')\"}\n" +
+			"    columns:\n      - name: a_id\n        tests:\n          - relationships: {to: 'ref(\"it''s\")', field: id}\n",
+	})
+	if diags.HasErrors() {
+		t.Fatalf("names holding quotes: %v", diags)
+	}
+	var deps []string
+	for _, n := range m.Nodes {
+		if n.Kind == Test {
+			deps = append(deps, n.DependsOn...)
+		}
+	}
+	sort.Strings(deps)
+	if want := []string{"model.p.c", "model.p.c", "model.p.it's", "source.p.crm's src.Acc \"ounts\""}; !slices.Equal(deps, want) {
+		t.Errorf("the tests depend on %q, want %q", deps, want)
+	}
 }

@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -341,16 +340,16 @@ func (m *Manifest) inputName(n *Node) string {
 		return ""
 	}
 	if n.Kind == Source {
-		return fmt.Sprintf("source('%s', '%s')", n.Source.Name, n.Table.Name)
+		return "source(" + dbtQuote(n.Source.Name) + ", " + dbtQuote(n.Table.Name) + ")"
 	}
-	return fmt.Sprintf("ref('%s')", n.Name)
+	return "ref(" + dbtQuote(n.Name) + ")"
 }
 
 func (m *Manifest) inputNameOf(g *project.UnitGiven) string {
 	if g.Kind == "source" {
-		return fmt.Sprintf("source('%s', '%s')", g.Name, g.Table)
+		return "source(" + dbtQuote(g.Name) + ", " + dbtQuote(g.Table) + ")"
 	}
-	return fmt.Sprintf("ref('%s')", g.Name)
+	return "ref(" + dbtQuote(g.Name) + ")"
 }
 
 func orNothing(names []string) string {
