@@ -84,12 +84,13 @@ type docCommand struct {
 }
 
 // strataRe finds strata run as a command: at the start of a line or of a
-// code span, or after a shell operator, $( or a quote.
-var strataRe = regexp.MustCompile(`(?:^|[\s;|&("'])(?:bin/|\./)?strata\s+\S`)
+// code span, or after a shell operator, $(, a quote or = (ExecStart=), by
+// any path (bin/strata, /srv/shop/bin/strata).
+var strataRe = regexp.MustCompile(`(?:^|[\s;|&("'=])(?:[\w./-]*/)?strata\s+\S`)
 
-// docCommands are the strata command lines of the documentation: the lines
-// of sh, bash and console blocks, the $ lines of other blocks, and the
-// code spans of the text.
+// docCommands are the strata command lines of the documentation: in the
+// blocks of a language (sh, cron, ini, python, yaml ...), the $ lines of
+// output blocks, and the code spans of the text.
 func docCommands(t *testing.T) []docCommand {
 	t.Helper()
 	root := repoRoot(t)
@@ -101,7 +102,14 @@ func docCommands(t *testing.T) []docCommand {
 	add := func(pos, text string) {
 		for _, loc := range strataRe.FindAllStringIndex(text, -1) {
 			s := text[loc[0]:]
-			s = s[strings.Index(s, "strata"):]
+			quote := s[0]
+			s = s[strings.Index(s, "strata "):]
+			if quote == '"' || quote == '\'' {
+				// A command in a string (Airflow's bash_command="..."): up to its end.
+				if end := strings.IndexByte(s, quote); end >= 0 {
+					s = s[:end]
+				}
+			}
 			out = append(out, docCommand{pos, strings.TrimSpace(s)})
 		}
 	}
@@ -123,8 +131,11 @@ func docCommands(t *testing.T) []docCommand {
 			for i, l := range lines {
 				pos := fmt.Sprintf("%s:%d", f, b.Line+1+i)
 				switch {
-				case b.Lang == "sh" || b.Lang == "bash" || b.Lang == "console":
+				case b.Lang == "sh" || b.Lang == "bash" || b.Lang == "console" || b.Lang == "cron":
 					add(pos, shellComment.ReplaceAllString(strings.TrimPrefix(l, "$ "), ""))
+				case b.Lang != "":
+					// ini (ExecStart=), python (bash_command=), yaml (run:)
+					add(pos, shellComment.ReplaceAllString(l, ""))
 				case strings.HasPrefix(l, "$ "):
 					add(pos, l[2:])
 				}
@@ -398,6 +409,13 @@ func TestDocsCommands(t *testing.T) {
 		}
 		if !strings.Contains(doc, "\n## "+strings.Fields(name)[0]+"\n") {
 			t.Errorf("docs/commands.md has no section ## %s", strings.Fields(name)[0])
+		}
+	}
+	for cmd, ss := range subs {
+		for _, sub := range ss {
+			if !strings.Contains(doc, "`"+sub) && !strings.Contains(doc, "`"+cmd+" "+sub) {
+				t.Errorf("docs/commands.md does not mention strata %s %s", cmd, sub)
+			}
 		}
 	}
 }
