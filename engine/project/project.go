@@ -646,6 +646,10 @@ func unwrapPathErr(err error) error {
 var projectKeys = []string{"name", "vars", "target", "targets", "models", "seeds", "on-run-start", "on-run-end", "check"}
 var targetKeys = []string{"type", "threads", "url", "host", "port", "user", "password", "dbname", "schema", "schema_prefix", "citus", "swap_lock_timeout", "swap_max_wait"}
 
+// connectionKeys are the settings of a target that say where to connect:
+// a postgres target's only, a local target's connection being strata's.
+var connectionKeys = []string{"url", "host", "port", "user", "password", "dbname"}
+
 // dbtProjectKeys are keys of dbt_project.yml that project.yaml does not
 // have, with what to write instead: an error at the key, rather than
 // "unknown key ... (did you mean "seeds"?)".
@@ -742,6 +746,12 @@ func (p *Project) readProjectFile(data []byte, diags *diag.List) {
 			}
 			for k, dst := range map[string]*string{"url": &t.URL, "host": &t.Host, "port": &t.Port, "user": &t.User, "password": &t.Password, "dbname": &t.DBName, "schema": &t.Schema, "schema_prefix": &t.SchemaPrefix} {
 				if x, ok := tf[k]; ok {
+					if t.Type == "local" && slices.Contains(connectionKeys, k) {
+						// It would be ignored: strata connects to the
+						// cluster it runs, and a build meant for the
+						// server named here would go to that one.
+						d.errorf(x.key, "%s: is a setting of a postgres target, and target %s is local: strata connects to the cluster it runs for the project; remove %s:, or make the target type: postgres to connect where it says", k, t.Name, k)
+					}
 					*dst = d.str(x.value, k)
 					t.Origins[k] = textOrigin(lines, x.value)
 				}
