@@ -328,10 +328,14 @@ func (l *parallelLoad) copy(ctx context.Context, file string) (sc Schema, ok boo
 				}
 				s := newScan(len(cols))
 				ps := pieceScanner(ctx, p, l.opts.Path, l.delim, eol)
-				if s.rows, err = scanRows(ps, s.masks, s.seen); err != nil {
+				// err of its own: the function's err is shared by
+				// every writer goroutine.
+				rows, err := scanRows(ps, s.masks, s.seen)
+				if err != nil {
 					giveUp(err)
 					continue
 				}
+				s.rows = rows
 				s.blank = ps.blank
 				scans[i].add(s)
 			}
