@@ -21,11 +21,16 @@ import (
 const stampFile = ".stamp"
 
 // Stamp fingerprints what a project's site is made of: the path, size and
-// modification time of every file of the project (the folders strata skips
-// when it loads a project are skipped here too: hidden ones, target,
-// node_modules, testdata) and of the results in target/. Reading it costs a
-// stat per file, no file is read; a changed stamp means the site may be out
-// of date.
+// modification time of every file of the project that strata may read
+// (project.yaml and the .sql, .yml, .yaml, .csv and .csv.gz files: models,
+// macros, tests, seeds, their YAML and unit tests' fixtures; the folders
+// strata skips when it loads a project are skipped here too: hidden ones,
+// target, node_modules, testdata) and of the results in target/. Reading it
+// costs a stat per file, no file is read; a changed stamp means the site
+// may be out of date. Other files do not count: docs serve's own output
+// redirected to a file in the project (nohup.out) would otherwise change
+// the stamp at every regeneration, and every page asked for would
+// regenerate the site again.
 func Stamp(projectDir string) (string, error) {
 	h := sha256.New()
 	note := func(rel string, info fs.FileInfo) {
@@ -46,6 +51,9 @@ func Stamp(projectDir string) (string, error) {
 			}
 			return nil
 		}
+		if !read(rel) {
+			return nil
+		}
 		if info, err := d.Info(); err == nil {
 			note(filepath.ToSlash(rel), info)
 		}
@@ -60,6 +68,21 @@ func Stamp(projectDir string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// read says whether rel, a file of the project, is one strata may read when
+// it loads the project (see Stamp).
+func read(rel string) bool {
+	if rel == "project.yaml" {
+		return true
+	}
+	switch filepath.Ext(rel) {
+	case ".sql", ".yml", ".yaml", ".csv":
+		return true
+	case ".gz":
+		return strings.HasSuffix(rel, ".csv.gz")
+	}
+	return false
 }
 
 // SiteStamp returns the stamp the site in dir was generated from, or "" when there is none.

@@ -94,6 +94,12 @@ func TestServerRegeneratesWhatChanged(t *testing.T) {
 			writeFile(t, filepath.Join(site, "extra.txt"), "x")
 			writeFile(t, filepath.Join(project, ".strata", "postgres", "x"), "x")
 		}, "/index.html", 4},
+		{"files strata does not read do not count (docs serve's output, a README)", func() {
+			writeFile(t, filepath.Join(project, "nohup.out"), "Wrote target/docs/index.html\n")
+			writeFile(t, filepath.Join(project, "models", "README.md"), "# models\n")
+		}, "/index.html", 4},
+		{"a unit test's fixture outside tests/ does", func() { writeFile(t, filepath.Join(project, "fixtures", "rows.csv"), "x\n1\n") }, "/index.html", 5},
+		{"a seed gzipped", func() { writeFile(t, filepath.Join(project, "seeds", "s.csv.gz"), "x") }, "/index.html", 6},
 	}
 	for _, s := range steps {
 		if s.change != nil {
@@ -116,8 +122,55 @@ func TestServerRegeneratesWhatChanged(t *testing.T) {
 	fail = nil
 	writeFile(t, filepath.Join(project, "models", "a.sql"), "select 3 as x")
 	get(t, hs.URL+"/index.html")
-	if generated != 5 || len(failures) != 1 {
-		t.Fatalf("after the fix: %d regenerations (want 5), %d failures (want 1)", generated, len(failures))
+	if generated != 7 || len(failures) != 1 {
+		t.Fatalf("after the fix: %d regenerations (want 7), %d failures (want 1)", generated, len(failures))
+	}
+}
+
+// `strata docs serve > serve.log` (or nohup's nohup.out) in the project's
+// folder: each regeneration printed its "Wrote target/docs/index.html"
+// line to a file of the project, which changed the project's stamp, so the
+// next page asked for regenerated the site again, and so did every page
+// after it, each one waiting seconds for a site that had not changed. A
+// change to the project regenerates it once.
+func TestDocsServeOutputInTheProject(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(dir, "models", "a.sql"), "select 1 as x")
+	out, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- cli.Main(ctx, []string{"--project-dir", dir, "docs", "serve", "--offline", "--port", "0"}, out, out)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("docs serve: exit %d", code)
+		}
+	}()
+	log := func() string {
+		b, _ := os.ReadFile(out.Name())
+		return string(b)
+	}
+	var base string
+	for i := 0; i < 200 && base == ""; i++ {
+		base = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(log())
+		time.Sleep(25 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("docs serve printed no address: %s", log())
+	}
+	writeFile(t, filepath.Join(dir, "models", "b.sql"), `select x from {{ ref "a" }}`)
+	for range 3 {
+		get(t, base+"index.html")
+	}
+	if n := strings.Count(log(), "Wrote target/docs/index.html"); n != 2 {
+		t.Errorf("the site was generated %d times, want 2 (at the start and once for models/b.sql):\n%s", n, log())
 	}
 }
 
