@@ -210,6 +210,7 @@ func TestTestConfigKeys(t *testing.T) {
           - accepted_range: {max: 1, name: thresholds_warn, warn_if: ">2", error_if: ">10"}
           - accepted_range: {max: 1, name: thresholds_error, error_if: ">=4"}
           - accepted_range: {max: 1, name: thresholds_pass, warn_if: ">4", error_if: ">4"}
+          - accepted_range: {max: 1, name: thresholds_tab, error_if: ">\t10"}
           - accepted_range: {max: 1, name: filtered, where: "grp = 'a'"}
           - accepted_range: {max: 1, name: limited, limit: 2}
           - accepted_range: {max: 1, name: stored, store_failures: true}
@@ -231,6 +232,9 @@ func TestTestConfigKeys(t *testing.T) {
 	check("thresholds_warn", "warn", 4)
 	check("thresholds_error", "fail", 4)
 	check("thresholds_pass", "pass", 4)
+	// A tab in a threshold was kept, and the run, which could not read
+	// it, took error_if for "!=0".
+	check("thresholds_tab", "warn", 4)
 	check("filtered", "fail", 1)
 	check("limited", "fail", 2)
 	if !strings.Contains(res["limited"].Message, "got 2 failing rows (limit: 2, so there may be more)") {

@@ -2,8 +2,10 @@ package project
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -491,6 +493,10 @@ func asColumnTypes(v any) (map[string]string, error) {
 	return out, nil
 }
 
+// asThreshold is a warn_if or error_if as the run compares it: the
+// operator and the number, without the blanks around them (a tab too), the
+// number one that a count of failures is compared with (at most
+// math.MaxInt64: a larger one was taken for "!=0").
 func asThreshold(v any) (string, error) {
 	s, err := asString(v)
 	if err != nil {
@@ -499,7 +505,12 @@ func asThreshold(v any) (string, error) {
 	if !thresholdRe.MatchString(s) {
 		return "", fmt.Errorf("expected a comparison with a number such as \">10\" or \"!=0\", got %q", s)
 	}
-	return strings.ReplaceAll(s, " ", ""), nil
+	s = strings.Join(strings.Fields(s), "")
+	digits := strings.TrimLeft(s, "=!<>")
+	if _, err := strconv.ParseInt(digits, 10, 64); err != nil {
+		return "", fmt.Errorf("the number of %q is too large: a count of failures is compared with a number up to %d", s, int64(math.MaxInt64))
+	}
+	return s, nil
 }
 
 func describe(v any) string {
