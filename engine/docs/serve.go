@@ -119,7 +119,12 @@ type Server struct {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".html") {
-		if err := s.Refresh(r.Context()); err != nil && s.Failed != nil {
+		// The regeneration is for every page asked for after it, not only
+		// this one: it goes on when this request's client goes away (a
+		// reload, a browser tab closed), which would otherwise cancel it and
+		// have it taken for a failure of the project, and the site served
+		// out of date until the project changed again.
+		if err := s.Refresh(context.WithoutCancel(r.Context())); err != nil && s.Failed != nil {
 			s.Failed(err)
 		}
 	}

@@ -337,3 +337,71 @@ func TestServerRefusesSymlinksOutOfTheSite(t *testing.T) {
 		}
 	}
 }
+
+// A client that went away while the site was regenerated for it (a reload,
+// a tab closed, curl --max-time) cancelled the regeneration, which was
+// taken for a failure of the project: "strata docs generate failed" was
+// printed and the site served as it was, out of date, until the project
+// changed again. The regeneration now goes on, for the pages asked for
+// after it.
+func TestServerRegeneratesForAClientThatLeft(t *testing.T) {
+	project := t.TempDir()
+	writeFile(t, filepath.Join(project, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(project, "models", "a.sql"), "select 1 as x")
+	site := filepath.Join(project, "target", "docs")
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	generated := 0
+	generate := func(ctx context.Context) error {
+		stamp, err := docs.Stamp(project)
+		if err != nil {
+			return err
+		}
+		if generated > 0 {
+			started <- struct{}{}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-release:
+			}
+		}
+		generated++
+		man := &artifacts.Manifest{Project: "p", Nodes: map[string]*artifacts.Node{"model.p.a": {ID: "model.p.a", ResourceType: "model", Name: "a"}}}
+		_, err = docs.Generate(site, &docs.Input{Manifest: man, Offline: "test", Stamp: stamp})
+		return err
+	}
+	failed := make(chan error, 10)
+	srv := &docs.Server{Site: site, Project: project, Generate: generate, Failed: func(err error) { failed <- err }}
+	if err := generate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	writeFile(t, filepath.Join(project, "models", "a.sql"), "select 2 as x")
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/catalog.html", nil)
+	asked := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		asked <- err
+	}()
+	<-started
+	cancel() // the client gives up while the site is regenerated
+	if err := <-asked; err == nil {
+		t.Fatal("the request was not cancelled")
+	}
+	time.Sleep(50 * time.Millisecond) // the server sees the client gone
+	close(release)
+	get(t, hs.URL+"/catalog.html")
+	select {
+	case err := <-failed:
+		t.Fatalf("a client that went away was reported as a failed regeneration: %v", err)
+	default:
+	}
+	if generated != 2 {
+		t.Fatalf("%d generations, want 2: the site was not regenerated for the change", generated)
+	}
+}
