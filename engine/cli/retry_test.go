@@ -236,13 +236,18 @@ func TestRetryOfARunGoingOn(t *testing.T) {
 		must(t, 1, dir, "run", "--vars", "bad: true")
 		key := pgname.RunLock(pipeline.LockName("rl", ""))
 		lock(key)
+		unlocked := make(chan error, 1)
 		go func() {
 			time.Sleep(500 * time.Millisecond)
-			if _, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
-				t.Error(err)
-			}
+			_, err := holder.Exec(ctx, "select pg_advisory_unlock(hashtextextended($1, 0))", key)
+			unlocked <- err
 		}()
 		code, out := retryWithin(t, dir, "--vars", "bad: false")
+		// holder is closed when the test ends: not while the unlock
+		// still uses it (go test -race saw both at once).
+		if err := <-unlocked; err != nil {
+			t.Error(err)
+		}
 		if code != 0 {
 			t.Fatalf("retry just after a kill: exit %d, want 0\n%s", code, out)
 		}
