@@ -124,3 +124,50 @@ func BenchmarkVarAliasBomb(b *testing.B) {
 		}
 	}
 }
+
+// FuzzDecodeVars feeds arbitrary --vars arguments to DecodeVars: errors
+// are fine, panics and hangs are not (aliases stay within MaxVarValues);
+// an error is never empty, and what it returns holds only the values
+// templates are given: text, whole numbers, booleans, Floats, and
+// mappings and lists of them.
+func FuzzDecodeVars(f *testing.F) {
+	for _, s := range []string{
+		"", "a: 1", "{a: 1, b: x}", "start_date: 2024-01-01", "f: 1.0\ng: .inf\nh: .nan", "n: null\nm: ~\no:",
+		"m: {a: 1, l: [x, 1.0, null]}", "base: &b {a: 1}\nc: *b", "a: &a [*a]", "c: {<<: {a: 1}, b: 2}",
+		"[1, 2]", "x", "{a: [", "a: 1\nb: x: y", "a: 1\na: 2", "? [k]\n: v", "a: !!binary aGk=", "a: !!int 0x1F",
+		"a: 18446744073709551616", "a: -9223372036854775809", "a: !custom x", "a: !!str 1", "a: !!float 1",
+		"a: !!timestamp 2024-01-01T00:00:00Z", "a: |\n  text\n", "'a': \"\\u00e9\"", "\ufeffa: 1", "a: 1\n---\nb: 2",
+		"a: 0o17", "a: 1_000", "a: +1", "a: .5e3", "a: 0b101", "a: yes", "a: on",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		m, err := DecodeVars(text)
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Fatalf("%q: empty error", text)
+			}
+			return
+		}
+		if m == nil {
+			t.Fatalf("%q: no vars and no error", text)
+		}
+		var check func(path string, v any)
+		check = func(path string, v any) {
+			switch v := v.(type) {
+			case string, int, int64, uint64, bool, Float:
+			case map[string]any:
+				for k, x := range v {
+					check(path+"."+k, x)
+				}
+			case []any:
+				for i, x := range v {
+					check(fmt.Sprintf("%s[%d]", path, i), x)
+				}
+			default:
+				t.Fatalf("%q: %s is a %T (%v), which templates print as Go does", text, path, v, v)
+			}
+		}
+		check("vars", m)
+	})
+}
