@@ -36,30 +36,51 @@ func Stamp(projectDir string) (string, error) {
 	note := func(rel string, info fs.FileInfo) {
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, info.Size(), info.ModTime().UnixNano())
 	}
-	err := filepath.WalkDir(projectDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == projectDir {
-				return err
+	// walk notes the files under dir, the folder of the project at rel
+	// ("" for the project's own). Symbolic links are followed, as the
+	// loader follows them: a link to a file is the file (its size and
+	// time, not the link's), a link to a folder the files in it, unless it
+	// leads to a folder it is in.
+	var walk func(dir, rel string) error
+	walk = func(dir, rel string) error {
+		return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if p == dir {
+					return err
+				}
+				return nil // a file that vanished while walking: the next stamp sees it gone
 			}
-			return nil // a file that vanished while walking: the next stamp sees it gone
-		}
-		rel, _ := filepath.Rel(projectDir, p)
-		if d.IsDir() {
+			r, _ := filepath.Rel(dir, p)
+			r = path.Join(rel, filepath.ToSlash(r))
+			if r == "." {
+				r = ""
+			}
 			base := d.Name()
-			if rel != "." && (strings.HasPrefix(base, ".") || base == "target" || base == "node_modules" || base == "testdata") {
-				return filepath.SkipDir
+			if p != dir && (d.IsDir() || d.Type()&fs.ModeSymlink != 0) && (strings.HasPrefix(base, ".") || base == "target" || base == "node_modules" || base == "testdata") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if d.Type()&fs.ModeSymlink != 0 {
+				if info, err = os.Stat(p); err == nil && info.IsDir() {
+					if !linkedAbove(projectDir, p, info) {
+						_ = walk(p+string(filepath.Separator), r)
+					}
+					return nil
+				}
+			}
+			if err == nil && read(r) {
+				note(r, info)
 			}
 			return nil
-		}
-		if !read(rel) {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			note(filepath.ToSlash(rel), info)
-		}
-		return nil
-	})
-	if err != nil {
+		})
+	}
+	if err := walk(projectDir, ""); err != nil {
 		return "", err
 	}
 	for _, name := range []string{"run_results.json", artifacts.NodeResultsFile} {
@@ -68,6 +89,20 @@ func Stamp(projectDir string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// linkedAbove says whether p, a symbolic link in the project in
+// projectDir to the folder info, leads to a folder p is in (following it
+// would never end).
+func linkedAbove(projectDir, p string, info fs.FileInfo) bool {
+	for up := filepath.Dir(p); ; up = filepath.Dir(up) {
+		if above, err := os.Stat(up); err == nil && os.SameFile(info, above) {
+			return true
+		}
+		if up == filepath.Clean(projectDir) || up == filepath.Dir(up) {
+			return false
+		}
+	}
 }
 
 // read says whether rel, a file of the project, is one strata may read when

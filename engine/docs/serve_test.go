@@ -405,3 +405,58 @@ func TestServerRegeneratesForAClientThatLeft(t *testing.T) {
 		t.Fatalf("%d generations, want 2: the site was not regenerated for the change", generated)
 	}
 }
+
+// The loader follows symbolic links (docs/project.md): a model in a
+// folder linked into models/, or a model file that is a link, is read
+// where the link leads. docs serve's stamp did not follow them: it saw the
+// link's own size and time, so a change made where it leads never
+// regenerated the site. A link that leads to a folder it is in is not
+// followed, as the loader refuses it.
+func TestServerFollowsLinks(t *testing.T) {
+	root := t.TempDir()
+	project := filepath.Join(root, "p")
+	writeFile(t, filepath.Join(project, "project.yaml"), "name: p\n")
+	writeFile(t, filepath.Join(root, "shared", "s.sql"), "select 1 as x")
+	writeFile(t, filepath.Join(root, "one.sql"), "select 1 as x")
+	for link, to := range map[string]string{
+		"models/shared":    filepath.Join(root, "shared"),
+		"models/one.sql":   filepath.Join(root, "one.sql"),
+		"models/loop":      "..",
+		"models/.hidden":   filepath.Join(root, "shared"),
+		"models/dangling":  filepath.Join(root, "nothing"),
+		"models/up/around": filepath.Join(project, "models"),
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(project, link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, filepath.Join(project, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stamp := func() string {
+		t.Helper()
+		s, err := docs.Stamp(project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := stamp()
+	if again := stamp(); again != before {
+		t.Fatal("the stamp of an unchanged project changed")
+	}
+	for _, c := range []struct {
+		name, file string
+	}{
+		{"a model in a linked folder", filepath.Join(root, "shared", "s.sql")},
+		{"a model file that is a link", filepath.Join(root, "one.sql")},
+		{"a new model in a linked folder", filepath.Join(root, "shared", "t.sql")},
+	} {
+		writeFile(t, c.file, "select 22 as x")
+		now := stamp()
+		if now == before {
+			t.Errorf("%s changed: the stamp did not", c.name)
+		}
+		before = now
+	}
+}
