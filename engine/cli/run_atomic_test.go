@@ -470,3 +470,39 @@ func TestSeedSwapRedefinesTheRunsOwnView(t *testing.T) {
 		t.Errorf("v reads %d rows, want 2", got)
 	}
 }
+
+// TestHandMadeViewsKeepGrantsOfEveryRole: a view by hand on a model keeps,
+// across the model's rebuild, its grants to a role whose name needs quotes
+// and to PUBLIC, and an owner whose name needs quotes. The grantee was read
+// quoted (regrole) and quoted again, so the rebuild failed ('refusing to
+// replace public.t: view public.hv depends on it and cannot be recreated on
+// the new version (role ""Hand View-Reader"" does not exist)'), and PUBLIC's
+// grant was not read at all: the view lost it without a word.
+func TestHandMadeViewsKeepGrantsOfEveryRole(t *testing.T) {
+	url := pgtest.DB(t)
+	createRoles(t, url, `"Hand View-Reader"`, `"Hand O'wner ""x"""`)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: hg\n",
+		"models/t.sql": `{{ config "materialized" "table" }}select 1 as id`,
+	})
+	must(t, 0, dir, "build")
+	execSQL(t, url,
+		"create view public.hv as select id from public.t",
+		`alter view public.hv owner to "Hand O'wner ""x"""`,
+		`grant select on public.hv to "Hand View-Reader" with grant option`,
+		"grant select on public.hv to public",
+	)
+	for _, model := range []string{"select 1 as id, 2 as x", "select 1 as id, 3 as x"} {
+		writeFile(t, dir, "models/t.sql", `{{ config "materialized" "table" }}`+model)
+		must(t, 0, dir, "build")
+		if got := queryText(t, url, "select has_table_privilege('Hand View-Reader', 'public.hv', 'select with grant option')::text"); got != "true" {
+			t.Errorf("after %q: hv lost its grant to \"Hand View-Reader\"", model)
+		}
+		if got := queryInt(t, url, "select count(*) from aclexplode((select relacl from pg_class where oid = 'public.hv'::regclass)) where grantee = 0 and privilege_type = 'SELECT'"); got != 1 {
+			t.Errorf("after %q: hv lost its grant to PUBLIC", model)
+		}
+		if got := queryText(t, url, "select pg_get_userbyid(relowner) from pg_class where oid = 'public.hv'::regclass"); got != `Hand O'wner "x"` {
+			t.Errorf("after %q: hv's owner is %s", model, got)
+		}
+	}
+}

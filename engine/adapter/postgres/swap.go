@@ -73,9 +73,10 @@ order by max(deps.depth), n.nspname, c.relname`, r.Schema, r.Name)
 	}
 	for i := range out {
 		d := &out[i]
-		grows, err := q.Query(ctx, `select a.grantee::regrole::text, a.privilege_type, a.is_grantable
+		// The grantee's name as it is (Statements quotes it), PUBLIC as "-".
+		grows, err := q.Query(ctx, `select case when a.grantee = 0 then '-' else pg_get_userbyid(a.grantee)::text end, a.privilege_type, a.is_grantable
 			from pg_class c, aclexplode(c.relacl) a
-			where c.oid = (quote_ident($1) || '.' || quote_ident($2))::regclass and a.grantee <> c.relowner and a.grantee <> 0
+			where c.oid = (quote_ident($1) || '.' || quote_ident($2))::regclass and a.grantee <> c.relowner
 			order by 1, 2`, d.Rel.Schema, d.Rel.Name)
 		if err != nil {
 			return nil, err
