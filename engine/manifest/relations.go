@@ -186,6 +186,48 @@ func checkRelationNames(n *Node, diags *diag.List) {
 	if n.Kind == Model && n.Config.Materialized == "scd2" && n.Config.SCD2Columns != nil {
 		checkSCD2Columns(n, diags)
 	}
+	checkColumnNames(n, diags)
+}
+
+// checkColumnNames reports the columns that n's config and YAML name with
+// more than PostgreSQL's 63 bytes. PostgreSQL cuts such a name wherever
+// SQL holds it, so the column is made under the cut name and tests read it
+// there, but strata looks for it by the name as written: a later build of
+// an incremental model with such a unique_key said 'the model returns no
+// column ...', of a column the model returns.
+func checkColumnNames(n *Node, diags *diag.List) {
+	at := func(key string) diag.Pos {
+		if p, ok := n.ConfigPos[key]; ok {
+			return p
+		}
+		return n.Pos
+	}
+	long := func(pos diag.Pos, what, name string) {
+		if len(name) > pgname.MaxIdent {
+			diags.Errorf(pos, "%s: column name %q is %d bytes, longer than PostgreSQL's %d, which cuts it to %q (expected a name of at most %d bytes: give the column a shorter one, in the model and here)",
+				what, name, len(name), pgname.MaxIdent, pgname.Cut(name, pgname.MaxIdent), pgname.MaxIdent)
+		}
+	}
+	c := n.Config
+	for _, k := range c.UniqueKey {
+		long(at("unique_key"), "unique_key", k)
+	}
+	long(at("updated_at"), "updated_at", c.UpdatedAt)
+	for _, k := range c.CheckCols {
+		long(at("check_cols"), "check_cols", k)
+	}
+	if c.PartitionBy != nil {
+		long(at("partition_by"), "partition_by", c.PartitionBy.Column)
+	}
+	for _, ix := range c.Indexes {
+		for _, col := range ix.Columns {
+			long(at("indexes"), "indexes", col)
+		}
+	}
+	long(at("distributed_by"), "distributed_by", c.DistributedBy)
+	for _, col := range n.Columns {
+		long(col.Pos, "columns", col.Name)
+	}
 }
 
 // checkSCD2Columns reports the bookkeeping columns scd2_columns names that
