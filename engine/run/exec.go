@@ -222,11 +222,8 @@ func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
 	if _, ok := e.schemas.Load(schema); ok {
 		return nil
 	}
-	if _, err := e.DB.Shared().Exec(ctx, materialize.CreateSchema(schema).SQL); err != nil {
-		// Two workers creating one schema at once may collide; the schema then exists.
-		if ok, err2 := postgres.SchemaExists(ctx, e.DB.Shared(), schema); err2 != nil || !ok {
-			return fmt.Errorf("creating schema %s: %w", schema, err)
-		}
+	if err := postgres.EnsureSchema(ctx, e.DB.Shared(), schema); err != nil {
+		return err
 	}
 	e.schemas.Store(schema, true)
 	return nil

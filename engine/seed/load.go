@@ -505,25 +505,9 @@ func inferFile(ctx context.Context, file string, opts Options) (Schema, error) {
 }
 
 // ensureSchema creates the schema unless it exists, outside the load's
-// transaction: a concurrent "create schema if not exists" can fail with a
-// unique violation, which is harmless here.
+// transaction.
 func ensureSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
-	var exists bool
-	if err := conn.QueryRow(ctx, "select exists (select from pg_namespace where nspname = $1)", schema).Scan(&exists); err != nil {
-		return err
-	}
-	if exists {
-		return nil
-	}
-	_, err := conn.Exec(ctx, "create schema if not exists "+pgname.Ident(schema))
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P06") {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("creating schema %s: %w", schema, err)
-	}
-	return nil
+	return postgres.EnsureSchema(ctx, conn, schema)
 }
 
 type tableInfo struct {

@@ -134,8 +134,13 @@ func Migrate(ctx context.Context, db postgres.Querier) error {
 	if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtextextended($1, 0))", postgres.Once, metaLock); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "create schema if not exists "+pgname.Ident(Schema)+"; create table if not exists strata_meta.layout (version int not null)"); err != nil {
-		return fmt.Errorf("creating schema %s: %w", Schema, err)
+	// Only a missing schema is created: one a DBA created for the role is
+	// used as it is, without the CREATE privilege on the database.
+	if err := postgres.EnsureSchema(ctx, tx, Schema); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "create table if not exists strata_meta.layout (version int not null)"); err != nil {
+		return fmt.Errorf("creating table strata_meta.layout: %w", err)
 	}
 	var rows []int
 	r, err := tx.Query(ctx, "select version from strata_meta.layout", postgres.Once)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -397,6 +398,64 @@ func (a *Adapter) Reachable(ctx context.Context) bool {
 	defer conn.Close(context.WithoutCancel(ctx))
 	return conn.Exec(ctx, "select 1").Close() == nil
 }
+
+// EnsureSchema creates schema unless it exists. PostgreSQL checks the
+// CREATE privilege on the database before it looks for the schema, so a
+// "create schema if not exists" of a schema a DBA created for a role
+// without that privilege fails: it is only run for a schema that is
+// missing. When the role may not create it, the error says so and what
+// to grant (as a *SchemaDeniedError). Two sessions creating one schema at
+// once are no error: the schema then exists. On a transaction, a failure
+// aborts it; on a pool or connection nothing is left behind.
+func EnsureSchema(ctx context.Context, q Querier, schema string) error {
+	var exists bool
+	var role, db string
+	if err := q.QueryRow(ctx, "select exists (select from pg_namespace where nspname = $1), current_user, current_database()", Once, schema).Scan(&exists, &role, &db); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err := q.Exec(ctx, "create schema if not exists "+pgname.Ident(schema))
+	var pg *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pg) && (pg.Code == "23505" || pg.Code == "42P06"):
+		if ok, err2 := SchemaExists(ctx, q, schema); err2 == nil && ok {
+			return nil
+		}
+	case errors.As(err, &pg) && pg.Code == "42501":
+		return &SchemaDeniedError{Schema: schema, Role: role, Database: db, Err: err}
+	}
+	return fmt.Errorf("creating schema %s: %w", schema, err)
+}
+
+// SchemaDeniedError is a schema the role may not create: it lacks the
+// CREATE privilege on the database.
+type SchemaDeniedError struct {
+	Schema, Role, Database string
+	Err                    error
+}
+
+func (e *SchemaDeniedError) Error() string {
+	s, r, d := sqlName(e.Schema), sqlName(e.Role), sqlName(e.Database)
+	return fmt.Sprintf("cannot create schema %s: role %s may not create schemas in database %s (%v): have the schema created for the role (create schema %s authorization %s), or grant it the CREATE privilege on the database (grant create on database %s to %s)",
+		s, r, d, Explain(e.Err, "", 0), s, r, d, r)
+}
+
+var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// sqlName is name as it is written in SQL that a user copies from a
+// message: bare when it may be, quoted otherwise.
+func sqlName(name string) string {
+	if plainName.MatchString(name) {
+		return name
+	}
+	return pgname.Ident(name)
+}
+
+func (e *SchemaDeniedError) Unwrap() error { return e.Err }
 
 // SchemaExists reports whether schema exists.
 func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/engine/internal/pgtest"
+)
+
+// asRole creates a login role that is neither superuser nor may create
+// schemas in the test's database (as a DBA sets up a role for strata), runs
+// setup as the superuser, and returns a URL that connects as the role. The
+// role and what it owns are dropped when the test ends.
+func asRole(t *testing.T, url, name, setup string) (roleURL, role, db string) {
+	t.Helper()
+	admin := func(sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	db = queryText(t, url, "select current_database()")
+	role = name + "_" + db
+	admin("create role " + role + " login nosuperuser nocreatedb nocreaterole; revoke create on database " + db + " from public; revoke create on schema public from public; " +
+		strings.ReplaceAll(setup, "ROLE", role))
+	t.Cleanup(func() { admin("drop owned by " + role + "; drop role " + role) })
+	roleURL = strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if roleURL == url {
+		t.Fatalf("cannot make a URL for another role from %s", url)
+	}
+	return roleURL, role, db
+}
+
+// TestBuildInSchemasADBACreated: a role without the CREATE privilege on the
+// database, given the schemas it builds in (strata_meta among them), builds,
+// tests and builds again; the first build failed at 'creating schema
+// strata_meta: permission denied for database', since 'create schema if not
+// exists' checks that privilege before it looks for the schema. A schema it
+// does not have is an error that says what to grant.
+func TestBuildInSchemasADBACreated(t *testing.T) {
+	url := pgtest.DB(t)
+	as, role, db := asRole(t, url, "etl", "create schema strata_meta authorization ROLE; create schema raw authorization ROLE; create schema staging authorization ROLE")
+	dir := writeProject(t, as, map[string]string{
+		"project.yaml":         "name: dba\nseeds: {schema: raw}\nmodels:\n  staging: {schema: staging}\n",
+		"seeds/people.csv":     "id,name\n1,ann\n2,bob\n",
+		"models/staging/s.sql": "select id, name from {{ ref \"people\" }}",
+		"models/staging/s.yml": "models:\n  - name: s\n    columns:\n      - {name: id, tests: [unique, not_null]}\n",
+	})
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "build")
+	must(t, 0, dir, "test")
+	if got := queryText(t, url, "select count(*)::text from strata_meta.nodes where project = 'dba'"); got == "0" {
+		t.Errorf("nothing recorded in strata_meta")
+	}
+
+	for name, tc := range map[string]struct{ file, body, schema string }{
+		"model": {"models/marts/m.sql", "{{ config \"schema\" \"marts\" }}select id from {{ ref \"s\" }}", "marts"},
+		"seed":  {"seeds/more/places.csv", "id\n1\n", "raw2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			files := map[string]string{
+				"project.yaml": "name: dba_" + name + "\nseeds: {schema: raw}\nmodels:\n  staging: {schema: staging}\n",
+				tc.file:        tc.body,
+			}
+			if name == "seed" {
+				files["seeds/more/more.yml"] = "seeds:\n  - name: places\n    config: {schema: raw2}\n"
+			} else {
+				files["models/staging/s.sql"] = "select 1 as id"
+			}
+			dir := writeProject(t, as, files)
+			out := must(t, 1, dir, "build")
+			mustContain(t, out, "cannot create schema "+tc.schema+": role "+role+" may not create schemas in database "+db+
+				" (permission denied for database "+db+" [SQLSTATE 42501]): have the schema created for the role (create schema "+tc.schema+" authorization "+role+
+				"), or grant it the CREATE privilege on the database (grant create on database "+db+" to "+role+")")
+		})
+	}
+
+	// Without strata_meta, the run says what to grant before it builds anything.
+	as2, role2, db := asRole(t, pgtest.DB(t), "etl2", "create schema raw2 authorization ROLE")
+	dir = writeProject(t, as2, map[string]string{"project.yaml": "name: dba2\nseeds: {schema: raw2}\n", "seeds/p.csv": "id\n1\n"})
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "cannot create schema strata_meta: role "+role2+" may not create schemas in database "+db, "(create schema strata_meta authorization "+role2+")")
+}
