@@ -143,6 +143,12 @@ func (a *app) runCheck(ctx context.Context, l *pipeline.Project, db *postgres.Ad
 			return nil, ExitBadInput, err
 		}
 		defer db.Close()
+		// check creates what it checks in a rolled-back transaction,
+		// which a read-only connection refuses at every model.
+		if err := postgres.Writable(ctx, db.Shared()); err != nil {
+			fmt.Fprintf(a.stderr, "strata check: target %s: %s; nothing was checked\n", l.Target.Name, oneLine(err.Error()))
+			return nil, ExitBadInput, err
+		}
 	}
 	res, err := l.Check(ctx, db, selected, opt)
 	if err != nil {

@@ -190,6 +190,10 @@ func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
 		fmt.Fprintf(a.stderr, "strata env drop: %v\n", err)
 		return ExitBadInput
 	}
+	if err := postgres.Writable(ctx, db.Shared()); err != nil {
+		fmt.Fprintf(a.stderr, "strata env drop: target %s: %s; nothing was dropped\n", l.Target.Name, oneLine(err.Error()))
+		return ExitFailed
+	}
 	scope := l.ProdScope()
 	scope.Env = name
 	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, name), false, func() {

@@ -414,6 +414,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		return ExitFailed
 	}
 	defer db.Close()
+	// A read-only connection fails at the first write, in words that do
+	// not say where read-only was set: said here, before anything runs.
+	if err := postgres.Writable(ctx, db.Shared()); err != nil {
+		fmt.Fprintf(a.stderr, "strata %s: target %s: %s; nothing was run\n", cmd, l.Target.Name, oneLine(err.Error()))
+		return ExitFailed
+	}
 	db.OnFull(func(open int) {
 		p.line(fmt.Sprintf("The server has no room for another connection (its max_connections are taken): running the nodes on the %d connection%s this run has, not %d at once", open, plural(open), threads))
 	})

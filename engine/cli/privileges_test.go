@@ -12,7 +12,7 @@ import (
 
 // asRole creates a login role that is neither superuser nor may create
 // schemas in the test's database (as a DBA sets up a role for strata), runs
-// setup as the superuser, and returns a URL that connects as the role. The
+// setup as the superuser (ROLE and DB in it stand for them), and returns a URL that connects as the role. The
 // role and what it owns are dropped when the test ends.
 func asRole(t *testing.T, url, name, setup string) (roleURL, role, db string) {
 	t.Helper()
@@ -30,7 +30,7 @@ func asRole(t *testing.T, url, name, setup string) (roleURL, role, db string) {
 	db = queryText(t, url, "select current_database()")
 	role = name + "_" + db
 	admin("create role " + role + " login nosuperuser nocreatedb nocreaterole; revoke create on database " + db + " from public; revoke create on schema public from public; " +
-		strings.ReplaceAll(setup, "ROLE", role))
+		strings.NewReplacer("ROLE", role, "DB", db).Replace(setup))
 	t.Cleanup(func() { admin("drop owned by " + role + "; drop role " + role) })
 	roleURL = strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
 	if roleURL == url {
@@ -88,4 +88,50 @@ func TestBuildInSchemasADBACreated(t *testing.T) {
 	dir = writeProject(t, as2, map[string]string{"project.yaml": "name: dba2\nseeds: {schema: raw2}\n", "seeds/p.csv": "id\n1\n"})
 	out := must(t, 1, dir, "build")
 	mustContain(t, out, "cannot create schema strata_meta: role "+role2+" may not create schemas in database "+db, "(create schema strata_meta authorization "+role2+")")
+}
+
+// TestReadOnlyConnectionIsSaidSo: a role (or database) whose transactions
+// are read-only by default stops each command that writes before it starts,
+// saying where read-only was set and how to undo it; build failed with
+// 'recording the run in strata_meta: ERROR: cannot execute INSERT in a
+// read-only transaction', check with that error at every model, and a unit
+// test at 'creating its inputs'.
+func TestReadOnlyConnectionIsSaidSo(t *testing.T) {
+	url := pgtest.DB(t)
+	as, role, db := asRole(t, url, "ro", "grant create on database DB to ROLE; grant create on schema public to ROLE")
+	dir := writeProject(t, as, map[string]string{
+		"project.yaml": "name: ro\n",
+		"seeds/s.csv":  "id\n1\n",
+		"models/m.sql": "select id from {{ ref \"s\" }}",
+		"models/m.yml": "unit_tests:\n  - name: one\n    model: m\n    given:\n      - {input: ref('s'), rows: [{id: 1}]}\n    expect: {rows: [{id: 1}]}\n",
+	})
+	must(t, 0, dir, "build")
+	for _, tc := range []struct{ set, reset, where, undo string }{
+		{"alter role ROLE set default_transaction_read_only = on", "alter role ROLE reset default_transaction_read_only",
+			"for role ROLE", "alter role ROLE reset default_transaction_read_only, or connect as a role that may write"},
+		{"alter database DB set default_transaction_read_only = on", "alter database DB reset default_transaction_read_only",
+			"for database DB", "alter database DB reset default_transaction_read_only"},
+	} {
+		sub := func(s string) string { return strings.NewReplacer("ROLE", role, "DB", db).Replace(s) }
+		execSQL(t, url, sub(tc.set))
+		want := "the connection is read-only: default_transaction_read_only is on " + sub(tc.where) + ", and strata writes: " + sub(tc.undo)
+		for _, c := range []struct {
+			args []string
+			code int
+			tail string
+		}{
+			{[]string{"build"}, 1, "; nothing was run"},
+			{[]string{"seed"}, 1, "; nothing was run"},
+			{[]string{"test", "-s", "test_type:unit"}, 1, "; nothing was run"},
+			{[]string{"check"}, 2, "; nothing was checked"},
+			{[]string{"env", "drop", "pr1"}, 1, "; nothing was dropped"},
+		} {
+			out := must(t, c.code, dir, c.args...)
+			mustContain(t, out, "target t: "+want+c.tail)
+		}
+		// Reading is fine.
+		must(t, 0, dir, "plan")
+		execSQL(t, url, "set default_transaction_read_only = off", sub(tc.reset))
+	}
+	must(t, 0, dir, "build")
 }

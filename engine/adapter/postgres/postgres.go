@@ -534,3 +534,38 @@ func Populated(ctx context.Context, q Querier, r pgname.Rel) (bool, error) {
 	err := q.QueryRow(ctx, "select relispopulated from pg_class where oid = to_regclass($1)", r.Quoted()).Scan(&populated)
 	return populated, err
 }
+
+// Writable reports, as an error that says where it is set and how to
+// undo it, a connection whose transactions are read-only: a standby, or
+// default_transaction_read_only on for the role, the database, the
+// server or the connection. strata's commands that build would fail at
+// their first write with "cannot execute INSERT in a read-only
+// transaction", which says neither.
+func Writable(ctx context.Context, q Querier) error {
+	var ro, standby bool
+	var source, role, db string
+	err := q.QueryRow(ctx, `select current_setting('transaction_read_only')::bool, pg_is_in_recovery(),
+			coalesce((select source from pg_settings where name = 'default_transaction_read_only'), ''), current_user, current_database()`,
+		Once).Scan(&ro, &standby, &source, &role, &db)
+	if err != nil || !ro {
+		return err
+	}
+	r, d := sqlName(role), sqlName(db)
+	if standby {
+		return errors.New("the server is a standby (it is in recovery), where every transaction is read-only: connect to the primary")
+	}
+	var where, undo string
+	switch source {
+	case "user":
+		where, undo = "for role "+r, "alter role "+r+" reset default_transaction_read_only, or connect as a role that may write"
+	case "database":
+		where, undo = "for database "+d, "alter database "+d+" reset default_transaction_read_only"
+	case "database user":
+		where, undo = "for role "+r+" in database "+d, "alter role "+r+" in database "+d+" reset default_transaction_read_only"
+	case "client", "environment variable":
+		where, undo = "by the connection (options in the url, or PGOPTIONS)", "take -c default_transaction_read_only=on out of them"
+	default:
+		where, undo = "in the server's configuration ("+source+")", "set it off there, or for the role: alter role "+r+" set default_transaction_read_only = off"
+	}
+	return fmt.Errorf("the connection is read-only: default_transaction_read_only is on %s, and strata writes: %s", where, undo)
+}
