@@ -2,11 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/internal/pgtest"
@@ -88,3 +91,72 @@ func TestConnectWaitsForItsConnectTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectSaysWhyTheServerRefused: a connection the server refuses is
+// said by the server's answer alone, and a password it refused, or asked
+// for and was not given, says where the password comes from. Over TCP with
+// the default sslmode, a wrong password read "failed to connect to ...:
+// tls error: server refused TLS connection" before the server's answer.
+// The role is made to log in with a password by a line of pg_hba.conf of
+// its own, removed when the test ends.
+func TestConnectSaysWhyTheServerRefused(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(ctx) })
+	var db, hba, orig string
+	if err := admin.QueryRow(ctx, "select current_database(), current_setting('hba_file'), pg_read_file(current_setting('hba_file'))").Scan(&db, &hba, &orig); err != nil {
+		t.Fatal(err)
+	}
+	role := "pw_" + db
+	writeHBA := func(content string) {
+		t.Helper()
+		// csv with a delimiter and quote no line holds: each line as it
+		// is (but empty ones, which csv would quote).
+		if _, err := admin.Exec(ctx, fmt.Sprintf("copy (select l from unnest(string_to_array(%s, E'\\n')) l where l <> '') to %s with (format csv, delimiter E'\\x01', quote E'\\x02')",
+			literal(content), literal(hba))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec(ctx, "select pg_reload_conf()"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // the postmaster reloads it asynchronously
+	}
+	if _, err := admin.Exec(ctx, "create role "+role+" login password 'right'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		writeHBA(strings.TrimSuffix(orig, "\n"))
+		_, _ = admin.Exec(context.Background(), "drop role "+role)
+	})
+	writeHBA("local all " + role + " scram-sha-256\n" + strings.TrimSuffix(orig, "\n"))
+	t.Setenv("PGPASSWORD", "")
+	t.Setenv("PGPASSFILE", t.TempDir()+"/none")
+	as := func(userinfo, dbname string) string {
+		u := strings.Replace(url, "postgres://postgres@", "postgres://"+userinfo+"@", 1)
+		if u == url {
+			t.Fatalf("cannot make a URL for another role from %s", url)
+		}
+		return strings.Replace(u, "/"+db+"?", "/"+dbname+"?", 1)
+	}
+	a, err := postgres.Connect(ctx, as(role+":right", db), 1)
+	if err != nil {
+		t.Fatalf("the right password: %v", err)
+	}
+	a.Close()
+	for _, c := range []struct{ url, want string }{
+		{as(role+":wrong", db), `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server refused the password given for role ` + role + ` (in the url, PGPASSWORD or ~/.pgpass): correct it`},
+		{as(role, db), `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server asks role ` + role + ` for a password, and none was given: put it in the url (postgres://` + role + `:PASSWORD@...), or in PGPASSWORD or ~/.pgpass`},
+		{as(role+":right", "nosuch"), `database "nosuch" does not exist (SQLSTATE 3D000)`},
+	} {
+		_, err := postgres.Connect(ctx, c.url, 1)
+		if err == nil || !strings.HasSuffix(err.Error(), ": "+c.want) || strings.Contains(err.Error(), "failed to connect") {
+			t.Errorf("Connect(%s) = %v, want it to end with %q", c.url, err, c.want)
+		}
+	}
+}
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
