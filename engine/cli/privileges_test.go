@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"strata/engine/internal/pgtest"
+	"strata/engine/pgname"
 )
 
 // asRole creates a login role that is neither superuser nor may create
@@ -134,4 +136,68 @@ func TestReadOnlyConnectionIsSaidSo(t *testing.T) {
 		execSQL(t, url, "set default_transaction_read_only = off", sub(tc.reset))
 	}
 	must(t, 0, dir, "build")
+}
+
+// TestRoleTimeoutsDoNotCutStrataShort: timeouts a DBA sets on the role,
+// for its statements and idle sessions, do not end what strata waits for
+// on purpose. idle_session_timeout ended the session that holds the run
+// lock, so that a second run could start beside the first; the role's
+// lock_timeout ended a run's wait for another run ('waiting for the target
+// lock: canceling statement due to lock timeout'); and
+// idle_in_transaction_session_timeout ended a build that waited for a
+// reader between two attempts at its swap ('terminating connection due to
+// idle-in-transaction timeout').
+func TestRoleTimeoutsDoNotCutStrataShort(t *testing.T) {
+	url := pgtest.DB(t)
+	as, _, _ := asRole(t, url, "tmo", "grant create on database DB to ROLE; grant create on schema public to ROLE; "+
+		"alter role ROLE set idle_session_timeout = '300ms'; alter role ROLE set idle_in_transaction_session_timeout = '300ms'; alter role ROLE set lock_timeout = '100ms'")
+	dir := writeProject(t, as, map[string]string{
+		"project.yaml":    "name: tmo\nmodels: {'.': {materialized: table}}\n",
+		"models/a.sql":    "select 1 as id",
+		"models/slow.sql": "select 1 as id from pg_sleep(1.5)",
+	})
+	ctx := context.Background()
+	admin := connect(t, url)
+	lockHeld := func() bool {
+		var held bool
+		if err := admin.QueryRow(ctx, `select exists (select from pg_locks l, (select hashtextextended($1, 0) as k) k
+			where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.database = (select oid from pg_database where datname = current_database())
+			and l.classid = ((k.k >> 32) & 4294967295)::text::oid and l.objid = (k.k & 4294967295)::text::oid)`, pgname.RunLock("tmo")).Scan(&held); err != nil {
+			t.Error(err)
+		}
+		return held
+	}
+
+	// The run lock is held for the whole run, its session idle meanwhile.
+	heldLate := make(chan bool)
+	go func() {
+		time.Sleep(1200 * time.Millisecond)
+		heldLate <- lockHeld()
+	}()
+	must(t, 0, dir, "build")
+	if !<-heldLate {
+		t.Errorf("the run lock was not held 1.2s into a run of 1.5s")
+	}
+
+	// A run waits for another as long as that one runs.
+	holder := connect(t, url)
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", pgname.RunLock("tmo")); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		_, _ = holder.Exec(ctx, "select pg_advisory_unlock_all()")
+	}()
+	mustContain(t, must(t, 0, dir, "build", "-s", "a"), "Waiting for another strata run on target t to finish ...", "Waited ")
+
+	// A build waits for a reader, its transaction idle between attempts.
+	reader := connect(t, url)
+	if _, err := reader.Exec(ctx, "begin; select * from public.a"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		_, _ = reader.Exec(ctx, "commit")
+	}()
+	mustContain(t, must(t, 0, dir, "build", "-s", "a"), "for readers")
 }

@@ -62,6 +62,20 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["client_connection_check_interval"]; !ok {
 		cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "1000"
 	}
+	// strata's sessions are idle only while strata works or waits on
+	// purpose: the run lock's session for the whole run, a build between
+	// two attempts at a swap that readers held up (up to swap_max_wait).
+	// A role's idle_session_timeout ended the run lock's session, and
+	// with it the lock, so that a second run started beside the first;
+	// its idle_in_transaction_session_timeout ended a build that waited
+	// for readers. They are off for strata's sessions, as pg_dump turns
+	// them off for its own; a url that sets them (?idle_session_timeout=)
+	// wins.
+	for _, p := range []string{"idle_session_timeout", "idle_in_transaction_session_timeout"} {
+		if _, ok := cfg.ConnConfig.RuntimeParams[p]; !ok {
+			cfg.ConnConfig.RuntimeParams[p] = "0"
+		}
+	}
 	// On a Citus cluster, a join of distributed tables on other columns
 	// than their distribution columns runs by repartitioning their rows
 	// rather than being refused: a project's models and tests are written

@@ -43,7 +43,11 @@ func (a *Adapter) LockRun(ctx context.Context, project string, noWait bool, wait
 		if waiting != nil {
 			waiting()
 		}
-		if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", Once, key); err != nil {
+		// Waited for as long as the other run takes: the role's
+		// lock_timeout or statement_timeout, meant for its statements,
+		// cut this wait short ("canceling statement due to lock
+		// timeout" after "Waiting for another strata run").
+		if _, err := conn.Exec(ctx, "begin; set local lock_timeout = 0; set local statement_timeout = 0; select pg_advisory_lock(hashtextextended("+pgname.Literal(key)+", 0)); commit"); err != nil {
 			release()
 			return nil, fmt.Errorf("waiting for the target lock: %w", err)
 		}
