@@ -386,6 +386,11 @@ func Explain(err error, stmt string, bodyOffset int) error {
 	if pg.Hint != "" {
 		msg += "; hint: " + pg.Hint
 	}
+	if pg.Code == "57014" && pg.Message == "canceling statement due to statement timeout" {
+		// Said as PostgreSQL says it, the statement_timeout could be
+		// strata's: it is the role's, the database's or the server's.
+		msg += " (the statement_timeout set for the role or database strata connects as: raise it there, alter role ... set statement_timeout = '1h', or for one model in its pre_hook: set local statement_timeout = '1h')"
+	}
 	line, at := 0, -1
 	if pg.Position > 0 {
 		runes := []rune(stmt)
