@@ -218,3 +218,26 @@ func TestStatementTimeoutOfTheRoleIsSaidSo(t *testing.T) {
 	writeFile(t, dir, "models/slow.sql", "{{ config \"pre_hook\" \"set local statement_timeout = '1h'\" }}select 1 as id from pg_sleep(1)")
 	must(t, 0, dir, "build")
 }
+
+// TestClientEncodingOfTheRoleDoesNotGarbleText: strata's sessions speak
+// UTF-8 whatever client_encoding the role (or database, or server) sets: a
+// role with client_encoding LATIN1 had a model's 'Zürich €' stored as
+// 'ZÃ¼rich â\u0082¬', in the view's definition, a table's rows and a
+// seed's.
+func TestClientEncodingOfTheRoleDoesNotGarbleText(t *testing.T) {
+	url := pgtest.DB(t)
+	as, _, _ := asRole(t, url, "enc", "grant create on database DB to ROLE; grant create on schema public to ROLE; alter role ROLE set client_encoding = 'LATIN1'")
+	dir := writeProject(t, as, map[string]string{
+		"project.yaml": "name: enc\n",
+		"seeds/s.csv":  "city\nZürich €\n",
+		"models/v.sql": "select 'Zürich €' as city",
+		"models/t.sql": "{{ config \"materialized\" \"table\" }}select city from {{ ref \"s\" }} union all select 'Zürich €'",
+		"models/v.yml": "models:\n  - name: t\n    columns:\n      - {name: city, tests: [{accepted_values: {values: ['Zürich €']}}]}\n",
+	})
+	must(t, 0, dir, "build")
+	for _, q := range []string{"select city from public.v", "select string_agg(distinct city, ',') from public.t", "select city from public.s"} {
+		if got := queryText(t, url, q); got != "Zürich €" {
+			t.Errorf("%s = %q, want %q", q, got, "Zürich €")
+		}
+	}
+}

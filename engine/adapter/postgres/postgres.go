@@ -51,6 +51,11 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	// new one (a server process starting) costs milliseconds.
 	cfg.MinConns = int32(conns)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "strata"
+	// strata sends UTF-8: the project's files, seeds and Go's strings. A
+	// role, database or server whose client_encoding is another one
+	// (LATIN1) had the server read each byte of 'Zürich' as a character
+	// of its own, and store 'ZÃ¼rich' in views, tables and seeds.
+	cfg.ConnConfig.RuntimeParams["client_encoding"] = "UTF8"
 	// A cancelled context (Ctrl-C, SIGTERM, --fail-fast) sends a cancel request,
 	// so the statement stops on the server and its transaction rolls back, rather
 	// than only closing the socket and leaving the server busy.
