@@ -66,3 +66,22 @@ func TestSelectDepthWithoutName(t *testing.T) {
 		})
 	}
 }
+
+// TestSelectNamesWithPatternCharacters: a backslash takes the character
+// after it as it is (docs/selectors.md), so a model whose name holds a
+// backslash or a star is selected by that name escaped, and alone.
+func TestSelectNamesWithPatternCharacters(t *testing.T) {
+	gr := graphOf(t, fstest.MapFS{
+		"project.yaml":          {Data: []byte("name: p\n")},
+		`models/back\slash.sql`: {Data: []byte(`select 1 as id`)},
+		"models/backxslash.sql": {Data: []byte(`select 1 as id`)},
+		"models/st*r.sql":       {Data: []byte(`select 1 as id`)},
+		"models/stir.sql":       {Data: []byte(`select 1 as id`)},
+	})
+	checkSelections(t, gr, []struct{ sel, want string }{
+		{`back\\slash`, `back\slash`},
+		{`back?slash`, `back\slash backxslash`},
+		{`st\*r`, "st*r"},
+		{"st*r", "st*r stir"},
+	})
+}
