@@ -241,3 +241,35 @@ func TestClientEncodingOfTheRoleDoesNotGarbleText(t *testing.T) {
 		}
 	}
 }
+
+// TestStrataMetaOfAnotherRoleIsSaid: on a database where another role made
+// strata_meta (a CI role built first), a second role's build and plan said
+// only PostgreSQL's "permission denied for schema strata_meta"; they now
+// name the role that made it and what to do, and once the role does it,
+// its build runs.
+func TestStrataMetaOfAnotherRoleIsSaid(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml": "name: two\n",
+		"models/m.sql": "select 1 as id",
+	}
+	must(t, 0, writeProject(t, url, files), "build") // strata_meta is the superuser's
+	as, role, _ := asRole(t, url, "dev", "grant create on database DB to ROLE")
+	dir := writeProject(t, as, files)
+	want := "role " + role + " may not use schema strata_meta, where strata keeps its records of the target's runs; role postgres made it: run strata as postgres, or make " + role + " a member of it (grant postgres to " + role + ")"
+	for _, cmd := range []string{"build", "plan"} {
+		code, out := strata(t, dir, cmd)
+		if code == 0 || !strings.Contains(out, want) || !strings.Contains(out, "permission denied for schema strata_meta") {
+			t.Errorf("strata %s as %s: exit %d\n%s\nwant an error with %q and PostgreSQL's own", cmd, role, code, out, want)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "grant postgres to "+role); err != nil {
+		t.Fatal(err)
+	}
+	must(t, 0, dir, "build")
+}

@@ -197,15 +197,48 @@ func begin(ctx context.Context, db postgres.Querier) (pgx.Tx, error) {
 func version(ctx context.Context, q postgres.Querier) (int, error) {
 	var exists bool
 	if err := q.QueryRow(ctx, "select to_regclass('strata_meta.layout') is not null", postgres.Once).Scan(&exists); err != nil {
-		return 0, err
+		return 0, denied(ctx, q, err)
 	}
 	if !exists {
 		return 0, nil
 	}
 	var v int
 	err := q.QueryRow(ctx, "select coalesce(max(version), 0) from strata_meta.layout", postgres.Once).Scan(&v)
-	return v, err
+	return v, denied(ctx, q, err)
 }
+
+// denied says err, a privilege strata_meta's schema or tables refused, for
+// the person who runs strata: another role made strata_meta (one target,
+// a CI role and a person's own), and PostgreSQL's "permission denied for
+// schema strata_meta" said neither whose it is nor what to do. Any other
+// error, or one said so already, is returned as it is.
+func denied(ctx context.Context, q postgres.Querier, err error) error {
+	var pg *pgconn.PgError
+	var said *MetaDeniedError
+	if !errors.As(err, &pg) || pg.Code != "42501" || errors.As(err, &said) {
+		return err
+	}
+	var owner, role string
+	if q.QueryRow(ctx, "select pg_get_userbyid(nspowner), current_user::text from pg_namespace where nspname = $1", postgres.Once, Schema).Scan(&owner, &role) != nil || owner == role {
+		return err
+	}
+	return &MetaDeniedError{Role: role, Owner: owner, Err: err}
+}
+
+// MetaDeniedError is strata_meta refused to a role other than the one
+// that made it.
+type MetaDeniedError struct {
+	Role, Owner string
+	Err         error
+}
+
+func (e *MetaDeniedError) Error() string {
+	r, o := postgres.SQLName(e.Role), postgres.SQLName(e.Owner)
+	return fmt.Sprintf("role %s may not use schema %s, where strata keeps its records of the target's runs; role %s made it: run strata as %s, or make %s a member of it (grant %s to %s) (%v)",
+		r, Schema, o, o, r, o, r, e.Err)
+}
+
+func (e *MetaDeniedError) Unwrap() error { return e.Err }
 
 // readable says whether strata_meta can be read: ErrMissing when it does
 // not exist, a *NewerError when a newer strata wrote it. An older layout
@@ -290,7 +323,7 @@ type Invocation struct {
 // its last node (or when it started, if it built none).
 func Begin(ctx context.Context, db postgres.Querier, inv Invocation) error {
 	if err := Migrate(ctx, db); err != nil {
-		return err
+		return denied(ctx, db, err)
 	}
 	_, err := db.Exec(ctx, `with ended as (
 			update strata_meta.invocations i set status = 'interrupted',
@@ -298,7 +331,7 @@ func Begin(ctx context.Context, db postgres.Querier, inv Invocation) error {
 			where i.project = $1 and i.target = $2 and i.env = $3 and i.finished_at is null)
 		insert into strata_meta.invocations (invocation_id, project, target, env, command, started_at, strata_version)
 		values ($4, $1, $2, $3, $5, $6, $7)`, postgres.Once, inv.Scope.Project, inv.Scope.Target, inv.Scope.Env, inv.ID, inv.Command, inv.Started, inv.Version)
-	return err
+	return denied(ctx, db, err)
 }
 
 // Finish records how invocation id ended: "success" or "error".

@@ -503,16 +503,16 @@ type SchemaDeniedError struct {
 }
 
 func (e *SchemaDeniedError) Error() string {
-	s, r, d := sqlName(e.Schema), sqlName(e.Role), sqlName(e.Database)
+	s, r, d := SQLName(e.Schema), SQLName(e.Role), SQLName(e.Database)
 	return fmt.Sprintf("cannot create schema %s: role %s may not create schemas in database %s (%v): have the schema created for the role (create schema %s authorization %s), or grant it the CREATE privilege on the database (grant create on database %s to %s)",
 		s, r, d, Explain(e.Err, "", 0), s, r, d, r)
 }
 
 var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// sqlName is name as it is written in SQL that a user copies from a
+// SQLName is name as it is written in SQL that a user copies from a
 // message: bare when it may be, quoted otherwise.
-func sqlName(name string) string {
+func SQLName(name string) string {
 	if plainName.MatchString(name) {
 		return name
 	}
@@ -614,7 +614,7 @@ func Writable(ctx context.Context, q Querier) error {
 	if err != nil || !ro {
 		return err
 	}
-	r, d := sqlName(role), sqlName(db)
+	r, d := SQLName(role), SQLName(db)
 	if standby {
 		return errors.New("the server is a standby (it is in recovery), where every transaction is read-only: connect to the primary")
 	}
