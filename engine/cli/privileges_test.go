@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"strata/engine/internal/pgtest"
 	"strata/engine/pgname"
 )
@@ -18,22 +16,11 @@ import (
 // role and what it owns are dropped when the test ends.
 func asRole(t *testing.T, url, name, setup string) (roleURL, role, db string) {
 	t.Helper()
-	admin := func(sql string) {
-		t.Helper()
-		conn, err := pgx.Connect(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
 	db = queryText(t, url, "select current_database()")
 	role = name + "_" + db
-	admin("create role " + role + " login nosuperuser nocreatedb nocreaterole; revoke create on database " + db + " from public; revoke create on schema public from public; " +
+	execSQL(t, url, "create role "+role+" login nosuperuser nocreatedb nocreaterole; revoke create on database "+db+" from public; revoke create on schema public from public; "+
 		strings.NewReplacer("ROLE", role, "DB", db).Replace(setup))
-	t.Cleanup(func() { admin("drop owned by " + role + "; drop role " + role) })
+	t.Cleanup(func() { execSQL(t, url, "drop owned by "+role+"; drop role "+role) })
 	roleURL = strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
 	if roleURL == url {
 		t.Fatalf("cannot make a URL for another role from %s", url)
@@ -263,13 +250,6 @@ func TestStrataMetaOfAnotherRoleIsSaid(t *testing.T) {
 			t.Errorf("strata %s as %s: exit %d\n%s\nwant an error with %q and PostgreSQL's own", cmd, role, code, out, want)
 		}
 	}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "grant postgres to "+role); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, url, "grant postgres to "+role)
 	must(t, 0, dir, "build")
 }

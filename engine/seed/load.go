@@ -144,7 +144,7 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	res := Result{Rows: sc.Rows, Columns: sc.Columns}
 	comment := encodeComment(sc)
 
-	if err := ensureSchema(ctx, conn, schema); err != nil {
+	if err := postgres.EnsureSchema(ctx, conn, schema); err != nil {
 		return Result{}, fmt.Errorf("seed %q: %w", name, err)
 	}
 
@@ -502,12 +502,6 @@ func inferFile(ctx context.Context, file string, opts Options) (Schema, error) {
 		return Schema{}, fmt.Errorf("seed %q: reading %s: %w", seedName(opts.Path), opts.Path, err)
 	}
 	return sc, nil
-}
-
-// ensureSchema creates the schema unless it exists, outside the load's
-// transaction.
-func ensureSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
-	return postgres.EnsureSchema(ctx, conn, schema)
 }
 
 type tableInfo struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"strata/engine/adapter/postgres"
 	"strata/engine/pgname"
 )
 
@@ -87,7 +88,7 @@ func loadParallel(ctx context.Context, conn *pgx.Conn, rel pgname.Rel, file stri
 	if ok, err := fresh(ctx, conn, rel, st.Size(), strings.HasSuffix(file, ".gz"), opts); !ok || err != nil {
 		return Result{}, false, err
 	}
-	if err := ensureSchema(ctx, conn, rel.Schema); err != nil {
+	if err := postgres.EnsureSchema(ctx, conn, rel.Schema); err != nil {
 		return Result{}, false, nil
 	}
 	lock := pgname.SeedLock(rel)
