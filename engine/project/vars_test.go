@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestDecodeVars: vars keep what the user wrote where Go's YAML decoding
@@ -170,4 +173,95 @@ func FuzzDecodeVars(f *testing.F) {
 		}
 		check("vars", m)
 	})
+}
+
+// TestVarMergeKeys: a YAML merge key (<<: *anchor, or a list of them) in
+// vars is merged as yaml.v3 merges it (a key written beside it wins, the
+// first of a list wins), in --vars and in project.yaml's vars at any
+// depth; it gave a key "<<" and lacked the merged keys. A << that merges
+// no mapping, or merges the mapping it is in, is an error at its line.
+func TestVarMergeKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]any
+		err  string
+	}{
+		{in: "base: &b {a: 1, b: 2}\nc: {<<: *b, b: 3}", want: map[string]any{"base": map[string]any{"a": 1, "b": 2}, "c": map[string]any{"a": 1, "b": 3}}},
+		{in: "base: &b {k: 1}\nc: {k: 2, <<: *b}", want: map[string]any{"base": map[string]any{"k": 1}, "c": map[string]any{"k": 2}}},
+		{in: "x: &x {a: 1}\ny: &y {a: 2, b: 2}\nz:\n  <<: [*x, *y]\n  c: 3", want: map[string]any{"x": map[string]any{"a": 1}, "y": map[string]any{"a": 2, "b": 2}, "z": map[string]any{"a": 1, "b": 2, "c": 3}}},
+		{in: "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: [1.0, 2024-01-01]}", want: map[string]any{"a": map[string]any{"x": 1}, "b": map[string]any{"x": 1, "y": 2}, "c": map[string]any{"x": 1, "y": 2, "z": []any{Float(1), "2024-01-01"}}}},
+		{in: "c: {<<: {a: 1}, b: 2}", want: map[string]any{"c": map[string]any{"a": 1, "b": 2}}},
+		{in: "base: &b {a: 1}\n<<: *b", want: map[string]any{"base": map[string]any{"a": 1}, "a": 1}},
+		{in: "c: {'<<': 1}", want: map[string]any{"c": map[string]any{"<<": 1}}}, // quoted: a key like any other
+		{in: "c:\n  <<: 1", err: `line 2: << merges a mapping or a list of mappings (<<: *defaults, <<: [*a, *b]), got "1"`},
+		{in: "l: &l [1]\nc:\n  <<: [*l]", err: `line 3: << merges a mapping or a list of mappings (<<: *defaults, <<: [*a, *b]), got a list`},
+		{in: "a: &a {x: 1, <<: *a}", err: "alias *a (line 1) is inside the value it names, which would never end"},
+		{in: "b: &b {a: 1}\nc: {<<: *b, x: 1, x: 2}", err: `line 2: key "x" appears twice (first at line 2)`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := DecodeVars(tc.in)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("got %v, %v; want error %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v, %v\nwant %#v", got, err, tc.want)
+			}
+			// As yaml.v3 merges them (its values typed its own way:
+			// compared where both agree, on the keys).
+			var v3 map[string]any
+			if err := yaml.Unmarshal([]byte(tc.in), &v3); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(keys(v3)) != fmt.Sprint(keys(got)) {
+				t.Errorf("keys %v, yaml.v3 decodes %v", keys(got), keys(v3))
+			}
+		})
+	}
+
+	// project.yaml's vars, where a top-level << was merged already, and
+	// a unit test's overrides.
+	fsys := fstest.MapFS{
+		"project.yaml": {Data: []byte("name: merge\nvars:\n  defaults: &d {region: north, days: 90}\n  south:\n    <<: *d\n    region: south\n")},
+		"models/m.sql": {Data: []byte("select 1")},
+		"models/m.yml": {Data: []byte("unit_tests:\n  - name: u\n    model: m\n    given: []\n    expect: {rows: []}\n    overrides:\n      vars:\n        d: &d {a: 1}\n        e: {<<: *d, b: 2}\n")},
+	}
+	p, diags := Load(fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if want := map[string]any{"region": "south", "days": 90}; !reflect.DeepEqual(p.Vars["south"], want) {
+		t.Errorf("project.yaml: south = %#v, want %#v", p.Vars["south"], want)
+	}
+	if want := map[string]any{"a": 1, "b": 2}; len(p.UnitTests) != 1 || !reflect.DeepEqual(p.UnitTests[0].Overrides.Vars["e"], want) {
+		t.Errorf("unit test overrides: %#v, want e = %#v", p.UnitTests, want)
+	}
+
+	// Merges of lists of merges multiply as lists of aliases do: bounded.
+	var b strings.Builder
+	b.WriteString("m0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10}\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "m%d: &m%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*m%d,", i-1), 10), ","))
+	}
+	var limit *VarLimitError
+	if _, err := DecodeVars(b.String()); !errors.As(err, &limit) {
+		t.Errorf("a merge bomb: got %v, want the bound", err)
+	}
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			for _, s := range keys(sub) {
+				out = append(out, k+"."+s)
+			}
+			continue
+		}
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
