@@ -410,6 +410,11 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 			fmt.Fprintf(a.stderr, "strata %s: cancelled while connecting to %s; nothing was run\n", cmd, where)
 			return ExitCancelled
 		}
+		// Said with the target's name, as plan and check say it: a
+		// project has several (an empty url's error names it already).
+		if l.Target.EmptyURL == "" {
+			err = fmt.Errorf("target %s: %w", l.Target.Name, err)
+		}
 		fmt.Fprintf(a.stderr, "strata %s: %v\n", cmd, err)
 		return ExitFailed
 	}

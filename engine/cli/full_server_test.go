@@ -44,7 +44,7 @@ func TestRunOnAFullServer(t *testing.T) {
 
 	execSQL(t, url, "alter database "+db+" connection limit 1")
 	out = must(t, 1, dir, "run", "--threads", "8")
-	mustContain(t, out, "the server has no free connection (all of its max_connections are taken)")
+	mustContain(t, out, `the server has no free connection (too many connections for database "`+db+`" (SQLSTATE 53300)): try again once other sessions have ended (pg_stat_activity lists them), or have the limit raised`)
 	if strings.Contains(out, "went away") {
 		t.Errorf("a full server was taken for one that went away:\n%s", out)
 	}

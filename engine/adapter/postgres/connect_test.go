@@ -2,14 +2,27 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/internal/pgtest"
@@ -89,6 +102,9 @@ func TestConnectWaitsForItsConnectTimeout(t *testing.T) {
 		if d := time.Since(start); err == nil || d < 1900*time.Millisecond || d > 10*time.Second {
 			t.Errorf("Connect (%s, PGCONNECT_TIMEOUT=%q) gave up after %s, want 2 s (its connect_timeout): %v", c.url, c.env, d, err)
 		}
+		if want := ": " + ln.Addr().String() + " did not answer within the connect_timeout (2s): check that this machine reaches it (a firewall that drops packets looks like this), or raise connect_timeout"; err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("Connect (%s, PGCONNECT_TIMEOUT=%q): %v, want it to end with %q", c.url, c.env, err, want)
+		}
 	}
 }
 
@@ -132,9 +148,15 @@ func TestConnectSaysWhyTheServerRefused(t *testing.T) {
 		writeHBA(strings.TrimSuffix(orig, "\n"))
 		_, _ = admin.Exec(context.Background(), "drop role "+role)
 	})
-	writeHBA("local all " + role + " scram-sha-256\n" + strings.TrimSuffix(orig, "\n"))
+	rejected := "rejected_" + db
+	if _, err := admin.Exec(ctx, "create role "+rejected+" login"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "drop role "+rejected) })
+	writeHBA("local all " + role + " scram-sha-256\nlocal all " + rejected + " reject\n" + strings.TrimSuffix(orig, "\n"))
 	t.Setenv("PGPASSWORD", "")
 	t.Setenv("PGPASSFILE", t.TempDir()+"/none")
+	t.Setenv("PGSERVICE", "")
 	as := func(userinfo, dbname string) string {
 		u := strings.Replace(url, "postgres://postgres@", "postgres://"+userinfo+"@", 1)
 		if u == url {
@@ -147,16 +169,202 @@ func TestConnectSaysWhyTheServerRefused(t *testing.T) {
 		t.Fatalf("the right password: %v", err)
 	}
 	a.Close()
-	for _, c := range []struct{ url, want string }{
-		{as(role+":wrong", db), `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server refused the password given for role ` + role + ` (in the url, PGPASSWORD or ~/.pgpass): correct it`},
-		{as(role, db), `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server asks role ` + role + ` for a password, and none was given: put it in the url (postgres://` + role + `:PASSWORD@...), or in PGPASSWORD or ~/.pgpass`},
-		{as(role+":right", "nosuch"), `database "nosuch" does not exist (SQLSTATE 3D000)`},
+	passfile := filepath.Join(t.TempDir(), "pgpass")
+	if err := os.WriteFile(passfile, []byte("*:*:*:"+role+":wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refusedAs := func(from string) string {
+		return `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server refused the password given for role ` + role + ` (` + from + `): correct it there (a role that does not exist is refused so too; the server's log says which)`
+	}
+	for _, c := range []struct{ url, env, want string }{
+		{as(role+":wrong", db), "", refusedAs("in the url")},
+		{as(role, db), "PGPASSWORD=wrong", refusedAs("in PGPASSWORD")},
+		{as(role, db), "PGPASSFILE=" + passfile, refusedAs("in the password file " + passfile + " (PGPASSFILE)")},
+		{as(role, db), "", `password authentication failed for user "` + role + `" (SQLSTATE 28P01): the server asks role ` + role + ` for a password, and none was given: put it in the url (postgres://` + role + `:PASSWORD@...), or in PGPASSWORD or ~/.pgpass`},
+		{as(role+":right", "nosuch"), "", `database "nosuch" does not exist (SQLSTATE 3D000): correct the database's name (the url's path, or dbname:), or have it created (create database nosuch owner ` + role + `)`},
+		{as(rejected, db), "", `pg_hba.conf rejects connection for host "[local]", user "` + rejected + `", database "` + db + `", no encryption (SQLSTATE 28000): the server's pg_hba.conf lets no connection of role ` + rejected + ` to database ` + db + ` in from this machine: have its administrator add a line for them (and reload it), or connect with SSL (sslmode=require) if a hostssl line lets them in`},
 	} {
+		if k, v, ok := strings.Cut(c.env, "="); ok {
+			t.Setenv(k, v)
+		}
 		_, err := postgres.Connect(ctx, c.url, 1)
 		if err == nil || !strings.HasSuffix(err.Error(), ": "+c.want) || strings.Contains(err.Error(), "failed to connect") {
-			t.Errorf("Connect(%s) = %v, want it to end with %q", c.url, err, c.want)
+			t.Errorf("Connect(%s) with %s = %v, want it to end with %q", c.url, c.env, err, c.want)
 		}
+		t.Setenv("PGPASSWORD", "")
+		t.Setenv("PGPASSFILE", t.TempDir()+"/none")
+	}
+	// A role without CONNECT on the database.
+	if _, err := admin.Exec(ctx, "revoke connect on database "+db+" from public"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.Connect(ctx, as(role+":right", db), 1)
+	if want := fmt.Sprintf(`(SQLSTATE 42501): have role %s granted it (grant connect on database %s to %s)`, role, db, role); err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("without CONNECT: %v, want it to end with %q", err, want)
 	}
 }
 
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// proxy listens on a TCP port of 127.0.0.1 and hands each connection to
+// the test's PostgreSQL server through its unix socket, which answers
+// an SSLRequest "no" as a server without SSL does. With cert, the proxy
+// says "yes" itself and speaks TLS with that certificate, the server
+// behind it: a server with SSL on. It returns host:port.
+func proxy(t *testing.T, socket string, cert *tls.Certificate) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var client net.Conn = c
+				if cert != nil {
+					var req [8]byte // SSLRequest: length 8, code 80877103
+					if _, err := io.ReadFull(c, req[:]); err != nil || binary.BigEndian.Uint32(req[4:]) != 80877103 {
+						return
+					}
+					if _, err := c.Write([]byte("S")); err != nil {
+						return
+					}
+					client = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+				}
+				s, err := net.Dial("unix", socket)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { _, _ = io.Copy(s, client); s.Close() }()
+				_, _ = io.Copy(client, s)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// selfSigned is a certificate for host name, signed by itself, and its
+// PEM file (to give as sslrootcert).
+func selfSigned(t *testing.T, name string) (*tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "root.crt")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, file
+}
+
+// TestConnectSaysWhatToDo: a connection that fails is said in one
+// sentence, what went wrong and what to change, not as pgx's list of
+// attempts ("failed to connect to `user=... database=...`: 127.0.0.1:5432
+// (127.0.0.1): tls error: server refused TLS connection", once per TLS
+// mode tried): sslmode=require against a server without SSL said only
+// "tls error"; a certificate not trusted, a host name not known, nothing
+// listening, something that is not PostgreSQL answering and a role that
+// does not exist said pgx's words, or none of what to do.
+func TestConnectSaysWhatToDo(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	socket := fmt.Sprintf("%s/.s.PGSQL.%d", cfg.Host, cfg.Port)
+	plain := proxy(t, socket, nil)
+	cert, root := selfSigned(t, "db.example.test")
+	withSSL := proxy(t, socket, cert)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nothing := closed.Addr().String()
+	closed.Close()
+	http, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer http.Close()
+	go func() {
+		for {
+			c, err := http.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	for _, k := range []string{"PGSSLMODE", "PGSSLROOTCERT", "PGSERVICE", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", t.TempDir()) // no ~/.postgresql/root.crt
+	db := cfg.Database
+	tcp := func(addr, query string) string { return "postgres://postgres@" + addr + "/" + db + "?" + query }
+
+	// The proxies reach the server: SSL where it is on and trusted.
+	for _, u := range []string{tcp(plain, "sslmode=prefer"), tcp(withSSL, "sslmode=verify-ca&sslrootcert="+root), tcp(withSSL, "sslmode=require")} {
+		a, err := postgres.Connect(ctx, u, 1)
+		if err != nil {
+			t.Fatalf("Connect(%s): %v", u, err)
+		}
+		a.Close()
+	}
+
+	for _, c := range []struct {
+		name, url, env, want string
+	}{
+		{"require without SSL", tcp(plain, "sslmode=require"), "",
+			"the server does not offer SSL, and sslmode=require in the url demands it: turn SSL on at the server (ssl = on in its postgresql.conf, with a certificate), or, on a network you trust, set sslmode=prefer in the url"},
+		{"verify-full without SSL, from PGSSLMODE", tcp(plain, "connect_timeout=5"), "verify-full",
+			"the server does not offer SSL, and PGSSLMODE=verify-full demands it: turn SSL on at the server (ssl = on in its postgresql.conf, with a certificate), or, on a network you trust, set PGSSLMODE=prefer"},
+		{"prefer without SSL: the server's answer", "postgres://postgres@" + plain + "/nosuch?sslmode=prefer", "",
+			`database "nosuch" does not exist (SQLSTATE 3D000): correct the database's name (the url's path, or dbname:), or have it created (create database nosuch owner postgres)`},
+		{"verify-ca, no root certificate", tcp(withSSL, "sslmode=verify-ca"), "",
+			"the server's certificate (CN=db.example.test) is signed by an authority not trusted here (the authorities trusted are the system's, as no sslrootcert, PGSSLROOTCERT or ~/.postgresql/root.crt names others), and sslmode=verify-ca in the url checks it: give the certificate of the authority that signed it (sslrootcert=/path/to/root.crt in the url, or PGSSLROOTCERT), or set sslmode=require in the url, which encrypts without checking the certificate"},
+		{"verify-full, another name", tcp(withSSL, "sslmode=verify-full&sslrootcert="+root), "",
+			"the server's certificate is not for host 127.0.0.1 (x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs), and sslmode=verify-full in the url checks the name: connect by a name the certificate holds, or set sslmode=verify-ca in the url, which checks the authority only"},
+		{"nothing listens", tcp(nothing, ""), "",
+			"nothing listens on " + nothing + " (connection refused): check the host and port of the url (or host:, port:), and that the server runs and listens there (listen_addresses)"},
+		{"no such host", tcp("db.nosuch.invalid:5432", ""), "",
+			"host db.nosuch.invalid is not known (the name lookup found no such host): correct the host in the url (or host:)"},
+		{"no socket", "postgres://postgres@/" + db + "?host=" + t.TempDir(), "",
+			"no server listens on the socket "},
+		{"not PostgreSQL", tcp(http.Addr().String(), "sslmode=disable"), "",
+			"what answers on " + http.Addr().String() + " is not a PostgreSQL server (it does not speak PostgreSQL's protocol): check the port of the url (or port:)"},
+		{"no such role", strings.Replace(url, "postgres://postgres@", "postgres://ghost@", 1), "",
+			`role "ghost" does not exist (SQLSTATE 28000): correct the role's name (the url's user, or user:), or have it created (create role ghost login password '...')`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("PGSSLMODE", c.env)
+			_, err := postgres.Connect(ctx, c.url, 1)
+			if err == nil {
+				t.Fatal("connected")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, ": "+c.want) || strings.Contains(msg, "failed to connect") || strings.Contains(msg, "\n") || strings.Count(msg, "cannot connect") != 1 {
+				t.Errorf("Connect(%s) =\n%s\nwant it to say\n%s", c.url, msg, c.want)
+			}
+		})
+	}
+}

@@ -117,50 +117,10 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		if ctx.Err() == nil && pingCtx.Err() != nil && cfg.ConnConfig.ConnectTimeout == 0 {
 			err = fmt.Errorf("the server did not answer within %s (a connect_timeout in the url, or PGCONNECT_TIMEOUT, sets how long to wait)", answerWait)
 		}
-		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), explainConnect(cfg.ConnConfig, err))
+		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), explainConnect(url, cfg.ConnConfig, err))
 	}
 	return a, nil
 }
-
-// explainConnect is why a connection failed, said for the person who set
-// the url. pgx lists every attempt: with the default sslmode (prefer) the
-// first is TLS, which a server without SSL refuses, before the one the
-// server answered, so a wrong password read "tls error: server refused
-// TLS connection" first. When the server answered, its answer is the
-// reason; a password it refused, or asked for and was not given, says
-// where a password comes from.
-func explainConnect(c *pgx.ConnConfig, err error) error {
-	// Only pgx's own error, not one that says more already (Acquire's
-	// "the server has no free connection").
-	ce, ok := err.(*pgconn.ConnectError)
-	var pg *pgconn.PgError
-	if !ok || !errors.As(ce, &pg) {
-		return err
-	}
-	msg := pg.Message
-	if pg.Detail != "" {
-		msg += " (" + pg.Detail + ")"
-	}
-	msg = fmt.Sprintf("%s (SQLSTATE %s)", msg, pg.Code)
-	if pg.Code == "28P01" {
-		if c.Password == "" {
-			msg += fmt.Sprintf(": the server asks role %s for a password, and none was given: put it in the url (postgres://%s:PASSWORD@...), or in PGPASSWORD or ~/.pgpass", c.User, c.User)
-		} else {
-			msg += fmt.Sprintf(": the server refused the password given for role %s (in the url, PGPASSWORD or ~/.pgpass): correct it", c.User)
-		}
-	}
-	return &connectError{msg: msg, err: err}
-}
-
-// connectError is the server's answer to a connection, said without the
-// attempts that came before it; it unwraps to pgx's error.
-type connectError struct {
-	msg string
-	err error
-}
-
-func (e *connectError) Error() string { return e.msg }
-func (e *connectError) Unwrap() error { return e.err }
 
 // ping checks that the server answers, on a connection taken as the
 // command's nodes take theirs: the pool is opening its other connections
@@ -180,7 +140,7 @@ func (a *Adapter) ping(ctx context.Context) error {
 var answerWait = 15 * time.Second
 
 func describeTarget(c *pgx.ConnConfig) string {
-	return fmt.Sprintf("database %q as %q on %s", c.Database, c.User, c.Host)
+	return fmt.Sprintf("database %q as %q on %s", c.Database, c.User, where(c))
 }
 
 // Once, given before a statement's arguments (db.Exec(ctx, sql, Once,

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,7 +156,9 @@ func (a *Adapter) Acquire(ctx context.Context) (*Conn, error) {
 				if alone.IsZero() {
 					alone = time.Now()
 				} else if time.Since(alone) >= fullGrace {
-					return nil, fmt.Errorf("the server has no free connection (all of its max_connections are taken): %w", err)
+					var pg *pgconn.PgError
+					errors.As(err, &pg) // tooManyClients found it
+					return nil, &connectError{msg: serverRefused(a.pool.Config().ConnString(), a.pool.Config().ConnConfig, pg), err: err}
 				}
 			}
 		}
