@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/engine/internal/pgtest"
 )
@@ -73,4 +80,67 @@ func TestConnectionErrorsNameTheTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPGEnvironmentReachesAPostgresTarget: a postgres target with nothing
+// but its type connects where PostgreSQL's variables say (PGHOST, PGPORT,
+// PGUSER, PGDATABASE), or a service of the service file (PGSERVICEFILE,
+// PGSERVICE), as docs/project.md says. PGAPPNAME does not rename strata's
+// sessions: they are "strata", which is how strata tells its own.
+func TestPGEnvironmentReachesAPostgresTarget(t *testing.T) {
+	url := pgtest.DB(t)
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGSERVICEFILE", "PGAPPNAME", "PGTARGETSESSIONATTRS"} {
+		t.Setenv(k, "")
+	}
+	dir := writeProject(t, "", map[string]string{
+		"project.yaml": "name: p\ntargets:\n  ci:\n    type: postgres\n",
+		"models/a.sql": "{{ config \"materialized\" \"table\" }}\nselect 1 as id from pg_sleep(0.5)",
+	})
+	t.Setenv("PGHOST", cfg.Host)
+	t.Setenv("PGPORT", strconv.Itoa(int(cfg.Port)))
+	t.Setenv("PGUSER", cfg.User)
+	t.Setenv("PGDATABASE", cfg.Database)
+	t.Setenv("PGAPPNAME", "nightly")
+	watcher, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(context.Background())
+	names := make(chan string, 1)
+	go func() {
+		// The name the build's sessions have while it runs.
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var n string
+			err := watcher.QueryRow(context.Background(), "select coalesce(string_agg(distinct application_name, ','), '') from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%pg_sleep%'").Scan(&n)
+			if err != nil || n != "" {
+				names <- fmt.Sprint(n, err)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		names <- "none seen"
+	}()
+	must(t, 0, dir, "build")
+	if n := <-names; n != "strata<nil>" {
+		t.Errorf("with PGAPPNAME=nightly, the build's sessions are named %q, want strata", n)
+	}
+	if got := queryText(t, url, "select count(*) from pg_tables where tablename = 'a'"); got != "1" {
+		t.Errorf("the table was not built where PG* said: %s", got)
+	}
+
+	for _, k := range []string{"PGHOST", "PGPORT", "PGUSER", "PGDATABASE"} {
+		t.Setenv(k, "")
+	}
+	services := filepath.Join(t.TempDir(), "pg_service.conf")
+	if err := os.WriteFile(services, []byte(fmt.Sprintf("[shop]\nhost=%s\nport=%d\nuser=%s\ndbname=%s\n", cfg.Host, cfg.Port, cfg.User, cfg.Database)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGSERVICEFILE", services)
+	t.Setenv("PGSERVICE", "shop")
+	must(t, 0, dir, "run")
 }
