@@ -51,7 +51,7 @@ func TestBuildInSchemasADBACreated(t *testing.T) {
 	}
 
 	for name, tc := range map[string]struct{ file, body, schema string }{
-		"model": {"models/marts/m.sql", "{{ config \"schema\" \"marts\" }}select id from {{ ref \"s\" }}", "marts"},
+		"model": {"models/marts/m.sql", "{{ config \"schema\" \"marts\" }}select id from {{ ref \"s2\" }}", "marts"},
 		"seed":  {"seeds/more/places.csv", "id\n1\n", "raw2"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -62,7 +62,8 @@ func TestBuildInSchemasADBACreated(t *testing.T) {
 			if name == "seed" {
 				files["seeds/more/more.yml"] = "seeds:\n  - name: places\n    config: {schema: raw2}\n"
 			} else {
-				files["models/staging/s.sql"] = "select 1 as id"
+				// (not dba's staging.s: another project's relation)
+				files["models/staging/s2.sql"] = "select 1 as id"
 			}
 			dir := writeProject(t, as, files)
 			out := must(t, 1, dir, "build")

@@ -309,9 +309,10 @@ func TestRetryOfARunStoppedAfterItsLastNode(t *testing.T) {
 		t.Errorf("the on-run-end hooks ran %d times, want 2: not for unit tests", got)
 	}
 
+	// (Another project on the database: its model is not re's a.)
 	dir = writeProject(t, url, map[string]string{
 		"project.yaml": "name: rf\n",
-		"models/a.sql": "select 1 as id",
+		"models/b.sql": "select 1 as id",
 	})
 	must(t, 0, dir, "run")
 	stopAtTheEnd(dir)

@@ -112,6 +112,7 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	for _, id := range s.Order {
 		ex.Building[id] = true
 	}
+	var taken map[string]error
 	if opt.Invocation != "" {
 		scope := l.Scope()
 		ex.Record = func(n *manifest.Node, status string) string {
@@ -122,12 +123,15 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 		if recs, err := state.Read(ctx, db.Shared(), scope); err == nil {
 			ex.WasSCD2 = wasSCD2(l.Manifest, s.Order, recs)
 		}
+		// A relation another project builds is not replaced; a look-up
+		// that fails leaves the nodes to build as before.
+		taken, _ = l.takenElsewhere(ctx, db, s.Order)
 	}
 	// Unit tests need the columns of their inputs, which check reads once
 	// for all of them before anything runs, waiting for locks as the
 	// models do (locks, OnWait).
 	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order, *locks, opt.OnWait))
-	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: sayCancelled(ctx, haltWhenGone(db, ex.Exec)), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
+	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: sayCancelled(ctx, haltWhenGone(db, refuseTaken(taken, ex.Exec))), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
 	ex.Flush()
 	return results

@@ -377,13 +377,17 @@ type Leftover struct {
 // them: it holds that build, not scope's (a model moved to another project
 // on the same database). One query in one round trip, whatever the number
 // of nodes; sorted by relation. It reads strata_meta as Begin left it:
-// call it once the run has begun.
+// call it once the run has begun. The records it returns are marked
+// Removed.
 func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.Rel) ([]Leftover, error) {
 	schemas, names := make([]string, len(rels)), make([]string, len(rels))
 	for i, r := range rels {
 		schemas[i], names[i] = r.Schema, r.Name
 	}
-	rows, err := q.Query(ctx, `select n.unique_id, n.kind, n.name, n.relation_schema, n.relation_name, c.relkind::text
+	// Each is recorded as Removed, in the same statement: the project
+	// builds the relation no more, so another project's model may be
+	// built there (TakenElsewhere).
+	rows, err := q.Query(ctx, `with leftover as (select n.unique_id, n.kind, n.name, n.relation_schema, n.relation_name, c.relkind::text as relkind
 		from strata_meta.nodes n
 		join pg_namespace ns on ns.nspname = n.relation_schema
 		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name and c.relkind in ('r', 'p', 'v', 'm', 'f')
@@ -391,9 +395,12 @@ func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.R
 		and (n.relation_schema, n.relation_name) not in (select * from unnest($4::text[], $5::text[]))
 		and not exists (select from strata_meta.nodes o
 			where o.relation_schema = n.relation_schema and o.relation_name = n.relation_name and o.kind in ('model', 'seed')
-			and (o.project, o.target, o.env, o.unique_id) <> (n.project, n.target, n.env, n.unique_id) and o.built_at > n.built_at)
-		order by n.relation_schema, n.relation_name, n.unique_id`,
-		postgres.Once, s.Project, s.Target, s.Env, schemas, names)
+			and (o.project, o.target, o.env, o.unique_id) <> (n.project, n.target, n.env, n.unique_id) and o.built_at > n.built_at)),
+		marked as (update strata_meta.nodes m set status = $6 from leftover l
+			where m.project = $1 and m.target = $2 and m.env = $3 and m.unique_id = l.unique_id and m.status <> $6)
+		select * from leftover
+		order by relation_schema, relation_name, unique_id`,
+		postgres.Once, s.Project, s.Target, s.Env, schemas, names, Removed)
 	if err != nil {
 		return nil, err
 	}
@@ -407,6 +414,66 @@ func Leftovers(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.R
 		}
 		l.DropKind = dropKind(relkind)
 		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Removed is the status Leftovers gives the record of a relation the
+// scope's project builds no more: it is no longer that project's, and
+// another project may build a model there (one moved to it).
+const Removed = "removed"
+
+// Taken is a relation a node builds that a model or seed of another
+// project was the last to build.
+type Taken struct {
+	Relation                         pgname.Rel
+	Project, Target, Env, Kind, Name string
+	BuiltAt                          time.Time
+}
+
+// TakenElsewhere are those of rels (where scope's selected models and
+// seeds are built) that still exist and whose latest record is a model's
+// or seed's of another project, which builds it still (its runs since did
+// not find it left behind, Removed): two projects on one database that
+// build one relation replace each other's rows at every build. Another
+// target or environment of scope's own project is not another project
+// (the project's code builds the same thing there). One query in one
+// round trip; sorted by relation. It reads strata_meta as Begin left it:
+// call it once the run has begun.
+func TakenElsewhere(ctx context.Context, q postgres.Querier, s Scope, rels []pgname.Rel) ([]Taken, error) {
+	schemas, names := make([]string, len(rels)), make([]string, len(rels))
+	for i, r := range rels {
+		schemas[i], names[i] = r.Schema, r.Name
+	}
+	rows, err := q.Query(ctx, `select n.relation_schema, n.relation_name, n.project, n.target, n.env, n.kind, n.name,
+		to_char(n.built_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+		from strata_meta.nodes n
+		join pg_namespace ns on ns.nspname = n.relation_schema
+		join pg_class c on c.relnamespace = ns.oid and c.relname = n.relation_name and c.relkind in ('r', 'p', 'v', 'm', 'f')
+		where n.project <> $1 and n.kind in ('model', 'seed') and n.status <> $4
+		and (n.relation_schema, n.relation_name) in (select * from unnest($2::text[], $3::text[]))
+		and not exists (select from strata_meta.nodes o
+			where o.relation_schema = n.relation_schema and o.relation_name = n.relation_name and o.kind in ('model', 'seed')
+			and o.built_at > n.built_at)
+		order by n.relation_schema, n.relation_name, n.project, n.target, n.env`,
+		postgres.Once, s.Project, schemas, names, Removed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Taken
+	for rows.Next() {
+		var t Taken
+		var built string
+		if err := rows.Scan(&t.Relation.Schema, &t.Relation.Name, &t.Project, &t.Target, &t.Env, &t.Kind, &t.Name, &built); err != nil {
+			return nil, err
+		}
+		at, err := time.Parse(time.RFC3339Nano, built)
+		if err != nil {
+			return nil, fmt.Errorf("%s.nodes: the record of %s cannot be read: built_at %q: %w", Schema, t.Relation, built, err)
+		}
+		t.BuiltAt = at
+		out = append(out, t)
 	}
 	return out, rows.Err()
 }

@@ -371,6 +371,15 @@ func TestRecordsTakeOneRoundTripEach(t *testing.T) {
 	if cq.n != 1 {
 		t.Errorf("Leftovers sent %d statements, want 1", cq.n)
 	}
+	// Another project's relations among those a run builds: one
+	// statement too.
+	cq.n = 0
+	if taken, err := TakenElsewhere(ctx, cq, Scope{Project: "crm", Target: "dev"}, []pgname.Rel{{Schema: "staging", Name: "stg"}}); err != nil || len(taken) != 0 {
+		t.Errorf("TakenElsewhere = %+v, %v; want none (prod builds staging.stg no more)", taken, err)
+	}
+	if cq.n != 1 {
+		t.Errorf("TakenElsewhere sent %d statements, want 1", cq.n)
+	}
 	var prepared []string
 	rows, err := conn.Query(ctx, "select statement from pg_prepared_statements where not from_sql", pgx.QueryExecModeSimpleProtocol)
 	if err == nil {
