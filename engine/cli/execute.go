@@ -119,6 +119,11 @@ func (a *app) retryLast(ctx context.Context, f *flags) int {
 		f.retryHooks, f.retryEnded = true, prev
 	}
 	a.retryArgs(f, prev)
+	if prev.Args == nil {
+		// Recorded by a strata that kept no flags (before an upgrade):
+		// they are not guessed, and not dropped without a word.
+		a.say("Note: the last run (strata %s, started %s) was recorded by an older strata, which did not record the flags it was given: retry runs it without them. If it had --vars, --full-refresh, --full-refresh-scd2, --no-defer, --audit or --no-audit, give them to retry (strata retry --vars '...', --full-refresh, ...)", prev.Command, prev.StartedAt)
+	}
 	if prev.InProgress && len(prev.IDs) == 0 {
 		f.retryNote = fmt.Sprintf("The last run (strata %s, started %s) did not finish: each of its nodes completed, but it may have stopped before its on-run-end hooks, which are run again", prev.Command, prev.StartedAt)
 	} else if prev.InProgress {
@@ -231,6 +236,9 @@ func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code in
 			fmt.Fprintf(a.stderr, "strata retry: no earlier run to retry (%v)\n", lastErr)
 			return rec, ExitBadInput, false
 		}
+		if lastRun.Args == nil {
+			return last, 0, true // an older strata's: the last run (olderStrata below)
+		}
 		if own, err := pipeline.ReadPlaceRecord(a.projectDir, lastRun.Target, lastRun.Env); err == nil {
 			return own, 0, true
 		}
@@ -242,6 +250,15 @@ func (a *app) readRetryRecord(f *flags) (rec pipeline.RunRecordSnapshot, code in
 		return rec, ExitBadInput, false
 	}
 	env := f.env
+	// A run recorded by an older strata (its flags not recorded) wrote
+	// target/run_results.json alone, not target/runs/: it ran after every
+	// run recorded there, each of which rewrote run_results.json, so it is
+	// the last run on its target and environment, and the record there
+	// (of a newer strata's run before it) is not.
+	olderStrata := lastErr == nil && lastRun.Args == nil
+	if olderStrata && lastRun.Target == target && lastRun.Env == env {
+		return last, 0, true
+	}
 	if own, err := pipeline.ReadPlaceRecord(a.projectDir, target, env); err == nil {
 		return own, 0, true
 	}
