@@ -194,7 +194,21 @@ func (p *printer) waiting(id string, w postgres.LockWait) {
 		if w.Typing {
 			ev["typing_unit_tests"] = true
 		}
+		if w.ShardsMoving {
+			ev["citus_shards_moving"] = true
+			if w.Group != "" {
+				ev["colocated_with"] = w.Group
+			}
+		}
 		p.event(ev)
+		return
+	}
+	if w.ShardsMoving {
+		group := "the colocation group its table joins"
+		if w.Group != "" {
+			group = "the colocation group of " + w.Group + ", which its table joins"
+		}
+		p.line(fmt.Sprintf("        ... %s waits for Citus to finish moving shards of %s (%s so far, attempt %d); Citus creates no table there meanwhile", n.Name, group, w.Waited.Round(10*time.Millisecond), w.Attempt))
 		return
 	}
 	if w.Typing {

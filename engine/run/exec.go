@@ -199,8 +199,18 @@ const deadlockRetries = 3
 
 func (e *Executor) retrying(ctx context.Context, n *manifest.Node, f func(context.Context, *manifest.Node) Result) Result {
 	backoff := 500 * time.Millisecond
+	var moves movesWait
 	for attempt := 1; ; attempt++ {
 		r := f(ctx, n)
+		if r.Status == Error && r.moving && ctx.Err() == nil {
+			// Not an attempt of the node's own: it waits its turn.
+			attempt--
+			if !e.waitForMoves(ctx, n, &moves, &r) {
+				r.Attempts = attempt + 1
+				return r
+			}
+			continue
+		}
 		r.Attempts = attempt
 		limit := n.Config.Retries
 		if r.deadlock {
@@ -215,6 +225,52 @@ func (e *Executor) retrying(ctx context.Context, n *manifest.Node, f func(contex
 		case <-time.After(backoff):
 		}
 		backoff *= 2
+	}
+}
+
+// movesWait is a node's wait for Citus's shard moves (waitForMoves).
+type movesWait struct {
+	start time.Time
+	n     int
+}
+
+// waitForMoves waits before the node is built again, after Citus refused
+// its new table (or seed's) because shards of the colocation group it joins
+// are being moved (a rebalance: citus_rebalance_start, which moves them one
+// after another, or a shard move or copy by hand). Citus does not wait for
+// the move; the node's transaction was rolled back, so it is built again
+// once the move is over, as it waits for readers: up to the target's
+// swap_max_wait in all, each wait reported to Waiting. It returns false,
+// with r's message saying what to do, when the wait is over or ctx ended.
+func (e *Executor) waitForMoves(ctx context.Context, n *manifest.Node, w *movesWait, r *Result) bool {
+	if w.n == 0 {
+		w.start = r.Started
+		if w.start.IsZero() {
+			w.start = time.Now()
+		}
+	}
+	w.n++
+	d := postgres.Pause(w.n + 1)
+	waited := time.Since(w.start)
+	group := "the colocation group it joins"
+	if r.movingGroup != "" {
+		group = "the colocation group of " + r.movingGroup + ", which it joins"
+	}
+	if max := e.locks().MaxWait; max > 0 && waited+d > max {
+		r.Message += fmt.Sprintf("\nCitus is moving shards of %s (a rebalance, citus_rebalance_start, or a shard move or copy), and creates no table there meanwhile: strata waited %s for the moves to end (the target's swap_max_wait); once they have (select citus_rebalance_wait()), run strata retry",
+			group, waited.Round(time.Second))
+		return false
+	}
+	if e.Waiting != nil {
+		e.Waiting(n.ID, postgres.LockWait{Attempt: w.n, Waited: waited, Pause: d, ShardsMoving: true, Group: r.movingGroup})
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -433,6 +489,7 @@ func fail(r Result, err error) Result {
 	r.Placed = errors.As(err, &pe) || errors.As(err, &sp) || errors.As(err, &ple) && ple.Placed
 	r.transient = postgres.Transient(err)
 	r.deadlock = postgres.Deadlock(err)
+	r.movingGroup, r.moving = postgres.CitusShardsMoving(err)
 	return r
 }
 

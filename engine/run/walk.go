@@ -63,6 +63,10 @@ type Result struct {
 	Cancelled bool
 	transient bool
 	deadlock  bool // the server canceled the transaction to break a deadlock
+	// moving: Citus refused the node's new table while it moves shards of
+	// the colocation group of the table movingGroup ("" when unnamed).
+	moving      bool
+	movingGroup string
 }
 
 // Walk runs the nodes of Order, respecting Parents, Threads at a time.

@@ -66,6 +66,26 @@ func Placed(ctx context.Context, q Querier, r pgname.Rel) (Placement, error) {
 	return p, nil
 }
 
+// CitusShardsMoving reports whether err is Citus refusing to create a
+// table in a colocation group while shards of that group are being moved
+// or copied (citus_rebalance_start, citus_move_shard_placement...): it does
+// not wait for the move, it fails at once. table is the table Citus names,
+// the one whose colocation group the new table was to join ("" when
+// Citus names another operation): once the move is over, the same
+// statement goes through.
+func CitusShardsMoving(err error) (table string, ok bool) {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || pg.Code != "XX000" || !strings.Contains(pg.Detail, "concurrent shard move") ||
+		!strings.HasPrefix(pg.Message, "could not acquire the lock required to ") {
+		return "", false
+	}
+	table, _ = strings.CutPrefix(pg.Message, "could not acquire the lock required to colocate distributed table ")
+	if table == pg.Message {
+		table = ""
+	}
+	return table, true
+}
+
 // CitusConnectTimeout is how long a command that only looks at a Citus
 // cluster (plan) waits for a node to accept a connection, where Citus
 // waits citus.node_connection_timeout (30 s by default) for each node

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,5 +36,32 @@ func TestExplainPositions(t *testing.T) {
 		if _, known := e.Offset(); known != (tc.line > 0) {
 			t.Errorf("%+v: offset known %v", tc, known)
 		}
+	}
+}
+
+// TestCitusShardsMoving: Citus's refusal to create a table in a colocation
+// group whose shards are being moved is told apart from its other errors,
+// and the table it names is read.
+func TestCitusShardsMoving(t *testing.T) {
+	const detail = "It means that either a concurrent shard move or colocated distributed table creation is happening."
+	for _, c := range []struct {
+		name  string
+		err   error
+		table string
+		ok    bool
+	}{
+		{"colocate", &pgconn.PgError{Code: "XX000", Message: "could not acquire the lock required to colocate distributed table public.anchor", Detail: detail}, "public.anchor", true},
+		{"wrapped", fmt.Errorf("select create_distributed_table(...): %w", &pgconn.PgError{Code: "XX000", Message: `could not acquire the lock required to colocate distributed table "Odd"."t"`, Detail: detail}), `"Odd"."t"`, true},
+		{"another operation", &pgconn.PgError{Code: "XX000", Message: "could not acquire the lock required to rebalance public.t", Detail: detail}, "", true},
+		{"another detail", &pgconn.PgError{Code: "XX000", Message: "could not acquire the lock required to colocate distributed table public.t"}, "", false},
+		{"another code", &pgconn.PgError{Code: "55P03", Message: "could not acquire the lock required to colocate distributed table public.t", Detail: detail}, "", false},
+		{"not PostgreSQL's", errors.New("could not acquire the lock required to colocate distributed table public.t"), "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			table, ok := CitusShardsMoving(c.err)
+			if table != c.table || ok != c.ok {
+				t.Errorf("CitusShardsMoving = %q, %v; want %q, %v", table, ok, c.table, c.ok)
+			}
+		})
 	}
 }

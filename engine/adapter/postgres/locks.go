@@ -66,7 +66,17 @@ type LockWait struct {
 	// the relations its SQL reads, while the inputs of the build's unit
 	// tests are typed before its first node (nothing runs meanwhile).
 	Typing bool
+	// ShardsMoving: the wait is for Citus to finish moving shards of the
+	// colocation group the node's new table joins (CitusShardsMoving),
+	// which refuses it meanwhile; Group is a table of that group, when
+	// Citus named one.
+	ShardsMoving bool
+	Group        string
 }
+
+// Pause is how long to wait before the nth attempt (n >= 2) at something
+// another session holds: from 100 ms, doubling up to 5 s, with jitter.
+func Pause(n int) time.Duration { return pause(n) }
 
 // ErrLockWait is returned when a build gave up waiting for readers.
 type ErrLockWait struct {
