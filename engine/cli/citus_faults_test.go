@@ -250,3 +250,74 @@ func TestCitusAudit(t *testing.T) {
 		t.Errorf("loads says %q, want AUDIT FAILED", r.AdapterResp)
 	}
 }
+
+// TestCitusWorkerStoppedMidBuild: a worker stopped while a model's
+// statement runs on it fails the model with what Citus relays of it
+// ('terminating connection due to administrator command', which names no
+// worker and reads as the coordinator's); strata names the worker that
+// does not answer and what to do, and retry, once it is back, builds what
+// failed from the old tables, which the failed build left as they were.
+func TestCitusWorkerStoppedMidBuild(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	cluster := pgtest.Citus(t)
+	worker := cluster.Workers[len(cluster.Workers)-1]
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":        "name: wm\n",
+		"models/base.sql":     `{{ config "materialized" "table" "distributed_by" "id" }}select g as id, 1 as version from generate_series(1, 40) as g`,
+		"models/slow.sql":     `{{ config "materialized" "table" "distributed_by" "id" "colocate_with" "base" }}select id, version from {{ ref "base" }}`,
+		"models/slow_ref.sql": `{{ config "materialized" "table" "reference" true }}select id, version from {{ ref "base" }}`,
+	})
+	must(t, 0, dir, "build")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := worker.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each shard's rows take a second or more to read, on the workers.
+	writeFile(t, dir, "models/slow.sql", `{{ config "materialized" "table" "distributed_by" "id" "colocate_with" "base" }}select id, 2 as version from {{ ref "base" }} where pg_sleep(0.3) is not null`)
+	writeFile(t, dir, "models/slow_ref.sql", `{{ config "materialized" "table" "reference" true }}select id, 2 as version from {{ ref "base" }} where pg_sleep(0.3) is not null`)
+	stopped := make(chan error, 1)
+	down := false
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		stopped <- worker.Stop(ctx)
+	}()
+	t.Cleanup(func() {
+		if down {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if err := worker.Start(ctx); err != nil {
+				t.Errorf("starting the worker again: %v", err)
+			}
+		}
+	})
+	out := must(t, 1, dir, "build", "-s", "slow slow_ref")
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	down = true
+	said := "Citus node " + st.SocketDir + ":5432 does not answer: the build needs it; start it again (strata db start, on a local cluster), then run strata retry"
+	mustContain(t, out, "ERROR table model public.slow ", "ERROR table model public.slow_ref ")
+	if n := strings.Count(out, said); n != 2 {
+		t.Errorf("%d of the 2 models that failed say %q:\n%s", n, said, out)
+	}
+	if err := worker.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down = false
+	for _, m := range []string{"slow", "slow_ref"} {
+		if got := queryText(t, url, "select count(*) || ' ' || max(version) from public."+m); got != "40 1" {
+			t.Errorf("after the failed build, %s holds %s, want 40 1 (as before it)", m, got)
+		}
+	}
+	mustContain(t, must(t, 0, dir, "retry"), "OK created table model public.slow ", "OK created table model public.slow_ref ")
+	for _, m := range []string{"slow", "slow_ref"} {
+		if got := queryText(t, url, "select count(*) || ' ' || max(version) from public."+m); got != "40 2" {
+			t.Errorf("after retry, %s holds %s, want 40 2", m, got)
+		}
+	}
+	if got := placement(t, url); got["slow"] != "hash:id" || got["slow_ref"] != "reference" {
+		t.Errorf("after retry, slow is placed %q and slow_ref %q, want hash:id and reference", got["slow"], got["slow_ref"])
+	}
+}

@@ -32,6 +32,47 @@ func (e *Executor) onCitus(ctx context.Context) (bool, error) {
 	return ok, nil
 }
 
+// citusNodesDown adds to the error of a node that failed on a Citus
+// cluster, when the error may be a node's that went away, which nodes of
+// the cluster do not answer now and what to do. Citus relays what a
+// worker that stopped under a statement said, 'terminating connection due
+// to administrator command', as its own error, naming no worker, or says
+// only 'connection not open' of the worker.
+func (e *Executor) citusNodesDown(ctx context.Context, r Result) Result {
+	if r.Status != Error || r.Err == nil || ctx.Err() != nil || !mayBeNodeGone(r.Err) {
+		return r
+	}
+	if ok, err := e.onCitus(ctx); err != nil || !ok {
+		return r
+	}
+	var down []string
+	err := e.DB.CitusLook(ctx, func(q postgres.Querier) error {
+		var err error
+		down, err = postgres.CitusNodesDown(ctx, q)
+		return err
+	})
+	if err != nil || len(down) == 0 {
+		return r
+	}
+	nodes := "node " + down[0] + " does"
+	if len(down) > 1 {
+		nodes = "nodes " + strings.Join(down, ", ") + " do"
+	}
+	r.Message += fmt.Sprintf("\nCitus %s not answer: the build needs it; start it again (strata db start, on a local cluster), then run strata retry", nodes)
+	return r
+}
+
+// mayBeNodeGone says whether err may come of a Citus node that went away:
+// a lost connection, a server shutting down, or an error Citus relays
+// without a SQLSTATE of its own (XX000).
+func mayBeNodeGone(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "XX000" || strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P")
+	}
+	return false
+}
+
 // newTxn starts a build's transaction on conn; on a Citus cluster its
 // statements go out one at a time (postgres.Txn.OneAtATime).
 func newTxn(conn *pgx.Conn, citus bool) *postgres.Txn {

@@ -78,6 +78,10 @@ type Executor struct {
 
 // Exec runs one node.
 func (e *Executor) Exec(ctx context.Context, id string) Result {
+	return e.citusNodesDown(ctx, e.exec(ctx, id))
+}
+
+func (e *Executor) exec(ctx context.Context, id string) Result {
 	n := e.M.Nodes[id]
 	switch n.Kind {
 	case manifest.Seed:
