@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -319,5 +321,68 @@ func TestCitusWorkerStoppedMidBuild(t *testing.T) {
 	}
 	if got := placement(t, url); got["slow"] != "hash:id" || got["slow_ref"] != "reference" {
 		t.Errorf("after retry, slow is placed %q and slow_ref %q, want hash:id and reference", got["slow"], got["slow_ref"])
+	}
+}
+
+// TestCitusRolePasswordOnWorkers: Citus connects from the coordinator to
+// the workers as the role strata connects as; a worker that asks that role
+// for a password, which Citus was not given, failed the build with Citus's
+// 'fe_sendauth: no password supplied' of the worker, which says neither
+// whose password nor where Citus takes it from. The error says so, and
+// the build goes through once the password is in pg_dist_authinfo.
+func TestCitusRolePasswordOnWorkers(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	cluster := pgtest.Citus(t)
+	const role = "cz_pw_etl"
+	db := queryText(t, url, "select current_database()")
+	execSQL(t, url, "create role "+role+" login password 'cz-secret'", "grant create on database "+db+" to "+role, "grant create on schema public to "+role)
+	t.Cleanup(func() {
+		execSQL(t, url, "delete from pg_dist_authinfo where rolename = '"+role+"'", "drop owned by "+role+" cascade",
+			"revoke create on database "+db+" from "+role, "revoke create on schema public from "+role, "drop role "+role)
+	})
+	// Each worker asks the role for a password (the coordinator does not).
+	for _, w := range cluster.Workers {
+		hba := filepath.Join(w.Root(), "data", "pg_hba.conf")
+		old, err := os.ReadFile(hba)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(hba, append([]byte("local all "+role+" scram-sha-256\n"), old...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		workerURL := w.URL()
+		// Run before the cleanup above: dropping the role's tables needs the workers.
+		t.Cleanup(func() {
+			if err := os.WriteFile(hba, old, 0o600); err != nil {
+				t.Error(err)
+			}
+			execSQL(t, workerURL, "select pg_reload_conf()")
+		})
+		execSQL(t, workerURL, "select pg_reload_conf()")
+	}
+	roleURL := strings.Replace(url, "postgres://postgres@", "postgres://"+role+":cz-secret@", 1)
+	if roleURL == url {
+		t.Fatalf("cannot make a URL for another role from %s", url)
+	}
+	dir := writeProject(t, roleURL, map[string]string{
+		"project.yaml":     "name: pw\n",
+		"models/facts.sql": `{{ config "materialized" "table" "distributed_by" "customer_id" }}select g as sale_id, g % 7 as customer_id from generate_series(1, 30) as g`,
+	})
+	said := "(Citus connects from the coordinator to its other nodes as the role strata connects as, cz_pw_etl, and that node asks it for a password: give Citus the password, as a superuser on the coordinator: insert into pg_dist_authinfo (nodeid, rolename, authinfo) values (0, 'cz_pw_etl', 'password=...'); or let the role in from the coordinator without one, in the node's pg_hba.conf)"
+	// Citus creates strata_meta on the workers as the role.
+	out := must(t, 1, dir, "build")
+	mustContain(t, out, "creating schema strata_meta", "fe_sendauth: no password supplied", said)
+	// A schema made for the role by a superuser (Citus makes it on the
+	// workers as the superuser): the model's distributed table fails.
+	execSQL(t, url, "create schema strata_meta authorization "+role)
+	out = must(t, 1, dir, "build")
+	mustContain(t, out, "ERROR table model public.facts", "fe_sendauth: no password supplied", said)
+	execSQL(t, url, "insert into pg_dist_authinfo (nodeid, rolename, authinfo) values (0, '"+role+"', 'password=cz-secret')")
+	must(t, 0, dir, "build")
+	if got := queryText(t, url, "select count(*)::text from public.facts"); got != "30" {
+		t.Errorf("facts has %s rows, want 30", got)
+	}
+	if got := placement(t, url)["facts"]; got != "hash:customer_id" {
+		t.Errorf("facts is placed %q, want hash:customer_id", got)
 	}
 }

@@ -356,6 +356,7 @@ func Explain(err error, stmt string, bodyOffset int) error {
 		// strata's: it is the role's, the database's or the server's.
 		msg += " (the statement_timeout set for the role or database strata connects as: raise it there, alter role ... set statement_timeout = '1h', or for one model in its pre_hook: set local statement_timeout = '1h')"
 	}
+	msg += citusPasswordHint(pg)
 	line, at := 0, -1
 	if pg.Position > 0 {
 		runes := []rune(stmt)
@@ -366,6 +367,26 @@ func Explain(err error, stmt string, bodyOffset int) error {
 		}
 	}
 	return &Error{PG: pg, Line: line, Msg: fmt.Sprintf("%s [SQLSTATE %s]", msg, pg.Code), at: at}
+}
+
+// citusPasswordHint says what to do, when pg is Citus failing to connect
+// to one of its nodes because that node asks the role for a password Citus
+// does not have ('connection to the remote node etl@host:5432 failed with
+// the following error: fe_sendauth: no password supplied', or the password
+// was refused): Citus connects to the other nodes as the session's role,
+// and takes passwords from pg_dist_authinfo. "" otherwise.
+func citusPasswordHint(pg *pgconn.PgError) string {
+	rest, found := strings.CutPrefix(pg.Message, "connection to the remote node ")
+	if !found || !strings.Contains(rest, " failed with the following error: ") ||
+		!strings.Contains(rest, "no password supplied") && !strings.Contains(rest, "password authentication failed") {
+		return ""
+	}
+	role, _, found := strings.Cut(rest, "@")
+	if !found {
+		return ""
+	}
+	return fmt.Sprintf(" (Citus connects from the coordinator to its other nodes as the role strata connects as, %s, and that node asks it for a password: give Citus the password, as a superuser on the coordinator: insert into pg_dist_authinfo (nodeid, rolename, authinfo) values (0, %s, 'password=...'); or let the role in from the coordinator without one, in the node's pg_hba.conf)",
+		role, pgname.Literal(role))
 }
 
 // Transient reports whether err is worth retrying: a lost connection, a
@@ -451,6 +472,9 @@ func EnsureSchema(ctx context.Context, q Querier, schema string) error {
 		}
 	case errors.As(err, &pg) && pg.Code == "42501":
 		return &SchemaDeniedError{Schema: schema, Role: role, Database: db, Err: err}
+	case errors.As(err, &pg):
+		// Citus creates the schema on every node, as this role.
+		return fmt.Errorf("creating schema %s: %w%s", schema, err, citusPasswordHint(pg))
 	}
 	return fmt.Errorf("creating schema %s: %w", schema, err)
 }
