@@ -34,6 +34,10 @@ func TestAnotherProjectsRelationIsNotTakenOver(t *testing.T) {
 	})
 	must(t, 0, alpha, "build")
 
+	// plan says it before the build does.
+	mustContain(t, must(t, 0, beta, "plan"),
+		"note: build refuses model orders, at public.orders: model orders of project alpha (target t) built it, last at ",
+		"note: build refuses seed people, at public.people: seed people of project alpha (target t) built it")
 	code, out := strata(t, beta, "build")
 	if code != 1 {
 		t.Fatalf("beta's build of alpha's relations exits %d, want 1:\n%s", code, out)
@@ -72,6 +76,9 @@ func TestAnotherProjectsRelationIsNotTakenOver(t *testing.T) {
 	}
 	writeFile(t, alpha, "models/other.sql", "select 4 as id")
 	mustContain(t, must(t, 0, alpha, "build"), "warning: table public.orders was built for model orders, which is no longer in the project")
+	if out := must(t, 0, beta, "plan"); strings.Contains(out, "build refuses") {
+		t.Errorf("beta's plan says build refuses what alpha no longer builds:\n%s", out)
+	}
 	must(t, 0, beta, "build")
 	if got := queryText(t, url, "select string_agg(src, ',') from public.orders"); got != "beta" {
 		t.Errorf("public.orders holds %q after the move, want beta's row", got)

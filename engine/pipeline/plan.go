@@ -40,6 +40,8 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	p := &plan.Plan{Project: l.Project.Name, Target: l.Target.Name, Env: opt.Env,
 		Added: []plan.Model{}, Removed: []plan.Model{}, Modified: []plan.Change{}, Indirect: []plan.Indirect{}, Rebuild: []plan.Step{}}
 	err := l.ReadState(ctx, db.Shared())
+	// (ErrMissing itself: no strata_meta at all.)
+	metaExists := err != state.ErrMissing
 	if errors.Is(err, state.ErrMissing) {
 		p.NothingRecorded = true
 		p.Notes = append(p.Notes, "production has recorded nothing in target "+l.Target.Name+" yet: every model is new")
@@ -89,6 +91,27 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		return nil, err
 	} else if note != "" {
 		p.Notes = append(p.Notes, note)
+	}
+	// Relations of production that another project builds: build refuses
+	// the models and seeds placed there (an environment's are its own).
+	if metaExists && opt.Env == "" {
+		var in []string
+		for _, id := range order {
+			if inReport(id) {
+				in = append(in, id)
+			}
+		}
+		taken, err := l.takenElsewhere(ctx, db, in)
+		if err != nil {
+			return nil, fmt.Errorf("reading strata_meta: %w", err)
+		}
+		for _, id := range in {
+			var te *TakenError
+			if errors.As(taken[id], &te) {
+				n := l.Manifest.Nodes[id]
+				p.Notes = append(p.Notes, fmt.Sprintf("build refuses %s %s, at %s: %s. %s", n.Kind, n.Name, te.Relation, te.Why(), te.Fix()))
+			}
+		}
 	}
 	for _, id := range order {
 		if direct[id] || !inReport(id) {

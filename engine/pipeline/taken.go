@@ -17,12 +17,22 @@ import (
 type TakenError struct{ state.Taken }
 
 func (e *TakenError) Error() string {
+	return fmt.Sprintf("refusing to replace %s: %s; nothing was changed. %s", e.Relation, e.Why(), e.Fix())
+}
+
+// Why is whose the relation is.
+func (e *TakenError) Why() string {
 	where := "target " + e.Target
 	if e.Env != "" {
 		where += ", environment " + e.Env
 	}
-	return fmt.Sprintf("refusing to replace %s: %s %s of project %s (%s) built it, last at %s, and builds it still: two projects that build one relation replace each other's rows; nothing was changed. Give this %s (or project %s's) another schema or alias; if it moved here from project %s, run a build of %s without it first (that run records that %s builds it no more), then this one",
-		e.Relation, e.Kind, e.Name, e.Project, where, e.BuiltAt.UTC().Format("2006-01-02 15:04:05Z"),
+	return fmt.Sprintf("%s %s of project %s (%s) built it, last at %s, and builds it still: two projects that build one relation replace each other's rows",
+		e.Kind, e.Name, e.Project, where, e.BuiltAt.UTC().Format("2006-01-02 15:04:05Z"))
+}
+
+// Fix is what to do.
+func (e *TakenError) Fix() string {
+	return fmt.Sprintf("Give this %s (or project %s's) another schema or alias; if it moved here from project %s, run a build of %s without it first (that run records that %s builds it no more), then build this one",
 		kindWord(e.Kind), e.Project, e.Project, e.Project, e.Project)
 }
 
