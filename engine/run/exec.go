@@ -295,7 +295,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 	if err := e.ensureSchema(ctx, n.Relation.Schema); err != nil {
 		return fail(r, err)
 	}
-	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh}
+	// ensureSchema made sure of the schema above, once a run for each
+	// schema: the load does not ask again.
+	opts := seed.Options{Path: n.Path, Delimiter: n.Config.SeedDelimiter(), ColumnTypes: n.Config.ColumnTypes, FullRefresh: e.FullRefresh, SchemaReady: true}
 	// Before the seed's connection is taken: seedCitus reads the catalog
 	// through the pool, and with every node's connection held by a seed
 	// doing the same, none would get one.

@@ -129,6 +129,10 @@ type Options struct {
 	// 1: one). The others are opened with the config of the one Load is
 	// given (parallel.go).
 	Parts int
+	// SchemaReady: the caller made sure the schema exists (the runner
+	// does, once a run for each schema), so Load does not ask the server
+	// again, a round trip per seed.
+	SchemaReady bool
 }
 
 // Citus is how a seed's table is placed on a Citus cluster: the runner

@@ -144,8 +144,10 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 	res := Result{Rows: sc.Rows, Columns: sc.Columns}
 	comment := encodeComment(sc)
 
-	if err := postgres.EnsureSchema(ctx, conn, schema); err != nil {
-		return Result{}, fmt.Errorf("seed %q: %w", name, err)
+	if !opts.SchemaReady {
+		if err := postgres.EnsureSchema(ctx, conn, schema); err != nil {
+			return Result{}, fmt.Errorf("seed %q: %w", name, err)
+		}
 	}
 
 	tx, err := conn.Begin(ctx)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -391,5 +392,90 @@ func TestLoadTypeChangedUnderAView(t *testing.T) {
 	}
 	if got := dump(t, conn, "select id, cost::text from raw.o"); got != "1|2.50" {
 		t.Errorf("table holds %q", got)
+	}
+}
+
+// statements records the SQL of every statement sent on a connection and
+// on those opened with its config (a pgx tracer on real connections to
+// the test server).
+type statements struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sql = append(s.sql, d.SQL)
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// count is how many of the statements hold part.
+func (s *statements) count(part string) int {
+	n := 0
+	for _, q := range s.sql {
+		if strings.Contains(q, part) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLoadIntoAReadySchemaAsksNothingOfIt: a seed loaded by a run, which
+// made sure of its schema once for the run (SchemaReady), sends nothing
+// about the schema: each of the example's eight seeds asked again whether
+// raw exists, a round trip each on every build. Without SchemaReady the
+// load still makes the schema it needs; both ways the rows are loaded,
+// over one connection and over several.
+func TestLoadIntoAReadySchemaAsksNothingOfIt(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := &statements{}
+	cfg.Tracer = trace
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	defer func(m int64, p, s int) { parallelMin, pieceSize, sampleSize = m, p, s }(parallelMin, pieceSize, sampleSize)
+	parallelMin, pieceSize, sampleSize = 0, 16, 300
+	var b strings.Builder
+	b.WriteString("id,name\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,n%d\n", i, i)
+	}
+	file := writeFile(t, "people.csv", b.String())
+	const asked = "from pg_namespace where nspname"
+	for _, tc := range []struct {
+		name   string
+		schema string
+		ready  bool
+		parts  int
+		asks   bool // the schema is asked for
+	}{
+		{"new schema, one connection", "fresh_one", false, 1, true},
+		{"new schema, several connections", "fresh_many", false, 3, true},
+		{"ready schema, one connection", "fresh_one", true, 1, false},
+		{"ready schema, several connections", "fresh_many", true, 3, false},
+	} {
+		trace.sql = nil
+		res, err := Load(ctx, conn, tc.schema, "people", file, Options{Path: "seeds/people.csv", FullRefresh: true, Parts: tc.parts, SchemaReady: tc.ready})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.Rows != 200 || (res.Parts > 1) != (tc.parts > 1) {
+			t.Errorf("%s: %d rows over %d connections", tc.name, res.Rows, res.Parts)
+		}
+		if got := dump(t, conn, "select count(*) from "+tc.schema+".people"); got != "200" {
+			t.Errorf("%s: %s rows in the table", tc.name, got)
+		}
+		if got := trace.count(asked) > 0; got != tc.asks {
+			t.Errorf("%s: asked for the schema %d times, want asked %v:\n%s", tc.name, trace.count(asked), tc.asks, strings.Join(trace.sql, "\n---\n"))
+		}
 	}
 }

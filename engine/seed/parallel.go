@@ -88,8 +88,10 @@ func loadParallel(ctx context.Context, conn *pgx.Conn, rel pgname.Rel, file stri
 	if ok, err := fresh(ctx, conn, rel, st.Size(), strings.HasSuffix(file, ".gz"), opts); !ok || err != nil {
 		return Result{}, false, err
 	}
-	if err := postgres.EnsureSchema(ctx, conn, rel.Schema); err != nil {
-		return Result{}, false, nil
+	if !opts.SchemaReady {
+		if err := postgres.EnsureSchema(ctx, conn, rel.Schema); err != nil {
+			return Result{}, false, nil
+		}
 	}
 	lock := pgname.SeedLock(rel)
 	if _, err := conn.Exec(ctx, "select pg_advisory_lock(hashtextextended($1, 0))", lock); err != nil {
