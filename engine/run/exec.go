@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +62,7 @@ type Executor struct {
 	// rendered it and the statements it sent (see engine/unittest).
 	Unit func(ctx context.Context, n *manifest.Node) (r Result, compiled string, executed []string)
 
-	schemas sync.Map
+	schemas schemaSet
 	// rebuild: the materialized view models a swap created from their
 	// new SQL, which their own build rebuilds (redefinedAsBuilt).
 	rebuild sync.Map
@@ -278,14 +280,59 @@ func (e *Executor) waitForMoves(ctx context.Context, n *manifest.Node, w *movesW
 	}
 }
 
+// ensureSchema makes sure schema exists before a node is built in it.
 func (e *Executor) ensureSchema(ctx context.Context, schema string) error {
-	if _, ok := e.schemas.Load(schema); ok {
+	return e.schemas.ensure(ctx, e.DB.Shared(), e.nodeSchemas, schema)
+}
+
+// nodeSchemas are the schemas the project's models and seeds are built in.
+func (e *Executor) nodeSchemas() []string {
+	seen := map[string]bool{}
+	for _, n := range e.M.Nodes {
+		if n.Kind == manifest.Seed || n.Kind == manifest.Model && n.Config.Materialized != "ephemeral" {
+			seen[n.Relation.Schema] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// schemaSet is what a run knows of the schemas it builds in.
+type schemaSet struct {
+	mu sync.Mutex
+	// ready: the schemas that exist; nil until first asked.
+	ready map[string]bool
+}
+
+// ensure makes sure schema exists, asking the server about it once a run:
+// the first call reads which of names() exist, in one round trip, the
+// calls at the same time waiting for its answer (the nodes a run starts
+// at once, its seeds all in one schema, would otherwise each ask before
+// any had it); only a schema that is not there is then created
+// (postgres.EnsureSchema, which says what to do when the role may not).
+// The first call comes from a node that holds no connection yet; the
+// lock is not held while a schema is created, which a node may ask for
+// holding one (store_failures' audit tables).
+func (s *schemaSet) ensure(ctx context.Context, q postgres.Querier, names func() []string, schema string) error {
+	s.mu.Lock()
+	if s.ready == nil {
+		found, err := postgres.Schemas(ctx, q, append(names(), schema))
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("reading which schemas exist: %w", err)
+		}
+		s.ready = found
+	}
+	ok := s.ready[schema]
+	s.mu.Unlock()
+	if ok {
 		return nil
 	}
-	if err := postgres.EnsureSchema(ctx, e.DB.Shared(), schema); err != nil {
+	if err := postgres.EnsureSchema(ctx, q, schema); err != nil {
 		return err
 	}
-	e.schemas.Store(schema, true)
+	s.mu.Lock()
+	s.ready[schema] = true
+	s.mu.Unlock()
 	return nil
 }
 

@@ -53,9 +53,10 @@ func Lookup(ctx context.Context, q Querier, rels []pgname.Rel) (map[pgname.Rel]F
 	return out, rows.Err()
 }
 
-// Schemas returns which of names are schemas that exist.
+// Schemas returns which of names are schemas that exist, in one round
+// trip.
 func Schemas(ctx context.Context, q Querier, names []string) (map[string]bool, error) {
-	rows, err := q.Query(ctx, `select nspname from pg_namespace where nspname = any($1::text[])`, names)
+	rows, err := q.Query(ctx, `select nspname from pg_namespace where nspname = any($1::text[])`, Once, names)
 	if err != nil {
 		return nil, err
 	}
