@@ -75,7 +75,9 @@ func TestAnotherProjectsRelationIsNotTakenOver(t *testing.T) {
 		}
 	}
 	writeFile(t, alpha, "models/other.sql", "select 4 as id")
-	mustContain(t, must(t, 0, alpha, "build"), "warning: table public.orders was built for model orders, which is no longer in the project")
+	mustContain(t, must(t, 0, alpha, "build"), "warning: table public.orders was built for model orders, which is no longer in the project",
+		`(drop table "public"."orders"); if the model moved to another project on this database, that project's next build takes it over instead`,
+		`(drop table "public"."people"); if the seed moved to another project on this database, that project's next build takes it over instead`)
 	if out := must(t, 0, beta, "plan"); strings.Contains(out, "build refuses") {
 		t.Errorf("beta's plan says build refuses what alpha no longer builds:\n%s", out)
 	}

@@ -26,13 +26,17 @@ func (l *Project) Leftovers(ctx context.Context, db *postgres.Adapter) ([]string
 	}
 	var out []string
 	for _, lo := range left {
-		var why string
+		var why, moved string
 		switch n := l.Manifest.Nodes[lo.ID]; {
 		case n == nil && l.Manifest.Disabled[lo.ID] != nil:
 			d := l.Manifest.Disabled[lo.ID]
 			why = fmt.Sprintf("%s %s, which is disabled (enabled: false at %s)", d.Kind, d.Name, setAt(d, "enabled"))
 		case n == nil:
 			why = fmt.Sprintf("%s %s, which is no longer in the project (a renamed one is removed and added)", lo.Kind, lo.Name)
+			// This run records that the project builds it no more
+			// (state.Leftovers): one moved to another project is that
+			// project's from its next build, data and all, not to drop.
+			moved = fmt.Sprintf("; if the %s moved to another project on this database, that project's next build takes it over instead", lo.Kind)
 		case n.Ephemeral():
 			why = fmt.Sprintf("model %s, which is now ephemeral (%s)", n.Name, setAt(n, "materialized"))
 		default:
@@ -42,8 +46,8 @@ func (l *Project) Leftovers(ctx context.Context, db *postgres.Adapter) ([]string
 		if lo.DropKind == "view" {
 			readers = "its readers read it as its last build defined it"
 		}
-		out = append(out, fmt.Sprintf("warning: %s %s was built for %s: strata neither builds nor drops it, and %s; once nothing reads it, drop it (drop %s %s)",
-			lo.DropKind, lo.Relation, why, readers, lo.DropKind, lo.Relation.Quoted()))
+		out = append(out, fmt.Sprintf("warning: %s %s was built for %s: strata neither builds nor drops it, and %s; once nothing reads it, drop it (drop %s %s)%s",
+			lo.DropKind, lo.Relation, why, readers, lo.DropKind, lo.Relation.Quoted(), moved))
 	}
 	return out, nil
 }
