@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -630,6 +631,9 @@ func TestCitusPlanSaysPlacementNeedsFullRefresh(t *testing.T) {
 // distributed by another column is, and plan says so; an unchanged seed
 // is loaded again in its new shards. They kept their old shards without a
 // word: colocate_with and shard_count were silently not what they said.
+// plan says so of the models colocated with a table whose shard_count
+// changes, before it moves (e, modified, under full refresh; b, which is
+// not, in a note): it said nothing of them.
 func TestCitusShardsFollowTheConfig(t *testing.T) {
 	url := pgtest.CitusDB(t)
 	yml := func(n int) string {
@@ -640,10 +644,12 @@ func TestCitusShardsFollowTheConfig(t *testing.T) {
     config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, colocate_with: a}
   - name: c
     config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, shard_count: %[1]d}
+  - name: e
+    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, colocate_with: a, indexes: [{columns: [id%[2]s]}]}
 seeds:
   - name: s
     config: {distributed_by: customer_id, shard_count: %[1]d}
-`, n)
+`, n, map[int]string{4: "", 8: ", customer_id"}[n])
 	}
 	rows := `select g as id, g % 5 as customer_id from generate_series(1, 20) g`
 	dir := writeProject(t, url, map[string]string{
@@ -651,6 +657,7 @@ seeds:
 		"models/a.sql":      rows,
 		"models/b.sql":      rows,
 		"models/c.sql":      rows,
+		"models/e.sql":      rows,
 		"seeds/s.csv":       "id,customer_id\n1,1\n2,2\n",
 		"models/models.yml": yml(4),
 	})
@@ -668,31 +675,42 @@ seeds:
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatalf("plan --output json: %v\n%s", err, out)
 	}
-	wantPlan := "needs a full refresh: its table is distributed by customer_id in 4 shards on the Citus cluster, but its config makes it distributed by customer_id in 8 shards (shard_count), and build refuses to load rows there (strata build --full-refresh -s c)"
-	found := false
+	// b and e are colocated with a, in its 4 shards, and stay there when a
+	// moves to 8: build refuses their loads after it. plan said nothing of
+	// either (e's own change took no full refresh; b is not modified, nor
+	// downstream of a), and advised a full refresh of a alone.
+	wantPlan := map[string]string{
+		"c": "needs a full refresh: its table is distributed by customer_id in 4 shards on the Citus cluster, but its config makes it distributed by customer_id in 8 shards (shard_count), and build refuses to load rows there (strata build --full-refresh -s c)",
+		"e": "needs a full refresh with a: it is colocated with a, which moves to 8 shards when it is rebuilt (its shard_count), and build then refuses to load rows into a table no longer colocated with it (strata build --full-refresh -s 'a e')",
+	}
 	for _, c := range p.Modified {
-		if c.Name == "c" {
-			found = true
-			if c.FullRefresh != wantPlan {
-				t.Errorf("plan says of c:\n%q\nwant\n%q", c.FullRefresh, wantPlan)
+		if w, ok := wantPlan[c.Name]; ok {
+			if c.FullRefresh != w {
+				t.Errorf("plan says of %s:\n%q\nwant\n%q", c.Name, c.FullRefresh, w)
 			}
+			delete(wantPlan, c.Name)
 		}
 	}
-	if !found {
-		t.Errorf("plan lists no change of c:\n%s", out)
+	if len(wantPlan) > 0 {
+		t.Errorf("plan lists no change of %v:\n%s", wantPlan, out)
+	}
+	wantNote := "b (incremental, public.b) needs a full refresh with a: it is colocated with a, which moves to 8 shards when it is rebuilt (its shard_count), and build then refuses to load rows into a table no longer colocated with it (strata build --full-refresh -s 'a b')"
+	if !slices.Contains(p.Notes, wantNote) {
+		t.Errorf("plan's notes lack\n%q:\n%q", wantNote, p.Notes)
 	}
 
 	out = must(t, 1, dir, "build")
 	mustContain(t, out,
 		"models/models.yml:7:114: public.c is distributed by customer_id in 4 shards, but its config makes it distributed by customer_id in 8 shards (shard_count); a load adds rows and never moves those there: rebuild it with --full-refresh -s c",
-		"models/models.yml:5:116: public.b is distributed by customer_id in 4 shards, not colocated with a (8 shards), but its config makes it distributed by customer_id, colocated with a (colocate_with); a load adds rows and never moves those there: rebuild it with --full-refresh -s b")
-	for rel, want := range map[string]int64{"public.a": 8, "public.b": 4, "public.c": 4, "public.s": 8} {
+		"models/models.yml:5:116: public.b is distributed by customer_id in 4 shards, not colocated with a (8 shards), but its config makes it distributed by customer_id, colocated with a (colocate_with); a load adds rows and never moves those there: rebuild it with --full-refresh -s b",
+		"public.e is distributed by customer_id in 4 shards, not colocated with a (8 shards)")
+	for rel, want := range map[string]int64{"public.a": 8, "public.b": 4, "public.c": 4, "public.e": 4, "public.s": 8} {
 		if got := shardsOf(rel); got != want {
 			t.Errorf("after the refused build, %s has %d shards, want %d", rel, got, want)
 		}
 	}
-	must(t, 0, dir, "build", "--full-refresh", "-s", "b c")
-	for _, rel := range []string{"public.b", "public.c"} {
+	must(t, 0, dir, "build", "--full-refresh", "-s", "b c e")
+	for _, rel := range []string{"public.b", "public.c", "public.e"} {
 		if got := shardsOf(rel); got != 8 {
 			t.Errorf("after --full-refresh, %s has %d shards, want 8", rel, got)
 		}

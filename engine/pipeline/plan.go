@@ -168,6 +168,13 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 			p.Modified[i].FullRefresh = refused
 		}
 	}
+	if citus {
+		notes, err := l.colocatedRefusals(ctx, db, direct)
+		if err != nil {
+			return nil, err
+		}
+		p.Notes = append(p.Notes, notes...)
+	}
 	if err := l.planFullRefresh(ctx, db, p, checked, selected); err != nil {
 		return nil, err
 	}
@@ -749,6 +756,16 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 				return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 			}
 			with = &materialize.Placed{Method: w.Method, Column: w.Column, Type: w.Type, Shards: w.Shards, Colocation: w.Colocation}
+			if to := shardsMoveTo(other, w); to > 0 && p.Method == "distributed" && p.Colocation == w.Colocation {
+				// Colocated with it now, not once it is rebuilt: the load
+				// after that is refused, and its table must move with it.
+				fix := "--full-refresh"
+				if n.Config.Materialized == "scd2" {
+					fix = "--full-refresh --full-refresh-scd2"
+				}
+				return fmt.Sprintf("needs a full refresh with %s: it is colocated with %s, which moves to %s when it is rebuilt (its shard_count), and build then refuses to load rows into a table no longer colocated with it (strata build %s -s '%s %s')",
+					other.Name, other.Name, shardsText(to), fix, other.Name, n.Name), nil
+			}
 		}
 	}
 	is, want, ok := materialize.Wanted(d, materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}, with)
@@ -768,6 +785,51 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 		return fmt.Sprintf("needs a full refresh, which loses the dimension's history: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s %s)", is, want, n.Name), nil
 	}
 	return fmt.Sprintf("needs a full refresh: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to load rows there (strata build --full-refresh -s %s)", is, want, n.Name), nil
+}
+
+// shardsMoveTo is the shard count that distributed table or seed other,
+// placed as w, moves to when it is rebuilt: its config's shard_count,
+// when it has one and its table has another (a new colocation group:
+// the tables colocated with it stay in the old one); 0 when it stays.
+func shardsMoveTo(other *manifest.Node, w postgres.Placement) int {
+	c := other.Config
+	if !c.OnCitus() || c.Reference || c.ColocateWith != "" || c.ShardCount <= 0 || w.Method != "distributed" || w.Shards == c.ShardCount {
+		return 0
+	}
+	return c.ShardCount
+}
+
+func shardsText(n int) string {
+	if n == 1 {
+		return "1 shard"
+	}
+	return fmt.Sprintf("%d shards", n)
+}
+
+// colocatedRefusals are plan's notes of the incremental models and scd2
+// dimensions that are not directly modified, but colocated (colocate_with)
+// with one that is and moves to other shards when it is rebuilt: build
+// refuses their next load (citusRefusal), whether this build selects them
+// or a later one does.
+func (l *Project) colocatedRefusals(ctx context.Context, db *postgres.Adapter, direct map[string]bool) ([]string, error) {
+	var notes []string
+	for _, id := range l.Graph.Order(nil) {
+		n := l.Manifest.Nodes[id]
+		if n.Kind != manifest.Model || direct[id] {
+			continue
+		}
+		if other := l.Manifest.Colocated(n); other == nil || !direct[other.ID] {
+			continue
+		}
+		refused, err := l.citusRefusal(ctx, db, n, nil)
+		if err != nil {
+			return nil, err
+		}
+		if refused != "" {
+			notes = append(notes, fmt.Sprintf("%s (%s, %s) %s", n.Name, n.Config.Materialized, n.Relation, refused))
+		}
+	}
+	return notes, nil
 }
 
 // planRebuild lists what build would rebuild of selected, in order, with
