@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +113,7 @@ func TestSwapWaitsForReadersWithoutBlockingThem(t *testing.T) {
 	b := start(ctx, dir, "build", "--vars", "k: 2")
 	until(t, "the build says it waits for the reader", func() bool {
 		out := b.out.String()
-		return strings.Contains(out, "waits for sessions that hold public.t") && strings.Contains(out, "waits for sessions that hold public.s")
+		return strings.Contains(out, "which holds public.t (") && strings.Contains(out, "which holds public.s (")
 	})
 	// Later readers go on: without the lock_timeout they would queue behind
 	// the build's lock request, which waits for the first reader, until
@@ -134,7 +135,7 @@ func TestSwapWaitsForReadersWithoutBlockingThem(t *testing.T) {
 	if code := b.wait(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, b.out.String())
 	}
-	mustContain(t, b.out.String(), "waits for sessions that hold public.t", "waits for sessions that hold public.s", "for readers)")
+	mustContain(t, b.out.String(), "which holds public.t (", "which holds public.s (", "for readers)")
 	seedLine := ""
 	for _, line := range strings.Split(b.out.String(), "\n") {
 		if strings.Contains(line, "OK loaded seed public.s ") {
@@ -423,5 +424,65 @@ func TestSCD2RebuildsShareViews(t *testing.T) {
 		if got := queryText(t, url, "select string_agg(region_id || '=' || b_name, ',' order by region_id) from public.both"); got != "1=north,2=south" {
 			t.Fatalf("rebuild %d: both = %s", i+1, got)
 		}
+	}
+}
+
+// TestLockWaitSaysWhoHoldsTheLock: a build that waits to replace a
+// relation says which session holds it, and tells a reader from another
+// strata run's build, the two cases the line "waits for sessions that
+// hold public.t" said alike: a reader by its pid, application, role and
+// since when its transaction runs; another strata run's build by the
+// relation it builds (its query reads public.t meanwhile). Both are real
+// sessions: a reader's transaction, and a build of another project.
+func TestLockWaitSaysWhoHoldsTheLock(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: holder\nvars: {k: 1}\nmodels: {'.': {materialized: table}}\n" + target(url, ", swap_lock_timeout: 50ms, swap_max_wait: 1m"),
+		"models/t.sql": `select {{ var "k" }} as k`,
+		"seeds/s.csv":  "id\n1\n",
+	})
+	must(t, 0, dir, "build")
+	ctx := context.Background()
+
+	// A reader, in a transaction that read public.t and public.s.
+	reader := connect(t, url+"&application_name=nightly_report")
+	var pid int
+	if err := reader.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := reader.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var since string
+	if err := tx.QueryRow(ctx, "select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' from public.t, public.s").Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "seeds/s.csv", "id\n2\n1\n")
+	b := start(ctx, dir, "build", "--vars", "k: 2")
+	for _, rel := range []string{"public.t", "public.s"} {
+		want := fmt.Sprintf("waits for session %d (nightly_report, role postgres, idle in transaction, in a transaction since %s), which holds %s (", pid, since, rel)
+		until(t, "the build says the reader holds "+rel+": "+want, func() bool { return strings.Contains(b.out.String(), want) })
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, b.out.String())
+	}
+
+	// Another project's build, whose model reads public.t for a while.
+	other := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: other\nmodels: {'.': {materialized: table}}\n" + target(url, ""),
+		"models/slow.sql": "select t.k from public.t, pg_sleep(3)",
+	})
+	o := start(ctx, other, "build")
+	if !untilActivity(t, url, "application_name = 'strata' and state = 'active' and query like '%pg_sleep(3)%'") {
+		t.Fatalf("the other project's build never ran:\n%s", o.out.String())
+	}
+	out := must(t, 0, dir, "build", "--vars", "k: 3", "-s", "t")
+	mustContain(t, out, "t waits for another strata run's build of public.slow (session ")
+	if code := o.wait(t); code != 0 {
+		t.Fatalf("the other project's build: exit %d:\n%s", code, o.out.String())
 	}
 }

@@ -380,6 +380,9 @@ func (e *Executor) seed(ctx context.Context, n *manifest.Node) Result {
 			e.Waiting(n.ID, w)
 		}
 	}
+	opts.Holders = func(ctx context.Context, q postgres.Querier) ([]postgres.LockHolder, error) {
+		return e.DB.LockHolders(ctx, q, n.Relation, postgres.NoSwapLock)
+	}
 	b := e.builder(n)
 	opts.Redefine = b.redefiner()
 	audit := func(ctx context.Context, tx pgx.Tx, rel pgname.Rel) error {

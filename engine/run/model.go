@@ -498,6 +498,13 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 			}
 			err = b.e.locks().Retry(ctx, once, func() error { return undo("a lock was not granted in time; tried again") }, func(w postgres.LockWait) {
 				b.waited = w.Waited + w.Pause
+				// Who held it up, asked on the build's own connection
+				// (the attempt undone): a reader, or another build.
+				var err error
+				w.Holders, err = b.e.DB.LockHolders(ctx, t.Conn(), p.Model.Rel, swapLockMode(part.Ops))
+				if err != nil && savepoint != "" {
+					_ = t.RollbackTo(ctx, savepoint) // what failed is not the build's to carry
+				}
 				if b.e.Waiting != nil {
 					b.e.Waiting(b.n.ID, w)
 				}
@@ -1139,4 +1146,23 @@ func (b *builder) keepingViews(err error) error {
 		}
 	}
 	return err
+}
+
+// swapLockMode is how ops take the swap lock (pgname.SwapLock), for
+// LockHolders: whoever holds it blocks an exclusive taker, and only an
+// exclusive holder a shared one.
+func swapLockMode(ops []materialize.Op) postgres.SwapLockMode {
+	exclusive, shared := materialize.Lock(pgname.SwapLock).SQL, materialize.SharedLock(pgname.SwapLock).SQL
+	mode := postgres.NoSwapLock
+	for _, op := range ops {
+		if e, ok := op.(materialize.Exec); ok {
+			switch e.SQL {
+			case exclusive:
+				return postgres.ExclusiveSwapLock
+			case shared:
+				mode = postgres.SharedSwapLock
+			}
+		}
+	}
+	return mode
 }

@@ -115,6 +115,9 @@ type Options struct {
 	// each wait.
 	Locks   postgres.LockPolicy
 	Waiting func(postgres.LockWait)
+	// Holders, when set, lists on the load's transaction (q) the sessions
+	// that held up an attempt, for Waiting (postgres.LockWait.Holders).
+	Holders func(ctx context.Context, q postgres.Querier) ([]postgres.LockHolder, error)
 	// KeepComment: the table that replaces the old one gets its comment
 	// (the seed has no description of its own).
 	KeepComment bool

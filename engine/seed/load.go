@@ -377,7 +377,19 @@ func withLocks(ctx context.Context, tx pgx.Tx, opts Options, do func() error) er
 	}, func() error {
 		_, err := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
 		return err
-	}, opts.Waiting)
+	}, func(w postgres.LockWait) {
+		if opts.Waiting == nil {
+			return
+		}
+		if opts.Holders != nil {
+			var err error
+			if w.Holders, err = opts.Holders(ctx, tx); err != nil {
+				// What failed is not the load's to carry.
+				_, _ = tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
+			}
+		}
+		opts.Waiting(w)
+	})
 }
 
 // beforeLoad runs opts.BeforeLoad, if any, in the load's transaction.

@@ -72,6 +72,9 @@ type LockWait struct {
 	// Citus named one.
 	ShardsMoving bool
 	Group        string
+	// Holders are the sessions that held what the attempt waited for, as
+	// far as they are known (LockHolders).
+	Holders []LockHolder
 }
 
 // Pause is how long to wait before the nth attempt (n >= 2) at something

@@ -12,6 +12,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"strata/engine/pgname"
@@ -30,6 +31,15 @@ import (
 type Adapter struct {
 	pool *pgxpool.Pool
 	room room
+	// pids are the server processes of the pool's connections, to tell
+	// this command's sessions from others' (LockHolders).
+	pids sync.Map
+}
+
+// own says whether pid is the server process of one of a's connections.
+func (a *Adapter) own(pid int) bool {
+	_, ok := a.pids.Load(uint32(pid))
+	return ok
 }
 
 // Stat is the pool's statistics.
@@ -85,11 +95,13 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	// than their distribution columns runs by repartitioning their rows
 	// rather than being refused: a project's models and tests are written
 	// for PostgreSQL, where every join works (SPEC 13).
+	a := &Adapter{room: newRoom(conns)}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		a.pids.Store(c.PgConn().PID(), true)
 		_, err := c.Exec(ctx, "select set_config('citus.enable_repartition_joins', 'on', false) from pg_extension where extname = 'citus'")
 		return err
 	}
-	a := &Adapter{room: newRoom(conns)}
+	cfg.BeforeClose = func(c *pgx.Conn) { a.pids.Delete(c.PgConn().PID()) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
