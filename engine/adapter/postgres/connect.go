@@ -260,13 +260,18 @@ func unreachable(c *pgx.ConnConfig, err error) string {
 	case errors.Is(err, syscall.ENOENT) && strings.HasPrefix(c.Host, "/"):
 		return fmt.Sprintf("no server listens on the socket %s: check that the server runs, or give the host and port it listens on", at)
 	case pgconn.Timeout(err):
-		return fmt.Sprintf("%s did not answer within the connect_timeout (%s): check that this machine reaches it (a firewall that drops packets looks like this), or raise connect_timeout", at, c.ConnectTimeout)
+		return noAnswer(c).Error()
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Sprintf("%s cannot be reached from this machine (%v): check the host in the url (or host:) and the network", at, errors.Unwrap(errors.Unwrap(err)))
 	case strings.Contains(err.Error(), "failed to receive message") || strings.Contains(err.Error(), "unexpected message"):
 		return fmt.Sprintf("what answers on %s is not a PostgreSQL server (it does not speak PostgreSQL's protocol): check the port of the url (or port:)", at)
 	}
 	return ""
+}
+
+// noAnswer says a server that did not answer within the connect_timeout.
+func noAnswer(c *pgx.ConnConfig) error {
+	return fmt.Errorf("%s did not answer within the connect_timeout (%s): check that this machine reaches it (a firewall that drops packets looks like this), or raise connect_timeout", where(c), c.ConnectTimeout)
 }
 
 // where is the address of the server c connects to, "host:port" or a socket's folder.

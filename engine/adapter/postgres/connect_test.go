@@ -106,6 +106,15 @@ func TestConnectWaitsForItsConnectTimeout(t *testing.T) {
 			t.Errorf("Connect (%s, PGCONNECT_TIMEOUT=%q): %v, want it to end with %q", c.url, c.env, err, want)
 		}
 	}
+	// Connect's own wait running out before pgx says its connect_timeout
+	// is over (on a loaded machine; here its margin made negative) is
+	// said the same way: it said "context deadline exceeded".
+	t.Setenv("PGCONNECT_TIMEOUT", "")
+	postgres.SetAnswerWait(-1500 * time.Millisecond)
+	_, err = postgres.Connect(context.Background(), url+"&connect_timeout=2", 1)
+	if want := ": " + ln.Addr().String() + " did not answer within the connect_timeout (2s)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Connect's wait over first: %v, want it to say %q", err, want)
+	}
 }
 
 // TestConnectSaysWhyTheServerRefused: a connection the server refuses is

@@ -126,8 +126,14 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		// none, for ever), and strata is giving up on it (Ctrl-C, or
 		// pingCtx's deadline).
 		go pool.Close()
-		if ctx.Err() == nil && pingCtx.Err() != nil && cfg.ConnConfig.ConnectTimeout == 0 {
-			err = fmt.Errorf("the server did not answer within %s (a connect_timeout in the url, or PGCONNECT_TIMEOUT, sets how long to wait)", answerWait)
+		if ctx.Err() == nil && pingCtx.Err() != nil {
+			if t := cfg.ConnConfig.ConnectTimeout; t == 0 {
+				err = fmt.Errorf("the server did not answer within %s (a connect_timeout in the url, or PGCONNECT_TIMEOUT, sets how long to wait)", answerWait)
+			} else {
+				// The wait ran out before pgx's own connect_timeout
+				// said so (a loaded machine): said as pgx would.
+				err = noAnswer(cfg.ConnConfig)
+			}
 		}
 		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), explainConnect(url, cfg.ConnConfig, err))
 	}
