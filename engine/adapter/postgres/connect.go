@@ -48,6 +48,29 @@ func explainConnect(connString string, c *pgx.ConnConfig, err error) error {
 	return &connectError{msg: strings.TrimPrefix(last.Error(), addressPrefix(last)), err: err}
 }
 
+// badSettings is why pgx could not read a url, said without the url:
+// pgx's error quotes it with the password masked, which a url it cannot
+// read (an unterminated quote in key=value pairs) leaves partly shown.
+func badSettings(err error) error {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return err
+	}
+	text := pce.Error()
+	if inner := errors.Unwrap(pce); inner != nil {
+		text = strings.TrimSuffix(text, " ("+inner.Error()+")")
+	}
+	// pgx's own words follow the quoted url, and hold no "`: ".
+	reason := ""
+	if i := strings.LastIndex(text, "`: "); i >= 0 {
+		reason = text[i+len("`: "):]
+	}
+	if inner := errors.Unwrap(pce); inner != nil {
+		reason += " (" + inner.Error() + ")"
+	}
+	return &connectError{msg: "bad connection settings: " + reason, err: err}
+}
+
 // connectError is why a connection failed, said without the attempts
 // that came before; it unwraps to pgx's error.
 type connectError struct {

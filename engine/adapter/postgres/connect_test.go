@@ -377,3 +377,20 @@ func TestConnectSaysWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestBadSettingsDoNotShowThePassword: a url pgx cannot read is said
+// without the url: pgx quotes it with the password masked, and a url it
+// cannot read (an unterminated quote in key=value pairs) had part of the
+// password shown ("password=xxxxx w0rd").
+func TestBadSettingsDoNotShowThePassword(t *testing.T) {
+	for _, c := range []struct{ url, want string }{
+		{"host=127.0.0.1 password='SECRET w0rd port=5", "bad connection settings: failed to parse as keyword/value (unterminated quoted string in connection info string)"},
+		{"postgres://etl:SECRETw0rd@127.0.0.1:notaport/shop", "bad connection settings: invalid port"},
+		{"postgres://etl:SECRETw0rd@127.0.0.1/shop?sslmode=requir", "bad connection settings: failed to configure TLS (sslmode is invalid)"},
+	} {
+		_, err := postgres.Connect(context.Background(), c.url, 1)
+		if err == nil || strings.Contains(err.Error(), "w0rd") || err.Error() != c.want {
+			t.Errorf("Connect(%q) = %v, want %s", c.url, err, c.want)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func (a *Adapter) Stat() *pgxpool.Stat { return a.pool.Stat() }
 func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("bad connection settings: %w", err)
+		return nil, badSettings(err)
 	}
 	if conns < 1 {
 		conns = 1
