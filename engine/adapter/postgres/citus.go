@@ -79,8 +79,8 @@ func CitusShardsMoving(err error) (table string, ok bool) {
 		!strings.HasPrefix(pg.Message, "could not acquire the lock required to ") {
 		return "", false
 	}
-	table, _ = strings.CutPrefix(pg.Message, "could not acquire the lock required to colocate distributed table ")
-	if table == pg.Message {
+	table, named := strings.CutPrefix(pg.Message, "could not acquire the lock required to colocate distributed table ")
+	if !named {
 		table = ""
 	}
 	return table, true

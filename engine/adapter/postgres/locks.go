@@ -46,10 +46,11 @@ func IsLockTimeout(err error) bool {
 	return errors.As(err, &pg) && pg.Code == "55P03"
 }
 
-// pause is how long to wait before attempt n (from 2): growing from a
-// tenth of a second to five seconds, with some jitter so that two builds
-// waiting for each other's readers do not keep colliding.
-func pause(n int) time.Duration {
+// Pause is how long to wait before attempt n (from 2) at something
+// another session holds: growing from a tenth of a second to five
+// seconds, with some jitter so that two builds waiting for each other's
+// readers do not keep colliding.
+func Pause(n int) time.Duration {
 	d := 100 * time.Millisecond << min(n-2, 6)
 	d = min(d, 5*time.Second)
 	return d/2 + rand.N(d)
@@ -77,10 +78,6 @@ type LockWait struct {
 	Holders []LockHolder
 }
 
-// Pause is how long to wait before the nth attempt (n >= 2) at something
-// another session holds: from 100 ms, doubling up to 5 s, with jitter.
-func Pause(n int) time.Duration { return pause(n) }
-
 // ErrLockWait is returned when a build gave up waiting for readers.
 type ErrLockWait struct {
 	Waited time.Duration
@@ -107,7 +104,7 @@ func (p LockPolicy) Retry(ctx context.Context, attempt func() error, undo func()
 		if uerr := undo(); uerr != nil {
 			return uerr
 		}
-		d := pause(n + 1)
+		d := Pause(n + 1)
 		waited := time.Since(start)
 		if p.MaxWait > 0 && waited+d > p.MaxWait {
 			return &ErrLockWait{Waited: waited, Err: err}
