@@ -51,7 +51,7 @@ func TestSeedPreHookFailureKeepsTheTable(t *testing.T) {
 		"seeds/s.yml": "seeds:\n  - name: s\n    config: {pre_hook: ['delete from {{ this }}', 'select 1/0']}\n",
 	})
 	code, out := strata(t, dir, "seed")
-	if code != 1 || !strings.Contains(out, "seeds/s.yml:3:24: pre_hook 2 of seed s: select 1/0: division by zero") || !strings.Contains(out, "division by zero") {
+	if code != 1 || !strings.Contains(out, "seeds/s.yml:3:51: pre_hook 2 of seed s: select 1/0: division by zero") || !strings.Contains(out, "division by zero") {
 		t.Fatalf("seed with a failing pre_hook exited %d, want 1 and the hook's error:\n%s", code, out)
 	}
 	if got := queryInt(t, url, "select count(*) from public.s"); got != 2 {

@@ -73,6 +73,10 @@ func TestHookSQLErrorPlaced(t *testing.T) {
 	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n    config:\n      post_hook: 'select 1/0'\n")
 	out = must(t, 1, dir, "run")
 	mustContain(t, out, "\n          models/m.yml:4:18: post_hook 1 of model m: division by zero [SQLSTATE 22012]\n")
+	// A hook of a list is placed at its own item, not at the list's first.
+	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n    config:\n      post_hook:\n        - select 1\n        - select nosuch_post\n")
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, "\n          models/m.yml:6:11: post_hook 2 of model m: column \"nosuch_post\" does not exist [SQLSTATE 42703] (at 1:8 of the hook)\n")
 }
 
 // A data test's SQL error is placed: a singular test at its own line and

@@ -532,6 +532,9 @@ func (c *Compiler) ModelHookError(n *manifest.Node, which string, i int, r Resul
 	if !ok {
 		pos = n.Pos
 	}
+	if at, ok := n.ConfigPos[which+"."+strconv.Itoa(i)]; ok {
+		pos = at // this hook's own item of a list in YAML
+	}
 	name := n.Path + " " + which
 	var d diag.Diagnostic
 	if at, msg, ok := r.HookError(err); ok {

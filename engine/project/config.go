@@ -17,7 +17,8 @@ type Value struct {
 	V   any
 	Pos diag.Pos
 	// Keys holds where each key of a mapping value is (a column of
-	// column_types), so that a problem with one key points at it.
+	// column_types), or each item of a list ("0", "1", ...: one hook of
+	// post_hook), so that a problem with one points at it.
 	Keys map[string]diag.Pos
 }
 

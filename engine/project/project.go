@@ -868,17 +868,29 @@ func (d *decoder) layer(n *yaml.Node, what string, allowed []string) Layer {
 	return out
 }
 
-// keyPositions is where each key of the mapping n is; nil if n is no mapping.
+// keyPositions is where each key of the mapping n is, or each item of the
+// sequence n, keyed by its index from 0 ("1" for a list's second hook);
+// nil if n is neither.
 func (d *decoder) keyPositions(n *yaml.Node) map[string]diag.Pos {
 	if n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	if n == nil || n.Kind != yaml.MappingNode {
+	if n == nil {
 		return nil
 	}
-	out := make(map[string]diag.Pos, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		out[n.Content[i].Value] = d.pos(n.Content[i])
+	switch n.Kind {
+	case yaml.MappingNode:
+		out := make(map[string]diag.Pos, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out[n.Content[i].Value] = d.pos(n.Content[i])
+		}
+		return out
+	case yaml.SequenceNode:
+		out := make(map[string]diag.Pos, len(n.Content))
+		for i, item := range n.Content {
+			out[strconv.Itoa(i)] = d.pos(item)
+		}
+		return out
 	}
-	return out
+	return nil
 }
