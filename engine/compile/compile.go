@@ -140,6 +140,15 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 	if n.Template == nil {
 		return "", nil, fmt.Errorf("%s could not be parsed", n.Path)
 	}
+	this, noThis := c.relation(n), ""
+	if _, given := c.in[n.ID]; !given {
+		switch {
+		case n.Kind == manifest.Test:
+			this, noThis = "", "this is the relation of the model being built, and a singular test builds none: name the relation it reads with ref \"model\""
+		case n.Config.Materialized == "ephemeral":
+			this, noThis = "", fmt.Sprintf("this is the relation of the model being built, and model %s is ephemeral: it has no relation, only the CTE inlined into each model that refs it; read what it needs with ref or source, or make it a view or table", n.Name)
+		}
+	}
 	env := template.Env{
 		Ref: func(name string) (string, error) {
 			dep, ok := c.M.Lookup(name)
@@ -158,7 +167,8 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 			}
 			return c.relation(s), nil
 		},
-		This:          c.relation(n),
+		This:          this,
+		NoThis:        noThis,
 		IsIncremental: opt.IsIncremental,
 		Vars:          c.Vars,
 		LookupEnv:     c.LookupEnv,
@@ -499,6 +509,9 @@ func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) 
 			return c.relation(dep), nil
 		},
 		This: this, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
+	}
+	if this == "" {
+		env.NoThis = "this is the relation of the model being built, and an on-run-start or on-run-end hook builds none: name the relation with ref \"model\" (a model's own pre_hook and post_hook have this)"
 	}
 	if env.LookupEnv == nil {
 		env.LookupEnv = os.LookupEnv

@@ -59,7 +59,7 @@ func ResolveTarget(p *project.Project, name string, vars map[string]any, lookupE
 		var err error
 		if err = d.Err(); err == nil {
 			var reads template.Reads
-			*f.s, reads, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv}, nil)
+			*f.s, reads, err = tp.Render(template.Env{Vars: vars, LookupEnv: lookupEnv, NoThis: "this is the relation of the model being built, and a target's settings belong to no model: take it out of the setting"}, nil)
 			if err == nil && f.key == "url" && *f.s == "" {
 				out.EmptyURL = emptyURL(t, reads)
 			}

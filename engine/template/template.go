@@ -970,9 +970,13 @@ func constValue(n parse.Node) (any, error) {
 
 // Env is what a render may see: callbacks for the functions that depend on the project and the run.
 type Env struct {
-	Ref           func(name string) (string, error)
-	Source        func(src, table string) (string, error)
-	This          string
+	Ref    func(name string) (string, error)
+	Source func(src, table string) (string, error)
+	This   string
+	// NoThis says why this names no relation where This is empty (a run
+	// hook, a singular test, an ephemeral model): this is then an error
+	// that says so, rather than empty text in the SQL.
+	NoThis        string
 	IsIncremental bool
 	Vars          map[string]any
 	LookupEnv     func(string) (string, bool)
@@ -1204,7 +1208,15 @@ func (r *renderer) funcs() template.FuncMap {
 			}
 			return r.env.Source(src, table)
 		},
-		"this":           func() string { return r.env.This },
+		"this": func() (string, error) {
+			if r.env.This != "" {
+				return r.env.This, nil
+			}
+			if r.env.NoThis != "" {
+				return "", errors.New(r.env.NoThis)
+			}
+			return "", errors.New("this is the relation of the model being built, and there is none here")
+		},
 		"is_incremental": func() bool { return r.env.IsIncremental },
 		"config":         func(args ...any) string { return "" },
 		"var": func(name string, def ...any) (any, error) {
