@@ -206,10 +206,15 @@ func cmdLs(ctx context.Context, a *app, args []string) int {
 		n := l.Manifest.Nodes[id]
 		switch f.output {
 		case "name":
-			// An exposure may share a model's name: it prints as the
-			// selector that picks it alone.
-			if n.Kind == manifest.Exposure {
+			// An exposure may share a model's name, and a source table's
+			// name (crm.accounts) is no name selector: each prints as the
+			// selector that picks it alone, so a line of ls is a -s.
+			switch n.Kind {
+			case manifest.Exposure:
 				fmt.Fprintln(a.stdout, "exposure:"+n.Name)
+				continue
+			case manifest.Source:
+				fmt.Fprintln(a.stdout, "source:"+n.Name)
 				continue
 			}
 			fmt.Fprintln(a.stdout, n.Name)

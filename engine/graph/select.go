@@ -500,6 +500,17 @@ func (gr *Graph) unknownName(name string) error {
 	case isPattern(name):
 		return fmt.Errorf("no model, seed, test or exposure has a name matching %q", name)
 	}
+	// A source or source table named as a node (crm.accounts, as ls
+	// used to print it) is picked by the source: method.
+	for _, n := range gr.M.Nodes {
+		if n.Kind == manifest.Source && (n.Name == name || n.Source.Name == name) {
+			what := "a source table"
+			if n.Name != name {
+				what = "a source"
+			}
+			return fmt.Errorf("no model, seed, test or exposure is called %q: that is %s, which source:%s selects", name, what, name)
+		}
+	}
 	return fmt.Errorf("no model, seed, test or exposure is called %q%s", name, diag.DidYouMean(name, names))
 }
 

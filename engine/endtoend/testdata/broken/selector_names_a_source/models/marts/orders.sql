@@ -1,0 +1,1 @@
+{{ config "materialized" "incremental" "unique_key" "order_id" "tags" (list "nightly") }}select o.order_id, c.name from {{ ref "stg_orders" }} as o join {{ ref "stg_customers" }} as c using (customer_id)
