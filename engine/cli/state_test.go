@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"strata/engine/internal/pgtest"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -89,6 +91,53 @@ func TestResultSelector(t *testing.T) {
 		if got := strings.Join(strings.Fields(out), " "); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
+	}
+}
+
+// TestResultSelectorWithoutRunResults: result: with nothing to read the
+// earlier run's results from is a command-line error, not a selection of
+// nothing that a scheduled "build -s result:error+" takes for a run
+// without failures: a --state folder without run_results.json (or one
+// that cannot be read), and state: compared with production's records in
+// the target, which hold no run's results.
+func TestResultSelectorWithoutRunResults(t *testing.T) {
+	t.Setenv("STRATA_TARGET", "")
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{"project.yaml": "name: p\n", "models/a.sql": "select 1 as id", "models/b.sql": `select * from {{ ref "a" }}`})
+	must(t, 0, dir, "build")
+	b, err := os.ReadFile(filepath.Join(dir, "target", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noResults, badResults := t.TempDir(), t.TempDir()
+	writeFiles(t, noResults, map[string]string{"manifest.json": string(b)})
+	writeFiles(t, badResults, map[string]string{"manifest.json": string(b), "run_results.json": "{"})
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--state without run_results.json", []string{"ls", "-s", "result:error", "--state", noResults},
+			"--select result:error: result:error needs the run_results.json of an earlier run in --state " + noResults + ", and it cannot be read: no such file or directory"},
+		{"--state with a broken run_results.json", []string{"build", "-s", "result:error+", "--state", badResults},
+			"unexpected end of JSON input"},
+		{"state: against the target's records", []string{"build", "-s", "result:error state:modified"},
+			"--select result:error: result:error needs --state DIR"},
+		{"excluded", []string{"build", "-s", "state:modified", "--exclude", "result:error"},
+			"--exclude result:error: result:error needs --state DIR"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := strataOut(t, dir, tc.args...)
+			if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "Running") {
+				t.Errorf("strata %s: exit %d, stdout %q, stderr %q; want exit 2 saying %q", strings.Join(tc.args, " "), code, out, errOut, tc.want)
+			}
+		})
+	}
+	// With the run's results there, the same selection reads them.
+	writeFiles(t, noResults, map[string]string{"run_results.json": `{"results": [{"unique_id": "model.p.b", "status": "error"}]}`})
+	if out := must(t, 0, dir, "ls", "-s", "result:error", "--state", noResults); strings.TrimSpace(out) != "b" {
+		t.Errorf("result:error with run_results.json = %q, want b", out)
 	}
 }
 

@@ -21,6 +21,11 @@ type State interface {
 	Modified(n *manifest.Node) bool
 	New(n *manifest.Node) bool
 	Result(id string) (status string, ok bool)
+	// RunResults is nil when the state holds an earlier run's results
+	// for result: to read, else why it holds none: result: then picks
+	// nothing, which a scheduled job would take for a run with no
+	// failures.
+	RunResults() error
 }
 
 // dbtModifiedSubs are dbt's sub-selectors of state:modified, which strata
@@ -435,6 +440,9 @@ func (gr *Graph) match(body string, st State) (map[string]bool, error) {
 	case "result":
 		if st == nil {
 			return nil, fmt.Errorf("result:%s needs --state DIR (a folder holding an earlier run_results.json)", value)
+		}
+		if err := st.RunResults(); err != nil {
+			return nil, fmt.Errorf("result:%s %v", value, err)
 		}
 		statuses := []string{"success", "error", "fail", "warn", "skipped", "pass"}
 		if !contains(statuses, value) {

@@ -62,6 +62,7 @@ func (s fakeState) Result(id string) (string, bool) {
 	r, ok := s.results[id]
 	return r, ok
 }
+func (s fakeState) RunResults() error { return nil }
 
 // names renders a selection as sorted names; tests as "test:<name>".
 func names(gr *Graph, sel map[string]bool) string {

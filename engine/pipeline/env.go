@@ -122,6 +122,12 @@ func (s recorded) New(n *manifest.Node) bool { return s.l.prod[n.ID] == nil }
 // Result: the target records no run's results; result: needs --state.
 func (s recorded) Result(string) (string, bool) { return "", false }
 
+// RunResults: the target records what production built, not a run's
+// results (a state: selector beside result: reads it, without --state).
+func (s recorded) RunResults() error {
+	return errors.New("needs --state DIR (a folder holding an earlier run_results.json): without it, state: compares with what production recorded in the target, which holds no run's results")
+}
+
 // Record is what the target records of node n built from sql with status,
 // by invocation inv.
 func (l *Project) Record(n *manifest.Node, sql, status, inv string) state.Node {

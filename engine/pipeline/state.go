@@ -103,6 +103,8 @@ type savedState struct {
 	l       *Project
 	prev    *artifacts.Manifest
 	results map[string]string
+	// resultsErr is why DIR/run_results.json could not be read.
+	resultsErr error
 }
 
 var _ graph.State = (*savedState)(nil)
@@ -122,6 +124,8 @@ func (l *Project) loadState(dir string) (graph.State, error) {
 		for _, r := range rr.Results {
 			s.results[r.ID] = r.Status
 		}
+	} else {
+		s.resultsErr = fmt.Errorf("needs the run_results.json of an earlier run in --state %s, and it cannot be read: %v (copy target/run_results.json there with the target/manifest.json of the same run)", dir, withoutPath(err))
 	}
 	return s, nil
 }
@@ -163,6 +167,8 @@ func (s *savedState) Result(id string) (string, bool) {
 	r, ok := s.results[id]
 	return r, ok
 }
+
+func (s *savedState) RunResults() error { return s.resultsErr }
 
 func sameMap(a, b map[string]string) bool {
 	if len(a) != len(b) {
