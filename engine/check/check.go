@@ -32,6 +32,7 @@ import (
 	"strata/engine/graph"
 	"strata/engine/manifest"
 	"strata/engine/materialize"
+	"strata/engine/pgname"
 	"strata/engine/project"
 	"strata/engine/seed"
 )
@@ -301,6 +302,10 @@ type checker struct {
 	byID      map[string]*job
 	// cause is the failed node that keeps a node from being checked.
 	cause map[string]string
+	// placed (on Citus) is how the tables of the selected incremental
+	// and scd2 models, and those they colocate with, sat on the cluster
+	// before check set anything aside (readPlacements).
+	placed map[pgname.Rel]materialize.Placed
 }
 
 // db runs f, a call to the database, counting its time.
@@ -344,6 +349,9 @@ func (c *checker) run(ctx context.Context, tx pgx.Tx) error {
 	}
 	var obs *observed
 	if err := c.db(func() (err error) { obs, err = c.observe(ctx, tx, set); return err }); err != nil {
+		return err
+	}
+	if err := c.db(func() error { return c.readPlacements(ctx, tx, obs) }); err != nil {
 		return err
 	}
 	start := time.Now()

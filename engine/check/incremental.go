@@ -49,6 +49,12 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 		}
 		return nil
 	}
+	if mat == "incremental" && j.built != nil && (j.loads || c.opt.FullRefresh) {
+		// Before anything else, as the build refuses it first.
+		if c.misplaced(n, out, j.loads); out.Status != OK {
+			return nil
+		}
+	}
 	if pb := n.Config.PartitionBy; !view && pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
 		if err := materialize.PartitionColumnError(*pb, newCols); err != nil {
 			return refuse(err)

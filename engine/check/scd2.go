@@ -75,6 +75,13 @@ func (c *checker) scd2Columns(ctx context.Context, tx pgx.Tx, j *job, got []Colu
 		}
 	}
 	d.FullRefresh = c.opt.FullRefresh
+	if path, err := d.Path(j.built.kind, d.FullRefresh); err == nil {
+		// Where the table sits, before the update's own refusals, as
+		// the build asks (an update), or what a rebuild does with it.
+		if c.misplaced(n, out, path == materialize.SCD2Update); out.Status != OK {
+			return nil
+		}
+	}
 	if err := d.Refused(j.built.kind, o); err != nil {
 		c.failWith(out, []diag.Diagnostic{c.atConfig(n, err)})
 	}

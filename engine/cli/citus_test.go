@@ -624,6 +624,138 @@ func TestCitusPlanSaysPlacementNeedsFullRefresh(t *testing.T) {
 	must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2", "-s", "inc dim")
 }
 
+// TestCitusCheckSaysWhatBuildDoesWithPlacement: an incremental model or
+// scd2 dimension whose table sits on the Citus cluster otherwise than its
+// config says (distributed by another column, a reference table instead,
+// back on the coordinator, another shard_count) is refused by build until
+// it is fully refreshed, and a --full-refresh build moves it; check passed
+// such a model (OK, exit 0), and only the build found it. check now
+// refuses it in the build's words at the build's place, and under
+// --full-refresh says in a note that the build rebuilds it there; plan
+// says it needs a full refresh. Each is then held to what build does.
+func TestCitusCheckSaysWhatBuildDoesWithPlacement(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	cases := []struct {
+		name, from, to string
+		// is and want: where the table is and where its config puts it,
+		// in the words of build, check and plan.
+		is, want string
+		// after is the table's placement once rebuilt (placement: "" on
+		// the coordinator), in shards when distributed.
+		after  string
+		shards int64
+	}{
+		{"column", "distributed_by: customer_id", "distributed_by: id", "distributed by customer_id", "distributed by id", "hash:id", 4},
+		{"reference", "distributed_by: customer_id", "reference: true", "distributed by customer_id", "a reference table", "reference", 1},
+		{"local", "reference: true", "", "a reference table", "a table on the coordinator only", "", 0},
+		{"shards", "distributed_by: customer_id, shard_count: 4", "distributed_by: customer_id, shard_count: 8", "distributed by customer_id in 4 shards", "distributed by customer_id in 8 shards (shard_count)", "hash:customer_id", 8},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			schema := "pc_" + tc.name
+			yml := func(placed string) string {
+				if placed != "" {
+					placed = ", " + placed
+				}
+				return "models:\n  - name: inc\n    config: {schema: " + schema + ", materialized: incremental, unique_key: [id, customer_id]" + placed + "}\n" +
+					"  - name: dim\n    config: {schema: " + schema + ", materialized: scd2, unique_key: [id, customer_id], strategy: check, check_cols: all" + placed + "}\n"
+			}
+			dir := writeProject(t, url, map[string]string{
+				"project.yaml":      "name: " + schema + "\n",
+				"models/inc.sql":    `select g as id, g % 3 as customer_id from generate_series(1, 10) g`,
+				"models/dim.sql":    `select g as id, g % 3 as customer_id, 'n' || g as name from generate_series(1, 5) g`,
+				"models/models.yml": yml(tc.from),
+			})
+			must(t, 0, dir, "build")
+			writeFile(t, dir, "models/models.yml", yml(tc.to))
+			inc, dim := schema+".inc", schema+".dim"
+
+			// plan: each needs a full refresh.
+			code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+			if code != 0 {
+				t.Fatalf("plan exited %d: %s", code, errOut)
+			}
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatalf("plan --output json: %v\n%s", err, out)
+			}
+			wantPlan := map[string]string{
+				"inc": "needs a full refresh: its table is " + tc.is + " on the Citus cluster, but its config makes it " + tc.want + ", and build refuses to load rows there (strata build --full-refresh -s inc)",
+				"dim": "needs a full refresh, which loses the dimension's history: its table is " + tc.is + " on the Citus cluster, but its config makes it " + tc.want + ", and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s dim)",
+			}
+			for _, c := range p.Modified {
+				if w, ok := wantPlan[c.Name]; ok && c.FullRefresh != w {
+					t.Errorf("plan says of %s:\n%q\nwant\n%q", c.Name, c.FullRefresh, w)
+				}
+				delete(wantPlan, c.Name)
+			}
+			if len(wantPlan) > 0 {
+				t.Errorf("plan lists no change of %v:\n%s", wantPlan, out)
+			}
+
+			// check refuses both, with the lines build then fails with.
+			refusals := []string{
+				inc + " is " + tc.is + ", but its config makes it " + tc.want + "; a load adds rows and never moves those there: rebuild it with --full-refresh -s inc",
+				dim + " is " + tc.is + ", but its config makes it " + tc.want + "; a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s dim, which drops its history",
+			}
+			checked := must(t, 1, dir, "check")
+			mustContain(t, checked, "OK=0 ERROR=2")
+			built := must(t, 1, dir, "build")
+			for _, r := range refusals {
+				line := lineWith(t, built, r)
+				if line == "" {
+					continue
+				}
+				if tc.to != "" && !strings.HasPrefix(line, "models/models.yml:") {
+					t.Errorf("build places its refusal elsewhere than at the config: %q", line)
+				}
+				if !slices.Contains(strings.Split(checked, "\n"), line) {
+					t.Errorf("check does not say what build says:\n%s\ncheck said:\n%s", line, checked)
+				}
+			}
+
+			// check --full-refresh: a note that build rebuilds them there.
+			notes := []string{
+				"note: inc (incremental, " + inc + ") is " + tc.is + ", but its config makes it " + tc.want + ": build --full-refresh rebuilds it there (without --full-refresh, build refuses to load rows into it)",
+				"note: dim (scd2, " + dim + ") is " + tc.is + ", but its config makes it " + tc.want + ": build --full-refresh --full-refresh-scd2 rebuilds it there, without its history (without them, build refuses to add versions to it)",
+			}
+			checked = must(t, 0, dir, "check", "--full-refresh", "--full-refresh-scd2")
+			mustContain(t, checked, append(notes, "OK=2 ERROR=0")...)
+			must(t, 0, dir, "build", "--full-refresh", "--full-refresh-scd2")
+			placed := placement(t, url)
+			for _, rel := range []string{inc, dim} {
+				if placed[rel] != tc.after {
+					t.Errorf("after build --full-refresh, %s is placed %q, want %q", rel, placed[rel], tc.after)
+				}
+				if got := queryInt(t, url, "select count(*) from pg_dist_shard where logicalrelid = '"+rel+"'::regclass"); got != tc.shards {
+					t.Errorf("after build --full-refresh, %s has %d shards, want %d", rel, got, tc.shards)
+				}
+			}
+
+			// Where its config puts them: nothing to say, and build loads.
+			checked = must(t, 0, dir, "check", "--full-refresh", "--full-refresh-scd2")
+			if strings.Contains(checked, "rebuilds it there") {
+				t.Errorf("check --full-refresh notes a move of tables placed as their config says:\n%s", checked)
+			}
+			mustContain(t, must(t, 0, dir, "check"), "OK=2 ERROR=0")
+			mustContain(t, must(t, 0, dir, "build"), "PASS=2")
+		})
+	}
+}
+
+// lineWith is the line of out that contains s, trimmed; "" (and an error)
+// when there is none.
+func lineWith(t *testing.T, out, s string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, s) {
+			return strings.TrimSpace(l)
+		}
+	}
+	t.Errorf("output lacks %q:\n%s", s, out)
+	return ""
+}
+
 // TestCitusShardsFollowTheConfig: a load never moves rows to other shards,
 // so an incremental model whose table has other shards than its config
 // asks for (shard_count changed, or the table colocate_with names rebuilt
@@ -699,7 +831,15 @@ seeds:
 		t.Errorf("plan's notes lack\n%q:\n%q", wantNote, p.Notes)
 	}
 
+	// check says what the build then says, of b and e too: a, selected,
+	// is rebuilt first, in 8 shards, and they are no longer colocated.
+	checked := must(t, 1, dir, "check")
 	out = must(t, 1, dir, "build")
+	for _, rel := range []string{"public.b is", "public.c is", "public.e is"} {
+		if line := lineWith(t, out, rel); line != "" && !slices.Contains(strings.Split(checked, "\n"), line) {
+			t.Errorf("check does not say what build says:\n%s\ncheck said:\n%s", line, checked)
+		}
+	}
 	mustContain(t, out,
 		"models/models.yml:7:114: public.c is distributed by customer_id in 4 shards, but its config makes it distributed by customer_id in 8 shards (shard_count); a load adds rows and never moves those there: rebuild it with --full-refresh -s c",
 		"models/models.yml:5:116: public.b is distributed by customer_id in 4 shards, not colocated with a (8 shards), but its config makes it distributed by customer_id, colocated with a (colocate_with); a load adds rows and never moves those there: rebuild it with --full-refresh -s b",

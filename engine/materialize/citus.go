@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"strata/engine/pgname"
+	"strata/engine/project"
 )
 
 // Distribution is where a model's or seed's table goes on a Citus cluster
@@ -291,32 +292,71 @@ func citusIndexes(rel pgname.Rel, m Model) []Op {
 // SamePlacement refuses to load new rows into an incremental model's or
 // an scd2 dimension's table that sits on the Citus cluster otherwise than
 // its config says (placed; nil off Citus): a load never moves the rows
-// already there.
+// already there. The message starts with the position of the config key
+// it is about (Misplaced).
 func SamePlacement(m Model, placed, with *Placed) error {
-	if placed == nil {
-		return nil
-	}
-	is, want, ok := Wanted(m.Dist, *placed, with)
-	if ok {
+	msg, keys := Misplaced(m, placed, with)
+	if msg == "" {
 		return nil
 	}
 	where := ""
 	if d := m.Dist; d != nil {
-		// The key the table does not follow.
+		at := map[string]string{"colocate_with": d.ColocateWhere, "shard_count": d.ShardWhere, "distributed_by": d.Where, "reference": d.Where}
+		for _, k := range keys {
+			if at[k] != "" {
+				where = prefix(at[k])
+				break
+			}
+		}
+	}
+	return &PlacementError{Placed: where != "", msg: where + msg}
+}
+
+// Misplaced is SamePlacement's refusal without its position, "" when the
+// table placed as placed (nil: off Citus) is where m's config puts it
+// (Wanted), for strata check, which places it in the user's files as the
+// build does: at the first of keys that the config sets (colocate_with or
+// shard_count, when the shards are wrong, then distributed_by or
+// reference); keys is empty when the config places the table nowhere (it
+// stays on the coordinator), and the refusal is the model's.
+func Misplaced(m Model, placed, with *Placed) (msg string, keys []string) {
+	if placed == nil {
+		return "", nil
+	}
+	is, want, ok := Wanted(m.Dist, *placed, with)
+	if ok {
+		return "", nil
+	}
+	if d := m.Dist; d != nil {
 		switch {
-		case strings.HasSuffix(want, "(colocate_with)") && d.ColocateWhere != "":
-			where = prefix(d.ColocateWhere)
-		case strings.HasSuffix(want, "(shard_count)") && d.ShardWhere != "":
-			where = prefix(d.ShardWhere)
-		default:
-			where = prefix(d.Where)
+		case strings.HasSuffix(want, "(colocate_with)"):
+			keys = append(keys, "colocate_with")
+		case strings.HasSuffix(want, "(shard_count)"):
+			keys = append(keys, "shard_count")
+		}
+		if d.Reference {
+			keys = append(keys, "reference")
+		} else {
+			keys = append(keys, "distributed_by")
 		}
 	}
 	fix := "a load adds rows and never moves those there: rebuild it with --full-refresh -s " + m.Rel.Name
 	if m.Config.Materialized == "scd2" {
 		fix = "a build adds versions and never moves the rows there: rebuild it with --full-refresh --full-refresh-scd2 -s " + m.Rel.Name + ", which drops its history"
 	}
-	return &PlacementError{Placed: where != "", msg: fmt.Sprintf("%s%s is %s, but its config makes it %s; %s", where, m.Rel, is, want, fix)}
+	return fmt.Sprintf("%s is %s, but its config makes it %s; %s", m.Rel, is, want, fix), keys
+}
+
+// ShardsMoveTo is the shard count that the distributed table of a model
+// or seed configured as c, placed as w, moves to when it is rebuilt: c's
+// shard_count, when it has one and the table has another (a new
+// colocation group: the tables colocated with it stay in the old one); 0
+// when it stays.
+func ShardsMoveTo(c project.Config, w Placed) int {
+	if !c.OnCitus() || c.Reference || c.ColocateWith != "" || c.ShardCount <= 0 || w.Method != "distributed" || w.Shards == c.ShardCount {
+		return 0
+	}
+	return c.ShardCount
 }
 
 // Wanted says whether the table placed as p is where d (nil: on the

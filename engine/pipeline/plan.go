@@ -756,7 +756,7 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 				return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 			}
 			with = &materialize.Placed{Method: w.Method, Column: w.Column, Type: w.Type, Shards: w.Shards, Colocation: w.Colocation}
-			if to := shardsMoveTo(other, w); to > 0 && p.Method == "distributed" && p.Colocation == w.Colocation {
+			if to := materialize.ShardsMoveTo(other.Config, *with); to > 0 && p.Method == "distributed" && p.Colocation == w.Colocation {
 				// Colocated with it now, not once it is rebuilt: the load
 				// after that is refused, and its table must move with it.
 				fix := "--full-refresh"
@@ -785,18 +785,6 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 		return fmt.Sprintf("needs a full refresh, which loses the dimension's history: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to add versions there (strata build --full-refresh --full-refresh-scd2 -s %s)", is, want, n.Name), nil
 	}
 	return fmt.Sprintf("needs a full refresh: its table is %s on the Citus cluster, but its config makes it %s, and build refuses to load rows there (strata build --full-refresh -s %s)", is, want, n.Name), nil
-}
-
-// shardsMoveTo is the shard count that distributed table or seed other,
-// placed as w, moves to when it is rebuilt: its config's shard_count,
-// when it has one and its table has another (a new colocation group:
-// the tables colocated with it stay in the old one); 0 when it stays.
-func shardsMoveTo(other *manifest.Node, w postgres.Placement) int {
-	c := other.Config
-	if !c.OnCitus() || c.Reference || c.ColocateWith != "" || c.ShardCount <= 0 || w.Method != "distributed" || w.Shards == c.ShardCount {
-		return 0
-	}
-	return c.ShardCount
 }
 
 func shardsText(n int) string {
