@@ -89,6 +89,7 @@ var boundedSprig = sync.OnceValue(func() template.FuncMap {
 		fm[name] = bounded(name, fn)
 	}
 	boundedFuncs(fm)
+	fm["index"] = indexFunc
 	return fm
 })
 
