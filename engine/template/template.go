@@ -33,11 +33,15 @@ var strataFuncs = []string{"ref", "source", "this", "is_incremental", "config", 
 // impureSprigFuncs are the sprig functions that sprig.HermeticTxtFuncMap still
 // has although they read the clock, randomness or the environment (the time
 // zone): without them the same project always compiles to the same SQL.
+// With them go those that take a Go time, as sprig's date does, which no
+// template can make without now.
 var impureSprigFuncs = []string{
 	// clock
 	"ago", "durationRound",
 	// the local time zone, i.e. the environment
 	"toDate", "mustToDate",
+	// a Go time, which only now (left out) could give them
+	"unixEpoch", "mustDateModify",
 	// randomness
 	"randInt", "shuffle", "bcrypt", "htpasswd", "encryptAES", "genPrivateKey",
 	"genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
@@ -57,7 +61,7 @@ func leftOutWhy(name string) string {
 	switch {
 	case name == "env" || name == "expandenv":
 		return fmt.Sprintf(` (sprig's %s is left out of strata's templates: they read the environment only through env_var, which records what each node read; use env_var "NAME", or env_var "NAME" "default"; docs/templates.md#functions-strata-adds)`, name)
-	case strings.HasPrefix(name, "date") || strings.HasPrefix(name, "htmlDate"):
+	case strings.HasPrefix(name, "date") || strings.HasPrefix(name, "htmlDate") || name == "unixEpoch" || name == "mustDateModify":
 		// They format or shift a Go time.Time given to them, and a template
 		// has none but now's, which reads the clock: run_started_at is text.
 		return fmt.Sprintf(` (sprig's %s is left out of strata's templates: it takes a Go time, and the only one a template could give it is now's, which reads the clock, while the same project must always compile to the same SQL; run_started_at is text, 2025-01-02T03:04:05Z, so cut it (substr 0 10 run_started_at is its date), or let PostgreSQL do it: to_char(now(), 'YYYY-MM-DD'), now() - interval '1 hour'; docs/templates.md#functions-strata-adds)`, name)

@@ -121,6 +121,8 @@ func TestLeftOutWhy(t *testing.T) {
 		{"htmlDateInZone", "substr 0 10 run_started_at", "use run_started_at"},
 		{"dateModify", "now() - interval", "use run_started_at"},
 		{"date_modify", "now() - interval", "use run_started_at"},
+		{"mustDateModify", "now() - interval", "use run_started_at"},
+		{"unixEpoch", "it takes a Go time", "use run_started_at"},
 		{"toDate", "time zone", ""},
 		{"uuidv4", "is random", ""},
 		{"expandenv", "env_var", ""},
