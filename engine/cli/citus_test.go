@@ -743,6 +743,65 @@ func TestCitusCheckSaysWhatBuildDoesWithPlacement(t *testing.T) {
 	}
 }
 
+// TestCitusLoadsKeepShardsNoLongerConfigured: an incremental model or
+// scd2 dimension whose config no longer sets shard_count asks for no
+// shard count, so check passes it, plan says no full refresh, and build
+// loads it where it is, in the shards it has. The scd2 update failed
+// with Citus's "cannot push down this subquery (dim and dim__strata_src
+// are not colocated)": its source was staged in the shards Citus gives a
+// new table (citus.shard_count), not beside the dimension; it is now
+// staged in the dimension's colocation group, as an incremental load
+// stages its rows beside its table.
+func TestCitusLoadsKeepShardsNoLongerConfigured(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	yml := func(placed string) string {
+		return "models:\n  - name: inc\n    config: {materialized: incremental, unique_key: [id, customer_id], " + placed + "}\n" +
+			"  - name: dim\n    config: {materialized: scd2, unique_key: [id, customer_id], strategy: check, check_cols: all, " + placed + "}\n"
+	}
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: ks\n",
+		"models/inc.sql":    `select g as id, g % 3 as customer_id, 'a' as v from generate_series(1, 10) g`,
+		"models/dim.sql":    `select g as id, g % 3 as customer_id, 'a' as name from generate_series(1, 5) g`,
+		"models/models.yml": yml("distributed_by: customer_id, shard_count: 8"),
+	})
+	must(t, 0, dir, "build")
+	writeFile(t, dir, "models/models.yml", yml("distributed_by: customer_id"))
+	writeFile(t, dir, "models/inc.sql", `select g as id, g % 3 as customer_id, 'b' as v from generate_series(1, 12) g`)
+	writeFile(t, dir, "models/dim.sql", `select g as id, g % 3 as customer_id, case when g = 2 then 'b' else 'a' end as name from generate_series(1, 6) g`)
+
+	code, out, errOut := strataOut(t, dir, "plan", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan exited %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	for _, c := range p.Modified {
+		if strings.HasPrefix(c.FullRefresh, "needs a full refresh") {
+			t.Errorf("plan says of %s: %q", c.Name, c.FullRefresh)
+		}
+	}
+	checked := must(t, 0, dir, "check")
+	mustContain(t, checked, "OK=2 ERROR=0")
+	if strings.Contains(checked, "note:") {
+		t.Errorf("check notes something of tables loaded where they are:\n%s", checked)
+	}
+	built := must(t, 0, dir, "build")
+	mustContain(t, built, "PASS=2", "[MERGE 12", "[SCD2 1 new, 1 changed, 0 deleted")
+	for _, rel := range []string{"public.inc", "public.dim"} {
+		if got := queryInt(t, url, "select count(*) from pg_dist_shard where logicalrelid = '"+rel+"'::regclass"); got != 8 {
+			t.Errorf("after the build, %s has %d shards, want the 8 it had", rel, got)
+		}
+	}
+	if got := queryInt(t, url, "select count(*) from public.dim where is_current"); got != 6 {
+		t.Errorf("the dimension has %d current versions, want 6", got)
+	}
+	if got := queryInt(t, url, "select count(*) from public.dim"); got != 7 {
+		t.Errorf("the dimension has %d versions, want 7 (6 current, 1 closed)", got)
+	}
+}
+
 // lineWith is the line of out that contains s, trimmed; "" (and an error)
 // when there is none.
 func lineWith(t *testing.T, out, s string) string {

@@ -108,6 +108,13 @@ type Distribute struct {
 	op
 	Rel  pgname.Rel
 	Dist Distribution
+	// Beside, when set, is a distributed table placed as BesideAt, which
+	// the build joins with Rel shard by shard: Rel joins its colocation
+	// group (colocate_with => Beside) when its distribution column has
+	// the type of Beside's, whatever shards Citus would give a new table
+	// (an scd2 update's staged source, beside the dimension).
+	Beside   *pgname.Rel
+	BesideAt *Placed
 }
 
 // Steps checks that Rel, with columns cols, can be distributed as asked,
@@ -131,6 +138,9 @@ func (d Distribute) Steps(cols []Column, with *Placed, canCast func(from, to str
 			source = "the seed's file has"
 		}
 		return nil, fmt.Errorf("%sdistributed_by: %s no column %q (it has: %s)", prefix(dist.Where), source, dist.Column, strings.Join(names, ", "))
+	}
+	if b := d.BesideAt; d.Beside != nil && b != nil && b.Method == "distributed" && b.Column == dist.Column && b.Type == cols[i].Type {
+		return []Step{Distribution{Column: dist.Column, Colocate: d.Beside}.Create(d.Rel)}, nil
 	}
 	if with != nil {
 		other := dist.ColocateName

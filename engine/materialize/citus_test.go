@@ -104,6 +104,34 @@ func TestDistributeRefusesWhatCitusWould(t *testing.T) {
 	}
 }
 
+// TestDistributeBeside: a stage distributed beside a table (an scd2
+// update's source, beside the dimension) joins that table's colocation
+// group when its distribution column has the table's type, whatever its
+// config's shard_count; else it is distributed as its config says.
+func TestDistributeBeside(t *testing.T) {
+	dim := pgname.Rel{Schema: "w", Name: "dim"}
+	stage := pgname.Rel{Schema: "w", Name: "dim__strata_src"}
+	at := &Placed{Method: "distributed", Column: "customer_id", Type: "bigint", Shards: 8, Colocation: 3}
+	for _, c := range []struct {
+		name string
+		typ  string
+		at   *Placed
+		want string
+	}{
+		{"beside", "bigint", at, `select create_distributed_table('"w"."dim__strata_src"', 'customer_id', colocate_with => '"w"."dim"')`},
+		{"another type", "integer", at, `select create_distributed_table('"w"."dim__strata_src"', 'customer_id', shard_count => 4)`},
+		{"not read", "bigint", nil, `select create_distributed_table('"w"."dim__strata_src"', 'customer_id', shard_count => 4)`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := Distribute{Rel: stage, Dist: Distribution{Column: "customer_id", ShardCount: 4}, Beside: &dim, BesideAt: c.at}
+			steps, err := d.Steps([]Column{{"id", "bigint"}, {"customer_id", c.typ}}, nil, pgCasts)
+			if err != nil || len(steps) != 1 || steps[0].SQL != c.want {
+				t.Errorf("got %v, %v\nwant %s", steps, err, c.want)
+			}
+		})
+	}
+}
+
 func TestDistributionMatches(t *testing.T) {
 	ref, byCust := Distribution{Reference: true}, Distribution{Column: "customer_id"}
 	for _, c := range []struct {

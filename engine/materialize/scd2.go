@@ -70,6 +70,13 @@ type SCD2 struct {
 	// table (most dimensions) or distributed; its source is staged placed
 	// the same way (Begin).
 	Dist *Distribution
+	// Beside is how the dimension sits on the Citus cluster when this
+	// build updates it there, distributed where its config puts it (nil
+	// otherwise): the source is staged in its colocation group
+	// (StageSource), since the update joins the two shard by shard, and a
+	// new table's shards need not be the dimension's (a shard_count no
+	// longer set, citus.shard_count changed since it was built).
+	Beside *Placed
 }
 
 // NewSCD2 resolves an scd2 model's config, with its defaults, for a build
@@ -636,6 +643,13 @@ func notADimension(target pgname.Rel, kind string) error {
 // which Citus allows only in a transaction that has run nothing in
 // parallel: it runs sequentially throughout (SequentialMode).
 func (s SCD2) Begin(body string) []Op {
+	return append(s.Prelude(), s.StageSource(body)...)
+}
+
+// Prelude is Begin up to the staged source: the lock, the settings and
+// the pre_hook. A build reads how the dimension is placed after it
+// (Beside), before StageSource.
+func (s SCD2) Prelude() []Op {
 	ops := []Op{
 		Exec{Step: s.Lock()},
 		// A leftover of an older strata, which built it in another
@@ -643,18 +657,29 @@ func (s SCD2) Begin(body string) []Op {
 		Exec{Step: DropIfExists(s.Source, "table")},
 	}
 	ops = append(ops, citusSettings(s.Dist, s.FullRefresh)...)
-	ops = append(ops,
+	return append(ops,
 		Exec{Step: Step{SQL: "set local work_mem = '256MB'", Body: -1}},
 		Exec{Step: Step{SQL: "set local maintenance_work_mem = '256MB'", Body: -1}},
 		Hooks{})
+}
+
+// StageSource is the rest of Begin: the model's query staged, on a Citus
+// cluster placed like the dimension (beside it, when Beside says where
+// it is).
+func (s SCD2) StageSource(body string) []Op {
 	if s.Dist == nil {
-		return append(ops, Exec{Step: s.Stage(body), Count: Staged})
+		return []Op{Exec{Step: s.Stage(body), Count: Staged}}
+	}
+	stage := Distribute{Rel: s.Source, Dist: *s.Dist}
+	if s.Beside != nil {
+		target := s.Target
+		stage.Beside, stage.BesideAt = &target, s.Beside
 	}
 	prefix := "create unlogged table " + s.Source.Quoted() + " as (\n"
-	return append(ops,
+	return []Op{
 		Exec{Step: Step{SQL: prefix + body + "\n) with no data", Body: len([]rune(prefix))}},
-		Distribute{Rel: s.Source, Dist: *s.Dist},
-		Exec{Step: InsertQuery(s.Source, body), Count: Staged})
+		stage,
+		Exec{Step: InsertQuery(s.Source, body), Count: Staged}}
 }
 
 // End drops the staged source and runs the post_hook.

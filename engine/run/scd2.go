@@ -60,7 +60,13 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	defer conn.Release()
 	t := newTxn(conn.Conn(), citus)
 	err = func() error {
-		if err := b.all(ctx, t, p, d.Begin(p.Body)); err != nil {
+		if err := b.all(ctx, t, p, d.Prelude()); err != nil {
+			return err
+		}
+		if d.Beside, err = e.dimensionPlaced(ctx, t, n, m); err != nil {
+			return err
+		}
+		if err := b.all(ctx, t, p, d.StageSource(p.Body)); err != nil {
 			return err
 		}
 		src, err := postgres.Columns(ctx, t, d.Source)
@@ -257,4 +263,31 @@ func (b *builder) compareByText(ctx context.Context, tx *postgres.Txn, c materia
 		}
 	}
 	return byText, nil
+}
+
+// dimensionPlaced is how scd2 model n's dimension sits on the Citus
+// cluster when this build updates it there and it is distributed where
+// its config puts it (materialize.SCD2.Beside); nil otherwise: off Citus,
+// a reference table, a first build or a rebuild, or a dimension placed
+// otherwise, which the build refuses once the source is staged.
+func (e *Executor) dimensionPlaced(ctx context.Context, q postgres.Querier, n *manifest.Node, m materialize.Model) (*materialize.Placed, error) {
+	if m.Dist == nil || m.Dist.Reference || e.FullRefresh {
+		return nil, nil
+	}
+	kind, err := postgres.RelKind(ctx, q, n.Relation)
+	if err != nil || kind != "table" {
+		return nil, err
+	}
+	placed, err := e.placed(ctx, q, n.Relation)
+	if err != nil || placed == nil || placed.Method != "distributed" {
+		return nil, err
+	}
+	with, err := colocatedWith(ctx, q, *m.Dist)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, ok := materialize.Wanted(m.Dist, *placed, with); !ok {
+		return nil, nil
+	}
+	return placed, nil
 }
