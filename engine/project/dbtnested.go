@@ -24,7 +24,7 @@ type dbtFolder struct {
 func dbtNested(n *yaml.Node, key, project string, configKeys []string) []dbtFolder {
 	n = resolve(n)
 	nested := false
-	for _, kv := range merged(n, 0) {
+	for _, kv := range merged(n) {
 		if k := strings.TrimPrefix(kv[0].Value, "+"); !slices.Contains(configKeys, k) && looksLikeConfig(kv[1], configKeys) {
 			nested = true
 		}
@@ -37,7 +37,7 @@ func dbtNested(n *yaml.Node, key, project string, configKeys []string) []dbtFold
 	walk = func(n *yaml.Node, dir string) {
 		config := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
 		var folders [][2]*yaml.Node
-		for _, kv := range merged(n, 0) {
+		for _, kv := range merged(n) {
 			k, v := strings.TrimPrefix(kv[0].Value, "+"), resolve(kv[1])
 			if slices.Contains(configKeys, k) || v == nil || v.Kind != yaml.MappingNode {
 				config.Content = append(config.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, flow(v))
@@ -108,7 +108,7 @@ func looksLikeConfig(n *yaml.Node, configKeys []string) bool {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return false
 	}
-	for _, kv := range merged(n, 0) {
+	for _, kv := range merged(n) {
 		k := kv[0].Value
 		if strings.HasPrefix(k, "+") || slices.Contains(configKeys, k) || looksLikeConfig(kv[1], configKeys) {
 			return true
@@ -118,37 +118,12 @@ func looksLikeConfig(n *yaml.Node, configKeys []string) bool {
 }
 
 // merged is the key/value pairs of the mapping n with YAML's merge keys
-// (<<: *base) expanded, its own keys first; nothing when n is no mapping.
-// It reports nothing: the decoder reports what is wrong with n.
-func merged(n *yaml.Node, depth int) [][2]*yaml.Node {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode || depth > 32 {
-		return nil
-	}
-	var own, more [][2]*yaml.Node
-	have := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			srcs := []*yaml.Node{v}
-			if r := resolve(v); r != nil && r.Kind == yaml.SequenceNode {
-				srcs = r.Content
-			}
-			for _, src := range srcs {
-				more = append(more, merged(src, depth+1)...)
-			}
-			continue
-		}
-		have[k.Value] = true
-		own = append(own, [2]*yaml.Node{k, v})
-	}
-	for _, kv := range more {
-		if !have[kv[0].Value] {
-			have[kv[0].Value] = true
-			own = append(own, kv)
-		}
-	}
-	return own
+// (<<: *base) expanded (mergeEntries), its own keys first; nothing when n
+// is no mapping. It reports nothing: the decoder reports what is wrong
+// with n.
+func merged(n *yaml.Node) [][2]*yaml.Node {
+	entries, _ := mergeEntries(n)
+	return entries
 }
 
 // flow is a copy of n written in YAML's flow style, on one line.

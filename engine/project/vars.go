@@ -37,7 +37,10 @@ const (
 
 // VarLimitError says that vars expand beyond MaxVarValues or MaxVarDepth,
 // or hold an alias of the value it is in.
-type VarLimitError struct{ Msg string }
+type VarLimitError struct {
+	Msg string
+	at  *yaml.Node // where it was found
+}
 
 func (e *VarLimitError) Error() string { return e.Msg }
 
@@ -52,10 +55,7 @@ func (e *VarKeyError) Error() string { return e.Msg }
 // they expand to against MaxVarValues and MaxVarDepth across all the
 // values it reads. The zero value is ready to use.
 type VarReader struct {
-	values int
-	// aliases are the anchors being expanded, to tell a value that holds an
-	// alias of itself (a cycle, which would never end).
-	aliases []*yaml.Node
+	aliasBounds
 }
 
 // VarValue converts one var's value with a fresh VarReader (see Value).
@@ -78,23 +78,16 @@ func (r *VarReader) Value(n *yaml.Node) (any, error) {
 }
 
 func (r *VarReader) value(n *yaml.Node, depth int) (any, error) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		for _, a := range r.aliases {
-			if a == n.Alias {
-				return nil, &VarLimitError{fmt.Sprintf("alias *%s (line %d) is inside the value it names, which would never end", n.Value, n.Line)}
-			}
-		}
-		r.aliases = append(r.aliases, n.Alias)
-		v, err := r.value(n.Alias, depth)
-		r.aliases = r.aliases[:len(r.aliases)-1]
-		return v, err
+	n, pop, err := r.follow(n)
+	if err != nil {
+		return nil, err
 	}
-	r.values++
-	if r.values > MaxVarValues {
-		return nil, &VarLimitError{fmt.Sprintf("vars expand to more than %d values through YAML aliases (expected at most %d: an alias repeated in lists of aliases multiplies at each level)", MaxVarValues, MaxVarValues)}
+	defer pop()
+	if err := r.count(1, n); err != nil {
+		return nil, err
 	}
-	if depth > MaxVarDepth {
-		return nil, &VarLimitError{fmt.Sprintf("vars nest more than %d levels deep (line %d; expected at most %d)", MaxVarDepth, n.Line, MaxVarDepth)}
+	if err := r.deep(depth, n); err != nil {
+		return nil, err
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -145,101 +138,37 @@ func (r *VarReader) value(n *yaml.Node, depth int) (any, error) {
 }
 
 // entries lists the keys and values of mapping n with YAML merge keys
-// (`<<: *defaults`, or a list of such) expanded as YAML 1.1 and yaml.v3
-// expand them: a key written in the mapping wins over a merged one, and
-// among merged mappings the first wins. Without it, a var written
-// {<<: *base, b: 2} held a key "<<" and lacked base's keys.
+// expanded (aliasBounds.entries), each mapping's keys plain text written
+// once. Without it, a var written {<<: *base, b: 2} held a key "<<" and
+// lacked base's keys.
 func (r *VarReader) entries(n *yaml.Node, depth int) ([][2]*yaml.Node, error) {
-	var own, merged [][2]*yaml.Node
+	entries, errs := r.aliasBounds.entries(n, depth, varKeys)
+	if len(errs) == 0 {
+		return entries, nil
+	}
+	if m, ok := errs[0].(*mergeError); ok {
+		return nil, &VarKeyError{fmt.Sprintf("line %d: << merges a mapping or a list of mappings (<<: *defaults, <<: [*a, *b]), got %s", m.key.Line, m.got)}
+	}
+	return nil, errs[0]
+}
+
+// varKeys checks the keys of the mapping n of a var: plain text, each once.
+func varKeys(n *yaml.Node) error {
 	first := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			m, err := r.merged(k, v, depth)
-			if err != nil {
-				return nil, err
-			}
-			merged = append(merged, m...)
+		k := n.Content[i]
+		if isMergeKey(k) {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return nil, &VarKeyError{fmt.Sprintf("line %d: var keys must be strings", k.Line)}
+			return &VarKeyError{fmt.Sprintf("line %d: var keys must be strings", k.Line)}
 		}
 		if line, dup := first[k.Value]; dup {
-			return nil, &VarKeyError{fmt.Sprintf("line %d: key %q appears twice (first at line %d)", k.Line, k.Value, line)}
+			return &VarKeyError{fmt.Sprintf("line %d: key %q appears twice (first at line %d)", k.Line, k.Value, line)}
 		}
 		first[k.Value] = k.Line
-		own = append(own, [2]*yaml.Node{k, v})
 	}
-	for _, kv := range merged {
-		if _, have := first[kv[0].Value]; !have {
-			first[kv[0].Value] = kv[0].Line
-			own = append(own, kv)
-		}
-	}
-	return own, nil
-}
-
-// merged is what the merge key k brings in with its value v: the entries
-// of a mapping, or of each mapping of a list, the first one's winning.
-func (r *VarReader) merged(k, v *yaml.Node, depth int) ([][2]*yaml.Node, error) {
-	if depth > MaxVarDepth {
-		return nil, &VarLimitError{fmt.Sprintf("vars nest more than %d levels deep (line %d; expected at most %d)", MaxVarDepth, k.Line, MaxVarDepth)}
-	}
-	src, pop, err := r.follow(v)
-	if err != nil {
-		return nil, err
-	}
-	defer pop()
-	srcs := []*yaml.Node{src}
-	if src.Kind == yaml.SequenceNode {
-		srcs = src.Content
-	}
-	var out [][2]*yaml.Node
-	for _, s := range srcs {
-		err := func() error {
-			s, pop, err := r.follow(s)
-			if err != nil {
-				return err
-			}
-			defer pop()
-			if s.Kind != yaml.MappingNode {
-				return &VarKeyError{fmt.Sprintf("line %d: << merges a mapping or a list of mappings (<<: *defaults, <<: [*a, *b]), got %s", k.Line, kindName(s))}
-			}
-			// Each merge counts its keys against the bound: merges of
-			// merges of lists of aliases multiply as lists of them do.
-			r.values += len(s.Content) / 2
-			if r.values > MaxVarValues {
-				return &VarLimitError{fmt.Sprintf("vars expand to more than %d values through YAML aliases (expected at most %d: an alias repeated in lists of aliases multiplies at each level)", MaxVarValues, MaxVarValues)}
-			}
-			e, err := r.entries(s, depth+1)
-			out = append(out, e...)
-			return err
-		}()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// follow resolves the aliases of n, noting each as being expanded until
-// pop is called; an alias inside the value it names is an error.
-func (r *VarReader) follow(n *yaml.Node) (*yaml.Node, func(), error) {
-	pushed := 0
-	pop := func() { r.aliases = r.aliases[:len(r.aliases)-pushed] }
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		for _, a := range r.aliases {
-			if a == n.Alias {
-				pop()
-				return nil, nil, &VarLimitError{fmt.Sprintf("alias *%s (line %d) is inside the value it names, which would never end", n.Value, n.Line)}
-			}
-		}
-		r.aliases = append(r.aliases, n.Alias)
-		pushed++
-		n = n.Alias
-	}
-	return n, pop, nil
+	return nil
 }
 
 // VarSyntaxError is a --vars argument that is not YAML at all.

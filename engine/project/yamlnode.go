@@ -83,7 +83,7 @@ func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[stri
 		d.errorf(n, "%s must be a mapping, got %s", what, kindName(n))
 		return out
 	}
-	for _, kv := range d.entries(n, 0) {
+	for _, kv := range d.entries(n) {
 		k, v := kv[0], resolve(kv[1])
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(k, "%s: keys must be plain names", what)
@@ -141,7 +141,7 @@ func (d *decoder) pairs(n *yaml.Node, what string) []field {
 	}
 	var out []field
 	seen := map[string]int{}
-	for _, kv := range d.entries(n, 0) {
+	for _, kv := range d.entries(n) {
 		k := kv[0]
 		if line, dup := seen[k.Value]; dup {
 			d.errorf(k, "key %q appears twice in %s (first at line %d)", k.Value, what, line)
@@ -154,50 +154,22 @@ func (d *decoder) pairs(n *yaml.Node, what string) []field {
 }
 
 // entries lists the key and value nodes of mapping n with YAML merge keys
-// (`<<: *defaults`, or a list of such) expanded, as dbt projects use them: a
-// key written in the mapping wins over a merged one, and among merged
-// mappings the first wins. Merged keys keep their own positions.
-func (d *decoder) entries(n *yaml.Node, depth int) [][2]*yaml.Node {
-	var own, merged [][2]*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag != "!!merge" {
-			own = append(own, [2]*yaml.Node{k, v})
-			continue
-		}
-		srcs := []*yaml.Node{v}
-		if r := resolve(v); r != nil && r.Kind == yaml.SequenceNode {
-			srcs = r.Content
-		}
-		for _, src := range srcs {
-			src = resolve(src)
-			switch {
-			case src == nil:
-				d.errorf(k, "<< merges a mapping or a list of mappings, got nothing")
-			case src.Kind != yaml.MappingNode:
-				d.errorf(k, "<< merges a mapping or a list of mappings, got %s", kindName(src))
-			case depth >= 32:
-				d.errorf(k, "<< merges nested more than 32 deep")
-			default:
-				merged = append(merged, d.entries(src, depth+1)...)
-			}
+// (`<<: *defaults`, or a list of such) expanded, as dbt projects use them
+// (aliasBounds.entries), reporting a << that merges no mapping and merges
+// beyond the bounds. Merged keys keep their own positions.
+func (d *decoder) entries(n *yaml.Node) [][2]*yaml.Node {
+	entries, errs := mergeEntries(n)
+	for _, err := range errs {
+		var m *mergeError
+		var limit *VarLimitError
+		switch {
+		case errors.As(err, &m):
+			d.errorf(m.key, "%v (write <<: *defaults, or <<: [*a, *b] for several)", m)
+		case errors.As(err, &limit):
+			d.errorf(limit.at, "%v", limit)
 		}
 	}
-	if len(merged) == 0 {
-		return own
-	}
-	have := map[string]bool{}
-	for _, kv := range own {
-		have[kv[0].Value] = true
-	}
-	out := own
-	for _, kv := range merged {
-		if !have[kv[0].Value] {
-			have[kv[0].Value] = true
-			out = append(out, kv)
-		}
-	}
-	return out
+	return entries
 }
 
 func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
