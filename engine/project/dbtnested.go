@@ -21,28 +21,44 @@ type dbtFolder struct {
 // mapping is a folder (or the project's name, or a seed's name). It returns
 // the levels that set config, with their flat path (the project's name
 // dropped, + taken off the keys), or nil when n is not nested so.
+//
+// Aliases are followed within the bounds of vars (aliasBounds): one inside
+// the value it names, met again and again, would never end, and lists of
+// aliases of mappings multiply at each level. Beyond them, n is not said
+// to be nested (the flat mapping to write instead would be as large): the
+// decoder reports its keys.
 func dbtNested(n *yaml.Node, key, project string, configKeys []string) []dbtFolder {
+	b := &aliasBounds{}
 	n = resolve(n)
 	nested := false
 	for _, kv := range merged(n) {
-		if k := strings.TrimPrefix(kv[0].Value, "+"); !slices.Contains(configKeys, k) && looksLikeConfig(kv[1], configKeys) {
+		if k := strings.TrimPrefix(kv[0].Value, "+"); !slices.Contains(configKeys, k) && looksLikeConfig(kv[1], configKeys, b) {
 			nested = true
 		}
 	}
 	if !nested {
 		return nil
 	}
+	b = &aliasBounds{}
 	var out []dbtFolder
 	var walk func(n *yaml.Node, dir string)
 	walk = func(n *yaml.Node, dir string) {
+		n, pop, err := b.follow(n)
+		if err != nil {
+			return
+		}
+		defer pop()
+		if b.count(1, n) != nil {
+			return
+		}
 		config := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
 		var folders [][2]*yaml.Node
 		for _, kv := range merged(n) {
 			k, v := strings.TrimPrefix(kv[0].Value, "+"), resolve(kv[1])
 			if slices.Contains(configKeys, k) || v == nil || v.Kind != yaml.MappingNode {
-				config.Content = append(config.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, flow(v))
+				config.Content = append(config.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, flow(kv[1], b))
 			} else {
-				folders = append(folders, [2]*yaml.Node{kv[0], v})
+				folders = append(folders, [2]*yaml.Node{kv[0], kv[1]})
 			}
 		}
 		if len(config.Content) > 0 {
@@ -60,6 +76,9 @@ func dbtNested(n *yaml.Node, key, project string, configKeys []string) []dbtFold
 		walk(n, "")
 	} else {
 		walk(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, n}}, "")
+	}
+	if b.broken != nil {
+		return nil // a flat mapping to write instead would be as large
 	}
 	return out
 }
@@ -103,14 +122,21 @@ func dbtNestedSeeds(nested []dbtFolder) string {
 // looksLikeConfig says whether n is a mapping of config, as dbt nests it: a
 // key with dbt's + or a config key, here or in a mapping below. A misspelled
 // key holding a mapping (grantz: {select: [...]}) is not.
-func looksLikeConfig(n *yaml.Node, configKeys []string) bool {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode {
+func looksLikeConfig(n *yaml.Node, configKeys []string, b *aliasBounds) bool {
+	if n == nil {
+		return false
+	}
+	n, pop, err := b.follow(n)
+	if err != nil {
+		return false
+	}
+	defer pop()
+	if n.Kind != yaml.MappingNode || b.count(1, n) != nil {
 		return false
 	}
 	for _, kv := range merged(n) {
 		k := kv[0].Value
-		if strings.HasPrefix(k, "+") || slices.Contains(configKeys, k) || looksLikeConfig(kv[1], configKeys) {
+		if strings.HasPrefix(k, "+") || slices.Contains(configKeys, k) || looksLikeConfig(kv[1], configKeys, b) {
 			return true
 		}
 	}
@@ -126,10 +152,19 @@ func merged(n *yaml.Node) [][2]*yaml.Node {
 	return entries
 }
 
-// flow is a copy of n written in YAML's flow style, on one line.
-func flow(n *yaml.Node) *yaml.Node {
+// flow is a copy of n written in YAML's flow style, on one line; what is
+// beyond b's bounds is written "...".
+func flow(n *yaml.Node, b *aliasBounds) *yaml.Node {
 	if n == nil {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+	n, pop, err := b.follow(n)
+	if err != nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: "..."}
+	}
+	defer pop()
+	if b.count(1, n) != nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: "..."}
 	}
 	c := *n
 	c.Style = c.Style &^ (yaml.LiteralStyle | yaml.FoldedStyle)
@@ -139,7 +174,7 @@ func flow(n *yaml.Node) *yaml.Node {
 	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
 	c.Content = nil
 	for _, x := range n.Content {
-		c.Content = append(c.Content, flow(resolve(x)))
+		c.Content = append(c.Content, flow(x, b))
 	}
 	return &c
 }
