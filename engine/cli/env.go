@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"strata/engine/adapter/postgres"
 	"strata/engine/pgname"
@@ -196,8 +197,13 @@ func (a *app) envDrop(ctx context.Context, f *flags, name string) int {
 	}
 	scope := l.ProdScope()
 	scope.Env = name
-	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, name), false, func() {
-		a.say("Waiting for the strata run building environment %s to finish ...", name)
+	thisRun := postgres.RunInfo{Project: l.Project.Name, Target: l.Target.Name, Env: name, Command: "env drop", Started: time.Now()}
+	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, name), thisRun, false, func() {
+		held := ""
+		if holder, ok := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, name)); ok {
+			held = " (its run lock is held by " + holder.String() + ")"
+		}
+		a.say("Waiting for the strata run building environment %s to finish ...%s", name, held)
 	})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "strata env drop: %v\n", err)

@@ -172,7 +172,7 @@ const retryGrace = 3 * time.Second
 
 // lockSoon tries the run lock of project every 100ms for up to grace,
 // without waiting in the server; postgres.ErrLocked when it is still held.
-func lockSoon(ctx context.Context, db *postgres.Adapter, project string, grace time.Duration) (func(), error) {
+func lockSoon(ctx context.Context, db *postgres.Adapter, project string, run postgres.RunInfo, grace time.Duration) (func(), error) {
 	deadline := time.Now().Add(grace)
 	for {
 		select {
@@ -180,7 +180,7 @@ func lockSoon(ctx context.Context, db *postgres.Adapter, project string, grace t
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
-		unlock, err := db.LockRun(ctx, project, true, nil)
+		unlock, err := db.LockRun(ctx, project, run, true, nil)
 		if !errors.Is(err, postgres.ErrLocked) || time.Now().After(deadline) {
 			return unlock, err
 		}
@@ -193,12 +193,16 @@ func lockSoon(ctx context.Context, db *postgres.Adapter, project string, grace t
 // it is, whose record retry would repeat once it ends.
 func (a *app) retryLocked(ctx context.Context, db *postgres.Adapter, l *pipeline.Project, prev *pipeline.Retry) string {
 	where := pipeline.RunPlace(l.Target.Name, l.Env())
+	h, held := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env()))
 	holder := ""
-	if h := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); h != "" {
-		holder = " (its run lock is held by " + h + ")"
+	if held {
+		holder = " (its run lock is held by " + h.String() + ")"
 	}
 	retry := pipeline.RetryCommand(l.Target.Name, l.Env())
 	if prev.InProgress {
+		if held { // the run is named already
+			holder = " (its run lock is held by " + h.Session + ")"
+		}
 		return fmt.Sprintf("the run it would repeat (strata %s on %s, started %s) is still going on%s: wait for it to end, then %s repeats what it did not finish", prev.Command, where, prev.StartedAt, holder, retry)
 	}
 	return fmt.Sprintf("another strata run on %s is going on%s, started after the run it would repeat (strata %s, started %s): wait for it to end, then %s repeats what that run did not finish", where, holder, prev.Command, prev.StartedAt, retry)
@@ -450,15 +454,23 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	// retries is going on, the run it would repeat or one started after
 	// it, and repeating what that run has not finished yet would build it
 	// twice at once.
-	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), f.noWait || f.retryOf != nil, func() {
+	thisRun := postgres.RunInfo{Project: l.Project.Name, Target: l.Target.Name, Env: l.Env(), Command: cmd, Started: started}
+	unlock, err := db.LockRun(ctx, pipeline.LockName(l.Project.Name, l.Env()), thisRun, f.noWait || f.retryOf != nil, func() {
 		waitStart = time.Now()
-		p.line("Waiting for another strata run on " + where + " to finish ...")
+		// Said with the run it waits for, when its lock's session says
+		// which: a run of another target on the same database, or one
+		// started hours ago, is the one to look at.
+		line := "Waiting for another strata run on " + where + " to finish ..."
+		if holder, ok := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); ok {
+			line += " (its run lock is held by " + holder.String() + ")"
+		}
+		p.line(line)
 	})
 	if errors.Is(err, postgres.ErrLocked) && f.retryOf != nil {
 		// A run killed a moment ago (a CI job's timeout, then retry) holds
 		// its lock until the server has seen its connection close, within
 		// about a second: that is not a run going on.
-		unlock, err = lockSoon(ctx, db, pipeline.LockName(l.Project.Name, l.Env()), retryGrace)
+		unlock, err = lockSoon(ctx, db, pipeline.LockName(l.Project.Name, l.Env()), thisRun, retryGrace)
 	}
 	if errors.Is(err, postgres.ErrLocked) && f.retryOf != nil {
 		fmt.Fprintf(a.stderr, "strata retry: %s; nothing was run\n", a.retryLocked(ctx, db, l, f.retryOf))
@@ -468,7 +480,7 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		// Said of where the lock is (an environment has its own), and
 		// of who holds it, for the person a scheduler's failure reaches.
 		err = fmt.Errorf("another strata run holds %s (--no-wait was given)", where)
-		if holder := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); holder != "" {
+		if holder, ok := db.RunLockHolder(ctx, pipeline.LockName(l.Project.Name, l.Env())); ok {
 			err = fmt.Errorf("%w: its run lock is held by %s; nothing was run", err, holder)
 		}
 	}

@@ -128,3 +128,57 @@ func TestRunLockWaitingRunWritesNothingMeanwhile(t *testing.T) {
 		t.Error("manifest.json does not have the waiting run's model b")
 	}
 }
+
+// TestRunLockWaitNamesTheOtherRun: a run waiting for the run lock names
+// the run that holds it (its command, project, target and start, read
+// from the statement its lock's session took it with) and that session.
+// It said only "Waiting for another strata run on target t to finish
+// ...", the same for a run started a minute ago and for one of another
+// target on this database hung since the night before.
+func TestRunLockWaitNamesTheOtherRun(t *testing.T) {
+	url := pgtest.DB(t)
+	files := map[string]string{
+		"project.yaml": "name: one\nmodels: {'.': {schema: one, materialized: table}}\n",
+		"models/a.sql": "select 1 as id from (select pg_advisory_xact_lock_shared(4243)) held",
+	}
+	dir := writeProject(t, url, files)
+	ctx := context.Background()
+	holder := connect(t, url)
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(4243)"); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	first := start(ctx, dir, "build")
+	if !untilActivity(t, url, "application_name = 'strata' and wait_event_type = 'Lock' and query like '%4243%'") {
+		t.Fatalf("the first run does not wait for the model's lock:\n%s", first.out.String())
+	}
+	var pid int
+	if err := holder.QueryRow(ctx, "select pid from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid() and objid = (hashtextextended($1, 0) & 4294967295)::text::oid", pgname.RunLock("one")).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	second := start(ctx, dir, "build")
+	until(t, "the second run waits", func() bool { return strings.Contains(second.out.String(), "Waiting for another strata run") })
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(4243)"); err != nil {
+		t.Fatal(err)
+	}
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, first.out.String())
+	}
+	if code := second.wait(t); code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, second.out.String())
+	}
+	out := second.out.String()
+	want := "Waiting for another strata run on target t to finish ... (its run lock is held by strata build of project one on target t, started "
+	i := strings.Index(out, want)
+	if i < 0 {
+		t.Fatalf("the second run does not name the first:\n%s", out)
+	}
+	rest := out[i+len(want):]
+	started, err := time.Parse("2006-01-02 15:04:05", strings.TrimSuffix(rest[:23], " UTC"))
+	if err != nil || started.Before(before) || started.After(time.Now()) {
+		t.Errorf("the first run's start %q (%v), want a time since %s", rest[:23], err, before)
+	}
+	if next := fmt.Sprintf(" UTC, in PostgreSQL session %d (strata, ", pid); !strings.HasPrefix(rest[19:], next) {
+		t.Errorf("got %q, want the run lock's session: %q", rest, next)
+	}
+}

@@ -33,7 +33,7 @@ func TestAcquireOnAFullServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	unlock, err := a.LockRun(ctx, "full", true, nil)
+	unlock, err := a.LockRun(ctx, "full", postgres.RunInfo{}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

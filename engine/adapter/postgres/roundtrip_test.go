@@ -44,7 +44,7 @@ func TestRunBookkeepingTakesOneRoundTripEach(t *testing.T) {
 		}
 		return n > 0
 	}
-	unlock, err := db.LockRun(ctx, "p", true, nil)
+	unlock, err := db.LockRun(ctx, "p", postgres.RunInfo{}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
