@@ -203,8 +203,12 @@ func (p *printer) waiting(id string, w postgres.LockWait) {
 		if len(w.Holders) > 0 {
 			var hs []map[string]any
 			for _, h := range w.Holders {
-				hs = append(hs, map[string]any{"pid": h.PID, "application_name": h.Application, "role": h.Role, "client_addr": h.Client,
-					"state": h.State, "transaction_started": h.Since, "strata": h.Strata, "this_run": h.ThisRun, "building": h.Building, "holds_relation": h.OnRelation})
+				m := map[string]any{"pid": h.PID, "application_name": h.Application, "role": h.Role, "client_addr": h.Client,
+					"state": h.State, "transaction_started": h.Since, "strata": h.Strata, "this_run": h.ThisRun, "building": h.Building, "holds_relation": h.OnRelation}
+				if h.Run != nil {
+					m["run"] = h.Run.String()
+				}
+				hs = append(hs, m)
 			}
 			ev["holders"] = hs
 		}
@@ -223,64 +227,7 @@ func (p *printer) waiting(id string, w postgres.LockWait) {
 		p.line(fmt.Sprintf("        ... typing the unit tests' inputs: %s %s reads a relation another session holds locked (%s so far, attempt %d); no node starts meanwhile", n.Kind, n.Name, w.Waited.Round(10*time.Millisecond), w.Attempt))
 		return
 	}
-	p.line(fmt.Sprintf("        ... %s waits for %s (%s so far, attempt %d); readers go on meanwhile", n.Name, lockHolders(w.Holders, n.Relation.String()), w.Waited.Round(10*time.Millisecond), w.Attempt))
-}
-
-// lockHolders says who holds what a build waits for: each session with
-// what the role may see of it (its application, role, client, state and
-// since when its transaction runs), another strata run's build by the
-// relation it builds; "sessions that hold REL" when none is seen (they
-// ended meanwhile, or the role may not see them).
-func lockHolders(hs []postgres.LockHolder, rel string) string {
-	if len(hs) == 0 {
-		return "sessions that hold " + rel
-	}
-	const most = 3
-	var said []string
-	for i, h := range hs {
-		if i == most {
-			said = append(said, fmt.Sprintf("%d more", len(hs)-most))
-			break
-		}
-		who := fmt.Sprintf("session %d", h.PID)
-		var details []string
-		switch {
-		case h.ThisRun && h.Building != "":
-			who, details = "this run's build of "+h.Building, []string{who}
-		case h.ThisRun:
-			who = "this run's " + who
-		case h.Strata && h.Building != "":
-			who, details = "another strata run's build of "+h.Building, []string{who}
-		case h.Strata:
-			who = "another strata run's " + who
-		case h.Application != "":
-			details = append(details, h.Application)
-		}
-		if h.Role != "" {
-			details = append(details, "role "+h.Role)
-		}
-		if h.Client != "" {
-			details = append(details, "from "+h.Client)
-		}
-		if h.State != "" {
-			details = append(details, h.State)
-		}
-		if h.Since != "" {
-			details = append(details, "in a transaction since "+h.Since)
-		}
-		holds := rel
-		if !h.OnRelation {
-			holds = "the lock of swaps that recreate dependent views"
-		}
-		if len(details) > 0 {
-			who += " (" + strings.Join(details, ", ") + ")"
-		}
-		said = append(said, who+", which holds "+holds)
-	}
-	if len(said) == 1 {
-		return said[0]
-	}
-	return strings.Join(said[:len(said)-1], "; ") + "; and " + said[len(said)-1]
+	p.line(fmt.Sprintf("        ... %s waits for %s (%s so far, attempt %d); readers go on meanwhile", n.Name, postgres.DescribeHolders(w.Holders, n.Relation.String()), w.Waited.Round(10*time.Millisecond), w.Attempt))
 }
 
 // progress reports a long seed load at most every two seconds.

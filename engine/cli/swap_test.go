@@ -182,6 +182,60 @@ func TestSwapGivesUpAfterSwapMaxWait(t *testing.T) {
 	}
 }
 
+// TestSwapGiveUpSaysWhoHoldsTheLock: a build that gives up after
+// swap_max_wait names who held the lock, as its waits do: it said "gave up
+// after waiting 300ms for the sessions that hold locks on it" whoever they
+// were. A reader by its pid, application, role and since when its
+// transaction runs; another strata run's build by the relation it builds
+// and that run (its command, project, target and start). Both are real
+// sessions.
+func TestSwapGiveUpSaysWhoHoldsTheLock(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: mw\nvars: {k: 1}\nmodels: {'.': {materialized: table}}\n" + target(url, ", swap_lock_timeout: 20ms, swap_max_wait: 300ms"),
+		"models/t.sql": `select {{ var "k" }} as k`,
+	})
+	must(t, 0, dir, "run")
+	ctx := context.Background()
+
+	reader := connect(t, url+"&application_name=nightly_report")
+	var pid int
+	if err := reader.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := reader.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var since string
+	if err := tx.QueryRow(ctx, "select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' from public.t").Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	out := must(t, 1, dir, "run", "--vars", "k: 2")
+	mustContain(t, out, fmt.Sprintf(" for session %d (nightly_report, role postgres, idle in transaction, in a transaction since %s), which holds public.t (the target's swap_max_wait); the previous version was kept: ", pid, since))
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another project's build, whose model reads public.t for a while.
+	other := writeProject(t, url, map[string]string{
+		"project.yaml":    "name: other\nmodels: {'.': {materialized: table}}\n" + target(url, ""),
+		"models/slow.sql": "select t.k from public.t, pg_sleep(3)",
+	})
+	o := start(ctx, other, "build")
+	if !untilActivity(t, url, "application_name = 'strata' and state = 'active' and query like '%pg_sleep(3)%'") {
+		t.Fatalf("the other project's build never ran:\n%s", o.out.String())
+	}
+	out = must(t, 1, dir, "run", "--vars", "k: 3")
+	mustContain(t, out, " for another strata run's build of public.slow (session ", " of strata build of project other on target t, started ", "), which holds public.t (the target's swap_max_wait)")
+	if code := o.wait(t); code != 0 {
+		t.Fatalf("the other project's build: exit %d:\n%s", code, o.out.String())
+	}
+	if got := queryText(t, url, "select k::text from public.t"); got != "1" {
+		t.Errorf("k = %s, want the first build's 1", got)
+	}
+}
+
 // TestSnapshotReaders (issue 21, item 5): what a REPEATABLE READ
 // transaction sees of a table rebuilt while it runs, as docs/guarantees.md
 // says: a swapped-in table is empty to a snapshot taken before the swap;

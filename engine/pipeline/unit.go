@@ -58,7 +58,7 @@ func (l *Project) UnitRunner(ctx context.Context, db *postgres.Adapter, ids []st
 		}
 		return nil
 	}
-	err := locks.Retry(ctx, attempt, func() error { return nil }, func(w postgres.LockWait) {
+	err := locks.Retry(ctx, attempt, func() error { return nil }, nil, func(w postgres.LockWait) {
 		if waiting != nil {
 			w.Typing = true
 			waiting(locked, w)

@@ -496,15 +496,17 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 				}
 				return err
 			}
-			err = b.e.locks().Retry(ctx, once, func() error { return undo("a lock was not granted in time; tried again") }, func(w postgres.LockWait) {
-				b.waited = w.Waited + w.Pause
-				// Who held it up, asked on the build's own connection
-				// (the attempt undone): a reader, or another build.
-				var err error
-				w.Holders, err = b.e.DB.LockHolders(ctx, t.Conn(), p.Model.Rel, swapLockMode(part.Ops))
+			// Who held it up, asked on the build's own connection (the
+			// attempt undone): a reader, or another build.
+			held := func() []postgres.LockHolder {
+				hs, err := b.e.DB.LockHolders(ctx, t.Conn(), p.Model.Rel, swapLockMode(part.Ops))
 				if err != nil && savepoint != "" {
 					_ = t.RollbackTo(ctx, savepoint) // what failed is not the build's to carry
 				}
+				return hs
+			}
+			err = b.e.locks().Retry(ctx, once, func() error { return undo("a lock was not granted in time; tried again") }, held, func(w postgres.LockWait) {
+				b.waited = w.Waited + w.Pause
 				if b.e.Waiting != nil {
 					b.e.Waiting(b.n.ID, w)
 				}

@@ -377,18 +377,20 @@ func withLocks(ctx context.Context, tx pgx.Tx, opts Options, do func() error) er
 	}, func() error {
 		_, err := tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
 		return err
+	}, func() []postgres.LockHolder {
+		if opts.Holders == nil {
+			return nil
+		}
+		hs, err := opts.Holders(ctx, tx)
+		if err != nil {
+			// What failed is not the load's to carry.
+			_, _ = tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
+		}
+		return hs
 	}, func(w postgres.LockWait) {
-		if opts.Waiting == nil {
-			return
+		if opts.Waiting != nil {
+			opts.Waiting(w)
 		}
-		if opts.Holders != nil {
-			var err error
-			if w.Holders, err = opts.Holders(ctx, tx); err != nil {
-				// What failed is not the load's to carry.
-				_, _ = tx.Exec(context.WithoutCancel(ctx), "rollback to savepoint strata_swap")
-			}
-		}
-		opts.Waiting(w)
 	})
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -27,6 +28,12 @@ type LockHolder struct {
 	Building string
 	// OnRelation: it holds a lock on the relation; else only the swap lock.
 	OnRelation bool
+	// Relation is the relation the build waited to replace.
+	Relation string
+	// Run is, for another strata run's build, that run, when it is the
+	// only other run on the database that names itself (RunInfo); nil
+	// when not known.
+	Run *RunInfo
 }
 
 // SwapLockMode is how an attempt took the swap lock (pgname.SwapLock):
@@ -83,8 +90,118 @@ func (a *Adapter) LockHolders(ctx context.Context, q Querier, rel pgname.Rel, sw
 		}
 		return h, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	var others []RunInfo
 	for i := range out {
 		out[i].ThisRun = a.own(out[i].PID)
+		out[i].Relation = rel.String()
+		if out[i].Strata && !out[i].ThisRun && out[i].Building != "" && others == nil {
+			if others, err = a.otherRuns(ctx, q); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return out, err
+	if len(others) == 1 {
+		for i, h := range out {
+			if h.Strata && !h.ThisRun && h.Building != "" {
+				out[i].Run = &others[0]
+			}
+		}
+	}
+	return out, nil
+}
+
+// otherRuns are the runs of other strata commands on the database that
+// hold their run lock and name themselves (LockRun's statement, which
+// its idle session shows).
+func (a *Adapter) otherRuns(ctx context.Context, q Querier) ([]RunInfo, error) {
+	rows, err := q.Query(ctx, `select s.pid, s.query from pg_stat_activity s
+		where s.datname = current_database() and s.application_name = 'strata' and s.pid <> pg_backend_pid()
+		  and s.state = 'idle' and s.query like '%''strata run'' as strata_run%'
+		  and exists (select from pg_locks l where l.pid = s.pid and l.locktype = 'advisory' and l.granted and l.objsubid = 1)`, Once)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	runs := []RunInfo{}
+	for rows.Next() {
+		var pid int
+		var query string
+		if err := rows.Scan(&pid, &query); err != nil {
+			return nil, err
+		}
+		if r, ok := runInfo(query); ok && !a.own(pid) {
+			runs = append(runs, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// DescribeHolders says who holds what a build waited for: each session
+// with what the role may see of it (its application, role, client, state
+// and since when its transaction runs), another strata run's build by the
+// relation it builds and, when known, that run; "sessions that hold REL"
+// when none is seen (they ended meanwhile, or the role may not see them).
+func DescribeHolders(hs []LockHolder, rel string) string {
+	if len(hs) == 0 {
+		return "sessions that hold " + rel
+	}
+	const most = 3
+	var said []string
+	for i, h := range hs {
+		if i == most {
+			said = append(said, fmt.Sprintf("%d more", len(hs)-most))
+			break
+		}
+		who := fmt.Sprintf("session %d", h.PID)
+		var details []string
+		switch {
+		case h.ThisRun && h.Building != "":
+			who, details = "this run's build of "+h.Building, []string{who}
+		case h.ThisRun:
+			who = "this run's " + who
+		case h.Strata && h.Building != "":
+			session := who
+			if h.Run != nil {
+				session += " of " + h.Run.String()
+			}
+			who, details = "another strata run's build of "+h.Building, []string{session}
+		case h.Strata:
+			who = "another strata run's " + who
+		case h.Application != "":
+			details = append(details, h.Application)
+		}
+		if h.Role != "" {
+			details = append(details, "role "+h.Role)
+		}
+		if h.Client != "" {
+			details = append(details, "from "+h.Client)
+		}
+		if h.State != "" {
+			details = append(details, h.State)
+		}
+		if h.Since != "" {
+			details = append(details, "in a transaction since "+h.Since)
+		}
+		holds := rel
+		if h.Relation != "" {
+			holds = h.Relation
+		}
+		if !h.OnRelation {
+			holds = "the lock of swaps that recreate dependent views"
+		}
+		if len(details) > 0 {
+			who += " (" + strings.Join(details, ", ") + ")"
+		}
+		said = append(said, who+", which holds "+holds)
+	}
+	if len(said) == 1 {
+		return said[0]
+	}
+	return strings.Join(said[:len(said)-1], "; ") + "; and " + said[len(said)-1]
 }

@@ -82,19 +82,28 @@ type LockWait struct {
 type ErrLockWait struct {
 	Waited time.Duration
 	Err    error
+	// Holders are the sessions that held up the last attempt, as far as
+	// they are known (LockHolders).
+	Holders []LockHolder
 }
 
 func (e *ErrLockWait) Error() string {
-	return fmt.Sprintf("gave up after waiting %s for the sessions that hold locks on it (the target's swap_max_wait); the previous version was kept: %v", e.Waited.Round(time.Millisecond), e.Err)
+	who := "the sessions that hold locks on it"
+	if len(e.Holders) > 0 {
+		who = DescribeHolders(e.Holders, "it")
+	}
+	return fmt.Sprintf("gave up after waiting %s for %s (the target's swap_max_wait); the previous version was kept: %v", e.Waited.Round(time.Millisecond), who, e.Err)
 }
 
 func (e *ErrLockWait) Unwrap() error { return e.Err }
 
 // Retry runs attempt until it does not fail on a lock timeout. Between two
-// attempts, undo undoes what the failed one did (a rollback to a savepoint)
-// and the pause is reported to waiting (when not nil). It gives up with an
-// *ErrLockWait when the policy's MaxWait is over, and when ctx ends.
-func (p LockPolicy) Retry(ctx context.Context, attempt func() error, undo func() error, waiting func(LockWait)) error {
+// attempts, undo undoes what the failed one did (a rollback to a savepoint),
+// held (when not nil) lists the sessions that held it up, and the pause is
+// reported to waiting (when not nil) with them. It gives up with an
+// *ErrLockWait that names them when the policy's MaxWait is over, and when
+// ctx ends.
+func (p LockPolicy) Retry(ctx context.Context, attempt func() error, undo func() error, held func() []LockHolder, waiting func(LockWait)) error {
 	start := time.Now()
 	for n := 1; ; n++ {
 		err := attempt()
@@ -104,13 +113,17 @@ func (p LockPolicy) Retry(ctx context.Context, attempt func() error, undo func()
 		if uerr := undo(); uerr != nil {
 			return uerr
 		}
+		var holders []LockHolder
+		if held != nil {
+			holders = held()
+		}
 		d := Pause(n + 1)
 		waited := time.Since(start)
 		if p.MaxWait > 0 && waited+d > p.MaxWait {
-			return &ErrLockWait{Waited: waited, Err: err}
+			return &ErrLockWait{Waited: waited, Err: err, Holders: holders}
 		}
 		if waiting != nil {
-			waiting(LockWait{Attempt: n, Waited: waited, Pause: d})
+			waiting(LockWait{Attempt: n, Waited: waited, Pause: d, Holders: holders})
 		}
 		t := time.NewTimer(d)
 		select {
