@@ -91,11 +91,18 @@ func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postg
 		return nil, code, err
 	}
 	res.Notes = append(res.Notes, notes...)
+	// What check found is kept for column: selectors, manifest.json and
+	// the docs site: a check that could not keep it fails (exit 1, as a
+	// file that cannot be written does), rather than pass and leave
+	// strata ls -s column:... saying that check never ran.
+	unkept := false
 	if err := l.WriteCheck(res, started); err != nil {
-		fmt.Fprintf(a.stderr, "strata: writing target/check.json: %v\n", err)
+		fmt.Fprintf(a.stderr, "strata: writing target/check.json: %v: what check found is not kept (column: selectors and the docs site read it); make target/check.json writable and check again\n", err)
+		unkept = true
 	}
 	if err := l.WriteManifest(); err != nil {
 		fmt.Fprintf(a.stderr, "strata: writing target/manifest.json: %v\n", err)
+		unkept = true
 	}
 	switch report {
 	case "json":
@@ -105,7 +112,7 @@ func (a *app) checkAndReport(ctx context.Context, l *pipeline.Project, db *postg
 	default:
 		a.checkText(l, res, time.Since(started))
 	}
-	if res.Failed() {
+	if res.Failed() || unkept {
 		return res, ExitFailed, nil
 	}
 	return res, ExitOK, nil

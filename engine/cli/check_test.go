@@ -274,6 +274,37 @@ func TestCheckHooksAreNotRun(t *testing.T) {
 	}
 }
 
+// TestCheckThatCannotKeepWhatItFoundFails: a check whose target/check.json
+// cannot be written (here a folder is in its way) printed a warning and
+// exited 0, and strata ls -s column:... then said check had never run. It
+// fails (exit 1, as a file that cannot be written does), for check and
+// --empty; build --check builds, as the check passed.
+func TestCheckThatCannotKeepWhatItFoundFails(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: kf\n",
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": `select id from {{ ref "a" }}`,
+	})
+	if err := os.MkdirAll(filepath.Join(dir, "target", "check.json"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"check"}, 1},
+		{[]string{"check", "-o", "json"}, 1},
+		{[]string{"run", "--empty"}, 1},
+		{[]string{"build", "--check"}, 0},
+	} {
+		code, out, errOut := strataOut(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, "strata: writing target/check.json: ") || !strings.Contains(errOut, "what check found is not kept") {
+			t.Errorf("strata %s with target/check.json in the way: exit %d, stderr %q; want %d and the reason\n%s", strings.Join(tc.args, " "), code, errOut, tc.code, out)
+		}
+	}
+}
+
 // TestCheckPrivileges: a role that may not create in a schema, or create
 // schemas, gets an error naming the privilege check needs.
 func TestCheckPrivileges(t *testing.T) {
