@@ -141,6 +141,14 @@ func TestSelectIDsAndState(t *testing.T) {
 	if want := "--state " + dir + ": cannot read the earlier manifest: no such file or directory"; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
+	// A relative --state is read from the current folder, which the
+	// message names, not from the project's folder.
+	t.Chdir(dir)
+	_, err = l.Select(Selection{Select: []string{"state:modified"}, State: "prod-state"})
+	want := "--state prod-state: cannot read the earlier manifest: no such file or directory (looked for " + filepath.Join(dir, "prod-state", "manifest.json") + ": a relative --state is read from the current folder, not from --project-dir)"
+	if err == nil || err.Error() != want {
+		t.Errorf("relative --state: error = %v, want %q", err, want)
+	}
 }
 
 func TestResolveTarget(t *testing.T) {

@@ -39,7 +39,15 @@ type StateError struct {
 }
 
 func (e *StateError) Error() string {
-	return fmt.Sprintf("--state %s: cannot read the earlier manifest: %v", e.Dir, e.Err)
+	msg := fmt.Sprintf("--state %s: cannot read the earlier manifest: %v", e.Dir, e.Err)
+	if !filepath.IsAbs(e.Dir) {
+		// Read from the current folder, not --project-dir: said with
+		// the folder it looked in.
+		if abs, err := filepath.Abs(e.Dir); err == nil {
+			msg += fmt.Sprintf(" (looked for %s: a relative --state is read from the current folder, not from --project-dir)", filepath.Join(abs, "manifest.json"))
+		}
+	}
+	return msg
 }
 
 func (e *StateError) Unwrap() error { return e.Err }
