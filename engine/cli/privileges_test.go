@@ -196,14 +196,17 @@ func TestRoleTimeoutsDoNotCutStrataShort(t *testing.T) {
 // suggests does raise it for the model.
 func TestStatementTimeoutOfTheRoleIsSaidSo(t *testing.T) {
 	url := pgtest.DB(t)
-	as, _, _ := asRole(t, url, "st", "grant create on database DB to ROLE; grant create on schema public to ROLE; alter role ROLE set statement_timeout = '200ms'")
+	as, _, _ := asRole(t, url, "st", "grant create on database DB to ROLE; grant create on schema public to ROLE; alter role ROLE set statement_timeout = '1s'")
 	dir := writeProject(t, as, map[string]string{
 		"project.yaml":    "name: st\nmodels: {'.': {materialized: table}}\n",
-		"models/slow.sql": "select 1 as id from pg_sleep(1)",
+		"models/slow.sql": "select 1 as id from pg_sleep(3)",
 	})
+	// The role's timeout is 1s, not less: it holds for every statement of
+	// the run, and strata_meta's first migration took over 200ms on a
+	// loaded machine, failing the run before the model.
 	out := must(t, 1, dir, "build")
 	mustContain(t, out, "models/slow.sql: canceling statement due to statement timeout (the statement_timeout set for the role or database strata connects as: raise it there, alter role ... set statement_timeout = '1h', or for one model in its pre_hook: set local statement_timeout = '1h') [SQLSTATE 57014]")
-	writeFile(t, dir, "models/slow.sql", "{{ config \"pre_hook\" \"set local statement_timeout = '1h'\" }}select 1 as id from pg_sleep(1)")
+	writeFile(t, dir, "models/slow.sql", "{{ config \"pre_hook\" \"set local statement_timeout = '1h'\" }}select 1 as id from pg_sleep(3)")
 	must(t, 0, dir, "build")
 }
 
