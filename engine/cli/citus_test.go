@@ -908,6 +908,21 @@ seeds:
 			t.Errorf("after the refused build, %s has %d shards, want %d", rel, got, want)
 		}
 	}
+	// b's table stays in a's old shards: plan says a build of it is
+	// refused, though its config did not change (it said nothing).
+	code, out, errOut = strataOut(t, dir, "plan", "-s", "b", "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan -s b exited %d: %s", code, errOut)
+	}
+	p = plan.Plan{}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --output json: %v\n%s", err, out)
+	}
+	wantNote = "b (incremental, public.b) needs a full refresh: its table is distributed by customer_id in 4 shards, not colocated with a (8 shards) on the Citus cluster, but its config makes it distributed by customer_id, colocated with a (colocate_with), and build refuses to load rows there (strata build --full-refresh -s b)"
+	if !slices.Contains(p.Notes, wantNote) {
+		t.Errorf("plan -s b's notes lack\n%q:\n%q", wantNote, p.Notes)
+	}
+	mustContain(t, must(t, 1, dir, "build", "-s", "b"), "public.b is distributed by customer_id in 4 shards, not colocated with a (8 shards)")
 	must(t, 0, dir, "build", "--full-refresh", "-s", "b c e")
 	for _, rel := range []string{"public.b", "public.c", "public.e"} {
 		if got := shardsOf(rel); got != 8 {

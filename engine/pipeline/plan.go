@@ -140,7 +140,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		return nil, err
 	}
 	citus := false
-	if len(p.Modified) > 0 {
+	if len(p.Modified) > 0 || len(selected) > 0 {
 		if citus, err = postgres.HasCitus(ctx, db.Shared()); err != nil {
 			return nil, fmt.Errorf("asking whether the database has Citus: %w", err)
 		}
@@ -169,7 +169,7 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 		}
 	}
 	if citus {
-		notes, err := l.colocatedRefusals(ctx, db, direct)
+		notes, err := l.colocatedRefusals(ctx, db, direct, selected)
 		if err != nil {
 			return nil, err
 		}
@@ -795,18 +795,20 @@ func shardsText(n int) string {
 }
 
 // colocatedRefusals are plan's notes of the incremental models and scd2
-// dimensions that are not directly modified, but colocated (colocate_with)
-// with one that is and moves to other shards when it is rebuilt: build
-// refuses their next load (citusRefusal), whether this build selects them
-// or a later one does.
-func (l *Project) colocatedRefusals(ctx context.Context, db *postgres.Adapter, direct map[string]bool) ([]string, error) {
+// dimensions that are not directly modified, but that build refuses to
+// load (citusRefusal): colocated (colocate_with) with one that is and
+// moves to other shards when it is rebuilt, whether this build selects
+// them or a later one does; or selected (downstream of a modified model,
+// or named with -s) and placed otherwise than their config says already
+// (a load refused before, once the table they colocate with moved).
+func (l *Project) colocatedRefusals(ctx context.Context, db *postgres.Adapter, direct, selected map[string]bool) ([]string, error) {
 	var notes []string
 	for _, id := range l.Graph.Order(nil) {
 		n := l.Manifest.Nodes[id]
 		if n.Kind != manifest.Model || direct[id] {
 			continue
 		}
-		if other := l.Manifest.Colocated(n); other == nil || !direct[other.ID] {
+		if other := l.Manifest.Colocated(n); !selected[id] && (other == nil || !direct[other.ID]) {
 			continue
 		}
 		refused, err := l.citusRefusal(ctx, db, n, nil)
