@@ -590,6 +590,27 @@ on-run-end: ["insert into public.log values ('end')"]
 	}
 }
 
+// TestIsIncrementalInHooks: a model's hooks see is_incremental as the
+// model does: true when the build loads its existing table, false on its
+// first build and with --full-refresh (it was false in hooks always).
+func TestIsIncrementalInHooks(t *testing.T) {
+	url := pgtest.DB(t)
+	hook := `'insert into public.log values (''{{ if is_incremental }}incremental{{ else }}full{{ end }}'')'`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: hi\non-run-start: ['create table if not exists public.log (what text)']\n",
+		"models/m.sql": "select 1 as id",
+		"models/schema.yml": "models:\n  - name: m\n    config:\n      materialized: incremental\n" +
+			"      pre_hook: [" + hook + "]\n      post_hook: [" + hook + "]\n",
+	})
+	must(t, 0, dir, "run")
+	must(t, 0, dir, "run")
+	must(t, 0, dir, "run", "--full-refresh")
+	want := "full,full,incremental,incremental,full,full"
+	if got := queryText(t, url, "select string_agg(what, ',' order by ctid) from public.log"); got != want {
+		t.Errorf("the hooks saw is_incremental as %s, want %s", got, want)
+	}
+}
+
 func TestRunnerContract(t *testing.T) {
 	url := pgtest.DB(t)
 	yml := func(idType string) string {

@@ -495,6 +495,11 @@ func (c *Compiler) Hook(name, sql string, this string) (Result, error) {
 // template's, and through Result.HookError the database's) point into the
 // file.
 func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) (Result, error) {
+	return c.hookAt(name, at, sql, this, false)
+}
+
+// hookAt renders a hook as HookAt does, with is_incremental as incremental.
+func (c *Compiler) hookAt(name string, at diag.Origin, sql string, this string, incremental bool) (Result, error) {
 	set := c.M.Macros
 	tp, diags := set.ParseAt(name, at, sql)
 	if err := diags.Err(); err != nil {
@@ -508,7 +513,7 @@ func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) 
 			}
 			return c.relation(dep), nil
 		},
-		This: this, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
+		This: this, IsIncremental: incremental, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
 	}
 	if this == "" {
 		env.NoThis = "this is the relation of the model being built, and an on-run-start or on-run-end hook builds none: name the relation with ref \"model\" (a model's own pre_hook and post_hook have this)"
@@ -526,13 +531,14 @@ func (c *Compiler) HookAt(name string, at diag.Origin, sql string, this string) 
 }
 
 // ModelHook renders hook i (from 0) of a model's pre_hook or post_hook
-// (which), as a run runs it.
-func (c *Compiler) ModelHook(n *manifest.Node, which string, i int) (Result, error) {
+// (which), as a run runs it: is_incremental is incremental, true when the
+// build loads the model's existing table, as the model itself renders.
+func (c *Compiler) ModelHook(n *manifest.Node, which string, i int, incremental bool) (Result, error) {
 	hooks := n.Config.PreHook
 	if which == "post_hook" {
 		hooks = n.Config.PostHook
 	}
-	return c.Hook(n.Path+" "+which, hooks[i], c.relation(n))
+	return c.hookAt(n.Path+" "+which, diag.Origin{}, hooks[i], c.relation(n), incremental)
 }
 
 // ModelHookError places an error of hook i (from 0) of a model's or
@@ -574,7 +580,7 @@ func (c *Compiler) CheckHooks(n *manifest.Node) diag.List {
 		sqls []string
 	}{{"pre_hook", n.Config.PreHook}, {"post_hook", n.Config.PostHook}} {
 		for i := range h.sqls {
-			if _, err := c.ModelHook(n, h.key, i); err != nil {
+			if _, err := c.ModelHook(n, h.key, i, false); err != nil {
 				var found diag.List
 				found.Add(n.Pos, err)
 				for _, d := range found {

@@ -44,6 +44,9 @@ type builder struct {
 	audit *auditResult
 	// waited is how long the build waited for readers' locks.
 	waited time.Duration
+	// incremental: the build loads the model's existing table, and its
+	// hooks render with is_incremental true, as the model does.
+	incremental bool
 	// fresh: the model's relation did not exist before the build (as the
 	// catalog saw it), so a failure keeps no previous version; keptView:
 	// it was a view, which a failure keeps (whatever the model builds now).
@@ -329,13 +332,14 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 		// dimension's own columns would stay).
 		fullRefresh = true
 	}
-	res, err := e.render(n, materialize.BuildsIncrementally(mat, o.Existing, fullRefresh))
+	incremental := materialize.BuildsIncrementally(mat, o.Existing, fullRefresh)
+	res, err := e.render(n, incremental)
 	if err != nil {
 		return fail(r, err)
 	}
 	sql := res.SQL
 	b := e.builder(n)
-	b.res = res
+	b.res, b.incremental = res, incremental
 	b.fresh, b.keptView = o.Existing == "", o.Existing == "view"
 	m, err := e.modelFor(ctx, n)
 	if err != nil {
@@ -559,7 +563,7 @@ func (b *builder) ops(ctx context.Context, t *postgres.Txn, p materialize.Plan, 
 				which, hooks = "post_hook", b.n.Config.PostHook
 			}
 			for i := range hooks {
-				res, err := b.e.C.ModelHook(b.n, which, i)
+				res, err := b.e.C.ModelHook(b.n, which, i, b.incremental)
 				if err != nil {
 					return ran, err
 				}
@@ -1042,7 +1046,7 @@ func (e *Executor) finishSeed(ctx context.Context, q postgres.Querier, n *manife
 // configured, with its place in the hook.
 func (e *Executor) runHooks(ctx context.Context, q postgres.Querier, n *manifest.Node, which string, hooks []string, exec func(context.Context, postgres.Querier, materialize.Step) error) error {
 	for i := range hooks {
-		res, err := e.C.ModelHook(n, which, i)
+		res, err := e.C.ModelHook(n, which, i, false)
 		if err != nil {
 			return err
 		}
