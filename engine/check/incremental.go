@@ -60,6 +60,11 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 			return refuse(err)
 		}
 	}
+	if mat == "incremental" && !c.opt.ColumnsOnly {
+		if err := materialize.UniqueKeyColumnsError(n.Config.UniqueKey, newCols); err != nil {
+			return refuse(err)
+		}
+	}
 	t := j.built
 	if t == nil {
 		return nil

@@ -196,6 +196,26 @@ func TestRunnerIncrementalNeedsUniqueKey(t *testing.T) {
 	}
 }
 
+// TestRunnerIncrementalKeyNotReturned: an incremental model whose
+// unique_key names a column its query does not return fails its first
+// build, placed at unique_key, and creates no table; check says so
+// beforehand. The first build created the table, and every later load
+// failed on it.
+func TestRunnerIncrementalKeyNotReturned(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":      "name: inc\n",
+		"models/m.sql":      "select 1 as id, 'a' as v",
+		"models/schema.yml": "models:\n  - name: m\n    config: {materialized: incremental, unique_key: [id, order_id]}\n",
+	})
+	want := `models/schema.yml:3:53: unique_key: the model's query returns no column "order_id" (it has: id, v)`
+	mustContain(t, must(t, 1, dir, "check"), want)
+	mustContain(t, must(t, 1, dir, "run"), want)
+	if got := queryInt(t, url, "select count(*) from pg_class where relname = 'm'"); got != 0 {
+		t.Errorf("the first build left a table m behind")
+	}
+}
+
 // A unique_key renamed in the query (the table has the old name) is
 // refused, placed at unique_key, with the table unchanged: with
 // append_new_columns or sync_all_columns the new key column was added, NULL

@@ -112,7 +112,7 @@ type Part struct {
 }
 
 // Op is one thing a transaction does: Exec, Hooks, Contract, DropLeftover,
-// Partitions, PartitionColumn, RenamePartitions, AdaptColumns, Merge, SameDefinition,
+// Partitions, PartitionColumn, RenamePartitions, KeyColumns, AdaptColumns, Merge, SameDefinition,
 // Refresh, Finish, CreateIndexes, Swap, Audit, Distribute, and for scd2 CheckKeys, CompareByText,
 // Changes and Count.
 type Op interface{ isOp() }
@@ -232,6 +232,39 @@ func (r RenamePartitions) Steps(parts []Partition) []Step {
 	return out
 }
 
+// KeyColumns checks, once the first table of an incremental model with a
+// unique_key is built (On), that it has each key column, as every later
+// load needs (AdaptColumns): a key the query does not return fails the
+// first build too, rather than leave a table no load can use.
+type KeyColumns struct {
+	op
+	On        pgname.Rel
+	UniqueKey []string
+}
+
+// UniqueKeyColumnsError says which unique_key columns the query does not
+// return (cols), or nil.
+func UniqueKeyColumnsError(key []string, cols []Column) error {
+	var missing []string
+	for _, k := range key {
+		if !hasColumn(cols, k) {
+			missing = append(missing, fmt.Sprintf("%q", k))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	what := "no column"
+	if len(missing) > 1 {
+		what = "no columns"
+	}
+	return fmt.Errorf("unique_key: the model's query returns %s %s (it has: %s); an incremental load finds the table's rows by unique_key: return the column, or set unique_key to columns the query returns", what, strings.Join(missing, ", "), strings.Join(names, ", "))
+}
+
 // AdaptColumns compares the columns of an incremental model's table with
 // those of its staged new rows, per on_schema_change (SchemaChange).
 type AdaptColumns struct {
@@ -270,10 +303,8 @@ func (s AdaptColumns) Steps(old, new []Column, canCast func(from, to string) (bo
 		}
 		return canCast(from, to)
 	}
-	for _, k := range s.UniqueKey {
-		if !hasColumn(new, k) {
-			return nil, nil, fmt.Errorf("unique_key: the model returns no column %s", k)
-		}
+	if err := UniqueKeyColumnsError(s.UniqueKey, new); err != nil {
+		return nil, nil, err
 	}
 	if s.Matches {
 		var missing []string
@@ -827,6 +858,9 @@ func planReplace(m Model, body string, o Observed) Plan {
 			Exec{Step: InsertAll(tmp, pgname.Ident(stage)), Count: Rows})
 	} else {
 		build = append(build, Exec{Step: create(kind, tmp, body), Count: rowsOf})
+	}
+	if m.Config.Materialized == "incremental" && len(m.Config.UniqueKey) > 0 {
+		build = append(build, KeyColumns{On: tmp, UniqueKey: m.Config.UniqueKey})
 	}
 	build = append(build, finish)
 	if m.Audit && !auditsAfterPostHooks(m, kind) {

@@ -141,6 +141,8 @@ func renderOp(w *strings.Builder, p Plan, op Op, s *sample, stmt *int, yield []s
 		steps(op.Steps(s.parts)...)
 	case PartitionColumn:
 		fmt.Fprintf(w, "-- reads the columns of %s: %q must be a date or timestamp\n", op.StageRel().Quoted(), op.By.Column)
+	case KeyColumns:
+		fmt.Fprintf(w, "-- reads the columns of %s: unique_key %s must be among them\n", op.On.Quoted(), strings.Join(op.UniqueKey, ", "))
 	case RenamePartitions:
 		steps(op.Steps(s.parts)...)
 	case CreateIndexes:

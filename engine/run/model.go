@@ -709,6 +709,15 @@ func (b *builder) op(ctx context.Context, t *postgres.Txn, p materialize.Plan, o
 			return b.placeAtConfig(err)
 		}
 		return nil
+	case materialize.KeyColumns:
+		cols, err := postgres.Columns(ctx, t, op.On)
+		if err != nil {
+			return err
+		}
+		if err := materialize.UniqueKeyColumnsError(op.UniqueKey, mcols(cols)); err != nil {
+			return b.placeAtConfig(err)
+		}
+		return nil
 	case materialize.AdaptColumns:
 		newCols, err := postgres.Columns(ctx, t, op.StageRel())
 		if err != nil {
