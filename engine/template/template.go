@@ -1522,6 +1522,8 @@ var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
 
 // wrongArgsRe is text/template's error for a call with too few or too many
 // arguments.
+var textFieldRe = regexp.MustCompile(`^can't evaluate field (\w+) in type string$`)
+
 var wrongArgsRe = regexp.MustCompile(`^wrong number of args for (\w+): want (at least )?(\d+) got (\d+)$`)
 
 // strataUsage is how strata's functions are called, for the error of a
@@ -1584,6 +1586,10 @@ func explain(msg string) string {
 		return msg + pastEnd
 	case strings.HasPrefix(msg, "incompatible types for comparison: "):
 		return msg + ` (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`
+	}
+	if m := textFieldRe.FindStringSubmatch(msg); m != nil {
+		// dbt's {{ this.schema }}, {{ ref('x').identifier }}.
+		return msg + ` (text has no fields: this, ref and source give a relation as quoted text, "schema"."name", not an object with .schema and .identifier as in dbt; write the relation whole, {{ this }}, and the target's schema as target.schema)`
 	}
 	switch msg {
 	case "index of nil pointer":
