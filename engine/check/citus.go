@@ -33,7 +33,7 @@ func (c *checker) readPlacements(ctx context.Context, tx pgx.Tx, obs *observed) 
 		if err != nil {
 			return fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 		}
-		c.placed[rel.Kept()] = materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}
+		c.placed[rel.Kept()] = materialize.Placed(p)
 		return nil
 	}
 	for id := range c.selected {

@@ -65,9 +65,10 @@ func (d Distribution) Create(rel pgname.Rel) Step {
 type Placed struct {
 	Method       string
 	Column, Type string
-	// Shards and Colocation are a distributed table's shard count and
-	// colocation group (0 when not read).
-	Shards, Colocation int
+	// Colocation and Shards are a distributed table's colocation group
+	// and shard count (0 when not read). The fields are postgres.Placement's,
+	// in its order, so that a placement read converts: Placed(p).
+	Colocation, Shards int
 }
 
 // Matches says whether the table placed as p is where d puts it (the shard

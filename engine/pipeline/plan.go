@@ -755,7 +755,8 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 			if err != nil {
 				return "", fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 			}
-			with = &materialize.Placed{Method: w.Method, Column: w.Column, Type: w.Type, Shards: w.Shards, Colocation: w.Colocation}
+			placed := materialize.Placed(w)
+			with = &placed
 			if to := materialize.ShardsMoveTo(other.Config, *with); to > 0 && p.Method == "distributed" && p.Colocation == w.Colocation {
 				// Colocated with it now, not once it is rebuilt: the load
 				// after that is refused, and its table must move with it.
@@ -768,7 +769,7 @@ func (l *Project) citusRefusal(ctx context.Context, db *postgres.Adapter, n *man
 			}
 		}
 	}
-	is, want, ok := materialize.Wanted(d, materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}, with)
+	is, want, ok := materialize.Wanted(d, materialize.Placed(p), with)
 	if ok {
 		// sync_all_columns does not drop or retype the distribution
 		// column (materialize.AdaptColumns): build refuses.

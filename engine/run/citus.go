@@ -140,11 +140,8 @@ func (e *Executor) placed(ctx context.Context, q postgres.Querier, rel pgname.Re
 	if err != nil {
 		return nil, fmt.Errorf("reading how %s is placed on the Citus cluster: %w", rel, err)
 	}
-	return placedOf(p), nil
-}
-
-func placedOf(p postgres.Placement) *materialize.Placed {
-	return &materialize.Placed{Method: p.Method, Column: p.Column, Type: p.Type, Shards: p.Shards, Colocation: p.Colocation}
+	placed := materialize.Placed(p)
+	return &placed, nil
 }
 
 // colocatedWith reads how the table d colocates with is placed (nil
@@ -159,7 +156,8 @@ func colocatedWith(ctx context.Context, q postgres.Querier, d materialize.Distri
 	if err != nil {
 		return nil, err
 	}
-	with := placedOf(p)
+	placed := materialize.Placed(p)
+	with := &placed
 	if p.Method == "local" {
 		kind, err := postgres.RelKind(ctx, q, *d.Colocate)
 		if err != nil {
@@ -251,7 +249,7 @@ func (e *Executor) seedCitus(ctx context.Context, n *manifest.Node) (*seed.Citus
 			if err != nil {
 				return false, err
 			}
-			_, _, ok := materialize.Wanted(d, *placedOf(p), with)
+			_, _, ok := materialize.Wanted(d, materialize.Placed(p), with)
 			return ok, nil
 		},
 	}, nil
