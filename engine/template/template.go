@@ -130,6 +130,9 @@ type Set struct {
 	// jinjaMacros are the places of the dbt macros ({% macro name(...) %})
 	// of macro files, which strata does not read, by name.
 	jinjaMacros map[string]diag.Pos
+	// args caches what each macro's tree reads of its arguments
+	// (*parse.Tree to macroArgs).
+	args sync.Map
 }
 
 // MacroFile is the input of ParseMacros.
@@ -1030,6 +1033,22 @@ func (r *renderer) macroFile(name string) string {
 	return r.tmpl.set.File(name)
 }
 
+// checkArgs checks the arguments of an include of macro name, whose tree
+// is tree, against what the macro reads (args.go).
+func (r *renderer) checkArgs(name string, tree *parse.Tree, args []any) error {
+	a := r.tmpl.set.argsOf(tree)
+	if !a.known {
+		return nil
+	}
+	file := r.macroFile(name)
+	text, _ := r.tmpl.source(file)
+	def := "defined at " + file
+	if line := defineLine(text, name); line > 0 {
+		def += ":" + strconv.Itoa(line)
+	}
+	return checkMacroArgs(name, def, a, args)
+}
+
 // maxIncludeDepth is how deeply include may nest before a render fails; no
 // sensible project comes close, a macro that includes itself reaches it fast.
 const maxIncludeDepth = 100
@@ -1276,6 +1295,9 @@ func (r *renderer) funcs() template.FuncMap {
 			}
 			if len(r.includes) >= maxIncludeDepth {
 				return "", fmt.Errorf("macro %q is included more than %d levels deep (does it include itself? %s)", name, maxIncludeDepth, includeChain(r.includes, name))
+			}
+			if err := r.checkArgs(name, m.Tree, args); err != nil {
+				return "", err
 			}
 			r.includes = append(r.includes, name)
 			defer func() { r.includes = r.includes[:len(r.includes)-1] }()

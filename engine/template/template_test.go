@@ -220,13 +220,13 @@ func TestWrongArgumentCount(t *testing.T) {
 // past the end of a list, and a comparison of a number with text, say what
 // to write.
 func TestGoErrorsExplained(t *testing.T) {
-	set, diags := ParseMacros([]MacroFile{{Path: "macros/a.sql", Text: `{{ define "third" }}{{ index . 2 }}{{ end }}`}})
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/a.sql", Text: `{{ define "third" }}{{ if . }}{{ index . 2 }}{{ end }}{{ end }}`}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	const pastEnd = ` (a list of n items has indexes 0 to n-1: a macro given two arguments reads them as index . 0 and index . 1; len . is how many there are)`
 	tests := []struct{ text, want string }{
-		{`{{ include "third" "a" "b" }}`, `macros/a.sql:1:24: index past the end of the list` + pastEnd + ` (in macro "third", called from models/me.sql)`},
+		{`{{ include "third" (list "a" "b") }}`, `macros/a.sql:1:34: index past the end of the list` + pastEnd + ` (in macro "third", called from models/me.sql)`},
 		{`{{ index (list 1 2) 5 }}`, `models/me.sql:1:4: index out of range: 5` + pastEnd},
 		{`{{ if eq (var "n") "3" }}x{{ end }}`, `models/me.sql:1:7: incompatible types for comparison: int and string (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`},
 	}
@@ -459,7 +459,7 @@ func TestMacroFileWithASyntaxError(t *testing.T) {
 // text/template's "<no value>" into the SQL. Both renders, plain and
 // mapped, and inside an include.
 func TestNilPrintsNothing(t *testing.T) {
-	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: `{{ define "none" }}none:{{ . }}{{ end }}` +
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: `{{ define "none" }}none:{{ if true }}{{ . }}{{ end }}{{ end }}` +
 		`{{ define "opt" }}{{ .alias }}.{{ index . "at" }}{{ end }}`}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
