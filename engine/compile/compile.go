@@ -153,20 +153,14 @@ func (c *Compiler) render(n *manifest.Node, opt Options, eph *ephemerals, reads 
 		Ref: func(name string) (string, error) {
 			dep, ok := c.M.Lookup(name)
 			if !ok {
-				return "", fmt.Errorf("no model or seed is called %q%s", name, diag.DidYouMean(name, c.M.Names()))
+				return "", errors.New(c.M.RefProblem(name))
 			}
 			if _, given := c.in[dep.ID]; !given && dep.Kind == manifest.Model && dep.Config.Materialized == "ephemeral" {
 				return c.ephemeral(dep, eph, reads)
 			}
 			return c.relation(dep), nil
 		},
-		Source: func(src, table string) (string, error) {
-			s, ok := c.M.SourceNode(src, table)
-			if !ok {
-				return "", fmt.Errorf("source %q %q is not defined", src, table)
-			}
-			return c.relation(s), nil
-		},
+		Source:        c.source,
 		This:          this,
 		NoThis:        noThis,
 		IsIncremental: opt.IsIncremental,
@@ -485,6 +479,16 @@ func (c *Compiler) genericTest(n *manifest.Node) (Result, error) {
 	return res, nil
 }
 
+// source is the template function source of a model or a hook: the
+// source table's relation.
+func (c *Compiler) source(src, table string) (string, error) {
+	s, ok := c.M.SourceNode(src, table)
+	if !ok {
+		return "", errors.New(c.M.SourceProblem(src, table))
+	}
+	return c.relation(s), nil
+}
+
 // Hook renders an on-run-start/on-run-end or pre/post hook.
 func (c *Compiler) Hook(name, sql string, this string) (Result, error) {
 	return c.HookAt(name, diag.Origin{}, sql, this)
@@ -509,11 +513,12 @@ func (c *Compiler) hookAt(name string, at diag.Origin, sql string, this string, 
 		Ref: func(n string) (string, error) {
 			dep, ok := c.M.Lookup(n)
 			if !ok {
-				return "", fmt.Errorf("no model or seed is called %q", n)
+				return "", errors.New(c.M.RefProblem(n))
 			}
 			return c.relation(dep), nil
 		},
-		This: this, IsIncremental: incremental, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
+		Source: c.source,
+		This:   this, IsIncremental: incremental, Vars: c.Vars, LookupEnv: c.LookupEnv, Target: c.targetMap(), RunStartedAt: c.RunStartedAt, Caller: name,
 	}
 	if this == "" {
 		env.NoThis = "this is the relation of the model being built, and an on-run-start or on-run-end hook builds none: name the relation with ref \"model\" (a model's own pre_hook and post_hook have this)"

@@ -136,7 +136,7 @@ func TestCheckHooks(t *testing.T) {
 	m, c := compilerFor(t, fsys)
 	tests := []struct{ model, want string }{
 		{"ok", ""},
-		{"bad", `models/bad.sql:2:4: post_hook 2 of model bad: no model or seed is called "nope" (at 1:18 of the hook)`},
+		{"bad", `models/bad.sql:2:4: post_hook 2 of model bad: ref "nope": no model or seed is called "nope" (did you mean "ok"?) (at 1:18 of the hook)`},
 		// columns in characters, and a column for a parse error
 		{"uni", `models/uni.sql:1:4: post_hook 1 of model uni: var "nope" is not defined (set it under vars: in project.yaml, pass --vars, or give a default: var "nope" <default>) (at 1:16 of the hook)` + "\n" +
 			`models/uni.sql:1:4: post_hook 2 of model uni: missing value for if (at 1:8 of the hook)`},

@@ -381,6 +381,24 @@ func (m *Manifest) relation(n *Node) pgname.Rel {
 	return pgname.Rel{Schema: m.Target.Place(schema), Name: name}
 }
 
+// RefProblem is the error of ref name, which names no model or seed, with
+// what to write instead: the same in a model, a macro or a hook.
+func (m *Manifest) RefProblem(name string) string {
+	return fmt.Sprintf("ref %q: no model or seed is called %q%s", name, name, m.refHint(name))
+}
+
+// SourceProblem is the error of source src table, which is not defined,
+// with the nearest source table: the same in a model, a macro or a hook.
+func (m *Manifest) SourceProblem(src, table string) string {
+	var known []string
+	for _, s := range m.Project.Sources {
+		for _, t := range s.Tables {
+			known = append(known, s.Name+"."+t.Name)
+		}
+	}
+	return fmt.Sprintf("source %q %q is not defined (expected it under sources: in a models/**/*.yml file)%s", src, table, diag.DidYouMean(src+"."+table, known))
+}
+
 // refHint says what to write for a ref to a name that is no model or seed:
 // a source table's (dbt users ref a table that is a source), or that a
 // singular test or an exposure cannot be read; else the nearest model or
@@ -422,7 +440,7 @@ func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 		name := r.Args[0]
 		dep, ok := m.byName[name]
 		if !ok {
-			diags.Errorf(r.Pos, "ref %q: no model or seed is called %q%s%s", name, name, m.refHint(name), calledFrom(r, tp))
+			diags.Errorf(r.Pos, "%s%s", m.RefProblem(name), calledFrom(r, tp))
 			continue
 		}
 		set[dep.ID] = true
@@ -430,14 +448,7 @@ func (m *Manifest) deps(tp *template.Template, diags *diag.List) []string {
 	for _, s := range tp.Sources {
 		id := m.SourceID(s.Args[0], s.Args[1])
 		if _, ok := m.Nodes[id]; !ok {
-			var known []string
-			for _, src := range m.Project.Sources {
-				for _, t := range src.Tables {
-					known = append(known, src.Name+"."+t.Name)
-				}
-			}
-			want := s.Args[0] + "." + s.Args[1]
-			diags.Errorf(s.Pos, "source %q %q is not defined (expected it under sources: in a models/**/*.yml file)%s%s", s.Args[0], s.Args[1], diag.DidYouMean(want, known), calledFrom(s, tp))
+			diags.Errorf(s.Pos, "%s%s", m.SourceProblem(s.Args[0], s.Args[1]), calledFrom(s, tp))
 			continue
 		}
 		set[id] = true
