@@ -54,11 +54,13 @@ func BadColumnType(ctx context.Context, q Execer, types map[string]string, inTx 
 			return nil
 		}
 		_, err := q.Exec(ctx, "create temporary table strata_column_type (c "+typ+")")
-		if err != nil && !typeFault(err) {
-			return nil // not the type's fault: the connection's, a privilege's
-		}
+		// Rolled back whatever the error: a transaction left aborted would
+		// fail the caller's next statement (current transaction is aborted).
 		if _, err := q.Exec(ctx, end); err != nil {
 			return nil
+		}
+		if err != nil && !typeFault(err) {
+			return nil // not the type's fault: the connection's, a privilege's
 		}
 		if err != nil {
 			return &ColumnTypeError{Column: col, Type: typ, Err: err}
