@@ -502,7 +502,7 @@ func TestLoadAppendErrors(t *testing.T) {
 
 	// A CSV error in the appended rows is reported like in a full load.
 	_, err = s.load("name,id\n\"a\nb\",1\nc,2,3\n", opts)
-	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2" {
+	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2 (a value that holds the delimiter \",\" must be quoted, as in \"1,5\"; or set the seed's delimiter, if the file uses another)" {
 		t.Errorf("err = %v", err)
 	}
 

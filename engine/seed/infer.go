@@ -382,13 +382,30 @@ func encodingError(s *scanner, fields []field) error {
 
 const blankLineMsg = "blank line (expected %d fields like the header; remove the line: blank lines are ignored only at the end of the file)"
 
+// fieldCountError places a record whose number of fields is not the
+// header's: at the first field too many, or at the end of a record that
+// is short, and says what to do.
 func fieldCountError(s *scanner, want int) error {
 	fs := s.fields
+	got := fmt.Sprintf("row has %d field%s, the header has %d", len(fs), plural(len(fs)), want)
+	delim := fmt.Sprintf("%q", string(s.delim))
+	if s.delim == '\t' {
+		delim = "tab"
+	}
 	if len(fs) > want {
 		line, col := s.posOf(fs[want].start - btoi(fs[want].quoted))
-		return s.errorAt(line, col, "row has %d fields, the header has %d", len(fs), want)
+		return s.errorAt(line, col, "%s (a value that holds the delimiter %s must be quoted, as in \"1%c5\"; or set the seed's delimiter, if the file uses another)", got, delim, s.delim)
 	}
-	return s.errorAt(s.recLine, 0, "row has %d fields, the header has %d", len(fs), want)
+	last := fs[len(fs)-1]
+	line, col := s.posOf(last.end + btoi(last.quoted))
+	return s.errorAt(line, col, "%s (add the missing field%s, empty for NULL; or set the seed's delimiter, if the file uses another than %s)", got, plural(want-len(fs)), delim)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func btoi(b bool) int {

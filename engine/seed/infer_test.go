@@ -123,9 +123,13 @@ func TestInferErrors(t *testing.T) {
 		want string
 	}{
 		{"empty file", "", Options{}, "seeds/x.csv: the file is empty (expected a header row with the column names)"},
-		{"too many fields", "a,b\n1,2\n3,4,5\n", Options{}, "seeds/x.csv:3:5: row has 3 fields, the header has 2"},
-		{"too few fields", "a,b\n1,2\n3\n", Options{}, "seeds/x.csv:3: row has 1 fields, the header has 2"},
-		{"after quoted newline", "a,b\n\"x\ny\",1\n\"p\nq\nr\",2,3\n4,5\n", Options{}, "seeds/x.csv:6:6: row has 3 fields, the header has 2"},
+		{"too many fields", "a,b\n1,2\n3,4,5\n", Options{}, "seeds/x.csv:3:5: row has 3 fields, the header has 2 (a value that holds the delimiter \",\" must be quoted, as in \"1,5\"; or set the seed's delimiter, if the file uses another)"},
+		{"too few fields", "a,b\n1,2\n3\n", Options{}, "seeds/x.csv:3:2: row has 1 field, the header has 2 (add the missing field, empty for NULL; or set the seed's delimiter, if the file uses another than \",\")"},
+		{"too few fields, the last quoted over lines", "a,b,c\n1,\"x\nyz\"\n", Options{}, "seeds/x.csv:3:4: row has 2 fields, the header has 3 (add the missing field, empty for NULL; or set the seed's delimiter, if the file uses another than \",\")"},
+		{"two fields missing", "a,b,c\r\n1\r\n", Options{}, "seeds/x.csv:2:2: row has 1 field, the header has 3 (add the missing fields, empty for NULL; or set the seed's delimiter, if the file uses another than \",\")"},
+		{"too many fields, another delimiter", "a;b\n1;2,5;x\n", Options{Delimiter: ';'}, "seeds/x.csv:2:7: row has 3 fields, the header has 2 (a value that holds the delimiter \";\" must be quoted, as in \"1;5\"; or set the seed's delimiter, if the file uses another)"},
+		{"too few fields, tab", "a\tb\n1\n", Options{Delimiter: '\t'}, "seeds/x.csv:2:2: row has 1 field, the header has 2 (add the missing field, empty for NULL; or set the seed's delimiter, if the file uses another than tab)"},
+		{"after quoted newline", "a,b\n\"x\ny\",1\n\"p\nq\nr\",2,3\n4,5\n", Options{}, "seeds/x.csv:6:6: row has 3 fields, the header has 2 (a value that holds the delimiter \",\" must be quoted, as in \"1,5\"; or set the seed's delimiter, if the file uses another)"},
 		{"blank line", "a,b\n1,2\n\n3,4\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line: blank lines are ignored only at the end of the file)"},
 		{"blank lines before a row", "a,b\n1,2\n\n\n3,4\n\n", Options{}, "seeds/x.csv:3: blank line (expected 2 fields like the header; remove the line: blank lines are ignored only at the end of the file)"},
 		{"bare quote", "a,b\n1,x\"y\n", Options{}, "seeds/x.csv:2:4: bare \" in an unquoted field (quote the whole field and write the quote twice: \"\")"},
@@ -174,8 +178,8 @@ func TestInferErrors(t *testing.T) {
 func TestInferErrorIsDiagnostic(t *testing.T) {
 	_, err := Infer(strings.NewReader("a,b\n1\n"), Options{Path: "seeds/x.csv"})
 	var d diag.Diagnostic
-	if !errors.As(err, &d) || d.Pos != (diag.Pos{File: "seeds/x.csv", Line: 2}) {
-		t.Fatalf("err = %#v, want a diagnostic at seeds/x.csv:2", err)
+	if !errors.As(err, &d) || d.Pos != (diag.Pos{File: "seeds/x.csv", Line: 2, Col: 2}) {
+		t.Fatalf("err = %#v, want a diagnostic at seeds/x.csv:2:2", err)
 	}
 }
 

@@ -157,7 +157,7 @@ func TestLoadBadRowKeepsTable(t *testing.T) {
 	// A CSV error, found before the database is touched.
 	bad := writeFile(t, "x.csv", "id,name\n1,\"a\nb\"\n2,b,c\n")
 	_, err := Load(ctx, conn, "public", "x", bad, Options{Path: "seeds/x.csv"})
-	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2" {
+	if err == nil || err.Error() != "seeds/x.csv:4:5: row has 3 fields, the header has 2 (a value that holds the delimiter \",\" must be quoted, as in \"1,5\"; or set the seed's delimiter, if the file uses another)" {
 		t.Errorf("err = %v", err)
 	}
 	if got := dump(t, conn, "select * from x order by id"); got != before {
