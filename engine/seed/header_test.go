@@ -27,7 +27,7 @@ func TestHeader(t *testing.T) {
 		{name: "bad-rows.csv", text: "id\n1,2,3\n\"unclosed\n", want: []string{"id"}},
 		{name: "g.csv.gz", text: "a,b\n1,2\n", want: []string{"a", "b"}},
 		{name: "empty.csv", text: "", err: "seeds/empty.csv: the file is empty (expected a header row with the column names)"},
-		{name: "dup.csv", text: "a,a\n", err: `seeds/dup.csv:1:3: duplicate column name "a" (also column 1)`},
+		{name: "dup.csv", text: "a,a\n", err: `seeds/dup.csv:1:3: duplicate column name "a" (also column 1: give one of them another name in the header row)`},
 		{name: "plain.csv.gz", text: "a,b\n1,2\n", err: "seeds/plain.csv.gz: not a gzip file, though its name ends in .gz (unexpected EOF): compress it with gzip, or name it .csv"},
 	}
 	dir := t.TempDir()

@@ -333,8 +333,16 @@ func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
 	}
 }
 
+// maxColumns is how many columns a PostgreSQL table can have
+// (MaxHeapAttributeNumber).
+const maxColumns = 1600
+
 // header reads the column names from the first record.
 func header(s *scanner) ([]Column, error) {
+	if n := len(s.fields); n > maxColumns {
+		line, col := s.posOf(s.fields[maxColumns].start - btoi(s.fields[maxColumns].quoted))
+		return nil, s.errorAt(line, col, "the header has %d columns, more than the %d a PostgreSQL table can have (column %d starts here): split the file into seeds of fewer columns, or leave out the columns that nothing reads", n, maxColumns, maxColumns+1)
+	}
 	cols := make([]Column, len(s.fields))
 	first := make(map[string]int, len(s.fields))
 	for j, f := range s.fields {
@@ -348,14 +356,14 @@ func header(s *scanner) ([]Column, error) {
 		case name == "":
 			return nil, s.errorAt(line, col, "column %d has no name (every column needs a name in the header row)", j+1)
 		case strings.IndexByte(name, 0) >= 0:
-			return nil, s.errorAt(line, col, "column name %q contains a NUL byte", name)
+			return nil, s.errorAt(line, col, "column name %q contains a NUL byte, which a PostgreSQL name cannot hold (remove it from the header row)", name)
 		case !utf8.ValidString(name):
-			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8", name)
+			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)", name)
 		case len(name) > pgname.MaxIdent:
-			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d)", name, len(name), pgname.MaxIdent)
+			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d: give the column a shorter name in the header row)", name, len(name), pgname.MaxIdent)
 		}
 		if k, dup := first[name]; dup {
-			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d)", name, k+1)
+			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d: give one of them another name in the header row)", name, k+1)
 		}
 		first[name] = j
 		cols[j] = Column{Name: name}

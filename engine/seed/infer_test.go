@@ -116,6 +116,16 @@ func TestInferTypes(t *testing.T) {
 }
 
 func TestInferErrors(t *testing.T) {
+	// A header of 1601 columns, a1 to a1601: the last starts after 1600
+	// names and commas.
+	var wide strings.Builder
+	for i := 1; i <= 1601; i++ {
+		if i > 1 {
+			wide.WriteByte(',')
+		}
+		fmt.Fprintf(&wide, "a%d", i)
+	}
+	wideCol := strings.Index(wide.String(), ",a1601") + 2
 	tests := []struct {
 		name string
 		csv  string
@@ -136,17 +146,21 @@ func TestInferErrors(t *testing.T) {
 		{"text after quote", "a,b\n1,\"x\"y\n", Options{}, "seeds/x.csv:2:6: unexpected 'y' after a closing quote (expected the delimiter or the end of the line)"},
 		{"unterminated quote", "a,b\n1,2\n3,\"x\ny\n", Options{}, "seeds/x.csv:3:3: quoted field is not closed before the end of the file (a quote inside a quoted field is written twice: \"\")"},
 		{"bare cr", "a,b\n1,x\ry\n", Options{}, "seeds/x.csv:2:4: carriage return outside quotes (end lines with \\n or \\r\\n, or quote the field)"},
-		{"mixed endings", "a,b\r\n1,2\r\n3,4\n", Options{}, "seeds/x.csv:3: line ends with \\n but the first line ends with \\r\\n (COPY needs one style of line ending in a file)"},
+		{"mixed endings", "a,b\r\n1,2\r\n3,4\n", Options{}, "seeds/x.csv:3: line ends with \\n but the first line ends with \\r\\n (COPY needs one style of line ending in a file: save it with one throughout, for example with dos2unix)"},
 		{"end of data marker", "a\nx\n\\.\ny\n", Options{}, "seeds/x.csv:3: a line that is only \\. ends COPY data in PostgreSQL (quote it: \"\\.\")"},
 		{"end of data marker in quotes", "a\nx\n\"q\n\\.\nz\"\n", Options{}, "seeds/x.csv:4: a line that is only \\. ends COPY data in PostgreSQL (change or remove that line)"},
 		{"latin1 byte", "a,b\n1,2\n2,caf\xe9\n", Options{}, "seeds/x.csv:3:6: byte 0xe9 is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)"},
 		{"latin1 byte in a quoted field of a text column", "a,b\nx,\"1\n\xfc\"\n", Options{}, "seeds/x.csv:3:1: byte 0xfc is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)"},
 		{"utf-8 cut short", "a\nx\n\xc3\n", Options{}, "seeds/x.csv:3:1: byte 0xc3 is not UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)"},
-		{"duplicate header", "id,name,id\n1,2,3\n", Options{}, "seeds/x.csv:1:9: duplicate column name \"id\" (also column 1)"},
-		{"duplicate non-ascii header", "größe,\"größe\"\n", Options{}, "seeds/x.csv:1:7: duplicate column name \"größe\" (also column 1)"},
+		{"duplicate header", "id,name,id\n1,2,3\n", Options{}, "seeds/x.csv:1:9: duplicate column name \"id\" (also column 1: give one of them another name in the header row)"},
+		{"duplicate non-ascii header", "größe,\"größe\"\n", Options{}, "seeds/x.csv:1:7: duplicate column name \"größe\" (also column 1: give one of them another name in the header row)"},
 		{"empty header", "id,,x\n1,2,3\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
 		{"empty quoted header", "id,\"\"\n", Options{}, "seeds/x.csv:1:4: column 2 has no name (every column needs a name in the header row)"},
-		{"long header", "id," + strings.Repeat("x", 64) + "\n", Options{}, "seeds/x.csv:1:4: column name \"" + strings.Repeat("x", 64) + "\" is 64 bytes long (PostgreSQL allows at most 63)"},
+		{"header wider than a table", wide.String() + "\n", Options{}, fmt.Sprintf("seeds/x.csv:1:%d: the header has 1601 columns, more than the 1600 a PostgreSQL table can have (column 1601 starts here): split the file into seeds of fewer columns, or leave out the columns that nothing reads", wideCol)},
+		{"header of 1600 columns", strings.TrimSuffix(wide.String(), ",a1601") + "\n" + strings.Repeat(",", 1599) + "1\n\"", Options{}, "seeds/x.csv:3:1: quoted field is not closed before the end of the file (a quote inside a quoted field is written twice: \"\")"},
+		{"NUL in header", "id,a\x00b\n", Options{}, "seeds/x.csv:1:4: column name \"a\\x00b\" contains a NUL byte, which a PostgreSQL name cannot hold (remove it from the header row)"},
+		{"latin1 header", "id,gr\xf6\xdfe\n", Options{}, "seeds/x.csv:1:4: column name \"gr\\xf6\\xdfe\" is not valid UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)"},
+		{"long header", "id," + strings.Repeat("x", 64) + "\n", Options{}, "seeds/x.csv:1:4: column name \"" + strings.Repeat("x", 64) + "\" is 64 bytes long (PostgreSQL allows at most 63: give the column a shorter name in the header row)"},
 		{"bad delimiter", "a\n", Options{Delimiter: '"'}, "delimiter \"\\\"\" is not allowed (expected one ASCII character other than a quote or a line break)"},
 		{"non-ascii delimiter", "a\n", Options{Delimiter: '§'}, "delimiter \"§\" is not allowed (expected one ASCII character other than a quote or a line break)"},
 		{"override unknown column", "id,name\n", Options{ColumnTypes: map[string]string{"nmae": "text"}}, "column_types: column \"nmae\" is not in the header of seeds/x.csv (did you mean \"name\"?)"},

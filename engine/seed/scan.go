@@ -300,7 +300,7 @@ func (s *scanner) endRecord(next, lines, eol int) error {
 			if s.eol == eolCRLF {
 				want, got = got, want
 			}
-			return s.errorAt(s.recLine+lines, 0, "line ends with %s but the first line ends with %s (COPY needs one style of line ending in a file)", got, want)
+			return s.errorAt(s.recLine+lines, 0, "line ends with %s but the first line ends with %s (COPY needs one style of line ending in a file: save it with one throughout, for example with dos2unix)", got, want)
 		}
 	}
 	if len(s.fields) == 1 && !s.fields[0].quoted && string(s.buf[s.fields[0].start:s.fields[0].end]) == `\.` {
