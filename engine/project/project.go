@@ -484,11 +484,15 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 				return nil
 			}
 			if prev, dup := seedFiles[name]; dup {
-				diags.Errorf(diag.Pos{File: p0}, "seed %q is defined twice: %s and %s", name, prev, p0)
+				diags.Errorf(diag.Pos{File: p0}, "seed %q is defined twice: %s and %s (a seed's name is its file's base name, unique across seeds and models: rename or remove one of them)", name, prev, p0)
 				return nil
 			}
 			seedFiles[name] = p0
 			p.Seeds = append(p.Seeds, &Seed{Name: name, Path: p0})
+		case top == "seeds":
+			if w := notASeed(p0); w != "" {
+				diags.Warnf(diag.Pos{File: p0}, "%s", w)
+			}
 		case top == "macros" && ext == ".sql":
 			b, err := fs.ReadFile(fsys, p0)
 			if err != nil {
@@ -893,4 +897,27 @@ func (d *decoder) keyPositions(n *yaml.Node) map[string]diag.Pos {
 		return out
 	}
 	return nil
+}
+
+// notASeed says why a file under seeds/ that looks like data to load (its
+// name ends in .CSV, or in .tsv) is not read as a seed, for a warning: a
+// seed's file name ends in .csv or .csv.gz, in lower case. It is empty for
+// other files (a README, the seeds' YAML).
+func notASeed(p string) string {
+	base := path.Base(p)
+	lower := strings.ToLower(base)
+	for _, ext := range []string{".csv", ".csv.gz"} {
+		if strings.HasSuffix(lower, ext) {
+			stem := base[:len(base)-len(ext)]
+			return fmt.Sprintf("not read as a seed: a seed's file name ends in .csv or .csv.gz, in lower case (rename it %s to load it as seed %s)", stem+ext, stem)
+		}
+	}
+	for _, ext := range []string{".tsv", ".tsv.gz"} {
+		if strings.HasSuffix(lower, ext) {
+			stem := base[:len(base)-len(ext)]
+			gz := strings.TrimPrefix(ext, ".tsv")
+			return fmt.Sprintf("not read as a seed: a seed's file name ends in .csv or .csv.gz (rename it %s.csv%s, and set its delimiter to a tab in YAML: seeds: [{name: %s, config: {delimiter: \"\\t\"}}])", stem, gz, stem)
+		}
+	}
+	return ""
 }
