@@ -25,6 +25,8 @@ func TestHeader(t *testing.T) {
 		{name: "crlf.csv", text: "id,\"Größe\"\r\n1,2\r\n", want: []string{"id", "Größe"}},
 		{name: "semi.csv", text: "id;amt\n1;2\n", delim: ';', want: []string{"id", "amt"}},
 		{name: "bad-rows.csv", text: "id\n1,2,3\n\"unclosed\n", want: []string{"id"}},
+		{name: "bbox.csv", text: "XMIN,xmin_,Ymax\n", want: []string{"XMIN", "xmin_", "Ymax"}},
+		{name: "system.csv", text: "id,ctid\n", err: `seeds/system.csv:1:4: column name "ctid" is the name of a column PostgreSQL gives every table, which a table's own column cannot have (give the column another name in the header row, as ctid_)`},
 		{name: "g.csv.gz", text: "a,b\n1,2\n", want: []string{"a", "b"}},
 		{name: "empty.csv", text: "", err: "seeds/empty.csv: the file is empty (expected a header row with the column names)"},
 		{name: "dup.csv", text: "a,a\n", err: `seeds/dup.csv:1:3: duplicate column name "a" (also column 1: give one of them another name in the header row)`},

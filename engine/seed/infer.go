@@ -337,6 +337,10 @@ func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
 // (MaxHeapAttributeNumber).
 const maxColumns = 1600
 
+// systemColumn holds the names of PostgreSQL's system columns, which
+// every table has (xmin, xmax: a bounding box's columns clash with them).
+var systemColumn = map[string]bool{"tableoid": true, "xmin": true, "cmin": true, "xmax": true, "cmax": true, "ctid": true}
+
 // header reads the column names from the first record.
 func header(s *scanner) ([]Column, error) {
 	if n := len(s.fields); n > maxColumns {
@@ -361,6 +365,9 @@ func header(s *scanner) ([]Column, error) {
 			return nil, s.errorAt(line, col, "column name %q is not valid UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)", name)
 		case len(name) > pgname.MaxIdent:
 			return nil, s.errorAt(line, col, "column name %q is %d bytes long (PostgreSQL allows at most %d: give the column a shorter name in the header row)", name, len(name), pgname.MaxIdent)
+		}
+		if systemColumn[name] {
+			return nil, s.errorAt(line, col, "column name %q is the name of a column PostgreSQL gives every table, which a table's own column cannot have (give the column another name in the header row, as %s_)", name, name)
 		}
 		if k, dup := first[name]; dup {
 			return nil, s.errorAt(line, col, "duplicate column name %q (also column %d: give one of them another name in the header row)", name, k+1)

@@ -160,6 +160,7 @@ func TestInferErrors(t *testing.T) {
 		{"header of 1600 columns", strings.TrimSuffix(wide.String(), ",a1601") + "\n" + strings.Repeat(",", 1599) + "1\n\"", Options{}, "seeds/x.csv:3:1: quoted field is not closed before the end of the file (a quote inside a quoted field is written twice: \"\")"},
 		{"NUL in header", "id,a\x00b\n", Options{}, "seeds/x.csv:1:4: column name \"a\\x00b\" contains a NUL byte, which a PostgreSQL name cannot hold (remove it from the header row)"},
 		{"latin1 header", "id,gr\xf6\xdfe\n", Options{}, "seeds/x.csv:1:4: column name \"gr\\xf6\\xdfe\" is not valid UTF-8 (strata reads seeds as UTF-8: save the file as UTF-8, for example with iconv -f latin1 -t utf-8)"},
+		{"system column in header", "id,xmin,ymin\n", Options{}, "seeds/x.csv:1:4: column name \"xmin\" is the name of a column PostgreSQL gives every table, which a table's own column cannot have (give the column another name in the header row, as xmin_)"},
 		{"long header", "id," + strings.Repeat("x", 64) + "\n", Options{}, "seeds/x.csv:1:4: column name \"" + strings.Repeat("x", 64) + "\" is 64 bytes long (PostgreSQL allows at most 63: give the column a shorter name in the header row)"},
 		{"bad delimiter", "a\n", Options{Delimiter: '"'}, "delimiter \"\\\"\" is not allowed (expected one ASCII character other than a quote or a line break)"},
 		{"non-ascii delimiter", "a\n", Options{Delimiter: '§'}, "delimiter \"§\" is not allowed (expected one ASCII character other than a quote or a line break)"},
