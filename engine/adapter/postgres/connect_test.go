@@ -51,6 +51,43 @@ func TestConnectOpensItsConnectionsAtOnce(t *testing.T) {
 	}
 }
 
+// TestConnectAsksForKeepalives: strata's sessions ask the server to probe
+// them (tcp_keepalives_idle 30s, interval 10s, count 3), so that the
+// sessions of a client whose machine vanished without closing them (power
+// lost, network down), the run lock's among them, end within about a
+// minute. They were kept for the operating system's 2 hours 11 minutes,
+// their locks with them: the next run waited, or failed under --no-wait.
+// A url that sets one wins. Over the harness's unix socket the server
+// shows them as 0 (it has nothing to probe), so what is read is what the
+// session asked for: reset_val, its source the client.
+func TestConnectAsksForKeepalives(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	for _, c := range []struct{ name, url, want string }{
+		{"by default", url, "tcp_keepalives_count=3 client; tcp_keepalives_idle=30 client; tcp_keepalives_interval=10 client"},
+		{"the url's win", url + "&tcp_keepalives_idle=600&tcp_keepalives_count=9", "tcp_keepalives_count=9 client; tcp_keepalives_idle=600 client; tcp_keepalives_interval=10 client"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := postgres.Connect(ctx, c.url, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			_, rows, err := db.QueryText(ctx, "select string_agg(name || '=' || reset_val || ' ' || source, '; ' order by name) from pg_settings where name like 'tcp\\_keepalives\\_%'")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || rows[0][0] == nil || *rows[0][0] != c.want {
+				got := "no row"
+				if len(rows) == 1 && rows[0][0] != nil {
+					got = *rows[0][0]
+				}
+				t.Errorf("strata's session has\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+}
+
 // TestConnectWaitsForItsConnectTimeout: a server that takes the
 // connection and never answers is given up on after a while, saying so
 // (it said "context deadline exceeded"); a connect_timeout in the url (or

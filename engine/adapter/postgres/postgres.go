@@ -77,6 +77,21 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["client_connection_check_interval"]; !ok {
 		cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "1000"
 	}
+	// A client that vanishes without closing its connections (its machine
+	// lost power, a network between went down) sends the server no end of
+	// them: its idle sessions (the run lock's, a build idle in its
+	// transaction between attempts at a swap) were kept, with their locks,
+	// until the server's operating system gave up on them, 2 hours 11
+	// minutes by Linux's keepalive defaults, and the next scheduled run
+	// waited (or, with --no-wait, failed) that long. The server probes a
+	// strata session over TCP after 30s without traffic, then every 10s,
+	// and ends it after 3 probes unanswered: within about a minute. A url
+	// that sets them wins; over a unix socket they do nothing.
+	for _, p := range [][2]string{{"tcp_keepalives_idle", "30"}, {"tcp_keepalives_interval", "10"}, {"tcp_keepalives_count", "3"}} {
+		if _, ok := cfg.ConnConfig.RuntimeParams[p[0]]; !ok {
+			cfg.ConnConfig.RuntimeParams[p[0]] = p[1]
+		}
+	}
 	// strata's sessions are idle only while strata works or waits on
 	// purpose: the run lock's session for the whole run, a build between
 	// two attempts at a swap that readers held up (up to swap_max_wait).
