@@ -72,3 +72,48 @@ func TestMacroArgumentCount(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingKeyNamesTheKeys: a key a map does not have, read as .key,
+// said only text/template's `map has no entry for key "west"`, placed at
+// what it evaluated last ("regions" of (var "regions").west). It now names
+// the expression, the keys the map has, the nearest one, and how to read a
+// key that may be missing, placed at the key.
+func TestMissingKeyNamesTheKeys(t *testing.T) {
+	set, diags := ParseMacros([]MacroFile{{Path: "macros/m.sql", Text: `{{ define "loose" }}{{ range . }}{{ end }}{{ .alias }}.{{ .at }}{{ end }}` + "\n" +
+		`{{ define "sub" }}{{ with .sub }}{{ .x }}{{ end }}{{ end }}` + "\n"}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	const how = ", which is empty when it is; docs/templates.md#vars)"
+	tests := []struct{ text, want string }{
+		{`{{ (var "regions").west }}`, `models/me.sql:1:19: (var "regions").west: the map (var "regions") has no key "west": its keys are "east", "north" and "south" (did you mean "east"?) (read a key that may be missing with index (var "regions") "west"` + how},
+		{"x\n{{ (var \"nested\").a.bb }}", `models/me.sql:2:18: (var "nested").a.bb: the map (var "nested").a has no key "bb": its keys are "b" and "c" (did you mean "b"?) (read a key that may be missing with index (var "nested").a "bb"` + how},
+		{`{{ target.nam }}`, `models/me.sql:1:10: target.nam: the map target has no key "nam": its keys are "name" and "schema" (did you mean "name"?) (read a key that may be missing with index target "nam"` + how},
+		{`{{ $.q }}{{ (dict "alias" "c" "at" 1).alia }}`, `models/me.sql:1:38: (dict "alias" "c" "at" 1).alia: the map (dict "alias" "c" "at" 1) has no key "alia": its keys are "alias" and "at" (did you mean "alias"?) (read a key that may be missing with index (dict "alias" "c" "at" 1) "alia"` + how},
+		{`{{ $m := var "regions" }}{{ $m.sout }}`, `models/me.sql:1:31: $m.sout: the map $m has no key "sout" (read a key that may be missing with index $m "sout"` + how},
+		{`{{ include "loose" (dict "alias" "c" "t" 1) }}`, `macros/m.sql:1:59: .at: the map . (the dict the macro was given) has no key "at": its keys are "alias" and "t" (did you mean "t"?) (read a key that may be missing with index . "at"` + how + ` (in macro "loose", called from models/me.sql)`},
+		{`{{ include "sub" (dict "sub" (dict "y" 1)) }}`, `macros/m.sql:2:37: .x: the map . has no key "x" (read a key that may be missing with index . "x"` + how + ` (in macro "sub", called from models/me.sql)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			tp, diags := set.Parse("models/me.sql", tc.text)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			env := testEnv()
+			env.Vars = map[string]any{"regions": map[string]any{"north": 1, "south": 2, "east": 3}, "nested": map[string]any{"a": map[string]any{"b": 1, "c": 2}}}
+			env.Target = map[string]any{"name": "dev", "schema": "public"}
+			for _, mapped := range []bool{false, true} {
+				var err error
+				if mapped {
+					_, _, _, err = tp.RenderMapped(env, map[string]any{"q": 1})
+				} else {
+					_, _, err = tp.Render(env, map[string]any{"q": 1})
+				}
+				if err == nil || err.Error() != tc.want {
+					t.Errorf("mapped %v:\ngot  %v\nwant %s", mapped, err, tc.want)
+				}
+			}
+		})
+	}
+}

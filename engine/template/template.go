@@ -1131,6 +1131,7 @@ func (t *Template) execute(env Env, data any, w io.Writer, mapped bool) (Reads, 
 	}
 	tmpl.Option("missingkey=error")
 	err := tmpl.Execute(&blankNil{w: w, r: r, file: t.Path}, data)
+	err = r.explainMissingKey(err, tmpl.Tree, data)
 	r.env, r.reads, r.mapped, r.included, r.tmpl = Env{}, nil, nil, nil, nil
 	if pooled {
 		t.set.renderers.Put(r)
@@ -1313,7 +1314,7 @@ func (r *renderer) funcs() template.FuncMap {
 				file := r.macroFile(name)
 				rec := &recorder{m: &SourceMap{t: t, file: file}, r: r}
 				if err := m.Execute(&blankNil{w: rec, r: r, file: file}, dot); err != nil {
-					return "", err
+					return "", r.explainMissingKey(err, m.Tree, dot)
 				}
 				out := rec.b.String()
 				r.held -= len(out) // the caller's write counts it again
@@ -1322,7 +1323,7 @@ func (r *renderer) funcs() template.FuncMap {
 			}
 			var buf bytes.Buffer
 			if err := m.Execute(&blankNil{w: &buf, r: r, file: r.macroFile(name)}, dot); err != nil {
-				return "", err
+				return "", r.explainMissingKey(err, m.Tree, dot)
 			}
 			r.held -= buf.Len() // the caller's write counts it again
 			return buf.String(), nil

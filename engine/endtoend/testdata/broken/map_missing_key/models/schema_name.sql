@@ -1,0 +1,1 @@
+select {{ literal target.shema }} as schema_name
