@@ -85,10 +85,8 @@ func indexArg(index reflect.Value, n int) (int, error) {
 	default:
 		return 0, fmt.Errorf("cannot index slice/array with type %s", index.Type())
 	}
-	if x < 0 || x > int64(n) {
-		// x == n is left to reflect, whose panic text/template turns
-		// into an error explain() words, as with Go's own index.
-		return 0, fmt.Errorf("index out of range: %d", x)
+	if x < 0 || x >= int64(n) {
+		return 0, fmt.Errorf("index %d of a list of %d: past its end", x, n)
 	}
 	return int(x), nil
 }
@@ -108,7 +106,7 @@ func mapKey(v reflect.Value, t reflect.Type) (reflect.Value, error) {
 	if intLike(v.Kind()) && intLike(t.Kind()) && v.Type().ConvertibleTo(t) {
 		return v.Convert(t), nil
 	}
-	return reflect.Value{}, fmt.Errorf("value has type %s; should be %s", v.Type(), t)
+	return reflect.Value{}, fmt.Errorf("index of a dict with the key %v, which is %s: the dict's keys are %s (index <dict> \"key\")", printable(v), goTypeWords(v.Type().String()), goTypeWords(t.String()))
 }
 
 func intLike(k reflect.Kind) bool {

@@ -34,7 +34,7 @@ func (r *renderer) explainMissingKey(err error, tree *parse.Tree, dot any) error
 	}
 	m := missingKeyRe.FindStringSubmatch(err.Error())
 	if m == nil || m[2] != tree.Name {
-		return err
+		return r.placeChainError(err, tree)
 	}
 	expr, key := m[3], m[4]
 	off := r.errorOffset(m[1])
@@ -57,6 +57,29 @@ func (r *renderer) explainMissingKey(err error, tree *parse.Tree, dot any) error
 		have = fmt.Sprintf(": its keys are %s%s", someKeys(keys), diag.DidYouMean(key, keys))
 	}
 	return errors.New(prefix + fmt.Sprintf("%s.%s: the map %s has no key %q%s (read a key that may be missing with index %s %q, which is empty when it is; docs/templates.md#vars)", strings.TrimSuffix(recv, "."), key, name, key, have, recv, key))
+}
+
+// chainErrorRe is text/template's error of a key read of nothing, or of a
+// value that has no keys: group 1 is what comes before the expression it
+// names, 2 the template, 3 the expression, 4 what follows, 5 or 6 the key.
+var chainErrorRe = regexp.MustCompile(`^(?s)(.*template: [^\n]*?: executing "([^"]*)" at <)([^>]*)(>: (?:nil data; no entry for key "([^"]*)"|can't evaluate field (\w+) in type .+))$`)
+
+// placeChainError places err, text/template's error of a key of a chain
+// ((index $m "a").b, (var "x").y) read of nothing or of a value without
+// keys, at the key, naming the chain: text/template names and places what
+// it evaluated last inside it ("a").
+func (r *renderer) placeChainError(err error, tree *parse.Tree) error {
+	m := chainErrorRe.FindStringSubmatch(err.Error())
+	if m == nil || m[2] != tree.Name {
+		return err
+	}
+	key := m[5] + m[6]
+	off := r.errorOffset(m[1])
+	recv, at, found, _ := receiverOf(tree, off, key)
+	if !found || at < 0 || at == off {
+		return err
+	}
+	return errors.New(r.movePosition(m[1], at) + strings.TrimSuffix(recv, ".") + "." + key + m[4])
 }
 
 // movePosition rewrites the position of the innermost text/template error

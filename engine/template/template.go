@@ -1484,7 +1484,11 @@ func templateError(err error, caller string, source sourceOf) error {
 	inMacro := ""
 	if e := execRe.FindStringSubmatch(text); e != nil {
 		text = e[3]
-		text = strings.TrimPrefix(text, "error calling "+firstWord(e[2])+": ")
+		if c := errorCallingRe.FindStringSubmatch(text); c != nil {
+			text = calledFailed(c[1], e[2], c[2])
+		} else {
+			text = execFailed(e[2], text)
+		}
 		if e[1] != m[1] {
 			inMacro = e[1]
 		}
@@ -1541,6 +1545,9 @@ func unquotedName(text, src string, line int) string {
 	return fmt.Sprintf(" (a name given to %s is text, written in double quotes: %q)", f[1], m[1])
 }
 
+// pastEndRe is indexFunc's error of an index past a list's end.
+var pastEndRe = regexp.MustCompile(`^index -?\d+ of a list of \d+: past its end$`)
+
 var undefinedFuncRe = regexp.MustCompile(`^function "([^"]*)" not defined$`)
 
 // wrongArgsRe is text/template's error for a call with too few or too many
@@ -1574,6 +1581,10 @@ func explain(msg string) string {
 		if why := leftOutWhy(m[1]); why != "" {
 			return msg + why
 		}
+		if m[1] == "required" {
+			// Helm's, not sprig's.
+			return msg + ` (required is Helm's, not sprig's: write {{ if not $x }}{{ fail "the message" }}{{ end }}, which stops the render with the message as it is; a var without a default is an error when it is not set)`
+		}
 		if m[1] == "model" || m[1] == "column_name" {
 			// dbt's {{ model }} and {{ column_name }} of a {% test %}.
 			return msg + fmt.Sprintf(" ({{ %s }} is dbt's, in a generic test: strata's custom test is a macro {{ define \"test_<name>\" }} in macros/, which reads it as {{ .%s }}; docs/tests.md#custom-generic-tests)", m[1], m[1])
@@ -1601,11 +1612,7 @@ func explain(msg string) string {
 	}
 	const pastEnd = ` (a list of n items has indexes 0 to n-1: a macro given two arguments reads them as index . 0 and index . 1; len . is how many there are)`
 	switch {
-	case msg == "reflect: slice index out of range":
-		// text/template checks an index against the list's capacity, so
-		// past its length reflect's own words come out.
-		return "index past the end of the list" + pastEnd
-	case strings.HasPrefix(msg, "index out of range: "):
+	case pastEndRe.MatchString(msg):
 		return msg + pastEnd
 	case strings.HasPrefix(msg, "incompatible types for comparison: "):
 		return msg + ` (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`

@@ -226,8 +226,8 @@ func TestGoErrorsExplained(t *testing.T) {
 	}
 	const pastEnd = ` (a list of n items has indexes 0 to n-1: a macro given two arguments reads them as index . 0 and index . 1; len . is how many there are)`
 	tests := []struct{ text, want string }{
-		{`{{ include "third" (list "a" "b") }}`, `macros/a.sql:1:34: index past the end of the list` + pastEnd + ` (in macro "third", called from models/me.sql)`},
-		{`{{ index (list 1 2) 5 }}`, `models/me.sql:1:4: index out of range: 5` + pastEnd},
+		{`{{ include "third" (list "a" "b") }}`, `macros/a.sql:1:34: index 2 of a list of 2: past its end` + pastEnd + ` (in macro "third", called from models/me.sql)`},
+		{`{{ index (list 1 2) 5 }}`, `models/me.sql:1:4: index 5 of a list of 2: past its end` + pastEnd},
 		{`{{ if eq (var "n") "3" }}x{{ end }}`, `models/me.sql:1:7: incompatible types for comparison: int and string (eq, ne, lt, le, gt and ge compare values of one kind: a var written 90 in YAML is a number, "90" is text; compare like with like, eq (var "x") 90, or as text, eq (print (var "x")) "90")`},
 	}
 	for _, tc := range tests {
