@@ -346,11 +346,12 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 		fmt.Fprintf(a.stderr, "strata %s: %s; nothing was run\n", cmd, targetFolderProblem(targetDir, err))
 		return ExitFailed
 	}
-	logFile, err := os.OpenFile(filepath.Join(targetDir, "strata.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logPath := filepath.Join(targetDir, "strata.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		// Not a reason to stop the run, but the log a scheduled run is
 		// read from afterwards would lack it without a word.
-		fmt.Fprintf(a.stderr, "strata %s: warning: this run is not appended to target/strata.log: %v; its lines are on stdout only\n", cmd, err)
+		fmt.Fprintf(a.stderr, "strata %s: warning: this run is not appended to target/strata.log: %s; its lines are on stdout only\n", cmd, logFileProblem(targetDir, logPath, err))
 	} else {
 		defer logFile.Close()
 	}

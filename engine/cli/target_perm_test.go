@@ -106,24 +106,39 @@ func TestUnwritableLogIsSaid(t *testing.T) {
 // after a run by hand as root) cannot use it. It said "strata: cannot
 // create target/: chmod ...: operation not permitted" of a folder that is
 // there; it now says whose it is, whose the run is, and the chown that
-// fixes it. A file where target/ goes still cannot be created.
+// fixes it. A file where target/ goes still cannot be created. A
+// target/strata.log of another user's, in a target/ of the one who runs
+// strata, said only "permission denied": the run goes on, unlogged, and
+// now says whose the log is and the chown that fixes it.
 func TestTargetOfAnotherUserIsSaid(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, dir string)
 		user  bool // run strata as nobody (uid 65534), target/ being root's
+		code  int
 		want  string
 	}{
 		{name: "a file in its place", setup: func(t *testing.T, dir string) {
 			if err := os.WriteFile(filepath.Join(dir, "target"), nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, want: "strata build: cannot create target/: mkdir DIR/target: not a directory; nothing was run"},
+		}, code: ExitFailed, want: "strata build: cannot create target/: mkdir DIR/target: not a directory; nothing was run"},
 		{name: "another user's", user: true, setup: func(t *testing.T, dir string) {
 			if err := os.Mkdir(filepath.Join(dir, "target"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-		}, want: "strata build: cannot use target/ (DIR/target): it belongs to root (uid 0), not to USER, who runs strata; strata keeps target/ to its owner alone (its compiled SQL holds the values of env_var): chown -R NAME DIR/target, or run strata as root; nothing was run"},
+		}, code: ExitFailed, want: "strata build: cannot use target/ (DIR/target): it belongs to root (uid 0), not to USER, who runs strata; strata keeps target/ to its owner alone (its compiled SQL holds the values of env_var): chown -R NAME DIR/target, or run strata as root; nothing was run"},
+		{name: "another user's strata.log", user: true, setup: func(t *testing.T, dir string) {
+			if err := os.Mkdir(filepath.Join(dir, "target"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "target", "strata.log"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(filepath.Join(dir, "target"), 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}, code: 0, want: "strata build: warning: this run is not appended to target/strata.log: it belongs to root (uid 0), not to USER, who runs strata: chown -R NAME DIR/target, or run strata as root; its lines are on stdout only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeProject(t, "", map[string]string{"project.yaml": "name: owned\n"})
@@ -158,8 +173,8 @@ func TestTargetOfAnotherUserIsSaid(t *testing.T) {
 				want = strings.ReplaceAll(want, "USER", userName(65534))
 				want = strings.ReplaceAll(want, "NAME", userArg(65534))
 			}
-			if code != ExitFailed || !strings.Contains(out, want) {
-				t.Errorf("strata build: exit %d, want %d and\n%s\ngot:\n%s", code, ExitFailed, want, out)
+			if code != tc.code || !strings.Contains(out, want) {
+				t.Errorf("strata build: exit %d, want %d and\n%s\ngot:\n%s", code, tc.code, want, out)
 			}
 		})
 	}

@@ -28,6 +28,23 @@ func targetFolderProblem(dir string, err error) string {
 	return fmt.Sprintf("cannot use target/ (%s): it belongs to %s, not to %s, who runs strata; strata keeps target/ to its owner alone (its compiled SQL holds the values of env_var): chown -R %s %s, or run strata as %s", dir, userName(int(sys.Uid)), userName(os.Geteuid()), userArg(os.Geteuid()), dir, userArg(int(sys.Uid)))
 }
 
+// logFileProblem says why target/strata.log (path, in target/ dir) could
+// not be opened for appending. One that another user's run created (a run
+// by hand as root, before the timer's runs as etl) is that user's, 0600:
+// it said "open ...: permission denied" and nothing of what to do, and
+// every later run of the timer went unlogged.
+func logFileProblem(dir, path string, err error) string {
+	st, serr := os.Stat(path)
+	if !errors.Is(err, fs.ErrPermission) || serr != nil {
+		return err.Error()
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) == os.Geteuid() {
+		return err.Error()
+	}
+	return fmt.Sprintf("it belongs to %s, not to %s, who runs strata: chown -R %s %s, or run strata as %s", userName(int(sys.Uid)), userName(os.Geteuid()), userArg(os.Geteuid()), dir, userArg(int(sys.Uid)))
+}
+
 // userName is "name (uid N)", or "uid N" for a uid with no account.
 func userName(uid int) string {
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
