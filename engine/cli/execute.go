@@ -665,7 +665,10 @@ func (a *app) executeParsed(ctx context.Context, f *flags, cmd string) int {
 	p.line(fmt.Sprintf("Running %d node%s with %d thread%s on %s", len(s.Order), plural(len(s.Order)), threads, plural(threads), place))
 	results := l.Walk(ctx, db, s, pipeline.RunOptions{Threads: threads, FailFast: f.failFast, FullRefresh: f.fullRefresh, FullRefreshSCD2: f.fullSCD2,
 		OnStart: p.start, OnEnd: func(r run.Result, i, total int) { rec.End(r); p.end(r, i, total) },
-		Progress: p.progress, OnWait: p.waiting, Invocation: inv})
+		Progress: p.progress, OnWait: p.waiting, Invocation: inv,
+		Unwritten: func(n int, err error) {
+			fmt.Fprintf(a.stderr, "strata %s: warning: %s\n", cmd, unwrittenFiles(targetDir, n, err))
+		}})
 	cancelled := ctx.Err() != nil
 	// A server that went away runs no hook and records nothing more.
 	gone := pipeline.Halted(results) == pipeline.ServerGone

@@ -101,6 +101,36 @@ func TestUnwritableLogIsSaid(t *testing.T) {
 	}
 }
 
+// TestUnwrittenSQLFilesAreSaid: a run whose files of target/compiled/ or
+// target/run/ cannot be written (a folder of another user's in their
+// place, after a run by hand as root before the timer's runs as etl; here
+// a file where a folder goes, which root cannot get past either) goes on,
+// but says so once: before, the files an earlier run left there went on
+// showing its SQL without a word, the SQL error messages point at.
+func TestUnwrittenSQLFilesAreSaid(t *testing.T) {
+	dir := writeProject(t, pgtest.DB(t), map[string]string{
+		"project.yaml":        "name: unwritten\nmodels: {'.': {schema: unwritten}}\n",
+		"models/marts/m.sql":  "select 1 as id",
+		"models/marts/m2.sql": "select 2 as id",
+	})
+	compiled := filepath.Join(dir, "target", "compiled", "models")
+	if err := os.MkdirAll(filepath.Dir(compiled), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(compiled, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := must(t, 0, dir, "build")
+	want := "strata build: warning: 2 files of target/compiled/ and target/run/ were not written, so they show an earlier run's SQL, or none: mkdir " + compiled + ": not a directory\n"
+	if !strings.Contains(out, want) || !strings.Contains(out, "PASS=2 ") {
+		t.Errorf("strata build with target/compiled/models a file: no %q, or not PASS=2\n%s", want, out)
+	}
+	// target/run/ was written.
+	if _, err := os.Stat(filepath.Join(dir, "target", "run", "models", "marts", "m2.sql")); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestTargetOfAnotherUserIsSaid: target/ is kept to its owner alone, which
 // only its owner can do, so a run by another user (the timer's runs as etl
 // after a run by hand as root) cannot use it. It said "strata: cannot

@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -43,6 +45,32 @@ func logFileProblem(dir, path string, err error) string {
 		return err.Error()
 	}
 	return fmt.Sprintf("it belongs to %s, not to %s, who runs strata: chown -R %s %s, or run strata as %s", userName(int(sys.Uid)), userName(os.Geteuid()), userArg(os.Geteuid()), dir, userArg(int(sys.Uid)))
+}
+
+// unwrittenFiles says that n files of target/compiled/ and target/run/
+// (in target/ dir) could not be written, first being the first error. A
+// run writes them as a record and goes on without them, but the files an
+// earlier run left in their place then showed that run's SQL without a
+// word: after a run by hand as root had made a folder there, the timer's
+// runs as etl could not replace its files.
+func unwrittenFiles(dir string, n int, first error) string {
+	msg := fmt.Sprintf("%d file%s of target/compiled/ and target/run/ %s not written, so %s an earlier run's SQL, or none: %v", n, plural(n), pick(n == 1, "was", "were"), pick(n == 1, "it shows", "they show"), first)
+	var pe *fs.PathError
+	if !errors.Is(first, fs.ErrPermission) || !errors.As(first, &pe) {
+		return msg
+	}
+	// The nearest of the file and its folders that is there says whose.
+	for p := pe.Path; strings.HasPrefix(p, dir); p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+			msg += fmt.Sprintf(": %s belongs to %s, not to %s, who runs strata: chown -R %s %s, or run strata as %s", p, userName(int(sys.Uid)), userName(os.Geteuid()), userArg(os.Geteuid()), dir, userArg(int(sys.Uid)))
+		}
+		break
+	}
+	return msg
 }
 
 // userName is "name (uid N)", or "uid N" for a uid with no account.

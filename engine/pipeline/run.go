@@ -94,6 +94,10 @@ type RunOptions struct {
 	OnStart  func(id string, index, total int)
 	OnEnd    func(r run.Result, index, total int)
 	Progress func(id string, done, total int64)
+	// Unwritten reports, after the last node, the files of target/compiled/
+	// and target/run/ that could not be written (how many, the first
+	// error): those of an earlier run, if any, stay in their place.
+	Unwritten func(files int, first error)
 }
 
 // Walk runs the nodes of s on db, Threads at a time, and returns one result
@@ -133,7 +137,9 @@ func (l *Project) Walk(ctx context.Context, db *postgres.Adapter, s *Schedule, o
 	ex.Unit = unitExec(l.UnitRunner(ctx, db, s.Order, *locks, opt.OnWait))
 	w := &run.Walk{Order: s.Order, Parents: s.Parents, Threads: opt.Threads, FailFast: opt.FailFast, Exec: sayCancelled(ctx, haltWhenGone(db, refuseTaken(taken, ex.Exec))), OnStart: opt.OnStart, OnEnd: opt.OnEnd}
 	results := w.Run(ctx)
-	ex.Flush()
+	if n, err := ex.Flush(); n > 0 && opt.Unwritten != nil {
+		opt.Unwritten(n, err)
+	}
 	return results
 }
 

@@ -615,9 +615,10 @@ func (e *Executor) writeSQL(n *manifest.Node, compiled string, executed []string
 	return e.rel(cp), e.rel(ep)
 }
 
-// Flush waits until the SQL files of the nodes run so far are written. Call
-// it once, after the last node.
-func (e *Executor) Flush() { e.files.flush() }
+// Flush waits until the SQL files of the nodes run so far are written, and
+// returns how many could not be and the first error. Call it once, after
+// the last node.
+func (e *Executor) Flush() (unwritten int, first error) { return e.files.flush() }
 
 func (e *Executor) rel(p string) string {
 	if r, err := filepath.Rel(e.ProjectDir, p); err == nil && !strings.HasPrefix(r, "..") {

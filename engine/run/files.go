@@ -24,6 +24,11 @@ type files struct {
 	once sync.Once
 	jobs [fileWriters]chan fileJob
 	done sync.WaitGroup
+	// The files that could not be written, and the first error: flush
+	// returns them, for the run to say once.
+	mu     sync.Mutex
+	failed int
+	first  error
 }
 
 type fileJob struct{ path, text string }
@@ -47,21 +52,36 @@ func (f *files) loop(jobs <-chan fileJob) {
 	for j := range jobs {
 		dir := filepath.Dir(j.path)
 		if !dirs[dir] {
-			if os.MkdirAll(dir, 0o700) != nil {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				f.fail(err)
 				continue
 			}
 			dirs[dir] = true
 		}
 		// Like target/compiled/ at compile time, these files are a record:
-		// a file that cannot be written does not fail the model. A file that
-		// already holds the text is left alone (reruns mostly write what is
-		// there); the write takes open, fstat and a read or a write.
-		_, _ = artifacts.WriteIfChanged(j.path, j.text)
+		// a file that cannot be written does not fail the model, but it is
+		// counted (a file left by an earlier run shows that run's SQL). A
+		// file that already holds the text is left alone (reruns mostly
+		// write what is there); the write takes open, fstat and a read or a
+		// write.
+		if _, err := artifacts.WriteIfChanged(j.path, j.text); err != nil {
+			f.fail(err)
+		}
 	}
 }
 
-// flush waits until every file is written; the files are not written after it.
-func (f *files) flush() {
+func (f *files) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed++
+	if f.first == nil {
+		f.first = err
+	}
+}
+
+// flush waits until every file is written, and returns how many could not
+// be and the first error; the files are not written after it.
+func (f *files) flush() (int, error) {
 	f.once.Do(func() {})
 	if f.jobs[0] != nil {
 		for _, c := range f.jobs {
@@ -69,4 +89,7 @@ func (f *files) flush() {
 		}
 		f.done.Wait()
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed, f.first
 }
