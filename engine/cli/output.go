@@ -151,9 +151,14 @@ func (p *printer) end(r run.Result, i, total int) {
 	var head, tail string
 	switch r.Status {
 	case run.Success:
-		verb := "created"
-		if n.Kind == manifest.Seed {
+		// What the build did: a load into an existing table did not
+		// create it (run.Result.Did).
+		verb := r.Did
+		switch {
+		case n.Kind == manifest.Seed:
 			verb = "loaded"
+		case verb == "":
+			verb = "created"
 		}
 		head = p.paint("OK", "\x1b[32m") + " " + verb + " " + p.describe(n)
 		tail = "[" + r.Response + " in " + secs + "]"

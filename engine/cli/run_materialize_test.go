@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -802,4 +803,55 @@ func runResultsOf(t testing.TB, dir string) []artifacts.Result {
 		t.Fatal(err)
 	}
 	return rr.Results
+}
+
+// TestRunOutputSaysWhatTheBuildDid: each model's OK line says what its
+// build did to the relation. A later load of an incremental model merged
+// or appended rows into its table, which the line said it "created";
+// --full-refresh, a first build and a table's rebuild create it anew.
+func TestRunOutputSaysWhatTheBuildDid(t *testing.T) {
+	url := pgtest.DB(t)
+	rows := `select g as id, {{ var "v" }} as v from generate_series(1, 3) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: did\nvars: {v: 1}\n",
+		"models/im.sql": `{{ config "materialized" "incremental" "unique_key" "id" }}` + rows,
+		"models/ia.sql": `{{ config "materialized" "incremental" }}` + rows,
+		"models/id.sql": `{{ config "materialized" "incremental" "unique_key" "id" "incremental_strategy" "delete+insert" }}` + rows,
+		"models/tb.sql": `{{ config "materialized" "table" }}` + rows,
+		"models/ti.sql": `{{ config "materialized" "table" "swap" "truncate_insert" }}` + rows,
+		"models/vw.sql": rows,
+		"models/mv.sql": `{{ config "materialized" "materialized_view" }}select 1 as id`, // refreshed while its SQL stays
+		"models/dm.sql": `{{ config "materialized" "scd2" "unique_key" "id" "strategy" "check" }}` + rows,
+	})
+	first := map[string]string{
+		"im": "created incremental", "ia": "created incremental", "id": "created incremental", "tb": "created table",
+		"ti": "created table", "vw": "created view", "mv": "created materialized_view", "dm": "created scd2",
+	}
+	later := map[string]string{
+		"im": "merged into incremental", "ia": "appended to incremental", "id": "loaded into incremental", "tb": "created table",
+		"ti": "replaced the rows of table", "vw": "created view", "mv": "refreshed materialized_view", "dm": "updated scd2",
+	}
+	refresh := map[string]string{}
+	for m, w := range later {
+		refresh[m] = w
+	}
+	for _, m := range []string{"im", "ia", "id"} {
+		refresh[m] = "created incremental"
+	}
+	for _, step := range []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"run"}, first},
+		{[]string{"run", "--vars", "v: 2"}, later},
+		{[]string{"run", "--vars", "v: 3", "--full-refresh", "-s", "im ia id"}, refresh},
+	} {
+		out := must(t, 0, dir, step.args...)
+		for m, w := range step.want {
+			if slices.Contains(step.args, "-s") && !strings.HasPrefix(m, "i") {
+				continue
+			}
+			mustContain(t, out, " OK "+w+" model public."+m+" ")
+		}
+	}
 }

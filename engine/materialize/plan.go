@@ -86,9 +86,13 @@ type Plan struct {
 	Kind string
 	// Response says what was done; %d in it stands for Rows.
 	Response string
-	Model    Model
-	Body     string // the model's SQL
-	Parts    []Part
+	// Did is what the build did to the relation, as the run's output
+	// says it before the model's kind ("created", "merged into",
+	// "appended to", ...): a load into an existing table did not create it.
+	Did   string
+	Model Model
+	Body  string // the model's SQL
+	Parts []Part
 }
 
 // Part is a stretch of a plan's transaction. The runner sends a part's
@@ -644,7 +648,7 @@ func planInPlace(m Model, body string, o Observed, rebuild Plan) Plan {
 		// After the post_hook, which may change the rows.
 		ops = append(ops, Audit{On: target})
 	}
-	return Plan{Kind: "table", Response: "DELETE+INSERT %d", Model: m, Body: body, Parts: []Part{{Ops: ops, Else: &rebuild}}}
+	return Plan{Kind: "table", Response: "DELETE+INSERT %d", Did: "replaced the rows of", Model: m, Body: body, Parts: []Part{{Ops: ops, Else: &rebuild}}}
 }
 
 // The SQLSTATEs on which a plan gives way to another.
@@ -714,7 +718,7 @@ func dropTemp(tmp pgname.Rel, st State) []Op {
 func planView(m Model, body string, o Observed, rebuild Plan) Plan {
 	target := m.Rel
 	create := Exec{Step: CreateOrReplaceView(target, body), Yield: true}
-	p := Plan{Kind: "view", Response: "CREATE VIEW", Model: m, Body: body}
+	p := Plan{Kind: "view", Response: "CREATE VIEW", Did: Created, Model: m, Body: body}
 	st := o.Target
 	ops := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
 	ops = append(ops, Exec{Step: SharedLock(pgname.SwapLock)})
@@ -747,13 +751,13 @@ func syncComment(on pgname.Rel, kind, description string, current *string) []Ste
 func planAuditedView(m Model, body string, o Observed) Plan {
 	target := m.Rel
 	tmp := target.In(pgname.Temp(target.Name))
-	p := Plan{Kind: "view", Response: "CREATE VIEW", Model: m, Body: body}
+	p := Plan{Kind: "view", Response: "CREATE VIEW", Did: Created, Model: m, Body: body}
 	build := append(buildLock(m, o), dropTemp(tmp, o.Temp)...)
 	build = append(build, Hooks{}, Contract{}, Exec{Step: CreateView(tmp, body)},
 		Finish{On: tmp, Kind: "view", Have: Fresh}, Audit{On: tmp})
 	st := o.Target
 	have := KnownPrivileges{Known: st.Known, List: st.Privileges}
-	swap := Plan{Kind: "view", Response: p.Response, Model: m, Body: body, Parts: []Part{careful(m, o, tmp, "view", nil)}}
+	swap := Plan{Kind: "view", Response: p.Response, Did: Created, Model: m, Body: body, Parts: []Part{careful(m, o, tmp, "view", nil)}}
 	publish := []Op{Exec{Step: SharedLock(pgname.SwapLock)}, Exec{Step: CreateOrReplaceView(target, body), Yield: true}}
 	if st.Known {
 		for _, s := range append(GrantMissing(target, m.Config.Grants, st.Privileges), syncComment(target, "view", m.Description, st.Comment)...) {
@@ -819,7 +823,7 @@ func planReplace(m Model, body string, o Observed) Plan {
 	if kind == "table" && pb != nil && pb.Column != "" {
 		kind = "partitioned_table"
 	}
-	p := Plan{Kind: kind, Response: "SELECT %d", Model: m, Body: body}
+	p := Plan{Kind: kind, Response: "SELECT %d", Did: Created, Model: m, Body: body}
 	if kind == "view" {
 		p.Response = "CREATE VIEW"
 	}
@@ -896,7 +900,7 @@ func planReplace(m Model, body string, o Observed) Plan {
 	for _, s := range Carry(target, kind, old.Privileges, old.Comment, m.Description == "", m.Config.Grants) {
 		ops = append(ops, Exec{Step: s})
 	}
-	instead := Plan{Kind: kind, Response: p.Response, Model: m, Body: body, Parts: []Part{slow}}
+	instead := Plan{Kind: kind, Response: p.Response, Did: Created, Model: m, Body: body, Parts: []Part{slow}}
 	p.Parts = []Part{{Ops: build}, {Ops: ops, Yield: catalogWrong, Else: &instead, Publish: true}}
 	return withPostHooks(p)
 }
@@ -1000,8 +1004,16 @@ func incrementalPlan(m Model, body string, o Observed, strategy string, direct b
 		// After the post_hook, which may change the rows.
 		ops = append(ops, Audit{On: target})
 	}
-	return Plan{Kind: o.Existing, Response: strings.ToUpper(strategy) + " %d", Model: m, Body: body, Parts: []Part{{Ops: ops}}}
+	return Plan{Kind: o.Existing, Response: strings.ToUpper(strategy) + " %d", Did: loaded[strategy], Model: m, Body: body, Parts: []Part{{Ops: ops}}}
 }
+
+// Created is a Plan's Did when the relation was built anew: a first
+// build, every build of a table, a view defined, a --full-refresh.
+const Created = "created"
+
+// loaded is the Did of an incremental model's load into its existing
+// table, by strategy.
+var loaded = map[string]string{"merge": "merged into", "append": "appended to", "delete+insert": "loaded into"}
 
 // Direct says whether an incremental model's new rows go from its query
 // straight into the table, in one statement that reads the query (`merge
@@ -1044,7 +1056,7 @@ func planRefresh(m Model, body string, o Observed, rebuild Plan) Plan {
 	target := m.Rel
 	first := append(buildLock(m, o), dropTemp(target.In(pgname.Temp(target.Name)), o.Temp)...)
 	first = append(first, SameDefinition{Rel: target, Probe: pgname.Stage(target.Name)}, Hooks{})
-	return Plan{Kind: "materialized_view", Response: "REFRESH MATERIALIZED VIEW", Model: m, Body: body, Parts: []Part{
+	return Plan{Kind: "materialized_view", Response: "REFRESH MATERIALIZED VIEW", Did: "refreshed", Model: m, Body: body, Parts: []Part{
 		{Ops: first, Else: &rebuild},
 		{Ops: []Op{Refresh{Rel: target}}, Publish: true},
 		{Ops: []Op{

@@ -300,7 +300,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 		if err := e.record(ctx, e.DB.Shared(), n, "success"); err != nil {
 			return fail(r, err)
 		}
-		r.Status, r.Response = Success, "ephemeral, inlined where used"
+		r.Status, r.Response, r.Did = Success, "ephemeral, inlined where used", "compiled"
 		return r
 	}
 	if mat == "scd2" {
@@ -373,7 +373,7 @@ func (e *Executor) model(ctx context.Context, n *manifest.Node) Result {
 	}
 	r.Status = Success
 	r.Rows = b.counts[materialize.Rows] + b.counts[materialize.Updated]
-	r.Response = done.Response
+	r.Response, r.Did = done.Response, done.Did
 	if strings.Contains(r.Response, "%d") {
 		r.Response = fmt.Sprintf(r.Response, r.Rows)
 	}
@@ -539,7 +539,7 @@ func (b *builder) transaction(ctx context.Context, t *postgres.Txn, p materializ
 		}
 		// The rest of the plan is Else's: this part and those after it.
 		parts = append(append([]materialize.Part{}, parts[:i]...), part.Else.Parts...)
-		p = materialize.Plan{Kind: part.Else.Kind, Response: part.Else.Response, Model: p.Model, Body: p.Body, Parts: parts}
+		p = materialize.Plan{Kind: part.Else.Kind, Response: part.Else.Response, Did: part.Else.Did, Model: p.Model, Body: p.Body, Parts: parts}
 		i--
 	}
 	if len(parts) == 0 {

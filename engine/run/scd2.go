@@ -47,7 +47,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 	p := materialize.Plan{Model: m, Body: materialize.Body(compiled)}
 	b := e.builder(n)
 	b.res = res
-	var response string
+	var response, did string
 	var rows int64
 	citus, err := e.onCitus(ctx)
 	if err != nil {
@@ -95,6 +95,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 				return err
 			}
 			rows, response = materialize.CreateResult(b.counts, kind != "")
+			did = materialize.Created
 		case materialize.SCD2Update:
 			placed, err := e.placed(ctx, t, n.Relation)
 			if err != nil {
@@ -129,6 +130,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 				return err
 			}
 			rows, response = materialize.UpdateResult(b.counts)
+			did = "updated"
 		}
 		if err := b.all(ctx, t, p, d.End()); err != nil {
 			return err
@@ -153,7 +155,7 @@ func (e *Executor) scd2(ctx context.Context, n *manifest.Node, r Result) Result 
 		return e.failed(ctx, r, b, err)
 	}
 	r.Status = Success
-	r.Response = response
+	r.Response, r.Did = response, did
 	r.Rows = rows
 	r.Duration = time.Since(r.Started)
 	return r

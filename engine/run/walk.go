@@ -31,10 +31,14 @@ func (s Status) Blocks() bool { return s == Error || s == Fail || s == Skipped }
 
 // Result is what happened to one node.
 type Result struct {
-	ID        string
-	Status    Status
-	Message   string
-	Response  string // e.g. "SELECT 412", "COPY 2500"
+	ID       string
+	Status   Status
+	Message  string
+	Response string // e.g. "SELECT 412", "COPY 2500"
+	// Did is what a model's build did to its relation, as the output
+	// says it ("created", "merged into", ...; materialize.Plan's Did);
+	// "" for a seed or a test.
+	Did       string
 	Rows      int64
 	Failures  int64 // failing rows of a test
 	Started   time.Time
