@@ -1146,3 +1146,71 @@ func TestDeferHintFitsCompile(t *testing.T) {
 		t.Errorf("compile --env suggests --no-defer to build, which builds nothing for compile:\n%s", out)
 	}
 }
+
+// TestPlanSaysUnselectedParentsNotAsExpected: plan -s said nothing of a
+// model outside the selection that a selected model reads, whose
+// relation was not what the build expects: missing (dropped), stale (its
+// SQL, or that of an unselected model above it, changed since it was
+// built) or changed by hand (other columns than recorded). The build
+// reads it as it is. plan now says so, one line per parent, in text,
+// markdown and JSON, in production and in an environment, and nothing
+// of a parent that is as recorded.
+func TestPlanSaysUnselectedParentsNotAsExpected(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml":  "name: pp\nmodels: {'.': {materialized: table}}\n",
+		"seeds/s.csv":   "id\n1\n",
+		"models/a.sql":  `select 1 as id`,
+		"models/b.sql":  `{{ config "materialized" "view" }}select id from {{ ref "a" }}`,
+		"models/e.sql":  `{{ config "materialized" "ephemeral" }}select id from {{ ref "b" }}`,
+		"models/c.sql":  `select id from {{ ref "e" }}`,
+		"models/d.sql":  `select id from {{ ref "a" }}`,
+		"models/h.sql":  `select 2 as id`,
+		"models/rh.sql": `select id from {{ ref "h" }}`,
+		"models/x.sql":  `select id from {{ ref "s" }}`,
+	})
+	must(t, 0, dir, "build")
+	head := "\nRead but not selected, and not as the build expects ("
+	if out := must(t, 0, dir, "plan", "-s", "c d rh x"); strings.Contains(out, head) {
+		t.Fatalf("plan names parents that are as production built them:\n%s", out)
+	}
+	writeFile(t, dir, "models/a.sql", `select 1 as id, 2 as two`)
+	execSQL(t, url, "drop table public.s cascade", "alter table public.h add column extra integer")
+	fix := func(name string) string {
+		return "; select " + name + " too to build it as the project has it, or build it first"
+	}
+	lines := map[string]string{
+		// c reads b through ephemeral e; b is a view of a, which changed.
+		"b": "  ! b (view, public.b), read by c: stale: model a, which it reads and which is not selected either, changed (sql) since it was built, and the build reads public.b as it is; select a and b too to build them as the project has them, or build them first",
+		"a": "  ! a (table, public.a), read by d: stale: its sql changed since production built it, and the build reads public.a as production built it" + fix("a"),
+		"h": "  ! h (table, public.h), read by rh: changed by hand: public.h has other columns than production recorded when it built it (+ extra integer)" + fix("h"),
+		"s": "  ! s (seed, public.s), read by x: missing: public.s does not exist, so the build of x fails" + fix("s"),
+	}
+	out := must(t, 0, dir, "plan", "-s", "c d rh x")
+	mustContain(t, out, head+"4):\n")
+	for _, l := range lines {
+		mustContain(t, out, l+"\n")
+	}
+	// Selected, a parent is rebuilt: nothing is said of it.
+	if out := must(t, 0, dir, "plan", "-s", "a d"); strings.Contains(out, head) {
+		t.Errorf("plan -s 'a d' names a parent:\n%s", out)
+	}
+	p := planJSON(t, dir, "-s", "c d rh x")
+	why := map[string]string{}
+	for _, par := range p.Parents {
+		why[par.Name] = strings.Join(par.Why, ",") + " " + strings.Join(par.ReadBy, ",") + " " + par.Relation
+	}
+	want := map[string]string{"a": "stale d public.a", "b": "stale c public.b", "h": "changed_by_hand rh public.h", "s": "missing x public.s"}
+	if !maps.Equal(why, want) {
+		t.Errorf("plan --output json: unselected_parents %v, want %v", why, want)
+	}
+	mustContain(t, must(t, 0, dir, "plan", "-s", "x", "--output", "markdown"),
+		"#### Read but not selected, and not as the build expects\n\n- `s` (seed, `public.s`), read by `x`: :warning: missing: public.s does not exist, so the build of x fails")
+	// In an environment, what the build defers to: production lacks s,
+	// so the build stops before it starts.
+	mustContain(t, must(t, 0, dir, "plan", "--env", "e1", "-s", "x"),
+		"  ! s (seed, public.s), read by x: missing: public.s does not exist, and the build in environment e1 defers to production what it does not build, so it stops before anything runs"+fix("s"))
+	mustContain(t, must(t, 1, dir, "build", "--env", "e1", "-s", "x"), "production lacks seed s (read by x)")
+	// And the build does what plan said: x fails without s.
+	mustContain(t, must(t, 1, dir, "build", "-s", "x"), `relation "public.s" does not exist`)
+}

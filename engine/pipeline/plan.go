@@ -181,6 +181,9 @@ func (l *Project) Plan(ctx context.Context, db *postgres.Adapter, opt PlanOption
 	if err := l.planRebuild(ctx, db, p, selected, direct, opt.Env); err != nil {
 		return nil, err
 	}
+	if p.Parents, err = l.unselectedParents(ctx, db, selected, opt.Env); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -274,19 +277,9 @@ func (l *Project) planModel(n *manifest.Node, env string) plan.Model {
 // change is what changed in n since production recorded rec.
 func (l *Project) change(n *manifest.Node, rec *state.Node) plan.Change {
 	an := l.NodeArtifact(n)
-	c := plan.Change{Model: l.planModel(n, "")}
-	if an.Checksum != rec.Checksum {
-		c.Why = append(c.Why, map[bool]string{true: "data", false: "sql"}[n.Kind == manifest.Seed])
-	}
+	c := plan.Change{Model: l.planModel(n, ""), Why: l.changedWhat(n, rec)}
 	if an.ConfigSum != rec.ConfigSum {
-		c.Why = append(c.Why, "config")
 		c.Config = configChanges(rec.Config, an.Config)
-	}
-	if !sameMap(an.Vars, rec.Vars) {
-		c.Why = append(c.Why, "vars")
-	}
-	if !sameMap(an.EnvVars, rec.EnvVars) {
-		c.Why = append(c.Why, "env_vars")
 	}
 	if res, ok := l.Compiled[n.ID]; ok && n.Kind == manifest.Model {
 		c.Diff = plan.Diff("production/"+n.Name+".sql", "project/"+n.Name+".sql", rec.SQL, res.SQL)

@@ -28,7 +28,28 @@ type Plan struct {
 	Modified        []Change   `json:"modified"`
 	Indirect        []Indirect `json:"indirectly_modified"`
 	Rebuild         []Step     `json:"rebuild"`
-	Notes           []string   `json:"notes,omitempty"`
+	// Parents are the models and seeds the build reads but does not
+	// select that are not what it expects them to be.
+	Parents []Parent `json:"unselected_parents,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// Parent is a model or seed that a selected model reads, which the build
+// does not select (it reads it as it is), and that is not what the build
+// expects: missing, stale, or changed by hand. Its Relation is the one
+// the build reads.
+type Parent struct {
+	Model
+	// ReadBy are the selected models that read it.
+	ReadBy []string `json:"read_by"`
+	// Why: "missing" (its relation does not exist), "stale" (it, or an
+	// unselected model or seed above it, changed in the project since it
+	// was built, or it was never recorded), "changed_by_hand" (its
+	// relation is not of the kind, or has not the columns, recorded when
+	// it was built).
+	Why []string `json:"why"`
+	// Says is what plan prints of it.
+	Says string `json:"says"`
 }
 
 // Model names a model or seed.
@@ -196,6 +217,9 @@ func columnsText(c *Columns) []string {
 	return out
 }
 
+// Text is the changes as plan prints them: "+ a text; - b integer".
+func (c *Columns) Text() string { return strings.Join(columnsText(c), "; ") }
+
 func readerText(r Reader) string {
 	if r.Error != "" {
 		return r.Model + " (" + r.Error + ")"
@@ -258,7 +282,7 @@ func writeText(w io.Writer, p *Plan) error {
 		case c.Columns.Empty():
 			fmt.Fprintf(&b, "      columns: unchanged\n")
 		default:
-			fmt.Fprintf(&b, "      columns: %s\n", strings.Join(columnsText(c.Columns), "; "))
+			fmt.Fprintf(&b, "      columns: %s\n", c.Columns.Text())
 		}
 		for _, r := range c.Readers {
 			fmt.Fprintf(&b, "      read downstream by %s\n", readerText(r))
@@ -284,6 +308,12 @@ func writeText(w io.Writer, p *Plan) error {
 		for _, v := range m.Views {
 			fmt.Fprintf(&b, "      build refuses: %s\n", v.Error)
 		}
+	}
+	if len(p.Parents) > 0 {
+		fmt.Fprintf(&b, "\nRead but not selected, and not as the build expects (%d):\n", len(p.Parents))
+	}
+	for _, par := range p.Parents {
+		fmt.Fprintf(&b, "  ! %s, read by %s: %s\n", par.label(), strings.Join(par.ReadBy, ", "), par.Says)
 	}
 	if len(p.Rebuild) == 0 {
 		fmt.Fprintf(&b, "\nBuild would rebuild nothing in %s.\n", where(p))
@@ -540,6 +570,14 @@ func markdown(p *Plan, diffBudget int, brief bool) string {
 			line += fmt.Sprintf("\n  - :warning: build refuses: %s", md(v.Error))
 		}
 		return line
+	})
+	list("Read but not selected, and not as the build expects", len(p.Parents), func(i int) string {
+		par := p.Parents[i]
+		readers := make([]string, len(par.ReadBy))
+		for i, x := range par.ReadBy {
+			readers[i] = code(x)
+		}
+		return fmt.Sprintf("%s, read by %s: :warning: %s", model(par.Model), strings.Join(readers, ", "), md(par.Says))
 	})
 	title := fmt.Sprintf("Build would rebuild %d node%s", len(p.Rebuild), plural(len(p.Rebuild)))
 	if len(p.Rebuild) == 0 {

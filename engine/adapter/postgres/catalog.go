@@ -198,3 +198,48 @@ func ScratchRelations(ctx context.Context, q Querier) ([]Scratch, error) {
 	}
 	return out, rows.Err()
 }
+
+// Relation is how a relation stands in the catalog: its kind (as RelKind
+// names it; "" when it does not exist) and its columns, with their types
+// as format_type prints them.
+type Relation struct {
+	Kind    string
+	Columns []Column
+}
+
+// Relations reads the kind and columns of each of rels, in one query, in
+// the order of rels.
+func Relations(ctx context.Context, q Querier, rels []pgname.Rel) ([]Relation, error) {
+	names := make([]string, len(rels))
+	for i, r := range rels {
+		names[i] = r.Quoted()
+	}
+	rows, err := q.Query(ctx, `select r.i - 1, coalesce(c.relkind::text, ''),
+			coalesce((select jsonb_agg(jsonb_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) order by a.attnum)
+				from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]'::jsonb)
+		from unnest($1::text[]) with ordinality as r(rel, i) left join pg_class c on c.oid = to_regclass(r.rel)`, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]Relation, len(rels))
+	for rows.Next() {
+		var i int
+		var kind string
+		var cols []byte
+		if err := rows.Scan(&i, &kind, &cols); err != nil {
+			return nil, err
+		}
+		var cs []struct{ Name, Type string }
+		if err := json.Unmarshal(cols, &cs); err != nil {
+			return nil, err
+		}
+		if kind != "" {
+			out[i].Kind = kindOf(kind)
+		}
+		for _, c := range cs {
+			out[i].Columns = append(out[i].Columns, Column{Name: c.Name, Type: c.Type})
+		}
+	}
+	return out, rows.Err()
+}
