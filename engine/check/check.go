@@ -302,10 +302,14 @@ type checker struct {
 	byID      map[string]*job
 	// cause is the failed node that keeps a node from being checked.
 	cause map[string]string
-	// placed (on Citus) is how the tables of the selected incremental
-	// and scd2 models, and those they colocate with, sat on the cluster
-	// before check set anything aside (readPlacements).
+	// placed (on Citus) is how the tables of the selected table,
+	// incremental and scd2 models, those they colocate with, and those
+	// that colocate with them, sat on the cluster before check set
+	// anything aside (readPlacements).
 	placed map[pgname.Rel]materialize.Placed
+	// colocatedWith are, by id, the models and seeds whose colocate_with
+	// names it (readPlacements).
+	colocatedWith map[string][]*manifest.Node
 }
 
 // db runs f, a call to the database, counting its time.

@@ -3,6 +3,8 @@ package check
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,9 +16,10 @@ import (
 )
 
 // readPlacements reads, on a Citus cluster and before check sets anything
-// aside, how the table of each selected incremental or scd2 model that
-// exists sits on the cluster, and the table each colocates with
-// (colocate_with): what misplaced holds them against. Not for plan
+// aside, how the table of each selected table, incremental or scd2 model
+// that exists sits on the cluster, the table each colocates with
+// (colocate_with), and the tables of the models and seeds that colocate
+// with it: what misplaced holds them against. Not for plan
 // (ColumnsOnly), which says it in its own words, nor when typing the
 // inputs of unit tests (LeaveExisting).
 func (c *checker) readPlacements(ctx context.Context, tx pgx.Tx, obs *observed) error {
@@ -36,9 +39,15 @@ func (c *checker) readPlacements(ctx context.Context, tx pgx.Tx, obs *observed) 
 		c.placed[rel.Kept()] = materialize.Placed(p)
 		return nil
 	}
+	c.colocatedWith = map[string][]*manifest.Node{}
+	for _, n := range c.p.M.Nodes {
+		if other := c.p.M.Colocated(n); other != nil {
+			c.colocatedWith[other.ID] = append(c.colocatedWith[other.ID], n)
+		}
+	}
 	for id := range c.selected {
 		n := c.p.M.Nodes[id]
-		if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
+		if n == nil || n.Kind != manifest.Model || n.Config.Materialized != "table" && n.Config.Materialized != "incremental" && n.Config.Materialized != "scd2" {
 			continue
 		}
 		if f, ok := obs.found(n); !ok || f.Kind != "table" && f.Kind != "partitioned_table" {
@@ -50,6 +59,13 @@ func (c *checker) readPlacements(ctx context.Context, tx pgx.Tx, obs *observed) 
 		if other := c.p.M.Colocated(n); other != nil {
 			if err := read(c.colocatedRel(other)); err != nil {
 				return err
+			}
+		}
+		for _, x := range c.colocatedWith[id] {
+			if !c.selected[x.ID] {
+				if err := read(x.Relation); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -66,13 +82,15 @@ func (c *checker) colocatedRel(other *manifest.Node) pgname.Rel {
 	return other.Relation
 }
 
-// misplaced holds selected incremental or scd2 model n, whose table
-// exists, against where its config puts it on the Citus cluster, as its
-// next build would. A build that loads into the table (loads: an
+// misplaced holds selected table, incremental or scd2 model n, whose
+// table exists, against where its config puts it on the Citus cluster, as
+// its next build would. A build that loads into the table (loads: an
 // incremental load, an scd2 update) refuses one placed otherwise, since a
 // load never moves the rows there (materialize.SamePlacement): n fails
 // with the build's words, at the config key the build names. A build
-// that rebuilds it (--full-refresh) moves it: a note says so. The table
+// that rebuilds it (a table model's, or --full-refresh) moves it: a note
+// says so, and names the tables colocated with it that the build leaves
+// in its old colocation group (leftBehind). The table
 // colocate_with names is taken as this build leaves it: a selected table
 // model or seed moves to its shard_count when it is rebuilt, before n's
 // build, which then finds n no longer colocated with it.
@@ -102,11 +120,16 @@ func (c *checker) misplaced(n *manifest.Node, out *Node, loads bool) {
 	}
 	if !loads {
 		is, want, _ := materialize.Wanted(m.Dist, placed, with)
-		note := fmt.Sprintf("%s (incremental, %s) is %s, but its config makes it %s: build --full-refresh rebuilds it there (without --full-refresh, build refuses to load rows into it)", n.Name, n.Relation, is, want)
-		if n.Config.Materialized == "scd2" {
+		var note string
+		switch n.Config.Materialized {
+		case "table":
+			note = fmt.Sprintf("%s (table, %s) is %s, but its config makes it %s: build rebuilds it there, as it rebuilds a table model every time", n.Name, n.Relation, is, want)
+		case "scd2":
 			note = fmt.Sprintf("%s (scd2, %s) is %s, but its config makes it %s: build --full-refresh --full-refresh-scd2 rebuilds it there, without its history (without them, build refuses to add versions to it)", n.Name, n.Relation, is, want)
+		default:
+			note = fmt.Sprintf("%s (incremental, %s) is %s, but its config makes it %s: build --full-refresh rebuilds it there (without --full-refresh, build refuses to load rows into it)", n.Name, n.Relation, is, want)
 		}
-		c.res.Notes = append(c.res.Notes, note)
+		c.res.Notes = append(c.res.Notes, note+c.leftBehind(n, m.Dist, placed, with))
 		return
 	}
 	// Where the build places it: at the key, else in the model's file.
@@ -136,4 +159,50 @@ func (c *checker) rebuilds(n *manifest.Node) bool {
 		return c.opt.FullRefresh
 	}
 	return false
+}
+
+// leftBehind is what misplaced's note adds of the tables colocated with
+// model n (colocate_with: n) that this build does not select, when the
+// build moves n's table, placed as placed, out of its colocation group
+// (to other shards, to the group of the table it colocates with, placed
+// as with, or off the distributed tables): they stay in the old group,
+// no longer colocated with n, until each is built again; "" when there
+// is none.
+func (c *checker) leftBehind(n *manifest.Node, d *materialize.Distribution, placed materialize.Placed, with *materialize.Placed) string {
+	if placed.Method != "distributed" {
+		return ""
+	}
+	moves := d == nil || d.Reference || materialize.ShardsMoveTo(n.Config, placed) > 0 ||
+		d.Colocate != nil && with != nil && with.Method == "distributed" && with.Colocation != placed.Colocation
+	if !moves {
+		return ""
+	}
+	var left []string
+	for _, x := range c.colocatedWith[n.ID] {
+		if c.selected[x.ID] {
+			continue
+		}
+		p, ok := c.placed[x.Relation.Kept()]
+		if !ok || p.Method != "distributed" || p.Colocation != placed.Colocation {
+			continue
+		}
+		what := x.Config.Materialized
+		if x.Kind == manifest.Seed {
+			what = "seed"
+		}
+		left = append(left, fmt.Sprintf("%s (%s, %s)", x.Name, what, x.Relation))
+	}
+	if len(left) == 0 {
+		return ""
+	}
+	sort.Strings(left)
+	verb, them, shards := "stays", "it", fmt.Sprintf("%d shards", placed.Shards)
+	if len(left) > 1 {
+		verb, them = "stay", "them"
+	}
+	if placed.Shards == 1 {
+		shards = "1 shard"
+	}
+	return fmt.Sprintf("; colocated with it and not selected, %s %s in its old colocation group (%s), no longer colocated with it, until built again (select %s too; an incremental model or scd2 dimension with --full-refresh)",
+		strings.Join(left, ", "), verb, shards, them)
 }

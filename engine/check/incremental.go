@@ -55,6 +55,9 @@ func (c *checker) tableRefusals(ctx context.Context, tx pgx.Tx, j *job, got []Co
 			return nil
 		}
 	}
+	if mat == "table" && j.built != nil {
+		c.misplaced(n, out, false) // a note: the build rebuilds it where its config says
+	}
 	if pb := n.Config.PartitionBy; !view && pb != nil && pb.Column != "" && !c.opt.ColumnsOnly {
 		if err := materialize.PartitionColumnError(*pb, newCols); err != nil {
 			return refuse(err)

@@ -1029,3 +1029,61 @@ func TestCitusSyncAllColumnsKeepsTheDistributionColumn(t *testing.T) {
 		t.Errorf("after the load, f has %s (rows, sum of extra), want 12 12", got)
 	}
 }
+
+// TestCitusCheckSaysATableModelMoves: check said nothing of a table
+// model whose table sits on the Citus cluster otherwise than its config
+// says (a table is rebuilt by every build), though the build moves it,
+// and leaves the tables colocated with it that it does not select in its
+// old colocation group, no longer colocated with it (an incremental one
+// then refused on its next load). check now says so in a note, and the
+// build does what the note says.
+func TestCitusCheckSaysATableModelMoves(t *testing.T) {
+	url := pgtest.CitusDB(t)
+	yml := func(n int) string {
+		return fmt.Sprintf(`models:
+  - name: a
+    config: {materialized: table, distributed_by: customer_id, shard_count: %d}
+  - name: t2
+    config: {materialized: table, distributed_by: customer_id, colocate_with: a}
+  - name: i2
+    config: {materialized: incremental, unique_key: [id, customer_id], distributed_by: customer_id, colocate_with: a}
+`, n)
+	}
+	rows := `select g as id, g % 5 as customer_id from generate_series(1, 20) g`
+	dir := writeProject(t, url, map[string]string{
+		"project.yaml": "name: tm\n", "models/a.sql": rows, "models/t2.sql": rows, "models/i2.sql": rows, "models/models.yml": yml(4),
+	})
+	must(t, 0, dir, "build")
+	if out := must(t, 0, dir, "check", "-s", "a"); strings.Contains(out, "rebuilds it there") {
+		t.Errorf("check notes a move of a table placed as its config says:\n%s", out)
+	}
+	writeFile(t, dir, "models/models.yml", yml(8))
+	moves := "note: a (table, public.a) is distributed by customer_id in 4 shards, but its config makes it distributed by customer_id in 8 shards (shard_count): build rebuilds it there, as it rebuilds a table model every time"
+	mustContain(t, must(t, 0, dir, "check", "-s", "a"), moves+"; colocated with it and not selected, i2 (incremental, public.i2), t2 (table, public.t2) stay in its old colocation group (4 shards), no longer colocated with it, until built again (select them too; an incremental model or scd2 dimension with --full-refresh)\n", "OK=1 ERROR=0")
+	// Selected with it, t2 is rebuilt colocated with it: i2 alone stays.
+	mustContain(t, must(t, 0, dir, "check", "-s", "a t2"), moves+"; colocated with it and not selected, i2 (incremental, public.i2) stays in its old colocation group (4 shards), no longer colocated with it, until built again (select it too; ")
+
+	// The build does what the note said.
+	group := func(rel string) int64 {
+		return queryInt(t, url, "select colocationid from pg_dist_partition where logicalrelid = '"+rel+"'::regclass")
+	}
+	old := group("public.a")
+	must(t, 0, dir, "build", "-s", "a")
+	if got := queryInt(t, url, "select count(*) from pg_dist_shard where logicalrelid = 'public.a'::regclass"); got != 8 {
+		t.Errorf("a has %d shards after the build, want 8", got)
+	}
+	for _, rel := range []string{"public.t2", "public.i2"} {
+		if g := group(rel); g != old || g == group("public.a") {
+			t.Errorf("%s is in colocation group %d after a's build, want a's old group %d (a is in %d)", rel, g, old, group("public.a"))
+		}
+	}
+	// t2, not colocated with a now, is rebuilt colocated with it.
+	mustContain(t, must(t, 0, dir, "check", "-s", "t2"), "note: t2 (table, public.t2) is distributed by customer_id in 4 shards, not colocated with a (8 shards), but its config makes it distributed by customer_id, colocated with a (colocate_with): build rebuilds it there, as it rebuilds a table model every time\n")
+	must(t, 0, dir, "build", "-s", "t2")
+	if group("public.t2") != group("public.a") {
+		t.Errorf("t2 is not colocated with a after its build")
+	}
+	if out := must(t, 0, dir, "check", "-s", "a t2"); strings.Contains(out, "rebuilds it there") {
+		t.Errorf("check notes a move of tables placed as their config says:\n%s", out)
+	}
+}
