@@ -170,6 +170,29 @@ type Schema struct {
 	Checksum string
 
 	state fileState
+	// typedBy holds, for each column, the value that made it its inferred
+	// type (the last to narrow the types it could be); zero when no value
+	// did (a column without values is text).
+	typedBy []valueAt
+}
+
+// madeBy says what made column col the type it has, for a message about a
+// column whose type changed since the last load: the value and where it
+// is, or that the column has no value; empty when column_types set it.
+func (sc Schema) madeBy(col, path string, opts Options) string {
+	if _, set := opts.ColumnTypes[col]; set {
+		return ""
+	}
+	for i, c := range sc.Columns {
+		if c.Name != col || i >= len(sc.typedBy) {
+			continue
+		}
+		if v := sc.typedBy[i]; v.line > 0 {
+			return fmt.Sprintf(" (%q at %s:%d:%d made it %s)", v.value, path, v.line, v.col, c.Type)
+		}
+		return " (no row has a value in it)"
+	}
+	return ""
 }
 
 // fileState is what a later load needs to continue after the end of this
@@ -246,6 +269,7 @@ func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
 	for i := range masks {
 		masks[i] = kAll
 	}
+	s.typedBy = make([]valueAt, len(cols))
 	rows, err := scanRows(s, masks, seen)
 	if err != nil {
 		return Schema{}, err
@@ -257,7 +281,7 @@ func infer(ctx context.Context, r io.Reader, opts Options) (Schema, error) {
 		return Schema{}, err
 	}
 	writeConfig(h, delim, opts.ColumnTypes, s.blank)
-	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)), state: s.state(masks, seen)}, nil
+	return Schema{Columns: cols, Rows: rows, Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)), state: s.state(masks, seen), typedBy: s.typedBy}, nil
 }
 
 // scanRows reads the remaining records of s, checks that each has
@@ -324,11 +348,14 @@ func scanRows(s *scanner, masks []uint8, seen []bool) (int64, error) {
 				if f.quoted {
 					// "" is an empty string to COPY, not NULL: only text holds it.
 					masks[j] = 0
+					s.narrowed(j, f)
 				}
 				continue
 			}
 			seen[j] = true
-			masks[j] = classify(buf[f.start:f.end], m)
+			if masks[j] = classify(buf[f.start:f.end], m); masks[j] != m {
+				s.narrowed(j, f)
+			}
 		}
 	}
 }

@@ -284,7 +284,8 @@ func Load(ctx context.Context, conn *pgx.Conn, schema, table, file string, opts 
 		// file made a column text.
 		var changes []string
 		if hasViews && old.exists {
-			if changes, err = columnChanges(ctx, tx, old.oid, schema, tmpName); err != nil {
+			madeBy := func(col string) string { return sc.madeBy(col, opts.Path, opts) }
+			if changes, err = columnChanges(ctx, tx, old.oid, schema, tmpName, madeBy); err != nil {
 				return Result{}, fmt.Errorf("seed %q: %w", name, err)
 			}
 		}
@@ -608,8 +609,9 @@ func sameColumns(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string)
 // columnChanges says, by name, how the columns of the table schema.tmp
 // differ from those of the table old: "amount is text, was numeric",
 // "column note is new", "column name is gone"; nothing when only their
-// order changed.
-func columnChanges(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string) ([]string, error) {
+// order changed. madeBy adds to a column whose type changed what made it
+// that type ("n/a" at seeds/o.csv:3:3 made it text).
+func columnChanges(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp string, madeBy func(col string) string) ([]string, error) {
 	rows, err := tx.Query(ctx, `
 		with cols as (
 			select a.attrelid, a.attnum, a.attname::text as name, format_type(a.atttypid, a.atttypmod) as typ
@@ -642,7 +644,7 @@ func columnChanges(ctx context.Context, tx pgx.Tx, old uint32, schema, tmp strin
 		case now == nil:
 			out = append(out, "column "+col+" is gone")
 		default:
-			out = append(out, col+" is "+*now+", was "+*was)
+			out = append(out, col+" is "+*now+", was "+*was+madeBy(col))
 		}
 	}
 	return out, rows.Err()

@@ -276,7 +276,7 @@ func TestLoadDependentView(t *testing.T) {
 	_, err := Load(ctx, conn, "raw", "c", writeFile(t, "c.csv", "id,extra\n6,z\n"), opts)
 	var de *postgres.DependentError
 	if !errors.As(err, &de) || de.View.String() != "public.v" || !strings.HasPrefix(err.Error(), `seed "c": refusing to replace raw.c: view public.v depends on it and cannot be recreated on the new version (`) ||
-		!strings.HasSuffix(err.Error(), "The file's columns changed since the last load: id is bigint, was text; column name is gone (fix the file, or pin a column's type with column_types)") {
+		!strings.HasSuffix(err.Error(), `The file's columns changed since the last load: id is bigint, was text ("6" at seeds/c.csv:2:1 made it bigint); column name is gone (fix the file, or pin a column's type with column_types)`) {
 		t.Fatalf("err = %v", err)
 	}
 	if got := dump(t, conn, "select * from public.v"); got != "x5|e" {
@@ -374,24 +374,48 @@ func TestBeforeLoad(t *testing.T) {
 // bad row of the day's export) cannot be read by a view that compares the
 // column with a number. The error said only that the view could not be
 // recreated (operator does not exist: text >= numeric); it says which
-// column of the file changed type.
+// column of the file changed type, and which value made it so, where: the
+// file's columns changed, but not which of its rows to fix.
 func TestLoadTypeChangedUnderAView(t *testing.T) {
 	ctx := context.Background()
 	conn := connect(t)
-	opts := Options{Path: "seeds/o.csv"}
-	if _, err := Load(ctx, conn, "raw", "o", writeFile(t, "o.csv", "id,cost\n1,2.50\n"), opts); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, csv string
+		types     map[string]string
+		want      string
+	}{
+		{"a word among numbers", "id,cost\n1,2.50\n2,n/a\n", nil, `cost is text, was numeric ("n/a" at seeds/o.csv:3:3 made it text)`},
+		{"a quoted empty string", "id,cost\n1,2.50\n2,\"\"\n", nil, `cost is text, was numeric ("" at seeds/o.csv:3:3 made it text)`},
+		{"on a later line of a quoted field", "id,note,cost\n1,\"a\nb\",3\n2,x,\"4\n\"\n", nil, "cost is text, was numeric (\"4\\n\" at seeds/o.csv:4:5 made it text)"},
+		{"a long value", "id,cost\n1,2\n2," + strings.Repeat("é", 50) + "\n", nil, `cost is text, was numeric ("` + strings.Repeat("é", 40) + `…" at seeds/o.csv:3:3 made it text)`},
+		{"no value left", "id,cost\n1,\n2,\n", nil, "cost is text, was numeric (no row has a value in it)"},
+		{"set by column_types", "id,cost\n1,2.50\n", map[string]string{"cost": "text"}, "cost is text, was numeric"},
 	}
-	if _, err := conn.Exec(ctx, "create view public.vo as select id from raw.o where cost >= 0"); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Load(ctx, conn, "raw", "o", writeFile(t, "o.csv", "id,cost\n1,2.50\n2,n/a\n"), opts)
-	var de *postgres.DependentError
-	if !errors.As(err, &de) || !strings.HasSuffix(err.Error(), "— nothing was changed. The file's columns changed since the last load: cost is text, was numeric (fix the file, or pin a column's type with column_types)") {
-		t.Fatalf("err = %v", err)
-	}
-	if got := dump(t, conn, "select id, cost::text from raw.o"); got != "1|2.50" {
-		t.Errorf("table holds %q", got)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			table := fmt.Sprintf("o%d", i)
+			opts := Options{Path: "seeds/o.csv"}
+			if _, err := Load(ctx, conn, "raw", table, writeFile(t, "o.csv", "id,note,cost\n1,x,2.50\n"), opts); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "create view public.v"+table+" as select id from raw."+table+" where cost >= 0"); err != nil {
+				t.Fatal(err)
+			}
+			opts.ColumnTypes = tc.types
+			_, err := Load(ctx, conn, "raw", table, writeFile(t, "o.csv", tc.csv), opts)
+			var de *postgres.DependentError
+			gone := ""
+			if !strings.Contains(tc.csv, "note") {
+				gone = "; column note is gone"
+			}
+			want := "— nothing was changed. The file's columns changed since the last load: " + tc.want + gone + " (fix the file, or pin a column's type with column_types)"
+			if !errors.As(err, &de) || !strings.HasSuffix(err.Error(), want) {
+				t.Fatalf("err = %v\nwant it to end %s", err, want)
+			}
+			if got := dump(t, conn, "select id, cost::text from raw."+table); got != "1|2.50" {
+				t.Errorf("table holds %q", got)
+			}
+		})
 	}
 }
 

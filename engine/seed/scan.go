@@ -78,6 +78,10 @@ type scanner struct {
 	eol      int
 	fields   []field
 
+	// typedBy, when set (by infer), holds for each column the value that
+	// last narrowed the types it can be: what made it its type.
+	typedBy []valueAt
+
 	// more: the input is a piece of a file that goes on after it, so
 	// blank lines at its end are not at the end of the file.
 	more bool
@@ -321,6 +325,26 @@ func (s *scanner) value(f field) string {
 		return string(bytes.ReplaceAll(v, []byte(`""`), []byte(`"`)))
 	}
 	return string(v)
+}
+
+// valueAt is a value of the file and where it is.
+type valueAt struct {
+	line, col int
+	value     string
+}
+
+// narrowed records, when s records them, that f's value narrowed the
+// types column j can be.
+func (s *scanner) narrowed(j int, f field) {
+	if s.typedBy == nil {
+		return
+	}
+	line, col := s.posOf(f.start - btoi(f.quoted))
+	v := s.value(f)
+	if utf8.RuneCountInString(v) > 40 {
+		v = string([]rune(v)[:40]) + "…"
+	}
+	s.typedBy[j] = valueAt{line: line, col: col, value: v}
 }
 
 // state is the fileState after the last record.
