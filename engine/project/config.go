@@ -45,6 +45,10 @@ var dbtConfigKeys = map[string]string{
 	"target_database":            "strata builds every model and seed into the target's database; --target chooses the target (docs/project.md#targets)",
 	"database":                   "strata builds every model and seed into the target's database; --target chooses the target (docs/project.md#targets)",
 	"snapshot_meta_column_names": "strata's is scd2_columns; scd2_columns: {valid_from: dbt_valid_from, valid_to: dbt_valid_to, surrogate_key: dbt_scd_id} keeps dbt's column names (docs/scd2.md)",
+	"persist_docs":               "strata always writes a model's or seed's description as its relation's comment (its columns' descriptions are shown on the docs site, not written to the database); leave persist_docs out (docs/models.md#describing-models-in-yaml)",
+	"docs":                       "strata's docs site shows every enabled model and seed, and has no docs config (show, node_color); leave it out (docs/docs-site.md)",
+	"quote_columns":              "strata always quotes a seed's column names as its header writes them (capitals, spaces kept); leave quote_columns out, and rename a column in the header row to change it (docs/seeds-and-sources.md)",
+	"full_refresh":               "strata has no full_refresh config: --full-refresh rebuilds or reloads what is selected, and a seed is reloaded in full whenever its file changed other than by growing (docs/seeds-and-sources.md#how-a-seed-is-loaded)",
 }
 
 // DbtConfigHint says what to write instead of key, a config key of dbt's
