@@ -44,6 +44,8 @@ func TestLineageSelectsNamesWithSpaces(t *testing.T) {
   out.excluded = [L.filter('', '"sp ace"'), err()];
   L.filter('"sp ace+', '');
   out.unclosed = [err()];
+  L.filter('models/child.sql', '');
+  out.path = [err()];
   L.filter('', '');
   L.focus(+document.querySelector('#graph g[data-id="model.p.sp ace"]').dataset.i);
   out.focus = [+document.getElementById('graph').dataset.nodes, document.getElementById('select').value, err(), (document.getElementById('focus') || {}).textContent];
@@ -60,7 +62,9 @@ func TestLineageSelectsNamesWithSpaces(t *testing.T) {
 		"single":   {3.0, ""},
 		"excluded": {2.0, ""},
 		"unclosed": {"the quote \" is not closed (expected a closing \")"},
-		"focus":    {2.0, `+"sp ace"+`, "", `focus: +"sp ace"+`},
+		// A path written as dbt writes it, without path:, as -s says it.
+		"path":  {`no model, seed, test or exposure is called "models/child.sql" (a name holds no /: for the nodes defined in a file or under a folder, write path:models/child.sql)`},
+		"focus": {2.0, `+"sp ace"+`, "", `focus: +"sp ace"+`},
 	}
 	for k, w := range want {
 		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(t, w) {

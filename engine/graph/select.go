@@ -507,6 +507,9 @@ func (gr *Graph) unknownName(name string) error {
 		return nil
 	case isPattern(name):
 		return fmt.Errorf("no model, seed, test or exposure has a name matching %q", name)
+	case strings.Contains(name, "/"):
+		// A file's or folder's path, as dbt reads a selector with a /.
+		return fmt.Errorf("no model, seed, test or exposure is called %q (a name holds no /: for the nodes defined in a file or under a folder, write path:%s)", name, name)
 	}
 	// A source or source table named as a node (crm.accounts, as ls
 	// used to print it) is picked by the source: method.

@@ -18,6 +18,8 @@ func TestSelectorThatNamesNothing(t *testing.T) {
 		{"tag:zz*", `--select tag:zz*: no node has a tag matching "zz*"`},
 		{"path:models/nope", `--select path:models/nope: no node is defined in "models/nope" or under it (did you mean "models"?)`},
 		{"path:models/stagin", `--select path:models/stagin: no node is defined in "models/stagin" or under it (did you mean "models/staging"?)`},
+		{"models/staging", `--select models/staging: no model, seed, test or exposure is called "models/staging" (a name holds no /: for the nodes defined in a file or under a folder, write path:models/staging)`},
+		{"seeds/raw.csv+", `--select seeds/raw.csv+: no model, seed, test or exposure is called "seeds/raw.csv" (a name holds no /: for the nodes defined in a file or under a folder, write path:seeds/raw.csv)`},
 		{"exposure:dsh", `--select exposure:dsh: no exposure is called "dsh" (did you mean "dash"?)`},
 		{"source:crm", `--select source:crm: no source or source table is called "crm"`},
 		{"config.materialised:table", `--select config.materialised:table: config key "materialised" is not known (expected a config key of models, seeds or tests, such as materialized, schema or severity) (did you mean "materialized"?)`},

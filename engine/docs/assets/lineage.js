@@ -116,6 +116,8 @@
     if (colon < 0) {
       var re = globRe(body);
       for (i = 0; i < N; i++) if (G.nodes[i][KIND] !== 'source' && re.test(G.nodes[i][NAME])) out[i] = true;
+      if (!Object.keys(out).length && !isPattern(body) && body.indexOf('/') >= 0)
+        throw new Error('no model, seed, test or exposure is called ' + JSON.stringify(body) + ' (a name holds no /: for the nodes defined in a file or under a folder, write path:' + body + ')');
       if (!Object.keys(out).length) throw unknown('no model, seed, test or exposure is called', 'no model, seed, test or exposure has a name matching', body,
         known(function (n) { return n[KIND] === 'source' ? [] : [n[NAME]]; }));
       return out;
