@@ -110,7 +110,7 @@ func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
 	b := &decoder{file: file, diags: &r.body}
 	doc := &Doc{Pos: b.pos(nameF.value), Config: Layer{}}
 	if x, ok := f["description"]; ok {
-		doc.Description = b.str(x.value, "description")
+		doc.Description = b.description(x.value)
 	}
 	if x, ok := f["config"]; ok {
 		doc.Config = b.layer(x.value, kind+" config", allowed)
@@ -234,7 +234,7 @@ func (d *decoder) columns(f map[string]field) []*Column {
 		}
 		seen[c.Name] = nf.value.Line
 		if v, ok := cf["description"]; ok {
-			c.Description = d.str(v.value, "description")
+			c.Description = d.description(v.value)
 		}
 		if v, ok := cf["data_type"]; ok {
 			c.DataType = d.str(v.value, "data_type")
@@ -361,7 +361,7 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 		s.Schema = d.str(x.value, "schema")
 	}
 	if x, ok := f["description"]; ok {
-		s.Description = d.str(x.value, "description")
+		s.Description = d.description(x.value)
 	}
 	var loaded string
 	if x, ok := f["loaded_at_field"]; ok {
@@ -394,7 +394,7 @@ func (p *Project) readSource(d *decoder, item *yaml.Node, idx *docIndex) {
 				}
 			}
 			if v, ok := tf["description"]; ok {
-				t.Description = d.str(v.value, "description")
+				t.Description = d.description(v.value)
 			}
 			if v, ok := tf["loaded_at_field"]; ok {
 				t.LoadedAtField = d.str(v.value, "loaded_at_field")
@@ -508,7 +508,9 @@ func (p *Project) readExposure(d *decoder, item *yaml.Node, idx *docIndex) {
 		d.errorf(nf.value, "exposure %q has no type: (expected dashboard, notebook, analysis, ml or application)", e.Name)
 	}
 	for k, dst := range map[string]*string{"label": &e.Label, "description": &e.Description, "url": &e.URL} {
-		if x, ok := f[k]; ok {
+		if x, ok := f[k]; ok && k == "description" {
+			*dst = d.description(x.value)
+		} else if ok {
 			*dst = d.str(x.value, k)
 		}
 	}

@@ -144,7 +144,7 @@ func (d *decoder) unitTest(item *yaml.Node) *UnitTest {
 		d.errorf(nf.value, "unit test %s has no model: (expected the model it tests)", t.Name)
 	}
 	if x, ok := f["description"]; ok {
-		t.Description = d.str(x.value, "description")
+		t.Description = d.description(x.value)
 	}
 	if x, ok := f["tags"]; ok {
 		t.Tags = append(t.Tags, d.strList(x.value, "tags")...)

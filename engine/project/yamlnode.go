@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,6 +199,20 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 		return ""
 	}
 	return n.Value
+}
+
+// dbtDocBlock matches dbt's {{ doc("name") }}, which reads a docs block of
+// a .md file into a description.
+var dbtDocBlock = regexp.MustCompile(`\{\{-?\s*doc\s*\(\s*["'][^"']*["']\s*\)\s*-?\}\}`)
+
+// description reads a description, which is plain text: a dbt doc block in
+// it is a warning, since it would be shown as written.
+func (d *decoder) description(n *yaml.Node) string {
+	s := d.str(n, "description")
+	if m := dbtDocBlock.FindString(s); m != "" {
+		d.diags.Warnf(d.pos(n), "description: %s is a dbt doc block, which strata does not read: the docs site and the relation's comment would show it as written (write the text in the description instead)", m)
+	}
+	return s
 }
 
 func (d *decoder) strList(n *yaml.Node, what string) []string {
