@@ -130,6 +130,9 @@ func serverRefused(connString string, c *pgx.ConnConfig, pg *pgconn.PgError) str
 		return msg + fmt.Sprintf(": have role %s granted it (grant connect on database %s to %s)", c.User, SQLName(c.Database), SQLName(c.User))
 	case pg.Code == "53300":
 		return "the server has no free connection (" + msg + "): try again once other sessions have ended (pg_stat_activity lists them), or have the limit raised (the server's max_connections, or the role's or database's connection limit)"
+	case pg.Code == "08P01" && strings.HasPrefix(pg.Message, "unsupported startup parameter: "):
+		name := strings.TrimPrefix(pg.Message, "unsupported startup parameter: ")
+		return msg + fmt.Sprintf(": a connection pooler (PgBouncer) between strata and the server takes no %s when connecting: remove it from the url (or PGOPTIONS), or have the pooler ignore it (ignore_startup_parameters = %s in its configuration)", name, name)
 	case pg.Code == "57P03":
 		return msg + ": the server is starting, stopping or recovering: try again once it accepts connections"
 	}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"strata/engine/pgname"
@@ -34,6 +35,15 @@ type Adapter struct {
 	// pids are the server processes of the pool's connections, to tell
 	// this command's sessions from others' (LockHolders).
 	pids sync.Map
+	// settingsAfter is set once the server refused strata's session
+	// settings as startup parameters (a connection pooler, PgBouncer):
+	// its connections are then opened without them, and AfterConnect
+	// sets them.
+	settingsAfter atomic.Bool
+	// settings are strata's session settings (the url's where it sets
+	// them): startup parameters, and applied after connecting when
+	// they did not take.
+	settings [][2]string
 }
 
 // own says whether pid is the server process of one of a's connections.
@@ -106,17 +116,47 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 			cfg.ConnConfig.RuntimeParams[p] = "0"
 		}
 	}
-	// On a Citus cluster, a join of distributed tables on other columns
-	// than their distribution columns runs by repartitioning their rows
-	// rather than being refused: a project's models and tests are written
-	// for PostgreSQL, where every join works (SPEC 13).
 	a := &Adapter{room: newRoom(conns)}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		a.pids.Store(c.PgConn().PID(), true)
-		_, err := c.Exec(ctx, "select set_config('citus.enable_repartition_joins', 'on', false) from pg_extension where extname = 'citus'")
-		return err
+	for _, k := range sessionSettings {
+		a.settings = append(a.settings, [2]string{k, cfg.ConnConfig.RuntimeParams[k]})
 	}
-	cfg.BeforeClose = func(c *pgx.Conn) { a.pids.Delete(c.PgConn().PID()) }
+	// Behind a connection pooler (PgBouncer), the startup parameters
+	// above are refused ("unsupported startup parameter"), or ignored
+	// when the pooler is told to ignore them: they are then set by the
+	// statement each new connection runs, which finds its server process
+	// too (the pooler's key data names none). Without a pooler, that
+	// statement sets nothing, and the settings' reset values are strata's.
+	plain, set := afterConnectSQL(nil), afterConnectSQL(a.settings)
+	cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+		if a.settingsAfter.Load() {
+			for _, k := range sessionSettings {
+				delete(cc.RuntimeParams, k)
+			}
+		}
+		return nil
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		sql := plain
+		if a.settingsAfter.Load() {
+			sql = set
+		}
+		var pid uint32
+		var ignored [2]any
+		if err := c.QueryRow(ctx, sql, pgx.QueryExecModeSimpleProtocol).Scan(&pid, &ignored[0], &ignored[1]); err != nil {
+			return err
+		}
+		if pid != c.PgConn().PID() && sql == plain {
+			// A pooler that took the settings and ignored them.
+			a.settingsAfter.Store(true)
+			if _, err := c.Exec(ctx, set); err != nil {
+				return err
+			}
+		}
+		c.PgConn().CustomData()[serverPIDKey] = pid
+		a.pids.Store(pid, true)
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) { a.pids.Delete(serverPID(c.PgConn())) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect: %w", err)
@@ -134,7 +174,15 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	if err := a.ping(pingCtx); err != nil {
+	err = a.ping(pingCtx)
+	if startupParamRefused(err) {
+		a.settingsAfter.Store(true)
+		err = a.ping(pingCtx)
+	}
+	if err == nil {
+		err = a.sessionPooled(pingCtx)
+	}
+	if err != nil {
 		// Not waited for: Close waits for the connections the pool is
 		// still opening in the background, which a server that accepted
 		// them and never answers keeps until their connect_timeout (with
@@ -153,6 +201,130 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 		return nil, fmt.Errorf("cannot connect to %s: %w", describeTarget(cfg.ConnConfig), explainConnect(url, cfg.ConnConfig, err))
 	}
 	return a, nil
+}
+
+// sessionSettings are the settings strata gives its sessions (Connect
+// says why each), as startup parameters, and after connecting where a
+// pooler refused or ignored them.
+var sessionSettings = []string{
+	"client_connection_check_interval",
+	"tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+	"idle_session_timeout", "idle_in_transaction_session_timeout",
+}
+
+// serverPIDKey holds, in a connection's CustomData, its server process.
+const serverPIDKey = "strata.server_pid"
+
+// serverPID is the server process of c, as AfterConnect found it.
+func serverPID(c *pgconn.PgConn) uint32 {
+	pid, _ := c.CustomData()[serverPIDKey].(uint32)
+	return pid
+}
+
+// afterConnectSQL is the one statement a new connection runs: it sets
+// settings (none without a pooler), turns on Citus's repartition joins,
+// and returns the server process.
+func afterConnectSQL(settings [][2]string) string {
+	sql := "select pg_backend_pid(), "
+	if len(settings) > 0 {
+		var set []string
+		for _, kv := range settings {
+			set = append(set, "set_config("+pgname.Literal(kv[0])+", "+pgname.Literal(kv[1])+", false)")
+		}
+		sql += "concat_ws(', ', " + strings.Join(set, ", ") + "), "
+	} else {
+		sql += "null, "
+	}
+	// On a Citus cluster, a join of distributed tables on other columns
+	// than their distribution columns runs by repartitioning their rows
+	// rather than being refused: a project's models and tests are written
+	// for PostgreSQL, where every join works (SPEC 13).
+	return sql + "(select set_config('citus.enable_repartition_joins', 'on', false) from pg_extension where extname = 'citus')"
+}
+
+// startupParamRefused says whether err is a server (a pooler: PgBouncer)
+// refusing one of strata's session settings as a startup parameter.
+func startupParamRefused(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || pg.Code != "08P01" {
+		return false
+	}
+	for _, k := range sessionSettings {
+		if pg.Message == "unsupported startup parameter: "+k {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionPooled checks that each of strata's connections has a server
+// session of its own for as long as it is open, which its run lock
+// (a session's advisory lock), its session settings and temporary
+// relations need. A pooler in transaction (or statement) mode gives each
+// transaction whichever server session is free: a run lock taken there
+// stayed with a server session other clients use, held up every later
+// run until the pooler closed it, and a run given that session took the
+// lock again beside another. Without a pooler the server process named
+// at connecting is the session's, and nothing more is asked. Behind
+// one, a second connection is opened: sessions that are the connection's
+// own keep their process and never share it; a pooler hands a free
+// server session (the one the first connection just left) to the next
+// statement.
+func (a *Adapter) sessionPooled(ctx context.Context) error {
+	c, err := a.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	first := serverPID(c.c.Conn().PgConn())
+	if c.c.Conn().PgConn().PID() == first {
+		return nil
+	}
+	pidOf := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) (uint32, error) {
+		var pid uint32
+		err := q.QueryRow(ctx, "select pg_backend_pid()", pgx.QueryExecModeSimpleProtocol).Scan(&pid)
+		return pid, err
+	}
+	a1, err := pidOf(c.c)
+	if err != nil {
+		return err
+	}
+	// A pooler in session mode whose server sessions are all taken
+	// makes the second connection wait: then it is not asked.
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	other, err := pgx.ConnectConfig(pctx, a.connConfig())
+	if err != nil {
+		return nil
+	}
+	defer other.Close(context.WithoutCancel(ctx))
+	b, err := pidOf(other)
+	if err != nil {
+		return nil
+	}
+	a2, err := pidOf(c.c)
+	if err != nil {
+		return err
+	}
+	if a1 == first && a2 == first && b != first {
+		return nil
+	}
+	return &connectError{msg: "its connections go through a pooler that shares server sessions between transactions (as PgBouncer's pool_mode = transaction or statement does): strata needs a server session of its own for each connection, for its run lock (a session's advisory lock, which a shared session would keep after the run, holding up every later run), its session settings and its temporary tables; connect through a pool in session mode (pool_mode = session), or to the server directly",
+		err: errors.New("connections share server sessions")}
+}
+
+// connConfig is the configuration of a connection of a's outside its
+// pool: without strata's session settings where a pooler refused them.
+func (a *Adapter) connConfig() *pgx.ConnConfig {
+	cc := a.pool.Config().ConnConfig.Copy()
+	if a.settingsAfter.Load() {
+		for _, k := range sessionSettings {
+			delete(cc.RuntimeParams, k)
+		}
+	}
+	return cc
 }
 
 // ping checks that the server answers, on a connection taken as the
@@ -469,7 +641,7 @@ func ConnectionLost(err error) bool {
 func (a *Adapter) Reachable(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgconn.ConnectConfig(ctx, a.pool.Config().ConnConfig.Config.Copy())
+	conn, err := pgconn.ConnectConfig(ctx, &a.connConfig().Config)
 	if err != nil {
 		return false
 	}
