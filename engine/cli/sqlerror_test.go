@@ -76,7 +76,17 @@ func TestHookSQLErrorPlaced(t *testing.T) {
 	// A hook of a list is placed at its own item, not at the list's first.
 	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n    config:\n      post_hook:\n        - select 1\n        - select nosuch_post\n")
 	out = must(t, 1, dir, "run")
-	mustContain(t, out, "\n          models/m.yml:6:11: post_hook 2 of model m: column \"nosuch_post\" does not exist [SQLSTATE 42703] (at 1:8 of the hook)\n")
+	mustContain(t, out, "\n          models/m.yml:6:18: post_hook 2 of model m: column \"nosuch_post\" does not exist [SQLSTATE 42703]\n")
+	// A hook written as a folded or literal block is placed at its line
+	// in the block: it was placed at the key, or at the line of the text
+	// the folding made ("at 1:21 of the hook" for the block's second line).
+	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n    config:\n      post_hook:\n        - >-\n          select 1\n          from nosuch_folded\n")
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, "\n          models/m.yml:7:16: post_hook 1 of model m: relation \"nosuch_folded\" does not exist [SQLSTATE 42P01]\n")
+	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n")
+	writeFile(t, dir, "project.yaml", "name: p7\non-run-end: >\n  select 1\n    , nosuch_end\n  from (select 1) as t\n")
+	out = must(t, 1, dir, "run")
+	mustContain(t, out, `project.yaml:4:7: on-run-end hook failed: column "nosuch_end" does not exist [SQLSTATE 42703]`)
 }
 
 // A data test's SQL error is placed: a singular test at its own line and

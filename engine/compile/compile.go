@@ -543,7 +543,7 @@ func (c *Compiler) ModelHook(n *manifest.Node, which string, i int, incremental 
 	if which == "post_hook" {
 		hooks = n.Config.PostHook
 	}
-	return c.hookAt(n.Path+" "+which, diag.Origin{}, hooks[i], c.relation(n), incremental)
+	return c.hookAt(n.Path+" "+which, hookOrigin(n, which, i), hooks[i], c.relation(n), incremental)
 }
 
 // ModelHookError places an error of hook i (from 0) of a model's or
@@ -568,10 +568,30 @@ func (c *Compiler) ModelHookError(n *manifest.Node, which string, i int, r Resul
 	} else {
 		d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of %s %s: %v", which, i+1, n.Kind, n.Name, err)}
 	}
-	if d.Pos.File == name {
+	switch {
+	case d.Pos.File == name && placed(hookOrigin(n, which, i)) && d.Pos.Line > 0:
+		// placed in the file by the hook's origin, line and column
+		d = diag.Diagnostic{Pos: diag.Pos{File: pos.File, Line: d.Pos.Line, Col: d.Pos.Col}, Msg: fmt.Sprintf("%s %d of %s %s: %s", which, i+1, n.Kind, n.Name, d.Msg)}
+	case d.Pos.File == name:
 		d = diag.Diagnostic{Pos: pos, Msg: fmt.Sprintf("%s %d of %s %s: %s (at %s of the hook)", which, i+1, n.Kind, n.Name, d.Msg, strings.TrimPrefix(d.Pos.String(), name+":"))}
 	}
 	return &Placed{Diag: d, Err: err}
+}
+
+// hookOrigin is where the text of hook i (from 0) of a node's pre_hook or
+// post_hook (which) is in the file that configures it; the zero Origin
+// where it is not known (a hook set by config in SQL, where it is a quoted
+// string).
+func hookOrigin(n *manifest.Node, which string, i int) diag.Origin {
+	if o := n.HookText[which+"."+strconv.Itoa(i)]; placed(o) {
+		return o
+	}
+	return diag.Origin{}
+}
+
+// placed says whether o places the positions of its text in the file.
+func placed(o diag.Origin) bool {
+	return len(o.Pieces) > 0 || o.Line > 0 && !o.Fixed
 }
 
 // CheckHooks renders a model's pre_hook and post_hook as a run does (the

@@ -44,6 +44,19 @@ type Origin struct {
 	// escaped YAML string), so no offset inside it can be mapped back: every
 	// position is placed at Line:Col.
 	Fixed bool
+	// Pieces place a text that YAML folded from several lines of the
+	// file (a ">" block, a plain scalar written over lines), where a line
+	// of the text may span lines of the file: each piece is a run of the
+	// text that is a run of one line of the file, from the text's byte
+	// offset Off, at Line:Col of the file. When set, Line, Col and Indent
+	// are not used.
+	Pieces []Piece
+}
+
+// Piece is one run of a folded text in its file (Origin.Pieces).
+type Piece struct {
+	Off       int
+	Line, Col int
 }
 
 // Place turns a position inside text, whose origin in file is o, into a
@@ -53,6 +66,9 @@ type Origin struct {
 func (o Origin) Place(file, text string, line, byteCol int) Pos {
 	if o.Fixed {
 		return Pos{File: file, Line: o.Line, Col: o.Col}
+	}
+	if len(o.Pieces) > 0 {
+		return o.placePiece(file, text, line, byteCol)
 	}
 	col := 0
 	if byteCol >= 0 {
@@ -74,6 +90,40 @@ func (o Origin) Place(file, text string, line, byteCol int) Pos {
 		col += o.Indent
 	}
 	return Pos{File: file, Line: o.Line + line - 1, Col: col}
+}
+
+// placePiece is Place for a folded text: the offset of line:byteCol in
+// text is found in the piece that holds it.
+func (o Origin) placePiece(file, text string, line, byteCol int) Pos {
+	if line < 1 {
+		return Pos{File: file, Line: o.Pieces[0].Line, Col: o.Pieces[0].Col}
+	}
+	off := 0
+	for i := 1; i < line; i++ {
+		j := strings.IndexByte(text[off:], '\n')
+		if j < 0 {
+			return Pos{File: file, Line: o.Pieces[0].Line, Col: o.Pieces[0].Col}
+		}
+		off += j + 1
+	}
+	known := byteCol >= 0
+	if known {
+		off = min(off+byteCol, len(text))
+	}
+	p := o.Pieces[0]
+	for _, q := range o.Pieces[1:] {
+		if q.Off > off {
+			break
+		}
+		p = q
+	}
+	if !known {
+		return Pos{File: file, Line: p.Line}
+	}
+	if off < p.Off {
+		off = p.Off
+	}
+	return Pos{File: file, Line: p.Line, Col: p.Col + utf8.RuneCountInString(text[p.Off:off])}
 }
 
 // LineOf returns line n (1-based) of text without its line break, or "".

@@ -43,11 +43,14 @@ type Node struct {
 	Description string
 	Config      project.Config
 	ConfigPos   map[string]diag.Pos
-	Relation    pgname.Rel
-	DependsOn   []string // ids, sorted
-	Checksum    string
-	Columns     []*project.Column
-	Macros      []string // macros used (models, tests)
+	// HookText is where the text of each hook of pre_hook and post_hook
+	// is in the file that configures it ("post_hook.1"), when known.
+	HookText  map[string]diag.Origin
+	Relation  pgname.Rel
+	DependsOn []string // ids, sorted
+	Checksum  string
+	Columns   []*project.Column
+	Macros    []string // macros used (models, tests)
 
 	Template *template.Template // models, singular tests
 	Model    *project.Model
@@ -220,6 +223,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			n.Description, n.Columns = s.Doc.Description, s.Doc.Columns
 		}
 		n.Config, n.ConfigPos = resolve(layers, &diags)
+		n.HookText = hookTexts(layers)
 		// A seed is loaded, not built as a view: as in dbt, its materialized
 		// is "seed", so config.materialized:view does not select it.
 		n.Config.Materialized = "seed"
@@ -259,6 +263,7 @@ func Build(p *project.Project, t Target) (*Manifest, diag.List) {
 			n.Macros = tp.Macros
 		}
 		n.Config, n.ConfigPos = resolve(layers, &diags)
+		n.HookText = hookTexts(layers)
 		checkModelConfig(n, own, &diags)
 		n.Relation = m.relation(n)
 		m.add(n)
@@ -515,6 +520,13 @@ func resolve(layers []project.Layer, diags *diag.List) (project.Config, map[stri
 				diags.Errorf(v.Pos, "%s: %v", k, err)
 				continue
 			}
+			// A layer sets a key whole: the items of the one before
+			// (a folder's two hooks under the model's one) are gone.
+			for sub := range pos {
+				if strings.HasPrefix(sub, k+".") {
+					delete(pos, sub)
+				}
+			}
 			pos[k] = v.Pos
 			for sub, p := range v.Keys {
 				pos[k+"."+sub] = p
@@ -522,6 +534,25 @@ func resolve(layers []project.Layer, diags *diag.List) (project.Config, map[stri
 		}
 	}
 	return c, pos
+}
+
+// hookTexts is where each hook of pre_hook and post_hook is in its file, from
+// the last of layers that sets each (Node.HookText).
+func hookTexts(layers []project.Layer) map[string]diag.Origin {
+	out := map[string]diag.Origin{}
+	for _, k := range []string{"pre_hook", "post_hook"} {
+		for _, l := range slices.Backward(layers) {
+			v, ok := l[k]
+			if !ok {
+				continue
+			}
+			for sub, o := range v.Texts {
+				out[k+"."+sub] = o
+			}
+			break
+		}
+	}
+	return out
 }
 
 // ResolveConfig exposes the precedence rule for tests of it.

@@ -20,6 +20,10 @@ type Value struct {
 	// column_types), or each item of a list ("0", "1", ...: one hook of
 	// post_hook), so that a problem with one points at it.
 	Keys map[string]diag.Pos
+	// Texts holds where the text of each hook of pre_hook or post_hook is
+	// in its file ("0", "1", ... as Keys, "0" for a single one), so that
+	// an error inside a hook is placed at its line there.
+	Texts map[string]diag.Origin
 }
 
 // Layer is the config set at one level (built-ins, folder, YAML, SQL file).

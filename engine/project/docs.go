@@ -77,8 +77,8 @@ type docFile struct {
 
 // decodeDocFile decodes the part of a YAML file that needs nothing but the
 // file: its keys and its models: and seeds: entries, in order.
-func decodeDocFile(file string, root *yaml.Node) *docFile {
-	df := &docFile{file: file}
+func decodeDocFile(file string, root *yaml.Node, lines []string) *docFile {
+	df := &docFile{file: file, lines: lines}
 	if root == nil {
 		return df
 	}
@@ -87,14 +87,14 @@ func decodeDocFile(file string, root *yaml.Node) *docFile {
 	for _, kind := range []string{"model", "seed"} {
 		if n, ok := df.fields[kind+"s"]; ok {
 			for _, item := range d.list(n.value, kind+"s") {
-				df.resources = append(df.resources, decodeResourceDoc(file, item, kind))
+				df.resources = append(df.resources, decodeResourceDoc(file, lines, item, kind))
 			}
 		}
 	}
 	return df
 }
 
-func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
+func decodeResourceDoc(file string, lines []string, item *yaml.Node, kind string) *resourceDoc {
 	r := &resourceDoc{kind: kind}
 	d := &decoder{file: file, diags: &r.head}
 	f := d.mapping(item, kind, modelDocKeys...)
@@ -107,7 +107,7 @@ func decodeResourceDoc(file string, item *yaml.Node, kind string) *resourceDoc {
 	if kind == "seed" {
 		allowed = SeedConfigKeys
 	}
-	b := &decoder{file: file, diags: &r.body}
+	b := &decoder{file: file, lines: lines, diags: &r.body}
 	doc := &Doc{Pos: b.pos(nameF.value), Config: Layer{}}
 	if x, ok := f["description"]; ok {
 		doc.Description = b.description(x.value)

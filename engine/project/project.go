@@ -576,8 +576,7 @@ func Load(fsys fs.FS) (*Project, diag.List) {
 	parsed := parseYAMLFiles(fsys, ymls)
 	decoded := make([]*docFile, len(parsed))
 	par.For(len(parsed), min(runtime.GOMAXPROCS(0), len(parsed)/4), func(i int) {
-		decoded[i] = decodeDocFile(ymls[i], parsed[i].root)
-		decoded[i].lines = parsed[i].lines
+		decoded[i] = decodeDocFile(ymls[i], parsed[i].root, parsed[i].lines)
 	})
 	for i, doc := range parsed {
 		diags = append(diags, doc.diags...)
@@ -673,8 +672,8 @@ var checkConfigKeys = []string{"undeclared_columns"}
 var UndeclaredColumns = []string{"warn", "ignore"}
 
 func (p *Project) readProjectFile(data []byte, diags *diag.List) {
-	d := &decoder{file: "project.yaml", diags: diags}
 	lines := fileLines(data)
+	d := &decoder{file: "project.yaml", lines: lines, diags: diags}
 	root := parseYAML("project.yaml", data, diags)
 	if root == nil {
 		if !diags.HasErrors() {
@@ -868,8 +867,34 @@ func (d *decoder) layer(n *yaml.Node, what string, allowed []string) Layer {
 			continue
 		}
 		out[k] = Value{V: v, Pos: d.pos(fv.value), Keys: d.keyPositions(fv.value)}
+		if k == "pre_hook" || k == "post_hook" {
+			out[k] = Value{V: v, Pos: d.pos(fv.value), Keys: d.keyPositions(fv.value), Texts: d.hookTexts(fv.value)}
+		}
 	}
 	return out
+}
+
+// hookTexts is where the text of each hook of n, a hook or a list of
+// them, is in the file (Value.Texts); nil where the file's lines are not
+// known.
+func (d *decoder) hookTexts(n *yaml.Node) map[string]diag.Origin {
+	n = resolve(n)
+	if n == nil || d.lines == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return map[string]diag.Origin{"0": textOrigin(d.lines, n)}
+	case yaml.SequenceNode:
+		out := make(map[string]diag.Origin, len(n.Content))
+		for i, item := range n.Content {
+			if item = resolve(item); item != nil && item.Kind == yaml.ScalarNode {
+				out[strconv.Itoa(i)] = textOrigin(d.lines, item)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // keyPositions is where each key of the mapping n is, or each item of the

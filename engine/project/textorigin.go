@@ -2,6 +2,7 @@ package project
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"strata/engine/diag"
 
@@ -18,7 +19,11 @@ func textOrigin(lines []string, n *yaml.Node) diag.Origin {
 	switch {
 	case n.Style&yaml.LiteralStyle != 0:
 		return blockOrigin(lines, n, fixed)
-	case n.Style&yaml.FoldedStyle != 0, strings.Contains(n.Value, "\n"), n.Line < 1, n.Line > len(lines):
+	case n.Line < 1 || n.Line > len(lines):
+		return fixed
+	case n.Style&yaml.FoldedStyle != 0:
+		return foldedOrigin(lines, n, fixed)
+	case strings.Contains(n.Value, "\n"):
 		return fixed
 	}
 	col := n.Column
@@ -26,7 +31,13 @@ func textOrigin(lines []string, n *yaml.Node) diag.Origin {
 		col++ // past the opening quote
 	}
 	raw := []rune(lines[n.Line-1]) // YAML columns count characters
-	if col < 1 || col-1 > len(raw) || !strings.HasPrefix(string(raw[col-1:]), n.Value) {
+	if col < 1 || col-1 > len(raw) {
+		return fixed
+	}
+	if !strings.HasPrefix(string(raw[col-1:]), n.Value) {
+		if n.Style == 0 || n.Style == yaml.FlowStyle {
+			return foldedOrigin(lines, n, fixed) // a plain text over lines
+		}
 		return fixed
 	}
 	return diag.Origin{Line: n.Line, Col: col}
@@ -65,4 +76,63 @@ func fileLines(data []byte) []string {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
 	return lines
+}
+
+// foldedOrigin is textOrigin for a text YAML folded from several lines of
+// the file: a folded block scalar (">", ">-"), whose lines start on the line
+// after the indicator, after the block's indentation, or a plain scalar
+// written over lines, which starts at the node. Each line's content is found
+// in the value in order, past the spaces and line breaks the folding left
+// between them; where one is not, the text is not placed (fixed).
+func foldedOrigin(lines []string, n *yaml.Node, fixed diag.Origin) diag.Origin {
+	value := n.Value
+	block := n.Style&yaml.FoldedStyle != 0
+	first, indent := n.Line, -1
+	if block {
+		first = n.Line + 1
+	}
+	var pieces []diag.Piece
+	p := 0
+	for line := first; line <= len(lines) && p < len(value); line++ {
+		raw := lines[line-1]
+		start := 0
+		switch {
+		case !block && line == n.Line:
+			start = len(string([]rune(raw)[:min(n.Column-1, len([]rune(raw)))]))
+		case !block:
+			start = len(raw) - len(strings.TrimLeft(raw, " \t"))
+		case strings.TrimSpace(raw) == "":
+			continue
+		default:
+			if indent < 0 {
+				indent = len(raw) - len(strings.TrimLeft(raw, " "))
+			}
+			if len(raw) < indent || strings.TrimSpace(raw[:indent]) != "" {
+				break // the block ends at a line less indented
+			}
+			start = indent
+		}
+		content := raw[start:]
+		if !block {
+			content = strings.TrimRight(content, " \t")
+		}
+		if content == "" {
+			continue
+		}
+		q := p
+		for ; q < len(value) && !strings.HasPrefix(value[q:], content) && !strings.HasPrefix(content, value[q:]); q++ {
+			if value[q] != ' ' && value[q] != '\n' {
+				return fixed
+			}
+		}
+		if q >= len(value) {
+			break
+		}
+		pieces = append(pieces, diag.Piece{Off: q, Line: line, Col: utf8.RuneCountInString(raw[:start]) + 1})
+		p = min(q+len(content), len(value))
+	}
+	if len(pieces) == 0 || p < len(strings.TrimRight(value, "\n ")) {
+		return fixed
+	}
+	return diag.Origin{Line: pieces[0].Line, Col: pieces[0].Col, Pieces: pieces}
 }

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"reflect"
 	"testing"
 
 	"strata/engine/diag"
@@ -22,8 +23,10 @@ func TestTextOrigin(t *testing.T) {
 		{"escapes cannot be mapped", "h: \"{{ env_var \\\"X\\\" }}\"\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
 		{"literal block", "h:\n  - |\n    select 1;\n\n    select {{ x }};\n", diag.Origin{Line: 3, Col: 5, Indent: 4}},
 		{"literal block with CRLF", "h: |\r\n  select 1;\r\n  select {{ x }};\r\n", diag.Origin{Line: 2, Col: 3, Indent: 2}},
-		{"folded block cannot be mapped", "h: >\n  select\n  {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
-		{"plain over two lines cannot be mapped", "h: select\n  {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
+		{"folded block", "h: >\n  select\n  {{ x }}\n", diag.Origin{Line: 2, Col: 3, Pieces: []diag.Piece{{Off: 0, Line: 2, Col: 3}, {Off: 7, Line: 3, Col: 3}}}},
+		{"folded block, strip, blank and more indented lines", "h:\n  - >-\n    select 1,\n\n      2 as {{ x }}\n    from t\n", diag.Origin{Line: 3, Col: 5, Pieces: []diag.Piece{{Off: 0, Line: 3, Col: 5}, {Off: 11, Line: 5, Col: 5}, {Off: 26, Line: 6, Col: 5}}}},
+		{"plain over two lines", "h: select\n  {{ x }}\n", diag.Origin{Line: 1, Col: 4, Pieces: []diag.Piece{{Off: 0, Line: 1, Col: 4}, {Off: 7, Line: 2, Col: 3}}}},
+		{"folded block with an indentation indicator cannot be mapped", "h: >2\n     select {{ x }}\n  x\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
 		{"indentation indicator cannot be mapped", "h: |2\n     select {{ x }}\n", diag.Origin{Line: 1, Col: 4, Fixed: true}},
 	}
 	for _, tc := range tests {
@@ -36,7 +39,7 @@ func TestTextOrigin(t *testing.T) {
 			if n.Kind == yaml.SequenceNode {
 				n = n.Content[0]
 			}
-			if got := textOrigin(fileLines([]byte(tc.yaml)), n); got != tc.want {
+			if got := textOrigin(fileLines([]byte(tc.yaml)), n); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
