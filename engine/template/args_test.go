@@ -117,3 +117,40 @@ func TestMissingKeyNamesTheKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestMacroNames: a macro defined twice in one file was reported without a
+// place ("multiple definition of template"), and in two files without the
+// lines; a macro named as one of strata's functions (a dbt project's ref)
+// was taken in silence, though {{ ref }} still calls strata's.
+func TestMacroNames(t *testing.T) {
+	tests := []struct {
+		files []MacroFile
+		want  string
+	}{
+		{[]MacroFile{{Path: "macros/a.sql", Text: "{{ define \"m\" }}1{{ end }}\n\n{{ define \"m\" }}2{{ end }}\n"}},
+			`macros/a.sql:3:1: macro "m" is defined twice: macros/a.sql:1 and macros/a.sql:3 (macro names are unique across the project: rename one, or remove it; the first is used)`},
+		{[]MacroFile{{Path: "macros/a.sql", Text: "\n{{ define \"m\" }}1{{ end }}\n"}, {Path: "macros/b.sql", Text: "{{ define \"m\" }}2{{ end }}\n"}},
+			`macros/b.sql:1:1: macro "m" is defined twice: macros/a.sql:2 and macros/b.sql:1 (macro names are unique across the project: rename one, or remove it; the first is used)`},
+		{[]MacroFile{{Path: "macros/a.sql", Text: "{{ define \"ref\" }}{{ . }}{{ end }}\n"}},
+			`macros/a.sql:1:1: warning: macro "ref" has the name of strata's function ref (a dbt macro of that name replaces dbt's; a strata macro cannot), which it does not replace: {{ ref ... }} still calls the function, and only {{ include "ref" }} renders the macro: rename it`},
+		{[]MacroFile{{Path: "macros/a.sql", Text: "{{ define \"len\" }}{{ . }}{{ end }}\n"}},
+			`macros/a.sql:1:1: warning: macro "len" has the name of Go's built-in function len, which it does not replace: {{ len ... }} still calls the function, and only {{ include "len" }} renders the macro: rename it`},
+		{[]MacroFile{{Path: "macros/a.sql", Text: "{{ define \"upper_snake\" }}{{ . }}{{ end }}\n"}}, ``},
+	}
+	for _, tc := range tests {
+		set, diags := ParseMacros(tc.files)
+		got := ""
+		for _, d := range diags {
+			got += d.Error()
+		}
+		if got != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+		// The first of two definitions is the one used.
+		if tp, _ := set.Parse("models/x.sql", `{{ include "m" }}`); tp != nil && set.File("m") != "" {
+			if out, _, err := tp.Render(testEnv(), nil); err != nil || out != "1" {
+				t.Errorf("include \"m\" = %q, %v, want the first definition's 1", out, err)
+			}
+		}
+	}
+}

@@ -156,7 +156,19 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 	for _, f := range files {
 		s.texts[f.Path] = f.Text
 		trees, err := parse.Parse(f.Path, f.Text, "", "", s.parseFuncs)
-		if err != nil {
+		if m := multipleDefRe.FindStringSubmatch(fmt.Sprint(err)); m != nil {
+			// Two {{ define }} of one name in one file: text/template
+			// says so without a place.
+			lines := defineLines(f.Text, m[1])
+			pos := diag.Pos{File: f.Path}
+			where := f.Path
+			if len(lines) > 1 {
+				pos.Line, pos.Col = lines[1], 1
+				where = fmt.Sprintf("%s:%d and %s:%d", f.Path, lines[0], f.Path, lines[1])
+			}
+			diags.Errorf(pos, "macro %q is defined twice: %s (macro names are unique across the project: rename one, or remove it; the first is used)", m[1], where)
+			trees = s.salvage(f)
+		} else if err != nil {
 			diags.Add(diag.Pos{File: f.Path}, templateError(err, "", s.source))
 			// One mistake (a define left open, an if without its
 			// condition) should not drop the file's other macros, and
@@ -174,8 +186,12 @@ func ParseMacros(files []MacroFile) (*Set, diag.List) {
 				continue
 			}
 			if prev, dup := s.files[name]; dup {
-				diags.Errorf(diag.Pos{File: f.Path, Line: defineLine(f.Text, name), Col: 1}, "macro %q is defined twice: %s and %s", name, prev, f.Path)
+				line := defineLine(f.Text, name)
+				diags.Errorf(diag.Pos{File: f.Path, Line: line, Col: 1}, "macro %q is defined twice: %s:%d and %s:%d (macro names are unique across the project: rename one, or remove it; the first is used)", name, prev, defineLine(s.texts[prev], name), f.Path, line)
 				continue
+			}
+			if builtin := builtinMacroName(name); builtin != "" {
+				diags.Warnf(diag.Pos{File: f.Path, Line: defineLine(f.Text, name), Col: 1}, "macro %q has the name of %s, which it does not replace: {{ %s ... }} still calls the function, and only {{ include %q }} renders the macro: rename it", name, builtin, name, name)
 			}
 			s.files[name] = f.Path
 			if _, err := s.base.AddParseTree(name, trees[name]); err != nil {
@@ -392,8 +408,8 @@ func (s *Set) salvage(f MacroFile) map[string]*parse.Tree {
 			continue
 		}
 		for name, tr := range trees {
-			if name != f.Path {
-				out[name] = tr
+			if _, dup := out[name]; name != f.Path && !dup {
+				out[name] = tr // the first of two of one name, as across files
 			}
 		}
 	}
@@ -409,6 +425,33 @@ func blankKeepingLines(text string) string {
 		}
 	}
 	return string(b)
+}
+
+// multipleDefRe is text/template's error for two {{ define }} of one name
+// in one text.
+var multipleDefRe = regexp.MustCompile(`multiple definition of template "([^"]*)"`)
+
+// defineLines are the lines of the {{ define "name" }} blocks of text.
+func defineLines(text, name string) []int {
+	re := regexp.MustCompile(`\{\{-?\s*define\s+"` + regexp.QuoteMeta(name) + `"`)
+	var out []int
+	for _, loc := range re.FindAllStringIndex(text, -1) {
+		out = append(out, 1+strings.Count(text[:loc[0]], "\n"))
+	}
+	return out
+}
+
+// builtinMacroName names the function a macro's name is, of strata's or
+// Go's built-ins; "" when it is none.
+func builtinMacroName(name string) string {
+	switch {
+	case slices.Contains(strataFuncs, name):
+		// dbt lets a project's macro named ref or source replace dbt's.
+		return "strata's function " + name + " (a dbt macro of that name replaces dbt's; a strata macro cannot)"
+	case slices.Contains(builtinNames, name):
+		return "Go's built-in function " + name
+	}
+	return ""
 }
 
 func defineLine(text, name string) int {

@@ -1,1 +1,1 @@
-select {{ include "m" }}
+select {{ include "m" }}, {{ include "n" }}, {{ include "ref" "x" }}

@@ -1,0 +1,3 @@
+{{ define "n" }}1{{ end }}
+{{/* the same again */}}
+{{ define "n" }}2{{ end }}

@@ -1,0 +1,2 @@
+{{/* dbt projects override ref with a macro */}}
+{{ define "ref" }}{{ . }}{{ end }}
