@@ -107,7 +107,8 @@ var helps = map[string]commandHelp{
 		about: "Compares the project with what production recorded in the target and prints, changing nothing: " +
 			"added, removed, directly and indirectly modified models (with a diff of the compiled SQL), config changes, " +
 			"each changed model's added, removed and retyped columns and the models downstream that read them, " +
-			"whether an incremental or scd2 model needs a full refresh, and what build would rebuild (default state:modified+) " +
+			"whether an incremental or scd2 model needs a full refresh, the parents the build reads but does not select that are " +
+			"missing, stale or changed by hand, and what build would rebuild (default state:modified+) " +
 			"with row estimates. Exit 0.",
 		examples: []example{
 			{"strata plan", "what a build of what changed would do in production"},
