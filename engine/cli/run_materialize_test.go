@@ -58,6 +58,12 @@ func execSQL(t *testing.T, url string, sqls ...string) {
 
 func writeFile(t *testing.T, dir, name, body string) {
 	t.Helper()
+	// A project.yaml without the test database's target makes the next
+	// command start a local cluster of its own, which outlives the test
+	// (a server left running in /var/tmp by every make test).
+	if name == "project.yaml" && !strings.Contains(body, "targets:") {
+		t.Fatalf("writeFile: project.yaml without targets: would build on a new local cluster left running after the test; add target(url, \"\")")
+	}
 	p := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

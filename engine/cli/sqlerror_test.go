@@ -84,7 +84,7 @@ func TestHookSQLErrorPlaced(t *testing.T) {
 	out = must(t, 1, dir, "run")
 	mustContain(t, out, "\n          models/m.yml:7:16: post_hook 1 of model m: relation \"nosuch_folded\" does not exist [SQLSTATE 42P01]\n")
 	writeFile(t, dir, "models/m.yml", "models:\n  - name: m\n")
-	writeFile(t, dir, "project.yaml", "name: p7\non-run-end: >\n  select 1\n    , nosuch_end\n  from (select 1) as t\n")
+	writeFile(t, dir, "project.yaml", "name: p7\non-run-end: >\n  select 1\n    , nosuch_end\n  from (select 1) as t\n"+target(url, ""))
 	out = must(t, 1, dir, "run")
 	mustContain(t, out, `project.yaml:4:7: on-run-end hook failed: column "nosuch_end" does not exist [SQLSTATE 42703]`)
 }
