@@ -128,11 +128,7 @@ func Connect(ctx context.Context, url string, conns int) (*Adapter, error) {
 	// statement sets nothing, and the settings' reset values are strata's.
 	plain, set := afterConnectSQL(nil), afterConnectSQL(a.settings)
 	cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
-		if a.settingsAfter.Load() {
-			for _, k := range sessionSettings {
-				delete(cc.RuntimeParams, k)
-			}
-		}
+		a.leaveOutRefused(cc.RuntimeParams)
 		return nil
 	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
@@ -319,12 +315,18 @@ func (a *Adapter) sessionPooled(ctx context.Context) error {
 // pool: without strata's session settings where a pooler refused them.
 func (a *Adapter) connConfig() *pgx.ConnConfig {
 	cc := a.pool.Config().ConnConfig.Copy()
+	a.leaveOutRefused(cc.RuntimeParams)
+	return cc
+}
+
+// leaveOutRefused removes strata's session settings from a connection's
+// startup parameters once a pooler refused them (AfterConnect sets them).
+func (a *Adapter) leaveOutRefused(params map[string]string) {
 	if a.settingsAfter.Load() {
 		for _, k := range sessionSettings {
-			delete(cc.RuntimeParams, k)
+			delete(params, k)
 		}
 	}
-	return cc
 }
 
 // ping checks that the server answers, on a connection taken as the
